@@ -1,0 +1,204 @@
+//! The scalar abstraction every piece of generated code is generic over.
+//!
+//! `#[differentiable]` rewrites `f64` in a user's function to a type parameter `S: Real`, so the
+//! same generated tangent and adjoint run at `f32`, at `f64`, and at dual numbers (which turns an
+//! adjoint into a Hessian-vector product with no new generated code). `Real` asks for what the
+//! subset of Rust accepted by the macro uses, and nothing else: field arithmetic, comparison of
+//! primal values, and the elementary functions.
+
+use core::fmt::Debug;
+use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// A real scalar: `f32`, `f64`, or a number type built on them such as a dual number.
+///
+/// Comparisons (`PartialOrd`) compare primal values, so a branch taken on a dual number is the
+/// branch the plain value takes. Elementary functions follow `f64`'s names and conventions.
+///
+/// ```
+/// use tapeless_runtime::Real;
+///
+/// fn norm2<S: Real>(x: &[S]) -> S {
+///     let mut s = S::zero();
+///     for &xi in x {
+///         s += xi * xi;
+///     }
+///     s.sqrt()
+/// }
+/// assert_eq!(norm2(&[3.0_f64, 4.0]), 5.0);
+/// assert_eq!(norm2(&[3.0_f32, 4.0]), 5.0);
+/// ```
+pub trait Real:
+    Copy
+    + Debug
+    + PartialEq
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + 'static
+{
+    /// The constant `c` in this type (rounded for `f32`; zero derivative part for duals).
+    fn from_f64(c: f64) -> Self;
+    /// The primal value as `f64`, dropping any derivative part (a stop-gradient).
+    fn to_f64(self) -> f64;
+    /// Additive identity.
+    fn zero() -> Self {
+        Self::from_f64(0.0)
+    }
+    /// Multiplicative identity.
+    fn one() -> Self {
+        Self::from_f64(1.0)
+    }
+    /// Sine.
+    fn sin(self) -> Self;
+    /// Cosine.
+    fn cos(self) -> Self;
+    /// Tangent.
+    fn tan(self) -> Self;
+    /// Exponential `e^x`.
+    fn exp(self) -> Self;
+    /// Natural logarithm.
+    fn ln(self) -> Self;
+    /// Base-10 logarithm.
+    fn log10(self) -> Self;
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// Integer power.
+    fn powi(self, n: i32) -> Self;
+    /// Real power `self^p`.
+    fn powf(self, p: Self) -> Self;
+    /// Hyperbolic tangent.
+    fn tanh(self) -> Self;
+    /// Hyperbolic sine.
+    fn sinh(self) -> Self;
+    /// Hyperbolic cosine.
+    fn cosh(self) -> Self;
+    /// Arc tangent.
+    fn atan(self) -> Self;
+    /// Four-quadrant arc tangent of `self / x` (`self` is y).
+    fn atan2(self, x: Self) -> Self;
+    /// Absolute value.
+    fn abs(self) -> Self;
+    /// `sqrt(self^2 + other^2)` without undue overflow.
+    fn hypot(self, other: Self) -> Self;
+    /// The smaller of two values, `self` when they are equal.
+    fn min(self, other: Self) -> Self {
+        if other < self {
+            other
+        } else {
+            self
+        }
+    }
+    /// The larger of two values, `self` when they are equal.
+    fn max(self, other: Self) -> Self {
+        if other > self {
+            other
+        } else {
+            self
+        }
+    }
+    /// Whether the primal value is finite (not infinite, not NaN).
+    fn is_finite(self) -> bool {
+        self.to_f64().is_finite()
+    }
+}
+
+macro_rules! impl_real_for_float {
+    ($t:ty) => {
+        impl Real for $t {
+            #[inline(always)]
+            fn from_f64(c: f64) -> Self {
+                c as $t
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn zero() -> Self {
+                0.0
+            }
+            #[inline(always)]
+            fn one() -> Self {
+                1.0
+            }
+            #[inline(always)]
+            fn sin(self) -> Self {
+                <$t>::sin(self)
+            }
+            #[inline(always)]
+            fn cos(self) -> Self {
+                <$t>::cos(self)
+            }
+            #[inline(always)]
+            fn tan(self) -> Self {
+                <$t>::tan(self)
+            }
+            #[inline(always)]
+            fn exp(self) -> Self {
+                <$t>::exp(self)
+            }
+            #[inline(always)]
+            fn ln(self) -> Self {
+                <$t>::ln(self)
+            }
+            #[inline(always)]
+            fn log10(self) -> Self {
+                <$t>::log10(self)
+            }
+            #[inline(always)]
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
+            #[inline(always)]
+            fn powi(self, n: i32) -> Self {
+                <$t>::powi(self, n)
+            }
+            #[inline(always)]
+            fn powf(self, p: Self) -> Self {
+                <$t>::powf(self, p)
+            }
+            #[inline(always)]
+            fn tanh(self) -> Self {
+                <$t>::tanh(self)
+            }
+            #[inline(always)]
+            fn sinh(self) -> Self {
+                <$t>::sinh(self)
+            }
+            #[inline(always)]
+            fn cosh(self) -> Self {
+                <$t>::cosh(self)
+            }
+            #[inline(always)]
+            fn atan(self) -> Self {
+                <$t>::atan(self)
+            }
+            #[inline(always)]
+            fn atan2(self, x: Self) -> Self {
+                <$t>::atan2(self, x)
+            }
+            #[inline(always)]
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            #[inline(always)]
+            fn hypot(self, other: Self) -> Self {
+                <$t>::hypot(self, other)
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
+        }
+    };
+}
+
+impl_real_for_float!(f32);
+impl_real_for_float!(f64);
