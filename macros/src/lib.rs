@@ -1,1 +1,108 @@
-pub fn a() {}
+//! The `#[differentiable]` attribute of [tapeless](https://docs.rs/tapeless).
+//!
+//! A small compiler, one module per stage:
+//!
+//! ```text
+//! syn::ItemFn --lower--> IR --activity--> IR --tangent--> tokens (f_jvp)
+//!                                           \--adjoint--> tokens (f_vjp, f_grad)
+//! ```
+//!
+//! [`attr`] parses the attribute's arguments, [`lower`] turns the function into the [`ir`]
+//! (rejecting everything outside the subset, on the exact span), [`activity`] finds what carries
+//! derivatives, [`transform::tangent`] and [`transform::adjoint`] generate the derivative code, and
+//! [`emit`] holds what they share and prints the generic primal. Set `TAPELESS_DEBUG=1` while
+//! building to print the IR of every annotated function to standard error.
+
+mod activity;
+mod attr;
+mod emit;
+mod ir;
+mod lower;
+mod transform;
+
+use proc_macro::TokenStream;
+use quote::{format_ident, quote};
+
+/// Generates, next to the function, its derivative companions (`f_generic`, `f_jvp`, `f_vjp`,
+/// and `f_grad` for scalar functions), and keeps the function as written.
+/// See the `tapeless` crate for the whole story.
+#[proc_macro_attribute]
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item_tokens: proc_macro2::TokenStream = item.clone().into();
+    match expand(attr.into(), item_tokens.clone()) {
+        Ok(tokens) => tokens.into(),
+        Err(err) => fallback(item_tokens, err).into(),
+    }
+}
+
+/// On error: the user's function unchanged, the errors, and companions that only panic, so that
+/// one mistake does not cascade into "cannot find function" errors at every call site.
+fn fallback(item: proc_macro2::TokenStream, err: syn::Error) -> proc_macro2::TokenStream {
+    let errors = err.to_compile_error();
+    let Ok(f) = syn::parse2::<syn::ItemFn>(item.clone()) else {
+        return quote!(#item #errors);
+    };
+    let vis = &f.vis;
+    let stubs = ["generic", "jvp", "vjp", "grad"].map(|suffix| {
+        let name = format_ident!("{}_{}", f.sig.ident, suffix);
+        quote! {
+            #[doc(hidden)]
+            #[allow(dead_code)]
+            #vis fn #name<S>(_: ::core::convert::Infallible) -> S {
+                unreachable!()
+            }
+        }
+    });
+    quote!(#item #errors #(#stubs)*)
+}
+
+fn expand(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream> {
+    let args = attr::parse(attr)?;
+    let func: syn::ItemFn = syn::parse2(item)?;
+    let lowered = lower::lower(&func, &args)?;
+    if cfg!(debug_assertions) {
+        let problems = ir::verify::verify(&lowered);
+        if !problems.is_empty() {
+            return Err(syn::Error::new(
+                func.sig.ident.span(),
+                format!("tapeless: internal error, the IR is malformed: {}", problems.join("; ")),
+            ));
+        }
+    }
+    let active = activity::analyse(&lowered, args.wrt.as_deref());
+    if let Some(wrt) = &args.wrt {
+        for p in &lowered.params {
+            let v = &lowered.vars[p.var.0];
+            if active[p.var.0] && !wrt.iter().any(|n| *n == v.name) {
+                return Err(syn::Error::new(
+                    v.span,
+                    format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", v.name),
+                ));
+            }
+        }
+    }
+    if std::env::var_os("TAPELESS_DEBUG").is_some_and(|v| v == "1") {
+        eprintln!("{}", ir::display::print(&lowered));
+        let names: Vec<&str> = lowered
+            .vars
+            .iter()
+            .zip(&active)
+            .filter(|(_, a)| **a)
+            .map(|(v, _)| v.name.as_str())
+            .collect();
+        eprintln!("active: {}", names.join(", "));
+    }
+    let em = emit::Emitter::new(&lowered, active, args.krate.clone());
+    let vis = &func.vis;
+    let generic = emit::generic_primal(&em, vis);
+    let jvp = transform::tangent::function(&em, vis);
+    let vjp = transform::adjoint::function(&em, vis);
+    let grad = transform::adjoint::gradient(&em, vis);
+    Ok(quote! {
+        #func
+        #generic
+        #jvp
+        #vjp
+        #grad
+    })
+}

@@ -19,10 +19,12 @@
 #![deny(missing_docs)]
 
 pub mod check;
+mod dual;
 mod real;
 pub mod rules;
 mod storage;
 
+pub use dual::Dual;
 pub use real::Real;
 pub use storage::{accumulate, sum, zeros_like, ZerosLike};
 

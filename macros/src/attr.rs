@@ -1,0 +1,59 @@
+//! The arguments of `#[differentiable(...)]`.
+//!
+//! - `wrt(x, p)`: differentiate with respect to these parameters only (default: every real
+//!   parameter). The others are constants of the derivative: their companions take no tangent
+//!   or adjoint for them.
+//! - `constants(noise, lookup)`: calls of these plain functions are constants of the
+//!   derivative (their results carry no derivative; their arguments are read at their values).
+//! - `crate = path`: where the facade crate is (default `::tapeless`), for code that uses the
+//!   macro from inside tapeless itself or through a re-export.
+
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::{Ident, Path, Token};
+
+/// The parsed arguments.
+pub struct Args {
+    /// `wrt(...)`, when given.
+    pub wrt: Option<Vec<Ident>>,
+    /// `constants(...)`.
+    pub constants: Vec<Path>,
+    /// The path to the facade crate.
+    pub krate: Path,
+}
+
+/// Parses the attribute's tokens.
+pub fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
+    let mut args = Args {
+        wrt: None,
+        constants: Vec::new(),
+        krate: syn::parse_quote!(::tapeless),
+    };
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("wrt") {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+            if args.wrt.is_some() {
+                return Err(meta.error("`wrt` given twice; list every parameter in one `wrt(...)`"));
+            }
+            args.wrt = Some(names.into_iter().collect());
+            Ok(())
+        } else if meta.path.is_ident("constants") {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let paths = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
+            args.constants.extend(paths);
+            Ok(())
+        } else if meta.path.is_ident("crate") {
+            args.krate = meta.value()?.parse()?;
+            Ok(())
+        } else {
+            Err(meta.error(
+                "unknown argument; expected `wrt(x, ..)`, `constants(f, ..)` or `crate = path`",
+            ))
+        }
+    });
+    parser.parse2(tokens)?;
+    Ok(args)
+}

@@ -1,0 +1,479 @@
+//! Emission: IR to Rust tokens, shared by the transforms, and the assembly of the companions.
+//!
+//! [`Emitter`] knows the names of variables and of their tangents and adjoints (`x`, `x_dot`,
+//! `x_bar`), prints primal expressions in the scalar type `S` of the generated code (literals
+//! become `cst::<S>(..)`, methods become `Real::sin(..)`), and hands out the places where the
+//! forward sweep saves values for the reverse sweep ([`Emitter::save`]). Every expression is
+//! emitted with the span of the user's code, so a type error lands on what the user wrote.
+
+use crate::ir::*;
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use std::cell::{Cell, RefCell};
+use syn::visit_mut::VisitMut;
+
+/// Shared state of code generation for one function.
+pub struct Emitter<'a> {
+    /// The lowered function.
+    pub f: &'a Function,
+    /// Activity of every variable.
+    pub active: Vec<bool>,
+    /// Path to the runtime's private module, `::tapeless::__private`.
+    pub rt: TokenStream,
+    /// Path to the facade crate.
+    pub krate: syn::Path,
+    temps: Cell<usize>,
+    /// Stacks declared by [`Emitter::save`] at depth > 0; declared in the prologue.
+    stacks: RefCell<Vec<Ident>>,
+}
+
+/// Where a saved value is found again in the reverse sweep.
+pub struct Saved {
+    /// The forward-sweep statement that saves the value.
+    pub save: TokenStream,
+    /// The reverse-sweep expression that gives it back.
+    pub load: TokenStream,
+}
+
+impl<'a> Emitter<'a> {
+    /// A new emitter.
+    pub fn new(f: &'a Function, active: Vec<bool>, krate: syn::Path) -> Self {
+        Emitter {
+            f,
+            active,
+            rt: quote!(#krate::__private),
+            krate,
+            temps: Cell::new(0),
+            stacks: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Whether `v` carries a derivative.
+    pub fn is_active(&self, v: VarId) -> bool {
+        self.active[v.0]
+    }
+
+    /// The variable's record.
+    pub fn var(&self, v: VarId) -> &Var {
+        &self.f.vars[v.0]
+    }
+
+    /// The variable's name in generated code.
+    pub fn name(&self, v: VarId) -> Ident {
+        Ident::new(&self.var(v).name, self.var(v).span)
+    }
+
+    /// The name of its tangent.
+    pub fn dot(&self, v: VarId) -> Ident {
+        format_ident!("{}_dot", self.var(v).name, span = self.var(v).span)
+    }
+
+    /// The name of its adjoint.
+    pub fn bar(&self, v: VarId) -> Ident {
+        format_ident!("{}_bar", self.var(v).name, span = self.var(v).span)
+    }
+
+    /// A fresh internal name, `__{base}{n}`.
+    pub fn temp(&self, base: &str) -> Ident {
+        let n = self.temps.get();
+        self.temps.set(n + 1);
+        format_ident!("__{}{}", base, n)
+    }
+
+    /// A name for the seed of the result's adjoint that no user name collides with.
+    pub fn result_bar(&self) -> Ident {
+        if self.f.taken.contains("result_bar") || self.f.taken.contains("result") {
+            format_ident!("__result_bar")
+        } else {
+            format_ident!("result_bar")
+        }
+    }
+
+    /// Zero in the scalar type.
+    pub fn zero(&self) -> TokenStream {
+        let rt = &self.rt;
+        quote!(#rt::cst::<S>(0.0))
+    }
+
+    /// Saves `value` in the forward sweep for the reverse sweep: in a named local at the top
+    /// level of the function (it is still in scope when the reverse sweep runs), on a stack of
+    /// its own inside loops and branches.
+    pub fn save(&self, depth: usize, what: &str, value: TokenStream) -> Saved {
+        let rt = &self.rt;
+        if depth == 0 {
+            let name = self.temp(&format!("{what}_saved"));
+            Saved {
+                save: quote!(let #name = #value;),
+                load: quote!(#name),
+            }
+        } else {
+            let name = self.temp(&format!("{what}_stack"));
+            self.stacks.borrow_mut().push(name.clone());
+            Saved {
+                save: quote!(#name.push(#value);),
+                load: quote!(#rt::pop(&mut #name)),
+            }
+        }
+    }
+
+    /// The declarations of the stacks handed out by [`Emitter::save`].
+    pub fn stack_declarations(&self) -> TokenStream {
+        let rt = &self.rt;
+        let stacks = self.stacks.borrow();
+        quote!(#(let mut #stacks = #rt::Vec::new();)*)
+    }
+
+    /// `ty` with `f64` replaced by the scalar type `S`.
+    pub fn ty(&self, ty: &syn::Type) -> TokenStream {
+        struct ToS;
+        impl VisitMut for ToS {
+            fn visit_type_path_mut(&mut self, p: &mut syn::TypePath) {
+                if p.qself.is_none() && p.path.is_ident("f64") {
+                    let span = p.path.segments[0].ident.span();
+                    p.path = syn::parse_quote_spanned!(span=> S);
+                } else {
+                    syn::visit_mut::visit_type_path_mut(self, p);
+                }
+            }
+        }
+        let mut ty = ty.clone();
+        ToS.visit_type_mut(&mut ty);
+        ty.into_token_stream()
+    }
+
+    /// The type of a value of kind `kind` (for results), in `S`.
+    pub fn kind_ty(&self, kind: &Kind) -> TokenStream {
+        match kind {
+            Kind::Real => quote!(S),
+            Kind::RealArray(ArrayRepr::Vec) => quote!(::std::vec::Vec<S>),
+            Kind::RealArray(ArrayRepr::Array(n)) => quote!([S; #n]),
+            Kind::RealArray(ArrayRepr::Slice) => quote!(&[S]),
+            Kind::RealArray(ArrayRepr::SliceMut) => quote!(&mut [S]),
+            Kind::Int | Kind::Bool | Kind::Opaque => unreachable!("results are real"),
+        }
+    }
+
+    /// The result type of the generated primal, in `S` (empty for `()`).
+    pub fn result_ty(&self) -> Option<TokenStream> {
+        let ret = &self.f.ret;
+        match (ret.parts.len(), ret.tuple) {
+            (0, _) => None,
+            (_, false) => Some(self.kind_ty(&ret.parts[0])),
+            _ => {
+                let parts = ret.parts.iter().map(|k| self.kind_ty(k));
+                Some(quote!((#(#parts,)*)))
+            }
+        }
+    }
+
+    /// The callee's companion `suffix` (`g` -> `g_jvp`), keeping its path.
+    pub fn companion(&self, callee: &syn::Path, suffix: &str) -> syn::Path {
+        let mut p = callee.clone();
+        if let Some(last) = p.segments.last_mut() {
+            last.ident = format_ident!("{}_{}", last.ident, suffix, span = last.ident.span());
+        }
+        p
+    }
+
+    /// A primal expression, in the scalar type `S`.
+    pub fn primal(&self, e: &Expr) -> TokenStream {
+        let rt = &self.rt;
+        let span = e.span;
+        match &e.op {
+            Op::Lit(Literal::Real(x)) => {
+                let lit = proc_macro2::Literal::f64_unsuffixed(*x);
+                quote_spanned!(span=> #rt::cst::<S>(#lit))
+            }
+            Op::Lit(Literal::Other(l)) => quote_spanned!(span=> #l),
+            Op::Var(v) => self.name(*v).into_token_stream(),
+            Op::Index(v, i) => {
+                let (v, i) = (self.name(*v), self.primal(i));
+                quote_spanned!(span=> #v[#i])
+            }
+            Op::Len(v) => {
+                let v = self.name(*v);
+                quote_spanned!(span=> #v.len())
+            }
+            Op::Unary(u, a) => {
+                let a = self.primal(a);
+                match u {
+                    Unary::Neg => quote_spanned!(span=> (-#a)),
+                    Unary::Not => quote_spanned!(span=> (!#a)),
+                    Unary::Abs if e.kind != Kind::Real => quote_spanned!(span=> (#a).abs()),
+                    _ => {
+                        let m = format_ident!("{}", u.name(), span = span);
+                        quote_spanned!(span=> #rt::Real::#m(#a))
+                    }
+                }
+            }
+            Op::Binary(b, x, y) => {
+                let (xs, ys) = (self.primal(x), self.primal(y));
+                if b.is_method() {
+                    let m = format_ident!("{}", b.name(), span = span);
+                    if e.kind == Kind::Real {
+                        quote_spanned!(span=> #rt::Real::#m(#xs, #ys))
+                    } else {
+                        quote_spanned!(span=> ::core::cmp::Ord::#m(#xs, #ys))
+                    }
+                } else {
+                    let op: TokenStream = b.name().parse().expect("an operator");
+                    quote_spanned!(span=> (#xs #op #ys))
+                }
+            }
+            Op::Powi(x, n) => {
+                let (x, n) = (self.primal(x), self.primal(n));
+                quote_spanned!(span=> #rt::Real::powi(#x, #n))
+            }
+            Op::Cast(x, ty) => {
+                let xs = self.primal(x);
+                match (&e.kind, &x.kind) {
+                    (Kind::Real, _) => quote_spanned!(span=> #rt::cst::<S>((#xs) as f64)),
+                    (_, Kind::Real) => quote_spanned!(span=> (#rt::Real::to_f64(#xs) as #ty)),
+                    _ => quote_spanned!(span=> ((#xs) as #ty)),
+                }
+            }
+            Op::ConstCall(path, args) => {
+                let args = args.iter().map(|a| {
+                    let t = self.primal(a);
+                    if a.kind == Kind::Real {
+                        quote_spanned!(a.span=> #rt::Real::to_f64(#t))
+                    } else {
+                        t
+                    }
+                });
+                quote_spanned!(span=> #path(#(#args),*))
+            }
+            Op::Path(p) => quote_spanned!(span=> #p),
+            Op::Ref(v) => {
+                let v = self.name(*v);
+                quote_spanned!(span=> &#v)
+            }
+            Op::Matches(v, pat) => {
+                let v = self.name(*v);
+                quote_spanned!(span=> ::core::matches!(#v, #pat))
+            }
+            Op::AsReal(a) => {
+                let a = self.primal(a);
+                quote_spanned!(span=> #rt::cst::<S>(#a))
+            }
+        }
+    }
+
+    /// A `let` initialiser, in the scalar type `S`.
+    pub fn init(&self, init: &Init) -> TokenStream {
+        match init {
+            Init::Expr(e) => self.primal(e),
+            Init::VecFill { value, len } => {
+                let (v, n) = (self.primal(value), self.primal(len));
+                quote!(::std::vec![#v; #n])
+            }
+            Init::ArrayFill { value, len } => {
+                let v = self.primal(value);
+                quote!([#v; #len])
+            }
+            Init::ArrayList(es) => {
+                let es = es.iter().map(|e| self.primal(e));
+                quote!([#(#es),*])
+            }
+            Init::VecList(es) => {
+                let es = es.iter().map(|e| self.primal(e));
+                quote!(::std::vec![#(#es),*])
+            }
+            Init::CopyOf(v) => self.copy_of(*v, &self.name(*v)),
+        }
+    }
+
+    /// An owned copy of array `v` (named `name`): `.to_vec()` of a slice, `.clone()` otherwise.
+    pub fn copy_of(&self, v: VarId, name: &Ident) -> TokenStream {
+        match self.var(v).kind {
+            Kind::RealArray(ArrayRepr::Slice | ArrayRepr::SliceMut) => quote!(#name.to_vec()),
+            _ => quote!(#name.clone()),
+        }
+    }
+
+    /// The iterator of a loop, forwards.
+    pub fn range(&self, r: &Range) -> TokenStream {
+        let (a, b) = (self.primal(&r.start), self.primal(&r.end));
+        let mut it = if r.inclusive {
+            quote!((#a..=#b))
+        } else {
+            quote!((#a..#b))
+        };
+        for ad in &r.adaptors {
+            it = match ad {
+                Adaptor::Rev => quote!(#it.rev()),
+                Adaptor::StepBy(k) => {
+                    let k = self.primal(k);
+                    quote!(#it.step_by(#k))
+                }
+            };
+        }
+        it
+    }
+
+    /// `let [mut] name` for a binding of `v`.
+    pub fn binding(&self, v: VarId) -> TokenStream {
+        let name = self.name(v);
+        if self.var(v).mutable {
+            quote!(mut #name)
+        } else {
+            quote!(#name)
+        }
+    }
+
+    /// A call's arguments in primal form.
+    pub fn primal_args(&self, args: &[Arg]) -> Vec<TokenStream> {
+        args.iter()
+            .map(|a| match a {
+                Arg::Value(e) => self.primal(e),
+                Arg::Array { var, by_ref } => {
+                    let n = self.name(*var);
+                    if *by_ref {
+                        quote!(&#n)
+                    } else {
+                        quote!(#n)
+                    }
+                }
+                Arg::ArrayMut { var, by_ref } => {
+                    let n = self.name(*var);
+                    if *by_ref {
+                        quote!(&mut #n)
+                    } else {
+                        quote!(&mut *#n)
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// The pattern binding a call's results.
+    pub fn call_results(&self, c: &Call, name: impl Fn(VarId) -> Ident) -> TokenStream {
+        let results: Vec<TokenStream> = c
+            .results
+            .iter()
+            .map(|&r| {
+                let n = name(r);
+                if self.var(r).mutable {
+                    quote!(mut #n)
+                } else {
+                    quote!(#n)
+                }
+            })
+            .collect();
+        if c.tuple {
+            quote!((#(#results,)*))
+        } else {
+            quote!(#(#results)*)
+        }
+    }
+
+    /// The primal body: the user's function in the scalar type `S`.
+    pub fn primal_block(&self, b: &Block) -> TokenStream {
+        b.stmts.iter().map(|s| self.primal_stmt(s)).collect()
+    }
+
+    fn primal_stmt(&self, s: &Stmt) -> TokenStream {
+        match s {
+            Stmt::Let { var, init, .. } => {
+                let (b, init) = (self.binding(*var), self.init(init));
+                quote!(let #b = #init;)
+            }
+            Stmt::Assign { place, value, .. } => {
+                let p = self.place(place);
+                let v = self.primal(value);
+                quote!(#p = #v;)
+            }
+            Stmt::Call(c) => {
+                let callee = self.companion(&c.callee, "generic");
+                let args = self.primal_args(&c.args);
+                if c.results.is_empty() {
+                    quote_spanned!(c.span=> #callee(#(#args),*);)
+                } else {
+                    let pat = self.call_results(c, |r| self.name(r));
+                    quote_spanned!(c.span=> let #pat = #callee(#(#args),*);)
+                }
+            }
+            Stmt::For { var, range, body, .. } => {
+                let (i, r, body) = (self.name(*var), self.range(range), self.primal_block(body));
+                quote!(for #i in #r { #body })
+            }
+            Stmt::If { cond, then, els, .. } => {
+                let (c, t) = (self.primal(cond), self.primal_block(then));
+                if els.stmts.is_empty() {
+                    quote!(if #c { #t })
+                } else {
+                    let e = self.primal_block(els);
+                    quote!(if #c { #t } else { #e })
+                }
+            }
+        }
+    }
+
+    /// An assignable place.
+    pub fn place(&self, p: &Place) -> TokenStream {
+        match p {
+            Place::Var(v) => self.name(*v).into_token_stream(),
+            Place::Index(v, i) => {
+                let (v, i) = (self.name(*v), self.primal(i));
+                quote!(#v[#i])
+            }
+        }
+    }
+
+    /// The result values, as the primal returns them.
+    pub fn result_value(&self) -> TokenStream {
+        let ret = &self.f.ret;
+        let values: Vec<TokenStream> = ret.values.iter().map(|e| self.primal(e)).collect();
+        if ret.tuple {
+            quote!((#(#values,)*))
+        } else {
+            quote!(#(#values)*)
+        }
+    }
+
+    /// The generated function's parameters in primal form (`x: S`, `u: &[S]`, `n: usize`).
+    pub fn primal_param(&self, p: &Param) -> TokenStream {
+        let v = self.var(p.var);
+        let name = self.name(p.var);
+        let ty = self.ty(v.ty.as_ref().expect("parameters have types"));
+        if p.mutable {
+            quote!(mut #name: #ty)
+        } else {
+            quote!(#name: #ty)
+        }
+    }
+
+    /// `S: Real`, the bound of every companion.
+    pub fn generics(&self) -> TokenStream {
+        let krate = &self.krate;
+        quote!(<S: #krate::Real>)
+    }
+}
+
+/// The generic primal companion `f_generic::<S>`: the user's function at any scalar type.
+pub fn generic_primal(e: &Emitter, vis: &syn::Visibility) -> TokenStream {
+    let f = e.f;
+    let name = format_ident!("{}_generic", f.name);
+    let user = &f.name;
+    let params = f.params.iter().map(|p| e.primal_param(p));
+    let ret = e.result_ty().map(|t| quote!(-> #t));
+    let body = e.primal_block(&f.body);
+    let value = e.result_value();
+    let generics = e.generics();
+    let doc = format!(
+        " [`{user}`] at any scalar type `S` (`f32`, `f64`, dual numbers), generated by `#[differentiable]`."
+    );
+    quote! {
+        #[doc = #doc]
+        #[allow(unused_mut, unused_variables, unused_parens, clippy::all)]
+        #vis fn #name #generics(#(#params),*) #ret {
+            #body
+            #value
+        }
+    }
+}
+
+/// A span-carrying error of code generation.
+pub fn error(span: Span, msg: &str) -> syn::Error {
+    syn::Error::new(span, msg)
+}

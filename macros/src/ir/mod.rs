@@ -1,0 +1,544 @@
+//! The IR: the subset of Rust that `#[differentiable]` accepts, after lowering.
+//!
+//! A function is a tree of structured statements (`let`, assignment, call, `for`, `if`) over
+//! variables identified by [`VarId`]. Every variable has a [`Kind`] found by lowering from the
+//! syntax (a real scalar, an array of reals, an integer, a bool), and every node keeps the span of
+//! the user code it came from, so that a problem found by any pass points at the user's code.
+//!
+//! Shadowed bindings get distinct variables with distinct emitted names, so passes never reason
+//! about Rust's scoping rules: a `VarId` is one binding.
+//!
+//! Grammar (printed by [`display`]):
+//!
+//! ```text
+//! stmt  := let [mut] v = init | place = expr | call | for v in range { stmt* }
+//!        | if expr { stmt* } else { stmt* }
+//! init  := expr | vec![expr; expr] | [expr; len] | [expr, ..] | vec![expr, ..] | copy(v)
+//! place := v | v[expr]
+//! call  := [let pat =] g(arg, ..)        arg := expr | &v | &mut v
+//! expr  := lit | v | v[expr] | op(expr, ..) | v.len() | expr as ty | const_fn(expr, ..) | path
+//! ```
+
+pub mod display;
+pub mod verify;
+
+use proc_macro2::{Span, TokenStream};
+
+/// One binding of the user's function (a parameter, a `let`, a loop variable, or a temporary
+/// introduced by lowering).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VarId(pub usize);
+
+/// What a value is, as far as differentiation cares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A real scalar (`f64` in the user's code, `S` in the generated code).
+    Real,
+    /// An array of reals, stored as described.
+    RealArray(ArrayRepr),
+    /// An integer (any integer type): never differentiated.
+    Int,
+    /// A boolean: never differentiated.
+    Bool,
+    /// A value lowering cannot see into (an integer array, a constant of another type): copied
+    /// as written, never differentiated.
+    Opaque,
+}
+
+impl Kind {
+    /// Whether values of this kind can carry derivatives.
+    pub fn is_real(&self) -> bool {
+        matches!(self, Kind::Real | Kind::RealArray(_))
+    }
+}
+
+/// How an array of reals is held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ArrayRepr {
+    /// `&[f64]` parameter.
+    Slice,
+    /// `&mut [f64]` parameter.
+    SliceMut,
+    /// `Vec<f64>`.
+    Vec,
+    /// `[f64; N]`, with the tokens of `N`.
+    Array(ArrayLen),
+}
+
+/// The length `N` of a `[f64; N]` as the user wrote it; equal when the tokens are.
+#[derive(Clone, Debug)]
+pub struct ArrayLen(pub TokenStream);
+
+impl PartialEq for ArrayLen {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for ArrayLen {}
+
+impl quote::ToTokens for ArrayLen {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.0.to_tokens(tokens)
+    }
+}
+
+impl core::fmt::Display for ArrayLen {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Everything known about one binding.
+#[derive(Clone, Debug)]
+pub struct Var {
+    /// The name in the generated code (the user's name, made unique if it was shadowed).
+    pub name: String,
+    /// What it holds.
+    pub kind: Kind,
+    /// Whether the user's code assigns to it after its definition.
+    pub mutable: bool,
+    /// Where it is bound.
+    pub span: Span,
+    /// The user's type for a parameter (or an inactive `let` with a written type).
+    pub ty: Option<syn::Type>,
+}
+
+/// A parameter of the user's function.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// The variable it binds.
+    pub var: VarId,
+    /// Whether the user wrote `mut` on the binding.
+    pub mutable: bool,
+}
+
+/// A lowered function.
+#[derive(Clone, Debug)]
+pub struct Function {
+    /// The user's name.
+    pub name: syn::Ident,
+    /// All variables; `VarId(i)` is `vars[i]`.
+    pub vars: Vec<Var>,
+    /// Parameters in order.
+    pub params: Vec<Param>,
+    /// The result: kinds of its components (empty for `()`), and whether it is a tuple.
+    pub ret: Ret,
+    /// The body.
+    pub body: Block,
+    /// Every identifier of the user's function and every name lowering gave out: generated
+    /// names avoid these.
+    pub taken: std::collections::HashSet<String>,
+}
+
+/// The shape of a function's result.
+#[derive(Clone, Debug)]
+pub struct Ret {
+    /// One entry per component: a single value is one component with `tuple == false`.
+    pub parts: Vec<Kind>,
+    /// Whether the result is a tuple.
+    pub tuple: bool,
+    /// The user's return type.
+    pub ty: Option<syn::Type>,
+    /// How the value is produced: the components, at the end of the body.
+    pub values: Vec<Expr>,
+}
+
+/// A sequence of statements: one scope.
+#[derive(Clone, Debug, Default)]
+pub struct Block {
+    /// The statements, in order.
+    pub stmts: Vec<Stmt>,
+}
+
+/// A statement.
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    /// `let v = init;` (a new binding).
+    Let { var: VarId, init: Init, span: Span },
+    /// `place = value;` (compound assignments are lowered to this form).
+    Assign {
+        place: Place,
+        value: Expr,
+        span: Span,
+    },
+    /// A call of another differentiable function.
+    Call(Call),
+    /// `for var in range { body }`.
+    For {
+        var: VarId,
+        range: Range,
+        body: Block,
+        span: Span,
+    },
+    /// `if cond { then } else { els }`.
+    If {
+        cond: Expr,
+        then: Block,
+        els: Block,
+        span: Span,
+    },
+}
+
+/// How a `let` binding is initialised.
+#[derive(Clone, Debug)]
+pub enum Init {
+    /// A scalar expression (real, integer or bool).
+    Expr(Expr),
+    /// `vec![value; len]`.
+    VecFill { value: Expr, len: Expr },
+    /// `[value; N]`.
+    ArrayFill { value: Expr, len: TokenStream },
+    /// `[a, b, ..]`.
+    ArrayList(Vec<Expr>),
+    /// `vec![a, b, ..]`.
+    VecList(Vec<Expr>),
+    /// `v.to_vec()`, `v.clone()`: an owned copy of a real array.
+    CopyOf(VarId),
+}
+
+/// Something assigned to.
+#[derive(Clone, Debug)]
+pub enum Place {
+    /// A whole scalar variable.
+    Var(VarId),
+    /// One element of a real array.
+    Index(VarId, Expr),
+}
+
+impl Place {
+    /// The variable written.
+    pub fn var(&self) -> VarId {
+        match self {
+            Place::Var(v) | Place::Index(v, _) => *v,
+        }
+    }
+}
+
+/// A call of a differentiable function `callee(args)`, binding its result.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// The path of the callee as the user wrote it.
+    pub callee: syn::Path,
+    /// The arguments.
+    pub args: Vec<Arg>,
+    /// Variables bound to the result (one, or one per tuple component); empty for `()`.
+    pub results: Vec<VarId>,
+    /// Whether the result is a tuple.
+    pub tuple: bool,
+    /// The whole call.
+    pub span: Span,
+}
+
+/// An argument of a call.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    /// A scalar: a real variable, or an inactive expression (integers, bools, constants).
+    Value(Expr),
+    /// `&v`, or `v` for a slice parameter or a fixed-size array (`by_ref == false`): a real
+    /// array read by the callee.
+    Array { var: VarId, by_ref: bool },
+    /// `&mut v`, or `v` for a `&mut` slice parameter (`by_ref == false`): a real array the
+    /// callee may read and write.
+    ArrayMut { var: VarId, by_ref: bool },
+}
+
+/// The iteration of a `for` loop: `start..end` or `start..=end`, optionally `.rev()` then
+/// `.step_by(step)` (in the order written).
+#[derive(Clone, Debug)]
+pub struct Range {
+    /// First bound.
+    pub start: Expr,
+    /// Second bound.
+    pub end: Expr,
+    /// `..=` rather than `..`.
+    pub inclusive: bool,
+    /// Adaptors applied in order.
+    pub adaptors: Vec<Adaptor>,
+}
+
+/// An iterator adaptor of a loop range.
+#[derive(Clone, Debug)]
+pub enum Adaptor {
+    /// `.rev()`.
+    Rev,
+    /// `.step_by(k)`.
+    StepBy(Expr),
+}
+
+/// An expression with its kind and span.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    /// What it computes.
+    pub op: Op,
+    /// Its kind.
+    pub kind: Kind,
+    /// The user's code it came from.
+    pub span: Span,
+}
+
+/// The operations of expressions. Every transform matches on all of them.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// A literal: a real literal keeps its value.
+    Lit(Literal),
+    /// A variable.
+    Var(VarId),
+    /// `v[index]` of an array.
+    Index(VarId, Box<Expr>),
+    /// `v.len()`.
+    Len(VarId),
+    /// A unary operation.
+    Unary(Unary, Box<Expr>),
+    /// A binary operation.
+    Binary(Binary, Box<Expr>, Box<Expr>),
+    /// `x.powi(n)`, with `n` an integer expression.
+    Powi(Box<Expr>, Box<Expr>),
+    /// `expr as ty`.
+    Cast(Box<Expr>, syn::Type),
+    /// A call of a function the user declared constant: its result carries no derivative.
+    ConstCall(syn::Path, Vec<Expr>),
+    /// A path that is not a local variable (a `const`, `f64::consts::PI`): copied as written.
+    Path(syn::Path),
+    /// `&v` of a variable that is not a real array (an index list, say): copied as written.
+    Ref(VarId),
+    /// `matches!(v, pattern)`: how `match` arms are tested.
+    Matches(VarId, Box<syn::Pat>),
+    /// A value of opaque kind used where a real is expected (a `const F: f64`, the result of a
+    /// constant function): converted into the scalar type, carrying no derivative.
+    AsReal(Box<Expr>),
+}
+
+/// A literal.
+#[derive(Clone, Debug)]
+pub enum Literal {
+    /// A real literal, by value.
+    Real(f64),
+    /// Any other literal (integers, bools), as written.
+    Other(syn::Lit),
+}
+
+/// Unary operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unary {
+    Neg,
+    Not,
+    Sin,
+    Cos,
+    Tan,
+    Exp,
+    Ln,
+    Log10,
+    Sqrt,
+    Tanh,
+    Sinh,
+    Cosh,
+    Atan,
+    Abs,
+}
+
+/// Binary operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Powf,
+    Atan2,
+    Hypot,
+    Min,
+    Max,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
+}
+
+impl Unary {
+    /// The method name in Rust (`sin`), or the operator (`-`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Unary::Neg => "-",
+            Unary::Not => "!",
+            Unary::Sin => "sin",
+            Unary::Cos => "cos",
+            Unary::Tan => "tan",
+            Unary::Exp => "exp",
+            Unary::Ln => "ln",
+            Unary::Log10 => "log10",
+            Unary::Sqrt => "sqrt",
+            Unary::Tanh => "tanh",
+            Unary::Sinh => "sinh",
+            Unary::Cosh => "cosh",
+            Unary::Atan => "atan",
+            Unary::Abs => "abs",
+        }
+    }
+
+    /// The elementary function of a method name.
+    pub fn from_method(name: &str) -> Option<Unary> {
+        Some(match name {
+            "sin" => Unary::Sin,
+            "cos" => Unary::Cos,
+            "tan" => Unary::Tan,
+            "exp" => Unary::Exp,
+            "ln" => Unary::Ln,
+            "log10" => Unary::Log10,
+            "sqrt" => Unary::Sqrt,
+            "tanh" => Unary::Tanh,
+            "sinh" => Unary::Sinh,
+            "cosh" => Unary::Cosh,
+            "atan" => Unary::Atan,
+            "abs" => Unary::Abs,
+            _ => return None,
+        })
+    }
+}
+
+impl Binary {
+    /// The operator (`+`) or method name (`atan2`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Binary::Add => "+",
+            Binary::Sub => "-",
+            Binary::Mul => "*",
+            Binary::Div => "/",
+            Binary::Rem => "%",
+            Binary::Powf => "powf",
+            Binary::Atan2 => "atan2",
+            Binary::Hypot => "hypot",
+            Binary::Min => "min",
+            Binary::Max => "max",
+            Binary::Lt => "<",
+            Binary::Le => "<=",
+            Binary::Gt => ">",
+            Binary::Ge => ">=",
+            Binary::Eq => "==",
+            Binary::Ne => "!=",
+            Binary::And => "&&",
+            Binary::Or => "||",
+        }
+    }
+
+    /// Whether it is written as a method call (`a.powf(b)`) rather than an operator.
+    pub fn is_method(self) -> bool {
+        matches!(
+            self,
+            Binary::Powf | Binary::Atan2 | Binary::Hypot | Binary::Min | Binary::Max
+        )
+    }
+
+    /// The two-argument elementary function of a method name.
+    pub fn from_method(name: &str) -> Option<Binary> {
+        Some(match name {
+            "powf" => Binary::Powf,
+            "atan2" => Binary::Atan2,
+            "hypot" => Binary::Hypot,
+            "min" => Binary::Min,
+            "max" => Binary::Max,
+            _ => return None,
+        })
+    }
+}
+
+impl Expr {
+    /// Every variable this expression reads, in order of appearance (with repeats).
+    pub fn reads(&self, out: &mut Vec<VarId>) {
+        match &self.op {
+            Op::Lit(_) | Op::Path(_) => {}
+            Op::Var(v) | Op::Len(v) | Op::Ref(v) | Op::Matches(v, _) => out.push(*v),
+            Op::AsReal(a) => a.reads(out),
+            Op::Index(v, i) => {
+                out.push(*v);
+                i.reads(out);
+            }
+            Op::Unary(_, a) | Op::Cast(a, _) => a.reads(out),
+            Op::Binary(_, a, b) | Op::Powi(a, b) => {
+                a.reads(out);
+                b.reads(out);
+            }
+            Op::ConstCall(_, args) => args.iter().for_each(|a| a.reads(out)),
+        }
+    }
+}
+
+impl Init {
+    /// Every variable the initialiser reads.
+    pub fn reads(&self, out: &mut Vec<VarId>) {
+        match self {
+            Init::Expr(e) | Init::ArrayFill { value: e, .. } => e.reads(out),
+            Init::VecFill { value, len } => {
+                value.reads(out);
+                len.reads(out);
+            }
+            Init::ArrayList(es) | Init::VecList(es) => es.iter().for_each(|e| e.reads(out)),
+            Init::CopyOf(v) => out.push(*v),
+        }
+    }
+}
+
+impl Range {
+    /// Every variable the range reads.
+    pub fn reads(&self, out: &mut Vec<VarId>) {
+        self.start.reads(out);
+        self.end.reads(out);
+        for a in &self.adaptors {
+            if let Adaptor::StepBy(e) = a {
+                e.reads(out);
+            }
+        }
+    }
+}
+
+impl Arg {
+    /// Every variable the argument reads.
+    pub fn reads(&self, out: &mut Vec<VarId>) {
+        match self {
+            Arg::Value(e) => e.reads(out),
+            Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => out.push(*var),
+        }
+    }
+}
+
+impl Block {
+    /// Calls `f` on every statement of this block and of the blocks nested in it, outer first.
+    pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Stmt)) {
+        for s in &self.stmts {
+            f(s);
+            match s {
+                Stmt::For { body, .. } => body.walk(f),
+                Stmt::If { then, els, .. } => {
+                    then.walk(f);
+                    els.walk(f);
+                }
+                Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {}
+            }
+        }
+    }
+
+    /// The variables written anywhere in this block (assigned, or passed as `&mut`), including
+    /// the bindings it declares.
+    pub fn writes(&self) -> Vec<VarId> {
+        let mut out = Vec::new();
+        self.walk(&mut |s| match s {
+            Stmt::Let { var, .. } | Stmt::For { var, .. } => out.push(*var),
+            Stmt::Assign { place, .. } => out.push(place.var()),
+            Stmt::Call(c) => {
+                out.extend(&c.results);
+                for a in &c.args {
+                    if let Arg::ArrayMut { var, .. } = a {
+                        out.push(*var);
+                    }
+                }
+            }
+            Stmt::If { .. } => {}
+        });
+        out
+    }
+}

@@ -1,0 +1,231 @@
+//! The IR verifier: the invariants every pass may rely on, checked after lowering in tests and
+//! debug builds of the macro.
+//!
+//! - every `VarId` names a variable of the function;
+//! - a variable is used only after a binding of it is in scope (parameters, `let`, loop
+//!   variables, call results), and bound once;
+//! - expression kinds are consistent: arithmetic on reals gives reals, conditions are bools,
+//!   indices and loop bounds are not reals, indexed variables are arrays;
+//! - assignments write mutable variables of the right kind.
+
+use super::*;
+
+/// Checks `function`; returns the list of violated invariants (empty when it is well formed).
+pub fn verify(function: &Function) -> Vec<String> {
+    let mut v = Verifier {
+        f: function,
+        bound: vec![false; function.vars.len()],
+        scope: Vec::new(),
+        problems: Vec::new(),
+    };
+    for p in &function.params {
+        v.bind(p.var);
+    }
+    // The top-level scope stays open: the result reads its bindings.
+    for s in &function.body.stmts {
+        v.stmt(s);
+    }
+    for e in &function.ret.values {
+        v.expr(e);
+    }
+    if function.ret.values.len() != function.ret.parts.len() {
+        v.problems.push("result arity differs from the return type".into());
+    }
+    v.problems
+}
+
+struct Verifier<'a> {
+    f: &'a Function,
+    bound: Vec<bool>,
+    scope: Vec<VarId>,
+    problems: Vec<String>,
+}
+
+impl Verifier<'_> {
+    fn exists(&mut self, var: VarId) -> bool {
+        if var.0 >= self.f.vars.len() {
+            self.problems.push(format!("unknown variable id {}", var.0));
+            false
+        } else {
+            true
+        }
+    }
+
+    fn bind(&mut self, var: VarId) {
+        if !self.exists(var) {
+            return;
+        }
+        if self.bound[var.0] {
+            self.problems.push(format!("`{}` is bound twice", self.f.vars[var.0].name));
+        }
+        self.bound[var.0] = true;
+        self.scope.push(var);
+    }
+
+    fn use_var(&mut self, var: VarId) {
+        if self.exists(var) && !self.scope.contains(&var) {
+            self.problems.push(format!("`{}` is used out of scope", self.f.vars[var.0].name));
+        }
+    }
+
+    fn kind(&self, var: VarId) -> &Kind {
+        &self.f.vars[var.0].kind
+    }
+
+    fn block(&mut self, b: &Block) {
+        let depth = self.scope.len();
+        for s in &b.stmts {
+            self.stmt(s);
+        }
+        self.scope.truncate(depth);
+    }
+
+    fn stmt(&mut self, s: &Stmt) {
+        match s {
+            Stmt::Let { var, init, .. } => {
+                self.init(init);
+                self.bind(*var);
+            }
+            Stmt::Assign { place, value, .. } => {
+                self.expr(value);
+                let var = place.var();
+                self.use_var(var);
+                if !self.f.vars[var.0].mutable {
+                    self.problems.push(format!("`{}` is assigned but not mutable", self.f.vars[var.0].name));
+                }
+                match place {
+                    Place::Var(_) => {
+                        if matches!(self.kind(var), Kind::RealArray(_)) {
+                            self.problems.push("whole-array assignment".into());
+                        }
+                    }
+                    Place::Index(_, i) => {
+                        self.index(i);
+                        if !matches!(self.kind(var), Kind::RealArray(_)) {
+                            self.problems.push("element assignment into a non-array".into());
+                        }
+                    }
+                }
+                if value.kind == Kind::Real && *self.kind(var) == Kind::Int {
+                    self.problems.push("real value assigned to an integer".into());
+                }
+            }
+            Stmt::Call(c) => {
+                for a in &c.args {
+                    match a {
+                        Arg::Value(e) => self.expr(e),
+                        Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
+                            self.use_var(*var);
+                            if !matches!(self.kind(*var), Kind::RealArray(_)) {
+                                self.problems.push("array argument that is not an array".into());
+                            }
+                        }
+                    }
+                }
+                for r in &c.results {
+                    self.bind(*r);
+                }
+            }
+            Stmt::For {
+                var, range, body, ..
+            } => {
+                for e in [&range.start, &range.end] {
+                    self.index(e);
+                }
+                for a in &range.adaptors {
+                    if let Adaptor::StepBy(e) = a {
+                        self.index(e);
+                    }
+                }
+                let depth = self.scope.len();
+                self.bind(*var);
+                self.block(body);
+                self.scope.truncate(depth);
+            }
+            Stmt::If {
+                cond, then, els, ..
+            } => {
+                self.expr(cond);
+                if cond.kind != Kind::Bool {
+                    self.problems.push("condition is not a bool".into());
+                }
+                self.block(then);
+                self.block(els);
+            }
+        }
+    }
+
+    fn index(&mut self, e: &Expr) {
+        self.expr(e);
+        if e.kind.is_real() {
+            self.problems.push("real value used as an index or bound".into());
+        }
+    }
+
+    fn init(&mut self, init: &Init) {
+        let mut reads = Vec::new();
+        init.reads(&mut reads);
+        for v in reads {
+            self.use_var(v);
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        match &e.op {
+            Op::Lit(_) | Op::Path(_) => {}
+            Op::Var(v) | Op::Ref(v) | Op::Matches(v, _) => self.use_var(*v),
+            Op::AsReal(a) => {
+                self.expr(a);
+                if a.kind.is_real() {
+                    self.problems.push("conversion of a real into a real".into());
+                }
+            }
+            Op::Len(v) => {
+                self.use_var(*v);
+                if e.kind != Kind::Int {
+                    self.problems.push("`len` that is not an integer".into());
+                }
+            }
+            Op::Index(v, i) => {
+                self.use_var(*v);
+                self.index(i);
+                if matches!(self.kind(*v), Kind::RealArray(_)) && e.kind != Kind::Real {
+                    self.problems.push("element of a real array that is not real".into());
+                }
+            }
+            Op::Unary(u, a) => {
+                self.expr(a);
+                let ok = match u {
+                    Unary::Not => e.kind == Kind::Bool || e.kind == Kind::Int,
+                    Unary::Neg => e.kind == a.kind,
+                    _ => e.kind == Kind::Real && a.kind == Kind::Real,
+                };
+                if !ok {
+                    self.problems.push(format!("`{}` of kind {}", u.name(), a.kind));
+                }
+            }
+            Op::Binary(b, x, y) => {
+                self.expr(x);
+                self.expr(y);
+                let real = x.kind == Kind::Real || y.kind == Kind::Real;
+                let compare = matches!(
+                    b,
+                    Binary::Lt | Binary::Le | Binary::Gt | Binary::Ge | Binary::Eq | Binary::Ne
+                );
+                if compare || matches!(b, Binary::And | Binary::Or) {
+                    if e.kind != Kind::Bool {
+                        self.problems.push(format!("`{}` that is not a bool", b.name()));
+                    }
+                } else if real && e.kind != Kind::Real {
+                    self.problems.push(format!("`{}` of reals that is not real", b.name()));
+                }
+            }
+            Op::Powi(x, n) => {
+                self.expr(x);
+                self.index(n);
+            }
+            Op::Cast(x, _) => self.expr(x),
+            Op::ConstCall(_, args) => args.iter().for_each(|a| self.expr(a)),
+        }
+    }
+}

@@ -1,0 +1,1817 @@
+//! Lowering: the user's `syn::ItemFn` to the IR of [`crate::ir`].
+//!
+//! This is the one place that reads syn. It decides the kind of every value from the syntax
+//! (a proc macro cannot see types), gives shadowed bindings distinct variables, hoists calls of
+//! differentiable functions out of expressions into their own statements, turns compound
+//! assignments into plain ones, `match` into tested `if` chains and early `return` into a result
+//! variable and a flag. Everything outside the accepted subset is an error on the smallest
+//! offending node, saying what to write instead; all errors of a function are reported together.
+//!
+//! Before: `let y = (x * g(x)).sin(); y += 1.0;`
+//! After:  `let __g_0 = call g(x); let mut y = sin((x * __g_0)); y = (y + 1.0)`
+
+use crate::attr::Args;
+use crate::ir::*;
+use proc_macro2::Span;
+use quote::ToTokens;
+use std::collections::{HashMap, HashSet};
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+/// Lowers `item`, or returns every error found in it, combined.
+pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
+    let mut names = IdentCollector::default();
+    names.visit_item_fn(item);
+    let mut l = Lowerer {
+        args,
+        vars: Vec::new(),
+        scopes: vec![HashMap::new()],
+        taken: names.0,
+        errors: None,
+        early: None,
+        temps: 0,
+    };
+    let function = l.function(item);
+    match (function, l.errors) {
+        (Some(f), None) => Ok(f),
+        (_, Some(e)) => Err(e),
+        (None, None) => Err(syn::Error::new(item.sig.ident.span(), "tapeless: lowering failed")),
+    }
+}
+
+/// Every identifier in the function, so generated names never collide with the user's.
+#[derive(Default)]
+struct IdentCollector(HashSet<String>);
+
+impl<'ast> Visit<'ast> for IdentCollector {
+    fn visit_ident(&mut self, i: &'ast syn::Ident) {
+        self.0.insert(i.to_string());
+    }
+}
+
+/// The variables that carry an early `return`.
+struct Early {
+    results: Vec<VarId>,
+    flag: VarId,
+}
+
+struct Lowerer<'a> {
+    args: &'a Args,
+    vars: Vec<Var>,
+    scopes: Vec<HashMap<String, VarId>>,
+    taken: HashSet<String>,
+    errors: Option<syn::Error>,
+    early: Option<Early>,
+    temps: usize,
+}
+
+fn err<T>(span: Span, msg: impl std::fmt::Display) -> syn::Result<T> {
+    Err(syn::Error::new(span, msg))
+}
+
+fn is_ident(ty: &syn::Type, name: &str) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+}
+
+const INT_TYPES: &[&str] = &[
+    "usize", "isize", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128",
+];
+
+fn is_int_type(ty: &syn::Type) -> bool {
+    INT_TYPES.iter().any(|t| is_ident(ty, t))
+}
+
+fn mentions_float(ty: &syn::Type) -> bool {
+    let s = ty.to_token_stream().to_string();
+    s.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .any(|w| w == "f64" || w == "f32")
+}
+
+/// `Vec<f64>`?
+fn is_vec_f64(ty: &syn::Type) -> bool {
+    if let syn::Type::Path(p) = ty {
+        if let Some(last) = p.path.segments.last() {
+            if last.ident == "Vec" {
+                if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                    return matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_ident(t, "f64"));
+                }
+            }
+        }
+    }
+    false
+}
+
+/// The kind of a value of type `ty`, or an error saying which types are accepted.
+fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
+    if is_ident(ty, "f64") {
+        return Ok(Kind::Real);
+    }
+    if is_ident(ty, "f32") {
+        return err(
+            ty.span(),
+            "write `f64`: the generated companions are generic over the scalar type, so they also run at `f32`",
+        );
+    }
+    if is_int_type(ty) {
+        return Ok(Kind::Int);
+    }
+    if is_ident(ty, "bool") {
+        return Ok(Kind::Bool);
+    }
+    if is_vec_f64(ty) {
+        return Ok(Kind::RealArray(ArrayRepr::Vec));
+    }
+    match ty {
+        syn::Type::Array(a) if is_ident(&a.elem, "f64") => {
+            return Ok(Kind::RealArray(ArrayRepr::Array(ArrayLen(a.len.to_token_stream()))))
+        }
+        syn::Type::Reference(r) if param => {
+            if let syn::Type::Slice(s) = &*r.elem {
+                if is_ident(&s.elem, "f64") {
+                    return Ok(Kind::RealArray(if r.mutability.is_some() {
+                        ArrayRepr::SliceMut
+                    } else {
+                        ArrayRepr::Slice
+                    }));
+                }
+            }
+            if is_vec_f64(&r.elem) {
+                let m = if r.mutability.is_some() { "&mut " } else { "&" };
+                return err(ty.span(), format!("write `{m}[f64]` instead of `{m}Vec<f64>`"));
+            }
+        }
+        syn::Type::Paren(p) => return kind_of_type(&p.elem, param),
+        _ => {}
+    }
+    if mentions_float(ty) {
+        return err(
+            ty.span(),
+            "unsupported type: a differentiable function takes `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>` (and integers, bools, or other values that hold no `f64`)",
+        );
+    }
+    Ok(Kind::Opaque)
+}
+
+fn binary_op(op: &syn::BinOp) -> Option<Binary> {
+    use syn::BinOp as B;
+    Some(match op {
+        B::Add(_) | B::AddAssign(_) => Binary::Add,
+        B::Sub(_) | B::SubAssign(_) => Binary::Sub,
+        B::Mul(_) | B::MulAssign(_) => Binary::Mul,
+        B::Div(_) | B::DivAssign(_) => Binary::Div,
+        B::Rem(_) | B::RemAssign(_) => Binary::Rem,
+        B::Lt(_) => Binary::Lt,
+        B::Le(_) => Binary::Le,
+        B::Gt(_) => Binary::Gt,
+        B::Ge(_) => Binary::Ge,
+        B::Eq(_) => Binary::Eq,
+        B::Ne(_) => Binary::Ne,
+        B::And(_) => Binary::And,
+        B::Or(_) => Binary::Or,
+        _ => return None,
+    })
+}
+
+fn is_compound_assign(op: &syn::BinOp) -> bool {
+    use syn::BinOp as B;
+    matches!(
+        op,
+        B::AddAssign(_) | B::SubAssign(_) | B::MulAssign(_) | B::DivAssign(_) | B::RemAssign(_)
+    ) || matches!(
+        op,
+        B::BitAndAssign(_)
+            | B::BitOrAssign(_)
+            | B::BitXorAssign(_)
+            | B::ShlAssign(_)
+            | B::ShrAssign(_)
+    )
+}
+
+/// Names of `f64` constants that are reals wherever they appear.
+fn is_float_const_path(path: &syn::Path) -> bool {
+    path.segments.iter().any(|s| s.ident == "f64")
+}
+
+impl Lowerer<'_> {
+    fn error(&mut self, e: syn::Error) {
+        match &mut self.errors {
+            Some(all) => all.combine(e),
+            None => self.errors = Some(e),
+        }
+    }
+
+    /// A fresh name: `base` if free, else `base_1`, `base_2`, ...; never colliding with the
+    /// user's identifiers or their `_dot`/`_bar` companions.
+    fn fresh_name(&mut self, base: &str, user: bool) -> String {
+        let free = |n: &str, taken: &HashSet<String>, user: bool| {
+            (user || !taken.contains(n))
+                && !taken.contains(&format!("{n}_dot"))
+                && !taken.contains(&format!("{n}_bar"))
+        };
+        let used_here = self.vars.iter().any(|v| v.name == base);
+        if !used_here && free(base, &self.taken, user) {
+            self.taken.insert(base.to_string());
+            return base.to_string();
+        }
+        for k in 1.. {
+            let candidate = format!("{base}_{k}");
+            if !self.taken.contains(&candidate)
+                && !self.vars.iter().any(|v| v.name == candidate)
+                && free(&candidate, &self.taken, false)
+            {
+                self.taken.insert(candidate.clone());
+                return candidate;
+            }
+        }
+        unreachable!()
+    }
+
+    fn new_var(&mut self, user_name: &str, kind: Kind, mutable: bool, span: Span) -> VarId {
+        let name = self.fresh_name(user_name, true);
+        let id = VarId(self.vars.len());
+        self.vars.push(Var {
+            name,
+            kind,
+            mutable,
+            span,
+            ty: None,
+        });
+        self.scopes
+            .last_mut()
+            .expect("a scope is open")
+            .insert(user_name.to_string(), id);
+        id
+    }
+
+    fn temp(&mut self, base: &str, kind: Kind, span: Span) -> VarId {
+        self.temps += 1;
+        let name = self.fresh_name(&format!("__{base}"), false);
+        let id = VarId(self.vars.len());
+        self.vars.push(Var {
+            name,
+            kind,
+            mutable: false,
+            span,
+            ty: None,
+        });
+        id
+    }
+
+    fn lookup(&self, name: &str) -> Option<VarId> {
+        self.scopes.iter().rev().find_map(|s| s.get(name).copied())
+    }
+
+    fn kind(&self, v: VarId) -> &Kind {
+        &self.vars[v.0].kind
+    }
+
+    fn function(&mut self, item: &syn::ItemFn) -> Option<Function> {
+        let sig = &item.sig;
+        if let Some(c) = &sig.constness {
+            self.error(syn::Error::new(c.span, "remove `const`: a differentiable function is an ordinary `fn`"));
+        }
+        if let Some(a) = &sig.asyncness {
+            self.error(syn::Error::new(a.span, "remove `async`: a differentiable function is an ordinary `fn`"));
+        }
+        if let Some(u) = &sig.unsafety {
+            self.error(syn::Error::new(u.span, "remove `unsafe`: differentiable code must be safe Rust"));
+        }
+        if let Some(abi) = &sig.abi {
+            self.error(syn::Error::new(abi.span(), "remove the `extern` ABI: a differentiable function is an ordinary Rust `fn`"));
+        }
+        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+            self.error(syn::Error::new(
+                sig.generics.span(),
+                "remove the generic parameters: write the function with `f64`, and tapeless generates companions generic over the scalar type",
+            ));
+        }
+        if let Some(v) = &sig.variadic {
+            self.error(syn::Error::new(v.span(), "variadic functions cannot be differentiated"));
+        }
+
+        let mut params = Vec::new();
+        for input in &sig.inputs {
+            match input {
+                syn::FnArg::Receiver(r) => self.error(syn::Error::new(
+                    r.span(),
+                    "methods cannot be differentiated yet: write a free function that takes the fields it needs",
+                )),
+                syn::FnArg::Typed(pt) => match self.param(pt) {
+                    Ok(p) => params.push(p),
+                    Err(e) => self.error(e),
+                },
+            }
+        }
+        if let Some(wrt) = &self.args.wrt {
+            for name in wrt {
+                let found = params.iter().any(|p: &Param| {
+                    let v = &self.vars[p.var.0];
+                    v.name == name.to_string() && v.kind.is_real()
+                });
+                if !found {
+                    self.error(syn::Error::new(
+                        name.span(),
+                        format!("`{name}` is not a parameter of type `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>`"),
+                    ));
+                }
+            }
+        }
+
+        let (ret_parts, tuple, ret_ty) = match &sig.output {
+            syn::ReturnType::Default => (Vec::new(), false, None),
+            syn::ReturnType::Type(_, ty) => match self.return_kinds(ty) {
+                Ok((parts, tuple)) => (parts, tuple, Some((**ty).clone())),
+                Err(e) => {
+                    self.error(e);
+                    (Vec::new(), false, None)
+                }
+            },
+        };
+
+        if contains_early_return(&item.block) {
+            if ret_parts.iter().all(|k| *k == Kind::Real) && !ret_parts.is_empty() {
+                let span = item.sig.output.span();
+                let results = (0..ret_parts.len())
+                    .map(|k| {
+                        let v = self.temp(&format!("result_{k}"), Kind::Real, span);
+                        self.vars[v.0].mutable = true;
+                        v
+                    })
+                    .collect();
+                let flag = self.temp("returned", Kind::Bool, span);
+                self.vars[flag.0].mutable = true;
+                self.early = Some(Early { results, flag });
+            } else {
+                self.error(syn::Error::new(
+                    item.sig.output.span(),
+                    "early `return` is supported in functions that return `f64` or a tuple of `f64`; for other results, assign a variable in each branch and return it at the end",
+                ));
+            }
+        }
+
+        let mut body = Block::default();
+        let mut values = Vec::new();
+        if let Some(early) = &self.early {
+            for &r in &early.results {
+                body.stmts.push(Stmt::Let {
+                    var: r,
+                    init: Init::Expr(real_lit(0.0, item.sig.output.span())),
+                    span: item.sig.output.span(),
+                });
+            }
+            let span = item.sig.output.span();
+            body.stmts.push(Stmt::Let {
+                var: early.flag,
+                init: Init::Expr(Expr {
+                    op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> false))),
+                    kind: Kind::Bool,
+                    span,
+                }),
+                span,
+            });
+        }
+        let stmts = &item.block.stmts;
+        let (tail, rest) = match stmts.split_last() {
+            Some((syn::Stmt::Expr(e, None), rest)) => (Some(e), rest),
+            Some((syn::Stmt::Expr(syn::Expr::Return(r), Some(_)), rest)) if self.early.is_none() => {
+                match &r.expr {
+                    Some(e) => (Some(&**e), rest),
+                    None => (None, rest),
+                }
+            }
+            _ => (None, &stmts[..]),
+        };
+        let lowered = self.stmts(rest);
+        body.stmts.extend(lowered.stmts);
+        match tail {
+            Some(e) if self.early.is_some() => {
+                let tail_stmt = self.return_assign(e, e.span());
+                self.guard_into(&mut body, tail_stmt);
+            }
+            Some(e) => {
+                values = self.result_values(e, &ret_parts, &mut body);
+            }
+            None => {
+                if !ret_parts.is_empty() && self.early.is_none() {
+                    self.error(syn::Error::new(
+                        sig.output.span(),
+                        "end the function with the value it returns",
+                    ));
+                }
+            }
+        }
+        if let Some(early) = &self.early {
+            values = early
+                .results
+                .iter()
+                .map(|&r| var_expr(r, Kind::Real, self.vars[r.0].span))
+                .collect();
+        }
+        Some(Function {
+            name: sig.ident.clone(),
+            vars: std::mem::take(&mut self.vars),
+            params,
+            ret: Ret {
+                parts: ret_parts,
+                tuple,
+                ty: ret_ty,
+                values,
+            },
+            body,
+            taken: self.taken.clone(),
+        })
+    }
+
+    fn param(&mut self, pt: &syn::PatType) -> syn::Result<Param> {
+        let (ident, mutable) = match &*pt.pat {
+            syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                (pi.ident.clone(), pi.mutability.is_some())
+            }
+            other => {
+                return err(
+                    other.span(),
+                    "write a plain name for each parameter (patterns in parameters are not supported)",
+                )
+            }
+        };
+        let kind = kind_of_type(&pt.ty, true)?;
+        let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+        self.vars[var.0].ty = Some((*pt.ty).clone());
+        if let Kind::RealArray(ArrayRepr::SliceMut) = self.vars[var.0].kind {
+            self.vars[var.0].mutable = true;
+        }
+        Ok(Param { var, mutable })
+    }
+
+    fn return_kinds(&mut self, ty: &syn::Type) -> syn::Result<(Vec<Kind>, bool)> {
+        let one = |ty: &syn::Type| -> syn::Result<Kind> {
+            let k = kind_of_type(ty, false)?;
+            match k {
+                Kind::Real | Kind::RealArray(ArrayRepr::Vec) | Kind::RealArray(ArrayRepr::Array(_)) => Ok(k),
+                _ => err(
+                    ty.span(),
+                    "a differentiable function returns `f64`, `[f64; N]`, `Vec<f64>` or a tuple of them; return other values from a separate function",
+                ),
+            }
+        };
+        match ty {
+            syn::Type::Tuple(t) if t.elems.is_empty() => Ok((Vec::new(), false)),
+            syn::Type::Tuple(t) => {
+                let kinds = t.elems.iter().map(one).collect::<syn::Result<Vec<_>>>()?;
+                Ok((kinds, true))
+            }
+            _ => Ok((vec![one(ty)?], false)),
+        }
+    }
+
+    /// The components of the function's final value, hoisting array constructors into lets.
+    fn result_values(&mut self, e: &syn::Expr, parts: &[Kind], body: &mut Block) -> Vec<Expr> {
+        let elems: Vec<&syn::Expr> = match (e, parts.len()) {
+            (syn::Expr::Tuple(t), n) if n > 1 || t.elems.len() > 1 => t.elems.iter().collect(),
+            (syn::Expr::Paren(p), _) => vec![&*p.expr],
+            _ => vec![e],
+        };
+        if elems.len() != parts.len() {
+            self.error(syn::Error::new(
+                e.span(),
+                format!("the function returns {} values but this expression has {}", parts.len(), elems.len()),
+            ));
+            return Vec::new();
+        }
+        let mut values = Vec::new();
+        for (elem, kind) in elems.into_iter().zip(parts) {
+            let r = match kind {
+                Kind::Real => self.real_expr(elem, body),
+                _ => self.array_value(elem, kind.clone(), body),
+            };
+            match r {
+                Ok(v) => values.push(v),
+                Err(e) => self.error(e),
+            }
+        }
+        values
+    }
+
+    /// An array-valued result: a variable, or a constructor bound to a temporary.
+    fn array_value(&mut self, e: &syn::Expr, kind: Kind, body: &mut Block) -> syn::Result<Expr> {
+        if let Some(v) = self.path_var(e) {
+            if let Kind::RealArray(ArrayRepr::Vec | ArrayRepr::Array(_)) = self.kind(v) {
+                return Ok(var_expr(v, self.kind(v).clone(), e.span()));
+            }
+            return err(e.span(), "return a `Vec<f64>` or `[f64; N]` variable, or build one with `vec![..]` or `[..]`");
+        }
+        let init = match self.array_init(e, body)? {
+            Some(init) => init,
+            None => {
+                return err(
+                    e.span(),
+                    "return an array variable, `vec![..]` or `[..]` here",
+                )
+            }
+        };
+        let t = self.temp("result", kind.clone(), e.span());
+        body.stmts.push(Stmt::Let {
+            var: t,
+            init,
+            span: e.span(),
+        });
+        Ok(var_expr(t, kind, e.span()))
+    }
+
+    fn path_var(&self, e: &syn::Expr) -> Option<VarId> {
+        match e {
+            syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
+            syn::Expr::Paren(p) => self.path_var(&p.expr),
+            _ => None,
+        }
+    }
+
+    fn stmts(&mut self, stmts: &[syn::Stmt]) -> Block {
+        let mut block = Block::default();
+        self.stmts_into(stmts, &mut block);
+        block
+    }
+
+    /// Lowers `stmts` into `block`. After a statement that may `return`, the rest of the block is
+    /// guarded by `if !returned`.
+    fn stmts_into(&mut self, stmts: &[syn::Stmt], block: &mut Block) {
+        for (i, s) in stmts.iter().enumerate() {
+            let may_return = self.early.is_some() && stmt_returns(s);
+            if let Err(e) = self.stmt(s, block) {
+                self.error(e);
+            }
+            if may_return && i + 1 < stmts.len() {
+                let span = stmts[i + 1].span();
+                let flag = self.early.as_ref().map(|e| e.flag).expect("early return set up");
+                self.scopes.push(HashMap::new());
+                let rest = self.stmts(&stmts[i + 1..]);
+                self.scopes.pop();
+                block.stmts.push(Stmt::If {
+                    cond: not(var_expr(flag, Kind::Bool, span)),
+                    then: rest,
+                    els: Block::default(),
+                    span,
+                });
+                return;
+            }
+        }
+    }
+
+    /// `stmt` appended to `block`, guarded by `if !returned` when the function returns early.
+    fn guard_into(&mut self, block: &mut Block, stmts: Block) {
+        let flag = self.early.as_ref().map(|e| e.flag).expect("early return set up");
+        let span = self.vars[flag.0].span;
+        block.stmts.push(Stmt::If {
+            cond: not(var_expr(flag, Kind::Bool, span)),
+            then: stmts,
+            els: Block::default(),
+            span,
+        });
+    }
+
+    /// `return e` with early returns: assign the result variables and raise the flag.
+    fn return_assign(&mut self, e: &syn::Expr, span: Span) -> Block {
+        let mut block = Block::default();
+        let early_results = self.early.as_ref().map(|e| e.results.clone()).unwrap_or_default();
+        let flag = self.early.as_ref().map(|e| e.flag).expect("early return set up");
+        let elems: Vec<&syn::Expr> = match e {
+            syn::Expr::Tuple(t) if early_results.len() > 1 => t.elems.iter().collect(),
+            _ => vec![e],
+        };
+        if elems.len() != early_results.len() {
+            self.error(syn::Error::new(e.span(), "returns a different number of values than the function's type says"));
+            return block;
+        }
+        for (elem, r) in elems.into_iter().zip(early_results) {
+            match self.real_expr(elem, &mut block) {
+                Ok(value) => block.stmts.push(Stmt::Assign {
+                    place: Place::Var(r),
+                    value,
+                    span,
+                }),
+                Err(err) => self.error(err),
+            }
+        }
+        block.stmts.push(Stmt::Assign {
+            place: Place::Var(flag),
+            value: Expr {
+                op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> true))),
+                kind: Kind::Bool,
+                span,
+            },
+            span,
+        });
+        block
+    }
+
+    fn stmt(&mut self, s: &syn::Stmt, block: &mut Block) -> syn::Result<()> {
+        match s {
+            syn::Stmt::Local(local) => self.local(local, block),
+            syn::Stmt::Item(item) => err(
+                item.span(),
+                "items inside a differentiable function are not supported; move this item outside the function",
+            ),
+            syn::Stmt::Macro(m) => err(
+                m.mac.path.span(),
+                format!(
+                    "macro `{}!` is not supported in a differentiable function; only `vec![..]` is, in a `let`",
+                    m.mac.path.to_token_stream()
+                ),
+            ),
+            syn::Stmt::Expr(e, semi) => {
+                if semi.is_none() && !matches!(e, syn::Expr::ForLoop(_) | syn::Expr::If(_) | syn::Expr::Match(_) | syn::Expr::Block(_)) {
+                    return err(e.span(), "a value here is not used: end the statement with `;`, or return the value at the end of the function");
+                }
+                self.expr_stmt(e, block)
+            }
+        }
+    }
+
+    fn local(&mut self, local: &syn::Local, block: &mut Block) -> syn::Result<()> {
+        let span = local.span();
+        let init = match &local.init {
+            Some(init) => {
+                if let Some((_, diverge)) = &init.diverge {
+                    return err(diverge.span(), "`let ... else` is not supported");
+                }
+                &*init.expr
+            }
+            None => {
+                return err(
+                    local.pat.span(),
+                    "give the binding its value where it is declared: `let x = ...;`",
+                )
+            }
+        };
+        let (pat, ty) = match &local.pat {
+            syn::Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
+            p => (p, None),
+        };
+        // `let (a, b) = g(..)`: the results of a differentiable call.
+        if let syn::Pat::Tuple(tuple) = pat {
+            let call = match strip_paren(init) {
+                syn::Expr::Call(c) => c,
+                other => return err(other.span(), "destructuring is supported for the result of a differentiable call, `let (a, b) = f(..);`"),
+            };
+            let tys: Vec<Option<&syn::Type>> = match ty {
+                Some(syn::Type::Tuple(t)) => t.elems.iter().map(Some).collect(),
+                Some(t) => return err(t.span(), "write a tuple type, `(f64, f64)`"),
+                None => vec![None; tuple.elems.len()],
+            };
+            if tys.len() != tuple.elems.len() {
+                return err(span, "the tuple type and the pattern have different lengths");
+            }
+            let mut kinds = Vec::new();
+            for t in &tys {
+                kinds.push(match t {
+                    Some(t) => kind_of_type(t, false)?,
+                    None => Kind::Real,
+                });
+            }
+            let args = self.call_args(call, block)?;
+            let mut results = Vec::new();
+            for (p, kind) in tuple.elems.iter().zip(kinds) {
+                let (ident, mutable) = simple_binding(p)?;
+                results.push((ident, mutable, kind));
+            }
+            let results = results
+                .into_iter()
+                .map(|(ident, mutable, kind)| self.new_var(&ident.to_string(), kind, mutable, ident.span()))
+                .collect();
+            let callee = self.callee_path(call)?;
+            block.stmts.push(Stmt::Call(Call {
+                callee,
+                args,
+                results,
+                tuple: true,
+                span: call.span(),
+            }));
+            return Ok(());
+        }
+        let (ident, mutable) = simple_binding(pat)?;
+        let declared = match ty {
+            Some(t) => Some(kind_of_type(t, false)?),
+            None => None,
+        };
+        // A differentiable call bound to a name.
+        if let syn::Expr::Call(call) = strip_paren(init) {
+            if self.is_differentiable_call(call) {
+                let args = self.call_args(call, block)?;
+                let kind = declared.clone().unwrap_or(Kind::Real);
+                let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+                let callee = self.callee_path(call)?;
+                block.stmts.push(Stmt::Call(Call {
+                    callee,
+                    args,
+                    results: vec![var],
+                    tuple: false,
+                    span: call.span(),
+                }));
+                return Ok(());
+            }
+        }
+        if let Some(array_init) = self.array_init(init, block)? {
+            let kind = match (&declared, &array_init) {
+                (Some(k @ Kind::RealArray(_)), _) => k.clone(),
+                (_, Init::VecFill { .. } | Init::VecList(_)) => Kind::RealArray(ArrayRepr::Vec),
+                (_, Init::ArrayFill { len, .. }) => Kind::RealArray(ArrayRepr::Array(ArrayLen(len.clone()))),
+                (_, Init::ArrayList(es)) => {
+                    let n = es.len();
+                    Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#n))))
+                }
+                (_, Init::CopyOf(src)) => match self.kind(*src) {
+                    Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => Kind::RealArray(r.clone()),
+                    _ => Kind::RealArray(ArrayRepr::Vec),
+                },
+                (_, Init::Expr(_)) => unreachable!("array_init gives array initialisers"),
+            };
+            let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+            block.stmts.push(Stmt::Let {
+                var,
+                init: array_init,
+                span,
+            });
+            return Ok(());
+        }
+        let mut value = self.expr(init, block)?;
+        if let Kind::RealArray(_) = value.kind {
+            return err(
+                init.span(),
+                "binding an array to a new name would alias it; copy it with `.to_vec()` (or `.clone()`) instead",
+            );
+        }
+        let kind = match declared {
+            Some(Kind::Real) => {
+                value = self.coerce_real(value)?;
+                Kind::Real
+            }
+            Some(k @ (Kind::Int | Kind::Bool)) => {
+                if value.kind == Kind::Real {
+                    return err(init.span(), format!("a real value cannot initialise a `{}`", ty.map(|t| t.to_token_stream().to_string()).unwrap_or_default()));
+                }
+                k
+            }
+            Some(Kind::RealArray(_)) => return err(init.span(), "initialise an array with `vec![..]`, `[..]`, `.to_vec()`, `.clone()` or a differentiable call"),
+            Some(Kind::Opaque) | None => {
+                if value.kind == Kind::Opaque && ty.is_some_and(is_int_type) {
+                    Kind::Int
+                } else {
+                    value.kind.clone()
+                }
+            }
+        };
+        let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+        self.vars[var.0].ty = ty.cloned();
+        block.stmts.push(Stmt::Let {
+            var,
+            init: Init::Expr(value),
+            span,
+        });
+        Ok(())
+    }
+
+    /// Array constructors: `vec![v; n]`, `vec![a, b]`, `[v; N]`, `[a, b]`, `x.to_vec()`,
+    /// `x.clone()`; `None` when `e` is none of these.
+    fn array_init(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Option<Init>> {
+        match strip_paren(e) {
+            syn::Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                let tokens = m.mac.tokens.clone();
+                if let Ok(fill) = syn::parse2::<VecFill>(tokens.clone()) {
+                    let value = self.real_expr(&fill.value, block)?;
+                    let len = self.expr(&fill.len, block)?;
+                    if len.kind.is_real() {
+                        return err(fill.len.span(), "the length of a `vec!` is an integer");
+                    }
+                    return Ok(Some(Init::VecFill { value, len }));
+                }
+                let list = syn::parse::Parser::parse2(
+                    syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+                    tokens,
+                )?;
+                let mut es = Vec::new();
+                for item in &list {
+                    es.push(self.real_expr(item, block)?);
+                }
+                Ok(Some(Init::VecList(es)))
+            }
+            syn::Expr::Repeat(r) => {
+                let value = self.real_expr(&r.expr, block)?;
+                Ok(Some(Init::ArrayFill {
+                    value,
+                    len: r.len.to_token_stream(),
+                }))
+            }
+            syn::Expr::Array(a) => {
+                let mut es = Vec::new();
+                for item in &a.elems {
+                    es.push(self.real_expr(item, block)?);
+                }
+                Ok(Some(Init::ArrayList(es)))
+            }
+            syn::Expr::MethodCall(mc)
+                if (mc.method == "to_vec" || mc.method == "clone") && mc.args.is_empty() =>
+            {
+                match self.path_var(&mc.receiver) {
+                    Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => Ok(Some(Init::CopyOf(v))),
+                    _ => Ok(None),
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn expr_stmt(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<()> {
+        match e {
+            syn::Expr::Assign(a) => {
+                let span = a.span();
+                let place = self.place(&a.left, block)?;
+                // `y = g(..)`: hoist the call, then assign.
+                let value = self.expr(&a.right, block)?;
+                let value = self.place_value(&place, value, a.right.span())?;
+                block.stmts.push(Stmt::Assign { place, value, span });
+                Ok(())
+            }
+            syn::Expr::Binary(b) if is_compound_assign(&b.op) => {
+                let span = b.span();
+                let op = match binary_op(&b.op) {
+                    Some(op) => op,
+                    None => return err(b.op.span(), "bitwise assignment operators are not supported"),
+                };
+                let place = self.place(&b.left, block)?;
+                let current = self.place_read(&place, b.left.span(), block)?;
+                let rhs = self.expr(&b.right, block)?;
+                let value = self.binary(op, current, rhs, span, b.op.span())?;
+                let value = self.place_value(&place, value, b.right.span())?;
+                block.stmts.push(Stmt::Assign { place, value, span });
+                Ok(())
+            }
+            syn::Expr::ForLoop(f) => self.for_loop(f, block),
+            syn::Expr::If(i) => {
+                let s = self.if_stmt(i, block)?;
+                block.stmts.push(s);
+                Ok(())
+            }
+            syn::Expr::Match(m) => self.match_stmt(m, block),
+            syn::Expr::Return(r) => {
+                if self.early.is_none() {
+                    return err(r.span(), "tapeless: unexpected `return`");
+                }
+                let value = match &r.expr {
+                    Some(v) => v,
+                    None => return err(r.span(), "return the function's value: `return x;`"),
+                };
+                let b = self.return_assign(value, r.span());
+                block.stmts.extend(b.stmts);
+                Ok(())
+            }
+            syn::Expr::Call(call) => {
+                if !self.is_differentiable_call(call) {
+                    return err(call.span(), "a call of a constant function as a statement has no effect on derivatives; remove it");
+                }
+                let args = self.call_args(call, block)?;
+                let callee = self.callee_path(call)?;
+                block.stmts.push(Stmt::Call(Call {
+                    callee,
+                    args,
+                    results: Vec::new(),
+                    tuple: false,
+                    span: call.span(),
+                }));
+                Ok(())
+            }
+            syn::Expr::Block(b) if b.label.is_none() => {
+                // A plain block: a scope of its own, lowered as `if true { .. }`.
+                self.scopes.push(HashMap::new());
+                let inner = self.stmts(&b.block.stmts);
+                self.scopes.pop();
+                let span = b.span();
+                block.stmts.push(Stmt::If {
+                    cond: Expr {
+                        op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> true))),
+                        kind: Kind::Bool,
+                        span,
+                    },
+                    then: inner,
+                    els: Block::default(),
+                    span,
+                });
+                Ok(())
+            }
+            other => Err(unsupported(other)),
+        }
+    }
+
+    /// The value assigned to `place`, converted to its kind.
+    fn place_value(&mut self, place: &Place, value: Expr, span: Span) -> syn::Result<Expr> {
+        let var = place.var();
+        let target_real = match place {
+            Place::Index(..) => true,
+            Place::Var(_) => self.kind(var) == &Kind::Real,
+        };
+        if target_real {
+            self.coerce_real(value)
+        } else if value.kind == Kind::Real {
+            err(span, format!("`{}` is not a real variable; a real value cannot be assigned to it", self.vars[var.0].name))
+        } else {
+            Ok(value)
+        }
+    }
+
+    fn place(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Place> {
+        match e {
+            syn::Expr::Path(_) => {
+                let v = self.var_of(e)?;
+                match self.kind(v) {
+                    Kind::RealArray(_) => err(
+                        e.span(),
+                        "assigning a whole array is not supported; assign its elements in a loop",
+                    ),
+                    _ => {
+                        self.vars[v.0].mutable = true;
+                        Ok(Place::Var(v))
+                    }
+                }
+            }
+            syn::Expr::Index(ix) => {
+                let v = self.var_of(&ix.expr)?;
+                if !matches!(self.kind(v), Kind::RealArray(_)) {
+                    return err(ix.expr.span(), "only elements of real arrays can be assigned in a differentiable function");
+                }
+                if self.kind(v) == &Kind::RealArray(ArrayRepr::Slice) {
+                    return err(ix.expr.span(), format!("`{}` is a shared slice: take it as `&mut [f64]` to write into it", self.vars[v.0].name));
+                }
+                self.vars[v.0].mutable = true;
+                let index = self.index_expr(&ix.index, block)?;
+                Ok(Place::Index(v, index))
+            }
+            syn::Expr::Paren(p) => self.place(&p.expr, block),
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => err(
+                u.span(),
+                "writing through a reference is not supported; take the value and return it",
+            ),
+            other => err(other.span(), "assign to a variable or to an element `v[i]`"),
+        }
+    }
+
+    fn place_read(&self, place: &Place, span: Span, _block: &mut Block) -> syn::Result<Expr> {
+        Ok(match place {
+            Place::Var(v) => var_expr(*v, self.kind(*v).clone(), span),
+            Place::Index(v, i) => Expr {
+                op: Op::Index(*v, Box::new(i.clone())),
+                kind: Kind::Real,
+                span,
+            },
+        })
+    }
+
+    fn var_of(&self, e: &syn::Expr) -> syn::Result<VarId> {
+        match e {
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                if let Some(i) = p.path.get_ident() {
+                    return match self.lookup(&i.to_string()) {
+                        Some(v) => Ok(v),
+                        None => err(i.span(), format!("`{i}` is not a variable of this function")),
+                    };
+                }
+                err(e.span(), "expected a variable")
+            }
+            syn::Expr::Paren(p) => self.var_of(&p.expr),
+            _ => err(e.span(), "expected a variable"),
+        }
+    }
+
+    fn for_loop(&mut self, f: &syn::ExprForLoop, block: &mut Block) -> syn::Result<()> {
+        if let Some(label) = &f.label {
+            return err(label.span(), "loop labels are not supported");
+        }
+        if self.early.is_some() && f.body.stmts.iter().any(stmt_returns) {
+            return err(
+                f.for_token.span,
+                "`return` inside a `for` loop is not supported; set a flag and guard the rest of the loop body with `if`",
+            );
+        }
+        let range = self.range(&f.expr, block)?;
+        self.scopes.push(HashMap::new());
+        let var = match &*f.pat {
+            syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.mutability.is_none() && pi.subpat.is_none() => {
+                self.new_var(&pi.ident.to_string(), Kind::Int, false, pi.ident.span())
+            }
+            syn::Pat::Wild(w) => self.temp("unused", Kind::Int, w.span()),
+            other => {
+                self.scopes.pop();
+                return err(other.span(), "write a plain loop variable: `for i in 0..n`");
+            }
+        };
+        let body = self.stmts(&f.body.stmts);
+        self.scopes.pop();
+        // The reverse sweep re-evaluates the range: its variables must not change in the loop.
+        let mut reads = Vec::new();
+        range.reads(&mut reads);
+        let written = body.writes();
+        for r in reads {
+            if written.contains(&r) {
+                return err(
+                    f.expr.span(),
+                    format!(
+                        "`{}` is assigned inside the loop, so the loop's range cannot be replayed; copy it into a new variable before the loop",
+                        self.vars[r.0].name
+                    ),
+                );
+            }
+        }
+        block.stmts.push(Stmt::For {
+            var,
+            range,
+            body,
+            span: f.span(),
+        });
+        Ok(())
+    }
+
+    fn range(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Range> {
+        let mut adaptors = Vec::new();
+        let mut cur = strip_paren(e);
+        let base = loop {
+            match cur {
+                syn::Expr::MethodCall(mc) if mc.method == "rev" && mc.args.is_empty() => {
+                    adaptors.push(Adaptor::Rev);
+                    cur = strip_paren(&mc.receiver);
+                }
+                syn::Expr::MethodCall(mc) if mc.method == "step_by" && mc.args.len() == 1 => {
+                    let step = self.index_expr(&mc.args[0], block)?;
+                    adaptors.push(Adaptor::StepBy(step));
+                    cur = strip_paren(&mc.receiver);
+                }
+                syn::Expr::Range(r) => break r,
+                other => {
+                    return err(
+                        other.span(),
+                        "loop over a range of integers: `for i in a..b`, optionally with `.rev()` and `.step_by(k)`; to visit an array write `for i in 0..v.len()`",
+                    )
+                }
+            }
+        };
+        adaptors.reverse();
+        let (start, end) = match (&base.start, &base.end) {
+            (Some(s), Some(e)) => (s, e),
+            _ => return err(base.span(), "give both bounds of the range: `a..b`"),
+        };
+        let start = self.index_expr(start, block)?;
+        let end = self.index_expr(end, block)?;
+        Ok(Range {
+            start,
+            end,
+            inclusive: matches!(base.limits, syn::RangeLimits::Closed(_)),
+            adaptors,
+        })
+    }
+
+    fn if_stmt(&mut self, i: &syn::ExprIf, block: &mut Block) -> syn::Result<Stmt> {
+        if let syn::Expr::Let(l) = &*i.cond {
+            return err(l.span(), "`if let` is not supported; test a condition with `if`");
+        }
+        let cond = self.expr(&i.cond, block)?;
+        if cond.kind != Kind::Bool {
+            return err(i.cond.span(), "the condition of an `if` must be a `bool`");
+        }
+        self.scopes.push(HashMap::new());
+        let then = self.stmts(&i.then_branch.stmts);
+        self.scopes.pop();
+        let els = match &i.else_branch {
+            None => Block::default(),
+            Some((_, e)) => match &**e {
+                syn::Expr::Block(b) => {
+                    self.scopes.push(HashMap::new());
+                    let b = self.stmts(&b.block.stmts);
+                    self.scopes.pop();
+                    b
+                }
+                syn::Expr::If(inner) => {
+                    let mut b = Block::default();
+                    let s = self.if_stmt(inner, &mut b)?;
+                    b.stmts.push(s);
+                    b
+                }
+                other => return Err(unsupported(other)),
+            },
+        };
+        Ok(Stmt::If {
+            cond,
+            then,
+            els,
+            span: i.span(),
+        })
+    }
+
+    fn match_stmt(&mut self, m: &syn::ExprMatch, block: &mut Block) -> syn::Result<()> {
+        let scrutinee = self.expr(&m.expr, block)?;
+        if scrutinee.kind.is_real() {
+            return err(m.expr.span(), "`match` on a real value is not supported; compare it in an `if` chain");
+        }
+        let span = m.span();
+        let tmp = self.temp("matched", scrutinee.kind.clone(), m.expr.span());
+        block.stmts.push(Stmt::Let {
+            var: tmp,
+            init: Init::Expr(scrutinee),
+            span,
+        });
+        // Build the chain from the last arm backwards.
+        let mut chain: Option<Block> = None;
+        for arm in m.arms.iter().rev() {
+            if let Some(bad) = pattern_binding(&arm.pat) {
+                return err(bad, "patterns that bind variables are not supported in `match`; use literals, ranges, `|` and `_`");
+            }
+            let mut arm_block = Block::default();
+            self.scopes.push(HashMap::new());
+            match &*arm.body {
+                syn::Expr::Block(b) if b.label.is_none() => self.stmts_into(&b.block.stmts, &mut arm_block),
+                syn::Expr::Tuple(t) if t.elems.is_empty() => {}
+                other => {
+                    if let Err(e) = self.expr_stmt(other, &mut arm_block) {
+                        self.error(e);
+                    }
+                }
+            }
+            self.scopes.pop();
+            let mut cond = Expr {
+                op: Op::Matches(tmp, Box::new(arm.pat.clone())),
+                kind: Kind::Bool,
+                span: arm.pat.span(),
+            };
+            let mut guard_pre = Block::default();
+            if let Some((_, guard)) = &arm.guard {
+                let g = self.expr(guard, &mut guard_pre)?;
+                if !guard_pre.stmts.is_empty() {
+                    return err(guard.span(), "a match guard cannot call a differentiable function");
+                }
+                cond = Expr {
+                    op: Op::Binary(Binary::And, Box::new(cond), Box::new(g)),
+                    kind: Kind::Bool,
+                    span: guard.span(),
+                };
+            }
+            let els = chain.take().unwrap_or_default();
+            let s = Stmt::If {
+                cond,
+                then: arm_block,
+                els,
+                span: arm.span(),
+            };
+            chain = Some(Block { stmts: vec![s] });
+        }
+        if let Some(c) = chain {
+            block.stmts.extend(c.stmts);
+        }
+        Ok(())
+    }
+
+    fn is_constant_fn(&self, path: &syn::Path) -> bool {
+        self.args.constants.iter().any(|c| c == path)
+            || (path.segments.len() == 1
+                && self
+                    .args
+                    .constants
+                    .iter()
+                    .any(|c| c.segments.last().map(|s| &s.ident) == path.segments.last().map(|s| &s.ident)))
+    }
+
+    /// Whether `call` calls a differentiable function (so its companions are called).
+    fn is_differentiable_call(&self, call: &syn::ExprCall) -> bool {
+        match &*call.func {
+            syn::Expr::Path(p) => {
+                !self.is_constant_fn(&p.path)
+                    && builtin_path(&p.path).is_none()
+                    && !(p.path.get_ident().is_some_and(|i| self.lookup(&i.to_string()).is_some()))
+            }
+            _ => false,
+        }
+    }
+
+    fn callee_path(&self, call: &syn::ExprCall) -> syn::Result<syn::Path> {
+        match &*call.func {
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                if let Some(i) = p.path.get_ident() {
+                    if self.lookup(&i.to_string()).is_some() {
+                        return err(i.span(), "calling a variable is not supported: closures and function pointers cannot be differentiated; call a `#[differentiable]` function by name");
+                    }
+                }
+                if p.path.segments.iter().any(|s| !s.arguments.is_empty()) {
+                    return err(p.span(), "remove the generic arguments: differentiable functions are called without them");
+                }
+                Ok(p.path.clone())
+            }
+            other => err(other.span(), "call a `#[differentiable]` function by its name or path"),
+        }
+    }
+
+    fn call_args(&mut self, call: &syn::ExprCall, block: &mut Block) -> syn::Result<Vec<Arg>> {
+        self.callee_path(call)?;
+        let mut args = Vec::new();
+        for a in &call.args {
+            args.push(self.call_arg(a, block)?);
+        }
+        Ok(args)
+    }
+
+    fn call_arg(&mut self, a: &syn::Expr, block: &mut Block) -> syn::Result<Arg> {
+        match a {
+            syn::Expr::Reference(r) => {
+                let v = match self.path_var(&r.expr) {
+                    Some(v) => v,
+                    None => return err(r.expr.span(), "pass a variable by reference: `&v` or `&mut v`"),
+                };
+                match (self.kind(v).clone(), r.mutability.is_some()) {
+                    (Kind::RealArray(repr), true) => {
+                        if repr == ArrayRepr::Slice {
+                            return err(r.span(), format!("`{}` is a shared slice and cannot be passed as `&mut`", self.vars[v.0].name));
+                        }
+                        if matches!(repr, ArrayRepr::SliceMut) {
+                            return err(r.span(), format!("`{}` is already `&mut [f64]`: pass it as `{}`", self.vars[v.0].name, self.vars[v.0].name));
+                        }
+                        self.vars[v.0].mutable = true;
+                        Ok(Arg::ArrayMut { var: v, by_ref: true })
+                    }
+                    (Kind::RealArray(repr), false) => {
+                        if matches!(repr, ArrayRepr::Slice | ArrayRepr::SliceMut) {
+                            return err(r.span(), format!("`{}` is already a slice: pass it as `{}`", self.vars[v.0].name, self.vars[v.0].name));
+                        }
+                        Ok(Arg::Array { var: v, by_ref: true })
+                    }
+                    (Kind::Real, _) => err(r.span(), "pass a real scalar by value; a differentiable function returns what it computes"),
+                    (_, false) => Ok(Arg::Value(Expr {
+                        op: Op::Ref(v),
+                        kind: Kind::Opaque,
+                        span: r.span(),
+                    })),
+                    (_, true) => err(r.span(), "only real arrays can be passed as `&mut` to a differentiable function"),
+                }
+            }
+            _ => {
+                if let Some(v) = self.path_var(a) {
+                    match self.kind(v).clone() {
+                        Kind::RealArray(ArrayRepr::Slice) => return Ok(Arg::Array { var: v, by_ref: false }),
+                        Kind::RealArray(ArrayRepr::SliceMut) => return Ok(Arg::ArrayMut { var: v, by_ref: false }),
+                        Kind::RealArray(ArrayRepr::Array(_)) => return Ok(Arg::Array { var: v, by_ref: false }),
+                        Kind::RealArray(ArrayRepr::Vec) => {
+                            return err(a.span(), format!("pass `&{0}` (or `{0}.clone()` into a new variable first): moving a `Vec` into a call is not supported", self.vars[v.0].name))
+                        }
+                        _ => {}
+                    }
+                }
+                let value = self.expr(a, block)?;
+                if value.kind == Kind::Real && !matches!(value.op, Op::Var(_)) {
+                    // Bind compound real arguments, so the adjoint has a variable to accumulate into.
+                    let t = self.temp("arg", Kind::Real, a.span());
+                    block.stmts.push(Stmt::Let {
+                        var: t,
+                        init: Init::Expr(value),
+                        span: a.span(),
+                    });
+                    return Ok(Arg::Value(var_expr(t, Kind::Real, a.span())));
+                }
+                Ok(Arg::Value(value))
+            }
+        }
+    }
+
+    /// An expression that must be real (constants of opaque kind are converted).
+    fn real_expr(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
+        let x = self.expr(e, block)?;
+        self.coerce_real(x)
+    }
+
+    fn coerce_real(&mut self, x: Expr) -> syn::Result<Expr> {
+        match x.kind {
+            Kind::Real => Ok(x),
+            Kind::Opaque => {
+                let span = x.span;
+                Ok(Expr {
+                    op: Op::AsReal(Box::new(x)),
+                    kind: Kind::Real,
+                    span,
+                })
+            }
+            Kind::Int => err(x.span, "this is an integer where a real is expected; convert it with `as f64`"),
+            Kind::Bool => err(x.span, "this is a `bool` where a real is expected"),
+            Kind::RealArray(_) => err(x.span, "this is an array where a real is expected; index it: `v[i]`"),
+        }
+    }
+
+    fn index_expr(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
+        let x = self.expr(e, block)?;
+        if x.kind.is_real() {
+            return err(e.span(), "an index or loop bound must be an integer; convert a real with `as usize` if you mean it");
+        }
+        Ok(x)
+    }
+
+    fn expr(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
+        let span = e.span();
+        match e {
+            syn::Expr::Lit(l) => match &l.lit {
+                syn::Lit::Float(f) => Ok(real_lit(f.base10_parse::<f64>()?, span)),
+                syn::Lit::Int(_) => Ok(Expr {
+                    op: Op::Lit(Literal::Other(l.lit.clone())),
+                    kind: Kind::Int,
+                    span,
+                }),
+                syn::Lit::Bool(_) => Ok(Expr {
+                    op: Op::Lit(Literal::Other(l.lit.clone())),
+                    kind: Kind::Bool,
+                    span,
+                }),
+                other => err(other.span(), "only numeric and boolean literals are supported"),
+            },
+            syn::Expr::Path(p) => {
+                if p.qself.is_some() {
+                    return err(span, "qualified paths are not supported");
+                }
+                if let Some(i) = p.path.get_ident() {
+                    if let Some(v) = self.lookup(&i.to_string()) {
+                        return Ok(var_expr(v, self.kind(v).clone(), span));
+                    }
+                }
+                let kind = if is_float_const_path(&p.path) { Kind::Real } else { Kind::Opaque };
+                let path_expr = Expr {
+                    op: Op::Path(p.path.clone()),
+                    kind: Kind::Opaque,
+                    span,
+                };
+                if kind == Kind::Real {
+                    self.coerce_real(path_expr)
+                } else {
+                    Ok(path_expr)
+                }
+            }
+            syn::Expr::Paren(p) => self.expr(&p.expr, block),
+            syn::Expr::Group(g) => self.expr(&g.expr, block),
+            syn::Expr::Unary(u) => {
+                let a = self.expr(&u.expr, block)?;
+                match u.op {
+                    syn::UnOp::Neg(_) => {
+                        if a.kind == Kind::Bool || a.kind.is_real() && a.kind != Kind::Real {
+                            return err(span, "negation applies to numbers");
+                        }
+                        let kind = a.kind.clone();
+                        Ok(Expr {
+                            op: Op::Unary(Unary::Neg, Box::new(a)),
+                            kind,
+                            span,
+                        })
+                    }
+                    syn::UnOp::Not(_) => {
+                        if a.kind.is_real() {
+                            return err(span, "`!` applies to bools and integers");
+                        }
+                        let kind = a.kind.clone();
+                        Ok(Expr {
+                            op: Op::Unary(Unary::Not, Box::new(a)),
+                            kind,
+                            span,
+                        })
+                    }
+                    syn::UnOp::Deref(_) => err(span, "dereferencing is not supported in a differentiable function"),
+                    _ => Err(unsupported(e)),
+                }
+            }
+            syn::Expr::Binary(b) => {
+                if is_compound_assign(&b.op) {
+                    return err(span, "use a compound assignment as a statement");
+                }
+                let op = match binary_op(&b.op) {
+                    Some(op) => op,
+                    None => return err(b.op.span(), "bitwise operators are not supported in a differentiable function"),
+                };
+                let x = self.expr(&b.left, block)?;
+                let y = self.expr(&b.right, block)?;
+                self.binary(op, x, y, span, b.op.span())
+            }
+            syn::Expr::Index(ix) => {
+                let v = match self.path_var(&ix.expr) {
+                    Some(v) => v,
+                    None => return err(ix.expr.span(), "index a variable: `v[i]` (nested indexing is not supported)"),
+                };
+                if let syn::Expr::Range(r) = &*ix.index {
+                    return err(r.span(), "sub-slices are not supported; index single elements, `v[i]`");
+                }
+                let index = self.index_expr(&ix.index, block)?;
+                let kind = match self.kind(v) {
+                    Kind::RealArray(_) => Kind::Real,
+                    Kind::Opaque => Kind::Opaque,
+                    _ => return err(ix.expr.span(), format!("`{}` is not an array", self.vars[v.0].name)),
+                };
+                Ok(Expr {
+                    op: Op::Index(v, Box::new(index)),
+                    kind,
+                    span,
+                })
+            }
+            syn::Expr::MethodCall(mc) => self.method_call(mc, block),
+            syn::Expr::Call(call) => self.call_expr(call, block),
+            syn::Expr::Cast(c) => {
+                let x = self.expr(&c.expr, block)?;
+                let kind = if is_ident(&c.ty, "f64") {
+                    Kind::Real
+                } else if is_int_type(&c.ty) {
+                    Kind::Int
+                } else if is_ident(&c.ty, "f32") {
+                    return err(c.ty.span(), "cast to `f64`: generated code chooses the scalar type");
+                } else {
+                    return err(c.ty.span(), "casts are supported to `f64` and to integer types");
+                };
+                if x.kind.is_real() && kind == Kind::Real {
+                    return Ok(x);
+                }
+                if matches!(x.kind, Kind::RealArray(_)) {
+                    return err(c.expr.span(), "an array cannot be cast");
+                }
+                Ok(Expr {
+                    op: Op::Cast(Box::new(x), (*c.ty).clone()),
+                    kind,
+                    span,
+                })
+            }
+            syn::Expr::Macro(m) => err(
+                m.mac.path.span(),
+                format!("macro `{}!` is not supported here; `vec![..]` is supported as the value of a `let`", m.mac.path.to_token_stream()),
+            ),
+            other => Err(unsupported(other)),
+        }
+    }
+
+    fn binary(&mut self, op: Binary, x: Expr, y: Expr, span: Span, op_span: Span) -> syn::Result<Expr> {
+        let either_real = x.kind == Kind::Real || y.kind == Kind::Real;
+        let (x, y) = if either_real {
+            let x = self.coerce_real(x)?;
+            let y = self.coerce_real(y)?;
+            (x, y)
+        } else {
+            (x, y)
+        };
+        for side in [&x, &y] {
+            if let Kind::RealArray(_) = side.kind {
+                return err(side.span, "arithmetic on whole arrays is not supported; write a loop over the elements");
+            }
+        }
+        let kind = match op {
+            Binary::Lt | Binary::Le | Binary::Gt | Binary::Ge | Binary::Eq | Binary::Ne => Kind::Bool,
+            Binary::And | Binary::Or => {
+                if x.kind != Kind::Bool || y.kind != Kind::Bool {
+                    return err(op_span, "`&&` and `||` take bools");
+                }
+                Kind::Bool
+            }
+            Binary::Rem if either_real => return err(op_span, "`%` of reals is not supported; it has no derivative at its jumps"),
+            _ if either_real => Kind::Real,
+            _ if x.kind == Kind::Int || y.kind == Kind::Int => Kind::Int,
+            _ => Kind::Opaque,
+        };
+        if matches!(op, Binary::Powf | Binary::Atan2 | Binary::Hypot) && kind != Kind::Real {
+            return err(span, format!("`{}` takes reals", op.name()));
+        }
+        Ok(Expr {
+            op: Op::Binary(op, Box::new(x), Box::new(y)),
+            kind,
+            span,
+        })
+    }
+
+    fn method_call(&mut self, mc: &syn::ExprMethodCall, block: &mut Block) -> syn::Result<Expr> {
+        let span = mc.span();
+        let name = mc.method.to_string();
+        if mc.turbofish.is_some() {
+            return err(mc.method.span(), "remove the turbofish");
+        }
+        if name == "len" && mc.args.is_empty() {
+            let v = match self.path_var(&mc.receiver) {
+                Some(v) => v,
+                None => return err(mc.receiver.span(), "take the length of a variable: `v.len()`"),
+            };
+            return Ok(Expr {
+                op: Op::Len(v),
+                kind: Kind::Int,
+                span,
+            });
+        }
+        let receiver = self.expr(&mc.receiver, block)?;
+        if let Some(u) = Unary::from_method(&name) {
+            if !mc.args.is_empty() {
+                return err(mc.method.span(), format!("`{name}` takes no arguments"));
+            }
+            if u == Unary::Abs && receiver.kind == Kind::Int {
+                return Ok(Expr {
+                    op: Op::Unary(u, Box::new(receiver)),
+                    kind: Kind::Int,
+                    span,
+                });
+            }
+            let x = self.coerce_real(receiver)?;
+            return Ok(Expr {
+                op: Op::Unary(u, Box::new(x)),
+                kind: Kind::Real,
+                span,
+            });
+        }
+        if let Some(b) = Binary::from_method(&name) {
+            if mc.args.len() != 1 {
+                return err(mc.method.span(), format!("`{name}` takes one argument"));
+            }
+            let y = self.expr(&mc.args[0], block)?;
+            return self.binary(b, receiver, y, span, mc.method.span());
+        }
+        if name == "powi" {
+            if mc.args.len() != 1 {
+                return err(mc.method.span(), "`powi` takes one argument");
+            }
+            let x = self.coerce_real(receiver)?;
+            let n = self.index_expr(&mc.args[0], block)?;
+            return Ok(Expr {
+                op: Op::Powi(Box::new(x), Box::new(n)),
+                kind: Kind::Real,
+                span,
+            });
+        }
+        if name == "sqr" || name == "square" {
+            return err(mc.method.span(), "write `x * x` or `x.powi(2)`");
+        }
+        if receiver.kind != Kind::Real && receiver.kind != Kind::Opaque && !matches!(receiver.kind, Kind::RealArray(_)) {
+            // Methods of integers and bools have no derivative: copied as written.
+            return err(
+                mc.method.span(),
+                format!("method `{name}` is not supported on integers here; compute it before the differentiable function, or in a function listed in `constants(..)`"),
+            );
+        }
+        err(
+            mc.method.span(),
+            format!(
+                "method `{name}` cannot be differentiated; the supported methods are `sin cos tan exp ln log10 sqrt powi powf tanh sinh cosh atan atan2 abs hypot min max len`, or mark a plain function as constant with `#[differentiable(constants(f))]`"
+            ),
+        )
+    }
+
+    fn call_expr(&mut self, call: &syn::ExprCall, block: &mut Block) -> syn::Result<Expr> {
+        let span = call.span();
+        let path = match &*call.func {
+            syn::Expr::Path(p) if p.qself.is_none() => p.path.clone(),
+            other => return err(other.span(), "call a function by its name; closures and function pointers cannot be differentiated"),
+        };
+        if let Some(b) = builtin_path(&path) {
+            let mut args = Vec::new();
+            for a in &call.args {
+                args.push(self.expr(a, block)?);
+            }
+            return match (b, args.len()) {
+                (Builtin::Unary(u), 1) => {
+                    let x = self.coerce_real(args.remove(0))?;
+                    Ok(Expr {
+                        op: Op::Unary(u, Box::new(x)),
+                        kind: Kind::Real,
+                        span,
+                    })
+                }
+                (Builtin::Binary(op), 2) => {
+                    let y = args.remove(1);
+                    let x = args.remove(0);
+                    self.binary(op, x, y, span, span)
+                }
+                (Builtin::Powi, 2) => {
+                    let n = args.remove(1);
+                    let x = self.coerce_real(args.remove(0))?;
+                    Ok(Expr {
+                        op: Op::Powi(Box::new(x), Box::new(n)),
+                        kind: Kind::Real,
+                        span,
+                    })
+                }
+                (Builtin::From, 1) => {
+                    let x = args.remove(0);
+                    if x.kind.is_real() {
+                        return Ok(x);
+                    }
+                    Ok(Expr {
+                        op: Op::Cast(Box::new(x), syn::parse_quote!(f64)),
+                        kind: Kind::Real,
+                        span,
+                    })
+                }
+                _ => err(span, "wrong number of arguments"),
+            };
+        }
+        let mut args = Vec::new();
+        let constant = self.is_constant_fn(&path);
+        if !constant {
+            // All-inactive arguments cannot carry a derivative: treat the call as constant.
+            let mut probe = Block::default();
+            let mut inactive = true;
+            for a in &call.args {
+                match self.expr(a, &mut probe) {
+                    Ok(x) if !x.kind.is_real() && probe.stmts.is_empty() => args.push(x),
+                    _ => {
+                        inactive = false;
+                        break;
+                    }
+                }
+            }
+            if !inactive || call.args.is_empty() {
+                if call.args.is_empty() {
+                    return Ok(Expr {
+                        op: Op::ConstCall(path, Vec::new()),
+                        kind: Kind::Opaque,
+                        span,
+                    });
+                }
+                // A differentiable call inside an expression: hoist it into its own statement.
+                let call_args = self.call_args(call, block)?;
+                let name = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                let t = self.temp(&name, Kind::Real, span);
+                block.stmts.push(Stmt::Call(Call {
+                    callee: path,
+                    args: call_args,
+                    results: vec![t],
+                    tuple: false,
+                    span,
+                }));
+                return Ok(var_expr(t, Kind::Real, span));
+            }
+            return Ok(Expr {
+                op: Op::ConstCall(path, args),
+                kind: Kind::Opaque,
+                span,
+            });
+        }
+        for a in &call.args {
+            let x = match a {
+                syn::Expr::Reference(r) if r.mutability.is_none() => match self.path_var(&r.expr) {
+                    Some(v) => Expr {
+                        op: Op::Ref(v),
+                        kind: Kind::Opaque,
+                        span: r.span(),
+                    },
+                    None => return err(r.span(), "pass a variable by reference"),
+                },
+                _ => self.expr(a, block)?,
+            };
+            args.push(x);
+        }
+        Ok(Expr {
+            op: Op::ConstCall(path, args),
+            kind: Kind::Opaque,
+            span,
+        })
+    }
+}
+
+/// `vec![value; len]`.
+struct VecFill {
+    value: syn::Expr,
+    len: syn::Expr,
+}
+
+impl syn::parse::Parse for VecFill {
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        let value = input.parse()?;
+        input.parse::<syn::Token![;]>()?;
+        let len = input.parse()?;
+        Ok(VecFill { value, len })
+    }
+}
+
+enum Builtin {
+    Unary(Unary),
+    Binary(Binary),
+    Powi,
+    From,
+}
+
+/// `f64::sin`, `f64::max`, `f64::from`...
+fn builtin_path(path: &syn::Path) -> Option<Builtin> {
+    if path.segments.len() != 2 || path.segments[0].ident != "f64" {
+        return None;
+    }
+    let name = path.segments[1].ident.to_string();
+    if let Some(u) = Unary::from_method(&name) {
+        return Some(Builtin::Unary(u));
+    }
+    if let Some(b) = Binary::from_method(&name) {
+        return Some(Builtin::Binary(b));
+    }
+    match name.as_str() {
+        "powi" => Some(Builtin::Powi),
+        "from" => Some(Builtin::From),
+        _ => None,
+    }
+}
+
+fn strip_paren(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => strip_paren(&p.expr),
+        syn::Expr::Group(g) => strip_paren(&g.expr),
+        _ => e,
+    }
+}
+
+fn simple_binding(p: &syn::Pat) -> syn::Result<(syn::Ident, bool)> {
+    match p {
+        syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => Ok((pi.ident.clone(), pi.mutability.is_some())),
+        syn::Pat::Wild(w) => Ok((syn::Ident::new("__unused", w.span()), false)),
+        other => err(other.span(), "bind a plain name: `let x = ...;`"),
+    }
+}
+
+fn real_lit(x: f64, span: Span) -> Expr {
+    Expr {
+        op: Op::Lit(Literal::Real(x)),
+        kind: Kind::Real,
+        span,
+    }
+}
+
+fn var_expr(v: VarId, kind: Kind, span: Span) -> Expr {
+    Expr {
+        op: Op::Var(v),
+        kind,
+        span,
+    }
+}
+
+fn not(e: Expr) -> Expr {
+    let span = e.span;
+    Expr {
+        op: Op::Unary(Unary::Not, Box::new(e)),
+        kind: Kind::Bool,
+        span,
+    }
+}
+
+/// The span of a binding inside a pattern, if any.
+fn pattern_binding(p: &syn::Pat) -> Option<Span> {
+    match p {
+        syn::Pat::Ident(pi) => {
+            let s = pi.ident.to_string();
+            // An uppercase single-segment path pattern is a constant, not a binding.
+            if s.chars().next().is_some_and(|c| c.is_uppercase()) {
+                None
+            } else {
+                Some(pi.span())
+            }
+        }
+        syn::Pat::Or(o) => o.cases.iter().find_map(pattern_binding),
+        syn::Pat::Paren(pp) => pattern_binding(&pp.pat),
+        syn::Pat::Tuple(t) => t.elems.iter().find_map(pattern_binding),
+        syn::Pat::Lit(_) | syn::Pat::Range(_) | syn::Pat::Wild(_) | syn::Pat::Path(_) => None,
+        other => Some(other.span()),
+    }
+}
+
+fn unsupported(e: &syn::Expr) -> syn::Error {
+    let (span, msg): (Span, &str) = match e {
+        syn::Expr::Closure(c) => (c.or1_token.span, "closures cannot be differentiated; write a separate `#[differentiable]` function and call it"),
+        syn::Expr::Unsafe(u) => (u.unsafe_token.span, "`unsafe` is not allowed in a differentiable function"),
+        syn::Expr::Loop(l) => (l.loop_token.span, "`loop` is not supported: its trip count can depend on the values being differentiated; write `for i in 0..max_iter` with an `if` inside"),
+        syn::Expr::While(w) => (w.while_token.span, "`while` is not supported: its trip count can depend on the values being differentiated; write `for i in 0..max_iter` with an `if` inside"),
+        syn::Expr::Async(a) => (a.async_token.span, "`async` is not supported in a differentiable function"),
+        syn::Expr::Await(a) => (a.await_token.span, "`.await` is not supported in a differentiable function"),
+        syn::Expr::Break(b) => (b.break_token.span, "`break` is not supported; use an `if` around the rest of the loop body"),
+        syn::Expr::Continue(c) => (c.continue_token.span, "`continue` is not supported; use an `if` around the rest of the loop body"),
+        syn::Expr::Try(t) => (t.question_token.span, "`?` is not supported; check inputs before calling the differentiable function"),
+        syn::Expr::Field(f) => (f.span(), "field access is not supported; pass the field's value as a parameter"),
+        syn::Expr::Struct(s) => (s.span(), "struct expressions are not supported in a differentiable function"),
+        syn::Expr::Tuple(t) => (t.span(), "tuples are supported as the function's result and in `let (a, b) = f(..)`"),
+        syn::Expr::Reference(r) => (r.span(), "references are supported as call arguments, `f(&v)`"),
+        syn::Expr::Range(r) => (r.span(), "ranges are supported in `for` loops"),
+        syn::Expr::If(i) => (i.if_token.span, "an `if` used as a value is not supported; assign a variable in each branch"),
+        syn::Expr::Match(m) => (m.match_token.span, "a `match` used as a value is not supported; assign a variable in each arm"),
+        syn::Expr::Block(b) => (b.span(), "a block used as a value is not supported"),
+        syn::Expr::Return(r) => (r.return_token.span, "`return` here is not supported"),
+        syn::Expr::Let(l) => (l.span(), "`let` expressions are not supported"),
+        _ => (e.span(), "this expression is not supported in a differentiable function"),
+    };
+    syn::Error::new(span, msg)
+}
+
+/// Whether the function body contains a `return` anywhere but as its last statement.
+fn contains_early_return(block: &syn::Block) -> bool {
+    let n = block.stmts.len();
+    block.stmts.iter().enumerate().any(|(i, s)| {
+        let last = i + 1 == n;
+        match s {
+            syn::Stmt::Expr(syn::Expr::Return(_), _) if last => false,
+            _ => stmt_returns(s),
+        }
+    })
+}
+
+/// Whether a statement contains a `return`.
+fn stmt_returns(s: &syn::Stmt) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut f = Finder(false);
+    f.visit_stmt(s);
+    f.0
+}

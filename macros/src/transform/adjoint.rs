@@ -1,0 +1,842 @@
+//! The reverse-mode transform: `f_vjp`, the value and the vector-Jacobian product `J^T y_bar`.
+//!
+//! The generated body is the forward sweep (the primal, saving what it overwrites and the
+//! branches it takes), then the reverse sweep: the statements' adjoints in reverse order, loops
+//! run backwards (`for i in range.rev()`), branches replayed from the saved decision. No operation
+//! tape: the code of the reverse sweep is fixed at compile time, and only values are kept.
+//!
+//! How values reach the reverse sweep, cheapest first:
+//!
+//! - **in scope**: bindings at the top level of the function are still in scope in the reverse
+//!   sweep, which is emitted after the forward sweep in the same body;
+//! - **restored**: before an assignment overwrites a value that the reverse sweep reads, the old
+//!   value is saved; the reverse sweep puts it back before processing that assignment, so every
+//!   statement's adjoint sees the values its forward execution saw;
+//! - **recomputed**: a `let` inside a loop or branch whose inputs do not change in that scope is
+//!   evaluated again at the start of the scope's reverse;
+//! - **saved**: other `let`s of loops and branches that the reverse sweep reads are saved at the
+//!   end of the scope (on a stack of their own) and rebound at the start of its reverse.
+//!
+//! Calls of differentiable functions call the callee's `_vjp` in the reverse sweep, with `&mut`
+//! arrays first put back into their state before the call.
+//!
+//! Before: `let mut s = 0.0; for i in 0..n { s += u[i] * u[i]; } s`
+//! After (forward):  `let mut s = 0.0; let mut s_bar = 0.0; for i in 0..n { s = s + u[i] * u[i]; }`
+//! After (reverse):  `s_bar += result_bar;`
+//!                   `for i in (0..n).rev() { let __g = s_bar; u_bar[i] += __g * u[i]; u_bar[i] += __g * u[i]; }`
+
+use crate::activity::{arg_active, expr_active};
+use crate::emit::Emitter;
+use crate::ir::*;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+
+/// What the reverse sweep reads, and how it gets it.
+struct Plan {
+    /// The reverse sweep reads the variable's value (so it is restored when overwritten).
+    needed: Vec<bool>,
+    /// A `let` in a loop or branch that is evaluated again in the reverse sweep.
+    recompute: Vec<bool>,
+}
+
+/// Reads of the values that the adjoint of `e` multiplies by (its partial derivatives).
+fn partial_reads(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
+    if !expr_active(e, active) {
+        return;
+    }
+    match &e.op {
+        Op::Var(_) => {}
+        Op::Index(_, i) => i.reads(out),
+        Op::Unary(Unary::Neg, a) => partial_reads(a, active, out),
+        Op::Unary(_, a) => {
+            a.reads(out);
+            partial_reads(a, active, out);
+        }
+        Op::Binary(Binary::Add | Binary::Sub, a, b) => {
+            partial_reads(a, active, out);
+            partial_reads(b, active, out);
+        }
+        Op::Binary(Binary::Mul, a, b) => {
+            if expr_active(a, active) {
+                b.reads(out);
+            }
+            if expr_active(b, active) {
+                a.reads(out);
+            }
+            partial_reads(a, active, out);
+            partial_reads(b, active, out);
+        }
+        Op::Binary(_, a, b) => {
+            a.reads(out);
+            b.reads(out);
+            partial_reads(a, active, out);
+            partial_reads(b, active, out);
+        }
+        Op::Powi(a, n) => {
+            a.reads(out);
+            n.reads(out);
+            partial_reads(a, active, out);
+        }
+        Op::Lit(_) | Op::Len(_) | Op::Cast(..) | Op::ConstCall(..) | Op::Path(_) | Op::Ref(_) | Op::Matches(..) | Op::AsReal(_) => {}
+    }
+}
+
+fn init_partial_reads(init: &Init, active: &[bool], out: &mut Vec<VarId>) {
+    match init {
+        Init::Expr(e) | Init::VecFill { value: e, .. } | Init::ArrayFill { value: e, .. } => partial_reads(e, active, out),
+        Init::ArrayList(es) | Init::VecList(es) => es.iter().for_each(|e| partial_reads(e, active, out)),
+        Init::CopyOf(_) => {}
+    }
+}
+
+/// Marks the `let`s of nested scopes that can be recomputed in the reverse sweep.
+fn mark_recomputable(b: &Block, depth: usize, recompute: &mut Vec<bool>) {
+    if depth > 0 {
+        let written = b.writes();
+        let mut local_recomputable: Vec<VarId> = Vec::new();
+        for s in &b.stmts {
+            if let Stmt::Let { var, init: Init::Expr(e), .. } = s {
+                let mut reads = Vec::new();
+                e.reads(&mut reads);
+                let ok = reads.iter().all(|r| local_recomputable.contains(r) || !written.contains(r));
+                let calls = contains_const_call(e);
+                if ok && !calls {
+                    local_recomputable.push(*var);
+                    recompute[var.0] = true;
+                }
+            }
+        }
+    }
+    for s in &b.stmts {
+        match s {
+            Stmt::For { body, .. } => mark_recomputable(body, depth + 1, recompute),
+            Stmt::If { then, els, .. } => {
+                mark_recomputable(then, depth + 1, recompute);
+                mark_recomputable(els, depth + 1, recompute);
+            }
+            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {}
+        }
+    }
+}
+
+/// Whether `e` calls a user function (which is not re-run in the reverse sweep).
+fn contains_const_call(e: &Expr) -> bool {
+    match &e.op {
+        Op::ConstCall(..) => true,
+        Op::Lit(_) | Op::Var(_) | Op::Len(_) | Op::Path(_) | Op::Ref(_) | Op::Matches(..) => false,
+        Op::Index(_, a) | Op::Unary(_, a) | Op::Cast(a, _) | Op::AsReal(a) => contains_const_call(a),
+        Op::Binary(_, a, b) | Op::Powi(a, b) => contains_const_call(a) || contains_const_call(b),
+    }
+}
+
+fn plan(f: &Function, active: &[bool]) -> Plan {
+    let n = f.vars.len();
+    let mut recompute = vec![false; n];
+    mark_recomputable(&f.body, 0, &mut recompute);
+    let mut reads = Vec::new();
+    f.body.walk(&mut |s| match s {
+        Stmt::Let { var, init, .. } => {
+            if active[var.0] {
+                init_partial_reads(init, active, &mut reads);
+            }
+        }
+        Stmt::Assign { place, value, .. } => {
+            if active[place.var().0] {
+                partial_reads(value, active, &mut reads);
+                if let Place::Index(_, i) = place {
+                    i.reads(&mut reads);
+                }
+            }
+        }
+        Stmt::Call(c) => {
+            if c.args.iter().any(|a| arg_active(a, active)) {
+                c.args.iter().for_each(|a| a.reads(&mut reads));
+            }
+        }
+        Stmt::For { range, .. } => range.reads(&mut reads),
+        Stmt::If { .. } => {}
+    });
+    for (e, k) in f.ret.values.iter().zip(&f.ret.parts) {
+        if *k == Kind::Real {
+            partial_reads(e, active, &mut reads);
+        }
+    }
+    let mut needed = vec![false; n];
+    for r in reads {
+        needed[r.0] = true;
+    }
+    // Restoring an element reads its index; recomputing a `let` reads its inputs.
+    loop {
+        let mut more = Vec::new();
+        f.body.walk(&mut |s| match s {
+            Stmt::Assign { place: Place::Index(v, i), .. } if needed[v.0] => i.reads(&mut more),
+            Stmt::Let { var, init, .. } if recompute[var.0] && needed[var.0] => init.reads(&mut more),
+            _ => {}
+        });
+        let before = needed.iter().filter(|x| **x).count();
+        for r in more {
+            needed[r.0] = true;
+        }
+        if needed.iter().filter(|x| **x).count() == before {
+            return Plan { needed, recompute };
+        }
+    }
+}
+
+struct Reverse<'a> {
+    em: &'a Emitter<'a>,
+    plan: Plan,
+}
+
+impl Reverse<'_> {
+    fn zero_like(&self, v: VarId) -> TokenStream {
+        let rt = &self.em.rt;
+        if self.em.var(v).kind == Kind::Real {
+            self.em.zero()
+        } else {
+            let n = self.em.name(v);
+            quote!(#rt::zeros_like(&#n))
+        }
+    }
+
+    /// Binds `seed` to a temporary unless it is a plain name.
+    fn bind(&self, seed: TokenStream, out: &mut TokenStream) -> TokenStream {
+        if syn::parse2::<Ident>(seed.clone()).is_ok() {
+            return seed;
+        }
+        let g = self.em.temp("adj");
+        out.extend(quote!(let #g = #seed;));
+        quote!(#g)
+    }
+
+    /// Accumulates `seed`, the adjoint of `e`'s value, into the adjoints of its operands.
+    fn expr(&self, e: &Expr, seed: TokenStream, out: &mut TokenStream) {
+        let em = self.em;
+        let rt = &em.rt;
+        let active = &em.active;
+        if !expr_active(e, active) {
+            return;
+        }
+        let span = e.span;
+        match &e.op {
+            Op::Var(v) => {
+                let b = em.bar(*v);
+                out.extend(quote_spanned!(span=> #b += #seed;));
+            }
+            Op::Index(v, i) => {
+                let (b, i) = (em.bar(*v), em.primal(i));
+                out.extend(quote_spanned!(span=> #b[#i] += #seed;));
+            }
+            Op::Unary(Unary::Neg, a) => self.expr(a, quote!((-#seed)), out),
+            Op::Unary(Unary::Not, _) => unreachable!("`!` is not real"),
+            Op::Unary(u, a) => {
+                let rule = format_ident!("{}", u.name(), span = span);
+                let x = em.primal(a);
+                self.expr(a, quote_spanned!(span=> (#seed * #rt::rules::#rule(#x))), out);
+            }
+            Op::Binary(b, x, y) => {
+                let (ax, ay) = (expr_active(x, active), expr_active(y, active));
+                let seed = if ax && ay { self.bind(seed, out) } else { seed };
+                let (xs, ys) = (em.primal(x), em.primal(y));
+                match b {
+                    Binary::Add => {
+                        self.expr(x, seed.clone(), out);
+                        self.expr(y, seed, out);
+                    }
+                    Binary::Sub => {
+                        self.expr(x, seed.clone(), out);
+                        self.expr(y, quote!((-#seed)), out);
+                    }
+                    Binary::Mul => {
+                        self.expr(x, quote_spanned!(span=> (#seed * #ys)), out);
+                        self.expr(y, quote_spanned!(span=> (#seed * #xs)), out);
+                    }
+                    Binary::Div if !ay => self.expr(x, quote_spanned!(span=> (#seed / #ys)), out),
+                    Binary::Div | Binary::Powf | Binary::Atan2 | Binary::Hypot | Binary::Min | Binary::Max => {
+                        let rule = format_ident!(
+                            "{}",
+                            if *b == Binary::Div { "div" } else { b.name() },
+                            span = span
+                        );
+                        let p = em.temp("partials");
+                        out.extend(quote_spanned!(span=> let #p = #rt::rules::#rule(#xs, #ys);));
+                        self.expr(x, quote_spanned!(span=> (#seed * #p.0)), out);
+                        self.expr(y, quote_spanned!(span=> (#seed * #p.1)), out);
+                    }
+                    Binary::Rem | Binary::Lt | Binary::Le | Binary::Gt | Binary::Ge | Binary::Eq | Binary::Ne | Binary::And | Binary::Or => {
+                        unreachable!("not a real operation with a derivative")
+                    }
+                }
+            }
+            Op::Powi(x, n) => {
+                let (xs, ns) = (em.primal(x), em.primal(n));
+                self.expr(x, quote_spanned!(span=> (#seed * #rt::rules::powi(#xs, #ns))), out);
+            }
+            Op::Lit(_) | Op::Len(_) | Op::Cast(..) | Op::ConstCall(..) | Op::Path(_) | Op::Ref(_) | Op::Matches(..) | Op::AsReal(_) => {
+                unreachable!("inactive operations have no adjoint")
+            }
+        }
+    }
+
+    /// The adjoint of `let var = init`.
+    fn init(&self, var: VarId, init: &Init, out: &mut TokenStream) {
+        let em = self.em;
+        let rt = &em.rt;
+        let b = em.bar(var);
+        match init {
+            Init::Expr(e) => self.expr(e, quote!(#b), out),
+            Init::VecFill { value, .. } | Init::ArrayFill { value, .. } => {
+                self.expr(value, quote!(#rt::sum(&#b[..])), out)
+            }
+            Init::ArrayList(es) | Init::VecList(es) => {
+                for (k, e) in es.iter().enumerate() {
+                    self.expr(e, quote!(#b[#k]), out);
+                }
+            }
+            Init::CopyOf(src) => {
+                if em.is_active(*src) {
+                    let sb = em.bar(*src);
+                    out.extend(quote!(#rt::accumulate(&mut #sb[..], &#b[..]);));
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `place = value`, for an active place.
+    fn assign(&self, place: &Place, value: &Expr, out: &mut TokenStream) {
+        let em = self.em;
+        let var = place.var();
+        let target = match place {
+            Place::Var(_) => {
+                let b = em.bar(var);
+                quote!(#b)
+            }
+            Place::Index(_, i) => {
+                let (b, i) = (em.bar(var), em.primal(i));
+                quote!(#b[#i])
+            }
+        };
+        // `x += e` and `x -= e`: the adjoint of x passes through unchanged.
+        if let Op::Binary(op @ (Binary::Add | Binary::Sub), a, e) = &value.op {
+            if same_place(place, a) && !reads_var(e, var) {
+                let g = em.temp("adj");
+                out.extend(quote!(let #g = #target;));
+                let seed = if *op == Binary::Add { quote!(#g) } else { quote!((-#g)) };
+                self.expr(e, seed, out);
+                return;
+            }
+        }
+        let g = em.temp("adj");
+        let zero = em.zero();
+        out.extend(quote!(let #g = #target; #target = #zero;));
+        self.expr(value, quote!(#g), out);
+    }
+
+    fn block(&self, b: &Block, depth: usize) -> (TokenStream, TokenStream) {
+        let em = self.em;
+        let mut fwd = TokenStream::new();
+        let mut revs = Vec::new();
+        for s in &b.stmts {
+            let (f, r) = self.stmt(s, depth);
+            fwd.extend(f);
+            revs.push(r);
+        }
+        let mut rev = TokenStream::new();
+        if depth > 0 {
+            // Bindings of this scope: what the reverse of the scope needs of them.
+            for s in &b.stmts {
+                let vars: Vec<VarId> = match s {
+                    Stmt::Let { var, .. } => vec![*var],
+                    Stmt::Call(c) => c.results.clone(),
+                    _ => continue,
+                };
+                for v in vars {
+                    let is_array = matches!(em.var(v).kind, Kind::RealArray(_));
+                    let active = em.is_active(v);
+                    if self.plan.needed[v.0] || (active && is_array) {
+                        let name = em.name(v);
+                        if self.plan.recompute[v.0] {
+                            if let Stmt::Let { init, .. } = s {
+                                let i = em.init(init);
+                                rev.extend(quote!(let mut #name = #i;));
+                            }
+                        } else {
+                            let saved = em.save(depth, &em.var(v).name, quote!(#name));
+                            fwd.extend(saved.save);
+                            let load = saved.load;
+                            rev.extend(quote!(let mut #name = #load;));
+                        }
+                    }
+                    if active {
+                        let b = em.bar(v);
+                        let z = self.zero_like(v);
+                        rev.extend(quote!(let mut #b = #z;));
+                    }
+                }
+            }
+        }
+        for r in revs.into_iter().rev() {
+            rev.extend(r);
+        }
+        (fwd, rev)
+    }
+
+    fn stmt(&self, s: &Stmt, depth: usize) -> (TokenStream, TokenStream) {
+        let em = self.em;
+        let mut fwd = TokenStream::new();
+        let mut rev = TokenStream::new();
+        match s {
+            Stmt::Let { var, init, .. } => {
+                let (b, i) = (em.binding(*var), em.init(init));
+                fwd.extend(quote!(let #b = #i;));
+                if em.is_active(*var) {
+                    if depth == 0 {
+                        let (bar, z) = (em.bar(*var), self.zero_like(*var));
+                        fwd.extend(quote!(let mut #bar = #z;));
+                    }
+                    self.init(*var, init, &mut rev);
+                }
+            }
+            Stmt::Assign { place, value, .. } => {
+                let var = place.var();
+                let p = em.place(place);
+                if self.plan.needed[var.0] {
+                    let saved = em.save(depth, &em.var(var).name, quote!(#p));
+                    fwd.extend(saved.save);
+                    let load = saved.load;
+                    // Put the old value back before the adjoint reads it.
+                    let mut restore = quote!(#p = #load;);
+                    if em.is_active(var) {
+                        self.assign(place, value, &mut restore);
+                    }
+                    rev.extend(restore);
+                } else if em.is_active(var) {
+                    self.assign(place, value, &mut rev);
+                }
+                let v = em.primal(value);
+                fwd.extend(quote!(#p = #v;));
+            }
+            Stmt::Call(c) => self.call(c, depth, &mut fwd, &mut rev),
+            Stmt::For { var, range, body, .. } => {
+                let (bf, br) = self.block(body, depth + 1);
+                let (i, r) = (em.name(*var), em.range(range));
+                fwd.extend(quote!(for #i in #r { #bf }));
+                if !br.is_empty() {
+                    rev.extend(quote!(for #i in #r.rev() { #br }));
+                }
+            }
+            Stmt::If { cond, then, els, .. } => {
+                let (tf, tr) = self.block(then, depth + 1);
+                let (ef, er) = self.block(els, depth + 1);
+                let c = em.primal(cond);
+                if tr.is_empty() && er.is_empty() {
+                    fwd.extend(quote!(if #c { #tf } else { #ef }));
+                } else {
+                    let taken = em.temp("branch");
+                    fwd.extend(quote!(let #taken = #c;));
+                    let load = if depth == 0 {
+                        quote!(#taken)
+                    } else {
+                        let saved = em.save(depth, "branch", quote!(#taken));
+                        fwd.extend(saved.save);
+                        saved.load
+                    };
+                    fwd.extend(quote!(if #taken { #tf } else { #ef }));
+                    rev.extend(quote!(if #load { #tr } else { #er }));
+                }
+            }
+        }
+        (fwd, rev)
+    }
+
+    fn call(&self, c: &Call, depth: usize, fwd: &mut TokenStream, rev: &mut TokenStream) {
+        let em = self.em;
+        let rt = &em.rt;
+        let active = c.args.iter().any(|a| arg_active(a, &em.active));
+        let primal_args = em.primal_args(&c.args);
+        // Arrays the call writes: their state before the call, for the callee's adjoint and for
+        // the caller's reverse sweep before this point.
+        let mut snapshots = Vec::new();
+        for a in &c.args {
+            if let Arg::ArrayMut { var, .. } = a {
+                if active || self.plan.needed[var.0] {
+                    let n = em.name(*var);
+                    let saved = em.save(depth, &em.var(*var).name, quote!(#n[..].to_vec()));
+                    fwd.extend(saved.save);
+                    snapshots.push((*var, saved.load));
+                }
+            }
+        }
+        let generic = em.companion(&c.callee, "generic");
+        if c.results.is_empty() {
+            fwd.extend(quote_spanned!(c.span=> #generic(#(#primal_args),*);));
+        } else {
+            let pat = em.call_results(c, |r| em.name(r));
+            fwd.extend(quote_spanned!(c.span=> let #pat = #generic(#(#primal_args),*);));
+        }
+        let mut restore_before = TokenStream::new();
+        let mut restore_after = TokenStream::new();
+        for (var, load) in snapshots {
+            let n = em.name(var);
+            let pre = em.temp("before_call");
+            restore_before.extend(quote!(let #pre = #load; #n[..].copy_from_slice(&#pre[..]);));
+            if self.plan.needed[var.0] || !active {
+                restore_after.extend(quote!(#n[..].copy_from_slice(&#pre[..]);));
+            }
+        }
+        if !active {
+            rev.extend(restore_before);
+            return;
+        }
+        if depth == 0 {
+            for &r in &c.results {
+                let (b, z) = (em.bar(r), self.zero_like(r));
+                fwd.extend(quote!(let mut #b = #z;));
+            }
+        }
+        let vjp = em.companion(&c.callee, "vjp");
+        let mut args = Vec::new();
+        for (a, p) in c.args.iter().zip(primal_args) {
+            args.push(p);
+            match a {
+                Arg::Value(e) if e.kind == Kind::Real => {
+                    args.push(match &e.op {
+                        Op::Var(v) if em.is_active(*v) => {
+                            let b = em.bar(*v);
+                            quote!(&mut #b)
+                        }
+                        _ => {
+                            let z = em.zero();
+                            quote!(&mut #z)
+                        }
+                    });
+                }
+                Arg::Value(_) => {}
+                Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
+                    if em.is_active(*var) {
+                        let b = em.bar(*var);
+                        args.push(quote!(&mut #b[..]));
+                    } else {
+                        let n = em.name(*var);
+                        args.push(quote!(&mut #rt::zeros_like(&#n[..])[..]));
+                    }
+                }
+            }
+        }
+        if !c.results.is_empty() {
+            let seeds: Vec<TokenStream> = c
+                .results
+                .iter()
+                .map(|&r| {
+                    let b = em.bar(r);
+                    if em.var(r).kind == Kind::Real {
+                        quote!(#b)
+                    } else {
+                        quote!(&#b[..])
+                    }
+                })
+                .collect();
+            args.push(if c.tuple {
+                quote!((#(#seeds,)*))
+            } else {
+                quote!(#(#seeds)*)
+            });
+        }
+        rev.extend(restore_before);
+        rev.extend(quote_spanned!(c.span=> #vjp(#(#args),*);));
+        rev.extend(restore_after);
+    }
+}
+
+/// Whether `e` reads exactly `place` (the `x` of `x = x + e`).
+fn same_place(place: &Place, e: &Expr) -> bool {
+    match (place, &e.op) {
+        (Place::Var(v), Op::Var(w)) => v == w,
+        (Place::Index(v, i), Op::Index(w, j)) => v == w && same_expr(i, j),
+        _ => false,
+    }
+}
+
+/// Structural equality of inactive index expressions.
+fn same_expr(a: &Expr, b: &Expr) -> bool {
+    use quote::ToTokens;
+    match (&a.op, &b.op) {
+        (Op::Var(x), Op::Var(y)) | (Op::Len(x), Op::Len(y)) => x == y,
+        (Op::Lit(Literal::Other(x)), Op::Lit(Literal::Other(y))) => {
+            x.to_token_stream().to_string() == y.to_token_stream().to_string()
+        }
+        (Op::Binary(o, x1, y1), Op::Binary(p, x2, y2)) => o == p && same_expr(x1, x2) && same_expr(y1, y2),
+        (Op::Index(v, i), Op::Index(w, j)) => v == w && same_expr(i, j),
+        _ => false,
+    }
+}
+
+fn reads_var(e: &Expr, v: VarId) -> bool {
+    let mut r = Vec::new();
+    e.reads(&mut r);
+    r.contains(&v)
+}
+
+/// The adjoint parameter of `p`, if it has one.
+fn bar_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
+    if !em.is_active(p.var) {
+        return None;
+    }
+    let b = em.bar(p.var);
+    Some(match &em.var(p.var).kind {
+        Kind::Real => quote!(#b: &mut S),
+        Kind::RealArray(_) => quote!(#b: &mut [S]),
+        _ => return None,
+    })
+}
+
+/// The reverse-mode companion `f_vjp`.
+pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
+    let f = em.f;
+    let rt = &em.rt;
+    let r = Reverse {
+        em,
+        plan: plan(f, &em.active),
+    };
+    let name = format_ident!("{}_vjp", f.name);
+    let user = &f.name;
+    let result_bar = em.result_bar();
+    let mut params = Vec::new();
+    let mut prologue = TokenStream::new();
+    let mut epilogue = TokenStream::new();
+    let written = f.body.writes();
+    let mut call_written = Vec::new();
+    f.body.walk(&mut |s| {
+        if let Stmt::Call(c) = s {
+            if c.args.iter().any(|a| arg_active(a, &em.active)) {
+                for a in &c.args {
+                    if let Arg::ArrayMut { var, .. } = a {
+                        call_written.push(*var);
+                    }
+                }
+            }
+        }
+    });
+    for p in &f.params {
+        params.push(em.primal_param(p));
+        params.extend(bar_param(em, p));
+        if !em.is_active(p.var) {
+            continue;
+        }
+        let (n, b) = (em.name(p.var), em.bar(p.var));
+        let acc = format_ident!("__{}_acc", b);
+        match &em.var(p.var).kind {
+            // A scalar's adjoint is accumulated locally (an overwrite of the parameter resets
+            // it), then added to the caller's.
+            Kind::Real => {
+                let z = em.zero();
+                prologue.extend(quote!(let #acc: &mut S = #b; let mut #b = #z;));
+                epilogue.extend(quote!(*#acc += #b;));
+            }
+            Kind::RealArray(ArrayRepr::Vec | ArrayRepr::Array(_)) if written.contains(&p.var) => {
+                prologue.extend(quote!(let #acc: &mut [S] = #b; let mut #b = #rt::zeros_like(&#n[..]);));
+                epilogue.extend(quote!(#rt::accumulate(#acc, &#b[..]);));
+            }
+            Kind::RealArray(ArrayRepr::SliceMut) if r.plan.needed[p.var.0] || call_written.contains(&p.var) => {
+                // The reverse sweep puts earlier values back; the caller gets the final ones.
+                let fin = format_ident!("__{}_final", n);
+                epilogue.extend(quote!(#n.copy_from_slice(&#fin[..]);));
+            }
+            _ => {}
+        }
+    }
+    let seed_ty = em.result_ty().map(|_| {
+        let parts: Vec<TokenStream> = f
+            .ret
+            .parts
+            .iter()
+            .map(|k| if *k == Kind::Real { quote!(S) } else { quote!(&[S]) })
+            .collect();
+        if f.ret.tuple {
+            quote!((#(#parts,)*))
+        } else {
+            quote!(#(#parts)*)
+        }
+    });
+    if let Some(t) = &seed_ty {
+        params.push(quote!(#result_bar: #t));
+    }
+    let (fwd, rev) = r.block(&f.body, 0);
+    // Final values of `&mut` parameters that the reverse sweep disturbs.
+    let mut finals = TokenStream::new();
+    for p in &f.params {
+        if matches!(em.var(p.var).kind, Kind::RealArray(ArrayRepr::SliceMut))
+            && em.is_active(p.var)
+            && (r.plan.needed[p.var.0] || call_written.contains(&p.var))
+        {
+            let n = em.name(p.var);
+            let fin = format_ident!("__{}_final", n);
+            finals.extend(quote!(let #fin = #n.to_vec();));
+        }
+    }
+    // The result, and the seeding of its adjoint (before the reverse sweep changes any value).
+    let mut result_parts = Vec::new();
+    let mut seed = TokenStream::new();
+    for (k, (e, kind)) in f.ret.values.iter().zip(&f.ret.parts).enumerate() {
+        let part = em.temp("result");
+        let s = if f.ret.tuple {
+            let k = syn::Index::from(k);
+            quote!(#result_bar.#k)
+        } else {
+            quote!(#result_bar)
+        };
+        if *kind == Kind::Real {
+            let v = em.primal(e);
+            finals.extend(quote!(let #part = #v;));
+            r.expr(e, s, &mut seed);
+        } else {
+            let Op::Var(v) = &e.op else {
+                unreachable!("array results are variables")
+            };
+            let n = em.name(*v);
+            finals.extend(quote!(let #part = #n.clone();));
+            if em.is_active(*v) {
+                let b = em.bar(*v);
+                seed.extend(quote!(#rt::accumulate(&mut #b[..], &#s[..]);));
+            }
+        }
+        result_parts.push(part);
+    }
+    let result = match (result_parts.len(), f.ret.tuple) {
+        (0, _) => quote!(),
+        (_, true) => quote!((#(#result_parts,)*)),
+        _ => quote!(#(#result_parts)*),
+    };
+    let ret = em.result_ty().map(|t| quote!(-> #t));
+    let stacks = em.stack_declarations();
+    let generics = em.generics();
+    let doc = format!(
+        " Reverse mode of [`{user}`], generated by `#[differentiable]`: each differentiated parameter `x` gets an adjoint `x_bar` after it, into which `J^T {result_bar}` is accumulated; `&mut` arrays' adjoints go in as the adjoint of their final values and come out as the adjoint of their initial values. Returns the value."
+    );
+    quote! {
+        #[doc = #doc]
+        #[allow(unused_mut, unused_variables, unused_parens, clippy::all)]
+        #vis fn #name #generics(#(#params),*) #ret {
+            #prologue
+            #stacks
+            #fwd
+            #finals
+            // Reverse sweep.
+            #seed
+            #rev
+            #epilogue
+            #result
+        }
+    }
+}
+
+/// The convenience gradient `f_grad` of a scalar function without `&mut` parameters.
+pub fn gradient(em: &Emitter, vis: &syn::Visibility) -> Option<TokenStream> {
+    let f = em.f;
+    let rt = &em.rt;
+    if f.ret.parts != [Kind::Real] || f.ret.tuple {
+        return None;
+    }
+    let active: Vec<&Param> = f.params.iter().filter(|p| em.is_active(p.var)).collect();
+    if active.is_empty()
+        || active
+            .iter()
+            .any(|p| em.var(p.var).kind == Kind::RealArray(ArrayRepr::SliceMut))
+    {
+        return None;
+    }
+    let name = format_ident!("{}_grad", f.name);
+    let vjp = format_ident!("{}_vjp", f.name);
+    let user = &f.name;
+    let params: Vec<TokenStream> = f
+        .params
+        .iter()
+        .map(|p| {
+            let n = em.name(p.var);
+            let ty = em.ty(em.var(p.var).ty.as_ref().expect("parameters have types"));
+            quote!(#n: #ty)
+        })
+        .collect();
+    let mut setup = TokenStream::new();
+    let mut args = Vec::new();
+    let mut grads = Vec::new();
+    let mut grad_tys = Vec::new();
+    for p in &f.params {
+        let n = em.name(p.var);
+        args.push(quote!(#n));
+        if !em.is_active(p.var) {
+            continue;
+        }
+        let b = em.bar(p.var);
+        if em.var(p.var).kind == Kind::Real {
+            let z = em.zero();
+            setup.extend(quote!(let mut #b = #z;));
+            args.push(quote!(&mut #b));
+            grad_tys.push(quote!(S));
+        } else {
+            setup.extend(quote!(let mut #b = #rt::zeros_like(&#n[..]);));
+            args.push(quote!(&mut #b[..]));
+            grad_tys.push(quote!(::std::vec::Vec<S>));
+        }
+        grads.push(b);
+    }
+    args.push(quote!(#rt::cst::<S>(1.0)));
+    let (grad, grad_ty) = if grads.len() == 1 {
+        (quote!(#(#grads)*), quote!(#(#grad_tys)*))
+    } else {
+        (quote!((#(#grads,)*)), quote!((#(#grad_tys,)*)))
+    };
+    let generics = em.generics();
+    let doc = format!(
+        " Value and gradient of [`{user}`], generated by `#[differentiable]`: returns `(value, gradient)`, the gradient being one entry per differentiated parameter (a tuple when there are several), `Vec`s for arrays."
+    );
+    Some(quote! {
+        #[doc = #doc]
+        #[allow(unused_mut, unused_variables, clippy::all)]
+        #vis fn #name #generics(#(#params),*) -> (S, #grad_ty) {
+            #setup
+            let __value = #vjp(#(#args),*);
+            (__value, #grad)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(src: &str) -> (Function, Plan) {
+        let item: syn::ItemFn = syn::parse_str(src).expect("parses");
+        let args = crate::attr::parse(Default::default()).expect("no args");
+        let f = crate::lower::lower(&item, &args).expect("lowers");
+        let active = crate::activity::analyse(&f, None);
+        let p = plan(&f, &active);
+        (f, p)
+    }
+
+    fn names(f: &Function, flags: &[bool]) -> Vec<String> {
+        f.vars.iter().zip(flags).filter(|(_, x)| **x).map(|(v, _)| v.name.clone()).collect()
+    }
+
+    #[test]
+    fn linear_accumulation_needs_no_values() {
+        let (f, p) = planned("fn f(u: &[f64]) -> f64 { let mut s = 0.0; for i in 0..u.len() { s += 2.0 * u[i]; } s }");
+        // The loop bound reads `u` (its length); the index `i` is the loop variable.
+        assert_eq!(names(&f, &p.needed), ["u", "i"]);
+    }
+
+    #[test]
+    fn products_need_their_other_factor() {
+        let (f, p) = planned("fn f(x: f64, y: f64) -> f64 { let z = x * y; z.sin() }");
+        assert_eq!(names(&f, &p.needed), ["x", "y", "z"]);
+    }
+
+    #[test]
+    fn loop_locals_with_invariant_inputs_are_recomputed() {
+        let (f, p) = planned(
+            "fn f(u: &[f64], out: &mut [f64]) { for i in 0..u.len() { let a = u[i] * u[i]; let b = out[i]; out[i] = a.sin() * b; } }",
+        );
+        // `a` reads only `u` and `i`; `b` reads `out`, which the loop writes.
+        assert_eq!(names(&f, &p.recompute), ["a"]);
+    }
+}

@@ -1,0 +1,313 @@
+//! The forward-mode transform: `f_jvp`, the value and the directional derivative `J x_dot`.
+//!
+//! Each statement is followed by (or, for an assignment that reads its own target, preceded by)
+//! the statement of its tangent; loops and branches keep their shape. Inactive values get no
+//! tangent (symbolic zero), so integer and constant code is copied unchanged.
+//!
+//! Before: `let y = x * x.sin(); s += y;`
+//! After:  `let y = x * Real::sin(x);`
+//!         `let y_dot = x_dot * Real::sin(x) + x * (rules::sin(x) * x_dot);`
+//!         `s_dot = s_dot + y_dot; s = s + y;`
+
+use crate::emit::Emitter;
+use crate::ir::*;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+
+/// The tangent of expression `e` (`None` for a symbolic zero).
+pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
+    if e.kind != Kind::Real {
+        return None;
+    }
+    let rt = &em.rt;
+    let span = e.span;
+    match &e.op {
+        Op::Lit(_) | Op::Len(_) | Op::Path(_) | Op::Ref(_) | Op::Matches(..) | Op::AsReal(_) | Op::ConstCall(..) | Op::Cast(..) => None,
+        Op::Var(v) => em.is_active(*v).then(|| {
+            let d = em.dot(*v);
+            quote!(#d)
+        }),
+        Op::Index(v, i) => em.is_active(*v).then(|| {
+            let (d, i) = (em.dot(*v), em.primal(i));
+            quote_spanned!(span=> #d[#i])
+        }),
+        Op::Unary(u, a) => {
+            let da = expr(em, a)?;
+            let x = em.primal(a);
+            Some(match u {
+                Unary::Neg => quote_spanned!(span=> (-#da)),
+                Unary::Not => unreachable!("`!` is not real"),
+                _ => {
+                    let rule = format_ident!("{}", u.name(), span = span);
+                    quote_spanned!(span=> (#rt::rules::#rule(#x) * #da))
+                }
+            })
+        }
+        Op::Binary(b, x, y) => {
+            let (dx, dy) = (expr(em, x), expr(em, y));
+            if dx.is_none() && dy.is_none() {
+                return None;
+            }
+            let (xs, ys) = (em.primal(x), em.primal(y));
+            Some(match b {
+                Binary::Add => match (dx, dy) {
+                    (Some(a), Some(b)) => quote_spanned!(span=> (#a + #b)),
+                    (Some(a), None) | (None, Some(a)) => a,
+                    (None, None) => unreachable!(),
+                },
+                Binary::Sub => match (dx, dy) {
+                    (Some(a), Some(b)) => quote_spanned!(span=> (#a - #b)),
+                    (Some(a), None) => a,
+                    (None, Some(b)) => quote_spanned!(span=> (-#b)),
+                    (None, None) => unreachable!(),
+                },
+                Binary::Mul => match (dx, dy) {
+                    (Some(a), Some(b)) => quote_spanned!(span=> (#a * #ys + #xs * #b)),
+                    (Some(a), None) => quote_spanned!(span=> (#a * #ys)),
+                    (None, Some(b)) => quote_spanned!(span=> (#xs * #b)),
+                    (None, None) => unreachable!(),
+                },
+                Binary::Div => match (dx, dy) {
+                    (Some(a), None) => quote_spanned!(span=> (#a / #ys)),
+                    (dx, dy) => {
+                        let p = em.temp("partials");
+                        let terms = partial_terms(&p, dx, dy);
+                        quote_spanned!(span=> { let #p = #rt::rules::div(#xs, #ys); #terms })
+                    }
+                },
+                Binary::Powf | Binary::Atan2 | Binary::Hypot | Binary::Min | Binary::Max => {
+                    let rule = format_ident!("{}", b.name(), span = span);
+                    let p = em.temp("partials");
+                    let terms = partial_terms(&p, dx, dy);
+                    quote_spanned!(span=> { let #p = #rt::rules::#rule(#xs, #ys); #terms })
+                }
+                Binary::Rem | Binary::Lt | Binary::Le | Binary::Gt | Binary::Ge | Binary::Eq | Binary::Ne | Binary::And | Binary::Or => {
+                    unreachable!("not a real operation with a derivative")
+                }
+            })
+        }
+        Op::Powi(x, n) => {
+            let dx = expr(em, x)?;
+            let (xs, ns) = (em.primal(x), em.primal(n));
+            Some(quote_spanned!(span=> (#rt::rules::powi(#xs, #ns) * #dx)))
+        }
+    }
+}
+
+/// `p.0 * dx + p.1 * dy`, leaving out zero terms.
+fn partial_terms(p: &proc_macro2::Ident, dx: Option<TokenStream>, dy: Option<TokenStream>) -> TokenStream {
+    match (dx, dy) {
+        (Some(a), Some(b)) => quote!(#p.0 * #a + #p.1 * #b),
+        (Some(a), None) => quote!(#p.0 * #a),
+        (None, Some(b)) => quote!(#p.1 * #b),
+        (None, None) => unreachable!(),
+    }
+}
+
+/// The tangent of a `let` initialiser, for an active variable.
+fn init(em: &Emitter, var: VarId, init: &Init) -> TokenStream {
+    let rt = &em.rt;
+    let zero = em.zero();
+    let or_zero = |e: &Expr| expr(em, e).unwrap_or_else(|| zero.clone());
+    match init {
+        Init::Expr(e) => or_zero(e),
+        Init::VecFill { value, len } => {
+            let (d, n) = (or_zero(value), em.primal(len));
+            quote!(::std::vec![#d; #n])
+        }
+        Init::ArrayFill { value, len } => {
+            let d = or_zero(value);
+            quote!([#d; #len])
+        }
+        Init::ArrayList(es) => {
+            let ds = es.iter().map(or_zero);
+            quote!([#(#ds),*])
+        }
+        Init::VecList(es) => {
+            let ds = es.iter().map(or_zero);
+            quote!(::std::vec![#(#ds),*])
+        }
+        Init::CopyOf(src) => {
+            if em.is_active(*src) {
+                em.copy_of(*src, &em.dot(*src))
+            } else {
+                let name = em.name(var);
+                let _ = name;
+                let s = em.name(*src);
+                quote!(#rt::zeros_like(&#s))
+            }
+        }
+    }
+}
+
+fn block(em: &Emitter, b: &Block) -> TokenStream {
+    b.stmts.iter().map(|s| stmt(em, s)).collect()
+}
+
+fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
+    let rt = &em.rt;
+    match s {
+        Stmt::Let { var, init: i, .. } => {
+            let (b, p) = (em.binding(*var), em.init(i));
+            if !em.is_active(*var) {
+                return quote!(let #b = #p;);
+            }
+            let d = em.dot(*var);
+            let m = em.var(*var).mutable.then(|| quote!(mut));
+            let t = init(em, *var, i);
+            quote!(let #b = #p; let #m #d = #t;)
+        }
+        Stmt::Assign { place, value, .. } => {
+            let (p, v) = (em.place(place), em.primal(value));
+            let var = place.var();
+            if !em.is_active(var) {
+                return quote!(#p = #v;);
+            }
+            let d = expr(em, value).unwrap_or_else(|| em.zero());
+            let pd = match place {
+                Place::Var(_) => {
+                    let n = em.dot(var);
+                    quote!(#n)
+                }
+                Place::Index(_, i) => {
+                    let (n, i) = (em.dot(var), em.primal(i));
+                    quote!(#n[#i])
+                }
+            };
+            // The tangent first: `value` may read the target's old value.
+            quote!(#pd = #d; #p = #v;)
+        }
+        Stmt::Call(c) => {
+            let active = c.args.iter().any(|a| crate::activity::arg_active(a, &em.active));
+            if !active {
+                let callee = em.companion(&c.callee, "generic");
+                let args = em.primal_args(&c.args);
+                if c.results.is_empty() {
+                    return quote_spanned!(c.span=> #callee(#(#args),*););
+                }
+                let pat = em.call_results(c, |r| em.name(r));
+                return quote_spanned!(c.span=> let #pat = #callee(#(#args),*););
+            }
+            let callee = em.companion(&c.callee, "jvp");
+            let primal = em.primal_args(&c.args);
+            let mut args = Vec::new();
+            for (a, p) in c.args.iter().zip(primal) {
+                args.push(p);
+                match a {
+                    Arg::Value(e) if e.kind == Kind::Real => {
+                        args.push(expr(em, e).unwrap_or_else(|| em.zero()));
+                    }
+                    Arg::Value(_) => {}
+                    Arg::Array { var, by_ref } => {
+                        let n = em.name(*var);
+                        let d = em.dot(*var);
+                        args.push(match (em.is_active(*var), by_ref) {
+                            (true, true) => quote!(&#d),
+                            (true, false) => quote!(#d),
+                            (false, true) => quote!(&#rt::zeros_like(&#n)),
+                            (false, false) => quote!(#rt::zeros_like(&#n)),
+                        });
+                    }
+                    Arg::ArrayMut { var, by_ref } => {
+                        let d = em.dot(*var);
+                        args.push(if *by_ref { quote!(&mut #d) } else { quote!(&mut *#d) });
+                    }
+                }
+            }
+            if c.results.is_empty() {
+                quote_spanned!(c.span=> #callee(#(#args),*);)
+            } else {
+                let values = em.call_results(c, |r| em.name(r));
+                let dots = em.call_results(c, |r| em.dot(r));
+                quote_spanned!(c.span=> let (#values, #dots) = #callee(#(#args),*);)
+            }
+        }
+        Stmt::For { var, range, body, .. } => {
+            let (i, r, body) = (em.name(*var), em.range(range), block(em, body));
+            quote!(for #i in #r { #body })
+        }
+        Stmt::If { cond, then, els, .. } => {
+            let (c, t, e) = (em.primal(cond), block(em, then), block(em, els));
+            quote!(if #c { #t } else { #e })
+        }
+    }
+}
+
+/// The tangent parameter of `p`, if it has one.
+fn dot_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
+    if !em.is_active(p.var) {
+        return None;
+    }
+    let d = em.dot(p.var);
+    let m = p.mutable.then(|| quote!(mut));
+    Some(match &em.var(p.var).kind {
+        Kind::Real => quote!(#m #d: S),
+        Kind::RealArray(ArrayRepr::Slice) => quote!(#d: &[S]),
+        Kind::RealArray(ArrayRepr::SliceMut) => quote!(#d: &mut [S]),
+        Kind::RealArray(ArrayRepr::Vec) => quote!(#m #d: ::std::vec::Vec<S>),
+        Kind::RealArray(ArrayRepr::Array(n)) => quote!(#m #d: [S; #n]),
+        _ => return None,
+    })
+}
+
+/// The forward-mode companion `f_jvp`.
+pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
+    let f = em.f;
+    let rt = &em.rt;
+    let name = format_ident!("{}_jvp", f.name);
+    let user = &f.name;
+    let mut params = Vec::new();
+    for p in &f.params {
+        params.push(em.primal_param(p));
+        params.extend(dot_param(em, p));
+    }
+    let body = block(em, &f.body);
+    let value = em.result_value();
+    let ret_ty = em.result_ty();
+    let (ret, tail) = match &ret_ty {
+        None => (None, None),
+        Some(t) => {
+            let dots: Vec<TokenStream> = f
+                .ret
+                .values
+                .iter()
+                .zip(&f.ret.parts)
+                .map(|(v, k)| match (&v.op, k) {
+                    (_, Kind::Real) => expr(em, v).unwrap_or_else(|| em.zero()),
+                    (Op::Var(x), _) if em.is_active(*x) => {
+                        let d = em.dot(*x);
+                        quote!(#d)
+                    }
+                    (Op::Var(x), _) => {
+                        let n = em.name(*x);
+                        quote!(#rt::zeros_like(&#n))
+                    }
+                    _ => unreachable!("array results are variables"),
+                })
+                .collect();
+            let dot = if f.ret.tuple {
+                quote!((#(#dots,)*))
+            } else {
+                quote!(#(#dots)*)
+            };
+            (
+                Some(quote!(-> (#t, #t))),
+                // Tangents first: the values may move arrays out.
+                Some(quote!(let __dot = #dot; (#value, __dot))),
+            )
+        }
+    };
+    let tail = tail.unwrap_or_else(|| quote!(#value));
+    let generics = em.generics();
+    let doc = format!(
+        " Forward mode of [`{user}`], generated by `#[differentiable]`: each differentiated parameter `x` gets a tangent `x_dot` after it; returns `(value, tangent of the value)`, and `&mut` arguments receive their values and tangents."
+    );
+    quote! {
+        #[doc = #doc]
+        #[allow(unused_mut, unused_variables, unused_parens, clippy::all)]
+        #vis fn #name #generics(#(#params),*) #ret {
+            #body
+            #tail
+        }
+    }
+}
