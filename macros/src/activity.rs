@@ -74,7 +74,9 @@ pub fn arg_active(a: &Arg, active: &[bool]) -> bool {
 /// Whether an initialiser carries a derivative.
 pub fn init_active(init: &Init, active: &[bool]) -> bool {
     match init {
-        Init::Expr(e) | Init::VecFill { value: e, .. } | Init::ArrayFill { value: e, .. } => expr_active(e, active),
+        Init::Expr(e) | Init::VecFill { value: e, .. } | Init::ArrayFill { value: e, .. } => {
+            expr_active(e, active)
+        }
         Init::ArrayList(es) | Init::VecList(es) => es.iter().any(|e| expr_active(e, active)),
         Init::CopyOf(v) => active[v.0],
     }
@@ -86,7 +88,13 @@ pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
         return false;
     }
     match &e.op {
-        Op::Lit(_) | Op::Path(_) | Op::Len(_) | Op::Ref(_) | Op::Matches(..) | Op::AsReal(_) | Op::ConstCall(..) => false,
+        Op::Lit(_)
+        | Op::Path(_)
+        | Op::Len(_)
+        | Op::Ref(_)
+        | Op::Matches(..)
+        | Op::AsReal(_)
+        | Op::ConstCall(..) => false,
         Op::Var(v) | Op::Index(v, _) => active[v.0],
         Op::Unary(_, a) | Op::Powi(a, _) | Op::Cast(a, _) => expr_active(a, active),
         Op::Binary(_, a, b) => expr_active(a, active) || expr_active(b, active),
@@ -105,7 +113,12 @@ mod tests {
 
     fn active_names(f: &Function, wrt: Option<&[syn::Ident]>) -> Vec<String> {
         let a = analyse(f, wrt);
-        f.vars.iter().zip(a).filter(|(_, a)| *a).map(|(v, _)| v.name.clone()).collect()
+        f.vars
+            .iter()
+            .zip(a)
+            .filter(|(_, a)| *a)
+            .map(|(v, _)| v.name.clone())
+            .collect()
     }
 
     #[test]

@@ -393,11 +393,15 @@ impl<'a> Emitter<'a> {
                     quote_spanned!(c.span=> let #pat = #callee(#(#args),*);)
                 }
             }
-            Stmt::For { var, range, body, .. } => {
+            Stmt::For {
+                var, range, body, ..
+            } => {
                 let (i, r, body) = (self.name(*var), self.range(range), self.primal_block(body));
                 quote!(for #i in #r { #body })
             }
-            Stmt::If { cond, then, els, .. } => {
+            Stmt::If {
+                cond, then, els, ..
+            } => {
                 let (c, t) = (self.primal(cond), self.primal_block(then));
                 if els.stmts.is_empty() {
                     quote!(if #c { #t })

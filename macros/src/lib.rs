@@ -21,7 +21,7 @@ mod lower;
 mod transform;
 
 use proc_macro::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 /// Generates, next to the function, its derivative companions (`f_generic`, `f_jvp`, `f_vjp`,
 /// and `f_grad` for scalar functions), and keeps the function as written.
@@ -35,28 +35,16 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// On error: the user's function unchanged, the errors, and companions that only panic, so that
-/// one mistake does not cascade into "cannot find function" errors at every call site.
+/// On error: the user's function unchanged, so that its own uses keep compiling, and the errors.
 fn fallback(item: proc_macro2::TokenStream, err: syn::Error) -> proc_macro2::TokenStream {
     let errors = err.to_compile_error();
-    let Ok(f) = syn::parse2::<syn::ItemFn>(item.clone()) else {
-        return quote!(#item #errors);
-    };
-    let vis = &f.vis;
-    let stubs = ["generic", "jvp", "vjp", "grad"].map(|suffix| {
-        let name = format_ident!("{}_{}", f.sig.ident, suffix);
-        quote! {
-            #[doc(hidden)]
-            #[allow(dead_code)]
-            #vis fn #name<S>(_: ::core::convert::Infallible) -> S {
-                unreachable!()
-            }
-        }
-    });
-    quote!(#item #errors #(#stubs)*)
+    quote!(#item #errors)
 }
 
-fn expand(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream> {
+fn expand(
+    attr: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> syn::Result<proc_macro2::TokenStream> {
     let args = attr::parse(attr)?;
     let func: syn::ItemFn = syn::parse2(item)?;
     let lowered = lower::lower(&func, &args)?;
@@ -65,7 +53,10 @@ fn expand(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> syn
         if !problems.is_empty() {
             return Err(syn::Error::new(
                 func.sig.ident.span(),
-                format!("tapeless: internal error, the IR is malformed: {}", problems.join("; ")),
+                format!(
+                    "tapeless: internal error, the IR is malformed: {}",
+                    problems.join("; ")
+                ),
             ));
         }
     }

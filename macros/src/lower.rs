@@ -35,7 +35,10 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
     match (function, l.errors) {
         (Some(f), None) => Ok(f),
         (_, Some(e)) => Err(e),
-        (None, None) => Err(syn::Error::new(item.sig.ident.span(), "tapeless: lowering failed")),
+        (None, None) => Err(syn::Error::new(
+            item.sig.ident.span(),
+            "tapeless: lowering failed",
+        )),
     }
 }
 
@@ -123,7 +126,9 @@ fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
     }
     match ty {
         syn::Type::Array(a) if is_ident(&a.elem, "f64") => {
-            return Ok(Kind::RealArray(ArrayRepr::Array(ArrayLen(a.len.to_token_stream()))))
+            return Ok(Kind::RealArray(ArrayRepr::Array(ArrayLen(
+                a.len.to_token_stream(),
+            ))))
         }
         syn::Type::Reference(r) if param => {
             if let syn::Type::Slice(s) = &*r.elem {
@@ -137,7 +142,10 @@ fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
             }
             if is_vec_f64(&r.elem) {
                 let m = if r.mutability.is_some() { "&mut " } else { "&" };
-                return err(ty.span(), format!("write `{m}[f64]` instead of `{m}Vec<f64>`"));
+                return err(
+                    ty.span(),
+                    format!("write `{m}[f64]` instead of `{m}Vec<f64>`"),
+                );
             }
         }
         syn::Type::Paren(p) => return kind_of_type(&p.elem, param),
@@ -268,16 +276,28 @@ impl Lowerer<'_> {
     fn function(&mut self, item: &syn::ItemFn) -> Option<Function> {
         let sig = &item.sig;
         if let Some(c) = &sig.constness {
-            self.error(syn::Error::new(c.span, "remove `const`: a differentiable function is an ordinary `fn`"));
+            self.error(syn::Error::new(
+                c.span,
+                "remove `const`: a differentiable function is an ordinary `fn`",
+            ));
         }
         if let Some(a) = &sig.asyncness {
-            self.error(syn::Error::new(a.span, "remove `async`: a differentiable function is an ordinary `fn`"));
+            self.error(syn::Error::new(
+                a.span,
+                "remove `async`: a differentiable function is an ordinary `fn`",
+            ));
         }
         if let Some(u) = &sig.unsafety {
-            self.error(syn::Error::new(u.span, "remove `unsafe`: differentiable code must be safe Rust"));
+            self.error(syn::Error::new(
+                u.span,
+                "remove `unsafe`: differentiable code must be safe Rust",
+            ));
         }
         if let Some(abi) = &sig.abi {
-            self.error(syn::Error::new(abi.span(), "remove the `extern` ABI: a differentiable function is an ordinary Rust `fn`"));
+            self.error(syn::Error::new(
+                abi.span(),
+                "remove the `extern` ABI: a differentiable function is an ordinary Rust `fn`",
+            ));
         }
         if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
             self.error(syn::Error::new(
@@ -286,7 +306,10 @@ impl Lowerer<'_> {
             ));
         }
         if let Some(v) = &sig.variadic {
-            self.error(syn::Error::new(v.span(), "variadic functions cannot be differentiated"));
+            self.error(syn::Error::new(
+                v.span(),
+                "variadic functions cannot be differentiated",
+            ));
         }
 
         let mut params = Vec::new();
@@ -371,9 +394,26 @@ impl Lowerer<'_> {
             });
         }
         let stmts = &item.block.stmts;
+        let statement_like = |e: &syn::Expr| {
+            matches!(
+                e,
+                syn::Expr::ForLoop(_)
+                    | syn::Expr::If(_)
+                    | syn::Expr::Match(_)
+                    | syn::Expr::Block(_)
+                    | syn::Expr::While(_)
+                    | syn::Expr::Loop(_)
+            )
+        };
         let (tail, rest) = match stmts.split_last() {
-            Some((syn::Stmt::Expr(e, None), rest)) => (Some(e), rest),
-            Some((syn::Stmt::Expr(syn::Expr::Return(r), Some(_)), rest)) if self.early.is_none() => {
+            Some((syn::Stmt::Expr(e, None), rest))
+                if !(ret_parts.is_empty() && statement_like(e)) =>
+            {
+                (Some(e), rest)
+            }
+            Some((syn::Stmt::Expr(syn::Expr::Return(r), Some(_)), rest))
+                if self.early.is_none() =>
+            {
                 match &r.expr {
                     Some(e) => (Some(&**e), rest),
                     None => (None, rest),
@@ -427,12 +467,10 @@ impl Lowerer<'_> {
             syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                 (pi.ident.clone(), pi.mutability.is_some())
             }
-            other => {
-                return err(
-                    other.span(),
-                    "write a plain name for each parameter (patterns in parameters are not supported)",
-                )
-            }
+            other => return err(
+                other.span(),
+                "write a plain name for each parameter (patterns in parameters are not supported)",
+            ),
         };
         let kind = kind_of_type(&pt.ty, true)?;
         let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
@@ -474,7 +512,11 @@ impl Lowerer<'_> {
         if elems.len() != parts.len() {
             self.error(syn::Error::new(
                 e.span(),
-                format!("the function returns {} values but this expression has {}", parts.len(), elems.len()),
+                format!(
+                    "the function returns {} values but this expression has {}",
+                    parts.len(),
+                    elems.len()
+                ),
             ));
             return Vec::new();
         }
@@ -520,7 +562,9 @@ impl Lowerer<'_> {
 
     fn path_var(&self, e: &syn::Expr) -> Option<VarId> {
         match e {
-            syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                p.path.get_ident().and_then(|i| self.lookup(&i.to_string()))
+            }
             syn::Expr::Paren(p) => self.path_var(&p.expr),
             _ => None,
         }
@@ -542,7 +586,11 @@ impl Lowerer<'_> {
             }
             if may_return && i + 1 < stmts.len() {
                 let span = stmts[i + 1].span();
-                let flag = self.early.as_ref().map(|e| e.flag).expect("early return set up");
+                let flag = self
+                    .early
+                    .as_ref()
+                    .map(|e| e.flag)
+                    .expect("early return set up");
                 self.scopes.push(HashMap::new());
                 let rest = self.stmts(&stmts[i + 1..]);
                 self.scopes.pop();
@@ -559,7 +607,11 @@ impl Lowerer<'_> {
 
     /// `stmt` appended to `block`, guarded by `if !returned` when the function returns early.
     fn guard_into(&mut self, block: &mut Block, stmts: Block) {
-        let flag = self.early.as_ref().map(|e| e.flag).expect("early return set up");
+        let flag = self
+            .early
+            .as_ref()
+            .map(|e| e.flag)
+            .expect("early return set up");
         let span = self.vars[flag.0].span;
         block.stmts.push(Stmt::If {
             cond: not(var_expr(flag, Kind::Bool, span)),
@@ -572,14 +624,25 @@ impl Lowerer<'_> {
     /// `return e` with early returns: assign the result variables and raise the flag.
     fn return_assign(&mut self, e: &syn::Expr, span: Span) -> Block {
         let mut block = Block::default();
-        let early_results = self.early.as_ref().map(|e| e.results.clone()).unwrap_or_default();
-        let flag = self.early.as_ref().map(|e| e.flag).expect("early return set up");
+        let early_results = self
+            .early
+            .as_ref()
+            .map(|e| e.results.clone())
+            .unwrap_or_default();
+        let flag = self
+            .early
+            .as_ref()
+            .map(|e| e.flag)
+            .expect("early return set up");
         let elems: Vec<&syn::Expr> = match e {
             syn::Expr::Tuple(t) if early_results.len() > 1 => t.elems.iter().collect(),
             _ => vec![e],
         };
         if elems.len() != early_results.len() {
-            self.error(syn::Error::new(e.span(), "returns a different number of values than the function's type says"));
+            self.error(syn::Error::new(
+                e.span(),
+                "returns a different number of values than the function's type says",
+            ));
             return block;
         }
         for (elem, r) in elems.into_iter().zip(early_results) {
@@ -659,7 +722,10 @@ impl Lowerer<'_> {
                 None => vec![None; tuple.elems.len()],
             };
             if tys.len() != tuple.elems.len() {
-                return err(span, "the tuple type and the pattern have different lengths");
+                return err(
+                    span,
+                    "the tuple type and the pattern have different lengths",
+                );
             }
             let mut kinds = Vec::new();
             for t in &tys {
@@ -676,7 +742,9 @@ impl Lowerer<'_> {
             }
             let results = results
                 .into_iter()
-                .map(|(ident, mutable, kind)| self.new_var(&ident.to_string(), kind, mutable, ident.span()))
+                .map(|(ident, mutable, kind)| {
+                    self.new_var(&ident.to_string(), kind, mutable, ident.span())
+                })
                 .collect();
             let callee = self.callee_path(call)?;
             block.stmts.push(Stmt::Call(Call {
@@ -714,13 +782,17 @@ impl Lowerer<'_> {
             let kind = match (&declared, &array_init) {
                 (Some(k @ Kind::RealArray(_)), _) => k.clone(),
                 (_, Init::VecFill { .. } | Init::VecList(_)) => Kind::RealArray(ArrayRepr::Vec),
-                (_, Init::ArrayFill { len, .. }) => Kind::RealArray(ArrayRepr::Array(ArrayLen(len.clone()))),
+                (_, Init::ArrayFill { len, .. }) => {
+                    Kind::RealArray(ArrayRepr::Array(ArrayLen(len.clone())))
+                }
                 (_, Init::ArrayList(es)) => {
                     let n = es.len();
                     Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#n))))
                 }
                 (_, Init::CopyOf(src)) => match self.kind(*src) {
-                    Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => Kind::RealArray(r.clone()),
+                    Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => {
+                        Kind::RealArray(r.clone())
+                    }
                     _ => Kind::RealArray(ArrayRepr::Vec),
                 },
                 (_, Init::Expr(_)) => unreachable!("array_init gives array initialisers"),
@@ -812,7 +884,9 @@ impl Lowerer<'_> {
                 if (mc.method == "to_vec" || mc.method == "clone") && mc.args.is_empty() =>
             {
                 match self.path_var(&mc.receiver) {
-                    Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => Ok(Some(Init::CopyOf(v))),
+                    Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => {
+                        Ok(Some(Init::CopyOf(v)))
+                    }
                     _ => Ok(None),
                 }
             }
@@ -835,7 +909,12 @@ impl Lowerer<'_> {
                 let span = b.span();
                 let op = match binary_op(&b.op) {
                     Some(op) => op,
-                    None => return err(b.op.span(), "bitwise assignment operators are not supported"),
+                    None => {
+                        return err(
+                            b.op.span(),
+                            "bitwise assignment operators are not supported",
+                        )
+                    }
                 };
                 let place = self.place(&b.left, block)?;
                 let current = self.place_read(&place, b.left.span(), block)?;
@@ -911,7 +990,13 @@ impl Lowerer<'_> {
         if target_real {
             self.coerce_real(value)
         } else if value.kind == Kind::Real {
-            err(span, format!("`{}` is not a real variable; a real value cannot be assigned to it", self.vars[var.0].name))
+            err(
+                span,
+                format!(
+                    "`{}` is not a real variable; a real value cannot be assigned to it",
+                    self.vars[var.0].name
+                ),
+            )
         } else {
             Ok(value)
         }
@@ -935,10 +1020,19 @@ impl Lowerer<'_> {
             syn::Expr::Index(ix) => {
                 let v = self.var_of(&ix.expr)?;
                 if !matches!(self.kind(v), Kind::RealArray(_)) {
-                    return err(ix.expr.span(), "only elements of real arrays can be assigned in a differentiable function");
+                    return err(
+                        ix.expr.span(),
+                        "only elements of real arrays can be assigned in a differentiable function",
+                    );
                 }
                 if self.kind(v) == &Kind::RealArray(ArrayRepr::Slice) {
-                    return err(ix.expr.span(), format!("`{}` is a shared slice: take it as `&mut [f64]` to write into it", self.vars[v.0].name));
+                    return err(
+                        ix.expr.span(),
+                        format!(
+                            "`{}` is a shared slice: take it as `&mut [f64]` to write into it",
+                            self.vars[v.0].name
+                        ),
+                    );
                 }
                 self.vars[v.0].mutable = true;
                 let index = self.index_expr(&ix.index, block)?;
@@ -970,7 +1064,10 @@ impl Lowerer<'_> {
                 if let Some(i) = p.path.get_ident() {
                     return match self.lookup(&i.to_string()) {
                         Some(v) => Ok(v),
-                        None => err(i.span(), format!("`{i}` is not a variable of this function")),
+                        None => err(
+                            i.span(),
+                            format!("`{i}` is not a variable of this function"),
+                        ),
                     };
                 }
                 err(e.span(), "expected a variable")
@@ -993,7 +1090,9 @@ impl Lowerer<'_> {
         let range = self.range(&f.expr, block)?;
         self.scopes.push(HashMap::new());
         let var = match &*f.pat {
-            syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.mutability.is_none() && pi.subpat.is_none() => {
+            syn::Pat::Ident(pi)
+                if pi.by_ref.is_none() && pi.mutability.is_none() && pi.subpat.is_none() =>
+            {
                 self.new_var(&pi.ident.to_string(), Kind::Int, false, pi.ident.span())
             }
             syn::Pat::Wild(w) => self.temp("unused", Kind::Int, w.span()),
@@ -1068,7 +1167,10 @@ impl Lowerer<'_> {
 
     fn if_stmt(&mut self, i: &syn::ExprIf, block: &mut Block) -> syn::Result<Stmt> {
         if let syn::Expr::Let(l) = &*i.cond {
-            return err(l.span(), "`if let` is not supported; test a condition with `if`");
+            return err(
+                l.span(),
+                "`if let` is not supported; test a condition with `if`",
+            );
         }
         let cond = self.expr(&i.cond, block)?;
         if cond.kind != Kind::Bool {
@@ -1106,7 +1208,10 @@ impl Lowerer<'_> {
     fn match_stmt(&mut self, m: &syn::ExprMatch, block: &mut Block) -> syn::Result<()> {
         let scrutinee = self.expr(&m.expr, block)?;
         if scrutinee.kind.is_real() {
-            return err(m.expr.span(), "`match` on a real value is not supported; compare it in an `if` chain");
+            return err(
+                m.expr.span(),
+                "`match` on a real value is not supported; compare it in an `if` chain",
+            );
         }
         let span = m.span();
         let tmp = self.temp("matched", scrutinee.kind.clone(), m.expr.span());
@@ -1124,7 +1229,9 @@ impl Lowerer<'_> {
             let mut arm_block = Block::default();
             self.scopes.push(HashMap::new());
             match &*arm.body {
-                syn::Expr::Block(b) if b.label.is_none() => self.stmts_into(&b.block.stmts, &mut arm_block),
+                syn::Expr::Block(b) if b.label.is_none() => {
+                    self.stmts_into(&b.block.stmts, &mut arm_block)
+                }
                 syn::Expr::Tuple(t) if t.elems.is_empty() => {}
                 other => {
                     if let Err(e) = self.expr_stmt(other, &mut arm_block) {
@@ -1142,7 +1249,10 @@ impl Lowerer<'_> {
             if let Some((_, guard)) = &arm.guard {
                 let g = self.expr(guard, &mut guard_pre)?;
                 if !guard_pre.stmts.is_empty() {
-                    return err(guard.span(), "a match guard cannot call a differentiable function");
+                    return err(
+                        guard.span(),
+                        "a match guard cannot call a differentiable function",
+                    );
                 }
                 cond = Expr {
                     op: Op::Binary(Binary::And, Box::new(cond), Box::new(g)),
@@ -1168,11 +1278,9 @@ impl Lowerer<'_> {
     fn is_constant_fn(&self, path: &syn::Path) -> bool {
         self.args.constants.iter().any(|c| c == path)
             || (path.segments.len() == 1
-                && self
-                    .args
-                    .constants
-                    .iter()
-                    .any(|c| c.segments.last().map(|s| &s.ident) == path.segments.last().map(|s| &s.ident)))
+                && self.args.constants.iter().any(|c| {
+                    c.segments.last().map(|s| &s.ident) == path.segments.last().map(|s| &s.ident)
+                }))
     }
 
     /// Whether `call` calls a differentiable function (so its companions are called).
@@ -1181,7 +1289,10 @@ impl Lowerer<'_> {
             syn::Expr::Path(p) => {
                 !self.is_constant_fn(&p.path)
                     && builtin_path(&p.path).is_none()
-                    && !(p.path.get_ident().is_some_and(|i| self.lookup(&i.to_string()).is_some()))
+                    && !(p
+                        .path
+                        .get_ident()
+                        .is_some_and(|i| self.lookup(&i.to_string()).is_some()))
             }
             _ => false,
         }
@@ -1200,7 +1311,10 @@ impl Lowerer<'_> {
                 }
                 Ok(p.path.clone())
             }
-            other => err(other.span(), "call a `#[differentiable]` function by its name or path"),
+            other => err(
+                other.span(),
+                "call a `#[differentiable]` function by its name or path",
+            ),
         }
     }
 
@@ -1218,7 +1332,12 @@ impl Lowerer<'_> {
             syn::Expr::Reference(r) => {
                 let v = match self.path_var(&r.expr) {
                     Some(v) => v,
-                    None => return err(r.expr.span(), "pass a variable by reference: `&v` or `&mut v`"),
+                    None => {
+                        return err(
+                            r.expr.span(),
+                            "pass a variable by reference: `&v` or `&mut v`",
+                        )
+                    }
                 };
                 match (self.kind(v).clone(), r.mutability.is_some()) {
                     (Kind::RealArray(repr), true) => {
@@ -1291,9 +1410,15 @@ impl Lowerer<'_> {
                     span,
                 })
             }
-            Kind::Int => err(x.span, "this is an integer where a real is expected; convert it with `as f64`"),
+            Kind::Int => err(
+                x.span,
+                "this is an integer where a real is expected; convert it with `as f64`",
+            ),
             Kind::Bool => err(x.span, "this is a `bool` where a real is expected"),
-            Kind::RealArray(_) => err(x.span, "this is an array where a real is expected; index it: `v[i]`"),
+            Kind::RealArray(_) => err(
+                x.span,
+                "this is an array where a real is expected; index it: `v[i]`",
+            ),
         }
     }
 
@@ -1439,7 +1564,14 @@ impl Lowerer<'_> {
         }
     }
 
-    fn binary(&mut self, op: Binary, x: Expr, y: Expr, span: Span, op_span: Span) -> syn::Result<Expr> {
+    fn binary(
+        &mut self,
+        op: Binary,
+        x: Expr,
+        y: Expr,
+        span: Span,
+        op_span: Span,
+    ) -> syn::Result<Expr> {
         let either_real = x.kind == Kind::Real || y.kind == Kind::Real;
         let (x, y) = if either_real {
             let x = self.coerce_real(x)?;
@@ -1450,18 +1582,28 @@ impl Lowerer<'_> {
         };
         for side in [&x, &y] {
             if let Kind::RealArray(_) = side.kind {
-                return err(side.span, "arithmetic on whole arrays is not supported; write a loop over the elements");
+                return err(
+                    side.span,
+                    "arithmetic on whole arrays is not supported; write a loop over the elements",
+                );
             }
         }
         let kind = match op {
-            Binary::Lt | Binary::Le | Binary::Gt | Binary::Ge | Binary::Eq | Binary::Ne => Kind::Bool,
+            Binary::Lt | Binary::Le | Binary::Gt | Binary::Ge | Binary::Eq | Binary::Ne => {
+                Kind::Bool
+            }
             Binary::And | Binary::Or => {
                 if x.kind != Kind::Bool || y.kind != Kind::Bool {
                     return err(op_span, "`&&` and `||` take bools");
                 }
                 Kind::Bool
             }
-            Binary::Rem if either_real => return err(op_span, "`%` of reals is not supported; it has no derivative at its jumps"),
+            Binary::Rem if either_real => {
+                return err(
+                    op_span,
+                    "`%` of reals is not supported; it has no derivative at its jumps",
+                )
+            }
             _ if either_real => Kind::Real,
             _ if x.kind == Kind::Int || y.kind == Kind::Int => Kind::Int,
             _ => Kind::Opaque,
@@ -1485,7 +1627,12 @@ impl Lowerer<'_> {
         if name == "len" && mc.args.is_empty() {
             let v = match self.path_var(&mc.receiver) {
                 Some(v) => v,
-                None => return err(mc.receiver.span(), "take the length of a variable: `v.len()`"),
+                None => {
+                    return err(
+                        mc.receiver.span(),
+                        "take the length of a variable: `v.len()`",
+                    )
+                }
             };
             return Ok(Expr {
                 op: Op::Len(v),
@@ -1534,7 +1681,10 @@ impl Lowerer<'_> {
         if name == "sqr" || name == "square" {
             return err(mc.method.span(), "write `x * x` or `x.powi(2)`");
         }
-        if receiver.kind != Kind::Real && receiver.kind != Kind::Opaque && !matches!(receiver.kind, Kind::RealArray(_)) {
+        if receiver.kind != Kind::Real
+            && receiver.kind != Kind::Opaque
+            && !matches!(receiver.kind, Kind::RealArray(_))
+        {
             // Methods of integers and bools have no derivative: copied as written.
             return err(
                 mc.method.span(),
@@ -1622,7 +1772,11 @@ impl Lowerer<'_> {
                 }
                 // A differentiable call inside an expression: hoist it into its own statement.
                 let call_args = self.call_args(call, block)?;
-                let name = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                let name = path
+                    .segments
+                    .last()
+                    .map(|s| s.ident.to_string())
+                    .unwrap_or_default();
                 let t = self.temp(&name, Kind::Real, span);
                 block.stmts.push(Stmt::Call(Call {
                     callee: path,
@@ -1712,7 +1866,9 @@ fn strip_paren(e: &syn::Expr) -> &syn::Expr {
 
 fn simple_binding(p: &syn::Pat) -> syn::Result<(syn::Ident, bool)> {
     match p {
-        syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => Ok((pi.ident.clone(), pi.mutability.is_some())),
+        syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+            Ok((pi.ident.clone(), pi.mutability.is_some()))
+        }
         syn::Pat::Wild(w) => Ok((syn::Ident::new("__unused", w.span()), false)),
         other => err(other.span(), "bind a plain name: `let x = ...;`"),
     }

@@ -67,7 +67,12 @@ impl Printer<'_> {
             .map(|p| format!("{}: {}", self.name(p.var), self.f.vars[p.var.0].kind))
             .collect();
         let ret: Vec<String> = self.f.ret.parts.iter().map(|k| k.to_string()).collect();
-        let head = format!("fn {}({}) -> ({}) {{", self.f.name, params.join(", "), ret.join(", "));
+        let head = format!(
+            "fn {}({}) -> ({}) {{",
+            self.f.name,
+            params.join(", "),
+            ret.join(", ")
+        );
         self.line(&head);
         self.depth += 1;
         self.block(&self.f.body);
@@ -110,8 +115,14 @@ impl Printer<'_> {
                 let callee = c.callee.to_token_stream().to_string().replace(' ', "");
                 let text = match results.len() {
                     0 => format!("call {callee}({})", args.join(", ")),
-                    1 if !c.tuple => format!("let {} = call {callee}({})", results[0], args.join(", ")),
-                    _ => format!("let ({}) = call {callee}({})", results.join(", "), args.join(", ")),
+                    1 if !c.tuple => {
+                        format!("let {} = call {callee}({})", results[0], args.join(", "))
+                    }
+                    _ => format!(
+                        "let ({}) = call {callee}({})",
+                        results.join(", "),
+                        args.join(", ")
+                    ),
                 };
                 self.line(&text);
             }
@@ -159,7 +170,9 @@ impl Printer<'_> {
     fn init(&self, init: &Init) -> String {
         match init {
             Init::Expr(e) => self.expr(e),
-            Init::VecFill { value, len } => format!("vec![{}; {}]", self.expr(value), self.expr(len)),
+            Init::VecFill { value, len } => {
+                format!("vec![{}; {}]", self.expr(value), self.expr(len))
+            }
             Init::ArrayFill { value, len } => format!("[{}; {len}]", self.expr(value)),
             Init::ArrayList(es) => format!("[{}]", self.list(es)),
             Init::VecList(es) => format!("vec![{}]", self.list(es)),
@@ -168,7 +181,10 @@ impl Printer<'_> {
     }
 
     fn list(&self, es: &[Expr]) -> String {
-        es.iter().map(|e| self.expr(e)).collect::<Vec<_>>().join(", ")
+        es.iter()
+            .map(|e| self.expr(e))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn place(&self, p: &Place) -> String {
@@ -197,7 +213,11 @@ impl Printer<'_> {
             Op::Binary(b, x, y) => s = format!("({} {} {})", self.expr(x), b.name(), self.expr(y)),
             Op::Powi(x, n) => s = format!("powi({}, {})", self.expr(x), self.expr(n)),
             Op::Cast(x, ty) => {
-                s = format!("({} as {})", self.expr(x), ty.to_token_stream().to_string().replace(' ', ""))
+                s = format!(
+                    "({} as {})",
+                    self.expr(x),
+                    ty.to_token_stream().to_string().replace(' ', "")
+                )
             }
             Op::ConstCall(p, args) => {
                 let path = p.to_token_stream().to_string().replace(' ', "");

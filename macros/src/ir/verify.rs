@@ -29,7 +29,8 @@ pub fn verify(function: &Function) -> Vec<String> {
         v.expr(e);
     }
     if function.ret.values.len() != function.ret.parts.len() {
-        v.problems.push("result arity differs from the return type".into());
+        v.problems
+            .push("result arity differs from the return type".into());
     }
     v.problems
 }
@@ -56,7 +57,8 @@ impl Verifier<'_> {
             return;
         }
         if self.bound[var.0] {
-            self.problems.push(format!("`{}` is bound twice", self.f.vars[var.0].name));
+            self.problems
+                .push(format!("`{}` is bound twice", self.f.vars[var.0].name));
         }
         self.bound[var.0] = true;
         self.scope.push(var);
@@ -64,7 +66,10 @@ impl Verifier<'_> {
 
     fn use_var(&mut self, var: VarId) {
         if self.exists(var) && !self.scope.contains(&var) {
-            self.problems.push(format!("`{}` is used out of scope", self.f.vars[var.0].name));
+            self.problems.push(format!(
+                "`{}` is used out of scope",
+                self.f.vars[var.0].name
+            ));
         }
     }
 
@@ -91,7 +96,10 @@ impl Verifier<'_> {
                 let var = place.var();
                 self.use_var(var);
                 if !self.f.vars[var.0].mutable {
-                    self.problems.push(format!("`{}` is assigned but not mutable", self.f.vars[var.0].name));
+                    self.problems.push(format!(
+                        "`{}` is assigned but not mutable",
+                        self.f.vars[var.0].name
+                    ));
                 }
                 match place {
                     Place::Var(_) => {
@@ -102,12 +110,14 @@ impl Verifier<'_> {
                     Place::Index(_, i) => {
                         self.index(i);
                         if !matches!(self.kind(var), Kind::RealArray(_)) {
-                            self.problems.push("element assignment into a non-array".into());
+                            self.problems
+                                .push("element assignment into a non-array".into());
                         }
                     }
                 }
                 if value.kind == Kind::Real && *self.kind(var) == Kind::Int {
-                    self.problems.push("real value assigned to an integer".into());
+                    self.problems
+                        .push("real value assigned to an integer".into());
                 }
             }
             Stmt::Call(c) => {
@@ -117,7 +127,8 @@ impl Verifier<'_> {
                         Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
                             self.use_var(*var);
                             if !matches!(self.kind(*var), Kind::RealArray(_)) {
-                                self.problems.push("array argument that is not an array".into());
+                                self.problems
+                                    .push("array argument that is not an array".into());
                             }
                         }
                     }
@@ -158,7 +169,8 @@ impl Verifier<'_> {
     fn index(&mut self, e: &Expr) {
         self.expr(e);
         if e.kind.is_real() {
-            self.problems.push("real value used as an index or bound".into());
+            self.problems
+                .push("real value used as an index or bound".into());
         }
     }
 
@@ -177,7 +189,8 @@ impl Verifier<'_> {
             Op::AsReal(a) => {
                 self.expr(a);
                 if a.kind.is_real() {
-                    self.problems.push("conversion of a real into a real".into());
+                    self.problems
+                        .push("conversion of a real into a real".into());
                 }
             }
             Op::Len(v) => {
@@ -190,7 +203,8 @@ impl Verifier<'_> {
                 self.use_var(*v);
                 self.index(i);
                 if matches!(self.kind(*v), Kind::RealArray(_)) && e.kind != Kind::Real {
-                    self.problems.push("element of a real array that is not real".into());
+                    self.problems
+                        .push("element of a real array that is not real".into());
                 }
             }
             Op::Unary(u, a) => {
@@ -201,7 +215,8 @@ impl Verifier<'_> {
                     _ => e.kind == Kind::Real && a.kind == Kind::Real,
                 };
                 if !ok {
-                    self.problems.push(format!("`{}` of kind {}", u.name(), a.kind));
+                    self.problems
+                        .push(format!("`{}` of kind {}", u.name(), a.kind));
                 }
             }
             Op::Binary(b, x, y) => {
@@ -214,10 +229,12 @@ impl Verifier<'_> {
                 );
                 if compare || matches!(b, Binary::And | Binary::Or) {
                     if e.kind != Kind::Bool {
-                        self.problems.push(format!("`{}` that is not a bool", b.name()));
+                        self.problems
+                            .push(format!("`{}` that is not a bool", b.name()));
                     }
                 } else if real && e.kind != Kind::Real {
-                    self.problems.push(format!("`{}` of reals that is not real", b.name()));
+                    self.problems
+                        .push(format!("`{}` of reals that is not real", b.name()));
                 }
             }
             Op::Powi(x, n) => {

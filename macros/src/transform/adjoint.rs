@@ -77,14 +77,25 @@ fn partial_reads(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
             n.reads(out);
             partial_reads(a, active, out);
         }
-        Op::Lit(_) | Op::Len(_) | Op::Cast(..) | Op::ConstCall(..) | Op::Path(_) | Op::Ref(_) | Op::Matches(..) | Op::AsReal(_) => {}
+        Op::Lit(_)
+        | Op::Len(_)
+        | Op::Cast(..)
+        | Op::ConstCall(..)
+        | Op::Path(_)
+        | Op::Ref(_)
+        | Op::Matches(..)
+        | Op::AsReal(_) => {}
     }
 }
 
 fn init_partial_reads(init: &Init, active: &[bool], out: &mut Vec<VarId>) {
     match init {
-        Init::Expr(e) | Init::VecFill { value: e, .. } | Init::ArrayFill { value: e, .. } => partial_reads(e, active, out),
-        Init::ArrayList(es) | Init::VecList(es) => es.iter().for_each(|e| partial_reads(e, active, out)),
+        Init::Expr(e) | Init::VecFill { value: e, .. } | Init::ArrayFill { value: e, .. } => {
+            partial_reads(e, active, out)
+        }
+        Init::ArrayList(es) | Init::VecList(es) => {
+            es.iter().for_each(|e| partial_reads(e, active, out))
+        }
         Init::CopyOf(_) => {}
     }
 }
@@ -95,10 +106,17 @@ fn mark_recomputable(b: &Block, depth: usize, recompute: &mut Vec<bool>) {
         let written = b.writes();
         let mut local_recomputable: Vec<VarId> = Vec::new();
         for s in &b.stmts {
-            if let Stmt::Let { var, init: Init::Expr(e), .. } = s {
+            if let Stmt::Let {
+                var,
+                init: Init::Expr(e),
+                ..
+            } = s
+            {
                 let mut reads = Vec::new();
                 e.reads(&mut reads);
-                let ok = reads.iter().all(|r| local_recomputable.contains(r) || !written.contains(r));
+                let ok = reads
+                    .iter()
+                    .all(|r| local_recomputable.contains(r) || !written.contains(r));
                 let calls = contains_const_call(e);
                 if ok && !calls {
                     local_recomputable.push(*var);
@@ -124,7 +142,9 @@ fn contains_const_call(e: &Expr) -> bool {
     match &e.op {
         Op::ConstCall(..) => true,
         Op::Lit(_) | Op::Var(_) | Op::Len(_) | Op::Path(_) | Op::Ref(_) | Op::Matches(..) => false,
-        Op::Index(_, a) | Op::Unary(_, a) | Op::Cast(a, _) | Op::AsReal(a) => contains_const_call(a),
+        Op::Index(_, a) | Op::Unary(_, a) | Op::Cast(a, _) | Op::AsReal(a) => {
+            contains_const_call(a)
+        }
         Op::Binary(_, a, b) | Op::Powi(a, b) => contains_const_call(a) || contains_const_call(b),
     }
 }
@@ -169,8 +189,13 @@ fn plan(f: &Function, active: &[bool]) -> Plan {
     loop {
         let mut more = Vec::new();
         f.body.walk(&mut |s| match s {
-            Stmt::Assign { place: Place::Index(v, i), .. } if needed[v.0] => i.reads(&mut more),
-            Stmt::Let { var, init, .. } if recompute[var.0] && needed[var.0] => init.reads(&mut more),
+            Stmt::Assign {
+                place: Place::Index(v, i),
+                ..
+            } if needed[v.0] => i.reads(&mut more),
+            Stmt::Let { var, init, .. } if recompute[var.0] && needed[var.0] => {
+                init.reads(&mut more)
+            }
             _ => {}
         });
         let before = needed.iter().filter(|x| **x).count();
@@ -232,7 +257,11 @@ impl Reverse<'_> {
             Op::Unary(u, a) => {
                 let rule = format_ident!("{}", u.name(), span = span);
                 let x = em.primal(a);
-                self.expr(a, quote_spanned!(span=> (#seed * #rt::rules::#rule(#x))), out);
+                self.expr(
+                    a,
+                    quote_spanned!(span=> (#seed * #rt::rules::#rule(#x))),
+                    out,
+                );
             }
             Op::Binary(b, x, y) => {
                 let (ax, ay) = (expr_active(x, active), expr_active(y, active));
@@ -252,7 +281,12 @@ impl Reverse<'_> {
                         self.expr(y, quote_spanned!(span=> (#seed * #xs)), out);
                     }
                     Binary::Div if !ay => self.expr(x, quote_spanned!(span=> (#seed / #ys)), out),
-                    Binary::Div | Binary::Powf | Binary::Atan2 | Binary::Hypot | Binary::Min | Binary::Max => {
+                    Binary::Div
+                    | Binary::Powf
+                    | Binary::Atan2
+                    | Binary::Hypot
+                    | Binary::Min
+                    | Binary::Max => {
                         let rule = format_ident!(
                             "{}",
                             if *b == Binary::Div { "div" } else { b.name() },
@@ -263,16 +297,35 @@ impl Reverse<'_> {
                         self.expr(x, quote_spanned!(span=> (#seed * #p.0)), out);
                         self.expr(y, quote_spanned!(span=> (#seed * #p.1)), out);
                     }
-                    Binary::Rem | Binary::Lt | Binary::Le | Binary::Gt | Binary::Ge | Binary::Eq | Binary::Ne | Binary::And | Binary::Or => {
+                    Binary::Rem
+                    | Binary::Lt
+                    | Binary::Le
+                    | Binary::Gt
+                    | Binary::Ge
+                    | Binary::Eq
+                    | Binary::Ne
+                    | Binary::And
+                    | Binary::Or => {
                         unreachable!("not a real operation with a derivative")
                     }
                 }
             }
             Op::Powi(x, n) => {
                 let (xs, ns) = (em.primal(x), em.primal(n));
-                self.expr(x, quote_spanned!(span=> (#seed * #rt::rules::powi(#xs, #ns))), out);
+                self.expr(
+                    x,
+                    quote_spanned!(span=> (#seed * #rt::rules::powi(#xs, #ns))),
+                    out,
+                );
             }
-            Op::Lit(_) | Op::Len(_) | Op::Cast(..) | Op::ConstCall(..) | Op::Path(_) | Op::Ref(_) | Op::Matches(..) | Op::AsReal(_) => {
+            Op::Lit(_)
+            | Op::Len(_)
+            | Op::Cast(..)
+            | Op::ConstCall(..)
+            | Op::Path(_)
+            | Op::Ref(_)
+            | Op::Matches(..)
+            | Op::AsReal(_) => {
                 unreachable!("inactive operations have no adjoint")
             }
         }
@@ -321,7 +374,11 @@ impl Reverse<'_> {
             if same_place(place, a) && !reads_var(e, var) {
                 let g = em.temp("adj");
                 out.extend(quote!(let #g = #target;));
-                let seed = if *op == Binary::Add { quote!(#g) } else { quote!((-#g)) };
+                let seed = if *op == Binary::Add {
+                    quote!(#g)
+                } else {
+                    quote!((-#g))
+                };
                 self.expr(e, seed, out);
                 return;
             }
@@ -417,7 +474,9 @@ impl Reverse<'_> {
                 fwd.extend(quote!(#p = #v;));
             }
             Stmt::Call(c) => self.call(c, depth, &mut fwd, &mut rev),
-            Stmt::For { var, range, body, .. } => {
+            Stmt::For {
+                var, range, body, ..
+            } => {
                 let (bf, br) = self.block(body, depth + 1);
                 let (i, r) = (em.name(*var), em.range(range));
                 fwd.extend(quote!(for #i in #r { #bf }));
@@ -425,7 +484,9 @@ impl Reverse<'_> {
                     rev.extend(quote!(for #i in #r.rev() { #br }));
                 }
             }
-            Stmt::If { cond, then, els, .. } => {
+            Stmt::If {
+                cond, then, els, ..
+            } => {
                 let (tf, tr) = self.block(then, depth + 1);
                 let (ef, er) = self.block(els, depth + 1);
                 let c = em.primal(cond);
@@ -565,7 +626,9 @@ fn same_expr(a: &Expr, b: &Expr) -> bool {
         (Op::Lit(Literal::Other(x)), Op::Lit(Literal::Other(y))) => {
             x.to_token_stream().to_string() == y.to_token_stream().to_string()
         }
-        (Op::Binary(o, x1, y1), Op::Binary(p, x2, y2)) => o == p && same_expr(x1, x2) && same_expr(y1, y2),
+        (Op::Binary(o, x1, y1), Op::Binary(p, x2, y2)) => {
+            o == p && same_expr(x1, x2) && same_expr(y1, y2)
+        }
         (Op::Index(v, i), Op::Index(w, j)) => v == w && same_expr(i, j),
         _ => false,
     }
@@ -634,10 +697,14 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
                 epilogue.extend(quote!(*#acc += #b;));
             }
             Kind::RealArray(ArrayRepr::Vec | ArrayRepr::Array(_)) if written.contains(&p.var) => {
-                prologue.extend(quote!(let #acc: &mut [S] = #b; let mut #b = #rt::zeros_like(&#n[..]);));
+                prologue.extend(
+                    quote!(let #acc: &mut [S] = #b; let mut #b = #rt::zeros_like(&#n[..]);),
+                );
                 epilogue.extend(quote!(#rt::accumulate(#acc, &#b[..]);));
             }
-            Kind::RealArray(ArrayRepr::SliceMut) if r.plan.needed[p.var.0] || call_written.contains(&p.var) => {
+            Kind::RealArray(ArrayRepr::SliceMut)
+                if r.plan.needed[p.var.0] || call_written.contains(&p.var) =>
+            {
                 // The reverse sweep puts earlier values back; the caller gets the final ones.
                 let fin = format_ident!("__{}_final", n);
                 epilogue.extend(quote!(#n.copy_from_slice(&#fin[..]);));
@@ -650,7 +717,13 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
             .ret
             .parts
             .iter()
-            .map(|k| if *k == Kind::Real { quote!(S) } else { quote!(&[S]) })
+            .map(|k| {
+                if *k == Kind::Real {
+                    quote!(S)
+                } else {
+                    quote!(&[S])
+                }
+            })
             .collect();
         if f.ret.tuple {
             quote!((#(#parts,)*))
@@ -815,7 +888,12 @@ mod tests {
     }
 
     fn names(f: &Function, flags: &[bool]) -> Vec<String> {
-        f.vars.iter().zip(flags).filter(|(_, x)| **x).map(|(v, _)| v.name.clone()).collect()
+        f.vars
+            .iter()
+            .zip(flags)
+            .filter(|(_, x)| **x)
+            .map(|(v, _)| v.name.clone())
+            .collect()
     }
 
     #[test]

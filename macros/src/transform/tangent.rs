@@ -22,7 +22,14 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
     let rt = &em.rt;
     let span = e.span;
     match &e.op {
-        Op::Lit(_) | Op::Len(_) | Op::Path(_) | Op::Ref(_) | Op::Matches(..) | Op::AsReal(_) | Op::ConstCall(..) | Op::Cast(..) => None,
+        Op::Lit(_)
+        | Op::Len(_)
+        | Op::Path(_)
+        | Op::Ref(_)
+        | Op::Matches(..)
+        | Op::AsReal(_)
+        | Op::ConstCall(..)
+        | Op::Cast(..) => None,
         Op::Var(v) => em.is_active(*v).then(|| {
             let d = em.dot(*v);
             quote!(#d)
@@ -81,7 +88,15 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
                     let terms = partial_terms(&p, dx, dy);
                     quote_spanned!(span=> { let #p = #rt::rules::#rule(#xs, #ys); #terms })
                 }
-                Binary::Rem | Binary::Lt | Binary::Le | Binary::Gt | Binary::Ge | Binary::Eq | Binary::Ne | Binary::And | Binary::Or => {
+                Binary::Rem
+                | Binary::Lt
+                | Binary::Le
+                | Binary::Gt
+                | Binary::Ge
+                | Binary::Eq
+                | Binary::Ne
+                | Binary::And
+                | Binary::Or => {
                     unreachable!("not a real operation with a derivative")
                 }
             })
@@ -95,7 +110,11 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
 }
 
 /// `p.0 * dx + p.1 * dy`, leaving out zero terms.
-fn partial_terms(p: &proc_macro2::Ident, dx: Option<TokenStream>, dy: Option<TokenStream>) -> TokenStream {
+fn partial_terms(
+    p: &proc_macro2::Ident,
+    dx: Option<TokenStream>,
+    dy: Option<TokenStream>,
+) -> TokenStream {
     match (dx, dy) {
         (Some(a), Some(b)) => quote!(#p.0 * #a + #p.1 * #b),
         (Some(a), None) => quote!(#p.0 * #a),
@@ -178,7 +197,10 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
             quote!(#pd = #d; #p = #v;)
         }
         Stmt::Call(c) => {
-            let active = c.args.iter().any(|a| crate::activity::arg_active(a, &em.active));
+            let active = c
+                .args
+                .iter()
+                .any(|a| crate::activity::arg_active(a, &em.active));
             if !active {
                 let callee = em.companion(&c.callee, "generic");
                 let args = em.primal_args(&c.args);
@@ -210,7 +232,11 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
                     }
                     Arg::ArrayMut { var, by_ref } => {
                         let d = em.dot(*var);
-                        args.push(if *by_ref { quote!(&mut #d) } else { quote!(&mut *#d) });
+                        args.push(if *by_ref {
+                            quote!(&mut #d)
+                        } else {
+                            quote!(&mut *#d)
+                        });
                     }
                 }
             }
@@ -222,11 +248,15 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
                 quote_spanned!(c.span=> let (#values, #dots) = #callee(#(#args),*);)
             }
         }
-        Stmt::For { var, range, body, .. } => {
+        Stmt::For {
+            var, range, body, ..
+        } => {
             let (i, r, body) = (em.name(*var), em.range(range), block(em, body));
             quote!(for #i in #r { #body })
         }
-        Stmt::If { cond, then, els, .. } => {
+        Stmt::If {
+            cond, then, els, ..
+        } => {
             let (c, t, e) = (em.primal(cond), block(em, then), block(em, els));
             quote!(if #c { #t } else { #e })
         }
