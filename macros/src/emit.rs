@@ -326,14 +326,7 @@ impl<'a> Emitter<'a> {
         args.iter()
             .map(|a| match a {
                 Arg::Value(e) => self.primal(e),
-                Arg::Array { var, by_ref } => {
-                    let n = self.name(*var);
-                    if *by_ref {
-                        quote!(&#n)
-                    } else {
-                        quote!(#n)
-                    }
-                }
+                Arg::Array { var, by_ref } => self.array_arg(*var, *by_ref, &self.name(*var)),
                 Arg::ArrayMut { var, by_ref } => {
                     let n = self.name(*var);
                     if *by_ref {
@@ -344,6 +337,16 @@ impl<'a> Emitter<'a> {
                 }
             })
             .collect()
+    }
+
+    /// An array argument read by the callee: `&v`, a slice `v`, or a copy of a `Vec` or array
+    /// passed by value (the caller keeps its own for the reverse sweep).
+    pub fn array_arg(&self, var: VarId, by_ref: bool, name: &Ident) -> TokenStream {
+        match (&self.var(var).kind, by_ref) {
+            (_, true) => quote!(&#name),
+            (Kind::RealArray(ArrayRepr::Vec), false) => quote!(#name.clone()),
+            _ => quote!(#name),
+        }
     }
 
     /// The pattern binding a call's results.

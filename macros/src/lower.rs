@@ -30,6 +30,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         errors: None,
         early: None,
         temps: 0,
+        untyped_results: Vec::new(),
     };
     let function = l.function(item);
     match (function, l.errors) {
@@ -66,6 +67,8 @@ struct Lowerer<'a> {
     errors: Option<syn::Error>,
     early: Option<Early>,
     temps: usize,
+    /// Results of calls bound without a written type (taken to be `f64`).
+    untyped_results: Vec<VarId>,
 }
 
 fn err<T>(span: Span, msg: impl std::fmt::Display) -> syn::Result<T> {
@@ -421,13 +424,26 @@ impl Lowerer<'_> {
             }
             _ => (None, &stmts[..]),
         };
-        let lowered = self.stmts(rest);
-        body.stmts.extend(lowered.stmts);
-        match tail {
-            Some(e) if self.early.is_some() => {
-                let tail_stmt = self.return_assign(e, e.span());
-                self.guard_into(&mut body, tail_stmt);
+        if self.early.is_some() {
+            // The final value is one more `return`, guarded like the statements before it.
+            let mut all = rest.to_vec();
+            if let Some(e) = tail {
+                all.push(syn::Stmt::Expr(
+                    syn::Expr::Return(syn::ExprReturn {
+                        attrs: Vec::new(),
+                        return_token: syn::Token![return](e.span()),
+                        expr: Some(Box::new(e.clone())),
+                    }),
+                    Some(syn::Token![;](e.span())),
+                ));
             }
+            self.stmts_into(&all, &mut body);
+        } else {
+            let lowered = self.stmts(rest);
+            body.stmts.extend(lowered.stmts);
+        }
+        match tail {
+            Some(_) if self.early.is_some() => {}
             Some(e) => {
                 values = self.result_values(e, &ret_parts, &mut body);
             }
@@ -605,22 +621,6 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `stmt` appended to `block`, guarded by `if !returned` when the function returns early.
-    fn guard_into(&mut self, block: &mut Block, stmts: Block) {
-        let flag = self
-            .early
-            .as_ref()
-            .map(|e| e.flag)
-            .expect("early return set up");
-        let span = self.vars[flag.0].span;
-        block.stmts.push(Stmt::If {
-            cond: not(var_expr(flag, Kind::Bool, span)),
-            then: stmts,
-            els: Block::default(),
-            span,
-        });
-    }
-
     /// `return e` with early returns: assign the result variables and raise the flag.
     fn return_assign(&mut self, e: &syn::Expr, span: Span) -> Block {
         let mut block = Block::default();
@@ -711,6 +711,37 @@ impl Lowerer<'_> {
             p => (p, None),
         };
         // `let (a, b) = g(..)`: the results of a differentiable call.
+        if let (syn::Pat::Tuple(tuple), syn::Expr::Tuple(values)) = (pat, strip_paren(init)) {
+            // `let (a, b) = (x, y);`: one binding each, all values read before any is bound.
+            if tuple.elems.len() != values.elems.len() || ty.is_some() {
+                return err(span, "bind each value to its own name: `let (a, b) = (x, y);` with as many names as values");
+            }
+            let mut lowered = Vec::new();
+            for v in &values.elems {
+                lowered.push(self.expr(v, block)?);
+            }
+            for (p, value) in tuple.elems.iter().zip(lowered) {
+                let (ident, mutable) = simple_binding(p)?;
+                if let Kind::RealArray(_) = value.kind {
+                    return err(
+                        value.span,
+                        "copy arrays with `.to_vec()` into their own `let`",
+                    );
+                }
+                let var = self.new_var(
+                    &ident.to_string(),
+                    value.kind.clone(),
+                    mutable,
+                    ident.span(),
+                );
+                block.stmts.push(Stmt::Let {
+                    var,
+                    init: Init::Expr(value),
+                    span,
+                });
+            }
+            return Ok(());
+        }
         if let syn::Pat::Tuple(tuple) = pat {
             let call = match strip_paren(init) {
                 syn::Expr::Call(c) => c,
@@ -767,6 +798,9 @@ impl Lowerer<'_> {
                 let args = self.call_args(call, block)?;
                 let kind = declared.clone().unwrap_or(Kind::Real);
                 let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+                if declared.is_none() {
+                    self.untyped_results.push(var);
+                }
                 let callee = self.callee_path(call)?;
                 block.stmts.push(Stmt::Call(Call {
                     callee,
@@ -1108,7 +1142,8 @@ impl Lowerer<'_> {
         range.reads(&mut reads);
         let written = body.writes();
         for r in reads {
-            if written.contains(&r) {
+            // Element writes do not change an array's length.
+            if written.contains(&r) && !matches!(self.kind(r), Kind::RealArray(_)) {
                 return err(
                     f.expr.span(),
                     format!(
@@ -1368,14 +1403,62 @@ impl Lowerer<'_> {
             _ => {
                 if let Some(v) = self.path_var(a) {
                     match self.kind(v).clone() {
-                        Kind::RealArray(ArrayRepr::Slice) => return Ok(Arg::Array { var: v, by_ref: false }),
-                        Kind::RealArray(ArrayRepr::SliceMut) => return Ok(Arg::ArrayMut { var: v, by_ref: false }),
-                        Kind::RealArray(ArrayRepr::Array(_)) => return Ok(Arg::Array { var: v, by_ref: false }),
+                        Kind::RealArray(ArrayRepr::Slice) => {
+                            return Ok(Arg::Array {
+                                var: v,
+                                by_ref: false,
+                            })
+                        }
+                        Kind::RealArray(ArrayRepr::SliceMut) => {
+                            return Ok(Arg::ArrayMut {
+                                var: v,
+                                by_ref: false,
+                            })
+                        }
+                        Kind::RealArray(ArrayRepr::Array(_)) => {
+                            return Ok(Arg::Array {
+                                var: v,
+                                by_ref: false,
+                            })
+                        }
+                        // Passed by value: the generated code passes a copy, so the variable stays
+                        // available to the reverse sweep.
                         Kind::RealArray(ArrayRepr::Vec) => {
-                            return err(a.span(), format!("pass `&{0}` (or `{0}.clone()` into a new variable first): moving a `Vec` into a call is not supported", self.vars[v.0].name))
+                            return Ok(Arg::Array {
+                                var: v,
+                                by_ref: false,
+                            })
                         }
                         _ => {}
                     }
+                }
+                if let Some(init) = self.array_init(a, block)? {
+                    let kind = match &init {
+                        Init::ArrayFill { len, .. } => {
+                            Kind::RealArray(ArrayRepr::Array(ArrayLen(len.clone())))
+                        }
+                        Init::ArrayList(es) => {
+                            let n = es.len();
+                            Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#n))))
+                        }
+                        Init::CopyOf(src) => match self.kind(*src) {
+                            Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => {
+                                Kind::RealArray(r.clone())
+                            }
+                            _ => Kind::RealArray(ArrayRepr::Vec),
+                        },
+                        _ => Kind::RealArray(ArrayRepr::Vec),
+                    };
+                    let t = self.temp("arg", kind, a.span());
+                    block.stmts.push(Stmt::Let {
+                        var: t,
+                        init,
+                        span: a.span(),
+                    });
+                    return Ok(Arg::Array {
+                        var: t,
+                        by_ref: false,
+                    });
                 }
                 let value = self.expr(a, block)?;
                 if value.kind == Kind::Real && !matches!(value.op, Op::Var(_)) {
@@ -1523,6 +1606,12 @@ impl Lowerer<'_> {
                 let kind = match self.kind(v) {
                     Kind::RealArray(_) => Kind::Real,
                     Kind::Opaque => Kind::Opaque,
+                    _ if self.untyped_results.contains(&v) => {
+                        return err(
+                            ix.expr.span(),
+                            format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: [f64; N] = ...` or `let {0}: Vec<f64> = ...`", self.vars[v.0].name),
+                        )
+                    }
                     _ => return err(ix.expr.span(), format!("`{}` is not an array", self.vars[v.0].name)),
                 };
                 Ok(Expr {

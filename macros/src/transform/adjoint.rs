@@ -173,7 +173,16 @@ fn plan(f: &Function, active: &[bool]) -> Plan {
                 c.args.iter().for_each(|a| a.reads(&mut reads));
             }
         }
-        Stmt::For { range, .. } => range.reads(&mut reads),
+        Stmt::For { range, .. } => {
+            // The reverse loop evaluates the range again; an array's length does not need its
+            // values, and cannot change.
+            let mut r = Vec::new();
+            range.reads(&mut r);
+            reads.extend(
+                r.into_iter()
+                    .filter(|v| !matches!(f.vars[v.0].kind, Kind::RealArray(_))),
+            );
+        }
         Stmt::If { .. } => {}
     });
     for (e, k) in f.ret.values.iter().zip(&f.ret.parts) {
@@ -899,8 +908,8 @@ mod tests {
     #[test]
     fn linear_accumulation_needs_no_values() {
         let (f, p) = planned("fn f(u: &[f64]) -> f64 { let mut s = 0.0; for i in 0..u.len() { s += 2.0 * u[i]; } s }");
-        // The loop bound reads `u` (its length); the index `i` is the loop variable.
-        assert_eq!(names(&f, &p.needed), ["u", "i"]);
+        // Only the index: the loop bound reads `u`'s length, not its values.
+        assert_eq!(names(&f, &p.needed), ["i"]);
     }
 
     #[test]

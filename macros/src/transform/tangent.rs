@@ -224,8 +224,7 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
                         let n = em.name(*var);
                         let d = em.dot(*var);
                         args.push(match (em.is_active(*var), by_ref) {
-                            (true, true) => quote!(&#d),
-                            (true, false) => quote!(#d),
+                            (true, _) => em.array_arg(*var, *by_ref, &d),
                             (false, true) => quote!(&#rt::zeros_like(&#n)),
                             (false, false) => quote!(#rt::zeros_like(&#n)),
                         });
