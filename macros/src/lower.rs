@@ -1460,7 +1460,14 @@ impl Lowerer<'_> {
                         by_ref: false,
                     });
                 }
-                let value = self.expr(a, block)?;
+                let mut value = self.expr(a, block)?;
+                if value.kind == Kind::Opaque && matches!(value.op, Op::Path(_) | Op::ConstCall(..))
+                {
+                    // A constant whose type is not written here (`H`, `dt()`): passed as a real,
+                    // the common case for arguments of differentiable functions; an integer
+                    // constant is a type error on its span (bind it first: `let n: usize = N;`).
+                    value = self.coerce_real(value)?;
+                }
                 if value.kind == Kind::Real && !matches!(value.op, Op::Var(_)) {
                     // Bind compound real arguments, so the adjoint has a variable to accumulate into.
                     let t = self.temp("arg", Kind::Real, a.span());

@@ -1,0 +1,68 @@
+//! Problem S end to end, through the example's own functions: J'' by forward over reverse, and
+//! the hypergradient dL/deta against the closed form (K = 1) and finite differences (K = 5).
+
+#[path = "../examples/seed_4dvar.rs"]
+#[allow(dead_code)]
+mod seed;
+
+mod common;
+
+use common::assert_close;
+use seed::*;
+
+#[test]
+fn second_derivative_of_the_cost_is_twice_the_number_of_observations() {
+    // The RK4 increments of dx/dt = cos(t) do not depend on x, so x_i(x0) = x0 + c_i and
+    // J'' = 2 * 31, exactly, through forward over reverse.
+    let obs = observations();
+    let obs_dual: Vec<tapeless::Dual<f64, 1>> =
+        obs.iter().map(|&y| tapeless::Dual::constant(y)).collect();
+    let g = cost_gradient(tapeless::Dual::seeded(x_start(), 0), &obs_dual);
+    assert_eq!(g.tangents[0], 62.0);
+}
+
+/// The trajectory from x0 by the example's RK4.
+fn trajectory(x0: f64) -> Vec<f64> {
+    let mut xs = vec![x0];
+    for i in 0..STEPS {
+        let x = rk4(xs[i], time(i), H);
+        xs.push(x);
+    }
+    xs
+}
+
+#[test]
+fn gradient_matches_the_closed_form() {
+    let obs = observations();
+    let x0 = x_start();
+    let xs = trajectory(x0);
+    let expected: f64 = (0..31).map(|j| 2.0 * (xs[3 * j] - obs[j])).sum();
+    assert_close(cost_gradient(x0, &obs), expected, 1e-14, "J'(x0)");
+}
+
+#[test]
+fn hypergradient_for_one_inner_step_matches_the_closed_form() {
+    // L(eta) = mean_i (x_i(x1) - gt_i)^2 with x1 = x0 - eta J'(x0), and dx_i/dx1 = 1.
+    let (obs, truth) = (observations(), truth());
+    let eta = 0.01;
+    let g = cost_gradient(x_start(), &obs);
+    let xs = trajectory(x_start() - eta * g);
+    let mean_residual: f64 =
+        (0..=STEPS).map(|i| 2.0 * (xs[i] - truth[i])).sum::<f64>() / (STEPS + 1) as f64;
+    let (_, dl) = hypergradient(eta, 1, &obs, &truth);
+    assert_close(dl, -g * mean_residual, 1e-12, "dL/deta, K = 1");
+}
+
+#[test]
+fn hypergradients_match_finite_differences_of_the_bilevel_problem() {
+    let (obs, truth) = (observations(), truth());
+    for k in [1, 5] {
+        let eta = 0.01;
+        let h = 1e-7;
+        let fd =
+            (bilevel(eta + h, k, &obs, &truth) - bilevel(eta - h, k, &obs, &truth)) / (2.0 * h);
+        let (l, dl) = hypergradient(eta, k, &obs, &truth);
+        assert_eq!(l, bilevel(eta, k, &obs, &truth));
+        assert_close(dl, fd, 1e-6, &format!("dL/deta, K = {k}"));
+    }
+}

@@ -1,0 +1,11 @@
+use tapeless::differentiable;
+
+fn log_value(t: f64) {}
+
+#[differentiable(constants(log_value))]
+fn f(x: f64) -> f64 {
+    log_value(x);
+    x
+}
+
+fn main() {}

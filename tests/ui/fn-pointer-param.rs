@@ -1,0 +1,8 @@
+use tapeless::differentiable;
+
+#[differentiable]
+fn f(g: fn(f64) -> f64, x: f64) -> f64 {
+    g(x) * x
+}
+
+fn main() {}

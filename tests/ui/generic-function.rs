@@ -1,0 +1,8 @@
+use tapeless::differentiable;
+
+#[differentiable]
+fn f<T: Copy>(x: f64, tag: T) -> f64 {
+    x * x
+}
+
+fn main() {}

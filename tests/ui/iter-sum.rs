@@ -1,0 +1,8 @@
+use tapeless::differentiable;
+
+#[differentiable]
+fn f(u: &[f64]) -> f64 {
+    u.iter().sum::<f64>()
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+use tapeless::differentiable;
+
+#[differentiable]
+fn f(u: &[f64]) -> f64 {
+    let mut n = u.len();
+    let mut s = 0.0;
+    for i in 0..n {
+        s += u[i];
+        n = 1;
+    }
+    s
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use tapeless::differentiable;
+
+#[differentiable]
+fn f(u: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..u.len() {
+        s += u[i];
+    }
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use tapeless::differentiable;
+
+#[differentiable]
+struct Params {
+    k: f64,
+}
+
+fn main() {}

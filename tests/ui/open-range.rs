@@ -1,0 +1,12 @@
+use tapeless::differentiable;
+
+#[differentiable]
+fn f(u: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0.. {
+        s += u[i];
+    }
+    s
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use tapeless::differentiable;
+
+#[differentiable]
+fn f(x: f64) -> f64 {
+    x.powi(2.0)
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use tapeless::differentiable;
+
+#[differentiable]
+fn f(x: f64) -> f64 {
+    if x > 0.0 { x } else { -x }
+}
+
+fn main() {}

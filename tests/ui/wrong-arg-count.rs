@@ -1,0 +1,13 @@
+use tapeless::differentiable;
+
+#[differentiable]
+fn g(x: f64) -> f64 {
+    x * x
+}
+
+#[differentiable]
+fn f(x: f64) -> f64 {
+    g(x, x)
+}
+
+fn main() {}
