@@ -44,3 +44,8 @@ pub use tapeless_runtime::{accumulate, check, rules, sum, zeros_like, Dual, Real
 
 #[doc(hidden)]
 pub use tapeless_runtime::__private;
+
+/// The README's code blocks, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

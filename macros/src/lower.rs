@@ -343,13 +343,13 @@ impl Lowerer<'_> {
             }
         }
 
-        let (ret_parts, tuple, ret_ty) = match &sig.output {
-            syn::ReturnType::Default => (Vec::new(), false, None),
+        let (ret_parts, tuple) = match &sig.output {
+            syn::ReturnType::Default => (Vec::new(), false),
             syn::ReturnType::Type(_, ty) => match self.return_kinds(ty) {
-                Ok((parts, tuple)) => (parts, tuple, Some((**ty).clone())),
+                Ok(kinds) => kinds,
                 Err(e) => {
                     self.error(e);
-                    (Vec::new(), false, None)
+                    (Vec::new(), false)
                 }
             },
         };
@@ -470,7 +470,6 @@ impl Lowerer<'_> {
             ret: Ret {
                 parts: ret_parts,
                 tuple,
-                ty: ret_ty,
                 values,
             },
             body,

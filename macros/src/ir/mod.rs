@@ -138,8 +138,6 @@ pub struct Ret {
     pub parts: Vec<Kind>,
     /// Whether the result is a tuple.
     pub tuple: bool,
-    /// The user's return type.
-    pub ty: Option<syn::Type>,
     /// How the value is produced: the components, at the end of the body.
     pub values: Vec<Expr>,
 }
