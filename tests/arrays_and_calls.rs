@@ -116,3 +116,16 @@ fn the_same_function_runs_at_f32() {
     let y: f32 = composed_generic(1.2_f32, 0.7, &[0.3, -0.2, 0.5]);
     assert!((y as f64 - composed(1.2, 0.7, &[0.3, -0.2, 0.5])).abs() < 1e-4);
 }
+
+#[test]
+#[should_panic(expected = "scaled_vjp: `x_bar` has length 2 but `x` has length 3")]
+fn adjoints_of_the_wrong_length_are_named_at_the_call() {
+    let mut x_bar = [0.0; 2];
+    scaled_vjp(&[0.1, 0.2, 0.3][..], &mut x_bar[..], 2.0, 1.0);
+}
+
+#[test]
+#[should_panic(expected = "composed_jvp: `data_dot` has length 1 but `data` has length 3")]
+fn tangents_of_the_wrong_length_are_named_at_the_call() {
+    composed_jvp(1.0, 0.0, 1.0, 0.0, &[0.3, -0.2, 0.5][..], &[0.0][..]);
+}

@@ -464,6 +464,31 @@ impl<'a> Emitter<'a> {
         quote!(use #krate::__private as __tl;)
     }
 
+    /// Entry checks that each tangent or adjoint array (named by `companion_name`, e.g. `x_bar`)
+    /// has the length of its value, for the companion `function`.
+    pub fn length_checks(
+        &self,
+        function: &Ident,
+        companion_name: impl Fn(VarId) -> Ident,
+    ) -> TokenStream {
+        let rt = &self.rt;
+        let mut out = TokenStream::new();
+        let fname = function.to_string();
+        for p in &self.f.params {
+            if !self.is_active(p.var) {
+                continue;
+            }
+            if let Kind::RealArray(ArrayRepr::Slice | ArrayRepr::SliceMut | ArrayRepr::Vec) =
+                self.var(p.var).kind
+            {
+                let (n, c) = (self.name(p.var), companion_name(p.var));
+                let (ns, cs) = (n.to_string(), c.to_string());
+                out.extend(quote!(#rt::check_len(#fname, #cs, #c.len(), #ns, #n.len());));
+            }
+        }
+        out
+    }
+
     /// `S: Real`, the bound of every companion.
     pub fn generics(&self) -> TokenStream {
         let krate = &self.krate;

@@ -16,6 +16,8 @@
 mod activity;
 mod attr;
 mod emit;
+#[cfg(test)]
+mod golden;
 mod ir;
 mod lower;
 mod transform;

@@ -681,7 +681,7 @@ impl Lowerer<'_> {
                 ),
             ),
             syn::Stmt::Expr(e, semi) => {
-                if semi.is_none() && !matches!(e, syn::Expr::ForLoop(_) | syn::Expr::If(_) | syn::Expr::Match(_) | syn::Expr::Block(_)) {
+                if semi.is_none() && !matches!(e, syn::Expr::ForLoop(_) | syn::Expr::If(_) | syn::Expr::Match(_) | syn::Expr::Block(_) | syn::Expr::While(_) | syn::Expr::Loop(_) | syn::Expr::Unsafe(_)) {
                     return err(e.span(), "a value here is not used: end the statement with `;`, or return the value at the end of the function");
                 }
                 self.expr_stmt(e, block)
@@ -2065,4 +2065,71 @@ fn stmt_returns(s: &syn::Stmt) -> bool {
     let mut f = Finder(false);
     f.visit_stmt(s);
     f.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::display::print;
+
+    fn lowered(src: &str) -> syn::Result<Function> {
+        let item: syn::ItemFn = syn::parse_str(src).expect("parses");
+        let args = crate::attr::parse(Default::default()).expect("no args");
+        lower(&item, &args)
+    }
+
+    fn printed(src: &str) -> String {
+        print(&lowered(src).expect("lowers"))
+    }
+
+    #[test]
+    fn shadowed_bindings_get_distinct_names() {
+        let ir = printed("fn f(x: f64) -> f64 { let y = x * 2.0; let y = y.sin(); y }");
+        assert!(ir.contains("let y: real = (x * 2.0)"), "{ir}");
+        assert!(ir.contains("let y_1: real = sin(y)"), "{ir}");
+        assert!(ir.contains("return (y_1)"), "{ir}");
+    }
+
+    #[test]
+    fn calls_are_hoisted_and_compound_assignments_expanded() {
+        let ir = printed("fn f(x: f64) -> f64 { let mut y = (x * g(x)).sin(); y += 1.0; y }");
+        assert!(ir.contains("let __g = call g(x)"), "{ir}");
+        assert!(ir.contains("let mut y: real = sin((x * __g))"), "{ir}");
+        assert!(ir.contains("y = (y + 1.0)"), "{ir}");
+    }
+
+    #[test]
+    fn kinds_follow_the_syntax() {
+        let f = lowered("fn f(u: &[f64], n: usize) -> f64 { let m = u.len() + n; let c = 2.0; let z = u[m - n] * c; z }")
+            .expect("lowers");
+        let kinds: Vec<String> = f
+            .vars
+            .iter()
+            .map(|v| format!("{}: {}", v.name, v.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            ["u: &real[]", "n: int", "m: int", "c: real", "z: real"]
+        );
+    }
+
+    #[test]
+    fn early_returns_become_a_result_and_a_guard() {
+        let ir = printed("fn f(x: f64) -> f64 { if x > 0.0 { return x; } x * x }");
+        assert!(ir.contains("__returned = true"), "{ir}");
+        assert!(ir.contains("if !__returned {"), "{ir}");
+    }
+
+    #[test]
+    fn every_error_of_a_function_is_reported() {
+        let err =
+            lowered("fn f(x: f64) -> f64 { let c = |y: f64| y; while x > 0.0 {} x }").unwrap_err();
+        let messages: Vec<String> = err.into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].starts_with("closures cannot be differentiated"));
+        assert!(
+            messages[1].starts_with("`while` is not supported"),
+            "{messages:?}"
+        );
+    }
 }

@@ -41,4 +41,15 @@ pub mod __private {
     pub fn cst<S: Real>(c: f64) -> S {
         S::from_f64(c)
     }
+
+    /// The entry check of a companion: a tangent or adjoint array must be as long as its
+    /// value. Fails at the call, naming the argument, rather than deep in generated code.
+    #[inline]
+    pub fn check_len(function: &str, argument: &str, found: usize, value: &str, expected: usize) {
+        if found != expected {
+            panic!(
+                "{function}: `{argument}` has length {found} but `{value}` has length {expected}; a tangent or adjoint has the length of its value"
+            );
+        }
+    }
 }

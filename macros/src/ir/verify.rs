@@ -246,3 +246,66 @@ impl Verifier<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lowered(src: &str) -> Function {
+        let item: syn::ItemFn = syn::parse_str(src).expect("parses");
+        let args = crate::attr::parse(Default::default()).expect("no args");
+        crate::lower::lower(&item, &args).expect("lowers")
+    }
+
+    #[test]
+    fn lowered_functions_are_well_formed() {
+        let f = lowered("fn f(u: &[f64], x: f64) -> f64 { let mut s = x; for i in 0..u.len() { if u[i] > s { s = u[i]; } } s }");
+        assert_eq!(verify(&f), Vec::<String>::new());
+    }
+
+    #[test]
+    fn out_of_scope_uses_and_bad_kinds_are_caught() {
+        let mut f = lowered(
+            "fn f(x: f64) -> f64 { let mut y = x; for i in 0..3 { let z = y; y = z * x; } y }",
+        );
+        // Use the loop-local `z` after its loop: out of scope.
+        let z = f
+            .vars
+            .iter()
+            .position(|v| v.name == "z")
+            .map(VarId)
+            .expect("z exists");
+        f.ret.values[0].op = Op::Var(z);
+        // Make a condition-free arithmetic node claim to be an integer.
+        if let Stmt::Let {
+            init: Init::Expr(e),
+            ..
+        } = &mut f.body.stmts[0]
+        {
+            e.kind = Kind::Int;
+        }
+        let problems = verify(&f);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("`z` is used out of scope")),
+            "{problems:?}"
+        );
+        f.body.stmts.push(Stmt::Assign {
+            place: Place::Var(VarId(0)),
+            value: Expr {
+                op: Op::Lit(Literal::Real(1.0)),
+                kind: Kind::Real,
+                span: proc_macro2::Span::call_site(),
+            },
+            span: proc_macro2::Span::call_site(),
+        });
+        let problems = verify(&f);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("`x` is assigned but not mutable")),
+            "{problems:?}"
+        );
+    }
+}

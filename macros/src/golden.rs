@@ -1,0 +1,76 @@
+//! Golden tests: the printed IR and the generated code of a few functions, kept in
+//! `macros/golden/` and compared on every test run. After an intended change, regenerate them
+//! with `TAPELESS_BLESS=1 cargo test -p tapeless-macros` and review the diff.
+
+use std::path::PathBuf;
+
+const CASES: &[(&str, &str)] = &[
+    (
+        "straight_line",
+        "fn f(x: f64, y: f64) -> f64 { let a = x * y; let b = a.sin() + x / y; b * b }",
+    ),
+    (
+        "accumulate_in_loop",
+        "fn sum_sq(u: &[f64]) -> f64 { let mut s = 0.0; for i in 0..u.len() { s += u[i] * u[i]; } s }",
+    ),
+    (
+        "in_place_rhs",
+        "fn lorenz96(du: &mut [f64], u: &[f64], forcing: f64) { let n = u.len(); for i in 0..n { du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + forcing; } }",
+    ),
+    (
+        "overwrite_in_branch",
+        "fn g(x: &[f64]) -> f64 { let mut t = 1.0; for i in 0..x.len() { let a = x[i] * 2.0; if a > t { t = t * a; } else { t = t + a.exp(); } } t }",
+    ),
+    (
+        "call_with_output",
+        "fn step(u: &mut [f64], h: f64) { let mut k = vec![0.0; u.len()]; rhs(&mut k, u); for i in 0..u.len() { u[i] += h * k[i]; } }",
+    ),
+];
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden")
+}
+
+fn expand(src: &str) -> (String, String) {
+    let item: syn::ItemFn = syn::parse_str(src).expect("case parses");
+    let args = crate::attr::parse(Default::default()).expect("no arguments");
+    let lowered = crate::lower::lower(&item, &args).expect("case lowers");
+    let problems = crate::ir::verify::verify(&lowered);
+    assert!(problems.is_empty(), "malformed IR: {problems:?}");
+    let active = crate::activity::analyse(&lowered, None);
+    let mut ir = crate::ir::display::print(&lowered);
+    let names: Vec<&str> = lowered
+        .vars
+        .iter()
+        .zip(&active)
+        .filter(|(_, a)| **a)
+        .map(|(v, _)| v.name.as_str())
+        .collect();
+    ir.push_str(&format!("active: {}\n", names.join(", ")));
+    let tokens = crate::expand(Default::default(), quote::quote!(#item)).expect("case expands");
+    let file: syn::File = syn::parse2(tokens).expect("generated code parses");
+    (ir, prettyplease::unparse(&file))
+}
+
+#[test]
+fn generated_code_matches_the_golden_files() {
+    let bless = std::env::var_os("TAPELESS_BLESS").is_some_and(|v| v == "1");
+    let dir = golden_dir();
+    let mut stale = Vec::new();
+    for (name, src) in CASES {
+        let (ir, code) = expand(src);
+        for (file, text) in [(format!("{name}.ir"), ir), (format!("{name}.rs.txt"), code)] {
+            let path = dir.join(&file);
+            if bless {
+                std::fs::create_dir_all(&dir).expect("golden directory");
+                std::fs::write(&path, &text).expect("golden file written");
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                stale.push(file);
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "generated code differs from macros/golden/{stale:?}; review with TAPELESS_BLESS=1 and `git diff`"
+    );
+}
