@@ -38,7 +38,7 @@ fn straight_line_code() {
 }
 
 #[differentiable]
-fn lorenz96(du: &mut [f64], u: &[f64], p: &[f64], t: f64) {
+fn lorenz96(du: &mut [f64], u: &[f64], p: &[f64], _t: f64) {
     let n = u.len();
     for i in 0..n {
         du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + p[0];

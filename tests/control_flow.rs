@@ -7,15 +7,23 @@ use tapeless::differentiable;
 
 #[differentiable]
 fn piecewise(x: f64, y: f64, mode: usize) -> f64 {
-    let mut r = 0.0;
-    if x > 1.0 {
-        r = x * y;
+    let mut r = if x > 1.0 {
+        x * y
     } else if x > 0.0 {
         let s = x.sin();
-        r = s * s + y;
+        s * s + y
     } else {
-        r = y.exp() - x;
-    }
+        y.exp() - x
+    };
+    let scale = match mode {
+        0 => 2.0,
+        1 | 2 => y,
+        _ => {
+            let t = r.tanh();
+            t * t
+        }
+    };
+    let offset = if mode > 1 { 1 } else { 0 };
     match mode {
         0 => r += 1.0,
         1 | 2 => {
@@ -25,7 +33,7 @@ fn piecewise(x: f64, y: f64, mode: usize) -> f64 {
             r = r.tanh();
         }
     }
-    r
+    r * scale + offset as f64
 }
 
 #[differentiable]
@@ -52,7 +60,7 @@ fn overwrites(x: &[f64]) -> f64 {
     let n = x.len();
     let mut v = x.to_vec();
     for i in (1..n).rev() {
-        v[i] = v[i] * v[i - 1];
+        v[i] *= v[i - 1];
     }
     for i in (0..n).step_by(2) {
         v[i] = v[(i + n - 2) % n] * v[i].cos();

@@ -108,7 +108,8 @@ fn kinks(x: f64, y: f64) -> f64 {
 fn kinks_follow_the_runtime_conventions() {
     // abs'(0) = 0; min and max pass the derivative to their first argument on ties;
     // hypot has zero partials at the origin.
-    let (_, g) = kinks_grad(0.0, 0.0);
+    let (v, g) = kinks_grad(0.0, 0.0);
+    assert_eq!(v, kinks(0.0, 0.0));
     assert_eq!(g, (2.0, 0.0));
     let (_, t) = kinks_jvp(0.0, 1.0, 0.0, 0.0);
     assert_eq!(t, 2.0);

@@ -92,6 +92,9 @@ fn expand(
     let vjp = transform::adjoint::function(&em, vis);
     let grad = transform::adjoint::gradient(&em, vis);
     Ok(quote! {
+        // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
+        // does not apply to a differentiable function.
+        #[allow(clippy::needless_range_loop)]
         #func
         #generic
         #jvp

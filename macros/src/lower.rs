@@ -31,6 +31,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         early: None,
         temps: 0,
         untyped_results: Vec::new(),
+        unset_targets: Vec::new(),
     };
     let function = l.function(item);
     match (function, l.errors) {
@@ -69,6 +70,8 @@ struct Lowerer<'a> {
     temps: usize,
     /// Results of calls bound without a written type (taken to be `f64`).
     untyped_results: Vec<VarId>,
+    /// Variables given by an `if` or `match` whose kind the first branch value decides.
+    unset_targets: Vec<VarId>,
 }
 
 fn err<T>(span: Span, msg: impl std::fmt::Display) -> syn::Result<T> {
@@ -254,6 +257,20 @@ impl Lowerer<'_> {
         id
     }
 
+    /// A variable for a user binding that comes into scope later (after its initialiser).
+    fn unscoped_var(&mut self, user_name: &str, kind: Kind, mutable: bool, span: Span) -> VarId {
+        let name = self.fresh_name(user_name, true);
+        let id = VarId(self.vars.len());
+        self.vars.push(Var {
+            name,
+            kind,
+            mutable,
+            span,
+            ty: None,
+        });
+        id
+    }
+
     fn temp(&mut self, base: &str, kind: Kind, span: Span) -> VarId {
         self.temps += 1;
         let name = self.fresh_name(&format!("__{base}"), false);
@@ -332,7 +349,7 @@ impl Lowerer<'_> {
             for name in wrt {
                 let found = params.iter().any(|p: &Param| {
                     let v = &self.vars[p.var.0];
-                    v.name == name.to_string() && v.kind.is_real()
+                    *name == v.name && v.kind.is_real()
                 });
                 if !found {
                     self.error(syn::Error::new(
@@ -791,6 +808,60 @@ impl Lowerer<'_> {
             Some(t) => Some(kind_of_type(t, false)?),
             None => None,
         };
+        // `let x = if c { a } else { b };` and `let x = match k { .. };`: a variable assigned in
+        // every branch.
+        if matches!(strip_paren(init), syn::Expr::If(_) | syn::Expr::Match(_)) {
+            let var = self.unscoped_var(
+                &ident.to_string(),
+                declared.clone().unwrap_or(Kind::Opaque),
+                true,
+                ident.span(),
+            );
+            if declared.is_none() {
+                self.unset_targets.push(var);
+            }
+            let pos = block.stmts.len();
+            match strip_paren(init) {
+                syn::Expr::If(i) => {
+                    let s = self.value_if(i, var, block)?;
+                    block.stmts.push(s);
+                }
+                syn::Expr::Match(m) => self.match_stmt(m, block, Some(var))?,
+                _ => unreachable!(),
+            }
+            let first = match self.kind(var) {
+                Kind::Real => real_lit(0.0, span),
+                Kind::Int => Expr {
+                    op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> 0))),
+                    kind: Kind::Int,
+                    span,
+                },
+                Kind::Bool => Expr {
+                    op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> false))),
+                    kind: Kind::Bool,
+                    span,
+                },
+                _ => {
+                    return err(
+                        ident.span(),
+                        format!("write the type of `{ident}`: `let {ident}: f64 = ...` (or an integer type)"),
+                    )
+                }
+            };
+            block.stmts.insert(
+                pos,
+                Stmt::Let {
+                    var,
+                    init: Init::Expr(first),
+                    span,
+                },
+            );
+            self.scopes
+                .last_mut()
+                .expect("a scope is open")
+                .insert(ident.to_string(), var);
+            return Ok(());
+        }
         // A differentiable call bound to a name.
         if let syn::Expr::Call(call) = strip_paren(init) {
             if self.is_differentiable_call(call) {
@@ -963,7 +1034,7 @@ impl Lowerer<'_> {
                 block.stmts.push(s);
                 Ok(())
             }
-            syn::Expr::Match(m) => self.match_stmt(m, block),
+            syn::Expr::Match(m) => self.match_stmt(m, block, None),
             syn::Expr::Return(r) => {
                 if self.early.is_none() {
                     return err(r.span(), "tapeless: unexpected `return`");
@@ -1199,6 +1270,106 @@ impl Lowerer<'_> {
         })
     }
 
+    /// An `if` whose branches give the value of `target`.
+    fn value_if(&mut self, i: &syn::ExprIf, target: VarId, block: &mut Block) -> syn::Result<Stmt> {
+        if let syn::Expr::Let(l) = &*i.cond {
+            return err(
+                l.span(),
+                "`if let` is not supported; test a condition with `if`",
+            );
+        }
+        let cond = self.expr(&i.cond, block)?;
+        if cond.kind != Kind::Bool {
+            return err(i.cond.span(), "the condition of an `if` must be a `bool`");
+        }
+        let mut then = Block::default();
+        self.tail_value(
+            &i.then_branch.stmts,
+            i.then_branch.span(),
+            target,
+            &mut then,
+        )?;
+        let mut els = Block::default();
+        match &i.else_branch {
+            None => {
+                return err(
+                    i.if_token.span,
+                    "an `if` that gives a value needs an `else`",
+                )
+            }
+            Some((_, e)) => match &**e {
+                syn::Expr::Block(b) => {
+                    self.tail_value(&b.block.stmts, b.span(), target, &mut els)?
+                }
+                syn::Expr::If(inner) => {
+                    let s = self.value_if(inner, target, &mut els)?;
+                    els.stmts.push(s);
+                }
+                other => return Err(unsupported(other)),
+            },
+        }
+        Ok(Stmt::If {
+            cond,
+            then,
+            els,
+            span: i.span(),
+        })
+    }
+
+    /// A block that ends with the value of `target`, in a scope of its own.
+    fn tail_value(
+        &mut self,
+        stmts: &[syn::Stmt],
+        span: Span,
+        target: VarId,
+        out: &mut Block,
+    ) -> syn::Result<()> {
+        self.scopes.push(HashMap::new());
+        let result = match stmts.split_last() {
+            Some((syn::Stmt::Expr(e, None), rest)) => {
+                self.stmts_into(rest, out);
+                self.assign_value(target, e, out)
+            }
+            _ => err(
+                span,
+                "end the block with the value it gives (no `;` after it)",
+            ),
+        };
+        self.scopes.pop();
+        result
+    }
+
+    /// `target = e`, where `e` may itself be an `if` or `match` that gives a value.
+    fn assign_value(&mut self, target: VarId, e: &syn::Expr, out: &mut Block) -> syn::Result<()> {
+        match strip_paren(e) {
+            syn::Expr::If(i) => {
+                let s = self.value_if(i, target, out)?;
+                out.stmts.push(s);
+                return Ok(());
+            }
+            syn::Expr::Match(m) => return self.match_stmt(m, out, Some(target)),
+            syn::Expr::Block(b) if b.label.is_none() => {
+                return self.tail_value(&b.block.stmts, b.span(), target, out)
+            }
+            _ => {}
+        }
+        let value = self.expr(e, out)?;
+        if let Some(k) = self.unset_targets.iter().position(|&t| t == target) {
+            if let Kind::RealArray(_) = value.kind {
+                return err(e.span(), "an `if` or `match` that gives an array is not supported; assign the elements in each branch");
+            }
+            self.vars[target.0].kind = value.kind.clone();
+            self.unset_targets.remove(k);
+        }
+        let value = self.place_value(&Place::Var(target), value, e.span())?;
+        out.stmts.push(Stmt::Assign {
+            place: Place::Var(target),
+            value,
+            span: e.span(),
+        });
+        Ok(())
+    }
+
     fn if_stmt(&mut self, i: &syn::ExprIf, block: &mut Block) -> syn::Result<Stmt> {
         if let syn::Expr::Let(l) = &*i.cond {
             return err(
@@ -1239,7 +1410,12 @@ impl Lowerer<'_> {
         })
     }
 
-    fn match_stmt(&mut self, m: &syn::ExprMatch, block: &mut Block) -> syn::Result<()> {
+    fn match_stmt(
+        &mut self,
+        m: &syn::ExprMatch,
+        block: &mut Block,
+        target: Option<VarId>,
+    ) -> syn::Result<()> {
         let scrutinee = self.expr(&m.expr, block)?;
         if scrutinee.kind.is_real() {
             return err(
@@ -1261,8 +1437,14 @@ impl Lowerer<'_> {
                 return err(bad, "patterns that bind variables are not supported in `match`; use literals, ranges, `|` and `_`");
             }
             let mut arm_block = Block::default();
+            if let Some(t) = target {
+                if let Err(e) = self.assign_value(t, &arm.body, &mut arm_block) {
+                    self.error(e);
+                }
+            }
             self.scopes.push(HashMap::new());
             match &*arm.body {
+                _ if target.is_some() => {}
                 syn::Expr::Block(b) if b.label.is_none() => {
                     self.stmts_into(&b.block.stmts, &mut arm_block)
                 }
@@ -2030,8 +2212,8 @@ fn unsupported(e: &syn::Expr) -> syn::Error {
         syn::Expr::Tuple(t) => (t.span(), "tuples are supported as the function's result and in `let (a, b) = f(..)`"),
         syn::Expr::Reference(r) => (r.span(), "references are supported as call arguments, `f(&v)`"),
         syn::Expr::Range(r) => (r.span(), "ranges are supported in `for` loops"),
-        syn::Expr::If(i) => (i.if_token.span, "an `if` used as a value is not supported; assign a variable in each branch"),
-        syn::Expr::Match(m) => (m.match_token.span, "a `match` used as a value is not supported; assign a variable in each arm"),
+        syn::Expr::If(i) => (i.if_token.span, "an `if` that gives a value is supported as the value of a `let`: `let y = if c { a } else { b };`"),
+        syn::Expr::Match(m) => (m.match_token.span, "a `match` that gives a value is supported as the value of a `let`: `let y = match k { .. };`"),
         syn::Expr::Block(b) => (b.span(), "a block used as a value is not supported"),
         syn::Expr::Return(r) => (r.return_token.span, "`return` here is not supported"),
         syn::Expr::Let(l) => (l.span(), "`let` expressions are not supported"),

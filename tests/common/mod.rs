@@ -21,6 +21,9 @@ impl Lcg {
     }
 }
 
+/// `(value, derivative)` of a companion adapted to flat vectors.
+pub type Companion<'a> = &'a dyn Fn(&[f64], &[f64]) -> (Vec<f64>, Vec<f64>);
+
 /// A function of flat inputs to flat outputs with its generated derivatives, adapted to vectors.
 pub struct Case<'a> {
     pub name: &'a str,
@@ -29,9 +32,9 @@ pub struct Case<'a> {
     /// The user's function.
     pub f: &'a dyn Fn(&[f64]) -> Vec<f64>,
     /// `(value, J x_dot)` from the `_jvp` companion.
-    pub jvp: &'a dyn Fn(&[f64], &[f64]) -> (Vec<f64>, Vec<f64>),
+    pub jvp: Companion<'a>,
     /// `(value, J^T y_bar)` from the `_vjp` companion.
-    pub vjp: &'a dyn Fn(&[f64], &[f64]) -> (Vec<f64>, Vec<f64>),
+    pub vjp: Companion<'a>,
 }
 
 /// Tolerances of the three checks.
