@@ -15,9 +15,7 @@ fn second_derivative_of_the_cost_is_twice_the_number_of_observations() {
     // The RK4 increments of dx/dt = cos(t) do not depend on x, so x_i(x0) = x0 + c_i and
     // J'' = 2 * 31, exactly, through forward over reverse.
     let obs = observations();
-    let obs_dual: Vec<tapeless::Dual<f64, 1>> =
-        obs.iter().map(|&y| tapeless::Dual::constant(y)).collect();
-    let g = cost_gradient(tapeless::Dual::seeded(x_start(), 0), &obs_dual);
+    let g = cost_gradient(tapeless::Dual::<f64, 1>::seeded(x_start(), 0), &obs);
     assert_eq!(g.tangents[0], 62.0);
 }
 

@@ -23,6 +23,9 @@ pub struct Emitter<'a> {
     pub rt: TokenStream,
     /// Path to the facade crate.
     pub krate: syn::Path,
+    /// Parameters outside `wrt(..)` that the body never writes: they keep their `f64` type in
+    /// the companions, so data (observations, forcings) is passed as it is at every scalar type.
+    fixed: Vec<bool>,
     temps: Cell<usize>,
     /// Stacks declared by [`Emitter::save`] at depth > 0; declared in the prologue.
     stacks: RefCell<Vec<Ident>>,
@@ -38,15 +41,31 @@ pub struct Saved {
 
 impl<'a> Emitter<'a> {
     /// A new emitter.
-    pub fn new(f: &'a Function, active: Vec<bool>, krate: syn::Path) -> Self {
+    pub fn new(f: &'a Function, active: Vec<bool>, krate: syn::Path, wrt_given: bool) -> Self {
+        let written = f.body.writes();
+        let mut fixed = vec![false; f.vars.len()];
+        if wrt_given {
+            for p in &f.params {
+                let v = &f.vars[p.var.0];
+                if v.kind.is_real() && !active[p.var.0] && !written.contains(&p.var) {
+                    fixed[p.var.0] = true;
+                }
+            }
+        }
         Emitter {
             f,
             active,
+            fixed,
             rt: quote!(__tl),
             krate,
             temps: Cell::new(0),
             stacks: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Whether `v` is a parameter kept as `f64` data (see [`Emitter::new`]).
+    pub fn is_fixed(&self, v: VarId) -> bool {
+        self.fixed[v.0]
     }
 
     /// Whether `v` carries a derivative.
@@ -186,7 +205,15 @@ impl<'a> Emitter<'a> {
                 quote_spanned!(span=> #rt::cst::<S>(#lit))
             }
             Op::Lit(Literal::Other(l)) => quote_spanned!(span=> #l),
+            Op::Var(v) if self.is_fixed(*v) => {
+                let v = self.name(*v);
+                quote_spanned!(span=> #rt::cst::<S>(#v))
+            }
             Op::Var(v) => self.name(*v).into_token_stream(),
+            Op::Index(v, i) if self.is_fixed(*v) => {
+                let (v, i) = (self.name(*v), self.primal(i));
+                quote_spanned!(span=> #rt::cst::<S>(#v[#i]))
+            }
             Op::Index(v, i) => {
                 let (v, i) = (self.name(*v), self.primal(i));
                 quote_spanned!(span=> #v[#i])
@@ -286,6 +313,10 @@ impl<'a> Emitter<'a> {
 
     /// An owned copy of array `v` (named `name`): `.to_vec()` of a slice, `.clone()` otherwise.
     pub fn copy_of(&self, v: VarId, name: &Ident) -> TokenStream {
+        let rt = &self.rt;
+        if self.is_fixed(v) {
+            return quote!(#rt::lift::<S>(&#name[..]));
+        }
         match self.var(v).kind {
             Kind::RealArray(ArrayRepr::Slice | ArrayRepr::SliceMut) => quote!(#name.to_vec()),
             _ => quote!(#name.clone()),
@@ -343,6 +374,17 @@ impl<'a> Emitter<'a> {
     /// An array argument read by the callee: `&v`, a slice `v`, or a copy of a `Vec` or array
     /// passed by value (the caller keeps its own for the reverse sweep).
     pub fn array_arg(&self, var: VarId, by_ref: bool, name: &Ident) -> TokenStream {
+        let rt = &self.rt;
+        if self.is_fixed(var) && *name == self.name(var) {
+            // `f64` data, lifted into the scalar type for the callee.
+            return match (&self.var(var).kind, by_ref) {
+                (Kind::RealArray(ArrayRepr::Array(_)), false) => {
+                    quote!(::core::array::from_fn(|__k| #rt::cst::<S>(#name[__k])))
+                }
+                (Kind::RealArray(ArrayRepr::Vec), false) => quote!(#rt::lift::<S>(&#name[..])),
+                _ => quote!(&#rt::lift::<S>(&#name[..])[..]),
+            };
+        }
         match (&self.var(var).kind, by_ref) {
             (_, true) => quote!(&#name),
             (Kind::RealArray(ArrayRepr::Vec), false) => quote!(#name.clone()),
@@ -447,13 +489,39 @@ impl<'a> Emitter<'a> {
 
     /// The generated function's parameters in primal form (`x: S`, `u: &[S]`, `n: usize`).
     pub fn primal_param(&self, p: &Param) -> TokenStream {
-        let v = self.var(p.var);
         let name = self.name(p.var);
-        let ty = self.ty(v.ty.as_ref().expect("parameters have types"));
+        let ty = self.param_ty(p.var);
         if p.mutable {
             quote!(mut #name: #ty)
         } else {
             quote!(#name: #ty)
+        }
+    }
+
+    /// A parameter's type in the companions: the user's, with `f64` replaced by `S` unless the
+    /// parameter is `f64` data.
+    pub fn param_ty(&self, v: VarId) -> TokenStream {
+        let ty = self.var(v).ty.as_ref().expect("parameters have types");
+        if self.is_fixed(v) {
+            quote!(#ty)
+        } else {
+            self.ty(ty)
+        }
+    }
+
+    /// The tangent (or, with `mutable`, the adjoint scratch) of an array argument that carries
+    /// none: zeros in the scalar type, shaped for the callee.
+    pub fn zero_array_arg(&self, var: VarId, by_ref: bool, mutable: bool) -> TokenStream {
+        let rt = &self.rt;
+        let n = self.name(var);
+        let zero = self.zero();
+        match (&self.var(var).kind, by_ref, mutable) {
+            (_, _, true) => quote!(&mut #rt::zeros::<S>(#n.len())[..]),
+            (Kind::RealArray(ArrayRepr::Array(_)), false, false) => {
+                quote!(::core::array::from_fn(|_| #zero))
+            }
+            (Kind::RealArray(ArrayRepr::Vec), false, false) => quote!(#rt::zeros::<S>(#n.len())),
+            _ => quote!(&#rt::zeros::<S>(#n.len())[..]),
         }
     }
 

@@ -85,7 +85,7 @@ fn expand(
             .collect();
         eprintln!("active: {}", names.join(", "));
     }
-    let em = emit::Emitter::new(&lowered, active, args.krate.clone());
+    let em = emit::Emitter::new(&lowered, active, args.krate.clone(), args.wrt.is_some());
     let vis = &func.vis;
     let generic = emit::generic_primal(&em, vis);
     let jvp = transform::tangent::function(&em, vis);

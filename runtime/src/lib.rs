@@ -42,6 +42,18 @@ pub mod __private {
         S::from_f64(c)
     }
 
+    /// Data that is not differentiated (a parameter outside `wrt(..)`), in the scalar type.
+    #[inline]
+    pub fn lift<S: Real>(x: &[f64]) -> Vec<S> {
+        x.iter().map(|&v| S::from_f64(v)).collect()
+    }
+
+    /// `n` zeros in the scalar type: the tangent or adjoint of an array that carries none.
+    #[inline]
+    pub fn zeros<S: Real>(n: usize) -> Vec<S> {
+        vec![S::zero(); n]
+    }
+
     /// The entry check of a companion: a tangent or adjoint array must be as long as its
     /// value. Fails at the call, naming the argument, rather than deep in generated code.
     #[inline]

@@ -521,7 +521,6 @@ impl Reverse<'_> {
 
     fn call(&self, c: &Call, depth: usize, fwd: &mut TokenStream, rev: &mut TokenStream) {
         let em = self.em;
-        let rt = &em.rt;
         let active = c.args.iter().any(|a| arg_active(a, &em.active));
         let primal_args = em.primal_args(&c.args);
         // Arrays the call writes: their state before the call, for the callee's adjoint and for
@@ -587,8 +586,7 @@ impl Reverse<'_> {
                         let b = em.bar(*var);
                         args.push(quote!(&mut #b[..]));
                     } else {
-                        let n = em.name(*var);
-                        args.push(quote!(&mut #rt::zeros_like(&#n[..])[..]));
+                        args.push(em.zero_array_arg(*var, true, true));
                     }
                 }
             }
@@ -840,7 +838,7 @@ pub fn gradient(em: &Emitter, vis: &syn::Visibility) -> Option<TokenStream> {
         .iter()
         .map(|p| {
             let n = em.name(p.var);
-            let ty = em.ty(em.var(p.var).ty.as_ref().expect("parameters have types"));
+            let ty = em.param_ty(p.var);
             quote!(#n: #ty)
         })
         .collect();

@@ -150,10 +150,9 @@ fn init(em: &Emitter, var: VarId, init: &Init) -> TokenStream {
             if em.is_active(*src) {
                 em.copy_of(*src, &em.dot(*src))
             } else {
-                let name = em.name(var);
-                let _ = name;
-                let s = em.name(*src);
-                quote!(#rt::zeros_like(&#s))
+                // The copy is bound just before its tangent.
+                let copy = em.name(var);
+                quote!(#rt::zeros_like(&#copy))
             }
         }
     }
@@ -164,7 +163,6 @@ fn block(em: &Emitter, b: &Block) -> TokenStream {
 }
 
 fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
-    let rt = &em.rt;
     match s {
         Stmt::Let { var, init: i, .. } => {
             let (b, p) = (em.binding(*var), em.init(i));
@@ -221,12 +219,11 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
                     }
                     Arg::Value(_) => {}
                     Arg::Array { var, by_ref } => {
-                        let n = em.name(*var);
                         let d = em.dot(*var);
-                        args.push(match (em.is_active(*var), by_ref) {
-                            (true, _) => em.array_arg(*var, *by_ref, &d),
-                            (false, true) => quote!(&#rt::zeros_like(&#n)),
-                            (false, false) => quote!(#rt::zeros_like(&#n)),
+                        args.push(if em.is_active(*var) {
+                            em.array_arg(*var, *by_ref, &d)
+                        } else {
+                            em.zero_array_arg(*var, *by_ref, false)
                         });
                     }
                     Arg::ArrayMut { var, by_ref } => {
