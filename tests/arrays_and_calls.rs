@@ -130,3 +130,38 @@ fn adjoints_of_the_wrong_length_are_named_at_the_call() {
 fn tangents_of_the_wrong_length_are_named_at_the_call() {
     composed_jvp(1.0, 0.0, 1.0, 0.0, &[0.3, -0.2, 0.5][..], &[0.0][..]);
 }
+
+#[differentiable]
+fn weighted(a: f64, b: f64, u: &[f64], w: &[f64]) -> f64 {
+    a * u[0] * w[1] + b * b * u[1] * w[0]
+}
+
+#[differentiable]
+fn same_value_twice(x: f64, u: &[f64]) -> f64 {
+    // `x` and `u` are each passed to two parameters: each use gets its own adjoint.
+    weighted(x, x, u, u) + weighted(x.sin(), x, u, u)
+}
+
+#[test]
+fn a_value_passed_to_two_parameters() {
+    check(
+        &Case {
+            name: "same_value_twice",
+            inputs: 3,
+            outputs: 1,
+            f: &|x| vec![same_value_twice(x[0], &x[1..])],
+            jvp: &|x, d| {
+                let (v, t) = same_value_twice_jvp(x[0], d[0], &x[1..], &d[1..]);
+                (vec![v], vec![t])
+            },
+            vjp: &|x, w| {
+                let mut g = vec![0.0; 3];
+                let (xb, ub) = g.split_at_mut(1);
+                let v = same_value_twice_vjp(x[0], &mut xb[0], &x[1..], ub, w[0]);
+                (vec![v], g)
+            },
+        },
+        &[0.7, 1.1, -0.4],
+        33,
+    );
+}

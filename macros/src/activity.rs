@@ -94,6 +94,8 @@ pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
         | Op::Ref(_)
         | Op::Matches(..)
         | Op::AsReal(_)
+        | Op::PathIndex(..)
+        | Op::Method(..)
         | Op::ConstCall(..) => false,
         Op::Var(v) | Op::Index(v, _) => active[v.0],
         Op::Unary(_, a) | Op::Powi(a, _) | Op::Cast(a, _) => expr_active(a, active),

@@ -46,7 +46,13 @@ pub fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
             args.constants.extend(paths);
             Ok(())
         } else if meta.path.is_ident("crate") {
-            args.krate = meta.value()?.parse()?;
+            let value = meta.value()?;
+            // `crate = path`, or serde's style `crate = "path"`.
+            args.krate = if value.peek(syn::LitStr) {
+                value.parse::<syn::LitStr>()?.parse()?
+            } else {
+                value.parse()?
+            };
             Ok(())
         } else {
             Err(meta.error(

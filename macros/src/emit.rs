@@ -282,7 +282,16 @@ impl<'a> Emitter<'a> {
             }
             Op::AsReal(a) => {
                 let a = self.primal(a);
-                quote_spanned!(span=> #rt::cst::<S>(#a))
+                quote_spanned!(span=> #rt::real_constant::<S>(#a))
+            }
+            Op::PathIndex(p, i) => {
+                let i = self.primal(i);
+                quote_spanned!(span=> #p[#i])
+            }
+            Op::Method(a, m, args) => {
+                let a = self.primal(a);
+                let args = args.iter().map(|x| self.primal(x));
+                quote_spanned!(span=> (#a).#m(#(#args),*))
             }
         }
     }

@@ -48,7 +48,12 @@ fn expand(
     item: proc_macro2::TokenStream,
 ) -> syn::Result<proc_macro2::TokenStream> {
     let args = attr::parse(attr)?;
-    let func: syn::ItemFn = syn::parse2(item)?;
+    let func: syn::ItemFn = syn::parse2(item.clone()).map_err(|_| {
+        syn::Error::new_spanned(
+            item,
+            "`#[differentiable]` applies to functions: put it on a `fn` whose derivatives you want",
+        )
+    })?;
     let lowered = lower::lower(&func, &args)?;
     if cfg!(debug_assertions) {
         let problems = ir::verify::verify(&lowered);

@@ -32,13 +32,16 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         temps: 0,
         untyped_results: Vec::new(),
         unset_targets: Vec::new(),
+        ret_failed: false,
+        early_unsupported: false,
+        poisoned: HashSet::new(),
     };
     let function = l.function(item);
     match (function, l.errors) {
         (Some(f), None) => Ok(f),
         (_, Some(e)) => Err(e),
-        (None, None) => Err(syn::Error::new(
-            item.sig.ident.span(),
+        (None, None) => Err(syn::Error::new_spanned(
+            &item.sig.ident,
             "tapeless: lowering failed",
         )),
     }
@@ -72,10 +75,21 @@ struct Lowerer<'a> {
     untyped_results: Vec<VarId>,
     /// Variables given by an `if` or `match` whose kind the first branch value decides.
     unset_targets: Vec<VarId>,
+    /// The return type was rejected: the final value is not checked against it.
+    ret_failed: bool,
+    /// The function has an early `return` but its result cannot carry one.
+    early_unsupported: bool,
+    /// Names whose binding was rejected: later statements that use them report nothing more.
+    poisoned: HashSet<String>,
 }
 
 fn err<T>(span: Span, msg: impl std::fmt::Display) -> syn::Result<T> {
     Err(syn::Error::new(span, msg))
+}
+
+/// An error on the whole of `node` (on stable Rust, `node.span()` is only its first token).
+fn err_at<T>(node: impl ToTokens, msg: impl std::fmt::Display) -> syn::Result<T> {
+    Err(syn::Error::new_spanned(node, msg))
 }
 
 fn is_ident(ty: &syn::Type, name: &str) -> bool {
@@ -116,8 +130,7 @@ fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
         return Ok(Kind::Real);
     }
     if is_ident(ty, "f32") {
-        return err(
-            ty.span(),
+        return err_at(&ty,
             "write `f64`: the generated companions are generic over the scalar type, so they also run at `f32`",
         );
     }
@@ -148,22 +161,55 @@ fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
             }
             if is_vec_f64(&r.elem) {
                 let m = if r.mutability.is_some() { "&mut " } else { "&" };
-                return err(
-                    ty.span(),
-                    format!("write `{m}[f64]` instead of `{m}Vec<f64>`"),
-                );
+                return err_at(&ty, format!("write `{m}[f64]` instead of `{m}Vec<f64>`"));
             }
         }
         syn::Type::Paren(p) => return kind_of_type(&p.elem, param),
         _ => {}
     }
-    if mentions_float(ty) {
-        return err(
-            ty.span(),
-            "unsupported type: a differentiable function takes `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>` (and integers, bools, or other values that hold no `f64`)",
-        );
+    if is_integer_data(ty) {
+        return Ok(Kind::Opaque);
     }
-    Ok(Kind::Opaque)
+    let what = if mentions_float(ty) {
+        "unsupported type"
+    } else {
+        // A name tapeless cannot look behind may hide an `f64`: refusing it is what keeps a
+        // derivative from silently coming out zero.
+        "tapeless sees types by their names, so type aliases and structs are not supported"
+    };
+    err_at(
+        ty,
+        format!("{what}: write `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>` for reals, or integers and bools (also in slices, arrays and `Vec`s)"),
+    )
+}
+
+/// Integers and bools, and slices, arrays, `Vec`s and references of them: values that hold no
+/// real, copied as written.
+fn is_integer_data(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Reference(r) => is_integer_data(&r.elem),
+        syn::Type::Slice(s) => is_integer_data(&s.elem),
+        syn::Type::Array(a) => is_integer_data(&a.elem),
+        syn::Type::Paren(p) => is_integer_data(&p.elem),
+        syn::Type::Tuple(t) => !t.elems.is_empty() && t.elems.iter().all(is_integer_data),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            if is_int_type(ty) || is_ident(ty, "bool") {
+                return true;
+            }
+            match p.path.segments.last() {
+                Some(last) if last.ident == "Vec" && p.path.segments.len() == 1 => {
+                    match &last.arguments {
+                        syn::PathArguments::AngleBracketed(a) => {
+                            matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_integer_data(t))
+                        }
+                        _ => false,
+                    }
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
 }
 
 fn binary_op(op: &syn::BinOp) -> Option<Binary> {
@@ -285,6 +331,29 @@ impl Lowerer<'_> {
         id
     }
 
+    /// Marks the names bound by `pat` as rejected.
+    fn poison_pattern(&mut self, pat: &syn::Pat) {
+        struct Names<'a>(&'a mut HashSet<String>);
+        impl<'ast> Visit<'ast> for Names<'_> {
+            fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+                self.0.insert(p.ident.to_string());
+            }
+        }
+        Names(&mut self.poisoned).visit_pat(pat);
+    }
+
+    /// Whether `node` names a binding that was rejected.
+    fn mentions_poisoned(&self, node: &impl ToTokens) -> bool {
+        fn walk(tokens: proc_macro2::TokenStream, poisoned: &HashSet<String>) -> bool {
+            tokens.into_iter().any(|t| match t {
+                proc_macro2::TokenTree::Ident(i) => poisoned.contains(&i.to_string()),
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), poisoned),
+                _ => false,
+            })
+        }
+        !self.poisoned.is_empty() && walk(node.to_token_stream(), &self.poisoned)
+    }
+
     fn lookup(&self, name: &str) -> Option<VarId> {
         self.scopes.iter().rev().find_map(|s| s.get(name).copied())
     }
@@ -314,20 +383,28 @@ impl Lowerer<'_> {
             ));
         }
         if let Some(abi) = &sig.abi {
-            self.error(syn::Error::new(
-                abi.span(),
+            self.error(syn::Error::new_spanned(
+                &abi,
                 "remove the `extern` ABI: a differentiable function is an ordinary Rust `fn`",
             ));
         }
-        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-            self.error(syn::Error::new(
-                sig.generics.span(),
-                "remove the generic parameters: write the function with `f64`, and tapeless generates companions generic over the scalar type",
+        for param in &sig.generics.params {
+            let msg = match param {
+                syn::GenericParam::Type(_) => "remove the type parameter: write the function with `f64`, and tapeless generates companions generic over the scalar type",
+                syn::GenericParam::Lifetime(_) => "remove the lifetime parameter: differentiable functions take references with elided lifetimes",
+                syn::GenericParam::Const(_) => "const generic parameters are not supported: write the length, `[f64; 3]`, or take a slice `&[f64]`",
+            };
+            self.error(syn::Error::new_spanned(param, msg));
+        }
+        if let Some(w) = &sig.generics.where_clause {
+            self.error(syn::Error::new_spanned(
+                w,
+                "remove the `where` clause: differentiable functions have no generic parameters",
             ));
         }
         if let Some(v) = &sig.variadic {
-            self.error(syn::Error::new(
-                v.span(),
+            self.error(syn::Error::new_spanned(
+                &v,
                 "variadic functions cannot be differentiated",
             ));
         }
@@ -335,13 +412,15 @@ impl Lowerer<'_> {
         let mut params = Vec::new();
         for input in &sig.inputs {
             match input {
-                syn::FnArg::Receiver(r) => self.error(syn::Error::new(
-                    r.span(),
+                syn::FnArg::Receiver(r) => self.error(syn::Error::new_spanned(&r,
                     "methods cannot be differentiated yet: write a free function that takes the fields it needs",
                 )),
                 syn::FnArg::Typed(pt) => match self.param(pt) {
                     Ok(p) => params.push(p),
-                    Err(e) => self.error(e),
+                    Err(e) => {
+                        self.poison_pattern(&pt.pat);
+                        self.error(e)
+                    }
                 },
             }
         }
@@ -352,8 +431,7 @@ impl Lowerer<'_> {
                     *name == v.name && v.kind.is_real()
                 });
                 if !found {
-                    self.error(syn::Error::new(
-                        name.span(),
+                    self.error(syn::Error::new_spanned(&name,
                         format!("`{name}` is not a parameter of type `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>`"),
                     ));
                 }
@@ -365,6 +443,7 @@ impl Lowerer<'_> {
             syn::ReturnType::Type(_, ty) => match self.return_kinds(ty) {
                 Ok(kinds) => kinds,
                 Err(e) => {
+                    self.ret_failed = true;
                     self.error(e);
                     (Vec::new(), false)
                 }
@@ -384,11 +463,8 @@ impl Lowerer<'_> {
                 let flag = self.temp("returned", Kind::Bool, span);
                 self.vars[flag.0].mutable = true;
                 self.early = Some(Early { results, flag });
-            } else {
-                self.error(syn::Error::new(
-                    item.sig.output.span(),
-                    "early `return` is supported in functions that return `f64` or a tuple of `f64`; for other results, assign a variable in each branch and return it at the end",
-                ));
+            } else if !self.ret_failed {
+                self.early_unsupported = true;
             }
         }
 
@@ -423,11 +499,18 @@ impl Lowerer<'_> {
                     | syn::Expr::Block(_)
                     | syn::Expr::While(_)
                     | syn::Expr::Loop(_)
+                    | syn::Expr::Unsafe(_)
+            )
+        };
+        let never_value = |e: &syn::Expr| {
+            matches!(
+                e,
+                syn::Expr::ForLoop(_) | syn::Expr::While(_) | syn::Expr::Loop(_)
             )
         };
         let (tail, rest) = match stmts.split_last() {
             Some((syn::Stmt::Expr(e, None), rest))
-                if !(ret_parts.is_empty() && statement_like(e)) =>
+                if !never_value(e) && !(ret_parts.is_empty() && statement_like(e)) =>
             {
                 (Some(e), rest)
             }
@@ -460,14 +543,16 @@ impl Lowerer<'_> {
             body.stmts.extend(lowered.stmts);
         }
         match tail {
+            _ if self.ret_failed => {}
             Some(_) if self.early.is_some() => {}
+            Some(e) if self.mentions_poisoned(e) => {}
             Some(e) => {
                 values = self.result_values(e, &ret_parts, &mut body);
             }
             None => {
-                if !ret_parts.is_empty() && self.early.is_none() {
-                    self.error(syn::Error::new(
-                        sig.output.span(),
+                if !ret_parts.is_empty() && self.early.is_none() && !self.early_unsupported {
+                    self.error(syn::Error::new_spanned(
+                        &sig.output,
                         "end the function with the value it returns",
                     ));
                 }
@@ -499,8 +584,8 @@ impl Lowerer<'_> {
             syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                 (pi.ident.clone(), pi.mutability.is_some())
             }
-            other => return err(
-                other.span(),
+            other => return err_at(
+                &other,
                 "write a plain name for each parameter (patterns in parameters are not supported)",
             ),
         };
@@ -515,13 +600,17 @@ impl Lowerer<'_> {
 
     fn return_kinds(&mut self, ty: &syn::Type) -> syn::Result<(Vec<Kind>, bool)> {
         let one = |ty: &syn::Type| -> syn::Result<Kind> {
-            let k = kind_of_type(ty, false)?;
-            match k {
-                Kind::Real | Kind::RealArray(ArrayRepr::Vec) | Kind::RealArray(ArrayRepr::Array(_)) => Ok(k),
-                _ => err(
-                    ty.span(),
-                    "a differentiable function returns `f64`, `[f64; N]`, `Vec<f64>` or a tuple of them; return other values from a separate function",
-                ),
+            let bad = "a differentiable function returns `f64`, `[f64; N]`, `Vec<f64>` or a tuple of them; return other values from a separate function";
+            match kind_of_type(ty, false) {
+                Ok(
+                    k @ (Kind::Real
+                    | Kind::RealArray(ArrayRepr::Vec)
+                    | Kind::RealArray(ArrayRepr::Array(_))),
+                ) => Ok(k),
+                Ok(_) => err_at(ty, bad),
+                // `f32`'s own advice fits; for other types, the return message.
+                Err(e) if is_ident(ty, "f32") => Err(e),
+                Err(_) => err_at(ty, bad),
             }
         };
         match ty {
@@ -542,8 +631,8 @@ impl Lowerer<'_> {
             _ => vec![e],
         };
         if elems.len() != parts.len() {
-            self.error(syn::Error::new(
-                e.span(),
+            self.error(syn::Error::new_spanned(
+                &e,
                 format!(
                     "the function returns {} values but this expression has {}",
                     parts.len(),
@@ -554,6 +643,24 @@ impl Lowerer<'_> {
         }
         let mut values = Vec::new();
         for (elem, kind) in elems.into_iter().zip(parts) {
+            if *kind == Kind::Real
+                && matches!(strip_paren(elem), syn::Expr::If(_) | syn::Expr::Match(_))
+            {
+                // `if c { a } else { b }` as the result: a variable given by the branches.
+                let span = elem.span();
+                let t = self.temp("result", Kind::Real, span);
+                self.vars[t.0].mutable = true;
+                body.stmts.push(Stmt::Let {
+                    var: t,
+                    init: Init::Expr(real_lit(0.0, span)),
+                    span,
+                });
+                match self.assign_value(t, elem, body) {
+                    Ok(()) => values.push(var_expr(t, Kind::Real, span)),
+                    Err(e) => self.error(e),
+                }
+                continue;
+            }
             let r = match kind {
                 Kind::Real => self.real_expr(elem, body),
                 _ => self.array_value(elem, kind.clone(), body),
@@ -572,16 +679,17 @@ impl Lowerer<'_> {
             if let Kind::RealArray(ArrayRepr::Vec | ArrayRepr::Array(_)) = self.kind(v) {
                 return Ok(var_expr(v, self.kind(v).clone(), e.span()));
             }
-            return err(e.span(), "return a `Vec<f64>` or `[f64; N]` variable, or build one with `vec![..]` or `[..]`");
+            if self.untyped_results.contains(&v) {
+                return err_at(
+                    e,
+                    format!("`{0}` holds the result of a call, taken to be `f64`; write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.vars[v.0].name),
+                );
+            }
+            return err_at(&e, "return a `Vec<f64>` or `[f64; N]` variable, or build one with `vec![..]` or `[..]`");
         }
         let init = match self.array_init(e, body)? {
             Some(init) => init,
-            None => {
-                return err(
-                    e.span(),
-                    "return an array variable, `vec![..]` or `[..]` here",
-                )
-            }
+            None => return err_at(&e, "return an array variable, `vec![..]` or `[..]` here"),
         };
         let t = self.temp("result", kind.clone(), e.span());
         body.stmts.push(Stmt::Let {
@@ -614,7 +722,13 @@ impl Lowerer<'_> {
         for (i, s) in stmts.iter().enumerate() {
             let may_return = self.early.is_some() && stmt_returns(s);
             if let Err(e) = self.stmt(s, block) {
-                self.error(e);
+                // A statement that uses a rejected binding would only repeat that error.
+                if !self.mentions_poisoned(s) {
+                    self.error(e);
+                }
+                if let syn::Stmt::Local(local) = s {
+                    self.poison_pattern(&local.pat);
+                }
             }
             if may_return && i + 1 < stmts.len() {
                 let span = stmts[i + 1].span();
@@ -655,8 +769,8 @@ impl Lowerer<'_> {
             _ => vec![e],
         };
         if elems.len() != early_results.len() {
-            self.error(syn::Error::new(
-                e.span(),
+            self.error(syn::Error::new_spanned(
+                &e,
                 "returns a different number of values than the function's type says",
             ));
             return block;
@@ -686,12 +800,10 @@ impl Lowerer<'_> {
     fn stmt(&mut self, s: &syn::Stmt, block: &mut Block) -> syn::Result<()> {
         match s {
             syn::Stmt::Local(local) => self.local(local, block),
-            syn::Stmt::Item(item) => err(
-                item.span(),
+            syn::Stmt::Item(item) => err_at(&item,
                 "items inside a differentiable function are not supported; move this item outside the function",
             ),
-            syn::Stmt::Macro(m) => err(
-                m.mac.path.span(),
+            syn::Stmt::Macro(m) => err_at(&m.mac.path,
                 format!(
                     "macro `{}!` is not supported in a differentiable function; only `vec![..]` is, in a `let`",
                     m.mac.path.to_token_stream()
@@ -699,7 +811,7 @@ impl Lowerer<'_> {
             ),
             syn::Stmt::Expr(e, semi) => {
                 if semi.is_none() && !matches!(e, syn::Expr::ForLoop(_) | syn::Expr::If(_) | syn::Expr::Match(_) | syn::Expr::Block(_) | syn::Expr::While(_) | syn::Expr::Loop(_) | syn::Expr::Unsafe(_)) {
-                    return err(e.span(), "a value here is not used: end the statement with `;`, or return the value at the end of the function");
+                    return err_at(&e, "a value here is not used: end the statement with `;`, or return the value at the end of the function");
                 }
                 self.expr_stmt(e, block)
             }
@@ -711,13 +823,13 @@ impl Lowerer<'_> {
         let init = match &local.init {
             Some(init) => {
                 if let Some((_, diverge)) = &init.diverge {
-                    return err(diverge.span(), "`let ... else` is not supported");
+                    return err_at(&diverge, "`let ... else` is not supported; bind the value with `let` and test it with `if`");
                 }
                 &*init.expr
             }
             None => {
-                return err(
-                    local.pat.span(),
+                return err_at(
+                    &local.pat,
                     "give the binding its value where it is declared: `let x = ...;`",
                 )
             }
@@ -761,11 +873,11 @@ impl Lowerer<'_> {
         if let syn::Pat::Tuple(tuple) = pat {
             let call = match strip_paren(init) {
                 syn::Expr::Call(c) => c,
-                other => return err(other.span(), "destructuring is supported for the result of a differentiable call, `let (a, b) = f(..);`"),
+                other => return err_at(&other, "destructuring is supported for the result of a differentiable call, `let (a, b) = f(..);`"),
             };
             let tys: Vec<Option<&syn::Type>> = match ty {
                 Some(syn::Type::Tuple(t)) => t.elems.iter().map(Some).collect(),
-                Some(t) => return err(t.span(), "write a tuple type, `(f64, f64)`"),
+                Some(t) => return err_at(&t, "write a tuple type, `(f64, f64)`"),
                 None => vec![None; tuple.elems.len()],
             };
             if tys.len() != tuple.elems.len() {
@@ -842,8 +954,7 @@ impl Lowerer<'_> {
                     span,
                 },
                 _ => {
-                    return err(
-                        ident.span(),
+                    return err_at(&ident,
                         format!("write the type of `{ident}`: `let {ident}: f64 = ...` (or an integer type)"),
                     )
                 }
@@ -911,8 +1022,7 @@ impl Lowerer<'_> {
         }
         let mut value = self.expr(init, block)?;
         if let Kind::RealArray(_) = value.kind {
-            return err(
-                init.span(),
+            return err_at(&init,
                 "binding an array to a new name would alias it; copy it with `.to_vec()` (or `.clone()`) instead",
             );
         }
@@ -923,11 +1033,11 @@ impl Lowerer<'_> {
             }
             Some(k @ (Kind::Int | Kind::Bool)) => {
                 if value.kind == Kind::Real {
-                    return err(init.span(), format!("a real value cannot initialise a `{}`", ty.map(|t| t.to_token_stream().to_string()).unwrap_or_default()));
+                    return err_at(&init, format!("a real value cannot initialise a `{}`", ty.map(|t| t.to_token_stream().to_string()).unwrap_or_default()));
                 }
                 k
             }
-            Some(Kind::RealArray(_)) => return err(init.span(), "initialise an array with `vec![..]`, `[..]`, `.to_vec()`, `.clone()` or a differentiable call"),
+            Some(Kind::RealArray(_)) => return err_at(&init, "initialise an array with `vec![..]`, `[..]`, `.to_vec()`, `.clone()` or a differentiable call"),
             Some(Kind::Opaque) | None => {
                 if value.kind == Kind::Opaque && ty.is_some_and(is_int_type) {
                     Kind::Int
@@ -956,7 +1066,7 @@ impl Lowerer<'_> {
                     let value = self.real_expr(&fill.value, block)?;
                     let len = self.expr(&fill.len, block)?;
                     if len.kind.is_real() {
-                        return err(fill.len.span(), "the length of a `vec!` is an integer");
+                        return err_at(&fill.len, "the length of a `vec!` is an integer");
                     }
                     return Ok(Some(Init::VecFill { value, len }));
                 }
@@ -1014,8 +1124,7 @@ impl Lowerer<'_> {
                 let op = match binary_op(&b.op) {
                     Some(op) => op,
                     None => {
-                        return err(
-                            b.op.span(),
+                        return err_at(&b.op,
                             "bitwise assignment operators are not supported",
                         )
                     }
@@ -1037,11 +1146,17 @@ impl Lowerer<'_> {
             syn::Expr::Match(m) => self.match_stmt(m, block, None),
             syn::Expr::Return(r) => {
                 if self.early.is_none() {
-                    return err(r.span(), "tapeless: unexpected `return`");
+                    if self.ret_failed {
+                        return Ok(());
+                    }
+                    return err_at(
+                        r,
+                        "early `return` is supported in functions that return `f64` or a tuple of `f64`; for other results, assign a variable in each branch and end the function with it",
+                    );
                 }
                 let value = match &r.expr {
                     Some(v) => v,
-                    None => return err(r.span(), "return the function's value: `return x;`"),
+                    None => return err_at(&r, "return the function's value: `return x;`"),
                 };
                 let b = self.return_assign(value, r.span());
                 block.stmts.extend(b.stmts);
@@ -1049,9 +1164,15 @@ impl Lowerer<'_> {
             }
             syn::Expr::Call(call) => {
                 if !self.is_differentiable_call(call) {
-                    return err(call.span(), "a call of a constant function as a statement has no effect on derivatives; remove it");
+                    return err_at(&call, "a call of a constant function as a statement has no effect on derivatives; remove it");
                 }
                 let args = self.call_args(call, block)?;
+                if args.iter().all(|a| matches!(a, Arg::Value(e) if !e.kind.is_real())) {
+                    return err_at(
+                        &call.func,
+                        "this call takes no real argument, so it cannot change a derivative; call it outside the differentiable function",
+                    );
+                }
                 let callee = self.callee_path(call)?;
                 block.stmts.push(Stmt::Call(Call {
                     callee,
@@ -1062,6 +1183,13 @@ impl Lowerer<'_> {
                 }));
                 Ok(())
             }
+            syn::Expr::MethodCall(mc) => err_at(
+                &mc.method,
+                format!(
+                    "`.{}()` is not supported as a statement: arrays keep their length and order in a differentiable function; create them with `vec![0.0; n]` and assign their elements",
+                    mc.method
+                ),
+            ),
             syn::Expr::Block(b) if b.label.is_none() => {
                 // A plain block: a scope of its own, lowered as `if true { .. }`.
                 self.scopes.push(HashMap::new());
@@ -1111,8 +1239,8 @@ impl Lowerer<'_> {
             syn::Expr::Path(_) => {
                 let v = self.var_of(e)?;
                 match self.kind(v) {
-                    Kind::RealArray(_) => err(
-                        e.span(),
+                    Kind::RealArray(_) => err_at(
+                        &e,
                         "assigning a whole array is not supported; assign its elements in a loop",
                     ),
                     _ => {
@@ -1124,14 +1252,14 @@ impl Lowerer<'_> {
             syn::Expr::Index(ix) => {
                 let v = self.var_of(&ix.expr)?;
                 if !matches!(self.kind(v), Kind::RealArray(_)) {
-                    return err(
-                        ix.expr.span(),
+                    return err_at(
+                        &ix.expr,
                         "only elements of real arrays can be assigned in a differentiable function",
                     );
                 }
                 if self.kind(v) == &Kind::RealArray(ArrayRepr::Slice) {
-                    return err(
-                        ix.expr.span(),
+                    return err_at(
+                        &ix.expr,
                         format!(
                             "`{}` is a shared slice: take it as `&mut [f64]` to write into it",
                             self.vars[v.0].name
@@ -1143,11 +1271,11 @@ impl Lowerer<'_> {
                 Ok(Place::Index(v, index))
             }
             syn::Expr::Paren(p) => self.place(&p.expr, block),
-            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => err(
-                u.span(),
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => err_at(
+                &u,
                 "writing through a reference is not supported; take the value and return it",
             ),
-            other => err(other.span(), "assign to a variable or to an element `v[i]`"),
+            other => err_at(&other, "assign to a variable or to an element `v[i]`"),
         }
     }
 
@@ -1168,22 +1296,19 @@ impl Lowerer<'_> {
                 if let Some(i) = p.path.get_ident() {
                     return match self.lookup(&i.to_string()) {
                         Some(v) => Ok(v),
-                        None => err(
-                            i.span(),
-                            format!("`{i}` is not a variable of this function"),
-                        ),
+                        None => err_at(&i, format!("`{i}` is not a variable of this function")),
                     };
                 }
-                err(e.span(), "expected a variable")
+                err_at(&e, "expected a variable")
             }
             syn::Expr::Paren(p) => self.var_of(&p.expr),
-            _ => err(e.span(), "expected a variable"),
+            _ => err_at(&e, "expected a variable"),
         }
     }
 
     fn for_loop(&mut self, f: &syn::ExprForLoop, block: &mut Block) -> syn::Result<()> {
         if let Some(label) = &f.label {
-            return err(label.span(), "loop labels are not supported");
+            return err_at(&label, "loop labels are not supported: remove the label (differentiable loops run every iteration; use `if` inside)");
         }
         if self.early.is_some() && f.body.stmts.iter().any(stmt_returns) {
             return err(
@@ -1202,7 +1327,7 @@ impl Lowerer<'_> {
             syn::Pat::Wild(w) => self.temp("unused", Kind::Int, w.span()),
             other => {
                 self.scopes.pop();
-                return err(other.span(), "write a plain loop variable: `for i in 0..n`");
+                return err_at(&other, "write a plain loop variable: `for i in 0..n`");
             }
         };
         let body = self.stmts(&f.body.stmts);
@@ -1214,8 +1339,7 @@ impl Lowerer<'_> {
         for r in reads {
             // Element writes do not change an array's length.
             if written.contains(&r) && !matches!(self.kind(r), Kind::RealArray(_)) {
-                return err(
-                    f.expr.span(),
+                return err_at(&f.expr,
                     format!(
                         "`{}` is assigned inside the loop, so the loop's range cannot be replayed; copy it into a new variable before the loop",
                         self.vars[r.0].name
@@ -1248,8 +1372,7 @@ impl Lowerer<'_> {
                 }
                 syn::Expr::Range(r) => break r,
                 other => {
-                    return err(
-                        other.span(),
+                    return err_at(&other,
                         "loop over a range of integers: `for i in a..b`, optionally with `.rev()` and `.step_by(k)`; to visit an array write `for i in 0..v.len()`",
                     )
                 }
@@ -1258,7 +1381,7 @@ impl Lowerer<'_> {
         adaptors.reverse();
         let (start, end) = match (&base.start, &base.end) {
             (Some(s), Some(e)) => (s, e),
-            _ => return err(base.span(), "give both bounds of the range: `a..b`"),
+            _ => return err_at(&base, "give both bounds of the range: `a..b`"),
         };
         let start = self.index_expr(start, block)?;
         let end = self.index_expr(end, block)?;
@@ -1273,14 +1396,11 @@ impl Lowerer<'_> {
     /// An `if` whose branches give the value of `target`.
     fn value_if(&mut self, i: &syn::ExprIf, target: VarId, block: &mut Block) -> syn::Result<Stmt> {
         if let syn::Expr::Let(l) = &*i.cond {
-            return err(
-                l.span(),
-                "`if let` is not supported; test a condition with `if`",
-            );
+            return err_at(&l, "`if let` is not supported; test a condition with `if`");
         }
         let cond = self.expr(&i.cond, block)?;
         if cond.kind != Kind::Bool {
-            return err(i.cond.span(), "the condition of an `if` must be a `bool`");
+            return err_at(&i.cond, "the condition of an `if` must be a `bool`");
         }
         let mut then = Block::default();
         self.tail_value(
@@ -1356,7 +1476,7 @@ impl Lowerer<'_> {
         let value = self.expr(e, out)?;
         if let Some(k) = self.unset_targets.iter().position(|&t| t == target) {
             if let Kind::RealArray(_) = value.kind {
-                return err(e.span(), "an `if` or `match` that gives an array is not supported; assign the elements in each branch");
+                return err_at(&e, "an `if` or `match` that gives an array is not supported; assign the elements in each branch");
             }
             self.vars[target.0].kind = value.kind.clone();
             self.unset_targets.remove(k);
@@ -1372,14 +1492,11 @@ impl Lowerer<'_> {
 
     fn if_stmt(&mut self, i: &syn::ExprIf, block: &mut Block) -> syn::Result<Stmt> {
         if let syn::Expr::Let(l) = &*i.cond {
-            return err(
-                l.span(),
-                "`if let` is not supported; test a condition with `if`",
-            );
+            return err_at(&l, "`if let` is not supported; test a condition with `if`");
         }
         let cond = self.expr(&i.cond, block)?;
         if cond.kind != Kind::Bool {
-            return err(i.cond.span(), "the condition of an `if` must be a `bool`");
+            return err_at(&i.cond, "the condition of an `if` must be a `bool`");
         }
         self.scopes.push(HashMap::new());
         let then = self.stmts(&i.then_branch.stmts);
@@ -1418,8 +1535,8 @@ impl Lowerer<'_> {
     ) -> syn::Result<()> {
         let scrutinee = self.expr(&m.expr, block)?;
         if scrutinee.kind.is_real() {
-            return err(
-                m.expr.span(),
+            return err_at(
+                &m.expr,
                 "`match` on a real value is not supported; compare it in an `if` chain",
             );
         }
@@ -1465,8 +1582,8 @@ impl Lowerer<'_> {
             if let Some((_, guard)) = &arm.guard {
                 let g = self.expr(guard, &mut guard_pre)?;
                 if !guard_pre.stmts.is_empty() {
-                    return err(
-                        guard.span(),
+                    return err_at(
+                        &guard,
                         "a match guard cannot call a differentiable function",
                     );
                 }
@@ -1503,7 +1620,8 @@ impl Lowerer<'_> {
     fn is_differentiable_call(&self, call: &syn::ExprCall) -> bool {
         match &*call.func {
             syn::Expr::Path(p) => {
-                !self.is_constant_fn(&p.path)
+                !call.args.is_empty()
+                    && !self.is_constant_fn(&p.path)
                     && builtin_path(&p.path).is_none()
                     && !(p
                         .path
@@ -1519,16 +1637,16 @@ impl Lowerer<'_> {
             syn::Expr::Path(p) if p.qself.is_none() => {
                 if let Some(i) = p.path.get_ident() {
                     if self.lookup(&i.to_string()).is_some() {
-                        return err(i.span(), "calling a variable is not supported: closures and function pointers cannot be differentiated; call a `#[differentiable]` function by name");
+                        return err_at(&i, "calling a variable is not supported: closures and function pointers cannot be differentiated; call a `#[differentiable]` function by name");
                     }
                 }
                 if p.path.segments.iter().any(|s| !s.arguments.is_empty()) {
-                    return err(p.span(), "remove the generic arguments: differentiable functions are called without them");
+                    return err_at(&p, "remove the generic arguments: differentiable functions are called without them");
                 }
                 Ok(p.path.clone())
             }
-            other => err(
-                other.span(),
+            other => err_at(
+                &other,
                 "call a `#[differentiable]` function by its name or path",
             ),
         }
@@ -1537,8 +1655,49 @@ impl Lowerer<'_> {
     fn call_args(&mut self, call: &syn::ExprCall, block: &mut Block) -> syn::Result<Vec<Arg>> {
         self.callee_path(call)?;
         let mut args = Vec::new();
+        let mut seen = Vec::new();
         for a in &call.args {
-            args.push(self.call_arg(a, block)?);
+            let mut arg = self.call_arg(a, block)?;
+            // A real passed twice would need two `&mut` borrows of one adjoint: the second use
+            // gets a copy of its own, whose adjoint flows back through the copy.
+            let span = a.span();
+            match &arg {
+                Arg::Value(Expr { op: Op::Var(v), kind: Kind::Real, .. }) => {
+                    if seen.contains(v) {
+                        let t = self.temp("arg", Kind::Real, span);
+                        block.stmts.push(Stmt::Let {
+                            var: t,
+                            init: Init::Expr(var_expr(*v, Kind::Real, span)),
+                            span,
+                        });
+                        arg = Arg::Value(var_expr(t, Kind::Real, span));
+                    } else {
+                        seen.push(*v);
+                    }
+                }
+                Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
+                    if seen.contains(var) {
+                        if let Arg::ArrayMut { .. } = arg {
+                            return err_at(a, "this array is passed twice, once as `&mut`: Rust forbids it; copy it first with `.to_vec()`");
+                        }
+                        let kind = match self.kind(*var) {
+                            Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => Kind::RealArray(r.clone()),
+                            _ => Kind::RealArray(ArrayRepr::Vec),
+                        };
+                        let t = self.temp("arg", kind, span);
+                        block.stmts.push(Stmt::Let {
+                            var: t,
+                            init: Init::CopyOf(*var),
+                            span,
+                        });
+                        arg = Arg::Array { var: t, by_ref: true };
+                    } else {
+                        seen.push(*var);
+                    }
+                }
+                Arg::Value(_) => {}
+            }
+            args.push(arg);
         }
         Ok(args)
     }
@@ -1546,39 +1705,45 @@ impl Lowerer<'_> {
     fn call_arg(&mut self, a: &syn::Expr, block: &mut Block) -> syn::Result<Arg> {
         match a {
             syn::Expr::Reference(r) => {
+                if let syn::Expr::Index(ix) = strip_paren(&r.expr) {
+                    if matches!(&*ix.index, syn::Expr::Range(_)) {
+                        return err_at(&ix.index, "sub-slices are not supported; pass the whole array, and an offset as an integer if the callee needs one");
+                    }
+                }
                 let v = match self.path_var(&r.expr) {
                     Some(v) => v,
                     None => {
-                        return err(
-                            r.expr.span(),
-                            "pass a variable by reference: `&v` or `&mut v`",
-                        )
+                        return err_at(&r.expr, "pass a variable by reference: `&v` or `&mut v`")
                     }
                 };
                 match (self.kind(v).clone(), r.mutability.is_some()) {
                     (Kind::RealArray(repr), true) => {
                         if repr == ArrayRepr::Slice {
-                            return err(r.span(), format!("`{}` is a shared slice and cannot be passed as `&mut`", self.vars[v.0].name));
+                            return err_at(&r, format!("`{}` is a shared slice and cannot be passed as `&mut`", self.vars[v.0].name));
                         }
                         if matches!(repr, ArrayRepr::SliceMut) {
-                            return err(r.span(), format!("`{}` is already `&mut [f64]`: pass it as `{}`", self.vars[v.0].name, self.vars[v.0].name));
+                            return err_at(&r, format!("`{}` is already `&mut [f64]`: pass it as `{}`", self.vars[v.0].name, self.vars[v.0].name));
                         }
                         self.vars[v.0].mutable = true;
                         Ok(Arg::ArrayMut { var: v, by_ref: true })
                     }
                     (Kind::RealArray(repr), false) => {
                         if matches!(repr, ArrayRepr::Slice | ArrayRepr::SliceMut) {
-                            return err(r.span(), format!("`{}` is already a slice: pass it as `{}`", self.vars[v.0].name, self.vars[v.0].name));
+                            return err_at(&r, format!("`{}` is already a slice: pass it as `{}`", self.vars[v.0].name, self.vars[v.0].name));
                         }
                         Ok(Arg::Array { var: v, by_ref: true })
                     }
-                    (Kind::Real, _) => err(r.span(), "pass a real scalar by value; a differentiable function returns what it computes"),
+                    (Kind::Real, _) if self.untyped_results.contains(&v) => err_at(
+                        r,
+                        format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.vars[v.0].name),
+                    ),
+                    (Kind::Real, _) => err_at(&r, "pass a real scalar by value; a differentiable function returns what it computes"),
                     (_, false) => Ok(Arg::Value(Expr {
                         op: Op::Ref(v),
                         kind: Kind::Opaque,
                         span: r.span(),
                     })),
-                    (_, true) => err(r.span(), "only real arrays can be passed as `&mut` to a differentiable function"),
+                    (_, true) => err_at(&r, "only real arrays can be passed as `&mut` to a differentiable function"),
                 }
             }
             _ => {
@@ -1681,6 +1846,18 @@ impl Lowerer<'_> {
                     span,
                 })
             }
+            Kind::Int if matches!(&x.op, Op::Lit(Literal::Other(syn::Lit::Int(_)))) => {
+                let Op::Lit(Literal::Other(syn::Lit::Int(l))) = &x.op else {
+                    unreachable!()
+                };
+                err(
+                    x.span,
+                    format!(
+                        "write `{}.0`: an integer literal is not a real",
+                        l.base10_digits()
+                    ),
+                )
+            }
             Kind::Int => err(
                 x.span,
                 "this is an integer where a real is expected; convert it with `as f64`",
@@ -1696,7 +1873,7 @@ impl Lowerer<'_> {
     fn index_expr(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
         let x = self.expr(e, block)?;
         if x.kind.is_real() {
-            return err(e.span(), "an index or loop bound must be an integer; convert a real with `as usize` if you mean it");
+            return err_at(&e, "an index or loop bound must be an integer; convert a real with `as usize` if you mean it");
         }
         Ok(x)
     }
@@ -1716,7 +1893,7 @@ impl Lowerer<'_> {
                     kind: Kind::Bool,
                     span,
                 }),
-                other => err(other.span(), "only numeric and boolean literals are supported"),
+                other => err_at(&other, "only numeric and boolean literals are supported"),
             },
             syn::Expr::Path(p) => {
                 if p.qself.is_some() {
@@ -1776,31 +1953,47 @@ impl Lowerer<'_> {
                 }
                 let op = match binary_op(&b.op) {
                     Some(op) => op,
-                    None => return err(b.op.span(), "bitwise operators are not supported in a differentiable function"),
+                    None => return err_at(&b.op, "bitwise operators are not supported in a differentiable function"),
                 };
                 let x = self.expr(&b.left, block)?;
                 let y = self.expr(&b.right, block)?;
                 self.binary(op, x, y, span, b.op.span())
             }
             syn::Expr::Index(ix) => {
+                if let syn::Expr::Range(r) = &*ix.index {
+                    return err_at(r, "sub-slices are not supported; index single elements, `v[i]`, or pass the whole array and an offset");
+                }
                 let v = match self.path_var(&ix.expr) {
                     Some(v) => v,
-                    None => return err(ix.expr.span(), "index a variable: `v[i]` (nested indexing is not supported)"),
+                    None => match strip_paren(&ix.expr) {
+                        // A constant array, `WEIGHTS[i]`: an opaque value, real where used as one.
+                        syn::Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_none_or(|i| self.lookup(&i.to_string()).is_none()) => {
+                            let index = self.index_expr(&ix.index, block)?;
+                            return Ok(Expr {
+                                op: Op::PathIndex(p.path.clone(), Box::new(index)),
+                                kind: Kind::Opaque,
+                                span,
+                            });
+                        }
+                        syn::Expr::Index(inner) if matches!(&*inner.index, syn::Expr::Range(_)) => {
+                            return err_at(&inner.index, "sub-slices are not supported; index the array directly, `v[offset + i]`")
+                        }
+                        _ => return err_at(&ix.expr, "index a variable: `v[i]` (nested indexing is not supported)"),
+                    },
                 };
                 if let syn::Expr::Range(r) = &*ix.index {
-                    return err(r.span(), "sub-slices are not supported; index single elements, `v[i]`");
+                    return err_at(&r, "sub-slices are not supported; index single elements, `v[i]`");
                 }
                 let index = self.index_expr(&ix.index, block)?;
                 let kind = match self.kind(v) {
                     Kind::RealArray(_) => Kind::Real,
                     Kind::Opaque => Kind::Opaque,
                     _ if self.untyped_results.contains(&v) => {
-                        return err(
-                            ix.expr.span(),
+                        return err_at(&ix.expr,
                             format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: [f64; N] = ...` or `let {0}: Vec<f64> = ...`", self.vars[v.0].name),
                         )
                     }
-                    _ => return err(ix.expr.span(), format!("`{}` is not an array", self.vars[v.0].name)),
+                    _ => return err_at(&ix.expr, format!("`{}` is not an array", self.vars[v.0].name)),
                 };
                 Ok(Expr {
                     op: Op::Index(v, Box::new(index)),
@@ -1817,15 +2010,15 @@ impl Lowerer<'_> {
                 } else if is_int_type(&c.ty) {
                     Kind::Int
                 } else if is_ident(&c.ty, "f32") {
-                    return err(c.ty.span(), "cast to `f64`: generated code chooses the scalar type");
+                    return err_at(&c.ty, "cast to `f64`: generated code chooses the scalar type");
                 } else {
-                    return err(c.ty.span(), "casts are supported to `f64` and to integer types");
+                    return err_at(&c.ty, "casts are supported to `f64` and to integer types");
                 };
                 if x.kind.is_real() && kind == Kind::Real {
                     return Ok(x);
                 }
                 if matches!(x.kind, Kind::RealArray(_)) {
-                    return err(c.expr.span(), "an array cannot be cast");
+                    return err_at(&c.expr, "an array cannot be cast");
                 }
                 Ok(Expr {
                     op: Op::Cast(Box::new(x), (*c.ty).clone()),
@@ -1833,8 +2026,7 @@ impl Lowerer<'_> {
                     span,
                 })
             }
-            syn::Expr::Macro(m) => err(
-                m.mac.path.span(),
+            syn::Expr::Macro(m) => err_at(&m.mac.path,
                 format!("macro `{}!` is not supported here; `vec![..]` is supported as the value of a `let`", m.mac.path.to_token_stream()),
             ),
             other => Err(unsupported(other)),
@@ -1849,6 +2041,16 @@ impl Lowerer<'_> {
         span: Span,
         op_span: Span,
     ) -> syn::Result<Expr> {
+        if matches!(op, Binary::And | Binary::Or) {
+            for side in [&x, &y] {
+                if side.kind != Kind::Bool {
+                    return err(
+                        side.span,
+                        "`&&` and `||` take bools; compare reals first, `x > 0.0`",
+                    );
+                }
+            }
+        }
         let either_real = x.kind == Kind::Real || y.kind == Kind::Real;
         let (x, y) = if either_real {
             let x = self.coerce_real(x)?;
@@ -1878,7 +2080,7 @@ impl Lowerer<'_> {
             Binary::Rem if either_real => {
                 return err(
                     op_span,
-                    "`%` of reals is not supported; it has no derivative at its jumps",
+                    "`%` of reals is not supported: it jumps where its derivative is undefined; restructure with `if` and subtraction",
                 )
             }
             _ if either_real => Kind::Real,
@@ -1898,18 +2100,30 @@ impl Lowerer<'_> {
     fn method_call(&mut self, mc: &syn::ExprMethodCall, block: &mut Block) -> syn::Result<Expr> {
         let span = mc.span();
         let name = mc.method.to_string();
+        const ITERATORS: &[&str] = &[
+            "iter",
+            "iter_mut",
+            "into_iter",
+            "map",
+            "sum",
+            "fold",
+            "zip",
+            "enumerate",
+            "product",
+        ];
+        if ITERATORS.contains(&name.as_str()) {
+            return err_at(
+                &mc.method,
+                format!("iterators are not supported (`.{name}()`); write a `for` loop over `0..v.len()`"),
+            );
+        }
         if mc.turbofish.is_some() {
-            return err(mc.method.span(), "remove the turbofish");
+            return err_at(&mc.turbofish, "remove the turbofish");
         }
         if name == "len" && mc.args.is_empty() {
             let v = match self.path_var(&mc.receiver) {
                 Some(v) => v,
-                None => {
-                    return err(
-                        mc.receiver.span(),
-                        "take the length of a variable: `v.len()`",
-                    )
-                }
+                None => return err_at(&mc.receiver, "take the length of a variable: `v.len()`"),
             };
             return Ok(Expr {
                 op: Op::Len(v),
@@ -1920,7 +2134,7 @@ impl Lowerer<'_> {
         let receiver = self.expr(&mc.receiver, block)?;
         if let Some(u) = Unary::from_method(&name) {
             if !mc.args.is_empty() {
-                return err(mc.method.span(), format!("`{name}` takes no arguments"));
+                return err_at(&mc.method, format!("`{name}` takes no arguments"));
             }
             if u == Unary::Abs && receiver.kind == Kind::Int {
                 return Ok(Expr {
@@ -1938,17 +2152,20 @@ impl Lowerer<'_> {
         }
         if let Some(b) = Binary::from_method(&name) {
             if mc.args.len() != 1 {
-                return err(mc.method.span(), format!("`{name}` takes one argument"));
+                return err_at(&mc.method, format!("`{name}` takes one argument"));
             }
             let y = self.expr(&mc.args[0], block)?;
             return self.binary(b, receiver, y, span, mc.method.span());
         }
         if name == "powi" {
             if mc.args.len() != 1 {
-                return err(mc.method.span(), "`powi` takes one argument");
+                return err_at(&mc.method, "`powi` takes one argument");
             }
             let x = self.coerce_real(receiver)?;
-            let n = self.index_expr(&mc.args[0], block)?;
+            let n = self.expr(&mc.args[0], block)?;
+            if n.kind.is_real() {
+                return err_at(&mc.args[0], "the exponent of `powi` is an integer, `x.powi(2)`; for a real exponent write `x.powf(y)`");
+            }
             return Ok(Expr {
                 op: Op::Powi(Box::new(x), Box::new(n)),
                 kind: Kind::Real,
@@ -1956,20 +2173,29 @@ impl Lowerer<'_> {
             });
         }
         if name == "sqr" || name == "square" {
-            return err(mc.method.span(), "write `x * x` or `x.powi(2)`");
+            return err_at(&mc.method, "write `x * x` or `x.powi(2)`");
         }
-        if receiver.kind != Kind::Real
-            && receiver.kind != Kind::Opaque
-            && !matches!(receiver.kind, Kind::RealArray(_))
-        {
+        if matches!(receiver.kind, Kind::Int | Kind::Bool) {
             // Methods of integers and bools have no derivative: copied as written.
-            return err(
-                mc.method.span(),
-                format!("method `{name}` is not supported on integers here; compute it before the differentiable function, or in a function listed in `constants(..)`"),
-            );
+            let mut args = Vec::new();
+            for a in &mc.args {
+                let x = self.expr(a, block)?;
+                if x.kind.is_real() {
+                    return err_at(
+                        a,
+                        format!("`.{name}()` of an integer takes integer arguments here"),
+                    );
+                }
+                args.push(x);
+            }
+            let kind = receiver.kind.clone();
+            return Ok(Expr {
+                op: Op::Method(Box::new(receiver), mc.method.clone(), args),
+                kind,
+                span,
+            });
         }
-        err(
-            mc.method.span(),
+        err_at(&mc.method,
             format!(
                 "method `{name}` cannot be differentiated; the supported methods are `sin cos tan exp ln log10 sqrt powi powf tanh sinh cosh atan atan2 abs hypot min max len`, or mark a plain function as constant with `#[differentiable(constants(f))]`"
             ),
@@ -1980,8 +2206,20 @@ impl Lowerer<'_> {
         let span = call.span();
         let path = match &*call.func {
             syn::Expr::Path(p) if p.qself.is_none() => p.path.clone(),
-            other => return err(other.span(), "call a function by its name; closures and function pointers cannot be differentiated"),
+            other => return err_at(&other, "call a function by its name; closures and function pointers cannot be differentiated"),
         };
+        if path.segments.len() == 2
+            && path.segments[0].ident == "f64"
+            && builtin_path(&path).is_none()
+        {
+            return err_at(
+                &path.segments[1].ident,
+                format!(
+                    "`f64::{}` cannot be differentiated; the supported functions are `sin cos tan exp ln log10 sqrt powi powf tanh sinh cosh atan atan2 abs hypot min max from`",
+                    path.segments[1].ident
+                ),
+            );
+        }
         if let Some(b) = builtin_path(&path) {
             let mut args = Vec::new();
             for a in &call.args {
@@ -2078,7 +2316,7 @@ impl Lowerer<'_> {
                         kind: Kind::Opaque,
                         span: r.span(),
                     },
-                    None => return err(r.span(), "pass a variable by reference"),
+                    None => return err_at(&r, "pass a variable by reference"),
                 },
                 _ => self.expr(a, block)?,
             };
@@ -2147,7 +2385,7 @@ fn simple_binding(p: &syn::Pat) -> syn::Result<(syn::Ident, bool)> {
             Ok((pi.ident.clone(), pi.mutability.is_some()))
         }
         syn::Pat::Wild(w) => Ok((syn::Ident::new("__unused", w.span()), false)),
-        other => err(other.span(), "bind a plain name: `let x = ...;`"),
+        other => err_at(&other, "bind a plain name: `let x = ...;`"),
     }
 }
 

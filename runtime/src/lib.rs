@@ -42,6 +42,14 @@ pub mod __private {
         S::from_f64(c)
     }
 
+    /// A constant whose type the macro cannot see (`H`, `F`, a constant function's result) used
+    /// as a real. If this fails with "expected `f64`, found `usize`", the constant is an
+    /// integer: bind it with its type first, `let n: usize = N;`.
+    #[inline(always)]
+    pub fn real_constant<S: Real>(c: f64) -> S {
+        S::from_f64(c)
+    }
+
     /// Data that is not differentiated (a parameter outside `wrt(..)`), in the scalar type.
     #[inline]
     pub fn lift<S: Real>(x: &[f64]) -> Vec<S> {

@@ -2,8 +2,7 @@ use tapeless::differentiable;
 
 #[differentiable]
 fn f(x: f64) -> f64 {
-    let y = x as f32;
-    x
+    (x as f32).sqrt() as f64
 }
 
 fn main() {}

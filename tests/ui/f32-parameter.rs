@@ -1,8 +1,8 @@
 use tapeless::differentiable;
 
 #[differentiable]
-fn f(x: f32) -> f32 {
-    x * x
+fn f(x: f32) -> f64 {
+    x as f64 * 2.0
 }
 
 fn main() {}

@@ -1,7 +1,7 @@
 use tapeless::differentiable;
 
 #[differentiable]
-fn f<T: Copy>(x: f64, tag: T) -> f64 {
+fn f<T: Copy>(x: f64, _tag: T) -> f64 {
     x * x
 }
 

@@ -1,10 +1,10 @@
 use tapeless::differentiable;
 
 #[differentiable]
-fn f(x: f64, k: Option<usize>) -> f64 {
+fn f(x: f64, k: usize) -> f64 {
     let mut y = x;
-    if let Some(n) = k {
-        y = x * n as f64;
+    if let 1..=3 = k {
+        y = x * k as f64;
     }
     y
 }

@@ -1,11 +1,12 @@
 use tapeless::differentiable;
 
 #[differentiable]
-fn f(x: f64) -> f64 {
+fn ramp(x: f64) -> f64 {
+    let mut y = x;
     if x > 0 {
-        return x;
+        y = 2.0 * x;
     }
-    2 * x
+    y
 }
 
 fn main() {}

@@ -6,9 +6,11 @@ fn f(u: &[f64]) -> f64 {
     let mut s = 0.0;
     for i in 0..n {
         s += u[i];
-        n = 1;
+        if s > 1.0 {
+            n = i;
+        }
     }
-    s
+    s * n as f64
 }
 
 fn main() {}

@@ -1,13 +1,11 @@
 use tapeless::differentiable;
 
 #[differentiable]
-fn f(x: f64, n: usize) -> f64 {
-    let mut y = x;
+fn f(x: f64, n: usize, u: &mut [f64]) {
     match n {
-        0 => y = 1.0,
-        k => y = x * k as f64,
+        0 => u[0] = 1.0,
+        k => u[0] = x * k as f64,
     }
-    y
 }
 
 fn main() {}

@@ -1,13 +1,11 @@
 use tapeless::differentiable;
 
 #[differentiable]
-fn f(x: f64) -> f64 {
-    let mut y = x;
+fn f(x: f64, u: &mut [f64]) {
     match x {
-        0.0 => y = 1.0,
-        _ => y = 2.0 * x,
+        0.0 => u[0] = 1.0,
+        _ => u[0] = 2.0 * x,
     }
-    y
 }
 
 fn main() {}

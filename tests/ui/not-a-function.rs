@@ -1,8 +1,8 @@
 use tapeless::differentiable;
 
 #[differentiable]
-struct Params {
-    k: f64,
+struct State {
+    x: f64,
 }
 
 fn main() {}

@@ -1,7 +1,7 @@
 use tapeless::differentiable;
 
 #[differentiable]
-fn f(x: f64) -> f64 {
+fn square(x: f64) -> f64 {
     x.powi(2.0)
 }
 

@@ -1,8 +1,8 @@
 use tapeless::differentiable;
 
 #[differentiable]
-fn f(x: *const f64) -> f64 {
-    2.0
+fn read(p: *const f64) -> f64 {
+    unsafe { *p }
 }
 
 fn main() {}

@@ -1,10 +1,9 @@
 use tapeless::differentiable;
 
 #[differentiable]
-fn f(x: f64, i: usize) -> f64 {
-    let y = x % 2.0;
-    let z = y * i;
-    z
+fn f(x: f64, u: &mut [f64]) {
+    u[0] = x % 2.0;
+    u[1] = x.floor();
 }
 
 fn main() {}

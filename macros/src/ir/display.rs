@@ -230,6 +230,11 @@ impl Printer<'_> {
                 s = format!("matches({}, {pat})", self.name(*v))
             }
             Op::AsReal(a) => s = format!("real({})", self.expr(a)),
+            Op::PathIndex(p, i) => {
+                let path = p.to_token_stream().to_string().replace(' ', "");
+                s = format!("{path}[{}]", self.expr(i))
+            }
+            Op::Method(a, m, args) => s = format!("{}.{m}({})", self.expr(a), self.list(args)),
         }
         s
     }

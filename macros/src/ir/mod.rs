@@ -306,6 +306,10 @@ pub enum Op {
     Ref(VarId),
     /// `matches!(v, pattern)`: how `match` arms are tested.
     Matches(VarId, Box<syn::Pat>),
+    /// `PATH[index]` of a constant array (`WEIGHTS[i]`): copied as written.
+    PathIndex(syn::Path, Box<Expr>),
+    /// A method of an integer (`n.pow(2)`, `i.rem_euclid(n)`): copied as written.
+    Method(Box<Expr>, syn::Ident, Vec<Expr>),
     /// A value of opaque kind used where a real is expected (a `const F: f64`, the result of a
     /// constant function): converted into the scalar type, carrying no derivative.
     AsReal(Box<Expr>),
@@ -455,7 +459,11 @@ impl Expr {
         match &self.op {
             Op::Lit(_) | Op::Path(_) => {}
             Op::Var(v) | Op::Len(v) | Op::Ref(v) | Op::Matches(v, _) => out.push(*v),
-            Op::AsReal(a) => a.reads(out),
+            Op::AsReal(a) | Op::PathIndex(_, a) => a.reads(out),
+            Op::Method(a, _, args) => {
+                a.reads(out);
+                args.iter().for_each(|x| x.reads(out));
+            }
             Op::Index(v, i) => {
                 out.push(*v);
                 i.reads(out);

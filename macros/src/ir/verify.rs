@@ -185,6 +185,13 @@ impl Verifier<'_> {
     fn expr(&mut self, e: &Expr) {
         match &e.op {
             Op::Lit(_) | Op::Path(_) => {}
+            Op::PathIndex(_, i) => self.index(i),
+            Op::Method(a, _, args) => {
+                self.expr(a);
+                for x in args {
+                    self.index(x);
+                }
+            }
             Op::Var(v) | Op::Ref(v) | Op::Matches(v, _) => self.use_var(*v),
             Op::AsReal(a) => {
                 self.expr(a);

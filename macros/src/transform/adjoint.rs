@@ -84,6 +84,8 @@ fn partial_reads(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
         | Op::Path(_)
         | Op::Ref(_)
         | Op::Matches(..)
+        | Op::PathIndex(..)
+        | Op::Method(..)
         | Op::AsReal(_) => {}
     }
 }
@@ -142,9 +144,12 @@ fn contains_const_call(e: &Expr) -> bool {
     match &e.op {
         Op::ConstCall(..) => true,
         Op::Lit(_) | Op::Var(_) | Op::Len(_) | Op::Path(_) | Op::Ref(_) | Op::Matches(..) => false,
-        Op::Index(_, a) | Op::Unary(_, a) | Op::Cast(a, _) | Op::AsReal(a) => {
-            contains_const_call(a)
-        }
+        Op::Index(_, a)
+        | Op::Unary(_, a)
+        | Op::Cast(a, _)
+        | Op::AsReal(a)
+        | Op::PathIndex(_, a) => contains_const_call(a),
+        Op::Method(a, _, args) => contains_const_call(a) || args.iter().any(contains_const_call),
         Op::Binary(_, a, b) | Op::Powi(a, b) => contains_const_call(a) || contains_const_call(b),
     }
 }
@@ -334,6 +339,8 @@ impl Reverse<'_> {
             | Op::Path(_)
             | Op::Ref(_)
             | Op::Matches(..)
+            | Op::PathIndex(..)
+            | Op::Method(..)
             | Op::AsReal(_) => {
                 unreachable!("inactive operations have no adjoint")
             }

@@ -28,6 +28,8 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
         | Op::Ref(_)
         | Op::Matches(..)
         | Op::AsReal(_)
+        | Op::PathIndex(..)
+        | Op::Method(..)
         | Op::ConstCall(..)
         | Op::Cast(..) => None,
         Op::Var(v) => em.is_active(*v).then(|| {

@@ -1,0 +1,15 @@
+use tapeless::differentiable;
+
+#[differentiable]
+fn f(u: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..u.len() {
+        if u[i] < 0.0 {
+            continue;
+        }
+        s += u[i];
+    }
+    s
+}
+
+fn main() {}

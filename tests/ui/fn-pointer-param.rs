@@ -1,8 +1,0 @@
-use tapeless::differentiable;
-
-#[differentiable]
-fn f(g: fn(f64) -> f64, x: f64) -> f64 {
-    g(x) * x
-}
-
-fn main() {}

@@ -1,9 +1,0 @@
-use tapeless::differentiable;
-
-#[differentiable]
-fn f(x: f64) -> f64 {
-    let y = if x > 0.0 { x } else { -x };
-    y
-}
-
-fn main() {}

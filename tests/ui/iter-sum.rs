@@ -1,8 +1,0 @@
-use tapeless::differentiable;
-
-#[differentiable]
-fn f(u: &[f64]) -> f64 {
-    u.iter().sum::<f64>()
-}
-
-fn main() {}

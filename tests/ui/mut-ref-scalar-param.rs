@@ -1,8 +1,0 @@
-use tapeless::differentiable;
-
-#[differentiable]
-fn f(x: &mut f64) {
-    *x = 2.0;
-}
-
-fn main() {}

@@ -1,8 +1,0 @@
-use tapeless::differentiable;
-
-#[differentiable]
-fn f(x: f64) -> f64 {
-    if x > 0.0 { x } else { -x }
-}
-
-fn main() {}
