@@ -5,6 +5,9 @@
 //! - [`rules`]: the derivative rules of the elementary operations, shared by tangents and
 //!   adjoints;
 //! - [`zeros_like`], [`accumulate`], [`sum`]: adjoint storage;
+//! - [`Dual`]: dual numbers with several tangent lanes, nestable;
+//! - [`nested`]: Hessian-vector products, Hessians, Jacobians and mixed second derivatives by
+//!   forward over reverse;
 //! - [`check`]: finite differences and the dot-product test, for users' own checks.
 //!
 //! ```
@@ -20,6 +23,7 @@
 
 pub mod check;
 mod dual;
+pub mod nested;
 mod real;
 pub mod rules;
 mod storage;
