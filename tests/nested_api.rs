@@ -5,8 +5,8 @@ mod common;
 
 use common::{assert_close, Lcg};
 use tapeless::nested::{
-    hessian, hvp, hvp_lanes, jacobian, jacobian_forward, jacobian_reverse, mixed_hvp, Gradient, MixedGradient,
-    VectorFunction,
+    hessian, hvp, hvp_lanes, jacobian, jacobian_forward, jacobian_reverse, mixed_hvp, Gradient,
+    MixedGradient, VectorFunction,
 };
 use tapeless::{differentiable, Real};
 
@@ -55,7 +55,11 @@ fn hessian_of_loops_and_branches_is_symmetric_and_matches_differences_of_gradien
         for i in 0..9 {
             assert_close(h[i][j], h[j][i], 1e-12, "symmetry");
             let fd = (gp[i] - gm[i]) / (2.0 * step);
-            assert!((h[i][j] - fd).abs() < 1e-6 * (1.0 + fd.abs()), "H[{i}][{j}] = {} vs {fd}", h[i][j]);
+            assert!(
+                (h[i][j] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                "H[{i}][{j}] = {} vs {fd}",
+                h[i][j]
+            );
         }
     }
     // One product and eight lanes agree with the dense Hessian.
@@ -64,7 +68,12 @@ fn hessian_of_loops_and_branches_is_symmetric_and_matches_differences_of_gradien
     assert_eq!(r.value, branchy(&x));
     assert_eq!(r.gradient, gradient_f64(&x));
     let lanes: Vec<Vec<f64>> = (0..8).map(|_| rng.vec(9)).collect();
-    let out = hvp_lanes(&Branchy, &x, core::array::from_fn::<&[f64], 8, _>(|k| &lanes[k][..])).unwrap();
+    let out = hvp_lanes(
+        &Branchy,
+        &x,
+        core::array::from_fn::<&[f64], 8, _>(|k| &lanes[k][..]),
+    )
+    .unwrap();
     for (k, hv) in out.iter().enumerate() {
         for i in 0..9 {
             let dense: f64 = (0..9).map(|j| h[i][j] * lanes[k][j]).sum();
@@ -98,7 +107,14 @@ impl VectorFunction for L96 {
         let mut y = vec![S::zero(); self.n];
         let mut yb = y_bar.to_vec();
         let mut fb = S::zero();
-        lorenz96_vjp(&mut y, &mut yb, &x[..self.n], &mut x_bar[..self.n], S::from_f64(8.0), &mut fb);
+        lorenz96_vjp(
+            &mut y,
+            &mut yb,
+            &x[..self.n],
+            &mut x_bar[..self.n],
+            S::from_f64(8.0),
+            &mut fb,
+        );
     }
 }
 
@@ -107,6 +123,11 @@ fn jacobian_both_ways_and_against_the_closed_form() {
     let n = 10;
     let x: Vec<f64> = (0..n).map(|i| (0.7 * i as f64).sin() * 3.0).collect();
     let f = L96 { n };
+    let mut du = vec![0.0; n];
+    lorenz96(&mut du, &x, 8.0);
+    let mut y = vec![0.0; n];
+    f.eval(&x, &mut y);
+    assert_eq!(du, y);
     let forward = jacobian_forward(&f, &x).unwrap();
     let reverse = jacobian_reverse(&f, &x).unwrap();
     assert_eq!(jacobian(&f, &x).unwrap(), forward, "square: forward lanes");
@@ -160,6 +181,12 @@ fn mixed_second_derivative_matches_differences_of_the_parameter_gradient() {
     let x = [0.4, -1.2, 0.8, 2.0];
     let theta = [0.7, 1.3];
     let v = [1.0, -0.5, 0.25, 0.3];
+    let mut xb = [0.0; 4];
+    let mut tb = [0.0; 2];
+    assert_eq!(
+        Misfit.gradient(&x, &theta, &mut xb, &mut tb),
+        misfit(&x, &theta)
+    );
     let (hxx_v, htx_v) = mixed_hvp(&Misfit, &x, &theta, &v).unwrap();
     let grads = |x: &[f64]| {
         let (mut xb, mut tb) = (vec![0.0; 4], vec![0.0; 2]);
@@ -172,10 +199,16 @@ fn mixed_second_derivative_matches_differences_of_the_parameter_gradient() {
     let ((gxp, gtp), (gxm, gtm)) = (grads(&xp), grads(&xm));
     for i in 0..4 {
         let fd = (gxp[i] - gxm[i]) / (2.0 * h);
-        assert!((hxx_v[i] - fd).abs() < 1e-6 * (1.0 + fd.abs()), "Hxx v [{i}]");
+        assert!(
+            (hxx_v[i] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+            "Hxx v [{i}]"
+        );
     }
     for k in 0..2 {
         let fd = (gtp[k] - gtm[k]) / (2.0 * h);
-        assert!((htx_v[k] - fd).abs() < 1e-6 * (1.0 + fd.abs()), "Htx v [{k}]");
+        assert!(
+            (htx_v[k] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+            "Htx v [{k}]"
+        );
     }
 }

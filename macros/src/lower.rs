@@ -130,7 +130,7 @@ fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
         return Ok(Kind::Real);
     }
     if is_ident(ty, "f32") {
-        return err_at(&ty,
+        return err_at(ty,
             "write `f64`: the generated companions are generic over the scalar type, so they also run at `f32`",
         );
     }
@@ -161,7 +161,7 @@ fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
             }
             if is_vec_f64(&r.elem) {
                 let m = if r.mutability.is_some() { "&mut " } else { "&" };
-                return err_at(&ty, format!("write `{m}[f64]` instead of `{m}Vec<f64>`"));
+                return err_at(ty, format!("write `{m}[f64]` instead of `{m}Vec<f64>`"));
             }
         }
         syn::Type::Paren(p) => return kind_of_type(&p.elem, param),
@@ -384,7 +384,7 @@ impl Lowerer<'_> {
         }
         if let Some(abi) = &sig.abi {
             self.error(syn::Error::new_spanned(
-                &abi,
+                abi,
                 "remove the `extern` ABI: a differentiable function is an ordinary Rust `fn`",
             ));
         }
@@ -404,7 +404,7 @@ impl Lowerer<'_> {
         }
         if let Some(v) = &sig.variadic {
             self.error(syn::Error::new_spanned(
-                &v,
+                v,
                 "variadic functions cannot be differentiated",
             ));
         }
@@ -412,7 +412,7 @@ impl Lowerer<'_> {
         let mut params = Vec::new();
         for input in &sig.inputs {
             match input {
-                syn::FnArg::Receiver(r) => self.error(syn::Error::new_spanned(&r,
+                syn::FnArg::Receiver(r) => self.error(syn::Error::new_spanned(r,
                     "methods cannot be differentiated yet: write a free function that takes the fields it needs",
                 )),
                 syn::FnArg::Typed(pt) => match self.param(pt) {
@@ -431,7 +431,7 @@ impl Lowerer<'_> {
                     *name == v.name && v.kind.is_real()
                 });
                 if !found {
-                    self.error(syn::Error::new_spanned(&name,
+                    self.error(syn::Error::new_spanned(name,
                         format!("`{name}` is not a parameter of type `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>`"),
                     ));
                 }
@@ -510,7 +510,7 @@ impl Lowerer<'_> {
         };
         let (tail, rest) = match stmts.split_last() {
             Some((syn::Stmt::Expr(e, None), rest))
-                if !never_value(e) && !(ret_parts.is_empty() && statement_like(e)) =>
+                if !(never_value(e) || ret_parts.is_empty() && statement_like(e)) =>
             {
                 (Some(e), rest)
             }
@@ -585,7 +585,7 @@ impl Lowerer<'_> {
                 (pi.ident.clone(), pi.mutability.is_some())
             }
             other => return err_at(
-                &other,
+                other,
                 "write a plain name for each parameter (patterns in parameters are not supported)",
             ),
         };
@@ -632,7 +632,7 @@ impl Lowerer<'_> {
         };
         if elems.len() != parts.len() {
             self.error(syn::Error::new_spanned(
-                &e,
+                e,
                 format!(
                     "the function returns {} values but this expression has {}",
                     parts.len(),
@@ -685,11 +685,11 @@ impl Lowerer<'_> {
                     format!("`{0}` holds the result of a call, taken to be `f64`; write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.vars[v.0].name),
                 );
             }
-            return err_at(&e, "return a `Vec<f64>` or `[f64; N]` variable, or build one with `vec![..]` or `[..]`");
+            return err_at(e, "return a `Vec<f64>` or `[f64; N]` variable, or build one with `vec![..]` or `[..]`");
         }
         let init = match self.array_init(e, body)? {
             Some(init) => init,
-            None => return err_at(&e, "return an array variable, `vec![..]` or `[..]` here"),
+            None => return err_at(e, "return an array variable, `vec![..]` or `[..]` here"),
         };
         let t = self.temp("result", kind.clone(), e.span());
         body.stmts.push(Stmt::Let {
@@ -770,7 +770,7 @@ impl Lowerer<'_> {
         };
         if elems.len() != early_results.len() {
             self.error(syn::Error::new_spanned(
-                &e,
+                e,
                 "returns a different number of values than the function's type says",
             ));
             return block;
@@ -800,7 +800,7 @@ impl Lowerer<'_> {
     fn stmt(&mut self, s: &syn::Stmt, block: &mut Block) -> syn::Result<()> {
         match s {
             syn::Stmt::Local(local) => self.local(local, block),
-            syn::Stmt::Item(item) => err_at(&item,
+            syn::Stmt::Item(item) => err_at(item,
                 "items inside a differentiable function are not supported; move this item outside the function",
             ),
             syn::Stmt::Macro(m) => err_at(&m.mac.path,
@@ -811,7 +811,7 @@ impl Lowerer<'_> {
             ),
             syn::Stmt::Expr(e, semi) => {
                 if semi.is_none() && !matches!(e, syn::Expr::ForLoop(_) | syn::Expr::If(_) | syn::Expr::Match(_) | syn::Expr::Block(_) | syn::Expr::While(_) | syn::Expr::Loop(_) | syn::Expr::Unsafe(_)) {
-                    return err_at(&e, "a value here is not used: end the statement with `;`, or return the value at the end of the function");
+                    return err_at(e, "a value here is not used: end the statement with `;`, or return the value at the end of the function");
                 }
                 self.expr_stmt(e, block)
             }
@@ -823,7 +823,7 @@ impl Lowerer<'_> {
         let init = match &local.init {
             Some(init) => {
                 if let Some((_, diverge)) = &init.diverge {
-                    return err_at(&diverge, "`let ... else` is not supported; bind the value with `let` and test it with `if`");
+                    return err_at(diverge, "`let ... else` is not supported; bind the value with `let` and test it with `if`");
                 }
                 &*init.expr
             }
@@ -873,11 +873,11 @@ impl Lowerer<'_> {
         if let syn::Pat::Tuple(tuple) = pat {
             let call = match strip_paren(init) {
                 syn::Expr::Call(c) => c,
-                other => return err_at(&other, "destructuring is supported for the result of a differentiable call, `let (a, b) = f(..);`"),
+                other => return err_at(other, "destructuring is supported for the result of a differentiable call, `let (a, b) = f(..);`"),
             };
             let tys: Vec<Option<&syn::Type>> = match ty {
                 Some(syn::Type::Tuple(t)) => t.elems.iter().map(Some).collect(),
-                Some(t) => return err_at(&t, "write a tuple type, `(f64, f64)`"),
+                Some(t) => return err_at(t, "write a tuple type, `(f64, f64)`"),
                 None => vec![None; tuple.elems.len()],
             };
             if tys.len() != tuple.elems.len() {
@@ -1022,7 +1022,7 @@ impl Lowerer<'_> {
         }
         let mut value = self.expr(init, block)?;
         if let Kind::RealArray(_) = value.kind {
-            return err_at(&init,
+            return err_at(init,
                 "binding an array to a new name would alias it; copy it with `.to_vec()` (or `.clone()`) instead",
             );
         }
@@ -1033,11 +1033,11 @@ impl Lowerer<'_> {
             }
             Some(k @ (Kind::Int | Kind::Bool)) => {
                 if value.kind == Kind::Real {
-                    return err_at(&init, format!("a real value cannot initialise a `{}`", ty.map(|t| t.to_token_stream().to_string()).unwrap_or_default()));
+                    return err_at(init, format!("a real value cannot initialise a `{}`", ty.map(|t| t.to_token_stream().to_string()).unwrap_or_default()));
                 }
                 k
             }
-            Some(Kind::RealArray(_)) => return err_at(&init, "initialise an array with `vec![..]`, `[..]`, `.to_vec()`, `.clone()` or a differentiable call"),
+            Some(Kind::RealArray(_)) => return err_at(init, "initialise an array with `vec![..]`, `[..]`, `.to_vec()`, `.clone()` or a differentiable call"),
             Some(Kind::Opaque) | None => {
                 if value.kind == Kind::Opaque && ty.is_some_and(is_int_type) {
                     Kind::Int
@@ -1124,7 +1124,7 @@ impl Lowerer<'_> {
                 let op = match binary_op(&b.op) {
                     Some(op) => op,
                     None => {
-                        return err_at(&b.op,
+                        return err_at(b.op,
                             "bitwise assignment operators are not supported",
                         )
                     }
@@ -1156,7 +1156,7 @@ impl Lowerer<'_> {
                 }
                 let value = match &r.expr {
                     Some(v) => v,
-                    None => return err_at(&r, "return the function's value: `return x;`"),
+                    None => return err_at(r, "return the function's value: `return x;`"),
                 };
                 let b = self.return_assign(value, r.span());
                 block.stmts.extend(b.stmts);
@@ -1164,7 +1164,7 @@ impl Lowerer<'_> {
             }
             syn::Expr::Call(call) => {
                 if !self.is_differentiable_call(call) {
-                    return err_at(&call, "a call of a constant function as a statement has no effect on derivatives; remove it");
+                    return err_at(call, "a call of a constant function as a statement has no effect on derivatives; remove it");
                 }
                 let args = self.call_args(call, block)?;
                 if args.iter().all(|a| matches!(a, Arg::Value(e) if !e.kind.is_real())) {
@@ -1240,7 +1240,7 @@ impl Lowerer<'_> {
                 let v = self.var_of(e)?;
                 match self.kind(v) {
                     Kind::RealArray(_) => err_at(
-                        &e,
+                        e,
                         "assigning a whole array is not supported; assign its elements in a loop",
                     ),
                     _ => {
@@ -1272,10 +1272,10 @@ impl Lowerer<'_> {
             }
             syn::Expr::Paren(p) => self.place(&p.expr, block),
             syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => err_at(
-                &u,
+                u,
                 "writing through a reference is not supported; take the value and return it",
             ),
-            other => err_at(&other, "assign to a variable or to an element `v[i]`"),
+            other => err_at(other, "assign to a variable or to an element `v[i]`"),
         }
     }
 
@@ -1296,19 +1296,19 @@ impl Lowerer<'_> {
                 if let Some(i) = p.path.get_ident() {
                     return match self.lookup(&i.to_string()) {
                         Some(v) => Ok(v),
-                        None => err_at(&i, format!("`{i}` is not a variable of this function")),
+                        None => err_at(i, format!("`{i}` is not a variable of this function")),
                     };
                 }
-                err_at(&e, "expected a variable")
+                err_at(e, "expected a variable")
             }
             syn::Expr::Paren(p) => self.var_of(&p.expr),
-            _ => err_at(&e, "expected a variable"),
+            _ => err_at(e, "expected a variable"),
         }
     }
 
     fn for_loop(&mut self, f: &syn::ExprForLoop, block: &mut Block) -> syn::Result<()> {
         if let Some(label) = &f.label {
-            return err_at(&label, "loop labels are not supported: remove the label (differentiable loops run every iteration; use `if` inside)");
+            return err_at(label, "loop labels are not supported: remove the label (differentiable loops run every iteration; use `if` inside)");
         }
         if self.early.is_some() && f.body.stmts.iter().any(stmt_returns) {
             return err(
@@ -1327,7 +1327,7 @@ impl Lowerer<'_> {
             syn::Pat::Wild(w) => self.temp("unused", Kind::Int, w.span()),
             other => {
                 self.scopes.pop();
-                return err_at(&other, "write a plain loop variable: `for i in 0..n`");
+                return err_at(other, "write a plain loop variable: `for i in 0..n`");
             }
         };
         let body = self.stmts(&f.body.stmts);
@@ -1372,7 +1372,7 @@ impl Lowerer<'_> {
                 }
                 syn::Expr::Range(r) => break r,
                 other => {
-                    return err_at(&other,
+                    return err_at(other,
                         "loop over a range of integers: `for i in a..b`, optionally with `.rev()` and `.step_by(k)`; to visit an array write `for i in 0..v.len()`",
                     )
                 }
@@ -1381,7 +1381,7 @@ impl Lowerer<'_> {
         adaptors.reverse();
         let (start, end) = match (&base.start, &base.end) {
             (Some(s), Some(e)) => (s, e),
-            _ => return err_at(&base, "give both bounds of the range: `a..b`"),
+            _ => return err_at(base, "give both bounds of the range: `a..b`"),
         };
         let start = self.index_expr(start, block)?;
         let end = self.index_expr(end, block)?;
@@ -1396,7 +1396,7 @@ impl Lowerer<'_> {
     /// An `if` whose branches give the value of `target`.
     fn value_if(&mut self, i: &syn::ExprIf, target: VarId, block: &mut Block) -> syn::Result<Stmt> {
         if let syn::Expr::Let(l) = &*i.cond {
-            return err_at(&l, "`if let` is not supported; test a condition with `if`");
+            return err_at(l, "`if let` is not supported; test a condition with `if`");
         }
         let cond = self.expr(&i.cond, block)?;
         if cond.kind != Kind::Bool {
@@ -1476,7 +1476,7 @@ impl Lowerer<'_> {
         let value = self.expr(e, out)?;
         if let Some(k) = self.unset_targets.iter().position(|&t| t == target) {
             if let Kind::RealArray(_) = value.kind {
-                return err_at(&e, "an `if` or `match` that gives an array is not supported; assign the elements in each branch");
+                return err_at(e, "an `if` or `match` that gives an array is not supported; assign the elements in each branch");
             }
             self.vars[target.0].kind = value.kind.clone();
             self.unset_targets.remove(k);
@@ -1492,7 +1492,7 @@ impl Lowerer<'_> {
 
     fn if_stmt(&mut self, i: &syn::ExprIf, block: &mut Block) -> syn::Result<Stmt> {
         if let syn::Expr::Let(l) = &*i.cond {
-            return err_at(&l, "`if let` is not supported; test a condition with `if`");
+            return err_at(l, "`if let` is not supported; test a condition with `if`");
         }
         let cond = self.expr(&i.cond, block)?;
         if cond.kind != Kind::Bool {
@@ -1582,10 +1582,7 @@ impl Lowerer<'_> {
             if let Some((_, guard)) = &arm.guard {
                 let g = self.expr(guard, &mut guard_pre)?;
                 if !guard_pre.stmts.is_empty() {
-                    return err_at(
-                        &guard,
-                        "a match guard cannot call a differentiable function",
-                    );
+                    return err_at(guard, "a match guard cannot call a differentiable function");
                 }
                 cond = Expr {
                     op: Op::Binary(Binary::And, Box::new(cond), Box::new(g)),
@@ -1623,10 +1620,9 @@ impl Lowerer<'_> {
                 !call.args.is_empty()
                     && !self.is_constant_fn(&p.path)
                     && builtin_path(&p.path).is_none()
-                    && !(p
-                        .path
+                    && p.path
                         .get_ident()
-                        .is_some_and(|i| self.lookup(&i.to_string()).is_some()))
+                        .is_none_or(|i| self.lookup(&i.to_string()).is_none())
             }
             _ => false,
         }
@@ -1637,16 +1633,16 @@ impl Lowerer<'_> {
             syn::Expr::Path(p) if p.qself.is_none() => {
                 if let Some(i) = p.path.get_ident() {
                     if self.lookup(&i.to_string()).is_some() {
-                        return err_at(&i, "calling a variable is not supported: closures and function pointers cannot be differentiated; call a `#[differentiable]` function by name");
+                        return err_at(i, "calling a variable is not supported: closures and function pointers cannot be differentiated; call a `#[differentiable]` function by name");
                     }
                 }
                 if p.path.segments.iter().any(|s| !s.arguments.is_empty()) {
-                    return err_at(&p, "remove the generic arguments: differentiable functions are called without them");
+                    return err_at(p, "remove the generic arguments: differentiable functions are called without them");
                 }
                 Ok(p.path.clone())
             }
             other => err_at(
-                &other,
+                other,
                 "call a `#[differentiable]` function by its name or path",
             ),
         }
@@ -1662,7 +1658,11 @@ impl Lowerer<'_> {
             // gets a copy of its own, whose adjoint flows back through the copy.
             let span = a.span();
             match &arg {
-                Arg::Value(Expr { op: Op::Var(v), kind: Kind::Real, .. }) => {
+                Arg::Value(Expr {
+                    op: Op::Var(v),
+                    kind: Kind::Real,
+                    ..
+                }) => {
                     if seen.contains(v) {
                         let t = self.temp("arg", Kind::Real, span);
                         block.stmts.push(Stmt::Let {
@@ -1681,7 +1681,9 @@ impl Lowerer<'_> {
                             return err_at(a, "this array is passed twice, once as `&mut`: Rust forbids it; copy it first with `.to_vec()`");
                         }
                         let kind = match self.kind(*var) {
-                            Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => Kind::RealArray(r.clone()),
+                            Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => {
+                                Kind::RealArray(r.clone())
+                            }
                             _ => Kind::RealArray(ArrayRepr::Vec),
                         };
                         let t = self.temp("arg", kind, span);
@@ -1690,7 +1692,10 @@ impl Lowerer<'_> {
                             init: Init::CopyOf(*var),
                             span,
                         });
-                        arg = Arg::Array { var: t, by_ref: true };
+                        arg = Arg::Array {
+                            var: t,
+                            by_ref: true,
+                        };
                     } else {
                         seen.push(*var);
                     }
@@ -1719,17 +1724,17 @@ impl Lowerer<'_> {
                 match (self.kind(v).clone(), r.mutability.is_some()) {
                     (Kind::RealArray(repr), true) => {
                         if repr == ArrayRepr::Slice {
-                            return err_at(&r, format!("`{}` is a shared slice and cannot be passed as `&mut`", self.vars[v.0].name));
+                            return err_at(r, format!("`{}` is a shared slice and cannot be passed as `&mut`", self.vars[v.0].name));
                         }
                         if matches!(repr, ArrayRepr::SliceMut) {
-                            return err_at(&r, format!("`{}` is already `&mut [f64]`: pass it as `{}`", self.vars[v.0].name, self.vars[v.0].name));
+                            return err_at(r, format!("`{}` is already `&mut [f64]`: pass it as `{}`", self.vars[v.0].name, self.vars[v.0].name));
                         }
                         self.vars[v.0].mutable = true;
                         Ok(Arg::ArrayMut { var: v, by_ref: true })
                     }
                     (Kind::RealArray(repr), false) => {
                         if matches!(repr, ArrayRepr::Slice | ArrayRepr::SliceMut) {
-                            return err_at(&r, format!("`{}` is already a slice: pass it as `{}`", self.vars[v.0].name, self.vars[v.0].name));
+                            return err_at(r, format!("`{}` is already a slice: pass it as `{}`", self.vars[v.0].name, self.vars[v.0].name));
                         }
                         Ok(Arg::Array { var: v, by_ref: true })
                     }
@@ -1737,13 +1742,13 @@ impl Lowerer<'_> {
                         r,
                         format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.vars[v.0].name),
                     ),
-                    (Kind::Real, _) => err_at(&r, "pass a real scalar by value; a differentiable function returns what it computes"),
+                    (Kind::Real, _) => err_at(r, "pass a real scalar by value; a differentiable function returns what it computes"),
                     (_, false) => Ok(Arg::Value(Expr {
                         op: Op::Ref(v),
                         kind: Kind::Opaque,
                         span: r.span(),
                     })),
-                    (_, true) => err_at(&r, "only real arrays can be passed as `&mut` to a differentiable function"),
+                    (_, true) => err_at(r, "only real arrays can be passed as `&mut` to a differentiable function"),
                 }
             }
             _ => {
@@ -1873,7 +1878,7 @@ impl Lowerer<'_> {
     fn index_expr(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
         let x = self.expr(e, block)?;
         if x.kind.is_real() {
-            return err_at(&e, "an index or loop bound must be an integer; convert a real with `as usize` if you mean it");
+            return err_at(e, "an index or loop bound must be an integer; convert a real with `as usize` if you mean it");
         }
         Ok(x)
     }
@@ -1893,7 +1898,7 @@ impl Lowerer<'_> {
                     kind: Kind::Bool,
                     span,
                 }),
-                other => err_at(&other, "only numeric and boolean literals are supported"),
+                other => err_at(other, "only numeric and boolean literals are supported"),
             },
             syn::Expr::Path(p) => {
                 if p.qself.is_some() {
@@ -1953,7 +1958,7 @@ impl Lowerer<'_> {
                 }
                 let op = match binary_op(&b.op) {
                     Some(op) => op,
-                    None => return err_at(&b.op, "bitwise operators are not supported in a differentiable function"),
+                    None => return err_at(b.op, "bitwise operators are not supported in a differentiable function"),
                 };
                 let x = self.expr(&b.left, block)?;
                 let y = self.expr(&b.right, block)?;
@@ -1982,7 +1987,7 @@ impl Lowerer<'_> {
                     },
                 };
                 if let syn::Expr::Range(r) = &*ix.index {
-                    return err_at(&r, "sub-slices are not supported; index single elements, `v[i]`");
+                    return err_at(r, "sub-slices are not supported; index single elements, `v[i]`");
                 }
                 let index = self.index_expr(&ix.index, block)?;
                 let kind = match self.kind(v) {
@@ -2206,7 +2211,7 @@ impl Lowerer<'_> {
         let span = call.span();
         let path = match &*call.func {
             syn::Expr::Path(p) if p.qself.is_none() => p.path.clone(),
-            other => return err_at(&other, "call a function by its name; closures and function pointers cannot be differentiated"),
+            other => return err_at(other, "call a function by its name; closures and function pointers cannot be differentiated"),
         };
         if path.segments.len() == 2
             && path.segments[0].ident == "f64"
@@ -2316,7 +2321,7 @@ impl Lowerer<'_> {
                         kind: Kind::Opaque,
                         span: r.span(),
                     },
-                    None => return err_at(&r, "pass a variable by reference"),
+                    None => return err_at(r, "pass a variable by reference"),
                 },
                 _ => self.expr(a, block)?,
             };
@@ -2385,7 +2390,7 @@ fn simple_binding(p: &syn::Pat) -> syn::Result<(syn::Ident, bool)> {
             Ok((pi.ident.clone(), pi.mutability.is_some()))
         }
         syn::Pat::Wild(w) => Ok((syn::Ident::new("__unused", w.span()), false)),
-        other => err_at(&other, "bind a plain name: `let x = ...;`"),
+        other => err_at(other, "bind a plain name: `let x = ...;`"),
     }
 }
 
