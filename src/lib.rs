@@ -40,7 +40,9 @@
 extern crate self as tapeless;
 
 pub use tapeless_macros::differentiable;
-pub use tapeless_runtime::{accumulate, check, nested, rules, sum, zeros_like, Dual, Real, ZerosLike};
+pub use tapeless_runtime::{
+    accumulate, check, nested, rules, sum, zeros_like, Dual, Real, ZerosLike,
+};
 
 #[doc(hidden)]
 pub use tapeless_runtime::__private;

@@ -136,11 +136,37 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Like [`Emitter::save`], only when the compile-time condition `cond` holds; the load is
+    /// valid under the same condition.
+    pub fn save_if(
+        &self,
+        depth: usize,
+        what: &str,
+        cond: &TokenStream,
+        value: TokenStream,
+    ) -> Saved {
+        let rt = &self.rt;
+        if depth == 0 {
+            let name = self.temp(&format!("{what}_saved"));
+            Saved {
+                save: quote!(let #name = if #cond { #value } else { #rt::Vec::new() };),
+                load: quote!(#name),
+            }
+        } else {
+            let name = self.temp(&format!("{what}_stack"));
+            self.stacks.borrow_mut().push(name.clone());
+            Saved {
+                save: quote!(if #cond { #name.push(#value); }),
+                load: quote!(#rt::pop(&mut #name)),
+            }
+        }
+    }
+
     /// The declarations of the stacks handed out by [`Emitter::save`].
     pub fn stack_declarations(&self) -> TokenStream {
         let rt = &self.rt;
         let stacks = self.stacks.borrow();
-        quote!(#(let mut #stacks = #rt::Vec::new();)*)
+        quote!(#(let mut #stacks = #rt::Stack::new();)*)
     }
 
     /// `ty` with `f64` replaced by the scalar type `S`.
@@ -191,6 +217,15 @@ impl<'a> Emitter<'a> {
         let mut p = callee.clone();
         if let Some(last) = p.segments.last_mut() {
             last.ident = format_ident!("{}_{}", last.ident, suffix, span = last.ident.span());
+        }
+        p
+    }
+
+    /// An item beside the callee named `__{name}_{suffix}` (`g` -> `__g_args`), keeping its path.
+    pub fn companion_prefixed(&self, callee: &syn::Path, suffix: &str) -> syn::Path {
+        let mut p = callee.clone();
+        if let Some(last) = p.segments.last_mut() {
+            last.ident = format_ident!("__{}_{}", last.ident, suffix, span = last.ident.span());
         }
         p
     }

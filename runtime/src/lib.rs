@@ -36,7 +36,7 @@ pub use storage::{accumulate, sum, zeros_like, ZerosLike};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::rules;
-    pub use crate::storage::{accumulate, pop, sum, zeros_like};
+    pub use crate::storage::{accumulate, pop, sum, zeros_like, Stack};
     pub use crate::Real;
     pub use ::std::vec::Vec;
 

@@ -90,14 +90,39 @@ pub fn sum<S: Real>(x: &[S]) -> S {
     s
 }
 
+/// The values one place of the forward sweep saves for the reverse sweep, last in first out.
+///
+/// A `Vec` that starts with room for 64 values, so that a loop saving one value per iteration
+/// does not reallocate at 4, 8, 16 and 32.
+#[doc(hidden)]
+pub struct Stack<T>(Vec<T>);
+
+impl<T> Stack<T> {
+    /// An empty stack; allocates at the first push.
+    #[inline(always)]
+    #[allow(clippy::new_without_default)] // generated code only
+    pub fn new() -> Self {
+        Stack(Vec::new())
+    }
+
+    /// Saves a value.
+    #[inline(always)]
+    pub fn push(&mut self, value: T) {
+        if self.0.capacity() == 0 {
+            self.0.reserve(64);
+        }
+        self.0.push(value);
+    }
+}
+
 /// Takes the value the forward sweep saved last.
 ///
 /// The reverse sweep pops exactly what the forward sweep pushed, in reverse order, so an empty
 /// stack is a bug in tapeless, never a user error.
 #[doc(hidden)]
 #[inline(always)]
-pub fn pop<T>(stack: &mut Vec<T>) -> T {
-    match stack.pop() {
+pub fn pop<T>(stack: &mut Stack<T>) -> T {
+    match stack.0.pop() {
         Some(v) => v,
         None => unreachable!("tapeless: the reverse sweep popped more values than it saved"),
     }

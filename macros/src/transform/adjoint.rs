@@ -30,13 +30,18 @@ use crate::emit::Emitter;
 use crate::ir::*;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use std::collections::HashSet;
 
 /// What the reverse sweep reads, and how it gets it.
 struct Plan {
-    /// The reverse sweep reads the variable's value (so it is restored when overwritten).
+    /// The reverse sweep reads the variable's value somewhere.
     needed: Vec<bool>,
     /// A `let` in a loop or branch that is evaluated again in the reverse sweep.
     recompute: Vec<bool>,
+    /// Assignments whose overwritten value is saved and put back (see [`flow`]).
+    saves: HashSet<usize>,
+    /// `&mut` arguments of calls whose state before the call the caller's reverse sweep reads.
+    caller_needs: HashSet<(usize, VarId)>,
 }
 
 /// Reads of the values that the adjoint of `e` multiplies by (its partial derivatives).
@@ -154,28 +159,39 @@ fn contains_const_call(e: &Expr) -> bool {
     }
 }
 
-fn plan(f: &Function, active: &[bool]) -> Plan {
-    let n = f.vars.len();
-    let mut recompute = vec![false; n];
-    mark_recomputable(&f.body, 0, &mut recompute);
-    let mut reads = Vec::new();
-    f.body.walk(&mut |s| match s {
+/// The reads of the reverse of `s` itself (not of statements nested in it).
+fn own_reads(
+    s: &Stmt,
+    f: &Function,
+    active: &[bool],
+    recompute: &[bool],
+    needed: &[bool],
+    out: &mut Vec<VarId>,
+) {
+    match s {
         Stmt::Let { var, init, .. } => {
             if active[var.0] {
-                init_partial_reads(init, active, &mut reads);
+                init_partial_reads(init, active, out);
+            }
+            if recompute[var.0] && needed[var.0] {
+                init.reads(out);
             }
         }
         Stmt::Assign { place, value, .. } => {
-            if active[place.var().0] {
-                partial_reads(value, active, &mut reads);
-                if let Place::Index(_, i) = place {
-                    i.reads(&mut reads);
+            let v = place.var();
+            if active[v.0] {
+                partial_reads(value, active, out);
+            }
+            // The adjoint indexes the target's adjoint, and a restore indexes the target.
+            if let Place::Index(_, i) = place {
+                if active[v.0] || needed[v.0] {
+                    i.reads(out);
                 }
             }
         }
         Stmt::Call(c) => {
             if c.args.iter().any(|a| arg_active(a, active)) {
-                c.args.iter().for_each(|a| a.reads(&mut reads));
+                c.args.iter().for_each(|a| a.reads(out));
             }
         }
         Stmt::For { range, .. } => {
@@ -183,43 +199,134 @@ fn plan(f: &Function, active: &[bool]) -> Plan {
             // values, and cannot change.
             let mut r = Vec::new();
             range.reads(&mut r);
-            reads.extend(
+            out.extend(
                 r.into_iter()
                     .filter(|v| !matches!(f.vars[v.0].kind, Kind::RealArray(_))),
             );
         }
         Stmt::If { .. } => {}
-    });
+    }
+}
+
+/// The reads of the reverse of `s` and of everything nested in it.
+fn all_reads(
+    s: &Stmt,
+    f: &Function,
+    active: &[bool],
+    recompute: &[bool],
+    needed: &[bool],
+    out: &mut Vec<VarId>,
+) {
+    own_reads(s, f, active, recompute, needed, out);
+    let mut nested = |b: &Block| {
+        for t in &b.stmts {
+            all_reads(t, f, active, recompute, needed, out);
+        }
+    };
+    match s {
+        Stmt::For { body, .. } => nested(body),
+        Stmt::If { then, els, .. } => {
+            nested(then);
+            nested(els);
+        }
+        Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {}
+    }
+}
+
+fn plan(f: &Function, active: &[bool]) -> Plan {
+    let n = f.vars.len();
+    let mut recompute = vec![false; n];
+    mark_recomputable(&f.body, 0, &mut recompute);
+    let mut needed = vec![false; n];
+    let mut result_reads = Vec::new();
     for (e, k) in f.ret.values.iter().zip(&f.ret.parts) {
         if *k == Kind::Real {
-            partial_reads(e, active, &mut reads);
+            partial_reads(e, active, &mut result_reads);
         }
     }
-    let mut needed = vec![false; n];
-    for r in reads {
+    for r in result_reads {
         needed[r.0] = true;
     }
-    // Restoring an element reads its index; recomputing a `let` reads its inputs.
+    // To a fixed point: restoring an element reads its index, recomputing a `let` its inputs.
     loop {
-        let mut more = Vec::new();
-        f.body.walk(&mut |s| match s {
-            Stmt::Assign {
-                place: Place::Index(v, i),
-                ..
-            } if needed[v.0] => i.reads(&mut more),
-            Stmt::Let { var, init, .. } if recompute[var.0] && needed[var.0] => {
-                init.reads(&mut more)
-            }
-            _ => {}
-        });
-        let before = needed.iter().filter(|x| **x).count();
-        for r in more {
-            needed[r.0] = true;
+        let mut reads = Vec::new();
+        for s in &f.body.stmts {
+            all_reads(s, f, active, &recompute, &needed, &mut reads);
         }
-        if needed.iter().filter(|x| **x).count() == before {
-            return Plan { needed, recompute };
+        let mut changed = false;
+        for r in reads {
+            if !needed[r.0] {
+                needed[r.0] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
         }
     }
+    let mut plan = Plan {
+        needed,
+        recompute,
+        saves: HashSet::new(),
+        caller_needs: HashSet::new(),
+    };
+    let seen = vec![false; n];
+    flow(&f.body, seen, f, active, &mut plan);
+    plan
+}
+
+/// Which overwrites must be saved: a value is put back in the reverse sweep only if the reverse
+/// of a statement that ran before the overwrite (or the overwriting statement itself, or an
+/// earlier iteration of an enclosing loop) reads it. Integers are always put back (indices are
+/// cheap and read everywhere). `seen[v]`: the reverse of something before this block reads `v`.
+fn flow(b: &Block, mut seen: Vec<bool>, f: &Function, active: &[bool], plan: &mut Plan) {
+    let read_by = |s: &Stmt, plan: &Plan| {
+        let mut r = Vec::new();
+        all_reads(s, f, active, &plan.recompute, &plan.needed, &mut r);
+        r
+    };
+    for s in &b.stmts {
+        let within = read_by(s, plan);
+        match s {
+            Stmt::Assign { place, .. } => {
+                let v = place.var();
+                let real = f.vars[v.0].kind.is_real();
+                if plan.needed[v.0] && (!real || seen[v.0] || within.contains(&v)) {
+                    plan.saves.insert(stmt_id(s));
+                }
+            }
+            Stmt::Call(c) => {
+                for a in &c.args {
+                    if let Arg::ArrayMut { var, .. } = a {
+                        if plan.needed[var.0] && seen[var.0] {
+                            plan.caller_needs.insert((stmt_id(s), *var));
+                        }
+                    }
+                }
+            }
+            Stmt::For { body, .. } => {
+                // Statements of earlier iterations run before every statement of the body.
+                let mut inner = seen.clone();
+                for r in &within {
+                    inner[r.0] = true;
+                }
+                flow(body, inner, f, active, plan);
+            }
+            Stmt::If { then, els, .. } => {
+                flow(then, seen.clone(), f, active, plan);
+                flow(els, seen.clone(), f, active, plan);
+            }
+            Stmt::Let { .. } => {}
+        }
+        for r in within {
+            seen[r.0] = true;
+        }
+    }
+}
+
+/// A statement's identity during one expansion (the IR does not move while it is emitted).
+fn stmt_id(s: &Stmt) -> usize {
+    s as *const Stmt as usize
 }
 
 struct Reverse<'a> {
@@ -473,7 +580,7 @@ impl Reverse<'_> {
             Stmt::Assign { place, value, .. } => {
                 let var = place.var();
                 let p = em.place(place);
-                if self.plan.needed[var.0] {
+                if self.plan.saves.contains(&stmt_id(s)) {
                     let saved = em.save(depth, &em.var(var).name, quote!(#p));
                     fwd.extend(saved.save);
                     let load = saved.load;
@@ -489,7 +596,7 @@ impl Reverse<'_> {
                 let v = em.primal(value);
                 fwd.extend(quote!(#p = #v;));
             }
-            Stmt::Call(c) => self.call(c, depth, &mut fwd, &mut rev),
+            Stmt::Call(c) => self.call(stmt_id(s), c, depth, &mut fwd, &mut rev),
             Stmt::For {
                 var, range, body, ..
             } => {
@@ -526,21 +633,38 @@ impl Reverse<'_> {
         (fwd, rev)
     }
 
-    fn call(&self, c: &Call, depth: usize, fwd: &mut TokenStream, rev: &mut TokenStream) {
+    fn call(
+        &self,
+        id: usize,
+        c: &Call,
+        depth: usize,
+        fwd: &mut TokenStream,
+        rev: &mut TokenStream,
+    ) {
         let em = self.em;
         let active = c.args.iter().any(|a| arg_active(a, &em.active));
         let primal_args = em.primal_args(&c.args);
-        // Arrays the call writes: their state before the call, for the callee's adjoint and for
-        // the caller's reverse sweep before this point.
+        // Arrays the call may write: their state before the call, for the callee's adjoint and for
+        // the caller's reverse sweep before this point. The callee's `__{name}_args` says, at
+        // compile time, whether it writes the argument and reads its incoming value; the
+        // snapshot is taken only when it matters.
+        let effects = em.companion_prefixed(&c.callee, "args");
         let mut snapshots = Vec::new();
-        for a in &c.args {
+        for (k, a) in c.args.iter().enumerate() {
             if let Arg::ArrayMut { var, .. } = a {
-                if active || self.plan.needed[var.0] {
-                    let n = em.name(*var);
-                    let saved = em.save(depth, &em.var(*var).name, quote!(#n[..].to_vec()));
-                    fwd.extend(saved.save);
-                    snapshots.push((*var, saved.load));
+                let needed = self.plan.caller_needs.contains(&(id, *var));
+                if !(active || needed) {
+                    continue;
                 }
+                let cond = if needed {
+                    quote!(#effects[#k].1)
+                } else {
+                    quote!((#effects[#k].1 && #effects[#k].0))
+                };
+                let n = em.name(*var);
+                let saved = em.save_if(depth, &em.var(*var).name, &cond, quote!(#n[..].to_vec()));
+                fwd.extend(saved.save);
+                snapshots.push((*var, cond, saved.load));
             }
         }
         let generic = em.companion(&c.callee, "generic");
@@ -552,12 +676,17 @@ impl Reverse<'_> {
         }
         let mut restore_before = TokenStream::new();
         let mut restore_after = TokenStream::new();
-        for (var, load) in snapshots {
+        for (var, cond, load) in snapshots {
             let n = em.name(var);
             let pre = em.temp("before_call");
-            restore_before.extend(quote!(let #pre = #load; #n[..].copy_from_slice(&#pre[..]);));
-            if self.plan.needed[var.0] || !active {
-                restore_after.extend(quote!(#n[..].copy_from_slice(&#pre[..]);));
+            restore_before.extend(quote! {
+                let #pre = if #cond { ::core::option::Option::Some(#load) } else { ::core::option::Option::None };
+                if let ::core::option::Option::Some(__pre) = &#pre { #n[..].copy_from_slice(&__pre[..]); }
+            });
+            if self.plan.caller_needs.contains(&(id, var)) || !active {
+                restore_after.extend(quote! {
+                    if let ::core::option::Option::Some(__pre) = &#pre { #n[..].copy_from_slice(&__pre[..]); }
+                });
             }
         }
         if !active {
@@ -803,7 +932,9 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
     let doc = format!(
         " Reverse mode of [`{user}`], generated by `#[differentiable]`: each differentiated parameter `x` gets an adjoint `x_bar` after it, into which `J^T {result_bar}` is accumulated; `&mut` arrays' adjoints go in as the adjoint of their final values and come out as the adjoint of their initial values. Returns the value."
     );
+    let effects = argument_effects(em, vis);
     quote! {
+        #effects
         #[doc = #doc]
         #allows
         #vis fn #name #generics(#(#params),*) #ret {
@@ -819,6 +950,76 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
             #epilogue
             #result
         }
+    }
+}
+
+/// `__f_args`: for each parameter, whether `f` reads the incoming value of an array it may
+/// write, and whether it writes it. Callers read it at compile time to skip snapshots of
+/// `&mut` arguments that the reverse sweep does not need.
+fn argument_effects(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
+    let f = em.f;
+    let name = format_ident!("__{}_args", f.name);
+    let written = f.body.writes();
+    let mut read = Vec::new();
+    f.body.walk(&mut |s| match s {
+        Stmt::Let { init, .. } => init.reads(&mut read),
+        Stmt::Assign { place, value, .. } => {
+            value.reads(&mut read);
+            if let Place::Index(_, i) = place {
+                i.reads(&mut read);
+            }
+        }
+        Stmt::Call(c) => c.args.iter().for_each(|a| a.reads(&mut read)),
+        Stmt::For { range, .. } => range.reads(&mut read),
+        Stmt::If { cond, .. } => cond.reads(&mut read),
+    });
+    for e in &f.ret.values {
+        e.reads(&mut read);
+    }
+    // `v.len()` does not read the values.
+    let mut lengths = Vec::new();
+    let mut collect_len = |e: &Expr| collect_lengths(e, &mut lengths);
+    f.body.walk(&mut |s| {
+        if let Stmt::For { range, .. } = s {
+            collect_len(&range.start);
+            collect_len(&range.end);
+        }
+    });
+    let entries = f.params.iter().map(|p| {
+        let is_array = matches!(em.var(p.var).kind, Kind::RealArray(_));
+        let writes = is_array && written.contains(&p.var);
+        let reads = is_array
+            && read.iter().filter(|&&v| v == p.var).count()
+                > lengths.iter().filter(|&&v| v == p.var).count();
+        quote!((#reads, #writes))
+    });
+    let n = f.params.len();
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        #vis const #name: [(bool, bool); #n] = [#(#entries),*];
+    }
+}
+
+/// Variables whose length `e` takes.
+fn collect_lengths(e: &Expr, out: &mut Vec<VarId>) {
+    match &e.op {
+        Op::Len(v) => out.push(*v),
+        Op::Binary(_, a, b) | Op::Powi(a, b) => {
+            collect_lengths(a, out);
+            collect_lengths(b, out);
+        }
+        Op::Unary(_, a)
+        | Op::Cast(a, _)
+        | Op::AsReal(a)
+        | Op::Index(_, a)
+        | Op::PathIndex(_, a) => collect_lengths(a, out),
+        Op::Method(a, _, args) => {
+            collect_lengths(a, out);
+            args.iter().for_each(|x| collect_lengths(x, out));
+        }
+        Op::ConstCall(_, args) => args.iter().for_each(|x| collect_lengths(x, out)),
+        Op::Lit(_) | Op::Var(_) | Op::Path(_) | Op::Ref(_) | Op::Matches(..) => {}
     }
 }
 
