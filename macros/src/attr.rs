@@ -5,6 +5,8 @@
 //!   or adjoint for them.
 //! - `constants(noise, lookup)`: calls of these plain functions are constants of the
 //!   derivative (their results carry no derivative; their arguments are read at their values).
+//! - `rhs = Name`: also generate a unit struct `Name` implementing `tapeless::ode::Rhs` from
+//!   the companions, for `fn f(du: &mut [f64], u: &[f64], p: &[f64], t: f64)`.
 //! - `crate = path`: where the facade crate is (default `::tapeless`), for code that uses the
 //!   macro from inside tapeless itself or through a re-export.
 
@@ -20,6 +22,8 @@ pub struct Args {
     pub constants: Vec<Path>,
     /// The path to the facade crate.
     pub krate: Path,
+    /// `rhs = Name`.
+    pub rhs: Option<Ident>,
 }
 
 /// Parses the attribute's tokens.
@@ -28,6 +32,7 @@ pub fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
         wrt: None,
         constants: Vec::new(),
         krate: syn::parse_quote!(::tapeless),
+        rhs: None,
     };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("wrt") {
@@ -45,6 +50,9 @@ pub fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
             let paths = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
             args.constants.extend(paths);
             Ok(())
+        } else if meta.path.is_ident("rhs") {
+            args.rhs = Some(meta.value()?.parse()?);
+            Ok(())
         } else if meta.path.is_ident("crate") {
             let value = meta.value()?;
             // `crate = path`, or serde's style `crate = "path"`.
@@ -56,7 +64,7 @@ pub fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
             Ok(())
         } else {
             Err(meta.error(
-                "unknown argument; expected `wrt(x, ..)`, `constants(f, ..)` or `crate = path`",
+                "unknown argument; expected `wrt(x, ..)`, `constants(f, ..)`, `rhs = Name` or `crate = path`",
             ))
         }
     });

@@ -96,6 +96,10 @@ fn expand(
     let jvp = transform::tangent::function(&em, vis);
     let vjp = transform::adjoint::function(&em, vis);
     let grad = transform::adjoint::gradient(&em, vis);
+    let rhs = match &args.rhs {
+        Some(name) => Some(emit::rhs_impl(&em, vis, name, args.wrt.is_some())?),
+        None => None,
+    };
     Ok(quote! {
         // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
         // does not apply to a differentiable function.
@@ -105,5 +109,6 @@ fn expand(
         #jvp
         #vjp
         #grad
+        #rhs
     })
 }

@@ -24,6 +24,7 @@
 pub mod check;
 mod dual;
 pub mod nested;
+pub mod ode;
 mod real;
 pub mod rules;
 mod storage;
