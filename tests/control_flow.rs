@@ -201,3 +201,21 @@ fn loop_locals_recomputed_or_saved() {
         23,
     );
 }
+
+#[differentiable]
+fn banded(x: f64, y: f64) -> f64 {
+    // A real is matched by its value; the arm taken is replayed in the reverse sweep.
+    let r = match x {
+        ..=0.0 => x * y,
+        0.0..=1.0 => (x * y).sin(),
+        _ => 2.0 * x - y,
+    };
+    r * y
+}
+
+#[test]
+fn match_on_a_real_value() {
+    for at in [[-0.5, 0.3], [0.5, 0.7], [1.5, -0.2]] {
+        scalar_case("banded", &banded, &banded_jvp, &banded_vjp, at);
+    }
+}

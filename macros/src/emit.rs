@@ -311,9 +311,19 @@ impl<'a> Emitter<'a> {
                 let v = self.name(*v);
                 quote_spanned!(span=> &#v)
             }
+            Op::Matches(_, pat) if matches!(**pat, syn::Pat::Wild(_)) => {
+                quote_spanned!(span=> true)
+            }
             Op::Matches(v, pat) => {
+                let kind = &self.var(*v).kind;
                 let v = self.name(*v);
-                quote_spanned!(span=> ::core::matches!(#v, #pat))
+                // A `match` rather than `matches!`, whose pattern fragment refuses `..=x`.
+                if *kind == Kind::Real {
+                    // A real is matched by its primal value (patterns are `f64` literals and ranges).
+                    quote_spanned!(span=> match #rt::Real::to_f64(#v) { #pat => true, _ => false })
+                } else {
+                    quote_spanned!(span=> match #v { #pat => true, _ => false })
+                }
             }
             Op::AsReal(a) => {
                 let a = self.primal(a);

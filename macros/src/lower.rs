@@ -1534,10 +1534,10 @@ impl Lowerer<'_> {
         target: Option<VarId>,
     ) -> syn::Result<()> {
         let scrutinee = self.expr(&m.expr, block)?;
-        if scrutinee.kind.is_real() {
+        if let Kind::RealArray(_) = scrutinee.kind {
             return err_at(
                 &m.expr,
-                "`match` on a real value is not supported; compare it in an `if` chain",
+                "`match` on an array is not supported; match on an element or an index",
             );
         }
         let span = m.span();
