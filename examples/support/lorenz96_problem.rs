@@ -1,0 +1,279 @@
+//! Problem L of the reference problems (shared/problems.md): Lorenz-96 4D-Var, n = 40, F = 8.
+//! Shared by the example, the benchmark and the tests, so they compute the same numbers.
+
+use tapeless::differentiable;
+
+/// State dimension.
+pub const N: usize = 40;
+/// Forcing.
+pub const FORCING: f64 = 8.0;
+/// RK4 step.
+pub const H: f64 = 0.01;
+/// RK4 steps in the window.
+pub const STEPS: usize = 200;
+/// Observations every this many steps.
+pub const OBS_EVERY: usize = 10;
+/// Observation error standard deviation.
+pub const SIGMA_O: f64 = 0.5;
+/// Background error standard deviation.
+pub const SIGMA_B: f64 = 1.0;
+
+/// The truth's initial state after the spin-up, as given (17 significant digits).
+pub const XT0: [f64; N] = [
+    -1.88597792105089046e0,
+    -1.52984383571429128e-1,
+    -5.07404929163266516e0,
+    2.05972501471432246e0,
+    5.62659391558529265e0,
+    3.49989089374393902e0,
+    6.54553206638471075e0,
+    -1.73895962398050163e0,
+    -8.51203516890138401e-1,
+    1.03364584748159505e0,
+    7.26917882854177755e0,
+    6.24114646159755715e0,
+    -2.58704558843722454e0,
+    2.73472631051942805e-1,
+    4.96325187173679350e0,
+    8.09996645846302066e0,
+    -1.05183975679740893e0,
+    1.12820311084581526e0,
+    -1.02499889669318112e0,
+    1.47241101213552428e0,
+    5.51056439548522903e0,
+    4.82915668721727176e0,
+    -4.66038526312107937e0,
+    4.21174959953294170e0,
+    2.53480186172035937e0,
+    3.75249950875800398e0,
+    7.02406968631262973e0,
+    1.37656723444263718e0,
+    5.05506357275529172e0,
+    4.16996639005543202e0,
+    3.40439090838448299e0,
+    6.00534161558276836e0,
+    -3.78275261274679053e0,
+    -2.93257473752302511e0,
+    2.03068874404021571e0,
+    1.55042553359074509e0,
+    -1.16215525440239068e-1,
+    2.39746535153612594e0,
+    1.04989141097128975e1,
+    5.64899960443977189e0,
+];
+
+/// dx_i/dt = (x_{i+1} - x_{i-2}) x_{i-1} - x_i + F, indices mod n.
+#[differentiable(rhs = Lorenz96)]
+pub fn lorenz96(du: &mut [f64], u: &[f64], p: &[f64], _t: f64) {
+    let n = u.len();
+    for i in 0..n {
+        du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + p[0];
+    }
+}
+
+/// One classic RK4 step in place, written as a user would.
+#[differentiable]
+pub fn rk4_step(u: &mut [f64], p: &[f64], t: f64, h: f64) {
+    let n = u.len();
+    let mut k1 = vec![0.0; n];
+    let mut k2 = vec![0.0; n];
+    let mut k3 = vec![0.0; n];
+    let mut k4 = vec![0.0; n];
+    let mut stage = vec![0.0; n];
+    lorenz96(&mut k1, u, p, t);
+    for i in 0..n {
+        stage[i] = u[i] + h / 2.0 * k1[i];
+    }
+    lorenz96(&mut k2, &stage, p, t + h / 2.0);
+    for i in 0..n {
+        stage[i] = u[i] + h / 2.0 * k2[i];
+    }
+    lorenz96(&mut k3, &stage, p, t + h / 2.0);
+    for i in 0..n {
+        stage[i] = u[i] + h * k3[i];
+    }
+    lorenz96(&mut k4, &stage, p, t + h);
+    for i in 0..n {
+        u[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+    }
+}
+
+/// The 4D-Var cost J(x0), written as a user would: RK4 over the window, misfits of the even
+/// components every ten steps, and the background term.
+#[differentiable(wrt(x0))]
+pub fn cost(x0: &[f64], obs: &[f64], xb: &[f64]) -> f64 {
+    let n = x0.len();
+    let p = [8.0];
+    let mut u = x0.to_vec();
+    let mut j = 0.0;
+    for k in 1..201 {
+        rk4_step(&mut u, &p, 0.01 * (k - 1) as f64, 0.01);
+        if k % 10 == 0 {
+            let m = k / 10 - 1;
+            for i in (0..n).step_by(2) {
+                let d = u[i] - obs[m * 20 + i / 2];
+                j += 0.5 * d * d / (0.5 * 0.5);
+            }
+        }
+    }
+    for i in 0..n {
+        let d = x0[i] - xb[i];
+        j += 0.5 * d * d / (1.0 * 1.0);
+    }
+    j
+}
+
+/// The truth trajectory, the observations and the background of problem L.
+pub struct Data {
+    /// xt_k, k = 0..=200.
+    pub truth: Vec<Vec<f64>>,
+    /// y_{k,i} for k = 10, 20, ..., 200 and even i, row-major: `obs[(k/10 - 1) * 20 + i/2]`.
+    pub obs: Vec<f64>,
+    /// The background state.
+    pub xb: Vec<f64>,
+}
+
+/// Problem L's data, from the given truth initial state.
+pub fn data() -> Data {
+    let p = [FORCING];
+    let mut truth = vec![XT0.to_vec()];
+    let mut u = XT0.to_vec();
+    for k in 0..STEPS {
+        rk4_step(&mut u, &p, H * k as f64, H);
+        truth.push(u.clone());
+    }
+    let mut obs = Vec::new();
+    for k in (OBS_EVERY..=STEPS).step_by(OBS_EVERY) {
+        for i in (0..N).step_by(2) {
+            obs.push(truth[k][i] + SIGMA_O * (12.9898 * k as f64 + 78.233 * i as f64).sin());
+        }
+    }
+    let xb = (0..N)
+        .map(|i| XT0[i] + 0.5 * (1.7 * i as f64 + 0.3).cos())
+        .collect();
+    Data { truth, obs, xb }
+}
+
+/// The L96 Jacobian-transpose product, by hand: `x_bar += J(x)^T r`.
+fn lorenz96_adjoint(x: &[f64], r: &[f64], x_bar: &mut [f64]) {
+    let n = x.len();
+    for i in 0..n {
+        let (ip1, im2, im1) = ((i + 1) % n, (i + n - 2) % n, (i + n - 1) % n);
+        x_bar[ip1] += r[i] * x[im1];
+        x_bar[im2] -= r[i] * x[im1];
+        x_bar[im1] += r[i] * (x[ip1] - x[im2]);
+        x_bar[i] -= r[i];
+    }
+}
+
+fn lorenz96_by_hand(du: &mut [f64], u: &[f64]) {
+    let n = u.len();
+    for i in 0..n {
+        du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + FORCING;
+    }
+}
+
+/// J and grad J by a hand-written discrete adjoint (the reference of the benchmark): store the
+/// states, then go back through each RK4 step recomputing its stages.
+pub fn cost_and_gradient_by_hand(x0: &[f64], obs: &[f64], xb: &[f64], grad: &mut [f64]) -> f64 {
+    let n = x0.len();
+    let mut states = Vec::with_capacity(STEPS + 1);
+    states.push(x0.to_vec());
+    let (mut k1, mut k2, mut k3, mut k4, mut s) = (
+        vec![0.0; n],
+        vec![0.0; n],
+        vec![0.0; n],
+        vec![0.0; n],
+        vec![0.0; n],
+    );
+    let mut j = 0.0;
+    let mut u = x0.to_vec();
+    for k in 1..=STEPS {
+        lorenz96_by_hand(&mut k1, &u);
+        for i in 0..n {
+            s[i] = u[i] + H / 2.0 * k1[i];
+        }
+        lorenz96_by_hand(&mut k2, &s);
+        for i in 0..n {
+            s[i] = u[i] + H / 2.0 * k2[i];
+        }
+        lorenz96_by_hand(&mut k3, &s);
+        for i in 0..n {
+            s[i] = u[i] + H * k3[i];
+        }
+        lorenz96_by_hand(&mut k4, &s);
+        for i in 0..n {
+            u[i] += H / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+        }
+        if k % OBS_EVERY == 0 {
+            let m = k / OBS_EVERY - 1;
+            for i in (0..n).step_by(2) {
+                let d = u[i] - obs[m * 20 + i / 2];
+                j += 0.5 * d * d / (SIGMA_O * SIGMA_O);
+            }
+        }
+        states.push(u.clone());
+    }
+    for i in 0..n {
+        let d = x0[i] - xb[i];
+        j += 0.5 * d * d / (SIGMA_B * SIGMA_B);
+    }
+    // Reverse sweep: lambda is the adjoint of u_k.
+    let mut lambda = vec![0.0; n];
+    let (mut s2, mut s3, mut s4) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let (mut kb, mut sb, mut xbar) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    for k in (1..=STEPS).rev() {
+        if k % OBS_EVERY == 0 {
+            let m = k / OBS_EVERY - 1;
+            for i in (0..n).step_by(2) {
+                lambda[i] += (states[k][i] - obs[m * 20 + i / 2]) / (SIGMA_O * SIGMA_O);
+            }
+        }
+        // Recompute the stages of the step from u_{k-1}.
+        let x = &states[k - 1];
+        lorenz96_by_hand(&mut k1, x);
+        for i in 0..n {
+            s2[i] = x[i] + H / 2.0 * k1[i];
+        }
+        lorenz96_by_hand(&mut k2, &s2);
+        for i in 0..n {
+            s3[i] = x[i] + H / 2.0 * k2[i];
+        }
+        lorenz96_by_hand(&mut k3, &s3);
+        for i in 0..n {
+            s4[i] = x[i] + H * k3[i];
+        }
+        xbar.copy_from_slice(&lambda);
+        // k4 = f(s4), s4 = x + h k3.
+        for i in 0..n {
+            kb[i] = H / 6.0 * lambda[i];
+        }
+        sb.iter_mut().for_each(|v| *v = 0.0);
+        lorenz96_adjoint(&s4, &kb, &mut sb);
+        // k3 = f(s3), s3 = x + h/2 k2.
+        for i in 0..n {
+            xbar[i] += sb[i];
+            kb[i] = H / 3.0 * lambda[i] + H * sb[i];
+        }
+        sb.iter_mut().for_each(|v| *v = 0.0);
+        lorenz96_adjoint(&s3, &kb, &mut sb);
+        // k2 = f(s2), s2 = x + h/2 k1.
+        for i in 0..n {
+            xbar[i] += sb[i];
+            kb[i] = H / 3.0 * lambda[i] + H / 2.0 * sb[i];
+        }
+        sb.iter_mut().for_each(|v| *v = 0.0);
+        lorenz96_adjoint(&s2, &kb, &mut sb);
+        // k1 = f(x).
+        for i in 0..n {
+            xbar[i] += sb[i];
+            kb[i] = H / 6.0 * lambda[i] + H / 2.0 * sb[i];
+        }
+        lorenz96_adjoint(x, &kb, &mut xbar);
+        lambda.copy_from_slice(&xbar);
+    }
+    for i in 0..n {
+        grad[i] = lambda[i] + (x0[i] - xb[i]) / (SIGMA_B * SIGMA_B);
+    }
+    j
+}
