@@ -162,10 +162,11 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// The declarations of the stacks handed out by [`Emitter::save`].
-    pub fn stack_declarations(&self) -> TokenStream {
+    /// The declarations of the stacks handed out by [`Emitter::save`] since the last call: one
+    /// generated function's.
+    pub fn take_stack_declarations(&self) -> TokenStream {
         let rt = &self.rt;
-        let stacks = self.stacks.borrow();
+        let stacks = std::mem::take(&mut *self.stacks.borrow_mut());
         quote!(#(let mut #stacks = #rt::Stack::new();)*)
     }
 

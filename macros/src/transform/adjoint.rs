@@ -331,7 +331,10 @@ fn stmt_id(s: &Stmt) -> usize {
 
 struct Reverse<'a> {
     em: &'a Emitter<'a>,
-    plan: Plan,
+    plan: &'a Plan,
+    /// For the reverse-only companion: the statements its forward sweep keeps (those that
+    /// compute what the reverse sweep reads); `None` keeps every statement.
+    useful: Option<HashSet<usize>>,
 }
 
 impl Reverse<'_> {
@@ -565,10 +568,13 @@ impl Reverse<'_> {
         let em = self.em;
         let mut fwd = TokenStream::new();
         let mut rev = TokenStream::new();
+        let keep = self.useful.as_ref().is_none_or(|u| u.contains(&stmt_id(s)));
         match s {
             Stmt::Let { var, init, .. } => {
                 let (b, i) = (em.binding(*var), em.init(init));
-                fwd.extend(quote!(let #b = #i;));
+                if keep {
+                    fwd.extend(quote!(let #b = #i;));
+                }
                 if em.is_active(*var) {
                     if depth == 0 {
                         let (bar, z) = (em.bar(*var), self.zero_like(*var));
@@ -593,16 +599,20 @@ impl Reverse<'_> {
                 } else if em.is_active(var) {
                     self.assign(place, value, &mut rev);
                 }
-                let v = em.primal(value);
-                fwd.extend(quote!(#p = #v;));
+                if keep {
+                    let v = em.primal(value);
+                    fwd.extend(quote!(#p = #v;));
+                }
             }
-            Stmt::Call(c) => self.call(stmt_id(s), c, depth, &mut fwd, &mut rev),
+            Stmt::Call(c) => self.call(stmt_id(s), keep, c, depth, &mut fwd, &mut rev),
             Stmt::For {
                 var, range, body, ..
             } => {
                 let (bf, br) = self.block(body, depth + 1);
                 let (i, r) = (em.name(*var), em.range(range));
-                fwd.extend(quote!(for #i in #r { #bf }));
+                if !bf.is_empty() {
+                    fwd.extend(quote!(for #i in #r { #bf }));
+                }
                 if !br.is_empty() {
                     rev.extend(quote!(for #i in #r.rev() { #br }));
                 }
@@ -633,9 +643,11 @@ impl Reverse<'_> {
         (fwd, rev)
     }
 
+    #[allow(clippy::too_many_arguments)] // one statement's context
     fn call(
         &self,
         id: usize,
+        keep: bool,
         c: &Call,
         depth: usize,
         fwd: &mut TokenStream,
@@ -668,7 +680,9 @@ impl Reverse<'_> {
             }
         }
         let generic = em.companion(&c.callee, "generic");
-        if c.results.is_empty() {
+        if !keep {
+            // The reverse-only companion skips a call whose results its reverse sweep never reads.
+        } else if c.results.is_empty() {
             fwd.extend(quote_spanned!(c.span=> #generic(#(#primal_args),*);));
         } else {
             let pat = em.call_results(c, |r| em.name(r));
@@ -699,7 +713,8 @@ impl Reverse<'_> {
                 fwd.extend(quote!(let mut #b = #z;));
             }
         }
-        let vjp = em.companion(&c.callee, "vjp");
+        // The callee's reverse-only companion: it recomputes only what its reverse sweep reads.
+        let vjp = em.companion_prefixed(&c.callee, "rev");
         let mut args = Vec::new();
         for (a, p) in c.args.iter().zip(primal_args) {
             args.push(p);
@@ -798,13 +813,82 @@ fn bar_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
 
 /// The reverse-mode companion `f_vjp`.
 pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
+    let plan = plan(em.f, &em.active);
+    let effects = argument_effects(em, vis);
+    let vjp = companion(em, vis, &plan, false);
+    let rev = companion(em, vis, &plan, true);
+    quote! {
+        #effects
+        #vjp
+        #rev
+    }
+}
+
+/// The statements the reverse-only companion keeps in its forward sweep: those that compute a
+/// value its reverse sweep reads (or the shape of an adjoint array), and what they read.
+fn useful_statements(f: &Function, active: &[bool], plan: &Plan) -> HashSet<usize> {
+    let mut wanted: Vec<bool> = plan.needed.clone();
+    // An active array's binding gives its adjoint its shape; its values may stay unwanted.
+    let shaped = |v: VarId| active[v.0] && matches!(f.vars[v.0].kind, Kind::RealArray(_));
+    loop {
+        let mut useful = HashSet::new();
+        let mut reads = Vec::new();
+        f.body.walk(&mut |s| match s {
+            Stmt::Let { var, init, .. } if wanted[var.0] || shaped(*var) => {
+                useful.insert(stmt_id(s));
+                init.reads(&mut reads);
+            }
+            Stmt::Assign { place, value, .. } if wanted[place.var().0] => {
+                useful.insert(stmt_id(s));
+                value.reads(&mut reads);
+                if let Place::Index(_, i) = place {
+                    i.reads(&mut reads);
+                }
+            }
+            Stmt::Call(c) => {
+                let writes_wanted = c.results.iter().any(|r| wanted[r.0] || shaped(*r))
+                    || c.args
+                        .iter()
+                        .any(|a| matches!(a, Arg::ArrayMut { var, .. } if wanted[var.0]));
+                if writes_wanted {
+                    useful.insert(stmt_id(s));
+                    c.args.iter().for_each(|a| a.reads(&mut reads));
+                }
+            }
+            // Branch decisions are saved, and loop ranges evaluated again.
+            Stmt::If { cond, .. } => cond.reads(&mut reads),
+            Stmt::For { range, .. } => range.reads(&mut reads),
+            Stmt::Let { .. } | Stmt::Assign { .. } => {}
+        });
+        let mut changed = false;
+        for r in reads {
+            if !wanted[r.0] {
+                wanted[r.0] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            return useful;
+        }
+    }
+}
+
+/// `f_vjp`, or (`reverse_only`) `__f_rev`: the same reverse sweep after a forward sweep that
+/// computes only what the reverse sweep reads, for callers' reverse sweeps, which already have
+/// the call's results. After `__f_rev`, `&mut` arguments are in an unspecified state.
+fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: bool) -> TokenStream {
     let f = em.f;
     let rt = &em.rt;
     let r = Reverse {
         em,
-        plan: plan(f, &em.active),
+        plan,
+        useful: reverse_only.then(|| useful_statements(f, &em.active, plan)),
     };
-    let name = format_ident!("{}_vjp", f.name);
+    let name = if reverse_only {
+        format_ident!("__{}_rev", f.name)
+    } else {
+        format_ident!("{}_vjp", f.name)
+    };
     let user = &f.name;
     let result_bar = em.result_bar();
     let mut params = Vec::new();
@@ -846,7 +930,7 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
                 epilogue.extend(quote!(#rt::accumulate(#acc, &#b[..]);));
             }
             Kind::RealArray(ArrayRepr::SliceMut)
-                if r.plan.needed[p.var.0] || call_written.contains(&p.var) =>
+                if !reverse_only && (r.plan.needed[p.var.0] || call_written.contains(&p.var)) =>
             {
                 // The reverse sweep puts earlier values back; the caller gets the final ones.
                 let fin = format_ident!("__{}_final", n);
@@ -881,7 +965,8 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
     // Final values of `&mut` parameters that the reverse sweep disturbs.
     let mut finals = TokenStream::new();
     for p in &f.params {
-        if matches!(em.var(p.var).kind, Kind::RealArray(ArrayRepr::SliceMut))
+        if !reverse_only
+            && matches!(em.var(p.var).kind, Kind::RealArray(ArrayRepr::SliceMut))
             && em.is_active(p.var)
             && (r.plan.needed[p.var.0] || call_written.contains(&p.var))
         {
@@ -902,15 +987,19 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
             quote!(#result_bar)
         };
         if *kind == Kind::Real {
-            let v = em.primal(e);
-            finals.extend(quote!(let #part = #v;));
+            if !reverse_only {
+                let v = em.primal(e);
+                finals.extend(quote!(let #part = #v;));
+            }
             r.expr(e, s, &mut seed);
         } else {
             let Op::Var(v) = &e.op else {
                 unreachable!("array results are variables")
             };
             let n = em.name(*v);
-            finals.extend(quote!(let #part = #n.clone();));
+            if !reverse_only {
+                finals.extend(quote!(let #part = #n.clone();));
+            }
             if em.is_active(*v) {
                 let b = em.bar(*v);
                 seed.extend(quote!(#rt::accumulate(&mut #b[..], &#s[..]);));
@@ -919,12 +1008,17 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
         result_parts.push(part);
     }
     let result = match (result_parts.len(), f.ret.tuple) {
+        _ if reverse_only => quote!(),
         (0, _) => quote!(),
         (_, true) => quote!((#(#result_parts,)*)),
         _ => quote!(#(#result_parts)*),
     };
-    let ret = em.result_ty().map(|t| quote!(-> #t));
-    let stacks = em.stack_declarations();
+    let ret = if reverse_only {
+        None
+    } else {
+        em.result_ty().map(|t| quote!(-> #t))
+    };
+    let stacks = em.take_stack_declarations();
     let generics = em.generics();
     let import = em.runtime_import();
     let allows = em.allows();
@@ -932,10 +1026,13 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
     let doc = format!(
         " Reverse mode of [`{user}`], generated by `#[differentiable]`: each differentiated parameter `x` gets an adjoint `x_bar` after it, into which `J^T {result_bar}` is accumulated; `&mut` arrays' adjoints go in as the adjoint of their final values and come out as the adjoint of their initial values. Returns the value."
     );
-    let effects = argument_effects(em, vis);
+    let doc = if reverse_only {
+        quote!(#[doc(hidden)])
+    } else {
+        quote!(#[doc = #doc])
+    };
     quote! {
-        #effects
-        #[doc = #doc]
+        #doc
         #allows
         #vis fn #name #generics(#(#params),*) #ret {
             #import
