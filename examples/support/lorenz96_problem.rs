@@ -19,6 +19,7 @@ pub const SIGMA_O: f64 = 0.5;
 pub const SIGMA_B: f64 = 1.0;
 
 /// The truth's initial state after the spin-up, as given (17 significant digits).
+#[allow(clippy::excessive_precision)] // the digits exactly as the reference problem gives them
 pub const XT0: [f64; N] = [
     -1.88597792105089046e0,
     -1.52984383571429128e-1,
