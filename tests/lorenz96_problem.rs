@@ -24,7 +24,7 @@ fn generated_gradient_matches_the_hand_written_adjoint_and_finite_differences() 
     }
     // Tangent against adjoint, and finite differences, along a random direction.
     let v = Lcg(5).vec(N);
-    let (_, jv) = cost_jvp(&d.xb[..], &v[..], &d.obs, &d.xb);
+    let (_, jv) = cost_window_jvp(&d.xb[..], &v[..], &d.obs, &d.xb, STEPS);
     let gv: f64 = generated.iter().zip(&v).map(|(a, b)| a * b).sum();
     assert_close(jv, gv, 1e-12, "<grad J, v> against J' v");
     let h = 1e-6;

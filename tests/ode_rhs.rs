@@ -49,10 +49,10 @@ fn generated_rhs_is_differentiated_three_ways() {
                 Lorenz96.vjp(&mut du, &mut du_bar, &x[..n], ub, &x[n..], pb, 0.3);
                 // The right-hand side overwrites `du`: its initial value has zero adjoint.
                 assert!(du_bar.iter().all(|&v| v == 0.0));
+                // `du` is scratch for `vjp`; the value comes from `eval`.
                 let mut value = vec![0.0; n];
-                lorenz96(&mut value, &x[..n], &x[n..], 0.3);
-                assert_eq!(du, value, "vjp leaves f(u) in du");
-                (du, g)
+                Lorenz96.eval(&mut value, &x[..n], &x[n..], 0.3);
+                (value, g)
             },
         },
         &[1.0, 2.0, -0.5, 0.3, 4.0, -1.2, 0.7, 8.0],

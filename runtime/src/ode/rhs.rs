@@ -53,10 +53,10 @@ pub trait Rhs {
 
     /// Adds `(df/du)^T du_bar` into `u_bar` and `(df/dp)^T du_bar` into `p_bar`.
     ///
-    /// `du` is scratch space of the state's length (it receives `f(u, p, t)`), and `du_bar` is
-    /// consumed (it comes out zero, the adjoint of `du`'s initial value, which `f` overwrites):
-    /// this is the calling convention of the generated `_vjp` companion, so that an integrator
-    /// passes its stage buffers and nothing is allocated per call.
+    /// `du` is scratch space of the state's length (its content on return is unspecified), and
+    /// `du_bar` is consumed (it comes out zero, the adjoint of `du`'s initial value, which `f`
+    /// overwrites without reading): the calling convention of the generated companions, so that
+    /// an integrator passes its buffers and nothing is allocated per call.
     #[allow(clippy::too_many_arguments)] // the values and adjoints of an in-place function
     fn vjp<S: Real>(
         &self,

@@ -1,0 +1,300 @@
+//! The driver of adaptive steps: trial steps of an embedded pair, the integral step-size
+//! controller, steps shortened to land on saved times, first-same-as-last reuse, and the record
+//! of accepted steps that derivatives replay.
+//!
+//! A step is decided by its end time: `t_new` is `t + h`, or the next stop (a saved time or the
+//! end) when that is within 1% of it, and the step taken is `h = t_new - t`. Replaying the
+//! recorded times with [`StepSize::StepTo`](crate::ode::StepSize::StepTo) computes the same `h`
+//! from the same two times, so the replay is bitwise the original.
+
+use super::error::OdeError;
+use super::grid::{AdaptiveSaves, Grid, Plan, Save};
+use super::problem::{Controller, OdeProblem};
+use super::rhs::Rhs;
+use super::solve::{check_state, Observer, Stats};
+use super::stepper::Stepper;
+use super::tableau::Tableau;
+use crate::Real;
+
+/// Where derivatives stop: the last saved time (later steps do not change the loss).
+pub(crate) fn last_save_time(saves: AdaptiveSaves<'_>, t0: f64, t1: f64) -> f64 {
+    match saves {
+        AdaptiveSaves::Every => t1,
+        AdaptiveSaves::Times(times) => times.last().copied().unwrap_or(t0),
+    }
+}
+
+/// Reports the saves at the accepted time `t` (grid point `k`).
+fn emit<S, O: Observer<S>>(
+    saves: AdaptiveSaves<'_>,
+    next: &mut usize,
+    k: usize,
+    t: f64,
+    u: &[S],
+    observer: &mut O,
+) {
+    match saves {
+        AdaptiveSaves::Every => {
+            observer.save(*next, k, t, u);
+            *next += 1;
+        }
+        AdaptiveSaves::Times(times) => {
+            while *next < times.len() && times[*next] <= t {
+                observer.save(*next, k, times[*next], u);
+                *next += 1;
+            }
+        }
+    }
+}
+
+/// The first step to try, by the rule of Hairer, Norsett and Wanner (Solving ODEs I, II.4):
+/// a step that keeps an explicit Euler step's change and the change of `f` small. Leaves
+/// `f(u0, t0)` in row 0 of the stepper's stages.
+#[allow(clippy::too_many_arguments)] // the problem's pieces and the controller's settings
+fn initial_step<S: Real, F: Rhs + ?Sized>(
+    stepper: &mut Stepper<'_, S>,
+    rhs: &F,
+    u0: &[S],
+    p: &[S],
+    t0: f64,
+    span: f64,
+    controller: &Controller,
+    order: f64,
+    scratch: &mut [S],
+) -> f64 {
+    let n = u0.len();
+    let scale = |m: usize| controller.atol + controller.rtol * u0[m].to_f64().abs();
+    let rms = |v: &dyn Fn(usize) -> f64| {
+        if n == 0 {
+            0.0
+        } else {
+            ((0..n).map(|m| v(m) * v(m)).sum::<f64>() / n as f64).sqrt()
+        }
+    };
+    stepper.eval_into(rhs, 0, u0, p, t0);
+    let f0 = stepper.k_row(0);
+    let d0 = rms(&|m| u0[m].to_f64() / scale(m));
+    let d1 = rms(&|m| f0[m].to_f64() / scale(m));
+    let h0 = if d0 < 1e-5 || d1 < 1e-5 {
+        1e-6
+    } else {
+        0.01 * d0 / d1
+    }
+    .min(span);
+    let h0_s = S::from_f64(h0);
+    for (m, x) in scratch.iter_mut().enumerate() {
+        *x = u0[m] + h0_s * f0[m];
+    }
+    stepper.eval_into(rhs, 1, scratch, p, t0 + h0);
+    let (f0, f1) = (stepper.k_row(0), stepper.k_row(1));
+    let d2 = rms(&|m| (f1[m].to_f64() - f0[m].to_f64()) / scale(m)) / h0;
+    let h1 = if d1.max(d2) <= 1e-15 {
+        (h0 * 1e-3).max(1e-6)
+    } else {
+        (0.01 / d1.max(d2)).powf(1.0 / (order + 1.0))
+    };
+    (100.0 * h0).min(h1).min(span)
+}
+
+/// Integrates from `span.0` to `span.1` with adaptive steps, `u` in place, reporting accepted
+/// steps and saves, and pushing the time of every accepted step into `times` (`span.0` first).
+#[allow(clippy::too_many_arguments)] // the problem, the method, the plan and three outputs
+pub(crate) fn integrate_adaptive<S: Real, F: Rhs, O: Observer<S>>(
+    problem: &OdeProblem<'_, F, S>,
+    tableau: &Tableau,
+    controller: &Controller,
+    span: (f64, f64),
+    saves: AdaptiveSaves<'_>,
+    u: &mut [S],
+    observer: &mut O,
+    times: &mut Vec<f64>,
+    stats: &mut Stats,
+) -> Result<(), OdeError> {
+    let (rhs, p) = (problem.rhs, problem.p);
+    let (t0, t_end) = span;
+    let n = u.len();
+    let mut stepper = Stepper::new(tableau, n);
+    let mut u_new = vec![S::zero(); n];
+    let error_order = f64::from(tableau.error_order().unwrap_or(1));
+    let exponent = -1.0 / (error_order + 1.0);
+    let order = tableau.order().map_or(error_order + 1.0, f64::from);
+    let last_stage = tableau.stages() - 1;
+    let (safety, min_factor, max_factor) = (
+        controller.safety,
+        controller.min_factor,
+        controller.max_factor,
+    );
+    // Below this a step no longer moves the time in a meaningful way.
+    let min_step = 1e-14 * t0.abs().max(t_end.abs()).max(t_end - t0);
+
+    let mut t = t0;
+    let mut k = 0;
+    let mut next_save = 0;
+    times.push(t);
+    emit(saves, &mut next_save, k, t, u, observer);
+    if t < t_end {
+        let (mut h, mut first_known) = match controller.dt0 {
+            Some(h) => (h, false),
+            None => {
+                let h = initial_step(
+                    &mut stepper,
+                    rhs,
+                    u,
+                    p,
+                    t0,
+                    t_end - t0,
+                    controller,
+                    order,
+                    &mut u_new,
+                );
+                (h, true)
+            }
+        };
+        let mut attempts = 0;
+        let mut rejected_last = false;
+        while t < t_end {
+            let stop = match saves {
+                AdaptiveSaves::Times(ts) if next_save < ts.len() => ts[next_save].min(t_end),
+                _ => t_end,
+            };
+            if h.is_nan() || h < min_step {
+                return Err(OdeError::StepSizeTooSmall { t, h });
+            }
+            let t_new = if t + 1.01 * h >= stop { stop } else { t + h };
+            let h_step = t_new - t;
+            if h_step.is_nan() || h_step <= 0.0 {
+                return Err(OdeError::StepSizeTooSmall { t, h });
+            }
+            attempts += 1;
+            if attempts > controller.max_steps {
+                return Err(OdeError::TooManySteps {
+                    max_steps: controller.max_steps,
+                    t,
+                });
+            }
+            stepper.trial(rhs, u, &mut u_new, p, t, h_step, first_known);
+            let err = stepper.error_norm(u, &u_new, h_step, controller.rtol, controller.atol);
+            if err <= 1.0 {
+                observer.step(k, u);
+                u.copy_from_slice(&u_new);
+                k += 1;
+                check_state(u, k, t_new)?;
+                // The last stage was evaluated at (u_new, t + c h): reuse it only if that time is
+                // bitwise the next step's start, so a replay computing it afresh agrees.
+                first_known = tableau.fsal() && tableau.stage_time(t, h_step, last_stage) == t_new;
+                if first_known {
+                    stepper.reuse_last_stage();
+                }
+                t = t_new;
+                times.push(t);
+                emit(saves, &mut next_save, k, t, u, observer);
+                let mut factor = if err == 0.0 {
+                    max_factor
+                } else {
+                    (safety * err.powf(exponent)).clamp(min_factor, max_factor)
+                };
+                if rejected_last {
+                    factor = factor.min(1.0);
+                }
+                h = h_step * factor;
+                rejected_last = false;
+            } else {
+                stats.rejected_steps += 1;
+                let factor = if err.is_finite() {
+                    (safety * err.powf(exponent)).clamp(min_factor, 1.0)
+                } else {
+                    min_factor
+                };
+                h = h_step * factor;
+                // The trial left f(u, t) in the first stage.
+                first_known = true;
+                rejected_last = true;
+            }
+        }
+    }
+    stats.steps += k;
+    stats.add_counters(stepper.counters);
+    Ok(())
+}
+
+/// Records the saves of a pass and, optionally, the state at the start of every step.
+struct Record<S> {
+    saves: Vec<Save>,
+    states: Option<Vec<S>>,
+}
+
+impl<S: Real> Observer<S> for Record<S> {
+    fn step(&mut self, _k: usize, u: &[S]) {
+        if let Some(states) = &mut self.states {
+            states.extend_from_slice(u);
+        }
+    }
+    fn save(&mut self, _j: usize, k: usize, t: f64, _u: &[S]) {
+        self.saves.push(Save { t, index: k });
+    }
+}
+
+/// A plan whose steps are known: the grid, the saves, the number of steps derivatives take
+/// (up to the last save), and, when asked for and the steps were chosen by a forward pass, the
+/// state at the start of every step.
+pub(crate) struct Resolved<S> {
+    pub(crate) grid: Grid,
+    pub(crate) saves: Vec<Save>,
+    pub(crate) steps: usize,
+    pub(crate) states: Option<Vec<S>>,
+}
+
+/// Resolves a plan for derivatives: a grid as it is; adaptive steps by a primal pass up to the
+/// last saved time that records the accepted steps (and stores the states if
+/// `store_states`), to be replayed exactly.
+pub(crate) fn resolve<S: Real, F: Rhs>(
+    problem: &OdeProblem<'_, F, S>,
+    tableau: &Tableau,
+    plan: Plan<'_>,
+    store_states: bool,
+    stats: &mut Stats,
+) -> Result<Resolved<S>, OdeError> {
+    match plan {
+        Plan::Grid { grid, saves } => {
+            let steps = saves.last().map_or(0, |s| s.index);
+            Ok(Resolved {
+                grid,
+                saves,
+                steps,
+                states: None,
+            })
+        }
+        Plan::Adaptive {
+            controller,
+            t0,
+            t1,
+            saves,
+        } => {
+            let t_end = last_save_time(saves, t0, t1);
+            let mut record = Record {
+                saves: Vec::new(),
+                states: store_states.then(Vec::new),
+            };
+            let mut times = Vec::new();
+            let mut u = problem.u0.to_vec();
+            integrate_adaptive(
+                problem,
+                tableau,
+                controller,
+                (t0, t_end),
+                saves,
+                &mut u,
+                &mut record,
+                &mut times,
+                stats,
+            )?;
+            let steps = times.len() - 1;
+            Ok(Resolved {
+                grid: Grid::Times(times),
+                saves: record.saves,
+                steps,
+                states: record.states,
+            })
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The discrete adjoint: the exact gradient of a loss of the saved states with respect to the
+//! initial state and the parameters, for the discrete scheme (to rounding), not an
+//! approximation by the continuous adjoint equation.
+//!
+//! The reverse sweep starts at the last saved state with `u_bar = 0`, and at each grid point
+//! `k`, from the last to the first, adds the gradients of the loss terms saved there, then
+//! reverses the step that led there: the stepper recomputes the step's stage inputs from its
+//! initial state and goes back through the stages with [`Rhs::vjp`], accumulating `p_bar`.
+//! Where the initial states come from is the memory strategy's business
+//! ([`Memory`](crate::ode::Memory), `checkpoint.rs`).
+//!
+//! Everything is generic over the scalar type: evaluated at [`Dual`](crate::Dual) numbers
+//! seeded with a direction `v` of the initial state, the gradient's tangents are the
+//! Hessian-vector product `H v` of the loss (forward over reverse).
+
+use super::adaptive::resolve;
+use super::checkpoint::{reverse_binomial, reverse_store_all, reverse_stored, Memory, Reversal};
+use super::error::OdeError;
+use super::grid::{plan, Grid, Save};
+use super::loss::SavedStateLoss;
+use super::problem::{OdeProblem, SolveOptions};
+use super::rhs::Rhs;
+use super::solve::{check_problem, check_state, Stats};
+use super::stepper::Stepper;
+use crate::Real;
+
+/// The loss and its gradient, returned by [`gradient`] (whose examples read it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossGradient<S> {
+    /// `J`, summed over the saved states in order (bitwise [`loss_value`](crate::ode::loss_value)).
+    pub value: S,
+    /// `dJ/du0`.
+    pub u0_bar: Vec<S>,
+    /// `dJ/dp`.
+    pub p_bar: Vec<S>,
+    /// Counted work (see [`Stats`]).
+    pub stats: Stats,
+}
+
+/// The reverse sweep of a loss, as the memory strategies drive it.
+struct AdjointSweep<'a, S, F: ?Sized, L> {
+    rhs: &'a F,
+    p: &'a [S],
+    loss: &'a L,
+    grid: &'a Grid,
+    saves: &'a [Save],
+    steps: usize,
+    stepper: Stepper<'a, S>,
+    u_bar: Vec<S>,
+    p_bar: Vec<S>,
+    /// The state after the last step, computed when that step is reversed.
+    u_end: Vec<S>,
+    /// The loss term of each saved state, filled in reverse and summed in order at the end.
+    values: Vec<S>,
+    /// The saves not yet differentiated are `saves[..cursor]`.
+    cursor: usize,
+}
+
+/// Adds the gradients of the loss terms saved at grid point `k` (state `u`) into `u_bar`.
+#[allow(clippy::too_many_arguments)] // the sweep's fields, borrowed apart from the state
+fn add_saves<S: Real, L: SavedStateLoss>(
+    loss: &L,
+    saves: &[Save],
+    cursor: &mut usize,
+    values: &mut [S],
+    k: usize,
+    u: &[S],
+    u_bar: &mut [S],
+) {
+    while *cursor > 0 && saves[*cursor - 1].index == k {
+        let j = *cursor - 1;
+        values[j] = loss.value_and_gradient(j, saves[j].t, u, u_bar);
+        *cursor = j;
+    }
+}
+
+impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'_, S, F, L> {
+    fn advance(&mut self, u: &mut [S], from: usize, to: usize) -> Result<(), OdeError> {
+        for k in from..to {
+            let (t, h) = self.grid.step(k);
+            self.stepper.step(self.rhs, u, self.p, t, h);
+            check_state(u, k + 1, self.grid.time(k + 1))?;
+        }
+        Ok(())
+    }
+
+    fn reverse_step(&mut self, k: usize, u: &[S]) -> Result<(), OdeError> {
+        let (t, h) = self.grid.step(k);
+        if k + 1 == self.steps {
+            // The last step: compute its result too, and seed the sweep with the loss there.
+            self.stepper
+                .recompute(self.rhs, u, self.p, t, h, Some(&mut self.u_end));
+            check_state(&self.u_end, self.steps, self.grid.time(self.steps))?;
+            add_saves(
+                self.loss,
+                self.saves,
+                &mut self.cursor,
+                &mut self.values,
+                self.steps,
+                &self.u_end,
+                &mut self.u_bar,
+            );
+        } else {
+            self.stepper.recompute(self.rhs, u, self.p, t, h, None);
+        }
+        self.stepper
+            .reverse(self.rhs, u, self.p, t, h, &mut self.u_bar, &mut self.p_bar);
+        add_saves(
+            self.loss,
+            self.saves,
+            &mut self.cursor,
+            &mut self.values,
+            k,
+            u,
+            &mut self.u_bar,
+        );
+        Ok(())
+    }
+}
+
+/// The loss `J = sum_k phi_k(u(t_k))` over the saved states, with its exact discrete gradient
+/// with respect to the initial state and the parameters.
+///
+/// Integrates up to the last saved state. The reverse sweep gets the state at the start of each
+/// step as [`SolveOptions::memory`] says; every strategy gives bitwise the same result. With
+/// adaptive steps, a forward pass first chooses the steps, and the sweep reverses exactly those
+/// (see [`Controller`](crate::ode::Controller) for what that differentiates).
+///
+/// ```
+/// use tapeless_runtime::ode::{gradient, Memory, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
+/// use tapeless_runtime::Real;
+///
+/// /// du/dt = -p0 u.
+/// struct Decay;
+/// impl Rhs for Decay {
+///     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
+///         du[0] = -p[0] * u[0];
+///     }
+///     fn jvp<S: Real>(&self, du: &mut [S], du_dot: &mut [S], u: &[S], u_dot: &[S], p: &[S], p_dot: &[S], _t: S) {
+///         du[0] = -p[0] * u[0];
+///         du_dot[0] = -p_dot[0] * u[0] - p[0] * u_dot[0];
+///     }
+///     fn vjp<S: Real>(&self, du: &mut [S], du_bar: &mut [S], u: &[S], u_bar: &mut [S], p: &[S], p_bar: &mut [S], _t: S) {
+///         du[0] = -p[0] * u[0];
+///         u_bar[0] -= p[0] * du_bar[0];
+///         p_bar[0] -= u[0] * du_bar[0];
+///         du_bar[0] = S::zero();
+///     }
+/// }
+///
+/// /// The final state.
+/// struct Last;
+/// impl SavedStateLoss for Last {
+///     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+///         u_bar[0] += S::one();
+///         u[0]
+///     }
+/// }
+///
+/// // Explicit Euler, 4 steps of 0.25: J = u0 (1 - p/4)^4.
+/// let options = SolveOptions::fixed(Tableau::euler(), 0.25)
+///     .saveat(SaveAt::Times(vec![1.0]))
+///     .memory(Memory::Binomial { snapshots: 2 });
+/// let (u0, p) = (2.0, 0.5);
+/// let g = gradient(&OdeProblem::new(&Decay, &[u0], &[p], (0.0, 1.0)), &options, &Last)?;
+/// let r: f64 = 1.0 - p / 4.0;
+/// assert!((g.value - u0 * r.powi(4)).abs() < 1e-14);
+/// assert!((g.u0_bar[0] - r.powi(4)).abs() < 1e-14);
+/// assert!((g.p_bar[0] - -u0 * r.powi(3)).abs() < 1e-14);
+/// # Ok::<(), tapeless_runtime::ode::OdeError>(())
+/// ```
+///
+/// At dual numbers, the same call gives a Hessian-vector product (forward over reverse):
+///
+/// ```
+/// # use tapeless_runtime::ode::{gradient, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
+/// # use tapeless_runtime::Real;
+/// # struct Decay;
+/// # impl Rhs for Decay {
+/// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
+/// #     fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], pd: &[S], _t: S) {
+/// #         du[0] = -p[0] * u[0];
+/// #         dd[0] = -pd[0] * u[0] - p[0] * ud[0];
+/// #     }
+/// #     fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], pb: &mut [S], _t: S) {
+/// #         du[0] = -p[0] * u[0];
+/// #         ub[0] -= p[0] * db[0];
+/// #         pb[0] -= u[0] * db[0];
+/// #         db[0] = S::zero();
+/// #     }
+/// # }
+/// use tapeless_runtime::Dual;
+///
+/// /// 0.5 u(1)^2.
+/// struct Energy;
+/// impl SavedStateLoss for Energy {
+///     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+///         u_bar[0] += u[0];
+///         S::from_f64(0.5) * u[0] * u[0]
+///     }
+/// }
+///
+/// let options = SolveOptions::fixed(Tableau::euler(), 0.25).saveat(SaveAt::Times(vec![1.0]));
+/// // J = 0.5 u0^2 r^8 with r = 1 - p/4; the Hessian's first column along v = (1, 0) (u0, p):
+/// let (u0, p) = (2.0, 0.5);
+/// let u0_d = [Dual::new(u0, [1.0])];
+/// let p_d = [Dual::constant(p)];
+/// let g = gradient(&OdeProblem::new(&Decay, &u0_d, &p_d, (0.0, 1.0)), &options, &Energy)?;
+/// let r: f64 = 1.0 - p / 4.0;
+/// assert!((g.u0_bar[0].tangent(0) - r.powi(8)).abs() < 1e-14); // d2J/du0^2
+/// assert!((g.p_bar[0].tangent(0) - -2.0 * u0 * r.powi(7)).abs() < 1e-14); // d2J/dp du0
+/// # Ok::<(), tapeless_runtime::ode::OdeError>(())
+/// ```
+///
+/// # Errors
+///
+/// The input errors of [`solve`](crate::ode::solve), [`OdeError::NoSnapshots`], and
+/// [`OdeError::NonFiniteState`] if the integration blows up before the last saved state.
+pub fn gradient<S: Real, F: Rhs, L: SavedStateLoss>(
+    problem: &OdeProblem<'_, F, S>,
+    options: &SolveOptions,
+    loss: &L,
+) -> Result<LossGradient<S>, OdeError> {
+    check_problem(problem)?;
+    if options.memory == (Memory::Binomial { snapshots: 0 }) {
+        return Err(OdeError::NoSnapshots);
+    }
+    let plan = plan(problem.tspan, options)?;
+    let mut stats = Stats::default();
+    let store_all = options.memory == Memory::StoreAll;
+    let resolved = resolve(problem, &options.tableau, plan, store_all, &mut stats)?;
+    let (n, steps) = (problem.u0.len(), resolved.steps);
+    let mut sweep = AdjointSweep {
+        rhs: problem.rhs,
+        p: problem.p,
+        loss,
+        grid: &resolved.grid,
+        saves: &resolved.saves,
+        steps,
+        stepper: Stepper::with_adjoint(&options.tableau, n),
+        u_bar: vec![S::zero(); n],
+        p_bar: vec![S::zero(); problem.p.len()],
+        u_end: vec![S::zero(); n],
+        values: vec![S::zero(); resolved.saves.len()],
+        cursor: resolved.saves.len(),
+    };
+    if steps == 0 {
+        add_saves(
+            loss,
+            sweep.saves,
+            &mut sweep.cursor,
+            &mut sweep.values,
+            0,
+            problem.u0,
+            &mut sweep.u_bar,
+        );
+    } else {
+        let counts = match (&resolved.states, options.memory) {
+            (Some(states), _) => {
+                reverse_stored(&mut sweep, states, n, steps)?;
+                None
+            }
+            (None, Memory::StoreAll) => Some(reverse_store_all(&mut sweep, problem.u0, steps)?),
+            (None, Memory::Binomial { snapshots }) => {
+                Some(reverse_binomial(&mut sweep, problem.u0, steps, snapshots)?)
+            }
+        };
+        match counts {
+            Some(counts) => {
+                stats.forward_steps = counts.forward_steps;
+                stats.stored_states = counts.stored_states;
+            }
+            None => stats.stored_states = steps,
+        }
+    }
+    debug_assert_eq!(sweep.cursor, 0, "every saved state differentiated");
+    stats.steps = steps;
+    stats.add_counters(sweep.stepper.counters);
+    let value = sweep.values.iter().fold(S::zero(), |sum, &v| sum + v);
+    Ok(LossGradient {
+        value,
+        u0_bar: sweep.u_bar,
+        p_bar: sweep.p_bar,
+        stats,
+    })
+}

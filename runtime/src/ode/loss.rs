@@ -1,0 +1,46 @@
+//! The loss a gradient differentiates: a sum of terms, one per saved state.
+
+use crate::Real;
+
+/// A scalar loss of the saved states, `J = sum_k phi_k(u(t_k))`, whose terms can be evaluated
+/// with their gradients at any scalar type (so a gradient evaluated at dual numbers gives
+/// Hessian-vector products).
+///
+/// `k` is the position of the saved state in [`SaveAt`](crate::ode::SaveAt) (counting every saved
+/// state, from 0) and `t` its time as reported in the [`Solution`](crate::ode::Solution). A term
+/// may be zero; a 4D-Var cost puts its observation misfits on the observed times and its
+/// background term on `k = 0`, the initial state.
+///
+/// The method is generic (a closure could not be), so the loss is a type:
+///
+/// ```
+/// use tapeless_runtime::ode::SavedStateLoss;
+/// use tapeless_runtime::Real;
+///
+/// /// 0.5 sum_k |u(t_k) - y_k|^2 against observations of the whole state.
+/// struct Misfit {
+///     observations: Vec<Vec<f64>>,
+/// }
+///
+/// impl SavedStateLoss for Misfit {
+///     fn value_and_gradient<S: Real>(&self, k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+///         let mut value = S::zero();
+///         for (i, &y) in self.observations[k].iter().enumerate() {
+///             let r = u[i] - S::from_f64(y);
+///             value += S::from_f64(0.5) * r * r;
+///             u_bar[i] += r;
+///         }
+///         value
+///     }
+/// }
+///
+/// let loss = Misfit { observations: vec![vec![1.0, 2.0]] };
+/// let mut u_bar = [0.0, 0.0];
+/// assert_eq!(loss.value_and_gradient(0, 0.0, &[2.0, 2.0], &mut u_bar), 0.5);
+/// assert_eq!(u_bar, [1.0, 0.0]);
+/// ```
+pub trait SavedStateLoss {
+    /// Returns `phi_k(u)` and adds `d phi_k / du` into `u_bar` (which already holds the adjoint
+    /// of the rest of the loss: add, do not overwrite).
+    fn value_and_gradient<S: Real>(&self, k: usize, t: f64, u: &[S], u_bar: &mut [S]) -> S;
+}

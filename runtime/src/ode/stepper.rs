@@ -1,0 +1,436 @@
+//! One step of an explicit Runge-Kutta method, in the four ways the drivers need it: the step
+//! itself, a trial step with an error estimate (adaptive steps), the step's tangent, and the
+//! step's adjoint.
+//!
+//! The stepper owns the stage buffers, allocated once for a given state length; no method
+//! allocates. Every way of stepping evaluates the stage inputs with the same expression,
+//!
+//! ```text
+//! y_i   = u + (h / den_i) * (num_i0 k_0 + num_i1 k_1 + ...)     (zero numerators skipped)
+//! u_new = u + (h / den_b) * (num_b0 k_0 + num_b1 k_1 + ...)
+//! ```
+//!
+//! so a state recomputed for the reverse sweep is bitwise the state of the forward pass.
+//!
+//! The adjoint of a step is the exact transpose of its linearisation: given `u_bar`, the adjoint
+//! of `u_new`, it recomputes the stage inputs from the step's initial state, seeds
+//! `k_bar_i = (h / den_b) num_bi u_bar`, and goes back through the stages, calling
+//! [`Rhs::vjp`] at each stage input and passing each input's adjoint on to `u_bar` and to the
+//! adjoints of the earlier stages it was built from.
+
+use super::rhs::Rhs;
+use super::tableau::Tableau;
+use crate::Real;
+
+/// Calls of the right-hand side, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counters {
+    pub(crate) evals: usize,
+    pub(crate) jvps: usize,
+    pub(crate) vjps: usize,
+}
+
+/// `num_0 k_0[m] + num_1 k_1[m] + ...` over the stages with a nonzero numerator, left to right,
+/// with unit numerators not multiplied: the grouping of the textbook formulas.
+#[inline(always)]
+fn combine<S: Real>(numerators: &[f64], k: &[S], n: usize, m: usize) -> S {
+    let mut sum: Option<S> = None;
+    for (j, &c) in numerators.iter().enumerate() {
+        if c == 0.0 {
+            continue;
+        }
+        let kj = k[j * n + m];
+        let term = if c == 1.0 { kj } else { S::from_f64(c) * kj };
+        sum = Some(match sum {
+            Some(s) => s + term,
+            None => term,
+        });
+    }
+    sum.unwrap_or_else(S::zero)
+}
+
+/// `c * x`, without the multiplication when `c` is one.
+#[inline(always)]
+fn scaled<S: Real>(c: f64, x: S) -> S {
+    if c == 1.0 {
+        x
+    } else {
+        S::from_f64(c) * x
+    }
+}
+
+/// Stage buffers and the stepping code of one tableau, for states of one length.
+pub(crate) struct Stepper<'t, S> {
+    tableau: &'t Tableau,
+    n: usize,
+    /// Stage derivatives `k_i`, row `i` at `i * n`.
+    k: Vec<S>,
+    /// Stage inputs `y_i` (rows of stages evaluated at `u` itself are unused).
+    y: Vec<S>,
+    /// Tangents of the stage derivatives (tangent steppers only).
+    k_dot: Vec<S>,
+    /// Tangent of the current stage input (tangent steppers only).
+    y_dot: Vec<S>,
+    /// Adjoints of the stage derivatives (adjoint steppers only).
+    k_bar: Vec<S>,
+    /// Adjoint of the current stage input (adjoint steppers only).
+    y_bar: Vec<S>,
+    /// Scratch for [`Rhs::vjp`], which recomputes `f` there (adjoint steppers only).
+    du: Vec<S>,
+    pub(crate) counters: Counters,
+}
+
+impl<'t, S: Real> Stepper<'t, S> {
+    /// A stepper for the forward step and trial steps.
+    pub(crate) fn new(tableau: &'t Tableau, n: usize) -> Self {
+        let s = tableau.stages();
+        Self {
+            tableau,
+            n,
+            k: vec![S::zero(); s * n],
+            y: vec![S::zero(); s * n],
+            k_dot: Vec::new(),
+            y_dot: Vec::new(),
+            k_bar: Vec::new(),
+            y_bar: Vec::new(),
+            du: Vec::new(),
+            counters: Counters::default(),
+        }
+    }
+
+    /// A stepper that can also take tangent steps.
+    pub(crate) fn with_tangent(tableau: &'t Tableau, n: usize) -> Self {
+        let mut stepper = Self::new(tableau, n);
+        stepper.k_dot = vec![S::zero(); tableau.stages() * n];
+        stepper.y_dot = vec![S::zero(); n];
+        stepper
+    }
+
+    /// A stepper that can also take adjoint steps.
+    pub(crate) fn with_adjoint(tableau: &'t Tableau, n: usize) -> Self {
+        let mut stepper = Self::new(tableau, n);
+        stepper.k_bar = vec![S::zero(); tableau.stages() * n];
+        stepper.y_bar = vec![S::zero(); n];
+        stepper.du = vec![S::zero(); n];
+        stepper
+    }
+
+    /// Evaluates stage `i` from `u` and the earlier stages: its input into row `i` of `y` and,
+    /// when `evaluate`, its derivative into row `i` of `k`.
+    #[inline]
+    #[allow(clippy::too_many_arguments)] // a step's inputs, the stage, and whether to evaluate it
+    fn stage<F: Rhs + ?Sized>(
+        &mut self,
+        rhs: &F,
+        i: usize,
+        u: &[S],
+        p: &[S],
+        t: f64,
+        h: f64,
+        evaluate: bool,
+    ) {
+        let tab = self.tableau;
+        let n = self.n;
+        let ti = S::from_f64(tab.stage_time(t, h, i));
+        let (earlier, rest) = self.k.split_at_mut(i * n);
+        let ki = &mut rest[..n];
+        if tab.row_empty(i) {
+            if evaluate {
+                rhs.eval(ki, u, p, ti);
+                self.counters.evals += 1;
+            }
+            return;
+        }
+        let (row, den) = tab.row(i);
+        let scale = S::from_f64(h / den);
+        let y = &mut self.y[i * n..(i + 1) * n];
+        for (m, ym) in y.iter_mut().enumerate() {
+            *ym = u[m] + scale * combine(row, earlier, n, m);
+        }
+        if evaluate {
+            rhs.eval(ki, y, p, ti);
+            self.counters.evals += 1;
+        }
+    }
+
+    /// `out[m] = u[m] + (h / den_b) * sum_i num_bi k_i[m]`.
+    #[inline]
+    fn result(&self, u: &[S], h: f64, out: &mut [S]) {
+        let (b, den) = self.tableau.weights();
+        let scale = S::from_f64(h / den);
+        for (m, om) in out.iter_mut().enumerate() {
+            *om = u[m] + scale * combine(b, &self.k, self.n, m);
+        }
+    }
+
+    /// One step of size `h` from `(t, u)`, in place. Stages that do not influence the result
+    /// are skipped.
+    pub(crate) fn step<F: Rhs + ?Sized>(&mut self, rhs: &F, u: &mut [S], p: &[S], t: f64, h: f64) {
+        for i in 0..self.tableau.stages() {
+            if self.tableau.needed(i) {
+                self.stage(rhs, i, u, p, t, h, true);
+            }
+        }
+        let (b, den) = self.tableau.weights();
+        let scale = S::from_f64(h / den);
+        for (m, um) in u.iter_mut().enumerate() {
+            *um += scale * combine(b, &self.k, self.n, m);
+        }
+    }
+
+    /// A trial step of an embedded pair: every stage, the result into `u_new`. When
+    /// `first_stage_known`, row 0 of `k` already holds `f(u, p, t)` and is not evaluated again.
+    #[allow(clippy::too_many_arguments)] // a step's inputs and where its result goes
+    pub(crate) fn trial<F: Rhs + ?Sized>(
+        &mut self,
+        rhs: &F,
+        u: &[S],
+        u_new: &mut [S],
+        p: &[S],
+        t: f64,
+        h: f64,
+        first_stage_known: bool,
+    ) {
+        for i in 0..self.tableau.stages() {
+            let known = i == 0 && first_stage_known && self.tableau.row_empty(0);
+            self.stage(rhs, i, u, p, t, h, !known);
+        }
+        self.result(u, h, u_new);
+    }
+
+    /// The weighted RMS norm of the local error estimate of the last trial step,
+    /// `sqrt(mean((h sum_i e_i k_i / (atol + rtol max(|u|, |u_new|)))^2))`, on primal values.
+    pub(crate) fn error_norm(&self, u: &[S], u_new: &[S], h: f64, rtol: f64, atol: f64) -> f64 {
+        let Some(e) = self.tableau.error_weights() else {
+            return 0.0;
+        };
+        if self.n == 0 {
+            return 0.0;
+        }
+        let mut sum = 0.0;
+        for m in 0..self.n {
+            let mut estimate = 0.0;
+            for (j, &w) in e.iter().enumerate() {
+                if w != 0.0 {
+                    estimate += w * self.k[j * self.n + m].to_f64();
+                }
+            }
+            let scale = atol + rtol * u[m].to_f64().abs().max(u_new[m].to_f64().abs());
+            let r = h * estimate / scale;
+            sum += r * r;
+        }
+        (sum / self.n as f64).sqrt()
+    }
+
+    /// Evaluates `f(y, p, t)` into row `i` of `k` (the initial step-size guess uses rows 0
+    /// and 1).
+    pub(crate) fn eval_into<F: Rhs + ?Sized>(
+        &mut self,
+        rhs: &F,
+        i: usize,
+        y: &[S],
+        p: &[S],
+        t: f64,
+    ) {
+        let n = self.n;
+        rhs.eval(&mut self.k[i * n..(i + 1) * n], y, p, S::from_f64(t));
+        self.counters.evals += 1;
+    }
+
+    /// Row `i` of `k`.
+    pub(crate) fn k_row(&self, i: usize) -> &[S] {
+        &self.k[i * self.n..(i + 1) * self.n]
+    }
+
+    /// First same as last: the last stage of the accepted step is the next step's first.
+    pub(crate) fn reuse_last_stage(&mut self) {
+        let n = self.n;
+        let last = self.tableau.stages() - 1;
+        self.k.copy_within(last * n..(last + 1) * n, 0);
+    }
+
+    /// One tangent step: `u` and `u_dot` advanced together, through [`Rhs::jvp`].
+    #[allow(clippy::too_many_arguments)] // the values and tangents of a step
+    pub(crate) fn step_tangent<F: Rhs + ?Sized>(
+        &mut self,
+        rhs: &F,
+        u: &mut [S],
+        u_dot: &mut [S],
+        p: &[S],
+        p_dot: &[S],
+        t: f64,
+        h: f64,
+    ) {
+        let tab = self.tableau;
+        let n = self.n;
+        for i in 0..tab.stages() {
+            if !tab.needed(i) {
+                continue;
+            }
+            let ti = S::from_f64(tab.stage_time(t, h, i));
+            let (earlier, rest) = self.k.split_at_mut(i * n);
+            let (earlier_dot, rest_dot) = self.k_dot.split_at_mut(i * n);
+            let (ki, ki_dot) = (&mut rest[..n], &mut rest_dot[..n]);
+            if tab.row_empty(i) {
+                rhs.jvp(ki, ki_dot, u, u_dot, p, p_dot, ti);
+            } else {
+                let (row, den) = tab.row(i);
+                let scale = S::from_f64(h / den);
+                let y = &mut self.y[i * n..(i + 1) * n];
+                for m in 0..n {
+                    y[m] = u[m] + scale * combine(row, earlier, n, m);
+                    self.y_dot[m] = u_dot[m] + scale * combine(row, earlier_dot, n, m);
+                }
+                rhs.jvp(ki, ki_dot, y, &self.y_dot, p, p_dot, ti);
+            }
+            self.counters.jvps += 1;
+        }
+        let (b, den) = tab.weights();
+        let scale = S::from_f64(h / den);
+        for m in 0..n {
+            u[m] += scale * combine(b, &self.k, n, m);
+            u_dot[m] += scale * combine(b, &self.k_dot, n, m);
+        }
+    }
+
+    /// The forward half of a step's adjoint: recomputes the stage inputs from the step's initial
+    /// state `u` (the last needed stage's derivative is not evaluated: its adjoint needs only its
+    /// input). With `result`, evaluates every needed stage and writes the step's result there
+    /// too, bitwise what [`step`](Stepper::step) computes.
+    #[allow(clippy::too_many_arguments)] // a step's inputs and where its result goes
+    pub(crate) fn recompute<F: Rhs + ?Sized>(
+        &mut self,
+        rhs: &F,
+        u: &[S],
+        p: &[S],
+        t: f64,
+        h: f64,
+        result: Option<&mut [S]>,
+    ) {
+        let last = self.tableau.last_needed();
+        for i in 0..=last {
+            if self.tableau.needed(i) {
+                self.stage(rhs, i, u, p, t, h, i < last || result.is_some());
+            }
+        }
+        if let Some(out) = result {
+            self.result(u, h, out);
+        }
+    }
+
+    /// The reverse half of a step's adjoint, after [`recompute`](Stepper::recompute) of the
+    /// same step: turns `u_bar` from the adjoint of the step's result into the adjoint of its
+    /// initial state `u`, and adds the parameters' adjoint into `p_bar`.
+    #[allow(clippy::too_many_arguments)] // a step's inputs and their adjoints
+    pub(crate) fn reverse<F: Rhs + ?Sized>(
+        &mut self,
+        rhs: &F,
+        u: &[S],
+        p: &[S],
+        t: f64,
+        h: f64,
+        u_bar: &mut [S],
+        p_bar: &mut [S],
+    ) {
+        let tab = self.tableau;
+        let n = self.n;
+        let s = tab.stages();
+        // u_new = u + scale * sum_i num_bi k_i: u_bar passes through to u, and each k_i gets its
+        // share.
+        let (b, den) = tab.weights();
+        let scale = S::from_f64(h / den);
+        for (m, &ub) in u_bar.iter().enumerate() {
+            let w = scale * ub;
+            for (i, &bi) in b.iter().enumerate() {
+                if tab.needed(i) {
+                    self.k_bar[i * n + m] = if bi == 0.0 { S::zero() } else { scaled(bi, w) };
+                }
+            }
+        }
+        for i in (0..s).rev() {
+            if !tab.needed(i) {
+                continue;
+            }
+            let ti = S::from_f64(tab.stage_time(t, h, i));
+            let (earlier_bar, rest) = self.k_bar.split_at_mut(i * n);
+            // Consumed by the call: vjp leaves it zero.
+            let ki_bar = &mut rest[..n];
+            self.counters.vjps += 1;
+            if tab.row_empty(i) {
+                // The stage input is u itself.
+                rhs.vjp(&mut self.du, ki_bar, u, u_bar, p, p_bar, ti);
+                continue;
+            }
+            for yb in self.y_bar.iter_mut() {
+                *yb = S::zero();
+            }
+            let y = &self.y[i * n..(i + 1) * n];
+            rhs.vjp(&mut self.du, ki_bar, y, &mut self.y_bar, p, p_bar, ti);
+            // y_i = u + scale_i * sum_j num_ij k_j.
+            let (row, den) = tab.row(i);
+            let scale_i = S::from_f64(h / den);
+            for m in 0..n {
+                let yb = self.y_bar[m];
+                u_bar[m] += yb;
+                let w = scale_i * yb;
+                for (j, &a) in row.iter().enumerate() {
+                    if a != 0.0 {
+                        earlier_bar[j * n + m] += scaled(a, w);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ode::test_problems::{Forced, Lorenz63};
+
+    #[test]
+    fn combine_keeps_the_textbook_grouping() {
+        let k = [1e16, 1.0, 1.0, -1e16];
+        // ((k0 + 2 k1) + 2 k2) + k3, left to right: the small terms are absorbed one by one.
+        let expected = ((1e16 + 2.0 * 1.0) + 2.0 * 1.0) + -1e16;
+        assert_eq!(combine(&[1.0, 2.0, 2.0, 1.0], &k, 1, 0), expected);
+        assert_eq!(combine::<f64>(&[0.0, 0.0], &k, 1, 0), 0.0);
+    }
+
+    #[test]
+    fn recompute_with_result_is_bitwise_the_step() {
+        for tableau in [
+            Tableau::rk4(),
+            Tableau::dormand_prince(),
+            Tableau::midpoint(),
+        ] {
+            let p = [10.0, 28.0, 8.0 / 3.0];
+            let u0 = [1.0, 2.0, 3.0];
+            let mut stepper = Stepper::with_adjoint(&tableau, 3);
+            let mut u = u0;
+            stepper.step(&Lorenz63, &mut u, &p, 0.3, 0.01);
+            let mut out = [0.0; 3];
+            stepper.recompute(&Lorenz63, &u0, &p, 0.3, 0.01, Some(&mut out));
+            assert_eq!(out, u, "{}", tableau.name());
+        }
+    }
+
+    #[test]
+    fn trial_result_and_fsal_stage_are_bitwise_the_step() {
+        let tableau = Tableau::dormand_prince();
+        let p = [0.7, 1.3];
+        let u0 = [0.4, -1.1];
+        let (t, h) = (0.25, 0.125);
+        let mut stepper = Stepper::new(&tableau, 2);
+        let mut u = u0;
+        stepper.step(&Forced, &mut u, &p, t, h);
+        let mut u_new = [0.0; 2];
+        stepper.trial(&Forced, &u0, &mut u_new, &p, t, h, false);
+        assert_eq!(u_new, u);
+        // The seventh stage is f(u_new, t + h), the next step's first.
+        let mut f_new = [0.0; 2];
+        Forced.eval(&mut f_new, &u_new, &p, t + h);
+        assert_eq!(stepper.k_row(6), f_new);
+        assert_eq!(stepper.counters.evals, 6 + 7);
+    }
+}

@@ -1,0 +1,246 @@
+//! Forward sensitivities: the tangent of the discrete scheme along a direction
+//! `(u0_dot, p_dot)` of the initial state and the parameters, propagated with the state through
+//! [`Rhs::jvp`]. [`solve_tangent`] returns the saved states with their tangents; [`tangent`]
+//! the directional derivative of a loss, which the dot-product test compares with the adjoint
+//! (`<gradient, direction> = directional derivative` to rounding).
+
+use super::adaptive::resolve;
+use super::error::OdeError;
+use super::grid::plan;
+use super::loss::SavedStateLoss;
+use super::problem::{OdeProblem, SolveOptions};
+use super::rhs::Rhs;
+use super::solve::{check_finite, check_problem, check_state, Stats};
+use super::stepper::Stepper;
+use crate::Real;
+
+/// The saved states and their tangents, returned by [`solve_tangent`] (whose example reads
+/// it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TangentSolution<S> {
+    /// The saved times.
+    pub t: Vec<f64>,
+    /// The saved states.
+    pub u: Vec<Vec<S>>,
+    /// Their tangents: the derivative of each saved state along `(u0_dot, p_dot)`.
+    pub u_dot: Vec<Vec<S>>,
+    /// Counted work.
+    pub stats: Stats,
+}
+
+/// A loss and its directional derivative, returned by [`tangent`] (whose example reads it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossTangent<S> {
+    /// `J`, from the primal values the tangent pass computes with [`Rhs::jvp`] (bitwise
+    /// [`loss_value`](crate::ode::loss_value) when `jvp` computes `du` as `eval` does).
+    pub value: S,
+    /// `dJ/du0 . u0_dot + dJ/dp . p_dot`.
+    pub derivative: S,
+    /// Counted work.
+    pub stats: Stats,
+}
+
+fn check_seed<S: Real>(what: &'static str, seed: &[S], expected: usize) -> Result<(), OdeError> {
+    if seed.len() != expected {
+        return Err(OdeError::WrongLength {
+            what,
+            expected,
+            found: seed.len(),
+        });
+    }
+    check_finite(what, seed)
+}
+
+/// What the tangent pass reports.
+trait TangentObserver<S> {
+    /// Called once before the first step, with the number of saved states and the state length.
+    fn prepare(&mut self, saves: usize, n: usize);
+    /// Saved state `j`, at time `t`: the state and its tangent.
+    fn save(&mut self, j: usize, t: f64, u: &[S], u_dot: &[S]);
+}
+
+/// The tangent pass, up to the last saved state.
+fn run<S: Real, F: Rhs, O: TangentObserver<S>>(
+    problem: &OdeProblem<'_, F, S>,
+    options: &SolveOptions,
+    u0_dot: &[S],
+    p_dot: &[S],
+    observer: &mut O,
+) -> Result<Stats, OdeError> {
+    check_problem(problem)?;
+    check_seed("u0_dot", u0_dot, problem.u0.len())?;
+    check_seed("p_dot", p_dot, problem.p.len())?;
+    let plan = plan(problem.tspan, options)?;
+    let mut stats = Stats::default();
+    let resolved = resolve(problem, &options.tableau, plan, false, &mut stats)?;
+    let (grid, saves, steps) = (&resolved.grid, &resolved.saves, resolved.steps);
+    let n = problem.u0.len();
+    observer.prepare(saves.len(), n);
+    let mut stepper = Stepper::with_tangent(&options.tableau, n);
+    let mut u = problem.u0.to_vec();
+    let mut u_dot = u0_dot.to_vec();
+    let mut next = 0;
+    for k in 0..=steps {
+        while next < saves.len() && saves[next].index == k {
+            observer.save(next, saves[next].t, &u, &u_dot);
+            next += 1;
+        }
+        if k == steps {
+            break;
+        }
+        let (t, h) = grid.step(k);
+        stepper.step_tangent(problem.rhs, &mut u, &mut u_dot, problem.p, p_dot, t, h);
+        check_state(&u, k + 1, grid.time(k + 1))?;
+    }
+    stats.steps = steps;
+    stats.add_counters(stepper.counters);
+    Ok(stats)
+}
+
+/// The saved states and their derivatives along `(u0_dot, p_dot)` (forward sensitivities),
+/// integrating up to the last saved state. With adaptive steps, a primal pass chooses the steps
+/// first and the tangents follow them.
+///
+/// ```
+/// use tapeless_runtime::ode::{solve_tangent, OdeProblem, Rhs, SaveAt, SolveOptions, Tableau};
+/// use tapeless_runtime::Real;
+/// # struct Decay;
+/// # impl Rhs for Decay {
+/// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
+/// #     fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], pd: &[S], _t: S) {
+/// #         du[0] = -p[0] * u[0];
+/// #         dd[0] = -pd[0] * u[0] - p[0] * ud[0];
+/// #     }
+/// #     fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], pb: &mut [S], _t: S) {
+/// #         du[0] = -p[0] * u[0];
+/// #         ub[0] -= p[0] * db[0];
+/// #         pb[0] -= u[0] * db[0];
+/// #         db[0] = S::zero();
+/// #     }
+/// # }
+///
+/// // du/dt = -p u: the sensitivity of u(1) to p is -u0 exp(-p), to fourth order.
+/// let options = SolveOptions::fixed(Tableau::rk4(), 0.01).saveat(SaveAt::Times(vec![1.0]));
+/// let s = solve_tangent(&OdeProblem::new(&Decay, &[3.0], &[0.7], (0.0, 1.0)), &options, &[0.0], &[1.0])?;
+/// assert!((s.u_dot[0][0] - -3.0 * (-0.7_f64).exp()).abs() < 1e-9);
+/// # Ok::<(), tapeless_runtime::ode::OdeError>(())
+/// ```
+///
+/// # Errors
+///
+/// The input errors of [`solve`](crate::ode::solve); [`OdeError::WrongLength`] if `u0_dot` or
+/// `p_dot` is not as long as `u0` or `p`, [`OdeError::NonFiniteInput`] if they are not finite.
+pub fn solve_tangent<S: Real, F: Rhs>(
+    problem: &OdeProblem<'_, F, S>,
+    options: &SolveOptions,
+    u0_dot: &[S],
+    p_dot: &[S],
+) -> Result<TangentSolution<S>, OdeError> {
+    let mut collect = TangentSolution {
+        t: Vec::new(),
+        u: Vec::new(),
+        u_dot: Vec::new(),
+        stats: Stats::default(),
+    };
+    collect.stats = run(problem, options, u0_dot, p_dot, &mut collect)?;
+    Ok(collect)
+}
+
+impl<S: Real> TangentObserver<S> for TangentSolution<S> {
+    fn prepare(&mut self, saves: usize, n: usize) {
+        self.t = vec![0.0; saves];
+        self.u = vec![vec![S::zero(); n]; saves];
+        self.u_dot = vec![vec![S::zero(); n]; saves];
+    }
+    fn save(&mut self, j: usize, t: f64, u: &[S], u_dot: &[S]) {
+        self.t[j] = t;
+        self.u[j].copy_from_slice(u);
+        self.u_dot[j].copy_from_slice(u_dot);
+    }
+}
+
+/// Sums a loss and its directional derivative over the saved states, in order.
+struct SumTangent<'l, L, S> {
+    loss: &'l L,
+    value: S,
+    derivative: S,
+    gradient: Vec<S>,
+}
+
+impl<L: SavedStateLoss, S: Real> TangentObserver<S> for SumTangent<'_, L, S> {
+    fn prepare(&mut self, _saves: usize, n: usize) {
+        self.gradient = vec![S::zero(); n];
+    }
+    fn save(&mut self, j: usize, t: f64, u: &[S], u_dot: &[S]) {
+        for g in self.gradient.iter_mut() {
+            *g = S::zero();
+        }
+        self.value += self.loss.value_and_gradient(j, t, u, &mut self.gradient);
+        let term = self
+            .gradient
+            .iter()
+            .zip(u_dot)
+            .fold(S::zero(), |sum, (&g, &d)| sum + g * d);
+        self.derivative += term;
+    }
+}
+
+/// The loss `J = sum_k phi_k(u(t_k))` and its directional derivative along `(u0_dot, p_dot)`,
+/// `sum_k <grad phi_k(u(t_k)), u_dot(t_k)>`, by forward sensitivities: one pass, whatever the
+/// number of saved states, no storage.
+///
+/// ```
+/// use tapeless_runtime::ode::{tangent, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
+/// use tapeless_runtime::Real;
+/// # struct Decay;
+/// # impl Rhs for Decay {
+/// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
+/// #     fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], pd: &[S], _t: S) {
+/// #         du[0] = -p[0] * u[0];
+/// #         dd[0] = -pd[0] * u[0] - p[0] * ud[0];
+/// #     }
+/// #     fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], pb: &mut [S], _t: S) {
+/// #         du[0] = -p[0] * u[0];
+/// #         ub[0] -= p[0] * db[0];
+/// #         pb[0] -= u[0] * db[0];
+/// #         db[0] = S::zero();
+/// #     }
+/// # }
+/// struct Last;
+/// impl SavedStateLoss for Last {
+///     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+///         u_bar[0] += S::one();
+///         u[0]
+///     }
+/// }
+///
+/// // Euler, 4 steps of 0.25 on du/dt = -p u: J = u0 (1 - p/4)^4, dJ/du0 = (1 - p/4)^4.
+/// let options = SolveOptions::fixed(Tableau::euler(), 0.25).saveat(SaveAt::Times(vec![1.0]));
+/// let d = tangent(&OdeProblem::new(&Decay, &[2.0], &[0.5], (0.0, 1.0)), &options, &Last, &[1.0], &[0.0])?;
+/// assert!((d.derivative - 0.875_f64.powi(4)).abs() < 1e-15);
+/// # Ok::<(), tapeless_runtime::ode::OdeError>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`solve_tangent`].
+pub fn tangent<S: Real, F: Rhs, L: SavedStateLoss>(
+    problem: &OdeProblem<'_, F, S>,
+    options: &SolveOptions,
+    loss: &L,
+    u0_dot: &[S],
+    p_dot: &[S],
+) -> Result<LossTangent<S>, OdeError> {
+    let mut sum = SumTangent {
+        loss,
+        value: S::zero(),
+        derivative: S::zero(),
+        gradient: Vec::new(),
+    };
+    let stats = run(problem, options, u0_dot, p_dot, &mut sum)?;
+    Ok(LossTangent {
+        value: sum.value,
+        derivative: sum.derivative,
+        stats,
+    })
+}
