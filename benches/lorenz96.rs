@@ -1,5 +1,6 @@
 //! Problem L (Lorenz-96 4D-Var, n = 40, 200 RK4 steps): the primal cost, the gradient that
-//! `#[differentiable]` generates from the user's RK4 code, and a hand-written discrete adjoint.
+//! `#[differentiable]` generates from the user's RK4 code, the runtime integrator's discrete
+//! adjoint over the generated right-hand side, and a hand-written discrete adjoint.
 //!
 //! Run: `cargo bench --bench lorenz96`. Report ratios of times measured in one run: generated
 //! gradient / primal, and generated gradient / hand-written gradient.
@@ -24,6 +25,25 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             g.iter_mut().for_each(|v| *v = 0.0);
             cost_vjp(black_box(&d.xb[..]), &mut g, &d.obs, &d.xb, 1.0)
+        })
+    });
+    group.bench_function("primal J, integrator", |b| {
+        b.iter(|| cost_by_integrator(black_box(&d.xb), &d).unwrap())
+    });
+    group.bench_function("gradient, integrator, store all", |b| {
+        b.iter(|| {
+            cost_and_gradient_by_integrator(black_box(&d.xb), &d, tapeless::ode::Memory::StoreAll)
+                .unwrap()
+        })
+    });
+    group.bench_function("gradient, integrator, 20 snapshots", |b| {
+        b.iter(|| {
+            cost_and_gradient_by_integrator(
+                black_box(&d.xb),
+                &d,
+                tapeless::ode::Memory::Binomial { snapshots: 20 },
+            )
+            .unwrap()
         })
     });
     group.bench_function("gradient, hand-written", |b| {

@@ -33,3 +33,27 @@ fn generated_gradient_matches_the_hand_written_adjoint_and_finite_differences() 
     let fd = (cost(&plus, &d.obs, &d.xb) - cost(&minus, &d.obs, &d.xb)) / (2.0 * h);
     assert_close(jv, fd, 1e-6, "J' v against finite differences");
 }
+
+#[test]
+fn integrator_gradient_matches_the_generated_and_hand_written_ones_for_every_memory_strategy() {
+    let d = data();
+    let mut by_hand = vec![0.0; N];
+    let j_hand = cost_and_gradient_by_hand(&d.xb, &d.obs, &d.xb, &mut by_hand);
+    let (j, g) =
+        cost_and_gradient_by_integrator(&d.xb, &d, tapeless::ode::Memory::StoreAll).unwrap();
+    assert_close(j, j_hand, 1e-14, "J");
+    for i in 0..N {
+        assert_close(g[i], by_hand[i], 1e-10, &format!("grad J [{i}]"));
+    }
+    let (j20, g20) = cost_and_gradient_by_integrator(
+        &d.xb,
+        &d,
+        tapeless::ode::Memory::Binomial { snapshots: 20 },
+    )
+    .unwrap();
+    assert_eq!(
+        (j20, g20),
+        (j, g),
+        "checkpointing changes nothing, to the bit"
+    );
+}

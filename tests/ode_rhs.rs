@@ -51,7 +51,7 @@ fn generated_rhs_is_differentiated_three_ways() {
                 assert!(du_bar.iter().all(|&v| v == 0.0));
                 // `du` is scratch for `vjp`; the value comes from `eval`.
                 let mut value = vec![0.0; n];
-                Lorenz96.eval(&mut value, &x[..n], &x[n..], 0.3);
+                lorenz96(&mut value, &x[..n], &x[n..], 0.3);
                 (value, g)
             },
         },

@@ -1,7 +1,10 @@
 //! Problem L of the reference problems (shared/problems.md): Lorenz-96 4D-Var, n = 40, F = 8.
 //! Shared by the example, the benchmark and the tests, so they compute the same numbers.
 
-use tapeless::differentiable;
+use tapeless::ode::{
+    self, Memory, OdeError, OdeProblem, SaveAt, SavedStateLoss, SolveOptions, Tableau,
+};
+use tapeless::{differentiable, Real};
 
 /// State dimension.
 pub const N: usize = 40;
@@ -288,4 +291,79 @@ pub fn cost_and_gradient_by_hand(x0: &[f64], obs: &[f64], xb: &[f64], grad: &mut
 /// `J` and `grad J` over the whole window by the generated adjoint.
 pub fn cost_vjp(x0: &[f64], grad: &mut [f64], obs: &[f64], xb: &[f64], seed: f64) -> f64 {
     cost_window_vjp(x0, grad, obs, xb, STEPS, seed)
+}
+
+/// Problem L's cost as a loss of the saved states (t = 0 for the background, then every
+/// observation time), for the runtime's integrators.
+pub struct Misfit<'a> {
+    /// Observations, as in [`Data::obs`].
+    pub obs: &'a [f64],
+    /// The background state.
+    pub xb: &'a [f64],
+}
+
+impl SavedStateLoss for Misfit<'_> {
+    fn value_and_gradient<S: Real>(&self, k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+        let mut j = S::zero();
+        if k == 0 {
+            for i in 0..N {
+                let d = u[i] - S::from_f64(self.xb[i]);
+                j += S::from_f64(0.5) * d * d / S::from_f64(SIGMA_B * SIGMA_B);
+                u_bar[i] += d / S::from_f64(SIGMA_B * SIGMA_B);
+            }
+        } else {
+            let m = k - 1;
+            for i in (0..N).step_by(2) {
+                let d = u[i] - S::from_f64(self.obs[m * 20 + i / 2]);
+                j += S::from_f64(0.5) * d * d / S::from_f64(SIGMA_O * SIGMA_O);
+                u_bar[i] += d / S::from_f64(SIGMA_O * SIGMA_O);
+            }
+        }
+        j
+    }
+}
+
+/// The integration options of problem L: RK4 with h = 0.01, states saved at t = 0 and at the
+/// observation times.
+pub fn options(memory: Memory) -> SolveOptions {
+    let times = (0..=STEPS / OBS_EVERY)
+        .map(|m| (m * OBS_EVERY) as f64 * H)
+        .collect();
+    SolveOptions::fixed(Tableau::rk4(), H)
+        .saveat(SaveAt::Times(times))
+        .memory(memory)
+}
+
+/// J and grad J by the runtime's RK4 and its exact discrete adjoint, with the generated
+/// right-hand side [`Lorenz96`].
+pub fn cost_and_gradient_by_integrator(
+    x0: &[f64],
+    d: &Data,
+    memory: Memory,
+) -> Result<(f64, Vec<f64>), OdeError> {
+    let p = [FORCING];
+    let problem = OdeProblem::new(&Lorenz96, x0, &p, (0.0, STEPS as f64 * H));
+    let g = ode::gradient(
+        &problem,
+        &options(memory),
+        &Misfit {
+            obs: &d.obs,
+            xb: &d.xb,
+        },
+    )?;
+    Ok((g.value, g.u0_bar))
+}
+
+/// J alone by the runtime's RK4 (the primal of [`cost_and_gradient_by_integrator`]).
+pub fn cost_by_integrator(x0: &[f64], d: &Data) -> Result<f64, OdeError> {
+    let p = [FORCING];
+    let problem = OdeProblem::new(&Lorenz96, x0, &p, (0.0, STEPS as f64 * H));
+    ode::loss_value(
+        &problem,
+        &options(Memory::StoreAll),
+        &Misfit {
+            obs: &d.obs,
+            xb: &d.xb,
+        },
+    )
 }
