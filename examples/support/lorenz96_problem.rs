@@ -1,10 +1,9 @@
 //! Problem L of the reference problems (shared/problems.md): Lorenz-96 4D-Var, n = 40, F = 8.
 //! Shared by the example, the benchmark and the tests, so they compute the same numbers.
 
-use tapeless::ode::{
-    self, Memory, OdeError, OdeProblem, SaveAt, SavedStateLoss, SolveOptions, Tableau,
-};
-use tapeless::{differentiable, Real};
+use tapeless::differentiable;
+use tapeless::fourdvar;
+use tapeless::ode::{self, Memory, OdeError, OdeProblem, SaveAt, SolveOptions, Tableau};
 
 /// State dimension.
 pub const N: usize = 40;
@@ -293,34 +292,26 @@ pub fn cost_vjp(x0: &[f64], grad: &mut [f64], obs: &[f64], xb: &[f64], seed: f64
     cost_window_vjp(x0, grad, obs, xb, STEPS, seed)
 }
 
-/// Problem L's cost as a loss of the saved states (t = 0 for the background, then every
-/// observation time), for the runtime's integrators.
-pub struct Misfit<'a> {
-    /// Observations, as in [`Data::obs`].
-    pub obs: &'a [f64],
-    /// The background state.
-    pub xb: &'a [f64],
-}
-
-impl SavedStateLoss for Misfit<'_> {
-    fn value_and_gradient<S: Real>(&self, k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
-        let mut j = S::zero();
-        if k == 0 {
-            for i in 0..N {
-                let d = u[i] - S::from_f64(self.xb[i]);
-                j += S::from_f64(0.5) * d * d / S::from_f64(SIGMA_B * SIGMA_B);
-                u_bar[i] += d / S::from_f64(SIGMA_B * SIGMA_B);
-            }
-        } else {
-            let m = k - 1;
-            for i in (0..N).step_by(2) {
-                let d = u[i] - S::from_f64(self.obs[m * 20 + i / 2]);
-                j += S::from_f64(0.5) * d * d / S::from_f64(SIGMA_O * SIGMA_O);
-                u_bar[i] += d / S::from_f64(SIGMA_O * SIGMA_O);
-            }
-        }
-        j
+/// Problem L's cost from the runtime's 4D-Var blocks: the background at saved state 0 and the
+/// even components observed at saved states 1..=20 (every ten steps).
+pub fn four_dvar_cost(d: &Data) -> fourdvar::Cost {
+    let mut cost = fourdvar::Cost::new(N)
+        .background(
+            fourdvar::Background::new(d.xb.clone(), vec![SIGMA_B * SIGMA_B; N])
+                .expect("valid background"),
+        )
+        .expect("background of the state's dimension");
+    for m in 0..STEPS / OBS_EVERY {
+        let values = d.obs[m * 20..(m + 1) * 20].to_vec();
+        let set = fourdvar::ObservationSet::new(
+            fourdvar::Selection::every(2, N),
+            values,
+            vec![SIGMA_O * SIGMA_O; 20],
+        )
+        .expect("valid observations");
+        cost = cost.observe(m + 1, set).expect("each time observed once");
     }
+    cost
 }
 
 /// The integration options of problem L: RK4 with h = 0.01, states saved at t = 0 and at the
@@ -343,14 +334,7 @@ pub fn cost_and_gradient_by_integrator(
 ) -> Result<(f64, Vec<f64>), OdeError> {
     let p = [FORCING];
     let problem = OdeProblem::new(&Lorenz96, x0, &p, (0.0, STEPS as f64 * H));
-    let g = ode::gradient(
-        &problem,
-        &options(memory),
-        &Misfit {
-            obs: &d.obs,
-            xb: &d.xb,
-        },
-    )?;
+    let g = ode::gradient(&problem, &options(memory), &four_dvar_cost(d))?;
     Ok((g.value, g.u0_bar))
 }
 
@@ -358,12 +342,5 @@ pub fn cost_and_gradient_by_integrator(
 pub fn cost_by_integrator(x0: &[f64], d: &Data) -> Result<f64, OdeError> {
     let p = [FORCING];
     let problem = OdeProblem::new(&Lorenz96, x0, &p, (0.0, STEPS as f64 * H));
-    ode::loss_value(
-        &problem,
-        &options(Memory::StoreAll),
-        &Misfit {
-            obs: &d.obs,
-            xb: &d.xb,
-        },
-    )
+    ode::loss_value(&problem, &options(Memory::StoreAll), &four_dvar_cost(d))
 }

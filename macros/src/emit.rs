@@ -699,6 +699,9 @@ pub fn rhs_impl(
         #[derive(Clone, Copy, Debug, Default)]
         #vis struct #name;
 
+        // The struct is how this function is used: the reference keeps `dead_code` quiet.
+        const _: fn(&mut [f64], &[f64], &[f64], f64) = #user;
+
         impl #krate::ode::Rhs for #name {
             #[inline]
             fn eval<S: #krate::Real>(&self, du: &mut [S], u: &[S], p: &[S], t: S) {

@@ -8,6 +8,8 @@
 //! - [`Dual`]: dual numbers with several tangent lanes, nestable;
 //! - [`nested`]: Hessian-vector products, Hessians, Jacobians and mixed second derivatives by
 //!   forward over reverse;
+//! - [`ode`]: integrators with exact discrete adjoints and checkpointing; [`fourdvar`]: the
+//!   4D-Var cost blocks (observation operators, error variances) as a loss of saved states;
 //! - [`check`]: finite differences and the dot-product test, for users' own checks.
 //!
 //! ```
@@ -23,6 +25,7 @@
 
 pub mod check;
 mod dual;
+pub mod fourdvar;
 pub mod nested;
 pub mod ode;
 mod real;
