@@ -80,6 +80,19 @@ fn check(what: &'static str, v: &[f64], expected: usize) -> Result<(), NestedErr
     }
 }
 
+/// `x` at dual numbers whose lanes are the unit directions `first..first + LANES` (the lanes past
+/// the end of `x` stay zero): one block of columns of a Hessian or a Jacobian.
+fn unit_block(x: &[f64], first: usize) -> Vec<Dual<f64, LANES>> {
+    (0..x.len())
+        .map(|i| {
+            Dual::new(
+                x[i],
+                core::array::from_fn(|k| if i == first + k { 1.0 } else { 0.0 }),
+            )
+        })
+        .collect()
+}
+
 /// A scalar function `f(x)` whose gradient can be evaluated at any scalar type: implement it by
 /// calling the generated `_vjp` companion with the seed `S::one()`.
 pub trait Gradient {
@@ -195,14 +208,7 @@ pub fn hessian<F: Gradient + ?Sized>(f: &F, x: &[f64]) -> Result<Vec<Vec<f64>>, 
     let n = x.len();
     let mut h = vec![vec![0.0; n]; n];
     for first in (0..n).step_by(LANES) {
-        let xd: Vec<Dual<f64, LANES>> = (0..n)
-            .map(|i| {
-                Dual::new(
-                    x[i],
-                    core::array::from_fn(|k| if i == first + k { 1.0 } else { 0.0 }),
-                )
-            })
-            .collect();
+        let xd = unit_block(x, first);
         let mut g = vec![Dual::constant(0.0); n];
         f.gradient(&xd, &mut g);
         for (i, gi) in g.iter().enumerate() {
@@ -294,14 +300,7 @@ pub fn jacobian_forward<F: VectorFunction + ?Sized>(
     let (n, m) = (x.len(), f.outputs());
     let mut j = vec![vec![0.0; n]; m];
     for first in (0..n).step_by(LANES) {
-        let xd: Vec<Dual<f64, LANES>> = (0..n)
-            .map(|i| {
-                Dual::new(
-                    x[i],
-                    core::array::from_fn(|k| if i == first + k { 1.0 } else { 0.0 }),
-                )
-            })
-            .collect();
+        let xd = unit_block(x, first);
         let mut y = vec![Dual::constant(0.0); m];
         f.eval(&xd, &mut y);
         for (i, yi) in y.iter().enumerate() {
