@@ -277,7 +277,9 @@ impl<'a> Emitter<'a> {
                     if e.kind == Kind::Real {
                         quote_spanned!(span=> #rt::Real::#m(#xs, #ys))
                     } else {
-                        quote_spanned!(span=> ::core::cmp::Ord::#m(#xs, #ys))
+                        // Integers, or constants whose type is not visible: the method of
+                        // whatever type they have.
+                        quote_spanned!(span=> (#xs).#m(#ys))
                     }
                 } else {
                     let op: TokenStream = b.name().parse().expect("an operator");

@@ -35,6 +35,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         ret_failed: false,
         early_unsupported: false,
         poisoned: HashSet::new(),
+        param_vars: Vec::new(),
     };
     let function = l.function(item);
     match (function, l.errors) {
@@ -81,6 +82,8 @@ struct Lowerer<'a> {
     early_unsupported: bool,
     /// Names whose binding was rejected: later statements that use them report nothing more.
     poisoned: HashSet<String>,
+    /// The parameters' variables.
+    param_vars: Vec<VarId>,
 }
 
 fn err<T>(span: Span, msg: impl std::fmt::Display) -> syn::Result<T> {
@@ -591,6 +594,7 @@ impl Lowerer<'_> {
         };
         let kind = kind_of_type(&pt.ty, true)?;
         let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+        self.param_vars.push(var);
         self.vars[var.0].ty = Some((*pt.ty).clone());
         if let Kind::RealArray(ArrayRepr::SliceMut) = self.vars[var.0].kind {
             self.vars[var.0].mutable = true;
@@ -776,13 +780,9 @@ impl Lowerer<'_> {
             return block;
         }
         for (elem, r) in elems.into_iter().zip(early_results) {
-            match self.real_expr(elem, &mut block) {
-                Ok(value) => block.stmts.push(Stmt::Assign {
-                    place: Place::Var(r),
-                    value,
-                    span,
-                }),
-                Err(err) => self.error(err),
+            // `assign_value` also takes an `if` or `match` that gives the value.
+            if let Err(err) = self.assign_value(r, elem, &mut block) {
+                self.error(err);
             }
         }
         block.stmts.push(Stmt::Assign {
@@ -1652,8 +1652,21 @@ impl Lowerer<'_> {
         self.callee_path(call)?;
         let mut args = Vec::new();
         let mut seen = Vec::new();
+        // A `&mut [f64]` variable passed bare more than once goes to shared parameters (Rust
+        // allows no two `&mut` borrows): it is read, not written.
+        let bare_mut: Vec<VarId> = call
+            .args
+            .iter()
+            .filter_map(|a| self.path_var(a))
+            .filter(|v| self.kind(*v) == &Kind::RealArray(ArrayRepr::SliceMut))
+            .collect();
         for a in &call.args {
             let mut arg = self.call_arg(a, block)?;
+            if let Arg::ArrayMut { var, by_ref: false } = arg {
+                if bare_mut.iter().filter(|&&v| v == var).count() > 1 {
+                    arg = Arg::Array { var, by_ref: false };
+                }
+            }
             // A real passed twice would need two `&mut` borrows of one adjoint: the second use
             // gets a copy of its own, whose adjoint flows back through the copy.
             let span = a.span();
@@ -1812,8 +1825,7 @@ impl Lowerer<'_> {
                     });
                 }
                 let mut value = self.expr(a, block)?;
-                if value.kind == Kind::Opaque && matches!(value.op, Op::Path(_) | Op::ConstCall(..))
-                {
+                if value.kind == Kind::Opaque && self.is_unknown_constant(&value) {
                     // A constant whose type is not written here (`H`, `dt()`): passed as a real,
                     // the common case for arguments of differentiable functions; an integer
                     // constant is a type error on its span (bind it first: `let n: usize = N;`).
@@ -1838,6 +1850,26 @@ impl Lowerer<'_> {
     fn real_expr(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
         let x = self.expr(e, block)?;
         self.coerce_real(x)
+    }
+
+    /// Whether `e` is built from constants whose type is not written (`H`, `-HALF`,
+    /// `HALF * HALF`, a `let` bound to one): passed to differentiable functions as reals.
+    fn is_unknown_constant(&self, e: &Expr) -> bool {
+        match &e.op {
+            Op::Path(_) | Op::ConstCall(..) | Op::PathIndex(..) => true,
+            Op::Unary(Unary::Neg, a) => self.is_unknown_constant(a),
+            Op::Binary(
+                Binary::Add | Binary::Sub | Binary::Mul | Binary::Div | Binary::Min | Binary::Max,
+                a,
+                b,
+            ) => self.is_unknown_constant(a) && self.is_unknown_constant(b),
+            Op::Var(v) => {
+                self.vars[v.0].ty.is_none()
+                    && self.vars[v.0].kind == Kind::Opaque
+                    && !self.param_vars.contains(v)
+            }
+            _ => false,
+        }
     }
 
     fn coerce_real(&mut self, x: Expr) -> syn::Result<Expr> {

@@ -125,7 +125,10 @@ fn mark_recomputable(b: &Block, depth: usize, recompute: &mut Vec<bool>) {
                     .iter()
                     .all(|r| local_recomputable.contains(r) || !written.contains(r));
                 let calls = contains_const_call(e);
-                if ok && !calls {
+                // Recomputing gives the binding's first value: only for bindings never assigned
+                // again (the `let` itself is one write).
+                let reassigned = written.iter().filter(|w| *w == var).count() > 1;
+                if ok && !calls && !reassigned {
                     local_recomputable.push(*var);
                     recompute[var.0] = true;
                 }
@@ -703,15 +706,19 @@ impl Reverse<'_> {
                 });
             }
         }
+        if depth == 0 {
+            // Results are active when the call is, or when active values are assigned to them
+            // later.
+            for &r in &c.results {
+                if em.is_active(r) {
+                    let (b, z) = (em.bar(r), self.zero_like(r));
+                    fwd.extend(quote!(let mut #b = #z;));
+                }
+            }
+        }
         if !active {
             rev.extend(restore_before);
             return;
-        }
-        if depth == 0 {
-            for &r in &c.results {
-                let (b, z) = (em.bar(r), self.zero_like(r));
-                fwd.extend(quote!(let mut #b = #z;));
-            }
         }
         // The callee's reverse-only companion: it recomputes only what its reverse sweep reads.
         let vjp = em.companion_prefixed(&c.callee, "rev");

@@ -165,6 +165,7 @@ fn block(em: &Emitter, b: &Block) -> TokenStream {
 }
 
 fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
+    let rt = &em.rt;
     match s {
         Stmt::Let { var, init: i, .. } => {
             let (b, p) = (em.binding(*var), em.init(i));
@@ -208,7 +209,12 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
                     return quote_spanned!(c.span=> #callee(#(#args),*););
                 }
                 let pat = em.call_results(c, |r| em.name(r));
-                return quote_spanned!(c.span=> let #pat = #callee(#(#args),*););
+                // A result that later receives active values starts with a zero tangent.
+                let dots = c.results.iter().filter(|&&r| em.is_active(r)).map(|&r| {
+                    let (d, n) = (em.dot(r), em.name(r));
+                    quote!(let mut #d = #rt::zeros_like(&#n);)
+                });
+                return quote_spanned!(c.span=> let #pat = #callee(#(#args),*); #(#dots)*);
             }
             let callee = em.companion(&c.callee, "jvp");
             let primal = em.primal_args(&c.args);
