@@ -11,6 +11,9 @@
 #[allow(dead_code)]
 mod problem;
 
+#[path = "support/plot.rs"]
+mod plot;
+
 use problem::*;
 use tapeless::Dual;
 
@@ -133,4 +136,64 @@ fn main() {
     let (j, g) = gradient(&x, &d, STEPS);
     println!("analysis:     J = {j:.16e}  |grad J| = {:.6e}", norm(&g));
     println!("RMSE(analysis, xt0) = {:.16e}", rmse(&x, &XT0));
+
+    // Trajectories of components 0, 1 and 2: truth (black), background (blue), analysis (red),
+    // observations of the even components (green dots).
+    let trajectory = |x0: &[f64]| {
+        let mut u = x0.to_vec();
+        let mut out = vec![u.clone()];
+        for k in 0..STEPS {
+            rk4_step(&mut u, &[FORCING], H * k as f64, H);
+            out.push(u.clone());
+        }
+        out
+    };
+    let (background, analysis) = (trajectory(&d.xb), trajectory(&x));
+    let mut canvas = plot::Canvas::new(900, 660);
+    for (row, c) in [0usize, 1, 2].into_iter().enumerate() {
+        let series = |traj: &[Vec<f64>]| -> Vec<(f64, f64)> {
+            traj.iter()
+                .enumerate()
+                .map(|(k, u)| (k as f64 * H, u[c]))
+                .collect()
+        };
+        let (t, b, a) = (series(&d.truth), series(&background), series(&analysis));
+        let obs: Vec<(f64, f64)> = if c % 2 == 0 {
+            (0..STEPS / OBS_EVERY)
+                .map(|m| (((m + 1) * OBS_EVERY) as f64 * H, d.obs[m * 20 + c / 2]))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        canvas.panel(
+            (20, 20 + 210 * row, 860, 190),
+            &[
+                plot::Series {
+                    points: &b,
+                    color: [40, 90, 220],
+                    style: plot::Style::Line,
+                },
+                plot::Series {
+                    points: &a,
+                    color: [220, 40, 40],
+                    style: plot::Style::Line,
+                },
+                plot::Series {
+                    points: &t,
+                    color: [0, 0, 0],
+                    style: plot::Style::Line,
+                },
+                plot::Series {
+                    points: &obs,
+                    color: [20, 160, 60],
+                    style: plot::Style::Dots,
+                },
+            ],
+        );
+    }
+    let path = "lorenz96_4dvar.png";
+    match canvas.save_png(path) {
+        Ok(()) => println!("wrote {path}: components 0, 1, 2 against time; truth black, background blue, analysis red, observations green"),
+        Err(e) => eprintln!("could not write {path}: {e}"),
+    }
 }
