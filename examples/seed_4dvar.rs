@@ -11,6 +11,9 @@
 
 use tapeless::{differentiable, Dual, Real};
 
+#[path = "support/plot.rs"]
+mod plot;
+
 /// Number of RK4 steps; the trajectory has STEPS + 1 saved points.
 pub const STEPS: usize = 90;
 /// Step of RK4.
@@ -136,4 +139,51 @@ fn main() {
     }
     let (l, _) = hypergradient(eta, 1, &obs, &truth);
     println!("  fitted:  eta = {eta:.16e}  L = {l:.16e}");
+
+    // The seed's figure: truth (black), observations (green), the trajectory from the inner
+    // solver's result with eta0 (blue) and with the fitted eta (red).
+    let trajectory_after = |eta: f64| {
+        let mut x = x_start();
+        x -= eta * cost_gradient(x, &obs);
+        let mut points = vec![(time(0), x)];
+        for i in 0..STEPS {
+            x = rk4(x, time(i), H);
+            points.push((time(i + 1), x));
+        }
+        points
+    };
+    let truth_points: Vec<(f64, f64)> = (0..=STEPS).map(|i| (time(i), truth[i])).collect();
+    let obs_points: Vec<(f64, f64)> = (0..31).map(|j| (time(3 * j), obs[j])).collect();
+    let (first, fitted) = (trajectory_after(eta0), trajectory_after(eta));
+    let mut canvas = plot::Canvas::new(800, 400);
+    canvas.panel(
+        (20, 20, 760, 360),
+        &[
+            plot::Series {
+                points: &first,
+                color: [40, 90, 220],
+                style: plot::Style::Line,
+            },
+            plot::Series {
+                points: &fitted,
+                color: [220, 40, 40],
+                style: plot::Style::Line,
+            },
+            plot::Series {
+                points: &truth_points,
+                color: [0, 0, 0],
+                style: plot::Style::Line,
+            },
+            plot::Series {
+                points: &obs_points,
+                color: [20, 160, 60],
+                style: plot::Style::Dots,
+            },
+        ],
+    );
+    let path = "seed_4dvar.png";
+    match canvas.save_png(path) {
+        Ok(()) => println!("wrote {path}: truth black, observations green, from eta0 blue, from the fitted eta red"),
+        Err(e) => eprintln!("could not write {path}: {e}"),
+    }
 }
