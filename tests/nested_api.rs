@@ -212,3 +212,51 @@ fn mixed_second_derivative_matches_differences_of_the_parameter_gradient() {
         );
     }
 }
+
+#[differentiable]
+fn piecewise_chain(x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut s = 0.0;
+    for i in 0..n {
+        if x[i] > 0.0 {
+            s += x[i] * x[i] * x[i];
+        } else {
+            s += x[i] * x[i];
+        }
+        if i + 1 < n {
+            s += x[i] * x[i + 1];
+        }
+    }
+    s
+}
+
+struct PiecewiseChain;
+impl Gradient for PiecewiseChain {
+    fn gradient<S: Real>(&self, x: &[S], grad: &mut [S]) -> S {
+        piecewise_chain_vjp(x, grad, S::one())
+    }
+}
+
+#[test]
+fn hessian_of_loops_and_branches_matches_the_closed_form() {
+    // H_ii = 6 x_i where x_i > 0, else 2; H_{i,i+1} = H_{i+1,i} = 1.
+    let x = [0.7, -0.4, 1.3, -2.0, 0.2];
+    assert_eq!(piecewise_chain(&x), piecewise_chain_generic(&x[..]));
+    let h = hessian(&PiecewiseChain, &x).unwrap();
+    for i in 0..5 {
+        for j in 0..5 {
+            let expected = if i == j {
+                if x[i] > 0.0 {
+                    6.0 * x[i]
+                } else {
+                    2.0
+                }
+            } else if i + 1 == j || j + 1 == i {
+                1.0
+            } else {
+                0.0
+            };
+            assert_close(h[i][j], expected, 1e-14, &format!("H[{i}][{j}]"));
+        }
+    }
+}
