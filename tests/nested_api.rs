@@ -243,8 +243,8 @@ fn hessian_of_loops_and_branches_matches_the_closed_form() {
     let x = [0.7, -0.4, 1.3, -2.0, 0.2];
     assert_eq!(piecewise_chain(&x), piecewise_chain_generic(&x[..]));
     let h = hessian(&PiecewiseChain, &x).unwrap();
-    for i in 0..5 {
-        for j in 0..5 {
+    for (i, row) in h.iter().enumerate() {
+        for (j, &hij) in row.iter().enumerate() {
             let expected = if i == j {
                 if x[i] > 0.0 {
                     6.0 * x[i]
@@ -256,7 +256,7 @@ fn hessian_of_loops_and_branches_matches_the_closed_form() {
             } else {
                 0.0
             };
-            assert_close(h[i][j], expected, 1e-14, &format!("H[{i}][{j}]"));
+            assert_close(hij, expected, 1e-14, &format!("H[{i}][{j}]"));
         }
     }
 }
