@@ -1478,7 +1478,14 @@ impl Lowerer<'_> {
             if let Kind::RealArray(_) = value.kind {
                 return err_at(e, "an `if` or `match` that gives an array is not supported; assign the elements in each branch");
             }
-            self.vars[target.0].kind = value.kind.clone();
+            // A constant whose type is not visible (`HALF`, `g(HALF)`) gives a real, as it does
+            // as an argument of a differentiable call.
+            self.vars[target.0].kind =
+                if value.kind == Kind::Opaque && self.is_unknown_constant(&value) {
+                    Kind::Real
+                } else {
+                    value.kind.clone()
+                };
             self.unset_targets.remove(k);
         }
         let value = self.place_value(&Place::Var(target), value, e.span())?;
