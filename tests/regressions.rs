@@ -116,8 +116,24 @@ fn tail_if_after_return(x: f64) -> f64 {
     }
 }
 
+/// A `let` given by branches whose first value is a constant of unwritten type.
+#[differentiable]
+fn branch_value_of_unknown_kind(x: f64) -> f64 {
+    let t = if x > 0.0 { sine(HALF) } else { x * x };
+    t * x
+}
+
 #[test]
 fn reduced_programs() {
+    for at in [0.7, -0.7] {
+        scalar(
+            "branch_value_of_unknown_kind",
+            &branch_value_of_unknown_kind,
+            &branch_value_of_unknown_kind_jvp,
+            &branch_value_of_unknown_kind_vjp,
+            at,
+        );
+    }
     scalar(
         "let_reassigned_in_branch",
         &let_reassigned_in_branch,
