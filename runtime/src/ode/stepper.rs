@@ -49,6 +49,30 @@ fn combine<S: Real>(numerators: &[f64], k: &[S], n: usize, m: usize) -> S {
     sum.unwrap_or_else(S::zero)
 }
 
+/// `acc[m] = sum_j num_j k_j[m]` for every `m`, stage by stage: the same operations in the same
+/// order per component as [`combine`] (so the same bits), over whole rows, which the compiler
+/// vectorises.
+fn combine_into<S: Real>(numerators: &[f64], k: &[S], n: usize, acc: &mut [S]) {
+    let mut first = true;
+    for (j, &c) in numerators.iter().enumerate() {
+        if c == 0.0 {
+            continue;
+        }
+        let kj = &k[j * n..(j + 1) * n];
+        let cs = S::from_f64(c);
+        match (first, c == 1.0) {
+            (true, true) => acc.copy_from_slice(kj),
+            (true, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a = cs * x),
+            (false, true) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a = *a + x),
+            (false, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a = *a + cs * x),
+        }
+        first = false;
+    }
+    if first {
+        acc.fill(S::zero());
+    }
+}
+
 /// `c * x`, without the multiplication when `c` is one.
 #[inline(always)]
 fn scaled<S: Real>(c: f64, x: S) -> S {
@@ -77,6 +101,8 @@ pub(crate) struct Stepper<'t, S> {
     y_bar: Vec<S>,
     /// Scratch for [`Rhs::vjp`], which recomputes `f` there (adjoint steppers only).
     du: Vec<S>,
+    /// A combination of stage derivatives, one component per state component.
+    acc: Vec<S>,
     pub(crate) counters: Counters,
 }
 
@@ -94,6 +120,7 @@ impl<'t, S: Real> Stepper<'t, S> {
             k_bar: Vec::new(),
             y_bar: Vec::new(),
             du: Vec::new(),
+            acc: vec![S::zero(); n],
             counters: Counters::default(),
         }
     }
@@ -144,8 +171,9 @@ impl<'t, S: Real> Stepper<'t, S> {
         let (row, den) = tab.row(i);
         let scale = S::from_f64(h / den);
         let y = &mut self.y[i * n..(i + 1) * n];
-        for (m, ym) in y.iter_mut().enumerate() {
-            *ym = u[m] + scale * combine(row, earlier, n, m);
+        combine_into(row, earlier, n, &mut self.acc);
+        for ((ym, &um), &a) in y.iter_mut().zip(u).zip(&self.acc) {
+            *ym = um + scale * a;
         }
         if evaluate {
             rhs.eval(ki, y, p, ti);
@@ -155,11 +183,12 @@ impl<'t, S: Real> Stepper<'t, S> {
 
     /// `out[m] = u[m] + (h / den_b) * sum_i num_bi k_i[m]`.
     #[inline]
-    fn result(&self, u: &[S], h: f64, out: &mut [S]) {
+    fn result(&mut self, u: &[S], h: f64, out: &mut [S]) {
         let (b, den) = self.tableau.weights();
         let scale = S::from_f64(h / den);
-        for (m, om) in out.iter_mut().enumerate() {
-            *om = u[m] + scale * combine(b, &self.k, self.n, m);
+        combine_into(b, &self.k, self.n, &mut self.acc);
+        for ((om, &um), &a) in out.iter_mut().zip(u).zip(&self.acc) {
+            *om = um + scale * a;
         }
     }
 
@@ -173,8 +202,9 @@ impl<'t, S: Real> Stepper<'t, S> {
         }
         let (b, den) = self.tableau.weights();
         let scale = S::from_f64(h / den);
-        for (m, um) in u.iter_mut().enumerate() {
-            *um += scale * combine(b, &self.k, self.n, m);
+        combine_into(b, &self.k, self.n, &mut self.acc);
+        for (um, &a) in u.iter_mut().zip(&self.acc) {
+            *um += scale * a;
         }
     }
 
@@ -339,11 +369,17 @@ impl<'t, S: Real> Stepper<'t, S> {
         // share.
         let (b, den) = tab.weights();
         let scale = S::from_f64(h / den);
-        for (m, &ub) in u_bar.iter().enumerate() {
-            let w = scale * ub;
-            for (i, &bi) in b.iter().enumerate() {
-                if tab.needed(i) {
-                    self.k_bar[i * n + m] = if bi == 0.0 { S::zero() } else { scaled(bi, w) };
+        // Row by row (each element gets the same operations as element by element).
+        for (i, &bi) in b.iter().enumerate() {
+            if !tab.needed(i) {
+                continue;
+            }
+            let ki_bar = &mut self.k_bar[i * n..(i + 1) * n];
+            if bi == 0.0 {
+                ki_bar.fill(S::zero());
+            } else {
+                for (kb, &ub) in ki_bar.iter_mut().zip(u_bar.iter()) {
+                    *kb = scaled(bi, scale * ub);
                 }
             }
         }
@@ -369,14 +405,25 @@ impl<'t, S: Real> Stepper<'t, S> {
             // y_i = u + scale_i * sum_j num_ij k_j.
             let (row, den) = tab.row(i);
             let scale_i = S::from_f64(h / den);
-            for m in 0..n {
-                let yb = self.y_bar[m];
-                u_bar[m] += yb;
-                let w = scale_i * yb;
-                for (j, &a) in row.iter().enumerate() {
-                    if a != 0.0 {
-                        earlier_bar[j * n + m] += scaled(a, w);
-                    }
+            for (ub, &yb) in u_bar.iter_mut().zip(&self.y_bar) {
+                *ub += yb;
+            }
+            for (j, &a) in row.iter().enumerate() {
+                if a == 0.0 {
+                    continue;
+                }
+                let kj_bar = &mut earlier_bar[j * n..(j + 1) * n];
+                let c = S::from_f64(a);
+                if a == 1.0 {
+                    kj_bar
+                        .iter_mut()
+                        .zip(&self.y_bar)
+                        .for_each(|(kb, &yb)| *kb += scale_i * yb);
+                } else {
+                    kj_bar
+                        .iter_mut()
+                        .zip(&self.y_bar)
+                        .for_each(|(kb, &yb)| *kb += c * (scale_i * yb));
                 }
             }
         }
