@@ -63,8 +63,8 @@ fn combine_into<S: Real>(numerators: &[f64], k: &[S], n: usize, acc: &mut [S]) {
         match (first, c == 1.0) {
             (true, true) => acc.copy_from_slice(kj),
             (true, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a = cs * x),
-            (false, true) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a = *a + x),
-            (false, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a = *a + cs * x),
+            (false, true) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a += x),
+            (false, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a += cs * x),
         }
         first = false;
     }
