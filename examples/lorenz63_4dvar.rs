@@ -9,6 +9,9 @@ use tapeless::fourdvar::{Background, Cost, ObservationSet, Selection};
 use tapeless::ode::{self, Memory, OdeProblem, SaveAt, SolveOptions, Tableau};
 use tapeless::{differentiable, Dual};
 
+#[path = "support/plot.rs"]
+mod plot;
+
 /// dx/dt = sigma (y - x), dy/dt = x (rho - z) - y, dz/dt = x y - beta z.
 #[differentiable(rhs = Lorenz63)]
 fn lorenz63(du: &mut [f64], u: &[f64], p: &[f64], _t: f64) {
@@ -141,5 +144,60 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (j, g) = j_and_grad(&x)?;
     println!("analysis:     J = {j:.16e}  |grad J| = {:.6e}", norm(&g));
     println!("RMSE(analysis) = {:.16e}", rmse(&x, &truth0));
+
+    // x, y, z against time: truth black, background blue, analysis red, observations green.
+    let every_step = |x0: &[f64]| -> Result<ode::Solution<f64>, ode::OdeError> {
+        let options = SolveOptions::fixed(Tableau::rk4(), H);
+        ode::solve(
+            &OdeProblem::new(&Lorenz63, x0, &P, (0.0, STEPS as f64 * H)),
+            &options,
+        )
+    };
+    let (t_sol, b_sol, a_sol) = (every_step(&truth0)?, every_step(&xb)?, every_step(&x)?);
+    let mut canvas = plot::Canvas::new(900, 660);
+    for c in 0..3 {
+        let series = |s: &ode::Solution<f64>| -> Vec<(f64, f64)> {
+            s.t.iter().zip(&s.u).map(|(&t, u)| (t, u[c])).collect()
+        };
+        let (t, b, a) = (series(&t_sol), series(&b_sol), series(&a_sol));
+        let obs: Vec<(f64, f64)> = if c == 1 {
+            Vec::new()
+        } else {
+            let noise = |k: usize| 0.3 * (12.9898 * k as f64 + 78.233 * c as f64).sin();
+            (1..truth.u.len())
+                .map(|k| (truth.t[k], truth.u[k][c] + noise(k)))
+                .collect()
+        };
+        canvas.panel(
+            (20, 20 + 210 * c, 860, 190),
+            &[
+                plot::Series {
+                    points: &b,
+                    color: [40, 90, 220],
+                    style: plot::Style::Line,
+                },
+                plot::Series {
+                    points: &a,
+                    color: [220, 40, 40],
+                    style: plot::Style::Line,
+                },
+                plot::Series {
+                    points: &t,
+                    color: [0, 0, 0],
+                    style: plot::Style::Line,
+                },
+                plot::Series {
+                    points: &obs,
+                    color: [20, 160, 60],
+                    style: plot::Style::Dots,
+                },
+            ],
+        );
+    }
+    let path = "lorenz63_4dvar.png";
+    match canvas.save_png(path) {
+        Ok(()) => println!("wrote {path}: x, y, z against time; truth black, background blue, analysis red, observations green"),
+        Err(e) => eprintln!("could not write {path}: {e}"),
+    }
     Ok(())
 }
