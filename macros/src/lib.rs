@@ -7,10 +7,10 @@
 //!                                           \--adjoint--> tokens (f_vjp, f_grad)
 //! ```
 //!
-//! [`attr`] parses the attribute's arguments, [`lower`] turns the function into the [`ir`]
-//! (rejecting everything outside the subset, on the exact span), [`activity`] finds what carries
-//! derivatives, [`transform::tangent`] and [`transform::adjoint`] generate the derivative code, and
-//! [`emit`] holds what they share and prints the generic primal. Set `TAPELESS_DEBUG=1` while
+//! `attr` parses the attribute's arguments, `lower` turns the function into the `ir`
+//! (rejecting everything outside the subset, on the exact span), `activity` finds what carries
+//! derivatives, `transform::tangent` and `transform::adjoint` generate the derivative code, and
+//! `emit` holds what they share and prints the generic primal. Set `TAPELESS_DEBUG=1` while
 //! building to print the IR of every annotated function to standard error.
 
 mod activity;
