@@ -29,7 +29,6 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         taken: names.0,
         errors: None,
         early: None,
-        temps: 0,
         untyped_results: Vec::new(),
         unset_targets: Vec::new(),
         ret_failed: false,
@@ -71,7 +70,6 @@ struct Lowerer<'a> {
     taken: HashSet<String>,
     errors: Option<syn::Error>,
     early: Option<Early>,
-    temps: usize,
     /// Results of calls bound without a written type (taken to be `f64`).
     untyped_results: Vec<VarId>,
     /// Variables given by an `if` or `match` whose kind the first branch value decides.
@@ -321,7 +319,6 @@ impl Lowerer<'_> {
     }
 
     fn temp(&mut self, base: &str, kind: Kind, span: Span) -> VarId {
-        self.temps += 1;
         let name = self.fresh_name(&format!("__{base}"), false);
         let id = VarId(self.vars.len());
         self.vars.push(Var {
@@ -1130,7 +1127,7 @@ impl Lowerer<'_> {
                     }
                 };
                 let place = self.place(&b.left, block)?;
-                let current = self.place_read(&place, b.left.span(), block)?;
+                let current = self.place_read(&place, b.left.span());
                 let rhs = self.expr(&b.right, block)?;
                 let value = self.binary(op, current, rhs, span, b.op.span())?;
                 let value = self.place_value(&place, value, b.right.span())?;
@@ -1279,15 +1276,15 @@ impl Lowerer<'_> {
         }
     }
 
-    fn place_read(&self, place: &Place, span: Span, _block: &mut Block) -> syn::Result<Expr> {
-        Ok(match place {
+    fn place_read(&self, place: &Place, span: Span) -> Expr {
+        match place {
             Place::Var(v) => var_expr(*v, self.kind(*v).clone(), span),
             Place::Index(v, i) => Expr {
                 op: Op::Index(*v, Box::new(i.clone())),
                 kind: Kind::Real,
                 span,
             },
-        })
+        }
     }
 
     fn var_of(&self, e: &syn::Expr) -> syn::Result<VarId> {
