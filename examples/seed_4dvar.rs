@@ -132,10 +132,15 @@ fn main() {
     }
     println!("outer fit (K = 1, learning rate 0.001):");
     let mut eta = eta0;
+    let outer = tapeless::optim::GradientDescent::new(0.001);
     for step in 0..2 {
         let (l, dl) = hypergradient(eta, 1, &obs, &truth);
         println!("  step {step}: eta = {eta:.16e}  L = {l:.16e}  dL/deta = {dl:.16e}");
-        eta -= 0.001 * dl;
+        let mut theta = [eta];
+        outer
+            .step(&mut theta, &[dl])
+            .expect("a finite hypergradient");
+        eta = theta[0];
     }
     let (l, _) = hypergradient(eta, 1, &obs, &truth);
     println!("  fitted:  eta = {eta:.16e}  L = {l:.16e}");

@@ -10,6 +10,7 @@
 //!   forward over reverse;
 //! - [`ode`]: integrators with exact discrete adjoints and checkpointing; [`fourdvar`]: the
 //!   4D-Var cost blocks (observation operators, error variances) as a loss of saved states;
+//! - [`optim`]: outer optimisers (gradient descent, Adam) for learning solver parameters;
 //! - [`check`]: finite differences and the dot-product test, for users' own checks.
 //!
 //! ```
@@ -28,6 +29,7 @@ mod dual;
 pub mod fourdvar;
 pub mod nested;
 pub mod ode;
+pub mod optim;
 mod real;
 pub mod rules;
 mod storage;
