@@ -145,6 +145,19 @@ fn main() {
     let (l, _) = hypergradient(eta, 1, &obs, &truth);
     println!("  fitted:  eta = {eta:.16e}  L = {l:.16e}");
 
+    // A longer fit, K = 5 inner steps, with Adam from eta0.
+    println!("longer fit (K = 5, Adam, learning rate 0.0005):");
+    let mut adam = tapeless::optim::Adam::new(0.0005);
+    let mut theta = [eta0];
+    for step in 0..40 {
+        let (l, dl) = hypergradient(theta[0], 5, &obs, &truth);
+        println!("  step {step:2}: eta = {:.16e}  L = {l:.16e}", theta[0]);
+        adam.step(&mut theta, &[dl])
+            .expect("a finite hypergradient");
+    }
+    let (l5, _) = hypergradient(theta[0], 5, &obs, &truth);
+    println!("  fitted:  eta = {:.16e}  L = {l5:.16e}", theta[0]);
+
     // The seed's figure: truth (black), observations (green), the trajectory from the inner
     // solver's result with eta0 (blue) and with the fitted eta (red).
     let trajectory_after = |eta: f64| {
