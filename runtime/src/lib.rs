@@ -10,6 +10,8 @@
 //!   forward over reverse;
 //! - [`ode`]: integrators with exact discrete adjoints and checkpointing; [`fourdvar`]: the
 //!   4D-Var cost blocks (observation operators, error variances) as a loss of saved states;
+//! - [`hyper`]: hypergradients through unrolled inner descent (forward over the solve, or one
+//!   backward sweep of Hessian-vector products);
 //! - [`optim`]: outer optimisers (gradient descent, Adam) for learning solver parameters;
 //! - [`check`]: finite differences and the dot-product test, for users' own checks.
 //!
@@ -27,6 +29,7 @@
 pub mod check;
 mod dual;
 pub mod fourdvar;
+pub mod hyper;
 pub mod nested;
 pub mod ode;
 pub mod optim;
