@@ -15,7 +15,24 @@ mod problem;
 mod plot;
 
 use problem::*;
-use tapeless::Dual;
+use tapeless::nested::Gradient;
+use tapeless::{Dual, Real};
+
+/// J over the whole window, as the inner solver's objective.
+struct InnerCost<'a>(&'a Data);
+impl Gradient for InnerCost<'_> {
+    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+        cost_window_vjp(x, g, &self.0.obs, &self.0.xb, STEPS, S::one())
+    }
+}
+
+/// The outer loss: mean squared error of the trajectory against the truth.
+struct OuterLoss<'a>(&'a [f64]);
+impl Gradient for OuterLoss<'_> {
+    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+        trajectory_error_vjp(x, g, self.0, S::one())
+    }
+}
 
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
@@ -136,6 +153,66 @@ fn main() {
     let (j, g) = gradient(&x, &d, STEPS);
     println!("analysis:     J = {j:.16e}  |grad J| = {:.6e}", norm(&g));
     println!("RMSE(analysis, xt0) = {:.16e}", rmse(&x, &XT0));
+
+    // The learned solver's hypergradients: K = 5 descent steps of eta = 1e-5 from xb, the outer
+    // loss against the truth trajectory.
+    let truth_flat: Vec<f64> = d.truth.iter().flatten().copied().collect();
+    let (k_inner, eta) = (5, 1e-5);
+    let (l, dl) =
+        tapeless::hyper::forward_eta(&InnerCost(&d), &OuterLoss(&truth_flat), &d.xb, eta, k_inner)
+            .expect("finite inputs");
+    let ones = vec![1.0; N];
+    let r = tapeless::hyper::reverse_unrolled(
+        &InnerCost(&d),
+        &OuterLoss(&truth_flat),
+        &d.xb,
+        eta,
+        &ones,
+        k_inner,
+    )
+    .expect("finite inputs");
+    println!("learned solver, K = {k_inner}, eta = {eta:e}:");
+    println!("  L            = {l:.16e}");
+    println!("  dL/deta      = {dl:.16e}  (forward over the inner solve)");
+    println!(
+        "  dL/deta      = {:.16e}  (reverse through the unrolled solve)",
+        r.eta
+    );
+    let mut theta: Vec<f64> = (0..N).map(|i| 1.0 + 0.1 * (i as f64).sin()).collect();
+    let r = tapeless::hyper::reverse_unrolled(
+        &InnerCost(&d),
+        &OuterLoss(&truth_flat),
+        &d.xb,
+        eta,
+        &theta,
+        k_inner,
+    )
+    .expect("finite inputs");
+    println!(
+        "  preconditioner theta_i = 1 + 0.1 sin(i): L = {:.16e}  |dL/dtheta| = {:.16e}",
+        r.loss,
+        norm(&r.theta)
+    );
+    println!(
+        "  eta dL/deta = {:.16e} = theta . dL/dtheta = {:.16e}",
+        eta * r.eta,
+        theta.iter().zip(&r.theta).map(|(a, b)| a * b).sum::<f64>()
+    );
+    let mut adam = tapeless::optim::Adam::new(0.05);
+    for step in 0..10 {
+        let r = tapeless::hyper::reverse_unrolled(
+            &InnerCost(&d),
+            &OuterLoss(&truth_flat),
+            &d.xb,
+            eta,
+            &theta,
+            k_inner,
+        )
+        .expect("finite inputs");
+        println!("  Adam step {step}: L = {:.16e}", r.loss);
+        adam.step(&mut theta, &r.theta)
+            .expect("a finite hypergradient");
+    }
 
     // Trajectories of components 0, 1 and 2: truth (black), background (blue), analysis (red),
     // observations of the even components (green dots).

@@ -132,6 +132,28 @@ pub fn cost_window(x0: &[f64], obs: &[f64], xb: &[f64], steps: usize) -> f64 {
     j
 }
 
+/// The outer loss of the learned solver: the mean squared error of the trajectory from `x0`
+/// against the truth, over k = 0..=200 and every component (`truth` row-major, `k * 40 + i`).
+#[differentiable(wrt(x0))]
+pub fn trajectory_error(x0: &[f64], truth: &[f64]) -> f64 {
+    let n = x0.len();
+    let p = [8.0];
+    let mut u = x0.to_vec();
+    let mut l = 0.0;
+    for i in 0..n {
+        let d = u[i] - truth[i];
+        l += d * d;
+    }
+    for k in 1..201 {
+        rk4_step(&mut u, &p, 0.01 * (k - 1) as f64, 0.01);
+        for i in 0..n {
+            let d = u[i] - truth[k * n + i];
+            l += d * d;
+        }
+    }
+    l / (201 * n) as f64
+}
+
 /// The truth trajectory, the observations and the background of problem L.
 pub struct Data {
     /// xt_k, k = 0..=200.
