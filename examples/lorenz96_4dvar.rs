@@ -242,31 +242,7 @@ fn main() {
         } else {
             Vec::new()
         };
-        canvas.panel(
-            (20, 20 + 210 * row, 860, 190),
-            &[
-                plot::Series {
-                    points: &b,
-                    color: [40, 90, 220],
-                    style: plot::Style::Line,
-                },
-                plot::Series {
-                    points: &a,
-                    color: [220, 40, 40],
-                    style: plot::Style::Line,
-                },
-                plot::Series {
-                    points: &t,
-                    color: [0, 0, 0],
-                    style: plot::Style::Line,
-                },
-                plot::Series {
-                    points: &obs,
-                    color: [20, 160, 60],
-                    style: plot::Style::Dots,
-                },
-            ],
-        );
+        canvas.assimilation_panel((20, 20 + 210 * row, 860, 190), &t, &b, &a, &obs);
     }
     let path = "lorenz96_4dvar.png";
     match canvas.save_png(path) {

@@ -174,30 +174,12 @@ fn main() {
     let obs_points: Vec<(f64, f64)> = (0..31).map(|j| (time(3 * j), obs[j])).collect();
     let (first, fitted) = (trajectory_after(eta0), trajectory_after(eta));
     let mut canvas = plot::Canvas::new(800, 400);
-    canvas.panel(
+    canvas.assimilation_panel(
         (20, 20, 760, 360),
-        &[
-            plot::Series {
-                points: &first,
-                color: [40, 90, 220],
-                style: plot::Style::Line,
-            },
-            plot::Series {
-                points: &fitted,
-                color: [220, 40, 40],
-                style: plot::Style::Line,
-            },
-            plot::Series {
-                points: &truth_points,
-                color: [0, 0, 0],
-                style: plot::Style::Line,
-            },
-            plot::Series {
-                points: &obs_points,
-                color: [20, 160, 60],
-                style: plot::Style::Dots,
-            },
-        ],
+        &truth_points,
+        &first,
+        &fitted,
+        &obs_points,
     );
     let path = "seed_4dvar.png";
     match canvas.save_png(path) {

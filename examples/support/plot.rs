@@ -128,6 +128,44 @@ impl Canvas {
         }
     }
 
+    /// A panel of a data-assimilation figure, in the colours every example uses: the first
+    /// guess (background) blue, the result (analysis) red, the truth black, observations as
+    /// green dots.
+    pub fn assimilation_panel(
+        &mut self,
+        rect: (usize, usize, usize, usize),
+        truth: &[(f64, f64)],
+        first_guess: &[(f64, f64)],
+        result: &[(f64, f64)],
+        observations: &[(f64, f64)],
+    ) {
+        self.panel(
+            rect,
+            &[
+                Series {
+                    points: first_guess,
+                    color: [40, 90, 220],
+                    style: Style::Line,
+                },
+                Series {
+                    points: result,
+                    color: [220, 40, 40],
+                    style: Style::Line,
+                },
+                Series {
+                    points: truth,
+                    color: [0, 0, 0],
+                    style: Style::Line,
+                },
+                Series {
+                    points: observations,
+                    color: [20, 160, 60],
+                    style: Style::Dots,
+                },
+            ],
+        );
+    }
+
     /// Writes the canvas as an 8-bit RGB PNG (stored, uncompressed deflate blocks).
     pub fn save_png(&self, path: &str) -> std::io::Result<()> {
         let mut raw = Vec::with_capacity(self.height * (1 + 3 * self.width));

@@ -932,7 +932,7 @@ impl Lowerer<'_> {
             let pos = block.stmts.len();
             match strip_paren(init) {
                 syn::Expr::If(i) => {
-                    let s = self.value_if(i, var, block)?;
+                    let s = self.if_stmt(i, block, Some(var))?;
                     block.stmts.push(s);
                 }
                 syn::Expr::Match(m) => self.match_stmt(m, block, Some(var))?,
@@ -1136,7 +1136,7 @@ impl Lowerer<'_> {
             }
             syn::Expr::ForLoop(f) => self.for_loop(f, block),
             syn::Expr::If(i) => {
-                let s = self.if_stmt(i, block)?;
+                let s = self.if_stmt(i, block, None)?;
                 block.stmts.push(s);
                 Ok(())
             }
@@ -1390,49 +1390,6 @@ impl Lowerer<'_> {
         })
     }
 
-    /// An `if` whose branches give the value of `target`.
-    fn value_if(&mut self, i: &syn::ExprIf, target: VarId, block: &mut Block) -> syn::Result<Stmt> {
-        if let syn::Expr::Let(l) = &*i.cond {
-            return err_at(l, "`if let` is not supported; test a condition with `if`");
-        }
-        let cond = self.expr(&i.cond, block)?;
-        if cond.kind != Kind::Bool {
-            return err_at(&i.cond, "the condition of an `if` must be a `bool`");
-        }
-        let mut then = Block::default();
-        self.tail_value(
-            &i.then_branch.stmts,
-            i.then_branch.span(),
-            target,
-            &mut then,
-        )?;
-        let mut els = Block::default();
-        match &i.else_branch {
-            None => {
-                return err(
-                    i.if_token.span,
-                    "an `if` that gives a value needs an `else`",
-                )
-            }
-            Some((_, e)) => match &**e {
-                syn::Expr::Block(b) => {
-                    self.tail_value(&b.block.stmts, b.span(), target, &mut els)?
-                }
-                syn::Expr::If(inner) => {
-                    let s = self.value_if(inner, target, &mut els)?;
-                    els.stmts.push(s);
-                }
-                other => return Err(unsupported(other)),
-            },
-        }
-        Ok(Stmt::If {
-            cond,
-            then,
-            els,
-            span: i.span(),
-        })
-    }
-
     /// A block that ends with the value of `target`, in a scope of its own.
     fn tail_value(
         &mut self,
@@ -1460,7 +1417,7 @@ impl Lowerer<'_> {
     fn assign_value(&mut self, target: VarId, e: &syn::Expr, out: &mut Block) -> syn::Result<()> {
         match strip_paren(e) {
             syn::Expr::If(i) => {
-                let s = self.value_if(i, target, out)?;
+                let s = self.if_stmt(i, out, Some(target))?;
                 out.stmts.push(s);
                 return Ok(());
             }
@@ -1494,7 +1451,13 @@ impl Lowerer<'_> {
         Ok(())
     }
 
-    fn if_stmt(&mut self, i: &syn::ExprIf, block: &mut Block) -> syn::Result<Stmt> {
+    /// An `if`: of statements, or (`target`) whose branches give the value of `target`.
+    fn if_stmt(
+        &mut self,
+        i: &syn::ExprIf,
+        block: &mut Block,
+        target: Option<VarId>,
+    ) -> syn::Result<Stmt> {
         if let syn::Expr::Let(l) = &*i.cond {
             return err_at(l, "`if let` is not supported; test a condition with `if`");
         }
@@ -1502,21 +1465,20 @@ impl Lowerer<'_> {
         if cond.kind != Kind::Bool {
             return err_at(&i.cond, "the condition of an `if` must be a `bool`");
         }
-        self.scopes.push(HashMap::new());
-        let then = self.stmts(&i.then_branch.stmts);
-        self.scopes.pop();
-        let els = match &i.else_branch {
-            None => Block::default(),
-            Some((_, e)) => match &**e {
-                syn::Expr::Block(b) => {
-                    self.scopes.push(HashMap::new());
-                    let b = self.stmts(&b.block.stmts);
-                    self.scopes.pop();
-                    b
-                }
+        let then = self.branch(&i.then_branch.stmts, i.then_branch.span(), target)?;
+        let els = match (&i.else_branch, target) {
+            (None, None) => Block::default(),
+            (None, Some(_)) => {
+                return err(
+                    i.if_token.span,
+                    "an `if` that gives a value needs an `else`",
+                )
+            }
+            (Some((_, e)), _) => match &**e {
+                syn::Expr::Block(b) => self.branch(&b.block.stmts, b.span(), target)?,
                 syn::Expr::If(inner) => {
                     let mut b = Block::default();
-                    let s = self.if_stmt(inner, &mut b)?;
+                    let s = self.if_stmt(inner, &mut b, target)?;
                     b.stmts.push(s);
                     b
                 }
@@ -1529,6 +1491,25 @@ impl Lowerer<'_> {
             els,
             span: i.span(),
         })
+    }
+
+    /// One branch of an `if`, in a scope of its own; with `target`, it ends with its value.
+    fn branch(
+        &mut self,
+        stmts: &[syn::Stmt],
+        span: Span,
+        target: Option<VarId>,
+    ) -> syn::Result<Block> {
+        let mut b = Block::default();
+        match target {
+            Some(t) => self.tail_value(stmts, span, t, &mut b)?,
+            None => {
+                self.scopes.push(HashMap::new());
+                self.stmts_into(stmts, &mut b);
+                self.scopes.pop();
+            }
+        }
+        Ok(b)
     }
 
     fn match_stmt(
