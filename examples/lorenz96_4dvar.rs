@@ -15,7 +15,8 @@ mod problem;
 mod plot;
 
 use problem::*;
-use tapeless::nested::Gradient;
+use tapeless::hyper::{Descent, Momentum, Preconditioned, Unrolled};
+use tapeless::nested::{Gradient, NoParameters};
 use tapeless::{Dual, Real};
 
 /// J over the whole window, as the inner solver's objective.
@@ -161,58 +162,71 @@ fn main() {
     let (l, dl) =
         tapeless::hyper::forward_eta(&InnerCost(&d), &OuterLoss(&truth_flat), &d.xb, eta, k_inner)
             .expect("finite inputs");
-    let ones = vec![1.0; N];
-    let r = tapeless::hyper::reverse_unrolled(
-        &InnerCost(&d),
-        &OuterLoss(&truth_flat),
-        &d.xb,
-        eta,
-        &ones,
-        k_inner,
-    )
-    .expect("finite inputs");
+    let cost = NoParameters(InnerCost(&d));
+    let outer = OuterLoss(&truth_flat);
+    let descent = Unrolled::new(&cost, &Descent, k_inner);
+    let r = descent
+        .reverse(&outer, &d.xb, &[], &[eta])
+        .expect("finite inputs");
     println!("learned solver, K = {k_inner}, eta = {eta:e}:");
     println!("  L            = {l:.16e}");
-    println!("  dL/deta      = {dl:.16e}  (forward over the inner solve)");
+    println!("  dL/deta      = {dl:.16e}  (method 1: forward over the inner solve)");
     println!(
-        "  dL/deta      = {:.16e}  (reverse through the unrolled solve)",
-        r.eta
+        "  dL/deta      = {:.16e}  (method 2: reverse through the unrolled solve)",
+        r.theta[0]
     );
+
+    // The learned diagonal preconditioner: x <- x - eta (theta ⊙ grad J(x)).
     let mut theta: Vec<f64> = (0..N).map(|i| 1.0 + 0.1 * (i as f64).sin()).collect();
-    let r = tapeless::hyper::reverse_unrolled(
-        &InnerCost(&d),
-        &OuterLoss(&truth_flat),
-        &d.xb,
-        eta,
-        &theta,
-        k_inner,
-    )
-    .expect("finite inputs");
+    let update = Preconditioned { eta };
+    let preconditioned = Unrolled::new(&cost, &update, k_inner);
+    let forward = preconditioned
+        .forward_gradient(&outer, &d.xb, &[], &theta)
+        .expect("finite inputs");
+    let r = preconditioned
+        .reverse(&outer, &d.xb, &[], &theta)
+        .expect("finite inputs");
     println!(
-        "  preconditioner theta_i = 1 + 0.1 sin(i): L = {:.16e}  |dL/dtheta| = {:.16e}",
-        r.loss,
-        norm(&r.theta)
+        "  preconditioner theta_i = 1 + 0.1 sin(i): L = {:.16e}",
+        r.loss
     );
     println!(
-        "  eta dL/deta = {:.16e} = theta . dL/dtheta = {:.16e}",
-        eta * r.eta,
-        theta.iter().zip(&r.theta).map(|(a, b)| a * b).sum::<f64>()
+        "  |dL/dtheta|  = {:.16e}  (method 1, 5 passes of 8 lanes)",
+        norm(&forward.theta)
     );
+    println!("  |dL/dtheta|  = {:.16e}  (method 2)", norm(&r.theta));
     let mut adam = tapeless::optim::Adam::new(0.05);
     for step in 0..10 {
-        let r = tapeless::hyper::reverse_unrolled(
-            &InnerCost(&d),
-            &OuterLoss(&truth_flat),
-            &d.xb,
-            eta,
-            &theta,
-            k_inner,
-        )
-        .expect("finite inputs");
+        let r = preconditioned
+            .reverse(&outer, &d.xb, &[], &theta)
+            .expect("finite inputs");
         println!("  Adam step {step}: L = {:.16e}", r.loss);
         adam.step(&mut theta, &r.theta)
             .expect("a finite hypergradient");
     }
+
+    // Heavy-ball momentum with a learned step size and momentum, v <- beta v + grad J(x),
+    // x <- x - eta v: both hyperparameters by both methods.
+    let momentum = Unrolled::new(&cost, &Momentum, k_inner);
+    let hyper = [eta, 0.5];
+    let f = momentum
+        .forward_gradient(&outer, &d.xb, &[], &hyper)
+        .expect("finite inputs");
+    let r = momentum
+        .reverse(&outer, &d.xb, &[], &hyper)
+        .expect("finite inputs");
+    println!(
+        "momentum, K = {k_inner}, eta = {eta:e}, beta = 0.5: L = {:.16e}",
+        r.loss
+    );
+    println!(
+        "  dL/deta  = {:.16e} (method 1)  {:.16e} (method 2)",
+        f.theta[0], r.theta[0]
+    );
+    println!(
+        "  dL/dbeta = {:.16e} (method 1)  {:.16e} (method 2)",
+        f.theta[1], r.theta[1]
+    );
 
     // Trajectories of components 0, 1 and 2: truth (black), background (blue), analysis (red),
     // observations of the even components (green dots).

@@ -107,6 +107,44 @@ pub trait MixedGradient {
     fn gradient<S: Real>(&self, x: &[S], theta: &[S], x_bar: &mut [S], theta_bar: &mut [S]) -> S;
 }
 
+impl<F: Gradient + ?Sized> Gradient for &F {
+    fn gradient<S: Real>(&self, x: &[S], grad: &mut [S]) -> S {
+        (**self).gradient(x, grad)
+    }
+}
+
+impl<F: MixedGradient + ?Sized> MixedGradient for &F {
+    fn gradient<S: Real>(&self, x: &[S], theta: &[S], x_bar: &mut [S], theta_bar: &mut [S]) -> S {
+        (**self).gradient(x, theta, x_bar, theta_bar)
+    }
+}
+
+/// A function of the state alone seen as a [`MixedGradient`] with no parameters, for the
+/// drivers that take a parameterised cost (`tapeless::hyper::Unrolled`).
+///
+/// ```
+/// use tapeless_runtime::nested::{Gradient, MixedGradient, NoParameters};
+/// use tapeless_runtime::Real;
+/// struct Square;
+/// impl Gradient for Square {
+///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+///         g[0] += x[0] + x[0];
+///         x[0] * x[0]
+///     }
+/// }
+/// let mut g = [0.0];
+/// assert_eq!(NoParameters(Square).gradient(&[3.0], &[], &mut g, &mut []), 9.0);
+/// assert_eq!(g, [6.0]);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct NoParameters<F>(pub F);
+
+impl<F: Gradient> MixedGradient for NoParameters<F> {
+    fn gradient<S: Real>(&self, x: &[S], _theta: &[S], x_bar: &mut [S], _theta_bar: &mut [S]) -> S {
+        self.0.gradient(x, x_bar)
+    }
+}
+
 /// A vector function `y = f(x)` with `outputs()` components, evaluated (`_generic` companion)
 /// and differentiated in reverse (`_vjp` companion) at any scalar type.
 pub trait VectorFunction {
