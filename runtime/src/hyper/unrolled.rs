@@ -214,9 +214,8 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
             let mut g = vec![Dual::constant(0.0); x.len()];
             let l = outer.gradient(&x, &mut g);
             loss = l.value;
-            for lane in 0..LANES.min(total.saturating_sub(first)) {
-                derivative[first + lane] = l.tangents[lane];
-            }
+            let lanes = LANES.min(total.saturating_sub(first));
+            derivative[first..first + lanes].copy_from_slice(&l.tangents[..lanes]);
         }
         let theta_part = derivative.split_off(phi.len());
         Ok(Hypergradient {

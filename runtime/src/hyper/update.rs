@@ -138,8 +138,8 @@ impl Update for Preconditioned {
     }
     fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
         let eta = S::from_f64(self.eta);
-        for i in 0..x.len() {
-            x[i] -= eta * (at.theta[i] * at.grad[i]);
+        for ((xi, &p), &g) in x.iter_mut().zip(at.theta).zip(at.grad) {
+            *xi -= eta * (p * g);
         }
     }
     fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
