@@ -45,6 +45,9 @@ pub use tapeless_runtime::{
     ZerosLike,
 };
 
+#[cfg(feature = "argmin")]
+pub use tapeless_runtime::minimize;
+
 #[doc(hidden)]
 pub use tapeless_runtime::__private;
 
