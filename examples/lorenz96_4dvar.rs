@@ -362,7 +362,7 @@ fn main() {
         norm(&g)
     );
     let mut newton_steps = 0;
-    while newton_steps < 10 && norm(&gradient(&x_star, &d, STEPS).1) > 1e-10 {
+    while newton_steps < 10 && norm(&gradient(&x_star, &d, STEPS).1) > 1e-9 {
         let (_, g) = gradient(&x_star, &d, STEPS);
         match damped_newton_direction(&x_star, &g, 0.0, &d, STEPS, 400) {
             Some(s) => x_star.iter_mut().zip(&s).for_each(|(a, b)| *a += b),
