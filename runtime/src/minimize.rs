@@ -68,7 +68,7 @@ pub use argmin;
 /// argmin's math traits, for users writing their own operators.
 pub use argmin_math;
 
-use crate::nested::{hvp, Gradient, NestedError};
+use crate::nested::{check_finite as finite, hvp, Gradient, NestedError};
 use argmin::core::{CostFunction, Error, Gradient as ArgminGradient, Hessian};
 use argmin_math::ArgminDot;
 use std::sync::Arc;
@@ -98,17 +98,6 @@ impl<F: Gradient> Problem<F> {
         let mut g = vec![0.0; x.len()];
         let value = self.function.gradient(x, &mut g);
         Ok((value, g))
-    }
-}
-
-fn finite(what: &'static str, v: &[f64]) -> Result<(), NestedError> {
-    match v.iter().position(|x| !x.is_finite()) {
-        Some(index) => Err(NestedError::NonFinite {
-            what,
-            index,
-            value: v[index],
-        }),
-        None => Ok(()),
     }
 }
 

@@ -62,7 +62,8 @@ pub enum NestedError {
     },
 }
 
-fn check(what: &'static str, v: &[f64], expected: usize) -> Result<(), NestedError> {
+/// `v` has `expected` entries, all finite.
+pub(crate) fn check(what: &'static str, v: &[f64], expected: usize) -> Result<(), NestedError> {
     if v.len() != expected {
         return Err(NestedError::WrongLength {
             what,
@@ -70,6 +71,11 @@ fn check(what: &'static str, v: &[f64], expected: usize) -> Result<(), NestedErr
             found: v.len(),
         });
     }
+    check_finite(what, v)
+}
+
+/// Every entry of `v` is finite.
+pub(crate) fn check_finite(what: &'static str, v: &[f64]) -> Result<(), NestedError> {
     match v.iter().position(|x| !x.is_finite()) {
         Some(index) => Err(NestedError::NonFinite {
             what,

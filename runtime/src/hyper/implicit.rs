@@ -1,17 +1,6 @@
 //! Method 3: implicit differentiation at the inner optimum, for parameters of the cost itself.
 
-use crate::nested::{mixed_hvp, Gradient, MixedGradient, NestedError};
-
-fn check_finite(what: &'static str, v: &[f64]) -> Result<(), NestedError> {
-    match v.iter().position(|x| !x.is_finite()) {
-        Some(index) => Err(NestedError::NonFinite {
-            what,
-            index,
-            value: v[index],
-        }),
-        None => Ok(()),
-    }
-}
+use crate::nested::{check_finite, mixed_hvp, Gradient, MixedGradient, NestedError};
 
 /// The result of [`implicit`].
 #[derive(Debug, Clone, PartialEq)]
@@ -107,21 +96,9 @@ pub fn implicit<J: MixedGradient + ?Sized, L: Gradient + ?Sized>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::Outer;
     use super::*;
     use crate::Real;
-
-    struct Outer;
-    impl Gradient for Outer {
-        fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
-            let mut l = S::zero();
-            for i in 0..x.len() {
-                let d = x[i] - S::from_f64(0.1 * i as f64);
-                l += d * d;
-                g[i] += S::from_f64(2.0) * d;
-            }
-            l
-        }
-    }
 
     /// J(x, phi) = 1/2 x^T A x - phi^T x + sum x_i^4 / 4 (a strict minimum).
     struct Regularised;

@@ -107,7 +107,7 @@ mod tests {
         }
     }
 
-    struct Outer;
+    pub(super) struct Outer;
     impl Gradient for Outer {
         fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
             let mut l = S::zero();

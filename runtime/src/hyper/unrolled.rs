@@ -4,7 +4,9 @@
 //! sweep over it (method 2).
 
 use super::update::{StepAdjoints, StepInputs, Update};
-use crate::nested::{mixed_hvp, Gradient, MixedGradient, NestedError};
+use crate::nested::{
+    check, check_finite as finite, mixed_hvp, Gradient, MixedGradient, NestedError,
+};
 use crate::{Dual, Real};
 
 /// Lanes per forward pass of [`Unrolled::forward_gradient`].
@@ -70,28 +72,6 @@ impl<J: ?Sized, U: ?Sized> Clone for Unrolled<'_, J, U> {
 }
 impl<J: ?Sized, U: ?Sized> Copy for Unrolled<'_, J, U> {}
 
-fn check(what: &'static str, v: &[f64], expected: usize) -> Result<(), NestedError> {
-    if v.len() != expected {
-        return Err(NestedError::WrongLength {
-            what,
-            expected,
-            found: v.len(),
-        });
-    }
-    finite(what, v)
-}
-
-fn finite(what: &'static str, v: &[f64]) -> Result<(), NestedError> {
-    match v.iter().position(|x| !x.is_finite()) {
-        Some(index) => Err(NestedError::NonFinite {
-            what,
-            index,
-            value: v[index],
-        }),
-        None => Ok(()),
-    }
-}
-
 impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
     /// `steps` inner steps of `update` on `cost`.
     pub fn new(cost: &'a J, update: &'a U, steps: usize) -> Self {
@@ -108,8 +88,15 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
         check("theta", theta, self.update.parameters(x0.len()))
     }
 
-    /// The inner solve at any scalar type: `x_K` from `x0`.
-    fn run<S: Real>(&self, x0: &[S], phi: &[S], theta: &[S]) -> Vec<S> {
+    /// The inner solve at any scalar type: `x_K` from `x0`; `record` sees each step's
+    /// `(x_k, c_k, grad_k)` before the step is taken.
+    fn run<S: Real>(
+        &self,
+        x0: &[S],
+        phi: &[S],
+        theta: &[S],
+        mut record: impl FnMut(&[S], &[S], &[S]),
+    ) -> Vec<S> {
         let n = x0.len();
         let mut x = x0.to_vec();
         let mut carry = vec![S::zero(); self.update.carry(n)];
@@ -118,6 +105,7 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
         for _ in 0..self.steps {
             grad.iter_mut().for_each(|g| *g = S::zero());
             self.cost.gradient(&x, phi, &mut grad, &mut phi_bar);
+            record(&x, &carry, &grad);
             x_next.copy_from_slice(&x);
             carry_next.copy_from_slice(&carry);
             let at = StepInputs {
@@ -140,7 +128,7 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
     /// A wrong-length `theta`, a non-finite input, or an inner solve that diverged.
     pub fn solve(&self, x0: &[f64], phi: &[f64], theta: &[f64]) -> Result<Vec<f64>, NestedError> {
         self.check_inputs(x0, phi, theta)?;
-        let x = self.run(x0, phi, theta);
+        let x = self.run(x0, phi, theta, |_, _, _| {});
         finite("x_K (the inner solve diverged)", &x)?;
         Ok(x)
     }
@@ -167,7 +155,12 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
             v.iter().zip(d).map(|(&a, &b)| Dual::new(a, [b])).collect()
         };
         let x0d: Vec<Dual<f64, 1>> = x0.iter().map(|&v| Dual::constant(v)).collect();
-        let x = self.run(&x0d, &seed(phi, phi_dot), &seed(theta, theta_dot));
+        let x = self.run(
+            &x0d,
+            &seed(phi, phi_dot),
+            &seed(theta, theta_dot),
+            |_, _, _| {},
+        );
         let values: Vec<f64> = x.iter().map(|v| v.value).collect();
         finite("x_K (the inner solve diverged)", &values)?;
         let mut g = vec![Dual::constant(0.0); x.len()];
@@ -208,7 +201,7 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
                     })
                     .collect()
             };
-            let x = self.run(&x0d, &seed(phi, 0), &seed(theta, phi.len()));
+            let x = self.run(&x0d, &seed(phi, 0), &seed(theta, phi.len()), |_, _, _| {});
             let values: Vec<f64> = x.iter().map(|v| v.value).collect();
             finite("x_K (the inner solve diverged)", &values)?;
             let mut g = vec![Dual::constant(0.0); x.len()];
@@ -244,26 +237,9 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
         let n = x0.len();
         let carry_len = self.update.carry(n);
         let mut iterates = Vec::with_capacity(self.steps);
-        let mut x = x0.to_vec();
-        let mut carry = vec![0.0; carry_len];
-        let mut phi_scratch = vec![0.0; phi.len()];
-        for _ in 0..self.steps {
-            let mut grad = vec![0.0; n];
-            self.cost.gradient(&x, phi, &mut grad, &mut phi_scratch);
-            let (mut x_next, mut carry_next) = (x.clone(), carry.clone());
-            let at = StepInputs {
-                theta,
-                grad: &grad,
-                x: &x,
-                carry: &carry,
-            };
-            self.update.step(at, &mut x_next, &mut carry_next);
-            iterates.push((
-                core::mem::replace(&mut x, x_next),
-                core::mem::replace(&mut carry, carry_next),
-                grad,
-            ));
-        }
+        let x = self.run(x0, phi, theta, |x, carry, grad| {
+            iterates.push((x.to_vec(), carry.to_vec(), grad.to_vec()));
+        });
         finite("x_K (the inner solve diverged)", &x)?;
         let mut x_bar = vec![0.0; n];
         let loss = outer.gradient(&x, &mut x_bar);
