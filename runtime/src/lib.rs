@@ -13,6 +13,8 @@
 //! - [`hyper`]: hypergradients through unrolled inner descent (forward over the solve, or one
 //!   backward sweep of Hessian-vector products);
 //! - [`optim`]: outer optimisers (gradient descent, Adam) for learning solver parameters;
+//! - [`params`]: a named layout of tensors in one flat parameter vector, initialisation, and
+//!   saving and loading in the safetensors format;
 //! - [`check`]: finite differences and the dot-product test, for users' own checks.
 //!
 //! ```
@@ -33,6 +35,7 @@ pub mod hyper;
 pub mod nested;
 pub mod ode;
 pub mod optim;
+pub mod params;
 mod real;
 pub mod rules;
 mod storage;
