@@ -161,9 +161,15 @@ fn main() {
         "training: Adam (step {LEARNING_RATE:e}) on windows 0..63 in batches of {BATCH}, {EPOCHS} epochs, {} threads",
         rayon::current_num_threads()
     );
+    let descent_loss = validation
+        .iter()
+        .map(|w| w.loss(&w.descent_analysis().expect("finite inputs")))
+        .sum::<f64>()
+        / validation.len() as f64;
     println!(
-        "validation RMSE(x_K, xt0) before training: {:.6e} (learned, initial weights)",
-        validation_rmse(&validation, |w| w.analysis(&theta).expect("finite"))
+        "before training: validation RMSE(x_K, xt0) {:.6e}, validation loss {:.6e} (plain descent: loss {descent_loss:.6e})",
+        validation_rmse(&validation, |w| w.analysis(&theta).expect("finite")),
+        validation_loss(&theta),
     );
     let mut adam = Adam::new(LEARNING_RATE);
     let steps = train.len().div_ceil(BATCH);

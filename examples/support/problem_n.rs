@@ -30,7 +30,7 @@ pub const ETA: f64 = 1e-5;
 /// The scale of the gradient fed to the network.
 pub const INPUT_SCALE: f64 = 0.001;
 
-/// Hidden width (written as the literal 512 in [`mlp`], which the layout must match).
+/// Hidden width.
 pub const HIDDEN: usize = 512;
 
 /// The network's parameters for a state of length `n`, in PyTorch's `nn.Sequential` order and
@@ -87,22 +87,23 @@ pub fn dense(out: &mut [f64], theta: &[f64], weight: usize, bias: usize, x: &[f6
 #[differentiable]
 pub fn mlp(out: &mut [f64], theta: &[f64], input: &[f64]) {
     let n = input.len();
+    let hidden: usize = HIDDEN;
     let w1: usize = 0;
-    let b1: usize = w1 + 512 * n;
-    let w2: usize = b1 + 512;
-    let b2: usize = w2 + 512 * 512;
-    let w3: usize = b2 + 512;
-    let b3: usize = w3 + n * 512;
-    let mut z1 = vec![0.0; 512];
+    let b1: usize = w1 + hidden * n;
+    let w2: usize = b1 + hidden;
+    let b2: usize = w2 + hidden * hidden;
+    let w3: usize = b2 + hidden;
+    let b3: usize = w3 + n * hidden;
+    let mut z1 = vec![0.0; hidden];
     dense(&mut z1, theta, w1, b1, input);
-    let mut h1 = vec![0.0; 512];
-    for r in 0..512 {
+    let mut h1 = vec![0.0; hidden];
+    for r in 0..hidden {
         h1[r] = z1[r].tanh();
     }
-    let mut z2 = vec![0.0; 512];
+    let mut z2 = vec![0.0; hidden];
     dense(&mut z2, theta, w2, b2, &h1);
-    let mut h2 = vec![0.0; 512];
-    for r in 0..512 {
+    let mut h2 = vec![0.0; hidden];
+    for r in 0..hidden {
         h2[r] = z2[r].tanh();
     }
     dense(out, theta, w3, b3, &h2);
