@@ -213,10 +213,19 @@ fn hypergradient_matches_finite_differences_on_each_layer() {
 fn parallel_window_sum_equals_the_serial_sum() {
     let (_, theta) = parameters();
     let windows = Window::many(0..3);
-    let (lp, gp) = mean_hypergradient(&windows, &theta, true).unwrap();
-    let (ls, gs) = mean_hypergradient(&windows, &theta, false).unwrap();
+    let (lp, gp) = mean_hypergradient(&windows, &theta, None, true).unwrap();
+    let (ls, gs) = mean_hypergradient(&windows, &theta, None, false).unwrap();
     // Summed in window order after the parallel part: the same bits.
     assert_eq!((lp, &gp), (ls, &gs));
+    let clip = Some(20.0);
+    let (lc, gc) = mean_hypergradient(&windows, &theta, clip, true).unwrap();
+    assert_eq!(
+        (lc, &gc),
+        (
+            lp,
+            &mean_hypergradient(&windows, &theta, clip, false).unwrap().1
+        )
+    );
     // And the plain sum of the windows' hypergradients, to rounding.
     let each: Vec<_> = windows
         .iter()
@@ -231,6 +240,19 @@ fn parallel_window_sum_equals_the_serial_sum() {
             (g - plain).abs() <= 1e-15 * scale,
             "entry {j}: {g} vs {plain}"
         );
+    }
+    // Clipping scales each window's hypergradient to norm at most 20 before the mean.
+    let factors: Vec<f64> = each
+        .iter()
+        .map(|r| (20.0 / norm(&r.theta)).min(1.0))
+        .collect();
+    assert!(
+        factors.iter().any(|f| *f < 1.0),
+        "the test must clip a window"
+    );
+    for j in (0..theta.len()).step_by(997) {
+        let plain = (0..3).map(|w| factors[w] * each[w].theta[j]).sum::<f64>() / 3.0;
+        assert!((gc[j] - plain).abs() <= 1e-15 * scale, "clipped entry {j}");
     }
 }
 

@@ -177,8 +177,6 @@ impl Gradient for OuterLoss<'_> {
 
 /// One assimilation window: its data, and its truth trajectory flattened for the outer loss.
 pub struct Window {
-    /// Which window (see shared/problems.md: `w = 0` is problem L).
-    pub index: usize,
     /// Observations, background and truth.
     pub data: Data,
     /// The truth trajectory, row-major `k * 40 + i`, k = 0..=200.
@@ -186,15 +184,11 @@ pub struct Window {
 }
 
 impl Window {
-    /// Window `w`'s data.
+    /// Window `w`'s data (shared/problems.md; `w = 0` is problem L).
     pub fn new(w: usize) -> Self {
         let data = l96::window(w);
         let truth = data.truth.iter().flatten().copied().collect();
-        Self {
-            index: w,
-            data,
-            truth,
-        }
+        Self { data, truth }
     }
 
     /// The windows `range`, built in parallel (each spins the truth up on its own).
@@ -236,12 +230,16 @@ impl Window {
 /// at once (`2.4 MB` each for problem N), then summed in window order.
 pub const CHUNK: usize = 8;
 
-/// The mean loss and mean hypergradient over `windows`. With `parallel`, the windows of each
-/// chunk run on rayon's threads and are then summed in window order, so the result is the
-/// serial sum's, to the bit, whatever the number of threads.
+/// The mean loss and mean hypergradient over `windows`. With `clip`, each window's
+/// hypergradient is first scaled down to norm at most `clip` (per-example clipping: the windows'
+/// hypergradient norms range over four decades, from windows where the inner descent is far
+/// from its stability limit to windows close to it). With `parallel`, the windows of each chunk
+/// run on rayon's threads and are then summed in window order, so the result is the serial
+/// sum's, to the bit, whatever the number of threads.
 pub fn mean_hypergradient<W: std::borrow::Borrow<Window> + Sync>(
     windows: &[W],
     theta: &[f64],
+    clip: Option<f64>,
     parallel: bool,
 ) -> Result<(f64, Vec<f64>), NestedError> {
     let mut loss = 0.0;
@@ -261,7 +259,13 @@ pub fn mean_hypergradient<W: std::borrow::Borrow<Window> + Sync>(
         for r in results {
             let r = r?;
             loss += r.loss;
-            grad.iter_mut().zip(&r.theta).for_each(|(g, d)| *g += d);
+            let scale = match clip {
+                Some(c) => (c / norm(&r.theta)).min(1.0),
+                None => 1.0,
+            };
+            grad.iter_mut()
+                .zip(&r.theta)
+                .for_each(|(g, d)| *g += scale * d);
         }
     }
     let scale = 1.0 / windows.len().max(1) as f64;
