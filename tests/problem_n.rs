@@ -57,8 +57,25 @@ fn window_w_continues_the_truth_of_window_zero_by_fifty_steps() {
     assert_eq!(w1.truth[0], w0.truth[50]);
     assert_eq!(w1.truth[150], w0.truth[200]);
     assert_ne!(w1.obs[0] - w1.truth[10][0], w0.obs[0] - w0.truth[10][0]);
-    let d = problem_n::l96::data();
-    assert_eq!((d.truth, d.obs, d.xb), (w0.truth, w0.obs, w0.xb));
+    // Window 0 is problem L to the bit: its data from problem L's formulas, with no window
+    // shift anywhere.
+    use problem_n::l96::{rk4_step, XT0};
+    let mut u = XT0.to_vec();
+    let mut truth = vec![u.clone()];
+    for k in 0..200 {
+        rk4_step(&mut u, &[8.0], 0.01 * k as f64, 0.01);
+        truth.push(u.clone());
+    }
+    let mut obs = Vec::new();
+    for k in (10..=200).step_by(10) {
+        for i in (0..40).step_by(2) {
+            obs.push(truth[k][i] + 0.5 * (12.9898 * k as f64 + 78.233 * i as f64).sin());
+        }
+    }
+    let xb: Vec<f64> = (0..40)
+        .map(|i| XT0[i] + 0.5 * (1.7 * i as f64 + 0.3).cos())
+        .collect();
+    assert_eq!((truth, obs, xb), (w0.truth, w0.obs, w0.xb));
 }
 
 /// The learned step's adjoint against its tangent (the step at dual numbers) over theta, the
