@@ -652,6 +652,29 @@ mod tests {
         assert_eq!(loaded.unwrap(), theta);
     }
 
+    /// A file written by PyTorch (`safetensors.torch.save_file` of an `nn.Linear(3, 2)` in
+    /// float64; its tensors in another order than the layout's) loads, and ours reads back the
+    /// same bytes' values.
+    #[test]
+    fn a_file_written_by_pytorch_loads() {
+        let bytes = include_bytes!("../tests/data/torch_linear.safetensors");
+        let l = Layout::new()
+            .tensor("dense.weight", &[2, 3])
+            .unwrap()
+            .tensor("dense.bias", &[2])
+            .unwrap();
+        let theta = l.from_safetensors(bytes).unwrap();
+        assert_eq!(
+            theta,
+            [0.5, -1.25, 2.0, 3.0, 0.125, -0.75, 1.0 / 3.0, -2.0 / 7.0]
+        );
+        assert_eq!(
+            l.from_safetensors(&l.to_safetensors(&theta).unwrap())
+                .unwrap(),
+            theta
+        );
+    }
+
     #[test]
     fn every_bad_file_is_a_named_error() {
         let l = layout();
