@@ -16,6 +16,8 @@
 //! - `minimize` (feature `argmin`, on by default): argmin's problem traits for tapeless
 //!   functions, so L-BFGS and Hessian-free Newton-CG minimise them;
 //! - [`optim`]: outer optimisers (gradient descent, Adam) for learning solver parameters;
+//! - [`params`]: a named layout of tensors in one flat parameter vector, initialisation, and
+//!   saving and loading in the safetensors format;
 //! - [`check`]: finite differences and the dot-product test, for users' own checks.
 //!
 //! ```
@@ -38,6 +40,7 @@ pub mod minimize;
 pub mod nested;
 pub mod ode;
 pub mod optim;
+pub mod params;
 mod real;
 pub mod rules;
 mod storage;
