@@ -168,7 +168,7 @@ fn main() {
             / validation.len() as f64
     };
     println!(
-        "training: Adam (step {LEARNING_RATE:e}) on windows 0..63 in batches of {BATCH}, each window's hypergradient clipped to norm {CLIP}, {EPOCHS} epochs, {} threads",
+        "training: Adam (step {LEARNING_RATE:e}, cosine decay) on windows 0..63 in batches of {BATCH}, each window's hypergradient clipped to norm {CLIP}, {EPOCHS} epochs, {} threads",
         rayon::current_num_threads()
     );
     let descent_loss = validation
@@ -205,6 +205,11 @@ fn main() {
                 epoch_loss / ((step * BATCH) + batch.len()) as f64,
                 training.elapsed().as_secs_f64(),
             );
+            // Cosine decay of the step size to zero over the run: the batch hypergradients are
+            // noisy (window norms span four decades), so late steps must be small.
+            let progress_fraction = (epoch * steps + step) as f64 / (EPOCHS * steps) as f64;
+            adam.learning_rate =
+                LEARNING_RATE * 0.5 * (1.0 + (std::f64::consts::PI * progress_fraction).cos());
             adam.step(&mut theta, &grad)
                 .expect("a finite hypergradient");
         }
