@@ -260,6 +260,7 @@ fn main() {
     );
 
     // 3. The loss curve and the weights.
+    let descent_line = [(0.0, descent_loss), (EPOCHS as f64, descent_loss)];
     let mut canvas = plot::Canvas::new(900, 420);
     canvas.panel(
         (20, 20, 860, 380),
@@ -274,12 +275,17 @@ fn main() {
                 color: [220, 0, 0],
                 style: plot::Style::Line,
             },
+            plot::Series {
+                points: &descent_line,
+                color: [120, 120, 120],
+                style: plot::Style::Line,
+            },
         ],
     );
     let png = "learned_solver.png";
     match canvas.save_png(png) {
         Ok(()) => println!(
-            "wrote {png}: outer loss against epoch; training windows blue, validation windows red"
+            "wrote {png}: outer loss against epoch; training windows blue, validation windows red, plain descent on the validation windows grey"
         ),
         Err(e) => eprintln!("could not write {png}: {e}"),
     }
