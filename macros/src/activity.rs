@@ -25,6 +25,10 @@ pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> Vec<bool> {
             active[p.var.0] = true;
         }
     }
+    // A map's closure is differentiated along its argument.
+    for p in &f.map_params {
+        active[p.0] = true;
+    }
     loop {
         let mut marks = Vec::new();
         f.body.walk(&mut |s| match s {
@@ -84,7 +88,7 @@ pub fn init_active(init: &Init, active: &[bool]) -> bool {
 
 /// Whether an expression's value depends on an active variable through real operations.
 pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
-    if e.kind != Kind::Real {
+    if !e.kind.is_value() {
         return false;
     }
     match &e.op {
@@ -100,6 +104,9 @@ pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
         Op::Var(v) | Op::Index(v, _) => active[v.0],
         Op::Unary(_, a) | Op::Powi(a, _) | Op::Cast(a, _) => expr_active(a, active),
         Op::Binary(_, a, b) => expr_active(a, active) || expr_active(b, active),
+        // An element is active when its matrix is (its indices are integers).
+        Op::Linalg(LinOp::Element, args) => expr_active(&args[0], active),
+        Op::Linalg(_, args) => args.iter().any(|a| expr_active(a, active)),
     }
 }
 

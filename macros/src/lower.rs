@@ -35,6 +35,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         early_unsupported: false,
         poisoned: HashSet::new(),
         param_vars: Vec::new(),
+        map_params: Vec::new(),
     };
     let function = l.function(item);
     match (function, l.errors) {
@@ -82,6 +83,8 @@ struct Lowerer<'a> {
     poisoned: HashSet<String>,
     /// The parameters' variables.
     param_vars: Vec<VarId>,
+    /// The closure arguments of `.map(|v| ..)`.
+    map_params: Vec<VarId>,
 }
 
 fn err<T>(span: Span, msg: impl std::fmt::Display) -> syn::Result<T> {
@@ -125,10 +128,69 @@ fn is_vec_f64(ty: &syn::Type) -> bool {
     false
 }
 
+/// The nalgebra matrix and vector types of reals tapeless knows by name.
+const MATRIX_TYPES: &[&str] = &[
+    "DVector",
+    "DMatrix",
+    "SVector",
+    "SMatrix",
+    "RowDVector",
+    "RowSVector",
+    "Vector1",
+    "Vector2",
+    "Vector3",
+    "Vector4",
+    "Vector5",
+    "Vector6",
+    "Matrix1",
+    "Matrix2",
+    "Matrix3",
+    "Matrix4",
+    "Matrix5",
+    "Matrix6",
+];
+
+/// `Some(elem)` when `ty` is one of [`MATRIX_TYPES`] (by its last path segment), with the type
+/// of its elements.
+fn matrix_elem(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let last = p.path.segments.last()?;
+    if !MATRIX_TYPES.contains(&last.ident.to_string().as_str()) {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => match a.args.first() {
+            Some(syn::GenericArgument::Type(t)) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The kind of an nalgebra type (`None` for other types), or an error for matrices of anything
+/// but `f64`.
+fn matrix_kind(ty: &syn::Type) -> Option<syn::Result<Kind>> {
+    let elem = matrix_elem(ty)?;
+    Some(if is_ident(elem, "f64") {
+        Ok(Kind::Matrix)
+    } else {
+        err_at(
+            elem,
+            "write `f64` as the element type: the generated companions are generic over the scalar type",
+        )
+    })
+}
+
 /// The kind of a value of type `ty`, or an error saying which types are accepted.
 fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
     if is_ident(ty, "f64") {
         return Ok(Kind::Real);
+    }
+    if let Some(k) = matrix_kind(ty) {
+        return k;
     }
     if is_ident(ty, "f32") {
         return err_at(ty,
@@ -164,6 +226,12 @@ fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
                 let m = if r.mutability.is_some() { "&mut " } else { "&" };
                 return err_at(ty, format!("write `{m}[f64]` instead of `{m}Vec<f64>`"));
             }
+            if let Some(k) = matrix_kind(&r.elem) {
+                if r.mutability.is_some() {
+                    return err_at(ty, "nalgebra values are read, not written, by a differentiable function: take `&DVector<f64>` (or the value) and return the result");
+                }
+                return k;
+            }
         }
         syn::Type::Paren(p) => return kind_of_type(&p.elem, param),
         _ => {}
@@ -180,7 +248,7 @@ fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
     };
     err_at(
         ty,
-        format!("{what}: write `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>` for reals, or integers and bools (also in slices, arrays and `Vec`s)"),
+        format!("{what}: write `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]`, `Vec<f64>` or an nalgebra `DVector<f64>`, `DMatrix<f64>`, `SVector<f64, N>`, `SMatrix<f64, R, C>` for reals, or integers and bools (also in slices, arrays and `Vec`s)"),
     )
 }
 
@@ -210,6 +278,17 @@ fn is_integer_data(ty: &syn::Type) -> bool {
             }
         }
         _ => false,
+    }
+}
+
+/// The written type of each component of the result.
+fn return_types(output: &syn::ReturnType, tuple: bool) -> Vec<Option<syn::Type>> {
+    match output {
+        syn::ReturnType::Default => Vec::new(),
+        syn::ReturnType::Type(_, ty) => match &**ty {
+            syn::Type::Tuple(t) if tuple => t.elems.iter().cloned().map(Some).collect(),
+            ty => vec![Some(ty.clone())],
+        },
     }
 }
 
@@ -570,12 +649,14 @@ impl Lowerer<'_> {
             vars: std::mem::take(&mut self.vars),
             params,
             ret: Ret {
+                tys: return_types(&sig.output, tuple),
                 parts: ret_parts,
                 tuple,
                 values,
             },
             body,
             taken: self.taken.clone(),
+            map_params: std::mem::take(&mut self.map_params),
         })
     }
 
@@ -601,10 +682,11 @@ impl Lowerer<'_> {
 
     fn return_kinds(&mut self, ty: &syn::Type) -> syn::Result<(Vec<Kind>, bool)> {
         let one = |ty: &syn::Type| -> syn::Result<Kind> {
-            let bad = "a differentiable function returns `f64`, `[f64; N]`, `Vec<f64>` or a tuple of them; return other values from a separate function";
+            let bad = "a differentiable function returns `f64`, `[f64; N]`, `Vec<f64>`, an owned nalgebra matrix or vector (`DVector<f64>`, ...) or a tuple of them; return other values from a separate function";
             match kind_of_type(ty, false) {
                 Ok(
                     k @ (Kind::Real
+                    | Kind::Matrix
                     | Kind::RealArray(ArrayRepr::Vec)
                     | Kind::RealArray(ArrayRepr::Array(_))),
                 ) => Ok(k),
@@ -664,6 +746,7 @@ impl Lowerer<'_> {
             }
             let r = match kind {
                 Kind::Real => self.real_expr(elem, body),
+                Kind::Matrix => self.matrix_value(elem, body),
                 _ => self.array_value(elem, kind.clone(), body),
             };
             match r {
@@ -699,6 +782,34 @@ impl Lowerer<'_> {
             span: e.span(),
         });
         Ok(var_expr(t, kind, e.span()))
+    }
+
+    /// A matrix-valued result: a variable, or an expression bound to a temporary.
+    fn matrix_value(&mut self, e: &syn::Expr, body: &mut Block) -> syn::Result<Expr> {
+        let value = self.expr(e, body)?;
+        if value.kind != Kind::Matrix {
+            return err_at(
+                e,
+                "the function returns a matrix or vector, and this is not one",
+            );
+        }
+        if let Op::Var(v) = value.op {
+            if self.vars[v.0]
+                .ty
+                .as_ref()
+                .is_some_and(|t| matches!(t, syn::Type::Reference(_)))
+            {
+                return err_at(e, "return an owned matrix: `.clone()` the parameter");
+            }
+            return Ok(value);
+        }
+        let t = self.temp("result", Kind::Matrix, e.span());
+        body.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(value),
+            span: e.span(),
+        });
+        Ok(var_expr(t, Kind::Matrix, e.span()))
     }
 
     fn path_var(&self, e: &syn::Expr) -> Option<VarId> {
@@ -1035,6 +1146,12 @@ impl Lowerer<'_> {
                 k
             }
             Some(Kind::RealArray(_)) => return err_at(init, "initialise an array with `vec![..]`, `[..]`, `.to_vec()`, `.clone()` or a differentiable call"),
+            Some(Kind::Matrix) => {
+                if value.kind != Kind::Matrix {
+                    return err_at(init, "this value is not a matrix or vector");
+                }
+                Kind::Matrix
+            }
             Some(Kind::Opaque) | None => {
                 if value.kind == Kind::Opaque && ty.is_some_and(is_int_type) {
                     Kind::Int
@@ -1129,7 +1246,7 @@ impl Lowerer<'_> {
                 let place = self.place(&b.left, block)?;
                 let current = self.place_read(&place, b.left.span());
                 let rhs = self.expr(&b.right, block)?;
-                let value = self.binary(op, current, rhs, span, b.op.span())?;
+                let value = self.binary(op, current, rhs, (span, b.op.span()), block)?;
                 let value = self.place_value(&place, value, b.right.span())?;
                 block.stmts.push(Stmt::Assign { place, value, span });
                 Ok(())
@@ -1240,6 +1357,10 @@ impl Lowerer<'_> {
                         e,
                         "assigning a whole array is not supported; assign its elements in a loop",
                     ),
+                    Kind::Matrix => err_at(
+                        e,
+                        "reassigning a matrix or vector is not supported yet; bind the new value with `let` (shadowing the name is fine)",
+                    ),
                     _ => {
                         self.vars[v.0].mutable = true;
                         Ok(Place::Var(v))
@@ -1248,6 +1369,12 @@ impl Lowerer<'_> {
             }
             syn::Expr::Index(ix) => {
                 let v = self.var_of(&ix.expr)?;
+                if self.kind(v) == &Kind::Matrix {
+                    return err_at(
+                        &ix.expr,
+                        "writing elements of a matrix or vector is not supported; build it from whole-matrix operations, or use `Vec<f64>`",
+                    );
+                }
                 if !matches!(self.kind(v), Kind::RealArray(_)) {
                     return err_at(
                         &ix.expr,
@@ -1431,6 +1558,9 @@ impl Lowerer<'_> {
         if let Some(k) = self.unset_targets.iter().position(|&t| t == target) {
             if let Kind::RealArray(_) = value.kind {
                 return err_at(e, "an `if` or `match` that gives an array is not supported; assign the elements in each branch");
+            }
+            if value.kind == Kind::Matrix {
+                return err_at(e, "an `if` or `match` that gives a matrix or vector is not supported; compute the choice as a real and scale, or bind each branch's value with `let`");
             }
             // A constant whose type is not visible (`HALF`, `g(HALF)`) gives a real, as it does
             // as an argument of a differentiable call.
@@ -1706,6 +1836,16 @@ impl Lowerer<'_> {
     }
 
     fn call_arg(&mut self, a: &syn::Expr, block: &mut Block) -> syn::Result<Arg> {
+        let inner = match a {
+            syn::Expr::Reference(r) => &*r.expr,
+            a => a,
+        };
+        if self
+            .path_var(inner)
+            .is_some_and(|v| *self.kind(v) == Kind::Matrix)
+        {
+            return err_at(a, "passing a matrix or vector to another differentiable function is not supported yet; write the computation in one function");
+        }
         match a {
             syn::Expr::Reference(r) => {
                 if let syn::Expr::Index(ix) = strip_paren(&r.expr) {
@@ -1810,6 +1950,9 @@ impl Lowerer<'_> {
                     });
                 }
                 let mut value = self.expr(a, block)?;
+                if value.kind == Kind::Matrix {
+                    return err_at(a, "passing a matrix or vector to another differentiable function is not supported yet; write the computation in one function");
+                }
                 if value.kind == Kind::Opaque && self.is_unknown_constant(&value) {
                     // A constant whose type is not written here (`H`, `dt()`): passed as a real,
                     // the common case for arguments of differentiable functions; an integer
@@ -1889,6 +2032,10 @@ impl Lowerer<'_> {
                 x.span,
                 "this is an array where a real is expected; index it: `v[i]`",
             ),
+            Kind::Matrix => err(
+                x.span,
+                "this is a matrix or vector where a real is expected; take an element `v[i]`, `m[(i, j)]`, or reduce it: `.dot(..)`, `.sum()`, `.norm()`, `.norm_squared()`",
+            ),
         }
     }
 
@@ -1940,11 +2087,20 @@ impl Lowerer<'_> {
             }
             syn::Expr::Paren(p) => self.expr(&p.expr, block),
             syn::Expr::Group(g) => self.expr(&g.expr, block),
+            // `&h`: borrowing a matrix for an operator; generated code borrows every matrix
+            // operand itself.
+            syn::Expr::Reference(r) if r.mutability.is_none() => {
+                let x = self.expr(&r.expr, block)?;
+                if x.kind != Kind::Matrix {
+                    return err_at(r, "references are supported for matrices and vectors in expressions, `w * &h`; pass arrays by reference to differentiable calls only");
+                }
+                Ok(x)
+            }
             syn::Expr::Unary(u) => {
                 let a = self.expr(&u.expr, block)?;
                 match u.op {
                     syn::UnOp::Neg(_) => {
-                        if a.kind == Kind::Bool || a.kind.is_real() && a.kind != Kind::Real {
+                        if a.kind == Kind::Bool || matches!(a.kind, Kind::RealArray(_)) {
                             return err(span, "negation applies to numbers");
                         }
                         let kind = a.kind.clone();
@@ -1979,7 +2135,7 @@ impl Lowerer<'_> {
                 };
                 let x = self.expr(&b.left, block)?;
                 let y = self.expr(&b.right, block)?;
-                self.binary(op, x, y, span, b.op.span())
+                self.binary(op, x, y, (span, b.op.span()), block)
             }
             syn::Expr::Index(ix) => {
                 if let syn::Expr::Range(r) = &*ix.index {
@@ -2005,6 +2161,9 @@ impl Lowerer<'_> {
                 };
                 if let syn::Expr::Range(r) = &*ix.index {
                     return err_at(r, "sub-slices are not supported; index single elements, `v[i]`");
+                }
+                if self.kind(v) == &Kind::Matrix {
+                    return self.matrix_element(v, ix, block);
                 }
                 let index = self.index_expr(&ix.index, block)?;
                 let kind = match self.kind(v) {
@@ -2039,7 +2198,7 @@ impl Lowerer<'_> {
                 if x.kind.is_real() && kind == Kind::Real {
                     return Ok(x);
                 }
-                if matches!(x.kind, Kind::RealArray(_)) {
+                if matches!(x.kind, Kind::RealArray(_) | Kind::Matrix) {
                     return err_at(&c.expr, "an array cannot be cast");
                 }
                 Ok(Expr {
@@ -2055,14 +2214,16 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `x op y`; `spans` are the whole expression's and the operator's.
     fn binary(
         &mut self,
         op: Binary,
         x: Expr,
         y: Expr,
-        span: Span,
-        op_span: Span,
+        spans: (Span, Span),
+        block: &mut Block,
     ) -> syn::Result<Expr> {
+        let (span, op_span) = spans;
         if matches!(op, Binary::And | Binary::Or) {
             for side in [&x, &y] {
                 if side.kind != Kind::Bool {
@@ -2072,6 +2233,9 @@ impl Lowerer<'_> {
                     );
                 }
             }
+        }
+        if x.kind == Kind::Matrix || y.kind == Kind::Matrix {
+            return self.matrix_binary(op, x, y, span, op_span, block);
         }
         let either_real = x.kind == Kind::Real || y.kind == Kind::Real;
         let (x, y) = if either_real {
@@ -2133,6 +2297,16 @@ impl Lowerer<'_> {
             "enumerate",
             "product",
         ];
+        if MATRIX_METHODS.contains(&name.as_str()) {
+            // Methods of nalgebra values; on anything else, the usual advice.
+            let mut probe = Block::default();
+            if let Ok(r) = self.expr(&mc.receiver, &mut probe) {
+                if r.kind == Kind::Matrix {
+                    block.stmts.extend(probe.stmts);
+                    return self.matrix_method(mc, r, block);
+                }
+            }
+        }
         if ITERATORS.contains(&name.as_str()) {
             return err_at(
                 &mc.method,
@@ -2177,7 +2351,7 @@ impl Lowerer<'_> {
                 return err_at(&mc.method, format!("`{name}` takes one argument"));
             }
             let y = self.expr(&mc.args[0], block)?;
-            return self.binary(b, receiver, y, span, mc.method.span());
+            return self.binary(b, receiver, y, (span, mc.method.span()), block);
         }
         if name == "powi" {
             if mc.args.len() != 1 {
@@ -2259,7 +2433,7 @@ impl Lowerer<'_> {
                 (Builtin::Binary(op), 2) => {
                     let y = args.remove(1);
                     let x = args.remove(0);
-                    self.binary(op, x, y, span, span)
+                    self.binary(op, x, y, (span, span), block)
                 }
                 (Builtin::Powi, 2) => {
                     let n = args.remove(1);
@@ -2349,6 +2523,225 @@ impl Lowerer<'_> {
             kind: Kind::Opaque,
             span,
         })
+    }
+}
+
+/// The methods of nalgebra values that are differentiated (see [`LinOp`]).
+const MATRIX_METHODS: &[&str] = &[
+    "transpose",
+    "map",
+    "component_mul",
+    "dot",
+    "sum",
+    "norm",
+    "norm_squared",
+];
+
+impl Lowerer<'_> {
+    /// A matrix operand whose value the adjoint reads (a product's factor, a map's argument, a
+    /// norm's vector): bound to a temporary unless it is a variable, so that neither the tangent
+    /// nor the reverse sweep computes it again.
+    fn matrix_operand(&mut self, x: Expr, block: &mut Block) -> Expr {
+        if x.kind != Kind::Matrix || matches!(x.op, Op::Var(_)) {
+            return x;
+        }
+        let span = x.span;
+        let t = self.temp("m", Kind::Matrix, span);
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(x),
+            span,
+        });
+        var_expr(t, Kind::Matrix, span)
+    }
+
+    /// `x op y` where one side is a matrix: sums and differences of matrices, products of
+    /// matrices (rustc checks the shapes) and of a matrix and a real, division by a real.
+    fn matrix_binary(
+        &mut self,
+        op: Binary,
+        x: Expr,
+        y: Expr,
+        span: Span,
+        op_span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
+        let (x, y) = match op {
+            Binary::Add | Binary::Sub => {
+                for side in [&x, &y] {
+                    if side.kind != Kind::Matrix {
+                        return err(side.span, format!("`{}` takes two matrices or vectors of the same shape; to shift every element by a real, add a vector of that value", op.name()));
+                    }
+                }
+                (x, y)
+            }
+            Binary::Mul if xm && ym => (
+                self.matrix_operand(x, block),
+                self.matrix_operand(y, block),
+            ),
+            Binary::Mul if xm => (self.matrix_operand(x, block), self.coerce_real(y)?),
+            Binary::Mul => (self.coerce_real(x)?, self.matrix_operand(y, block)),
+            Binary::Div if xm && !ym => (self.matrix_operand(x, block), self.coerce_real(y)?),
+            Binary::Div => {
+                return err(op_span, "a matrix or vector can be divided by a real only; for element-wise operations use `.component_mul(..)` or `.map(|v| ..)`")
+            }
+            _ => {
+                return err(op_span, format!("`{}` does not apply to matrices and vectors here; the supported operations are `+ - *`, `/` by a real, `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared()` and elements `v[i]`, `m[(i, j)]`", op.name()))
+            }
+        };
+        Ok(Expr {
+            op: Op::Binary(op, Box::new(x), Box::new(y)),
+            kind: Kind::Matrix,
+            span,
+        })
+    }
+
+    /// `m[i]` (an element of a vector, or of a matrix in column-major order) or `m[(i, j)]`.
+    fn matrix_element(
+        &mut self,
+        v: VarId,
+        ix: &syn::ExprIndex,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let span = ix.span();
+        if let syn::Expr::Tuple(t) = strip_paren(&ix.index) {
+            if t.elems.len() != 2 {
+                return err_at(t, "index a matrix with a row and a column, `m[(i, j)]`");
+            }
+            let i = self.index_expr(&t.elems[0], block)?;
+            let j = self.index_expr(&t.elems[1], block)?;
+            let m = var_expr(v, Kind::Matrix, ix.expr.span());
+            return Ok(Expr {
+                op: Op::Linalg(LinOp::Element, vec![m, i, j]),
+                kind: Kind::Real,
+                span,
+            });
+        }
+        let index = self.index_expr(&ix.index, block)?;
+        Ok(Expr {
+            op: Op::Index(v, Box::new(index)),
+            kind: Kind::Real,
+            span,
+        })
+    }
+
+    /// A method of a matrix or vector `receiver` (one of [`MATRIX_METHODS`]).
+    fn matrix_method(
+        &mut self,
+        mc: &syn::ExprMethodCall,
+        receiver: Expr,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let span = mc.span();
+        let name = mc.method.to_string();
+        let arity = match name.as_str() {
+            "map" | "component_mul" | "dot" => 1,
+            _ => 0,
+        };
+        if mc.args.len() != arity {
+            return err_at(
+                &mc.method,
+                match arity {
+                    0 => format!("`.{name}()` takes no arguments"),
+                    _ => format!("`.{name}(..)` takes one argument"),
+                },
+            );
+        }
+        let matrix_arg = |l: &mut Self, block: &mut Block| -> syn::Result<Expr> {
+            let a = l.expr(&mc.args[0], block)?;
+            if a.kind != Kind::Matrix {
+                return err_at(
+                    &mc.args[0],
+                    format!("`.{name}(..)` takes a matrix or vector"),
+                );
+            }
+            Ok(l.matrix_operand(a, block))
+        };
+        let receiver = if name == "transpose" {
+            receiver
+        } else {
+            self.matrix_operand(receiver, block)
+        };
+        let (op, args, kind) = match name.as_str() {
+            "transpose" => (LinOp::Transpose, vec![receiver], Kind::Matrix),
+            "sum" => (LinOp::Sum, vec![receiver], Kind::Real),
+            "norm" => (LinOp::Norm, vec![receiver], Kind::Real),
+            "norm_squared" => (LinOp::NormSquared, vec![receiver], Kind::Real),
+            "dot" => {
+                let b = matrix_arg(self, block)?;
+                (LinOp::Dot, vec![receiver, b], Kind::Real)
+            }
+            "component_mul" => {
+                let b = matrix_arg(self, block)?;
+                (LinOp::ComponentMul, vec![receiver, b], Kind::Matrix)
+            }
+            "map" => {
+                let (param, body) = self.map_closure(&mc.args[0])?;
+                (
+                    LinOp::Map {
+                        param,
+                        body: Box::new(body),
+                    },
+                    vec![receiver],
+                    Kind::Matrix,
+                )
+            }
+            _ => unreachable!("one of MATRIX_METHODS"),
+        };
+        Ok(Expr {
+            op: Op::Linalg(op, args),
+            kind,
+            span,
+        })
+    }
+
+    /// The closure of `.map(|v| body)`: one plain argument, and a body that is a real
+    /// expression of it and of constants.
+    fn map_closure(&mut self, e: &syn::Expr) -> syn::Result<(VarId, Expr)> {
+        const WRITE: &str = "write the element-wise function as a closure of one argument, `.map(|v| v.tanh())`, whose body is a real expression of `v` and constants";
+        let c = match strip_paren(e) {
+            syn::Expr::Closure(c) => c,
+            other => return err_at(other, WRITE),
+        };
+        if c.inputs.len() != 1
+            || c.asyncness.is_some()
+            || c.constness.is_some()
+            || c.movability.is_some()
+            || !matches!(c.output, syn::ReturnType::Default)
+        {
+            return err_at(c, WRITE);
+        }
+        let ident = match &c.inputs[0] {
+            syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => &pi.ident,
+            syn::Pat::Type(pt) => match &*pt.pat {
+                syn::Pat::Ident(pi) if is_ident(&pt.ty, "f64") && pi.subpat.is_none() => &pi.ident,
+                _ => return err_at(&c.inputs[0], WRITE),
+            },
+            other => return err_at(other, WRITE),
+        };
+        self.scopes.push(HashMap::new());
+        let param = self.new_var(&ident.to_string(), Kind::Real, false, ident.span());
+        let mut probe = Block::default();
+        let body = self.real_expr(&c.body, &mut probe);
+        self.scopes.pop();
+        let body = body?;
+        if !probe.stmts.is_empty() {
+            return err_at(&c.body, "a `.map` closure cannot call differentiable functions; compute with whole matrices, or use a `Vec<f64>` and a loop");
+        }
+        let mut reads = Vec::new();
+        body.reads(&mut reads);
+        if let Some(other) = reads.iter().find(|&&r| r != param) {
+            return err_at(
+                &c.body,
+                format!(
+                    "a `.map` closure uses only its argument and constants, not `{}`; scale or shift outside: `(&v * a).map(|x| x.tanh())`",
+                    self.vars[other.0].name
+                ),
+            );
+        }
+        self.map_params.push(param);
+        Ok((param, body))
     }
 }
 

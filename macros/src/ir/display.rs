@@ -25,6 +25,7 @@ impl Display for Kind {
             Kind::Int => f.write_str("int"),
             Kind::Bool => f.write_str("bool"),
             Kind::Opaque => f.write_str("opaque"),
+            Kind::Matrix => f.write_str("matrix"),
         }
     }
 }
@@ -235,6 +236,25 @@ impl Printer<'_> {
                 s = format!("{path}[{}]", self.expr(i))
             }
             Op::Method(a, m, args) => s = format!("{}.{m}({})", self.expr(a), self.list(args)),
+            Op::Linalg(LinOp::Map { param, body }, args) => {
+                s = format!(
+                    "{}.map(|{}| {})",
+                    self.expr(&args[0]),
+                    self.name(*param),
+                    self.expr(body)
+                )
+            }
+            Op::Linalg(LinOp::Element, args) => {
+                s = format!("{}[({})]", self.expr(&args[0]), self.list(&args[1..]))
+            }
+            Op::Linalg(op, args) => {
+                s = format!(
+                    "{}.{}({})",
+                    self.expr(&args[0]),
+                    op.name(),
+                    self.list(&args[1..])
+                )
+            }
         }
         s
     }
