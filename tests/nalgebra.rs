@@ -89,6 +89,30 @@ fn mlp_cost(
     0.5 * (y - target).norm_squared()
 }
 
+/// The same cost through a call of the network: matrices passed by reference and by value.
+#[differentiable]
+#[allow(clippy::too_many_arguments)] // a network's weights and biases
+fn mlp_cost_by_call(
+    w1: &DMatrix<f64>,
+    b1: &DVector<f64>,
+    w2: &DMatrix<f64>,
+    b2: &DVector<f64>,
+    w3: &DMatrix<f64>,
+    b3: &DVector<f64>,
+    x: &DVector<f64>,
+    target: &DVector<f64>,
+) -> f64 {
+    let y: DVector<f64> = mlp(w1, b1, w2, b2, w3, b3, x);
+    let r = y - target;
+    0.5 * half_norm(r.clone(), &r)
+}
+
+/// `<a, b>` of vectors passed by value and by reference.
+#[differentiable]
+fn half_norm(a: DVector<f64>, b: &DVector<f64>) -> f64 {
+    a.dot(b)
+}
+
 /// Data outside `wrt(..)` stays `f64` in every companion.
 #[differentiable(wrt(w, x))]
 fn misfit(w: &DMatrix<f64>, x: &DVector<f64>, target: &DVector<f64>) -> f64 {
@@ -684,6 +708,92 @@ fn dense_network_cost_gradient_and_hessian_vector_products() {
         );
     }
     assert_close(dot(&u, &hv), dot(&v, &hu), 1e-12, "u^T H v = v^T H u");
+
+    // Through calls of differentiable functions: the same value, gradient and H v.
+    let by_call = |x: &[f64], v: &[f64]| {
+        let n = Network::new(&l, x, |k, value| Dual::<f64, 1>::new(value, [v[k]]));
+        let mut bar = n.zeros();
+        let t = target.map(Dual::constant);
+        let mut t_bar = t.map(|_| Dual::constant(0.0));
+        let [w1, w2, w3] = &n.w;
+        let [b1, b2, b3] = &n.b;
+        let [w1b, w2b, w3b] = &mut bar.w;
+        let [b1b, b2b, b3b] = &mut bar.b;
+        let value = mlp_cost_by_call_vjp(
+            w1,
+            w1b,
+            b1,
+            b1b,
+            w2,
+            w2b,
+            b2,
+            b2b,
+            w3,
+            w3b,
+            b3,
+            b3b,
+            &n.x,
+            &mut bar.x,
+            &t,
+            &mut t_bar,
+            Dual::constant(1.0),
+        );
+        (value, bar.flat())
+    };
+    let nx = Network::new(&l, &x, |_, v| v);
+    let plain = mlp_cost_by_call(
+        &nx.w[0], &nx.b[0], &nx.w[1], &nx.b[1], &nx.w[2], &nx.b[2], &nx.x, &target,
+    );
+    assert_close(plain, f(&x)[0], 1e-15, "the user's function through a call");
+    let (value, flat) = by_call(&x, &v);
+    assert_close(value.value, f(&x)[0], 1e-15, "value through a call");
+    for (k, (a, (b, c))) in flat.iter().zip(g.iter().zip(&hv)).enumerate() {
+        assert_close(
+            a.value,
+            *b,
+            1e-13,
+            &format!("gradient component {k} through a call"),
+        );
+        assert_close(
+            a.tangents[0],
+            *c,
+            1e-12,
+            &format!("H v component {k} through a call"),
+        );
+    }
+    let zeros = vec![0.0; l.len()];
+    let nz = Network::new(&l, &x, |_, v| v);
+    let tz = target.map(|_| 0.0);
+    let (_, jv) = mlp_cost_by_call_jvp(
+        &nz.w[0],
+        &nz.w[0].map(|_| 0.0),
+        &nz.b[0],
+        &nz.b[0].map(|_| 0.0),
+        &nz.w[1],
+        &nz.w[1].map(|_| 0.0),
+        &nz.b[1],
+        &nz.b[1].map(|_| 0.0),
+        &nz.w[2],
+        &nz.w[2].map(|_| 0.0),
+        &nz.b[2],
+        &nz.b[2].map(|_| 0.0),
+        &nz.x,
+        &Network::new(&l, &zeros, |_, v| v).x,
+        &target,
+        &tz,
+    );
+    assert_eq!(jv, 0.0);
+    let dir = Network::new(&l, &v, |_, v| v);
+    let (_, jv) = mlp_cost_by_call_jvp(
+        &nz.w[0], &dir.w[0], &nz.b[0], &dir.b[0], &nz.w[1], &dir.w[1], &nz.b[1], &dir.b[1],
+        &nz.w[2], &dir.w[2], &nz.b[2], &dir.b[2], &nz.x, &dir.x, &target, &tz,
+    );
+    assert_close(
+        jv,
+        dot(&g, &v),
+        1e-12,
+        "tangent through a call against the gradient",
+    );
 }
 
 #[test]

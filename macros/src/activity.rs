@@ -71,7 +71,9 @@ pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> Vec<bool> {
 pub fn arg_active(a: &Arg, active: &[bool]) -> bool {
     match a {
         Arg::Value(e) => expr_active(e, active),
-        Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => active[var.0],
+        Arg::Array { var, .. } | Arg::ArrayMut { var, .. } | Arg::Matrix { var, .. } => {
+            active[var.0]
+        }
     }
 }
 

@@ -115,6 +115,15 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// Matrix variable `v` as a reference (see [`Emitter::mat_ref`]).
+    pub fn var_mat_ref(&self, v: VarId) -> TokenStream {
+        self.mat_ref(&Expr {
+            op: Op::Var(v),
+            kind: Kind::Matrix,
+            span: self.var(v).span,
+        })
+    }
+
     /// The tangent of matrix variable `v` as a reference.
     pub fn dot_ref(&self, v: VarId) -> TokenStream {
         let d = self.dot(v);
@@ -581,8 +590,21 @@ impl<'a> Emitter<'a> {
                         quote!(&mut *#n)
                     }
                 }
+                Arg::Matrix { var, by_ref } => {
+                    self.matrix_arg(*var, *by_ref, self.var_mat_ref(*var))
+                }
             })
             .collect()
+    }
+
+    /// A matrix argument given as a reference `r`: passed as a reference where the user's code
+    /// passes one (`&h`, or a reference parameter `w`), else as an owned copy.
+    pub fn matrix_arg(&self, var: VarId, by_ref: bool, r: TokenStream) -> TokenStream {
+        if by_ref || self.is_ref_param(var) {
+            r
+        } else {
+            quote!((#r).clone())
+        }
     }
 
     /// An array argument read by the callee: `&v`, a slice `v`, or a copy of a `Vec` or array

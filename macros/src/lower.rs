@@ -1828,6 +1828,21 @@ impl Lowerer<'_> {
                         seen.push(*var);
                     }
                 }
+                Arg::Matrix { var, by_ref } => {
+                    // The second use gets a copy, so that each has an adjoint of its own.
+                    if seen.contains(var) {
+                        let t = self.temp("arg", Kind::Matrix, span);
+                        let by_ref = *by_ref;
+                        block.stmts.push(Stmt::Let {
+                            var: t,
+                            init: Init::Expr(var_expr(*var, Kind::Matrix, span)),
+                            span,
+                        });
+                        arg = Arg::Matrix { var: t, by_ref };
+                    } else {
+                        seen.push(*var);
+                    }
+                }
                 Arg::Value(_) => {}
             }
             args.push(arg);
@@ -1840,11 +1855,17 @@ impl Lowerer<'_> {
             syn::Expr::Reference(r) => &*r.expr,
             a => a,
         };
-        if self
-            .path_var(inner)
-            .is_some_and(|v| *self.kind(v) == Kind::Matrix)
-        {
-            return err_at(a, "passing a matrix or vector to another differentiable function is not supported yet; write the computation in one function");
+        if let Some(v) = self.path_var(inner) {
+            if *self.kind(v) == Kind::Matrix {
+                return match a {
+                    syn::Expr::Reference(r) if r.mutability.is_some() => err_at(
+                        a,
+                        "nalgebra values are read, not written, by a differentiable function: pass `&v` and return the result",
+                    ),
+                    syn::Expr::Reference(_) => Ok(Arg::Matrix { var: v, by_ref: true }),
+                    _ => Ok(Arg::Matrix { var: v, by_ref: false }),
+                };
+            }
         }
         match a {
             syn::Expr::Reference(r) => {
@@ -1951,7 +1972,12 @@ impl Lowerer<'_> {
                 }
                 let mut value = self.expr(a, block)?;
                 if value.kind == Kind::Matrix {
-                    return err_at(a, "passing a matrix or vector to another differentiable function is not supported yet; write the computation in one function");
+                    // A matrix expression: computed into a variable of its own, passed by value.
+                    let t = self.matrix_operand(value, block);
+                    let Op::Var(var) = t.op else {
+                        unreachable!("matrix operands are variables")
+                    };
+                    return Ok(Arg::Matrix { var, by_ref: false });
                 }
                 if value.kind == Kind::Opaque && self.is_unknown_constant(&value) {
                     // A constant whose type is not written here (`H`, `dt()`): passed as a real,
@@ -2300,7 +2326,15 @@ impl Lowerer<'_> {
         if MATRIX_METHODS.contains(&name.as_str()) {
             // Methods of nalgebra values; on anything else, the usual advice.
             let mut probe = Block::default();
-            if let Ok(r) = self.expr(&mc.receiver, &mut probe) {
+            let lowered = self.expr(&mc.receiver, &mut probe);
+            // A receiver that is itself a matrix method (`x.map(..).sum()`) has its own error.
+            let matrix_receiver = matches!(strip_paren(&mc.receiver), syn::Expr::MethodCall(r) if MATRIX_METHODS.contains(&r.method.to_string().as_str()));
+            let lowered = match lowered {
+                Err(e) if matrix_receiver => return Err(e),
+                other => other,
+            };
+            if let Ok(r) = lowered {
+                self.untyped_matrix_result(&r)?;
                 if r.kind == Kind::Matrix {
                     block.stmts.extend(probe.stmts);
                     return self.matrix_method(mc, r, block);
@@ -2328,6 +2362,9 @@ impl Lowerer<'_> {
             });
         }
         let receiver = self.expr(&mc.receiver, block)?;
+        if receiver.kind == Kind::Matrix {
+            return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared() .clone()`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`"));
+        }
         if let Some(u) = Unary::from_method(&name) {
             if !mc.args.is_empty() {
                 return err_at(&mc.method, format!("`{name}` takes no arguments"));
@@ -2528,6 +2565,7 @@ impl Lowerer<'_> {
 
 /// The methods of nalgebra values that are differentiated (see [`LinOp`]).
 const MATRIX_METHODS: &[&str] = &[
+    "clone",
     "transpose",
     "map",
     "component_mul",
@@ -2555,6 +2593,21 @@ impl Lowerer<'_> {
         var_expr(t, Kind::Matrix, span)
     }
 
+    /// An error when `e` is the result of a call bound without a type (taken to be `f64`) but used
+    /// as a matrix.
+    fn untyped_matrix_result(&self, e: &Expr) -> syn::Result<()> {
+        match e.op {
+            Op::Var(v) if self.untyped_results.contains(&v) => err(
+                e.span,
+                format!(
+                    "`{0}` holds the result of a call, taken to be `f64`; if it is a matrix or vector, write its type: `let {0}: DVector<f64> = ...`",
+                    self.vars[v.0].name
+                ),
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// `x op y` where one side is a matrix: sums and differences of matrices, products of
     /// matrices (rustc checks the shapes) and of a matrix and a real, division by a real.
     fn matrix_binary(
@@ -2567,6 +2620,9 @@ impl Lowerer<'_> {
         block: &mut Block,
     ) -> syn::Result<Expr> {
         let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
+        for side in [&x, &y] {
+            self.untyped_matrix_result(side)?;
+        }
         let (x, y) = match op {
             Binary::Add | Binary::Sub => {
                 for side in [&x, &y] {
@@ -2658,6 +2714,10 @@ impl Lowerer<'_> {
             }
             Ok(l.matrix_operand(a, block))
         };
+        if name == "clone" {
+            // Generated code copies matrices where the user's code would move them.
+            return Ok(receiver);
+        }
         let receiver = if name == "transpose" {
             receiver
         } else {

@@ -110,6 +110,7 @@ impl Printer<'_> {
                         Arg::Value(e) => self.expr(e),
                         Arg::Array { var, .. } => format!("&{}", self.name(*var)),
                         Arg::ArrayMut { var, .. } => format!("&mut {}", self.name(*var)),
+                        Arg::Matrix { var, .. } => format!("&{}", self.name(*var)),
                     })
                     .collect();
                 let results: Vec<&str> = c.results.iter().map(|v| self.name(*v)).collect();

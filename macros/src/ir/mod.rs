@@ -257,6 +257,9 @@ pub enum Arg {
     /// `&mut v`, or `v` for a `&mut` slice parameter (`by_ref == false`): a real array the
     /// callee may read and write.
     ArrayMut { var: VarId, by_ref: bool },
+    /// `&v` (`by_ref`) or `v`: a matrix or vector, read by the callee (generated code passes a
+    /// copy where the user's code moves the value, so the caller keeps it for its reverse sweep).
+    Matrix { var: VarId, by_ref: bool },
 }
 
 /// The iteration of a `for` loop: `start..end` or `start..=end`, optionally `.rev()` then
@@ -569,7 +572,9 @@ impl Arg {
     pub fn reads(&self, out: &mut Vec<VarId>) {
         match self {
             Arg::Value(e) => e.reads(out),
-            Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => out.push(*var),
+            Arg::Array { var, .. } | Arg::ArrayMut { var, .. } | Arg::Matrix { var, .. } => {
+                out.push(*var)
+            }
         }
     }
 }

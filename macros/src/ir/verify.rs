@@ -124,6 +124,13 @@ impl Verifier<'_> {
                 for a in &c.args {
                     match a {
                         Arg::Value(e) => self.expr(e),
+                        Arg::Matrix { var, .. } => {
+                            self.use_var(*var);
+                            if *self.kind(*var) != Kind::Matrix {
+                                self.problems
+                                    .push("matrix argument that is not a matrix".into());
+                            }
+                        }
                         Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
                             self.use_var(*var);
                             if !matches!(self.kind(*var), Kind::RealArray(_)) {

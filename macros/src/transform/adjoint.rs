@@ -1102,6 +1102,14 @@ impl Reverse<'_> {
                         args.push(em.zero_array_arg(*var, true, true));
                     }
                 }
+                Arg::Matrix { var, .. } => {
+                    if em.is_active(*var) {
+                        args.push(em.bar_mut(*var));
+                    } else {
+                        let (rt, r) = (&em.rt, em.var_mat_ref(*var));
+                        args.push(quote!(&mut #rt::zeros_like(#r)));
+                    }
+                }
             }
         }
         if !c.results.is_empty() {
@@ -1110,10 +1118,10 @@ impl Reverse<'_> {
                 .iter()
                 .map(|&r| {
                     let b = em.bar(r);
-                    if em.var(r).kind == Kind::Real {
-                        quote!(#b)
-                    } else {
-                        quote!(&#b[..])
+                    match em.var(r).kind {
+                        Kind::Real => quote!(#b),
+                        Kind::Matrix => em.bar_ref(r),
+                        _ => quote!(&#b[..]),
                     }
                 })
                 .collect();
@@ -1538,11 +1546,7 @@ pub fn gradient(em: &Emitter, vis: &syn::Visibility) -> Option<TokenStream> {
             args.push(quote!(&mut #b));
             grad_tys.push(quote!(S));
         } else if em.var(p.var).kind == Kind::Matrix {
-            let value = em.mat_ref(&Expr {
-                op: Op::Var(p.var),
-                kind: Kind::Matrix,
-                span: em.var(p.var).span,
-            });
+            let value = em.var_mat_ref(p.var);
             setup.extend(quote!(let mut #b = #rt::zeros_like(#value);));
             args.push(quote!(&mut #b));
             grad_tys.push(em.matrix_ty(em.var(p.var).ty.as_ref().expect("parameters have types")));

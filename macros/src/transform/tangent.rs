@@ -462,6 +462,15 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
                             quote!(&mut *#d)
                         });
                     }
+                    Arg::Matrix { var, by_ref } => {
+                        let d = if em.is_active(*var) {
+                            em.dot_ref(*var)
+                        } else {
+                            let r = em.var_mat_ref(*var);
+                            quote!(&#rt::zeros_like(#r))
+                        };
+                        args.push(em.matrix_arg(*var, *by_ref, d));
+                    }
                 }
             }
             if c.results.is_empty() {
