@@ -850,3 +850,66 @@ fn data_outside_wrt_stays_f64_also_at_dual_numbers() {
         assert_close(xb[i].tangents[0], expected[i], 1e-14, "W^T W v");
     }
 }
+
+/// A recurrence on a matrix-valued state: reassignment in a loop and in a branch.
+#[differentiable]
+fn recurrence(a: &DMatrix<f64>, b: &DVector<f64>, h0: &DVector<f64>, steps: usize) -> f64 {
+    let mut h = h0.clone();
+    for k in 0..steps {
+        h = (a * &h).map(|v| v.tanh()) + &h * 0.5;
+        h += b;
+        if k % 2 == 1 {
+            h -= &h.component_mul(b) * 0.25;
+        }
+    }
+    h.norm_squared()
+}
+
+#[test]
+fn matrix_state_reassigned_in_loops_and_branches() {
+    let l = Layout(vec![(4, 4), (4, 1), (4, 1)]);
+    let f = |x: &[f64]| {
+        let p = l.unpack(x);
+        vec![recurrence(&p[0], &vector(&p[1]), &vector(&p[2]), 5)]
+    };
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (p, t) = (l.unpack(x), l.unpack(d));
+        let (v, dv) = recurrence_jvp(
+            &p[0],
+            &t[0],
+            &vector(&p[1]),
+            &vector(&t[1]),
+            &vector(&p[2]),
+            &vector(&t[2]),
+            5,
+        );
+        (vec![v], vec![dv])
+    };
+    let vjp = |x: &[f64], y_bar: &[f64]| {
+        let p = l.unpack(x);
+        let mut a_bar = DMatrix::zeros(4, 4);
+        let (mut b_bar, mut h_bar) = (DVector::zeros(4), DVector::zeros(4));
+        let v = recurrence_vjp(
+            &p[0],
+            &mut a_bar,
+            &vector(&p[1]),
+            &mut b_bar,
+            &vector(&p[2]),
+            &mut h_bar,
+            5,
+            y_bar[0],
+        );
+        let mut g = flat(&[&a_bar]);
+        g.extend(flat_vectors(&[&b_bar, &h_bar]));
+        (vec![v], g)
+    };
+    let case = Case {
+        name: "recurrence",
+        inputs: l.len(),
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &network_point(&l, 25), 11);
+}

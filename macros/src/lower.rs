@@ -1333,7 +1333,18 @@ impl Lowerer<'_> {
             Place::Index(..) => true,
             Place::Var(_) => self.kind(var) == &Kind::Real,
         };
-        if target_real {
+        let target_matrix = self.kind(var) == &Kind::Matrix && matches!(place, Place::Var(_));
+        if target_matrix != (value.kind == Kind::Matrix) {
+            err(
+                span,
+                format!(
+                    "`{}` is {}a matrix or vector, and this value is {}",
+                    self.vars[var.0].name,
+                    if target_matrix { "" } else { "not " },
+                    if target_matrix { "not" } else { "one" }
+                ),
+            )
+        } else if target_real {
             self.coerce_real(value)
         } else if value.kind == Kind::Real {
             err(
@@ -1356,10 +1367,6 @@ impl Lowerer<'_> {
                     Kind::RealArray(_) => err_at(
                         e,
                         "assigning a whole array is not supported; assign its elements in a loop",
-                    ),
-                    Kind::Matrix => err_at(
-                        e,
-                        "reassigning a matrix or vector is not supported yet; bind the new value with `let` (shadowing the name is fine)",
                     ),
                     _ => {
                         self.vars[v.0].mutable = true;

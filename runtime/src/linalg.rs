@@ -311,6 +311,27 @@ where
     out
 }
 
+/// The value of `m`, leaving zeros in its place: the adjoint of a matrix variable before an
+/// assignment that overwrites it.
+///
+/// ```
+/// use nalgebra::Vector2;
+/// let mut a = Vector2::new(1.0, 2.0);
+/// assert_eq!(tapeless_runtime::linalg::take(&mut a), Vector2::new(1.0, 2.0));
+/// assert_eq!(a, Vector2::zeros());
+/// ```
+#[inline]
+pub fn take<S, R, C>(m: &mut OMatrix<S, R, C>) -> OMatrix<S, R, C>
+where
+    S: Real,
+    R: Dim,
+    C: Dim,
+    DefaultAllocator: Allocator<R, C>,
+{
+    let zeros = m.zeros_like();
+    core::mem::replace(m, zeros)
+}
+
 /// The sum of squares of the elements, as nalgebra's `norm_squared` computes it (column by
 /// column), for any scalar type.
 ///

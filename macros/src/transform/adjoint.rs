@@ -843,6 +843,9 @@ impl Reverse<'_> {
     fn assign(&self, place: &Place, value: &Expr, out: &mut TokenStream) {
         let em = self.em;
         let var = place.var();
+        if value.kind == Kind::Matrix {
+            return self.assign_matrix(var, value, out);
+        }
         let target = match place {
             Place::Var(_) => {
                 let b = em.bar(var);
@@ -871,6 +874,31 @@ impl Reverse<'_> {
         let zero = em.zero();
         out.extend(quote!(let #g = #target; #target = #zero;));
         self.expr(value, quote!(#g), out);
+    }
+
+    /// The adjoint of `var = value` for a matrix `var`.
+    fn assign_matrix(&self, var: VarId, value: &Expr, out: &mut TokenStream) {
+        let em = self.em;
+        let rt = &em.rt;
+        let b = em.bar(var);
+        // `h += e` and `h -= e`: the adjoint of `h` passes through unchanged.
+        if let Op::Binary(op @ (Binary::Add | Binary::Sub), a, e) = &value.op {
+            if matches!(a.op, Op::Var(v) if v == var) && !reads_var(e, var) {
+                let seed = MatrixSeed::Scaled {
+                    m: quote!(&#b),
+                    alpha: (*op == Binary::Sub).then(|| quote!(#rt::cst::<S>(-1.0))),
+                };
+                self.matrix(e, seed, out);
+                return;
+            }
+        }
+        let g = em.temp("adj");
+        out.extend(quote!(let #g = #rt::linalg::take(&mut #b);));
+        let seed = MatrixSeed::Scaled {
+            m: quote!(&#g),
+            alpha: None,
+        };
+        self.matrix(value, seed, out);
     }
 
     fn block(&self, b: &Block, depth: usize) -> (TokenStream, TokenStream) {
@@ -945,7 +973,12 @@ impl Reverse<'_> {
                 let var = place.var();
                 let p = em.place(place);
                 if self.plan.saves.contains(&stmt_id(s)) {
-                    let saved = em.save(depth, &em.var(var).name, quote!(#p));
+                    let old = if em.var(var).kind == Kind::Matrix {
+                        quote!(#p.clone())
+                    } else {
+                        quote!(#p)
+                    };
+                    let saved = em.save(depth, &em.var(var).name, old);
                     fwd.extend(saved.save);
                     let load = saved.load;
                     // Put the old value back before the adjoint reads it.

@@ -403,7 +403,14 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
             if !em.is_active(var) {
                 return quote!(#p = #v;);
             }
-            let d = expr(em, value).unwrap_or_else(|| em.zero());
+            let d = expr(em, value).unwrap_or_else(|| {
+                if value.kind == Kind::Matrix {
+                    let n = em.name(var);
+                    quote!(#rt::zeros_like(&#n))
+                } else {
+                    em.zero()
+                }
+            });
             let pd = match place {
                 Place::Var(_) => {
                     let n = em.dot(var);
