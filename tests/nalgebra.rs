@@ -913,3 +913,26 @@ fn matrix_state_reassigned_in_loops_and_branches() {
     };
     check(&case, &network_point(&l, 25), 11);
 }
+
+#[test]
+fn companions_run_at_f32() {
+    let w = DMatrix::from_row_slice(2, 3, &[0.5_f32, -1.0, 0.25, 2.0, 0.0, 1.0]);
+    let (b, x) = (
+        DVector::from_vec(vec![0.1_f32, -0.2]),
+        DVector::from_vec(vec![1.0_f32, 2.0, -1.0]),
+    );
+    let y32 = layer_generic(&w, &b, &x);
+    let y64 = layer(&w.map(f64::from), &b.map(f64::from), &x.map(f64::from));
+    for i in 0..2 {
+        assert!((f64::from(y32[i]) - y64[i]).abs() < 1e-6);
+    }
+    let (_, dy) = layer_jvp(
+        &w,
+        &w.map(|_| 0.0),
+        &b,
+        &b.map(|_| 0.0),
+        &x,
+        &x.map(|_| 1.0),
+    );
+    assert!(dy.iter().all(|v| v.is_finite()));
+}
