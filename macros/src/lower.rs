@@ -3016,6 +3016,49 @@ mod tests {
     }
 
     #[test]
+    fn matrices_are_known_by_name_and_read_operands_get_bound() {
+        let src = "fn f(w: &DMatrix<f64>, x: SVector<f64, 3>, k: f64) -> f64 { let h = (w * x * k).map(|v| v.tanh()); h.norm() + h[0] }";
+        let f = lowered(src).expect("lowers");
+        let kinds: Vec<String> = f
+            .vars
+            .iter()
+            .map(|v| format!("{}: {}", v.name, v.kind))
+            .collect();
+        // `w * x` is read by the product with `k`, and the product by the map's adjoint.
+        assert_eq!(
+            kinds,
+            [
+                "w: matrix",
+                "x: matrix",
+                "k: real",
+                "__m: matrix",
+                "__m_1: matrix",
+                "v: real",
+                "h: matrix"
+            ]
+        );
+        assert_eq!(f.map_params.len(), 1);
+        let ir = printed(src);
+        assert!(ir.contains("let __m: matrix = (w * x)"), "{ir}");
+        assert!(
+            ir.contains("let h: matrix = __m_1.map(|v| tanh(v))"),
+            "{ir}"
+        );
+    }
+
+    #[test]
+    fn matrix_mistakes_are_errors_with_advice() {
+        let e = |src: &str| lowered(src).err().expect("rejected").to_string();
+        assert!(
+            e("fn f(x: &DVector<f64>, a: f64) -> DVector<f64> { x.map(|v| a * v) }")
+                .contains("uses only its argument")
+        );
+        assert!(e("fn f(x: &mut DVector<f64>) {}").contains("read, not written"));
+        assert!(e("fn f(x: &DVector<f64>) -> DVector<f64> { x / x }").contains("divided by a real"));
+        assert!(e("fn f(x: &DVector<f64>) -> f64 { x.max() }").contains("of a matrix or vector"));
+    }
+
+    #[test]
     fn early_returns_become_a_result_and_a_guard() {
         let ir = printed("fn f(x: f64) -> f64 { if x > 0.0 { return x; } x * x }");
         assert!(ir.contains("__returned = true"), "{ir}");
