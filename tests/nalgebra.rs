@@ -936,3 +936,51 @@ fn companions_run_at_f32() {
     );
     assert!(dy.iter().all(|v| v.is_finite()));
 }
+
+/// A network applied to a state held in a slice, as in an ODE solver's step.
+#[differentiable]
+fn network_step(w: &DMatrix<f64>, u: &[f64]) -> Vec<f64> {
+    let x = DVector::from_column_slice(u);
+    let y = (w * &x).map(|v| v.tanh());
+    let mut out = vec![0.0; u.len()];
+    for i in 0..u.len() {
+        out[i] = u[i] + 0.1 * y[i];
+    }
+    out
+}
+
+#[test]
+fn vectors_built_from_slices() {
+    let n = 4;
+    let split = |x: &[f64]| {
+        (
+            DMatrix::from_column_slice(n, n, &x[..n * n]),
+            x[n * n..].to_vec(),
+        )
+    };
+    let f = |x: &[f64]| {
+        let (w, u) = split(x);
+        network_step(&w, &u)
+    };
+    let jvp = |x: &[f64], d: &[f64]| {
+        let ((w, u), (dw, du)) = (split(x), split(d));
+        network_step_jvp(&w, &dw, &u, &du)
+    };
+    let vjp = |x: &[f64], y_bar: &[f64]| {
+        let (w, u) = split(x);
+        let (mut w_bar, mut u_bar) = (DMatrix::zeros(n, n), vec![0.0; n]);
+        let v = network_step_vjp(&w, &mut w_bar, &u, &mut u_bar, y_bar);
+        let mut g = w_bar.as_slice().to_vec();
+        g.extend(u_bar);
+        (v, g)
+    };
+    let case = Case {
+        name: "network_step",
+        inputs: n * n + n,
+        outputs: n,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &network_point(&Layout(vec![(n, n), (n, 1)]), 26), 12);
+}

@@ -108,6 +108,11 @@ pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
         Op::Binary(_, a, b) => expr_active(a, active) || expr_active(b, active),
         // An element is active when its matrix is (its indices are integers).
         Op::Linalg(LinOp::Element, args) => expr_active(&args[0], active),
+        // A vector built from an array is active when the array is.
+        Op::Linalg(LinOp::FromSlice(_), args) => match args[0].op {
+            Op::Var(v) => active[v.0],
+            _ => false,
+        },
         Op::Linalg(_, args) => args.iter().any(|a| expr_active(a, active)),
     }
 }

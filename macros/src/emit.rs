@@ -473,6 +473,18 @@ impl<'a> Emitter<'a> {
     /// exist at any scalar type (the values are those of the user's `f64` function, bit for bit).
     fn linalg(&self, op: &LinOp, args: &[Expr], span: proc_macro2::Span) -> TokenStream {
         let rt = &self.rt;
+        if let LinOp::FromSlice(ty) = op {
+            let Op::Var(v) = &args[0].op else {
+                unreachable!("vectors are built from array variables")
+            };
+            let n = self.name(*v);
+            let values = if self.is_fixed(*v) {
+                quote!(&#rt::lift::<S>(&#n[..])[..])
+            } else {
+                quote!(&#n[..])
+            };
+            return self.from_slice(ty, values, span);
+        }
         let a = self.mat_ref(&args[0]);
         match op {
             LinOp::Transpose => quote_spanned!(span=> (#a).transpose()),
@@ -491,6 +503,7 @@ impl<'a> Emitter<'a> {
             LinOp::Sum => quote_spanned!(span=> (#a).sum()),
             LinOp::Norm => quote_spanned!(span=> #rt::linalg::norm(#a)),
             LinOp::NormSquared => quote_spanned!(span=> #rt::linalg::norm_squared(#a)),
+            LinOp::FromSlice(_) => unreachable!("built above"),
             LinOp::Element => {
                 let (i, j) = (self.primal(&args[1]), self.primal(&args[2]));
                 let Op::Var(m) = &args[0].op else {
@@ -504,6 +517,21 @@ impl<'a> Emitter<'a> {
                 }
             }
         }
+    }
+
+    /// `T::from_column_slice(values)`, with `f64` in the type's path replaced by `S`.
+    pub fn from_slice(
+        &self,
+        ty: &syn::Path,
+        values: TokenStream,
+        span: proc_macro2::Span,
+    ) -> TokenStream {
+        let ty: syn::Type = syn::Type::Path(syn::TypePath {
+            qself: None,
+            path: ty.clone(),
+        });
+        let ty = self.ty(&ty);
+        quote_spanned!(span=> #ty::from_column_slice(#values))
     }
 
     fn is_fixed_expr(&self, e: &Expr) -> bool {

@@ -152,6 +152,27 @@ const MATRIX_TYPES: &[&str] = &[
 
 /// `Some(elem)` when `ty` is one of [`MATRIX_TYPES`] (by its last path segment), with the type
 /// of its elements.
+/// `Some(type path)` when `path` is `T::from_column_slice` or `T::from_row_slice` of one of
+/// [`MATRIX_TYPES`] (`DVector::from_column_slice`, `SVector::<f64, 3>::from_row_slice`).
+fn matrix_from_slice(path: &syn::Path) -> Option<syn::Path> {
+    let n = path.segments.len();
+    if n < 2 {
+        return None;
+    }
+    let last = &path.segments[n - 1];
+    let ty = &path.segments[n - 2];
+    let constructor = last.ident == "from_column_slice" || last.ident == "from_row_slice";
+    if !constructor || !MATRIX_TYPES.contains(&ty.ident.to_string().as_str()) {
+        return None;
+    }
+    let mut p = path.clone();
+    p.segments.pop();
+    // Drop the trailing `::` the pop leaves.
+    let last = p.segments.pop().expect("two segments").into_value();
+    p.segments.push(last);
+    Some(p)
+}
+
 fn matrix_elem(ty: &syn::Type) -> Option<&syn::Type> {
     let syn::Type::Path(p) = ty else { return None };
     if p.qself.is_some() {
@@ -1742,6 +1763,7 @@ impl Lowerer<'_> {
                 !call.args.is_empty()
                     && !self.is_constant_fn(&p.path)
                     && builtin_path(&p.path).is_none()
+                    && matrix_from_slice(&p.path).is_none()
                     && p.path
                         .get_ident()
                         .is_none_or(|i| self.lookup(&i.to_string()).is_none())
@@ -2448,6 +2470,9 @@ impl Lowerer<'_> {
             syn::Expr::Path(p) if p.qself.is_none() => p.path.clone(),
             other => return err_at(other, "call a function by its name; closures and function pointers cannot be differentiated"),
         };
+        if let Some(ty) = matrix_from_slice(&path) {
+            return self.matrix_from_slice(ty, call);
+        }
         if path.segments.len() == 2
             && path.segments[0].ident == "f64"
             && builtin_path(&path).is_none()
@@ -2657,6 +2682,28 @@ impl Lowerer<'_> {
             op: Op::Binary(op, Box::new(x), Box::new(y)),
             kind: Kind::Matrix,
             span,
+        })
+    }
+
+    /// `T::from_column_slice(u)` of a real array `u` (`&u`, or a slice `u`).
+    fn matrix_from_slice(&mut self, ty: syn::Path, call: &syn::ExprCall) -> syn::Result<Expr> {
+        const WRITE: &str = "build a matrix or vector from a real array variable: `DVector::from_column_slice(&u)` (or `u` for a slice parameter)";
+        if call.args.len() != 1 {
+            return err_at(call, WRITE);
+        }
+        let a = match strip_paren(&call.args[0]) {
+            syn::Expr::Reference(r) if r.mutability.is_none() => &*r.expr,
+            a => a,
+        };
+        let v = match self.path_var(a) {
+            Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => v,
+            _ => return err_at(&call.args[0], WRITE),
+        };
+        let kind = self.kind(v).clone();
+        Ok(Expr {
+            op: Op::Linalg(LinOp::FromSlice(ty), vec![var_expr(v, kind, a.span())]),
+            kind: Kind::Matrix,
+            span: call.span(),
         })
     }
 

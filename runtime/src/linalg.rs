@@ -3,11 +3,11 @@
 //! `#[differentiable]` accepts `DVector<f64>`, `DMatrix<f64>`, `SVector<f64, N>`,
 //! `SMatrix<f64, R, C>` (by value or by reference) and combines them with `+ - *`, division by a
 //! real, `.transpose()`, `.map(|v| ..)`, `.component_mul(..)`, `.dot(..)`, `.sum()`, `.norm()`,
-//! `.norm_squared()` and elements. The generated primal and tangent use nalgebra's own operations
-//! on matrices of the scalar type `S`; the adjoint calls the rules of this module, which accumulate
-//! into existing adjoints with nalgebra's BLAS-like kernels (`ger`, `gemm_tr`) and never allocate,
-//! except the functions that return a new matrix (for operands that are expressions rather than
-//! variables).
+//! `.norm_squared()`, elements, and `DVector::from_column_slice(&u)` of real arrays. The
+//! generated primal and tangent use nalgebra's own operations on matrices of the scalar type `S`;
+//! the adjoint calls the rules of this module, which accumulate into existing adjoints with
+//! nalgebra's BLAS-like kernels (`ger`, `gemm_tr`) and never allocate, except the functions that
+//! return a new matrix (for operands that are expressions rather than variables).
 //!
 //! Everything is generic over the scalar `S: Real`, so the adjoint evaluated at dual numbers is
 //! a Hessian-vector product, and over nalgebra's dimensions and storages, so rustc picks the
@@ -136,6 +136,33 @@ where
 {
     for d in dst.iter_mut() {
         *d += value;
+    }
+}
+
+/// `dst[k] += alpha * src[k]` over the elements of `src` in column-major order: the adjoint of
+/// `DVector::from_column_slice(u)` into `u`'s adjoint.
+///
+/// ```
+/// use nalgebra::Vector2;
+/// let mut u_bar = [1.0, 2.0];
+/// tapeless_runtime::linalg::accumulate_into_slice(&mut u_bar, &Vector2::new(0.5, 0.25), 2.0);
+/// assert_eq!(u_bar, [2.0, 2.5]);
+/// ```
+#[inline]
+pub fn accumulate_into_slice<S, R, C, SA>(dst: &mut [S], src: &Matrix<S, R, C, SA>, alpha: S)
+where
+    S: Real,
+    R: Dim,
+    C: Dim,
+    SA: Storage<S, R, C>,
+{
+    assert_eq!(
+        dst.len(),
+        src.len(),
+        "tapeless: adjoint of a vector built from an array of another length"
+    );
+    for (d, &s) in dst.iter_mut().zip(src.iter()) {
+        *d += alpha * s;
     }
 }
 

@@ -245,6 +245,10 @@ impl Printer<'_> {
                     self.expr(body)
                 )
             }
+            Op::Linalg(LinOp::FromSlice(p), args) => {
+                let path = p.to_token_stream().to_string().replace(' ', "");
+                s = format!("{path}::from_column_slice({})", self.expr(&args[0]))
+            }
             Op::Linalg(LinOp::Element, args) => {
                 s = format!("{}[({})]", self.expr(&args[0]), self.list(&args[1..]))
             }

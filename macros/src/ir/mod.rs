@@ -356,6 +356,9 @@ pub enum LinOp {
     NormSquared,
     /// `m[(i, j)]` of a variable `m`: operands `[m, i, j]`, a real.
     Element,
+    /// `DVector::from_column_slice(&u)` (or `from_row_slice`) of a real array variable `u`, the
+    /// type path as written: operand `[u]`, a matrix.
+    FromSlice(syn::Path),
 }
 
 impl LinOp {
@@ -370,6 +373,7 @@ impl LinOp {
             LinOp::Norm => "norm",
             LinOp::NormSquared => "norm_squared",
             LinOp::Element => "index",
+            LinOp::FromSlice(_) => "from_column_slice",
         }
     }
 }

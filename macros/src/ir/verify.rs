@@ -292,6 +292,12 @@ impl Verifier<'_> {
                             && reads.iter().all(|r| r == param)
                             && matrix(&e.kind)
                     }
+                    LinOp::FromSlice(_) => {
+                        args.len() == 1
+                            && matches!(args[0].op, Op::Var(_))
+                            && matches!(args[0].kind, Kind::RealArray(_))
+                            && matrix(&e.kind)
+                    }
                     LinOp::Transpose => args.len() == 1 && matrix(&args[0].kind) && matrix(&e.kind),
                     LinOp::ComponentMul => {
                         args.len() == 2 && args.iter().all(|a| matrix(&a.kind)) && matrix(&e.kind)

@@ -88,6 +88,7 @@ fn partial_reads(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
                 args[2].reads(out);
             }
             LinOp::Transpose | LinOp::Sum => partial_reads(&args[0], active, out),
+            LinOp::FromSlice(_) => {}
             LinOp::Map { .. } | LinOp::Norm | LinOp::NormSquared => {
                 args[0].reads(out);
                 partial_reads(&args[0], active, out);
@@ -709,6 +710,14 @@ impl Reverse<'_> {
                             );
                         }
                     }
+                    LinOp::FromSlice(_) => {
+                        let Op::Var(v) = &a.op else {
+                            unreachable!("vectors are built from array variables")
+                        };
+                        let (sm, alpha) = self.split(&seed, out);
+                        let (b, factor) = (em.bar(*v), self.factor(&alpha));
+                        out.extend(quote_spanned!(span=> #rt::linalg::accumulate_into_slice(&mut #b[..], #sm, #factor);));
+                    }
                     LinOp::Dot | LinOp::Sum | LinOp::Norm | LinOp::NormSquared | LinOp::Element => {
                         unreachable!("a real, not a matrix")
                     }
@@ -802,7 +811,7 @@ impl Reverse<'_> {
                     out.extend(quote_spanned!(span=> #b[(#i, #j)] += #seed;));
                 }
             }
-            LinOp::Transpose | LinOp::Map { .. } | LinOp::ComponentMul => {
+            LinOp::Transpose | LinOp::Map { .. } | LinOp::ComponentMul | LinOp::FromSlice(_) => {
                 unreachable!("a matrix, not a real")
             }
         }

@@ -153,6 +153,16 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
                     });
                     owned(sum_terms(vec![dx, dy]))
                 }
+                LinOp::FromSlice(ty) => {
+                    let Op::Var(v) = &a.op else {
+                        unreachable!("vectors are built from array variables")
+                    };
+                    if !em.is_active(*v) {
+                        return None;
+                    }
+                    let d = em.dot(*v);
+                    owned(Some(em.from_slice(ty, quote!(&#d[..]), span)))
+                }
                 LinOp::Dot | LinOp::Sum | LinOp::Norm | LinOp::NormSquared | LinOp::Element => {
                     unreachable!("a real, not a matrix")
                 }
@@ -219,7 +229,7 @@ fn linalg_real(
             let (d, i, j) = (em.dot(*m), em.primal(&args[1]), em.primal(&args[2]));
             Some(quote_spanned!(span=> #d[(#i, #j)]))
         }
-        LinOp::Transpose | LinOp::Map { .. } | LinOp::ComponentMul => {
+        LinOp::Transpose | LinOp::Map { .. } | LinOp::ComponentMul | LinOp::FromSlice(_) => {
             unreachable!("a matrix, not a real")
         }
     }
