@@ -483,7 +483,7 @@ impl<'a> Emitter<'a> {
             } else {
                 quote!(&#n[..])
             };
-            return self.from_slice(ty, values, span);
+            return self.vector_of_slice(ty, values, span);
         }
         let a = self.mat_ref(&args[0]);
         match op {
@@ -520,7 +520,7 @@ impl<'a> Emitter<'a> {
     }
 
     /// `T::from_column_slice(values)`, with `f64` in the type's path replaced by `S`.
-    pub fn from_slice(
+    pub fn vector_of_slice(
         &self,
         ty: &syn::Path,
         values: TokenStream,

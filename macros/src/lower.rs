@@ -3095,7 +3095,7 @@ mod tests {
 
     #[test]
     fn matrix_mistakes_are_errors_with_advice() {
-        let e = |src: &str| lowered(src).err().expect("rejected").to_string();
+        let e = |src: &str| lowered(src).expect_err("rejected").to_string();
         assert!(
             e("fn f(x: &DVector<f64>, a: f64) -> DVector<f64> { x.map(|v| a * v) }")
                 .contains("uses only its argument")

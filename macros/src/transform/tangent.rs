@@ -161,7 +161,7 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
                         return None;
                     }
                     let d = em.dot(*v);
-                    owned(Some(em.from_slice(ty, quote!(&#d[..]), span)))
+                    owned(Some(em.vector_of_slice(ty, quote!(&#d[..]), span)))
                 }
                 LinOp::Dot | LinOp::Sum | LinOp::Norm | LinOp::NormSquared | LinOp::Element => {
                     unreachable!("a real, not a matrix")
