@@ -984,3 +984,70 @@ fn vectors_built_from_slices() {
     };
     check(&case, &network_point(&Layout(vec![(n, n), (n, 1)]), 26), 12);
 }
+
+/// A matrix and a real as one tuple result.
+#[differentiable]
+fn affine_and_energy(w: &DMatrix<f64>, x: &DVector<f64>) -> (DVector<f64>, f64) {
+    let y = w * x;
+    let e = 0.5 * y.norm_squared();
+    (y, e)
+}
+
+/// Calls it, binding a tuple of a vector and a real.
+#[differentiable]
+fn tuple_caller(w: &DMatrix<f64>, x: &DVector<f64>) -> f64 {
+    let (y, e): (DVector<f64>, f64) = affine_and_energy(w, x);
+    e * y.sum() + y[0]
+}
+
+#[test]
+fn tuple_results_with_matrices_and_calls_binding_them() {
+    let l = Layout(vec![(3, 2), (2, 1)]);
+    let f = |x: &[f64]| {
+        let p = l.unpack(x);
+        let (y, e) = affine_and_energy(&p[0], &vector(&p[1]));
+        let mut out = y.as_slice().to_vec();
+        out.push(e);
+        out.push(tuple_caller(&p[0], &vector(&p[1])));
+        out
+    };
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (p, t) = (l.unpack(x), l.unpack(d));
+        let ((y, e), (dy, de)) =
+            affine_and_energy_jvp(&p[0], &t[0], &vector(&p[1]), &vector(&t[1]));
+        let (c, dc) = tuple_caller_jvp(&p[0], &t[0], &vector(&p[1]), &vector(&t[1]));
+        let mut v = y.as_slice().to_vec();
+        v.extend([e, c]);
+        let mut dv = dy.as_slice().to_vec();
+        dv.extend([de, dc]);
+        (v, dv)
+    };
+    let vjp = |x: &[f64], y_bar: &[f64]| {
+        let p = l.unpack(x);
+        let mut b = l.zeros();
+        let mut x_bar = vector(&b[1]);
+        let seed = (DVector::from_column_slice(&y_bar[..3]), y_bar[3]);
+        let (y, e) = affine_and_energy_vjp(
+            &p[0],
+            &mut b[0],
+            &vector(&p[1]),
+            &mut x_bar,
+            (&seed.0, seed.1),
+        );
+        let c = tuple_caller_vjp(&p[0], &mut b[0], &vector(&p[1]), &mut x_bar, y_bar[4]);
+        let mut v = y.as_slice().to_vec();
+        v.extend([e, c]);
+        let mut g = b[0].as_slice().to_vec();
+        g.extend(x_bar.iter());
+        (v, g)
+    };
+    let case = Case {
+        name: "tuples",
+        inputs: l.len(),
+        outputs: 5,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &Lcg(27).vec(l.len()), 13);
+}
