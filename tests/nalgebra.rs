@@ -1051,3 +1051,44 @@ fn tuple_results_with_matrices_and_calls_binding_them() {
     };
     check(&case, &Lcg(27).vec(l.len()), 13);
 }
+
+/// Columns and rows of a matrix variable.
+#[differentiable]
+fn columns_and_rows(m: &DMatrix<f64>, x: &DVector<f64>) -> f64 {
+    let c = m.column(1);
+    let r = m.row(0);
+    let s = r * x;
+    c.dot(x) * s[0] + (m.transpose() * c).norm()
+}
+
+#[test]
+fn columns_and_rows_of_matrices() {
+    let l = Layout(vec![(3, 3), (3, 1)]);
+    let f = |x: &[f64]| {
+        let p = l.unpack(x);
+        vec![columns_and_rows(&p[0], &vector(&p[1]))]
+    };
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (p, t) = (l.unpack(x), l.unpack(d));
+        let (v, dv) = columns_and_rows_jvp(&p[0], &t[0], &vector(&p[1]), &vector(&t[1]));
+        (vec![v], vec![dv])
+    };
+    let vjp = |x: &[f64], y_bar: &[f64]| {
+        let p = l.unpack(x);
+        let mut m_bar = DMatrix::zeros(3, 3);
+        let mut x_bar = DVector::zeros(3);
+        let v = columns_and_rows_vjp(&p[0], &mut m_bar, &vector(&p[1]), &mut x_bar, y_bar[0]);
+        let mut g = m_bar.as_slice().to_vec();
+        g.extend(x_bar.iter());
+        (vec![v], g)
+    };
+    let case = Case {
+        name: "columns_and_rows",
+        inputs: l.len(),
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &Lcg(28).vec(l.len()), 14);
+}

@@ -107,7 +107,9 @@ pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
         Op::Unary(_, a) | Op::Powi(a, _) | Op::Cast(a, _) => expr_active(a, active),
         Op::Binary(_, a, b) => expr_active(a, active) || expr_active(b, active),
         // An element is active when its matrix is (its indices are integers).
-        Op::Linalg(LinOp::Element, args) => expr_active(&args[0], active),
+        Op::Linalg(LinOp::Element | LinOp::Column | LinOp::Row, args) => {
+            expr_active(&args[0], active)
+        }
         // A vector built from an array is active when the array is.
         Op::Linalg(LinOp::FromSlice(_), args) => match args[0].op {
             Op::Var(v) => active[v.0],

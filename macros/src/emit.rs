@@ -504,6 +504,10 @@ impl<'a> Emitter<'a> {
             LinOp::Norm => quote_spanned!(span=> #rt::linalg::norm(#a)),
             LinOp::NormSquared => quote_spanned!(span=> #rt::linalg::norm_squared(#a)),
             LinOp::FromSlice(_) => unreachable!("built above"),
+            LinOp::Column | LinOp::Row => {
+                let (m, k) = (format_ident!("{}", op.name()), self.primal(&args[1]));
+                quote_spanned!(span=> (#a).#m(#k).into_owned())
+            }
             LinOp::Element => {
                 let (i, j) = (self.primal(&args[1]), self.primal(&args[2]));
                 let Op::Var(m) = &args[0].op else {

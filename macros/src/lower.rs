@@ -2392,7 +2392,7 @@ impl Lowerer<'_> {
         }
         let receiver = self.expr(&mc.receiver, block)?;
         if receiver.kind == Kind::Matrix {
-            return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared() .clone()`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`"));
+            return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared() .column(j) .row(i) .clone()`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`"));
         }
         if let Some(u) = Unary::from_method(&name) {
             if !mc.args.is_empty() {
@@ -2598,6 +2598,10 @@ impl Lowerer<'_> {
 /// The methods of nalgebra values that are differentiated (see [`LinOp`]).
 const MATRIX_METHODS: &[&str] = &[
     "clone",
+    "clone_owned",
+    "into_owned",
+    "column",
+    "row",
     "transpose",
     "map",
     "component_mul",
@@ -2746,7 +2750,7 @@ impl Lowerer<'_> {
         let span = mc.span();
         let name = mc.method.to_string();
         let arity = match name.as_str() {
-            "map" | "component_mul" | "dot" => 1,
+            "map" | "component_mul" | "dot" | "column" | "row" => 1,
             _ => 0,
         };
         if mc.args.len() != arity {
@@ -2768,9 +2772,30 @@ impl Lowerer<'_> {
             }
             Ok(l.matrix_operand(a, block))
         };
-        if name == "clone" {
+        if matches!(name.as_str(), "clone" | "clone_owned" | "into_owned") {
             // Generated code copies matrices where the user's code would move them.
             return Ok(receiver);
+        }
+        if name == "column" || name == "row" {
+            if !matches!(receiver.op, Op::Var(_)) {
+                return err_at(
+                    &mc.receiver,
+                    format!(
+                        "take `.{name}(..)` of a matrix variable: bind the matrix with `let` first"
+                    ),
+                );
+            }
+            let index = self.index_expr(&mc.args[0], block)?;
+            let op = if name == "column" {
+                LinOp::Column
+            } else {
+                LinOp::Row
+            };
+            return Ok(Expr {
+                op: Op::Linalg(op, vec![receiver, index]),
+                kind: Kind::Matrix,
+                span,
+            });
         }
         let receiver = if name == "transpose" {
             receiver

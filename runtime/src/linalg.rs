@@ -3,11 +3,11 @@
 //! `#[differentiable]` accepts `DVector<f64>`, `DMatrix<f64>`, `SVector<f64, N>`,
 //! `SMatrix<f64, R, C>` (by value or by reference) and combines them with `+ - *`, division by a
 //! real, `.transpose()`, `.map(|v| ..)`, `.component_mul(..)`, `.dot(..)`, `.sum()`, `.norm()`,
-//! `.norm_squared()`, elements, and `DVector::from_column_slice(&u)` of real arrays. The
-//! generated primal and tangent use nalgebra's own operations on matrices of the scalar type `S`;
-//! the adjoint calls the rules of this module, which accumulate into existing adjoints with
-//! nalgebra's BLAS-like kernels (`ger`, `gemm_tr`) and never allocate, except the functions that
-//! return a new matrix (for operands that are expressions rather than variables).
+//! `.norm_squared()`, elements, columns and rows, and `DVector::from_column_slice(&u)` of real
+//! arrays. The generated primal and tangent use nalgebra's own operations on matrices of the
+//! scalar type `S`; the adjoint calls the rules of this module, which accumulate into existing
+//! adjoints with nalgebra's BLAS-like kernels (`ger`, `gemm_tr`) and never allocate, except the
+//! functions that return a new matrix (for operands that are expressions rather than variables).
 //!
 //! Everything is generic over the scalar `S: Real`, so the adjoint evaluated at dual numbers is
 //! a Hessian-vector product, and over nalgebra's dimensions and storages, so rustc picks the
@@ -164,6 +164,60 @@ where
     for (d, &s) in dst.iter_mut().zip(src.iter()) {
         *d += alpha * s;
     }
+}
+
+/// `dst.column(j) += alpha * src`: the adjoint of `m.column(j)` into `m`'s adjoint.
+///
+/// ```
+/// use nalgebra::{Matrix2, Vector2};
+/// let mut m_bar = Matrix2::zeros();
+/// tapeless_runtime::linalg::accumulate_column(&mut m_bar, 1, &Vector2::new(1.0, 2.0), 0.5);
+/// assert_eq!(m_bar, Matrix2::new(0.0, 0.5, 0.0, 1.0));
+/// ```
+#[inline]
+pub fn accumulate_column<S, R1, C1, SA, R2, C2, SB>(
+    dst: &mut Matrix<S, R1, C1, SA>,
+    j: usize,
+    src: &Matrix<S, R2, C2, SB>,
+    alpha: S,
+) where
+    S: Real,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    SA: StorageMut<S, R1, C1>,
+    SB: Storage<S, R2, C2>,
+{
+    let mut col = dst.column_mut(j);
+    accumulate_scaled(&mut col, src, alpha);
+}
+
+/// `dst.row(i) += alpha * src`: the adjoint of `m.row(i)` into `m`'s adjoint.
+///
+/// ```
+/// use nalgebra::{Matrix2, RowVector2};
+/// let mut m_bar = Matrix2::zeros();
+/// tapeless_runtime::linalg::accumulate_row(&mut m_bar, 0, &RowVector2::new(1.0, 2.0), 1.0);
+/// assert_eq!(m_bar, Matrix2::new(1.0, 2.0, 0.0, 0.0));
+/// ```
+#[inline]
+pub fn accumulate_row<S, R1, C1, SA, R2, C2, SB>(
+    dst: &mut Matrix<S, R1, C1, SA>,
+    i: usize,
+    src: &Matrix<S, R2, C2, SB>,
+    alpha: S,
+) where
+    S: Real,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    SA: StorageMut<S, R1, C1>,
+    SB: Storage<S, R2, C2>,
+{
+    let mut row = dst.row_mut(i);
+    accumulate_scaled(&mut row, src, alpha);
 }
 
 /// `alpha * m`, a new matrix.

@@ -356,6 +356,10 @@ pub enum LinOp {
     NormSquared,
     /// `m[(i, j)]` of a variable `m`: operands `[m, i, j]`, a real.
     Element,
+    /// `m.column(j)` of a variable `m`, as an owned vector: operands `[m, j]`.
+    Column,
+    /// `m.row(i)` of a variable `m`, as an owned row vector: operands `[m, i]`.
+    Row,
     /// `DVector::from_column_slice(&u)` (or `from_row_slice`) of a real array variable `u`, the
     /// type path as written: operand `[u]`, a matrix.
     FromSlice(syn::Path),
@@ -373,6 +377,8 @@ impl LinOp {
             LinOp::Norm => "norm",
             LinOp::NormSquared => "norm_squared",
             LinOp::Element => "index",
+            LinOp::Column => "column",
+            LinOp::Row => "row",
             LinOp::FromSlice(_) => "from_column_slice",
         }
     }

@@ -298,6 +298,13 @@ impl Verifier<'_> {
                             && matches!(args[0].kind, Kind::RealArray(_))
                             && matrix(&e.kind)
                     }
+                    LinOp::Column | LinOp::Row => {
+                        args.len() == 2
+                            && matches!(args[0].op, Op::Var(_))
+                            && matrix(&args[0].kind)
+                            && !args[1].kind.is_real()
+                            && matrix(&e.kind)
+                    }
                     LinOp::Transpose => args.len() == 1 && matrix(&args[0].kind) && matrix(&e.kind),
                     LinOp::ComponentMul => {
                         args.len() == 2 && args.iter().all(|a| matrix(&a.kind)) && matrix(&e.kind)

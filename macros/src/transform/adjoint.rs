@@ -87,6 +87,7 @@ fn partial_reads(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
                 args[1].reads(out);
                 args[2].reads(out);
             }
+            LinOp::Column | LinOp::Row => args[1].reads(out),
             LinOp::Transpose | LinOp::Sum => partial_reads(&args[0], active, out),
             LinOp::FromSlice(_) => {}
             LinOp::Map { .. } | LinOp::Norm | LinOp::NormSquared => {
@@ -718,6 +719,18 @@ impl Reverse<'_> {
                         let (b, factor) = (em.bar(*v), self.factor(&alpha));
                         out.extend(quote_spanned!(span=> #rt::linalg::accumulate_into_slice(&mut #b[..], #sm, #factor);));
                     }
+                    LinOp::Column | LinOp::Row => {
+                        let Op::Var(m) = &a.op else {
+                            unreachable!("columns and rows are of variables")
+                        };
+                        let (sm, alpha) = self.split(&seed, out);
+                        let (b, k, factor) =
+                            (em.bar_mut(*m), em.primal(&args[1]), self.factor(&alpha));
+                        let rule = format_ident!("accumulate_{}", op.name());
+                        out.extend(
+                            quote_spanned!(span=> #rt::linalg::#rule(#b, #k, #sm, #factor);),
+                        );
+                    }
                     LinOp::Dot | LinOp::Sum | LinOp::Norm | LinOp::NormSquared | LinOp::Element => {
                         unreachable!("a real, not a matrix")
                     }
@@ -811,7 +824,12 @@ impl Reverse<'_> {
                     out.extend(quote_spanned!(span=> #b[(#i, #j)] += #seed;));
                 }
             }
-            LinOp::Transpose | LinOp::Map { .. } | LinOp::ComponentMul | LinOp::FromSlice(_) => {
+            LinOp::Transpose
+            | LinOp::Map { .. }
+            | LinOp::ComponentMul
+            | LinOp::FromSlice(_)
+            | LinOp::Column
+            | LinOp::Row => {
                 unreachable!("a matrix, not a real")
             }
         }

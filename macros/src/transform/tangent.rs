@@ -163,6 +163,11 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
                     let d = em.dot(*v);
                     owned(Some(em.vector_of_slice(ty, quote!(&#d[..]), span)))
                 }
+                LinOp::Column | LinOp::Row => {
+                    let da = matrix(em, a)?.r();
+                    let (m, k) = (format_ident!("{}", op.name()), em.primal(&args[1]));
+                    owned(Some(quote_spanned!(span=> (#da).#m(#k).into_owned())))
+                }
                 LinOp::Dot | LinOp::Sum | LinOp::Norm | LinOp::NormSquared | LinOp::Element => {
                     unreachable!("a real, not a matrix")
                 }
@@ -229,7 +234,12 @@ fn linalg_real(
             let (d, i, j) = (em.dot(*m), em.primal(&args[1]), em.primal(&args[2]));
             Some(quote_spanned!(span=> #d[(#i, #j)]))
         }
-        LinOp::Transpose | LinOp::Map { .. } | LinOp::ComponentMul | LinOp::FromSlice(_) => {
+        LinOp::Transpose
+        | LinOp::Map { .. }
+        | LinOp::ComponentMul
+        | LinOp::FromSlice(_)
+        | LinOp::Column
+        | LinOp::Row => {
             unreachable!("a matrix, not a real")
         }
     }
