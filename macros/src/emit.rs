@@ -378,6 +378,11 @@ impl<'a> Emitter<'a> {
             Op::Binary(b, x, y) if e.kind == Kind::Matrix => {
                 let op: TokenStream = b.name().parse().expect("an operator");
                 match (x.kind == Kind::Matrix, y.kind == Kind::Matrix) {
+                    // Products through the runtime, which picks kernels for the scalar type.
+                    (true, true) if *b == Binary::Mul => {
+                        let (xs, ys) = (self.mat_ref(x), self.mat_ref(y));
+                        quote_spanned!(span=> #rt::linalg::mul(#xs, #ys))
+                    }
                     (true, true) => {
                         let (xs, ys) = (self.mat_ref(x), self.mat_ref(y));
                         quote_spanned!(span=> (#xs #op #ys))

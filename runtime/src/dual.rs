@@ -267,6 +267,8 @@ impl<S: Real, const N: usize> num_traits::One for Dual<S, N> {
 }
 
 impl<S: Real, const N: usize> Real for Dual<S, N> {
+    const PLAIN_KERNELS: bool = true;
+
     #[inline(always)]
     fn from_f64(c: f64) -> Self {
         Self::constant(S::from_f64(c))

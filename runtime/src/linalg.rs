@@ -36,7 +36,9 @@ use nalgebra::allocator::Allocator;
 use nalgebra::constraint::{
     AreMultipliable, DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint,
 };
-use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, RawStorage, Storage, StorageMut};
+use nalgebra::{
+    DefaultAllocator, Dim, IsContiguous, Matrix, OMatrix, RawStorage, Storage, StorageMut,
+};
 
 /// A zero matrix of the shape of `self`: the initial adjoint of a matrix variable.
 ///
@@ -257,8 +259,127 @@ where
     OMatrix::from_element_generic(r, c, value)
 }
 
+/// Plain loops over contiguous column-major storage, for scalars with
+/// [`Real::PLAIN_KERNELS`]: `m` is the number of rows of the left factor.
+mod plain {
+    use crate::Real;
+
+    /// `out (m x n) += alpha * a (m x k) * b (k x n)`.
+    pub fn gemm<S: Real>(out: &mut [S], a: &[S], b: &[S], m: usize, k: usize, alpha: S) {
+        if m == 0 || k == 0 {
+            return;
+        }
+        for (oc, bc) in out.chunks_exact_mut(m).zip(b.chunks_exact(k)) {
+            for (ac, &bpj) in a.chunks_exact(m).zip(bc) {
+                let s = alpha * bpj;
+                for (o, &x) in oc.iter_mut().zip(ac) {
+                    *o += x * s;
+                }
+            }
+        }
+    }
+
+    /// `dst (m x k) += alpha * seed (m x n) * b^T`, `b` being `k x n`.
+    pub fn gemm_nt<S: Real>(dst: &mut [S], seed: &[S], b: &[S], m: usize, k: usize, alpha: S) {
+        if m == 0 || k == 0 {
+            return;
+        }
+        for (sc, bc) in seed.chunks_exact(m).zip(b.chunks_exact(k)) {
+            for (dc, &bpj) in dst.chunks_exact_mut(m).zip(bc) {
+                let s = alpha * bpj;
+                for (d, &x) in dc.iter_mut().zip(sc) {
+                    *d += x * s;
+                }
+            }
+        }
+    }
+
+    /// `dst (k x n) += alpha * a^T * seed`, `a` being `m x k` and `seed` `m x n`.
+    pub fn gemm_tn<S: Real>(dst: &mut [S], a: &[S], seed: &[S], m: usize, k: usize, alpha: S) {
+        if m == 0 || k == 0 {
+            return;
+        }
+        for (dc, sc) in dst.chunks_exact_mut(k).zip(seed.chunks_exact(m)) {
+            for (d, ac) in dc.iter_mut().zip(a.chunks_exact(m)) {
+                *d += alpha * dot(ac, sc);
+            }
+        }
+    }
+
+    /// `<a, b>` with four partial sums, so that the loop pipelines.
+    fn dot<S: Real>(a: &[S], b: &[S]) -> S {
+        let mut acc = [S::zero(); 4];
+        let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+        let (ra, rb) = (ca.remainder(), cb.remainder());
+        for (x, y) in ca.zip(cb) {
+            for l in 0..4 {
+                acc[l] += x[l] * y[l];
+            }
+        }
+        let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        for (&x, &y) in ra.iter().zip(rb) {
+            s += x * y;
+        }
+        s
+    }
+}
+
+/// `a * b`, the product of matrices (or of a matrix and a vector): nalgebra's, or plain loops
+/// for scalars with [`Real::PLAIN_KERNELS`] (dual numbers). Generated code multiplies matrices
+/// with it, so the value at `f64` is nalgebra's, bit for bit.
+///
+/// ```
+/// use nalgebra::{DMatrix, DVector};
+/// use tapeless_runtime::{linalg, Dual};
+/// let a = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+/// let x = DVector::from_vec(vec![1.0, -1.0]);
+/// assert_eq!(linalg::mul(&a, &x), &a * &x);
+/// let ad = a.map(Dual::<f64, 1>::constant);
+/// let xd = x.map(|v| Dual::new(v, [1.0]));
+/// let y = linalg::mul(&ad, &xd);
+/// assert_eq!((y[0].value, y[0].tangents[0]), (-1.0, 3.0));
+/// ```
+#[inline]
+pub fn mul<S, R1, C1, SA, R2, C2, SB>(
+    a: &Matrix<S, R1, C1, SA>,
+    b: &Matrix<S, R2, C2, SB>,
+) -> OMatrix<S, R1, C2>
+where
+    S: Real,
+    R1: Dim,
+    C1: Dim,
+    R2: Dim,
+    C2: Dim,
+    SA: Storage<S, R1, C1> + IsContiguous,
+    SB: Storage<S, R2, C2> + IsContiguous,
+    DefaultAllocator: Allocator<R1, C2>,
+    ShapeConstraint: AreMultipliable<R1, C1, R2, C2>,
+{
+    if !S::PLAIN_KERNELS {
+        return a * b;
+    }
+    assert_eq!(
+        a.ncols(),
+        b.nrows(),
+        "tapeless: product of matrices of shapes {:?} and {:?}",
+        a.shape(),
+        b.shape()
+    );
+    let mut out = OMatrix::zeros_generic(a.shape_generic().0, b.shape_generic().1);
+    plain::gemm(
+        out.as_mut_slice(),
+        a.as_slice(),
+        b.as_slice(),
+        a.nrows(),
+        a.ncols(),
+        S::one(),
+    );
+    out
+}
+
 /// `dst += alpha * seed * b^T`: the adjoint of `c = a * b` with respect to `a`, for a seed
-/// `c_bar`, as one rank-one update (`ger`) per column of `b` (one for a matrix-vector product).
+/// `c_bar`, as one rank-one update (`ger`) per column of `b` (one for a matrix-vector product),
+/// or plain loops for scalars with [`Real::PLAIN_KERNELS`].
 ///
 /// ```
 /// use nalgebra::{DMatrix, DVector};
@@ -281,23 +402,35 @@ pub fn mul_adjoint_lhs_acc<S, R1, C1, SA, R2, C2, SS, R3, C3, SB>(
     C2: Dim,
     R3: Dim,
     C3: Dim,
-    SA: StorageMut<S, R1, C1>,
-    SS: Storage<S, R2, C2>,
-    SB: Storage<S, R3, C3>,
+    SA: StorageMut<S, R1, C1> + IsContiguous,
+    SS: Storage<S, R2, C2> + IsContiguous,
+    SB: Storage<S, R3, C3> + IsContiguous,
     ShapeConstraint: DimEq<R1, R2> + DimEq<C1, R3>,
 {
-    assert_eq!(
-        seed.ncols(),
-        b.ncols(),
+    assert!(
+        seed.ncols() == b.ncols() && dst.shape() == (seed.nrows(), b.nrows()),
         "tapeless: adjoint of a product with mismatched shapes"
     );
+    if S::PLAIN_KERNELS {
+        let (m, k) = dst.shape();
+        plain::gemm_nt(
+            dst.as_mut_slice(),
+            seed.as_slice(),
+            b.as_slice(),
+            m,
+            k,
+            alpha,
+        );
+        return;
+    }
     for j in 0..b.ncols() {
         dst.ger(alpha, &seed.column(j), &b.column(j), S::one());
     }
 }
 
 /// `dst += alpha * a^T * seed`: the adjoint of `c = a * b` with respect to `b`, for a seed
-/// `c_bar` (`gemv_tr` column by column, through `gemm_tr`).
+/// `c_bar` (`gemv_tr` column by column, through `gemm_tr`, or plain loops for scalars with
+/// [`Real::PLAIN_KERNELS`]).
 ///
 /// ```
 /// use nalgebra::{DMatrix, DVector};
@@ -321,12 +454,28 @@ pub fn mul_adjoint_rhs_acc<S, R1, C1, SD, R2, C2, SA, R3, C3, SS>(
     C2: Dim,
     R3: Dim,
     C3: Dim,
-    SD: StorageMut<S, R1, C1>,
-    SA: Storage<S, R2, C2>,
-    SS: Storage<S, R3, C3>,
+    SD: StorageMut<S, R1, C1> + IsContiguous,
+    SA: Storage<S, R2, C2> + IsContiguous,
+    SS: Storage<S, R3, C3> + IsContiguous,
     ShapeConstraint:
         SameNumberOfRows<R1, C2> + SameNumberOfColumns<C1, C3> + AreMultipliable<C2, R2, R3, C3>,
 {
+    if S::PLAIN_KERNELS {
+        assert!(
+            a.nrows() == seed.nrows() && dst.shape() == (a.ncols(), seed.ncols()),
+            "tapeless: adjoint of a product with mismatched shapes"
+        );
+        let (m, k) = a.shape();
+        plain::gemm_tn(
+            dst.as_mut_slice(),
+            a.as_slice(),
+            seed.as_slice(),
+            m,
+            k,
+            alpha,
+        );
+        return;
+    }
     dst.gemm_tr(alpha, a, seed, S::one());
 }
 
@@ -352,8 +501,8 @@ where
     C2: Dim,
     R3: Dim,
     C3: Dim,
-    SS: Storage<S, R2, C2>,
-    SB: Storage<S, R3, C3>,
+    SS: Storage<S, R2, C2> + IsContiguous,
+    SB: Storage<S, R3, C3> + IsContiguous,
     DefaultAllocator: Allocator<R2, R3>,
 {
     let mut out = OMatrix::zeros_generic(seed.shape_generic().0, b.shape_generic().0);
@@ -382,8 +531,8 @@ where
     C2: Dim,
     R3: Dim,
     C3: Dim,
-    SA: Storage<S, R2, C2>,
-    SS: Storage<S, R3, C3>,
+    SA: Storage<S, R2, C2> + IsContiguous,
+    SS: Storage<S, R3, C3> + IsContiguous,
     DefaultAllocator: Allocator<C2, C3>,
     ShapeConstraint: AreMultipliable<C2, R2, R3, C3>,
 {
@@ -588,6 +737,35 @@ mod tests {
         }
         let y = &w * &x;
         assert_eq!(y[1].tangents[0], w[(1, 0)].value + w[(1, 1)].value);
+    }
+
+    #[test]
+    fn plain_kernels_at_dual_numbers_agree_with_nalgebra() {
+        type D = Dual<f64, 2>;
+        let mut s = 9;
+        let mut dual = |r: usize, c: usize| {
+            DMatrix::from_fn(r, c, |_, _| D::new(lcg(&mut s), [lcg(&mut s), lcg(&mut s)]))
+        };
+        for (m, k, n) in [(3, 5, 1), (4, 2, 3), (1, 7, 2), (6, 9, 1)] {
+            let (a, b, seed) = (dual(m, k), dual(k, n), dual(m, n));
+            let close = |x: &DMatrix<D>, y: &DMatrix<D>| {
+                x.iter().zip(y.iter()).all(|(p, q)| {
+                    (p.value - q.value).abs() < 1e-14
+                        && (0..2).all(|l| (p.tangents[l] - q.tangents[l]).abs() < 1e-14)
+                })
+            };
+            assert!(close(&mul(&a, &b), &(&a * &b)));
+            let mut lhs = dual(m, k);
+            let mut expected = lhs.clone();
+            mul_adjoint_lhs_acc(&mut lhs, &seed, &b, D::from_f64(0.5));
+            expected += &seed * b.transpose() * D::from_f64(0.5);
+            assert!(close(&lhs, &expected));
+            let mut rhs = dual(k, n);
+            let mut expected = rhs.clone();
+            mul_adjoint_rhs_acc(&mut rhs, &a, &seed, D::from_f64(-2.0));
+            expected += a.transpose() * &seed * D::from_f64(-2.0);
+            assert!(close(&rhs, &expected));
+        }
     }
 
     #[test]

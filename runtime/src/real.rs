@@ -49,6 +49,12 @@ pub trait Real:
     + num_traits::One
     + 'static
 {
+    /// Whether dense products of matrices of this scalar run faster in plain loops over
+    /// contiguous storage than in nalgebra's generic kernels: true for dual numbers, whose
+    /// arithmetic those kernels do not vectorise (see [`linalg::mul`](crate::linalg::mul)).
+    /// Either way gives the same values up to the order of rounding.
+    const PLAIN_KERNELS: bool = false;
+
     /// The constant `c` in this type (rounded for `f32`; zero derivative part for duals).
     fn from_f64(c: f64) -> Self;
     /// The primal value as `f64`, dropping any derivative part (a stop-gradient).

@@ -95,13 +95,14 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
                 }
                 Binary::Mul if xm && ym => {
                     let (xs, ys) = (em.mat_ref(x), em.mat_ref(y));
+                    let rt = &em.rt;
                     let dx = matrix(em, x).map(|d| {
                         let d = d.r();
-                        quote_spanned!(span=> (#d * #ys))
+                        quote_spanned!(span=> #rt::linalg::mul(#d, #ys))
                     });
                     let dy = matrix(em, y).map(|d| {
                         let d = d.r();
-                        quote_spanned!(span=> (#xs * #d))
+                        quote_spanned!(span=> #rt::linalg::mul(#xs, #d))
                     });
                     owned(sum_terms(vec![dx, dy]))
                 }
