@@ -7,7 +7,7 @@ mod common;
 
 use common::{assert_close, check, Case, Lcg};
 use nalgebra::{DMatrix, DVector, SMatrix, SVector};
-use tapeless::{differentiable, Dual};
+use tapeless::{differentiable, Dual, Real};
 
 #[differentiable]
 fn matvec(w: &DMatrix<f64>, x: &DVector<f64>) -> DVector<f64> {
@@ -1091,4 +1091,67 @@ fn columns_and_rows_of_matrices() {
         vjp: &vjp,
     };
     check(&case, &Lcg(28).vec(l.len()), 14);
+}
+
+/// A ReLU layer and a softplus, for forward over forward and third order.
+#[differentiable]
+fn relu_softplus(w: &DMatrix<f64>, x: &DVector<f64>) -> f64 {
+    let h = (w * x).map(|v| v.max(0.0));
+    h.map(|v| (1.0 + v.exp()).ln()).sum() + 0.5 * x.norm_squared()
+}
+
+#[test]
+fn second_and_third_order_through_matrix_code() {
+    type D = Dual<f64, 1>;
+    type DD = Dual<Dual<f64, 1>, 1>;
+    let w = DMatrix::from_row_slice(3, 2, &[0.5, -1.0, 0.25, 2.0, -0.3, 1.0]);
+    let x = DVector::from_vec(vec![0.7, 0.4]);
+    let v = DVector::from_vec(vec![0.3, -0.8]);
+    // H v by forward over reverse, along x.
+    let hv = |x: &DVector<f64>| -> DVector<f64> {
+        let wd = w.map(D::constant);
+        let xd = DVector::from_fn(2, |i, _| D::new(x[i], [v[i]]));
+        let (mut wb, mut xb) = (wd.map(|_| D::constant(0.0)), xd.map(|_| D::constant(0.0)));
+        relu_softplus_vjp(&wd, &mut wb, &xd, &mut xb, D::constant(1.0));
+        xb.map(|d| d.tangents[0])
+    };
+    let h_v = hv(&x);
+    let (value, _) = relu_softplus_jvp(&w, &w.map(|_| 0.0), &x, &v);
+    assert_eq!(value, relu_softplus(&w, &x));
+    // v^T H v by forward over forward: the tangent of the tangent.
+    let wd = w.map(D::constant);
+    let xd = DVector::from_fn(2, |i, _| D::new(x[i], [v[i]]));
+    let (_, d) = relu_softplus_jvp(&wd, &w.map(|_| D::constant(0.0)), &xd, &v.map(D::constant));
+    assert_close(
+        d.tangents[0],
+        v.dot(&h_v),
+        1e-13,
+        "v^T H v, forward over forward",
+    );
+    // Third order: the adjoint at duals of duals; its second-order lanes are d/dt (H v) along v.
+    let xdd = DVector::from_fn(2, |i, _| {
+        DD::new(D::new(x[i], [v[i]]), [D::new(v[i], [0.0])])
+    });
+    let wdd = w.map(DD::from_f64);
+    let (mut wb, mut xb) = (
+        wdd.map(|_| DD::from_f64(0.0)),
+        xdd.map(|_| DD::from_f64(0.0)),
+    );
+    relu_softplus_vjp(&wdd, &mut wb, &xdd, &mut xb, DD::from_f64(1.0));
+    let h = 1e-4;
+    let (hp, hm) = (hv(&(&x + &v * h)), hv(&(&x - &v * h)));
+    for i in 0..2 {
+        assert_close(
+            xb[i].value.tangents[0],
+            h_v[i],
+            1e-13,
+            "H v inside the nested dual",
+        );
+        let fd = (hp[i] - hm[i]) / (2.0 * h);
+        assert!(
+            (xb[i].tangents[0].tangents[0] - fd).abs() <= 1e-6 * fd.abs().max(1.0),
+            "third derivative component {i}: {:e} vs {fd:e}",
+            xb[i].tangents[0].tangents[0]
+        );
+    }
 }
