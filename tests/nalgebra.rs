@@ -116,7 +116,8 @@ fn half_norm(a: DVector<f64>, b: &DVector<f64>) -> f64 {
 /// Data outside `wrt(..)` stays `f64` in every companion.
 #[differentiable(wrt(w, x))]
 fn misfit(w: &DMatrix<f64>, x: &DVector<f64>, target: &DVector<f64>) -> f64 {
-    let r = w * x - target;
+    let t = target.clone();
+    let r = w * x - t;
     0.5 * r.dot(&r)
 }
 
@@ -1154,4 +1155,31 @@ fn second_and_third_order_through_matrix_code() {
             xb[i].tangents[0].tangents[0]
         );
     }
+}
+
+/// A borrowed parameter returned as a copy, and a by-value one returned as it is.
+#[differentiable]
+fn copies(x: &DVector<f64>, y: DVector<f64>) -> (DVector<f64>, DVector<f64>) {
+    (x.clone(), y)
+}
+
+#[test]
+fn parameters_returned_as_results() {
+    let (x, y) = (
+        DVector::from_vec(vec![1.0, 2.0]),
+        DVector::from_vec(vec![3.0]),
+    );
+    assert_eq!(copies(&x, y.clone()), (x.clone(), y.clone()));
+    let ((a, b), (da, db)) = copies_jvp(&x, &x.map(|v| 2.0 * v), y.clone(), y.map(|v| -v));
+    assert_eq!(
+        (a, b, da, db),
+        (x.clone(), y.clone(), x.map(|v| 2.0 * v), y.map(|v| -v))
+    );
+    let (mut xb, mut yb) = (DVector::zeros(2), DVector::zeros(1));
+    let seed = (
+        DVector::from_vec(vec![0.5, 0.25]),
+        DVector::from_vec(vec![4.0]),
+    );
+    copies_vjp(&x, &mut xb, y.clone(), &mut yb, (&seed.0, &seed.1));
+    assert_eq!((xb, yb), seed);
 }

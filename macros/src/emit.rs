@@ -337,14 +337,14 @@ impl<'a> Emitter<'a> {
                 quote_spanned!(span=> #rt::cst::<S>(#lit))
             }
             Op::Lit(Literal::Other(l)) => quote_spanned!(span=> #l),
-            Op::Var(v) if self.is_fixed(*v) => {
-                let v = self.name(*v);
-                quote_spanned!(span=> #rt::cst::<S>(#v))
-            }
-            Op::Var(v) if e.kind == Kind::Matrix => {
+            Op::Var(_) if e.kind == Kind::Matrix => {
                 // An owned copy: the variable stays available to the reverse sweep.
                 let r = self.mat_ref(e);
                 quote_spanned!(span=> (#r).clone())
+            }
+            Op::Var(v) if self.is_fixed(*v) => {
+                let v = self.name(*v);
+                quote_spanned!(span=> #rt::cst::<S>(#v))
             }
             Op::Var(v) => self.name(*v).into_token_stream(),
             Op::Index(v, i) if self.is_fixed(*v) => {

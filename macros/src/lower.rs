@@ -814,15 +814,13 @@ impl Lowerer<'_> {
                 "the function returns a matrix or vector, and this is not one",
             );
         }
+        // A variable is returned as it is, a borrowed parameter (`x.clone()`) as a copy.
         if let Op::Var(v) = value.op {
-            if self.vars[v.0]
-                .ty
-                .as_ref()
-                .is_some_and(|t| matches!(t, syn::Type::Reference(_)))
-            {
-                return err_at(e, "return an owned matrix: `.clone()` the parameter");
+            let borrowed = self.param_vars.contains(&v)
+                && matches!(self.vars[v.0].ty, Some(syn::Type::Reference(_)));
+            if !borrowed {
+                return Ok(value);
             }
-            return Ok(value);
         }
         let t = self.temp("result", Kind::Matrix, e.span());
         body.stmts.push(Stmt::Let {
