@@ -41,8 +41,8 @@ extern crate self as tapeless;
 
 pub use tapeless_macros::differentiable;
 pub use tapeless_runtime::{
-    accumulate, check, fourdvar, hyper, nested, ode, optim, params, rules, sum, zeros_like, Dual,
-    Real, ZerosLike,
+    accumulate, check, fourdvar, hyper, linalg, nested, ode, optim, params, rules, sum, zeros_like,
+    Dual, One, Real, Zero, ZerosLike,
 };
 
 #[cfg(feature = "argmin")]

@@ -24,6 +24,12 @@ mod shadowed {
     }
 
     #[differentiable]
+    pub fn layer(w: &nalgebra::DMatrix<f64>, x: &nalgebra::DVector<f64>) -> f64 {
+        let h = (w * x).map(|v| v.tanh());
+        h.norm_squared() + h.dot(x)
+    }
+
+    #[differentiable]
     pub fn energy(u: &[f64], scale: f64) -> f64 {
         let mut w = vec![0.0; u.len()];
         inner(&mut w, u);
@@ -46,4 +52,9 @@ fn shadowed_names_do_not_reach_generated_code() {
     }
     let expected: f64 = u.iter().map(|x| (x * x).sin()).sum();
     assert!((gs - expected).abs() < 1e-14);
+    let w = nalgebra::DMatrix::from_row_slice(2, 2, &[0.5, -0.25, 1.0, 0.75]);
+    let x = nalgebra::DVector::from_vec(vec![0.3, -0.6]);
+    let (value, (gw, _)) = shadowed::layer_grad(&w, &x);
+    assert_eq!(value, shadowed::layer(&w, &x));
+    assert_eq!(gw.shape(), (2, 2));
 }

@@ -25,6 +25,10 @@ pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> Vec<bool> {
             active[p.var.0] = true;
         }
     }
+    // A map's closure is differentiated along its argument.
+    for p in &f.map_params {
+        active[p.0] = true;
+    }
     loop {
         let mut marks = Vec::new();
         f.body.walk(&mut |s| match s {
@@ -67,7 +71,9 @@ pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> Vec<bool> {
 pub fn arg_active(a: &Arg, active: &[bool]) -> bool {
     match a {
         Arg::Value(e) => expr_active(e, active),
-        Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => active[var.0],
+        Arg::Array { var, .. } | Arg::ArrayMut { var, .. } | Arg::Matrix { var, .. } => {
+            active[var.0]
+        }
     }
 }
 
@@ -84,7 +90,7 @@ pub fn init_active(init: &Init, active: &[bool]) -> bool {
 
 /// Whether an expression's value depends on an active variable through real operations.
 pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
-    if e.kind != Kind::Real {
+    if !e.kind.is_value() {
         return false;
     }
     match &e.op {
@@ -100,6 +106,16 @@ pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
         Op::Var(v) | Op::Index(v, _) => active[v.0],
         Op::Unary(_, a) | Op::Powi(a, _) | Op::Cast(a, _) => expr_active(a, active),
         Op::Binary(_, a, b) => expr_active(a, active) || expr_active(b, active),
+        // An element is active when its matrix is (its indices are integers).
+        Op::Linalg(LinOp::Element | LinOp::Column | LinOp::Row, args) => {
+            expr_active(&args[0], active)
+        }
+        // A vector built from an array is active when the array is.
+        Op::Linalg(LinOp::FromSlice(_), args) => match args[0].op {
+            Op::Var(v) => active[v.0],
+            _ => false,
+        },
+        Op::Linalg(_, args) => args.iter().any(|a| expr_active(a, active)),
     }
 }
 

@@ -78,6 +78,91 @@ impl<'a> Emitter<'a> {
         &self.f.vars[v.0]
     }
 
+    /// Whether `v` is a parameter of the function.
+    pub fn is_param(&self, v: VarId) -> bool {
+        self.f.params.iter().any(|p| p.var == v)
+    }
+
+    /// Whether `v` is a parameter taken by reference (`w: &DMatrix<f64>`).
+    fn is_ref_param(&self, v: VarId) -> bool {
+        self.is_param(v) && matches!(self.var(v).ty, Some(syn::Type::Reference(_)))
+    }
+
+    /// A matrix operand as a reference `&M`, which nalgebra's operators take without moving
+    /// anything: `w` for a reference parameter, `&h` for an owned value, `&(expr)` for an
+    /// expression, lifted into the scalar type for `f64` data.
+    pub fn mat_ref(&self, e: &Expr) -> TokenStream {
+        let rt = &self.rt;
+        match &e.op {
+            Op::Var(v) if self.is_fixed(*v) => {
+                let n = self.name(*v);
+                let r = if self.is_ref_param(*v) {
+                    quote!(#n)
+                } else {
+                    quote!(&#n)
+                };
+                quote_spanned!(e.span=> &#rt::linalg::lift::<S, _, _, _>(#r))
+            }
+            Op::Var(v) if self.is_ref_param(*v) => self.name(*v).into_token_stream(),
+            Op::Var(v) => {
+                let n = self.name(*v);
+                quote_spanned!(e.span=> &#n)
+            }
+            _ => {
+                let p = self.primal(e);
+                quote_spanned!(e.span=> &(#p))
+            }
+        }
+    }
+
+    /// Matrix variable `v` as a reference (see [`Emitter::mat_ref`]).
+    pub fn var_mat_ref(&self, v: VarId) -> TokenStream {
+        self.mat_ref(&Expr {
+            op: Op::Var(v),
+            kind: Kind::Matrix,
+            span: self.var(v).span,
+        })
+    }
+
+    /// The tangent of matrix variable `v` as a reference.
+    pub fn dot_ref(&self, v: VarId) -> TokenStream {
+        let d = self.dot(v);
+        if self.is_ref_param(v) {
+            quote!(#d)
+        } else {
+            quote!(&#d)
+        }
+    }
+
+    /// The adjoint of matrix variable `v` as a shared reference.
+    pub fn bar_ref(&self, v: VarId) -> TokenStream {
+        let b = self.bar(v);
+        if self.is_param(v) {
+            quote!(&*#b)
+        } else {
+            quote!(&#b)
+        }
+    }
+
+    /// The adjoint of matrix variable `v` as a mutable reference, to accumulate into.
+    pub fn bar_mut(&self, v: VarId) -> TokenStream {
+        let b = self.bar(v);
+        if self.is_param(v) {
+            quote!(&mut *#b)
+        } else {
+            quote!(&mut #b)
+        }
+    }
+
+    /// The owned type of a matrix parameter or result, in `S` (`&DMatrix<f64>` gives
+    /// `DMatrix<S>`).
+    pub fn matrix_ty(&self, ty: &syn::Type) -> TokenStream {
+        match ty {
+            syn::Type::Reference(r) => self.ty(&r.elem),
+            ty => self.ty(ty),
+        }
+    }
+
     /// The variable's name in generated code.
     pub fn name(&self, v: VarId) -> Ident {
         Ident::new(&self.var(v).name, self.var(v).span)
@@ -196,7 +281,18 @@ impl<'a> Emitter<'a> {
             Kind::RealArray(ArrayRepr::Array(n)) => quote!([S; #n]),
             Kind::RealArray(ArrayRepr::Slice) => quote!(&[S]),
             Kind::RealArray(ArrayRepr::SliceMut) => quote!(&mut [S]),
-            Kind::Int | Kind::Bool | Kind::Opaque => unreachable!("results are real"),
+            Kind::Int | Kind::Bool | Kind::Opaque | Kind::Matrix => {
+                unreachable!("results are real; matrices have their written type")
+            }
+        }
+    }
+
+    /// The type of component `k` of the result, in `S`.
+    pub fn result_part_ty(&self, k: usize) -> TokenStream {
+        let ret = &self.f.ret;
+        match (&ret.parts[k], ret.tys.get(k)) {
+            (Kind::Matrix, Some(Some(ty))) => self.matrix_ty(ty),
+            (kind, _) => self.kind_ty(kind),
         }
     }
 
@@ -205,9 +301,9 @@ impl<'a> Emitter<'a> {
         let ret = &self.f.ret;
         match (ret.parts.len(), ret.tuple) {
             (0, _) => None,
-            (_, false) => Some(self.kind_ty(&ret.parts[0])),
+            (_, false) => Some(self.result_part_ty(0)),
             _ => {
-                let parts = ret.parts.iter().map(|k| self.kind_ty(k));
+                let parts = (0..ret.parts.len()).map(|k| self.result_part_ty(k));
                 Some(quote!((#(#parts,)*)))
             }
         }
@@ -241,6 +337,11 @@ impl<'a> Emitter<'a> {
                 quote_spanned!(span=> #rt::cst::<S>(#lit))
             }
             Op::Lit(Literal::Other(l)) => quote_spanned!(span=> #l),
+            Op::Var(_) if e.kind == Kind::Matrix => {
+                // An owned copy: the variable stays available to the reverse sweep.
+                let r = self.mat_ref(e);
+                quote_spanned!(span=> (#r).clone())
+            }
             Op::Var(v) if self.is_fixed(*v) => {
                 let v = self.name(*v);
                 quote_spanned!(span=> #rt::cst::<S>(#v))
@@ -258,15 +359,43 @@ impl<'a> Emitter<'a> {
                 let v = self.name(*v);
                 quote_spanned!(span=> #v.len())
             }
-            Op::Unary(u, a) => {
-                let a = self.primal(a);
+            Op::Unary(u, inner) => {
+                let a = self.primal(inner);
                 match u {
+                    Unary::Neg if e.kind == Kind::Matrix => {
+                        let a = self.mat_ref(inner);
+                        quote_spanned!(span=> (-#a))
+                    }
                     Unary::Neg => quote_spanned!(span=> (-#a)),
                     Unary::Not => quote_spanned!(span=> (!#a)),
                     Unary::Abs if e.kind != Kind::Real => quote_spanned!(span=> (#a).abs()),
                     _ => {
                         let m = format_ident!("{}", u.name(), span = span);
                         quote_spanned!(span=> #rt::Real::#m(#a))
+                    }
+                }
+            }
+            Op::Binary(b, x, y) if e.kind == Kind::Matrix => {
+                let op: TokenStream = b.name().parse().expect("an operator");
+                match (x.kind == Kind::Matrix, y.kind == Kind::Matrix) {
+                    // Products through the runtime, which picks kernels for the scalar type.
+                    (true, true) if *b == Binary::Mul => {
+                        let (xs, ys) = (self.mat_ref(x), self.mat_ref(y));
+                        quote_spanned!(span=> #rt::linalg::mul(#xs, #ys))
+                    }
+                    (true, true) => {
+                        let (xs, ys) = (self.mat_ref(x), self.mat_ref(y));
+                        quote_spanned!(span=> (#xs #op #ys))
+                    }
+                    // nalgebra multiplies a matrix by a scalar on the right only, at a generic
+                    // scalar type.
+                    (true, false) => {
+                        let (xs, ys) = (self.mat_ref(x), self.primal(y));
+                        quote_spanned!(span=> (#xs #op #ys))
+                    }
+                    (false, _) => {
+                        let (xs, ys) = (self.primal(x), self.mat_ref(y));
+                        quote_spanned!(span=> (#ys * #xs))
                     }
                 }
             }
@@ -341,7 +470,81 @@ impl<'a> Emitter<'a> {
                 let args = args.iter().map(|x| self.primal(x));
                 quote_spanned!(span=> (#a).#m(#(#args),*))
             }
+            Op::Linalg(op, args) => self.linalg(op, args, span),
         }
+    }
+
+    /// A matrix operation, in the scalar type `S`, with nalgebra's own methods where they
+    /// exist at any scalar type (the values are those of the user's `f64` function, bit for bit).
+    fn linalg(&self, op: &LinOp, args: &[Expr], span: proc_macro2::Span) -> TokenStream {
+        let rt = &self.rt;
+        if let LinOp::FromSlice(ty) = op {
+            let Op::Var(v) = &args[0].op else {
+                unreachable!("vectors are built from array variables")
+            };
+            let n = self.name(*v);
+            let values = if self.is_fixed(*v) {
+                quote!(&#rt::lift::<S>(&#n[..])[..])
+            } else {
+                quote!(&#n[..])
+            };
+            return self.vector_of_slice(ty, values, span);
+        }
+        let a = self.mat_ref(&args[0]);
+        match op {
+            LinOp::Transpose => quote_spanned!(span=> (#a).transpose()),
+            LinOp::Map { param, body } => {
+                let (v, b) = (self.name(*param), self.primal(body));
+                quote_spanned!(span=> (#a).map(|#v: S| #b))
+            }
+            LinOp::ComponentMul => {
+                let b = self.mat_ref(&args[1]);
+                quote_spanned!(span=> (#a).component_mul(#b))
+            }
+            LinOp::Dot => {
+                let b = self.mat_ref(&args[1]);
+                quote_spanned!(span=> (#a).dot(#b))
+            }
+            LinOp::Sum => quote_spanned!(span=> (#a).sum()),
+            LinOp::Norm => quote_spanned!(span=> #rt::linalg::norm(#a)),
+            LinOp::NormSquared => quote_spanned!(span=> #rt::linalg::norm_squared(#a)),
+            LinOp::FromSlice(_) => unreachable!("built above"),
+            LinOp::Column | LinOp::Row => {
+                let (m, k) = (format_ident!("{}", op.name()), self.primal(&args[1]));
+                quote_spanned!(span=> (#a).#m(#k).into_owned())
+            }
+            LinOp::Element => {
+                let (i, j) = (self.primal(&args[1]), self.primal(&args[2]));
+                let Op::Var(m) = &args[0].op else {
+                    unreachable!("elements are of variables")
+                };
+                let m = self.name(*m);
+                if self.is_fixed_expr(&args[0]) {
+                    quote_spanned!(span=> #rt::cst::<S>(#m[(#i, #j)]))
+                } else {
+                    quote_spanned!(span=> #m[(#i, #j)])
+                }
+            }
+        }
+    }
+
+    /// `T::from_column_slice(values)`, with `f64` in the type's path replaced by `S`.
+    pub fn vector_of_slice(
+        &self,
+        ty: &syn::Path,
+        values: TokenStream,
+        span: proc_macro2::Span,
+    ) -> TokenStream {
+        let ty: syn::Type = syn::Type::Path(syn::TypePath {
+            qself: None,
+            path: ty.clone(),
+        });
+        let ty = self.ty(&ty);
+        quote_spanned!(span=> #ty::from_column_slice(#values))
+    }
+
+    fn is_fixed_expr(&self, e: &Expr) -> bool {
+        matches!(e.op, Op::Var(v) if self.is_fixed(v))
     }
 
     /// A `let` initialiser, in the scalar type `S`.
@@ -424,8 +627,21 @@ impl<'a> Emitter<'a> {
                         quote!(&mut *#n)
                     }
                 }
+                Arg::Matrix { var, by_ref } => {
+                    self.matrix_arg(*var, *by_ref, self.var_mat_ref(*var))
+                }
             })
             .collect()
+    }
+
+    /// A matrix argument given as a reference `r`: passed as a reference where the user's code
+    /// passes one (`&h`, or a reference parameter `w`), else as an owned copy.
+    pub fn matrix_arg(&self, var: VarId, by_ref: bool, r: TokenStream) -> TokenStream {
+        if by_ref || self.is_ref_param(var) {
+            r
+        } else {
+            quote!((#r).clone())
+        }
     }
 
     /// An array argument read by the callee: `&v`, a slice `v`, or a copy of a `Vec` or array
@@ -536,7 +752,15 @@ impl<'a> Emitter<'a> {
     /// The result values, as the primal returns them.
     pub fn result_value(&self) -> TokenStream {
         let ret = &self.f.ret;
-        let values: Vec<TokenStream> = ret.values.iter().map(|e| self.primal(e)).collect();
+        let values: Vec<TokenStream> = ret
+            .values
+            .iter()
+            .map(|e| match &e.op {
+                // The result variable is not used again.
+                Op::Var(v) if e.kind == Kind::Matrix => self.name(*v).into_token_stream(),
+                _ => self.primal(e),
+            })
+            .collect();
         if ret.tuple {
             quote!((#(#values,)*))
         } else {
@@ -609,6 +833,13 @@ impl<'a> Emitter<'a> {
                 let (n, c) = (self.name(p.var), companion_name(p.var));
                 let (ns, cs) = (n.to_string(), c.to_string());
                 out.extend(quote!(#rt::check_len(#fname, #cs, #c.len(), #ns, #n.len());));
+            }
+            if self.var(p.var).kind == Kind::Matrix {
+                let (n, c) = (self.name(p.var), companion_name(p.var));
+                let (ns, cs) = (n.to_string(), c.to_string());
+                out.extend(
+                    quote!(#rt::linalg::check_shape(#fname, #cs, #c.shape(), #ns, #n.shape());),
+                );
             }
         }
         out
@@ -712,13 +943,13 @@ pub fn rhs_impl(
 
             #[inline]
             fn jvp<S: #krate::Real>(&self, du: &mut [S], du_dot: &mut [S], u: &[S], u_dot: &[S], p: &[S], p_dot: &[S], t: S) {
-                #jvp(du, du_dot, u, u_dot, p, p_dot, t, <S as #krate::Real>::zero())
+                #jvp(du, du_dot, u, u_dot, p, p_dot, t, #krate::__private::cst::<S>(0.0))
             }
 
             #[inline]
             fn vjp<S: #krate::Real>(&self, du: &mut [S], du_bar: &mut [S], u: &[S], u_bar: &mut [S], p: &[S], p_bar: &mut [S], t: S) {
                 // Time is not differentiated by integrators.
-                let mut t_bar = <S as #krate::Real>::zero();
+                let mut t_bar = #krate::__private::cst::<S>(0.0);
                 #vjp(du, du_bar, u, u_bar, p, p_bar, t, &mut t_bar)
             }
         }

@@ -25,6 +25,10 @@ const CASES: &[(&str, &str)] = &[
         "call_with_output",
         "fn step(u: &mut [f64], h: f64) { let mut k = vec![0.0; u.len()]; rhs(&mut k, u); for i in 0..u.len() { u[i] += h * k[i]; } }",
     ),
+    (
+        "dense_layer",
+        "fn layer_cost(w: &DMatrix<f64>, b: &DVector<f64>, x: &DVector<f64>, target: &DVector<f64>) -> f64 { let h = (w * x + b).map(|v| v.tanh()); let r = &h - target; 0.5 * r.norm_squared() + 0.1 * w.transpose().sum() }",
+    ),
 ];
 
 fn golden_dir() -> PathBuf {

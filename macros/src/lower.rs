@@ -35,6 +35,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         early_unsupported: false,
         poisoned: HashSet::new(),
         param_vars: Vec::new(),
+        map_params: Vec::new(),
     };
     let function = l.function(item);
     match (function, l.errors) {
@@ -82,6 +83,8 @@ struct Lowerer<'a> {
     poisoned: HashSet<String>,
     /// The parameters' variables.
     param_vars: Vec<VarId>,
+    /// The closure arguments of `.map(|v| ..)`.
+    map_params: Vec<VarId>,
 }
 
 fn err<T>(span: Span, msg: impl std::fmt::Display) -> syn::Result<T> {
@@ -125,10 +128,90 @@ fn is_vec_f64(ty: &syn::Type) -> bool {
     false
 }
 
+/// The nalgebra matrix and vector types of reals tapeless knows by name.
+const MATRIX_TYPES: &[&str] = &[
+    "DVector",
+    "DMatrix",
+    "SVector",
+    "SMatrix",
+    "RowDVector",
+    "RowSVector",
+    "Vector1",
+    "Vector2",
+    "Vector3",
+    "Vector4",
+    "Vector5",
+    "Vector6",
+    "Matrix1",
+    "Matrix2",
+    "Matrix3",
+    "Matrix4",
+    "Matrix5",
+    "Matrix6",
+];
+
+/// `Some(elem)` when `ty` is one of [`MATRIX_TYPES`] (by its last path segment), with the type
+/// of its elements.
+/// `Some(type path)` when `path` is `T::from_column_slice` or `T::from_row_slice` of one of
+/// [`MATRIX_TYPES`] (`DVector::from_column_slice`, `SVector::<f64, 3>::from_row_slice`).
+fn matrix_from_slice(path: &syn::Path) -> Option<syn::Path> {
+    let n = path.segments.len();
+    if n < 2 {
+        return None;
+    }
+    let last = &path.segments[n - 1];
+    let ty = &path.segments[n - 2];
+    let constructor = last.ident == "from_column_slice" || last.ident == "from_row_slice";
+    if !constructor || !MATRIX_TYPES.contains(&ty.ident.to_string().as_str()) {
+        return None;
+    }
+    let mut p = path.clone();
+    p.segments.pop();
+    // Drop the trailing `::` the pop leaves.
+    let last = p.segments.pop().expect("two segments").into_value();
+    p.segments.push(last);
+    Some(p)
+}
+
+fn matrix_elem(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let last = p.path.segments.last()?;
+    if !MATRIX_TYPES.contains(&last.ident.to_string().as_str()) {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => match a.args.first() {
+            Some(syn::GenericArgument::Type(t)) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The kind of an nalgebra type (`None` for other types), or an error for matrices of anything
+/// but `f64`.
+fn matrix_kind(ty: &syn::Type) -> Option<syn::Result<Kind>> {
+    let elem = matrix_elem(ty)?;
+    Some(if is_ident(elem, "f64") {
+        Ok(Kind::Matrix)
+    } else {
+        err_at(
+            elem,
+            "write `f64` as the element type: the generated companions are generic over the scalar type",
+        )
+    })
+}
+
 /// The kind of a value of type `ty`, or an error saying which types are accepted.
 fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
     if is_ident(ty, "f64") {
         return Ok(Kind::Real);
+    }
+    if let Some(k) = matrix_kind(ty) {
+        return k;
     }
     if is_ident(ty, "f32") {
         return err_at(ty,
@@ -164,6 +247,12 @@ fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
                 let m = if r.mutability.is_some() { "&mut " } else { "&" };
                 return err_at(ty, format!("write `{m}[f64]` instead of `{m}Vec<f64>`"));
             }
+            if let Some(k) = matrix_kind(&r.elem) {
+                if r.mutability.is_some() {
+                    return err_at(ty, "nalgebra values are read, not written, by a differentiable function: take `&DVector<f64>` (or the value) and return the result");
+                }
+                return k;
+            }
         }
         syn::Type::Paren(p) => return kind_of_type(&p.elem, param),
         _ => {}
@@ -180,7 +269,7 @@ fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
     };
     err_at(
         ty,
-        format!("{what}: write `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>` for reals, or integers and bools (also in slices, arrays and `Vec`s)"),
+        format!("{what}: write `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]`, `Vec<f64>` or an nalgebra `DVector<f64>`, `DMatrix<f64>`, `SVector<f64, N>`, `SMatrix<f64, R, C>` for reals, or integers and bools (also in slices, arrays and `Vec`s)"),
     )
 }
 
@@ -210,6 +299,17 @@ fn is_integer_data(ty: &syn::Type) -> bool {
             }
         }
         _ => false,
+    }
+}
+
+/// The written type of each component of the result.
+fn return_types(output: &syn::ReturnType, tuple: bool) -> Vec<Option<syn::Type>> {
+    match output {
+        syn::ReturnType::Default => Vec::new(),
+        syn::ReturnType::Type(_, ty) => match &**ty {
+            syn::Type::Tuple(t) if tuple => t.elems.iter().cloned().map(Some).collect(),
+            ty => vec![Some(ty.clone())],
+        },
     }
 }
 
@@ -570,12 +670,14 @@ impl Lowerer<'_> {
             vars: std::mem::take(&mut self.vars),
             params,
             ret: Ret {
+                tys: return_types(&sig.output, tuple),
                 parts: ret_parts,
                 tuple,
                 values,
             },
             body,
             taken: self.taken.clone(),
+            map_params: std::mem::take(&mut self.map_params),
         })
     }
 
@@ -601,10 +703,11 @@ impl Lowerer<'_> {
 
     fn return_kinds(&mut self, ty: &syn::Type) -> syn::Result<(Vec<Kind>, bool)> {
         let one = |ty: &syn::Type| -> syn::Result<Kind> {
-            let bad = "a differentiable function returns `f64`, `[f64; N]`, `Vec<f64>` or a tuple of them; return other values from a separate function";
+            let bad = "a differentiable function returns `f64`, `[f64; N]`, `Vec<f64>`, an owned nalgebra matrix or vector (`DVector<f64>`, ...) or a tuple of them; return other values from a separate function";
             match kind_of_type(ty, false) {
                 Ok(
                     k @ (Kind::Real
+                    | Kind::Matrix
                     | Kind::RealArray(ArrayRepr::Vec)
                     | Kind::RealArray(ArrayRepr::Array(_))),
                 ) => Ok(k),
@@ -664,6 +767,7 @@ impl Lowerer<'_> {
             }
             let r = match kind {
                 Kind::Real => self.real_expr(elem, body),
+                Kind::Matrix => self.matrix_value(elem, body),
                 _ => self.array_value(elem, kind.clone(), body),
             };
             match r {
@@ -699,6 +803,32 @@ impl Lowerer<'_> {
             span: e.span(),
         });
         Ok(var_expr(t, kind, e.span()))
+    }
+
+    /// A matrix-valued result: a variable, or an expression bound to a temporary.
+    fn matrix_value(&mut self, e: &syn::Expr, body: &mut Block) -> syn::Result<Expr> {
+        let value = self.expr(e, body)?;
+        if value.kind != Kind::Matrix {
+            return err_at(
+                e,
+                "the function returns a matrix or vector, and this is not one",
+            );
+        }
+        // A variable is returned as it is, a borrowed parameter (`x.clone()`) as a copy.
+        if let Op::Var(v) = value.op {
+            let borrowed = self.param_vars.contains(&v)
+                && matches!(self.vars[v.0].ty, Some(syn::Type::Reference(_)));
+            if !borrowed {
+                return Ok(value);
+            }
+        }
+        let t = self.temp("result", Kind::Matrix, e.span());
+        body.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(value),
+            span: e.span(),
+        });
+        Ok(var_expr(t, Kind::Matrix, e.span()))
     }
 
     fn path_var(&self, e: &syn::Expr) -> Option<VarId> {
@@ -1035,6 +1165,12 @@ impl Lowerer<'_> {
                 k
             }
             Some(Kind::RealArray(_)) => return err_at(init, "initialise an array with `vec![..]`, `[..]`, `.to_vec()`, `.clone()` or a differentiable call"),
+            Some(Kind::Matrix) => {
+                if value.kind != Kind::Matrix {
+                    return err_at(init, "this value is not a matrix or vector");
+                }
+                Kind::Matrix
+            }
             Some(Kind::Opaque) | None => {
                 if value.kind == Kind::Opaque && ty.is_some_and(is_int_type) {
                     Kind::Int
@@ -1129,7 +1265,7 @@ impl Lowerer<'_> {
                 let place = self.place(&b.left, block)?;
                 let current = self.place_read(&place, b.left.span());
                 let rhs = self.expr(&b.right, block)?;
-                let value = self.binary(op, current, rhs, span, b.op.span())?;
+                let value = self.binary(op, current, rhs, (span, b.op.span()), block)?;
                 let value = self.place_value(&place, value, b.right.span())?;
                 block.stmts.push(Stmt::Assign { place, value, span });
                 Ok(())
@@ -1216,7 +1352,18 @@ impl Lowerer<'_> {
             Place::Index(..) => true,
             Place::Var(_) => self.kind(var) == &Kind::Real,
         };
-        if target_real {
+        let target_matrix = self.kind(var) == &Kind::Matrix && matches!(place, Place::Var(_));
+        if target_matrix != (value.kind == Kind::Matrix) {
+            err(
+                span,
+                format!(
+                    "`{}` is {}a matrix or vector, and this value is {}",
+                    self.vars[var.0].name,
+                    if target_matrix { "" } else { "not " },
+                    if target_matrix { "not" } else { "one" }
+                ),
+            )
+        } else if target_real {
             self.coerce_real(value)
         } else if value.kind == Kind::Real {
             err(
@@ -1248,6 +1395,12 @@ impl Lowerer<'_> {
             }
             syn::Expr::Index(ix) => {
                 let v = self.var_of(&ix.expr)?;
+                if self.kind(v) == &Kind::Matrix {
+                    return err_at(
+                        &ix.expr,
+                        "writing elements of a matrix or vector is not supported; build it from whole-matrix operations, or use `Vec<f64>`",
+                    );
+                }
                 if !matches!(self.kind(v), Kind::RealArray(_)) {
                     return err_at(
                         &ix.expr,
@@ -1432,6 +1585,9 @@ impl Lowerer<'_> {
             if let Kind::RealArray(_) = value.kind {
                 return err_at(e, "an `if` or `match` that gives an array is not supported; assign the elements in each branch");
             }
+            if value.kind == Kind::Matrix {
+                return err_at(e, "an `if` or `match` that gives a matrix or vector is not supported; compute the choice as a real and scale, or bind each branch's value with `let`");
+            }
             // A constant whose type is not visible (`HALF`, `g(HALF)`) gives a real, as it does
             // as an argument of a differentiable call.
             self.vars[target.0].kind =
@@ -1605,6 +1761,7 @@ impl Lowerer<'_> {
                 !call.args.is_empty()
                     && !self.is_constant_fn(&p.path)
                     && builtin_path(&p.path).is_none()
+                    && matrix_from_slice(&p.path).is_none()
                     && p.path
                         .get_ident()
                         .is_none_or(|i| self.lookup(&i.to_string()).is_none())
@@ -1698,6 +1855,21 @@ impl Lowerer<'_> {
                         seen.push(*var);
                     }
                 }
+                Arg::Matrix { var, by_ref } => {
+                    // The second use gets a copy, so that each has an adjoint of its own.
+                    if seen.contains(var) {
+                        let t = self.temp("arg", Kind::Matrix, span);
+                        let by_ref = *by_ref;
+                        block.stmts.push(Stmt::Let {
+                            var: t,
+                            init: Init::Expr(var_expr(*var, Kind::Matrix, span)),
+                            span,
+                        });
+                        arg = Arg::Matrix { var: t, by_ref };
+                    } else {
+                        seen.push(*var);
+                    }
+                }
                 Arg::Value(_) => {}
             }
             args.push(arg);
@@ -1706,6 +1878,22 @@ impl Lowerer<'_> {
     }
 
     fn call_arg(&mut self, a: &syn::Expr, block: &mut Block) -> syn::Result<Arg> {
+        let inner = match a {
+            syn::Expr::Reference(r) => &*r.expr,
+            a => a,
+        };
+        if let Some(v) = self.path_var(inner) {
+            if *self.kind(v) == Kind::Matrix {
+                return match a {
+                    syn::Expr::Reference(r) if r.mutability.is_some() => err_at(
+                        a,
+                        "nalgebra values are read, not written, by a differentiable function: pass `&v` and return the result",
+                    ),
+                    syn::Expr::Reference(_) => Ok(Arg::Matrix { var: v, by_ref: true }),
+                    _ => Ok(Arg::Matrix { var: v, by_ref: false }),
+                };
+            }
+        }
         match a {
             syn::Expr::Reference(r) => {
                 if let syn::Expr::Index(ix) = strip_paren(&r.expr) {
@@ -1810,6 +1998,14 @@ impl Lowerer<'_> {
                     });
                 }
                 let mut value = self.expr(a, block)?;
+                if value.kind == Kind::Matrix {
+                    // A matrix expression: computed into a variable of its own, passed by value.
+                    let t = self.matrix_operand(value, block);
+                    let Op::Var(var) = t.op else {
+                        unreachable!("matrix operands are variables")
+                    };
+                    return Ok(Arg::Matrix { var, by_ref: false });
+                }
                 if value.kind == Kind::Opaque && self.is_unknown_constant(&value) {
                     // A constant whose type is not written here (`H`, `dt()`): passed as a real,
                     // the common case for arguments of differentiable functions; an integer
@@ -1889,6 +2085,10 @@ impl Lowerer<'_> {
                 x.span,
                 "this is an array where a real is expected; index it: `v[i]`",
             ),
+            Kind::Matrix => err(
+                x.span,
+                "this is a matrix or vector where a real is expected; take an element `v[i]`, `m[(i, j)]`, or reduce it: `.dot(..)`, `.sum()`, `.norm()`, `.norm_squared()`",
+            ),
         }
     }
 
@@ -1940,11 +2140,20 @@ impl Lowerer<'_> {
             }
             syn::Expr::Paren(p) => self.expr(&p.expr, block),
             syn::Expr::Group(g) => self.expr(&g.expr, block),
+            // `&h`: borrowing a matrix for an operator; generated code borrows every matrix
+            // operand itself.
+            syn::Expr::Reference(r) if r.mutability.is_none() => {
+                let x = self.expr(&r.expr, block)?;
+                if x.kind != Kind::Matrix {
+                    return err_at(r, "references are supported for matrices and vectors in expressions, `w * &h`; pass arrays by reference to differentiable calls only");
+                }
+                Ok(x)
+            }
             syn::Expr::Unary(u) => {
                 let a = self.expr(&u.expr, block)?;
                 match u.op {
                     syn::UnOp::Neg(_) => {
-                        if a.kind == Kind::Bool || a.kind.is_real() && a.kind != Kind::Real {
+                        if a.kind == Kind::Bool || matches!(a.kind, Kind::RealArray(_)) {
                             return err(span, "negation applies to numbers");
                         }
                         let kind = a.kind.clone();
@@ -1979,7 +2188,7 @@ impl Lowerer<'_> {
                 };
                 let x = self.expr(&b.left, block)?;
                 let y = self.expr(&b.right, block)?;
-                self.binary(op, x, y, span, b.op.span())
+                self.binary(op, x, y, (span, b.op.span()), block)
             }
             syn::Expr::Index(ix) => {
                 if let syn::Expr::Range(r) = &*ix.index {
@@ -2005,6 +2214,9 @@ impl Lowerer<'_> {
                 };
                 if let syn::Expr::Range(r) = &*ix.index {
                     return err_at(r, "sub-slices are not supported; index single elements, `v[i]`");
+                }
+                if self.kind(v) == &Kind::Matrix {
+                    return self.matrix_element(v, ix, block);
                 }
                 let index = self.index_expr(&ix.index, block)?;
                 let kind = match self.kind(v) {
@@ -2039,7 +2251,7 @@ impl Lowerer<'_> {
                 if x.kind.is_real() && kind == Kind::Real {
                     return Ok(x);
                 }
-                if matches!(x.kind, Kind::RealArray(_)) {
+                if matches!(x.kind, Kind::RealArray(_) | Kind::Matrix) {
                     return err_at(&c.expr, "an array cannot be cast");
                 }
                 Ok(Expr {
@@ -2055,14 +2267,16 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `x op y`; `spans` are the whole expression's and the operator's.
     fn binary(
         &mut self,
         op: Binary,
         x: Expr,
         y: Expr,
-        span: Span,
-        op_span: Span,
+        spans: (Span, Span),
+        block: &mut Block,
     ) -> syn::Result<Expr> {
+        let (span, op_span) = spans;
         if matches!(op, Binary::And | Binary::Or) {
             for side in [&x, &y] {
                 if side.kind != Kind::Bool {
@@ -2072,6 +2286,9 @@ impl Lowerer<'_> {
                     );
                 }
             }
+        }
+        if x.kind == Kind::Matrix || y.kind == Kind::Matrix {
+            return self.matrix_binary(op, x, y, span, op_span, block);
         }
         let either_real = x.kind == Kind::Real || y.kind == Kind::Real;
         let (x, y) = if either_real {
@@ -2133,6 +2350,24 @@ impl Lowerer<'_> {
             "enumerate",
             "product",
         ];
+        if MATRIX_METHODS.contains(&name.as_str()) {
+            // Methods of nalgebra values; on anything else, the usual advice.
+            let mut probe = Block::default();
+            let lowered = self.expr(&mc.receiver, &mut probe);
+            // A receiver that is itself a matrix method (`x.map(..).sum()`) has its own error.
+            let matrix_receiver = matches!(strip_paren(&mc.receiver), syn::Expr::MethodCall(r) if MATRIX_METHODS.contains(&r.method.to_string().as_str()));
+            let lowered = match lowered {
+                Err(e) if matrix_receiver => return Err(e),
+                other => other,
+            };
+            if let Ok(r) = lowered {
+                self.untyped_matrix_result(&r)?;
+                if r.kind == Kind::Matrix {
+                    block.stmts.extend(probe.stmts);
+                    return self.matrix_method(mc, r, block);
+                }
+            }
+        }
         if ITERATORS.contains(&name.as_str()) {
             return err_at(
                 &mc.method,
@@ -2154,6 +2389,9 @@ impl Lowerer<'_> {
             });
         }
         let receiver = self.expr(&mc.receiver, block)?;
+        if receiver.kind == Kind::Matrix {
+            return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared() .column(j) .row(i) .clone()`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`"));
+        }
         if let Some(u) = Unary::from_method(&name) {
             if !mc.args.is_empty() {
                 return err_at(&mc.method, format!("`{name}` takes no arguments"));
@@ -2177,7 +2415,7 @@ impl Lowerer<'_> {
                 return err_at(&mc.method, format!("`{name}` takes one argument"));
             }
             let y = self.expr(&mc.args[0], block)?;
-            return self.binary(b, receiver, y, span, mc.method.span());
+            return self.binary(b, receiver, y, (span, mc.method.span()), block);
         }
         if name == "powi" {
             if mc.args.len() != 1 {
@@ -2230,6 +2468,9 @@ impl Lowerer<'_> {
             syn::Expr::Path(p) if p.qself.is_none() => p.path.clone(),
             other => return err_at(other, "call a function by its name; closures and function pointers cannot be differentiated"),
         };
+        if let Some(ty) = matrix_from_slice(&path) {
+            return self.matrix_from_slice(ty, call);
+        }
         if path.segments.len() == 2
             && path.segments[0].ident == "f64"
             && builtin_path(&path).is_none()
@@ -2259,7 +2500,7 @@ impl Lowerer<'_> {
                 (Builtin::Binary(op), 2) => {
                     let y = args.remove(1);
                     let x = args.remove(0);
-                    self.binary(op, x, y, span, span)
+                    self.binary(op, x, y, (span, span), block)
                 }
                 (Builtin::Powi, 2) => {
                     let n = args.remove(1);
@@ -2349,6 +2590,295 @@ impl Lowerer<'_> {
             kind: Kind::Opaque,
             span,
         })
+    }
+}
+
+/// The methods of nalgebra values that are differentiated (see [`LinOp`]).
+const MATRIX_METHODS: &[&str] = &[
+    "clone",
+    "clone_owned",
+    "into_owned",
+    "column",
+    "row",
+    "transpose",
+    "map",
+    "component_mul",
+    "dot",
+    "sum",
+    "norm",
+    "norm_squared",
+];
+
+impl Lowerer<'_> {
+    /// A matrix operand whose value the adjoint reads (a product's factor, a map's argument, a
+    /// norm's vector): bound to a temporary unless it is a variable, so that neither the tangent
+    /// nor the reverse sweep computes it again.
+    fn matrix_operand(&mut self, x: Expr, block: &mut Block) -> Expr {
+        if x.kind != Kind::Matrix || matches!(x.op, Op::Var(_)) {
+            return x;
+        }
+        let span = x.span;
+        let t = self.temp("m", Kind::Matrix, span);
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(x),
+            span,
+        });
+        var_expr(t, Kind::Matrix, span)
+    }
+
+    /// An error when `e` is the result of a call bound without a type (taken to be `f64`) but used
+    /// as a matrix.
+    fn untyped_matrix_result(&self, e: &Expr) -> syn::Result<()> {
+        match e.op {
+            Op::Var(v) if self.untyped_results.contains(&v) => err(
+                e.span,
+                format!(
+                    "`{0}` holds the result of a call, taken to be `f64`; if it is a matrix or vector, write its type: `let {0}: DVector<f64> = ...`",
+                    self.vars[v.0].name
+                ),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// `x op y` where one side is a matrix: sums and differences of matrices, products of
+    /// matrices (rustc checks the shapes) and of a matrix and a real, division by a real.
+    fn matrix_binary(
+        &mut self,
+        op: Binary,
+        x: Expr,
+        y: Expr,
+        span: Span,
+        op_span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
+        for side in [&x, &y] {
+            self.untyped_matrix_result(side)?;
+        }
+        let (x, y) = match op {
+            Binary::Add | Binary::Sub => {
+                for side in [&x, &y] {
+                    if side.kind != Kind::Matrix {
+                        return err(side.span, format!("`{}` takes two matrices or vectors of the same shape; to shift every element by a real, add a vector of that value", op.name()));
+                    }
+                }
+                (x, y)
+            }
+            Binary::Mul if xm && ym => (
+                self.matrix_operand(x, block),
+                self.matrix_operand(y, block),
+            ),
+            Binary::Mul if xm => (self.matrix_operand(x, block), self.coerce_real(y)?),
+            Binary::Mul => (self.coerce_real(x)?, self.matrix_operand(y, block)),
+            Binary::Div if xm && !ym => (self.matrix_operand(x, block), self.coerce_real(y)?),
+            Binary::Div => {
+                return err(op_span, "a matrix or vector can be divided by a real only; for element-wise operations use `.component_mul(..)` or `.map(|v| ..)`")
+            }
+            _ => {
+                return err(op_span, format!("`{}` does not apply to matrices and vectors here; the supported operations are `+ - *`, `/` by a real, `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared()` and elements `v[i]`, `m[(i, j)]`", op.name()))
+            }
+        };
+        Ok(Expr {
+            op: Op::Binary(op, Box::new(x), Box::new(y)),
+            kind: Kind::Matrix,
+            span,
+        })
+    }
+
+    /// `T::from_column_slice(u)` of a real array `u` (`&u`, or a slice `u`).
+    fn matrix_from_slice(&mut self, ty: syn::Path, call: &syn::ExprCall) -> syn::Result<Expr> {
+        const WRITE: &str = "build a matrix or vector from a real array variable: `DVector::from_column_slice(&u)` (or `u` for a slice parameter)";
+        if call.args.len() != 1 {
+            return err_at(call, WRITE);
+        }
+        let a = match strip_paren(&call.args[0]) {
+            syn::Expr::Reference(r) if r.mutability.is_none() => &*r.expr,
+            a => a,
+        };
+        let v = match self.path_var(a) {
+            Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => v,
+            _ => return err_at(&call.args[0], WRITE),
+        };
+        let kind = self.kind(v).clone();
+        Ok(Expr {
+            op: Op::Linalg(LinOp::FromSlice(ty), vec![var_expr(v, kind, a.span())]),
+            kind: Kind::Matrix,
+            span: call.span(),
+        })
+    }
+
+    /// `m[i]` (an element of a vector, or of a matrix in column-major order) or `m[(i, j)]`.
+    fn matrix_element(
+        &mut self,
+        v: VarId,
+        ix: &syn::ExprIndex,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let span = ix.span();
+        if let syn::Expr::Tuple(t) = strip_paren(&ix.index) {
+            if t.elems.len() != 2 {
+                return err_at(t, "index a matrix with a row and a column, `m[(i, j)]`");
+            }
+            let i = self.index_expr(&t.elems[0], block)?;
+            let j = self.index_expr(&t.elems[1], block)?;
+            let m = var_expr(v, Kind::Matrix, ix.expr.span());
+            return Ok(Expr {
+                op: Op::Linalg(LinOp::Element, vec![m, i, j]),
+                kind: Kind::Real,
+                span,
+            });
+        }
+        let index = self.index_expr(&ix.index, block)?;
+        Ok(Expr {
+            op: Op::Index(v, Box::new(index)),
+            kind: Kind::Real,
+            span,
+        })
+    }
+
+    /// A method of a matrix or vector `receiver` (one of [`MATRIX_METHODS`]).
+    fn matrix_method(
+        &mut self,
+        mc: &syn::ExprMethodCall,
+        receiver: Expr,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let span = mc.span();
+        let name = mc.method.to_string();
+        let arity = match name.as_str() {
+            "map" | "component_mul" | "dot" | "column" | "row" => 1,
+            _ => 0,
+        };
+        if mc.args.len() != arity {
+            return err_at(
+                &mc.method,
+                match arity {
+                    0 => format!("`.{name}()` takes no arguments"),
+                    _ => format!("`.{name}(..)` takes one argument"),
+                },
+            );
+        }
+        let matrix_arg = |l: &mut Self, block: &mut Block| -> syn::Result<Expr> {
+            let a = l.expr(&mc.args[0], block)?;
+            if a.kind != Kind::Matrix {
+                return err_at(
+                    &mc.args[0],
+                    format!("`.{name}(..)` takes a matrix or vector"),
+                );
+            }
+            Ok(l.matrix_operand(a, block))
+        };
+        if matches!(name.as_str(), "clone" | "clone_owned" | "into_owned") {
+            // Generated code copies matrices where the user's code would move them.
+            return Ok(receiver);
+        }
+        if name == "column" || name == "row" {
+            if !matches!(receiver.op, Op::Var(_)) {
+                return err_at(
+                    &mc.receiver,
+                    format!(
+                        "take `.{name}(..)` of a matrix variable: bind the matrix with `let` first"
+                    ),
+                );
+            }
+            let index = self.index_expr(&mc.args[0], block)?;
+            let op = if name == "column" {
+                LinOp::Column
+            } else {
+                LinOp::Row
+            };
+            return Ok(Expr {
+                op: Op::Linalg(op, vec![receiver, index]),
+                kind: Kind::Matrix,
+                span,
+            });
+        }
+        let receiver = if name == "transpose" {
+            receiver
+        } else {
+            self.matrix_operand(receiver, block)
+        };
+        let (op, args, kind) = match name.as_str() {
+            "transpose" => (LinOp::Transpose, vec![receiver], Kind::Matrix),
+            "sum" => (LinOp::Sum, vec![receiver], Kind::Real),
+            "norm" => (LinOp::Norm, vec![receiver], Kind::Real),
+            "norm_squared" => (LinOp::NormSquared, vec![receiver], Kind::Real),
+            "dot" => {
+                let b = matrix_arg(self, block)?;
+                (LinOp::Dot, vec![receiver, b], Kind::Real)
+            }
+            "component_mul" => {
+                let b = matrix_arg(self, block)?;
+                (LinOp::ComponentMul, vec![receiver, b], Kind::Matrix)
+            }
+            "map" => {
+                let (param, body) = self.map_closure(&mc.args[0])?;
+                (
+                    LinOp::Map {
+                        param,
+                        body: Box::new(body),
+                    },
+                    vec![receiver],
+                    Kind::Matrix,
+                )
+            }
+            _ => unreachable!("one of MATRIX_METHODS"),
+        };
+        Ok(Expr {
+            op: Op::Linalg(op, args),
+            kind,
+            span,
+        })
+    }
+
+    /// The closure of `.map(|v| body)`: one plain argument, and a body that is a real
+    /// expression of it and of constants.
+    fn map_closure(&mut self, e: &syn::Expr) -> syn::Result<(VarId, Expr)> {
+        const WRITE: &str = "write the element-wise function as a closure of one argument, `.map(|v| v.tanh())`, whose body is a real expression of `v` and constants";
+        let c = match strip_paren(e) {
+            syn::Expr::Closure(c) => c,
+            other => return err_at(other, WRITE),
+        };
+        if c.inputs.len() != 1
+            || c.asyncness.is_some()
+            || c.constness.is_some()
+            || c.movability.is_some()
+            || !matches!(c.output, syn::ReturnType::Default)
+        {
+            return err_at(c, WRITE);
+        }
+        let ident = match &c.inputs[0] {
+            syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => &pi.ident,
+            syn::Pat::Type(pt) => match &*pt.pat {
+                syn::Pat::Ident(pi) if is_ident(&pt.ty, "f64") && pi.subpat.is_none() => &pi.ident,
+                _ => return err_at(&c.inputs[0], WRITE),
+            },
+            other => return err_at(other, WRITE),
+        };
+        self.scopes.push(HashMap::new());
+        let param = self.new_var(&ident.to_string(), Kind::Real, false, ident.span());
+        let mut probe = Block::default();
+        let body = self.real_expr(&c.body, &mut probe);
+        self.scopes.pop();
+        let body = body?;
+        if !probe.stmts.is_empty() {
+            return err_at(&c.body, "a `.map` closure cannot call differentiable functions; compute with whole matrices, or use a `Vec<f64>` and a loop");
+        }
+        let mut reads = Vec::new();
+        body.reads(&mut reads);
+        if let Some(other) = reads.iter().find(|&&r| r != param) {
+            return err_at(
+                &c.body,
+                format!(
+                    "a `.map` closure uses only its argument and constants, not `{}`; scale or shift outside: `(&v * a).map(|x| x.tanh())`",
+                    self.vars[other.0].name
+                ),
+            );
+        }
+        self.map_params.push(param);
+        Ok((param, body))
     }
 }
 
@@ -2553,6 +3083,49 @@ mod tests {
             kinds,
             ["u: &real[]", "n: int", "m: int", "c: real", "z: real"]
         );
+    }
+
+    #[test]
+    fn matrices_are_known_by_name_and_read_operands_get_bound() {
+        let src = "fn f(w: &DMatrix<f64>, x: SVector<f64, 3>, k: f64) -> f64 { let h = (w * x * k).map(|v| v.tanh()); h.norm() + h[0] }";
+        let f = lowered(src).expect("lowers");
+        let kinds: Vec<String> = f
+            .vars
+            .iter()
+            .map(|v| format!("{}: {}", v.name, v.kind))
+            .collect();
+        // `w * x` is read by the product with `k`, and the product by the map's adjoint.
+        assert_eq!(
+            kinds,
+            [
+                "w: matrix",
+                "x: matrix",
+                "k: real",
+                "__m: matrix",
+                "__m_1: matrix",
+                "v: real",
+                "h: matrix"
+            ]
+        );
+        assert_eq!(f.map_params.len(), 1);
+        let ir = printed(src);
+        assert!(ir.contains("let __m: matrix = (w * x)"), "{ir}");
+        assert!(
+            ir.contains("let h: matrix = __m_1.map(|v| tanh(v))"),
+            "{ir}"
+        );
+    }
+
+    #[test]
+    fn matrix_mistakes_are_errors_with_advice() {
+        let e = |src: &str| lowered(src).expect_err("rejected").to_string();
+        assert!(
+            e("fn f(x: &DVector<f64>, a: f64) -> DVector<f64> { x.map(|v| a * v) }")
+                .contains("uses only its argument")
+        );
+        assert!(e("fn f(x: &mut DVector<f64>) {}").contains("read, not written"));
+        assert!(e("fn f(x: &DVector<f64>) -> DVector<f64> { x / x }").contains("divided by a real"));
+        assert!(e("fn f(x: &DVector<f64>) -> f64 { x.max() }").contains("of a matrix or vector"));
     }
 
     #[test]

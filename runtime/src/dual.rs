@@ -245,7 +245,30 @@ impl<S: Real, const N: usize> DivAssign for Dual<S, N> {
     }
 }
 
+/// Zero in every lane. `is_zero` asks for a zero value *and* zero tangents, so that linear
+/// algebra that skips work on zeros (nalgebra's `gemv` with `beta == 0`) never drops a tangent.
+impl<S: Real, const N: usize> num_traits::Zero for Dual<S, N> {
+    #[inline(always)]
+    fn zero() -> Self {
+        Self::constant(S::zero())
+    }
+    #[inline(always)]
+    fn is_zero(&self) -> bool {
+        self.value.is_zero() && self.tangents.iter().all(|t| t.is_zero())
+    }
+}
+
+/// One, with zero tangents.
+impl<S: Real, const N: usize> num_traits::One for Dual<S, N> {
+    #[inline(always)]
+    fn one() -> Self {
+        Self::constant(S::one())
+    }
+}
+
 impl<S: Real, const N: usize> Real for Dual<S, N> {
+    const PLAIN_KERNELS: bool = true;
+
     #[inline(always)]
     fn from_f64(c: f64) -> Self {
         Self::constant(S::from_f64(c))
@@ -253,14 +276,6 @@ impl<S: Real, const N: usize> Real for Dual<S, N> {
     #[inline(always)]
     fn to_f64(self) -> f64 {
         self.value.to_f64()
-    }
-    #[inline(always)]
-    fn zero() -> Self {
-        Self::constant(S::zero())
-    }
-    #[inline(always)]
-    fn one() -> Self {
-        Self::constant(S::one())
     }
     #[inline(always)]
     fn sin(self) -> Self {
@@ -525,6 +540,7 @@ mod tests {
 
     #[test]
     fn constants_and_conversions_have_zero_tangents() {
+        use num_traits::{One, Zero};
         assert_eq!(D2::from_f64(2.5).tangents, [0.0, 0.0]);
         assert_eq!(D2::zero().tangents, [0.0, 0.0]);
         assert_eq!((D2::one().value, D2::one().tangents), (1.0, [0.0, 0.0]));

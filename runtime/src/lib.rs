@@ -5,6 +5,7 @@
 //! - [`rules`]: the derivative rules of the elementary operations, shared by tangents and
 //!   adjoints;
 //! - [`zeros_like`], [`accumulate`], [`sum`]: adjoint storage;
+//! - [`linalg`]: the rules of nalgebra matrices and vectors (products, maps, norms, ...);
 //! - [`Dual`]: dual numbers with several tangent lanes, nestable;
 //! - [`nested`]: Hessian-vector products, Hessians, Jacobians and mixed second derivatives by
 //!   forward over reverse;
@@ -35,6 +36,7 @@ pub mod check;
 mod dual;
 pub mod fourdvar;
 pub mod hyper;
+pub mod linalg;
 #[cfg(feature = "argmin")]
 pub mod minimize;
 pub mod nested;
@@ -46,12 +48,14 @@ pub mod rules;
 mod storage;
 
 pub use dual::Dual;
+pub use num_traits::{One, Zero};
 pub use real::Real;
 pub use storage::{accumulate, sum, zeros_like, ZerosLike};
 
 /// What generated code names, through absolute paths: not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::linalg;
     pub use crate::rules;
     pub use crate::storage::{accumulate, pop, sum, zeros_like, Stack};
     pub use crate::Real;

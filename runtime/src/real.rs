@@ -11,6 +11,10 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAss
 
 /// A real scalar: `f32`, `f64`, or a number type built on them such as a dual number.
 ///
+/// `zero()` and `one()` come from the supertraits [`Zero`](num_traits::Zero) and
+/// [`One`](num_traits::One) (re-exported by this crate), which also make every `Real` a scalar of
+/// nalgebra matrices: generated code multiplies `DMatrix<S>` by `DVector<S>` at any `S: Real`.
+///
 /// Comparisons (`PartialOrd`) compare primal values, so a branch taken on a dual number is the
 /// branch the plain value takes. Elementary functions follow `f64`'s names and conventions.
 ///
@@ -41,20 +45,20 @@ pub trait Real:
     + SubAssign
     + MulAssign
     + DivAssign
+    + num_traits::Zero
+    + num_traits::One
     + 'static
 {
+    /// Whether dense products of matrices of this scalar run faster in plain loops over
+    /// contiguous storage than in nalgebra's generic kernels: true for dual numbers, whose
+    /// arithmetic those kernels do not vectorise (see [`linalg::mul`](crate::linalg::mul)).
+    /// Either way gives the same values up to the order of rounding.
+    const PLAIN_KERNELS: bool = false;
+
     /// The constant `c` in this type (rounded for `f32`; zero derivative part for duals).
     fn from_f64(c: f64) -> Self;
     /// The primal value as `f64`, dropping any derivative part (a stop-gradient).
     fn to_f64(self) -> f64;
-    /// Additive identity.
-    fn zero() -> Self {
-        Self::from_f64(0.0)
-    }
-    /// Multiplicative identity.
-    fn one() -> Self {
-        Self::from_f64(1.0)
-    }
     /// Sine.
     fn sin(self) -> Self;
     /// Cosine.
@@ -119,14 +123,6 @@ macro_rules! impl_real_for_float {
             #[inline(always)]
             fn to_f64(self) -> f64 {
                 self as f64
-            }
-            #[inline(always)]
-            fn zero() -> Self {
-                0.0
-            }
-            #[inline(always)]
-            fn one() -> Self {
-                1.0
             }
             #[inline(always)]
             fn sin(self) -> Self {

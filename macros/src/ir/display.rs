@@ -25,6 +25,7 @@ impl Display for Kind {
             Kind::Int => f.write_str("int"),
             Kind::Bool => f.write_str("bool"),
             Kind::Opaque => f.write_str("opaque"),
+            Kind::Matrix => f.write_str("matrix"),
         }
     }
 }
@@ -109,6 +110,7 @@ impl Printer<'_> {
                         Arg::Value(e) => self.expr(e),
                         Arg::Array { var, .. } => format!("&{}", self.name(*var)),
                         Arg::ArrayMut { var, .. } => format!("&mut {}", self.name(*var)),
+                        Arg::Matrix { var, .. } => format!("&{}", self.name(*var)),
                     })
                     .collect();
                 let results: Vec<&str> = c.results.iter().map(|v| self.name(*v)).collect();
@@ -235,6 +237,29 @@ impl Printer<'_> {
                 s = format!("{path}[{}]", self.expr(i))
             }
             Op::Method(a, m, args) => s = format!("{}.{m}({})", self.expr(a), self.list(args)),
+            Op::Linalg(LinOp::Map { param, body }, args) => {
+                s = format!(
+                    "{}.map(|{}| {})",
+                    self.expr(&args[0]),
+                    self.name(*param),
+                    self.expr(body)
+                )
+            }
+            Op::Linalg(LinOp::FromSlice(p), args) => {
+                let path = p.to_token_stream().to_string().replace(' ', "");
+                s = format!("{path}::from_column_slice({})", self.expr(&args[0]))
+            }
+            Op::Linalg(LinOp::Element, args) => {
+                s = format!("{}[({})]", self.expr(&args[0]), self.list(&args[1..]))
+            }
+            Op::Linalg(op, args) => {
+                s = format!(
+                    "{}.{}({})",
+                    self.expr(&args[0]),
+                    op.name(),
+                    self.list(&args[1..])
+                )
+            }
         }
         s
     }

@@ -47,12 +47,22 @@ pub enum Kind {
     /// A value lowering cannot see into (an integer array, a constant of another type): copied
     /// as written, never differentiated.
     Opaque,
+    /// An nalgebra matrix or vector of reals (`DVector<f64>`, `DMatrix<f64>`, `SVector<f64, N>`,
+    /// `SMatrix<f64, R, C>`, by value or by reference): a value of its own, combined by the
+    /// operators and methods of [`LinOp`]; shapes are rustc's business.
+    Matrix,
 }
 
 impl Kind {
     /// Whether values of this kind can carry derivatives.
     pub fn is_real(&self) -> bool {
-        matches!(self, Kind::Real | Kind::RealArray(_))
+        matches!(self, Kind::Real | Kind::RealArray(_) | Kind::Matrix)
+    }
+
+    /// Whether values of this kind are arithmetic values with a derivative: reals and matrices
+    /// (arrays are containers, read and written element by element).
+    pub fn is_value(&self) -> bool {
+        matches!(self, Kind::Real | Kind::Matrix)
     }
 }
 
@@ -133,6 +143,8 @@ pub struct Function {
     /// Every identifier of the user's function and every name lowering gave out: generated
     /// names avoid these.
     pub taken: std::collections::HashSet<String>,
+    /// The closure arguments of `.map(|v| ..)` on matrices.
+    pub map_params: Vec<VarId>,
 }
 
 /// The shape of a function's result.
@@ -144,6 +156,8 @@ pub struct Ret {
     pub tuple: bool,
     /// How the value is produced: the components, at the end of the body.
     pub values: Vec<Expr>,
+    /// The user's type of each component (used for matrices, whose type the kind does not say).
+    pub tys: Vec<Option<syn::Type>>,
 }
 
 /// A sequence of statements: one scope.
@@ -243,6 +257,9 @@ pub enum Arg {
     /// `&mut v`, or `v` for a `&mut` slice parameter (`by_ref == false`): a real array the
     /// callee may read and write.
     ArrayMut { var: VarId, by_ref: bool },
+    /// `&v` (`by_ref`) or `v`: a matrix or vector, read by the callee (generated code passes a
+    /// copy where the user's code moves the value, so the caller keeps it for its reverse sweep).
+    Matrix { var: VarId, by_ref: bool },
 }
 
 /// The iteration of a `for` loop: `start..end` or `start..=end`, optionally `.rev()` then
@@ -313,6 +330,58 @@ pub enum Op {
     /// A value of opaque kind used where a real is expected (a `const F: f64`, the result of a
     /// constant function): converted into the scalar type, carrying no derivative.
     AsReal(Box<Expr>),
+    /// An operation on nalgebra values (the operators `+ - * /` and negation of matrices are
+    /// [`Op::Binary`] and [`Op::Unary`] with [`Kind::Matrix`] operands).
+    Linalg(LinOp, Vec<Expr>),
+}
+
+/// The methods of nalgebra values that `#[differentiable]` differentiates. Operands are the
+/// `Vec<Expr>` of [`Op::Linalg`], receiver first.
+#[derive(Clone, Debug)]
+pub enum LinOp {
+    /// `a.transpose()`.
+    Transpose,
+    /// `a.map(|v| body)`: `body` is a real expression of the closure argument `param` and of
+    /// constants only, so its derivative is the tangent of `body` along `param`.
+    Map { param: VarId, body: Box<Expr> },
+    /// `a.component_mul(b)` (element-wise product).
+    ComponentMul,
+    /// `a.dot(b)`: a real.
+    Dot,
+    /// `a.sum()`: a real.
+    Sum,
+    /// `a.norm()` (Euclidean, Frobenius for matrices): a real.
+    Norm,
+    /// `a.norm_squared()`: a real.
+    NormSquared,
+    /// `m[(i, j)]` of a variable `m`: operands `[m, i, j]`, a real.
+    Element,
+    /// `m.column(j)` of a variable `m`, as an owned vector: operands `[m, j]`.
+    Column,
+    /// `m.row(i)` of a variable `m`, as an owned row vector: operands `[m, i]`.
+    Row,
+    /// `DVector::from_column_slice(&u)` (or `from_row_slice`) of a real array variable `u`, the
+    /// type path as written: operand `[u]`, a matrix.
+    FromSlice(syn::Path),
+}
+
+impl LinOp {
+    /// The method name (`transpose`), or `index` for an element.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LinOp::Transpose => "transpose",
+            LinOp::Map { .. } => "map",
+            LinOp::ComponentMul => "component_mul",
+            LinOp::Dot => "dot",
+            LinOp::Sum => "sum",
+            LinOp::Norm => "norm",
+            LinOp::NormSquared => "norm_squared",
+            LinOp::Element => "index",
+            LinOp::Column => "column",
+            LinOp::Row => "row",
+            LinOp::FromSlice(_) => "from_column_slice",
+        }
+    }
 }
 
 /// A literal.
@@ -474,6 +543,8 @@ impl Expr {
                 b.reads(out);
             }
             Op::ConstCall(_, args) => args.iter().for_each(|a| a.reads(out)),
+            // A map's body reads only its own argument.
+            Op::Linalg(_, args) => args.iter().for_each(|a| a.reads(out)),
         }
     }
 }
@@ -511,7 +582,9 @@ impl Arg {
     pub fn reads(&self, out: &mut Vec<VarId>) {
         match self {
             Arg::Value(e) => e.reads(out),
-            Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => out.push(*var),
+            Arg::Array { var, .. } | Arg::ArrayMut { var, .. } | Arg::Matrix { var, .. } => {
+                out.push(*var)
+            }
         }
     }
 }

@@ -124,6 +124,13 @@ impl Verifier<'_> {
                 for a in &c.args {
                     match a {
                         Arg::Value(e) => self.expr(e),
+                        Arg::Matrix { var, .. } => {
+                            self.use_var(*var);
+                            if *self.kind(*var) != Kind::Matrix {
+                                self.problems
+                                    .push("matrix argument that is not a matrix".into());
+                            }
+                        }
                         Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
                             self.use_var(*var);
                             if !matches!(self.kind(*var), Kind::RealArray(_)) {
@@ -219,6 +226,7 @@ impl Verifier<'_> {
                 let ok = match u {
                     Unary::Not => e.kind == Kind::Bool || e.kind == Kind::Int,
                     Unary::Neg => e.kind == a.kind,
+
                     _ => e.kind == Kind::Real && a.kind == Kind::Real,
                 };
                 if !ok {
@@ -230,6 +238,7 @@ impl Verifier<'_> {
                 self.expr(x);
                 self.expr(y);
                 let real = x.kind == Kind::Real || y.kind == Kind::Real;
+                let matrix = x.kind == Kind::Matrix || y.kind == Kind::Matrix;
                 let compare = matches!(
                     b,
                     Binary::Lt | Binary::Le | Binary::Gt | Binary::Ge | Binary::Eq | Binary::Ne
@@ -238,6 +247,11 @@ impl Verifier<'_> {
                     if e.kind != Kind::Bool {
                         self.problems
                             .push(format!("`{}` that is not a bool", b.name()));
+                    }
+                } else if matrix {
+                    if e.kind != Kind::Matrix {
+                        self.problems
+                            .push(format!("`{}` of matrices that is not a matrix", b.name()));
                     }
                 } else if real && e.kind != Kind::Real {
                     self.problems
@@ -250,6 +264,65 @@ impl Verifier<'_> {
             }
             Op::Cast(x, _) => self.expr(x),
             Op::ConstCall(_, args) => args.iter().for_each(|a| self.expr(a)),
+            Op::Linalg(op, args) => {
+                for a in args {
+                    self.expr(a);
+                }
+                let matrix = |k: &Kind| *k == Kind::Matrix;
+                let ok = match op {
+                    LinOp::Element => {
+                        args.len() == 3
+                            && matches!(args[0].op, Op::Var(_))
+                            && matrix(&args[0].kind)
+                            && !args[1].kind.is_real()
+                            && !args[2].kind.is_real()
+                            && e.kind == Kind::Real
+                    }
+                    LinOp::Map { param, body } => {
+                        // The body sees its argument only.
+                        let depth = self.scope.len();
+                        self.bind(*param);
+                        self.expr(body);
+                        self.scope.truncate(depth);
+                        let mut reads = Vec::new();
+                        body.reads(&mut reads);
+                        args.len() == 1
+                            && matrix(&args[0].kind)
+                            && body.kind == Kind::Real
+                            && reads.iter().all(|r| r == param)
+                            && matrix(&e.kind)
+                    }
+                    LinOp::FromSlice(_) => {
+                        args.len() == 1
+                            && matches!(args[0].op, Op::Var(_))
+                            && matches!(args[0].kind, Kind::RealArray(_))
+                            && matrix(&e.kind)
+                    }
+                    LinOp::Column | LinOp::Row => {
+                        args.len() == 2
+                            && matches!(args[0].op, Op::Var(_))
+                            && matrix(&args[0].kind)
+                            && !args[1].kind.is_real()
+                            && matrix(&e.kind)
+                    }
+                    LinOp::Transpose => args.len() == 1 && matrix(&args[0].kind) && matrix(&e.kind),
+                    LinOp::ComponentMul => {
+                        args.len() == 2 && args.iter().all(|a| matrix(&a.kind)) && matrix(&e.kind)
+                    }
+                    LinOp::Dot => {
+                        args.len() == 2
+                            && args.iter().all(|a| matrix(&a.kind))
+                            && e.kind == Kind::Real
+                    }
+                    LinOp::Sum | LinOp::Norm | LinOp::NormSquared => {
+                        args.len() == 1 && matrix(&args[0].kind) && e.kind == Kind::Real
+                    }
+                };
+                if !ok {
+                    self.problems
+                        .push(format!("malformed matrix operation `{}`", op.name()));
+                }
+            }
         }
     }
 }

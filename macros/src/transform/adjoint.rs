@@ -82,6 +82,30 @@ fn partial_reads(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
             n.reads(out);
             partial_reads(a, active, out);
         }
+        Op::Linalg(op, args) => match op {
+            LinOp::Element => {
+                args[1].reads(out);
+                args[2].reads(out);
+            }
+            LinOp::Column | LinOp::Row => args[1].reads(out),
+            LinOp::Transpose | LinOp::Sum => partial_reads(&args[0], active, out),
+            LinOp::FromSlice(_) => {}
+            LinOp::Map { .. } | LinOp::Norm | LinOp::NormSquared => {
+                args[0].reads(out);
+                partial_reads(&args[0], active, out);
+            }
+            LinOp::Dot | LinOp::ComponentMul => {
+                let (a, b) = (&args[0], &args[1]);
+                if expr_active(a, active) {
+                    b.reads(out);
+                }
+                if expr_active(b, active) {
+                    a.reads(out);
+                }
+                partial_reads(a, active, out);
+                partial_reads(b, active, out);
+            }
+        },
         Op::Lit(_)
         | Op::Len(_)
         | Op::Cast(..)
@@ -159,6 +183,7 @@ fn contains_const_call(e: &Expr) -> bool {
         | Op::PathIndex(_, a) => contains_const_call(a),
         Op::Method(a, _, args) => contains_const_call(a) || args.iter().any(contains_const_call),
         Op::Binary(_, a, b) | Op::Powi(a, b) => contains_const_call(a) || contains_const_call(b),
+        Op::Linalg(_, args) => args.iter().any(contains_const_call),
     }
 }
 
@@ -332,6 +357,21 @@ fn stmt_id(s: &Stmt) -> usize {
     s as *const Stmt as usize
 }
 
+/// The adjoint of a matrix value on its way to the operands: `alpha * m` for a matrix `m`
+/// (given as a reference `&M`), or `value` in every element of a matrix shaped like `like`.
+/// Scalings and broadcasts stay symbolic until a variable's adjoint accumulates them.
+#[derive(Clone)]
+enum MatrixSeed {
+    Scaled {
+        m: TokenStream,
+        alpha: Option<TokenStream>,
+    },
+    Fill {
+        like: TokenStream,
+        value: TokenStream,
+    },
+}
+
 struct Reverse<'a> {
     em: &'a Emitter<'a>,
     plan: &'a Plan,
@@ -379,6 +419,7 @@ impl Reverse<'_> {
                 let (b, i) = (em.bar(*v), em.primal(i));
                 out.extend(quote_spanned!(span=> #b[#i] += #seed;));
             }
+            _ if e.kind == Kind::Matrix => unreachable!("matrices have matrix seeds"),
             Op::Unary(Unary::Neg, a) => self.expr(a, quote!((-#seed)), out),
             Op::Unary(Unary::Not, _) => unreachable!("`!` is not real"),
             Op::Unary(u, a) => {
@@ -445,6 +486,7 @@ impl Reverse<'_> {
                     out,
                 );
             }
+            Op::Linalg(op, args) => self.linalg_real(op, args, seed, span, out),
             Op::Lit(_)
             | Op::Len(_)
             | Op::Cast(..)
@@ -460,12 +502,352 @@ impl Reverse<'_> {
         }
     }
 
+    /// Binds `value` to a temporary unless it is a plain name or literal-free path.
+    fn bind_value(&self, value: TokenStream, out: &mut TokenStream) -> TokenStream {
+        if syn::parse2::<Ident>(value.clone()).is_ok() {
+            return value;
+        }
+        let g = self.em.temp("adj");
+        out.extend(quote!(let #g = #value;));
+        quote!(#g)
+    }
+
+    /// `seed` scaled by the real `factor`.
+    fn scale(&self, seed: &MatrixSeed, factor: TokenStream, out: &mut TokenStream) -> MatrixSeed {
+        match seed {
+            MatrixSeed::Scaled { m, alpha } => {
+                let alpha = match alpha {
+                    Some(a) => quote!((#a * #factor)),
+                    None => factor,
+                };
+                MatrixSeed::Scaled {
+                    m: m.clone(),
+                    alpha: Some(self.bind_value(alpha, out)),
+                }
+            }
+            MatrixSeed::Fill { like, value } => MatrixSeed::Fill {
+                like: like.clone(),
+                value: self.bind_value(quote!((#value * #factor)), out),
+            },
+        }
+    }
+
+    /// The seed as a matrix `&M` and a real factor (one when absent).
+    fn split(
+        &self,
+        seed: &MatrixSeed,
+        out: &mut TokenStream,
+    ) -> (TokenStream, Option<TokenStream>) {
+        let rt = &self.em.rt;
+        match seed {
+            MatrixSeed::Scaled { m, alpha } => (m.clone(), alpha.clone()),
+            MatrixSeed::Fill { like, value } => {
+                let g = self.em.temp("adj");
+                out.extend(quote!(let #g = #rt::linalg::filled_like(#like, #value);));
+                (quote!(&#g), None)
+            }
+        }
+    }
+
+    /// The factor of a split seed, one when absent.
+    fn factor(&self, alpha: &Option<TokenStream>) -> TokenStream {
+        let rt = &self.em.rt;
+        alpha.clone().unwrap_or_else(|| quote!(#rt::cst::<S>(1.0)))
+    }
+
+    /// `<seed, x>`, a real, for `x` a `&M`.
+    fn seed_dot(&self, seed: &MatrixSeed, x: &TokenStream) -> TokenStream {
+        match seed {
+            MatrixSeed::Scaled { m, alpha: None } => quote!((#m).dot(#x)),
+            MatrixSeed::Scaled { m, alpha: Some(a) } => quote!((#a * (#m).dot(#x))),
+            MatrixSeed::Fill { value, .. } => quote!((#value * (#x).sum())),
+        }
+    }
+
+    /// Binds a new matrix given by `value` and seeds `e` with it, scaled by `alpha`.
+    fn matrix_from(
+        &self,
+        e: &Expr,
+        value: TokenStream,
+        alpha: Option<TokenStream>,
+        out: &mut TokenStream,
+    ) {
+        let g = self.em.temp("adj");
+        out.extend(quote!(let #g = #value;));
+        let seed = MatrixSeed::Scaled {
+            m: quote!(&#g),
+            alpha,
+        };
+        self.matrix(e, seed, out);
+    }
+
+    /// Accumulates `seed`, the adjoint of the matrix value of `e`, into the adjoints of its
+    /// operands: into a variable's adjoint in place (`ger`, `gemm_tr`, scaled additions), and
+    /// through a new matrix for operands that are expressions.
+    fn matrix(&self, e: &Expr, seed: MatrixSeed, out: &mut TokenStream) {
+        let em = self.em;
+        let rt = &em.rt;
+        let active = &em.active;
+        if !expr_active(e, active) {
+            return;
+        }
+        let span = e.span;
+        let leaf = |x: &Expr| match &x.op {
+            Op::Var(v) if em.is_active(*v) => Some(em.bar_mut(*v)),
+            _ => None,
+        };
+        match &e.op {
+            Op::Var(v) => {
+                let b = em.bar_mut(*v);
+                out.extend(match seed {
+                    MatrixSeed::Scaled { m, alpha: None } => {
+                        quote_spanned!(span=> #rt::linalg::accumulate(#b, #m);)
+                    }
+                    MatrixSeed::Scaled { m, alpha: Some(a) } => {
+                        quote_spanned!(span=> #rt::linalg::accumulate_scaled(#b, #m, #a);)
+                    }
+                    MatrixSeed::Fill { value, .. } => {
+                        quote_spanned!(span=> #rt::linalg::accumulate_fill(#b, #value);)
+                    }
+                });
+            }
+            Op::Unary(Unary::Neg, a) => {
+                let s = self.scale(&seed, quote!(#rt::cst::<S>(-1.0)), out);
+                self.matrix(a, s, out);
+            }
+            Op::Binary(b, x, y) => {
+                let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
+                match b {
+                    Binary::Add => {
+                        self.matrix(x, seed.clone(), out);
+                        self.matrix(y, seed, out);
+                    }
+                    Binary::Sub => {
+                        if expr_active(y, active) {
+                            let neg = self.scale(&seed, quote!(#rt::cst::<S>(-1.0)), out);
+                            self.matrix(y, neg, out);
+                        }
+                        self.matrix(x, seed, out);
+                    }
+                    Binary::Mul if xm && ym => {
+                        let (sm, alpha) = self.split(&seed, out);
+                        let (xs, ys) = (em.mat_ref(x), em.mat_ref(y));
+                        let factor = self.factor(&alpha);
+                        if expr_active(x, active) {
+                            match leaf(x) {
+                                Some(b) => out.extend(quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs_acc(#b, #sm, #ys, #factor);)),
+                                None => self.matrix_from(x, quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs(#sm, #ys, #rt::cst::<S>(1.0))), alpha.clone(), out),
+                            }
+                        }
+                        if expr_active(y, active) {
+                            match leaf(y) {
+                                Some(b) => out.extend(quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs_acc(#b, #xs, #sm, #factor);)),
+                                None => self.matrix_from(y, quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs(#xs, #sm, #rt::cst::<S>(1.0))), alpha, out),
+                            }
+                        }
+                    }
+                    Binary::Mul | Binary::Div => {
+                        let (m, s) = if xm { (x, y) } else { (y, x) };
+                        let (ms, ss) = (em.mat_ref(m), em.primal(s));
+                        if expr_active(s, active) {
+                            let d = self.seed_dot(&seed, &ms);
+                            let g = if *b == Binary::Div {
+                                quote_spanned!(span=> (-#d / (#ss * #ss)))
+                            } else {
+                                d
+                            };
+                            self.expr(s, g, out);
+                        }
+                        let factor = if *b == Binary::Div {
+                            quote_spanned!(span=> (#rt::cst::<S>(1.0) / #ss))
+                        } else {
+                            ss
+                        };
+                        let scaled = self.scale(&seed, factor, out);
+                        self.matrix(m, scaled, out);
+                    }
+                    _ => unreachable!("not an operation of matrices"),
+                }
+            }
+            Op::Linalg(op, args) => {
+                let a = &args[0];
+                match op {
+                    LinOp::Transpose => {
+                        let (sm, alpha) = self.split(&seed, out);
+                        self.matrix_from(a, quote_spanned!(span=> (#sm).transpose()), alpha, out);
+                    }
+                    LinOp::Map { param, body } => {
+                        // The closure's derivative along `v` times the seed: its tangent.
+                        let Some(db) = crate::transform::tangent::expr(em, body) else {
+                            return;
+                        };
+                        let (sm, alpha) = self.split(&seed, out);
+                        let (v, vd, xs) = (em.name(*param), em.dot(*param), em.mat_ref(a));
+                        self.matrix_from(
+                            a,
+                            quote_spanned!(span=> (#xs).zip_map(#sm, |#v: S, #vd: S| #db)),
+                            alpha,
+                            out,
+                        );
+                    }
+                    LinOp::ComponentMul => {
+                        let b = &args[1];
+                        let (sm, alpha) = self.split(&seed, out);
+                        let (xs, ys) = (em.mat_ref(a), em.mat_ref(b));
+                        if expr_active(a, active) {
+                            self.matrix_from(
+                                a,
+                                quote_spanned!(span=> (#sm).component_mul(#ys)),
+                                alpha.clone(),
+                                out,
+                            );
+                        }
+                        if expr_active(b, active) {
+                            self.matrix_from(
+                                b,
+                                quote_spanned!(span=> (#sm).component_mul(#xs)),
+                                alpha,
+                                out,
+                            );
+                        }
+                    }
+                    LinOp::FromSlice(_) => {
+                        let Op::Var(v) = &a.op else {
+                            unreachable!("vectors are built from array variables")
+                        };
+                        let (sm, alpha) = self.split(&seed, out);
+                        let (b, factor) = (em.bar(*v), self.factor(&alpha));
+                        out.extend(quote_spanned!(span=> #rt::linalg::accumulate_into_slice(&mut #b[..], #sm, #factor);));
+                    }
+                    LinOp::Column | LinOp::Row => {
+                        let Op::Var(m) = &a.op else {
+                            unreachable!("columns and rows are of variables")
+                        };
+                        let (sm, alpha) = self.split(&seed, out);
+                        let (b, k, factor) =
+                            (em.bar_mut(*m), em.primal(&args[1]), self.factor(&alpha));
+                        let rule = format_ident!("accumulate_{}", op.name());
+                        out.extend(
+                            quote_spanned!(span=> #rt::linalg::#rule(#b, #k, #sm, #factor);),
+                        );
+                    }
+                    LinOp::Dot | LinOp::Sum | LinOp::Norm | LinOp::NormSquared | LinOp::Element => {
+                        unreachable!("a real, not a matrix")
+                    }
+                }
+            }
+            Op::Lit(_)
+            | Op::Index(..)
+            | Op::Len(_)
+            | Op::Unary(..)
+            | Op::Powi(..)
+            | Op::Cast(..)
+            | Op::ConstCall(..)
+            | Op::Path(_)
+            | Op::Ref(_)
+            | Op::Matches(..)
+            | Op::PathIndex(..)
+            | Op::Method(..)
+            | Op::AsReal(_) => unreachable!("not a matrix"),
+        }
+    }
+
+    /// The adjoint of a real-valued matrix operation for the real `seed`.
+    fn linalg_real(
+        &self,
+        op: &LinOp,
+        args: &[Expr],
+        seed: TokenStream,
+        span: proc_macro2::Span,
+        out: &mut TokenStream,
+    ) {
+        let em = self.em;
+        let rt = &em.rt;
+        let a = &args[0];
+        let seed = self.bind_value(seed, out);
+        let xs = em.mat_ref(a);
+        match op {
+            LinOp::Dot => {
+                let b = &args[1];
+                let ys = em.mat_ref(b);
+                let to_a = MatrixSeed::Scaled {
+                    m: ys,
+                    alpha: Some(seed.clone()),
+                };
+                let to_b = MatrixSeed::Scaled {
+                    m: xs,
+                    alpha: Some(seed),
+                };
+                self.matrix(a, to_a, out);
+                self.matrix(b, to_b, out);
+            }
+            LinOp::Sum => self.matrix(
+                a,
+                MatrixSeed::Fill {
+                    like: xs,
+                    value: seed,
+                },
+                out,
+            ),
+            LinOp::NormSquared => {
+                let alpha =
+                    self.bind_value(quote_spanned!(span=> (#rt::cst::<S>(2.0) * #seed)), out);
+                self.matrix(
+                    a,
+                    MatrixSeed::Scaled {
+                        m: xs,
+                        alpha: Some(alpha),
+                    },
+                    out,
+                );
+            }
+            LinOp::Norm => {
+                let alpha = self.bind_value(
+                    quote_spanned!(span=> #rt::linalg::per_norm(#xs, #seed)),
+                    out,
+                );
+                self.matrix(
+                    a,
+                    MatrixSeed::Scaled {
+                        m: xs,
+                        alpha: Some(alpha),
+                    },
+                    out,
+                );
+            }
+            LinOp::Element => {
+                let Op::Var(m) = &a.op else {
+                    unreachable!("elements are of variables")
+                };
+                if em.is_active(*m) {
+                    let (b, i, j) = (em.bar(*m), em.primal(&args[1]), em.primal(&args[2]));
+                    out.extend(quote_spanned!(span=> #b[(#i, #j)] += #seed;));
+                }
+            }
+            LinOp::Transpose
+            | LinOp::Map { .. }
+            | LinOp::ComponentMul
+            | LinOp::FromSlice(_)
+            | LinOp::Column
+            | LinOp::Row => {
+                unreachable!("a matrix, not a real")
+            }
+        }
+    }
+
     /// The adjoint of `let var = init`.
     fn init(&self, var: VarId, init: &Init, out: &mut TokenStream) {
         let em = self.em;
         let rt = &em.rt;
         let b = em.bar(var);
         match init {
+            Init::Expr(e) if e.kind == Kind::Matrix => {
+                let seed = MatrixSeed::Scaled {
+                    m: em.bar_ref(var),
+                    alpha: None,
+                };
+                self.matrix(e, seed, out)
+            }
             Init::Expr(e) => self.expr(e, quote!(#b), out),
             Init::VecFill { value, .. } | Init::ArrayFill { value, .. } => {
                 self.expr(value, quote!(#rt::sum(&#b[..])), out)
@@ -488,6 +870,9 @@ impl Reverse<'_> {
     fn assign(&self, place: &Place, value: &Expr, out: &mut TokenStream) {
         let em = self.em;
         let var = place.var();
+        if value.kind == Kind::Matrix {
+            return self.assign_matrix(var, value, out);
+        }
         let target = match place {
             Place::Var(_) => {
                 let b = em.bar(var);
@@ -518,6 +903,31 @@ impl Reverse<'_> {
         self.expr(value, quote!(#g), out);
     }
 
+    /// The adjoint of `var = value` for a matrix `var`.
+    fn assign_matrix(&self, var: VarId, value: &Expr, out: &mut TokenStream) {
+        let em = self.em;
+        let rt = &em.rt;
+        let b = em.bar(var);
+        // `h += e` and `h -= e`: the adjoint of `h` passes through unchanged.
+        if let Op::Binary(op @ (Binary::Add | Binary::Sub), a, e) = &value.op {
+            if matches!(a.op, Op::Var(v) if v == var) && !reads_var(e, var) {
+                let seed = MatrixSeed::Scaled {
+                    m: quote!(&#b),
+                    alpha: (*op == Binary::Sub).then(|| quote!(#rt::cst::<S>(-1.0))),
+                };
+                self.matrix(e, seed, out);
+                return;
+            }
+        }
+        let g = em.temp("adj");
+        out.extend(quote!(let #g = #rt::linalg::take(&mut #b);));
+        let seed = MatrixSeed::Scaled {
+            m: quote!(&#g),
+            alpha: None,
+        };
+        self.matrix(value, seed, out);
+    }
+
     fn block(&self, b: &Block, depth: usize) -> (TokenStream, TokenStream) {
         let em = self.em;
         let mut fwd = TokenStream::new();
@@ -537,7 +947,7 @@ impl Reverse<'_> {
                     _ => continue,
                 };
                 for v in vars {
-                    let is_array = matches!(em.var(v).kind, Kind::RealArray(_));
+                    let is_array = matches!(em.var(v).kind, Kind::RealArray(_) | Kind::Matrix);
                     let active = em.is_active(v);
                     if self.plan.needed[v.0] || (active && is_array) {
                         let name = em.name(v);
@@ -590,7 +1000,12 @@ impl Reverse<'_> {
                 let var = place.var();
                 let p = em.place(place);
                 if self.plan.saves.contains(&stmt_id(s)) {
-                    let saved = em.save(depth, &em.var(var).name, quote!(#p));
+                    let old = if em.var(var).kind == Kind::Matrix {
+                        quote!(#p.clone())
+                    } else {
+                        quote!(#p)
+                    };
+                    let saved = em.save(depth, &em.var(var).name, old);
                     fwd.extend(saved.save);
                     let load = saved.load;
                     // Put the old value back before the adjoint reads it.
@@ -747,6 +1162,14 @@ impl Reverse<'_> {
                         args.push(em.zero_array_arg(*var, true, true));
                     }
                 }
+                Arg::Matrix { var, .. } => {
+                    if em.is_active(*var) {
+                        args.push(em.bar_mut(*var));
+                    } else {
+                        let (rt, r) = (&em.rt, em.var_mat_ref(*var));
+                        args.push(quote!(&mut #rt::zeros_like(#r)));
+                    }
+                }
             }
         }
         if !c.results.is_empty() {
@@ -755,10 +1178,10 @@ impl Reverse<'_> {
                 .iter()
                 .map(|&r| {
                     let b = em.bar(r);
-                    if em.var(r).kind == Kind::Real {
-                        quote!(#b)
-                    } else {
-                        quote!(&#b[..])
+                    match em.var(r).kind {
+                        Kind::Real => quote!(#b),
+                        Kind::Matrix => em.bar_ref(r),
+                        _ => quote!(&#b[..]),
                     }
                 })
                 .collect();
@@ -814,6 +1237,10 @@ fn bar_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
     Some(match &em.var(p.var).kind {
         Kind::Real => quote!(#b: &mut S),
         Kind::RealArray(_) => quote!(#b: &mut [S]),
+        Kind::Matrix => {
+            let ty = em.matrix_ty(em.var(p.var).ty.as_ref().expect("parameters have types"));
+            quote!(#b: &mut #ty)
+        }
         _ => return None,
     })
 }
@@ -836,7 +1263,8 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
 fn useful_statements(f: &Function, active: &[bool], plan: &Plan) -> HashSet<usize> {
     let mut wanted: Vec<bool> = plan.needed.clone();
     // An active array's binding gives its adjoint its shape; its values may stay unwanted.
-    let shaped = |v: VarId| active[v.0] && matches!(f.vars[v.0].kind, Kind::RealArray(_));
+    let shaped =
+        |v: VarId| active[v.0] && matches!(f.vars[v.0].kind, Kind::RealArray(_) | Kind::Matrix);
     loop {
         let mut useful = HashSet::new();
         let mut reads = Vec::new();
@@ -951,12 +1379,14 @@ fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: boo
             .ret
             .parts
             .iter()
-            .map(|k| {
-                if *k == Kind::Real {
-                    quote!(S)
-                } else {
-                    quote!(&[S])
+            .enumerate()
+            .map(|(i, k)| match k {
+                Kind::Real => quote!(S),
+                Kind::Matrix => {
+                    let t = em.result_part_ty(i);
+                    quote!(&#t)
                 }
+                _ => quote!(&[S]),
             })
             .collect();
         if f.ret.tuple {
@@ -1007,7 +1437,10 @@ fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: boo
             if !reverse_only {
                 finals.extend(quote!(let #part = #n.clone();));
             }
-            if em.is_active(*v) {
+            if em.is_active(*v) && *kind == Kind::Matrix {
+                let b = em.bar_mut(*v);
+                seed.extend(quote!(#rt::linalg::accumulate(#b, #s);));
+            } else if em.is_active(*v) {
                 let b = em.bar(*v);
                 seed.extend(quote!(#rt::accumulate(&mut #b[..], &#s[..]);));
             }
@@ -1122,7 +1555,9 @@ fn collect_lengths(e: &Expr, out: &mut Vec<VarId>) {
             collect_lengths(a, out);
             args.iter().for_each(|x| collect_lengths(x, out));
         }
-        Op::ConstCall(_, args) => args.iter().for_each(|x| collect_lengths(x, out)),
+        Op::ConstCall(_, args) | Op::Linalg(_, args) => {
+            args.iter().for_each(|x| collect_lengths(x, out))
+        }
         Op::Lit(_) | Op::Var(_) | Op::Path(_) | Op::Ref(_) | Op::Matches(..) => {}
     }
 }
@@ -1170,6 +1605,11 @@ pub fn gradient(em: &Emitter, vis: &syn::Visibility) -> Option<TokenStream> {
             setup.extend(quote!(let mut #b = #z;));
             args.push(quote!(&mut #b));
             grad_tys.push(quote!(S));
+        } else if em.var(p.var).kind == Kind::Matrix {
+            let value = em.var_mat_ref(p.var);
+            setup.extend(quote!(let mut #b = #rt::zeros_like(#value);));
+            args.push(quote!(&mut #b));
+            grad_tys.push(em.matrix_ty(em.var(p.var).ty.as_ref().expect("parameters have types")));
         } else {
             setup.extend(quote!(let mut #b = #rt::zeros_like(&#n[..]);));
             args.push(quote!(&mut #b[..]));

@@ -14,8 +14,243 @@ use crate::ir::*;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
-/// The tangent of expression `e` (`None` for a symbolic zero).
+/// The tangent of a matrix expression: tokens, and whether they are a reference `&M` (a
+/// variable's tangent) rather than an owned matrix.
+struct MatrixTangent {
+    tokens: TokenStream,
+    by_ref: bool,
+}
+
+impl MatrixTangent {
+    fn owned(t: TokenStream) -> Self {
+        MatrixTangent {
+            tokens: t,
+            by_ref: false,
+        }
+    }
+
+    /// As an operand of nalgebra's operators.
+    fn r(&self) -> TokenStream {
+        let t = &self.tokens;
+        if self.by_ref {
+            t.clone()
+        } else {
+            quote!(&(#t))
+        }
+    }
+
+    /// As an owned matrix.
+    fn into_owned(self) -> TokenStream {
+        let t = self.tokens;
+        if self.by_ref {
+            quote!((#t).clone())
+        } else {
+            t
+        }
+    }
+}
+
+/// The sum of the present terms (`None` when all are symbolic zeros).
+fn sum_terms(terms: Vec<Option<TokenStream>>) -> Option<TokenStream> {
+    let terms: Vec<TokenStream> = terms.into_iter().flatten().collect();
+    match terms.len() {
+        0 => None,
+        1 => terms.into_iter().next(),
+        _ => Some(quote!((#(#terms)+*))),
+    }
+}
+
+/// The tangent of a matrix-valued expression (`None` for a symbolic zero).
+fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
+    let span = e.span;
+    let owned = |t: Option<TokenStream>| t.map(MatrixTangent::owned);
+    match &e.op {
+        Op::Var(v) => em.is_active(*v).then(|| MatrixTangent {
+            tokens: em.dot_ref(*v),
+            by_ref: true,
+        }),
+        Op::Unary(Unary::Neg, a) => {
+            let da = matrix(em, a)?.r();
+            owned(Some(quote_spanned!(span=> (-#da))))
+        }
+        Op::Binary(b, x, y) => {
+            let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
+            match b {
+                Binary::Add | Binary::Sub => {
+                    let (dx, dy) = (matrix(em, x), matrix(em, y));
+                    match (dx, dy, b) {
+                        (None, None, _) => None,
+                        (Some(a), None, _) => Some(a),
+                        (None, Some(d), Binary::Add) => Some(d),
+                        (None, Some(d), _) => {
+                            let d = d.r();
+                            owned(Some(quote_spanned!(span=> (-#d))))
+                        }
+                        (Some(a), Some(d), _) => {
+                            let (a, d) = (a.r(), d.r());
+                            let op: TokenStream = b.name().parse().expect("an operator");
+                            owned(Some(quote_spanned!(span=> (#a #op #d))))
+                        }
+                    }
+                }
+                Binary::Mul if xm && ym => {
+                    let (xs, ys) = (em.mat_ref(x), em.mat_ref(y));
+                    let rt = &em.rt;
+                    let dx = matrix(em, x).map(|d| {
+                        let d = d.r();
+                        quote_spanned!(span=> #rt::linalg::mul(#d, #ys))
+                    });
+                    let dy = matrix(em, y).map(|d| {
+                        let d = d.r();
+                        quote_spanned!(span=> #rt::linalg::mul(#xs, #d))
+                    });
+                    owned(sum_terms(vec![dx, dy]))
+                }
+                Binary::Mul | Binary::Div => {
+                    let (m, s) = if xm { (x, y) } else { (y, x) };
+                    let (ms, ss) = (em.mat_ref(m), em.primal(s));
+                    let op: TokenStream = b.name().parse().expect("an operator");
+                    let dm = matrix(em, m).map(|d| {
+                        let d = d.r();
+                        quote_spanned!(span=> (#d #op #ss))
+                    });
+                    let ds = expr(em, s).map(|d| {
+                        if *b == Binary::Div {
+                            quote_spanned!(span=> (#ms * (-(#d) / (#ss * #ss))))
+                        } else {
+                            quote_spanned!(span=> (#ms * #d))
+                        }
+                    });
+                    owned(sum_terms(vec![dm, ds]))
+                }
+                _ => unreachable!("not an operation of matrices"),
+            }
+        }
+        Op::Linalg(op, args) => {
+            let a = &args[0];
+            match op {
+                LinOp::Transpose => {
+                    let da = matrix(em, a)?.r();
+                    owned(Some(quote_spanned!(span=> (#da).transpose())))
+                }
+                LinOp::Map { param, body } => {
+                    let da = matrix(em, a)?.r();
+                    let db = expr(em, body)?;
+                    let (v, vd, xs) = (em.name(*param), em.dot(*param), em.mat_ref(a));
+                    owned(Some(
+                        quote_spanned!(span=> (#xs).zip_map(#da, |#v: S, #vd: S| #db)),
+                    ))
+                }
+                LinOp::ComponentMul => {
+                    let b = &args[1];
+                    let (xs, ys) = (em.mat_ref(a), em.mat_ref(b));
+                    let dx = matrix(em, a).map(|d| {
+                        let d = d.r();
+                        quote_spanned!(span=> (#d).component_mul(#ys))
+                    });
+                    let dy = matrix(em, b).map(|d| {
+                        let d = d.r();
+                        quote_spanned!(span=> (#xs).component_mul(#d))
+                    });
+                    owned(sum_terms(vec![dx, dy]))
+                }
+                LinOp::FromSlice(ty) => {
+                    let Op::Var(v) = &a.op else {
+                        unreachable!("vectors are built from array variables")
+                    };
+                    if !em.is_active(*v) {
+                        return None;
+                    }
+                    let d = em.dot(*v);
+                    owned(Some(em.vector_of_slice(ty, quote!(&#d[..]), span)))
+                }
+                LinOp::Column | LinOp::Row => {
+                    let da = matrix(em, a)?.r();
+                    let (m, k) = (format_ident!("{}", op.name()), em.primal(&args[1]));
+                    owned(Some(quote_spanned!(span=> (#da).#m(#k).into_owned())))
+                }
+                LinOp::Dot | LinOp::Sum | LinOp::Norm | LinOp::NormSquared | LinOp::Element => {
+                    unreachable!("a real, not a matrix")
+                }
+            }
+        }
+        Op::Lit(_)
+        | Op::Index(..)
+        | Op::Len(_)
+        | Op::Unary(..)
+        | Op::Powi(..)
+        | Op::Cast(..)
+        | Op::ConstCall(..)
+        | Op::Path(_)
+        | Op::Ref(_)
+        | Op::Matches(..)
+        | Op::PathIndex(..)
+        | Op::Method(..)
+        | Op::AsReal(_) => unreachable!("not a matrix"),
+    }
+}
+
+/// The tangent of a real-valued matrix operation (`a.dot(b)`, norms, sums, elements).
+fn linalg_real(
+    em: &Emitter,
+    op: &LinOp,
+    args: &[Expr],
+    span: proc_macro2::Span,
+) -> Option<TokenStream> {
+    let rt = &em.rt;
+    let a = &args[0];
+    match op {
+        LinOp::Dot => {
+            let b = &args[1];
+            let (xs, ys) = (em.mat_ref(a), em.mat_ref(b));
+            let dx = matrix(em, a).map(|d| {
+                let d = d.r();
+                quote_spanned!(span=> (#d).dot(#ys))
+            });
+            let dy = matrix(em, b).map(|d| {
+                let d = d.r();
+                quote_spanned!(span=> (#xs).dot(#d))
+            });
+            sum_terms(vec![dx, dy])
+        }
+        LinOp::Sum => {
+            let da = matrix(em, a)?.r();
+            Some(quote_spanned!(span=> (#da).sum()))
+        }
+        LinOp::NormSquared => {
+            let (da, xs) = (matrix(em, a)?.r(), em.mat_ref(a));
+            Some(quote_spanned!(span=> (#rt::cst::<S>(2.0) * (#xs).dot(#da))))
+        }
+        LinOp::Norm => {
+            let (da, xs) = (matrix(em, a)?.r(), em.mat_ref(a));
+            Some(quote_spanned!(span=> #rt::linalg::per_norm(#xs, (#xs).dot(#da))))
+        }
+        LinOp::Element => {
+            let Op::Var(m) = &a.op else {
+                unreachable!("elements are of variables")
+            };
+            if !em.is_active(*m) {
+                return None;
+            }
+            let (d, i, j) = (em.dot(*m), em.primal(&args[1]), em.primal(&args[2]));
+            Some(quote_spanned!(span=> #d[(#i, #j)]))
+        }
+        LinOp::Transpose
+        | LinOp::Map { .. }
+        | LinOp::ComponentMul
+        | LinOp::FromSlice(_)
+        | LinOp::Column
+        | LinOp::Row => {
+            unreachable!("a matrix, not a real")
+        }
+    }
+}
+
+/// The tangent of expression `e` (`None` for a symbolic zero); an owned matrix for matrices.
 pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
+    if e.kind == Kind::Matrix {
+        return matrix(em, e).map(MatrixTangent::into_owned);
+    }
     if e.kind != Kind::Real {
         return None;
     }
@@ -108,6 +343,7 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
             let (xs, ns) = (em.primal(x), em.primal(n));
             Some(quote_spanned!(span=> (#rt::rules::powi(#xs, #ns) * #dx)))
         }
+        Op::Linalg(op, args) => linalg_real(em, op, args, span),
     }
 }
 
@@ -131,6 +367,11 @@ fn init(em: &Emitter, var: VarId, init: &Init) -> TokenStream {
     let zero = em.zero();
     let or_zero = |e: &Expr| expr(em, e).unwrap_or_else(|| zero.clone());
     match init {
+        Init::Expr(e) if e.kind == Kind::Matrix => expr(em, e).unwrap_or_else(|| {
+            // The value is bound just before its tangent.
+            let n = em.name(var);
+            quote!(#rt::zeros_like(&#n))
+        }),
         Init::Expr(e) => or_zero(e),
         Init::VecFill { value, len } => {
             let (d, n) = (or_zero(value), em.primal(len));
@@ -183,7 +424,14 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
             if !em.is_active(var) {
                 return quote!(#p = #v;);
             }
-            let d = expr(em, value).unwrap_or_else(|| em.zero());
+            let d = expr(em, value).unwrap_or_else(|| {
+                if value.kind == Kind::Matrix {
+                    let n = em.name(var);
+                    quote!(#rt::zeros_like(&#n))
+                } else {
+                    em.zero()
+                }
+            });
             let pd = match place {
                 Place::Var(_) => {
                     let n = em.dot(var);
@@ -242,6 +490,15 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
                             quote!(&mut *#d)
                         });
                     }
+                    Arg::Matrix { var, by_ref } => {
+                        let d = if em.is_active(*var) {
+                            em.dot_ref(*var)
+                        } else {
+                            let r = em.var_mat_ref(*var);
+                            quote!(&#rt::zeros_like(#r))
+                        };
+                        args.push(em.matrix_arg(*var, *by_ref, d));
+                    }
                 }
             }
             if c.results.is_empty() {
@@ -280,6 +537,10 @@ fn dot_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
         Kind::RealArray(ArrayRepr::SliceMut) => quote!(#d: &mut [S]),
         Kind::RealArray(ArrayRepr::Vec) => quote!(#m #d: ::std::vec::Vec<S>),
         Kind::RealArray(ArrayRepr::Array(n)) => quote!(#m #d: [S; #n]),
+        Kind::Matrix => {
+            let ty = em.param_ty(p.var);
+            quote!(#m #d: #ty)
+        }
         _ => return None,
     })
 }
