@@ -8,6 +8,8 @@
 #[allow(dead_code)]
 mod problem_n;
 
+use nalgebra::DVector;
+
 mod common;
 
 use common::{assert_close, Lcg};
@@ -35,9 +37,8 @@ fn the_layout_matches_the_offsets_the_network_reads() {
         .view_mut(&mut only_bias, "layer3.bias")
         .unwrap()
         .copy_from_slice(&bias);
-    let mut out = vec![0.0; STATE];
-    mlp(&mut out, &only_bias, &Lcg(3).vec(STATE));
-    assert_eq!(out, bias);
+    let out = Network::unpack(&layout, &only_bias).apply(&DVector::from_vec(Lcg(3).vec(STATE)));
+    assert_eq!(out.as_slice(), &bias[..]);
     // The formula of problem N, at a few entries.
     let w2 = layout.view(&theta, "layer2.weight").unwrap();
     assert_eq!(

@@ -4,9 +4,11 @@
 //! `#[differentiable]` Rust over one flat parameter vector. Shared by the example, the test and
 //! the benchmark, so they compute the same numbers.
 //!
-//! The network uses slices and loops over the flat vector; the [`layout`] gives each layer's
-//! offsets (PyTorch's `nn.Linear` convention: weight `[out, in]`, `y = W x + b`).
+//! The network is written with nalgebra matrices; the [`layout`] places each layer in one flat
+//! parameter vector for the optimisers (PyTorch's `nn.Linear` convention: weight `[out, in]`,
+//! `y = W x + b`), and [`Network`] reads the matrices from it and adds their adjoints back.
 
+use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 use tapeless::differentiable;
 use tapeless::hyper::{Descent, Hypergradient, StepAdjoints, StepInputs, Unrolled, Update};
@@ -70,44 +72,71 @@ pub fn initial_parameters(layout: &Layout) -> Vec<f64> {
     theta
 }
 
-/// One dense layer `out = W x + b` with `W` (`out.len()` rows of `x.len()` columns, row-major)
-/// at `theta[weight..]` and `b` at `theta[bias..]`.
+/// The network 40 -> 512 (tanh) -> 512 (tanh) -> 40 (linear), written with nalgebra as a user
+/// would: `out = W3 tanh(W2 tanh(W1 x + b1) + b2) + b3`.
 #[differentiable]
-pub fn dense(out: &mut [f64], theta: &[f64], weight: usize, bias: usize, x: &[f64]) {
-    let cols = x.len();
-    for r in 0..out.len() {
-        let mut s = 0.0;
-        for c in 0..cols {
-            s += theta[weight + r * cols + c] * x[c];
-        }
-        out[r] = s + theta[bias + r];
-    }
+#[allow(clippy::too_many_arguments)] // a network's weights and biases
+pub fn mlp(
+    w1: &DMatrix<f64>,
+    b1: &DVector<f64>,
+    w2: &DMatrix<f64>,
+    b2: &DVector<f64>,
+    w3: &DMatrix<f64>,
+    b3: &DVector<f64>,
+    input: &DVector<f64>,
+) -> DVector<f64> {
+    let h1 = (w1 * input + b1).map(|v| v.tanh());
+    let h2 = (w2 * &h1 + b2).map(|v| v.tanh());
+    w3 * &h2 + b3
 }
 
-/// The network 40 -> 512 (tanh) -> 512 (tanh) -> 40 (linear): `out = MLP_theta(input)`.
-#[differentiable]
-pub fn mlp(out: &mut [f64], theta: &[f64], input: &[f64]) {
-    let n = input.len();
-    let hidden: usize = HIDDEN;
-    let w1: usize = 0;
-    let b1: usize = w1 + hidden * n;
-    let w2: usize = b1 + hidden;
-    let b2: usize = w2 + hidden * hidden;
-    let w3: usize = b2 + hidden;
-    let b3: usize = w3 + n * hidden;
-    let mut z1 = vec![0.0; hidden];
-    dense(&mut z1, theta, w1, b1, input);
-    let mut h1 = vec![0.0; hidden];
-    for r in 0..hidden {
-        h1[r] = z1[r].tanh();
+/// The network's weights and biases as nalgebra matrices at any scalar type, read from (and
+/// their adjoints added back into) the flat parameter vector the optimisers work on.
+pub struct Network<S: Real> {
+    /// `layer1.weight`, `layer2.weight`, `layer3.weight`.
+    pub weights: [DMatrix<S>; 3],
+    /// `layer1.bias`, `layer2.bias`, `layer3.bias`.
+    pub biases: [DVector<S>; 3],
+}
+
+impl<S: Real> Network<S> {
+    /// The network whose parameters are `theta` (laid out by `layout`).
+    pub fn unpack(layout: &Layout, theta: &[S]) -> Self {
+        let read = |name: &str| layout.matrix(theta, name).expect("a tensor of the layout");
+        Self {
+            weights: WEIGHTS.map(read),
+            biases: BIASES.map(|name| layout.vector(theta, name).expect("a tensor of the layout")),
+        }
     }
-    let mut z2 = vec![0.0; hidden];
-    dense(&mut z2, theta, w2, b2, &h1);
-    let mut h2 = vec![0.0; hidden];
-    for r in 0..hidden {
-        h2[r] = z2[r].tanh();
+
+    /// Zero matrices of the network's shapes: where the adjoint accumulates.
+    pub fn zeros_like(&self) -> Self {
+        Self {
+            weights: self.weights.clone().map(|w| w.map(|_| S::zero())),
+            biases: self.biases.clone().map(|b| b.map(|_| S::zero())),
+        }
     }
-    dense(out, theta, w3, b3, &h2);
+
+    /// Adds these matrices into `theta_bar` at the layout's offsets.
+    pub fn accumulate_into(&self, layout: &Layout, theta_bar: &mut [S]) {
+        for (name, w) in WEIGHTS.iter().zip(&self.weights) {
+            layout
+                .accumulate(theta_bar, name, w)
+                .expect("a tensor of the layout");
+        }
+        for (name, b) in BIASES.iter().zip(&self.biases) {
+            layout
+                .accumulate(theta_bar, name, b)
+                .expect("a tensor of the layout");
+        }
+    }
+
+    /// `MLP(input)`, by the generated generic companion.
+    pub fn apply(&self, input: &DVector<S>) -> DVector<S> {
+        let [w1, w2, w3] = &self.weights;
+        let [b1, b2, b3] = &self.biases;
+        mlp_generic(w1, b1, w2, b2, w3, b3, input)
+    }
 }
 
 /// The learned update `x <- x - eta g - MLP_theta(0.001 g)`, `g = grad J(x)`; `theta` is every
@@ -125,13 +154,10 @@ impl Update for Learned {
 
     fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
         let n = x.len();
-        let input: Vec<S> = at
-            .grad
-            .iter()
-            .map(|&g| S::from_f64(INPUT_SCALE) * g)
-            .collect();
-        let mut m = vec![S::zero(); n];
-        mlp_generic(&mut m, at.theta, &input);
+        let network = Network::unpack(&layout(n), at.theta);
+        let scale = S::from_f64(INPUT_SCALE);
+        let input = DVector::from_iterator(n, at.grad.iter().map(|&g| scale * g));
+        let m = network.apply(&input);
         let eta = S::from_f64(self.eta);
         for i in 0..n {
             x[i] = x[i] - eta * at.grad[i] - m[i];
@@ -140,20 +166,38 @@ impl Update for Learned {
 
     fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
         let n = at.x.len();
-        let input: Vec<f64> = at.grad.iter().map(|&g| INPUT_SCALE * g).collect();
+        let layout = layout(n);
+        let network = Network::unpack(&layout, at.theta);
+        let mut network_bar = network.zeros_like();
+        let input = DVector::from_iterator(n, at.grad.iter().map(|&g| INPUT_SCALE * g));
+        let mut input_bar = DVector::zeros(n);
         // x_{k+1} = x_k - eta g - m: the adjoint of x_k is that of x_{k+1}; m's is its negative.
-        let mut m = vec![0.0; n];
-        let mut m_bar: Vec<f64> = bar.x.iter().map(|&xb| -xb).collect();
-        let mut input_bar = vec![0.0; n];
+        let m_bar = DVector::from_iterator(n, bar.x.iter().map(|&xb| -xb));
+        let ([w1, w2, w3], [b1, b2, b3]) = (&network.weights, &network.biases);
+        let Network {
+            weights: [w1_bar, w2_bar, w3_bar],
+            biases: [b1_bar, b2_bar, b3_bar],
+        } = &mut network_bar;
         mlp_vjp(
-            &mut m,
-            &mut m_bar,
-            at.theta,
-            bar.theta,
+            w1,
+            w1_bar,
+            b1,
+            b1_bar,
+            w2,
+            w2_bar,
+            b2,
+            b2_bar,
+            w3,
+            w3_bar,
+            b3,
+            b3_bar,
             &input,
             &mut input_bar,
+            &m_bar,
         );
-        for ((g_bar, &i_bar), &x_bar) in bar.grad.iter_mut().zip(&input_bar).zip(bar.x.iter()) {
+        network_bar.accumulate_into(&layout, bar.theta);
+        for ((g_bar, &i_bar), &x_bar) in bar.grad.iter_mut().zip(input_bar.iter()).zip(bar.x.iter())
+        {
             *g_bar += INPUT_SCALE * i_bar - self.eta * x_bar;
         }
     }
