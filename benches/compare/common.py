@@ -101,8 +101,9 @@ def arguments(tool):
 
 
 def median_time(run, seconds, min_repeats=5, max_repeats=1000):
-    """Median wall time in seconds of `run()` over repeats, after two warm-up calls (the first
-    compiles under JAX's jit). Repeats until `seconds` have passed, at least `min_repeats`."""
+    """Median and minimum wall time in seconds of `run()` over repeats, after two warm-up calls
+    (the first compiles under JAX's jit). Repeats until `seconds` have passed, at least
+    `min_repeats`."""
     run()
     run()
     times = []
@@ -113,7 +114,7 @@ def median_time(run, seconds, min_repeats=5, max_repeats=1000):
         t0 = time.perf_counter()
         run()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), len(times)
+    return statistics.median(times), min(times), len(times)
 
 
 class Report:
@@ -140,9 +141,10 @@ class Report:
         print(f"  {name:<28} = [" + ", ".join(f"{x:.16e}" for x in xs) + "]", flush=True)
 
     def time(self, name, run):
-        seconds, repeats = median_time(run, self.args.seconds)
-        self.times[name] = {"seconds": seconds, "repeats": repeats}
-        print(f"  time {name:<40} {seconds * 1e3:12.4f} ms  (median of {repeats})", flush=True)
+        seconds, fastest, repeats = median_time(run, self.args.seconds)
+        self.times[name] = {"seconds": seconds, "min": fastest, "repeats": repeats}
+        print(f"  time {name:<36} {seconds * 1e3:10.4f} ms  (median of {repeats}, "
+              f"min {fastest * 1e3:.4f} ms)", flush=True)
 
     def finish(self, extra):
         agree = all(

@@ -70,8 +70,9 @@ def bench_targets():
 
 
 def run_tapeless(args):
-    """Runs the benches; returns {(group, id): seconds} measured in this run and the values
-    they print as `value <name> = <number>` lines."""
+    """Runs the benches; returns {(group, id): {"seconds": median, "min": fastest sample's time
+    per iteration}} measured in this run, and the values they print as
+    `value <name> = <number>` lines."""
     wanted = [("lorenz96", "primal J$|gradient, generated$|gradient, hand-written$"
                            "|gradient, integrator, store all$"),
               ("compare_l96", None), ("problem_n", None)]
@@ -108,8 +109,12 @@ def run_tapeless(args):
         with open(os.path.join(dirpath, "benchmark.json")) as f:
             b = json.load(f)
         with open(estimates) as f:
-            ns = json.load(f)["median"]["point_estimate"]
-        times[(b["group_id"], b["function_id"])] = ns * 1e-9
+            median = json.load(f)["median"]["point_estimate"]
+        with open(os.path.join(dirpath, "sample.json")) as f:
+            sample = json.load(f)
+        fastest = min(t / n for t, n in zip(sample["times"], sample["iters"]))
+        times[(b["group_id"], b["function_id"])] = {"seconds": median * 1e-9,
+                                                    "min": fastest * 1e-9}
     return times, values
 
 
@@ -171,13 +176,8 @@ def main():
     torch = run_python("PyTorch", "l96_torch.py", args) if have("torch") else None
     python_results = [r for r in (jax, torch) if r]
 
-    header = ["quantity", "tapeless", "JAX", "PyTorch", "JAX/tapeless", "PyTorch/tapeless",
-              "values agree"]
-    table = []
+    agreements = []
     for row, group, function, names in ROWS:
-        t = times.get((group, function))
-        tj = jax["times"][row]["seconds"] if jax and row in jax["times"] else None
-        tt = torch["times"][row]["seconds"] if torch and row in torch["times"] else None
         # Compare with tapeless's values where its bench prints them, else JAX with PyTorch.
         if any(n in tapeless_values for n in names):
             worst, against = agreement(names, python_results, tapeless_values), "tapeless"
@@ -186,19 +186,29 @@ def main():
         else:
             worst, against = None, ""
         if worst is None:
-            agree = "not checked"
+            agreements.append("not checked")
         else:
-            agree = f"{'yes' if worst <= TOLERANCE else 'NO'} ({against}, {worst:.0e})"
-        table.append([row, milliseconds(t), milliseconds(tj), milliseconds(tt),
-                      ratio(tj, t), ratio(tt, t), agree])
+            agreements.append(f"{'yes' if worst <= TOLERANCE else 'NO'} ({against}, {worst:.0e})")
 
-    widths = [max(len(r[i]) for r in table + [header]) for i in range(len(header))]
-    print()
-    print(f"median times (Python: median of repeats after warm-up; tapeless: criterion median), "
-          f"threads: JAX/PyTorch {args.threads}, tapeless 1")
-    for r in [header, ["-" * w for w in widths]] + table:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-    extra = [f"{function} {milliseconds(times[(g, function)])}"
+    for statistic, title in [("seconds", "median"), ("min", "minimum")]:
+        header = ["quantity", "tapeless", "JAX", "PyTorch", "JAX/tapeless", "PyTorch/tapeless"]
+        if statistic == "seconds":
+            header.append("values agree")
+        table = []
+        for (row, group, function, _), agree in zip(ROWS, agreements):
+            t = times.get((group, function), {}).get(statistic)
+            tj = jax["times"][row][statistic] if jax and row in jax["times"] else None
+            tt = torch["times"][row][statistic] if torch and row in torch["times"] else None
+            table.append([row, milliseconds(t), milliseconds(tj), milliseconds(tt),
+                          ratio(tj, t), ratio(tt, t), agree][:len(header)])
+        widths = [max(len(r[i]) for r in table + [header]) for i in range(len(header))]
+        print()
+        print(f"{title} times (tapeless: criterion's {title} of its samples' time per "
+              f"iteration; JAX, PyTorch: {title} of repeated calls after warm-up), "
+              f"threads: JAX/PyTorch {args.threads}, tapeless 1")
+        for r in [header, ["-" * w for w in widths]] + table:
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    extra = [f"{function} {milliseconds(times[(g, function)]['seconds'])} (median)"
              for g, function in EXTRA if (g, function) in times]
     if extra:
         print("tapeless's other problem-L gradients: " + "; ".join(extra))
