@@ -15,7 +15,15 @@ mod problem;
 mod plot;
 
 use problem::*;
-use tapeless::nested::Gradient;
+use tapeless::differentiable;
+use tapeless::hyper::{
+    Descent, Momentum, Preconditioned, StepAdjoints, StepInputs, Unrolled, Update,
+};
+use tapeless::minimize::argmin::core::{Executor, State};
+use tapeless::minimize::argmin::solver::linesearch::MoreThuenteLineSearch;
+use tapeless::minimize::argmin::solver::newton::NewtonCG;
+use tapeless::minimize::Problem;
+use tapeless::nested::{Gradient, MixedGradient, NoParameters};
 use tapeless::{Dual, Real};
 
 /// J over the whole window, as the inner solver's objective.
@@ -102,6 +110,111 @@ fn rmse(x: &[f64], truth: &[f64]) -> f64 {
         .sqrt()
 }
 
+/// J(x0, y): problem L's cost with the observations differentiable too, for the sensitivity of
+/// the analysis to the observations (the same body as `cost_window` over the whole window).
+#[differentiable(wrt(x0, obs))]
+#[allow(dead_code)] // only its companions are called
+fn cost_and_observations(x0: &[f64], obs: &[f64], xb: &[f64]) -> f64 {
+    let n = x0.len();
+    let p = [8.0];
+    let mut u = x0.to_vec();
+    let mut j = 0.0;
+    for k in 1..STEPS + 1 {
+        rk4_step(&mut u, &p, 0.01 * (k - 1) as f64, 0.01);
+        if k % 10 == 0 {
+            let m = k / 10 - 1;
+            for i in (0..n).step_by(2) {
+                let d = u[i] - obs[m * 20 + i / 2];
+                j += 0.5 * d * d / (0.5 * 0.5);
+            }
+        }
+    }
+    for i in 0..n {
+        let d = x0[i] - xb[i];
+        j += 0.5 * d * d / (1.0 * 1.0);
+    }
+    j
+}
+
+/// `J(x, phi)` with `phi` the observations.
+struct ObservationCost<'a>(&'a Data);
+impl MixedGradient for ObservationCost<'_> {
+    fn gradient<S: Real>(&self, x: &[S], y: &[S], x_bar: &mut [S], y_bar: &mut [S]) -> S {
+        cost_and_observations_vjp(x, x_bar, y, y_bar, &self.0.xb, S::one())
+    }
+}
+
+/// Descent preconditioned by a fixed symmetric matrix `P` (row-major), `x <- x - P grad`: with
+/// `P = H(x*)^-1` it is Newton's iteration frozen at the analysis, an inner loop that stays
+/// converged and whose unrolled derivative is the implicit one. No learned parameters.
+struct FrozenNewton(Vec<f64>);
+impl Update for FrozenNewton {
+    fn parameters(&self, _n: usize) -> usize {
+        0
+    }
+    fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+        let n = x.len();
+        for (r, xr) in x.iter_mut().enumerate() {
+            for c in 0..n {
+                *xr -= S::from_f64(self.0[r * n + c]) * at.grad[c];
+            }
+        }
+    }
+    fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+        let n = at.x.len();
+        for r in 0..n {
+            for c in 0..n {
+                bar.grad[c] -= self.0[r * n + c] * bar.x[r];
+            }
+        }
+    }
+}
+
+/// The inverse of a symmetric positive definite matrix by Cholesky, `None` if it is not one.
+fn spd_inverse(a: &[Vec<f64>]) -> Option<Vec<f64>> {
+    let n = a.len();
+    let mut l = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s = a[i][j] - (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum::<f64>();
+            if i == j {
+                if s <= 0.0 {
+                    return None;
+                }
+                l[i * n + i] = s.sqrt();
+            } else {
+                l[i * n + j] = s / l[j * n + j];
+            }
+        }
+    }
+    let mut inv = vec![0.0; n * n];
+    for c in 0..n {
+        // Solve L L^T x = e_c.
+        let mut y = vec![0.0; n];
+        for i in 0..n {
+            let e = f64::from(u8::from(i == c));
+            y[i] = (e - (0..i).map(|k| l[i * n + k] * y[k]).sum::<f64>()) / l[i * n + i];
+        }
+        for i in (0..n).rev() {
+            let s = y[i]
+                - (i + 1..n)
+                    .map(|k| l[k * n + i] * inv[k * n + c])
+                    .sum::<f64>();
+            inv[i * n + c] = s / l[i * n + i];
+        }
+    }
+    Some(inv)
+}
+
+fn max_relative_difference(a: &[f64], b: &[f64]) -> f64 {
+    let scale = a.iter().map(|v| v.abs()).fold(0.0, f64::max);
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+        / scale
+}
+
 fn main() {
     let d = data();
     let (j, g) = gradient(&d.xb, &d, STEPS);
@@ -161,58 +274,141 @@ fn main() {
     let (l, dl) =
         tapeless::hyper::forward_eta(&InnerCost(&d), &OuterLoss(&truth_flat), &d.xb, eta, k_inner)
             .expect("finite inputs");
-    let ones = vec![1.0; N];
-    let r = tapeless::hyper::reverse_unrolled(
-        &InnerCost(&d),
-        &OuterLoss(&truth_flat),
-        &d.xb,
-        eta,
-        &ones,
-        k_inner,
-    )
-    .expect("finite inputs");
+    let cost = NoParameters(InnerCost(&d));
+    let outer = OuterLoss(&truth_flat);
+    let descent = Unrolled::new(&cost, &Descent, k_inner);
+    let r = descent
+        .reverse(&outer, &d.xb, &[], &[eta])
+        .expect("finite inputs");
     println!("learned solver, K = {k_inner}, eta = {eta:e}:");
     println!("  L            = {l:.16e}");
-    println!("  dL/deta      = {dl:.16e}  (forward over the inner solve)");
+    println!("  dL/deta      = {dl:.16e}  (method 1: forward over the inner solve)");
     println!(
-        "  dL/deta      = {:.16e}  (reverse through the unrolled solve)",
-        r.eta
+        "  dL/deta      = {:.16e}  (method 2: reverse through the unrolled solve)",
+        r.theta[0]
     );
+
+    // The learned diagonal preconditioner: x <- x - eta (theta ⊙ grad J(x)).
     let mut theta: Vec<f64> = (0..N).map(|i| 1.0 + 0.1 * (i as f64).sin()).collect();
-    let r = tapeless::hyper::reverse_unrolled(
-        &InnerCost(&d),
-        &OuterLoss(&truth_flat),
-        &d.xb,
-        eta,
-        &theta,
-        k_inner,
-    )
-    .expect("finite inputs");
+    let update = Preconditioned { eta };
+    let preconditioned = Unrolled::new(&cost, &update, k_inner);
+    let forward = preconditioned
+        .forward_gradient(&outer, &d.xb, &[], &theta)
+        .expect("finite inputs");
+    let r = preconditioned
+        .reverse(&outer, &d.xb, &[], &theta)
+        .expect("finite inputs");
     println!(
-        "  preconditioner theta_i = 1 + 0.1 sin(i): L = {:.16e}  |dL/dtheta| = {:.16e}",
-        r.loss,
-        norm(&r.theta)
+        "  preconditioner theta_i = 1 + 0.1 sin(i): L = {:.16e}",
+        r.loss
     );
     println!(
-        "  eta dL/deta = {:.16e} = theta . dL/dtheta = {:.16e}",
-        eta * r.eta,
-        theta.iter().zip(&r.theta).map(|(a, b)| a * b).sum::<f64>()
+        "  |dL/dtheta|  = {:.16e}  (method 1, 5 passes of 8 lanes)",
+        norm(&forward.theta)
     );
+    println!("  |dL/dtheta|  = {:.16e}  (method 2)", norm(&r.theta));
     let mut adam = tapeless::optim::Adam::new(0.05);
     for step in 0..10 {
-        let r = tapeless::hyper::reverse_unrolled(
-            &InnerCost(&d),
-            &OuterLoss(&truth_flat),
-            &d.xb,
-            eta,
-            &theta,
-            k_inner,
-        )
-        .expect("finite inputs");
+        let r = preconditioned
+            .reverse(&outer, &d.xb, &[], &theta)
+            .expect("finite inputs");
         println!("  Adam step {step}: L = {:.16e}", r.loss);
         adam.step(&mut theta, &r.theta)
             .expect("a finite hypergradient");
     }
+
+    // Heavy-ball momentum with a learned step size and momentum, v <- beta v + grad J(x),
+    // x <- x - eta v: both hyperparameters by both methods.
+    let momentum = Unrolled::new(&cost, &Momentum, k_inner);
+    let hyper = [eta, 0.5];
+    let f = momentum
+        .forward_gradient(&outer, &d.xb, &[], &hyper)
+        .expect("finite inputs");
+    let r = momentum
+        .reverse(&outer, &d.xb, &[], &hyper)
+        .expect("finite inputs");
+    println!(
+        "momentum, K = {k_inner}, eta = {eta:e}, beta = 0.5: L = {:.16e}",
+        r.loss
+    );
+    println!(
+        "  dL/deta  = {:.16e} (method 1)  {:.16e} (method 2)",
+        f.theta[0], r.theta[0]
+    );
+    println!(
+        "  dL/dbeta = {:.16e} (method 1)  {:.16e} (method 2)",
+        f.theta[1], r.theta[1]
+    );
+
+    // Converge the analysis with argmin's Hessian-free Newton-CG on the generated adjoint and
+    // forward-over-reverse Hessian-vector products, polish it with exact Newton steps (argmin's
+    // inner CG stops early near the optimum), then differentiate the converged analysis with
+    // respect to the 400 observations three ways.
+    let newton_cg = NewtonCG::new(MoreThuenteLineSearch::new());
+    let result = Executor::new(Problem::new(InnerCost(&d)), newton_cg)
+        .configure(|state| state.param(x.clone()).max_iters(30))
+        .run()
+        .expect("Newton-CG on problem L");
+    let mut x_star = result
+        .state()
+        .get_best_param()
+        .expect("a best point")
+        .clone();
+    let (j, g) = gradient(&x_star, &d, STEPS);
+    println!(
+        "Newton-CG (argmin, Hessian-free, {} iterations): J = {j:.16e}  |grad J| = {:.3e}",
+        result.state().get_iter(),
+        norm(&g)
+    );
+    let mut newton_steps = 0;
+    while newton_steps < 10 && norm(&gradient(&x_star, &d, STEPS).1) > 1e-9 {
+        let (_, g) = gradient(&x_star, &d, STEPS);
+        match damped_newton_direction(&x_star, &g, 0.0, &d, STEPS, 400) {
+            Some(s) => x_star.iter_mut().zip(&s).for_each(|(a, b)| *a += b),
+            None => break,
+        }
+        newton_steps += 1;
+    }
+    let (j, g) = gradient(&x_star, &d, STEPS);
+    println!(
+        "after {newton_steps} Newton steps, x*: J = {j:.16e}  |grad J| = {:.3e}",
+        norm(&g)
+    );
+    let hessian = tapeless::nested::hessian(&InnerCost(&d), &x_star).expect("a finite analysis");
+    let inverse = spd_inverse(&hessian).expect("the Hessian at the analysis is positive definite");
+    let newton = FrozenNewton(inverse);
+    let obs_cost = ObservationCost(&d);
+    let converged = Unrolled::new(&obs_cost, &newton, 3);
+    let m2 = converged
+        .reverse(&outer, &x_star, &d.obs, &[])
+        .expect("finite inputs");
+    let m1 = converged
+        .forward_gradient(&outer, &x_star, &d.obs, &[])
+        .expect("finite inputs");
+    let m3 = tapeless::hyper::implicit(&obs_cost, &outer, &x_star, &d.obs, 400, 1e-13)
+        .expect("finite inputs");
+    println!("sensitivity of the analysis's outer loss to the 400 observations, dL/dy:");
+    println!("  L(x*)   = {:.16e}", m3.loss);
+    println!(
+        "  |dL/dy| = {:.16e}  (method 1: forward over 3 frozen-Newton steps, 50 passes of 8 lanes)",
+        norm(&m1.phi)
+    );
+    println!(
+        "  |dL/dy| = {:.16e}  (method 2: reverse through the same steps)",
+        norm(&m2.phi)
+    );
+    println!(
+        "  |dL/dy| = {:.16e}  (method 3: implicit, {} CG iterations on H(x*) v, residual {:.1e})",
+        norm(&m3.phi),
+        m3.iterations,
+        m3.residual
+    );
+    let (d12, d23) = (
+        max_relative_difference(&m1.phi, &m2.phi),
+        max_relative_difference(&m2.phi, &m3.phi),
+    );
+    println!("  max relative difference: methods 1-2 {d12:.1e}, methods 2-3 {d23:.1e}");
+    assert!(d12 < 1e-12 && d23 < 1e-9, "the three methods disagree");
 
     // Trajectories of components 0, 1 and 2: truth (black), background (blue), analysis (red),
     // observations of the even components (green dots).

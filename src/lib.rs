@@ -41,9 +41,12 @@ extern crate self as tapeless;
 
 pub use tapeless_macros::differentiable;
 pub use tapeless_runtime::{
-    accumulate, check, fourdvar, hyper, nested, ode, optim, rules, sum, zeros_like, Dual, Real,
-    ZerosLike,
+    accumulate, check, fourdvar, hyper, nested, ode, optim, params, rules, sum, zeros_like, Dual,
+    Real, ZerosLike,
 };
+
+#[cfg(feature = "argmin")]
+pub use tapeless_runtime::minimize;
 
 #[doc(hidden)]
 pub use tapeless_runtime::__private;

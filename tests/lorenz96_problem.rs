@@ -57,3 +57,75 @@ fn integrator_gradient_matches_the_generated_and_hand_written_ones_for_every_mem
         "checkpointing changes nothing, to the bit"
     );
 }
+
+struct InnerCost<'a>(&'a Data);
+impl tapeless::nested::Gradient for InnerCost<'_> {
+    fn gradient<S: tapeless::Real>(&self, x: &[S], g: &mut [S]) -> S {
+        cost_window_vjp(x, g, &self.0.obs, &self.0.xb, STEPS, S::one())
+    }
+}
+
+struct OuterLoss<'a>(&'a [f64]);
+impl tapeless::nested::Gradient for OuterLoss<'_> {
+    fn gradient<S: tapeless::Real>(&self, x: &[S], g: &mut [S]) -> S {
+        trajectory_error_vjp(x, g, self.0, S::one())
+    }
+}
+
+/// Problem L's learned solvers (K = 5, eta = 1e-5): the preconditioner's and momentum's
+/// hypergradients by one backward sweep (method 2) against forward mode along a random
+/// direction (method 1, the dot-product identity) and central differences of the whole bilevel
+/// problem.
+#[test]
+fn learned_solver_hypergradients_match_forward_mode_and_differences_of_the_bilevel_loss() {
+    use tapeless::hyper::{Momentum, Preconditioned, Unrolled, Update};
+    use tapeless::nested::{Gradient, NoParameters};
+    let d = data();
+    let truth: Vec<f64> = d.truth.iter().flatten().copied().collect();
+    let (cost, outer) = (NoParameters(InnerCost(&d)), OuterLoss(&truth));
+    fn check<U: Update>(
+        solver: Unrolled<'_, NoParameters<InnerCost<'_>>, U>,
+        outer: &OuterLoss<'_>,
+        x0: &[f64],
+        theta: &[f64],
+        probes: &[usize],
+    ) {
+        let r = solver.reverse(outer, x0, &[], theta).unwrap();
+        let dir = Lcg(9).vec(theta.len());
+        let (l, dl) = solver
+            .tangent(outer, x0, (&[], &[]), (theta, &dir))
+            .unwrap();
+        assert_eq!(l, r.loss);
+        let dot: f64 = r.theta.iter().zip(&dir).map(|(a, b)| a * b).sum();
+        assert_close(dl, dot, 1e-12, "<dL/dtheta, d> against the tangent");
+        for &i in probes {
+            // L ~ 5 carries ~1e-14 of rounding and dL/dtheta_i ~ 1e-2: a relative step of
+            // 1e-5 keeps both the rounding and the truncation error of the difference below 1e-6.
+            let h = 1e-5 * theta[i].abs().max(1e-5);
+            let loss = |t: f64| {
+                let mut th = theta.to_vec();
+                th[i] = t;
+                let x = solver.solve(x0, &[], &th).unwrap();
+                outer.gradient(&x, &mut vec![0.0; N])
+            };
+            let fd = (loss(theta[i] + h) - loss(theta[i] - h)) / (2.0 * h);
+            assert_close(r.theta[i], fd, 1e-6, &format!("dL/dtheta[{i}]"));
+        }
+    }
+    let theta: Vec<f64> = (0..N).map(|i| 1.0 + 0.1 * (i as f64).sin()).collect();
+    let update = Preconditioned { eta: 1e-5 };
+    check(
+        Unrolled::new(&cost, &update, 5),
+        &outer,
+        &d.xb,
+        &theta,
+        &[0, 17],
+    );
+    check(
+        Unrolled::new(&cost, &Momentum, 5),
+        &outer,
+        &d.xb,
+        &[1e-5, 0.5],
+        &[0, 1],
+    );
+}

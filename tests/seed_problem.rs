@@ -9,6 +9,8 @@ mod common;
 
 use common::assert_close;
 use seed::*;
+use tapeless::hyper::{Descent, Unrolled};
+use tapeless::nested::NoParameters;
 
 #[test]
 fn second_derivative_of_the_cost_is_twice_the_number_of_observations() {
@@ -90,18 +92,13 @@ fn reverse_through_the_unrolled_descent_agrees_with_forward_over_the_solve() {
     let (obs, truth) = (observations(), truth());
     for k in [1, 5] {
         let (l, dl) = hypergradient(0.01, k, &obs, &truth);
-        let r = tapeless::hyper::reverse_unrolled(
-            &SeedCost(&obs),
-            &SeedLoss(&truth),
-            &[x_start()],
-            0.01,
-            &[1.0],
-            k,
-        )
-        .unwrap();
+        let cost = NoParameters(SeedCost(&obs));
+        let r = Unrolled::new(&cost, &Descent, k)
+            .reverse(&SeedLoss(&truth), &[x_start()], &[], &[0.01])
+            .unwrap();
         assert_eq!(r.loss, l);
         assert_close(
-            r.eta,
+            r.theta[0],
             dl,
             1e-12,
             &format!("dL/deta by methods 1 and 2, K = {k}"),

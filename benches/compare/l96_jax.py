@@ -123,24 +123,28 @@ def main():
             h = jnp.tanh(w2 @ h + b2)
             return w3 @ h + b3
 
-        def learned_loss(params):
+        def learned_solve(params):
             x = xb
             for _ in range(common.K_INNER):
                 g = grad_cost(x, obs, xb)
                 x = x - common.ETA * g - mlp(params, 0.001 * g)
-            return trajectory_error(x, truth)
+            return x
 
-        forward_fn = jax.jit(learned_loss)
+        def learned_loss(params):
+            return trajectory_error(learned_solve(params), truth)
+
+        # The forward row times the analysis x_K alone, as tapeless's "forward inner solve".
+        forward_fn = jax.jit(learned_solve)
         hyper_fn = jax.jit(jax.value_and_grad(learned_loss))
         print(f"problem N: learned solver, MLP 40-512-512-40, {sum(p.size for p in params)} parameters")
-        report.value("N: L", forward_fn(params))
         loss, grads = hyper_fn(params)
+        report.value("N: L", loss)
         report.value("N: |dL/dtheta|", common.norm(jnp.concatenate([x.ravel() for x in grads])))
         for layer in range(3):
             report.value(f"N: |dL/dW{layer + 1}|", common.norm(grads[2 * layer]))
             report.value(f"N: |dL/db{layer + 1}|", common.norm(grads[2 * layer + 1]))
             report.vector(f"N: dL/dW{layer + 1} first 5", grads[2 * layer].ravel()[:5])
-        report.time("N: forward inner solve (K=5) + L", lambda: block(forward_fn(params)))
+        report.time("N: forward inner solve (K=5)", lambda: block(forward_fn(params)))
         report.time("N: hypergradient dL/dtheta", lambda: block(hyper_fn(params)))
 
     report.finish({"version": jax.__version__})

@@ -27,9 +27,11 @@ ROWS = [
     ("L: J", "lorenz96 4D-Var", "primal J", ["J"]),
     ("L: grad J", "lorenz96 4D-Var", "gradient, generated", ["|grad J|"]),
     ("L: H v", "compare, problem L", "hessian-vector", ["|H v|"]),
-    ("L: dL/deta (K=5)", "compare, problem L", "dL/deta, forward", ["L", "dL/deta"]),
-    ("L: dL/dtheta (K=5)", "compare, problem L", "dL/dtheta, reverse unrolled", ["|dL/dtheta|"]),
-    ("N: forward inner solve (K=5) + L", "problem N", "forward inner solve", ["N: L"]),
+    ("L: dL/deta (K=5)", "hypergradients, problem L, K = 5", "dL/deta, method 1",
+     ["L", "dL/deta"]),
+    ("L: dL/dtheta (K=5)", "hypergradients, problem L, K = 5", "dL/dtheta (40), method 2",
+     ["|dL/dtheta|"]),
+    ("N: forward inner solve (K=5)", "problem N", "forward inner solve", ["N: L"]),
     ("N: hypergradient dL/dtheta", "problem N", "hypergradient",
      ["N: |dL/dtheta|", "N: dL/dW1 first 5", "N: dL/dW2 first 5", "N: dL/dW3 first 5"]),
 ]
@@ -75,6 +77,7 @@ def run_tapeless(args):
     `value <name> = <number>` lines."""
     wanted = [("lorenz96", "primal J$|gradient, generated$|gradient, hand-written$"
                            "|gradient, integrator, store all$"),
+              ("hyper", "dL/deta, method 1$|dL/dtheta \\(40\\), method 2$"),
               ("compare_l96", None), ("problem_n", None)]
     targets = bench_targets()
     started = time.time()
@@ -86,7 +89,7 @@ def run_tapeless(args):
         command = ["cargo", "bench", "--bench", bench, "--"] + args.criterion.split()
         if pattern:
             command.append(pattern)
-        shown = [f"'{a}'" if " " in a or "|" in a else a for a in command]
+        shown = [f"'{a}'" if re.search(r"[ |$()\\]", a) else a for a in command]
         print("$ " + " ".join(shown), flush=True)
         proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
@@ -94,9 +97,11 @@ def run_tapeless(args):
             print(f"tapeless: `cargo bench --bench {bench}` failed, its rows are not measured")
             continue
         for line in proc.stdout.splitlines():
-            m = re.match(r"value (.+?) = (\S+)$", line)
+            m = re.match(r"value (.+?) = (.+)$", line)
             if m:
-                values[m.group(1)] = float(m.group(2))
+                text = m.group(2).strip()
+                values[m.group(1)] = ([float(x) for x in text.strip("[]").split(",")]
+                                      if text.startswith("[") else float(text))
                 print("  " + line)
     times = {}
     root = os.path.join(target_directory(), "criterion")

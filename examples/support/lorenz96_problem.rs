@@ -164,23 +164,38 @@ pub struct Data {
     pub xb: Vec<f64>,
 }
 
-/// Problem L's data, from the given truth initial state.
+/// Problem L's data, from the given truth initial state (window 0).
 pub fn data() -> Data {
+    window(0)
+}
+
+/// The data of window `w` (shared/problems.md, "Windows"): the truth starts from XT0 integrated
+/// `50 w` further RK4 steps, the noise's phase is shifted by `3.1 w` and the background's by
+/// `0.9 w`. Window 0 is problem L, to the bit.
+pub fn window(w: usize) -> Data {
     let p = [FORCING];
-    let mut truth = vec![XT0.to_vec()];
     let mut u = XT0.to_vec();
+    for k in 0..50 * w {
+        rk4_step(&mut u, &p, H * k as f64, H);
+    }
+    let xt0 = u.clone();
+    let mut truth = vec![u.clone()];
     for k in 0..STEPS {
         rk4_step(&mut u, &p, H * k as f64, H);
         truth.push(u.clone());
     }
+    let shift = w as f64;
     let mut obs = Vec::new();
     for k in (OBS_EVERY..=STEPS).step_by(OBS_EVERY) {
         for i in (0..N).step_by(2) {
-            obs.push(truth[k][i] + SIGMA_O * (12.9898 * k as f64 + 78.233 * i as f64).sin());
+            obs.push(
+                truth[k][i]
+                    + SIGMA_O * (12.9898 * k as f64 + 78.233 * i as f64 + 3.1 * shift).sin(),
+            );
         }
     }
     let xb = (0..N)
-        .map(|i| XT0[i] + 0.5 * (1.7 * i as f64 + 0.3).cos())
+        .map(|i| xt0[i] + 0.5 * (1.7 * i as f64 + 0.3 + 0.9 * shift).cos())
         .collect();
     Data { truth, obs, xb }
 }

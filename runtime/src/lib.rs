@@ -10,9 +10,14 @@
 //!   forward over reverse;
 //! - [`ode`]: integrators with exact discrete adjoints and checkpointing; [`fourdvar`]: the
 //!   4D-Var cost blocks (observation operators, error variances) as a loss of saved states;
-//! - [`hyper`]: hypergradients through unrolled inner descent (forward over the solve, or one
-//!   backward sweep of Hessian-vector products);
+//! - [`hyper`]: hypergradients through unrolled inner solvers (descent, momentum, learned
+//!   updates): forward over the solve, one backward sweep of Hessian-vector products, or
+//!   implicit differentiation at the optimum;
+//! - `minimize` (feature `argmin`, on by default): argmin's problem traits for tapeless
+//!   functions, so L-BFGS and Hessian-free Newton-CG minimise them;
 //! - [`optim`]: outer optimisers (gradient descent, Adam) for learning solver parameters;
+//! - [`params`]: a named layout of tensors in one flat parameter vector, initialisation, and
+//!   saving and loading in the safetensors format;
 //! - [`check`]: finite differences and the dot-product test, for users' own checks.
 //!
 //! ```
@@ -30,9 +35,12 @@ pub mod check;
 mod dual;
 pub mod fourdvar;
 pub mod hyper;
+#[cfg(feature = "argmin")]
+pub mod minimize;
 pub mod nested;
 pub mod ode;
 pub mod optim;
+pub mod params;
 mod real;
 pub mod rules;
 mod storage;

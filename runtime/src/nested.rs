@@ -62,7 +62,8 @@ pub enum NestedError {
     },
 }
 
-fn check(what: &'static str, v: &[f64], expected: usize) -> Result<(), NestedError> {
+/// `v` has `expected` entries, all finite.
+pub(crate) fn check(what: &'static str, v: &[f64], expected: usize) -> Result<(), NestedError> {
     if v.len() != expected {
         return Err(NestedError::WrongLength {
             what,
@@ -70,6 +71,11 @@ fn check(what: &'static str, v: &[f64], expected: usize) -> Result<(), NestedErr
             found: v.len(),
         });
     }
+    check_finite(what, v)
+}
+
+/// Every entry of `v` is finite.
+pub(crate) fn check_finite(what: &'static str, v: &[f64]) -> Result<(), NestedError> {
     match v.iter().position(|x| !x.is_finite()) {
         Some(index) => Err(NestedError::NonFinite {
             what,
@@ -105,6 +111,44 @@ pub trait Gradient {
 pub trait MixedGradient {
     /// Adds `d f / d x` into `x_bar` and `d f / d theta` into `theta_bar`; returns `f(x, theta)`.
     fn gradient<S: Real>(&self, x: &[S], theta: &[S], x_bar: &mut [S], theta_bar: &mut [S]) -> S;
+}
+
+impl<F: Gradient + ?Sized> Gradient for &F {
+    fn gradient<S: Real>(&self, x: &[S], grad: &mut [S]) -> S {
+        (**self).gradient(x, grad)
+    }
+}
+
+impl<F: MixedGradient + ?Sized> MixedGradient for &F {
+    fn gradient<S: Real>(&self, x: &[S], theta: &[S], x_bar: &mut [S], theta_bar: &mut [S]) -> S {
+        (**self).gradient(x, theta, x_bar, theta_bar)
+    }
+}
+
+/// A function of the state alone seen as a [`MixedGradient`] with no parameters, for the
+/// drivers that take a parameterised cost (`tapeless::hyper::Unrolled`).
+///
+/// ```
+/// use tapeless_runtime::nested::{Gradient, MixedGradient, NoParameters};
+/// use tapeless_runtime::Real;
+/// struct Square;
+/// impl Gradient for Square {
+///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+///         g[0] += x[0] + x[0];
+///         x[0] * x[0]
+///     }
+/// }
+/// let mut g = [0.0];
+/// assert_eq!(NoParameters(Square).gradient(&[3.0], &[], &mut g, &mut []), 9.0);
+/// assert_eq!(g, [6.0]);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct NoParameters<F>(pub F);
+
+impl<F: Gradient> MixedGradient for NoParameters<F> {
+    fn gradient<S: Real>(&self, x: &[S], _theta: &[S], x_bar: &mut [S], _theta_bar: &mut [S]) -> S {
+        self.0.gradient(x, x_bar)
+    }
 }
 
 /// A vector function `y = f(x)` with `outputs()` components, evaluated (`_generic` companion)

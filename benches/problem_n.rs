@@ -1,0 +1,83 @@
+//! Problem N: one hypergradient dL/dtheta of the learned solver (304,168 weights, K = 5 inner
+//! steps, each with a full adjoint through 200 RK4 steps) against the forward learned inner
+//! solve it differentiates. Goal: the ratio at most 5.
+//!
+//! Run: `cargo bench --bench problem_n`. Also prints the peak heap of one hypergradient (a
+//! counting allocator wraps the system one) for K = 1, 5 and 10 inner steps: it grows by a few
+//! state-sized vectors per inner step on top of one parameter-sized adjoint, where a tape of every
+//! operation would grow by megabytes per inner step.
+
+#[path = "../examples/support/problem_n.rs"]
+#[allow(dead_code)] // shared with the example and the test, which use other parts
+mod problem_n;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use problem_n::*;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tapeless::hyper::Unrolled;
+use tapeless::nested::NoParameters;
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator; only counts bytes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The heap the call `f` holds at its peak, beyond what was allocated before it.
+fn peak_bytes<T>(f: impl FnOnce() -> T) -> usize {
+    let before = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    black_box(f());
+    PEAK.load(Ordering::Relaxed) - before
+}
+
+fn bench(c: &mut Criterion) {
+    let layout = layout(STATE);
+    let theta = initial_parameters(&layout);
+    let window = Window::new(0);
+    let cost = NoParameters(InnerCost(&window.data));
+    let learned = Learned { eta: ETA };
+    let outer = OuterLoss(&window.truth);
+    println!(
+        "problem N: {} parameters (the adjoint dL/dtheta alone is {} bytes)",
+        theta.len(),
+        theta.len() * std::mem::size_of::<f64>()
+    );
+    for steps in [1, K, 2 * K] {
+        let solver = Unrolled::new(&cost, &learned, steps);
+        let hypergradient = peak_bytes(|| solver.reverse(&outer, &window.data.xb, &[], &theta));
+        let solve = peak_bytes(|| solver.solve(&window.data.xb, &[], &theta));
+        println!(
+            "peak heap, K = {steps:2}: one hypergradient {hypergradient} bytes, the forward inner solve {solve} bytes"
+        );
+    }
+    let mut group = c.benchmark_group("problem N");
+    group.sample_size(20);
+    group.bench_function("forward inner solve", |b| {
+        b.iter(|| window.analysis(black_box(&theta)).expect("finite"))
+    });
+    group.bench_function("hypergradient", |b| {
+        b.iter(|| window.hypergradient(black_box(&theta)).expect("finite"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

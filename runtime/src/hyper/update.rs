@@ -1,0 +1,286 @@
+//! One step of an unrolled inner solver and its adjoint: the [`Update`] trait and the classical
+//! steps (plain, preconditioned and heavy-ball descent). A learned update (a network of the
+//! gradient, as in 4DVarNet) implements the same trait with generated companions.
+
+use crate::Real;
+
+/// Where a step is taken: the values *before* the step `k -> k + 1`.
+#[derive(Debug, Clone, Copy)]
+pub struct StepInputs<'a, S> {
+    /// The update's parameters.
+    pub theta: &'a [S],
+    /// `grad J(x_k)`.
+    pub grad: &'a [S],
+    /// `x_k`.
+    pub x: &'a [S],
+    /// The carried state `c_k` (a velocity, a hidden state; empty for plain descent).
+    pub carry: &'a [S],
+}
+
+/// The adjoints a step's reverse sweep reads and writes (see [`Update::step_vjp`]).
+#[derive(Debug)]
+pub struct StepAdjoints<'a> {
+    /// In: `dL/dx_{k+1}`; out: `dL/dx_k` through the step's direct use of `x_k`.
+    pub x: &'a mut [f64],
+    /// In: `dL/dc_{k+1}`; out: `dL/dc_k`.
+    pub carry: &'a mut [f64],
+    /// Accumulates `dL/dgrad_k`; the caller turns it into `H(x_k) grad_bar`.
+    pub grad: &'a mut [f64],
+    /// Accumulates `dL/dtheta`.
+    pub theta: &'a mut [f64],
+}
+
+/// One step `(x_{k+1}, c_{k+1}) = Phi_theta(x_k, c_k, grad J(x_k))` of an inner solver.
+///
+/// `step` runs at any scalar type (so forward mode runs the whole solve at dual numbers) and
+/// `step_vjp` is its adjoint at `f64` (one per inner step in the reverse sweep). A user's
+/// learned update implements both by calling the `_generic` and `_vjp` companions that
+/// `#[differentiable]` generates for it.
+///
+/// ```
+/// use tapeless_runtime::hyper::{StepAdjoints, StepInputs, Update};
+/// use tapeless_runtime::Real;
+/// /// x <- x - theta_0 * grad - theta_1 * grad^3 (element-wise): a two-parameter update.
+/// struct Cubic;
+/// impl Update for Cubic {
+///     fn parameters(&self, _n: usize) -> usize {
+///         2
+///     }
+///     fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+///         for i in 0..x.len() {
+///             let g = at.grad[i];
+///             x[i] -= at.theta[0] * g + at.theta[1] * g * g * g;
+///         }
+///     }
+///     fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+///         for i in 0..at.x.len() {
+///             let (g, xb) = (at.grad[i], bar.x[i]);
+///             bar.theta[0] -= g * xb;
+///             bar.theta[1] -= g * g * g * xb;
+///             bar.grad[i] -= (at.theta[0] + 3.0 * at.theta[1] * g * g) * xb;
+///         }
+///     }
+/// }
+/// let mut x = [1.0, 2.0];
+/// Cubic.step(StepInputs { theta: &[0.5, 0.1], grad: &[1.0, -1.0], x: &[1.0, 2.0], carry: &[] }, &mut x, &mut []);
+/// assert_eq!(x, [0.4, 2.6]);
+/// ```
+pub trait Update {
+    /// The number of parameters `theta` for a state of length `n`.
+    fn parameters(&self, n: usize) -> usize;
+
+    /// The length of the carried state for a state of length `n` (zero unless overridden).
+    fn carry(&self, n: usize) -> usize {
+        let _ = n;
+        0
+    }
+
+    /// Takes the step in place: on entry `x = at.x` and `carry = at.carry` (copies the driver
+    /// made), on exit `x_{k+1}` and `c_{k+1}`.
+    fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], carry: &mut [S]);
+
+    /// The adjoint of [`Update::step`] at `at`: reads `bar.x` and `bar.carry` as the adjoints of
+    /// the step's outputs and overwrites them with those of its inputs `x_k` and `c_k`;
+    /// accumulates into `bar.grad` and `bar.theta`.
+    fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>);
+}
+
+/// Gradient descent with a learned step size: `theta = [eta]`, `x <- x - eta grad`; the seed's
+/// inner solver.
+///
+/// ```
+/// use tapeless_runtime::hyper::{Descent, StepInputs, Update};
+/// let mut x = [1.0];
+/// Descent.step(StepInputs { theta: &[0.1], grad: &[2.0], x: &[1.0], carry: &[] }, &mut x, &mut []);
+/// assert_eq!(x, [0.8]);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Descent;
+
+impl Update for Descent {
+    fn parameters(&self, _n: usize) -> usize {
+        1
+    }
+    fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+        let eta = at.theta[0];
+        for (xi, &gi) in x.iter_mut().zip(at.grad) {
+            *xi -= eta * gi;
+        }
+    }
+    fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+        let eta = at.theta[0];
+        for i in 0..at.x.len() {
+            bar.theta[0] -= at.grad[i] * bar.x[i];
+            bar.grad[i] -= eta * bar.x[i];
+        }
+    }
+}
+
+/// Descent with a fixed step size and a learned diagonal preconditioner: `theta = p` (one per
+/// state component), `x <- x - eta (p ⊙ grad)`.
+///
+/// ```
+/// use tapeless_runtime::hyper::{Preconditioned, StepInputs, Update};
+/// let mut x = [1.0, 1.0];
+/// let at = StepInputs { theta: &[1.0, 2.0], grad: &[1.0, 1.0], x: &[1.0, 1.0], carry: &[] };
+/// Preconditioned { eta: 0.25 }.step(at, &mut x, &mut []);
+/// assert_eq!(x, [0.75, 0.5]);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Preconditioned {
+    /// The fixed step size.
+    pub eta: f64,
+}
+
+impl Update for Preconditioned {
+    fn parameters(&self, n: usize) -> usize {
+        n
+    }
+    fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+        let eta = S::from_f64(self.eta);
+        for ((xi, &p), &g) in x.iter_mut().zip(at.theta).zip(at.grad) {
+            *xi -= eta * (p * g);
+        }
+    }
+    fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+        for i in 0..at.x.len() {
+            bar.theta[i] -= self.eta * at.grad[i] * bar.x[i];
+            bar.grad[i] -= self.eta * at.theta[i] * bar.x[i];
+        }
+    }
+}
+
+/// Heavy-ball momentum (Polyak): `theta = [eta, beta]`, `v <- beta v + grad`, `x <- x - eta v`,
+/// starting from `v = 0`; the carried state is the velocity `v`.
+///
+/// ```
+/// use tapeless_runtime::hyper::{Momentum, StepInputs, Update};
+/// let (mut x, mut v) = ([1.0_f64], [0.5_f64]);
+/// let at = StepInputs { theta: &[0.1, 0.9], grad: &[1.0], x: &[1.0], carry: &[0.5] };
+/// Momentum.step(at, &mut x, &mut v);
+/// assert!((v[0] - 1.45).abs() < 1e-15);
+/// assert!((x[0] - 0.855).abs() < 1e-15);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Momentum;
+
+impl Update for Momentum {
+    fn parameters(&self, _n: usize) -> usize {
+        2
+    }
+    fn carry(&self, n: usize) -> usize {
+        n
+    }
+    fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], carry: &mut [S]) {
+        let (eta, beta) = (at.theta[0], at.theta[1]);
+        for i in 0..x.len() {
+            carry[i] = beta * carry[i] + at.grad[i];
+            x[i] -= eta * carry[i];
+        }
+    }
+    fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+        let (eta, beta) = (at.theta[0], at.theta[1]);
+        for i in 0..at.x.len() {
+            let v_new = beta * at.carry[i] + at.grad[i];
+            bar.theta[0] -= v_new * bar.x[i];
+            let v_new_bar = bar.carry[i] - eta * bar.x[i];
+            bar.theta[1] += at.carry[i] * v_new_bar;
+            bar.grad[i] += v_new_bar;
+            bar.carry[i] = beta * v_new_bar;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Dual;
+
+    /// Each update's adjoint against its own tangent (forward mode through `step` at duals):
+    /// `<bar_out, J dot_in> = <J^T bar_out, dot_in>` over theta, grad, x and carry together.
+    fn dot_product_test<U: Update>(update: &U, n: usize, theta: &[f64]) {
+        let carry_len = update.carry(n);
+        let f = |i: usize, s: f64| (1.3 * i as f64 + s).sin();
+        let (grad, x, carry): (Vec<f64>, Vec<f64>, Vec<f64>) = (
+            (0..n).map(|i| f(i, 0.1)).collect(),
+            (0..n).map(|i| f(i, 0.7)).collect(),
+            (0..carry_len).map(|i| f(i, 1.9)).collect(),
+        );
+        let dot = |i: usize, s: f64| (0.7 * i as f64 + s).cos();
+        let lift = |v: &[f64], s: f64| -> Vec<Dual<f64, 1>> {
+            v.iter()
+                .enumerate()
+                .map(|(i, &a)| Dual::new(a, [dot(i, s)]))
+                .collect()
+        };
+        let (td, gd, xd, cd) = (
+            lift(theta, 0.2),
+            lift(&grad, 0.4),
+            lift(&x, 0.6),
+            lift(&carry, 0.8),
+        );
+        let (mut xo, mut co) = (xd.clone(), cd.clone());
+        let at = StepInputs {
+            theta: &td,
+            grad: &gd,
+            x: &xd,
+            carry: &cd,
+        };
+        update.step(at, &mut xo, &mut co);
+        let xb: Vec<f64> = (0..n).map(|i| f(i, 2.3)).collect();
+        let cb: Vec<f64> = (0..carry_len).map(|i| f(i, 3.1)).collect();
+        let lhs: f64 = xo
+            .iter()
+            .zip(&xb)
+            .map(|(a, b)| a.tangents[0] * b)
+            .sum::<f64>()
+            + co.iter()
+                .zip(&cb)
+                .map(|(a, b)| a.tangents[0] * b)
+                .sum::<f64>();
+        let (mut x_bar, mut c_bar) = (xb, cb);
+        let (mut g_bar, mut t_bar) = (vec![0.0; n], vec![0.0; theta.len()]);
+        update.step_vjp(
+            StepInputs {
+                theta,
+                grad: &grad,
+                x: &x,
+                carry: &carry,
+            },
+            StepAdjoints {
+                x: &mut x_bar,
+                carry: &mut c_bar,
+                grad: &mut g_bar,
+                theta: &mut t_bar,
+            },
+        );
+        let pair = |bar: &[f64], d: &[Dual<f64, 1>]| -> f64 {
+            bar.iter().zip(d).map(|(a, b)| a * b.tangents[0]).sum()
+        };
+        let rhs = pair(&t_bar, &td) + pair(&g_bar, &gd) + pair(&x_bar, &xd) + pair(&c_bar, &cd);
+        assert!(
+            (lhs - rhs).abs() <= 1e-13 * lhs.abs().max(1.0),
+            "{lhs} vs {rhs}"
+        );
+        // The step's values do not depend on the scalar type.
+        let (mut xf, mut cf) = (x.clone(), carry.clone());
+        update.step(
+            StepInputs {
+                theta,
+                grad: &grad,
+                x: &x,
+                carry: &carry,
+            },
+            &mut xf,
+            &mut cf,
+        );
+        assert!(xf.iter().zip(&xo).all(|(a, b)| *a == b.value));
+    }
+
+    #[test]
+    fn adjoints_of_the_classical_steps_pass_the_dot_product_test() {
+        dot_product_test(&Descent, 5, &[0.3]);
+        dot_product_test(&Preconditioned { eta: 0.2 }, 5, &[1.0, 0.9, 1.2, 0.7, 1.1]);
+        dot_product_test(&Momentum, 5, &[0.3, 0.8]);
+    }
+}

@@ -1,0 +1,763 @@
+//! Parameters of a learned model as one flat vector: a named [`Layout`] of tensors (name and
+//! shape) gives each tensor its range in one `Vec<f64>`, which is what optimisers
+//! ([`crate::optim`]) and hypergradients ([`crate::hyper`]) work on, while the user's
+//! `#[differentiable]` network reads its weights at the layout's offsets.
+//!
+//! The layout also initialises (a formula of the index, or seeded Glorot-uniform with a small
+//! built-in generator) and saves and loads the parameters in the
+//! [safetensors](https://huggingface.co/docs/safetensors) format: one little-endian `F64` tensor
+//! per entry, with the layout's names and shapes, so `safetensors.torch.load_file` opens the file
+//! in PyTorch. Loading checks names, shapes and dtype; a truncated or corrupt file is a
+//! [`ParamsError`] naming the problem, never a panic.
+//!
+//! ```
+//! use tapeless_runtime::params::{Layout, ParamsError};
+//! // A dense layer 3 -> 2 in PyTorch's convention: weight [out, in], then bias [out].
+//! let layout = Layout::new()
+//!     .tensor("dense.weight", &[2, 3])?
+//!     .tensor("dense.bias", &[2])?;
+//! assert_eq!(layout.len(), 8);
+//! let mut theta = layout.zeros();
+//! layout.fill(&mut theta, "dense.weight", |index| (index[0] * 3 + index[1]) as f64)?;
+//! assert_eq!(layout.view(&theta, "dense.weight")?, &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+//! assert_eq!(layout.range("dense.bias")?, 6..8);
+//!
+//! let bytes = layout.to_safetensors(&theta)?;
+//! assert_eq!(layout.from_safetensors(&bytes)?, theta);
+//! // A file cut short is an error that says so.
+//! assert!(matches!(
+//!     layout.from_safetensors(&bytes[..bytes.len() - 1]),
+//!     Err(ParamsError::Truncated { .. })
+//! ));
+//! # Ok::<(), ParamsError>(())
+//! ```
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use safetensors::{Dtype, SafeTensorError, SafeTensors};
+use thiserror::Error;
+
+/// What went wrong with a layout, a parameter vector or a parameter file.
+#[derive(Debug, Error)]
+pub enum ParamsError {
+    /// Two tensors of a layout have the same name.
+    #[error("the layout already has a tensor named `{name}`")]
+    DuplicateName {
+        /// The repeated name.
+        name: String,
+    },
+    /// A tensor name that is empty.
+    #[error("a tensor name must not be empty")]
+    EmptyName,
+    /// The layout has no tensor of this name.
+    #[error("the layout has no tensor named `{name}`")]
+    UnknownTensor {
+        /// The name asked for.
+        name: String,
+    },
+    /// A parameter vector whose length is not the layout's.
+    #[error("the parameter vector has length {found}, the layout {expected}")]
+    WrongLength {
+        /// The layout's total number of parameters.
+        expected: usize,
+        /// The vector's length.
+        found: usize,
+    },
+    /// A parameter that is infinite or NaN (in a vector to save, or in a loaded file).
+    #[error("`{name}`[{index}] is not finite ({value})")]
+    NonFinite {
+        /// The tensor.
+        name: String,
+        /// The flat index inside the tensor.
+        index: usize,
+        /// The value found.
+        value: f64,
+    },
+    /// Reading or writing the file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The file ends before the data its header describes.
+    #[error("the parameter file is truncated: it has {found} bytes, its header needs {needed}")]
+    Truncated {
+        /// The bytes the header describes (at least).
+        needed: usize,
+        /// The file's length.
+        found: usize,
+    },
+    /// The file is not a valid safetensors file (bad header, offsets or JSON).
+    #[error("the parameter file is not valid safetensors: {detail}")]
+    Corrupt {
+        /// What the safetensors reader found.
+        detail: String,
+    },
+    /// A tensor of the layout is missing from the file.
+    #[error("the parameter file has no tensor `{name}`")]
+    MissingTensor {
+        /// The missing name.
+        name: String,
+    },
+    /// The file has a tensor the layout does not know.
+    #[error("the parameter file has a tensor `{name}` the layout does not have")]
+    UnexpectedTensor {
+        /// The extra name.
+        name: String,
+    },
+    /// A tensor of the file has another shape than the layout's.
+    #[error("tensor `{name}` has shape {found:?} in the file, the layout says {expected:?}")]
+    WrongShape {
+        /// The tensor.
+        name: String,
+        /// The layout's shape.
+        expected: Vec<usize>,
+        /// The file's shape.
+        found: Vec<usize>,
+    },
+    /// A tensor of the file is not stored as `F64`.
+    #[error("tensor `{name}` is stored as {found}, expected F64")]
+    WrongDtype {
+        /// The tensor.
+        name: String,
+        /// The file's dtype.
+        found: String,
+    },
+}
+
+/// One named tensor of a [`Layout`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tensor {
+    /// Its name (`"layer1.weight"`).
+    pub name: String,
+    /// Its shape, row-major (`[out, in]` for a dense layer's weight, as in PyTorch).
+    pub shape: Vec<usize>,
+    /// Where it starts in the flat vector.
+    pub offset: usize,
+}
+
+impl Tensor {
+    /// The number of entries (the product of the shape).
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Whether the tensor has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Its range in the flat vector.
+    pub fn range(&self) -> Range<usize> {
+        self.offset..self.offset + self.len()
+    }
+}
+
+/// Named tensors laid out one after the other in a flat parameter vector, in the order they
+/// were added.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    tensors: Vec<Tensor>,
+    len: usize,
+}
+
+impl Layout {
+    /// An empty layout.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a tensor of the given shape.
+    ///
+    /// # Errors
+    ///
+    /// An empty name, or one the layout already has.
+    pub fn tensor(mut self, name: &str, shape: &[usize]) -> Result<Self, ParamsError> {
+        if name.is_empty() {
+            return Err(ParamsError::EmptyName);
+        }
+        if self.tensors.iter().any(|t| t.name == name) {
+            return Err(ParamsError::DuplicateName { name: name.into() });
+        }
+        let tensor = Tensor {
+            name: name.into(),
+            shape: shape.to_vec(),
+            offset: self.len,
+        };
+        self.len += tensor.len();
+        self.tensors.push(tensor);
+        Ok(self)
+    }
+
+    /// The total number of parameters.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the layout holds no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The tensors, in order.
+    pub fn tensors(&self) -> &[Tensor] {
+        &self.tensors
+    }
+
+    /// The tensor of this name.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamsError::UnknownTensor`].
+    pub fn get(&self, name: &str) -> Result<&Tensor, ParamsError> {
+        self.tensors
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| ParamsError::UnknownTensor { name: name.into() })
+    }
+
+    /// The range of the tensor `name` in the flat vector.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamsError::UnknownTensor`].
+    pub fn range(&self, name: &str) -> Result<Range<usize>, ParamsError> {
+        Ok(self.get(name)?.range())
+    }
+
+    /// A zero parameter vector of the layout's length.
+    pub fn zeros(&self) -> Vec<f64> {
+        vec![0.0; self.len]
+    }
+
+    fn check_len<T>(&self, params: &[T]) -> Result<(), ParamsError> {
+        if params.len() != self.len {
+            return Err(ParamsError::WrongLength {
+                expected: self.len,
+                found: params.len(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The entries of tensor `name` in `params` (row-major).
+    ///
+    /// # Errors
+    ///
+    /// An unknown name or a vector of the wrong length.
+    pub fn view<'p, T>(&self, params: &'p [T], name: &str) -> Result<&'p [T], ParamsError> {
+        self.check_len(params)?;
+        Ok(&params[self.range(name)?])
+    }
+
+    /// The entries of tensor `name` in `params`, to write.
+    ///
+    /// # Errors
+    ///
+    /// An unknown name or a vector of the wrong length.
+    pub fn view_mut<'p, T>(
+        &self,
+        params: &'p mut [T],
+        name: &str,
+    ) -> Result<&'p mut [T], ParamsError> {
+        self.check_len(params)?;
+        let range = self.range(name)?;
+        Ok(&mut params[range])
+    }
+
+    /// Sets every entry of tensor `name` to `value(index)`, where `index` is its multi-index
+    /// (`[r, c]` for a matrix): how a user writes an initialisation formula.
+    ///
+    /// # Errors
+    ///
+    /// An unknown name or a vector of the wrong length.
+    pub fn fill(
+        &self,
+        params: &mut [f64],
+        name: &str,
+        mut value: impl FnMut(&[usize]) -> f64,
+    ) -> Result<(), ParamsError> {
+        let shape = self.get(name)?.shape.clone();
+        let entries = self.view_mut(params, name)?;
+        let mut index = vec![0; shape.len()];
+        for entry in entries.iter_mut() {
+            *entry = value(&index);
+            // Row-major odometer: the last index runs fastest.
+            for axis in (0..shape.len()).rev() {
+                index[axis] += 1;
+                if index[axis] < shape[axis] {
+                    break;
+                }
+                index[axis] = 0;
+            }
+        }
+        Ok(())
+    }
+
+    /// Glorot (Xavier) uniform initialisation of tensor `name`, seeded: entries uniform in
+    /// `[-a, a]`, `a = sqrt(6 / (fan_in + fan_out))`, with `fan_out` the first axis and
+    /// `fan_in` the product of the others (PyTorch's convention for a weight `[out, in]`; a
+    /// vector has `fan_in = fan_out = len`). The same seed gives the same values on every
+    /// platform.
+    ///
+    /// ```
+    /// use tapeless_runtime::params::Layout;
+    /// let layout = Layout::new().tensor("w", &[4, 6]).unwrap();
+    /// let mut theta = layout.zeros();
+    /// layout.glorot_uniform(&mut theta, "w", 7).unwrap();
+    /// assert!(theta.iter().all(|w| w.abs() <= (6.0_f64 / 10.0).sqrt() && *w != 0.0));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// An unknown name or a vector of the wrong length.
+    pub fn glorot_uniform(
+        &self,
+        params: &mut [f64],
+        name: &str,
+        seed: u64,
+    ) -> Result<(), ParamsError> {
+        let shape = &self.get(name)?.shape;
+        let (fan_out, fan_in) = match shape.split_first() {
+            Some((&out, rest)) if !rest.is_empty() => (out, rest.iter().product()),
+            Some((&out, _)) => (out, out),
+            None => (1, 1),
+        };
+        let limit = (6.0 / (fan_in + fan_out).max(1) as f64).sqrt();
+        let mut rng = SplitMix64::new(seed);
+        for w in self.view_mut(params, name)? {
+            *w = limit * (2.0 * rng.next_f64() - 1.0);
+        }
+        Ok(())
+    }
+
+    fn check_finite(&self, params: &[f64]) -> Result<(), ParamsError> {
+        for t in &self.tensors {
+            if let Some(index) = params[t.range()].iter().position(|v| !v.is_finite()) {
+                return Err(ParamsError::NonFinite {
+                    name: t.name.clone(),
+                    index,
+                    value: params[t.offset + index],
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The parameters as the bytes of a safetensors file: one `F64` tensor per entry of the
+    /// layout, little-endian, with `{"format": "pt"}` metadata.
+    ///
+    /// # Errors
+    ///
+    /// A vector of the wrong length, or a non-finite parameter.
+    pub fn to_safetensors(&self, params: &[f64]) -> Result<Vec<u8>, ParamsError> {
+        self.check_len(params)?;
+        self.check_finite(params)?;
+        let bytes: Vec<Vec<u8>> = self
+            .tensors
+            .iter()
+            .map(|t| {
+                params[t.range()]
+                    .iter()
+                    .flat_map(|v| v.to_le_bytes())
+                    .collect()
+            })
+            .collect();
+        let mut views = Vec::with_capacity(self.tensors.len());
+        for (t, b) in self.tensors.iter().zip(&bytes) {
+            let view = safetensors::tensor::TensorView::new(Dtype::F64, t.shape.clone(), b)
+                .map_err(corrupt)?;
+            views.push((t.name.as_str(), view));
+        }
+        let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
+        safetensors::serialize(views, Some(metadata)).map_err(corrupt)
+    }
+
+    /// The parameters read from the bytes of a safetensors file, checked against the layout:
+    /// the same names, shapes and dtype `F64`, nothing missing or extra, every value finite.
+    ///
+    /// # Errors
+    ///
+    /// [`ParamsError::Truncated`], [`ParamsError::Corrupt`], [`ParamsError::MissingTensor`],
+    /// [`ParamsError::UnexpectedTensor`], [`ParamsError::WrongShape`],
+    /// [`ParamsError::WrongDtype`] or [`ParamsError::NonFinite`].
+    pub fn from_safetensors(&self, bytes: &[u8]) -> Result<Vec<f64>, ParamsError> {
+        check_complete(bytes)?;
+        let file = SafeTensors::deserialize(bytes).map_err(|e| match e {
+            // A file longer than its header says: data after the last tensor.
+            SafeTensorError::MetadataIncompleteBuffer => ParamsError::Corrupt {
+                detail: "the file has bytes after the data its header describes".into(),
+            },
+            e => corrupt(e),
+        })?;
+        for name in file.names() {
+            if self.get(name).is_err() {
+                return Err(ParamsError::UnexpectedTensor { name: name.into() });
+            }
+        }
+        let mut params = self.zeros();
+        for t in &self.tensors {
+            let view = file
+                .tensor(&t.name)
+                .map_err(|_| ParamsError::MissingTensor {
+                    name: t.name.clone(),
+                })?;
+            if view.dtype() != Dtype::F64 {
+                return Err(ParamsError::WrongDtype {
+                    name: t.name.clone(),
+                    found: view.dtype().to_string(),
+                });
+            }
+            if view.shape() != t.shape.as_slice() {
+                return Err(ParamsError::WrongShape {
+                    name: t.name.clone(),
+                    expected: t.shape.clone(),
+                    found: view.shape().to_vec(),
+                });
+            }
+            for (p, chunk) in params[t.range()]
+                .iter_mut()
+                .zip(view.data().chunks_exact(8))
+            {
+                *p = f64::from_le_bytes(chunk.try_into().expect("chunks of eight bytes"));
+            }
+        }
+        self.check_finite(&params)?;
+        Ok(params)
+    }
+
+    /// Saves the parameters to a safetensors file (see [`Layout::to_safetensors`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Layout::to_safetensors`], or [`ParamsError::Io`].
+    pub fn save(&self, params: &[f64], path: impl AsRef<Path>) -> Result<(), ParamsError> {
+        let bytes = self.to_safetensors(params)?;
+        std::fs::write(path.as_ref(), bytes).map_err(|source| ParamsError::Io {
+            path: path.as_ref().into(),
+            source,
+        })
+    }
+
+    /// Loads parameters from a safetensors file (see [`Layout::from_safetensors`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Layout::from_safetensors`], or [`ParamsError::Io`].
+    pub fn load(&self, path: impl AsRef<Path>) -> Result<Vec<f64>, ParamsError> {
+        let bytes = std::fs::read(path.as_ref()).map_err(|source| ParamsError::Io {
+            path: path.as_ref().into(),
+            source,
+        })?;
+        self.from_safetensors(&bytes)
+    }
+}
+
+fn corrupt(e: SafeTensorError) -> ParamsError {
+    ParamsError::Corrupt {
+        detail: e.to_string(),
+    }
+}
+
+/// The length checks of the format, before its parser: an 8-byte little-endian header length,
+/// the JSON header, then the data, whose end is the largest `data_offsets` end in the header.
+fn check_complete(bytes: &[u8]) -> Result<(), ParamsError> {
+    let Some(head) = bytes.get(..8) else {
+        return Err(ParamsError::Truncated {
+            needed: 8,
+            found: bytes.len(),
+        });
+    };
+    let header_len = u64::from_le_bytes(head.try_into().expect("eight bytes"));
+    let needed = usize::try_from(header_len)
+        .ok()
+        .and_then(|n| n.checked_add(8))
+        .ok_or_else(|| ParamsError::Corrupt {
+            detail: format!("header length {header_len} does not fit in memory"),
+        })?;
+    if bytes.len() < needed {
+        return Err(ParamsError::Truncated {
+            needed,
+            found: bytes.len(),
+        });
+    }
+    // The data's end: the largest `data_offsets` end in the header (a header that does not
+    // parse is left to the format's parser, which names the problem).
+    let header: serde_json::Value = match serde_json::from_slice(&bytes[8..needed]) {
+        Ok(header) => header,
+        Err(_) => return Ok(()),
+    };
+    let data_end = header
+        .as_object()
+        .into_iter()
+        .flat_map(|entries| entries.values())
+        .filter_map(|entry| entry.get("data_offsets")?.get(1)?.as_u64())
+        .max()
+        .unwrap_or(0);
+    match usize::try_from(data_end)
+        .ok()
+        .and_then(|end| end.checked_add(needed))
+    {
+        Some(total) if total > bytes.len() => Err(ParamsError::Truncated {
+            needed: total,
+            found: bytes.len(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// SplitMix64 (Steele, Lea and Flood, 2014): a small, fast, well-mixed generator for seeded
+/// initialisation, the same sequence on every platform; not for cryptography.
+///
+/// ```
+/// use tapeless_runtime::params::SplitMix64;
+/// let mut a = SplitMix64::new(1);
+/// let mut b = SplitMix64::new(1);
+/// assert_eq!(a.next_u64(), b.next_u64());
+/// let u = a.next_f64();
+/// assert!((0.0..1.0).contains(&u));
+/// ```
+#[derive(Debug, Clone)]
+pub struct SplitMix64 {
+    state: u64,
+}
+
+impl SplitMix64 {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Self {
+        Self { state: seed }
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number uniform in `[0, 1)` (53 random bits).
+    pub fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout() -> Layout {
+        Layout::new()
+            .tensor("layer1.weight", &[3, 2])
+            .unwrap()
+            .tensor("layer1.bias", &[3])
+            .unwrap()
+            .tensor("scale", &[])
+            .unwrap()
+    }
+
+    fn params(layout: &Layout) -> Vec<f64> {
+        (0..layout.len())
+            .map(|i| (0.7 * i as f64).sin() / 3.0)
+            .collect()
+    }
+
+    #[test]
+    fn offsets_views_and_fill_follow_the_order_of_the_layout() {
+        let l = layout();
+        assert_eq!(l.len(), 10);
+        assert_eq!(l.range("layer1.weight").unwrap(), 0..6);
+        assert_eq!(l.range("layer1.bias").unwrap(), 6..9);
+        assert_eq!(l.range("scale").unwrap(), 9..10);
+        let mut theta = l.zeros();
+        l.fill(&mut theta, "layer1.weight", |i| (10 * i[0] + i[1]) as f64)
+            .unwrap();
+        l.fill(&mut theta, "scale", |i| i.len() as f64 + 0.5)
+            .unwrap();
+        assert_eq!(
+            theta,
+            [0.0, 1.0, 10.0, 11.0, 20.0, 21.0, 0.0, 0.0, 0.0, 0.5]
+        );
+        l.view_mut(&mut theta, "layer1.bias").unwrap()[2] = 4.0;
+        assert_eq!(l.view(&theta, "layer1.bias").unwrap(), &[0.0, 0.0, 4.0]);
+    }
+
+    #[test]
+    fn layout_mistakes_are_named() {
+        assert!(matches!(
+            layout().tensor("scale", &[2]),
+            Err(ParamsError::DuplicateName { name }) if name == "scale"
+        ));
+        assert!(matches!(
+            Layout::new().tensor("", &[2]),
+            Err(ParamsError::EmptyName)
+        ));
+        let l = layout();
+        assert!(matches!(
+            l.view(&l.zeros(), "bias"),
+            Err(ParamsError::UnknownTensor { name }) if name == "bias"
+        ));
+        assert!(matches!(
+            l.view(&[0.0; 3], "scale"),
+            Err(ParamsError::WrongLength {
+                expected: 10,
+                found: 3
+            })
+        ));
+        let mut bad = l.zeros();
+        bad[7] = f64::NAN;
+        assert!(matches!(
+            l.to_safetensors(&bad),
+            Err(ParamsError::NonFinite { name, index: 1, .. }) if name == "layer1.bias"
+        ));
+    }
+
+    #[test]
+    fn glorot_uniform_is_seeded_and_bounded() {
+        let l = layout();
+        let (mut a, mut b) = (l.zeros(), l.zeros());
+        l.glorot_uniform(&mut a, "layer1.weight", 3).unwrap();
+        l.glorot_uniform(&mut b, "layer1.weight", 3).unwrap();
+        assert_eq!(a, b);
+        let limit = (6.0_f64 / 5.0).sqrt();
+        assert!(a[..6].iter().all(|w| w.abs() <= limit && *w != 0.0));
+        assert!(a[6..].iter().all(|w| *w == 0.0));
+        l.glorot_uniform(&mut b, "layer1.weight", 4).unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn safetensors_round_trip_is_exact_in_memory_and_on_disk() {
+        let l = layout();
+        let theta = params(&l);
+        let bytes = l.to_safetensors(&theta).unwrap();
+        assert_eq!(l.from_safetensors(&bytes).unwrap(), theta);
+        // The file is ordinary safetensors: names, shapes, F64 little-endian.
+        let file = SafeTensors::deserialize(&bytes).unwrap();
+        let w = file.tensor("layer1.weight").unwrap();
+        assert_eq!((w.dtype(), w.shape()), (Dtype::F64, &[3, 2][..]));
+        assert_eq!(w.data()[..8], theta[0].to_le_bytes());
+        let path = std::env::temp_dir().join(format!(
+            "tapeless-params-{}.safetensors",
+            std::process::id()
+        ));
+        l.save(&theta, &path).unwrap();
+        let loaded = l.load(&path);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(loaded.unwrap(), theta);
+    }
+
+    /// A file written by PyTorch (`safetensors.torch.save_file` of an `nn.Linear(3, 2)` in
+    /// float64; its tensors in another order than the layout's) loads, and ours reads back the
+    /// same bytes' values.
+    #[test]
+    fn a_file_written_by_pytorch_loads() {
+        let bytes = include_bytes!("../tests/data/torch_linear.safetensors");
+        let l = Layout::new()
+            .tensor("dense.weight", &[2, 3])
+            .unwrap()
+            .tensor("dense.bias", &[2])
+            .unwrap();
+        let theta = l.from_safetensors(bytes).unwrap();
+        assert_eq!(
+            theta,
+            [0.5, -1.25, 2.0, 3.0, 0.125, -0.75, 1.0 / 3.0, -2.0 / 7.0]
+        );
+        assert_eq!(
+            l.from_safetensors(&l.to_safetensors(&theta).unwrap())
+                .unwrap(),
+            theta
+        );
+    }
+
+    #[test]
+    fn every_bad_file_is_a_named_error() {
+        let l = layout();
+        let theta = params(&l);
+        let bytes = l.to_safetensors(&theta).unwrap();
+        // Cut anywhere: in the length prefix, in the header, in the data.
+        for cut in [0, 5, 8, 20, bytes.len() - 9, bytes.len() - 1] {
+            match l.from_safetensors(&bytes[..cut]) {
+                Err(ParamsError::Truncated { needed, found }) => {
+                    assert_eq!(found, cut);
+                    assert!(needed > cut);
+                }
+                other => panic!("cut at {cut}: {other:?}"),
+            }
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(matches!(
+            l.from_safetensors(&longer),
+            Err(ParamsError::Corrupt { .. })
+        ));
+        // A header that is not JSON.
+        let mut garbled = bytes.clone();
+        garbled[9] = b'#';
+        assert!(matches!(
+            l.from_safetensors(&garbled),
+            Err(ParamsError::Corrupt { .. })
+        ));
+        // A header length beyond any file.
+        let mut huge = bytes.clone();
+        huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(matches!(
+            l.from_safetensors(&huge),
+            Err(ParamsError::Corrupt { .. } | ParamsError::Truncated { .. })
+        ));
+        // Another layout: a missing, an extra, a reshaped tensor.
+        let fewer = Layout::new()
+            .tensor("layer1.weight", &[3, 2])
+            .unwrap()
+            .tensor("layer1.bias", &[3])
+            .unwrap();
+        assert!(matches!(
+            fewer.from_safetensors(&bytes),
+            Err(ParamsError::UnexpectedTensor { name }) if name == "scale"
+        ));
+        let more = layout().tensor("extra", &[1]).unwrap();
+        assert!(matches!(
+            more.from_safetensors(&bytes),
+            Err(ParamsError::MissingTensor { name }) if name == "extra"
+        ));
+        let reshaped = Layout::new()
+            .tensor("layer1.weight", &[2, 3])
+            .unwrap()
+            .tensor("layer1.bias", &[3])
+            .unwrap()
+            .tensor("scale", &[])
+            .unwrap();
+        assert!(matches!(
+            reshaped.from_safetensors(&bytes),
+            Err(ParamsError::WrongShape { name, expected, found })
+                if name == "layer1.weight" && expected == [2, 3] && found == [3, 2]
+        ));
+        // Another dtype: the same bytes read as F32 tensors of twice the length.
+        let f32_bytes: Vec<u8> = [1.0f32, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let view = safetensors::tensor::TensorView::new(Dtype::F32, vec![2], &f32_bytes).unwrap();
+        let file = safetensors::serialize([("scale", view)], None).unwrap();
+        let scalar = Layout::new().tensor("scale", &[2]).unwrap();
+        assert!(matches!(
+            scalar.from_safetensors(&file),
+            Err(ParamsError::WrongDtype { name, found }) if name == "scale" && found == "F32"
+        ));
+        // A NaN inside the data.
+        let mut nan = bytes.clone();
+        let start = bytes.len() - 8;
+        nan[start..].copy_from_slice(&f64::NAN.to_le_bytes());
+        assert!(matches!(
+            l.from_safetensors(&nan),
+            Err(ParamsError::NonFinite { .. })
+        ));
+        // A file that is not there.
+        assert!(matches!(
+            l.load("/nonexistent/params.safetensors"),
+            Err(ParamsError::Io { .. })
+        ));
+    }
+}
