@@ -8,28 +8,13 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use tapeless::hyper::{forward_eta, Preconditioned, Unrolled};
-use tapeless::nested::{Gradient, NoParameters};
-use tapeless::Real;
+use tapeless::nested::NoParameters;
 
 #[path = "../examples/support/lorenz96_problem.rs"]
 #[allow(dead_code)]
 mod problem;
 
 use problem::*;
-
-struct InnerCost<'a>(&'a Data);
-impl Gradient for InnerCost<'_> {
-    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
-        cost_window_vjp(x, g, &self.0.obs, &self.0.xb, STEPS, S::one())
-    }
-}
-
-struct OuterLoss<'a>(&'a [f64]);
-impl Gradient for OuterLoss<'_> {
-    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
-        trajectory_error_vjp(x, g, self.0, S::one())
-    }
-}
 
 fn bench(c: &mut Criterion) {
     let d = data();

@@ -168,7 +168,7 @@ fn main() {
             / validation.len() as f64
     };
     println!(
-        "training: Adam (step {LEARNING_RATE:e}) on windows 0..63 in batches of {BATCH}, each window's hypergradient clipped to norm {CLIP}, {EPOCHS} epochs, {} threads",
+        "training: Adam (step {LEARNING_RATE:e}, cosine decay) on windows 0..63 in batches of {BATCH}, each window's hypergradient clipped to norm {CLIP}, {EPOCHS} epochs, {} threads",
         rayon::current_num_threads()
     );
     let descent_loss = validation
@@ -205,6 +205,11 @@ fn main() {
                 epoch_loss / ((step * BATCH) + batch.len()) as f64,
                 training.elapsed().as_secs_f64(),
             );
+            // Cosine decay of the step size to zero over the run: the batch hypergradients are
+            // noisy (window norms span four decades), so late steps must be small.
+            let progress_fraction = (epoch * steps + step) as f64 / (EPOCHS * steps) as f64;
+            adam.learning_rate =
+                LEARNING_RATE * 0.5 * (1.0 + (std::f64::consts::PI * progress_fraction).cos());
             adam.step(&mut theta, &grad)
                 .expect("a finite hypergradient");
         }
@@ -255,6 +260,7 @@ fn main() {
     );
 
     // 3. The loss curve and the weights.
+    let descent_line = [(0.0, descent_loss), (EPOCHS as f64, descent_loss)];
     let mut canvas = plot::Canvas::new(900, 420);
     canvas.panel(
         (20, 20, 860, 380),
@@ -269,12 +275,17 @@ fn main() {
                 color: [220, 0, 0],
                 style: plot::Style::Line,
             },
+            plot::Series {
+                points: &descent_line,
+                color: [120, 120, 120],
+                style: plot::Style::Line,
+            },
         ],
     );
     let png = "learned_solver.png";
     match canvas.save_png(png) {
         Ok(()) => println!(
-            "wrote {png}: outer loss against epoch; training windows blue, validation windows red"
+            "wrote {png}: outer loss against epoch; training windows blue, validation windows red, plain descent on the validation windows grey"
         ),
         Err(e) => eprintln!("could not write {png}: {e}"),
     }

@@ -23,24 +23,8 @@ use tapeless::minimize::argmin::core::{Executor, State};
 use tapeless::minimize::argmin::solver::linesearch::MoreThuenteLineSearch;
 use tapeless::minimize::argmin::solver::newton::NewtonCG;
 use tapeless::minimize::Problem;
-use tapeless::nested::{Gradient, MixedGradient, NoParameters};
+use tapeless::nested::{MixedGradient, NoParameters};
 use tapeless::{Dual, Real};
-
-/// J over the whole window, as the inner solver's objective.
-struct InnerCost<'a>(&'a Data);
-impl Gradient for InnerCost<'_> {
-    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
-        cost_window_vjp(x, g, &self.0.obs, &self.0.xb, STEPS, S::one())
-    }
-}
-
-/// The outer loss: mean squared error of the trajectory against the truth.
-struct OuterLoss<'a>(&'a [f64]);
-impl Gradient for OuterLoss<'_> {
-    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
-        trajectory_error_vjp(x, g, self.0, S::one())
-    }
-}
 
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()

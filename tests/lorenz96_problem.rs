@@ -58,20 +58,6 @@ fn integrator_gradient_matches_the_generated_and_hand_written_ones_for_every_mem
     );
 }
 
-struct InnerCost<'a>(&'a Data);
-impl tapeless::nested::Gradient for InnerCost<'_> {
-    fn gradient<S: tapeless::Real>(&self, x: &[S], g: &mut [S]) -> S {
-        cost_window_vjp(x, g, &self.0.obs, &self.0.xb, STEPS, S::one())
-    }
-}
-
-struct OuterLoss<'a>(&'a [f64]);
-impl tapeless::nested::Gradient for OuterLoss<'_> {
-    fn gradient<S: tapeless::Real>(&self, x: &[S], g: &mut [S]) -> S {
-        trajectory_error_vjp(x, g, self.0, S::one())
-    }
-}
-
 /// Problem L's learned solvers (K = 5, eta = 1e-5): the preconditioner's and momentum's
 /// hypergradients by one backward sweep (method 2) against forward mode along a random
 /// direction (method 1, the dot-product identity) and central differences of the whole bilevel

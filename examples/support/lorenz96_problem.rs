@@ -154,6 +154,24 @@ pub fn trajectory_error(x0: &[f64], truth: &[f64]) -> f64 {
     l / (201 * n) as f64
 }
 
+/// J over the whole window, as the inner solver's objective (the generated adjoint, at any
+/// scalar type).
+pub struct InnerCost<'a>(pub &'a Data);
+impl tapeless::nested::Gradient for InnerCost<'_> {
+    fn gradient<S: tapeless::Real>(&self, x: &[S], g: &mut [S]) -> S {
+        cost_window_vjp(x, g, &self.0.obs, &self.0.xb, STEPS, S::one())
+    }
+}
+
+/// The outer loss of the learned solver: the mean squared error of the trajectory from `x`
+/// against the truth (`truth` row-major, `k * 40 + i`).
+pub struct OuterLoss<'a>(pub &'a [f64]);
+impl tapeless::nested::Gradient for OuterLoss<'_> {
+    fn gradient<S: tapeless::Real>(&self, x: &[S], g: &mut [S]) -> S {
+        trajectory_error_vjp(x, g, self.0, S::one())
+    }
+}
+
 /// The truth trajectory, the observations and the background of problem L.
 pub struct Data {
     /// xt_k, k = 0..=200.

@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 use tapeless::differentiable;
 use tapeless::hyper::{Descent, Hypergradient, StepAdjoints, StepInputs, Unrolled, Update};
-use tapeless::nested::{Gradient, NestedError, NoParameters};
+use tapeless::nested::{NestedError, NoParameters};
 use tapeless::params::Layout;
 use tapeless::Real;
 
@@ -18,7 +18,8 @@ use tapeless::Real;
 #[allow(dead_code)]
 pub mod l96;
 
-use l96::{Data, STEPS};
+use l96::Data;
+pub use l96::{InnerCost, OuterLoss};
 
 /// The dimension of the state.
 pub const STATE: usize = l96::N;
@@ -155,23 +156,6 @@ impl Update for Learned {
         for ((g_bar, &i_bar), &x_bar) in bar.grad.iter_mut().zip(&input_bar).zip(bar.x.iter()) {
             *g_bar += INPUT_SCALE * i_bar - self.eta * x_bar;
         }
-    }
-}
-
-/// J over the whole window, as the inner solver's objective.
-pub struct InnerCost<'a>(pub &'a Data);
-impl Gradient for InnerCost<'_> {
-    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
-        l96::cost_window_vjp(x, g, &self.0.obs, &self.0.xb, STEPS, S::one())
-    }
-}
-
-/// The outer loss: the mean squared error of the trajectory from `x` against the truth
-/// (`truth` row-major, `k * 40 + i`).
-pub struct OuterLoss<'a>(pub &'a [f64]);
-impl Gradient for OuterLoss<'_> {
-    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
-        l96::trajectory_error_vjp(x, g, self.0, S::one())
     }
 }
 
