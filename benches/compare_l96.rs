@@ -9,30 +9,13 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use tapeless::hyper::{forward_eta, Preconditioned, Unrolled};
-use tapeless::nested::{Gradient, NoParameters};
-use tapeless::Real;
+use tapeless::nested::NoParameters;
 
 #[path = "../examples/support/problem_n.rs"]
 #[allow(dead_code)] // shared with the example, the test and the other benches
 mod problem_n;
 
 use problem_n::l96::*;
-
-/// J over the whole window, as the inner solver's objective.
-struct InnerCost<'a>(&'a Data);
-impl Gradient for InnerCost<'_> {
-    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
-        cost_window_vjp(x, g, &self.0.obs, &self.0.xb, STEPS, S::one())
-    }
-}
-
-/// The outer loss: mean squared error of the trajectory against the truth.
-struct OuterLoss<'a>(&'a [f64]);
-impl Gradient for OuterLoss<'_> {
-    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
-        trajectory_error_vjp(x, g, self.0, S::one())
-    }
-}
 
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
