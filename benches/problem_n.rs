@@ -53,7 +53,7 @@ fn bench(c: &mut Criterion) {
     let theta = initial_parameters(&layout);
     let window = Window::new(0);
     let cost = NoParameters(InnerCost(&window.data));
-    let learned = Learned { eta: ETA };
+    let learned = Learned::new(ETA);
     let outer = OuterLoss(&window.truth);
     println!(
         "problem N: {} parameters (the adjoint dL/dtheta alone is {} bytes)",

@@ -114,7 +114,7 @@ fn main() {
         .map(|_| 2.0 * rng.next_f64() - 1.0)
         .collect();
     let cost = NoParameters(InnerCost(&window.data));
-    let learned = Learned { eta: ETA };
+    let learned = Learned::new(ETA);
     let solver = Unrolled::new(&cost, &learned, K);
     let (_, forward) = solver
         .tangent(

@@ -29,7 +29,7 @@ fn parameters() -> (tapeless::params::Layout, Vec<f64>) {
 fn the_layout_matches_the_offsets_the_network_reads() {
     let (layout, theta) = parameters();
     assert_eq!(layout.len(), 304_168);
-    assert_eq!(Learned { eta: ETA }.parameters(STATE), layout.len());
+    assert_eq!(Learned::new(ETA).parameters(STATE), layout.len());
     // Only the output bias set: the network returns it, whatever its input.
     let mut only_bias = layout.zeros();
     let bias: Vec<f64> = (0..STATE).map(|i| i as f64 - 3.5).collect();
@@ -101,7 +101,7 @@ fn the_learned_update_passes_the_dot_product_test() {
             lift(&x, &x_dot),
         );
         let mut out = xd.clone();
-        let update = Learned { eta: ETA };
+        let update = Learned::new(ETA);
         update.step(
             StepInputs {
                 theta: &td,
@@ -169,7 +169,7 @@ fn hypergradient_agrees_with_forward_mode_along_a_random_direction() {
     assert_eq!(r.loss, w.loss(&w.analysis(&theta).unwrap()));
     let direction = Lcg(29).vec(theta.len());
     let cost = NoParameters(InnerCost(&w.data));
-    let (l, dl) = Unrolled::new(&cost, &Learned { eta: ETA }, K)
+    let (l, dl) = Unrolled::new(&cost, &Learned::new(ETA), K)
         .tangent(
             &OuterLoss(&w.truth),
             &w.data.xb,

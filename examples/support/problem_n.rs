@@ -10,6 +10,7 @@
 
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
+use std::sync::Mutex;
 use tapeless::differentiable;
 use tapeless::hyper::{Descent, Hypergradient, StepAdjoints, StepInputs, Unrolled, Update};
 use tapeless::nested::{NestedError, NoParameters};
@@ -92,6 +93,7 @@ pub fn mlp(
 
 /// The network's weights and biases as nalgebra matrices at any scalar type, read from (and
 /// their adjoints added back into) the flat parameter vector the optimisers work on.
+#[derive(Debug, Clone)]
 pub struct Network<S: Real> {
     /// `layer1.weight`, `layer2.weight`, `layer3.weight`.
     pub weights: [DMatrix<S>; 3],
@@ -109,11 +111,32 @@ impl<S: Real> Network<S> {
         }
     }
 
+    /// Overwrites these matrices with the parameters `theta`, allocating nothing.
+    pub fn read_from(&mut self, layout: &Layout, theta: &[S]) {
+        for (name, w) in WEIGHTS.iter().zip(&mut self.weights) {
+            layout
+                .read_matrix(theta, name, w)
+                .expect("a tensor of the layout");
+        }
+        for (name, b) in BIASES.iter().zip(&mut self.biases) {
+            b.copy_from_slice(layout.view(theta, name).expect("a tensor of the layout"));
+        }
+    }
+
+    /// Sets every weight and bias to zero.
+    pub fn set_zero(&mut self) {
+        self.weights.iter_mut().for_each(|w| w.fill(S::zero()));
+        self.biases.iter_mut().for_each(|b| b.fill(S::zero()));
+    }
+
     /// Zero matrices of the network's shapes: where the adjoint accumulates.
     pub fn zeros_like(&self) -> Self {
         Self {
-            weights: self.weights.clone().map(|w| w.map(|_| S::zero())),
-            biases: self.biases.clone().map(|b| b.map(|_| S::zero())),
+            weights: self
+                .weights
+                .each_ref()
+                .map(|w| DMatrix::zeros(w.nrows(), w.ncols())),
+            biases: self.biases.each_ref().map(|b| DVector::zeros(b.len())),
         }
     }
 
@@ -141,10 +164,23 @@ impl<S: Real> Network<S> {
 
 /// The learned update `x <- x - eta g - MLP_theta(0.001 g)`, `g = grad J(x)`; `theta` is every
 /// weight and bias of the network.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Learned {
     /// The fixed step size of the descent term.
     pub eta: f64,
+    /// The network and its adjoint at `f64`, kept between the reverse sweep's steps so that each
+    /// step copies the parameters into them instead of allocating 2.4 MB twice.
+    workspace: Mutex<Option<(Network<f64>, Network<f64>)>>,
+}
+
+impl Learned {
+    /// The update with descent step `eta`.
+    pub fn new(eta: f64) -> Self {
+        Self {
+            eta,
+            workspace: Mutex::new(None),
+        }
+    }
 }
 
 impl Update for Learned {
@@ -167,8 +203,14 @@ impl Update for Learned {
     fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
         let n = at.x.len();
         let layout = layout(n);
-        let network = Network::unpack(&layout, at.theta);
-        let mut network_bar = network.zeros_like();
+        let mut workspace = self.workspace.lock().unwrap_or_else(|e| e.into_inner());
+        let (network, network_bar) = workspace.get_or_insert_with(|| {
+            let network = Network::unpack(&layout, at.theta);
+            let bar = network.zeros_like();
+            (network, bar)
+        });
+        network.read_from(&layout, at.theta);
+        network_bar.set_zero();
         let input = DVector::from_iterator(n, at.grad.iter().map(|&g| INPUT_SCALE * g));
         let mut input_bar = DVector::zeros(n);
         // x_{k+1} = x_k - eta g - m: the adjoint of x_k is that of x_{k+1}; m's is its negative.
@@ -177,7 +219,7 @@ impl Update for Learned {
         let Network {
             weights: [w1_bar, w2_bar, w3_bar],
             biases: [b1_bar, b2_bar, b3_bar],
-        } = &mut network_bar;
+        } = network_bar;
         mlp_vjp(
             w1,
             w1_bar,
@@ -228,7 +270,7 @@ impl Window {
     /// one backward sweep over the unrolled solve).
     pub fn hypergradient(&self, theta: &[f64]) -> Result<Hypergradient, NestedError> {
         let cost = NoParameters(InnerCost(&self.data));
-        Unrolled::new(&cost, &Learned { eta: ETA }, K).reverse(
+        Unrolled::new(&cost, &Learned::new(ETA), K).reverse(
             &OuterLoss(&self.truth),
             &self.data.xb,
             &[],
@@ -239,7 +281,7 @@ impl Window {
     /// The learned solver's analysis `x_K` from the background.
     pub fn analysis(&self, theta: &[f64]) -> Result<Vec<f64>, NestedError> {
         let cost = NoParameters(InnerCost(&self.data));
-        Unrolled::new(&cost, &Learned { eta: ETA }, K).solve(&self.data.xb, &[], theta)
+        Unrolled::new(&cost, &Learned::new(ETA), K).solve(&self.data.xb, &[], theta)
     }
 
     /// Plain gradient descent's analysis with the same `K` and `eta`.

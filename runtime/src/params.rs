@@ -132,8 +132,8 @@ pub enum ParamsError {
         /// Its shape.
         shape: Vec<usize>,
     },
-    /// A matrix added into a tensor has another shape than the tensor.
-    #[error("a {rows} x {cols} matrix cannot be added into tensor `{name}` of shape {shape:?}")]
+    /// A matrix added into (or read from) a tensor has another shape than the tensor.
+    #[error("a {rows} x {cols} matrix does not fit tensor `{name}` of shape {shape:?}")]
     MatrixShape {
         /// The tensor.
         name: String,
@@ -335,9 +335,38 @@ impl Layout {
         let Some(&first) = row_major.first() else {
             return Ok(nalgebra::DMatrix::from_vec(rows, cols, Vec::new()));
         };
+        let mut m = nalgebra::DMatrix::from_element(rows, cols, first);
+        self.read_matrix(params, name, &mut m)?;
+        Ok(m)
+    }
+
+    /// [`Layout::matrix`] into an existing matrix of the tensor's shape, allocating nothing: for
+    /// a hot loop that reads the same network many times (a large allocation freed and made
+    /// again costs the system's page faults every time).
+    ///
+    /// # Errors
+    ///
+    /// An unknown name, a vector of the wrong length, a tensor of more than two axes, or a
+    /// matrix of another shape.
+    pub fn read_matrix<S: nalgebra::Scalar + Copy>(
+        &self,
+        params: &[S],
+        name: &str,
+        m: &mut nalgebra::DMatrix<S>,
+    ) -> Result<(), ParamsError> {
+        let (rows, cols) = self.matrix_shape(name)?;
+        if (m.nrows(), m.ncols()) != (rows, cols) {
+            return Err(ParamsError::MatrixShape {
+                name: name.into(),
+                shape: self.get(name)?.shape.clone(),
+                rows: m.nrows(),
+                cols: m.ncols(),
+            });
+        }
+        let row_major = self.view(params, name)?;
+        let column_major = m.as_mut_slice();
         // nalgebra stores columns: transpose in tiles, so reads and writes both stay in cache
         // (an entry-by-entry strided copy is ten times slower on a 512 x 512 weight).
-        let mut column_major = vec![first; rows * cols];
         for r0 in (0..rows).step_by(TRANSPOSE_TILE) {
             for c0 in (0..cols).step_by(TRANSPOSE_TILE) {
                 for c in c0..(c0 + TRANSPOSE_TILE).min(cols) {
@@ -353,7 +382,7 @@ impl Layout {
                 }
             }
         }
-        Ok(nalgebra::DMatrix::from_vec(rows, cols, column_major))
+        Ok(())
     }
 
     /// Tensor `name` of `params` as a nalgebra column vector (its entries in order).
@@ -753,7 +782,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err.to_string(),
-            "a 2 x 3 matrix cannot be added into tensor `w` of shape [3, 2]"
+            "a 2 x 3 matrix does not fit tensor `w` of shape [3, 2]"
         );
         assert!(matches!(
             layout.matrix(&theta[1..], "w"),
