@@ -777,6 +777,14 @@ mod tests {
             layout.matrix(&theta, "cube"),
             Err(ParamsError::NotAMatrix { .. })
         ));
+        let mut into = nalgebra::DMatrix::from_element(3, 2, -1.0);
+        layout.read_matrix(&theta, "w", &mut into).unwrap();
+        assert_eq!(into, w);
+        let mut wrong = nalgebra::DMatrix::from_element(2, 3, 0.0);
+        assert!(matches!(
+            layout.read_matrix(&theta, "w", &mut wrong),
+            Err(ParamsError::MatrixShape { rows: 2, cols: 3, .. })
+        ));
         let err = layout
             .accumulate(&mut back, "w", &w.transpose())
             .unwrap_err();
