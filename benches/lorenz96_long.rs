@@ -5,32 +5,13 @@
 //! each strategy (a counting allocator wraps the system one) and times them.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use tapeless::ode::{self, Memory, OdeProblem, SaveAt, SavedStateLoss, SolveOptions, Tableau};
 use tapeless::{differentiable, Real};
 
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator; only counts bytes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(now, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
+#[path = "support/peak_heap.rs"]
+mod peak_heap;
+use peak_heap::peak_bytes;
 
 #[differentiable(rhs = Lorenz96)]
 fn lorenz96(du: &mut [f64], u: &[f64], p: &[f64], _t: f64) {
@@ -67,13 +48,6 @@ fn gradient(memory: Memory, u0: &[f64]) -> Vec<f64> {
         .u0_bar
 }
 
-fn peak_bytes(memory: Memory, u0: &[f64]) -> usize {
-    let before = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
-    black_box(gradient(memory, u0));
-    PEAK.load(Ordering::Relaxed) - before
-}
-
 fn bench(c: &mut Criterion) {
     let u0: Vec<f64> = (0..40)
         .map(|i| 8.0 + if i == 0 { 0.01 } else { 0.0 })
@@ -84,7 +58,7 @@ fn bench(c: &mut Criterion) {
     ] {
         println!(
             "peak heap of one gradient over {STEPS} steps, {name}: {} bytes",
-            peak_bytes(memory, &u0)
+            peak_bytes(|| gradient(memory, &u0))
         );
     }
     let mut group = c.benchmark_group("lorenz96, 100000 RK4 steps");

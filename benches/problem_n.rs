@@ -13,40 +13,13 @@ mod problem_n;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use problem_n::*;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use tapeless::hyper::Unrolled;
 use tapeless::nested::NoParameters;
 
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator; only counts bytes.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(now, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// The heap the call `f` holds at its peak, beyond what was allocated before it.
-fn peak_bytes<T>(f: impl FnOnce() -> T) -> usize {
-    let before = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
-    black_box(f());
-    PEAK.load(Ordering::Relaxed) - before
-}
+#[path = "support/peak_heap.rs"]
+mod peak_heap;
+use peak_heap::peak_bytes;
 
 fn bench(c: &mut Criterion) {
     let layout = layout(STATE);

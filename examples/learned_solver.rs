@@ -27,6 +27,7 @@ mod plot;
 use std::io::Write;
 use std::time::Instant;
 
+use problem_n::l96::rmse;
 use problem_n::*;
 use tapeless::hyper::Unrolled;
 use tapeless::nested::NoParameters;

@@ -26,10 +26,6 @@ use tapeless::minimize::Problem;
 use tapeless::nested::{MixedGradient, NoParameters};
 use tapeless::{Dual, Real};
 
-fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
-}
-
 fn gradient(x: &[f64], d: &Data, steps: usize) -> (f64, Vec<f64>) {
     let mut g = vec![0.0; N];
     let j = cost_window_vjp(x, &mut g, &d.obs, &d.xb, steps, 1.0);
@@ -83,15 +79,6 @@ fn damped_newton_direction(
         rr = rr_new;
     }
     Some(s)
-}
-
-fn rmse(x: &[f64], truth: &[f64]) -> f64 {
-    (x.iter()
-        .zip(truth)
-        .map(|(a, b)| (a - b) * (a - b))
-        .sum::<f64>()
-        / x.len() as f64)
-        .sqrt()
 }
 
 /// J(x0, y): problem L's cost with the observations differentiable too, for the sensitivity of

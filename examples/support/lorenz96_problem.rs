@@ -154,6 +154,21 @@ pub fn trajectory_error(x0: &[f64], truth: &[f64]) -> f64 {
     l / (201 * n) as f64
 }
 
+/// The root-mean-square error of `x` against `truth`.
+pub fn rmse(x: &[f64], truth: &[f64]) -> f64 {
+    (x.iter()
+        .zip(truth)
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum::<f64>()
+        / x.len() as f64)
+        .sqrt()
+}
+
+/// The Euclidean norm.
+pub fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
 /// J over the whole window, as the inner solver's objective (the generated adjoint, at any
 /// scalar type).
 pub struct InnerCost<'a>(pub &'a Data);

@@ -22,7 +22,7 @@ use tapeless::Real;
 pub mod l96;
 
 use l96::Data;
-pub use l96::{InnerCost, OuterLoss};
+pub use l96::{norm, InnerCost, OuterLoss};
 
 /// The dimension of the state.
 pub const STATE: usize = l96::N;
@@ -341,19 +341,4 @@ pub fn mean_hypergradient<W: std::borrow::Borrow<Window> + Sync>(
     let scale = 1.0 / windows.len().max(1) as f64;
     grad.iter_mut().for_each(|g| *g *= scale);
     Ok((loss * scale, grad))
-}
-
-/// The root-mean-square error of `x` against `truth`.
-pub fn rmse(x: &[f64], truth: &[f64]) -> f64 {
-    (x.iter()
-        .zip(truth)
-        .map(|(a, b)| (a - b) * (a - b))
-        .sum::<f64>()
-        / x.len() as f64)
-        .sqrt()
-}
-
-/// The Euclidean norm.
-pub fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }

@@ -308,6 +308,25 @@ impl Layout {
         }
     }
 
+    /// The tensor's `(rows, cols)`, which a `rows x cols` matrix must have.
+    fn fitting_matrix_shape(
+        &self,
+        name: &str,
+        rows: usize,
+        cols: usize,
+    ) -> Result<(usize, usize), ParamsError> {
+        let shape = self.matrix_shape(name)?;
+        if shape != (rows, cols) {
+            return Err(ParamsError::MatrixShape {
+                name: name.into(),
+                shape: self.get(name)?.shape.clone(),
+                rows,
+                cols,
+            });
+        }
+        Ok(shape)
+    }
+
     /// Tensor `name` of `params` as a nalgebra matrix at any scalar type (`[rows, cols]`,
     /// stored row-major as PyTorch does, becomes a `rows x cols` matrix): how a network written
     /// with nalgebra reads its weights from the flat vector an optimiser updates.
@@ -354,15 +373,7 @@ impl Layout {
         name: &str,
         m: &mut nalgebra::DMatrix<S>,
     ) -> Result<(), ParamsError> {
-        let (rows, cols) = self.matrix_shape(name)?;
-        if (m.nrows(), m.ncols()) != (rows, cols) {
-            return Err(ParamsError::MatrixShape {
-                name: name.into(),
-                shape: self.get(name)?.shape.clone(),
-                rows: m.nrows(),
-                cols: m.ncols(),
-            });
-        }
+        let (rows, cols) = self.fitting_matrix_shape(name, m.nrows(), m.ncols())?;
         let row_major = self.view(params, name)?;
         let column_major = m.as_mut_slice();
         // nalgebra stores columns: transpose in tiles, so reads and writes both stay in cache
@@ -429,15 +440,7 @@ impl Layout {
         C: nalgebra::Dim,
         St: nalgebra::storage::Storage<S, R, C>,
     {
-        let (rows, cols) = self.matrix_shape(name)?;
-        if (m.nrows(), m.ncols()) != (rows, cols) {
-            return Err(ParamsError::MatrixShape {
-                name: name.into(),
-                shape: self.get(name)?.shape.clone(),
-                rows: m.nrows(),
-                cols: m.ncols(),
-            });
-        }
+        let (rows, cols) = self.fitting_matrix_shape(name, m.nrows(), m.ncols())?;
         let entries = self.view_mut(params, name)?;
         // Tiles, as in `matrix`: the matrix is stored by columns, the tensor by rows.
         for r0 in (0..rows).step_by(TRANSPOSE_TILE) {
@@ -783,7 +786,11 @@ mod tests {
         let mut wrong = nalgebra::DMatrix::from_element(2, 3, 0.0);
         assert!(matches!(
             layout.read_matrix(&theta, "w", &mut wrong),
-            Err(ParamsError::MatrixShape { rows: 2, cols: 3, .. })
+            Err(ParamsError::MatrixShape {
+                rows: 2,
+                cols: 3,
+                ..
+            })
         ));
         let err = layout
             .accumulate(&mut back, "w", &w.transpose())

@@ -121,6 +121,22 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
         x
     }
 
+    /// `L(x_K)` with the parameters at dual numbers (`x0` constant): forward mode over the solve.
+    fn loss_at_duals<L: Gradient + ?Sized, const N: usize>(
+        &self,
+        outer: &L,
+        x0: &[f64],
+        phi: &[Dual<f64, N>],
+        theta: &[Dual<f64, N>],
+    ) -> Result<Dual<f64, N>, NestedError> {
+        let x0: Vec<Dual<f64, N>> = x0.iter().map(|&v| Dual::constant(v)).collect();
+        let x = self.run(&x0, phi, theta, |_, _, _| {});
+        let values: Vec<f64> = x.iter().map(|v| v.value).collect();
+        finite("x_K (the inner solve diverged)", &values)?;
+        let mut g = vec![Dual::constant(0.0); x.len()];
+        Ok(outer.gradient(&x, &mut g))
+    }
+
     /// The inner solve: `x_K`, for analyses and for timing the solve the hypergradients cost.
     ///
     /// # Errors
@@ -154,17 +170,7 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
         let seed = |v: &[f64], d: &[f64]| -> Vec<Dual<f64, 1>> {
             v.iter().zip(d).map(|(&a, &b)| Dual::new(a, [b])).collect()
         };
-        let x0d: Vec<Dual<f64, 1>> = x0.iter().map(|&v| Dual::constant(v)).collect();
-        let x = self.run(
-            &x0d,
-            &seed(phi, phi_dot),
-            &seed(theta, theta_dot),
-            |_, _, _| {},
-        );
-        let values: Vec<f64> = x.iter().map(|v| v.value).collect();
-        finite("x_K (the inner solve diverged)", &values)?;
-        let mut g = vec![Dual::constant(0.0); x.len()];
-        let l = outer.gradient(&x, &mut g);
+        let l = self.loss_at_duals(outer, x0, &seed(phi, phi_dot), &seed(theta, theta_dot))?;
         Ok((l.value, l.tangents[0]))
     }
 
@@ -186,7 +192,6 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
         let total = phi.len() + theta.len();
         let mut derivative = vec![0.0; total];
         let mut loss = f64::NAN;
-        let x0d: Vec<Dual<f64, LANES>> = x0.iter().map(|&v| Dual::constant(v)).collect();
         for first in (0..total.max(1)).step_by(LANES) {
             // Parameter j (phi first, then theta) carries lane j - first.
             let seed = |v: &[f64], offset: usize| -> Vec<Dual<f64, LANES>> {
@@ -201,11 +206,7 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
                     })
                     .collect()
             };
-            let x = self.run(&x0d, &seed(phi, 0), &seed(theta, phi.len()), |_, _, _| {});
-            let values: Vec<f64> = x.iter().map(|v| v.value).collect();
-            finite("x_K (the inner solve diverged)", &values)?;
-            let mut g = vec![Dual::constant(0.0); x.len()];
-            let l = outer.gradient(&x, &mut g);
+            let l = self.loss_at_duals(outer, x0, &seed(phi, 0), &seed(theta, phi.len()))?;
             loss = l.value;
             let lanes = LANES.min(total.saturating_sub(first));
             derivative[first..first + lanes].copy_from_slice(&l.tangents[..lanes]);
