@@ -120,10 +120,12 @@ impl MixedGradient for ObservationCost<'_> {
 /// converged and whose unrolled derivative is the implicit one. No learned parameters.
 struct FrozenNewton(Vec<f64>);
 impl Update for FrozenNewton {
+    type Unpacked<S: Real> = ();
     fn parameters(&self, _n: usize) -> usize {
         0
     }
-    fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+    fn unpack<S: Real>(&self, _theta: &[S]) {}
+    fn step<S: Real>(&self, _: &(), at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
         let n = x.len();
         for (r, xr) in x.iter_mut().enumerate() {
             for c in 0..n {
@@ -131,7 +133,7 @@ impl Update for FrozenNewton {
             }
         }
     }
-    fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+    fn step_vjp(&self, _: &(), at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
         let n = at.x.len();
         for r in 0..n {
             for c in 0..n {

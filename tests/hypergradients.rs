@@ -157,17 +157,19 @@ fn correction(w: &[f64], g: &[f64], x: &[f64], out: &mut [f64]) {
 /// `x <- x - 0.01 g - correction_w(g, x)`: the update the tests learn.
 struct Learned;
 impl Update for Learned {
+    type Unpacked<S: Real> = ();
     fn parameters(&self, _n: usize) -> usize {
         5
     }
-    fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+    fn unpack<S: Real>(&self, _theta: &[S]) {}
+    fn step<S: Real>(&self, _: &(), at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
         let mut out = vec![S::zero(); x.len()];
         correction_generic(at.theta, at.grad, at.x, &mut out);
         for i in 0..x.len() {
             x[i] -= S::from_f64(0.01) * at.grad[i] + out[i];
         }
     }
-    fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+    fn step_vjp(&self, _: &(), at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
         let n = at.x.len();
         let mut out = vec![0.0; n];
         let mut out_bar: Vec<f64> = bar.x.iter().map(|v| -v).collect();

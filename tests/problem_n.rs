@@ -103,6 +103,7 @@ fn the_learned_update_passes_the_dot_product_test() {
         let mut out = xd.clone();
         let update = Learned::new(ETA);
         update.step(
+            &update.unpack(&td),
             StepInputs {
                 theta: &td,
                 grad: &gd,
@@ -121,6 +122,7 @@ fn the_learned_update_passes_the_dot_product_test() {
         let (mut x_bar, mut grad_bar, mut theta_bar) =
             (x_next_bar.clone(), vec![0.0; n], vec![0.0; theta.len()]);
         update.step_vjp(
+            &update.unpack(&theta),
             StepInputs {
                 theta: &theta,
                 grad: &grad,
@@ -146,6 +148,7 @@ fn the_learned_update_passes_the_dot_product_test() {
         // The step at f64 is the value of the step at duals.
         let mut plain = x.clone();
         update.step(
+            &update.unpack(&theta),
             StepInputs {
                 theta: &theta,
                 grad: &grad,

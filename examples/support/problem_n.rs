@@ -168,9 +168,9 @@ impl<S: Real> Network<S> {
 pub struct Learned {
     /// The fixed step size of the descent term.
     pub eta: f64,
-    /// The network and its adjoint at `f64`, kept between the reverse sweep's steps so that each
-    /// step copies the parameters into them instead of allocating 2.4 MB twice.
-    workspace: Mutex<Option<(Network<f64>, Network<f64>)>>,
+    /// The network's adjoint at `f64`, kept between the reverse sweep's steps so that each step
+    /// zeroes it instead of allocating 2.4 MB.
+    workspace: Mutex<Option<Network<f64>>>,
 }
 
 impl Learned {
@@ -184,13 +184,25 @@ impl Learned {
 }
 
 impl Update for Learned {
+    /// The network's matrices, read from `theta` once per solve.
+    type Unpacked<S: Real> = Network<S>;
+
     fn parameters(&self, n: usize) -> usize {
         layout(n).len()
     }
 
-    fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+    fn unpack<S: Real>(&self, theta: &[S]) -> Network<S> {
+        Network::unpack(&layout(STATE), theta)
+    }
+
+    fn step<S: Real>(
+        &self,
+        network: &Network<S>,
+        at: StepInputs<'_, S>,
+        x: &mut [S],
+        _carry: &mut [S],
+    ) {
         let n = x.len();
-        let network = Network::unpack(&layout(n), at.theta);
         let scale = S::from_f64(INPUT_SCALE);
         let input = DVector::from_iterator(n, at.grad.iter().map(|&g| scale * g));
         let m = network.apply(&input);
@@ -200,16 +212,10 @@ impl Update for Learned {
         }
     }
 
-    fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+    fn step_vjp(&self, network: &Network<f64>, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
         let n = at.x.len();
-        let layout = layout(n);
         let mut workspace = self.workspace.lock().unwrap_or_else(|e| e.into_inner());
-        let (network, network_bar) = workspace.get_or_insert_with(|| {
-            let network = Network::unpack(&layout, at.theta);
-            let bar = network.zeros_like();
-            (network, bar)
-        });
-        network.read_from(&layout, at.theta);
+        let network_bar = workspace.get_or_insert_with(|| network.zeros_like());
         network_bar.set_zero();
         let input = DVector::from_iterator(n, at.grad.iter().map(|&g| INPUT_SCALE * g));
         let mut input_bar = DVector::zeros(n);
@@ -237,7 +243,7 @@ impl Update for Learned {
             &mut input_bar,
             &m_bar,
         );
-        network_bar.accumulate_into(&layout, bar.theta);
+        network_bar.accumulate_into(&layout(n), bar.theta);
         for ((g_bar, &i_bar), &x_bar) in bar.grad.iter_mut().zip(input_bar.iter()).zip(bar.x.iter())
         {
             *g_bar += INPUT_SCALE * i_bar - self.eta * x_bar;
@@ -251,6 +257,8 @@ pub struct Window {
     pub data: Data,
     /// The truth trajectory, row-major `k * 40 + i`, k = 0..=200.
     pub truth: Vec<f64>,
+    /// The learned update, whose workspace lives as long as the window.
+    learned: Learned,
 }
 
 impl Window {
@@ -258,7 +266,11 @@ impl Window {
     pub fn new(w: usize) -> Self {
         let data = l96::window(w);
         let truth = data.truth.iter().flatten().copied().collect();
-        Self { data, truth }
+        Self {
+            data,
+            truth,
+            learned: Learned::new(ETA),
+        }
     }
 
     /// The windows `range`, built in parallel (each spins the truth up on its own).
@@ -270,7 +282,7 @@ impl Window {
     /// one backward sweep over the unrolled solve).
     pub fn hypergradient(&self, theta: &[f64]) -> Result<Hypergradient, NestedError> {
         let cost = NoParameters(InnerCost(&self.data));
-        Unrolled::new(&cost, &Learned::new(ETA), K).reverse(
+        Unrolled::new(&cost, &self.learned, K).reverse(
             &OuterLoss(&self.truth),
             &self.data.xb,
             &[],
@@ -281,7 +293,7 @@ impl Window {
     /// The learned solver's analysis `x_K` from the background.
     pub fn analysis(&self, theta: &[f64]) -> Result<Vec<f64>, NestedError> {
         let cost = NoParameters(InnerCost(&self.data));
-        Unrolled::new(&cost, &Learned::new(ETA), K).solve(&self.data.xb, &[], theta)
+        Unrolled::new(&cost, &self.learned, K).solve(&self.data.xb, &[], theta)
     }
 
     /// Plain gradient descent's analysis with the same `K` and `eta`.

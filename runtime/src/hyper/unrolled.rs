@@ -94,7 +94,7 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
         &self,
         x0: &[S],
         phi: &[S],
-        theta: &[S],
+        (theta, unpacked): (&[S], &U::Unpacked<S>),
         mut record: impl FnMut(&[S], &[S], &[S]),
     ) -> Vec<S> {
         let n = x0.len();
@@ -114,7 +114,7 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
                 x: &x,
                 carry: &carry,
             };
-            self.update.step(at, &mut x_next, &mut carry_next);
+            self.update.step(unpacked, at, &mut x_next, &mut carry_next);
             core::mem::swap(&mut x, &mut x_next);
             core::mem::swap(&mut carry, &mut carry_next);
         }
@@ -130,7 +130,7 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
         theta: &[Dual<f64, N>],
     ) -> Result<Dual<f64, N>, NestedError> {
         let x0: Vec<Dual<f64, N>> = x0.iter().map(|&v| Dual::constant(v)).collect();
-        let x = self.run(&x0, phi, theta, |_, _, _| {});
+        let x = self.run(&x0, phi, (theta, &self.update.unpack(theta)), |_, _, _| {});
         let values: Vec<f64> = x.iter().map(|v| v.value).collect();
         finite("x_K (the inner solve diverged)", &values)?;
         let mut g = vec![Dual::constant(0.0); x.len()];
@@ -144,7 +144,7 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
     /// A wrong-length `theta`, a non-finite input, or an inner solve that diverged.
     pub fn solve(&self, x0: &[f64], phi: &[f64], theta: &[f64]) -> Result<Vec<f64>, NestedError> {
         self.check_inputs(x0, phi, theta)?;
-        let x = self.run(x0, phi, theta, |_, _, _| {});
+        let x = self.run(x0, phi, (theta, &self.update.unpack(theta)), |_, _, _| {});
         finite("x_K (the inner solve diverged)", &x)?;
         Ok(x)
     }
@@ -238,7 +238,8 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
         let n = x0.len();
         let carry_len = self.update.carry(n);
         let mut iterates = Vec::with_capacity(self.steps);
-        let x = self.run(x0, phi, theta, |x, carry, grad| {
+        let unpacked = self.update.unpack(theta);
+        let x = self.run(x0, phi, (theta, &unpacked), |x, carry, grad| {
             iterates.push((x.to_vec(), carry.to_vec(), grad.to_vec()));
         });
         finite("x_K (the inner solve diverged)", &x)?;
@@ -261,7 +262,7 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
                 grad: &mut grad_bar,
                 theta: &mut theta_bar,
             };
-            self.update.step_vjp(at, bar);
+            self.update.step_vjp(&unpacked, at, bar);
             let (hxx, hpx) = mixed_hvp(self.cost, x_k, phi, &grad_bar)?;
             x_bar.iter_mut().zip(&hxx).for_each(|(a, b)| *a += b);
             phi_bar.iter_mut().zip(&hpx).for_each(|(a, b)| *a += b);

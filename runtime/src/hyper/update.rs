@@ -43,16 +43,18 @@ pub struct StepAdjoints<'a> {
 /// /// x <- x - theta_0 * grad - theta_1 * grad^3 (element-wise): a two-parameter update.
 /// struct Cubic;
 /// impl Update for Cubic {
+///     type Unpacked<S: Real> = ();
+///     fn unpack<S: Real>(&self, _theta: &[S]) {}
 ///     fn parameters(&self, _n: usize) -> usize {
 ///         2
 ///     }
-///     fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+///     fn step<S: Real>(&self, _: &(), at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
 ///         for i in 0..x.len() {
 ///             let g = at.grad[i];
 ///             x[i] -= at.theta[0] * g + at.theta[1] * g * g * g;
 ///         }
 ///     }
-///     fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+///     fn step_vjp(&self, _: &(), at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
 ///         for i in 0..at.x.len() {
 ///             let (g, xb) = (at.grad[i], bar.x[i]);
 ///             bar.theta[0] -= g * xb;
@@ -62,12 +64,21 @@ pub struct StepAdjoints<'a> {
 ///     }
 /// }
 /// let mut x = [1.0, 2.0];
-/// Cubic.step(StepInputs { theta: &[0.5, 0.1], grad: &[1.0, -1.0], x: &[1.0, 2.0], carry: &[] }, &mut x, &mut []);
+/// Cubic.step(&(), StepInputs { theta: &[0.5, 0.1], grad: &[1.0, -1.0], x: &[1.0, 2.0], carry: &[] }, &mut x, &mut []);
 /// assert_eq!(x, [0.4, 2.6]);
 /// ```
 pub trait Update {
+    /// The parameters in the form the step reads them, made from the flat `theta` once per
+    /// solve by [`Update::unpack`]: a network's weight matrices, say. `()` for an update that
+    /// reads `theta` as it is, from [`StepInputs::theta`].
+    type Unpacked<S: Real>;
+
     /// The number of parameters `theta` for a state of length `n`.
     fn parameters(&self, n: usize) -> usize;
+
+    /// `theta` in the form the steps read, once per inner solve (and once per reverse sweep),
+    /// not once per step.
+    fn unpack<S: Real>(&self, theta: &[S]) -> Self::Unpacked<S>;
 
     /// The length of the carried state for a state of length `n` (zero unless overridden).
     fn carry(&self, n: usize) -> usize {
@@ -77,12 +88,23 @@ pub trait Update {
 
     /// Takes the step in place: on entry `x = at.x` and `carry = at.carry` (copies the driver
     /// made), on exit `x_{k+1}` and `c_{k+1}`.
-    fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], carry: &mut [S]);
+    fn step<S: Real>(
+        &self,
+        unpacked: &Self::Unpacked<S>,
+        at: StepInputs<'_, S>,
+        x: &mut [S],
+        carry: &mut [S],
+    );
 
     /// The adjoint of [`Update::step`] at `at`: reads `bar.x` and `bar.carry` as the adjoints of
     /// the step's outputs and overwrites them with those of its inputs `x_k` and `c_k`;
     /// accumulates into `bar.grad` and `bar.theta`.
-    fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>);
+    fn step_vjp(
+        &self,
+        unpacked: &Self::Unpacked<f64>,
+        at: StepInputs<'_, f64>,
+        bar: StepAdjoints<'_>,
+    );
 }
 
 /// Gradient descent with a learned step size: `theta = [eta]`, `x <- x - eta grad`; the seed's
@@ -91,23 +113,25 @@ pub trait Update {
 /// ```
 /// use tapeless_runtime::hyper::{Descent, StepInputs, Update};
 /// let mut x = [1.0];
-/// Descent.step(StepInputs { theta: &[0.1], grad: &[2.0], x: &[1.0], carry: &[] }, &mut x, &mut []);
+/// Descent.step(&(), StepInputs { theta: &[0.1], grad: &[2.0], x: &[1.0], carry: &[] }, &mut x, &mut []);
 /// assert_eq!(x, [0.8]);
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Descent;
 
 impl Update for Descent {
+    type Unpacked<S: Real> = ();
+    fn unpack<S: Real>(&self, _theta: &[S]) {}
     fn parameters(&self, _n: usize) -> usize {
         1
     }
-    fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+    fn step<S: Real>(&self, _: &(), at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
         let eta = at.theta[0];
         for (xi, &gi) in x.iter_mut().zip(at.grad) {
             *xi -= eta * gi;
         }
     }
-    fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+    fn step_vjp(&self, _: &(), at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
         let eta = at.theta[0];
         for i in 0..at.x.len() {
             bar.theta[0] -= at.grad[i] * bar.x[i];
@@ -123,7 +147,7 @@ impl Update for Descent {
 /// use tapeless_runtime::hyper::{Preconditioned, StepInputs, Update};
 /// let mut x = [1.0, 1.0];
 /// let at = StepInputs { theta: &[1.0, 2.0], grad: &[1.0, 1.0], x: &[1.0, 1.0], carry: &[] };
-/// Preconditioned { eta: 0.25 }.step(at, &mut x, &mut []);
+/// Preconditioned { eta: 0.25 }.step(&(), at, &mut x, &mut []);
 /// assert_eq!(x, [0.75, 0.5]);
 /// ```
 #[derive(Debug, Clone, Copy)]
@@ -133,16 +157,18 @@ pub struct Preconditioned {
 }
 
 impl Update for Preconditioned {
+    type Unpacked<S: Real> = ();
+    fn unpack<S: Real>(&self, _theta: &[S]) {}
     fn parameters(&self, n: usize) -> usize {
         n
     }
-    fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+    fn step<S: Real>(&self, _: &(), at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
         let eta = S::from_f64(self.eta);
         for ((xi, &p), &g) in x.iter_mut().zip(at.theta).zip(at.grad) {
             *xi -= eta * (p * g);
         }
     }
-    fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+    fn step_vjp(&self, _: &(), at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
         for i in 0..at.x.len() {
             bar.theta[i] -= self.eta * at.grad[i] * bar.x[i];
             bar.grad[i] -= self.eta * at.theta[i] * bar.x[i];
@@ -157,7 +183,7 @@ impl Update for Preconditioned {
 /// use tapeless_runtime::hyper::{Momentum, StepInputs, Update};
 /// let (mut x, mut v) = ([1.0_f64], [0.5_f64]);
 /// let at = StepInputs { theta: &[0.1, 0.9], grad: &[1.0], x: &[1.0], carry: &[0.5] };
-/// Momentum.step(at, &mut x, &mut v);
+/// Momentum.step(&(), at, &mut x, &mut v);
 /// assert!((v[0] - 1.45).abs() < 1e-15);
 /// assert!((x[0] - 0.855).abs() < 1e-15);
 /// ```
@@ -165,20 +191,22 @@ impl Update for Preconditioned {
 pub struct Momentum;
 
 impl Update for Momentum {
+    type Unpacked<S: Real> = ();
+    fn unpack<S: Real>(&self, _theta: &[S]) {}
     fn parameters(&self, _n: usize) -> usize {
         2
     }
     fn carry(&self, n: usize) -> usize {
         n
     }
-    fn step<S: Real>(&self, at: StepInputs<'_, S>, x: &mut [S], carry: &mut [S]) {
+    fn step<S: Real>(&self, _: &(), at: StepInputs<'_, S>, x: &mut [S], carry: &mut [S]) {
         let (eta, beta) = (at.theta[0], at.theta[1]);
         for i in 0..x.len() {
             carry[i] = beta * carry[i] + at.grad[i];
             x[i] -= eta * carry[i];
         }
     }
-    fn step_vjp(&self, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+    fn step_vjp(&self, _: &(), at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
         let (eta, beta) = (at.theta[0], at.theta[1]);
         for i in 0..at.x.len() {
             let v_new = beta * at.carry[i] + at.grad[i];
@@ -226,7 +254,7 @@ mod tests {
             x: &xd,
             carry: &cd,
         };
-        update.step(at, &mut xo, &mut co);
+        update.step(&update.unpack(&td), at, &mut xo, &mut co);
         let xb: Vec<f64> = (0..n).map(|i| f(i, 2.3)).collect();
         let cb: Vec<f64> = (0..carry_len).map(|i| f(i, 3.1)).collect();
         let lhs: f64 = xo
@@ -241,6 +269,7 @@ mod tests {
         let (mut x_bar, mut c_bar) = (xb, cb);
         let (mut g_bar, mut t_bar) = (vec![0.0; n], vec![0.0; theta.len()]);
         update.step_vjp(
+            &update.unpack(theta),
             StepInputs {
                 theta,
                 grad: &grad,
@@ -265,6 +294,7 @@ mod tests {
         // The step's values do not depend on the scalar type.
         let (mut xf, mut cf) = (x.clone(), carry.clone());
         update.step(
+            &update.unpack(theta),
             StepInputs {
                 theta,
                 grad: &grad,
