@@ -71,13 +71,35 @@ pub use argmin_math;
 use crate::nested::{check_finite as finite, hvp, Gradient, NestedError};
 use argmin::core::{CostFunction, Error, Gradient as ArgminGradient, Hessian};
 use argmin_math::ArgminDot;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A tapeless function as an argmin problem over `Vec<f64>`. It owns the function (shared with
 /// the Hessian operators it hands out); pass a reference (`Problem::new(&cost)`) to keep yours.
-#[derive(Debug, Clone)]
+///
+/// One adjoint evaluation gives the value and the gradient together, and line searches ask for
+/// the cost and then the gradient at the same point: the problem keeps the last point's pair, so
+/// that costs one evaluation, not two.
+#[derive(Debug)]
 pub struct Problem<F> {
     function: Arc<F>,
+    last: Mutex<Option<Evaluation>>,
+}
+
+/// A point with its value and gradient.
+#[derive(Debug, Clone)]
+struct Evaluation {
+    x: Vec<f64>,
+    value: f64,
+    gradient: Vec<f64>,
+}
+
+impl<F> Clone for Problem<F> {
+    fn clone(&self) -> Self {
+        Self {
+            function: Arc::clone(&self.function),
+            last: Mutex::new(None),
+        }
+    }
 }
 
 impl<F: Gradient> Problem<F> {
@@ -85,6 +107,7 @@ impl<F: Gradient> Problem<F> {
     pub fn new(function: F) -> Self {
         Self {
             function: Arc::new(function),
+            last: Mutex::new(None),
         }
     }
 
@@ -95,9 +118,18 @@ impl<F: Gradient> Problem<F> {
 
     fn value_and_gradient(&self, x: &[f64]) -> Result<(f64, Vec<f64>), Error> {
         finite("x", x)?;
-        let mut g = vec![0.0; x.len()];
-        let value = self.function.gradient(x, &mut g);
-        Ok((value, g))
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = last.as_ref().filter(|e| e.x == x) {
+            return Ok((e.value, e.gradient.clone()));
+        }
+        let mut gradient = vec![0.0; x.len()];
+        let value = self.function.gradient(x, &mut gradient);
+        *last = Some(Evaluation {
+            x: x.to_vec(),
+            value,
+            gradient: gradient.clone(),
+        });
+        Ok((value, gradient))
     }
 }
 
@@ -236,6 +268,31 @@ mod tests {
             op.try_dot(&[1.0]),
             Err(NestedError::WrongLength { what: "v", .. })
         ));
+    }
+
+    /// Counts its evaluations.
+    struct Counted(std::sync::atomic::AtomicUsize);
+    impl Gradient for Counted {
+        fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            g[0] += x[0] + x[0];
+            x[0] * x[0]
+        }
+    }
+
+    #[test]
+    fn cost_then_gradient_at_one_point_is_one_evaluation() {
+        let p = Problem::new(Counted(0.into()));
+        let count = || p.function().0.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(p.cost(&vec![3.0]).unwrap(), 9.0);
+        assert_eq!(ArgminGradient::gradient(&p, &vec![3.0]).unwrap(), vec![6.0]);
+        assert_eq!(count(), 1);
+        assert_eq!(ArgminGradient::gradient(&p, &vec![2.0]).unwrap(), vec![4.0]);
+        assert_eq!(p.cost(&vec![3.0]).unwrap(), 9.0);
+        assert_eq!(count(), 3);
+        // A clone starts with no remembered point.
+        assert_eq!(p.clone().cost(&vec![2.0]).unwrap(), 4.0);
+        assert_eq!(count(), 4);
     }
 
     #[test]
