@@ -35,11 +35,7 @@ def rhs(u):
 
 
 def rk4_step(u):
-    k1 = rhs(u)
-    k2 = rhs(u + H / 2.0 * k1)
-    k3 = rhs(u + H / 2.0 * k2)
-    k4 = rhs(u + H * k3)
-    return u + H / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return common.rk4_step(u, rhs)
 
 
 def cost(x0, obs, xb):

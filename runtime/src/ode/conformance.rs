@@ -11,17 +11,7 @@ use super::*;
 use crate::check::relative_error;
 use crate::{Dual, Real};
 
-fn tableaus() -> Vec<Tableau> {
-    vec![
-        Tableau::euler(),
-        Tableau::heun(),
-        Tableau::midpoint(),
-        Tableau::ssprk3(),
-        Tableau::rk4(),
-        Tableau::rk38(),
-        Tableau::dormand_prince(),
-    ]
-}
+use super::tableau::tests::named as tableaus;
 
 fn memories() -> Vec<Memory> {
     vec![

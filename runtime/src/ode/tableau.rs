@@ -608,10 +608,11 @@ impl Tableau {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn named() -> Vec<Tableau> {
+    /// Every named tableau, for tests that run them all (here and in `conformance`).
+    pub(in crate::ode) fn named() -> Vec<Tableau> {
         vec![
             Tableau::euler(),
             Tableau::heun(),
