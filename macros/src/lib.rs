@@ -1,114 +1,15 @@
 //! The `#[differentiable]` attribute of [tapeless](https://docs.rs/tapeless).
 //!
-//! A small compiler, one module per stage:
-//!
-//! ```text
-//! syn::ItemFn --lower--> IR --activity--> IR --tangent--> tokens (f_jvp)
-//!                                           \--adjoint--> tokens (f_vjp, f_grad)
-//! ```
-//!
-//! `attr` parses the attribute's arguments, `lower` turns the function into the `ir`
-//! (rejecting everything outside the subset, on the exact span), `activity` finds what carries
-//! derivatives, `transform::tangent` and `transform::adjoint` generate the derivative code, and
-//! `emit` holds what they share and prints the generic primal. Set `TAPELESS_DEBUG=1` while
-//! building to print the IR of every annotated function to standard error.
-
-mod activity;
-mod attr;
-mod emit;
-#[cfg(test)]
-mod golden;
-mod ir;
-mod lower;
-mod transform;
+//! A thin shell: the expansion is the plain library `tapeless-expand`, so that tests can call
+//! it directly. See that crate for the pipeline (lower, activity, tangent, adjoint, emit).
+#![forbid(unsafe_code)]
 
 use proc_macro::TokenStream;
-use quote::quote;
 
 /// Generates, next to the function, its derivative companions (`f_generic`, `f_jvp`, `f_vjp`,
 /// and `f_grad` for scalar functions), and keeps the function as written.
 /// See the `tapeless` crate for the whole story.
 #[proc_macro_attribute]
 pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let item_tokens: proc_macro2::TokenStream = item.clone().into();
-    match expand(attr.into(), item_tokens.clone()) {
-        Ok(tokens) => tokens.into(),
-        Err(err) => fallback(item_tokens, err).into(),
-    }
-}
-
-/// On error: the user's function unchanged, so that its own uses keep compiling, and the errors.
-fn fallback(item: proc_macro2::TokenStream, err: syn::Error) -> proc_macro2::TokenStream {
-    let errors = err.to_compile_error();
-    quote!(#item #errors)
-}
-
-fn expand(
-    attr: proc_macro2::TokenStream,
-    item: proc_macro2::TokenStream,
-) -> syn::Result<proc_macro2::TokenStream> {
-    let args = attr::parse(attr)?;
-    let func: syn::ItemFn = syn::parse2(item.clone()).map_err(|_| {
-        syn::Error::new_spanned(
-            item,
-            "`#[differentiable]` applies to functions: put it on a `fn` whose derivatives you want",
-        )
-    })?;
-    let lowered = lower::lower(&func, &args)?;
-    if cfg!(debug_assertions) {
-        let problems = ir::verify::verify(&lowered);
-        if !problems.is_empty() {
-            return Err(syn::Error::new(
-                func.sig.ident.span(),
-                format!(
-                    "tapeless: internal error, the IR is malformed: {}",
-                    problems.join("; ")
-                ),
-            ));
-        }
-    }
-    let active = activity::analyse(&lowered, args.wrt.as_deref());
-    if let Some(wrt) = &args.wrt {
-        for p in &lowered.params {
-            let v = &lowered.vars[p.var.0];
-            if active[p.var.0] && !wrt.iter().any(|n| *n == v.name) {
-                return Err(syn::Error::new(
-                    v.span,
-                    format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", v.name),
-                ));
-            }
-        }
-    }
-    if std::env::var_os("TAPELESS_DEBUG").is_some_and(|v| v == "1") {
-        eprintln!("{}", ir::display::print(&lowered));
-        let names: Vec<&str> = lowered
-            .vars
-            .iter()
-            .zip(&active)
-            .filter(|(_, a)| **a)
-            .map(|(v, _)| v.name.as_str())
-            .collect();
-        eprintln!("active: {}", names.join(", "));
-    }
-    let em = emit::Emitter::new(&lowered, active, args.krate.clone(), args.wrt.is_some());
-    let vis = &func.vis;
-    let generic = emit::generic_primal(&em, vis);
-    let jvp = transform::tangent::function(&em, vis);
-    let vjp = transform::adjoint::function(&em, vis);
-    let grad = transform::adjoint::gradient(&em, vis);
-    let rhs = match &args.rhs {
-        Some(name) => Some(emit::rhs_impl(&em, vis, name, args.wrt.is_some())?),
-        None => None,
-    };
-    Ok(quote! {
-        // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
-        // does not apply to a differentiable function.
-        #[allow(clippy::needless_range_loop)]
-        #func
-        #generic
-        #jvp
-        #vjp
-        #grad
-        #rhs
-    })
+    tapeless_expand::differentiable(attr.into(), item.into()).into()
 }

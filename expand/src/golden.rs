@@ -1,6 +1,6 @@
 //! Golden tests: the printed IR and the generated code of a few functions, kept in
-//! `macros/golden/` and compared on every test run. After an intended change, regenerate them
-//! with `TAPELESS_BLESS=1 cargo test -p tapeless-macros` and review the diff.
+//! `expand/golden/` and compared on every test run. After an intended change, regenerate them
+//! with `TAPELESS_BLESS=1 cargo test -p tapeless-expand` and review the diff.
 
 use std::path::PathBuf;
 
@@ -75,6 +75,6 @@ fn generated_code_matches_the_golden_files() {
     }
     assert!(
         stale.is_empty(),
-        "generated code differs from macros/golden/{stale:?}; review with TAPELESS_BLESS=1 and `git diff`"
+        "generated code differs from expand/golden/{stale:?}; review with TAPELESS_BLESS=1 and `git diff`"
     );
 }

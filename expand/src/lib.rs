@@ -1,0 +1,127 @@
+//! The expansion behind the `#[differentiable]` attribute of [tapeless](https://docs.rs/tapeless).
+//!
+//! A plain library (the proc-macro crate `tapeless-macros` is a thin shell around
+//! [`differentiable`]), so that tests call the expansion directly. A small compiler, one module
+//! per stage:
+//!
+//! ```text
+//! syn::ItemFn --lower--> IR --activity--> IR --tangent--> tokens (f_jvp)
+//!                                           \--adjoint--> tokens (f_vjp, f_grad)
+//! ```
+//!
+//! `attr` parses the attribute's arguments, `lower` turns the function into the `ir`
+//! (rejecting everything outside the subset, on the exact span), `activity` finds what carries
+//! derivatives, `transform::tangent` and `transform::adjoint` generate the derivative code, and
+//! `emit` holds what they share and prints the generic primal. Set `TAPELESS_DEBUG=1` while
+//! building to print the IR of every annotated function to standard error.
+
+#![forbid(unsafe_code)]
+
+mod activity;
+mod attr;
+mod emit;
+#[cfg(test)]
+mod golden;
+mod ir;
+mod lower;
+mod transform;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// The expansion of `#[differentiable(attr)] item`: the function as written and, next to it,
+/// its derivative companions (`f_generic`, `f_jvp`, `f_vjp`, and `f_grad` for scalar
+/// functions); on error, the function as written and the errors as `compile_error!`s.
+///
+/// Never panics: whatever the tokens, the result is Rust that parses.
+///
+/// ```
+/// let out = tapeless_expand::differentiable(
+///     quote::quote!(),
+///     quote::quote!(fn square(x: f64) -> f64 { x * x }),
+/// );
+/// let text = out.to_string();
+/// assert!(text.contains("square_vjp") && !text.contains("compile_error"));
+/// ```
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    match expand(attr, item.clone()) {
+        Ok(tokens) => tokens,
+        Err(err) => fallback(item, err),
+    }
+}
+
+/// On error: the user's function unchanged, so that its own uses keep compiling, and the errors.
+fn fallback(item: proc_macro2::TokenStream, err: syn::Error) -> proc_macro2::TokenStream {
+    let errors = err.to_compile_error();
+    quote!(#item #errors)
+}
+
+fn expand(
+    attr: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> syn::Result<proc_macro2::TokenStream> {
+    let args = attr::parse(attr)?;
+    let func: syn::ItemFn = syn::parse2(item.clone()).map_err(|_| {
+        syn::Error::new_spanned(
+            item,
+            "`#[differentiable]` applies to functions: put it on a `fn` whose derivatives you want",
+        )
+    })?;
+    let lowered = lower::lower(&func, &args)?;
+    {
+        let problems = ir::verify::verify(&lowered);
+        if !problems.is_empty() {
+            return Err(syn::Error::new(
+                func.sig.ident.span(),
+                format!(
+                    "tapeless: internal error, the IR is malformed: {}",
+                    problems.join("; ")
+                ),
+            ));
+        }
+    }
+    let active = activity::analyse(&lowered, args.wrt.as_deref());
+    if let Some(wrt) = &args.wrt {
+        for p in &lowered.params {
+            let v = &lowered.vars[p.var.0];
+            if active[p.var.0] && !wrt.iter().any(|n| *n == v.name) {
+                return Err(syn::Error::new(
+                    v.span,
+                    format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", v.name),
+                ));
+            }
+        }
+    }
+    if std::env::var_os("TAPELESS_DEBUG").is_some_and(|v| v == "1") {
+        eprintln!("{}", ir::display::print(&lowered));
+        let names: Vec<&str> = lowered
+            .vars
+            .iter()
+            .zip(&active)
+            .filter(|(_, a)| **a)
+            .map(|(v, _)| v.name.as_str())
+            .collect();
+        eprintln!("active: {}", names.join(", "));
+    }
+    let em = emit::Emitter::new(&lowered, active, args.krate.clone(), args.wrt.is_some());
+    let vis = &func.vis;
+    let generic = emit::generic_primal(&em, vis);
+    let jvp = transform::tangent::function(&em, vis);
+    let vjp = transform::adjoint::function(&em, vis);
+    let grad = transform::adjoint::gradient(&em, vis);
+    let rhs = match &args.rhs {
+        Some(name) => Some(emit::rhs_impl(&em, vis, name, args.wrt.is_some())?),
+        None => None,
+    };
+    Ok(quote! {
+        // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
+        // does not apply to a differentiable function.
+        #[allow(clippy::needless_range_loop)]
+        #func
+        #generic
+        #jvp
+        #vjp
+        #grad
+        #rhs
+    })
+}
