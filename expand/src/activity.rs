@@ -18,7 +18,9 @@ pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> Vec<bool> {
     for p in &f.params {
         let v = &f.vars[p.var.0];
         let chosen = match wrt {
-            Some(names) => names.iter().any(|n| *n == v.name),
+            Some(names) => names
+                .iter()
+                .any(|n| syn::ext::IdentExt::unraw(n) == v.user_name),
             None => true,
         };
         if chosen && v.kind.is_real() {

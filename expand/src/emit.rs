@@ -5,11 +5,22 @@
 //! become `cst::<S>(..)`, methods become `Real::sin(..)`), and hands out the places where the
 //! forward sweep saves values for the reverse sweep ([`Emitter::save`]). Every expression is
 //! emitted with the span of the user's code, so a type error lands on what the user wrote.
+//!
+//! Generated names cannot collide with the user's, by construction:
+//! - the user's variables keep the user's identifier and syntax context; lowering names a
+//!   shadowed or introduced binding outside the set of every identifier of the function;
+//! - every name the generator makes (tangents `x_dot`, adjoints `x_bar`, temporaries, stacks,
+//!   the result's seed) resolves at `Span::mixed_site()`, the macro's own syntax context, as a
+//!   `macro_rules!` local does: no identifier the user writes can name it or be shadowed by it;
+//! - among themselves, generated names are told apart by [`Names`]: the variables' derived
+//!   names are distinct because the variables' names are and their suffixes differ, and every
+//!   other generated name is handed out once, never one already taken.
 
 use crate::ir::*;
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
+use std::collections::HashSet;
 use syn::visit_mut::VisitMut;
 
 /// Shared state of code generation for one function.
@@ -26,9 +37,97 @@ pub struct Emitter<'a> {
     /// Parameters outside `wrt(..)` that the body never writes: they keep their `f64` type in
     /// the companions, so data (observations, forcings) is passed as it is at every scalar type.
     fixed: Vec<bool>,
-    temps: Cell<usize>,
+    names: RefCell<Names>,
+    /// The name of the result's adjoint, the seed of the reverse sweep.
+    result_bar: Ident,
     /// Stacks declared by [`Emitter::save`] at depth > 0; declared in the prologue.
     stacks: RefCell<Vec<Ident>>,
+}
+
+/// The generated names of one function's companions, all in the macro's own syntax context
+/// (`Span::mixed_site()`), so that none can be named by, or shadow, an identifier of the user's.
+///
+/// Variables' tangents and adjoints are `{name}_dot` and `{name}_bar`: distinct, since variable
+/// names are distinct and the two suffixes differ. They are reserved first; every other
+/// generated name is handed out once by [`Names::fresh`] or [`Names::temp`], never a reserved
+/// or already given one.
+pub struct Names {
+    /// Names no companion may hand out again: the variables' derived names, the result's seed
+    /// and the numbered temporaries.
+    reserved: HashSet<String>,
+    /// Names handed out in the companion being generated (see [`Names::begin_function`]).
+    given: HashSet<String>,
+    counter: usize,
+}
+
+impl Names {
+    /// The names of `f`'s companions, with the variables' derived names and the result's seed
+    /// reserved; returns the seed's name too.
+    pub fn new(f: &Function) -> (Self, Ident) {
+        let mut reserved = HashSet::new();
+        for v in &f.vars {
+            reserved.insert(format!("{}_dot", v.name));
+            reserved.insert(format!("{}_bar", v.name));
+        }
+        let mut names = Names {
+            reserved,
+            given: HashSet::new(),
+            counter: 0,
+        };
+        let seed = names.fresh("result_bar", Span::call_site());
+        names.reserved.extend(names.given.drain());
+        (names, seed)
+    }
+
+    /// Starts a new companion: names handed out by [`Names::fresh`] for another function are
+    /// free again (numbered temporaries never repeat, so a reader can follow them across
+    /// companions).
+    pub fn begin_function(&mut self) {
+        self.given.clear();
+    }
+
+    /// The derived name `{name}_{suffix}` of a variable, at `span`'s location.
+    fn derived(name: &str, suffix: &str, span: Span) -> Ident {
+        Ident::new(&format!("{name}_{suffix}"), hygienic(span))
+    }
+
+    /// `base` if free, else `base{n}` for the first free `n`.
+    fn fresh(&mut self, base: &str, span: Span) -> Ident {
+        let mut name = base.to_string();
+        let mut n = 0;
+        while self.reserved.contains(&name) || self.given.contains(&name) {
+            n += 1;
+            name = format!("{base}{n}");
+        }
+        self.given.insert(name.clone());
+        Ident::new(&name, hygienic(span))
+    }
+
+    /// `__{base}{n}`, numbered in the order handed out.
+    fn temp(&mut self, base: &str) -> Ident {
+        loop {
+            let name = format!("__{base}{}", self.counter);
+            self.counter += 1;
+            if !self.given.contains(&name) && self.reserved.insert(name.clone()) {
+                return Ident::new(&name, Span::mixed_site());
+            }
+        }
+    }
+}
+
+/// The macro's own syntax context (`Span::mixed_site()`), located at `span` so that messages
+/// still point at the user's code.
+pub fn hygienic(span: Span) -> Span {
+    Span::mixed_site().located_at(span)
+}
+
+/// The identifier `name` at `span`, raw (`r#match`) where `name` is a keyword.
+pub fn ident(name: &str, span: Span) -> Ident {
+    if syn::parse_str::<Ident>(name).is_ok() {
+        Ident::new(name, span)
+    } else {
+        Ident::new_raw(name, span)
+    }
 }
 
 /// Where a saved value is found again in the reverse sweep.
@@ -52,13 +151,15 @@ impl<'a> Emitter<'a> {
                 }
             }
         }
+        let (names, result_bar) = Names::new(f);
         Emitter {
             f,
             active,
             fixed,
             rt: quote!(__tl),
             krate,
-            temps: Cell::new(0),
+            names: RefCell::new(names),
+            result_bar,
             stacks: RefCell::new(Vec::new()),
         }
     }
@@ -163,35 +264,40 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// The variable's name in generated code.
+    /// The variable's name in generated code: the user's, in the user's syntax context.
     pub fn name(&self, v: VarId) -> Ident {
-        Ident::new(&self.var(v).name, self.var(v).span)
+        ident(&self.var(v).name, self.var(v).span)
     }
 
-    /// The name of its tangent.
+    /// The name of its tangent, `x_dot`, in the macro's own syntax context.
     pub fn dot(&self, v: VarId) -> Ident {
-        format_ident!("{}_dot", self.var(v).name, span = self.var(v).span)
+        Names::derived(&self.var(v).name, "dot", self.var(v).span)
     }
 
-    /// The name of its adjoint.
+    /// The name of its adjoint, `x_bar`, in the macro's own syntax context.
     pub fn bar(&self, v: VarId) -> Ident {
-        format_ident!("{}_bar", self.var(v).name, span = self.var(v).span)
+        Names::derived(&self.var(v).name, "bar", self.var(v).span)
     }
 
-    /// A fresh internal name, `__{base}{n}`.
+    /// A fresh internal name, `__{base}{n}`, in the macro's own syntax context.
     pub fn temp(&self, base: &str) -> Ident {
-        let n = self.temps.get();
-        self.temps.set(n + 1);
-        format_ident!("__{}{}", base, n)
+        self.names.borrow_mut().temp(base)
     }
 
-    /// A name for the seed of the result's adjoint that no user name collides with.
+    /// A fresh internal name `base` (or `base{n}` when taken), in the macro's own syntax context.
+    pub fn fresh(&self, base: &str) -> Ident {
+        self.names.borrow_mut().fresh(base, Span::call_site())
+    }
+
+    /// Starts the generation of another companion (see [`Names::begin_function`]).
+    pub fn begin_function(&self) {
+        self.names.borrow_mut().begin_function()
+    }
+
+    /// The name of the seed of the result's adjoint: `result_bar`, unless a variable named
+    /// `result` has taken it as its own adjoint's name.
     pub fn result_bar(&self) -> Ident {
-        if self.f.taken.contains("result_bar") || self.f.taken.contains("result") {
-            format_ident!("__result_bar")
-        } else {
-            format_ident!("result_bar")
-        }
+        self.result_bar.clone()
     }
 
     /// Zero in the scalar type.

@@ -84,10 +84,14 @@ fn expand(
     if let Some(wrt) = &args.wrt {
         for p in &lowered.params {
             let v = &lowered.vars[p.var.0];
-            if active[p.var.0] && !wrt.iter().any(|n| *n == v.name) {
+            if active[p.var.0]
+                && !wrt
+                    .iter()
+                    .any(|n| syn::ext::IdentExt::unraw(n) == v.user_name)
+            {
                 return Err(syn::Error::new(
                     v.span,
-                    format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", v.name),
+                    format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", v.user_name),
                 ));
             }
         }

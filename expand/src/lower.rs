@@ -37,6 +37,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         param_vars: Vec::new(),
         map_params: Vec::new(),
     };
+    check_attributes(item, &mut l);
     let function = l.function(item);
     match (function, l.errors) {
         (Some(f), None) => Ok(f),
@@ -48,13 +49,61 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
     }
 }
 
+/// Attributes: `#[differentiable]` once on the function, and none inside the body that the
+/// companions could not honour as the user's function does. Lint attributes (`allow`, `warn`,
+/// `deny`, `forbid`, `expect`) and doc comments change no value, so they are accepted: the
+/// function keeps them as written and the companions are generated code with lints of their
+/// own. Any other (`cfg`, `cfg_attr`, a tool's or a crate's attribute) could remove or change
+/// code in the function and not in its derivatives, so it is refused.
+fn check_attributes(item: &syn::ItemFn, l: &mut Lowerer<'_>) {
+    for attr in &item.attrs {
+        let path = attr.path();
+        let last = path.segments.last().map(|s| name_of(&s.ident));
+        if last.as_deref() == Some("differentiable") {
+            l.error(syn::Error::new_spanned(
+                attr,
+                "`#[differentiable]` is given twice: one attribute generates every companion; \
+                 to differentiate with respect to other parameters too, list them all in one `wrt(..)`",
+            ));
+        }
+    }
+    struct Attributes(Vec<syn::Error>);
+    impl<'ast> Visit<'ast> for Attributes {
+        fn visit_attribute(&mut self, attr: &'ast syn::Attribute) {
+            let path = attr.path();
+            let harmless = ["allow", "warn", "deny", "forbid", "expect", "doc"]
+                .iter()
+                .any(|name| path.is_ident(name));
+            if !harmless {
+                let name = path.to_token_stream().to_string().replace(' ', "");
+                let advice = if name == "cfg" || name == "cfg_attr" {
+                    "put `#[cfg(..)]` on whole functions instead: one annotated function per configuration"
+                } else {
+                    "remove it, or move the code it applies to into a function of its own"
+                };
+                self.0.push(syn::Error::new_spanned(
+                    attr,
+                    format!("`#[{name}]` inside a `#[differentiable]` function is not supported: the derivative code could not honour it as the function does; {advice}"),
+                ));
+            }
+        }
+        // Items in the body are refused on their own, with their own message.
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut found = Attributes(Vec::new());
+    found.visit_block(&item.block);
+    for e in found.0 {
+        l.error(e);
+    }
+}
+
 /// Every identifier in the function, so generated names never collide with the user's.
 #[derive(Default)]
 struct IdentCollector(HashSet<String>);
 
 impl<'ast> Visit<'ast> for IdentCollector {
     fn visit_ident(&mut self, i: &'ast syn::Ident) {
-        self.0.insert(i.to_string());
+        self.0.insert(name_of(&i));
     }
 }
 
@@ -85,6 +134,11 @@ struct Lowerer<'a> {
     param_vars: Vec<VarId>,
     /// The closure arguments of `.map(|v| ..)`.
     map_params: Vec<VarId>,
+}
+
+/// The name an identifier binds: `r#x` and `x` are one name.
+fn name_of(i: &syn::Ident) -> String {
+    syn::ext::IdentExt::unraw(i).to_string()
 }
 
 fn err<T>(span: Span, msg: impl std::fmt::Display) -> syn::Result<T> {
@@ -361,30 +415,25 @@ impl Lowerer<'_> {
         }
     }
 
-    /// A fresh name: `base` if free, else `base_1`, `base_2`, ...; never colliding with the
-    /// user's identifiers or their `_dot`/`_bar` companions.
+    /// A fresh name: `base` if free, else `base_1`, `base_2`, ...; never another variable's,
+    /// and never an identifier of the user's function unless it is the user's own binding
+    /// (`user`). Tangent and adjoint names live in the macro's own syntax context (see
+    /// `emit::Names`), so they need no room here.
     fn fresh_name(&mut self, base: &str, user: bool) -> String {
-        let free = |n: &str, taken: &HashSet<String>, user: bool| {
-            (user || !taken.contains(n))
-                && !taken.contains(&format!("{n}_dot"))
-                && !taken.contains(&format!("{n}_bar"))
-        };
         let used_here = self.vars.iter().any(|v| v.name == base);
-        if !used_here && free(base, &self.taken, user) {
+        if !used_here && (user || !self.taken.contains(base)) {
             self.taken.insert(base.to_string());
             return base.to_string();
         }
-        for k in 1.. {
+        let mut k = 1;
+        loop {
             let candidate = format!("{base}_{k}");
-            if !self.taken.contains(&candidate)
-                && !self.vars.iter().any(|v| v.name == candidate)
-                && free(&candidate, &self.taken, false)
-            {
+            if !self.taken.contains(&candidate) && !self.vars.iter().any(|v| v.name == candidate) {
                 self.taken.insert(candidate.clone());
                 return candidate;
             }
+            k += 1;
         }
-        unreachable!()
     }
 
     fn new_var(&mut self, user_name: &str, kind: Kind, mutable: bool, span: Span) -> VarId {
@@ -392,6 +441,7 @@ impl Lowerer<'_> {
         let id = VarId(self.vars.len());
         self.vars.push(Var {
             name,
+            user_name: user_name.to_string(),
             kind,
             mutable,
             span,
@@ -410,6 +460,7 @@ impl Lowerer<'_> {
         let id = VarId(self.vars.len());
         self.vars.push(Var {
             name,
+            user_name: user_name.to_string(),
             kind,
             mutable,
             span,
@@ -423,6 +474,7 @@ impl Lowerer<'_> {
         let id = VarId(self.vars.len());
         self.vars.push(Var {
             name,
+            user_name: base.to_string(),
             kind,
             mutable: false,
             span,
@@ -436,7 +488,7 @@ impl Lowerer<'_> {
         struct Names<'a>(&'a mut HashSet<String>);
         impl<'ast> Visit<'ast> for Names<'_> {
             fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-                self.0.insert(p.ident.to_string());
+                self.0.insert(name_of(&p.ident));
             }
         }
         Names(&mut self.poisoned).visit_pat(pat);
@@ -446,7 +498,7 @@ impl Lowerer<'_> {
     fn mentions_poisoned(&self, node: &impl ToTokens) -> bool {
         fn walk(tokens: proc_macro2::TokenStream, poisoned: &HashSet<String>) -> bool {
             tokens.into_iter().any(|t| match t {
-                proc_macro2::TokenTree::Ident(i) => poisoned.contains(&i.to_string()),
+                proc_macro2::TokenTree::Ident(i) => poisoned.contains(&name_of(&i)),
                 proc_macro2::TokenTree::Group(g) => walk(g.stream(), poisoned),
                 _ => false,
             })
@@ -528,7 +580,7 @@ impl Lowerer<'_> {
             for name in wrt {
                 let found = params.iter().any(|p: &Param| {
                     let v = &self.vars[p.var.0];
-                    *name == v.name && v.kind.is_real()
+                    name_of(name) == v.user_name && v.kind.is_real()
                 });
                 if !found {
                     self.error(syn::Error::new_spanned(name,
@@ -676,7 +728,6 @@ impl Lowerer<'_> {
                 values,
             },
             body,
-            taken: self.taken.clone(),
             map_params: std::mem::take(&mut self.map_params),
         })
     }
@@ -692,7 +743,7 @@ impl Lowerer<'_> {
             ),
         };
         let kind = kind_of_type(&pt.ty, true)?;
-        let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+        let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
         self.param_vars.push(var);
         self.vars[var.0].ty = Some((*pt.ty).clone());
         if let Kind::RealArray(ArrayRepr::SliceMut) = self.vars[var.0].kind {
@@ -787,7 +838,7 @@ impl Lowerer<'_> {
             if self.untyped_results.contains(&v) {
                 return err_at(
                     e,
-                    format!("`{0}` holds the result of a call, taken to be `f64`; write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.vars[v.0].name),
+                    format!("`{0}` holds the result of a call, taken to be `f64`; write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.vars[v.0].user_name),
                 );
             }
             return err_at(e, "return a `Vec<f64>` or `[f64; N]` variable, or build one with `vec![..]` or `[..]`");
@@ -834,7 +885,7 @@ impl Lowerer<'_> {
     fn path_var(&self, e: &syn::Expr) -> Option<VarId> {
         match e {
             syn::Expr::Path(p) if p.qself.is_none() => {
-                p.path.get_ident().and_then(|i| self.lookup(&i.to_string()))
+                p.path.get_ident().and_then(|i| self.lookup(&name_of(&i)))
             }
             syn::Expr::Paren(p) => self.path_var(&p.expr),
             _ => None,
@@ -983,12 +1034,7 @@ impl Lowerer<'_> {
                         "copy arrays with `.to_vec()` into their own `let`",
                     );
                 }
-                let var = self.new_var(
-                    &ident.to_string(),
-                    value.kind.clone(),
-                    mutable,
-                    ident.span(),
-                );
+                let var = self.new_var(&name_of(&ident), value.kind.clone(), mutable, ident.span());
                 block.stmts.push(Stmt::Let {
                     var,
                     init: Init::Expr(value),
@@ -1029,7 +1075,7 @@ impl Lowerer<'_> {
             let results = results
                 .into_iter()
                 .map(|(ident, mutable, kind)| {
-                    self.new_var(&ident.to_string(), kind, mutable, ident.span())
+                    self.new_var(&name_of(&ident), kind, mutable, ident.span())
                 })
                 .collect();
             let callee = self.callee_path(call)?;
@@ -1051,7 +1097,7 @@ impl Lowerer<'_> {
         // every branch.
         if matches!(strip_paren(init), syn::Expr::If(_) | syn::Expr::Match(_)) {
             let var = self.unscoped_var(
-                &ident.to_string(),
+                &name_of(&ident),
                 declared.clone().unwrap_or(Kind::Opaque),
                 true,
                 ident.span(),
@@ -1097,7 +1143,7 @@ impl Lowerer<'_> {
             self.scopes
                 .last_mut()
                 .expect("a scope is open")
-                .insert(ident.to_string(), var);
+                .insert(name_of(&ident), var);
             return Ok(());
         }
         // A differentiable call bound to a name.
@@ -1105,7 +1151,7 @@ impl Lowerer<'_> {
             if self.is_differentiable_call(call) {
                 let args = self.call_args(call, block)?;
                 let kind = declared.clone().unwrap_or(Kind::Real);
-                let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+                let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
                 if declared.is_none() {
                     self.untyped_results.push(var);
                 }
@@ -1139,7 +1185,7 @@ impl Lowerer<'_> {
                 },
                 (_, Init::Expr(_)) => unreachable!("array_init gives array initialisers"),
             };
-            let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+            let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
             block.stmts.push(Stmt::Let {
                 var,
                 init: array_init,
@@ -1179,7 +1225,7 @@ impl Lowerer<'_> {
                 }
             }
         };
-        let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+        let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
         self.vars[var.0].ty = ty.cloned();
         block.stmts.push(Stmt::Let {
             var,
@@ -1358,7 +1404,7 @@ impl Lowerer<'_> {
                 span,
                 format!(
                     "`{}` is {}a matrix or vector, and this value is {}",
-                    self.vars[var.0].name,
+                    self.vars[var.0].user_name,
                     if target_matrix { "" } else { "not " },
                     if target_matrix { "not" } else { "one" }
                 ),
@@ -1370,7 +1416,7 @@ impl Lowerer<'_> {
                 span,
                 format!(
                     "`{}` is not a real variable; a real value cannot be assigned to it",
-                    self.vars[var.0].name
+                    self.vars[var.0].user_name
                 ),
             )
         } else {
@@ -1412,7 +1458,7 @@ impl Lowerer<'_> {
                         &ix.expr,
                         format!(
                             "`{}` is a shared slice: take it as `&mut [f64]` to write into it",
-                            self.vars[v.0].name
+                            self.vars[v.0].user_name
                         ),
                     );
                 }
@@ -1444,7 +1490,7 @@ impl Lowerer<'_> {
         match e {
             syn::Expr::Path(p) if p.qself.is_none() => {
                 if let Some(i) = p.path.get_ident() {
-                    return match self.lookup(&i.to_string()) {
+                    return match self.lookup(&name_of(&i)) {
                         Some(v) => Ok(v),
                         None => err_at(i, format!("`{i}` is not a variable of this function")),
                     };
@@ -1472,7 +1518,7 @@ impl Lowerer<'_> {
             syn::Pat::Ident(pi)
                 if pi.by_ref.is_none() && pi.mutability.is_none() && pi.subpat.is_none() =>
             {
-                self.new_var(&pi.ident.to_string(), Kind::Int, false, pi.ident.span())
+                self.new_var(&name_of(&pi.ident), Kind::Int, false, pi.ident.span())
             }
             syn::Pat::Wild(w) => self.temp("unused", Kind::Int, w.span()),
             other => {
@@ -1492,7 +1538,7 @@ impl Lowerer<'_> {
                 return err_at(&f.expr,
                     format!(
                         "`{}` is assigned inside the loop, so the loop's range cannot be replayed; copy it into a new variable before the loop",
-                        self.vars[r.0].name
+                        self.vars[r.0].user_name
                     ),
                 );
             }
@@ -1764,7 +1810,7 @@ impl Lowerer<'_> {
                     && matrix_from_slice(&p.path).is_none()
                     && p.path
                         .get_ident()
-                        .is_none_or(|i| self.lookup(&i.to_string()).is_none())
+                        .is_none_or(|i| self.lookup(&name_of(&i)).is_none())
             }
             _ => false,
         }
@@ -1774,7 +1820,7 @@ impl Lowerer<'_> {
         match &*call.func {
             syn::Expr::Path(p) if p.qself.is_none() => {
                 if let Some(i) = p.path.get_ident() {
-                    if self.lookup(&i.to_string()).is_some() {
+                    if self.lookup(&name_of(&i)).is_some() {
                         return err_at(i, "calling a variable is not supported: closures and function pointers cannot be differentiated; call a `#[differentiable]` function by name");
                     }
                 }
@@ -1910,23 +1956,23 @@ impl Lowerer<'_> {
                 match (self.kind(v).clone(), r.mutability.is_some()) {
                     (Kind::RealArray(repr), true) => {
                         if repr == ArrayRepr::Slice {
-                            return err_at(r, format!("`{}` is a shared slice and cannot be passed as `&mut`", self.vars[v.0].name));
+                            return err_at(r, format!("`{}` is a shared slice and cannot be passed as `&mut`", self.vars[v.0].user_name));
                         }
                         if matches!(repr, ArrayRepr::SliceMut) {
-                            return err_at(r, format!("`{}` is already `&mut [f64]`: pass it as `{}`", self.vars[v.0].name, self.vars[v.0].name));
+                            return err_at(r, format!("`{}` is already `&mut [f64]`: pass it as `{}`", self.vars[v.0].user_name, self.vars[v.0].user_name));
                         }
                         self.vars[v.0].mutable = true;
                         Ok(Arg::ArrayMut { var: v, by_ref: true })
                     }
                     (Kind::RealArray(repr), false) => {
                         if matches!(repr, ArrayRepr::Slice | ArrayRepr::SliceMut) {
-                            return err_at(r, format!("`{}` is already a slice: pass it as `{}`", self.vars[v.0].name, self.vars[v.0].name));
+                            return err_at(r, format!("`{}` is already a slice: pass it as `{}`", self.vars[v.0].user_name, self.vars[v.0].user_name));
                         }
                         Ok(Arg::Array { var: v, by_ref: true })
                     }
                     (Kind::Real, _) if self.untyped_results.contains(&v) => err_at(
                         r,
-                        format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.vars[v.0].name),
+                        format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.vars[v.0].user_name),
                     ),
                     (Kind::Real, _) => err_at(r, "pass a real scalar by value; a differentiable function returns what it computes"),
                     (_, false) => Ok(Arg::Value(Expr {
@@ -2122,7 +2168,7 @@ impl Lowerer<'_> {
                     return err(span, "qualified paths are not supported");
                 }
                 if let Some(i) = p.path.get_ident() {
-                    if let Some(v) = self.lookup(&i.to_string()) {
+                    if let Some(v) = self.lookup(&name_of(&i)) {
                         return Ok(var_expr(v, self.kind(v).clone(), span));
                     }
                 }
@@ -2198,7 +2244,7 @@ impl Lowerer<'_> {
                     Some(v) => v,
                     None => match strip_paren(&ix.expr) {
                         // A constant array, `WEIGHTS[i]`: an opaque value, real where used as one.
-                        syn::Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_none_or(|i| self.lookup(&i.to_string()).is_none()) => {
+                        syn::Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_none_or(|i| self.lookup(&name_of(&i)).is_none()) => {
                             let index = self.index_expr(&ix.index, block)?;
                             return Ok(Expr {
                                 op: Op::PathIndex(p.path.clone(), Box::new(index)),
@@ -2224,10 +2270,10 @@ impl Lowerer<'_> {
                     Kind::Opaque => Kind::Opaque,
                     _ if self.untyped_results.contains(&v) => {
                         return err_at(&ix.expr,
-                            format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: [f64; N] = ...` or `let {0}: Vec<f64> = ...`", self.vars[v.0].name),
+                            format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: [f64; N] = ...` or `let {0}: Vec<f64> = ...`", self.vars[v.0].user_name),
                         )
                     }
-                    _ => return err_at(&ix.expr, format!("`{}` is not an array", self.vars[v.0].name)),
+                    _ => return err_at(&ix.expr, format!("`{}` is not an array", self.vars[v.0].user_name)),
                 };
                 Ok(Expr {
                     op: Op::Index(v, Box::new(index)),
@@ -2635,7 +2681,7 @@ impl Lowerer<'_> {
                 e.span,
                 format!(
                     "`{0}` holds the result of a call, taken to be `f64`; if it is a matrix or vector, write its type: `let {0}: DVector<f64> = ...`",
-                    self.vars[v.0].name
+                    self.vars[v.0].user_name
                 ),
             ),
             _ => Ok(()),
@@ -2858,7 +2904,7 @@ impl Lowerer<'_> {
             other => return err_at(other, WRITE),
         };
         self.scopes.push(HashMap::new());
-        let param = self.new_var(&ident.to_string(), Kind::Real, false, ident.span());
+        let param = self.new_var(&name_of(&ident), Kind::Real, false, ident.span());
         let mut probe = Block::default();
         let body = self.real_expr(&c.body, &mut probe);
         self.scopes.pop();
@@ -2873,7 +2919,7 @@ impl Lowerer<'_> {
                 &c.body,
                 format!(
                     "a `.map` closure uses only its argument and constants, not `{}`; scale or shift outside: `(&v * a).map(|x| x.tanh())`",
-                    self.vars[other.0].name
+                    self.vars[other.0].user_name
                 ),
             );
         }
@@ -2970,7 +3016,7 @@ fn not(e: Expr) -> Expr {
 fn pattern_binding(p: &syn::Pat) -> Option<Span> {
     match p {
         syn::Pat::Ident(pi) => {
-            let s = pi.ident.to_string();
+            let s = name_of(&pi.ident);
             // An uppercase single-segment path pattern is a constant, not a binding.
             if s.chars().next().is_some_and(|c| c.is_uppercase()) {
                 None

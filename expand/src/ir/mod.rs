@@ -108,6 +108,9 @@ impl core::fmt::Display for ArrayLen {
 pub struct Var {
     /// The name in the generated code (the user's name, made unique if it was shadowed).
     pub name: String,
+    /// The name as the user wrote it (`r#x` and `x` alike), for `wrt(..)` and messages; for a
+    /// variable lowering introduces, what it holds (`result`, `arg`).
+    pub user_name: String,
     /// What it holds.
     pub kind: Kind,
     /// Whether the user's code assigns to it after its definition.
@@ -140,9 +143,6 @@ pub struct Function {
     pub ret: Ret,
     /// The body.
     pub body: Block,
-    /// Every identifier of the user's function and every name lowering gave out: generated
-    /// names avoid these.
-    pub taken: std::collections::HashSet<String>,
     /// The closure arguments of `.map(|v| ..)` on matrices.
     pub map_params: Vec<VarId>,
 }

@@ -1314,6 +1314,7 @@ fn useful_statements(f: &Function, active: &[bool], plan: &Plan) -> HashSet<usiz
 fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: bool) -> TokenStream {
     let f = em.f;
     let rt = &em.rt;
+    em.begin_function();
     let r = Reverse {
         em,
         plan,
@@ -1342,14 +1343,26 @@ fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: boo
             }
         }
     });
-    for p in &f.params {
+    // The final values of `&mut` parameters that the reverse sweep disturbs, by parameter.
+    let finals_of: Vec<Option<Ident>> = f
+        .params
+        .iter()
+        .map(|p| {
+            let kept = !reverse_only
+                && matches!(em.var(p.var).kind, Kind::RealArray(ArrayRepr::SliceMut))
+                && em.is_active(p.var)
+                && (r.plan.needed[p.var.0] || call_written.contains(&p.var));
+            kept.then(|| em.fresh(&format!("__{}_final", em.var(p.var).name)))
+        })
+        .collect();
+    for (p, fin) in f.params.iter().zip(&finals_of) {
         params.push(em.primal_param(p));
         params.extend(bar_param(em, p));
         if !em.is_active(p.var) {
             continue;
         }
         let (n, b) = (em.name(p.var), em.bar(p.var));
-        let acc = format_ident!("__{}_acc", b);
+        let acc = em.fresh(&format!("__{b}_acc"));
         match &em.var(p.var).kind {
             // A scalar's adjoint is accumulated locally (an overwrite of the parameter resets
             // it), then added to the caller's.
@@ -1364,11 +1377,8 @@ fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: boo
                 );
                 epilogue.extend(quote!(#rt::accumulate(#acc, &#b[..]);));
             }
-            Kind::RealArray(ArrayRepr::SliceMut)
-                if !reverse_only && (r.plan.needed[p.var.0] || call_written.contains(&p.var)) =>
-            {
+            Kind::RealArray(ArrayRepr::SliceMut) if fin.is_some() => {
                 // The reverse sweep puts earlier values back; the caller gets the final ones.
-                let fin = format_ident!("__{}_final", n);
                 epilogue.extend(quote!(#n.copy_from_slice(&#fin[..]);));
             }
             _ => {}
@@ -1401,14 +1411,9 @@ fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: boo
     let (fwd, rev) = r.block(&f.body, 0);
     // Final values of `&mut` parameters that the reverse sweep disturbs.
     let mut finals = TokenStream::new();
-    for p in &f.params {
-        if !reverse_only
-            && matches!(em.var(p.var).kind, Kind::RealArray(ArrayRepr::SliceMut))
-            && em.is_active(p.var)
-            && (r.plan.needed[p.var.0] || call_written.contains(&p.var))
-        {
+    for (p, fin) in f.params.iter().zip(&finals_of) {
+        if let Some(fin) = fin {
             let n = em.name(p.var);
-            let fin = format_ident!("__{}_final", n);
             finals.extend(quote!(let #fin = #n.to_vec();));
         }
     }
