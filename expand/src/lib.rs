@@ -117,6 +117,7 @@ fn expand(
         Some(name) => Some(emit::rhs_impl(&em, vis, name, args.wrt.is_some())?),
         None => None,
     };
+    let path = emit::path_companions(&lowered, vis, &quote!(#generic #jvp #vjp))?;
     Ok(quote! {
         // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
         // does not apply to a differentiable function.
@@ -127,5 +128,6 @@ fn expand(
         #vjp
         #grad
         #rhs
+        #path
     })
 }

@@ -97,6 +97,26 @@ fn check_attributes(item: &syn::ItemFn, l: &mut Lowerer<'_>) {
     }
 }
 
+/// What to write instead of a call of a standard library function that has no derivative
+/// companion (any other call is taken to be of a `#[differentiable]` function, whose companions
+/// are found through its path).
+fn std_function_advice(path: &syn::Path) -> Option<String> {
+    let names: Vec<String> = path.segments.iter().map(|s| name_of(&s.ident)).collect();
+    let last = names.last()?.as_str();
+    let std_path =
+        names.len() == 1 || matches!(names[0].as_str(), "std" | "core" | "alloc" | "mem" | "ptr");
+    if !std_path {
+        return None;
+    }
+    let advice = match last {
+        "drop" => "`drop` has no derivative: remove the call, values are dropped at the end of their scope",
+        "swap" | "replace" | "take" => "`std::mem::swap`, `replace` and `take` have no derivative here: assign through a temporary (`let t = a; a = b; b = t;`)",
+        "forget" | "size_of" | "size_of_val" | "align_of" | "transmute" => "this `std::mem` function cannot be differentiated: remove it from the differentiable function",
+        _ => return None,
+    };
+    Some(advice.to_string())
+}
+
 /// Every identifier in the function, so generated names never collide with the user's.
 #[derive(Default)]
 struct IdentCollector(HashSet<String>);
@@ -1826,6 +1846,9 @@ impl Lowerer<'_> {
                 }
                 if p.path.segments.iter().any(|s| !s.arguments.is_empty()) {
                     return err_at(p, "remove the generic arguments: differentiable functions are called without them");
+                }
+                if let Some(advice) = std_function_advice(&p.path) {
+                    return err_at(p, advice);
                 }
                 Ok(p.path.clone())
             }

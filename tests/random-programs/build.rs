@@ -335,6 +335,8 @@ struct Gen<'a> {
     nesting: usize,
     fuel: i32,
     fresh: usize,
+    /// Names given by `let_scalar` (which `shadow` may bind again).
+    own_scalars: Vec<String>,
     ret: Ret,
     /// Arrays that the current statement borrows mutably: not to be read in its arguments.
     forbid: Vec<String>,
@@ -348,6 +350,31 @@ struct Gen<'a> {
 }
 
 const LOOP_VARS: [&str; 4] = ["i", "j", "l", "q"];
+
+/// Names of locals that look like what the macro generates: the seed and tangent or adjoint
+/// names of the parameters (`x`, `a`, `u`, `y`) and of the result, its numbered temporaries,
+/// accumulators and saved finals, its runtime import and scalar type. Every one of them once
+/// could, or could have, collided with a generated name.
+const ADVERSARIAL: [&str; 18] = [
+    "result",
+    "result_bar",
+    "result_dot",
+    "x_bar",
+    "x_dot",
+    "a_bar",
+    "a_dot",
+    "y_bar",
+    "__adj0",
+    "__adj1",
+    "__result",
+    "__result0",
+    "__partials0",
+    "__x_bar_acc",
+    "__a_bar_acc",
+    "__y_final",
+    "__tl",
+    "S",
+];
 
 impl<'a> Gen<'a> {
     fn program(rng: &'a mut Rng, index: usize, earlier: &'a [Program]) -> Program {
@@ -447,6 +474,7 @@ impl<'a> Gen<'a> {
             nesting: 0,
             fuel: 0,
             fresh: 0,
+            own_scalars: Vec::new(),
             ret,
             forbid: Vec::new(),
             earlier,
@@ -646,9 +674,26 @@ impl<'a> Gen<'a> {
             .push(format!("{}{}", "    ".repeat(self.indent), s));
     }
 
+    /// A name for a new binding: `{base}{n}`, or, one time in four, a name that looks like the
+    /// generated code's (see [`ADVERSARIAL`]), which generated names must never capture.
     fn name(&mut self, base: &str) -> String {
         self.fresh += 1;
-        format!("{base}{}", self.fresh)
+        let name = if self.rng.chance(0.25) {
+            let pick = self.rng.below(ADVERSARIAL.len() + 2);
+            match (ADVERSARIAL.get(pick), self.earlier.last()) {
+                (Some(name), _) => name.to_string(),
+                // The companions of an earlier program, which this one may call.
+                (None, Some(p)) if pick == ADVERSARIAL.len() => format!("{}_jvp", p.name),
+                (None, Some(p)) => format!("__{}_rev", p.name),
+                (None, None) => format!("{base}{}", self.fresh),
+            }
+        } else {
+            format!("{base}{}", self.fresh)
+        };
+        if base == "t" {
+            self.own_scalars.push(name.clone());
+        }
+        name
     }
 
     /// Visible variables (the latest binding of each name), as indices into `vars`.
@@ -1278,7 +1323,7 @@ impl<'a> Gen<'a> {
         let scalars = self.scalars();
         let own: Vec<usize> = scalars
             .into_iter()
-            .filter(|&s| self.vars[s].name.starts_with('t'))
+            .filter(|&s| self.own_scalars.contains(&self.vars[s].name))
             .collect();
         if own.is_empty() {
             return self.let_scalar();

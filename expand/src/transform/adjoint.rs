@@ -1078,7 +1078,7 @@ impl Reverse<'_> {
         // the caller's reverse sweep before this point. The callee's `__{name}_args` says, at
         // compile time, whether it writes the argument and reads its incoming value; the
         // snapshot is taken only when it matters.
-        let effects = em.companion_prefixed(&c.callee, "args");
+        let effects = em.companion(&c.callee, "ARGS");
         let mut snapshots = Vec::new();
         for (k, a) in c.args.iter().enumerate() {
             if let Arg::ArrayMut { var, .. } = a {
@@ -1136,7 +1136,7 @@ impl Reverse<'_> {
             return;
         }
         // The callee's reverse-only companion: it recomputes only what its reverse sweep reads.
-        let vjp = em.companion_prefixed(&c.callee, "rev");
+        let vjp = em.companion(&c.callee, "rev");
         let mut args = Vec::new();
         for (a, p) in c.args.iter().zip(primal_args) {
             args.push(p);

@@ -18,7 +18,8 @@
     unused_variables,
     unused_assignments,
     unused_parens,
-    dead_code
+    dead_code,
+    non_snake_case
 )]
 #![allow(
     clippy::approx_constant,
