@@ -123,7 +123,7 @@ struct IdentCollector(HashSet<String>);
 
 impl<'ast> Visit<'ast> for IdentCollector {
     fn visit_ident(&mut self, i: &'ast syn::Ident) {
-        self.0.insert(name_of(&i));
+        self.0.insert(name_of(i));
     }
 }
 
@@ -905,7 +905,7 @@ impl Lowerer<'_> {
     fn path_var(&self, e: &syn::Expr) -> Option<VarId> {
         match e {
             syn::Expr::Path(p) if p.qself.is_none() => {
-                p.path.get_ident().and_then(|i| self.lookup(&name_of(&i)))
+                p.path.get_ident().and_then(|i| self.lookup(&name_of(i)))
             }
             syn::Expr::Paren(p) => self.path_var(&p.expr),
             _ => None,
@@ -1510,7 +1510,7 @@ impl Lowerer<'_> {
         match e {
             syn::Expr::Path(p) if p.qself.is_none() => {
                 if let Some(i) = p.path.get_ident() {
-                    return match self.lookup(&name_of(&i)) {
+                    return match self.lookup(&name_of(i)) {
                         Some(v) => Ok(v),
                         None => err_at(i, format!("`{i}` is not a variable of this function")),
                     };
@@ -1830,7 +1830,7 @@ impl Lowerer<'_> {
                     && matrix_from_slice(&p.path).is_none()
                     && p.path
                         .get_ident()
-                        .is_none_or(|i| self.lookup(&name_of(&i)).is_none())
+                        .is_none_or(|i| self.lookup(&name_of(i)).is_none())
             }
             _ => false,
         }
@@ -1840,7 +1840,7 @@ impl Lowerer<'_> {
         match &*call.func {
             syn::Expr::Path(p) if p.qself.is_none() => {
                 if let Some(i) = p.path.get_ident() {
-                    if self.lookup(&name_of(&i)).is_some() {
+                    if self.lookup(&name_of(i)).is_some() {
                         return err_at(i, "calling a variable is not supported: closures and function pointers cannot be differentiated; call a `#[differentiable]` function by name");
                     }
                 }
@@ -2191,7 +2191,7 @@ impl Lowerer<'_> {
                     return err(span, "qualified paths are not supported");
                 }
                 if let Some(i) = p.path.get_ident() {
-                    if let Some(v) = self.lookup(&name_of(&i)) {
+                    if let Some(v) = self.lookup(&name_of(i)) {
                         return Ok(var_expr(v, self.kind(v).clone(), span));
                     }
                 }
@@ -2267,7 +2267,7 @@ impl Lowerer<'_> {
                     Some(v) => v,
                     None => match strip_paren(&ix.expr) {
                         // A constant array, `WEIGHTS[i]`: an opaque value, real where used as one.
-                        syn::Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_none_or(|i| self.lookup(&name_of(&i)).is_none()) => {
+                        syn::Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_none_or(|i| self.lookup(&name_of(i)).is_none()) => {
                             let index = self.index_expr(&ix.index, block)?;
                             return Ok(Expr {
                                 op: Op::PathIndex(p.path.clone(), Box::new(index)),
@@ -2927,7 +2927,7 @@ impl Lowerer<'_> {
             other => return err_at(other, WRITE),
         };
         self.scopes.push(HashMap::new());
-        let param = self.new_var(&name_of(&ident), Kind::Real, false, ident.span());
+        let param = self.new_var(&name_of(ident), Kind::Real, false, ident.span());
         let mut probe = Block::default();
         let body = self.real_expr(&c.body, &mut probe);
         self.scopes.pop();

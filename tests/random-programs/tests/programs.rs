@@ -33,6 +33,8 @@
     clippy::ifs_same_cond,
     clippy::let_and_return,
     clippy::neg_cmp_op_on_partial_ord,
+    clippy::neg_multiply,
+    clippy::redundant_locals,
     clippy::self_assignment,
     clippy::useless_vec,
     clippy::vec_init_then_push
