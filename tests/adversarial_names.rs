@@ -292,3 +292,33 @@ fn lint_attributes_in_the_body_are_honoured() {
         x,
     );
 }
+
+/// Functions written by a `macro_rules!`: the locals carry the macro's syntax context, the
+/// parameter the caller's; a local named `result` inside changes nothing.
+macro_rules! smooth_square {
+    ($name:ident, $x:ident) => {
+        #[differentiable]
+        fn $name($x: f64) -> f64 {
+            let result = $x * $x;
+            let x_bar = result.sin();
+            if $x > 0.0 {
+                x_bar
+            } else {
+                result
+            }
+        }
+    };
+}
+
+smooth_square!(from_macro, u);
+
+#[test]
+fn functions_written_by_macro_rules() {
+    for u in [0.8_f64, -0.8] {
+        let (value, g) = from_macro_grad(u);
+        assert_eq!(value, from_macro(u));
+        let expected = if u > 0.0 { (u * u).cos() * 2.0 * u } else { 2.0 * u };
+        assert!((g - expected).abs() < 1e-15, "{g} vs {expected}");
+        scalar("from_macro", &from_macro, &from_macro_jvp, &from_macro_vjp, u);
+    }
+}

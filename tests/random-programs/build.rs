@@ -1968,7 +1968,12 @@ impl<'a> Gen<'a> {
             }
             _ => {
                 let (a, b) = self.two_scalar_args(2);
-                let (p, q) = (self.name("t"), self.name("t"));
+                let (p, mut q) = (self.name("t"), self.name("t"));
+                // One pattern binds each name once.
+                if q == p {
+                    q = format!("{p}_2");
+                    self.own_scalars.push(q.clone());
+                }
                 let call = format!("h_pair({}, {})", a.code, b.code);
                 let active = self.is_active(&call);
                 let mutable = self.rng.chance(0.3) && self.may_be_mutable(&call);
