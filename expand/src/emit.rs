@@ -12,6 +12,32 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use std::cell::{Cell, RefCell};
 use syn::visit_mut::VisitMut;
 
+/// `name` as an identifier: raw where it is a keyword (the user's `r#match`, named `match` in
+/// the IR).
+fn ident(name: &str, span: proc_macro2::Span) -> Ident {
+    let plain = matches!(name, "self" | "Self" | "super" | "crate" | "_")
+        || syn::parse_str::<Ident>(name).is_ok();
+    if plain {
+        Ident::new(name, span)
+    } else {
+        Ident::new_raw(name, span)
+    }
+}
+
+/// `x` as an `f64` expression. A literal too large for `f64` (`1e309`, allowed by
+/// `#[allow(overflowing_literals)]`) is infinite, which no literal token can spell.
+fn real_literal(x: f64) -> TokenStream {
+    if x.is_finite() {
+        proc_macro2::Literal::f64_unsuffixed(x).into_token_stream()
+    } else if x.is_nan() {
+        quote!(::core::primitive::f64::NAN)
+    } else if x > 0.0 {
+        quote!(::core::primitive::f64::INFINITY)
+    } else {
+        quote!(::core::primitive::f64::NEG_INFINITY)
+    }
+}
+
 /// Shared state of code generation for one function.
 pub struct Emitter<'a> {
     /// The lowered function.
@@ -165,7 +191,7 @@ impl<'a> Emitter<'a> {
 
     /// The variable's name in generated code.
     pub fn name(&self, v: VarId) -> Ident {
-        Ident::new(&self.var(v).name, self.var(v).span)
+        ident(&self.var(v).name, self.var(v).span)
     }
 
     /// The name of its tangent.
@@ -333,7 +359,7 @@ impl<'a> Emitter<'a> {
         let span = e.span;
         match &e.op {
             Op::Lit(Literal::Real(x)) => {
-                let lit = proc_macro2::Literal::f64_unsuffixed(*x);
+                let lit = real_literal(*x);
                 quote_spanned!(span=> #rt::cst::<S>(#lit))
             }
             Op::Lit(Literal::Other(l)) => quote_spanned!(span=> #l),

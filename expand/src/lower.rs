@@ -15,6 +15,7 @@ use crate::ir::*;
 use proc_macro2::Span;
 use quote::ToTokens;
 use std::collections::{HashMap, HashSet};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
@@ -54,7 +55,7 @@ struct IdentCollector(HashSet<String>);
 
 impl<'ast> Visit<'ast> for IdentCollector {
     fn visit_ident(&mut self, i: &'ast syn::Ident) {
-        self.0.insert(i.to_string());
+        self.0.insert(name_of(i));
     }
 }
 
@@ -85,6 +86,12 @@ struct Lowerer<'a> {
     param_vars: Vec<VarId>,
     /// The closure arguments of `.map(|v| ..)`.
     map_params: Vec<VarId>,
+}
+
+/// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR
+/// (emission writes it raw again where it is a keyword).
+fn name_of(i: &syn::Ident) -> String {
+    i.unraw().to_string()
 }
 
 fn err<T>(span: Span, msg: impl std::fmt::Display) -> syn::Result<T> {
@@ -436,7 +443,7 @@ impl Lowerer<'_> {
         struct Names<'a>(&'a mut HashSet<String>);
         impl<'ast> Visit<'ast> for Names<'_> {
             fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-                self.0.insert(p.ident.to_string());
+                self.0.insert(name_of(&p.ident));
             }
         }
         Names(&mut self.poisoned).visit_pat(pat);
@@ -446,7 +453,7 @@ impl Lowerer<'_> {
     fn mentions_poisoned(&self, node: &impl ToTokens) -> bool {
         fn walk(tokens: proc_macro2::TokenStream, poisoned: &HashSet<String>) -> bool {
             tokens.into_iter().any(|t| match t {
-                proc_macro2::TokenTree::Ident(i) => poisoned.contains(&i.to_string()),
+                proc_macro2::TokenTree::Ident(i) => poisoned.contains(&name_of(&i)),
                 proc_macro2::TokenTree::Group(g) => walk(g.stream(), poisoned),
                 _ => false,
             })
@@ -692,7 +699,7 @@ impl Lowerer<'_> {
             ),
         };
         let kind = kind_of_type(&pt.ty, true)?;
-        let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+        let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
         self.param_vars.push(var);
         self.vars[var.0].ty = Some((*pt.ty).clone());
         if let Kind::RealArray(ArrayRepr::SliceMut) = self.vars[var.0].kind {
@@ -834,7 +841,7 @@ impl Lowerer<'_> {
     fn path_var(&self, e: &syn::Expr) -> Option<VarId> {
         match e {
             syn::Expr::Path(p) if p.qself.is_none() => {
-                p.path.get_ident().and_then(|i| self.lookup(&i.to_string()))
+                p.path.get_ident().and_then(|i| self.lookup(&name_of(i)))
             }
             syn::Expr::Paren(p) => self.path_var(&p.expr),
             _ => None,
@@ -983,12 +990,7 @@ impl Lowerer<'_> {
                         "copy arrays with `.to_vec()` into their own `let`",
                     );
                 }
-                let var = self.new_var(
-                    &ident.to_string(),
-                    value.kind.clone(),
-                    mutable,
-                    ident.span(),
-                );
+                let var = self.new_var(&name_of(&ident), value.kind.clone(), mutable, ident.span());
                 block.stmts.push(Stmt::Let {
                     var,
                     init: Init::Expr(value),
@@ -1029,7 +1031,7 @@ impl Lowerer<'_> {
             let results = results
                 .into_iter()
                 .map(|(ident, mutable, kind)| {
-                    self.new_var(&ident.to_string(), kind, mutable, ident.span())
+                    self.new_var(&name_of(&ident), kind, mutable, ident.span())
                 })
                 .collect();
             let callee = self.callee_path(call)?;
@@ -1051,7 +1053,7 @@ impl Lowerer<'_> {
         // every branch.
         if matches!(strip_paren(init), syn::Expr::If(_) | syn::Expr::Match(_)) {
             let var = self.unscoped_var(
-                &ident.to_string(),
+                &name_of(&ident),
                 declared.clone().unwrap_or(Kind::Opaque),
                 true,
                 ident.span(),
@@ -1097,7 +1099,7 @@ impl Lowerer<'_> {
             self.scopes
                 .last_mut()
                 .expect("a scope is open")
-                .insert(ident.to_string(), var);
+                .insert(name_of(&ident), var);
             return Ok(());
         }
         // A differentiable call bound to a name.
@@ -1105,7 +1107,7 @@ impl Lowerer<'_> {
             if self.is_differentiable_call(call) {
                 let args = self.call_args(call, block)?;
                 let kind = declared.clone().unwrap_or(Kind::Real);
-                let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+                let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
                 if declared.is_none() {
                     self.untyped_results.push(var);
                 }
@@ -1139,7 +1141,7 @@ impl Lowerer<'_> {
                 },
                 (_, Init::Expr(_)) => unreachable!("array_init gives array initialisers"),
             };
-            let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+            let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
             block.stmts.push(Stmt::Let {
                 var,
                 init: array_init,
@@ -1179,7 +1181,7 @@ impl Lowerer<'_> {
                 }
             }
         };
-        let var = self.new_var(&ident.to_string(), kind, mutable, ident.span());
+        let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
         self.vars[var.0].ty = ty.cloned();
         block.stmts.push(Stmt::Let {
             var,
@@ -1444,7 +1446,7 @@ impl Lowerer<'_> {
         match e {
             syn::Expr::Path(p) if p.qself.is_none() => {
                 if let Some(i) = p.path.get_ident() {
-                    return match self.lookup(&i.to_string()) {
+                    return match self.lookup(&name_of(i)) {
                         Some(v) => Ok(v),
                         None => err_at(i, format!("`{i}` is not a variable of this function")),
                     };
@@ -1472,7 +1474,7 @@ impl Lowerer<'_> {
             syn::Pat::Ident(pi)
                 if pi.by_ref.is_none() && pi.mutability.is_none() && pi.subpat.is_none() =>
             {
-                self.new_var(&pi.ident.to_string(), Kind::Int, false, pi.ident.span())
+                self.new_var(&name_of(&pi.ident), Kind::Int, false, pi.ident.span())
             }
             syn::Pat::Wild(w) => self.temp("unused", Kind::Int, w.span()),
             other => {
@@ -1764,7 +1766,7 @@ impl Lowerer<'_> {
                     && matrix_from_slice(&p.path).is_none()
                     && p.path
                         .get_ident()
-                        .is_none_or(|i| self.lookup(&i.to_string()).is_none())
+                        .is_none_or(|i| self.lookup(&name_of(i)).is_none())
             }
             _ => false,
         }
@@ -1774,7 +1776,7 @@ impl Lowerer<'_> {
         match &*call.func {
             syn::Expr::Path(p) if p.qself.is_none() => {
                 if let Some(i) = p.path.get_ident() {
-                    if self.lookup(&i.to_string()).is_some() {
+                    if self.lookup(&name_of(i)).is_some() {
                         return err_at(i, "calling a variable is not supported: closures and function pointers cannot be differentiated; call a `#[differentiable]` function by name");
                     }
                 }
@@ -2122,7 +2124,7 @@ impl Lowerer<'_> {
                     return err(span, "qualified paths are not supported");
                 }
                 if let Some(i) = p.path.get_ident() {
-                    if let Some(v) = self.lookup(&i.to_string()) {
+                    if let Some(v) = self.lookup(&name_of(i)) {
                         return Ok(var_expr(v, self.kind(v).clone(), span));
                     }
                 }
@@ -2198,7 +2200,7 @@ impl Lowerer<'_> {
                     Some(v) => v,
                     None => match strip_paren(&ix.expr) {
                         // A constant array, `WEIGHTS[i]`: an opaque value, real where used as one.
-                        syn::Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_none_or(|i| self.lookup(&i.to_string()).is_none()) => {
+                        syn::Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_none_or(|i| self.lookup(&name_of(i)).is_none()) => {
                             let index = self.index_expr(&ix.index, block)?;
                             return Ok(Expr {
                                 op: Op::PathIndex(p.path.clone(), Box::new(index)),
@@ -2553,7 +2555,7 @@ impl Lowerer<'_> {
                 let name = path
                     .segments
                     .last()
-                    .map(|s| s.ident.to_string())
+                    .map(|s| name_of(&s.ident))
                     .unwrap_or_default();
                 let t = self.temp(&name, Kind::Real, span);
                 block.stmts.push(Stmt::Call(Call {
@@ -2858,7 +2860,7 @@ impl Lowerer<'_> {
             other => return err_at(other, WRITE),
         };
         self.scopes.push(HashMap::new());
-        let param = self.new_var(&ident.to_string(), Kind::Real, false, ident.span());
+        let param = self.new_var(&name_of(&ident), Kind::Real, false, ident.span());
         let mut probe = Block::default();
         let body = self.real_expr(&c.body, &mut probe);
         self.scopes.pop();
@@ -2970,7 +2972,7 @@ fn not(e: Expr) -> Expr {
 fn pattern_binding(p: &syn::Pat) -> Option<Span> {
     match p {
         syn::Pat::Ident(pi) => {
-            let s = pi.ident.to_string();
+            let s = name_of(&pi.ident);
             // An uppercase single-segment path pattern is a constant, not a binding.
             if s.chars().next().is_some_and(|c| c.is_uppercase()) {
                 None
