@@ -394,7 +394,6 @@ impl<'a> Emitter<'a> {
                     }
                     Unary::Neg => quote_spanned!(span=> (-#a)),
                     Unary::Not => quote_spanned!(span=> (!#a)),
-                    Unary::Abs if e.kind != Kind::Real => quote_spanned!(span=> (#a).abs()),
                     _ => {
                         let m = format_ident!("{}", u.name(), span = span);
                         quote_spanned!(span=> #rt::Real::#m(#a))
