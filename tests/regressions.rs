@@ -243,6 +243,16 @@ fn raw_names(r#match: f64, n: usize) -> f64 {
     s.sin()
 }
 
+/// Raw keywords of every edition naming a slice, a loop counter and a real.
+#[differentiable]
+fn raw_slice(r#in: &[f64], r#gen: f64) -> f64 {
+    let mut s = 0.0;
+    for r#for in 0..r#in.len() {
+        s += r#in[r#for] * r#gen * r#in[r#for];
+    }
+    s
+}
+
 /// An annotated function named with a raw keyword, called by another.
 #[differentiable]
 fn r#match(x: f64) -> f64 {
@@ -300,6 +310,14 @@ fn raw_identifiers() {
         &|m, b, w| raw_names_vjp(m, b, 3, w),
         m,
     );
+    let u = [0.5, -2.0, 1.5];
+    let (v, (g_in, g_gen)) = raw_slice_grad(&u, 0.3);
+    assert_eq!(v, raw_slice(&u, 0.3));
+    assert_eq!(
+        g_in,
+        vec![2.0 * 0.3 * 0.5, 2.0 * 0.3 * -2.0, 2.0 * 0.3 * 1.5]
+    );
+    assert_eq!(g_gen, 0.25 + 4.0 + 2.25);
     // x^2 e^x: (2x + x^2) e^x.
     let x = 0.4_f64;
     let (v, g) = calls_raw_match_grad(x);

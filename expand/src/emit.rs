@@ -12,15 +12,20 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use std::cell::{Cell, RefCell};
 use syn::visit_mut::VisitMut;
 
-/// `name` as an identifier: raw where it is a keyword (the user's `r#match`, named `match` in
-/// the IR).
+/// `name` as an identifier: raw where it is a keyword of some edition (the user's `r#match`,
+/// named `match` in the IR).
 fn ident(name: &str, span: proc_macro2::Span) -> Ident {
-    let plain = matches!(name, "self" | "Self" | "super" | "crate" | "_")
-        || syn::parse_str::<Ident>(name).is_ok();
-    if plain {
-        Ident::new(name, span)
-    } else {
+    const KEYWORDS: &[&str] = &[
+        "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do",
+        "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in",
+        "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+        "return", "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe",
+        "unsized", "use", "virtual", "where", "while", "yield",
+    ];
+    if KEYWORDS.contains(&name) {
         Ident::new_raw(name, span)
+    } else {
+        Ident::new(name, span)
     }
 }
 

@@ -497,6 +497,7 @@ enum Holds {
     MutSlice,
     Array,
     Int,
+    Vector,
 }
 
 /// Functions in the subset, mostly: bound names of the right kind, with now and then a
@@ -579,6 +580,15 @@ impl Typed<'_> {
                     Some(a) => format!("{a}[{}]", self.rng.pick(&["0", "1", "2"])),
                     None => "0.5".to_string(),
                 },
+                3 => match (self.var(Holds::Vector), self.var(Holds::Vector)) {
+                    (Some(v), Some(w)) => match self.rng.below(4) {
+                        0 => format!("{v}.norm()"),
+                        1 => format!("{v}.dot(&{w})"),
+                        2 => format!("{v}.map(|e| e.sin()).sum()"),
+                        _ => format!("{v}[0]"),
+                    },
+                    _ => "0.25".to_string(),
+                },
                 _ => self
                     .var(Holds::Real)
                     .map_or_else(|| "2.0".to_string(), str::to_string),
@@ -651,7 +661,7 @@ impl Typed<'_> {
         }
         self.depth += 1;
         let nested = self.depth < 3;
-        let s = match self.rng.below(10) {
+        let s = match self.rng.below(12) {
             0..=2 => {
                 let v = self.rng.pick(NAMES);
                 let m = if self.rng.chance(40) { "mut " } else { "" };
@@ -697,6 +707,21 @@ impl Typed<'_> {
                 self.scope.push((b, Holds::Real));
                 format!("let ({a}, {b}) = ({x}, {y});")
             }
+            9 if nested => format!(
+                "match {} {{ 0 => {{ {} }} 1 | 2 => {{ {} }} _ => {{}} }}",
+                self.int(),
+                self.block(),
+                self.block()
+            ),
+            10 => match self.var(Holds::Vector) {
+                Some(v) => {
+                    let w = self.rng.pick(NAMES);
+                    let x = self.real();
+                    self.scope.push((w, Holds::Vector));
+                    format!("let {w} = {v} * {x};")
+                }
+                None => String::new(),
+            },
             _ => match self.var(Holds::MutSlice) {
                 Some(u) => format!("g(&mut {u}, {});", self.real()),
                 None => String::new(),
@@ -719,6 +744,9 @@ impl Typed<'_> {
                     ("&[f64; 3]", Holds::Array),
                     ("usize", Holds::Int),
                     ("i32", Holds::Int),
+                    ("Vec<f64>", Holds::Slice),
+                    ("&DVector<f64>", Holds::Vector),
+                    ("SVector<f64, 3>", Holds::Vector),
                 ]);
                 self.scope.push((v, holds));
                 format!("{v}: {ty}")

@@ -56,6 +56,28 @@ fn raw_identifiers_in_let_and_for() {
 }
 
 #[test]
+fn raw_keywords_of_later_editions() {
+    // `gen` is reserved from edition 2024 and `try` from 2018: they stay raw, whatever the
+    // edition of the caller.
+    let out = expand(
+        quote!(),
+        quote!(
+            fn f(r#gen: f64, r#try: &[f64]) -> f64 {
+                r#gen * r#try[0]
+            }
+        ),
+    );
+    assert!(
+        out.contains("r#gen : S") && out.contains("gen_bar"),
+        "{out}"
+    );
+    assert!(
+        out.contains("r#try : & [S]") && out.contains("try_bar"),
+        "{out}"
+    );
+}
+
+#[test]
 fn raw_identifier_is_the_plain_one() {
     // `r#y` and `y` are one variable: the adjoint of the one is the adjoint of the other.
     let out = expand(
