@@ -2871,7 +2871,7 @@ impl Lowerer<'_> {
             other => return err_at(other, WRITE),
         };
         self.scopes.push(HashMap::new());
-        let param = self.new_var(&name_of(&ident), Kind::Real, false, ident.span());
+        let param = self.new_var(&name_of(ident), Kind::Real, false, ident.span());
         let mut probe = Block::default();
         let body = self.real_expr(&c.body, &mut probe);
         self.scopes.pop();
