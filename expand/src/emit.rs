@@ -14,7 +14,7 @@ use syn::visit_mut::VisitMut;
 
 /// `name` as an identifier: raw where it is a keyword of some edition (the user's `r#match`,
 /// named `match` in the IR).
-fn ident(name: &str, span: proc_macro2::Span) -> Ident {
+pub fn ident(name: &str, span: proc_macro2::Span) -> Ident {
     const KEYWORDS: &[&str] = &[
         "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do",
         "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in",

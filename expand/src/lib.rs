@@ -87,7 +87,7 @@ fn expand(
             if active[p.var.0] && !wrt.iter().any(|n| *n == v.name) {
                 return Err(syn::Error::new(
                     v.span,
-                    format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", v.name),
+                    format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", emit::ident(&v.name, v.span)),
                 ));
             }
         }

@@ -78,6 +78,21 @@ fn raw_keywords_of_later_editions() {
 }
 
 #[test]
+fn diagnostics_spell_raw_keywords_raw() {
+    let out = tapeless_expand::differentiable(
+        quote!(wrt(x)),
+        quote!(
+            fn f(x: f64, r#in: &mut [f64]) -> f64 {
+                r#in[0] = x;
+                x
+            }
+        ),
+    )
+    .to_string();
+    assert!(out.contains("`r#in` receives values"), "{out}");
+}
+
+#[test]
 fn raw_identifier_is_the_plain_one() {
     // `r#y` and `y` are one variable: the adjoint of the one is the adjoint of the other.
     let out = expand(
