@@ -317,8 +317,18 @@ fn functions_written_by_macro_rules() {
     for u in [0.8_f64, -0.8] {
         let (value, g) = from_macro_grad(u);
         assert_eq!(value, from_macro(u));
-        let expected = if u > 0.0 { (u * u).cos() * 2.0 * u } else { 2.0 * u };
+        let expected = if u > 0.0 {
+            (u * u).cos() * 2.0 * u
+        } else {
+            2.0 * u
+        };
         assert!((g - expected).abs() < 1e-15, "{g} vs {expected}");
-        scalar("from_macro", &from_macro, &from_macro_jvp, &from_macro_vjp, u);
+        scalar(
+            "from_macro",
+            &from_macro,
+            &from_macro_jvp,
+            &from_macro_vjp,
+            u,
+        );
     }
 }

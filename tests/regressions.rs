@@ -231,3 +231,174 @@ fn a_mut_slice_passed_to_two_shared_parameters() {
         62,
     );
 }
+
+/// Raw identifiers: a keyword parameter, a `let` and a loop counter (the macro panicked on each).
+#[differentiable]
+fn raw_names(r#match: f64, n: usize) -> f64 {
+    let r#t = r#match * r#match;
+    let mut s = r#t;
+    for r#i in 0..n {
+        s += r#t * (r#i as f64);
+    }
+    s.sin()
+}
+
+/// Raw keywords of every edition naming a slice, a loop counter and a real.
+#[differentiable]
+fn raw_slice(r#in: &[f64], r#gen: f64) -> f64 {
+    let mut s = 0.0;
+    for r#for in 0..r#in.len() {
+        s += r#in[r#for] * r#gen * r#in[r#for];
+    }
+    s
+}
+
+/// An annotated function named with a raw keyword, called by another.
+#[differentiable]
+fn r#match(x: f64) -> f64 {
+    x.exp() * x
+}
+
+#[differentiable]
+fn calls_raw_match(r#x: f64) -> f64 {
+    r#match(x) * r#x
+}
+
+/// A literal too large for `f64` is infinite, in the companions as in the function.
+#[differentiable]
+#[allow(overflowing_literals)]
+fn overflowing_literal(x: f64) -> f64 {
+    x.sin() + x / 1e309
+}
+
+#[differentiable]
+#[allow(overflowing_literals)]
+fn times_overflowing_literal(x: f64) -> f64 {
+    x * 1e309
+}
+
+/// `abs` of an integer parameter, cast to a real (the IR was malformed).
+#[differentiable]
+fn times_integer_abs(x: f64, k: i32) -> f64 {
+    x * k.abs() as f64
+}
+
+/// A function whose types and tuple result come from `macro_rules!` fragments, as invisible
+/// groups (a tuple result was refused: "returns 2 values but this expression has 1").
+macro_rules! two_outputs {
+    ($name:ident($($p:ident: $t:ty),*) -> $r:ty { $tail:expr }) => {
+        #[differentiable]
+        fn $name($($p: $t),*) -> $r {
+            $tail
+        }
+    };
+}
+
+two_outputs!(product_and_sum(a: f64, b: f64) -> (f64, f64) { (a * b, a.sin() + b) });
+
+#[test]
+fn raw_identifiers() {
+    // s = sin(t (1 + 0 + 1 + 2)) with t = m^2: ds/dm = 8 m cos(4 m^2).
+    let m = 0.6_f64;
+    let (v, g) = raw_names_grad(m, 3);
+    assert_eq!(v, raw_names(m, 3));
+    assert!((g - 8.0 * m * (4.0 * m * m).cos()).abs() < 1e-14, "{g}");
+    scalar(
+        "raw_names",
+        &|m| raw_names(m, 3),
+        &|m, d| raw_names_jvp(m, d, 3),
+        &|m, b, w| raw_names_vjp(m, b, 3, w),
+        m,
+    );
+    let u = [0.5, -2.0, 1.5];
+    let (v, (g_in, g_gen)) = raw_slice_grad(&u, 0.3);
+    assert_eq!(v, raw_slice(&u, 0.3));
+    assert_eq!(
+        g_in,
+        vec![2.0 * 0.3 * 0.5, 2.0 * 0.3 * -2.0, 2.0 * 0.3 * 1.5]
+    );
+    assert_eq!(g_gen, 0.25 + 4.0 + 2.25);
+    // x^2 e^x: (2x + x^2) e^x.
+    let x = 0.4_f64;
+    let (v, g) = calls_raw_match_grad(x);
+    assert_eq!(v, calls_raw_match(x));
+    assert!((g - (2.0 * x + x * x) * x.exp()).abs() < 1e-14, "{g}");
+    scalar(
+        "calls_raw_match",
+        &calls_raw_match,
+        &calls_raw_match_jvp,
+        &calls_raw_match_vjp,
+        x,
+    );
+}
+
+#[test]
+fn overflowing_float_literal() {
+    let x = 0.8_f64;
+    let (v, g) = overflowing_literal_grad(x);
+    assert_eq!(v, overflowing_literal(x));
+    assert_eq!(g, x.cos());
+    scalar(
+        "overflowing_literal",
+        &overflowing_literal,
+        &overflowing_literal_jvp,
+        &overflowing_literal_vjp,
+        x,
+    );
+    for x in [2.0, -0.5] {
+        let (v, g) = times_overflowing_literal_grad(x);
+        assert_eq!(v, times_overflowing_literal(x));
+        assert_eq!(v, x.signum() * f64::INFINITY);
+        assert_eq!(g, f64::INFINITY);
+        assert_eq!(times_overflowing_literal_jvp(x, 1.0), (v, f64::INFINITY));
+    }
+}
+
+#[test]
+fn integer_abs_as_real() {
+    for k in [-3, 0, 4] {
+        let (v, g) = times_integer_abs_grad(0.7, k);
+        assert_eq!(v, times_integer_abs(0.7, k));
+        assert_eq!(g, f64::from(k.abs()));
+        scalar(
+            "times_integer_abs",
+            &|x| times_integer_abs(x, k),
+            &|x, d| times_integer_abs_jvp(x, d, k),
+            &|x, b, w| times_integer_abs_vjp(x, b, k, w),
+            0.7,
+        );
+    }
+}
+
+#[test]
+fn tuple_result_from_a_macro_fragment() {
+    let (a, b) = (0.7_f64, -1.1_f64);
+    let ((p, s), (p_dot, s_dot)) = product_and_sum_jvp(a, 1.0, b, 0.0);
+    assert_eq!((p, s), product_and_sum(a, b));
+    assert_eq!((p_dot, s_dot), (b, a.cos()));
+    let (mut a_bar, mut b_bar) = (0.0, 0.0);
+    product_and_sum_vjp(a, &mut a_bar, b, &mut b_bar, (1.0, 1.0));
+    assert_eq!((a_bar, b_bar), (b + a.cos(), a + 1.0));
+    check(
+        &Case {
+            name: "product_and_sum",
+            inputs: 2,
+            outputs: 2,
+            f: &|x| {
+                let (p, s) = product_and_sum(x[0], x[1]);
+                vec![p, s]
+            },
+            jvp: &|x, d| {
+                let ((p, s), (pd, sd)) = product_and_sum_jvp(x[0], d[0], x[1], d[1]);
+                (vec![p, s], vec![pd, sd])
+            },
+            vjp: &|x, w| {
+                let (mut ab, mut bb) = (0.0, 0.0);
+                let (p, s) = product_and_sum_vjp(x[0], &mut ab, x[1], &mut bb, (w[0], w[1]));
+                (vec![p, s], vec![ab, bb])
+            },
+        },
+        &[a, b],
+        63,
+    );
+}

@@ -10,6 +10,7 @@
 //! - `crate = path`: where the facade crate is (default `::tapeless`), for code that uses the
 //!   macro from inside tapeless itself or through a re-export.
 
+use syn::ext::IdentExt;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Ident, Path, Token};
@@ -42,7 +43,8 @@ pub fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
             if args.wrt.is_some() {
                 return Err(meta.error("`wrt` given twice; list every parameter in one `wrt(...)`"));
             }
-            args.wrt = Some(names.into_iter().collect());
+            // `r#x` names the parameter `x`, as in the IR.
+            args.wrt = Some(names.into_iter().map(|n| n.unraw()).collect());
             Ok(())
         } else if meta.path.is_ident("constants") {
             let content;

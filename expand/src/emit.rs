@@ -23,6 +23,37 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use syn::visit_mut::VisitMut;
 
+/// `name` as an identifier: raw where it is a keyword of some edition (the user's `r#match`,
+/// named `match` in the IR).
+pub fn ident(name: &str, span: proc_macro2::Span) -> Ident {
+    const KEYWORDS: &[&str] = &[
+        "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do",
+        "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in",
+        "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
+        "return", "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe",
+        "unsized", "use", "virtual", "where", "while", "yield",
+    ];
+    if KEYWORDS.contains(&name) {
+        Ident::new_raw(name, span)
+    } else {
+        Ident::new(name, span)
+    }
+}
+
+/// `x` as an `f64` expression. A literal too large for `f64` (`1e309`, allowed by
+/// `#[allow(overflowing_literals)]`) is infinite, which no literal token can spell.
+fn real_literal(x: f64) -> TokenStream {
+    if x.is_finite() {
+        proc_macro2::Literal::f64_unsuffixed(x).into_token_stream()
+    } else if x.is_nan() {
+        quote!(::core::primitive::f64::NAN)
+    } else if x > 0.0 {
+        quote!(::core::primitive::f64::INFINITY)
+    } else {
+        quote!(::core::primitive::f64::NEG_INFINITY)
+    }
+}
+
 /// Shared state of code generation for one function.
 pub struct Emitter<'a> {
     /// The lowered function.
@@ -119,15 +150,6 @@ impl Names {
 /// still point at the user's code.
 pub fn hygienic(span: Span) -> Span {
     Span::mixed_site().located_at(span)
-}
-
-/// The identifier `name` at `span`, raw (`r#match`) where `name` is a keyword.
-pub fn ident(name: &str, span: Span) -> Ident {
-    if syn::parse_str::<Ident>(name).is_ok() {
-        Ident::new(name, span)
-    } else {
-        Ident::new_raw(name, span)
-    }
 }
 
 /// Where a saved value is found again in the reverse sweep.
@@ -435,7 +457,7 @@ impl<'a> Emitter<'a> {
         let span = e.span;
         match &e.op {
             Op::Lit(Literal::Real(x)) => {
-                let lit = proc_macro2::Literal::f64_unsuffixed(*x);
+                let lit = real_literal(*x);
                 quote_spanned!(span=> #rt::cst::<S>(#lit))
             }
             Op::Lit(Literal::Other(l)) => quote_spanned!(span=> #l),
@@ -470,7 +492,6 @@ impl<'a> Emitter<'a> {
                     }
                     Unary::Neg => quote_spanned!(span=> (-#a)),
                     Unary::Not => quote_spanned!(span=> (!#a)),
-                    Unary::Abs if e.kind != Kind::Real => quote_spanned!(span=> (#a).abs()),
                     _ => {
                         let m = format_ident!("{}", u.name(), span = span);
                         quote_spanned!(span=> #rt::Real::#m(#a))

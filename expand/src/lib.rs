@@ -91,7 +91,7 @@ fn expand(
             {
                 return Err(syn::Error::new(
                     v.span,
-                    format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", v.user_name),
+                    format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", emit::ident(&v.user_name, v.span)),
                 ));
             }
         }

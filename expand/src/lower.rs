@@ -15,6 +15,7 @@ use crate::ir::*;
 use proc_macro2::Span;
 use quote::ToTokens;
 use std::collections::{HashMap, HashSet};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 
@@ -156,9 +157,10 @@ struct Lowerer<'a> {
     map_params: Vec<VarId>,
 }
 
-/// The name an identifier binds: `r#x` and `x` are one name.
+/// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR
+/// (emission writes it raw again where it is a keyword).
 fn name_of(i: &syn::Ident) -> String {
-    syn::ext::IdentExt::unraw(i).to_string()
+    i.unraw().to_string()
 }
 
 fn err<T>(span: Span, msg: impl std::fmt::Display) -> syn::Result<T> {
@@ -171,7 +173,15 @@ fn err_at<T>(node: impl ToTokens, msg: impl std::fmt::Display) -> syn::Result<T>
 }
 
 fn is_ident(ty: &syn::Type, name: &str) -> bool {
-    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+    matches!(strip_type_group(ty), syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+}
+
+/// `ty` without the invisible groups a `macro_rules!` fragment (`$t:ty`) puts around it.
+fn strip_type_group(ty: &syn::Type) -> &syn::Type {
+    match ty {
+        syn::Type::Group(g) => strip_type_group(&g.elem),
+        ty => ty,
+    }
 }
 
 const INT_TYPES: &[&str] = &[
@@ -190,7 +200,7 @@ fn mentions_float(ty: &syn::Type) -> bool {
 
 /// `Vec<f64>`?
 fn is_vec_f64(ty: &syn::Type) -> bool {
-    if let syn::Type::Path(p) = ty {
+    if let syn::Type::Path(p) = strip_type_group(ty) {
         if let Some(last) = p.path.segments.last() {
             if last.ident == "Vec" {
                 if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
@@ -248,7 +258,9 @@ fn matrix_from_slice(path: &syn::Path) -> Option<syn::Path> {
 }
 
 fn matrix_elem(ty: &syn::Type) -> Option<&syn::Type> {
-    let syn::Type::Path(p) = ty else { return None };
+    let syn::Type::Path(p) = strip_type_group(ty) else {
+        return None;
+    };
     if p.qself.is_some() {
         return None;
     }
@@ -301,14 +313,14 @@ fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
     if is_vec_f64(ty) {
         return Ok(Kind::RealArray(ArrayRepr::Vec));
     }
-    match ty {
+    match strip_type_group(ty) {
         syn::Type::Array(a) if is_ident(&a.elem, "f64") => {
             return Ok(Kind::RealArray(ArrayRepr::Array(ArrayLen(
                 a.len.to_token_stream(),
             ))))
         }
         syn::Type::Reference(r) if param => {
-            if let syn::Type::Slice(s) = &*r.elem {
+            if let syn::Type::Slice(s) = strip_type_group(&r.elem) {
                 if is_ident(&s.elem, "f64") {
                     return Ok(Kind::RealArray(if r.mutability.is_some() {
                         ArrayRepr::SliceMut
@@ -355,6 +367,7 @@ fn is_integer_data(ty: &syn::Type) -> bool {
         syn::Type::Slice(s) => is_integer_data(&s.elem),
         syn::Type::Array(a) => is_integer_data(&a.elem),
         syn::Type::Paren(p) => is_integer_data(&p.elem),
+        syn::Type::Group(g) => is_integer_data(&g.elem),
         syn::Type::Tuple(t) => !t.elems.is_empty() && t.elems.iter().all(is_integer_data),
         syn::Type::Path(p) if p.qself.is_none() => {
             if is_int_type(ty) || is_ident(ty, "bool") {
@@ -380,7 +393,7 @@ fn is_integer_data(ty: &syn::Type) -> bool {
 fn return_types(output: &syn::ReturnType, tuple: bool) -> Vec<Option<syn::Type>> {
     match output {
         syn::ReturnType::Default => Vec::new(),
-        syn::ReturnType::Type(_, ty) => match &**ty {
+        syn::ReturnType::Type(_, ty) => match strip_type_group(ty) {
             syn::Type::Tuple(t) if tuple => t.elems.iter().cloned().map(Some).collect(),
             ty => vec![Some(ty.clone())],
         },
@@ -664,7 +677,7 @@ impl Lowerer<'_> {
         let stmts = &item.block.stmts;
         let statement_like = |e: &syn::Expr| {
             matches!(
-                e,
+                strip_paren(e),
                 syn::Expr::ForLoop(_)
                     | syn::Expr::If(_)
                     | syn::Expr::Match(_)
@@ -676,7 +689,7 @@ impl Lowerer<'_> {
         };
         let never_value = |e: &syn::Expr| {
             matches!(
-                e,
+                strip_paren(e),
                 syn::Expr::ForLoop(_) | syn::Expr::While(_) | syn::Expr::Loop(_)
             )
         };
@@ -788,7 +801,7 @@ impl Lowerer<'_> {
                 Err(_) => err_at(ty, bad),
             }
         };
-        match ty {
+        match strip_type_group(ty) {
             syn::Type::Tuple(t) if t.elems.is_empty() => Ok((Vec::new(), false)),
             syn::Type::Tuple(t) => {
                 let kinds = t.elems.iter().map(one).collect::<syn::Result<Vec<_>>>()?;
@@ -800,10 +813,10 @@ impl Lowerer<'_> {
 
     /// The components of the function's final value, hoisting array constructors into lets.
     fn result_values(&mut self, e: &syn::Expr, parts: &[Kind], body: &mut Block) -> Vec<Expr> {
-        let elems: Vec<&syn::Expr> = match (e, parts.len()) {
+        // Parentheses and invisible groups (a `macro_rules!` `$e:expr`) around a tuple.
+        let elems: Vec<&syn::Expr> = match (strip_paren(e), parts.len()) {
             (syn::Expr::Tuple(t), n) if n > 1 || t.elems.len() > 1 => t.elems.iter().collect(),
-            (syn::Expr::Paren(p), _) => vec![&*p.expr],
-            _ => vec![e],
+            (e, _) => vec![e],
         };
         if elems.len() != parts.len() {
             self.error(syn::Error::new_spanned(
@@ -908,6 +921,7 @@ impl Lowerer<'_> {
                 p.path.get_ident().and_then(|i| self.lookup(&name_of(i)))
             }
             syn::Expr::Paren(p) => self.path_var(&p.expr),
+            syn::Expr::Group(g) => self.path_var(&g.expr),
             _ => None,
         }
     }
@@ -966,7 +980,7 @@ impl Lowerer<'_> {
             .as_ref()
             .map(|e| e.flag)
             .expect("early return set up");
-        let elems: Vec<&syn::Expr> = match e {
+        let elems: Vec<&syn::Expr> = match strip_paren(e) {
             syn::Expr::Tuple(t) if early_results.len() > 1 => t.elems.iter().collect(),
             _ => vec![e],
         };
@@ -1008,7 +1022,7 @@ impl Lowerer<'_> {
                 ),
             ),
             syn::Stmt::Expr(e, semi) => {
-                if semi.is_none() && !matches!(e, syn::Expr::ForLoop(_) | syn::Expr::If(_) | syn::Expr::Match(_) | syn::Expr::Block(_) | syn::Expr::While(_) | syn::Expr::Loop(_) | syn::Expr::Unsafe(_)) {
+                if semi.is_none() && !matches!(strip_paren(e), syn::Expr::ForLoop(_) | syn::Expr::If(_) | syn::Expr::Match(_) | syn::Expr::Block(_) | syn::Expr::While(_) | syn::Expr::Loop(_) | syn::Expr::Unsafe(_)) {
                     return err_at(e, "a value here is not used: end the statement with `;`, or return the value at the end of the function");
                 }
                 self.expr_stmt(e, block)
@@ -1308,7 +1322,7 @@ impl Lowerer<'_> {
     }
 
     fn expr_stmt(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<()> {
-        match e {
+        match strip_paren(e) {
             syn::Expr::Assign(a) => {
                 let span = a.span();
                 let place = self.place(&a.left, block)?;
@@ -1487,6 +1501,7 @@ impl Lowerer<'_> {
                 Ok(Place::Index(v, index))
             }
             syn::Expr::Paren(p) => self.place(&p.expr, block),
+            syn::Expr::Group(g) => self.place(&g.expr, block),
             syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => err_at(
                 u,
                 "writing through a reference is not supported; take the value and return it",
@@ -1518,6 +1533,7 @@ impl Lowerer<'_> {
                 err_at(e, "expected a variable")
             }
             syn::Expr::Paren(p) => self.var_of(&p.expr),
+            syn::Expr::Group(g) => self.var_of(&g.expr),
             _ => err_at(e, "expected a variable"),
         }
     }
@@ -1767,7 +1783,7 @@ impl Lowerer<'_> {
                 }
             }
             self.scopes.push(HashMap::new());
-            match &*arm.body {
+            match strip_paren(&arm.body) {
                 _ if target.is_some() => {}
                 syn::Expr::Block(b) if b.label.is_none() => {
                     self.stmts_into(&b.block.stmts, &mut arm_block)
@@ -1822,7 +1838,7 @@ impl Lowerer<'_> {
 
     /// Whether `call` calls a differentiable function (so its companions are called).
     fn is_differentiable_call(&self, call: &syn::ExprCall) -> bool {
-        match &*call.func {
+        match strip_paren(&call.func) {
             syn::Expr::Path(p) => {
                 !call.args.is_empty()
                     && !self.is_constant_fn(&p.path)
@@ -1837,7 +1853,7 @@ impl Lowerer<'_> {
     }
 
     fn callee_path(&self, call: &syn::ExprCall) -> syn::Result<syn::Path> {
-        match &*call.func {
+        match strip_paren(&call.func) {
             syn::Expr::Path(p) if p.qself.is_none() => {
                 if let Some(i) = p.path.get_ident() {
                     if self.lookup(&name_of(i)).is_some() {
@@ -1947,6 +1963,7 @@ impl Lowerer<'_> {
     }
 
     fn call_arg(&mut self, a: &syn::Expr, block: &mut Block) -> syn::Result<Arg> {
+        let a = strip_paren(a);
         let inner = match a {
             syn::Expr::Reference(r) => &*r.expr,
             a => a,
@@ -2461,16 +2478,12 @@ impl Lowerer<'_> {
         if receiver.kind == Kind::Matrix {
             return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared() .column(j) .row(i) .clone()`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`"));
         }
-        if let Some(u) = Unary::from_method(&name) {
+        // `k.abs()` of an integer is an integer method, copied as written below.
+        let unary =
+            Unary::from_method(&name).filter(|u| !(*u == Unary::Abs && receiver.kind == Kind::Int));
+        if let Some(u) = unary {
             if !mc.args.is_empty() {
                 return err_at(&mc.method, format!("`{name}` takes no arguments"));
-            }
-            if u == Unary::Abs && receiver.kind == Kind::Int {
-                return Ok(Expr {
-                    op: Op::Unary(u, Box::new(receiver)),
-                    kind: Kind::Int,
-                    span,
-                });
             }
             let x = self.coerce_real(receiver)?;
             return Ok(Expr {
@@ -2533,7 +2546,7 @@ impl Lowerer<'_> {
 
     fn call_expr(&mut self, call: &syn::ExprCall, block: &mut Block) -> syn::Result<Expr> {
         let span = call.span();
-        let path = match &*call.func {
+        let path = match strip_paren(&call.func) {
             syn::Expr::Path(p) if p.qself.is_none() => p.path.clone(),
             other => return err_at(other, "call a function by its name; closures and function pointers cannot be differentiated"),
         };
@@ -2622,7 +2635,7 @@ impl Lowerer<'_> {
                 let name = path
                     .segments
                     .last()
-                    .map(|s| s.ident.to_string())
+                    .map(|s| name_of(&s.ident))
                     .unwrap_or_default();
                 let t = self.temp(&name, Kind::Real, span);
                 block.stmts.push(Stmt::Call(Call {
@@ -2641,7 +2654,7 @@ impl Lowerer<'_> {
             });
         }
         for a in &call.args {
-            let x = match a {
+            let x = match strip_paren(a) {
                 syn::Expr::Reference(r) if r.mutability.is_none() => match self.path_var(&r.expr) {
                     Some(v) => Expr {
                         op: Op::Ref(v),
