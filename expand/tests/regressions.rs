@@ -118,8 +118,9 @@ fn call_of_a_function_named_with_a_raw_keyword() {
             }
         ),
     );
+    // The callee's companions, reached through its own path.
     assert!(
-        out.contains("match_jvp") && out.contains("__match_rev"),
+        out.contains("r#match :: jvp") && out.contains("r#match :: rev"),
         "{out}"
     );
     expand(
