@@ -543,6 +543,11 @@ impl Lowerer<'_> {
         self.scopes.iter().rev().find_map(|s| s.get(name).copied())
     }
 
+    /// `v` as the user wrote it, for messages (`y` for a shadowed `y`, `r#match`).
+    fn shown(&self, v: VarId) -> syn::Ident {
+        crate::emit::ident(&self.vars[v.0].user_name, self.vars[v.0].span)
+    }
+
     fn kind(&self, v: VarId) -> &Kind {
         &self.vars[v.0].kind
     }
@@ -871,7 +876,7 @@ impl Lowerer<'_> {
             if self.untyped_results.contains(&v) {
                 return err_at(
                     e,
-                    format!("`{0}` holds the result of a call, taken to be `f64`; write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.vars[v.0].user_name),
+                    format!("`{0}` holds the result of a call, taken to be `f64`; write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.shown(v)),
                 );
             }
             return err_at(e, "return a `Vec<f64>` or `[f64; N]` variable, or build one with `vec![..]` or `[..]`");
@@ -1438,7 +1443,7 @@ impl Lowerer<'_> {
                 span,
                 format!(
                     "`{}` is {}a matrix or vector, and this value is {}",
-                    self.vars[var.0].user_name,
+                    self.shown(var),
                     if target_matrix { "" } else { "not " },
                     if target_matrix { "not" } else { "one" }
                 ),
@@ -1450,7 +1455,7 @@ impl Lowerer<'_> {
                 span,
                 format!(
                     "`{}` is not a real variable; a real value cannot be assigned to it",
-                    self.vars[var.0].user_name
+                    self.shown(var)
                 ),
             )
         } else {
@@ -1492,7 +1497,7 @@ impl Lowerer<'_> {
                         &ix.expr,
                         format!(
                             "`{}` is a shared slice: take it as `&mut [f64]` to write into it",
-                            self.vars[v.0].user_name
+                            self.shown(v)
                         ),
                     );
                 }
@@ -1574,7 +1579,7 @@ impl Lowerer<'_> {
                 return err_at(&f.expr,
                     format!(
                         "`{}` is assigned inside the loop, so the loop's range cannot be replayed; copy it into a new variable before the loop",
-                        self.vars[r.0].user_name
+                        self.shown(r)
                     ),
                 );
             }
@@ -1996,23 +2001,23 @@ impl Lowerer<'_> {
                 match (self.kind(v).clone(), r.mutability.is_some()) {
                     (Kind::RealArray(repr), true) => {
                         if repr == ArrayRepr::Slice {
-                            return err_at(r, format!("`{}` is a shared slice and cannot be passed as `&mut`", self.vars[v.0].user_name));
+                            return err_at(r, format!("`{}` is a shared slice and cannot be passed as `&mut`", self.shown(v)));
                         }
                         if matches!(repr, ArrayRepr::SliceMut) {
-                            return err_at(r, format!("`{}` is already `&mut [f64]`: pass it as `{}`", self.vars[v.0].user_name, self.vars[v.0].user_name));
+                            return err_at(r, format!("`{}` is already `&mut [f64]`: pass it as `{}`", self.shown(v), self.shown(v)));
                         }
                         self.vars[v.0].mutable = true;
                         Ok(Arg::ArrayMut { var: v, by_ref: true })
                     }
                     (Kind::RealArray(repr), false) => {
                         if matches!(repr, ArrayRepr::Slice | ArrayRepr::SliceMut) {
-                            return err_at(r, format!("`{}` is already a slice: pass it as `{}`", self.vars[v.0].user_name, self.vars[v.0].user_name));
+                            return err_at(r, format!("`{}` is already a slice: pass it as `{}`", self.shown(v), self.shown(v)));
                         }
                         Ok(Arg::Array { var: v, by_ref: true })
                     }
                     (Kind::Real, _) if self.untyped_results.contains(&v) => err_at(
                         r,
-                        format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.vars[v.0].user_name),
+                        format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.shown(v)),
                     ),
                     (Kind::Real, _) => err_at(r, "pass a real scalar by value; a differentiable function returns what it computes"),
                     (_, false) => Ok(Arg::Value(Expr {
@@ -2310,10 +2315,10 @@ impl Lowerer<'_> {
                     Kind::Opaque => Kind::Opaque,
                     _ if self.untyped_results.contains(&v) => {
                         return err_at(&ix.expr,
-                            format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: [f64; N] = ...` or `let {0}: Vec<f64> = ...`", self.vars[v.0].user_name),
+                            format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: [f64; N] = ...` or `let {0}: Vec<f64> = ...`", self.shown(v)),
                         )
                     }
-                    _ => return err_at(&ix.expr, format!("`{}` is not an array", self.vars[v.0].user_name)),
+                    _ => return err_at(&ix.expr, format!("`{}` is not an array", self.shown(v))),
                 };
                 Ok(Expr {
                     op: Op::Index(v, Box::new(index)),
@@ -2717,7 +2722,7 @@ impl Lowerer<'_> {
                 e.span,
                 format!(
                     "`{0}` holds the result of a call, taken to be `f64`; if it is a matrix or vector, write its type: `let {0}: DVector<f64> = ...`",
-                    self.vars[v.0].user_name
+                    self.shown(v)
                 ),
             ),
             _ => Ok(()),
@@ -2955,7 +2960,7 @@ impl Lowerer<'_> {
                 &c.body,
                 format!(
                     "a `.map` closure uses only its argument and constants, not `{}`; scale or shift outside: `(&v * a).map(|x| x.tanh())`",
-                    self.vars[other.0].user_name
+                    self.shown(*other)
                 ),
             );
         }
@@ -3142,6 +3147,19 @@ mod tests {
         assert!(ir.contains("let y: real = (x * 2.0)"), "{ir}");
         assert!(ir.contains("let y_1: real = sin(y)"), "{ir}");
         assert!(ir.contains("return (y_1)"), "{ir}");
+    }
+
+    #[test]
+    fn messages_quote_the_users_names() {
+        // The second `y` is `y_1` in the IR; the message says `y`.
+        let e = lowered("fn f(x: f64) -> f64 { let y = x; let y = g(x); y[0] }")
+            .expect_err("rejected")
+            .to_string();
+        assert!(e.starts_with("`y` holds the result of a call"), "{e}");
+        let e = lowered("fn f(r#in: f64) -> f64 { let r#in = g(r#in); r#in[0] }")
+            .expect_err("rejected")
+            .to_string();
+        assert!(e.starts_with("`r#in` holds the result of a call"), "{e}");
     }
 
     #[test]
