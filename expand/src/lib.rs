@@ -19,6 +19,7 @@
 
 mod activity;
 mod attr;
+mod dims;
 mod emit;
 #[cfg(test)]
 mod golden;
