@@ -25,6 +25,18 @@ pub enum OdeError {
         /// The length it has.
         found: usize,
     },
+    /// A vector shorter than what reads it: the initial state or the parameters of a
+    /// right-hand side whose [`Rhs::dims`](crate::ode::Rhs::dims) asks for at least `minimum`
+    /// components.
+    #[error("{what} has length {found}, expected at least {minimum}")]
+    TooShort {
+        /// Which vector.
+        what: &'static str,
+        /// The least length it may have.
+        minimum: usize,
+        /// The length it has.
+        found: usize,
+    },
     /// An input vector (initial state, parameters, or a tangent seed) holds an infinity or a
     /// NaN.
     #[error("{what}[{index}] is not finite")]

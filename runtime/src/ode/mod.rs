@@ -88,6 +88,8 @@ mod tangent;
 #[cfg(test)]
 mod conformance;
 #[cfg(test)]
+mod length_checks;
+#[cfg(test)]
 mod test_problems;
 
 pub use adjoint::{gradient, LossGradient};
@@ -95,7 +97,7 @@ pub use checkpoint::Memory;
 pub use error::{OdeError, TableauError};
 pub use loss::SavedStateLoss;
 pub use problem::{Controller, OdeProblem, SaveAt, SolveOptions, StepSize};
-pub use rhs::Rhs;
+pub use rhs::{Length, Rhs, RhsDims};
 pub use solve::{loss_value, solve, Solution, Stats};
 pub use tableau::Tableau;
 pub use tangent::{solve_tangent, tangent, LossTangent, TangentSolution};

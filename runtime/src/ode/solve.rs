@@ -134,8 +134,14 @@ pub(crate) fn check_finite<S: Real>(what: &'static str, v: &[S]) -> Result<(), O
     }
 }
 
-/// Checks the problem's data.
-pub(crate) fn check_problem<F, S: Real>(problem: &OdeProblem<'_, F, S>) -> Result<(), OdeError> {
+/// Checks the problem's data: the lengths the right-hand side reads (see [`Rhs::dims`]), then
+/// finite values.
+pub(crate) fn check_problem<F: Rhs, S: Real>(
+    problem: &OdeProblem<'_, F, S>,
+) -> Result<(), OdeError> {
+    let dims = problem.rhs.dims();
+    dims.state.check("u0", problem.u0.len())?;
+    dims.parameters.check("p", problem.p.len())?;
     check_finite("u0", problem.u0)?;
     check_finite("p", problem.p)
 }
@@ -230,6 +236,13 @@ impl<S: Real> Observer<S> for Collect<S> {
 /// assert!((sol.u[90][0] - 10.0_f64.sin()).abs() < 1e-6);
 /// # Ok::<(), tapeless_runtime::ode::OdeError>(())
 /// ```
+///
+/// # Errors
+///
+/// Before any step: [`OdeError::WrongLength`] or [`OdeError::TooShort`] if `u0` or `p` does not
+/// have the length the right-hand side reads ([`Rhs::dims`]), [`OdeError::NonFiniteInput`],
+/// and the errors of the span, the step, the saved times and the tableau; during the
+/// integration, [`OdeError::NonFiniteState`] and, with adaptive steps, the controller's errors.
 pub fn solve<S: Real, F: Rhs>(
     problem: &OdeProblem<'_, F, S>,
     options: &SolveOptions,

@@ -1,7 +1,7 @@
 //! The zoo of test problems, written by hand (value, tangent and adjoint), and the losses the
 //! tests differentiate.
 
-use super::rhs::Rhs;
+use super::rhs::{Length, Rhs, RhsDims};
 use super::SavedStateLoss;
 use crate::Real;
 
@@ -9,6 +9,9 @@ use crate::Real;
 pub(crate) struct Decay;
 
 impl Rhs for Decay {
+    fn dims(&self) -> RhsDims {
+        RhsDims::new(Length::Any, Length::Exactly(1))
+    }
     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
         for (d, &x) in du.iter_mut().zip(u) {
             *d = -p[0] * x;
@@ -53,6 +56,9 @@ impl Rhs for Decay {
 pub(crate) struct Oscillator;
 
 impl Rhs for Oscillator {
+    fn dims(&self) -> RhsDims {
+        RhsDims::new(Length::Exactly(2), Length::Exactly(1))
+    }
     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
         du[0] = u[1];
         du[1] = -(p[0] * p[0]) * u[0];
@@ -94,6 +100,9 @@ impl Rhs for Oscillator {
 pub(crate) struct Lorenz63;
 
 impl Rhs for Lorenz63 {
+    fn dims(&self) -> RhsDims {
+        RhsDims::new(Length::Exactly(3), Length::Exactly(3))
+    }
     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
         du[0] = p[0] * (u[1] - u[0]);
         du[1] = u[0] * (p[1] - u[2]) - u[1];
@@ -141,6 +150,9 @@ impl Rhs for Lorenz63 {
 pub(crate) struct Lorenz96;
 
 impl Rhs for Lorenz96 {
+    fn dims(&self) -> RhsDims {
+        RhsDims::new(Length::AtLeast(4), Length::Exactly(1))
+    }
     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
         let n = u.len();
         for i in 0..n {
@@ -196,6 +208,9 @@ impl Rhs for Lorenz96 {
 pub(crate) struct Forced;
 
 impl Rhs for Forced {
+    fn dims(&self) -> RhsDims {
+        RhsDims::new(Length::Exactly(2), Length::Exactly(2))
+    }
     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], t: S) {
         du[0] = -p[0] * u[0] + p[1] * t.cos();
         du[1] = -u[1] + p[0] * u[0] * t.sin();
