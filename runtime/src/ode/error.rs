@@ -1,6 +1,7 @@
 //! What can go wrong when setting up or running an integration: every error names the input at
 //! fault and the values that broke the rule, so a caller can report it or act on it.
 
+use crate::UserFailure;
 use thiserror::Error;
 
 /// An error of the ODE integrators: bad input found before the integration starts, or a
@@ -164,6 +165,15 @@ pub enum OdeError {
         max_steps: usize,
         /// Where the integration stopped.
         t: f64,
+    },
+    /// The loss ([`SavedStateLoss`](crate::ode::SavedStateLoss)) returned an error: it is
+    /// `source`, unchanged ([`UserFailure::downcast_ref`] gives back its type).
+    #[error("the loss failed at saved state {index}: {source}")]
+    Loss {
+        /// The saved state whose term failed.
+        index: usize,
+        /// The error the loss returned.
+        source: UserFailure,
     },
     /// Binomial checkpointing with no snapshot: the initial state needs one.
     #[error("binomial checkpointing needs at least one snapshot (the initial state)")]

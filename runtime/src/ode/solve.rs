@@ -5,7 +5,7 @@
 use super::adaptive::{integrate_adaptive, last_save_time};
 use super::error::OdeError;
 use super::grid::{plan, Grid, Plan, Save};
-use super::loss::SavedStateLoss;
+use super::loss::{check_loss, loss_failed, SavedStateLoss};
 use super::problem::{OdeProblem, SolveOptions};
 use super::rhs::Rhs;
 use super::stepper::{Counters, Stepper};
@@ -122,8 +122,9 @@ pub struct Solution<S> {
 pub(crate) trait Observer<S> {
     /// Step `k` (from 0) is taken (with adaptive steps: was accepted) from the state `u`.
     fn step(&mut self, _k: usize, _u: &[S]) {}
-    /// The state `u` at grid point `k` is saved state `j`, reported at time `t`.
-    fn save(&mut self, j: usize, k: usize, t: f64, u: &[S]);
+    /// The state `u` at grid point `k` is saved state `j`, reported at time `t`; an error stops
+    /// the pass.
+    fn save(&mut self, j: usize, k: usize, t: f64, u: &[S]) -> Result<(), OdeError>;
 }
 
 /// Fails on the first component of `v` that is not finite.
@@ -171,7 +172,7 @@ pub(crate) fn integrate_grid<S: Real, F: Rhs + ?Sized, O: Observer<S>>(
     let mut next = 0;
     for k in 0..steps {
         while next < saves.len() && saves[next].index == k {
-            observer.save(next, k, saves[next].t, u);
+            observer.save(next, k, saves[next].t, u)?;
             next += 1;
         }
         observer.step(k, u);
@@ -180,7 +181,7 @@ pub(crate) fn integrate_grid<S: Real, F: Rhs + ?Sized, O: Observer<S>>(
         check_state(u, k + 1, grid.time(k + 1))?;
     }
     while next < saves.len() && saves[next].index == steps {
-        observer.save(next, steps, saves[next].t, u);
+        observer.save(next, steps, saves[next].t, u)?;
         next += 1;
     }
     Ok(())
@@ -193,13 +194,14 @@ struct Collect<S> {
 }
 
 impl<S: Real> Observer<S> for Collect<S> {
-    fn save(&mut self, j: usize, _k: usize, t: f64, u: &[S]) {
+    fn save(&mut self, j: usize, _k: usize, t: f64, u: &[S]) -> Result<(), OdeError> {
         if j < self.u.len() {
             self.u[j].copy_from_slice(u);
         } else {
             self.t.push(t);
             self.u.push(u.to_vec());
         }
+        Ok(())
     }
 }
 
@@ -318,11 +320,15 @@ struct SumLoss<'l, L, S> {
 }
 
 impl<L: SavedStateLoss, S: Real> Observer<S> for SumLoss<'_, L, S> {
-    fn save(&mut self, j: usize, _k: usize, t: f64, u: &[S]) {
+    fn save(&mut self, j: usize, _k: usize, t: f64, u: &[S]) -> Result<(), OdeError> {
         for g in self.scratch.iter_mut() {
             *g = S::zero();
         }
-        self.value += self.loss.value_and_gradient(j, t, u, &mut self.scratch);
+        self.value += self
+            .loss
+            .value_and_gradient(j, t, u, &mut self.scratch)
+            .map_err(loss_failed(j))?;
+        Ok(())
     }
 }
 
@@ -333,7 +339,7 @@ impl<L: SavedStateLoss, S: Real> Observer<S> for SumLoss<'_, L, S> {
 ///
 /// ```
 /// use tapeless_runtime::ode::{loss_value, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
-/// use tapeless_runtime::Real;
+/// use tapeless_runtime::{Real, UserError};
 /// # struct Decay;
 /// # impl Rhs for Decay {
 /// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
@@ -352,9 +358,9 @@ impl<L: SavedStateLoss, S: Real> Observer<S> for SumLoss<'_, L, S> {
 /// /// The sum of the saved states.
 /// struct Total;
 /// impl SavedStateLoss for Total {
-///     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+///     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> Result<S, UserError> {
 ///         u_bar[0] += S::one();
-///         u[0]
+///         Ok(u[0])
 ///     }
 /// }
 ///
@@ -370,6 +376,7 @@ pub fn loss_value<S: Real, F: Rhs, L: SavedStateLoss>(
     loss: &L,
 ) -> Result<S, OdeError> {
     check_problem(problem)?;
+    check_loss(loss, problem.u0)?;
     let plan = plan(problem.tspan, options)?;
     let n = problem.u0.len();
     let mut u = problem.u0.to_vec();

@@ -3,7 +3,7 @@
 
 use super::rhs::{Length, Rhs, RhsDims};
 use super::SavedStateLoss;
-use crate::Real;
+use crate::{Real, UserError};
 
 /// Exponential decay `du_i/dt = -p0 u_i`, with the closed form `u_i(t) = u_i(0) exp(-p0 t)`.
 pub(crate) struct Decay;
@@ -253,7 +253,13 @@ impl Rhs for Forced {
 pub(crate) struct Misfit;
 
 impl SavedStateLoss for Misfit {
-    fn value_and_gradient<S: Real>(&self, k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+    fn value_and_gradient<S: Real>(
+        &self,
+        k: usize,
+        _t: f64,
+        u: &[S],
+        u_bar: &mut [S],
+    ) -> Result<S, UserError> {
         let mut value = S::zero();
         for (i, &x) in u.iter().enumerate() {
             let r = x - S::from_f64((1.3 * k as f64 + 0.7 * i as f64).sin());
@@ -261,7 +267,7 @@ impl SavedStateLoss for Misfit {
             value += S::from_f64(0.5) * r * r + s * x.sin();
             u_bar[i] += r + s * x.cos();
         }
-        value
+        Ok(value)
     }
 }
 
