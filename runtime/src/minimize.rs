@@ -242,15 +242,17 @@ impl<F: Gradient> HessianOperator<F> {
 }
 
 impl<F: Gradient> ArgminDot<Vec<f64>, Vec<f64>> for HessianOperator<F> {
-    /// `H(x) v`. argmin's `dot` cannot fail, so a `v` that is not finite or has the wrong
-    /// length, or a function that fails, gives a vector of NaN; the error is kept, and the
-    /// problem's next evaluation returns it, which stops the solver with it (use
-    /// [`HessianOperator::try_dot`] for the error itself).
+    /// `H(x) v`. argmin's `dot` cannot fail, so when the product cannot be formed (a `v` that
+    /// is not finite or has the wrong length, or a function that fails) the error is kept, the
+    /// problem's next evaluation returns it (which stops the solver with it), and the product
+    /// is a vector of zeros: zero curvature ends argmin's conjugate-gradient loops at once, where
+    /// NaN would keep Newton-CG's inner loop running forever. Use [`HessianOperator::try_dot`]
+    /// for the error itself.
     fn dot(&self, v: &Vec<f64>) -> Vec<f64> {
         self.try_dot(v).unwrap_or_else(|error| {
             let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
             failure.get_or_insert(error);
-            vec![f64::NAN; self.x.len()]
+            vec![0.0; self.x.len()]
         })
     }
 }
@@ -283,7 +285,8 @@ mod tests {
     fn the_operator_is_the_dense_hessian() {
         let x = vec![0.3, -0.2, 0.9, 0.4];
         let h = hessian(&Coupled, &x).unwrap();
-        let op = Problem::new(&Coupled).hessian(&x).unwrap();
+        let problem = Problem::new(&Coupled);
+        let op = problem.hessian(&x).unwrap();
         for c in 0..4 {
             let e: Vec<f64> = (0..4).map(|i| f64::from(u8::from(i == c))).collect();
             let col = op.dot(&e);
@@ -292,10 +295,11 @@ mod tests {
                 "column {c}"
             );
         }
-        assert!(op
-            .dot(&vec![1.0, f64::NAN, 0.0, 0.0])
-            .iter()
-            .all(|v| v.is_nan()));
+        assert_eq!(op.dot(&vec![1.0, f64::NAN, 0.0, 0.0]), vec![0.0; 4]);
+        // The failed product's error is the problem's next evaluation's, once.
+        let err = problem.cost(&x).unwrap_err();
+        assert_eq!(err.to_string(), "v[1] is not finite (NaN)");
+        assert!(problem.cost(&x).is_ok());
         assert!(matches!(
             op.try_dot(&[1.0]),
             Err(NestedError::WrongLength { what: "v", .. })
