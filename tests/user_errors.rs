@@ -357,7 +357,7 @@ fn a_failing_loss_stops_every_integrator_with_its_error() {
 
 #[test]
 fn a_4dvar_cost_of_another_dimension_is_refused_before_integrating() {
-    use tapeless::fourdvar::{Background, Cost, Selection};
+    use tapeless::fourdvar::{Background, Cost, ObservationSet, Selection};
     let cost: Cost<Selection> = Cost::new(3)
         .background(Background::new(vec![0.0; 3], vec![1.0; 3]).unwrap())
         .unwrap();
@@ -380,6 +380,55 @@ fn a_4dvar_cost_of_another_dimension_is_refused_before_integrating() {
         ode::tangent(&problem, &options, &cost, &[1.0, 0.0], &[0.0]).unwrap_err(),
         expected
     );
+    // Observations of a saved state the options do not save would be left out: an error, for
+    // every entry point, with steps known in advance or adaptive.
+    let observed = Cost::new(1)
+        .observe(
+            3,
+            ObservationSet::new(Selection::new(vec![0]), vec![1.0], vec![1.0]).unwrap(),
+        )
+        .unwrap();
+    let problem = OdeProblem::new(&Riccati, &[0.5], &[1.0], (0.0, 1.0));
+    let three_saves = SaveAt::Times(vec![0.0, 0.5, 1.0]);
+    let expected = OdeError::TooFewSaves {
+        needed: 4,
+        saved: 3,
+    };
+    for options in [
+        SolveOptions::fixed(Tableau::rk4(), 0.1).saveat(three_saves.clone()),
+        SolveOptions::adaptive(Tableau::dormand_prince(), Controller::new(1e-6, 1e-8))
+            .saveat(three_saves),
+        // Two accepted steps, so three saved states, known only once integrated.
+        SolveOptions::adaptive(
+            Tableau::dormand_prince(),
+            Controller {
+                dt0: Some(0.5),
+                ..Controller::new(1.0, 1.0)
+            },
+        ),
+    ] {
+        assert_eq!(
+            ode::gradient(&problem, &options, &observed).unwrap_err(),
+            expected,
+            "{options:?}"
+        );
+        assert_eq!(
+            ode::loss_value(&problem, &options, &observed).unwrap_err(),
+            expected
+        );
+        assert_eq!(
+            ode::tangent(&problem, &options, &observed, &[1.0], &[0.0]).unwrap_err(),
+            expected
+        );
+    }
+    assert_eq!(
+        expected.to_string(),
+        "the loss reads 4 saved states but the options save 3; save at every time the loss observes"
+    );
+    // Saving the fourth state makes it whole.
+    let four =
+        SolveOptions::fixed(Tableau::rk4(), 0.1).saveat(SaveAt::Times(vec![0.0, 0.2, 0.5, 1.0]));
+    assert!(ode::gradient(&problem, &four, &observed).is_ok());
     // Called directly with a short state, the cost says so rather than reading out of bounds.
     let err = cost
         .value_and_gradient(0, 0.0, &[1.0, 2.0], &mut [0.0, 0.0])

@@ -341,6 +341,12 @@ impl<H: ObservationOperator> SavedStateLoss for Cost<H> {
     fn state_length(&self) -> Length {
         Length::Exactly(self.dimension)
     }
+
+    fn saved_states(&self) -> usize {
+        self.observations
+            .len()
+            .max(usize::from(self.background.is_some()))
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use super::adaptive::resolve;
 use super::checkpoint::{reverse_binomial, reverse_store_all, reverse_stored, Memory, Reversal};
 use super::error::OdeError;
 use super::grid::{plan, Grid, Save};
-use super::loss::{check_loss, loss_failed, SavedStateLoss};
+use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
 use super::problem::{OdeProblem, SolveOptions};
 use super::rhs::Rhs;
 use super::solve::{check_problem, check_state, Stats};
@@ -230,9 +230,11 @@ pub fn gradient<S: Real, F: Rhs, L: SavedStateLoss>(
         return Err(OdeError::NoSnapshots);
     }
     let plan = plan(problem.tspan, options)?;
+    check_saves(loss, plan.saves())?;
     let mut stats = Stats::default();
     let store_all = options.memory == Memory::StoreAll;
     let resolved = resolve(problem, &options.tableau, plan, store_all, &mut stats)?;
+    check_saves(loss, Some(resolved.saves.len()))?;
     let (n, steps) = (problem.u0.len(), resolved.steps);
     let mut sweep = AdjointSweep {
         rhs: problem.rhs,

@@ -175,6 +175,16 @@ pub enum OdeError {
         /// The error the loss returned.
         source: UserFailure,
     },
+    /// The loss has terms for more saved states than the options save
+    /// ([`SavedStateLoss::saved_states`](crate::ode::SavedStateLoss::saved_states)): some of
+    /// it would be left out.
+    #[error("the loss reads {needed} saved states but the options save {saved}; save at every time the loss observes")]
+    TooFewSaves {
+        /// The saved states the loss reads.
+        needed: usize,
+        /// The saved states of the options.
+        saved: usize,
+    },
     /// Binomial checkpointing with no snapshot: the initial state needs one.
     #[error("binomial checkpointing needs at least one snapshot (the initial state)")]
     NoSnapshots,

@@ -62,6 +62,15 @@ pub trait SavedStateLoss {
     fn state_length(&self) -> Length {
         Length::Any
     }
+
+    /// How many saved states the loss reads at least: one more than the last `k` it has a term
+    /// for. Every integrator checks it against the saved states ([`OdeError::TooFewSaves`]),
+    /// before the first step when their number is known then, so that a term is never silently
+    /// left out. The default, 0, checks nothing; a 4D-Var [`Cost`](crate::fourdvar::Cost)
+    /// states its last observed state.
+    fn saved_states(&self) -> usize {
+        0
+    }
 }
 
 /// The error of the loss term of saved state `index`.
@@ -69,6 +78,18 @@ pub(crate) fn loss_failed(index: usize) -> impl FnOnce(UserError) -> OdeError {
     move |error| OdeError::Loss {
         index,
         source: error.into(),
+    }
+}
+
+/// Checks that `saved` states (if known) are all the loss reads.
+pub(crate) fn check_saves<L: SavedStateLoss>(
+    loss: &L,
+    saved: Option<usize>,
+) -> Result<(), OdeError> {
+    let needed = loss.saved_states();
+    match saved {
+        Some(saved) if saved < needed => Err(OdeError::TooFewSaves { needed, saved }),
+        _ => Ok(()),
     }
 }
 

@@ -5,7 +5,7 @@
 use super::adaptive::{integrate_adaptive, last_save_time};
 use super::error::OdeError;
 use super::grid::{plan, Grid, Plan, Save};
-use super::loss::{check_loss, loss_failed, SavedStateLoss};
+use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
 use super::problem::{OdeProblem, SolveOptions};
 use super::rhs::Rhs;
 use super::stepper::{Counters, Stepper};
@@ -317,6 +317,8 @@ struct SumLoss<'l, L, S> {
     loss: &'l L,
     value: S,
     scratch: Vec<S>,
+    /// The saved states summed.
+    saved: usize,
 }
 
 impl<L: SavedStateLoss, S: Real> Observer<S> for SumLoss<'_, L, S> {
@@ -328,6 +330,7 @@ impl<L: SavedStateLoss, S: Real> Observer<S> for SumLoss<'_, L, S> {
             .loss
             .value_and_gradient(j, t, u, &mut self.scratch)
             .map_err(loss_failed(j))?;
+        self.saved += 1;
         Ok(())
     }
 }
@@ -378,12 +381,14 @@ pub fn loss_value<S: Real, F: Rhs, L: SavedStateLoss>(
     check_problem(problem)?;
     check_loss(loss, problem.u0)?;
     let plan = plan(problem.tspan, options)?;
+    check_saves(loss, plan.saves())?;
     let n = problem.u0.len();
     let mut u = problem.u0.to_vec();
     let mut sum = SumLoss {
         loss,
         value: S::zero(),
         scratch: vec![S::zero(); n],
+        saved: 0,
     };
     match plan {
         Plan::Grid { grid, saves } => {
@@ -418,6 +423,8 @@ pub fn loss_value<S: Real, F: Rhs, L: SavedStateLoss>(
                 &mut Vec::new(),
                 &mut Stats::default(),
             )?;
+            // Saving every accepted step: their number is known now.
+            check_saves(loss, Some(sum.saved))?;
         }
     }
     Ok(sum.value)

@@ -7,7 +7,7 @@
 use super::adaptive::resolve;
 use super::error::OdeError;
 use super::grid::plan;
-use super::loss::{check_loss, loss_failed, SavedStateLoss};
+use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
 use super::problem::{OdeProblem, SolveOptions};
 use super::rhs::Rhs;
 use super::solve::{check_finite, check_problem, check_state, Stats};
@@ -166,6 +166,8 @@ struct SumTangent<'l, L, S> {
     value: S,
     derivative: S,
     gradient: Vec<S>,
+    /// The saved states summed.
+    saved: usize,
 }
 
 impl<L: SavedStateLoss, S: Real> TangentObserver<S> for SumTangent<'_, L, S> {
@@ -186,6 +188,7 @@ impl<L: SavedStateLoss, S: Real> TangentObserver<S> for SumTangent<'_, L, S> {
             .zip(u_dot)
             .fold(S::zero(), |sum, (&g, &d)| sum + g * d);
         self.derivative += term;
+        self.saved += 1;
         Ok(())
     }
 }
@@ -238,13 +241,17 @@ pub fn tangent<S: Real, F: Rhs, L: SavedStateLoss>(
 ) -> Result<LossTangent<S>, OdeError> {
     check_problem(problem)?;
     check_loss(loss, problem.u0)?;
+    check_saves(loss, plan(problem.tspan, options)?.saves())?;
     let mut sum = SumTangent {
         loss,
         value: S::zero(),
         derivative: S::zero(),
         gradient: Vec::new(),
+        saved: 0,
     };
     let stats = run(problem, options, u0_dot, p_dot, &mut sum)?;
+    // Saving every accepted step: their number is known now.
+    check_saves(loss, Some(sum.saved))?;
     Ok(LossTangent {
         value: sum.value,
         derivative: sum.derivative,
