@@ -81,7 +81,8 @@ pub(crate) fn in_inner_cost(error: NestedError) -> NestedError {
 ///
 /// # Errors
 ///
-/// Non-finite inputs, or an inner solve that diverged.
+/// Non-finite inputs, an inner solve that diverged, or the error of `inner` or `outer`
+/// ([`NestedError::User`]).
 pub fn forward_eta<J: Gradient + ?Sized, L: Gradient + ?Sized>(
     inner: &J,
     outer: &L,

@@ -150,18 +150,17 @@ impl Length {
     /// `Ok` if a vector `what` of length `found` fits, or the error that names it.
     pub(crate) fn check(self, what: &'static str, found: usize) -> Result<(), OdeError> {
         match self {
-            _ if self.admits(found) => Ok(()),
-            Length::Exactly(expected) => Err(OdeError::WrongLength {
+            Length::Exactly(expected) if found != expected => Err(OdeError::WrongLength {
                 what,
                 expected,
                 found,
             }),
-            Length::AtLeast(minimum) => Err(OdeError::TooShort {
+            Length::AtLeast(minimum) if found < minimum => Err(OdeError::TooShort {
                 what,
                 minimum,
                 found,
             }),
-            Length::Any => Ok(()),
+            _ => Ok(()),
         }
     }
 }
