@@ -7,7 +7,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use tapeless::ode::{self, Memory, OdeProblem, SaveAt, SavedStateLoss, SolveOptions, Tableau};
-use tapeless::{differentiable, Real};
+use tapeless::{differentiable, Real, UserError};
 
 #[path = "support/peak_heap.rs"]
 mod peak_heap;
@@ -24,13 +24,19 @@ fn lorenz96(du: &mut [f64], u: &[f64], p: &[f64], _t: f64) {
 /// Half the squared norm of the final state.
 struct FinalEnergy;
 impl SavedStateLoss for FinalEnergy {
-    fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+    fn value_and_gradient<S: Real>(
+        &self,
+        _k: usize,
+        _t: f64,
+        u: &[S],
+        u_bar: &mut [S],
+    ) -> Result<S, UserError> {
         let mut e = S::zero();
         for i in 0..u.len() {
             e += S::from_f64(0.5) * u[i] * u[i];
             u_bar[i] += u[i];
         }
-        e
+        Ok(e)
     }
 }
 

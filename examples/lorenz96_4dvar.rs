@@ -24,7 +24,7 @@ use tapeless::minimize::argmin::solver::linesearch::MoreThuenteLineSearch;
 use tapeless::minimize::argmin::solver::newton::NewtonCG;
 use tapeless::minimize::Problem;
 use tapeless::nested::{MixedGradient, NoParameters};
-use tapeless::{Dual, Real};
+use tapeless::{Dual, Real, UserError};
 
 fn gradient(x: &[f64], d: &Data, steps: usize) -> (f64, Vec<f64>) {
     let mut g = vec![0.0; N];
@@ -110,8 +110,21 @@ fn cost_and_observations(x0: &[f64], obs: &[f64], xb: &[f64]) -> f64 {
 /// `J(x, phi)` with `phi` the observations.
 struct ObservationCost<'a>(&'a Data);
 impl MixedGradient for ObservationCost<'_> {
-    fn gradient<S: Real>(&self, x: &[S], y: &[S], x_bar: &mut [S], y_bar: &mut [S]) -> S {
-        cost_and_observations_vjp(x, x_bar, y, y_bar, &self.0.xb, S::one())
+    fn gradient<S: Real>(
+        &self,
+        x: &[S],
+        y: &[S],
+        x_bar: &mut [S],
+        y_bar: &mut [S],
+    ) -> Result<S, UserError> {
+        Ok(cost_and_observations_vjp(
+            x,
+            x_bar,
+            y,
+            y_bar,
+            &self.0.xb,
+            S::one(),
+        ))
     }
 }
 
@@ -125,21 +138,34 @@ impl Update for FrozenNewton {
         0
     }
     fn unpack<S: Real>(&self, _theta: &[S]) {}
-    fn step<S: Real>(&self, _: &(), at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+    fn step<S: Real>(
+        &self,
+        _: &(),
+        at: StepInputs<'_, S>,
+        x: &mut [S],
+        _carry: &mut [S],
+    ) -> Result<(), UserError> {
         let n = x.len();
         for (r, xr) in x.iter_mut().enumerate() {
             for c in 0..n {
                 *xr -= S::from_f64(self.0[r * n + c]) * at.grad[c];
             }
         }
+        Ok(())
     }
-    fn step_vjp(&self, _: &(), at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+    fn step_vjp(
+        &self,
+        _: &(),
+        at: StepInputs<'_, f64>,
+        bar: StepAdjoints<'_>,
+    ) -> Result<(), UserError> {
         let n = at.x.len();
         for r in 0..n {
             for c in 0..n {
                 bar.grad[c] -= self.0[r * n + c] * bar.x[r];
             }
         }
+        Ok(())
     }
 }
 

@@ -35,6 +35,7 @@
 //! Integers, bools and other non-real parameters get no tangent or adjoint. Every companion is
 //! generic over the scalar type, so evaluating the adjoint at dual numbers gives
 //! Hessian-vector products with no new generated code.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 extern crate self as tapeless;
@@ -42,7 +43,7 @@ extern crate self as tapeless;
 pub use tapeless_macros::differentiable;
 pub use tapeless_runtime::{
     accumulate, check, fourdvar, hyper, linalg, nested, ode, optim, params, rules, sum, zeros_like,
-    Dual, One, Real, Zero, ZerosLike,
+    Dual, One, Real, UserError, UserFailure, Zero, ZerosLike,
 };
 
 #[cfg(feature = "argmin")]

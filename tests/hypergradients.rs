@@ -14,7 +14,7 @@ use common::{assert_close, Lcg};
 use seed::*;
 use tapeless::hyper::{implicit, Descent, StepAdjoints, StepInputs, Unrolled, Update};
 use tapeless::nested::{Gradient, MixedGradient};
-use tapeless::{differentiable, Real};
+use tapeless::{differentiable, Real, UserError};
 
 /// Problem S's cost with the observations differentiable too: `J(x0, y)`.
 #[differentiable]
@@ -36,15 +36,27 @@ fn cost_and_observations(x0: f64, obs: &[f64]) -> f64 {
 
 struct SeedCost;
 impl MixedGradient for SeedCost {
-    fn gradient<S: Real>(&self, x: &[S], y: &[S], x_bar: &mut [S], y_bar: &mut [S]) -> S {
-        cost_and_observations_vjp(x[0], &mut x_bar[0], y, y_bar, S::one())
+    fn gradient<S: Real>(
+        &self,
+        x: &[S],
+        y: &[S],
+        x_bar: &mut [S],
+        y_bar: &mut [S],
+    ) -> Result<S, UserError> {
+        Ok(cost_and_observations_vjp(
+            x[0],
+            &mut x_bar[0],
+            y,
+            y_bar,
+            S::one(),
+        ))
     }
 }
 
 struct SeedLoss(Vec<f64>);
 impl Gradient for SeedLoss {
-    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
-        outer_loss_vjp(x[0], &mut g[0], &self.0, S::one())
+    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
+        Ok(outer_loss_vjp(x[0], &mut g[0], &self.0, S::one()))
     }
 }
 
@@ -61,7 +73,7 @@ fn observation_sensitivity_agrees_three_ways_and_with_the_closed_form() {
     let x_star = solver.solve(&x0, &y, &[0.01]).unwrap();
     let at_optimum = implicit(&SeedCost, &outer, &x_star, &y, 10, 1e-15).unwrap();
     let mut l_bar = [0.0];
-    outer.gradient(&x_star, &mut l_bar);
+    outer.gradient(&x_star, &mut l_bar).unwrap();
     assert_eq!(reverse.loss, forward.loss);
     assert_eq!(reverse.loss, at_optimum.loss);
     for j in 0..31 {
@@ -89,7 +101,7 @@ fn observation_sensitivity_agrees_three_ways_and_with_the_closed_form() {
             let mut yp = y.clone();
             yp[j] += dy;
             let x = solver.solve(&x0, &yp, &[0.01]).unwrap();
-            outer.gradient(&x, &mut [0.0])
+            outer.gradient(&x, &mut [0.0]).unwrap()
         };
         let fd = (l(h) - l(-h)) / (2.0 * h);
         assert_close(reverse.phi[j], fd, 1e-7, "dL/dy against differences");
@@ -125,21 +137,21 @@ fn small_cost(x0: &[f64], obs: &[f64]) -> f64 {
 
 struct SmallCost(Vec<f64>);
 impl Gradient for SmallCost {
-    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
-        small_cost_vjp(x, g, &self.0, S::one())
+    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
+        Ok(small_cost_vjp(x, g, &self.0, S::one()))
     }
 }
 
 struct Distance(Vec<f64>);
 impl Gradient for Distance {
-    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
         let mut l = S::zero();
         for i in 0..x.len() {
             let d = x[i] - S::from_f64(self.0[i]);
             l += d * d;
             g[i] += d + d;
         }
-        l
+        Ok(l)
     }
 }
 
@@ -162,14 +174,26 @@ impl Update for Learned {
         5
     }
     fn unpack<S: Real>(&self, _theta: &[S]) {}
-    fn step<S: Real>(&self, _: &(), at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+    fn step<S: Real>(
+        &self,
+        _: &(),
+        at: StepInputs<'_, S>,
+        x: &mut [S],
+        _carry: &mut [S],
+    ) -> Result<(), UserError> {
         let mut out = vec![S::zero(); x.len()];
         correction_generic(at.theta, at.grad, at.x, &mut out);
         for i in 0..x.len() {
             x[i] -= S::from_f64(0.01) * at.grad[i] + out[i];
         }
+        Ok(())
     }
-    fn step_vjp(&self, _: &(), at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+    fn step_vjp(
+        &self,
+        _: &(),
+        at: StepInputs<'_, f64>,
+        bar: StepAdjoints<'_>,
+    ) -> Result<(), UserError> {
         let n = at.x.len();
         let mut out = vec![0.0; n];
         let mut out_bar: Vec<f64> = bar.x.iter().map(|v| -v).collect();
@@ -188,6 +212,7 @@ impl Update for Learned {
             *g_bar -= 0.01 * *x_bar;
             *x_bar += direct;
         }
+        Ok(())
     }
 }
 
@@ -220,7 +245,7 @@ fn a_learned_update_written_with_the_macro_gets_its_hypergradient_three_ways() {
             let mut wp = w;
             wp[k] += dw;
             let x = solver.solve(&x0, &[], &wp).unwrap();
-            outer.gradient(&x, &mut vec![0.0; n])
+            outer.gradient(&x, &mut vec![0.0; n]).unwrap()
         };
         let fd = (l(h) - l(-h)) / (2.0 * h);
         assert_close(r.theta[k], fd, 1e-6, "dL/dw against differences");

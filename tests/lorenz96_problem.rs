@@ -92,7 +92,7 @@ fn learned_solver_hypergradients_match_forward_mode_and_differences_of_the_bilev
                 let mut th = theta.to_vec();
                 th[i] = t;
                 let x = solver.solve(x0, &[], &th).unwrap();
-                outer.gradient(&x, &mut vec![0.0; N])
+                outer.gradient(&x, &mut vec![0.0; N]).unwrap()
             };
             let fd = (loss(theta[i] + h) - loss(theta[i] - h)) / (2.0 * h);
             assert_close(r.theta[i], fd, 1e-6, &format!("dL/dtheta[{i}]"));

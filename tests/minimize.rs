@@ -13,18 +13,25 @@ use tapeless::minimize::argmin::solver::newton::NewtonCG;
 use tapeless::minimize::argmin::solver::quasinewton::LBFGS;
 use tapeless::minimize::Problem;
 use tapeless::nested::Gradient;
-use tapeless::Real;
+use tapeless::{Real, UserError};
 
 struct Window<'a>(&'a Data, usize);
 impl Gradient for Window<'_> {
-    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
-        cost_window_vjp(x, g, &self.0.obs, &self.0.xb, self.1, S::one())
+    fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
+        Ok(cost_window_vjp(
+            x,
+            g,
+            &self.0.obs,
+            &self.0.xb,
+            self.1,
+            S::one(),
+        ))
     }
 }
 
 fn value_and_gradient_norm(d: &Data, x: &[f64]) -> (f64, f64) {
     let mut g = vec![0.0; N];
-    let j = Window(d, 20).gradient(x, &mut g);
+    let j = Window(d, 20).gradient(x, &mut g).unwrap();
     (j, g.iter().map(|v| v * v).sum::<f64>().sqrt())
 }
 

@@ -8,7 +8,7 @@ use tapeless::nested::{
     hessian, hvp, hvp_lanes, jacobian, jacobian_forward, jacobian_reverse, mixed_hvp, Gradient,
     MixedGradient, VectorFunction,
 };
-use tapeless::{differentiable, Real};
+use tapeless::{differentiable, Real, UserError};
 
 #[differentiable]
 fn branchy(x: &[f64]) -> f64 {
@@ -30,8 +30,8 @@ fn branchy(x: &[f64]) -> f64 {
 
 struct Branchy;
 impl Gradient for Branchy {
-    fn gradient<S: Real>(&self, x: &[S], grad: &mut [S]) -> S {
-        branchy_vjp(x, grad, S::one())
+    fn gradient<S: Real>(&self, x: &[S], grad: &mut [S]) -> Result<S, UserError> {
+        Ok(branchy_vjp(x, grad, S::one()))
     }
 }
 
@@ -171,8 +171,14 @@ fn misfit(x: &[f64], theta: &[f64]) -> f64 {
 
 struct Misfit;
 impl MixedGradient for Misfit {
-    fn gradient<S: Real>(&self, x: &[S], theta: &[S], x_bar: &mut [S], theta_bar: &mut [S]) -> S {
-        misfit_vjp(x, x_bar, theta, theta_bar, S::one())
+    fn gradient<S: Real>(
+        &self,
+        x: &[S],
+        theta: &[S],
+        x_bar: &mut [S],
+        theta_bar: &mut [S],
+    ) -> Result<S, UserError> {
+        Ok(misfit_vjp(x, x_bar, theta, theta_bar, S::one()))
     }
 }
 
@@ -184,7 +190,7 @@ fn mixed_second_derivative_matches_differences_of_the_parameter_gradient() {
     let mut xb = [0.0; 4];
     let mut tb = [0.0; 2];
     assert_eq!(
-        Misfit.gradient(&x, &theta, &mut xb, &mut tb),
+        Misfit.gradient(&x, &theta, &mut xb, &mut tb).unwrap(),
         misfit(&x, &theta)
     );
     let (hxx_v, htx_v) = mixed_hvp(&Misfit, &x, &theta, &v).unwrap();
@@ -232,8 +238,8 @@ fn piecewise_chain(x: &[f64]) -> f64 {
 
 struct PiecewiseChain;
 impl Gradient for PiecewiseChain {
-    fn gradient<S: Real>(&self, x: &[S], grad: &mut [S]) -> S {
-        piecewise_chain_vjp(x, grad, S::one())
+    fn gradient<S: Real>(&self, x: &[S], grad: &mut [S]) -> Result<S, UserError> {
+        Ok(piecewise_chain_vjp(x, grad, S::one()))
     }
 }
 

@@ -102,17 +102,19 @@ fn the_learned_update_passes_the_dot_product_test() {
         );
         let mut out = xd.clone();
         let update = Learned::new(ETA);
-        update.step(
-            &update.unpack(&td),
-            StepInputs {
-                theta: &td,
-                grad: &gd,
-                x: &xd,
-                carry: &[],
-            },
-            &mut out,
-            &mut [],
-        );
+        update
+            .step(
+                &update.unpack(&td),
+                StepInputs {
+                    theta: &td,
+                    grad: &gd,
+                    x: &xd,
+                    carry: &[],
+                },
+                &mut out,
+                &mut [],
+            )
+            .unwrap();
         let x_next_bar = rng.vec(n);
         let tangent_side: f64 = out
             .iter()
@@ -121,21 +123,23 @@ fn the_learned_update_passes_the_dot_product_test() {
             .sum();
         let (mut x_bar, mut grad_bar, mut theta_bar) =
             (x_next_bar.clone(), vec![0.0; n], vec![0.0; theta.len()]);
-        update.step_vjp(
-            &update.unpack(&theta),
-            StepInputs {
-                theta: &theta,
-                grad: &grad,
-                x: &x,
-                carry: &[],
-            },
-            StepAdjoints {
-                x: &mut x_bar,
-                carry: &mut [],
-                grad: &mut grad_bar,
-                theta: &mut theta_bar,
-            },
-        );
+        update
+            .step_vjp(
+                &update.unpack(&theta),
+                StepInputs {
+                    theta: &theta,
+                    grad: &grad,
+                    x: &x,
+                    carry: &[],
+                },
+                StepAdjoints {
+                    x: &mut x_bar,
+                    carry: &mut [],
+                    grad: &mut grad_bar,
+                    theta: &mut theta_bar,
+                },
+            )
+            .unwrap();
         let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(a, b)| a * b).sum() };
         let adjoint_side =
             dot(&theta_bar, &theta_dot) + dot(&grad_bar, &grad_dot) + dot(&x_bar, &x_dot);
@@ -147,17 +151,19 @@ fn the_learned_update_passes_the_dot_product_test() {
         );
         // The step at f64 is the value of the step at duals.
         let mut plain = x.clone();
-        update.step(
-            &update.unpack(&theta),
-            StepInputs {
-                theta: &theta,
-                grad: &grad,
-                x: &x,
-                carry: &[],
-            },
-            &mut plain,
-            &mut [],
-        );
+        update
+            .step(
+                &update.unpack(&theta),
+                StepInputs {
+                    theta: &theta,
+                    grad: &grad,
+                    x: &x,
+                    carry: &[],
+                },
+                &mut plain,
+                &mut [],
+            )
+            .unwrap();
         assert!(plain.iter().zip(&out).all(|(a, b)| *a == b.value));
     }
 }

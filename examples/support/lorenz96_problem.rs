@@ -173,8 +173,15 @@ pub fn norm(v: &[f64]) -> f64 {
 /// scalar type).
 pub struct InnerCost<'a>(pub &'a Data);
 impl tapeless::nested::Gradient for InnerCost<'_> {
-    fn gradient<S: tapeless::Real>(&self, x: &[S], g: &mut [S]) -> S {
-        cost_window_vjp(x, g, &self.0.obs, &self.0.xb, STEPS, S::one())
+    fn gradient<S: tapeless::Real>(&self, x: &[S], g: &mut [S]) -> Result<S, tapeless::UserError> {
+        Ok(cost_window_vjp(
+            x,
+            g,
+            &self.0.obs,
+            &self.0.xb,
+            STEPS,
+            S::one(),
+        ))
     }
 }
 
@@ -182,8 +189,8 @@ impl tapeless::nested::Gradient for InnerCost<'_> {
 /// against the truth (`truth` row-major, `k * 40 + i`).
 pub struct OuterLoss<'a>(pub &'a [f64]);
 impl tapeless::nested::Gradient for OuterLoss<'_> {
-    fn gradient<S: tapeless::Real>(&self, x: &[S], g: &mut [S]) -> S {
-        trajectory_error_vjp(x, g, self.0, S::one())
+    fn gradient<S: tapeless::Real>(&self, x: &[S], g: &mut [S]) -> Result<S, tapeless::UserError> {
+        Ok(trajectory_error_vjp(x, g, self.0, S::one()))
     }
 }
 

@@ -15,7 +15,7 @@ use tapeless::differentiable;
 use tapeless::hyper::{Descent, Hypergradient, StepAdjoints, StepInputs, Unrolled, Update};
 use tapeless::nested::{NestedError, NoParameters};
 use tapeless::params::Layout;
-use tapeless::Real;
+use tapeless::{Real, UserError};
 
 #[path = "lorenz96_problem.rs"]
 #[allow(dead_code)]
@@ -201,7 +201,7 @@ impl Update for Learned {
         at: StepInputs<'_, S>,
         x: &mut [S],
         _carry: &mut [S],
-    ) {
+    ) -> Result<(), UserError> {
         let n = x.len();
         let scale = S::from_f64(INPUT_SCALE);
         let input = DVector::from_iterator(n, at.grad.iter().map(|&g| scale * g));
@@ -210,9 +210,15 @@ impl Update for Learned {
         for i in 0..n {
             x[i] = x[i] - eta * at.grad[i] - m[i];
         }
+        Ok(())
     }
 
-    fn step_vjp(&self, network: &Network<f64>, at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+    fn step_vjp(
+        &self,
+        network: &Network<f64>,
+        at: StepInputs<'_, f64>,
+        bar: StepAdjoints<'_>,
+    ) -> Result<(), UserError> {
         let n = at.x.len();
         let mut workspace = self.workspace.lock().unwrap_or_else(|e| e.into_inner());
         let network_bar = workspace.get_or_insert_with(|| network.zeros_like());
@@ -248,6 +254,7 @@ impl Update for Learned {
         {
             *g_bar += INPUT_SCALE * i_bar - self.eta * x_bar;
         }
+        Ok(())
     }
 }
 

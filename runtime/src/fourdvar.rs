@@ -16,14 +16,15 @@
 //!     .observe(1, ObservationSet::new(Selection::new(vec![0]), vec![3.0], vec![0.25]).unwrap())
 //!     .unwrap();
 //! let mut g = [0.0, 0.0];
-//! let j0 = cost.value_and_gradient(0, 0.0, &[2.0, 1.0], &mut g); // background: (2 - 1)^2 / 2
-//! let j1 = cost.value_and_gradient(1, 0.1, &[2.5, 0.0], &mut g); // (2.5 - 3)^2 / 0.25 / 2
+//! let j0 = cost.value_and_gradient(0, 0.0, &[2.0, 1.0], &mut g)?; // background: (2 - 1)^2 / 2
+//! let j1 = cost.value_and_gradient(1, 0.1, &[2.5, 0.0], &mut g)?; // (2.5 - 3)^2 / 0.25 / 2
 //! assert_eq!((j0, j1), (0.5, 0.5));
 //! assert_eq!(g, [1.0 - 2.0, 0.0]);
+//! # Ok::<(), tapeless_runtime::UserError>(())
 //! ```
 
-use crate::ode::SavedStateLoss;
-use crate::Real;
+use crate::ode::{Length, SavedStateLoss};
+use crate::{Real, UserError};
 use thiserror::Error;
 
 /// Blocks that do not fit together.
@@ -295,8 +296,30 @@ impl<H: ObservationOperator> Cost<H> {
     }
 }
 
+/// Integrators check the initial state against the cost's dimension before they start
+/// ([`Length::Exactly`]); a state of another length given directly is a
+/// [`FourDVarError::WrongLength`] (inside the [`UserError`]), not an out-of-bounds read.
 impl<H: ObservationOperator> SavedStateLoss for Cost<H> {
-    fn value_and_gradient<S: Real>(&self, k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+    fn value_and_gradient<S: Real>(
+        &self,
+        k: usize,
+        _t: f64,
+        u: &[S],
+        u_bar: &mut [S],
+    ) -> Result<S, UserError> {
+        for (what, found) in [
+            ("saved state", u.len()),
+            ("saved state adjoint", u_bar.len()),
+        ] {
+            if found != self.dimension {
+                return Err(FourDVarError::WrongLength {
+                    what,
+                    expected: self.dimension,
+                    found,
+                }
+                .into());
+            }
+        }
         let mut j = S::zero();
         if k == 0 {
             if let Some(b) = &self.background {
@@ -312,7 +335,17 @@ impl<H: ObservationOperator> SavedStateLoss for Cost<H> {
             let mut scratch = Vec::with_capacity(set.values.len());
             j += set.misfit(u, u_bar, &mut scratch);
         }
-        j
+        Ok(j)
+    }
+
+    fn state_length(&self) -> Length {
+        Length::Exactly(self.dimension)
+    }
+
+    fn saved_states(&self) -> usize {
+        self.observations
+            .len()
+            .max(usize::from(self.background.is_some()))
     }
 }
 
@@ -339,21 +372,21 @@ mod tests {
         let u = [0.3, -0.7, 1.9];
         for k in [0, 1, 2, 3] {
             let mut g = [0.0; 3];
-            c.value_and_gradient(k, 0.0, &u, &mut g);
+            c.value_and_gradient(k, 0.0, &u, &mut g).unwrap();
             for i in 0..3 {
                 // Forward mode through the same code: a dual seeded in component i.
                 let ud: Vec<Dual<f64, 1>> = (0..3)
                     .map(|m| Dual::new(u[m], [if m == i { 1.0 } else { 0.0 }]))
                     .collect();
                 let mut gd = [Dual::constant(0.0); 3];
-                let jd = c.value_and_gradient(k, 0.0, &ud, &mut gd);
+                let jd = c.value_and_gradient(k, 0.0, &ud, &mut gd).unwrap();
                 assert!((jd.tangents[0] - g[i]).abs() < 1e-14, "k = {k}, i = {i}");
                 let h = 1e-6;
                 let (mut up, mut um) = (u, u);
                 up[i] += h;
                 um[i] -= h;
-                let fd = (c.value_and_gradient(k, 0.0, &up, &mut [0.0; 3])
-                    - c.value_and_gradient(k, 0.0, &um, &mut [0.0; 3]))
+                let fd = (c.value_and_gradient(k, 0.0, &up, &mut [0.0; 3]).unwrap()
+                    - c.value_and_gradient(k, 0.0, &um, &mut [0.0; 3]).unwrap())
                     / (2.0 * h);
                 assert!(
                     (fd - g[i]).abs() < 1e-8,

@@ -19,7 +19,9 @@
 //! - [`optim`]: outer optimisers (gradient descent, Adam) for learning solver parameters;
 //! - [`params`]: a named layout of tensors in one flat parameter vector, initialisation, and
 //!   saving and loading in the safetensors format;
-//! - [`check`]: finite differences and the dot-product test, for users' own checks.
+//! - [`check`]: finite differences and the dot-product test, for users' own checks;
+//! - [`UserError`]: what users' own functions (costs, losses, updates) return when they fail,
+//!   and [`UserFailure`], how it reaches the caller unchanged.
 //!
 //! ```
 //! use tapeless_runtime::{rules, Real};
@@ -30,6 +32,7 @@
 //! let x = 0.5_f64;
 //! assert!((tangent(x, 1.0) - (x.cos() * x + x.sin())).abs() < 1e-15);
 //! ```
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod check;
@@ -46,11 +49,13 @@ pub mod params;
 mod real;
 pub mod rules;
 mod storage;
+mod user_error;
 
 pub use dual::Dual;
 pub use num_traits::{One, Zero};
 pub use real::Real;
 pub use storage::{accumulate, sum, zeros_like, ZerosLike};
+pub use user_error::{UserError, UserFailure};
 
 /// What generated code names, through absolute paths: not part of the public API.
 #[doc(hidden)]

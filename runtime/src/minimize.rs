@@ -16,17 +16,17 @@
 //! use argmin::solver::quasinewton::LBFGS;
 //! use tapeless_runtime::minimize::Problem;
 //! use tapeless_runtime::nested::Gradient;
-//! use tapeless_runtime::Real;
+//! use tapeless_runtime::{Real, UserError};
 //!
 //! /// Rosenbrock: what `#[differentiable]` generates as `_vjp`, written out by hand here.
 //! struct Rosenbrock;
 //! impl Gradient for Rosenbrock {
-//!     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+//!     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
 //!         let (a, b) = (S::one() - x[0], x[1] - x[0] * x[0]);
 //!         let c = S::from_f64(100.0);
 //!         g[0] += -(a + a) - S::from_f64(400.0) * b * x[0];
 //!         g[1] += S::from_f64(200.0) * b;
-//!         a * a + c * b * b
+//!         Ok(a * a + c * b * b)
 //!     }
 //! }
 //! let lbfgs = LBFGS::new(MoreThuenteLineSearch::new(), 7);
@@ -40,14 +40,14 @@
 //! /// A strictly convex function, minimised by Hessian-free Newton-CG in a few steps.
 //! struct Convex;
 //! impl Gradient for Convex {
-//!     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+//!     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
 //!         let mut f = S::zero();
 //!         for i in 0..x.len() {
 //!             let d = x[i] - S::from_f64(i as f64);
 //!             f += d.cosh() + x[i] * x[i];
 //!             g[i] += d.sinh() + x[i] + x[i];
 //!         }
-//!         f
+//!         Ok(f)
 //!     }
 //! }
 //! let newton = NewtonCG::new(MoreThuenteLineSearch::new());
@@ -79,10 +79,26 @@ use std::sync::{Arc, Mutex};
 /// One adjoint evaluation gives the value and the gradient together, and line searches ask for
 /// the cost and then the gradient at the same point: the problem keeps the last point's pair, so
 /// that costs one evaluation, not two.
+///
+/// An error of the function ([`Gradient`] is fallible) is argmin's error: the solver stops and
+/// `Executor::run` returns it as a [`NestedError::User`] holding the function's error unchanged
+/// (`err.downcast_ref::<NestedError>()`). A Hessian product cannot fail in argmin's interface:
+/// a failed one gives NaN to the solver, and its error is returned by the next cost, gradient
+/// or Hessian the solver asks for, so it stops there with that error rather than a NaN.
 #[derive(Debug)]
 pub struct Problem<F> {
     function: Arc<F>,
     last: Mutex<Option<Evaluation>>,
+    /// The error of a Hessian product, until the solver's next evaluation returns it.
+    failure: Arc<Mutex<Option<NestedError>>>,
+}
+
+/// Takes the error a Hessian product left, if any.
+fn take_failure(failure: &Mutex<Option<NestedError>>) -> Result<(), NestedError> {
+    match failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
 }
 
 /// A point with its value and gradient.
@@ -98,6 +114,7 @@ impl<F> Clone for Problem<F> {
         Self {
             function: Arc::clone(&self.function),
             last: Mutex::new(None),
+            failure: Arc::new(Mutex::new(None)),
         }
     }
 }
@@ -108,6 +125,7 @@ impl<F: Gradient> Problem<F> {
         Self {
             function: Arc::new(function),
             last: Mutex::new(None),
+            failure: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -117,13 +135,17 @@ impl<F: Gradient> Problem<F> {
     }
 
     fn value_and_gradient(&self, x: &[f64]) -> Result<(f64, Vec<f64>), Error> {
+        take_failure(&self.failure)?;
         finite("x", x)?;
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(e) = last.as_ref().filter(|e| e.x == x) {
             return Ok((e.value, e.gradient.clone()));
         }
         let mut gradient = vec![0.0; x.len()];
-        let value = self.function.gradient(x, &mut gradient);
+        let value = self
+            .function
+            .gradient(x, &mut gradient)
+            .map_err(NestedError::user("the function"))?;
         *last = Some(Evaluation {
             x: x.to_vec(),
             value,
@@ -158,10 +180,12 @@ impl<F: Gradient> Hessian for Problem<F> {
 
     /// The Hessian at `x` as an operator: nothing is computed until a product is asked for.
     fn hessian(&self, x: &Vec<f64>) -> Result<HessianOperator<F>, Error> {
+        take_failure(&self.failure)?;
         finite("x", x)?;
         Ok(HessianOperator {
             function: Arc::clone(&self.function),
             x: x.clone(),
+            failure: Arc::clone(&self.failure),
         })
     }
 }
@@ -174,13 +198,13 @@ impl<F: Gradient> Hessian for Problem<F> {
 /// use argmin_math::ArgminDot;
 /// use tapeless_runtime::minimize::Problem;
 /// use tapeless_runtime::nested::Gradient;
-/// use tapeless_runtime::Real;
+/// use tapeless_runtime::{Real, UserError};
 /// struct Cubic; // f = x0^3 x1
 /// impl Gradient for Cubic {
-///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
 ///         g[0] += S::from_f64(3.0) * x[0] * x[0] * x[1];
 ///         g[1] += x[0] * x[0] * x[0];
-///         x[0] * x[0] * x[0] * x[1]
+///         Ok(x[0] * x[0] * x[0] * x[1])
 ///     }
 /// }
 /// let h = Problem::new(Cubic).hessian(&vec![1.0, 2.0]).unwrap();
@@ -191,6 +215,8 @@ impl<F: Gradient> Hessian for Problem<F> {
 pub struct HessianOperator<F> {
     function: Arc<F>,
     x: Vec<f64>,
+    /// Where a failed product leaves its error for the problem.
+    failure: Arc<Mutex<Option<NestedError>>>,
 }
 
 impl<F> Clone for HessianOperator<F> {
@@ -198,28 +224,36 @@ impl<F> Clone for HessianOperator<F> {
         Self {
             function: Arc::clone(&self.function),
             x: self.x.clone(),
+            failure: Arc::clone(&self.failure),
         }
     }
 }
 
 impl<F: Gradient> HessianOperator<F> {
-    /// `H(x) v`, or the reason it cannot be formed (a wrong length or a non-finite `v`).
+    /// `H(x) v`, or the reason it cannot be formed.
     ///
     /// # Errors
     ///
-    /// A `v` of the wrong length or with a non-finite entry.
+    /// A `v` of the wrong length or with a non-finite entry, or the function's error
+    /// ([`NestedError::User`]).
     pub fn try_dot(&self, v: &[f64]) -> Result<Vec<f64>, NestedError> {
         Ok(hvp(&*self.function, &self.x, v)?.hessian_vector)
     }
 }
 
 impl<F: Gradient> ArgminDot<Vec<f64>, Vec<f64>> for HessianOperator<F> {
-    /// `H(x) v`. argmin's `dot` cannot fail, so a `v` that is not finite or has the wrong
-    /// length gives a vector of NaN, which argmin's solvers report as a failed step (use
-    /// [`HessianOperator::try_dot`] for the error itself).
+    /// `H(x) v`. argmin's `dot` cannot fail, so when the product cannot be formed (a `v` that
+    /// is not finite or has the wrong length, or a function that fails) the error is kept, the
+    /// problem's next evaluation returns it (which stops the solver with it), and the product
+    /// is a vector of zeros: zero curvature ends argmin's conjugate-gradient loops at once, where
+    /// NaN would keep Newton-CG's inner loop running forever. Use [`HessianOperator::try_dot`]
+    /// for the error itself.
     fn dot(&self, v: &Vec<f64>) -> Vec<f64> {
-        self.try_dot(v)
-            .unwrap_or_else(|_| vec![f64::NAN; self.x.len()])
+        self.try_dot(v).unwrap_or_else(|error| {
+            let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+            failure.get_or_insert(error);
+            vec![0.0; self.x.len()]
+        })
     }
 }
 
@@ -227,12 +261,12 @@ impl<F: Gradient> ArgminDot<Vec<f64>, Vec<f64>> for HessianOperator<F> {
 mod tests {
     use super::*;
     use crate::nested::hessian;
-    use crate::Real;
+    use crate::{Real, UserError};
 
     /// A coupled non-quadratic function with a positive definite Hessian near its minimum.
     struct Coupled;
     impl Gradient for Coupled {
-        fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+        fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
             let n = x.len();
             let mut f = S::zero();
             for i in 0..n {
@@ -243,7 +277,7 @@ mod tests {
                     - (x[i] * next).sin() * next / S::from_f64(4.0);
                 g[(i + 1) % n] -= (x[i] * next).sin() * x[i] / S::from_f64(4.0);
             }
-            f
+            Ok(f)
         }
     }
 
@@ -251,7 +285,8 @@ mod tests {
     fn the_operator_is_the_dense_hessian() {
         let x = vec![0.3, -0.2, 0.9, 0.4];
         let h = hessian(&Coupled, &x).unwrap();
-        let op = Problem::new(&Coupled).hessian(&x).unwrap();
+        let problem = Problem::new(&Coupled);
+        let op = problem.hessian(&x).unwrap();
         for c in 0..4 {
             let e: Vec<f64> = (0..4).map(|i| f64::from(u8::from(i == c))).collect();
             let col = op.dot(&e);
@@ -260,10 +295,11 @@ mod tests {
                 "column {c}"
             );
         }
-        assert!(op
-            .dot(&vec![1.0, f64::NAN, 0.0, 0.0])
-            .iter()
-            .all(|v| v.is_nan()));
+        assert_eq!(op.dot(&vec![1.0, f64::NAN, 0.0, 0.0]), vec![0.0; 4]);
+        // The failed product's error is the problem's next evaluation's, once.
+        let err = problem.cost(&x).unwrap_err();
+        assert_eq!(err.to_string(), "v[1] is not finite (NaN)");
+        assert!(problem.cost(&x).is_ok());
         assert!(matches!(
             op.try_dot(&[1.0]),
             Err(NestedError::WrongLength { what: "v", .. })
@@ -273,10 +309,10 @@ mod tests {
     /// Counts its evaluations.
     struct Counted(std::sync::atomic::AtomicUsize);
     impl Gradient for Counted {
-        fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+        fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
             self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             g[0] += x[0] + x[0];
-            x[0] * x[0]
+            Ok(x[0] * x[0])
         }
     }
 
@@ -300,7 +336,7 @@ mod tests {
         let p = Problem::new(&Coupled);
         let x = vec![0.3, -0.2, 0.9, 0.4];
         let mut g = vec![0.0; 4];
-        let f = Coupled.gradient(&x, &mut g);
+        let f = Coupled.gradient(&x, &mut g).unwrap();
         assert_eq!(p.cost(&x).unwrap(), f);
         assert_eq!(ArgminGradient::gradient(&p, &x).unwrap(), g);
         let err = p.cost(&vec![0.0, f64::INFINITY, 0.0, 0.0]).unwrap_err();

@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use tapeless_runtime::nested::{hvp, Gradient};
-//! use tapeless_runtime::Real;
+//! use tapeless_runtime::{Real, UserError};
 //!
 //! // What `#[differentiable] fn f(x: &[f64]) -> f64 { x[0] * x[0] * x[1] }` generates as `f_vjp`.
 //! fn f_vjp<S: Real>(x: &[S], x_bar: &mut [S], result_bar: S) -> S {
@@ -20,8 +20,8 @@
 //!
 //! struct F;
 //! impl Gradient for F {
-//!     fn gradient<S: Real>(&self, x: &[S], grad: &mut [S]) -> S {
-//!         f_vjp(x, grad, S::one())
+//!     fn gradient<S: Real>(&self, x: &[S], grad: &mut [S]) -> Result<S, UserError> {
+//!         Ok(f_vjp(x, grad, S::one()))
 //!     }
 //! }
 //!
@@ -31,13 +31,13 @@
 //! assert_eq!(r.hessian_vector, [4.0, 6.0]); // the first column of [[2 x1, 2 x0], [2 x0, 0]]
 //! ```
 
-use crate::{Dual, Real};
+use crate::{Dual, Real, UserError, UserFailure};
 use thiserror::Error;
 
 /// Lanes of the dual numbers used for dense Hessians and forward Jacobians.
 const LANES: usize = 8;
 
-/// Input that does not fit the function.
+/// Input that does not fit the function, or the user's function failing.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum NestedError {
     /// A vector has the wrong length.
@@ -60,6 +60,50 @@ pub enum NestedError {
         /// The value found.
         value: f64,
     },
+    /// A user's function returned an error: it is `source`, unchanged
+    /// ([`UserFailure::downcast_ref`] gives back its type).
+    ///
+    /// ```
+    /// use tapeless_runtime::nested::{hessian, Gradient, NestedError};
+    /// use tapeless_runtime::{Real, UserError};
+    /// use std::num::ParseFloatError;
+    ///
+    /// /// A function whose data comes from text that does not parse.
+    /// struct FromText(&'static str);
+    /// impl Gradient for FromText {
+    ///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
+    ///         let a: f64 = self.0.parse()?;
+    ///         g[0] += S::from_f64(a);
+    ///         Ok(S::from_f64(a) * x[0])
+    ///     }
+    /// }
+    /// match hessian(&FromText("two"), &[1.0]) {
+    ///     Err(NestedError::User { function, source }) => {
+    ///         assert_eq!(function, "the function");
+    ///         assert!(source.downcast_ref::<ParseFloatError>().is_some());
+    ///     }
+    ///     other => panic!("expected the user's error, got {other:?}"),
+    /// }
+    /// ```
+    #[error("{function} failed: {source}")]
+    User {
+        /// Which of the user's functions: `"the function"` (of [`hvp`], [`hessian`], ...),
+        /// `"the inner cost"`, `"the outer loss"` or `"the update"` (of
+        /// [`hyper`](crate::hyper)).
+        function: &'static str,
+        /// The error it returned.
+        source: UserFailure,
+    },
+}
+
+impl NestedError {
+    /// Wraps the error a user's function returned.
+    pub(crate) fn user(function: &'static str) -> impl FnOnce(UserError) -> NestedError {
+        move |error| NestedError::User {
+            function,
+            source: error.into(),
+        }
+    }
 }
 
 /// `v` has `expected` entries, all finite.
@@ -100,27 +144,47 @@ fn unit_block(x: &[f64], first: usize) -> Vec<Dual<f64, LANES>> {
 }
 
 /// A scalar function `f(x)` whose gradient can be evaluated at any scalar type: implement it by
-/// calling the generated `_vjp` companion with the seed `S::one()`.
+/// calling the generated `_vjp` companion with the seed `S::one()`, and return `Ok` of its
+/// value.
+///
+/// A function that can fail (it integrates an ODE that may blow up, say) returns its error,
+/// which the caller of [`hvp`], [`hyper`](crate::hyper) or `minimize` receives unchanged as
+/// [`NestedError::User`]: see [`UserError`].
 pub trait Gradient {
-    /// Adds `grad f(x)` into `grad` (which the caller sets to zero) and returns `f(x)`.
-    fn gradient<S: Real>(&self, x: &[S], grad: &mut [S]) -> S;
+    /// Adds `grad f(x)` into `grad` (which the caller sets to zero) and returns `f(x)`, or the
+    /// reason it cannot be evaluated at `x`.
+    fn gradient<S: Real>(&self, x: &[S], grad: &mut [S]) -> Result<S, UserError>;
 }
 
 /// A scalar function `f(x, theta)` of a state and parameters, whose gradients with respect to
-/// both can be evaluated at any scalar type (the `_vjp` companion with both adjoints).
+/// both can be evaluated at any scalar type (the `_vjp` companion with both adjoints). Fallible
+/// as [`Gradient`] is.
 pub trait MixedGradient {
-    /// Adds `d f / d x` into `x_bar` and `d f / d theta` into `theta_bar`; returns `f(x, theta)`.
-    fn gradient<S: Real>(&self, x: &[S], theta: &[S], x_bar: &mut [S], theta_bar: &mut [S]) -> S;
+    /// Adds `d f / d x` into `x_bar` and `d f / d theta` into `theta_bar`; returns `f(x, theta)`,
+    /// or the reason it cannot be evaluated there.
+    fn gradient<S: Real>(
+        &self,
+        x: &[S],
+        theta: &[S],
+        x_bar: &mut [S],
+        theta_bar: &mut [S],
+    ) -> Result<S, UserError>;
 }
 
 impl<F: Gradient + ?Sized> Gradient for &F {
-    fn gradient<S: Real>(&self, x: &[S], grad: &mut [S]) -> S {
+    fn gradient<S: Real>(&self, x: &[S], grad: &mut [S]) -> Result<S, UserError> {
         (**self).gradient(x, grad)
     }
 }
 
 impl<F: MixedGradient + ?Sized> MixedGradient for &F {
-    fn gradient<S: Real>(&self, x: &[S], theta: &[S], x_bar: &mut [S], theta_bar: &mut [S]) -> S {
+    fn gradient<S: Real>(
+        &self,
+        x: &[S],
+        theta: &[S],
+        x_bar: &mut [S],
+        theta_bar: &mut [S],
+    ) -> Result<S, UserError> {
         (**self).gradient(x, theta, x_bar, theta_bar)
     }
 }
@@ -130,23 +194,30 @@ impl<F: MixedGradient + ?Sized> MixedGradient for &F {
 ///
 /// ```
 /// use tapeless_runtime::nested::{Gradient, MixedGradient, NoParameters};
-/// use tapeless_runtime::Real;
+/// use tapeless_runtime::{Real, UserError};
 /// struct Square;
 /// impl Gradient for Square {
-///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
 ///         g[0] += x[0] + x[0];
-///         x[0] * x[0]
+///         Ok(x[0] * x[0])
 ///     }
 /// }
 /// let mut g = [0.0];
-/// assert_eq!(NoParameters(Square).gradient(&[3.0], &[], &mut g, &mut []), 9.0);
+/// assert_eq!(NoParameters(Square).gradient(&[3.0], &[], &mut g, &mut [])?, 9.0);
 /// assert_eq!(g, [6.0]);
+/// # Ok::<(), tapeless_runtime::UserError>(())
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct NoParameters<F>(pub F);
 
 impl<F: Gradient> MixedGradient for NoParameters<F> {
-    fn gradient<S: Real>(&self, x: &[S], _theta: &[S], x_bar: &mut [S], _theta_bar: &mut [S]) -> S {
+    fn gradient<S: Real>(
+        &self,
+        x: &[S],
+        _theta: &[S],
+        x_bar: &mut [S],
+        _theta_bar: &mut [S],
+    ) -> Result<S, UserError> {
         self.0.gradient(x, x_bar)
     }
 }
@@ -177,6 +248,11 @@ pub struct HessianVector {
 ///
 /// Costs about one gradient evaluated at dual numbers (two real numbers per value). See the
 /// module example.
+///
+/// # Errors
+///
+/// A `v` of the wrong length, a non-finite `x` or `v`, or the function's own error
+/// ([`NestedError::User`]). The same holds for the other functions of this module.
 pub fn hvp<F: Gradient + ?Sized>(
     f: &F,
     x: &[f64],
@@ -186,7 +262,9 @@ pub fn hvp<F: Gradient + ?Sized>(
     check("v", v, x.len())?;
     let xd: Vec<Dual<f64, 1>> = x.iter().zip(v).map(|(&a, &b)| Dual::new(a, [b])).collect();
     let mut g = vec![Dual::constant(0.0); x.len()];
-    let value = f.gradient(&xd, &mut g);
+    let value = f
+        .gradient(&xd, &mut g)
+        .map_err(NestedError::user("the function"))?;
     Ok(HessianVector {
         value: value.value,
         gradient: g.iter().map(|d| d.value).collect(),
@@ -199,14 +277,14 @@ pub fn hvp<F: Gradient + ?Sized>(
 ///
 /// ```
 /// use tapeless_runtime::nested::{hvp_lanes, Gradient};
-/// use tapeless_runtime::Real;
+/// use tapeless_runtime::{Real, UserError};
 /// struct Quadratic; // f = x0^2 + 3 x0 x1
 /// impl Gradient for Quadratic {
-///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
 ///         let (two, three) = (S::from_f64(2.0), S::from_f64(3.0));
 ///         g[0] += two * x[0] + three * x[1];
 ///         g[1] += three * x[0];
-///         x[0] * x[0] + three * x[0] * x[1]
+///         Ok(x[0] * x[0] + three * x[0] * x[1])
 ///     }
 /// }
 /// let [h0, h1] = hvp_lanes(&Quadratic, &[1.0, 1.0], [&[1.0, 0.0][..], &[0.0, 1.0][..]]).unwrap();
@@ -225,7 +303,8 @@ pub fn hvp_lanes<F: Gradient + ?Sized, const N: usize>(
         .map(|i| Dual::new(x[i], core::array::from_fn(|k| directions[k][i])))
         .collect();
     let mut g = vec![Dual::constant(0.0); x.len()];
-    f.gradient(&xd, &mut g);
+    f.gradient(&xd, &mut g)
+        .map_err(NestedError::user("the function"))?;
     Ok(core::array::from_fn(|k| {
         g.iter().map(|d| d.tangents[k]).collect()
     }))
@@ -236,13 +315,13 @@ pub fn hvp_lanes<F: Gradient + ?Sized, const N: usize>(
 ///
 /// ```
 /// use tapeless_runtime::nested::{hessian, Gradient};
-/// use tapeless_runtime::Real;
+/// use tapeless_runtime::{Real, UserError};
 /// struct Cubic; // f = x0^3 + x0 x1
 /// impl Gradient for Cubic {
-///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
 ///         g[0] += S::from_f64(3.0) * x[0] * x[0] + x[1];
 ///         g[1] += x[0];
-///         x[0] * x[0] * x[0] + x[0] * x[1]
+///         Ok(x[0] * x[0] * x[0] + x[0] * x[1])
 ///     }
 /// }
 /// assert_eq!(hessian(&Cubic, &[2.0, 5.0]).unwrap(), vec![vec![12.0, 1.0], vec![1.0, 0.0]]);
@@ -254,7 +333,8 @@ pub fn hessian<F: Gradient + ?Sized>(f: &F, x: &[f64]) -> Result<Vec<Vec<f64>>, 
     for first in (0..n).step_by(LANES) {
         let xd = unit_block(x, first);
         let mut g = vec![Dual::constant(0.0); n];
-        f.gradient(&xd, &mut g);
+        f.gradient(&xd, &mut g)
+            .map_err(NestedError::user("the function"))?;
         for (i, gi) in g.iter().enumerate() {
             for k in 0..LANES.min(n - first) {
                 h[i][first + k] = gi.tangents[k];
@@ -270,13 +350,13 @@ pub fn hessian<F: Gradient + ?Sized>(f: &F, x: &[f64]) -> Result<Vec<Vec<f64>>, 
 ///
 /// ```
 /// use tapeless_runtime::nested::{mixed_hvp, MixedGradient};
-/// use tapeless_runtime::Real;
+/// use tapeless_runtime::{Real, UserError};
 /// struct F; // f = theta0 * x0^2
 /// impl MixedGradient for F {
-///     fn gradient<S: Real>(&self, x: &[S], t: &[S], xb: &mut [S], tb: &mut [S]) -> S {
+///     fn gradient<S: Real>(&self, x: &[S], t: &[S], xb: &mut [S], tb: &mut [S]) -> Result<S, UserError> {
 ///         xb[0] += S::from_f64(2.0) * t[0] * x[0];
 ///         tb[0] += x[0] * x[0];
-///         t[0] * x[0] * x[0]
+///         Ok(t[0] * x[0] * x[0])
 ///     }
 /// }
 /// let (hxx_v, htx_v) = mixed_hvp(&F, &[3.0], &[0.5], &[1.0]).unwrap();
@@ -295,7 +375,8 @@ pub fn mixed_hvp<F: MixedGradient + ?Sized>(
     let td: Vec<Dual<f64, 1>> = theta.iter().map(|&t| Dual::constant(t)).collect();
     let mut xb = vec![Dual::constant(0.0); x.len()];
     let mut tb = vec![Dual::constant(0.0); theta.len()];
-    f.gradient(&xd, &td, &mut xb, &mut tb);
+    f.gradient(&xd, &td, &mut xb, &mut tb)
+        .map_err(NestedError::user("the function"))?;
     Ok((
         xb.iter().map(|d| d.tangents[0]).collect(),
         tb.iter().map(|d| d.tangents[0]).collect(),
@@ -384,7 +465,7 @@ mod tests {
     }
 
     impl Gradient for Quadratic {
-        fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+        fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
             // f = 1/2 x^T A x with symmetric A.
             let mut f = S::zero();
             for i in 0..x.len() {
@@ -394,7 +475,7 @@ mod tests {
                     g[i] += a * x[j];
                 }
             }
-            f
+            Ok(f)
         }
     }
 

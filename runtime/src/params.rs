@@ -7,8 +7,8 @@
 //! built-in generator) and saves and loads the parameters in the
 //! [safetensors](https://huggingface.co/docs/safetensors) format: one little-endian `F64` tensor
 //! per entry, with the layout's names and shapes, so `safetensors.torch.load_file` opens the file
-//! in PyTorch. Loading checks names, shapes and dtype; a truncated or corrupt file is a
-//! [`ParamsError`] naming the problem, never a panic.
+//! in PyTorch. Loading checks names, shapes and dtype; a file of another format, or a truncated
+//! or corrupt one, is a [`ParamsError`] naming the problem, never a panic.
 //!
 //! ```
 //! use tapeless_runtime::params::{Layout, ParamsError};
@@ -96,7 +96,15 @@ pub enum ParamsError {
         /// The file's length.
         found: usize,
     },
-    /// The file is not a valid safetensors file (bad header, offsets or JSON).
+    /// The file is not a safetensors file at all: its first eight bytes give a header length
+    /// no safetensors file has, or its header is not a JSON object (a text file, another
+    /// format, a file of zeros).
+    #[error("the parameter file is not a safetensors file: {detail}; save parameters with `Layout::save` (or `safetensors.torch.save_file`)")]
+    NotSafetensors {
+        /// What gives it away.
+        detail: String,
+    },
+    /// The file is not a valid safetensors file (bad offsets, dtype names, ...).
     #[error("the parameter file is not valid safetensors: {detail}")]
     Corrupt {
         /// What the safetensors reader found.
@@ -569,7 +577,8 @@ impl Layout {
     ///
     /// # Errors
     ///
-    /// [`ParamsError::Truncated`], [`ParamsError::Corrupt`], [`ParamsError::MissingTensor`],
+    /// [`ParamsError::NotSafetensors`], [`ParamsError::Truncated`], [`ParamsError::Corrupt`],
+    /// [`ParamsError::MissingTensor`],
     /// [`ParamsError::UnexpectedTensor`], [`ParamsError::WrongShape`],
     /// [`ParamsError::WrongDtype`] or [`ParamsError::NonFinite`].
     pub fn from_safetensors(&self, bytes: &[u8]) -> Result<Vec<f64>, ParamsError> {
@@ -650,8 +659,13 @@ fn corrupt(e: SafeTensorError) -> ParamsError {
     }
 }
 
-/// The length checks of the format, before its parser: an 8-byte little-endian header length,
-/// the JSON header, then the data, whose end is the largest `data_offsets` end in the header.
+/// The largest header the safetensors reader accepts (its `MAX_HEADER_SIZE`).
+const MAX_HEADER_LEN: u64 = 100_000_000;
+
+/// The checks of the format, before its parser: an 8-byte little-endian header length, the
+/// JSON header (an object, so its first byte is `{`), then the data, whose end is the largest
+/// `data_offsets` end in the header. A file that is not safetensors at all is told apart from
+/// one cut short: its header length is absurd, or its header does not start as JSON.
 fn check_complete(bytes: &[u8]) -> Result<(), ParamsError> {
     let Some(head) = bytes.get(..8) else {
         return Err(ParamsError::Truncated {
@@ -660,6 +674,19 @@ fn check_complete(bytes: &[u8]) -> Result<(), ParamsError> {
         });
     };
     let header_len = u64::from_le_bytes(head.try_into().expect("eight bytes"));
+    let not_safetensors = |detail: String| Err(ParamsError::NotSafetensors { detail });
+    if header_len > MAX_HEADER_LEN {
+        return not_safetensors(format!(
+            "its first eight bytes give a header length of {header_len} bytes, more than any safetensors header (at most {MAX_HEADER_LEN})"
+        ));
+    }
+    if let Some(&first) = bytes.get(8) {
+        if first != b'{' {
+            return not_safetensors(format!(
+                "its header starts with byte {first:#04x}, not with `{{` as a JSON object does"
+            ));
+        }
+    }
     let needed = usize::try_from(header_len)
         .ok()
         .and_then(|n| n.checked_add(8))
@@ -672,11 +699,10 @@ fn check_complete(bytes: &[u8]) -> Result<(), ParamsError> {
             found: bytes.len(),
         });
     }
-    // The data's end: the largest `data_offsets` end in the header (a header that does not
-    // parse is left to the format's parser, which names the problem).
+    // The data's end: the largest `data_offsets` end in the header.
     let header: serde_json::Value = match serde_json::from_slice(&bytes[8..needed]) {
         Ok(header) => header,
-        Err(_) => return Ok(()),
+        Err(e) => return not_safetensors(format!("its header is not JSON ({e})")),
     };
     let data_end = header
         .as_object()
@@ -913,6 +939,54 @@ mod tests {
         );
     }
 
+    /// Loads `bytes` written to a file of its own.
+    fn load_bytes(layout: &Layout, name: &str, bytes: &[u8]) -> Result<Vec<f64>, ParamsError> {
+        let path = std::env::temp_dir().join(format!(
+            "tapeless-params-{name}-{}.safetensors",
+            std::process::id()
+        ));
+        std::fs::write(&path, bytes).unwrap();
+        let loaded = layout.load(&path);
+        std::fs::remove_file(&path).unwrap();
+        loaded
+    }
+
+    #[test]
+    fn a_file_of_another_format_is_not_safetensors_rather_than_truncated() {
+        let l = layout();
+        // A text file: its first eight bytes read as a header length of 2338328219631577212.
+        let text = b"This is a text file, not a parameter file.\nIt has two lines.\n";
+        let err = load_bytes(&l, "text", text).unwrap_err();
+        assert!(
+            matches!(&err, ParamsError::NotSafetensors { detail } if detail.contains("header length of")),
+            "{err:?}"
+        );
+        assert!(err
+            .to_string()
+            .starts_with("the parameter file is not a safetensors file: its first eight bytes"));
+        // Tiny garbage: a small header length, then no JSON.
+        let garbage = [3, 0, 0, 0, 0, 0, 0, 0, 0xff, 0x00, 0x17];
+        let err = load_bytes(&l, "garbage", &garbage).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the parameter file is not a safetensors file: its header starts with byte 0xff, not with `{` as a JSON object does; save parameters with `Layout::save` (or `safetensors.torch.save_file`)"
+        );
+        // A header that starts as JSON and is not: not safetensors either.
+        let mut bad_json = 4_u64.to_le_bytes().to_vec();
+        bad_json.extend_from_slice(b"{no}");
+        let err = load_bytes(&l, "bad-json", &bad_json).unwrap_err();
+        assert!(
+            matches!(&err, ParamsError::NotSafetensors { detail } if detail.starts_with("its header is not JSON")),
+            "{err:?}"
+        );
+        // A safetensors file cut in its header is still truncated, not another format.
+        let bytes = l.to_safetensors(&params(&l)).unwrap();
+        assert!(matches!(
+            load_bytes(&l, "cut", &bytes[..12]),
+            Err(ParamsError::Truncated { found: 12, .. })
+        ));
+    }
+
     #[test]
     fn every_bad_file_is_a_named_error() {
         let l = layout();
@@ -939,14 +1013,14 @@ mod tests {
         garbled[9] = b'#';
         assert!(matches!(
             l.from_safetensors(&garbled),
-            Err(ParamsError::Corrupt { .. })
+            Err(ParamsError::NotSafetensors { .. })
         ));
         // A header length beyond any file.
         let mut huge = bytes.clone();
         huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
         assert!(matches!(
             l.from_safetensors(&huge),
-            Err(ParamsError::Corrupt { .. } | ParamsError::Truncated { .. })
+            Err(ParamsError::NotSafetensors { .. })
         ));
         // Another layout: a missing, an extra, a reshaped tensor.
         let fewer = Layout::new()

@@ -1,5 +1,6 @@
 //! Method 3: implicit differentiation at the inner optimum, for parameters of the cost itself.
 
+use super::in_inner_cost;
 use crate::nested::{check_finite, mixed_hvp, Gradient, MixedGradient, NestedError};
 
 /// The result of [`implicit`].
@@ -24,26 +25,31 @@ pub struct Implicit {
 /// ```
 /// use tapeless_runtime::hyper::implicit;
 /// use tapeless_runtime::nested::{Gradient, MixedGradient};
-/// use tapeless_runtime::Real;
+/// use tapeless_runtime::{Real, UserError};
 /// // J(x, phi) = x^2 - phi x, so x* = phi / 2; L(x) = x^2 / 2: dL/dphi = x* / 2.
 /// struct J;
 /// impl MixedGradient for J {
-///     fn gradient<S: Real>(&self, x: &[S], t: &[S], xb: &mut [S], tb: &mut [S]) -> S {
+///     fn gradient<S: Real>(&self, x: &[S], t: &[S], xb: &mut [S], tb: &mut [S]) -> Result<S, UserError> {
 ///         xb[0] += S::from_f64(2.0) * x[0] - t[0];
 ///         tb[0] -= x[0];
-///         x[0] * x[0] - t[0] * x[0]
+///         Ok(x[0] * x[0] - t[0] * x[0])
 ///     }
 /// }
 /// struct L;
 /// impl Gradient for L {
-///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
 ///         g[0] += x[0];
-///         x[0] * x[0] / S::from_f64(2.0)
+///         Ok(x[0] * x[0] / S::from_f64(2.0))
 ///     }
 /// }
 /// let r = implicit(&J, &L, &[1.5], &[3.0], 10, 1e-12).unwrap();
 /// assert!((r.phi[0] - 0.75).abs() < 1e-14);
 /// ```
+///
+/// # Errors
+///
+/// A non-finite `x*`, `phi` or `grad L(x*)`, or the error of the inner cost or the outer loss
+/// ([`NestedError::User`]).
 pub fn implicit<J: MixedGradient + ?Sized, L: Gradient + ?Sized>(
     inner: &J,
     outer: &L,
@@ -56,10 +62,13 @@ pub fn implicit<J: MixedGradient + ?Sized, L: Gradient + ?Sized>(
     check_finite("x*", x_star)?;
     check_finite("phi", phi)?;
     let mut b = vec![0.0; n];
-    let loss = outer.gradient(x_star, &mut b);
+    let loss = outer
+        .gradient(x_star, &mut b)
+        .map_err(NestedError::user("the outer loss"))?;
     check_finite("grad L(x*)", &b)?;
-    let h =
-        |v: &[f64]| -> Result<Vec<f64>, NestedError> { Ok(mixed_hvp(inner, x_star, phi, v)?.0) };
+    let h = |v: &[f64]| -> Result<Vec<f64>, NestedError> {
+        Ok(mixed_hvp(inner, x_star, phi, v).map_err(in_inner_cost)?.0)
+    };
     // Conjugate gradients for H w = b from w = 0.
     let mut w = vec![0.0; n];
     let mut r = b.clone();
@@ -85,7 +94,7 @@ pub fn implicit<J: MixedGradient + ?Sized, L: Gradient + ?Sized>(
         rr = rr_new;
         iterations += 1;
     }
-    let mixed = mixed_hvp(inner, x_star, phi, &w)?.1;
+    let mixed = mixed_hvp(inner, x_star, phi, &w).map_err(in_inner_cost)?.1;
     Ok(Implicit {
         loss,
         phi: mixed.iter().map(|v| -v).collect(),
@@ -98,13 +107,19 @@ pub fn implicit<J: MixedGradient + ?Sized, L: Gradient + ?Sized>(
 mod tests {
     use super::super::tests::Outer;
     use super::*;
-    use crate::Real;
+    use crate::{Real, UserError};
 
     /// J(x, phi) = 1/2 x^T A x - phi^T x + sum x_i^4 / 4 (a strict minimum).
     struct Regularised;
     const A: [[f64; 3]; 3] = [[4.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 2.0]];
     impl MixedGradient for Regularised {
-        fn gradient<S: Real>(&self, x: &[S], t: &[S], xb: &mut [S], tb: &mut [S]) -> S {
+        fn gradient<S: Real>(
+            &self,
+            x: &[S],
+            t: &[S],
+            xb: &mut [S],
+            tb: &mut [S],
+        ) -> Result<S, UserError> {
             let mut j = S::zero();
             for i in 0..3 {
                 for k in 0..3 {
@@ -116,7 +131,7 @@ mod tests {
                 xb[i] += x[i].powi(3) - t[i];
                 tb[i] -= x[i];
             }
-            j
+            Ok(j)
         }
     }
 
@@ -127,7 +142,9 @@ mod tests {
             let mut x = vec![0.0; 3];
             for _ in 0..50 {
                 let mut g = vec![0.0; 3];
-                Regularised.gradient(&x, phi, &mut g, &mut [0.0; 3]);
+                Regularised
+                    .gradient(&x, phi, &mut g, &mut [0.0; 3])
+                    .unwrap();
                 let cols: Vec<Vec<f64>> = (0..3)
                     .map(|c| {
                         mixed_hvp(
@@ -179,7 +196,7 @@ mod tests {
             tm[i] -= h;
             let l = |t: &[f64]| {
                 let x = solve(t);
-                Outer.gradient(&x, &mut [0.0; 3])
+                Outer.gradient(&x, &mut [0.0; 3]).unwrap()
             };
             let fd = (l(&tp) - l(&tm)) / (2.0 * h);
             assert!(

@@ -19,32 +19,32 @@
 //! ```
 //! use tapeless_runtime::hyper::{forward_eta, Descent, Unrolled};
 //! use tapeless_runtime::nested::{Gradient, NoParameters};
-//! use tapeless_runtime::Real;
+//! use tapeless_runtime::{Real, UserError};
 //!
 //! /// J(x) = sum (x_i - 1)^4 / 4 + x_i^2 / 2.
 //! struct Inner;
 //! impl Gradient for Inner {
-//!     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+//!     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
 //!         let mut j = S::zero();
 //!         for i in 0..x.len() {
 //!             let d = x[i] - S::one();
 //!             j += d.powi(4) / S::from_f64(4.0) + x[i] * x[i] / S::from_f64(2.0);
 //!             g[i] += d.powi(3) + x[i];
 //!         }
-//!         j
+//!         Ok(j)
 //!     }
 //! }
 //! /// L(x) = |x - 0.4|^2 / 2.
 //! struct Outer;
 //! impl Gradient for Outer {
-//!     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+//!     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
 //!         let mut l = S::zero();
 //!         for i in 0..x.len() {
 //!             let d = x[i] - S::from_f64(0.4);
 //!             l += d * d / S::from_f64(2.0);
 //!             g[i] += d;
 //!         }
-//!         l
+//!         Ok(l)
 //!     }
 //! }
 //! let x0 = [0.0, 2.0];
@@ -65,12 +65,24 @@ pub use update::{Descent, Momentum, Preconditioned, StepAdjoints, StepInputs, Up
 
 use crate::nested::{Gradient, NestedError, NoParameters};
 
+/// An error of [`mixed_hvp`](crate::nested::mixed_hvp) on the inner cost: the cost's own error is the inner cost's.
+pub(crate) fn in_inner_cost(error: NestedError) -> NestedError {
+    match error {
+        NestedError::User { source, .. } => NestedError::User {
+            function: "the inner cost",
+            source,
+        },
+        other => other,
+    }
+}
+
 /// `(L, dL/deta)` for the seed's inner solver, `steps` of `x <- x - eta grad J(x)` from `x0`, by
 /// forward mode over the whole solve: [`Unrolled::tangent`] with [`Descent`].
 ///
 /// # Errors
 ///
-/// Non-finite inputs, or an inner solve that diverged.
+/// Non-finite inputs, an inner solve that diverged, or the error of `inner` or `outer`
+/// ([`NestedError::User`]).
 pub fn forward_eta<J: Gradient + ?Sized, L: Gradient + ?Sized>(
     inner: &J,
     outer: &L,
@@ -86,13 +98,19 @@ pub fn forward_eta<J: Gradient + ?Sized, L: Gradient + ?Sized>(
 mod tests {
     use super::*;
     use crate::nested::MixedGradient;
-    use crate::Real;
+    use crate::{Real, UserError};
 
     /// A coupled non-quadratic inner cost with two parameters: `J(x, phi) = sum sin(x_i x_{i+1})
     /// + phi_0 / 2 x_i^2 - phi_1 x_i`.
     struct Inner;
     impl MixedGradient for Inner {
-        fn gradient<S: Real>(&self, x: &[S], p: &[S], g: &mut [S], pb: &mut [S]) -> S {
+        fn gradient<S: Real>(
+            &self,
+            x: &[S],
+            p: &[S],
+            g: &mut [S],
+            pb: &mut [S],
+        ) -> Result<S, UserError> {
             let mut j = S::zero();
             let n = x.len();
             for i in 0..n {
@@ -103,20 +121,20 @@ mod tests {
                 pb[0] += S::from_f64(0.5) * x[i] * x[i];
                 pb[1] -= x[i];
             }
-            j
+            Ok(j)
         }
     }
 
     pub(super) struct Outer;
     impl Gradient for Outer {
-        fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+        fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
             let mut l = S::zero();
             for i in 0..x.len() {
                 let d = x[i] - S::from_f64(0.1 * i as f64);
                 l += d * d;
                 g[i] += S::from_f64(2.0) * d;
             }
-            l
+            Ok(l)
         }
     }
 
@@ -127,7 +145,7 @@ mod tests {
         let x = Unrolled::new(&Inner, update, steps)
             .solve(&X0, phi, theta)
             .unwrap();
-        Outer.gradient(&x, &mut [0.0; 4])
+        Outer.gradient(&x, &mut [0.0; 4]).unwrap()
     }
 
     /// Methods 1 and 2 against each other (to 1e-12: a dot-product test, since 1 is a tangent
@@ -194,7 +212,7 @@ mod tests {
     fn step_size_and_preconditioner_derivatives_are_consistent() {
         struct Fixed;
         impl Gradient for Fixed {
-            fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+            fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
                 let p = [S::from_f64(PHI[0]), S::from_f64(PHI[1])];
                 Inner.gradient(x, &p, g, &mut [S::zero(); 2])
             }

@@ -3,6 +3,7 @@
 //! the cost's parameters `phi`: forward mode over the whole solve (method 1) and one backward
 //! sweep over it (method 2).
 
+use super::in_inner_cost;
 use super::update::{StepAdjoints, StepInputs, Update};
 use crate::nested::{
     check, check_finite as finite, mixed_hvp, Gradient, MixedGradient, NestedError,
@@ -29,25 +30,25 @@ pub struct Hypergradient {
 /// ```
 /// use tapeless_runtime::hyper::{Descent, Unrolled};
 /// use tapeless_runtime::nested::{Gradient, NoParameters};
-/// use tapeless_runtime::Real;
+/// use tapeless_runtime::{Real, UserError};
 /// /// J(x) = |x|^2 / 2.
 /// struct Half;
 /// impl Gradient for Half {
-///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
 ///         let mut j = S::zero();
 ///         for i in 0..x.len() {
 ///             j += x[i] * x[i] / S::from_f64(2.0);
 ///             g[i] += x[i];
 ///         }
-///         j
+///         Ok(j)
 ///     }
 /// }
 /// // L(x) = x_0, so L(x_K) = (1 - eta)^K and dL/deta = -K (1 - eta)^(K - 1).
 /// struct First;
 /// impl Gradient for First {
-///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> S {
+///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
 ///         g[0] += S::one();
-///         x[0]
+///         Ok(x[0])
 ///     }
 /// }
 /// let cost = NoParameters(Half);
@@ -89,14 +90,15 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
     }
 
     /// The inner solve at any scalar type: `x_K` from `x0`; `record` sees each step's
-    /// `(x_k, c_k, grad_k)` before the step is taken.
+    /// `(x_k, c_k, grad_k)` before the step is taken. Stops at the first error of the cost or
+    /// the update.
     fn run<S: Real>(
         &self,
         x0: &[S],
         phi: &[S],
         (theta, unpacked): (&[S], &U::Unpacked<S>),
         mut record: impl FnMut(&[S], &[S], &[S]),
-    ) -> Vec<S> {
+    ) -> Result<Vec<S>, NestedError> {
         let n = x0.len();
         let mut x = x0.to_vec();
         let mut carry = vec![S::zero(); self.update.carry(n)];
@@ -104,7 +106,9 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
         let (mut x_next, mut carry_next) = (x.clone(), carry.clone());
         for _ in 0..self.steps {
             grad.iter_mut().for_each(|g| *g = S::zero());
-            self.cost.gradient(&x, phi, &mut grad, &mut phi_bar);
+            self.cost
+                .gradient(&x, phi, &mut grad, &mut phi_bar)
+                .map_err(NestedError::user("the inner cost"))?;
             record(&x, &carry, &grad);
             x_next.copy_from_slice(&x);
             carry_next.copy_from_slice(&carry);
@@ -114,11 +118,13 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
                 x: &x,
                 carry: &carry,
             };
-            self.update.step(unpacked, at, &mut x_next, &mut carry_next);
+            self.update
+                .step(unpacked, at, &mut x_next, &mut carry_next)
+                .map_err(NestedError::user("the update"))?;
             core::mem::swap(&mut x, &mut x_next);
             core::mem::swap(&mut carry, &mut carry_next);
         }
-        x
+        Ok(x)
     }
 
     /// `L(x_K)` with the parameters at dual numbers (`x0` constant): forward mode over the solve.
@@ -130,21 +136,24 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
         theta: &[Dual<f64, N>],
     ) -> Result<Dual<f64, N>, NestedError> {
         let x0: Vec<Dual<f64, N>> = x0.iter().map(|&v| Dual::constant(v)).collect();
-        let x = self.run(&x0, phi, (theta, &self.update.unpack(theta)), |_, _, _| {});
+        let x = self.run(&x0, phi, (theta, &self.update.unpack(theta)), |_, _, _| {})?;
         let values: Vec<f64> = x.iter().map(|v| v.value).collect();
         finite("x_K (the inner solve diverged)", &values)?;
         let mut g = vec![Dual::constant(0.0); x.len()];
-        Ok(outer.gradient(&x, &mut g))
+        outer
+            .gradient(&x, &mut g)
+            .map_err(NestedError::user("the outer loss"))
     }
 
     /// The inner solve: `x_K`, for analyses and for timing the solve the hypergradients cost.
     ///
     /// # Errors
     ///
-    /// A wrong-length `theta`, a non-finite input, or an inner solve that diverged.
+    /// A wrong-length `theta`, a non-finite input, an inner solve that diverged, or the error of
+    /// the inner cost or the update ([`NestedError::User`]).
     pub fn solve(&self, x0: &[f64], phi: &[f64], theta: &[f64]) -> Result<Vec<f64>, NestedError> {
         self.check_inputs(x0, phi, theta)?;
-        let x = self.run(x0, phi, (theta, &self.update.unpack(theta)), |_, _, _| {});
+        let x = self.run(x0, phi, (theta, &self.update.unpack(theta)), |_, _, _| {})?;
         finite("x_K (the inner solve diverged)", &x)?;
         Ok(x)
     }
@@ -156,7 +165,8 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
     ///
     /// # Errors
     ///
-    /// Wrong lengths, non-finite inputs, or a diverged inner solve.
+    /// Wrong lengths, non-finite inputs, a diverged inner solve, or the error of the inner cost,
+    /// the update or the outer loss ([`NestedError::User`]).
     pub fn tangent<L: Gradient + ?Sized>(
         &self,
         outer: &L,
@@ -180,7 +190,8 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
     ///
     /// # Errors
     ///
-    /// Wrong lengths, non-finite inputs, or a diverged inner solve.
+    /// Wrong lengths, non-finite inputs, a diverged inner solve, or the error of the inner cost,
+    /// the update or the outer loss ([`NestedError::User`]).
     pub fn forward_gradient<L: Gradient + ?Sized>(
         &self,
         outer: &L,
@@ -226,7 +237,8 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
     ///
     /// # Errors
     ///
-    /// Wrong lengths, non-finite inputs, or a diverged inner solve.
+    /// Wrong lengths, non-finite inputs, a diverged inner solve, or the error of the inner cost,
+    /// the update or the outer loss ([`NestedError::User`]).
     pub fn reverse<L: Gradient + ?Sized>(
         &self,
         outer: &L,
@@ -241,10 +253,12 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
         let unpacked = self.update.unpack(theta);
         let x = self.run(x0, phi, (theta, &unpacked), |x, carry, grad| {
             iterates.push((x.to_vec(), carry.to_vec(), grad.to_vec()));
-        });
+        })?;
         finite("x_K (the inner solve diverged)", &x)?;
         let mut x_bar = vec![0.0; n];
-        let loss = outer.gradient(&x, &mut x_bar);
+        let loss = outer
+            .gradient(&x, &mut x_bar)
+            .map_err(NestedError::user("the outer loss"))?;
         let mut carry_bar = vec![0.0; carry_len];
         let (mut phi_bar, mut theta_bar) = (vec![0.0; phi.len()], vec![0.0; theta.len()]);
         let mut grad_bar = vec![0.0; n];
@@ -262,8 +276,10 @@ impl<'a, J: MixedGradient + ?Sized, U: Update + ?Sized> Unrolled<'a, J, U> {
                 grad: &mut grad_bar,
                 theta: &mut theta_bar,
             };
-            self.update.step_vjp(&unpacked, at, bar);
-            let (hxx, hpx) = mixed_hvp(self.cost, x_k, phi, &grad_bar)?;
+            self.update
+                .step_vjp(&unpacked, at, bar)
+                .map_err(NestedError::user("the update"))?;
+            let (hxx, hpx) = mixed_hvp(self.cost, x_k, phi, &grad_bar).map_err(in_inner_cost)?;
             x_bar.iter_mut().zip(&hxx).for_each(|(a, b)| *a += b);
             phi_bar.iter_mut().zip(&hpx).for_each(|(a, b)| *a += b);
         }

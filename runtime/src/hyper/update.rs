@@ -2,7 +2,7 @@
 //! steps (plain, preconditioned and heavy-ball descent). A learned update (a network of the
 //! gradient, as in 4DVarNet) implements the same trait with generated companions.
 
-use crate::Real;
+use crate::{Real, UserError};
 
 /// Where a step is taken: the values *before* the step `k -> k + 1`.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +39,7 @@ pub struct StepAdjoints<'a> {
 ///
 /// ```
 /// use tapeless_runtime::hyper::{StepAdjoints, StepInputs, Update};
-/// use tapeless_runtime::Real;
+/// use tapeless_runtime::{Real, UserError};
 /// /// x <- x - theta_0 * grad - theta_1 * grad^3 (element-wise): a two-parameter update.
 /// struct Cubic;
 /// impl Update for Cubic {
@@ -48,23 +48,25 @@ pub struct StepAdjoints<'a> {
 ///     fn parameters(&self, _n: usize) -> usize {
 ///         2
 ///     }
-///     fn step<S: Real>(&self, _: &(), at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+///     fn step<S: Real>(&self, _: &(), at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) -> Result<(), UserError> {
 ///         for i in 0..x.len() {
 ///             let g = at.grad[i];
 ///             x[i] -= at.theta[0] * g + at.theta[1] * g * g * g;
 ///         }
+///         Ok(())
 ///     }
-///     fn step_vjp(&self, _: &(), at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+///     fn step_vjp(&self, _: &(), at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) -> Result<(), UserError> {
 ///         for i in 0..at.x.len() {
 ///             let (g, xb) = (at.grad[i], bar.x[i]);
 ///             bar.theta[0] -= g * xb;
 ///             bar.theta[1] -= g * g * g * xb;
 ///             bar.grad[i] -= (at.theta[0] + 3.0 * at.theta[1] * g * g) * xb;
 ///         }
+///         Ok(())
 ///     }
 /// }
 /// let mut x = [1.0, 2.0];
-/// Cubic.step(&(), StepInputs { theta: &[0.5, 0.1], grad: &[1.0, -1.0], x: &[1.0, 2.0], carry: &[] }, &mut x, &mut []);
+/// Cubic.step(&(), StepInputs { theta: &[0.5, 0.1], grad: &[1.0, -1.0], x: &[1.0, 2.0], carry: &[] }, &mut x, &mut []).unwrap();
 /// assert_eq!(x, [0.4, 2.6]);
 /// ```
 pub trait Update {
@@ -87,14 +89,16 @@ pub trait Update {
     }
 
     /// Takes the step in place: on entry `x = at.x` and `carry = at.carry` (copies the driver
-    /// made), on exit `x_{k+1}` and `c_{k+1}`.
+    /// made), on exit `x_{k+1}` and `c_{k+1}`. An error (a network that cannot be evaluated
+    /// there, say) stops the inner solve and reaches the caller as
+    /// [`NestedError::User`](crate::nested::NestedError::User).
     fn step<S: Real>(
         &self,
         unpacked: &Self::Unpacked<S>,
         at: StepInputs<'_, S>,
         x: &mut [S],
         carry: &mut [S],
-    );
+    ) -> Result<(), UserError>;
 
     /// The adjoint of [`Update::step`] at `at`: reads `bar.x` and `bar.carry` as the adjoints of
     /// the step's outputs and overwrites them with those of its inputs `x_k` and `c_k`;
@@ -104,7 +108,7 @@ pub trait Update {
         unpacked: &Self::Unpacked<f64>,
         at: StepInputs<'_, f64>,
         bar: StepAdjoints<'_>,
-    );
+    ) -> Result<(), UserError>;
 }
 
 /// Gradient descent with a learned step size: `theta = [eta]`, `x <- x - eta grad`; the seed's
@@ -113,7 +117,7 @@ pub trait Update {
 /// ```
 /// use tapeless_runtime::hyper::{Descent, StepInputs, Update};
 /// let mut x = [1.0];
-/// Descent.step(&(), StepInputs { theta: &[0.1], grad: &[2.0], x: &[1.0], carry: &[] }, &mut x, &mut []);
+/// Descent.step(&(), StepInputs { theta: &[0.1], grad: &[2.0], x: &[1.0], carry: &[] }, &mut x, &mut []).unwrap();
 /// assert_eq!(x, [0.8]);
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
@@ -125,18 +129,31 @@ impl Update for Descent {
     fn parameters(&self, _n: usize) -> usize {
         1
     }
-    fn step<S: Real>(&self, _: &(), at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+    fn step<S: Real>(
+        &self,
+        _: &(),
+        at: StepInputs<'_, S>,
+        x: &mut [S],
+        _carry: &mut [S],
+    ) -> Result<(), UserError> {
         let eta = at.theta[0];
         for (xi, &gi) in x.iter_mut().zip(at.grad) {
             *xi -= eta * gi;
         }
+        Ok(())
     }
-    fn step_vjp(&self, _: &(), at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+    fn step_vjp(
+        &self,
+        _: &(),
+        at: StepInputs<'_, f64>,
+        bar: StepAdjoints<'_>,
+    ) -> Result<(), UserError> {
         let eta = at.theta[0];
         for i in 0..at.x.len() {
             bar.theta[0] -= at.grad[i] * bar.x[i];
             bar.grad[i] -= eta * bar.x[i];
         }
+        Ok(())
     }
 }
 
@@ -147,7 +164,7 @@ impl Update for Descent {
 /// use tapeless_runtime::hyper::{Preconditioned, StepInputs, Update};
 /// let mut x = [1.0, 1.0];
 /// let at = StepInputs { theta: &[1.0, 2.0], grad: &[1.0, 1.0], x: &[1.0, 1.0], carry: &[] };
-/// Preconditioned { eta: 0.25 }.step(&(), at, &mut x, &mut []);
+/// Preconditioned { eta: 0.25 }.step(&(), at, &mut x, &mut []).unwrap();
 /// assert_eq!(x, [0.75, 0.5]);
 /// ```
 #[derive(Debug, Clone, Copy)]
@@ -162,17 +179,30 @@ impl Update for Preconditioned {
     fn parameters(&self, n: usize) -> usize {
         n
     }
-    fn step<S: Real>(&self, _: &(), at: StepInputs<'_, S>, x: &mut [S], _carry: &mut [S]) {
+    fn step<S: Real>(
+        &self,
+        _: &(),
+        at: StepInputs<'_, S>,
+        x: &mut [S],
+        _carry: &mut [S],
+    ) -> Result<(), UserError> {
         let eta = S::from_f64(self.eta);
         for ((xi, &p), &g) in x.iter_mut().zip(at.theta).zip(at.grad) {
             *xi -= eta * (p * g);
         }
+        Ok(())
     }
-    fn step_vjp(&self, _: &(), at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+    fn step_vjp(
+        &self,
+        _: &(),
+        at: StepInputs<'_, f64>,
+        bar: StepAdjoints<'_>,
+    ) -> Result<(), UserError> {
         for i in 0..at.x.len() {
             bar.theta[i] -= self.eta * at.grad[i] * bar.x[i];
             bar.grad[i] -= self.eta * at.theta[i] * bar.x[i];
         }
+        Ok(())
     }
 }
 
@@ -183,7 +213,7 @@ impl Update for Preconditioned {
 /// use tapeless_runtime::hyper::{Momentum, StepInputs, Update};
 /// let (mut x, mut v) = ([1.0_f64], [0.5_f64]);
 /// let at = StepInputs { theta: &[0.1, 0.9], grad: &[1.0], x: &[1.0], carry: &[0.5] };
-/// Momentum.step(&(), at, &mut x, &mut v);
+/// Momentum.step(&(), at, &mut x, &mut v).unwrap();
 /// assert!((v[0] - 1.45).abs() < 1e-15);
 /// assert!((x[0] - 0.855).abs() < 1e-15);
 /// ```
@@ -199,14 +229,26 @@ impl Update for Momentum {
     fn carry(&self, n: usize) -> usize {
         n
     }
-    fn step<S: Real>(&self, _: &(), at: StepInputs<'_, S>, x: &mut [S], carry: &mut [S]) {
+    fn step<S: Real>(
+        &self,
+        _: &(),
+        at: StepInputs<'_, S>,
+        x: &mut [S],
+        carry: &mut [S],
+    ) -> Result<(), UserError> {
         let (eta, beta) = (at.theta[0], at.theta[1]);
         for i in 0..x.len() {
             carry[i] = beta * carry[i] + at.grad[i];
             x[i] -= eta * carry[i];
         }
+        Ok(())
     }
-    fn step_vjp(&self, _: &(), at: StepInputs<'_, f64>, bar: StepAdjoints<'_>) {
+    fn step_vjp(
+        &self,
+        _: &(),
+        at: StepInputs<'_, f64>,
+        bar: StepAdjoints<'_>,
+    ) -> Result<(), UserError> {
         let (eta, beta) = (at.theta[0], at.theta[1]);
         for i in 0..at.x.len() {
             let v_new = beta * at.carry[i] + at.grad[i];
@@ -216,6 +258,7 @@ impl Update for Momentum {
             bar.grad[i] += v_new_bar;
             bar.carry[i] = beta * v_new_bar;
         }
+        Ok(())
     }
 }
 
@@ -254,7 +297,9 @@ mod tests {
             x: &xd,
             carry: &cd,
         };
-        update.step(&update.unpack(&td), at, &mut xo, &mut co);
+        update
+            .step(&update.unpack(&td), at, &mut xo, &mut co)
+            .unwrap();
         let xb: Vec<f64> = (0..n).map(|i| f(i, 2.3)).collect();
         let cb: Vec<f64> = (0..carry_len).map(|i| f(i, 3.1)).collect();
         let lhs: f64 = xo
@@ -268,21 +313,23 @@ mod tests {
                 .sum::<f64>();
         let (mut x_bar, mut c_bar) = (xb, cb);
         let (mut g_bar, mut t_bar) = (vec![0.0; n], vec![0.0; theta.len()]);
-        update.step_vjp(
-            &update.unpack(theta),
-            StepInputs {
-                theta,
-                grad: &grad,
-                x: &x,
-                carry: &carry,
-            },
-            StepAdjoints {
-                x: &mut x_bar,
-                carry: &mut c_bar,
-                grad: &mut g_bar,
-                theta: &mut t_bar,
-            },
-        );
+        update
+            .step_vjp(
+                &update.unpack(theta),
+                StepInputs {
+                    theta,
+                    grad: &grad,
+                    x: &x,
+                    carry: &carry,
+                },
+                StepAdjoints {
+                    x: &mut x_bar,
+                    carry: &mut c_bar,
+                    grad: &mut g_bar,
+                    theta: &mut t_bar,
+                },
+            )
+            .unwrap();
         let pair = |bar: &[f64], d: &[Dual<f64, 1>]| -> f64 {
             bar.iter().zip(d).map(|(a, b)| a * b.tangents[0]).sum()
         };
@@ -293,17 +340,19 @@ mod tests {
         );
         // The step's values do not depend on the scalar type.
         let (mut xf, mut cf) = (x.clone(), carry.clone());
-        update.step(
-            &update.unpack(theta),
-            StepInputs {
-                theta,
-                grad: &grad,
-                x: &x,
-                carry: &carry,
-            },
-            &mut xf,
-            &mut cf,
-        );
+        update
+            .step(
+                &update.unpack(theta),
+                StepInputs {
+                    theta,
+                    grad: &grad,
+                    x: &x,
+                    carry: &carry,
+                },
+                &mut xf,
+                &mut cf,
+            )
+            .unwrap();
         assert!(xf.iter().zip(&xo).all(|(a, b)| *a == b.value));
     }
 

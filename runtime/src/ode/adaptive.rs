@@ -32,19 +32,20 @@ fn emit<S, O: Observer<S>>(
     t: f64,
     u: &[S],
     observer: &mut O,
-) {
+) -> Result<(), OdeError> {
     match saves {
         AdaptiveSaves::Every => {
-            observer.save(*next, k, t, u);
+            observer.save(*next, k, t, u)?;
             *next += 1;
         }
         AdaptiveSaves::Times(times) => {
             while *next < times.len() && times[*next] <= t {
-                observer.save(*next, k, times[*next], u);
+                observer.save(*next, k, times[*next], u)?;
                 *next += 1;
             }
         }
     }
+    Ok(())
 }
 
 /// The first step to try, by the rule of Hairer, Norsett and Wanner (Solving ODEs I, II.4):
@@ -131,7 +132,7 @@ pub(crate) fn integrate_adaptive<S: Real, F: Rhs, O: Observer<S>>(
     let mut k = 0;
     let mut next_save = 0;
     times.push(t);
-    emit(saves, &mut next_save, k, t, u, observer);
+    emit(saves, &mut next_save, k, t, u, observer)?;
     if t < t_end {
         let (mut h, mut first_known) = match controller.dt0 {
             Some(h) => (h, false),
@@ -187,7 +188,7 @@ pub(crate) fn integrate_adaptive<S: Real, F: Rhs, O: Observer<S>>(
                 }
                 t = t_new;
                 times.push(t);
-                emit(saves, &mut next_save, k, t, u, observer);
+                emit(saves, &mut next_save, k, t, u, observer)?;
                 let mut factor = if err == 0.0 {
                     max_factor
                 } else {
@@ -229,8 +230,9 @@ impl<S: Real> Observer<S> for Record<S> {
             states.extend_from_slice(u);
         }
     }
-    fn save(&mut self, _j: usize, k: usize, t: f64, _u: &[S]) {
+    fn save(&mut self, _j: usize, k: usize, t: f64, _u: &[S]) -> Result<(), OdeError> {
         self.saves.push(Save { t, index: k });
+        Ok(())
     }
 }
 

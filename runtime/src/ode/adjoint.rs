@@ -17,7 +17,7 @@ use super::adaptive::resolve;
 use super::checkpoint::{reverse_binomial, reverse_store_all, reverse_stored, Memory, Reversal};
 use super::error::OdeError;
 use super::grid::{plan, Grid, Save};
-use super::loss::SavedStateLoss;
+use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
 use super::problem::{OdeProblem, SolveOptions};
 use super::rhs::Rhs;
 use super::solve::{check_problem, check_state, Stats};
@@ -66,12 +66,15 @@ fn add_saves<S: Real, L: SavedStateLoss>(
     k: usize,
     u: &[S],
     u_bar: &mut [S],
-) {
+) -> Result<(), OdeError> {
     while *cursor > 0 && saves[*cursor - 1].index == k {
         let j = *cursor - 1;
-        values[j] = loss.value_and_gradient(j, saves[j].t, u, u_bar);
+        values[j] = loss
+            .value_and_gradient(j, saves[j].t, u, u_bar)
+            .map_err(loss_failed(j))?;
         *cursor = j;
     }
+    Ok(())
 }
 
 impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'_, S, F, L> {
@@ -99,7 +102,7 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'
                 self.steps,
                 &self.u_end,
                 &mut self.u_bar,
-            );
+            )?;
         } else {
             self.stepper.recompute(self.rhs, u, self.p, t, h, None);
         }
@@ -113,7 +116,7 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'
             k,
             u,
             &mut self.u_bar,
-        );
+        )?;
         Ok(())
     }
 }
@@ -128,7 +131,7 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'
 ///
 /// ```
 /// use tapeless_runtime::ode::{gradient, Memory, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
-/// use tapeless_runtime::Real;
+/// use tapeless_runtime::{Real, UserError};
 ///
 /// /// du/dt = -p0 u.
 /// struct Decay;
@@ -151,9 +154,9 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'
 /// /// The final state.
 /// struct Last;
 /// impl SavedStateLoss for Last {
-///     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+///     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> Result<S, UserError> {
 ///         u_bar[0] += S::one();
-///         u[0]
+///         Ok(u[0])
 ///     }
 /// }
 ///
@@ -174,7 +177,7 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'
 ///
 /// ```
 /// # use tapeless_runtime::ode::{gradient, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
-/// # use tapeless_runtime::Real;
+/// # use tapeless_runtime::{Real, UserError};
 /// # struct Decay;
 /// # impl Rhs for Decay {
 /// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
@@ -194,9 +197,9 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'
 /// /// 0.5 u(1)^2.
 /// struct Energy;
 /// impl SavedStateLoss for Energy {
-///     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+///     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> Result<S, UserError> {
 ///         u_bar[0] += u[0];
-///         S::from_f64(0.5) * u[0] * u[0]
+///         Ok(S::from_f64(0.5) * u[0] * u[0])
 ///     }
 /// }
 ///
@@ -222,13 +225,16 @@ pub fn gradient<S: Real, F: Rhs, L: SavedStateLoss>(
     loss: &L,
 ) -> Result<LossGradient<S>, OdeError> {
     check_problem(problem)?;
+    check_loss(loss, problem.u0)?;
     if options.memory == (Memory::Binomial { snapshots: 0 }) {
         return Err(OdeError::NoSnapshots);
     }
     let plan = plan(problem.tspan, options)?;
+    check_saves(loss, plan.saves())?;
     let mut stats = Stats::default();
     let store_all = options.memory == Memory::StoreAll;
     let resolved = resolve(problem, &options.tableau, plan, store_all, &mut stats)?;
+    check_saves(loss, Some(resolved.saves.len()))?;
     let (n, steps) = (problem.u0.len(), resolved.steps);
     let mut sweep = AdjointSweep {
         rhs: problem.rhs,
@@ -253,7 +259,7 @@ pub fn gradient<S: Real, F: Rhs, L: SavedStateLoss>(
             0,
             problem.u0,
             &mut sweep.u_bar,
-        );
+        )?;
     } else {
         let counts = match (&resolved.states, options.memory) {
             (Some(states), _) => {

@@ -334,7 +334,9 @@ fn derivatives_stop_at_the_last_saved_state() {
     let first = options.saveat(SaveAt::Times(vec![0.0]));
     let g = gradient(&problem, &first, &Misfit).unwrap();
     let mut expected = vec![0.0; 3];
-    let value = Misfit.value_and_gradient(0, 0.0, problem.u0, &mut expected);
+    let value = Misfit
+        .value_and_gradient(0, 0.0, problem.u0, &mut expected)
+        .unwrap();
     assert_eq!(
         (g.value, g.u0_bar, g.p_bar),
         (value, expected, vec![0.0; 3])

@@ -1,6 +1,7 @@
 //! What can go wrong when setting up or running an integration: every error names the input at
 //! fault and the values that broke the rule, so a caller can report it or act on it.
 
+use crate::UserFailure;
 use thiserror::Error;
 
 /// An error of the ODE integrators: bad input found before the integration starts, or a
@@ -22,6 +23,18 @@ pub enum OdeError {
         what: &'static str,
         /// The length it must have.
         expected: usize,
+        /// The length it has.
+        found: usize,
+    },
+    /// A vector shorter than what reads it: the initial state or the parameters of a
+    /// right-hand side whose [`Rhs::dims`](crate::ode::Rhs::dims) asks for at least `minimum`
+    /// components.
+    #[error("{what} has length {found}, expected at least {minimum}")]
+    TooShort {
+        /// Which vector.
+        what: &'static str,
+        /// The least length it may have.
+        minimum: usize,
         /// The length it has.
         found: usize,
     },
@@ -152,6 +165,25 @@ pub enum OdeError {
         max_steps: usize,
         /// Where the integration stopped.
         t: f64,
+    },
+    /// The loss ([`SavedStateLoss`](crate::ode::SavedStateLoss)) returned an error: it is
+    /// `source`, unchanged ([`UserFailure::downcast_ref`] gives back its type).
+    #[error("the loss failed at saved state {index}: {source}")]
+    Loss {
+        /// The saved state whose term failed.
+        index: usize,
+        /// The error the loss returned.
+        source: UserFailure,
+    },
+    /// The loss has terms for more saved states than the options save
+    /// ([`SavedStateLoss::saved_states`](crate::ode::SavedStateLoss::saved_states)): some of
+    /// it would be left out.
+    #[error("the loss reads {needed} saved states but the options save {saved}; save at every time the loss observes")]
+    TooFewSaves {
+        /// The saved states the loss reads.
+        needed: usize,
+        /// The saved states of the options.
+        saved: usize,
     },
     /// Binomial checkpointing with no snapshot: the initial state needs one.
     #[error("binomial checkpointing needs at least one snapshot (the initial state)")]

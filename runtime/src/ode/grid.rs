@@ -102,6 +102,24 @@ pub(crate) enum Plan<'o> {
     },
 }
 
+impl Plan<'_> {
+    /// The number of saved states, when it is known before integrating (not for adaptive
+    /// steps that save every accepted step).
+    pub(crate) fn saves(&self) -> Option<usize> {
+        match self {
+            Plan::Grid { saves, .. } => Some(saves.len()),
+            Plan::Adaptive {
+                saves: AdaptiveSaves::Times(times),
+                ..
+            } => Some(times.len()),
+            Plan::Adaptive {
+                saves: AdaptiveSaves::Every,
+                ..
+            } => None,
+        }
+    }
+}
+
 /// How far a requested time may be from a step time and still be that step time: a millionth
 /// of a step, or the rounding of times of this size, but never a quarter step.
 fn tolerance(h: f64, t0: f64, t1: f64) -> f64 {

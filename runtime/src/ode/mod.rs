@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use tapeless_runtime::ode::{gradient, tangent, Memory, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
-//! use tapeless_runtime::Real;
+//! use tapeless_runtime::{Real, UserError};
 //!
 //! struct Lorenz63;
 //! impl Rhs for Lorenz63 {
@@ -47,10 +47,10 @@
 //! /// Misfit of the first component to an observation every 0.1.
 //! struct Misfit;
 //! impl SavedStateLoss for Misfit {
-//!     fn value_and_gradient<S: Real>(&self, k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+//!     fn value_and_gradient<S: Real>(&self, k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> Result<S, UserError> {
 //!         let r = u[0] - S::from_f64((k as f64).sin());
 //!         u_bar[0] += r;
-//!         S::from_f64(0.5) * r * r
+//!         Ok(S::from_f64(0.5) * r * r)
 //!     }
 //! }
 //!
@@ -88,6 +88,8 @@ mod tangent;
 #[cfg(test)]
 mod conformance;
 #[cfg(test)]
+mod length_checks;
+#[cfg(test)]
 mod test_problems;
 
 pub use adjoint::{gradient, LossGradient};
@@ -95,7 +97,7 @@ pub use checkpoint::Memory;
 pub use error::{OdeError, TableauError};
 pub use loss::SavedStateLoss;
 pub use problem::{Controller, OdeProblem, SaveAt, SolveOptions, StepSize};
-pub use rhs::Rhs;
+pub use rhs::{Length, Rhs, RhsDims};
 pub use solve::{loss_value, solve, Solution, Stats};
 pub use tableau::Tableau;
 pub use tangent::{solve_tangent, tangent, LossTangent, TangentSolution};

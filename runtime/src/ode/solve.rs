@@ -5,7 +5,7 @@
 use super::adaptive::{integrate_adaptive, last_save_time};
 use super::error::OdeError;
 use super::grid::{plan, Grid, Plan, Save};
-use super::loss::SavedStateLoss;
+use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
 use super::problem::{OdeProblem, SolveOptions};
 use super::rhs::Rhs;
 use super::stepper::{Counters, Stepper};
@@ -122,8 +122,9 @@ pub struct Solution<S> {
 pub(crate) trait Observer<S> {
     /// Step `k` (from 0) is taken (with adaptive steps: was accepted) from the state `u`.
     fn step(&mut self, _k: usize, _u: &[S]) {}
-    /// The state `u` at grid point `k` is saved state `j`, reported at time `t`.
-    fn save(&mut self, j: usize, k: usize, t: f64, u: &[S]);
+    /// The state `u` at grid point `k` is saved state `j`, reported at time `t`; an error stops
+    /// the pass.
+    fn save(&mut self, j: usize, k: usize, t: f64, u: &[S]) -> Result<(), OdeError>;
 }
 
 /// Fails on the first component of `v` that is not finite.
@@ -134,8 +135,14 @@ pub(crate) fn check_finite<S: Real>(what: &'static str, v: &[S]) -> Result<(), O
     }
 }
 
-/// Checks the problem's data.
-pub(crate) fn check_problem<F, S: Real>(problem: &OdeProblem<'_, F, S>) -> Result<(), OdeError> {
+/// Checks the problem's data: the lengths the right-hand side reads (see [`Rhs::dims`]), then
+/// finite values.
+pub(crate) fn check_problem<F: Rhs, S: Real>(
+    problem: &OdeProblem<'_, F, S>,
+) -> Result<(), OdeError> {
+    let dims = problem.rhs.dims();
+    dims.state.check("u0", problem.u0.len())?;
+    dims.parameters.check("p", problem.p.len())?;
     check_finite("u0", problem.u0)?;
     check_finite("p", problem.p)
 }
@@ -165,7 +172,7 @@ pub(crate) fn integrate_grid<S: Real, F: Rhs + ?Sized, O: Observer<S>>(
     let mut next = 0;
     for k in 0..steps {
         while next < saves.len() && saves[next].index == k {
-            observer.save(next, k, saves[next].t, u);
+            observer.save(next, k, saves[next].t, u)?;
             next += 1;
         }
         observer.step(k, u);
@@ -174,7 +181,7 @@ pub(crate) fn integrate_grid<S: Real, F: Rhs + ?Sized, O: Observer<S>>(
         check_state(u, k + 1, grid.time(k + 1))?;
     }
     while next < saves.len() && saves[next].index == steps {
-        observer.save(next, steps, saves[next].t, u);
+        observer.save(next, steps, saves[next].t, u)?;
         next += 1;
     }
     Ok(())
@@ -187,13 +194,14 @@ struct Collect<S> {
 }
 
 impl<S: Real> Observer<S> for Collect<S> {
-    fn save(&mut self, j: usize, _k: usize, t: f64, u: &[S]) {
+    fn save(&mut self, j: usize, _k: usize, t: f64, u: &[S]) -> Result<(), OdeError> {
         if j < self.u.len() {
             self.u[j].copy_from_slice(u);
         } else {
             self.t.push(t);
             self.u.push(u.to_vec());
         }
+        Ok(())
     }
 }
 
@@ -230,6 +238,13 @@ impl<S: Real> Observer<S> for Collect<S> {
 /// assert!((sol.u[90][0] - 10.0_f64.sin()).abs() < 1e-6);
 /// # Ok::<(), tapeless_runtime::ode::OdeError>(())
 /// ```
+///
+/// # Errors
+///
+/// Before any step: [`OdeError::WrongLength`] or [`OdeError::TooShort`] if `u0` or `p` does not
+/// have the length the right-hand side reads ([`Rhs::dims`]), [`OdeError::NonFiniteInput`],
+/// and the errors of the span, the step, the saved times and the tableau; during the
+/// integration, [`OdeError::NonFiniteState`] and, with adaptive steps, the controller's errors.
 pub fn solve<S: Real, F: Rhs>(
     problem: &OdeProblem<'_, F, S>,
     options: &SolveOptions,
@@ -302,14 +317,21 @@ struct SumLoss<'l, L, S> {
     loss: &'l L,
     value: S,
     scratch: Vec<S>,
+    /// The saved states summed.
+    saved: usize,
 }
 
 impl<L: SavedStateLoss, S: Real> Observer<S> for SumLoss<'_, L, S> {
-    fn save(&mut self, j: usize, _k: usize, t: f64, u: &[S]) {
+    fn save(&mut self, j: usize, _k: usize, t: f64, u: &[S]) -> Result<(), OdeError> {
         for g in self.scratch.iter_mut() {
             *g = S::zero();
         }
-        self.value += self.loss.value_and_gradient(j, t, u, &mut self.scratch);
+        self.value += self
+            .loss
+            .value_and_gradient(j, t, u, &mut self.scratch)
+            .map_err(loss_failed(j))?;
+        self.saved += 1;
+        Ok(())
     }
 }
 
@@ -320,7 +342,7 @@ impl<L: SavedStateLoss, S: Real> Observer<S> for SumLoss<'_, L, S> {
 ///
 /// ```
 /// use tapeless_runtime::ode::{loss_value, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
-/// use tapeless_runtime::Real;
+/// use tapeless_runtime::{Real, UserError};
 /// # struct Decay;
 /// # impl Rhs for Decay {
 /// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
@@ -339,9 +361,9 @@ impl<L: SavedStateLoss, S: Real> Observer<S> for SumLoss<'_, L, S> {
 /// /// The sum of the saved states.
 /// struct Total;
 /// impl SavedStateLoss for Total {
-///     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+///     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> Result<S, UserError> {
 ///         u_bar[0] += S::one();
-///         u[0]
+///         Ok(u[0])
 ///     }
 /// }
 ///
@@ -357,13 +379,16 @@ pub fn loss_value<S: Real, F: Rhs, L: SavedStateLoss>(
     loss: &L,
 ) -> Result<S, OdeError> {
     check_problem(problem)?;
+    check_loss(loss, problem.u0)?;
     let plan = plan(problem.tspan, options)?;
+    check_saves(loss, plan.saves())?;
     let n = problem.u0.len();
     let mut u = problem.u0.to_vec();
     let mut sum = SumLoss {
         loss,
         value: S::zero(),
         scratch: vec![S::zero(); n],
+        saved: 0,
     };
     match plan {
         Plan::Grid { grid, saves } => {
@@ -398,6 +423,8 @@ pub fn loss_value<S: Real, F: Rhs, L: SavedStateLoss>(
                 &mut Vec::new(),
                 &mut Stats::default(),
             )?;
+            // Saving every accepted step: their number is known now.
+            check_saves(loss, Some(sum.saved))?;
         }
     }
     Ok(sum.value)

@@ -7,7 +7,7 @@
 use super::adaptive::resolve;
 use super::error::OdeError;
 use super::grid::plan;
-use super::loss::SavedStateLoss;
+use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
 use super::problem::{OdeProblem, SolveOptions};
 use super::rhs::Rhs;
 use super::solve::{check_finite, check_problem, check_state, Stats};
@@ -55,8 +55,8 @@ fn check_seed<S: Real>(what: &'static str, seed: &[S], expected: usize) -> Resul
 trait TangentObserver<S> {
     /// Called once before the first step, with the number of saved states and the state length.
     fn prepare(&mut self, saves: usize, n: usize);
-    /// Saved state `j`, at time `t`: the state and its tangent.
-    fn save(&mut self, j: usize, t: f64, u: &[S], u_dot: &[S]);
+    /// Saved state `j`, at time `t`: the state and its tangent; an error stops the pass.
+    fn save(&mut self, j: usize, t: f64, u: &[S], u_dot: &[S]) -> Result<(), OdeError>;
 }
 
 /// The tangent pass, up to the last saved state.
@@ -82,7 +82,7 @@ fn run<S: Real, F: Rhs, O: TangentObserver<S>>(
     let mut next = 0;
     for k in 0..=steps {
         while next < saves.len() && saves[next].index == k {
-            observer.save(next, saves[next].t, &u, &u_dot);
+            observer.save(next, saves[next].t, &u, &u_dot)?;
             next += 1;
         }
         if k == steps {
@@ -152,10 +152,11 @@ impl<S: Real> TangentObserver<S> for TangentSolution<S> {
         self.u = vec![vec![S::zero(); n]; saves];
         self.u_dot = vec![vec![S::zero(); n]; saves];
     }
-    fn save(&mut self, j: usize, t: f64, u: &[S], u_dot: &[S]) {
+    fn save(&mut self, j: usize, t: f64, u: &[S], u_dot: &[S]) -> Result<(), OdeError> {
         self.t[j] = t;
         self.u[j].copy_from_slice(u);
         self.u_dot[j].copy_from_slice(u_dot);
+        Ok(())
     }
 }
 
@@ -165,23 +166,30 @@ struct SumTangent<'l, L, S> {
     value: S,
     derivative: S,
     gradient: Vec<S>,
+    /// The saved states summed.
+    saved: usize,
 }
 
 impl<L: SavedStateLoss, S: Real> TangentObserver<S> for SumTangent<'_, L, S> {
     fn prepare(&mut self, _saves: usize, n: usize) {
         self.gradient = vec![S::zero(); n];
     }
-    fn save(&mut self, j: usize, t: f64, u: &[S], u_dot: &[S]) {
+    fn save(&mut self, j: usize, t: f64, u: &[S], u_dot: &[S]) -> Result<(), OdeError> {
         for g in self.gradient.iter_mut() {
             *g = S::zero();
         }
-        self.value += self.loss.value_and_gradient(j, t, u, &mut self.gradient);
+        self.value += self
+            .loss
+            .value_and_gradient(j, t, u, &mut self.gradient)
+            .map_err(loss_failed(j))?;
         let term = self
             .gradient
             .iter()
             .zip(u_dot)
             .fold(S::zero(), |sum, (&g, &d)| sum + g * d);
         self.derivative += term;
+        self.saved += 1;
+        Ok(())
     }
 }
 
@@ -191,7 +199,7 @@ impl<L: SavedStateLoss, S: Real> TangentObserver<S> for SumTangent<'_, L, S> {
 ///
 /// ```
 /// use tapeless_runtime::ode::{tangent, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
-/// use tapeless_runtime::Real;
+/// use tapeless_runtime::{Real, UserError};
 /// # struct Decay;
 /// # impl Rhs for Decay {
 /// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
@@ -208,9 +216,9 @@ impl<L: SavedStateLoss, S: Real> TangentObserver<S> for SumTangent<'_, L, S> {
 /// # }
 /// struct Last;
 /// impl SavedStateLoss for Last {
-///     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+///     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> Result<S, UserError> {
 ///         u_bar[0] += S::one();
-///         u[0]
+///         Ok(u[0])
 ///     }
 /// }
 ///
@@ -231,13 +239,19 @@ pub fn tangent<S: Real, F: Rhs, L: SavedStateLoss>(
     u0_dot: &[S],
     p_dot: &[S],
 ) -> Result<LossTangent<S>, OdeError> {
+    check_problem(problem)?;
+    check_loss(loss, problem.u0)?;
+    check_saves(loss, plan(problem.tspan, options)?.saves())?;
     let mut sum = SumTangent {
         loss,
         value: S::zero(),
         derivative: S::zero(),
         gradient: Vec::new(),
+        saved: 0,
     };
     let stats = run(problem, options, u0_dot, p_dot, &mut sum)?;
+    // Saving every accepted step: their number is known now.
+    check_saves(loss, Some(sum.saved))?;
     Ok(LossTangent {
         value: sum.value,
         derivative: sum.derivative,

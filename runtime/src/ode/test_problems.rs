@@ -1,14 +1,17 @@
 //! The zoo of test problems, written by hand (value, tangent and adjoint), and the losses the
 //! tests differentiate.
 
-use super::rhs::Rhs;
+use super::rhs::{Length, Rhs, RhsDims};
 use super::SavedStateLoss;
-use crate::Real;
+use crate::{Real, UserError};
 
 /// Exponential decay `du_i/dt = -p0 u_i`, with the closed form `u_i(t) = u_i(0) exp(-p0 t)`.
 pub(crate) struct Decay;
 
 impl Rhs for Decay {
+    fn dims(&self) -> RhsDims {
+        RhsDims::new(Length::Any, Length::Exactly(1))
+    }
     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
         for (d, &x) in du.iter_mut().zip(u) {
             *d = -p[0] * x;
@@ -53,6 +56,9 @@ impl Rhs for Decay {
 pub(crate) struct Oscillator;
 
 impl Rhs for Oscillator {
+    fn dims(&self) -> RhsDims {
+        RhsDims::new(Length::Exactly(2), Length::Exactly(1))
+    }
     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
         du[0] = u[1];
         du[1] = -(p[0] * p[0]) * u[0];
@@ -94,6 +100,9 @@ impl Rhs for Oscillator {
 pub(crate) struct Lorenz63;
 
 impl Rhs for Lorenz63 {
+    fn dims(&self) -> RhsDims {
+        RhsDims::new(Length::Exactly(3), Length::Exactly(3))
+    }
     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
         du[0] = p[0] * (u[1] - u[0]);
         du[1] = u[0] * (p[1] - u[2]) - u[1];
@@ -141,6 +150,9 @@ impl Rhs for Lorenz63 {
 pub(crate) struct Lorenz96;
 
 impl Rhs for Lorenz96 {
+    fn dims(&self) -> RhsDims {
+        RhsDims::new(Length::AtLeast(4), Length::Exactly(1))
+    }
     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
         let n = u.len();
         for i in 0..n {
@@ -196,6 +208,9 @@ impl Rhs for Lorenz96 {
 pub(crate) struct Forced;
 
 impl Rhs for Forced {
+    fn dims(&self) -> RhsDims {
+        RhsDims::new(Length::Exactly(2), Length::Exactly(2))
+    }
     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], t: S) {
         du[0] = -p[0] * u[0] + p[1] * t.cos();
         du[1] = -u[1] + p[0] * u[0] * t.sin();
@@ -238,7 +253,13 @@ impl Rhs for Forced {
 pub(crate) struct Misfit;
 
 impl SavedStateLoss for Misfit {
-    fn value_and_gradient<S: Real>(&self, k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> S {
+    fn value_and_gradient<S: Real>(
+        &self,
+        k: usize,
+        _t: f64,
+        u: &[S],
+        u_bar: &mut [S],
+    ) -> Result<S, UserError> {
         let mut value = S::zero();
         for (i, &x) in u.iter().enumerate() {
             let r = x - S::from_f64((1.3 * k as f64 + 0.7 * i as f64).sin());
@@ -246,7 +267,7 @@ impl SavedStateLoss for Misfit {
             value += S::from_f64(0.5) * r * r + s * x.sin();
             u_bar[i] += r + s * x.cos();
         }
-        value
+        Ok(value)
     }
 }
 
