@@ -59,3 +59,55 @@ fn generated_rhs_is_differentiated_three_ways() {
         51,
     );
 }
+
+/// Lorenz-63 reads `u[0..3]` and `p[0..3]` at constant indices: the generated right-hand side
+/// says so, and integrators refuse other lengths before integrating (issue 10, item 12: a short
+/// state panicked inside the generated code, a long one was integrated with its extra
+/// components constant).
+#[differentiable(rhs = Lorenz63)]
+fn lorenz63(du: &mut [f64], u: &[f64], p: &[f64], _t: f64) {
+    du[0] = p[0] * (u[1] - u[0]);
+    du[1] = u[0] * (p[1] - u[2]) - u[1];
+    du[2] = u[0] * u[1] - p[2] * u[2];
+}
+
+#[test]
+fn generated_rhs_states_the_lengths_it_reads() {
+    use tapeless::ode::{solve, Length, OdeError, OdeProblem, RhsDims, SolveOptions, Tableau};
+    assert_eq!(
+        Lorenz63.dims(),
+        RhsDims::new(Length::Exactly(3), Length::Exactly(3))
+    );
+    // Lorenz-96 loops over `u.len()`: any state; it reads `p[0]` only.
+    assert_eq!(
+        Lorenz96.dims(),
+        RhsDims::new(Length::Any, Length::Exactly(1))
+    );
+    let p = [10.0, 28.0, 8.0 / 3.0];
+    let options = SolveOptions::fixed(Tableau::rk4(), 0.01);
+    let run =
+        |u0: &[f64], p: &[f64]| solve(&OdeProblem::new(&Lorenz63, u0, p, (0.0, 0.1)), &options);
+    assert!(run(&[1.0, 1.0, 1.0], &p).is_ok());
+    for (u0, found) in [(&[1.0, 1.0][..], 2), (&[1.0, 1.0, 1.0, 1.0][..], 4)] {
+        match run(u0, &p) {
+            Err(OdeError::WrongLength {
+                what,
+                expected,
+                found: f,
+            }) => {
+                assert_eq!((what, expected, f), ("u0", 3, found));
+            }
+            other => panic!("a state of length {found}: {other:?}"),
+        }
+    }
+    match run(&[1.0, 1.0, 1.0], &p[..2]) {
+        Err(OdeError::WrongLength {
+            what,
+            expected,
+            found,
+        }) => {
+            assert_eq!((what, expected, found), ("p", 3, 2));
+        }
+        other => panic!("two parameters: {other:?}"),
+    }
+}

@@ -8,6 +8,19 @@
 
 use crate::ir::*;
 
+/// The state's need from those of `du` (written) and `u` (read): exact when either is (a longer
+/// state would hold components the function never writes or reads), at the largest index.
+pub fn state(du: Needed, u: Needed) -> Needed {
+    use Needed::*;
+    match (du, u) {
+        (Exactly(a), Exactly(b) | AtLeast(b)) | (AtLeast(b), Exactly(a)) => Exactly(a.max(b)),
+        (Exactly(a), Any) | (Any, Exactly(a)) => Exactly(a),
+        (AtLeast(a), AtLeast(b)) => AtLeast(a.max(b)),
+        (AtLeast(a), Any) | (Any, AtLeast(a)) => AtLeast(a),
+        (Any, Any) => Any,
+    }
+}
+
 /// The lengths of an array parameter that the function works with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Needed {
@@ -51,9 +64,9 @@ pub fn needed(f: &Function, v: VarId) -> Needed {
             for a in &c.args {
                 match a {
                     Arg::Value(e) => acc.expr(e),
-                    Arg::Array { var, .. } | Arg::ArrayMut { var, .. } | Arg::Matrix { var, .. } => {
-                        acc.whole(*var)
-                    }
+                    Arg::Array { var, .. }
+                    | Arg::ArrayMut { var, .. }
+                    | Arg::Matrix { var, .. } => acc.whole(*var),
                 }
             }
         }
