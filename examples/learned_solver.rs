@@ -190,7 +190,7 @@ fn main() {
                 .expect("a finite hypergradient");
             epoch_loss += loss * batch.len() as f64;
             bar.set_message(format!(
-                "epoch {}/{EPOCHS}, running loss {:.6e}",
+                "epoch {}/{EPOCHS}, running loss {:.4e}",
                 epoch + 1,
                 epoch_loss / ((step * BATCH) + batch.len()) as f64
             ));
@@ -250,7 +250,17 @@ fn main() {
     );
 
     // 3. The loss curve and the weights.
-    let descent_line = [(0.0, descent_loss), (EPOCHS as f64, descent_loss)];
+    // Each learned curve with plain descent on the same windows as its reference, in its colour.
+    let descent_train_loss = train
+        .iter()
+        .map(|w| w.loss(&w.descent_analysis().expect("finite inputs")))
+        .sum::<f64>()
+        / train.len() as f64;
+    let descent_train = [
+        (0.0, descent_train_loss),
+        (EPOCHS as f64, descent_train_loss),
+    ];
+    let descent_validation = [(0.0, descent_loss), (EPOCHS as f64, descent_loss)];
     use plot::{color, Series, Style};
     let panel = plot::Panel {
         title: format!(
@@ -260,17 +270,22 @@ fn main() {
         y_label: "outer loss L (mean squared error, model units squared)".into(),
         series: vec![
             Series {
-                label: "plain descent (validation)",
-                points: &descent_line,
-                style: Style::Dashed(color::REFERENCE, 2),
+                label: "plain descent, training windows",
+                points: &descent_train,
+                style: Style::Dashed(color::BACKGROUND, 2),
             },
             Series {
-                label: "training (mean over the epoch's batches)",
+                label: "plain descent, validation windows",
+                points: &descent_validation,
+                style: Style::Dashed(color::ANALYSIS, 2),
+            },
+            Series {
+                label: "learned, training (mean over the epoch's batches)",
                 points: &train_curve,
                 style: Style::Line(color::BACKGROUND, 2),
             },
             Series {
-                label: "validation",
+                label: "learned, validation",
                 points: &validation_curve,
                 style: Style::Line(color::ANALYSIS, 2),
             },

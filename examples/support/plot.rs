@@ -60,8 +60,6 @@ pub mod color {
     pub const BACKGROUND: RGBColor = RGBColor(0, 114, 178);
     /// The analysis, or the fitted result.
     pub const ANALYSIS: RGBColor = RGBColor(213, 94, 0);
-    /// A reference that is not the subject of the figure.
-    pub const REFERENCE: RGBColor = RGBColor(120, 120, 120);
 }
 
 /// `--svg` on the example's command line asks for SVG instead of PNG.
@@ -86,6 +84,7 @@ pub fn save(
             SVGBackend::new(&path, (width, height)).into_drawing_area(),
             title,
             panels,
+            0,
         )?;
         path
     } else {
@@ -94,6 +93,7 @@ pub fn save(
             BitMapBackend::new(&path, (width, height)).into_drawing_area(),
             title,
             panels,
+            PNG_TEXT_RISE,
         )?;
         path
     };
@@ -162,17 +162,19 @@ fn tick_label(value: f64, step: f64) -> String {
     }
 }
 
-/// plotters' ab_glyph text sits about 3 pixels above the centre of its line at the legend's
-/// size; the legend's samples are raised to match it.
-const TEXT_RISE: i32 = -3;
+/// In a PNG, plotters' ab_glyph text sits about 3 pixels above the centre of its line at the
+/// legend's size, so the legend's samples are raised to match it; an SVG viewer centres the
+/// text itself.
+const PNG_TEXT_RISE: i32 = -3;
 
 /// Draws one series's legend sample, 28 pixels wide, with its left end at `(x, y)`.
 fn draw_sample<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     style: Style,
     (x, y): (i32, i32),
+    text_rise: i32,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let y = y + TEXT_RISE;
+    let y = y + text_rise;
     match style {
         Style::Line(color, width) => area.draw(&PathElement::new(
             [(x, y), (x + 28, y)],
@@ -189,12 +191,14 @@ fn draw_sample<DB: DrawingBackend>(
     }
 }
 
-/// One legend for the whole figure, in a row under the title, so that it never hides data:
-/// every label of every panel once, in the order of first appearance.
+/// One legend for the whole figure, in rows under the title, so that it never hides data:
+/// every label of every panel once, in the order of first appearance. Takes the top of `area`
+/// and returns the rest.
 fn draw_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    area: DrawingArea<DB, Shift>,
     panels: &[Panel],
-) -> Result<(), Box<dyn Error>>
+    text_rise: i32,
+) -> Result<DrawingArea<DB, Shift>, Box<dyn Error>>
 where
     DB::ErrorType: 'static,
 {
@@ -205,40 +209,53 @@ where
         }
     }
     let font: TextStyle = ("sans-serif", 15).into_font().into();
-    let (sample, gap, spacing) = (28, 6, 26);
-    let widths = entries
-        .iter()
-        .map(|(label, _)| Ok(area.estimate_text_size(label, &font)?.0 as i32))
-        .collect::<Result<Vec<i32>, DrawingAreaErrorKind<DB::ErrorType>>>()?;
-    let total: i32 =
-        widths.iter().map(|w| sample + gap + w).sum::<i32>() + spacing * (entries.len() as i32 - 1);
-    let (width, height) = area.dim_in_pixel();
-    let (mut x, y) = ((width as i32 - total) / 2, height as i32 / 2);
-    let text_style = font.pos(Pos::new(HPos::Left, VPos::Center));
-    for ((label, style), w) in entries.iter().zip(&widths) {
-        draw_sample(area, *style, (x, y))?;
-        area.draw(&Text::new(
-            *label,
-            (x + sample + gap, y),
-            text_style.clone(),
-        ))?;
-        x += sample + gap + w + spacing;
+    let (sample, gap, spacing, row_height) = (28, 6, 26, 24);
+    // Entries as (row, x, width), rows filled left to right within the figure's width.
+    let available = area.dim_in_pixel().0 as i32 - 40;
+    let mut rows: Vec<Vec<(usize, i32)>> = vec![Vec::new()];
+    let mut used = 0;
+    for (i, (label, _)) in entries.iter().enumerate() {
+        let width = sample + gap + area.estimate_text_size(label, &font)?.0 as i32;
+        let row = rows.last_mut().expect("one row at least");
+        if !row.is_empty() && used + spacing + width > available {
+            rows.push(Vec::new());
+            used = 0;
+        }
+        let row = rows.last_mut().expect("one row at least");
+        if !row.is_empty() {
+            used += spacing;
+        }
+        row.push((i, width));
+        used += width;
     }
-    Ok(())
+    let (legend, rest) = area.split_vertically(row_height * rows.len() as i32 + 8);
+    let text_style = font.pos(Pos::new(HPos::Left, VPos::Center));
+    for (r, row) in rows.iter().enumerate() {
+        let total: i32 = row.iter().map(|(_, w)| w).sum::<i32>() + spacing * (row.len() as i32 - 1);
+        let mut x = (legend.dim_in_pixel().0 as i32 - total) / 2;
+        let y = row_height * r as i32 + row_height / 2 + 4;
+        for &(i, width) in row {
+            let (label, style) = entries[i];
+            draw_sample(&legend, style, (x, y), text_rise)?;
+            legend.draw(&Text::new(label, (x + sample + gap, y), text_style.clone()))?;
+            x += width + spacing;
+        }
+    }
+    Ok(rest)
 }
 
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     title: &str,
     panels: &[Panel],
+    text_rise: i32,
 ) -> Result<(), Box<dyn Error>>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
     let body = root.titled(title, ("sans-serif", 24).into_font().style(FontStyle::Bold))?;
-    let (legend, body) = body.split_vertically(30);
-    draw_legend(&legend, panels)?;
+    let body = draw_legend(body, panels, text_rise)?;
     for (area, panel) in body.split_evenly((panels.len(), 1)).iter().zip(panels) {
         let points = || panel.series.iter().flat_map(|s| s.points.iter());
         // Lines start and end at the axes; markers there would be cut in half.

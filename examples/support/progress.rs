@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Seconds between two plain lines in a log.
 const LOG_EVERY: Duration = Duration::from_secs(5);
@@ -20,25 +20,24 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Progress of `what` (a few words: "training", "Newton-CG") over `len` units.
+    /// Progress of `what` (a word or two: "training") over `len` units.
     pub fn new(what: &'static str, len: u64) -> Self {
         let terminal = std::io::stderr().is_terminal();
+        let style = ProgressStyle::with_template(
+            "{prefix} [{wide_bar}] {pos}/{len} {msg} ({elapsed}, about {eta} left)",
+        )
+        .expect("a valid template")
+        .progress_chars("=> ");
         // On a terminal the bar redraws itself in place; elsewhere indicatif draws nothing and
         // the plain lines below take over.
-        let bar = if terminal {
-            ProgressBar::new(len)
+        let target = if terminal {
+            ProgressDrawTarget::stderr()
         } else {
-            ProgressBar::hidden()
+            ProgressDrawTarget::hidden()
         };
-        bar.set_length(len);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {pos}/{len} {msg}  {elapsed_precise} (about {eta} left)",
-            )
-            .expect("a valid template")
-            .progress_chars("=> "),
-        );
-        bar.set_prefix(what);
+        let bar = ProgressBar::with_draw_target(Some(len), target)
+            .with_style(style)
+            .with_prefix(what);
         let start = Instant::now();
         Self {
             bar,
@@ -64,12 +63,10 @@ impl Progress {
         }
     }
 
-    /// Ends the bar, leaving its last state on the terminal or a last line in the log.
+    /// Ends the progress with one plain line, on a terminal (in place of the bar) as in a log.
     pub fn finish(self) {
-        if self.log.is_some() {
-            self.print_line();
-        }
-        self.bar.finish();
+        self.bar.finish_and_clear();
+        self.print_line();
     }
 
     fn print_line(&self) {
