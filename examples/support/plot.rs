@@ -1,11 +1,12 @@
-//! The examples' figures, drawn with plotters: a title, one legend row, and one or more panels
-//! stacked vertically, each with axes, ticks, axis labels with units and a title, saved as a compressed PNG (or as SVG when the
-//! example is run with `--svg`), and the plotted series written beside the figure as CSV.
+//! The examples' figures, drawn with plotters: a title, one legend, and one or more panels
+//! stacked vertically, each with axes, ticks, axis labels with units and a title; saved as a
+//! compressed PNG (or as SVG when the example is run with `--svg`), with the plotted series
+//! written beside the figure as CSV.
 //!
 //! The text is set in DejaVu Sans, shipped by the `dejavu` crate and handed to plotters as bytes,
 //! so a figure needs no system font and no fontconfig.
 
-// Shared by the examples through `#[path]`; each uses some of the colours.
+// Shared by the examples (and, through seed_4dvar.rs, the tests) by `#[path]`; each uses a part.
 #![allow(dead_code)]
 
 use std::error::Error;
