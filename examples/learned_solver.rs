@@ -8,10 +8,12 @@
 //!    checked here against forward mode along a direction and finite differences at one weight;
 //!    and the time of one hypergradient over the time of the forward inner solve.
 //! 2. Trains the network with Adam on the training windows 0..63 (batches in parallel over the
-//!    cores with rayon; a progress bar with the running loss on stderr), and reports the
+//!    cores with rayon; a progress bar with the running loss on stderr, or a plain line every
+//!    few seconds when stderr is a log), and reports the
 //!    validation RMSE of the analysis x_K on windows 1000..1015 against plain gradient descent
 //!    with the same K and eta.
-//! 3. Writes the loss curve to `learned_solver.png` and the trained weights to
+//! 3. Writes the loss curves to `learned_solver.png` (`.svg` with `--svg`) and
+//!    `learned_solver.csv`, and the trained weights to
 //!    `learned_solver.safetensors` (open it in PyTorch with `safetensors.torch.load_file`).
 //!
 //! Run: `cargo run --release --example learned_solver`
@@ -21,10 +23,11 @@
 mod problem_n;
 
 #[path = "support/plot.rs"]
-#[allow(dead_code)] // shared by the examples; this one draws lines only
 mod plot;
 
-use std::io::Write;
+#[path = "support/progress.rs"]
+mod progress;
+
 use std::time::Instant;
 
 use problem_n::l96::rmse;
@@ -69,20 +72,6 @@ fn validation_rmse(windows: &[Window], analysis: impl Fn(&Window) -> Vec<f64>) -
         .sum::<f64>()
         / windows.len() as f64;
     mse.sqrt()
-}
-
-fn progress(epoch: usize, step: usize, steps: usize, running: f64, elapsed: f64) {
-    let done = (epoch * steps + step) as f64 / (EPOCHS * steps) as f64;
-    let width = 30;
-    let filled = (done * width as f64).round() as usize;
-    eprint!(
-        "\r[{}{}] epoch {:2}/{EPOCHS} step {}/{steps}  running loss {running:.6e}  {elapsed:5.1} s ",
-        "=".repeat(filled),
-        " ".repeat(width - filled),
-        epoch + 1,
-        step,
-    );
-    let _ = std::io::stderr().flush();
 }
 
 fn main() {
@@ -187,6 +176,7 @@ fn main() {
     let (mut train_curve, mut validation_curve) = (Vec::new(), Vec::new());
     validation_curve.push((0.0, validation_loss(&theta)));
     let training = Instant::now();
+    let mut bar = progress::Progress::new("training", (EPOCHS * steps) as u64);
     let mut order: Vec<usize> = (0..train.len()).collect();
     for epoch in 0..EPOCHS {
         // A new order of the windows every epoch (Fisher-Yates, seeded).
@@ -199,13 +189,12 @@ fn main() {
             let (loss, grad) = mean_hypergradient(&windows, &theta, Some(CLIP), true)
                 .expect("a finite hypergradient");
             epoch_loss += loss * batch.len() as f64;
-            progress(
-                epoch,
-                step + 1,
-                steps,
-                epoch_loss / ((step * BATCH) + batch.len()) as f64,
-                training.elapsed().as_secs_f64(),
-            );
+            bar.set_message(format!(
+                "epoch {}/{EPOCHS}, running loss {:.4e}",
+                epoch + 1,
+                epoch_loss / ((step * BATCH) + batch.len()) as f64
+            ));
+            bar.inc(1);
             // Cosine decay of the step size to zero over the run: the batch hypergradients are
             // noisy (window norms span four decades), so late steps must be small.
             let progress_fraction = (epoch * steps + step) as f64 / (EPOCHS * steps) as f64;
@@ -217,7 +206,7 @@ fn main() {
         train_curve.push(((epoch + 1) as f64, epoch_loss / train.len() as f64));
         validation_curve.push(((epoch + 1) as f64, validation_loss(&theta)));
     }
-    eprintln!();
+    bar.finish();
     let trained = training.elapsed().as_secs_f64();
     for (e, ((_, t), (_, v))) in train_curve.iter().zip(&validation_curve[1..]).enumerate() {
         if e % 5 == 4 || e == 0 {
@@ -261,34 +250,51 @@ fn main() {
     );
 
     // 3. The loss curve and the weights.
-    let descent_line = [(0.0, descent_loss), (EPOCHS as f64, descent_loss)];
-    let mut canvas = plot::Canvas::new(900, 420);
-    canvas.panel(
-        (20, 20, 860, 380),
-        &[
-            plot::Series {
+    // Each learned curve with plain descent on the same windows as its reference, in its colour.
+    let descent_train_loss = train
+        .iter()
+        .map(|w| w.loss(&w.descent_analysis().expect("finite inputs")))
+        .sum::<f64>()
+        / train.len() as f64;
+    let descent_train = [
+        (0.0, descent_train_loss),
+        (EPOCHS as f64, descent_train_loss),
+    ];
+    let descent_validation = [(0.0, descent_loss), (EPOCHS as f64, descent_loss)];
+    use plot::{color, Series, Style};
+    let panel = plot::Panel {
+        title: format!(
+            "Adam on training windows 0..63, validation windows 1000..1015, K = {K}, eta = {ETA:e}"
+        ),
+        x_label: "epoch".into(),
+        y_label: "outer loss L (mean squared error, model units squared)".into(),
+        series: vec![
+            Series {
+                label: "plain descent, training windows",
+                points: &descent_train,
+                style: Style::Dashed(color::BACKGROUND, 2),
+            },
+            Series {
+                label: "plain descent, validation windows",
+                points: &descent_validation,
+                style: Style::Dashed(color::ANALYSIS, 2),
+            },
+            Series {
+                label: "learned, training (mean over the epoch's batches)",
                 points: &train_curve,
-                color: [0, 0, 255],
-                style: plot::Style::Line,
+                style: Style::Line(color::BACKGROUND, 2),
             },
-            plot::Series {
+            Series {
+                label: "learned, validation",
                 points: &validation_curve,
-                color: [220, 0, 0],
-                style: plot::Style::Line,
-            },
-            plot::Series {
-                points: &descent_line,
-                color: [120, 120, 120],
-                style: plot::Style::Line,
+                style: Style::Line(color::ANALYSIS, 2),
             },
         ],
-    );
-    let png = "learned_solver.png";
-    match canvas.save_png(png) {
-        Ok(()) => println!(
-            "wrote {png}: outer loss against epoch; training windows blue, validation windows red, plain descent on the validation windows grey"
-        ),
-        Err(e) => eprintln!("could not write {png}: {e}"),
+    };
+    let title = "Problem N: training the learned solver";
+    match plot::save("learned_solver", title, (1000, 560), &[panel]) {
+        Ok(paths) => println!("wrote {}", paths.join(", ")),
+        Err(e) => eprintln!("could not write the figure: {e}"),
     }
     let weights = "learned_solver.safetensors";
     match layout.save(&theta, weights) {

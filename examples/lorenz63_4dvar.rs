@@ -145,7 +145,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("analysis:     J = {j:.16e}  |grad J| = {:.6e}", norm(&g));
     println!("RMSE(analysis) = {:.16e}", rmse(&x, &truth0));
 
-    // x, y, z against time: truth black, background blue, analysis red, observations green.
+    // x, y, z against time: truth, background, analysis (on top, dashed) and the observations
+    // of x and z.
     let every_step = |x0: &[f64]| -> Result<ode::Solution<f64>, ode::OdeError> {
         let options = SolveOptions::fixed(Tableau::rk4(), H);
         ode::solve(
@@ -154,26 +155,68 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
     };
     let (t_sol, b_sol, a_sol) = (every_step(&truth0)?, every_step(&xb)?, every_step(&x)?);
-    let mut canvas = plot::Canvas::new(900, 660);
-    for c in 0..3 {
-        let series = |s: &ode::Solution<f64>| -> Vec<(f64, f64)> {
-            s.t.iter().zip(&s.u).map(|(&t, u)| (t, u[c])).collect()
-        };
-        let (t, b, a) = (series(&t_sol), series(&b_sol), series(&a_sol));
-        let obs: Vec<(f64, f64)> = if c == 1 {
-            Vec::new()
-        } else {
-            let noise = |k: usize| 0.3 * (12.9898 * k as f64 + 78.233 * c as f64).sin();
-            (1..truth.u.len())
-                .map(|k| (truth.t[k], truth.u[k][c] + noise(k)))
-                .collect()
-        };
-        canvas.assimilation_panel((20, 20 + 210 * c, 860, 190), &t, &b, &a, &obs);
-    }
-    let path = "lorenz63_4dvar.png";
-    match canvas.save_png(path) {
-        Ok(()) => println!("wrote {path}: x, y, z against time; truth black, background blue, analysis red, observations green"),
-        Err(e) => eprintln!("could not write {path}: {e}"),
+    let series = |s: &ode::Solution<f64>, c: usize| -> Vec<(f64, f64)> {
+        s.t.iter().zip(&s.u).map(|(&t, u)| (t, u[c])).collect()
+    };
+    let curves: Vec<[Vec<(f64, f64)>; 4]> = (0..3)
+        .map(|c| {
+            let obs = if c == 1 {
+                Vec::new()
+            } else {
+                let noise = |k: usize| 0.3 * (12.9898 * k as f64 + 78.233 * c as f64).sin();
+                (1..truth.u.len())
+                    .map(|k| (truth.t[k], truth.u[k][c] + noise(k)))
+                    .collect()
+            };
+            [series(&t_sol, c), series(&b_sol, c), series(&a_sol, c), obs]
+        })
+        .collect();
+    use plot::{color, Series, Style};
+    let panels: Vec<plot::Panel> = ["x", "y", "z"]
+        .into_iter()
+        .zip(&curves)
+        .map(|(name, [t, b, a, obs])| {
+            let mut series = vec![
+                Series {
+                    label: "truth",
+                    points: t,
+                    style: Style::Line(color::TRUTH, 1),
+                },
+                Series {
+                    label: "background",
+                    points: b,
+                    style: Style::Line(color::BACKGROUND, 2),
+                },
+                Series {
+                    label: "analysis",
+                    points: a,
+                    style: Style::Dashed(color::ANALYSIS, 3),
+                },
+            ];
+            if !obs.is_empty() {
+                series.push(Series {
+                    label: "observations",
+                    points: obs,
+                    style: Style::Markers(color::OBSERVATIONS, 4),
+                });
+            }
+            let observed = if obs.is_empty() {
+                "not observed"
+            } else {
+                "observed"
+            };
+            plot::Panel {
+                title: format!("{name} ({observed})"),
+                x_label: "t (model time units)".into(),
+                y_label: format!("{name} (model units)"),
+                series,
+            }
+        })
+        .collect();
+    let title = "Lorenz-63 4D-Var: analysis of the 100-step window";
+    match plot::save("lorenz63_4dvar", title, (900, 960), &panels) {
+        Ok(paths) => println!("wrote {}", paths.join(", ")),
+        Err(e) => eprintln!("could not write the figure: {e}"),
     }
     Ok(())
 }

@@ -40,8 +40,8 @@ fn hessian_vector(x: &[f64], v: &[f64], d: &Data, steps: usize) -> Vec<f64> {
     g.iter().map(|gi| gi.tangents[0]).collect()
 }
 
-/// Solves (H + mu I) s = -g by conjugate gradients on Hessian-vector products; `None` when
-/// the damped Hessian shows negative curvature (the damping must grow).
+/// Solves (H + mu I) s = -g by the runtime's conjugate gradients on Hessian-vector products;
+/// `None` when the damped Hessian shows negative curvature (the damping must grow).
 fn damped_newton_direction(
     x: &[f64],
     g: &[f64],
@@ -50,35 +50,16 @@ fn damped_newton_direction(
     steps: usize,
     iterations: usize,
 ) -> Option<Vec<f64>> {
-    let mut s = vec![0.0; N];
-    let mut r: Vec<f64> = g.iter().map(|v| -v).collect();
-    let mut p = r.clone();
-    let mut rr: f64 = r.iter().map(|v| v * v).sum();
-    for _ in 0..iterations {
-        let hp: Vec<f64> = hessian_vector(x, &p, d, steps)
+    let damped_hessian = |p: &[f64]| -> Result<Vec<f64>, std::convert::Infallible> {
+        Ok(hessian_vector(x, p, d, steps)
             .iter()
-            .zip(&p)
+            .zip(p)
             .map(|(h, p)| h + mu * p)
-            .collect();
-        let php: f64 = p.iter().zip(&hp).map(|(a, b)| a * b).sum();
-        if php <= 0.0 {
-            return None;
-        }
-        let alpha = rr / php;
-        for i in 0..N {
-            s[i] += alpha * p[i];
-            r[i] -= alpha * hp[i];
-        }
-        let rr_new: f64 = r.iter().map(|v| v * v).sum();
-        if rr_new.sqrt() < 1e-10 * norm(g) {
-            break;
-        }
-        for i in 0..N {
-            p[i] = r[i] + rr_new / rr * p[i];
-        }
-        rr = rr_new;
-    }
-    Some(s)
+            .collect())
+    };
+    let minus_g: Vec<f64> = g.iter().map(|v| -v).collect();
+    let Ok(cg) = tapeless::linalg::conjugate_gradients(damped_hessian, &minus_g, iterations, 1e-10);
+    (!cg.negative_curvature).then_some(cg.solution)
 }
 
 /// J(x0, y): problem L's cost with the observations differentiable too, for the sensitivity of
@@ -167,42 +148,6 @@ impl Update for FrozenNewton {
         }
         Ok(())
     }
-}
-
-/// The inverse of a symmetric positive definite matrix by Cholesky, `None` if it is not one.
-fn spd_inverse(a: &[Vec<f64>]) -> Option<Vec<f64>> {
-    let n = a.len();
-    let mut l = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..=i {
-            let s = a[i][j] - (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum::<f64>();
-            if i == j {
-                if s <= 0.0 {
-                    return None;
-                }
-                l[i * n + i] = s.sqrt();
-            } else {
-                l[i * n + j] = s / l[j * n + j];
-            }
-        }
-    }
-    let mut inv = vec![0.0; n * n];
-    for c in 0..n {
-        // Solve L L^T x = e_c.
-        let mut y = vec![0.0; n];
-        for i in 0..n {
-            let e = f64::from(u8::from(i == c));
-            y[i] = (e - (0..i).map(|k| l[i * n + k] * y[k]).sum::<f64>()) / l[i * n + i];
-        }
-        for i in (0..n).rev() {
-            let s = y[i]
-                - (i + 1..n)
-                    .map(|k| l[k * n + i] * inv[k * n + c])
-                    .sum::<f64>();
-            inv[i * n + c] = s / l[i * n + i];
-        }
-    }
-    Some(inv)
 }
 
 fn max_relative_difference(a: &[f64], b: &[f64]) -> f64 {
@@ -374,8 +319,12 @@ fn main() {
         norm(&g)
     );
     let hessian = tapeless::nested::hessian(&InnerCost(&d), &x_star).expect("a finite analysis");
-    let inverse = spd_inverse(&hessian).expect("the Hessian at the analysis is positive definite");
-    let newton = FrozenNewton(inverse);
+    let hessian = nalgebra::DMatrix::from_fn(N, N, |r, c| hessian[r][c]);
+    let inverse = hessian
+        .cholesky()
+        .expect("the Hessian at the analysis is positive definite")
+        .inverse();
+    let newton = FrozenNewton(inverse.transpose().as_slice().to_vec());
     let obs_cost = ObservationCost(&d);
     let converged = Unrolled::new(&obs_cost, &newton, 3);
     let m2 = converged
@@ -409,8 +358,8 @@ fn main() {
     println!("  max relative difference: methods 1-2 {d12:.1e}, methods 2-3 {d23:.1e}");
     assert!(d12 < 1e-12 && d23 < 1e-9, "the three methods disagree");
 
-    // Trajectories of components 0, 1 and 2: truth (black), background (blue), analysis (red),
-    // observations of the even components (green dots).
+    // Trajectories of components 0, 1 and 2: truth, background, analysis (on top, dashed) and,
+    // for the even components, the observations.
     let trajectory = |x0: &[f64]| {
         let mut u = x0.to_vec();
         let mut out = vec![u.clone()];
@@ -421,27 +370,76 @@ fn main() {
         out
     };
     let (background, analysis) = (trajectory(&d.xb), trajectory(&x));
-    let mut canvas = plot::Canvas::new(900, 660);
-    for (row, c) in [0usize, 1, 2].into_iter().enumerate() {
-        let series = |traj: &[Vec<f64>]| -> Vec<(f64, f64)> {
-            traj.iter()
-                .enumerate()
-                .map(|(k, u)| (k as f64 * H, u[c]))
-                .collect()
-        };
-        let (t, b, a) = (series(&d.truth), series(&background), series(&analysis));
-        let obs: Vec<(f64, f64)> = if c % 2 == 0 {
-            (0..STEPS / OBS_EVERY)
-                .map(|m| (((m + 1) * OBS_EVERY) as f64 * H, d.obs[m * 20 + c / 2]))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        canvas.assimilation_panel((20, 20 + 210 * row, 860, 190), &t, &b, &a, &obs);
-    }
-    let path = "lorenz96_4dvar.png";
-    match canvas.save_png(path) {
-        Ok(()) => println!("wrote {path}: components 0, 1, 2 against time; truth black, background blue, analysis red, observations green"),
-        Err(e) => eprintln!("could not write {path}: {e}"),
+    let series = |traj: &[Vec<f64>], c: usize| -> Vec<(f64, f64)> {
+        traj.iter()
+            .enumerate()
+            .map(|(k, u)| (k as f64 * H, u[c]))
+            .collect()
+    };
+    let components = [0usize, 1, 2];
+    let curves: Vec<[Vec<(f64, f64)>; 4]> = components
+        .iter()
+        .map(|&c| {
+            let obs = if c % 2 == 0 {
+                (0..STEPS / OBS_EVERY)
+                    .map(|m| (((m + 1) * OBS_EVERY) as f64 * H, d.obs[m * 20 + c / 2]))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            [
+                series(&d.truth, c),
+                series(&background, c),
+                series(&analysis, c),
+                obs,
+            ]
+        })
+        .collect();
+    use plot::{color, Series, Style};
+    let panels: Vec<plot::Panel> = components
+        .iter()
+        .zip(&curves)
+        .map(|(c, [t, b, a, obs])| {
+            let mut series = vec![
+                Series {
+                    label: "truth",
+                    points: t,
+                    style: Style::Line(color::TRUTH, 1),
+                },
+                Series {
+                    label: "background",
+                    points: b,
+                    style: Style::Line(color::BACKGROUND, 2),
+                },
+                Series {
+                    label: "analysis",
+                    points: a,
+                    style: Style::Dashed(color::ANALYSIS, 3),
+                },
+            ];
+            if !obs.is_empty() {
+                series.push(Series {
+                    label: "observations",
+                    points: obs,
+                    style: Style::Markers(color::OBSERVATIONS, 4),
+                });
+            }
+            let observed = if c % 2 == 0 {
+                "observed"
+            } else {
+                "not observed"
+            };
+            plot::Panel {
+                title: format!("component x{c} ({observed})"),
+                x_label: "t (model time units)".into(),
+                y_label: format!("x{c} (model units)"),
+                series,
+            }
+        })
+        .collect();
+    let title = "Lorenz-96 4D-Var (n = 40, F = 8): analysis of the 200-step window";
+    match plot::save("lorenz96_4dvar", title, (900, 960), &panels) {
+        Ok(paths) => println!("wrote {}", paths.join(", ")),
+        Err(e) => eprintln!("could not write the figure: {e}"),
     }
 }

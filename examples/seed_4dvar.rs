@@ -158,8 +158,9 @@ fn main() {
     let (l5, _) = hypergradient(theta[0], 5, &obs, &truth);
     println!("  fitted:  eta = {:.16e}  L = {l5:.16e}", theta[0]);
 
-    // The seed's figure: truth (black), observations (green), the trajectory from the inner
-    // solver's result with eta0 (blue) and with the fitted eta (red).
+    // The seed's figure: `plot(t, gt, label="gt"); scatter!(t[ss_idx], obs, label="obs");
+    // plot!(t, x_eta0, label="x_eta0"); plot!(t, x_eta, label="x_eta")`, with the trajectories
+    // from the inner solver's result with eta0 and with the fitted eta (K = 1).
     let trajectory_after = |eta: f64| {
         let mut x = x_start();
         x -= eta * cost_gradient(x, &obs);
@@ -173,17 +174,37 @@ fn main() {
     let truth_points: Vec<(f64, f64)> = (0..=STEPS).map(|i| (time(i), truth[i])).collect();
     let obs_points: Vec<(f64, f64)> = (0..31).map(|j| (time(3 * j), obs[j])).collect();
     let (first, fitted) = (trajectory_after(eta0), trajectory_after(eta));
-    let mut canvas = plot::Canvas::new(800, 400);
-    canvas.assimilation_panel(
-        (20, 20, 760, 360),
-        &truth_points,
-        &first,
-        &fitted,
-        &obs_points,
-    );
-    let path = "seed_4dvar.png";
-    match canvas.save_png(path) {
-        Ok(()) => println!("wrote {path}: truth black, observations green, from eta0 blue, from the fitted eta red"),
-        Err(e) => eprintln!("could not write {path}: {e}"),
+    use plot::{color, Series, Style};
+    let panel = plot::Panel {
+        title: format!("K = 1 inner step: eta0 = {eta0}, fitted eta = {eta:.5}"),
+        x_label: "t (time units)".into(),
+        y_label: "x (state units)".into(),
+        series: vec![
+            Series {
+                label: "gt",
+                points: &truth_points,
+                style: Style::Line(color::TRUTH, 1),
+            },
+            Series {
+                label: "obs",
+                points: &obs_points,
+                style: Style::Markers(color::OBSERVATIONS, 4),
+            },
+            Series {
+                label: "x_eta0",
+                points: &first,
+                style: Style::Line(color::BACKGROUND, 2),
+            },
+            Series {
+                label: "x_eta",
+                points: &fitted,
+                style: Style::Dashed(color::ANALYSIS, 3),
+            },
+        ],
+    };
+    let title = "Seed problem: dx/dt = cos(t), 4D-Var with a learned step size";
+    match plot::save("seed_4dvar", title, (900, 500), &[panel]) {
+        Ok(paths) => println!("wrote {}", paths.join(", ")),
+        Err(e) => eprintln!("could not write the figure: {e}"),
     }
 }

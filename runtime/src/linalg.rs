@@ -29,6 +29,12 @@
 //! assert_eq!(w_bar, &y_bar * x.transpose());
 //! assert_eq!(x_bar, w.transpose() * &y_bar);
 //! ```
+//!
+//! The module also holds the runtime's conjugate-gradient solver on matrix-free products,
+//! [`conjugate_gradients`].
+
+mod cg;
+pub use cg::{conjugate_gradients, ConjugateGradients};
 
 use crate::storage::ZerosLike;
 use crate::Real;

@@ -1,6 +1,7 @@
 //! Method 3: implicit differentiation at the inner optimum, for parameters of the cost itself.
 
 use super::in_inner_cost;
+use crate::linalg::conjugate_gradients;
 use crate::nested::{check_finite, mixed_hvp, Gradient, MixedGradient, NestedError};
 
 /// The result of [`implicit`].
@@ -69,37 +70,14 @@ pub fn implicit<J: MixedGradient + ?Sized, L: Gradient + ?Sized>(
     let h = |v: &[f64]| -> Result<Vec<f64>, NestedError> {
         Ok(mixed_hvp(inner, x_star, phi, v).map_err(in_inner_cost)?.0)
     };
-    // Conjugate gradients for H w = b from w = 0.
-    let mut w = vec![0.0; n];
-    let mut r = b.clone();
-    let mut p = r.clone();
-    let mut rr: f64 = r.iter().map(|v| v * v).sum();
-    let target = tolerance * rr.sqrt();
-    let mut iterations = 0;
-    while iterations < max_iterations && rr.sqrt() > target {
-        let hp = h(&p)?;
-        let php: f64 = p.iter().zip(&hp).map(|(a, b)| a * b).sum();
-        if php <= 0.0 {
-            break;
-        }
-        let alpha = rr / php;
-        for i in 0..n {
-            w[i] += alpha * p[i];
-            r[i] -= alpha * hp[i];
-        }
-        let rr_new: f64 = r.iter().map(|v| v * v).sum();
-        for i in 0..n {
-            p[i] = r[i] + rr_new / rr * p[i];
-        }
-        rr = rr_new;
-        iterations += 1;
-    }
+    let cg = conjugate_gradients(h, &b, max_iterations, tolerance)?;
+    let w = cg.solution;
     let mixed = mixed_hvp(inner, x_star, phi, &w).map_err(in_inner_cost)?.1;
     Ok(Implicit {
         loss,
         phi: mixed.iter().map(|v| -v).collect(),
-        iterations,
-        residual: rr.sqrt(),
+        iterations: cg.iterations,
+        residual: cg.residual,
     })
 }
 
