@@ -4,7 +4,7 @@ fn long_match(x: f64, k: usize) -> f64 {
     let mut y = x;
     match k {
         0 if x > 1.0 => {
-            y = y * 2.0;
+            y *= 2.0;
         }
         0 => y = y.sin(),
         1 | 2 => {

@@ -30,7 +30,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -60,7 +60,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -90,7 +90,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -120,7 +120,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -150,7 +150,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -180,7 +180,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -210,7 +210,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -240,7 +240,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -270,7 +270,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -300,7 +300,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -330,7 +330,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -360,7 +360,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -390,7 +390,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -420,7 +420,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -450,7 +450,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -480,7 +480,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -510,7 +510,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -540,7 +540,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -570,7 +570,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -600,7 +600,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -630,7 +630,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -660,7 +660,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -690,7 +690,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -720,7 +720,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     for i in 0..u.len() {
         s += u[i] * u[i];
@@ -750,7 +750,7 @@ fn sequential_loops(u: &[f64]) -> f64 {
         s += u[i] * u[i];
     }
     for i in 0..u.len() {
-        s = s * u[i];
+        s *= u[i];
     }
     s
 }

@@ -37,7 +37,7 @@ pub fn method_chain(calls: usize) -> String {
 /// A `match` of `arms` arms on an index, with a guard, `|` and a range among them.
 pub fn long_match(arms: usize) -> String {
     let mut s = String::from(
-        "fn long_match(x: f64, k: usize) -> f64 {\n    let mut y = x;\n    match k {\n        0 if x > 1.0 => {\n            y = y * 2.0;\n        }\n        0 => y = y.sin(),\n        1 | 2 => {\n            y = y.exp();\n        }\n        3..=5 => y += x * x,\n",
+        "fn long_match(x: f64, k: usize) -> f64 {\n    let mut y = x;\n    match k {\n        0 if x > 1.0 => {\n            y *= 2.0;\n        }\n        0 => y = y.sin(),\n        1 | 2 => {\n            y = y.exp();\n        }\n        3..=5 => y += x * x,\n",
     );
     for i in 6..arms + 1 {
         writeln!(s, "        {i} => y = y * {}.5 - x,", i % 7).unwrap();
@@ -77,7 +77,7 @@ pub fn sequential_loops(loops: usize) -> String {
     let mut s = String::from("fn sequential_loops(u: &[f64]) -> f64 {\n    let mut s = 0.0;\n");
     for k in 0..loops {
         if k % 10 == 9 {
-            s.push_str("    for i in 0..u.len() {\n        s = s * u[i];\n    }\n");
+            s.push_str("    for i in 0..u.len() {\n        s *= u[i];\n    }\n");
         } else {
             s.push_str("    for i in 0..u.len() {\n        s += u[i] * u[i];\n    }\n");
         }
