@@ -1892,6 +1892,40 @@ impl Lowerer<'_> {
         Ok((cond, arm_block))
     }
 
+    /// Whether `e` lowers to a real value (or to an error), seen from its syntax alone: a real
+    /// variable or literal, arithmetic or an elementary method on one, or a differentiable call
+    /// taking one. `false` says nothing.
+    fn surely_real(&self, e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::Lit(l) => matches!(l.lit, syn::Lit::Float(_)),
+            syn::Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|i| self.lookup(&i.to_string()))
+                .is_some_and(|v| self.kind(v).is_real()),
+            syn::Expr::Paren(p) => self.surely_real(&p.expr),
+            syn::Expr::Reference(r) => self.surely_real(&r.expr),
+            syn::Expr::Binary(b) => {
+                matches!(
+                    b.op,
+                    syn::BinOp::Add(_)
+                        | syn::BinOp::Sub(_)
+                        | syn::BinOp::Mul(_)
+                        | syn::BinOp::Div(_)
+                ) && (self.surely_real(&b.left) || self.surely_real(&b.right))
+            }
+            syn::Expr::MethodCall(mc) => {
+                let name = mc.method.to_string();
+                (Unary::from_method(&name).is_some() || Binary::from_method(&name).is_some())
+                    && self.surely_real(&mc.receiver)
+            }
+            syn::Expr::Call(c) => {
+                self.is_differentiable_call(c) && c.args.iter().any(|a| self.surely_real(a))
+            }
+            _ => false,
+        }
+    }
+
     fn is_constant_fn(&self, path: &syn::Path) -> bool {
         self.args.constants.iter().any(|c| c == path)
             || (path.segments.len() == 1
@@ -2754,6 +2788,12 @@ impl Lowerer<'_> {
             let mut probe = Block::default();
             let mut inactive = true;
             for a in &call.args {
+                // Lowering a real argument only to learn that it is real would lower a nested
+                // call twice per level, `g(g(g(x)))` in time exponential in the depth.
+                if self.surely_real(a) {
+                    inactive = false;
+                    break;
+                }
                 self.no_hoist += 1;
                 let lowered = self.expr(a, &mut probe);
                 self.no_hoist -= 1;

@@ -91,6 +91,12 @@ fn many_statements_and_loops_expand() {
 }
 
 #[test]
+fn nested_calls_are_lowered_once() {
+    // Each argument was lowered twice, once to learn whether it is real: 2^60 times here.
+    expands_shallow("nested_calls", &nested_calls(60), 80);
+}
+
+#[test]
 fn nested_loops_up_to_the_limit_expand() {
     // The reverse sweep of a loop nest is a loop nest as deep, with a block or two around it.
     expands_shallow("nested_loops", &nested_loops(120), 2 * 120 + 20);

@@ -110,3 +110,12 @@ pub fn nested_negation(depth: usize) -> String {
     s.push_str(";\n    m.sum()\n}\n");
     s
 }
+
+/// `g(g(..g(x)..))`: differentiable calls `depth` deep, each the argument of the next.
+pub fn nested_calls(depth: usize) -> String {
+    format!(
+        "fn nested_calls(x: f64) -> f64 {{\n    {}x{}\n}}\n",
+        "g(".repeat(depth),
+        ")".repeat(depth)
+    )
+}
