@@ -483,13 +483,15 @@ impl<'a> Emitter<'a> {
                 let v = self.name(*v);
                 quote_spanned!(span=> #v.len())
             }
+            // A matrix negation prints its operand once, as a reference: printing it twice (once
+            // unused) doubled the work at every level of `-(-(..))`.
+            Op::Unary(Unary::Neg, inner) if e.kind == Kind::Matrix => {
+                let a = self.mat_ref(inner);
+                quote_spanned!(span=> (-#a))
+            }
             Op::Unary(u, inner) => {
                 let a = self.primal(inner);
                 match u {
-                    Unary::Neg if e.kind == Kind::Matrix => {
-                        let a = self.mat_ref(inner);
-                        quote_spanned!(span=> (-#a))
-                    }
                     Unary::Neg => quote_spanned!(span=> (-#a)),
                     Unary::Not => quote_spanned!(span=> (!#a)),
                     _ => {

@@ -12,7 +12,8 @@
 //! `attr` parses the attribute's arguments, `lower` turns the function into the `ir`
 //! (rejecting everything outside the subset, on the exact span), `activity` finds what carries
 //! derivatives, `transform::tangent` and `transform::adjoint` generate the derivative code, and
-//! `emit` holds what they share and prints the generic primal. Set `TAPELESS_DEBUG=1` while
+//! `emit` holds what they share and prints the generic primal; `limits` says how big a function
+//! may be. Set `TAPELESS_DEBUG=1` while
 //! building to print the IR of every annotated function to standard error.
 
 #![forbid(unsafe_code)]
@@ -24,6 +25,7 @@ mod emit;
 #[cfg(test)]
 mod golden;
 mod ir;
+mod limits;
 mod lower;
 mod transform;
 
@@ -45,10 +47,14 @@ use quote::quote;
 /// assert!(text.contains("square_vjp") && !text.contains("compile_error"));
 /// ```
 pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
-    match expand(attr, item.clone()) {
-        Ok(tokens) => tokens,
-        Err(err) => fallback(item, err),
-    }
+    // The same thread (the compiler's token streams live there), on a stack deep enough for
+    // syn's recursion over long expressions: see `limits`.
+    stacker::grow(limits::STACK_BYTES, || {
+        match limits::check_nesting(&item).and_then(|()| expand(attr, item.clone())) {
+            Ok(tokens) => tokens,
+            Err(err) => fallback(item, err),
+        }
+    })
 }
 
 /// On error: the user's function unchanged, so that its own uses keep compiling, and the errors.

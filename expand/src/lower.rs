@@ -37,6 +37,10 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         poisoned: HashSet::new(),
         param_vars: Vec::new(),
         map_params: Vec::new(),
+        no_hoist: 0,
+        spans: HashMap::new(),
+        given: HashSet::new(),
+        next_suffix: HashMap::new(),
     };
     check_attributes(item, &mut l);
     let function = l.function(item);
@@ -155,6 +159,41 @@ struct Lowerer<'a> {
     param_vars: Vec<VarId>,
     /// The closure arguments of `.map(|v| ..)`.
     map_params: Vec<VarId>,
+    /// Above zero while lowering an expression whose parts cannot be bound to temporaries before
+    /// it (the right side of `&&` and `||`, a match guard, a probe): see [`Lowerer::bounded`].
+    no_hoist: usize,
+    /// The spans of the expressions of the current statement, by address: see
+    /// [`Lowerer::span_of`].
+    spans: HashMap<usize, Span>,
+    /// The names of `vars`, for [`Lowerer::fresh_name`].
+    given: HashSet<String>,
+    /// The suffix [`Lowerer::fresh_name`] tries next for a base name.
+    next_suffix: HashMap<String, usize>,
+}
+
+/// The depth of an expression tree (a leaf is 1).
+fn depth(e: &Expr) -> usize {
+    let children: Vec<&Expr> = match &e.op {
+        Op::Lit(_) | Op::Var(_) | Op::Len(_) | Op::Path(_) | Op::Ref(_) | Op::Matches(..) => {
+            Vec::new()
+        }
+        Op::Index(_, a)
+        | Op::Unary(_, a)
+        | Op::Cast(a, _)
+        | Op::PathIndex(_, a)
+        | Op::AsReal(a) => vec![a],
+        Op::Binary(_, a, b) | Op::Powi(a, b) => vec![a, b],
+        Op::Method(a, _, args) => std::iter::once(&**a).chain(args).collect(),
+        Op::ConstCall(_, args) => args.iter().collect(),
+        Op::Linalg(op, args) => {
+            let mut c: Vec<&Expr> = args.iter().collect();
+            if let LinOp::Map { body, .. } = op {
+                c.push(body);
+            }
+            c
+        }
+    };
+    1 + children.into_iter().map(depth).max().unwrap_or(0)
 }
 
 /// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR
@@ -453,20 +492,25 @@ impl Lowerer<'_> {
     /// (`user`). Tangent and adjoint names live in the macro's own syntax context (see
     /// `emit::Names`), so they need no room here.
     fn fresh_name(&mut self, base: &str, user: bool) -> String {
-        let used_here = self.vars.iter().any(|v| v.name == base);
+        let used_here = self.given.contains(base);
         if !used_here && (user || !self.taken.contains(base)) {
             self.taken.insert(base.to_string());
+            self.given.insert(base.to_string());
             return base.to_string();
         }
-        let mut k = 1;
-        loop {
+        // Names only ever become taken, so the search for `base` resumes where the last one
+        // stopped: restarting at 1 made a thousand loops over `i` quadratic.
+        let start = self.next_suffix.get(base).copied().unwrap_or(1);
+        for k in start.. {
             let candidate = format!("{base}_{k}");
-            if !self.taken.contains(&candidate) && !self.vars.iter().any(|v| v.name == candidate) {
+            if !self.taken.contains(&candidate) && !self.given.contains(&candidate) {
                 self.taken.insert(candidate.clone());
+                self.given.insert(candidate.clone());
+                self.next_suffix.insert(base.to_string(), k + 1);
                 return candidate;
             }
-            k += 1;
         }
+        unreachable!("the suffixes are unbounded")
     }
 
     fn new_var(&mut self, user_name: &str, kind: Kind, mutable: bool, span: Span) -> VarId {
@@ -1015,6 +1059,7 @@ impl Lowerer<'_> {
     }
 
     fn stmt(&mut self, s: &syn::Stmt, block: &mut Block) -> syn::Result<()> {
+        self.spans.clear();
         match s {
             syn::Stmt::Local(local) => self.local(local, block),
             syn::Stmt::Item(item) => err_at(item,
@@ -1775,49 +1820,13 @@ impl Lowerer<'_> {
             init: Init::Expr(scrutinee),
             span,
         });
+        if m.arms.len() > crate::limits::MAX_CHAINED_ARMS {
+            return self.match_dispatch(m, tmp, target, block);
+        }
         // Build the chain from the last arm backwards.
         let mut chain: Option<Block> = None;
         for arm in m.arms.iter().rev() {
-            if let Some(bad) = pattern_binding(&arm.pat) {
-                return err(bad, "patterns that bind variables are not supported in `match`; use literals, ranges, `|` and `_`");
-            }
-            let mut arm_block = Block::default();
-            if let Some(t) = target {
-                if let Err(e) = self.assign_value(t, &arm.body, &mut arm_block) {
-                    self.error(e);
-                }
-            }
-            self.scopes.push(HashMap::new());
-            match strip_paren(&arm.body) {
-                _ if target.is_some() => {}
-                syn::Expr::Block(b) if b.label.is_none() => {
-                    self.stmts_into(&b.block.stmts, &mut arm_block)
-                }
-                syn::Expr::Tuple(t) if t.elems.is_empty() => {}
-                other => {
-                    if let Err(e) = self.expr_stmt(other, &mut arm_block) {
-                        self.error(e);
-                    }
-                }
-            }
-            self.scopes.pop();
-            let mut cond = Expr {
-                op: Op::Matches(tmp, Box::new(arm.pat.clone())),
-                kind: Kind::Bool,
-                span: arm.pat.span(),
-            };
-            let mut guard_pre = Block::default();
-            if let Some((_, guard)) = &arm.guard {
-                let g = self.expr(guard, &mut guard_pre)?;
-                if !guard_pre.stmts.is_empty() {
-                    return err_at(guard, "a match guard cannot call a differentiable function");
-                }
-                cond = Expr {
-                    op: Op::Binary(Binary::And, Box::new(cond), Box::new(g)),
-                    kind: Kind::Bool,
-                    span: guard.span(),
-                };
-            }
+            let (cond, arm_block) = self.match_arm(arm, tmp, target)?;
             let els = chain.take().unwrap_or_default();
             let s = Stmt::If {
                 cond,
@@ -1831,6 +1840,176 @@ impl Lowerer<'_> {
             block.stmts.extend(c.stmts);
         }
         Ok(())
+    }
+
+    /// A long `match`, flat: the index of the first arm that matches, then one `if` per arm.
+    ///
+    /// ```text
+    /// let mut arm = N;
+    /// if matches!(matched, p0) && g0 { arm = 0; }
+    /// if arm == N && matches!(matched, p1) && g1 { arm = 1; }   ..
+    /// if arm == 0 { body0 }   ..
+    /// ```
+    fn match_dispatch(
+        &mut self,
+        m: &syn::ExprMatch,
+        matched: VarId,
+        target: Option<VarId>,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        let span = m.span();
+        let none = m.arms.len();
+        let int = |k: usize, span: Span| Expr {
+            op: Op::Lit(Literal::Other(syn::Lit::Int(syn::LitInt::new(
+                &k.to_string(),
+                span,
+            )))),
+            kind: Kind::Int,
+            span,
+        };
+        let arm_var = self.temp("arm", Kind::Int, m.match_token.span);
+        self.vars[arm_var.0].mutable = true;
+        block.stmts.push(Stmt::Let {
+            var: arm_var,
+            init: Init::Expr(int(none, span)),
+            span,
+        });
+        let is_arm = |k: usize, span: Span| Expr {
+            op: Op::Binary(
+                Binary::Eq,
+                Box::new(var_expr(arm_var, Kind::Int, span)),
+                Box::new(int(k, span)),
+            ),
+            kind: Kind::Bool,
+            span,
+        };
+        let mut bodies = Vec::with_capacity(m.arms.len());
+        for (k, arm) in m.arms.iter().enumerate() {
+            let arm_span = arm.span();
+            let (test, body) = self.match_arm(arm, matched, target)?;
+            let cond = if k == 0 {
+                test
+            } else {
+                Expr {
+                    op: Op::Binary(
+                        Binary::And,
+                        Box::new(is_arm(none, arm_span)),
+                        Box::new(test),
+                    ),
+                    kind: Kind::Bool,
+                    span: arm_span,
+                }
+            };
+            block.stmts.push(Stmt::If {
+                cond,
+                then: Block {
+                    stmts: vec![Stmt::Assign {
+                        place: Place::Var(arm_var),
+                        value: int(k, arm_span),
+                        span: arm_span,
+                    }],
+                },
+                els: Block::default(),
+                span: arm_span,
+            });
+            bodies.push((body, arm_span));
+        }
+        for (k, (body, arm_span)) in bodies.into_iter().enumerate() {
+            block.stmts.push(Stmt::If {
+                cond: is_arm(k, arm_span),
+                then: body,
+                els: Block::default(),
+                span: arm_span,
+            });
+        }
+        Ok(())
+    }
+
+    /// One arm of a `match` on `matched`: its test (pattern and guard) and its body.
+    fn match_arm(
+        &mut self,
+        arm: &syn::Arm,
+        matched: VarId,
+        target: Option<VarId>,
+    ) -> syn::Result<(Expr, Block)> {
+        if let Some(bad) = pattern_binding(&arm.pat) {
+            return err(bad, "patterns that bind variables are not supported in `match`; use literals, ranges, `|` and `_`");
+        }
+        let mut arm_block = Block::default();
+        if let Some(t) = target {
+            if let Err(e) = self.assign_value(t, &arm.body, &mut arm_block) {
+                self.error(e);
+            }
+        }
+        self.scopes.push(HashMap::new());
+        match strip_paren(&arm.body) {
+            _ if target.is_some() => {}
+            syn::Expr::Block(b) if b.label.is_none() => {
+                self.stmts_into(&b.block.stmts, &mut arm_block)
+            }
+            syn::Expr::Tuple(t) if t.elems.is_empty() => {}
+            other => {
+                if let Err(e) = self.expr_stmt(other, &mut arm_block) {
+                    self.error(e);
+                }
+            }
+        }
+        self.scopes.pop();
+        let mut cond = Expr {
+            op: Op::Matches(matched, Box::new(arm.pat.clone())),
+            kind: Kind::Bool,
+            span: arm.pat.span(),
+        };
+        let mut guard_pre = Block::default();
+        if let Some((_, guard)) = &arm.guard {
+            self.no_hoist += 1;
+            let g = self.expr(guard, &mut guard_pre);
+            self.no_hoist -= 1;
+            let g = g?;
+            if !guard_pre.stmts.is_empty() {
+                return err_at(guard, "a match guard cannot call a differentiable function");
+            }
+            cond = Expr {
+                op: Op::Binary(Binary::And, Box::new(cond), Box::new(g)),
+                kind: Kind::Bool,
+                span: guard.span(),
+            };
+        }
+        Ok((cond, arm_block))
+    }
+
+    /// Whether `e` lowers to a real value (or to an error), seen from its syntax alone: a real
+    /// variable or literal, arithmetic or an elementary method on one, or a differentiable call
+    /// taking one. `false` says nothing.
+    fn surely_real(&self, e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::Lit(l) => matches!(l.lit, syn::Lit::Float(_)),
+            syn::Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|i| self.lookup(&i.to_string()))
+                .is_some_and(|v| self.kind(v).is_real()),
+            syn::Expr::Paren(p) => self.surely_real(&p.expr),
+            syn::Expr::Reference(r) => self.surely_real(&r.expr),
+            syn::Expr::Binary(b) => {
+                matches!(
+                    b.op,
+                    syn::BinOp::Add(_)
+                        | syn::BinOp::Sub(_)
+                        | syn::BinOp::Mul(_)
+                        | syn::BinOp::Div(_)
+                ) && (self.surely_real(&b.left) || self.surely_real(&b.right))
+            }
+            syn::Expr::MethodCall(mc) => {
+                let name = mc.method.to_string();
+                (Unary::from_method(&name).is_some() || Binary::from_method(&name).is_some())
+                    && self.surely_real(&mc.receiver)
+            }
+            syn::Expr::Call(c) => {
+                self.is_differentiable_call(c) && c.args.iter().any(|a| self.surely_real(a))
+            }
+            _ => false,
+        }
     }
 
     fn is_constant_fn(&self, path: &syn::Path) -> bool {
@@ -2192,7 +2371,72 @@ impl Lowerer<'_> {
     }
 
     fn expr(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
-        let span = e.span();
+        let x = self.expr_unbounded(e, block)?;
+        Ok(self.bounded(x, block))
+    }
+
+    /// `x`, or a temporary bound to it before it in `block` when `x` is deeper than
+    /// [`crate::limits::MAX_EXPR_DEPTH`]. Evaluation order is kept (the temporary is computed where `x` would
+    /// have been, and its parts were lowered, hence hoisted, first), so values are unchanged.
+    fn bounded(&mut self, x: Expr, block: &mut Block) -> Expr {
+        let hoistable = matches!(x.kind, Kind::Real | Kind::Matrix | Kind::Int);
+        if self.no_hoist > 0 || !hoistable || depth(&x) <= crate::limits::MAX_EXPR_DEPTH {
+            return x;
+        }
+        let (span, kind) = (x.span, x.kind.clone());
+        let t = self.temp("part", kind.clone(), span);
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(x),
+            span,
+        });
+        var_expr(t, kind, span)
+    }
+
+    /// The span of `e`, the one `syn::spanned::Spanned` gives (its first token's joined with its
+    /// last), found from its parts' and remembered: `Spanned` prints the whole expression, so
+    /// asking it at every level of a long chain took time quadratic in the chain. The memory is
+    /// by address, and emptied at every statement, so an expression parsed from a macro's tokens
+    /// and dropped cannot lend its address to a later one.
+    fn span_of(&mut self, e: &syn::Expr) -> Span {
+        let key = e as *const syn::Expr as usize;
+        if let Some(s) = self.spans.get(&key) {
+            return *s;
+        }
+        let join = |a: Span, b: Span| a.join(b).unwrap_or(a);
+        let s = match e {
+            syn::Expr::Binary(b) if b.attrs.is_empty() => {
+                let left = self.span_of(&b.left);
+                join(left, self.span_of(&b.right))
+            }
+            syn::Expr::MethodCall(mc) => self.method_span(mc),
+            syn::Expr::Call(c) if c.attrs.is_empty() => {
+                join(self.span_of(&c.func), c.paren_token.span.join())
+            }
+            syn::Expr::Unary(u) if u.attrs.is_empty() => join(u.op.span(), self.span_of(&u.expr)),
+            syn::Expr::Cast(c) if c.attrs.is_empty() => join(self.span_of(&c.expr), c.ty.span()),
+            syn::Expr::Paren(p) if p.attrs.is_empty() => p.paren_token.span.join(),
+            syn::Expr::Reference(r) if r.attrs.is_empty() => {
+                join(r.and_token.span, self.span_of(&r.expr))
+            }
+            _ => e.span(),
+        };
+        self.spans.insert(key, s);
+        s
+    }
+
+    /// [`Lowerer::span_of`] a method call.
+    fn method_span(&mut self, mc: &syn::ExprMethodCall) -> Span {
+        if !mc.attrs.is_empty() {
+            return mc.span();
+        }
+        let receiver = self.span_of(&mc.receiver);
+        let args = mc.paren_token.span.join();
+        receiver.join(args).unwrap_or(receiver)
+    }
+
+    fn expr_unbounded(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
+        let span = self.span_of(e);
         match e {
             syn::Expr::Lit(l) => match &l.lit {
                 syn::Lit::Float(f) => Ok(real_lit(f.base10_parse::<f64>()?, span)),
@@ -2278,8 +2522,12 @@ impl Lowerer<'_> {
                     None => return err_at(b.op, "bitwise operators are not supported in a differentiable function"),
                 };
                 let x = self.expr(&b.left, block)?;
-                let y = self.expr(&b.right, block)?;
-                self.binary(op, x, y, (span, b.op.span()), block)
+                // The right side of `&&` and `||` runs only when the left one says so.
+                let lazy = matches!(op, Binary::And | Binary::Or);
+                self.no_hoist += usize::from(lazy);
+                let y = self.expr(&b.right, block);
+                self.no_hoist -= usize::from(lazy);
+                self.binary(op, x, y?, (span, b.op.span()), block)
             }
             syn::Expr::Index(ix) => {
                 if let syn::Expr::Range(r) = &*ix.index {
@@ -2327,7 +2575,7 @@ impl Lowerer<'_> {
                 })
             }
             syn::Expr::MethodCall(mc) => self.method_call(mc, block),
-            syn::Expr::Call(call) => self.call_expr(call, block),
+            syn::Expr::Call(call) => self.call_expr(call, span, block),
             syn::Expr::Cast(c) => {
                 let x = self.expr(&c.expr, block)?;
                 let kind = if is_ident(&c.ty, "f64") {
@@ -2428,7 +2676,7 @@ impl Lowerer<'_> {
     }
 
     fn method_call(&mut self, mc: &syn::ExprMethodCall, block: &mut Block) -> syn::Result<Expr> {
-        let span = mc.span();
+        let span = self.method_span(mc);
         let name = mc.method.to_string();
         const ITERATORS: &[&str] = &[
             "iter",
@@ -2444,7 +2692,9 @@ impl Lowerer<'_> {
         if MATRIX_METHODS.contains(&name.as_str()) {
             // Methods of nalgebra values; on anything else, the usual advice.
             let mut probe = Block::default();
+            self.no_hoist += 1;
             let lowered = self.expr(&mc.receiver, &mut probe);
+            self.no_hoist -= 1;
             // A receiver that is itself a matrix method (`x.map(..).sum()`) has its own error.
             let matrix_receiver = matches!(strip_paren(&mc.receiver), syn::Expr::MethodCall(r) if MATRIX_METHODS.contains(&r.method.to_string().as_str()));
             let lowered = match lowered {
@@ -2549,8 +2799,13 @@ impl Lowerer<'_> {
         )
     }
 
-    fn call_expr(&mut self, call: &syn::ExprCall, block: &mut Block) -> syn::Result<Expr> {
-        let span = call.span();
+    /// `call`, whose span is `span`.
+    fn call_expr(
+        &mut self,
+        call: &syn::ExprCall,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
         let path = match strip_paren(&call.func) {
             syn::Expr::Path(p) if p.qself.is_none() => p.path.clone(),
             other => return err_at(other, "call a function by its name; closures and function pointers cannot be differentiated"),
@@ -2619,7 +2874,16 @@ impl Lowerer<'_> {
             let mut probe = Block::default();
             let mut inactive = true;
             for a in &call.args {
-                match self.expr(a, &mut probe) {
+                // Lowering a real argument only to learn that it is real would lower a nested
+                // call twice per level, `g(g(g(x)))` in time exponential in the depth.
+                if self.surely_real(a) {
+                    inactive = false;
+                    break;
+                }
+                self.no_hoist += 1;
+                let lowered = self.expr(a, &mut probe);
+                self.no_hoist -= 1;
+                match lowered {
                     Ok(x) if !x.kind.is_real() && probe.stmts.is_empty() => args.push(x),
                     _ => {
                         inactive = false;
@@ -2832,7 +3096,7 @@ impl Lowerer<'_> {
         receiver: Expr,
         block: &mut Block,
     ) -> syn::Result<Expr> {
-        let span = mc.span();
+        let span = self.method_span(mc);
         let name = mc.method.to_string();
         let arity = match name.as_str() {
             "map" | "component_mul" | "dot" | "column" | "row" => 1,
@@ -2947,7 +3211,9 @@ impl Lowerer<'_> {
         self.scopes.push(HashMap::new());
         let param = self.new_var(&name_of(ident), Kind::Real, false, ident.span());
         let mut probe = Block::default();
+        self.no_hoist += 1;
         let body = self.real_expr(&c.body, &mut probe);
+        self.no_hoist -= 1;
         self.scopes.pop();
         let body = body?;
         if !probe.stmts.is_empty() {
