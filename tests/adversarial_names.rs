@@ -332,3 +332,32 @@ fn functions_written_by_macro_rules() {
         );
     }
 }
+
+/// A type of the user's named `S`, like the companions' scalar type parameter, which is then
+/// named otherwise (a type parameter is not a local: hygiene does not set it apart).
+struct S;
+
+impl S {
+    const SCALE: f64 = 2.5;
+}
+
+#[differentiable]
+fn uses_a_type_named_s(x: f64) -> f64 {
+    let y = x * S::SCALE;
+    y.sin()
+}
+
+#[test]
+fn a_type_named_like_the_scalar_parameter() {
+    let x = 0.3_f64;
+    let (value, g) = uses_a_type_named_s_grad(x);
+    assert_eq!(value, uses_a_type_named_s(x));
+    assert!((g - 2.5 * (2.5 * x).cos()).abs() < 1e-15);
+    scalar(
+        "uses_a_type_named_s",
+        &uses_a_type_named_s,
+        &uses_a_type_named_s_jvp,
+        &uses_a_type_named_s_vjp,
+        x,
+    );
+}

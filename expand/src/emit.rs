@@ -71,6 +71,9 @@ pub struct Emitter<'a> {
     names: RefCell<Names>,
     /// The name of the result's adjoint, the seed of the reverse sweep.
     result_bar: Ident,
+    /// The scalar type parameter of the companions: `S`, unless the user's function names
+    /// something `S` (a type parameter is no local, so hygiene does not set it apart).
+    pub scalar: Ident,
     /// Stacks declared by [`Emitter::save`] at depth > 0; declared in the prologue.
     stacks: RefCell<Vec<Ident>>,
 }
@@ -146,6 +149,18 @@ impl Names {
     }
 }
 
+/// The companions' scalar type parameter: `S`, or `S1`, `S2`, ... when the user's function
+/// uses the identifier, so that no type of the user's is shadowed by it.
+fn scalar_name(idents: &HashSet<String>) -> Ident {
+    let mut name = "S".to_string();
+    let mut n = 0;
+    while idents.contains(&name) {
+        n += 1;
+        name = format!("S{n}");
+    }
+    Ident::new(&name, Span::call_site())
+}
+
 /// The macro's own syntax context (`Span::mixed_site()`), located at `span` so that messages
 /// still point at the user's code.
 pub fn hygienic(span: Span) -> Span {
@@ -174,6 +189,7 @@ impl<'a> Emitter<'a> {
             }
         }
         let (names, result_bar) = Names::new(f);
+        let scalar = scalar_name(&f.idents);
         Emitter {
             f,
             active,
@@ -182,6 +198,7 @@ impl<'a> Emitter<'a> {
             krate,
             names: RefCell::new(names),
             result_bar,
+            scalar,
             stacks: RefCell::new(Vec::new()),
         }
     }
@@ -215,6 +232,7 @@ impl<'a> Emitter<'a> {
     /// anything: `w` for a reference parameter, `&h` for an owned value, `&(expr)` for an
     /// expression, lifted into the scalar type for `f64` data.
     pub fn mat_ref(&self, e: &Expr) -> TokenStream {
+        let scalar = &self.scalar;
         let rt = &self.rt;
         match &e.op {
             Op::Var(v) if self.is_fixed(*v) => {
@@ -224,7 +242,7 @@ impl<'a> Emitter<'a> {
                 } else {
                     quote!(&#n)
                 };
-                quote_spanned!(e.span=> &#rt::linalg::lift::<S, _, _, _>(#r))
+                quote_spanned!(e.span=> &#rt::linalg::lift::<#scalar, _, _, _>(#r))
             }
             Op::Var(v) if self.is_ref_param(*v) => self.name(*v).into_token_stream(),
             Op::Var(v) => {
@@ -324,8 +342,9 @@ impl<'a> Emitter<'a> {
 
     /// Zero in the scalar type.
     pub fn zero(&self) -> TokenStream {
+        let scalar = &self.scalar;
         let rt = &self.rt;
-        quote!(#rt::cst::<S>(0.0))
+        quote!(#rt::cst::<#scalar>(0.0))
     }
 
     /// Saves `value` in the forward sweep for the reverse sweep: in a named local at the top
@@ -385,30 +404,32 @@ impl<'a> Emitter<'a> {
 
     /// `ty` with `f64` replaced by the scalar type `S`.
     pub fn ty(&self, ty: &syn::Type) -> TokenStream {
-        struct ToS;
-        impl VisitMut for ToS {
+        struct ToS<'a>(&'a Ident);
+        impl VisitMut for ToS<'_> {
             fn visit_type_path_mut(&mut self, p: &mut syn::TypePath) {
                 if p.qself.is_none() && p.path.is_ident("f64") {
-                    let span = p.path.segments[0].ident.span();
-                    p.path = syn::parse_quote_spanned!(span=> S);
+                    let mut scalar = self.0.clone();
+                    scalar.set_span(p.path.segments[0].ident.span());
+                    p.path = scalar.into();
                 } else {
                     syn::visit_mut::visit_type_path_mut(self, p);
                 }
             }
         }
         let mut ty = ty.clone();
-        ToS.visit_type_mut(&mut ty);
+        ToS(&self.scalar).visit_type_mut(&mut ty);
         ty.into_token_stream()
     }
 
     /// The type of a value of kind `kind` (for results), in `S`.
     pub fn kind_ty(&self, kind: &Kind) -> TokenStream {
+        let scalar = &self.scalar;
         match kind {
-            Kind::Real => quote!(S),
-            Kind::RealArray(ArrayRepr::Vec) => quote!(::std::vec::Vec<S>),
-            Kind::RealArray(ArrayRepr::Array(n)) => quote!([S; #n]),
-            Kind::RealArray(ArrayRepr::Slice) => quote!(&[S]),
-            Kind::RealArray(ArrayRepr::SliceMut) => quote!(&mut [S]),
+            Kind::Real => quote!(#scalar),
+            Kind::RealArray(ArrayRepr::Vec) => quote!(::std::vec::Vec<#scalar>),
+            Kind::RealArray(ArrayRepr::Array(n)) => quote!([#scalar; #n]),
+            Kind::RealArray(ArrayRepr::Slice) => quote!(&[#scalar]),
+            Kind::RealArray(ArrayRepr::SliceMut) => quote!(&mut [#scalar]),
             Kind::Int | Kind::Bool | Kind::Opaque | Kind::Matrix => {
                 unreachable!("results are real; matrices have their written type")
             }
@@ -453,12 +474,13 @@ impl<'a> Emitter<'a> {
 
     /// A primal expression, in the scalar type `S`.
     pub fn primal(&self, e: &Expr) -> TokenStream {
+        let scalar = &self.scalar;
         let rt = &self.rt;
         let span = e.span;
         match &e.op {
             Op::Lit(Literal::Real(x)) => {
                 let lit = real_literal(*x);
-                quote_spanned!(span=> #rt::cst::<S>(#lit))
+                quote_spanned!(span=> #rt::cst::<#scalar>(#lit))
             }
             Op::Lit(Literal::Other(l)) => quote_spanned!(span=> #l),
             Op::Var(_) if e.kind == Kind::Matrix => {
@@ -468,12 +490,12 @@ impl<'a> Emitter<'a> {
             }
             Op::Var(v) if self.is_fixed(*v) => {
                 let v = self.name(*v);
-                quote_spanned!(span=> #rt::cst::<S>(#v))
+                quote_spanned!(span=> #rt::cst::<#scalar>(#v))
             }
             Op::Var(v) => self.name(*v).into_token_stream(),
             Op::Index(v, i) if self.is_fixed(*v) => {
                 let (v, i) = (self.name(*v), self.primal(i));
-                quote_spanned!(span=> #rt::cst::<S>(#v[#i]))
+                quote_spanned!(span=> #rt::cst::<#scalar>(#v[#i]))
             }
             Op::Index(v, i) => {
                 let (v, i) = (self.name(*v), self.primal(i));
@@ -547,7 +569,7 @@ impl<'a> Emitter<'a> {
             Op::Cast(x, ty) => {
                 let xs = self.primal(x);
                 match (&e.kind, &x.kind) {
-                    (Kind::Real, _) => quote_spanned!(span=> #rt::cst::<S>((#xs) as f64)),
+                    (Kind::Real, _) => quote_spanned!(span=> #rt::cst::<#scalar>((#xs) as f64)),
                     (_, Kind::Real) => quote_spanned!(span=> (#rt::Real::to_f64(#xs) as #ty)),
                     _ => quote_spanned!(span=> ((#xs) as #ty)),
                 }
@@ -584,7 +606,7 @@ impl<'a> Emitter<'a> {
             }
             Op::AsReal(a) => {
                 let a = self.primal(a);
-                quote_spanned!(span=> #rt::real_constant::<S>(#a))
+                quote_spanned!(span=> #rt::real_constant::<#scalar>(#a))
             }
             Op::PathIndex(p, i) => {
                 let i = self.primal(i);
@@ -602,6 +624,7 @@ impl<'a> Emitter<'a> {
     /// A matrix operation, in the scalar type `S`, with nalgebra's own methods where they
     /// exist at any scalar type (the values are those of the user's `f64` function, bit for bit).
     fn linalg(&self, op: &LinOp, args: &[Expr], span: proc_macro2::Span) -> TokenStream {
+        let scalar = &self.scalar;
         let rt = &self.rt;
         if let LinOp::FromSlice(ty) = op {
             let Op::Var(v) = &args[0].op else {
@@ -609,7 +632,7 @@ impl<'a> Emitter<'a> {
             };
             let n = self.name(*v);
             let values = if self.is_fixed(*v) {
-                quote!(&#rt::lift::<S>(&#n[..])[..])
+                quote!(&#rt::lift::<#scalar>(&#n[..])[..])
             } else {
                 quote!(&#n[..])
             };
@@ -620,7 +643,7 @@ impl<'a> Emitter<'a> {
             LinOp::Transpose => quote_spanned!(span=> (#a).transpose()),
             LinOp::Map { param, body } => {
                 let (v, b) = (self.name(*param), self.primal(body));
-                quote_spanned!(span=> (#a).map(|#v: S| #b))
+                quote_spanned!(span=> (#a).map(|#v: #scalar| #b))
             }
             LinOp::ComponentMul => {
                 let b = self.mat_ref(&args[1]);
@@ -645,7 +668,7 @@ impl<'a> Emitter<'a> {
                 };
                 let m = self.name(*m);
                 if self.is_fixed_expr(&args[0]) {
-                    quote_spanned!(span=> #rt::cst::<S>(#m[(#i, #j)]))
+                    quote_spanned!(span=> #rt::cst::<#scalar>(#m[(#i, #j)]))
                 } else {
                     quote_spanned!(span=> #m[(#i, #j)])
                 }
@@ -698,9 +721,10 @@ impl<'a> Emitter<'a> {
 
     /// An owned copy of array `v` (named `name`): `.to_vec()` of a slice, `.clone()` otherwise.
     pub fn copy_of(&self, v: VarId, name: &Ident) -> TokenStream {
+        let scalar = &self.scalar;
         let rt = &self.rt;
         if self.is_fixed(v) {
-            return quote!(#rt::lift::<S>(&#name[..]));
+            return quote!(#rt::lift::<#scalar>(&#name[..]));
         }
         match self.var(v).kind {
             Kind::RealArray(ArrayRepr::Slice | ArrayRepr::SliceMut) => quote!(#name.to_vec()),
@@ -772,15 +796,18 @@ impl<'a> Emitter<'a> {
     /// An array argument read by the callee: `&v`, a slice `v`, or a copy of a `Vec` or array
     /// passed by value (the caller keeps its own for the reverse sweep).
     pub fn array_arg(&self, var: VarId, by_ref: bool, name: &Ident) -> TokenStream {
+        let scalar = &self.scalar;
         let rt = &self.rt;
         if self.is_fixed(var) && *name == self.name(var) {
             // `f64` data, lifted into the scalar type for the callee.
             return match (&self.var(var).kind, by_ref) {
                 (Kind::RealArray(ArrayRepr::Array(_)), false) => {
-                    quote!(::core::array::from_fn(|__k| #rt::cst::<S>(#name[__k])))
+                    quote!(::core::array::from_fn(|__k| #rt::cst::<#scalar>(#name[__k])))
                 }
-                (Kind::RealArray(ArrayRepr::Vec), false) => quote!(#rt::lift::<S>(&#name[..])),
-                _ => quote!(&#rt::lift::<S>(&#name[..])[..]),
+                (Kind::RealArray(ArrayRepr::Vec), false) => {
+                    quote!(#rt::lift::<#scalar>(&#name[..]))
+                }
+                _ => quote!(&#rt::lift::<#scalar>(&#name[..])[..]),
             };
         }
         match (&self.var(var).kind, by_ref) {
@@ -918,16 +945,19 @@ impl<'a> Emitter<'a> {
     /// The tangent (or, with `mutable`, the adjoint scratch) of an array argument that carries
     /// none: zeros in the scalar type, shaped for the callee.
     pub fn zero_array_arg(&self, var: VarId, by_ref: bool, mutable: bool) -> TokenStream {
+        let scalar = &self.scalar;
         let rt = &self.rt;
         let n = self.name(var);
         let zero = self.zero();
         match (&self.var(var).kind, by_ref, mutable) {
-            (_, _, true) => quote!(&mut #rt::zeros::<S>(#n.len())[..]),
+            (_, _, true) => quote!(&mut #rt::zeros::<#scalar>(#n.len())[..]),
             (Kind::RealArray(ArrayRepr::Array(_)), false, false) => {
                 quote!(::core::array::from_fn(|_| #zero))
             }
-            (Kind::RealArray(ArrayRepr::Vec), false, false) => quote!(#rt::zeros::<S>(#n.len())),
-            _ => quote!(&#rt::zeros::<S>(#n.len())[..]),
+            (Kind::RealArray(ArrayRepr::Vec), false, false) => {
+                quote!(#rt::zeros::<#scalar>(#n.len()))
+            }
+            _ => quote!(&#rt::zeros::<#scalar>(#n.len())[..]),
         }
     }
 
@@ -980,8 +1010,9 @@ impl<'a> Emitter<'a> {
 
     /// `S: Real`, the bound of every companion.
     pub fn generics(&self) -> TokenStream {
+        let scalar = &self.scalar;
         let krate = &self.krate;
-        quote!(<S: #krate::Real>)
+        quote!(<#scalar: #krate::Real>)
     }
 }
 

@@ -27,6 +27,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         args,
         vars: Vec::new(),
         scopes: vec![HashMap::new()],
+        idents: names.0.clone(),
         taken: names.0,
         errors: None,
         early: None,
@@ -143,6 +144,8 @@ struct Lowerer<'a> {
     vars: Vec<Var>,
     scopes: Vec<HashMap<String, VarId>>,
     taken: HashSet<String>,
+    /// Every identifier of the user's function, as written (without the names lowering gives).
+    idents: HashSet<String>,
     errors: Option<syn::Error>,
     early: Option<Early>,
     /// Results of calls bound without a written type (taken to be `f64`).
@@ -810,6 +813,7 @@ impl Lowerer<'_> {
                 values,
             },
             body,
+            idents: self.idents.clone(),
             map_params: std::mem::take(&mut self.map_params),
         })
     }

@@ -143,6 +143,9 @@ pub struct Function {
     pub ret: Ret,
     /// The body.
     pub body: Block,
+    /// Every identifier of the user's function (generated names that are not hygienic, such
+    /// as the companions' type parameter, avoid them).
+    pub idents: std::collections::HashSet<String>,
     /// The closure arguments of `.map(|v| ..)` on matrices.
     pub map_params: Vec<VarId>,
 }

@@ -551,8 +551,11 @@ impl Reverse<'_> {
 
     /// The factor of a split seed, one when absent.
     fn factor(&self, alpha: &Option<TokenStream>) -> TokenStream {
+        let scalar = &self.em.scalar;
         let rt = &self.em.rt;
-        alpha.clone().unwrap_or_else(|| quote!(#rt::cst::<S>(1.0)))
+        alpha
+            .clone()
+            .unwrap_or_else(|| quote!(#rt::cst::<#scalar>(1.0)))
     }
 
     /// `<seed, x>`, a real, for `x` a `&M`.
@@ -585,6 +588,7 @@ impl Reverse<'_> {
     /// operands: into a variable's adjoint in place (`ger`, `gemm_tr`, scaled additions), and
     /// through a new matrix for operands that are expressions.
     fn matrix(&self, e: &Expr, seed: MatrixSeed, out: &mut TokenStream) {
+        let scalar = &self.em.scalar;
         let em = self.em;
         let rt = &em.rt;
         let active = &em.active;
@@ -612,7 +616,7 @@ impl Reverse<'_> {
                 });
             }
             Op::Unary(Unary::Neg, a) => {
-                let s = self.scale(&seed, quote!(#rt::cst::<S>(-1.0)), out);
+                let s = self.scale(&seed, quote!(#rt::cst::<#scalar>(-1.0)), out);
                 self.matrix(a, s, out);
             }
             Op::Binary(b, x, y) => {
@@ -624,7 +628,7 @@ impl Reverse<'_> {
                     }
                     Binary::Sub => {
                         if expr_active(y, active) {
-                            let neg = self.scale(&seed, quote!(#rt::cst::<S>(-1.0)), out);
+                            let neg = self.scale(&seed, quote!(#rt::cst::<#scalar>(-1.0)), out);
                             self.matrix(y, neg, out);
                         }
                         self.matrix(x, seed, out);
@@ -636,13 +640,13 @@ impl Reverse<'_> {
                         if expr_active(x, active) {
                             match leaf(x) {
                                 Some(b) => out.extend(quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs_acc(#b, #sm, #ys, #factor);)),
-                                None => self.matrix_from(x, quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs(#sm, #ys, #rt::cst::<S>(1.0))), alpha.clone(), out),
+                                None => self.matrix_from(x, quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs(#sm, #ys, #rt::cst::<#scalar>(1.0))), alpha.clone(), out),
                             }
                         }
                         if expr_active(y, active) {
                             match leaf(y) {
                                 Some(b) => out.extend(quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs_acc(#b, #xs, #sm, #factor);)),
-                                None => self.matrix_from(y, quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs(#xs, #sm, #rt::cst::<S>(1.0))), alpha, out),
+                                None => self.matrix_from(y, quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs(#xs, #sm, #rt::cst::<#scalar>(1.0))), alpha, out),
                             }
                         }
                     }
@@ -659,7 +663,7 @@ impl Reverse<'_> {
                             self.expr(s, g, out);
                         }
                         let factor = if *b == Binary::Div {
-                            quote_spanned!(span=> (#rt::cst::<S>(1.0) / #ss))
+                            quote_spanned!(span=> (#rt::cst::<#scalar>(1.0) / #ss))
                         } else {
                             ss
                         };
@@ -685,7 +689,7 @@ impl Reverse<'_> {
                         let (v, vd, xs) = (em.name(*param), em.dot(*param), em.mat_ref(a));
                         self.matrix_from(
                             a,
-                            quote_spanned!(span=> (#xs).zip_map(#sm, |#v: S, #vd: S| #db)),
+                            quote_spanned!(span=> (#xs).zip_map(#sm, |#v: #scalar, #vd: #scalar| #db)),
                             alpha,
                             out,
                         );
@@ -761,6 +765,7 @@ impl Reverse<'_> {
         span: proc_macro2::Span,
         out: &mut TokenStream,
     ) {
+        let scalar = &self.em.scalar;
         let em = self.em;
         let rt = &em.rt;
         let a = &args[0];
@@ -790,8 +795,10 @@ impl Reverse<'_> {
                 out,
             ),
             LinOp::NormSquared => {
-                let alpha =
-                    self.bind_value(quote_spanned!(span=> (#rt::cst::<S>(2.0) * #seed)), out);
+                let alpha = self.bind_value(
+                    quote_spanned!(span=> (#rt::cst::<#scalar>(2.0) * #seed)),
+                    out,
+                );
                 self.matrix(
                     a,
                     MatrixSeed::Scaled {
@@ -905,6 +912,7 @@ impl Reverse<'_> {
 
     /// The adjoint of `var = value` for a matrix `var`.
     fn assign_matrix(&self, var: VarId, value: &Expr, out: &mut TokenStream) {
+        let scalar = &self.em.scalar;
         let em = self.em;
         let rt = &em.rt;
         let b = em.bar(var);
@@ -913,7 +921,7 @@ impl Reverse<'_> {
             if matches!(a.op, Op::Var(v) if v == var) && !reads_var(e, var) {
                 let seed = MatrixSeed::Scaled {
                     m: quote!(&#b),
-                    alpha: (*op == Binary::Sub).then(|| quote!(#rt::cst::<S>(-1.0))),
+                    alpha: (*op == Binary::Sub).then(|| quote!(#rt::cst::<#scalar>(-1.0))),
                 };
                 self.matrix(e, seed, out);
                 return;
@@ -1230,13 +1238,14 @@ fn reads_var(e: &Expr, v: VarId) -> bool {
 
 /// The adjoint parameter of `p`, if it has one.
 fn bar_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
+    let scalar = &em.scalar;
     if !em.is_active(p.var) {
         return None;
     }
     let b = em.bar(p.var);
     Some(match &em.var(p.var).kind {
-        Kind::Real => quote!(#b: &mut S),
-        Kind::RealArray(_) => quote!(#b: &mut [S]),
+        Kind::Real => quote!(#b: &mut #scalar),
+        Kind::RealArray(_) => quote!(#b: &mut [#scalar]),
         Kind::Matrix => {
             let ty = em.matrix_ty(em.var(p.var).ty.as_ref().expect("parameters have types"));
             quote!(#b: &mut #ty)
@@ -1312,6 +1321,7 @@ fn useful_statements(f: &Function, active: &[bool], plan: &Plan) -> HashSet<usiz
 /// computes only what the reverse sweep reads, for callers' reverse sweeps, which already have
 /// the call's results. After `__f_rev`, `&mut` arguments are in an unspecified state.
 fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: bool) -> TokenStream {
+    let scalar = &em.scalar;
     let f = em.f;
     let rt = &em.rt;
     em.begin_function();
@@ -1368,12 +1378,12 @@ fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: boo
             // it), then added to the caller's.
             Kind::Real => {
                 let z = em.zero();
-                prologue.extend(quote!(let #acc: &mut S = #b; let mut #b = #z;));
+                prologue.extend(quote!(let #acc: &mut #scalar = #b; let mut #b = #z;));
                 epilogue.extend(quote!(*#acc += #b;));
             }
             Kind::RealArray(ArrayRepr::Vec | ArrayRepr::Array(_)) if written.contains(&p.var) => {
                 prologue.extend(
-                    quote!(let #acc: &mut [S] = #b; let mut #b = #rt::zeros_like(&#n[..]);),
+                    quote!(let #acc: &mut [#scalar] = #b; let mut #b = #rt::zeros_like(&#n[..]);),
                 );
                 epilogue.extend(quote!(#rt::accumulate(#acc, &#b[..]);));
             }
@@ -1391,12 +1401,12 @@ fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: boo
             .iter()
             .enumerate()
             .map(|(i, k)| match k {
-                Kind::Real => quote!(S),
+                Kind::Real => quote!(#scalar),
                 Kind::Matrix => {
                     let t = em.result_part_ty(i);
                     quote!(&#t)
                 }
-                _ => quote!(&[S]),
+                _ => quote!(&[#scalar]),
             })
             .collect();
         if f.ret.tuple {
@@ -1569,6 +1579,7 @@ fn collect_lengths(e: &Expr, out: &mut Vec<VarId>) {
 
 /// The convenience gradient `f_grad` of a scalar function without `&mut` parameters.
 pub fn gradient(em: &Emitter, vis: &syn::Visibility) -> Option<TokenStream> {
+    let scalar = &em.scalar;
     let f = em.f;
     let rt = &em.rt;
     if f.ret.parts != [Kind::Real] || f.ret.tuple {
@@ -1609,7 +1620,7 @@ pub fn gradient(em: &Emitter, vis: &syn::Visibility) -> Option<TokenStream> {
             let z = em.zero();
             setup.extend(quote!(let mut #b = #z;));
             args.push(quote!(&mut #b));
-            grad_tys.push(quote!(S));
+            grad_tys.push(quote!(#scalar));
         } else if em.var(p.var).kind == Kind::Matrix {
             let value = em.var_mat_ref(p.var);
             setup.extend(quote!(let mut #b = #rt::zeros_like(#value);));
@@ -1618,11 +1629,11 @@ pub fn gradient(em: &Emitter, vis: &syn::Visibility) -> Option<TokenStream> {
         } else {
             setup.extend(quote!(let mut #b = #rt::zeros_like(&#n[..]);));
             args.push(quote!(&mut #b[..]));
-            grad_tys.push(quote!(::std::vec::Vec<S>));
+            grad_tys.push(quote!(::std::vec::Vec<#scalar>));
         }
         grads.push(b);
     }
-    args.push(quote!(#rt::cst::<S>(1.0)));
+    args.push(quote!(#rt::cst::<#scalar>(1.0)));
     let (grad, grad_ty) = if grads.len() == 1 {
         (quote!(#(#grads)*), quote!(#(#grad_tys)*))
     } else {
@@ -1637,7 +1648,7 @@ pub fn gradient(em: &Emitter, vis: &syn::Visibility) -> Option<TokenStream> {
     Some(quote! {
         #[doc = #doc]
         #allows
-        #vis fn #name #generics(#(#params),*) -> (S, #grad_ty) {
+        #vis fn #name #generics(#(#params),*) -> (#scalar, #grad_ty) {
             #import
             #setup
             let __value = #vjp(#(#args),*);

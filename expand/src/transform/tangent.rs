@@ -62,6 +62,7 @@ fn sum_terms(terms: Vec<Option<TokenStream>>) -> Option<TokenStream> {
 
 /// The tangent of a matrix-valued expression (`None` for a symbolic zero).
 fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
+    let scalar = &em.scalar;
     let span = e.span;
     let owned = |t: Option<TokenStream>| t.map(MatrixTangent::owned);
     match &e.op {
@@ -138,7 +139,7 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
                     let db = expr(em, body)?;
                     let (v, vd, xs) = (em.name(*param), em.dot(*param), em.mat_ref(a));
                     owned(Some(
-                        quote_spanned!(span=> (#xs).zip_map(#da, |#v: S, #vd: S| #db)),
+                        quote_spanned!(span=> (#xs).zip_map(#da, |#v: #scalar, #vd: #scalar| #db)),
                     ))
                 }
                 LinOp::ComponentMul => {
@@ -197,6 +198,7 @@ fn linalg_real(
     args: &[Expr],
     span: proc_macro2::Span,
 ) -> Option<TokenStream> {
+    let scalar = &em.scalar;
     let rt = &em.rt;
     let a = &args[0];
     match op {
@@ -219,7 +221,7 @@ fn linalg_real(
         }
         LinOp::NormSquared => {
             let (da, xs) = (matrix(em, a)?.r(), em.mat_ref(a));
-            Some(quote_spanned!(span=> (#rt::cst::<S>(2.0) * (#xs).dot(#da))))
+            Some(quote_spanned!(span=> (#rt::cst::<#scalar>(2.0) * (#xs).dot(#da))))
         }
         LinOp::Norm => {
             let (da, xs) = (matrix(em, a)?.r(), em.mat_ref(a));
@@ -526,17 +528,18 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
 
 /// The tangent parameter of `p`, if it has one.
 fn dot_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
+    let scalar = &em.scalar;
     if !em.is_active(p.var) {
         return None;
     }
     let d = em.dot(p.var);
     let m = p.mutable.then(|| quote!(mut));
     Some(match &em.var(p.var).kind {
-        Kind::Real => quote!(#m #d: S),
-        Kind::RealArray(ArrayRepr::Slice) => quote!(#d: &[S]),
-        Kind::RealArray(ArrayRepr::SliceMut) => quote!(#d: &mut [S]),
-        Kind::RealArray(ArrayRepr::Vec) => quote!(#m #d: ::std::vec::Vec<S>),
-        Kind::RealArray(ArrayRepr::Array(n)) => quote!(#m #d: [S; #n]),
+        Kind::Real => quote!(#m #d: #scalar),
+        Kind::RealArray(ArrayRepr::Slice) => quote!(#d: &[#scalar]),
+        Kind::RealArray(ArrayRepr::SliceMut) => quote!(#d: &mut [#scalar]),
+        Kind::RealArray(ArrayRepr::Vec) => quote!(#m #d: ::std::vec::Vec<#scalar>),
+        Kind::RealArray(ArrayRepr::Array(n)) => quote!(#m #d: [#scalar; #n]),
         Kind::Matrix => {
             let ty = em.param_ty(p.var);
             quote!(#m #d: #ty)
