@@ -8,7 +8,7 @@
 //! from the same two times, so the replay is bitwise the original.
 
 use super::error::OdeError;
-use super::grid::{AdaptiveSaves, Grid, Plan, Save};
+use super::grid::{steps_to_last_save, AdaptiveSaves, Grid, Plan, Save};
 use super::problem::{Controller, OdeProblem};
 use super::rhs::Rhs;
 use super::solve::{check_state, Observer, Stats};
@@ -231,7 +231,7 @@ impl<S: Real> Observer<S> for Record<S> {
         }
     }
     fn save(&mut self, _j: usize, k: usize, t: f64, _u: &[S]) -> Result<(), OdeError> {
-        self.saves.push(Save { t, index: k });
+        self.saves.push(Save::at_grid(t, k));
         Ok(())
     }
 }
@@ -258,7 +258,7 @@ pub(crate) fn resolve<S: Real, F: Rhs>(
 ) -> Result<Resolved<S>, OdeError> {
     match plan {
         Plan::Grid { grid, saves } => {
-            let steps = saves.last().map_or(0, |s| s.index);
+            let steps = steps_to_last_save(&saves);
             Ok(Resolved {
                 grid,
                 saves,

@@ -15,6 +15,7 @@
 
 use super::adaptive::resolve;
 use super::checkpoint::{reverse_binomial, reverse_store_all, reverse_stored, Memory, Reversal};
+use super::dense::{Hermite, Span};
 use super::error::OdeError;
 use super::grid::{plan, Grid, Save};
 use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
@@ -54,6 +55,14 @@ struct AdjointSweep<'a, S, F: ?Sized, L> {
     values: Vec<S>,
     /// The saves not yet differentiated are `saves[..cursor]`.
     cursor: usize,
+    /// Dense output: the interpolant, the state at the end of a step holding interpolated
+    /// saves (before the last step), the adjoint the interpolant adds to the state at the
+    /// step's start, an interpolated state and its adjoint.
+    hermite: Hermite<S>,
+    u_next: Vec<S>,
+    u_start_bar: Vec<S>,
+    v: Vec<S>,
+    v_bar: Vec<S>,
 }
 
 /// Adds the gradients of the loss terms saved at grid point `k` (state `u`) into `u_bar`.
@@ -67,7 +76,7 @@ fn add_saves<S: Real, L: SavedStateLoss>(
     u: &[S],
     u_bar: &mut [S],
 ) -> Result<(), OdeError> {
-    while *cursor > 0 && saves[*cursor - 1].index == k {
+    while *cursor > 0 && saves[*cursor - 1].at(k) {
         let j = *cursor - 1;
         values[j] = loss
             .value_and_gradient(j, saves[j].t, u, u_bar)
@@ -89,7 +98,9 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'
 
     fn reverse_step(&mut self, k: usize, u: &[S]) -> Result<(), OdeError> {
         let (t, h) = self.grid.step(k);
-        if k + 1 == self.steps {
+        let last = k + 1 == self.steps;
+        let inside = self.cursor > 0 && self.saves[self.cursor - 1].inside(k);
+        if last {
             // The last step: compute its result too, and seed the sweep with the loss there.
             self.stepper
                 .recompute(self.rhs, u, self.p, t, h, Some(&mut self.u_end));
@@ -103,11 +114,23 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'
                 &self.u_end,
                 &mut self.u_bar,
             )?;
+        } else if inside {
+            // Interpolated saves read the step's result as well.
+            self.stepper
+                .recompute(self.rhs, u, self.p, t, h, Some(&mut self.u_next));
         } else {
             self.stepper.recompute(self.rhs, u, self.p, t, h, None);
         }
+        if inside {
+            self.reverse_dense(k, u, last)?;
+        }
         self.stepper
             .reverse(self.rhs, u, self.p, t, h, &mut self.u_bar, &mut self.p_bar);
+        if inside {
+            for (ub, &sb) in self.u_bar.iter_mut().zip(&self.u_start_bar) {
+                *ub += sb;
+            }
+        }
         add_saves(
             self.loss,
             self.saves,
@@ -117,6 +140,41 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'
             u,
             &mut self.u_bar,
         )?;
+        Ok(())
+    }
+}
+
+impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> AdjointSweep<'_, S, F, L> {
+    /// The saves interpolated inside step `k` (from `u` to the step's result, in `u_end` for the
+    /// last step and `u_next` otherwise), in reverse: their loss terms, and their adjoints added
+    /// into `u_bar` (the result's adjoint), `u_start_bar` (the start's) and `p_bar`.
+    fn reverse_dense(&mut self, k: usize, u: &[S], last: bool) -> Result<(), OdeError> {
+        let (t, h) = self.grid.step(k);
+        let step = Span { t, h };
+        let u_end = if last { &self.u_end } else { &self.u_next };
+        self.u_start_bar.fill(S::zero());
+        while self.cursor > 0 && self.saves[self.cursor - 1].inside(k) {
+            let j = self.cursor - 1;
+            let at = self.saves[j].t;
+            self.hermite
+                .value(self.rhs, self.p, step, u, u_end, at, &mut self.v);
+            self.v_bar.fill(S::zero());
+            self.values[j] = self
+                .loss
+                .value_and_gradient(j, at, &self.v, &mut self.v_bar)
+                .map_err(loss_failed(j))?;
+            self.hermite.adjoint(
+                self.rhs,
+                self.p,
+                step,
+                (u, &mut self.u_start_bar),
+                (u_end, &mut self.u_bar),
+                at,
+                &self.v_bar,
+                &mut self.p_bar,
+            );
+            self.cursor = j;
+        }
         Ok(())
     }
 }
@@ -249,6 +307,11 @@ pub fn gradient<S: Real, F: Rhs, L: SavedStateLoss>(
         u_end: vec![S::zero(); n],
         values: vec![S::zero(); resolved.saves.len()],
         cursor: resolved.saves.len(),
+        hermite: Hermite::new(n),
+        u_next: vec![S::zero(); n],
+        u_start_bar: vec![S::zero(); n],
+        v: vec![S::zero(); n],
+        v_bar: vec![S::zero(); n],
     };
     if steps == 0 {
         add_saves(
@@ -282,6 +345,7 @@ pub fn gradient<S: Real, F: Rhs, L: SavedStateLoss>(
     debug_assert_eq!(sweep.cursor, 0, "every saved state differentiated");
     stats.steps = steps;
     stats.add_counters(sweep.stepper.counters);
+    stats.add_counters(sweep.hermite.counters);
     let value = sweep.values.iter().fold(S::zero(), |sum, &v| sum + v);
     Ok(LossGradient {
         value,

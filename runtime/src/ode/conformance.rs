@@ -41,17 +41,17 @@ fn needed_stages(tableau: &Tableau) -> usize {
     (0..tableau.stages()).filter(|&i| tableau.needed(i)).count()
 }
 
-struct Case<'a, F> {
-    name: &'a str,
-    rhs: &'a F,
-    u0: &'a [f64],
-    p: &'a [f64],
-    tspan: (f64, f64),
-    saveat: SaveAt,
+pub(super) struct Case<'a, F> {
+    pub(super) name: &'a str,
+    pub(super) rhs: &'a F,
+    pub(super) u0: &'a [f64],
+    pub(super) p: &'a [f64],
+    pub(super) tspan: (f64, f64),
+    pub(super) saveat: SaveAt,
 }
 
 impl<F: Rhs> Case<'_, F> {
-    fn problem<'b, S>(&'b self, u0: &'b [S], p: &'b [S]) -> OdeProblem<'b, F, S> {
+    pub(super) fn problem<'b, S>(&'b self, u0: &'b [S], p: &'b [S]) -> OdeProblem<'b, F, S> {
         OdeProblem::new(self.rhs, u0, p, self.tspan)
     }
 
@@ -61,7 +61,7 @@ impl<F: Rhs> Case<'_, F> {
 
     /// Checks the gradient of `options` against central differences, the tangent (dot-product
     /// test) and `loss_value`; returns it.
-    fn check_gradient(&self, options: &SolveOptions, what: &str) -> LossGradient<f64> {
+    pub(super) fn check_gradient(&self, options: &SolveOptions, what: &str) -> LossGradient<f64> {
         let g = gradient(&self.problem(self.u0, self.p), options, &Misfit).unwrap();
         let value = self.value(options, self.u0, self.p);
         assert_eq!(
@@ -1041,14 +1041,6 @@ fn every_input_error_is_reported() {
             previous: 0.5
         }
     );
-    assert_eq!(
-        solve_err(&problem, &saving(vec![0.2, 0.25])),
-        OdeError::SaveatOffGrid {
-            index: 1,
-            t: 0.25,
-            nearest: 0.30000000000000004
-        }
-    );
     let adaptive_saving = adaptive(1e-6, 1e-6).saveat(SaveAt::Times(vec![0.5, 0.2]));
     assert!(matches!(
         solve_err(&problem, &adaptive_saving),
@@ -1059,16 +1051,6 @@ fn every_input_error_is_reported() {
         solve_err(&problem, &adaptive_saving),
         OdeError::SaveatOutsideSpan { .. }
     ));
-    let err = OdeError::SaveatOffGrid {
-        index: 1,
-        t: 0.25,
-        nearest: 0.3,
-    };
-    assert_eq!(
-        err.to_string(),
-        "saveat[1] = 0.25 is not on the step grid (nearest grid time 0.3); save at grid times, or use adaptive steps"
-    );
-
     // Methods and controllers.
     let tableau_err =
         Tableau::explicit(vec![vec![], vec![]], vec![1.0, 0.0], vec![0.0]).unwrap_err();

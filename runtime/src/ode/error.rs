@@ -112,17 +112,6 @@ pub enum OdeError {
         /// The time before it.
         previous: f64,
     },
-    /// A `saveat` time between two points of a fixed step grid (fixed steps, or
-    /// [`StepSize::StepTo`](crate::ode::StepSize::StepTo)), so no step lands on it.
-    #[error("saveat[{index}] = {t} is not on the step grid (nearest grid time {nearest}); save at grid times, or use adaptive steps")]
-    SaveatOffGrid {
-        /// Its position in `saveat`.
-        index: usize,
-        /// The time.
-        t: f64,
-        /// The grid time nearest to it.
-        nearest: f64,
-    },
     /// A Butcher tableau that is not a valid explicit Runge-Kutta method.
     #[error("invalid tableau: {0}")]
     InvalidTableau(#[from] TableauError),

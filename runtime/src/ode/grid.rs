@@ -72,11 +72,44 @@ impl Grid {
     }
 }
 
-/// A saved state: the time reported for it and the grid point it is taken at.
+/// A saved state: the time reported for it and where it is taken: at grid point `index`, or,
+/// when `dense`, inside step `index` (between grid points `index` and `index + 1`) by the
+/// Hermite interpolant (`dense.rs`). Saves are in time order, so a dense save inside step `k`
+/// comes after the saves at grid point `k` and before those at `k + 1`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Save {
     pub(crate) t: f64,
     pub(crate) index: usize,
+    pub(crate) dense: bool,
+}
+
+impl Save {
+    /// A save at grid point `index`.
+    pub(crate) fn at_grid(t: f64, index: usize) -> Self {
+        Self {
+            t,
+            index,
+            dense: false,
+        }
+    }
+
+    /// Whether this is a save at grid point `k` itself.
+    #[inline]
+    pub(crate) fn at(&self, k: usize) -> bool {
+        !self.dense && self.index == k
+    }
+
+    /// Whether this is a save interpolated inside step `k`.
+    #[inline]
+    pub(crate) fn inside(&self, k: usize) -> bool {
+        self.dense && self.index == k
+    }
+}
+
+/// The steps up to the last saved state (which derivatives integrate): the last grid point
+/// saved, or the end of the step the last interpolated state lies in.
+pub(crate) fn steps_to_last_save(saves: &[Save]) -> usize {
+    saves.last().map_or(0, |s| s.index + usize::from(s.dense))
 }
 
 /// Where adaptive steps save.
@@ -233,30 +266,32 @@ fn grid_saves(
 ) -> Result<Vec<Save>, OdeError> {
     match saveat {
         SaveAt::Steps => Ok((0..=grid.steps())
-            .map(|index| Save {
-                t: grid.time(index),
-                index,
-            })
+            .map(|index| Save::at_grid(grid.time(index), index))
             .collect()),
         SaveAt::Times(times) => {
             check_times(times, t0, t1, tol)?;
-            times
+            Ok(times
                 .iter()
-                .enumerate()
-                .map(|(j, &t)| {
+                .map(|&t| {
                     let index = grid.nearest(t);
                     let nearest = grid.time(index);
-                    if (t - nearest).abs() > tol {
-                        Err(OdeError::SaveatOffGrid {
-                            index: j,
-                            t,
-                            nearest,
-                        })
+                    // The step holding t (none if t is within the span's tolerance of an end
+                    // that is not bitwise a grid time: then that end is the nearest).
+                    let step = if t < nearest {
+                        index.checked_sub(1)
                     } else {
-                        Ok(Save { t, index })
+                        Some(index).filter(|&k| k < grid.steps())
+                    };
+                    match step {
+                        Some(step) if (t - nearest).abs() > tol => Save {
+                            t,
+                            index: step,
+                            dense: true,
+                        },
+                        _ => Save::at_grid(t, index),
                     }
                 })
-                .collect()
+                .collect::<Vec<_>>())
         }
     }
 }

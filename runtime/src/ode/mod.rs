@@ -6,7 +6,8 @@
 //! - [`Tableau`]: explicit Runge-Kutta methods as data (Euler, Heun, midpoint, SSPRK3, RK4, the
 //!   3/8 rule, Dormand-Prince 5(4), or any explicit tableau);
 //! - [`OdeProblem`] and [`SolveOptions`] ([`StepSize`], [`SaveAt`], [`Memory`]): what to
-//!   integrate and how;
+//!   integrate and how, saved at any times (between steps by Hermite dense output, whose
+//!   derivatives are exact too);
 //! - [`solve`]: the saved states; [`loss_value`]: a loss of them ([`SavedStateLoss`]);
 //! - [`gradient`]: the loss's exact discrete adjoint, `dJ/du0` and `dJ/dp`, storing every state
 //!   or by binomial checkpointing, and at dual numbers its Hessian-vector products;
@@ -75,6 +76,7 @@
 mod adaptive;
 mod adjoint;
 mod checkpoint;
+mod dense;
 mod error;
 mod grid;
 mod loss;
@@ -87,6 +89,8 @@ mod tangent;
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod dense_conformance;
 #[cfg(test)]
 mod length_checks;
 #[cfg(test)]

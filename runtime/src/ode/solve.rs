@@ -3,8 +3,9 @@
 //! the stepper only steps.
 
 use super::adaptive::{integrate_adaptive, last_save_time};
+use super::dense::{Hermite, Span};
 use super::error::OdeError;
-use super::grid::{plan, Grid, Plan, Save};
+use super::grid::{plan, steps_to_last_save, Grid, Plan, Save};
 use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
 use super::problem::{OdeProblem, SolveOptions};
 use super::rhs::Rhs;
@@ -157,7 +158,8 @@ pub(crate) fn check_state<S: Real>(u: &[S], step: usize, t: f64) -> Result<(), O
     }
 }
 
-/// Integrates `steps` steps of `grid` from `u` (in place), reporting steps and saves.
+/// Integrates `steps` steps of `grid` from `u` (in place), reporting steps and saves (saves
+/// inside a step interpolated by `dense.rs` after the step, from its two end states).
 #[allow(clippy::too_many_arguments)] // the problem's pieces, the plan's, and the observer
 pub(crate) fn integrate_grid<S: Real, F: Rhs + ?Sized, O: Observer<S>>(
     rhs: &F,
@@ -169,20 +171,39 @@ pub(crate) fn integrate_grid<S: Real, F: Rhs + ?Sized, O: Observer<S>>(
     u: &mut [S],
     observer: &mut O,
 ) -> Result<(), OdeError> {
+    // Buffers of dense output, only when some save needs it.
+    let mut dense = saves.iter().any(|s| s.dense).then(|| {
+        let n = u.len();
+        (Hermite::new(n), vec![S::zero(); n], vec![S::zero(); n])
+    });
     let mut next = 0;
     for k in 0..steps {
-        while next < saves.len() && saves[next].index == k {
+        while next < saves.len() && saves[next].at(k) {
             observer.save(next, k, saves[next].t, u)?;
             next += 1;
         }
         observer.step(k, u);
         let (t, h) = grid.step(k);
+        let inside = next < saves.len() && saves[next].inside(k);
+        if let (true, Some((_, u_start, _))) = (inside, dense.as_mut()) {
+            u_start.copy_from_slice(u);
+        }
         stepper.step(rhs, u, p, t, h);
         check_state(u, k + 1, grid.time(k + 1))?;
+        if let (true, Some((hermite, u_start, v))) = (inside, dense.as_mut()) {
+            while next < saves.len() && saves[next].inside(k) {
+                hermite.value(rhs, p, Span { t, h }, u_start, u, saves[next].t, v);
+                observer.save(next, k, saves[next].t, v)?;
+                next += 1;
+            }
+        }
     }
-    while next < saves.len() && saves[next].index == steps {
+    while next < saves.len() && saves[next].at(steps) {
         observer.save(next, steps, saves[next].t, u)?;
         next += 1;
+    }
+    if let Some((hermite, _, _)) = dense {
+        stepper.counters += hermite.counters;
     }
     Ok(())
 }
@@ -392,7 +413,7 @@ pub fn loss_value<S: Real, F: Rhs, L: SavedStateLoss>(
     };
     match plan {
         Plan::Grid { grid, saves } => {
-            let steps = saves.last().map_or(0, |s| s.index);
+            let steps = steps_to_last_save(&saves);
             let mut stepper = Stepper::new(&options.tableau, n);
             integrate_grid(
                 problem.rhs,

@@ -30,6 +30,14 @@ pub(crate) struct Counters {
     pub(crate) vjps: usize,
 }
 
+impl std::ops::AddAssign for Counters {
+    fn add_assign(&mut self, other: Self) {
+        self.evals += other.evals;
+        self.jvps += other.jvps;
+        self.vjps += other.vjps;
+    }
+}
+
 /// `num_0 k_0[m] + num_1 k_1[m] + ...` over the stages with a nonzero numerator, left to right,
 /// with unit numerators not multiplied: the grouping of the textbook formulas.
 #[inline(always)]

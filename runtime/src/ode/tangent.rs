@@ -5,6 +5,7 @@
 //! (`<gradient, direction> = directional derivative` to rounding).
 
 use super::adaptive::resolve;
+use super::dense::{Hermite, Span};
 use super::error::OdeError;
 use super::grid::plan;
 use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
@@ -79,9 +80,14 @@ fn run<S: Real, F: Rhs, O: TangentObserver<S>>(
     let mut stepper = Stepper::with_tangent(&options.tableau, n);
     let mut u = problem.u0.to_vec();
     let mut u_dot = u0_dot.to_vec();
+    // Dense output: the state and tangent at the step's start, the interpolant and its tangent.
+    let mut hermite = Hermite::new(n);
+    let any_dense = saves.iter().any(|s| s.dense);
+    let buffer = || vec![S::zero(); if any_dense { n } else { 0 }];
+    let (mut u_start, mut u_start_dot, mut v, mut v_dot) = (buffer(), buffer(), buffer(), buffer());
     let mut next = 0;
     for k in 0..=steps {
-        while next < saves.len() && saves[next].index == k {
+        while next < saves.len() && saves[next].at(k) {
             observer.save(next, saves[next].t, &u, &u_dot)?;
             next += 1;
         }
@@ -89,11 +95,33 @@ fn run<S: Real, F: Rhs, O: TangentObserver<S>>(
             break;
         }
         let (t, h) = grid.step(k);
+        let inside = next < saves.len() && saves[next].inside(k);
+        if inside {
+            u_start.copy_from_slice(&u);
+            u_start_dot.copy_from_slice(&u_dot);
+        }
         stepper.step_tangent(problem.rhs, &mut u, &mut u_dot, problem.p, p_dot, t, h);
         check_state(&u, k + 1, grid.time(k + 1))?;
+        while next < saves.len() && saves[next].inside(k) {
+            let at = saves[next].t;
+            hermite.tangent(
+                problem.rhs,
+                problem.p,
+                p_dot,
+                Span { t, h },
+                (&u_start, &u_start_dot),
+                (&u, &u_dot),
+                at,
+                &mut v,
+                &mut v_dot,
+            );
+            observer.save(next, at, &v, &v_dot)?;
+            next += 1;
+        }
     }
     stats.steps = steps;
     stats.add_counters(stepper.counters);
+    stats.add_counters(hermite.counters);
     Ok(stats)
 }
 
