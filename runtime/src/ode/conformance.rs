@@ -148,7 +148,7 @@ impl<F: Rhs> Case<'_, F> {
     /// Forward over reverse: the gradient at dual numbers seeded with `v` gives `H v`, equal to
     /// central differences of gradients, symmetric, and bitwise the same for every memory
     /// strategy.
-    fn check_hessian(&self, options: &SolveOptions, what: &str) {
+    pub(super) fn check_hessian(&self, options: &SolveOptions, what: &str) {
         let (n, m) = (self.u0.len(), self.p.len());
         let hvp = |v_u: &[f64], v_p: &[f64], memory: Memory| -> (Vec<f64>, Vec<f64>) {
             let u0: Vec<Dual<f64, 1>> = self

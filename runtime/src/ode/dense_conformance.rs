@@ -232,3 +232,31 @@ fn saved_times_outside_the_span_are_errors_naming_them() {
         );
     }
 }
+
+#[test]
+fn hessian_vector_products_of_interpolated_states_conform() {
+    // Forward over reverse through the interpolant: against differences of gradients,
+    // symmetric, bitwise the same for every memory strategy.
+    let forced = Case {
+        name: "forced",
+        rhs: &Forced,
+        u0: &[0.4, -1.1],
+        p: &[0.7, 1.3],
+        tspan: (0.0, 1.0),
+        saveat: SaveAt::Times(mixed_times(0.05)),
+    };
+    for tableau in [Tableau::rk4(), Tableau::heun()] {
+        let options = SolveOptions::fixed(tableau, 0.05).saveat(forced.saveat.clone());
+        forced.check_hessian(&options, "forced, dense");
+    }
+    let lorenz = Case {
+        name: "lorenz63",
+        rhs: &Lorenz63,
+        u0: &[1.0, 1.5, 20.0],
+        p: &[10.0, 28.0, 8.0 / 3.0],
+        tspan: (0.0, 1.0),
+        saveat: SaveAt::Times(mixed_times(0.01)),
+    };
+    let options = SolveOptions::fixed(Tableau::rk4(), 0.01).saveat(lorenz.saveat.clone());
+    lorenz.check_hessian(&options, "lorenz63, dense");
+}
