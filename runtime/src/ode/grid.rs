@@ -349,6 +349,46 @@ mod tests {
     }
 
     #[test]
+    fn times_between_grid_points_are_saved_inside_their_step() {
+        let dense = |plan: Plan<'_>| -> Vec<(usize, bool)> {
+            match plan {
+                Plan::Grid { saves, .. } => saves.iter().map(|s| (s.index, s.dense)).collect(),
+                Plan::Adaptive { .. } => panic!("not a grid"),
+            }
+        };
+        let times = vec![0.0, 0.05, 0.1, 0.12, 0.12, 0.2999, 0.3 + 1e-9, 0.95, 1.0];
+        let options = fixed(0.1, SaveAt::Times(times));
+        let got = dense(plan((0.0, 1.0), &options).unwrap());
+        assert_eq!(
+            got,
+            vec![
+                (0, false),
+                (0, true),
+                (1, false),
+                (1, true),
+                (1, true),
+                (2, true),
+                (3, false),
+                (9, true),
+                (10, false)
+            ]
+        );
+        assert_eq!(steps_to_last_save(&[Save::at_grid(0.0, 0)]), 0);
+        let inside = Save {
+            t: 0.95,
+            index: 9,
+            dense: true,
+        };
+        assert_eq!(steps_to_last_save(&[inside]), 10);
+        let options = SolveOptions::step_to(Tableau::euler(), vec![0.0, 0.1, 0.5, 2.0])
+            .saveat(SaveAt::Times(vec![0.3, 0.5, 1.9]));
+        assert_eq!(
+            dense(plan((0.0, 2.0), &options).unwrap()),
+            vec![(1, true), (2, false), (2, true)]
+        );
+    }
+
+    #[test]
     fn every_step_saves_every_grid_point() {
         let got = saves(plan((0.0, 1.0), &fixed(0.25, SaveAt::Steps)).unwrap());
         assert_eq!(
