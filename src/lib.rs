@@ -35,6 +35,10 @@
 //! Integers, bools and other non-real parameters get no tangent or adjoint. Every companion is
 //! generic over the scalar type, so evaluating the adjoint at dual numbers gives
 //! Hessian-vector products with no new generated code.
+//!
+//! The [`guide`] walks through every option of the attribute, with the companions' full
+//! signatures and a call of each, then the seed story, ODE adjoints, Hessian-vector products,
+//! hypergradients and learned solvers, each with an example that runs.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -51,6 +55,8 @@ pub use tapeless_runtime::minimize;
 
 #[doc(hidden)]
 pub use tapeless_runtime::__private;
+
+pub mod guide;
 
 /// The README's code blocks, compiled and run as doc tests.
 #[doc = include_str!("../README.md")]
