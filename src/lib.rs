@@ -44,6 +44,9 @@
 
 extern crate self as tapeless;
 
+/// Generates a function's derivative companions; every option, the companions' full signatures
+/// and a call of each are in [`guide::attribute`].
+#[doc(inline)]
 pub use tapeless_macros::differentiable;
 pub use tapeless_runtime::{
     accumulate, check, fourdvar, hyper, linalg, nested, ode, optim, params, rules, sum, zeros_like,

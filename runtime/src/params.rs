@@ -864,13 +864,16 @@ mod tests {
         let l = layout();
         let seeded = |seed| Xoshiro256PlusPlus::seed_from_u64(seed);
         let (mut a, mut b) = (l.zeros(), l.zeros());
-        l.glorot_uniform(&mut a, "layer1.weight", &mut seeded(3)).unwrap();
-        l.glorot_uniform(&mut b, "layer1.weight", &mut seeded(3)).unwrap();
+        l.glorot_uniform(&mut a, "layer1.weight", &mut seeded(3))
+            .unwrap();
+        l.glorot_uniform(&mut b, "layer1.weight", &mut seeded(3))
+            .unwrap();
         assert_eq!(a, b);
         let limit = (6.0_f64 / 5.0).sqrt();
         assert!(a[..6].iter().all(|w| w.abs() <= limit && *w != 0.0));
         assert!(a[6..].iter().all(|w| *w == 0.0));
-        l.glorot_uniform(&mut b, "layer1.weight", &mut seeded(4)).unwrap();
+        l.glorot_uniform(&mut b, "layer1.weight", &mut seeded(4))
+            .unwrap();
         assert_ne!(a, b);
         // Draws spread over the whole interval (a generator stuck near 0.5 would not).
         let mut big = Layout::new().tensor("w", &[100, 100]).unwrap().zeros();
