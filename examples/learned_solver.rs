@@ -30,12 +30,15 @@ mod progress;
 
 use std::time::Instant;
 
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
 use problem_n::l96::rmse;
 use problem_n::*;
 use tapeless::hyper::Unrolled;
 use tapeless::nested::NoParameters;
 use tapeless::optim::Adam;
-use tapeless::params::SplitMix64;
 
 /// Passes over the 64 training windows (about a minute in release on two cores).
 const EPOCHS: usize = 30;
@@ -99,9 +102,9 @@ fn main() {
 
     // Checks: forward mode along a direction in all weights, and central differences at the
     // largest entry of the last layer's weight gradient.
-    let mut rng = SplitMix64::new(2024);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(2024);
     let direction: Vec<f64> = (0..theta.len())
-        .map(|_| 2.0 * rng.next_f64() - 1.0)
+        .map(|_| rng.random_range(-1.0..1.0))
         .collect();
     let cost = NoParameters(InnerCost(&window.data));
     let learned = Learned::new(ETA);
@@ -179,10 +182,8 @@ fn main() {
     let mut bar = progress::Progress::new("training", (EPOCHS * steps) as u64);
     let mut order: Vec<usize> = (0..train.len()).collect();
     for epoch in 0..EPOCHS {
-        // A new order of the windows every epoch (Fisher-Yates, seeded).
-        for i in (1..order.len()).rev() {
-            order.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
-        }
+        // A new order of the windows every epoch (seeded).
+        order.shuffle(&mut rng);
         let mut epoch_loss = 0.0;
         for (step, batch) in order.chunks(BATCH).enumerate() {
             let windows: Vec<&Window> = batch.iter().map(|&i| &train[i]).collect();

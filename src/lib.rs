@@ -35,11 +35,18 @@
 //! Integers, bools and other non-real parameters get no tangent or adjoint. Every companion is
 //! generic over the scalar type, so evaluating the adjoint at dual numbers gives
 //! Hessian-vector products with no new generated code.
+//!
+//! The [`guide`] walks through every option of the attribute, with the companions' full
+//! signatures and a call of each, then the seed story, ODE adjoints, Hessian-vector products,
+//! hypergradients and learned solvers, each with an example that runs.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 extern crate self as tapeless;
 
+/// Generates a function's derivative companions; every option, the companions' full signatures
+/// and a call of each are in [`guide::attribute`].
+#[doc(inline)]
 pub use tapeless_macros::differentiable;
 pub use tapeless_runtime::{
     accumulate, check, fourdvar, hyper, linalg, nested, ode, optim, params, rules, sum, zeros_like,
@@ -51,6 +58,8 @@ pub use tapeless_runtime::minimize;
 
 #[doc(hidden)]
 pub use tapeless_runtime::__private;
+
+pub mod guide;
 
 /// The README's code blocks, compiled and run as doc tests.
 #[doc = include_str!("../README.md")]

@@ -3,8 +3,8 @@
 //! ([`crate::optim`]) and hypergradients ([`crate::hyper`]) work on, while the user's
 //! `#[differentiable]` network reads its weights at the layout's offsets.
 //!
-//! The layout also initialises (a formula of the index, or seeded Glorot-uniform with a small
-//! built-in generator) and saves and loads the parameters in the
+//! The layout also initialises (a formula of the index, or Glorot-uniform from any generator of
+//! the [rand](https://docs.rs/rand) family, seeded for reproducible runs) and saves and loads the parameters in the
 //! [safetensors](https://huggingface.co/docs/safetensors) format: one little-endian `F64` tensor
 //! per entry, with the layout's names and shapes, so `safetensors.torch.load_file` opens the file
 //! in PyTorch. Loading checks names, shapes and dtype; a file of another format, or a truncated
@@ -493,28 +493,42 @@ impl Layout {
         Ok(())
     }
 
-    /// Glorot (Xavier) uniform initialisation of tensor `name`, seeded: entries uniform in
-    /// `[-a, a]`, `a = sqrt(6 / (fan_in + fan_out))`, with `fan_out` the first axis and
-    /// `fan_in` the product of the others (PyTorch's convention for a weight `[out, in]`; a
-    /// vector has `fan_in = fan_out = len`). The same seed gives the same values on every
-    /// platform.
+    /// Glorot (Xavier) uniform initialisation of tensor `name`: entries uniform in `[-a, a)`,
+    /// `a = sqrt(6 / (fan_in + fan_out))`, with `fan_out` the first axis and `fan_in` the
+    /// product of the others (PyTorch's convention for a weight `[out, in]`; a vector has
+    /// `fan_in = fan_out = len`), drawn from `rng`, any generator of rand 0.9. A seeded
+    /// generator of a named algorithm (`rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64`,
+    /// `rand_pcg::Pcg64`) gives the same values on every platform; pass the same generator to
+    /// every tensor of a network, so that the tensors get different draws.
     ///
     /// ```
+    /// use rand_xoshiro::rand_core::SeedableRng;
+    /// use rand_xoshiro::Xoshiro256PlusPlus;
     /// use tapeless_runtime::params::Layout;
-    /// let layout = Layout::new().tensor("w", &[4, 6]).unwrap();
+    ///
+    /// let layout = Layout::new().tensor("w1", &[4, 6]).unwrap().tensor("w2", &[4, 6]).unwrap();
     /// let mut theta = layout.zeros();
-    /// layout.glorot_uniform(&mut theta, "w", 7).unwrap();
+    /// let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    /// layout.glorot_uniform(&mut theta, "w1", &mut rng).unwrap();
+    /// layout.glorot_uniform(&mut theta, "w2", &mut rng).unwrap();
     /// assert!(theta.iter().all(|w| w.abs() <= (6.0_f64 / 10.0).sqrt() && *w != 0.0));
+    /// assert_ne!(theta[..24], theta[24..]);
+    ///
+    /// // The same seed, the same weights.
+    /// let mut again = layout.zeros();
+    /// let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    /// layout.glorot_uniform(&mut again, "w1", &mut rng).unwrap();
+    /// assert_eq!(again[..24], theta[..24]);
     /// ```
     ///
     /// # Errors
     ///
     /// An unknown name or a vector of the wrong length.
-    pub fn glorot_uniform(
+    pub fn glorot_uniform<R: rand::Rng + ?Sized>(
         &self,
         params: &mut [f64],
         name: &str,
-        seed: u64,
+        rng: &mut R,
     ) -> Result<(), ParamsError> {
         let shape = &self.get(name)?.shape;
         let (fan_out, fan_in) = match shape.split_first() {
@@ -523,9 +537,8 @@ impl Layout {
             None => (1, 1),
         };
         let limit = (6.0 / (fan_in + fan_out).max(1) as f64).sqrt();
-        let mut rng = SplitMix64::new(seed);
         for w in self.view_mut(params, name)? {
-            *w = limit * (2.0 * rng.next_f64() - 1.0);
+            *w = rng.random_range(-limit..limit);
         }
         Ok(())
     }
@@ -723,46 +736,11 @@ fn check_complete(bytes: &[u8]) -> Result<(), ParamsError> {
     }
 }
 
-/// SplitMix64 (Steele, Lea and Flood, 2014): a small, fast, well-mixed generator for seeded
-/// initialisation, the same sequence on every platform; not for cryptography.
-///
-/// ```
-/// use tapeless_runtime::params::SplitMix64;
-/// let mut a = SplitMix64::new(1);
-/// let mut b = SplitMix64::new(1);
-/// assert_eq!(a.next_u64(), b.next_u64());
-/// let u = a.next_f64();
-/// assert!((0.0..1.0).contains(&u));
-/// ```
-#[derive(Debug, Clone)]
-pub struct SplitMix64 {
-    state: u64,
-}
-
-impl SplitMix64 {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        Self { state: seed }
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number uniform in `[0, 1)` (53 random bits).
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand_xoshiro::rand_core::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
 
     fn layout() -> Layout {
         Layout::new()
@@ -884,15 +862,29 @@ mod tests {
     #[test]
     fn glorot_uniform_is_seeded_and_bounded() {
         let l = layout();
+        let seeded = |seed| Xoshiro256PlusPlus::seed_from_u64(seed);
         let (mut a, mut b) = (l.zeros(), l.zeros());
-        l.glorot_uniform(&mut a, "layer1.weight", 3).unwrap();
-        l.glorot_uniform(&mut b, "layer1.weight", 3).unwrap();
+        l.glorot_uniform(&mut a, "layer1.weight", &mut seeded(3))
+            .unwrap();
+        l.glorot_uniform(&mut b, "layer1.weight", &mut seeded(3))
+            .unwrap();
         assert_eq!(a, b);
         let limit = (6.0_f64 / 5.0).sqrt();
         assert!(a[..6].iter().all(|w| w.abs() <= limit && *w != 0.0));
         assert!(a[6..].iter().all(|w| *w == 0.0));
-        l.glorot_uniform(&mut b, "layer1.weight", 4).unwrap();
+        l.glorot_uniform(&mut b, "layer1.weight", &mut seeded(4))
+            .unwrap();
         assert_ne!(a, b);
+        // Draws spread over the whole interval (a generator stuck near 0.5 would not).
+        let mut big = Layout::new().tensor("w", &[100, 100]).unwrap().zeros();
+        let wide = Layout::new().tensor("w", &[100, 100]).unwrap();
+        wide.glorot_uniform(&mut big, "w", &mut seeded(5)).unwrap();
+        let limit = (6.0_f64 / 200.0).sqrt();
+        let mean = big.iter().sum::<f64>() / big.len() as f64;
+        let below = big.iter().filter(|w| **w < -0.9 * limit).count();
+        let above = big.iter().filter(|w| **w > 0.9 * limit).count();
+        assert!(mean.abs() < 0.05 * limit, "mean {mean}");
+        assert!(below > 300 && above > 300, "tails {below} {above}");
     }
 
     #[test]

@@ -13,7 +13,10 @@ use crate::{Real, UserError};
 /// may be zero; a 4D-Var cost puts its observation misfits on the observed times and its
 /// background term on `k = 0`, the initial state.
 ///
-/// The method is generic (a closure could not be), so the loss is a type:
+/// The method is generic (a closure could not be), so the loss is a type. With the `tapeless`
+/// crate, write each term as a `#[differentiable]` function and call its `_vjp` companion here
+/// (it adds the term's gradient into `u_bar` and runs at dual numbers too), rather than an
+/// adjoint by hand as below: the guide page `tapeless::guide::ode_adjoints` shows how. By hand:
 ///
 /// ```
 /// use tapeless_runtime::ode::SavedStateLoss;
