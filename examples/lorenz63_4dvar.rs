@@ -171,35 +171,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             [series(&t_sol, c), series(&b_sol, c), series(&a_sol, c), obs]
         })
         .collect();
-    use plot::{color, Series, Style};
     let panels: Vec<plot::Panel> = ["x", "y", "z"]
         .into_iter()
         .zip(&curves)
         .map(|(name, [t, b, a, obs])| {
-            let mut series = vec![
-                Series {
-                    label: "truth",
-                    points: t,
-                    style: Style::Line(color::TRUTH, 1),
-                },
-                Series {
-                    label: "background",
-                    points: b,
-                    style: Style::Line(color::BACKGROUND, 2),
-                },
-                Series {
-                    label: "analysis",
-                    points: a,
-                    style: Style::Dashed(color::ANALYSIS, 3),
-                },
-            ];
-            if !obs.is_empty() {
-                series.push(Series {
-                    label: "observations",
-                    points: obs,
-                    style: Style::Markers(color::OBSERVATIONS, 4),
-                });
-            }
+            let series = plot::assimilation(t, b, a, obs, "observations");
             let observed = if obs.is_empty() {
                 "not observed"
             } else {

@@ -395,35 +395,11 @@ fn main() {
             ]
         })
         .collect();
-    use plot::{color, Series, Style};
     let panels: Vec<plot::Panel> = components
         .iter()
         .zip(&curves)
         .map(|(c, [t, b, a, obs])| {
-            let mut series = vec![
-                Series {
-                    label: "truth",
-                    points: t,
-                    style: Style::Line(color::TRUTH, 1),
-                },
-                Series {
-                    label: "background",
-                    points: b,
-                    style: Style::Line(color::BACKGROUND, 2),
-                },
-                Series {
-                    label: "analysis",
-                    points: a,
-                    style: Style::Dashed(color::ANALYSIS, 3),
-                },
-            ];
-            if !obs.is_empty() {
-                series.push(Series {
-                    label: "observations",
-                    points: obs,
-                    style: Style::Markers(color::OBSERVATIONS, 4),
-                });
-            }
+            let series = plot::assimilation(t, b, a, obs, "observations");
             let observed = if c % 2 == 0 {
                 "observed"
             } else {

@@ -174,7 +174,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             [series(&t_sol, c), series(&b_sol, c), series(&a_sol, c), obs]
         })
         .collect();
-    use plot::{color, Series, Style};
     let panels: Vec<plot::Panel> = ["x", "z"]
         .into_iter()
         .zip(&curves)
@@ -182,28 +181,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             title: format!("{name}, observed between steps"),
             x_label: "t (model time units)".into(),
             y_label: format!("{name} (model units)"),
-            series: vec![
-                Series {
-                    label: "truth",
-                    points: t,
-                    style: Style::Line(color::TRUTH, 1),
-                },
-                Series {
-                    label: "background",
-                    points: b,
-                    style: Style::Line(color::BACKGROUND, 2),
-                },
-                Series {
-                    label: "analysis",
-                    points: a,
-                    style: Style::Dashed(color::ANALYSIS, 3),
-                },
-                Series {
-                    label: "observations (instrument times)",
-                    points: obs,
-                    style: Style::Markers(color::OBSERVATIONS, 4),
-                },
-            ],
+            series: plot::assimilation(t, b, a, obs, "observations (instrument times)"),
         })
         .collect();
     let title = "Lorenz-63 4D-Var, observations off the step grid (dense output)";

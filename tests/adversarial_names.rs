@@ -7,38 +7,9 @@
 
 mod common;
 
-use common::{check, Case};
+use common::{check, check_scalar, Case};
 use nalgebra::{DMatrix, DVector};
 use tapeless::differentiable;
-
-/// Runs the three checks on a scalar function of one real.
-fn scalar(
-    name: &str,
-    f: &dyn Fn(f64) -> f64,
-    jvp: &dyn Fn(f64, f64) -> (f64, f64),
-    vjp: &dyn Fn(f64, &mut f64, f64) -> f64,
-    at: f64,
-) {
-    check(
-        &Case {
-            name,
-            inputs: 1,
-            outputs: 1,
-            f: &|x| vec![f(x[0])],
-            jvp: &|x, d| {
-                let (v, t) = jvp(x[0], d[0]);
-                (vec![v], vec![t])
-            },
-            vjp: &|x, w| {
-                let mut b = 0.0;
-                let v = vjp(x[0], &mut b, w[0]);
-                (vec![v], vec![b])
-            },
-        },
-        &[at],
-        71,
-    );
-}
 
 /// Item 1: the reverse companions gave a zero gradient.
 #[differentiable]
@@ -123,12 +94,13 @@ fn a_local_named_result_keeps_its_gradient() {
     assert_eq!(local_named_result_grad(1.0), (2.0, 2.0));
     assert_eq!(local_named_result_grad(-1.0), (-1.0, 1.0));
     for at in [0.7, -0.7] {
-        scalar(
+        check_scalar(
             "local_named_result",
             &local_named_result,
             &local_named_result_jvp,
             &local_named_result_vjp,
             at,
+            71,
         );
     }
     for k in [0, 1] {
@@ -152,26 +124,29 @@ fn locals_named_like_temporaries_keep_their_gradients() {
     assert!((g - (x.exp() * x.cos() - x.exp() * x.sin())).abs() < 1e-15);
     let (_, g) = local_named_bar_acc_grad(x);
     assert!((g - ((x * x).cos() * 2.0 * x + 1.0)).abs() < 1e-15);
-    scalar(
+    check_scalar(
         "local_named_adj0",
         &local_named_adj0,
         &local_named_adj0_jvp,
         &local_named_adj0_vjp,
         x,
+        71,
     );
-    scalar(
+    check_scalar(
         "local_named_result0",
         &local_named_result0,
         &local_named_result0_jvp,
         &local_named_result0_vjp,
         x,
+        71,
     );
-    scalar(
+    check_scalar(
         "local_named_bar_acc",
         &local_named_bar_acc,
         &local_named_bar_acc_jvp,
         &local_named_bar_acc_vjp,
         x,
+        71,
     );
 }
 
@@ -284,12 +259,13 @@ fn lint_attributes_in_the_body_are_honoured() {
     let (value, g) = lint_attributes_in_body_grad(x);
     assert_eq!(value, lint_attributes_in_body(x));
     assert!((g - (x * x).cos() * 2.0 * x).abs() < 1e-15);
-    scalar(
+    check_scalar(
         "lint_attributes_in_body",
         &lint_attributes_in_body,
         &lint_attributes_in_body_jvp,
         &lint_attributes_in_body_vjp,
         x,
+        71,
     );
 }
 
@@ -323,12 +299,13 @@ fn functions_written_by_macro_rules() {
             2.0 * u
         };
         assert!((g - expected).abs() < 1e-15, "{g} vs {expected}");
-        scalar(
+        check_scalar(
             "from_macro",
             &from_macro,
             &from_macro_jvp,
             &from_macro_vjp,
             u,
+            71,
         );
     }
 }
@@ -353,11 +330,12 @@ fn a_type_named_like_the_scalar_parameter() {
     let (value, g) = uses_a_type_named_s_grad(x);
     assert_eq!(value, uses_a_type_named_s(x));
     assert!((g - 2.5 * (2.5 * x).cos()).abs() < 1e-15);
-    scalar(
+    check_scalar(
         "uses_a_type_named_s",
         &uses_a_type_named_s,
         &uses_a_type_named_s_jvp,
         &uses_a_type_named_s_vjp,
         x,
+        71,
     );
 }

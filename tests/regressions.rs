@@ -3,39 +3,11 @@
 
 mod common;
 
-use common::{check, Case};
+use common::{check, check_scalar, Case};
 use tapeless::differentiable;
 
 const HALF: f64 = 0.5;
 const THIRD: f64 = 0.33;
-
-fn scalar(
-    name: &str,
-    f: &dyn Fn(f64) -> f64,
-    jvp: &dyn Fn(f64, f64) -> (f64, f64),
-    vjp: &dyn Fn(f64, &mut f64, f64) -> f64,
-    at: f64,
-) {
-    check(
-        &Case {
-            name,
-            inputs: 1,
-            outputs: 1,
-            f: &|x| vec![f(x[0])],
-            jvp: &|x, d| {
-                let (v, t) = jvp(x[0], d[0]);
-                (vec![v], vec![t])
-            },
-            vjp: &|x, w| {
-                let mut b = 0.0;
-                let v = vjp(x[0], &mut b, w[0]);
-                (vec![v], vec![b])
-            },
-        },
-        &[at],
-        61,
-    );
-}
 
 /// A `let` in a branch reassigned later in the branch: it must not be recomputed from its first
 /// value in the reverse sweep (it was, and the adjoint came out 0.6 instead of 1.6 at 0.3).
@@ -126,63 +98,71 @@ fn branch_value_of_unknown_kind(x: f64) -> f64 {
 #[test]
 fn reduced_programs() {
     for at in [0.7, -0.7] {
-        scalar(
+        check_scalar(
             "branch_value_of_unknown_kind",
             &branch_value_of_unknown_kind,
             &branch_value_of_unknown_kind_jvp,
             &branch_value_of_unknown_kind_vjp,
             at,
+            61,
         );
     }
-    scalar(
+    check_scalar(
         "let_reassigned_in_branch",
         &let_reassigned_in_branch,
         &let_reassigned_in_branch_jvp,
         &let_reassigned_in_branch_vjp,
         0.3,
+        61,
     );
-    scalar(
+    check_scalar(
         "let_reassigned_after_return",
         &let_reassigned_after_return,
         &let_reassigned_after_return_jvp,
         &let_reassigned_after_return_vjp,
         0.3,
+        61,
     );
-    scalar(
+    check_scalar(
         "value_if_in_loop",
         &value_if_in_loop,
         &value_if_in_loop_jvp,
         &value_if_in_loop_vjp,
         0.3,
+        61,
     );
-    scalar(
+    check_scalar(
         "constant_call_made_active",
         &constant_call_made_active,
         &constant_call_made_active_jvp,
         &constant_call_made_active_vjp,
         0.7,
+        61,
     );
-    scalar(
+    check_scalar(
         "min_of_constants",
         &min_of_constants,
         &min_of_constants_jvp,
         &min_of_constants_vjp,
         0.7,
+        61,
     );
-    scalar(
+    check_scalar(
         "constant_arguments",
         &constant_arguments,
         &constant_arguments_jvp,
         &constant_arguments_vjp,
         0.7,
+        61,
     );
     for at in [3.0, 1.5, -0.5] {
-        scalar(
+        check_scalar(
             "tail_if_after_return",
             &tail_if_after_return,
             &tail_if_after_return_jvp,
             &tail_if_after_return_vjp,
             at,
+            61,
         );
     }
     // The adjoint of the first program, by hand: s = a (a + 1), ds/da = 2a + 1.
@@ -303,12 +283,13 @@ fn raw_identifiers() {
     let (v, g) = raw_names_grad(m, 3);
     assert_eq!(v, raw_names(m, 3));
     assert!((g - 8.0 * m * (4.0 * m * m).cos()).abs() < 1e-14, "{g}");
-    scalar(
+    check_scalar(
         "raw_names",
         &|m| raw_names(m, 3),
         &|m, d| raw_names_jvp(m, d, 3),
         &|m, b, w| raw_names_vjp(m, b, 3, w),
         m,
+        61,
     );
     let u = [0.5, -2.0, 1.5];
     let (v, (g_in, g_gen)) = raw_slice_grad(&u, 0.3);
@@ -323,12 +304,13 @@ fn raw_identifiers() {
     let (v, g) = calls_raw_match_grad(x);
     assert_eq!(v, calls_raw_match(x));
     assert!((g - (2.0 * x + x * x) * x.exp()).abs() < 1e-14, "{g}");
-    scalar(
+    check_scalar(
         "calls_raw_match",
         &calls_raw_match,
         &calls_raw_match_jvp,
         &calls_raw_match_vjp,
         x,
+        61,
     );
 }
 
@@ -338,12 +320,13 @@ fn overflowing_float_literal() {
     let (v, g) = overflowing_literal_grad(x);
     assert_eq!(v, overflowing_literal(x));
     assert_eq!(g, x.cos());
-    scalar(
+    check_scalar(
         "overflowing_literal",
         &overflowing_literal,
         &overflowing_literal_jvp,
         &overflowing_literal_vjp,
         x,
+        61,
     );
     for x in [2.0, -0.5] {
         let (v, g) = times_overflowing_literal_grad(x);
@@ -360,12 +343,13 @@ fn integer_abs_as_real() {
         let (v, g) = times_integer_abs_grad(0.7, k);
         assert_eq!(v, times_integer_abs(0.7, k));
         assert_eq!(g, f64::from(k.abs()));
-        scalar(
+        check_scalar(
             "times_integer_abs",
             &|x| times_integer_abs(x, k),
             &|x, d| times_integer_abs_jvp(x, d, k),
             &|x, b, w| times_integer_abs_vjp(x, b, k, w),
             0.7,
+            61,
         );
     }
 }

@@ -63,6 +63,43 @@ pub mod color {
     pub const ANALYSIS: RGBColor = RGBColor(213, 94, 0);
 }
 
+/// The series of one component in a 4D-Var figure: the truth (thin), the background, the
+/// analysis (dashed, on top) and, when the component is observed, the observations as markers
+/// labelled `observations`.
+pub fn assimilation<'a>(
+    truth: &'a [(f64, f64)],
+    background: &'a [(f64, f64)],
+    analysis: &'a [(f64, f64)],
+    observations: &'a [(f64, f64)],
+    observations_label: &'a str,
+) -> Vec<Series<'a>> {
+    let mut series = vec![
+        Series {
+            label: "truth",
+            points: truth,
+            style: Style::Line(color::TRUTH, 1),
+        },
+        Series {
+            label: "background",
+            points: background,
+            style: Style::Line(color::BACKGROUND, 2),
+        },
+        Series {
+            label: "analysis",
+            points: analysis,
+            style: Style::Dashed(color::ANALYSIS, 3),
+        },
+    ];
+    if !observations.is_empty() {
+        series.push(Series {
+            label: observations_label,
+            points: observations,
+            style: Style::Markers(color::OBSERVATIONS, 4),
+        });
+    }
+    series
+}
+
 /// `--svg` on the example's command line asks for SVG instead of PNG.
 pub fn svg_requested() -> bool {
     std::env::args().skip(1).any(|a| a == "--svg")

@@ -115,3 +115,34 @@ pub fn assert_close(a: f64, b: f64, tol: f64, what: &str) {
         "{what}: {a:e} vs {b:e}"
     );
 }
+
+/// Runs the three checks on a function of one real with one real value, given as the function
+/// and its `_jvp` and `_vjp` companions, at `at`.
+pub fn check_scalar(
+    name: &str,
+    f: &dyn Fn(f64) -> f64,
+    jvp: &dyn Fn(f64, f64) -> (f64, f64),
+    vjp: &dyn Fn(f64, &mut f64, f64) -> f64,
+    at: f64,
+    seed: u64,
+) {
+    check(
+        &Case {
+            name,
+            inputs: 1,
+            outputs: 1,
+            f: &|x| vec![f(x[0])],
+            jvp: &|x, d| {
+                let (v, t) = jvp(x[0], d[0]);
+                (vec![v], vec![t])
+            },
+            vjp: &|x, w| {
+                let mut b = 0.0;
+                let v = vjp(x[0], &mut b, w[0]);
+                (vec![v], vec![b])
+            },
+        },
+        &[at],
+        seed,
+    );
+}
