@@ -6,39 +6,14 @@
 //! forward sweep saves values for the reverse sweep ([`Emitter::save`]). Every expression is
 //! emitted with the span of the user's code, so a type error lands on what the user wrote.
 //!
-//! Generated names cannot collide with the user's, by construction:
-//! - the user's variables keep the user's identifier and syntax context; lowering names a
-//!   shadowed or introduced binding outside the set of every identifier of the function;
-//! - every name the generator makes (tangents `x_dot`, adjoints `x_bar`, temporaries, stacks,
-//!   the result's seed) resolves at `Span::mixed_site()`, the macro's own syntax context, as a
-//!   `macro_rules!` local does: no identifier the user writes can name it or be shadowed by it;
-//! - among themselves, generated names are told apart by [`Names`]: the variables' derived
-//!   names are distinct because the variables' names are and their suffixes differ, and every
-//!   other generated name is handed out once, never one already taken.
+//! Generated names come from [`crate::names`], which keeps them apart from the user's.
 
 use crate::ir::*;
+use crate::names::{ident, scalar_name, Names};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use std::cell::RefCell;
-use std::collections::HashSet;
 use syn::visit_mut::VisitMut;
-
-/// `name` as an identifier: raw where it is a keyword of some edition (the user's `r#match`,
-/// named `match` in the IR).
-pub fn ident(name: &str, span: proc_macro2::Span) -> Ident {
-    const KEYWORDS: &[&str] = &[
-        "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do",
-        "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in",
-        "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
-        "return", "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe",
-        "unsized", "use", "virtual", "where", "while", "yield",
-    ];
-    if KEYWORDS.contains(&name) {
-        Ident::new_raw(name, span)
-    } else {
-        Ident::new(name, span)
-    }
-}
 
 /// `x` as an `f64` expression. A literal too large for `f64` (`1e309`, allowed by
 /// `#[allow(overflowing_literals)]`) is infinite, which no literal token can spell.
@@ -76,95 +51,6 @@ pub struct Emitter<'a> {
     pub scalar: Ident,
     /// Stacks declared by [`Emitter::save`] at depth > 0; declared in the prologue.
     stacks: RefCell<Vec<Ident>>,
-}
-
-/// The generated names of one function's companions, all in the macro's own syntax context
-/// (`Span::mixed_site()`), so that none can be named by, or shadow, an identifier of the user's.
-///
-/// Variables' tangents and adjoints are `{name}_dot` and `{name}_bar`: distinct, since variable
-/// names are distinct and the two suffixes differ. They are reserved first; every other
-/// generated name is handed out once by [`Names::fresh`] or [`Names::temp`], never a reserved
-/// or already given one.
-pub struct Names {
-    /// Names no companion may hand out again: the variables' derived names, the result's seed
-    /// and the numbered temporaries.
-    reserved: HashSet<String>,
-    /// Names handed out in the companion being generated (see [`Names::begin_function`]).
-    given: HashSet<String>,
-    counter: usize,
-}
-
-impl Names {
-    /// The names of `f`'s companions, with the variables' derived names and the result's seed
-    /// reserved; returns the seed's name too.
-    pub fn new(f: &Function) -> (Self, Ident) {
-        let mut reserved = HashSet::new();
-        for v in &f.vars {
-            reserved.insert(format!("{}_dot", v.name));
-            reserved.insert(format!("{}_bar", v.name));
-        }
-        let mut names = Names {
-            reserved,
-            given: HashSet::new(),
-            counter: 0,
-        };
-        let seed = names.fresh("result_bar", Span::call_site());
-        names.reserved.extend(names.given.drain());
-        (names, seed)
-    }
-
-    /// Starts a new companion: names handed out by [`Names::fresh`] for another function are
-    /// free again (numbered temporaries never repeat, so a reader can follow them across
-    /// companions).
-    pub fn begin_function(&mut self) {
-        self.given.clear();
-    }
-
-    /// The derived name `{name}_{suffix}` of a variable, at `span`'s location.
-    fn derived(name: &str, suffix: &str, span: Span) -> Ident {
-        Ident::new(&format!("{name}_{suffix}"), hygienic(span))
-    }
-
-    /// `base` if free, else `base{n}` for the first free `n`.
-    fn fresh(&mut self, base: &str, span: Span) -> Ident {
-        let mut name = base.to_string();
-        let mut n = 0;
-        while self.reserved.contains(&name) || self.given.contains(&name) {
-            n += 1;
-            name = format!("{base}{n}");
-        }
-        self.given.insert(name.clone());
-        Ident::new(&name, hygienic(span))
-    }
-
-    /// `__{base}{n}`, numbered in the order handed out.
-    fn temp(&mut self, base: &str) -> Ident {
-        loop {
-            let name = format!("__{base}{}", self.counter);
-            self.counter += 1;
-            if !self.given.contains(&name) && self.reserved.insert(name.clone()) {
-                return Ident::new(&name, Span::mixed_site());
-            }
-        }
-    }
-}
-
-/// The companions' scalar type parameter: `S`, or `S1`, `S2`, ... when the user's function
-/// uses the identifier, so that no type of the user's is shadowed by it.
-fn scalar_name(idents: &HashSet<String>) -> Ident {
-    let mut name = "S".to_string();
-    let mut n = 0;
-    while idents.contains(&name) {
-        n += 1;
-        name = format!("S{n}");
-    }
-    Ident::new(&name, Span::call_site())
-}
-
-/// The macro's own syntax context (`Span::mixed_site()`), located at `span` so that messages
-/// still point at the user's code.
-pub fn hygienic(span: Span) -> Span {
-    Span::mixed_site().located_at(span)
 }
 
 /// Where a saved value is found again in the reverse sweep.
@@ -460,7 +346,7 @@ impl<'a> Emitter<'a> {
 
     /// The callee's companion `item` (`generic`, `jvp`, `rev`, `ARGS`), reached through the
     /// callee's own path (`physics::sq` -> `physics::sq::jvp`), so that any `use` or path that
-    /// reaches the function reaches its companions too (see [`path_companions`]).
+    /// reaches the function reaches its companions too (see [`crate::companions`]).
     pub fn companion(&self, callee: &syn::Path, item: &str) -> syn::Path {
         let mut p = callee.clone();
         let span = p
@@ -1013,124 +899,6 @@ impl<'a> Emitter<'a> {
         let scalar = &self.scalar;
         let krate = &self.krate;
         quote!(<#scalar: #krate::Real>)
-    }
-}
-
-/// The companions that callers use, as associated items of a type named like the function:
-/// `f::generic`, `f::jvp`, `f::rev` and `f::ARGS` call or name `f_generic`, `f_jvp`,
-/// `__f_rev` and `__f_args`. A function lives in the value namespace and this type in the type
-/// namespace, so both are one name: `use physics::sq;` or the path `physics::sq` brings both, and
-/// a caller finds the companions wherever it finds the function.
-///
-/// `items` holds the companions' definitions; each method forwards to one, with its signature.
-pub fn path_companions(
-    f: &Function,
-    vis: &syn::Visibility,
-    items: &TokenStream,
-) -> syn::Result<TokenStream> {
-    let items: Signatures = syn::parse2(items.clone())?;
-    let user = &f.name;
-    let forwarded = [
-        (format_ident!("{}_generic", user), "generic"),
-        (format_ident!("{}_jvp", user), "jvp"),
-        (format_ident!("__{}_rev", user), "rev"),
-    ];
-    let args = format_ident!("__{}_args", user);
-    let mut members = TokenStream::new();
-    for item in &items.0 {
-        match item {
-            Signature::Fn(func_sig) => {
-                let Some((_, short)) = forwarded.iter().find(|(n, _)| *n == func_sig.ident) else {
-                    continue;
-                };
-                let target = &func_sig.ident;
-                let mut sig = func_sig.clone();
-                sig.ident = Ident::new(short, user.span());
-                let mut passed = Vec::new();
-                for input in &mut sig.inputs {
-                    if let syn::FnArg::Typed(t) = input {
-                        if let syn::Pat::Ident(p) = &mut *t.pat {
-                            p.mutability = None;
-                            passed.push(p.ident.clone());
-                        }
-                    }
-                }
-                members.extend(quote! {
-                    #[doc(hidden)]
-                    #[inline]
-                    #[allow(clippy::all)]
-                    #vis #sig { #target(#(#passed),*) }
-                });
-            }
-            Signature::Const(c) if c.ident == args => {
-                let ty = &c.ty;
-                members.extend(quote! {
-                    #[doc(hidden)]
-                    #vis const ARGS: #ty = #args;
-                });
-            }
-            _ => {}
-        }
-    }
-    Ok(quote! {
-        #[doc(hidden)]
-        #[allow(non_camel_case_types, dead_code)]
-        #vis struct #user {}
-
-        #[allow(dead_code)]
-        impl #user {
-            #members
-        }
-    })
-}
-
-/// Generated items read as far as their signatures: functions' bodies stay unparsed tokens, so
-/// reading them costs no recursion however deep the generated expressions are.
-struct Signatures(Vec<Signature>);
-
-enum Signature {
-    Fn(syn::Signature),
-    Const(syn::ItemConst),
-    Other,
-}
-
-impl syn::parse::Parse for Signatures {
-    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
-        let mut items = Vec::new();
-        while !input.is_empty() {
-            let attrs = input.call(syn::Attribute::parse_outer)?;
-            let vis: syn::Visibility = input.parse()?;
-            if input.peek(syn::Token![const]) {
-                let mut c: syn::ItemConst = input.parse()?;
-                c.attrs = attrs;
-                c.vis = vis;
-                items.push(Signature::Const(c));
-            } else if input.peek(syn::Token![fn]) {
-                let sig: syn::Signature = input.parse()?;
-                let _body: proc_macro2::Group = input.parse()?;
-                items.push(Signature::Fn(sig));
-            } else {
-                // An item of another kind: skipped whole, up to its closing brace or semicolon.
-                input.step(|cursor| {
-                    let mut rest = *cursor;
-                    while let Some((tt, next)) = rest.token_tree() {
-                        rest = next;
-                        match tt {
-                            proc_macro2::TokenTree::Group(g)
-                                if g.delimiter() == proc_macro2::Delimiter::Brace =>
-                            {
-                                break
-                            }
-                            proc_macro2::TokenTree::Punct(p) if p.as_char() == ';' => break,
-                            _ => {}
-                        }
-                    }
-                    Ok(((), rest))
-                })?;
-                items.push(Signature::Other);
-            }
-        }
-        Ok(Signatures(items))
     }
 }
 

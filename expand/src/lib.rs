@@ -20,6 +20,7 @@
 
 mod activity;
 mod attr;
+mod companions;
 mod dims;
 mod emit;
 #[cfg(test)]
@@ -27,6 +28,7 @@ mod golden;
 mod ir;
 mod limits;
 mod lower;
+mod names;
 mod transform;
 
 use proc_macro2::TokenStream;
@@ -98,7 +100,7 @@ fn expand(
             {
                 return Err(syn::Error::new(
                     v.span,
-                    format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", emit::ident(&v.user_name, v.span)),
+                    format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", names::ident(&v.user_name, v.span)),
                 ));
             }
         }
@@ -124,7 +126,7 @@ fn expand(
         Some(name) => Some(emit::rhs_impl(&em, vis, name, args.wrt.is_some())?),
         None => None,
     };
-    let path = emit::path_companions(&lowered, vis, &quote!(#generic #jvp #vjp))?;
+    let path = companions::path_companions(&lowered, vis, &quote!(#generic #jvp #vjp))?;
     Ok(quote! {
         // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
         // does not apply to a differentiable function.

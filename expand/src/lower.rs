@@ -592,7 +592,7 @@ impl Lowerer<'_> {
 
     /// `v` as the user wrote it, for messages (`y` for a shadowed `y`, `r#match`).
     fn shown(&self, v: VarId) -> syn::Ident {
-        crate::emit::ident(&self.vars[v.0].user_name, self.vars[v.0].span)
+        crate::names::ident(&self.vars[v.0].user_name, self.vars[v.0].span)
     }
 
     fn kind(&self, v: VarId) -> &Kind {

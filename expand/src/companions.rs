@@ -1,0 +1,124 @@
+//! The companions as associated items of a type named like the function, so that callers find
+//! them through any `use` or path that reaches the function.
+
+use crate::ir::Function;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+/// The companions that callers use, as associated items of a type named like the function:
+/// `f::generic`, `f::jvp`, `f::rev` and `f::ARGS` call or name `f_generic`, `f_jvp`,
+/// `__f_rev` and `__f_args`. A function lives in the value namespace and this type in the type
+/// namespace, so both are one name: `use physics::sq;` or the path `physics::sq` brings both, and
+/// a caller finds the companions wherever it finds the function.
+///
+/// `items` holds the companions' definitions; each method forwards to one, with its signature.
+pub fn path_companions(
+    f: &Function,
+    vis: &syn::Visibility,
+    items: &TokenStream,
+) -> syn::Result<TokenStream> {
+    let items: Signatures = syn::parse2(items.clone())?;
+    let user = &f.name;
+    let forwarded = [
+        (format_ident!("{}_generic", user), "generic"),
+        (format_ident!("{}_jvp", user), "jvp"),
+        (format_ident!("__{}_rev", user), "rev"),
+    ];
+    let args = format_ident!("__{}_args", user);
+    let mut members = TokenStream::new();
+    for item in &items.0 {
+        match item {
+            Signature::Fn(func_sig) => {
+                let Some((_, short)) = forwarded.iter().find(|(n, _)| *n == func_sig.ident) else {
+                    continue;
+                };
+                let target = &func_sig.ident;
+                let mut sig = func_sig.clone();
+                sig.ident = Ident::new(short, user.span());
+                let mut passed = Vec::new();
+                for input in &mut sig.inputs {
+                    if let syn::FnArg::Typed(t) = input {
+                        if let syn::Pat::Ident(p) = &mut *t.pat {
+                            p.mutability = None;
+                            passed.push(p.ident.clone());
+                        }
+                    }
+                }
+                members.extend(quote! {
+                    #[doc(hidden)]
+                    #[inline]
+                    #[allow(clippy::all)]
+                    #vis #sig { #target(#(#passed),*) }
+                });
+            }
+            Signature::Const(c) if c.ident == args => {
+                let ty = &c.ty;
+                members.extend(quote! {
+                    #[doc(hidden)]
+                    #vis const ARGS: #ty = #args;
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #user {}
+
+        #[allow(dead_code)]
+        impl #user {
+            #members
+        }
+    })
+}
+
+/// Generated items read as far as their signatures: functions' bodies stay unparsed tokens, so
+/// reading them costs no recursion however deep the generated expressions are.
+struct Signatures(Vec<Signature>);
+
+enum Signature {
+    Fn(syn::Signature),
+    Const(syn::ItemConst),
+    Other,
+}
+
+impl syn::parse::Parse for Signatures {
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        let mut items = Vec::new();
+        while !input.is_empty() {
+            let attrs = input.call(syn::Attribute::parse_outer)?;
+            let vis: syn::Visibility = input.parse()?;
+            if input.peek(syn::Token![const]) {
+                let mut c: syn::ItemConst = input.parse()?;
+                c.attrs = attrs;
+                c.vis = vis;
+                items.push(Signature::Const(c));
+            } else if input.peek(syn::Token![fn]) {
+                let sig: syn::Signature = input.parse()?;
+                let _body: proc_macro2::Group = input.parse()?;
+                items.push(Signature::Fn(sig));
+            } else {
+                // An item of another kind: skipped whole, up to its closing brace or semicolon.
+                input.step(|cursor| {
+                    let mut rest = *cursor;
+                    while let Some((tt, next)) = rest.token_tree() {
+                        rest = next;
+                        match tt {
+                            proc_macro2::TokenTree::Group(g)
+                                if g.delimiter() == proc_macro2::Delimiter::Brace =>
+                            {
+                                break
+                            }
+                            proc_macro2::TokenTree::Punct(p) if p.as_char() == ';' => break,
+                            _ => {}
+                        }
+                    }
+                    Ok(((), rest))
+                })?;
+                items.push(Signature::Other);
+            }
+        }
+        Ok(Signatures(items))
+    }
+}
