@@ -16,7 +16,7 @@ use crate::ir::*;
 pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> Vec<bool> {
     let mut active = vec![false; f.vars.len()];
     for p in &f.params {
-        let v = &f.vars[p.var.0];
+        let v = &f.vars[p.var];
         let chosen = match wrt {
             Some(names) => names
                 .iter()
@@ -58,7 +58,7 @@ pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> Vec<bool> {
         });
         let mut changed = false;
         for v in marks {
-            if !active[v.0] && f.vars[v.0].kind.is_real() {
+            if !active[v.0] && f.vars[v].kind.is_real() {
                 active[v.0] = true;
                 changed = true;
             }

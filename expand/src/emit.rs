@@ -68,7 +68,7 @@ impl<'a> Emitter<'a> {
         let mut fixed = vec![false; f.vars.len()];
         if wrt_given {
             for p in &f.params {
-                let v = &f.vars[p.var.0];
+                let v = &f.vars[p.var];
                 if v.kind.is_real() && !active[p.var.0] && !written.contains(&p.var) {
                     fixed[p.var.0] = true;
                 }
@@ -101,7 +101,7 @@ impl<'a> Emitter<'a> {
 
     /// The variable's record.
     pub fn var(&self, v: VarId) -> &Var {
-        &self.f.vars[v.0]
+        &self.f.vars[v]
     }
 
     /// Whether `v` is a parameter of the function.

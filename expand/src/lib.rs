@@ -92,7 +92,7 @@ fn expand(
     let active = activity::analyse(&lowered, args.wrt.as_deref());
     if let Some(wrt) = &args.wrt {
         for p in &lowered.params {
-            let v = &lowered.vars[p.var.0];
+            let v = &lowered.vars[p.var];
             if active[p.var.0]
                 && !wrt
                     .iter()

@@ -25,7 +25,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
     names.visit_item_fn(item);
     let mut l = Lowerer {
         args,
-        vars: Vec::new(),
+        vars: IdVec::new(),
         scopes: vec![HashMap::new()],
         idents: names.0.clone(),
         taken: names.0,
@@ -141,7 +141,7 @@ struct Early {
 
 struct Lowerer<'a> {
     args: &'a Args,
-    vars: Vec<Var>,
+    vars: IdVec<VarId, Var>,
     scopes: Vec<HashMap<String, VarId>>,
     taken: HashSet<String>,
     /// Every identifier of the user's function, as written (without the names lowering gives).
@@ -518,8 +518,7 @@ impl Lowerer<'_> {
 
     fn new_var(&mut self, user_name: &str, kind: Kind, mutable: bool, span: Span) -> VarId {
         let name = self.fresh_name(user_name, true);
-        let id = VarId(self.vars.len());
-        self.vars.push(Var {
+        let id = self.vars.push(Var {
             name,
             user_name: user_name.to_string(),
             kind,
@@ -537,7 +536,6 @@ impl Lowerer<'_> {
     /// A variable for a user binding that comes into scope later (after its initialiser).
     fn unscoped_var(&mut self, user_name: &str, kind: Kind, mutable: bool, span: Span) -> VarId {
         let name = self.fresh_name(user_name, true);
-        let id = VarId(self.vars.len());
         self.vars.push(Var {
             name,
             user_name: user_name.to_string(),
@@ -545,13 +543,11 @@ impl Lowerer<'_> {
             mutable,
             span,
             ty: None,
-        });
-        id
+        })
     }
 
     fn temp(&mut self, base: &str, kind: Kind, span: Span) -> VarId {
         let name = self.fresh_name(&format!("__{base}"), false);
-        let id = VarId(self.vars.len());
         self.vars.push(Var {
             name,
             user_name: base.to_string(),
@@ -559,8 +555,7 @@ impl Lowerer<'_> {
             mutable: false,
             span,
             ty: None,
-        });
-        id
+        })
     }
 
     /// Marks the names bound by `pat` as rejected.
@@ -592,11 +587,11 @@ impl Lowerer<'_> {
 
     /// `v` as the user wrote it, for messages (`y` for a shadowed `y`, `r#match`).
     fn shown(&self, v: VarId) -> syn::Ident {
-        crate::names::ident(&self.vars[v.0].user_name, self.vars[v.0].span)
+        crate::names::ident(&self.vars[v].user_name, self.vars[v].span)
     }
 
     fn kind(&self, v: VarId) -> &Kind {
-        &self.vars[v.0].kind
+        &self.vars[v].kind
     }
 
     fn function(&mut self, item: &syn::ItemFn) -> Option<Function> {
@@ -664,7 +659,7 @@ impl Lowerer<'_> {
         if let Some(wrt) = &self.args.wrt {
             for name in wrt {
                 let found = params.iter().any(|p: &Param| {
-                    let v = &self.vars[p.var.0];
+                    let v = &self.vars[p.var];
                     name_of(name) == v.user_name && v.kind.is_real()
                 });
                 if !found {
@@ -693,12 +688,12 @@ impl Lowerer<'_> {
                 let results = (0..ret_parts.len())
                     .map(|k| {
                         let v = self.temp(&format!("result_{k}"), Kind::Real, span);
-                        self.vars[v.0].mutable = true;
+                        self.vars[v].mutable = true;
                         v
                     })
                     .collect();
                 let flag = self.temp("returned", Kind::Bool, span);
-                self.vars[flag.0].mutable = true;
+                self.vars[flag].mutable = true;
                 self.early = Some(Early { results, flag });
             } else if !self.ret_failed {
                 self.early_unsupported = true;
@@ -799,7 +794,7 @@ impl Lowerer<'_> {
             values = early
                 .results
                 .iter()
-                .map(|&r| var_expr(r, Kind::Real, self.vars[r.0].span))
+                .map(|&r| var_expr(r, Kind::Real, self.vars[r].span))
                 .collect();
         }
         Some(Function {
@@ -831,9 +826,9 @@ impl Lowerer<'_> {
         let kind = kind_of_type(&pt.ty, true)?;
         let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
         self.param_vars.push(var);
-        self.vars[var.0].ty = Some((*pt.ty).clone());
-        if let Kind::RealArray(ArrayRepr::SliceMut) = self.vars[var.0].kind {
-            self.vars[var.0].mutable = true;
+        self.vars[var].ty = Some((*pt.ty).clone());
+        if let Kind::RealArray(ArrayRepr::SliceMut) = self.vars[var].kind {
+            self.vars[var].mutable = true;
         }
         Ok(Param { var, mutable })
     }
@@ -890,7 +885,7 @@ impl Lowerer<'_> {
                 // `if c { a } else { b }` as the result: a variable given by the branches.
                 let span = elem.span();
                 let t = self.temp("result", Kind::Real, span);
-                self.vars[t.0].mutable = true;
+                self.vars[t].mutable = true;
                 body.stmts.push(Stmt::Let {
                     var: t,
                     init: Init::Expr(real_lit(0.0, span)),
@@ -954,7 +949,7 @@ impl Lowerer<'_> {
         // A variable is returned as it is, a borrowed parameter (`x.clone()`) as a copy.
         if let Op::Var(v) = value.op {
             let borrowed = self.param_vars.contains(&v)
-                && matches!(self.vars[v.0].ty, Some(syn::Type::Reference(_)));
+                && matches!(self.vars[v].ty, Some(syn::Type::Reference(_)));
             if !borrowed {
                 return Ok(value);
             }
@@ -1314,7 +1309,7 @@ impl Lowerer<'_> {
             }
         };
         let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
-        self.vars[var.0].ty = ty.cloned();
+        self.vars[var].ty = ty.cloned();
         block.stmts.push(Stmt::Let {
             var,
             init: Init::Expr(value),
@@ -1522,7 +1517,7 @@ impl Lowerer<'_> {
                         "assigning a whole array is not supported; assign its elements in a loop",
                     ),
                     _ => {
-                        self.vars[v.0].mutable = true;
+                        self.vars[v].mutable = true;
                         Ok(Place::Var(v))
                     }
                 }
@@ -1550,7 +1545,7 @@ impl Lowerer<'_> {
                         ),
                     );
                 }
-                self.vars[v.0].mutable = true;
+                self.vars[v].mutable = true;
                 let index = self.index_expr(&ix.index, block)?;
                 Ok(Place::Index(v, index))
             }
@@ -1726,7 +1721,7 @@ impl Lowerer<'_> {
             }
             // A constant whose type is not visible (`HALF`, `g(HALF)`) gives a real, as it does
             // as an argument of a differentiable call.
-            self.vars[target.0].kind =
+            self.vars[target].kind =
                 if value.kind == Kind::Opaque && self.is_unknown_constant(&value) {
                     Kind::Real
                 } else {
@@ -1872,7 +1867,7 @@ impl Lowerer<'_> {
             span,
         };
         let arm_var = self.temp("arm", Kind::Int, m.match_token.span);
-        self.vars[arm_var.0].mutable = true;
+        self.vars[arm_var].mutable = true;
         block.stmts.push(Stmt::Let {
             var: arm_var,
             init: Init::Expr(int(none, span)),
@@ -2189,7 +2184,7 @@ impl Lowerer<'_> {
                         if matches!(repr, ArrayRepr::SliceMut) {
                             return err_at(r, format!("`{}` is already `&mut [f64]`: pass it as `{}`", self.shown(v), self.shown(v)));
                         }
-                        self.vars[v.0].mutable = true;
+                        self.vars[v].mutable = true;
                         Ok(Arg::ArrayMut { var: v, by_ref: true })
                     }
                     (Kind::RealArray(repr), false) => {
@@ -2319,8 +2314,8 @@ impl Lowerer<'_> {
                 b,
             ) => self.is_unknown_constant(a) && self.is_unknown_constant(b),
             Op::Var(v) => {
-                self.vars[v.0].ty.is_none()
-                    && self.vars[v.0].kind == Kind::Opaque
+                self.vars[*v].ty.is_none()
+                    && self.vars[*v].kind == Kind::Opaque
                     && !self.param_vars.contains(v)
             }
             _ => false,

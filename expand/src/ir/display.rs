@@ -49,7 +49,7 @@ struct Printer<'a> {
 
 impl Printer<'_> {
     fn name(&self, v: VarId) -> &str {
-        &self.f.vars[v.0].name
+        &self.f.vars[v].name
     }
 
     fn line(&mut self, text: &str) {
@@ -65,7 +65,7 @@ impl Printer<'_> {
             .f
             .params
             .iter()
-            .map(|p| format!("{}: {}", self.name(p.var), self.f.vars[p.var.0].kind))
+            .map(|p| format!("{}: {}", self.name(p.var), self.f.vars[p.var].kind))
             .collect();
         let ret: Vec<String> = self.f.ret.parts.iter().map(|k| k.to_string()).collect();
         let head = format!(
@@ -93,7 +93,7 @@ impl Printer<'_> {
     fn stmt(&mut self, s: &Stmt) {
         match s {
             Stmt::Let { var, init, .. } => {
-                let v = &self.f.vars[var.0];
+                let v = &self.f.vars[*var];
                 let m = if v.mutable { "mut " } else { "" };
                 let text = format!("let {m}{}: {} = {}", v.name, v.kind, self.init(init));
                 self.line(&text);

@@ -27,11 +27,112 @@ pub mod display;
 pub mod verify;
 
 use proc_macro2::{Span, TokenStream};
+use std::marker::PhantomData;
 
 /// One binding of the user's function (a parameter, a `let`, a loop variable, or a temporary
 /// introduced by lowering).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct VarId(pub usize);
+
+/// A typed index into an [`IdVec`].
+pub trait Id: Copy {
+    /// The id of the `index`-th entry.
+    fn from_index(index: usize) -> Self;
+    /// The position of the entry this id names.
+    fn index(self) -> usize;
+}
+
+impl Id for VarId {
+    fn from_index(index: usize) -> Self {
+        VarId(index)
+    }
+
+    fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// A vector indexed by a typed id (`vars[v]` with a [`VarId`]), so that an index of one table
+/// cannot be used by mistake in another, and ids are only made by [`IdVec::push`].
+#[derive(Clone, Debug)]
+pub struct IdVec<I, T> {
+    items: Vec<T>,
+    id: PhantomData<fn(I) -> I>,
+}
+
+impl<I: Id, T> IdVec<I, T> {
+    /// An empty vector.
+    pub fn new() -> Self {
+        IdVec {
+            items: Vec::new(),
+            id: PhantomData,
+        }
+    }
+
+    /// Appends `item` and returns its id.
+    pub fn push(&mut self, item: T) -> I {
+        let id = I::from_index(self.items.len());
+        self.items.push(item);
+        id
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The entry of `id`, if there is one.
+    pub fn get(&self, id: I) -> Option<&T> {
+        self.items.get(id.index())
+    }
+
+    /// The entries in order of their ids.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.items.iter()
+    }
+
+    /// The entries with their ids, in order.
+    pub fn iter_enumerated(&self) -> impl Iterator<Item = (I, &T)> + '_ {
+        self.items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (I::from_index(i), item))
+    }
+}
+
+impl<I: Id, T> Default for IdVec<I, T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<I: Id, T> std::ops::Index<I> for IdVec<I, T> {
+    type Output = T;
+
+    fn index(&self, id: I) -> &T {
+        &self.items[id.index()]
+    }
+}
+
+impl<I: Id, T> std::ops::IndexMut<I> for IdVec<I, T> {
+    fn index_mut(&mut self, id: I) -> &mut T {
+        &mut self.items[id.index()]
+    }
+}
+
+impl<'a, I: Id, T> IntoIterator for &'a IdVec<I, T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.iter()
+    }
+}
 
 /// What a value is, as far as differentiation cares.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,8 +236,8 @@ pub struct Param {
 pub struct Function {
     /// The user's name.
     pub name: syn::Ident,
-    /// All variables; `VarId(i)` is `vars[i]`.
-    pub vars: Vec<Var>,
+    /// All variables, indexed by their ids.
+    pub vars: IdVec<VarId, Var>,
     /// Parameters in order.
     pub params: Vec<Param>,
     /// The result: kinds of its components (empty for `()`), and whether it is a tuple.

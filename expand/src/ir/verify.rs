@@ -44,7 +44,7 @@ struct Verifier<'a> {
 
 impl Verifier<'_> {
     fn exists(&mut self, var: VarId) -> bool {
-        if var.0 >= self.f.vars.len() {
+        if self.f.vars.get(var).is_none() {
             self.problems.push(format!("unknown variable id {}", var.0));
             false
         } else {
@@ -58,7 +58,7 @@ impl Verifier<'_> {
         }
         if self.bound[var.0] {
             self.problems
-                .push(format!("`{}` is bound twice", self.f.vars[var.0].name));
+                .push(format!("`{}` is bound twice", self.f.vars[var].name));
         }
         self.bound[var.0] = true;
         self.scope.push(var);
@@ -66,15 +66,13 @@ impl Verifier<'_> {
 
     fn use_var(&mut self, var: VarId) {
         if self.exists(var) && !self.scope.contains(&var) {
-            self.problems.push(format!(
-                "`{}` is used out of scope",
-                self.f.vars[var.0].name
-            ));
+            self.problems
+                .push(format!("`{}` is used out of scope", self.f.vars[var].name));
         }
     }
 
     fn kind(&self, var: VarId) -> &Kind {
-        &self.f.vars[var.0].kind
+        &self.f.vars[var].kind
     }
 
     fn block(&mut self, b: &Block) {
@@ -95,10 +93,10 @@ impl Verifier<'_> {
                 self.expr(value);
                 let var = place.var();
                 self.use_var(var);
-                if !self.f.vars[var.0].mutable {
+                if !self.f.vars[var].mutable {
                     self.problems.push(format!(
                         "`{}` is assigned but not mutable",
-                        self.f.vars[var.0].name
+                        self.f.vars[var].name
                     ));
                 }
                 match place {
@@ -351,9 +349,9 @@ mod tests {
         // Use the loop-local `z` after its loop: out of scope.
         let z = f
             .vars
-            .iter()
-            .position(|v| v.name == "z")
-            .map(VarId)
+            .iter_enumerated()
+            .find(|(_, v)| v.name == "z")
+            .map(|(id, _)| id)
             .expect("z exists");
         f.ret.values[0].op = Op::Var(z);
         // Make a condition-free arithmetic node claim to be an integer.

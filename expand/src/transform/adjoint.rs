@@ -229,7 +229,7 @@ fn own_reads(
             range.reads(&mut r);
             out.extend(
                 r.into_iter()
-                    .filter(|v| !matches!(f.vars[v.0].kind, Kind::RealArray(_))),
+                    .filter(|v| !matches!(f.vars[*v].kind, Kind::RealArray(_))),
             );
         }
         Stmt::If { .. } => {}
@@ -318,7 +318,7 @@ fn flow(b: &Block, mut seen: Vec<bool>, f: &Function, active: &[bool], plan: &mu
         match s {
             Stmt::Assign { place, .. } => {
                 let v = place.var();
-                let real = f.vars[v.0].kind.is_real();
+                let real = f.vars[v].kind.is_real();
                 if plan.needed[v.0] && (!real || seen[v.0] || within.contains(&v)) {
                     plan.saves.insert(stmt_id(s));
                 }
@@ -1273,7 +1273,7 @@ fn useful_statements(f: &Function, active: &[bool], plan: &Plan) -> HashSet<usiz
     let mut wanted: Vec<bool> = plan.needed.clone();
     // An active array's binding gives its adjoint its shape; its values may stay unwanted.
     let shaped =
-        |v: VarId| active[v.0] && matches!(f.vars[v.0].kind, Kind::RealArray(_) | Kind::Matrix);
+        |v: VarId| active[v.0] && matches!(f.vars[v].kind, Kind::RealArray(_) | Kind::Matrix);
     loop {
         let mut useful = HashSet::new();
         let mut reads = Vec::new();
