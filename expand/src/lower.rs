@@ -596,6 +596,36 @@ impl Lowerer<'_> {
 
     fn function(&mut self, item: &syn::ItemFn) -> Option<Function> {
         let sig = &item.sig;
+        self.check_signature(sig);
+        let params = self.params(sig);
+        self.check_wrt(&params);
+        let (ret_parts, tuple) = self.return_shape(sig);
+        if contains_early_return(&item.block) {
+            self.prepare_early_return(sig, &ret_parts);
+        }
+        let mut body = Block::default();
+        self.early_return_prologue(sig, &mut body);
+        let (tail, rest) = self.split_tail(&item.block.stmts, &ret_parts);
+        self.body_statements(rest, tail, &mut body);
+        let values = self.final_values(sig, tail, &ret_parts, &mut body);
+        Some(Function {
+            name: sig.ident.clone(),
+            vars: std::mem::take(&mut self.vars),
+            params,
+            ret: Ret {
+                tys: return_types(&sig.output, tuple),
+                parts: ret_parts,
+                tuple,
+                values,
+            },
+            body,
+            idents: self.idents.clone(),
+            map_params: std::mem::take(&mut self.map_params),
+        })
+    }
+
+    /// What makes a signature something other than an ordinary generic-free `fn`.
+    fn check_signature(&mut self, sig: &syn::Signature) {
         if let Some(c) = &sig.constness {
             self.error(syn::Error::new(
                 c.span,
@@ -640,7 +670,10 @@ impl Lowerer<'_> {
                 "variadic functions cannot be differentiated",
             ));
         }
+    }
 
+    /// The parameters that lower; the others are reported and their names poisoned.
+    fn params(&mut self, sig: &syn::Signature) -> Vec<Param> {
         let mut params = Vec::new();
         for input in &sig.inputs {
             match input {
@@ -656,21 +689,30 @@ impl Lowerer<'_> {
                 },
             }
         }
-        if let Some(wrt) = &self.args.wrt {
-            for name in wrt {
-                let found = params.iter().any(|p: &Param| {
-                    let v = &self.vars[p.var];
-                    name_of(name) == v.user_name && v.kind.is_real()
-                });
-                if !found {
-                    self.error(syn::Error::new_spanned(name,
-                        format!("`{name}` is not a parameter of type `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>`"),
-                    ));
-                }
+        params
+    }
+
+    /// Every name in `wrt(..)` is a real parameter, matched by the user's name (`r#x` is `x`).
+    fn check_wrt(&mut self, params: &[Param]) {
+        let Some(wrt) = &self.args.wrt else {
+            return;
+        };
+        for name in wrt {
+            let found = params.iter().any(|p: &Param| {
+                let v = &self.vars[p.var];
+                name_of(name) == v.user_name && v.kind.is_real()
+            });
+            if !found {
+                self.error(syn::Error::new_spanned(name,
+                    format!("`{name}` is not a parameter of type `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>`"),
+                ));
             }
         }
+    }
 
-        let (ret_parts, tuple) = match &sig.output {
+    /// The kinds of the result's components and whether it is a tuple (none if rejected).
+    fn return_shape(&mut self, sig: &syn::Signature) -> (Vec<Kind>, bool) {
+        match &sig.output {
             syn::ReturnType::Default => (Vec::new(), false),
             syn::ReturnType::Type(_, ty) => match self.return_kinds(ty) {
                 Ok(kinds) => kinds,
@@ -680,48 +722,59 @@ impl Lowerer<'_> {
                     (Vec::new(), false)
                 }
             },
-        };
-
-        if contains_early_return(&item.block) {
-            if ret_parts.iter().all(|k| *k == Kind::Real) && !ret_parts.is_empty() {
-                let span = item.sig.output.span();
-                let results = (0..ret_parts.len())
-                    .map(|k| {
-                        let v = self.temp(&format!("result_{k}"), Kind::Real, span);
-                        self.vars[v].mutable = true;
-                        v
-                    })
-                    .collect();
-                let flag = self.temp("returned", Kind::Bool, span);
-                self.vars[flag].mutable = true;
-                self.early = Some(Early { results, flag });
-            } else if !self.ret_failed {
-                self.early_unsupported = true;
-            }
         }
+    }
 
-        let mut body = Block::default();
-        let mut values = Vec::new();
-        if let Some(early) = &self.early {
-            for &r in &early.results {
-                body.stmts.push(Stmt::Let {
-                    var: r,
-                    init: Init::Expr(real_lit(0.0, item.sig.output.span())),
-                    span: item.sig.output.span(),
-                });
-            }
-            let span = item.sig.output.span();
+    /// An early `return` needs result variables and a flag, which only a real result has.
+    fn prepare_early_return(&mut self, sig: &syn::Signature, ret_parts: &[Kind]) {
+        if ret_parts.iter().all(|k| *k == Kind::Real) && !ret_parts.is_empty() {
+            let span = sig.output.span();
+            let results = (0..ret_parts.len())
+                .map(|k| {
+                    let v = self.temp(&format!("result_{k}"), Kind::Real, span);
+                    self.vars[v].mutable = true;
+                    v
+                })
+                .collect();
+            let flag = self.temp("returned", Kind::Bool, span);
+            self.vars[flag].mutable = true;
+            self.early = Some(Early { results, flag });
+        } else if !self.ret_failed {
+            self.early_unsupported = true;
+        }
+    }
+
+    /// With early returns, the body starts with `let mut result = 0.0; let mut returned = false;`.
+    fn early_return_prologue(&self, sig: &syn::Signature, body: &mut Block) {
+        let Some(early) = &self.early else {
+            return;
+        };
+        for &r in &early.results {
             body.stmts.push(Stmt::Let {
-                var: early.flag,
-                init: Init::Expr(Expr {
-                    op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> false))),
-                    kind: Kind::Bool,
-                    span,
-                }),
-                span,
+                var: r,
+                init: Init::Expr(real_lit(0.0, sig.output.span())),
+                span: sig.output.span(),
             });
         }
-        let stmts = &item.block.stmts;
+        let span = sig.output.span();
+        body.stmts.push(Stmt::Let {
+            var: early.flag,
+            init: Init::Expr(Expr {
+                op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> false))),
+                kind: Kind::Bool,
+                span,
+            }),
+            span,
+        });
+    }
+
+    /// The function's final value (a tail expression, or a last `return e;`) and the statements
+    /// before it.
+    fn split_tail<'s>(
+        &self,
+        stmts: &'s [syn::Stmt],
+        ret_parts: &[Kind],
+    ) -> (Option<&'s syn::Expr>, &'s [syn::Stmt]) {
         let statement_like = |e: &syn::Expr| {
             matches!(
                 strip_paren(e),
@@ -740,7 +793,7 @@ impl Lowerer<'_> {
                 syn::Expr::ForLoop(_) | syn::Expr::While(_) | syn::Expr::Loop(_)
             )
         };
-        let (tail, rest) = match stmts.split_last() {
+        match stmts.split_last() {
             Some((syn::Stmt::Expr(e, None), rest))
                 if !(never_value(e) || ret_parts.is_empty() && statement_like(e)) =>
             {
@@ -754,10 +807,14 @@ impl Lowerer<'_> {
                     None => (None, rest),
                 }
             }
-            _ => (None, &stmts[..]),
-        };
+            _ => (None, stmts),
+        }
+    }
+
+    /// The statements of the body; with early returns, the final value is one more `return`,
+    /// guarded like the statements before it.
+    fn body_statements(&mut self, rest: &[syn::Stmt], tail: Option<&syn::Expr>, body: &mut Block) {
         if self.early.is_some() {
-            // The final value is one more `return`, guarded like the statements before it.
             let mut all = rest.to_vec();
             if let Some(e) = tail {
                 all.push(syn::Stmt::Expr(
@@ -769,17 +826,28 @@ impl Lowerer<'_> {
                     Some(syn::Token![;](e.span())),
                 ));
             }
-            self.stmts_into(&all, &mut body);
+            self.stmts_into(&all, body);
         } else {
             let lowered = self.stmts(rest);
             body.stmts.extend(lowered.stmts);
         }
+    }
+
+    /// The components of the result: the tail's values, or the early-return variables.
+    fn final_values(
+        &mut self,
+        sig: &syn::Signature,
+        tail: Option<&syn::Expr>,
+        ret_parts: &[Kind],
+        body: &mut Block,
+    ) -> Vec<Expr> {
+        let mut values = Vec::new();
         match tail {
             _ if self.ret_failed => {}
             Some(_) if self.early.is_some() => {}
             Some(e) if self.mentions_poisoned(e) => {}
             Some(e) => {
-                values = self.result_values(e, &ret_parts, &mut body);
+                values = self.result_values(e, ret_parts, body);
             }
             None => {
                 if !ret_parts.is_empty() && self.early.is_none() && !self.early_unsupported {
@@ -797,20 +865,7 @@ impl Lowerer<'_> {
                 .map(|&r| var_expr(r, Kind::Real, self.vars[r].span))
                 .collect();
         }
-        Some(Function {
-            name: sig.ident.clone(),
-            vars: std::mem::take(&mut self.vars),
-            params,
-            ret: Ret {
-                tys: return_types(&sig.output, tuple),
-                parts: ret_parts,
-                tuple,
-                values,
-            },
-            body,
-            idents: self.idents.clone(),
-            map_params: std::mem::take(&mut self.map_params),
-        })
+        values
     }
 
     fn param(&mut self, pt: &syn::PatType) -> syn::Result<Param> {
@@ -1081,208 +1136,262 @@ impl Lowerer<'_> {
 
     fn local(&mut self, local: &syn::Local, block: &mut Block) -> syn::Result<()> {
         let span = local.span();
-        let init = match &local.init {
-            Some(init) => {
-                if let Some((_, diverge)) = &init.diverge {
-                    return err_at(diverge, "`let ... else` is not supported; bind the value with `let` and test it with `if`");
-                }
-                &*init.expr
-            }
-            None => {
-                return err_at(
-                    &local.pat,
-                    "give the binding its value where it is declared: `let x = ...;`",
-                )
-            }
-        };
+        let init = let_initialiser(local)?;
         let (pat, ty) = match &local.pat {
             syn::Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
             p => (p, None),
         };
-        // `let (a, b) = g(..)`: the results of a differentiable call.
         if let (syn::Pat::Tuple(tuple), syn::Expr::Tuple(values)) = (pat, strip_paren(init)) {
-            // `let (a, b) = (x, y);`: one binding each, all values read before any is bound.
-            if tuple.elems.len() != values.elems.len() || ty.is_some() {
-                return err(span, "bind each value to its own name: `let (a, b) = (x, y);` with as many names as values");
-            }
-            let mut lowered = Vec::new();
-            for v in &values.elems {
-                lowered.push(self.expr(v, block)?);
-            }
-            for (p, value) in tuple.elems.iter().zip(lowered) {
-                let (ident, mutable) = simple_binding(p)?;
-                if let Kind::RealArray(_) = value.kind {
-                    return err(
-                        value.span,
-                        "copy arrays with `.to_vec()` into their own `let`",
-                    );
-                }
-                let var = self.new_var(&name_of(&ident), value.kind.clone(), mutable, ident.span());
-                block.stmts.push(Stmt::Let {
-                    var,
-                    init: Init::Expr(value),
-                    span,
-                });
-            }
-            return Ok(());
+            return self.let_tuple_values(tuple, values, ty, span, block);
         }
         if let syn::Pat::Tuple(tuple) = pat {
-            let call = match strip_paren(init) {
-                syn::Expr::Call(c) => c,
-                other => return err_at(other, "destructuring is supported for the result of a differentiable call, `let (a, b) = f(..);`"),
-            };
-            let tys: Vec<Option<&syn::Type>> = match ty {
-                Some(syn::Type::Tuple(t)) => t.elems.iter().map(Some).collect(),
-                Some(t) => return err_at(t, "write a tuple type, `(f64, f64)`"),
-                None => vec![None; tuple.elems.len()],
-            };
-            if tys.len() != tuple.elems.len() {
-                return err(
-                    span,
-                    "the tuple type and the pattern have different lengths",
-                );
-            }
-            let mut kinds = Vec::new();
-            for t in &tys {
-                kinds.push(match t {
-                    Some(t) => kind_of_type(t, false)?,
-                    None => Kind::Real,
-                });
-            }
-            let args = self.call_args(call, block)?;
-            let mut results = Vec::new();
-            for (p, kind) in tuple.elems.iter().zip(kinds) {
-                let (ident, mutable) = simple_binding(p)?;
-                results.push((ident, mutable, kind));
-            }
-            let results = results
-                .into_iter()
-                .map(|(ident, mutable, kind)| {
-                    self.new_var(&name_of(&ident), kind, mutable, ident.span())
-                })
-                .collect();
-            let callee = self.callee_path(call)?;
-            block.stmts.push(Stmt::Call(Call {
-                callee,
-                args,
-                results,
-                tuple: true,
-                span: call.span(),
-            }));
-            return Ok(());
+            return self.let_tuple_call(tuple, init, ty, span, block);
         }
         let (ident, mutable) = simple_binding(pat)?;
         let declared = match ty {
             Some(t) => Some(kind_of_type(t, false)?),
             None => None,
         };
-        // `let x = if c { a } else { b };` and `let x = match k { .. };`: a variable assigned in
-        // every branch.
+        let binding = Binding {
+            ident: &ident,
+            mutable,
+            ty,
+            declared,
+            span,
+        };
         if matches!(strip_paren(init), syn::Expr::If(_) | syn::Expr::Match(_)) {
-            let var = self.unscoped_var(
-                &name_of(&ident),
-                declared.clone().unwrap_or(Kind::Opaque),
-                true,
-                ident.span(),
-            );
-            if declared.is_none() {
-                self.unset_targets.push(var);
-            }
-            let pos = block.stmts.len();
-            match strip_paren(init) {
-                syn::Expr::If(i) => {
-                    let s = self.if_stmt(i, block, Some(var))?;
-                    block.stmts.push(s);
-                }
-                syn::Expr::Match(m) => self.match_stmt(m, block, Some(var))?,
-                _ => unreachable!(),
-            }
-            let first = match self.kind(var) {
-                Kind::Real => real_lit(0.0, span),
-                Kind::Int => Expr {
-                    op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> 0))),
-                    kind: Kind::Int,
-                    span,
-                },
-                Kind::Bool => Expr {
-                    op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> false))),
-                    kind: Kind::Bool,
-                    span,
-                },
-                _ => {
-                    return err_at(&ident,
-                        format!("write the type of `{ident}`: `let {ident}: f64 = ...` (or an integer type)"),
-                    )
-                }
-            };
-            block.stmts.insert(
-                pos,
-                Stmt::Let {
-                    var,
-                    init: Init::Expr(first),
-                    span,
-                },
-            );
-            self.scopes
-                .last_mut()
-                .expect("a scope is open")
-                .insert(name_of(&ident), var);
-            return Ok(());
+            return self.let_branches(binding, init, block);
         }
-        // A differentiable call bound to a name.
         if let syn::Expr::Call(call) = strip_paren(init) {
             if self.is_differentiable_call(call) {
-                let args = self.call_args(call, block)?;
-                let kind = declared.clone().unwrap_or(Kind::Real);
-                let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
-                if declared.is_none() {
-                    self.untyped_results.push(var);
-                }
-                let callee = self.callee_path(call)?;
-                block.stmts.push(Stmt::Call(Call {
-                    callee,
-                    args,
-                    results: vec![var],
-                    tuple: false,
-                    span: call.span(),
-                }));
-                return Ok(());
+                return self.let_call(binding, call, block);
             }
         }
         if let Some(array_init) = self.array_init(init, block)? {
-            let kind = match (&declared, &array_init) {
-                (Some(k @ Kind::RealArray(_)), _) => k.clone(),
-                (_, Init::VecFill { .. } | Init::VecList(_)) => Kind::RealArray(ArrayRepr::Vec),
-                (_, Init::ArrayFill { len, .. }) => {
-                    Kind::RealArray(ArrayRepr::Array(ArrayLen(len.clone())))
-                }
-                (_, Init::ArrayList(es)) => {
-                    let n = es.len();
-                    Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#n))))
-                }
-                (_, Init::CopyOf(src)) => match self.kind(*src) {
-                    Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => {
-                        Kind::RealArray(r.clone())
-                    }
-                    _ => Kind::RealArray(ArrayRepr::Vec),
-                },
-                (_, Init::Expr(_)) => unreachable!("array_init gives array initialisers"),
-            };
-            let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
-            block.stmts.push(Stmt::Let {
-                var,
-                init: array_init,
-                span,
-            });
+            self.let_array(binding, array_init, block);
             return Ok(());
         }
+        self.let_value(binding, init, block)
+    }
+
+    /// `let (a, b) = (x, y);`: one binding each, all values read before any is bound.
+    fn let_tuple_values(
+        &mut self,
+        tuple: &syn::PatTuple,
+        values: &syn::ExprTuple,
+        ty: Option<&syn::Type>,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        if tuple.elems.len() != values.elems.len() || ty.is_some() {
+            return err(span, "bind each value to its own name: `let (a, b) = (x, y);` with as many names as values");
+        }
+        let mut lowered = Vec::new();
+        for v in &values.elems {
+            lowered.push(self.expr(v, block)?);
+        }
+        for (p, value) in tuple.elems.iter().zip(lowered) {
+            let (ident, mutable) = simple_binding(p)?;
+            if let Kind::RealArray(_) = value.kind {
+                return err(
+                    value.span,
+                    "copy arrays with `.to_vec()` into their own `let`",
+                );
+            }
+            let var = self.new_var(&name_of(&ident), value.kind.clone(), mutable, ident.span());
+            block.stmts.push(Stmt::Let {
+                var,
+                init: Init::Expr(value),
+                span,
+            });
+        }
+        Ok(())
+    }
+
+    /// `let (a, b) = g(..)`: the results of a differentiable call.
+    fn let_tuple_call(
+        &mut self,
+        tuple: &syn::PatTuple,
+        init: &syn::Expr,
+        ty: Option<&syn::Type>,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        let call = match strip_paren(init) {
+            syn::Expr::Call(c) => c,
+            other => return err_at(other, "destructuring is supported for the result of a differentiable call, `let (a, b) = f(..);`"),
+        };
+        let tys: Vec<Option<&syn::Type>> = match ty {
+            Some(syn::Type::Tuple(t)) => t.elems.iter().map(Some).collect(),
+            Some(t) => return err_at(t, "write a tuple type, `(f64, f64)`"),
+            None => vec![None; tuple.elems.len()],
+        };
+        if tys.len() != tuple.elems.len() {
+            return err(
+                span,
+                "the tuple type and the pattern have different lengths",
+            );
+        }
+        let mut kinds = Vec::new();
+        for t in &tys {
+            kinds.push(match t {
+                Some(t) => kind_of_type(t, false)?,
+                None => Kind::Real,
+            });
+        }
+        let args = self.call_args(call, block)?;
+        let mut results = Vec::new();
+        for (p, kind) in tuple.elems.iter().zip(kinds) {
+            let (ident, mutable) = simple_binding(p)?;
+            results.push((ident, mutable, kind));
+        }
+        let results = results
+            .into_iter()
+            .map(|(ident, mutable, kind)| {
+                self.new_var(&name_of(&ident), kind, mutable, ident.span())
+            })
+            .collect();
+        let callee = self.callee_path(call)?;
+        block.stmts.push(Stmt::Call(Call {
+            callee,
+            args,
+            results,
+            tuple: true,
+            span: call.span(),
+        }));
+        Ok(())
+    }
+
+    /// `let x = if c { a } else { b };` and `let x = match k { .. };`: a variable assigned in
+    /// every branch.
+    fn let_branches(
+        &mut self,
+        b: Binding<'_>,
+        init: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        let (ident, span) = (b.ident, b.span);
+        let var = self.unscoped_var(
+            &name_of(ident),
+            b.declared.clone().unwrap_or(Kind::Opaque),
+            true,
+            ident.span(),
+        );
+        if b.declared.is_none() {
+            self.unset_targets.push(var);
+        }
+        let pos = block.stmts.len();
+        match strip_paren(init) {
+            syn::Expr::If(i) => {
+                let s = self.if_stmt(i, block, Some(var))?;
+                block.stmts.push(s);
+            }
+            syn::Expr::Match(m) => self.match_stmt(m, block, Some(var))?,
+            _ => unreachable!(),
+        }
+        let first = match self.kind(var) {
+            Kind::Real => real_lit(0.0, span),
+            Kind::Int => Expr {
+                op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> 0))),
+                kind: Kind::Int,
+                span,
+            },
+            Kind::Bool => Expr {
+                op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> false))),
+                kind: Kind::Bool,
+                span,
+            },
+            _ => return err_at(
+                ident,
+                format!(
+                    "write the type of `{ident}`: `let {ident}: f64 = ...` (or an integer type)"
+                ),
+            ),
+        };
+        block.stmts.insert(
+            pos,
+            Stmt::Let {
+                var,
+                init: Init::Expr(first),
+                span,
+            },
+        );
+        self.scopes
+            .last_mut()
+            .expect("a scope is open")
+            .insert(name_of(ident), var);
+        Ok(())
+    }
+
+    /// A differentiable call bound to a name.
+    fn let_call(
+        &mut self,
+        b: Binding<'_>,
+        call: &syn::ExprCall,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        let args = self.call_args(call, block)?;
+        let kind = b.declared.clone().unwrap_or(Kind::Real);
+        let var = self.new_var(&name_of(b.ident), kind, b.mutable, b.ident.span());
+        if b.declared.is_none() {
+            self.untyped_results.push(var);
+        }
+        let callee = self.callee_path(call)?;
+        block.stmts.push(Stmt::Call(Call {
+            callee,
+            args,
+            results: vec![var],
+            tuple: false,
+            span: call.span(),
+        }));
+        Ok(())
+    }
+
+    /// An array built by a constructor (`vec![..]`, `[..]`, `.to_vec()`): its kind is the
+    /// declared one, or the constructor's.
+    fn let_array(&mut self, b: Binding<'_>, array_init: Init, block: &mut Block) {
+        let kind = match (&b.declared, &array_init) {
+            (Some(k @ Kind::RealArray(_)), _) => k.clone(),
+            (_, Init::VecFill { .. } | Init::VecList(_)) => Kind::RealArray(ArrayRepr::Vec),
+            (_, Init::ArrayFill { len, .. }) => {
+                Kind::RealArray(ArrayRepr::Array(ArrayLen(len.clone())))
+            }
+            (_, Init::ArrayList(es)) => {
+                let n = es.len();
+                Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#n))))
+            }
+            (_, Init::CopyOf(src)) => match self.kind(*src) {
+                Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => {
+                    Kind::RealArray(r.clone())
+                }
+                _ => Kind::RealArray(ArrayRepr::Vec),
+            },
+            (_, Init::Expr(_)) => unreachable!("array_init gives array initialisers"),
+        };
+        let var = self.new_var(&name_of(b.ident), kind, b.mutable, b.ident.span());
+        block.stmts.push(Stmt::Let {
+            var,
+            init: array_init,
+            span: b.span,
+        });
+    }
+
+    /// A value bound to a name: a scalar, an integer or bool, a matrix, or an opaque value,
+    /// checked against the declared type.
+    fn let_value(
+        &mut self,
+        b: Binding<'_>,
+        init: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<()> {
         let mut value = self.expr(init, block)?;
         if let Kind::RealArray(_) = value.kind {
             return err_at(init,
                 "binding an array to a new name would alias it; copy it with `.to_vec()` (or `.clone()`) instead",
             );
         }
-        let kind = match declared {
+        let ty = b.ty;
+        let kind = match b.declared {
             Some(Kind::Real) => {
                 value = self.coerce_real(value)?;
                 Kind::Real
@@ -1308,12 +1417,12 @@ impl Lowerer<'_> {
                 }
             }
         };
-        let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
+        let var = self.new_var(&name_of(b.ident), kind, b.mutable, b.ident.span());
         self.vars[var].ty = ty.cloned();
         block.stmts.push(Stmt::Let {
             var,
             init: Init::Expr(value),
-            span,
+            span: b.span,
         });
         Ok(())
     }
@@ -3389,6 +3498,34 @@ fn stmt_returns(s: &syn::Stmt) -> bool {
     let mut f = Finder(false);
     f.visit_stmt(s);
     f.0
+}
+
+/// A `let` of one name: what the statement says about the binding.
+struct Binding<'a> {
+    ident: &'a syn::Ident,
+    mutable: bool,
+    /// The written type.
+    ty: Option<&'a syn::Type>,
+    /// The kind of the written type.
+    declared: Option<Kind>,
+    /// The whole statement.
+    span: Span,
+}
+
+/// The value of a `let`, or an error for `let x;` and `let ... else`.
+fn let_initialiser(local: &syn::Local) -> syn::Result<&syn::Expr> {
+    match &local.init {
+        Some(init) => {
+            if let Some((_, diverge)) = &init.diverge {
+                return err_at(diverge, "`let ... else` is not supported; bind the value with `let` and test it with `if`");
+            }
+            Ok(&*init.expr)
+        }
+        None => err_at(
+            &local.pat,
+            "give the binding its value where it is declared: `let x = ...;`",
+        ),
+    }
 }
 
 #[cfg(test)]
