@@ -10,6 +10,7 @@
 //! - `crate = path`: where the facade crate is (default `::tapeless`), for code that uses the
 //!   macro from inside tapeless itself or through a re-export.
 
+use crate::ctxt::Ctxt;
 use syn::ext::IdentExt;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
@@ -27,8 +28,16 @@ pub struct Args {
     pub rhs: Option<Ident>,
 }
 
-/// Parses the attribute's tokens.
+/// Parses the attribute's tokens, or returns the errors found in them.
 pub fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
+    let mut cx = Ctxt::new();
+    let args = parse_into(&mut cx, tokens);
+    cx.check().map(|()| args)
+}
+
+/// Parses the attribute's tokens, recording the errors in `cx`; what comes back is meaningful
+/// only when `cx` holds none.
+fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
     let mut args = Args {
         wrt: None,
         constants: Vec::new(),
@@ -70,6 +79,8 @@ pub fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
             ))
         }
     });
-    parser.parse2(tokens)?;
-    Ok(args)
+    if let Err(e) = parser.parse2(tokens) {
+        cx.push(e);
+    }
+    args
 }

@@ -21,6 +21,7 @@
 mod activity;
 mod attr;
 mod companions;
+mod ctxt;
 mod dims;
 mod emit;
 #[cfg(test)]
@@ -90,21 +91,7 @@ fn expand(
         }
     }
     let active = activity::analyse(&lowered, args.wrt.as_deref());
-    if let Some(wrt) = &args.wrt {
-        for p in &lowered.params {
-            let v = &lowered.vars[p.var];
-            if active[p.var.0]
-                && !wrt
-                    .iter()
-                    .any(|n| syn::ext::IdentExt::unraw(n) == v.user_name)
-            {
-                return Err(syn::Error::new(
-                    v.span,
-                    format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", names::ident(&v.user_name, v.span)),
-                ));
-            }
-        }
-    }
+    check_wrt_complete(&lowered, &active, args.wrt.as_deref())?;
     if std::env::var_os("TAPELESS_DEBUG").is_some_and(|v| v == "1") {
         eprintln!("{}", ir::display::print(&lowered));
         let names: Vec<&str> = lowered
@@ -122,10 +109,12 @@ fn expand(
     let jvp = transform::tangent::function(&em, vis);
     let vjp = transform::adjoint::function(&em, vis);
     let grad = transform::adjoint::gradient(&em, vis);
+    let mut cx = ctxt::Ctxt::new();
     let rhs = match &args.rhs {
-        Some(name) => Some(emit::rhs_impl(&em, vis, name, args.wrt.is_some())?),
+        Some(name) => cx.absorb(emit::rhs_impl(&em, vis, name, args.wrt.is_some())),
         None => None,
     };
+    cx.check()?;
     let path = companions::path_companions(&lowered, vis, &quote!(#generic #jvp #vjp))?;
     Ok(quote! {
         // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
@@ -139,4 +128,32 @@ fn expand(
         #rhs
         #path
     })
+}
+
+/// With `wrt(..)`, every parameter written with values that depend on the differentiated ones
+/// must be listed too (its derivative is part of the result); the parameters are matched by the
+/// user's names (`r#x` is `x`).
+fn check_wrt_complete(
+    lowered: &ir::Function,
+    active: &[bool],
+    wrt: Option<&[syn::Ident]>,
+) -> syn::Result<()> {
+    let Some(wrt) = wrt else {
+        return Ok(());
+    };
+    let mut cx = ctxt::Ctxt::new();
+    for p in &lowered.params {
+        let v = &lowered.vars[p.var];
+        let listed = wrt
+            .iter()
+            .any(|n| syn::ext::IdentExt::unraw(n) == v.user_name);
+        // Activity is a per-variable side table of the transforms, indexed by position.
+        if active[p.var.0] && !listed {
+            cx.push(syn::Error::new(
+                v.span,
+                format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", names::ident(&v.user_name, v.span)),
+            ));
+        }
+    }
+    cx.check()
 }

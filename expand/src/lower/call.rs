@@ -1,0 +1,466 @@
+//! Calls: of `#[differentiable]` functions (hoisted out of expressions into their own
+//! statements, with their arguments classified as values, arrays read or written, and matrices),
+//! of functions declared constant, and of `f64::` functions.
+
+use super::*;
+
+impl Lowerer<'_> {
+    pub(super) fn is_constant_fn(&self, path: &syn::Path) -> bool {
+        self.args.constants.iter().any(|c| c == path)
+            || (path.segments.len() == 1
+                && self.args.constants.iter().any(|c| {
+                    c.segments.last().map(|s| &s.ident) == path.segments.last().map(|s| &s.ident)
+                }))
+    }
+
+    /// Whether `call` calls a differentiable function (so its companions are called).
+    pub(super) fn is_differentiable_call(&self, call: &syn::ExprCall) -> bool {
+        match strip_paren(&call.func) {
+            syn::Expr::Path(p) => {
+                !call.args.is_empty()
+                    && !self.is_constant_fn(&p.path)
+                    && builtin_path(&p.path).is_none()
+                    && matrix_from_slice(&p.path).is_none()
+                    && p.path
+                        .get_ident()
+                        .is_none_or(|i| self.lookup(&name_of(i)).is_none())
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn callee_path(&self, call: &syn::ExprCall) -> syn::Result<syn::Path> {
+        match strip_paren(&call.func) {
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                if let Some(i) = p.path.get_ident() {
+                    if self.lookup(&name_of(i)).is_some() {
+                        return err_at(i, "calling a variable is not supported: closures and function pointers cannot be differentiated; call a `#[differentiable]` function by name");
+                    }
+                }
+                if p.path.segments.iter().any(|s| !s.arguments.is_empty()) {
+                    return err_at(p, "remove the generic arguments: differentiable functions are called without them");
+                }
+                if let Some(advice) = std_function_advice(&p.path) {
+                    return err_at(p, advice);
+                }
+                Ok(p.path.clone())
+            }
+            other => err_at(
+                other,
+                "call a `#[differentiable]` function by its name or path",
+            ),
+        }
+    }
+
+    pub(super) fn call_args(
+        &mut self,
+        call: &syn::ExprCall,
+        block: &mut Block,
+    ) -> syn::Result<Vec<Arg>> {
+        self.callee_path(call)?;
+        let mut args = Vec::new();
+        let mut seen = Vec::new();
+        // A `&mut [f64]` variable passed bare more than once goes to shared parameters (Rust
+        // allows no two `&mut` borrows): it is read, not written.
+        let bare_mut: Vec<VarId> = call
+            .args
+            .iter()
+            .filter_map(|a| self.path_var(a))
+            .filter(|v| self.kind(*v) == &Kind::RealArray(ArrayRepr::SliceMut))
+            .collect();
+        for a in &call.args {
+            let mut arg = self.call_arg(a, block)?;
+            if let Arg::ArrayMut { var, by_ref: false } = arg {
+                if bare_mut.iter().filter(|&&v| v == var).count() > 1 {
+                    arg = Arg::Array { var, by_ref: false };
+                }
+            }
+            // A real passed twice would need two `&mut` borrows of one adjoint: the second use
+            // gets a copy of its own, whose adjoint flows back through the copy.
+            let span = a.span();
+            match &arg {
+                Arg::Value(Expr {
+                    op: Op::Var(v),
+                    kind: Kind::Real,
+                    ..
+                }) => {
+                    if seen.contains(v) {
+                        let t = self.temp("arg", Kind::Real, span);
+                        block.stmts.push(Stmt::Let {
+                            var: t,
+                            init: Init::Expr(var_expr(*v, Kind::Real, span)),
+                            span,
+                        });
+                        arg = Arg::Value(var_expr(t, Kind::Real, span));
+                    } else {
+                        seen.push(*v);
+                    }
+                }
+                Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
+                    if seen.contains(var) {
+                        if let Arg::ArrayMut { .. } = arg {
+                            return err_at(a, "this array is passed twice, once as `&mut`: Rust forbids it; copy it first with `.to_vec()`");
+                        }
+                        let kind = match self.kind(*var) {
+                            Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => {
+                                Kind::RealArray(r.clone())
+                            }
+                            _ => Kind::RealArray(ArrayRepr::Vec),
+                        };
+                        let t = self.temp("arg", kind, span);
+                        block.stmts.push(Stmt::Let {
+                            var: t,
+                            init: Init::CopyOf(*var),
+                            span,
+                        });
+                        arg = Arg::Array {
+                            var: t,
+                            by_ref: true,
+                        };
+                    } else {
+                        seen.push(*var);
+                    }
+                }
+                Arg::Matrix { var, by_ref } => {
+                    // The second use gets a copy, so that each has an adjoint of its own.
+                    if seen.contains(var) {
+                        let t = self.temp("arg", Kind::Matrix, span);
+                        let by_ref = *by_ref;
+                        block.stmts.push(Stmt::Let {
+                            var: t,
+                            init: Init::Expr(var_expr(*var, Kind::Matrix, span)),
+                            span,
+                        });
+                        arg = Arg::Matrix { var: t, by_ref };
+                    } else {
+                        seen.push(*var);
+                    }
+                }
+                Arg::Value(_) => {}
+            }
+            args.push(arg);
+        }
+        Ok(args)
+    }
+
+    pub(super) fn call_arg(&mut self, a: &syn::Expr, block: &mut Block) -> syn::Result<Arg> {
+        let a = strip_paren(a);
+        let inner = match a {
+            syn::Expr::Reference(r) => &*r.expr,
+            a => a,
+        };
+        if let Some(v) = self.path_var(inner) {
+            if *self.kind(v) == Kind::Matrix {
+                return match a {
+                    syn::Expr::Reference(r) if r.mutability.is_some() => err_at(
+                        a,
+                        "nalgebra values are read, not written, by a differentiable function: pass `&v` and return the result",
+                    ),
+                    syn::Expr::Reference(_) => Ok(Arg::Matrix { var: v, by_ref: true }),
+                    _ => Ok(Arg::Matrix { var: v, by_ref: false }),
+                };
+            }
+        }
+        match a {
+            syn::Expr::Reference(r) => {
+                if let syn::Expr::Index(ix) = strip_paren(&r.expr) {
+                    if matches!(&*ix.index, syn::Expr::Range(_)) {
+                        return err_at(&ix.index, "sub-slices are not supported; pass the whole array, and an offset as an integer if the callee needs one");
+                    }
+                }
+                let v = match self.path_var(&r.expr) {
+                    Some(v) => v,
+                    None => {
+                        return err_at(&r.expr, "pass a variable by reference: `&v` or `&mut v`")
+                    }
+                };
+                match (self.kind(v).clone(), r.mutability.is_some()) {
+                    (Kind::RealArray(repr), true) => {
+                        if repr == ArrayRepr::Slice {
+                            return err_at(r, format!("`{}` is a shared slice and cannot be passed as `&mut`", self.shown(v)));
+                        }
+                        if matches!(repr, ArrayRepr::SliceMut) {
+                            return err_at(r, format!("`{}` is already `&mut [f64]`: pass it as `{}`", self.shown(v), self.shown(v)));
+                        }
+                        self.vars[v].mutable = true;
+                        Ok(Arg::ArrayMut { var: v, by_ref: true })
+                    }
+                    (Kind::RealArray(repr), false) => {
+                        if matches!(repr, ArrayRepr::Slice | ArrayRepr::SliceMut) {
+                            return err_at(r, format!("`{}` is already a slice: pass it as `{}`", self.shown(v), self.shown(v)));
+                        }
+                        Ok(Arg::Array { var: v, by_ref: true })
+                    }
+                    (Kind::Real, _) if self.untyped_results.contains(&v) => err_at(
+                        r,
+                        format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.shown(v)),
+                    ),
+                    (Kind::Real, _) => err_at(r, "pass a real scalar by value; a differentiable function returns what it computes"),
+                    (_, false) => Ok(Arg::Value(Expr {
+                        op: Op::Ref(v),
+                        kind: Kind::Opaque,
+                        span: r.span(),
+                    })),
+                    (_, true) => err_at(r, "only real arrays can be passed as `&mut` to a differentiable function"),
+                }
+            }
+            _ => {
+                if let Some(v) = self.path_var(a) {
+                    match self.kind(v).clone() {
+                        Kind::RealArray(ArrayRepr::Slice) => {
+                            return Ok(Arg::Array {
+                                var: v,
+                                by_ref: false,
+                            })
+                        }
+                        Kind::RealArray(ArrayRepr::SliceMut) => {
+                            return Ok(Arg::ArrayMut {
+                                var: v,
+                                by_ref: false,
+                            })
+                        }
+                        Kind::RealArray(ArrayRepr::Array(_)) => {
+                            return Ok(Arg::Array {
+                                var: v,
+                                by_ref: false,
+                            })
+                        }
+                        // Passed by value: the generated code passes a copy, so the variable stays
+                        // available to the reverse sweep.
+                        Kind::RealArray(ArrayRepr::Vec) => {
+                            return Ok(Arg::Array {
+                                var: v,
+                                by_ref: false,
+                            })
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some(init) = self.array_init(a, block)? {
+                    let kind = match &init {
+                        Init::ArrayFill { len, .. } => {
+                            Kind::RealArray(ArrayRepr::Array(ArrayLen(len.clone())))
+                        }
+                        Init::ArrayList(es) => {
+                            let n = es.len();
+                            Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#n))))
+                        }
+                        Init::CopyOf(src) => match self.kind(*src) {
+                            Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => {
+                                Kind::RealArray(r.clone())
+                            }
+                            _ => Kind::RealArray(ArrayRepr::Vec),
+                        },
+                        _ => Kind::RealArray(ArrayRepr::Vec),
+                    };
+                    let t = self.temp("arg", kind, a.span());
+                    block.stmts.push(Stmt::Let {
+                        var: t,
+                        init,
+                        span: a.span(),
+                    });
+                    return Ok(Arg::Array {
+                        var: t,
+                        by_ref: false,
+                    });
+                }
+                let mut value = self.expr(a, block)?;
+                if value.kind == Kind::Matrix {
+                    // A matrix expression: computed into a variable of its own, passed by value.
+                    let t = self.matrix_operand(value, block);
+                    let Op::Var(var) = t.op else {
+                        unreachable!("matrix operands are variables")
+                    };
+                    return Ok(Arg::Matrix { var, by_ref: false });
+                }
+                if value.kind == Kind::Opaque && self.is_unknown_constant(&value) {
+                    // A constant whose type is not written here (`H`, `dt()`): passed as a real,
+                    // the common case for arguments of differentiable functions; an integer
+                    // constant is a type error on its span (bind it first: `let n: usize = N;`).
+                    value = self.coerce_real(value)?;
+                }
+                if value.kind == Kind::Real && !matches!(value.op, Op::Var(_)) {
+                    // Bind compound real arguments, so the adjoint has a variable to accumulate into.
+                    let t = self.temp("arg", Kind::Real, a.span());
+                    block.stmts.push(Stmt::Let {
+                        var: t,
+                        init: Init::Expr(value),
+                        span: a.span(),
+                    });
+                    return Ok(Arg::Value(var_expr(t, Kind::Real, a.span())));
+                }
+                Ok(Arg::Value(value))
+            }
+        }
+    }
+
+    /// `call`, whose span is `span`.
+    pub(super) fn call_expr(
+        &mut self,
+        call: &syn::ExprCall,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let path = match strip_paren(&call.func) {
+            syn::Expr::Path(p) if p.qself.is_none() => p.path.clone(),
+            other => return err_at(other, "call a function by its name; closures and function pointers cannot be differentiated"),
+        };
+        if let Some(ty) = matrix_from_slice(&path) {
+            return self.matrix_from_slice(ty, call);
+        }
+        if path.segments.len() == 2
+            && path.segments[0].ident == "f64"
+            && builtin_path(&path).is_none()
+        {
+            return err_at(
+                &path.segments[1].ident,
+                format!(
+                    "`f64::{}` cannot be differentiated; the supported functions are `sin cos tan exp ln log10 sqrt powi powf tanh sinh cosh atan atan2 abs hypot min max from`",
+                    path.segments[1].ident
+                ),
+            );
+        }
+        if let Some(b) = builtin_path(&path) {
+            let mut args = Vec::new();
+            for a in &call.args {
+                args.push(self.expr(a, block)?);
+            }
+            return match (b, args.len()) {
+                (Builtin::Unary(u), 1) => {
+                    let x = self.coerce_real(args.remove(0))?;
+                    Ok(Expr {
+                        op: Op::Unary(u, Box::new(x)),
+                        kind: Kind::Real,
+                        span,
+                    })
+                }
+                (Builtin::Binary(op), 2) => {
+                    let y = args.remove(1);
+                    let x = args.remove(0);
+                    self.binary(op, x, y, (span, span), block)
+                }
+                (Builtin::Powi, 2) => {
+                    let n = args.remove(1);
+                    let x = self.coerce_real(args.remove(0))?;
+                    Ok(Expr {
+                        op: Op::Powi(Box::new(x), Box::new(n)),
+                        kind: Kind::Real,
+                        span,
+                    })
+                }
+                (Builtin::From, 1) => {
+                    let x = args.remove(0);
+                    if x.kind.is_real() {
+                        return Ok(x);
+                    }
+                    Ok(Expr {
+                        op: Op::Cast(Box::new(x), syn::parse_quote!(f64)),
+                        kind: Kind::Real,
+                        span,
+                    })
+                }
+                _ => err(span, "wrong number of arguments"),
+            };
+        }
+        let mut args = Vec::new();
+        let constant = self.is_constant_fn(&path);
+        if !constant {
+            // All-inactive arguments cannot carry a derivative: treat the call as constant.
+            let mut probe = Block::default();
+            let mut inactive = true;
+            for a in &call.args {
+                // Lowering a real argument only to learn that it is real would lower a nested
+                // call twice per level, `g(g(g(x)))` in time exponential in the depth.
+                if self.surely_real(a) {
+                    inactive = false;
+                    break;
+                }
+                self.no_hoist += 1;
+                let lowered = self.expr(a, &mut probe);
+                self.no_hoist -= 1;
+                match lowered {
+                    Ok(x) if !x.kind.is_real() && probe.stmts.is_empty() => args.push(x),
+                    _ => {
+                        inactive = false;
+                        break;
+                    }
+                }
+            }
+            if !inactive || call.args.is_empty() {
+                if call.args.is_empty() {
+                    return Ok(Expr {
+                        op: Op::ConstCall(path, Vec::new()),
+                        kind: Kind::Opaque,
+                        span,
+                    });
+                }
+                // A differentiable call inside an expression: hoist it into its own statement.
+                let call_args = self.call_args(call, block)?;
+                let name = path
+                    .segments
+                    .last()
+                    .map(|s| name_of(&s.ident))
+                    .unwrap_or_default();
+                let t = self.temp(&name, Kind::Real, span);
+                block.stmts.push(Stmt::Call(Call {
+                    callee: path,
+                    args: call_args,
+                    results: vec![t],
+                    tuple: false,
+                    span,
+                }));
+                return Ok(var_expr(t, Kind::Real, span));
+            }
+            return Ok(Expr {
+                op: Op::ConstCall(path, args),
+                kind: Kind::Opaque,
+                span,
+            });
+        }
+        for a in &call.args {
+            let x = match strip_paren(a) {
+                syn::Expr::Reference(r) if r.mutability.is_none() => match self.path_var(&r.expr) {
+                    Some(v) => Expr {
+                        op: Op::Ref(v),
+                        kind: Kind::Opaque,
+                        span: r.span(),
+                    },
+                    None => return err_at(r, "pass a variable by reference"),
+                },
+                _ => self.expr(a, block)?,
+            };
+            args.push(x);
+        }
+        Ok(Expr {
+            op: Op::ConstCall(path, args),
+            kind: Kind::Opaque,
+            span,
+        })
+    }
+}
+
+pub(super) enum Builtin {
+    Unary(Unary),
+    Binary(Binary),
+    Powi,
+    From,
+}
+
+/// `f64::sin`, `f64::max`, `f64::from`...
+pub(super) fn builtin_path(path: &syn::Path) -> Option<Builtin> {
+    if path.segments.len() != 2 || path.segments[0].ident != "f64" {
+        return None;
+    }
+    let name = path.segments[1].ident.to_string();
+    if let Some(u) = Unary::from_method(&name) {
+        return Some(Builtin::Unary(u));
+    }
+    if let Some(b) = Binary::from_method(&name) {
+        return Some(Builtin::Binary(b));
+    }
+    match name.as_str() {
+        "powi" => Some(Builtin::Powi),
+        "from" => Some(Builtin::From),
+        _ => None,
+    }
+}

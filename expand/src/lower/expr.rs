@@ -1,0 +1,631 @@
+//! Expressions: literals, variables, indexing, operators, elementary methods, casts and paths,
+//! each with its kind; reals checked where reals are expected, and deep trees bounded by
+//! temporaries so later passes never recurse too deep.
+
+use super::*;
+
+impl Lowerer<'_> {
+    /// Whether `e` lowers to a real value (or to an error), seen from its syntax alone: a real
+    /// variable or literal, arithmetic or an elementary method on one, or a differentiable call
+    /// taking one. `false` says nothing.
+    pub(super) fn surely_real(&self, e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::Lit(l) => matches!(l.lit, syn::Lit::Float(_)),
+            syn::Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|i| self.lookup(&i.to_string()))
+                .is_some_and(|v| self.kind(v).is_real()),
+            syn::Expr::Paren(p) => self.surely_real(&p.expr),
+            syn::Expr::Reference(r) => self.surely_real(&r.expr),
+            syn::Expr::Binary(b) => {
+                matches!(
+                    b.op,
+                    syn::BinOp::Add(_)
+                        | syn::BinOp::Sub(_)
+                        | syn::BinOp::Mul(_)
+                        | syn::BinOp::Div(_)
+                ) && (self.surely_real(&b.left) || self.surely_real(&b.right))
+            }
+            syn::Expr::MethodCall(mc) => {
+                let name = mc.method.to_string();
+                (Unary::from_method(&name).is_some() || Binary::from_method(&name).is_some())
+                    && self.surely_real(&mc.receiver)
+            }
+            syn::Expr::Call(c) => {
+                self.is_differentiable_call(c) && c.args.iter().any(|a| self.surely_real(a))
+            }
+            _ => false,
+        }
+    }
+
+    /// An expression that must be real (constants of opaque kind are converted).
+    pub(super) fn real_expr(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
+        let x = self.expr(e, block)?;
+        self.coerce_real(x)
+    }
+
+    /// Whether `e` is built from constants whose type is not written (`H`, `-HALF`,
+    /// `HALF * HALF`, a `let` bound to one): passed to differentiable functions as reals.
+    pub(super) fn is_unknown_constant(&self, e: &Expr) -> bool {
+        match &e.op {
+            Op::Path(_) | Op::ConstCall(..) | Op::PathIndex(..) => true,
+            Op::Unary(Unary::Neg, a) => self.is_unknown_constant(a),
+            Op::Binary(
+                Binary::Add | Binary::Sub | Binary::Mul | Binary::Div | Binary::Min | Binary::Max,
+                a,
+                b,
+            ) => self.is_unknown_constant(a) && self.is_unknown_constant(b),
+            Op::Var(v) => {
+                self.vars[*v].ty.is_none()
+                    && self.vars[*v].kind == Kind::Opaque
+                    && !self.param_vars.contains(v)
+            }
+            _ => false,
+        }
+    }
+
+    pub(super) fn coerce_real(&mut self, x: Expr) -> syn::Result<Expr> {
+        match x.kind {
+            Kind::Real => Ok(x),
+            Kind::Opaque => {
+                let span = x.span;
+                Ok(Expr {
+                    op: Op::AsReal(Box::new(x)),
+                    kind: Kind::Real,
+                    span,
+                })
+            }
+            Kind::Int if matches!(&x.op, Op::Lit(Literal::Other(syn::Lit::Int(_)))) => {
+                let Op::Lit(Literal::Other(syn::Lit::Int(l))) = &x.op else {
+                    unreachable!()
+                };
+                err(
+                    x.span,
+                    format!(
+                        "write `{}.0`: an integer literal is not a real",
+                        l.base10_digits()
+                    ),
+                )
+            }
+            Kind::Int => err(
+                x.span,
+                "this is an integer where a real is expected; convert it with `as f64`",
+            ),
+            Kind::Bool => err(x.span, "this is a `bool` where a real is expected"),
+            Kind::RealArray(_) => err(
+                x.span,
+                "this is an array where a real is expected; index it: `v[i]`",
+            ),
+            Kind::Matrix => err(
+                x.span,
+                "this is a matrix or vector where a real is expected; take an element `v[i]`, `m[(i, j)]`, or reduce it: `.dot(..)`, `.sum()`, `.norm()`, `.norm_squared()`",
+            ),
+        }
+    }
+
+    pub(super) fn index_expr(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
+        let x = self.expr(e, block)?;
+        if x.kind.is_real() {
+            return err_at(e, "an index or loop bound must be an integer; convert a real with `as usize` if you mean it");
+        }
+        Ok(x)
+    }
+
+    pub(super) fn expr(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
+        let x = self.expr_unbounded(e, block)?;
+        Ok(self.bounded(x, block))
+    }
+
+    /// `x`, or a temporary bound to it before it in `block` when `x` is deeper than
+    /// [`crate::limits::MAX_EXPR_DEPTH`]. Evaluation order is kept (the temporary is computed where `x` would
+    /// have been, and its parts were lowered, hence hoisted, first), so values are unchanged.
+    pub(super) fn bounded(&mut self, x: Expr, block: &mut Block) -> Expr {
+        let hoistable = matches!(x.kind, Kind::Real | Kind::Matrix | Kind::Int);
+        if self.no_hoist > 0 || !hoistable || depth(&x) <= crate::limits::MAX_EXPR_DEPTH {
+            return x;
+        }
+        let (span, kind) = (x.span, x.kind.clone());
+        let t = self.temp("part", kind.clone(), span);
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(x),
+            span,
+        });
+        var_expr(t, kind, span)
+    }
+
+    /// The span of `e`, the one `syn::spanned::Spanned` gives (its first token's joined with its
+    /// last), found from its parts' and remembered: `Spanned` prints the whole expression, so
+    /// asking it at every level of a long chain took time quadratic in the chain. The memory is
+    /// by address, and emptied at every statement, so an expression parsed from a macro's tokens
+    /// and dropped cannot lend its address to a later one.
+    pub(super) fn span_of(&mut self, e: &syn::Expr) -> Span {
+        let key = e as *const syn::Expr as usize;
+        if let Some(s) = self.spans.get(&key) {
+            return *s;
+        }
+        let join = |a: Span, b: Span| a.join(b).unwrap_or(a);
+        let s = match e {
+            syn::Expr::Binary(b) if b.attrs.is_empty() => {
+                let left = self.span_of(&b.left);
+                join(left, self.span_of(&b.right))
+            }
+            syn::Expr::MethodCall(mc) => self.method_span(mc),
+            syn::Expr::Call(c) if c.attrs.is_empty() => {
+                join(self.span_of(&c.func), c.paren_token.span.join())
+            }
+            syn::Expr::Unary(u) if u.attrs.is_empty() => join(u.op.span(), self.span_of(&u.expr)),
+            syn::Expr::Cast(c) if c.attrs.is_empty() => join(self.span_of(&c.expr), c.ty.span()),
+            syn::Expr::Paren(p) if p.attrs.is_empty() => p.paren_token.span.join(),
+            syn::Expr::Reference(r) if r.attrs.is_empty() => {
+                join(r.and_token.span, self.span_of(&r.expr))
+            }
+            _ => e.span(),
+        };
+        self.spans.insert(key, s);
+        s
+    }
+
+    /// [`Lowerer::span_of`] a method call.
+    pub(super) fn method_span(&mut self, mc: &syn::ExprMethodCall) -> Span {
+        if !mc.attrs.is_empty() {
+            return mc.span();
+        }
+        let receiver = self.span_of(&mc.receiver);
+        let args = mc.paren_token.span.join();
+        receiver.join(args).unwrap_or(receiver)
+    }
+
+    pub(super) fn expr_unbounded(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
+        let span = self.span_of(e);
+        match e {
+            syn::Expr::Lit(l) => match &l.lit {
+                syn::Lit::Float(f) => Ok(real_lit(f.base10_parse::<f64>()?, span)),
+                syn::Lit::Int(_) => Ok(Expr {
+                    op: Op::Lit(Literal::Other(l.lit.clone())),
+                    kind: Kind::Int,
+                    span,
+                }),
+                syn::Lit::Bool(_) => Ok(Expr {
+                    op: Op::Lit(Literal::Other(l.lit.clone())),
+                    kind: Kind::Bool,
+                    span,
+                }),
+                other => err_at(other, "only numeric and boolean literals are supported"),
+            },
+            syn::Expr::Path(p) => {
+                if p.qself.is_some() {
+                    return err(span, "qualified paths are not supported");
+                }
+                if let Some(i) = p.path.get_ident() {
+                    if let Some(v) = self.lookup(&name_of(i)) {
+                        return Ok(var_expr(v, self.kind(v).clone(), span));
+                    }
+                }
+                let kind = if is_float_const_path(&p.path) { Kind::Real } else { Kind::Opaque };
+                let path_expr = Expr {
+                    op: Op::Path(p.path.clone()),
+                    kind: Kind::Opaque,
+                    span,
+                };
+                if kind == Kind::Real {
+                    self.coerce_real(path_expr)
+                } else {
+                    Ok(path_expr)
+                }
+            }
+            syn::Expr::Paren(p) => self.expr(&p.expr, block),
+            syn::Expr::Group(g) => self.expr(&g.expr, block),
+            // `&h`: borrowing a matrix for an operator; generated code borrows every matrix
+            // operand itself.
+            syn::Expr::Reference(r) if r.mutability.is_none() => {
+                let x = self.expr(&r.expr, block)?;
+                if x.kind != Kind::Matrix {
+                    return err_at(r, "references are supported for matrices and vectors in expressions, `w * &h`; pass arrays by reference to differentiable calls only");
+                }
+                Ok(x)
+            }
+            syn::Expr::Unary(u) => {
+                let a = self.expr(&u.expr, block)?;
+                match u.op {
+                    syn::UnOp::Neg(_) => {
+                        if a.kind == Kind::Bool || matches!(a.kind, Kind::RealArray(_)) {
+                            return err(span, "negation applies to numbers");
+                        }
+                        let kind = a.kind.clone();
+                        Ok(Expr {
+                            op: Op::Unary(Unary::Neg, Box::new(a)),
+                            kind,
+                            span,
+                        })
+                    }
+                    syn::UnOp::Not(_) => {
+                        if a.kind.is_real() {
+                            return err(span, "`!` applies to bools and integers");
+                        }
+                        let kind = a.kind.clone();
+                        Ok(Expr {
+                            op: Op::Unary(Unary::Not, Box::new(a)),
+                            kind,
+                            span,
+                        })
+                    }
+                    syn::UnOp::Deref(_) => err(span, "dereferencing is not supported in a differentiable function"),
+                    _ => Err(unsupported(e)),
+                }
+            }
+            syn::Expr::Binary(b) => {
+                if is_compound_assign(&b.op) {
+                    return err(span, "use a compound assignment as a statement");
+                }
+                let op = match binary_op(&b.op) {
+                    Some(op) => op,
+                    None => return err_at(b.op, "bitwise operators are not supported in a differentiable function"),
+                };
+                let x = self.expr(&b.left, block)?;
+                // The right side of `&&` and `||` runs only when the left one says so.
+                let lazy = matches!(op, Binary::And | Binary::Or);
+                self.no_hoist += usize::from(lazy);
+                let y = self.expr(&b.right, block);
+                self.no_hoist -= usize::from(lazy);
+                self.binary(op, x, y?, (span, b.op.span()), block)
+            }
+            syn::Expr::Index(ix) => {
+                if let syn::Expr::Range(r) = &*ix.index {
+                    return err_at(r, "sub-slices are not supported; index single elements, `v[i]`, or pass the whole array and an offset");
+                }
+                let v = match self.path_var(&ix.expr) {
+                    Some(v) => v,
+                    None => match strip_paren(&ix.expr) {
+                        // A constant array, `WEIGHTS[i]`: an opaque value, real where used as one.
+                        syn::Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_none_or(|i| self.lookup(&name_of(i)).is_none()) => {
+                            let index = self.index_expr(&ix.index, block)?;
+                            return Ok(Expr {
+                                op: Op::PathIndex(p.path.clone(), Box::new(index)),
+                                kind: Kind::Opaque,
+                                span,
+                            });
+                        }
+                        syn::Expr::Index(inner) if matches!(&*inner.index, syn::Expr::Range(_)) => {
+                            return err_at(&inner.index, "sub-slices are not supported; index the array directly, `v[offset + i]`")
+                        }
+                        _ => return err_at(&ix.expr, "index a variable: `v[i]` (nested indexing is not supported)"),
+                    },
+                };
+                if let syn::Expr::Range(r) = &*ix.index {
+                    return err_at(r, "sub-slices are not supported; index single elements, `v[i]`");
+                }
+                if self.kind(v) == &Kind::Matrix {
+                    return self.matrix_element(v, ix, block);
+                }
+                let index = self.index_expr(&ix.index, block)?;
+                let kind = match self.kind(v) {
+                    Kind::RealArray(_) => Kind::Real,
+                    Kind::Opaque => Kind::Opaque,
+                    _ if self.untyped_results.contains(&v) => {
+                        return err_at(&ix.expr,
+                            format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: [f64; N] = ...` or `let {0}: Vec<f64> = ...`", self.shown(v)),
+                        )
+                    }
+                    _ => return err_at(&ix.expr, format!("`{}` is not an array", self.shown(v))),
+                };
+                Ok(Expr {
+                    op: Op::Index(v, Box::new(index)),
+                    kind,
+                    span,
+                })
+            }
+            syn::Expr::MethodCall(mc) => self.method_call(mc, block),
+            syn::Expr::Call(call) => self.call_expr(call, span, block),
+            syn::Expr::Cast(c) => {
+                let x = self.expr(&c.expr, block)?;
+                let kind = if is_ident(&c.ty, "f64") {
+                    Kind::Real
+                } else if is_int_type(&c.ty) {
+                    Kind::Int
+                } else if is_ident(&c.ty, "f32") {
+                    return err_at(&c.ty, "cast to `f64`: generated code chooses the scalar type");
+                } else {
+                    return err_at(&c.ty, "casts are supported to `f64` and to integer types");
+                };
+                if x.kind.is_real() && kind == Kind::Real {
+                    return Ok(x);
+                }
+                if matches!(x.kind, Kind::RealArray(_) | Kind::Matrix) {
+                    return err_at(&c.expr, "an array cannot be cast");
+                }
+                Ok(Expr {
+                    op: Op::Cast(Box::new(x), (*c.ty).clone()),
+                    kind,
+                    span,
+                })
+            }
+            syn::Expr::Macro(m) => err_at(&m.mac.path,
+                format!("macro `{}!` is not supported here; `vec![..]` is supported as the value of a `let`", m.mac.path.to_token_stream()),
+            ),
+            other => Err(unsupported(other)),
+        }
+    }
+
+    /// `x op y`; `spans` are the whole expression's and the operator's.
+    pub(super) fn binary(
+        &mut self,
+        op: Binary,
+        x: Expr,
+        y: Expr,
+        spans: (Span, Span),
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let (span, op_span) = spans;
+        if matches!(op, Binary::And | Binary::Or) {
+            for side in [&x, &y] {
+                if side.kind != Kind::Bool {
+                    return err(
+                        side.span,
+                        "`&&` and `||` take bools; compare reals first, `x > 0.0`",
+                    );
+                }
+            }
+        }
+        if x.kind == Kind::Matrix || y.kind == Kind::Matrix {
+            return self.matrix_binary(op, x, y, span, op_span, block);
+        }
+        let either_real = x.kind == Kind::Real || y.kind == Kind::Real;
+        let (x, y) = if either_real {
+            let x = self.coerce_real(x)?;
+            let y = self.coerce_real(y)?;
+            (x, y)
+        } else {
+            (x, y)
+        };
+        for side in [&x, &y] {
+            if let Kind::RealArray(_) = side.kind {
+                return err(
+                    side.span,
+                    "arithmetic on whole arrays is not supported; write a loop over the elements",
+                );
+            }
+        }
+        let kind = match op {
+            Binary::Lt | Binary::Le | Binary::Gt | Binary::Ge | Binary::Eq | Binary::Ne => {
+                Kind::Bool
+            }
+            Binary::And | Binary::Or => {
+                if x.kind != Kind::Bool || y.kind != Kind::Bool {
+                    return err(op_span, "`&&` and `||` take bools");
+                }
+                Kind::Bool
+            }
+            Binary::Rem if either_real => {
+                return err(
+                    op_span,
+                    "`%` of reals is not supported: it jumps where its derivative is undefined; restructure with `if` and subtraction",
+                )
+            }
+            _ if either_real => Kind::Real,
+            _ if x.kind == Kind::Int || y.kind == Kind::Int => Kind::Int,
+            _ => Kind::Opaque,
+        };
+        if matches!(op, Binary::Powf | Binary::Atan2 | Binary::Hypot) && kind != Kind::Real {
+            return err(span, format!("`{}` takes reals", op.name()));
+        }
+        Ok(Expr {
+            op: Op::Binary(op, Box::new(x), Box::new(y)),
+            kind,
+            span,
+        })
+    }
+
+    pub(super) fn method_call(
+        &mut self,
+        mc: &syn::ExprMethodCall,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let span = self.method_span(mc);
+        let name = mc.method.to_string();
+        const ITERATORS: &[&str] = &[
+            "iter",
+            "iter_mut",
+            "into_iter",
+            "map",
+            "sum",
+            "fold",
+            "zip",
+            "enumerate",
+            "product",
+        ];
+        if MATRIX_METHODS.contains(&name.as_str()) {
+            // Methods of nalgebra values; on anything else, the usual advice.
+            let mut probe = Block::default();
+            self.no_hoist += 1;
+            let lowered = self.expr(&mc.receiver, &mut probe);
+            self.no_hoist -= 1;
+            // A receiver that is itself a matrix method (`x.map(..).sum()`) has its own error.
+            let matrix_receiver = matches!(strip_paren(&mc.receiver), syn::Expr::MethodCall(r) if MATRIX_METHODS.contains(&r.method.to_string().as_str()));
+            let lowered = match lowered {
+                Err(e) if matrix_receiver => return Err(e),
+                other => other,
+            };
+            if let Ok(r) = lowered {
+                self.untyped_matrix_result(&r)?;
+                if r.kind == Kind::Matrix {
+                    block.stmts.extend(probe.stmts);
+                    return self.matrix_method(mc, r, block);
+                }
+            }
+        }
+        if ITERATORS.contains(&name.as_str()) {
+            return err_at(
+                &mc.method,
+                format!("iterators are not supported (`.{name}()`); write a `for` loop over `0..v.len()`"),
+            );
+        }
+        if mc.turbofish.is_some() {
+            return err_at(&mc.turbofish, "remove the turbofish");
+        }
+        if name == "len" && mc.args.is_empty() {
+            let v = match self.path_var(&mc.receiver) {
+                Some(v) => v,
+                None => return err_at(&mc.receiver, "take the length of a variable: `v.len()`"),
+            };
+            return Ok(Expr {
+                op: Op::Len(v),
+                kind: Kind::Int,
+                span,
+            });
+        }
+        let receiver = self.expr(&mc.receiver, block)?;
+        if receiver.kind == Kind::Matrix {
+            return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared() .column(j) .row(i) .clone()`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`"));
+        }
+        // `k.abs()` of an integer is an integer method, copied as written below.
+        let unary =
+            Unary::from_method(&name).filter(|u| !(*u == Unary::Abs && receiver.kind == Kind::Int));
+        if let Some(u) = unary {
+            if !mc.args.is_empty() {
+                return err_at(&mc.method, format!("`{name}` takes no arguments"));
+            }
+            let x = self.coerce_real(receiver)?;
+            return Ok(Expr {
+                op: Op::Unary(u, Box::new(x)),
+                kind: Kind::Real,
+                span,
+            });
+        }
+        if let Some(b) = Binary::from_method(&name) {
+            if mc.args.len() != 1 {
+                return err_at(&mc.method, format!("`{name}` takes one argument"));
+            }
+            let y = self.expr(&mc.args[0], block)?;
+            return self.binary(b, receiver, y, (span, mc.method.span()), block);
+        }
+        if name == "powi" {
+            if mc.args.len() != 1 {
+                return err_at(&mc.method, "`powi` takes one argument");
+            }
+            let x = self.coerce_real(receiver)?;
+            let n = self.expr(&mc.args[0], block)?;
+            if n.kind.is_real() {
+                return err_at(&mc.args[0], "the exponent of `powi` is an integer, `x.powi(2)`; for a real exponent write `x.powf(y)`");
+            }
+            return Ok(Expr {
+                op: Op::Powi(Box::new(x), Box::new(n)),
+                kind: Kind::Real,
+                span,
+            });
+        }
+        if name == "sqr" || name == "square" {
+            return err_at(&mc.method, "write `x * x` or `x.powi(2)`");
+        }
+        if matches!(receiver.kind, Kind::Int | Kind::Bool) {
+            // Methods of integers and bools have no derivative: copied as written.
+            let mut args = Vec::new();
+            for a in &mc.args {
+                let x = self.expr(a, block)?;
+                if x.kind.is_real() {
+                    return err_at(
+                        a,
+                        format!("`.{name}()` of an integer takes integer arguments here"),
+                    );
+                }
+                args.push(x);
+            }
+            let kind = receiver.kind.clone();
+            return Ok(Expr {
+                op: Op::Method(Box::new(receiver), mc.method.clone(), args),
+                kind,
+                span,
+            });
+        }
+        err_at(&mc.method,
+            format!(
+                "method `{name}` cannot be differentiated; the supported methods are `sin cos tan exp ln log10 sqrt powi powf tanh sinh cosh atan atan2 abs hypot min max len`, or mark a plain function as constant with `#[differentiable(constants(f))]`"
+            ),
+        )
+    }
+}
+
+/// The depth of an expression tree (a leaf is 1).
+pub(super) fn depth(e: &Expr) -> usize {
+    let children: Vec<&Expr> = match &e.op {
+        Op::Lit(_) | Op::Var(_) | Op::Len(_) | Op::Path(_) | Op::Ref(_) | Op::Matches(..) => {
+            Vec::new()
+        }
+        Op::Index(_, a)
+        | Op::Unary(_, a)
+        | Op::Cast(a, _)
+        | Op::PathIndex(_, a)
+        | Op::AsReal(a) => vec![a],
+        Op::Binary(_, a, b) | Op::Powi(a, b) => vec![a, b],
+        Op::Method(a, _, args) => std::iter::once(&**a).chain(args).collect(),
+        Op::ConstCall(_, args) => args.iter().collect(),
+        Op::Linalg(op, args) => {
+            let mut c: Vec<&Expr> = args.iter().collect();
+            if let LinOp::Map { body, .. } = op {
+                c.push(body);
+            }
+            c
+        }
+    };
+    1 + children.into_iter().map(depth).max().unwrap_or(0)
+}
+
+pub(super) fn binary_op(op: &syn::BinOp) -> Option<Binary> {
+    use syn::BinOp as B;
+    Some(match op {
+        B::Add(_) | B::AddAssign(_) => Binary::Add,
+        B::Sub(_) | B::SubAssign(_) => Binary::Sub,
+        B::Mul(_) | B::MulAssign(_) => Binary::Mul,
+        B::Div(_) | B::DivAssign(_) => Binary::Div,
+        B::Rem(_) | B::RemAssign(_) => Binary::Rem,
+        B::Lt(_) => Binary::Lt,
+        B::Le(_) => Binary::Le,
+        B::Gt(_) => Binary::Gt,
+        B::Ge(_) => Binary::Ge,
+        B::Eq(_) => Binary::Eq,
+        B::Ne(_) => Binary::Ne,
+        B::And(_) => Binary::And,
+        B::Or(_) => Binary::Or,
+        _ => return None,
+    })
+}
+
+pub(super) fn is_compound_assign(op: &syn::BinOp) -> bool {
+    use syn::BinOp as B;
+    matches!(
+        op,
+        B::AddAssign(_) | B::SubAssign(_) | B::MulAssign(_) | B::DivAssign(_) | B::RemAssign(_)
+    ) || matches!(
+        op,
+        B::BitAndAssign(_)
+            | B::BitOrAssign(_)
+            | B::BitXorAssign(_)
+            | B::ShlAssign(_)
+            | B::ShrAssign(_)
+    )
+}
+
+pub(super) fn strip_paren(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => strip_paren(&p.expr),
+        syn::Expr::Group(g) => strip_paren(&g.expr),
+        _ => e,
+    }
+}
+
+pub(super) fn real_lit(x: f64, span: Span) -> Expr {
+    Expr {
+        op: Op::Lit(Literal::Real(x)),
+        kind: Kind::Real,
+        span,
+    }
+}
+
+pub(super) fn var_expr(v: VarId, kind: Kind, span: Span) -> Expr {
+    Expr {
+        op: Op::Var(v),
+        kind,
+        span,
+    }
+}

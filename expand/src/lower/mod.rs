@@ -1,0 +1,168 @@
+//! Lowering: the user's `syn::ItemFn` to the IR of [`crate::ir`].
+//!
+//! This is the one place that reads syn. It decides the kind of every value from the syntax
+//! (a proc macro cannot see types), gives shadowed bindings distinct variables, hoists calls of
+//! differentiable functions out of expressions into their own statements, turns compound
+//! assignments into plain ones, `match` into tested `if` chains and early `return` into a result
+//! variable and a flag. Everything outside the accepted subset is an error on the smallest
+//! offending node, saying what to write instead; all errors of a function are gathered in a
+//! [`Ctxt`] and reported together.
+//!
+//! Before: `let y = (x * g(x)).sin(); y += 1.0;`
+//! After:  `let __g_0 = call g(x); let mut y = sin((x * __g_0)); y = (y + 1.0)`
+//!
+//! One [`Lowerer`] walks the function; its methods are split by concern, one file each:
+//!
+//! - `mod.rs` (here): the entry point [`lower`], the lowerer's state, error helpers;
+//! - [`signature`]: the function as a whole (signature, parameters, `wrt(..)`, result, early
+//!   `return`);
+//! - [`stmt`]: statements (`let` in all its forms, assignments, places);
+//! - [`control`]: `for` loops and ranges, `if`, `match`, values given by branches;
+//! - [`call`]: calls of differentiable functions, of constants and of `f64::` functions;
+//! - [`expr`]: expressions, their kinds, and the bound on their depth;
+//! - [`nalgebra`]: matrices and vectors, their operators and methods;
+//! - [`types`]: kinds from the types the user wrote;
+//! - [`scope`]: variables, names and scopes;
+//! - [`diag`]: attributes, and what to write instead of unsupported syntax.
+//!
+//! The files share this module's names (`use super::*`): the free helpers of the files other
+//! files use are `pub(super)` and brought in here.
+
+mod call;
+mod control;
+mod diag;
+mod expr;
+mod nalgebra;
+mod scope;
+mod signature;
+mod stmt;
+#[cfg(test)]
+mod tests;
+mod types;
+
+use self::control::*;
+use self::diag::*;
+use self::expr::*;
+use self::nalgebra::*;
+use self::stmt::*;
+use self::types::*;
+use crate::attr::Args;
+use crate::ctxt::Ctxt;
+use crate::ir::*;
+use proc_macro2::Span;
+use quote::ToTokens;
+use std::collections::{HashMap, HashSet};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+/// Lowers `item`, or returns every error found in it, combined.
+pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
+    let mut names = IdentCollector::default();
+    names.visit_item_fn(item);
+    let mut l = Lowerer {
+        args,
+        vars: IdVec::new(),
+        scopes: vec![HashMap::new()],
+        idents: names.0.clone(),
+        taken: names.0,
+        cx: Ctxt::new(),
+        early: None,
+        untyped_results: Vec::new(),
+        unset_targets: Vec::new(),
+        ret_failed: false,
+        early_unsupported: false,
+        poisoned: HashSet::new(),
+        param_vars: Vec::new(),
+        map_params: Vec::new(),
+        no_hoist: 0,
+        spans: HashMap::new(),
+        given: HashSet::new(),
+        next_suffix: HashMap::new(),
+    };
+    check_attributes(item, &mut l.cx);
+    let function = l.function(item);
+    match (function, l.cx.check()) {
+        (Some(f), Ok(())) => Ok(f),
+        (_, Err(e)) => Err(e),
+        (None, Ok(())) => Err(syn::Error::new_spanned(
+            &item.sig.ident,
+            "tapeless: lowering failed",
+        )),
+    }
+}
+
+/// Every identifier in the function, so generated names never collide with the user's.
+#[derive(Default)]
+struct IdentCollector(HashSet<String>);
+
+impl<'ast> Visit<'ast> for IdentCollector {
+    fn visit_ident(&mut self, i: &'ast syn::Ident) {
+        self.0.insert(name_of(i));
+    }
+}
+
+/// The variables that carry an early `return`.
+struct Early {
+    results: Vec<VarId>,
+    flag: VarId,
+}
+
+/// The state of lowering one function.
+struct Lowerer<'a> {
+    args: &'a Args,
+    vars: IdVec<VarId, Var>,
+    scopes: Vec<HashMap<String, VarId>>,
+    taken: HashSet<String>,
+    /// Every identifier of the user's function, as written (without the names lowering gives).
+    idents: HashSet<String>,
+    /// Every error found so far, reported together at the end.
+    cx: Ctxt,
+    early: Option<Early>,
+    /// Results of calls bound without a written type (taken to be `f64`).
+    untyped_results: Vec<VarId>,
+    /// Variables given by an `if` or `match` whose kind the first branch value decides.
+    unset_targets: Vec<VarId>,
+    /// The return type was rejected: the final value is not checked against it.
+    ret_failed: bool,
+    /// The function has an early `return` but its result cannot carry one.
+    early_unsupported: bool,
+    /// Names whose binding was rejected: later statements that use them report nothing more.
+    poisoned: HashSet<String>,
+    /// The parameters' variables.
+    param_vars: Vec<VarId>,
+    /// The closure arguments of `.map(|v| ..)`.
+    map_params: Vec<VarId>,
+    /// Above zero while lowering an expression whose parts cannot be bound to temporaries before
+    /// it (the right side of `&&` and `||`, a match guard, a probe): see [`Lowerer::bounded`].
+    no_hoist: usize,
+    /// The spans of the expressions of the current statement, by address: see
+    /// [`Lowerer::span_of`].
+    spans: HashMap<usize, Span>,
+    /// The names of `vars`, for [`Lowerer::fresh_name`].
+    given: HashSet<String>,
+    /// The suffix [`Lowerer::fresh_name`] tries next for a base name.
+    next_suffix: HashMap<String, usize>,
+}
+
+/// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR
+/// (emission writes it raw again where it is a keyword).
+fn name_of(i: &syn::Ident) -> String {
+    i.unraw().to_string()
+}
+
+fn err<T>(span: Span, msg: impl std::fmt::Display) -> syn::Result<T> {
+    Err(syn::Error::new(span, msg))
+}
+
+/// An error on the whole of `node` (on stable Rust, `node.span()` is only its first token).
+fn err_at<T>(node: impl ToTokens, msg: impl std::fmt::Display) -> syn::Result<T> {
+    Err(syn::Error::new_spanned(node, msg))
+}
+
+impl Lowerer<'_> {
+    /// Records `e` and carries on, so that every error of the function is reported.
+    fn error(&mut self, e: syn::Error) {
+        self.cx.push(e);
+    }
+}

@@ -1,0 +1,378 @@
+//! nalgebra values: the matrix and vector types known by name, their operators, methods
+//! ([`LinOp`]), elements, rows and columns, `from_column_slice` and `.map(|v| ..)`.
+
+use super::*;
+
+impl Lowerer<'_> {
+    /// A matrix operand whose value the adjoint reads (a product's factor, a map's argument, a
+    /// norm's vector): bound to a temporary unless it is a variable, so that neither the tangent
+    /// nor the reverse sweep computes it again.
+    pub(super) fn matrix_operand(&mut self, x: Expr, block: &mut Block) -> Expr {
+        if x.kind != Kind::Matrix || matches!(x.op, Op::Var(_)) {
+            return x;
+        }
+        let span = x.span;
+        let t = self.temp("m", Kind::Matrix, span);
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(x),
+            span,
+        });
+        var_expr(t, Kind::Matrix, span)
+    }
+
+    /// An error when `e` is the result of a call bound without a type (taken to be `f64`) but used
+    /// as a matrix.
+    pub(super) fn untyped_matrix_result(&self, e: &Expr) -> syn::Result<()> {
+        match e.op {
+            Op::Var(v) if self.untyped_results.contains(&v) => err(
+                e.span,
+                format!(
+                    "`{0}` holds the result of a call, taken to be `f64`; if it is a matrix or vector, write its type: `let {0}: DVector<f64> = ...`",
+                    self.shown(v)
+                ),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// `x op y` where one side is a matrix: sums and differences of matrices, products of
+    /// matrices (rustc checks the shapes) and of a matrix and a real, division by a real.
+    pub(super) fn matrix_binary(
+        &mut self,
+        op: Binary,
+        x: Expr,
+        y: Expr,
+        span: Span,
+        op_span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
+        for side in [&x, &y] {
+            self.untyped_matrix_result(side)?;
+        }
+        let (x, y) = match op {
+            Binary::Add | Binary::Sub => {
+                for side in [&x, &y] {
+                    if side.kind != Kind::Matrix {
+                        return err(side.span, format!("`{}` takes two matrices or vectors of the same shape; to shift every element by a real, add a vector of that value", op.name()));
+                    }
+                }
+                (x, y)
+            }
+            Binary::Mul if xm && ym => (
+                self.matrix_operand(x, block),
+                self.matrix_operand(y, block),
+            ),
+            Binary::Mul if xm => (self.matrix_operand(x, block), self.coerce_real(y)?),
+            Binary::Mul => (self.coerce_real(x)?, self.matrix_operand(y, block)),
+            Binary::Div if xm && !ym => (self.matrix_operand(x, block), self.coerce_real(y)?),
+            Binary::Div => {
+                return err(op_span, "a matrix or vector can be divided by a real only; for element-wise operations use `.component_mul(..)` or `.map(|v| ..)`")
+            }
+            _ => {
+                return err(op_span, format!("`{}` does not apply to matrices and vectors here; the supported operations are `+ - *`, `/` by a real, `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared()` and elements `v[i]`, `m[(i, j)]`", op.name()))
+            }
+        };
+        Ok(Expr {
+            op: Op::Binary(op, Box::new(x), Box::new(y)),
+            kind: Kind::Matrix,
+            span,
+        })
+    }
+
+    /// `T::from_column_slice(u)` of a real array `u` (`&u`, or a slice `u`).
+    pub(super) fn matrix_from_slice(
+        &mut self,
+        ty: syn::Path,
+        call: &syn::ExprCall,
+    ) -> syn::Result<Expr> {
+        const WRITE: &str = "build a matrix or vector from a real array variable: `DVector::from_column_slice(&u)` (or `u` for a slice parameter)";
+        if call.args.len() != 1 {
+            return err_at(call, WRITE);
+        }
+        let a = match strip_paren(&call.args[0]) {
+            syn::Expr::Reference(r) if r.mutability.is_none() => &*r.expr,
+            a => a,
+        };
+        let v = match self.path_var(a) {
+            Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => v,
+            _ => return err_at(&call.args[0], WRITE),
+        };
+        let kind = self.kind(v).clone();
+        Ok(Expr {
+            op: Op::Linalg(LinOp::FromSlice(ty), vec![var_expr(v, kind, a.span())]),
+            kind: Kind::Matrix,
+            span: call.span(),
+        })
+    }
+
+    /// `m[i]` (an element of a vector, or of a matrix in column-major order) or `m[(i, j)]`.
+    pub(super) fn matrix_element(
+        &mut self,
+        v: VarId,
+        ix: &syn::ExprIndex,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let span = ix.span();
+        if let syn::Expr::Tuple(t) = strip_paren(&ix.index) {
+            if t.elems.len() != 2 {
+                return err_at(t, "index a matrix with a row and a column, `m[(i, j)]`");
+            }
+            let i = self.index_expr(&t.elems[0], block)?;
+            let j = self.index_expr(&t.elems[1], block)?;
+            let m = var_expr(v, Kind::Matrix, ix.expr.span());
+            return Ok(Expr {
+                op: Op::Linalg(LinOp::Element, vec![m, i, j]),
+                kind: Kind::Real,
+                span,
+            });
+        }
+        let index = self.index_expr(&ix.index, block)?;
+        Ok(Expr {
+            op: Op::Index(v, Box::new(index)),
+            kind: Kind::Real,
+            span,
+        })
+    }
+
+    /// A method of a matrix or vector `receiver` (one of [`MATRIX_METHODS`]).
+    pub(super) fn matrix_method(
+        &mut self,
+        mc: &syn::ExprMethodCall,
+        receiver: Expr,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let span = self.method_span(mc);
+        let name = mc.method.to_string();
+        let arity = match name.as_str() {
+            "map" | "component_mul" | "dot" | "column" | "row" => 1,
+            _ => 0,
+        };
+        if mc.args.len() != arity {
+            return err_at(
+                &mc.method,
+                match arity {
+                    0 => format!("`.{name}()` takes no arguments"),
+                    _ => format!("`.{name}(..)` takes one argument"),
+                },
+            );
+        }
+        let matrix_arg = |l: &mut Self, block: &mut Block| -> syn::Result<Expr> {
+            let a = l.expr(&mc.args[0], block)?;
+            if a.kind != Kind::Matrix {
+                return err_at(
+                    &mc.args[0],
+                    format!("`.{name}(..)` takes a matrix or vector"),
+                );
+            }
+            Ok(l.matrix_operand(a, block))
+        };
+        if matches!(name.as_str(), "clone" | "clone_owned" | "into_owned") {
+            // Generated code copies matrices where the user's code would move them.
+            return Ok(receiver);
+        }
+        if name == "column" || name == "row" {
+            if !matches!(receiver.op, Op::Var(_)) {
+                return err_at(
+                    &mc.receiver,
+                    format!(
+                        "take `.{name}(..)` of a matrix variable: bind the matrix with `let` first"
+                    ),
+                );
+            }
+            let index = self.index_expr(&mc.args[0], block)?;
+            let op = if name == "column" {
+                LinOp::Column
+            } else {
+                LinOp::Row
+            };
+            return Ok(Expr {
+                op: Op::Linalg(op, vec![receiver, index]),
+                kind: Kind::Matrix,
+                span,
+            });
+        }
+        let receiver = if name == "transpose" {
+            receiver
+        } else {
+            self.matrix_operand(receiver, block)
+        };
+        let (op, args, kind) = match name.as_str() {
+            "transpose" => (LinOp::Transpose, vec![receiver], Kind::Matrix),
+            "sum" => (LinOp::Sum, vec![receiver], Kind::Real),
+            "norm" => (LinOp::Norm, vec![receiver], Kind::Real),
+            "norm_squared" => (LinOp::NormSquared, vec![receiver], Kind::Real),
+            "dot" => {
+                let b = matrix_arg(self, block)?;
+                (LinOp::Dot, vec![receiver, b], Kind::Real)
+            }
+            "component_mul" => {
+                let b = matrix_arg(self, block)?;
+                (LinOp::ComponentMul, vec![receiver, b], Kind::Matrix)
+            }
+            "map" => {
+                let (param, body) = self.map_closure(&mc.args[0])?;
+                (
+                    LinOp::Map {
+                        param,
+                        body: Box::new(body),
+                    },
+                    vec![receiver],
+                    Kind::Matrix,
+                )
+            }
+            _ => unreachable!("one of MATRIX_METHODS"),
+        };
+        Ok(Expr {
+            op: Op::Linalg(op, args),
+            kind,
+            span,
+        })
+    }
+
+    /// The closure of `.map(|v| body)`: one plain argument, and a body that is a real
+    /// expression of it and of constants.
+    pub(super) fn map_closure(&mut self, e: &syn::Expr) -> syn::Result<(VarId, Expr)> {
+        const WRITE: &str = "write the element-wise function as a closure of one argument, `.map(|v| v.tanh())`, whose body is a real expression of `v` and constants";
+        let c = match strip_paren(e) {
+            syn::Expr::Closure(c) => c,
+            other => return err_at(other, WRITE),
+        };
+        if c.inputs.len() != 1
+            || c.asyncness.is_some()
+            || c.constness.is_some()
+            || c.movability.is_some()
+            || !matches!(c.output, syn::ReturnType::Default)
+        {
+            return err_at(c, WRITE);
+        }
+        let ident = match &c.inputs[0] {
+            syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => &pi.ident,
+            syn::Pat::Type(pt) => match &*pt.pat {
+                syn::Pat::Ident(pi) if is_ident(&pt.ty, "f64") && pi.subpat.is_none() => &pi.ident,
+                _ => return err_at(&c.inputs[0], WRITE),
+            },
+            other => return err_at(other, WRITE),
+        };
+        self.scopes.push(HashMap::new());
+        let param = self.new_var(&name_of(ident), Kind::Real, false, ident.span());
+        let mut probe = Block::default();
+        self.no_hoist += 1;
+        let body = self.real_expr(&c.body, &mut probe);
+        self.no_hoist -= 1;
+        self.scopes.pop();
+        let body = body?;
+        if !probe.stmts.is_empty() {
+            return err_at(&c.body, "a `.map` closure cannot call differentiable functions; compute with whole matrices, or use a `Vec<f64>` and a loop");
+        }
+        let mut reads = Vec::new();
+        body.reads(&mut reads);
+        if let Some(other) = reads.iter().find(|&&r| r != param) {
+            return err_at(
+                &c.body,
+                format!(
+                    "a `.map` closure uses only its argument and constants, not `{}`; scale or shift outside: `(&v * a).map(|x| x.tanh())`",
+                    self.shown(*other)
+                ),
+            );
+        }
+        self.map_params.push(param);
+        Ok((param, body))
+    }
+}
+
+/// The nalgebra matrix and vector types of reals tapeless knows by name.
+pub(super) const MATRIX_TYPES: &[&str] = &[
+    "DVector",
+    "DMatrix",
+    "SVector",
+    "SMatrix",
+    "RowDVector",
+    "RowSVector",
+    "Vector1",
+    "Vector2",
+    "Vector3",
+    "Vector4",
+    "Vector5",
+    "Vector6",
+    "Matrix1",
+    "Matrix2",
+    "Matrix3",
+    "Matrix4",
+    "Matrix5",
+    "Matrix6",
+];
+
+/// `Some(type path)` when `path` is `T::from_column_slice` or `T::from_row_slice` of one of
+/// [`MATRIX_TYPES`] (`DVector::from_column_slice`, `SVector::<f64, 3>::from_row_slice`).
+pub(super) fn matrix_from_slice(path: &syn::Path) -> Option<syn::Path> {
+    let n = path.segments.len();
+    if n < 2 {
+        return None;
+    }
+    let last = &path.segments[n - 1];
+    let ty = &path.segments[n - 2];
+    let constructor = last.ident == "from_column_slice" || last.ident == "from_row_slice";
+    if !constructor || !MATRIX_TYPES.contains(&ty.ident.to_string().as_str()) {
+        return None;
+    }
+    let mut p = path.clone();
+    p.segments.pop();
+    // Drop the trailing `::` the pop leaves.
+    let last = p.segments.pop().expect("two segments").into_value();
+    p.segments.push(last);
+    Some(p)
+}
+
+/// `Some(elem)` when `ty` is one of [`MATRIX_TYPES`] (by its last path segment), with the type
+/// of its elements.
+pub(super) fn matrix_elem(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = strip_type_group(ty) else {
+        return None;
+    };
+    if p.qself.is_some() {
+        return None;
+    }
+    let last = p.path.segments.last()?;
+    if !MATRIX_TYPES.contains(&last.ident.to_string().as_str()) {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => match a.args.first() {
+            Some(syn::GenericArgument::Type(t)) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The kind of an nalgebra type (`None` for other types), or an error for matrices of anything
+/// but `f64`.
+pub(super) fn matrix_kind(ty: &syn::Type) -> Option<syn::Result<Kind>> {
+    let elem = matrix_elem(ty)?;
+    Some(if is_ident(elem, "f64") {
+        Ok(Kind::Matrix)
+    } else {
+        err_at(
+            elem,
+            "write `f64` as the element type: the generated companions are generic over the scalar type",
+        )
+    })
+}
+
+/// The methods of nalgebra values that are differentiated (see [`LinOp`]).
+pub(super) const MATRIX_METHODS: &[&str] = &[
+    "clone",
+    "clone_owned",
+    "into_owned",
+    "column",
+    "row",
+    "transpose",
+    "map",
+    "component_mul",
+    "dot",
+    "sum",
+    "norm",
+    "norm_squared",
+];

@@ -1,0 +1,457 @@
+//! The function as a whole: its signature, parameters, `wrt(..)`, result type and final value,
+//! and the result variables and flag that carry an early `return`.
+
+use super::*;
+
+impl Lowerer<'_> {
+    pub(super) fn function(&mut self, item: &syn::ItemFn) -> Option<Function> {
+        let sig = &item.sig;
+        self.check_signature(sig);
+        let params = self.params(sig);
+        self.check_wrt(&params);
+        let (ret_parts, tuple) = self.return_shape(sig);
+        if contains_early_return(&item.block) {
+            self.prepare_early_return(sig, &ret_parts);
+        }
+        let mut body = Block::default();
+        self.early_return_prologue(sig, &mut body);
+        let (tail, rest) = self.split_tail(&item.block.stmts, &ret_parts);
+        self.body_statements(rest, tail, &mut body);
+        let values = self.final_values(sig, tail, &ret_parts, &mut body);
+        Some(Function {
+            name: sig.ident.clone(),
+            vars: std::mem::take(&mut self.vars),
+            params,
+            ret: Ret {
+                tys: return_types(&sig.output, tuple),
+                parts: ret_parts,
+                tuple,
+                values,
+            },
+            body,
+            idents: self.idents.clone(),
+            map_params: std::mem::take(&mut self.map_params),
+        })
+    }
+
+    /// What makes a signature something other than an ordinary generic-free `fn`.
+    pub(super) fn check_signature(&mut self, sig: &syn::Signature) {
+        if let Some(c) = &sig.constness {
+            self.error(syn::Error::new(
+                c.span,
+                "remove `const`: a differentiable function is an ordinary `fn`",
+            ));
+        }
+        if let Some(a) = &sig.asyncness {
+            self.error(syn::Error::new(
+                a.span,
+                "remove `async`: a differentiable function is an ordinary `fn`",
+            ));
+        }
+        if let Some(u) = &sig.unsafety {
+            self.error(syn::Error::new(
+                u.span,
+                "remove `unsafe`: differentiable code must be safe Rust",
+            ));
+        }
+        if let Some(abi) = &sig.abi {
+            self.error(syn::Error::new_spanned(
+                abi,
+                "remove the `extern` ABI: a differentiable function is an ordinary Rust `fn`",
+            ));
+        }
+        for param in &sig.generics.params {
+            let msg = match param {
+                syn::GenericParam::Type(_) => "remove the type parameter: write the function with `f64`, and tapeless generates companions generic over the scalar type",
+                syn::GenericParam::Lifetime(_) => "remove the lifetime parameter: differentiable functions take references with elided lifetimes",
+                syn::GenericParam::Const(_) => "const generic parameters are not supported: write the length, `[f64; 3]`, or take a slice `&[f64]`",
+            };
+            self.error(syn::Error::new_spanned(param, msg));
+        }
+        if let Some(w) = &sig.generics.where_clause {
+            self.error(syn::Error::new_spanned(
+                w,
+                "remove the `where` clause: differentiable functions have no generic parameters",
+            ));
+        }
+        if let Some(v) = &sig.variadic {
+            self.error(syn::Error::new_spanned(
+                v,
+                "variadic functions cannot be differentiated",
+            ));
+        }
+    }
+
+    /// The parameters that lower; the others are reported and their names poisoned.
+    pub(super) fn params(&mut self, sig: &syn::Signature) -> Vec<Param> {
+        let mut params = Vec::new();
+        for input in &sig.inputs {
+            match input {
+                syn::FnArg::Receiver(r) => self.error(syn::Error::new_spanned(r,
+                    "methods cannot be differentiated yet: write a free function that takes the fields it needs",
+                )),
+                syn::FnArg::Typed(pt) => match self.param(pt) {
+                    Ok(p) => params.push(p),
+                    Err(e) => {
+                        self.poison_pattern(&pt.pat);
+                        self.error(e)
+                    }
+                },
+            }
+        }
+        params
+    }
+
+    /// Every name in `wrt(..)` is a real parameter, matched by the user's name (`r#x` is `x`).
+    pub(super) fn check_wrt(&mut self, params: &[Param]) {
+        let Some(wrt) = &self.args.wrt else {
+            return;
+        };
+        for name in wrt {
+            let found = params.iter().any(|p: &Param| {
+                let v = &self.vars[p.var];
+                name_of(name) == v.user_name && v.kind.is_real()
+            });
+            if !found {
+                self.cx.error_spanned_by(name,
+                    format!("`{name}` is not a parameter of type `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>`"),
+                );
+            }
+        }
+    }
+
+    /// The kinds of the result's components and whether it is a tuple (none if rejected).
+    pub(super) fn return_shape(&mut self, sig: &syn::Signature) -> (Vec<Kind>, bool) {
+        match &sig.output {
+            syn::ReturnType::Default => (Vec::new(), false),
+            syn::ReturnType::Type(_, ty) => match self.return_kinds(ty) {
+                Ok(kinds) => kinds,
+                Err(e) => {
+                    self.ret_failed = true;
+                    self.error(e);
+                    (Vec::new(), false)
+                }
+            },
+        }
+    }
+
+    /// An early `return` needs result variables and a flag, which only a real result has.
+    pub(super) fn prepare_early_return(&mut self, sig: &syn::Signature, ret_parts: &[Kind]) {
+        if ret_parts.iter().all(|k| *k == Kind::Real) && !ret_parts.is_empty() {
+            let span = sig.output.span();
+            let results = (0..ret_parts.len())
+                .map(|k| {
+                    let v = self.temp(&format!("result_{k}"), Kind::Real, span);
+                    self.vars[v].mutable = true;
+                    v
+                })
+                .collect();
+            let flag = self.temp("returned", Kind::Bool, span);
+            self.vars[flag].mutable = true;
+            self.early = Some(Early { results, flag });
+        } else if !self.ret_failed {
+            self.early_unsupported = true;
+        }
+    }
+
+    /// With early returns, the body starts with `let mut result = 0.0; let mut returned = false;`.
+    pub(super) fn early_return_prologue(&self, sig: &syn::Signature, body: &mut Block) {
+        let Some(early) = &self.early else {
+            return;
+        };
+        for &r in &early.results {
+            body.stmts.push(Stmt::Let {
+                var: r,
+                init: Init::Expr(real_lit(0.0, sig.output.span())),
+                span: sig.output.span(),
+            });
+        }
+        let span = sig.output.span();
+        body.stmts.push(Stmt::Let {
+            var: early.flag,
+            init: Init::Expr(Expr {
+                op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> false))),
+                kind: Kind::Bool,
+                span,
+            }),
+            span,
+        });
+    }
+
+    /// The function's final value (a tail expression, or a last `return e;`) and the statements
+    /// before it.
+    pub(super) fn split_tail<'s>(
+        &self,
+        stmts: &'s [syn::Stmt],
+        ret_parts: &[Kind],
+    ) -> (Option<&'s syn::Expr>, &'s [syn::Stmt]) {
+        let statement_like = |e: &syn::Expr| {
+            matches!(
+                strip_paren(e),
+                syn::Expr::ForLoop(_)
+                    | syn::Expr::If(_)
+                    | syn::Expr::Match(_)
+                    | syn::Expr::Block(_)
+                    | syn::Expr::While(_)
+                    | syn::Expr::Loop(_)
+                    | syn::Expr::Unsafe(_)
+            )
+        };
+        let never_value = |e: &syn::Expr| {
+            matches!(
+                strip_paren(e),
+                syn::Expr::ForLoop(_) | syn::Expr::While(_) | syn::Expr::Loop(_)
+            )
+        };
+        match stmts.split_last() {
+            Some((syn::Stmt::Expr(e, None), rest))
+                if !(never_value(e) || ret_parts.is_empty() && statement_like(e)) =>
+            {
+                (Some(e), rest)
+            }
+            Some((syn::Stmt::Expr(syn::Expr::Return(r), Some(_)), rest))
+                if self.early.is_none() =>
+            {
+                match &r.expr {
+                    Some(e) => (Some(&**e), rest),
+                    None => (None, rest),
+                }
+            }
+            _ => (None, stmts),
+        }
+    }
+
+    /// The statements of the body; with early returns, the final value is one more `return`,
+    /// guarded like the statements before it.
+    pub(super) fn body_statements(
+        &mut self,
+        rest: &[syn::Stmt],
+        tail: Option<&syn::Expr>,
+        body: &mut Block,
+    ) {
+        if self.early.is_some() {
+            let mut all = rest.to_vec();
+            if let Some(e) = tail {
+                all.push(syn::Stmt::Expr(
+                    syn::Expr::Return(syn::ExprReturn {
+                        attrs: Vec::new(),
+                        return_token: syn::Token![return](e.span()),
+                        expr: Some(Box::new(e.clone())),
+                    }),
+                    Some(syn::Token![;](e.span())),
+                ));
+            }
+            self.stmts_into(&all, body);
+        } else {
+            let lowered = self.stmts(rest);
+            body.stmts.extend(lowered.stmts);
+        }
+    }
+
+    /// The components of the result: the tail's values, or the early-return variables.
+    pub(super) fn final_values(
+        &mut self,
+        sig: &syn::Signature,
+        tail: Option<&syn::Expr>,
+        ret_parts: &[Kind],
+        body: &mut Block,
+    ) -> Vec<Expr> {
+        let mut values = Vec::new();
+        match tail {
+            _ if self.ret_failed => {}
+            Some(_) if self.early.is_some() => {}
+            Some(e) if self.mentions_poisoned(e) => {}
+            Some(e) => {
+                values = self.result_values(e, ret_parts, body);
+            }
+            None => {
+                if !ret_parts.is_empty() && self.early.is_none() && !self.early_unsupported {
+                    self.error(syn::Error::new_spanned(
+                        &sig.output,
+                        "end the function with the value it returns",
+                    ));
+                }
+            }
+        }
+        if let Some(early) = &self.early {
+            values = early
+                .results
+                .iter()
+                .map(|&r| var_expr(r, Kind::Real, self.vars[r].span))
+                .collect();
+        }
+        values
+    }
+
+    pub(super) fn param(&mut self, pt: &syn::PatType) -> syn::Result<Param> {
+        let (ident, mutable) = match &*pt.pat {
+            syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                (pi.ident.clone(), pi.mutability.is_some())
+            }
+            other => return err_at(
+                other,
+                "write a plain name for each parameter (patterns in parameters are not supported)",
+            ),
+        };
+        let kind = kind_of_type(&pt.ty, true)?;
+        let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
+        self.param_vars.push(var);
+        self.vars[var].ty = Some((*pt.ty).clone());
+        if let Kind::RealArray(ArrayRepr::SliceMut) = self.vars[var].kind {
+            self.vars[var].mutable = true;
+        }
+        Ok(Param { var, mutable })
+    }
+
+    pub(super) fn return_kinds(&mut self, ty: &syn::Type) -> syn::Result<(Vec<Kind>, bool)> {
+        let one = |ty: &syn::Type| -> syn::Result<Kind> {
+            let bad = "a differentiable function returns `f64`, `[f64; N]`, `Vec<f64>`, an owned nalgebra matrix or vector (`DVector<f64>`, ...) or a tuple of them; return other values from a separate function";
+            match kind_of_type(ty, false) {
+                Ok(
+                    k @ (Kind::Real
+                    | Kind::Matrix
+                    | Kind::RealArray(ArrayRepr::Vec)
+                    | Kind::RealArray(ArrayRepr::Array(_))),
+                ) => Ok(k),
+                Ok(_) => err_at(ty, bad),
+                // `f32`'s own advice fits; for other types, the return message.
+                Err(e) if is_ident(ty, "f32") => Err(e),
+                Err(_) => err_at(ty, bad),
+            }
+        };
+        match strip_type_group(ty) {
+            syn::Type::Tuple(t) if t.elems.is_empty() => Ok((Vec::new(), false)),
+            syn::Type::Tuple(t) => {
+                let kinds = t.elems.iter().map(one).collect::<syn::Result<Vec<_>>>()?;
+                Ok((kinds, true))
+            }
+            _ => Ok((vec![one(ty)?], false)),
+        }
+    }
+
+    /// The components of the function's final value, hoisting array constructors into lets.
+    pub(super) fn result_values(
+        &mut self,
+        e: &syn::Expr,
+        parts: &[Kind],
+        body: &mut Block,
+    ) -> Vec<Expr> {
+        // Parentheses and invisible groups (a `macro_rules!` `$e:expr`) around a tuple.
+        let elems: Vec<&syn::Expr> = match (strip_paren(e), parts.len()) {
+            (syn::Expr::Tuple(t), n) if n > 1 || t.elems.len() > 1 => t.elems.iter().collect(),
+            (e, _) => vec![e],
+        };
+        if elems.len() != parts.len() {
+            self.error(syn::Error::new_spanned(
+                e,
+                format!(
+                    "the function returns {} values but this expression has {}",
+                    parts.len(),
+                    elems.len()
+                ),
+            ));
+            return Vec::new();
+        }
+        let mut values = Vec::new();
+        for (elem, kind) in elems.into_iter().zip(parts) {
+            if *kind == Kind::Real
+                && matches!(strip_paren(elem), syn::Expr::If(_) | syn::Expr::Match(_))
+            {
+                // `if c { a } else { b }` as the result: a variable given by the branches.
+                let span = elem.span();
+                let t = self.temp("result", Kind::Real, span);
+                self.vars[t].mutable = true;
+                body.stmts.push(Stmt::Let {
+                    var: t,
+                    init: Init::Expr(real_lit(0.0, span)),
+                    span,
+                });
+                match self.assign_value(t, elem, body) {
+                    Ok(()) => values.push(var_expr(t, Kind::Real, span)),
+                    Err(e) => self.error(e),
+                }
+                continue;
+            }
+            let r = match kind {
+                Kind::Real => self.real_expr(elem, body),
+                Kind::Matrix => self.matrix_value(elem, body),
+                _ => self.array_value(elem, kind.clone(), body),
+            };
+            match r {
+                Ok(v) => values.push(v),
+                Err(e) => self.error(e),
+            }
+        }
+        values
+    }
+
+    /// An array-valued result: a variable, or a constructor bound to a temporary.
+    pub(super) fn array_value(
+        &mut self,
+        e: &syn::Expr,
+        kind: Kind,
+        body: &mut Block,
+    ) -> syn::Result<Expr> {
+        if let Some(v) = self.path_var(e) {
+            if let Kind::RealArray(ArrayRepr::Vec | ArrayRepr::Array(_)) = self.kind(v) {
+                return Ok(var_expr(v, self.kind(v).clone(), e.span()));
+            }
+            if self.untyped_results.contains(&v) {
+                return err_at(
+                    e,
+                    format!("`{0}` holds the result of a call, taken to be `f64`; write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.shown(v)),
+                );
+            }
+            return err_at(e, "return a `Vec<f64>` or `[f64; N]` variable, or build one with `vec![..]` or `[..]`");
+        }
+        let init = match self.array_init(e, body)? {
+            Some(init) => init,
+            None => return err_at(e, "return an array variable, `vec![..]` or `[..]` here"),
+        };
+        let t = self.temp("result", kind.clone(), e.span());
+        body.stmts.push(Stmt::Let {
+            var: t,
+            init,
+            span: e.span(),
+        });
+        Ok(var_expr(t, kind, e.span()))
+    }
+
+    /// A matrix-valued result: a variable, or an expression bound to a temporary.
+    pub(super) fn matrix_value(&mut self, e: &syn::Expr, body: &mut Block) -> syn::Result<Expr> {
+        let value = self.expr(e, body)?;
+        if value.kind != Kind::Matrix {
+            return err_at(
+                e,
+                "the function returns a matrix or vector, and this is not one",
+            );
+        }
+        // A variable is returned as it is, a borrowed parameter (`x.clone()`) as a copy.
+        if let Op::Var(v) = value.op {
+            let borrowed = self.param_vars.contains(&v)
+                && matches!(self.vars[v].ty, Some(syn::Type::Reference(_)));
+            if !borrowed {
+                return Ok(value);
+            }
+        }
+        let t = self.temp("result", Kind::Matrix, e.span());
+        body.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(value),
+            span: e.span(),
+        });
+        Ok(var_expr(t, Kind::Matrix, e.span()))
+    }
+}
+
+/// Whether the function body contains a `return` anywhere but as its last statement.
+pub(super) fn contains_early_return(block: &syn::Block) -> bool {
+    let n = block.stmts.len();
+    block.stmts.iter().enumerate().any(|(i, s)| {
+        let last = i + 1 == n;
+        match s {
+            syn::Stmt::Expr(syn::Expr::Return(_), _) if last => false,
+            _ => stmt_returns(s),
+        }
+    })
+}

@@ -1,0 +1,736 @@
+//! Statements: `let` in all its forms (a value, an array constructor, a differentiable call, a
+//! tuple, a value given by an `if` or `match`), assignments and compound assignments, places,
+//! and the guard that follows a statement which may `return`.
+
+use super::*;
+
+impl Lowerer<'_> {
+    pub(super) fn stmts(&mut self, stmts: &[syn::Stmt]) -> Block {
+        let mut block = Block::default();
+        self.stmts_into(stmts, &mut block);
+        block
+    }
+
+    /// Lowers `stmts` into `block`. After a statement that may `return`, the rest of the block is
+    /// guarded by `if !returned`.
+    pub(super) fn stmts_into(&mut self, stmts: &[syn::Stmt], block: &mut Block) {
+        for (i, s) in stmts.iter().enumerate() {
+            let may_return = self.early.is_some() && stmt_returns(s);
+            if let Err(e) = self.stmt(s, block) {
+                // A statement that uses a rejected binding would only repeat that error.
+                if !self.mentions_poisoned(s) {
+                    self.error(e);
+                }
+                if let syn::Stmt::Local(local) = s {
+                    self.poison_pattern(&local.pat);
+                }
+            }
+            if may_return && i + 1 < stmts.len() {
+                let span = stmts[i + 1].span();
+                let flag = self
+                    .early
+                    .as_ref()
+                    .map(|e| e.flag)
+                    .expect("early return set up");
+                self.scopes.push(HashMap::new());
+                let rest = self.stmts(&stmts[i + 1..]);
+                self.scopes.pop();
+                block.stmts.push(Stmt::If {
+                    cond: not(var_expr(flag, Kind::Bool, span)),
+                    then: rest,
+                    els: Block::default(),
+                    span,
+                });
+                return;
+            }
+        }
+    }
+
+    /// `return e` with early returns: assign the result variables and raise the flag.
+    pub(super) fn return_assign(&mut self, e: &syn::Expr, span: Span) -> Block {
+        let mut block = Block::default();
+        let early_results = self
+            .early
+            .as_ref()
+            .map(|e| e.results.clone())
+            .unwrap_or_default();
+        let flag = self
+            .early
+            .as_ref()
+            .map(|e| e.flag)
+            .expect("early return set up");
+        let elems: Vec<&syn::Expr> = match strip_paren(e) {
+            syn::Expr::Tuple(t) if early_results.len() > 1 => t.elems.iter().collect(),
+            _ => vec![e],
+        };
+        if elems.len() != early_results.len() {
+            self.error(syn::Error::new_spanned(
+                e,
+                "returns a different number of values than the function's type says",
+            ));
+            return block;
+        }
+        for (elem, r) in elems.into_iter().zip(early_results) {
+            // `assign_value` also takes an `if` or `match` that gives the value.
+            if let Err(err) = self.assign_value(r, elem, &mut block) {
+                self.error(err);
+            }
+        }
+        block.stmts.push(Stmt::Assign {
+            place: Place::Var(flag),
+            value: Expr {
+                op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> true))),
+                kind: Kind::Bool,
+                span,
+            },
+            span,
+        });
+        block
+    }
+
+    pub(super) fn stmt(&mut self, s: &syn::Stmt, block: &mut Block) -> syn::Result<()> {
+        self.spans.clear();
+        match s {
+            syn::Stmt::Local(local) => self.local(local, block),
+            syn::Stmt::Item(item) => err_at(item,
+                "items inside a differentiable function are not supported; move this item outside the function",
+            ),
+            syn::Stmt::Macro(m) => err_at(&m.mac.path,
+                format!(
+                    "macro `{}!` is not supported in a differentiable function; only `vec![..]` is, in a `let`",
+                    m.mac.path.to_token_stream()
+                ),
+            ),
+            syn::Stmt::Expr(e, semi) => {
+                if semi.is_none() && !matches!(strip_paren(e), syn::Expr::ForLoop(_) | syn::Expr::If(_) | syn::Expr::Match(_) | syn::Expr::Block(_) | syn::Expr::While(_) | syn::Expr::Loop(_) | syn::Expr::Unsafe(_)) {
+                    return err_at(e, "a value here is not used: end the statement with `;`, or return the value at the end of the function");
+                }
+                self.expr_stmt(e, block)
+            }
+        }
+    }
+
+    pub(super) fn local(&mut self, local: &syn::Local, block: &mut Block) -> syn::Result<()> {
+        let span = local.span();
+        let init = let_initialiser(local)?;
+        let (pat, ty) = match &local.pat {
+            syn::Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
+            p => (p, None),
+        };
+        if let (syn::Pat::Tuple(tuple), syn::Expr::Tuple(values)) = (pat, strip_paren(init)) {
+            return self.let_tuple_values(tuple, values, ty, span, block);
+        }
+        if let syn::Pat::Tuple(tuple) = pat {
+            return self.let_tuple_call(tuple, init, ty, span, block);
+        }
+        let (ident, mutable) = simple_binding(pat)?;
+        let declared = match ty {
+            Some(t) => Some(kind_of_type(t, false)?),
+            None => None,
+        };
+        let binding = Binding {
+            ident: &ident,
+            mutable,
+            ty,
+            declared,
+            span,
+        };
+        if matches!(strip_paren(init), syn::Expr::If(_) | syn::Expr::Match(_)) {
+            return self.let_branches(binding, init, block);
+        }
+        if let syn::Expr::Call(call) = strip_paren(init) {
+            if self.is_differentiable_call(call) {
+                return self.let_call(binding, call, block);
+            }
+        }
+        if let Some(array_init) = self.array_init(init, block)? {
+            self.let_array(binding, array_init, block);
+            return Ok(());
+        }
+        self.let_value(binding, init, block)
+    }
+
+    /// `let (a, b) = (x, y);`: one binding each, all values read before any is bound.
+    pub(super) fn let_tuple_values(
+        &mut self,
+        tuple: &syn::PatTuple,
+        values: &syn::ExprTuple,
+        ty: Option<&syn::Type>,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        if tuple.elems.len() != values.elems.len() || ty.is_some() {
+            return err(span, "bind each value to its own name: `let (a, b) = (x, y);` with as many names as values");
+        }
+        let mut lowered = Vec::new();
+        for v in &values.elems {
+            lowered.push(self.expr(v, block)?);
+        }
+        for (p, value) in tuple.elems.iter().zip(lowered) {
+            let (ident, mutable) = simple_binding(p)?;
+            if let Kind::RealArray(_) = value.kind {
+                return err(
+                    value.span,
+                    "copy arrays with `.to_vec()` into their own `let`",
+                );
+            }
+            let var = self.new_var(&name_of(&ident), value.kind.clone(), mutable, ident.span());
+            block.stmts.push(Stmt::Let {
+                var,
+                init: Init::Expr(value),
+                span,
+            });
+        }
+        Ok(())
+    }
+
+    /// `let (a, b) = g(..)`: the results of a differentiable call.
+    pub(super) fn let_tuple_call(
+        &mut self,
+        tuple: &syn::PatTuple,
+        init: &syn::Expr,
+        ty: Option<&syn::Type>,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        let call = match strip_paren(init) {
+            syn::Expr::Call(c) => c,
+            other => return err_at(other, "destructuring is supported for the result of a differentiable call, `let (a, b) = f(..);`"),
+        };
+        let tys: Vec<Option<&syn::Type>> = match ty {
+            Some(syn::Type::Tuple(t)) => t.elems.iter().map(Some).collect(),
+            Some(t) => return err_at(t, "write a tuple type, `(f64, f64)`"),
+            None => vec![None; tuple.elems.len()],
+        };
+        if tys.len() != tuple.elems.len() {
+            return err(
+                span,
+                "the tuple type and the pattern have different lengths",
+            );
+        }
+        let mut kinds = Vec::new();
+        for t in &tys {
+            kinds.push(match t {
+                Some(t) => kind_of_type(t, false)?,
+                None => Kind::Real,
+            });
+        }
+        let args = self.call_args(call, block)?;
+        let mut results = Vec::new();
+        for (p, kind) in tuple.elems.iter().zip(kinds) {
+            let (ident, mutable) = simple_binding(p)?;
+            results.push((ident, mutable, kind));
+        }
+        let results = results
+            .into_iter()
+            .map(|(ident, mutable, kind)| {
+                self.new_var(&name_of(&ident), kind, mutable, ident.span())
+            })
+            .collect();
+        let callee = self.callee_path(call)?;
+        block.stmts.push(Stmt::Call(Call {
+            callee,
+            args,
+            results,
+            tuple: true,
+            span: call.span(),
+        }));
+        Ok(())
+    }
+
+    /// `let x = if c { a } else { b };` and `let x = match k { .. };`: a variable assigned in
+    /// every branch.
+    pub(super) fn let_branches(
+        &mut self,
+        b: Binding<'_>,
+        init: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        let (ident, span) = (b.ident, b.span);
+        let var = self.unscoped_var(
+            &name_of(ident),
+            b.declared.clone().unwrap_or(Kind::Opaque),
+            true,
+            ident.span(),
+        );
+        if b.declared.is_none() {
+            self.unset_targets.push(var);
+        }
+        let pos = block.stmts.len();
+        match strip_paren(init) {
+            syn::Expr::If(i) => {
+                let s = self.if_stmt(i, block, Some(var))?;
+                block.stmts.push(s);
+            }
+            syn::Expr::Match(m) => self.match_stmt(m, block, Some(var))?,
+            _ => unreachable!(),
+        }
+        let first = match self.kind(var) {
+            Kind::Real => real_lit(0.0, span),
+            Kind::Int => Expr {
+                op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> 0))),
+                kind: Kind::Int,
+                span,
+            },
+            Kind::Bool => Expr {
+                op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> false))),
+                kind: Kind::Bool,
+                span,
+            },
+            _ => {
+                return err_at(
+                    ident,
+                    format!(
+                    "write the type of `{ident}`: `let {ident}: f64 = ...` (or an integer type)"
+                ),
+                )
+            }
+        };
+        block.stmts.insert(
+            pos,
+            Stmt::Let {
+                var,
+                init: Init::Expr(first),
+                span,
+            },
+        );
+        self.scopes
+            .last_mut()
+            .expect("a scope is open")
+            .insert(name_of(ident), var);
+        Ok(())
+    }
+
+    /// A differentiable call bound to a name.
+    pub(super) fn let_call(
+        &mut self,
+        b: Binding<'_>,
+        call: &syn::ExprCall,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        let args = self.call_args(call, block)?;
+        let kind = b.declared.clone().unwrap_or(Kind::Real);
+        let var = self.new_var(&name_of(b.ident), kind, b.mutable, b.ident.span());
+        if b.declared.is_none() {
+            self.untyped_results.push(var);
+        }
+        let callee = self.callee_path(call)?;
+        block.stmts.push(Stmt::Call(Call {
+            callee,
+            args,
+            results: vec![var],
+            tuple: false,
+            span: call.span(),
+        }));
+        Ok(())
+    }
+
+    /// An array built by a constructor (`vec![..]`, `[..]`, `.to_vec()`): its kind is the
+    /// declared one, or the constructor's.
+    pub(super) fn let_array(&mut self, b: Binding<'_>, array_init: Init, block: &mut Block) {
+        let kind = match (&b.declared, &array_init) {
+            (Some(k @ Kind::RealArray(_)), _) => k.clone(),
+            (_, Init::VecFill { .. } | Init::VecList(_)) => Kind::RealArray(ArrayRepr::Vec),
+            (_, Init::ArrayFill { len, .. }) => {
+                Kind::RealArray(ArrayRepr::Array(ArrayLen(len.clone())))
+            }
+            (_, Init::ArrayList(es)) => {
+                let n = es.len();
+                Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#n))))
+            }
+            (_, Init::CopyOf(src)) => match self.kind(*src) {
+                Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => {
+                    Kind::RealArray(r.clone())
+                }
+                _ => Kind::RealArray(ArrayRepr::Vec),
+            },
+            (_, Init::Expr(_)) => unreachable!("array_init gives array initialisers"),
+        };
+        let var = self.new_var(&name_of(b.ident), kind, b.mutable, b.ident.span());
+        block.stmts.push(Stmt::Let {
+            var,
+            init: array_init,
+            span: b.span,
+        });
+    }
+
+    /// A value bound to a name: a scalar, an integer or bool, a matrix, or an opaque value,
+    /// checked against the declared type.
+    pub(super) fn let_value(
+        &mut self,
+        b: Binding<'_>,
+        init: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        let mut value = self.expr(init, block)?;
+        if let Kind::RealArray(_) = value.kind {
+            return err_at(init,
+                "binding an array to a new name would alias it; copy it with `.to_vec()` (or `.clone()`) instead",
+            );
+        }
+        let ty = b.ty;
+        let kind = match b.declared {
+            Some(Kind::Real) => {
+                value = self.coerce_real(value)?;
+                Kind::Real
+            }
+            Some(k @ (Kind::Int | Kind::Bool)) => {
+                if value.kind == Kind::Real {
+                    return err_at(init, format!("a real value cannot initialise a `{}`", ty.map(|t| t.to_token_stream().to_string()).unwrap_or_default()));
+                }
+                k
+            }
+            Some(Kind::RealArray(_)) => return err_at(init, "initialise an array with `vec![..]`, `[..]`, `.to_vec()`, `.clone()` or a differentiable call"),
+            Some(Kind::Matrix) => {
+                if value.kind != Kind::Matrix {
+                    return err_at(init, "this value is not a matrix or vector");
+                }
+                Kind::Matrix
+            }
+            Some(Kind::Opaque) | None => {
+                if value.kind == Kind::Opaque && ty.is_some_and(is_int_type) {
+                    Kind::Int
+                } else {
+                    value.kind.clone()
+                }
+            }
+        };
+        let var = self.new_var(&name_of(b.ident), kind, b.mutable, b.ident.span());
+        self.vars[var].ty = ty.cloned();
+        block.stmts.push(Stmt::Let {
+            var,
+            init: Init::Expr(value),
+            span: b.span,
+        });
+        Ok(())
+    }
+
+    /// Array constructors: `vec![v; n]`, `vec![a, b]`, `[v; N]`, `[a, b]`, `x.to_vec()`,
+    /// `x.clone()`; `None` when `e` is none of these.
+    pub(super) fn array_init(
+        &mut self,
+        e: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<Option<Init>> {
+        match strip_paren(e) {
+            syn::Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                let tokens = m.mac.tokens.clone();
+                if let Ok(fill) = syn::parse2::<VecFill>(tokens.clone()) {
+                    let value = self.real_expr(&fill.value, block)?;
+                    let len = self.expr(&fill.len, block)?;
+                    if len.kind.is_real() {
+                        return err_at(&fill.len, "the length of a `vec!` is an integer");
+                    }
+                    return Ok(Some(Init::VecFill { value, len }));
+                }
+                let list = syn::parse::Parser::parse2(
+                    syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+                    tokens,
+                )?;
+                let mut es = Vec::new();
+                for item in &list {
+                    es.push(self.real_expr(item, block)?);
+                }
+                Ok(Some(Init::VecList(es)))
+            }
+            syn::Expr::Repeat(r) => {
+                let value = self.real_expr(&r.expr, block)?;
+                Ok(Some(Init::ArrayFill {
+                    value,
+                    len: r.len.to_token_stream(),
+                }))
+            }
+            syn::Expr::Array(a) => {
+                let mut es = Vec::new();
+                for item in &a.elems {
+                    es.push(self.real_expr(item, block)?);
+                }
+                Ok(Some(Init::ArrayList(es)))
+            }
+            syn::Expr::MethodCall(mc)
+                if (mc.method == "to_vec" || mc.method == "clone") && mc.args.is_empty() =>
+            {
+                match self.path_var(&mc.receiver) {
+                    Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => {
+                        Ok(Some(Init::CopyOf(v)))
+                    }
+                    _ => Ok(None),
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    pub(super) fn expr_stmt(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<()> {
+        match strip_paren(e) {
+            syn::Expr::Assign(a) => {
+                let span = a.span();
+                let place = self.place(&a.left, block)?;
+                // `y = g(..)`: hoist the call, then assign.
+                let value = self.expr(&a.right, block)?;
+                let value = self.place_value(&place, value, a.right.span())?;
+                block.stmts.push(Stmt::Assign { place, value, span });
+                Ok(())
+            }
+            syn::Expr::Binary(b) if is_compound_assign(&b.op) => {
+                let span = b.span();
+                let op = match binary_op(&b.op) {
+                    Some(op) => op,
+                    None => {
+                        return err_at(b.op,
+                            "bitwise assignment operators are not supported",
+                        )
+                    }
+                };
+                let place = self.place(&b.left, block)?;
+                let current = self.place_read(&place, b.left.span());
+                let rhs = self.expr(&b.right, block)?;
+                let value = self.binary(op, current, rhs, (span, b.op.span()), block)?;
+                let value = self.place_value(&place, value, b.right.span())?;
+                block.stmts.push(Stmt::Assign { place, value, span });
+                Ok(())
+            }
+            syn::Expr::ForLoop(f) => self.for_loop(f, block),
+            syn::Expr::If(i) => {
+                let s = self.if_stmt(i, block, None)?;
+                block.stmts.push(s);
+                Ok(())
+            }
+            syn::Expr::Match(m) => self.match_stmt(m, block, None),
+            syn::Expr::Return(r) => {
+                if self.early.is_none() {
+                    if self.ret_failed {
+                        return Ok(());
+                    }
+                    return err_at(
+                        r,
+                        "early `return` is supported in functions that return `f64` or a tuple of `f64`; for other results, assign a variable in each branch and end the function with it",
+                    );
+                }
+                let value = match &r.expr {
+                    Some(v) => v,
+                    None => return err_at(r, "return the function's value: `return x;`"),
+                };
+                let b = self.return_assign(value, r.span());
+                block.stmts.extend(b.stmts);
+                Ok(())
+            }
+            syn::Expr::Call(call) => {
+                if !self.is_differentiable_call(call) {
+                    return err_at(call, "a call of a constant function as a statement has no effect on derivatives; remove it");
+                }
+                let args = self.call_args(call, block)?;
+                if args.iter().all(|a| matches!(a, Arg::Value(e) if !e.kind.is_real())) {
+                    return err_at(
+                        &call.func,
+                        "this call takes no real argument, so it cannot change a derivative; call it outside the differentiable function",
+                    );
+                }
+                let callee = self.callee_path(call)?;
+                block.stmts.push(Stmt::Call(Call {
+                    callee,
+                    args,
+                    results: Vec::new(),
+                    tuple: false,
+                    span: call.span(),
+                }));
+                Ok(())
+            }
+            syn::Expr::MethodCall(mc) => err_at(
+                &mc.method,
+                format!(
+                    "`.{}()` is not supported as a statement: arrays keep their length and order in a differentiable function; create them with `vec![0.0; n]` and assign their elements",
+                    mc.method
+                ),
+            ),
+            syn::Expr::Block(b) if b.label.is_none() => {
+                // A plain block: a scope of its own, lowered as `if true { .. }`.
+                self.scopes.push(HashMap::new());
+                let inner = self.stmts(&b.block.stmts);
+                self.scopes.pop();
+                let span = b.span();
+                block.stmts.push(Stmt::If {
+                    cond: Expr {
+                        op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> true))),
+                        kind: Kind::Bool,
+                        span,
+                    },
+                    then: inner,
+                    els: Block::default(),
+                    span,
+                });
+                Ok(())
+            }
+            other => Err(unsupported(other)),
+        }
+    }
+
+    /// The value assigned to `place`, converted to its kind.
+    pub(super) fn place_value(
+        &mut self,
+        place: &Place,
+        value: Expr,
+        span: Span,
+    ) -> syn::Result<Expr> {
+        let var = place.var();
+        let target_real = match place {
+            Place::Index(..) => true,
+            Place::Var(_) => self.kind(var) == &Kind::Real,
+        };
+        let target_matrix = self.kind(var) == &Kind::Matrix && matches!(place, Place::Var(_));
+        if target_matrix != (value.kind == Kind::Matrix) {
+            err(
+                span,
+                format!(
+                    "`{}` is {}a matrix or vector, and this value is {}",
+                    self.shown(var),
+                    if target_matrix { "" } else { "not " },
+                    if target_matrix { "not" } else { "one" }
+                ),
+            )
+        } else if target_real {
+            self.coerce_real(value)
+        } else if value.kind == Kind::Real {
+            err(
+                span,
+                format!(
+                    "`{}` is not a real variable; a real value cannot be assigned to it",
+                    self.shown(var)
+                ),
+            )
+        } else {
+            Ok(value)
+        }
+    }
+
+    pub(super) fn place(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Place> {
+        match e {
+            syn::Expr::Path(_) => {
+                let v = self.var_of(e)?;
+                match self.kind(v) {
+                    Kind::RealArray(_) => err_at(
+                        e,
+                        "assigning a whole array is not supported; assign its elements in a loop",
+                    ),
+                    _ => {
+                        self.vars[v].mutable = true;
+                        Ok(Place::Var(v))
+                    }
+                }
+            }
+            syn::Expr::Index(ix) => {
+                let v = self.var_of(&ix.expr)?;
+                if self.kind(v) == &Kind::Matrix {
+                    return err_at(
+                        &ix.expr,
+                        "writing elements of a matrix or vector is not supported; build it from whole-matrix operations, or use `Vec<f64>`",
+                    );
+                }
+                if !matches!(self.kind(v), Kind::RealArray(_)) {
+                    return err_at(
+                        &ix.expr,
+                        "only elements of real arrays can be assigned in a differentiable function",
+                    );
+                }
+                if self.kind(v) == &Kind::RealArray(ArrayRepr::Slice) {
+                    return err_at(
+                        &ix.expr,
+                        format!(
+                            "`{}` is a shared slice: take it as `&mut [f64]` to write into it",
+                            self.shown(v)
+                        ),
+                    );
+                }
+                self.vars[v].mutable = true;
+                let index = self.index_expr(&ix.index, block)?;
+                Ok(Place::Index(v, index))
+            }
+            syn::Expr::Paren(p) => self.place(&p.expr, block),
+            syn::Expr::Group(g) => self.place(&g.expr, block),
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => err_at(
+                u,
+                "writing through a reference is not supported; take the value and return it",
+            ),
+            other => err_at(other, "assign to a variable or to an element `v[i]`"),
+        }
+    }
+
+    pub(super) fn place_read(&self, place: &Place, span: Span) -> Expr {
+        match place {
+            Place::Var(v) => var_expr(*v, self.kind(*v).clone(), span),
+            Place::Index(v, i) => Expr {
+                op: Op::Index(*v, Box::new(i.clone())),
+                kind: Kind::Real,
+                span,
+            },
+        }
+    }
+}
+
+/// `vec![value; len]`.
+pub(super) struct VecFill {
+    value: syn::Expr,
+    len: syn::Expr,
+}
+
+impl syn::parse::Parse for VecFill {
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        let value = input.parse()?;
+        input.parse::<syn::Token![;]>()?;
+        let len = input.parse()?;
+        Ok(VecFill { value, len })
+    }
+}
+
+pub(super) fn simple_binding(p: &syn::Pat) -> syn::Result<(syn::Ident, bool)> {
+    match p {
+        syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+            Ok((pi.ident.clone(), pi.mutability.is_some()))
+        }
+        syn::Pat::Wild(w) => Ok((syn::Ident::new("__unused", w.span()), false)),
+        other => err_at(other, "bind a plain name: `let x = ...;`"),
+    }
+}
+
+/// Whether a statement contains a `return`.
+pub(super) fn stmt_returns(s: &syn::Stmt) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut f = Finder(false);
+    f.visit_stmt(s);
+    f.0
+}
+
+/// A `let` of one name: what the statement says about the binding.
+pub(super) struct Binding<'a> {
+    ident: &'a syn::Ident,
+    mutable: bool,
+    /// The written type.
+    ty: Option<&'a syn::Type>,
+    /// The kind of the written type.
+    declared: Option<Kind>,
+    /// The whole statement.
+    span: Span,
+}
+
+/// The value of a `let`, or an error for `let x;` and `let ... else`.
+pub(super) fn let_initialiser(local: &syn::Local) -> syn::Result<&syn::Expr> {
+    match &local.init {
+        Some(init) => {
+            if let Some((_, diverge)) = &init.diverge {
+                return err_at(diverge, "`let ... else` is not supported; bind the value with `let` and test it with `if`");
+            }
+            Ok(&*init.expr)
+        }
+        None => err_at(
+            &local.pat,
+            "give the binding its value where it is declared: `let x = ...;`",
+        ),
+    }
+}

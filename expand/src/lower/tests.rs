@@ -1,0 +1,119 @@
+use super::*;
+use crate::ir::display::print;
+
+fn lowered(src: &str) -> syn::Result<Function> {
+    let item: syn::ItemFn = syn::parse_str(src).expect("parses");
+    let args = crate::attr::parse(Default::default()).expect("no args");
+    lower(&item, &args)
+}
+
+fn printed(src: &str) -> String {
+    print(&lowered(src).expect("lowers"))
+}
+
+#[test]
+fn shadowed_bindings_get_distinct_names() {
+    let ir = printed("fn f(x: f64) -> f64 { let y = x * 2.0; let y = y.sin(); y }");
+    assert!(ir.contains("let y: real = (x * 2.0)"), "{ir}");
+    assert!(ir.contains("let y_1: real = sin(y)"), "{ir}");
+    assert!(ir.contains("return (y_1)"), "{ir}");
+}
+
+#[test]
+fn messages_quote_the_users_names() {
+    // The second `y` is `y_1` in the IR; the message says `y`.
+    let e = lowered("fn f(x: f64) -> f64 { let y = x; let y = g(x); y[0] }")
+        .expect_err("rejected")
+        .to_string();
+    assert!(e.starts_with("`y` holds the result of a call"), "{e}");
+    let e = lowered("fn f(r#in: f64) -> f64 { let r#in = g(r#in); r#in[0] }")
+        .expect_err("rejected")
+        .to_string();
+    assert!(e.starts_with("`r#in` holds the result of a call"), "{e}");
+}
+
+#[test]
+fn calls_are_hoisted_and_compound_assignments_expanded() {
+    let ir = printed("fn f(x: f64) -> f64 { let mut y = (x * g(x)).sin(); y += 1.0; y }");
+    assert!(ir.contains("let __g = call g(x)"), "{ir}");
+    assert!(ir.contains("let mut y: real = sin((x * __g))"), "{ir}");
+    assert!(ir.contains("y = (y + 1.0)"), "{ir}");
+}
+
+#[test]
+fn kinds_follow_the_syntax() {
+    let f = lowered("fn f(u: &[f64], n: usize) -> f64 { let m = u.len() + n; let c = 2.0; let z = u[m - n] * c; z }")
+        .expect("lowers");
+    let kinds: Vec<String> = f
+        .vars
+        .iter()
+        .map(|v| format!("{}: {}", v.name, v.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["u: &real[]", "n: int", "m: int", "c: real", "z: real"]
+    );
+}
+
+#[test]
+fn matrices_are_known_by_name_and_read_operands_get_bound() {
+    let src = "fn f(w: &DMatrix<f64>, x: SVector<f64, 3>, k: f64) -> f64 { let h = (w * x * k).map(|v| v.tanh()); h.norm() + h[0] }";
+    let f = lowered(src).expect("lowers");
+    let kinds: Vec<String> = f
+        .vars
+        .iter()
+        .map(|v| format!("{}: {}", v.name, v.kind))
+        .collect();
+    // `w * x` is read by the product with `k`, and the product by the map's adjoint.
+    assert_eq!(
+        kinds,
+        [
+            "w: matrix",
+            "x: matrix",
+            "k: real",
+            "__m: matrix",
+            "__m_1: matrix",
+            "v: real",
+            "h: matrix"
+        ]
+    );
+    assert_eq!(f.map_params.len(), 1);
+    let ir = printed(src);
+    assert!(ir.contains("let __m: matrix = (w * x)"), "{ir}");
+    assert!(
+        ir.contains("let h: matrix = __m_1.map(|v| tanh(v))"),
+        "{ir}"
+    );
+}
+
+#[test]
+fn matrix_mistakes_are_errors_with_advice() {
+    let e = |src: &str| lowered(src).expect_err("rejected").to_string();
+    assert!(
+        e("fn f(x: &DVector<f64>, a: f64) -> DVector<f64> { x.map(|v| a * v) }")
+            .contains("uses only its argument")
+    );
+    assert!(e("fn f(x: &mut DVector<f64>) {}").contains("read, not written"));
+    assert!(e("fn f(x: &DVector<f64>) -> DVector<f64> { x / x }").contains("divided by a real"));
+    assert!(e("fn f(x: &DVector<f64>) -> f64 { x.max() }").contains("of a matrix or vector"));
+}
+
+#[test]
+fn early_returns_become_a_result_and_a_guard() {
+    let ir = printed("fn f(x: f64) -> f64 { if x > 0.0 { return x; } x * x }");
+    assert!(ir.contains("__returned = true"), "{ir}");
+    assert!(ir.contains("if !__returned {"), "{ir}");
+}
+
+#[test]
+fn every_error_of_a_function_is_reported() {
+    let err =
+        lowered("fn f(x: f64) -> f64 { let c = |y: f64| y; while x > 0.0 {} x }").unwrap_err();
+    let messages: Vec<String> = err.into_iter().map(|e| e.to_string()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages[0].starts_with("closures cannot be differentiated"));
+    assert!(
+        messages[1].starts_with("`while` is not supported"),
+        "{messages:?}"
+    );
+}

@@ -1,0 +1,158 @@
+//! Types by their names: the [`Kind`] of a value from the type the user wrote (a proc macro sees
+//! syntax, not types), and the messages saying which types are accepted.
+
+use super::*;
+
+pub(super) fn is_ident(ty: &syn::Type, name: &str) -> bool {
+    matches!(strip_type_group(ty), syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+}
+
+/// `ty` without the invisible groups a `macro_rules!` fragment (`$t:ty`) puts around it.
+pub(super) fn strip_type_group(ty: &syn::Type) -> &syn::Type {
+    match ty {
+        syn::Type::Group(g) => strip_type_group(&g.elem),
+        ty => ty,
+    }
+}
+
+pub(super) const INT_TYPES: &[&str] = &[
+    "usize", "isize", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128",
+];
+
+pub(super) fn is_int_type(ty: &syn::Type) -> bool {
+    INT_TYPES.iter().any(|t| is_ident(ty, t))
+}
+
+pub(super) fn mentions_float(ty: &syn::Type) -> bool {
+    let s = ty.to_token_stream().to_string();
+    s.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .any(|w| w == "f64" || w == "f32")
+}
+
+/// `Vec<f64>`?
+pub(super) fn is_vec_f64(ty: &syn::Type) -> bool {
+    if let syn::Type::Path(p) = strip_type_group(ty) {
+        if let Some(last) = p.path.segments.last() {
+            if last.ident == "Vec" {
+                if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                    return matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_ident(t, "f64"));
+                }
+            }
+        }
+    }
+    false
+}
+
+/// The kind of a value of type `ty`, or an error saying which types are accepted.
+pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
+    if is_ident(ty, "f64") {
+        return Ok(Kind::Real);
+    }
+    if let Some(k) = matrix_kind(ty) {
+        return k;
+    }
+    if is_ident(ty, "f32") {
+        return err_at(ty,
+            "write `f64`: the generated companions are generic over the scalar type, so they also run at `f32`",
+        );
+    }
+    if is_int_type(ty) {
+        return Ok(Kind::Int);
+    }
+    if is_ident(ty, "bool") {
+        return Ok(Kind::Bool);
+    }
+    if is_vec_f64(ty) {
+        return Ok(Kind::RealArray(ArrayRepr::Vec));
+    }
+    match strip_type_group(ty) {
+        syn::Type::Array(a) if is_ident(&a.elem, "f64") => {
+            return Ok(Kind::RealArray(ArrayRepr::Array(ArrayLen(
+                a.len.to_token_stream(),
+            ))))
+        }
+        syn::Type::Reference(r) if param => {
+            if let syn::Type::Slice(s) = strip_type_group(&r.elem) {
+                if is_ident(&s.elem, "f64") {
+                    return Ok(Kind::RealArray(if r.mutability.is_some() {
+                        ArrayRepr::SliceMut
+                    } else {
+                        ArrayRepr::Slice
+                    }));
+                }
+            }
+            if is_vec_f64(&r.elem) {
+                let m = if r.mutability.is_some() { "&mut " } else { "&" };
+                return err_at(ty, format!("write `{m}[f64]` instead of `{m}Vec<f64>`"));
+            }
+            if let Some(k) = matrix_kind(&r.elem) {
+                if r.mutability.is_some() {
+                    return err_at(ty, "nalgebra values are read, not written, by a differentiable function: take `&DVector<f64>` (or the value) and return the result");
+                }
+                return k;
+            }
+        }
+        syn::Type::Paren(p) => return kind_of_type(&p.elem, param),
+        _ => {}
+    }
+    if is_integer_data(ty) {
+        return Ok(Kind::Opaque);
+    }
+    let what = if mentions_float(ty) {
+        "unsupported type"
+    } else {
+        // A name tapeless cannot look behind may hide an `f64`: refusing it is what keeps a
+        // derivative from silently coming out zero.
+        "tapeless sees types by their names, so type aliases and structs are not supported"
+    };
+    err_at(
+        ty,
+        format!("{what}: write `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]`, `Vec<f64>` or an nalgebra `DVector<f64>`, `DMatrix<f64>`, `SVector<f64, N>`, `SMatrix<f64, R, C>` for reals, or integers and bools (also in slices, arrays and `Vec`s)"),
+    )
+}
+
+/// Integers and bools, and slices, arrays, `Vec`s and references of them: values that hold no
+/// real, copied as written.
+pub(super) fn is_integer_data(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Reference(r) => is_integer_data(&r.elem),
+        syn::Type::Slice(s) => is_integer_data(&s.elem),
+        syn::Type::Array(a) => is_integer_data(&a.elem),
+        syn::Type::Paren(p) => is_integer_data(&p.elem),
+        syn::Type::Group(g) => is_integer_data(&g.elem),
+        syn::Type::Tuple(t) => !t.elems.is_empty() && t.elems.iter().all(is_integer_data),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            if is_int_type(ty) || is_ident(ty, "bool") {
+                return true;
+            }
+            match p.path.segments.last() {
+                Some(last) if last.ident == "Vec" && p.path.segments.len() == 1 => {
+                    match &last.arguments {
+                        syn::PathArguments::AngleBracketed(a) => {
+                            matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_integer_data(t))
+                        }
+                        _ => false,
+                    }
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// The written type of each component of the result.
+pub(super) fn return_types(output: &syn::ReturnType, tuple: bool) -> Vec<Option<syn::Type>> {
+    match output {
+        syn::ReturnType::Default => Vec::new(),
+        syn::ReturnType::Type(_, ty) => match strip_type_group(ty) {
+            syn::Type::Tuple(t) if tuple => t.elems.iter().cloned().map(Some).collect(),
+            ty => vec![Some(ty.clone())],
+        },
+    }
+}
+
+/// Names of `f64` constants that are reals wherever they appear.
+pub(super) fn is_float_const_path(path: &syn::Path) -> bool {
+    path.segments.iter().any(|s| s.ident == "f64")
+}
