@@ -162,136 +162,146 @@ impl Lowerer<'_> {
             }
         }
         match a {
-            syn::Expr::Reference(r) => {
-                if let syn::Expr::Index(ix) = strip_paren(&r.expr) {
-                    if matches!(&*ix.index, syn::Expr::Range(_)) {
-                        return err_at(&ix.index, "sub-slices are not supported; pass the whole array, and an offset as an integer if the callee needs one");
-                    }
-                }
-                let v = match self.path_var(&r.expr) {
-                    Some(v) => v,
-                    None => {
-                        return err_at(&r.expr, "pass a variable by reference: `&v` or `&mut v`")
-                    }
-                };
-                match (self.kind(v).clone(), r.mutability.is_some()) {
-                    (Kind::RealArray(repr), true) => {
-                        if repr == ArrayRepr::Slice {
-                            return err_at(r, format!("`{}` is a shared slice and cannot be passed as `&mut`", self.shown(v)));
-                        }
-                        if matches!(repr, ArrayRepr::SliceMut) {
-                            return err_at(r, format!("`{}` is already `&mut [f64]`: pass it as `{}`", self.shown(v), self.shown(v)));
-                        }
-                        self.vars[v].mutable = true;
-                        Ok(Arg::ArrayMut { var: v, by_ref: true })
-                    }
-                    (Kind::RealArray(repr), false) => {
-                        if matches!(repr, ArrayRepr::Slice | ArrayRepr::SliceMut) {
-                            return err_at(r, format!("`{}` is already a slice: pass it as `{}`", self.shown(v), self.shown(v)));
-                        }
-                        Ok(Arg::Array { var: v, by_ref: true })
-                    }
-                    (Kind::Real, _) if self.untyped_results.contains(&v) => err_at(
-                        r,
-                        format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.shown(v)),
-                    ),
-                    (Kind::Real, _) => err_at(r, "pass a real scalar by value; a differentiable function returns what it computes"),
-                    (_, false) => Ok(Arg::Value(Expr {
-                        op: Op::Ref(v),
-                        kind: Kind::Opaque,
-                        span: r.span(),
-                    })),
-                    (_, true) => err_at(r, "only real arrays can be passed as `&mut` to a differentiable function"),
-                }
-            }
-            _ => {
-                if let Some(v) = self.path_var(a) {
-                    match self.kind(v).clone() {
-                        Kind::RealArray(ArrayRepr::Slice) => {
-                            return Ok(Arg::Array {
-                                var: v,
-                                by_ref: false,
-                            })
-                        }
-                        Kind::RealArray(ArrayRepr::SliceMut) => {
-                            return Ok(Arg::ArrayMut {
-                                var: v,
-                                by_ref: false,
-                            })
-                        }
-                        Kind::RealArray(ArrayRepr::Array(_)) => {
-                            return Ok(Arg::Array {
-                                var: v,
-                                by_ref: false,
-                            })
-                        }
-                        // Passed by value: the generated code passes a copy, so the variable stays
-                        // available to the reverse sweep.
-                        Kind::RealArray(ArrayRepr::Vec) => {
-                            return Ok(Arg::Array {
-                                var: v,
-                                by_ref: false,
-                            })
-                        }
-                        _ => {}
-                    }
-                }
-                if let Some(init) = self.array_init(a, block)? {
-                    let kind = match &init {
-                        Init::ArrayFill { len, .. } => {
-                            Kind::RealArray(ArrayRepr::Array(ArrayLen(len.clone())))
-                        }
-                        Init::ArrayList(es) => {
-                            let n = es.len();
-                            Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#n))))
-                        }
-                        Init::CopyOf(src) => match self.kind(*src) {
-                            Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => {
-                                Kind::RealArray(r.clone())
-                            }
-                            _ => Kind::RealArray(ArrayRepr::Vec),
-                        },
-                        _ => Kind::RealArray(ArrayRepr::Vec),
-                    };
-                    let t = self.temp("arg", kind, a.span());
-                    block.stmts.push(Stmt::Let {
-                        var: t,
-                        init,
-                        span: a.span(),
-                    });
-                    return Ok(Arg::Array {
-                        var: t,
-                        by_ref: false,
-                    });
-                }
-                let mut value = self.expr(a, block)?;
-                if value.kind == Kind::Matrix {
-                    // A matrix expression: computed into a variable of its own, passed by value.
-                    let t = self.matrix_operand(value, block);
-                    let Op::Var(var) = t.op else {
-                        unreachable!("matrix operands are variables")
-                    };
-                    return Ok(Arg::Matrix { var, by_ref: false });
-                }
-                if value.kind == Kind::Opaque && self.is_unknown_constant(&value) {
-                    // A constant whose type is not written here (`H`, `dt()`): passed as a real,
-                    // the common case for arguments of differentiable functions; an integer
-                    // constant is a type error on its span (bind it first: `let n: usize = N;`).
-                    value = self.coerce_real(value)?;
-                }
-                if value.kind == Kind::Real && !matches!(value.op, Op::Var(_)) {
-                    // Bind compound real arguments, so the adjoint has a variable to accumulate into.
-                    let t = self.temp("arg", Kind::Real, a.span());
-                    block.stmts.push(Stmt::Let {
-                        var: t,
-                        init: Init::Expr(value),
-                        span: a.span(),
-                    });
-                    return Ok(Arg::Value(var_expr(t, Kind::Real, a.span())));
-                }
-                Ok(Arg::Value(value))
+            syn::Expr::Reference(r) => self.ref_arg(r),
+            _ => self.value_arg(a, block),
+        }
+    }
+
+    /// An argument written `&v` or `&mut v`.
+    fn ref_arg(&mut self, r: &syn::ExprReference) -> syn::Result<Arg> {
+        if let syn::Expr::Index(ix) = strip_paren(&r.expr) {
+            if matches!(&*ix.index, syn::Expr::Range(_)) {
+                return err_at(&ix.index, "sub-slices are not supported; pass the whole array, and an offset as an integer if the callee needs one");
             }
         }
+        let v = match self.path_var(&r.expr) {
+            Some(v) => v,
+            None => return err_at(&r.expr, "pass a variable by reference: `&v` or `&mut v`"),
+        };
+        match (self.kind(v).clone(), r.mutability.is_some()) {
+            (Kind::RealArray(repr), true) => {
+                if repr == ArrayRepr::Slice {
+                    return err_at(r, format!("`{}` is a shared slice and cannot be passed as `&mut`", self.shown(v)));
+                }
+                if matches!(repr, ArrayRepr::SliceMut) {
+                    return err_at(r, format!("`{}` is already `&mut [f64]`: pass it as `{}`", self.shown(v), self.shown(v)));
+                }
+                self.vars[v].mutable = true;
+                Ok(Arg::ArrayMut { var: v, by_ref: true })
+            }
+            (Kind::RealArray(repr), false) => {
+                if matches!(repr, ArrayRepr::Slice | ArrayRepr::SliceMut) {
+                    return err_at(r, format!("`{}` is already a slice: pass it as `{}`", self.shown(v), self.shown(v)));
+                }
+                Ok(Arg::Array { var: v, by_ref: true })
+            }
+            (Kind::Real, _) if self.untyped_results.contains(&v) => err_at(
+                r,
+                format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: Vec<f64> = ...` or `let {0}: [f64; N] = ...`", self.shown(v)),
+            ),
+            (Kind::Real, _) => err_at(r, "pass a real scalar by value; a differentiable function returns what it computes"),
+            (_, false) => Ok(Arg::Value(Expr {
+                op: Op::Ref(v),
+                kind: Kind::Opaque,
+                span: r.span(),
+            })),
+            (_, true) => err_at(r, "only real arrays can be passed as `&mut` to a differentiable function"),
+        }
+    }
+
+    /// An argument written without `&`: an array passed by name, an array constructor, or a value.
+    fn value_arg(&mut self, a: &syn::Expr, block: &mut Block) -> syn::Result<Arg> {
+        if let Some(v) = self.path_var(a) {
+            match self.kind(v).clone() {
+                Kind::RealArray(ArrayRepr::Slice) => {
+                    return Ok(Arg::Array {
+                        var: v,
+                        by_ref: false,
+                    })
+                }
+                Kind::RealArray(ArrayRepr::SliceMut) => {
+                    return Ok(Arg::ArrayMut {
+                        var: v,
+                        by_ref: false,
+                    })
+                }
+                Kind::RealArray(ArrayRepr::Array(_)) => {
+                    return Ok(Arg::Array {
+                        var: v,
+                        by_ref: false,
+                    })
+                }
+                // Passed by value: the generated code passes a copy, so the variable stays
+                // available to the reverse sweep.
+                Kind::RealArray(ArrayRepr::Vec) => {
+                    return Ok(Arg::Array {
+                        var: v,
+                        by_ref: false,
+                    })
+                }
+                _ => {}
+            }
+        }
+        if let Some(init) = self.array_init(a, block)? {
+            let kind = match &init {
+                Init::ArrayFill { len, .. } => {
+                    Kind::RealArray(ArrayRepr::Array(ArrayLen(len.clone())))
+                }
+                Init::ArrayList(es) => {
+                    let n = es.len();
+                    Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#n))))
+                }
+                Init::CopyOf(src) => match self.kind(*src) {
+                    Kind::RealArray(r @ (ArrayRepr::Vec | ArrayRepr::Array(_))) => {
+                        Kind::RealArray(r.clone())
+                    }
+                    _ => Kind::RealArray(ArrayRepr::Vec),
+                },
+                _ => Kind::RealArray(ArrayRepr::Vec),
+            };
+            let t = self.temp("arg", kind, a.span());
+            block.stmts.push(Stmt::Let {
+                var: t,
+                init,
+                span: a.span(),
+            });
+            return Ok(Arg::Array {
+                var: t,
+                by_ref: false,
+            });
+        }
+        self.expr_arg(a, block)
+    }
+
+    /// An argument that is an expression: a matrix or a real bound to a variable of its own, or
+    /// an inactive value as written.
+    fn expr_arg(&mut self, a: &syn::Expr, block: &mut Block) -> syn::Result<Arg> {
+        let mut value = self.expr(a, block)?;
+        if value.kind == Kind::Matrix {
+            // A matrix expression: computed into a variable of its own, passed by value.
+            let t = self.matrix_operand(value, block);
+            let Op::Var(var) = t.op else {
+                unreachable!("matrix operands are variables")
+            };
+            return Ok(Arg::Matrix { var, by_ref: false });
+        }
+        if value.kind == Kind::Opaque && self.is_unknown_constant(&value) {
+            // A constant whose type is not written here (`H`, `dt()`): passed as a real,
+            // the common case for arguments of differentiable functions; an integer
+            // constant is a type error on its span (bind it first: `let n: usize = N;`).
+            value = self.coerce_real(value)?;
+        }
+        if value.kind == Kind::Real && !matches!(value.op, Op::Var(_)) {
+            // Bind compound real arguments, so the adjoint has a variable to accumulate into.
+            let t = self.temp("arg", Kind::Real, a.span());
+            block.stmts.push(Stmt::Let {
+                var: t,
+                init: Init::Expr(value),
+                span: a.span(),
+            });
+            return Ok(Arg::Value(var_expr(t, Kind::Real, a.span())));
+        }
+        Ok(Arg::Value(value))
     }
 
     /// `call`, whose span is `span`.
@@ -321,102 +331,137 @@ impl Lowerer<'_> {
             );
         }
         if let Some(b) = builtin_path(&path) {
-            let mut args = Vec::new();
-            for a in &call.args {
-                args.push(self.expr(a, block)?);
-            }
-            return match (b, args.len()) {
-                (Builtin::Unary(u), 1) => {
-                    let x = self.coerce_real(args.remove(0))?;
-                    Ok(Expr {
-                        op: Op::Unary(u, Box::new(x)),
-                        kind: Kind::Real,
-                        span,
-                    })
-                }
-                (Builtin::Binary(op), 2) => {
-                    let y = args.remove(1);
-                    let x = args.remove(0);
-                    self.binary(op, x, y, (span, span), block)
-                }
-                (Builtin::Powi, 2) => {
-                    let n = args.remove(1);
-                    let x = self.coerce_real(args.remove(0))?;
-                    Ok(Expr {
-                        op: Op::Powi(Box::new(x), Box::new(n)),
-                        kind: Kind::Real,
-                        span,
-                    })
-                }
-                (Builtin::From, 1) => {
-                    let x = args.remove(0);
-                    if x.kind.is_real() {
-                        return Ok(x);
-                    }
-                    Ok(Expr {
-                        op: Op::Cast(Box::new(x), syn::parse_quote!(f64)),
-                        kind: Kind::Real,
-                        span,
-                    })
-                }
-                _ => err(span, "wrong number of arguments"),
-            };
+            return self.builtin_call(b, call, span, block);
         }
+        if self.is_constant_fn(&path) {
+            self.constant_call(path, call, span, block)
+        } else {
+            self.probed_call(path, call, span, block)
+        }
+    }
+
+    /// `f64::sin(x)`, `f64::max(a, b)`, `f64::powi(x, n)`, `f64::from(n)`.
+    fn builtin_call(
+        &mut self,
+        b: Builtin,
+        call: &syn::ExprCall,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
         let mut args = Vec::new();
-        let constant = self.is_constant_fn(&path);
-        if !constant {
-            // All-inactive arguments cannot carry a derivative: treat the call as constant.
-            let mut probe = Block::default();
-            let mut inactive = true;
-            for a in &call.args {
-                // Lowering a real argument only to learn that it is real would lower a nested
-                // call twice per level, `g(g(g(x)))` in time exponential in the depth.
-                if self.surely_real(a) {
+        for a in &call.args {
+            args.push(self.expr(a, block)?);
+        }
+        match (b, args.len()) {
+            (Builtin::Unary(u), 1) => {
+                let x = self.coerce_real(args.remove(0))?;
+                Ok(Expr {
+                    op: Op::Unary(u, Box::new(x)),
+                    kind: Kind::Real,
+                    span,
+                })
+            }
+            (Builtin::Binary(op), 2) => {
+                let y = args.remove(1);
+                let x = args.remove(0);
+                self.binary(op, x, y, (span, span), block)
+            }
+            (Builtin::Powi, 2) => {
+                let n = args.remove(1);
+                let x = self.coerce_real(args.remove(0))?;
+                Ok(Expr {
+                    op: Op::Powi(Box::new(x), Box::new(n)),
+                    kind: Kind::Real,
+                    span,
+                })
+            }
+            (Builtin::From, 1) => {
+                let x = args.remove(0);
+                if x.kind.is_real() {
+                    return Ok(x);
+                }
+                Ok(Expr {
+                    op: Op::Cast(Box::new(x), syn::parse_quote!(f64)),
+                    kind: Kind::Real,
+                    span,
+                })
+            }
+            _ => err(span, "wrong number of arguments"),
+        }
+    }
+
+    /// A call of a function not declared constant: of a differentiable function, hoisted into
+    /// its own statement, unless every argument is inactive (then it is a constant call).
+    fn probed_call(
+        &mut self,
+        path: syn::Path,
+        call: &syn::ExprCall,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let mut args = Vec::new();
+        // All-inactive arguments cannot carry a derivative: treat the call as constant.
+        let mut probe = Block::default();
+        let mut inactive = true;
+        for a in &call.args {
+            // Lowering a real argument only to learn that it is real would lower a nested
+            // call twice per level, `g(g(g(x)))` in time exponential in the depth.
+            if self.surely_real(a) {
+                inactive = false;
+                break;
+            }
+            self.no_hoist += 1;
+            let lowered = self.expr(a, &mut probe);
+            self.no_hoist -= 1;
+            match lowered {
+                Ok(x) if !x.kind.is_real() && probe.stmts.is_empty() => args.push(x),
+                _ => {
                     inactive = false;
                     break;
                 }
-                self.no_hoist += 1;
-                let lowered = self.expr(a, &mut probe);
-                self.no_hoist -= 1;
-                match lowered {
-                    Ok(x) if !x.kind.is_real() && probe.stmts.is_empty() => args.push(x),
-                    _ => {
-                        inactive = false;
-                        break;
-                    }
-                }
             }
-            if !inactive || call.args.is_empty() {
-                if call.args.is_empty() {
-                    return Ok(Expr {
-                        op: Op::ConstCall(path, Vec::new()),
-                        kind: Kind::Opaque,
-                        span,
-                    });
-                }
-                // A differentiable call inside an expression: hoist it into its own statement.
-                let call_args = self.call_args(call, block)?;
-                let name = path
-                    .segments
-                    .last()
-                    .map(|s| name_of(&s.ident))
-                    .unwrap_or_default();
-                let t = self.temp(&name, Kind::Real, span);
-                block.stmts.push(Stmt::Call(Call {
-                    callee: path,
-                    args: call_args,
-                    results: vec![t],
-                    tuple: false,
-                    span,
-                }));
-                return Ok(var_expr(t, Kind::Real, span));
-            }
-            return Ok(Expr {
-                op: Op::ConstCall(path, args),
-                kind: Kind::Opaque,
-                span,
-            });
         }
+        if !inactive || call.args.is_empty() {
+            if call.args.is_empty() {
+                return Ok(Expr {
+                    op: Op::ConstCall(path, Vec::new()),
+                    kind: Kind::Opaque,
+                    span,
+                });
+            }
+            // A differentiable call inside an expression: hoist it into its own statement.
+            let call_args = self.call_args(call, block)?;
+            let name = path
+                .segments
+                .last()
+                .map(|s| name_of(&s.ident))
+                .unwrap_or_default();
+            let t = self.temp(&name, Kind::Real, span);
+            block.stmts.push(Stmt::Call(Call {
+                callee: path,
+                args: call_args,
+                results: vec![t],
+                tuple: false,
+                span,
+            }));
+            return Ok(var_expr(t, Kind::Real, span));
+        }
+        Ok(Expr {
+            op: Op::ConstCall(path, args),
+            kind: Kind::Opaque,
+            span,
+        })
+    }
+
+    /// A call of a function declared constant (`constants(..)`): its arguments read as written.
+    fn constant_call(
+        &mut self,
+        path: syn::Path,
+        call: &syn::ExprCall,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let mut args = Vec::new();
         for a in &call.args {
             let x = match strip_paren(a) {
                 syn::Expr::Reference(r) if r.mutability.is_none() => match self.path_var(&r.expr) {

@@ -177,6 +177,7 @@ impl Lowerer<'_> {
         receiver.join(args).unwrap_or(receiver)
     }
 
+    /// `e` with its kind, its parts hoisted into `block` where they must be (see [`Lowerer::bounded`]).
     pub(super) fn expr_unbounded(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
         let span = self.span_of(e);
         match e {
@@ -194,27 +195,7 @@ impl Lowerer<'_> {
                 }),
                 other => err_at(other, "only numeric and boolean literals are supported"),
             },
-            syn::Expr::Path(p) => {
-                if p.qself.is_some() {
-                    return err(span, "qualified paths are not supported");
-                }
-                if let Some(i) = p.path.get_ident() {
-                    if let Some(v) = self.lookup(&name_of(i)) {
-                        return Ok(var_expr(v, self.kind(v).clone(), span));
-                    }
-                }
-                let kind = if is_float_const_path(&p.path) { Kind::Real } else { Kind::Opaque };
-                let path_expr = Expr {
-                    op: Op::Path(p.path.clone()),
-                    kind: Kind::Opaque,
-                    span,
-                };
-                if kind == Kind::Real {
-                    self.coerce_real(path_expr)
-                } else {
-                    Ok(path_expr)
-                }
-            }
+            syn::Expr::Path(p) => self.path_expr(p, span),
             syn::Expr::Paren(p) => self.expr(&p.expr, block),
             syn::Expr::Group(g) => self.expr(&g.expr, block),
             // `&h`: borrowing a matrix for an operator; generated code borrows every matrix
@@ -226,126 +207,208 @@ impl Lowerer<'_> {
                 }
                 Ok(x)
             }
-            syn::Expr::Unary(u) => {
-                let a = self.expr(&u.expr, block)?;
-                match u.op {
-                    syn::UnOp::Neg(_) => {
-                        if a.kind == Kind::Bool || matches!(a.kind, Kind::RealArray(_)) {
-                            return err(span, "negation applies to numbers");
-                        }
-                        let kind = a.kind.clone();
-                        Ok(Expr {
-                            op: Op::Unary(Unary::Neg, Box::new(a)),
-                            kind,
-                            span,
-                        })
-                    }
-                    syn::UnOp::Not(_) => {
-                        if a.kind.is_real() {
-                            return err(span, "`!` applies to bools and integers");
-                        }
-                        let kind = a.kind.clone();
-                        Ok(Expr {
-                            op: Op::Unary(Unary::Not, Box::new(a)),
-                            kind,
-                            span,
-                        })
-                    }
-                    syn::UnOp::Deref(_) => err(span, "dereferencing is not supported in a differentiable function"),
-                    _ => Err(unsupported(e)),
-                }
-            }
-            syn::Expr::Binary(b) => {
-                if is_compound_assign(&b.op) {
-                    return err(span, "use a compound assignment as a statement");
-                }
-                let op = match binary_op(&b.op) {
-                    Some(op) => op,
-                    None => return err_at(b.op, "bitwise operators are not supported in a differentiable function"),
-                };
-                let x = self.expr(&b.left, block)?;
-                // The right side of `&&` and `||` runs only when the left one says so.
-                let lazy = matches!(op, Binary::And | Binary::Or);
-                self.no_hoist += usize::from(lazy);
-                let y = self.expr(&b.right, block);
-                self.no_hoist -= usize::from(lazy);
-                self.binary(op, x, y?, (span, b.op.span()), block)
-            }
-            syn::Expr::Index(ix) => {
-                if let syn::Expr::Range(r) = &*ix.index {
-                    return err_at(r, "sub-slices are not supported; index single elements, `v[i]`, or pass the whole array and an offset");
-                }
-                let v = match self.path_var(&ix.expr) {
-                    Some(v) => v,
-                    None => match strip_paren(&ix.expr) {
-                        // A constant array, `WEIGHTS[i]`: an opaque value, real where used as one.
-                        syn::Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_none_or(|i| self.lookup(&name_of(i)).is_none()) => {
-                            let index = self.index_expr(&ix.index, block)?;
-                            return Ok(Expr {
-                                op: Op::PathIndex(p.path.clone(), Box::new(index)),
-                                kind: Kind::Opaque,
-                                span,
-                            });
-                        }
-                        syn::Expr::Index(inner) if matches!(&*inner.index, syn::Expr::Range(_)) => {
-                            return err_at(&inner.index, "sub-slices are not supported; index the array directly, `v[offset + i]`")
-                        }
-                        _ => return err_at(&ix.expr, "index a variable: `v[i]` (nested indexing is not supported)"),
-                    },
-                };
-                if let syn::Expr::Range(r) = &*ix.index {
-                    return err_at(r, "sub-slices are not supported; index single elements, `v[i]`");
-                }
-                if self.kind(v) == &Kind::Matrix {
-                    return self.matrix_element(v, ix, block);
-                }
-                let index = self.index_expr(&ix.index, block)?;
-                let kind = match self.kind(v) {
-                    Kind::RealArray(_) => Kind::Real,
-                    Kind::Opaque => Kind::Opaque,
-                    _ if self.untyped_results.contains(&v) => {
-                        return err_at(&ix.expr,
-                            format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: [f64; N] = ...` or `let {0}: Vec<f64> = ...`", self.shown(v)),
-                        )
-                    }
-                    _ => return err_at(&ix.expr, format!("`{}` is not an array", self.shown(v))),
-                };
-                Ok(Expr {
-                    op: Op::Index(v, Box::new(index)),
-                    kind,
-                    span,
-                })
-            }
+            syn::Expr::Unary(u) => self.unary_expr(u, e, span, block),
+            syn::Expr::Binary(b) => self.binary_expr(b, span, block),
+            syn::Expr::Index(ix) => self.index_read(ix, span, block),
             syn::Expr::MethodCall(mc) => self.method_call(mc, block),
             syn::Expr::Call(call) => self.call_expr(call, span, block),
-            syn::Expr::Cast(c) => {
-                let x = self.expr(&c.expr, block)?;
-                let kind = if is_ident(&c.ty, "f64") {
-                    Kind::Real
-                } else if is_int_type(&c.ty) {
-                    Kind::Int
-                } else if is_ident(&c.ty, "f32") {
-                    return err_at(&c.ty, "cast to `f64`: generated code chooses the scalar type");
-                } else {
-                    return err_at(&c.ty, "casts are supported to `f64` and to integer types");
-                };
-                if x.kind.is_real() && kind == Kind::Real {
-                    return Ok(x);
-                }
-                if matches!(x.kind, Kind::RealArray(_) | Kind::Matrix) {
-                    return err_at(&c.expr, "an array cannot be cast");
-                }
-                Ok(Expr {
-                    op: Op::Cast(Box::new(x), (*c.ty).clone()),
-                    kind,
-                    span,
-                })
-            }
+            syn::Expr::Cast(c) => self.cast_expr(c, span, block),
             syn::Expr::Macro(m) => err_at(&m.mac.path,
                 format!("macro `{}!` is not supported here; `vec![..]` is supported as the value of a `let`", m.mac.path.to_token_stream()),
             ),
             other => Err(unsupported(other)),
         }
+    }
+
+    /// A variable, or a path that is not one (a constant, `f64::consts::PI`).
+    fn path_expr(&mut self, p: &syn::ExprPath, span: Span) -> syn::Result<Expr> {
+        if p.qself.is_some() {
+            return err(span, "qualified paths are not supported");
+        }
+        if let Some(i) = p.path.get_ident() {
+            if let Some(v) = self.lookup(&name_of(i)) {
+                return Ok(var_expr(v, self.kind(v).clone(), span));
+            }
+        }
+        let kind = if is_float_const_path(&p.path) {
+            Kind::Real
+        } else {
+            Kind::Opaque
+        };
+        let path_expr = Expr {
+            op: Op::Path(p.path.clone()),
+            kind: Kind::Opaque,
+            span,
+        };
+        if kind == Kind::Real {
+            self.coerce_real(path_expr)
+        } else {
+            Ok(path_expr)
+        }
+    }
+
+    /// `-a`, `!a` (`e` is the whole expression).
+    fn unary_expr(
+        &mut self,
+        u: &syn::ExprUnary,
+        e: &syn::Expr,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let a = self.expr(&u.expr, block)?;
+        match u.op {
+            syn::UnOp::Neg(_) => {
+                if a.kind == Kind::Bool || matches!(a.kind, Kind::RealArray(_)) {
+                    return err(span, "negation applies to numbers");
+                }
+                let kind = a.kind.clone();
+                Ok(Expr {
+                    op: Op::Unary(Unary::Neg, Box::new(a)),
+                    kind,
+                    span,
+                })
+            }
+            syn::UnOp::Not(_) => {
+                if a.kind.is_real() {
+                    return err(span, "`!` applies to bools and integers");
+                }
+                let kind = a.kind.clone();
+                Ok(Expr {
+                    op: Op::Unary(Unary::Not, Box::new(a)),
+                    kind,
+                    span,
+                })
+            }
+            syn::UnOp::Deref(_) => err(
+                span,
+                "dereferencing is not supported in a differentiable function",
+            ),
+            _ => Err(unsupported(e)),
+        }
+    }
+
+    /// `a op b` written as an operator.
+    fn binary_expr(
+        &mut self,
+        b: &syn::ExprBinary,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        if is_compound_assign(&b.op) {
+            return err(span, "use a compound assignment as a statement");
+        }
+        let op = match binary_op(&b.op) {
+            Some(op) => op,
+            None => {
+                return err_at(
+                    b.op,
+                    "bitwise operators are not supported in a differentiable function",
+                )
+            }
+        };
+        let x = self.expr(&b.left, block)?;
+        // The right side of `&&` and `||` runs only when the left one says so.
+        let lazy = matches!(op, Binary::And | Binary::Or);
+        self.no_hoist += usize::from(lazy);
+        let y = self.expr(&b.right, block);
+        self.no_hoist -= usize::from(lazy);
+        self.binary(op, x, y?, (span, b.op.span()), block)
+    }
+
+    /// `v[i]` read: of a real array, an opaque array, a constant array or a matrix.
+    fn index_read(
+        &mut self,
+        ix: &syn::ExprIndex,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        if let syn::Expr::Range(r) = &*ix.index {
+            return err_at(r, "sub-slices are not supported; index single elements, `v[i]`, or pass the whole array and an offset");
+        }
+        let v = match self.path_var(&ix.expr) {
+            Some(v) => v,
+            None => match strip_paren(&ix.expr) {
+                // A constant array, `WEIGHTS[i]`: an opaque value, real where used as one.
+                syn::Expr::Path(p)
+                    if p.qself.is_none()
+                        && p.path
+                            .get_ident()
+                            .is_none_or(|i| self.lookup(&name_of(i)).is_none()) =>
+                {
+                    let index = self.index_expr(&ix.index, block)?;
+                    return Ok(Expr {
+                        op: Op::PathIndex(p.path.clone(), Box::new(index)),
+                        kind: Kind::Opaque,
+                        span,
+                    });
+                }
+                syn::Expr::Index(inner) if matches!(&*inner.index, syn::Expr::Range(_)) => {
+                    return err_at(
+                        &inner.index,
+                        "sub-slices are not supported; index the array directly, `v[offset + i]`",
+                    )
+                }
+                _ => {
+                    return err_at(
+                        &ix.expr,
+                        "index a variable: `v[i]` (nested indexing is not supported)",
+                    )
+                }
+            },
+        };
+        if let syn::Expr::Range(r) = &*ix.index {
+            return err_at(
+                r,
+                "sub-slices are not supported; index single elements, `v[i]`",
+            );
+        }
+        if self.kind(v) == &Kind::Matrix {
+            return self.matrix_element(v, ix, block);
+        }
+        let index = self.index_expr(&ix.index, block)?;
+        let kind = match self.kind(v) {
+                Kind::RealArray(_) => Kind::Real,
+                Kind::Opaque => Kind::Opaque,
+                _ if self.untyped_results.contains(&v) => {
+                    return err_at(&ix.expr,
+                        format!("`{0}` holds the result of a call, taken to be `f64`; if it is an array, write its type: `let {0}: [f64; N] = ...` or `let {0}: Vec<f64> = ...`", self.shown(v)),
+                    )
+                }
+                _ => return err_at(&ix.expr, format!("`{}` is not an array", self.shown(v))),
+            };
+        Ok(Expr {
+            op: Op::Index(v, Box::new(index)),
+            kind,
+            span,
+        })
+    }
+
+    /// `x as f64`, `i as usize`.
+    fn cast_expr(&mut self, c: &syn::ExprCast, span: Span, block: &mut Block) -> syn::Result<Expr> {
+        let x = self.expr(&c.expr, block)?;
+        let kind = if is_ident(&c.ty, "f64") {
+            Kind::Real
+        } else if is_int_type(&c.ty) {
+            Kind::Int
+        } else if is_ident(&c.ty, "f32") {
+            return err_at(
+                &c.ty,
+                "cast to `f64`: generated code chooses the scalar type",
+            );
+        } else {
+            return err_at(&c.ty, "casts are supported to `f64` and to integer types");
+        };
+        if x.kind.is_real() && kind == Kind::Real {
+            return Ok(x);
+        }
+        if matches!(x.kind, Kind::RealArray(_) | Kind::Matrix) {
+            return err_at(&c.expr, "an array cannot be cast");
+        }
+        Ok(Expr {
+            op: Op::Cast(Box::new(x), (*c.ty).clone()),
+            kind,
+            span,
+        })
     }
 
     /// `x op y`; `spans` are the whole expression's and the operator's.
@@ -417,6 +480,8 @@ impl Lowerer<'_> {
         })
     }
 
+    /// `receiver.method(args)`: an elementary function, a method of a matrix, of an integer or
+    /// a bool, or `v.len()`.
     pub(super) fn method_call(
         &mut self,
         mc: &syn::ExprMethodCall,
@@ -436,23 +501,8 @@ impl Lowerer<'_> {
             "product",
         ];
         if MATRIX_METHODS.contains(&name.as_str()) {
-            // Methods of nalgebra values; on anything else, the usual advice.
-            let mut probe = Block::default();
-            self.no_hoist += 1;
-            let lowered = self.expr(&mc.receiver, &mut probe);
-            self.no_hoist -= 1;
-            // A receiver that is itself a matrix method (`x.map(..).sum()`) has its own error.
-            let matrix_receiver = matches!(strip_paren(&mc.receiver), syn::Expr::MethodCall(r) if MATRIX_METHODS.contains(&r.method.to_string().as_str()));
-            let lowered = match lowered {
-                Err(e) if matrix_receiver => return Err(e),
-                other => other,
-            };
-            if let Ok(r) = lowered {
-                self.untyped_matrix_result(&r)?;
-                if r.kind == Kind::Matrix {
-                    block.stmts.extend(probe.stmts);
-                    return self.matrix_method(mc, r, block);
-                }
+            if let Some(x) = self.try_matrix_method(mc, block)? {
+                return Ok(x);
             }
         }
         if ITERATORS.contains(&name.as_str()) {
@@ -519,30 +569,69 @@ impl Lowerer<'_> {
             return err_at(&mc.method, "write `x * x` or `x.powi(2)`");
         }
         if matches!(receiver.kind, Kind::Int | Kind::Bool) {
-            // Methods of integers and bools have no derivative: copied as written.
-            let mut args = Vec::new();
-            for a in &mc.args {
-                let x = self.expr(a, block)?;
-                if x.kind.is_real() {
-                    return err_at(
-                        a,
-                        format!("`.{name}()` of an integer takes integer arguments here"),
-                    );
-                }
-                args.push(x);
-            }
-            let kind = receiver.kind.clone();
-            return Ok(Expr {
-                op: Op::Method(Box::new(receiver), mc.method.clone(), args),
-                kind,
-                span,
-            });
+            return self.integer_method(mc, receiver, &name, span, block);
         }
         err_at(&mc.method,
             format!(
                 "method `{name}` cannot be differentiated; the supported methods are `sin cos tan exp ln log10 sqrt powi powf tanh sinh cosh atan atan2 abs hypot min max len`, or mark a plain function as constant with `#[differentiable(constants(f))]`"
             ),
         )
+    }
+
+    /// A method named like one of nalgebra's (see [`MATRIX_METHODS`]): lowered as one when its
+    /// receiver is a matrix or vector, `None` when it is not.
+    fn try_matrix_method(
+        &mut self,
+        mc: &syn::ExprMethodCall,
+        block: &mut Block,
+    ) -> syn::Result<Option<Expr>> {
+        // Methods of nalgebra values; on anything else, the usual advice.
+        let mut probe = Block::default();
+        self.no_hoist += 1;
+        let lowered = self.expr(&mc.receiver, &mut probe);
+        self.no_hoist -= 1;
+        // A receiver that is itself a matrix method (`x.map(..).sum()`) has its own error.
+        let matrix_receiver = matches!(strip_paren(&mc.receiver), syn::Expr::MethodCall(r) if MATRIX_METHODS.contains(&r.method.to_string().as_str()));
+        let lowered = match lowered {
+            Err(e) if matrix_receiver => return Err(e),
+            other => other,
+        };
+        if let Ok(r) = lowered {
+            self.untyped_matrix_result(&r)?;
+            if r.kind == Kind::Matrix {
+                block.stmts.extend(probe.stmts);
+                return self.matrix_method(mc, r, block).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    /// A method of an integer or a bool: no derivative, copied as written.
+    fn integer_method(
+        &mut self,
+        mc: &syn::ExprMethodCall,
+        receiver: Expr,
+        name: &str,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let mut args = Vec::new();
+        for a in &mc.args {
+            let x = self.expr(a, block)?;
+            if x.kind.is_real() {
+                return err_at(
+                    a,
+                    format!("`.{name}()` of an integer takes integer arguments here"),
+                );
+            }
+            args.push(x);
+        }
+        let kind = receiver.kind.clone();
+        Ok(Expr {
+            op: Op::Method(Box::new(receiver), mc.method.clone(), args),
+            kind,
+            span,
+        })
     }
 }
 
