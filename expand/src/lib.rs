@@ -9,12 +9,21 @@
 //!                                           \--adjoint--> tokens (f_vjp, f_grad)
 //! ```
 //!
-//! `attr` parses the attribute's arguments, `lower` turns the function into the `ir`
-//! (rejecting everything outside the subset, on the exact span), `activity` finds what carries
-//! derivatives, `transform::tangent` and `transform::adjoint` generate the derivative code, and
-//! `emit` holds what they share and prints the generic primal; `limits` says how big a function
-//! may be. Set `TAPELESS_DEBUG=1` while
-//! building to print the IR of every annotated function to standard error.
+//! - `attr` parses the attribute's arguments.
+//! - `lower` turns the function into the `ir`, rejecting everything outside the subset on the
+//!   exact span; it is a folder split by concern: `signature` (the function, its parameters,
+//!   `wrt(..)`, result and early `return`), `stmt` (`let`, assignments), `control` (`for`, `if`,
+//!   `match`), `call` (calls, hoisted into statements), `expr` (expressions and their kinds),
+//!   `nalgebra` (matrices and vectors), `types` (kinds from written types), `scope` (variables,
+//!   names and scopes) and `diag` (attributes, advice for unsupported syntax).
+//! - `ir` is the IR (variables in an `IdVec` indexed by `VarId`), its printer and its verifier.
+//! - `activity` finds what carries derivatives; `transform::tangent` and `transform::adjoint`
+//!   generate the derivative code; `emit` holds what they share and prints the generic primal.
+//! - `ctxt` gathers the errors of the front end (attribute, lowering, `wrt(..)`, `rhs = ..`), so a
+//!   function's mistakes are reported together; `limits` says how big a function may be.
+//!
+//! Set `TAPELESS_DEBUG=1` while building to print the IR of every annotated function to
+//! standard error.
 
 #![forbid(unsafe_code)]
 

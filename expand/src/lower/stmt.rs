@@ -461,6 +461,8 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A statement that is an expression: an assignment, a loop, a branch, a `return`, a call,
+    /// or a block.
     pub(super) fn expr_stmt(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<()> {
         match strip_paren(e) {
             syn::Expr::Assign(a) => {
@@ -472,24 +474,7 @@ impl Lowerer<'_> {
                 block.stmts.push(Stmt::Assign { place, value, span });
                 Ok(())
             }
-            syn::Expr::Binary(b) if is_compound_assign(&b.op) => {
-                let span = b.span();
-                let op = match binary_op(&b.op) {
-                    Some(op) => op,
-                    None => {
-                        return err_at(b.op,
-                            "bitwise assignment operators are not supported",
-                        )
-                    }
-                };
-                let place = self.place(&b.left, block)?;
-                let current = self.place_read(&place, b.left.span());
-                let rhs = self.expr(&b.right, block)?;
-                let value = self.binary(op, current, rhs, (span, b.op.span()), block)?;
-                let value = self.place_value(&place, value, b.right.span())?;
-                block.stmts.push(Stmt::Assign { place, value, span });
-                Ok(())
-            }
+            syn::Expr::Binary(b) if is_compound_assign(&b.op) => self.compound_assign(b, block),
             syn::Expr::ForLoop(f) => self.for_loop(f, block),
             syn::Expr::If(i) => {
                 let s = self.if_stmt(i, block, None)?;
@@ -497,45 +482,8 @@ impl Lowerer<'_> {
                 Ok(())
             }
             syn::Expr::Match(m) => self.match_stmt(m, block, None),
-            syn::Expr::Return(r) => {
-                if self.early.is_none() {
-                    if self.ret_failed {
-                        return Ok(());
-                    }
-                    return err_at(
-                        r,
-                        "early `return` is supported in functions that return `f64` or a tuple of `f64`; for other results, assign a variable in each branch and end the function with it",
-                    );
-                }
-                let value = match &r.expr {
-                    Some(v) => v,
-                    None => return err_at(r, "return the function's value: `return x;`"),
-                };
-                let b = self.return_assign(value, r.span());
-                block.stmts.extend(b.stmts);
-                Ok(())
-            }
-            syn::Expr::Call(call) => {
-                if !self.is_differentiable_call(call) {
-                    return err_at(call, "a call of a constant function as a statement has no effect on derivatives; remove it");
-                }
-                let args = self.call_args(call, block)?;
-                if args.iter().all(|a| matches!(a, Arg::Value(e) if !e.kind.is_real())) {
-                    return err_at(
-                        &call.func,
-                        "this call takes no real argument, so it cannot change a derivative; call it outside the differentiable function",
-                    );
-                }
-                let callee = self.callee_path(call)?;
-                block.stmts.push(Stmt::Call(Call {
-                    callee,
-                    args,
-                    results: Vec::new(),
-                    tuple: false,
-                    span: call.span(),
-                }));
-                Ok(())
-            }
+            syn::Expr::Return(r) => self.return_stmt(r, block),
+            syn::Expr::Call(call) => self.call_stmt(call, block),
             syn::Expr::MethodCall(mc) => err_at(
                 &mc.method,
                 format!(
@@ -563,6 +511,68 @@ impl Lowerer<'_> {
             }
             other => Err(unsupported(other)),
         }
+    }
+
+    /// `place op= value`, lowered to `place = place op value`.
+    fn compound_assign(&mut self, b: &syn::ExprBinary, block: &mut Block) -> syn::Result<()> {
+        let span = b.span();
+        let op = match binary_op(&b.op) {
+            Some(op) => op,
+            None => return err_at(b.op, "bitwise assignment operators are not supported"),
+        };
+        let place = self.place(&b.left, block)?;
+        let current = self.place_read(&place, b.left.span());
+        let rhs = self.expr(&b.right, block)?;
+        let value = self.binary(op, current, rhs, (span, b.op.span()), block)?;
+        let value = self.place_value(&place, value, b.right.span())?;
+        block.stmts.push(Stmt::Assign { place, value, span });
+        Ok(())
+    }
+
+    /// `return e;` before the end of the function.
+    fn return_stmt(&mut self, r: &syn::ExprReturn, block: &mut Block) -> syn::Result<()> {
+        if self.early.is_none() {
+            if self.ret_failed {
+                return Ok(());
+            }
+            return err_at(
+                    r,
+                    "early `return` is supported in functions that return `f64` or a tuple of `f64`; for other results, assign a variable in each branch and end the function with it",
+                );
+        }
+        let value = match &r.expr {
+            Some(v) => v,
+            None => return err_at(r, "return the function's value: `return x;`"),
+        };
+        let b = self.return_assign(value, r.span());
+        block.stmts.extend(b.stmts);
+        Ok(())
+    }
+
+    /// A differentiable call whose result is `()`: it writes through its `&mut` arguments.
+    fn call_stmt(&mut self, call: &syn::ExprCall, block: &mut Block) -> syn::Result<()> {
+        if !self.is_differentiable_call(call) {
+            return err_at(call, "a call of a constant function as a statement has no effect on derivatives; remove it");
+        }
+        let args = self.call_args(call, block)?;
+        if args
+            .iter()
+            .all(|a| matches!(a, Arg::Value(e) if !e.kind.is_real()))
+        {
+            return err_at(
+                    &call.func,
+                    "this call takes no real argument, so it cannot change a derivative; call it outside the differentiable function",
+                );
+        }
+        let callee = self.callee_path(call)?;
+        block.stmts.push(Stmt::Call(Call {
+            callee,
+            args,
+            results: Vec::new(),
+            tuple: false,
+            span: call.span(),
+        }));
+        Ok(())
     }
 
     /// The value assigned to `place`, converted to its kind.
