@@ -84,3 +84,36 @@ fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
     }
     args
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn arguments_parse_and_mistakes_are_errors() {
+        let args = parse(quote::quote!(
+            wrt(r#x, p),
+            constants(noise),
+            crate = "tapeless"
+        ))
+        .expect("parses");
+        let wrt: Vec<String> = args
+            .wrt
+            .expect("given")
+            .iter()
+            .map(|i| i.to_string())
+            .collect();
+        assert_eq!(wrt, ["x", "p"]);
+        assert_eq!(args.constants.len(), 1);
+        let e = parse(quote::quote!(wrt(x), wrt(p)))
+            .err()
+            .expect("`wrt` twice")
+            .to_string();
+        assert!(e.starts_with("`wrt` given twice"), "{e}");
+        let e = parse(quote::quote!(bogus))
+            .err()
+            .expect("unknown")
+            .to_string();
+        assert!(e.starts_with("unknown argument"), "{e}");
+    }
+}

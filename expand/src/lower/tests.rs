@@ -117,3 +117,28 @@ fn every_error_of_a_function_is_reported() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn wrt_matches_the_users_names_and_reports_every_unknown_one() {
+    let item: syn::ItemFn =
+        syn::parse_str("fn f(r#in: f64, t: f64) -> f64 { let r#in = r#in * t; r#in }")
+            .expect("parses");
+    let args = crate::attr::parse(quote::quote!(wrt(r#in))).expect("parses");
+    let f = lower(&item, &args).expect("`r#in` is the parameter `in`");
+    assert_eq!(f.vars[f.params[0].var].user_name, "in");
+    let args = crate::attr::parse(quote::quote!(wrt(x, t, y))).expect("parses");
+    let messages: Vec<String> = lower(&item, &args)
+        .expect_err("unknown names")
+        .into_iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].starts_with("`x` is not a parameter"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].starts_with("`y` is not a parameter"),
+        "{messages:?}"
+    );
+}
