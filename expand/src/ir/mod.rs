@@ -69,6 +69,17 @@ impl<I: Id, T> IdVec<I, T> {
         }
     }
 
+    /// `len` copies of `item`: a side table with one entry per id of another `IdVec`.
+    pub fn from_elem(item: T, len: usize) -> Self
+    where
+        T: Clone,
+    {
+        IdVec {
+            items: vec![item; len],
+            id: PhantomData,
+        }
+    }
+
     /// Appends `item` and returns its id.
     pub fn push(&mut self, item: T) -> I {
         let id = I::from_index(self.items.len());

@@ -14,7 +14,7 @@ use super::*;
 pub fn verify(function: &Function) -> Vec<String> {
     let mut v = Verifier {
         f: function,
-        bound: vec![false; function.vars.len()],
+        bound: IdVec::from_elem(false, function.vars.len()),
         scope: Vec::new(),
         problems: Vec::new(),
     };
@@ -37,7 +37,7 @@ pub fn verify(function: &Function) -> Vec<String> {
 
 struct Verifier<'a> {
     f: &'a Function,
-    bound: Vec<bool>,
+    bound: IdVec<VarId, bool>,
     scope: Vec<VarId>,
     problems: Vec<String>,
 }
@@ -56,11 +56,11 @@ impl Verifier<'_> {
         if !self.exists(var) {
             return;
         }
-        if self.bound[var.0] {
+        if self.bound[var] {
             self.problems
                 .push(format!("`{}` is bound twice", self.f.vars[var].name));
         }
-        self.bound[var.0] = true;
+        self.bound[var] = true;
         self.scope.push(var);
     }
 

@@ -1,3 +1,5 @@
+//! Unit tests of lowering: names, kinds, hoisting, early returns, and the errors it gathers.
+
 use super::*;
 use crate::ir::display::print;
 
