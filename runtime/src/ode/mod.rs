@@ -17,7 +17,7 @@
 //! against the tangent:
 //!
 //! ```
-//! use tapeless_runtime::ode::{gradient, tangent, Memory, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
+//! use tapeless_runtime::ode::{gradient, tangent, Memory, OdeProblem, Rhs, RhsJvp, RhsVjp, SaveAt, SavedStateLoss, SolveOptions, Tableau};
 //! use tapeless_runtime::{Real, UserError};
 //!
 //! struct Lorenz63;
@@ -27,13 +27,17 @@
 //!         du[1] = u[0] * (p[1] - u[2]) - u[1];
 //!         du[2] = u[0] * u[1] - p[2] * u[2];
 //!     }
-//!     fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], pd: &[S], t: S) {
+//! }
+//! impl RhsJvp for Lorenz63 {
+//!     fn jvp<S: Real>(&self, (du, dd): (&mut [S], &mut [S]), (u, ud): (&[S], &[S]), (p, pd): (&[S], &[S]), t: S) {
 //!         self.eval(du, u, p, t);
 //!         dd[0] = pd[0] * (u[1] - u[0]) + p[0] * (ud[1] - ud[0]);
 //!         dd[1] = ud[0] * (p[1] - u[2]) + u[0] * (pd[1] - ud[2]) - ud[1];
 //!         dd[2] = ud[0] * u[1] + u[0] * ud[1] - pd[2] * u[2] - p[2] * ud[2];
 //!     }
-//!     fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], pb: &mut [S], t: S) {
+//! }
+//! impl RhsVjp for Lorenz63 {
+//!     fn vjp<S: Real>(&self, (du, db): (&mut [S], &mut [S]), (u, ub): (&[S], &mut [S]), (p, pb): (&[S], &mut [S]), t: S) {
 //!         self.eval(du, u, p, t);
 //!         ub[0] += -p[0] * db[0] + (p[1] - u[2]) * db[1] + u[1] * db[2];
 //!         ub[1] += p[0] * db[0] - db[1] + u[0] * db[2];
@@ -73,15 +77,30 @@
 //! # Ok::<(), tapeless_runtime::ode::OdeError>(())
 //! ```
 
+// The layering, each module importing only from those above it:
+//
+//   error, rhs, problem, tableau, checkpoint   what to integrate and how, and what can go wrong
+//   grid, loss                                 options checked into a plan; the loss's checks
+//   stepper, dense                             one step (and its tangent and adjoint); the
+//                                              interpolant inside a step
+//   driver                                     the loop over a known grid, observers, entry
+//                                              checks, counted work
+//   adaptive                                   the loop of adaptive steps (on driver's observers)
+//   schedule                                   a plan made known for derivatives: a grid as it
+//                                              is, adaptive steps recorded by a primal pass
+//   solve, tangent, adjoint                    the public passes: forward, forward
+//                                              sensitivities, discrete adjoint
 mod adaptive;
 mod adjoint;
 mod checkpoint;
 mod dense;
+mod driver;
 mod error;
 mod grid;
 mod loss;
 mod problem;
 mod rhs;
+mod schedule;
 mod solve;
 mod stepper;
 mod tableau;
@@ -98,10 +117,11 @@ mod test_problems;
 
 pub use adjoint::{gradient, LossGradient};
 pub use checkpoint::Memory;
+pub use driver::Stats;
 pub use error::{OdeError, TableauError};
 pub use loss::SavedStateLoss;
 pub use problem::{Controller, OdeProblem, SaveAt, SolveOptions, StepSize};
-pub use rhs::{Length, Rhs, RhsDims};
-pub use solve::{loss_value, solve, Solution, Stats};
+pub use rhs::{Length, Rhs, RhsDims, RhsJvp, RhsVjp};
+pub use solve::{loss_value, solve, Solution};
 pub use tableau::Tableau;
 pub use tangent::{solve_tangent, tangent, LossTangent, TangentSolution};
