@@ -59,8 +59,8 @@ pub trait SavedStateLoss {
 
     /// The length of the states this loss reads, which every integrator checks against the
     /// initial state before its first step ([`OdeError::Input`] with
-    /// [`InputError::WrongLength`](crate::InputError) or `TooShort`, `what: "state of the loss"`). The default,
-    /// [`Length::Any`], checks nothing; a 4D-Var [`Cost`](crate::fourdvar::Cost) states its
+    /// [`InputError::WrongLength`](crate::InputError::WrongLength) or `TooShort`,
+    /// `what: "state of the loss"`). The default, [`Length::Any`], checks nothing; a 4D-Var [`Cost`](crate::fourdvar::Cost) states its
     /// dimension.
     fn state_length(&self) -> Length {
         Length::Any

@@ -96,10 +96,10 @@ impl<S: Real> Observer<S> for Collect<S> {
 /// # Errors
 ///
 /// Before any step: [`OdeError::Input`] if `u0` or `p` does not have the length the
-/// right-hand side reads ([`Rhs::dims`]: [`InputError::WrongLength`](crate::InputError) or
-/// `TooShort`) or is not finite (`NonFinite`),
-/// and the errors of the span, the step, the saved times and the tableau; during the
-/// integration, [`OdeError::NonFiniteState`] and, with adaptive steps, the controller's errors.
+/// right-hand side reads ([`Rhs::dims`]; [`InputError::WrongLength`](crate::InputError) or
+/// `TooShort`) or is not finite (`NonFinite`), and the errors of the span, the step, the saved
+/// times and the tableau; during the integration, [`OdeError::NonFiniteState`] and, with
+/// adaptive steps, the controller's errors.
 pub fn solve<S: Real, F: Rhs>(
     problem: &OdeProblem<'_, F, S>,
     options: &SolveOptions,

@@ -147,8 +147,9 @@ fn run<S: Real, F: RhsJvp, O: TangentObserver<S>>(
 ///
 /// # Errors
 ///
-/// The input errors of [`solve`](crate::ode::solve); [`OdeError::WrongLength`] if `u0_dot` or
-/// `p_dot` is not as long as `u0` or `p`, [`OdeError::NonFiniteInput`] if they are not finite.
+/// The input errors of [`solve`](crate::ode::solve); [`OdeError::Input`] if `u0_dot` or
+/// `p_dot` is not as long as `u0` or `p` ([`InputError::WrongLength`]) or not finite
+/// ([`InputError::NonFinite`]).
 pub fn solve_tangent<S: Real, F: RhsJvp>(
     problem: &OdeProblem<'_, F, S>,
     options: &SolveOptions,
