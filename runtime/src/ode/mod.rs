@@ -1,8 +1,9 @@
 //! Ordinary differential equations: right-hand sides, integrators with exact discrete adjoints,
 //! and checkpointing.
 //!
-//! - [`Rhs`]: a right-hand side `f(du, u, p, t)` with its tangent and adjoint, which
-//!   `#[differentiable(rhs = Name)]` generates;
+//! - [`Rhs`]: a right-hand side `f(du, u, p, t)`, all a solve needs; [`RhsJvp`] and
+//!   [`RhsVjp`]: its tangent and adjoint, which forward sensitivities and gradients need.
+//!   `#[differentiable(rhs = Name)]` generates all three;
 //! - [`Tableau`]: explicit Runge-Kutta methods as data (Euler, Heun, midpoint, SSPRK3, RK4, the
 //!   3/8 rule, Dormand-Prince 5(4), or any explicit tableau);
 //! - [`OdeProblem`] and [`SolveOptions`] ([`StepSize`], [`SaveAt`], [`Memory`]): what to
@@ -77,19 +78,21 @@
 //! # Ok::<(), tapeless_runtime::ode::OdeError>(())
 //! ```
 
-// The layering, each module importing only from those above it:
+// The layering: each module imports only from modules on the lines above its own, so no two
+// import each other.
 //
-//   error, rhs, problem, tableau, checkpoint   what to integrate and how, and what can go wrong
-//   grid, loss                                 options checked into a plan; the loss's checks
-//   stepper, dense                             one step (and its tangent and adjoint); the
-//                                              interpolant inside a step
-//   driver                                     the loop over a known grid, observers, entry
-//                                              checks, counted work
-//   adaptive                                   the loop of adaptive steps (on driver's observers)
-//   schedule                                   a plan made known for derivatives: a grid as it
-//                                              is, adaptive steps recorded by a primal pass
-//   solve, tangent, adjoint                    the public passes: forward, forward
-//                                              sensitivities, discrete adjoint
+//   error, rhs                     what can go wrong; the right-hand side's capabilities
+//   tableau, checkpoint            methods as data; the memory strategies of the reverse sweep
+//   problem, loss                  what to integrate and how; the loss of the saved states
+//   grid                           options checked into a plan (a grid, or adaptive steps)
+//   stepper                        one step, its trial, tangent and adjoint (`StepContext`)
+//   dense                          the Hermite interpolant inside a step, and its derivatives
+//   driver                         the loop over a known grid, observers, entry checks, `Stats`
+//   adaptive                       the loop of adaptive steps, reporting to driver's observers
+//   schedule                       a plan made known for derivatives: a grid as it is, adaptive
+//                                  steps recorded by a primal pass to be replayed
+//   solve, tangent, adjoint        the public passes: forward, forward sensitivities, and the
+//                                  discrete adjoint
 mod adaptive;
 mod adjoint;
 mod checkpoint;

@@ -66,6 +66,8 @@ pub trait Rhs {
     }
 
     /// Writes `f(u, p, t)` into `du`.
+    ///
+    /// See the [trait's example](Rhs).
     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], t: S);
 }
 
@@ -100,6 +102,8 @@ pub trait Rhs {
 pub trait RhsJvp: Rhs {
     /// Writes `f(u, p, t)` into `du` and its tangent `(df/du) u_dot + (df/dp) p_dot` into
     /// `du_dot`.
+    ///
+    /// See the [trait's example](RhsJvp).
     fn jvp<S: Real>(&self, du: (&mut [S], &mut [S]), u: (&[S], &[S]), p: (&[S], &[S]), t: S);
 }
 
@@ -138,6 +142,8 @@ pub trait RhsJvp: Rhs {
 pub trait RhsVjp: Rhs {
     /// Adds `(df/du)^T du_bar` into `u_bar` and `(df/dp)^T du_bar` into `p_bar`, and leaves
     /// `du_bar` zero.
+    ///
+    /// See the [trait's example](RhsVjp).
     fn vjp<S: Real>(
         &self,
         du: (&mut [S], &mut [S]),
