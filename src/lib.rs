@@ -50,7 +50,7 @@ extern crate self as tapeless;
 pub use tapeless_macros::differentiable;
 pub use tapeless_runtime::{
     accumulate, check, fourdvar, hyper, linalg, nested, ode, optim, params, rules, sum, zeros_like,
-    Dual, One, Real, UserError, UserFailure, Zero, ZerosLike,
+    Dual, InputError, One, Real, UserError, UserFailure, Zero, ZerosLike,
 };
 
 #[cfg(feature = "argmin")]

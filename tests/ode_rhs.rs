@@ -1,10 +1,11 @@
-//! `#[differentiable(rhs = Name)]`: the right-hand side as an `ode::Rhs`, checked three ways.
+//! `#[differentiable(rhs = Name)]`: the right-hand side as an `ode::Rhs` with its tangent
+//! (`ode::RhsJvp`) and adjoint (`ode::RhsVjp`), checked three ways.
 
 mod common;
 
 use common::{check, Case};
 use tapeless::differentiable;
-use tapeless::ode::Rhs;
+use tapeless::ode::{Rhs, RhsJvp, RhsVjp};
 
 #[differentiable(rhs = Lorenz96)]
 fn lorenz96(du: &mut [f64], u: &[f64], p: &[f64], _t: f64) {
@@ -31,12 +32,9 @@ fn generated_rhs_is_differentiated_three_ways() {
             jvp: &|x, d| {
                 let (mut du, mut du_dot) = (vec![0.0; n], vec![0.0; n]);
                 Lorenz96.jvp(
-                    &mut du,
-                    &mut du_dot,
-                    &x[..n],
-                    &d[..n],
-                    &x[n..],
-                    &d[n..],
+                    (&mut du, &mut du_dot),
+                    (&x[..n], &d[..n]),
+                    (&x[n..], &d[n..]),
                     0.3,
                 );
                 (du, du_dot)
@@ -46,7 +44,7 @@ fn generated_rhs_is_differentiated_three_ways() {
                 let mut du_bar = w.to_vec();
                 let mut g = vec![0.0; n + 1];
                 let (ub, pb) = g.split_at_mut(n);
-                Lorenz96.vjp(&mut du, &mut du_bar, &x[..n], ub, &x[n..], pb, 0.3);
+                Lorenz96.vjp((&mut du, &mut du_bar), (&x[..n], ub), (&x[n..], pb), 0.3);
                 // The right-hand side overwrites `du`: its initial value has zero adjoint.
                 assert!(du_bar.iter().all(|&v| v == 0.0));
                 // `du` is scratch for `vjp`; the value comes from `eval`.
@@ -74,6 +72,7 @@ fn lorenz63(du: &mut [f64], u: &[f64], p: &[f64], _t: f64) {
 #[test]
 fn generated_rhs_states_the_lengths_it_reads() {
     use tapeless::ode::{solve, Length, OdeError, OdeProblem, RhsDims, SolveOptions, Tableau};
+    use tapeless::InputError;
     assert_eq!(
         Lorenz63.dims(),
         RhsDims::new(Length::Exactly(3), Length::Exactly(3))
@@ -90,22 +89,22 @@ fn generated_rhs_states_the_lengths_it_reads() {
     assert!(run(&[1.0, 1.0, 1.0], &p).is_ok());
     for (u0, found) in [(&[1.0, 1.0][..], 2), (&[1.0, 1.0, 1.0, 1.0][..], 4)] {
         match run(u0, &p) {
-            Err(OdeError::WrongLength {
+            Err(OdeError::Input(InputError::WrongLength {
                 what,
                 expected,
                 found: f,
-            }) => {
+            })) => {
                 assert_eq!((what, expected, f), ("u0", 3, found));
             }
             other => panic!("a state of length {found}: {other:?}"),
         }
     }
     match run(&[1.0, 1.0, 1.0], &p[..2]) {
-        Err(OdeError::WrongLength {
+        Err(OdeError::Input(InputError::WrongLength {
             what,
             expected,
             found,
-        }) => {
+        })) => {
             assert_eq!((what, expected, found), ("p", 3, 2));
         }
         other => panic!("two parameters: {other:?}"),

@@ -11,10 +11,10 @@ use tapeless::minimize::argmin::solver::quasinewton::LBFGS;
 use tapeless::minimize::Problem;
 use tapeless::nested::{hvp, Gradient, MixedGradient, NestedError, NoParameters};
 use tapeless::ode::{
-    self, Controller, Memory, OdeError, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions,
-    Tableau,
+    self, Controller, Memory, OdeError, OdeProblem, Rhs, RhsJvp, RhsVjp, SaveAt, SavedStateLoss,
+    SolveOptions, Tableau,
 };
-use tapeless::{Real, UserError, UserFailure};
+use tapeless::{InputError, Real, UserError, UserFailure};
 
 /// `du/dt = p0 u^2`: `u(t) = u0 / (1 - p0 u0 t)` blows up at `t = 1 / (p0 u0)`.
 struct Riccati;
@@ -25,14 +25,13 @@ impl Rhs for Riccati {
             *d = p[0] * x * x;
         }
     }
+}
+impl RhsJvp for Riccati {
     fn jvp<S: Real>(
         &self,
-        du: &mut [S],
-        du_dot: &mut [S],
-        u: &[S],
-        u_dot: &[S],
-        p: &[S],
-        p_dot: &[S],
+        (du, du_dot): (&mut [S], &mut [S]),
+        (u, u_dot): (&[S], &[S]),
+        (p, p_dot): (&[S], &[S]),
         t: S,
     ) {
         self.eval(du, u, p, t);
@@ -40,14 +39,13 @@ impl Rhs for Riccati {
             du_dot[i] = p_dot[0] * u[i] * u[i] + S::from_f64(2.0) * p[0] * u[i] * u_dot[i];
         }
     }
+}
+impl RhsVjp for Riccati {
     fn vjp<S: Real>(
         &self,
-        du: &mut [S],
-        du_bar: &mut [S],
-        u: &[S],
-        u_bar: &mut [S],
-        p: &[S],
-        p_bar: &mut [S],
+        (du, du_bar): (&mut [S], &mut [S]),
+        (u, u_bar): (&[S], &mut [S]),
+        (p, p_bar): (&[S], &mut [S]),
         t: S,
     ) {
         self.eval(du, u, p, t);
@@ -363,11 +361,11 @@ fn a_4dvar_cost_of_another_dimension_is_refused_before_integrating() {
         .unwrap();
     let problem = OdeProblem::new(&Riccati, &[0.5, 0.1], &[1.0], (0.0, 1.0));
     let options = SolveOptions::fixed(Tableau::rk4(), 0.1).saveat(SaveAt::Times(vec![0.0]));
-    let expected = OdeError::WrongLength {
+    let expected = OdeError::Input(InputError::WrongLength {
         what: "state of the loss",
         expected: 3,
         found: 2,
-    };
+    });
     assert_eq!(
         ode::gradient(&problem, &options, &cost).unwrap_err(),
         expected

@@ -10,31 +10,17 @@ use thiserror::Error;
 /// What a check was given that does not fit together.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum CheckError {
-    /// Two vectors that must have one length do not.
-    #[error("{what} has length {found}, expected {expected}")]
-    WrongLength {
-        /// Which vector.
-        what: &'static str,
-        /// The length it must have.
-        expected: usize,
-        /// The length it has.
-        found: usize,
-    },
+    /// Two vectors that must have one length do not
+    /// ([`InputError::WrongLength`](crate::InputError::WrongLength)).
+    #[error(transparent)]
+    Input(#[from] crate::InputError),
     /// The step of a finite difference is not a positive finite number.
     #[error("finite-difference step must be positive and finite, got {0}")]
     BadStep(f64),
 }
 
 fn same_length(what: &'static str, expected: usize, found: usize) -> Result<(), CheckError> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(CheckError::WrongLength {
-            what,
-            expected,
-            found,
-        })
-    }
+    Ok(crate::InputError::check_length(what, expected, found)?)
 }
 
 /// `<a, b>`, the Euclidean inner product.

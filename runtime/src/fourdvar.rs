@@ -24,32 +24,15 @@
 //! ```
 
 use crate::ode::{Length, SavedStateLoss};
-use crate::{Real, UserError};
+use crate::{InputError, Real, UserError};
 use thiserror::Error;
 
 /// Blocks that do not fit together.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum FourDVarError {
-    /// A vector has the wrong length.
-    #[error("{what} has length {found}, expected {expected}")]
-    WrongLength {
-        /// Which vector.
-        what: &'static str,
-        /// The length it must have.
-        expected: usize,
-        /// The length it has.
-        found: usize,
-    },
-    /// A value is an infinity or a NaN.
-    #[error("{what}[{index}] is not finite ({value})")]
-    NonFinite {
-        /// Which vector.
-        what: &'static str,
-        /// Where.
-        index: usize,
-        /// The value found.
-        value: f64,
-    },
+    /// A vector of the wrong length, or holding an infinity or a NaN.
+    #[error(transparent)]
+    Input(#[from] InputError),
     /// A variance is zero or negative.
     #[error("{what}[{index}] = {value} is not a positive variance")]
     NonPositiveVariance {
@@ -74,14 +57,7 @@ pub enum FourDVarError {
 }
 
 fn finite(what: &'static str, v: &[f64]) -> Result<(), FourDVarError> {
-    match v.iter().position(|x| !x.is_finite()) {
-        Some(index) => Err(FourDVarError::NonFinite {
-            what,
-            index,
-            value: v[index],
-        }),
-        None => Ok(()),
-    }
+    Ok(InputError::check_finite(what, v)?)
 }
 
 fn variances(what: &'static str, v: &[f64]) -> Result<(), FourDVarError> {
@@ -179,11 +155,11 @@ impl<H: ObservationOperator> ObservationSet<H> {
         let m = operator.outputs();
         for (what, v) in [("values", &values), ("variances", &variances)] {
             if v.len() != m {
-                return Err(FourDVarError::WrongLength {
+                return Err(FourDVarError::Input(InputError::WrongLength {
                     what,
                     expected: m,
                     found: v.len(),
-                });
+                }));
             }
         }
         finite("values", &values)?;
@@ -231,11 +207,11 @@ impl Background {
     /// ```
     pub fn new(state: Vec<f64>, variances: Vec<f64>) -> Result<Self, FourDVarError> {
         if variances.len() != state.len() {
-            return Err(FourDVarError::WrongLength {
+            return Err(FourDVarError::Input(InputError::WrongLength {
                 what: "background variances",
                 expected: state.len(),
                 found: variances.len(),
-            });
+            }));
         }
         finite("background", &state)?;
         self::variances("background variances", &variances)?;
@@ -265,11 +241,11 @@ impl<H: ObservationOperator> Cost<H> {
     /// Adds the background term (at saved state 0).
     pub fn background(mut self, background: Background) -> Result<Self, FourDVarError> {
         if background.state.len() != self.dimension {
-            return Err(FourDVarError::WrongLength {
+            return Err(FourDVarError::Input(InputError::WrongLength {
                 what: "background",
                 expected: self.dimension,
                 found: background.state.len(),
-            });
+            }));
         }
         self.background = Some(background);
         Ok(self)
@@ -298,7 +274,7 @@ impl<H: ObservationOperator> Cost<H> {
 
 /// Integrators check the initial state against the cost's dimension before they start
 /// ([`Length::Exactly`]); a state of another length given directly is a
-/// [`FourDVarError::WrongLength`] (inside the [`UserError`]), not an out-of-bounds read.
+/// [`FourDVarError::Input`] (inside the [`UserError`]), not an out-of-bounds read.
 impl<H: ObservationOperator> SavedStateLoss for Cost<H> {
     fn value_and_gradient<S: Real>(
         &self,
@@ -312,11 +288,11 @@ impl<H: ObservationOperator> SavedStateLoss for Cost<H> {
             ("saved state adjoint", u_bar.len()),
         ] {
             if found != self.dimension {
-                return Err(FourDVarError::WrongLength {
+                return Err(FourDVarError::Input(InputError::WrongLength {
                     what,
                     expected: self.dimension,
                     found,
-                }
+                })
                 .into());
             }
         }
@@ -401,11 +377,11 @@ mod tests {
     fn bad_blocks_are_named() {
         assert_eq!(
             ObservationSet::new(Selection::new(vec![0]), vec![1.0, 2.0], vec![1.0]).unwrap_err(),
-            FourDVarError::WrongLength {
+            FourDVarError::Input(InputError::WrongLength {
                 what: "values",
                 expected: 1,
                 found: 2
-            }
+            })
         );
         assert_eq!(
             ObservationSet::new(Selection::new(vec![0]), vec![f64::NAN], vec![1.0])

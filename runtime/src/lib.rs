@@ -20,6 +20,8 @@
 //! - [`params`]: a named layout of tensors in one flat parameter vector, initialisation, and
 //!   saving and loading in the safetensors format;
 //! - [`check`]: finite differences and the dot-product test, for users' own checks;
+//! - [`InputError`]: an input vector of the wrong length or not finite, which every module's
+//!   error wraps;
 //! - [`UserError`]: what users' own functions (costs, losses, updates) return when they fail,
 //!   and [`UserFailure`], how it reaches the caller unchanged.
 //!
@@ -39,6 +41,7 @@ pub mod check;
 mod dual;
 pub mod fourdvar;
 pub mod hyper;
+mod input_error;
 pub mod linalg;
 #[cfg(feature = "argmin")]
 pub mod minimize;
@@ -52,6 +55,7 @@ mod storage;
 mod user_error;
 
 pub use dual::Dual;
+pub use input_error::InputError;
 pub use num_traits::{One, Zero};
 pub use real::Real;
 pub use storage::{accumulate, sum, zeros_like, ZerosLike};

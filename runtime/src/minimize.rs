@@ -261,7 +261,7 @@ impl<F: Gradient> ArgminDot<Vec<f64>, Vec<f64>> for HessianOperator<F> {
 mod tests {
     use super::*;
     use crate::nested::hessian;
-    use crate::{Real, UserError};
+    use crate::{InputError, Real, UserError};
 
     /// A coupled non-quadratic function with a positive definite Hessian near its minimum.
     struct Coupled;
@@ -302,7 +302,10 @@ mod tests {
         assert!(problem.cost(&x).is_ok());
         assert!(matches!(
             op.try_dot(&[1.0]),
-            Err(NestedError::WrongLength { what: "v", .. })
+            Err(NestedError::Input(InputError::WrongLength {
+                what: "v",
+                ..
+            }))
         ));
     }
 

@@ -31,7 +31,7 @@
 //! assert_eq!(r.hessian_vector, [4.0, 6.0]); // the first column of [[2 x1, 2 x0], [2 x0, 0]]
 //! ```
 
-use crate::{Dual, Real, UserError, UserFailure};
+use crate::{Dual, InputError, Real, UserError, UserFailure};
 use thiserror::Error;
 
 /// Lanes of the dual numbers used for dense Hessians and forward Jacobians.
@@ -40,26 +40,9 @@ const LANES: usize = 8;
 /// Input that does not fit the function, or the user's function failing.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum NestedError {
-    /// A vector has the wrong length.
-    #[error("{what} has length {found}, expected {expected}")]
-    WrongLength {
-        /// Which vector.
-        what: &'static str,
-        /// The length it must have.
-        expected: usize,
-        /// The length it has.
-        found: usize,
-    },
-    /// A vector holds an infinity or a NaN.
-    #[error("{what}[{index}] is not finite ({value})")]
-    NonFinite {
-        /// Which vector.
-        what: &'static str,
-        /// Where.
-        index: usize,
-        /// The value found.
-        value: f64,
-    },
+    /// A vector of the wrong length, or holding an infinity or a NaN.
+    #[error(transparent)]
+    Input(#[from] InputError),
     /// A user's function returned an error: it is `source`, unchanged
     /// ([`UserFailure::downcast_ref`] gives back its type).
     ///
@@ -108,26 +91,12 @@ impl NestedError {
 
 /// `v` has `expected` entries, all finite.
 pub(crate) fn check(what: &'static str, v: &[f64], expected: usize) -> Result<(), NestedError> {
-    if v.len() != expected {
-        return Err(NestedError::WrongLength {
-            what,
-            expected,
-            found: v.len(),
-        });
-    }
-    check_finite(what, v)
+    Ok(InputError::check_vector(what, v, expected)?)
 }
 
 /// Every entry of `v` is finite.
 pub(crate) fn check_finite(what: &'static str, v: &[f64]) -> Result<(), NestedError> {
-    match v.iter().position(|x| !x.is_finite()) {
-        Some(index) => Err(NestedError::NonFinite {
-            what,
-            index,
-            value: v[index],
-        }),
-        None => Ok(()),
-    }
+    Ok(InputError::check_finite(what, v)?)
 }
 
 /// `x` at dual numbers whose lanes are the unit directions `first..first + LANES` (the lanes past
@@ -519,11 +488,11 @@ mod tests {
         let q = quadratic(3);
         assert_eq!(
             hvp(&q, &[1.0, 2.0, 3.0], &[1.0]).unwrap_err(),
-            NestedError::WrongLength {
+            NestedError::Input(InputError::WrongLength {
                 what: "v",
                 expected: 3,
                 found: 1
-            }
+            })
         );
         let err = hessian(&q, &[1.0, f64::NAN, 3.0]).unwrap_err();
         assert_eq!(err.to_string(), "x[1] is not finite (NaN)");

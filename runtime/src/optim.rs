@@ -14,46 +14,20 @@
 //! # Ok::<(), OptimError>(())
 //! ```
 
+use crate::InputError;
 use thiserror::Error;
 
 /// A step that cannot be taken.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum OptimError {
-    /// The gradient and the parameters differ in length, or the length changed between steps.
-    #[error("{what} has length {found}, expected {expected}")]
-    WrongLength {
-        /// Which vector.
-        what: &'static str,
-        /// The length it must have.
-        expected: usize,
-        /// The length it has.
-        found: usize,
-    },
-    /// The gradient holds an infinity or a NaN: the parameters are left as they were.
-    #[error("gradient[{index}] is not finite ({value}); the parameters are unchanged")]
-    NonFiniteGradient {
-        /// Where.
-        index: usize,
-        /// The value found.
-        value: f64,
-    },
+    /// The gradient and the parameters differ in length, the length changed between steps, or
+    /// the gradient holds an infinity or a NaN: the parameters are left as they were.
+    #[error("{0}; the parameters are unchanged")]
+    Input(#[from] InputError),
 }
 
 fn check(params: &[f64], grad: &[f64]) -> Result<(), OptimError> {
-    if grad.len() != params.len() {
-        return Err(OptimError::WrongLength {
-            what: "gradient",
-            expected: params.len(),
-            found: grad.len(),
-        });
-    }
-    match grad.iter().position(|g| !g.is_finite()) {
-        Some(index) => Err(OptimError::NonFiniteGradient {
-            index,
-            value: grad[index],
-        }),
-        None => Ok(()),
-    }
+    Ok(InputError::check_vector("gradient", grad, params.len())?)
 }
 
 /// `theta <- theta - learning_rate * grad`, as the seed's outer fit of the step size does.
@@ -138,11 +112,11 @@ impl Adam {
             self.m = vec![0.0; params.len()];
             self.v = vec![0.0; params.len()];
         } else if self.m.len() != params.len() {
-            return Err(OptimError::WrongLength {
+            return Err(OptimError::Input(InputError::WrongLength {
                 what: "parameters",
                 expected: self.m.len(),
                 found: params.len(),
-            });
+            }));
         }
         self.steps += 1;
         let c1 = 1.0 - self.beta1.powi(self.steps);
@@ -183,11 +157,11 @@ mod tests {
         let mut adam = Adam::new(0.1);
         assert_eq!(
             adam.step(&mut p, &[1.0]).unwrap_err(),
-            OptimError::WrongLength {
+            OptimError::Input(InputError::WrongLength {
                 what: "gradient",
                 expected: 2,
                 found: 1
-            }
+            })
         );
         let err = adam.step(&mut p, &[1.0, f64::NAN]).unwrap_err();
         assert_eq!(
@@ -203,10 +177,10 @@ mod tests {
         let mut three = [0.0; 3];
         assert!(matches!(
             adam.step(&mut three, &[0.0; 3]),
-            Err(OptimError::WrongLength {
+            Err(OptimError::Input(InputError::WrongLength {
                 what: "parameters",
                 ..
-            })
+            }))
         ));
     }
 }

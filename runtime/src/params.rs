@@ -36,6 +36,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use crate::InputError;
+
 use safetensors::{Dtype, SafeTensorError, SafeTensors};
 use thiserror::Error;
 
@@ -62,15 +64,14 @@ pub enum ParamsError {
         /// The name asked for.
         name: String,
     },
-    /// A parameter vector whose length is not the layout's.
-    #[error("the parameter vector has length {found}, the layout {expected}")]
-    WrongLength {
-        /// The layout's total number of parameters.
-        expected: usize,
-        /// The vector's length.
-        found: usize,
-    },
-    /// A parameter that is infinite or NaN (in a vector to save, or in a loaded file).
+    /// A parameter vector whose length is not the layout's
+    /// ([`InputError::WrongLength`] with `what: "parameter vector"`, `expected` the layout's
+    /// total number of parameters).
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// A parameter that is infinite or NaN (in a vector to save, or in a loaded file). Not an
+    /// [`InputError::NonFinite`]: it names the tensor, whose name is the layout's, known at
+    /// run time.
     #[error("`{name}`[{index}] is not finite ({value})")]
     NonFinite {
         /// The tensor.
@@ -268,12 +269,7 @@ impl Layout {
     }
 
     fn check_len<T>(&self, params: &[T]) -> Result<(), ParamsError> {
-        if params.len() != self.len {
-            return Err(ParamsError::WrongLength {
-                expected: self.len,
-                found: params.len(),
-            });
-        }
+        InputError::check_length("parameter vector", self.len, params.len())?;
         Ok(())
     }
 
@@ -805,7 +801,7 @@ mod tests {
         );
         assert!(matches!(
             layout.matrix(&theta[1..], "w"),
-            Err(ParamsError::WrongLength { .. })
+            Err(ParamsError::Input(InputError::WrongLength { .. }))
         ));
     }
 
@@ -846,10 +842,11 @@ mod tests {
         ));
         assert!(matches!(
             l.view(&[0.0; 3], "scale"),
-            Err(ParamsError::WrongLength {
+            Err(ParamsError::Input(InputError::WrongLength {
+                what: "parameter vector",
                 expected: 10,
                 found: 3
-            })
+            }))
         ));
         let mut bad = l.zeros();
         bad[7] = f64::NAN;

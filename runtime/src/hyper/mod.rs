@@ -98,7 +98,7 @@ pub fn forward_eta<J: Gradient + ?Sized, L: Gradient + ?Sized>(
 mod tests {
     use super::*;
     use crate::nested::MixedGradient;
-    use crate::{Real, UserError};
+    use crate::{InputError, Real, UserError};
 
     /// A coupled non-quadratic inner cost with two parameters: `J(x, phi) = sum sin(x_i x_{i+1})
     /// + phi_0 / 2 x_i^2 - phi_1 x_i`.
@@ -237,28 +237,28 @@ mod tests {
         let solver = Unrolled::new(&Inner, &Preconditioned { eta: 0.1 }, 3);
         assert_eq!(
             solver.reverse(&Outer, &X0, &PHI, &[1.0]).unwrap_err(),
-            NestedError::WrongLength {
+            NestedError::Input(InputError::WrongLength {
                 what: "theta",
                 expected: 4,
                 found: 1
-            }
+            })
         );
         assert!(matches!(
             forward_eta(&Outer, &Outer, &[0.0, f64::NAN], 0.1, 3),
-            Err(NestedError::NonFinite {
+            Err(NestedError::Input(InputError::NonFinite {
                 what: "x0",
                 index: 1,
                 ..
-            })
+            }))
         ));
         // A step size that makes the inner solve diverge is named, not returned as a NaN.
         let diverging = Unrolled::new(&Inner, &Descent, 400);
         assert!(matches!(
             diverging.reverse(&Outer, &X0, &PHI, &[5.0]),
-            Err(NestedError::NonFinite {
+            Err(NestedError::Input(InputError::NonFinite {
                 what: "x_K (the inner solve diverged)",
                 ..
-            })
+            }))
         ));
     }
 }

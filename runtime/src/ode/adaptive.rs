@@ -1,20 +1,29 @@
 //! The driver of adaptive steps: trial steps of an embedded pair, the integral step-size
-//! controller, steps shortened to land on saved times, first-same-as-last reuse, and the record
-//! of accepted steps that derivatives replay.
+//! controller, steps shortened to land on saved times, first-same-as-last reuse, and the times
+//! of the accepted steps, which derivatives replay (`schedule.rs`).
 //!
 //! A step is decided by its end time: `t_new` is `t + h`, or the next stop (a saved time or the
 //! end) when that is within 1% of it, and the step taken is `h = t_new - t`. Replaying the
 //! recorded times with [`StepSize::StepTo`](crate::ode::StepSize::StepTo) computes the same `h`
 //! from the same two times, so the replay is bitwise the original.
 
+use super::driver::{check_state, Observer, Stats};
 use super::error::OdeError;
-use super::grid::{steps_to_last_save, AdaptiveSaves, Grid, Plan, Save};
+use super::grid::AdaptiveSaves;
 use super::problem::{Controller, OdeProblem};
 use super::rhs::Rhs;
-use super::solve::{check_state, Observer, Stats};
-use super::stepper::Stepper;
+use super::stepper::{StepContext, Stepper};
 use super::tableau::Tableau;
 use crate::Real;
+
+/// One adaptive integration: the controller, from `t0` to `t_end`, saving at `saves`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AdaptiveRun<'o> {
+    pub(crate) controller: &'o Controller,
+    pub(crate) t0: f64,
+    pub(crate) t_end: f64,
+    pub(crate) saves: AdaptiveSaves<'o>,
+}
 
 /// Where derivatives stop: the last saved time (later steps do not change the loss).
 pub(crate) fn last_save_time(saves: AdaptiveSaves<'_>, t0: f64, t1: f64) -> f64 {
@@ -49,20 +58,16 @@ fn emit<S, O: Observer<S>>(
 }
 
 /// The first step to try, by the rule of Hairer, Norsett and Wanner (Solving ODEs I, II.4):
-/// a step that keeps an explicit Euler step's change and the change of `f` small. Leaves
-/// `f(u0, t0)` in row 0 of the stepper's stages.
-#[allow(clippy::too_many_arguments)] // the problem's pieces and the controller's settings
+/// a step that keeps an explicit Euler step's change and the change of `f` small, from `cx.t`
+/// and at most `cx.h` (the span). Leaves `f(u0, t0)` in row 0 of the stepper's stages.
 fn initial_step<S: Real, F: Rhs + ?Sized>(
     stepper: &mut Stepper<'_, S>,
-    rhs: &F,
+    cx: StepContext<'_, F, S>,
     u0: &[S],
-    p: &[S],
-    t0: f64,
-    span: f64,
-    controller: &Controller,
-    order: f64,
+    (controller, order): (&Controller, f64),
     scratch: &mut [S],
 ) -> f64 {
+    let (rhs, p, t0, span) = (cx.rhs, cx.p, cx.t, cx.h);
     let n = u0.len();
     let scale = |m: usize| controller.atol + controller.rtol * u0[m].to_f64().abs();
     let rms = |v: &dyn Fn(usize) -> f64| {
@@ -97,22 +102,25 @@ fn initial_step<S: Real, F: Rhs + ?Sized>(
     (100.0 * h0).min(h1).min(span)
 }
 
-/// Integrates from `span.0` to `span.1` with adaptive steps, `u` in place, reporting accepted
-/// steps and saves, and pushing the time of every accepted step into `times` (`span.0` first).
-#[allow(clippy::too_many_arguments)] // the problem, the method, the plan and three outputs
+/// Integrates `run` with adaptive steps of `tableau`, `u` in place, reporting accepted steps
+/// and saves, and counting into `stats`; returns the time of every accepted step (`run.t0`
+/// first).
 pub(crate) fn integrate_adaptive<S: Real, F: Rhs, O: Observer<S>>(
     problem: &OdeProblem<'_, F, S>,
     tableau: &Tableau,
-    controller: &Controller,
-    span: (f64, f64),
-    saves: AdaptiveSaves<'_>,
+    run: AdaptiveRun<'_>,
     u: &mut [S],
     observer: &mut O,
-    times: &mut Vec<f64>,
     stats: &mut Stats,
-) -> Result<(), OdeError> {
+) -> Result<Vec<f64>, OdeError> {
     let (rhs, p) = (problem.rhs, problem.p);
-    let (t0, t_end) = span;
+    let AdaptiveRun {
+        controller,
+        t0,
+        t_end,
+        saves,
+    } = run;
+    let mut times = Vec::new();
     let n = u.len();
     let mut stepper = Stepper::new(tableau, n);
     let mut u_new = vec![S::zero(); n];
@@ -137,17 +145,8 @@ pub(crate) fn integrate_adaptive<S: Real, F: Rhs, O: Observer<S>>(
         let (mut h, mut first_known) = match controller.dt0 {
             Some(h) => (h, false),
             None => {
-                let h = initial_step(
-                    &mut stepper,
-                    rhs,
-                    u,
-                    p,
-                    t0,
-                    t_end - t0,
-                    controller,
-                    order,
-                    &mut u_new,
-                );
+                let cx = StepContext::new(rhs, p, t0, t_end - t0);
+                let h = initial_step(&mut stepper, cx, u, (controller, order), &mut u_new);
                 (h, true)
             }
         };
@@ -173,7 +172,8 @@ pub(crate) fn integrate_adaptive<S: Real, F: Rhs, O: Observer<S>>(
                     t,
                 });
             }
-            stepper.trial(rhs, u, &mut u_new, p, t, h_step, first_known);
+            let cx = StepContext::new(rhs, p, t, h_step);
+            stepper.trial(cx, u, &mut u_new, first_known);
             let err = stepper.error_norm(u, &u_new, h_step, controller.rtol, controller.atol);
             if err <= 1.0 {
                 observer.step(k, u);
@@ -215,88 +215,5 @@ pub(crate) fn integrate_adaptive<S: Real, F: Rhs, O: Observer<S>>(
     }
     stats.steps += k;
     stats.add_counters(stepper.counters);
-    Ok(())
-}
-
-/// Records the saves of a pass and, optionally, the state at the start of every step.
-struct Record<S> {
-    saves: Vec<Save>,
-    states: Option<Vec<S>>,
-}
-
-impl<S: Real> Observer<S> for Record<S> {
-    fn step(&mut self, _k: usize, u: &[S]) {
-        if let Some(states) = &mut self.states {
-            states.extend_from_slice(u);
-        }
-    }
-    fn save(&mut self, _j: usize, k: usize, t: f64, _u: &[S]) -> Result<(), OdeError> {
-        self.saves.push(Save::at_grid(t, k));
-        Ok(())
-    }
-}
-
-/// A plan whose steps are known: the grid, the saves, the number of steps derivatives take
-/// (up to the last save), and, when asked for and the steps were chosen by a forward pass, the
-/// state at the start of every step.
-pub(crate) struct Resolved<S> {
-    pub(crate) grid: Grid,
-    pub(crate) saves: Vec<Save>,
-    pub(crate) steps: usize,
-    pub(crate) states: Option<Vec<S>>,
-}
-
-/// Resolves a plan for derivatives: a grid as it is; adaptive steps by a primal pass up to the
-/// last saved time that records the accepted steps (and stores the states if
-/// `store_states`), to be replayed exactly.
-pub(crate) fn resolve<S: Real, F: Rhs>(
-    problem: &OdeProblem<'_, F, S>,
-    tableau: &Tableau,
-    plan: Plan<'_>,
-    store_states: bool,
-    stats: &mut Stats,
-) -> Result<Resolved<S>, OdeError> {
-    match plan {
-        Plan::Grid { grid, saves } => {
-            let steps = steps_to_last_save(&saves);
-            Ok(Resolved {
-                grid,
-                saves,
-                steps,
-                states: None,
-            })
-        }
-        Plan::Adaptive {
-            controller,
-            t0,
-            t1,
-            saves,
-        } => {
-            let t_end = last_save_time(saves, t0, t1);
-            let mut record = Record {
-                saves: Vec::new(),
-                states: store_states.then(Vec::new),
-            };
-            let mut times = Vec::new();
-            let mut u = problem.u0.to_vec();
-            integrate_adaptive(
-                problem,
-                tableau,
-                controller,
-                (t0, t_end),
-                saves,
-                &mut u,
-                &mut record,
-                &mut times,
-                stats,
-            )?;
-            let steps = times.len() - 1;
-            Ok(Resolved {
-                grid: Grid::Times(times),
-                saves: record.saves,
-                steps,
-                states: record.states,
-            })
-        }
-    }
+    Ok(times)
 }

@@ -5,7 +5,7 @@
 //! The reverse sweep starts at the last saved state with `u_bar = 0`, and at each grid point
 //! `k`, from the last to the first, adds the gradients of the loss terms saved there, then
 //! reverses the step that led there: the stepper recomputes the step's stage inputs from its
-//! initial state and goes back through the stages with [`Rhs::vjp`], accumulating `p_bar`.
+//! initial state and goes back through the stages with [`RhsVjp::vjp`], accumulating `p_bar`.
 //! Where the initial states come from is the memory strategy's business
 //! ([`Memory`](crate::ode::Memory), `checkpoint.rs`).
 //!
@@ -13,16 +13,16 @@
 //! seeded with a direction `v` of the initial state, the gradient's tangents are the
 //! Hessian-vector product `H v` of the loss (forward over reverse).
 
-use super::adaptive::resolve;
 use super::checkpoint::{reverse_binomial, reverse_store_all, reverse_stored, Memory, Reversal};
-use super::dense::{Hermite, Span};
+use super::dense::Hermite;
+use super::driver::{check_problem, check_state, Stats};
 use super::error::OdeError;
 use super::grid::{plan, Grid, Save};
 use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
 use super::problem::{OdeProblem, SolveOptions};
-use super::rhs::Rhs;
-use super::solve::{check_problem, check_state, Stats};
-use super::stepper::Stepper;
+use super::rhs::RhsVjp;
+use super::schedule::resolve;
+use super::stepper::{StepContext, Stepper};
 use crate::Real;
 
 /// The loss and its gradient, returned by [`gradient`] (whose examples read it).
@@ -66,7 +66,6 @@ struct AdjointSweep<'a, S, F: ?Sized, L> {
 }
 
 /// Adds the gradients of the loss terms saved at grid point `k` (state `u`) into `u_bar`.
-#[allow(clippy::too_many_arguments)] // the sweep's fields, borrowed apart from the state
 fn add_saves<S: Real, L: SavedStateLoss>(
     loss: &L,
     saves: &[Save],
@@ -86,11 +85,12 @@ fn add_saves<S: Real, L: SavedStateLoss>(
     Ok(())
 }
 
-impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'_, S, F, L> {
+impl<S: Real, F: RhsVjp + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'_, S, F, L> {
     fn advance(&mut self, u: &mut [S], from: usize, to: usize) -> Result<(), OdeError> {
         for k in from..to {
             let (t, h) = self.grid.step(k);
-            self.stepper.step(self.rhs, u, self.p, t, h);
+            self.stepper
+                .step(StepContext::new(self.rhs, self.p, t, h), u);
             check_state(u, k + 1, self.grid.time(k + 1))?;
         }
         Ok(())
@@ -98,12 +98,12 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'
 
     fn reverse_step(&mut self, k: usize, u: &[S]) -> Result<(), OdeError> {
         let (t, h) = self.grid.step(k);
+        let cx = StepContext::new(self.rhs, self.p, t, h);
         let last = k + 1 == self.steps;
         let inside = self.cursor > 0 && self.saves[self.cursor - 1].inside(k);
         if last {
             // The last step: compute its result too, and seed the sweep with the loss there.
-            self.stepper
-                .recompute(self.rhs, u, self.p, t, h, Some(&mut self.u_end));
+            self.stepper.recompute(cx, u, Some(&mut self.u_end));
             check_state(&self.u_end, self.steps, self.grid.time(self.steps))?;
             add_saves(
                 self.loss,
@@ -116,16 +116,15 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'
             )?;
         } else if inside {
             // Interpolated saves read the step's result as well.
-            self.stepper
-                .recompute(self.rhs, u, self.p, t, h, Some(&mut self.u_next));
+            self.stepper.recompute(cx, u, Some(&mut self.u_next));
         } else {
-            self.stepper.recompute(self.rhs, u, self.p, t, h, None);
+            self.stepper.recompute(cx, u, None);
         }
         if inside {
             self.reverse_dense(k, u, last)?;
         }
         self.stepper
-            .reverse(self.rhs, u, self.p, t, h, &mut self.u_bar, &mut self.p_bar);
+            .reverse(cx, u, &mut self.u_bar, &mut self.p_bar);
         if inside {
             for (ub, &sb) in self.u_bar.iter_mut().zip(&self.u_start_bar) {
                 *ub += sb;
@@ -144,33 +143,29 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSweep<'
     }
 }
 
-impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> AdjointSweep<'_, S, F, L> {
+impl<S: Real, F: RhsVjp + ?Sized, L: SavedStateLoss> AdjointSweep<'_, S, F, L> {
     /// The saves interpolated inside step `k` (from `u` to the step's result, in `u_end` for the
     /// last step and `u_next` otherwise), in reverse: their loss terms, and their adjoints added
     /// into `u_bar` (the result's adjoint), `u_start_bar` (the start's) and `p_bar`.
     fn reverse_dense(&mut self, k: usize, u: &[S], last: bool) -> Result<(), OdeError> {
         let (t, h) = self.grid.step(k);
-        let step = Span { t, h };
+        let cx = StepContext::new(self.rhs, self.p, t, h);
         let u_end = if last { &self.u_end } else { &self.u_next };
         self.u_start_bar.fill(S::zero());
         while self.cursor > 0 && self.saves[self.cursor - 1].inside(k) {
             let j = self.cursor - 1;
             let at = self.saves[j].t;
-            self.hermite
-                .value(self.rhs, self.p, step, u, u_end, at, &mut self.v);
+            self.hermite.value(cx, (u, u_end), at, &mut self.v);
             self.v_bar.fill(S::zero());
             self.values[j] = self
                 .loss
                 .value_and_gradient(j, at, &self.v, &mut self.v_bar)
                 .map_err(loss_failed(j))?;
             self.hermite.adjoint(
-                self.rhs,
-                self.p,
-                step,
+                cx,
                 (u, &mut self.u_start_bar),
                 (u_end, &mut self.u_bar),
-                at,
-                &self.v_bar,
+                (at, &self.v_bar),
                 &mut self.p_bar,
             );
             self.cursor = j;
@@ -188,7 +183,7 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> AdjointSweep<'_, S, F, L> {
 /// (see [`Controller`](crate::ode::Controller) for what that differentiates).
 ///
 /// ```
-/// use tapeless_runtime::ode::{gradient, Memory, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
+/// use tapeless_runtime::ode::{gradient, Memory, OdeProblem, Rhs, RhsJvp, RhsVjp, SaveAt, SavedStateLoss, SolveOptions, Tableau};
 /// use tapeless_runtime::{Real, UserError};
 ///
 /// /// du/dt = -p0 u.
@@ -197,11 +192,15 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> AdjointSweep<'_, S, F, L> {
 ///     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
 ///         du[0] = -p[0] * u[0];
 ///     }
-///     fn jvp<S: Real>(&self, du: &mut [S], du_dot: &mut [S], u: &[S], u_dot: &[S], p: &[S], p_dot: &[S], _t: S) {
+/// }
+/// impl RhsJvp for Decay {
+///     fn jvp<S: Real>(&self, (du, du_dot): (&mut [S], &mut [S]), (u, u_dot): (&[S], &[S]), (p, p_dot): (&[S], &[S]), _t: S) {
 ///         du[0] = -p[0] * u[0];
 ///         du_dot[0] = -p_dot[0] * u[0] - p[0] * u_dot[0];
 ///     }
-///     fn vjp<S: Real>(&self, du: &mut [S], du_bar: &mut [S], u: &[S], u_bar: &mut [S], p: &[S], p_bar: &mut [S], _t: S) {
+/// }
+/// impl RhsVjp for Decay {
+///     fn vjp<S: Real>(&self, (du, du_bar): (&mut [S], &mut [S]), (u, u_bar): (&[S], &mut [S]), (p, p_bar): (&[S], &mut [S]), _t: S) {
 ///         du[0] = -p[0] * u[0];
 ///         u_bar[0] -= p[0] * du_bar[0];
 ///         p_bar[0] -= u[0] * du_bar[0];
@@ -234,16 +233,20 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> AdjointSweep<'_, S, F, L> {
 /// At dual numbers, the same call gives a Hessian-vector product (forward over reverse):
 ///
 /// ```
-/// # use tapeless_runtime::ode::{gradient, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
+/// # use tapeless_runtime::ode::{gradient, OdeProblem, Rhs, RhsJvp, RhsVjp, SaveAt, SavedStateLoss, SolveOptions, Tableau};
 /// # use tapeless_runtime::{Real, UserError};
 /// # struct Decay;
 /// # impl Rhs for Decay {
 /// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
-/// #     fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], pd: &[S], _t: S) {
+/// # }
+/// # impl RhsJvp for Decay {
+/// #     fn jvp<S: Real>(&self, (du, dd): (&mut [S], &mut [S]), (u, ud): (&[S], &[S]), (p, pd): (&[S], &[S]), _t: S) {
 /// #         du[0] = -p[0] * u[0];
 /// #         dd[0] = -pd[0] * u[0] - p[0] * ud[0];
 /// #     }
-/// #     fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], pb: &mut [S], _t: S) {
+/// # }
+/// # impl RhsVjp for Decay {
+/// #     fn vjp<S: Real>(&self, (du, db): (&mut [S], &mut [S]), (u, ub): (&[S], &mut [S]), (p, pb): (&[S], &mut [S]), _t: S) {
 /// #         du[0] = -p[0] * u[0];
 /// #         ub[0] -= p[0] * db[0];
 /// #         pb[0] -= u[0] * db[0];
@@ -277,7 +280,7 @@ impl<S: Real, F: Rhs + ?Sized, L: SavedStateLoss> AdjointSweep<'_, S, F, L> {
 ///
 /// The input errors of [`solve`](crate::ode::solve), [`OdeError::NoSnapshots`], and
 /// [`OdeError::NonFiniteState`] if the integration blows up before the last saved state.
-pub fn gradient<S: Real, F: Rhs, L: SavedStateLoss>(
+pub fn gradient<S: Real, F: RhsVjp, L: SavedStateLoss>(
     problem: &OdeProblem<'_, F, S>,
     options: &SolveOptions,
     loss: &L,

@@ -11,10 +11,10 @@
 //! (third order: an error of `O(h^4)` for methods of order three and more, the continuous
 //! extension DifferentialEquations.jl and Diffrax use for fixed steps). The interpolant is part
 //! of the discrete computation, and its tangent and adjoint here are its exact derivatives:
-//! through [`Rhs::jvp`] and [`Rhs::vjp`] at both ends.
+//! through [`RhsJvp::jvp`] and [`RhsVjp::vjp`] at both ends.
 
-use super::rhs::Rhs;
-use super::stepper::Counters;
+use super::rhs::{Rhs, RhsJvp, RhsVjp};
+use super::stepper::{Counters, StepContext};
 use crate::Real;
 
 /// The Hermite basis at `theta`: the weights of `u_k`, `h f_k`, `u_{k+1}` and `h f_{k+1}`.
@@ -28,25 +28,16 @@ fn basis(theta: f64) -> [f64; 4] {
     ]
 }
 
-/// One step of a grid, as the interpolant sees it: where it starts and how long it is.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Span {
-    pub(crate) t: f64,
-    pub(crate) h: f64,
-}
-
-impl Span {
-    /// The Hermite basis at time `at`, scaled: `(c0, c0_h, c1, c1_h)` multiply `u_k`, `f_k`,
-    /// `u_{k+1}`, `f_{k+1}`.
-    fn weights<S: Real>(self, at: f64) -> [S; 4] {
-        let [a, b, c, d] = basis((at - self.t) / self.h);
-        [
-            S::from_f64(a),
-            S::from_f64(b * self.h),
-            S::from_f64(c),
-            S::from_f64(d * self.h),
-        ]
-    }
+/// The Hermite basis at time `at` inside the step of `cx`, scaled: `(c0, c0_h, c1, c1_h)`
+/// multiply `u_k`, `f_k`, `u_{k+1}`, `f_{k+1}`.
+fn weights<F: ?Sized, S: Real>(cx: &StepContext<'_, F, S>, at: f64) -> [S; 4] {
+    let [a, b, c, d] = basis((at - cx.t) / cx.h);
+    [
+        S::from_f64(a),
+        S::from_f64(b * cx.h),
+        S::from_f64(c),
+        S::from_f64(d * cx.h),
+    ]
 }
 
 /// Buffers of the interpolant and its derivatives, for states of one length.
@@ -74,46 +65,52 @@ impl<S: Real> Hermite<S> {
         }
     }
 
-    /// The interpolant at `at` inside `step`, from its end states `u0` and `u1`, into `out`.
-    #[allow(clippy::too_many_arguments)] // the step's ends and where the value goes
+    /// The interpolant at `at` inside the step of `cx`, from its end states `u0` and `u1`,
+    /// into `out`.
     pub(crate) fn value<F: Rhs + ?Sized>(
         &mut self,
-        rhs: &F,
-        p: &[S],
-        step: Span,
-        u0: &[S],
-        u1: &[S],
+        cx: StepContext<'_, F, S>,
+        (u0, u1): (&[S], &[S]),
         at: f64,
         out: &mut [S],
     ) {
-        rhs.eval(&mut self.f0, u0, p, S::from_f64(step.t));
-        rhs.eval(&mut self.f1, u1, p, S::from_f64(step.t + step.h));
+        let (rhs, p) = (cx.rhs, cx.p);
+        rhs.eval(&mut self.f0, u0, p, S::from_f64(cx.t));
+        rhs.eval(&mut self.f1, u1, p, S::from_f64(cx.t + cx.h));
         self.counters.evals += 2;
-        let [a, b, c, d] = step.weights::<S>(at);
+        let [a, b, c, d] = weights(&cx, at);
         for m in 0..out.len() {
             out[m] = a * u0[m] + c * u1[m] + (b * self.f0[m] + d * self.f1[m]);
         }
     }
 
-    /// The interpolant and its tangent, from the end states and their tangents.
-    #[allow(clippy::too_many_arguments)] // the values and tangents of both ends
-    pub(crate) fn tangent<F: Rhs + ?Sized>(
+    /// The interpolant and its tangent, from the end states and their tangents, into
+    /// `(out, out_dot)`.
+    pub(crate) fn tangent<F: RhsJvp + ?Sized>(
         &mut self,
-        rhs: &F,
-        p: &[S],
+        cx: StepContext<'_, F, S>,
         p_dot: &[S],
-        step: Span,
         (u0, u0_dot): (&[S], &[S]),
         (u1, u1_dot): (&[S], &[S]),
         at: f64,
-        out: &mut [S],
-        out_dot: &mut [S],
+        (out, out_dot): (&mut [S], &mut [S]),
     ) {
-        let (t0, t1) = (S::from_f64(step.t), S::from_f64(step.t + step.h));
-        rhs.jvp(&mut self.f0, &mut self.f0_dot, u0, u0_dot, p, p_dot, t0);
-        rhs.jvp(&mut self.f1, &mut self.f1_dot, u1, u1_dot, p, p_dot, t1);
+        let (rhs, p) = (cx.rhs, cx.p);
+        let (t0, t1) = (S::from_f64(cx.t), S::from_f64(cx.t + cx.h));
+        rhs.jvp(
+            (&mut self.f0, &mut self.f0_dot),
+            (u0, u0_dot),
+            (p, p_dot),
+            t0,
+        );
+        rhs.jvp(
+            (&mut self.f1, &mut self.f1_dot),
+            (u1, u1_dot),
+            (p, p_dot),
+            t1,
+        );
         self.counters.jvps += 2;
-        let [a, b, c, d] = step.weights::<S>(at);
+        let [a, b, c, d] = weights(&cx, at);
         for m in 0..out.len() {
             out[m] = a * u0[m] + c * u1[m] + (b * self.f0[m] + d * self.f1[m]);
             out_dot[m] = a * u0_dot[m] + c * u1_dot[m] + (b * self.f0_dot[m] + d * self.f1_dot[m]);
@@ -122,19 +119,16 @@ impl<S: Real> Hermite<S> {
 
     /// The adjoint of the interpolant: adds the adjoints of `u0`, `u1` and `p` given `v_bar`,
     /// that of the value at `at`.
-    #[allow(clippy::too_many_arguments)] // the values and adjoints of both ends
-    pub(crate) fn adjoint<F: Rhs + ?Sized>(
+    pub(crate) fn adjoint<F: RhsVjp + ?Sized>(
         &mut self,
-        rhs: &F,
-        p: &[S],
-        step: Span,
+        cx: StepContext<'_, F, S>,
         (u0, u0_bar): (&[S], &mut [S]),
         (u1, u1_bar): (&[S], &mut [S]),
-        at: f64,
-        v_bar: &[S],
+        (at, v_bar): (f64, &[S]),
         p_bar: &mut [S],
     ) {
-        let [a, b, c, d] = step.weights::<S>(at);
+        let (rhs, p) = (cx.rhs, cx.p);
+        let [a, b, c, d] = weights(&cx, at);
         for m in 0..v_bar.len() {
             u0_bar[m] += a * v_bar[m];
             u1_bar[m] += c * v_bar[m];
@@ -142,20 +136,23 @@ impl<S: Real> Hermite<S> {
         for (fb, &vb) in self.f_bar.iter_mut().zip(v_bar) {
             *fb = b * vb;
         }
+        let t0 = S::from_f64(cx.t);
         rhs.vjp(
-            &mut self.du,
-            &mut self.f_bar,
-            u0,
-            u0_bar,
-            p,
-            p_bar,
-            S::from_f64(step.t),
+            (&mut self.du, &mut self.f_bar),
+            (u0, u0_bar),
+            (p, &mut *p_bar),
+            t0,
         );
         for (fb, &vb) in self.f_bar.iter_mut().zip(v_bar) {
             *fb = d * vb;
         }
-        let t1 = S::from_f64(step.t + step.h);
-        rhs.vjp(&mut self.du, &mut self.f_bar, u1, u1_bar, p, p_bar, t1);
+        let t1 = S::from_f64(cx.t + cx.h);
+        rhs.vjp(
+            (&mut self.du, &mut self.f_bar),
+            (u1, u1_bar),
+            (p, p_bar),
+            t1,
+        );
         self.counters.vjps += 2;
     }
 }

@@ -37,7 +37,7 @@ fn memories() -> [Memory; 4] {
 
 /// The gradient of `case` against differences and the tangent, and bitwise the same for every
 /// memory strategy.
-fn check<F: Rhs>(case: &Case<'_, F>, options: &SolveOptions, what: &str) {
+fn check<F: RhsJvp + RhsVjp>(case: &Case<'_, F>, options: &SolveOptions, what: &str) {
     let options = options.clone().saveat(case.saveat.clone());
     let reference = case.check_gradient(&options, what);
     for memory in memories() {

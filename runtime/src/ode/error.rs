@@ -1,7 +1,7 @@
 //! What can go wrong when setting up or running an integration: every error names the input at
 //! fault and the values that broke the rule, so a caller can report it or act on it.
 
-use crate::UserFailure;
+use crate::{InputError, UserFailure};
 use thiserror::Error;
 
 /// An error of the ODE integrators: bad input found before the integration starts, or a
@@ -9,44 +9,18 @@ use thiserror::Error;
 ///
 /// ```
 /// use tapeless_runtime::ode::{OdeError, Tableau};
+/// use tapeless_runtime::InputError;
 ///
 /// let err = Tableau::explicit(vec![vec![0.0]], vec![1.0, 0.0], vec![0.0]).unwrap_err();
-/// assert_eq!(err, OdeError::WrongLength { what: "tableau b", expected: 1, found: 2 });
+/// assert_eq!(err, OdeError::Input(InputError::WrongLength { what: "tableau b", expected: 1, found: 2 }));
 /// assert_eq!(err.to_string(), "tableau b has length 2, expected 1");
 /// ```
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum OdeError {
-    /// A vector has the wrong length.
-    #[error("{what} has length {found}, expected {expected}")]
-    WrongLength {
-        /// Which vector.
-        what: &'static str,
-        /// The length it must have.
-        expected: usize,
-        /// The length it has.
-        found: usize,
-    },
-    /// A vector shorter than what reads it: the initial state or the parameters of a
-    /// right-hand side whose [`Rhs::dims`](crate::ode::Rhs::dims) asks for at least `minimum`
-    /// components.
-    #[error("{what} has length {found}, expected at least {minimum}")]
-    TooShort {
-        /// Which vector.
-        what: &'static str,
-        /// The least length it may have.
-        minimum: usize,
-        /// The length it has.
-        found: usize,
-    },
-    /// An input vector (initial state, parameters, or a tangent seed) holds an infinity or a
-    /// NaN.
-    #[error("{what}[{index}] is not finite")]
-    NonFiniteInput {
-        /// Which vector.
-        what: &'static str,
-        /// The first component that is not finite.
-        index: usize,
-    },
+    /// An input vector (initial state, parameters, a tangent seed, or a tableau's
+    /// coefficients) of the wrong length, or holding an infinity or a NaN.
+    #[error(transparent)]
+    Input(#[from] InputError),
     /// The state stopped being finite during the integration.
     #[error("the state is not finite after step {step} (t = {t}); the solution blows up or the step is too large")]
     NonFiniteState {

@@ -5,7 +5,7 @@
 
 use super::test_problems::{Lorenz63, Lorenz96, Misfit};
 use super::*;
-use crate::Real;
+use crate::{InputError, Real};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A right-hand side that counts its evaluations, with the lengths of the one it wraps.
@@ -34,31 +34,29 @@ impl<F: Rhs> Rhs for Counted<F> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         self.rhs.eval(du, u, p, t);
     }
+}
+impl<F: RhsJvp> RhsJvp for Counted<F> {
     fn jvp<S: Real>(
         &self,
-        du: &mut [S],
-        du_dot: &mut [S],
-        u: &[S],
-        u_dot: &[S],
-        p: &[S],
-        p_dot: &[S],
+        (du, du_dot): (&mut [S], &mut [S]),
+        (u, u_dot): (&[S], &[S]),
+        (p, p_dot): (&[S], &[S]),
         t: S,
     ) {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        self.rhs.jvp(du, du_dot, u, u_dot, p, p_dot, t);
+        self.rhs.jvp((du, du_dot), (u, u_dot), (p, p_dot), t);
     }
+}
+impl<F: RhsVjp> RhsVjp for Counted<F> {
     fn vjp<S: Real>(
         &self,
-        du: &mut [S],
-        du_bar: &mut [S],
-        u: &[S],
-        u_bar: &mut [S],
-        p: &[S],
-        p_bar: &mut [S],
+        (du, du_bar): (&mut [S], &mut [S]),
+        (u, u_bar): (&[S], &mut [S]),
+        (p, p_bar): (&[S], &mut [S]),
         t: S,
     ) {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        self.rhs.vjp(du, du_bar, u, u_bar, p, p_bar, t);
+        self.rhs.vjp((du, du_bar), (u, u_bar), (p, p_bar), t);
     }
 }
 
@@ -87,7 +85,7 @@ fn every_path() -> Vec<SolveOptions> {
 }
 
 /// Every entry point on `(u0, p)` fails with `expected`, and evaluates nothing.
-fn every_entry_point_fails<F: Rhs>(rhs: F, u0: &[f64], p: &[f64], expected: &OdeError) {
+fn every_entry_point_fails<F: RhsJvp + RhsVjp>(rhs: F, u0: &[f64], p: &[f64], expected: &OdeError) {
     let rhs = Counted::new(rhs);
     let problem = OdeProblem::new(&rhs, u0, p, (0.0, 1.0));
     let (u0_dot, p_dot) = (vec![0.5; u0.len()], vec![0.5; p.len()]);
@@ -133,11 +131,11 @@ const U0: [f64; 3] = [1.0, 1.0, 20.0];
 #[test]
 fn a_short_or_long_state_is_named_before_any_step() {
     for u0 in [&U0[..2], &[1.0, 1.0, 20.0, 5.0][..], &[][..]] {
-        let expected = OdeError::WrongLength {
+        let expected = OdeError::Input(InputError::WrongLength {
             what: "u0",
             expected: 3,
             found: u0.len(),
-        };
+        });
         every_entry_point_fails(Lorenz63, u0, &P, &expected);
     }
 }
@@ -145,22 +143,22 @@ fn a_short_or_long_state_is_named_before_any_step() {
 #[test]
 fn short_or_long_parameters_are_named_before_any_step() {
     for p in [&P[..2], &[10.0, 28.0, 8.0 / 3.0, 1.0][..], &[][..]] {
-        let expected = OdeError::WrongLength {
+        let expected = OdeError::Input(InputError::WrongLength {
             what: "p",
             expected: 3,
             found: p.len(),
-        };
+        });
         every_entry_point_fails(Lorenz63, &U0, p, &expected);
     }
 }
 
 #[test]
 fn a_state_below_a_minimum_is_too_short_and_any_longer_one_integrates() {
-    let expected = OdeError::TooShort {
+    let expected = OdeError::Input(InputError::TooShort {
         what: "u0",
         minimum: 4,
         found: 3,
-    };
+    });
     every_entry_point_fails(Lorenz96, &[1.0, 2.0, 3.0], &[8.0], &expected);
     assert_eq!(expected.to_string(), "u0 has length 3, expected at least 4");
     for n in [4, 5, 40] {
@@ -177,11 +175,11 @@ fn a_state_below_a_minimum_is_too_short_and_any_longer_one_integrates() {
             &SolveOptions::fixed(Tableau::rk4(), 0.01)
         )
         .unwrap_err(),
-        OdeError::WrongLength {
+        OdeError::Input(InputError::WrongLength {
             what: "p",
             expected: 1,
             found: 2
-        }
+        })
     );
 }
 
@@ -196,11 +194,11 @@ fn lengths_come_before_finiteness_and_the_options() {
     .unwrap_err();
     assert_eq!(
         err,
-        OdeError::WrongLength {
+        OdeError::Input(InputError::WrongLength {
             what: "u0",
             expected: 3,
             found: 2
-        }
+        })
     );
     assert_eq!(err.to_string(), "u0 has length 2, expected 3");
 }

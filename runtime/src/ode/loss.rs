@@ -58,9 +58,9 @@ pub trait SavedStateLoss {
     ) -> Result<S, UserError>;
 
     /// The length of the states this loss reads, which every integrator checks against the
-    /// initial state before its first step ([`OdeError::WrongLength`] or
-    /// [`OdeError::TooShort`] with `what: "state of the loss"`). The default,
-    /// [`Length::Any`], checks nothing; a 4D-Var [`Cost`](crate::fourdvar::Cost) states its
+    /// initial state before its first step ([`OdeError::Input`] with
+    /// [`InputError::WrongLength`](crate::InputError::WrongLength) or `TooShort`,
+    /// `what: "state of the loss"`). The default, [`Length::Any`], checks nothing; a 4D-Var [`Cost`](crate::fourdvar::Cost) states its
     /// dimension.
     fn state_length(&self) -> Length {
         Length::Any
@@ -98,5 +98,6 @@ pub(crate) fn check_saves<L: SavedStateLoss>(
 
 /// Checks the initial state's length against the loss's, before any work.
 pub(crate) fn check_loss<L: SavedStateLoss, S>(loss: &L, u0: &[S]) -> Result<(), OdeError> {
-    loss.state_length().check("state of the loss", u0.len())
+    loss.state_length().check("state of the loss", u0.len())?;
+    Ok(())
 }

@@ -1,8 +1,9 @@
 //! Ordinary differential equations: right-hand sides, integrators with exact discrete adjoints,
 //! and checkpointing.
 //!
-//! - [`Rhs`]: a right-hand side `f(du, u, p, t)` with its tangent and adjoint, which
-//!   `#[differentiable(rhs = Name)]` generates;
+//! - [`Rhs`]: a right-hand side `f(du, u, p, t)`, all a solve needs; [`RhsJvp`] and
+//!   [`RhsVjp`]: its tangent and adjoint, which forward sensitivities and gradients need.
+//!   `#[differentiable(rhs = Name)]` generates all three;
 //! - [`Tableau`]: explicit Runge-Kutta methods as data (Euler, Heun, midpoint, SSPRK3, RK4, the
 //!   3/8 rule, Dormand-Prince 5(4), or any explicit tableau);
 //! - [`OdeProblem`] and [`SolveOptions`] ([`StepSize`], [`SaveAt`], [`Memory`]): what to
@@ -17,7 +18,7 @@
 //! against the tangent:
 //!
 //! ```
-//! use tapeless_runtime::ode::{gradient, tangent, Memory, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
+//! use tapeless_runtime::ode::{gradient, tangent, Memory, OdeProblem, Rhs, RhsJvp, RhsVjp, SaveAt, SavedStateLoss, SolveOptions, Tableau};
 //! use tapeless_runtime::{Real, UserError};
 //!
 //! struct Lorenz63;
@@ -27,13 +28,17 @@
 //!         du[1] = u[0] * (p[1] - u[2]) - u[1];
 //!         du[2] = u[0] * u[1] - p[2] * u[2];
 //!     }
-//!     fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], pd: &[S], t: S) {
+//! }
+//! impl RhsJvp for Lorenz63 {
+//!     fn jvp<S: Real>(&self, (du, dd): (&mut [S], &mut [S]), (u, ud): (&[S], &[S]), (p, pd): (&[S], &[S]), t: S) {
 //!         self.eval(du, u, p, t);
 //!         dd[0] = pd[0] * (u[1] - u[0]) + p[0] * (ud[1] - ud[0]);
 //!         dd[1] = ud[0] * (p[1] - u[2]) + u[0] * (pd[1] - ud[2]) - ud[1];
 //!         dd[2] = ud[0] * u[1] + u[0] * ud[1] - pd[2] * u[2] - p[2] * ud[2];
 //!     }
-//!     fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], pb: &mut [S], t: S) {
+//! }
+//! impl RhsVjp for Lorenz63 {
+//!     fn vjp<S: Real>(&self, (du, db): (&mut [S], &mut [S]), (u, ub): (&[S], &mut [S]), (p, pb): (&[S], &mut [S]), t: S) {
 //!         self.eval(du, u, p, t);
 //!         ub[0] += -p[0] * db[0] + (p[1] - u[2]) * db[1] + u[1] * db[2];
 //!         ub[1] += p[0] * db[0] - db[1] + u[0] * db[2];
@@ -73,15 +78,32 @@
 //! # Ok::<(), tapeless_runtime::ode::OdeError>(())
 //! ```
 
+// The layering: each module imports only from modules on the lines above its own, so no two
+// import each other.
+//
+//   error, rhs                     what can go wrong; the right-hand side's capabilities
+//   tableau, checkpoint            methods as data; the memory strategies of the reverse sweep
+//   problem, loss                  what to integrate and how; the loss of the saved states
+//   grid                           options checked into a plan (a grid, or adaptive steps)
+//   stepper                        one step, its trial, tangent and adjoint (`StepContext`)
+//   dense                          the Hermite interpolant inside a step, and its derivatives
+//   driver                         the loop over a known grid, observers, entry checks, `Stats`
+//   adaptive                       the loop of adaptive steps, reporting to driver's observers
+//   schedule                       a plan made known for derivatives: a grid as it is, adaptive
+//                                  steps recorded by a primal pass to be replayed
+//   solve, tangent, adjoint        the public passes: forward, forward sensitivities, and the
+//                                  discrete adjoint
 mod adaptive;
 mod adjoint;
 mod checkpoint;
 mod dense;
+mod driver;
 mod error;
 mod grid;
 mod loss;
 mod problem;
 mod rhs;
+mod schedule;
 mod solve;
 mod stepper;
 mod tableau;
@@ -98,10 +120,11 @@ mod test_problems;
 
 pub use adjoint::{gradient, LossGradient};
 pub use checkpoint::Memory;
+pub use driver::Stats;
 pub use error::{OdeError, TableauError};
 pub use loss::SavedStateLoss;
 pub use problem::{Controller, OdeProblem, SaveAt, SolveOptions, StepSize};
-pub use rhs::{Length, Rhs, RhsDims};
-pub use solve::{loss_value, solve, Solution, Stats};
+pub use rhs::{Length, Rhs, RhsDims, RhsJvp, RhsVjp};
+pub use solve::{loss_value, solve, Solution};
 pub use tableau::Tableau;
 pub use tangent::{solve_tangent, tangent, LossTangent, TangentSolution};

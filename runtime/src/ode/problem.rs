@@ -15,17 +15,21 @@ use super::tableau::Tableau;
 /// parameters; times are always `f64`.
 ///
 /// ```
-/// use tapeless_runtime::ode::{OdeProblem, Rhs};
+/// use tapeless_runtime::ode::{OdeProblem, Rhs, RhsJvp, RhsVjp};
 /// use tapeless_runtime::Real;
 ///
 /// struct Decay; // du/dt = -p0 u
 /// # impl Rhs for Decay {
 /// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
-/// #     fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], pd: &[S], _t: S) {
+/// # }
+/// # impl RhsJvp for Decay {
+/// #     fn jvp<S: Real>(&self, (du, dd): (&mut [S], &mut [S]), (u, ud): (&[S], &[S]), (p, pd): (&[S], &[S]), _t: S) {
 /// #         du[0] = -p[0] * u[0];
 /// #         dd[0] = -pd[0] * u[0] - p[0] * ud[0];
 /// #     }
-/// #     fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], pb: &mut [S], _t: S) {
+/// # }
+/// # impl RhsVjp for Decay {
+/// #     fn vjp<S: Real>(&self, (du, db): (&mut [S], &mut [S]), (u, ub): (&[S], &mut [S]), (p, pb): (&[S], &mut [S]), _t: S) {
 /// #         du[0] = -p[0] * u[0];
 /// #         ub[0] -= p[0] * db[0];
 /// #         pb[0] -= u[0] * db[0];
@@ -202,16 +206,20 @@ pub enum SaveAt {
     /// land on each time exactly.
     ///
     /// ```
-    /// use tapeless_runtime::ode::{solve, OdeProblem, Rhs, SaveAt, SolveOptions, Tableau};
+    /// use tapeless_runtime::ode::{solve, OdeProblem, Rhs, RhsJvp, RhsVjp, SaveAt, SolveOptions, Tableau};
     /// # use tapeless_runtime::Real;
     /// # struct Decay;
     /// # impl Rhs for Decay {
     /// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
-    /// #     fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], pd: &[S], _t: S) {
+    /// # }
+    /// # impl RhsJvp for Decay {
+    /// #     fn jvp<S: Real>(&self, (du, dd): (&mut [S], &mut [S]), (u, ud): (&[S], &[S]), (p, pd): (&[S], &[S]), _t: S) {
     /// #         du[0] = -p[0] * u[0];
     /// #         dd[0] = -pd[0] * u[0] - p[0] * ud[0];
     /// #     }
-    /// #     fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], pb: &mut [S], _t: S) {
+    /// # }
+    /// # impl RhsVjp for Decay {
+    /// #     fn vjp<S: Real>(&self, (du, db): (&mut [S], &mut [S]), (u, ub): (&[S], &mut [S]), (p, pb): (&[S], &mut [S]), _t: S) {
     /// #         du[0] = -p[0] * u[0];
     /// #         ub[0] -= p[0] * db[0];
     /// #         pb[0] -= u[0] * db[0];

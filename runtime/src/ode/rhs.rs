@@ -1,38 +1,35 @@
 //! The right-hand side of an ODE `du/dt = f(u, p, t)`, in the in-place style of
 //! DifferentialEquations.jl, with its tangent and adjoint at any scalar type.
 
-use super::error::OdeError;
-use crate::Real;
+use crate::{InputError, Real};
 
-/// A right-hand side `f(du, u, p, t)` whose tangent and adjoint can be evaluated at any scalar
-/// type. `#[differentiable(rhs = Name)]` on a function
+/// A right-hand side `f(du, u, p, t)`, evaluated in place at any scalar type: all that
+/// [`solve`](crate::ode::solve) and [`loss_value`](crate::ode::loss_value) need. Its
+/// derivatives are two further capabilities, asked only by the passes that use them:
+/// [`RhsJvp`] (the Jacobian times a vector) by [`tangent`](crate::ode::tangent), and [`RhsVjp`]
+/// (the transposed Jacobian times a vector) by [`gradient`](crate::ode::gradient).
+/// `#[differentiable(rhs = Name)]` on a function
 /// `fn f(du: &mut [f64], u: &[f64], p: &[f64], t: f64)` generates a unit struct `Name`
-/// implementing it from the function's companions.
+/// implementing all three from the function's companions.
 ///
 /// ```
-/// use tapeless_runtime::ode::Rhs;
+/// use tapeless_runtime::ode::{solve, OdeProblem, Rhs, SolveOptions, Tableau};
 /// use tapeless_runtime::Real;
 ///
-/// /// Exponential decay du/dt = -p0 u, written out by hand.
+/// /// Exponential decay du/dt = -p0 u, written out by hand: enough to integrate it.
 /// struct Decay;
 /// impl Rhs for Decay {
 ///     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
 ///         du[0] = -p[0] * u[0];
 ///     }
-///     fn jvp<S: Real>(&self, du: &mut [S], du_dot: &mut [S], u: &[S], u_dot: &[S], p: &[S], p_dot: &[S], _t: S) {
-///         du[0] = -p[0] * u[0];
-///         du_dot[0] = -p_dot[0] * u[0] - p[0] * u_dot[0];
-///     }
-///     fn vjp<S: Real>(&self, du: &mut [S], du_bar: &mut [S], u: &[S], u_bar: &mut [S], p: &[S], p_bar: &mut [S], _t: S) {
-///         du[0] = -p[0] * u[0];
-///         u_bar[0] -= p[0] * du_bar[0];
-///         p_bar[0] -= u[0] * du_bar[0];
-///         du_bar[0] = S::zero();
-///     }
 /// }
 /// let mut du = [0.0];
 /// Decay.eval(&mut du, &[2.0], &[0.5], 0.0);
 /// assert_eq!(du, [-1.0]);
+///
+/// let sol = solve(&OdeProblem::new(&Decay, &[1.0], &[0.5], (0.0, 1.0)), &SolveOptions::fixed(Tableau::rk4(), 0.1))?;
+/// assert!((sol.u[10][0] - (-0.5_f64).exp()).abs() < 1e-7);
+/// # Ok::<(), tapeless_runtime::ode::OdeError>(())
 /// ```
 pub trait Rhs {
     /// The lengths of the state and the parameters this right-hand side reads, which every
@@ -44,7 +41,7 @@ pub trait Rhs {
     ///
     /// ```
     /// use tapeless_runtime::ode::{solve, Length, OdeError, OdeProblem, Rhs, RhsDims, SolveOptions, Tableau};
-    /// use tapeless_runtime::Real;
+    /// use tapeless_runtime::{InputError, Real};
     ///
     /// /// du/dt = -p0 u on a state of one component.
     /// struct Decay;
@@ -55,24 +52,13 @@ pub trait Rhs {
     ///     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
     ///         du[0] = -p[0] * u[0];
     ///     }
-    ///     # fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], pd: &[S], _t: S) {
-    ///     #     du[0] = -p[0] * u[0];
-    ///     #     dd[0] = -pd[0] * u[0] - p[0] * ud[0];
-    ///     # }
-    ///     # fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], pb: &mut [S], _t: S) {
-    ///     #     du[0] = -p[0] * u[0];
-    ///     #     ub[0] -= p[0] * db[0];
-    ///     #     pb[0] -= u[0] * db[0];
-    ///     #     db[0] = S::zero();
-    ///     # }
-    ///     // jvp and vjp as usual
     /// }
     ///
     /// let options = SolveOptions::fixed(Tableau::rk4(), 0.1);
     /// let two_components = OdeProblem::new(&Decay, &[1.0, 2.0], &[0.5], (0.0, 1.0));
     /// assert_eq!(
     ///     solve(&two_components, &options).unwrap_err(),
-    ///     OdeError::WrongLength { what: "u0", expected: 1, found: 2 }
+    ///     OdeError::Input(InputError::WrongLength { what: "u0", expected: 1, found: 2 })
     /// );
     /// ```
     fn dims(&self) -> RhsDims {
@@ -80,37 +66,89 @@ pub trait Rhs {
     }
 
     /// Writes `f(u, p, t)` into `du`.
+    ///
+    /// See the [trait's example](Rhs).
     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], t: S);
+}
 
+/// The tangent of a right-hand side: the Jacobian times a vector, which forward sensitivities
+/// ([`tangent`](crate::ode::tangent), [`solve_tangent`](crate::ode::solve_tangent)) propagate.
+///
+/// Each argument is a value with its tangent, as a dual number is: `(du, du_dot)` receive
+/// `f(u, p, t)` and `(df/du) u_dot + (df/dp) p_dot`, at the point `(u, p, t)` along
+/// `(u_dot, p_dot)` (time is not differentiated).
+///
+/// ```
+/// use tapeless_runtime::ode::{Rhs, RhsJvp};
+/// use tapeless_runtime::Real;
+///
+/// /// du/dt = -p0 u.
+/// struct Decay;
+/// impl Rhs for Decay {
+///     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
+///         du[0] = -p[0] * u[0];
+///     }
+/// }
+/// impl RhsJvp for Decay {
+///     fn jvp<S: Real>(&self, (du, du_dot): (&mut [S], &mut [S]), (u, u_dot): (&[S], &[S]), (p, p_dot): (&[S], &[S]), _t: S) {
+///         du[0] = -p[0] * u[0];
+///         du_dot[0] = -p_dot[0] * u[0] - p[0] * u_dot[0];
+///     }
+/// }
+/// let (mut du, mut du_dot) = ([0.0], [0.0]);
+/// Decay.jvp((&mut du, &mut du_dot), (&[2.0], &[1.0]), (&[0.5], &[0.0]), 0.0);
+/// assert_eq!((du, du_dot), ([-1.0], [-0.5]));
+/// ```
+pub trait RhsJvp: Rhs {
     /// Writes `f(u, p, t)` into `du` and its tangent `(df/du) u_dot + (df/dp) p_dot` into
     /// `du_dot`.
-    #[allow(clippy::too_many_arguments)] // the values and tangents of an in-place function
-    fn jvp<S: Real>(
-        &self,
-        du: &mut [S],
-        du_dot: &mut [S],
-        u: &[S],
-        u_dot: &[S],
-        p: &[S],
-        p_dot: &[S],
-        t: S,
-    );
-
-    /// Adds `(df/du)^T du_bar` into `u_bar` and `(df/dp)^T du_bar` into `p_bar`.
     ///
-    /// `du` is scratch space of the state's length (its content on return is unspecified), and
-    /// `du_bar` is consumed (it comes out zero, the adjoint of `du`'s initial value, which `f`
-    /// overwrites without reading): the calling convention of the generated companions, so that
-    /// an integrator passes its buffers and nothing is allocated per call.
-    #[allow(clippy::too_many_arguments)] // the values and adjoints of an in-place function
+    /// See the [trait's example](RhsJvp).
+    fn jvp<S: Real>(&self, du: (&mut [S], &mut [S]), u: (&[S], &[S]), p: (&[S], &[S]), t: S);
+}
+
+/// The adjoint of a right-hand side: the transposed Jacobian times a vector, which the
+/// discrete adjoint ([`gradient`](crate::ode::gradient)) goes back through the stages with.
+///
+/// Each argument is a value with its adjoint. `du` is scratch space of the state's length (its
+/// content on return is unspecified), and `du_bar` is consumed (it comes out zero, the adjoint
+/// of `du`'s initial value, which `f` overwrites without reading): the calling convention of
+/// the generated companions, so that an integrator passes its buffers and nothing is allocated
+/// per call.
+///
+/// ```
+/// use tapeless_runtime::ode::{Rhs, RhsVjp};
+/// use tapeless_runtime::Real;
+///
+/// /// du/dt = -p0 u.
+/// struct Decay;
+/// impl Rhs for Decay {
+///     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
+///         du[0] = -p[0] * u[0];
+///     }
+/// }
+/// impl RhsVjp for Decay {
+///     fn vjp<S: Real>(&self, (du, du_bar): (&mut [S], &mut [S]), (u, u_bar): (&[S], &mut [S]), (p, p_bar): (&[S], &mut [S]), _t: S) {
+///         du[0] = -p[0] * u[0];
+///         u_bar[0] -= p[0] * du_bar[0];
+///         p_bar[0] -= u[0] * du_bar[0];
+///         du_bar[0] = S::zero();
+///     }
+/// }
+/// let (mut du, mut du_bar, mut u_bar, mut p_bar) = ([0.0], [1.0], [0.0], [0.0]);
+/// Decay.vjp((&mut du, &mut du_bar), (&[2.0], &mut u_bar), (&[0.5], &mut p_bar), 0.0);
+/// assert_eq!((u_bar, p_bar, du_bar), ([-0.5], [-2.0], [0.0]));
+/// ```
+pub trait RhsVjp: Rhs {
+    /// Adds `(df/du)^T du_bar` into `u_bar` and `(df/dp)^T du_bar` into `p_bar`, and leaves
+    /// `du_bar` zero.
+    ///
+    /// See the [trait's example](RhsVjp).
     fn vjp<S: Real>(
         &self,
-        du: &mut [S],
-        du_bar: &mut [S],
-        u: &[S],
-        u_bar: &mut [S],
-        p: &[S],
-        p_bar: &mut [S],
+        du: (&mut [S], &mut [S]),
+        u: (&[S], &mut [S]),
+        p: (&[S], &mut [S]),
         t: S,
     );
 }
@@ -148,14 +186,14 @@ impl Length {
     }
 
     /// `Ok` if a vector `what` of length `found` fits, or the error that names it.
-    pub(crate) fn check(self, what: &'static str, found: usize) -> Result<(), OdeError> {
+    pub(crate) fn check(self, what: &'static str, found: usize) -> Result<(), InputError> {
         match self {
-            Length::Exactly(expected) if found != expected => Err(OdeError::WrongLength {
+            Length::Exactly(expected) if found != expected => Err(InputError::WrongLength {
                 what,
                 expected,
                 found,
             }),
-            Length::AtLeast(minimum) if found < minimum => Err(OdeError::TooShort {
+            Length::AtLeast(minimum) if found < minimum => Err(InputError::TooShort {
                 what,
                 minimum,
                 found,

@@ -1,73 +1,16 @@
-//! The forward driver: [`solve`] integrates and returns the saved states, [`loss_value`] sums a
-//! loss over them. The loop over steps lives here (and in `adaptive.rs` for adaptive steps);
-//! the stepper only steps.
+//! The forward passes: [`solve`] integrates and returns the saved states, [`loss_value`] sums a
+//! loss over them, both by the drivers (`driver.rs` for a grid, `adaptive.rs` for adaptive
+//! steps).
 
-use super::adaptive::{integrate_adaptive, last_save_time};
-use super::dense::{Hermite, Span};
+use super::adaptive::{integrate_adaptive, last_save_time, AdaptiveRun};
+use super::driver::{check_problem, integrate_grid, Observer, Stats};
 use super::error::OdeError;
-use super::grid::{plan, steps_to_last_save, Grid, Plan, Save};
+use super::grid::{plan, steps_to_last_save, Plan};
 use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
 use super::problem::{OdeProblem, SolveOptions};
 use super::rhs::Rhs;
-use super::stepper::{Counters, Stepper};
+use super::stepper::Stepper;
 use crate::Real;
-
-/// Counted work of an integration or a derivative, for benchmarks and for tests that pin it.
-///
-/// ```
-/// use tapeless_runtime::ode::{solve, OdeProblem, Rhs, SolveOptions, Tableau};
-/// # use tapeless_runtime::Real;
-/// # struct Decay;
-/// # impl Rhs for Decay {
-/// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
-/// #     fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], pd: &[S], _t: S) {
-/// #         du[0] = -p[0] * u[0];
-/// #         dd[0] = -pd[0] * u[0] - p[0] * ud[0];
-/// #     }
-/// #     fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], pb: &mut [S], _t: S) {
-/// #         du[0] = -p[0] * u[0];
-/// #         ub[0] -= p[0] * db[0];
-/// #         pb[0] -= u[0] * db[0];
-/// #         db[0] = S::zero();
-/// #     }
-/// # }
-/// let sol = solve(&OdeProblem::new(&Decay, &[1.0], &[0.5], (0.0, 1.0)), &SolveOptions::fixed(Tableau::rk4(), 0.1))?;
-/// assert_eq!((sol.stats.steps, sol.stats.rhs_evals), (10, 40));
-/// # Ok::<(), tapeless_runtime::ode::OdeError>(())
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Steps of the integration: for adaptive steps the accepted ones. Derivatives integrate
-    /// up to the last saved state only (later steps do not change the loss), so this is also the
-    /// number of steps a gradient reverses.
-    pub steps: usize,
-    /// Steps rejected by the error control (adaptive steps only).
-    pub rejected_steps: usize,
-    /// Gradients only: the steps the reverse sweep advanced forward to rebuild the states it
-    /// needs, its first sweep included: `Memory::forward_steps(steps)` on a step grid (`N - 1`
-    /// when storing every state, Revolve's minimum with binomial checkpointing). With adaptive
-    /// steps, the pass that chooses the steps is counted in `steps` and `rejected_steps`
-    /// instead (with [`Memory::StoreAll`](crate::ode::Memory) it also stores the states, and
-    /// this count is zero).
-    pub forward_steps: usize,
-    /// Calls of [`Rhs::eval`], by every pass (a gradient recomputes the stage inputs of each
-    /// step in its adjoint).
-    pub rhs_evals: usize,
-    /// Calls of [`Rhs::jvp`].
-    pub rhs_jvps: usize,
-    /// Calls of [`Rhs::vjp`].
-    pub rhs_vjps: usize,
-    /// Gradients only: the most states the reverse sweep held at once.
-    pub stored_states: usize,
-}
-
-impl Stats {
-    pub(crate) fn add_counters(&mut self, counters: Counters) {
-        self.rhs_evals += counters.evals;
-        self.rhs_jvps += counters.jvps;
-        self.rhs_vjps += counters.vjps;
-    }
-}
 
 /// The saved states of an integration.
 ///
@@ -82,18 +25,6 @@ impl Stats {
 ///         du[0] = u[1];
 ///         du[1] = -u[0];
 ///     }
-///     # fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], _pd: &[S], t: S) {
-///     #     self.eval(du, u, p, t);
-///     #     dd[0] = ud[1];
-///     #     dd[1] = -ud[0];
-///     # }
-///     # fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], _pb: &mut [S], t: S) {
-///     #     self.eval(du, u, p, t);
-///     #     ub[1] += db[0];
-///     #     ub[0] -= db[1];
-///     #     db.fill(S::zero());
-///     # }
-///     // jvp and vjp as usual
 /// }
 ///
 /// use std::f64::consts::FRAC_PI_2;
@@ -117,95 +48,6 @@ pub struct Solution<S> {
     pub step_times: Vec<f64>,
     /// Counted work.
     pub stats: Stats,
-}
-
-/// What a forward pass reports as it goes.
-pub(crate) trait Observer<S> {
-    /// Step `k` (from 0) is taken (with adaptive steps: was accepted) from the state `u`.
-    fn step(&mut self, _k: usize, _u: &[S]) {}
-    /// The state `u` at grid point `k` is saved state `j`, reported at time `t`; an error stops
-    /// the pass.
-    fn save(&mut self, j: usize, k: usize, t: f64, u: &[S]) -> Result<(), OdeError>;
-}
-
-/// Fails on the first component of `v` that is not finite.
-pub(crate) fn check_finite<S: Real>(what: &'static str, v: &[S]) -> Result<(), OdeError> {
-    match v.iter().position(|x| !x.is_finite()) {
-        Some(index) => Err(OdeError::NonFiniteInput { what, index }),
-        None => Ok(()),
-    }
-}
-
-/// Checks the problem's data: the lengths the right-hand side reads (see [`Rhs::dims`]), then
-/// finite values.
-pub(crate) fn check_problem<F: Rhs, S: Real>(
-    problem: &OdeProblem<'_, F, S>,
-) -> Result<(), OdeError> {
-    let dims = problem.rhs.dims();
-    dims.state.check("u0", problem.u0.len())?;
-    dims.parameters.check("p", problem.p.len())?;
-    check_finite("u0", problem.u0)?;
-    check_finite("p", problem.p)
-}
-
-/// Fails if the state after step `step` (reaching `t`) is not finite.
-#[inline]
-pub(crate) fn check_state<S: Real>(u: &[S], step: usize, t: f64) -> Result<(), OdeError> {
-    if u.iter().all(|x| x.is_finite()) {
-        Ok(())
-    } else {
-        Err(OdeError::NonFiniteState { step, t })
-    }
-}
-
-/// Integrates `steps` steps of `grid` from `u` (in place), reporting steps and saves (saves
-/// inside a step interpolated by `dense.rs` after the step, from its two end states).
-#[allow(clippy::too_many_arguments)] // the problem's pieces, the plan's, and the observer
-pub(crate) fn integrate_grid<S: Real, F: Rhs + ?Sized, O: Observer<S>>(
-    rhs: &F,
-    p: &[S],
-    stepper: &mut Stepper<'_, S>,
-    grid: &Grid,
-    saves: &[Save],
-    steps: usize,
-    u: &mut [S],
-    observer: &mut O,
-) -> Result<(), OdeError> {
-    // Buffers of dense output, only when some save needs it.
-    let mut dense = saves.iter().any(|s| s.dense).then(|| {
-        let n = u.len();
-        (Hermite::new(n), vec![S::zero(); n], vec![S::zero(); n])
-    });
-    let mut next = 0;
-    for k in 0..steps {
-        while next < saves.len() && saves[next].at(k) {
-            observer.save(next, k, saves[next].t, u)?;
-            next += 1;
-        }
-        observer.step(k, u);
-        let (t, h) = grid.step(k);
-        let inside = next < saves.len() && saves[next].inside(k);
-        if let (true, Some((_, u_start, _))) = (inside, dense.as_mut()) {
-            u_start.copy_from_slice(u);
-        }
-        stepper.step(rhs, u, p, t, h);
-        check_state(u, k + 1, grid.time(k + 1))?;
-        if let (true, Some((hermite, u_start, v))) = (inside, dense.as_mut()) {
-            while next < saves.len() && saves[next].inside(k) {
-                hermite.value(rhs, p, Span { t, h }, u_start, u, saves[next].t, v);
-                observer.save(next, k, saves[next].t, v)?;
-                next += 1;
-            }
-        }
-    }
-    while next < saves.len() && saves[next].at(steps) {
-        observer.save(next, steps, saves[next].t, u)?;
-        next += 1;
-    }
-    if let Some((hermite, _, _)) = dense {
-        stepper.counters += hermite.counters;
-    }
-    Ok(())
 }
 
 /// Saves into preallocated storage (steps known in advance) or by pushing (adaptive steps).
@@ -243,15 +85,6 @@ impl<S: Real> Observer<S> for Collect<S> {
 ///     fn eval<S: Real>(&self, du: &mut [S], _u: &[S], _p: &[S], t: S) {
 ///         du[0] = t.cos();
 ///     }
-///     # fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], _u: &[S], _ud: &[S], _p: &[S], _pd: &[S], t: S) {
-///     #     du[0] = t.cos();
-///     #     dd[0] = S::zero();
-///     # }
-///     # fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], _u: &[S], _ub: &mut [S], _p: &[S], _pb: &mut [S], t: S) {
-///     #     du[0] = t.cos();
-///     #     db[0] = S::zero();
-///     # }
-///     // jvp and vjp as usual
 /// }
 ///
 /// let sol = solve(&OdeProblem::new(&Cosine, &[1.0_f64.sin()], &[], (1.0, 10.0)), &SolveOptions::fixed(Tableau::rk4(), 0.1))?;
@@ -262,10 +95,11 @@ impl<S: Real> Observer<S> for Collect<S> {
 ///
 /// # Errors
 ///
-/// Before any step: [`OdeError::WrongLength`] or [`OdeError::TooShort`] if `u0` or `p` does not
-/// have the length the right-hand side reads ([`Rhs::dims`]), [`OdeError::NonFiniteInput`],
-/// and the errors of the span, the step, the saved times and the tableau; during the
-/// integration, [`OdeError::NonFiniteState`] and, with adaptive steps, the controller's errors.
+/// Before any step: [`OdeError::Input`] if `u0` or `p` does not have the length the
+/// right-hand side reads ([`Rhs::dims`]; [`InputError::WrongLength`](crate::InputError) or
+/// `TooShort`) or is not finite (`NonFinite`), and the errors of the span, the step, the saved
+/// times and the tableau; during the integration, [`OdeError::NonFiniteState`] and, with
+/// adaptive steps, the controller's errors.
 pub fn solve<S: Real, F: Rhs>(
     problem: &OdeProblem<'_, F, S>,
     options: &SolveOptions,
@@ -283,8 +117,7 @@ pub fn solve<S: Real, F: Rhs>(
                 u: vec![vec![S::zero(); n]; saves.len()],
             };
             integrate_grid(
-                problem.rhs,
-                problem.p,
+                problem,
                 &mut stepper,
                 &grid,
                 &saves,
@@ -311,16 +144,18 @@ pub fn solve<S: Real, F: Rhs>(
                 t: Vec::new(),
                 u: Vec::new(),
             };
-            let mut step_times = Vec::new();
-            integrate_adaptive(
+            let run = AdaptiveRun {
+                controller,
+                t0,
+                t_end: t1,
+                saves,
+            };
+            let step_times = integrate_adaptive(
                 problem,
                 &options.tableau,
-                controller,
-                (t0, t1),
-                saves,
+                run,
                 &mut u,
                 &mut collect,
-                &mut step_times,
                 &mut stats,
             )?;
             Ok(Solution {
@@ -367,16 +202,6 @@ impl<L: SavedStateLoss, S: Real> Observer<S> for SumLoss<'_, L, S> {
 /// # struct Decay;
 /// # impl Rhs for Decay {
 /// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
-/// #     fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], pd: &[S], _t: S) {
-/// #         du[0] = -p[0] * u[0];
-/// #         dd[0] = -pd[0] * u[0] - p[0] * ud[0];
-/// #     }
-/// #     fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], pb: &mut [S], _t: S) {
-/// #         du[0] = -p[0] * u[0];
-/// #         ub[0] -= p[0] * db[0];
-/// #         pb[0] -= u[0] * db[0];
-/// #         db[0] = S::zero();
-/// #     }
 /// # }
 ///
 /// /// The sum of the saved states.
@@ -416,8 +241,7 @@ pub fn loss_value<S: Real, F: Rhs, L: SavedStateLoss>(
             let steps = steps_to_last_save(&saves);
             let mut stepper = Stepper::new(&options.tableau, n);
             integrate_grid(
-                problem.rhs,
-                problem.p,
+                problem,
                 &mut stepper,
                 &grid,
                 &saves,
@@ -432,16 +256,18 @@ pub fn loss_value<S: Real, F: Rhs, L: SavedStateLoss>(
             t1,
             saves,
         } => {
-            let t_end = last_save_time(saves, t0, t1);
+            let run = AdaptiveRun {
+                controller,
+                t0,
+                t_end: last_save_time(saves, t0, t1),
+                saves,
+            };
             integrate_adaptive(
                 problem,
                 &options.tableau,
-                controller,
-                (t0, t_end),
-                saves,
+                run,
                 &mut u,
                 &mut sum,
-                &mut Vec::new(),
                 &mut Stats::default(),
             )?;
             // Saving every accepted step: their number is known now.

@@ -15,10 +15,10 @@
 //! The adjoint of a step is the exact transpose of its linearisation: given `u_bar`, the adjoint
 //! of `u_new`, it recomputes the stage inputs from the step's initial state, seeds
 //! `k_bar_i = (h / den_b) num_bi u_bar`, and goes back through the stages, calling
-//! [`Rhs::vjp`] at each stage input and passing each input's adjoint on to `u_bar` and to the
+//! [`RhsVjp::vjp`] at each stage input and passing each input's adjoint on to `u_bar` and to the
 //! adjoints of the earlier stages it was built from.
 
-use super::rhs::Rhs;
+use super::rhs::{Rhs, RhsJvp, RhsVjp};
 use super::tableau::Tableau;
 use crate::Real;
 
@@ -91,6 +91,41 @@ fn scaled<S: Real>(c: f64, x: S) -> S {
     }
 }
 
+/// What a step reads besides its state: the right-hand side, the parameters, the time the step
+/// starts at and its size. The drivers build one per step; the stepper's methods take it
+/// instead of the four pieces apart.
+pub(crate) struct StepContext<'a, F: ?Sized, S> {
+    pub(crate) rhs: &'a F,
+    pub(crate) p: &'a [S],
+    pub(crate) t: f64,
+    pub(crate) h: f64,
+}
+
+impl<'a, F: ?Sized, S> StepContext<'a, F, S> {
+    /// The step of size `h` from `t` of `rhs` with parameters `p`.
+    #[inline]
+    pub(crate) fn new(rhs: &'a F, p: &'a [S], t: f64, h: f64) -> Self {
+        Self { rhs, p, t, h }
+    }
+
+    /// The time of stage `i` of `tableau`, in the scalar type.
+    #[inline]
+    fn stage_time(&self, tableau: &Tableau, i: usize) -> S
+    where
+        S: Real,
+    {
+        S::from_f64(tableau.stage_time(self.t, self.h, i))
+    }
+}
+
+// By hand: a derive would ask `F: Copy` and `S: Copy`, and the context only borrows them.
+impl<F: ?Sized, S> Clone for StepContext<'_, F, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<F: ?Sized, S> Copy for StepContext<'_, F, S> {}
+
 /// Stage buffers and the stepping code of one tableau, for states of one length.
 pub(crate) struct Stepper<'t, S> {
     tableau: &'t Tableau,
@@ -107,7 +142,7 @@ pub(crate) struct Stepper<'t, S> {
     k_bar: Vec<S>,
     /// Adjoint of the current stage input (adjoint steppers only).
     y_bar: Vec<S>,
-    /// Scratch for [`Rhs::vjp`], which recomputes `f` there (adjoint steppers only).
+    /// Scratch for [`RhsVjp::vjp`], which recomputes `f` there (adjoint steppers only).
     du: Vec<S>,
     /// A combination of stage derivatives, one component per state component.
     acc: Vec<S>,
@@ -153,20 +188,17 @@ impl<'t, S: Real> Stepper<'t, S> {
     /// Evaluates stage `i` from `u` and the earlier stages: its input into row `i` of `y` and,
     /// when `evaluate`, its derivative into row `i` of `k`.
     #[inline]
-    #[allow(clippy::too_many_arguments)] // a step's inputs, the stage, and whether to evaluate it
     fn stage<F: Rhs + ?Sized>(
         &mut self,
-        rhs: &F,
+        cx: StepContext<'_, F, S>,
         i: usize,
         u: &[S],
-        p: &[S],
-        t: f64,
-        h: f64,
         evaluate: bool,
     ) {
         let tab = self.tableau;
         let n = self.n;
-        let ti = S::from_f64(tab.stage_time(t, h, i));
+        let (rhs, p, h) = (cx.rhs, cx.p, cx.h);
+        let ti = cx.stage_time(tab, i);
         let (earlier, rest) = self.k.split_at_mut(i * n);
         let ki = &mut rest[..n];
         if tab.row_empty(i) {
@@ -202,14 +234,14 @@ impl<'t, S: Real> Stepper<'t, S> {
 
     /// One step of size `h` from `(t, u)`, in place. Stages that do not influence the result
     /// are skipped.
-    pub(crate) fn step<F: Rhs + ?Sized>(&mut self, rhs: &F, u: &mut [S], p: &[S], t: f64, h: f64) {
+    pub(crate) fn step<F: Rhs + ?Sized>(&mut self, cx: StepContext<'_, F, S>, u: &mut [S]) {
         for i in 0..self.tableau.stages() {
             if self.tableau.needed(i) {
-                self.stage(rhs, i, u, p, t, h, true);
+                self.stage(cx, i, u, true);
             }
         }
         let (b, den) = self.tableau.weights();
-        let scale = S::from_f64(h / den);
+        let scale = S::from_f64(cx.h / den);
         combine_into(b, &self.k, self.n, &mut self.acc);
         for (um, &a) in u.iter_mut().zip(&self.acc) {
             *um += scale * a;
@@ -218,22 +250,18 @@ impl<'t, S: Real> Stepper<'t, S> {
 
     /// A trial step of an embedded pair: every stage, the result into `u_new`. When
     /// `first_stage_known`, row 0 of `k` already holds `f(u, p, t)` and is not evaluated again.
-    #[allow(clippy::too_many_arguments)] // a step's inputs and where its result goes
     pub(crate) fn trial<F: Rhs + ?Sized>(
         &mut self,
-        rhs: &F,
+        cx: StepContext<'_, F, S>,
         u: &[S],
         u_new: &mut [S],
-        p: &[S],
-        t: f64,
-        h: f64,
         first_stage_known: bool,
     ) {
         for i in 0..self.tableau.stages() {
             let known = i == 0 && first_stage_known && self.tableau.row_empty(0);
-            self.stage(rhs, i, u, p, t, h, !known);
+            self.stage(cx, i, u, !known);
         }
-        self.result(u, h, u_new);
+        self.result(u, cx.h, u_new);
     }
 
     /// The weighted RMS norm of the local error estimate of the last trial step,
@@ -287,30 +315,26 @@ impl<'t, S: Real> Stepper<'t, S> {
         self.k.copy_within(last * n..(last + 1) * n, 0);
     }
 
-    /// One tangent step: `u` and `u_dot` advanced together, through [`Rhs::jvp`].
-    #[allow(clippy::too_many_arguments)] // the values and tangents of a step
-    pub(crate) fn step_tangent<F: Rhs + ?Sized>(
+    /// One tangent step: `u` and `u_dot` advanced together, through [`RhsJvp::jvp`].
+    pub(crate) fn step_tangent<F: RhsJvp + ?Sized>(
         &mut self,
-        rhs: &F,
-        u: &mut [S],
-        u_dot: &mut [S],
-        p: &[S],
+        cx: StepContext<'_, F, S>,
+        (u, u_dot): (&mut [S], &mut [S]),
         p_dot: &[S],
-        t: f64,
-        h: f64,
     ) {
         let tab = self.tableau;
         let n = self.n;
+        let (rhs, p, h) = (cx.rhs, cx.p, cx.h);
         for i in 0..tab.stages() {
             if !tab.needed(i) {
                 continue;
             }
-            let ti = S::from_f64(tab.stage_time(t, h, i));
+            let ti = cx.stage_time(tab, i);
             let (earlier, rest) = self.k.split_at_mut(i * n);
             let (earlier_dot, rest_dot) = self.k_dot.split_at_mut(i * n);
             let (ki, ki_dot) = (&mut rest[..n], &mut rest_dot[..n]);
             if tab.row_empty(i) {
-                rhs.jvp(ki, ki_dot, u, u_dot, p, p_dot, ti);
+                rhs.jvp((ki, ki_dot), (u, u_dot), (p, p_dot), ti);
             } else {
                 let (row, den) = tab.row(i);
                 let scale = S::from_f64(h / den);
@@ -319,7 +343,7 @@ impl<'t, S: Real> Stepper<'t, S> {
                     y[m] = u[m] + scale * combine(row, earlier, n, m);
                     self.y_dot[m] = u_dot[m] + scale * combine(row, earlier_dot, n, m);
                 }
-                rhs.jvp(ki, ki_dot, y, &self.y_dot, p, p_dot, ti);
+                rhs.jvp((ki, ki_dot), (y, &self.y_dot), (p, p_dot), ti);
             }
             self.counters.jvps += 1;
         }
@@ -335,41 +359,34 @@ impl<'t, S: Real> Stepper<'t, S> {
     /// state `u` (the last needed stage's derivative is not evaluated: its adjoint needs only its
     /// input). With `result`, evaluates every needed stage and writes the step's result there
     /// too, bitwise what [`step`](Stepper::step) computes.
-    #[allow(clippy::too_many_arguments)] // a step's inputs and where its result goes
     pub(crate) fn recompute<F: Rhs + ?Sized>(
         &mut self,
-        rhs: &F,
+        cx: StepContext<'_, F, S>,
         u: &[S],
-        p: &[S],
-        t: f64,
-        h: f64,
         result: Option<&mut [S]>,
     ) {
         let last = self.tableau.last_needed();
         for i in 0..=last {
             if self.tableau.needed(i) {
-                self.stage(rhs, i, u, p, t, h, i < last || result.is_some());
+                self.stage(cx, i, u, i < last || result.is_some());
             }
         }
         if let Some(out) = result {
-            self.result(u, h, out);
+            self.result(u, cx.h, out);
         }
     }
 
     /// The reverse half of a step's adjoint, after [`recompute`](Stepper::recompute) of the
     /// same step: turns `u_bar` from the adjoint of the step's result into the adjoint of its
     /// initial state `u`, and adds the parameters' adjoint into `p_bar`.
-    #[allow(clippy::too_many_arguments)] // a step's inputs and their adjoints
-    pub(crate) fn reverse<F: Rhs + ?Sized>(
+    pub(crate) fn reverse<F: RhsVjp + ?Sized>(
         &mut self,
-        rhs: &F,
+        cx: StepContext<'_, F, S>,
         u: &[S],
-        p: &[S],
-        t: f64,
-        h: f64,
         u_bar: &mut [S],
         p_bar: &mut [S],
     ) {
+        let (rhs, p, h) = (cx.rhs, cx.p, cx.h);
         let tab = self.tableau;
         let n = self.n;
         let s = tab.stages();
@@ -395,21 +412,21 @@ impl<'t, S: Real> Stepper<'t, S> {
             if !tab.needed(i) {
                 continue;
             }
-            let ti = S::from_f64(tab.stage_time(t, h, i));
+            let ti = cx.stage_time(tab, i);
             let (earlier_bar, rest) = self.k_bar.split_at_mut(i * n);
             // Consumed by the call: vjp leaves it zero.
             let ki_bar = &mut rest[..n];
             self.counters.vjps += 1;
             if tab.row_empty(i) {
                 // The stage input is u itself.
-                rhs.vjp(&mut self.du, ki_bar, u, u_bar, p, p_bar, ti);
+                rhs.vjp((&mut self.du, ki_bar), (u, u_bar), (p, p_bar), ti);
                 continue;
             }
             for yb in self.y_bar.iter_mut() {
                 *yb = S::zero();
             }
             let y = &self.y[i * n..(i + 1) * n];
-            rhs.vjp(&mut self.du, ki_bar, y, &mut self.y_bar, p, p_bar, ti);
+            rhs.vjp((&mut self.du, ki_bar), (y, &mut self.y_bar), (p, p_bar), ti);
             // y_i = u + scale_i * sum_j num_ij k_j.
             let (row, den) = tab.row(i);
             let scale_i = S::from_f64(h / den);
@@ -463,9 +480,13 @@ mod tests {
             let u0 = [1.0, 2.0, 3.0];
             let mut stepper = Stepper::with_adjoint(&tableau, 3);
             let mut u = u0;
-            stepper.step(&Lorenz63, &mut u, &p, 0.3, 0.01);
+            stepper.step(StepContext::new(&Lorenz63, &p, 0.3, 0.01), &mut u);
             let mut out = [0.0; 3];
-            stepper.recompute(&Lorenz63, &u0, &p, 0.3, 0.01, Some(&mut out));
+            stepper.recompute(
+                StepContext::new(&Lorenz63, &p, 0.3, 0.01),
+                &u0,
+                Some(&mut out),
+            );
             assert_eq!(out, u, "{}", tableau.name());
         }
     }
@@ -478,9 +499,9 @@ mod tests {
         let (t, h) = (0.25, 0.125);
         let mut stepper = Stepper::new(&tableau, 2);
         let mut u = u0;
-        stepper.step(&Forced, &mut u, &p, t, h);
+        stepper.step(StepContext::new(&Forced, &p, t, h), &mut u);
         let mut u_new = [0.0; 2];
-        stepper.trial(&Forced, &u0, &mut u_new, &p, t, h, false);
+        stepper.trial(StepContext::new(&Forced, &p, t, h), &u0, &mut u_new, false);
         assert_eq!(u_new, u);
         // The seventh stage is f(u_new, t + h), the next step's first.
         let mut f_new = [0.0; 2];

@@ -15,6 +15,7 @@
 //! agree bit for bit with an independent implementation written from the formula.
 
 use super::error::{OdeError, TableauError};
+use crate::InputError;
 
 /// How far the weights may sum from one, for coefficients given in floating point.
 const CONSISTENCY_TOLERANCE: f64 = 1e-10;
@@ -392,11 +393,11 @@ impl Tableau {
             if v.len() == s {
                 Ok(())
             } else {
-                Err(OdeError::WrongLength {
+                Err(OdeError::from(InputError::WrongLength {
                     what,
                     expected: s,
                     found: v.len(),
-                })
+                }))
             }
         };
         length("tableau b", &b)?;
@@ -759,11 +760,11 @@ pub(super) mod tests {
         );
         assert_eq!(
             err(Tableau::explicit(vec![vec![]], vec![1.0], vec![0.0, 1.0])),
-            OdeError::WrongLength {
+            OdeError::Input(InputError::WrongLength {
                 what: "tableau c",
                 expected: 1,
                 found: 2
-            }
+            })
         );
         assert_eq!(
             err(Tableau::explicit(
@@ -823,11 +824,11 @@ pub(super) mod tests {
                 vec![0.0, 1.0],
                 1
             )),
-            OdeError::WrongLength {
+            OdeError::Input(InputError::WrongLength {
                 what: "tableau b_embedded",
                 expected: 2,
                 found: 1
-            }
+            })
         );
         let e = err(Tableau::explicit_embedded(
             vec![vec![], vec![1.0]],

@@ -1,19 +1,19 @@
 //! Forward sensitivities: the tangent of the discrete scheme along a direction
 //! `(u0_dot, p_dot)` of the initial state and the parameters, propagated with the state through
-//! [`Rhs::jvp`]. [`solve_tangent`] returns the saved states with their tangents; [`tangent`]
+//! [`RhsJvp::jvp`]. [`solve_tangent`] returns the saved states with their tangents; [`tangent`]
 //! the directional derivative of a loss, which the dot-product test compares with the adjoint
 //! (`<gradient, direction> = directional derivative` to rounding).
 
-use super::adaptive::resolve;
-use super::dense::{Hermite, Span};
+use super::dense::Hermite;
+use super::driver::{check_problem, check_state, Stats};
 use super::error::OdeError;
 use super::grid::plan;
 use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
 use super::problem::{OdeProblem, SolveOptions};
-use super::rhs::Rhs;
-use super::solve::{check_finite, check_problem, check_state, Stats};
-use super::stepper::Stepper;
-use crate::Real;
+use super::rhs::RhsJvp;
+use super::schedule::resolve;
+use super::stepper::{StepContext, Stepper};
+use crate::{InputError, Real};
 
 /// The saved states and their tangents, returned by [`solve_tangent`] (whose example reads
 /// it).
@@ -32,24 +32,13 @@ pub struct TangentSolution<S> {
 /// A loss and its directional derivative, returned by [`tangent`] (whose example reads it).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LossTangent<S> {
-    /// `J`, from the primal values the tangent pass computes with [`Rhs::jvp`] (bitwise
+    /// `J`, from the primal values the tangent pass computes with [`RhsJvp::jvp`] (bitwise
     /// [`loss_value`](crate::ode::loss_value) when `jvp` computes `du` as `eval` does).
     pub value: S,
     /// `dJ/du0 . u0_dot + dJ/dp . p_dot`.
     pub derivative: S,
     /// Counted work.
     pub stats: Stats,
-}
-
-fn check_seed<S: Real>(what: &'static str, seed: &[S], expected: usize) -> Result<(), OdeError> {
-    if seed.len() != expected {
-        return Err(OdeError::WrongLength {
-            what,
-            expected,
-            found: seed.len(),
-        });
-    }
-    check_finite(what, seed)
 }
 
 /// What the tangent pass reports.
@@ -61,7 +50,7 @@ trait TangentObserver<S> {
 }
 
 /// The tangent pass, up to the last saved state.
-fn run<S: Real, F: Rhs, O: TangentObserver<S>>(
+fn run<S: Real, F: RhsJvp, O: TangentObserver<S>>(
     problem: &OdeProblem<'_, F, S>,
     options: &SolveOptions,
     u0_dot: &[S],
@@ -69,8 +58,8 @@ fn run<S: Real, F: Rhs, O: TangentObserver<S>>(
     observer: &mut O,
 ) -> Result<Stats, OdeError> {
     check_problem(problem)?;
-    check_seed("u0_dot", u0_dot, problem.u0.len())?;
-    check_seed("p_dot", p_dot, problem.p.len())?;
+    InputError::check_vector("u0_dot", u0_dot, problem.u0.len())?;
+    InputError::check_vector("p_dot", p_dot, problem.p.len())?;
     let plan = plan(problem.tspan, options)?;
     let mut stats = Stats::default();
     let resolved = resolve(problem, &options.tableau, plan, false, &mut stats)?;
@@ -100,20 +89,18 @@ fn run<S: Real, F: Rhs, O: TangentObserver<S>>(
             u_start.copy_from_slice(&u);
             u_start_dot.copy_from_slice(&u_dot);
         }
-        stepper.step_tangent(problem.rhs, &mut u, &mut u_dot, problem.p, p_dot, t, h);
+        let cx = StepContext::new(problem.rhs, problem.p, t, h);
+        stepper.step_tangent(cx, (&mut u, &mut u_dot), p_dot);
         check_state(&u, k + 1, grid.time(k + 1))?;
         while next < saves.len() && saves[next].inside(k) {
             let at = saves[next].t;
             hermite.tangent(
-                problem.rhs,
-                problem.p,
+                cx,
                 p_dot,
-                Span { t, h },
                 (&u_start, &u_start_dot),
                 (&u, &u_dot),
                 at,
-                &mut v,
-                &mut v_dot,
+                (&mut v, &mut v_dot),
             );
             observer.save(next, at, &v, &v_dot)?;
             next += 1;
@@ -130,16 +117,20 @@ fn run<S: Real, F: Rhs, O: TangentObserver<S>>(
 /// first and the tangents follow them.
 ///
 /// ```
-/// use tapeless_runtime::ode::{solve_tangent, OdeProblem, Rhs, SaveAt, SolveOptions, Tableau};
+/// use tapeless_runtime::ode::{solve_tangent, OdeProblem, Rhs, RhsJvp, RhsVjp, SaveAt, SolveOptions, Tableau};
 /// use tapeless_runtime::Real;
 /// # struct Decay;
 /// # impl Rhs for Decay {
 /// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
-/// #     fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], pd: &[S], _t: S) {
+/// # }
+/// # impl RhsJvp for Decay {
+/// #     fn jvp<S: Real>(&self, (du, dd): (&mut [S], &mut [S]), (u, ud): (&[S], &[S]), (p, pd): (&[S], &[S]), _t: S) {
 /// #         du[0] = -p[0] * u[0];
 /// #         dd[0] = -pd[0] * u[0] - p[0] * ud[0];
 /// #     }
-/// #     fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], pb: &mut [S], _t: S) {
+/// # }
+/// # impl RhsVjp for Decay {
+/// #     fn vjp<S: Real>(&self, (du, db): (&mut [S], &mut [S]), (u, ub): (&[S], &mut [S]), (p, pb): (&[S], &mut [S]), _t: S) {
 /// #         du[0] = -p[0] * u[0];
 /// #         ub[0] -= p[0] * db[0];
 /// #         pb[0] -= u[0] * db[0];
@@ -156,9 +147,10 @@ fn run<S: Real, F: Rhs, O: TangentObserver<S>>(
 ///
 /// # Errors
 ///
-/// The input errors of [`solve`](crate::ode::solve); [`OdeError::WrongLength`] if `u0_dot` or
-/// `p_dot` is not as long as `u0` or `p`, [`OdeError::NonFiniteInput`] if they are not finite.
-pub fn solve_tangent<S: Real, F: Rhs>(
+/// The input errors of [`solve`](crate::ode::solve); [`OdeError::Input`] if `u0_dot` or
+/// `p_dot` is not as long as `u0` or `p` ([`InputError::WrongLength`]) or not finite
+/// ([`InputError::NonFinite`]).
+pub fn solve_tangent<S: Real, F: RhsJvp>(
     problem: &OdeProblem<'_, F, S>,
     options: &SolveOptions,
     u0_dot: &[S],
@@ -226,16 +218,20 @@ impl<L: SavedStateLoss, S: Real> TangentObserver<S> for SumTangent<'_, L, S> {
 /// number of saved states, no storage.
 ///
 /// ```
-/// use tapeless_runtime::ode::{tangent, OdeProblem, Rhs, SaveAt, SavedStateLoss, SolveOptions, Tableau};
+/// use tapeless_runtime::ode::{tangent, OdeProblem, Rhs, RhsJvp, RhsVjp, SaveAt, SavedStateLoss, SolveOptions, Tableau};
 /// use tapeless_runtime::{Real, UserError};
 /// # struct Decay;
 /// # impl Rhs for Decay {
 /// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
-/// #     fn jvp<S: Real>(&self, du: &mut [S], dd: &mut [S], u: &[S], ud: &[S], p: &[S], pd: &[S], _t: S) {
+/// # }
+/// # impl RhsJvp for Decay {
+/// #     fn jvp<S: Real>(&self, (du, dd): (&mut [S], &mut [S]), (u, ud): (&[S], &[S]), (p, pd): (&[S], &[S]), _t: S) {
 /// #         du[0] = -p[0] * u[0];
 /// #         dd[0] = -pd[0] * u[0] - p[0] * ud[0];
 /// #     }
-/// #     fn vjp<S: Real>(&self, du: &mut [S], db: &mut [S], u: &[S], ub: &mut [S], p: &[S], pb: &mut [S], _t: S) {
+/// # }
+/// # impl RhsVjp for Decay {
+/// #     fn vjp<S: Real>(&self, (du, db): (&mut [S], &mut [S]), (u, ub): (&[S], &mut [S]), (p, pb): (&[S], &mut [S]), _t: S) {
 /// #         du[0] = -p[0] * u[0];
 /// #         ub[0] -= p[0] * db[0];
 /// #         pb[0] -= u[0] * db[0];
@@ -260,7 +256,7 @@ impl<L: SavedStateLoss, S: Real> TangentObserver<S> for SumTangent<'_, L, S> {
 /// # Errors
 ///
 /// As [`solve_tangent`].
-pub fn tangent<S: Real, F: Rhs, L: SavedStateLoss>(
+pub fn tangent<S: Real, F: RhsJvp, L: SavedStateLoss>(
     problem: &OdeProblem<'_, F, S>,
     options: &SolveOptions,
     loss: &L,

@@ -1,7 +1,7 @@
 //! The zoo of test problems, written by hand (value, tangent and adjoint), and the losses the
 //! tests differentiate.
 
-use super::rhs::{Length, Rhs, RhsDims};
+use super::rhs::{Length, Rhs, RhsDims, RhsJvp, RhsVjp};
 use super::SavedStateLoss;
 use crate::{Real, UserError};
 
@@ -17,14 +17,13 @@ impl Rhs for Decay {
             *d = -p[0] * x;
         }
     }
+}
+impl RhsJvp for Decay {
     fn jvp<S: Real>(
         &self,
-        du: &mut [S],
-        du_dot: &mut [S],
-        u: &[S],
-        u_dot: &[S],
-        p: &[S],
-        p_dot: &[S],
+        (du, du_dot): (&mut [S], &mut [S]),
+        (u, u_dot): (&[S], &[S]),
+        (p, p_dot): (&[S], &[S]),
         _t: S,
     ) {
         for i in 0..u.len() {
@@ -32,14 +31,13 @@ impl Rhs for Decay {
             du_dot[i] = -p_dot[0] * u[i] - p[0] * u_dot[i];
         }
     }
+}
+impl RhsVjp for Decay {
     fn vjp<S: Real>(
         &self,
-        du: &mut [S],
-        du_bar: &mut [S],
-        u: &[S],
-        u_bar: &mut [S],
-        p: &[S],
-        p_bar: &mut [S],
+        (du, du_bar): (&mut [S], &mut [S]),
+        (u, u_bar): (&[S], &mut [S]),
+        (p, p_bar): (&[S], &mut [S]),
         t: S,
     ) {
         self.eval(du, u, p, t);
@@ -63,14 +61,13 @@ impl Rhs for Oscillator {
         du[0] = u[1];
         du[1] = -(p[0] * p[0]) * u[0];
     }
+}
+impl RhsJvp for Oscillator {
     fn jvp<S: Real>(
         &self,
-        du: &mut [S],
-        du_dot: &mut [S],
-        u: &[S],
-        u_dot: &[S],
-        p: &[S],
-        p_dot: &[S],
+        (du, du_dot): (&mut [S], &mut [S]),
+        (u, u_dot): (&[S], &[S]),
+        (p, p_dot): (&[S], &[S]),
         _t: S,
     ) {
         du[0] = u[1];
@@ -78,14 +75,13 @@ impl Rhs for Oscillator {
         du_dot[0] = u_dot[1];
         du_dot[1] = -(p[0] * p[0]) * u_dot[0] - S::from_f64(2.0) * p[0] * p_dot[0] * u[0];
     }
+}
+impl RhsVjp for Oscillator {
     fn vjp<S: Real>(
         &self,
-        du: &mut [S],
-        du_bar: &mut [S],
-        u: &[S],
-        u_bar: &mut [S],
-        p: &[S],
-        p_bar: &mut [S],
+        (du, du_bar): (&mut [S], &mut [S]),
+        (u, u_bar): (&[S], &mut [S]),
+        (p, p_bar): (&[S], &mut [S]),
         t: S,
     ) {
         self.eval(du, u, p, t);
@@ -108,14 +104,13 @@ impl Rhs for Lorenz63 {
         du[1] = u[0] * (p[1] - u[2]) - u[1];
         du[2] = u[0] * u[1] - p[2] * u[2];
     }
+}
+impl RhsJvp for Lorenz63 {
     fn jvp<S: Real>(
         &self,
-        du: &mut [S],
-        du_dot: &mut [S],
-        u: &[S],
-        u_dot: &[S],
-        p: &[S],
-        p_dot: &[S],
+        (du, du_dot): (&mut [S], &mut [S]),
+        (u, u_dot): (&[S], &[S]),
+        (p, p_dot): (&[S], &[S]),
         t: S,
     ) {
         self.eval(du, u, p, t);
@@ -123,14 +118,13 @@ impl Rhs for Lorenz63 {
         du_dot[1] = u_dot[0] * (p[1] - u[2]) + u[0] * (p_dot[1] - u_dot[2]) - u_dot[1];
         du_dot[2] = u_dot[0] * u[1] + u[0] * u_dot[1] - p_dot[2] * u[2] - p[2] * u_dot[2];
     }
+}
+impl RhsVjp for Lorenz63 {
     fn vjp<S: Real>(
         &self,
-        du: &mut [S],
-        du_bar: &mut [S],
-        u: &[S],
-        u_bar: &mut [S],
-        p: &[S],
-        p_bar: &mut [S],
+        (du, du_bar): (&mut [S], &mut [S]),
+        (u, u_bar): (&[S], &mut [S]),
+        (p, p_bar): (&[S], &mut [S]),
         t: S,
     ) {
         self.eval(du, u, p, t);
@@ -160,14 +154,13 @@ impl Rhs for Lorenz96 {
             du[i] = (next - prev2) * prev - u[i] + p[0];
         }
     }
+}
+impl RhsJvp for Lorenz96 {
     fn jvp<S: Real>(
         &self,
-        du: &mut [S],
-        du_dot: &mut [S],
-        u: &[S],
-        u_dot: &[S],
-        p: &[S],
-        p_dot: &[S],
+        (du, du_dot): (&mut [S], &mut [S]),
+        (u, u_dot): (&[S], &[S]),
+        (p, p_dot): (&[S], &[S]),
         t: S,
     ) {
         self.eval(du, u, p, t);
@@ -178,14 +171,13 @@ impl Rhs for Lorenz96 {
                 (u_dot[a] - u_dot[c]) * u[b] + (u[a] - u[c]) * u_dot[b] - u_dot[i] + p_dot[0];
         }
     }
+}
+impl RhsVjp for Lorenz96 {
     fn vjp<S: Real>(
         &self,
-        du: &mut [S],
-        du_bar: &mut [S],
-        u: &[S],
-        u_bar: &mut [S],
-        p: &[S],
-        p_bar: &mut [S],
+        (du, du_bar): (&mut [S], &mut [S]),
+        (u, u_bar): (&[S], &mut [S]),
+        (p, p_bar): (&[S], &mut [S]),
         t: S,
     ) {
         self.eval(du, u, p, t);
@@ -215,28 +207,26 @@ impl Rhs for Forced {
         du[0] = -p[0] * u[0] + p[1] * t.cos();
         du[1] = -u[1] + p[0] * u[0] * t.sin();
     }
+}
+impl RhsJvp for Forced {
     fn jvp<S: Real>(
         &self,
-        du: &mut [S],
-        du_dot: &mut [S],
-        u: &[S],
-        u_dot: &[S],
-        p: &[S],
-        p_dot: &[S],
+        (du, du_dot): (&mut [S], &mut [S]),
+        (u, u_dot): (&[S], &[S]),
+        (p, p_dot): (&[S], &[S]),
         t: S,
     ) {
         self.eval(du, u, p, t);
         du_dot[0] = -p_dot[0] * u[0] - p[0] * u_dot[0] + p_dot[1] * t.cos();
         du_dot[1] = -u_dot[1] + (p_dot[0] * u[0] + p[0] * u_dot[0]) * t.sin();
     }
+}
+impl RhsVjp for Forced {
     fn vjp<S: Real>(
         &self,
-        du: &mut [S],
-        du_bar: &mut [S],
-        u: &[S],
-        u_bar: &mut [S],
-        p: &[S],
-        p_bar: &mut [S],
+        (du, du_bar): (&mut [S], &mut [S]),
+        (u, u_bar): (&[S], &mut [S]),
+        (p, p_bar): (&[S], &mut [S]),
         t: S,
     ) {
         self.eval(du, u, p, t);
@@ -344,7 +334,7 @@ mod tests {
         t: f64,
     }
 
-    impl<F: Rhs> VectorFunction for AsFunction<F> {
+    impl<F: RhsVjp> VectorFunction for AsFunction<F> {
         fn outputs(&self) -> usize {
             self.n
         }
@@ -358,12 +348,9 @@ mod tests {
             let mut du_bar = y_bar.to_vec();
             let (u, p) = x.split_at(self.n);
             self.rhs.vjp(
-                &mut du,
-                &mut du_bar,
-                u,
-                u_bar,
-                p,
-                p_bar,
+                (&mut du, &mut du_bar),
+                (u, u_bar),
+                (p, p_bar),
                 S::from_f64(self.t),
             );
             assert!(
@@ -376,7 +363,7 @@ mod tests {
         }
     }
 
-    fn check<F: Rhs>(name: &str, rhs: F, u: &[f64], p: &[f64]) {
+    fn check<F: RhsJvp + RhsVjp>(name: &str, rhs: F, u: &[f64], p: &[f64]) {
         let n = u.len();
         let x: Vec<f64> = u.iter().chain(p).copied().collect();
         let f = AsFunction { rhs, n, t: 0.7 };
@@ -387,8 +374,12 @@ mod tests {
             let mut x_dot = vec![0.0; x.len()];
             x_dot[col] = 1.0;
             let (mut du, mut du_dot) = (vec![0.0; n], vec![0.0; n]);
-            f.rhs
-                .jvp(&mut du, &mut du_dot, u, &x_dot[..n], p, &x_dot[n..], 0.7);
+            f.rhs.jvp(
+                (&mut du, &mut du_dot),
+                (u, &x_dot[..n]),
+                (p, &x_dot[n..]),
+                0.7,
+            );
             let mut expected = vec![0.0; n];
             f.rhs.eval(&mut expected, u, p, 0.7);
             assert_eq!(du, expected, "{name}: jvp's value is eval's");

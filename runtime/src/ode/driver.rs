@@ -1,0 +1,140 @@
+//! The fixed-grid driver and what every pass shares: the loop over the steps of a known grid,
+//! the observers that passes report to, the entry checks of a problem, and the counted work.
+//! The stepper only steps; the driver owns the loop (adaptive steps have their own loop in
+//! `adaptive.rs`, built on the same observers and checks).
+
+use super::dense::Hermite;
+use super::error::OdeError;
+use super::grid::{Grid, Save};
+use super::problem::OdeProblem;
+use super::rhs::Rhs;
+use super::stepper::{Counters, StepContext, Stepper};
+use crate::{InputError, Real};
+
+/// Counted work of an integration or a derivative, for benchmarks and for tests that pin it.
+///
+/// ```
+/// use tapeless_runtime::ode::{solve, OdeProblem, Rhs, SolveOptions, Tableau};
+/// # use tapeless_runtime::Real;
+/// # struct Decay;
+/// # impl Rhs for Decay {
+/// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
+/// # }
+/// let sol = solve(&OdeProblem::new(&Decay, &[1.0], &[0.5], (0.0, 1.0)), &SolveOptions::fixed(Tableau::rk4(), 0.1))?;
+/// assert_eq!((sol.stats.steps, sol.stats.rhs_evals), (10, 40));
+/// # Ok::<(), tapeless_runtime::ode::OdeError>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Steps of the integration: for adaptive steps the accepted ones. Derivatives integrate
+    /// up to the last saved state only (later steps do not change the loss), so this is also the
+    /// number of steps a gradient reverses.
+    pub steps: usize,
+    /// Steps rejected by the error control (adaptive steps only).
+    pub rejected_steps: usize,
+    /// Gradients only: the steps the reverse sweep advanced forward to rebuild the states it
+    /// needs, its first sweep included: `Memory::forward_steps(steps)` on a step grid (`N - 1`
+    /// when storing every state, Revolve's minimum with binomial checkpointing). With adaptive
+    /// steps, the pass that chooses the steps is counted in `steps` and `rejected_steps`
+    /// instead (with [`Memory::StoreAll`](crate::ode::Memory) it also stores the states, and
+    /// this count is zero).
+    pub forward_steps: usize,
+    /// Calls of [`Rhs::eval`], by every pass (a gradient recomputes the stage inputs of each
+    /// step in its adjoint).
+    pub rhs_evals: usize,
+    /// Calls of [`RhsJvp::jvp`](crate::ode::RhsJvp::jvp).
+    pub rhs_jvps: usize,
+    /// Calls of [`RhsVjp::vjp`](crate::ode::RhsVjp::vjp).
+    pub rhs_vjps: usize,
+    /// Gradients only: the most states the reverse sweep held at once.
+    pub stored_states: usize,
+}
+
+impl Stats {
+    pub(crate) fn add_counters(&mut self, counters: Counters) {
+        self.rhs_evals += counters.evals;
+        self.rhs_jvps += counters.jvps;
+        self.rhs_vjps += counters.vjps;
+    }
+}
+
+/// What a forward pass reports as it goes.
+pub(crate) trait Observer<S> {
+    /// Step `k` (from 0) is taken (with adaptive steps: was accepted) from the state `u`.
+    fn step(&mut self, _k: usize, _u: &[S]) {}
+    /// The state `u` at grid point `k` is saved state `j`, reported at time `t`; an error stops
+    /// the pass.
+    fn save(&mut self, j: usize, k: usize, t: f64, u: &[S]) -> Result<(), OdeError>;
+}
+
+/// Checks the problem's data: the lengths the right-hand side reads (see [`Rhs::dims`]), then
+/// finite values.
+pub(crate) fn check_problem<F: Rhs, S: Real>(
+    problem: &OdeProblem<'_, F, S>,
+) -> Result<(), OdeError> {
+    let dims = problem.rhs.dims();
+    dims.state.check("u0", problem.u0.len())?;
+    dims.parameters.check("p", problem.p.len())?;
+    InputError::check_finite("u0", problem.u0)?;
+    InputError::check_finite("p", problem.p)?;
+    Ok(())
+}
+
+/// Fails if the state after step `step` (reaching `t`) is not finite.
+#[inline]
+pub(crate) fn check_state<S: Real>(u: &[S], step: usize, t: f64) -> Result<(), OdeError> {
+    if u.iter().all(|x| x.is_finite()) {
+        Ok(())
+    } else {
+        Err(OdeError::NonFiniteState { step, t })
+    }
+}
+
+/// Integrates `steps` steps of `grid` from `u` (in place), reporting steps and saves (saves
+/// inside a step interpolated by `dense.rs` after the step, from its two end states).
+pub(crate) fn integrate_grid<S: Real, F: Rhs, O: Observer<S>>(
+    problem: &OdeProblem<'_, F, S>,
+    stepper: &mut Stepper<'_, S>,
+    grid: &Grid,
+    saves: &[Save],
+    steps: usize,
+    u: &mut [S],
+    observer: &mut O,
+) -> Result<(), OdeError> {
+    // Buffers of dense output, only when some save needs it.
+    let mut dense = saves.iter().any(|s| s.dense).then(|| {
+        let n = u.len();
+        (Hermite::new(n), vec![S::zero(); n], vec![S::zero(); n])
+    });
+    let mut next = 0;
+    for k in 0..steps {
+        while next < saves.len() && saves[next].at(k) {
+            observer.save(next, k, saves[next].t, u)?;
+            next += 1;
+        }
+        observer.step(k, u);
+        let (t, h) = grid.step(k);
+        let cx = StepContext::new(problem.rhs, problem.p, t, h);
+        let inside = next < saves.len() && saves[next].inside(k);
+        if let (true, Some((_, u_start, _))) = (inside, dense.as_mut()) {
+            u_start.copy_from_slice(u);
+        }
+        stepper.step(cx, u);
+        check_state(u, k + 1, grid.time(k + 1))?;
+        if let (true, Some((hermite, u_start, v))) = (inside, dense.as_mut()) {
+            while next < saves.len() && saves[next].inside(k) {
+                hermite.value(cx, (u_start, u), saves[next].t, v);
+                observer.save(next, k, saves[next].t, v)?;
+                next += 1;
+            }
+        }
+    }
+    while next < saves.len() && saves[next].at(steps) {
+        observer.save(next, steps, saves[next].t, u)?;
+        next += 1;
+    }
+    if let Some((hermite, _, _)) = dense {
+        stepper.counters += hermite.counters;
+    }
+    Ok(())
+}
