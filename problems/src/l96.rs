@@ -1,5 +1,5 @@
 //! Problem L of the reference problems (shared/problems.md): Lorenz-96 4D-Var, n = 40, F = 8.
-//! Shared by the example, the benchmark and the tests, so they compute the same numbers.
+//! Shared by the examples, the benchmarks and the tests, so they compute the same numbers.
 
 use tapeless::differentiable;
 use tapeless::fourdvar;
