@@ -7,6 +7,7 @@ mod common;
 
 use common::{assert_close, check, Case, Draws};
 use nalgebra::{DMatrix, DVector, SMatrix, SVector};
+use tapeless::check::central_difference;
 use tapeless::{differentiable, Dual, Real};
 
 #[differentiable]
@@ -805,17 +806,15 @@ fn full_size_network_hessian_vector_product() {
     let target = DVector::from_fn(40, |i, _| (i as f64 * 0.3).sin());
     let v = Draws::new(24).vec(l.len());
     let hv = hvp(&l, &x, &v, &target);
-    let h = 1e-5;
-    let shifted = |s: f64| -> Vec<f64> { x.iter().zip(&v).map(|(a, b)| a + s * b).collect() };
-    let (gp, gm) = (
-        gradient(&l, &shifted(h), &target),
-        gradient(&l, &shifted(-h), &target),
-    );
-    let fd: Vec<f64> = gp
-        .iter()
-        .zip(&gm)
-        .map(|(p, m)| (p - m) / (2.0 * h))
-        .collect();
+    let mut fd = vec![0.0; hv.len()];
+    central_difference(
+        |x, g| g.copy_from_slice(&gradient(&l, x, &target)),
+        &x,
+        &v,
+        1e-5,
+        &mut fd,
+    )
+    .expect("lengths fit");
     let err: f64 = hv
         .iter()
         .zip(&fd)
