@@ -11,11 +11,9 @@ use std::hint::black_box;
 use tapeless::hyper::{forward_eta, Preconditioned, Unrolled};
 use tapeless::nested::NoParameters;
 
-#[path = "../examples/support/problem_n.rs"]
-#[allow(dead_code)] // shared with the example, the test and the other benches
-mod problem_n;
+use tapeless_problems::{l96, n as problem_n};
 
-use problem_n::l96::*;
+use l96::*;
 
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()

@@ -10,9 +10,7 @@ use std::hint::black_box;
 use tapeless::hyper::{forward_eta, Preconditioned, Unrolled};
 use tapeless::nested::NoParameters;
 
-#[path = "../examples/support/lorenz96_problem.rs"]
-#[allow(dead_code)]
-mod problem;
+use tapeless_problems::l96 as problem;
 
 use problem::*;
 

@@ -8,9 +8,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
-#[path = "../examples/support/lorenz96_problem.rs"]
-#[allow(dead_code)]
-mod problem;
+use tapeless_problems::l96 as problem;
 
 use problem::*;
 

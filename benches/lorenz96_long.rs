@@ -7,19 +7,12 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use tapeless::ode::{self, Memory, OdeProblem, SaveAt, SavedStateLoss, SolveOptions, Tableau};
-use tapeless::{differentiable, Real, UserError};
+use tapeless::{Real, UserError};
+use tapeless_problems::l96::Lorenz96;
 
 #[path = "support/peak_heap.rs"]
 mod peak_heap;
 use peak_heap::peak_bytes;
-
-#[differentiable(rhs = Lorenz96)]
-fn lorenz96(du: &mut [f64], u: &[f64], p: &[f64], _t: f64) {
-    let n = u.len();
-    for i in 0..n {
-        du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + p[0];
-    }
-}
 
 /// Half the squared norm of the final state.
 struct FinalEnergy;

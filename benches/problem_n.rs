@@ -7,9 +7,7 @@
 //! state-sized vectors per inner step on top of one parameter-sized adjoint, where a tape of every
 //! operation would grow by megabytes per inner step.
 
-#[path = "../examples/support/problem_n.rs"]
-#[allow(dead_code)] // shared with the example and the test, which use other parts
-mod problem_n;
+use tapeless_problems::n as problem_n;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use problem_n::*;

@@ -18,9 +18,7 @@
 //!
 //! Run: `cargo run --release --example learned_solver`
 
-#[path = "support/problem_n.rs"]
-#[allow(dead_code)] // shared with the test and the benchmark, which use other parts
-mod problem_n;
+use tapeless_problems::{l96, n as problem_n};
 
 #[path = "support/plot.rs"]
 mod plot;
@@ -34,7 +32,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use problem_n::l96::rmse;
+use l96::rmse;
 use problem_n::*;
 use tapeless::hyper::Unrolled;
 use tapeless::nested::NoParameters;

@@ -7,20 +7,12 @@
 
 use tapeless::fourdvar::{Background, Cost, ObservationSet, Selection};
 use tapeless::ode::{self, Memory, OdeProblem, SaveAt, SolveOptions, Tableau};
-use tapeless::{differentiable, Dual};
+use tapeless::Dual;
+use tapeless_problems::lorenz63::{Lorenz63, P};
 
 #[path = "support/plot.rs"]
 mod plot;
 
-/// dx/dt = sigma (y - x), dy/dt = x (rho - z) - y, dz/dt = x y - beta z.
-#[differentiable(rhs = Lorenz63)]
-fn lorenz63(du: &mut [f64], u: &[f64], p: &[f64], _t: f64) {
-    du[0] = p[0] * (u[1] - u[0]);
-    du[1] = u[0] * (p[1] - u[2]) - u[1];
-    du[2] = u[0] * u[1] - p[2] * u[2];
-}
-
-const P: [f64; 3] = [10.0, 28.0, 8.0 / 3.0];
 const H: f64 = 0.01;
 const STEPS: usize = 100;
 const OBS_EVERY: usize = 10;

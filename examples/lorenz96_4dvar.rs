@@ -7,9 +7,7 @@
 //!
 //! Run: `cargo run --release --example lorenz96_4dvar`
 
-#[path = "support/lorenz96_problem.rs"]
-#[allow(dead_code)]
-mod problem;
+use tapeless_problems::l96 as problem;
 
 #[path = "support/plot.rs"]
 mod plot;

@@ -4,13 +4,11 @@
 //! sensitivity), against the closed form and finite differences; and a learned update written
 //! as `#[differentiable]` Rust.
 
-#[path = "../examples/seed_4dvar.rs"]
-#[allow(dead_code)]
-mod seed;
+use tapeless_problems::seed;
 
 mod common;
 
-use common::{assert_close, Lcg};
+use common::{assert_close, Draws};
 use seed::*;
 use tapeless::hyper::{implicit, Descent, StepAdjoints, StepInputs, Unrolled, Update};
 use tapeless::nested::{Gradient, MixedGradient};
@@ -219,7 +217,7 @@ impl Update for Learned {
 #[test]
 fn a_learned_update_written_with_the_macro_gets_its_hypergradient_three_ways() {
     let n = 6;
-    let mut rng = Lcg(11);
+    let mut rng = Draws::new(11);
     let truth: Vec<f64> = (0..n).map(|i| 8.0 + (i as f64).sin()).collect();
     let obs: Vec<f64> = (0..13 * n).map(|_| 8.0 + rng.next()).collect();
     let (cost, outer) = (

@@ -1,13 +1,11 @@
 //! Problem L: the gradient of the user-written RK4 4D-Var cost, through the macro, against a
 //! hand-written discrete adjoint, finite differences and the dot-product test with its tangent.
 
-#[path = "../examples/support/lorenz96_problem.rs"]
-#[allow(dead_code)]
-mod problem;
+use tapeless_problems::l96 as problem;
 
 mod common;
 
-use common::{assert_close, Lcg};
+use common::{assert_close, Draws};
 use problem::*;
 
 #[test]
@@ -23,7 +21,7 @@ fn generated_gradient_matches_the_hand_written_adjoint_and_finite_differences() 
         assert_close(generated[i], by_hand[i], 1e-10, &format!("grad J [{i}]"));
     }
     // Tangent against adjoint, and finite differences, along a random direction.
-    let v = Lcg(5).vec(N);
+    let v = Draws::new(5).vec(N);
     let (_, jv) = cost_window_jvp(&d.xb[..], &v[..], &d.obs, &d.xb, STEPS);
     let gv: f64 = generated.iter().zip(&v).map(|(a, b)| a * b).sum();
     assert_close(jv, gv, 1e-12, "<grad J, v> against J' v");
@@ -77,7 +75,7 @@ fn learned_solver_hypergradients_match_forward_mode_and_differences_of_the_bilev
         probes: &[usize],
     ) {
         let r = solver.reverse(outer, x0, &[], theta).unwrap();
-        let dir = Lcg(9).vec(theta.len());
+        let dir = Draws::new(9).vec(theta.len());
         let (l, dl) = solver
             .tangent(outer, x0, (&[], &[]), (theta, &dir))
             .unwrap();

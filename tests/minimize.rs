@@ -2,9 +2,7 @@
 //! observation time, so nearly quadratic) from the background. L-BFGS on the generated adjoint
 //! and Hessian-free Newton-CG on forward-over-reverse products reach the same analysis.
 
-#[path = "../examples/support/lorenz96_problem.rs"]
-#[allow(dead_code)]
-mod problem;
+use tapeless_problems::l96 as problem;
 
 use problem::*;
 use tapeless::minimize::argmin::core::{Executor, State};

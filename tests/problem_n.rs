@@ -4,20 +4,18 @@
 //! along a random direction in all weights, and the learned update's own dot-product test; the
 //! parallel sum over windows against the serial one; the trained weights through safetensors.
 
-#[path = "../examples/support/problem_n.rs"]
-#[allow(dead_code)]
-mod problem_n;
+use tapeless_problems::{l96, n as problem_n};
 
 use nalgebra::DVector;
 
 mod common;
 
-use common::{assert_close, Lcg};
+use common::{assert_close, Draws};
 use problem_n::*;
-use tapeless::hyper::{StepAdjoints, StepInputs, Unrolled, Update};
+use tapeless::check::check_update;
+use tapeless::hyper::{StepInputs, Unrolled, Update};
 use tapeless::nested::NoParameters;
 use tapeless::params::ParamsError;
-use tapeless::Dual;
 
 fn parameters() -> (tapeless::params::Layout, Vec<f64>) {
     let layout = layout(STATE);
@@ -37,7 +35,8 @@ fn the_layout_matches_the_offsets_the_network_reads() {
         .view_mut(&mut only_bias, "layer3.bias")
         .unwrap()
         .copy_from_slice(&bias);
-    let out = Network::unpack(&layout, &only_bias).apply(&DVector::from_vec(Lcg(3).vec(STATE)));
+    let out =
+        Network::unpack(&layout, &only_bias).apply(&DVector::from_vec(Draws::new(3).vec(STATE)));
     assert_eq!(out.as_slice(), &bias[..]);
     // The formula of problem N, at a few entries.
     let w2 = layout.view(&theta, "layer2.weight").unwrap();
@@ -54,13 +53,13 @@ fn the_layout_matches_the_offsets_the_network_reads() {
 
 #[test]
 fn window_w_continues_the_truth_of_window_zero_by_fifty_steps() {
-    let (w0, w1) = (problem_n::l96::window(0), problem_n::l96::window(1));
+    let (w0, w1) = (l96::window(0), l96::window(1));
     assert_eq!(w1.truth[0], w0.truth[50]);
     assert_eq!(w1.truth[150], w0.truth[200]);
     assert_ne!(w1.obs[0] - w1.truth[10][0], w0.obs[0] - w0.truth[10][0]);
     // Window 0 is problem L to the bit: its data from problem L's formulas, with no window
     // shift anywhere.
-    use problem_n::l96::{rk4_step, XT0};
+    use l96::{rk4_step, XT0};
     let mut u = XT0.to_vec();
     let mut truth = vec![u.clone()];
     for k in 0..200 {
@@ -85,86 +84,36 @@ fn window_w_continues_the_truth_of_window_zero_by_fifty_steps() {
 fn the_learned_update_passes_the_dot_product_test() {
     let (_, theta) = parameters();
     let n = STATE;
-    let mut rng = Lcg(11);
+    let mut rng = Draws::new(11);
     // A gradient of problem N's size (|grad J(xb)| is about 1e6), and one where tanh is not
     // saturated, so both regimes of the network are exercised.
     for scale in [1e5, 1e2] {
         let grad: Vec<f64> = rng.vec(n).iter().map(|g| scale * g).collect();
         let x = rng.vec(n);
         let (theta_dot, grad_dot, x_dot) = (rng.vec(theta.len()), rng.vec(n), rng.vec(n));
-        let lift = |v: &[f64], d: &[f64]| -> Vec<Dual<f64, 1>> {
-            v.iter().zip(d).map(|(&a, &b)| Dual::new(a, [b])).collect()
-        };
-        let (td, gd, xd) = (
-            lift(&theta, &theta_dot),
-            lift(&grad, &grad_dot),
-            lift(&x, &x_dot),
-        );
-        let mut out = xd.clone();
-        let update = Learned::new(ETA);
-        update
-            .step(
-                &update.unpack(&td),
-                StepInputs {
-                    theta: &td,
-                    grad: &gd,
-                    x: &xd,
-                    carry: &[],
-                },
-                &mut out,
-                &mut [],
-            )
-            .unwrap();
         let x_next_bar = rng.vec(n);
-        let tangent_side: f64 = out
-            .iter()
-            .zip(&x_next_bar)
-            .map(|(o, b)| o.tangents[0] * b)
-            .sum();
-        let (mut x_bar, mut grad_bar, mut theta_bar) =
-            (x_next_bar.clone(), vec![0.0; n], vec![0.0; theta.len()]);
-        update
-            .step_vjp(
-                &update.unpack(&theta),
-                StepInputs {
-                    theta: &theta,
-                    grad: &grad,
-                    x: &x,
-                    carry: &[],
-                },
-                StepAdjoints {
-                    x: &mut x_bar,
-                    carry: &mut [],
-                    grad: &mut grad_bar,
-                    theta: &mut theta_bar,
-                },
-            )
-            .unwrap();
-        let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(a, b)| a * b).sum() };
-        let adjoint_side =
-            dot(&theta_bar, &theta_dot) + dot(&grad_bar, &grad_dot) + dot(&x_bar, &x_dot);
+        let at = StepInputs {
+            theta: &theta,
+            grad: &grad,
+            x: &x,
+            carry: &[],
+        };
+        let dot = StepInputs {
+            theta: &theta_dot,
+            grad: &grad_dot,
+            x: &x_dot,
+            carry: &[],
+        };
+        let report = check_update(&Learned::new(ETA), at, dot, &x_next_bar, &[]).unwrap();
+        let t = report.dot_product;
         assert_close(
-            tangent_side,
-            adjoint_side,
+            t.tangent_side,
+            t.adjoint_side,
             1e-12,
             &format!("learned step, gradient scale {scale:e}"),
         );
         // The step at f64 is the value of the step at duals.
-        let mut plain = x.clone();
-        update
-            .step(
-                &update.unpack(&theta),
-                StepInputs {
-                    theta: &theta,
-                    grad: &grad,
-                    x: &x,
-                    carry: &[],
-                },
-                &mut plain,
-                &mut [],
-            )
-            .unwrap();
-        assert!(plain.iter().zip(&out).all(|(a, b)| *a == b.value));
+        assert!(report.values_agree);
     }
 }
 
@@ -176,7 +125,7 @@ fn hypergradient_agrees_with_forward_mode_along_a_random_direction() {
     let w = Window::new(0);
     let r = w.hypergradient(&theta).unwrap();
     assert_eq!(r.loss, w.loss(&w.analysis(&theta).unwrap()));
-    let direction = Lcg(29).vec(theta.len());
+    let direction = Draws::new(29).vec(theta.len());
     let cost = NoParameters(InnerCost(&w.data));
     let (l, dl) = Unrolled::new(&cost, &Learned::new(ETA), K)
         .tangent(

@@ -1,9 +1,7 @@
 //! Problem S end to end, through the example's own functions: J'' by forward over reverse, and
 //! the hypergradient dL/deta against the closed form (K = 1) and finite differences (K = 5).
 
-#[path = "../examples/seed_4dvar.rs"]
-#[allow(dead_code)]
-mod seed;
+use tapeless_problems::seed;
 
 mod common;
 

@@ -6,7 +6,7 @@
 //! The text is set in DejaVu Sans, shipped by the `dejavu` crate and handed to plotters as bytes,
 //! so a figure needs no system font and no fontconfig.
 
-// Shared by the examples (and, through seed_4dvar.rs, the tests) by `#[path]`; each uses a part.
+// Shared by the examples by `#[path]`; each uses a part.
 #![allow(dead_code)]
 
 use std::error::Error;

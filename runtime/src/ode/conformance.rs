@@ -8,7 +8,7 @@ use super::test_problems::{
     direction, Decay, Forced, Lorenz63, Lorenz96, Misfit, Oscillator, L96_XT0,
 };
 use super::*;
-use crate::check::relative_error;
+use crate::check::{check_hvp, relative_error};
 use crate::{Dual, InputError, Real};
 
 use super::tableau::tests::named as tableaus;
@@ -186,43 +186,40 @@ impl<F: RhsJvp + RhsVjp> Case<'_, F> {
                 "{what} {memory:?}"
             );
         }
-        let eps = 1e-6;
-        let grad_at = |sign: f64| {
-            let u0 = shifted(self.u0, &v_u, sign * eps);
-            let p = shifted(self.p, &v_p, sign * eps);
-            let g = gradient(&self.problem(&u0, &p), options, &Misfit).unwrap();
-            (g.u0_bar, g.p_bar)
-        };
-        let ((gu_plus, gp_plus), (gu_minus, gp_minus)) = (grad_at(1.0), grad_at(-1.0));
-        let scale = hv_u
-            .iter()
-            .chain(&hv_p)
-            .map(|x| x.abs())
-            .fold(0.0, f64::max)
-            .max(1.0);
-        for (i, h) in hv_u.iter().enumerate() {
-            let fd = (gu_plus[i] - gu_minus[i]) / (2.0 * eps);
-            assert!(
-                (fd - h).abs() < 1e-6 * scale,
-                "{what}: (H v)_u[{i}] = {h}, differences {fd}"
-            );
-        }
-        for (i, h) in hv_p.iter().enumerate() {
-            let fd = (gp_plus[i] - gp_minus[i]) / (2.0 * eps);
-            assert!(
-                (fd - h).abs() < 1e-6 * scale,
-                "{what}: (H v)_p[{i}] = {h}, differences {fd}"
-            );
-        }
-        // Symmetry: <w, H v> = <v, H w>.
+        // Central differences of the gradient along v, and the symmetry <w, H v> = <v, H w>,
+        // by the crate's oracle over the concatenated (u0, p).
         let (w_u, w_p) = (direction(n, 5), direction(m, 6));
         let (hw_u, hw_p) = hvp(&w_u, &w_p, Memory::StoreAll);
-        let w_hv = dot(&w_u, &hv_u) + dot(&w_p, &hv_p);
-        let v_hw = dot(&v_u, &hw_u) + dot(&v_p, &hw_p);
-        let sym_scale = dot_scale(&w_u, &hv_u) + dot_scale(&w_p, &hv_p);
+        let gradient_at = |x: &[f64], g: &mut [f64]| {
+            let (u0, p) = x.split_at(n);
+            let gradient = gradient(&self.problem(u0, p), options, &Misfit).unwrap();
+            g[..n].copy_from_slice(&gradient.u0_bar);
+            g[n..].copy_from_slice(&gradient.p_bar);
+        };
+        let report = check_hvp(
+            gradient_at,
+            &[self.u0, self.p].concat(),
+            &[&v_u[..], &v_p].concat(),
+            &[&hv_u[..], &hv_p].concat(),
+            &[&w_u[..], &w_p].concat(),
+            &[&hw_u[..], &hw_p].concat(),
+            1e-6,
+        )
+        .unwrap();
+        let fd = &report.finite_difference;
         assert!(
-            relative_error(w_hv, v_hw, sym_scale) < 1e-11,
-            "{what}: <w, Hv> = {w_hv}, <v, Hw> = {v_hw}"
+            fd.relative_error < 1e-6,
+            "{what}: (H v)[{k}] (u0 then p) = {}, differences {}",
+            [&hv_u[..], &hv_p].concat()[fd.worst_component],
+            fd.finite_difference[fd.worst_component],
+            k = fd.worst_component,
+        );
+        let t = report.symmetry;
+        assert!(
+            t.relative_error < 1e-11,
+            "{what}: <w, Hv> = {}, <v, Hw> = {}",
+            t.tangent_side,
+            t.adjoint_side
         );
     }
 

@@ -1,8 +1,8 @@
 //! Problem N of the reference problems (shared/problems.md): the learned inner solver
 //! `x <- x - eta grad J(x) - MLP_theta(0.001 grad J(x))` on problem L's 4D-Var cost, K = 5,
 //! eta = 1e-5, with the network 40 -> 512 (tanh) -> 512 (tanh) -> 40 written as ordinary
-//! `#[differentiable]` Rust over one flat parameter vector. Shared by the example, the test and
-//! the benchmark, so they compute the same numbers.
+//! `#[differentiable]` Rust over one flat parameter vector. Shared by the example, the tests and
+//! the benchmarks, so they compute the same numbers.
 //!
 //! The network is written with nalgebra matrices; the [`layout`] places each layer in one flat
 //! parameter vector for the optimisers (PyTorch's `nn.Linear` convention: weight `[out, in]`,
@@ -17,11 +17,7 @@ use tapeless::nested::{NestedError, NoParameters};
 use tapeless::params::Layout;
 use tapeless::{Real, UserError};
 
-#[path = "lorenz96_problem.rs"]
-#[allow(dead_code)]
-pub mod l96;
-
-use l96::Data;
+use crate::l96::{self, Data};
 pub use l96::{norm, InnerCost, OuterLoss};
 
 /// The dimension of the state.
