@@ -10,6 +10,7 @@
 
 use crate::ir::*;
 use crate::names::{ident, scalar_name, Names};
+use crate::rules::Syntax;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use std::cell::RefCell;
@@ -399,13 +400,16 @@ impl<'a> Emitter<'a> {
             }
             Op::Unary(u, inner) => {
                 let a = self.primal(inner);
-                match u {
-                    Unary::Neg => quote_spanned!(span=> (-#a)),
-                    Unary::Not => quote_spanned!(span=> (!#a)),
-                    _ => {
-                        let m = format_ident!("{}", u.name(), span = span);
+                match u.rule().syntax {
+                    Syntax::Prefix(op) => {
+                        let op = operator(op, span);
+                        quote_spanned!(span=> (#op #a))
+                    }
+                    Syntax::Method(m) => {
+                        let m = format_ident!("{}", m, span = span);
                         quote_spanned!(span=> #rt::Real::#m(#a))
                     }
+                    Syntax::Infix(op) => unreachable!("`{op}` takes two operands"),
                 }
             }
             Op::Binary(b, x, y) if e.kind == Kind::Matrix => {
@@ -1010,4 +1014,16 @@ pub fn rhs_impl(
             }
         }
     })
+}
+
+/// The tokens of an operator, spanned at the user's expression.
+fn operator(op: &str, span: proc_macro2::Span) -> TokenStream {
+    let tokens: TokenStream = op.parse().expect("an operator");
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            t.set_span(span);
+            t
+        })
+        .collect()
 }

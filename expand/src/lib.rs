@@ -29,6 +29,7 @@ mod ir;
 mod limits;
 mod lower;
 mod names;
+mod rules;
 mod transform;
 
 use proc_macro2::TokenStream;

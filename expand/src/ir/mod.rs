@@ -28,6 +28,9 @@ pub mod verify;
 
 use proc_macro2::{Span, TokenStream};
 
+// The operations and their rules live in the rule table; they are part of the IR's grammar.
+pub use crate::rules::{Binary, LinOp, Unary};
+
 /// One binding of the user's function (a parameter, a `let`, a loop variable, or a temporary
 /// introduced by lowering).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -338,55 +341,6 @@ pub enum Op {
     Linalg(LinOp, Vec<Expr>),
 }
 
-/// The methods of nalgebra values that `#[differentiable]` differentiates. Operands are the
-/// `Vec<Expr>` of [`Op::Linalg`], receiver first.
-#[derive(Clone, Debug)]
-pub enum LinOp {
-    /// `a.transpose()`.
-    Transpose,
-    /// `a.map(|v| body)`: `body` is a real expression of the closure argument `param` and of
-    /// constants only, so its derivative is the tangent of `body` along `param`.
-    Map { param: VarId, body: Box<Expr> },
-    /// `a.component_mul(b)` (element-wise product).
-    ComponentMul,
-    /// `a.dot(b)`: a real.
-    Dot,
-    /// `a.sum()`: a real.
-    Sum,
-    /// `a.norm()` (Euclidean, Frobenius for matrices): a real.
-    Norm,
-    /// `a.norm_squared()`: a real.
-    NormSquared,
-    /// `m[(i, j)]` of a variable `m`: operands `[m, i, j]`, a real.
-    Element,
-    /// `m.column(j)` of a variable `m`, as an owned vector: operands `[m, j]`.
-    Column,
-    /// `m.row(i)` of a variable `m`, as an owned row vector: operands `[m, i]`.
-    Row,
-    /// `DVector::from_column_slice(&u)` (or `from_row_slice`) of a real array variable `u`, the
-    /// type path as written: operand `[u]`, a matrix.
-    FromSlice(syn::Path),
-}
-
-impl LinOp {
-    /// The method name (`transpose`), or `index` for an element.
-    pub fn name(&self) -> &'static str {
-        match self {
-            LinOp::Transpose => "transpose",
-            LinOp::Map { .. } => "map",
-            LinOp::ComponentMul => "component_mul",
-            LinOp::Dot => "dot",
-            LinOp::Sum => "sum",
-            LinOp::Norm => "norm",
-            LinOp::NormSquared => "norm_squared",
-            LinOp::Element => "index",
-            LinOp::Column => "column",
-            LinOp::Row => "row",
-            LinOp::FromSlice(_) => "from_column_slice",
-        }
-    }
-}
-
 /// A literal.
 #[derive(Clone, Debug)]
 pub enum Literal {
@@ -394,135 +348,6 @@ pub enum Literal {
     Real(f64),
     /// Any other literal (integers, bools), as written.
     Other(syn::Lit),
-}
-
-/// Unary operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unary {
-    Neg,
-    Not,
-    Sin,
-    Cos,
-    Tan,
-    Exp,
-    Ln,
-    Log10,
-    Sqrt,
-    Tanh,
-    Sinh,
-    Cosh,
-    Atan,
-    Abs,
-}
-
-/// Binary operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Binary {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    Powf,
-    Atan2,
-    Hypot,
-    Min,
-    Max,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Eq,
-    Ne,
-    And,
-    Or,
-}
-
-impl Unary {
-    /// The method name in Rust (`sin`), or the operator (`-`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Unary::Neg => "-",
-            Unary::Not => "!",
-            Unary::Sin => "sin",
-            Unary::Cos => "cos",
-            Unary::Tan => "tan",
-            Unary::Exp => "exp",
-            Unary::Ln => "ln",
-            Unary::Log10 => "log10",
-            Unary::Sqrt => "sqrt",
-            Unary::Tanh => "tanh",
-            Unary::Sinh => "sinh",
-            Unary::Cosh => "cosh",
-            Unary::Atan => "atan",
-            Unary::Abs => "abs",
-        }
-    }
-
-    /// The elementary function of a method name.
-    pub fn from_method(name: &str) -> Option<Unary> {
-        Some(match name {
-            "sin" => Unary::Sin,
-            "cos" => Unary::Cos,
-            "tan" => Unary::Tan,
-            "exp" => Unary::Exp,
-            "ln" => Unary::Ln,
-            "log10" => Unary::Log10,
-            "sqrt" => Unary::Sqrt,
-            "tanh" => Unary::Tanh,
-            "sinh" => Unary::Sinh,
-            "cosh" => Unary::Cosh,
-            "atan" => Unary::Atan,
-            "abs" => Unary::Abs,
-            _ => return None,
-        })
-    }
-}
-
-impl Binary {
-    /// The operator (`+`) or method name (`atan2`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Binary::Add => "+",
-            Binary::Sub => "-",
-            Binary::Mul => "*",
-            Binary::Div => "/",
-            Binary::Rem => "%",
-            Binary::Powf => "powf",
-            Binary::Atan2 => "atan2",
-            Binary::Hypot => "hypot",
-            Binary::Min => "min",
-            Binary::Max => "max",
-            Binary::Lt => "<",
-            Binary::Le => "<=",
-            Binary::Gt => ">",
-            Binary::Ge => ">=",
-            Binary::Eq => "==",
-            Binary::Ne => "!=",
-            Binary::And => "&&",
-            Binary::Or => "||",
-        }
-    }
-
-    /// Whether it is written as a method call (`a.powf(b)`) rather than an operator.
-    pub fn is_method(self) -> bool {
-        matches!(
-            self,
-            Binary::Powf | Binary::Atan2 | Binary::Hypot | Binary::Min | Binary::Max
-        )
-    }
-
-    /// The two-argument elementary function of a method name.
-    pub fn from_method(name: &str) -> Option<Binary> {
-        Some(match name {
-            "powf" => Binary::Powf,
-            "atan2" => Binary::Atan2,
-            "hypot" => Binary::Hypot,
-            "min" => Binary::Min,
-            "max" => Binary::Max,
-            _ => return None,
-        })
-    }
 }
 
 impl Expr {

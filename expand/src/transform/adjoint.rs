@@ -28,6 +28,7 @@
 use crate::activity::{arg_active, expr_active};
 use crate::emit::Emitter;
 use crate::ir::*;
+use crate::rules::{BinaryDeriv, Operand, Reads, UnaryDeriv};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use std::collections::HashSet;
@@ -44,7 +45,8 @@ struct Plan {
     caller_needs: HashSet<(usize, VarId)>,
 }
 
-/// Reads of the values that the adjoint of `e` multiplies by (its partial derivatives).
+/// Reads of the values that the adjoint of `e` multiplies by (its partial derivatives): what
+/// each operation's entry in the rule table says its adjoint reads.
 fn partial_reads(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
     if !expr_active(e, active) {
         return;
@@ -52,60 +54,21 @@ fn partial_reads(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
     match &e.op {
         Op::Var(_) => {}
         Op::Index(_, i) => i.reads(out),
-        Op::Unary(Unary::Neg, a) => partial_reads(a, active, out),
-        Op::Unary(_, a) => {
-            a.reads(out);
-            partial_reads(a, active, out);
-        }
-        Op::Binary(Binary::Add | Binary::Sub, a, b) => {
-            partial_reads(a, active, out);
-            partial_reads(b, active, out);
-        }
-        Op::Binary(Binary::Mul, a, b) => {
-            if expr_active(a, active) {
-                b.reads(out);
-            }
-            if expr_active(b, active) {
-                a.reads(out);
-            }
-            partial_reads(a, active, out);
-            partial_reads(b, active, out);
-        }
-        Op::Binary(_, a, b) => {
-            a.reads(out);
-            b.reads(out);
-            partial_reads(a, active, out);
-            partial_reads(b, active, out);
-        }
-        Op::Powi(a, n) => {
-            a.reads(out);
-            n.reads(out);
-            partial_reads(a, active, out);
-        }
-        Op::Linalg(op, args) => match op {
-            LinOp::Element => {
-                args[1].reads(out);
-                args[2].reads(out);
-            }
-            LinOp::Column | LinOp::Row => args[1].reads(out),
-            LinOp::Transpose | LinOp::Sum => partial_reads(&args[0], active, out),
-            LinOp::FromSlice(_) => {}
-            LinOp::Map { .. } | LinOp::Norm | LinOp::NormSquared => {
-                args[0].reads(out);
-                partial_reads(&args[0], active, out);
-            }
-            LinOp::Dot | LinOp::ComponentMul => {
-                let (a, b) = (&args[0], &args[1]);
-                if expr_active(a, active) {
-                    b.reads(out);
+        Op::Unary(u, a) => rule_reads(u.rule().reads, &[a], &[], active, out),
+        Op::Binary(b, x, y) => rule_reads(b.rule().reads, &[x, y], &[], active, out),
+        // `x.powi(n)`: its derivative `n x^(n-1)` reads both.
+        Op::Powi(a, n) => rule_reads(Reads::Operands, &[a], &[n], active, out),
+        Op::Linalg(op, args) => {
+            let rule = op.rule();
+            let (mut values, mut indices) = (Vec::new(), Vec::new());
+            for (operand, a) in rule.operands.iter().zip(args) {
+                match operand {
+                    Operand::Index => indices.push(a),
+                    Operand::Matrix | Operand::MatrixVar | Operand::ArrayVar => values.push(a),
                 }
-                if expr_active(b, active) {
-                    a.reads(out);
-                }
-                partial_reads(a, active, out);
-                partial_reads(b, active, out);
             }
-        },
+            rule_reads(rule.reads, &values, &indices, active, out)
+        }
         Op::Lit(_)
         | Op::Len(_)
         | Op::Cast(..)
@@ -117,6 +80,34 @@ fn partial_reads(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
         | Op::Method(..)
         | Op::AsReal(_) => {}
     }
+}
+
+/// The reads of an operation's adjoint, as its rule says, and those of its operands' adjoints.
+fn rule_reads(
+    reads: Reads,
+    values: &[&Expr],
+    indices: &[&Expr],
+    active: &[bool],
+    out: &mut Vec<VarId>,
+) {
+    match reads {
+        Reads::Nothing => {}
+        Reads::Operands => values.iter().for_each(|v| v.reads(out)),
+        Reads::OtherOperand => {
+            if let [x, y] = values {
+                if expr_active(x, active) {
+                    y.reads(out);
+                }
+                if expr_active(y, active) {
+                    x.reads(out);
+                }
+            } else {
+                unreachable!("products have two operands")
+            }
+        }
+    }
+    indices.iter().for_each(|i| i.reads(out));
+    values.iter().for_each(|v| partial_reads(v, active, out));
 }
 
 fn init_partial_reads(init: &Init, active: &[bool], out: &mut Vec<VarId>) {
@@ -410,6 +401,9 @@ impl Reverse<'_> {
             return;
         }
         let span = e.span;
+        if e.kind == Kind::Matrix && !matches!(e.op, Op::Var(_) | Op::Index(..)) {
+            unreachable!("matrices have matrix seeds")
+        }
         match &e.op {
             Op::Var(v) => {
                 let b = em.bar(*v);
@@ -419,45 +413,48 @@ impl Reverse<'_> {
                 let (b, i) = (em.bar(*v), em.primal(i));
                 out.extend(quote_spanned!(span=> #b[#i] += #seed;));
             }
-            _ if e.kind == Kind::Matrix => unreachable!("matrices have matrix seeds"),
-            Op::Unary(Unary::Neg, a) => self.expr(a, quote!((-#seed)), out),
-            Op::Unary(Unary::Not, _) => unreachable!("`!` is not real"),
-            Op::Unary(u, a) => {
-                let rule = format_ident!("{}", u.name(), span = span);
-                let x = em.primal(a);
-                self.expr(
-                    a,
-                    quote_spanned!(span=> (#seed * #rt::rules::#rule(#x))),
-                    out,
-                );
-            }
+            Op::Unary(u, a) => match u.rule().deriv {
+                UnaryDeriv::Negate => self.expr(a, quote!((-#seed)), out),
+                UnaryDeriv::Chain => {
+                    let rule = format_ident!("{}", u.name(), span = span);
+                    let x = em.primal(a);
+                    self.expr(
+                        a,
+                        quote_spanned!(span=> (#seed * #rt::rules::#rule(#x))),
+                        out,
+                    );
+                }
+                UnaryDeriv::None => unreachable!("`{}` has no derivative", u.name()),
+            },
             Op::Binary(b, x, y) => {
                 let (ax, ay) = (expr_active(x, active), expr_active(y, active));
                 let seed = if ax && ay { self.bind(seed, out) } else { seed };
                 let (xs, ys) = (em.primal(x), em.primal(y));
-                match b {
-                    Binary::Add => {
+                let deriv = b.rule().deriv;
+                match deriv {
+                    BinaryDeriv::Add => {
                         self.expr(x, seed.clone(), out);
                         self.expr(y, seed, out);
                     }
-                    Binary::Sub => {
+                    BinaryDeriv::Sub => {
                         self.expr(x, seed.clone(), out);
                         self.expr(y, quote!((-#seed)), out);
                     }
-                    Binary::Mul => {
+                    BinaryDeriv::Product => {
                         self.expr(x, quote_spanned!(span=> (#seed * #ys)), out);
                         self.expr(y, quote_spanned!(span=> (#seed * #xs)), out);
                     }
-                    Binary::Div if !ay => self.expr(x, quote_spanned!(span=> (#seed / #ys)), out),
-                    Binary::Div
-                    | Binary::Powf
-                    | Binary::Atan2
-                    | Binary::Hypot
-                    | Binary::Min
-                    | Binary::Max => {
+                    BinaryDeriv::Quotient if !ay => {
+                        self.expr(x, quote_spanned!(span=> (#seed / #ys)), out)
+                    }
+                    BinaryDeriv::Quotient | BinaryDeriv::Partials => {
                         let rule = format_ident!(
                             "{}",
-                            if *b == Binary::Div { "div" } else { b.name() },
+                            if deriv == BinaryDeriv::Quotient {
+                                "div"
+                            } else {
+                                b.name()
+                            },
                             span = span
                         );
                         let p = em.temp("partials");
@@ -465,17 +462,7 @@ impl Reverse<'_> {
                         self.expr(x, quote_spanned!(span=> (#seed * #p.0)), out);
                         self.expr(y, quote_spanned!(span=> (#seed * #p.1)), out);
                     }
-                    Binary::Rem
-                    | Binary::Lt
-                    | Binary::Le
-                    | Binary::Gt
-                    | Binary::Ge
-                    | Binary::Eq
-                    | Binary::Ne
-                    | Binary::And
-                    | Binary::Or => {
-                        unreachable!("not a real operation with a derivative")
-                    }
+                    BinaryDeriv::None => unreachable!("`{}` has no derivative", b.name()),
                 }
             }
             Op::Powi(x, n) => {
@@ -615,25 +602,31 @@ impl Reverse<'_> {
                     }
                 });
             }
-            Op::Unary(Unary::Neg, a) => {
-                let s = self.scale(&seed, quote!(#rt::cst::<#scalar>(-1.0)), out);
-                self.matrix(a, s, out);
-            }
+            Op::Unary(u, a) => match u.rule().deriv {
+                UnaryDeriv::Negate => {
+                    let s = self.scale(&seed, quote!(#rt::cst::<#scalar>(-1.0)), out);
+                    self.matrix(a, s, out);
+                }
+                UnaryDeriv::Chain | UnaryDeriv::None => {
+                    unreachable!("not an operation of matrices")
+                }
+            },
             Op::Binary(b, x, y) => {
                 let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
-                match b {
-                    Binary::Add => {
+                let deriv = b.rule().deriv;
+                match deriv {
+                    BinaryDeriv::Add => {
                         self.matrix(x, seed.clone(), out);
                         self.matrix(y, seed, out);
                     }
-                    Binary::Sub => {
+                    BinaryDeriv::Sub => {
                         if expr_active(y, active) {
                             let neg = self.scale(&seed, quote!(#rt::cst::<#scalar>(-1.0)), out);
                             self.matrix(y, neg, out);
                         }
                         self.matrix(x, seed, out);
                     }
-                    Binary::Mul if xm && ym => {
+                    BinaryDeriv::Product if xm && ym => {
                         let (sm, alpha) = self.split(&seed, out);
                         let (xs, ys) = (em.mat_ref(x), em.mat_ref(y));
                         let factor = self.factor(&alpha);
@@ -650,19 +643,19 @@ impl Reverse<'_> {
                             }
                         }
                     }
-                    Binary::Mul | Binary::Div => {
+                    BinaryDeriv::Product | BinaryDeriv::Quotient => {
                         let (m, s) = if xm { (x, y) } else { (y, x) };
                         let (ms, ss) = (em.mat_ref(m), em.primal(s));
                         if expr_active(s, active) {
                             let d = self.seed_dot(&seed, &ms);
-                            let g = if *b == Binary::Div {
+                            let g = if deriv == BinaryDeriv::Quotient {
                                 quote_spanned!(span=> (-#d / (#ss * #ss)))
                             } else {
                                 d
                             };
                             self.expr(s, g, out);
                         }
-                        let factor = if *b == Binary::Div {
+                        let factor = if deriv == BinaryDeriv::Quotient {
                             quote_spanned!(span=> (#rt::cst::<#scalar>(1.0) / #ss))
                         } else {
                             ss
@@ -670,7 +663,9 @@ impl Reverse<'_> {
                         let scaled = self.scale(&seed, factor, out);
                         self.matrix(m, scaled, out);
                     }
-                    _ => unreachable!("not an operation of matrices"),
+                    BinaryDeriv::Partials | BinaryDeriv::None => {
+                        unreachable!("not an operation of matrices")
+                    }
                 }
             }
             Op::Linalg(op, args) => {
@@ -743,7 +738,6 @@ impl Reverse<'_> {
             Op::Lit(_)
             | Op::Index(..)
             | Op::Len(_)
-            | Op::Unary(..)
             | Op::Powi(..)
             | Op::Cast(..)
             | Op::ConstCall(..)

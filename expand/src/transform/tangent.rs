@@ -11,6 +11,7 @@
 
 use crate::emit::Emitter;
 use crate::ir::*;
+use crate::rules::{BinaryDeriv, UnaryDeriv};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
@@ -70,19 +71,23 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
             tokens: em.dot_ref(*v),
             by_ref: true,
         }),
-        Op::Unary(Unary::Neg, a) => {
-            let da = matrix(em, a)?.r();
-            owned(Some(quote_spanned!(span=> (-#da))))
-        }
+        Op::Unary(u, a) => match u.rule().deriv {
+            UnaryDeriv::Negate => {
+                let da = matrix(em, a)?.r();
+                owned(Some(quote_spanned!(span=> (-#da))))
+            }
+            UnaryDeriv::Chain | UnaryDeriv::None => unreachable!("not an operation of matrices"),
+        },
         Op::Binary(b, x, y) => {
             let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
-            match b {
-                Binary::Add | Binary::Sub => {
+            let deriv = b.rule().deriv;
+            match deriv {
+                BinaryDeriv::Add | BinaryDeriv::Sub => {
                     let (dx, dy) = (matrix(em, x), matrix(em, y));
-                    match (dx, dy, b) {
+                    match (dx, dy, deriv) {
                         (None, None, _) => None,
                         (Some(a), None, _) => Some(a),
-                        (None, Some(d), Binary::Add) => Some(d),
+                        (None, Some(d), BinaryDeriv::Add) => Some(d),
                         (None, Some(d), _) => {
                             let d = d.r();
                             owned(Some(quote_spanned!(span=> (-#d))))
@@ -94,7 +99,7 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
                         }
                     }
                 }
-                Binary::Mul if xm && ym => {
+                BinaryDeriv::Product if xm && ym => {
                     let (xs, ys) = (em.mat_ref(x), em.mat_ref(y));
                     let rt = &em.rt;
                     let dx = matrix(em, x).map(|d| {
@@ -107,7 +112,7 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
                     });
                     owned(sum_terms(vec![dx, dy]))
                 }
-                Binary::Mul | Binary::Div => {
+                BinaryDeriv::Product | BinaryDeriv::Quotient => {
                     let (m, s) = if xm { (x, y) } else { (y, x) };
                     let (ms, ss) = (em.mat_ref(m), em.primal(s));
                     let op: TokenStream = b.name().parse().expect("an operator");
@@ -116,7 +121,7 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
                         quote_spanned!(span=> (#d #op #ss))
                     });
                     let ds = expr(em, s).map(|d| {
-                        if *b == Binary::Div {
+                        if deriv == BinaryDeriv::Quotient {
                             quote_spanned!(span=> (#ms * (-(#d) / (#ss * #ss))))
                         } else {
                             quote_spanned!(span=> (#ms * #d))
@@ -124,7 +129,9 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
                     });
                     owned(sum_terms(vec![dm, ds]))
                 }
-                _ => unreachable!("not an operation of matrices"),
+                BinaryDeriv::Partials | BinaryDeriv::None => {
+                    unreachable!("not an operation of matrices")
+                }
             }
         }
         Op::Linalg(op, args) => {
@@ -178,7 +185,6 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
         Op::Lit(_)
         | Op::Index(..)
         | Op::Len(_)
-        | Op::Unary(..)
         | Op::Powi(..)
         | Op::Cast(..)
         | Op::ConstCall(..)
@@ -280,13 +286,13 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
         Op::Unary(u, a) => {
             let da = expr(em, a)?;
             let x = em.primal(a);
-            Some(match u {
-                Unary::Neg => quote_spanned!(span=> (-#da)),
-                Unary::Not => unreachable!("`!` is not real"),
-                _ => {
+            Some(match u.rule().deriv {
+                UnaryDeriv::Negate => quote_spanned!(span=> (-#da)),
+                UnaryDeriv::Chain => {
                     let rule = format_ident!("{}", u.name(), span = span);
                     quote_spanned!(span=> (#rt::rules::#rule(#x) * #da))
                 }
+                UnaryDeriv::None => unreachable!("`{}` has no derivative", u.name()),
             })
         }
         Op::Binary(b, x, y) => {
@@ -295,25 +301,25 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
                 return None;
             }
             let (xs, ys) = (em.primal(x), em.primal(y));
-            Some(match b {
-                Binary::Add => match (dx, dy) {
+            Some(match b.rule().deriv {
+                BinaryDeriv::Add => match (dx, dy) {
                     (Some(a), Some(b)) => quote_spanned!(span=> (#a + #b)),
                     (Some(a), None) | (None, Some(a)) => a,
                     (None, None) => unreachable!(),
                 },
-                Binary::Sub => match (dx, dy) {
+                BinaryDeriv::Sub => match (dx, dy) {
                     (Some(a), Some(b)) => quote_spanned!(span=> (#a - #b)),
                     (Some(a), None) => a,
                     (None, Some(b)) => quote_spanned!(span=> (-#b)),
                     (None, None) => unreachable!(),
                 },
-                Binary::Mul => match (dx, dy) {
+                BinaryDeriv::Product => match (dx, dy) {
                     (Some(a), Some(b)) => quote_spanned!(span=> (#a * #ys + #xs * #b)),
                     (Some(a), None) => quote_spanned!(span=> (#a * #ys)),
                     (None, Some(b)) => quote_spanned!(span=> (#xs * #b)),
                     (None, None) => unreachable!(),
                 },
-                Binary::Div => match (dx, dy) {
+                BinaryDeriv::Quotient => match (dx, dy) {
                     (Some(a), None) => quote_spanned!(span=> (#a / #ys)),
                     (dx, dy) => {
                         let p = em.temp("partials");
@@ -321,23 +327,13 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
                         quote_spanned!(span=> { let #p = #rt::rules::div(#xs, #ys); #terms })
                     }
                 },
-                Binary::Powf | Binary::Atan2 | Binary::Hypot | Binary::Min | Binary::Max => {
+                BinaryDeriv::Partials => {
                     let rule = format_ident!("{}", b.name(), span = span);
                     let p = em.temp("partials");
                     let terms = partial_terms(&p, dx, dy);
                     quote_spanned!(span=> { let #p = #rt::rules::#rule(#xs, #ys); #terms })
                 }
-                Binary::Rem
-                | Binary::Lt
-                | Binary::Le
-                | Binary::Gt
-                | Binary::Ge
-                | Binary::Eq
-                | Binary::Ne
-                | Binary::And
-                | Binary::Or => {
-                    unreachable!("not a real operation with a derivative")
-                }
+                BinaryDeriv::None => unreachable!("`{}` has no derivative", b.name()),
             })
         }
         Op::Powi(x, n) => {
