@@ -359,6 +359,17 @@ impl<'a> Emitter<'a> {
         p
     }
 
+    /// The primal value of `e` as a [`Value`]: a name for a variable that [`Emitter::primal`]
+    /// prints as its plain name, else the expression.
+    pub fn primal_value(&self, e: &Expr) -> Value {
+        match &e.op {
+            Op::Var(v) if e.kind != Kind::Matrix && !self.is_fixed(*v) => {
+                Value::Name(self.name(*v))
+            }
+            _ => Value::Expr(self.primal(e)),
+        }
+    }
+
     /// A primal expression, in the scalar type `S`.
     pub fn primal(&self, e: &Expr) -> TokenStream {
         let scalar = &self.scalar;
@@ -1026,4 +1037,24 @@ fn operator(op: &str, span: proc_macro2::Span) -> TokenStream {
             t
         })
         .collect()
+}
+
+/// A generated value: a plain name, which can be used any number of times, or an expression,
+/// which is bound to a name before it is used twice. The adjoint's seeds and factors are values,
+/// so it never re-parses tokens to learn which they are.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// A name (a variable, an adjoint, a temporary).
+    Name(Ident),
+    /// Any other expression.
+    Expr(TokenStream),
+}
+
+impl ToTokens for Value {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        match self {
+            Value::Name(n) => n.to_tokens(tokens),
+            Value::Expr(e) => e.to_tokens(tokens),
+        }
+    }
 }

@@ -173,6 +173,28 @@ pub struct Block {
     pub stmts: Vec<Stmt>,
 }
 
+/// A statement's identity: its position in the preorder walk of the function's body (the order
+/// of [`Block::walk`], the first statement of the body being `StmtId(0)`). Ids follow from the
+/// tree's shape, so every pass numbers the same statement alike, whatever it holds in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StmtId(pub usize);
+
+impl StmtId {
+    /// The id of the first statement of a function's body.
+    pub const FIRST: StmtId = StmtId(0);
+
+    /// The id of the first statement nested in statement `self`: of a loop's body, or of an
+    /// `if`'s `then` block.
+    pub fn inner(self) -> StmtId {
+        StmtId(self.0 + 1)
+    }
+
+    /// The id of the first statement of the `else` block of the `if` statement `self`.
+    pub fn els(self, then: &Block) -> StmtId {
+        StmtId(self.0 + 1 + then.size())
+    }
+}
+
 /// A statement.
 #[derive(Clone, Debug)]
 pub enum Stmt {
@@ -417,7 +439,47 @@ impl Arg {
     }
 }
 
+impl Stmt {
+    /// How many statements this one is, with those nested in it.
+    pub fn size(&self) -> usize {
+        match self {
+            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => 1,
+            Stmt::For { body, .. } => 1 + body.size(),
+            Stmt::If { then, els, .. } => 1 + then.size() + els.size(),
+        }
+    }
+}
+
 impl Block {
+    /// How many statements this block holds, with those nested in them.
+    pub fn size(&self) -> usize {
+        self.stmts.iter().map(Stmt::size).sum()
+    }
+
+    /// The statements of this block with their ids, `first` being the id of the first.
+    pub fn numbered(&self, first: StmtId) -> impl Iterator<Item = (StmtId, &Stmt)> {
+        self.stmts.iter().scan(first.0, |next, s| {
+            let id = StmtId(*next);
+            *next += s.size();
+            Some((id, s))
+        })
+    }
+
+    /// [`Block::walk`] with each statement's id, `first` being the id of the block's first.
+    pub fn walk_numbered<'a>(&'a self, first: StmtId, f: &mut impl FnMut(StmtId, &'a Stmt)) {
+        for (id, s) in self.numbered(first) {
+            f(id, s);
+            match s {
+                Stmt::For { body, .. } => body.walk_numbered(id.inner(), f),
+                Stmt::If { then, els, .. } => {
+                    then.walk_numbered(id.inner(), f);
+                    els.walk_numbered(id.els(then), f);
+                }
+                Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {}
+            }
+        }
+    }
+
     /// Calls `f` on every statement of this block and of the blocks nested in it, outer first.
     pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Stmt)) {
         for s in &self.stmts {
@@ -451,5 +513,32 @@ impl Block {
             Stmt::If { .. } => {}
         });
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_ids_are_the_preorder_positions() {
+        let item: syn::ItemFn = syn::parse_str(
+            "fn f(x: f64, n: usize) -> f64 { let mut s = 0.0; for i in 0..n { if i > 1 { s = s + x; } else { s = s * x; let t = s; s = t; } s = s + 1.0; } let y = s; y }",
+        )
+        .expect("parses");
+        let args = crate::attr::parse(Default::default()).expect("no args");
+        let f = crate::lower::lower(&item, &args).expect("lowers");
+        let mut walked = Vec::new();
+        f.body.walk(&mut |s| walked.push(s as *const Stmt));
+        let mut numbered = Vec::new();
+        f.body.walk_numbered(StmtId::FIRST, &mut |id, s| {
+            numbered.push((id, s as *const Stmt))
+        });
+        assert_eq!(walked.len(), f.body.size());
+        assert_eq!(numbered.len(), walked.len());
+        for (k, ((id, s), w)) in numbered.iter().zip(&walked).enumerate() {
+            assert_eq!(*id, StmtId(k));
+            assert_eq!(s, w);
+        }
     }
 }

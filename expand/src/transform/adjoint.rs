@@ -26,7 +26,7 @@
 //!                   `for i in (0..n).rev() { let __g = s_bar; u_bar[i] += __g * u[i]; u_bar[i] += __g * u[i]; }`
 
 use crate::activity::{arg_active, expr_active};
-use crate::emit::Emitter;
+use crate::emit::{Emitter, Value};
 use crate::ir::*;
 use crate::rules::{BinaryDeriv, Operand, Reads, UnaryDeriv};
 use proc_macro2::{Ident, TokenStream};
@@ -40,9 +40,9 @@ struct Plan {
     /// A `let` in a loop or branch that is evaluated again in the reverse sweep.
     recompute: Vec<bool>,
     /// Assignments whose overwritten value is saved and put back (see [`flow`]).
-    saves: HashSet<usize>,
+    saves: HashSet<StmtId>,
     /// `&mut` arguments of calls whose state before the call the caller's reverse sweep reads.
-    caller_needs: HashSet<(usize, VarId)>,
+    caller_needs: HashSet<(StmtId, VarId)>,
 }
 
 /// Reads of the values that the adjoint of `e` multiplies by (its partial derivatives): what
@@ -290,7 +290,7 @@ fn plan(f: &Function, active: &[bool]) -> Plan {
         caller_needs: HashSet::new(),
     };
     let seen = vec![false; n];
-    flow(&f.body, seen, f, active, &mut plan);
+    flow(&f.body, StmtId::FIRST, seen, f, active, &mut plan);
     plan
 }
 
@@ -298,27 +298,34 @@ fn plan(f: &Function, active: &[bool]) -> Plan {
 /// of a statement that ran before the overwrite (or the overwriting statement itself, or an
 /// earlier iteration of an enclosing loop) reads it. Integers are always put back (indices are
 /// cheap and read everywhere). `seen[v]`: the reverse of something before this block reads `v`.
-fn flow(b: &Block, mut seen: Vec<bool>, f: &Function, active: &[bool], plan: &mut Plan) {
+fn flow(
+    b: &Block,
+    first: StmtId,
+    mut seen: Vec<bool>,
+    f: &Function,
+    active: &[bool],
+    plan: &mut Plan,
+) {
     let read_by = |s: &Stmt, plan: &Plan| {
         let mut r = Vec::new();
         all_reads(s, f, active, &plan.recompute, &plan.needed, &mut r);
         r
     };
-    for s in &b.stmts {
+    for (id, s) in b.numbered(first) {
         let within = read_by(s, plan);
         match s {
             Stmt::Assign { place, .. } => {
                 let v = place.var();
                 let real = f.vars[v.0].kind.is_real();
                 if plan.needed[v.0] && (!real || seen[v.0] || within.contains(&v)) {
-                    plan.saves.insert(stmt_id(s));
+                    plan.saves.insert(id);
                 }
             }
             Stmt::Call(c) => {
                 for a in &c.args {
                     if let Arg::ArrayMut { var, .. } = a {
                         if plan.needed[var.0] && seen[var.0] {
-                            plan.caller_needs.insert((stmt_id(s), *var));
+                            plan.caller_needs.insert((id, *var));
                         }
                     }
                 }
@@ -329,11 +336,11 @@ fn flow(b: &Block, mut seen: Vec<bool>, f: &Function, active: &[bool], plan: &mu
                 for r in &within {
                     inner[r.0] = true;
                 }
-                flow(body, inner, f, active, plan);
+                flow(body, id.inner(), inner, f, active, plan);
             }
             Stmt::If { then, els, .. } => {
-                flow(then, seen.clone(), f, active, plan);
-                flow(els, seen.clone(), f, active, plan);
+                flow(then, id.inner(), seen.clone(), f, active, plan);
+                flow(els, id.els(then), seen.clone(), f, active, plan);
             }
             Stmt::Let { .. } => {}
         }
@@ -343,11 +350,6 @@ fn flow(b: &Block, mut seen: Vec<bool>, f: &Function, active: &[bool], plan: &mu
     }
 }
 
-/// A statement's identity during one expansion (the IR does not move while it is emitted).
-fn stmt_id(s: &Stmt) -> usize {
-    s as *const Stmt as usize
-}
-
 /// The adjoint of a matrix value on its way to the operands: `alpha * m` for a matrix `m`
 /// (given as a reference `&M`), or `value` in every element of a matrix shaped like `like`.
 /// Scalings and broadcasts stay symbolic until a variable's adjoint accumulates them.
@@ -355,11 +357,11 @@ fn stmt_id(s: &Stmt) -> usize {
 enum MatrixSeed {
     Scaled {
         m: TokenStream,
-        alpha: Option<TokenStream>,
+        alpha: Option<Value>,
     },
     Fill {
         like: TokenStream,
-        value: TokenStream,
+        value: Value,
     },
 }
 
@@ -368,7 +370,7 @@ struct Reverse<'a> {
     plan: &'a Plan,
     /// For the reverse-only companion: the statements its forward sweep keeps (those that
     /// compute what the reverse sweep reads); `None` keeps every statement.
-    useful: Option<HashSet<usize>>,
+    useful: Option<HashSet<StmtId>>,
 }
 
 impl Reverse<'_> {
@@ -382,18 +384,8 @@ impl Reverse<'_> {
         }
     }
 
-    /// Binds `seed` to a temporary unless it is a plain name.
-    fn bind(&self, seed: TokenStream, out: &mut TokenStream) -> TokenStream {
-        if syn::parse2::<Ident>(seed.clone()).is_ok() {
-            return seed;
-        }
-        let g = self.em.temp("adj");
-        out.extend(quote!(let #g = #seed;));
-        quote!(#g)
-    }
-
     /// Accumulates `seed`, the adjoint of `e`'s value, into the adjoints of its operands.
-    fn expr(&self, e: &Expr, seed: TokenStream, out: &mut TokenStream) {
+    fn expr(&self, e: &Expr, seed: Value, out: &mut TokenStream) {
         let em = self.em;
         let rt = &em.rt;
         let active = &em.active;
@@ -414,13 +406,13 @@ impl Reverse<'_> {
                 out.extend(quote_spanned!(span=> #b[#i] += #seed;));
             }
             Op::Unary(u, a) => match u.rule().deriv {
-                UnaryDeriv::Negate => self.expr(a, quote!((-#seed)), out),
+                UnaryDeriv::Negate => self.expr(a, Value::Expr(quote!((-#seed))), out),
                 UnaryDeriv::Chain => {
                     let rule = format_ident!("{}", u.name(), span = span);
                     let x = em.primal(a);
                     self.expr(
                         a,
-                        quote_spanned!(span=> (#seed * #rt::rules::#rule(#x))),
+                        Value::Expr(quote_spanned!(span=> (#seed * #rt::rules::#rule(#x)))),
                         out,
                     );
                 }
@@ -428,7 +420,11 @@ impl Reverse<'_> {
             },
             Op::Binary(b, x, y) => {
                 let (ax, ay) = (expr_active(x, active), expr_active(y, active));
-                let seed = if ax && ay { self.bind(seed, out) } else { seed };
+                let seed = if ax && ay {
+                    self.bind_value(seed, out)
+                } else {
+                    seed
+                };
                 let (xs, ys) = (em.primal(x), em.primal(y));
                 let deriv = b.rule().deriv;
                 match deriv {
@@ -438,14 +434,14 @@ impl Reverse<'_> {
                     }
                     BinaryDeriv::Sub => {
                         self.expr(x, seed.clone(), out);
-                        self.expr(y, quote!((-#seed)), out);
+                        self.expr(y, Value::Expr(quote!((-#seed))), out);
                     }
                     BinaryDeriv::Product => {
-                        self.expr(x, quote_spanned!(span=> (#seed * #ys)), out);
-                        self.expr(y, quote_spanned!(span=> (#seed * #xs)), out);
+                        self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #ys))), out);
+                        self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #xs))), out);
                     }
                     BinaryDeriv::Quotient if !ay => {
-                        self.expr(x, quote_spanned!(span=> (#seed / #ys)), out)
+                        self.expr(x, Value::Expr(quote_spanned!(span=> (#seed / #ys))), out)
                     }
                     BinaryDeriv::Quotient | BinaryDeriv::Partials => {
                         let rule = format_ident!(
@@ -459,8 +455,8 @@ impl Reverse<'_> {
                         );
                         let p = em.temp("partials");
                         out.extend(quote_spanned!(span=> let #p = #rt::rules::#rule(#xs, #ys);));
-                        self.expr(x, quote_spanned!(span=> (#seed * #p.0)), out);
-                        self.expr(y, quote_spanned!(span=> (#seed * #p.1)), out);
+                        self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #p.0))), out);
+                        self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #p.1))), out);
                     }
                     BinaryDeriv::None => unreachable!("`{}` has no derivative", b.name()),
                 }
@@ -469,7 +465,7 @@ impl Reverse<'_> {
                 let (xs, ns) = (em.primal(x), em.primal(n));
                 self.expr(
                     x,
-                    quote_spanned!(span=> (#seed * #rt::rules::powi(#xs, #ns))),
+                    Value::Expr(quote_spanned!(span=> (#seed * #rt::rules::powi(#xs, #ns)))),
                     out,
                 );
             }
@@ -489,22 +485,24 @@ impl Reverse<'_> {
         }
     }
 
-    /// Binds `value` to a temporary unless it is a plain name or literal-free path.
-    fn bind_value(&self, value: TokenStream, out: &mut TokenStream) -> TokenStream {
-        if syn::parse2::<Ident>(value.clone()).is_ok() {
-            return value;
+    /// `value` as a name: itself if it is one, else a temporary bound to it.
+    fn bind_value(&self, value: Value, out: &mut TokenStream) -> Value {
+        match value {
+            Value::Name(_) => value,
+            Value::Expr(e) => {
+                let g = self.em.temp("adj");
+                out.extend(quote!(let #g = #e;));
+                Value::Name(g)
+            }
         }
-        let g = self.em.temp("adj");
-        out.extend(quote!(let #g = #value;));
-        quote!(#g)
     }
 
     /// `seed` scaled by the real `factor`.
-    fn scale(&self, seed: &MatrixSeed, factor: TokenStream, out: &mut TokenStream) -> MatrixSeed {
+    fn scale(&self, seed: &MatrixSeed, factor: Value, out: &mut TokenStream) -> MatrixSeed {
         match seed {
             MatrixSeed::Scaled { m, alpha } => {
                 let alpha = match alpha {
-                    Some(a) => quote!((#a * #factor)),
+                    Some(a) => Value::Expr(quote!((#a * #factor))),
                     None => factor,
                 };
                 MatrixSeed::Scaled {
@@ -514,17 +512,13 @@ impl Reverse<'_> {
             }
             MatrixSeed::Fill { like, value } => MatrixSeed::Fill {
                 like: like.clone(),
-                value: self.bind_value(quote!((#value * #factor)), out),
+                value: self.bind_value(Value::Expr(quote!((#value * #factor))), out),
             },
         }
     }
 
     /// The seed as a matrix `&M` and a real factor (one when absent).
-    fn split(
-        &self,
-        seed: &MatrixSeed,
-        out: &mut TokenStream,
-    ) -> (TokenStream, Option<TokenStream>) {
+    fn split(&self, seed: &MatrixSeed, out: &mut TokenStream) -> (TokenStream, Option<Value>) {
         let rt = &self.em.rt;
         match seed {
             MatrixSeed::Scaled { m, alpha } => (m.clone(), alpha.clone()),
@@ -537,12 +531,13 @@ impl Reverse<'_> {
     }
 
     /// The factor of a split seed, one when absent.
-    fn factor(&self, alpha: &Option<TokenStream>) -> TokenStream {
+    fn factor(&self, alpha: &Option<Value>) -> TokenStream {
         let scalar = &self.em.scalar;
         let rt = &self.em.rt;
-        alpha
-            .clone()
-            .unwrap_or_else(|| quote!(#rt::cst::<#scalar>(1.0)))
+        match alpha {
+            Some(a) => quote!(#a),
+            None => quote!(#rt::cst::<#scalar>(1.0)),
+        }
     }
 
     /// `<seed, x>`, a real, for `x` a `&M`.
@@ -559,7 +554,7 @@ impl Reverse<'_> {
         &self,
         e: &Expr,
         value: TokenStream,
-        alpha: Option<TokenStream>,
+        alpha: Option<Value>,
         out: &mut TokenStream,
     ) {
         let g = self.em.temp("adj");
@@ -604,7 +599,7 @@ impl Reverse<'_> {
             }
             Op::Unary(u, a) => match u.rule().deriv {
                 UnaryDeriv::Negate => {
-                    let s = self.scale(&seed, quote!(#rt::cst::<#scalar>(-1.0)), out);
+                    let s = self.scale(&seed, Value::Expr(quote!(#rt::cst::<#scalar>(-1.0))), out);
                     self.matrix(a, s, out);
                 }
                 UnaryDeriv::Chain | UnaryDeriv::None => {
@@ -621,7 +616,11 @@ impl Reverse<'_> {
                     }
                     BinaryDeriv::Sub => {
                         if expr_active(y, active) {
-                            let neg = self.scale(&seed, quote!(#rt::cst::<#scalar>(-1.0)), out);
+                            let neg = self.scale(
+                                &seed,
+                                Value::Expr(quote!(#rt::cst::<#scalar>(-1.0))),
+                                out,
+                            );
                             self.matrix(y, neg, out);
                         }
                         self.matrix(x, seed, out);
@@ -645,7 +644,7 @@ impl Reverse<'_> {
                     }
                     BinaryDeriv::Product | BinaryDeriv::Quotient => {
                         let (m, s) = if xm { (x, y) } else { (y, x) };
-                        let (ms, ss) = (em.mat_ref(m), em.primal(s));
+                        let (ms, ss) = (em.mat_ref(m), em.primal_value(s));
                         if expr_active(s, active) {
                             let d = self.seed_dot(&seed, &ms);
                             let g = if deriv == BinaryDeriv::Quotient {
@@ -653,10 +652,10 @@ impl Reverse<'_> {
                             } else {
                                 d
                             };
-                            self.expr(s, g, out);
+                            self.expr(s, Value::Expr(g), out);
                         }
                         let factor = if deriv == BinaryDeriv::Quotient {
-                            quote_spanned!(span=> (#rt::cst::<#scalar>(1.0) / #ss))
+                            Value::Expr(quote_spanned!(span=> (#rt::cst::<#scalar>(1.0) / #ss)))
                         } else {
                             ss
                         };
@@ -755,7 +754,7 @@ impl Reverse<'_> {
         &self,
         op: &LinOp,
         args: &[Expr],
-        seed: TokenStream,
+        seed: Value,
         span: proc_macro2::Span,
         out: &mut TokenStream,
     ) {
@@ -790,7 +789,7 @@ impl Reverse<'_> {
             ),
             LinOp::NormSquared => {
                 let alpha = self.bind_value(
-                    quote_spanned!(span=> (#rt::cst::<#scalar>(2.0) * #seed)),
+                    Value::Expr(quote_spanned!(span=> (#rt::cst::<#scalar>(2.0) * #seed))),
                     out,
                 );
                 self.matrix(
@@ -804,7 +803,7 @@ impl Reverse<'_> {
             }
             LinOp::Norm => {
                 let alpha = self.bind_value(
-                    quote_spanned!(span=> #rt::linalg::per_norm(#xs, #seed)),
+                    Value::Expr(quote_spanned!(span=> #rt::linalg::per_norm(#xs, #seed))),
                     out,
                 );
                 self.matrix(
@@ -849,13 +848,13 @@ impl Reverse<'_> {
                 };
                 self.matrix(e, seed, out)
             }
-            Init::Expr(e) => self.expr(e, quote!(#b), out),
+            Init::Expr(e) => self.expr(e, Value::Name(b), out),
             Init::VecFill { value, .. } | Init::ArrayFill { value, .. } => {
-                self.expr(value, quote!(#rt::sum(&#b[..])), out)
+                self.expr(value, Value::Expr(quote!(#rt::sum(&#b[..]))), out)
             }
             Init::ArrayList(es) | Init::VecList(es) => {
                 for (k, e) in es.iter().enumerate() {
-                    self.expr(e, quote!(#b[#k]), out);
+                    self.expr(e, Value::Expr(quote!(#b[#k])), out);
                 }
             }
             Init::CopyOf(src) => {
@@ -890,9 +889,9 @@ impl Reverse<'_> {
                 let g = em.temp("adj");
                 out.extend(quote!(let #g = #target;));
                 let seed = if *op == Binary::Add {
-                    quote!(#g)
+                    Value::Name(g)
                 } else {
-                    quote!((-#g))
+                    Value::Expr(quote!((-#g)))
                 };
                 self.expr(e, seed, out);
                 return;
@@ -901,7 +900,7 @@ impl Reverse<'_> {
         let g = em.temp("adj");
         let zero = em.zero();
         out.extend(quote!(let #g = #target; #target = #zero;));
-        self.expr(value, quote!(#g), out);
+        self.expr(value, Value::Name(g), out);
     }
 
     /// The adjoint of `var = value` for a matrix `var`.
@@ -915,7 +914,8 @@ impl Reverse<'_> {
             if matches!(a.op, Op::Var(v) if v == var) && !reads_var(e, var) {
                 let seed = MatrixSeed::Scaled {
                     m: quote!(&#b),
-                    alpha: (*op == Binary::Sub).then(|| quote!(#rt::cst::<#scalar>(-1.0))),
+                    alpha: (*op == Binary::Sub)
+                        .then(|| Value::Expr(quote!(#rt::cst::<#scalar>(-1.0)))),
                 };
                 self.matrix(e, seed, out);
                 return;
@@ -930,12 +930,12 @@ impl Reverse<'_> {
         self.matrix(value, seed, out);
     }
 
-    fn block(&self, b: &Block, depth: usize) -> (TokenStream, TokenStream) {
+    fn block(&self, b: &Block, first: StmtId, depth: usize) -> (TokenStream, TokenStream) {
         let em = self.em;
         let mut fwd = TokenStream::new();
         let mut revs = Vec::new();
-        for s in &b.stmts {
-            let (f, r) = self.stmt(s, depth);
+        for (id, s) in b.numbered(first) {
+            let (f, r) = self.stmt(s, id, depth);
             fwd.extend(f);
             revs.push(r);
         }
@@ -979,11 +979,11 @@ impl Reverse<'_> {
         (fwd, rev)
     }
 
-    fn stmt(&self, s: &Stmt, depth: usize) -> (TokenStream, TokenStream) {
+    fn stmt(&self, s: &Stmt, id: StmtId, depth: usize) -> (TokenStream, TokenStream) {
         let em = self.em;
         let mut fwd = TokenStream::new();
         let mut rev = TokenStream::new();
-        let keep = self.useful.as_ref().is_none_or(|u| u.contains(&stmt_id(s)));
+        let keep = self.useful.as_ref().is_none_or(|u| u.contains(&id));
         match s {
             Stmt::Let { var, init, .. } => {
                 let (b, i) = (em.binding(*var), em.init(init));
@@ -1001,7 +1001,7 @@ impl Reverse<'_> {
             Stmt::Assign { place, value, .. } => {
                 let var = place.var();
                 let p = em.place(place);
-                if self.plan.saves.contains(&stmt_id(s)) {
+                if self.plan.saves.contains(&id) {
                     let old = if em.var(var).kind == Kind::Matrix {
                         quote!(#p.clone())
                     } else {
@@ -1024,11 +1024,11 @@ impl Reverse<'_> {
                     fwd.extend(quote!(#p = #v;));
                 }
             }
-            Stmt::Call(c) => self.call(stmt_id(s), keep, c, depth, &mut fwd, &mut rev),
+            Stmt::Call(c) => self.call(id, keep, c, depth, &mut fwd, &mut rev),
             Stmt::For {
                 var, range, body, ..
             } => {
-                let (bf, br) = self.block(body, depth + 1);
+                let (bf, br) = self.block(body, id.inner(), depth + 1);
                 let (i, r) = (em.name(*var), em.range(range));
                 if !bf.is_empty() {
                     fwd.extend(quote!(for #i in #r { #bf }));
@@ -1040,8 +1040,8 @@ impl Reverse<'_> {
             Stmt::If {
                 cond, then, els, ..
             } => {
-                let (tf, tr) = self.block(then, depth + 1);
-                let (ef, er) = self.block(els, depth + 1);
+                let (tf, tr) = self.block(then, id.inner(), depth + 1);
+                let (ef, er) = self.block(els, id.els(then), depth + 1);
                 let c = em.primal(cond);
                 if tr.is_empty() && er.is_empty() {
                     fwd.extend(quote!(if #c { #tf } else { #ef }));
@@ -1066,7 +1066,7 @@ impl Reverse<'_> {
     #[allow(clippy::too_many_arguments)] // one statement's context
     fn call(
         &self,
-        id: usize,
+        id: StmtId,
         keep: bool,
         c: &Call,
         depth: usize,
@@ -1263,7 +1263,7 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
 
 /// The statements the reverse-only companion keeps in its forward sweep: those that compute a
 /// value its reverse sweep reads (or the shape of an adjoint array), and what they read.
-fn useful_statements(f: &Function, active: &[bool], plan: &Plan) -> HashSet<usize> {
+fn useful_statements(f: &Function, active: &[bool], plan: &Plan) -> HashSet<StmtId> {
     let mut wanted: Vec<bool> = plan.needed.clone();
     // An active array's binding gives its adjoint its shape; its values may stay unwanted.
     let shaped =
@@ -1271,13 +1271,13 @@ fn useful_statements(f: &Function, active: &[bool], plan: &Plan) -> HashSet<usiz
     loop {
         let mut useful = HashSet::new();
         let mut reads = Vec::new();
-        f.body.walk(&mut |s| match s {
+        f.body.walk_numbered(StmtId::FIRST, &mut |id, s| match s {
             Stmt::Let { var, init, .. } if wanted[var.0] || shaped(*var) => {
-                useful.insert(stmt_id(s));
+                useful.insert(id);
                 init.reads(&mut reads);
             }
             Stmt::Assign { place, value, .. } if wanted[place.var().0] => {
-                useful.insert(stmt_id(s));
+                useful.insert(id);
                 value.reads(&mut reads);
                 if let Place::Index(_, i) = place {
                     i.reads(&mut reads);
@@ -1289,7 +1289,7 @@ fn useful_statements(f: &Function, active: &[bool], plan: &Plan) -> HashSet<usiz
                         .iter()
                         .any(|a| matches!(a, Arg::ArrayMut { var, .. } if wanted[var.0]));
                 if writes_wanted {
-                    useful.insert(stmt_id(s));
+                    useful.insert(id);
                     c.args.iter().for_each(|a| a.reads(&mut reads));
                 }
             }
@@ -1412,7 +1412,7 @@ fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: boo
     if let Some(t) = &seed_ty {
         params.push(quote!(#result_bar: #t));
     }
-    let (fwd, rev) = r.block(&f.body, 0);
+    let (fwd, rev) = r.block(&f.body, StmtId::FIRST, 0);
     // Final values of `&mut` parameters that the reverse sweep disturbs.
     let mut finals = TokenStream::new();
     for (p, fin) in f.params.iter().zip(&finals_of) {
@@ -1428,9 +1428,9 @@ fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: boo
         let part = em.temp("result");
         let s = if f.ret.tuple {
             let k = syn::Index::from(k);
-            quote!(#result_bar.#k)
+            Value::Expr(quote!(#result_bar.#k))
         } else {
-            quote!(#result_bar)
+            Value::Name(result_bar.clone())
         };
         if *kind == Kind::Real {
             if !reverse_only {
