@@ -50,16 +50,6 @@ pub struct Emitter<'a> {
     /// The scalar type parameter of the companions: `S`, unless the user's function names
     /// something `S` (a type parameter is no local, so hygiene does not set it apart).
     pub scalar: Ident,
-    /// Stacks declared by [`Emitter::save`] at depth > 0; declared in the prologue.
-    stacks: RefCell<Vec<Ident>>,
-}
-
-/// Where a saved value is found again in the reverse sweep.
-pub struct Saved {
-    /// The forward-sweep statement that saves the value.
-    pub save: TokenStream,
-    /// The reverse-sweep expression that gives it back.
-    pub load: TokenStream,
 }
 
 impl<'a> Emitter<'a> {
@@ -86,7 +76,6 @@ impl<'a> Emitter<'a> {
             names: RefCell::new(names),
             result_bar,
             scalar,
-            stacks: RefCell::new(Vec::new()),
         }
     }
 
@@ -232,61 +221,6 @@ impl<'a> Emitter<'a> {
         let scalar = &self.scalar;
         let rt = &self.rt;
         quote!(#rt::cst::<#scalar>(0.0))
-    }
-
-    /// Saves `value` in the forward sweep for the reverse sweep: in a named local at the top
-    /// level of the function (it is still in scope when the reverse sweep runs), on a stack of
-    /// its own inside loops and branches.
-    pub fn save(&self, depth: usize, what: &str, value: TokenStream) -> Saved {
-        let rt = &self.rt;
-        if depth == 0 {
-            let name = self.temp(&format!("{what}_saved"));
-            Saved {
-                save: quote!(let #name = #value;),
-                load: quote!(#name),
-            }
-        } else {
-            let name = self.temp(&format!("{what}_stack"));
-            self.stacks.borrow_mut().push(name.clone());
-            Saved {
-                save: quote!(#name.push(#value);),
-                load: quote!(#rt::pop(&mut #name)),
-            }
-        }
-    }
-
-    /// Like [`Emitter::save`], only when the compile-time condition `cond` holds; the load is
-    /// valid under the same condition.
-    pub fn save_if(
-        &self,
-        depth: usize,
-        what: &str,
-        cond: &TokenStream,
-        value: TokenStream,
-    ) -> Saved {
-        let rt = &self.rt;
-        if depth == 0 {
-            let name = self.temp(&format!("{what}_saved"));
-            Saved {
-                save: quote!(let #name = if #cond { #value } else { #rt::Vec::new() };),
-                load: quote!(#name),
-            }
-        } else {
-            let name = self.temp(&format!("{what}_stack"));
-            self.stacks.borrow_mut().push(name.clone());
-            Saved {
-                save: quote!(if #cond { #name.push(#value); }),
-                load: quote!(#rt::pop(&mut #name)),
-            }
-        }
-    }
-
-    /// The declarations of the stacks handed out by [`Emitter::save`] since the last call: one
-    /// generated function's.
-    pub fn take_stack_declarations(&self) -> TokenStream {
-        let rt = &self.rt;
-        let stacks = std::mem::take(&mut *self.stacks.borrow_mut());
-        quote!(#(let mut #stacks = #rt::Stack::new();)*)
     }
 
     /// `ty` with `f64` replaced by the scalar type `S`.
