@@ -78,62 +78,7 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
             }
             UnaryDeriv::Chain | UnaryDeriv::None => unreachable!("not an operation of matrices"),
         },
-        Op::Binary(b, x, y) => {
-            let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
-            let deriv = b.rule().deriv;
-            match deriv {
-                BinaryDeriv::Add | BinaryDeriv::Sub => {
-                    let (dx, dy) = (matrix(em, x), matrix(em, y));
-                    match (dx, dy, deriv) {
-                        (None, None, _) => None,
-                        (Some(a), None, _) => Some(a),
-                        (None, Some(d), BinaryDeriv::Add) => Some(d),
-                        (None, Some(d), _) => {
-                            let d = d.r();
-                            owned(Some(quote_spanned!(span=> (-#d))))
-                        }
-                        (Some(a), Some(d), _) => {
-                            let (a, d) = (a.r(), d.r());
-                            let op: TokenStream = b.name().parse().expect("an operator");
-                            owned(Some(quote_spanned!(span=> (#a #op #d))))
-                        }
-                    }
-                }
-                BinaryDeriv::Product if xm && ym => {
-                    let (xs, ys) = (em.mat_ref(x), em.mat_ref(y));
-                    let rt = &em.rt;
-                    let dx = matrix(em, x).map(|d| {
-                        let d = d.r();
-                        quote_spanned!(span=> #rt::linalg::mul(#d, #ys))
-                    });
-                    let dy = matrix(em, y).map(|d| {
-                        let d = d.r();
-                        quote_spanned!(span=> #rt::linalg::mul(#xs, #d))
-                    });
-                    owned(sum_terms(vec![dx, dy]))
-                }
-                BinaryDeriv::Product | BinaryDeriv::Quotient => {
-                    let (m, s) = if xm { (x, y) } else { (y, x) };
-                    let (ms, ss) = (em.mat_ref(m), em.primal(s));
-                    let op: TokenStream = b.name().parse().expect("an operator");
-                    let dm = matrix(em, m).map(|d| {
-                        let d = d.r();
-                        quote_spanned!(span=> (#d #op #ss))
-                    });
-                    let ds = expr(em, s).map(|d| {
-                        if deriv == BinaryDeriv::Quotient {
-                            quote_spanned!(span=> (#ms * (-(#d) / (#ss * #ss))))
-                        } else {
-                            quote_spanned!(span=> (#ms * #d))
-                        }
-                    });
-                    owned(sum_terms(vec![dm, ds]))
-                }
-                BinaryDeriv::Partials | BinaryDeriv::None => {
-                    unreachable!("not an operation of matrices")
-                }
-            }
-        }
+        Op::Binary(b, x, y) => matrix_binary(em, e, *b, x, y),
         Op::Linalg(op, args) => {
             let a = &args[0];
             match op {
@@ -194,6 +139,66 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
         | Op::PathIndex(..)
         | Op::Method(..)
         | Op::AsReal(_) => unreachable!("not a matrix"),
+    }
+}
+
+/// The tangent of a binary operation of matrices (sums, products, scalings).
+fn matrix_binary(em: &Emitter, e: &Expr, b: Binary, x: &Expr, y: &Expr) -> Option<MatrixTangent> {
+    let span = e.span;
+    let owned = |t: Option<TokenStream>| t.map(MatrixTangent::owned);
+    let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
+    let deriv = b.rule().deriv;
+    match deriv {
+        BinaryDeriv::Add | BinaryDeriv::Sub => {
+            let (dx, dy) = (matrix(em, x), matrix(em, y));
+            match (dx, dy, deriv) {
+                (None, None, _) => None,
+                (Some(a), None, _) => Some(a),
+                (None, Some(d), BinaryDeriv::Add) => Some(d),
+                (None, Some(d), _) => {
+                    let d = d.r();
+                    owned(Some(quote_spanned!(span=> (-#d))))
+                }
+                (Some(a), Some(d), _) => {
+                    let (a, d) = (a.r(), d.r());
+                    let op: TokenStream = b.name().parse().expect("an operator");
+                    owned(Some(quote_spanned!(span=> (#a #op #d))))
+                }
+            }
+        }
+        BinaryDeriv::Product if xm && ym => {
+            let (xs, ys) = (em.mat_ref(x), em.mat_ref(y));
+            let rt = &em.rt;
+            let dx = matrix(em, x).map(|d| {
+                let d = d.r();
+                quote_spanned!(span=> #rt::linalg::mul(#d, #ys))
+            });
+            let dy = matrix(em, y).map(|d| {
+                let d = d.r();
+                quote_spanned!(span=> #rt::linalg::mul(#xs, #d))
+            });
+            owned(sum_terms(vec![dx, dy]))
+        }
+        BinaryDeriv::Product | BinaryDeriv::Quotient => {
+            let (m, s) = if xm { (x, y) } else { (y, x) };
+            let (ms, ss) = (em.mat_ref(m), em.primal(s));
+            let op: TokenStream = b.name().parse().expect("an operator");
+            let dm = matrix(em, m).map(|d| {
+                let d = d.r();
+                quote_spanned!(span=> (#d #op #ss))
+            });
+            let ds = expr(em, s).map(|d| {
+                if deriv == BinaryDeriv::Quotient {
+                    quote_spanned!(span=> (#ms * (-(#d) / (#ss * #ss))))
+                } else {
+                    quote_spanned!(span=> (#ms * #d))
+                }
+            });
+            owned(sum_terms(vec![dm, ds]))
+        }
+        BinaryDeriv::Partials | BinaryDeriv::None => {
+            unreachable!("not an operation of matrices")
+        }
     }
 }
 

@@ -116,30 +116,7 @@ fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: boo
     let mut prologue = TokenStream::new();
     let mut epilogue = TokenStream::new();
     let written = f.body.writes();
-    let mut call_written = Vec::new();
-    f.body.walk(&mut |s| {
-        if let Stmt::Call(c) = s {
-            if c.args.iter().any(|a| arg_active(a, &em.active)) {
-                for a in &c.args {
-                    if let Arg::ArrayMut { var, .. } = a {
-                        call_written.push(*var);
-                    }
-                }
-            }
-        }
-    });
-    // The final values of `&mut` parameters that the reverse sweep disturbs, by parameter.
-    let finals_of: Vec<Option<Ident>> = f
-        .params
-        .iter()
-        .map(|p| {
-            let kept = !reverse_only
-                && matches!(em.var(p.var).kind, Kind::RealArray(ArrayRepr::SliceMut))
-                && em.is_active(p.var)
-                && (r.plan.needed[p.var.0] || call_written.contains(&p.var));
-            kept.then(|| em.fresh(&format!("__{}_final", em.var(p.var).name)))
-        })
-        .collect();
+    let finals_of = final_copies(&r, reverse_only);
     for (p, fin) in f.params.iter().zip(&finals_of) {
         params.push(em.primal_param(p));
         params.extend(bar_param(em, p));
@@ -169,27 +146,7 @@ fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: boo
             _ => {}
         }
     }
-    let seed_ty = em.result_ty().map(|_| {
-        let parts: Vec<TokenStream> = f
-            .ret
-            .parts
-            .iter()
-            .enumerate()
-            .map(|(i, k)| match k {
-                Kind::Real => quote!(#scalar),
-                Kind::Matrix => {
-                    let t = em.result_part_ty(i);
-                    quote!(&#t)
-                }
-                _ => quote!(&[#scalar]),
-            })
-            .collect();
-        if f.ret.tuple {
-            quote!((#(#parts,)*))
-        } else {
-            quote!(#(#parts)*)
-        }
-    });
+    let seed_ty = seed_type(em);
     if let Some(t) = &seed_ty {
         params.push(quote!(#result_bar: #t));
     }
@@ -203,40 +160,7 @@ fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: boo
         }
     }
     // The result, and the seeding of its adjoint (before the reverse sweep changes any value).
-    let mut result_parts = Vec::new();
-    let mut seed = TokenStream::new();
-    for (k, (e, kind)) in f.ret.values.iter().zip(&f.ret.parts).enumerate() {
-        let part = em.temp("result");
-        let s = if f.ret.tuple {
-            let k = syn::Index::from(k);
-            Value::Expr(quote!(#result_bar.#k))
-        } else {
-            Value::Name(result_bar.clone())
-        };
-        if *kind == Kind::Real {
-            if !reverse_only {
-                let v = em.primal(e);
-                finals.extend(quote!(let #part = #v;));
-            }
-            r.expr(e, s, &mut seed);
-        } else {
-            let Op::Var(v) = &e.op else {
-                unreachable!("array results are variables")
-            };
-            let n = em.name(*v);
-            if !reverse_only {
-                finals.extend(quote!(let #part = #n.clone();));
-            }
-            if em.is_active(*v) && *kind == Kind::Matrix {
-                let b = em.bar_mut(*v);
-                seed.extend(quote!(#rt::linalg::accumulate(#b, #s);));
-            } else if em.is_active(*v) {
-                let b = em.bar(*v);
-                seed.extend(quote!(#rt::accumulate(&mut #b[..], &#s[..]);));
-            }
-        }
-        result_parts.push(part);
-    }
+    let (result_parts, seed) = seed_result(&r, reverse_only, &mut finals);
     let result = match (result_parts.len(), f.ret.tuple) {
         _ if reverse_only => quote!(),
         (0, _) => quote!(),
@@ -278,6 +202,107 @@ fn companion(em: &Emitter, vis: &syn::Visibility, plan: &Plan, reverse_only: boo
             #result
         }
     }
+}
+
+/// The copies of the final values of `&mut` parameters that the reverse sweep disturbs, by
+/// parameter (none in the reverse-only companion).
+fn final_copies(r: &Reverse, reverse_only: bool) -> Vec<Option<Ident>> {
+    let (em, f) = (r.em, r.em.f);
+    let mut call_written = Vec::new();
+    f.body.walk(&mut |s| {
+        if let Stmt::Call(c) = s {
+            if c.args.iter().any(|a| arg_active(a, &em.active)) {
+                for a in &c.args {
+                    if let Arg::ArrayMut { var, .. } = a {
+                        call_written.push(*var);
+                    }
+                }
+            }
+        }
+    });
+    f.params
+        .iter()
+        .map(|p| {
+            let kept = !reverse_only
+                && matches!(em.var(p.var).kind, Kind::RealArray(ArrayRepr::SliceMut))
+                && em.is_active(p.var)
+                && (r.plan.needed[p.var.0] || call_written.contains(&p.var));
+            kept.then(|| em.fresh(&format!("__{}_final", em.var(p.var).name)))
+        })
+        .collect()
+}
+
+/// The type of the result's adjoint, the seed of the reverse sweep (`None` for `()`).
+fn seed_type(em: &Emitter) -> Option<TokenStream> {
+    let (f, scalar) = (em.f, &em.scalar);
+    em.result_ty().map(|_| {
+        let parts: Vec<TokenStream> = f
+            .ret
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(i, k)| match k {
+                Kind::Real => quote!(#scalar),
+                Kind::Matrix => {
+                    let t = em.result_part_ty(i);
+                    quote!(&#t)
+                }
+                _ => quote!(&[#scalar]),
+            })
+            .collect();
+        if f.ret.tuple {
+            quote!((#(#parts,)*))
+        } else {
+            quote!(#(#parts)*)
+        }
+    })
+}
+
+/// The result's parts (bound in `finals` unless `reverse_only`) and the seeding of the adjoints
+/// of what the result reads.
+fn seed_result(
+    r: &Reverse,
+    reverse_only: bool,
+    finals: &mut TokenStream,
+) -> (Vec<Ident>, TokenStream) {
+    let (em, f) = (r.em, r.em.f);
+    let rt = &em.rt;
+    let result_bar = em.result_bar();
+    let mut result_parts = Vec::new();
+    let mut seed = TokenStream::new();
+    for (k, (e, kind)) in f.ret.values.iter().zip(&f.ret.parts).enumerate() {
+        let part = em.temp("result");
+        let s = if f.ret.tuple {
+            let k = syn::Index::from(k);
+            Value::Expr(quote!(#result_bar.#k))
+        } else {
+            Value::Name(result_bar.clone())
+        };
+        if *kind == Kind::Real {
+            if !reverse_only {
+                let v = em.primal(e);
+                finals.extend(quote!(let #part = #v;));
+            }
+            r.expr(e, s, &mut seed);
+        } else {
+            let Op::Var(v) = &e.op else {
+                unreachable!("array results are variables")
+            };
+            let n = em.name(*v);
+            if !reverse_only {
+                finals.extend(quote!(let #part = #n.clone();));
+            }
+            if em.is_active(*v) && *kind == Kind::Matrix {
+                let b = em.bar_mut(*v);
+                seed.extend(quote!(#rt::linalg::accumulate(#b, #s);));
+            } else if em.is_active(*v) {
+                let b = em.bar(*v);
+                seed.extend(quote!(#rt::accumulate(&mut #b[..], &#s[..]);));
+            }
+        }
+        result_parts.push(part);
+    }
+    (result_parts, seed)
 }
 
 /// `__f_args`: for each parameter, whether `f` reads the incoming value of an array it may

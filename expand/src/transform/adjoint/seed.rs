@@ -229,10 +229,6 @@ impl Reverse<'_> {
             return;
         }
         let span = e.span;
-        let leaf = |x: &Expr| match &x.op {
-            Op::Var(v) if em.is_active(*v) => Some(em.bar_mut(*v)),
-            _ => None,
-        };
         match &e.op {
             Op::Var(v) => {
                 let b = em.bar_mut(*v);
@@ -257,134 +253,8 @@ impl Reverse<'_> {
                     unreachable!("not an operation of matrices")
                 }
             },
-            Op::Binary(b, x, y) => {
-                let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
-                let deriv = b.rule().deriv;
-                match deriv {
-                    BinaryDeriv::Add => {
-                        self.matrix(x, seed.clone(), out);
-                        self.matrix(y, seed, out);
-                    }
-                    BinaryDeriv::Sub => {
-                        if expr_active(y, active) {
-                            let neg = self.scale(
-                                &seed,
-                                Value::Expr(quote!(#rt::cst::<#scalar>(-1.0))),
-                                out,
-                            );
-                            self.matrix(y, neg, out);
-                        }
-                        self.matrix(x, seed, out);
-                    }
-                    BinaryDeriv::Product if xm && ym => {
-                        let (sm, alpha) = self.split(&seed, out);
-                        let (xs, ys) = (em.mat_ref(x), em.mat_ref(y));
-                        let factor = self.factor(&alpha);
-                        if expr_active(x, active) {
-                            match leaf(x) {
-                                Some(b) => out.extend(quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs_acc(#b, #sm, #ys, #factor);)),
-                                None => self.matrix_from(x, quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs(#sm, #ys, #rt::cst::<#scalar>(1.0))), alpha.clone(), out),
-                            }
-                        }
-                        if expr_active(y, active) {
-                            match leaf(y) {
-                                Some(b) => out.extend(quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs_acc(#b, #xs, #sm, #factor);)),
-                                None => self.matrix_from(y, quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs(#xs, #sm, #rt::cst::<#scalar>(1.0))), alpha, out),
-                            }
-                        }
-                    }
-                    BinaryDeriv::Product | BinaryDeriv::Quotient => {
-                        let (m, s) = if xm { (x, y) } else { (y, x) };
-                        let (ms, ss) = (em.mat_ref(m), em.primal_value(s));
-                        if expr_active(s, active) {
-                            let d = self.seed_dot(&seed, &ms);
-                            let g = if deriv == BinaryDeriv::Quotient {
-                                quote_spanned!(span=> (-#d / (#ss * #ss)))
-                            } else {
-                                d
-                            };
-                            self.expr(s, Value::Expr(g), out);
-                        }
-                        let factor = if deriv == BinaryDeriv::Quotient {
-                            Value::Expr(quote_spanned!(span=> (#rt::cst::<#scalar>(1.0) / #ss)))
-                        } else {
-                            ss
-                        };
-                        let scaled = self.scale(&seed, factor, out);
-                        self.matrix(m, scaled, out);
-                    }
-                    BinaryDeriv::Partials | BinaryDeriv::None => {
-                        unreachable!("not an operation of matrices")
-                    }
-                }
-            }
-            Op::Linalg(op, args) => {
-                let a = &args[0];
-                match op {
-                    LinOp::Transpose => {
-                        let (sm, alpha) = self.split(&seed, out);
-                        self.matrix_from(a, quote_spanned!(span=> (#sm).transpose()), alpha, out);
-                    }
-                    LinOp::Map { param, body } => {
-                        // The closure's derivative along `v` times the seed: its tangent.
-                        let Some(db) = crate::transform::tangent::expr(em, body) else {
-                            return;
-                        };
-                        let (sm, alpha) = self.split(&seed, out);
-                        let (v, vd, xs) = (em.name(*param), em.dot(*param), em.mat_ref(a));
-                        self.matrix_from(
-                            a,
-                            quote_spanned!(span=> (#xs).zip_map(#sm, |#v: #scalar, #vd: #scalar| #db)),
-                            alpha,
-                            out,
-                        );
-                    }
-                    LinOp::ComponentMul => {
-                        let b = &args[1];
-                        let (sm, alpha) = self.split(&seed, out);
-                        let (xs, ys) = (em.mat_ref(a), em.mat_ref(b));
-                        if expr_active(a, active) {
-                            self.matrix_from(
-                                a,
-                                quote_spanned!(span=> (#sm).component_mul(#ys)),
-                                alpha.clone(),
-                                out,
-                            );
-                        }
-                        if expr_active(b, active) {
-                            self.matrix_from(
-                                b,
-                                quote_spanned!(span=> (#sm).component_mul(#xs)),
-                                alpha,
-                                out,
-                            );
-                        }
-                    }
-                    LinOp::FromSlice(_) => {
-                        let Op::Var(v) = &a.op else {
-                            unreachable!("vectors are built from array variables")
-                        };
-                        let (sm, alpha) = self.split(&seed, out);
-                        let (b, factor) = (em.bar(*v), self.factor(&alpha));
-                        out.extend(quote_spanned!(span=> #rt::linalg::accumulate_into_slice(&mut #b[..], #sm, #factor);));
-                    }
-                    LinOp::Column | LinOp::Row => {
-                        let Op::Var(m) = &a.op else {
-                            unreachable!("columns and rows are of variables")
-                        };
-                        let (sm, alpha) = self.split(&seed, out);
-                        let (b, k, factor) =
-                            (em.bar_mut(*m), em.primal(&args[1]), self.factor(&alpha));
-                        let rule = format_ident!("accumulate_{}", op.name());
-                        out.extend(
-                            quote_spanned!(span=> #rt::linalg::#rule(#b, #k, #sm, #factor);),
-                        );
-                    }
-                    LinOp::Dot | LinOp::Sum | LinOp::Norm | LinOp::NormSquared | LinOp::Element => {
-                        unreachable!("a real, not a matrix")
-                    }
-                }
-            }
+            Op::Binary(b, x, y) => self.matrix_binary(e, *b, x, y, seed, out),
+            Op::Linalg(op, args) => self.matrix_linalg(e, op, args, seed, out),
             Op::Lit(_)
             | Op::Index(..)
             | Op::Len(_)
@@ -397,6 +267,161 @@ impl Reverse<'_> {
             | Op::PathIndex(..)
             | Op::Method(..)
             | Op::AsReal(_) => unreachable!("not a matrix"),
+        }
+    }
+
+    /// The adjoint of a binary operation of matrices (sums, products, scalings).
+    fn matrix_binary(
+        &self,
+        e: &Expr,
+        b: Binary,
+        x: &Expr,
+        y: &Expr,
+        seed: MatrixSeed,
+        out: &mut TokenStream,
+    ) {
+        let scalar = &self.em.scalar;
+        let em = self.em;
+        let rt = &em.rt;
+        let active = &em.active;
+        let span = e.span;
+        let leaf = |x: &Expr| match &x.op {
+            Op::Var(v) if em.is_active(*v) => Some(em.bar_mut(*v)),
+            _ => None,
+        };
+        let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
+        let deriv = b.rule().deriv;
+        match deriv {
+            BinaryDeriv::Add => {
+                self.matrix(x, seed.clone(), out);
+                self.matrix(y, seed, out);
+            }
+            BinaryDeriv::Sub => {
+                if expr_active(y, active) {
+                    let neg =
+                        self.scale(&seed, Value::Expr(quote!(#rt::cst::<#scalar>(-1.0))), out);
+                    self.matrix(y, neg, out);
+                }
+                self.matrix(x, seed, out);
+            }
+            BinaryDeriv::Product if xm && ym => {
+                let (sm, alpha) = self.split(&seed, out);
+                let (xs, ys) = (em.mat_ref(x), em.mat_ref(y));
+                let factor = self.factor(&alpha);
+                if expr_active(x, active) {
+                    match leaf(x) {
+                            Some(b) => out.extend(quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs_acc(#b, #sm, #ys, #factor);)),
+                            None => self.matrix_from(x, quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs(#sm, #ys, #rt::cst::<#scalar>(1.0))), alpha.clone(), out),
+                        }
+                }
+                if expr_active(y, active) {
+                    match leaf(y) {
+                            Some(b) => out.extend(quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs_acc(#b, #xs, #sm, #factor);)),
+                            None => self.matrix_from(y, quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs(#xs, #sm, #rt::cst::<#scalar>(1.0))), alpha, out),
+                        }
+                }
+            }
+            BinaryDeriv::Product | BinaryDeriv::Quotient => {
+                let (m, s) = if xm { (x, y) } else { (y, x) };
+                let (ms, ss) = (em.mat_ref(m), em.primal_value(s));
+                if expr_active(s, active) {
+                    let d = self.seed_dot(&seed, &ms);
+                    let g = if deriv == BinaryDeriv::Quotient {
+                        quote_spanned!(span=> (-#d / (#ss * #ss)))
+                    } else {
+                        d
+                    };
+                    self.expr(s, Value::Expr(g), out);
+                }
+                let factor = if deriv == BinaryDeriv::Quotient {
+                    Value::Expr(quote_spanned!(span=> (#rt::cst::<#scalar>(1.0) / #ss)))
+                } else {
+                    ss
+                };
+                let scaled = self.scale(&seed, factor, out);
+                self.matrix(m, scaled, out);
+            }
+            BinaryDeriv::Partials | BinaryDeriv::None => {
+                unreachable!("not an operation of matrices")
+            }
+        }
+    }
+
+    /// The adjoint of a matrix-valued nalgebra method.
+    fn matrix_linalg(
+        &self,
+        e: &Expr,
+        op: &LinOp,
+        args: &[Expr],
+        seed: MatrixSeed,
+        out: &mut TokenStream,
+    ) {
+        let scalar = &self.em.scalar;
+        let em = self.em;
+        let rt = &em.rt;
+        let active = &em.active;
+        let span = e.span;
+        let a = &args[0];
+        match op {
+            LinOp::Transpose => {
+                let (sm, alpha) = self.split(&seed, out);
+                self.matrix_from(a, quote_spanned!(span=> (#sm).transpose()), alpha, out);
+            }
+            LinOp::Map { param, body } => {
+                // The closure's derivative along `v` times the seed: its tangent.
+                let Some(db) = crate::transform::tangent::expr(em, body) else {
+                    return;
+                };
+                let (sm, alpha) = self.split(&seed, out);
+                let (v, vd, xs) = (em.name(*param), em.dot(*param), em.mat_ref(a));
+                self.matrix_from(
+                    a,
+                    quote_spanned!(span=> (#xs).zip_map(#sm, |#v: #scalar, #vd: #scalar| #db)),
+                    alpha,
+                    out,
+                );
+            }
+            LinOp::ComponentMul => {
+                let b = &args[1];
+                let (sm, alpha) = self.split(&seed, out);
+                let (xs, ys) = (em.mat_ref(a), em.mat_ref(b));
+                if expr_active(a, active) {
+                    self.matrix_from(
+                        a,
+                        quote_spanned!(span=> (#sm).component_mul(#ys)),
+                        alpha.clone(),
+                        out,
+                    );
+                }
+                if expr_active(b, active) {
+                    self.matrix_from(
+                        b,
+                        quote_spanned!(span=> (#sm).component_mul(#xs)),
+                        alpha,
+                        out,
+                    );
+                }
+            }
+            LinOp::FromSlice(_) => {
+                let Op::Var(v) = &a.op else {
+                    unreachable!("vectors are built from array variables")
+                };
+                let (sm, alpha) = self.split(&seed, out);
+                let (b, factor) = (em.bar(*v), self.factor(&alpha));
+                out.extend(quote_spanned!(span=> #rt::linalg::accumulate_into_slice(&mut #b[..], #sm, #factor);));
+            }
+            LinOp::Column | LinOp::Row => {
+                let Op::Var(m) = &a.op else {
+                    unreachable!("columns and rows are of variables")
+                };
+                let (sm, alpha) = self.split(&seed, out);
+                let (b, k, factor) = (em.bar_mut(*m), em.primal(&args[1]), self.factor(&alpha));
+                let rule = format_ident!("accumulate_{}", op.name());
+                out.extend(quote_spanned!(span=> #rt::linalg::#rule(#b, #k, #sm, #factor);));
+            }
+            LinOp::Dot | LinOp::Sum | LinOp::Norm | LinOp::NormSquared | LinOp::Element => {
+                unreachable!("a real, not a matrix")
+            }
         }
     }
 

@@ -326,6 +326,16 @@ impl Reverse<'_> {
         }
         // The callee's reverse-only companion: it recomputes only what its reverse sweep reads.
         let vjp = em.companion(&c.callee, "rev");
+        let args = self.reverse_call_args(c, primal_args);
+        rev.extend(restore_before);
+        rev.extend(quote_spanned!(c.span=> #vjp(#(#args),*);));
+        rev.extend(restore_after);
+    }
+
+    /// The arguments of a callee's reverse companion: each primal argument followed by its
+    /// adjoint (a zero for inactive ones), then the seeds of the results.
+    fn reverse_call_args(&self, c: &Call, primal_args: Vec<TokenStream>) -> Vec<TokenStream> {
+        let em = self.em;
         let mut args = Vec::new();
         for (a, p) in c.args.iter().zip(primal_args) {
             args.push(p);
@@ -380,9 +390,7 @@ impl Reverse<'_> {
                 quote!(#(#seeds)*)
             });
         }
-        rev.extend(restore_before);
-        rev.extend(quote_spanned!(c.span=> #vjp(#(#args),*);));
-        rev.extend(restore_after);
+        args
     }
 }
 
