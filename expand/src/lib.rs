@@ -13,8 +13,9 @@
 //! (rejecting everything outside the subset, on the exact span), `activity` finds what carries
 //! derivatives, `transform::tangent` and `transform::adjoint` generate the derivative code, and
 //! `emit` holds what they share and prints the generic primal; `limits` says how big a function
-//! may be. Set `TAPELESS_DEBUG=1` while
-//! building to print the IR of every annotated function to standard error.
+//! may be; `rules` is the table of the elementary operations every pass reads. Set
+//! `TAPELESS_DEBUG=1` while building to print the IR of every annotated function, and the plan
+//! of its reverse sweep, to standard error.
 
 #![forbid(unsafe_code)]
 
@@ -116,6 +117,7 @@ fn expand(
             .map(|(v, _)| v.name.as_str())
             .collect();
         eprintln!("active: {}", names.join(", "));
+        eprintln!("{}", transform::adjoint::describe(&lowered, &active));
     }
     let em = emit::Emitter::new(&lowered, active, args.krate.clone(), args.wrt.is_some());
     let vis = &func.vis;

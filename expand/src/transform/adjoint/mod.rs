@@ -25,10 +25,13 @@
 //! After (reverse):  `s_bar += result_bar;`
 //!                   `for i in (0..n).rev() { let __g = s_bar; u_bar[i] += __g * u[i]; u_bar[i] += __g * u[i]; }`
 
+mod describe;
 mod plan;
 mod saves;
 mod seed;
 mod stmt;
+
+pub use describe::describe;
 
 use crate::activity::arg_active;
 use crate::emit::{Emitter, Value};
