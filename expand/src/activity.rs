@@ -126,6 +126,69 @@ pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
     }
 }
 
+/// The active variables whose derivatives flow into the value of `e`: those whose tangents its
+/// tangent reads, and whose adjoints its adjoint accumulates into (for the printed sweeps).
+pub fn derivative_sources(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
+    if !expr_active(e, active) {
+        return;
+    }
+    match &e.op {
+        Op::Var(v) | Op::Index(v, _) => {
+            if active[v.0] && !out.contains(v) {
+                out.push(*v);
+            }
+        }
+        Op::Unary(_, a) | Op::Powi(a, _) => derivative_sources(a, active, out),
+        Op::Binary(_, x, y) => {
+            derivative_sources(x, active, out);
+            derivative_sources(y, active, out);
+        }
+        Op::Linalg(op, args) => {
+            for (operand, a) in op.rule().operands.iter().zip(args) {
+                match operand {
+                    Operand::Matrix | Operand::MatrixVar => derivative_sources(a, active, out),
+                    // A vector built from an array: into the array's adjoint.
+                    Operand::ArrayVar => {
+                        if let Op::Var(v) = a.op {
+                            if active[v.0] && !out.contains(&v) {
+                                out.push(v);
+                            }
+                        }
+                    }
+                    Operand::Index => {}
+                }
+            }
+        }
+        Op::Lit(_)
+        | Op::Len(_)
+        | Op::Cast(..)
+        | Op::ConstCall(..)
+        | Op::Path(_)
+        | Op::Ref(_)
+        | Op::Matches(..)
+        | Op::PathIndex(..)
+        | Op::Method(..)
+        | Op::AsReal(_) => {}
+    }
+}
+
+/// [`derivative_sources`] of an initialiser.
+pub fn init_derivative_sources(init: &Init, active: &[bool], out: &mut Vec<VarId>) {
+    match init {
+        Init::Expr(e) | Init::VecFill { value: e, .. } | Init::ArrayFill { value: e, .. } => {
+            derivative_sources(e, active, out)
+        }
+        Init::ArrayList(es) | Init::VecList(es) => {
+            es.iter().for_each(|e| derivative_sources(e, active, out))
+        }
+        Init::CopyOf(v) => {
+            if active[v.0] {
+                out.push(*v);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

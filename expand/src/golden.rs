@@ -1,5 +1,5 @@
-//! Golden tests: the printed IR, the generated code and the plan of the reverse sweep of a few
-//! functions (loops, branches, calls, overwrites, matrices), kept in
+//! Golden tests: the printed IR, the generated code and the plans of the tangent and reverse
+//! sweeps of a few functions (loops, branches, calls, overwrites, matrices), kept in
 //! `expand/golden/` and compared on every test run. After an intended change, regenerate them
 //! with `TAPELESS_BLESS=1 cargo test -p tapeless-expand` and review the diff.
 
@@ -44,7 +44,7 @@ fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden")
 }
 
-fn expand(src: &str) -> (String, String, String) {
+fn expand(src: &str) -> [(&'static str, String); 4] {
     let item: syn::ItemFn = syn::parse_str(src).expect("case parses");
     let args = crate::attr::parse(Default::default()).expect("no arguments");
     let lowered = crate::lower::lower(&item, &args).expect("case lowers");
@@ -60,10 +60,16 @@ fn expand(src: &str) -> (String, String, String) {
         .map(|(v, _)| v.name.as_str())
         .collect();
     ir.push_str(&format!("active: {}\n", names.join(", ")));
+    let tangent = crate::transform::tangent::describe(&lowered, &active);
     let reverse = crate::transform::adjoint::describe(&lowered, &active);
     let tokens = crate::expand(Default::default(), quote::quote!(#item)).expect("case expands");
     let file: syn::File = syn::parse2(tokens).expect("generated code parses");
-    (ir, prettyplease::unparse(&file), reverse)
+    [
+        ("ir", ir),
+        ("rs.txt", prettyplease::unparse(&file)),
+        ("tangent.txt", tangent),
+        ("reverse.txt", reverse),
+    ]
 }
 
 #[test]
@@ -72,12 +78,8 @@ fn generated_code_matches_the_golden_files() {
     let dir = golden_dir();
     let mut stale = Vec::new();
     for (name, src) in CASES {
-        let (ir, code, reverse) = expand(src);
-        for (file, text) in [
-            (format!("{name}.ir"), ir),
-            (format!("{name}.rs.txt"), code),
-            (format!("{name}.reverse.txt"), reverse),
-        ] {
+        for (ext, text) in expand(src) {
+            let file = format!("{name}.{ext}");
             let path = dir.join(&file);
             if bless {
                 std::fs::create_dir_all(&dir).expect("golden directory");

@@ -14,8 +14,8 @@
 //! derivatives, `transform::tangent` and `transform::adjoint` generate the derivative code, and
 //! `emit` holds what they share and prints the generic primal; `limits` says how big a function
 //! may be; `rules` is the table of the elementary operations every pass reads. Set
-//! `TAPELESS_DEBUG=1` while building to print the IR of every annotated function, and the plan
-//! of its reverse sweep, to standard error.
+//! `TAPELESS_DEBUG=1` while building to print the IR of every annotated function, and the plans
+//! of its tangent and reverse sweeps, to standard error.
 
 #![forbid(unsafe_code)]
 
@@ -117,6 +117,7 @@ fn expand(
             .map(|(v, _)| v.name.as_str())
             .collect();
         eprintln!("active: {}", names.join(", "));
+        eprintln!("{}", transform::tangent::describe(&lowered, &active));
         eprintln!("{}", transform::adjoint::describe(&lowered, &active));
     }
     let em = emit::Emitter::new(&lowered, active, args.krate.clone(), args.wrt.is_some());

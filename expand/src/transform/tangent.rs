@@ -615,3 +615,74 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
         }
     }
 }
+
+/// A printing of the tangent sweep, for `TAPELESS_DEBUG=1` and golden tests: the statements in
+/// order, each with the tangents its tangent reads (`y_dot from x_dot, a_dot`), the callees'
+/// tangent companions it calls, and the statements that run as the primal only.
+pub fn describe(f: &Function, active: &[bool]) -> String {
+    let mut out = format!("tangent sweep of {}\n", f.name);
+    describe_block(f, active, &f.body, 0, &mut out);
+    out
+}
+
+fn describe_block(f: &Function, active: &[bool], b: &Block, depth: usize, out: &mut String) {
+    let indent = "    ".repeat(depth);
+    for s in &b.stmts {
+        let text = crate::ir::display::head(f, s);
+        let mut sources = Vec::new();
+        let written = match s {
+            Stmt::Let { var, init, .. } => {
+                crate::activity::init_derivative_sources(init, active, &mut sources);
+                Some(*var)
+            }
+            Stmt::Assign { place, value, .. } => {
+                crate::activity::derivative_sources(value, active, &mut sources);
+                Some(place.var())
+            }
+            Stmt::Call(c) => {
+                let what = if c
+                    .args
+                    .iter()
+                    .any(|a| crate::activity::arg_active(a, active))
+                {
+                    let callee = quote::ToTokens::to_token_stream(&c.callee)
+                        .to_string()
+                        .replace(' ', "");
+                    format!("call the tangent of {callee}")
+                } else {
+                    "primal only".to_string()
+                };
+                out.push_str(&format!("{indent}{text}: {what}\n"));
+                continue;
+            }
+            Stmt::For { body, .. } => {
+                out.push_str(&format!("{indent}{text} {{\n"));
+                describe_block(f, active, body, depth + 1, out);
+                out.push_str(&format!("{indent}}}\n"));
+                continue;
+            }
+            Stmt::If { then, els, .. } => {
+                out.push_str(&format!("{indent}{text} {{\n"));
+                describe_block(f, active, then, depth + 1, out);
+                out.push_str(&format!("{indent}}} else {{\n"));
+                describe_block(f, active, els, depth + 1, out);
+                out.push_str(&format!("{indent}}}\n"));
+                continue;
+            }
+        };
+        let what = match written {
+            Some(v) if active[v.0] && sources.is_empty() => {
+                format!("{}_dot = 0", f.vars[v.0].name)
+            }
+            Some(v) if active[v.0] => {
+                let names: Vec<String> = sources
+                    .iter()
+                    .map(|s| format!("{}_dot", f.vars[s.0].name))
+                    .collect();
+                format!("{}_dot from {}", f.vars[v.0].name, names.join(", "))
+            }
+            _ => "primal only".to_string(),
+        };
+        out.push_str(&format!("{indent}{text}: {what}\n"));
+    }
+}

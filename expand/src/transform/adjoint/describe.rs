@@ -18,10 +18,9 @@
 //! generated code saves.
 
 use super::plan::{plan, Plan};
-use crate::activity::{arg_active, expr_active};
+use crate::activity::{arg_active, derivative_sources, init_derivative_sources};
 use crate::ir::display::head;
 use crate::ir::*;
-use crate::rules::Operand;
 
 /// The reverse sweep of `f`, given the activity of its variables.
 pub fn describe(f: &Function, active: &[bool]) -> String {
@@ -36,53 +35,11 @@ pub fn describe(f: &Function, active: &[bool]) -> String {
     d.line(&format!("reverse sweep of {}", f.name));
     let mut seeded = Vec::new();
     for e in &f.ret.values {
-        adjoint_targets(e, active, &mut seeded);
+        derivative_sources(e, active, &mut seeded);
     }
     d.line(&format!("seed: {}", d.bars(&seeded)));
     d.block(&f.body, StmtId::FIRST);
     d.out
-}
-
-/// The variables whose adjoints the adjoint of `e` accumulates into.
-fn adjoint_targets(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
-    if !expr_active(e, active) {
-        return;
-    }
-    match &e.op {
-        Op::Var(v) | Op::Index(v, _) => {
-            if active[v.0] && !out.contains(v) {
-                out.push(*v);
-            }
-        }
-        Op::Unary(_, a) | Op::Powi(a, _) => adjoint_targets(a, active, out),
-        Op::Binary(_, x, y) => {
-            adjoint_targets(x, active, out);
-            adjoint_targets(y, active, out);
-        }
-        Op::Linalg(op, args) => {
-            for (operand, a) in op.rule().operands.iter().zip(args) {
-                match operand {
-                    Operand::Matrix | Operand::MatrixVar => adjoint_targets(a, active, out),
-                    // A vector built from an array: into the array's adjoint.
-                    Operand::ArrayVar => match a.op {
-                        Op::Var(v) if active[v.0] && !out.contains(&v) => out.push(v),
-                        _ => {}
-                    },
-                    Operand::Index => {}
-                }
-            }
-        }
-        Op::Lit(_)
-        | Op::Len(_)
-        | Op::Cast(..)
-        | Op::ConstCall(..)
-        | Op::Path(_)
-        | Op::Ref(_)
-        | Op::Matches(..)
-        | Op::PathIndex(..)
-        | Op::Method(..)
-        | Op::AsReal(_) => {}
-    }
 }
 
 struct Describer<'a> {
@@ -178,7 +135,7 @@ impl Describer<'_> {
         match s {
             Stmt::Let { var, init, .. } => {
                 if self.active[var.0] {
-                    init_targets(init, self.active, &mut targets);
+                    init_derivative_sources(init, self.active, &mut targets);
                     super::plan::init_partial_reads(init, self.active, &mut reads);
                 }
             }
@@ -189,7 +146,7 @@ impl Describer<'_> {
                     parts.push(format!("restore {} ({from})", self.name(v)));
                 }
                 if self.active[v.0] {
-                    adjoint_targets(value, self.active, &mut targets);
+                    derivative_sources(value, self.active, &mut targets);
                     super::plan::partial_reads(value, self.active, &mut reads);
                 }
             }
@@ -248,7 +205,7 @@ impl Describer<'_> {
             let mut targets = Vec::new();
             for a in &c.args {
                 match a {
-                    Arg::Value(e) => adjoint_targets(e, self.active, &mut targets),
+                    Arg::Value(e) => derivative_sources(e, self.active, &mut targets),
                     Arg::Array { var, .. }
                     | Arg::ArrayMut { var, .. }
                     | Arg::Matrix { var, .. } => {
@@ -266,22 +223,5 @@ impl Describer<'_> {
             parts.push("nothing".into());
         }
         self.line(&format!("{text}: {}", parts.join("; ")));
-    }
-}
-
-/// The variables whose adjoints the adjoint of `let v = init` accumulates into.
-fn init_targets(init: &Init, active: &[bool], out: &mut Vec<VarId>) {
-    match init {
-        Init::Expr(e) | Init::VecFill { value: e, .. } | Init::ArrayFill { value: e, .. } => {
-            adjoint_targets(e, active, out)
-        }
-        Init::ArrayList(es) | Init::VecList(es) => {
-            es.iter().for_each(|e| adjoint_targets(e, active, out))
-        }
-        Init::CopyOf(v) => {
-            if active[v.0] {
-                out.push(*v);
-            }
-        }
     }
 }

@@ -285,9 +285,24 @@ impl Reverse<'_> {
         let rt = &em.rt;
         let active = &em.active;
         let span = e.span;
+        // A variable's adjoint, accumulated into in place.
         let leaf = |x: &Expr| match &x.op {
-            Op::Var(v) if em.is_active(*v) => Some(em.bar_mut(*v)),
-            _ => None,
+            Op::Var(v) => em.is_active(*v).then(|| em.bar_mut(*v)),
+            Op::Lit(_)
+            | Op::Index(..)
+            | Op::Len(_)
+            | Op::Unary(..)
+            | Op::Binary(..)
+            | Op::Powi(..)
+            | Op::Cast(..)
+            | Op::ConstCall(..)
+            | Op::Path(_)
+            | Op::Ref(_)
+            | Op::Matches(..)
+            | Op::PathIndex(..)
+            | Op::Method(..)
+            | Op::AsReal(_)
+            | Op::Linalg(..) => None,
         };
         let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
         let deriv = b.rule().deriv;
