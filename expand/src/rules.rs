@@ -21,8 +21,10 @@
 //! ```
 //!
 //! plus its derivative `pub fn asinh<S: Real>(x: S) -> S` in the runtime's `rules` module (and
-//! `Real::asinh` if the scalar trait lacks it). Lowering recognises the method by its name
-//! through [`Unary::from_method`], and every pass reads the entry: nothing else changes. A
+//! `Real::asinh`, for `f64` and the dual numbers, if the scalar trait lacks it). Lowering
+//! recognises the method (`x.asinh()` and `f64::asinh(x)`) by its name through
+//! [`Unary::from_method`], and every pass reads the entry: no other code changes. (The list of
+//! supported methods in two of lowering's error messages is still written out by hand.) A
 //! two-argument method (`x.powf(y)`) is one line `Powf => partials("powf")` in [`Binary`]'s
 //! table plus a runtime rule returning `(d/dx, d/dy)`. Operations whose derivative is not of
 //! these forms (the operations of nalgebra values, [`LinOp`]) have their entry in
