@@ -11,6 +11,7 @@
 //! After:  active = {x, y}; inactive = {n, c, k}
 
 use crate::ir::*;
+use crate::rules::Operand;
 
 /// The activity of every variable of `f`, indexed by `VarId`.
 pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> Vec<bool> {
@@ -106,18 +107,85 @@ pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
         | Op::Method(..)
         | Op::ConstCall(..) => false,
         Op::Var(v) | Op::Index(v, _) => active[v.0],
-        Op::Unary(_, a) | Op::Powi(a, _) | Op::Cast(a, _) => expr_active(a, active),
-        Op::Binary(_, a, b) => expr_active(a, active) || expr_active(b, active),
-        // An element is active when its matrix is (its indices are integers).
-        Op::Linalg(LinOp::Element | LinOp::Column | LinOp::Row, args) => {
-            expr_active(&args[0], active)
+        Op::Powi(a, _) | Op::Cast(a, _) => expr_active(a, active),
+        Op::Unary(u, a) => u.propagates() && expr_active(a, active),
+        Op::Binary(b, x, y) => b.propagates() && (expr_active(x, active) || expr_active(y, active)),
+        // Through the operands the table lists: a vector built from an array is active when the
+        // array is; indices are integers.
+        Op::Linalg(op, args) => {
+            op.rule()
+                .operands
+                .iter()
+                .zip(args)
+                .any(|(operand, a)| match operand {
+                    Operand::Matrix | Operand::MatrixVar => expr_active(a, active),
+                    Operand::ArrayVar => matches!(a.op, Op::Var(v) if active[v.0]),
+                    Operand::Index => false,
+                })
         }
-        // A vector built from an array is active when the array is.
-        Op::Linalg(LinOp::FromSlice(_), args) => match args[0].op {
-            Op::Var(v) => active[v.0],
-            _ => false,
-        },
-        Op::Linalg(_, args) => args.iter().any(|a| expr_active(a, active)),
+    }
+}
+
+/// The active variables whose derivatives flow into the value of `e`: those whose tangents its
+/// tangent reads, and whose adjoints its adjoint accumulates into (for the printed sweeps).
+pub fn derivative_sources(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
+    if !expr_active(e, active) {
+        return;
+    }
+    match &e.op {
+        Op::Var(v) | Op::Index(v, _) => {
+            if active[v.0] && !out.contains(v) {
+                out.push(*v);
+            }
+        }
+        Op::Unary(_, a) | Op::Powi(a, _) => derivative_sources(a, active, out),
+        Op::Binary(_, x, y) => {
+            derivative_sources(x, active, out);
+            derivative_sources(y, active, out);
+        }
+        Op::Linalg(op, args) => {
+            for (operand, a) in op.rule().operands.iter().zip(args) {
+                match operand {
+                    Operand::Matrix | Operand::MatrixVar => derivative_sources(a, active, out),
+                    // A vector built from an array: into the array's adjoint.
+                    Operand::ArrayVar => {
+                        if let Op::Var(v) = a.op {
+                            if active[v.0] && !out.contains(&v) {
+                                out.push(v);
+                            }
+                        }
+                    }
+                    Operand::Index => {}
+                }
+            }
+        }
+        Op::Lit(_)
+        | Op::Len(_)
+        | Op::Cast(..)
+        | Op::ConstCall(..)
+        | Op::Path(_)
+        | Op::Ref(_)
+        | Op::Matches(..)
+        | Op::PathIndex(..)
+        | Op::Method(..)
+        | Op::AsReal(_) => {}
+    }
+}
+
+/// [`derivative_sources`] of an initialiser.
+pub fn init_derivative_sources(init: &Init, active: &[bool], out: &mut Vec<VarId>) {
+    match init {
+        Init::Expr(e) | Init::VecFill { value: e, .. } | Init::ArrayFill { value: e, .. } => {
+            derivative_sources(e, active, out)
+        }
+        Init::ArrayList(es) | Init::VecList(es) => {
+            es.iter().for_each(|e| derivative_sources(e, active, out))
+        }
+        Init::CopyOf(v) => {
+            if active[v.0] {
+                out.push(*v);
+            }
+        }
     }
 }
 

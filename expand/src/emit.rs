@@ -8,6 +8,10 @@
 //!
 //! Generated names come from [`crate::names`], which keeps them apart from the user's.
 
+mod expr;
+
+pub use expr::Value;
+
 use crate::ir::*;
 use crate::names::{ident, scalar_name, Names};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -49,16 +53,6 @@ pub struct Emitter<'a> {
     /// The scalar type parameter of the companions: `S`, unless the user's function names
     /// something `S` (a type parameter is no local, so hygiene does not set it apart).
     pub scalar: Ident,
-    /// Stacks declared by [`Emitter::save`] at depth > 0; declared in the prologue.
-    stacks: RefCell<Vec<Ident>>,
-}
-
-/// Where a saved value is found again in the reverse sweep.
-pub struct Saved {
-    /// The forward-sweep statement that saves the value.
-    pub save: TokenStream,
-    /// The reverse-sweep expression that gives it back.
-    pub load: TokenStream,
 }
 
 impl<'a> Emitter<'a> {
@@ -85,7 +79,6 @@ impl<'a> Emitter<'a> {
             names: RefCell::new(names),
             result_bar,
             scalar,
-            stacks: RefCell::new(Vec::new()),
         }
     }
 
@@ -233,61 +226,6 @@ impl<'a> Emitter<'a> {
         quote!(#rt::cst::<#scalar>(0.0))
     }
 
-    /// Saves `value` in the forward sweep for the reverse sweep: in a named local at the top
-    /// level of the function (it is still in scope when the reverse sweep runs), on a stack of
-    /// its own inside loops and branches.
-    pub fn save(&self, depth: usize, what: &str, value: TokenStream) -> Saved {
-        let rt = &self.rt;
-        if depth == 0 {
-            let name = self.temp(&format!("{what}_saved"));
-            Saved {
-                save: quote!(let #name = #value;),
-                load: quote!(#name),
-            }
-        } else {
-            let name = self.temp(&format!("{what}_stack"));
-            self.stacks.borrow_mut().push(name.clone());
-            Saved {
-                save: quote!(#name.push(#value);),
-                load: quote!(#rt::pop(&mut #name)),
-            }
-        }
-    }
-
-    /// Like [`Emitter::save`], only when the compile-time condition `cond` holds; the load is
-    /// valid under the same condition.
-    pub fn save_if(
-        &self,
-        depth: usize,
-        what: &str,
-        cond: &TokenStream,
-        value: TokenStream,
-    ) -> Saved {
-        let rt = &self.rt;
-        if depth == 0 {
-            let name = self.temp(&format!("{what}_saved"));
-            Saved {
-                save: quote!(let #name = if #cond { #value } else { #rt::Vec::new() };),
-                load: quote!(#name),
-            }
-        } else {
-            let name = self.temp(&format!("{what}_stack"));
-            self.stacks.borrow_mut().push(name.clone());
-            Saved {
-                save: quote!(if #cond { #name.push(#value); }),
-                load: quote!(#rt::pop(&mut #name)),
-            }
-        }
-    }
-
-    /// The declarations of the stacks handed out by [`Emitter::save`] since the last call: one
-    /// generated function's.
-    pub fn take_stack_declarations(&self) -> TokenStream {
-        let rt = &self.rt;
-        let stacks = std::mem::take(&mut *self.stacks.borrow_mut());
-        quote!(#(let mut #stacks = #rt::Stack::new();)*)
-    }
-
     /// `ty` with `f64` replaced by the scalar type `S`.
     pub fn ty(&self, ty: &syn::Type) -> TokenStream {
         struct ToS<'a>(&'a Ident);
@@ -356,229 +294,6 @@ impl<'a> Emitter<'a> {
         p.segments
             .push(syn::PathSegment::from(Ident::new(item, span)));
         p
-    }
-
-    /// A primal expression, in the scalar type `S`.
-    pub fn primal(&self, e: &Expr) -> TokenStream {
-        let scalar = &self.scalar;
-        let rt = &self.rt;
-        let span = e.span;
-        match &e.op {
-            Op::Lit(Literal::Real(x)) => {
-                let lit = real_literal(*x);
-                quote_spanned!(span=> #rt::cst::<#scalar>(#lit))
-            }
-            Op::Lit(Literal::Other(l)) => quote_spanned!(span=> #l),
-            Op::Var(_) if e.kind == Kind::Matrix => {
-                // An owned copy: the variable stays available to the reverse sweep.
-                let r = self.mat_ref(e);
-                quote_spanned!(span=> (#r).clone())
-            }
-            Op::Var(v) if self.is_fixed(*v) => {
-                let v = self.name(*v);
-                quote_spanned!(span=> #rt::cst::<#scalar>(#v))
-            }
-            Op::Var(v) => self.name(*v).into_token_stream(),
-            Op::Index(v, i) if self.is_fixed(*v) => {
-                let (v, i) = (self.name(*v), self.primal(i));
-                quote_spanned!(span=> #rt::cst::<#scalar>(#v[#i]))
-            }
-            Op::Index(v, i) => {
-                let (v, i) = (self.name(*v), self.primal(i));
-                quote_spanned!(span=> #v[#i])
-            }
-            Op::Len(v) => {
-                let v = self.name(*v);
-                quote_spanned!(span=> #v.len())
-            }
-            // A matrix negation prints its operand once, as a reference: printing it twice (once
-            // unused) doubled the work at every level of `-(-(..))`.
-            Op::Unary(Unary::Neg, inner) if e.kind == Kind::Matrix => {
-                let a = self.mat_ref(inner);
-                quote_spanned!(span=> (-#a))
-            }
-            Op::Unary(u, inner) => {
-                let a = self.primal(inner);
-                match u {
-                    Unary::Neg => quote_spanned!(span=> (-#a)),
-                    Unary::Not => quote_spanned!(span=> (!#a)),
-                    _ => {
-                        let m = format_ident!("{}", u.name(), span = span);
-                        quote_spanned!(span=> #rt::Real::#m(#a))
-                    }
-                }
-            }
-            Op::Binary(b, x, y) if e.kind == Kind::Matrix => {
-                let op: TokenStream = b.name().parse().expect("an operator");
-                match (x.kind == Kind::Matrix, y.kind == Kind::Matrix) {
-                    // Products through the runtime, which picks kernels for the scalar type.
-                    (true, true) if *b == Binary::Mul => {
-                        let (xs, ys) = (self.mat_ref(x), self.mat_ref(y));
-                        quote_spanned!(span=> #rt::linalg::mul(#xs, #ys))
-                    }
-                    (true, true) => {
-                        let (xs, ys) = (self.mat_ref(x), self.mat_ref(y));
-                        quote_spanned!(span=> (#xs #op #ys))
-                    }
-                    // nalgebra multiplies a matrix by a scalar on the right only, at a generic
-                    // scalar type.
-                    (true, false) => {
-                        let (xs, ys) = (self.mat_ref(x), self.primal(y));
-                        quote_spanned!(span=> (#xs #op #ys))
-                    }
-                    (false, _) => {
-                        let (xs, ys) = (self.primal(x), self.mat_ref(y));
-                        quote_spanned!(span=> (#ys * #xs))
-                    }
-                }
-            }
-            Op::Binary(b, x, y) => {
-                let (xs, ys) = (self.primal(x), self.primal(y));
-                if b.is_method() {
-                    let m = format_ident!("{}", b.name(), span = span);
-                    if e.kind == Kind::Real {
-                        quote_spanned!(span=> #rt::Real::#m(#xs, #ys))
-                    } else {
-                        // Integers, or constants whose type is not visible: the method of
-                        // whatever type they have.
-                        quote_spanned!(span=> (#xs).#m(#ys))
-                    }
-                } else {
-                    let op: TokenStream = b.name().parse().expect("an operator");
-                    quote_spanned!(span=> (#xs #op #ys))
-                }
-            }
-            Op::Powi(x, n) => {
-                let (x, n) = (self.primal(x), self.primal(n));
-                quote_spanned!(span=> #rt::Real::powi(#x, #n))
-            }
-            Op::Cast(x, ty) => {
-                let xs = self.primal(x);
-                match (&e.kind, &x.kind) {
-                    (Kind::Real, _) => quote_spanned!(span=> #rt::cst::<#scalar>((#xs) as f64)),
-                    (_, Kind::Real) => quote_spanned!(span=> (#rt::Real::to_f64(#xs) as #ty)),
-                    _ => quote_spanned!(span=> ((#xs) as #ty)),
-                }
-            }
-            Op::ConstCall(path, args) => {
-                let args = args.iter().map(|a| {
-                    let t = self.primal(a);
-                    if a.kind == Kind::Real {
-                        quote_spanned!(a.span=> #rt::Real::to_f64(#t))
-                    } else {
-                        t
-                    }
-                });
-                quote_spanned!(span=> #path(#(#args),*))
-            }
-            Op::Path(p) => quote_spanned!(span=> #p),
-            Op::Ref(v) => {
-                let v = self.name(*v);
-                quote_spanned!(span=> &#v)
-            }
-            Op::Matches(_, pat) if matches!(**pat, syn::Pat::Wild(_)) => {
-                quote_spanned!(span=> true)
-            }
-            Op::Matches(v, pat) => {
-                let kind = &self.var(*v).kind;
-                let v = self.name(*v);
-                // A `match` rather than `matches!`, whose pattern fragment refuses `..=x`.
-                if *kind == Kind::Real {
-                    // A real is matched by its primal value (patterns are `f64` literals and ranges).
-                    quote_spanned!(span=> match #rt::Real::to_f64(#v) { #pat => true, _ => false })
-                } else {
-                    quote_spanned!(span=> match #v { #pat => true, _ => false })
-                }
-            }
-            Op::AsReal(a) => {
-                let a = self.primal(a);
-                quote_spanned!(span=> #rt::real_constant::<#scalar>(#a))
-            }
-            Op::PathIndex(p, i) => {
-                let i = self.primal(i);
-                quote_spanned!(span=> #p[#i])
-            }
-            Op::Method(a, m, args) => {
-                let a = self.primal(a);
-                let args = args.iter().map(|x| self.primal(x));
-                quote_spanned!(span=> (#a).#m(#(#args),*))
-            }
-            Op::Linalg(op, args) => self.linalg(op, args, span),
-        }
-    }
-
-    /// A matrix operation, in the scalar type `S`, with nalgebra's own methods where they
-    /// exist at any scalar type (the values are those of the user's `f64` function, bit for bit).
-    fn linalg(&self, op: &LinOp, args: &[Expr], span: proc_macro2::Span) -> TokenStream {
-        let scalar = &self.scalar;
-        let rt = &self.rt;
-        if let LinOp::FromSlice(ty) = op {
-            let Op::Var(v) = &args[0].op else {
-                unreachable!("vectors are built from array variables")
-            };
-            let n = self.name(*v);
-            let values = if self.is_fixed(*v) {
-                quote!(&#rt::lift::<#scalar>(&#n[..])[..])
-            } else {
-                quote!(&#n[..])
-            };
-            return self.vector_of_slice(ty, values, span);
-        }
-        let a = self.mat_ref(&args[0]);
-        match op {
-            LinOp::Transpose => quote_spanned!(span=> (#a).transpose()),
-            LinOp::Map { param, body } => {
-                let (v, b) = (self.name(*param), self.primal(body));
-                quote_spanned!(span=> (#a).map(|#v: #scalar| #b))
-            }
-            LinOp::ComponentMul => {
-                let b = self.mat_ref(&args[1]);
-                quote_spanned!(span=> (#a).component_mul(#b))
-            }
-            LinOp::Dot => {
-                let b = self.mat_ref(&args[1]);
-                quote_spanned!(span=> (#a).dot(#b))
-            }
-            LinOp::Sum => quote_spanned!(span=> (#a).sum()),
-            LinOp::Norm => quote_spanned!(span=> #rt::linalg::norm(#a)),
-            LinOp::NormSquared => quote_spanned!(span=> #rt::linalg::norm_squared(#a)),
-            LinOp::FromSlice(_) => unreachable!("built above"),
-            LinOp::Column | LinOp::Row => {
-                let (m, k) = (format_ident!("{}", op.name()), self.primal(&args[1]));
-                quote_spanned!(span=> (#a).#m(#k).into_owned())
-            }
-            LinOp::Element => {
-                let (i, j) = (self.primal(&args[1]), self.primal(&args[2]));
-                let Op::Var(m) = &args[0].op else {
-                    unreachable!("elements are of variables")
-                };
-                let m = self.name(*m);
-                if self.is_fixed_expr(&args[0]) {
-                    quote_spanned!(span=> #rt::cst::<#scalar>(#m[(#i, #j)]))
-                } else {
-                    quote_spanned!(span=> #m[(#i, #j)])
-                }
-            }
-        }
-    }
-
-    /// `T::from_column_slice(values)`, with `f64` in the type's path replaced by `S`.
-    pub fn vector_of_slice(
-        &self,
-        ty: &syn::Path,
-        values: TokenStream,
-        span: proc_macro2::Span,
-    ) -> TokenStream {
-        let ty: syn::Type = syn::Type::Path(syn::TypePath {
-            qself: None,
-            path: ty.clone(),
-        });
-        let ty = self.ty(&ty);
-        quote_spanned!(span=> #ty::from_column_slice(#values))
-    }
-
-    fn is_fixed_expr(&self, e: &Expr) -> bool {
-        matches!(e.op, Op::Var(v) if self.is_fixed(v))
     }
 
     /// A `let` initialiser, in the scalar type `S`.

@@ -1,4 +1,5 @@
-//! Golden tests: the printed IR and the generated code of a few functions, kept in
+//! Golden tests: the printed IR, the generated code and the plans of the tangent and reverse
+//! sweeps of a few functions (loops, branches, calls, overwrites, matrices), kept in
 //! `expand/golden/` and compared on every test run. After an intended change, regenerate them
 //! with `TAPELESS_BLESS=1 cargo test -p tapeless-expand` and review the diff.
 
@@ -26,6 +27,14 @@ const CASES: &[(&str, &str)] = &[
         "fn step(u: &mut [f64], h: f64) { let mut k = vec![0.0; u.len()]; rhs(&mut k, u); for i in 0..u.len() { u[i] += h * k[i]; } }",
     ),
     (
+        "matrices",
+        "fn quad(a: &DMatrix<f64>, x: &DVector<f64>, u: &[f64], n: usize) -> f64 { let v = DVector::from_column_slice(u); let y = a * x + v.component_mul(x); let mut acc = y.dot(x); for j in 0..n { let c = a.column(j); acc = acc + c.norm() * a[(0, j)]; } acc + y.transpose().sum() }",
+    ),
+    (
+        "call_args_overwritten",
+        "fn two_steps(u: &mut [f64], h: f64) -> f64 { let mut k = vec![0.0; u.len()]; rhs(&mut k, u); for i in 0..u.len() { u[i] = u[i] + h * k[i]; } rhs(&mut k, u); let mut s = 0.0; for i in 0..u.len() { u[i] = u[i] * k[i]; s = s + u[i] * h; } s }",
+    ),
+    (
         "dense_layer",
         "fn layer_cost(w: &DMatrix<f64>, b: &DVector<f64>, x: &DVector<f64>, target: &DVector<f64>) -> f64 { let h = (w * x + b).map(|v| v.tanh()); let r = &h - target; 0.5 * r.norm_squared() + 0.1 * w.transpose().sum() }",
     ),
@@ -35,7 +44,7 @@ fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden")
 }
 
-fn expand(src: &str) -> (String, String) {
+fn expand(src: &str) -> [(&'static str, String); 4] {
     let item: syn::ItemFn = syn::parse_str(src).expect("case parses");
     let args = crate::attr::parse(Default::default()).expect("no arguments");
     let lowered = crate::lower::lower(&item, &args).expect("case lowers");
@@ -51,9 +60,16 @@ fn expand(src: &str) -> (String, String) {
         .map(|(v, _)| v.name.as_str())
         .collect();
     ir.push_str(&format!("active: {}\n", names.join(", ")));
+    let tangent = crate::transform::tangent::describe(&lowered, &active);
+    let reverse = crate::transform::adjoint::describe(&lowered, &active);
     let tokens = crate::expand(Default::default(), quote::quote!(#item)).expect("case expands");
     let file: syn::File = syn::parse2(tokens).expect("generated code parses");
-    (ir, prettyplease::unparse(&file))
+    [
+        ("ir", ir),
+        ("rs.txt", prettyplease::unparse(&file)),
+        ("tangent.txt", tangent),
+        ("reverse.txt", reverse),
+    ]
 }
 
 #[test]
@@ -62,8 +78,8 @@ fn generated_code_matches_the_golden_files() {
     let dir = golden_dir();
     let mut stale = Vec::new();
     for (name, src) in CASES {
-        let (ir, code) = expand(src);
-        for (file, text) in [(format!("{name}.ir"), ir), (format!("{name}.rs.txt"), code)] {
+        for (ext, text) in expand(src) {
+            let file = format!("{name}.{ext}");
             let path = dir.join(&file);
             if bless {
                 std::fs::create_dir_all(&dir).expect("golden directory");

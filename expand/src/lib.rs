@@ -16,14 +16,19 @@
 //!   `match`), `call` (calls, hoisted into statements), `expr` (expressions and their kinds),
 //!   `nalgebra` (matrices and vectors), `types` (kinds from written types), `scope` (variables,
 //!   names and scopes) and `diag` (attributes, advice for unsupported syntax).
-//! - `ir` is the IR (variables in an `IdVec` indexed by `VarId`), its printer and its verifier.
+//! - `ir` is the IR (variables in an `IdVec` indexed by `VarId`, statements numbered by
+//!   `StmtId`), its printer and its verifier.
+//! - `rules` is the table of the elementary and matrix operations: per operation its primal,
+//!   result kind, tangent, adjoint and the primal values the adjoint reads; every pass reads it.
 //! - `activity` finds what carries derivatives; `transform::tangent` and `transform::adjoint`
-//!   generate the derivative code; `emit` holds what they share and prints the generic primal.
+//!   (a folder: the reverse sweep's `plan`, `seed`s, per-statement adjoints, the `saves` stacks
+//!   and `describe`, its printout) generate the derivative code; `emit` holds what they share
+//!   and prints the generic primal.
 //! - `ctxt` gathers the errors of the front end (attribute, lowering, `wrt(..)`, `rhs = ..`), so a
 //!   function's mistakes are reported together; `limits` says how big a function may be.
 //!
-//! Set `TAPELESS_DEBUG=1` while building to print the IR of every annotated function to
-//! standard error.
+//! Set `TAPELESS_DEBUG=1` while building to print the IR of every annotated function, and the
+//! plans of its tangent and reverse sweeps, to standard error.
 
 #![forbid(unsafe_code)]
 
@@ -39,6 +44,7 @@ mod ir;
 mod limits;
 mod lower;
 mod names;
+mod rules;
 mod transform;
 
 use proc_macro2::TokenStream;
@@ -111,6 +117,8 @@ fn expand(
             .map(|(v, _)| v.name.as_str())
             .collect();
         eprintln!("active: {}", names.join(", "));
+        eprintln!("{}", transform::tangent::describe(&lowered, &active));
+        eprintln!("{}", transform::adjoint::describe(&lowered, &active));
     }
     let em = emit::Emitter::new(&lowered, active, args.krate.clone(), args.wrt.is_some());
     let vis = &func.vis;

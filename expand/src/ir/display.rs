@@ -41,6 +41,24 @@ pub fn print(function: &Function) -> String {
     p.out
 }
 
+/// The first line of statement `s` of `function`: the whole of a simple statement, the head of
+/// a loop (`for i in 0..n`) or a branch (`if (a > t)`).
+pub fn head(function: &Function, s: &Stmt) -> String {
+    let mut p = Printer {
+        f: function,
+        out: String::new(),
+        depth: 0,
+    };
+    match s {
+        Stmt::For { var, range, .. } => format!("for {} in {}", p.name(*var), p.range(range)),
+        Stmt::If { cond, .. } => format!("if {}", p.expr(cond)),
+        Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {
+            p.stmt(s);
+            p.out.trim_end().to_string()
+        }
+    }
+}
+
 struct Printer<'a> {
     f: &'a Function,
     out: String,

@@ -29,6 +29,9 @@ pub mod verify;
 use proc_macro2::{Span, TokenStream};
 use std::marker::PhantomData;
 
+// The operations and their rules live in the rule table; they are part of the IR's grammar.
+pub use crate::rules::{Binary, LinOp, Unary};
+
 /// One binding of the user's function (a parameter, a `let`, a loop variable, or a temporary
 /// introduced by lowering).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -282,6 +285,28 @@ pub struct Block {
     pub stmts: Vec<Stmt>,
 }
 
+/// A statement's identity: its position in the preorder walk of the function's body (the order
+/// of [`Block::walk`], the first statement of the body being `StmtId(0)`). Ids follow from the
+/// tree's shape, so every pass numbers the same statement alike, whatever it holds in memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StmtId(pub usize);
+
+impl StmtId {
+    /// The id of the first statement of a function's body.
+    pub const FIRST: StmtId = StmtId(0);
+
+    /// The id of the first statement nested in statement `self`: of a loop's body, or of an
+    /// `if`'s `then` block.
+    pub fn inner(self) -> StmtId {
+        StmtId(self.0 + 1)
+    }
+
+    /// The id of the first statement of the `else` block of the `if` statement `self`.
+    pub fn els(self, then: &Block) -> StmtId {
+        StmtId(self.0 + 1 + then.size())
+    }
+}
+
 /// A statement.
 #[derive(Clone, Debug)]
 pub enum Stmt {
@@ -450,55 +475,6 @@ pub enum Op {
     Linalg(LinOp, Vec<Expr>),
 }
 
-/// The methods of nalgebra values that `#[differentiable]` differentiates. Operands are the
-/// `Vec<Expr>` of [`Op::Linalg`], receiver first.
-#[derive(Clone, Debug)]
-pub enum LinOp {
-    /// `a.transpose()`.
-    Transpose,
-    /// `a.map(|v| body)`: `body` is a real expression of the closure argument `param` and of
-    /// constants only, so its derivative is the tangent of `body` along `param`.
-    Map { param: VarId, body: Box<Expr> },
-    /// `a.component_mul(b)` (element-wise product).
-    ComponentMul,
-    /// `a.dot(b)`: a real.
-    Dot,
-    /// `a.sum()`: a real.
-    Sum,
-    /// `a.norm()` (Euclidean, Frobenius for matrices): a real.
-    Norm,
-    /// `a.norm_squared()`: a real.
-    NormSquared,
-    /// `m[(i, j)]` of a variable `m`: operands `[m, i, j]`, a real.
-    Element,
-    /// `m.column(j)` of a variable `m`, as an owned vector: operands `[m, j]`.
-    Column,
-    /// `m.row(i)` of a variable `m`, as an owned row vector: operands `[m, i]`.
-    Row,
-    /// `DVector::from_column_slice(&u)` (or `from_row_slice`) of a real array variable `u`, the
-    /// type path as written: operand `[u]`, a matrix.
-    FromSlice(syn::Path),
-}
-
-impl LinOp {
-    /// The method name (`transpose`), or `index` for an element.
-    pub fn name(&self) -> &'static str {
-        match self {
-            LinOp::Transpose => "transpose",
-            LinOp::Map { .. } => "map",
-            LinOp::ComponentMul => "component_mul",
-            LinOp::Dot => "dot",
-            LinOp::Sum => "sum",
-            LinOp::Norm => "norm",
-            LinOp::NormSquared => "norm_squared",
-            LinOp::Element => "index",
-            LinOp::Column => "column",
-            LinOp::Row => "row",
-            LinOp::FromSlice(_) => "from_column_slice",
-        }
-    }
-}
-
 /// A literal.
 #[derive(Clone, Debug)]
 pub enum Literal {
@@ -506,135 +482,6 @@ pub enum Literal {
     Real(f64),
     /// Any other literal (integers, bools), as written.
     Other(syn::Lit),
-}
-
-/// Unary operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unary {
-    Neg,
-    Not,
-    Sin,
-    Cos,
-    Tan,
-    Exp,
-    Ln,
-    Log10,
-    Sqrt,
-    Tanh,
-    Sinh,
-    Cosh,
-    Atan,
-    Abs,
-}
-
-/// Binary operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Binary {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    Powf,
-    Atan2,
-    Hypot,
-    Min,
-    Max,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Eq,
-    Ne,
-    And,
-    Or,
-}
-
-impl Unary {
-    /// The method name in Rust (`sin`), or the operator (`-`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Unary::Neg => "-",
-            Unary::Not => "!",
-            Unary::Sin => "sin",
-            Unary::Cos => "cos",
-            Unary::Tan => "tan",
-            Unary::Exp => "exp",
-            Unary::Ln => "ln",
-            Unary::Log10 => "log10",
-            Unary::Sqrt => "sqrt",
-            Unary::Tanh => "tanh",
-            Unary::Sinh => "sinh",
-            Unary::Cosh => "cosh",
-            Unary::Atan => "atan",
-            Unary::Abs => "abs",
-        }
-    }
-
-    /// The elementary function of a method name.
-    pub fn from_method(name: &str) -> Option<Unary> {
-        Some(match name {
-            "sin" => Unary::Sin,
-            "cos" => Unary::Cos,
-            "tan" => Unary::Tan,
-            "exp" => Unary::Exp,
-            "ln" => Unary::Ln,
-            "log10" => Unary::Log10,
-            "sqrt" => Unary::Sqrt,
-            "tanh" => Unary::Tanh,
-            "sinh" => Unary::Sinh,
-            "cosh" => Unary::Cosh,
-            "atan" => Unary::Atan,
-            "abs" => Unary::Abs,
-            _ => return None,
-        })
-    }
-}
-
-impl Binary {
-    /// The operator (`+`) or method name (`atan2`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Binary::Add => "+",
-            Binary::Sub => "-",
-            Binary::Mul => "*",
-            Binary::Div => "/",
-            Binary::Rem => "%",
-            Binary::Powf => "powf",
-            Binary::Atan2 => "atan2",
-            Binary::Hypot => "hypot",
-            Binary::Min => "min",
-            Binary::Max => "max",
-            Binary::Lt => "<",
-            Binary::Le => "<=",
-            Binary::Gt => ">",
-            Binary::Ge => ">=",
-            Binary::Eq => "==",
-            Binary::Ne => "!=",
-            Binary::And => "&&",
-            Binary::Or => "||",
-        }
-    }
-
-    /// Whether it is written as a method call (`a.powf(b)`) rather than an operator.
-    pub fn is_method(self) -> bool {
-        matches!(
-            self,
-            Binary::Powf | Binary::Atan2 | Binary::Hypot | Binary::Min | Binary::Max
-        )
-    }
-
-    /// The two-argument elementary function of a method name.
-    pub fn from_method(name: &str) -> Option<Binary> {
-        Some(match name {
-            "powf" => Binary::Powf,
-            "atan2" => Binary::Atan2,
-            "hypot" => Binary::Hypot,
-            "min" => Binary::Min,
-            "max" => Binary::Max,
-            _ => return None,
-        })
-    }
 }
 
 impl Expr {
@@ -704,7 +551,47 @@ impl Arg {
     }
 }
 
+impl Stmt {
+    /// How many statements this one is, with those nested in it.
+    pub fn size(&self) -> usize {
+        match self {
+            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => 1,
+            Stmt::For { body, .. } => 1 + body.size(),
+            Stmt::If { then, els, .. } => 1 + then.size() + els.size(),
+        }
+    }
+}
+
 impl Block {
+    /// How many statements this block holds, with those nested in them.
+    pub fn size(&self) -> usize {
+        self.stmts.iter().map(Stmt::size).sum()
+    }
+
+    /// The statements of this block with their ids, `first` being the id of the first.
+    pub fn numbered(&self, first: StmtId) -> impl Iterator<Item = (StmtId, &Stmt)> {
+        self.stmts.iter().scan(first.0, |next, s| {
+            let id = StmtId(*next);
+            *next += s.size();
+            Some((id, s))
+        })
+    }
+
+    /// [`Block::walk`] with each statement's id, `first` being the id of the block's first.
+    pub fn walk_numbered<'a>(&'a self, first: StmtId, f: &mut impl FnMut(StmtId, &'a Stmt)) {
+        for (id, s) in self.numbered(first) {
+            f(id, s);
+            match s {
+                Stmt::For { body, .. } => body.walk_numbered(id.inner(), f),
+                Stmt::If { then, els, .. } => {
+                    then.walk_numbered(id.inner(), f);
+                    els.walk_numbered(id.els(then), f);
+                }
+                Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {}
+            }
+        }
+    }
+
     /// Calls `f` on every statement of this block and of the blocks nested in it, outer first.
     pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Stmt)) {
         for s in &self.stmts {
@@ -738,5 +625,32 @@ impl Block {
             Stmt::If { .. } => {}
         });
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_ids_are_the_preorder_positions() {
+        let item: syn::ItemFn = syn::parse_str(
+            "fn f(x: f64, n: usize) -> f64 { let mut s = 0.0; for i in 0..n { if i > 1 { s = s + x; } else { s = s * x; let t = s; s = t; } s = s + 1.0; } let y = s; y }",
+        )
+        .expect("parses");
+        let args = crate::attr::parse(Default::default()).expect("no args");
+        let f = crate::lower::lower(&item, &args).expect("lowers");
+        let mut walked = Vec::new();
+        f.body.walk(&mut |s| walked.push(s as *const Stmt));
+        let mut numbered = Vec::new();
+        f.body.walk_numbered(StmtId::FIRST, &mut |id, s| {
+            numbered.push((id, s as *const Stmt))
+        });
+        assert_eq!(walked.len(), f.body.size());
+        assert_eq!(numbered.len(), walked.len());
+        for (k, ((id, s), w)) in numbered.iter().zip(&walked).enumerate() {
+            assert_eq!(*id, StmtId(k));
+            assert_eq!(s, w);
+        }
     }
 }

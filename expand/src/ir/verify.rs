@@ -9,6 +9,7 @@
 //! - assignments write mutable variables of the right kind.
 
 use super::*;
+use crate::rules::ResultKind;
 
 /// Checks `function`; returns the list of violated invariants (empty when it is well formed).
 pub fn verify(function: &Function) -> Vec<String> {
@@ -221,13 +222,7 @@ impl Verifier<'_> {
             }
             Op::Unary(u, a) => {
                 self.expr(a);
-                let ok = match u {
-                    Unary::Not => e.kind == Kind::Bool || e.kind == Kind::Int,
-                    Unary::Neg => e.kind == a.kind,
-
-                    _ => e.kind == Kind::Real && a.kind == Kind::Real,
-                };
-                if !ok {
+                if !u.rule().result.accepts(&e.kind, &[&a.kind]) {
                     self.problems
                         .push(format!("`{}` of kind {}", u.name(), a.kind));
                 }
@@ -235,25 +230,21 @@ impl Verifier<'_> {
             Op::Binary(b, x, y) => {
                 self.expr(x);
                 self.expr(y);
-                let real = x.kind == Kind::Real || y.kind == Kind::Real;
-                let matrix = x.kind == Kind::Matrix || y.kind == Kind::Matrix;
-                let compare = matches!(
-                    b,
-                    Binary::Lt | Binary::Le | Binary::Gt | Binary::Ge | Binary::Eq | Binary::Ne
-                );
-                if compare || matches!(b, Binary::And | Binary::Or) {
-                    if e.kind != Kind::Bool {
-                        self.problems
-                            .push(format!("`{}` that is not a bool", b.name()));
-                    }
-                } else if matrix {
-                    if e.kind != Kind::Matrix {
-                        self.problems
-                            .push(format!("`{}` of matrices that is not a matrix", b.name()));
-                    }
-                } else if real && e.kind != Kind::Real {
-                    self.problems
-                        .push(format!("`{}` of reals that is not real", b.name()));
+                let result = b.rule().result;
+                if !result.accepts(&e.kind, &[&x.kind, &y.kind]) {
+                    let matrix = x.kind == Kind::Matrix || y.kind == Kind::Matrix;
+                    let what = match result {
+                        ResultKind::Bool | ResultKind::BoolOrInt => "that is not a bool",
+                        ResultKind::Arithmetic | ResultKind::SameAsOperand | ResultKind::Real
+                            if matrix =>
+                        {
+                            "of matrices that is not a matrix"
+                        }
+                        ResultKind::Arithmetic | ResultKind::SameAsOperand | ResultKind::Real => {
+                            "of reals that is not real"
+                        }
+                    };
+                    self.problems.push(format!("`{}` {what}", b.name()));
                 }
             }
             Op::Powi(x, n) => {
@@ -266,56 +257,21 @@ impl Verifier<'_> {
                 for a in args {
                     self.expr(a);
                 }
-                let matrix = |k: &Kind| *k == Kind::Matrix;
-                let ok = match op {
-                    LinOp::Element => {
-                        args.len() == 3
-                            && matches!(args[0].op, Op::Var(_))
-                            && matrix(&args[0].kind)
-                            && !args[1].kind.is_real()
-                            && !args[2].kind.is_real()
-                            && e.kind == Kind::Real
-                    }
-                    LinOp::Map { param, body } => {
-                        // The body sees its argument only.
-                        let depth = self.scope.len();
-                        self.bind(*param);
-                        self.expr(body);
-                        self.scope.truncate(depth);
-                        let mut reads = Vec::new();
-                        body.reads(&mut reads);
-                        args.len() == 1
-                            && matrix(&args[0].kind)
-                            && body.kind == Kind::Real
-                            && reads.iter().all(|r| r == param)
-                            && matrix(&e.kind)
-                    }
-                    LinOp::FromSlice(_) => {
-                        args.len() == 1
-                            && matches!(args[0].op, Op::Var(_))
-                            && matches!(args[0].kind, Kind::RealArray(_))
-                            && matrix(&e.kind)
-                    }
-                    LinOp::Column | LinOp::Row => {
-                        args.len() == 2
-                            && matches!(args[0].op, Op::Var(_))
-                            && matrix(&args[0].kind)
-                            && !args[1].kind.is_real()
-                            && matrix(&e.kind)
-                    }
-                    LinOp::Transpose => args.len() == 1 && matrix(&args[0].kind) && matrix(&e.kind),
-                    LinOp::ComponentMul => {
-                        args.len() == 2 && args.iter().all(|a| matrix(&a.kind)) && matrix(&e.kind)
-                    }
-                    LinOp::Dot => {
-                        args.len() == 2
-                            && args.iter().all(|a| matrix(&a.kind))
-                            && e.kind == Kind::Real
-                    }
-                    LinOp::Sum | LinOp::Norm | LinOp::NormSquared => {
-                        args.len() == 1 && matrix(&args[0].kind) && e.kind == Kind::Real
-                    }
-                };
+                // The operands and the result the table lists.
+                let rule = op.rule();
+                let mut ok = args.len() == rule.operands.len()
+                    && rule.operands.iter().zip(args).all(|(o, a)| o.accepts(a))
+                    && e.kind == rule.result.kind();
+                if let LinOp::Map { param, body } = op {
+                    // The body sees its argument only.
+                    let depth = self.scope.len();
+                    self.bind(*param);
+                    self.expr(body);
+                    self.scope.truncate(depth);
+                    let mut reads = Vec::new();
+                    body.reads(&mut reads);
+                    ok = ok && body.kind == Kind::Real && reads.iter().all(|r| r == param);
+                }
                 if !ok {
                     self.problems
                         .push(format!("malformed matrix operation `{}`", op.name()));

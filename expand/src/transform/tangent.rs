@@ -11,6 +11,7 @@
 
 use crate::emit::Emitter;
 use crate::ir::*;
+use crate::rules::{BinaryDeriv, UnaryDeriv};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
@@ -70,63 +71,14 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
             tokens: em.dot_ref(*v),
             by_ref: true,
         }),
-        Op::Unary(Unary::Neg, a) => {
-            let da = matrix(em, a)?.r();
-            owned(Some(quote_spanned!(span=> (-#da))))
-        }
-        Op::Binary(b, x, y) => {
-            let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
-            match b {
-                Binary::Add | Binary::Sub => {
-                    let (dx, dy) = (matrix(em, x), matrix(em, y));
-                    match (dx, dy, b) {
-                        (None, None, _) => None,
-                        (Some(a), None, _) => Some(a),
-                        (None, Some(d), Binary::Add) => Some(d),
-                        (None, Some(d), _) => {
-                            let d = d.r();
-                            owned(Some(quote_spanned!(span=> (-#d))))
-                        }
-                        (Some(a), Some(d), _) => {
-                            let (a, d) = (a.r(), d.r());
-                            let op: TokenStream = b.name().parse().expect("an operator");
-                            owned(Some(quote_spanned!(span=> (#a #op #d))))
-                        }
-                    }
-                }
-                Binary::Mul if xm && ym => {
-                    let (xs, ys) = (em.mat_ref(x), em.mat_ref(y));
-                    let rt = &em.rt;
-                    let dx = matrix(em, x).map(|d| {
-                        let d = d.r();
-                        quote_spanned!(span=> #rt::linalg::mul(#d, #ys))
-                    });
-                    let dy = matrix(em, y).map(|d| {
-                        let d = d.r();
-                        quote_spanned!(span=> #rt::linalg::mul(#xs, #d))
-                    });
-                    owned(sum_terms(vec![dx, dy]))
-                }
-                Binary::Mul | Binary::Div => {
-                    let (m, s) = if xm { (x, y) } else { (y, x) };
-                    let (ms, ss) = (em.mat_ref(m), em.primal(s));
-                    let op: TokenStream = b.name().parse().expect("an operator");
-                    let dm = matrix(em, m).map(|d| {
-                        let d = d.r();
-                        quote_spanned!(span=> (#d #op #ss))
-                    });
-                    let ds = expr(em, s).map(|d| {
-                        if *b == Binary::Div {
-                            quote_spanned!(span=> (#ms * (-(#d) / (#ss * #ss))))
-                        } else {
-                            quote_spanned!(span=> (#ms * #d))
-                        }
-                    });
-                    owned(sum_terms(vec![dm, ds]))
-                }
-                _ => unreachable!("not an operation of matrices"),
+        Op::Unary(u, a) => match u.rule().deriv {
+            UnaryDeriv::Negate => {
+                let da = matrix(em, a)?.r();
+                owned(Some(quote_spanned!(span=> (-#da))))
             }
-        }
+            UnaryDeriv::Chain | UnaryDeriv::None => unreachable!("not an operation of matrices"),
+        },
+        Op::Binary(b, x, y) => matrix_binary(em, e, *b, x, y),
         Op::Linalg(op, args) => {
             let a = &args[0];
             match op {
@@ -178,7 +130,6 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
         Op::Lit(_)
         | Op::Index(..)
         | Op::Len(_)
-        | Op::Unary(..)
         | Op::Powi(..)
         | Op::Cast(..)
         | Op::ConstCall(..)
@@ -188,6 +139,66 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
         | Op::PathIndex(..)
         | Op::Method(..)
         | Op::AsReal(_) => unreachable!("not a matrix"),
+    }
+}
+
+/// The tangent of a binary operation of matrices (sums, products, scalings).
+fn matrix_binary(em: &Emitter, e: &Expr, b: Binary, x: &Expr, y: &Expr) -> Option<MatrixTangent> {
+    let span = e.span;
+    let owned = |t: Option<TokenStream>| t.map(MatrixTangent::owned);
+    let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
+    let deriv = b.rule().deriv;
+    match deriv {
+        BinaryDeriv::Add | BinaryDeriv::Sub => {
+            let (dx, dy) = (matrix(em, x), matrix(em, y));
+            match (dx, dy, deriv) {
+                (None, None, _) => None,
+                (Some(a), None, _) => Some(a),
+                (None, Some(d), BinaryDeriv::Add) => Some(d),
+                (None, Some(d), _) => {
+                    let d = d.r();
+                    owned(Some(quote_spanned!(span=> (-#d))))
+                }
+                (Some(a), Some(d), _) => {
+                    let (a, d) = (a.r(), d.r());
+                    let op: TokenStream = b.name().parse().expect("an operator");
+                    owned(Some(quote_spanned!(span=> (#a #op #d))))
+                }
+            }
+        }
+        BinaryDeriv::Product if xm && ym => {
+            let (xs, ys) = (em.mat_ref(x), em.mat_ref(y));
+            let rt = &em.rt;
+            let dx = matrix(em, x).map(|d| {
+                let d = d.r();
+                quote_spanned!(span=> #rt::linalg::mul(#d, #ys))
+            });
+            let dy = matrix(em, y).map(|d| {
+                let d = d.r();
+                quote_spanned!(span=> #rt::linalg::mul(#xs, #d))
+            });
+            owned(sum_terms(vec![dx, dy]))
+        }
+        BinaryDeriv::Product | BinaryDeriv::Quotient => {
+            let (m, s) = if xm { (x, y) } else { (y, x) };
+            let (ms, ss) = (em.mat_ref(m), em.primal(s));
+            let op: TokenStream = b.name().parse().expect("an operator");
+            let dm = matrix(em, m).map(|d| {
+                let d = d.r();
+                quote_spanned!(span=> (#d #op #ss))
+            });
+            let ds = expr(em, s).map(|d| {
+                if deriv == BinaryDeriv::Quotient {
+                    quote_spanned!(span=> (#ms * (-(#d) / (#ss * #ss))))
+                } else {
+                    quote_spanned!(span=> (#ms * #d))
+                }
+            });
+            owned(sum_terms(vec![dm, ds]))
+        }
+        BinaryDeriv::Partials | BinaryDeriv::None => {
+            unreachable!("not an operation of matrices")
+        }
     }
 }
 
@@ -280,13 +291,13 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
         Op::Unary(u, a) => {
             let da = expr(em, a)?;
             let x = em.primal(a);
-            Some(match u {
-                Unary::Neg => quote_spanned!(span=> (-#da)),
-                Unary::Not => unreachable!("`!` is not real"),
-                _ => {
+            Some(match u.rule().deriv {
+                UnaryDeriv::Negate => quote_spanned!(span=> (-#da)),
+                UnaryDeriv::Chain => {
                     let rule = format_ident!("{}", u.name(), span = span);
                     quote_spanned!(span=> (#rt::rules::#rule(#x) * #da))
                 }
+                UnaryDeriv::None => unreachable!("`{}` has no derivative", u.name()),
             })
         }
         Op::Binary(b, x, y) => {
@@ -295,25 +306,25 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
                 return None;
             }
             let (xs, ys) = (em.primal(x), em.primal(y));
-            Some(match b {
-                Binary::Add => match (dx, dy) {
+            Some(match b.rule().deriv {
+                BinaryDeriv::Add => match (dx, dy) {
                     (Some(a), Some(b)) => quote_spanned!(span=> (#a + #b)),
                     (Some(a), None) | (None, Some(a)) => a,
                     (None, None) => unreachable!(),
                 },
-                Binary::Sub => match (dx, dy) {
+                BinaryDeriv::Sub => match (dx, dy) {
                     (Some(a), Some(b)) => quote_spanned!(span=> (#a - #b)),
                     (Some(a), None) => a,
                     (None, Some(b)) => quote_spanned!(span=> (-#b)),
                     (None, None) => unreachable!(),
                 },
-                Binary::Mul => match (dx, dy) {
+                BinaryDeriv::Product => match (dx, dy) {
                     (Some(a), Some(b)) => quote_spanned!(span=> (#a * #ys + #xs * #b)),
                     (Some(a), None) => quote_spanned!(span=> (#a * #ys)),
                     (None, Some(b)) => quote_spanned!(span=> (#xs * #b)),
                     (None, None) => unreachable!(),
                 },
-                Binary::Div => match (dx, dy) {
+                BinaryDeriv::Quotient => match (dx, dy) {
                     (Some(a), None) => quote_spanned!(span=> (#a / #ys)),
                     (dx, dy) => {
                         let p = em.temp("partials");
@@ -321,23 +332,13 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
                         quote_spanned!(span=> { let #p = #rt::rules::div(#xs, #ys); #terms })
                     }
                 },
-                Binary::Powf | Binary::Atan2 | Binary::Hypot | Binary::Min | Binary::Max => {
+                BinaryDeriv::Partials => {
                     let rule = format_ident!("{}", b.name(), span = span);
                     let p = em.temp("partials");
                     let terms = partial_terms(&p, dx, dy);
                     quote_spanned!(span=> { let #p = #rt::rules::#rule(#xs, #ys); #terms })
                 }
-                Binary::Rem
-                | Binary::Lt
-                | Binary::Le
-                | Binary::Gt
-                | Binary::Ge
-                | Binary::Eq
-                | Binary::Ne
-                | Binary::And
-                | Binary::Or => {
-                    unreachable!("not a real operation with a derivative")
-                }
+                BinaryDeriv::None => unreachable!("`{}` has no derivative", b.name()),
             })
         }
         Op::Powi(x, n) => {
@@ -612,5 +613,76 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
             #body
             #tail
         }
+    }
+}
+
+/// A printing of the tangent sweep, for `TAPELESS_DEBUG=1` and golden tests: the statements in
+/// order, each with the tangents its tangent reads (`y_dot from x_dot, a_dot`), the callees'
+/// tangent companions it calls, and the statements that run as the primal only.
+pub fn describe(f: &Function, active: &[bool]) -> String {
+    let mut out = format!("tangent sweep of {}\n", f.name);
+    describe_block(f, active, &f.body, 0, &mut out);
+    out
+}
+
+fn describe_block(f: &Function, active: &[bool], b: &Block, depth: usize, out: &mut String) {
+    let indent = "    ".repeat(depth);
+    for s in &b.stmts {
+        let text = crate::ir::display::head(f, s);
+        let mut sources = Vec::new();
+        let written = match s {
+            Stmt::Let { var, init, .. } => {
+                crate::activity::init_derivative_sources(init, active, &mut sources);
+                Some(*var)
+            }
+            Stmt::Assign { place, value, .. } => {
+                crate::activity::derivative_sources(value, active, &mut sources);
+                Some(place.var())
+            }
+            Stmt::Call(c) => {
+                let what = if c
+                    .args
+                    .iter()
+                    .any(|a| crate::activity::arg_active(a, active))
+                {
+                    let callee = quote::ToTokens::to_token_stream(&c.callee)
+                        .to_string()
+                        .replace(' ', "");
+                    format!("call the tangent of {callee}")
+                } else {
+                    "primal only".to_string()
+                };
+                out.push_str(&format!("{indent}{text}: {what}\n"));
+                continue;
+            }
+            Stmt::For { body, .. } => {
+                out.push_str(&format!("{indent}{text} {{\n"));
+                describe_block(f, active, body, depth + 1, out);
+                out.push_str(&format!("{indent}}}\n"));
+                continue;
+            }
+            Stmt::If { then, els, .. } => {
+                out.push_str(&format!("{indent}{text} {{\n"));
+                describe_block(f, active, then, depth + 1, out);
+                out.push_str(&format!("{indent}}} else {{\n"));
+                describe_block(f, active, els, depth + 1, out);
+                out.push_str(&format!("{indent}}}\n"));
+                continue;
+            }
+        };
+        let what = match written {
+            Some(v) if active[v.0] && sources.is_empty() => {
+                format!("{}_dot = 0", f.vars[v].name)
+            }
+            Some(v) if active[v.0] => {
+                let names: Vec<String> = sources
+                    .iter()
+                    .map(|s| format!("{}_dot", f.vars[*s].name))
+                    .collect();
+                format!("{}_dot from {}", f.vars[v].name, names.join(", "))
+            }
+            _ => "primal only".to_string(),
+        };
+        out.push_str(&format!("{indent}{text}: {what}\n"));
     }
 }

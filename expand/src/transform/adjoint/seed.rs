@@ -1,0 +1,528 @@
+//! The adjoint of expressions: a seed (the adjoint of an expression's value) accumulated
+//! into the adjoints of its operands, by each operation's rule; matrix seeds stay symbolic
+//! (`alpha * m`, a broadcast value) until a variable's adjoint accumulates them.
+
+use super::Reverse;
+use crate::activity::expr_active;
+use crate::emit::Value;
+use crate::ir::*;
+use crate::rules::{BinaryDeriv, UnaryDeriv};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+
+/// The adjoint of a matrix value on its way to the operands: `alpha * m` for a matrix `m`
+/// (given as a reference `&M`), or `value` in every element of a matrix shaped like `like`.
+/// Scalings and broadcasts stay symbolic until a variable's adjoint accumulates them.
+#[derive(Clone)]
+pub(super) enum MatrixSeed {
+    Scaled {
+        m: TokenStream,
+        alpha: Option<Value>,
+    },
+    Fill {
+        like: TokenStream,
+        value: Value,
+    },
+}
+
+impl Reverse<'_> {
+    /// Accumulates `seed`, the adjoint of `e`'s value, into the adjoints of its operands.
+    pub(super) fn expr(&self, e: &Expr, seed: Value, out: &mut TokenStream) {
+        let em = self.em;
+        let rt = &em.rt;
+        let active = &em.active;
+        if !expr_active(e, active) {
+            return;
+        }
+        let span = e.span;
+        if e.kind == Kind::Matrix && !matches!(e.op, Op::Var(_) | Op::Index(..)) {
+            unreachable!("matrices have matrix seeds")
+        }
+        match &e.op {
+            Op::Var(v) => {
+                let b = em.bar(*v);
+                out.extend(quote_spanned!(span=> #b += #seed;));
+            }
+            Op::Index(v, i) => {
+                let (b, i) = (em.bar(*v), em.primal(i));
+                out.extend(quote_spanned!(span=> #b[#i] += #seed;));
+            }
+            Op::Unary(u, a) => match u.rule().deriv {
+                UnaryDeriv::Negate => self.expr(a, Value::Expr(quote!((-#seed))), out),
+                UnaryDeriv::Chain => {
+                    let rule = format_ident!("{}", u.name(), span = span);
+                    let x = em.primal(a);
+                    self.expr(
+                        a,
+                        Value::Expr(quote_spanned!(span=> (#seed * #rt::rules::#rule(#x)))),
+                        out,
+                    );
+                }
+                UnaryDeriv::None => unreachable!("`{}` has no derivative", u.name()),
+            },
+            Op::Binary(b, x, y) => {
+                let (ax, ay) = (expr_active(x, active), expr_active(y, active));
+                let seed = if ax && ay {
+                    self.bind_value(seed, out)
+                } else {
+                    seed
+                };
+                let (xs, ys) = (em.primal(x), em.primal(y));
+                let deriv = b.rule().deriv;
+                match deriv {
+                    BinaryDeriv::Add => {
+                        self.expr(x, seed.clone(), out);
+                        self.expr(y, seed, out);
+                    }
+                    BinaryDeriv::Sub => {
+                        self.expr(x, seed.clone(), out);
+                        self.expr(y, Value::Expr(quote!((-#seed))), out);
+                    }
+                    BinaryDeriv::Product => {
+                        self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #ys))), out);
+                        self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #xs))), out);
+                    }
+                    BinaryDeriv::Quotient if !ay => {
+                        self.expr(x, Value::Expr(quote_spanned!(span=> (#seed / #ys))), out)
+                    }
+                    BinaryDeriv::Quotient | BinaryDeriv::Partials => {
+                        let rule = format_ident!(
+                            "{}",
+                            if deriv == BinaryDeriv::Quotient {
+                                "div"
+                            } else {
+                                b.name()
+                            },
+                            span = span
+                        );
+                        let p = em.temp("partials");
+                        out.extend(quote_spanned!(span=> let #p = #rt::rules::#rule(#xs, #ys);));
+                        self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #p.0))), out);
+                        self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #p.1))), out);
+                    }
+                    BinaryDeriv::None => unreachable!("`{}` has no derivative", b.name()),
+                }
+            }
+            Op::Powi(x, n) => {
+                let (xs, ns) = (em.primal(x), em.primal(n));
+                self.expr(
+                    x,
+                    Value::Expr(quote_spanned!(span=> (#seed * #rt::rules::powi(#xs, #ns)))),
+                    out,
+                );
+            }
+            Op::Linalg(op, args) => self.linalg_real(op, args, seed, span, out),
+            Op::Lit(_)
+            | Op::Len(_)
+            | Op::Cast(..)
+            | Op::ConstCall(..)
+            | Op::Path(_)
+            | Op::Ref(_)
+            | Op::Matches(..)
+            | Op::PathIndex(..)
+            | Op::Method(..)
+            | Op::AsReal(_) => {
+                unreachable!("inactive operations have no adjoint")
+            }
+        }
+    }
+
+    /// `value` as a name: itself if it is one, else a temporary bound to it.
+    pub(super) fn bind_value(&self, value: Value, out: &mut TokenStream) -> Value {
+        match value {
+            Value::Name(_) => value,
+            Value::Expr(e) => {
+                let g = self.em.temp("adj");
+                out.extend(quote!(let #g = #e;));
+                Value::Name(g)
+            }
+        }
+    }
+
+    /// `seed` scaled by the real `factor`.
+    pub(super) fn scale(
+        &self,
+        seed: &MatrixSeed,
+        factor: Value,
+        out: &mut TokenStream,
+    ) -> MatrixSeed {
+        match seed {
+            MatrixSeed::Scaled { m, alpha } => {
+                let alpha = match alpha {
+                    Some(a) => Value::Expr(quote!((#a * #factor))),
+                    None => factor,
+                };
+                MatrixSeed::Scaled {
+                    m: m.clone(),
+                    alpha: Some(self.bind_value(alpha, out)),
+                }
+            }
+            MatrixSeed::Fill { like, value } => MatrixSeed::Fill {
+                like: like.clone(),
+                value: self.bind_value(Value::Expr(quote!((#value * #factor))), out),
+            },
+        }
+    }
+
+    /// The seed as a matrix `&M` and a real factor (one when absent).
+    pub(super) fn split(
+        &self,
+        seed: &MatrixSeed,
+        out: &mut TokenStream,
+    ) -> (TokenStream, Option<Value>) {
+        let rt = &self.em.rt;
+        match seed {
+            MatrixSeed::Scaled { m, alpha } => (m.clone(), alpha.clone()),
+            MatrixSeed::Fill { like, value } => {
+                let g = self.em.temp("adj");
+                out.extend(quote!(let #g = #rt::linalg::filled_like(#like, #value);));
+                (quote!(&#g), None)
+            }
+        }
+    }
+
+    /// The factor of a split seed, one when absent.
+    pub(super) fn factor(&self, alpha: &Option<Value>) -> TokenStream {
+        let scalar = &self.em.scalar;
+        let rt = &self.em.rt;
+        match alpha {
+            Some(a) => quote!(#a),
+            None => quote!(#rt::cst::<#scalar>(1.0)),
+        }
+    }
+
+    /// `<seed, x>`, a real, for `x` a `&M`.
+    pub(super) fn seed_dot(&self, seed: &MatrixSeed, x: &TokenStream) -> TokenStream {
+        match seed {
+            MatrixSeed::Scaled { m, alpha: None } => quote!((#m).dot(#x)),
+            MatrixSeed::Scaled { m, alpha: Some(a) } => quote!((#a * (#m).dot(#x))),
+            MatrixSeed::Fill { value, .. } => quote!((#value * (#x).sum())),
+        }
+    }
+
+    /// Binds a new matrix given by `value` and seeds `e` with it, scaled by `alpha`.
+    pub(super) fn matrix_from(
+        &self,
+        e: &Expr,
+        value: TokenStream,
+        alpha: Option<Value>,
+        out: &mut TokenStream,
+    ) {
+        let g = self.em.temp("adj");
+        out.extend(quote!(let #g = #value;));
+        let seed = MatrixSeed::Scaled {
+            m: quote!(&#g),
+            alpha,
+        };
+        self.matrix(e, seed, out);
+    }
+
+    /// Accumulates `seed`, the adjoint of the matrix value of `e`, into the adjoints of its
+    /// operands: into a variable's adjoint in place (`ger`, `gemm_tr`, scaled additions), and
+    /// through a new matrix for operands that are expressions.
+    pub(super) fn matrix(&self, e: &Expr, seed: MatrixSeed, out: &mut TokenStream) {
+        let scalar = &self.em.scalar;
+        let em = self.em;
+        let rt = &em.rt;
+        let active = &em.active;
+        if !expr_active(e, active) {
+            return;
+        }
+        let span = e.span;
+        match &e.op {
+            Op::Var(v) => {
+                let b = em.bar_mut(*v);
+                out.extend(match seed {
+                    MatrixSeed::Scaled { m, alpha: None } => {
+                        quote_spanned!(span=> #rt::linalg::accumulate(#b, #m);)
+                    }
+                    MatrixSeed::Scaled { m, alpha: Some(a) } => {
+                        quote_spanned!(span=> #rt::linalg::accumulate_scaled(#b, #m, #a);)
+                    }
+                    MatrixSeed::Fill { value, .. } => {
+                        quote_spanned!(span=> #rt::linalg::accumulate_fill(#b, #value);)
+                    }
+                });
+            }
+            Op::Unary(u, a) => match u.rule().deriv {
+                UnaryDeriv::Negate => {
+                    let s = self.scale(&seed, Value::Expr(quote!(#rt::cst::<#scalar>(-1.0))), out);
+                    self.matrix(a, s, out);
+                }
+                UnaryDeriv::Chain | UnaryDeriv::None => {
+                    unreachable!("not an operation of matrices")
+                }
+            },
+            Op::Binary(b, x, y) => self.matrix_binary(e, *b, x, y, seed, out),
+            Op::Linalg(op, args) => self.matrix_linalg(e, op, args, seed, out),
+            Op::Lit(_)
+            | Op::Index(..)
+            | Op::Len(_)
+            | Op::Powi(..)
+            | Op::Cast(..)
+            | Op::ConstCall(..)
+            | Op::Path(_)
+            | Op::Ref(_)
+            | Op::Matches(..)
+            | Op::PathIndex(..)
+            | Op::Method(..)
+            | Op::AsReal(_) => unreachable!("not a matrix"),
+        }
+    }
+
+    /// The adjoint of a binary operation of matrices (sums, products, scalings).
+    fn matrix_binary(
+        &self,
+        e: &Expr,
+        b: Binary,
+        x: &Expr,
+        y: &Expr,
+        seed: MatrixSeed,
+        out: &mut TokenStream,
+    ) {
+        let scalar = &self.em.scalar;
+        let em = self.em;
+        let rt = &em.rt;
+        let active = &em.active;
+        let span = e.span;
+        // A variable's adjoint, accumulated into in place.
+        let leaf = |x: &Expr| match &x.op {
+            Op::Var(v) => em.is_active(*v).then(|| em.bar_mut(*v)),
+            Op::Lit(_)
+            | Op::Index(..)
+            | Op::Len(_)
+            | Op::Unary(..)
+            | Op::Binary(..)
+            | Op::Powi(..)
+            | Op::Cast(..)
+            | Op::ConstCall(..)
+            | Op::Path(_)
+            | Op::Ref(_)
+            | Op::Matches(..)
+            | Op::PathIndex(..)
+            | Op::Method(..)
+            | Op::AsReal(_)
+            | Op::Linalg(..) => None,
+        };
+        let (xm, ym) = (x.kind == Kind::Matrix, y.kind == Kind::Matrix);
+        let deriv = b.rule().deriv;
+        match deriv {
+            BinaryDeriv::Add => {
+                self.matrix(x, seed.clone(), out);
+                self.matrix(y, seed, out);
+            }
+            BinaryDeriv::Sub => {
+                if expr_active(y, active) {
+                    let neg =
+                        self.scale(&seed, Value::Expr(quote!(#rt::cst::<#scalar>(-1.0))), out);
+                    self.matrix(y, neg, out);
+                }
+                self.matrix(x, seed, out);
+            }
+            BinaryDeriv::Product if xm && ym => {
+                let (sm, alpha) = self.split(&seed, out);
+                let (xs, ys) = (em.mat_ref(x), em.mat_ref(y));
+                let factor = self.factor(&alpha);
+                if expr_active(x, active) {
+                    match leaf(x) {
+                            Some(b) => out.extend(quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs_acc(#b, #sm, #ys, #factor);)),
+                            None => self.matrix_from(x, quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs(#sm, #ys, #rt::cst::<#scalar>(1.0))), alpha.clone(), out),
+                        }
+                }
+                if expr_active(y, active) {
+                    match leaf(y) {
+                            Some(b) => out.extend(quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs_acc(#b, #xs, #sm, #factor);)),
+                            None => self.matrix_from(y, quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs(#xs, #sm, #rt::cst::<#scalar>(1.0))), alpha, out),
+                        }
+                }
+            }
+            BinaryDeriv::Product | BinaryDeriv::Quotient => {
+                let (m, s) = if xm { (x, y) } else { (y, x) };
+                let (ms, ss) = (em.mat_ref(m), em.primal_value(s));
+                if expr_active(s, active) {
+                    let d = self.seed_dot(&seed, &ms);
+                    let g = if deriv == BinaryDeriv::Quotient {
+                        quote_spanned!(span=> (-#d / (#ss * #ss)))
+                    } else {
+                        d
+                    };
+                    self.expr(s, Value::Expr(g), out);
+                }
+                let factor = if deriv == BinaryDeriv::Quotient {
+                    Value::Expr(quote_spanned!(span=> (#rt::cst::<#scalar>(1.0) / #ss)))
+                } else {
+                    ss
+                };
+                let scaled = self.scale(&seed, factor, out);
+                self.matrix(m, scaled, out);
+            }
+            BinaryDeriv::Partials | BinaryDeriv::None => {
+                unreachable!("not an operation of matrices")
+            }
+        }
+    }
+
+    /// The adjoint of a matrix-valued nalgebra method.
+    fn matrix_linalg(
+        &self,
+        e: &Expr,
+        op: &LinOp,
+        args: &[Expr],
+        seed: MatrixSeed,
+        out: &mut TokenStream,
+    ) {
+        let scalar = &self.em.scalar;
+        let em = self.em;
+        let rt = &em.rt;
+        let active = &em.active;
+        let span = e.span;
+        let a = &args[0];
+        match op {
+            LinOp::Transpose => {
+                let (sm, alpha) = self.split(&seed, out);
+                self.matrix_from(a, quote_spanned!(span=> (#sm).transpose()), alpha, out);
+            }
+            LinOp::Map { param, body } => {
+                // The closure's derivative along `v` times the seed: its tangent.
+                let Some(db) = crate::transform::tangent::expr(em, body) else {
+                    return;
+                };
+                let (sm, alpha) = self.split(&seed, out);
+                let (v, vd, xs) = (em.name(*param), em.dot(*param), em.mat_ref(a));
+                self.matrix_from(
+                    a,
+                    quote_spanned!(span=> (#xs).zip_map(#sm, |#v: #scalar, #vd: #scalar| #db)),
+                    alpha,
+                    out,
+                );
+            }
+            LinOp::ComponentMul => {
+                let b = &args[1];
+                let (sm, alpha) = self.split(&seed, out);
+                let (xs, ys) = (em.mat_ref(a), em.mat_ref(b));
+                if expr_active(a, active) {
+                    self.matrix_from(
+                        a,
+                        quote_spanned!(span=> (#sm).component_mul(#ys)),
+                        alpha.clone(),
+                        out,
+                    );
+                }
+                if expr_active(b, active) {
+                    self.matrix_from(
+                        b,
+                        quote_spanned!(span=> (#sm).component_mul(#xs)),
+                        alpha,
+                        out,
+                    );
+                }
+            }
+            LinOp::FromSlice(_) => {
+                let Op::Var(v) = &a.op else {
+                    unreachable!("vectors are built from array variables")
+                };
+                let (sm, alpha) = self.split(&seed, out);
+                let (b, factor) = (em.bar(*v), self.factor(&alpha));
+                out.extend(quote_spanned!(span=> #rt::linalg::accumulate_into_slice(&mut #b[..], #sm, #factor);));
+            }
+            LinOp::Column | LinOp::Row => {
+                let Op::Var(m) = &a.op else {
+                    unreachable!("columns and rows are of variables")
+                };
+                let (sm, alpha) = self.split(&seed, out);
+                let (b, k, factor) = (em.bar_mut(*m), em.primal(&args[1]), self.factor(&alpha));
+                let rule = format_ident!("accumulate_{}", op.name());
+                out.extend(quote_spanned!(span=> #rt::linalg::#rule(#b, #k, #sm, #factor);));
+            }
+            LinOp::Dot | LinOp::Sum | LinOp::Norm | LinOp::NormSquared | LinOp::Element => {
+                unreachable!("a real, not a matrix")
+            }
+        }
+    }
+
+    /// The adjoint of a real-valued matrix operation for the real `seed`.
+    pub(super) fn linalg_real(
+        &self,
+        op: &LinOp,
+        args: &[Expr],
+        seed: Value,
+        span: proc_macro2::Span,
+        out: &mut TokenStream,
+    ) {
+        let scalar = &self.em.scalar;
+        let em = self.em;
+        let rt = &em.rt;
+        let a = &args[0];
+        let seed = self.bind_value(seed, out);
+        let xs = em.mat_ref(a);
+        match op {
+            LinOp::Dot => {
+                let b = &args[1];
+                let ys = em.mat_ref(b);
+                let to_a = MatrixSeed::Scaled {
+                    m: ys,
+                    alpha: Some(seed.clone()),
+                };
+                let to_b = MatrixSeed::Scaled {
+                    m: xs,
+                    alpha: Some(seed),
+                };
+                self.matrix(a, to_a, out);
+                self.matrix(b, to_b, out);
+            }
+            LinOp::Sum => self.matrix(
+                a,
+                MatrixSeed::Fill {
+                    like: xs,
+                    value: seed,
+                },
+                out,
+            ),
+            LinOp::NormSquared => {
+                let alpha = self.bind_value(
+                    Value::Expr(quote_spanned!(span=> (#rt::cst::<#scalar>(2.0) * #seed))),
+                    out,
+                );
+                self.matrix(
+                    a,
+                    MatrixSeed::Scaled {
+                        m: xs,
+                        alpha: Some(alpha),
+                    },
+                    out,
+                );
+            }
+            LinOp::Norm => {
+                let alpha = self.bind_value(
+                    Value::Expr(quote_spanned!(span=> #rt::linalg::per_norm(#xs, #seed))),
+                    out,
+                );
+                self.matrix(
+                    a,
+                    MatrixSeed::Scaled {
+                        m: xs,
+                        alpha: Some(alpha),
+                    },
+                    out,
+                );
+            }
+            LinOp::Element => {
+                let Op::Var(m) = &a.op else {
+                    unreachable!("elements are of variables")
+                };
+                if em.is_active(*m) {
+                    let (b, i, j) = (em.bar(*m), em.primal(&args[1]), em.primal(&args[2]));
+                    out.extend(quote_spanned!(span=> #b[(#i, #j)] += #seed;));
+                }
+            }
+            LinOp::Transpose
+            | LinOp::Map { .. }
+            | LinOp::ComponentMul
+            | LinOp::FromSlice(_)
+            | LinOp::Column
+            | LinOp::Row => {
+                unreachable!("a matrix, not a real")
+            }
+        }
+    }
+}
