@@ -112,6 +112,8 @@ mod tangent;
 #[cfg(test)]
 mod conformance;
 #[cfg(test)]
+mod dense_adaptive_conformance;
+#[cfg(test)]
 mod dense_conformance;
 #[cfg(test)]
 mod length_checks;
