@@ -433,3 +433,67 @@ fn dense_output_needs_a_continuous_extension() {
         OdeError::NoContinuousExtension
     );
 }
+
+/// `u' = u`, except not a number at the state `at` exactly.
+struct Hole {
+    at: f64,
+}
+
+impl Rhs for Hole {
+    fn eval<S: Real>(&self, du: &mut [S], u: &[S], _p: &[S], _t: S) {
+        du[0] = if u[0].to_f64() == self.at {
+            S::from_f64(f64::NAN)
+        } else {
+            u[0]
+        };
+    }
+}
+impl RhsJvp for Hole {
+    fn jvp<S: Real>(
+        &self,
+        (du, du_dot): (&mut [S], &mut [S]),
+        (u, u_dot): (&[S], &[S]),
+        (p, _): (&[S], &[S]),
+        t: S,
+    ) {
+        self.eval(du, u, p, t);
+        du_dot[0] = u_dot[0];
+    }
+}
+impl RhsVjp for Hole {
+    fn vjp<S: Real>(
+        &self,
+        (du, du_bar): (&mut [S], &mut [S]),
+        (u, u_bar): (&[S], &mut [S]),
+        (p, _): (&[S], &mut [S]),
+        t: S,
+    ) {
+        self.eval(du, u, p, t);
+        u_bar[0] += du_bar[0];
+        du_bar.fill(S::zero());
+    }
+}
+
+#[test]
+fn non_finite_continuous_extensions_are_errors_naming_the_saved_time() {
+    // One Dormand-Prince step: its result is finite, but the seventh stage, which only the
+    // continuous extension reads, is evaluated at that result, where the slope is not a number.
+    let step = SolveOptions::step_to(Tableau::dormand_prince(), vec![0.0, 0.5]);
+    let clean = Hole { at: f64::NAN };
+    let result = solve(&OdeProblem::new(&clean, &[1.0], &[], (0.0, 0.5)), &step).unwrap();
+    let hole = Hole { at: result.u[1][0] };
+    let problem = OdeProblem::new(&hole, &[1.0], &[], (0.0, 0.5));
+    assert_eq!(solve(&problem, &step).unwrap().u, result.u);
+    let options = step.saveat(SaveAt::Times(vec![0.0, 0.2]));
+    let expected = OdeError::NonFiniteSave { index: 1, t: 0.2 };
+    assert_eq!(solve(&problem, &options).unwrap_err(), expected);
+    assert_eq!(
+        loss_value(&problem, &options, &Misfit).unwrap_err(),
+        expected
+    );
+    assert_eq!(gradient(&problem, &options, &Misfit).unwrap_err(), expected);
+    assert_eq!(
+        tangent(&problem, &options, &Misfit, &[1.0], &[]).unwrap_err(),
+        expected
+    );
+}
