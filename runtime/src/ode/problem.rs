@@ -239,9 +239,9 @@ pub enum SaveAt {
     /// by the cubic Hermite interpolant of the step's end states `u_k`, `u_{k+1}` and slopes
     /// `f(u_k)`, `f(u_{k+1})` (dense output, third order: an error of `O(h^4)`, two evaluations
     /// of the right-hand side per interpolated time); with [`Tableau::dormand_prince`], by the
-    /// method's own continuous extension from the step's seven stages instead (fourth order,
-    /// one extra evaluation per step holding saved times). The interpolant is part of the
-    /// discrete computation: [`gradient`](crate::ode::gradient) and
+    /// method's own continuous extension from the step's seven stages instead (fourth order;
+    /// on a step grid, one extra evaluation per step holding saved times). The interpolant is
+    /// part of the discrete computation: [`gradient`](crate::ode::gradient) and
     /// [`tangent`](crate::ode::tangent) differentiate it exactly, with every memory strategy. An
     /// interpolated state that is not finite is [`OdeError::NonFiniteSave`]. Adaptive steps are
     /// shortened to land on each time exactly, unless [`Controller::dense`]: then the controller
