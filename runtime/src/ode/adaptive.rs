@@ -1,13 +1,15 @@
 //! The driver of adaptive steps: trial steps of an embedded pair, the integral step-size
-//! controller, steps shortened to land on saved times, first-same-as-last reuse, and the times
-//! of the accepted steps, which derivatives replay (`schedule.rs`).
+//! controller, steps shortened to land on saved times (or, with dense output, saved times
+//! inside a step interpolated by the method's continuous extension), first-same-as-last reuse,
+//! and the times of the accepted steps, which derivatives replay (`schedule.rs`).
 //!
 //! A step is decided by its end time: `t_new` is `t + h`, or the next stop (a saved time or the
 //! end) when that is within 1% of it, and the step taken is `h = t_new - t`. Replaying the
 //! recorded times with [`StepSize::StepTo`](crate::ode::StepSize::StepTo) computes the same `h`
 //! from the same two times, so the replay is bitwise the original.
 
-use super::driver::{check_state, Observer, Stats};
+use super::dense::dp5_weights;
+use super::driver::{check_save, check_state, Observer, Stats};
 use super::error::OdeError;
 use super::grid::AdaptiveSaves;
 use super::problem::{Controller, OdeProblem};
@@ -16,13 +18,51 @@ use super::stepper::{StepContext, Stepper};
 use super::tableau::Tableau;
 use crate::Real;
 
-/// One adaptive integration: the controller, from `t0` to `t_end`, saving at `saves`.
+/// One adaptive integration: the controller, from `t0` towards `t_end` (where the last step
+/// lands), stopping once `until` is reached, saving at `saves`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct AdaptiveRun<'o> {
     pub(crate) controller: &'o Controller,
     pub(crate) t0: f64,
     pub(crate) t_end: f64,
+    pub(crate) until: f64,
     pub(crate) saves: AdaptiveSaves<'o>,
+}
+
+impl<'o> AdaptiveRun<'o> {
+    /// The whole span.
+    pub(crate) fn span(
+        controller: &'o Controller,
+        t0: f64,
+        t1: f64,
+        saves: AdaptiveSaves<'o>,
+    ) -> Self {
+        Self {
+            controller,
+            t0,
+            t_end: t1,
+            until: t1,
+            saves,
+        }
+    }
+
+    /// Up to the last saved time, where derivatives stop: steps land there, or, with dense
+    /// output, the steps are those of the whole span, up to the one holding it.
+    pub(crate) fn to_last_save(
+        controller: &'o Controller,
+        t0: f64,
+        t1: f64,
+        saves: AdaptiveSaves<'o>,
+    ) -> Self {
+        let last = last_save_time(saves, t0, t1);
+        Self {
+            controller,
+            t0,
+            t_end: if controller.dense { t1 } else { last },
+            until: last,
+            saves,
+        }
+    }
 }
 
 /// Where derivatives stop: the last saved time (later steps do not change the loss).
@@ -118,8 +158,12 @@ pub(crate) fn integrate_adaptive<S: Real, F: Rhs, O: Observer<S>>(
         controller,
         t0,
         t_end,
+        until,
         saves,
     } = run;
+    let dense = controller.dense;
+    let b: Vec<f64> = (0..tableau.stages()).map(|i| tableau.b(i)).collect();
+    let mut v = vec![S::zero(); if dense { u.len() } else { 0 }];
     let mut times = Vec::new();
     let n = u.len();
     let mut stepper = Stepper::new(tableau, n);
@@ -141,7 +185,7 @@ pub(crate) fn integrate_adaptive<S: Real, F: Rhs, O: Observer<S>>(
     let mut next_save = 0;
     times.push(t);
     emit(saves, &mut next_save, k, t, u, observer)?;
-    if t < t_end {
+    if t < until {
         let (mut h, mut first_known) = match controller.dt0 {
             Some(h) => (h, false),
             None => {
@@ -152,9 +196,11 @@ pub(crate) fn integrate_adaptive<S: Real, F: Rhs, O: Observer<S>>(
         };
         let mut attempts = 0;
         let mut rejected_last = false;
-        while t < t_end {
+        while t < until {
             let stop = match saves {
-                AdaptiveSaves::Times(ts) if next_save < ts.len() => ts[next_save].min(t_end),
+                AdaptiveSaves::Times(ts) if next_save < ts.len() && !dense => {
+                    ts[next_save].min(t_end)
+                }
                 _ => t_end,
             };
             if h.is_nan() || h < min_step {
@@ -177,6 +223,17 @@ pub(crate) fn integrate_adaptive<S: Real, F: Rhs, O: Observer<S>>(
             let err = stepper.error_norm(u, &u_new, h_step, controller.rtol, controller.atol);
             if err <= 1.0 {
                 observer.step(k, u);
+                if let (true, AdaptiveSaves::Times(ts)) = (dense, saves) {
+                    // Saved times inside the step, by the continuous extension from its stages.
+                    while next_save < ts.len() && ts[next_save] < t_new {
+                        let at = ts[next_save];
+                        let w = dp5_weights(&b, (at - t) / h_step);
+                        stepper.dense_value(u, h_step, &w, &mut v);
+                        check_save(&v, next_save, at)?;
+                        observer.save_inside(next_save, k, at, &v)?;
+                        next_save += 1;
+                    }
+                }
                 u.copy_from_slice(&u_new);
                 k += 1;
                 check_state(u, k, t_new)?;

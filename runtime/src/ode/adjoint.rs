@@ -14,8 +14,8 @@
 //! Hessian-vector product `H v` of the loss (forward over reverse).
 
 use super::checkpoint::{reverse_binomial, reverse_store_all, reverse_stored, Memory, Reversal};
-use super::dense::Hermite;
-use super::driver::{check_problem, check_state, Stats};
+use super::dense::{dp5_weights, Hermite};
+use super::driver::{check_problem, check_save, check_state, Stats};
 use super::error::OdeError;
 use super::grid::{plan, Grid, Save};
 use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
@@ -63,6 +63,10 @@ struct AdjointSweep<'a, S, F: ?Sized, L> {
     u_start_bar: Vec<S>,
     v: Vec<S>,
     v_bar: Vec<S>,
+    /// Adaptive dense output: saves inside a step are the continuous extension of the
+    /// tableau with step weights `b`, from the step's stages.
+    continuous: bool,
+    b: Vec<f64>,
 }
 
 /// Adds the gradients of the loss terms saved at grid point `k` (state `u`) into `u_bar`.
@@ -101,6 +105,8 @@ impl<S: Real, F: RhsVjp + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSwee
         let cx = StepContext::new(self.rhs, self.p, t, h);
         let last = k + 1 == self.steps;
         let inside = self.cursor > 0 && self.saves[self.cursor - 1].inside(k);
+        // The continuous extension reads every stage.
+        self.stepper.all_stages = inside && self.continuous;
         if last {
             // The last step: compute its result too, and seed the sweep with the loss there.
             self.stepper.recompute(cx, u, Some(&mut self.u_end));
@@ -125,6 +131,7 @@ impl<S: Real, F: RhsVjp + ?Sized, L: SavedStateLoss> Reversal<S> for AdjointSwee
         }
         self.stepper
             .reverse(cx, u, &mut self.u_bar, &mut self.p_bar);
+        self.stepper.all_stages = false;
         if inside {
             for (ub, &sb) in self.u_bar.iter_mut().zip(&self.u_start_bar) {
                 *ub += sb;
@@ -155,19 +162,34 @@ impl<S: Real, F: RhsVjp + ?Sized, L: SavedStateLoss> AdjointSweep<'_, S, F, L> {
         while self.cursor > 0 && self.saves[self.cursor - 1].inside(k) {
             let j = self.cursor - 1;
             let at = self.saves[j].t;
-            self.hermite.value(cx, (u, u_end), at, &mut self.v);
+            let w = self.continuous.then(|| dp5_weights(&self.b, (at - t) / h));
+            match &w {
+                Some(w) => self.stepper.dense_value(u, h, w, &mut self.v),
+                None => self.hermite.value(cx, (u, u_end), at, &mut self.v),
+            }
+            check_save(&self.v, j, at)?;
             self.v_bar.fill(S::zero());
             self.values[j] = self
                 .loss
                 .value_and_gradient(j, at, &self.v, &mut self.v_bar)
                 .map_err(loss_failed(j))?;
-            self.hermite.adjoint(
-                cx,
-                (u, &mut self.u_start_bar),
-                (u_end, &mut self.u_bar),
-                (at, &self.v_bar),
-                &mut self.p_bar,
-            );
+            match &w {
+                Some(w) => {
+                    // v = u + h sum_i w_i k_i: v_bar to u, and to the stages through the step's
+                    // reverse.
+                    self.stepper.seed_dense(h, w, &self.v_bar);
+                    for (sb, &vb) in self.u_start_bar.iter_mut().zip(&self.v_bar) {
+                        *sb += vb;
+                    }
+                }
+                None => self.hermite.adjoint(
+                    cx,
+                    (u, &mut self.u_start_bar),
+                    (u_end, &mut self.u_bar),
+                    (at, &self.v_bar),
+                    &mut self.p_bar,
+                ),
+            }
             self.cursor = j;
         }
         Ok(())
@@ -315,6 +337,10 @@ pub fn gradient<S: Real, F: RhsVjp, L: SavedStateLoss>(
         u_start_bar: vec![S::zero(); n],
         v: vec![S::zero(); n],
         v_bar: vec![S::zero(); n],
+        continuous: resolved.continuous,
+        b: (0..options.tableau.stages())
+            .map(|i| options.tableau.b(i))
+            .collect(),
     };
     if steps == 0 {
         add_saves(

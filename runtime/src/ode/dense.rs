@@ -13,9 +13,48 @@
 //! of the discrete computation, and its tangent and adjoint here are its exact derivatives:
 //! through [`RhsJvp::jvp`] and [`RhsVjp::vjp`] at both ends.
 
+//!
+//! With adaptive Dormand-Prince 5(4) steps that do not stop at saved times, a saved time inside a
+//! step is the method's own continuous extension instead ([`dp5_weights`]): fourth order, from
+//! the step's seven stages (Hairer, Norsett and Wanner, Solving ODEs I, II.6; Shampine 1986),
+//! `v = u_k + h sum_i b_i(theta) k_i`, whose tangent and adjoint go through the stages
+//! (`Stepper::dense_value`, `dense_tangent` and `seed_dense`).
+
 use super::rhs::{Rhs, RhsJvp, RhsVjp};
 use super::stepper::{Counters, StepContext};
 use crate::Real;
+
+/// The coefficients `d_i` of the dense output of Dormand-Prince 5(4) (`dopri5`'s `contd5`).
+const DP5_D: [f64; 7] = [
+    -12715105075.0 / 11282082432.0,
+    0.0,
+    87487479700.0 / 32700410799.0,
+    -10690763975.0 / 1880347072.0,
+    701980252875.0 / 199316789632.0,
+    -1453857185.0 / 822651844.0,
+    69997945.0 / 29380423.0,
+];
+
+/// The weights of the stages in Dormand-Prince 5(4)'s continuous extension at `theta` in
+/// `[0, 1]`: `u(t + theta h) ~ u + h sum_i w_i k_i`. Hairer's form
+/// `y0 + theta (dy + (1 - theta) (h k1 - dy + theta (2 dy - h k1 - h k7 + (1 - theta) h d.k)))`
+/// with `dy = h b.k`, collected per stage: the step's weights `b` at `theta = 1`, zero at
+/// `theta = 0`, slopes `k1` and `k7` at the ends.
+pub(crate) fn dp5_weights(b: &[f64], theta: f64) -> [f64; 7] {
+    let s = 1.0 - theta;
+    let (t2, s2) = (theta * theta, s * s);
+    let on_step = t2 * (3.0 - 2.0 * theta);
+    let on_k1 = theta * s2;
+    let on_k7 = -t2 * s;
+    let on_d = t2 * s2;
+    let mut w = [0.0; 7];
+    for i in 0..7 {
+        w[i] = on_step * b[i] + on_d * DP5_D[i];
+    }
+    w[0] += on_k1;
+    w[6] += on_k7;
+    w
+}
 
 /// The Hermite basis at `theta`: the weights of `u_k`, `h f_k`, `u_{k+1}` and `h f_{k+1}`.
 fn basis(theta: f64) -> [f64; 4] {

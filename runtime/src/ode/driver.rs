@@ -3,7 +3,7 @@
 //! The stepper only steps; the driver owns the loop (adaptive steps have their own loop in
 //! `adaptive.rs`, built on the same observers and checks).
 
-use super::dense::Hermite;
+use super::dense::{dp5_weights, Hermite};
 use super::error::OdeError;
 use super::grid::{Grid, Save};
 use super::problem::OdeProblem;
@@ -65,6 +65,11 @@ pub(crate) trait Observer<S> {
     /// The state `u` at grid point `k` is saved state `j`, reported at time `t`; an error stops
     /// the pass.
     fn save(&mut self, j: usize, k: usize, t: f64, u: &[S]) -> Result<(), OdeError>;
+    /// The state `u` interpolated inside step `k` (from grid point `k` to `k + 1`) is saved
+    /// state `j`, at time `t`; by default as [`save`](Observer::save).
+    fn save_inside(&mut self, j: usize, k: usize, t: f64, u: &[S]) -> Result<(), OdeError> {
+        self.save(j, k, t, u)
+    }
 }
 
 /// Checks the problem's data: the lengths the right-hand side reads (see [`Rhs::dims`]), then
@@ -90,6 +95,16 @@ pub(crate) fn check_state<S: Real>(u: &[S], step: usize, t: f64) -> Result<(), O
     }
 }
 
+/// Fails if the state interpolated for saved state `index` (at `t`) is not finite.
+#[inline]
+pub(crate) fn check_save<S: Real>(v: &[S], index: usize, t: f64) -> Result<(), OdeError> {
+    if v.iter().all(|x| x.is_finite()) {
+        Ok(())
+    } else {
+        Err(OdeError::NonFiniteSave { index, t })
+    }
+}
+
 /// Integrates `steps` steps of `grid` from `u` (in place), reporting steps and saves (saves
 /// inside a step interpolated by `dense.rs` after the step, from its two end states).
 pub(crate) fn integrate_grid<S: Real, F: Rhs, O: Observer<S>>(
@@ -101,11 +116,19 @@ pub(crate) fn integrate_grid<S: Real, F: Rhs, O: Observer<S>>(
     u: &mut [S],
     observer: &mut O,
 ) -> Result<(), OdeError> {
-    // Buffers of dense output, only when some save needs it.
+    // Buffers of dense output, only when some save needs it: the Hermite interpolant, or the
+    // tableau's continuous extension from the stages (step weights `b`).
     let mut dense = saves.iter().any(|s| s.dense).then(|| {
         let n = u.len();
         (Hermite::new(n), vec![S::zero(); n], vec![S::zero(); n])
     });
+    let tableau = stepper.tableau();
+    let continuous = tableau.continuous();
+    let b: Vec<f64> = if continuous && dense.is_some() {
+        (0..tableau.stages()).map(|i| tableau.b(i)).collect()
+    } else {
+        Vec::new()
+    };
     let mut next = 0;
     for k in 0..steps {
         while next < saves.len() && saves[next].at(k) {
@@ -119,11 +142,19 @@ pub(crate) fn integrate_grid<S: Real, F: Rhs, O: Observer<S>>(
         if let (true, Some((_, u_start, _))) = (inside, dense.as_mut()) {
             u_start.copy_from_slice(u);
         }
+        stepper.all_stages = inside && continuous;
         stepper.step(cx, u);
+        stepper.all_stages = false;
         check_state(u, k + 1, grid.time(k + 1))?;
         if let (true, Some((hermite, u_start, v))) = (inside, dense.as_mut()) {
             while next < saves.len() && saves[next].inside(k) {
-                hermite.value(cx, (u_start, u), saves[next].t, v);
+                if continuous {
+                    let w = dp5_weights(&b, (saves[next].t - t) / h);
+                    stepper.dense_value(u_start, h, &w, v);
+                } else {
+                    hermite.value(cx, (u_start, u), saves[next].t, v);
+                }
+                check_save(v, next, saves[next].t)?;
                 observer.save(next, k, saves[next].t, v)?;
                 next += 1;
             }

@@ -30,6 +30,18 @@ pub enum OdeError {
         /// The time that step reached.
         t: f64,
     },
+    /// A state interpolated at a saved time inside a step (dense output) is not finite.
+    #[error("the state interpolated at saved time {index} (t = {t}) is not finite; the solution blows up or the step is too large")]
+    NonFiniteSave {
+        /// The index of the saved time.
+        index: usize,
+        /// The saved time.
+        t: f64,
+    },
+    /// Adaptive steps that do not stop at saved times ([`Controller::dense`](crate::ode::Controller))
+    /// need a tableau with a continuous extension (Dormand-Prince 5(4)).
+    #[error("dense output of adaptive steps needs a tableau with a continuous extension (Dormand-Prince 5(4))")]
+    NoContinuousExtension,
     /// The time span is not `(t0, t1)` with finite `t0 <= t1`.
     #[error("time span ({t0}, {t1}) must be finite with t0 <= t1")]
     InvalidSpan {

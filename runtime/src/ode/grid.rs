@@ -117,7 +117,8 @@ pub(crate) fn steps_to_last_save(saves: &[Save]) -> usize {
 pub(crate) enum AdaptiveSaves<'o> {
     /// At the start and after every accepted step.
     Every,
-    /// At these times (in the span, non-decreasing), which steps land on exactly.
+    /// At these times (in the span, non-decreasing), which steps land on exactly, or, with
+    /// [`Controller::dense`], which the continuous extension interpolates inside the steps.
     Times(&'o [f64]),
 }
 
@@ -222,6 +223,9 @@ pub(crate) fn plan(tspan: (f64, f64), options: &SolveOptions) -> Result<Plan<'_>
                 return Err(OdeError::NoErrorEstimate);
             }
             controller.validate()?;
+            if controller.dense && !options.tableau.continuous() {
+                return Err(OdeError::NoContinuousExtension);
+            }
             let saves = match &options.saveat {
                 SaveAt::Steps => AdaptiveSaves::Every,
                 SaveAt::Times(times) => {

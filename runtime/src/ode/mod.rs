@@ -7,8 +7,9 @@
 //! - [`Tableau`]: explicit Runge-Kutta methods as data (Euler, Heun, midpoint, SSPRK3, RK4, the
 //!   3/8 rule, Dormand-Prince 5(4), or any explicit tableau);
 //! - [`OdeProblem`] and [`SolveOptions`] ([`StepSize`], [`SaveAt`], [`Memory`]): what to
-//!   integrate and how, saved at any times (between steps by Hermite dense output, whose
-//!   derivatives are exact too);
+//!   integrate and how, saved at any times (between steps by dense output, whose derivatives
+//!   are exact too: Hermite, or Dormand-Prince's continuous extension, also for adaptive steps
+//!   that do not stop at saved times, [`Controller::dense`]);
 //! - [`solve`]: the saved states; [`loss_value`]: a loss of them ([`SavedStateLoss`]);
 //! - [`gradient`]: the loss's exact discrete adjoint, `dJ/du0` and `dJ/dp`, storing every state
 //!   or by binomial checkpointing, and at dual numbers its Hessian-vector products;
@@ -86,7 +87,8 @@
 //   problem, loss                  what to integrate and how; the loss of the saved states
 //   grid                           options checked into a plan (a grid, or adaptive steps)
 //   stepper                        one step, its trial, tangent and adjoint (`StepContext`)
-//   dense                          the Hermite interpolant inside a step, and its derivatives
+//   dense                          the Hermite interpolant inside a step, and its derivatives;
+//                                  Dormand-Prince's continuous extension (weights of the stages)
 //   driver                         the loop over a known grid, observers, entry checks, `Stats`
 //   adaptive                       the loop of adaptive steps, reporting to driver's observers
 //   schedule                       a plan made known for derivatives: a grid as it is, adaptive
@@ -111,6 +113,8 @@ mod tangent;
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod dense_adaptive_conformance;
 #[cfg(test)]
 mod dense_conformance;
 #[cfg(test)]

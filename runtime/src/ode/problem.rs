@@ -100,7 +100,8 @@ pub enum StepSize {
 /// `err = sqrt(mean_i((h (b - b_embedded) . k)_i / (atol + rtol max(|u_i|, |u_new_i|)))^2) <= 1`,
 /// and the next step is `h * clamp(safety * err^(-1/(q+1)), min_factor, max_factor)`, where `q` is
 /// the order of the embedded solution (no growth right after a rejection). Steps are shortened
-/// to land exactly on every saved time and on the end of the span. The decisions look only at
+/// to land on the end of the span and, unless [`dense`](Controller::dense), exactly on every
+/// saved time. The decisions look only at
 /// primal values (`Real::to_f64`), so the same steps are taken at `f64` and at dual numbers.
 ///
 /// Derivatives through adaptive steps ([`gradient`](crate::ode::gradient),
@@ -132,6 +133,42 @@ pub struct Controller {
     pub min_factor: f64,
     /// The largest factor a step may grow by, `>= 1`.
     pub max_factor: f64,
+    /// Dense output, as Diffrax's `SaveAt(dense=True)` and DifferentialEquations.jl's
+    /// `saveat`: when `true`, steps do not stop at saved times (the controller alone chooses
+    /// them), and a saved time inside a step is the method's continuous extension there
+    /// (Dormand-Prince 5(4)'s fourth-order dense output from the step's seven stages; other
+    /// tableaus give [`OdeError::NoContinuousExtension`]). Derivatives differentiate the
+    /// interpolant exactly, the accepted steps held fixed. When `false` (the default), steps
+    /// are shortened to land on every saved time.
+    ///
+    /// ```
+    /// use tapeless_runtime::ode::{solve, Controller, OdeProblem, Rhs, SaveAt, SolveOptions, Tableau};
+    /// use tapeless_runtime::Real;
+    ///
+    /// /// The harmonic oscillator x' = v, v' = -x.
+    /// struct Oscillator;
+    /// impl Rhs for Oscillator {
+    ///     fn eval<S: Real>(&self, du: &mut [S], u: &[S], _p: &[S], _t: S) {
+    ///         du[0] = u[1];
+    ///         du[1] = -u[0];
+    ///     }
+    /// }
+    ///
+    /// let observed: Vec<f64> = (1..=50).map(|m| 0.123 * m as f64).collect();
+    /// let problem = OdeProblem::new(&Oscillator, &[1.0, 0.0], &[], (0.0, 6.5));
+    /// let dense = SolveOptions::adaptive(Tableau::dormand_prince(), Controller { dense: true, ..Controller::new(1e-9, 1e-12) })
+    ///     .saveat(SaveAt::Times(observed.clone()));
+    /// let landing = SolveOptions::adaptive(Tableau::dormand_prince(), Controller::new(1e-9, 1e-12))
+    ///     .saveat(SaveAt::Times(observed.clone()));
+    /// let (sol, landed) = (solve(&problem, &dense)?, solve(&problem, &landing)?);
+    /// // The observations no longer cut the steps short.
+    /// assert!(sol.step_times.len() < landed.step_times.len());
+    /// for (t, u) in observed.iter().zip(&sol.u) {
+    ///     assert!((u[0] - t.cos()).abs() < 1e-7 && (u[1] + t.sin()).abs() < 1e-7);
+    /// }
+    /// # Ok::<(), tapeless_runtime::ode::OdeError>(())
+    /// ```
+    pub dense: bool,
 }
 
 impl Controller {
@@ -148,6 +185,7 @@ impl Controller {
             safety: 0.9,
             min_factor: 0.2,
             max_factor: 10.0,
+            dense: false,
         }
     }
 
@@ -200,10 +238,14 @@ pub enum SaveAt {
     /// of `0.1`) is that step's state, bitwise. Any other time is interpolated inside its step
     /// by the cubic Hermite interpolant of the step's end states `u_k`, `u_{k+1}` and slopes
     /// `f(u_k)`, `f(u_{k+1})` (dense output, third order: an error of `O(h^4)`, two evaluations
-    /// of the right-hand side per interpolated time). The interpolant is part of the discrete
-    /// computation: [`gradient`](crate::ode::gradient) and [`tangent`](crate::ode::tangent)
-    /// differentiate it exactly, with every memory strategy. Adaptive steps are shortened to
-    /// land on each time exactly.
+    /// of the right-hand side per interpolated time); with [`Tableau::dormand_prince`], by the
+    /// method's own continuous extension from the step's seven stages instead (fourth order;
+    /// on a step grid, one extra evaluation per step holding saved times). The interpolant is
+    /// part of the discrete computation: [`gradient`](crate::ode::gradient) and
+    /// [`tangent`](crate::ode::tangent) differentiate it exactly, with every memory strategy. An
+    /// interpolated state that is not finite is [`OdeError::NonFiniteSave`]. Adaptive steps are
+    /// shortened to land on each time exactly, unless [`Controller::dense`]: then the controller
+    /// alone chooses the steps and the times inside them are interpolated (see its example).
     ///
     /// ```
     /// use tapeless_runtime::ode::{solve, OdeProblem, Rhs, RhsJvp, RhsVjp, SaveAt, SolveOptions, Tableau};

@@ -2,7 +2,7 @@
 //! grid is known already; adaptive steps are chosen by a primal pass whose accepted steps are
 //! recorded, to be replayed exactly (and, for storing memory, the states at their starts).
 
-use super::adaptive::{integrate_adaptive, last_save_time, AdaptiveRun};
+use super::adaptive::{integrate_adaptive, AdaptiveRun};
 use super::driver::{Observer, Stats};
 use super::error::OdeError;
 use super::grid::{steps_to_last_save, Grid, Plan, Save};
@@ -27,6 +27,14 @@ impl<S: Real> Observer<S> for Record<S> {
         self.saves.push(Save::at_grid(t, k));
         Ok(())
     }
+    fn save_inside(&mut self, _j: usize, k: usize, t: f64, _u: &[S]) -> Result<(), OdeError> {
+        self.saves.push(Save {
+            t,
+            index: k,
+            dense: true,
+        });
+        Ok(())
+    }
 }
 
 /// A plan whose steps are known: the grid, the saves, the number of steps derivatives take
@@ -37,6 +45,9 @@ pub(crate) struct Resolved<S> {
     pub(crate) saves: Vec<Save>,
     pub(crate) steps: usize,
     pub(crate) states: Option<Vec<S>>,
+    /// Whether saves inside a step are the tableau's continuous extension from the step's
+    /// stages (adaptive dense output) rather than the Hermite interpolant of its ends.
+    pub(crate) continuous: bool,
 }
 
 /// Resolves a plan for derivatives: a grid as it is; adaptive steps by a primal pass up to the
@@ -57,6 +68,7 @@ pub(crate) fn resolve<S: Real, F: Rhs>(
                 saves,
                 steps,
                 states: None,
+                continuous: tableau.continuous(),
             })
         }
         Plan::Adaptive {
@@ -65,12 +77,7 @@ pub(crate) fn resolve<S: Real, F: Rhs>(
             t1,
             saves,
         } => {
-            let run = AdaptiveRun {
-                controller,
-                t0,
-                t_end: last_save_time(saves, t0, t1),
-                saves,
-            };
+            let run = AdaptiveRun::to_last_save(controller, t0, t1, saves);
             let mut record = Record {
                 saves: Vec::new(),
                 states: store_states.then(Vec::new),
@@ -83,6 +90,7 @@ pub(crate) fn resolve<S: Real, F: Rhs>(
                 saves: record.saves,
                 steps,
                 states: record.states,
+                continuous: tableau.continuous(),
             })
         }
     }

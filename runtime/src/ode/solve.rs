@@ -2,7 +2,7 @@
 //! loss over them, both by the drivers (`driver.rs` for a grid, `adaptive.rs` for adaptive
 //! steps).
 
-use super::adaptive::{integrate_adaptive, last_save_time, AdaptiveRun};
+use super::adaptive::{integrate_adaptive, AdaptiveRun};
 use super::driver::{check_problem, integrate_grid, Observer, Stats};
 use super::error::OdeError;
 use super::grid::{plan, steps_to_last_save, Plan};
@@ -144,12 +144,7 @@ pub fn solve<S: Real, F: Rhs>(
                 t: Vec::new(),
                 u: Vec::new(),
             };
-            let run = AdaptiveRun {
-                controller,
-                t0,
-                t_end: t1,
-                saves,
-            };
+            let run = AdaptiveRun::span(controller, t0, t1, saves);
             let step_times = integrate_adaptive(
                 problem,
                 &options.tableau,
@@ -256,12 +251,7 @@ pub fn loss_value<S: Real, F: Rhs, L: SavedStateLoss>(
             t1,
             saves,
         } => {
-            let run = AdaptiveRun {
-                controller,
-                t0,
-                t_end: last_save_time(saves, t0, t1),
-                saves,
-            };
+            let run = AdaptiveRun::to_last_save(controller, t0, t1, saves);
             integrate_adaptive(
                 problem,
                 &options.tableau,

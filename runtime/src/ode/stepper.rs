@@ -146,6 +146,14 @@ pub(crate) struct Stepper<'t, S> {
     du: Vec<S>,
     /// A combination of stage derivatives, one component per state component.
     acc: Vec<S>,
+    /// Adjoints of the stage derivatives from dense output inside the step being reversed
+    /// (adjoint steppers only), added to the seeds of [`reverse`](Stepper::reverse).
+    dense_bar: Vec<S>,
+    /// Whether `dense_bar` holds seeds.
+    dense_seeded: bool,
+    /// Evaluate every stage, those only the continuous extension reads too (set by the
+    /// drivers around a step with saves inside it).
+    pub(crate) all_stages: bool,
     pub(crate) counters: Counters,
 }
 
@@ -164,6 +172,9 @@ impl<'t, S: Real> Stepper<'t, S> {
             y_bar: Vec::new(),
             du: Vec::new(),
             acc: vec![S::zero(); n],
+            dense_bar: Vec::new(),
+            dense_seeded: false,
+            all_stages: false,
             counters: Counters::default(),
         }
     }
@@ -182,7 +193,61 @@ impl<'t, S: Real> Stepper<'t, S> {
         stepper.k_bar = vec![S::zero(); tableau.stages() * n];
         stepper.y_bar = vec![S::zero(); n];
         stepper.du = vec![S::zero(); n];
+        stepper.dense_bar = vec![S::zero(); tableau.stages() * n];
         stepper
+    }
+
+    /// The tableau stepped.
+    pub(crate) fn tableau(&self) -> &'t Tableau {
+        self.tableau
+    }
+
+    /// Whether stage `i` is evaluated: it influences the result, or every stage is asked for.
+    #[inline]
+    fn needed(&self, i: usize) -> bool {
+        self.all_stages || self.tableau.needed(i)
+    }
+
+    /// The continuous extension with stage weights `w` from the step's initial state `u` and
+    /// the stages of the last step (every stage evaluated): `out = u + h sum_i w_i k_i`.
+    pub(crate) fn dense_value(&mut self, u: &[S], h: f64, w: &[f64], out: &mut [S]) {
+        let hs = S::from_f64(h);
+        combine_into(w, &self.k, self.n, &mut self.acc);
+        for ((om, &um), &a) in out.iter_mut().zip(u).zip(&self.acc) {
+            *om = um + hs * a;
+        }
+    }
+
+    /// The tangent of [`dense_value`](Stepper::dense_value) after a tangent step:
+    /// `out_dot = u_dot + h sum_i w_i k_dot_i`.
+    pub(crate) fn dense_tangent(&mut self, u_dot: &[S], h: f64, w: &[f64], out_dot: &mut [S]) {
+        let hs = S::from_f64(h);
+        combine_into(w, &self.k_dot, self.n, &mut self.acc);
+        for ((om, &um), &a) in out_dot.iter_mut().zip(u_dot).zip(&self.acc) {
+            *om = um + hs * a;
+        }
+    }
+
+    /// The adjoint of [`dense_value`](Stepper::dense_value) given `v_bar`, the adjoint of its
+    /// value: `k_bar_i += w_i (h v_bar)` into the seeds of the next [`reverse`](Stepper::reverse)
+    /// (which then goes through every stage); the caller adds `v_bar` to the initial state's
+    /// adjoint.
+    pub(crate) fn seed_dense(&mut self, h: f64, w: &[f64], v_bar: &[S]) {
+        let n = self.n;
+        if !self.dense_seeded {
+            self.dense_bar.fill(S::zero());
+            self.dense_seeded = true;
+        }
+        let hs = S::from_f64(h);
+        for (i, &wi) in w.iter().enumerate() {
+            if wi == 0.0 {
+                continue;
+            }
+            let c = S::from_f64(wi);
+            for (db, &vb) in self.dense_bar[i * n..(i + 1) * n].iter_mut().zip(v_bar) {
+                *db += c * (hs * vb);
+            }
+        }
     }
 
     /// Evaluates stage `i` from `u` and the earlier stages: its input into row `i` of `y` and,
@@ -236,7 +301,7 @@ impl<'t, S: Real> Stepper<'t, S> {
     /// are skipped.
     pub(crate) fn step<F: Rhs + ?Sized>(&mut self, cx: StepContext<'_, F, S>, u: &mut [S]) {
         for i in 0..self.tableau.stages() {
-            if self.tableau.needed(i) {
+            if self.needed(i) {
                 self.stage(cx, i, u, true);
             }
         }
@@ -326,7 +391,7 @@ impl<'t, S: Real> Stepper<'t, S> {
         let n = self.n;
         let (rhs, p, h) = (cx.rhs, cx.p, cx.h);
         for i in 0..tab.stages() {
-            if !tab.needed(i) {
+            if !self.needed(i) {
                 continue;
             }
             let ti = cx.stage_time(tab, i);
@@ -365,9 +430,13 @@ impl<'t, S: Real> Stepper<'t, S> {
         u: &[S],
         result: Option<&mut [S]>,
     ) {
-        let last = self.tableau.last_needed();
+        let last = if self.all_stages {
+            self.tableau.stages() - 1
+        } else {
+            self.tableau.last_needed()
+        };
         for i in 0..=last {
-            if self.tableau.needed(i) {
+            if self.needed(i) {
                 self.stage(cx, i, u, i < last || result.is_some());
             }
         }
@@ -396,7 +465,7 @@ impl<'t, S: Real> Stepper<'t, S> {
         let scale = S::from_f64(h / den);
         // Row by row (each element gets the same operations as element by element).
         for (i, &bi) in b.iter().enumerate() {
-            if !tab.needed(i) {
+            if !self.needed(i) {
                 continue;
             }
             let ki_bar = &mut self.k_bar[i * n..(i + 1) * n];
@@ -407,9 +476,15 @@ impl<'t, S: Real> Stepper<'t, S> {
                     *kb = scaled(bi, scale * ub);
                 }
             }
+            if self.dense_seeded {
+                for (kb, &db) in ki_bar.iter_mut().zip(&self.dense_bar[i * n..(i + 1) * n]) {
+                    *kb += db;
+                }
+            }
         }
+        self.dense_seeded = false;
         for i in (0..s).rev() {
-            if !tab.needed(i) {
+            if !self.needed(i) {
                 continue;
             }
             let ti = cx.stage_time(tab, i);

@@ -585,6 +585,12 @@ impl Tableau {
         self.row_empty[i]
     }
 
+    /// Whether the method has a continuous extension of its own (dense output from its
+    /// stages): Dormand-Prince 5(4).
+    pub(crate) fn continuous(&self) -> bool {
+        self.name == "dormand_prince"
+    }
+
     pub(crate) fn fsal(&self) -> bool {
         self.fsal
     }

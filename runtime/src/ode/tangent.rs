@@ -4,8 +4,8 @@
 //! the directional derivative of a loss, which the dot-product test compares with the adjoint
 //! (`<gradient, direction> = directional derivative` to rounding).
 
-use super::dense::Hermite;
-use super::driver::{check_problem, check_state, Stats};
+use super::dense::{dp5_weights, Hermite};
+use super::driver::{check_problem, check_save, check_state, Stats};
 use super::error::OdeError;
 use super::grid::plan;
 use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
@@ -74,6 +74,9 @@ fn run<S: Real, F: RhsJvp, O: TangentObserver<S>>(
     let any_dense = saves.iter().any(|s| s.dense);
     let buffer = || vec![S::zero(); if any_dense { n } else { 0 }];
     let (mut u_start, mut u_start_dot, mut v, mut v_dot) = (buffer(), buffer(), buffer(), buffer());
+    let continuous = resolved.continuous;
+    let tableau = &options.tableau;
+    let b: Vec<f64> = (0..tableau.stages()).map(|i| tableau.b(i)).collect();
     let mut next = 0;
     for k in 0..=steps {
         while next < saves.len() && saves[next].at(k) {
@@ -90,18 +93,28 @@ fn run<S: Real, F: RhsJvp, O: TangentObserver<S>>(
             u_start_dot.copy_from_slice(&u_dot);
         }
         let cx = StepContext::new(problem.rhs, problem.p, t, h);
+        // The continuous extension reads every stage.
+        stepper.all_stages = inside && continuous;
         stepper.step_tangent(cx, (&mut u, &mut u_dot), p_dot);
+        stepper.all_stages = false;
         check_state(&u, k + 1, grid.time(k + 1))?;
         while next < saves.len() && saves[next].inside(k) {
             let at = saves[next].t;
-            hermite.tangent(
-                cx,
-                p_dot,
-                (&u_start, &u_start_dot),
-                (&u, &u_dot),
-                at,
-                (&mut v, &mut v_dot),
-            );
+            if continuous {
+                let w = dp5_weights(&b, (at - t) / h);
+                stepper.dense_value(&u_start, h, &w, &mut v);
+                stepper.dense_tangent(&u_start_dot, h, &w, &mut v_dot);
+            } else {
+                hermite.tangent(
+                    cx,
+                    p_dot,
+                    (&u_start, &u_start_dot),
+                    (&u, &u_dot),
+                    at,
+                    (&mut v, &mut v_dot),
+                );
+            }
+            check_save(&v, next, at)?;
             observer.save(next, at, &v, &v_dot)?;
             next += 1;
         }
