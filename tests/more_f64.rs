@@ -300,3 +300,53 @@ fn hessian_vector_products_through_every_new_rule() {
         assert!(report.passes(1e-6, 1e-12), "at {x:?}: {report:?}");
     }
 }
+
+/// The two-argument functions in path syntax, and `f64::consts` in expressions (constants:
+/// their derivative is zero).
+#[differentiable]
+fn paths_and_constants(a: f64, b: f64) -> (f64, f64, f64, f64) {
+    (
+        f64::min(a, b) * std::f64::consts::PI,
+        f64::max(a, 2.0 * b) + f64::hypot(a, b) * core::f64::consts::E,
+        f64::atan2(a, b) * std::f64::consts::LN_2 + std::f64::consts::FRAC_PI_2,
+        a * std::f64::consts::SQRT_2 - b / std::f64::consts::LN_10,
+    )
+}
+
+#[test]
+fn paths_of_two_arguments_and_constants() {
+    use std::f64::consts::{E, FRAC_PI_2, LN_10, LN_2, PI, SQRT_2};
+    for (i, (a, b)) in [(0.7_f64, 1.3_f64), (1.9, 0.4), (-0.5, -0.8)]
+        .into_iter()
+        .enumerate()
+    {
+        let by_hand = (
+            a.min(b) * PI,
+            a.max(2.0 * b) + a.hypot(b) * E,
+            a.atan2(b) * LN_2 + FRAC_PI_2,
+            a * SQRT_2 - b / LN_10,
+        );
+        assert_eq!(paths_and_constants(a, b), by_hand);
+        let as_vec = |t: (f64, f64, f64, f64)| vec![t.0, t.1, t.2, t.3];
+        check(
+            &Case {
+                name: "paths_and_constants",
+                inputs: 2,
+                outputs: 4,
+                f: &|x| as_vec(paths_and_constants(x[0], x[1])),
+                jvp: &|x, d| {
+                    let (v, t) = paths_and_constants_jvp(x[0], d[0], x[1], d[1]);
+                    (as_vec(v), as_vec(t))
+                },
+                vjp: &|x, w| {
+                    let (mut ab, mut bb) = (0.0, 0.0);
+                    let seed = (w[0], w[1], w[2], w[3]);
+                    let v = paths_and_constants_vjp(x[0], &mut ab, x[1], &mut bb, seed);
+                    (as_vec(v), vec![ab, bb])
+                },
+            },
+            &[a, b],
+            500 + i as u64,
+        );
+    }
+}
