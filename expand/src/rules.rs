@@ -26,7 +26,8 @@
 //! [`Unary::from_method`], and every pass reads the entry: no other code changes. (The list of
 //! supported methods in two of lowering's error messages is still written out by hand.) A
 //! two-argument method (`x.powf(y)`) is one line `Powf => partials("powf")` in [`Binary`]'s
-//! table plus a runtime rule returning `(d/dx, d/dy)`. Operations whose derivative is not of
+//! table plus a runtime rule returning `(d/dx, d/dy)`. A piecewise-constant method (`x.floor()`)
+//! is `Floor => piecewise_constant("floor")`, with no runtime rule: its derivative is zero. Operations whose derivative is not of
 //! these forms (the operations of nalgebra values, [`LinOp`]) have their entry in
 //! [`LinOp::rule`] and their tangent and adjoint builders in the transforms, each an exhaustive
 //! `match` that does not compile until the new operation has its derivative.
@@ -116,14 +117,18 @@ pub enum UnaryDeriv {
     /// The chain rule through the runtime rule of the method's name: the tangent is
     /// `rules::f(x) * x_dot`, the adjoint adds `seed * rules::f(x)`.
     Chain,
+    /// Zero: a piecewise-constant function of reals (`x.floor()`), whose derivative is zero
+    /// wherever it exists (and is taken as zero at its jumps, as JAX and PyTorch do). Its
+    /// result is inactive, a symbolic zero: no tangent, no adjoint, no runtime rule.
+    Zero,
     /// No derivative (not an operation of reals).
     None,
 }
 
 impl UnaryDeriv {
-    /// Whether there is one.
+    /// Whether a derivative flows through it (a zero one does not).
     pub const fn exists(self) -> bool {
-        !matches!(self, UnaryDeriv::None)
+        !matches!(self, UnaryDeriv::Zero | UnaryDeriv::None)
     }
 }
 
@@ -184,6 +189,17 @@ const fn elementary(name: &'static str) -> UnaryRule {
         result: ResultKind::Real,
         deriv: UnaryDeriv::Chain,
         reads: Reads::Operands,
+    }
+}
+
+/// A piecewise-constant method of reals, `x.floor()`: the value is the method's, the
+/// derivative is zero, so its result is inactive and no runtime rule is called.
+const fn piecewise_constant(name: &'static str) -> UnaryRule {
+    UnaryRule {
+        syntax: Syntax::Method(name),
+        result: ResultKind::Real,
+        deriv: UnaryDeriv::Zero,
+        reads: Reads::Nothing,
     }
 }
 
@@ -305,6 +321,38 @@ table! {
         Atan => elementary("atan"),
         /// `x.abs()`.
         Abs => elementary("abs"),
+        /// `x.cbrt()`.
+        Cbrt => elementary("cbrt"),
+        /// `x.asin()`.
+        Asin => elementary("asin"),
+        /// `x.acos()`.
+        Acos => elementary("acos"),
+        /// `x.asinh()`.
+        Asinh => elementary("asinh"),
+        /// `x.acosh()`.
+        Acosh => elementary("acosh"),
+        /// `x.atanh()`.
+        Atanh => elementary("atanh"),
+        /// `x.log2()`.
+        Log2 => elementary("log2"),
+        /// `x.exp2()`.
+        Exp2 => elementary("exp2"),
+        /// `x.exp_m1()`.
+        ExpM1 => elementary("exp_m1"),
+        /// `x.ln_1p()`.
+        Ln1p => elementary("ln_1p"),
+        /// `x.recip()`.
+        Recip => elementary("recip"),
+        /// `x.signum()`: piecewise constant.
+        Signum => piecewise_constant("signum"),
+        /// `x.floor()`: piecewise constant.
+        Floor => piecewise_constant("floor"),
+        /// `x.ceil()`: piecewise constant.
+        Ceil => piecewise_constant("ceil"),
+        /// `x.round()`: piecewise constant.
+        Round => piecewise_constant("round"),
+        /// `x.trunc()`: piecewise constant.
+        Trunc => piecewise_constant("trunc"),
     }
 }
 
@@ -331,6 +379,8 @@ table! {
         Min => partials("min"),
         /// `x.max(y)`.
         Max => partials("max"),
+        /// `x.log(base)`.
+        Log => partials("log"),
         /// `x < y`.
         Lt => predicate("<"),
         /// `x <= y`.
@@ -557,5 +607,17 @@ mod tests {
                 assert_ne!(u.rule().deriv, UnaryDeriv::None, "{u:?}");
             }
         }
+    }
+
+    #[test]
+    fn piecewise_constant_methods_pass_no_derivative_and_read_nothing() {
+        for name in ["signum", "floor", "ceil", "round", "trunc"] {
+            let u = Unary::from_method(name).expect(name);
+            assert_eq!(u.rule().deriv, UnaryDeriv::Zero, "{name}");
+            assert!(!u.propagates(), "{name}");
+            assert_eq!(u.rule().reads, Reads::Nothing, "{name}");
+            assert_eq!(u.rule().result, ResultKind::Real, "{name}");
+        }
+        assert_eq!(Binary::from_method("log"), Some(Binary::Log));
     }
 }

@@ -361,6 +361,75 @@ impl<S: Real, const N: usize> Real for Dual<S, N> {
         Self::chain2(self.value.max(other.value), self, d_a, other, d_b)
     }
     #[inline(always)]
+    fn cbrt(self) -> Self {
+        self.chain(self.value.cbrt(), rules::cbrt(self.value))
+    }
+    #[inline(always)]
+    fn asin(self) -> Self {
+        self.chain(self.value.asin(), rules::asin(self.value))
+    }
+    #[inline(always)]
+    fn acos(self) -> Self {
+        self.chain(self.value.acos(), rules::acos(self.value))
+    }
+    #[inline(always)]
+    fn asinh(self) -> Self {
+        self.chain(self.value.asinh(), rules::asinh(self.value))
+    }
+    #[inline(always)]
+    fn acosh(self) -> Self {
+        self.chain(self.value.acosh(), rules::acosh(self.value))
+    }
+    #[inline(always)]
+    fn atanh(self) -> Self {
+        self.chain(self.value.atanh(), rules::atanh(self.value))
+    }
+    #[inline(always)]
+    fn log2(self) -> Self {
+        self.chain(self.value.log2(), rules::log2(self.value))
+    }
+    #[inline(always)]
+    fn exp2(self) -> Self {
+        self.chain(self.value.exp2(), rules::exp2(self.value))
+    }
+    #[inline(always)]
+    fn exp_m1(self) -> Self {
+        self.chain(self.value.exp_m1(), rules::exp_m1(self.value))
+    }
+    #[inline(always)]
+    fn ln_1p(self) -> Self {
+        self.chain(self.value.ln_1p(), rules::ln_1p(self.value))
+    }
+    #[inline(always)]
+    fn recip(self) -> Self {
+        self.chain(self.value.recip(), rules::recip(self.value))
+    }
+    #[inline(always)]
+    fn signum(self) -> Self {
+        Self::constant(self.value.signum())
+    }
+    #[inline(always)]
+    fn floor(self) -> Self {
+        Self::constant(self.value.floor())
+    }
+    #[inline(always)]
+    fn ceil(self) -> Self {
+        Self::constant(self.value.ceil())
+    }
+    #[inline(always)]
+    fn round(self) -> Self {
+        Self::constant(self.value.round())
+    }
+    #[inline(always)]
+    fn trunc(self) -> Self {
+        Self::constant(self.value.trunc())
+    }
+    #[inline(always)]
+    fn log(self, base: Self) -> Self {
+        let (d_x, d_base) = rules::log(self.value, base.value);
+        Self::chain2(self.value.log(base.value), self, d_x, base, d_base)
+    }
+    #[inline(always)]
     fn is_finite(self) -> bool {
         self.value.is_finite()
     }
@@ -387,11 +456,13 @@ mod tests {
 
     const ANYWHERE: &[f64] = &[-1.4, -0.8, 0.3, 0.7, 1.3];
     const POSITIVE: &[f64] = &[0.3, 0.7, 1.3, 2.1];
+    const INSIDE_UNIT: &[f64] = &[-0.8, -0.3, 0.2, 0.7];
+    const ABOVE_ONE: &[f64] = &[1.2, 1.9, 3.5];
 
     #[test]
     fn unary_tangents_match_central_differences_in_each_lane() {
         type Row = (&'static str, fn(f64) -> f64, fn(D2) -> D2, &'static [f64]);
-        let table: [Row; 19] = [
+        let table: [Row; 35] = [
             ("sin", f64::sin, Real::sin, ANYWHERE),
             ("cos", f64::cos, Real::cos, ANYWHERE),
             ("tan", f64::tan, Real::tan, ANYWHERE),
@@ -419,6 +490,22 @@ mod tests {
             ("cosh", f64::cosh, Real::cosh, ANYWHERE),
             ("atan", f64::atan, Real::atan, ANYWHERE),
             ("abs", f64::abs, Real::abs, ANYWHERE),
+            ("cbrt", f64::cbrt, Real::cbrt, ANYWHERE),
+            ("asin", f64::asin, Real::asin, INSIDE_UNIT),
+            ("acos", f64::acos, Real::acos, INSIDE_UNIT),
+            ("asinh", f64::asinh, Real::asinh, ANYWHERE),
+            ("acosh", f64::acosh, Real::acosh, ABOVE_ONE),
+            ("atanh", f64::atanh, Real::atanh, INSIDE_UNIT),
+            ("log2", f64::log2, Real::log2, POSITIVE),
+            ("exp2", f64::exp2, Real::exp2, ANYWHERE),
+            ("exp_m1", f64::exp_m1, Real::exp_m1, ANYWHERE),
+            ("ln_1p", f64::ln_1p, Real::ln_1p, INSIDE_UNIT),
+            ("recip", f64::recip, Real::recip, ANYWHERE),
+            ("signum", f64::signum, Real::signum, ANYWHERE),
+            ("floor", f64::floor, Real::floor, ANYWHERE),
+            ("ceil", f64::ceil, Real::ceil, ANYWHERE),
+            ("round", f64::round, Real::round, ANYWHERE),
+            ("trunc", f64::trunc, Real::trunc, ANYWHERE),
             ("neg", |x| -x, |x| -x, ANYWHERE),
             (
                 "composite",
@@ -455,8 +542,10 @@ mod tests {
         );
         const PAIRS: &[(f64, f64)] = &[(0.7, 1.3), (1.9, 0.4), (2.5, -0.6), (-0.9, -1.7)];
         const POSITIVE_BASE: &[(f64, f64)] = &[(0.7, 1.3), (1.9, 0.4), (2.5, -0.6), (0.3, 2.0)];
-        let table: [Row; 13] = [
+        const LOG_PAIRS: &[(f64, f64)] = &[(0.7, 1.3), (1.9, 0.4), (2.5, 10.0), (0.3, 2.0)];
+        let table: [Row; 14] = [
             ("powf", f64::powf, Real::powf, POSITIVE_BASE),
+            ("log", f64::log, Real::log, LOG_PAIRS),
             ("atan2", f64::atan2, Real::atan2, PAIRS),
             ("hypot", f64::hypot, Real::hypot, PAIRS),
             ("min", |a, b| Real::min(a, b), Real::min, PAIRS),

@@ -91,6 +91,40 @@ pub trait Real:
     fn abs(self) -> Self;
     /// `sqrt(self^2 + other^2)` without undue overflow.
     fn hypot(self, other: Self) -> Self;
+    /// Cube root.
+    fn cbrt(self) -> Self;
+    /// Arc sine.
+    fn asin(self) -> Self;
+    /// Arc cosine.
+    fn acos(self) -> Self;
+    /// Inverse hyperbolic sine.
+    fn asinh(self) -> Self;
+    /// Inverse hyperbolic cosine.
+    fn acosh(self) -> Self;
+    /// Inverse hyperbolic tangent.
+    fn atanh(self) -> Self;
+    /// Base-2 logarithm.
+    fn log2(self) -> Self;
+    /// `2^x`.
+    fn exp2(self) -> Self;
+    /// `e^x - 1`, accurate near zero.
+    fn exp_m1(self) -> Self;
+    /// `ln(1 + x)`, accurate near zero.
+    fn ln_1p(self) -> Self;
+    /// `1 / x`.
+    fn recip(self) -> Self;
+    /// `1` for positive values and `+0`, `-1` for negative values and `-0` (piecewise constant).
+    fn signum(self) -> Self;
+    /// The largest integer not above the value (piecewise constant).
+    fn floor(self) -> Self;
+    /// The smallest integer not below the value (piecewise constant).
+    fn ceil(self) -> Self;
+    /// The nearest integer, half-way cases away from zero (piecewise constant).
+    fn round(self) -> Self;
+    /// The integer part, rounding toward zero (piecewise constant).
+    fn trunc(self) -> Self;
+    /// Logarithm of `self` to the base `base`.
+    fn log(self, base: Self) -> Self;
     /// The smaller of two values, `self` when they are equal.
     fn min(self, other: Self) -> Self {
         if other < self {
@@ -187,6 +221,74 @@ macro_rules! impl_real_for_float {
             #[inline(always)]
             fn hypot(self, other: Self) -> Self {
                 <$t>::hypot(self, other)
+            }
+            #[inline(always)]
+            fn cbrt(self) -> Self {
+                <$t>::cbrt(self)
+            }
+            #[inline(always)]
+            fn asin(self) -> Self {
+                <$t>::asin(self)
+            }
+            #[inline(always)]
+            fn acos(self) -> Self {
+                <$t>::acos(self)
+            }
+            #[inline(always)]
+            fn asinh(self) -> Self {
+                <$t>::asinh(self)
+            }
+            #[inline(always)]
+            fn acosh(self) -> Self {
+                <$t>::acosh(self)
+            }
+            #[inline(always)]
+            fn atanh(self) -> Self {
+                <$t>::atanh(self)
+            }
+            #[inline(always)]
+            fn log2(self) -> Self {
+                <$t>::log2(self)
+            }
+            #[inline(always)]
+            fn exp2(self) -> Self {
+                <$t>::exp2(self)
+            }
+            #[inline(always)]
+            fn exp_m1(self) -> Self {
+                <$t>::exp_m1(self)
+            }
+            #[inline(always)]
+            fn ln_1p(self) -> Self {
+                <$t>::ln_1p(self)
+            }
+            #[inline(always)]
+            fn recip(self) -> Self {
+                <$t>::recip(self)
+            }
+            #[inline(always)]
+            fn signum(self) -> Self {
+                <$t>::signum(self)
+            }
+            #[inline(always)]
+            fn floor(self) -> Self {
+                <$t>::floor(self)
+            }
+            #[inline(always)]
+            fn ceil(self) -> Self {
+                <$t>::ceil(self)
+            }
+            #[inline(always)]
+            fn round(self) -> Self {
+                <$t>::round(self)
+            }
+            #[inline(always)]
+            fn trunc(self) -> Self {
+                <$t>::trunc(self)
+            }
+            #[inline(always)]
+            fn log(self, base: Self) -> Self {
+                <$t>::log(self, base)
             }
             #[inline(always)]
             fn is_finite(self) -> bool {

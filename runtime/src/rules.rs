@@ -11,7 +11,10 @@
 //!   `a` when `a == b`;
 //! - `hypot(0, 0)` has zero partials;
 //! - `powf(a, p)` has `d/dp = 0` where `a^p == 0`, so `0^p` does not produce `NaN`;
-//! - `sqrt'(0) = +inf`, `ln'(0) = +inf`, as the mathematics says.
+//! - `sqrt'(0) = +inf`, `ln'(0) = +inf`, as the mathematics says;
+//! - the piecewise-constant `signum`, `floor`, `ceil`, `round` and `trunc` have derivative zero
+//!   everywhere, at their jumps too, and no rule here: the macro's rule table marks them as
+//!   passing no derivative, and the dual numbers carry zero tangents through them.
 //!
 //! ```
 //! use tapeless_runtime::rules;
@@ -167,6 +170,82 @@ pub fn max<S: Real>(a: S, b: S) -> (S, S) {
     }
 }
 
+/// `d cbrt(x) / dx = 1 / (3 cbrt(x)^2)`.
+#[inline(always)]
+pub fn cbrt<S: Real>(x: S) -> S {
+    let c = x.cbrt();
+    S::one() / (S::from_f64(3.0) * c * c)
+}
+
+/// `d asin(x) / dx = 1 / sqrt(1 - x^2)`.
+#[inline(always)]
+pub fn asin<S: Real>(x: S) -> S {
+    S::one() / ((S::one() - x) * (S::one() + x)).sqrt()
+}
+
+/// `d acos(x) / dx = -1 / sqrt(1 - x^2)`.
+#[inline(always)]
+pub fn acos<S: Real>(x: S) -> S {
+    -S::one() / ((S::one() - x) * (S::one() + x)).sqrt()
+}
+
+/// `d asinh(x) / dx = 1 / sqrt(x^2 + 1)`.
+#[inline(always)]
+pub fn asinh<S: Real>(x: S) -> S {
+    S::one() / x.hypot(S::one())
+}
+
+/// `d acosh(x) / dx = 1 / sqrt(x^2 - 1)`.
+#[inline(always)]
+pub fn acosh<S: Real>(x: S) -> S {
+    S::one() / ((x - S::one()) * (x + S::one())).sqrt()
+}
+
+/// `d atanh(x) / dx = 1 / (1 - x^2)`.
+#[inline(always)]
+pub fn atanh<S: Real>(x: S) -> S {
+    S::one() / ((S::one() - x) * (S::one() + x))
+}
+
+/// `d log2(x) / dx = 1 / (x ln 2)`.
+#[inline(always)]
+pub fn log2<S: Real>(x: S) -> S {
+    S::one() / (x * S::from_f64(core::f64::consts::LN_2))
+}
+
+/// `d 2^x / dx = 2^x ln 2`.
+#[inline(always)]
+pub fn exp2<S: Real>(x: S) -> S {
+    x.exp2() * S::from_f64(core::f64::consts::LN_2)
+}
+
+/// `d (e^x - 1) / dx = e^x`.
+#[inline(always)]
+pub fn exp_m1<S: Real>(x: S) -> S {
+    x.exp()
+}
+
+/// `d ln(1 + x) / dx = 1 / (1 + x)`.
+#[inline(always)]
+pub fn ln_1p<S: Real>(x: S) -> S {
+    S::one() / (S::one() + x)
+}
+
+/// `d (1 / x) / dx = -1 / x^2`.
+#[inline(always)]
+pub fn recip<S: Real>(x: S) -> S {
+    let r = x.recip();
+    -(r * r)
+}
+
+/// Partials of `log_b(x) = ln x / ln b` with respect to `x` and `b`:
+/// `(1 / (x ln b), -log_b(x) / (b ln b))`.
+#[inline(always)]
+pub fn log<S: Real>(x: S, base: S) -> (S, S) {
+    let ln_base = base.ln();
+    (S::one() / (x * ln_base), -x.log(base) / (base * ln_base))
+}
+
 /// Partials of `a * b`: `(b, a)`.
 #[inline(always)]
 pub fn mul<S: Real>(a: S, b: S) -> (S, S) {
@@ -215,6 +294,49 @@ mod tests {
                     "{name}'({x}) = {got}, finite differences {expected}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn more_unary_rules_match_central_differences_inside_their_domains() {
+        type Rule = (&'static str, fn(f64) -> f64, fn(f64) -> f64, [f64; 3]);
+        let inside = [-0.7, 0.2, 0.6];
+        let positive = [0.3, 1.1, 2.4];
+        let table: [Rule; 11] = [
+            ("cbrt", f64::cbrt, cbrt::<f64>, [-1.7, 0.4, 2.9]),
+            ("asin", f64::asin, asin::<f64>, inside),
+            ("acos", f64::acos, acos::<f64>, inside),
+            ("asinh", f64::asinh, asinh::<f64>, [-1.3, 0.2, 2.6]),
+            ("acosh", f64::acosh, acosh::<f64>, [1.2, 1.9, 3.5]),
+            ("atanh", f64::atanh, atanh::<f64>, inside),
+            ("log2", f64::log2, log2::<f64>, positive),
+            ("exp2", f64::exp2, exp2::<f64>, [-1.3, 0.2, 2.6]),
+            ("exp_m1", f64::exp_m1, exp_m1::<f64>, [-1.3, 1e-3, 2.6]),
+            ("ln_1p", f64::ln_1p, ln_1p::<f64>, [-0.6, 1e-3, 2.6]),
+            ("recip", f64::recip, recip::<f64>, [-1.3, 0.4, 2.6]),
+        ];
+        for (name, f, d, points) in table {
+            for x in points {
+                let expected = fd(f, x);
+                let got = d(x);
+                assert!(
+                    (got - expected).abs() <= 1e-7 * (1.0 + expected.abs()),
+                    "{name}'({x}) = {got}, finite differences {expected}"
+                );
+            }
+        }
+        for (x, b) in [(0.7, 1.3), (1.9, 0.4), (2.5, 10.0)] {
+            let (dx, db) = log(x, b);
+            let ex = fd(|t| t.log(b), x);
+            let eb = fd(|t| x.log(t), b);
+            assert!(
+                (dx - ex).abs() <= 1e-6 * (1.0 + ex.abs()),
+                "log d/dx at {x}, {b}"
+            );
+            assert!(
+                (db - eb).abs() <= 1e-6 * (1.0 + eb.abs()),
+                "log d/db at {x}, {b}"
+            );
         }
     }
 

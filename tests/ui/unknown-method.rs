@@ -2,7 +2,7 @@ use tapeless::differentiable;
 
 #[differentiable]
 fn f(x: f64) -> f64 {
-    x.floor() + x
+    x.fract() + x
 }
 
 fn main() {}

@@ -529,9 +529,9 @@ impl Lowerer<'_> {
         if receiver.kind == Kind::Matrix {
             return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared() .column(j) .row(i) .clone()`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`"));
         }
-        // `k.abs()` of an integer is an integer method, copied as written below.
-        let unary =
-            Unary::from_method(&name).filter(|u| !(*u == Unary::Abs && receiver.kind == Kind::Int));
+        // `k.abs()` and `k.signum()` of an integer are integer methods, copied as written below.
+        let unary = Unary::from_method(&name)
+            .filter(|u| !(matches!(u, Unary::Abs | Unary::Signum) && receiver.kind == Kind::Int));
         if let Some(u) = unary {
             if !mc.args.is_empty() {
                 return err_at(&mc.method, format!("`{name}` takes no arguments"));

@@ -76,7 +76,9 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
                 let da = matrix(em, a)?.r();
                 owned(Some(quote_spanned!(span=> (-#da))))
             }
-            UnaryDeriv::Chain | UnaryDeriv::None => unreachable!("not an operation of matrices"),
+            UnaryDeriv::Chain | UnaryDeriv::Zero | UnaryDeriv::None => {
+                unreachable!("not an operation of matrices")
+            }
         },
         Op::Binary(b, x, y) => matrix_binary(em, e, *b, x, y),
         Op::Linalg(op, args) => {
@@ -297,6 +299,8 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
                     let rule = format_ident!("{}", u.name(), span = span);
                     quote_spanned!(span=> (#rt::rules::#rule(#x) * #da))
                 }
+                // A symbolic zero: the result is inactive.
+                UnaryDeriv::Zero => return None,
                 UnaryDeriv::None => unreachable!("`{}` has no derivative", u.name()),
             })
         }

@@ -58,6 +58,9 @@ impl Reverse<'_> {
                         out,
                     );
                 }
+                UnaryDeriv::Zero => {
+                    unreachable!("`{}` is inactive: its derivative is zero", u.name())
+                }
                 UnaryDeriv::None => unreachable!("`{}` has no derivative", u.name()),
             },
             Op::Binary(b, x, y) => {
@@ -249,7 +252,7 @@ impl Reverse<'_> {
                     let s = self.scale(&seed, Value::Expr(quote!(#rt::cst::<#scalar>(-1.0))), out);
                     self.matrix(a, s, out);
                 }
-                UnaryDeriv::Chain | UnaryDeriv::None => {
+                UnaryDeriv::Chain | UnaryDeriv::Zero | UnaryDeriv::None => {
                     unreachable!("not an operation of matrices")
                 }
             },
