@@ -38,7 +38,7 @@ pub struct Emitter<'a> {
     /// The lowered function.
     pub f: &'a Function,
     /// Activity of every variable.
-    pub active: Vec<bool>,
+    pub active: IdVec<VarId, bool>,
     /// The runtime's private module, as named inside generated functions (see
     /// [`Emitter::runtime_import`]).
     pub rt: TokenStream,
@@ -46,7 +46,7 @@ pub struct Emitter<'a> {
     pub krate: syn::Path,
     /// Parameters outside `wrt(..)` that the body never writes: they keep their `f64` type in
     /// the companions, so data (observations, forcings) is passed as it is at every scalar type.
-    fixed: Vec<bool>,
+    fixed: IdVec<VarId, bool>,
     names: RefCell<Names>,
     /// The name of the result's adjoint, the seed of the reverse sweep.
     result_bar: Ident,
@@ -57,14 +57,19 @@ pub struct Emitter<'a> {
 
 impl<'a> Emitter<'a> {
     /// A new emitter.
-    pub fn new(f: &'a Function, active: Vec<bool>, krate: syn::Path, wrt_given: bool) -> Self {
+    pub fn new(
+        f: &'a Function,
+        active: IdVec<VarId, bool>,
+        krate: syn::Path,
+        wrt_given: bool,
+    ) -> Self {
         let written = f.body.writes();
-        let mut fixed = vec![false; f.vars.len()];
+        let mut fixed = IdVec::from_elem(false, f.vars.len());
         if wrt_given {
             for p in &f.params {
                 let v = &f.vars[p.var];
-                if v.kind.is_real() && !active[p.var.0] && !written.contains(&p.var) {
-                    fixed[p.var.0] = true;
+                if v.kind.is_real() && !active[p.var] && !written.contains(&p.var) {
+                    fixed[p.var] = true;
                 }
             }
         }
@@ -84,12 +89,12 @@ impl<'a> Emitter<'a> {
 
     /// Whether `v` is a parameter kept as `f64` data (see [`Emitter::new`]).
     pub fn is_fixed(&self, v: VarId) -> bool {
-        self.fixed[v.0]
+        self.fixed[v]
     }
 
     /// Whether `v` carries a derivative.
     pub fn is_active(&self, v: VarId) -> bool {
-        self.active[v.0]
+        self.active[v]
     }
 
     /// The variable's record.

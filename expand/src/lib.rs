@@ -152,7 +152,7 @@ fn expand(
 /// user's names (`r#x` is `x`).
 fn check_wrt_complete(
     lowered: &ir::Function,
-    active: &[bool],
+    active: &ir::IdVec<ir::VarId, bool>,
     wrt: Option<&[syn::Ident]>,
 ) -> syn::Result<()> {
     let Some(wrt) = wrt else {
@@ -164,8 +164,8 @@ fn check_wrt_complete(
         let listed = wrt
             .iter()
             .any(|n| syn::ext::IdentExt::unraw(n) == v.user_name);
-        // Activity is a per-variable side table of the transforms, indexed by position.
-        if active[p.var.0] && !listed {
+        // Activity is a per-variable side table of the transforms, indexed by `VarId`.
+        if active[p.var] && !listed {
             cx.push(syn::Error::new(
                 v.span,
                 format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", names::ident(&v.user_name, v.span)),
