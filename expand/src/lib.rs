@@ -126,12 +126,7 @@ fn expand(
     let jvp = transform::tangent::function(&em, vis);
     let vjp = transform::adjoint::function(&em, vis);
     let grad = transform::adjoint::gradient(&em, vis);
-    let mut cx = ctxt::Ctxt::new();
-    let rhs = match &args.rhs {
-        Some(name) => cx.absorb(emit::rhs_impl(&em, vis, name, args.wrt.is_some())),
-        None => None,
-    };
-    cx.check()?;
+    let rhs = args.rhs.as_ref().map(|name| emit::rhs_impl(&em, vis, name));
     let path = companions::path_companions(&lowered, vis, &quote!(#generic #jvp #vjp))?;
     Ok(quote! {
         // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
