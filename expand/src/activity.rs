@@ -14,8 +14,8 @@ use crate::ir::*;
 use crate::rules::Operand;
 
 /// The activity of every variable of `f`, indexed by `VarId`.
-pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> Vec<bool> {
-    let mut active = vec![false; f.vars.len()];
+pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> IdVec<VarId, bool> {
+    let mut active = IdVec::from_elem(false, f.vars.len());
     for p in &f.params {
         let v = &f.vars[p.var];
         let chosen = match wrt {
@@ -25,12 +25,12 @@ pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> Vec<bool> {
             None => true,
         };
         if chosen && v.kind.is_real() {
-            active[p.var.0] = true;
+            active[p.var] = true;
         }
     }
     // A map's closure is differentiated along its argument.
     for p in &f.map_params {
-        active[p.0] = true;
+        active[*p] = true;
     }
     loop {
         let mut marks = Vec::new();
@@ -59,8 +59,8 @@ pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> Vec<bool> {
         });
         let mut changed = false;
         for v in marks {
-            if !active[v.0] && f.vars[v].kind.is_real() {
-                active[v.0] = true;
+            if !active[v] && f.vars[v].kind.is_real() {
+                active[v] = true;
                 changed = true;
             }
         }
@@ -71,28 +71,28 @@ pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> Vec<bool> {
 }
 
 /// Whether an argument carries a derivative into a call.
-pub fn arg_active(a: &Arg, active: &[bool]) -> bool {
+pub fn arg_active(a: &Arg, active: &IdVec<VarId, bool>) -> bool {
     match a {
         Arg::Value(e) => expr_active(e, active),
         Arg::Array { var, .. } | Arg::ArrayMut { var, .. } | Arg::Matrix { var, .. } => {
-            active[var.0]
+            active[*var]
         }
     }
 }
 
 /// Whether an initialiser carries a derivative.
-pub fn init_active(init: &Init, active: &[bool]) -> bool {
+pub fn init_active(init: &Init, active: &IdVec<VarId, bool>) -> bool {
     match init {
         Init::Expr(e) | Init::VecFill { value: e, .. } | Init::ArrayFill { value: e, .. } => {
             expr_active(e, active)
         }
         Init::ArrayList(es) | Init::VecList(es) => es.iter().any(|e| expr_active(e, active)),
-        Init::CopyOf(v) => active[v.0],
+        Init::CopyOf(v) => active[*v],
     }
 }
 
 /// Whether an expression's value depends on an active variable through real operations.
-pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
+pub fn expr_active(e: &Expr, active: &IdVec<VarId, bool>) -> bool {
     if !e.kind.is_value() {
         return false;
     }
@@ -106,7 +106,7 @@ pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
         | Op::PathIndex(..)
         | Op::Method(..)
         | Op::ConstCall(..) => false,
-        Op::Var(v) | Op::Index(v, _) => active[v.0],
+        Op::Var(v) | Op::Index(v, _) => active[*v],
         Op::Powi(a, _) | Op::Cast(a, _) => expr_active(a, active),
         Op::Unary(u, a) => u.propagates() && expr_active(a, active),
         Op::Binary(b, x, y) => b.propagates() && (expr_active(x, active) || expr_active(y, active)),
@@ -119,7 +119,7 @@ pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
                 .zip(args)
                 .any(|(operand, a)| match operand {
                     Operand::Matrix | Operand::MatrixVar => expr_active(a, active),
-                    Operand::ArrayVar => matches!(a.op, Op::Var(v) if active[v.0]),
+                    Operand::ArrayVar => matches!(a.op, Op::Var(v) if active[v]),
                     Operand::Index => false,
                 })
         }
@@ -128,13 +128,13 @@ pub fn expr_active(e: &Expr, active: &[bool]) -> bool {
 
 /// The active variables whose derivatives flow into the value of `e`: those whose tangents its
 /// tangent reads, and whose adjoints its adjoint accumulates into (for the printed sweeps).
-pub fn derivative_sources(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
+pub fn derivative_sources(e: &Expr, active: &IdVec<VarId, bool>, out: &mut Vec<VarId>) {
     if !expr_active(e, active) {
         return;
     }
     match &e.op {
         Op::Var(v) | Op::Index(v, _) => {
-            if active[v.0] && !out.contains(v) {
+            if active[*v] && !out.contains(v) {
                 out.push(*v);
             }
         }
@@ -150,7 +150,7 @@ pub fn derivative_sources(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
                     // A vector built from an array: into the array's adjoint.
                     Operand::ArrayVar => {
                         if let Op::Var(v) = a.op {
-                            if active[v.0] && !out.contains(&v) {
+                            if active[v] && !out.contains(&v) {
                                 out.push(v);
                             }
                         }
@@ -173,7 +173,7 @@ pub fn derivative_sources(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
 }
 
 /// [`derivative_sources`] of an initialiser.
-pub fn init_derivative_sources(init: &Init, active: &[bool], out: &mut Vec<VarId>) {
+pub fn init_derivative_sources(init: &Init, active: &IdVec<VarId, bool>, out: &mut Vec<VarId>) {
     match init {
         Init::Expr(e) | Init::VecFill { value: e, .. } | Init::ArrayFill { value: e, .. } => {
             derivative_sources(e, active, out)
@@ -182,7 +182,7 @@ pub fn init_derivative_sources(init: &Init, active: &[bool], out: &mut Vec<VarId
             es.iter().for_each(|e| derivative_sources(e, active, out))
         }
         Init::CopyOf(v) => {
-            if active[v.0] {
+            if active[*v] {
                 out.push(*v);
             }
         }
@@ -203,8 +203,8 @@ mod tests {
         let a = analyse(f, wrt);
         f.vars
             .iter()
-            .zip(a)
-            .filter(|(_, a)| *a)
+            .zip(&a)
+            .filter(|(_, a)| **a)
             .map(|(v, _)| v.name.clone())
             .collect()
     }

@@ -126,12 +126,7 @@ fn expand(
     let jvp = transform::tangent::function(&em, vis);
     let vjp = transform::adjoint::function(&em, vis);
     let grad = transform::adjoint::gradient(&em, vis);
-    let mut cx = ctxt::Ctxt::new();
-    let rhs = match &args.rhs {
-        Some(name) => cx.absorb(emit::rhs_impl(&em, vis, name, args.wrt.is_some())),
-        None => None,
-    };
-    cx.check()?;
+    let rhs = args.rhs.as_ref().map(|name| emit::rhs_impl(&em, vis, name));
     let path = companions::path_companions(&lowered, vis, &quote!(#generic #jvp #vjp))?;
     Ok(quote! {
         // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
@@ -152,7 +147,7 @@ fn expand(
 /// user's names (`r#x` is `x`).
 fn check_wrt_complete(
     lowered: &ir::Function,
-    active: &[bool],
+    active: &ir::IdVec<ir::VarId, bool>,
     wrt: Option<&[syn::Ident]>,
 ) -> syn::Result<()> {
     let Some(wrt) = wrt else {
@@ -164,8 +159,8 @@ fn check_wrt_complete(
         let listed = wrt
             .iter()
             .any(|n| syn::ext::IdentExt::unraw(n) == v.user_name);
-        // Activity is a per-variable side table of the transforms, indexed by position.
-        if active[p.var.0] && !listed {
+        // Activity is a per-variable side table of the transforms, indexed by `VarId`.
+        if active[p.var] && !listed {
             cx.push(syn::Error::new(
                 v.span,
                 format!("`{}` receives values that depend on the differentiated parameters; add it to `wrt(..)`", names::ident(&v.user_name, v.span)),

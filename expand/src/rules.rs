@@ -23,8 +23,8 @@
 //! plus its derivative `pub fn asinh<S: Real>(x: S) -> S` in the runtime's `rules` module (and
 //! `Real::asinh`, for `f64` and the dual numbers, if the scalar trait lacks it). Lowering
 //! recognises the method (`x.asinh()` and `f64::asinh(x)`) by its name through
-//! [`Unary::from_method`], and every pass reads the entry: no other code changes. (The list of
-//! supported methods in two of lowering's error messages is still written out by hand.) A
+//! [`Unary::from_method`], lists it among the supported methods in its error messages through
+//! [`real_methods`], and every pass reads the entry: no other code changes. A
 //! two-argument method (`x.powf(y)`) is one line `Powf => partials("powf")` in [`Binary`]'s
 //! table plus a runtime rule returning `(d/dx, d/dy)`. A piecewise-constant method (`x.floor()`)
 //! is `Floor => piecewise_constant("floor")`, with no runtime rule: its derivative is zero. Operations whose derivative is not of
@@ -407,6 +407,17 @@ impl Binary {
     }
 }
 
+/// The differentiable methods of reals in the table, one-argument ones first, each in table
+/// order: what lowering's messages list as supported, so a new entry appears there too.
+pub fn real_methods() -> impl Iterator<Item = &'static str> {
+    let unary = Unary::ALL.iter().map(|u| u.rule().syntax);
+    let binary = Binary::ALL.iter().map(|b| b.rule().syntax);
+    unary.chain(binary).filter_map(|syntax| match syntax {
+        Syntax::Method(name) => Some(name),
+        Syntax::Prefix(_) | Syntax::Infix(_) => None,
+    })
+}
+
 /// What an operand of a matrix operation must be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operand {
@@ -592,6 +603,21 @@ mod tests {
                 assert_eq!(b.rule().reads, Reads::Operands, "{b:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_supported_methods_are_the_tables_methods_in_order() {
+        let methods: Vec<_> = real_methods().collect();
+        assert_eq!(methods.first(), Some(&"sin"));
+        assert!(methods.contains(&"abs") && methods.contains(&"atan2"));
+        assert!(!methods.iter().any(|m| ["-", "+", "<", "&&"].contains(m)));
+        let unary = Unary::ALL
+            .iter()
+            .filter(|u| u.rule().syntax.is_method())
+            .count();
+        let binary = Binary::ALL.iter().filter(|b| b.is_method()).count();
+        assert_eq!(methods.len(), unary + binary);
+        assert_eq!(methods[unary], Binary::Powf.name());
     }
 
     #[test]

@@ -325,8 +325,9 @@ impl Lowerer<'_> {
             return err_at(
                 &path.segments[1].ident,
                 format!(
-                    "`f64::{}` cannot be differentiated; the supported functions are `sin cos tan exp ln log10 sqrt powi powf tanh sinh cosh atan atan2 abs hypot min max from`",
-                    path.segments[1].ident
+                    "`f64::{}` cannot be differentiated; the supported functions are `{}`",
+                    path.segments[1].ident,
+                    supported_real_methods(&["powi", "from"])
                 ),
             );
         }

@@ -92,3 +92,12 @@ pub(super) fn unsupported(e: &syn::Expr) -> syn::Error {
     };
     syn::Error::new(span, msg)
 }
+
+/// The methods of reals lowering differentiates, for messages: the rule table's methods, then
+/// `extra` (methods lowering handles itself, such as `powi`), as `sin cos .. extra`.
+pub(super) fn supported_real_methods(extra: &[&'static str]) -> String {
+    let names: Vec<&str> = crate::rules::real_methods()
+        .chain(extra.iter().copied())
+        .collect();
+    names.join(" ")
+}

@@ -573,7 +573,8 @@ impl Lowerer<'_> {
         }
         err_at(&mc.method,
             format!(
-                "method `{name}` cannot be differentiated; the supported methods are `sin cos tan exp ln log10 sqrt powi powf tanh sinh cosh atan atan2 abs hypot min max len`, or mark a plain function as constant with `#[differentiable(constants(f))]`"
+                "method `{name}` cannot be differentiated; the supported methods are `{}`, or mark a plain function as constant with `#[differentiable(constants(f))]`",
+                supported_real_methods(&["powi", "len"])
             ),
         )
     }

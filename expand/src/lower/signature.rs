@@ -10,6 +10,9 @@ impl Lowerer<'_> {
         let params = self.params(sig);
         self.check_wrt(&params);
         let (ret_parts, tuple) = self.return_shape(sig);
+        if params.len() == sig.inputs.len() && !self.ret_failed {
+            self.check_rhs(&sig.ident, &params, &ret_parts);
+        }
         if contains_early_return(&item.block) {
             self.prepare_early_return(sig, &ret_parts);
         }
@@ -117,6 +120,44 @@ impl Lowerer<'_> {
                     format!("`{name}` is not a parameter of type `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>`"),
                 );
             }
+        }
+    }
+
+    /// `rhs = Name` asks for the in-place signature `fn f(du: &mut [f64], u: &[f64], p: &[f64],
+    /// t: f64)` and differentiates along the state and the parameters, so it takes no `wrt(..)`.
+    /// Run when the parameters and the result lowered, so a rejected one does not cascade.
+    pub(super) fn check_rhs(
+        &mut self,
+        function: &syn::Ident,
+        params: &[Param],
+        ret_parts: &[Kind],
+    ) {
+        let Some(name) = &self.args.rhs else {
+            return;
+        };
+        let expected = [
+            Kind::RealArray(ArrayRepr::SliceMut),
+            Kind::RealArray(ArrayRepr::Slice),
+            Kind::RealArray(ArrayRepr::Slice),
+            Kind::Real,
+        ];
+        let in_place = params.len() == expected.len()
+            && params
+                .iter()
+                .zip(&expected)
+                .all(|(p, e)| self.vars[p.var].kind == *e)
+            && ret_parts.is_empty();
+        if !in_place {
+            self.cx.error_spanned_by(
+                function,
+                "`rhs = ..` needs the in-place signature `fn f(du: &mut [f64], u: &[f64], p: &[f64], t: f64)`",
+            );
+        }
+        if self.args.wrt.is_some() {
+            self.cx.error_spanned_by(
+                name,
+                "`rhs = ..` differentiates with respect to the state and the parameters: remove `wrt(..)`",
+            );
         }
     }
 
@@ -377,9 +418,8 @@ impl Lowerer<'_> {
                 Kind::Matrix => self.matrix_value(elem, body),
                 _ => self.array_value(elem, kind.clone(), body),
             };
-            match r {
-                Ok(v) => values.push(v),
-                Err(e) => self.error(e),
+            if let Some(v) = self.cx.absorb(r) {
+                values.push(v);
             }
         }
         values

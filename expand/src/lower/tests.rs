@@ -144,3 +144,38 @@ fn wrt_matches_the_users_names_and_reports_every_unknown_one() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn rhs_mistakes_are_gathered_with_the_other_errors() {
+    let lower_with = |src: &str, attr: proc_macro2::TokenStream| {
+        let item: syn::ItemFn = syn::parse_str(src).expect("parses");
+        let args = crate::attr::parse(attr).expect("parses");
+        lower(&item, &args).map(|_| ())
+    };
+    let messages = |r: syn::Result<()>| -> Vec<String> {
+        r.expect_err("rejected")
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect()
+    };
+    let in_place =
+        "fn f(du: &mut [f64], u: &[f64], p: &[f64], t: f64) { du[0] = -p[0] * u[0] * t; }";
+    lower_with(in_place, quote::quote!(rhs = F)).expect("the in-place signature");
+    let m = messages(lower_with(in_place, quote::quote!(rhs = F, wrt(u))));
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].ends_with("remove `wrt(..)`"), "{m:?}");
+    // A wrong signature and an error in the body are reported together.
+    let m = messages(lower_with(
+        "fn f(du: &mut [f64], u: &[f64], k: f64) { du[0] = -k * u[0].floor(); }",
+        quote::quote!(rhs = F),
+    ));
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(
+        m[0].starts_with("`rhs = ..` needs the in-place signature"),
+        "{m:?}"
+    );
+    assert!(
+        m[1].starts_with("method `floor` cannot be differentiated"),
+        "{m:?}"
+    );
+}

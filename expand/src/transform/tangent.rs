@@ -623,13 +623,19 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
 /// A printing of the tangent sweep, for `TAPELESS_DEBUG=1` and golden tests: the statements in
 /// order, each with the tangents its tangent reads (`y_dot from x_dot, a_dot`), the callees'
 /// tangent companions it calls, and the statements that run as the primal only.
-pub fn describe(f: &Function, active: &[bool]) -> String {
+pub fn describe(f: &Function, active: &IdVec<VarId, bool>) -> String {
     let mut out = format!("tangent sweep of {}\n", f.name);
     describe_block(f, active, &f.body, 0, &mut out);
     out
 }
 
-fn describe_block(f: &Function, active: &[bool], b: &Block, depth: usize, out: &mut String) {
+fn describe_block(
+    f: &Function,
+    active: &IdVec<VarId, bool>,
+    b: &Block,
+    depth: usize,
+    out: &mut String,
+) {
     let indent = "    ".repeat(depth);
     for s in &b.stmts {
         let text = crate::ir::display::head(f, s);
@@ -675,10 +681,10 @@ fn describe_block(f: &Function, active: &[bool], b: &Block, depth: usize, out: &
             }
         };
         let what = match written {
-            Some(v) if active[v.0] && sources.is_empty() => {
+            Some(v) if active[v] && sources.is_empty() => {
                 format!("{}_dot = 0", f.vars[v].name)
             }
-            Some(v) if active[v.0] => {
+            Some(v) if active[v] => {
                 let names: Vec<String> = sources
                     .iter()
                     .map(|s| format!("{}_dot", f.vars[*s].name))

@@ -23,7 +23,7 @@ use crate::ir::display::head;
 use crate::ir::*;
 
 /// The reverse sweep of `f`, given the activity of its variables.
-pub fn describe(f: &Function, active: &[bool]) -> String {
+pub fn describe(f: &Function, active: &IdVec<VarId, bool>) -> String {
     let plan = plan(f, active);
     let mut d = Describer {
         f,
@@ -44,7 +44,7 @@ pub fn describe(f: &Function, active: &[bool]) -> String {
 
 struct Describer<'a> {
     f: &'a Function,
-    active: &'a [bool],
+    active: &'a IdVec<VarId, bool>,
     plan: &'a Plan,
     out: String,
     depth: usize,
@@ -109,10 +109,10 @@ impl Describer<'_> {
     fn binding(&mut self, v: VarId) {
         let kind = &self.f.vars[v].kind;
         let is_array = matches!(kind, Kind::RealArray(_) | Kind::Matrix);
-        let active = self.active[v.0];
+        let active = self.active[v];
         let mut parts = Vec::new();
-        if self.plan.needed[v.0] || (active && is_array) {
-            parts.push(if self.plan.recompute[v.0] {
+        if self.plan.needed[v] || (active && is_array) {
+            parts.push(if self.plan.recompute[v] {
                 "recomputed"
             } else {
                 "popped"
@@ -134,7 +134,7 @@ impl Describer<'_> {
         let mut reads = Vec::new();
         match s {
             Stmt::Let { var, init, .. } => {
-                if self.active[var.0] {
+                if self.active[*var] {
                     init_derivative_sources(init, self.active, &mut targets);
                     super::plan::init_partial_reads(init, self.active, &mut reads);
                 }
@@ -145,7 +145,7 @@ impl Describer<'_> {
                     let from = if self.depth == 0 { "local" } else { "popped" };
                     parts.push(format!("restore {} ({from})", self.name(v)));
                 }
-                if self.active[v.0] {
+                if self.active[v] {
                     derivative_sources(value, self.active, &mut targets);
                     super::plan::partial_reads(value, self.active, &mut reads);
                 }
@@ -209,7 +209,7 @@ impl Describer<'_> {
                     Arg::Array { var, .. }
                     | Arg::ArrayMut { var, .. }
                     | Arg::Matrix { var, .. } => {
-                        if self.active[var.0] {
+                        if self.active[*var] {
                             targets.push(*var);
                         }
                     }

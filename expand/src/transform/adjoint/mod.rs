@@ -229,7 +229,7 @@ fn final_copies(r: &Reverse, reverse_only: bool) -> Vec<Option<Ident>> {
             let kept = !reverse_only
                 && matches!(em.var(p.var).kind, Kind::RealArray(ArrayRepr::SliceMut))
                 && em.is_active(p.var)
-                && (r.plan.needed[p.var.0] || call_written.contains(&p.var));
+                && (r.plan.needed[p.var] || call_written.contains(&p.var));
             kept.then(|| em.fresh(&format!("__{}_final", em.var(p.var).name)))
         })
         .collect()
@@ -473,7 +473,7 @@ mod tests {
         (f, p)
     }
 
-    fn names(f: &Function, flags: &[bool]) -> Vec<String> {
+    fn names(f: &Function, flags: &IdVec<VarId, bool>) -> Vec<String> {
         f.vars
             .iter()
             .zip(flags)

@@ -10,9 +10,9 @@ use std::collections::HashSet;
 /// What the reverse sweep reads, and how it gets it.
 pub(super) struct Plan {
     /// The reverse sweep reads the variable's value somewhere.
-    pub(super) needed: Vec<bool>,
+    pub(super) needed: IdVec<VarId, bool>,
     /// A `let` in a loop or branch that is evaluated again in the reverse sweep.
-    pub(super) recompute: Vec<bool>,
+    pub(super) recompute: IdVec<VarId, bool>,
     /// Assignments whose overwritten value is saved and put back (see [`flow`]).
     pub(super) saves: HashSet<StmtId>,
     /// `&mut` arguments of calls whose state before the call the caller's reverse sweep reads.
@@ -21,7 +21,7 @@ pub(super) struct Plan {
 
 /// Reads of the values that the adjoint of `e` multiplies by (its partial derivatives): what
 /// each operation's entry in the rule table says its adjoint reads.
-pub(super) fn partial_reads(e: &Expr, active: &[bool], out: &mut Vec<VarId>) {
+pub(super) fn partial_reads(e: &Expr, active: &IdVec<VarId, bool>, out: &mut Vec<VarId>) {
     if !expr_active(e, active) {
         return;
     }
@@ -61,7 +61,7 @@ pub(super) fn rule_reads(
     reads: Reads,
     values: &[&Expr],
     indices: &[&Expr],
-    active: &[bool],
+    active: &IdVec<VarId, bool>,
     out: &mut Vec<VarId>,
 ) {
     match reads {
@@ -84,7 +84,7 @@ pub(super) fn rule_reads(
     values.iter().for_each(|v| partial_reads(v, active, out));
 }
 
-pub(super) fn init_partial_reads(init: &Init, active: &[bool], out: &mut Vec<VarId>) {
+pub(super) fn init_partial_reads(init: &Init, active: &IdVec<VarId, bool>, out: &mut Vec<VarId>) {
     match init {
         Init::Expr(e) | Init::VecFill { value: e, .. } | Init::ArrayFill { value: e, .. } => {
             partial_reads(e, active, out)
@@ -97,7 +97,7 @@ pub(super) fn init_partial_reads(init: &Init, active: &[bool], out: &mut Vec<Var
 }
 
 /// Marks the `let`s of nested scopes that can be recomputed in the reverse sweep.
-pub(super) fn mark_recomputable(b: &Block, depth: usize, recompute: &mut Vec<bool>) {
+pub(super) fn mark_recomputable(b: &Block, depth: usize, recompute: &mut IdVec<VarId, bool>) {
     if depth > 0 {
         let written = b.writes();
         let mut local_recomputable: Vec<VarId> = Vec::new();
@@ -119,7 +119,7 @@ pub(super) fn mark_recomputable(b: &Block, depth: usize, recompute: &mut Vec<boo
                 let reassigned = written.iter().filter(|w| *w == var).count() > 1;
                 if ok && !calls && !reassigned {
                     local_recomputable.push(*var);
-                    recompute[var.0] = true;
+                    recompute[*var] = true;
                 }
             }
         }
@@ -156,28 +156,28 @@ pub(super) fn contains_const_call(e: &Expr) -> bool {
 pub(super) fn own_reads(
     s: &Stmt,
     f: &Function,
-    active: &[bool],
-    recompute: &[bool],
-    needed: &[bool],
+    active: &IdVec<VarId, bool>,
+    recompute: &IdVec<VarId, bool>,
+    needed: &IdVec<VarId, bool>,
     out: &mut Vec<VarId>,
 ) {
     match s {
         Stmt::Let { var, init, .. } => {
-            if active[var.0] {
+            if active[*var] {
                 init_partial_reads(init, active, out);
             }
-            if recompute[var.0] && needed[var.0] {
+            if recompute[*var] && needed[*var] {
                 init.reads(out);
             }
         }
         Stmt::Assign { place, value, .. } => {
             let v = place.var();
-            if active[v.0] {
+            if active[v] {
                 partial_reads(value, active, out);
             }
             // The adjoint indexes the target's adjoint, and a restore indexes the target.
             if let Place::Index(_, i) = place {
-                if active[v.0] || needed[v.0] {
+                if active[v] || needed[v] {
                     i.reads(out);
                 }
             }
@@ -205,9 +205,9 @@ pub(super) fn own_reads(
 pub(super) fn all_reads(
     s: &Stmt,
     f: &Function,
-    active: &[bool],
-    recompute: &[bool],
-    needed: &[bool],
+    active: &IdVec<VarId, bool>,
+    recompute: &IdVec<VarId, bool>,
+    needed: &IdVec<VarId, bool>,
     out: &mut Vec<VarId>,
 ) {
     own_reads(s, f, active, recompute, needed, out);
@@ -226,11 +226,11 @@ pub(super) fn all_reads(
     }
 }
 
-pub(super) fn plan(f: &Function, active: &[bool]) -> Plan {
+pub(super) fn plan(f: &Function, active: &IdVec<VarId, bool>) -> Plan {
     let n = f.vars.len();
-    let mut recompute = vec![false; n];
+    let mut recompute = IdVec::from_elem(false, n);
     mark_recomputable(&f.body, 0, &mut recompute);
-    let mut needed = vec![false; n];
+    let mut needed = IdVec::from_elem(false, n);
     let mut result_reads = Vec::new();
     for (e, k) in f.ret.values.iter().zip(&f.ret.parts) {
         if *k == Kind::Real {
@@ -238,7 +238,7 @@ pub(super) fn plan(f: &Function, active: &[bool]) -> Plan {
         }
     }
     for r in result_reads {
-        needed[r.0] = true;
+        needed[r] = true;
     }
     // To a fixed point: restoring an element reads its index, recomputing a `let` its inputs.
     loop {
@@ -248,8 +248,8 @@ pub(super) fn plan(f: &Function, active: &[bool]) -> Plan {
         }
         let mut changed = false;
         for r in reads {
-            if !needed[r.0] {
-                needed[r.0] = true;
+            if !needed[r] {
+                needed[r] = true;
                 changed = true;
             }
         }
@@ -263,7 +263,7 @@ pub(super) fn plan(f: &Function, active: &[bool]) -> Plan {
         saves: HashSet::new(),
         caller_needs: HashSet::new(),
     };
-    let seen = vec![false; n];
+    let seen = IdVec::from_elem(false, n);
     flow(&f.body, StmtId::FIRST, seen, f, active, &mut plan);
     plan
 }
@@ -275,9 +275,9 @@ pub(super) fn plan(f: &Function, active: &[bool]) -> Plan {
 pub(super) fn flow(
     b: &Block,
     first: StmtId,
-    mut seen: Vec<bool>,
+    mut seen: IdVec<VarId, bool>,
     f: &Function,
-    active: &[bool],
+    active: &IdVec<VarId, bool>,
     plan: &mut Plan,
 ) {
     let read_by = |s: &Stmt, plan: &Plan| {
@@ -291,14 +291,14 @@ pub(super) fn flow(
             Stmt::Assign { place, .. } => {
                 let v = place.var();
                 let real = f.vars[v].kind.is_real();
-                if plan.needed[v.0] && (!real || seen[v.0] || within.contains(&v)) {
+                if plan.needed[v] && (!real || seen[v] || within.contains(&v)) {
                     plan.saves.insert(id);
                 }
             }
             Stmt::Call(c) => {
                 for a in &c.args {
                     if let Arg::ArrayMut { var, .. } = a {
-                        if plan.needed[var.0] && seen[var.0] {
+                        if plan.needed[*var] && seen[*var] {
                             plan.caller_needs.insert((id, *var));
                         }
                     }
@@ -308,7 +308,7 @@ pub(super) fn flow(
                 // Statements of earlier iterations run before every statement of the body.
                 let mut inner = seen.clone();
                 for r in &within {
-                    inner[r.0] = true;
+                    inner[*r] = true;
                 }
                 flow(body, id.inner(), inner, f, active, plan);
             }
@@ -319,27 +319,31 @@ pub(super) fn flow(
             Stmt::Let { .. } => {}
         }
         for r in within {
-            seen[r.0] = true;
+            seen[r] = true;
         }
     }
 }
 
 /// The statements the reverse-only companion keeps in its forward sweep: those that compute a
 /// value its reverse sweep reads (or the shape of an adjoint array), and what they read.
-pub(super) fn useful_statements(f: &Function, active: &[bool], plan: &Plan) -> HashSet<StmtId> {
-    let mut wanted: Vec<bool> = plan.needed.clone();
+pub(super) fn useful_statements(
+    f: &Function,
+    active: &IdVec<VarId, bool>,
+    plan: &Plan,
+) -> HashSet<StmtId> {
+    let mut wanted: IdVec<VarId, bool> = plan.needed.clone();
     // An active array's binding gives its adjoint its shape; its values may stay unwanted.
     let shaped =
-        |v: VarId| active[v.0] && matches!(f.vars[v].kind, Kind::RealArray(_) | Kind::Matrix);
+        |v: VarId| active[v] && matches!(f.vars[v].kind, Kind::RealArray(_) | Kind::Matrix);
     loop {
         let mut useful = HashSet::new();
         let mut reads = Vec::new();
         f.body.walk_numbered(StmtId::FIRST, &mut |id, s| match s {
-            Stmt::Let { var, init, .. } if wanted[var.0] || shaped(*var) => {
+            Stmt::Let { var, init, .. } if wanted[*var] || shaped(*var) => {
                 useful.insert(id);
                 init.reads(&mut reads);
             }
-            Stmt::Assign { place, value, .. } if wanted[place.var().0] => {
+            Stmt::Assign { place, value, .. } if wanted[place.var()] => {
                 useful.insert(id);
                 value.reads(&mut reads);
                 if let Place::Index(_, i) = place {
@@ -347,10 +351,10 @@ pub(super) fn useful_statements(f: &Function, active: &[bool], plan: &Plan) -> H
                 }
             }
             Stmt::Call(c) => {
-                let writes_wanted = c.results.iter().any(|r| wanted[r.0] || shaped(*r))
+                let writes_wanted = c.results.iter().any(|r| wanted[*r] || shaped(*r))
                     || c.args
                         .iter()
-                        .any(|a| matches!(a, Arg::ArrayMut { var, .. } if wanted[var.0]));
+                        .any(|a| matches!(a, Arg::ArrayMut { var, .. } if wanted[*var]));
                 if writes_wanted {
                     useful.insert(id);
                     c.args.iter().for_each(|a| a.reads(&mut reads));
@@ -363,8 +367,8 @@ pub(super) fn useful_statements(f: &Function, active: &[bool], plan: &Plan) -> H
         });
         let mut changed = false;
         for r in reads {
-            if !wanted[r.0] {
-                wanted[r.0] = true;
+            if !wanted[r] {
+                wanted[r] = true;
                 changed = true;
             }
         }

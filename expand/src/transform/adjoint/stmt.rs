@@ -132,9 +132,9 @@ impl Reverse<'_> {
                 for v in vars {
                     let is_array = matches!(em.var(v).kind, Kind::RealArray(_) | Kind::Matrix);
                     let active = em.is_active(v);
-                    if self.plan.needed[v.0] || (active && is_array) {
+                    if self.plan.needed[v] || (active && is_array) {
                         let name = em.name(v);
-                        if self.plan.recompute[v.0] {
+                        if self.plan.recompute[v] {
                             if let Stmt::Let { init, .. } = s {
                                 let i = em.init(init);
                                 rev.extend(quote!(let mut #name = #i;));
