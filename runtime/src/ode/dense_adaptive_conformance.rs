@@ -7,6 +7,7 @@
 
 use super::conformance::Case;
 use super::dense::dp5_weights;
+use super::dense_conformance::assert_tangents_match_differences;
 use super::test_problems::{direction, Forced, Lorenz63, Misfit, Oscillator};
 use super::*;
 use crate::check::relative_error;
@@ -204,28 +205,7 @@ fn tangents_of_dense_states_match_differences_of_replayed_solutions() {
         SolveOptions::step_to(Tableau::dormand_prince(), step_times).saveat(SaveAt::Times(times));
     let (du, dp) = (direction(2, 3), direction(2, 4));
     let s = solve_tangent(&problem, &options, &du, &dp).unwrap();
-    let eps = 1e-6;
-    let at = |sign: f64| {
-        let u: Vec<f64> = u0
-            .iter()
-            .zip(&du)
-            .map(|(a, b)| a + sign * eps * b)
-            .collect();
-        let q: Vec<f64> = p.iter().zip(&dp).map(|(a, b)| a + sign * eps * b).collect();
-        solve(&OdeProblem::new(&Forced, &u, &q, (0.0, 3.0)), &replay).unwrap()
-    };
-    let (plus, minus) = (at(1.0), at(-1.0));
-    for j in 0..s.u.len() {
-        for i in 0..2 {
-            let fd = (plus.u[j][i] - minus.u[j][i]) / (2.0 * eps);
-            let error = relative_error(fd, s.u_dot[j][i], 1.0);
-            assert!(
-                error < 1e-8,
-                "save {j}, component {i}: {fd} vs {}",
-                s.u_dot[j][i]
-            );
-        }
-    }
+    assert_tangents_match_differences((&u0, &p), (&du, &dp), (0.0, 3.0), &replay, &s.u_dot);
 }
 
 #[test]

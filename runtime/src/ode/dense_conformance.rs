@@ -134,32 +134,36 @@ fn tangents_of_interpolated_states_match_differences_of_solutions() {
         &dp,
     )
     .unwrap();
-    let eps = 1e-6;
-    let at = |sign: f64| {
-        let u: Vec<f64> = u0
-            .iter()
-            .zip(&du)
-            .map(|(a, b)| a + sign * eps * b)
-            .collect();
-        let q: Vec<f64> = p.iter().zip(&dp).map(|(a, b)| a + sign * eps * b).collect();
-        solve(&OdeProblem::new(&Forced, &u, &q, (0.0, 1.0)), &options).unwrap()
-    };
-    let (plus, minus) = (at(1.0), at(-1.0));
     let primal = solve(&OdeProblem::new(&Forced, &u0, &p, (0.0, 1.0)), &options).unwrap();
     assert_eq!(
         s.u, primal.u,
         "the tangent pass's states are bitwise the solve's"
     );
     assert_eq!(s.t, primal.t);
-    for j in 0..s.u.len() {
-        for i in 0..2 {
+    assert_tangents_match_differences((&u0, &p), (&du, &dp), (0.0, 1.0), &options, &s.u_dot);
+}
+
+/// The tangents `u_dot` of the saved states of `Forced` from `(u0, p)` over `span` against
+/// central differences of `solve` with `options` along `(du, dp)`, to 1e-8 relative.
+pub(super) fn assert_tangents_match_differences(
+    (u0, p): (&[f64], &[f64]),
+    (du, dp): (&[f64], &[f64]),
+    span: (f64, f64),
+    options: &SolveOptions,
+    u_dot: &[Vec<f64>],
+) {
+    let eps = 1e-6;
+    let at = |sign: f64| {
+        let u: Vec<f64> = u0.iter().zip(du).map(|(a, b)| a + sign * eps * b).collect();
+        let q: Vec<f64> = p.iter().zip(dp).map(|(a, b)| a + sign * eps * b).collect();
+        solve(&OdeProblem::new(&Forced, &u, &q, span), options).unwrap()
+    };
+    let (plus, minus) = (at(1.0), at(-1.0));
+    for (j, u_dot) in u_dot.iter().enumerate() {
+        for (i, &tangent) in u_dot.iter().enumerate() {
             let fd = (plus.u[j][i] - minus.u[j][i]) / (2.0 * eps);
-            let error = relative_error(fd, s.u_dot[j][i], 1.0);
-            assert!(
-                error < 1e-8,
-                "save {j}, component {i}: {fd} vs {}",
-                s.u_dot[j][i]
-            );
+            let error = relative_error(fd, tangent, 1.0);
+            assert!(error < 1e-8, "save {j}, component {i}: {fd} vs {tangent}");
         }
     }
 }
