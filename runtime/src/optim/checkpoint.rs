@@ -1,15 +1,5 @@
 //! Training state saved to and resumed from one safetensors file, through the writer and
-//! reader of [`params`](crate::params): a resumed run continues bit for bit.
-//!
-//! The file holds, as `F64` tensors (so PyTorch and `safetensors` open it):
-//!
-//! - the weights, under the layout's own names (`layer1.weight`, ...);
-//! - each state vector of the optimiser, per tensor: `optimizer.adam.m.layer1.weight`, ... (a
-//!   chain prefixes its stage's position: `optimizer.1.adam.m.layer1.weight`);
-//! - `training.step` and `training.epoch`, scalars holding whole numbers;
-//! - `training.rng`, shape `[4, 2]`: the four 64-bit words of the
-//!   [`Xoshiro256PlusPlus`] state, each as its high and low 32 bits (whole numbers, exact in
-//!   `f64`).
+//! reader of [`params`](crate::params).
 
 use std::path::Path;
 
@@ -151,7 +141,20 @@ pub enum CheckpointError {
 
 /// What a training run needs to continue where it stopped: the weights, the optimiser (its
 /// hyperparameters are the caller's, its state the file's), the epoch and the random
-/// generator (which shuffles the windows).
+/// generator (which shuffles the windows). Saved through the writer and reader of
+/// [`params`](crate::params), the file holds, as `F64` tensors (so PyTorch and `safetensors`
+/// open it):
+///
+/// - the weights, under the layout's own names (`layer1.weight`, ...);
+/// - each state vector of the optimiser, per tensor: `optimizer.adam.m.layer1.weight`, ... (a
+///   chain prefixes its stage's position: `optimizer.1.adam.m.layer1.weight`);
+/// - `training.step` and `training.epoch`, scalars holding whole numbers;
+/// - `training.rng`, shape `[4, 2]`: the four 64-bit words of the [`Xoshiro256PlusPlus`]
+///   state (read and written through its serde derive), each as its high and low 32 bits
+///   (whole numbers, exact in `f64`).
+///
+/// A run resumed from the file continues bit for bit: the same weights, moments, learning
+/// rates and random draws as the run that never stopped.
 ///
 /// ```
 /// use rand::Rng;
@@ -218,7 +221,7 @@ fn file_layout(layout: &Layout, state_names: &[String]) -> Result<Layout, Params
 }
 
 fn counter(name: &'static str, value: f64) -> Result<u64, CheckpointError> {
-    if value >= 0.0 && value < COUNTER_LIMIT && value.fract() == 0.0 {
+    if (0.0..COUNTER_LIMIT).contains(&value) && value.fract() == 0.0 {
         Ok(value as u64)
     } else {
         Err(CheckpointError::BadCounter {
@@ -230,7 +233,7 @@ fn counter(name: &'static str, value: f64) -> Result<u64, CheckpointError> {
 }
 
 impl<O: Resumable> TrainingState<O> {
-    /// The state as the bytes of a safetensors file (see the [module](self) for its tensors).
+    /// The state as the bytes of a safetensors file (see [`TrainingState`] for its tensors).
     ///
     /// # Errors
     ///
@@ -300,7 +303,7 @@ impl<O: Resumable> TrainingState<O> {
         for (word, halves) in words.iter_mut().zip(file.view(flat, RNG)?.chunks_exact(2)) {
             let limit = 4_294_967_296.0;
             let [high, low] = [halves[0], halves[1]].map(|half| {
-                if half >= 0.0 && half < limit && half.fract() == 0.0 {
+                if (0.0..limit).contains(&half) && half.fract() == 0.0 {
                     Ok(half as u64)
                 } else {
                     Err(CheckpointError::BadCounter {

@@ -38,7 +38,8 @@
 //! let mut adamw = Optimizer::new(chain, schedule);
 //! let mut t = [0.0];
 //! for _ in 0..500 {
-//!     adamw.step(&mut t, &[2.0 * (t[0] - 3.0)])?;
+//!     let g = [2.0 * (t[0] - 3.0)];
+//!     adamw.step(&mut t, &g)?;
 //! }
 //! assert!((t[0] - 3.0).abs() < 1e-2);
 //! assert_eq!(adamw.steps(), 500);
