@@ -15,14 +15,25 @@ use super::{check, AddDecayedWeights, GradientTransform, OptimError, ScaleByAdam
 /// assert_eq!(theta, [-0.5 * (30.0 * (1.0 / 50.0)), -0.5 * (40.0 * (1.0 / 50.0))]);
 /// # Ok::<(), tapeless_runtime::optim::OptimError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Optimizer<T, S> {
     /// The chain of transforms.
     pub transform: T,
     /// The learning-rate schedule.
     pub schedule: S,
     steps: u64,
+    /// Scratch for the update, kept between steps so a large model allocates it once.
     update: Vec<f64>,
+}
+
+/// Equal transforms (with their state), schedules and step counts; the scratch buffer does not
+/// count.
+impl<T: PartialEq, S: PartialEq> PartialEq for Optimizer<T, S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.transform == other.transform
+            && self.schedule == other.schedule
+            && self.steps == other.steps
+    }
 }
 
 impl<T: GradientTransform, S: Schedule> Optimizer<T, S> {
