@@ -104,6 +104,17 @@ impl Resumable for GradientDescent {
 }
 
 /// A training state that cannot be saved or resumed.
+///
+/// ```
+/// use tapeless_runtime::optim::{Adam, CheckpointError, TrainingState};
+/// use tapeless_runtime::params::Layout;
+/// let layout = Layout::new().tensor("w", &[2])?;
+/// // A file of weights only is not a training state.
+/// let weights = layout.to_safetensors(&[1.0, 2.0])?;
+/// let err = TrainingState::from_safetensors(&layout, &weights, Adam::new(0.1)).unwrap_err();
+/// assert!(matches!(err, CheckpointError::NotATrainingState { .. }));
+/// # Ok::<(), tapeless_runtime::params::ParamsError>(())
+/// ```
 #[derive(Debug, Error)]
 pub enum CheckpointError {
     /// The file, or the weights in it, do not fit the layout (a missing, extra or reshaped
@@ -233,7 +244,8 @@ fn counter(name: &'static str, value: f64) -> Result<u64, CheckpointError> {
 }
 
 impl<O: Resumable> TrainingState<O> {
-    /// The state as the bytes of a safetensors file (see [`TrainingState`] for its tensors).
+    /// The state as the bytes of a safetensors file (see [`TrainingState`] for its tensors and
+    /// an example).
     ///
     /// # Errors
     ///
@@ -268,7 +280,8 @@ impl<O: Resumable> TrainingState<O> {
     }
 
     /// Reads a state written by [`TrainingState::to_safetensors`] into `optimizer` (fresh, with
-    /// the run's hyperparameters: its state vectors and step count are the file's).
+    /// the run's hyperparameters: its state vectors and step count are the file's; see the
+    /// example of [`TrainingState`]).
     ///
     /// # Errors
     ///
@@ -333,6 +346,29 @@ impl<O: Resumable> TrainingState<O> {
 
     /// Saves the state to a safetensors file (see [`TrainingState::to_safetensors`]).
     ///
+    /// ```
+    /// use rand_xoshiro::rand_core::SeedableRng;
+    /// use rand_xoshiro::Xoshiro256PlusPlus;
+    /// use tapeless_runtime::optim::{adamw, Constant, TrainingState};
+    /// use tapeless_runtime::params::Layout;
+    ///
+    /// let layout = Layout::new().tensor("w", &[3])?;
+    /// let mut state = TrainingState {
+    ///     params: vec![0.5; 3],
+    ///     optimizer: adamw(Constant(0.01), 1e-4)?,
+    ///     epoch: 0,
+    ///     rng: Xoshiro256PlusPlus::seed_from_u64(1),
+    /// };
+    /// state.optimizer.step(&mut state.params, &[1.0, 2.0, 3.0])?;
+    /// state.epoch = 1;
+    /// let path = std::env::temp_dir().join(format!("state-{}.safetensors", std::process::id()));
+    /// state.save(&layout, &path)?;
+    /// let resumed = TrainingState::load(&layout, &path, adamw(Constant(0.01), 1e-4)?)?;
+    /// std::fs::remove_file(&path)?;
+    /// assert_eq!(resumed, state);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`TrainingState::to_safetensors`], or an I/O error naming the file.
@@ -347,7 +383,7 @@ impl<O: Resumable> TrainingState<O> {
     }
 
     /// Loads a state saved by [`TrainingState::save`] (see
-    /// [`TrainingState::from_safetensors`]).
+    /// [`TrainingState::from_safetensors`], and the example of [`TrainingState::save`]).
     ///
     /// # Errors
     ///

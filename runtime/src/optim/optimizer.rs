@@ -37,7 +37,7 @@ impl<T: PartialEq, S: PartialEq> PartialEq for Optimizer<T, S> {
 }
 
 impl<T: GradientTransform, S: Schedule> Optimizer<T, S> {
-    /// An optimiser that has taken no step.
+    /// An optimiser that has taken no step (see the example of [`Optimizer`]).
     pub fn new(transform: T, schedule: S) -> Self {
         Self {
             transform,
@@ -48,22 +48,35 @@ impl<T: GradientTransform, S: Schedule> Optimizer<T, S> {
     }
 
     /// The number of steps taken.
+    ///
+    /// ```
+    /// use tapeless_runtime::optim::{sgd, CosineDecay};
+    /// let mut opt = sgd(CosineDecay::new(1.0, 2, 0.0)?);
+    /// assert_eq!((opt.steps(), opt.learning_rate()), (0, 1.0));
+    /// opt.step(&mut [0.0], &[1.0])?;
+    /// assert_eq!(opt.steps(), 1);
+    /// // Resuming at step 2: the schedule has decayed to 0.
+    /// opt.set_steps(2);
+    /// assert_eq!(opt.learning_rate(), 0.0);
+    /// # Ok::<(), tapeless_runtime::optim::OptimError>(())
+    /// ```
     pub fn steps(&self) -> u64 {
         self.steps
     }
 
     /// Sets the number of steps taken (what the schedule and Adam's bias correction read):
-    /// how a [`TrainingState`](super::TrainingState) resumes a run.
+    /// how a [`TrainingState`](super::TrainingState) resumes a run (see the example of
+    /// [`Optimizer::steps`]).
     pub fn set_steps(&mut self, steps: u64) {
         self.steps = steps;
     }
 
-    /// The learning rate of the next step.
+    /// The learning rate of the next step (see the example of [`Optimizer::steps`]).
     pub fn learning_rate(&self) -> f64 {
         self.schedule.learning_rate(self.steps)
     }
 
-    /// One step.
+    /// One step (see the example of [`Optimizer`]).
     ///
     /// # Errors
     ///

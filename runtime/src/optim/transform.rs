@@ -160,7 +160,7 @@ pub struct ClipByGlobalNorm {
 }
 
 impl ClipByGlobalNorm {
-    /// Clips to norm `max_norm`.
+    /// Clips to norm `max_norm` (see the example of [`ClipByGlobalNorm`]).
     ///
     /// # Errors
     ///
@@ -171,7 +171,7 @@ impl ClipByGlobalNorm {
         })
     }
 
-    /// The norm bound.
+    /// The norm bound (see the example of [`ClipByGlobalNorm`]).
     pub fn max_norm(&self) -> f64 {
         self.max_norm
     }
@@ -200,7 +200,8 @@ pub struct AddDecayedWeights {
 }
 
 impl AddDecayedWeights {
-    /// Decay by `weight_decay` (per unit learning rate).
+    /// Decay by `weight_decay` (per unit learning rate; see the example of
+    /// [`AddDecayedWeights`]).
     ///
     /// # Errors
     ///
@@ -211,7 +212,7 @@ impl AddDecayedWeights {
         })
     }
 
-    /// The decay.
+    /// The decay (see the example of [`AddDecayedWeights`]).
     pub fn weight_decay(&self) -> f64 {
         self.weight_decay
     }
@@ -254,7 +255,7 @@ impl Default for ScaleByAdam {
 }
 
 impl ScaleByAdam {
-    /// The usual decays 0.9 and 0.999, and `eps = 1e-8`.
+    /// The usual decays 0.9 and 0.999, and `eps = 1e-8` (see the example of [`ScaleByAdam`]).
     pub fn new() -> Self {
         Self {
             beta1: 0.9,
@@ -296,11 +297,21 @@ impl ScaleByAdam {
     }
 
     /// The first moment (empty before the first step).
+    ///
+    /// ```
+    /// use tapeless_runtime::optim::{GradientTransform, ScaleByAdam};
+    /// let mut adam = ScaleByAdam::new();
+    /// assert!(adam.first_moment().is_empty());
+    /// adam.update(&mut [2.0], &[0.0], 0);
+    /// assert_eq!(adam.first_moment(), [(1.0 - 0.9) * 2.0]);
+    /// assert_eq!(adam.second_moment(), [(1.0 - 0.999) * 2.0 * 2.0]);
+    /// ```
     pub fn first_moment(&self) -> &[f64] {
         &self.m
     }
 
-    /// The second moment (empty before the first step).
+    /// The second moment (empty before the first step; see the example of
+    /// [`ScaleByAdam::first_moment`]).
     pub fn second_moment(&self) -> &[f64] {
         &self.v
     }

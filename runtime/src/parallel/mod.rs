@@ -47,6 +47,14 @@ pub use threads::Threads;
 use thiserror::Error;
 
 /// The sum over windows of their losses and gradients, added in window order.
+///
+/// ```
+/// use tapeless_runtime::parallel::WindowSum;
+/// let mut sum = WindowSum::zeros(2);
+/// sum.add(0.5, &[1.0, -1.0]);
+/// sum.add(0.25, &[2.0, 0.0]);
+/// assert_eq!(sum, WindowSum { loss: 0.75, gradient: vec![3.0, -1.0], count: 2 });
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowSum {
     /// The sum of the windows' losses.
@@ -58,7 +66,7 @@ pub struct WindowSum {
 }
 
 impl WindowSum {
-    /// A sum of no window: zeros.
+    /// A sum of no window: zeros (see the example of [`WindowSum`]).
     pub fn zeros(n_params: usize) -> Self {
         Self {
             loss: 0.0,
@@ -67,7 +75,8 @@ impl WindowSum {
         }
     }
 
-    /// Adds one window's result (the only way the executors add).
+    /// Adds one window's result (the only way the executors add; see the example of
+    /// [`WindowSum`]).
     pub fn add(&mut self, loss: f64, gradient: &[f64]) {
         self.loss += loss;
         for (total, g) in self.gradient.iter_mut().zip(gradient) {
@@ -97,6 +106,15 @@ impl WindowSum {
 }
 
 /// A window that failed, or executors that disagree.
+///
+/// ```
+/// use tapeless_runtime::parallel::{Executor, Serial, WindowError};
+/// let f = |&w: &i32, _: &mut [f64]| if w < 0 { Err("negative") } else { Ok(w as f64) };
+/// match Serial.sum_windows(&[1, -2, -3], 1, f) {
+///     Err(WindowError::Window { index, source }) => assert_eq!((index, source), (1, "negative")),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 #[derive(Debug, Error)]
 pub enum WindowError<E> {
     /// The closure failed on this window (the first failing one, in window order, as the
@@ -143,6 +161,17 @@ pub enum WindowError<E> {
 }
 
 /// Where the windows are evaluated. Every executor returns the serial sum, to the bit.
+///
+/// Code generic over the executor runs serially, on all cores or over MPI unchanged:
+///
+/// ```
+/// use tapeless_runtime::parallel::{Executor, Serial, WindowError};
+/// fn mean_square<X: Executor>(executor: &X, xs: &[f64]) -> Result<f64, WindowError<String>> {
+///     let sum = executor.sum_windows(xs, 0, |x, _| Ok(x * x))?;
+///     Ok(sum.mean().0)
+/// }
+/// assert_eq!(mean_square(&Serial, &[1.0, 3.0]).unwrap(), 5.0);
+/// ```
 pub trait Executor {
     /// Evaluates `per_window(window, gradient)` on every window (with `gradient` zeroed, of
     /// length `n_params`), and sums the losses and gradients in window order.

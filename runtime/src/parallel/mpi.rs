@@ -39,13 +39,25 @@ pub struct Mpi<'c, C> {
 }
 
 impl<'c, C: CommunicatorCollectives> Mpi<'c, C> {
-    /// All windows of a call in one gather.
+    /// All windows of a call in one gather (see the example of [`Mpi`]).
     pub fn new(comm: &'c C) -> Self {
         Self { comm, block: None }
     }
 
     /// Blocks of `block` windows (at least 1), each spread over the ranks and gathered in
     /// turn: bounds memory and message sizes, changes no result.
+    ///
+    /// ```no_run
+    /// use tapeless_runtime::parallel::{Executor, Mpi};
+    /// let universe = mpi::initialize().expect("MPI initialises once");
+    /// let world = universe.world();
+    /// let windows: Vec<f64> = (0..1000).map(f64::from).collect();
+    /// // At most 100 windows' gradients in memory at a time.
+    /// let sum = Mpi::with_block(&world, 100)
+    ///     .sum_windows(&windows, 1, |w, g| { g[0] = *w; Ok::<f64, String>(0.0) })
+    ///     .unwrap();
+    /// assert_eq!(sum.gradient, [499_500.0]);
+    /// ```
     pub fn with_block(comm: &'c C, block: usize) -> Self {
         Self {
             comm,

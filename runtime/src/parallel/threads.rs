@@ -30,7 +30,7 @@ pub struct Threads {
 }
 
 impl Threads {
-    /// Blocks of `8 x` the current pool's threads.
+    /// Blocks of `8 x` the current pool's threads (see the example of [`Threads`]).
     pub fn new() -> Self {
         Self { block: None }
     }
