@@ -49,8 +49,8 @@ extern crate self as tapeless;
 #[doc(inline)]
 pub use tapeless_macros::differentiable;
 pub use tapeless_runtime::{
-    accumulate, check, fourdvar, hyper, linalg, nested, ode, optim, params, rules, sum, zeros_like,
-    Dual, InputError, One, Real, UserError, UserFailure, Zero, ZerosLike,
+    accumulate, check, fourdvar, hyper, linalg, nested, ode, optim, parallel, params, rules, sum,
+    zeros_like, Dual, InputError, One, Real, UserError, UserFailure, Zero, ZerosLike,
 };
 
 #[cfg(feature = "argmin")]

@@ -16,7 +16,12 @@
 //!   implicit differentiation at the optimum;
 //! - `minimize` (feature `argmin`, on by default): argmin's problem traits for tapeless
 //!   functions, so L-BFGS and Hessian-free Newton-CG minimise them;
-//! - [`optim`]: outer optimisers (gradient descent, Adam) for learning solver parameters;
+//! - [`optim`]: outer optimisers (gradient descent, Adam) for learning solver parameters, and
+//!   optax-style pieces: gradient clipping, weight decay, learning-rate schedules, chains of
+//!   them, and training state saved and resumed through safetensors;
+//! - [`parallel`]: the per-window losses and gradients of a training step summed in window
+//!   order, serially, on all cores (feature `rayon`) or over MPI ranks (feature `mpi`), to the
+//!   same bits;
 //! - [`params`]: a named layout of tensors in one flat parameter vector, initialisation, and
 //!   saving and loading in the safetensors format;
 //! - [`check`]: finite differences and the dot-product test, for users' own checks;
@@ -48,6 +53,7 @@ pub mod minimize;
 pub mod nested;
 pub mod ode;
 pub mod optim;
+pub mod parallel;
 pub mod params;
 mod real;
 pub mod rules;

@@ -1,5 +1,17 @@
 //! Outer optimisers for learning the parameters of a solver from hypergradients: plain gradient
-//! descent and Adam (Kingma and Ba, 2015), each a small state machine with one `step`.
+//! descent and Adam (Kingma and Ba, 2015), each a small state machine with one `step`; and, in
+//! the spirit of [optax](https://optax.readthedocs.io), composable pieces to build the optimiser
+//! a training run needs:
+//!
+//! - [`GradientTransform`]s, applied in order to the gradient: [`ClipByGlobalNorm`],
+//!   [`ScaleByAdam`], [`AddDecayedWeights`] (decoupled weight decay, as AdamW), chained as a
+//!   tuple; [`clip_by_norm`] clips one window's (one example's) gradient before the sum;
+//! - [`Schedule`]s of the learning rate as functions of the step: [`Constant`],
+//!   [`CosineDecay`], [`WarmupCosine`] (linear warm-up then cosine decay), or any
+//!   `Fn(u64) -> f64`;
+//! - [`Optimizer`]: a chain and a schedule, `theta <- theta - lr(step) * chain(grad)`;
+//! - [`TrainingState`]: weights, optimiser state, epoch and random generator saved to and
+//!   resumed from one safetensors file, so a resumed run continues bit for bit.
 //!
 //! ```
 //! use tapeless_runtime::optim::{Adam, OptimError};
@@ -13,6 +25,38 @@
 //! assert!((t[0] - 3.0).abs() < 1e-3);
 //! # Ok::<(), OptimError>(())
 //! ```
+//!
+//! The same with AdamW: gradients clipped to norm 10, a warm-up of 20 steps to the peak rate 0.1,
+//! then a cosine decay to 0.001 at step 500, and a weight decay of 1e-4.
+//!
+//! ```
+//! use tapeless_runtime::optim::{
+//!     AddDecayedWeights, ClipByGlobalNorm, OptimError, Optimizer, ScaleByAdam, WarmupCosine,
+//! };
+//! let chain = (ClipByGlobalNorm::new(10.0)?, ScaleByAdam::new(), AddDecayedWeights::new(1e-4)?);
+//! let schedule = WarmupCosine::new(0.0, 0.1, 20, 500, 0.001)?;
+//! let mut adamw = Optimizer::new(chain, schedule);
+//! let mut t = [0.0];
+//! for _ in 0..500 {
+//!     let g = [2.0 * (t[0] - 3.0)];
+//!     adamw.step(&mut t, &g)?;
+//! }
+//! assert!((t[0] - 3.0).abs() < 1e-2);
+//! assert_eq!(adamw.steps(), 500);
+//! # Ok::<(), OptimError>(())
+//! ```
+
+mod checkpoint;
+mod optimizer;
+mod schedule;
+mod transform;
+
+pub use checkpoint::{CheckpointError, Resumable, TrainingState};
+pub use optimizer::{adamw, sgd, Optimizer};
+pub use schedule::{Constant, CosineDecay, Schedule, WarmupCosine};
+pub use transform::{
+    clip_by_norm, global_norm, AddDecayedWeights, ClipByGlobalNorm, GradientTransform, ScaleByAdam,
+};
 
 use crate::InputError;
 use thiserror::Error;
@@ -24,6 +68,56 @@ pub enum OptimError {
     /// the gradient holds an infinity or a NaN: the parameters are left as they were.
     #[error("{0}; the parameters are unchanged")]
     Input(#[from] InputError),
+    /// A hyperparameter out of its range (a negative norm bound, a NaN learning rate, a
+    /// warm-up longer than the schedule, ...).
+    #[error("{what} is {value}, but it must be {rule}")]
+    Hyperparameter {
+        /// Which hyperparameter.
+        what: &'static str,
+        /// Its value.
+        value: f64,
+        /// What it must be.
+        rule: &'static str,
+    },
+    /// The schedule gave a learning rate that is infinite or NaN at this step.
+    #[error("the schedule's learning rate at step {step} is {value}, not finite; the parameters are unchanged")]
+    NonFiniteLearningRate {
+        /// The step (the number of steps taken before it).
+        step: u64,
+        /// The learning rate.
+        value: f64,
+    },
+    /// A step count that does not fit the optimiser's counter (a [`TrainingState`] resumed
+    /// into an [`Adam`], whose counter is an `i32`).
+    #[error("a step count of {steps} does not fit the optimiser's counter (at most {max})")]
+    TooManySteps {
+        /// The step count.
+        steps: u64,
+        /// The largest the counter holds.
+        max: u64,
+    },
+}
+
+/// `Ok` if `value` is finite and `> 0` (`strict`) or `>= 0`.
+pub(crate) fn check_hyperparameter(
+    what: &'static str,
+    value: f64,
+    strict: bool,
+) -> Result<f64, OptimError> {
+    let ok = value.is_finite() && if strict { value > 0.0 } else { value >= 0.0 };
+    if ok {
+        Ok(value)
+    } else {
+        Err(OptimError::Hyperparameter {
+            what,
+            value,
+            rule: if strict {
+                "finite and positive"
+            } else {
+                "finite and not negative"
+            },
+        })
+    }
 }
 
 fn check(params: &[f64], grad: &[f64]) -> Result<(), OptimError> {
