@@ -122,7 +122,7 @@ mod length_checks;
 #[cfg(test)]
 mod test_problems;
 
-pub use adjoint::{gradient, LossGradient};
+pub use adjoint::{gradient, gradient_fixed, LossGradient};
 pub use checkpoint::Memory;
 pub use driver::Stats;
 pub use error::{OdeError, TableauError};
