@@ -7,12 +7,13 @@
 //! - `project hand-written`: the project's hand-written adjoint (slices, `%`;
 //!   `l96::cost_and_gradient_by_hand`);
 //! - `ode`: `ode::gradient` / `ode::tangent` / `ode::loss_value`, RK4 storing every state, with
-//!   the generated right-hand side `l96::Lorenz96`;
+//!   the generated right-hand side `l96::Lorenz96`; `ode fixed`: the same through
+//!   `ode::gradient_fixed::<40>` / `ode::tangent_fixed::<40>` (the state's length a constant);
 //! - `user loop`: the user's RK4 loop through `#[differentiable]` (`l96::cost_window`);
 //! - `speed style`: the same problem written for speed (`[f64; 40]` by value, split boundaries)
 //!   through `#[differentiable]` (`l96_fast::cost`).
 //!
-//! Run: `cargo bench --bench speed_l96` (about two minutes). Before timing, every row's J is
+//! Run: `cargo bench --bench speed_l96` (about two and a half minutes). Before timing, every row's J is
 //! checked against the fast reference's (and the gradients to 1e-10 relative), so the ratios
 //! compare the same numbers.
 
@@ -62,6 +63,11 @@ fn check_rows(pt: &Point) {
     grads.push(("project hand-written", jh, g.clone()));
     let (jo, go) = l96::cost_and_gradient_by_integrator(x, d, Memory::StoreAll).unwrap();
     grads.push(("ode", jo, go));
+    let problem = OdeProblem::new(&Lorenz96, &x[..], &[FORCING], (0.0, STEPS as f64 * H));
+    let options = l96::options(Memory::StoreAll);
+    let gf = ode::gradient_fixed::<N, _, _, _>(&problem, &options, &l96::four_dvar_cost(d));
+    let gf = gf.unwrap();
+    grads.push(("ode fixed", gf.value, gf.u0_bar));
     g.fill(0.0);
     let ju = l96::cost_vjp(x, &mut g, &d.obs, xb, 1.0);
     grads.push(("user loop", ju, g.clone()));
@@ -133,6 +139,25 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let problem = OdeProblem::new(&Lorenz96, black_box(&x_d[..]), &p_d, span);
             ode::gradient(&problem, &options, &cost).unwrap()
+        })
+    });
+
+    group.bench_function("ode fixed: gradient", |b| {
+        b.iter(|| {
+            let problem = OdeProblem::new(&Lorenz96, black_box(&x[..]), &p, span);
+            ode::gradient_fixed::<N, _, _, _>(&problem, &options, &cost).unwrap()
+        })
+    });
+    group.bench_function("ode fixed: tangent", |b| {
+        b.iter(|| {
+            let problem = OdeProblem::new(&Lorenz96, black_box(&x[..]), &p, span);
+            ode::tangent_fixed::<N, _, _, _>(&problem, &options, &cost, v, &[0.0]).unwrap()
+        })
+    });
+    group.bench_function("ode fixed: hvp", |b| {
+        b.iter(|| {
+            let problem = OdeProblem::new(&Lorenz96, black_box(&x_d[..]), &p_d, span);
+            ode::gradient_fixed::<N, _, _, _>(&problem, &options, &cost).unwrap()
         })
     });
 

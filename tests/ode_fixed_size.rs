@@ -1,8 +1,10 @@
-//! `ode::gradient_fixed`, the integrator's adjoint for states of a length known at compile
-//! time, against the general `ode::gradient`: bitwise the same loss and gradients for every
+//! `ode::gradient_fixed` and `ode::tangent_fixed`, the integrator's adjoint and tangent for
+//! states of a length known at compile time, against the general `ode::gradient` and
+//! `ode::tangent`: bitwise the same loss and derivatives for every
 //! tableau, memory strategy and kind of saved state (on the grid, interpolated by Hermite or by
 //! Dormand-Prince's continuous extension, adaptive steps), at `f64` and at dual numbers (the
-//! Hessian-vector product); and the gradient against central differences.
+//! Hessian-vector product); the gradient against central differences and the dot-product test
+//! with the tangent.
 
 use tapeless::ode::{
     self, Controller, Memory, OdeError, OdeProblem, SaveAt, SolveOptions, Tableau,
@@ -145,4 +147,23 @@ fn a_state_of_another_length_is_an_error_naming_it() {
             found: N
         })
     );
+}
+
+#[test]
+fn fixed_size_tangent_is_bitwise_the_general_one_and_the_adjoints_transpose() {
+    let d = l96::data();
+    let cost = l96::four_dvar_cost(&d);
+    let p = [FORCING];
+    let v = Draws::new(6).vec(N);
+    for (name, options) in option_sets() {
+        let problem = OdeProblem::new(&Lorenz96, &d.xb, &p, (0.0, 2.0));
+        let general = ode::tangent(&problem, &options, &cost, &v, &[0.25]).unwrap();
+        let fixed =
+            ode::tangent_fixed::<N, _, _, _>(&problem, &options, &cost, &v, &[0.25]).unwrap();
+        assert_eq!(fixed, general, "{name}");
+        // <grad J, (v, 0.25)> = J' (v, 0.25): the dot-product test across the two fixed paths.
+        let g = ode::gradient_fixed::<N, _, _, _>(&problem, &options, &cost).unwrap();
+        let gv: f64 = g.u0_bar.iter().zip(&v).map(|(a, b)| a * b).sum::<f64>() + g.p_bar[0] * 0.25;
+        assert_close(gv, fixed.derivative, 1e-12, name);
+    }
 }

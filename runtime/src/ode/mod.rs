@@ -131,4 +131,4 @@ pub use problem::{Controller, OdeProblem, SaveAt, SolveOptions, StepSize};
 pub use rhs::{Length, Rhs, RhsDims, RhsJvp, RhsVjp};
 pub use solve::{loss_value, solve, Solution};
 pub use tableau::Tableau;
-pub use tangent::{solve_tangent, tangent, LossTangent, TangentSolution};
+pub use tangent::{solve_tangent, tangent, tangent_fixed, LossTangent, TangentSolution};

@@ -66,8 +66,10 @@ impl<const N: usize> Dim for Fixed<N> {
 }
 
 /// `num_0 k_0[m] + num_1 k_1[m] + ...` over the stages with a nonzero numerator, left to right,
-/// with unit numerators not multiplied: the grouping of the textbook formulas.
-#[inline(always)]
+/// with unit numerators not multiplied: the grouping of the textbook formulas, one component at
+/// a time. The reference the row-wise passes ([`combine_into`], [`add_combination`]) are tested
+/// against, component for component and bit for bit.
+#[cfg(test)]
 fn combine<S: Real>(numerators: &[f64], k: &[S], n: usize, m: usize) -> S {
     let mut sum: Option<S> = None;
     for (j, &c) in numerators.iter().enumerate() {
@@ -473,6 +475,8 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
     ) {
         let tab = self.tableau;
         let n = self.n.get();
+        // Every slice cut to the state's length once, so the loops have no bounds checks.
+        let (u, u_dot) = (&mut u[..n], &mut u_dot[..n]);
         let (rhs, p, h) = (cx.rhs, cx.p, cx.h);
         for i in 0..tab.stages() {
             if !self.needed(i) {
@@ -488,20 +492,23 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
                 let (row, den) = tab.row(i);
                 let scale = S::from_f64(h / den);
                 let y = &mut self.y[i * n..(i + 1) * n];
-                for m in 0..n {
-                    y[m] = u[m] + scale * combine(row, earlier, n, m);
-                    self.y_dot[m] = u_dot[m] + scale * combine(row, earlier_dot, n, m);
-                }
-                rhs.jvp((ki, ki_dot), (y, &self.y_dot), (p, p_dot), ti);
+                let y_dot = &mut self.y_dot[..n];
+                add_combination((row, earlier, n), scale, &mut self.acc, Some(u), y);
+                add_combination(
+                    (row, earlier_dot, n),
+                    scale,
+                    &mut self.acc,
+                    Some(u_dot),
+                    y_dot,
+                );
+                rhs.jvp((ki, ki_dot), (y, y_dot), (p, p_dot), ti);
             }
             self.counters.jvps += 1;
         }
         let (b, den) = tab.weights();
         let scale = S::from_f64(h / den);
-        for m in 0..n {
-            u[m] += scale * combine(b, &self.k, n, m);
-            u_dot[m] += scale * combine(b, &self.k_dot, n, m);
-        }
+        add_combination((b, &self.k, n), scale, &mut self.acc, None, u);
+        add_combination((b, &self.k_dot, n), scale, &mut self.acc, None, u_dot);
     }
 
     /// The forward half of a step's adjoint: recomputes the stage inputs from the step's initial
@@ -657,6 +664,32 @@ mod tests {
         let expected = ((1e16 + 2.0 * 1.0) + 2.0 * 1.0) + -1e16;
         assert_eq!(combine(&[1.0, 2.0, 2.0, 1.0], &k, 1, 0), expected);
         assert_eq!(combine::<f64>(&[0.0, 0.0], &k, 1, 0), 0.0);
+    }
+
+    #[test]
+    fn row_wise_combinations_are_bitwise_the_textbook_grouping() {
+        let n = 5;
+        let k: Vec<f64> = (0..4 * n).map(|i| (1.3 * i as f64).sin() * 1e3).collect();
+        let u: Vec<f64> = (0..n).map(|i| (0.7 * i as f64).cos()).collect();
+        let scale = 0.01 / 6.0;
+        for row in [
+            &[1.0][..],
+            &[0.0, 0.5],
+            &[0.0, 0.0, 1.0],
+            &[1.0, 2.0, 2.0, 1.0],
+            &[0.25, 0.0, 0.75],
+            &[0.0, 0.0],
+        ] {
+            let mut acc = vec![0.0; n];
+            let (mut out, mut in_place) = (vec![0.0; n], u.clone());
+            add_combination((row, &k, n), scale, &mut acc, Some(&u), &mut out);
+            add_combination((row, &k, n), scale, &mut acc, None, &mut in_place);
+            for m in 0..n {
+                let expected = u[m] + scale * combine(row, &k, n, m);
+                assert_eq!(out[m].to_bits(), expected.to_bits(), "{row:?} [{m}]");
+                assert_eq!(in_place[m].to_bits(), expected.to_bits(), "{row:?} [{m}]");
+            }
+        }
     }
 
     #[test]
