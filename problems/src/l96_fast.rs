@@ -280,8 +280,8 @@ pub fn cost(x0: [f64; 40], obs: &[f64], xb: &[f64]) -> f64 {
     let mut u: [f64; 40] = rk4_fast(x0);
     let mut j = 0.0;
     for k in 2..201 {
-        // (The macro assigns arrays element by element.)
         let next: [f64; 40] = rk4_fast(u);
+        #[allow(clippy::manual_memcpy)] // the macro assigns arrays element by element
         for i in 0..40 {
             u[i] = next[i];
         }
