@@ -3,7 +3,10 @@
 //! step's adjoint.
 //!
 //! The stepper owns the stage buffers, allocated once for a given state length; no method
-//! allocates. Every way of stepping evaluates the stage inputs with the same expression,
+//! allocates. Each method cuts every slice it reads to the state's length once, so its loops
+//! have no bounds checks; with a length known at compile time ([`Fixed`], for
+//! `ode::gradient_fixed` and `ode::tangent_fixed`) rustc also unrolls them and sees the constant
+//! length in the right-hand side where it inlines it. Every way of stepping evaluates the stage inputs with the same expression,
 //!
 //! ```text
 //! y_i   = u + (h / den_i) * (num_i0 k_0 + num_i1 k_1 + ...)     (zero numerators skipped)
@@ -233,7 +236,8 @@ pub(crate) struct Stepper<'t, S, D = usize> {
     y_dot: Vec<S>,
     /// Adjoints of the stage derivatives (adjoint steppers only).
     k_bar: Vec<S>,
-    /// Adjoint of the current stage input (adjoint steppers only).
+    /// Adjoint of the current stage input (adjoint steppers only), zero between stages: the
+    /// pass that reads it for the last time zeroes it.
     y_bar: Vec<S>,
     /// Scratch for [`RhsVjp::vjp`], which recomputes `f` there (adjoint steppers only).
     du: Vec<S>,
