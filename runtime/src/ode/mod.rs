@@ -122,7 +122,7 @@ mod length_checks;
 #[cfg(test)]
 mod test_problems;
 
-pub use adjoint::{gradient, LossGradient};
+pub use adjoint::{gradient, gradient_fixed, LossGradient};
 pub use checkpoint::Memory;
 pub use driver::Stats;
 pub use error::{OdeError, TableauError};
@@ -131,4 +131,4 @@ pub use problem::{Controller, OdeProblem, SaveAt, SolveOptions, StepSize};
 pub use rhs::{Length, Rhs, RhsDims, RhsJvp, RhsVjp};
 pub use solve::{loss_value, solve, Solution};
 pub use tableau::Tableau;
-pub use tangent::{solve_tangent, tangent, LossTangent, TangentSolution};
+pub use tangent::{solve_tangent, tangent, tangent_fixed, LossTangent, TangentSolution};

@@ -3,7 +3,10 @@
 //! step's adjoint.
 //!
 //! The stepper owns the stage buffers, allocated once for a given state length; no method
-//! allocates. Every way of stepping evaluates the stage inputs with the same expression,
+//! allocates. Each method cuts every slice it reads to the state's length once, so its loops
+//! have no bounds checks; with a length known at compile time ([`Fixed`], for
+//! `ode::gradient_fixed` and `ode::tangent_fixed`) rustc also unrolls them and sees the constant
+//! length in the right-hand side where it inlines it. Every way of stepping evaluates the stage inputs with the same expression,
 //!
 //! ```text
 //! y_i   = u + (h / den_i) * (num_i0 k_0 + num_i1 k_1 + ...)     (zero numerators skipped)
@@ -38,9 +41,38 @@ impl std::ops::AddAssign for Counters {
     }
 }
 
+/// The length of the states a stepper steps: known when the program runs (`usize`), or when it
+/// is compiled ([`Fixed`]), in which case every stage buffer is sliced to a constant length, so
+/// rustc drops the bounds checks, unrolls and vectorises the stage loops, and sees the constant
+/// length inside the right-hand side when it inlines it.
+pub(crate) trait Dim: Copy {
+    /// The length.
+    fn get(self) -> usize;
+}
+
+impl Dim for usize {
+    #[inline(always)]
+    fn get(self) -> usize {
+        self
+    }
+}
+
+/// A length `N` known at compile time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Fixed<const N: usize>;
+
+impl<const N: usize> Dim for Fixed<N> {
+    #[inline(always)]
+    fn get(self) -> usize {
+        N
+    }
+}
+
 /// `num_0 k_0[m] + num_1 k_1[m] + ...` over the stages with a nonzero numerator, left to right,
-/// with unit numerators not multiplied: the grouping of the textbook formulas.
-#[inline(always)]
+/// with unit numerators not multiplied: the grouping of the textbook formulas, one component at
+/// a time. The reference the row-wise passes ([`combine_into`], [`add_combination`]) are tested
+/// against, component for component and bit for bit.
+#[cfg(test)]
 fn combine<S: Real>(numerators: &[f64], k: &[S], n: usize, m: usize) -> S {
     let mut sum: Option<S> = None;
     for (j, &c) in numerators.iter().enumerate() {
@@ -91,6 +123,70 @@ fn scaled<S: Real>(c: f64, x: S) -> S {
     }
 }
 
+/// The one nonzero numerator of a row, if it has exactly one (every row of RK4).
+#[inline(always)]
+fn single(numerators: &[f64]) -> Option<(usize, f64)> {
+    let mut nonzero = numerators.iter().enumerate().filter(|(_, &c)| c != 0.0);
+    match (nonzero.next(), nonzero.next()) {
+        (Some((j, &c)), None) => Some((j, c)),
+        _ => None,
+    }
+}
+
+/// `out[m] = base[m] + scale * (num_0 k_0[m] + num_1 k_1[m] + ...)` for every `m` (`base` is
+/// `out` itself when `None`), the same operations in the same order per component as
+/// [`combine`]. A row with one nonzero numerator is one pass over memory; others sum the rows
+/// into `acc` first. Every slice is cut to the state's length `n` first, so the loops have no
+/// bounds checks and, when `n` is a constant, are unrolled.
+#[inline(always)]
+fn add_combination<S: Real>(
+    (numerators, k, n): (&[f64], &[S], usize),
+    scale: S,
+    acc: &mut [S],
+    base: Option<&[S]>,
+    out: &mut [S],
+) {
+    let out = &mut out[..n];
+    let axpy = |out: &mut [S], x: &[S]| match base {
+        Some(base) => {
+            let base = &base[..n];
+            for ((o, &b), &x) in out.iter_mut().zip(base).zip(x) {
+                *o = b + scale * x;
+            }
+        }
+        None => {
+            for (o, &x) in out.iter_mut().zip(x) {
+                *o += scale * x;
+            }
+        }
+    };
+    match single(numerators) {
+        Some((j, 1.0)) => axpy(out, &k[j * n..(j + 1) * n]),
+        Some((j, c)) => {
+            // c k_j first, as `combine` groups it.
+            let (kj, cs) = (&k[j * n..(j + 1) * n], S::from_f64(c));
+            match base {
+                Some(base) => {
+                    let base = &base[..n];
+                    for ((o, &b), &x) in out.iter_mut().zip(base).zip(kj) {
+                        *o = b + scale * (cs * x);
+                    }
+                }
+                None => {
+                    for (o, &x) in out.iter_mut().zip(kj) {
+                        *o += scale * (cs * x);
+                    }
+                }
+            }
+        }
+        None => {
+            let acc = &mut acc[..n];
+            combine_into(numerators, k, n, acc);
+            axpy(out, acc);
+        }
+    }
+}
+
 /// What a step reads besides its state: the right-hand side, the parameters, the time the step
 /// starts at and its size. The drivers build one per step; the stepper's methods take it
 /// instead of the four pieces apart.
@@ -127,9 +223,9 @@ impl<F: ?Sized, S> Clone for StepContext<'_, F, S> {
 impl<F: ?Sized, S> Copy for StepContext<'_, F, S> {}
 
 /// Stage buffers and the stepping code of one tableau, for states of one length.
-pub(crate) struct Stepper<'t, S> {
+pub(crate) struct Stepper<'t, S, D = usize> {
     tableau: &'t Tableau,
-    n: usize,
+    n: D,
     /// Stage derivatives `k_i`, row `i` at `i * n`.
     k: Vec<S>,
     /// Stage inputs `y_i` (rows of stages evaluated at `u` itself are unused).
@@ -140,7 +236,8 @@ pub(crate) struct Stepper<'t, S> {
     y_dot: Vec<S>,
     /// Adjoints of the stage derivatives (adjoint steppers only).
     k_bar: Vec<S>,
-    /// Adjoint of the current stage input (adjoint steppers only).
+    /// Adjoint of the current stage input (adjoint steppers only), zero between stages: the
+    /// pass that reads it for the last time zeroes it.
     y_bar: Vec<S>,
     /// Scratch for [`RhsVjp::vjp`], which recomputes `f` there (adjoint steppers only).
     du: Vec<S>,
@@ -157,13 +254,13 @@ pub(crate) struct Stepper<'t, S> {
     pub(crate) counters: Counters,
 }
 
-impl<'t, S: Real> Stepper<'t, S> {
+impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
     /// A stepper for the forward step and trial steps.
-    pub(crate) fn new(tableau: &'t Tableau, n: usize) -> Self {
-        let s = tableau.stages();
+    pub(crate) fn new(tableau: &'t Tableau, dim: D) -> Self {
+        let (s, n) = (tableau.stages(), dim.get());
         Self {
             tableau,
-            n,
+            n: dim,
             k: vec![S::zero(); s * n],
             y: vec![S::zero(); s * n],
             k_dot: Vec::new(),
@@ -180,16 +277,18 @@ impl<'t, S: Real> Stepper<'t, S> {
     }
 
     /// A stepper that can also take tangent steps.
-    pub(crate) fn with_tangent(tableau: &'t Tableau, n: usize) -> Self {
-        let mut stepper = Self::new(tableau, n);
+    pub(crate) fn with_tangent(tableau: &'t Tableau, dim: D) -> Self {
+        let mut stepper = Self::new(tableau, dim);
+        let n = dim.get();
         stepper.k_dot = vec![S::zero(); tableau.stages() * n];
         stepper.y_dot = vec![S::zero(); n];
         stepper
     }
 
     /// A stepper that can also take adjoint steps.
-    pub(crate) fn with_adjoint(tableau: &'t Tableau, n: usize) -> Self {
-        let mut stepper = Self::new(tableau, n);
+    pub(crate) fn with_adjoint(tableau: &'t Tableau, dim: D) -> Self {
+        let mut stepper = Self::new(tableau, dim);
+        let n = dim.get();
         stepper.k_bar = vec![S::zero(); tableau.stages() * n];
         stepper.y_bar = vec![S::zero(); n];
         stepper.du = vec![S::zero(); n];
@@ -212,20 +311,16 @@ impl<'t, S: Real> Stepper<'t, S> {
     /// the stages of the last step (every stage evaluated): `out = u + h sum_i w_i k_i`.
     pub(crate) fn dense_value(&mut self, u: &[S], h: f64, w: &[f64], out: &mut [S]) {
         let hs = S::from_f64(h);
-        combine_into(w, &self.k, self.n, &mut self.acc);
-        for ((om, &um), &a) in out.iter_mut().zip(u).zip(&self.acc) {
-            *om = um + hs * a;
-        }
+        let n = self.n.get();
+        add_combination((w, &self.k, n), hs, &mut self.acc, Some(u), out);
     }
 
     /// The tangent of [`dense_value`](Stepper::dense_value) after a tangent step:
     /// `out_dot = u_dot + h sum_i w_i k_dot_i`.
     pub(crate) fn dense_tangent(&mut self, u_dot: &[S], h: f64, w: &[f64], out_dot: &mut [S]) {
         let hs = S::from_f64(h);
-        combine_into(w, &self.k_dot, self.n, &mut self.acc);
-        for ((om, &um), &a) in out_dot.iter_mut().zip(u_dot).zip(&self.acc) {
-            *om = um + hs * a;
-        }
+        let n = self.n.get();
+        add_combination((w, &self.k_dot, n), hs, &mut self.acc, Some(u_dot), out_dot);
     }
 
     /// The adjoint of [`dense_value`](Stepper::dense_value) given `v_bar`, the adjoint of its
@@ -233,7 +328,7 @@ impl<'t, S: Real> Stepper<'t, S> {
     /// (which then goes through every stage); the caller adds `v_bar` to the initial state's
     /// adjoint.
     pub(crate) fn seed_dense(&mut self, h: f64, w: &[f64], v_bar: &[S]) {
-        let n = self.n;
+        let n = self.n.get();
         if !self.dense_seeded {
             self.dense_bar.fill(S::zero());
             self.dense_seeded = true;
@@ -261,7 +356,8 @@ impl<'t, S: Real> Stepper<'t, S> {
         evaluate: bool,
     ) {
         let tab = self.tableau;
-        let n = self.n;
+        let n = self.n.get();
+        let u = &u[..n];
         let (rhs, p, h) = (cx.rhs, cx.p, cx.h);
         let ti = cx.stage_time(tab, i);
         let (earlier, rest) = self.k.split_at_mut(i * n);
@@ -276,10 +372,7 @@ impl<'t, S: Real> Stepper<'t, S> {
         let (row, den) = tab.row(i);
         let scale = S::from_f64(h / den);
         let y = &mut self.y[i * n..(i + 1) * n];
-        combine_into(row, earlier, n, &mut self.acc);
-        for ((ym, &um), &a) in y.iter_mut().zip(u).zip(&self.acc) {
-            *ym = um + scale * a;
-        }
+        add_combination((row, earlier, n), scale, &mut self.acc, Some(u), y);
         if evaluate {
             rhs.eval(ki, y, p, ti);
             self.counters.evals += 1;
@@ -291,10 +384,8 @@ impl<'t, S: Real> Stepper<'t, S> {
     fn result(&mut self, u: &[S], h: f64, out: &mut [S]) {
         let (b, den) = self.tableau.weights();
         let scale = S::from_f64(h / den);
-        combine_into(b, &self.k, self.n, &mut self.acc);
-        for ((om, &um), &a) in out.iter_mut().zip(u).zip(&self.acc) {
-            *om = um + scale * a;
-        }
+        let n = self.n.get();
+        add_combination((b, &self.k, n), scale, &mut self.acc, Some(u), out);
     }
 
     /// One step of size `h` from `(t, u)`, in place. Stages that do not influence the result
@@ -307,10 +398,8 @@ impl<'t, S: Real> Stepper<'t, S> {
         }
         let (b, den) = self.tableau.weights();
         let scale = S::from_f64(cx.h / den);
-        combine_into(b, &self.k, self.n, &mut self.acc);
-        for (um, &a) in u.iter_mut().zip(&self.acc) {
-            *um += scale * a;
-        }
+        let n = self.n.get();
+        add_combination((b, &self.k, n), scale, &mut self.acc, None, u);
     }
 
     /// A trial step of an embedded pair: every stage, the result into `u_new`. When
@@ -335,22 +424,23 @@ impl<'t, S: Real> Stepper<'t, S> {
         let Some(e) = self.tableau.error_weights() else {
             return 0.0;
         };
-        if self.n == 0 {
+        let n = self.n.get();
+        if n == 0 {
             return 0.0;
         }
         let mut sum = 0.0;
-        for m in 0..self.n {
+        for m in 0..n {
             let mut estimate = 0.0;
             for (j, &w) in e.iter().enumerate() {
                 if w != 0.0 {
-                    estimate += w * self.k[j * self.n + m].to_f64();
+                    estimate += w * self.k[j * n + m].to_f64();
                 }
             }
             let scale = atol + rtol * u[m].to_f64().abs().max(u_new[m].to_f64().abs());
             let r = h * estimate / scale;
             sum += r * r;
         }
-        (sum / self.n as f64).sqrt()
+        (sum / n as f64).sqrt()
     }
 
     /// Evaluates `f(y, p, t)` into row `i` of `k` (the initial step-size guess uses rows 0
@@ -363,19 +453,19 @@ impl<'t, S: Real> Stepper<'t, S> {
         p: &[S],
         t: f64,
     ) {
-        let n = self.n;
+        let n = self.n.get();
         rhs.eval(&mut self.k[i * n..(i + 1) * n], y, p, S::from_f64(t));
         self.counters.evals += 1;
     }
 
     /// Row `i` of `k`.
     pub(crate) fn k_row(&self, i: usize) -> &[S] {
-        &self.k[i * self.n..(i + 1) * self.n]
+        &self.k[i * self.n.get()..(i + 1) * self.n.get()]
     }
 
     /// First same as last: the last stage of the accepted step is the next step's first.
     pub(crate) fn reuse_last_stage(&mut self) {
-        let n = self.n;
+        let n = self.n.get();
         let last = self.tableau.stages() - 1;
         self.k.copy_within(last * n..(last + 1) * n, 0);
     }
@@ -388,7 +478,9 @@ impl<'t, S: Real> Stepper<'t, S> {
         p_dot: &[S],
     ) {
         let tab = self.tableau;
-        let n = self.n;
+        let n = self.n.get();
+        // Every slice cut to the state's length once, so the loops have no bounds checks.
+        let (u, u_dot) = (&mut u[..n], &mut u_dot[..n]);
         let (rhs, p, h) = (cx.rhs, cx.p, cx.h);
         for i in 0..tab.stages() {
             if !self.needed(i) {
@@ -404,20 +496,23 @@ impl<'t, S: Real> Stepper<'t, S> {
                 let (row, den) = tab.row(i);
                 let scale = S::from_f64(h / den);
                 let y = &mut self.y[i * n..(i + 1) * n];
-                for m in 0..n {
-                    y[m] = u[m] + scale * combine(row, earlier, n, m);
-                    self.y_dot[m] = u_dot[m] + scale * combine(row, earlier_dot, n, m);
-                }
-                rhs.jvp((ki, ki_dot), (y, &self.y_dot), (p, p_dot), ti);
+                let y_dot = &mut self.y_dot[..n];
+                add_combination((row, earlier, n), scale, &mut self.acc, Some(u), y);
+                add_combination(
+                    (row, earlier_dot, n),
+                    scale,
+                    &mut self.acc,
+                    Some(u_dot),
+                    y_dot,
+                );
+                rhs.jvp((ki, ki_dot), (y, y_dot), (p, p_dot), ti);
             }
             self.counters.jvps += 1;
         }
         let (b, den) = tab.weights();
         let scale = S::from_f64(h / den);
-        for m in 0..n {
-            u[m] += scale * combine(b, &self.k, n, m);
-            u_dot[m] += scale * combine(b, &self.k_dot, n, m);
-        }
+        add_combination((b, &self.k, n), scale, &mut self.acc, None, u);
+        add_combination((b, &self.k_dot, n), scale, &mut self.acc, None, u_dot);
     }
 
     /// The forward half of a step's adjoint: recomputes the stage inputs from the step's initial
@@ -457,34 +552,47 @@ impl<'t, S: Real> Stepper<'t, S> {
     ) {
         let (rhs, p, h) = (cx.rhs, cx.p, cx.h);
         let tab = self.tableau;
-        let n = self.n;
+        let n = self.n.get();
         let s = tab.stages();
+        // Every slice cut to the state's length once, so the loops below have no bounds checks.
+        let (u, u_bar) = (&u[..n], &mut u_bar[..n]);
+        let du = &mut self.du[..n];
+        let all_stages = self.all_stages;
+        let needed = |i: usize| all_stages || tab.needed(i);
         // u_new = u + scale * sum_i num_bi k_i: u_bar passes through to u, and each k_i gets its
         // share.
         let (b, den) = tab.weights();
         let scale = S::from_f64(h / den);
         // Row by row (each element gets the same operations as element by element).
         for (i, &bi) in b.iter().enumerate() {
-            if !self.needed(i) {
+            if !needed(i) {
                 continue;
             }
             let ki_bar = &mut self.k_bar[i * n..(i + 1) * n];
-            if bi == 0.0 {
-                ki_bar.fill(S::zero());
-            } else {
-                for (kb, &ub) in ki_bar.iter_mut().zip(u_bar.iter()) {
-                    *kb = scaled(bi, scale * ub);
+            match (bi == 0.0, self.dense_seeded) {
+                (true, false) => ki_bar.fill(S::zero()),
+                (true, true) => {
+                    let dense = &self.dense_bar[i * n..(i + 1) * n];
+                    for (kb, &db) in ki_bar.iter_mut().zip(dense) {
+                        *kb = S::zero() + db;
+                    }
                 }
-            }
-            if self.dense_seeded {
-                for (kb, &db) in ki_bar.iter_mut().zip(&self.dense_bar[i * n..(i + 1) * n]) {
-                    *kb += db;
+                (false, false) => {
+                    for (kb, &ub) in ki_bar.iter_mut().zip(&*u_bar) {
+                        *kb = scaled(bi, scale * ub);
+                    }
+                }
+                (false, true) => {
+                    let dense = &self.dense_bar[i * n..(i + 1) * n];
+                    for ((kb, &ub), &db) in ki_bar.iter_mut().zip(&*u_bar).zip(dense) {
+                        *kb = scaled(bi, scale * ub) + db;
+                    }
                 }
             }
         }
         self.dense_seeded = false;
         for i in (0..s).rev() {
-            if !self.needed(i) {
+            if !needed(i) {
                 continue;
             }
             let ti = cx.stage_time(tab, i);
@@ -494,36 +602,54 @@ impl<'t, S: Real> Stepper<'t, S> {
             self.counters.vjps += 1;
             if tab.row_empty(i) {
                 // The stage input is u itself.
-                rhs.vjp((&mut self.du, ki_bar), (u, u_bar), (p, p_bar), ti);
+                rhs.vjp((du, ki_bar), (u, u_bar), (p, p_bar), ti);
                 continue;
             }
-            for yb in self.y_bar.iter_mut() {
-                *yb = S::zero();
-            }
+            // Zero on entry (kept so by the passes below, which read it for the last time).
+            let y_bar = &mut self.y_bar[..n];
             let y = &self.y[i * n..(i + 1) * n];
-            rhs.vjp((&mut self.du, ki_bar), (y, &mut self.y_bar), (p, p_bar), ti);
-            // y_i = u + scale_i * sum_j num_ij k_j.
+            rhs.vjp((du, ki_bar), (y, y_bar), (p, p_bar), ti);
+            // y_i = u + scale_i * sum_j num_ij k_j: y_bar to u, and to each k_j.
             let (row, den) = tab.row(i);
             let scale_i = S::from_f64(h / den);
-            for (ub, &yb) in u_bar.iter_mut().zip(&self.y_bar) {
-                *ub += yb;
-            }
+            let last = row.iter().rposition(|&a| a != 0.0);
             for (j, &a) in row.iter().enumerate() {
                 if a == 0.0 {
                     continue;
                 }
                 let kj_bar = &mut earlier_bar[j * n..(j + 1) * n];
                 let c = S::from_f64(a);
-                if a == 1.0 {
-                    kj_bar
+                // The last numerator's pass also passes y_bar on to u_bar and zeroes it: one
+                // pass over memory for the rows of RK4.
+                match (Some(j) == last, a == 1.0) {
+                    (true, true) => {
+                        for ((kb, ub), yb) in kj_bar.iter_mut().zip(&mut *u_bar).zip(&mut *y_bar) {
+                            *kb += scale_i * *yb;
+                            *ub += *yb;
+                            *yb = S::zero();
+                        }
+                    }
+                    (true, false) => {
+                        for ((kb, ub), yb) in kj_bar.iter_mut().zip(&mut *u_bar).zip(&mut *y_bar) {
+                            *kb += c * (scale_i * *yb);
+                            *ub += *yb;
+                            *yb = S::zero();
+                        }
+                    }
+                    (false, true) => kj_bar
                         .iter_mut()
-                        .zip(&self.y_bar)
-                        .for_each(|(kb, &yb)| *kb += scale_i * yb);
-                } else {
-                    kj_bar
+                        .zip(&*y_bar)
+                        .for_each(|(kb, &yb)| *kb += scale_i * yb),
+                    (false, false) => kj_bar
                         .iter_mut()
-                        .zip(&self.y_bar)
-                        .for_each(|(kb, &yb)| *kb += c * (scale_i * yb));
+                        .zip(&*y_bar)
+                        .for_each(|(kb, &yb)| *kb += c * (scale_i * yb)),
+                }
+            }
+            if last.is_none() {
+                for (ub, yb) in u_bar.iter_mut().zip(&mut *y_bar) {
+                    *ub += *yb;
+                    *yb = S::zero();
                 }
             }
         }
@@ -542,6 +668,32 @@ mod tests {
         let expected = ((1e16 + 2.0 * 1.0) + 2.0 * 1.0) + -1e16;
         assert_eq!(combine(&[1.0, 2.0, 2.0, 1.0], &k, 1, 0), expected);
         assert_eq!(combine::<f64>(&[0.0, 0.0], &k, 1, 0), 0.0);
+    }
+
+    #[test]
+    fn row_wise_combinations_are_bitwise_the_textbook_grouping() {
+        let n = 5;
+        let k: Vec<f64> = (0..4 * n).map(|i| (1.3 * i as f64).sin() * 1e3).collect();
+        let u: Vec<f64> = (0..n).map(|i| (0.7 * i as f64).cos()).collect();
+        let scale = 0.01 / 6.0;
+        for row in [
+            &[1.0][..],
+            &[0.0, 0.5],
+            &[0.0, 0.0, 1.0],
+            &[1.0, 2.0, 2.0, 1.0],
+            &[0.25, 0.0, 0.75],
+            &[0.0, 0.0],
+        ] {
+            let mut acc = vec![0.0; n];
+            let (mut out, mut in_place) = (vec![0.0; n], u.clone());
+            add_combination((row, &k, n), scale, &mut acc, Some(&u), &mut out);
+            add_combination((row, &k, n), scale, &mut acc, None, &mut in_place);
+            for m in 0..n {
+                let expected = u[m] + scale * combine(row, &k, n, m);
+                assert_eq!(out[m].to_bits(), expected.to_bits(), "{row:?} [{m}]");
+                assert_eq!(in_place[m].to_bits(), expected.to_bits(), "{row:?} [{m}]");
+            }
+        }
     }
 
     #[test]

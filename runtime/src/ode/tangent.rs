@@ -10,9 +10,9 @@ use super::error::OdeError;
 use super::grid::plan;
 use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
 use super::problem::{OdeProblem, SolveOptions};
-use super::rhs::RhsJvp;
+use super::rhs::{Length, RhsJvp};
 use super::schedule::resolve;
-use super::stepper::{StepContext, Stepper};
+use super::stepper::{Dim, Fixed, StepContext, Stepper};
 use crate::{InputError, Real};
 
 /// The saved states and their tangents, returned by [`solve_tangent`] (whose example reads
@@ -50,12 +50,12 @@ trait TangentObserver<S> {
 }
 
 /// The tangent pass, up to the last saved state.
-fn run<S: Real, F: RhsJvp, O: TangentObserver<S>>(
+fn run<S: Real, F: RhsJvp, O: TangentObserver<S>, D: Dim>(
     problem: &OdeProblem<'_, F, S>,
     options: &SolveOptions,
-    u0_dot: &[S],
-    p_dot: &[S],
+    (u0_dot, p_dot): (&[S], &[S]),
     observer: &mut O,
+    dim: D,
 ) -> Result<Stats, OdeError> {
     check_problem(problem)?;
     InputError::check_vector("u0_dot", u0_dot, problem.u0.len())?;
@@ -66,7 +66,7 @@ fn run<S: Real, F: RhsJvp, O: TangentObserver<S>>(
     let (grid, saves, steps) = (&resolved.grid, &resolved.saves, resolved.steps);
     let n = problem.u0.len();
     observer.prepare(saves.len(), n);
-    let mut stepper = Stepper::with_tangent(&options.tableau, n);
+    let mut stepper = Stepper::with_tangent(&options.tableau, dim);
     let mut u = problem.u0.to_vec();
     let mut u_dot = u0_dot.to_vec();
     // Dense output: the state and tangent at the step's start, the interpolant and its tangent.
@@ -175,7 +175,8 @@ pub fn solve_tangent<S: Real, F: RhsJvp>(
         u_dot: Vec::new(),
         stats: Stats::default(),
     };
-    collect.stats = run(problem, options, u0_dot, p_dot, &mut collect)?;
+    let n = problem.u0.len();
+    collect.stats = run(problem, options, (u0_dot, p_dot), &mut collect, n)?;
     Ok(collect)
 }
 
@@ -276,6 +277,62 @@ pub fn tangent<S: Real, F: RhsJvp, L: SavedStateLoss>(
     u0_dot: &[S],
     p_dot: &[S],
 ) -> Result<LossTangent<S>, OdeError> {
+    tangent_in(problem, options, loss, (u0_dot, p_dot), problem.u0.len())
+}
+
+/// [`tangent`] for states of a length `N` known at compile time: bitwise the same result, with
+/// the stage loops over `N` components (see [`gradient_fixed`](crate::ode::gradient_fixed)).
+///
+/// ```
+/// use tapeless_runtime::ode::{tangent, tangent_fixed, OdeProblem, Rhs, RhsJvp, SaveAt, SavedStateLoss, SolveOptions, Tableau};
+/// use tapeless_runtime::{Real, UserError};
+/// # struct Decay;
+/// # impl Rhs for Decay {
+/// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
+/// # }
+/// # impl RhsJvp for Decay {
+/// #     fn jvp<S: Real>(&self, (du, dd): (&mut [S], &mut [S]), (u, ud): (&[S], &[S]), (p, pd): (&[S], &[S]), _t: S) {
+/// #         du[0] = -p[0] * u[0];
+/// #         dd[0] = -pd[0] * u[0] - p[0] * ud[0];
+/// #     }
+/// # }
+/// # struct Last;
+/// # impl SavedStateLoss for Last {
+/// #     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> Result<S, UserError> {
+/// #         u_bar[0] += S::one();
+/// #         Ok(u[0])
+/// #     }
+/// # }
+/// let options = SolveOptions::fixed(Tableau::rk4(), 0.25).saveat(SaveAt::Times(vec![1.0]));
+/// let problem = OdeProblem::new(&Decay, &[2.0], &[0.5], (0.0, 1.0));
+/// let fixed = tangent_fixed::<1, _, _, _>(&problem, &options, &Last, &[1.0], &[0.0])?;
+/// assert_eq!(fixed, tangent(&problem, &options, &Last, &[1.0], &[0.0])?);
+/// # Ok::<(), tapeless_runtime::ode::OdeError>(())
+/// ```
+///
+/// # Errors
+///
+/// Those of [`tangent`], and [`InputError::WrongLength`] (as [`OdeError::Input`]) when the state
+/// does not have `N` components.
+pub fn tangent_fixed<const N: usize, S: Real, F: RhsJvp, L: SavedStateLoss>(
+    problem: &OdeProblem<'_, F, S>,
+    options: &SolveOptions,
+    loss: &L,
+    u0_dot: &[S],
+    p_dot: &[S],
+) -> Result<LossTangent<S>, OdeError> {
+    Length::Exactly(N).check("u0", problem.u0.len())?;
+    tangent_in(problem, options, loss, (u0_dot, p_dot), Fixed::<N>)
+}
+
+/// [`tangent`] with the state's length `dim`.
+fn tangent_in<S: Real, F: RhsJvp, L: SavedStateLoss, D: Dim>(
+    problem: &OdeProblem<'_, F, S>,
+    options: &SolveOptions,
+    loss: &L,
+    (u0_dot, p_dot): (&[S], &[S]),
+    dim: D,
+) -> Result<LossTangent<S>, OdeError> {
     check_problem(problem)?;
     check_loss(loss, problem.u0)?;
     check_saves(loss, plan(problem.tspan, options)?.saves())?;
@@ -286,7 +343,7 @@ pub fn tangent<S: Real, F: RhsJvp, L: SavedStateLoss>(
         gradient: Vec::new(),
         saved: 0,
     };
-    let stats = run(problem, options, u0_dot, p_dot, &mut sum)?;
+    let stats = run(problem, options, (u0_dot, p_dot), &mut sum, dim)?;
     // Saving every accepted step: their number is known now.
     check_saves(loss, Some(sum.saved))?;
     Ok(LossTangent {

@@ -1,0 +1,85 @@
+//! Problem L's derivatives by `ode` and by the hand-written adjoints, repeated, for instruction
+//! counts under callgrind (stable on a shared, noisy machine, unlike times), with a rough time
+//! per call on stderr. One mode per run:
+//!
+//! ```text
+//! cargo bench --bench count_l96 --no-run
+//! valgrind --tool=callgrind target/release/deps/count_l96-<hash> <mode> [calls]
+//! ```
+//!
+//! Modes: `grad` (`ode::gradient`, RK4 storing every state), `fixed`
+//! (`ode::gradient_fixed::<40>`), `hvp` / `fixedhvp` (the same at `Dual<f64, 1>`), `tangent` /
+//! `fixedtangent` (`ode::tangent`, `ode::tangent_fixed::<40>`), `fast` (the fast hand-written
+//! adjoint of `problems/src/l96_fast.rs`), `hand` (`l96::cost_and_gradient_by_hand`), `none`
+//! (only the setup, to subtract). `calls` defaults to 20. Prints a checksum of the results, the
+//! same for every build that computes the same bits.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use tapeless::ode::{self, Memory, OdeProblem};
+use tapeless::Dual;
+use tapeless_problems::l96::{self, Lorenz96, FORCING, H, N, STEPS};
+use tapeless_problems::l96_fast;
+
+fn main() {
+    // `cargo bench` passes `--bench`: the default mode then.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let mode = args.first().map_or("grad", String::as_str);
+    let calls: usize = args
+        .get(1)
+        .map_or(20, |s| s.parse().expect("a number of calls"));
+    let d = l96::data();
+    let x: [f64; N] = d.xb.as_slice().try_into().unwrap();
+    let v: Vec<f64> = (0..N).map(|i| (0.3 * i as f64).cos()).collect();
+    let x_d: Vec<Dual<f64, 1>> = (0..N).map(|i| Dual::new(x[i], [v[i]])).collect();
+    let cost = l96::four_dvar_cost(&d);
+    let options = l96::options(Memory::StoreAll);
+    let span = (0.0, STEPS as f64 * H);
+    let (p, p_d) = ([FORCING], [Dual::constant(FORCING)]);
+    let problem = OdeProblem::new(&Lorenz96, &x[..], &p, span);
+    let problem_d = OdeProblem::new(&Lorenz96, &x_d[..], &p_d, span);
+    let mut states = Vec::new();
+    let mut checksum = 0.0;
+    let start = Instant::now();
+    for _ in 0..calls {
+        let (problem, problem_d) = (black_box(&problem), black_box(&problem_d));
+        checksum += match mode {
+            "grad" => ode::gradient(problem, &options, &cost).unwrap().u0_bar[3],
+            "fixed" => {
+                let g = ode::gradient_fixed::<N, _, _, _>(problem, &options, &cost);
+                g.unwrap().u0_bar[3]
+            }
+            "hvp" => ode::gradient(problem_d, &options, &cost).unwrap().u0_bar[3].tangents[0],
+            "fixedhvp" => {
+                let g = ode::gradient_fixed::<N, _, _, _>(problem_d, &options, &cost);
+                g.unwrap().u0_bar[3].tangents[0]
+            }
+            "tangent" => {
+                let t = ode::tangent(problem, &options, &cost, &v, &[0.0]);
+                t.unwrap().derivative
+            }
+            "fixedtangent" => {
+                let t = ode::tangent_fixed::<N, _, _, _>(problem, &options, &cost, &v, &[0.0]);
+                t.unwrap().derivative
+            }
+            "fast" => {
+                let mut g = [0.0; N];
+                let j = l96_fast::cost_and_gradient(black_box(&x), &d.obs, &x, &mut g, &mut states);
+                j + g[3]
+            }
+            "hand" => {
+                let mut g = [0.0; N];
+                l96::cost_and_gradient_by_hand(black_box(&x), &d.obs, &x, &mut g) + g[3]
+            }
+            "none" => 0.0,
+            other => panic!("unknown mode {other}"),
+        };
+    }
+    let per_call = start.elapsed().as_secs_f64() * 1e6 / calls.max(1) as f64;
+    eprintln!("{mode}: {per_call:.1} us per call");
+    println!("{checksum:.17e}");
+}
