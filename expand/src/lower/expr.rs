@@ -10,7 +10,11 @@ impl Lowerer<'_> {
     /// taking one. `false` says nothing.
     pub(super) fn surely_real(&self, e: &syn::Expr) -> bool {
         match e {
-            syn::Expr::Lit(l) => matches!(l.lit, syn::Lit::Float(_)),
+            syn::Expr::Lit(l) => match &l.lit {
+                syn::Lit::Float(_) => true,
+                syn::Lit::Int(i) => i.suffix() == "f64",
+                _ => false,
+            },
             syn::Expr::Path(p) => p
                 .path
                 .get_ident()
@@ -183,6 +187,10 @@ impl Lowerer<'_> {
         match e {
             syn::Expr::Lit(l) => match &l.lit {
                 syn::Lit::Float(f) => Ok(real_lit(f.base10_parse::<f64>()?, span)),
+                // `3f64`, `2_f64`: syn reads digits without a point as an integer literal.
+                syn::Lit::Int(i) if i.suffix() == "f64" => {
+                    Ok(real_lit(i.base10_parse::<f64>()?, span))
+                }
                 syn::Lit::Int(_) => Ok(Expr {
                     op: Op::Lit(Literal::Other(l.lit.clone())),
                     kind: Kind::Int,
@@ -228,6 +236,9 @@ impl Lowerer<'_> {
         if let Some(i) = p.path.get_ident() {
             if let Some(v) = self.lookup(&name_of(i)) {
                 return Ok(var_expr(v, self.kind(v).clone(), span));
+            }
+            if let Some(c) = self.consts.get(&name_of(i)).cloned() {
+                return self.local_const(&c, span);
             }
         }
         let kind = if is_float_const_path(&p.path) {
@@ -529,6 +540,15 @@ impl Lowerer<'_> {
         if receiver.kind == Kind::Matrix {
             return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared() .column(j) .row(i) .clone()`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`"));
         }
+        if name == "clamp" && receiver.kind == Kind::Real {
+            return self.clamp(mc, receiver, span, block);
+        }
+        if name == "sin_cos" {
+            return err_at(
+                mc,
+                "destructure the pair where it is made: `let (s, c) = x.sin_cos();`",
+            );
+        }
         // `k.abs()` and `k.signum()` of an integer are integer methods, copied as written below.
         let unary = Unary::from_method(&name)
             .filter(|u| !(matches!(u, Unary::Abs | Unary::Signum) && receiver.kind == Kind::Int));
@@ -577,6 +597,88 @@ impl Lowerer<'_> {
                 supported_real_methods(&["powi", "len"])
             ),
         )
+    }
+
+    /// `x.clamp(lo, hi)` as std computes it: it panics unless `lo <= hi` (checked by std's own
+    /// `clamp` at the values), then `if x < lo { lo }`, then `if x > hi { hi }`, a NaN passing
+    /// through. The derivative is the branch's: of `lo` below, of `hi` above, of `x` between
+    /// and at the bounds.
+    fn clamp(
+        &mut self,
+        mc: &syn::ExprMethodCall,
+        x: Expr,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        if mc.args.len() != 2 {
+            return err_at(&mc.method, "`clamp` takes two arguments: `x.clamp(lo, hi)`");
+        }
+        if self.no_hoist > 0 {
+            return err_at(
+                mc,
+                "bind the clamped value with `let` first, `let c = x.clamp(lo, hi);`, and use `c` here",
+            );
+        }
+        let lo = self.real_expr(&mc.args[0], block)?;
+        let hi = self.real_expr(&mc.args[1], block)?;
+        let value = self.temp("clamp", Kind::Real, span);
+        self.vars[value].mutable = true;
+        block.stmts.push(Stmt::Let {
+            var: value,
+            init: Init::Expr(x),
+            span,
+        });
+        let lo = self.evaluated_once(lo, "lo", block);
+        let hi = self.evaluated_once(hi, "hi", block);
+        let check = self.temp("bounds", Kind::Opaque, span);
+        block.stmts.push(Stmt::Let {
+            var: check,
+            init: Init::Expr(Expr {
+                op: Op::ConstCall(
+                    syn::parse_quote_spanned!(span=> ::core::primitive::f64::clamp),
+                    vec![lo.clone(), lo.clone(), hi.clone()],
+                ),
+                kind: Kind::Opaque,
+                span,
+            }),
+            span,
+        });
+        for (op, bound) in [(Binary::Lt, lo), (Binary::Gt, hi)] {
+            let current = var_expr(value, Kind::Real, span);
+            block.stmts.push(Stmt::If {
+                cond: Expr {
+                    op: Op::Binary(op, Box::new(current), Box::new(bound.clone())),
+                    kind: Kind::Bool,
+                    span,
+                },
+                then: Block {
+                    stmts: vec![Stmt::Assign {
+                        place: Place::Var(value),
+                        value: bound,
+                        span,
+                    }],
+                },
+                els: Block::default(),
+                span,
+            });
+        }
+        Ok(var_expr(value, Kind::Real, span))
+    }
+
+    /// `x` itself when reading it again costs nothing (a literal or a variable), else a
+    /// temporary bound to it in `block`.
+    pub(super) fn evaluated_once(&mut self, x: Expr, base: &str, block: &mut Block) -> Expr {
+        if matches!(x.op, Op::Lit(_) | Op::Var(_)) {
+            return x;
+        }
+        let (span, kind) = (x.span, x.kind.clone());
+        let t = self.temp(base, kind.clone(), span);
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(x),
+            span,
+        });
+        var_expr(t, kind, span)
     }
 
     /// A method named like one of nalgebra's (see [`MATRIX_METHODS`]): lowered as one when its

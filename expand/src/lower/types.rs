@@ -81,9 +81,14 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
                     }));
                 }
             }
+            // `&Vec<f64>` is read as the slice it derefs to (its length cannot change
+            // through `&mut` in the subset, which has no `push`).
             if is_vec_f64(&r.elem) {
-                let m = if r.mutability.is_some() { "&mut " } else { "&" };
-                return err_at(ty, format!("write `{m}[f64]` instead of `{m}Vec<f64>`"));
+                return Ok(Kind::RealArray(if r.mutability.is_some() {
+                    ArrayRepr::SliceMut
+                } else {
+                    ArrayRepr::Slice
+                }));
             }
             if let Some(k) = matrix_kind(&r.elem) {
                 if r.mutability.is_some() {
