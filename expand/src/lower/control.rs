@@ -358,8 +358,8 @@ impl Lowerer<'_> {
         }
         if let Some(c) = self.names_local_const(arm.pat.to_token_stream()) {
             return err_at(
-                c,
-                "a `const` of the function cannot be matched here (the derivative code is other functions, which cannot see it); move the `const` outside the function, or test with `if k == N`",
+                &c,
+                format!("a `const` of the function cannot be matched here (the derivative code is other functions, which cannot see it); move `{c}` outside the function, or test with `if`: `if k == {c} {{ .. }}`"),
             );
         }
         let mut arm_block = Block::default();

@@ -101,10 +101,15 @@ impl Lowerer<'_> {
                 x.span,
                 "this is an array where a real is expected; index it: `v[i]`",
             ),
-            Kind::Matrix => err(
-                x.span,
-                "this is a matrix or vector where a real is expected; take an element `v[i]`, `m[(i, j)]`, or reduce it: `.dot(..)`, `.sum()`, `.norm()`, `.norm_squared()`",
-            ),
+            Kind::Matrix => {
+                let reductions: Vec<String> = crate::rules::matrix_reductions()
+                    .map(|m| format!("`{m}`"))
+                    .collect();
+                err(
+                    x.span,
+                    format!("this is a matrix or vector where a real is expected; take an element `v[i]`, `m[(i, j)]`, or reduce it: {}", reductions.join(", ")),
+                )
+            }
         }
     }
 
@@ -511,7 +516,7 @@ impl Lowerer<'_> {
             "enumerate",
             "product",
         ];
-        if MATRIX_METHODS.contains(&name.as_str()) {
+        if is_matrix_method(&name) {
             if let Some(x) = self.try_matrix_method(mc, block)? {
                 return Ok(x);
             }
@@ -538,7 +543,7 @@ impl Lowerer<'_> {
         }
         let receiver = self.expr(&mc.receiver, block)?;
         if receiver.kind == Kind::Matrix {
-            return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared() .column(j) .row(i) .clone()`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`"));
+            return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `{}`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`", matrix_methods_shown()));
         }
         if name == "clamp" && receiver.kind == Kind::Real {
             return self.clamp(mc, receiver, span, block);
@@ -585,6 +590,12 @@ impl Lowerer<'_> {
                 span,
             });
         }
+        if name == "mul_add" {
+            return err_at(
+                &mc.method,
+                "`mul_add` is not supported: write `x * a + b` (rounded twice, where `mul_add` rounds once)",
+            );
+        }
         if name == "sqr" || name == "square" {
             return err_at(&mc.method, "write `x * x` or `x.powi(2)`");
         }
@@ -594,7 +605,7 @@ impl Lowerer<'_> {
         err_at(&mc.method,
             format!(
                 "method `{name}` cannot be differentiated; the supported methods are `{}`, or mark a plain function as constant with `#[differentiable(constants(f))]`",
-                supported_real_methods(&["powi", "len"])
+                supported_real_methods(&["powi", "clamp", "sin_cos", "len"])
             ),
         )
     }
@@ -681,7 +692,7 @@ impl Lowerer<'_> {
         var_expr(t, kind, span)
     }
 
-    /// A method named like one of nalgebra's (see [`MATRIX_METHODS`]): lowered as one when its
+    /// A method named like one of nalgebra's (see [`is_matrix_method`]): lowered as one when its
     /// receiver is a matrix or vector, `None` when it is not.
     fn try_matrix_method(
         &mut self,
@@ -694,7 +705,7 @@ impl Lowerer<'_> {
         let lowered = self.expr(&mc.receiver, &mut probe);
         self.no_hoist -= 1;
         // A receiver that is itself a matrix method (`x.map(..).sum()`) has its own error.
-        let matrix_receiver = matches!(strip_paren(&mc.receiver), syn::Expr::MethodCall(r) if MATRIX_METHODS.contains(&r.method.to_string().as_str()));
+        let matrix_receiver = matches!(strip_paren(&mc.receiver), syn::Expr::MethodCall(r) if is_matrix_method(&r.method.to_string()));
         let lowered = match lowered {
             Err(e) if matrix_receiver => return Err(e),
             other => other,
