@@ -2,8 +2,8 @@
 //! already had: array patterns `let [x, y, z] = a;` (of an array, a call's result, an array
 //! written out), literals with a suffix (`3f64`, `2_f64`, `1e-3_f64`), copies of arrays
 //! `let d = c;`, `const` items inside the function (also in array lengths), `&Vec<f64>` and
-//! `&mut Vec<f64>` parameters, `s = if ..` and `v[i] = match ..`, `x.sin_cos()` and
-//! `x.clamp(lo, hi)`. Each is checked three ways (finite differences, the dot-product test,
+//! `&mut Vec<f64>` parameters, `s = if ..` and `v[i] = match ..`, tuples bound whole with
+//! their fields `t.0`, `t.1` read and written, `x.sin_cos()` and `x.clamp(lo, hi)`. Each is checked three ways (finite differences, the dot-product test,
 //! tangent against adjoint, in `common::check`, which also compares the companions' values with
 //! the function's bit for bit), and the scalar ones through Hessian-vector products at dual
 //! numbers against differences of gradients.
@@ -58,13 +58,7 @@ fn array_patterns_bind_the_elements() {
                 },
                 vjp: &|x, y| {
                     let (mut a_bar, mut w_bar) = ([0.0; 3], 0.0);
-                    let v = destructured_vjp(
-                        [x[0], x[1], x[2]],
-                        &mut a_bar,
-                        x[3],
-                        &mut w_bar,
-                        y,
-                    );
+                    let v = destructured_vjp([x[0], x[1], x[2]], &mut a_bar, x[3], &mut w_bar, y);
                     (v.to_vec(), vec![a_bar[0], a_bar[1], a_bar[2], w_bar])
                 },
             },
@@ -241,6 +235,46 @@ fn values_of_branches_are_assigned() {
     }
 }
 
+#[differentiable]
+fn moments(x: f64, y: f64) -> (f64, f64) {
+    (x + y, x * y)
+}
+
+/// A tuple bound whole: its fields read and written.
+#[differentiable]
+fn tuple_fields(x: &[f64]) -> [f64; 2] {
+    let mut t: (f64, f64) = moments(x[0], x[1]);
+    t.1 *= t.0;
+    let first = t.0 / 2.0;
+    [first * t.1, t.1.sin()]
+}
+
+#[test]
+fn tuple_fields_are_variables() {
+    let x = [0.6, -1.4];
+    let (s, p): (f64, f64) = (0.6 + -1.4, 0.6 * -1.4);
+    assert_eq!(tuple_fields(&x), [s / 2.0 * (p * s), (p * s).sin()]);
+    check(
+        &Case {
+            name: "tuple_fields",
+            inputs: 2,
+            outputs: 2,
+            f: &|x| tuple_fields(x).to_vec(),
+            jvp: &|x, d| {
+                let (v, t) = tuple_fields_jvp(x, d);
+                (v.to_vec(), t.to_vec())
+            },
+            vjp: &|x, y| {
+                let mut x_bar = vec![0.0; 2];
+                let v = tuple_fields_vjp(x, &mut x_bar, y);
+                (v.to_vec(), x_bar)
+            },
+        },
+        &x,
+        50,
+    );
+}
+
 /// `clamp` with constant and with differentiated bounds.
 #[differentiable]
 fn clamped(x: &[f64]) -> [f64; 3] {
@@ -252,7 +286,15 @@ fn clamped(x: &[f64]) -> [f64; 3] {
 }
 
 fn clamped_by_hand(x: &[f64]) -> [f64; 3] {
-    let between = |v: f64, lo: f64, hi: f64| if v < lo { lo } else if v > hi { hi } else { v };
+    let between = |v: f64, lo: f64, hi: f64| {
+        if v < lo {
+            lo
+        } else if v > hi {
+            hi
+        } else {
+            v
+        }
+    };
     [
         between(x[0], -1.0, 1.0),
         between(x[0] * x[1], x[2], x[2] + 1.0),
@@ -329,7 +371,8 @@ fn energy(x: &[f64]) -> f64 {
         3 => m[1] * e,
         _ => 0.0,
     };
-    e + b.clamp(-1.0, 1.0) * a * a + 2f64 * c.exp() + m[0] * a
+    let t: (f64, f64) = moments(a, c);
+    e + b.clamp(-1.0, 1.0) * a * a + 2f64 * c.exp() + m[0] * a + t.0 * t.1
 }
 
 type D = Dual<f64, 1>;

@@ -579,10 +579,7 @@ impl LinSyntax {
     /// The method's name (`dot` for `.dot(..)`), for a method.
     pub fn method_name(self) -> Option<&'static str> {
         match self {
-            LinSyntax::Method(written) => written
-                .trim_start_matches('.')
-                .split('(')
-                .next(),
+            LinSyntax::Method(written) => written.trim_start_matches('.').split('(').next(),
             LinSyntax::Element | LinSyntax::FromSlice => None,
         }
     }
@@ -644,7 +641,9 @@ impl LinOpKind {
             ),
             LinOpKind::Sum => rule("sum", &[Matrix], LinResult::Real, Reads::Nothing),
             LinOpKind::Norm => rule("norm", &[Matrix], LinResult::Real, Reads::Operands),
-            LinOpKind::NormSquared => rule("norm_squared", &[Matrix], LinResult::Real, Reads::Operands),
+            LinOpKind::NormSquared => {
+                rule("norm_squared", &[Matrix], LinResult::Real, Reads::Operands)
+            }
             LinOpKind::Element => rule(
                 "index",
                 &[MatrixVar, Index, Index],
@@ -689,7 +688,6 @@ impl LinOpKind {
         }
     }
 }
-
 
 /// The matrix methods in the table, as messages show them (`.transpose()`, `.map(|v| ..)`,
 /// ...), in table order: a new method appears in the messages.

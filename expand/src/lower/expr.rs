@@ -226,6 +226,10 @@ impl Lowerer<'_> {
             syn::Expr::MethodCall(mc) => self.method_call(mc, block),
             syn::Expr::Call(call) => self.call_expr(call, span, block),
             syn::Expr::Cast(c) => self.cast_expr(c, span, block),
+            syn::Expr::Field(f) if matches!(f.member, syn::Member::Unnamed(_)) => {
+                let v = self.tuple_field(f)?;
+                Ok(var_expr(v, self.kind(v).clone(), span))
+            }
             syn::Expr::Macro(m) => err_at(&m.mac.path,
                 format!("macro `{}!` is not supported here; `vec![..]` is supported as the value of a `let`", m.mac.path.to_token_stream()),
             ),
@@ -240,6 +244,9 @@ impl Lowerer<'_> {
         }
         if let Some(i) = p.path.get_ident() {
             if let Some(v) = self.lookup(&name_of(i)) {
+                if self.tuples.contains_key(&v) {
+                    return err(span, self.whole_tuple(v));
+                }
                 return Ok(var_expr(v, self.kind(v).clone(), span));
             }
             if let Some(c) = self.consts.get(&name_of(i)).cloned() {
@@ -397,6 +404,36 @@ impl Lowerer<'_> {
             kind,
             span,
         })
+    }
+
+    /// The variable of the field `t.k` of a tuple `t` bound whole.
+    pub(super) fn tuple_field(&self, f: &syn::ExprField) -> syn::Result<VarId> {
+        let syn::Member::Unnamed(index) = &f.member else {
+            return Err(unsupported(&syn::Expr::Field(f.clone())));
+        };
+        let t = match strip_paren(&f.base) {
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                p.path.get_ident().and_then(|i| self.lookup(&name_of(i)))
+            }
+            _ => None,
+        };
+        let Some(t) = t else {
+            return err_at(f, "take the field of a tuple variable, `t.0`, or destructure the tuple where it is made: `let (a, b) = f(..);`");
+        };
+        match self.tuples.get(&t) {
+            Some(parts) => match parts.get(index.index as usize) {
+                Some(&v) => Ok(v),
+                None => err_at(
+                    index,
+                    format!("`{}` has {} fields", self.shown(t), parts.len()),
+                ),
+            },
+            None if self.untyped_results.contains(&t) => err_at(
+                f,
+                format!("`{0}` holds the result of a call, taken to be `f64`; if it is a tuple, write its type, `let {0}: (f64, f64) = ...`, or destructure it, `let (a, b) = ...`", self.shown(t)),
+            ),
+            None => err_at(f, format!("`{}` is not a tuple", self.shown(t))),
+        }
     }
 
     /// `x as f64`, `i as usize`.

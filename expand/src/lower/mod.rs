@@ -83,6 +83,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         next_suffix: HashMap::new(),
         consts: HashMap::new(),
         resolving: Vec::new(),
+        tuples: HashMap::new(),
     };
     check_attributes(item, &mut l.cx);
     let function = l.function(item);
@@ -151,6 +152,9 @@ struct Lowerer<'a> {
     consts: HashMap<String, syn::ItemConst>,
     /// The constants whose values are being lowered, to refuse one that names itself.
     resolving: Vec<String>,
+    /// Tuples bound whole, `let t: (f64, f64) = f(..);`: the name's variable, which holds no
+    /// value, and the variables of its fields `t.0`, `t.1`.
+    tuples: HashMap<VarId, Vec<VarId>>,
 }
 
 /// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR

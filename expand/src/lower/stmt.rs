@@ -137,6 +137,11 @@ impl Lowerer<'_> {
             return self.let_array_pattern(elems, init, ty, span, block);
         }
         let (ident, mutable) = simple_binding(pat)?;
+        if let (Some(syn::Type::Tuple(types)), syn::Expr::Call(call)) = (ty, strip_paren(init)) {
+            if !types.elems.is_empty() && self.is_differentiable_call(call) {
+                return self.let_tuple_whole(&ident, mutable, types, call, block);
+            }
+        }
         let declared = match ty {
             Some(t) => Some(kind_of_type(t, false)?),
             None => None,
@@ -194,6 +199,44 @@ impl Lowerer<'_> {
                 span,
             });
         }
+        Ok(())
+    }
+
+    /// `let t: (f64, f64) = g(..);`: a tuple bound whole, whose fields `t.0`, `t.1` are
+    /// variables of their own (reals, integers or bools).
+    fn let_tuple_whole(
+        &mut self,
+        ident: &syn::Ident,
+        mutable: bool,
+        types: &syn::TypeTuple,
+        call: &syn::ExprCall,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        let mut kinds = Vec::new();
+        for t in &types.elems {
+            match kind_of_type(t, false)? {
+                k @ (Kind::Real | Kind::Int | Kind::Bool) => kinds.push(k),
+                _ => return err_at(t, "a tuple bound whole has fields of type `f64`, integers or bools; destructure one that holds arrays or matrices: `let (a, v): (f64, Vec<f64>) = f(..);`"),
+            }
+        }
+        let args = self.call_args(call, block)?;
+        let callee = self.callee_path(call)?;
+        let name = name_of(ident);
+        let results: Vec<VarId> = kinds
+            .into_iter()
+            .enumerate()
+            .map(|(k, kind)| self.unscoped_var(&format!("{name}_{k}"), kind, mutable, ident.span()))
+            .collect();
+        block.stmts.push(Stmt::Call(Call {
+            callee,
+            args,
+            results: results.clone(),
+            tuple: true,
+            span: call.span(),
+        }));
+        // The name itself holds no value: only its fields are read.
+        let whole = self.new_var(&name, Kind::Opaque, false, ident.span());
+        self.tuples.insert(whole, results);
         Ok(())
     }
 
@@ -875,6 +918,11 @@ impl Lowerer<'_> {
                 self.vars[v].mutable = true;
                 let index = self.index_expr(&ix.index, block)?;
                 Ok(Place::Index(v, index))
+            }
+            syn::Expr::Field(f) if matches!(f.member, syn::Member::Unnamed(_)) => {
+                let v = self.tuple_field(f)?;
+                self.vars[v].mutable = true;
+                Ok(Place::Var(v))
             }
             syn::Expr::Paren(p) => self.place(&p.expr, block),
             syn::Expr::Group(g) => self.place(&g.expr, block),
