@@ -126,6 +126,7 @@ fn consts_suffixes_and_array_copies() {
 /// `&Vec<f64>` and `&mut Vec<f64>` parameters are read and written as slices; the companions
 /// keep the written types, so their callers pass `Vec`s as they do to the function.
 #[differentiable]
+#[allow(clippy::ptr_arg)] // `&Vec` parameters are what this test is about
 fn squares_into(out: &mut Vec<f64>, v: &Vec<f64>, k: f64) {
     for i in 0..v.len() {
         out[i] = k * v[i] * v[i];
@@ -133,6 +134,7 @@ fn squares_into(out: &mut Vec<f64>, v: &Vec<f64>, k: f64) {
 }
 
 #[differentiable]
+#[allow(clippy::ptr_arg)] // `&Vec` parameters are what this test is about
 fn sum_of_squares(v: &Vec<f64>) -> f64 {
     let mut out = vec![0.0; v.len()];
     squares_into(&mut out, v, 0.5);

@@ -149,6 +149,26 @@ cost_over_window! {
 cost_over_window! {
     /// J(x0, y): the cost of [`cost_window`] with the observations differentiable too, for the
     /// sensitivity of the analysis to the observations.
+    ///
+    /// ```
+    /// use tapeless_problems::l96::{cost_and_observations, cost_and_observations_vjp, cost_window};
+    /// use tapeless_problems::l96::{N, OBS_EVERY, STEPS, XT0};
+    ///
+    /// let obs = vec![0.5; N / 2 * (STEPS / OBS_EVERY)];
+    /// let xb = vec![1.0; N];
+    /// let j = cost_and_observations(&XT0, &obs, &xb, STEPS);
+    /// assert_eq!(j, cost_window(&XT0, &obs, &xb, STEPS));
+    /// let (mut x_bar, mut obs_bar) = (vec![0.0; N], vec![0.0; obs.len()]);
+    /// let value = cost_and_observations_vjp(&XT0, &mut x_bar, &obs, &mut obs_bar, &xb, STEPS, 1.0);
+    /// assert_eq!(value, j);
+    /// // dJ/dy is minus the misfit over sigma_o^2: the first is of x_0 after ten steps.
+    /// let mut u = XT0.to_vec();
+    /// for k in 0..OBS_EVERY {
+    ///     tapeless_problems::l96::rk4_step(&mut u, &[8.0], 0.01 * k as f64, 0.01);
+    /// }
+    /// let expected = -(u[0] - 0.5) / (0.5 * 0.5);
+    /// assert!((obs_bar[0] - expected).abs() <= 1e-12 * expected.abs());
+    /// ```
     #[differentiable(wrt(x0, obs))]
     pub fn cost_and_observations
 }
