@@ -277,17 +277,18 @@ fn tuple_fields_are_variables() {
     );
 }
 
-/// `clamp` with constant and with differentiated bounds.
+/// `clamp` with constant and with differentiated bounds, as a method and as a path.
 #[differentiable]
-fn clamped(x: &[f64]) -> [f64; 3] {
+fn clamped(x: &[f64]) -> [f64; 4] {
     [
         x[0].clamp(-1.0, 1.0),
         (x[0] * x[1]).clamp(x[2], x[2] + 1.0),
         x[1].clamp(x[0].min(x[2]), 2.0) * x[2],
+        f64::clamp(x[2] * x[2], 0.5, 1.5) * x[0],
     ]
 }
 
-fn clamped_by_hand(x: &[f64]) -> [f64; 3] {
+fn clamped_by_hand(x: &[f64]) -> [f64; 4] {
     let between = |v: f64, lo: f64, hi: f64| {
         if v < lo {
             lo
@@ -301,6 +302,7 @@ fn clamped_by_hand(x: &[f64]) -> [f64; 3] {
         between(x[0], -1.0, 1.0),
         between(x[0] * x[1], x[2], x[2] + 1.0),
         between(x[1], x[0].min(x[2]), 2.0) * x[2],
+        between(x[2] * x[2], 0.5, 1.5) * x[0],
     ]
 }
 
@@ -320,7 +322,7 @@ fn clamp_differentiates_the_branch_it_takes() {
             &Case {
                 name: "clamped",
                 inputs: 3,
-                outputs: 3,
+                outputs: 4,
                 f: &|x| clamped(x).to_vec(),
                 jvp: &|x, d| {
                     let (v, t) = clamped_jvp(x, d);

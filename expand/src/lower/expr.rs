@@ -583,7 +583,10 @@ impl Lowerer<'_> {
             return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `{}`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`", matrix_methods_shown()));
         }
         if name == "clamp" && receiver.kind == Kind::Real {
-            return self.clamp(mc, receiver, span, block);
+            if mc.args.len() != 2 {
+                return err_at(&mc.method, "`clamp` takes two arguments: `x.clamp(lo, hi)`");
+            }
+            return self.clamp(receiver, [&mc.args[0], &mc.args[1]], mc, span, block);
         }
         if name == "sin_cos" {
             return err_at(
@@ -651,24 +654,23 @@ impl Lowerer<'_> {
     /// `clamp` at the values), then `if x < lo { lo }`, then `if x > hi { hi }`, a NaN passing
     /// through. The derivative is the branch's: of `lo` below, of `hi` above, of `x` between
     /// and at the bounds.
-    fn clamp(
+    /// `whole` is the call, `x.clamp(lo, hi)` or `f64::clamp(x, lo, hi)`, for messages.
+    pub(super) fn clamp(
         &mut self,
-        mc: &syn::ExprMethodCall,
         x: Expr,
+        [lo, hi]: [&syn::Expr; 2],
+        whole: &dyn ToTokens,
         span: Span,
         block: &mut Block,
     ) -> syn::Result<Expr> {
-        if mc.args.len() != 2 {
-            return err_at(&mc.method, "`clamp` takes two arguments: `x.clamp(lo, hi)`");
-        }
         if self.no_hoist > 0 {
             return err_at(
-                mc,
+                whole,
                 "bind the clamped value with `let` first, `let c = x.clamp(lo, hi);`, and use `c` here",
             );
         }
-        let lo = self.real_expr(&mc.args[0], block)?;
-        let hi = self.real_expr(&mc.args[1], block)?;
+        let lo = self.real_expr(lo, block)?;
+        let hi = self.real_expr(hi, block)?;
         let value = self.temp("clamp", Kind::Real, span);
         self.vars[value].mutable = true;
         block.stmts.push(Stmt::Let {
