@@ -43,6 +43,11 @@ pub(super) fn is_vec_f64(ty: &syn::Type) -> bool {
     false
 }
 
+/// `&Vec<f64>` or `&mut Vec<f64>`?
+pub(super) fn is_vec_ref(ty: &syn::Type) -> bool {
+    matches!(strip_type_group(ty), syn::Type::Reference(r) if is_vec_f64(&r.elem))
+}
+
 /// The kind of a value of type `ty`, or an error saying which types are accepted.
 pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
     if is_ident(ty, "f64") {
