@@ -71,10 +71,19 @@ impl Lowerer<'_> {
         if self.consts.is_empty() {
             return tokens;
         }
+        // A name after `::` is another item's (`m::N`), not the function's constant.
+        let mut after_path_separator = false;
         tokens
             .into_iter()
-            .map(|t| match t {
-                TokenTree::Ident(i) if self.consts.contains_key(&name_of(&i)) => {
+            .map(|t| {
+                let in_path = std::mem::replace(
+                    &mut after_path_separator,
+                    matches!(&t, TokenTree::Punct(p) if p.as_char() == ':'),
+                );
+                (t, in_path)
+            })
+            .map(|(t, in_path)| match t {
+                TokenTree::Ident(i) if !in_path && self.consts.contains_key(&name_of(&i)) => {
                     let items = self.needed_consts(&name_of(&i));
                     let mut g = Group::new(
                         proc_macro2::Delimiter::Brace,
