@@ -13,7 +13,6 @@ use tapeless_problems::l96 as problem;
 mod plot;
 
 use problem::*;
-use tapeless::differentiable;
 use tapeless::hyper::{
     Descent, Momentum, Preconditioned, StepAdjoints, StepInputs, Unrolled, Update,
 };
@@ -60,32 +59,6 @@ fn damped_newton_direction(
     (!cg.negative_curvature).then_some(cg.solution)
 }
 
-/// J(x0, y): problem L's cost with the observations differentiable too, for the sensitivity of
-/// the analysis to the observations (the same body as `cost_window` over the whole window).
-#[differentiable(wrt(x0, obs))]
-#[allow(dead_code)] // only its companions are called
-fn cost_and_observations(x0: &[f64], obs: &[f64], xb: &[f64]) -> f64 {
-    let n = x0.len();
-    let p = [8.0];
-    let mut u = x0.to_vec();
-    let mut j = 0.0;
-    for k in 1..STEPS + 1 {
-        rk4_step(&mut u, &p, 0.01 * (k - 1) as f64, 0.01);
-        if k % 10 == 0 {
-            let m = k / 10 - 1;
-            for i in (0..n).step_by(2) {
-                let d = u[i] - obs[m * 20 + i / 2];
-                j += 0.5 * d * d / (0.5 * 0.5);
-            }
-        }
-    }
-    for i in 0..n {
-        let d = x0[i] - xb[i];
-        j += 0.5 * d * d / (1.0 * 1.0);
-    }
-    j
-}
-
 /// `J(x, phi)` with `phi` the observations.
 struct ObservationCost<'a>(&'a Data);
 impl MixedGradient for ObservationCost<'_> {
@@ -102,6 +75,7 @@ impl MixedGradient for ObservationCost<'_> {
             y,
             y_bar,
             &self.0.xb,
+            STEPS,
             S::one(),
         ))
     }

@@ -12,6 +12,10 @@ use quote::{format_ident, quote};
 /// a caller finds the companions wherever it finds the function.
 ///
 /// `items` holds the companions' definitions; each method forwards to one, with its signature.
+///
+/// An anonymous constant also names the function, so that a function used only through its
+/// companions (`f_grad(..)`) gives no `dead_code` warning: the lint is not allowed anywhere,
+/// so what the user's body holds is still linted as written.
 pub fn path_companions(
     f: &Function,
     vis: &syn::Visibility,
@@ -62,6 +66,12 @@ pub fn path_companions(
         }
     }
     Ok(quote! {
+        // Callers that use only the companions use the function too: this reference keeps
+        // `dead_code` quiet about it without allowing dead code in the function itself.
+        const _: () = {
+            let _ = #user;
+        };
+
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code)]
         #vis struct #user {}

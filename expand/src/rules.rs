@@ -512,9 +512,111 @@ pub enum LinOp {
     FromSlice(syn::Path),
 }
 
+/// Declares a data-free enum with [`ALL`](LinOpKind::ALL), its variants in order, so the list
+/// cannot miss one.
+macro_rules! listed {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )*
+        }
+
+        impl $name {
+            /// Every operation, in table order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+        }
+    };
+}
+
+listed! {
+    /// The operations of [`LinOp`] without their data, one per variant (the table is theirs: an
+    /// operation's rule and syntax do not depend on its data), with [`LinOpKind::ALL`] so that
+    /// messages listing the matrix operations are derived from the table.
+    pub enum LinOpKind {
+        /// [`LinOp::Transpose`].
+        Transpose,
+        /// [`LinOp::Map`].
+        Map,
+        /// [`LinOp::ComponentMul`].
+        ComponentMul,
+        /// [`LinOp::Dot`].
+        Dot,
+        /// [`LinOp::Sum`].
+        Sum,
+        /// [`LinOp::Norm`].
+        Norm,
+        /// [`LinOp::NormSquared`].
+        NormSquared,
+        /// [`LinOp::Element`].
+        Element,
+        /// [`LinOp::Column`].
+        Column,
+        /// [`LinOp::Row`].
+        Row,
+        /// [`LinOp::FromSlice`].
+        FromSlice,
+    }
+}
+
+/// How the user writes a matrix operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinSyntax {
+    /// A method of a matrix, as messages show it: `.dot(..)`.
+    Method(&'static str),
+    /// An element, `v[i]` or `m[(i, j)]`.
+    Element,
+    /// A matrix made from a real array, `DVector::from_column_slice(&u)`.
+    FromSlice,
+}
+
+impl LinSyntax {
+    /// The method's name (`dot` for `.dot(..)`), for a method.
+    pub fn method_name(self) -> Option<&'static str> {
+        match self {
+            LinSyntax::Method(written) => written.trim_start_matches('.').split('(').next(),
+            LinSyntax::Element | LinSyntax::FromSlice => None,
+        }
+    }
+}
+
 impl LinOp {
+    /// The operation without its data.
+    pub fn kind(&self) -> LinOpKind {
+        match self {
+            LinOp::Transpose => LinOpKind::Transpose,
+            LinOp::Map { .. } => LinOpKind::Map,
+            LinOp::ComponentMul => LinOpKind::ComponentMul,
+            LinOp::Dot => LinOpKind::Dot,
+            LinOp::Sum => LinOpKind::Sum,
+            LinOp::Norm => LinOpKind::Norm,
+            LinOp::NormSquared => LinOpKind::NormSquared,
+            LinOp::Element => LinOpKind::Element,
+            LinOp::Column => LinOpKind::Column,
+            LinOp::Row => LinOpKind::Row,
+            LinOp::FromSlice(_) => LinOpKind::FromSlice,
+        }
+    }
+
     /// The operation's entry in the table.
     pub fn rule(&self) -> LinRule {
+        self.kind().rule()
+    }
+
+    /// The method name (`transpose`), or `index` for an element.
+    pub fn name(&self) -> &'static str {
+        self.rule().name
+    }
+}
+
+impl LinOpKind {
+    /// The operation's entry in the table.
+    pub fn rule(self) -> LinRule {
         use Operand::*;
         let rule = |name, operands, result, reads| LinRule {
             name,
@@ -523,42 +625,44 @@ impl LinOp {
             reads,
         };
         match self {
-            LinOp::Transpose => rule("transpose", &[Matrix], LinResult::Matrix, Reads::Nothing),
-            LinOp::Map { .. } => rule("map", &[Matrix], LinResult::Matrix, Reads::Operands),
-            LinOp::ComponentMul => rule(
+            LinOpKind::Transpose => rule("transpose", &[Matrix], LinResult::Matrix, Reads::Nothing),
+            LinOpKind::Map => rule("map", &[Matrix], LinResult::Matrix, Reads::Operands),
+            LinOpKind::ComponentMul => rule(
                 "component_mul",
                 &[Matrix, Matrix],
                 LinResult::Matrix,
                 Reads::OtherOperand,
             ),
-            LinOp::Dot => rule(
+            LinOpKind::Dot => rule(
                 "dot",
                 &[Matrix, Matrix],
                 LinResult::Real,
                 Reads::OtherOperand,
             ),
-            LinOp::Sum => rule("sum", &[Matrix], LinResult::Real, Reads::Nothing),
-            LinOp::Norm => rule("norm", &[Matrix], LinResult::Real, Reads::Operands),
-            LinOp::NormSquared => rule("norm_squared", &[Matrix], LinResult::Real, Reads::Operands),
-            LinOp::Element => rule(
+            LinOpKind::Sum => rule("sum", &[Matrix], LinResult::Real, Reads::Nothing),
+            LinOpKind::Norm => rule("norm", &[Matrix], LinResult::Real, Reads::Operands),
+            LinOpKind::NormSquared => {
+                rule("norm_squared", &[Matrix], LinResult::Real, Reads::Operands)
+            }
+            LinOpKind::Element => rule(
                 "index",
                 &[MatrixVar, Index, Index],
                 LinResult::Real,
                 Reads::Nothing,
             ),
-            LinOp::Column => rule(
+            LinOpKind::Column => rule(
                 "column",
                 &[MatrixVar, Index],
                 LinResult::Matrix,
                 Reads::Nothing,
             ),
-            LinOp::Row => rule(
+            LinOpKind::Row => rule(
                 "row",
                 &[MatrixVar, Index],
                 LinResult::Matrix,
                 Reads::Nothing,
             ),
-            LinOp::FromSlice(_) => rule(
+            LinOpKind::FromSlice => rule(
                 "from_column_slice",
                 &[ArrayVar],
                 LinResult::Matrix,
@@ -567,10 +671,49 @@ impl LinOp {
         }
     }
 
-    /// The method name (`transpose`), or `index` for an element.
-    pub fn name(&self) -> &'static str {
-        self.rule().name
+    /// How the user writes it, as messages show it.
+    pub fn syntax(self) -> LinSyntax {
+        match self {
+            LinOpKind::Transpose => LinSyntax::Method(".transpose()"),
+            LinOpKind::Map => LinSyntax::Method(".map(|v| ..)"),
+            LinOpKind::ComponentMul => LinSyntax::Method(".component_mul(..)"),
+            LinOpKind::Dot => LinSyntax::Method(".dot(..)"),
+            LinOpKind::Sum => LinSyntax::Method(".sum()"),
+            LinOpKind::Norm => LinSyntax::Method(".norm()"),
+            LinOpKind::NormSquared => LinSyntax::Method(".norm_squared()"),
+            LinOpKind::Element => LinSyntax::Element,
+            LinOpKind::Column => LinSyntax::Method(".column(j)"),
+            LinOpKind::Row => LinSyntax::Method(".row(i)"),
+            LinOpKind::FromSlice => LinSyntax::FromSlice,
+        }
     }
+}
+
+/// The matrix methods in the table, as messages show them (`.transpose()`, `.map(|v| ..)`,
+/// ...), in table order: a new method appears in the messages.
+pub fn matrix_methods() -> impl Iterator<Item = &'static str> {
+    LinOpKind::ALL.iter().filter_map(|k| match k.syntax() {
+        LinSyntax::Method(written) => Some(written),
+        LinSyntax::Element | LinSyntax::FromSlice => None,
+    })
+}
+
+/// The names of the matrix methods in the table (`transpose`, `map`, ...).
+pub fn matrix_method_names() -> impl Iterator<Item = &'static str> {
+    LinOpKind::ALL
+        .iter()
+        .filter_map(|k| k.syntax().method_name())
+}
+
+/// The matrix methods that give a real (`.dot(..)`, `.sum()`, ...), as messages show them.
+pub fn matrix_reductions() -> impl Iterator<Item = &'static str> {
+    LinOpKind::ALL
+        .iter()
+        .filter(|k| k.rule().result == LinResult::Real)
+        .filter_map(|k| match k.syntax() {
+            LinSyntax::Method(written) => Some(written),
+            LinSyntax::Element | LinSyntax::FromSlice => None,
+        })
 }
 
 #[cfg(test)]

@@ -320,6 +320,19 @@ impl Lowerer<'_> {
         }
         if path.segments.len() == 2
             && path.segments[0].ident == "f64"
+            && path.segments[1].ident == "clamp"
+        {
+            if call.args.len() != 3 {
+                return err_at(
+                    call,
+                    "`f64::clamp` takes three arguments: `f64::clamp(x, lo, hi)`",
+                );
+            }
+            let x = self.real_expr(&call.args[0], block)?;
+            return self.clamp(x, [&call.args[1], &call.args[2]], call, span, block);
+        }
+        if path.segments.len() == 2
+            && path.segments[0].ident == "f64"
             && builtin_path(&path).is_none()
         {
             return err_at(
@@ -327,7 +340,7 @@ impl Lowerer<'_> {
                 format!(
                     "`f64::{}` cannot be differentiated; the supported functions are `{}`",
                     path.segments[1].ident,
-                    supported_real_methods(&["powi", "from"])
+                    supported_real_methods(&["powi", "clamp", "from"])
                 ),
             );
         }

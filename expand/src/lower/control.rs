@@ -356,6 +356,12 @@ impl Lowerer<'_> {
         if let Some(bad) = pattern_binding(&arm.pat) {
             return err(bad, "patterns that bind variables are not supported in `match`; use literals, ranges, `|` and `_`");
         }
+        if let Some(c) = self.names_local_const(arm.pat.to_token_stream()) {
+            return err_at(
+                &c,
+                format!("a `const` of the function cannot be matched here (the derivative code is other functions, which cannot see it); move `{c}` outside the function, or test with `if`: `if k == {c} {{ .. }}`"),
+            );
+        }
         let mut arm_block = Block::default();
         if let Some(t) = target {
             if let Err(e) = self.assign_value(t, &arm.body, &mut arm_block) {

@@ -10,7 +10,11 @@ impl Lowerer<'_> {
     /// taking one. `false` says nothing.
     pub(super) fn surely_real(&self, e: &syn::Expr) -> bool {
         match e {
-            syn::Expr::Lit(l) => matches!(l.lit, syn::Lit::Float(_)),
+            syn::Expr::Lit(l) => match &l.lit {
+                syn::Lit::Float(_) => true,
+                syn::Lit::Int(i) => i.suffix() == "f64",
+                _ => false,
+            },
             syn::Expr::Path(p) => p
                 .path
                 .get_ident()
@@ -97,10 +101,15 @@ impl Lowerer<'_> {
                 x.span,
                 "this is an array where a real is expected; index it: `v[i]`",
             ),
-            Kind::Matrix => err(
-                x.span,
-                "this is a matrix or vector where a real is expected; take an element `v[i]`, `m[(i, j)]`, or reduce it: `.dot(..)`, `.sum()`, `.norm()`, `.norm_squared()`",
-            ),
+            Kind::Matrix => {
+                let reductions: Vec<String> = crate::rules::matrix_reductions()
+                    .map(|m| format!("`{m}`"))
+                    .collect();
+                err(
+                    x.span,
+                    format!("this is a matrix or vector where a real is expected; take an element `v[i]`, `m[(i, j)]`, or reduce it: {}", reductions.join(", ")),
+                )
+            }
         }
     }
 
@@ -183,6 +192,10 @@ impl Lowerer<'_> {
         match e {
             syn::Expr::Lit(l) => match &l.lit {
                 syn::Lit::Float(f) => Ok(real_lit(f.base10_parse::<f64>()?, span)),
+                // `3f64`, `2_f64`: syn reads digits without a point as an integer literal.
+                syn::Lit::Int(i) if i.suffix() == "f64" => {
+                    Ok(real_lit(i.base10_parse::<f64>()?, span))
+                }
                 syn::Lit::Int(_) => Ok(Expr {
                     op: Op::Lit(Literal::Other(l.lit.clone())),
                     kind: Kind::Int,
@@ -213,6 +226,10 @@ impl Lowerer<'_> {
             syn::Expr::MethodCall(mc) => self.method_call(mc, block),
             syn::Expr::Call(call) => self.call_expr(call, span, block),
             syn::Expr::Cast(c) => self.cast_expr(c, span, block),
+            syn::Expr::Field(f) if matches!(f.member, syn::Member::Unnamed(_)) => {
+                let v = self.tuple_field(f)?;
+                Ok(var_expr(v, self.kind(v).clone(), span))
+            }
             syn::Expr::Macro(m) => err_at(&m.mac.path,
                 format!("macro `{}!` is not supported here; `vec![..]` is supported as the value of a `let`", m.mac.path.to_token_stream()),
             ),
@@ -227,7 +244,13 @@ impl Lowerer<'_> {
         }
         if let Some(i) = p.path.get_ident() {
             if let Some(v) = self.lookup(&name_of(i)) {
+                if self.tuples.contains_key(&v) {
+                    return err(span, self.whole_tuple(v));
+                }
                 return Ok(var_expr(v, self.kind(v).clone(), span));
+            }
+            if let Some(c) = self.consts.get(&name_of(i)).cloned() {
+                return self.local_const(&c, span);
             }
         }
         let kind = if is_float_const_path(&p.path) {
@@ -383,6 +406,36 @@ impl Lowerer<'_> {
         })
     }
 
+    /// The variable of the field `t.k` of a tuple `t` bound whole.
+    pub(super) fn tuple_field(&self, f: &syn::ExprField) -> syn::Result<VarId> {
+        let syn::Member::Unnamed(index) = &f.member else {
+            return Err(unsupported(&syn::Expr::Field(f.clone())));
+        };
+        let t = match strip_paren(&f.base) {
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                p.path.get_ident().and_then(|i| self.lookup(&name_of(i)))
+            }
+            _ => None,
+        };
+        let Some(t) = t else {
+            return err_at(f, "take the field of a tuple variable, `t.0`, or destructure the tuple where it is made: `let (a, b) = f(..);`");
+        };
+        match self.tuples.get(&t) {
+            Some(parts) => match parts.get(index.index as usize) {
+                Some(&v) => Ok(v),
+                None => err_at(
+                    index,
+                    format!("`{}` has {} fields", self.shown(t), parts.len()),
+                ),
+            },
+            None if self.untyped_results.contains(&t) => err_at(
+                f,
+                format!("`{0}` holds the result of a call, taken to be `f64`; if it is a tuple, write its type, `let {0}: (f64, f64) = ...`, or destructure it, `let (a, b) = ...`", self.shown(t)),
+            ),
+            None => err_at(f, format!("`{}` is not a tuple", self.shown(t))),
+        }
+    }
+
     /// `x as f64`, `i as usize`.
     fn cast_expr(&mut self, c: &syn::ExprCast, span: Span, block: &mut Block) -> syn::Result<Expr> {
         let x = self.expr(&c.expr, block)?;
@@ -500,7 +553,7 @@ impl Lowerer<'_> {
             "enumerate",
             "product",
         ];
-        if MATRIX_METHODS.contains(&name.as_str()) {
+        if is_matrix_method(&name) {
             if let Some(x) = self.try_matrix_method(mc, block)? {
                 return Ok(x);
             }
@@ -527,7 +580,19 @@ impl Lowerer<'_> {
         }
         let receiver = self.expr(&mc.receiver, block)?;
         if receiver.kind == Kind::Matrix {
-            return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared() .column(j) .row(i) .clone()`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`"));
+            return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `{}`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`", matrix_methods_shown()));
+        }
+        if name == "clamp" && receiver.kind == Kind::Real {
+            if mc.args.len() != 2 {
+                return err_at(&mc.method, "`clamp` takes two arguments: `x.clamp(lo, hi)`");
+            }
+            return self.clamp(receiver, [&mc.args[0], &mc.args[1]], mc, span, block);
+        }
+        if name == "sin_cos" {
+            return err_at(
+                mc,
+                "destructure the pair where it is made: `let (s, c) = x.sin_cos();`",
+            );
         }
         // `k.abs()` and `k.signum()` of an integer are integer methods, copied as written below.
         let unary = Unary::from_method(&name)
@@ -565,6 +630,12 @@ impl Lowerer<'_> {
                 span,
             });
         }
+        if name == "mul_add" {
+            return err_at(
+                &mc.method,
+                "`mul_add` is not supported: write `x * a + b` (rounded twice, where `mul_add` rounds once)",
+            );
+        }
         if name == "sqr" || name == "square" {
             return err_at(&mc.method, "write `x * x` or `x.powi(2)`");
         }
@@ -574,12 +645,93 @@ impl Lowerer<'_> {
         err_at(&mc.method,
             format!(
                 "method `{name}` cannot be differentiated; the supported methods are `{}`, or mark a plain function as constant with `#[differentiable(constants(f))]`",
-                supported_real_methods(&["powi", "len"])
+                supported_real_methods(&["powi", "clamp", "sin_cos", "len"])
             ),
         )
     }
 
-    /// A method named like one of nalgebra's (see [`MATRIX_METHODS`]): lowered as one when its
+    /// `x.clamp(lo, hi)` as std computes it: it panics unless `lo <= hi` (checked by std's own
+    /// `clamp` at the values), then `if x < lo { lo }`, then `if x > hi { hi }`, a NaN passing
+    /// through. The derivative is the branch's: of `lo` below, of `hi` above, of `x` between
+    /// and at the bounds.
+    /// `whole` is the call, `x.clamp(lo, hi)` or `f64::clamp(x, lo, hi)`, for messages.
+    pub(super) fn clamp(
+        &mut self,
+        x: Expr,
+        [lo, hi]: [&syn::Expr; 2],
+        whole: &dyn ToTokens,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        if self.no_hoist > 0 {
+            return err_at(
+                whole,
+                "bind the clamped value with `let` first, `let c = x.clamp(lo, hi);`, and use `c` here",
+            );
+        }
+        let lo = self.real_expr(lo, block)?;
+        let hi = self.real_expr(hi, block)?;
+        let value = self.temp("clamp", Kind::Real, span);
+        self.vars[value].mutable = true;
+        block.stmts.push(Stmt::Let {
+            var: value,
+            init: Init::Expr(x),
+            span,
+        });
+        let lo = self.evaluated_once(lo, "lo", block);
+        let hi = self.evaluated_once(hi, "hi", block);
+        let check = self.temp("bounds", Kind::Opaque, span);
+        block.stmts.push(Stmt::Let {
+            var: check,
+            init: Init::Expr(Expr {
+                op: Op::ConstCall(
+                    syn::parse_quote_spanned!(span=> ::core::primitive::f64::clamp),
+                    vec![lo.clone(), lo.clone(), hi.clone()],
+                ),
+                kind: Kind::Opaque,
+                span,
+            }),
+            span,
+        });
+        for (op, bound) in [(Binary::Lt, lo), (Binary::Gt, hi)] {
+            let current = var_expr(value, Kind::Real, span);
+            block.stmts.push(Stmt::If {
+                cond: Expr {
+                    op: Op::Binary(op, Box::new(current), Box::new(bound.clone())),
+                    kind: Kind::Bool,
+                    span,
+                },
+                then: Block {
+                    stmts: vec![Stmt::Assign {
+                        place: Place::Var(value),
+                        value: bound,
+                        span,
+                    }],
+                },
+                els: Block::default(),
+                span,
+            });
+        }
+        Ok(var_expr(value, Kind::Real, span))
+    }
+
+    /// `x` itself when reading it again costs nothing (a literal or a variable), else a
+    /// temporary bound to it in `block`.
+    pub(super) fn evaluated_once(&mut self, x: Expr, base: &str, block: &mut Block) -> Expr {
+        if matches!(x.op, Op::Lit(_) | Op::Var(_)) {
+            return x;
+        }
+        let (span, kind) = (x.span, x.kind.clone());
+        let t = self.temp(base, kind.clone(), span);
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(x),
+            span,
+        });
+        var_expr(t, kind, span)
+    }
+
+    /// A method named like one of nalgebra's (see [`is_matrix_method`]): lowered as one when its
     /// receiver is a matrix or vector, `None` when it is not.
     fn try_matrix_method(
         &mut self,
@@ -592,7 +744,7 @@ impl Lowerer<'_> {
         let lowered = self.expr(&mc.receiver, &mut probe);
         self.no_hoist -= 1;
         // A receiver that is itself a matrix method (`x.map(..).sum()`) has its own error.
-        let matrix_receiver = matches!(strip_paren(&mc.receiver), syn::Expr::MethodCall(r) if MATRIX_METHODS.contains(&r.method.to_string().as_str()));
+        let matrix_receiver = matches!(strip_paren(&mc.receiver), syn::Expr::MethodCall(r) if is_matrix_method(&r.method.to_string()));
         let lowered = match lowered {
             Err(e) if matrix_receiver => return Err(e),
             other => other,

@@ -19,6 +19,7 @@
 //! - [`stmt`]: statements (`let` in all its forms, assignments, places);
 //! - [`control`]: `for` loops and ranges, `if`, `match`, values given by branches;
 //! - [`call`]: calls of differentiable functions, of constants and of `f64::` functions;
+//! - [`consts`]: `const` items inside the function;
 //! - [`expr`]: expressions, their kinds, and the bound on their depth;
 //! - [`nalgebra`]: matrices and vectors, their operators and methods;
 //! - [`types`]: kinds from the types the user wrote;
@@ -29,6 +30,7 @@
 //! files use are `pub(super)` and brought in here.
 
 mod call;
+mod consts;
 mod control;
 mod diag;
 mod expr;
@@ -79,6 +81,9 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         spans: HashMap::new(),
         given: HashSet::new(),
         next_suffix: HashMap::new(),
+        consts: HashMap::new(),
+        resolving: Vec::new(),
+        tuples: HashMap::new(),
     };
     check_attributes(item, &mut l.cx);
     let function = l.function(item);
@@ -143,6 +148,13 @@ struct Lowerer<'a> {
     given: HashSet<String>,
     /// The suffix [`Lowerer::fresh_name`] tries next for a base name.
     next_suffix: HashMap<String, usize>,
+    /// The `const` items of the function's blocks, by name: see [`consts`].
+    consts: HashMap<String, syn::ItemConst>,
+    /// The constants whose values are being lowered, to refuse one that names itself.
+    resolving: Vec<String>,
+    /// Tuples bound whole, `let t: (f64, f64) = f(..);`: the name's variable, which holds no
+    /// value, and the variables of its fields `t.0`, `t.1`.
+    tuples: HashMap<VarId, Vec<VarId>>,
 }
 
 /// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR

@@ -71,7 +71,8 @@ impl Lowerer<'_> {
                 return err(op_span, "a matrix or vector can be divided by a real only; for element-wise operations use `.component_mul(..)` or `.map(|v| ..)`")
             }
             _ => {
-                return err(op_span, format!("`{}` does not apply to matrices and vectors here; the supported operations are `+ - *`, `/` by a real, `.transpose() .map(|v| ..) .component_mul(..) .dot(..) .sum() .norm() .norm_squared()` and elements `v[i]`, `m[(i, j)]`", op.name()))
+                let methods: Vec<&str> = crate::rules::matrix_methods().collect();
+                return err(op_span, format!("`{}` does not apply to matrices and vectors here; the supported operations are `+ - *`, `/` by a real, `{}` and elements `v[i]`, `m[(i, j)]`", op.name(), methods.join(" ")))
             }
         };
         Ok(Expr {
@@ -136,7 +137,7 @@ impl Lowerer<'_> {
         })
     }
 
-    /// A method of a matrix or vector `receiver` (one of [`MATRIX_METHODS`]).
+    /// A method of a matrix or vector `receiver` (see [`is_matrix_method`]).
     pub(super) fn matrix_method(
         &mut self,
         mc: &syn::ExprMethodCall,
@@ -222,7 +223,12 @@ impl Lowerer<'_> {
                     Kind::Matrix,
                 )
             }
-            _ => unreachable!("one of MATRIX_METHODS"),
+            _ => {
+                return err_at(
+                    &mc.method,
+                    format!("tapeless: internal error, the matrix method `.{name}()` of the table has no lowering"),
+                )
+            }
         };
         Ok(Expr {
             op: Op::Linalg(op, args),
@@ -361,18 +367,19 @@ pub(super) fn matrix_kind(ty: &syn::Type) -> Option<syn::Result<Kind>> {
     })
 }
 
-/// The methods of nalgebra values that are differentiated (see [`LinOp`]).
-pub(super) const MATRIX_METHODS: &[&str] = &[
-    "clone",
-    "clone_owned",
-    "into_owned",
-    "column",
-    "row",
-    "transpose",
-    "map",
-    "component_mul",
-    "dot",
-    "sum",
-    "norm",
-    "norm_squared",
-];
+/// Whether `name` is a method of nalgebra values that is differentiated: one of the table's
+/// matrix methods (see [`LinOp`]), or a copy (`clone`, `clone_owned`, `into_owned`).
+pub(super) fn is_matrix_method(name: &str) -> bool {
+    COPIES.contains(&name) || crate::rules::matrix_method_names().any(|m| m == name)
+}
+
+/// The methods that copy a matrix, which generated code does where the user's code moves it.
+const COPIES: &[&str] = &["clone", "clone_owned", "into_owned"];
+
+/// What messages say is supported of matrices and vectors beside the operators: the table's
+/// methods and `.clone()`, `.transpose() .map(|v| ..) .. .clone()`.
+pub(super) fn matrix_methods_shown() -> String {
+    let mut methods: Vec<&str> = crate::rules::matrix_methods().collect();
+    methods.push(".clone()");
+    methods.join(" ")
+}

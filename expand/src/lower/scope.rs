@@ -113,6 +113,12 @@ impl Lowerer<'_> {
         self.scopes.iter().rev().find_map(|s| s.get(name).copied())
     }
 
+    /// What to write instead of using the tuple `v` whole.
+    pub(super) fn whole_tuple(&self, v: VarId) -> String {
+        let t = self.shown(v);
+        format!("`{t}` is a tuple: use its fields, `{t}.0`, `{t}.1`, or destructure it where it is made, `let (a, b) = f(..);`")
+    }
+
     /// `v` as the user wrote it, for messages (`y` for a shadowed `y`, `r#match`).
     pub(super) fn shown(&self, v: VarId) -> syn::Ident {
         crate::names::ident(&self.vars[v].user_name, self.vars[v].span)
@@ -122,11 +128,14 @@ impl Lowerer<'_> {
         &self.vars[v].kind
     }
 
+    /// The variable `e` names (not a tuple bound whole: only its fields are values).
     pub(super) fn path_var(&self, e: &syn::Expr) -> Option<VarId> {
         match e {
-            syn::Expr::Path(p) if p.qself.is_none() => {
-                p.path.get_ident().and_then(|i| self.lookup(&name_of(i)))
-            }
+            syn::Expr::Path(p) if p.qself.is_none() => p
+                .path
+                .get_ident()
+                .and_then(|i| self.lookup(&name_of(i)))
+                .filter(|v| !self.tuples.contains_key(v)),
             syn::Expr::Paren(p) => self.path_var(&p.expr),
             syn::Expr::Group(g) => self.path_var(&g.expr),
             _ => None,
@@ -138,6 +147,7 @@ impl Lowerer<'_> {
             syn::Expr::Path(p) if p.qself.is_none() => {
                 if let Some(i) = p.path.get_ident() {
                     return match self.lookup(&name_of(i)) {
+                        Some(v) if self.tuples.contains_key(&v) => err_at(i, self.whole_tuple(v)),
                         Some(v) => Ok(v),
                         None => err_at(i, format!("`{i}` is not a variable of this function")),
                     };

@@ -146,6 +146,10 @@ impl Lowerer<'_> {
                 .iter()
                 .zip(&expected)
                 .all(|(p, e)| self.vars[p.var].kind == *e)
+            // `&Vec<f64>` is read as a slice, but the runtime's traits hand the function slices.
+            && params
+                .iter()
+                .all(|p| !self.vars[p.var].ty.as_ref().is_some_and(is_vec_ref))
             && ret_parts.is_empty();
         if !in_place {
             self.cx.error_spanned_by(

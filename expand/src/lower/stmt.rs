@@ -14,6 +14,7 @@ impl Lowerer<'_> {
     /// Lowers `stmts` into `block`. After a statement that may `return`, the rest of the block is
     /// guarded by `if !returned`.
     pub(super) fn stmts_into(&mut self, stmts: &[syn::Stmt], block: &mut Block) {
+        self.collect_consts(stmts);
         for (i, s) in stmts.iter().enumerate() {
             let may_return = self.early.is_some() && stmt_returns(s);
             if let Err(e) = self.stmt(s, block) {
@@ -92,6 +93,7 @@ impl Lowerer<'_> {
         self.spans.clear();
         match s {
             syn::Stmt::Local(local) => self.local(local, block),
+            syn::Stmt::Item(syn::Item::Const(c)) => self.const_item(c),
             syn::Stmt::Item(item) => err_at(item,
                 "items inside a differentiable function are not supported; move this item outside the function",
             ),
@@ -113,17 +115,33 @@ impl Lowerer<'_> {
     pub(super) fn local(&mut self, local: &syn::Local, block: &mut Block) -> syn::Result<()> {
         let span = local.span();
         let init = let_initialiser(local)?;
-        let (pat, ty) = match &local.pat {
+        let (pat, written) = match &local.pat {
             syn::Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
             p => (p, None),
         };
+        // The constants of the function a type names (`[f64; N]`) come with it.
+        let ty = written.map(|t| self.type_with_consts(t));
+        let ty = ty.as_ref();
         if let (syn::Pat::Tuple(tuple), syn::Expr::Tuple(values)) = (pat, strip_paren(init)) {
             return self.let_tuple_values(tuple, values, ty, span, block);
+        }
+        if let (syn::Pat::Tuple(tuple), syn::Expr::MethodCall(mc)) = (pat, strip_paren(init)) {
+            if mc.method == "sin_cos" {
+                return self.let_sin_cos(tuple, mc, ty, span, block);
+            }
         }
         if let syn::Pat::Tuple(tuple) = pat {
             return self.let_tuple_call(tuple, init, ty, span, block);
         }
+        if let syn::Pat::Slice(elems) = pat {
+            return self.let_array_pattern(elems, init, ty, span, block);
+        }
         let (ident, mutable) = simple_binding(pat)?;
+        if let (Some(syn::Type::Tuple(types)), syn::Expr::Call(call)) = (ty, strip_paren(init)) {
+            if !types.elems.is_empty() && self.is_differentiable_call(call) {
+                return self.let_tuple_whole(&ident, mutable, types, call, block);
+            }
+        }
         let declared = match ty {
             Some(t) => Some(kind_of_type(t, false)?),
             None => None,
@@ -182,6 +200,200 @@ impl Lowerer<'_> {
             });
         }
         Ok(())
+    }
+
+    /// `let t: (f64, f64) = g(..);`: a tuple bound whole, whose fields `t.0`, `t.1` are
+    /// variables of their own (reals, integers or bools).
+    fn let_tuple_whole(
+        &mut self,
+        ident: &syn::Ident,
+        mutable: bool,
+        types: &syn::TypeTuple,
+        call: &syn::ExprCall,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        let mut kinds = Vec::new();
+        for t in &types.elems {
+            match kind_of_type(t, false)? {
+                k @ (Kind::Real | Kind::Int | Kind::Bool) => kinds.push(k),
+                _ => return err_at(t, "a tuple bound whole has fields of type `f64`, integers or bools; destructure one that holds arrays or matrices: `let (a, v): (f64, Vec<f64>) = f(..);`"),
+            }
+        }
+        let args = self.call_args(call, block)?;
+        let callee = self.callee_path(call)?;
+        let name = name_of(ident);
+        let results: Vec<VarId> = kinds
+            .into_iter()
+            .enumerate()
+            .map(|(k, kind)| self.unscoped_var(&format!("{name}_{k}"), kind, mutable, ident.span()))
+            .collect();
+        block.stmts.push(Stmt::Call(Call {
+            callee,
+            args,
+            results: results.clone(),
+            tuple: true,
+            span: call.span(),
+        }));
+        // The name itself holds no value: only its fields are read.
+        let whole = self.new_var(&name, Kind::Opaque, false, ident.span());
+        self.tuples.insert(whole, results);
+        Ok(())
+    }
+
+    /// `let (s, c) = x.sin_cos();` as `let s = x.sin(); let c = x.cos();`, which is how std
+    /// computes the pair, so the values are the same to the bit.
+    fn let_sin_cos(
+        &mut self,
+        tuple: &syn::PatTuple,
+        mc: &syn::ExprMethodCall,
+        ty: Option<&syn::Type>,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        if !mc.args.is_empty() {
+            return err_at(&mc.method, "`sin_cos` takes no arguments");
+        }
+        if tuple.elems.len() != 2 {
+            return err_at(
+                tuple,
+                "`sin_cos` gives two values: `let (s, c) = x.sin_cos();`",
+            );
+        }
+        if let Some(t) = ty {
+            if !matches!(t, syn::Type::Tuple(pair) if pair.elems.iter().all(|e| is_ident(e, "f64")))
+            {
+                return err_at(t, "`sin_cos` gives `(f64, f64)`");
+            }
+        }
+        let x = self.real_expr(&mc.receiver, block)?;
+        let x = self.evaluated_once(x, "angle", block);
+        for (p, u) in tuple.elems.iter().zip([Unary::Sin, Unary::Cos]) {
+            if let syn::Pat::Wild(_) = p {
+                continue;
+            }
+            let (ident, mutable) = simple_binding(p)?;
+            let value = Expr {
+                op: Op::Unary(u, Box::new(x.clone())),
+                kind: Kind::Real,
+                span: mc.span(),
+            };
+            let var = self.new_var(&name_of(&ident), Kind::Real, mutable, ident.span());
+            block.stmts.push(Stmt::Let {
+                var,
+                init: Init::Expr(value),
+                span,
+            });
+        }
+        Ok(())
+    }
+
+    /// `let [x, y, z] = a;` of a real array `[f64; N]`, of a differentiable call that returns
+    /// one, or of an array written out (`[u, v]`): one binding per element, read by index.
+    pub(super) fn let_array_pattern(
+        &mut self,
+        pattern: &syn::PatSlice,
+        init: &syn::Expr,
+        ty: Option<&syn::Type>,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        let mut names = Vec::new();
+        for p in &pattern.elems {
+            if let syn::Pat::Rest(rest) = p {
+                return err_at(
+                    rest,
+                    "name every element of the array: `let [a, b, c] = v;` (or `_` for one you do not use)",
+                );
+            }
+            names.push(match p {
+                syn::Pat::Wild(_) => None,
+                p => Some(simple_binding(p)?),
+            });
+        }
+        let n = names.len();
+        let declared = match ty {
+            None => None,
+            Some(t) => match kind_of_type(t, false)? {
+                k @ Kind::RealArray(ArrayRepr::Array(_)) => Some(k),
+                _ => return err_at(t, "an array pattern takes an array of reals: `[f64; N]`"),
+            },
+        };
+        let source = match strip_paren(init) {
+            syn::Expr::Array(values) if values.elems.len() == n => {
+                let mut lowered = Vec::new();
+                for v in &values.elems {
+                    lowered.push(self.real_expr(v, block)?);
+                }
+                for (name, value) in names.into_iter().zip(lowered) {
+                    self.bind_element(name, value, span, block);
+                }
+                return Ok(());
+            }
+            syn::Expr::Call(call) if self.is_differentiable_call(call) => {
+                let args = self.call_args(call, block)?;
+                let kind = declared.unwrap_or_else(|| {
+                    Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#n))))
+                });
+                let array = self.temp("array", kind, call.span());
+                let callee = self.callee_path(call)?;
+                block.stmts.push(Stmt::Call(Call {
+                    callee,
+                    args,
+                    results: vec![array],
+                    tuple: false,
+                    span: call.span(),
+                }));
+                array
+            }
+            other => match self.path_var(other) {
+                Some(v) if matches!(self.kind(v), Kind::RealArray(ArrayRepr::Array(_))) => v,
+                Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => {
+                    return err_at(
+                        other,
+                        format!(
+                            "only arrays `[f64; N]` can be destructured, and `{0}` is a slice or a `Vec`; read its elements: `let a = {0}[0];`",
+                            self.shown(v)
+                        ),
+                    )
+                }
+                _ => return err_at(other, "destructure an array variable, an array `[a, b]` or the result of a differentiable call: `let [x, y, z] = v;`"),
+            },
+        };
+        for (i, name) in names.into_iter().enumerate() {
+            let Some((ident, _)) = &name else { continue };
+            let index = Expr {
+                op: Op::Lit(Literal::Other(syn::Lit::Int(syn::LitInt::new(
+                    &i.to_string(),
+                    span,
+                )))),
+                kind: Kind::Int,
+                span,
+            };
+            let value = Expr {
+                op: Op::Index(source, Box::new(index)),
+                kind: Kind::Real,
+                span: ident.span(),
+            };
+            self.bind_element(name, value, span, block);
+        }
+        Ok(())
+    }
+
+    /// `let ident = value;` for one element of a destructured array (`_`, `None`, binds nothing).
+    fn bind_element(
+        &mut self,
+        name: Option<(syn::Ident, bool)>,
+        value: Expr,
+        span: Span,
+        block: &mut Block,
+    ) {
+        let Some((ident, mutable)) = name else { return };
+        let var = self.new_var(&name_of(&ident), Kind::Real, mutable, ident.span());
+        block.stmts.push(Stmt::Let {
+            var,
+            init: Init::Expr(value),
+            span,
+        });
     }
 
     /// `let (a, b) = g(..)`: the results of a differentiable call.
@@ -406,7 +618,7 @@ impl Lowerer<'_> {
     }
 
     /// Array constructors: `vec![v; n]`, `vec![a, b]`, `[v; N]`, `[a, b]`, `x.to_vec()`,
-    /// `x.clone()`; `None` when `e` is none of these.
+    /// `x.clone()`, and `c` itself for an array or `Vec` `c`; `None` when `e` is none of these.
     pub(super) fn array_init(
         &mut self,
         e: &syn::Expr,
@@ -437,7 +649,7 @@ impl Lowerer<'_> {
                 let value = self.real_expr(&r.expr, block)?;
                 Ok(Some(Init::ArrayFill {
                     value,
-                    len: r.len.to_token_stream(),
+                    len: self.with_consts(r.len.to_token_stream()),
                 }))
             }
             syn::Expr::Array(a) => {
@@ -447,6 +659,19 @@ impl Lowerer<'_> {
                 }
                 Ok(Some(Init::ArrayList(es)))
             }
+            // `let d = c;` of a fixed-size array copies it (arrays of `f64` are `Copy`); of a
+            // `Vec`, moves it, which a copy does as well since the moved value is not read again.
+            syn::Expr::Path(_) => match self.path_var(e) {
+                Some(v)
+                    if matches!(
+                        self.kind(v),
+                        Kind::RealArray(ArrayRepr::Array(_) | ArrayRepr::Vec)
+                    ) =>
+                {
+                    Ok(Some(Init::CopyOf(v)))
+                }
+                _ => Ok(None),
+            },
             syn::Expr::MethodCall(mc)
                 if (mc.method == "to_vec" || mc.method == "clone") && mc.args.is_empty() =>
             {
@@ -465,6 +690,11 @@ impl Lowerer<'_> {
     /// or a block.
     pub(super) fn expr_stmt(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<()> {
         match strip_paren(e) {
+            syn::Expr::Assign(a)
+                if matches!(strip_paren(&a.right), syn::Expr::If(_) | syn::Expr::Match(_)) =>
+            {
+                self.assign_branches(a, block)
+            }
             syn::Expr::Assign(a) => {
                 let span = a.span();
                 let place = self.place(&a.left, block)?;
@@ -510,6 +740,40 @@ impl Lowerer<'_> {
                 Ok(())
             }
             other => Err(unsupported(other)),
+        }
+    }
+
+    /// `s = if c { a } else { b };` and `s = match k { .. };`: the branches assign the variable;
+    /// an element `v[i]` gets the value through a temporary assigned in the branches.
+    fn assign_branches(&mut self, a: &syn::ExprAssign, block: &mut Block) -> syn::Result<()> {
+        let span = a.span();
+        match self.place(&a.left, block)? {
+            Place::Var(v) if matches!(self.kind(v), Kind::Real | Kind::Int | Kind::Bool) => {
+                self.assign_value(v, &a.right, block)
+            }
+            Place::Var(v) => err_at(
+                &a.right,
+                format!(
+                    "an `if` or `match` that gives a value is supported for reals, integers and bools; assign `{}` in each branch instead",
+                    self.shown(v)
+                ),
+            ),
+            place @ Place::Index(..) => {
+                let value = self.temp("branch", Kind::Real, span);
+                self.vars[value].mutable = true;
+                block.stmts.push(Stmt::Let {
+                    var: value,
+                    init: Init::Expr(real_lit(0.0, span)),
+                    span,
+                });
+                self.assign_value(value, &a.right, block)?;
+                block.stmts.push(Stmt::Assign {
+                    place,
+                    value: var_expr(value, Kind::Real, span),
+                    span,
+                });
+                Ok(())
+            }
         }
     }
 
@@ -654,6 +918,11 @@ impl Lowerer<'_> {
                 self.vars[v].mutable = true;
                 let index = self.index_expr(&ix.index, block)?;
                 Ok(Place::Index(v, index))
+            }
+            syn::Expr::Field(f) if matches!(f.member, syn::Member::Unnamed(_)) => {
+                let v = self.tuple_field(f)?;
+                self.vars[v].mutable = true;
+                Ok(Place::Var(v))
             }
             syn::Expr::Paren(p) => self.place(&p.expr, block),
             syn::Expr::Group(g) => self.place(&g.expr, block),

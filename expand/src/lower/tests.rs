@@ -179,3 +179,47 @@ fn rhs_mistakes_are_gathered_with_the_other_errors() {
         "{m:?}"
     );
 }
+
+#[test]
+fn sin_cos_and_clamp_lower_to_the_code_std_runs() {
+    let ir = printed(
+        "fn f(x: f64, h: f64) -> f64 { let (s, c) = (2.0 * x).sin_cos(); (s * x).clamp(c, h) }",
+    );
+    // `sin_cos` is `(self.sin(), self.cos())`, of one evaluation of the receiver.
+    assert!(ir.contains("let __angle: real = (2.0 * x)"), "{ir}");
+    assert!(ir.contains("let s: real = sin(__angle)"), "{ir}");
+    assert!(ir.contains("let c: real = cos(__angle)"), "{ir}");
+    // `clamp`: std's own check of the bounds (it panics unless `lo <= hi`), then two tests.
+    assert!(
+        ir.contains("const ::core::primitive::f64::clamp(c, c, h)"),
+        "{ir}"
+    );
+    assert!(
+        ir.contains("if (__clamp < c) {\n        __clamp = c"),
+        "{ir}"
+    );
+    assert!(
+        ir.contains("if (__clamp > h) {\n        __clamp = h"),
+        "{ir}"
+    );
+    assert!(ir.contains("return (__clamp)"), "{ir}");
+}
+
+#[test]
+fn local_consts_are_brought_to_their_uses() {
+    let ir = printed("fn f(x: f64) -> f64 { const N: usize = 3; const C: f64 = 0.5; let v = [C * x; N]; let [a, _, b] = v; a * b * N as f64 }");
+    // In array lengths, as a block that defines the constant; in expressions, its value.
+    assert!(
+        ir.contains(
+            "let v: real[{ const N : usize = 3 ; N }] = [(0.5 * x); { const N : usize = 3 ; N }]"
+        ),
+        "{ir}"
+    );
+    assert!(ir.contains("let a: real = v[0]"), "{ir}");
+    assert!(ir.contains("let b: real = v[2]"), "{ir}");
+    assert!(ir.contains("((3 as usize) as f64)"), "{ir}");
+    let e = lowered("fn f(x: f64) -> f64 { const A: f64 = B; const B: f64 = A; x * A }")
+        .expect_err("a cycle")
+        .to_string();
+    assert!(e.contains("depends on itself"), "{e}");
+}

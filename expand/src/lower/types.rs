@@ -43,6 +43,11 @@ pub(super) fn is_vec_f64(ty: &syn::Type) -> bool {
     false
 }
 
+/// `&Vec<f64>` or `&mut Vec<f64>`?
+pub(super) fn is_vec_ref(ty: &syn::Type) -> bool {
+    matches!(strip_type_group(ty), syn::Type::Reference(r) if is_vec_f64(&r.elem))
+}
+
 /// The kind of a value of type `ty`, or an error saying which types are accepted.
 pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
     if is_ident(ty, "f64") {
@@ -81,9 +86,14 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
                     }));
                 }
             }
+            // `&Vec<f64>` is read as the slice it derefs to (its length cannot change
+            // through `&mut` in the subset, which has no `push`).
             if is_vec_f64(&r.elem) {
-                let m = if r.mutability.is_some() { "&mut " } else { "&" };
-                return err_at(ty, format!("write `{m}[f64]` instead of `{m}Vec<f64>`"));
+                return Ok(Kind::RealArray(if r.mutability.is_some() {
+                    ArrayRepr::SliceMut
+                } else {
+                    ArrayRepr::Slice
+                }));
             }
             if let Some(k) = matrix_kind(&r.elem) {
                 if r.mutability.is_some() {
