@@ -386,3 +386,33 @@ fn tuple_result_from_a_macro_fragment() {
         63,
     );
 }
+
+/// `#[cfg]` written after `#[differentiable]` reaches the macro with the function: the
+/// companions take the same configuration, so where the function is compiled out (here: a body
+/// calling a function that exists nowhere) no companion is left naming it.
+#[differentiable]
+#[cfg(any())]
+fn configured_out(x: f64) -> f64 {
+    nowhere(x)
+}
+
+/// The same attribute with a configuration that holds: function and companions exist.
+#[differentiable]
+#[cfg(all())]
+fn configured_in(x: f64) -> f64 {
+    x * x.sin()
+}
+
+#[test]
+fn companions_follow_the_functions_cfg() {
+    for at in [0.7, -1.3] {
+        check_scalar(
+            "configured_in",
+            &configured_in,
+            &configured_in_jvp,
+            &configured_in_vjp,
+            at,
+            62,
+        );
+    }
+}

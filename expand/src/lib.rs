@@ -128,18 +128,39 @@ fn expand(
     let grad = transform::adjoint::gradient(&em, vis);
     let rhs = args.rhs.as_ref().map(|name| emit::rhs_impl(&em, vis, name));
     let path = companions::path_companions(&lowered, vis, &quote!(#generic #jvp #vjp))?;
+    let generated = same_configuration(&func.attrs, quote!(#generic #jvp #vjp #grad #rhs #path));
     Ok(quote! {
         // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
         // does not apply to a differentiable function.
         #[allow(clippy::needless_range_loop)]
         #func
-        #generic
-        #jvp
-        #vjp
-        #grad
-        #rhs
-        #path
+        #generated
     })
+}
+
+/// The generated items under the function's own `#[cfg(..)]` attributes (those written after
+/// `#[differentiable]`, which the macro receives with the function): the companions exist
+/// exactly when the function does, so no configuration has an `f_vjp` without its `f`.
+fn same_configuration(attrs: &[syn::Attribute], generated: TokenStream) -> TokenStream {
+    let cfgs: Vec<&syn::Attribute> = attrs.iter().filter(|a| a.path().is_ident("cfg")).collect();
+    if cfgs.is_empty() {
+        return generated;
+    }
+    let Ok(mut file) = syn::parse2::<syn::File>(generated.clone()) else {
+        return generated;
+    };
+    for item in &mut file.items {
+        let item_attrs = match item {
+            syn::Item::Fn(i) => &mut i.attrs,
+            syn::Item::Struct(i) => &mut i.attrs,
+            syn::Item::Impl(i) => &mut i.attrs,
+            syn::Item::Const(i) => &mut i.attrs,
+            // The generator writes functions, structs, impls and constants only.
+            _ => return generated,
+        };
+        item_attrs.splice(0..0, cfgs.iter().map(|a| (*a).clone()));
+    }
+    quote!(#file)
 }
 
 /// With `wrt(..)`, every parameter written with values that depend on the differentiated ones
