@@ -10,3 +10,4 @@ pub mod l96;
 pub mod lorenz63;
 pub mod n;
 pub mod seed;
+pub mod solver;
