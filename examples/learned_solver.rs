@@ -327,9 +327,9 @@ const SHIPPED: &str = concat!(
     "/problems/data/learned_solver.safetensors"
 );
 /// Plain descent's best fixed step size on the training windows 0..1023 at K = 5 (the RMSE of
-/// `x_K`), as `--train` finds it: 16 step sizes log-spaced in [1e-7, 3e-5], then golden-section
+/// `x_K`), as `--train` finds it: 10 step sizes log-spaced in [1e-7, 3e-5], then golden-section
 /// search around the best.
-const DESCENT_ETA: f64 = f64::NAN;
+const DESCENT_ETA: f64 = 6.5412455484185425e-6;
 /// The seed of the solver's initial weights and of the windows' order.
 const SEED: u64 = 1;
 /// The search interval of the descent step size.
@@ -342,7 +342,10 @@ struct Training {
     batch: usize,
     learning_rate: f64,
     clip: f64,
+    augment: bool,
     output: String,
+    init: Option<String>,
+    descent_eta: Option<f64>,
 }
 
 fn main() {
@@ -368,14 +371,14 @@ fn main() {
             Arg::new("epochs")
                 .long("epochs")
                 .value_parser(value_parser!(usize))
-                .default_value("40")
+                .default_value("30")
                 .help("passes over the training windows"),
         )
         .arg(
             Arg::new("batch")
                 .long("batch")
                 .value_parser(value_parser!(usize))
-                .default_value("16")
+                .default_value("8")
                 .help("windows per Adam step"),
         )
         .arg(
@@ -384,6 +387,30 @@ fn main() {
                 .value_parser(value_parser!(f64))
                 .default_value("3e-4")
                 .help("Adam's peak step size (cosine decay to zero)"),
+        )
+        .arg(
+            Arg::new("clip")
+                .long("clip")
+                .value_parser(value_parser!(f64))
+                .default_value("1")
+                .help("each window's hypergradient is scaled to at most this norm"),
+        )
+        .arg(
+            Arg::new("init")
+                .long("init")
+                .help("start from these weights (safetensors) instead of the seeded initial ones"),
+        )
+        .arg(
+            Arg::new("descent-eta")
+                .long("descent-eta")
+                .value_parser(value_parser!(f64))
+                .help("plain descent's step size, instead of tuning it on the training windows"),
+        )
+        .arg(
+            Arg::new("no-augmentation")
+                .long("no-augmentation")
+                .action(ArgAction::SetTrue)
+                .help("train on each window's own background only (by default each window is seen with a background of a random phase every epoch)"),
         )
         .arg(
             Arg::new("output")
@@ -404,7 +431,10 @@ fn main() {
             epochs: *matches.get_one("epochs").expect("a default"),
             batch: *matches.get_one("batch").expect("a default"),
             learning_rate: *matches.get_one("learning-rate").expect("a default"),
-            clip: 1.0,
+            clip: *matches.get_one("clip").expect("a default"),
+            init: matches.get_one::<String>("init").cloned(),
+            descent_eta: matches.get_one::<f64>("descent-eta").copied(),
+            augment: !matches.get_flag("no-augmentation"),
             output: matches
                 .get_one::<String>("output")
                 .expect("a default")
@@ -500,22 +530,35 @@ fn evaluate(theta: &[f64], eta: f64) {
 
 /// Trains the shipped solver; returns its weights and plain descent's tuned step size.
 fn train(o: &Training) -> (Vec<f64>, f64) {
+    use std::f64::consts::TAU;
     let start = Instant::now();
     let train = solver::Window::many(0..o.windows);
     let validation = solver::Window::many(2000..2064);
-    let (eta, descent_train) = solver::tune_descent(&train, ETA_RANGE, 16);
-    println!(
-        "plain descent, K = {}: best fixed step size on training windows 0..{} {eta:.16e} (RMSE {descent_train:.6e}; {:.1} s)",
-        solver::K,
-        o.windows - 1,
-        start.elapsed().as_secs_f64()
-    );
+    let eta = match o.descent_eta {
+        Some(eta) => eta,
+        None => {
+            let (eta, descent_train) = solver::tune_descent(&train, ETA_RANGE, 10);
+            println!(
+                "plain descent, K = {}: best fixed step size on training windows 0..{} {eta:.16e} (RMSE {descent_train:.6e}; {:.1} s)",
+                solver::K,
+                o.windows - 1,
+                start.elapsed().as_secs_f64()
+            );
+            eta
+        }
+    };
     let descent_validation =
         solver::validation_rmse(&validation, |w| w.descent_analysis(eta)).powi(2);
     let background_validation =
         solver::validation_rmse(&validation, |w| Ok(w.data.xb.clone())).powi(2);
     let layout = solver::layout(solver::STATE);
-    let mut theta = solver::initial_parameters(&layout, SEED);
+    let mut theta = match &o.init {
+        Some(path) => layout.load(path).unwrap_or_else(|e| {
+            eprintln!("could not load {path}: {e}");
+            std::process::exit(1)
+        }),
+        None => solver::initial_parameters(&layout, SEED),
+    };
     let mut adam = Adam::new(o.learning_rate);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
     let mut order: Vec<usize> = (0..train.len()).collect();
@@ -525,9 +568,14 @@ fn train(o: &Training) -> (Vec<f64>, f64) {
     let (mut train_curve, mut validation_curve) = (Vec::new(), Vec::new());
     validation_curve.push((0.0, validation_loss(&theta)));
     println!(
-        "training: Adam (peak step {:e}, cosine decay) on windows 0..{} in batches of {}, each window's hypergradient clipped to norm {}, {} epochs, {} threads",
+        "training: Adam (peak step {:e}, cosine decay) on windows 0..{}{} in batches of {}, each window's hypergradient clipped to norm {}, {} epochs, {} threads",
         o.learning_rate,
         o.windows - 1,
+        if o.augment {
+            " (each seen with a background of a random phase every epoch)"
+        } else {
+            ""
+        },
         o.batch,
         o.clip,
         o.epochs,
@@ -539,7 +587,22 @@ fn train(o: &Training) -> (Vec<f64>, f64) {
         order.shuffle(&mut rng);
         let mut epoch_loss = 0.0;
         for (step, batch) in order.chunks(o.batch).enumerate() {
-            let windows: Vec<&solver::Window> = batch.iter().map(|&i| &train[i]).collect();
+            // Data augmentation: each window with a background of a random phase (the same
+            // family of errors as its own), so the network cannot learn each truth's background
+            // error by heart.
+            let augmented: Vec<solver::Window> = if o.augment {
+                batch
+                    .iter()
+                    .map(|&i| train[i].with_background_phase(rng.random_range(0.0..TAU)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let windows: Vec<&solver::Window> = if o.augment {
+                augmented.iter().collect()
+            } else {
+                batch.iter().map(|&i| &train[i]).collect()
+            };
             let (loss, grad) = solver::mean_hypergradient(&windows, &theta, Some(o.clip), true)
                 .expect("a finite hypergradient");
             epoch_loss += loss * batch.len() as f64;
@@ -602,7 +665,11 @@ fn train(o: &Training) -> (Vec<f64>, f64) {
                 style: Style::Dashed(color::ANALYSIS, 2),
             },
             Series {
-                label: "learned, training (mean over the epoch's batches)",
+                label: if o.augment {
+                    "learned, training windows with random background phases (mean over the epoch)"
+                } else {
+                    "learned, training (mean over the epoch's batches)"
+                },
                 points: &train_curve,
                 style: Style::Line(color::BACKGROUND, 2),
             },

@@ -254,3 +254,27 @@ fn converged_analysis_reaches_the_tolerance() {
     assert!(steps > 0);
     assert!(l96::rmse(&x, w.xt0()) < 0.5 * l96::rmse(&w.data.xb, w.xt0()));
 }
+
+/// The augmented windows of the training keep the truth and the observations and draw the
+/// background from the same family: at window w's own phase it is w's background.
+#[test]
+fn another_background_phase_keeps_truth_and_observations() {
+    let w = &Window::many(5..6)[0];
+    let same = w.with_background_phase(0.3 + 0.9 * 5.0);
+    assert_eq!(same.data.truth, w.data.truth);
+    assert_eq!(same.data.obs, w.data.obs);
+    for (a, b) in same.data.xb.iter().zip(&w.data.xb) {
+        assert!((a - b).abs() <= 1e-14, "{a} vs {b}");
+    }
+    let other = w.with_background_phase(1.0);
+    let error: Vec<f64> = other
+        .data
+        .xb
+        .iter()
+        .zip(w.xt0())
+        .map(|(b, t)| b - t)
+        .collect();
+    for (i, e) in error.iter().enumerate() {
+        assert!((e - 0.5 * (1.7 * i as f64 + 1.0).cos()).abs() <= 1e-14);
+    }
+}

@@ -389,6 +389,22 @@ impl Window {
         windows(range).into_iter().map(Self::from_data).collect()
     }
 
+    /// The same truth and observations with another background from the same family of
+    /// errors: `xb_i = xt0_i + 0.5 cos(1.7 i + phase)` (window `w`'s own is `phase = 0.3 +
+    /// 0.9 w`). Training on random phases (data augmentation) shows the solver each truth with
+    /// many backgrounds, not only the one it could otherwise learn by heart.
+    pub fn with_background_phase(&self, phase: f64) -> Self {
+        let xt0 = &self.data.truth[0];
+        let xb = (0..xt0.len())
+            .map(|i| xt0[i] + 0.5 * (1.7 * i as f64 + phase).cos())
+            .collect();
+        Self::from_data(Data {
+            truth: self.data.truth.clone(),
+            obs: self.data.obs.clone(),
+            xb,
+        })
+    }
+
     /// The truth's initial state.
     pub fn xt0(&self) -> &[f64] {
         &self.data.truth[0]
@@ -543,7 +559,7 @@ pub fn tune_descent(windows: &[Window], (lo, hi): (f64, f64), points: usize) -> 
     let phi = 0.5 * (5f64.sqrt() - 1.0);
     let (mut x1, mut x2) = (x3 - phi * (x3 - x0), x0 + phi * (x3 - x0));
     let (mut f1, mut f2) = (rmse_at(x1), rmse_at(x2));
-    for _ in 0..12 {
+    for _ in 0..8 {
         if f1 < f2 {
             x3 = x2;
             x2 = x1;
