@@ -7,15 +7,14 @@
 //!    layer's weight gradient, by one backward sweep through the unrolled solve (method 2),
 //!    checked here against forward mode along a direction and finite differences at one weight;
 //!    and the time of one hypergradient over the time of the forward inner solve.
-//! 2. Trains the network with Adam on the training windows 0..63 (batches in parallel over the
-//!    cores with rayon; a progress bar with the running loss on stderr, or a plain line every
-//!    few seconds when stderr is a log), and reports the
+//! 2. With `--problem-n-training`: trains the network with Adam on the training windows 0..63
+//!    (batches in parallel over the cores with rayon; a progress bar with the running loss on
+//!    stderr, or a plain line every few seconds when stderr is a log), and reports the
 //!    validation RMSE of the analysis x_K on windows 1000..1015 against plain gradient descent
 //!    with the same K and eta.
-//! 3. Writes the loss curves to `learned_solver.png` (`.svg` with `--svg`) and
-//!    `learned_solver.csv`, and the trained weights to
+//! 3. With `--problem-n-training`: writes the loss curves to `learned_solver.png` (`.svg` with
+//!    `--svg`) and `learned_solver.csv`, and the trained weights to
 //!    `learned_solver.safetensors` (open it in PyTorch with `safetensors.torch.load_file`).
-//!
 //! 4. Evaluates the shipped learned solver (`problems/src/solver.rs`, weights in
 //!    `problems/data/learned_solver.safetensors`) on the validation windows 2000..2063 with
 //!    K = 5, against the background, plain descent with its best fixed step size (tuned on the
@@ -83,8 +82,8 @@ fn validation_rmse(windows: &[Window], analysis: impl Fn(&Window) -> Vec<f64>) -
     mse.sqrt()
 }
 
-/// Problem N's report and its short training, as before the shipped solver.
-fn problem_n_report() {
+/// Problem N's report and, with `with_training`, its short training.
+fn problem_n_report(with_training: bool) {
     let start = Instant::now();
     let layout = layout(STATE);
     let mut theta = initial_parameters(&layout);
@@ -154,6 +153,11 @@ fn problem_n_report() {
         hypergradient * 1e3,
         hypergradient / forward_solve
     );
+
+    if !with_training {
+        println!("(problem N's 30-epoch training on windows 0..63: run with --problem-n-training)");
+        return;
+    }
 
     // 2. Training on windows 0..63, validation on 1000..1015.
     let train = Window::many(0..64);
@@ -361,6 +365,12 @@ fn main() {
             ),
         )
         .arg(
+            Arg::new("problem-n-training")
+                .long("problem-n-training")
+                .action(ArgAction::SetTrue)
+                .help("also run problem N's short training (30 epochs on windows 0..63, about 20 s)"),
+        )
+        .arg(
             Arg::new("windows")
                 .long("windows")
                 .value_parser(value_parser!(usize))
@@ -443,7 +453,7 @@ fn main() {
         let (theta, eta) = train(&options);
         evaluate(&theta, eta);
     } else {
-        problem_n_report();
+        problem_n_report(matches.get_flag("problem-n-training"));
         let layout = solver::layout(solver::STATE);
         let theta = match layout.load(SHIPPED) {
             Ok(theta) => theta,

@@ -137,7 +137,7 @@ pub fn solver_step(
 /// The network's matrices at any scalar type, read from the flat parameter vector.
 #[derive(Debug, Clone)]
 pub struct Network<S: Real> {
-    /// Matrices in the order of [`TENSORS`] that are matrices.
+    /// Weights of the state.
     pub w_x: DMatrix<S>,
     /// Weights of the gradient direction.
     pub w_g: DMatrix<S>,
@@ -351,7 +351,8 @@ pub fn analysis_error(x: &[f64], xt0: &[f64]) -> f64 {
 }
 
 /// The outer loss the solver is trained on: the analysis error of `x_K` against the truth's
-/// initial state (problem N's [`OuterLoss`] weighs the whole trajectory instead).
+/// initial state (problem N's [`OuterLoss`](crate::l96::OuterLoss) weighs the whole trajectory
+/// instead).
 pub struct AnalysisLoss<'a>(pub &'a [f64]);
 impl tapeless::nested::Gradient for AnalysisLoss<'_> {
     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
