@@ -7,18 +7,25 @@
 //!    layer's weight gradient, by one backward sweep through the unrolled solve (method 2),
 //!    checked here against forward mode along a direction and finite differences at one weight;
 //!    and the time of one hypergradient over the time of the forward inner solve.
-//! 2. Trains the network with Adam on the training windows 0..63 (batches in parallel over the
-//!    cores with rayon; a progress bar with the running loss on stderr, or a plain line every
-//!    few seconds when stderr is a log), and reports the
+//! 2. With `--problem-n-training`: trains the network with Adam on the training windows 0..63
+//!    (batches in parallel over the cores with rayon; a progress bar with the running loss on
+//!    stderr, or a plain line every few seconds when stderr is a log), and reports the
 //!    validation RMSE of the analysis x_K on windows 1000..1015 against plain gradient descent
 //!    with the same K and eta.
-//! 3. Writes the loss curves to `learned_solver.png` (`.svg` with `--svg`) and
-//!    `learned_solver.csv`, and the trained weights to
+//! 3. With `--problem-n-training`: writes the loss curves to `learned_solver.png` (`.svg` with
+//!    `--svg`) and `learned_solver.csv`, and the trained weights to
 //!    `learned_solver.safetensors` (open it in PyTorch with `safetensors.torch.load_file`).
+//! 4. Evaluates the shipped learned solver (`problems/src/solver.rs`, weights in
+//!    `problems/data/learned_solver.safetensors`) on the validation windows 2000..2063 with
+//!    K = 5, against the background, plain descent with its best fixed step size (tuned on the
+//!    training windows) and the converged 4D-Var analysis (Newton-CG to `|grad J| <= 1e-6`).
 //!
-//! Run: `cargo run --release --example learned_solver`
+//! Run: `cargo run --release --example learned_solver`; `-- --train` re-trains the shipped
+//! solver on windows 0..1023 instead (progress bar, loss figure
+//! `learned_solver_training.png` + `.csv`, weights written to the shipped file; `--help` lists
+//! the options).
 
-use tapeless_problems::{l96, n as problem_n};
+use tapeless_problems::{l96, n as problem_n, solver};
 
 #[path = "support/plot.rs"]
 mod plot;
@@ -75,7 +82,8 @@ fn validation_rmse(windows: &[Window], analysis: impl Fn(&Window) -> Vec<f64>) -
     mse.sqrt()
 }
 
-fn main() {
+/// Problem N's report and, with `with_training`, its short training.
+fn problem_n_report(with_training: bool) {
     let start = Instant::now();
     let layout = layout(STATE);
     let mut theta = initial_parameters(&layout);
@@ -145,6 +153,11 @@ fn main() {
         hypergradient * 1e3,
         hypergradient / forward_solve
     );
+
+    if !with_training {
+        println!("(problem N's 30-epoch training on windows 0..63: run with --problem-n-training)");
+        return;
+    }
 
     // 2. Training on windows 0..63, validation on 1000..1015.
     let train = Window::many(0..64);
@@ -310,4 +323,377 @@ fn main() {
         Err(e) => eprintln!("could not write {weights}: {e}"),
     }
     println!("total time {:.1} s", start.elapsed().as_secs_f64());
+}
+
+/// The shipped weights of the learned solver.
+const SHIPPED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/problems/data/learned_solver.safetensors"
+);
+/// Plain descent's best fixed step size on the training windows 0..1023 at K = 5 (the RMSE of
+/// `x_K`), as `--train` finds it: 10 step sizes log-spaced in [1e-7, 3e-5], then golden-section
+/// search around the best.
+const DESCENT_ETA: f64 = 6.5412455484185425e-6;
+/// The seed of the solver's initial weights and of the windows' order.
+const SEED: u64 = 1;
+/// The search interval of the descent step size.
+const ETA_RANGE: (f64, f64) = (1e-7, 3e-5);
+
+/// The options of the shipped solver's training.
+struct Training {
+    windows: usize,
+    epochs: usize,
+    batch: usize,
+    learning_rate: f64,
+    clip: f64,
+    augment: bool,
+    output: String,
+    init: Option<String>,
+    descent_eta: Option<f64>,
+}
+
+fn main() {
+    use clap::{value_parser, Arg, ArgAction, Command};
+    let matches = Command::new("learned_solver")
+        .about("Problem N's report, then the shipped learned solver against descent and 4D-Var")
+        .arg(
+            Arg::new("train")
+                .long("train")
+                .action(ArgAction::SetTrue)
+                .help(
+                "re-train the shipped solver on windows 0..WINDOWS instead of problem N's report",
+            ),
+        )
+        .arg(
+            Arg::new("problem-n-training")
+                .long("problem-n-training")
+                .action(ArgAction::SetTrue)
+                .help("also run problem N's short training (30 epochs on windows 0..63, about 20 s)"),
+        )
+        .arg(
+            Arg::new("windows")
+                .long("windows")
+                .value_parser(value_parser!(usize))
+                .default_value("1024")
+                .help("training windows (from window 0)"),
+        )
+        .arg(
+            Arg::new("epochs")
+                .long("epochs")
+                .value_parser(value_parser!(usize))
+                .default_value("30")
+                .help("passes over the training windows"),
+        )
+        .arg(
+            Arg::new("batch")
+                .long("batch")
+                .value_parser(value_parser!(usize))
+                .default_value("8")
+                .help("windows per Adam step"),
+        )
+        .arg(
+            Arg::new("learning-rate")
+                .long("learning-rate")
+                .value_parser(value_parser!(f64))
+                .default_value("3e-4")
+                .help("Adam's peak step size (cosine decay to zero)"),
+        )
+        .arg(
+            Arg::new("clip")
+                .long("clip")
+                .value_parser(value_parser!(f64))
+                .default_value("1")
+                .help("each window's hypergradient is scaled to at most this norm"),
+        )
+        .arg(
+            Arg::new("init")
+                .long("init")
+                .help("start from these weights (safetensors) instead of the seeded initial ones"),
+        )
+        .arg(
+            Arg::new("descent-eta")
+                .long("descent-eta")
+                .value_parser(value_parser!(f64))
+                .help("plain descent's step size, instead of tuning it on the training windows"),
+        )
+        .arg(
+            Arg::new("no-augmentation")
+                .long("no-augmentation")
+                .action(ArgAction::SetTrue)
+                .help("train on each window's own background only (by default each window is seen with a background of a random phase every epoch)"),
+        )
+        .arg(
+            Arg::new("output")
+                .long("output")
+                .default_value(SHIPPED)
+                .help("where --train writes the weights"),
+        )
+        .arg(
+            Arg::new("svg")
+                .long("svg")
+                .action(ArgAction::SetTrue)
+                .help("write the figures as SVG instead of PNG"),
+        )
+        .get_matches();
+    if matches.get_flag("train") {
+        let options = Training {
+            windows: *matches.get_one("windows").expect("a default"),
+            epochs: *matches.get_one("epochs").expect("a default"),
+            batch: *matches.get_one("batch").expect("a default"),
+            learning_rate: *matches.get_one("learning-rate").expect("a default"),
+            clip: *matches.get_one("clip").expect("a default"),
+            init: matches.get_one::<String>("init").cloned(),
+            descent_eta: matches.get_one::<f64>("descent-eta").copied(),
+            augment: !matches.get_flag("no-augmentation"),
+            output: matches
+                .get_one::<String>("output")
+                .expect("a default")
+                .clone(),
+        };
+        let (theta, eta) = train(&options);
+        evaluate(&theta, eta);
+    } else {
+        problem_n_report(matches.get_flag("problem-n-training"));
+        let layout = solver::layout(solver::STATE);
+        let theta = match layout.load(SHIPPED) {
+            Ok(theta) => theta,
+            Err(e) => {
+                eprintln!("could not load the shipped weights {SHIPPED}: {e}");
+                std::process::exit(1);
+            }
+        };
+        evaluate(&theta, DESCENT_ETA);
+    }
+}
+
+/// The mean over windows of a per-window value, the windows in parallel.
+fn mean_over(windows: &[solver::Window], f: impl Fn(&solver::Window) -> f64 + Sync + Send) -> f64 {
+    use rayon::prelude::*;
+    windows
+        .par_iter()
+        .map(f)
+        .collect::<Vec<f64>>()
+        .iter()
+        .sum::<f64>()
+        / windows.len() as f64
+}
+
+/// The four validation RMSEs of the analysis `x_K` on windows 2000..2063.
+fn evaluate(theta: &[f64], eta: f64) {
+    use rayon::prelude::*;
+    let start = Instant::now();
+    let validation = solver::Window::many(2000..2064);
+    let background = solver::validation_rmse(&validation, |w| Ok(w.data.xb.clone()));
+    let descent = solver::validation_rmse(&validation, |w| w.descent_analysis(eta));
+    let learned = solver::validation_rmse(&validation, |w| w.analysis(theta));
+    let converging = Instant::now();
+    let converged: Vec<Vec<f64>> = validation
+        .par_iter()
+        .map(|w| match w.converged() {
+            Ok((x, _)) => x,
+            Err(e) => panic!("converged 4D-Var: {e}"),
+        })
+        .collect();
+    let converged_time = converging.elapsed().as_secs_f64();
+    let four_dvar = (validation
+        .iter()
+        .zip(&converged)
+        .map(|(w, x)| solver::analysis_error(x, w.xt0()))
+        .sum::<f64>()
+        / validation.len() as f64)
+        .sqrt();
+    println!(
+        "the shipped learned solver ({} weights: state and normalised gradient in, memory of {} values across the K steps), validation windows 2000..2063:",
+        solver::layout(solver::STATE).len(),
+        solver::MEMORY
+    );
+    println!(
+        "validation RMSE (K = 5, 64 windows): background {background:.16e}, plain descent {descent:.16e}, learned {learned:.16e}, converged 4D-Var {four_dvar:.16e}"
+    );
+    println!(
+        "plain descent step size {eta:.6e} (the best fixed step on training windows 0..1023); converged 4D-Var: Newton-CG to |grad J| <= 1e-6 from the background, quasi-static, {converged_time:.1} s for the 64 windows"
+    );
+    let trajectory = |f: &(dyn Fn(&solver::Window) -> Vec<f64> + Sync)| {
+        mean_over(&validation, |w| w.trajectory_error(&f(w)))
+    };
+    let index = |w: &solver::Window| {
+        validation
+            .iter()
+            .position(|v| std::ptr::eq(v, w))
+            .expect("a validation window")
+    };
+    println!(
+        "trajectory error L (mean over windows): background {:.6e}, plain descent {:.6e}, learned {:.6e}, converged 4D-Var {:.6e}",
+        trajectory(&|w| w.data.xb.clone()),
+        trajectory(&|w| w.descent_analysis(eta).expect("a finite descent")),
+        trajectory(&|w| w.analysis(theta).expect("a finite solve")),
+        trajectory(&|w| converged[index(w)].clone()),
+    );
+    println!(
+        "goals: learned / background = {:.3} (at most 0.5), learned / converged 4D-Var = {:.3} (at most 1.5), learned / plain descent = {:.3} (below 1); evaluation {:.1} s",
+        learned / background,
+        learned / four_dvar,
+        learned / descent,
+        start.elapsed().as_secs_f64()
+    );
+}
+
+/// Trains the shipped solver; returns its weights and plain descent's tuned step size.
+fn train(o: &Training) -> (Vec<f64>, f64) {
+    use std::f64::consts::TAU;
+    let start = Instant::now();
+    let train = solver::Window::many(0..o.windows);
+    let validation = solver::Window::many(2000..2064);
+    let eta = match o.descent_eta {
+        Some(eta) => eta,
+        None => {
+            let (eta, descent_train) = solver::tune_descent(&train, ETA_RANGE, 10);
+            println!(
+                "plain descent, K = {}: best fixed step size on training windows 0..{} {eta:.16e} (RMSE {descent_train:.6e}; {:.1} s)",
+                solver::K,
+                o.windows - 1,
+                start.elapsed().as_secs_f64()
+            );
+            eta
+        }
+    };
+    let descent_validation =
+        solver::validation_rmse(&validation, |w| w.descent_analysis(eta)).powi(2);
+    let background_validation =
+        solver::validation_rmse(&validation, |w| Ok(w.data.xb.clone())).powi(2);
+    let layout = solver::layout(solver::STATE);
+    let mut theta = match &o.init {
+        Some(path) => layout.load(path).unwrap_or_else(|e| {
+            eprintln!("could not load {path}: {e}");
+            std::process::exit(1)
+        }),
+        None => solver::initial_parameters(&layout, SEED),
+    };
+    let mut adam = Adam::new(o.learning_rate);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    let steps = train.len().div_ceil(o.batch);
+    let validation_loss =
+        |theta: &[f64]| solver::validation_rmse(&validation, |w| w.analysis(theta)).powi(2);
+    let (mut train_curve, mut validation_curve) = (Vec::new(), Vec::new());
+    validation_curve.push((0.0, validation_loss(&theta)));
+    println!(
+        "training: Adam (peak step {:e}, cosine decay) on windows 0..{}{} in batches of {}, each window's hypergradient clipped to norm {}, {} epochs, {} threads",
+        o.learning_rate,
+        o.windows - 1,
+        if o.augment {
+            " (each seen with a background of a random phase every epoch)"
+        } else {
+            ""
+        },
+        o.batch,
+        o.clip,
+        o.epochs,
+        rayon::current_num_threads()
+    );
+    let training = Instant::now();
+    let mut bar = progress::Progress::new("training", (o.epochs * steps) as u64);
+    for epoch in 0..o.epochs {
+        order.shuffle(&mut rng);
+        let mut epoch_loss = 0.0;
+        for (step, batch) in order.chunks(o.batch).enumerate() {
+            // Data augmentation: each window with a background of a random phase (the same
+            // family of errors as its own), so the network cannot learn each truth's background
+            // error by heart.
+            let augmented: Vec<solver::Window> = if o.augment {
+                batch
+                    .iter()
+                    .map(|&i| train[i].with_background_phase(rng.random_range(0.0..TAU)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let windows: Vec<&solver::Window> = if o.augment {
+                augmented.iter().collect()
+            } else {
+                batch.iter().map(|&i| &train[i]).collect()
+            };
+            let (loss, grad) = solver::mean_hypergradient(&windows, &theta, Some(o.clip), true)
+                .expect("a finite hypergradient");
+            epoch_loss += loss * batch.len() as f64;
+            bar.set_message(format!(
+                "epoch {}/{}, running RMSE {:.4}",
+                epoch + 1,
+                o.epochs,
+                (epoch_loss / ((step * o.batch) + batch.len()) as f64).sqrt()
+            ));
+            bar.inc(1);
+            let fraction = (epoch * steps + step) as f64 / (o.epochs * steps) as f64;
+            adam.learning_rate =
+                o.learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * fraction).cos());
+            adam.step(&mut theta, &grad)
+                .expect("a finite hypergradient");
+        }
+        train_curve.push(((epoch + 1) as f64, epoch_loss / train.len() as f64));
+        let v = validation_loss(&theta);
+        validation_curve.push(((epoch + 1) as f64, v));
+        // The weights after every epoch, so a stopped run leaves its last epoch's.
+        if let Err(e) = layout.save(&theta, &o.output) {
+            eprintln!("could not write {}: {e}", o.output);
+        }
+        println!(
+            "epoch {:3}: training loss {:.6e}, validation loss {v:.6e} (RMSE {:.4}), {:.0} s",
+            epoch + 1,
+            epoch_loss / train.len() as f64,
+            v.sqrt(),
+            training.elapsed().as_secs_f64()
+        );
+    }
+    bar.finish();
+    let trained = training.elapsed().as_secs_f64();
+    println!(
+        "training took {trained:.0} s ({:.1} s per epoch); wrote {}",
+        trained / o.epochs.max(1) as f64,
+        o.output
+    );
+    use plot::{color, Series, Style};
+    let end = o.epochs as f64;
+    let descent_line = [(0.0, descent_validation), (end, descent_validation)];
+    let background_line = [(0.0, background_validation), (end, background_validation)];
+    let panel = plot::Panel {
+        title: format!(
+            "Adam on training windows 0..{}, validation windows 2000..2063, K = {}",
+            o.windows - 1,
+            solver::K
+        ),
+        x_label: "epoch".into(),
+        y_label: "loss: mean squared error of x_K against xt0".into(),
+        series: vec![
+            Series {
+                label: "background xb, validation windows",
+                points: &background_line,
+                style: Style::Dashed(color::BACKGROUND, 2),
+            },
+            Series {
+                label: "plain descent (best fixed step), validation windows",
+                points: &descent_line,
+                style: Style::Dashed(color::ANALYSIS, 2),
+            },
+            Series {
+                label: if o.augment {
+                    "learned, training windows with random background phases (mean over the epoch)"
+                } else {
+                    "learned, training (mean over the epoch's batches)"
+                },
+                points: &train_curve,
+                style: Style::Line(color::BACKGROUND, 2),
+            },
+            Series {
+                label: "learned, validation",
+                points: &validation_curve,
+                style: Style::Line(color::ANALYSIS, 2),
+            },
+        ],
+    };
+    let title = "Training the learned solver (state and normalised gradient in, with memory)";
+    match plot::save("learned_solver_training", title, (1000, 560), &[panel]) {
+        Ok(paths) => println!("wrote {}", paths.join(", ")),
+        Err(e) => eprintln!("could not write the figure: {e}"),
+    }
+    (theta, eta)
 }

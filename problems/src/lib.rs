@@ -11,3 +11,4 @@ pub mod l96_fast;
 pub mod lorenz63;
 pub mod n;
 pub mod seed;
+pub mod solver;

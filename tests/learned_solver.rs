@@ -1,0 +1,280 @@
+//! The learned solver users train (issue 14, `problems/src/solver.rs`): a recurrent network of
+//! the state and the normalised gradient. Its hypergradient (the analysis error of `x_K` through
+//! K = 5 inner steps) proved three ways: against central differences at a weight of every
+//! tensor, against forward mode along a random direction in all weights, and the step's own
+//! dot-product test over weights, gradient, state and memory; the fast window builder against
+//! the reference one; the parallel window sum against the serial one; bad input as errors.
+
+use tapeless_problems::{l96, solver};
+
+mod common;
+
+use common::{assert_close, Draws};
+use solver::*;
+use tapeless::check::check_update;
+use tapeless::hyper::{StepInputs, Unrolled, Update};
+use tapeless::nested::{Gradient, NestedError, NoParameters};
+
+fn parameters() -> (tapeless::params::Layout, Vec<f64>) {
+    let layout = layout(STATE);
+    let theta = initial_parameters(&layout, 1);
+    (layout, theta)
+}
+
+#[test]
+fn the_layout_has_a_few_hundred_thousand_weights_and_a_memory() {
+    let (layout, theta) = parameters();
+    let expected = 2 * HIDDEN * STATE
+        + HIDDEN
+        + HIDDEN * MEMORY
+        + HIDDEN
+        + HIDDEN * HIDDEN
+        + HIDDEN
+        + (STATE + MEMORY) * (HIDDEN + 1);
+    assert_eq!(layout.len(), expected);
+    assert!(layout.len() > 200_000);
+    assert_eq!(Solver::new().parameters(STATE), layout.len());
+    assert_eq!(Solver::new().carry(STATE), MEMORY);
+    // Seeded: the same seed, the same weights; another seed, others.
+    assert_eq!(initial_parameters(&layout, 1), theta);
+    assert_ne!(initial_parameters(&layout, 2), theta);
+    assert!(layout
+        .view(&theta, "layer2.bias")
+        .unwrap()
+        .iter()
+        .all(|b| *b == 0.0));
+}
+
+#[test]
+fn the_fast_window_builder_gives_the_reference_windows_to_the_bit() {
+    let fast = windows(0..20);
+    for w in [0, 1, 7, 19] {
+        let reference = l96::window(w);
+        assert_eq!(fast[w].truth, reference.truth, "window {w}: truth");
+        assert_eq!(fast[w].obs, reference.obs, "window {w}: observations");
+        assert_eq!(fast[w].xb, reference.xb, "window {w}: background");
+    }
+    let later = windows(30..32);
+    assert_eq!(later[1].xb, l96::window(31).xb);
+}
+
+/// The step's adjoint against its tangent (the step at dual numbers) over the weights, the
+/// gradient, the state and the memory at once: `<bar, J dot> = <J^T bar, dot>`.
+#[test]
+fn the_step_passes_the_dot_product_test() {
+    let (_, theta) = parameters();
+    let n = STATE;
+    let mut rng = Draws::new(5);
+    // A gradient of the background's size (|grad J(xb)| is about 1e4) and a small one.
+    for scale in [1e4, 1e-1] {
+        let grad: Vec<f64> = rng.vec(n).iter().map(|g| scale * g).collect();
+        let x: Vec<f64> = rng.vec(n).iter().map(|v| 4.0 * v).collect();
+        let carry = rng.vec(MEMORY);
+        let (theta_dot, grad_dot, x_dot, carry_dot) = (
+            rng.vec(theta.len()),
+            rng.vec(n).iter().map(|g| scale * g).collect::<Vec<_>>(),
+            rng.vec(n),
+            rng.vec(MEMORY),
+        );
+        let (x_next_bar, carry_next_bar) = (rng.vec(n), rng.vec(MEMORY));
+        let at = StepInputs {
+            theta: &theta,
+            grad: &grad,
+            x: &x,
+            carry: &carry,
+        };
+        let dot = StepInputs {
+            theta: &theta_dot,
+            grad: &grad_dot,
+            x: &x_dot,
+            carry: &carry_dot,
+        };
+        let report = check_update(&Solver::new(), at, dot, &x_next_bar, &carry_next_bar).unwrap();
+        let t = report.dot_product;
+        assert_close(
+            t.tangent_side,
+            t.adjoint_side,
+            1e-12,
+            &format!("solver step, gradient scale {scale:e}"),
+        );
+        assert!(report.values_agree);
+    }
+}
+
+/// Method 2 (one backward sweep) against forward mode over the whole inner solve, along a
+/// random direction in all weights.
+#[test]
+fn hypergradient_agrees_with_forward_mode_along_a_random_direction() {
+    let (_, theta) = parameters();
+    let w = &Window::many(3..4)[0];
+    let r = w.hypergradient(&theta).unwrap();
+    let x_k = w.analysis(&theta).unwrap();
+    assert_eq!(r.loss, analysis_error(&x_k, w.xt0()));
+    let direction = Draws::new(17).vec(theta.len());
+    let cost = NoParameters(l96::InnerCost(&w.data));
+    let (l, dl) = Unrolled::new(&cost, &Solver::new(), K)
+        .tangent(
+            &AnalysisLoss(w.xt0()),
+            &w.data.xb,
+            (&[], &[]),
+            (&theta, &direction),
+        )
+        .unwrap();
+    assert_eq!(l, r.loss);
+    let dot: f64 = r.theta.iter().zip(&direction).map(|(a, b)| a * b).sum();
+    assert_close(
+        dl,
+        dot,
+        1e-12,
+        "forward-mode dL/dtheta . v against method 2",
+    );
+}
+
+/// Method 2 against central differences of the bilevel loss at the entry of largest
+/// hypergradient of every tensor (weights and biases of each layer, the memory's weights).
+#[test]
+fn hypergradient_matches_finite_differences_on_each_tensor() {
+    let (layout, theta) = parameters();
+    let w = &Window::many(3..4)[0];
+    let r = w.hypergradient(&theta).unwrap();
+    let loss = |theta: &[f64]| analysis_error(&w.analysis(theta).unwrap(), w.xt0());
+    for name in TENSORS {
+        let range = layout.range(name).unwrap();
+        let j = range
+            .clone()
+            .max_by(|&a, &b| r.theta[a].abs().total_cmp(&r.theta[b].abs()))
+            .unwrap();
+        assert!(
+            r.theta[j] != 0.0,
+            "{name}: a zero hypergradient tests nothing"
+        );
+        let h = 1e-5;
+        let (mut plus, mut minus) = (theta.clone(), theta.clone());
+        plus[j] += h;
+        minus[j] -= h;
+        let fd = (loss(&plus) - loss(&minus)) / (2.0 * h);
+        assert_close(
+            r.theta[j],
+            fd,
+            1e-6,
+            &format!("dL/dtheta of {name}, flat index {j}"),
+        );
+    }
+}
+
+#[test]
+fn the_analysis_loss_gradient_matches_differences() {
+    let mut rng = Draws::new(3);
+    let (x, t) = (rng.vec(STATE), rng.vec(STATE));
+    let mut g = vec![0.0; STATE];
+    let l = AnalysisLoss(&t).gradient(&x, &mut g).unwrap();
+    assert_eq!(l, analysis_error(&x, &t));
+    assert_close(l, l96::rmse(&x, &t).powi(2), 1e-14, "mean squared error");
+    for (i, gi) in g.iter().enumerate() {
+        assert_close(*gi, 2.0 * (x[i] - t[i]) / STATE as f64, 1e-15, "gradient");
+    }
+}
+
+#[test]
+fn parallel_window_sum_equals_the_serial_sum() {
+    let (_, theta) = parameters();
+    let windows = Window::many(0..3);
+    let refs: Vec<&Window> = windows.iter().collect();
+    for clip in [None, Some(0.5)] {
+        let parallel = mean_hypergradient(&refs, &theta, clip, true).unwrap();
+        let serial = mean_hypergradient(&refs, &theta, clip, false).unwrap();
+        assert_eq!(parallel, serial);
+    }
+    let each: Vec<_> = windows
+        .iter()
+        .map(|w| w.hypergradient(&theta).unwrap())
+        .collect();
+    let (_, clipped) = mean_hypergradient(&refs, &theta, Some(0.5), false).unwrap();
+    let factors: Vec<f64> = each
+        .iter()
+        .map(|r| (0.5 / l96::norm(&r.theta)).min(1.0))
+        .collect();
+    assert!(factors.iter().all(|f| *f < 1.0), "the test must clip");
+    let scale = l96::norm(&clipped);
+    for j in (0..theta.len()).step_by(991) {
+        let plain = (0..3).map(|w| factors[w] * each[w].theta[j]).sum::<f64>() / 3.0;
+        assert!(
+            (clipped[j] - plain).abs() <= 1e-15 * scale,
+            "clipped entry {j}"
+        );
+    }
+}
+
+/// A zero inner gradient (the solve started at a stationary point) cannot be normalised: an
+/// error naming the problem, not a NaN or a panic.
+#[test]
+fn a_zero_gradient_is_an_error_naming_it() {
+    let (_, theta) = parameters();
+    let net = Solver::new().unpack(&theta);
+    let mut x = vec![1.0; STATE];
+    let mut carry = vec![0.0; MEMORY];
+    let at = StepInputs {
+        theta: &theta,
+        grad: &[0.0; STATE],
+        x: &[1.0; STATE],
+        carry: &[0.0; MEMORY],
+    };
+    let e = Solver::new()
+        .step(&net, at, &mut x, &mut carry)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("gradient") && e.contains("zero"), "{e}");
+    // Through the unrolled solve, the same error as a `NestedError::User`.
+    struct Flat;
+    impl Gradient for Flat {
+        fn gradient<S: tapeless::Real>(
+            &self,
+            x: &[S],
+            _g: &mut [S],
+        ) -> Result<S, tapeless::UserError> {
+            Ok(x[0] * S::zero())
+        }
+    }
+    let cost = NoParameters(Flat);
+    let err = Unrolled::new(&cost, &Solver::new(), K)
+        .solve(&[1.0; STATE], &[], &theta)
+        .unwrap_err();
+    assert!(matches!(err, NestedError::User { .. }), "{err}");
+}
+
+/// The converged 4D-Var analysis reaches the gradient norm asked for, below the background's
+/// error.
+#[test]
+fn converged_analysis_reaches_the_tolerance() {
+    let w = &Window::many(2000..2001)[0];
+    let (x, steps) = w.converged().unwrap();
+    let mut g = vec![0.0; STATE];
+    l96::cost_vjp(&x, &mut g, &w.data.obs, &w.data.xb, 1.0);
+    assert!(l96::norm(&g) <= 1e-6, "|grad J| = {:e}", l96::norm(&g));
+    assert!(steps > 0);
+    assert!(l96::rmse(&x, w.xt0()) < 0.5 * l96::rmse(&w.data.xb, w.xt0()));
+}
+
+/// The augmented windows of the training keep the truth and the observations and draw the
+/// background from the same family: at window w's own phase it is w's background.
+#[test]
+fn another_background_phase_keeps_truth_and_observations() {
+    let w = &Window::many(5..6)[0];
+    let same = w.with_background_phase(0.3 + 0.9 * 5.0);
+    assert_eq!(same.data.truth, w.data.truth);
+    assert_eq!(same.data.obs, w.data.obs);
+    for (a, b) in same.data.xb.iter().zip(&w.data.xb) {
+        assert!((a - b).abs() <= 1e-14, "{a} vs {b}");
+    }
+    let other = w.with_background_phase(1.0);
+    let error: Vec<f64> = other
+        .data
+        .xb
+        .iter()
+        .zip(w.xt0())
+        .map(|(b, t)| b - t)
+        .collect();
+    for (i, e) in error.iter().enumerate() {
+        assert!((e - 0.5 * (1.7 * i as f64 + 1.0).cos()).abs() <= 1e-14);
+    }
+}
