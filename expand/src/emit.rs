@@ -9,6 +9,7 @@
 //! Generated names come from [`crate::names`], which keeps them apart from the user's.
 
 mod expr;
+mod rev;
 
 pub use expr::Value;
 

@@ -24,6 +24,7 @@
 #![allow(clippy::large_enum_variant)]
 
 pub mod display;
+pub mod rev;
 pub mod verify;
 
 use proc_macro2::{Span, TokenStream};
