@@ -118,7 +118,10 @@ fn expand(
             .collect();
         eprintln!("active: {}", names.join(", "));
         eprintln!("{}", transform::tangent::describe(&lowered, &active));
-        eprintln!("{}", transform::adjoint::describe(&lowered, &active));
+        eprintln!(
+            "{}",
+            transform::adjoint::describe(&lowered, &active, args.wrt.is_some())
+        );
     }
     let em = emit::Emitter::new(&lowered, active, args.krate.clone(), args.wrt.is_some());
     let vis = &func.vis;

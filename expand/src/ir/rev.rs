@@ -225,3 +225,6 @@ pub enum Cond<'a> {
     /// A decision bound before the branch.
     Decision(Ident),
 }
+
+mod print;
+pub use print::print;

@@ -15,13 +15,13 @@ use quote::{format_ident, quote, quote_spanned};
 /// (given as a reference `&M`), or `value` in every element of a matrix shaped like `like`.
 /// Scalings and broadcasts stay symbolic until a variable's adjoint accumulates them.
 #[derive(Clone)]
-pub(super) enum MatrixSeed {
+pub(super) enum MatrixSeed<'a> {
     Scaled {
         m: TokenStream,
         alpha: Option<Value>,
     },
     Fill {
-        like: TokenStream,
+        like: &'a Expr,
         value: Value,
     },
 }
@@ -76,7 +76,8 @@ impl<'a> Reverse<'a> {
                 } else {
                     seed
                 };
-                let (xs, ys) = (self.primal(x), self.primal(y));
+                // Each operand's value is read only where it is printed.
+                let (xs, ys) = (|| self.primal(x), || self.primal(y));
                 let deriv = b.rule().deriv;
                 match deriv {
                     BinaryDeriv::Add => {
@@ -88,10 +89,17 @@ impl<'a> Reverse<'a> {
                         self.expr(y, Value::Expr(quote!((-#seed))), out);
                     }
                     BinaryDeriv::Product => {
-                        self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #ys))), out);
-                        self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #xs))), out);
+                        if ax {
+                            let ys = ys();
+                            self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #ys))), out);
+                        }
+                        if ay {
+                            let xs = xs();
+                            self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #xs))), out);
+                        }
                     }
                     BinaryDeriv::Quotient if !ay => {
+                        let ys = ys();
                         self.expr(x, Value::Expr(quote_spanned!(span=> (#seed / #ys))), out)
                     }
                     BinaryDeriv::Quotient | BinaryDeriv::Partials => {
@@ -105,6 +113,7 @@ impl<'a> Reverse<'a> {
                             span = span
                         );
                         let p = em.temp("partials");
+                        let (xs, ys) = (xs(), ys());
                         out.push(RevStmt::Bind {
                             name: p.clone(),
                             value: quote_spanned!(span=> #rt::rules::#rule(#xs, #ys)),
@@ -159,10 +168,10 @@ impl<'a> Reverse<'a> {
     /// `seed` scaled by the real `factor`.
     pub(super) fn scale(
         &self,
-        seed: &MatrixSeed,
+        seed: &MatrixSeed<'a>,
         factor: Value,
         out: &mut Vec<RevStmt<'a>>,
-    ) -> MatrixSeed {
+    ) -> MatrixSeed<'a> {
         match seed {
             MatrixSeed::Scaled { m, alpha } => {
                 let alpha = match alpha {
@@ -175,7 +184,7 @@ impl<'a> Reverse<'a> {
                 }
             }
             MatrixSeed::Fill { like, value } => MatrixSeed::Fill {
-                like: like.clone(),
+                like,
                 value: self.bind_value(Value::Expr(quote!((#value * #factor))), out),
             },
         }
@@ -184,13 +193,14 @@ impl<'a> Reverse<'a> {
     /// The seed as a matrix `&M` and a real factor (one when absent).
     pub(super) fn split(
         &self,
-        seed: &MatrixSeed,
+        seed: &MatrixSeed<'a>,
         out: &mut Vec<RevStmt<'a>>,
     ) -> (TokenStream, Option<Value>) {
         let rt = &self.em.rt;
         match seed {
             MatrixSeed::Scaled { m, alpha } => (m.clone(), alpha.clone()),
             MatrixSeed::Fill { like, value } => {
+                let like = self.mat_ref(like);
                 let g = self.em.temp("adj");
                 out.push(RevStmt::Bind {
                     name: g.clone(),
@@ -213,7 +223,7 @@ impl<'a> Reverse<'a> {
     }
 
     /// `<seed, x>`, a real, for `x` a `&M`.
-    pub(super) fn seed_dot(&self, seed: &MatrixSeed, x: &TokenStream) -> TokenStream {
+    pub(super) fn seed_dot(&self, seed: &MatrixSeed<'a>, x: &TokenStream) -> TokenStream {
         match seed {
             MatrixSeed::Scaled { m, alpha: None } => quote!((#m).dot(#x)),
             MatrixSeed::Scaled { m, alpha: Some(a) } => quote!((#a * (#m).dot(#x))),
@@ -245,7 +255,7 @@ impl<'a> Reverse<'a> {
     /// Accumulates `seed`, the adjoint of the matrix value of `e`, into the adjoints of its
     /// operands: into a variable's adjoint in place (`ger`, `gemm_tr`, scaled additions), and
     /// through a new matrix for operands that are expressions.
-    pub(super) fn matrix(&self, e: &'a Expr, seed: MatrixSeed, out: &mut Vec<RevStmt<'a>>) {
+    pub(super) fn matrix(&self, e: &'a Expr, seed: MatrixSeed<'a>, out: &mut Vec<RevStmt<'a>>) {
         let scalar = &self.em.scalar;
         let em = self.em;
         let rt = &em.rt;
@@ -303,7 +313,7 @@ impl<'a> Reverse<'a> {
         b: Binary,
         x: &'a Expr,
         y: &'a Expr,
-        seed: MatrixSeed,
+        seed: MatrixSeed<'a>,
         out: &mut Vec<RevStmt<'a>>,
     ) {
         let scalar = &self.em.scalar;
@@ -347,15 +357,16 @@ impl<'a> Reverse<'a> {
             }
             BinaryDeriv::Product if xm && ym => {
                 let (sm, alpha) = self.split(&seed, out);
-                let (xs, ys) = (self.mat_ref(x), self.mat_ref(y));
                 let factor = self.factor(&alpha);
                 if expr_active(x, active) {
+                    let ys = self.mat_ref(y);
                     match leaf(x) {
                             Some((v, b)) => out.push(RevStmt::Update { var: v, code: quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs_acc(#b, #sm, #ys, #factor);) }),
                             None => self.matrix_from(x, quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs(#sm, #ys, #rt::cst::<#scalar>(1.0))), alpha.clone(), out),
                         }
                 }
                 if expr_active(y, active) {
+                    let xs = self.mat_ref(x);
                     match leaf(y) {
                             Some((v, b)) => out.push(RevStmt::Update { var: v, code: quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs_acc(#b, #xs, #sm, #factor);) }),
                             None => self.matrix_from(y, quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs(#xs, #sm, #rt::cst::<#scalar>(1.0))), alpha, out),
@@ -364,9 +375,9 @@ impl<'a> Reverse<'a> {
             }
             BinaryDeriv::Product | BinaryDeriv::Quotient => {
                 let (m, s) = if xm { (x, y) } else { (y, x) };
-                let (ms, ss) = (self.mat_ref(m), self.primal_value(s));
+                let ss = self.primal_value(s);
                 if expr_active(s, active) {
-                    let d = self.seed_dot(&seed, &ms);
+                    let d = self.seed_dot(&seed, &self.mat_ref(m));
                     let g = if deriv == BinaryDeriv::Quotient {
                         quote_spanned!(span=> (-#d / (#ss * #ss)))
                     } else {
@@ -394,7 +405,7 @@ impl<'a> Reverse<'a> {
         e: &'a Expr,
         op: &LinOp,
         args: &'a [Expr],
-        seed: MatrixSeed,
+        seed: MatrixSeed<'a>,
         out: &mut Vec<RevStmt<'a>>,
     ) {
         let scalar = &self.em.scalar;
@@ -425,8 +436,8 @@ impl<'a> Reverse<'a> {
             LinOp::ComponentMul => {
                 let b = &args[1];
                 let (sm, alpha) = self.split(&seed, out);
-                let (xs, ys) = (self.mat_ref(a), self.mat_ref(b));
                 if expr_active(a, active) {
+                    let ys = self.mat_ref(b);
                     self.matrix_from(
                         a,
                         quote_spanned!(span=> (#sm).component_mul(#ys)),
@@ -435,6 +446,7 @@ impl<'a> Reverse<'a> {
                     );
                 }
                 if expr_active(b, active) {
+                    let xs = self.mat_ref(a);
                     self.matrix_from(
                         b,
                         quote_spanned!(span=> (#sm).component_mul(#xs)),
@@ -486,31 +498,35 @@ impl<'a> Reverse<'a> {
         let rt = &em.rt;
         let a = &args[0];
         let seed = self.bind_value(seed, out);
-        let xs = self.mat_ref(a);
+        let active = &em.active;
         match op {
             LinOp::Dot => {
                 let b = &args[1];
-                let ys = self.mat_ref(b);
-                let to_a = MatrixSeed::Scaled {
-                    m: ys,
-                    alpha: Some(seed.clone()),
-                };
-                let to_b = MatrixSeed::Scaled {
-                    m: xs,
-                    alpha: Some(seed),
-                };
-                self.matrix(a, to_a, out);
-                self.matrix(b, to_b, out);
+                if expr_active(a, active) {
+                    let to_a = MatrixSeed::Scaled {
+                        m: self.mat_ref(b),
+                        alpha: Some(seed.clone()),
+                    };
+                    self.matrix(a, to_a, out);
+                }
+                if expr_active(b, active) {
+                    let to_b = MatrixSeed::Scaled {
+                        m: self.mat_ref(a),
+                        alpha: Some(seed),
+                    };
+                    self.matrix(b, to_b, out);
+                }
             }
             LinOp::Sum => self.matrix(
                 a,
                 MatrixSeed::Fill {
-                    like: xs,
+                    like: a,
                     value: seed,
                 },
                 out,
             ),
             LinOp::NormSquared => {
+                let xs = self.mat_ref(a);
                 let alpha = self.bind_value(
                     Value::Expr(quote_spanned!(span=> (#rt::cst::<#scalar>(2.0) * #seed))),
                     out,
@@ -525,6 +541,7 @@ impl<'a> Reverse<'a> {
                 );
             }
             LinOp::Norm => {
+                let xs = self.mat_ref(a);
                 let alpha = self.bind_value(
                     Value::Expr(quote_spanned!(span=> #rt::linalg::per_norm(#xs, #seed))),
                     out,
