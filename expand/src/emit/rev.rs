@@ -80,6 +80,7 @@ impl Emitter<'_> {
     fn rev_stmt(&self, s: &RevStmt) -> TokenStream {
         let rt = &self.rt;
         match s {
+            RevStmt::Skipped { .. } => TokenStream::new(),
             RevStmt::Let { var, init, .. } => {
                 let (b, i) = (self.binding(*var), self.init(init));
                 quote!(let #b = #i;)
@@ -119,6 +120,10 @@ impl Emitter<'_> {
             }
             RevStmt::For { var, range, body } => {
                 let (i, r, body) = (self.name(*var), self.range(range), self.rev_stmts(body));
+                // A loop whose statements the reverse-only companion all skips is left out.
+                if body.is_empty() {
+                    return body;
+                }
                 quote!(for #i in #r { #body })
             }
             RevStmt::If { cond, then, els } => {

@@ -84,19 +84,13 @@ pub enum Target<'a> {
     Index(VarId, &'a super::Expr),
 }
 
-impl Target<'_> {
-    /// The variable whose adjoint it is.
-    pub fn var(&self) -> VarId {
-        match self {
-            Target::Var(v) | Target::Index(v, _) => *v,
-        }
-    }
-}
-
 /// A statement of the reverse IR.
 #[derive(Clone, Debug)]
 pub enum RevStmt<'a> {
     // The forward sweep.
+    /// Primal statement `id` left out of the forward sweep of the reverse-only companion: the
+    /// reverse sweep reads nothing it computes. Prints nothing.
+    Skipped { id: StmtId },
     /// `let [mut] v = init;`, the primal statement `id`.
     Let {
         id: StmtId,
@@ -189,7 +183,6 @@ pub enum RevStmt<'a> {
     /// A `&mut` argument of call `id` put back into its state before the call, when the
     /// callee's `cond` says it matters; `before` keeps it for [`RevStmt::RestoreAgain`].
     RestoreArg {
-        id: StmtId,
         var: VarId,
         before: Ident,
         cond: TokenStream,
@@ -227,4 +220,5 @@ pub enum Cond<'a> {
 }
 
 mod print;
+pub mod verify;
 pub use print::print;

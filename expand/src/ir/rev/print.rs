@@ -137,6 +137,12 @@ impl Printer<'_> {
     fn stmt(&mut self, s: &RevStmt) {
         let f = self.f;
         let text = match s {
+            RevStmt::Skipped { id } => {
+                format!(
+                    "skip `{}` (not read by the reverse sweep)",
+                    display::head(f, self.stmts[id])
+                )
+            }
             RevStmt::Let { var, init, .. } => {
                 format!("let {} = {}", self.name(*var), display::init(f, init))
             }

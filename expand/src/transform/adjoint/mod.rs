@@ -210,6 +210,7 @@ fn companion<'a>(
     let f = em.f;
     let rt = &em.rt;
     let ir = build(em, plan, reverse_only);
+    crate::ir::rev::verify::assert_valid(f, &ir);
     let name = if reverse_only {
         format_ident!("__{}_rev", f.name)
     } else {

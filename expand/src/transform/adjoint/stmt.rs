@@ -176,13 +176,15 @@ impl<'a> Reverse<'a> {
         let keep = self.useful.as_ref().is_none_or(|u| u.contains(&id));
         match s {
             Stmt::Let { var, init, .. } => {
-                if keep {
-                    fwd.push(RevStmt::Let {
+                fwd.push(if keep {
+                    RevStmt::Let {
                         id,
                         var: *var,
                         init,
-                    });
-                }
+                    }
+                } else {
+                    RevStmt::Skipped { id }
+                });
                 if em.is_active(*var) {
                     if depth == 0 {
                         fwd.push(RevStmt::Zero(*var));
@@ -208,9 +210,11 @@ impl<'a> Reverse<'a> {
                 if em.is_active(var) {
                     self.adjoint(Some(id), &mut rev, |out| self.assign(place, value, out));
                 }
-                if keep {
-                    fwd.push(RevStmt::Assign { id, place, value });
-                }
+                fwd.push(if keep {
+                    RevStmt::Assign { id, place, value }
+                } else {
+                    RevStmt::Skipped { id }
+                });
             }
             Stmt::Call(c) => self.call(id, keep, c, depth, &mut fwd, &mut rev),
             Stmt::For {
@@ -317,16 +321,17 @@ impl<'a> Reverse<'a> {
                 snapshots.push((*var, cond, slot));
             }
         }
-        if keep {
-            // The reverse-only companion skips a call whose results its reverse sweep never reads.
-            fwd.push(RevStmt::Call { id, call: c });
-        }
+        // The reverse-only companion skips a call whose results its reverse sweep never reads.
+        fwd.push(if keep {
+            RevStmt::Call { id, call: c }
+        } else {
+            RevStmt::Skipped { id }
+        });
         let mut restore_before = Vec::new();
         let mut restore_after = Vec::new();
         for (var, cond, slot) in snapshots {
             let before = em.temp("before_call");
             restore_before.push(RevStmt::RestoreArg {
-                id,
                 var,
                 before: before.clone(),
                 cond,
