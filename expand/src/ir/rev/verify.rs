@@ -70,19 +70,6 @@ pub fn verify(f: &Function, ir: &RevFunction) -> Vec<String> {
     v.problems
 }
 
-/// Panics with the problems of `ir` (a bug of the adjoint transform), in debug builds and tests.
-pub fn assert_valid(f: &Function, ir: &RevFunction) {
-    if cfg!(debug_assertions) {
-        let problems = verify(f, ir);
-        assert!(
-            problems.is_empty(),
-            "tapeless: internal error, the reverse IR of `{}` is malformed: {}",
-            f.name,
-            problems.join("; ")
-        );
-    }
-}
-
 /// The version of every variable in scope.
 type State = HashMap<VarId, u32>;
 
@@ -254,7 +241,7 @@ impl Verifier<'_> {
                     self.record(Some(*id), state);
                     if let Place::Index(_, i) = place {
                         let mut reads = Vec::new();
-                        i.reads(&mut reads);
+                        i.value_reads(&mut reads);
                         self.places.insert(*id, Self::versions(&reads, state));
                     }
                     self.write(place.var(), state);

@@ -30,6 +30,8 @@ mod plan;
 mod saves;
 mod seed;
 mod stmt;
+#[cfg(test)]
+mod tests;
 
 pub use describe::describe;
 
@@ -56,9 +58,10 @@ struct Reverse<'a> {
 }
 
 impl<'a> Reverse<'a> {
-    /// Records that the adjoint being generated reads the variables `e` reads.
+    /// Records that the adjoint being generated reads the values `e` reads (not the arrays of
+    /// which it takes only the length).
     fn read(&self, e: &Expr) {
-        e.reads(&mut self.reads.borrow_mut());
+        e.value_reads(&mut self.reads.borrow_mut());
     }
 
     /// The primal value of `e`, read by the adjoint being generated.
@@ -126,16 +129,19 @@ fn bar_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
 }
 
 /// The reverse-mode companion `f_vjp`.
-pub fn function<'a>(em: &'a Emitter<'a>, vis: &syn::Visibility) -> TokenStream {
+///
+/// An error if the reverse IR fails its verifier ([`crate::ir::rev::verify`]): a bug of this
+/// transform, reported as a compile error rather than wrong derivatives.
+pub fn function<'a>(em: &'a Emitter<'a>, vis: &syn::Visibility) -> syn::Result<TokenStream> {
     let plan = plan(em.f, &em.active);
     let effects = argument_effects(em, vis);
-    let vjp = companion(em, vis, &plan, false);
-    let rev = companion(em, vis, &plan, true);
-    quote! {
+    let vjp = companion(em, vis, &plan, false)?;
+    let rev = companion(em, vis, &plan, true)?;
+    Ok(quote! {
         #effects
         #vjp
         #rev
-    }
+    })
 }
 
 /// The reverse IR of `f_vjp`, or (`reverse_only`) of `__f_rev`: the same reverse sweep after
@@ -205,12 +211,21 @@ fn companion<'a>(
     vis: &syn::Visibility,
     plan: &'a Plan,
     reverse_only: bool,
-) -> TokenStream {
+) -> syn::Result<TokenStream> {
     let scalar = &em.scalar;
     let f = em.f;
     let rt = &em.rt;
     let ir = build(em, plan, reverse_only);
-    crate::ir::rev::verify::assert_valid(f, &ir);
+    let problems = crate::ir::rev::verify::verify(f, &ir);
+    if !problems.is_empty() {
+        return Err(syn::Error::new(
+            f.name.span(),
+            format!(
+                "tapeless: internal error, the reverse IR is malformed: {}",
+                problems.join("; ")
+            ),
+        ));
+    }
     let name = if reverse_only {
         format_ident!("__{}_rev", f.name)
     } else {
@@ -280,7 +295,7 @@ fn companion<'a>(
     } else {
         quote!(#[doc = #doc])
     };
-    quote! {
+    Ok(quote! {
         #doc
         #allows
         #vis fn #name #generics(#(#params),*) #ret {
@@ -296,7 +311,7 @@ fn companion<'a>(
             #epilogue
             #result
         }
-    }
+    })
 }
 
 /// The copies of the final values of `&mut` parameters that the reverse sweep disturbs, by
@@ -564,7 +579,7 @@ pub fn gradient(em: &Emitter, vis: &syn::Visibility) -> Option<TokenStream> {
 }
 
 #[cfg(test)]
-mod tests {
+mod plan_tests {
     use super::*;
 
     fn planned(src: &str) -> (Function, Plan) {
