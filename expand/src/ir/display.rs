@@ -59,22 +59,22 @@ pub fn head(function: &Function, s: &Stmt) -> String {
     }
 }
 
-/// Expression `e` of `function`, as [`print`] prints it.
+/// Expression `e` of `function`, as [`print()`] prints it.
 pub fn expr(function: &Function, e: &Expr) -> String {
     printer(function).expr(e)
 }
 
-/// Initialiser `init` of `function`, as [`print`] prints it.
+/// Initialiser `init` of `function`, as [`print()`] prints it.
 pub fn init(function: &Function, init: &Init) -> String {
     printer(function).init(init)
 }
 
-/// Place `p` of `function`, as [`print`] prints it.
+/// Place `p` of `function`, as [`print()`] prints it.
 pub fn place(function: &Function, p: &Place) -> String {
     printer(function).place(p)
 }
 
-/// Range `r` of `function`, as [`print`] prints it.
+/// Range `r` of `function`, as [`print()`] prints it.
 pub fn range(function: &Function, r: &Range) -> String {
     printer(function).range(r)
 }

@@ -6,7 +6,7 @@
 //! result's adjoint, and the reverse sweep (values put back, adjoints accumulated, reverse
 //! companions called, loops run backwards, branches replayed from the saved decision).
 //!
-//! Grammar (printed by [`print`], checked by [`crate::ir::verify_rev`], turned into tokens by
+//! Grammar (printed by [`print()`], checked by [`verify`], turned into tokens by
 //! `emit::rev`):
 //!
 //! ```text

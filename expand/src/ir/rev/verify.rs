@@ -73,6 +73,9 @@ pub fn verify(f: &Function, ir: &RevFunction) -> Vec<String> {
 /// The version of every variable in scope.
 type State = HashMap<VarId, u32>;
 
+/// Variables read and their versions there (`None`: out of scope).
+type Versions = Vec<(VarId, Option<u32>)>;
+
 /// A scope of the forward sweep, and its mirror in the reverse sweep.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Scope {
@@ -113,11 +116,11 @@ struct Verifier<'f> {
     /// The variables each statement's adjoint reads (`None`: the result's).
     wanted: HashMap<Option<StmtId>, Vec<VarId>>,
     /// Their versions when the statement ran forwards.
-    at: HashMap<Option<StmtId>, Vec<(VarId, Option<u32>)>>,
+    at: HashMap<Option<StmtId>, Versions>,
     /// Per binding: the versions its initialiser read, and its own.
-    lets: HashMap<VarId, (Vec<(VarId, Option<u32>)>, u32)>,
+    lets: HashMap<VarId, (Versions, u32)>,
     /// Per assignment to an element: the versions its index read.
-    places: HashMap<StmtId, Vec<(VarId, Option<u32>)>>,
+    places: HashMap<StmtId, Versions>,
     /// Per slot: the variable and version saved in it (`None` for a decision).
     saved: HashMap<String, Option<(VarId, u32)>>,
     pushes: HashMap<String, Vec<Scope>>,
@@ -169,7 +172,7 @@ impl Verifier<'_> {
         }
     }
 
-    fn versions(reads: &[VarId], state: &State) -> Vec<(VarId, Option<u32>)> {
+    fn versions(reads: &[VarId], state: &State) -> Versions {
         reads.iter().map(|v| (*v, state.get(v).copied())).collect()
     }
 

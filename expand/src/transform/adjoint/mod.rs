@@ -20,6 +20,13 @@
 //! Calls of differentiable functions call the callee's `_vjp` in the reverse sweep, with `&mut`
 //! arrays first put back into their state before the call.
 //!
+//! The transform builds the reverse IR ([`crate::ir::rev`]) of each companion from the primal
+//! IR and the [`plan()`] (what to save, restore and recompute): `stmt` the statements' sweeps,
+//! `seed` the adjoints of expressions by the rule table, `saves` the slots values are kept in.
+//! The IR is checked by [`crate::ir::rev::verify`], printed as Rust by the emitter
+//! (`emit/rev.rs`) and as text by [`describe()`]. `__f_rev` is built the same way with the forward
+//! statements the reverse sweep does not need skipped (`plan::useful_statements`).
+//!
 //! Before: `let mut s = 0.0; for i in 0..n { s += u[i] * u[i]; } s`
 //! After (forward):  `let mut s = 0.0; let mut s_bar = 0.0; for i in 0..n { s = s + u[i] * u[i]; }`
 //! After (reverse):  `s_bar += result_bar;`

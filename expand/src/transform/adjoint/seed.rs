@@ -1,6 +1,8 @@
 //! The adjoint of expressions: a seed (the adjoint of an expression's value) accumulated
 //! into the adjoints of its operands, by each operation's rule; matrix seeds stay symbolic
-//! (`alpha * m`, a broadcast value) until a variable's adjoint accumulates them.
+//! (`alpha * m`, a broadcast value) until a variable's adjoint accumulates them. The result is
+//! statements of the reverse IR (accumulations, temporaries, runtime updates of matrix adjoints)
+//! whose values are still tokens, with the primal values they read recorded beside them.
 
 use super::Reverse;
 use crate::activity::expr_active;
