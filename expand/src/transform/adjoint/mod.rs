@@ -24,14 +24,16 @@
 //! IR and the [`plan()`] (what to save, restore and recompute): `stmt` the statements' sweeps,
 //! `seed` the adjoints of expressions by the rule table, `saves` the slots values are kept in.
 //! The IR is checked by [`crate::ir::rev::verify`], printed as Rust by the emitter
-//! (`emit/rev.rs`) and as text by [`describe()`]. `__f_rev` is built the same way with the forward
-//! statements the reverse sweep does not need skipped (`plan::useful_statements`).
+//! (`emit/rev.rs`) and as text by [`describe()`]. `__f_rev` is built the same way, then
+//! dead-code elimination over its IR (`dce`) skips the forward statements whose values its
+//! reverse sweep does not read.
 //!
 //! Before: `let mut s = 0.0; for i in 0..n { s += u[i] * u[i]; } s`
 //! After (forward):  `let mut s = 0.0; let mut s_bar = 0.0; for i in 0..n { s = s + u[i] * u[i]; }`
 //! After (reverse):  `s_bar += result_bar;`
 //!                   `for i in (0..n).rev() { let __g = s_bar; u_bar[i] += __g * u[i]; u_bar[i] += __g * u[i]; }`
 
+mod dce;
 mod describe;
 mod plan;
 mod saves;
@@ -46,7 +48,7 @@ use crate::activity::arg_active;
 use crate::emit::{Emitter, Value};
 use crate::ir::rev::{RevFunction, RevStmt};
 use crate::ir::*;
-use plan::{plan, useful_statements, Plan};
+use plan::{plan, Plan};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 use std::cell::RefCell;
@@ -155,12 +157,25 @@ pub fn function<'a>(em: &'a Emitter<'a>, vis: &syn::Visibility) -> syn::Result<T
 /// a forward sweep that computes only what the reverse sweep reads, for callers' reverse
 /// sweeps, which already have the call's results. Starts a new companion's names.
 fn build<'a>(em: &'a Emitter<'a>, plan: &'a Plan, reverse_only: bool) -> RevFunction<'a> {
+    build_with(em, plan, reverse_only, None)
+}
+
+/// [`build`], keeping in the forward sweep of the reverse-only companion the statements
+/// `useful` when given, else those that dead-code elimination over the IR keeps
+/// ([`dce::live_statements`]).
+fn build_with<'a>(
+    em: &'a Emitter<'a>,
+    plan: &'a Plan,
+    reverse_only: bool,
+    useful: Option<HashSet<StmtId>>,
+) -> RevFunction<'a> {
     let f = em.f;
     em.begin_function();
+    let eliminate = reverse_only && useful.is_none();
     let r = Reverse {
         em,
         plan,
-        useful: reverse_only.then(|| useful_statements(f, &em.active, plan)),
+        useful: useful.filter(|_| reverse_only),
         saves: Default::default(),
         reads: Default::default(),
     };
@@ -199,7 +214,7 @@ fn build<'a>(em: &'a Emitter<'a>, plan: &'a Plan, reverse_only: bool) -> RevFunc
     }
     // The result, and the seeding of its adjoint (before the reverse sweep changes any value).
     let (result_parts, seed) = seed_result(&r, reverse_only, &mut finals);
-    RevFunction {
+    let mut ir = RevFunction {
         forward,
         finals,
         seed,
@@ -208,7 +223,12 @@ fn build<'a>(em: &'a Emitter<'a>, plan: &'a Plan, reverse_only: bool) -> RevFunc
         accumulators,
         final_copies: finals_of,
         result_parts,
+    };
+    if eliminate {
+        let live = dce::live_statements(f, &em.active, &ir);
+        dce::skip_dead(&mut ir.forward, &live);
     }
+    ir
 }
 
 /// `f_vjp`, or (`reverse_only`) `__f_rev`, printed from its reverse IR (see [`build`]). After

@@ -5,6 +5,7 @@
 use super::plan::{init_partial_reads, partial_reads, plan};
 use super::*;
 use crate::ir::rev::verify::verify;
+use std::collections::HashSet;
 
 const CASES: &[&str] = &[
     "fn f(x: f64, y: f64) -> f64 { let a = x * y; let b = a.sin() + x / y; b * b }",
@@ -254,4 +255,51 @@ fn adjoints_read_what_the_rule_table_says() {
             },
         );
     }
+}
+
+/// The forward sweep of `__f_rev` printed, its statements chosen by dead-code elimination over
+/// the IR (`None`) or given.
+fn reverse_only_forward(
+    src: &str,
+    useful: impl Fn(&Function, &IdVec<VarId, bool>, &Plan) -> Option<HashSet<StmtId>>,
+) -> String {
+    let (f, active) = lowered(src);
+    let p = plan(&f, &active);
+    let em = Emitter::new(&f, active.clone(), syn::parse_quote!(::tapeless), false);
+    let ir = build_with(&em, &p, true, useful(&f, &active, &p));
+    em.rev_stmts(&ir.forward).to_string()
+}
+
+/// Dead-code elimination over the reverse IR keeps what the plan's mirror of the rules
+/// (`useful_statements`) keeps, where the rule table's reads are exact.
+#[test]
+fn dead_code_elimination_over_the_ir_keeps_what_the_plan_keeps() {
+    for src in CASES {
+        let by_ir = reverse_only_forward(src, |_, _, _| None);
+        let by_plan =
+            reverse_only_forward(src, |f, a, p| Some(super::plan::useful_statements(f, a, p)));
+        assert_eq!(by_ir, by_plan, "{src}");
+        let everything = reverse_only_forward(src, |_, _, _| Some(Default::default()));
+        assert_ne!(by_ir, everything, "{src}: nothing eliminated");
+    }
+}
+
+/// The rule table says a quotient's adjoint reads both operands; the IR knows that `l / n`
+/// with a constant `n` reads only `n`, so `__f_rev` need not sum `l` at all.
+#[test]
+fn dead_code_elimination_over_the_ir_drops_what_no_adjoint_reads() {
+    let src = "fn mean_sq(u: &[f64]) -> f64 { let mut l = 0.0; for i in 0..u.len() { l = l + u[i] * u[i]; } l / (u.len() as f64) }";
+    let by_ir = reverse_only_forward(src, |_, _, _| None);
+    let by_plan =
+        reverse_only_forward(src, |f, a, p| Some(super::plan::useful_statements(f, a, p)));
+    assert!(by_plan.contains("l = (l +"), "{by_plan}");
+    assert!(!by_ir.contains("l = (l +"), "{by_ir}");
+    with_ir(
+        src,
+        true,
+        |_, _| {},
+        |f, ir| {
+            assert_eq!(verify(f, ir), Vec::<String>::new());
+        },
+    );
 }
