@@ -77,6 +77,66 @@ impl Emitter<'_> {
         }
     }
 
+    fn save(&self, slot: &Slot, value: &Saved, cond: Option<&TokenStream>) -> TokenStream {
+        let rt = &self.rt;
+        let (name, value) = (&slot.name, self.saved(value));
+        match (cond, slot.stack) {
+            (None, false) => quote!(let #name = #value;),
+            (None, true) => quote!(#name.push(#value);),
+            (Some(c), false) => quote!(let #name = if #c { #value } else { #rt::Vec::new() };),
+            (Some(c), true) => quote!(if #c { #name.push(#value); }),
+        }
+    }
+
+    fn restore_arg(
+        &self,
+        var: VarId,
+        before: &Ident,
+        cond: &TokenStream,
+        slot: &Slot,
+    ) -> TokenStream {
+        let (n, load) = (self.name(var), self.load(slot));
+        quote! {
+            let #before = if #cond { ::core::option::Option::Some(#load) } else { ::core::option::Option::None };
+            if let ::core::option::Option::Some(__pre) = &#before { #n[..].copy_from_slice(&__pre[..]); }
+        }
+    }
+
+    /// A primal call, through the callee's generic companion.
+    fn call_stmt(&self, c: &Call) -> TokenStream {
+        let generic = self.companion(&c.callee, "generic");
+        let args = self.primal_args(&c.args);
+        if c.results.is_empty() {
+            quote_spanned!(c.span=> #generic(#(#args),*);)
+        } else {
+            let pat = self.call_results(c, |r| self.name(r));
+            quote_spanned!(c.span=> let #pat = #generic(#(#args),*);)
+        }
+    }
+
+    /// `let name = target;`, and `target = 0;` when `reset`.
+    fn take(&self, name: &Ident, target: &Target, reset: bool) -> TokenStream {
+        let t = self.target(target);
+        if reset {
+            let z = self.zero();
+            quote!(let #name = #t; #t = #z;)
+        } else {
+            quote!(let #name = #t;)
+        }
+    }
+
+    /// `let name = value;`, one part of the result (a copy of an array or matrix variable).
+    fn result_part(&self, name: &Ident, value: &Expr, copy: bool) -> TokenStream {
+        let v = match (&value.op, copy) {
+            (Op::Var(v), true) => {
+                let n = self.name(*v);
+                quote!(#n.clone())
+            }
+            _ => self.primal(value),
+        };
+        quote!(let #name = #v;)
+    }
+
     fn rev_stmt(&self, s: &RevStmt) -> TokenStream {
         let rt = &self.rt;
         match s {
@@ -89,27 +149,8 @@ impl Emitter<'_> {
                 let (p, v) = (self.place(place), self.primal(value));
                 quote!(#p = #v;)
             }
-            RevStmt::Call { call: c, .. } => {
-                let generic = self.companion(&c.callee, "generic");
-                let args = self.primal_args(&c.args);
-                if c.results.is_empty() {
-                    quote_spanned!(c.span=> #generic(#(#args),*);)
-                } else {
-                    let pat = self.call_results(c, |r| self.name(r));
-                    quote_spanned!(c.span=> let #pat = #generic(#(#args),*);)
-                }
-            }
-            RevStmt::Save { slot, value, cond } => {
-                let (name, value) = (&slot.name, self.saved(value));
-                match (cond, slot.stack) {
-                    (None, false) => quote!(let #name = #value;),
-                    (None, true) => quote!(#name.push(#value);),
-                    (Some(c), false) => {
-                        quote!(let #name = if #c { #value } else { #rt::Vec::new() };)
-                    }
-                    (Some(c), true) => quote!(if #c { #name.push(#value); }),
-                }
-            }
+            RevStmt::Call { call, .. } => self.call_stmt(call),
+            RevStmt::Save { slot, value, cond } => self.save(slot, value, cond.as_ref()),
             RevStmt::Zero(v) => {
                 let (b, z) = (self.bar(*v), self.zero_like(*v));
                 quote!(let mut #b = #z;)
@@ -138,16 +179,7 @@ impl Emitter<'_> {
                 let n = self.name(*var);
                 quote!(let #name = #n.to_vec();)
             }
-            RevStmt::ResultPart { name, value, copy } => {
-                let v = match (&value.op, copy) {
-                    (Op::Var(v), true) => {
-                        let n = self.name(*v);
-                        quote!(#n.clone())
-                    }
-                    _ => self.primal(value),
-                };
-                quote!(let #name = #v;)
-            }
+            RevStmt::ResultPart { name, value, copy } => self.result_part(name, value, *copy),
             RevStmt::Restore { place, slot, .. } => {
                 let (p, load) = (self.place(place), self.load(slot));
                 quote!(#p = #load;)
@@ -183,15 +215,7 @@ impl Emitter<'_> {
                 name,
                 target,
                 reset,
-            } => {
-                let t = self.target(target);
-                if *reset {
-                    let z = self.zero();
-                    quote!(let #name = #t; #t = #z;)
-                } else {
-                    quote!(let #name = #t;)
-                }
-            }
+            } => self.take(name, target, *reset),
             RevStmt::TakeMatrix { name, var } => {
                 let b = self.bar(*var);
                 quote!(let #name = #rt::linalg::take(&mut #b);)
@@ -202,14 +226,7 @@ impl Emitter<'_> {
                 before,
                 cond,
                 slot,
-                ..
-            } => {
-                let (n, load) = (self.name(*var), self.load(slot));
-                quote! {
-                    let #before = if #cond { ::core::option::Option::Some(#load) } else { ::core::option::Option::None };
-                    if let ::core::option::Option::Some(__pre) = &#before { #n[..].copy_from_slice(&__pre[..]); }
-                }
-            }
+            } => self.restore_arg(*var, before, cond, slot),
             RevStmt::RestoreAgain { var, before } => {
                 let n = self.name(*var);
                 quote! {

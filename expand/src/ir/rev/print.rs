@@ -134,6 +134,32 @@ impl Printer<'_> {
         self.line("}");
     }
 
+    fn save(&self, slot: &Slot, value: &Saved, cond: Option<&TokenStream>) -> String {
+        let value = match value {
+            Saved::Place { place, .. } => display::place(self.f, place),
+            Saved::Var(v) => self.name(*v).to_string(),
+            Saved::Decision(t) => t.to_string(),
+            Saved::ArrayCopy(v) => format!("copy({})", self.name(*v)),
+        };
+        let verb = if slot.stack { "push" } else { "save" };
+        let cond = cond.map_or(String::new(), |c| format!(" if {}", tokens(c)));
+        format!("{verb} {value} -> {}{cond}", slot.name)
+    }
+
+    fn adjoint(&mut self, id: Option<StmtId>, reads: &[VarId], body: &[RevStmt]) {
+        let of = match id {
+            Some(id) => format!("`{}`", display::head(self.f, self.stmts[&id])),
+            None => "the result".into(),
+        };
+        let reads = if reads.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = reads.iter().map(|v| self.name(*v)).collect();
+            format!(", reads {}", names.join(", "))
+        };
+        self.block(&format!("adjoint of {of}{reads}"), body);
+    }
+
     fn stmt(&mut self, s: &RevStmt) {
         let f = self.f;
         let text = match s {
@@ -150,19 +176,7 @@ impl Printer<'_> {
                 format!("{} = {}", display::place(f, place), display::expr(f, value))
             }
             RevStmt::Call { id, .. } => display::head(f, self.stmts[id]),
-            RevStmt::Save { slot, value, cond } => {
-                let value = match value {
-                    Saved::Place { place, .. } => display::place(f, place),
-                    Saved::Var(v) => self.name(*v).to_string(),
-                    Saved::Decision(t) => t.to_string(),
-                    Saved::ArrayCopy(v) => format!("copy({})", self.name(*v)),
-                };
-                let verb = if slot.stack { "push" } else { "save" };
-                let cond = cond
-                    .as_ref()
-                    .map_or(String::new(), |c| format!(" if {}", tokens(c)));
-                format!("{verb} {value} -> {}{cond}", slot.name)
-            }
+            RevStmt::Save { slot, value, cond } => self.save(slot, value, cond.as_ref()),
             RevStmt::Zero(v) => format!("zero {}_bar", self.name(*v)),
             RevStmt::Decide { name, cond } => {
                 format!("let {name} = {}", display::expr(f, cond))
@@ -193,19 +207,7 @@ impl Printer<'_> {
             RevStmt::Recompute { var, init } => {
                 format!("recompute {} = {}", self.name(*var), display::init(f, init))
             }
-            RevStmt::Adjoint { id, reads, body } => {
-                let of = match id {
-                    Some(id) => format!("`{}`", display::head(f, self.stmts[id])),
-                    None => "the result".into(),
-                };
-                let reads = if reads.is_empty() {
-                    String::new()
-                } else {
-                    let names: Vec<&str> = reads.iter().map(|v| self.name(*v)).collect();
-                    format!(", reads {}", names.join(", "))
-                };
-                return self.block(&format!("adjoint of {of}{reads}"), body);
-            }
+            RevStmt::Adjoint { id, reads, body } => return self.adjoint(*id, reads, body),
             RevStmt::Accumulate { target, value, .. } => {
                 format!(
                     "{} += {}",

@@ -303,66 +303,80 @@ impl Verifier<'_> {
                         self.problem(msg);
                     }
                 }
-                RevStmt::For { var, body, .. } => {
-                    let before = state.clone();
-                    let written = writes(body);
-                    let mut entry = before.clone();
-                    for w in written.iter().chain([var]) {
-                        if entry.contains_key(w) || w == var {
-                            let ver = self.fresh();
-                            entry.insert(*w, ver);
-                        }
-                    }
-                    let mut inner = entry.clone();
-                    let mut scope = scope.to_vec();
-                    scope.push(Scope::Loop(*var));
-                    self.forward(body, &mut inner, &scope);
-                    let mut after = before.clone();
-                    for (w, ver) in after.iter_mut() {
-                        if inner.get(w) != entry.get(w) {
-                            self.next += 1;
-                            *ver = self.next;
-                        }
-                    }
-                    *state = after.clone();
-                    self.loops.insert(
-                        *var,
-                        LoopInfo {
-                            entry,
-                            end: inner,
-                            after,
-                            before,
-                        },
-                    );
-                }
+                RevStmt::For { var, body, .. } => self.forward_loop(*var, body, state, scope),
                 RevStmt::If { cond, then, els } => {
-                    let key = match cond {
-                        Cond::Expr(_) => None,
-                        Cond::Decision(t) => Some(t.to_string()),
-                    };
-                    let mut ends = [state.clone(), state.clone()];
-                    for (side, body) in [then, els].into_iter().enumerate() {
-                        let mut scope = scope.to_vec();
-                        scope.push(Scope::Branch(key.clone(), side == 0));
-                        self.forward(body, &mut ends[side], &scope);
-                    }
-                    let mut after = state.clone();
-                    for (w, ver) in after.iter_mut() {
-                        if ends[0].get(w) != ends[1].get(w) || ends[0].get(w) != Some(ver) {
-                            self.next += 1;
-                            *ver = self.next;
-                        }
-                    }
-                    *state = after.clone();
-                    if let Some(key) = key {
-                        self.branches.insert(key, BranchInfo { ends, after });
-                    }
+                    self.forward_branch(cond, [then, els], state, scope)
                 }
                 RevStmt::FinalCopy { .. } | RevStmt::ResultPart { .. } => {}
                 _ => self.problem(format!(
                     "a statement of the reverse sweep in the forward sweep: {s:?}"
                 )),
             }
+        }
+    }
+
+    /// The forward sweep of the loop over `var`, recorded for its reverse.
+    fn forward_loop(&mut self, var: VarId, body: &[RevStmt], state: &mut State, scope: &[Scope]) {
+        let before = state.clone();
+        let written = writes(body);
+        let mut entry = before.clone();
+        for w in written.iter().chain([&var]) {
+            if entry.contains_key(w) || *w == var {
+                let ver = self.fresh();
+                entry.insert(*w, ver);
+            }
+        }
+        let mut inner = entry.clone();
+        let mut scope = scope.to_vec();
+        scope.push(Scope::Loop(var));
+        self.forward(body, &mut inner, &scope);
+        let mut after = before.clone();
+        for (w, ver) in after.iter_mut() {
+            if inner.get(w) != entry.get(w) {
+                self.next += 1;
+                *ver = self.next;
+            }
+        }
+        *state = after.clone();
+        self.loops.insert(
+            var,
+            LoopInfo {
+                entry,
+                end: inner,
+                after,
+                before,
+            },
+        );
+    }
+
+    /// The forward sweep of a branch, recorded for its replay.
+    fn forward_branch(
+        &mut self,
+        cond: &Cond,
+        sides: [&Vec<RevStmt>; 2],
+        state: &mut State,
+        scope: &[Scope],
+    ) {
+        let key = match cond {
+            Cond::Expr(_) => None,
+            Cond::Decision(t) => Some(t.to_string()),
+        };
+        let mut ends = [state.clone(), state.clone()];
+        for (side, body) in sides.into_iter().enumerate() {
+            let mut scope = scope.to_vec();
+            scope.push(Scope::Branch(key.clone(), side == 0));
+            self.forward(body, &mut ends[side], &scope);
+        }
+        let mut after = state.clone();
+        for (w, ver) in after.iter_mut() {
+            if ends[0].get(w) != ends[1].get(w) || ends[0].get(w) != Some(ver) {
+                self.next += 1;
+                *ver = self.next;
+            }
+        }
+        *state = after.clone();
+        if let Some(key) = key {
+            self.branches.insert(key, BranchInfo { ends, after });
         }
     }
 

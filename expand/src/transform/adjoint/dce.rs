@@ -1,11 +1,12 @@
 //! Dead-code elimination of the reverse-only companion `__f_rev`, over its reverse IR: a
 //! forward statement stays when it computes a value that the reverse sweep reads (an adjoint, a
 //! recomputation, the index of a restored element), that a kept statement, a branch decision or
-//! a loop range reads, or that gives an active array's adjoint its shape; the others become
+//! a loop range reads, or that binds a variable the forward sweep saves or an active array's
+//! adjoint takes its shape from; the others become
 //! [`RevStmt::Skipped`]. Callers' reverse sweeps already have the call's results, so this is
 //! what `__f_rev` recomputes instead of the whole primal.
 
-use crate::ir::rev::{Cond, RevFunction, RevStmt};
+use crate::ir::rev::{Cond, RevFunction, RevStmt, Saved};
 use crate::ir::*;
 use std::collections::HashSet;
 
@@ -25,9 +26,21 @@ pub(super) fn live_statements(
     for r in reads {
         wanted[r] = true;
     }
-    // An active array's binding gives its adjoint its shape; its values may stay unwanted.
-    let shaped =
-        |v: VarId| active[v] && matches!(f.vars[v].kind, Kind::RealArray(_) | Kind::Matrix);
+    // An active array's binding gives its adjoint its shape, and a variable the forward sweep
+    // saves must be bound; their values may stay unwanted.
+    let mut saved = IdVec::from_elem(false, f.vars.len());
+    forward_walk(&ir.forward, &mut |s| {
+        if let RevStmt::Save { value, .. } = s {
+            match value {
+                Saved::Place { place, .. } => saved[place.var()] = true,
+                Saved::Var(v) | Saved::ArrayCopy(v) => saved[*v] = true,
+                Saved::Decision(_) => {}
+            }
+        }
+    });
+    let shaped = |v: VarId| {
+        saved[v] || active[v] && matches!(f.vars[v].kind, Kind::RealArray(_) | Kind::Matrix)
+    };
     loop {
         let mut live = HashSet::new();
         let mut reads = Vec::new();
