@@ -10,21 +10,25 @@
 //! `emit::rev`):
 //!
 //! ```text
-//! fwd   := let v = init | place = expr | call | save slot <- value [if c]
-//!        | zero v_bar | let t = expr | for v in range { fwd* } | if expr { fwd* } else { fwd* }
-//! rev   := place = load slot | let v = load slot | let v = init (recomputed) | zero v_bar
+//! fwd   := let v = init | place = expr | call | skip stmt | save value -> slot [if c]
+//!        | zero v_bar | let t = expr | for v in range { fwd* } | if cond { fwd* } else { fwd* }
+//! fin   := let fin = copy(v) | let part = expr
+//! rev   := restore place = load slot | rebind v = load slot | recompute v = init | zero v_bar
+//!        | restore &mut v = load slot if c | restore v again
 //!        | adjoint of stmt, reads v.. { adj* } | for v in range.rev() { rev* }
-//!        | replay load { rev* } else { rev* }
+//!        | replay load slot { rev* } else { rev* }
 //! adj   := target += value | let t = value | let t = target_bar; [target_bar = 0]
-//!        | update v_bar by runtime call | restore &mut argument | call g's reverse
+//!        | update v_bar by a runtime call | call g's reverse companion(args)
 //! ```
 //!
 //! Leaves are typed where the IR has a node for them: primal statements, places, ranges and
 //! conditions are the primal IR's own nodes (printed by the emitter when the companion is
-//! printed), saved values say what they save, adjoint targets name the variable. What is still
-//! tokens: the seeds of adjoints (scalar [`Value`]s built from the rule table's forms, with the
-//! primal variables they read recorded beside them), the runtime calls of matrix adjoints
-//! ([`RevStmt::Update`], [`RevStmt::Bind`] of a matrix), and the arguments of reverse calls.
+//! printed), saved values say what they save, adjoint targets name the variable, slots name
+//! their local or stack. What is still tokens: the seeds of adjoints (scalar [`Value`]s built
+//! from the rule table's forms; each [`RevStmt::Adjoint`] records the primal variables they
+//! read), the values of adjoint temporaries ([`RevStmt::Bind`]), the runtime calls that
+//! accumulate matrix and array adjoints ([`RevStmt::Update`]), the arguments of reverse calls,
+//! and the callee's compile-time conditions of argument snapshots.
 
 use super::{Call, Init, Place, Range, StmtId, VarId};
 use crate::emit::Value;
