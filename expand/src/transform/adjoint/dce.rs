@@ -1,8 +1,8 @@
 //! Dead-code elimination of the reverse-only companion `__f_rev`, over its reverse IR: a
 //! forward statement stays when it computes a value that the reverse sweep reads (an adjoint, a
 //! recomputation, the index of a restored element), that a kept statement, a branch decision or
-//! a loop range reads, or that binds a variable the forward sweep saves or an active array's
-//! adjoint takes its shape from; the others become
+//! a loop range reads, or that binds a variable the forward sweep saves, the reverse sweep
+//! recomputes, or an active array's adjoint takes its shape from; the others become
 //! [`RevStmt::Skipped`]. Callers' reverse sweeps already have the call's results, so this is
 //! what `__f_rev` recomputes instead of the whole primal.
 
@@ -26,9 +26,11 @@ pub(super) fn live_statements(
     for r in reads {
         wanted[r] = true;
     }
-    // An active array's binding gives its adjoint its shape, and a variable the forward sweep
-    // saves must be bound; their values may stay unwanted.
+    // An active array's binding gives its adjoint its shape, a variable the forward sweep saves
+    // must be bound, and a recomputed one is checked against its binding; their values may
+    // stay unwanted.
     let mut saved = IdVec::from_elem(false, f.vars.len());
+    recomputed(&ir.reverse, &mut saved);
     forward_walk(&ir.forward, &mut |s| {
         if let RevStmt::Save { value, .. } = s {
             match value {
@@ -116,6 +118,21 @@ fn reverse_reads(stmts: &[RevStmt], out: &mut Vec<VarId>) {
             RevStmt::Replay { then, els, .. } => {
                 reverse_reads(then, out);
                 reverse_reads(els, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Marks the variables a reverse sweep recomputes.
+fn recomputed(stmts: &[RevStmt], out: &mut IdVec<VarId, bool>) {
+    for s in stmts {
+        match s {
+            RevStmt::Recompute { var, .. } => out[*var] = true,
+            RevStmt::ReverseFor { body, .. } => recomputed(body, out),
+            RevStmt::Replay { then, els, .. } => {
+                recomputed(then, out);
+                recomputed(els, out);
             }
             _ => {}
         }
