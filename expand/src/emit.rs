@@ -2,13 +2,15 @@
 //!
 //! [`Emitter`] knows the names of variables and of their tangents and adjoints (`x`, `x_dot`,
 //! `x_bar`), prints primal expressions in the scalar type `S` of the generated code (literals
-//! become `cst::<S>(..)`, methods become `Real::sin(..)`), and hands out the places where the
-//! forward sweep saves values for the reverse sweep ([`Emitter::save`]). Every expression is
-//! emitted with the span of the user's code, so a type error lands on what the user wrote.
+//! become `cst::<S>(..)`, methods become `Real::sin(..)`), and prints the reverse IR that the
+//! adjoint transform builds (`emit/rev.rs`, [`crate::ir::rev`]); it holds no transform's state.
+//! Every expression is emitted with the span of the user's code, so a type error lands on what
+//! the user wrote.
 //!
 //! Generated names come from [`crate::names`], which keeps them apart from the user's.
 
 mod expr;
+mod rev;
 
 pub use expr::Value;
 

@@ -61,7 +61,7 @@ fn expand(src: &str) -> [(&'static str, String); 4] {
         .collect();
     ir.push_str(&format!("active: {}\n", names.join(", ")));
     let tangent = crate::transform::tangent::describe(&lowered, &active);
-    let reverse = crate::transform::adjoint::describe(&lowered, &active);
+    let reverse = crate::transform::adjoint::describe(&lowered, &active, false);
     let tokens = crate::expand(Default::default(), quote::quote!(#item)).expect("case expands");
     let file: syn::File = syn::parse2(tokens).expect("generated code parses");
     [

@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! syn::ItemFn --lower--> IR --activity--> IR --tangent--> tokens (f_jvp)
-//!                                           \--adjoint--> tokens (f_vjp, f_grad)
+//!                                           \--adjoint--> reverse IR --emit--> tokens (f_vjp, f_grad)
 //! ```
 //!
 //! - `attr` parses the attribute's arguments.
@@ -17,18 +17,21 @@
 //!   `nalgebra` (matrices and vectors), `types` (kinds from written types), `scope` (variables,
 //!   names and scopes) and `diag` (attributes, advice for unsupported syntax).
 //! - `ir` is the IR (variables in an `IdVec` indexed by `VarId`, statements numbered by
-//!   `StmtId`), its printer and its verifier.
+//!   `StmtId`), its printer and its verifier; `ir::rev` is the reverse IR (forward and reverse
+//!   sweeps: pushes, restores, recomputations, adjoints accumulated, reverse calls, reversed
+//!   loops, replayed branches), its printer and its verifier (stacks balanced, every value an
+//!   adjoint reads in scope at the version it had forwards).
 //! - `rules` is the table of the elementary and matrix operations: per operation its primal,
 //!   result kind, tangent, adjoint and the primal values the adjoint reads; every pass reads it.
-//! - `activity` finds what carries derivatives; `transform::tangent` and `transform::adjoint`
-//!   (a folder: the reverse sweep's `plan`, `seed`s, per-statement adjoints, the `saves` stacks
-//!   and `describe`, its printout) generate the derivative code; `emit` holds what they share
-//!   and prints the generic primal.
+//! - `activity` finds what carries derivatives; `transform::tangent` generates the tangent code;
+//!   `transform::adjoint` (a folder: the reverse sweep's `plan`, `seed`s, per-statement
+//!   adjoints, the `saves` slots and `describe`, its printout) builds the reverse IR; `emit`
+//!   holds what they share, prints the generic primal and the reverse IR (`emit/rev.rs`).
 //! - `ctxt` gathers the errors of the front end (attribute, lowering, `wrt(..)`, `rhs = ..`), so a
 //!   function's mistakes are reported together; `limits` says how big a function may be.
 //!
-//! Set `TAPELESS_DEBUG=1` while building to print the IR of every annotated function, and the
-//! plans of its tangent and reverse sweeps, to standard error.
+//! Set `TAPELESS_DEBUG=1` while building to print the IR of every annotated function, the plan
+//! of its tangent sweep and the reverse IR of its reverse-mode companions, to standard error.
 
 #![forbid(unsafe_code)]
 
@@ -118,13 +121,16 @@ fn expand(
             .collect();
         eprintln!("active: {}", names.join(", "));
         eprintln!("{}", transform::tangent::describe(&lowered, &active));
-        eprintln!("{}", transform::adjoint::describe(&lowered, &active));
+        eprintln!(
+            "{}",
+            transform::adjoint::describe(&lowered, &active, args.wrt.is_some())
+        );
     }
     let em = emit::Emitter::new(&lowered, active, args.krate.clone(), args.wrt.is_some());
     let vis = &func.vis;
     let generic = emit::generic_primal(&em, vis);
     let jvp = transform::tangent::function(&em, vis);
-    let vjp = transform::adjoint::function(&em, vis);
+    let vjp = transform::adjoint::function(&em, vis)?;
     let grad = transform::adjoint::gradient(&em, vis);
     let rhs = args.rhs.as_ref().map(|name| emit::rhs_impl(&em, vis, name));
     let path = companions::path_companions(&lowered, vis, &quote!(#generic #jvp #vjp))?;

@@ -59,6 +59,34 @@ pub fn head(function: &Function, s: &Stmt) -> String {
     }
 }
 
+/// Expression `e` of `function`, as [`print()`] prints it.
+pub fn expr(function: &Function, e: &Expr) -> String {
+    printer(function).expr(e)
+}
+
+/// Initialiser `init` of `function`, as [`print()`] prints it.
+pub fn init(function: &Function, init: &Init) -> String {
+    printer(function).init(init)
+}
+
+/// Place `p` of `function`, as [`print()`] prints it.
+pub fn place(function: &Function, p: &Place) -> String {
+    printer(function).place(p)
+}
+
+/// Range `r` of `function`, as [`print()`] prints it.
+pub fn range(function: &Function, r: &Range) -> String {
+    printer(function).range(r)
+}
+
+fn printer(f: &Function) -> Printer<'_> {
+    Printer {
+        f,
+        out: String::new(),
+        depth: 0,
+    }
+}
+
 struct Printer<'a> {
     f: &'a Function,
     out: String,

@@ -24,6 +24,7 @@
 #![allow(clippy::large_enum_variant)]
 
 pub mod display;
+pub mod rev;
 pub mod verify;
 
 use proc_macro2::{Span, TokenStream};
@@ -487,26 +488,44 @@ pub enum Literal {
 impl Expr {
     /// Every variable this expression reads, in order of appearance (with repeats).
     pub fn reads(&self, out: &mut Vec<VarId>) {
+        self.collect_reads(true, out)
+    }
+
+    /// The variables whose values this expression reads: [`Expr::reads`] without the arrays
+    /// of which it takes only the length (`v.len()`), which no write changes.
+    pub fn value_reads(&self, out: &mut Vec<VarId>) {
+        self.collect_reads(false, out)
+    }
+
+    fn collect_reads(&self, lengths: bool, out: &mut Vec<VarId>) {
+        let all = |es: &[Expr], out: &mut Vec<VarId>| {
+            es.iter().for_each(|e| e.collect_reads(lengths, out))
+        };
         match &self.op {
             Op::Lit(_) | Op::Path(_) => {}
-            Op::Var(v) | Op::Len(v) | Op::Ref(v) | Op::Matches(v, _) => out.push(*v),
-            Op::AsReal(a) | Op::PathIndex(_, a) => a.reads(out),
+            Op::Len(v) => {
+                if lengths {
+                    out.push(*v)
+                }
+            }
+            Op::Var(v) | Op::Ref(v) | Op::Matches(v, _) => out.push(*v),
+            Op::AsReal(a) | Op::PathIndex(_, a) | Op::Unary(_, a) | Op::Cast(a, _) => {
+                a.collect_reads(lengths, out)
+            }
             Op::Method(a, _, args) => {
-                a.reads(out);
-                args.iter().for_each(|x| x.reads(out));
+                a.collect_reads(lengths, out);
+                all(args, out);
             }
             Op::Index(v, i) => {
                 out.push(*v);
-                i.reads(out);
+                i.collect_reads(lengths, out);
             }
-            Op::Unary(_, a) | Op::Cast(a, _) => a.reads(out),
             Op::Binary(_, a, b) | Op::Powi(a, b) => {
-                a.reads(out);
-                b.reads(out);
+                a.collect_reads(lengths, out);
+                b.collect_reads(lengths, out);
             }
-            Op::ConstCall(_, args) => args.iter().for_each(|a| a.reads(out)),
             // A map's body reads only its own argument.
-            Op::Linalg(_, args) => args.iter().for_each(|a| a.reads(out)),
+            Op::ConstCall(_, args) | Op::Linalg(_, args) => all(args, out),
         }
     }
 }

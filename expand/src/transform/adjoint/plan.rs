@@ -325,7 +325,10 @@ pub(super) fn flow(
 }
 
 /// The statements the reverse-only companion keeps in its forward sweep: those that compute a
-/// value its reverse sweep reads (or the shape of an adjoint array), and what they read.
+/// value its reverse sweep reads (or the shape of an adjoint array), and what they read, found
+/// from the plan's mirror of the rules. The companion uses dead-code elimination over its
+/// reverse IR instead (`dce.rs`); the tests check that the two agree.
+#[cfg(test)]
 pub(super) fn useful_statements(
     f: &Function,
     active: &IdVec<VarId, bool>,

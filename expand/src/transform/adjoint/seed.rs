@@ -1,10 +1,13 @@
 //! The adjoint of expressions: a seed (the adjoint of an expression's value) accumulated
 //! into the adjoints of its operands, by each operation's rule; matrix seeds stay symbolic
-//! (`alpha * m`, a broadcast value) until a variable's adjoint accumulates them.
+//! (`alpha * m`, a broadcast value) until a variable's adjoint accumulates them. The result is
+//! statements of the reverse IR (accumulations, temporaries, runtime updates of matrix adjoints)
+//! whose values are still tokens, with the primal values they read recorded beside them.
 
 use super::Reverse;
 use crate::activity::expr_active;
 use crate::emit::Value;
+use crate::ir::rev::{RevStmt, Target};
 use crate::ir::*;
 use crate::rules::{BinaryDeriv, UnaryDeriv};
 use proc_macro2::TokenStream;
@@ -14,20 +17,20 @@ use quote::{format_ident, quote, quote_spanned};
 /// (given as a reference `&M`), or `value` in every element of a matrix shaped like `like`.
 /// Scalings and broadcasts stay symbolic until a variable's adjoint accumulates them.
 #[derive(Clone)]
-pub(super) enum MatrixSeed {
+pub(super) enum MatrixSeed<'a> {
     Scaled {
         m: TokenStream,
         alpha: Option<Value>,
     },
     Fill {
-        like: TokenStream,
+        like: &'a Expr,
         value: Value,
     },
 }
 
-impl Reverse<'_> {
+impl<'a> Reverse<'a> {
     /// Accumulates `seed`, the adjoint of `e`'s value, into the adjoints of its operands.
-    pub(super) fn expr(&self, e: &Expr, seed: Value, out: &mut TokenStream) {
+    pub(super) fn expr(&self, e: &'a Expr, seed: Value, out: &mut Vec<RevStmt<'a>>) {
         let em = self.em;
         let rt = &em.rt;
         let active = &em.active;
@@ -39,19 +42,24 @@ impl Reverse<'_> {
             unreachable!("matrices have matrix seeds")
         }
         match &e.op {
-            Op::Var(v) => {
-                let b = em.bar(*v);
-                out.extend(quote_spanned!(span=> #b += #seed;));
-            }
+            Op::Var(v) => out.push(RevStmt::Accumulate {
+                target: Target::Var(*v),
+                value: seed,
+                span,
+            }),
             Op::Index(v, i) => {
-                let (b, i) = (em.bar(*v), em.primal(i));
-                out.extend(quote_spanned!(span=> #b[#i] += #seed;));
+                self.read(i);
+                out.push(RevStmt::Accumulate {
+                    target: Target::Index(*v, i),
+                    value: seed,
+                    span,
+                });
             }
             Op::Unary(u, a) => match u.rule().deriv {
                 UnaryDeriv::Negate => self.expr(a, Value::Expr(quote!((-#seed))), out),
                 UnaryDeriv::Chain => {
                     let rule = format_ident!("{}", u.name(), span = span);
-                    let x = em.primal(a);
+                    let x = self.primal(a);
                     self.expr(
                         a,
                         Value::Expr(quote_spanned!(span=> (#seed * #rt::rules::#rule(#x)))),
@@ -70,7 +78,8 @@ impl Reverse<'_> {
                 } else {
                     seed
                 };
-                let (xs, ys) = (em.primal(x), em.primal(y));
+                // Each operand's value is read only where it is printed.
+                let (xs, ys) = (|| self.primal(x), || self.primal(y));
                 let deriv = b.rule().deriv;
                 match deriv {
                     BinaryDeriv::Add => {
@@ -82,10 +91,17 @@ impl Reverse<'_> {
                         self.expr(y, Value::Expr(quote!((-#seed))), out);
                     }
                     BinaryDeriv::Product => {
-                        self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #ys))), out);
-                        self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #xs))), out);
+                        if ax {
+                            let ys = ys();
+                            self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #ys))), out);
+                        }
+                        if ay {
+                            let xs = xs();
+                            self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #xs))), out);
+                        }
                     }
                     BinaryDeriv::Quotient if !ay => {
+                        let ys = ys();
                         self.expr(x, Value::Expr(quote_spanned!(span=> (#seed / #ys))), out)
                     }
                     BinaryDeriv::Quotient | BinaryDeriv::Partials => {
@@ -99,7 +115,12 @@ impl Reverse<'_> {
                             span = span
                         );
                         let p = em.temp("partials");
-                        out.extend(quote_spanned!(span=> let #p = #rt::rules::#rule(#xs, #ys);));
+                        let (xs, ys) = (xs(), ys());
+                        out.push(RevStmt::Bind {
+                            name: p.clone(),
+                            value: quote_spanned!(span=> #rt::rules::#rule(#xs, #ys)),
+                            span: Some(span),
+                        });
                         self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #p.0))), out);
                         self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #p.1))), out);
                     }
@@ -107,7 +128,7 @@ impl Reverse<'_> {
                 }
             }
             Op::Powi(x, n) => {
-                let (xs, ns) = (em.primal(x), em.primal(n));
+                let (xs, ns) = (self.primal(x), self.primal(n));
                 self.expr(
                     x,
                     Value::Expr(quote_spanned!(span=> (#seed * #rt::rules::powi(#xs, #ns)))),
@@ -131,12 +152,16 @@ impl Reverse<'_> {
     }
 
     /// `value` as a name: itself if it is one, else a temporary bound to it.
-    pub(super) fn bind_value(&self, value: Value, out: &mut TokenStream) -> Value {
+    pub(super) fn bind_value(&self, value: Value, out: &mut Vec<RevStmt<'a>>) -> Value {
         match value {
             Value::Name(_) => value,
             Value::Expr(e) => {
                 let g = self.em.temp("adj");
-                out.extend(quote!(let #g = #e;));
+                out.push(RevStmt::Bind {
+                    name: g.clone(),
+                    value: e,
+                    span: None,
+                });
                 Value::Name(g)
             }
         }
@@ -145,10 +170,10 @@ impl Reverse<'_> {
     /// `seed` scaled by the real `factor`.
     pub(super) fn scale(
         &self,
-        seed: &MatrixSeed,
+        seed: &MatrixSeed<'a>,
         factor: Value,
-        out: &mut TokenStream,
-    ) -> MatrixSeed {
+        out: &mut Vec<RevStmt<'a>>,
+    ) -> MatrixSeed<'a> {
         match seed {
             MatrixSeed::Scaled { m, alpha } => {
                 let alpha = match alpha {
@@ -161,7 +186,7 @@ impl Reverse<'_> {
                 }
             }
             MatrixSeed::Fill { like, value } => MatrixSeed::Fill {
-                like: like.clone(),
+                like,
                 value: self.bind_value(Value::Expr(quote!((#value * #factor))), out),
             },
         }
@@ -170,15 +195,20 @@ impl Reverse<'_> {
     /// The seed as a matrix `&M` and a real factor (one when absent).
     pub(super) fn split(
         &self,
-        seed: &MatrixSeed,
-        out: &mut TokenStream,
+        seed: &MatrixSeed<'a>,
+        out: &mut Vec<RevStmt<'a>>,
     ) -> (TokenStream, Option<Value>) {
         let rt = &self.em.rt;
         match seed {
             MatrixSeed::Scaled { m, alpha } => (m.clone(), alpha.clone()),
             MatrixSeed::Fill { like, value } => {
+                let like = self.mat_ref(like);
                 let g = self.em.temp("adj");
-                out.extend(quote!(let #g = #rt::linalg::filled_like(#like, #value);));
+                out.push(RevStmt::Bind {
+                    name: g.clone(),
+                    value: quote!(#rt::linalg::filled_like(#like, #value)),
+                    span: None,
+                });
                 (quote!(&#g), None)
             }
         }
@@ -195,7 +225,7 @@ impl Reverse<'_> {
     }
 
     /// `<seed, x>`, a real, for `x` a `&M`.
-    pub(super) fn seed_dot(&self, seed: &MatrixSeed, x: &TokenStream) -> TokenStream {
+    pub(super) fn seed_dot(&self, seed: &MatrixSeed<'a>, x: &TokenStream) -> TokenStream {
         match seed {
             MatrixSeed::Scaled { m, alpha: None } => quote!((#m).dot(#x)),
             MatrixSeed::Scaled { m, alpha: Some(a) } => quote!((#a * (#m).dot(#x))),
@@ -206,13 +236,17 @@ impl Reverse<'_> {
     /// Binds a new matrix given by `value` and seeds `e` with it, scaled by `alpha`.
     pub(super) fn matrix_from(
         &self,
-        e: &Expr,
+        e: &'a Expr,
         value: TokenStream,
         alpha: Option<Value>,
-        out: &mut TokenStream,
+        out: &mut Vec<RevStmt<'a>>,
     ) {
         let g = self.em.temp("adj");
-        out.extend(quote!(let #g = #value;));
+        out.push(RevStmt::Bind {
+            name: g.clone(),
+            value,
+            span: None,
+        });
         let seed = MatrixSeed::Scaled {
             m: quote!(&#g),
             alpha,
@@ -223,7 +257,7 @@ impl Reverse<'_> {
     /// Accumulates `seed`, the adjoint of the matrix value of `e`, into the adjoints of its
     /// operands: into a variable's adjoint in place (`ger`, `gemm_tr`, scaled additions), and
     /// through a new matrix for operands that are expressions.
-    pub(super) fn matrix(&self, e: &Expr, seed: MatrixSeed, out: &mut TokenStream) {
+    pub(super) fn matrix(&self, e: &'a Expr, seed: MatrixSeed<'a>, out: &mut Vec<RevStmt<'a>>) {
         let scalar = &self.em.scalar;
         let em = self.em;
         let rt = &em.rt;
@@ -235,7 +269,7 @@ impl Reverse<'_> {
         match &e.op {
             Op::Var(v) => {
                 let b = em.bar_mut(*v);
-                out.extend(match seed {
+                let code = match seed {
                     MatrixSeed::Scaled { m, alpha: None } => {
                         quote_spanned!(span=> #rt::linalg::accumulate(#b, #m);)
                     }
@@ -245,7 +279,8 @@ impl Reverse<'_> {
                     MatrixSeed::Fill { value, .. } => {
                         quote_spanned!(span=> #rt::linalg::accumulate_fill(#b, #value);)
                     }
-                });
+                };
+                out.push(RevStmt::Update { var: *v, code });
             }
             Op::Unary(u, a) => match u.rule().deriv {
                 UnaryDeriv::Negate => {
@@ -276,12 +311,12 @@ impl Reverse<'_> {
     /// The adjoint of a binary operation of matrices (sums, products, scalings).
     fn matrix_binary(
         &self,
-        e: &Expr,
+        e: &'a Expr,
         b: Binary,
-        x: &Expr,
-        y: &Expr,
-        seed: MatrixSeed,
-        out: &mut TokenStream,
+        x: &'a Expr,
+        y: &'a Expr,
+        seed: MatrixSeed<'a>,
+        out: &mut Vec<RevStmt<'a>>,
     ) {
         let scalar = &self.em.scalar;
         let em = self.em;
@@ -290,7 +325,7 @@ impl Reverse<'_> {
         let span = e.span;
         // A variable's adjoint, accumulated into in place.
         let leaf = |x: &Expr| match &x.op {
-            Op::Var(v) => em.is_active(*v).then(|| em.bar_mut(*v)),
+            Op::Var(v) => em.is_active(*v).then(|| (*v, em.bar_mut(*v))),
             Op::Lit(_)
             | Op::Index(..)
             | Op::Len(_)
@@ -324,26 +359,27 @@ impl Reverse<'_> {
             }
             BinaryDeriv::Product if xm && ym => {
                 let (sm, alpha) = self.split(&seed, out);
-                let (xs, ys) = (em.mat_ref(x), em.mat_ref(y));
                 let factor = self.factor(&alpha);
                 if expr_active(x, active) {
+                    let ys = self.mat_ref(y);
                     match leaf(x) {
-                            Some(b) => out.extend(quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs_acc(#b, #sm, #ys, #factor);)),
+                            Some((v, b)) => out.push(RevStmt::Update { var: v, code: quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs_acc(#b, #sm, #ys, #factor);) }),
                             None => self.matrix_from(x, quote_spanned!(span=> #rt::linalg::mul_adjoint_lhs(#sm, #ys, #rt::cst::<#scalar>(1.0))), alpha.clone(), out),
                         }
                 }
                 if expr_active(y, active) {
+                    let xs = self.mat_ref(x);
                     match leaf(y) {
-                            Some(b) => out.extend(quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs_acc(#b, #xs, #sm, #factor);)),
+                            Some((v, b)) => out.push(RevStmt::Update { var: v, code: quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs_acc(#b, #xs, #sm, #factor);) }),
                             None => self.matrix_from(y, quote_spanned!(span=> #rt::linalg::mul_adjoint_rhs(#xs, #sm, #rt::cst::<#scalar>(1.0))), alpha, out),
                         }
                 }
             }
             BinaryDeriv::Product | BinaryDeriv::Quotient => {
                 let (m, s) = if xm { (x, y) } else { (y, x) };
-                let (ms, ss) = (em.mat_ref(m), em.primal_value(s));
+                let ss = self.primal_value(s);
                 if expr_active(s, active) {
-                    let d = self.seed_dot(&seed, &ms);
+                    let d = self.seed_dot(&seed, &self.mat_ref(m));
                     let g = if deriv == BinaryDeriv::Quotient {
                         quote_spanned!(span=> (-#d / (#ss * #ss)))
                     } else {
@@ -368,11 +404,11 @@ impl Reverse<'_> {
     /// The adjoint of a matrix-valued nalgebra method.
     fn matrix_linalg(
         &self,
-        e: &Expr,
+        e: &'a Expr,
         op: &LinOp,
-        args: &[Expr],
-        seed: MatrixSeed,
-        out: &mut TokenStream,
+        args: &'a [Expr],
+        seed: MatrixSeed<'a>,
+        out: &mut Vec<RevStmt<'a>>,
     ) {
         let scalar = &self.em.scalar;
         let em = self.em;
@@ -391,7 +427,7 @@ impl Reverse<'_> {
                     return;
                 };
                 let (sm, alpha) = self.split(&seed, out);
-                let (v, vd, xs) = (em.name(*param), em.dot(*param), em.mat_ref(a));
+                let (v, vd, xs) = (em.name(*param), em.dot(*param), self.mat_ref(a));
                 self.matrix_from(
                     a,
                     quote_spanned!(span=> (#xs).zip_map(#sm, |#v: #scalar, #vd: #scalar| #db)),
@@ -402,8 +438,8 @@ impl Reverse<'_> {
             LinOp::ComponentMul => {
                 let b = &args[1];
                 let (sm, alpha) = self.split(&seed, out);
-                let (xs, ys) = (em.mat_ref(a), em.mat_ref(b));
                 if expr_active(a, active) {
+                    let ys = self.mat_ref(b);
                     self.matrix_from(
                         a,
                         quote_spanned!(span=> (#sm).component_mul(#ys)),
@@ -412,6 +448,7 @@ impl Reverse<'_> {
                     );
                 }
                 if expr_active(b, active) {
+                    let xs = self.mat_ref(a);
                     self.matrix_from(
                         b,
                         quote_spanned!(span=> (#sm).component_mul(#xs)),
@@ -426,16 +463,22 @@ impl Reverse<'_> {
                 };
                 let (sm, alpha) = self.split(&seed, out);
                 let (b, factor) = (em.bar(*v), self.factor(&alpha));
-                out.extend(quote_spanned!(span=> #rt::linalg::accumulate_into_slice(&mut #b[..], #sm, #factor);));
+                out.push(RevStmt::Update {
+                    var: *v,
+                    code: quote_spanned!(span=> #rt::linalg::accumulate_into_slice(&mut #b[..], #sm, #factor);),
+                });
             }
             LinOp::Column | LinOp::Row => {
                 let Op::Var(m) = &a.op else {
                     unreachable!("columns and rows are of variables")
                 };
                 let (sm, alpha) = self.split(&seed, out);
-                let (b, k, factor) = (em.bar_mut(*m), em.primal(&args[1]), self.factor(&alpha));
+                let (b, k, factor) = (em.bar_mut(*m), self.primal(&args[1]), self.factor(&alpha));
                 let rule = format_ident!("accumulate_{}", op.name());
-                out.extend(quote_spanned!(span=> #rt::linalg::#rule(#b, #k, #sm, #factor);));
+                out.push(RevStmt::Update {
+                    var: *m,
+                    code: quote_spanned!(span=> #rt::linalg::#rule(#b, #k, #sm, #factor);),
+                });
             }
             LinOp::Dot | LinOp::Sum | LinOp::Norm | LinOp::NormSquared | LinOp::Element => {
                 unreachable!("a real, not a matrix")
@@ -447,41 +490,45 @@ impl Reverse<'_> {
     pub(super) fn linalg_real(
         &self,
         op: &LinOp,
-        args: &[Expr],
+        args: &'a [Expr],
         seed: Value,
         span: proc_macro2::Span,
-        out: &mut TokenStream,
+        out: &mut Vec<RevStmt<'a>>,
     ) {
         let scalar = &self.em.scalar;
         let em = self.em;
         let rt = &em.rt;
         let a = &args[0];
         let seed = self.bind_value(seed, out);
-        let xs = em.mat_ref(a);
+        let active = &em.active;
         match op {
             LinOp::Dot => {
                 let b = &args[1];
-                let ys = em.mat_ref(b);
-                let to_a = MatrixSeed::Scaled {
-                    m: ys,
-                    alpha: Some(seed.clone()),
-                };
-                let to_b = MatrixSeed::Scaled {
-                    m: xs,
-                    alpha: Some(seed),
-                };
-                self.matrix(a, to_a, out);
-                self.matrix(b, to_b, out);
+                if expr_active(a, active) {
+                    let to_a = MatrixSeed::Scaled {
+                        m: self.mat_ref(b),
+                        alpha: Some(seed.clone()),
+                    };
+                    self.matrix(a, to_a, out);
+                }
+                if expr_active(b, active) {
+                    let to_b = MatrixSeed::Scaled {
+                        m: self.mat_ref(a),
+                        alpha: Some(seed),
+                    };
+                    self.matrix(b, to_b, out);
+                }
             }
             LinOp::Sum => self.matrix(
                 a,
                 MatrixSeed::Fill {
-                    like: xs,
+                    like: a,
                     value: seed,
                 },
                 out,
             ),
             LinOp::NormSquared => {
+                let xs = self.mat_ref(a);
                 let alpha = self.bind_value(
                     Value::Expr(quote_spanned!(span=> (#rt::cst::<#scalar>(2.0) * #seed))),
                     out,
@@ -496,6 +543,7 @@ impl Reverse<'_> {
                 );
             }
             LinOp::Norm => {
+                let xs = self.mat_ref(a);
                 let alpha = self.bind_value(
                     Value::Expr(quote_spanned!(span=> #rt::linalg::per_norm(#xs, #seed))),
                     out,
@@ -514,8 +562,11 @@ impl Reverse<'_> {
                     unreachable!("elements are of variables")
                 };
                 if em.is_active(*m) {
-                    let (b, i, j) = (em.bar(*m), em.primal(&args[1]), em.primal(&args[2]));
-                    out.extend(quote_spanned!(span=> #b[(#i, #j)] += #seed;));
+                    let (b, i, j) = (em.bar(*m), self.primal(&args[1]), self.primal(&args[2]));
+                    out.push(RevStmt::Update {
+                        var: *m,
+                        code: quote_spanned!(span=> #b[(#i, #j)] += #seed;),
+                    });
                 }
             }
             LinOp::Transpose

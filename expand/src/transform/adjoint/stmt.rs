@@ -1,18 +1,23 @@
 //! The forward and reverse sweeps of statements: bindings, assignments (with the overwritten
 //! value saved and put back), calls (through the callee's reverse companion), loops run
-//! backwards, branches replayed from the saved decision.
+//! backwards, branches replayed from the saved decision. Each produces reverse-IR statements
+//! ([`RevStmt`]); nothing here prints tokens except the seeds' leaves.
 
 use super::seed::MatrixSeed;
 use super::Reverse;
 use crate::activity::arg_active;
 use crate::emit::Value;
+use crate::ir::rev::{Cond, RevStmt, Saved, Target};
 use crate::ir::*;
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 
-impl Reverse<'_> {
+/// The forward and reverse sweeps of a block or statement.
+pub(super) type Sweeps<'a> = (Vec<RevStmt<'a>>, Vec<RevStmt<'a>>);
+
+impl<'a> Reverse<'a> {
     /// The adjoint of `let var = init`.
-    pub(super) fn init(&self, var: VarId, init: &Init, out: &mut TokenStream) {
+    pub(super) fn init(&self, var: VarId, init: &'a Init, out: &mut Vec<RevStmt<'a>>) {
         let em = self.em;
         let rt = &em.rt;
         let b = em.bar(var);
@@ -36,34 +41,38 @@ impl Reverse<'_> {
             Init::CopyOf(src) => {
                 if em.is_active(*src) {
                     let sb = em.bar(*src);
-                    out.extend(quote!(#rt::accumulate(&mut #sb[..], &#b[..]);));
+                    out.push(RevStmt::Update {
+                        var: *src,
+                        code: quote!(#rt::accumulate(&mut #sb[..], &#b[..]);),
+                    });
                 }
             }
         }
     }
 
     /// The adjoint of `place = value`, for an active place.
-    pub(super) fn assign(&self, place: &Place, value: &Expr, out: &mut TokenStream) {
+    pub(super) fn assign(&self, place: &'a Place, value: &'a Expr, out: &mut Vec<RevStmt<'a>>) {
         let em = self.em;
         let var = place.var();
         if value.kind == Kind::Matrix {
             return self.assign_matrix(var, value, out);
         }
         let target = match place {
-            Place::Var(_) => {
-                let b = em.bar(var);
-                quote!(#b)
-            }
+            Place::Var(_) => Target::Var(var),
             Place::Index(_, i) => {
-                let (b, i) = (em.bar(var), em.primal(i));
-                quote!(#b[#i])
+                self.read(i);
+                Target::Index(var, i)
             }
         };
         // `x += e` and `x -= e`: the adjoint of x passes through unchanged.
         if let Op::Binary(op @ (Binary::Add | Binary::Sub), a, e) = &value.op {
             if same_place(place, a) && !reads_var(e, var) {
                 let g = em.temp("adj");
-                out.extend(quote!(let #g = #target;));
+                out.push(RevStmt::Take {
+                    name: g.clone(),
+                    target,
+                    reset: false,
+                });
                 let seed = if *op == Binary::Add {
                     Value::Name(g)
                 } else {
@@ -74,13 +83,16 @@ impl Reverse<'_> {
             }
         }
         let g = em.temp("adj");
-        let zero = em.zero();
-        out.extend(quote!(let #g = #target; #target = #zero;));
+        out.push(RevStmt::Take {
+            name: g.clone(),
+            target,
+            reset: true,
+        });
         self.expr(value, Value::Name(g), out);
     }
 
     /// The adjoint of `var = value` for a matrix `var`.
-    pub(super) fn assign_matrix(&self, var: VarId, value: &Expr, out: &mut TokenStream) {
+    pub(super) fn assign_matrix(&self, var: VarId, value: &'a Expr, out: &mut Vec<RevStmt<'a>>) {
         let scalar = &self.em.scalar;
         let em = self.em;
         let rt = &em.rt;
@@ -98,7 +110,10 @@ impl Reverse<'_> {
             }
         }
         let g = em.temp("adj");
-        out.extend(quote!(let #g = #rt::linalg::take(&mut #b);));
+        out.push(RevStmt::TakeMatrix {
+            name: g.clone(),
+            var,
+        });
         let seed = MatrixSeed::Scaled {
             m: quote!(&#g),
             alpha: None,
@@ -106,21 +121,16 @@ impl Reverse<'_> {
         self.matrix(value, seed, out);
     }
 
-    pub(super) fn block(
-        &self,
-        b: &Block,
-        first: StmtId,
-        depth: usize,
-    ) -> (TokenStream, TokenStream) {
+    pub(super) fn block(&self, b: &'a Block, first: StmtId, depth: usize) -> Sweeps<'a> {
         let em = self.em;
-        let mut fwd = TokenStream::new();
+        let mut fwd = Vec::new();
         let mut revs = Vec::new();
         for (id, s) in b.numbered(first) {
             let (f, r) = self.stmt(s, id, depth);
             fwd.extend(f);
             revs.push(r);
         }
-        let mut rev = TokenStream::new();
+        let mut rev = Vec::new();
         if depth > 0 {
             // Bindings of this scope: what the reverse of the scope needs of them.
             for s in &b.stmts {
@@ -133,23 +143,22 @@ impl Reverse<'_> {
                     let is_array = matches!(em.var(v).kind, Kind::RealArray(_) | Kind::Matrix);
                     let active = em.is_active(v);
                     if self.plan.needed[v] || (active && is_array) {
-                        let name = em.name(v);
                         if self.plan.recompute[v] {
                             if let Stmt::Let { init, .. } = s {
-                                let i = em.init(init);
-                                rev.extend(quote!(let mut #name = #i;));
+                                rev.push(RevStmt::Recompute { var: v, init });
                             }
                         } else {
-                            let saved = self.saves.save(em, depth, &em.var(v).name, quote!(#name));
-                            fwd.extend(saved.save);
-                            let load = saved.load;
-                            rev.extend(quote!(let mut #name = #load;));
+                            let slot = self.saves.slot(em, depth, &em.var(v).name);
+                            fwd.push(RevStmt::Save {
+                                slot: slot.clone(),
+                                value: Saved::Var(v),
+                                cond: None,
+                            });
+                            rev.push(RevStmt::Rebind { var: v, slot });
                         }
                     }
                     if active {
-                        let b = em.bar(v);
-                        let z = self.zero_like(v);
-                        rev.extend(quote!(let mut #b = #z;));
+                        rev.push(RevStmt::Zero(v));
                     }
                 }
             }
@@ -160,62 +169,71 @@ impl Reverse<'_> {
         (fwd, rev)
     }
 
-    pub(super) fn stmt(&self, s: &Stmt, id: StmtId, depth: usize) -> (TokenStream, TokenStream) {
+    pub(super) fn stmt(&self, s: &'a Stmt, id: StmtId, depth: usize) -> Sweeps<'a> {
         let em = self.em;
-        let mut fwd = TokenStream::new();
-        let mut rev = TokenStream::new();
+        let mut fwd = Vec::new();
+        let mut rev = Vec::new();
         let keep = self.useful.as_ref().is_none_or(|u| u.contains(&id));
         match s {
             Stmt::Let { var, init, .. } => {
-                let (b, i) = (em.binding(*var), em.init(init));
-                if keep {
-                    fwd.extend(quote!(let #b = #i;));
-                }
+                fwd.push(if keep {
+                    RevStmt::Let {
+                        id,
+                        var: *var,
+                        init,
+                    }
+                } else {
+                    RevStmt::Skipped { id }
+                });
                 if em.is_active(*var) {
                     if depth == 0 {
-                        let (bar, z) = (em.bar(*var), self.zero_like(*var));
-                        fwd.extend(quote!(let mut #bar = #z;));
+                        fwd.push(RevStmt::Zero(*var));
                     }
-                    self.init(*var, init, &mut rev);
+                    self.adjoint(Some(id), &mut rev, |out| self.init(*var, init, out));
                 }
             }
             Stmt::Assign { place, value, .. } => {
                 let var = place.var();
-                let p = em.place(place);
                 if self.plan.saves.contains(&id) {
-                    let old = if em.var(var).kind == Kind::Matrix {
-                        quote!(#p.clone())
-                    } else {
-                        quote!(#p)
-                    };
-                    let saved = self.saves.save(em, depth, &em.var(var).name, old);
-                    fwd.extend(saved.save);
-                    let load = saved.load;
+                    let slot = self.saves.slot(em, depth, &em.var(var).name);
+                    fwd.push(RevStmt::Save {
+                        slot: slot.clone(),
+                        value: Saved::Place {
+                            place,
+                            clone: em.var(var).kind == Kind::Matrix,
+                        },
+                        cond: None,
+                    });
                     // Put the old value back before the adjoint reads it.
-                    let mut restore = quote!(#p = #load;);
-                    if em.is_active(var) {
-                        self.assign(place, value, &mut restore);
-                    }
-                    rev.extend(restore);
-                } else if em.is_active(var) {
-                    self.assign(place, value, &mut rev);
+                    rev.push(RevStmt::Restore { id, place, slot });
                 }
-                if keep {
-                    let v = em.primal(value);
-                    fwd.extend(quote!(#p = #v;));
+                if em.is_active(var) {
+                    self.adjoint(Some(id), &mut rev, |out| self.assign(place, value, out));
                 }
+                fwd.push(if keep {
+                    RevStmt::Assign { id, place, value }
+                } else {
+                    RevStmt::Skipped { id }
+                });
             }
             Stmt::Call(c) => self.call(id, keep, c, depth, &mut fwd, &mut rev),
             Stmt::For {
                 var, range, body, ..
             } => {
                 let (bf, br) = self.block(body, id.inner(), depth + 1);
-                let (i, r) = (em.name(*var), em.range(range));
                 if !bf.is_empty() {
-                    fwd.extend(quote!(for #i in #r { #bf }));
+                    fwd.push(RevStmt::For {
+                        var: *var,
+                        range,
+                        body: bf,
+                    });
                 }
                 if !br.is_empty() {
-                    rev.extend(quote!(for #i in #r.rev() { #br }));
+                    rev.push(RevStmt::ReverseFor {
+                        var: *var,
+                        range,
+                        body: br,
+                    });
                 }
             }
             Stmt::If {
@@ -223,21 +241,42 @@ impl Reverse<'_> {
             } => {
                 let (tf, tr) = self.block(then, id.inner(), depth + 1);
                 let (ef, er) = self.block(els, id.els(then), depth + 1);
-                let c = em.primal(cond);
                 if tr.is_empty() && er.is_empty() {
-                    fwd.extend(quote!(if #c { #tf } else { #ef }));
+                    fwd.push(RevStmt::If {
+                        cond: Cond::Expr(cond),
+                        then: tf,
+                        els: ef,
+                    });
                 } else {
                     let taken = em.temp("branch");
-                    fwd.extend(quote!(let #taken = #c;));
-                    let load = if depth == 0 {
-                        quote!(#taken)
+                    fwd.push(RevStmt::Decide {
+                        name: taken.clone(),
+                        cond,
+                    });
+                    let decision = if depth == 0 {
+                        crate::ir::rev::Slot {
+                            name: taken.clone(),
+                            stack: false,
+                        }
                     } else {
-                        let saved = self.saves.save(em, depth, "branch", quote!(#taken));
-                        fwd.extend(saved.save);
-                        saved.load
+                        let slot = self.saves.slot(em, depth, "branch");
+                        fwd.push(RevStmt::Save {
+                            slot: slot.clone(),
+                            value: Saved::Decision(taken.clone()),
+                            cond: None,
+                        });
+                        slot
                     };
-                    fwd.extend(quote!(if #taken { #tf } else { #ef }));
-                    rev.extend(quote!(if #load { #tr } else { #er }));
+                    fwd.push(RevStmt::If {
+                        cond: Cond::Decision(taken),
+                        then: tf,
+                        els: ef,
+                    });
+                    rev.push(RevStmt::Replay {
+                        decision,
+                        then: tr,
+                        els: er,
+                    });
                 }
             }
         }
@@ -249,14 +288,13 @@ impl Reverse<'_> {
         &self,
         id: StmtId,
         keep: bool,
-        c: &Call,
+        c: &'a Call,
         depth: usize,
-        fwd: &mut TokenStream,
-        rev: &mut TokenStream,
+        fwd: &mut Vec<RevStmt<'a>>,
+        rev: &mut Vec<RevStmt<'a>>,
     ) {
         let em = self.em;
         let active = c.args.iter().any(|a| arg_active(a, &em.active));
-        let primal_args = em.primal_args(&c.args);
         // Arrays the call may write: their state before the call, for the callee's adjoint and for
         // the caller's reverse sweep before this point. The callee's `__{name}_args` says, at
         // compile time, whether it writes the argument and reads its incoming value; the
@@ -274,40 +312,33 @@ impl Reverse<'_> {
                 } else {
                     quote!((#effects[#k].1 && #effects[#k].0))
                 };
-                let n = em.name(*var);
-                let saved = self.saves.save_if(
-                    em,
-                    depth,
-                    &em.var(*var).name,
-                    &cond,
-                    quote!(#n[..].to_vec()),
-                );
-                fwd.extend(saved.save);
-                snapshots.push((*var, cond, saved.load));
+                let slot = self.saves.slot(em, depth, &em.var(*var).name);
+                fwd.push(RevStmt::Save {
+                    slot: slot.clone(),
+                    value: Saved::ArrayCopy(*var),
+                    cond: Some(cond.clone()),
+                });
+                snapshots.push((*var, cond, slot));
             }
         }
-        let generic = em.companion(&c.callee, "generic");
-        if !keep {
-            // The reverse-only companion skips a call whose results its reverse sweep never reads.
-        } else if c.results.is_empty() {
-            fwd.extend(quote_spanned!(c.span=> #generic(#(#primal_args),*);));
+        // The reverse-only companion skips a call whose results its reverse sweep never reads.
+        fwd.push(if keep {
+            RevStmt::Call { id, call: c }
         } else {
-            let pat = em.call_results(c, |r| em.name(r));
-            fwd.extend(quote_spanned!(c.span=> let #pat = #generic(#(#primal_args),*);));
-        }
-        let mut restore_before = TokenStream::new();
-        let mut restore_after = TokenStream::new();
-        for (var, cond, load) in snapshots {
-            let n = em.name(var);
-            let pre = em.temp("before_call");
-            restore_before.extend(quote! {
-                let #pre = if #cond { ::core::option::Option::Some(#load) } else { ::core::option::Option::None };
-                if let ::core::option::Option::Some(__pre) = &#pre { #n[..].copy_from_slice(&__pre[..]); }
+            RevStmt::Skipped { id }
+        });
+        let mut restore_before = Vec::new();
+        let mut restore_after = Vec::new();
+        for (var, cond, slot) in snapshots {
+            let before = em.temp("before_call");
+            restore_before.push(RevStmt::RestoreArg {
+                var,
+                before: before.clone(),
+                cond,
+                slot,
             });
             if self.plan.caller_needs.contains(&(id, var)) || !active {
-                restore_after.extend(quote! {
-                    if let ::core::option::Option::Some(__pre) = &#pre { #n[..].copy_from_slice(&__pre[..]); }
-                });
+                restore_after.push(RevStmt::RestoreAgain { var, before });
             }
         }
         if depth == 0 {
@@ -315,27 +346,30 @@ impl Reverse<'_> {
             // later.
             for &r in &c.results {
                 if em.is_active(r) {
-                    let (b, z) = (em.bar(r), self.zero_like(r));
-                    fwd.extend(quote!(let mut #b = #z;));
+                    fwd.push(RevStmt::Zero(r));
                 }
             }
         }
+        rev.extend(restore_before);
         if !active {
-            rev.extend(restore_before);
             return;
         }
         // The callee's reverse-only companion: it recomputes only what its reverse sweep reads.
-        let vjp = em.companion(&c.callee, "rev");
-        let args = self.reverse_call_args(c, primal_args);
-        rev.extend(restore_before);
-        rev.extend(quote_spanned!(c.span=> #vjp(#(#args),*);));
+        self.adjoint(Some(id), rev, |out| {
+            let args = self.reverse_call_args(c);
+            out.push(RevStmt::ReverseCall { call: c, args });
+        });
         rev.extend(restore_after);
     }
 
     /// The arguments of a callee's reverse companion: each primal argument followed by its
     /// adjoint (a zero for inactive ones), then the seeds of the results.
-    fn reverse_call_args(&self, c: &Call, primal_args: Vec<TokenStream>) -> Vec<TokenStream> {
+    fn reverse_call_args(&self, c: &'a Call) -> Vec<TokenStream> {
         let em = self.em;
+        for a in &c.args {
+            a.reads(&mut self.reads.borrow_mut());
+        }
+        let primal_args = em.primal_args(&c.args);
         let mut args = Vec::new();
         for (a, p) in c.args.iter().zip(primal_args) {
             args.push(p);

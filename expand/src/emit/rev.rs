@@ -1,0 +1,258 @@
+//! The reverse IR printed as Rust: one statement of [`RevStmt`] at a time, in the scalar type
+//! `S`, with the names of the emitter. The printer keeps no state of its own; everything the
+//! reverse sweep saves, restores and accumulates was decided by the adjoint transform.
+
+use super::Emitter;
+use crate::ir::rev::{Cond, RevStmt, Saved, Slot, Target};
+use crate::ir::*;
+use proc_macro2::{Ident, TokenStream};
+use quote::{quote, quote_spanned};
+
+impl Emitter<'_> {
+    /// Statements of the reverse IR as Rust statements.
+    pub fn rev_stmts(&self, stmts: &[RevStmt]) -> TokenStream {
+        stmts.iter().map(|s| self.rev_stmt(s)).collect()
+    }
+
+    /// The declarations of the stacks of one reverse-mode companion.
+    pub fn rev_stacks(&self, stacks: &[Ident]) -> TokenStream {
+        let rt = &self.rt;
+        quote!(#(let mut #stacks = #rt::Stack::new();)*)
+    }
+
+    /// Where the reverse sweep gets a saved value back: the local, or a pop of the stack.
+    fn load(&self, slot: &Slot) -> TokenStream {
+        let (rt, name) = (&self.rt, &slot.name);
+        if slot.stack {
+            quote!(#rt::pop(&mut #name))
+        } else {
+            quote!(#name)
+        }
+    }
+
+    /// Zeros shaped like `v`, for its adjoint.
+    fn zero_like(&self, v: VarId) -> TokenStream {
+        let rt = &self.rt;
+        if self.var(v).kind == Kind::Real {
+            self.zero()
+        } else {
+            let n = self.name(v);
+            quote!(#rt::zeros_like(&#n))
+        }
+    }
+
+    /// An adjoint target, `v_bar` or `v_bar[i]`.
+    fn target(&self, t: &Target) -> TokenStream {
+        match t {
+            Target::Var(v) => {
+                let b = self.bar(*v);
+                quote!(#b)
+            }
+            Target::Index(v, i) => {
+                let (b, i) = (self.bar(*v), self.primal(i));
+                quote!(#b[#i])
+            }
+        }
+    }
+
+    fn saved(&self, value: &Saved) -> TokenStream {
+        match value {
+            Saved::Place { place, clone } => {
+                let p = self.place(place);
+                if *clone {
+                    quote!(#p.clone())
+                } else {
+                    quote!(#p)
+                }
+            }
+            Saved::Var(v) => {
+                let n = self.name(*v);
+                quote!(#n)
+            }
+            Saved::Decision(t) => quote!(#t),
+            Saved::ArrayCopy(v) => {
+                let n = self.name(*v);
+                quote!(#n[..].to_vec())
+            }
+        }
+    }
+
+    fn save(&self, slot: &Slot, value: &Saved, cond: Option<&TokenStream>) -> TokenStream {
+        let rt = &self.rt;
+        let (name, value) = (&slot.name, self.saved(value));
+        match (cond, slot.stack) {
+            (None, false) => quote!(let #name = #value;),
+            (None, true) => quote!(#name.push(#value);),
+            (Some(c), false) => quote!(let #name = if #c { #value } else { #rt::Vec::new() };),
+            (Some(c), true) => quote!(if #c { #name.push(#value); }),
+        }
+    }
+
+    fn restore_arg(
+        &self,
+        var: VarId,
+        before: &Ident,
+        cond: &TokenStream,
+        slot: &Slot,
+    ) -> TokenStream {
+        let (n, load) = (self.name(var), self.load(slot));
+        quote! {
+            let #before = if #cond { ::core::option::Option::Some(#load) } else { ::core::option::Option::None };
+            if let ::core::option::Option::Some(__pre) = &#before { #n[..].copy_from_slice(&__pre[..]); }
+        }
+    }
+
+    /// A primal call, through the callee's generic companion.
+    fn call_stmt(&self, c: &Call) -> TokenStream {
+        let generic = self.companion(&c.callee, "generic");
+        let args = self.primal_args(&c.args);
+        if c.results.is_empty() {
+            quote_spanned!(c.span=> #generic(#(#args),*);)
+        } else {
+            let pat = self.call_results(c, |r| self.name(r));
+            quote_spanned!(c.span=> let #pat = #generic(#(#args),*);)
+        }
+    }
+
+    /// `let name = target;`, and `target = 0;` when `reset`.
+    fn take(&self, name: &Ident, target: &Target, reset: bool) -> TokenStream {
+        let t = self.target(target);
+        if reset {
+            let z = self.zero();
+            quote!(let #name = #t; #t = #z;)
+        } else {
+            quote!(let #name = #t;)
+        }
+    }
+
+    /// `let name = value;`, one part of the result (a copy of an array or matrix variable).
+    fn result_part(&self, name: &Ident, value: &Expr, copy: bool) -> TokenStream {
+        let v = match (&value.op, copy) {
+            (Op::Var(v), true) => {
+                let n = self.name(*v);
+                quote!(#n.clone())
+            }
+            _ => self.primal(value),
+        };
+        quote!(let #name = #v;)
+    }
+
+    fn rev_stmt(&self, s: &RevStmt) -> TokenStream {
+        let rt = &self.rt;
+        match s {
+            RevStmt::Skipped { .. } => TokenStream::new(),
+            RevStmt::Let { var, init, .. } => {
+                let (b, i) = (self.binding(*var), self.init(init));
+                quote!(let #b = #i;)
+            }
+            RevStmt::Assign { place, value, .. } => {
+                let (p, v) = (self.place(place), self.primal(value));
+                quote!(#p = #v;)
+            }
+            RevStmt::Call { call, .. } => self.call_stmt(call),
+            RevStmt::Save { slot, value, cond } => self.save(slot, value, cond.as_ref()),
+            RevStmt::Zero(v) => {
+                let (b, z) = (self.bar(*v), self.zero_like(*v));
+                quote!(let mut #b = #z;)
+            }
+            RevStmt::Decide { name, cond } => {
+                let c = self.primal(cond);
+                quote!(let #name = #c;)
+            }
+            RevStmt::For { var, range, body } => {
+                let (i, r, body) = (self.name(*var), self.range(range), self.rev_stmts(body));
+                // A loop whose statements the reverse-only companion all skips is left out.
+                if body.is_empty() {
+                    return body;
+                }
+                quote!(for #i in #r { #body })
+            }
+            RevStmt::If { cond, then, els } => {
+                let c = match cond {
+                    Cond::Expr(e) => self.primal(e),
+                    Cond::Decision(t) => quote!(#t),
+                };
+                let (t, e) = (self.rev_stmts(then), self.rev_stmts(els));
+                quote!(if #c { #t } else { #e })
+            }
+            RevStmt::FinalCopy { var, name } => {
+                let n = self.name(*var);
+                quote!(let #name = #n.to_vec();)
+            }
+            RevStmt::ResultPart { name, value, copy } => self.result_part(name, value, *copy),
+            RevStmt::Restore { place, slot, .. } => {
+                let (p, load) = (self.place(place), self.load(slot));
+                quote!(#p = #load;)
+            }
+            RevStmt::Rebind { var, slot } => {
+                let (n, load) = (self.name(*var), self.load(slot));
+                quote!(let mut #n = #load;)
+            }
+            RevStmt::Recompute { var, init } => {
+                let (n, i) = (self.name(*var), self.init(init));
+                quote!(let mut #n = #i;)
+            }
+            RevStmt::Adjoint { body, .. } => self.rev_stmts(body),
+            RevStmt::Accumulate {
+                target,
+                value,
+                span,
+            } => match target {
+                Target::Var(v) => {
+                    let b = self.bar(*v);
+                    quote_spanned!(*span=> #b += #value;)
+                }
+                Target::Index(v, i) => {
+                    let (b, i) = (self.bar(*v), self.primal(i));
+                    quote_spanned!(*span=> #b[#i] += #value;)
+                }
+            },
+            RevStmt::Bind { name, value, span } => match span {
+                Some(span) => quote_spanned!(*span=> let #name = #value;),
+                None => quote!(let #name = #value;),
+            },
+            RevStmt::Take {
+                name,
+                target,
+                reset,
+            } => self.take(name, target, *reset),
+            RevStmt::TakeMatrix { name, var } => {
+                let b = self.bar(*var);
+                quote!(let #name = #rt::linalg::take(&mut #b);)
+            }
+            RevStmt::Update { code, .. } => code.clone(),
+            RevStmt::RestoreArg {
+                var,
+                before,
+                cond,
+                slot,
+            } => self.restore_arg(*var, before, cond, slot),
+            RevStmt::RestoreAgain { var, before } => {
+                let n = self.name(*var);
+                quote! {
+                    if let ::core::option::Option::Some(__pre) = &#before { #n[..].copy_from_slice(&__pre[..]); }
+                }
+            }
+            RevStmt::ReverseCall { call: c, args } => {
+                let vjp = self.companion(&c.callee, "rev");
+                quote_spanned!(c.span=> #vjp(#(#args),*);)
+            }
+            RevStmt::ReverseFor { var, range, body } => {
+                let (i, r, body) = (self.name(*var), self.range(range), self.rev_stmts(body));
+                quote!(for #i in #r.rev() { #body })
+            }
+            RevStmt::Replay {
+                decision,
+                then,
+                els,
+            } => {
+                let (load, t, e) = (
+                    self.load(decision),
+                    self.rev_stmts(then),
+                    self.rev_stmts(els),
+                );
+                quote!(if #load { #t } else { #e })
+            }
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! A readable printing of the reverse IR, for `TAPELESS_DEBUG=1` and golden tests: the forward
+//! sweep, the final copies and result, the seeding, and the reverse sweep, one statement a line;
+//! each adjoint under the primal statement it differentiates, with the primal values it reads.
+//!
+//! ```text
+//! reverse:
+//!     for i in (0..x.len()).rev() {
+//!         recompute a = (x[i] * 2.0)
+//!         zero a_bar
+//!         replay pop(__branch_stack0) {
+//!             restore t = pop(__t_stack0)
+//!             adjoint of `t = (t * a)`, reads t, a {
+//!                 let __adj0 = t_bar; t_bar = 0
+//!                 t_bar += (__adj0 * a)
+//! ```
+
+use super::{Cond, RevFunction, RevStmt, Saved, Slot, Target};
+use crate::ir::display;
+use crate::ir::{Function, Stmt, StmtId, VarId};
+use proc_macro2::TokenStream;
+use std::collections::HashMap;
+
+/// Prints the reverse IR `ir` of `f` (named `name`: `f_vjp` or `__f_rev`).
+pub fn print(f: &Function, name: &str, ir: &RevFunction) -> String {
+    let mut stmts = HashMap::new();
+    f.body.walk_numbered(StmtId::FIRST, &mut |id, s| {
+        stmts.insert(id, s);
+    });
+    let mut p = Printer {
+        f,
+        stmts,
+        out: String::new(),
+        depth: 0,
+    };
+    p.line(&format!("reverse IR of {name}"));
+    if !ir.stacks.is_empty() {
+        let stacks: Vec<String> = ir.stacks.iter().map(|s| s.to_string()).collect();
+        p.line(&format!("stacks: {}", stacks.join(", ")));
+    }
+    for (title, part) in [
+        ("forward:", &ir.forward),
+        ("finals:", &ir.finals),
+        ("seed:", &ir.seed),
+        ("reverse:", &ir.reverse),
+    ] {
+        if part.is_empty() {
+            continue;
+        }
+        p.line(title);
+        p.nested(part);
+    }
+    p.out
+}
+
+/// Tokens printed compactly (`__tl::cst::<S>(2.0)` rather than `__tl :: cst :: < S > (2.0)`).
+pub(crate) fn tokens(t: &TokenStream) -> String {
+    let mut s = t.to_string();
+    for (from, to) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" . ", "."),
+        (" (", "("),
+        ("( ", "("),
+        (" )", ")"),
+        (" [", "["),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ,", ","),
+        ("& ", "&"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ;", ";"),
+        ("__tl::", ""),
+    ] {
+        s = s.replace(from, to);
+    }
+    s
+}
+
+struct Printer<'a> {
+    f: &'a Function,
+    stmts: HashMap<StmtId, &'a Stmt>,
+    out: String,
+    depth: usize,
+}
+
+impl Printer<'_> {
+    fn line(&mut self, text: &str) {
+        for _ in 0..self.depth {
+            self.out.push_str("    ");
+        }
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    fn nested(&mut self, stmts: &[RevStmt]) {
+        self.depth += 1;
+        for s in stmts {
+            self.stmt(s);
+        }
+        self.depth -= 1;
+    }
+
+    fn name(&self, v: VarId) -> &str {
+        &self.f.vars[v].name
+    }
+
+    fn load(&self, slot: &Slot) -> String {
+        if slot.stack {
+            format!("pop({})", slot.name)
+        } else {
+            slot.name.to_string()
+        }
+    }
+
+    fn target(&self, t: &Target) -> String {
+        match t {
+            Target::Var(v) => format!("{}_bar", self.name(*v)),
+            Target::Index(v, i) => format!("{}_bar[{}]", self.name(*v), display::expr(self.f, i)),
+        }
+    }
+
+    fn block(&mut self, head: &str, body: &[RevStmt]) {
+        self.line(&format!("{head} {{"));
+        self.nested(body);
+        self.line("}");
+    }
+
+    fn branches(&mut self, head: &str, then: &[RevStmt], els: &[RevStmt]) {
+        self.line(&format!("{head} {{"));
+        self.nested(then);
+        self.line("} else {");
+        self.nested(els);
+        self.line("}");
+    }
+
+    fn save(&self, slot: &Slot, value: &Saved, cond: Option<&TokenStream>) -> String {
+        let value = match value {
+            Saved::Place { place, .. } => display::place(self.f, place),
+            Saved::Var(v) => self.name(*v).to_string(),
+            Saved::Decision(t) => t.to_string(),
+            Saved::ArrayCopy(v) => format!("copy({})", self.name(*v)),
+        };
+        let verb = if slot.stack { "push" } else { "save" };
+        let cond = cond.map_or(String::new(), |c| format!(" if {}", tokens(c)));
+        format!("{verb} {value} -> {}{cond}", slot.name)
+    }
+
+    fn adjoint(&mut self, id: Option<StmtId>, reads: &[VarId], body: &[RevStmt]) {
+        let of = match id {
+            Some(id) => format!("`{}`", display::head(self.f, self.stmts[&id])),
+            None => "the result".into(),
+        };
+        let reads = if reads.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = reads.iter().map(|v| self.name(*v)).collect();
+            format!(", reads {}", names.join(", "))
+        };
+        self.block(&format!("adjoint of {of}{reads}"), body);
+    }
+
+    fn stmt(&mut self, s: &RevStmt) {
+        let f = self.f;
+        let text = match s {
+            RevStmt::Skipped { id } => {
+                format!(
+                    "skip `{}` (not read by the reverse sweep)",
+                    display::head(f, self.stmts[id])
+                )
+            }
+            RevStmt::Let { var, init, .. } => {
+                format!("let {} = {}", self.name(*var), display::init(f, init))
+            }
+            RevStmt::Assign { place, value, .. } => {
+                format!("{} = {}", display::place(f, place), display::expr(f, value))
+            }
+            RevStmt::Call { id, .. } => display::head(f, self.stmts[id]),
+            RevStmt::Save { slot, value, cond } => self.save(slot, value, cond.as_ref()),
+            RevStmt::Zero(v) => format!("zero {}_bar", self.name(*v)),
+            RevStmt::Decide { name, cond } => {
+                format!("let {name} = {}", display::expr(f, cond))
+            }
+            RevStmt::For { var, range, body } => {
+                let head = format!("for {} in {}", self.name(*var), display::range(f, range));
+                return self.block(&head, body);
+            }
+            RevStmt::If { cond, then, els } => {
+                let c = match cond {
+                    Cond::Expr(e) => display::expr(f, e),
+                    Cond::Decision(t) => t.to_string(),
+                };
+                return self.branches(&format!("if {c}"), then, els);
+            }
+            RevStmt::FinalCopy { var, name } => {
+                format!("let {name} = copy({}) (final value)", self.name(*var))
+            }
+            RevStmt::ResultPart { name, value, .. } => {
+                format!("let {name} = {} (result)", display::expr(f, value))
+            }
+            RevStmt::Restore { place, slot, .. } => {
+                format!("restore {} = {}", display::place(f, place), self.load(slot))
+            }
+            RevStmt::Rebind { var, slot } => {
+                format!("rebind {} = {}", self.name(*var), self.load(slot))
+            }
+            RevStmt::Recompute { var, init } => {
+                format!("recompute {} = {}", self.name(*var), display::init(f, init))
+            }
+            RevStmt::Adjoint { id, reads, body } => return self.adjoint(*id, reads, body),
+            RevStmt::Accumulate { target, value, .. } => {
+                format!(
+                    "{} += {}",
+                    self.target(target),
+                    tokens(&quote::quote!(#value))
+                )
+            }
+            RevStmt::Bind { name, value, .. } => format!("let {name} = {}", tokens(value)),
+            RevStmt::Take {
+                name,
+                target,
+                reset,
+            } => {
+                let t = self.target(target);
+                if *reset {
+                    format!("let {name} = {t}; {t} = 0")
+                } else {
+                    format!("let {name} = {t}")
+                }
+            }
+            RevStmt::TakeMatrix { name, var } => {
+                format!(
+                    "let {name} = {}_bar; {}_bar = 0",
+                    self.name(*var),
+                    self.name(*var)
+                )
+            }
+            RevStmt::Update { var, code } => {
+                format!("update {}_bar: {}", self.name(*var), tokens(code))
+            }
+            RevStmt::RestoreArg {
+                var, cond, slot, ..
+            } => format!(
+                "restore {} = {} (before the call) if {}",
+                self.name(*var),
+                self.load(slot),
+                tokens(cond)
+            ),
+            RevStmt::RestoreAgain { var, .. } => {
+                format!("restore {} again (before the call)", self.name(*var))
+            }
+            RevStmt::ReverseCall { call, args } => {
+                let callee = tokens(&quote::ToTokens::to_token_stream(&call.callee));
+                let args: Vec<String> = args.iter().map(tokens).collect();
+                format!("call {callee}::rev({})", args.join(", "))
+            }
+            RevStmt::ReverseFor { var, range, body } => {
+                let head = format!(
+                    "for {} in ({}).rev()",
+                    self.name(*var),
+                    display::range(f, range)
+                );
+                return self.block(&head, body);
+            }
+            RevStmt::Replay {
+                decision,
+                then,
+                els,
+            } => {
+                let head = format!("replay {}", self.load(decision));
+                return self.branches(&head, then, els);
+            }
+        };
+        self.line(&text);
+    }
+}

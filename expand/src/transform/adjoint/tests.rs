@@ -1,0 +1,305 @@
+//! Tests of the reverse IR: the verifier accepts what the transform builds and rejects it
+//! broken; the values the adjoints read, found in the code they print, agree with the rule
+//! table's reads.
+
+use super::plan::{init_partial_reads, partial_reads, plan};
+use super::*;
+use crate::ir::rev::verify::verify;
+use std::collections::HashSet;
+
+const CASES: &[&str] = &[
+    "fn f(x: f64, y: f64) -> f64 { let a = x * y; let b = a.sin() + x / y; b * b }",
+    "fn g(x: &[f64]) -> f64 { let mut t = 1.0; for i in 0..x.len() { let a = x[i] * 2.0; if a > t { t = t * a; } else { t = t + a.exp(); } } t }",
+    "fn two_steps(u: &mut [f64], h: f64) -> f64 { let mut k = vec![0.0; u.len()]; rhs(&mut k, u); for i in 0..u.len() { u[i] = u[i] + h * k[i]; } rhs(&mut k, u); let mut s = 0.0; for i in 0..u.len() { u[i] = u[i] * k[i]; s = s + u[i] * h; } s }",
+    "fn quad(a: &DMatrix<f64>, x: &DVector<f64>, u: &[f64], n: usize) -> f64 { let v = DVector::from_column_slice(u); let y = a * x + v.component_mul(x); let mut acc = y.dot(x); for j in 0..n { let c = a.column(j); acc = acc + c.norm() * a[(0, j)]; } acc + y.transpose().sum() }",
+    "fn h(u: &[f64]) -> f64 { let mut s = 0.0; for i in 0..u.len() { let mut w = u[i]; for j in 0..3 { let p = w * s; w = w.sin() * p; } s = s + w; } s }",
+];
+
+fn lowered(src: &str) -> (Function, IdVec<VarId, bool>) {
+    let item: syn::ItemFn = syn::parse_str(src).expect("parses");
+    let args = crate::attr::parse(Default::default()).expect("no args");
+    let f = crate::lower::lower(&item, &args).expect("lowers");
+    let active = crate::activity::analyse(&f, None);
+    (f, active)
+}
+
+/// Builds the reverse IR of `src`'s `f_vjp` and hands it, after `edit`, to `check`.
+fn with_ir(
+    src: &str,
+    reverse_only: bool,
+    edit: impl FnOnce(&Function, &mut RevFunction),
+    check: impl FnOnce(&Function, &RevFunction),
+) {
+    let (f, active) = lowered(src);
+    let em = Emitter::new(&f, active.clone(), syn::parse_quote!(::tapeless), false);
+    let p = plan(&f, &active);
+    let mut ir = build(&em, &p, reverse_only);
+    edit(&f, &mut ir);
+    check(&f, &ir);
+}
+
+/// Removes the first statement (depth first, in order) that `pred` picks.
+fn remove<'a>(
+    stmts: &mut Vec<RevStmt<'a>>,
+    pred: &dyn Fn(&RevStmt) -> bool,
+) -> Option<RevStmt<'a>> {
+    if let Some(k) = stmts.iter().position(pred) {
+        return Some(stmts.remove(k));
+    }
+    for s in stmts.iter_mut() {
+        let found = match s {
+            RevStmt::For { body, .. }
+            | RevStmt::ReverseFor { body, .. }
+            | RevStmt::Adjoint { body, .. } => remove(body, pred),
+            RevStmt::If { then, els, .. } | RevStmt::Replay { then, els, .. } => {
+                remove(then, pred).or_else(|| remove(els, pred))
+            }
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+fn problems_after(src: &str, edit: impl FnOnce(&Function, &mut RevFunction)) -> String {
+    let mut out = String::new();
+    with_ir(src, false, edit, |f, ir| out = verify(f, ir).join("; "));
+    out
+}
+
+#[test]
+fn the_reverse_ir_of_every_case_verifies() {
+    for src in CASES {
+        for reverse_only in [false, true] {
+            with_ir(
+                src,
+                reverse_only,
+                |_, _| {},
+                |f, ir| {
+                    assert_eq!(verify(f, ir), Vec::<String>::new(), "{src}");
+                },
+            );
+        }
+    }
+}
+
+#[test]
+fn a_missing_restore_is_an_overwritten_read() {
+    let p = problems_after(CASES[1], |_, ir| {
+        remove(&mut ir.reverse, &|s| matches!(s, RevStmt::Restore { .. })).expect("a restore");
+    });
+    assert!(p.contains("reads `t`, which is overwritten"), "{p}");
+    assert!(p.contains("is never popped"), "{p}");
+}
+
+#[test]
+fn a_missing_push_is_found() {
+    let p = problems_after(CASES[1], |_, ir| {
+        remove(
+            &mut ir.forward,
+            &|s| matches!(s, RevStmt::Save { slot, .. } if slot.stack),
+        )
+        .expect("a push");
+    });
+    assert!(
+        p.contains("is never pushed") || p.contains("before anything is saved"),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_loop_local_not_brought_back_is_out_of_scope() {
+    let p = problems_after(CASES[1], |_, ir| {
+        remove(&mut ir.reverse, &|s| matches!(s, RevStmt::Recompute { .. })).expect("a recompute");
+    });
+    assert!(p.contains("reads `a`, which is not in scope"), "{p}");
+}
+
+#[test]
+fn a_pop_outside_its_loop_is_found() {
+    let p = problems_after(CASES[2], |_, ir| {
+        let restore =
+            remove(&mut ir.reverse, &|s| matches!(s, RevStmt::Restore { .. })).expect("a restore");
+        ir.reverse.push(restore);
+    });
+    assert!(p.contains("pushed in scope"), "{p}");
+}
+
+#[test]
+fn a_restore_after_the_adjoint_is_too_late() {
+    let p = problems_after(CASES[2], |_, ir| {
+        let RevStmt::ReverseFor { body, .. } = &mut ir.reverse[0] else {
+            panic!("the reverse sweep starts with the last loop")
+        };
+        let k = body
+            .iter()
+            .position(|s| matches!(s, RevStmt::Restore { .. }))
+            .expect("a restore");
+        body.swap(k, k + 1);
+    });
+    assert!(p.contains("reads `u`, which is overwritten"), "{p}");
+}
+
+#[test]
+fn an_argument_not_put_back_before_the_reverse_call_is_found() {
+    let p = problems_after(CASES[2], |_, ir| {
+        remove(&mut ir.reverse, &|s| {
+            matches!(s, RevStmt::RestoreArg { .. })
+        })
+        .expect("a restore");
+    });
+    assert!(p.contains("reads `k`, which is overwritten"), "{p}");
+}
+
+#[test]
+fn a_value_not_restored_for_the_previous_iteration_is_found() {
+    // In the inner loop, `w` is overwritten every iteration: without its restore the reverse of
+    // one iteration hands the next a wrong `w`.
+    let p = problems_after(CASES[4], |f, ir| {
+        let w = f
+            .vars
+            .iter_enumerated()
+            .find(|(_, v)| v.name == "w")
+            .expect("w")
+            .0;
+        remove(
+            &mut ir.reverse,
+            &|s| matches!(s, RevStmt::Restore { place: Place::Var(v), .. } if *v == w),
+        )
+        .expect("a restore of w");
+    });
+    assert!(p.contains("`w`"), "{p}");
+}
+
+#[test]
+fn the_reverse_only_companion_must_keep_what_its_reverse_reads() {
+    // Skipping the forward statement that computes `a` leaves the reverse sweep reading a
+    // value that was never computed.
+    let mut p = String::new();
+    with_ir(
+        CASES[0],
+        true,
+        |_, ir| {
+            let k = ir
+                .forward
+                .iter()
+                .position(|s| matches!(s, RevStmt::Let { .. }))
+                .expect("a let");
+            let RevStmt::Let { id, .. } = ir.forward[k] else {
+                unreachable!()
+            };
+            ir.forward[k] = RevStmt::Skipped { id };
+        },
+        |f, ir| p = verify(f, ir).join("; "),
+    );
+    assert!(p.contains("not in scope"), "{p}");
+}
+
+/// The primal values the generated adjoints read, found in the code they print, are those the
+/// rule table says each operation's adjoint reads (what the save analysis relies on).
+#[test]
+fn adjoints_read_what_the_rule_table_says() {
+    fn walk(stmts: &[RevStmt], out: &mut Vec<(StmtId, Vec<VarId>)>) {
+        for s in stmts {
+            match s {
+                RevStmt::Adjoint {
+                    id: Some(id),
+                    reads,
+                    ..
+                } => out.push((*id, reads.clone())),
+                RevStmt::ReverseFor { body, .. } => walk(body, out),
+                RevStmt::Replay { then, els, .. } => {
+                    walk(then, out);
+                    walk(els, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    for src in CASES {
+        let (f, active) = lowered(src);
+        let mut stmts = std::collections::HashMap::new();
+        f.body.walk_numbered(StmtId::FIRST, &mut |id, s| {
+            stmts.insert(id, s);
+        });
+        with_ir(
+            src,
+            false,
+            |_, _| {},
+            |_, ir| {
+                let mut adjoints = Vec::new();
+                walk(&ir.reverse, &mut adjoints);
+                assert!(!adjoints.is_empty());
+                for (id, reads) in adjoints {
+                    let mut table = Vec::new();
+                    match stmts[&id] {
+                        Stmt::Let { init, .. } => init_partial_reads(init, &active, &mut table),
+                        Stmt::Assign { place, value, .. } => {
+                            if let Place::Index(_, i) = place {
+                                i.reads(&mut table);
+                            }
+                            partial_reads(value, &active, &mut table);
+                        }
+                        Stmt::Call(c) => c.args.iter().for_each(|a| a.reads(&mut table)),
+                        Stmt::For { .. } | Stmt::If { .. } => unreachable!("not differentiated"),
+                    }
+                    let (mut a, mut b) = (reads, table);
+                    a.sort();
+                    a.dedup();
+                    b.sort();
+                    b.dedup();
+                    assert_eq!(a, b, "{src}: statement {}", id.0);
+                }
+            },
+        );
+    }
+}
+
+/// The forward sweep of `__f_rev` printed, its statements chosen by dead-code elimination over
+/// the IR (`None`) or given.
+fn reverse_only_forward(
+    src: &str,
+    useful: impl Fn(&Function, &IdVec<VarId, bool>, &Plan) -> Option<HashSet<StmtId>>,
+) -> String {
+    let (f, active) = lowered(src);
+    let p = plan(&f, &active);
+    let em = Emitter::new(&f, active.clone(), syn::parse_quote!(::tapeless), false);
+    let ir = build_with(&em, &p, true, useful(&f, &active, &p));
+    em.rev_stmts(&ir.forward).to_string()
+}
+
+/// Dead-code elimination over the reverse IR keeps what the plan's mirror of the rules
+/// (`useful_statements`) keeps, where the rule table's reads are exact.
+#[test]
+fn dead_code_elimination_over_the_ir_keeps_what_the_plan_keeps() {
+    for src in CASES {
+        let by_ir = reverse_only_forward(src, |_, _, _| None);
+        let by_plan =
+            reverse_only_forward(src, |f, a, p| Some(super::plan::useful_statements(f, a, p)));
+        assert_eq!(by_ir, by_plan, "{src}");
+        let everything = reverse_only_forward(src, |_, _, _| Some(Default::default()));
+        assert_ne!(by_ir, everything, "{src}: nothing eliminated");
+    }
+}
+
+/// The rule table says a quotient's adjoint reads both operands; the IR knows that `l / n`
+/// with a constant `n` reads only `n`, so `__f_rev` need not sum `l` at all.
+#[test]
+fn dead_code_elimination_over_the_ir_drops_what_no_adjoint_reads() {
+    let src = "fn mean_sq(u: &[f64]) -> f64 { let mut l = 0.0; for i in 0..u.len() { l = l + u[i] * u[i]; } l / (u.len() as f64) }";
+    let by_ir = reverse_only_forward(src, |_, _, _| None);
+    let by_plan =
+        reverse_only_forward(src, |f, a, p| Some(super::plan::useful_statements(f, a, p)));
+    assert!(by_plan.contains("l = (l +"), "{by_plan}");
+    assert!(!by_ir.contains("l = (l +"), "{by_ir}");
+    with_ir(
+        src,
+        true,
+        |_, _| {},
+        |f, ir| {
+            assert_eq!(verify(f, ir), Vec::<String>::new());
+        },
+    );
+}
