@@ -158,6 +158,21 @@ impl BatchUpdate for LearnedBatch {
 
 /// A batch of problem N's windows: one [`LearnedBatch`] (whose adjoint buffers live as long as
 /// the batch) over borrowed [`Window`]s.
+///
+/// ```
+/// use tapeless_problems::n::{initial_parameters, layout, Window, STATE};
+/// use tapeless_problems::n_batch::Batch;
+///
+/// let theta = initial_parameters(&layout(STATE));
+/// let windows = Window::many(0..2);
+/// let batched = Batch::new().hypergradient(&windows, &theta).unwrap();
+/// let (a, b) = (windows[0].hypergradient(&theta).unwrap(), windows[1].hypergradient(&theta).unwrap());
+/// assert_eq!(batched.losses.len(), 2);
+/// assert!((batched.losses[1] - b.loss).abs() <= 1e-12 * b.loss);
+/// let j = 1000; // one of the 304,168 entries
+/// let sum = a.theta[j] + b.theta[j];
+/// assert!((batched.theta[j] - sum).abs() <= 1e-12 * (a.theta[j].abs() + b.theta[j].abs()));
+/// ```
 #[derive(Debug)]
 pub struct Batch {
     learned: LearnedBatch,

@@ -194,6 +194,60 @@ impl BatchHypergradient {
 }
 
 /// A batch that cannot be solved, named.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use tapeless_runtime::hyper::{BatchAdjoints, BatchError, BatchInputs, BatchUpdate, BatchWindow, UnrolledBatch};
+/// use tapeless_runtime::nested::{Gradient, NestedError, NoParameters};
+/// use tapeless_runtime::{InputError, Real, UserError};
+///
+/// /// x <- x / 2.
+/// struct Halve;
+/// impl BatchUpdate for Halve {
+///     type Unpacked = ();
+///     fn parameters(&self, _n: usize) -> usize {
+///         0
+///     }
+///     fn unpack(&self, _theta: &[f64]) {}
+///     fn step(&self, _: &(), _: BatchInputs<'_>, x: &mut DMatrix<f64>, _: &mut DMatrix<f64>) -> Result<(), UserError> {
+///         *x *= 0.5;
+///         Ok(())
+///     }
+///     fn step_vjp(&self, _: &(), _: BatchInputs<'_>, bar: BatchAdjoints<'_>) -> Result<(), UserError> {
+///         *bar.x *= 0.5;
+///         Ok(())
+///     }
+/// }
+/// /// J(x) = L(x) = sum x_i.
+/// struct Sum;
+/// impl Gradient for Sum {
+///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
+///         g.iter_mut().for_each(|g| *g += S::one());
+///         Ok(x.iter().fold(S::zero(), |a, &b| a + b))
+///     }
+/// }
+/// let cost = NoParameters(Sum);
+/// let window = |x0| BatchWindow { cost: &cost, outer: &Sum, x0, phi: &[][..] };
+/// let solver = UnrolledBatch::new(&Halve, 2);
+/// let error = solver.solve(&[window(&[1.0, 2.0]), window(&[3.0])], &[]).unwrap_err();
+/// assert_eq!(
+///     error,
+///     BatchError::Window {
+///         window: 1,
+///         source: NestedError::Input(InputError::WrongLength {
+///             what: "x0 (every window of a batch has the state length of window 0)",
+///             expected: 2,
+///             found: 1,
+///         }),
+///     }
+/// );
+/// assert_eq!(
+///     error.to_string(),
+///     "window 1 of the batch: x0 (every window of a batch has the state length of window 0) \
+///      has length 1, expected 2"
+/// );
+/// assert_eq!(solver.solve(&[window(&[4.0, 8.0])], &[]).unwrap().as_slice(), &[1.0, 2.0]);
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BatchError {
     /// A batch of no windows.
