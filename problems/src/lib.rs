@@ -10,5 +10,6 @@ pub mod l96;
 pub mod l96_fast;
 pub mod lorenz63;
 pub mod n;
+pub mod n_batch;
 pub mod seed;
 pub mod solver;

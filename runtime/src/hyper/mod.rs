@@ -55,10 +55,15 @@
 //! assert!((r.theta[0] - dl).abs() < 1e-12 * dl.abs());
 //! ```
 
+mod batch;
 mod implicit;
 mod unrolled;
 mod update;
 
+pub use batch::{
+    BatchAdjoints, BatchError, BatchHypergradient, BatchInputs, BatchUpdate, BatchWindow,
+    UnrolledBatch,
+};
 pub use implicit::{implicit, Implicit};
 pub use unrolled::{Hypergradient, Unrolled};
 pub use update::{Descent, Momentum, Preconditioned, StepAdjoints, StepInputs, Update};
