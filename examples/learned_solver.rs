@@ -22,8 +22,11 @@
 //!
 //! Run: `cargo run --release --example learned_solver`; `-- --train` re-trains the shipped
 //! solver on windows 0..1023 instead (progress bar, loss figure
-//! `learned_solver_training.png` + `.csv`, weights written to the shipped file; `--help` lists
-//! the options).
+//! `learned_solver_training.png` + `.csv`, weights written to the shipped file, a
+//! `TrainingState` to `learned_solver_training.state.safetensors` after every epoch that
+//! `--resume FILE` continues from; `--help` lists the options). Built with `--features mpi` and
+//! started by `mpirun -np P`, `--train` spreads each batch's windows over the P ranks (the same
+//! weights to the bit).
 
 use tapeless_problems::{l96, n as problem_n, solver};
 

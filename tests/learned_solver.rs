@@ -337,10 +337,9 @@ fn a_resumed_training_run_continues_bit_for_bit() {
     // Other options than the run that wrote it (another number of steps per epoch, windows,
     // augmentation or seed): an error saying so.
     let other = Training { batch: 1, ..plan };
-    let err = other
-        .resume(saved.clone(), windows.len(), 7)
-        .err()
-        .expect("an error");
+    let Err(err) = other.resume(saved.clone(), windows.len(), 7) else {
+        panic!("resuming with batches of 1 must fail");
+    };
     assert!(err.to_string().contains("batches of 1"), "{err}");
     let no_augmentation = Training {
         augment: false,
