@@ -484,6 +484,10 @@ fn main() {
             resume: matches.get_one::<String>("resume").cloned(),
             workers: String::new(),
         };
+        if options.windows == 0 || options.batch == 0 || options.epochs == 0 {
+            eprintln!("--windows, --batch and --epochs must be at least 1");
+            std::process::exit(2);
+        }
         // Under `mpirun -np P` (feature `mpi`): the windows of each batch over the P ranks, rank
         // 0 printing and writing; otherwise on all cores.
         #[cfg(feature = "mpi")]

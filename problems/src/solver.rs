@@ -728,8 +728,14 @@ pub struct Run {
 /// Why a training step failed.
 #[derive(Debug)]
 pub enum TrainingError {
-    /// A window's hypergradient failed (named by its index in the batch).
-    Window(WindowError<NestedError>),
+    /// A window's hypergradient failed: the training windows of the batch, and the error
+    /// (which names the window by its index in the batch).
+    Window {
+        /// The batch's training windows, in order.
+        batch: Vec<usize>,
+        /// The executor's error.
+        source: WindowError<NestedError>,
+    },
     /// The optimiser refused the step.
     Optim(OptimError),
     /// A checkpoint does not fit this run's options.
@@ -739,7 +745,12 @@ pub enum TrainingError {
 impl std::fmt::Display for TrainingError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Window(e) => write!(f, "training step: {e}"),
+            Self::Window { batch, source } => {
+                write!(
+                    f,
+                    "training step on the batch of windows {batch:?}: {source}"
+                )
+            }
             Self::Optim(e) => write!(f, "training step: {e}"),
             Self::Checkpoint(e) => write!(f, "{e}"),
         }
@@ -867,7 +878,10 @@ impl Training {
                     clip_by_norm(grad, self.clip);
                     Ok(r.loss)
                 })
-                .map_err(TrainingError::Window)?;
+                .map_err(|source| TrainingError::Window {
+                    batch: batch.iter().map(|&(i, _)| i).collect(),
+                    source,
+                })?;
             let scale = 1.0 / batch.len().max(1) as f64;
             let mut grad = sum.gradient;
             grad.iter_mut().for_each(|g| *g *= scale);
