@@ -22,8 +22,11 @@
 //!
 //! Run: `cargo run --release --example learned_solver`; `-- --train` re-trains the shipped
 //! solver on windows 0..1023 instead (progress bar, loss figure
-//! `learned_solver_training.png` + `.csv`, weights written to the shipped file; `--help` lists
-//! the options).
+//! `learned_solver_training.png` + `.csv`, weights written to the shipped file, a
+//! `TrainingState` to `learned_solver_training.state.safetensors` after every epoch that
+//! `--resume FILE` continues from; `--help` lists the options). Built with `--features mpi` and
+//! started by `mpirun -np P`, `--train` spreads each batch's windows over the P ranks (the same
+//! weights to the bit).
 
 use tapeless_problems::{l96, n as problem_n, solver};
 
@@ -43,7 +46,8 @@ use l96::rmse;
 use problem_n::*;
 use tapeless::hyper::Unrolled;
 use tapeless::nested::NoParameters;
-use tapeless::optim::Adam;
+use tapeless::optim::{Adam, TrainingState};
+use tapeless::parallel::{Executor, Threads};
 
 /// Passes over the 64 training windows (about a minute in release on two cores).
 const EPOCHS: usize = 30;
@@ -340,7 +344,7 @@ const SEED: u64 = 1;
 const ETA_RANGE: (f64, f64) = (1e-7, 3e-5);
 
 /// The options of the shipped solver's training.
-struct Training {
+struct Options {
     windows: usize,
     epochs: usize,
     batch: usize,
@@ -350,6 +354,19 @@ struct Training {
     output: String,
     init: Option<String>,
     descent_eta: Option<f64>,
+    checkpoint: String,
+    resume: Option<String>,
+    /// What sums the windows, for the log.
+    workers: String,
+}
+
+/// `println!` on the main rank only.
+macro_rules! say {
+    ($main:expr, $($arg:tt)*) => {
+        if $main {
+            println!($($arg)*);
+        }
+    };
 }
 
 fn main() {
@@ -429,6 +446,17 @@ fn main() {
                 .help("where --train writes the weights"),
         )
         .arg(
+            Arg::new("checkpoint")
+                .long("checkpoint")
+                .default_value("learned_solver_training.state.safetensors")
+                .help("where --train writes its training state (weights, Adam's moments, epoch, random generator) after every epoch"),
+        )
+        .arg(
+            Arg::new("resume")
+                .long("resume")
+                .help("continue --train from this training state (written by --checkpoint; pass the same options as the run that wrote it)"),
+        )
+        .arg(
             Arg::new("svg")
                 .long("svg")
                 .action(ArgAction::SetTrue)
@@ -436,7 +464,7 @@ fn main() {
         )
         .get_matches();
     if matches.get_flag("train") {
-        let options = Training {
+        let mut options = Options {
             windows: *matches.get_one("windows").expect("a default"),
             epochs: *matches.get_one("epochs").expect("a default"),
             batch: *matches.get_one("batch").expect("a default"),
@@ -449,8 +477,36 @@ fn main() {
                 .get_one::<String>("output")
                 .expect("a default")
                 .clone(),
+            checkpoint: matches
+                .get_one::<String>("checkpoint")
+                .expect("a default")
+                .clone(),
+            resume: matches.get_one::<String>("resume").cloned(),
+            workers: String::new(),
         };
-        let (theta, eta) = train(&options);
+        if options.windows == 0 || options.batch == 0 || options.epochs == 0 {
+            eprintln!("--windows, --batch and --epochs must be at least 1");
+            std::process::exit(2);
+        }
+        // Under `mpirun -np P` (feature `mpi`): the windows of each batch over the P ranks, rank
+        // 0 printing and writing; otherwise on all cores.
+        #[cfg(feature = "mpi")]
+        {
+            use mpi::traits::Communicator;
+            let universe = mpi::initialize().expect("MPI initialises once");
+            let world = universe.world();
+            if world.size() > 1 {
+                options.workers = format!("{} MPI ranks", world.size());
+                let main = world.rank() == 0;
+                let (theta, eta) = train(&options, &tapeless::parallel::Mpi::new(&world), main);
+                if main {
+                    evaluate(&theta, eta);
+                }
+                return;
+            }
+        }
+        options.workers = format!("{} threads", rayon::current_num_threads());
+        let (theta, eta) = train(&options, &Threads::with_block(solver::CHUNK), true);
         evaluate(&theta, eta);
     } else {
         problem_n_report(matches.get_flag("problem-n-training"));
@@ -538,9 +594,10 @@ fn evaluate(theta: &[f64], eta: f64) {
     );
 }
 
-/// Trains the shipped solver; returns its weights and plain descent's tuned step size.
-fn train(o: &Training) -> (Vec<f64>, f64) {
-    use std::f64::consts::TAU;
+/// Trains the shipped solver with `executor` summing each batch's windows (all cores, or MPI
+/// ranks); returns its weights and plain descent's tuned step size. Only the `main` rank prints
+/// and writes files.
+fn train(o: &Options, executor: &impl Executor, main: bool) -> (Vec<f64>, f64) {
     let start = Instant::now();
     let train = solver::Window::many(0..o.windows);
     let validation = solver::Window::many(2000..2064);
@@ -548,7 +605,8 @@ fn train(o: &Training) -> (Vec<f64>, f64) {
         Some(eta) => eta,
         None => {
             let (eta, descent_train) = solver::tune_descent(&train, ETA_RANGE, 10);
-            println!(
+            say!(
+                main,
                 "plain descent, K = {}: best fixed step size on training windows 0..{} {eta:.16e} (RMSE {descent_train:.6e}; {:.1} s)",
                 solver::K,
                 o.windows - 1,
@@ -562,23 +620,48 @@ fn train(o: &Training) -> (Vec<f64>, f64) {
     let background_validation =
         solver::validation_rmse(&validation, |w| Ok(w.data.xb.clone())).powi(2);
     let layout = solver::layout(solver::STATE);
-    let mut theta = match &o.init {
-        Some(path) => layout.load(path).unwrap_or_else(|e| {
-            eprintln!("could not load {path}: {e}");
-            std::process::exit(1)
-        }),
-        None => solver::initial_parameters(&layout, SEED),
+    let plan = solver::Training {
+        batch: o.batch,
+        epochs: o.epochs,
+        learning_rate: o.learning_rate,
+        clip: o.clip,
+        augment: o.augment,
     };
-    let mut adam = Adam::new(o.learning_rate);
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(SEED);
-    let mut order: Vec<usize> = (0..train.len()).collect();
-    let steps = train.len().div_ceil(o.batch);
+    let fail = |what: String| -> ! {
+        eprintln!("{what}");
+        std::process::exit(1)
+    };
+    let mut run = match &o.resume {
+        Some(path) => {
+            let state = TrainingState::load(&layout, path, Adam::new(o.learning_rate))
+                .unwrap_or_else(|e| fail(format!("could not resume from {path}: {e}")));
+            let run = plan
+                .resume(state, o.windows, SEED)
+                .unwrap_or_else(|e| fail(format!("could not resume from {path}: {e}")));
+            say!(main, "resumed from {path} after epoch {}", run.state.epoch);
+            run
+        }
+        None => plan.start(
+            match &o.init {
+                Some(path) => layout
+                    .load(path)
+                    .unwrap_or_else(|e| fail(format!("could not load {path}: {e}"))),
+                None => solver::initial_parameters(&layout, SEED),
+            },
+            SEED,
+        ),
+    };
+    let first = run.state.epoch as usize;
+    let steps = plan.steps_per_epoch(train.len());
     let validation_loss =
         |theta: &[f64]| solver::validation_rmse(&validation, |w| w.analysis(theta)).powi(2);
     let (mut train_curve, mut validation_curve) = (Vec::new(), Vec::new());
-    validation_curve.push((0.0, validation_loss(&theta)));
-    println!(
-        "training: Adam (peak step {:e}, cosine decay) on windows 0..{}{} in batches of {}, each window's hypergradient clipped to norm {}, {} epochs, {} threads",
+    if main {
+        validation_curve.push((first as f64, validation_loss(&run.state.params)));
+    }
+    say!(
+        main,
+        "training: Adam (peak step {:e}, cosine decay) on windows 0..{}{} in batches of {}, each window's hypergradient clipped to norm {}, {} epochs, {}",
         o.learning_rate,
         o.windows - 1,
         if o.augment {
@@ -589,67 +672,63 @@ fn train(o: &Training) -> (Vec<f64>, f64) {
         o.batch,
         o.clip,
         o.epochs,
-        rayon::current_num_threads()
+        o.workers
     );
     let training = Instant::now();
-    let mut bar = progress::Progress::new("training", (o.epochs * steps) as u64);
-    for epoch in 0..o.epochs {
-        order.shuffle(&mut rng);
-        let mut epoch_loss = 0.0;
-        for (step, batch) in order.chunks(o.batch).enumerate() {
-            // Data augmentation: each window with a background of a random phase (the same
-            // family of errors as its own), so the network cannot learn each truth's background
-            // error by heart.
-            let augmented: Vec<solver::Window> = if o.augment {
-                batch
-                    .iter()
-                    .map(|&i| train[i].with_background_phase(rng.random_range(0.0..TAU)))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let windows: Vec<&solver::Window> = if o.augment {
-                augmented.iter().collect()
-            } else {
-                batch.iter().map(|&i| &train[i]).collect()
-            };
-            let (loss, grad) = solver::mean_hypergradient(&windows, &theta, Some(o.clip), true)
-                .expect("a finite hypergradient");
-            epoch_loss += loss * batch.len() as f64;
-            bar.set_message(format!(
-                "epoch {}/{}, running RMSE {:.4}",
-                epoch + 1,
-                o.epochs,
-                (epoch_loss / ((step * o.batch) + batch.len()) as f64).sqrt()
-            ));
-            bar.inc(1);
-            let fraction = (epoch * steps + step) as f64 / (o.epochs * steps) as f64;
-            adam.learning_rate =
-                o.learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * fraction).cos());
-            adam.step(&mut theta, &grad)
-                .expect("a finite hypergradient");
+    let mut bar =
+        progress::Progress::new("training", (o.epochs.saturating_sub(first) * steps) as u64);
+    for epoch in first..o.epochs {
+        let mut seen = 0;
+        let mut running = 0.0;
+        let epoch_loss = plan
+            .epoch(executor, &train, &mut run, |step, loss| {
+                let size = o.batch.min(train.len() - step * o.batch);
+                running += loss * size as f64;
+                seen += size;
+                if main {
+                    bar.set_message(format!(
+                        "epoch {}/{}, running RMSE {:.4}",
+                        epoch + 1,
+                        o.epochs,
+                        (running / seen as f64).sqrt()
+                    ));
+                    bar.inc(1);
+                }
+            })
+            .unwrap_or_else(|e| fail(format!("epoch {}: {e}", epoch + 1)));
+        if !main {
+            continue;
         }
-        train_curve.push(((epoch + 1) as f64, epoch_loss / train.len() as f64));
-        let v = validation_loss(&theta);
+        train_curve.push(((epoch + 1) as f64, epoch_loss));
+        let v = validation_loss(&run.state.params);
         validation_curve.push(((epoch + 1) as f64, v));
-        // The weights after every epoch, so a stopped run leaves its last epoch's.
-        if let Err(e) = layout.save(&theta, &o.output) {
+        // The weights and the training state after every epoch, so a stopped run leaves its
+        // last epoch's and `--resume` continues it.
+        if let Err(e) = layout.save(&run.state.params, &o.output) {
             eprintln!("could not write {}: {e}", o.output);
+        }
+        if let Err(e) = run.state.save(&layout, &o.checkpoint) {
+            eprintln!("could not write {}: {e}", o.checkpoint);
         }
         println!(
             "epoch {:3}: training loss {:.6e}, validation loss {v:.6e} (RMSE {:.4}), {:.0} s",
             epoch + 1,
-            epoch_loss / train.len() as f64,
+            epoch_loss,
             v.sqrt(),
             training.elapsed().as_secs_f64()
         );
     }
+    let theta = run.state.params;
+    if !main {
+        return (theta, eta);
+    }
     bar.finish();
     let trained = training.elapsed().as_secs_f64();
     println!(
-        "training took {trained:.0} s ({:.1} s per epoch); wrote {}",
-        trained / o.epochs.max(1) as f64,
-        o.output
+        "training took {trained:.0} s ({:.1} s per epoch); wrote {} and the training state {}",
+        trained / (o.epochs.saturating_sub(first)).max(1) as f64,
+        o.output,
+        o.checkpoint
     );
     use plot::{color, Series, Style};
     let end = o.epochs as f64;

@@ -278,3 +278,76 @@ fn another_background_phase_keeps_truth_and_observations() {
         assert!((e - 0.5 * (1.7 * i as f64 + 1.0).cos()).abs() <= 1e-14);
     }
 }
+
+/// Training through `tapeless::optim` and `tapeless::parallel`: a run saved after epoch 1 (as
+/// safetensors bytes) and resumed gives, after epoch 2, the uninterrupted run's weights, Adam
+/// moments and random generator to the bit; the threads' sums are the serial ones; a checkpoint
+/// resumed with other options is an error naming them.
+#[test]
+fn a_resumed_training_run_continues_bit_for_bit() {
+    use tapeless::optim::{Adam, TrainingState};
+    use tapeless::parallel::{Serial, Threads};
+    let (layout, theta) = parameters();
+    let windows = Window::many(0..4);
+    let plan = Training {
+        batch: 3,
+        epochs: 2,
+        learning_rate: 3e-4,
+        clip: 1.0,
+        augment: true,
+    };
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+
+    let mut straight = plan.start(theta.clone(), 7);
+    let mut losses = Vec::new();
+    for _ in 0..2 {
+        losses.push(
+            plan.epoch(&Threads::with_block(2), &windows, &mut straight, |_, _| {})
+                .unwrap(),
+        );
+    }
+    assert_eq!(straight.state.epoch, 2);
+    assert_ne!(
+        bits(&straight.state.params),
+        bits(&theta),
+        "training moved the weights"
+    );
+
+    let mut first = plan.start(theta.clone(), 7);
+    let loss1 = plan
+        .epoch(&Serial, &windows, &mut first, |_, _| {})
+        .unwrap();
+    assert_eq!(loss1.to_bits(), losses[0].to_bits());
+    let bytes = first.state.to_safetensors(&layout).unwrap();
+    let saved = TrainingState::from_safetensors(&layout, &bytes, Adam::new(1.0)).unwrap();
+    assert_eq!(saved.epoch, 1);
+    let mut resumed = plan.resume(saved.clone(), windows.len(), 7).unwrap();
+    assert_eq!(resumed.order, first.order);
+    let loss2 = plan
+        .epoch(&Serial, &windows, &mut resumed, |_, _| {})
+        .unwrap();
+    assert_eq!(loss2.to_bits(), losses[1].to_bits());
+    assert_eq!(bits(&resumed.state.params), bits(&straight.state.params));
+    assert_eq!(
+        resumed.state.to_safetensors(&layout).unwrap(),
+        straight.state.to_safetensors(&layout).unwrap(),
+        "the whole training state, to the byte"
+    );
+
+    // Other options than the run that wrote it (another number of steps per epoch, windows,
+    // augmentation or seed): an error saying so.
+    let other = Training { batch: 1, ..plan };
+    let Err(err) = other.resume(saved.clone(), windows.len(), 7) else {
+        panic!("resuming with batches of 1 must fail");
+    };
+    assert!(err.to_string().contains("batches of 1"), "{err}");
+    let no_augmentation = Training {
+        augment: false,
+        ..plan
+    };
+    assert!(no_augmentation
+        .resume(saved.clone(), windows.len(), 7)
+        .is_err());
+    assert!(plan.resume(saved.clone(), 5, 7).is_err());
+    assert!(plan.resume(saved, windows.len(), 8).is_err());
+}
