@@ -146,6 +146,11 @@ fn each_expr<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
                 pending.push(a);
                 pending.push(b);
             }
+            Op::Ternary(_, a, b, c) => {
+                pending.push(a);
+                pending.push(b);
+                pending.push(c);
+            }
             Op::Method(a, _, args) => {
                 pending.push(a);
                 pending.extend(args);

@@ -259,6 +259,15 @@ impl Printer<'_> {
                 s = format!("{}({}, {})", b.name(), self.expr(x), self.expr(y))
             }
             Op::Binary(b, x, y) => s = format!("({} {} {})", self.expr(x), b.name(), self.expr(y)),
+            Op::Ternary(t, a, b, c) => {
+                s = format!(
+                    "{}({}, {}, {})",
+                    t.name(),
+                    self.expr(a),
+                    self.expr(b),
+                    self.expr(c)
+                )
+            }
             Op::Powi(x, n) => s = format!("powi({}, {})", self.expr(x), self.expr(n)),
             Op::Cast(x, ty) => {
                 s = format!(

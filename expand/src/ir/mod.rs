@@ -31,7 +31,7 @@ use proc_macro2::{Span, TokenStream};
 use std::marker::PhantomData;
 
 // The operations and their rules live in the rule table; they are part of the IR's grammar.
-pub use crate::rules::{Binary, LinOp, Unary};
+pub use crate::rules::{Binary, LinOp, Ternary, Unary};
 
 /// One binding of the user's function (a parameter, a `let`, a loop variable, or a temporary
 /// introduced by lowering).
@@ -452,6 +452,8 @@ pub enum Op {
     Unary(Unary, Box<Expr>),
     /// A binary operation.
     Binary(Binary, Box<Expr>, Box<Expr>),
+    /// A three-argument operation of reals (`a.mul_add(b, c)`).
+    Ternary(Ternary, Box<Expr>, Box<Expr>, Box<Expr>),
     /// `x.powi(n)`, with `n` an integer expression.
     Powi(Box<Expr>, Box<Expr>),
     /// `expr as ty`.
@@ -523,6 +525,11 @@ impl Expr {
             Op::Binary(_, a, b) | Op::Powi(a, b) => {
                 a.collect_reads(lengths, out);
                 b.collect_reads(lengths, out);
+            }
+            Op::Ternary(_, a, b, c) => {
+                a.collect_reads(lengths, out);
+                b.collect_reads(lengths, out);
+                c.collect_reads(lengths, out);
             }
             // A map's body reads only its own argument.
             Op::ConstCall(_, args) | Op::Linalg(_, args) => all(args, out),

@@ -247,6 +247,19 @@ impl Verifier<'_> {
                     self.problems.push(format!("`{}` {what}", b.name()));
                 }
             }
+            Op::Ternary(t, a, b, c) => {
+                for x in [a, b, c] {
+                    self.expr(x);
+                }
+                if !t
+                    .rule()
+                    .result
+                    .accepts(&e.kind, &[&a.kind, &b.kind, &c.kind])
+                {
+                    self.problems
+                        .push(format!("`{}` of reals that is not real", t.name()));
+                }
+            }
             Op::Powi(x, n) => {
                 self.expr(x);
                 self.index(n);

@@ -509,6 +509,11 @@ fn collect_lengths(e: &Expr, out: &mut Vec<VarId>) {
             collect_lengths(a, out);
             collect_lengths(b, out);
         }
+        Op::Ternary(_, a, b, c) => {
+            collect_lengths(a, out);
+            collect_lengths(b, out);
+            collect_lengths(c, out);
+        }
         Op::Unary(_, a)
         | Op::Cast(a, _)
         | Op::AsReal(a)

@@ -32,6 +32,13 @@ pub(super) fn partial_reads(e: &Expr, active: &IdVec<VarId, bool>, out: &mut Vec
         Op::Binary(b, x, y) => rule_reads(b.rule().reads, &[x, y], &[], active, out),
         // `x.powi(n)`: its derivative `n x^(n-1)` reads both.
         Op::Powi(a, n) => rule_reads(Reads::Operands, &[a], &[n], active, out),
+        // `a.mul_add(b, c)`: the partials of the product; `c` enters linearly.
+        Op::Ternary(t, a, b, c) => {
+            rule_reads(t.rule().reads, &[a, b], &[], active, out);
+            if expr_active(c, active) {
+                partial_reads(c, active, out);
+            }
+        }
         Op::Linalg(op, args) => {
             let rule = op.rule();
             let (mut values, mut indices) = (Vec::new(), Vec::new());
@@ -148,6 +155,7 @@ pub(super) fn contains_const_call(e: &Expr) -> bool {
         | Op::PathIndex(_, a) => contains_const_call(a),
         Op::Method(a, _, args) => contains_const_call(a) || args.iter().any(contains_const_call),
         Op::Binary(_, a, b) | Op::Powi(a, b) => contains_const_call(a) || contains_const_call(b),
+        Op::Ternary(_, a, b, c) => [a, b, c].iter().any(|x| contains_const_call(x)),
         Op::Linalg(_, args) => args.iter().any(contains_const_call),
     }
 }

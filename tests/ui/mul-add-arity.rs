@@ -1,8 +1,8 @@
 use tapeless::differentiable;
 
 #[differentiable]
-fn f(x: f64, a: f64, b: f64) -> f64 {
-    x.mul_add(a, b)
+fn f(x: f64, a: f64) -> f64 {
+    x.mul_add(a)
 }
 
 fn main() {}
