@@ -80,6 +80,7 @@ pub fn needed(f: &Function, v: VarId) -> Needed {
             }
         }
         Stmt::If { cond, .. } => acc.expr(cond),
+        Stmt::Assert(a) => a.exprs().for_each(|e| acc.expr(e)),
     });
     for e in &f.ret.values {
         acc.expr(e);

@@ -52,7 +52,7 @@ pub fn head(function: &Function, s: &Stmt) -> String {
     match s {
         Stmt::For { var, range, .. } => format!("for {} in {}", p.name(*var), p.range(range)),
         Stmt::If { cond, .. } => format!("if {}", p.expr(cond)),
-        Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {
+        Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => {
             p.stmt(s);
             p.out.trim_end().to_string()
         }
@@ -172,6 +172,11 @@ impl Printer<'_> {
                         args.join(", ")
                     ),
                 };
+                self.line(&text);
+            }
+            Stmt::Assert(a) => {
+                let args: Vec<String> = a.exprs().map(|e| self.expr(e)).collect();
+                let text = format!("{}!({})", a.mac, args.join(", "));
                 self.line(&text);
             }
             Stmt::For {

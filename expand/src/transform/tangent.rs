@@ -544,6 +544,8 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
             let (c, t, e) = (em.primal(cond), block(em, then), block(em, els));
             quote!(if #c { #t } else { #e })
         }
+        // Kept as in the primal, at its place: it reads the values, never the tangents.
+        Stmt::Assert(a) => em.assert(a),
     }
 }
 
@@ -679,6 +681,10 @@ fn describe_block(
                     "primal only".to_string()
                 };
                 out.push_str(&format!("{indent}{text}: {what}\n"));
+                continue;
+            }
+            Stmt::Assert(_) => {
+                out.push_str(&format!("{indent}{text}: primal only\n"));
                 continue;
             }
             Stmt::For { body, .. } => {

@@ -138,7 +138,7 @@ pub(super) fn mark_recomputable(b: &Block, depth: usize, recompute: &mut IdVec<V
                 mark_recomputable(then, depth + 1, recompute);
                 mark_recomputable(els, depth + 1, recompute);
             }
-            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {}
+            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => {}
         }
     }
 }
@@ -205,7 +205,8 @@ pub(super) fn own_reads(
                     .filter(|v| !matches!(f.vars[*v].kind, Kind::RealArray(_))),
             );
         }
-        Stmt::If { .. } => {}
+        // An assertion runs in the forward sweep only, at its place: its reverse reads nothing.
+        Stmt::If { .. } | Stmt::Assert(_) => {}
     }
 }
 
@@ -230,7 +231,7 @@ pub(super) fn all_reads(
             nested(then);
             nested(els);
         }
-        Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {}
+        Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => {}
     }
 }
 
@@ -324,7 +325,7 @@ pub(super) fn flow(
                 flow(then, id.inner(), seen.clone(), f, active, plan);
                 flow(els, id.els(then), seen.clone(), f, active, plan);
             }
-            Stmt::Let { .. } => {}
+            Stmt::Let { .. } | Stmt::Assert(_) => {}
         }
         for r in within {
             seen[r] = true;
