@@ -375,7 +375,8 @@ pub(super) fn useful_statements(
             // Branch decisions are saved, and loop ranges evaluated again.
             Stmt::If { cond, .. } => cond.reads(&mut reads),
             Stmt::For { range, .. } => range.reads(&mut reads),
-            Stmt::Let { .. } | Stmt::Assign { .. } => {}
+            // An assertion is never useful to the reverse sweep (see `dce`).
+            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Assert(_) => {}
         });
         let mut changed = false;
         for r in reads {
