@@ -25,7 +25,7 @@ fn checked(x: &[f64], w: f64) -> f64 {
         debug_assert_ne!(s, 1e300, "s = {:?}", s);
     }
     assert_eq!(n, x.len());
-    debug_assert_eq!(w, w);
+    debug_assert_eq!(w * 2.0, w + w);
     assert_ne!(n, 0, "empty");
     s * s * w
 }
