@@ -55,7 +55,7 @@ pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> IdVec<VarId, bool> {
                     }
                 }
             }
-            Stmt::For { .. } | Stmt::If { .. } => {}
+            Stmt::For { .. } | Stmt::If { .. } | Stmt::Assert(_) => {}
         });
         let mut changed = false;
         for v in marks {
@@ -110,6 +110,9 @@ pub fn expr_active(e: &Expr, active: &IdVec<VarId, bool>) -> bool {
         Op::Powi(a, _) | Op::Cast(a, _) => expr_active(a, active),
         Op::Unary(u, a) => u.propagates() && expr_active(a, active),
         Op::Binary(b, x, y) => b.propagates() && (expr_active(x, active) || expr_active(y, active)),
+        Op::Ternary(t, a, b, c) => {
+            t.propagates() && [a, b, c].iter().any(|x| expr_active(x, active))
+        }
         // Through the operands the table lists: a vector built from an array is active when the
         // array is; indices are integers.
         Op::Linalg(op, args) => {
@@ -142,6 +145,11 @@ pub fn derivative_sources(e: &Expr, active: &IdVec<VarId, bool>, out: &mut Vec<V
         Op::Binary(_, x, y) => {
             derivative_sources(x, active, out);
             derivative_sources(y, active, out);
+        }
+        Op::Ternary(_, a, b, c) => {
+            derivative_sources(a, active, out);
+            derivative_sources(b, active, out);
+            derivative_sources(c, active, out);
         }
         Op::Linalg(op, args) => {
             for (operand, a) in op.rule().operands.iter().zip(args) {

@@ -80,6 +80,7 @@ pub fn needed(f: &Function, v: VarId) -> Needed {
             }
         }
         Stmt::If { cond, .. } => acc.expr(cond),
+        Stmt::Assert(a) => a.exprs().for_each(|e| acc.expr(e)),
     });
     for e in &f.ret.values {
         acc.expr(e);
@@ -145,6 +146,11 @@ fn each_expr<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
             Op::Binary(_, a, b) | Op::Powi(a, b) => {
                 pending.push(a);
                 pending.push(b);
+            }
+            Op::Ternary(_, a, b, c) => {
+                pending.push(a);
+                pending.push(b);
+                pending.push(c);
             }
             Op::Method(a, _, args) => {
                 pending.push(a);

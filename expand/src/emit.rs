@@ -481,6 +481,7 @@ impl<'a> Emitter<'a> {
                 let (i, r, body) = (self.name(*var), self.range(range), self.primal_block(body));
                 quote_spanned!(*span=> for #i in #r { #body })
             }
+            Stmt::Assert(a) => self.assert(a),
             Stmt::If {
                 cond,
                 then,
@@ -494,6 +495,34 @@ impl<'a> Emitter<'a> {
                     let e = self.primal_block(els);
                     quote_spanned!(*span=> if #c { #t } else { #e })
                 }
+            }
+        }
+    }
+
+    /// A kept assertion, `assert!(cond, "..", args)`: the values it compares or prints are
+    /// those of the primal; reals as `f64` (a dual number compares and prints its value).
+    pub fn assert(&self, a: &Assert) -> TokenStream {
+        let rt = &self.rt;
+        let value = |e: &Expr| {
+            let t = self.primal(e);
+            if e.kind == Kind::Real {
+                quote_spanned!(e.span=> #rt::Real::to_f64(#t))
+            } else {
+                t
+            }
+        };
+        let operands = a.operands.iter().map(value);
+        let mac = &a.mac;
+        match &a.message {
+            // The message std would print for the user's condition, not for the generated one.
+            None if a.operands.len() == 1 => {
+                let written = &a.written;
+                quote_spanned!(a.span=> #mac!(#(#operands),*, "assertion failed: {}", #written);)
+            }
+            None => quote_spanned!(a.span=> #mac!(#(#operands),*);),
+            Some((format, args)) => {
+                let args = args.iter().map(value);
+                quote_spanned!(a.span=> #mac!(#(#operands,)* #format #(, #args)*);)
             }
         }
     }

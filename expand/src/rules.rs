@@ -182,6 +182,35 @@ pub struct BinaryRule {
     pub reads: Reads,
 }
 
+/// The derivative of a three-argument operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TernaryDeriv {
+    /// `a.mul_add(b, c)`: the tangent is `b a_dot + a b_dot + c_dot`; the adjoint adds
+    /// `b seed` to `a`, `a seed` to `b` and `seed` to `c` (the partials `(b, a, 1)` of the
+    /// runtime rule `mul_add`, written out as the product rule's are).
+    MulAdd,
+}
+
+impl TernaryDeriv {
+    /// Whether there is one (every three-argument operation has one).
+    pub const fn exists(self) -> bool {
+        true
+    }
+}
+
+/// The entry of a three-argument operation.
+#[derive(Clone, Copy, Debug)]
+pub struct TernaryRule {
+    /// How the primal is written.
+    pub syntax: Syntax,
+    /// The kind of the result.
+    pub result: ResultKind,
+    /// How the tangent and the adjoint are built.
+    pub deriv: TernaryDeriv,
+    /// What the adjoint reads, of the first two operands (the third enters linearly).
+    pub reads: Reads,
+}
+
 /// A differentiable method of reals, `x.name()`, whose derivative is `rules::name(x)`.
 const fn elementary(name: &'static str) -> UnaryRule {
     UnaryRule {
@@ -400,6 +429,19 @@ table! {
     }
 }
 
+table! {
+    /// Three-argument operations.
+    pub enum Ternary -> TernaryRule {
+        /// `a.mul_add(b, c)`, `a * b + c` rounded once.
+        MulAdd => TernaryRule {
+            syntax: Syntax::Method("mul_add"),
+            result: ResultKind::Real,
+            deriv: TernaryDeriv::MulAdd,
+            reads: Reads::OtherOperand,
+        },
+    }
+}
+
 impl Binary {
     /// Whether it is written as a method call (`a.powf(b)`) rather than an operator.
     pub fn is_method(self) -> bool {
@@ -412,10 +454,14 @@ impl Binary {
 pub fn real_methods() -> impl Iterator<Item = &'static str> {
     let unary = Unary::ALL.iter().map(|u| u.rule().syntax);
     let binary = Binary::ALL.iter().map(|b| b.rule().syntax);
-    unary.chain(binary).filter_map(|syntax| match syntax {
-        Syntax::Method(name) => Some(name),
-        Syntax::Prefix(_) | Syntax::Infix(_) => None,
-    })
+    let ternary = Ternary::ALL.iter().map(|t| t.rule().syntax);
+    unary
+        .chain(binary)
+        .chain(ternary)
+        .filter_map(|syntax| match syntax {
+            Syntax::Method(name) => Some(name),
+            Syntax::Prefix(_) | Syntax::Infix(_) => None,
+        })
 }
 
 /// What an operand of a matrix operation must be.
@@ -759,8 +805,9 @@ mod tests {
             .filter(|u| u.rule().syntax.is_method())
             .count();
         let binary = Binary::ALL.iter().filter(|b| b.is_method()).count();
-        assert_eq!(methods.len(), unary + binary);
+        assert_eq!(methods.len(), unary + binary + Ternary::ALL.len());
         assert_eq!(methods[unary], Binary::Powf.name());
+        assert_eq!(methods.last(), Some(&Ternary::MulAdd.name()));
     }
 
     #[test]

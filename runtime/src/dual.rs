@@ -350,6 +350,18 @@ impl<S: Real, const N: usize> Real for Dual<S, N> {
         let (d_a, d_b) = rules::hypot(self.value, other.value);
         Self::chain2(self.value.hypot(other.value), self, d_a, other, d_b)
     }
+    /// The value is the fused `mul_add` of the values (bit-identical to the scalar's); the
+    /// tangents are `b a_dot + a b_dot + c_dot`.
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        let (d_a, d_b, d_c) = rules::mul_add(self.value, b.value, c.value);
+        Self {
+            value: self.value.mul_add(b.value, c.value),
+            tangents: array::from_fn(|i| {
+                d_a * self.tangents[i] + d_b * b.tangents[i] + d_c * c.tangents[i]
+            }),
+        }
+    }
     #[inline(always)]
     fn min(self, other: Self) -> Self {
         let (d_a, d_b) = rules::min(self.value, other.value);
@@ -602,6 +614,24 @@ mod tests {
                 assert_close(y.tangent(1), d_b, 1e-7, &format!("{what} d/db"));
             }
         }
+    }
+
+    #[test]
+    fn mul_add_is_fused_in_the_value_and_matches_differences_in_each_lane() {
+        // 0.1 * 10.0 - 1.0 is 0.0 rounded twice and 2^-54 fused.
+        for &(a, b, c) in &[(0.7, 1.3, -0.2), (0.1, 10.0, -1.0), (-0.9, -1.7, 2.5)] {
+            let y = Real::mul_add(
+                Dual::<f64, 3>::seeded(a, 0),
+                Dual::seeded(b, 1),
+                Dual::seeded(c, 2),
+            );
+            assert_eq!(y.value.to_bits(), a.mul_add(b, c).to_bits());
+            let f = |a: f64, b: f64, c: f64| a.mul_add(b, c);
+            assert_close(y.tangent(0), fd(|t| f(t, b, c), a), 1e-7, "d/da");
+            assert_close(y.tangent(1), fd(|t| f(a, t, c), b), 1e-7, "d/db");
+            assert_close(y.tangent(2), fd(|t| f(a, b, t), c), 1e-7, "d/dc");
+        }
+        assert_ne!(0.1_f64.mul_add(10.0, -1.0), 0.1 * 10.0 - 1.0);
     }
 
     #[test]

@@ -91,6 +91,8 @@ pub trait Real:
     fn abs(self) -> Self;
     /// `sqrt(self^2 + other^2)` without undue overflow.
     fn hypot(self, other: Self) -> Self;
+    /// `self * b + c` rounded once (a fused multiply-add), as `f64::mul_add`.
+    fn mul_add(self, b: Self, c: Self) -> Self;
     /// Cube root.
     fn cbrt(self) -> Self;
     /// Arc sine.
@@ -221,6 +223,10 @@ macro_rules! impl_real_for_float {
             #[inline(always)]
             fn hypot(self, other: Self) -> Self {
                 <$t>::hypot(self, other)
+            }
+            #[inline(always)]
+            fn mul_add(self, b: Self, c: Self) -> Self {
+                <$t>::mul_add(self, b, c)
             }
             #[inline(always)]
             fn cbrt(self) -> Self {

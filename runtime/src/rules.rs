@@ -252,6 +252,13 @@ pub fn mul<S: Real>(a: S, b: S) -> (S, S) {
     (b, a)
 }
 
+/// Partials of `a.mul_add(b, c) = a * b + c`: `(b, a, 1)`.
+#[inline(always)]
+pub fn mul_add<S: Real>(a: S, b: S, c: S) -> (S, S, S) {
+    let _ = c;
+    (b, a, S::one())
+}
+
 /// Partials of `a / b`: `(1 / b, -a / b^2)`.
 #[inline(always)]
 pub fn div<S: Real>(a: S, b: S) -> (S, S) {
@@ -363,6 +370,17 @@ mod tests {
                 let eb = fd(|t| f(a, t), b);
                 assert!((da - ea).abs() <= 1e-6 * (1.0 + ea.abs()), "{name} d/da");
                 assert!((db - eb).abs() <= 1e-6 * (1.0 + eb.abs()), "{name} d/db");
+            }
+        }
+        for &(a, b, c) in &[(0.7, 1.3, -0.2), (1.9, 0.4, 3.0), (2.5, -0.6, 0.1)] {
+            let (da, db, dc) = mul_add(a, b, c);
+            let f = |a: f64, b: f64, c: f64| a.mul_add(b, c);
+            for (d, e) in [
+                (da, fd(|t| f(t, b, c), a)),
+                (db, fd(|t| f(a, t, c), b)),
+                (dc, fd(|t| f(a, b, t), c)),
+            ] {
+                assert!((d - e).abs() <= 1e-6 * (1.0 + e.abs()), "mul_add");
             }
         }
         assert_eq!(powi(1.5_f64, 3), 3.0 * 1.5 * 1.5);

@@ -74,6 +74,11 @@ impl Emitter<'_> {
                 }
             }
             Op::Binary(b, x, y) => self.binary(e, *b, x, y),
+            Op::Ternary(t, a, b, c) => {
+                let m = format_ident!("{}", t.name(), span = span);
+                let (a, b, c) = (self.primal(a), self.primal(b), self.primal(c));
+                quote_spanned!(span=> #rt::Real::#m(#a, #b, #c))
+            }
             Op::Powi(x, n) => {
                 let (x, n) = (self.primal(x), self.primal(n));
                 quote_spanned!(span=> #rt::Real::powi(#x, #n))

@@ -150,6 +150,7 @@ impl Emitter<'_> {
                 quote!(#p = #v;)
             }
             RevStmt::Call { call, .. } => self.call_stmt(call),
+            RevStmt::Assert { assert, .. } => self.assert(assert),
             RevStmt::Save { slot, value, cond } => self.save(slot, value, cond.as_ref()),
             RevStmt::Zero(v) => {
                 let (b, z) = (self.bar(*v), self.zero_like(*v));

@@ -52,7 +52,7 @@ pub fn head(function: &Function, s: &Stmt) -> String {
     match s {
         Stmt::For { var, range, .. } => format!("for {} in {}", p.name(*var), p.range(range)),
         Stmt::If { cond, .. } => format!("if {}", p.expr(cond)),
-        Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {
+        Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => {
             p.stmt(s);
             p.out.trim_end().to_string()
         }
@@ -174,6 +174,11 @@ impl Printer<'_> {
                 };
                 self.line(&text);
             }
+            Stmt::Assert(a) => {
+                let args: Vec<String> = a.exprs().map(|e| self.expr(e)).collect();
+                let text = format!("{}!({})", a.mac, args.join(", "));
+                self.line(&text);
+            }
             Stmt::For {
                 var, range, body, ..
             } => {
@@ -259,6 +264,15 @@ impl Printer<'_> {
                 s = format!("{}({}, {})", b.name(), self.expr(x), self.expr(y))
             }
             Op::Binary(b, x, y) => s = format!("({} {} {})", self.expr(x), b.name(), self.expr(y)),
+            Op::Ternary(t, a, b, c) => {
+                s = format!(
+                    "{}({}, {}, {})",
+                    t.name(),
+                    self.expr(a),
+                    self.expr(b),
+                    self.expr(c)
+                )
+            }
             Op::Powi(x, n) => s = format!("powi({}, {})", self.expr(x), self.expr(n)),
             Op::Cast(x, ty) => {
                 s = format!(

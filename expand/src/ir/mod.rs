@@ -31,7 +31,7 @@ use proc_macro2::{Span, TokenStream};
 use std::marker::PhantomData;
 
 // The operations and their rules live in the rule table; they are part of the IR's grammar.
-pub use crate::rules::{Binary, LinOp, Unary};
+pub use crate::rules::{Binary, LinOp, Ternary, Unary};
 
 /// One binding of the user's function (a parameter, a `let`, a loop variable, or a temporary
 /// introduced by lowering).
@@ -335,6 +335,42 @@ pub enum Stmt {
         els: Block,
         span: Span,
     },
+    /// `assert!(..)`, `assert_eq!(..)`, `debug_assert_ne!(..)`...: kept, not differentiated.
+    Assert(Assert),
+}
+
+/// An assertion of the user's, printed where it was written in every function that runs the
+/// forward computation (the primal, the tangent, the forward sweep of the adjoint): it reads
+/// integers, bools and reals as values (reals by their `f64` value) and writes nothing.
+#[derive(Clone, Debug)]
+pub struct Assert {
+    /// The macro: `assert`, `assert_eq`, `assert_ne`, or their `debug_` forms.
+    pub mac: syn::Ident,
+    /// The condition (`assert!`), or the two values compared.
+    pub operands: Vec<Expr>,
+    /// The format string of the message, as written, and its arguments.
+    pub message: Option<(syn::LitStr, Vec<Expr>)>,
+    /// The condition as the user wrote it, for the message of an `assert!` without one (which
+    /// std would print as `assertion failed: <condition>`).
+    pub written: String,
+    /// The whole macro call.
+    pub span: Span,
+}
+
+impl Assert {
+    /// Every variable the assertion reads.
+    pub fn reads(&self, out: &mut Vec<VarId>) {
+        self.operands.iter().for_each(|e| e.reads(out));
+        if let Some((_, args)) = &self.message {
+            args.iter().for_each(|e| e.reads(out));
+        }
+    }
+
+    /// Every expression it evaluates.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        let message = self.message.iter().flat_map(|(_, args)| args.iter());
+        self.operands.iter().chain(message)
+    }
 }
 
 /// How a `let` binding is initialised.
@@ -452,6 +488,8 @@ pub enum Op {
     Unary(Unary, Box<Expr>),
     /// A binary operation.
     Binary(Binary, Box<Expr>, Box<Expr>),
+    /// A three-argument operation of reals (`a.mul_add(b, c)`).
+    Ternary(Ternary, Box<Expr>, Box<Expr>, Box<Expr>),
     /// `x.powi(n)`, with `n` an integer expression.
     Powi(Box<Expr>, Box<Expr>),
     /// `expr as ty`.
@@ -524,6 +562,11 @@ impl Expr {
                 a.collect_reads(lengths, out);
                 b.collect_reads(lengths, out);
             }
+            Op::Ternary(_, a, b, c) => {
+                a.collect_reads(lengths, out);
+                b.collect_reads(lengths, out);
+                c.collect_reads(lengths, out);
+            }
             // A map's body reads only its own argument.
             Op::ConstCall(_, args) | Op::Linalg(_, args) => all(args, out),
         }
@@ -574,7 +617,7 @@ impl Stmt {
     /// How many statements this one is, with those nested in it.
     pub fn size(&self) -> usize {
         match self {
-            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => 1,
+            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => 1,
             Stmt::For { body, .. } => 1 + body.size(),
             Stmt::If { then, els, .. } => 1 + then.size() + els.size(),
         }
@@ -606,7 +649,7 @@ impl Block {
                     then.walk_numbered(id.inner(), f);
                     els.walk_numbered(id.els(then), f);
                 }
-                Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {}
+                Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => {}
             }
         }
     }
@@ -621,7 +664,7 @@ impl Block {
                     then.walk(f);
                     els.walk(f);
                 }
-                Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {}
+                Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => {}
             }
         }
     }
@@ -641,7 +684,7 @@ impl Block {
                     }
                 }
             }
-            Stmt::If { .. } => {}
+            Stmt::If { .. } | Stmt::Assert(_) => {}
         });
         out
     }

@@ -109,6 +109,11 @@ pub enum RevStmt<'a> {
     },
     /// The primal call `id` (through the callee's generic companion).
     Call { id: StmtId, call: &'a Call },
+    /// A kept assertion of the user's, at its forward position: it reads the forward values.
+    Assert {
+        id: StmtId,
+        assert: &'a super::Assert,
+    },
     /// Saves a value for the reverse sweep (only when the compile-time `cond` holds).
     Save {
         slot: Slot,

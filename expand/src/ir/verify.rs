@@ -159,6 +159,19 @@ impl Verifier<'_> {
                 self.block(body);
                 self.scope.truncate(depth);
             }
+            Stmt::Assert(a) => {
+                for e in a.exprs() {
+                    self.expr(e);
+                    if !matches!(e.kind, Kind::Real | Kind::Int | Kind::Bool | Kind::Opaque) {
+                        self.problems
+                            .push(format!("`{}!` of a value of kind {}", a.mac, e.kind));
+                    }
+                }
+                if a.mac.to_string().ends_with("assert") && a.operands[0].kind != Kind::Bool {
+                    self.problems
+                        .push(format!("`{}!` of a condition that is not a bool", a.mac));
+                }
+            }
             Stmt::If {
                 cond, then, els, ..
             } => {
@@ -245,6 +258,19 @@ impl Verifier<'_> {
                         }
                     };
                     self.problems.push(format!("`{}` {what}", b.name()));
+                }
+            }
+            Op::Ternary(t, a, b, c) => {
+                for x in [a, b, c] {
+                    self.expr(x);
+                }
+                if !t
+                    .rule()
+                    .result
+                    .accepts(&e.kind, &[&a.kind, &b.kind, &c.kind])
+                {
+                    self.problems
+                        .push(format!("`{}` of reals that is not real", t.name()));
                 }
             }
             Op::Powi(x, n) => {

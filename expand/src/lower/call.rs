@@ -380,6 +380,12 @@ impl Lowerer<'_> {
                 let x = args.remove(0);
                 self.binary(op, x, y, (span, span), block)
             }
+            (Builtin::Ternary(t), 3) => {
+                let c = args.remove(2);
+                let b = args.remove(1);
+                let a = args.remove(0);
+                self.ternary(t, [a, b, c], span)
+            }
             (Builtin::Powi, 2) => {
                 let n = args.remove(1);
                 let x = self.coerce_real(args.remove(0))?;
@@ -501,6 +507,7 @@ impl Lowerer<'_> {
 pub(super) enum Builtin {
     Unary(Unary),
     Binary(Binary),
+    Ternary(Ternary),
     Powi,
     From,
 }
@@ -516,6 +523,9 @@ pub(super) fn builtin_path(path: &syn::Path) -> Option<Builtin> {
     }
     if let Some(b) = Binary::from_method(&name) {
         return Some(Builtin::Binary(b));
+    }
+    if let Some(t) = Ternary::from_method(&name) {
+        return Some(Builtin::Ternary(t));
     }
     match name.as_str() {
         "powi" => Some(Builtin::Powi),

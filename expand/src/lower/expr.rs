@@ -33,7 +33,9 @@ impl Lowerer<'_> {
             }
             syn::Expr::MethodCall(mc) => {
                 let name = mc.method.to_string();
-                (Unary::from_method(&name).is_some() || Binary::from_method(&name).is_some())
+                (Unary::from_method(&name).is_some()
+                    || Binary::from_method(&name).is_some()
+                    || Ternary::from_method(&name).is_some())
                     && self.surely_real(&mc.receiver)
             }
             syn::Expr::Call(c) => {
@@ -533,6 +535,26 @@ impl Lowerer<'_> {
         })
     }
 
+    /// `a.mul_add(b, c)` of reals.
+    pub(super) fn ternary(
+        &mut self,
+        op: Ternary,
+        operands: [Expr; 3],
+        span: Span,
+    ) -> syn::Result<Expr> {
+        let [a, b, c] = operands;
+        let (a, b, c) = (
+            self.coerce_real(a)?,
+            self.coerce_real(b)?,
+            self.coerce_real(c)?,
+        );
+        Ok(Expr {
+            op: Op::Ternary(op, Box::new(a), Box::new(b), Box::new(c)),
+            kind: Kind::Real,
+            span,
+        })
+    }
+
     /// `receiver.method(args)`: an elementary function, a method of a matrix, of an integer or
     /// a bool, or `v.len()`.
     pub(super) fn method_call(
@@ -630,11 +652,16 @@ impl Lowerer<'_> {
                 span,
             });
         }
-        if name == "mul_add" {
-            return err_at(
-                &mc.method,
-                "`mul_add` is not supported: write `x * a + b` (rounded twice, where `mul_add` rounds once)",
-            );
+        if let Some(t) = Ternary::from_method(&name) {
+            if mc.args.len() != 2 {
+                return err_at(
+                    &mc.method,
+                    format!("`{name}` takes two arguments: `a.{name}(b, c)`"),
+                );
+            }
+            let b = self.expr(&mc.args[0], block)?;
+            let c = self.expr(&mc.args[1], block)?;
+            return self.ternary(t, [receiver, b, c], span);
         }
         if name == "sqr" || name == "square" {
             return err_at(&mc.method, "write `x * x` or `x.powi(2)`");
@@ -800,6 +827,7 @@ pub(super) fn depth(e: &Expr) -> usize {
         | Op::PathIndex(_, a)
         | Op::AsReal(a) => vec![a],
         Op::Binary(_, a, b) | Op::Powi(a, b) => vec![a, b],
+        Op::Ternary(_, a, b, c) => vec![a, b, c],
         Op::Method(a, _, args) => std::iter::once(&**a).chain(args).collect(),
         Op::ConstCall(_, args) => args.iter().collect(),
         Op::Linalg(op, args) => {

@@ -97,9 +97,10 @@ impl Lowerer<'_> {
             syn::Stmt::Item(item) => err_at(item,
                 "items inside a differentiable function are not supported; move this item outside the function",
             ),
+            syn::Stmt::Macro(m) if assertion(&m.mac).is_some() => self.assertion(&m.mac, block),
             syn::Stmt::Macro(m) => err_at(&m.mac.path,
                 format!(
-                    "macro `{}!` is not supported in a differentiable function; only `vec![..]` is, in a `let`",
+                    "macro `{}!` is not supported in a differentiable function; only `vec![..]` is, in a `let`, and the assertions `assert!`, `assert_eq!`, `assert_ne!`, `debug_assert!` (kept, not differentiated); move other macros out of the function",
                     m.mac.path.to_token_stream()
                 ),
             ),
@@ -109,6 +110,89 @@ impl Lowerer<'_> {
                 }
                 self.expr_stmt(e, block)
             }
+        }
+    }
+
+    /// `assert!(cond, "..", args)`, `assert_eq!(a, b)`...: kept as a statement, its values
+    /// lowered (so they name the variables the generated code binds), its format string as
+    /// written.
+    fn assertion(&mut self, mac: &syn::Macro, block: &mut Block) -> syn::Result<()> {
+        let operands = assertion(mac).expect("an assertion");
+        let name = mac.path.segments.last().expect("a name").ident.clone();
+        let args = mac.parse_body_with(
+            syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+        )?;
+        let args: Vec<&syn::Expr> = args.iter().collect();
+        if args.len() < operands {
+            let what = if operands == 1 {
+                "a condition: `assert!(x > 0.0)`"
+            } else {
+                "two values: `assert_eq!(n, 3)`"
+            };
+            return err_at(mac, format!("`{name}!` takes {what}"));
+        }
+        let mut lowered = Vec::new();
+        for a in &args[..operands] {
+            lowered.push(self.assertion_value(a, &name, block)?);
+        }
+        if operands == 1 && lowered[0].kind != Kind::Bool {
+            return err_at(
+                args[0],
+                format!("the condition of `{name}!` is a bool, `x > 0.0`"),
+            );
+        }
+        if operands == 2 && lowered.iter().any(|e| e.kind == Kind::Real) {
+            let b = lowered.pop().expect("two");
+            let a = lowered.pop().expect("two");
+            lowered = vec![self.coerce_real(a)?, self.coerce_real(b)?];
+        }
+        let message = match args.get(operands) {
+            None => None,
+            Some(syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(format),
+                ..
+            })) => {
+                if let Some(captured) = inline_capture(&format.value()) {
+                    return err_at(format, format!(
+                        "write the value after the format string, `\"{{}}\", {captured}`: a name inside the string is not seen by `#[differentiable]`"
+                    ));
+                }
+                let mut values = Vec::new();
+                for a in &args[operands + 1..] {
+                    values.push(self.assertion_value(a, &name, block)?);
+                }
+                Some((format.clone(), values))
+            }
+            Some(other) => {
+                return err_at(
+                    other,
+                    format!("the message of `{name}!` is a string literal, `\"x = {{}}\", x`"),
+                )
+            }
+        };
+        block.stmts.push(Stmt::Assert(Assert {
+            mac: name,
+            operands: lowered,
+            message,
+            written: args[0].to_token_stream().to_string(),
+            span: mac.span(),
+        }));
+        Ok(())
+    }
+
+    /// A value an assertion reads: an integer, a bool or a real, not a whole array.
+    fn assertion_value(
+        &mut self,
+        e: &syn::Expr,
+        name: &syn::Ident,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let v = self.expr(e, block)?;
+        match v.kind {
+            Kind::Real | Kind::Int | Kind::Bool | Kind::Opaque => Ok(v),
+            Kind::RealArray(_) | Kind::Matrix => err_at(e, format!(
+                "`{name}!` of a whole array or matrix is not supported; assert on its elements or its length, `assert!(x.len() == 3)`"
+            )),
         }
     }
 
@@ -706,6 +790,7 @@ impl Lowerer<'_> {
             }
             syn::Expr::Binary(b) if is_compound_assign(&b.op) => self.compound_assign(b, block),
             syn::Expr::ForLoop(f) => self.for_loop(f, block),
+            syn::Expr::Macro(m) if assertion(&m.mac).is_some() => self.assertion(&m.mac, block),
             syn::Expr::If(i) => {
                 let s = self.if_stmt(i, block, None)?;
                 block.stmts.push(s);
@@ -1012,4 +1097,40 @@ pub(super) fn let_initialiser(local: &syn::Local) -> syn::Result<&syn::Expr> {
             "give the binding its value where it is declared: `let x = ...;`",
         ),
     }
+}
+
+/// How many values the assertion macro `mac` compares (1 for `assert!`, 2 for `assert_eq!`),
+/// `None` for another macro.
+pub(super) fn assertion(mac: &syn::Macro) -> Option<usize> {
+    let name = mac.path.get_ident()?.to_string();
+    match name.strip_prefix("debug_").unwrap_or(&name) {
+        "assert" => Some(1),
+        "assert_eq" | "assert_ne" => Some(2),
+        _ => None,
+    }
+}
+
+/// The first name captured inside a format string (`"{x}"`, `"{x:.3}"`), if any.
+fn inline_capture(format: &str) -> Option<String> {
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+            }
+            '{' => {
+                let inner: String = chars.by_ref().take_while(|c| *c != '}').collect();
+                let arg = inner.split(':').next().unwrap_or("").trim();
+                if arg
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_')
+                {
+                    return Some(arg.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }

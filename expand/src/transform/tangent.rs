@@ -11,7 +11,7 @@
 
 use crate::emit::Emitter;
 use crate::ir::*;
-use crate::rules::{BinaryDeriv, UnaryDeriv};
+use crate::rules::{BinaryDeriv, TernaryDeriv, UnaryDeriv};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
@@ -133,6 +133,7 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
         | Op::Index(..)
         | Op::Len(_)
         | Op::Powi(..)
+        | Op::Ternary(..)
         | Op::Cast(..)
         | Op::ConstCall(..)
         | Op::Path(_)
@@ -345,6 +346,21 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
                 BinaryDeriv::None => unreachable!("`{}` has no derivative", b.name()),
             })
         }
+        // The tangent of `a.mul_add(b, c)` is `a_dot * b + a * b_dot + c_dot`, written with
+        // plain products and sums as the product rule's is: a linear combination of the
+        // tangents, whose rounding does not decide the primal's value (only the value itself is
+        // fused).
+        Op::Ternary(t, a, b, c) => match t.rule().deriv {
+            TernaryDeriv::MulAdd => {
+                let (da, db, dc) = (expr(em, a), expr(em, b), expr(em, c));
+                let (as_, bs) = (em.primal(a), em.primal(b));
+                sum_terms(vec![
+                    da.map(|d| quote_spanned!(span=> (#d * #bs))),
+                    db.map(|d| quote_spanned!(span=> (#as_ * #d))),
+                    dc,
+                ])
+            }
+        },
         Op::Powi(x, n) => {
             let dx = expr(em, x)?;
             let (xs, ns) = (em.primal(x), em.primal(n));
@@ -528,6 +544,8 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
             let (c, t, e) = (em.primal(cond), block(em, then), block(em, els));
             quote!(if #c { #t } else { #e })
         }
+        // Kept as in the primal, at its place: it reads the values, never the tangents.
+        Stmt::Assert(a) => em.assert(a),
     }
 }
 
@@ -663,6 +681,10 @@ fn describe_block(
                     "primal only".to_string()
                 };
                 out.push_str(&format!("{indent}{text}: {what}\n"));
+                continue;
+            }
+            Stmt::Assert(_) => {
+                out.push_str(&format!("{indent}{text}: primal only\n"));
                 continue;
             }
             Stmt::For { body, .. } => {

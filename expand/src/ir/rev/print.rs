@@ -175,7 +175,9 @@ impl Printer<'_> {
             RevStmt::Assign { place, value, .. } => {
                 format!("{} = {}", display::place(f, place), display::expr(f, value))
             }
-            RevStmt::Call { id, .. } => display::head(f, self.stmts[id]),
+            RevStmt::Call { id, .. } | RevStmt::Assert { id, .. } => {
+                display::head(f, self.stmts[id])
+            }
             RevStmt::Save { slot, value, cond } => self.save(slot, value, cond.as_ref()),
             RevStmt::Zero(v) => format!("zero {}_bar", self.name(*v)),
             RevStmt::Decide { name, cond } => {

@@ -249,6 +249,9 @@ impl Verifier<'_> {
                     }
                     self.write(place.var(), state);
                 }
+                // It runs at its forward position and writes nothing: it reads the current
+                // forward values, which need no save.
+                RevStmt::Assert { id, .. } => self.record(Some(*id), state),
                 RevStmt::Call { id, call } => {
                     self.record(Some(*id), state);
                     for a in &call.args {

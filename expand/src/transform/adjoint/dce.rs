@@ -3,7 +3,8 @@
 //! recomputation, the index of a restored element), that a kept statement, a branch decision or
 //! a loop range reads, or that binds a variable the forward sweep saves, the reverse sweep
 //! recomputes, or an active array's adjoint takes its shape from; the others become
-//! [`RevStmt::Skipped`]. Callers' reverse sweeps already have the call's results, so this is
+//! [`RevStmt::Skipped`]. An assertion is never live: it writes nothing the reverse sweep reads,
+//! and the caller's forward sweep already ran it (in the callee's primal), so `__f_rev` drops it. Callers' reverse sweeps already have the call's results, so this is
 //! what `__f_rev` recomputes instead of the whole primal.
 
 use crate::ir::rev::{Cond, RevFunction, RevStmt, Saved};
@@ -88,7 +89,10 @@ pub(super) fn live_statements(
 pub(super) fn skip_dead(stmts: &mut [RevStmt], live: &HashSet<StmtId>) {
     for s in stmts {
         match s {
-            RevStmt::Let { id, .. } | RevStmt::Assign { id, .. } | RevStmt::Call { id, .. }
+            RevStmt::Let { id, .. }
+            | RevStmt::Assign { id, .. }
+            | RevStmt::Call { id, .. }
+            | RevStmt::Assert { id, .. }
                 if !live.contains(id) =>
             {
                 *s = RevStmt::Skipped { id: *id };

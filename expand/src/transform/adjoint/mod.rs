@@ -472,6 +472,7 @@ fn argument_effects(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
         Stmt::Call(c) => c.args.iter().for_each(|a| a.reads(&mut read)),
         Stmt::For { range, .. } => range.reads(&mut read),
         Stmt::If { cond, .. } => cond.reads(&mut read),
+        Stmt::Assert(a) => a.reads(&mut read),
     });
     for e in &f.ret.values {
         e.reads(&mut read);
@@ -508,6 +509,11 @@ fn collect_lengths(e: &Expr, out: &mut Vec<VarId>) {
         Op::Binary(_, a, b) | Op::Powi(a, b) => {
             collect_lengths(a, out);
             collect_lengths(b, out);
+        }
+        Op::Ternary(_, a, b, c) => {
+            collect_lengths(a, out);
+            collect_lengths(b, out);
+            collect_lengths(c, out);
         }
         Op::Unary(_, a)
         | Op::Cast(a, _)

@@ -32,6 +32,13 @@ pub(super) fn partial_reads(e: &Expr, active: &IdVec<VarId, bool>, out: &mut Vec
         Op::Binary(b, x, y) => rule_reads(b.rule().reads, &[x, y], &[], active, out),
         // `x.powi(n)`: its derivative `n x^(n-1)` reads both.
         Op::Powi(a, n) => rule_reads(Reads::Operands, &[a], &[n], active, out),
+        // `a.mul_add(b, c)`: the partials of the product; `c` enters linearly.
+        Op::Ternary(t, a, b, c) => {
+            rule_reads(t.rule().reads, &[a, b], &[], active, out);
+            if expr_active(c, active) {
+                partial_reads(c, active, out);
+            }
+        }
         Op::Linalg(op, args) => {
             let rule = op.rule();
             let (mut values, mut indices) = (Vec::new(), Vec::new());
@@ -131,7 +138,7 @@ pub(super) fn mark_recomputable(b: &Block, depth: usize, recompute: &mut IdVec<V
                 mark_recomputable(then, depth + 1, recompute);
                 mark_recomputable(els, depth + 1, recompute);
             }
-            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {}
+            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => {}
         }
     }
 }
@@ -148,6 +155,7 @@ pub(super) fn contains_const_call(e: &Expr) -> bool {
         | Op::PathIndex(_, a) => contains_const_call(a),
         Op::Method(a, _, args) => contains_const_call(a) || args.iter().any(contains_const_call),
         Op::Binary(_, a, b) | Op::Powi(a, b) => contains_const_call(a) || contains_const_call(b),
+        Op::Ternary(_, a, b, c) => [a, b, c].iter().any(|x| contains_const_call(x)),
         Op::Linalg(_, args) => args.iter().any(contains_const_call),
     }
 }
@@ -197,7 +205,8 @@ pub(super) fn own_reads(
                     .filter(|v| !matches!(f.vars[*v].kind, Kind::RealArray(_))),
             );
         }
-        Stmt::If { .. } => {}
+        // An assertion runs in the forward sweep only, at its place: its reverse reads nothing.
+        Stmt::If { .. } | Stmt::Assert(_) => {}
     }
 }
 
@@ -222,7 +231,7 @@ pub(super) fn all_reads(
             nested(then);
             nested(els);
         }
-        Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) => {}
+        Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => {}
     }
 }
 
@@ -316,7 +325,7 @@ pub(super) fn flow(
                 flow(then, id.inner(), seen.clone(), f, active, plan);
                 flow(els, id.els(then), seen.clone(), f, active, plan);
             }
-            Stmt::Let { .. } => {}
+            Stmt::Let { .. } | Stmt::Assert(_) => {}
         }
         for r in within {
             seen[r] = true;
@@ -366,7 +375,8 @@ pub(super) fn useful_statements(
             // Branch decisions are saved, and loop ranges evaluated again.
             Stmt::If { cond, .. } => cond.reads(&mut reads),
             Stmt::For { range, .. } => range.reads(&mut reads),
-            Stmt::Let { .. } | Stmt::Assign { .. } => {}
+            // An assertion is never useful to the reverse sweep (see `dce`).
+            Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Assert(_) => {}
         });
         let mut changed = false;
         for r in reads {

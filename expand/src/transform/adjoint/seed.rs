@@ -9,7 +9,7 @@ use crate::activity::expr_active;
 use crate::emit::Value;
 use crate::ir::rev::{RevStmt, Target};
 use crate::ir::*;
-use crate::rules::{BinaryDeriv, UnaryDeriv};
+use crate::rules::{BinaryDeriv, TernaryDeriv, UnaryDeriv};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 
@@ -127,6 +127,25 @@ impl<'a> Reverse<'a> {
                     BinaryDeriv::None => unreachable!("`{}` has no derivative", b.name()),
                 }
             }
+            Op::Ternary(t, a, b, c) => match t.rule().deriv {
+                TernaryDeriv::MulAdd => {
+                    let act = [a, b, c].map(|x| expr_active(x, active));
+                    let seed = if act.iter().filter(|x| **x).count() > 1 {
+                        self.bind_value(seed, out)
+                    } else {
+                        seed
+                    };
+                    if act[0] {
+                        let bs = self.primal(b);
+                        self.expr(a, Value::Expr(quote_spanned!(span=> (#seed * #bs))), out);
+                    }
+                    if act[1] {
+                        let as_ = self.primal(a);
+                        self.expr(b, Value::Expr(quote_spanned!(span=> (#seed * #as_))), out);
+                    }
+                    self.expr(c, seed, out);
+                }
+            },
             Op::Powi(x, n) => {
                 let (xs, ns) = (self.primal(x), self.primal(n));
                 self.expr(
@@ -297,6 +316,7 @@ impl<'a> Reverse<'a> {
             | Op::Index(..)
             | Op::Len(_)
             | Op::Powi(..)
+            | Op::Ternary(..)
             | Op::Cast(..)
             | Op::ConstCall(..)
             | Op::Path(_)
@@ -331,6 +351,7 @@ impl<'a> Reverse<'a> {
             | Op::Len(_)
             | Op::Unary(..)
             | Op::Binary(..)
+            | Op::Ternary(..)
             | Op::Powi(..)
             | Op::Cast(..)
             | Op::ConstCall(..)

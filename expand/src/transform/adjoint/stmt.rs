@@ -175,6 +175,13 @@ impl<'a> Reverse<'a> {
         let mut rev = Vec::new();
         let keep = self.useful.as_ref().is_none_or(|u| u.contains(&id));
         match s {
+            // Kept in the forward sweep at its place (it reads the forward values there); no
+            // reverse.
+            Stmt::Assert(assert) => fwd.push(if keep {
+                RevStmt::Assert { id, assert }
+            } else {
+                RevStmt::Skipped { id }
+            }),
             Stmt::Let { var, init, .. } => {
                 fwd.push(if keep {
                     RevStmt::Let {

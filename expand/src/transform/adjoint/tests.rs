@@ -243,7 +243,9 @@ fn adjoints_read_what_the_rule_table_says() {
                             partial_reads(value, &active, &mut table);
                         }
                         Stmt::Call(c) => c.args.iter().for_each(|a| a.reads(&mut table)),
-                        Stmt::For { .. } | Stmt::If { .. } => unreachable!("not differentiated"),
+                        Stmt::For { .. } | Stmt::If { .. } | Stmt::Assert(_) => {
+                            unreachable!("not differentiated")
+                        }
                     }
                     let (mut a, mut b) = (reads, table);
                     a.sort();

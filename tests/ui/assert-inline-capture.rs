@@ -1,8 +1,9 @@
 use tapeless::differentiable;
 
 #[differentiable]
-fn f(x: f64, a: f64, b: f64) -> f64 {
-    x.mul_add(a, b)
+fn f(x: f64) -> f64 {
+    assert!(x > 0.0, "x = {x}");
+    x * x
 }
 
 fn main() {}
