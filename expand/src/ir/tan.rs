@@ -11,7 +11,8 @@
 //! ```text
 //! stmt := let v = init | place = expr | call | assert
 //!       | let [mut] v_dot = tangent | place_dot = tangent | let mut r_dot = zeros like r
-//!       | call g's jvp(args) | for v in range { stmt* } | if expr { stmt* } else { stmt* }
+//!       | call by g::jvp(args) | for v in range { stmt* } | if expr { stmt* } else { stmt* }
+//! fn   := stmt* [result tangent: tangent, ..]
 //! ```
 //!
 //! Leaves are typed where the IR has a node for them: primal statements, places, ranges and

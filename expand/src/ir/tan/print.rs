@@ -3,12 +3,13 @@
 //!
 //! ```text
 //! tangent IR of sum_sq_jvp
-//!     let s = 0.0
+//!     let mut s: real = 0.0
 //!     let mut s_dot = cst::<S>(0.0)
 //!     for i in 0..u.len() {
 //!         s_dot = (s_dot +(u_dot[i] * u[i] + u[i] * u_dot[i])), reads s_dot, u_dot
 //!         s = (s + (u[i] * u[i]))
 //!     }
+//!     result tangent: s_dot
 //! ```
 
 use super::{TanFunction, TanStmt, Tangent};
