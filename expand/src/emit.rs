@@ -2,15 +2,16 @@
 //!
 //! [`Emitter`] knows the names of variables and of their tangents and adjoints (`x`, `x_dot`,
 //! `x_bar`), prints primal expressions in the scalar type `S` of the generated code (literals
-//! become `cst::<S>(..)`, methods become `Real::sin(..)`), and prints the reverse IR that the
-//! adjoint transform builds (`emit/rev.rs`, [`crate::ir::rev`]); it holds no transform's state.
-//! Every expression is emitted with the span of the user's code, so a type error lands on what
+//! become `cst::<S>(..)`, methods become `Real::sin(..)`), and prints the tangent IR and the
+//! reverse IR that the transforms build (`emit/tan.rs`, [`crate::ir::tan`]; `emit/rev.rs`,
+//! [`crate::ir::rev`]); it holds no transform's state. Every expression is emitted with the span of the user's code, so a type error lands on what
 //! the user wrote.
 //!
 //! Generated names come from [`crate::names`], which keeps them apart from the user's.
 
 mod expr;
 mod rev;
+mod tan;
 
 pub use expr::Value;
 

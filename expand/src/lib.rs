@@ -5,7 +5,7 @@
 //! per stage:
 //!
 //! ```text
-//! syn::ItemFn --lower--> IR --activity--> IR --tangent--> tokens (f_jvp)
+//! syn::ItemFn --lower--> IR --activity--> IR --tangent--> tangent IR --emit--> tokens (f_jvp)
 //!                                           \--adjoint--> reverse IR --emit--> tokens (f_vjp, f_grad)
 //! ```
 //!
@@ -20,18 +20,22 @@
 //!   `StmtId`), its printer and its verifier; `ir::rev` is the reverse IR (forward and reverse
 //!   sweeps: pushes, restores, recomputations, adjoints accumulated, reverse calls, reversed
 //!   loops, replayed branches), its printer and its verifier (stacks balanced, every value an
-//!   adjoint reads in scope at the version it had forwards).
+//!   adjoint reads in scope at the version it had forwards); `ir::tan` is the tangent IR (the
+//!   primal statements with their tangent statements, calls of callees' `jvp` companions, loops
+//!   and branches) and its printer.
 //! - `rules` is the table of the elementary and matrix operations: per operation its primal,
 //!   result kind, tangent, adjoint and the primal values the adjoint reads; every pass reads it.
-//! - `activity` finds what carries derivatives; `transform::tangent` generates the tangent code;
+//! - `activity` finds what carries derivatives; `transform::tangent` builds the tangent IR;
 //!   `transform::adjoint` (a folder: the reverse sweep's `plan`, `seed`s, per-statement
 //!   adjoints, the `saves` slots and `describe`, its printout) builds the reverse IR; `emit`
-//!   holds what they share, prints the generic primal and the reverse IR (`emit/rev.rs`).
+//!   holds what they share, prints the generic primal, the tangent IR (`emit/tan.rs`) and the
+//!   reverse IR (`emit/rev.rs`).
 //! - `ctxt` gathers the errors of the front end (attribute, lowering, `wrt(..)`, `rhs = ..`), so a
 //!   function's mistakes are reported together; `limits` says how big a function may be.
 //!
-//! Set `TAPELESS_DEBUG=1` while building to print the IR of every annotated function, the plan
-//! of its tangent sweep and the reverse IR of its reverse-mode companions, to standard error.
+//! Set `TAPELESS_DEBUG=1` while building to print the IR of every annotated function, the
+//! tangent IR of its forward-mode companion and the reverse IR of its reverse-mode companions,
+//! to standard error.
 
 #![forbid(unsafe_code)]
 

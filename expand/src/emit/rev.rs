@@ -103,7 +103,7 @@ impl Emitter<'_> {
     }
 
     /// A primal call, through the callee's generic companion.
-    fn call_stmt(&self, c: &Call) -> TokenStream {
+    pub(super) fn call_stmt(&self, c: &Call) -> TokenStream {
         let generic = self.companion(&c.callee, "generic");
         let args = self.primal_args(&c.args);
         if c.results.is_empty() {

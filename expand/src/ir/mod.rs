@@ -25,6 +25,7 @@
 
 pub mod display;
 pub mod rev;
+pub mod tan;
 pub mod verify;
 
 use proc_macro2::{Span, TokenStream};

@@ -228,6 +228,6 @@ pub enum Cond<'a> {
     Decision(Ident),
 }
 
-mod print;
+pub(super) mod print;
 pub mod verify;
 pub use print::print;

@@ -4,12 +4,17 @@
 //! the statement of its tangent; loops and branches keep their shape. Inactive values get no
 //! tangent (symbolic zero), so integer and constant code is copied unchanged.
 //!
+//! The transform builds the tangent IR ([`crate::ir::tan`]): [`build`] walks the primal IR once
+//! and puts each primal statement next to its tangent statement, whose value ([`expr`], from the
+//! rule table's forms) stays tokens; `emit::tan` prints it and [`describe`] prints it readably.
+//!
 //! Before: `let y = x * x.sin(); s += y;`
 //! After:  `let y = x * Real::sin(x);`
 //!         `let y_dot = x_dot * Real::sin(x) + x * (rules::sin(x) * x_dot);`
 //!         `s_dot = s_dot + y_dot; s = s + y;`
 
 use crate::emit::Emitter;
+use crate::ir::tan::{TanFunction, TanStmt, Tangent};
 use crate::ir::*;
 use crate::rules::{BinaryDeriv, TernaryDeriv, UnaryDeriv};
 use proc_macro2::TokenStream;
@@ -424,49 +429,63 @@ fn init(em: &Emitter, var: VarId, init: &Init) -> TokenStream {
     }
 }
 
-fn block(em: &Emitter, b: &Block) -> TokenStream {
-    b.stmts.iter().map(|s| stmt(em, s)).collect()
+/// The tangent IR of a block whose first statement is `first`.
+fn block<'a>(em: &Emitter, b: &'a Block, first: StmtId, out: &mut Vec<TanStmt<'a>>) {
+    for (id, s) in b.numbered(first) {
+        stmt(em, id, s, out);
+    }
 }
 
-fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
+/// A nested block's tangent IR.
+fn nested<'a>(em: &Emitter, b: &'a Block, first: StmtId) -> Vec<TanStmt<'a>> {
+    let mut out = Vec::new();
+    block(em, b, first, &mut out);
+    out
+}
+
+/// The primal statement `s` (numbered `id`) with its tangent.
+fn stmt<'a>(em: &Emitter, id: StmtId, s: &'a Stmt, out: &mut Vec<TanStmt<'a>>) {
     let rt = &em.rt;
     match s {
         Stmt::Let { var, init: i, .. } => {
-            let (b, p) = (em.binding(*var), em.init(i));
-            if !em.is_active(*var) {
-                return quote!(let #b = #p;);
+            out.push(TanStmt::Let {
+                id,
+                var: *var,
+                init: i,
+            });
+            if em.is_active(*var) {
+                let mut reads = Vec::new();
+                crate::activity::init_derivative_sources(i, &em.active, &mut reads);
+                out.push(TanStmt::LetDot {
+                    var: *var,
+                    mutable: em.var(*var).mutable,
+                    value: Tangent {
+                        tokens: init(em, *var, i),
+                        reads,
+                    },
+                });
             }
-            let d = em.dot(*var);
-            let m = em.var(*var).mutable.then(|| quote!(mut));
-            let t = init(em, *var, i);
-            quote!(let #b = #p; let #m #d = #t;)
         }
         Stmt::Assign { place, value, .. } => {
-            let (p, v) = (em.place(place), em.primal(value));
             let var = place.var();
-            if !em.is_active(var) {
-                return quote!(#p = #v;);
+            if em.is_active(var) {
+                let tokens = expr(em, value).unwrap_or_else(|| {
+                    if value.kind == Kind::Matrix {
+                        let n = em.name(var);
+                        quote!(#rt::zeros_like(&#n))
+                    } else {
+                        em.zero()
+                    }
+                });
+                let mut reads = Vec::new();
+                crate::activity::derivative_sources(value, &em.active, &mut reads);
+                // The tangent first: `value` may read the target's old value.
+                out.push(TanStmt::SetDot {
+                    place,
+                    value: Tangent { tokens, reads },
+                });
             }
-            let d = expr(em, value).unwrap_or_else(|| {
-                if value.kind == Kind::Matrix {
-                    let n = em.name(var);
-                    quote!(#rt::zeros_like(&#n))
-                } else {
-                    em.zero()
-                }
-            });
-            let pd = match place {
-                Place::Var(_) => {
-                    let n = em.dot(var);
-                    quote!(#n)
-                }
-                Place::Index(_, i) => {
-                    let (n, i) = (em.dot(var), em.primal(i));
-                    quote!(#n[#i])
-                }
-            };
-            // The tangent first: `value` may read the target's old value.
-            quote!(#pd = #d; #p = #v;)
+            out.push(TanStmt::Assign { id, place, value });
         }
         Stmt::Call(c) => {
             let active = c
@@ -474,78 +493,122 @@ fn stmt(em: &Emitter, s: &Stmt) -> TokenStream {
                 .iter()
                 .any(|a| crate::activity::arg_active(a, &em.active));
             if !active {
-                let callee = em.companion(&c.callee, "generic");
-                let args = em.primal_args(&c.args);
-                if c.results.is_empty() {
-                    return quote_spanned!(c.span=> #callee(#(#args),*););
-                }
-                let pat = em.call_results(c, |r| em.name(r));
+                out.push(TanStmt::Call { id, call: c });
                 // A result that later receives active values starts with a zero tangent.
-                let dots = c.results.iter().filter(|&&r| em.is_active(r)).map(|&r| {
-                    let (d, n) = (em.dot(r), em.name(r));
-                    quote!(let mut #d = #rt::zeros_like(&#n);)
-                });
-                return quote_spanned!(c.span=> let #pat = #callee(#(#args),*); #(#dots)*);
+                out.extend(
+                    c.results
+                        .iter()
+                        .filter(|&&r| em.is_active(r))
+                        .map(|&r| TanStmt::ZeroDot(r)),
+                );
+                return;
             }
-            let callee = em.companion(&c.callee, "jvp");
-            let primal = em.primal_args(&c.args);
-            let mut args = Vec::new();
-            for (a, p) in c.args.iter().zip(primal) {
-                args.push(p);
-                match a {
-                    Arg::Value(e) if e.kind == Kind::Real => {
-                        args.push(expr(em, e).unwrap_or_else(|| em.zero()));
-                    }
-                    Arg::Value(_) => {}
-                    Arg::Array { var, by_ref } => {
-                        let d = em.dot(*var);
-                        args.push(if em.is_active(*var) {
-                            em.array_arg(*var, *by_ref, &d)
-                        } else {
-                            em.zero_array_arg(*var, *by_ref, false)
-                        });
-                    }
-                    Arg::ArrayMut { var, by_ref } => {
-                        let d = em.dot(*var);
-                        args.push(if *by_ref {
-                            quote!(&mut #d)
-                        } else {
-                            quote!(&mut *#d)
-                        });
-                    }
-                    Arg::Matrix { var, by_ref } => {
-                        let d = if em.is_active(*var) {
-                            em.dot_ref(*var)
-                        } else {
-                            let r = em.var_mat_ref(*var);
-                            quote!(&#rt::zeros_like(#r))
-                        };
-                        args.push(em.matrix_arg(*var, *by_ref, d));
-                    }
-                }
-            }
-            if c.results.is_empty() {
-                quote_spanned!(c.span=> #callee(#(#args),*);)
-            } else {
-                let values = em.call_results(c, |r| em.name(r));
-                let dots = em.call_results(c, |r| em.dot(r));
-                quote_spanned!(c.span=> let (#values, #dots) = #callee(#(#args),*);)
-            }
+            out.push(TanStmt::JvpCall {
+                id,
+                call: c,
+                args: jvp_args(em, c),
+            });
         }
         Stmt::For {
             var, range, body, ..
-        } => {
-            let (i, r, body) = (em.name(*var), em.range(range), block(em, body));
-            quote!(for #i in #r { #body })
-        }
+        } => out.push(TanStmt::For {
+            id,
+            var: *var,
+            range,
+            body: nested(em, body, id.inner()),
+        }),
         Stmt::If {
             cond, then, els, ..
         } => {
-            let (c, t, e) = (em.primal(cond), block(em, then), block(em, els));
-            quote!(if #c { #t } else { #e })
+            let then_ir = nested(em, then, id.inner());
+            let els_ir = nested(em, els, id.els(then));
+            out.push(TanStmt::If {
+                id,
+                cond,
+                then: then_ir,
+                els: els_ir,
+            });
         }
         // Kept as in the primal, at its place: it reads the values, never the tangents.
-        Stmt::Assert(a) => em.assert(a),
+        Stmt::Assert(a) => out.push(TanStmt::Assert { id, assert: a }),
+    }
+}
+
+/// The arguments of the callee's forward-mode companion for the active call `c`: each primal
+/// argument followed by its tangent (zeros for an inactive one).
+fn jvp_args(em: &Emitter, c: &Call) -> Vec<TokenStream> {
+    let rt = &em.rt;
+    let primal = em.primal_args(&c.args);
+    let mut args = Vec::new();
+    for (a, p) in c.args.iter().zip(primal) {
+        args.push(p);
+        match a {
+            Arg::Value(e) if e.kind == Kind::Real => {
+                args.push(expr(em, e).unwrap_or_else(|| em.zero()));
+            }
+            Arg::Value(_) => {}
+            Arg::Array { var, by_ref } => {
+                let d = em.dot(*var);
+                args.push(if em.is_active(*var) {
+                    em.array_arg(*var, *by_ref, &d)
+                } else {
+                    em.zero_array_arg(*var, *by_ref, false)
+                });
+            }
+            Arg::ArrayMut { var, by_ref } => {
+                let d = em.dot(*var);
+                args.push(if *by_ref {
+                    quote!(&mut #d)
+                } else {
+                    quote!(&mut *#d)
+                });
+            }
+            Arg::Matrix { var, by_ref } => {
+                let d = if em.is_active(*var) {
+                    em.dot_ref(*var)
+                } else {
+                    let r = em.var_mat_ref(*var);
+                    quote!(&#rt::zeros_like(#r))
+                };
+                args.push(em.matrix_arg(*var, *by_ref, d));
+            }
+        }
+    }
+    args
+}
+
+/// The tangents of the result's parts (`None` when the function returns nothing).
+fn result(em: &Emitter) -> Option<Vec<TokenStream>> {
+    let f = em.f;
+    let rt = &em.rt;
+    em.result_ty()?;
+    let dots = f
+        .ret
+        .values
+        .iter()
+        .zip(&f.ret.parts)
+        .map(|(v, k)| match (&v.op, k) {
+            (_, Kind::Real) => expr(em, v).unwrap_or_else(|| em.zero()),
+            (Op::Var(x), _) if em.is_active(*x) => {
+                let d = em.dot(*x);
+                quote!(#d)
+            }
+            (Op::Var(x), _) => {
+                let n = em.name(*x);
+                quote!(#rt::zeros_like(&#n))
+            }
+            _ => unreachable!("array results are variables"),
+        })
+        .collect();
+    Some(dots)
+}
+
+/// The tangent IR of `f_jvp`: the body with its tangents, and the tangent of the result.
+pub fn build<'a>(em: &Emitter<'a>) -> TanFunction<'a> {
+    let f: &'a Function = em.f;
+    TanFunction {
+        body: nested(em, &f.body, StmtId::FIRST),
+        result: result(em),
     }
 }
 
@@ -571,10 +634,9 @@ fn dot_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
     })
 }
 
-/// The forward-mode companion `f_jvp`.
+/// The forward-mode companion `f_jvp`: its tangent IR, printed.
 pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
     let f = em.f;
-    let rt = &em.rt;
     let name = format_ident!("{}_jvp", f.name);
     let user = &f.name;
     let mut params = Vec::new();
@@ -582,43 +644,10 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
         params.push(em.primal_param(p));
         params.extend(dot_param(em, p));
     }
-    let body = block(em, &f.body);
-    let value = em.result_value();
-    let ret_ty = em.result_ty();
-    let (ret, tail) = match &ret_ty {
-        None => (None, None),
-        Some(t) => {
-            let dots: Vec<TokenStream> = f
-                .ret
-                .values
-                .iter()
-                .zip(&f.ret.parts)
-                .map(|(v, k)| match (&v.op, k) {
-                    (_, Kind::Real) => expr(em, v).unwrap_or_else(|| em.zero()),
-                    (Op::Var(x), _) if em.is_active(*x) => {
-                        let d = em.dot(*x);
-                        quote!(#d)
-                    }
-                    (Op::Var(x), _) => {
-                        let n = em.name(*x);
-                        quote!(#rt::zeros_like(&#n))
-                    }
-                    _ => unreachable!("array results are variables"),
-                })
-                .collect();
-            let dot = if f.ret.tuple {
-                quote!((#(#dots,)*))
-            } else {
-                quote!(#(#dots)*)
-            };
-            (
-                Some(quote!(-> (#t, #t))),
-                // Tangents first: the values may move arrays out.
-                Some(quote!(let __dot = #dot; (#value, __dot))),
-            )
-        }
-    };
-    let tail = tail.unwrap_or_else(|| quote!(#value));
+    let ir = build(em);
+    let body = em.tan_stmts(&ir.body);
+    let ret = em.result_ty().map(|t| quote!(-> (#t, #t)));
+    let tail = em.tan_tail(ir.result.as_deref());
     let generics = em.generics();
     let import = em.runtime_import();
     let allows = em.allows();
@@ -638,83 +667,90 @@ pub fn function(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
     }
 }
 
-/// A printing of the tangent sweep, for `TAPELESS_DEBUG=1` and golden tests: the statements in
-/// order, each with the tangents its tangent reads (`y_dot from x_dot, a_dot`), the callees'
-/// tangent companions it calls, and the statements that run as the primal only.
+/// The tangent IR of `f_jvp`, printed (see [`crate::ir::tan::print`]), for `TAPELESS_DEBUG=1`
+/// and golden tests: the statements in order, each tangent with the tangents it reads, the
+/// callees' tangent companions it calls, and the statements that run as the primal only.
+///
+/// It prints the IR the generator builds and the emitter prints, built again with a fresh
+/// emitter.
 pub fn describe(f: &Function, active: &IdVec<VarId, bool>) -> String {
-    let mut out = format!("tangent sweep of {}\n", f.name);
-    describe_block(f, active, &f.body, 0, &mut out);
-    out
+    let em = Emitter::new(f, active.clone(), syn::parse_quote!(::tapeless), false);
+    let ir = build(&em);
+    crate::ir::tan::print(f, &format!("{}_jvp", f.name), &ir)
 }
 
-fn describe_block(
-    f: &Function,
-    active: &IdVec<VarId, bool>,
-    b: &Block,
-    depth: usize,
-    out: &mut String,
-) {
-    let indent = "    ".repeat(depth);
-    for s in &b.stmts {
-        let text = crate::ir::display::head(f, s);
-        let mut sources = Vec::new();
-        let written = match s {
-            Stmt::Let { var, init, .. } => {
-                crate::activity::init_derivative_sources(init, active, &mut sources);
-                Some(*var)
+#[cfg(test)]
+mod tests {
+    //! The tangent IR holds every primal statement once, in order, and the tangents each
+    //! tangent statement reads, found in the code it prints, are those the activity analysis
+    //! names.
+
+    use super::*;
+    use std::collections::BTreeSet;
+
+    const CASES: &[&str] = &[
+        "fn f(x: f64, y: f64) -> f64 { let a = x * y; let b = a.sin() + x / y; b * b }",
+        "fn g(x: &[f64]) -> f64 { let mut t = 1.0; for i in 0..x.len() { let a = x[i] * 2.0; if a > t { t = t * a; } else { t = t + a.exp(); } } t }",
+        "fn two_steps(u: &mut [f64], h: f64) -> f64 { let mut k = vec![0.0; u.len()]; rhs(&mut k, u); for i in 0..u.len() { u[i] = u[i] + h * k[i]; } let mut s = 0.0; for i in 0..u.len() { s = s + u[i].powf(h) * k[i]; } s }",
+        "fn quad(a: &DMatrix<f64>, x: &DVector<f64>, u: &[f64], n: usize) -> f64 { let v = DVector::from_column_slice(u); let y = a * x + v.component_mul(x); let mut acc = y.dot(x); for j in 0..n { let c = a.column(j); acc = acc + c.norm() * a[(0, j)]; } acc + y.transpose().sum() }",
+    ];
+
+    fn lowered(src: &str) -> (Function, IdVec<VarId, bool>) {
+        let item: syn::ItemFn = syn::parse_str(src).expect("parses");
+        let args = crate::attr::parse(Default::default()).expect("no args");
+        let f = crate::lower::lower(&item, &args).expect("lowers");
+        let active = crate::activity::analyse(&f, None);
+        (f, active)
+    }
+
+    /// The ids of the primal statements of `stmts`, in order, and every tangent statement.
+    fn walk<'a>(stmts: &'a [TanStmt<'a>], ids: &mut Vec<usize>, dots: &mut Vec<&'a Tangent>) {
+        for s in stmts {
+            match s {
+                TanStmt::Let { id, .. }
+                | TanStmt::Assign { id, .. }
+                | TanStmt::Call { id, .. }
+                | TanStmt::Assert { id, .. }
+                | TanStmt::JvpCall { id, .. } => ids.push(id.0),
+                TanStmt::LetDot { value, .. } | TanStmt::SetDot { value, .. } => dots.push(value),
+                TanStmt::ZeroDot(_) => {}
+                TanStmt::For { id, body, .. } => {
+                    ids.push(id.0);
+                    walk(body, ids, dots);
+                }
+                TanStmt::If { id, then, els, .. } => {
+                    ids.push(id.0);
+                    walk(then, ids, dots);
+                    walk(els, ids, dots);
+                }
             }
-            Stmt::Assign { place, value, .. } => {
-                crate::activity::derivative_sources(value, active, &mut sources);
-                Some(place.var())
-            }
-            Stmt::Call(c) => {
-                let what = if c
-                    .args
-                    .iter()
-                    .any(|a| crate::activity::arg_active(a, active))
-                {
-                    let callee = quote::ToTokens::to_token_stream(&c.callee)
-                        .to_string()
-                        .replace(' ', "");
-                    format!("call the tangent of {callee}")
-                } else {
-                    "primal only".to_string()
-                };
-                out.push_str(&format!("{indent}{text}: {what}\n"));
-                continue;
-            }
-            Stmt::Assert(_) => {
-                out.push_str(&format!("{indent}{text}: primal only\n"));
-                continue;
-            }
-            Stmt::For { body, .. } => {
-                out.push_str(&format!("{indent}{text} {{\n"));
-                describe_block(f, active, body, depth + 1, out);
-                out.push_str(&format!("{indent}}}\n"));
-                continue;
-            }
-            Stmt::If { then, els, .. } => {
-                out.push_str(&format!("{indent}{text} {{\n"));
-                describe_block(f, active, then, depth + 1, out);
-                out.push_str(&format!("{indent}}} else {{\n"));
-                describe_block(f, active, els, depth + 1, out);
-                out.push_str(&format!("{indent}}}\n"));
-                continue;
-            }
-        };
-        let what = match written {
-            Some(v) if active[v] && sources.is_empty() => {
-                format!("{}_dot = 0", f.vars[v].name)
-            }
-            Some(v) if active[v] => {
-                let names: Vec<String> = sources
-                    .iter()
-                    .map(|s| format!("{}_dot", f.vars[*s].name))
+        }
+    }
+
+    #[test]
+    fn every_primal_statement_once_and_tangent_reads_agree_with_the_code() {
+        for src in CASES {
+            let (f, active) = lowered(src);
+            let em = Emitter::new(&f, active.clone(), syn::parse_quote!(::tapeless), false);
+            let ir = build(&em);
+            let (mut ids, mut dots) = (Vec::new(), Vec::new());
+            walk(&ir.body, &mut ids, &mut dots);
+            assert_eq!(ids, (0..f.body.size()).collect::<Vec<_>>(), "{src}");
+            assert!(!dots.is_empty(), "{src}");
+            for t in dots {
+                let code = t.tokens.to_string();
+                let read: BTreeSet<String> = code
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .filter(|w| w.ends_with("_dot"))
+                    .map(str::to_string)
                     .collect();
-                format!("{}_dot from {}", f.vars[v].name, names.join(", "))
+                let named: BTreeSet<String> = t
+                    .reads
+                    .iter()
+                    .map(|v| format!("{}_dot", f.vars[*v].name))
+                    .collect();
+                assert_eq!(read, named, "{src}: {code}");
             }
-            _ => "primal only".to_string(),
-        };
-        out.push_str(&format!("{indent}{text}: {what}\n"));
+        }
     }
 }

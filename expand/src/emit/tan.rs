@@ -1,0 +1,96 @@
+//! The tangent IR printed as Rust: one statement of [`TanStmt`] at a time, in the scalar type
+//! `S`, with the names of the emitter. The printer keeps no state of its own; every tangent was
+//! built by the tangent transform.
+
+use super::Emitter;
+use crate::ir::tan::{TanStmt, Tangent};
+use crate::ir::*;
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+
+impl Emitter<'_> {
+    /// Statements of the tangent IR as Rust statements.
+    pub fn tan_stmts(&self, stmts: &[TanStmt]) -> TokenStream {
+        stmts.iter().map(|s| self.tan_stmt(s)).collect()
+    }
+
+    /// The tail of `f_jvp`: the value, or `(value, tangent)` given the tangents of the result's
+    /// parts.
+    pub fn tan_tail(&self, result: Option<&[TokenStream]>) -> TokenStream {
+        let value = self.result_value();
+        let Some(dots) = result else {
+            return value;
+        };
+        let dot = if self.f.ret.tuple {
+            quote!((#(#dots,)*))
+        } else {
+            quote!(#(#dots)*)
+        };
+        // Tangents first: the values may move arrays out.
+        quote!(let __dot = #dot; (#value, __dot))
+    }
+
+    fn tan_stmt(&self, s: &TanStmt) -> TokenStream {
+        let rt = &self.rt;
+        match s {
+            TanStmt::Let { var, init, .. } => {
+                let (b, i) = (self.binding(*var), self.init(init));
+                quote!(let #b = #i;)
+            }
+            TanStmt::Assign { place, value, .. } => {
+                let (p, v) = (self.place(place), self.primal(value));
+                quote!(#p = #v;)
+            }
+            TanStmt::Call { call, .. } => self.call_stmt(call),
+            TanStmt::Assert { assert, .. } => self.assert(assert),
+            TanStmt::LetDot {
+                var,
+                mutable,
+                value: Tangent { tokens, .. },
+            } => {
+                let d = self.dot(*var);
+                let m = mutable.then(|| quote!(mut));
+                quote!(let #m #d = #tokens;)
+            }
+            TanStmt::SetDot {
+                place,
+                value: Tangent { tokens, .. },
+            } => match place {
+                Place::Var(v) => {
+                    let d = self.dot(*v);
+                    quote!(#d = #tokens;)
+                }
+                Place::Index(v, i) => {
+                    let (d, i) = (self.dot(*v), self.primal(i));
+                    quote!(#d[#i] = #tokens;)
+                }
+            },
+            TanStmt::ZeroDot(v) => {
+                let (d, n) = (self.dot(*v), self.name(*v));
+                quote!(let mut #d = #rt::zeros_like(&#n);)
+            }
+            TanStmt::JvpCall { call: c, args, .. } => {
+                let callee = self.companion(&c.callee, "jvp");
+                if c.results.is_empty() {
+                    quote_spanned!(c.span=> #callee(#(#args),*);)
+                } else {
+                    let values = self.call_results(c, |r| self.name(r));
+                    let dots = self.call_results(c, |r| self.dot(r));
+                    quote_spanned!(c.span=> let (#values, #dots) = #callee(#(#args),*);)
+                }
+            }
+            TanStmt::For {
+                var, range, body, ..
+            } => {
+                let (i, r, body) = (self.name(*var), self.range(range), self.tan_stmts(body));
+                quote!(for #i in #r { #body })
+            }
+            TanStmt::If {
+                cond, then, els, ..
+            } => {
+                let (c, t, e) = (self.primal(cond), self.tan_stmts(then), self.tan_stmts(els));
+                quote!(if #c { #t } else { #e })
+            }
+        }
+    }
+}
