@@ -1,5 +1,5 @@
-//! Golden tests: the printed IR, the generated code and the plans of the tangent and reverse
-//! sweeps of a few functions (loops, branches, calls, overwrites, matrices), kept in
+//! Golden tests: the printed IR, the generated code, and the tangent and reverse IRs (the
+//! sweeps) of a few functions (loops, branches, calls, overwrites, matrices), kept in
 //! `expand/golden/` and compared on every test run. After an intended change, regenerate them
 //! with `TAPELESS_BLESS=1 cargo test -p tapeless-expand` and review the diff.
 
