@@ -34,11 +34,10 @@ impl Display for Kind {
 pub fn print(function: &Function) -> String {
     let mut p = Printer {
         f: function,
-        out: String::new(),
-        depth: 0,
+        lines: Lines::default(),
     };
     p.function();
-    p.out
+    p.lines.out
 }
 
 /// The first line of statement `s` of `function`: the whole of a simple statement, the head of
@@ -46,15 +45,14 @@ pub fn print(function: &Function) -> String {
 pub fn head(function: &Function, s: &Stmt) -> String {
     let mut p = Printer {
         f: function,
-        out: String::new(),
-        depth: 0,
+        lines: Lines::default(),
     };
     match s {
         Stmt::For { var, range, .. } => format!("for {} in {}", p.name(*var), p.range(range)),
         Stmt::If { cond, .. } => format!("if {}", p.expr(cond)),
         Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => {
             p.stmt(s);
-            p.out.trim_end().to_string()
+            p.lines.out.trim_end().to_string()
         }
     }
 }
@@ -82,15 +80,31 @@ pub fn range(function: &Function, r: &Range) -> String {
 fn printer(f: &Function) -> Printer<'_> {
     Printer {
         f,
-        out: String::new(),
-        depth: 0,
+        lines: Lines::default(),
+    }
+}
+
+/// Indented lines, four spaces a level: what every IR printer (`display`, the tangent and
+/// reverse IRs' printers) writes into.
+#[derive(Default)]
+pub(crate) struct Lines {
+    pub(crate) out: String,
+    pub(crate) depth: usize,
+}
+
+impl Lines {
+    pub(crate) fn line(&mut self, text: &str) {
+        for _ in 0..self.depth {
+            self.out.push_str("    ");
+        }
+        self.out.push_str(text);
+        self.out.push('\n');
     }
 }
 
 struct Printer<'a> {
     f: &'a Function,
-    out: String,
-    depth: usize,
+    lines: Lines,
 }
 
 impl Printer<'_> {
@@ -99,11 +113,7 @@ impl Printer<'_> {
     }
 
     fn line(&mut self, text: &str) {
-        for _ in 0..self.depth {
-            self.out.push_str("    ");
-        }
-        self.out.push_str(text);
-        self.out.push('\n');
+        self.lines.line(text);
     }
 
     fn function(&mut self) {
@@ -121,12 +131,12 @@ impl Printer<'_> {
             ret.join(", ")
         );
         self.line(&head);
-        self.depth += 1;
+        self.lines.depth += 1;
         self.block(&self.f.body);
         let values: Vec<String> = self.f.ret.values.iter().map(|e| self.expr(e)).collect();
         let ret = format!("return ({})", values.join(", "));
         self.line(&ret);
-        self.depth -= 1;
+        self.lines.depth -= 1;
         self.line("}");
     }
 
@@ -184,9 +194,9 @@ impl Printer<'_> {
             } => {
                 let text = format!("for {} in {} {{", self.name(*var), self.range(range));
                 self.line(&text);
-                self.depth += 1;
+                self.lines.depth += 1;
                 self.block(body);
-                self.depth -= 1;
+                self.lines.depth -= 1;
                 self.line("}");
             }
             Stmt::If {
@@ -194,14 +204,14 @@ impl Printer<'_> {
             } => {
                 let text = format!("if {} {{", self.expr(cond));
                 self.line(&text);
-                self.depth += 1;
+                self.lines.depth += 1;
                 self.block(then);
-                self.depth -= 1;
+                self.lines.depth -= 1;
                 if !els.stmts.is_empty() {
                     self.line("} else {");
-                    self.depth += 1;
+                    self.lines.depth += 1;
                     self.block(els);
-                    self.depth -= 1;
+                    self.lines.depth -= 1;
                 }
                 self.line("}");
             }

@@ -15,7 +15,7 @@
 //! ```
 
 use super::{Cond, RevFunction, RevStmt, Saved, Slot, Target};
-use crate::ir::display;
+use crate::ir::display::{self, Lines};
 use crate::ir::{Function, Stmt, StmtId, VarId};
 use proc_macro2::TokenStream;
 use std::collections::HashMap;
@@ -29,8 +29,7 @@ pub fn print(f: &Function, name: &str, ir: &RevFunction) -> String {
     let mut p = Printer {
         f,
         stmts,
-        out: String::new(),
-        depth: 0,
+        lines: Lines::default(),
     };
     p.line(&format!("reverse IR of {name}"));
     if !ir.stacks.is_empty() {
@@ -49,7 +48,7 @@ pub fn print(f: &Function, name: &str, ir: &RevFunction) -> String {
         p.line(title);
         p.nested(part);
     }
-    p.out
+    p.lines.out
 }
 
 /// Tokens printed compactly (`__tl::cst::<S>(2.0)` rather than `__tl :: cst :: < S > (2.0)`).
@@ -80,25 +79,20 @@ pub(crate) fn tokens(t: &TokenStream) -> String {
 struct Printer<'a> {
     f: &'a Function,
     stmts: HashMap<StmtId, &'a Stmt>,
-    out: String,
-    depth: usize,
+    lines: Lines,
 }
 
 impl Printer<'_> {
     fn line(&mut self, text: &str) {
-        for _ in 0..self.depth {
-            self.out.push_str("    ");
-        }
-        self.out.push_str(text);
-        self.out.push('\n');
+        self.lines.line(text);
     }
 
     fn nested(&mut self, stmts: &[RevStmt]) {
-        self.depth += 1;
+        self.lines.depth += 1;
         for s in stmts {
             self.stmt(s);
         }
-        self.depth -= 1;
+        self.lines.depth -= 1;
     }
 
     fn name(&self, v: VarId) -> &str {

@@ -13,7 +13,7 @@
 //! ```
 
 use super::{TanFunction, TanStmt, Tangent};
-use crate::ir::display;
+use crate::ir::display::{self, Lines};
 use crate::ir::rev::print::tokens;
 use crate::ir::{Function, Place, Stmt, StmtId, VarId};
 use std::collections::HashMap;
@@ -27,42 +27,36 @@ pub fn print(f: &Function, name: &str, ir: &TanFunction) -> String {
     let mut p = Printer {
         f,
         stmts,
-        out: String::new(),
-        depth: 0,
+        lines: Lines::default(),
     };
     p.line(&format!("tangent IR of {name}"));
     p.nested(&ir.body);
     if let Some(parts) = &ir.result {
         let parts: Vec<String> = parts.iter().map(tokens).collect();
-        p.depth += 1;
+        p.lines.depth += 1;
         p.line(&format!("result tangent: {}", parts.join(", ")));
-        p.depth -= 1;
+        p.lines.depth -= 1;
     }
-    p.out
+    p.lines.out
 }
 
 struct Printer<'a> {
     f: &'a Function,
     stmts: HashMap<StmtId, &'a Stmt>,
-    out: String,
-    depth: usize,
+    lines: Lines,
 }
 
 impl Printer<'_> {
     fn line(&mut self, text: &str) {
-        for _ in 0..self.depth {
-            self.out.push_str("    ");
-        }
-        self.out.push_str(text);
-        self.out.push('\n');
+        self.lines.line(text);
     }
 
     fn nested(&mut self, stmts: &[TanStmt]) {
-        self.depth += 1;
+        self.lines.depth += 1;
         for s in stmts {
             self.stmt(s);
         }
-        self.depth -= 1;
+        self.lines.depth -= 1;
     }
 
     fn name(&self, v: VarId) -> &str {
