@@ -6,7 +6,7 @@
 //! windows spread over the ranks, and checks that the weights, Adam's moments and the random
 //! generator agree to the bit.
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use mpi::traits::Communicator;
 use tapeless::parallel::{Executor, Mpi, Serial};
@@ -63,34 +63,5 @@ fn on_a_rank() -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    // Started by mpirun: a rank.
-    if std::env::var_os("OMPI_COMM_WORLD_SIZE").is_some() || std::env::var_os("PMI_SIZE").is_some()
-    {
-        return on_a_rank();
-    }
-    // Started by cargo test: start 2 ranks of this binary.
-    if std::env::args().any(|a| a == "--list") {
-        // `cargo test -- --list` asks a harness for its tests.
-        println!("learned_solver_two_ranks: test");
-        return ExitCode::SUCCESS;
-    }
-    let me = std::env::current_exe().expect("the test binary's path");
-    let status = Command::new("mpirun")
-        .args(["--allow-run-as-root", "--oversubscribe", "-np", "2"])
-        .arg(&me)
-        .status();
-    match status {
-        Ok(s) if s.success() => {
-            println!("test learned_solver_two_ranks ... ok");
-            ExitCode::SUCCESS
-        }
-        Ok(s) => {
-            eprintln!("mpirun -np 2 {}: {s}", me.display());
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("cannot start mpirun (install Open MPI: apt-get install libopenmpi-dev openmpi-bin): {e}");
-            ExitCode::FAILURE
-        }
-    }
+    tapeless::parallel::test_on_ranks(2, "learned_solver_two_ranks", on_a_rank)
 }

@@ -4,7 +4,7 @@
 //! over the ranks has the serial bits, that one epoch of training gives the serial weights to
 //! the bit, and that a window failing on one rank is an error on every rank.
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use mpi::traits::Communicator;
 use tapeless_runtime::optim::{adamw, CosineDecay};
@@ -147,34 +147,5 @@ fn on_a_rank() -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    // Started by mpirun: a rank.
-    if std::env::var_os("OMPI_COMM_WORLD_SIZE").is_some() || std::env::var_os("PMI_SIZE").is_some()
-    {
-        return on_a_rank();
-    }
-    // Started by cargo test: start 2 ranks of this binary.
-    if std::env::args().any(|a| a == "--list") {
-        // `cargo test -- --list` asks a harness for its tests.
-        println!("mpi_two_ranks: test");
-        return ExitCode::SUCCESS;
-    }
-    let me = std::env::current_exe().expect("the test binary's path");
-    let status = Command::new("mpirun")
-        .args(["--allow-run-as-root", "--oversubscribe", "-np", "2"])
-        .arg(&me)
-        .status();
-    match status {
-        Ok(s) if s.success() => {
-            println!("test mpi_two_ranks ... ok");
-            ExitCode::SUCCESS
-        }
-        Ok(s) => {
-            eprintln!("mpirun -np 2 {}: {s}", me.display());
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("cannot start mpirun (install Open MPI: apt-get install libopenmpi-dev openmpi-bin): {e}");
-            ExitCode::FAILURE
-        }
-    }
+    tapeless_runtime::parallel::test_on_ranks(2, "mpi_two_ranks", on_a_rank)
 }

@@ -13,7 +13,8 @@
 //!   current rayon pool, then summed in order;
 //! - `Mpi` (feature `mpi`): each rank evaluates a contiguous slice of the windows, the
 //!   per-window results are gathered to every rank (`MPI_Allgatherv`), and every rank sums them
-//!   in window order, so every rank holds the serial result.
+//!   in window order, so every rank holds the serial result; `test_on_ranks` runs a test
+//!   binary on several ranks under `mpirun` from `cargo test`.
 //!
 //! The per-window closure gets the window and a zeroed gradient buffer (as long as the
 //! parameters) to fill, and returns the window's loss or its own error; per-window gradient
@@ -35,10 +36,14 @@
 //! ```
 
 #[cfg(feature = "mpi")]
+mod launch;
+#[cfg(feature = "mpi")]
 mod mpi;
 #[cfg(feature = "rayon")]
 mod threads;
 
+#[cfg(feature = "mpi")]
+pub use self::launch::test_on_ranks;
 #[cfg(feature = "mpi")]
 pub use self::mpi::Mpi;
 #[cfg(feature = "rayon")]
