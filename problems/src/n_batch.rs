@@ -11,13 +11,14 @@ use nalgebra::{DMatrix, DVector, RowDVector};
 use std::sync::Mutex;
 use tapeless::differentiable;
 use tapeless::hyper::{
-    BatchAdjoints, BatchError, BatchHypergradient, BatchInputs, BatchUpdate, BatchWindow,
-    UnrolledBatch,
+    BatchAdjoints, BatchError, BatchHypergradient, BatchInputs, BatchStart, BatchUpdate,
+    BatchWindow, UnrolledBatch,
 };
 use tapeless::nested::NoParameters;
 use tapeless::UserError;
 
 use crate::l96::{InnerCost, OuterLoss};
+use crate::l96_batch::Costs;
 use crate::n::{layout, Network, Window, ETA, INPUT_SCALE, K, STATE};
 
 /// The network of problem N applied to a batch: column `w` of the result is
@@ -194,14 +195,46 @@ impl Batch {
 
     /// Every window's loss and the batch's `sum_w dL_w/dtheta` through the `K` learned inner
     /// steps from the backgrounds, by one backward sweep over the batch
-    /// ([`UnrolledBatch::reverse`]). Equal to the sum of [`Window::hypergradient`] over
-    /// `windows` to rounding.
+    /// ([`UnrolledBatch::reverse_batched`]) with the inner costs batched too: per step one
+    /// batched gradient forwards and one batched Hessian-vector product backwards
+    /// ([`Costs`], the windows' states component-major). Equal to the sum of
+    /// [`Window::hypergradient`] over `windows` to rounding.
     ///
     /// # Errors
     ///
     /// [`BatchError`]: an empty batch, a window whose data does not fit (named by its position),
     /// a wrong-length `theta`, a diverged inner solve.
     pub fn hypergradient<W: std::borrow::Borrow<Window>>(
+        &self,
+        windows: &[W],
+        theta: &[f64],
+    ) -> Result<BatchHypergradient, BatchError> {
+        let data: Vec<_> = windows.iter().map(|w| &w.borrow().data).collect();
+        let costs = Costs::new(&data);
+        let outers: Vec<OuterLoss<'_>> = windows
+            .iter()
+            .map(|w| OuterLoss(&w.borrow().truth))
+            .collect();
+        let starts: Vec<BatchStart<'_, _>> = windows
+            .iter()
+            .zip(&outers)
+            .map(|(w, outer)| BatchStart {
+                outer,
+                x0: &w.borrow().data.xb,
+            })
+            .collect();
+        UnrolledBatch::new(&self.learned, K).reverse_batched(&costs, &starts, theta)
+    }
+
+    /// [`Batch::hypergradient`] with only the network batched: each window's inner gradient and
+    /// Hessian-vector product by its own generated adjoint ([`UnrolledBatch::reverse`] over
+    /// [`BatchWindow`]s), the path before the inner costs were batched (kept to measure what
+    /// batching the inner costs gives).
+    ///
+    /// # Errors
+    ///
+    /// As [`Batch::hypergradient`].
+    pub fn hypergradient_per_window_costs<W: std::borrow::Borrow<Window>>(
         &self,
         windows: &[W],
         theta: &[f64],
@@ -227,7 +260,8 @@ impl Batch {
         UnrolledBatch::new(&self.learned, K).reverse(&batch, theta)
     }
 
-    /// The learned solver's analyses `x_K` of the batch, window `w` in column `w`.
+    /// The learned solver's analyses `x_K` of the batch, window `w` in column `w` (the inner
+    /// costs batched, as in [`Batch::hypergradient`]).
     ///
     /// # Errors
     ///
@@ -237,20 +271,15 @@ impl Batch {
         windows: &[W],
         theta: &[f64],
     ) -> Result<DMatrix<f64>, BatchError> {
-        let costs: Vec<NoParameters<InnerCost<'_>>> = windows
+        let data: Vec<_> = windows.iter().map(|w| &w.borrow().data).collect();
+        let costs = Costs::new(&data);
+        let starts: Vec<BatchStart<'_, OuterLoss<'_>>> = windows
             .iter()
-            .map(|w| NoParameters(InnerCost(&w.borrow().data)))
-            .collect();
-        let batch: Vec<BatchWindow<'_, _, OuterLoss<'_>>> = windows
-            .iter()
-            .zip(&costs)
-            .map(|(w, cost)| BatchWindow {
-                cost,
+            .map(|w| BatchStart {
                 outer: &OuterLoss(&[]),
                 x0: &w.borrow().data.xb,
-                phi: &[],
             })
             .collect();
-        UnrolledBatch::new(&self.learned, K).solve(&batch, theta)
+        UnrolledBatch::new(&self.learned, K).solve_batched(&costs, &starts, theta)
     }
 }

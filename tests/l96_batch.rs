@@ -1,0 +1,173 @@
+//! Problem L's batched inner costs (`problems/src/l96_batch.rs`, issue 14 item 2): the costs,
+//! gradients and Hessian-vector products of a batch of windows (component-major) against the
+//! generated per-window adjoint (`cost_window_vjp`) and its forward-over-reverse product window
+//! by window, and on their own against central differences, the dot-product test with the
+//! tangent (the batched cost at dual numbers) and the symmetry of the Hessian; through the
+//! `BatchCost` interface against `PerWindowCosts` of the generated costs.
+
+use nalgebra::DMatrix;
+use tapeless::check::{check_hvp, check_jvp};
+use tapeless::hyper::{BatchCost, PerWindowCosts};
+use tapeless::nested::hvp;
+use tapeless::Dual;
+use tapeless_problems::l96::{self, cost_window, InnerCost, N, STEPS};
+use tapeless_problems::l96_batch::Costs;
+
+mod common;
+
+use common::Draws;
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The largest component difference relative to the largest component.
+fn relative(a: &[f64], b: &[f64]) -> f64 {
+    let scale = b.iter().fold(0.0_f64, |m, x| m.max(x.abs()));
+    a.iter()
+        .zip(b)
+        .fold(0.0_f64, |m, (x, y)| m.max((x - y).abs()))
+        / scale
+}
+
+/// Window `b` of a component-major batch.
+fn window_of(v: &[f64], b: usize, nb: usize) -> Vec<f64> {
+    (0..N).map(|i| v[i * nb + b]).collect()
+}
+
+/// The windows `first..first + nb`, and states near their backgrounds (component-major).
+fn batch(first: usize, nb: usize, seed: u64) -> (Vec<l96::Data>, Vec<f64>) {
+    let data: Vec<l96::Data> = (first..first + nb).map(l96::window).collect();
+    let v = Draws::new(seed).vec(N * nb);
+    let x = (0..N * nb)
+        .map(|k| data[k % nb].xb[k / nb] + 0.1 * v[k])
+        .collect();
+    (data, x)
+}
+
+#[test]
+fn batched_costs_gradients_and_hessian_products_are_the_generated_ones_window_by_window() {
+    for nb in [1, 3, 8] {
+        let (data, x) = batch(2 * nb, nb, 5 + nb as u64);
+        let costs = Costs::new(&data.iter().collect::<Vec<_>>());
+        let mut grad = vec![0.0; N * nb];
+        let j = costs.cost_and_gradient(&x, &mut grad);
+        let v = Draws::new(40 + nb as u64).vec(N * nb);
+        let (mut grad_d, mut hv) = (vec![0.0; N * nb], vec![0.0; N * nb]);
+        let j_d = costs.hessian_vector(&x, &v, &mut grad_d, &mut hv);
+        assert_eq!(
+            j, j_d,
+            "the costs at dual numbers are the costs, to the bit"
+        );
+        assert_eq!(grad, grad_d, "so are the gradients");
+        assert_eq!(j, costs.cost(&x), "the adjoint's costs are the primal's");
+        for (b, d) in data.iter().enumerate() {
+            let xb = window_of(&x, b, nb);
+            let mut g = vec![0.0; N];
+            let jb = l96::cost_window_vjp(&xb, &mut g, &d.obs, &d.xb, STEPS, 1.0);
+            // The primal is the generated one's expressions in the same order.
+            assert_eq!(j[b], jb, "B = {nb}, window {b}: J");
+            assert_eq!(j[b], cost_window(&xb, &d.obs, &d.xb, STEPS));
+            let r = relative(&window_of(&grad, b, nb), &g);
+            assert!(r < 1e-13, "B = {nb}, window {b}: gradient {r:e}");
+            let generated = hvp(&InnerCost(d), &xb, &window_of(&v, b, nb)).unwrap();
+            let r = relative(&window_of(&hv, b, nb), &generated.hessian_vector);
+            assert!(r < 1e-12, "B = {nb}, window {b}: H v {r:e}");
+            eprintln!("B = {nb}, window {b}: H v within {r:e} of the generated one");
+        }
+    }
+}
+
+#[test]
+fn batched_gradient_passes_differences_and_the_dot_product_test_with_its_tangent() {
+    let nb = 3;
+    let (data, x) = batch(7, nb, 17);
+    let costs = Costs::new(&data.iter().collect::<Vec<_>>());
+    let mut grad = vec![0.0; N * nb];
+    costs.cost_and_gradient(&x, &mut grad);
+    let x_dot = Draws::new(18).vec(N * nb);
+    // Tangent: the costs at dual numbers along x_dot, one directional derivative per window.
+    let xd: Vec<Dual<f64, 1>> = x
+        .iter()
+        .zip(&x_dot)
+        .map(|(&a, &d)| Dual::new(a, [d]))
+        .collect();
+    let tangent: Vec<f64> = costs.cost(&xd).iter().map(|j| j.tangents[0]).collect();
+    let f = |x: &[f64], y: &mut [f64]| y.copy_from_slice(&costs.cost(x));
+    let report = check_jvp(f, &x, &x_dot, &tangent, 1e-6).unwrap();
+    assert!(report.passes(1e-7), "{report:?}");
+    // Adjoint against tangent, window by window: <grad J_b, x_dot_b> = d J_b.
+    for b in 0..nb {
+        let (g, d) = (window_of(&grad, b, nb), window_of(&x_dot, b, nb));
+        let adjoint = dot(&g, &d);
+        let e = (adjoint - tangent[b]).abs() / tangent[b].abs();
+        assert!(
+            e < 1e-12,
+            "window {b}: {adjoint:e} vs {:e} ({e:e})",
+            tangent[b]
+        );
+    }
+    // A wrong gradient fails the same test.
+    let mut wrong = grad.clone();
+    wrong[5] *= 1.001;
+    let adjoint = dot(
+        &window_of(&wrong, 5 % nb, nb),
+        &window_of(&x_dot, 5 % nb, nb),
+    );
+    assert!((adjoint - tangent[5 % nb]).abs() > 1e-9 * tangent[5 % nb].abs());
+}
+
+#[test]
+fn batched_hessian_products_pass_differences_of_gradients_and_symmetry() {
+    let nb = 4;
+    let (data, x) = batch(11, nb, 23);
+    let costs = Costs::new(&data.iter().collect::<Vec<_>>());
+    let (u, w) = (Draws::new(24).vec(N * nb), Draws::new(25).vec(N * nb));
+    let product = |v: &[f64]| {
+        let (mut g, mut hv) = (vec![0.0; N * nb], vec![0.0; N * nb]);
+        costs.hessian_vector(&x, v, &mut g, &mut hv);
+        hv
+    };
+    let (hu, hw) = (product(&u), product(&w));
+    let gradient = |x: &[f64], g: &mut [f64]| {
+        costs.cost_and_gradient(x, g);
+    };
+    // The batch's Hessian is block-diagonal over the windows: one check for all.
+    let report = check_hvp(gradient, &x, &u, &hu, &w, &hw, 1e-5).unwrap();
+    assert!(report.passes(1e-7, 1e-12), "{report:?}");
+    for b in 0..nb {
+        let (ub, wb) = (window_of(&u, b, nb), window_of(&w, b, nb));
+        let (hub, hwb) = (window_of(&hu, b, nb), window_of(&hw, b, nb));
+        let (a, c) = (dot(&wb, &hub), dot(&ub, &hwb));
+        assert!(
+            (a - c).abs() <= 1e-12 * a.abs(),
+            "window {b}: {a:e} vs {c:e}"
+        );
+    }
+}
+
+#[test]
+fn the_batch_cost_interface_is_the_per_window_costs() {
+    let nb = 3;
+    let (data, x) = batch(4, nb, 31);
+    let costs = Costs::new(&data.iter().collect::<Vec<_>>());
+    let inner: Vec<InnerCost<'_>> = data.iter().map(InnerCost).collect();
+    let reference = PerWindowCosts(&inner);
+    assert_eq!((costs.windows(), reference.windows()), (nb, nb));
+    // Column w of an N x B matrix is window w.
+    let xm = DMatrix::from_fn(N, nb, |i, b| x[i * nb + b]);
+    let v = DMatrix::from_column_slice(N, nb, &Draws::new(32).vec(N * nb));
+    let (mut g, mut g_ref) = (DMatrix::zeros(N, nb), DMatrix::from_element(N, nb, 7.0));
+    costs.gradients(&xm, &mut g).unwrap();
+    reference.gradients(&xm, &mut g_ref).unwrap();
+    let r = relative(g.as_slice(), g_ref.as_slice());
+    assert!(r < 1e-13, "gradients {r:e}");
+    // Products are added to what is there.
+    let start = DMatrix::from_element(N, nb, 1.0);
+    let (mut h, mut h_ref) = (start.clone(), start.clone());
+    costs.hvps(&xm, &v, &mut h).unwrap();
+    reference.hvps(&xm, &v, &mut h_ref).unwrap();
+    let r = relative(h.as_slice(), h_ref.as_slice());
+    assert!(r < 1e-12, "products {r:e}");
+    assert!((h - &start).amax() > 1.0, "the products are not zero");
+}
