@@ -38,7 +38,7 @@
 
 use nalgebra::DMatrix;
 use std::sync::Mutex;
-use tapeless::hyper::BatchCost;
+use tapeless::hyper::{BatchCost, BatchLoss};
 use tapeless::{Dual, Real, UserError};
 
 use crate::l96::{Data, FORCING, H, N, OBS_EVERY, SIGMA_B, SIGMA_O, STEPS};
@@ -268,7 +268,7 @@ impl Costs {
         for k in 1..=STEPS {
             rk4(&mut ws, nb);
             if k % OBS_EVERY == 0 {
-                self.misfit(&ws.u, k, &mut j);
+                self.misfit_at(&ws.u, k, &mut j);
             }
         }
         self.background(x, &mut j);
@@ -276,7 +276,7 @@ impl Costs {
     }
 
     /// Adds the misfits of the states `u` after step `k` (a multiple of ten) into `j`.
-    fn misfit<S: Real>(&self, u: &[S], k: usize, j: &mut [S]) {
+    fn misfit_at<S: Real>(&self, u: &[S], k: usize, j: &mut [S]) {
         let nb = self.nb;
         let m = k / OBS_EVERY - 1;
         let (half, var) = (S::from_f64(0.5), S::from_f64(SIGMA_O * SIGMA_O));
@@ -290,7 +290,7 @@ impl Costs {
     }
 
     /// Adds the gradients of the misfits of the states `u` after step `k` into `lambda`.
-    fn misfit_adjoint<S: Real>(&self, u: &[S], k: usize, lambda: &mut [S]) {
+    fn misfit_adjoint_at<S: Real>(&self, u: &[S], k: usize, lambda: &mut [S]) {
         let nb = self.nb;
         let m = k / OBS_EVERY - 1;
         let var = S::from_f64(SIGMA_O * SIGMA_O);
@@ -316,79 +316,255 @@ impl Costs {
         }
     }
 
-    /// The costs, and their gradients into `grad`, by the discrete adjoint: the states stored
-    /// forwards, each step's stages recomputed backwards.
+    /// The costs, and their gradients into `grad`, by the discrete adjoint.
     fn evaluate<S: Real>(&self, x0: &[S], grad: &mut [S], ws: &mut Workspace<S>) -> Vec<S> {
-        let nb = self.nb;
-        assert_eq!(x0.len(), N * nb, "N components per window");
-        assert_eq!(grad.len(), N * nb, "N gradient components per window");
-        if ws.nb != nb {
-            *ws = Workspace::new(nb);
-        }
-        let len = N * nb;
-        ws.u.copy_from_slice(x0);
-        let mut j = vec![S::zero(); nb];
-        for k in 1..=STEPS {
-            ws.states[(k - 1) * len..k * len].copy_from_slice(&ws.u);
-            rk4(ws, nb);
-            if k % OBS_EVERY == 0 {
-                self.misfit(&ws.u, k, &mut j);
-            }
-        }
+        let mut j = sweep(self, x0, grad, ws);
         self.background(x0, &mut j);
-        let (h6, h3, h2, h) = (
-            S::from_f64(H / 6.0),
-            S::from_f64(H / 3.0),
-            S::from_f64(H / 2.0),
-            S::from_f64(H),
-        );
-        let zero = S::zero();
-        ws.lambda.iter_mut().for_each(|l| *l = zero);
-        self.misfit_adjoint(&ws.u, STEPS, &mut ws.lambda);
-        for k in (1..=STEPS).rev() {
-            let x = &ws.states[(k - 1) * len..k * len];
-            let [k1, k2, k3, _] = &mut ws.k;
-            let [s2, s3, s4] = &mut ws.s;
-            // The stages of step k, recomputed from its initial state.
-            rhs(x, k1, nb);
-            axpy(x, h2, k1, s2);
-            rhs(s2, k2, nb);
-            axpy(x, h2, k2, s3);
-            rhs(s3, k3, nb);
-            axpy(x, h, k3, s4);
-            // k4 = f(s4), s4 = x + h k3, and so on back to k1 = f(x).
-            let [b4, b3, b2, b1] = &mut ws.bar;
-            let r = &mut ws.r;
-            let lambda = &mut ws.lambda;
-            scaled(h6, lambda, r);
-            rhs_adjoint(s4, r, b4, nb);
-            combined(h3, lambda, h, b4, r);
-            rhs_adjoint(s3, r, b3, nb);
-            combined(h3, lambda, h2, b3, r);
-            rhs_adjoint(s2, r, b2, nb);
-            combined(h6, lambda, h2, b2, r);
-            rhs_adjoint(x, r, b1, nb);
-            for i in 0..len {
-                lambda[i] += b4[i] + b3[i] + b2[i] + b1[i];
-            }
-            if k > 1 && (k - 1) % OBS_EVERY == 0 {
-                self.misfit_adjoint(x, k - 1, lambda);
-            }
-        }
+        let nb = self.nb;
         let var = S::from_f64(SIGMA_B * SIGMA_B);
         for i in 0..N {
-            let (x, xb, l) = (row(x0, i, nb), row(&self.xb, i, nb), row(&ws.lambda, i, nb));
+            let (x, xb) = (row(x0, i, nb), row(&self.xb, i, nb));
             let g = row_mut(grad, i, nb);
             for b in 0..nb {
-                g[b] = l[b] + (x[b] - S::from_f64(xb[b])) / var;
+                g[b] += (x[b] - S::from_f64(xb[b])) / var;
             }
         }
         j
     }
+}
 
-    /// `x` (`N x B`, window `b` in column `b`) component-major.
-    fn batch_layout(&self, x: &DMatrix<f64>) -> Vec<f64> {
-        x.transpose().as_slice().to_vec()
+/// The terms of a scalar function of each window's trajectory `u_0, ..., u_STEPS` that read its
+/// states: which states they read, their values and their gradients.
+trait Misfit {
+    /// The number of windows.
+    fn nb(&self) -> usize;
+    /// Whether the terms read the states after step `k` (`k = 0` the initial states).
+    fn reads(&self, k: usize) -> bool;
+    /// Adds the terms of the states `u` after step `k` into `j`.
+    fn add<S: Real>(&self, u: &[S], k: usize, j: &mut [S]);
+    /// Adds their gradients into `lambda`.
+    fn add_adjoint<S: Real>(&self, u: &[S], k: usize, lambda: &mut [S]);
+}
+
+impl Misfit for Costs {
+    fn nb(&self) -> usize {
+        self.nb
+    }
+    fn reads(&self, k: usize) -> bool {
+        k > 0 && k % OBS_EVERY == 0
+    }
+    fn add<S: Real>(&self, u: &[S], k: usize, j: &mut [S]) {
+        self.misfit_at(u, k, j);
+    }
+    fn add_adjoint<S: Real>(&self, u: &[S], k: usize, lambda: &mut [S]) {
+        self.misfit_adjoint_at(u, k, lambda);
+    }
+}
+
+/// The terms of `m` over every window's trajectory from `x0`, and their gradients with respect
+/// to `x0` written into `grad`, by the discrete adjoint: the states stored forwards, each step's
+/// stages recomputed backwards, the right-hand side's transposed Jacobian in gather form.
+fn sweep<S: Real, M: Misfit>(m: &M, x0: &[S], grad: &mut [S], ws: &mut Workspace<S>) -> Vec<S> {
+    let nb = m.nb();
+    assert_eq!(x0.len(), N * nb, "N components per window");
+    assert_eq!(grad.len(), N * nb, "N gradient components per window");
+    if ws.nb != nb {
+        *ws = Workspace::new(nb);
+    }
+    let len = N * nb;
+    ws.u.copy_from_slice(x0);
+    let mut j = vec![S::zero(); nb];
+    if m.reads(0) {
+        m.add(&ws.u, 0, &mut j);
+    }
+    for k in 1..=STEPS {
+        ws.states[(k - 1) * len..k * len].copy_from_slice(&ws.u);
+        rk4(ws, nb);
+        if m.reads(k) {
+            m.add(&ws.u, k, &mut j);
+        }
+    }
+    let (h6, h3, h2, h) = (
+        S::from_f64(H / 6.0),
+        S::from_f64(H / 3.0),
+        S::from_f64(H / 2.0),
+        S::from_f64(H),
+    );
+    let zero = S::zero();
+    ws.lambda.iter_mut().for_each(|l| *l = zero);
+    if m.reads(STEPS) {
+        m.add_adjoint(&ws.u, STEPS, &mut ws.lambda);
+    }
+    for k in (1..=STEPS).rev() {
+        let x = &ws.states[(k - 1) * len..k * len];
+        let [k1, k2, k3, _] = &mut ws.k;
+        let [s2, s3, s4] = &mut ws.s;
+        // The stages of step k, recomputed from its initial state.
+        rhs(x, k1, nb);
+        axpy(x, h2, k1, s2);
+        rhs(s2, k2, nb);
+        axpy(x, h2, k2, s3);
+        rhs(s3, k3, nb);
+        axpy(x, h, k3, s4);
+        // k4 = f(s4), s4 = x + h k3, and so on back to k1 = f(x).
+        let [b4, b3, b2, b1] = &mut ws.bar;
+        let r = &mut ws.r;
+        let lambda = &mut ws.lambda;
+        scaled(h6, lambda, r);
+        rhs_adjoint(s4, r, b4, nb);
+        combined(h3, lambda, h, b4, r);
+        rhs_adjoint(s3, r, b3, nb);
+        combined(h3, lambda, h2, b3, r);
+        rhs_adjoint(s2, r, b2, nb);
+        combined(h6, lambda, h2, b2, r);
+        rhs_adjoint(x, r, b1, nb);
+        for i in 0..len {
+            lambda[i] += b4[i] + b3[i] + b2[i] + b1[i];
+        }
+        if m.reads(k - 1) {
+            m.add_adjoint(x, k - 1, lambda);
+        }
+    }
+    grad.copy_from_slice(&ws.lambda);
+    j
+}
+
+/// Problem N's outer losses for a batch of windows: the mean squared error of each window's
+/// trajectory from its analysis against its truth, over `k = 0..=200` and every component (the
+/// function of [`trajectory_error`](crate::l96::trajectory_error)), with its gradient by the
+/// same hand-written adjoint as [`Costs`]; the truths laid out `truth[(k * 40 + i) * B + b]`.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use tapeless::hyper::BatchLoss;
+/// use tapeless_problems::l96::{trajectory_error, trajectory_error_vjp, N};
+/// use tapeless_problems::l96_batch::Losses;
+/// use tapeless_problems::n::Window;
+///
+/// let windows = Window::many(0..2);
+/// let losses = Losses::new(&[&windows[0].truth[..], &windows[1].truth[..]]);
+/// let x = DMatrix::from_fn(N, 2, |i, w| windows[w].data.xb[i]);
+/// let mut grad = DMatrix::zeros(N, 2);
+/// let l = losses.gradients(&x, &mut grad).unwrap();
+/// for w in 0..2 {
+///     let mut g = vec![0.0; N];
+///     let lw = trajectory_error_vjp(&windows[w].data.xb, &mut g, &windows[w].truth, 1.0);
+///     assert_eq!(l[w], trajectory_error(&windows[w].data.xb, &windows[w].truth));
+///     assert!((l[w] - lw).abs() <= 1e-15 * lw);
+///     for i in 0..N {
+///         assert!((grad[(i, w)] - g[i]).abs() <= 1e-12 * g[i].abs().max(1e-3));
+///     }
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Losses {
+    nb: usize,
+    truth: Vec<f64>,
+    plain: Mutex<Option<Workspace<f64>>>,
+}
+
+/// The number of terms of a trajectory error: 201 states of 40 components.
+const TERMS: f64 = ((STEPS + 1) * N) as f64;
+
+impl Losses {
+    /// The losses of the windows whose truths (row-major, `k * 40 + i`, `k = 0..=200`) are
+    /// `truths`, window `b` of the batch being `truths[b]`.
+    ///
+    /// # Panics
+    ///
+    /// If a truth does not have 201 states of 40 components.
+    pub fn new(truths: &[&[f64]]) -> Self {
+        let nb = truths.len();
+        let mut truth = vec![0.0; (STEPS + 1) * N * nb];
+        for (b, t) in truths.iter().enumerate() {
+            assert_eq!(
+                t.len(),
+                (STEPS + 1) * N,
+                "a truth of 201 states of 40 components"
+            );
+            for (o, &v) in t.iter().enumerate() {
+                truth[o * nb + b] = v;
+            }
+        }
+        Self {
+            nb,
+            truth,
+            plain: Mutex::new(None),
+        }
+    }
+
+    /// The losses and their gradients (written into `grad`), `x` and `grad` component-major.
+    ///
+    /// # Panics
+    ///
+    /// If `x` or `grad` is not `N * B` long.
+    pub fn loss_and_gradient(&self, x: &[f64], grad: &mut [f64]) -> Vec<f64> {
+        let mut ws = self.plain.lock().unwrap_or_else(|e| e.into_inner());
+        let ws = ws.get_or_insert_with(|| Workspace::new(self.nb));
+        let l = sweep(self, x, grad, ws);
+        l.iter().map(|l| l / TERMS).collect()
+    }
+}
+
+impl Misfit for Losses {
+    fn nb(&self) -> usize {
+        self.nb
+    }
+    fn reads(&self, _k: usize) -> bool {
+        true
+    }
+    fn add<S: Real>(&self, u: &[S], k: usize, j: &mut [S]) {
+        let nb = self.nb;
+        for i in 0..N {
+            let (ui, t) = (row(u, i, nb), row(&self.truth, k * N + i, nb));
+            for b in 0..nb {
+                let d = ui[b] - S::from_f64(t[b]);
+                j[b] += d * d;
+            }
+        }
+    }
+    fn add_adjoint<S: Real>(&self, u: &[S], k: usize, lambda: &mut [S]) {
+        let nb = self.nb;
+        let scale = S::from_f64(2.0 / TERMS);
+        for i in 0..N {
+            let (ui, t) = (row(u, i, nb), row(&self.truth, k * N + i, nb));
+            let l = row_mut(lambda, i, nb);
+            for b in 0..nb {
+                l[b] += scale * (ui[b] - S::from_f64(t[b]));
+            }
+        }
+    }
+}
+
+impl BatchLoss for Losses {
+    fn windows(&self) -> usize {
+        self.nb
+    }
+
+    fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<Vec<f64>, UserError> {
+        let u = batch_layout(x);
+        let mut g = vec![0.0; u.len()];
+        let l = self.loss_and_gradient(&u, &mut g);
+        write_columns(&g, grad, self.nb, false);
+        Ok(l)
+    }
+}
+
+/// `x` (`N x B`, window `b` in column `b`) component-major.
+fn batch_layout(x: &DMatrix<f64>) -> Vec<f64> {
+    x.transpose().as_slice().to_vec()
+}
+
+/// Writes (or adds, with `add`) the component-major `v` into the columns of `out`.
+fn write_columns(v: &[f64], out: &mut DMatrix<f64>, nb: usize, add: bool) {
+    for (w, mut column) in out.column_iter_mut().enumerate() {
+        for (i, c) in column.iter_mut().enumerate() {
+            if add {
+                *c += v[i * nb + w];
+            } else {
+                *c = v[i * nb + w];
+            }
+        }
     }
 }
 
@@ -422,14 +598,10 @@ impl BatchCost for Costs {
     }
 
     fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<(), UserError> {
-        let u = self.batch_layout(x);
+        let u = batch_layout(x);
         let mut g = vec![0.0; u.len()];
         self.cost_and_gradient(&u, &mut g);
-        for (w, mut column) in grad.column_iter_mut().enumerate() {
-            for (i, c) in column.iter_mut().enumerate() {
-                *c = g[i * self.nb + w];
-            }
-        }
+        write_columns(&g, grad, self.nb, false);
         Ok(())
     }
 
@@ -439,14 +611,10 @@ impl BatchCost for Costs {
         v: &DMatrix<f64>,
         x_bar: &mut DMatrix<f64>,
     ) -> Result<(), UserError> {
-        let (u, d) = (self.batch_layout(x), self.batch_layout(v));
+        let (u, d) = (batch_layout(x), batch_layout(v));
         let (mut g, mut hv) = (vec![0.0; u.len()], vec![0.0; u.len()]);
         self.hessian_vector(&u, &d, &mut g, &mut hv);
-        for (w, mut column) in x_bar.column_iter_mut().enumerate() {
-            for (i, c) in column.iter_mut().enumerate() {
-                *c += hv[i * self.nb + w];
-            }
-        }
+        write_columns(&hv, x_bar, self.nb, true);
         Ok(())
     }
 }

@@ -11,14 +11,14 @@ use nalgebra::{DMatrix, DVector, RowDVector};
 use std::sync::Mutex;
 use tapeless::differentiable;
 use tapeless::hyper::{
-    BatchAdjoints, BatchError, BatchHypergradient, BatchInputs, BatchStart, BatchUpdate,
-    BatchWindow, UnrolledBatch,
+    BatchAdjoints, BatchError, BatchHypergradient, BatchInputs, BatchUpdate, BatchWindow,
+    UnrolledBatch,
 };
 use tapeless::nested::NoParameters;
 use tapeless::UserError;
 
 use crate::l96::{InnerCost, OuterLoss};
-use crate::l96_batch::Costs;
+use crate::l96_batch::{Costs, Losses};
 use crate::n::{layout, Network, Window, ETA, INPUT_SCALE, K, STATE};
 
 /// The network of problem N applied to a batch: column `w` of the result is
@@ -197,8 +197,9 @@ impl Batch {
     /// steps from the backgrounds, by one backward sweep over the batch
     /// ([`UnrolledBatch::reverse_batched`]) with the inner costs batched too: per step one
     /// batched gradient forwards and one batched Hessian-vector product backwards
-    /// ([`Costs`], the windows' states component-major). Equal to the sum of
-    /// [`Window::hypergradient`] over `windows` to rounding.
+    /// ([`Costs`], the windows' states component-major), and the outer losses batched
+    /// ([`Losses`]). Equal to the sum of [`Window::hypergradient`] over `windows` to rounding
+    /// (to the hypergradient's own sensitivity to rounding, `tests/problem_n_batch.rs`).
     ///
     /// # Errors
     ///
@@ -210,20 +211,10 @@ impl Batch {
         theta: &[f64],
     ) -> Result<BatchHypergradient, BatchError> {
         let data: Vec<_> = windows.iter().map(|w| &w.borrow().data).collect();
-        let costs = Costs::new(&data);
-        let outers: Vec<OuterLoss<'_>> = windows
-            .iter()
-            .map(|w| OuterLoss(&w.borrow().truth))
-            .collect();
-        let starts: Vec<BatchStart<'_, _>> = windows
-            .iter()
-            .zip(&outers)
-            .map(|(w, outer)| BatchStart {
-                outer,
-                x0: &w.borrow().data.xb,
-            })
-            .collect();
-        UnrolledBatch::new(&self.learned, K).reverse_batched(&costs, &starts, theta)
+        let truths: Vec<_> = windows.iter().map(|w| &w.borrow().truth[..]).collect();
+        let x0: Vec<_> = data.iter().map(|d| &d.xb[..]).collect();
+        let (costs, losses) = (Costs::new(&data), Losses::new(&truths));
+        UnrolledBatch::new(&self.learned, K).reverse_batched(&costs, &losses, &x0, theta)
     }
 
     /// [`Batch::hypergradient`] with only the network batched: each window's inner gradient and
@@ -272,14 +263,7 @@ impl Batch {
         theta: &[f64],
     ) -> Result<DMatrix<f64>, BatchError> {
         let data: Vec<_> = windows.iter().map(|w| &w.borrow().data).collect();
-        let costs = Costs::new(&data);
-        let starts: Vec<BatchStart<'_, OuterLoss<'_>>> = windows
-            .iter()
-            .map(|w| BatchStart {
-                outer: &OuterLoss(&[]),
-                x0: &w.borrow().data.xb,
-            })
-            .collect();
-        UnrolledBatch::new(&self.learned, K).solve_batched(&costs, &starts, theta)
+        let x0: Vec<_> = data.iter().map(|d| &d.xb[..]).collect();
+        UnrolledBatch::new(&self.learned, K).solve_batched(&Costs::new(&data), &x0, theta)
     }
 }

@@ -394,22 +394,66 @@ impl<F: Gradient> BatchCost for PerWindowCosts<'_, F> {
     }
 }
 
-/// Where a window of [`UnrolledBatch::reverse_batched`] starts and what it is scored by: its
-/// initial state and outer loss (its inner cost is the batch's [`BatchCost`]).
-#[derive(Debug)]
-pub struct BatchStart<'a, L: ?Sized> {
-    /// The outer loss of the window's analysis `x_K`.
-    pub outer: &'a L,
-    /// The initial state `x_0`.
-    pub x0: &'a [f64],
+/// The outer losses `L_w(x)` of a batch of windows evaluated together, the outer counterpart of
+/// [`BatchCost`]: every window's loss and gradient in one call. [`PerWindowLosses`] is the
+/// per-window implementation.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use tapeless_runtime::hyper::{BatchLoss, PerWindowLosses};
+/// use tapeless_runtime::nested::Gradient;
+/// use tapeless_runtime::{Real, UserError};
+///
+/// /// L(x) = x_0 x_1.
+/// struct Product;
+/// impl Gradient for Product {
+///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
+///         g[0] += x[1];
+///         g[1] += x[0];
+///         Ok(x[0] * x[1])
+///     }
+/// }
+/// let losses = [Product, Product];
+/// let x = DMatrix::from_column_slice(2, 2, &[2.0, 3.0, 4.0, 5.0]);
+/// let mut grad = DMatrix::from_element(2, 2, 9.0);
+/// let l = PerWindowLosses(&losses).gradients(&x, &mut grad).unwrap();
+/// assert_eq!((l, grad.as_slice()), (vec![6.0, 20.0], &[3.0, 2.0, 5.0, 4.0][..]));
+/// ```
+pub trait BatchLoss {
+    /// The number of windows `B`.
+    fn windows(&self) -> usize;
+
+    /// Returns `L_w` at column `w` of `x` for every window and overwrites column `w` of `grad`
+    /// with its gradient.
+    ///
+    /// # Errors
+    ///
+    /// The reason the losses cannot be evaluated at `x`.
+    fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<Vec<f64>, UserError>;
 }
 
-impl<L: ?Sized> Clone for BatchStart<'_, L> {
-    fn clone(&self) -> Self {
-        *self
+/// Per-window outer losses seen as a [`BatchLoss`]: each window's [`Gradient`] on its own
+/// column. See the example of [`BatchLoss`].
+#[derive(Debug, Clone, Copy)]
+pub struct PerWindowLosses<'a, F>(pub &'a [F]);
+
+impl<F: Gradient> BatchLoss for PerWindowLosses<'_, F> {
+    fn windows(&self) -> usize {
+        self.0.len()
+    }
+
+    fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<Vec<f64>, UserError> {
+        grad.fill(0.0);
+        let mut losses = Vec::with_capacity(self.0.len());
+        for (w, f) in self.0.iter().enumerate() {
+            let l = f
+                .gradient(x.column(w).as_slice(), grad.column_mut(w).as_mut_slice())
+                .map_err(|e| -> UserError { format!("window {w}: {e}").into() })?;
+            losses.push(l);
+        }
+        Ok(losses)
     }
 }
-impl<L: ?Sized> Copy for BatchStart<'_, L> {}
 
 /// The inner costs as the driver reads them: per window (with parameters) or batched.
 trait Inner {
@@ -560,23 +604,38 @@ impl<'a, U: BatchUpdate + ?Sized> UnrolledBatch<'a, U> {
         Ok(x)
     }
 
-    /// The initial states of `starts` after checking them, `theta` and the number of windows
-    /// against `cost`.
-    fn check_batched<C: BatchCost + ?Sized, L: ?Sized>(
+    /// The initial states `x0` as a matrix after checking them, `theta`, and the number of
+    /// windows of `cost` (and of the outer losses, `losses`) against `x0`'s.
+    fn check_batched<C: BatchCost + ?Sized>(
         &self,
         cost: &C,
-        starts: &[BatchStart<'_, L>],
+        losses: Option<usize>,
+        x0: &[&[f64]],
         theta: &[f64],
     ) -> Result<DMatrix<f64>, BatchError> {
-        let x0: Vec<&[f64]> = starts.iter().map(|s| s.x0).collect();
-        let x = initial_states(&x0)?;
-        if cost.windows() != starts.len() {
-            return Err(NestedError::from(InputError::WrongLength {
-                what: "starts (one per window of the batched inner cost)",
-                expected: cost.windows(),
-                found: starts.len(),
-            })
-            .into());
+        let x = initial_states(x0)?;
+        let counts = [
+            (
+                "the batched inner cost's windows (one per initial state)",
+                Some(cost.windows()),
+            ),
+            (
+                "the batched outer loss's windows (one per initial state)",
+                losses,
+            ),
+        ];
+        for (what, found) in counts {
+            match found {
+                Some(found) if found != x0.len() => {
+                    return Err(NestedError::from(InputError::WrongLength {
+                        what,
+                        expected: x0.len(),
+                        found,
+                    })
+                    .into())
+                }
+                _ => {}
+            }
         }
         check("theta", theta, self.update.parameters(x.nrows()))?;
         Ok(x)
@@ -636,19 +695,19 @@ impl<'a, U: BatchUpdate + ?Sized> UnrolledBatch<'a, U> {
     }
 
     /// The batch's analyses `x_K` with the inner costs evaluated together by `cost` (window `w`
-    /// of `cost` starts at `starts[w].x0`), window `w` in column `w`.
+    /// of `cost` starts at `x0[w]`), window `w` in column `w`.
     ///
     /// # Errors
     ///
-    /// As [`UnrolledBatch::solve`], and a `cost` for another number of windows than `starts`;
-    /// the cost's own error is [`BatchError::Batch`] (the batched cost names no window).
-    pub fn solve_batched<C: BatchCost + ?Sized, L: ?Sized>(
+    /// As [`UnrolledBatch::solve`], and a `cost` for another number of windows than `x0`; the
+    /// cost's own error is [`BatchError::Batch`] (a batched cost names no window).
+    pub fn solve_batched<C: BatchCost + ?Sized>(
         &self,
         cost: &C,
-        starts: &[BatchStart<'_, L>],
+        x0: &[&[f64]],
         theta: &[f64],
     ) -> Result<DMatrix<f64>, BatchError> {
-        let x = self.check_batched(cost, starts, theta)?;
+        let x = self.check_batched(cost, None, x0, theta)?;
         let unpacked = self.update.unpack(theta);
         self.run(&Batched(cost), x, (theta, &unpacked), |_, _, _| {})
     }
@@ -669,19 +728,31 @@ impl<'a, U: BatchUpdate + ?Sized> UnrolledBatch<'a, U> {
         theta: &[f64],
     ) -> Result<BatchHypergradient, BatchError> {
         let x = self.check_inputs(windows, theta)?;
-        let outers: Vec<&L> = windows.iter().map(|w| w.outer).collect();
         let phi: Vec<usize> = windows.iter().map(|w| w.phi.len()).collect();
-        self.sweep(&Windows(windows), x, &outers, &phi, theta)
+        let outers = |x: &DMatrix<f64>, x_bar: &mut DMatrix<f64>| {
+            let mut losses = Vec::with_capacity(windows.len());
+            for (w, window) in windows.iter().enumerate() {
+                let loss = window
+                    .outer
+                    .gradient(x.column(w).as_slice(), x_bar.column_mut(w).as_mut_slice())
+                    .map_err(NestedError::user("the outer loss"))
+                    .map_err(in_window(w))?;
+                losses.push(loss);
+            }
+            Ok(losses)
+        };
+        self.sweep(&Windows(windows), x, outers, &phi, theta)
     }
 
-    /// [`UnrolledBatch::reverse`] with the inner costs evaluated together by `cost`: per step
+    /// [`UnrolledBatch::reverse`] with the inner costs evaluated together by `cost` (per step
     /// one call of [`BatchCost::gradients`] forwards and one of [`BatchCost::hvps`] backwards
-    /// for the whole batch. `phi` of the result is empty for every window.
+    /// for the whole batch) and the outer losses by `loss` (one call); window `w` starts at
+    /// `x0[w]`. `phi` of the result is empty for every window.
     ///
     /// ```
     /// use nalgebra::DMatrix;
-    /// use tapeless_runtime::hyper::{BatchAdjoints, BatchInputs, BatchStart, BatchUpdate, BatchWindow};
-    /// use tapeless_runtime::hyper::{PerWindowCosts, UnrolledBatch};
+    /// use tapeless_runtime::hyper::{BatchAdjoints, BatchInputs, BatchUpdate, BatchWindow};
+    /// use tapeless_runtime::hyper::{PerWindowCosts, PerWindowLosses, UnrolledBatch};
     /// use tapeless_runtime::nested::{Gradient, NoParameters};
     /// use tapeless_runtime::{Real, UserError};
     ///
@@ -721,15 +792,14 @@ impl<'a, U: BatchUpdate + ?Sized> UnrolledBatch<'a, U> {
     ///     }
     /// }
     /// let solver = UnrolledBatch::new(&BatchDescent, 3);
-    /// let costs = [Quartic, Quartic];
-    /// let starts = [
-    ///     BatchStart { outer: &First, x0: &[1.0][..] },
-    ///     BatchStart { outer: &First, x0: &[0.5][..] },
-    /// ];
-    /// let batched = solver.reverse_batched(&PerWindowCosts(&costs), &starts, &[0.1]).unwrap();
+    /// let (costs, losses) = ([Quartic, Quartic], [First, First]);
+    /// let x0 = [&[1.0][..], &[0.5][..]];
+    /// let batched = solver
+    ///     .reverse_batched(&PerWindowCosts(&costs), &PerWindowLosses(&losses), &x0, &[0.1])
+    ///     .unwrap();
     /// // The same as the per-window costs of `reverse`.
     /// let cost = NoParameters(Quartic);
-    /// let windows = starts.map(|s| BatchWindow { cost: &cost, outer: s.outer, x0: s.x0, phi: &[][..] });
+    /// let windows = x0.map(|x0| BatchWindow { cost: &cost, outer: &First, x0, phi: &[][..] });
     /// let per_window = solver.reverse(&windows, &[0.1]).unwrap();
     /// assert_eq!(batched.losses, per_window.losses);
     /// assert_eq!(batched.theta, per_window.theta);
@@ -737,25 +807,33 @@ impl<'a, U: BatchUpdate + ?Sized> UnrolledBatch<'a, U> {
     ///
     /// # Errors
     ///
-    /// As [`UnrolledBatch::solve_batched`], and the error of a window's outer loss.
-    pub fn reverse_batched<C: BatchCost + ?Sized, L: Gradient + ?Sized>(
+    /// As [`UnrolledBatch::solve_batched`], a `loss` for another number of windows than `x0`,
+    /// and the losses' own error ([`BatchError::Batch`]).
+    pub fn reverse_batched<C: BatchCost + ?Sized, L: BatchLoss + ?Sized>(
         &self,
         cost: &C,
-        starts: &[BatchStart<'_, L>],
+        loss: &L,
+        x0: &[&[f64]],
         theta: &[f64],
     ) -> Result<BatchHypergradient, BatchError> {
-        let x = self.check_batched(cost, starts, theta)?;
-        let outers: Vec<&L> = starts.iter().map(|s| s.outer).collect();
-        self.sweep(&Batched(cost), x, &outers, &vec![0; starts.len()], theta)
+        let x = self.check_batched(cost, Some(loss.windows()), x0, theta)?;
+        let outers = |x: &DMatrix<f64>, x_bar: &mut DMatrix<f64>| {
+            let losses = loss
+                .gradients(x, x_bar)
+                .map_err(NestedError::user("the batched outer loss"))?;
+            Ok(losses)
+        };
+        self.sweep(&Batched(cost), x, outers, &vec![0; x0.len()], theta)
     }
 
-    /// The forward solves from `x`, then the backward sweep: the losses of `outers` and the
-    /// adjoints of `phi` (of lengths `phi`) and `theta`.
-    fn sweep<L: Gradient + ?Sized>(
+    /// The forward solves from `x`, then the backward sweep: the losses by `outers` (which
+    /// returns them and writes their gradients at `x_K` into its second argument, zero on
+    /// entry) and the adjoints of `phi` (of lengths `phi`) and `theta`.
+    fn sweep(
         &self,
         inner: &impl Inner,
         x: DMatrix<f64>,
-        outers: &[&L],
+        outers: impl FnOnce(&DMatrix<f64>, &mut DMatrix<f64>) -> Result<Vec<f64>, BatchError>,
         phi: &[usize],
         theta: &[f64],
     ) -> Result<BatchHypergradient, BatchError> {
@@ -766,14 +844,7 @@ impl<'a, U: BatchUpdate + ?Sized> UnrolledBatch<'a, U> {
             iterates.push((x.clone(), carry.clone(), grad.clone()));
         })?;
         let mut x_bar = DMatrix::zeros(n, b);
-        let mut losses = Vec::with_capacity(b);
-        for (w, outer) in outers.iter().enumerate() {
-            let loss = outer
-                .gradient(x.column(w).as_slice(), x_bar.column_mut(w).as_mut_slice())
-                .map_err(NestedError::user("the outer loss"))
-                .map_err(in_window(w))?;
-            losses.push(loss);
-        }
+        let losses = outers(&x, &mut x_bar)?;
         let mut carry_bar = DMatrix::zeros(self.update.carry(n), b);
         let mut phi_bar: Vec<Vec<f64>> = phi.iter().map(|&m| vec![0.0; m]).collect();
         let mut theta_bar = vec![0.0; theta.len()];
