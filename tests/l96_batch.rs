@@ -1,17 +1,26 @@
 //! Problem L's batched inner costs (`problems/src/l96_batch.rs`, issue 14 item 2): the costs,
 //! gradients and Hessian-vector products of a batch of windows (component-major) against the
 //! generated per-window adjoint (`cost_window_vjp`) and its forward-over-reverse product window
-//! by window, and on their own against central differences, the dot-product test with the
-//! tangent (the batched cost at dual numbers) and the symmetry of the Hessian; through the
-//! `BatchCost` interface against `PerWindowCosts` of the generated costs.
+//! by window, the written-out product against the batched adjoint at dual numbers, and on their
+//! own against central differences, the dot-product test with the tangent (the batched cost at
+//! dual numbers) and the symmetry of the Hessian; through the `BatchCost` interface against
+//! `PerWindowCosts` of the generated costs; the batched outer losses (`Losses`) against the
+//! generated `trajectory_error_vjp` and differences, through `BatchLoss` against
+//! `PerWindowLosses`; a batched cost or loss for another number of windows is an error.
 
 use nalgebra::DMatrix;
 use tapeless::check::{check_hvp, check_jvp};
-use tapeless::hyper::{BatchCost, PerWindowCosts};
+use tapeless::hyper::{
+    BatchCost, BatchError, BatchLoss, PerWindowCosts, PerWindowLosses, UnrolledBatch,
+};
 use tapeless::nested::hvp;
+use tapeless::nested::NestedError;
 use tapeless::Dual;
+use tapeless::InputError;
 use tapeless_problems::l96::{self, cost_window, InnerCost, N, STEPS};
-use tapeless_problems::l96_batch::Costs;
+use tapeless_problems::l96_batch::{Costs, Losses};
+use tapeless_problems::n::Window;
+use tapeless_problems::n_batch::LearnedBatch;
 
 mod common;
 
@@ -170,4 +179,87 @@ fn the_batch_cost_interface_is_the_per_window_costs() {
     let r = relative(h.as_slice(), h_ref.as_slice());
     assert!(r < 1e-12, "products {r:e}");
     assert!((h - &start).amax() > 1.0, "the products are not zero");
+}
+
+#[test]
+fn batched_outer_losses_are_the_generated_trajectory_errors() {
+    let nb = 3;
+    let windows = Window::many(2..2 + nb);
+    let truths: Vec<&[f64]> = windows.iter().map(|w| &w.truth[..]).collect();
+    let losses = Losses::new(&truths);
+    let (_, x) = batch(2, nb, 41);
+    let mut grad = vec![0.0; N * nb];
+    let l = losses.loss_and_gradient(&x, &mut grad);
+    for (b, w) in windows.iter().enumerate() {
+        let xb = window_of(&x, b, nb);
+        let mut g = vec![0.0; N];
+        let lb = l96::trajectory_error_vjp(&xb, &mut g, &w.truth, 1.0);
+        assert_eq!(l[b], l96::trajectory_error(&xb, &w.truth), "window {b}: L");
+        let r = relative(&window_of(&grad, b, nb), &g);
+        assert!(
+            r < 1e-13 && (l[b] - lb).abs() <= 1e-15 * lb,
+            "window {b}: gradient {r:e}"
+        );
+    }
+    // Central differences of the losses along a direction, against the gradient.
+    let x_dot = Draws::new(42).vec(N * nb);
+    let f = |x: &[f64], y: &mut [f64]| {
+        let mut g = vec![0.0; N * nb];
+        y.copy_from_slice(&losses.loss_and_gradient(x, &mut g));
+    };
+    let directional: Vec<f64> = (0..nb)
+        .map(|b| dot(&window_of(&grad, b, nb), &window_of(&x_dot, b, nb)))
+        .collect();
+    let report = check_jvp(f, &x, &x_dot, &directional, 1e-6).unwrap();
+    assert!(report.passes(1e-8), "{report:?}");
+    // Through the interface, against the generated losses one window at a time.
+    let outers: Vec<l96::OuterLoss<'_>> = truths.iter().map(|t| l96::OuterLoss(t)).collect();
+    let xm = DMatrix::from_fn(N, nb, |i, b| x[i * nb + b]);
+    let (mut g, mut g_ref) = (DMatrix::from_element(N, nb, 3.0), DMatrix::zeros(N, nb));
+    let l = losses.gradients(&xm, &mut g).unwrap();
+    let l_ref = PerWindowLosses(&outers).gradients(&xm, &mut g_ref).unwrap();
+    assert_eq!((l.len(), losses.windows()), (nb, nb));
+    for (a, e) in l.iter().zip(&l_ref) {
+        assert!((a - e).abs() <= 1e-15 * e);
+    }
+    assert!(relative(g.as_slice(), g_ref.as_slice()) < 1e-13);
+}
+
+#[test]
+fn a_batched_cost_or_loss_for_another_number_of_windows_is_an_error() {
+    let windows = Window::many(0..3);
+    let data: Vec<&l96::Data> = windows.iter().map(|w| &w.data).collect();
+    let truths: Vec<&[f64]> = windows.iter().map(|w| &w.truth[..]).collect();
+    let x0: Vec<&[f64]> = data.iter().map(|d| &d.xb[..]).collect();
+    let theta = vec![0.0; tapeless_problems::n::layout(N).len()];
+    let update = LearnedBatch::new(1e-5);
+    let solver = UnrolledBatch::new(&update, 2);
+    let (costs, losses) = (Costs::new(&data[..2]), Losses::new(&truths));
+    let error = solver
+        .reverse_batched(&costs, &losses, &x0, &theta)
+        .unwrap_err();
+    assert_eq!(
+        error,
+        BatchError::Batch(NestedError::Input(InputError::WrongLength {
+            what: "the batched inner cost's windows (one per initial state)",
+            expected: 3,
+            found: 2,
+        }))
+    );
+    let (costs, losses) = (Costs::new(&data), Losses::new(&truths[1..]));
+    let error = solver
+        .reverse_batched(&costs, &losses, &x0, &theta)
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("the batched outer loss's windows"),
+        "{error}"
+    );
+    assert_eq!(
+        solver.solve_batched(&costs, &[], &theta).unwrap_err(),
+        BatchError::Empty
+    );
+    // Matching counts solve.
+    assert!(solver.solve_batched(&costs, &x0, &theta).is_ok());
 }

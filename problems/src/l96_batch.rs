@@ -1,6 +1,8 @@
 //! Problem L's 4D-Var cost for a batch of `B` windows at once (issue 14, item 2): the cost, its
 //! gradient by a hand-written discrete adjoint, and its Hessian-vector product by forward over
-//! reverse (the same adjoint run at dual numbers), with the batch laid out component-major,
+//! reverse (the tangent of that adjoint, written out with values and tangents in separate
+//! arrays, and checked against the adjoint run at dual numbers), with the batch laid out
+//! component-major,
 //! `u[i * B + b]` for component `i` of window `b`, so that every inner loop runs over the windows
 //! on contiguous memory and vectorises whatever the periodic neighbours of `i` are.
 //!
@@ -107,6 +109,92 @@ fn rhs_adjoint<S: Real>(x: &[S], r: &[S], out: &mut [S], nb: usize) {
     }
 }
 
+/// `out = J(u) ud`, the tangent of [`rhs`] along `ud`: `(ud_{i+1} - ud_{i-2}) u_{i-1} +
+/// (u_{i+1} - u_{i-2}) ud_{i-1} - ud_i`.
+fn rhs_tangent(u: &[f64], ud: &[f64], out: &mut [f64], nb: usize) {
+    for i in 0..N {
+        let (m2, m1, p1, _) = neighbours(i);
+        let (up1, um2, um1) = (row(u, p1, nb), row(u, m2, nb), row(u, m1, nb));
+        let (dp1, dm2, dm1, di) = (
+            row(ud, p1, nb),
+            row(ud, m2, nb),
+            row(ud, m1, nb),
+            row(ud, i, nb),
+        );
+        let o = row_mut(out, i, nb);
+        for b in 0..nb {
+            o[b] = (dp1[b] - dm2[b]) * um1[b] + (up1[b] - um2[b]) * dm1[b] - di[b];
+        }
+    }
+}
+
+/// The tangent of [`rhs_adjoint`]`(x, r)` along `(xd, rd)`, in gather form.
+fn rhs_adjoint_tangent(
+    (x, xd): (&[f64], &[f64]),
+    (r, rd): (&[f64], &[f64]),
+    out: &mut [f64],
+    nb: usize,
+) {
+    for j in 0..N {
+        let (m2, m1, p1, p2) = neighbours(j);
+        let (xm2, xm1, xp1, xp2) = (
+            row(x, m2, nb),
+            row(x, m1, nb),
+            row(x, p1, nb),
+            row(x, p2, nb),
+        );
+        let (dm2, dm1, dp1, dp2) = (
+            row(xd, m2, nb),
+            row(xd, m1, nb),
+            row(xd, p1, nb),
+            row(xd, p2, nb),
+        );
+        let (rm1, rp1, rp2) = (row(r, m1, nb), row(r, p1, nb), row(r, p2, nb));
+        let (sm1, sj, sp1, sp2) = (
+            row(rd, m1, nb),
+            row(rd, j, nb),
+            row(rd, p1, nb),
+            row(rd, p2, nb),
+        );
+        let o = row_mut(out, j, nb);
+        for b in 0..nb {
+            o[b] = sp1[b] * (xp2[b] - xm1[b])
+                + rp1[b] * (dp2[b] - dm1[b])
+                + sm1[b] * xm2[b]
+                + rm1[b] * dm2[b]
+                - sp2[b] * xp1[b]
+                - rp2[b] * dp1[b]
+                - sj[b];
+        }
+    }
+}
+
+/// One RK4 step of every window with its tangent: `ws.u` and its tangent `wd.u` in place.
+fn rk4_tangent(ws: &mut Workspace<f64>, wd: &mut Workspace<f64>, nb: usize) {
+    let (h2, h, h6) = (H / 2.0, H, H / 6.0);
+    let (u, ud) = (&mut ws.u, &mut wd.u);
+    let ([k1, k2, k3, k4], [k1d, k2d, k3d, k4d]) = (&mut ws.k, &mut wd.k);
+    let (stage, stage_d) = (&mut ws.s[0], &mut wd.s[0]);
+    rhs(u, k1, nb);
+    rhs_tangent(u, ud, k1d, nb);
+    axpy(u, h2, k1, stage);
+    axpy(ud, h2, k1d, stage_d);
+    rhs(stage, k2, nb);
+    rhs_tangent(stage, stage_d, k2d, nb);
+    axpy(u, h2, k2, stage);
+    axpy(ud, h2, k2d, stage_d);
+    rhs(stage, k3, nb);
+    rhs_tangent(stage, stage_d, k3d, nb);
+    axpy(u, h, k3, stage);
+    axpy(ud, h, k3d, stage_d);
+    rhs(stage, k4, nb);
+    rhs_tangent(stage, stage_d, k4d, nb);
+    for i in 0..u.len() {
+        u[i] += h6 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+        ud[i] += h6 * (k1d[i] + 2.0 * k2d[i] + 2.0 * k3d[i] + k4d[i]);
+    }
+}
+
 /// `out = u + c k`.
 #[inline(always)]
 fn axpy<S: Real>(u: &[S], c: S, k: &[S], out: &mut [S]) {
@@ -169,6 +257,7 @@ pub struct Costs {
     xb: Vec<f64>,
     plain: Mutex<Option<Workspace<f64>>>,
     dual: Mutex<Option<Workspace<Dual<f64, 1>>>>,
+    tangent: Mutex<Option<(Workspace<f64>, Workspace<f64>)>>,
 }
 
 impl Costs {
@@ -201,6 +290,7 @@ impl Costs {
             xb,
             plain: Mutex::new(None),
             dual: Mutex::new(None),
+            tangent: Mutex::new(None),
         }
     }
 
@@ -226,14 +316,122 @@ impl Costs {
         self.evaluate(x, grad, ws)
     }
 
-    /// `J_b`, `grad J_b` and `H_b v_b` for every window by forward over reverse (the adjoint of
-    /// [`Costs::cost_and_gradient`] at dual numbers): returns the costs, writes the gradients
-    /// into `grad` and the products into `hv`; all component-major.
+    /// `J_b`, `grad J_b` and `H_b v_b` for every window by forward over reverse, written out:
+    /// the tangent of [`Costs::cost_and_gradient`]'s forward and reverse sweeps along `v`, the
+    /// values and the tangents in separate arrays of the batch's layout (so the tangents'
+    /// loops vectorise as the values' do). Returns the costs, writes the gradients (the same
+    /// bits as [`Costs::cost_and_gradient`]'s) into `grad` and the products into `hv`; all
+    /// component-major. The same numbers as [`Costs::hessian_vector_at_duals`] to rounding.
     ///
     /// # Panics
     ///
     /// If a slice is not `N * B` long.
     pub fn hessian_vector(
+        &self,
+        x: &[f64],
+        v: &[f64],
+        grad: &mut [f64],
+        hv: &mut [f64],
+    ) -> Vec<f64> {
+        let nb = self.nb;
+        for (what, len) in [
+            ("x", x.len()),
+            ("v", v.len()),
+            ("grad", grad.len()),
+            ("hv", hv.len()),
+        ] {
+            assert_eq!(len, N * nb, "{what}: N components per window");
+        }
+        let mut guard = self.tangent.lock().unwrap_or_else(|e| e.into_inner());
+        let (ws, wd) = guard.get_or_insert_with(|| (Workspace::new(nb), Workspace::new(nb)));
+        let len = N * nb;
+        ws.u.copy_from_slice(x);
+        wd.u.copy_from_slice(v);
+        let mut j = vec![0.0; nb];
+        for k in 1..=STEPS {
+            ws.states[(k - 1) * len..k * len].copy_from_slice(&ws.u);
+            wd.states[(k - 1) * len..k * len].copy_from_slice(&wd.u);
+            rk4_tangent(ws, wd, nb);
+            if k % OBS_EVERY == 0 {
+                self.misfit_at(&ws.u, k, &mut j);
+            }
+        }
+        self.background(x, &mut j);
+        let (h6, h3, h2, h) = (H / 6.0, H / 3.0, H / 2.0, H);
+        ws.lambda.fill(0.0);
+        wd.lambda.fill(0.0);
+        self.misfit_adjoint_at(&ws.u, STEPS, &mut ws.lambda);
+        self.misfit_adjoint_tangent(&wd.u, STEPS, &mut wd.lambda);
+        for k in (1..=STEPS).rev() {
+            let (x, xd) = (
+                &ws.states[(k - 1) * len..k * len],
+                &wd.states[(k - 1) * len..k * len],
+            );
+            let ([k1, k2, k3, _], [k1d, k2d, k3d, _]) = (&mut ws.k, &mut wd.k);
+            let ([s2, s3, s4], [s2d, s3d, s4d]) = (&mut ws.s, &mut wd.s);
+            rhs(x, k1, nb);
+            rhs_tangent(x, xd, k1d, nb);
+            axpy(x, h2, k1, s2);
+            axpy(xd, h2, k1d, s2d);
+            rhs(s2, k2, nb);
+            rhs_tangent(s2, s2d, k2d, nb);
+            axpy(x, h2, k2, s3);
+            axpy(xd, h2, k2d, s3d);
+            rhs(s3, k3, nb);
+            rhs_tangent(s3, s3d, k3d, nb);
+            axpy(x, h, k3, s4);
+            axpy(xd, h, k3d, s4d);
+            let ([b4, b3, b2, b1], [b4d, b3d, b2d, b1d]) = (&mut ws.bar, &mut wd.bar);
+            let (r, rd) = (&mut ws.r, &mut wd.r);
+            let (lambda, lambda_d) = (&mut ws.lambda, &mut wd.lambda);
+            scaled(h6, lambda, r);
+            scaled(h6, lambda_d, rd);
+            rhs_adjoint(s4, r, b4, nb);
+            rhs_adjoint_tangent((s4, s4d), (r, rd), b4d, nb);
+            combined(h3, lambda, h, b4, r);
+            combined(h3, lambda_d, h, b4d, rd);
+            rhs_adjoint(s3, r, b3, nb);
+            rhs_adjoint_tangent((s3, s3d), (r, rd), b3d, nb);
+            combined(h3, lambda, h2, b3, r);
+            combined(h3, lambda_d, h2, b3d, rd);
+            rhs_adjoint(s2, r, b2, nb);
+            rhs_adjoint_tangent((s2, s2d), (r, rd), b2d, nb);
+            combined(h6, lambda, h2, b2, r);
+            combined(h6, lambda_d, h2, b2d, rd);
+            rhs_adjoint(x, r, b1, nb);
+            rhs_adjoint_tangent((x, xd), (r, rd), b1d, nb);
+            for i in 0..len {
+                lambda[i] += b4[i] + b3[i] + b2[i] + b1[i];
+                lambda_d[i] += b4d[i] + b3d[i] + b2d[i] + b1d[i];
+            }
+            if k > 1 && (k - 1) % OBS_EVERY == 0 {
+                self.misfit_adjoint_at(x, k - 1, lambda);
+                self.misfit_adjoint_tangent(xd, k - 1, lambda_d);
+            }
+        }
+        let var = SIGMA_B * SIGMA_B;
+        for i in 0..N {
+            let (x, xb, v) = (row(x, i, nb), row(&self.xb, i, nb), row(v, i, nb));
+            let (l, ld) = (row(&ws.lambda, i, nb), row(&wd.lambda, i, nb));
+            let g = row_mut(grad, i, nb);
+            for b in 0..nb {
+                g[b] = l[b] + (x[b] - xb[b]) / var;
+            }
+            let h = row_mut(hv, i, nb);
+            for b in 0..nb {
+                h[b] = ld[b] + v[b] / var;
+            }
+        }
+        j
+    }
+
+    /// [`Costs::hessian_vector`] by running the adjoint of [`Costs::cost_and_gradient`] at dual
+    /// numbers (`Dual<f64, 1>`): the generic way, the check of the written-out one.
+    ///
+    /// # Panics
+    ///
+    /// If a slice is not `N * B` long.
+    pub fn hessian_vector_at_duals(
         &self,
         x: &[f64],
         v: &[f64],
@@ -251,6 +449,20 @@ impl Costs {
             *h = d.tangents[0];
         }
         j.iter().map(|d| d.value).collect()
+    }
+
+    /// Adds the tangents of the misfits' gradients along the states' tangents `ud` after step
+    /// `k` into `lambda_d`.
+    fn misfit_adjoint_tangent(&self, ud: &[f64], k: usize, lambda_d: &mut [f64]) {
+        let _ = k;
+        let nb = self.nb;
+        let var = SIGMA_O * SIGMA_O;
+        for i in (0..N).step_by(2) {
+            let (u, l) = (row(ud, i, nb), row_mut(lambda_d, i, nb));
+            for b in 0..nb {
+                l[b] += u[b] / var;
+            }
+        }
     }
 
     /// The costs alone at any scalar type (at dual numbers: the costs' directional derivatives,
