@@ -343,7 +343,9 @@ fn a_batch_with_batched_inner_costs_gives_the_per_window_hypergradients_to_round
     let windows = Window::many(0..8);
     let theta = initial_parameters(&layout(STATE));
     let sensitivities: Vec<(f64, f64)> = (0..8).map(|w| one_ulp_sensitivity(w, &theta)).collect();
+    // One window takes the per-window costs (`BATCHED_COSTS_FROM`); two are batched.
     batched_costs_equal_per_window(&windows[..1], &sensitivities[..1]);
+    batched_costs_equal_per_window(&windows[..2], &sensitivities[..2]);
     batched_costs_equal_per_window(&windows[5..8], &sensitivities[5..8]);
     batched_costs_equal_per_window(&windows, &sensitivities);
 }

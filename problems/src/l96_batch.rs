@@ -51,13 +51,35 @@ const OBSERVED: usize = STEPS / OBS_EVERY;
 /// Row `i` of a component-major batch: component `i` of every window.
 #[inline(always)]
 fn row<S>(v: &[S], i: usize, nb: usize) -> &[S] {
-    &v[i * nb..(i + 1) * nb]
+    // `[..nb]`: a length the compiler knows, so the loops over `b < nb` index without checks.
+    &v[i * nb..][..nb]
 }
 
 /// Row `i` of a component-major batch, to write.
 #[inline(always)]
 fn row_mut<S>(v: &mut [S], i: usize, nb: usize) -> &mut [S] {
-    &mut v[i * nb..(i + 1) * nb]
+    &mut v[i * nb..][..nb]
+}
+
+/// `out += a + b + c + d`, component by component.
+#[inline(always)]
+fn add_sum<S: Real>(out: &mut [S], [a, b, c, d]: [&[S]; 4]) {
+    let n = out.len();
+    let (a, b, c, d) = (&a[..n], &b[..n], &c[..n], &d[..n]);
+    for i in 0..n {
+        out[i] += a[i] + b[i] + c[i] + d[i];
+    }
+}
+
+/// The RK4 update `u += h6 (k1 + 2 k2 + 2 k3 + k4)`.
+#[inline(always)]
+fn rk4_update<S: Real>(u: &mut [S], h6: S, [k1, k2, k3, k4]: [&[S]; 4]) {
+    let n = u.len();
+    let (k1, k2, k3, k4) = (&k1[..n], &k2[..n], &k3[..n], &k4[..n]);
+    let two = S::from_f64(2.0);
+    for i in 0..n {
+        u[i] += h6 * (k1[i] + two * k2[i] + two * k3[i] + k4[i]);
+    }
 }
 
 /// The periodic neighbours `(i - 2, i - 1, i + 1, i + 2)` of component `i`.
@@ -189,10 +211,8 @@ fn rk4_tangent(ws: &mut Workspace<f64>, wd: &mut Workspace<f64>, nb: usize) {
     axpy(ud, h, k3d, stage_d);
     rhs(stage, k4, nb);
     rhs_tangent(stage, stage_d, k4d, nb);
-    for i in 0..u.len() {
-        u[i] += h6 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
-        ud[i] += h6 * (k1d[i] + 2.0 * k2d[i] + 2.0 * k3d[i] + k4d[i]);
-    }
+    rk4_update(u, h6, [k1, k2, k3, k4]);
+    rk4_update(ud, h6, [k1d, k2d, k3d, k4d]);
 }
 
 /// `out = u + c k`.
@@ -400,10 +420,8 @@ impl Costs {
             combined(h6, lambda_d, h2, b2d, rd);
             rhs_adjoint(x, r, b1, nb);
             rhs_adjoint_tangent((x, xd), (r, rd), b1d, nb);
-            for i in 0..len {
-                lambda[i] += b4[i] + b3[i] + b2[i] + b1[i];
-                lambda_d[i] += b4d[i] + b3d[i] + b2d[i] + b1d[i];
-            }
+            add_sum(lambda, [b4, b3, b2, b1]);
+            add_sum(lambda_d, [b4d, b3d, b2d, b1d]);
             if k > 1 && (k - 1) % OBS_EVERY == 0 {
                 self.misfit_adjoint_at(x, k - 1, lambda);
                 self.misfit_adjoint_tangent(xd, k - 1, lambda_d);
@@ -630,9 +648,7 @@ fn sweep<S: Real, M: Misfit>(m: &M, x0: &[S], grad: &mut [S], ws: &mut Workspace
         rhs_adjoint(s2, r, b2, nb);
         combined(h6, lambda, h2, b2, r);
         rhs_adjoint(x, r, b1, nb);
-        for i in 0..len {
-            lambda[i] += b4[i] + b3[i] + b2[i] + b1[i];
-        }
+        add_sum(lambda, [b4, b3, b2, b1]);
         if m.reads(k - 1) {
             m.add_adjoint(x, k - 1, lambda);
         }
@@ -783,12 +799,7 @@ fn write_columns(v: &[f64], out: &mut DMatrix<f64>, nb: usize, add: bool) {
 /// One RK4 step of every window, `ws.u` in place (the expressions of
 /// [`rk4_step`](crate::l96::rk4_step)).
 fn rk4<S: Real>(ws: &mut Workspace<S>, nb: usize) {
-    let (h2, h, h6, two) = (
-        S::from_f64(H / 2.0),
-        S::from_f64(H),
-        S::from_f64(H / 6.0),
-        S::from_f64(2.0),
-    );
+    let (h2, h, h6) = (S::from_f64(H / 2.0), S::from_f64(H), S::from_f64(H / 6.0));
     let u = &mut ws.u;
     let [k1, k2, k3, k4] = &mut ws.k;
     let stage = &mut ws.s[0];
@@ -799,9 +810,7 @@ fn rk4<S: Real>(ws: &mut Workspace<S>, nb: usize) {
     rhs(stage, k3, nb);
     axpy(u, h, k3, stage);
     rhs(stage, k4, nb);
-    for i in 0..u.len() {
-        u[i] += h6 * (k1[i] + two * k2[i] + two * k3[i] + k4[i]);
-    }
+    rk4_update(u, h6, [k1, k2, k3, k4]);
 }
 
 impl BatchCost for Costs {
