@@ -106,15 +106,11 @@ fn batched_gradient_passes_differences_and_the_dot_product_test_with_its_tangent
     let report = check_jvp(f, &x, &x_dot, &tangent, 1e-6).unwrap();
     assert!(report.passes(1e-7), "{report:?}");
     // Adjoint against tangent, window by window: <grad J_b, x_dot_b> = d J_b.
-    for b in 0..nb {
+    for (b, &t) in tangent.iter().enumerate() {
         let (g, d) = (window_of(&grad, b, nb), window_of(&x_dot, b, nb));
         let adjoint = dot(&g, &d);
-        let e = (adjoint - tangent[b]).abs() / tangent[b].abs();
-        assert!(
-            e < 1e-12,
-            "window {b}: {adjoint:e} vs {:e} ({e:e})",
-            tangent[b]
-        );
+        let e = (adjoint - t).abs() / t.abs();
+        assert!(e < 1e-12, "window {b}: {adjoint:e} vs {t:e} ({e:e})");
     }
     // A wrong gradient fails the same test.
     let mut wrong = grad.clone();
