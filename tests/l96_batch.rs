@@ -6,12 +6,14 @@
 //! dual numbers) and the symmetry of the Hessian; through the `BatchCost` interface against
 //! `PerWindowCosts` of the generated costs; the batched outer losses (`Losses`) against the
 //! generated `trajectory_error_vjp` and differences, through `BatchLoss` against
-//! `PerWindowLosses`; a batched cost or loss for another number of windows is an error.
+//! `PerWindowLosses`; a batched cost or loss for another number of windows, or states of another
+//! length than problem L's, is an error.
 
 use nalgebra::DMatrix;
 use tapeless::check::{check_hvp, check_jvp};
 use tapeless::hyper::{
-    BatchCost, BatchError, BatchLoss, PerWindowCosts, PerWindowLosses, UnrolledBatch,
+    BatchAdjoints, BatchCost, BatchError, BatchInputs, BatchLoss, BatchUpdate, PerWindowCosts,
+    PerWindowLosses, UnrolledBatch,
 };
 use tapeless::nested::hvp;
 use tapeless::nested::NestedError;
@@ -221,6 +223,35 @@ fn batched_outer_losses_are_the_generated_trajectory_errors() {
     assert!(relative(g.as_slice(), g_ref.as_slice()) < 1e-13);
 }
 
+/// `X <- X - 1e-5 G`, no parameters.
+struct Descent;
+impl BatchUpdate for Descent {
+    type Unpacked = ();
+    fn parameters(&self, _n: usize) -> usize {
+        0
+    }
+    fn unpack(&self, _theta: &[f64]) {}
+    fn step(
+        &self,
+        _: &(),
+        at: BatchInputs<'_>,
+        x: &mut DMatrix<f64>,
+        _: &mut DMatrix<f64>,
+    ) -> Result<(), tapeless::UserError> {
+        *x -= 1e-5 * at.grad;
+        Ok(())
+    }
+    fn step_vjp(
+        &self,
+        _: &(),
+        _: BatchInputs<'_>,
+        bar: BatchAdjoints<'_>,
+    ) -> Result<(), tapeless::UserError> {
+        *bar.grad -= 1e-5 * &*bar.x;
+        Ok(())
+    }
+}
+
 #[test]
 fn a_batched_cost_or_loss_for_another_number_of_windows_is_an_error() {
     let windows = Window::many(0..3);
@@ -258,4 +289,14 @@ fn a_batched_cost_or_loss_for_another_number_of_windows_is_an_error() {
     );
     // Matching counts solve.
     assert!(solver.solve_batched(&costs, &x0, &theta).is_ok());
+    // States of another length than problem L's are the cost's error, not a panic.
+    let short: Vec<&[f64]> = x0.iter().map(|x| &x[..N - 1]).collect();
+    let error = UnrolledBatch::new(&Descent, 2)
+        .solve_batched(&costs, &short, &[])
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "the batched inner cost failed: problem L's batch takes 40 x 3 states (one column per \
+         window), got 39 x 3"
+    );
 }

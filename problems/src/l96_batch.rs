@@ -770,11 +770,25 @@ impl BatchLoss for Losses {
     }
 
     fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<Vec<f64>, UserError> {
+        check_shape(x, self.nb)?;
         let u = batch_layout(x);
         let mut g = vec![0.0; u.len()];
         let l = self.loss_and_gradient(&u, &mut g);
         write_columns(&g, grad, self.nb, false);
         Ok(l)
+    }
+}
+
+/// `Ok` if `x` is `N x nb`, else the error saying so.
+fn check_shape(x: &DMatrix<f64>, nb: usize) -> Result<(), UserError> {
+    if x.shape() == (N, nb) {
+        Ok(())
+    } else {
+        let (r, c) = x.shape();
+        Err(format!(
+            "problem L's batch takes {N} x {nb} states (one column per window), got {r} x {c}"
+        )
+        .into())
     }
 }
 
@@ -819,6 +833,7 @@ impl BatchCost for Costs {
     }
 
     fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<(), UserError> {
+        check_shape(x, self.nb)?;
         let u = batch_layout(x);
         let mut g = vec![0.0; u.len()];
         self.cost_and_gradient(&u, &mut g);
@@ -832,6 +847,8 @@ impl BatchCost for Costs {
         v: &DMatrix<f64>,
         x_bar: &mut DMatrix<f64>,
     ) -> Result<(), UserError> {
+        check_shape(x, self.nb)?;
+        check_shape(v, self.nb)?;
         let (u, d) = (batch_layout(x), batch_layout(v));
         let (mut g, mut hv) = (vec![0.0; u.len()], vec![0.0; u.len()]);
         self.hessian_vector(&u, &d, &mut g, &mut hv);

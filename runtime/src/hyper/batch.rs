@@ -8,6 +8,10 @@
 //! What `jax.vmap` gives JAX users, written out: [`BatchUpdate`] mirrors [`Update`](super::Update)
 //! with matrices of states, and [`UnrolledBatch::reverse`] mirrors
 //! [`Unrolled::reverse`](super::Unrolled::reverse) with a slice of [`BatchWindow`]s.
+//! [`UnrolledBatch::reverse_batched`] batches the inner costs too: a [`BatchCost`] gives every
+//! window's gradient and Hessian-vector product in one call each (laid out to vectorise across
+//! the windows), a [`BatchLoss`] every window's outer loss; [`PerWindowCosts`] and
+//! [`PerWindowLosses`] wrap per-window functions as batched ones.
 //!
 //! ```
 //! use nalgebra::DMatrix;
