@@ -1,5 +1,8 @@
 //! Problem N with batched windows (issue 14, item 2): the batch's losses and hypergradient (all
-//! 304,168 entries) against the per-window path summed, for batches of 1, 3 and 8 windows; the
+//! 304,168 entries) against the per-window path summed, for batches of 1, 3 and 8 windows, with
+//! the network batched and the inner costs per window (to 1e-12 of the windows' magnitudes), and
+//! with the inner costs batched too (to the hypergradient's own sensitivity to rounding: within
+//! ten times what one ulp of a background component moves the per-window results); the
 //! batched network's generated adjoint by the shared oracle (finite differences, the
 //! dot-product test, tangent against adjoint) and column by column against the per-window
 //! network; a batch of mismatched window data is an error naming the window.
@@ -187,10 +190,13 @@ fn the_batched_network_is_the_network_column_by_column() {
     }
 }
 
-/// The batch's losses and hypergradient against the per-window path summed in window order.
+/// The batch's losses and hypergradient with the network batched (the inner costs per window)
+/// against the per-window path summed in window order.
 fn batch_equals_per_window(windows: &[Window]) {
     let theta = initial_parameters(&layout(STATE));
-    let batched = Batch::new().hypergradient(windows, &theta).unwrap();
+    let batched = Batch::new()
+        .hypergradient_per_window_costs(windows, &theta)
+        .unwrap();
     let (mut sum, mut magnitude) = (vec![0.0; theta.len()], vec![0.0; theta.len()]);
     for (w, window) in windows.iter().enumerate() {
         let one = window.hypergradient(&theta).unwrap();
@@ -242,6 +248,106 @@ fn a_batch_of_1_3_and_8_windows_gives_the_per_window_hypergradients_summed() {
     batch_equals_per_window(&windows[..1]);
     batch_equals_per_window(&windows[5..8]);
     batch_equals_per_window(&windows);
+}
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// `a` against `e`: the normwise relative error, and the worst entry's error relative to its
+/// own size with a floor of 1e-6 of the largest entry.
+fn errors(a: &[f64], e: &[f64]) -> (f64, f64) {
+    let largest = e.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    let d: Vec<f64> = a.iter().zip(e).map(|(a, e)| a - e).collect();
+    let worst = a
+        .iter()
+        .zip(e)
+        .map(|(a, e)| (a - e).abs() / e.abs().max(1e-6 * largest))
+        .fold(0.0_f64, f64::max);
+    (norm(&d) / norm(e), worst)
+}
+
+/// The per-window path summed in window order: losses and hypergradient.
+fn per_window(windows: &[Window], theta: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let mut sum = vec![0.0; theta.len()];
+    let mut losses = Vec::new();
+    for window in windows {
+        let one = window.hypergradient(theta).unwrap();
+        losses.push(one.loss);
+        sum.iter_mut().zip(&one.theta).for_each(|(s, d)| *s += d);
+    }
+    (losses, sum)
+}
+
+/// How far window `w`'s per-window loss and hypergradient move when one component of its
+/// background (the initial state and the background term) moves by one ulp, the largest over a
+/// few components: the size of a rounding-level change of its inner gradients, seen at the
+/// output. Absolute: `(|dL|, |d dL/dtheta|)`.
+fn one_ulp_sensitivity(w: usize, theta: &[f64]) -> (f64, f64) {
+    let one = Window::new(w).hypergradient(theta).unwrap();
+    let mut most = (0.0_f64, 0.0_f64);
+    for i in [0, 7, 21, 30] {
+        let mut moved = Window::new(w);
+        moved.data.xb[i] = f64::from_bits(moved.data.xb[i].to_bits() + 1);
+        let m = moved.hypergradient(theta).unwrap();
+        let d: Vec<f64> = m.theta.iter().zip(&one.theta).map(|(a, e)| a - e).collect();
+        most = (most.0.max((m.loss - one.loss).abs()), most.1.max(norm(&d)));
+    }
+    most
+}
+
+/// The batch of windows `range` with the inner costs batched too against the per-window path:
+/// each loss, and the summed hypergradient (normwise), within ten times what one ulp of a
+/// background component moves the per-window results (summed over the windows), and within
+/// 1e-13 relative besides that. The batched adjoint rounds differently from the generated one
+/// (to about 1e-15 per inner gradient, `tests/l96_batch.rs`), and windows close to the inner
+/// descent's stability limit amplify that: window 7's hypergradient moves by 2.6e-8 of its
+/// norm under one ulp of `xb[30]`.
+fn batched_costs_equal_per_window(windows: &[Window], sensitivities: &[(f64, f64)]) {
+    let theta = initial_parameters(&layout(STATE));
+    let batched = Batch::new().hypergradient(windows, &theta).unwrap();
+    let (losses, sum) = per_window(windows, &theta);
+    let b = windows.len();
+    let mut theta_tolerance = 1e-13 * norm(&sum);
+    for ((w, (a, e)), &(loss_change, theta_change)) in batched
+        .losses
+        .iter()
+        .zip(&losses)
+        .enumerate()
+        .zip(sensitivities)
+    {
+        theta_tolerance += 10.0 * theta_change;
+        assert!(
+            (a - e).abs() <= 10.0 * loss_change + 1e-13 * e.abs(),
+            "B = {b}, window {w}: loss {a:e} vs {e:e} (one ulp moves it by {loss_change:e})"
+        );
+    }
+    assert!(batched.phi.iter().all(|p| p.is_empty()));
+    assert_eq!(batched.theta.len(), 304_168);
+    let (normwise, worst) = errors(&batched.theta, &sum);
+    let d: Vec<f64> = batched.theta.iter().zip(&sum).map(|(a, e)| a - e).collect();
+    eprintln!(
+        "B = {b}, inner costs batched: normwise {normwise:e}, worst entry {worst:e}; \
+         |difference| {:e}, tolerance {theta_tolerance:e}",
+        norm(&d)
+    );
+    assert!(
+        norm(&d) <= theta_tolerance,
+        "B = {b}: |dL/dtheta difference| {:e} > {theta_tolerance:e}",
+        norm(&d)
+    );
+}
+
+#[test]
+fn a_batch_with_batched_inner_costs_gives_the_per_window_hypergradients_to_rounding() {
+    let windows = Window::many(0..8);
+    let theta = initial_parameters(&layout(STATE));
+    let sensitivities: Vec<(f64, f64)> = (0..8).map(|w| one_ulp_sensitivity(w, &theta)).collect();
+    // One window takes the per-window costs (`BATCHED_COSTS_FROM`); two are batched.
+    batched_costs_equal_per_window(&windows[..1], &sensitivities[..1]);
+    batched_costs_equal_per_window(&windows[..2], &sensitivities[..2]);
+    batched_costs_equal_per_window(&windows[5..8], &sensitivities[5..8]);
+    batched_costs_equal_per_window(&windows, &sensitivities);
 }
 
 #[test]

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod l96;
+pub mod l96_batch;
 pub mod l96_fast;
 pub mod lorenz63;
 pub mod n;

@@ -8,6 +8,10 @@
 //! What `jax.vmap` gives JAX users, written out: [`BatchUpdate`] mirrors [`Update`](super::Update)
 //! with matrices of states, and [`UnrolledBatch::reverse`] mirrors
 //! [`Unrolled::reverse`](super::Unrolled::reverse) with a slice of [`BatchWindow`]s.
+//! [`UnrolledBatch::reverse_batched`] batches the inner costs too: a [`BatchCost`] gives every
+//! window's gradient and Hessian-vector product in one call each (laid out to vectorise across
+//! the windows), a [`BatchLoss`] every window's outer loss; [`PerWindowCosts`] and
+//! [`PerWindowLosses`] wrap per-window functions as batched ones.
 //!
 //! ```
 //! use nalgebra::DMatrix;
@@ -75,7 +79,7 @@ use nalgebra::DMatrix;
 
 use super::in_inner_cost;
 use crate::nested::{
-    check, check_finite as finite, mixed_hvp, Gradient, MixedGradient, NestedError,
+    check, check_finite as finite, hvp, mixed_hvp, Gradient, MixedGradient, NestedError,
 };
 use crate::{InputError, UserError};
 
@@ -267,6 +271,283 @@ pub enum BatchError {
     Batch(#[from] NestedError),
 }
 
+/// The inner costs `J_w(x)` of a batch of windows evaluated together: every window's gradient
+/// and every window's Hessian-vector product in one call each, so that an implementation can lay
+/// the batch out to vectorise across the windows (the states of problem L's windows
+/// component-major, the inner loops over the windows) instead of evaluating the windows one by
+/// one. [`UnrolledBatch::reverse_batched`] uses it in place of the per-window costs of
+/// [`BatchWindow`]s. The costs have no parameters `phi` (the per-window path has them).
+///
+/// [`PerWindowCosts`] is the per-window implementation, the reference a batched one is checked
+/// against.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use tapeless_runtime::hyper::{BatchCost, PerWindowCosts};
+/// use tapeless_runtime::UserError;
+///
+/// /// J_w(x) = c_w |x|^2 / 2 for window w: gradient c_w x, Hessian c_w I, all windows at once.
+/// struct Scaled(Vec<f64>);
+/// impl BatchCost for Scaled {
+///     fn windows(&self) -> usize {
+///         self.0.len()
+///     }
+///     fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<(), UserError> {
+///         for (w, c) in self.0.iter().enumerate() {
+///             grad.set_column(w, &(*c * x.column(w)));
+///         }
+///         Ok(())
+///     }
+///     fn hvps(&self, _x: &DMatrix<f64>, v: &DMatrix<f64>, x_bar: &mut DMatrix<f64>) -> Result<(), UserError> {
+///         for (w, c) in self.0.iter().enumerate() {
+///             let hv = *c * v.column(w);
+///             x_bar.column_mut(w).iter_mut().zip(hv.iter()).for_each(|(a, b)| *a += b);
+///         }
+///         Ok(())
+///     }
+/// }
+/// let x = DMatrix::from_column_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+/// let mut grad = DMatrix::zeros(2, 2);
+/// Scaled(vec![2.0, 3.0]).gradients(&x, &mut grad).unwrap();
+/// assert_eq!(grad.as_slice(), &[2.0, 4.0, 9.0, 12.0]);
+/// ```
+pub trait BatchCost {
+    /// The number of windows `B`.
+    fn windows(&self) -> usize;
+
+    /// Overwrites column `w` of `grad` (`n x B`) with `grad J_w` at column `w` of `x`.
+    ///
+    /// # Errors
+    ///
+    /// The reason the costs cannot be evaluated at `x`.
+    fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<(), UserError>;
+
+    /// Adds `H_w v_w` into column `w` of `x_bar`: the Hessian of `J_w` at column `w` of `x`
+    /// times column `w` of `v`.
+    ///
+    /// # Errors
+    ///
+    /// The reason the costs cannot be evaluated at `x`.
+    fn hvps(
+        &self,
+        x: &DMatrix<f64>,
+        v: &DMatrix<f64>,
+        x_bar: &mut DMatrix<f64>,
+    ) -> Result<(), UserError>;
+}
+
+/// Per-window inner costs seen as a [`BatchCost`]: each window's [`Gradient`] evaluated on its
+/// own column (its Hessian-vector product by forward over reverse, [`hvp`]). The reference for
+/// a batched implementation, and the way to run [`UnrolledBatch::reverse_batched`] on costs
+/// that have no batched form.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use tapeless_runtime::hyper::{BatchCost, PerWindowCosts};
+/// use tapeless_runtime::nested::Gradient;
+/// use tapeless_runtime::{Real, UserError};
+///
+/// /// J(x) = x_0^3 / 3.
+/// struct Cube;
+/// impl Gradient for Cube {
+///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
+///         g[0] += x[0] * x[0];
+///         Ok(x[0] * x[0] * x[0] / S::from_f64(3.0))
+///     }
+/// }
+/// let costs = [Cube, Cube];
+/// let x = DMatrix::from_column_slice(1, 2, &[2.0, 3.0]);
+/// let v = DMatrix::from_column_slice(1, 2, &[1.0, 0.5]);
+/// let mut hv = DMatrix::zeros(1, 2);
+/// PerWindowCosts(&costs).hvps(&x, &v, &mut hv).unwrap();
+/// assert_eq!(hv.as_slice(), &[4.0, 3.0]); // 2 x_w v_w
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct PerWindowCosts<'a, F>(pub &'a [F]);
+
+impl<F: Gradient> BatchCost for PerWindowCosts<'_, F> {
+    fn windows(&self) -> usize {
+        self.0.len()
+    }
+
+    fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<(), UserError> {
+        grad.fill(0.0);
+        for (w, f) in self.0.iter().enumerate() {
+            f.gradient(x.column(w).as_slice(), grad.column_mut(w).as_mut_slice())
+                .map_err(|e| -> UserError { format!("window {w}: {e}").into() })?;
+        }
+        Ok(())
+    }
+
+    fn hvps(
+        &self,
+        x: &DMatrix<f64>,
+        v: &DMatrix<f64>,
+        x_bar: &mut DMatrix<f64>,
+    ) -> Result<(), UserError> {
+        for (w, f) in self.0.iter().enumerate() {
+            let r = hvp(f, x.column(w).as_slice(), v.column(w).as_slice())
+                .map_err(|e| -> UserError { format!("window {w}: {e}").into() })?;
+            x_bar
+                .column_mut(w)
+                .iter_mut()
+                .zip(&r.hessian_vector)
+                .for_each(|(a, b)| *a += b);
+        }
+        Ok(())
+    }
+}
+
+/// The outer losses `L_w(x)` of a batch of windows evaluated together, the outer counterpart of
+/// [`BatchCost`]: every window's loss and gradient in one call. [`PerWindowLosses`] is the
+/// per-window implementation.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use tapeless_runtime::hyper::{BatchLoss, PerWindowLosses};
+/// use tapeless_runtime::nested::Gradient;
+/// use tapeless_runtime::{Real, UserError};
+///
+/// /// L(x) = x_0 x_1.
+/// struct Product;
+/// impl Gradient for Product {
+///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
+///         g[0] += x[1];
+///         g[1] += x[0];
+///         Ok(x[0] * x[1])
+///     }
+/// }
+/// let losses = [Product, Product];
+/// let x = DMatrix::from_column_slice(2, 2, &[2.0, 3.0, 4.0, 5.0]);
+/// let mut grad = DMatrix::from_element(2, 2, 9.0);
+/// let l = PerWindowLosses(&losses).gradients(&x, &mut grad).unwrap();
+/// assert_eq!((l, grad.as_slice()), (vec![6.0, 20.0], &[3.0, 2.0, 5.0, 4.0][..]));
+/// ```
+pub trait BatchLoss {
+    /// The number of windows `B`.
+    fn windows(&self) -> usize;
+
+    /// Returns `L_w` at column `w` of `x` for every window and overwrites column `w` of `grad`
+    /// with its gradient.
+    ///
+    /// # Errors
+    ///
+    /// The reason the losses cannot be evaluated at `x`.
+    fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<Vec<f64>, UserError>;
+}
+
+/// Per-window outer losses seen as a [`BatchLoss`]: each window's [`Gradient`] on its own
+/// column. See the example of [`BatchLoss`].
+#[derive(Debug, Clone, Copy)]
+pub struct PerWindowLosses<'a, F>(pub &'a [F]);
+
+impl<F: Gradient> BatchLoss for PerWindowLosses<'_, F> {
+    fn windows(&self) -> usize {
+        self.0.len()
+    }
+
+    fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<Vec<f64>, UserError> {
+        grad.fill(0.0);
+        let mut losses = Vec::with_capacity(self.0.len());
+        for (w, f) in self.0.iter().enumerate() {
+            let l = f
+                .gradient(x.column(w).as_slice(), grad.column_mut(w).as_mut_slice())
+                .map_err(|e| -> UserError { format!("window {w}: {e}").into() })?;
+            losses.push(l);
+        }
+        Ok(losses)
+    }
+}
+
+/// The inner costs as the driver reads them: per window (with parameters) or batched.
+trait Inner {
+    /// Every window's gradient at the columns of `x`, into the columns of `grad`.
+    fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<(), BatchError>;
+
+    /// Adds `H_xx v_w` into column `w` of `x_bar` and `H_phi x v_w` into `phi_bar[w]`.
+    fn hvps(
+        &self,
+        x: &DMatrix<f64>,
+        v: &DMatrix<f64>,
+        x_bar: &mut DMatrix<f64>,
+        phi_bar: &mut [Vec<f64>],
+    ) -> Result<(), BatchError>;
+}
+
+/// The windows' own costs, one window at a time.
+struct Windows<'w, 'a, J: ?Sized, L: ?Sized>(&'w [BatchWindow<'a, J, L>]);
+
+impl<J: MixedGradient + ?Sized, L: ?Sized> Inner for Windows<'_, '_, J, L> {
+    fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<(), BatchError> {
+        grad.fill(0.0);
+        for (w, window) in self.0.iter().enumerate() {
+            let mut phi_bar = vec![0.0; window.phi.len()];
+            window
+                .cost
+                .gradient(
+                    x.column(w).as_slice(),
+                    window.phi,
+                    grad.column_mut(w).as_mut_slice(),
+                    &mut phi_bar,
+                )
+                .map_err(NestedError::user("the inner cost"))
+                .map_err(in_window(w))?;
+        }
+        Ok(())
+    }
+
+    fn hvps(
+        &self,
+        x: &DMatrix<f64>,
+        v: &DMatrix<f64>,
+        x_bar: &mut DMatrix<f64>,
+        phi_bar: &mut [Vec<f64>],
+    ) -> Result<(), BatchError> {
+        for (w, window) in self.0.iter().enumerate() {
+            let (hxx, hpx) = mixed_hvp(
+                window.cost,
+                x.column(w).as_slice(),
+                window.phi,
+                v.column(w).as_slice(),
+            )
+            .map_err(in_inner_cost)
+            .map_err(in_window(w))?;
+            x_bar
+                .column_mut(w)
+                .iter_mut()
+                .zip(&hxx)
+                .for_each(|(a, b)| *a += b);
+            phi_bar[w].iter_mut().zip(&hpx).for_each(|(a, b)| *a += b);
+        }
+        Ok(())
+    }
+}
+
+/// A [`BatchCost`], all windows at once.
+struct Batched<'c, C: ?Sized>(&'c C);
+
+impl<C: BatchCost + ?Sized> Inner for Batched<'_, C> {
+    fn gradients(&self, x: &DMatrix<f64>, grad: &mut DMatrix<f64>) -> Result<(), BatchError> {
+        self.0
+            .gradients(x, grad)
+            .map_err(NestedError::user("the batched inner cost"))?;
+        Ok(())
+    }
+
+    fn hvps(
+        &self,
+        x: &DMatrix<f64>,
+        v: &DMatrix<f64>,
+        x_bar: &mut DMatrix<f64>,
+        _phi_bar: &mut [Vec<f64>],
+    ) -> Result<(), BatchError> {
+        self.0
+            .hvps(x, v, x_bar)
+            .map_err(NestedError::user("the batched inner cost"))?;
+        Ok(())
+    }
+}
+
 /// `steps` applications of a [`BatchUpdate`] to a batch of windows. Borrowed, cheap to build.
 #[derive(Debug)]
 pub struct UnrolledBatch<'a, U: ?Sized> {
@@ -286,78 +567,99 @@ fn in_window(window: usize) -> impl FnOnce(NestedError) -> BatchError {
     move |source| BatchError::Window { window, source }
 }
 
+/// A batch's initial states (checked finite, of window 0's length) as the `n x B` matrix.
+fn initial_states(x0: &[&[f64]]) -> Result<DMatrix<f64>, BatchError> {
+    let n = x0.first().ok_or(BatchError::Empty)?.len();
+    for (w, x) in x0.iter().enumerate() {
+        let fit = || -> Result<(), NestedError> {
+            if x.len() != n {
+                return Err(InputError::WrongLength {
+                    what: "x0 (every window of a batch has the state length of window 0)",
+                    expected: n,
+                    found: x.len(),
+                }
+                .into());
+            }
+            finite("x0", x)
+        };
+        fit().map_err(in_window(w))?;
+    }
+    Ok(DMatrix::from_fn(n, x0.len(), |i, w| x0[w][i]))
+}
+
 impl<'a, U: BatchUpdate + ?Sized> UnrolledBatch<'a, U> {
     /// `steps` inner steps of `update` on every window of a batch.
     pub fn new(update: &'a U, steps: usize) -> Self {
         Self { update, steps }
     }
 
-    /// The state length, after checking every window's data against window 0's, and `theta`.
+    /// The initial states, after checking every window's data against window 0's, and `theta`.
     fn check_inputs<J: MixedGradient + ?Sized, L: ?Sized>(
         &self,
         windows: &[BatchWindow<'_, J, L>],
         theta: &[f64],
-    ) -> Result<usize, BatchError> {
-        let first = windows.first().ok_or(BatchError::Empty)?;
-        let n = first.x0.len();
+    ) -> Result<DMatrix<f64>, BatchError> {
+        let x0: Vec<&[f64]> = windows.iter().map(|w| w.x0).collect();
+        let x = initial_states(&x0)?;
         for (w, window) in windows.iter().enumerate() {
-            let fit = || -> Result<(), NestedError> {
-                if window.x0.len() != n {
-                    return Err(InputError::WrongLength {
-                        what: "x0 (every window of a batch has the state length of window 0)",
-                        expected: n,
-                        found: window.x0.len(),
-                    }
-                    .into());
-                }
-                finite("x0", window.x0)?;
-                finite("phi", window.phi)
-            };
-            fit().map_err(in_window(w))?;
+            finite("phi", window.phi).map_err(in_window(w))?;
         }
-        check("theta", theta, self.update.parameters(n))?;
-        Ok(n)
+        check("theta", theta, self.update.parameters(x.nrows()))?;
+        Ok(x)
     }
 
-    /// Every window's inner gradient at the columns of `x`, into the columns of `grad`.
-    fn gradients<J: MixedGradient + ?Sized, L: ?Sized>(
-        windows: &[BatchWindow<'_, J, L>],
-        x: &DMatrix<f64>,
-        grad: &mut DMatrix<f64>,
-    ) -> Result<(), BatchError> {
-        grad.fill(0.0);
-        for (w, window) in windows.iter().enumerate() {
-            let mut phi_bar = vec![0.0; window.phi.len()];
-            window
-                .cost
-                .gradient(
-                    x.column(w).as_slice(),
-                    window.phi,
-                    grad.column_mut(w).as_mut_slice(),
-                    &mut phi_bar,
-                )
-                .map_err(NestedError::user("the inner cost"))
-                .map_err(in_window(w))?;
-        }
-        Ok(())
-    }
-
-    /// The batch's inner solves: `x_K`, window `w` in column `w`; `record` sees each step's
-    /// `(x_k, c_k, grad_k)` before the step.
-    fn run<J: MixedGradient + ?Sized, L: ?Sized>(
+    /// The initial states `x0` as a matrix after checking them, `theta`, and the number of
+    /// windows of `cost` (and of the outer losses, `losses`) against `x0`'s.
+    fn check_batched<C: BatchCost + ?Sized>(
         &self,
-        windows: &[BatchWindow<'_, J, L>],
-        n: usize,
+        cost: &C,
+        losses: Option<usize>,
+        x0: &[&[f64]],
+        theta: &[f64],
+    ) -> Result<DMatrix<f64>, BatchError> {
+        let x = initial_states(x0)?;
+        let counts = [
+            (
+                "the batched inner cost's windows (one per initial state)",
+                Some(cost.windows()),
+            ),
+            (
+                "the batched outer loss's windows (one per initial state)",
+                losses,
+            ),
+        ];
+        for (what, found) in counts {
+            match found {
+                Some(found) if found != x0.len() => {
+                    return Err(NestedError::from(InputError::WrongLength {
+                        what,
+                        expected: x0.len(),
+                        found,
+                    })
+                    .into())
+                }
+                _ => {}
+            }
+        }
+        check("theta", theta, self.update.parameters(x.nrows()))?;
+        Ok(x)
+    }
+
+    /// The batch's inner solves from `x` (`n x B`): `x_K`, window `w` in column `w`; `record`
+    /// sees each step's `(x_k, c_k, grad_k)` before the step.
+    fn run(
+        &self,
+        inner: &impl Inner,
+        mut x: DMatrix<f64>,
         (theta, unpacked): (&[f64], &U::Unpacked),
         mut record: impl FnMut(&DMatrix<f64>, &DMatrix<f64>, &DMatrix<f64>),
     ) -> Result<DMatrix<f64>, BatchError> {
-        let b = windows.len();
-        let mut x = DMatrix::from_fn(n, b, |i, w| windows[w].x0[i]);
+        let (n, b) = x.shape();
         let mut carry = DMatrix::zeros(self.update.carry(n), b);
         let mut grad = DMatrix::zeros(n, b);
         let (mut x_next, mut carry_next) = (x.clone(), carry.clone());
         for _ in 0..self.steps {
-            Self::gradients(windows, &x, &mut grad)?;
+            inner.gradients(&x, &mut grad)?;
             record(&x, &carry, &grad);
             x_next.copy_from(&x);
             carry_next.copy_from(&carry);
@@ -391,9 +693,27 @@ impl<'a, U: BatchUpdate + ?Sized> UnrolledBatch<'a, U> {
         windows: &[BatchWindow<'_, J, L>],
         theta: &[f64],
     ) -> Result<DMatrix<f64>, BatchError> {
-        let n = self.check_inputs(windows, theta)?;
+        let x = self.check_inputs(windows, theta)?;
         let unpacked = self.update.unpack(theta);
-        self.run(windows, n, (theta, &unpacked), |_, _, _| {})
+        self.run(&Windows(windows), x, (theta, &unpacked), |_, _, _| {})
+    }
+
+    /// The batch's analyses `x_K` with the inner costs evaluated together by `cost` (window `w`
+    /// of `cost` starts at `x0[w]`), window `w` in column `w`.
+    ///
+    /// # Errors
+    ///
+    /// As [`UnrolledBatch::solve`], and a `cost` for another number of windows than `x0`; the
+    /// cost's own error is [`BatchError::Batch`] (a batched cost names no window).
+    pub fn solve_batched<C: BatchCost + ?Sized>(
+        &self,
+        cost: &C,
+        x0: &[&[f64]],
+        theta: &[f64],
+    ) -> Result<DMatrix<f64>, BatchError> {
+        let x = self.check_batched(cost, None, x0, theta)?;
+        let unpacked = self.update.unpack(theta);
+        self.run(&Batched(cost), x, (theta, &unpacked), |_, _, _| {})
     }
 
     /// Every window's loss, its `dL_w/dphi_w`, and the batch's `sum_w dL_w/dtheta` by one
@@ -411,25 +731,126 @@ impl<'a, U: BatchUpdate + ?Sized> UnrolledBatch<'a, U> {
         windows: &[BatchWindow<'_, J, L>],
         theta: &[f64],
     ) -> Result<BatchHypergradient, BatchError> {
-        let n = self.check_inputs(windows, theta)?;
-        let b = windows.len();
+        let x = self.check_inputs(windows, theta)?;
+        let phi: Vec<usize> = windows.iter().map(|w| w.phi.len()).collect();
+        let outers = |x: &DMatrix<f64>, x_bar: &mut DMatrix<f64>| {
+            let mut losses = Vec::with_capacity(windows.len());
+            for (w, window) in windows.iter().enumerate() {
+                let loss = window
+                    .outer
+                    .gradient(x.column(w).as_slice(), x_bar.column_mut(w).as_mut_slice())
+                    .map_err(NestedError::user("the outer loss"))
+                    .map_err(in_window(w))?;
+                losses.push(loss);
+            }
+            Ok(losses)
+        };
+        self.sweep(&Windows(windows), x, outers, &phi, theta)
+    }
+
+    /// [`UnrolledBatch::reverse`] with the inner costs evaluated together by `cost` (per step
+    /// one call of [`BatchCost::gradients`] forwards and one of [`BatchCost::hvps`] backwards
+    /// for the whole batch) and the outer losses by `loss` (one call); window `w` starts at
+    /// `x0[w]`. `phi` of the result is empty for every window.
+    ///
+    /// ```
+    /// use nalgebra::DMatrix;
+    /// use tapeless_runtime::hyper::{BatchAdjoints, BatchInputs, BatchUpdate, BatchWindow};
+    /// use tapeless_runtime::hyper::{PerWindowCosts, PerWindowLosses, UnrolledBatch};
+    /// use tapeless_runtime::nested::{Gradient, NoParameters};
+    /// use tapeless_runtime::{Real, UserError};
+    ///
+    /// /// x <- x - eta grad.
+    /// struct BatchDescent;
+    /// impl BatchUpdate for BatchDescent {
+    ///     type Unpacked = f64;
+    ///     fn parameters(&self, _n: usize) -> usize {
+    ///         1
+    ///     }
+    ///     fn unpack(&self, theta: &[f64]) -> f64 {
+    ///         theta[0]
+    ///     }
+    ///     fn step(&self, eta: &f64, at: BatchInputs<'_>, x: &mut DMatrix<f64>, _: &mut DMatrix<f64>) -> Result<(), UserError> {
+    ///         *x -= *eta * at.grad;
+    ///         Ok(())
+    ///     }
+    ///     fn step_vjp(&self, eta: &f64, at: BatchInputs<'_>, bar: BatchAdjoints<'_>) -> Result<(), UserError> {
+    ///         bar.theta[0] -= at.grad.dot(bar.x);
+    ///         *bar.grad -= *eta * &*bar.x;
+    ///         Ok(())
+    ///     }
+    /// }
+    /// /// J(x) = x_0^4 / 4, L(x) = x_0.
+    /// struct Quartic;
+    /// impl Gradient for Quartic {
+    ///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
+    ///         g[0] += x[0] * x[0] * x[0];
+    ///         Ok(x[0] * x[0] * x[0] * x[0] / S::from_f64(4.0))
+    ///     }
+    /// }
+    /// struct First;
+    /// impl Gradient for First {
+    ///     fn gradient<S: Real>(&self, x: &[S], g: &mut [S]) -> Result<S, UserError> {
+    ///         g[0] += S::one();
+    ///         Ok(x[0])
+    ///     }
+    /// }
+    /// let solver = UnrolledBatch::new(&BatchDescent, 3);
+    /// let (costs, losses) = ([Quartic, Quartic], [First, First]);
+    /// let x0 = [&[1.0][..], &[0.5][..]];
+    /// let batched = solver
+    ///     .reverse_batched(&PerWindowCosts(&costs), &PerWindowLosses(&losses), &x0, &[0.1])
+    ///     .unwrap();
+    /// // The same as the per-window costs of `reverse`.
+    /// let cost = NoParameters(Quartic);
+    /// let windows = x0.map(|x0| BatchWindow { cost: &cost, outer: &First, x0, phi: &[][..] });
+    /// let per_window = solver.reverse(&windows, &[0.1]).unwrap();
+    /// assert_eq!(batched.losses, per_window.losses);
+    /// assert_eq!(batched.theta, per_window.theta);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`UnrolledBatch::solve_batched`], a `loss` for another number of windows than `x0`,
+    /// and the losses' own error ([`BatchError::Batch`]).
+    pub fn reverse_batched<C: BatchCost + ?Sized, L: BatchLoss + ?Sized>(
+        &self,
+        cost: &C,
+        loss: &L,
+        x0: &[&[f64]],
+        theta: &[f64],
+    ) -> Result<BatchHypergradient, BatchError> {
+        let x = self.check_batched(cost, Some(loss.windows()), x0, theta)?;
+        let outers = |x: &DMatrix<f64>, x_bar: &mut DMatrix<f64>| {
+            let losses = loss
+                .gradients(x, x_bar)
+                .map_err(NestedError::user("the batched outer loss"))?;
+            Ok(losses)
+        };
+        self.sweep(&Batched(cost), x, outers, &vec![0; x0.len()], theta)
+    }
+
+    /// The forward solves from `x`, then the backward sweep: the losses by `outers` (which
+    /// returns them and writes their gradients at `x_K` into its second argument, zero on
+    /// entry) and the adjoints of `phi` (of lengths `phi`) and `theta`.
+    fn sweep(
+        &self,
+        inner: &impl Inner,
+        x: DMatrix<f64>,
+        outers: impl FnOnce(&DMatrix<f64>, &mut DMatrix<f64>) -> Result<Vec<f64>, BatchError>,
+        phi: &[usize],
+        theta: &[f64],
+    ) -> Result<BatchHypergradient, BatchError> {
+        let (n, b) = x.shape();
         let unpacked = self.update.unpack(theta);
         let mut iterates = Vec::with_capacity(self.steps);
-        let x = self.run(windows, n, (theta, &unpacked), |x, carry, grad| {
+        let x = self.run(inner, x, (theta, &unpacked), |x, carry, grad| {
             iterates.push((x.clone(), carry.clone(), grad.clone()));
         })?;
         let mut x_bar = DMatrix::zeros(n, b);
-        let mut losses = Vec::with_capacity(b);
-        for (w, window) in windows.iter().enumerate() {
-            let loss = window
-                .outer
-                .gradient(x.column(w).as_slice(), x_bar.column_mut(w).as_mut_slice())
-                .map_err(NestedError::user("the outer loss"))
-                .map_err(in_window(w))?;
-            losses.push(loss);
-        }
+        let losses = outers(&x, &mut x_bar)?;
         let mut carry_bar = DMatrix::zeros(self.update.carry(n), b);
-        let mut phi_bar: Vec<Vec<f64>> = windows.iter().map(|w| vec![0.0; w.phi.len()]).collect();
+        let mut phi_bar: Vec<Vec<f64>> = phi.iter().map(|&m| vec![0.0; m]).collect();
         let mut theta_bar = vec![0.0; theta.len()];
         let mut grad_bar = DMatrix::zeros(n, b);
         for (x_k, carry_k, grad_k) in iterates.iter().rev() {
@@ -449,22 +870,7 @@ impl<'a, U: BatchUpdate + ?Sized> UnrolledBatch<'a, U> {
             self.update
                 .step_vjp(&unpacked, at, bar)
                 .map_err(NestedError::user("the update"))?;
-            for (w, window) in windows.iter().enumerate() {
-                let (hxx, hpx) = mixed_hvp(
-                    window.cost,
-                    x_k.column(w).as_slice(),
-                    window.phi,
-                    grad_bar.column(w).as_slice(),
-                )
-                .map_err(in_inner_cost)
-                .map_err(in_window(w))?;
-                x_bar
-                    .column_mut(w)
-                    .iter_mut()
-                    .zip(&hxx)
-                    .for_each(|(a, b)| *a += b);
-                phi_bar[w].iter_mut().zip(&hpx).for_each(|(a, b)| *a += b);
-            }
+            inner.hvps(x_k, &grad_bar, &mut x_bar, &mut phi_bar)?;
         }
         Ok(BatchHypergradient {
             losses,

@@ -61,8 +61,8 @@ mod unrolled;
 mod update;
 
 pub use batch::{
-    BatchAdjoints, BatchError, BatchHypergradient, BatchInputs, BatchUpdate, BatchWindow,
-    UnrolledBatch,
+    BatchAdjoints, BatchCost, BatchError, BatchHypergradient, BatchInputs, BatchLoss, BatchUpdate,
+    BatchWindow, PerWindowCosts, PerWindowLosses, UnrolledBatch,
 };
 pub use implicit::{implicit, Implicit};
 pub use unrolled::{Hypergradient, Unrolled};
