@@ -40,17 +40,21 @@
 #![forbid(unsafe_code)]
 
 mod activity;
+mod adapters;
 mod attr;
 mod companions;
 mod ctxt;
+mod custom;
 mod dims;
 mod emit;
+mod generic;
 #[cfg(test)]
 mod golden;
 mod ir;
 mod limits;
 mod lower;
 mod names;
+mod patterns;
 mod rules;
 mod transform;
 
@@ -99,7 +103,32 @@ fn expand(
             "`#[differentiable]` applies to functions: put it on a `fn` whose derivatives you want",
         )
     })?;
-    let lowered = lower::lower(&func, &args)?;
+    if let Some(rule) = &args.custom {
+        return custom::expand(&func, &args, rule);
+    }
+    // A function generic over its scalar is differentiated as its `f64` instance.
+    let scalar_generic = generic::is_generic(&func);
+    let plain = generic::at_f64(&func)?;
+    let mut generated = generate(&plain, &args, scalar_generic)?;
+    generated.extend(patterns::expand(&func, &plain, &args, generate)?);
+    Ok(quote! {
+        // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
+        // does not apply to a differentiable function.
+        #[allow(clippy::needless_range_loop)]
+        #func
+        #generated
+    })
+}
+
+/// The companions of `func` (written at `f64`) for the arguments `args`, under the function's
+/// own `#[cfg(..)]` attributes; `scalar_generic` when the user's function is generic over its
+/// scalar (`fn f<S: Real>`), so that it is named at `f64`.
+fn generate(
+    func: &syn::ItemFn,
+    args: &attr::Args,
+    scalar_generic: bool,
+) -> syn::Result<TokenStream> {
+    let lowered = lower::lower(func, args)?;
     {
         let problems = ir::verify::verify(&lowered);
         if !problems.is_empty() {
@@ -137,15 +166,21 @@ fn expand(
     let vjp = transform::adjoint::function(&em, vis)?;
     let grad = transform::adjoint::gradient(&em, vis);
     let rhs = args.rhs.as_ref().map(|name| emit::rhs_impl(&em, vis, name));
-    let path = companions::path_companions(&lowered, vis, &quote!(#generic #jvp #vjp))?;
-    let generated = same_configuration(&func.attrs, quote!(#generic #jvp #vjp #grad #rhs #path));
-    Ok(quote! {
-        // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
-        // does not apply to a differentiable function.
-        #[allow(clippy::needless_range_loop)]
-        #func
-        #generated
-    })
+    let gradient = args
+        .gradient
+        .as_ref()
+        .map(|name| adapters::gradient_impl(&em, vis, name))
+        .transpose()?;
+    let path = companions::path_companions(
+        &lowered.name,
+        vis,
+        &quote!(#generic #jvp #vjp),
+        scalar_generic,
+    )?;
+    Ok(same_configuration(
+        &func.attrs,
+        quote!(#generic #jvp #vjp #grad #rhs #gradient #path),
+    ))
 }
 
 /// The generated items under the function's own `#[cfg(..)]` attributes (those written after
