@@ -17,7 +17,11 @@ use quote::{format_ident, quote};
 /// `gradient = Name`: a unit struct implementing `tapeless::nested::Gradient` by the `_vjp`
 /// companion of `fn f(x: &[f64]) -> f64`, so `nested::hvp`, `hessian` and the hypergradients
 /// take the function as it is; or an error saying which signature it needs.
-pub fn gradient_impl(em: &Emitter, vis: &syn::Visibility, name: &Ident) -> syn::Result<TokenStream> {
+pub fn gradient_impl(
+    em: &Emitter,
+    vis: &syn::Visibility,
+    name: &Ident,
+) -> syn::Result<TokenStream> {
     let f = em.f;
     let ok = f.params.len() == 1
         && em.var(f.params[0].var).kind == Kind::RealArray(ArrayRepr::Slice)

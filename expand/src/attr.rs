@@ -112,7 +112,10 @@ fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
             args.gradient = Some(meta.value()?.parse()?);
             Ok(())
         } else if meta.path.is_ident("custom") {
-            let span = meta.path.get_ident().map_or_else(proc_macro2::Span::call_site, Ident::span);
+            let span = meta
+                .path
+                .get_ident()
+                .map_or_else(proc_macro2::Span::call_site, Ident::span);
             let (mut jvp, mut vjp) = (None, None);
             meta.parse_nested_meta(|rule| {
                 if rule.path.is_ident("jvp") {
@@ -122,7 +125,8 @@ fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
                     vjp = Some(rule.value()?.parse::<Path>()?);
                     Ok(())
                 } else {
-                    Err(rule.error("unknown rule; expected `jvp = tangent_fn` and `vjp = adjoint_fn`"))
+                    Err(rule
+                        .error("unknown rule; expected `jvp = tangent_fn` and `vjp = adjoint_fn`"))
                 }
             })?;
             match (jvp, vjp) {

@@ -70,7 +70,9 @@ pub fn at_f64(func: &ItemFn) -> syn::Result<ItemFn> {
     if let Some(w) = &mut generics.where_clause {
         w.predicates = std::mem::take(&mut w.predicates)
             .into_iter()
-            .filter(|p| !matches!(p, syn::WherePredicate::Type(t) if is_param(&t.bounded_ty, &param)))
+            .filter(
+                |p| !matches!(p, syn::WherePredicate::Type(t) if is_param(&t.bounded_ty, &param)),
+            )
             .collect();
         if w.predicates.is_empty() {
             generics.where_clause = None;
