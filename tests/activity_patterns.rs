@@ -218,3 +218,82 @@ fn the_gradient_adapter_gives_the_gradient_and_hessian_vector_products() {
     let err = Rosenbrock.gradient(&x, &mut short).unwrap_err();
     assert!(err.to_string().contains("rosenbrock"), "{err}");
 }
+
+/// `rhs = Name` with data after `t`: a Lorenz-96 with a forcing that varies in space and a
+/// damping, held by the generated struct as fields and constant in the derivative.
+#[differentiable(rhs = ForcedLorenz96)]
+fn forced_lorenz96(du: &mut [f64], u: &[f64], p: &[f64], t: f64, forcing: &[f64], damping: f64) {
+    let n = u.len();
+    for i in 0..n {
+        du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - damping * u[i]
+            + p[0] * forcing[i]
+            + 0.1 * t.sin();
+    }
+}
+
+#[test]
+fn a_right_hand_side_with_data_is_an_rhs_differentiated_three_ways() {
+    use tapeless::ode::{
+        solve, Length, OdeProblem, Rhs, RhsDims, RhsJvp, RhsVjp, SolveOptions, Tableau,
+    };
+    let n = 6;
+    let forcing: Vec<f64> = (0..n).map(|i| 1.0 + 0.1 * i as f64).collect();
+    let rhs = ForcedLorenz96 {
+        forcing: &forcing,
+        damping: 0.8,
+    };
+    assert_eq!(rhs.dims(), RhsDims::new(Length::Any, Length::Exactly(1)));
+    let t = 0.4;
+    let f = |x: &[f64]| {
+        let mut du = vec![0.0; n];
+        rhs.eval(&mut du, &x[..n], &x[n..], t);
+        du
+    };
+    let mut draws = Draws::new(60);
+    let mut x = draws.vec(n);
+    x.push(8.0);
+    // The struct computes the user's function.
+    let mut du = vec![0.0; n];
+    forced_lorenz96(&mut du, &x[..n], &x[n..], t, &forcing, 0.8);
+    assert_eq!(f(&x), du);
+    check(
+        &Case {
+            name: "ForcedLorenz96",
+            inputs: n + 1,
+            outputs: n,
+            f: &f,
+            jvp: &|x, d| {
+                let (mut du, mut du_dot) = (vec![0.0; n], vec![0.0; n]);
+                rhs.jvp(
+                    (&mut du, &mut du_dot),
+                    (&x[..n], &d[..n]),
+                    (&x[n..], &d[n..]),
+                    t,
+                );
+                (du, du_dot)
+            },
+            vjp: &|x, w| {
+                let mut du = vec![0.0; n];
+                let mut du_bar = w.to_vec();
+                let (mut u_bar, mut p_bar) = (vec![0.0; n], vec![0.0; 1]);
+                rhs.vjp(
+                    (&mut du, &mut du_bar),
+                    (&x[..n], &mut u_bar),
+                    (&x[n..], &mut p_bar),
+                    t,
+                );
+                u_bar.extend(p_bar);
+                (f(x), u_bar)
+            },
+        },
+        &x,
+        61,
+    );
+    // Integrators take it as any right-hand side.
+    let options = SolveOptions::fixed(Tableau::rk4(), 0.01);
+    let solution = solve(
+        &OdeProblem::new(&rhs, &x[..n], &x[n..], (0.0, 0.1)),
+        &options,
+    );
+    assert!(solution.is_ok());
+}

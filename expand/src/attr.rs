@@ -34,6 +34,9 @@ pub struct Args {
     pub krate: Path,
     /// `rhs = Name`.
     pub rhs: Option<Ident>,
+    /// Whether `rhs = Name` is on a right-hand side with data parameters after `t`, whose
+    /// `wrt(du, u, p, t)` the macro wrote (see [`crate::adapters::rhs_with_data`]).
+    pub rhs_data: bool,
     /// `gradient = Name`.
     pub gradient: Option<Ident>,
     /// `wrt(..) as name`: further activity patterns, in the order written.
@@ -77,6 +80,7 @@ fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
         constants: Vec::new(),
         krate: syn::parse_quote!(::tapeless),
         rhs: None,
+        rhs_data: false,
         gradient: None,
         patterns: Vec::new(),
         custom: None,

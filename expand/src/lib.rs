@@ -9,7 +9,12 @@
 //!                                           \--adjoint--> reverse IR --emit--> tokens (f_vjp, f_grad)
 //! ```
 //!
-//! - `attr` parses the attribute's arguments.
+//! - `attr` parses the attribute's arguments; `generic` reads a function written generic over
+//!   its scalar (`fn f<S: Real>`) at `f64`; `patterns` generates the companions of further
+//!   activity patterns (`wrt(..) as name`); `custom` generates the companions of a function with
+//!   the user's derivative rules (`custom(jvp = .., vjp = ..)`) instead of lowering its body;
+//!   `adapters` implements the runtime's traits from the companions (`gradient = Name`,
+//!   `rhs = Name` with data parameters).
 //! - `lower` turns the function into the `ir`, rejecting everything outside the subset on the
 //!   exact span; it is a folder split by concern: `signature` (the function, its parameters,
 //!   `wrt(..)`, result and early `return`), `stmt` (`let`, assignments), `control` (`for`, `if`,
@@ -107,6 +112,7 @@ fn expand(
         return custom::expand(&func, &args, rule);
     }
     // A function generic over its scalar is differentiated as its `f64` instance.
+    let args = adapters::rhs_with_data(&func, args)?;
     let scalar_generic = generic::is_generic(&func);
     let plain = generic::at_f64(&func)?;
     let mut generated = generate(&plain, &args, scalar_generic)?;
@@ -165,7 +171,13 @@ fn generate(
     let jvp = transform::tangent::function(&em, vis);
     let vjp = transform::adjoint::function(&em, vis)?;
     let grad = transform::adjoint::gradient(&em, vis);
-    let rhs = args.rhs.as_ref().map(|name| emit::rhs_impl(&em, vis, name));
+    let rhs = args.rhs.as_ref().map(|name| {
+        if args.rhs_data {
+            adapters::rhs_data_impl(&em, vis, name)
+        } else {
+            emit::rhs_impl(&em, vis, name)
+        }
+    });
     let gradient = args
         .gradient
         .as_ref()

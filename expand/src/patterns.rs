@@ -44,6 +44,7 @@ pub fn expand(
         let pattern_args = Args {
             wrt: Some(pattern.wrt.clone()),
             rhs: None,
+            rhs_data: false,
             gradient: None,
             patterns: Vec::new(),
             custom: None,
