@@ -270,3 +270,44 @@ fn a_wrong_rule_fails_the_dot_product_test_and_a_right_tangent_passes_difference
     assert!(!dot.passes(1e-12), "{dot:?}");
     assert!(dot.dot_product.relative_error > 0.1, "{dot:?}");
 }
+
+// ---- Names like the generated ones ---------------------------------------------------------
+
+fn names_tangent<S: Real>(value: S, value_dot: S, result_bar: S, result_bar_dot: S) -> (S, S) {
+    (
+        value * result_bar,
+        value_dot * result_bar + value * result_bar_dot,
+    )
+}
+
+fn names_adjoint<S: Real>(
+    value: S,
+    value_bar: &mut S,
+    result_bar: S,
+    result_bar_bar: &mut S,
+    seed: S,
+) -> S {
+    *value_bar += result_bar * seed;
+    *result_bar_bar += value * seed;
+    value * result_bar
+}
+
+/// Parameters named like the generated locals (`value`, `result_bar`) do not capture them.
+#[differentiable(custom(jvp = names_tangent, vjp = names_adjoint))]
+fn names(value: f64, result_bar: f64) -> f64 {
+    value * result_bar
+}
+
+#[test]
+fn parameters_named_like_generated_locals_are_kept_apart() {
+    let (v, (a, b)) = names_grad(2.0, 3.0);
+    assert_eq!((v, a, b), (6.0, 3.0, 2.0));
+    check_scalar(
+        "names along value",
+        &|x| names(x, 3.0),
+        &|x, d| names_jvp(x, d, 3.0, 0.0),
+        &|x, b, w| names_vjp(x, b, 3.0, &mut 0.0, w),
+        2.0,
+        71,
+    );
+}

@@ -151,18 +151,13 @@ pub fn expand(func: &ItemFn, args: &Args, rule: &Custom) -> syn::Result<TokenStr
     if !plain.sig.generics.params.is_empty() {
         cx.push(syn::Error::new_spanned(&plain.sig.generics, "a function with custom rules has no generic parameters but its scalar: `fn f<S: Real>(..)` or `fn f(..)` at `f64`"));
     }
-    let params = params(&plain);
-    let result = result_kind(&plain.sig);
-    let (params, result) = match (params, result) {
-        (Ok(p), Ok(r)) => (p, r),
-        (p, r) => {
-            for e in [p.err(), r.err()].into_iter().flatten() {
-                cx.push(e);
-            }
-            return Err(cx.check().expect_err("errors were pushed"));
-        }
-    };
+    let params = params(&plain).map_err(|e| cx.push(e)).ok();
+    let result = result_kind(&plain.sig).map_err(|e| cx.push(e)).ok();
     cx.check()?;
+    let (Some(params), Some(result)) = (params, result) else {
+        // Each `None` pushed its error, which `check` returned.
+        return Ok(quote!(#func));
+    };
     let gen = Companions {
         func,
         krate: &args.krate,
@@ -230,12 +225,14 @@ impl Companions<'_> {
         }
     }
 
+    // Generated names live in the macro's syntax context, so that a parameter the user names
+    // `x_dot`, `result_bar` or `value` cannot collide with them.
     fn dot(p: &Param) -> syn::Ident {
-        format_ident!("{}_dot", p.name)
+        hygienic(&format!("{}_dot", p.name))
     }
 
     fn bar(p: &Param) -> syn::Ident {
-        format_ident!("{}_bar", p.name)
+        hygienic(&format!("{}_bar", p.name))
     }
 
     /// `x: S, x_dot: S, ..` (`tangents`) or `x: S, ..`.
@@ -272,8 +269,8 @@ impl Companions<'_> {
                 out.push(quote!(#b: #bt));
             }
         }
-        let rb = self.result_bar_ty();
-        out.push(quote!(result_bar: #rb));
+        let (rb, rb_name) = (self.result_bar_ty(), hygienic("result_bar"));
+        out.push(quote!(#rb_name: #rb));
         out
     }
 
@@ -350,7 +347,8 @@ impl Companions<'_> {
             .iter()
             .map(|n| quote!(#n))
             .collect();
-        vjp_args.push(quote!(result_bar));
+        let rb_name = hygienic("result_bar");
+        vjp_args.push(quote!(#rb_name));
         let vjp_call = self.call_rule(&self.rule.vjp, &vjp_args);
         let arrays = self.params.iter().map(|p| {
             let array = matches!(p.kind, ParamKind::Slice | ParamKind::Array(_));
@@ -439,6 +437,7 @@ impl Companions<'_> {
             parts.push(b);
         }
         args.push(quote!(#krate::__private::cst::<#s>(1.0)));
+        let value = hygienic("value");
         let (gradient, gradient_ty) = if parts.len() == 1 {
             (quote!(#(#parts)*), quote!(#(#tys)*))
         } else {
@@ -450,11 +449,16 @@ impl Companions<'_> {
             #[allow(unused_mut, clippy::all)]
             #vis fn #grad #bound(#(#primal),*) -> (#s, #gradient_ty) {
                 #(#zeros)*
-                let value = #vjp(#(#args),*);
-                (value, #gradient)
+                let #value = #vjp(#(#args),*);
+                (#value, #gradient)
             }
         }
     }
+}
+
+/// A generated local, in the macro's own syntax context.
+fn hygienic(name: &str) -> syn::Ident {
+    syn::Ident::new(name, proc_macro2::Span::mixed_site())
 }
 
 /// The type of a parameter `name: ty`.
