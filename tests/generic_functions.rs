@@ -17,7 +17,7 @@ fn energy<S: Real>(x: &[S], k: f64) -> S {
         let d = x[i + 1] - x[i] - S::one();
         e += S::from_f64(0.5 * k) * d * d + (x[i] * x[i + 1]).sin();
     }
-    let tail = vec![S::from_f64(0.25); 2];
+    let tail = vec![S::from_f64(0.25); x.len()];
     e + tail[0] * x[0] * x[0]
 }
 

@@ -188,6 +188,22 @@ mod tests {
             .expect("`wrt` twice")
             .to_string();
         assert!(e.starts_with("`wrt` given twice"), "{e}");
+        let args = parse(quote::quote!(
+            wrt(x),
+            wrt(x, r#obs) as with_obs,
+            gradient = G,
+            custom(jvp = t, vjp = a)
+        ))
+        .expect("parses");
+        assert_eq!(args.patterns.len(), 1);
+        assert_eq!(args.patterns[0].name, "with_obs");
+        assert_eq!(args.patterns[0].wrt[1], "obs");
+        assert!(args.gradient.is_some() && args.custom.is_some());
+        let e = parse(quote::quote!(custom(jvp = t)))
+            .err()
+            .expect("no vjp")
+            .to_string();
+        assert!(e.starts_with("a custom rule gives both"), "{e}");
         let e = parse(quote::quote!(bogus))
             .err()
             .expect("unknown")
