@@ -297,3 +297,29 @@ fn a_right_hand_side_with_data_is_an_rhs_differentiated_three_ways() {
     );
     assert!(solution.is_ok());
 }
+
+/// Patterns in stacked attributes, as rustc's autodiff writes them.
+#[differentiable(wrt(x))]
+#[differentiable(wrt(x, c) as stacked_all)]
+#[differentiable(wrt(c) as stacked_c)]
+fn stacked(x: f64, c: f64) -> f64 {
+    (x * c).sin() + c * c
+}
+
+#[test]
+fn stacked_attributes_add_patterns() {
+    let (x, c) = (0.4, 1.3);
+    let (v, gx) = stacked_grad(x, c);
+    let (v2, (gx2, gc)) = stacked_all_grad(x, c);
+    let (v3, gc3) = stacked_c_grad(x, c);
+    assert_eq!((v, v2, v3), (stacked(x, c), stacked(x, c), stacked(x, c)));
+    assert_eq!((gx, gc), (gx2, gc3));
+    common::check_scalar(
+        "stacked_c",
+        &|c| stacked(x, c),
+        &|c, d| stacked_c_jvp(x, c, d),
+        &|c, b, w| stacked_c_vjp(x, c, b, w),
+        c,
+        80,
+    );
+}

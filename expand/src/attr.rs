@@ -9,7 +9,7 @@
 //!   the companions, for `fn f(du: &mut [f64], u: &[f64], p: &[f64], t: f64)`.
 //! - `wrt(x, obs) as name`: a further activity pattern of the same function, whose companions
 //!   are named from `name` (`name_vjp`, ..) and differentiate the listed parameters (see
-//!   [`crate::patterns`]).
+//!   [`crate::patterns`]); also in a further stacked `#[differentiable(wrt(..) as name)]`.
 //! - `custom(jvp = f_tangent, vjp = f_adjoint)`: the function's derivatives are the user's
 //!   rules, not generated from its body (see [`crate::custom`]).
 //! - `gradient = Name`: also generate a unit struct `Name` implementing

@@ -101,13 +101,14 @@ fn expand(
     attr: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> syn::Result<proc_macro2::TokenStream> {
-    let args = attr::parse(attr)?;
-    let func: syn::ItemFn = syn::parse2(item.clone()).map_err(|_| {
+    let mut args = attr::parse(attr)?;
+    let mut func: syn::ItemFn = syn::parse2(item.clone()).map_err(|_| {
         syn::Error::new_spanned(
             item,
             "`#[differentiable]` applies to functions: put it on a `fn` whose derivatives you want",
         )
     })?;
+    patterns::absorb_stacked(&mut func, &mut args);
     if let Some(rule) = &args.custom {
         return custom::expand(&func, &args, rule);
     }

@@ -120,3 +120,38 @@ fn forwarder(user: &ItemFn, pattern: &Pattern) -> TokenStream {
         }
     }
 }
+
+/// Patterns may also come in stacked attributes, as rustc's autodiff writes them:
+/// `#[differentiable(wrt(x))] #[differentiable(wrt(x, c) as f_all)] fn f(..)`. The first
+/// attribute's expansion receives the others on the function: one that holds patterns only
+/// joins `args` (after its own patterns) and leaves the function; any other stays, and is
+/// refused as a second `#[differentiable]`.
+pub fn absorb_stacked(func: &mut ItemFn, args: &mut Args) {
+    let default_krate = quote!(::tapeless).to_string();
+    let mut absorbed = Vec::new();
+    func.attrs.retain(|attr| {
+        let last = attr.path().segments.last().map(|s| s.ident.to_string());
+        if last.as_deref() != Some("differentiable") {
+            return true;
+        }
+        let Ok(list) = attr.meta.require_list() else {
+            return true;
+        };
+        let Ok(more) = crate::attr::parse(list.tokens.clone()) else {
+            return true;
+        };
+        let krate = &more.krate;
+        let only_patterns = !more.patterns.is_empty()
+            && more.wrt.is_none()
+            && more.constants.is_empty()
+            && more.rhs.is_none()
+            && more.gradient.is_none()
+            && more.custom.is_none()
+            && quote!(#krate).to_string() == default_krate;
+        if only_patterns {
+            absorbed.extend(more.patterns);
+        }
+        !only_patterns
+    });
+    args.patterns.extend(absorbed);
+}
