@@ -1,7 +1,6 @@
 //! The companions as associated items of a type named like the function, so that callers find
 //! them through any `use` or path that reaches the function.
 
-use crate::ir::Function;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
@@ -15,20 +14,26 @@ use quote::{format_ident, quote};
 ///
 /// An anonymous constant also names the function, so that a function used only through its
 /// companions (`f_grad(..)`) gives no `dead_code` warning: the lint is not allowed anywhere,
-/// so what the user's body holds is still linted as written.
+/// so what the user's body holds is still linted as written (named at `f64`, `f::<f64>`, when
+/// the user wrote it generic over its scalar, `scalar_generic`).
 pub fn path_companions(
-    f: &Function,
+    user: &Ident,
     vis: &syn::Visibility,
     items: &TokenStream,
+    scalar_generic: bool,
 ) -> syn::Result<TokenStream> {
     let items: Signatures = syn::parse2(items.clone())?;
-    let user = &f.name;
     let forwarded = [
         (format_ident!("{}_generic", user), "generic"),
         (format_ident!("{}_jvp", user), "jvp"),
         (format_ident!("__{}_rev", user), "rev"),
     ];
     let args = format_ident!("__{}_args", user);
+    let instance = if scalar_generic {
+        quote!(#user::<f64>)
+    } else {
+        quote!(#user)
+    };
     let mut members = TokenStream::new();
     for item in &items.0 {
         match item {
@@ -69,7 +74,7 @@ pub fn path_companions(
         // Callers that use only the companions use the function too: this reference keeps
         // `dead_code` quiet about it without allowing dead code in the function itself.
         const _: () = {
-            let _ = #user;
+            let _ = #instance;
         };
 
         #[doc(hidden)]

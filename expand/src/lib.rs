@@ -9,7 +9,12 @@
 //!                                           \--adjoint--> reverse IR --emit--> tokens (f_vjp, f_grad)
 //! ```
 //!
-//! - `attr` parses the attribute's arguments.
+//! - `attr` parses the attribute's arguments; `generic` reads a function written generic over
+//!   its scalar (`fn f<S: Real>`) at `f64`; `patterns` generates the companions of further
+//!   activity patterns (`wrt(..) as name`); `custom` generates the companions of a function with
+//!   the user's derivative rules (`custom(jvp = .., vjp = ..)`) instead of lowering its body;
+//!   `adapters` implements the runtime's traits from the companions (`gradient = Name`,
+//!   `rhs = Name` with data parameters).
 //! - `lower` turns the function into the `ir`, rejecting everything outside the subset on the
 //!   exact span; it is a folder split by concern: `signature` (the function, its parameters,
 //!   `wrt(..)`, result and early `return`), `stmt` (`let`, assignments), `control` (`for`, `if`,
@@ -40,17 +45,21 @@
 #![forbid(unsafe_code)]
 
 mod activity;
+mod adapters;
 mod attr;
 mod companions;
 mod ctxt;
+mod custom;
 mod dims;
 mod emit;
+mod generic;
 #[cfg(test)]
 mod golden;
 mod ir;
 mod limits;
 mod lower;
 mod names;
+mod patterns;
 mod rules;
 mod transform;
 
@@ -92,14 +101,41 @@ fn expand(
     attr: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> syn::Result<proc_macro2::TokenStream> {
-    let args = attr::parse(attr)?;
-    let func: syn::ItemFn = syn::parse2(item.clone()).map_err(|_| {
+    let mut args = attr::parse(attr)?;
+    let mut func: syn::ItemFn = syn::parse2(item.clone()).map_err(|_| {
         syn::Error::new_spanned(
             item,
             "`#[differentiable]` applies to functions: put it on a `fn` whose derivatives you want",
         )
     })?;
-    let lowered = lower::lower(&func, &args)?;
+    patterns::absorb_stacked(&mut func, &mut args);
+    if let Some(rule) = &args.custom {
+        return custom::expand(&func, &args, rule);
+    }
+    // A function generic over its scalar is differentiated as its `f64` instance.
+    let args = adapters::rhs_with_data(&func, args)?;
+    let scalar_generic = generic::is_generic(&func);
+    let plain = generic::at_f64(&func)?;
+    let mut generated = generate(&plain, &args, scalar_generic)?;
+    generated.extend(patterns::expand(&func, &plain, &args, generate)?);
+    Ok(quote! {
+        // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
+        // does not apply to a differentiable function.
+        #[allow(clippy::needless_range_loop)]
+        #func
+        #generated
+    })
+}
+
+/// The companions of `func` (written at `f64`) for the arguments `args`, under the function's
+/// own `#[cfg(..)]` attributes; `scalar_generic` when the user's function is generic over its
+/// scalar (`fn f<S: Real>`), so that it is named at `f64`.
+fn generate(
+    func: &syn::ItemFn,
+    args: &attr::Args,
+    scalar_generic: bool,
+) -> syn::Result<TokenStream> {
+    let lowered = lower::lower(func, args)?;
     {
         let problems = ir::verify::verify(&lowered);
         if !problems.is_empty() {
@@ -136,16 +172,28 @@ fn expand(
     let jvp = transform::tangent::function(&em, vis);
     let vjp = transform::adjoint::function(&em, vis)?;
     let grad = transform::adjoint::gradient(&em, vis);
-    let rhs = args.rhs.as_ref().map(|name| emit::rhs_impl(&em, vis, name));
-    let path = companions::path_companions(&lowered, vis, &quote!(#generic #jvp #vjp))?;
-    let generated = same_configuration(&func.attrs, quote!(#generic #jvp #vjp #grad #rhs #path));
-    Ok(quote! {
-        // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
-        // does not apply to a differentiable function.
-        #[allow(clippy::needless_range_loop)]
-        #func
-        #generated
-    })
+    let rhs = args.rhs.as_ref().map(|name| {
+        if args.rhs_data {
+            adapters::rhs_data_impl(&em, vis, name)
+        } else {
+            emit::rhs_impl(&em, vis, name)
+        }
+    });
+    let gradient = args
+        .gradient
+        .as_ref()
+        .map(|name| adapters::gradient_impl(&em, vis, name))
+        .transpose()?;
+    let path = companions::path_companions(
+        &lowered.name,
+        vis,
+        &quote!(#generic #jvp #vjp),
+        scalar_generic,
+    )?;
+    Ok(same_configuration(
+        &func.attrs,
+        quote!(#generic #jvp #vjp #grad #rhs #gradient #path),
+    ))
 }
 
 /// The generated items under the function's own `#[cfg(..)]` attributes (those written after

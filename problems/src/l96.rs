@@ -108,69 +108,54 @@ pub fn cost(x0: &[f64], obs: &[f64], xb: &[f64]) -> f64 {
     cost_window(x0, obs, xb, STEPS)
 }
 
-/// Defines a function with problem L's cost as its body, `fn name(x0, obs, xb, steps) -> f64`:
-/// RK4 over the first `steps` steps of the window, misfits of the even components every ten
-/// steps, and the background term. The body is written once for the two activity patterns
-/// below, which differ only in `wrt(..)` (one function cannot yet carry several).
-macro_rules! cost_over_window {
-    ($(#[$attr:meta])* $vis:vis fn $name:ident) => {
-        $(#[$attr])*
-        $vis fn $name(x0: &[f64], obs: &[f64], xb: &[f64], steps: usize) -> f64 {
-            let n = x0.len();
-            let p = [8.0];
-            let mut u = x0.to_vec();
-            let mut j = 0.0;
-            for k in 1..steps + 1 {
-                rk4_step(&mut u, &p, 0.01 * (k - 1) as f64, 0.01);
-                if k % 10 == 0 {
-                    let m = k / 10 - 1;
-                    for i in (0..n).step_by(2) {
-                        let d = u[i] - obs[m * 20 + i / 2];
-                        j += 0.5 * d * d / (0.5 * 0.5);
-                    }
-                }
+/// The 4D-Var cost over the first `steps` steps of the window (for quasi-static minimisation:
+/// lengthening the window step by step keeps the minimiser in the truth's basin): RK4 over the
+/// steps, misfits of the even components every ten steps, and the background term.
+///
+/// Two activity patterns of one body: `cost_window_vjp` differentiates with respect to `x0`;
+/// [`cost_and_observations`] is J(x0, y) with the observations differentiable too, for the
+/// sensitivity of the analysis to the observations:
+///
+/// ```
+/// use tapeless_problems::l96::{cost_and_observations, cost_and_observations_vjp, cost_window};
+/// use tapeless_problems::l96::{N, OBS_EVERY, STEPS, XT0};
+///
+/// let obs = vec![0.5; N / 2 * (STEPS / OBS_EVERY)];
+/// let xb = vec![1.0; N];
+/// let j = cost_and_observations(&XT0, &obs, &xb, STEPS);
+/// assert_eq!(j, cost_window(&XT0, &obs, &xb, STEPS));
+/// let (mut x_bar, mut obs_bar) = (vec![0.0; N], vec![0.0; obs.len()]);
+/// let value = cost_and_observations_vjp(&XT0, &mut x_bar, &obs, &mut obs_bar, &xb, STEPS, 1.0);
+/// assert_eq!(value, j);
+/// // dJ/dy is minus the misfit over sigma_o^2: the first is of x_0 after ten steps.
+/// let mut u = XT0.to_vec();
+/// for k in 0..OBS_EVERY {
+///     tapeless_problems::l96::rk4_step(&mut u, &[8.0], 0.01 * k as f64, 0.01);
+/// }
+/// let expected = -(u[0] - 0.5) / (0.5 * 0.5);
+/// assert!((obs_bar[0] - expected).abs() <= 1e-12 * expected.abs());
+/// ```
+#[differentiable(wrt(x0), wrt(x0, obs) as cost_and_observations)]
+pub fn cost_window(x0: &[f64], obs: &[f64], xb: &[f64], steps: usize) -> f64 {
+    let n = x0.len();
+    let p = [8.0];
+    let mut u = x0.to_vec();
+    let mut j = 0.0;
+    for k in 1..steps + 1 {
+        rk4_step(&mut u, &p, 0.01 * (k - 1) as f64, 0.01);
+        if k % 10 == 0 {
+            let m = k / 10 - 1;
+            for i in (0..n).step_by(2) {
+                let d = u[i] - obs[m * 20 + i / 2];
+                j += 0.5 * d * d / (0.5 * 0.5);
             }
-            for i in 0..n {
-                let d = x0[i] - xb[i];
-                j += 0.5 * d * d / (1.0 * 1.0);
-            }
-            j
         }
-    };
-}
-
-cost_over_window! {
-    /// The 4D-Var cost over the first `steps` steps of the window (for quasi-static minimisation:
-    /// lengthening the window step by step keeps the minimiser in the truth's basin).
-    #[differentiable(wrt(x0))]
-    pub fn cost_window
-}
-
-cost_over_window! {
-    /// J(x0, y): the cost of [`cost_window`] with the observations differentiable too, for the
-    /// sensitivity of the analysis to the observations.
-    ///
-    /// ```
-    /// use tapeless_problems::l96::{cost_and_observations, cost_and_observations_vjp, cost_window};
-    /// use tapeless_problems::l96::{N, OBS_EVERY, STEPS, XT0};
-    ///
-    /// let obs = vec![0.5; N / 2 * (STEPS / OBS_EVERY)];
-    /// let xb = vec![1.0; N];
-    /// let j = cost_and_observations(&XT0, &obs, &xb, STEPS);
-    /// assert_eq!(j, cost_window(&XT0, &obs, &xb, STEPS));
-    /// let (mut x_bar, mut obs_bar) = (vec![0.0; N], vec![0.0; obs.len()]);
-    /// let value = cost_and_observations_vjp(&XT0, &mut x_bar, &obs, &mut obs_bar, &xb, STEPS, 1.0);
-    /// assert_eq!(value, j);
-    /// // dJ/dy is minus the misfit over sigma_o^2: the first is of x_0 after ten steps.
-    /// let mut u = XT0.to_vec();
-    /// for k in 0..OBS_EVERY {
-    ///     tapeless_problems::l96::rk4_step(&mut u, &[8.0], 0.01 * k as f64, 0.01);
-    /// }
-    /// let expected = -(u[0] - 0.5) / (0.5 * 0.5);
-    /// assert!((obs_bar[0] - expected).abs() <= 1e-12 * expected.abs());
-    /// ```
-    #[differentiable(wrt(x0, obs))]
-    pub fn cost_and_observations
+    }
+    for i in 0..n {
+        let d = x0[i] - xb[i];
+        j += 0.5 * d * d / (1.0 * 1.0);
+    }
+    j
 }
 
 /// The outer loss of the learned solver: the mean squared error of the trajectory from `x0`

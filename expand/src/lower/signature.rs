@@ -141,7 +141,8 @@ impl Lowerer<'_> {
             Kind::RealArray(ArrayRepr::Slice),
             Kind::Real,
         ];
-        let in_place = params.len() == expected.len()
+        // Data parameters after `t` are the fields of the generated struct (`rhs_data`).
+        let in_place = (params.len() == expected.len() || self.args.rhs_data)
             && params
                 .iter()
                 .zip(&expected)
@@ -149,6 +150,7 @@ impl Lowerer<'_> {
             // `&Vec<f64>` is read as a slice, but the runtime's traits hand the function slices.
             && params
                 .iter()
+                .take(expected.len())
                 .all(|p| !self.vars[p.var].ty.as_ref().is_some_and(is_vec_ref))
             && ret_parts.is_empty();
         if !in_place {
@@ -157,7 +159,7 @@ impl Lowerer<'_> {
                 "`rhs = ..` needs the in-place signature `fn f(du: &mut [f64], u: &[f64], p: &[f64], t: f64)`",
             );
         }
-        if self.args.wrt.is_some() {
+        if self.args.wrt.is_some() && !self.args.rhs_data {
             self.cx.error_spanned_by(
                 name,
                 "`rhs = ..` differentiates with respect to the state and the parameters: remove `wrt(..)`",

@@ -183,6 +183,12 @@ pub fn attribute(rng: &mut Rng) -> TokenStream {
             "rhs",
             "constants",
             "wrt(1.0)",
+            "wrt(x), wrt(x, u) as g",
+            "wrt(x) as f",
+            "wrt(x) as g, wrt(u) as g",
+            "custom(jvp = t, vjp = a)",
+            "custom(jvp = t)",
+            "gradient = G",
         ])
     };
     text.parse().expect("attribute text lexes")
