@@ -471,7 +471,7 @@ fn argument_effects(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
         }
         Stmt::Call(c) => c.args.iter().for_each(|a| a.reads(&mut read)),
         Stmt::For { range, .. } => range.reads(&mut read),
-        Stmt::If { cond, .. } => cond.reads(&mut read),
+        Stmt::If { cond, .. } | Stmt::While { cond, .. } => cond.reads(&mut read),
         Stmt::Assert(a) => a.reads(&mut read),
     });
     for e in &f.ret.values {
