@@ -457,3 +457,54 @@ fn reversed_and_strided_ranges_and_break_in_match() {
         prove(&s, x, 100 + k as u64);
     }
 }
+
+/// Locals named like the flags and counters lowering introduces.
+#[differentiable]
+fn names_like_the_generated_ones(x: &[f64]) -> f64 {
+    let mut __broken = 0.0;
+    let mut __trips = 0;
+    let mut __continued = x[0];
+    while __trips < x.len() {
+        __trips += 1;
+        if __trips == 2 {
+            continue;
+        }
+        __broken = __broken * 0.5 + __continued * x[__trips - 1];
+        __continued = __continued.sin();
+        if __trips > 3 {
+            break;
+        }
+    }
+    __broken
+}
+
+fn names_like_the_generated_ones_by_hand(x: &[f64]) -> f64 {
+    let (mut b, mut c) = (0.0, x[0]);
+    for t in 1..=x.len().min(4) {
+        if t == 2 {
+            continue;
+        }
+        b = b * 0.5 + c * x[t - 1];
+        c = c.sin();
+    }
+    b
+}
+
+#[test]
+fn user_names_like_the_generated_ones() {
+    let s = scalar!(
+        names_like_the_generated_ones,
+        names_like_the_generated_ones_jvp,
+        names_like_the_generated_ones_vjp
+    );
+    for (k, x) in [vec![0.5, 1.2, -0.3, 2.0, 0.7], vec![0.9, 0.4]]
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(
+            names_like_the_generated_ones(x),
+            names_like_the_generated_ones_by_hand(x)
+        );
+        prove(&s, x, 110 + k as u64);
+    }
+}
