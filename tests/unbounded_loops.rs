@@ -86,7 +86,7 @@ fn newton_root(p: &[f64]) -> f64 {
     let mut g = y * y * y + p[0] * y - p[1];
     let mut dg = 3.0 * y * y + p[0];
     while (g / dg).abs() > 1e-10 {
-        y = y - g / dg;
+        y -= g / dg;
         g = y * y * y + p[0] * y - p[1];
         dg = 3.0 * y * y + p[0];
     }
@@ -220,7 +220,7 @@ fn halvings(x: &[f64]) -> f64 {
         let mut v = x[k] * (1.0 + s);
         let mut m = 0;
         while v.abs() > 0.1 {
-            v = v * 0.5;
+            v *= 0.5;
             m += 1;
         }
         s = s + v * v + (m as f64) * 0.01 * x[k];
@@ -248,7 +248,7 @@ fn euler_until(p: &[f64]) -> f64 {
     let mut y = p[2];
     while t < 2.0 {
         y = y + p[1] * p[0] * y.sin();
-        t = t + p[1];
+        t += p[1];
     }
     y + t * p[0]
 }
@@ -284,10 +284,7 @@ fn energy(u: &[f64]) -> f64 {
 /// a value read before.
 #[differentiable]
 fn relax_until(x: &[f64]) -> f64 {
-    let mut u = vec![0.0; x.len()];
-    for i in 0..x.len() {
-        u[i] = x[i];
-    }
+    let mut u = x.to_vec();
     let mut e = energy(&u);
     let mut sweeps = 0;
     while e > 0.6 && sweeps < 40 {
@@ -318,6 +315,7 @@ fn labelled(x: &[f64]) -> f64 {
     'rows: for i in 0..x.len() {
         for j in 0..x.len() {
             let v = x[i] * x[j];
+            #[allow(clippy::single_match)] // a `match` arm that continues: what is tested
             match j > i {
                 true => continue 'rows,
                 false => {}
