@@ -506,3 +506,24 @@ fn user_names_like_the_generated_ones() {
         prove(&s, x, 110 + k as u64);
     }
 }
+
+/// A caller of functions with `while` loops: their reverse-only companions (`__newton_root_rev`,
+/// `__fixed_point_rev`) rerun only what their reverse sweeps need, trip counts included.
+#[differentiable]
+fn calls_loops(x: &[f64]) -> f64 {
+    let mut p = [0.0; 2];
+    p[0] = x[0] * x[0] + 0.5;
+    p[1] = x[1];
+    let r = newton_root(&p);
+    let q = [x[0], 0.5 * x[1], r * 0.1];
+    let s = fixed_point(&q);
+    r * s + x[1]
+}
+
+#[test]
+fn calls_of_functions_with_while_loops() {
+    let s = scalar!(calls_loops, calls_loops_jvp, calls_loops_vjp);
+    for (k, x) in [[0.7, 2.5], [1.2, -0.8]].iter().enumerate() {
+        prove(&s, x, 120 + k as u64);
+    }
+}
