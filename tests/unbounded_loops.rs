@@ -527,3 +527,99 @@ fn calls_of_functions_with_while_loops() {
         prove(&s, x, 120 + k as u64);
     }
 }
+
+/// Every range a `for` loop that stops early runs over, with literal and computed bounds.
+#[differentiable]
+fn every_range(x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut s = 0.0;
+    for i in (1..=n - 1).rev() {
+        s = s * 0.5 + x[i];
+        if s > 2.5 {
+            break;
+        }
+    }
+    for i in (0..n).rev().step_by(2) {
+        if x[i] < -0.9 {
+            break;
+        }
+        s += x[i] * x[0];
+    }
+    for i in (1..n).rev().step_by(3) {
+        if i == 0 {
+            break;
+        }
+        s += x[i].sin();
+    }
+    for i in (0..7).rev().step_by(3) {
+        if s > 100.0 {
+            break;
+        }
+        s += x[i % n] * 0.1;
+    }
+    for i in (0..=n - 1).step_by(2) {
+        if x[i] > 5.0 {
+            break;
+        }
+        s = s * x[i];
+    }
+    for i in (2..=4).rev() {
+        if s > 100.0 {
+            return s;
+        }
+        s += x[i % n].cos();
+    }
+    s
+}
+
+fn every_range_by_hand(x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut s = 0.0;
+    for i in (1..=n - 1).rev() {
+        s = s * 0.5 + x[i];
+        if s > 2.5 {
+            break;
+        }
+    }
+    for i in (0..n).rev().step_by(2) {
+        if x[i] < -0.9 {
+            break;
+        }
+        s += x[i] * x[0];
+    }
+    for i in (1..n).rev().step_by(3) {
+        s += x[i].sin();
+    }
+    for i in (0..7).rev().step_by(3) {
+        s += x[i % n] * 0.1;
+    }
+    for i in (0..=n - 1).step_by(2) {
+        if x[i] > 5.0 {
+            break;
+        }
+        s *= x[i];
+    }
+    for i in (2..=4).rev() {
+        if s > 100.0 {
+            return s;
+        }
+        s += x[i % n].cos();
+    }
+    s
+}
+
+#[test]
+fn every_range_of_a_loop_that_stops_early() {
+    let s = scalar!(every_range, every_range_jvp, every_range_vjp);
+    for (k, x) in [
+        vec![0.5, 1.2, -0.3, 2.0, 0.7, 0.9, 1.3],
+        vec![0.9, -1.4, 0.8, 0.2],
+        vec![1.1, 0.6, 0.35, -0.2, 0.4, 0.3],
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert_eq!(every_range(x), every_range_by_hand(x));
+        prove(&s, x, 130 + k as u64);
+    }
+}

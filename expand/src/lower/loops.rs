@@ -409,8 +409,8 @@ impl Lowerer<'_> {
     }
 
     /// A `for` loop that may stop early, as a `while` over a counter: `a..b`, `a..=b` and
-    /// `.step_by(k)` count up, `(a..b).rev()` counts down; the bounds are evaluated once, as the
-    /// range is.
+    /// `.step_by(k)` count up, `.rev()` (then `.step_by(k)`) counts down; the bounds and the
+    /// step are evaluated once, as the range's are.
     pub(super) fn for_as_while(
         &mut self,
         f: &syn::ExprForLoop,
@@ -418,31 +418,44 @@ impl Lowerer<'_> {
     ) -> syn::Result<()> {
         let span = f.span();
         let range = self.range(&f.expr, block)?;
-        let down = match range.adaptors.as_slice() {
-            [] | [Adaptor::StepBy(_)] => false,
-            [Adaptor::Rev] if !range.inclusive => true,
-            _ => return err_at(&f.expr, "a `for` loop that may stop early (`break`, `return`) runs over `a..b`, `a..=b`, `(a..b).step_by(k)` or `(a..b).rev()`; write other ranges with a `while` loop over a counter"),
+        let (down, step) = match range.adaptors.as_slice() {
+            [] => (false, None),
+            [Adaptor::StepBy(k)] => (false, Some(k.clone())),
+            [Adaptor::Rev] => (true, None),
+            [Adaptor::Rev, Adaptor::StepBy(k)] => (true, Some(k.clone())),
+            _ => return err_at(&f.expr, "a `for` loop that may stop early (`break`, `return`) runs over `a..b` or `a..=b`, with `.rev()` and then `.step_by(k)`; write `.step_by(k).rev()` as a `while` loop over a counter"),
         };
-        let step = match range.adaptors.as_slice() {
-            [Adaptor::StepBy(k)] => k.clone(),
-            _ => lit("1", Kind::Int, span),
-        };
+        let int = |e: Expr| Init::Expr(e);
+        let step = step.map(|k| {
+            let v = self.temp("step", Kind::Int, span);
+            block.stmts.push(Stmt::Let {
+                var: v,
+                init: int(k),
+                span,
+            });
+            var_expr(v, Kind::Int, span)
+        });
         let next = self.temp("next", Kind::Int, span);
         self.vars[next].mutable = true;
         let bound = self.temp(if down { "start" } else { "end" }, Kind::Int, span);
-        let (first, last) = if down {
-            (range.end, range.start)
-        } else {
-            (range.start, range.end)
+        let one = || lit("1", Kind::Int, span);
+        // Counting down, `next` is one past the element to visit: `a..=b` starts at `b + 1`.
+        let (first, last) = match (down, range.inclusive) {
+            (true, true) => (
+                binary(Binary::Add, range.end, one(), Kind::Int),
+                range.start,
+            ),
+            (true, false) => (range.end, range.start),
+            (false, _) => (range.start, range.end),
         };
         block.stmts.push(Stmt::Let {
             var: next,
-            init: Init::Expr(first),
+            init: int(first),
             span,
         });
         block.stmts.push(Stmt::Let {
             var: bound,
-            init: Init::Expr(last),
+            init: int(last),
             span,
         });
         let next_e = || var_expr(next, Kind::Int, span);
@@ -466,26 +479,46 @@ impl Lowerer<'_> {
                 return err_at(other, "write a plain loop variable: `for i in 0..n`");
             }
         };
-        let mut prefix = Block::default();
-        let advance = Stmt::Assign {
+        let set_next = |value: Expr| Stmt::Assign {
             place: Place::Var(next),
-            value: binary(
-                if down { Binary::Sub } else { Binary::Add },
-                next_e(),
-                step,
-                Kind::Int,
-            ),
+            value,
             span,
         };
         let bind = Stmt::Let {
             var,
-            init: Init::Expr(next_e()),
+            init: int(next_e()),
             span,
         };
+        let mut prefix = Block::default();
         if down {
-            prefix.stmts.extend([advance, bind]);
+            // `next -= 1; let i = next;` then, with a step `k`, the next element `i - k` if it
+            // is in the range (`if next >= a + k { next = next - (k - 1) } else { next = a }`),
+            // without going below zero.
+            prefix
+                .stmts
+                .push(set_next(binary(Binary::Sub, next_e(), one(), Kind::Int)));
+            prefix.stmts.push(bind);
+            if let Some(k) = step {
+                let bound_e = || var_expr(bound, Kind::Int, span);
+                let reach = binary(Binary::Add, bound_e(), k.clone(), Kind::Int);
+                let rest = binary(Binary::Sub, k, one(), Kind::Int);
+                prefix.stmts.push(Stmt::If {
+                    cond: binary(Binary::Ge, next_e(), reach, Kind::Bool),
+                    then: Block {
+                        stmts: vec![set_next(binary(Binary::Sub, next_e(), rest, Kind::Int))],
+                    },
+                    els: Block {
+                        stmts: vec![set_next(bound_e())],
+                    },
+                    span,
+                });
+            }
         } else {
-            prefix.stmts.extend([bind, advance]);
+            prefix.stmts.push(bind);
+            let k = step.unwrap_or_else(one);
+            prefix
+                .stmts
+                .push(set_next(binary(Binary::Add, next_e(), k, Kind::Int)));
         }
         let (body, exit) = self.loop_body(f.label.as_ref(), &f.body.stmts, prefix, span, block);
         self.scopes.pop();
