@@ -561,7 +561,7 @@ fn every_range(x: &[f64]) -> f64 {
         if x[i] > 5.0 {
             break;
         }
-        s = s * x[i];
+        s *= x[i];
     }
     for i in (2..=4).rev() {
         if s > 100.0 {
