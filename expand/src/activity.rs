@@ -55,7 +55,7 @@ pub fn analyse(f: &Function, wrt: Option<&[syn::Ident]>) -> IdVec<VarId, bool> {
                     }
                 }
             }
-            Stmt::For { .. } | Stmt::If { .. } | Stmt::Assert(_) => {}
+            Stmt::For { .. } | Stmt::While { .. } | Stmt::If { .. } | Stmt::Assert(_) => {}
         });
         let mut changed = false;
         for v in marks {

@@ -79,7 +79,7 @@ pub fn needed(f: &Function, v: VarId) -> Needed {
                 }
             }
         }
-        Stmt::If { cond, .. } => acc.expr(cond),
+        Stmt::If { cond, .. } | Stmt::While { cond, .. } => acc.expr(cond),
         Stmt::Assert(a) => a.exprs().for_each(|e| acc.expr(e)),
     });
     for e in &f.ret.values {

@@ -483,6 +483,12 @@ impl<'a> Emitter<'a> {
                 quote_spanned!(*span=> for #i in #r { #body })
             }
             Stmt::Assert(a) => self.assert(a),
+            Stmt::While {
+                cond, body, span, ..
+            } => {
+                let (c, body) = (self.primal(cond), self.primal_block(body));
+                quote_spanned!(*span=> while #c { #body })
+            }
             Stmt::If {
                 cond,
                 then,

@@ -38,6 +38,10 @@ const CASES: &[(&str, &str)] = &[
         "dense_layer",
         "fn layer_cost(w: &DMatrix<f64>, b: &DVector<f64>, x: &DVector<f64>, target: &DVector<f64>) -> f64 { let h = (w * x + b).map(|v| v.tanh()); let r = &h - target; 0.5 * r.norm_squared() + 0.1 * w.transpose().sum() }",
     ),
+    (
+        "while_loop",
+        "fn newton(a: f64) -> f64 { let mut y = a; let mut step = 1.0; while step.abs() > 1e-12 { step = (y * y - a) / (2.0 * y); y = y - step; if y < 0.0 { break; } } y }",
+    ),
 ];
 
 fn golden_dir() -> PathBuf {

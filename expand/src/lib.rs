@@ -18,7 +18,8 @@
 //! - `lower` turns the function into the `ir`, rejecting everything outside the subset on the
 //!   exact span; it is a folder split by concern: `signature` (the function, its parameters,
 //!   `wrt(..)`, result and early `return`), `stmt` (`let`, assignments), `control` (`for`, `if`,
-//!   `match`), `call` (calls, hoisted into statements), `expr` (expressions and their kinds),
+//!   `match`), `loops` (`while`, `loop`, `break`, `continue`, exits of loops), `call`
+//!   (calls, hoisted into statements), `expr` (expressions and their kinds),
 //!   `nalgebra` (matrices and vectors), `types` (kinds from written types), `scope` (variables,
 //!   names and scopes) and `diag` (attributes, advice for unsupported syntax).
 //! - `ir` is the IR (variables in an `IdVec` indexed by `VarId`, statements numbered by

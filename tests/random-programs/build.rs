@@ -71,6 +71,9 @@ const INDEX_FROM_REAL: bool = true;
 const BOOL_BINDINGS: bool = true;
 /// `for _ in 0..3`.
 const WILDCARD_LOOPS: bool = true;
+/// `if c { break; }` and `if c { continue; }` on integer conditions, `for` loops written as
+/// `while` loops over a counter, and early `return` inside loops.
+const LOOP_EXITS: bool = true;
 /// The user constant `HALF` of `src/lib.rs` in real expressions.
 const USER_CONSTANTS: bool = true;
 /// `return` as the last statement of a `match` arm.
@@ -331,6 +334,8 @@ struct Gen<'a> {
     scopes: Vec<usize>,
     /// Iteration counts (upper bounds) of the enclosing loops.
     loops: Vec<usize>,
+    /// Per enclosing loop: whether it may stop early (a `break` in it, a `return` through it).
+    stoppable: Vec<bool>,
     /// Enclosing `if`, `for`, `match` and blocks.
     nesting: usize,
     fuel: i32,
@@ -471,6 +476,7 @@ impl<'a> Gen<'a> {
             vars: Vec::new(),
             scopes: Vec::new(),
             loops: Vec::new(),
+            stoppable: Vec::new(),
             nesting: 0,
             fuel: 0,
             fresh: 0,
@@ -1281,6 +1287,7 @@ impl<'a> Gen<'a> {
                 self.let_branch_value()
             }
             97..=98 if nest && MATCH_ON_REALS => self.match_real(),
+            99 if LOOP_EXITS && !self.loops.is_empty() => self.loop_exit(),
             _ => self.let_scalar(),
         }
     }
@@ -1693,17 +1700,51 @@ impl<'a> Gen<'a> {
         };
         let wildcard = WILDCARD_LOOPS && below.is_none() && self.rng.chance(0.3);
         let var = if wildcard { "_" } else { var };
-        self.line(format!("for {var} in {header} {{"));
-        self.open();
+        // `(0..n).rev().step_by(2)` cannot stop early (the macro asks for a `while` instead).
+        let stoppable = !(header.contains("rev") && header.contains("step_by"));
+        let counter = header
+            .strip_prefix("0..")
+            .filter(|end| !wildcard && !end.starts_with('=') && !header.contains(')'));
+        match counter {
+            Some(end) if LOOP_EXITS && self.rng.chance(0.25) => {
+                let end = end.to_string();
+                self.line(format!("let mut {var}_next = 0;"));
+                self.line(format!("while {var}_next < {end} {{"));
+                self.open();
+                self.line(format!("let {var} = {var}_next;"));
+                self.line(format!("{var}_next += 1;"));
+            }
+            _ => {
+                self.line(format!("for {var} in {header} {{"));
+                self.open();
+            }
+        }
         self.loops.push(trips);
+        self.stoppable.push(stoppable);
         if !wildcard {
             self.declare(var, VarKind::Int { below, max: trips }, 0.0, 0.0);
         }
         let count = 1 + self.rng.below(4);
         self.stmts(count);
         self.loops.pop();
+        self.stoppable.pop();
         self.close();
         self.line("}".into());
+    }
+
+    /// `if c { break; }` or `if c { continue; }` on an integer condition (no switching point
+    /// for finite differences to cross).
+    fn loop_exit(&mut self) {
+        let Some(c) = self.int_cond() else {
+            return self.let_scalar();
+        };
+        let stoppable = self.stoppable.last().copied().unwrap_or(false);
+        let word = if stoppable && self.rng.chance(0.5) {
+            "break"
+        } else {
+            "continue"
+        };
+        self.line(format!("if {c} {{ {word}; }}"));
     }
 
     fn if_chain(&mut self) {
@@ -1892,7 +1933,9 @@ impl<'a> Gen<'a> {
     /// Whether an early `return` can be written here: not in a loop, and only from functions
     /// returning reals.
     fn may_return(&self) -> bool {
-        EARLY_RETURN && self.loops.is_empty() && matches!(self.ret, Ret::Scalar | Ret::Pair)
+        EARLY_RETURN
+            && (self.loops.is_empty() || LOOP_EXITS && self.stoppable.iter().all(|s| *s))
+            && matches!(self.ret, Ret::Scalar | Ret::Pair)
     }
 
     fn return_value(&mut self) -> String {

@@ -168,6 +168,23 @@ impl Emitter<'_> {
                 }
                 quote!(for #i in #r { #body })
             }
+            RevStmt::While {
+                cond,
+                trips,
+                counted,
+                body,
+            } => {
+                let (c, body) = (self.primal(cond), self.rev_stmts(body));
+                if !counted {
+                    // Nothing of it in the reverse-only companion's forward sweep: left out.
+                    if body.is_empty() {
+                        return body;
+                    }
+                    return quote!(while #c { #body });
+                }
+                let n = self.name(*trips);
+                quote!(let mut #n: usize = 0; while #c { #body #n += 1; })
+            }
             RevStmt::If { cond, then, els } => {
                 let c = match cond {
                     Cond::Expr(e) => self.primal(e),
@@ -241,6 +258,10 @@ impl Emitter<'_> {
             RevStmt::ReverseFor { var, range, body } => {
                 let (i, r, body) = (self.name(*var), self.range(range), self.rev_stmts(body));
                 quote!(for #i in #r.rev() { #body })
+            }
+            RevStmt::ReverseWhile { slot, body, .. } => {
+                let (load, body) = (self.load(slot), self.rev_stmts(body));
+                quote!(for _ in 0..#load { #body })
             }
             RevStmt::Replay {
                 decision,

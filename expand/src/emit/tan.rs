@@ -85,6 +85,10 @@ impl Emitter<'_> {
                 let (i, r, body) = (self.name(*var), self.range(range), self.tan_stmts(body));
                 quote!(for #i in #r { #body })
             }
+            TanStmt::While { cond, body, .. } => {
+                let (c, body) = (self.primal(cond), self.tan_stmts(body));
+                quote!(while #c { #body })
+            }
             TanStmt::If {
                 cond, then, els, ..
             } => {

@@ -50,6 +50,7 @@ pub fn head(function: &Function, s: &Stmt) -> String {
     match s {
         Stmt::For { var, range, .. } => format!("for {} in {}", p.name(*var), p.range(range)),
         Stmt::If { cond, .. } => format!("if {}", p.expr(cond)),
+        Stmt::While { cond, .. } => format!("while {}", p.expr(cond)),
         Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => {
             p.stmt(s);
             p.lines.out.trim_end().to_string()
@@ -193,6 +194,14 @@ impl Printer<'_> {
                 var, range, body, ..
             } => {
                 let text = format!("for {} in {} {{", self.name(*var), self.range(range));
+                self.line(&text);
+                self.lines.depth += 1;
+                self.block(body);
+                self.lines.depth -= 1;
+                self.line("}");
+            }
+            Stmt::While { cond, body, .. } => {
+                let text = format!("while {} {{", self.expr(cond));
                 self.line(&text);
                 self.lines.depth += 1;
                 self.block(body);

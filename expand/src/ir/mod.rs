@@ -12,7 +12,7 @@
 //!
 //! ```text
 //! stmt  := let [mut] v = init | place = expr | call | for v in range { stmt* }
-//!        | if expr { stmt* } else { stmt* }
+//!        | if expr { stmt* } else { stmt* } | while expr { stmt* }
 //! init  := expr | vec![expr; expr] | [expr; len] | [expr, ..] | vec![expr, ..] | copy(v)
 //! place := v | v[expr]
 //! call  := [let pat =] g(arg, ..)        arg := expr | &v | &mut v
@@ -329,6 +329,16 @@ pub enum Stmt {
         body: Block,
         span: Span,
     },
+    /// `while cond { body }`: `while`, `loop` and `for` loops that `break`, lowered with flags
+    /// (see `lower::loops`). The condition is not differentiated (the derivative is the one
+    /// along the path taken); the forward sweep of the adjoint counts the iterations in `trips`
+    /// (a variable of no primal statement) for the reverse sweep.
+    While {
+        cond: Expr,
+        body: Block,
+        trips: VarId,
+        span: Span,
+    },
     /// `if cond { then } else { els }`.
     If {
         cond: Expr,
@@ -619,7 +629,7 @@ impl Stmt {
     pub fn size(&self) -> usize {
         match self {
             Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => 1,
-            Stmt::For { body, .. } => 1 + body.size(),
+            Stmt::For { body, .. } | Stmt::While { body, .. } => 1 + body.size(),
             Stmt::If { then, els, .. } => 1 + then.size() + els.size(),
         }
     }
@@ -645,7 +655,9 @@ impl Block {
         for (id, s) in self.numbered(first) {
             f(id, s);
             match s {
-                Stmt::For { body, .. } => body.walk_numbered(id.inner(), f),
+                Stmt::For { body, .. } | Stmt::While { body, .. } => {
+                    body.walk_numbered(id.inner(), f)
+                }
                 Stmt::If { then, els, .. } => {
                     then.walk_numbered(id.inner(), f);
                     els.walk_numbered(id.els(then), f);
@@ -660,7 +672,7 @@ impl Block {
         for s in &self.stmts {
             f(s);
             match s {
-                Stmt::For { body, .. } => body.walk(f),
+                Stmt::For { body, .. } | Stmt::While { body, .. } => body.walk(f),
                 Stmt::If { then, els, .. } => {
                     then.walk(f);
                     els.walk(f);
@@ -685,7 +697,7 @@ impl Block {
                     }
                 }
             }
-            Stmt::If { .. } | Stmt::Assert(_) => {}
+            Stmt::If { .. } | Stmt::While { .. } | Stmt::Assert(_) => {}
         });
         out
     }

@@ -12,10 +12,12 @@
 //! ```text
 //! fwd   := let v = init | place = expr | call | skip stmt | save value -> slot [if c]
 //!        | zero v_bar | let t = expr | for v in range { fwd* } | if cond { fwd* } else { fwd* }
+//!        | while cond { fwd* } [counting trips]
 //! fin   := let fin = copy(v) | let part = expr
 //! rev   := restore place = load slot | rebind v = load slot | recompute v = init | zero v_bar
 //!        | restore &mut v = load slot if c | restore v again
 //!        | adjoint of stmt, reads v.. { adj* } | for v in range.rev() { rev* }
+//!        | for _ in 0..load slot (trips) { rev* }
 //!        | replay load slot { rev* } else { rev* }
 //! adj   := target += value | let t = value | let t = target_bar; [target_bar = 0]
 //!        | update v_bar by a runtime call | call g's reverse companion(args)
@@ -130,6 +132,15 @@ pub enum RevStmt<'a> {
         range: &'a Range,
         body: Vec<RevStmt<'a>>,
     },
+    /// A `while` loop of the forward sweep; when `counted`, it counts its iterations in `trips`
+    /// (`let mut trips = 0; while cond { body trips += 1; }`), which a [`RevStmt::Save`] after
+    /// it keeps for the [`RevStmt::ReverseWhile`].
+    While {
+        cond: &'a super::Expr,
+        trips: VarId,
+        counted: bool,
+        body: Vec<RevStmt<'a>>,
+    },
     /// A branch of the forward sweep, on a condition or on a decision bound by [`RevStmt::Decide`].
     If {
         cond: Cond<'a>,
@@ -209,6 +220,13 @@ pub enum RevStmt<'a> {
     ReverseFor {
         var: VarId,
         range: &'a Range,
+        body: Vec<RevStmt<'a>>,
+    },
+    /// A `while` loop run backwards: the reverse of its body, as many times as the forward
+    /// sweep counted in `trips` and saved in `slot` (each iteration pops what it pushed).
+    ReverseWhile {
+        trips: VarId,
+        slot: Slot,
         body: Vec<RevStmt<'a>>,
     },
     /// A branch replayed from its saved decision.

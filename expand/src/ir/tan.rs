@@ -11,7 +11,8 @@
 //! ```text
 //! stmt := let v = init | place = expr | call | assert
 //!       | let [mut] v_dot = tangent | place_dot = tangent | let mut r_dot = zeros like r
-//!       | call by g::jvp(args) | for v in range { stmt* } | if expr { stmt* } else { stmt* }
+//!       | call by g::jvp(args) | for v in range { stmt* } | while expr { stmt* }
+//!       | if expr { stmt* } else { stmt* }
 //! fn   := stmt* [result tangent: tangent, ..]
 //! ```
 //!
@@ -86,6 +87,12 @@ pub enum TanStmt<'a> {
         id: StmtId,
         var: VarId,
         range: &'a Range,
+        body: Vec<TanStmt<'a>>,
+    },
+    /// A `while` loop on the primal condition, the primal statement `id`.
+    While {
+        id: StmtId,
+        cond: &'a Expr,
         body: Vec<TanStmt<'a>>,
     },
     /// A branch on the primal condition, the primal statement `id`.

@@ -172,6 +172,15 @@ impl Verifier<'_> {
                         .push(format!("`{}!` of a condition that is not a bool", a.mac));
                 }
             }
+            Stmt::While { cond, body, .. } => {
+                self.expr(cond);
+                if cond.kind != Kind::Bool {
+                    self.problems.push("loop condition is not a bool".into());
+                }
+                let depth = self.scope.len();
+                self.block(body);
+                self.scope.truncate(depth);
+            }
             Stmt::If {
                 cond, then, els, ..
             } => {

@@ -5,14 +5,8 @@ use super::*;
 
 impl Lowerer<'_> {
     pub(super) fn for_loop(&mut self, f: &syn::ExprForLoop, block: &mut Block) -> syn::Result<()> {
-        if let Some(label) = &f.label {
-            return err_at(label, "loop labels are not supported: remove the label (differentiable loops run every iteration; use `if` inside)");
-        }
-        if self.early.is_some() && f.body.stmts.iter().any(stmt_returns) {
-            return err(
-                f.for_token.span,
-                "`return` inside a `for` loop is not supported; set a flag and guard the rest of the loop body with `if`",
-            );
+        if self.for_stops_early(f) {
+            return self.for_as_while(f, block);
         }
         let range = self.range(&f.expr, block)?;
         self.scopes.push(HashMap::new());
@@ -28,7 +22,7 @@ impl Lowerer<'_> {
                 return err_at(other, "write a plain loop variable: `for i in 0..n`");
             }
         };
-        let body = self.stmts(&f.body.stmts);
+        let body = self.for_body(f);
         self.scopes.pop();
         // The reverse sweep re-evaluates the range: its variables must not change in the loop.
         let mut reads = Vec::new();

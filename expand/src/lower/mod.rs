@@ -18,6 +18,7 @@
 //!   `return`);
 //! - [`stmt`]: statements (`let` in all its forms, assignments, places);
 //! - [`control`]: `for` loops and ranges, `if`, `match`, values given by branches;
+//! - [`loops`]: `while`, `loop`, `break`, `continue` and `return` in loops, with flags;
 //! - [`call`]: calls of differentiable functions, of constants and of `f64::` functions;
 //! - [`consts`]: `const` items inside the function;
 //! - [`expr`]: expressions, their kinds, and the bound on their depth;
@@ -34,6 +35,7 @@ mod consts;
 mod control;
 mod diag;
 mod expr;
+mod loops;
 mod nalgebra;
 mod scope;
 mod signature;
@@ -84,6 +86,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         consts: HashMap::new(),
         resolving: Vec::new(),
         tuples: HashMap::new(),
+        loops: Vec::new(),
     };
     check_attributes(item, &mut l.cx);
     let function = l.function(item);
@@ -155,6 +158,8 @@ struct Lowerer<'a> {
     /// Tuples bound whole, `let t: (f64, f64) = f(..);`: the name's variable, which holds no
     /// value, and the variables of its fields `t.0`, `t.1`.
     tuples: HashMap<VarId, Vec<VarId>>,
+    /// The loops being lowered, innermost last: see [`loops`].
+    loops: Vec<loops::LoopCtx>,
 }
 
 /// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR

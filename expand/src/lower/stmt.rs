@@ -16,7 +16,7 @@ impl Lowerer<'_> {
     pub(super) fn stmts_into(&mut self, stmts: &[syn::Stmt], block: &mut Block) {
         self.collect_consts(stmts);
         for (i, s) in stmts.iter().enumerate() {
-            let may_return = self.early.is_some() && stmt_returns(s);
+            let exits = self.exit_flags(s);
             if let Err(e) = self.stmt(s, block) {
                 // A statement that uses a rejected binding would only repeat that error.
                 if !self.mentions_poisoned(s) {
@@ -26,18 +26,13 @@ impl Lowerer<'_> {
                     self.poison_pattern(&local.pat);
                 }
             }
-            if may_return && i + 1 < stmts.len() {
+            if !exits.is_empty() && i + 1 < stmts.len() {
                 let span = stmts[i + 1].span();
-                let flag = self
-                    .early
-                    .as_ref()
-                    .map(|e| e.flag)
-                    .expect("early return set up");
                 self.scopes.push(HashMap::new());
                 let rest = self.stmts(&stmts[i + 1..]);
                 self.scopes.pop();
                 block.stmts.push(Stmt::If {
-                    cond: not(var_expr(flag, Kind::Bool, span)),
+                    cond: self.none_raised(&exits, span),
                     then: rest,
                     els: Block::default(),
                     span,
@@ -105,7 +100,7 @@ impl Lowerer<'_> {
                 ),
             ),
             syn::Stmt::Expr(e, semi) => {
-                if semi.is_none() && !matches!(strip_paren(e), syn::Expr::ForLoop(_) | syn::Expr::If(_) | syn::Expr::Match(_) | syn::Expr::Block(_) | syn::Expr::While(_) | syn::Expr::Loop(_) | syn::Expr::Unsafe(_)) {
+                if semi.is_none() && !matches!(strip_paren(e), syn::Expr::ForLoop(_) | syn::Expr::If(_) | syn::Expr::Match(_) | syn::Expr::Block(_) | syn::Expr::While(_) | syn::Expr::Loop(_) | syn::Expr::Break(_) | syn::Expr::Continue(_) | syn::Expr::Unsafe(_)) {
                     return err_at(e, "a value here is not used: end the statement with `;`, or return the value at the end of the function");
                 }
                 self.expr_stmt(e, block)
@@ -790,6 +785,7 @@ impl Lowerer<'_> {
             }
             syn::Expr::Binary(b) if is_compound_assign(&b.op) => self.compound_assign(b, block),
             syn::Expr::ForLoop(f) => self.for_loop(f, block),
+            syn::Expr::While(_) | syn::Expr::Loop(_) | syn::Expr::Break(_) | syn::Expr::Continue(_) => self.loop_stmt(strip_paren(e), block),
             syn::Expr::Macro(m) if assertion(&m.mac).is_some() => self.assertion(&m.mac, block),
             syn::Expr::If(i) => {
                 let s = self.if_stmt(i, block, None)?;

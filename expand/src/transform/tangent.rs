@@ -517,6 +517,11 @@ fn stmt<'a>(em: &Emitter, id: StmtId, s: &'a Stmt, out: &mut Vec<TanStmt<'a>>) {
             range,
             body: nested(em, body, id.inner()),
         }),
+        Stmt::While { cond, body, .. } => out.push(TanStmt::While {
+            id,
+            cond,
+            body: nested(em, body, id.inner()),
+        }),
         Stmt::If {
             cond, then, els, ..
         } => {
@@ -714,7 +719,7 @@ mod tests {
                 | TanStmt::JvpCall { id, .. } => ids.push(id.0),
                 TanStmt::LetDot { value, .. } | TanStmt::SetDot { value, .. } => dots.push(value),
                 TanStmt::ZeroDot(_) => {}
-                TanStmt::For { id, body, .. } => {
+                TanStmt::For { id, body, .. } | TanStmt::While { id, body, .. } => {
                     ids.push(id.0);
                     walk(body, ids, dots);
                 }

@@ -221,7 +221,7 @@ impl Wild<'_> {
 
     fn stmt(&mut self) -> String {
         self.depth += 1;
-        let s = match self.rng.below(14) {
+        let s = match self.rng.below(17) {
             0..=3 => {
                 let m = if self.rng.chance(40) { "mut " } else { "" };
                 let ty = if self.rng.chance(20) {
@@ -269,6 +269,19 @@ impl Wild<'_> {
                 self.name(),
                 self.expr()
             ),
+            13 if self.depth < 3 => format!("while {} {{ {} }}", self.expr(), self.stmts()),
+            14 if self.depth < 3 => format!("'a: loop {{ {} }}", self.stmts()),
+            15 => self
+                .rng
+                .pick(&[
+                    "break;",
+                    "continue;",
+                    "break 'a;",
+                    "continue 'a;",
+                    "break 1.0;",
+                    "break",
+                ])
+                .to_string(),
             _ => format!("{};", self.expr()),
         };
         self.depth -= 1;
@@ -467,6 +480,36 @@ impl Typed<'_> {
         e
     }
 
+    /// A `while`, a `loop` or a `for` with `break`, `continue` (also labelled) and a real or
+    /// integer condition.
+    fn unbounded_loop(&mut self) -> String {
+        let mark = self.scope.len();
+        let s = match self.rng.below(3) {
+            0 => format!(
+                "while {} > {} {{ {} if {} > 0.0 {{ break; }} {} }}",
+                self.real(),
+                self.real(),
+                self.block(),
+                self.real(),
+                self.block()
+            ),
+            1 => {
+                let (a, n) = (self.block(), self.int());
+                self.scope.push(("j", Holds::Int));
+                let (b, c, d) = (self.block(), self.real(), self.real());
+                format!("'outer: loop {{ {a} for j in 0..{n} {{ {b} if {c} > 0.0 {{ continue 'outer; }} if {d} < 0.0 {{ break 'outer; }} }} break; }}")
+            }
+            _ => {
+                let n = self.int();
+                self.scope.push(("k", Holds::Int));
+                let (a, m, b) = (self.block(), self.int(), self.block());
+                format!("for k in 0..{n} {{ {a} match {m} {{ 0 => continue, 1 => break, _ => {{}} }} {b} }}")
+            }
+        };
+        self.scope.truncate(mark);
+        s
+    }
+
     fn block(&mut self) -> String {
         let mark = self.scope.len();
         let body = (0..self.rng.below(4))
@@ -483,7 +526,7 @@ impl Typed<'_> {
         }
         self.depth += 1;
         let nested = self.depth < 3;
-        let s = match self.rng.below(12) {
+        let s = match self.rng.below(13) {
             0..=2 => {
                 let v = self.rng.pick(NAMES);
                 let m = if self.rng.chance(40) { "mut " } else { "" };
@@ -544,6 +587,7 @@ impl Typed<'_> {
                 }
                 None => String::new(),
             },
+            11 if nested => self.unbounded_loop(),
             _ => match self.var(Holds::MutSlice) {
                 Some(u) => format!("g(&mut {u}, {});", self.real()),
                 None => String::new(),

@@ -181,6 +181,18 @@ impl Printer<'_> {
                 let head = format!("for {} in {}", self.name(*var), display::range(f, range));
                 return self.block(&head, body);
             }
+            RevStmt::While {
+                cond,
+                trips,
+                counted,
+                body,
+            } => {
+                let mut head = format!("while {}", display::expr(f, cond));
+                if *counted {
+                    head = format!("{head} (counting {})", self.name(*trips));
+                }
+                return self.block(&head, body);
+            }
             RevStmt::If { cond, then, els } => {
                 let c = match cond {
                     Cond::Expr(e) => display::expr(f, e),
@@ -255,6 +267,14 @@ impl Printer<'_> {
                     "for {} in ({}).rev()",
                     self.name(*var),
                     display::range(f, range)
+                );
+                return self.block(&head, body);
+            }
+            RevStmt::ReverseWhile { trips, slot, body } => {
+                let head = format!(
+                    "for _ in 0..{} (the trips of {})",
+                    self.load(slot),
+                    self.name(*trips)
                 );
                 return self.block(&head, body);
             }

@@ -2,8 +2,9 @@
 //!
 //! - **stacks**: every stack is pushed at one place of the forward sweep and popped at one
 //!   place of the reverse sweep, in the mirror of the scope that pushes it (the reversed loop of
-//!   the same loop, the replayed side of the same branch), so each pop gets back the value of the
-//!   matching push, last in first out; a local slot is saved once, at the top level, before it is
+//!   the same loop, the replayed side of the same branch; a `while` loop's trip count is pushed
+//!   after the loop and popped before its reverse, in the scope around both), so each pop gets
+//!   back the value of the matching push, last in first out; a local slot is saved once, at the top level, before it is
 //!   read;
 //! - **values**: the reverse sweep is run symbolically. Every write of the forward sweep gives
 //!   the variable a new version; restores, rebinds and recomputations give back the version
@@ -154,7 +155,9 @@ impl Verifier<'_> {
                 RevStmt::Adjoint { id, reads, .. } => {
                     self.wanted.entry(*id).or_default().extend(reads);
                 }
-                RevStmt::ReverseFor { body, .. } => self.collect_wanted(body),
+                RevStmt::ReverseFor { body, .. } | RevStmt::ReverseWhile { body, .. } => {
+                    self.collect_wanted(body)
+                }
                 RevStmt::Replay { then, els, .. } => {
                     self.collect_wanted(then);
                     self.collect_wanted(els);
@@ -307,6 +310,12 @@ impl Verifier<'_> {
                     }
                 }
                 RevStmt::For { var, body, .. } => self.forward_loop(*var, body, state, scope),
+                // A `while` is checked as a loop keyed by its trip counter, which holds its
+                // count after it.
+                RevStmt::While { trips, body, .. } => {
+                    self.forward_loop(*trips, body, state, scope);
+                    self.write(*trips, state);
+                }
                 RevStmt::If { cond, then, els } => {
                     self.forward_branch(cond, [then, els], state, scope)
                 }
@@ -489,6 +498,23 @@ impl Verifier<'_> {
                 RevStmt::ReverseFor { var, body, .. } => {
                     self.reverse_loop(*var, body, state, scope, frame)
                 }
+                RevStmt::ReverseWhile { trips, slot, body } => {
+                    match self.load(slot, scope) {
+                        Some(Some((w, _))) if w == *trips => {}
+                        Some(_) => {
+                            let msg = format!(
+                                "a `while` loop is reversed from `{}`, which holds no trip count of `{}`",
+                                slot.name,
+                                self.name(*trips)
+                            );
+                            self.problem(msg);
+                        }
+                        None => {}
+                    }
+                    // The counter is not bound in the reverse sweep.
+                    state.remove(trips);
+                    self.reverse_loop(*trips, body, state, scope, frame)
+                }
                 RevStmt::Replay {
                     decision,
                     then,
@@ -646,7 +672,10 @@ fn writes(stmts: &[RevStmt]) -> Vec<VarId> {
                     }
                 }
             }
-            RevStmt::For { var, body, .. } => {
+            RevStmt::For { var, body, .. }
+            | RevStmt::While {
+                trips: var, body, ..
+            } => {
                 out.push(*var);
                 out.extend(writes(body));
             }

@@ -111,7 +111,7 @@ impl Printer<'_> {
                 let head = display::head(f, self.stmts[id]);
                 format!("{head} by {callee}::jvp({})", args.join(", "))
             }
-            TanStmt::For { id, body, .. } => {
+            TanStmt::For { id, body, .. } | TanStmt::While { id, body, .. } => {
                 self.line(&format!("{} {{", display::head(f, self.stmts[id])));
                 self.nested(body);
                 self.line("}");

@@ -97,7 +97,7 @@ pub(super) fn skip_dead(stmts: &mut [RevStmt], live: &HashSet<StmtId>) {
             {
                 *s = RevStmt::Skipped { id: *id };
             }
-            RevStmt::For { body, .. } => skip_dead(body, live),
+            RevStmt::For { body, .. } | RevStmt::While { body, .. } => skip_dead(body, live),
             RevStmt::If { then, els, .. } => {
                 skip_dead(then, live);
                 skip_dead(els, live);
@@ -118,7 +118,9 @@ fn reverse_reads(stmts: &[RevStmt], out: &mut Vec<VarId>) {
                 place: Place::Index(_, i),
                 ..
             } => i.reads(out),
-            RevStmt::ReverseFor { body, .. } => reverse_reads(body, out),
+            RevStmt::ReverseFor { body, .. } | RevStmt::ReverseWhile { body, .. } => {
+                reverse_reads(body, out)
+            }
             RevStmt::Replay { then, els, .. } => {
                 reverse_reads(then, out);
                 reverse_reads(els, out);
@@ -133,7 +135,9 @@ fn recomputed(stmts: &[RevStmt], out: &mut IdVec<VarId, bool>) {
     for s in stmts {
         match s {
             RevStmt::Recompute { var, .. } => out[*var] = true,
-            RevStmt::ReverseFor { body, .. } => recomputed(body, out),
+            RevStmt::ReverseFor { body, .. } | RevStmt::ReverseWhile { body, .. } => {
+                recomputed(body, out)
+            }
             RevStmt::Replay { then, els, .. } => {
                 recomputed(then, out);
                 recomputed(els, out);
@@ -153,6 +157,8 @@ fn control_reads(stmts: &[RevStmt], out: &mut Vec<VarId>) {
             ..
         } => cond.reads(out),
         RevStmt::For { range, .. } => range.reads(out),
+        // The loop runs as many times as forwards: its condition's inputs are kept.
+        RevStmt::While { cond, .. } => cond.reads(out),
         _ => {}
     });
 }
@@ -162,7 +168,7 @@ fn forward_walk<'s, 'a>(stmts: &'s [RevStmt<'a>], visit: &mut impl FnMut(&'s Rev
     for s in stmts {
         visit(s);
         match s {
-            RevStmt::For { body, .. } => forward_walk(body, visit),
+            RevStmt::For { body, .. } | RevStmt::While { body, .. } => forward_walk(body, visit),
             RevStmt::If { then, els, .. } => {
                 forward_walk(then, visit);
                 forward_walk(els, visit);

@@ -2,8 +2,11 @@
 //!
 //! The generated body is the forward sweep (the primal, saving what it overwrites and the
 //! branches it takes), then the reverse sweep: the statements' adjoints in reverse order, loops
-//! run backwards (`for i in range.rev()`), branches replayed from the saved decision. No operation
-//! tape: the code of the reverse sweep is fixed at compile time, and only values are kept.
+//! run backwards (`for i in range.rev()`), branches replayed from the saved decision. A `while`
+//! loop (also `loop`, and a `for` that may stop early) counts its iterations in the forward sweep
+//! and its reverse runs that many times (`for _ in 0..trips`), as Tapenade reverses them. No
+//! operation tape: the code of the reverse sweep is fixed at compile time, and only values are
+//! kept.
 //!
 //! How values reach the reverse sweep, cheapest first:
 //!
@@ -471,7 +474,7 @@ fn argument_effects(em: &Emitter, vis: &syn::Visibility) -> TokenStream {
         }
         Stmt::Call(c) => c.args.iter().for_each(|a| a.reads(&mut read)),
         Stmt::For { range, .. } => range.reads(&mut read),
-        Stmt::If { cond, .. } => cond.reads(&mut read),
+        Stmt::If { cond, .. } | Stmt::While { cond, .. } => cond.reads(&mut read),
         Stmt::Assert(a) => a.reads(&mut read),
     });
     for e in &f.ret.values {

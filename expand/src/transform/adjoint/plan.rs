@@ -133,7 +133,9 @@ pub(super) fn mark_recomputable(b: &Block, depth: usize, recompute: &mut IdVec<V
     }
     for s in &b.stmts {
         match s {
-            Stmt::For { body, .. } => mark_recomputable(body, depth + 1, recompute),
+            Stmt::For { body, .. } | Stmt::While { body, .. } => {
+                mark_recomputable(body, depth + 1, recompute)
+            }
             Stmt::If { then, els, .. } => {
                 mark_recomputable(then, depth + 1, recompute);
                 mark_recomputable(els, depth + 1, recompute);
@@ -205,8 +207,9 @@ pub(super) fn own_reads(
                     .filter(|v| !matches!(f.vars[*v].kind, Kind::RealArray(_))),
             );
         }
-        // An assertion runs in the forward sweep only, at its place: its reverse reads nothing.
-        Stmt::If { .. } | Stmt::Assert(_) => {}
+        // An assertion runs in the forward sweep only, at its place: its reverse reads nothing;
+        // a reversed `while` runs its recorded trip count, not its condition.
+        Stmt::If { .. } | Stmt::While { .. } | Stmt::Assert(_) => {}
     }
 }
 
@@ -226,7 +229,7 @@ pub(super) fn all_reads(
         }
     };
     match s {
-        Stmt::For { body, .. } => nested(body),
+        Stmt::For { body, .. } | Stmt::While { body, .. } => nested(body),
         Stmt::If { then, els, .. } => {
             nested(then);
             nested(els);
@@ -313,7 +316,7 @@ pub(super) fn flow(
                     }
                 }
             }
-            Stmt::For { body, .. } => {
+            Stmt::For { body, .. } | Stmt::While { body, .. } => {
                 // Statements of earlier iterations run before every statement of the body.
                 let mut inner = seen.clone();
                 for r in &within {
@@ -373,7 +376,7 @@ pub(super) fn useful_statements(
                 }
             }
             // Branch decisions are saved, and loop ranges evaluated again.
-            Stmt::If { cond, .. } => cond.reads(&mut reads),
+            Stmt::If { cond, .. } | Stmt::While { cond, .. } => cond.reads(&mut reads),
             Stmt::For { range, .. } => range.reads(&mut reads),
             // An assertion is never useful to the reverse sweep (see `dce`).
             Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Assert(_) => {}

@@ -243,6 +243,33 @@ impl<'a> Reverse<'a> {
                     });
                 }
             }
+            Stmt::While {
+                cond, body, trips, ..
+            } => {
+                // Tapenade's scheme: the forward sweep counts the iterations, the reverse sweep
+                // runs the body's reverse that many times.
+                let (bf, br) = self.block(body, id.inner(), depth + 1);
+                let counted = !br.is_empty();
+                fwd.push(RevStmt::While {
+                    cond,
+                    trips: *trips,
+                    counted,
+                    body: bf,
+                });
+                if counted {
+                    let slot = self.saves.slot(em, depth, "trips");
+                    fwd.push(RevStmt::Save {
+                        slot: slot.clone(),
+                        value: Saved::Var(*trips),
+                        cond: None,
+                    });
+                    rev.push(RevStmt::ReverseWhile {
+                        trips: *trips,
+                        slot,
+                        body: br,
+                    });
+                }
+            }
             Stmt::If {
                 cond, then, els, ..
             } => {

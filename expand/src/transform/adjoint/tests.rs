@@ -13,6 +13,8 @@ const CASES: &[&str] = &[
     "fn two_steps(u: &mut [f64], h: f64) -> f64 { let mut k = vec![0.0; u.len()]; rhs(&mut k, u); for i in 0..u.len() { u[i] = u[i] + h * k[i]; } rhs(&mut k, u); let mut s = 0.0; for i in 0..u.len() { u[i] = u[i] * k[i]; s = s + u[i] * h; } s }",
     "fn quad(a: &DMatrix<f64>, x: &DVector<f64>, u: &[f64], n: usize) -> f64 { let v = DVector::from_column_slice(u); let y = a * x + v.component_mul(x); let mut acc = y.dot(x); for j in 0..n { let c = a.column(j); acc = acc + c.norm() * a[(0, j)]; } acc + y.transpose().sum() }",
     "fn h(u: &[f64]) -> f64 { let mut s = 0.0; for i in 0..u.len() { let mut w = u[i]; for j in 0..3 { let p = w * s; w = w.sin() * p; } s = s + w; } s }",
+    "fn w(x: &[f64]) -> f64 { let mut s = 0.0; for i in 0..x.len() { let mut v = x[i]; let mut m = 0; while v.abs() > 0.1 && m < 50 { v = v * 0.5 + s * 0.01; m += 1; if m == 7 { continue; } s = s + v.sin(); } if s > 10.0 { break; } } s }",
+    "fn fixed(p: &[f64]) -> f64 { let mut x = p[0]; 'outer: loop { let y = (x * p[1]).cos(); let e = (y - x).abs(); x = y; match e < 1e-9 { true => break 'outer, false => {} } } x * x }",
 ];
 
 fn lowered(src: &str) -> (Function, IdVec<VarId, bool>) {
@@ -50,6 +52,8 @@ fn remove<'a>(
         let found = match s {
             RevStmt::For { body, .. }
             | RevStmt::ReverseFor { body, .. }
+            | RevStmt::While { body, .. }
+            | RevStmt::ReverseWhile { body, .. }
             | RevStmt::Adjoint { body, .. } => remove(body, pred),
             RevStmt::If { then, els, .. } | RevStmt::Replay { then, els, .. } => {
                 remove(then, pred).or_else(|| remove(els, pred))
@@ -83,6 +87,37 @@ fn the_reverse_ir_of_every_case_verifies() {
             );
         }
     }
+}
+
+#[test]
+fn a_trip_count_not_saved_or_popped_elsewhere_is_found() {
+    // The inner `while` of CASES[5] pushes its trip count in the body of the outer loop.
+    let p = problems_after(CASES[5], |_, ir| {
+        remove(
+            &mut ir.forward,
+            &|s| matches!(s, RevStmt::Save { slot, .. } if slot.name.to_string().contains("trips")),
+        )
+        .expect("a trip count saved");
+    });
+    assert!(
+        p.contains("is never pushed") || p.contains("before anything is saved"),
+        "{p}"
+    );
+    let p = problems_after(CASES[5], |_, ir| {
+        // The outer loop stops early, so it is a `while` too: move its inner one out of it.
+        let outer = ir
+            .reverse
+            .iter_mut()
+            .find_map(|s| match s {
+                RevStmt::ReverseWhile { body, .. } => Some(body),
+                _ => None,
+            })
+            .expect("the outer loop reversed");
+        let reversed = remove(outer, &|s| matches!(s, RevStmt::ReverseWhile { .. }))
+            .expect("the inner loop reversed");
+        ir.reverse.push(reversed);
+    });
+    assert!(p.contains("pushed in scope"), "{p}");
 }
 
 #[test]
@@ -209,7 +244,9 @@ fn adjoints_read_what_the_rule_table_says() {
                     reads,
                     ..
                 } => out.push((*id, reads.clone())),
-                RevStmt::ReverseFor { body, .. } => walk(body, out),
+                RevStmt::ReverseFor { body, .. } | RevStmt::ReverseWhile { body, .. } => {
+                    walk(body, out)
+                }
                 RevStmt::Replay { then, els, .. } => {
                     walk(then, out);
                     walk(els, out);
@@ -243,7 +280,10 @@ fn adjoints_read_what_the_rule_table_says() {
                             partial_reads(value, &active, &mut table);
                         }
                         Stmt::Call(c) => c.args.iter().for_each(|a| a.reads(&mut table)),
-                        Stmt::For { .. } | Stmt::If { .. } | Stmt::Assert(_) => {
+                        Stmt::For { .. }
+                        | Stmt::While { .. }
+                        | Stmt::If { .. }
+                        | Stmt::Assert(_) => {
                             unreachable!("not differentiated")
                         }
                     }

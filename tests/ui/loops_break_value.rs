@@ -4,9 +4,9 @@ use tapeless::differentiable;
 fn f(x: f64) -> f64 {
     let mut y = x;
     loop {
-        y = y.sqrt();
-        if y < 2.0 {
-            break;
+        y = y * 0.5;
+        if y < 1.0 {
+            break y;
         }
     }
     y

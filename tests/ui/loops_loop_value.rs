@@ -3,10 +3,13 @@ use tapeless::differentiable;
 #[differentiable]
 fn f(x: f64) -> f64 {
     let mut y = x;
-    while y > 1.0 {
-        y = y / 2.0;
-    }
-    y
+    let z = loop {
+        y = y * 0.5;
+        if y < 1.0 {
+            break y;
+        }
+    };
+    z
 }
 
 fn main() {}
