@@ -568,7 +568,14 @@ impl Verifier<'_> {
             }
         }
         // `for i in range.rev()` binds the loop variable again.
-        inner.insert(var, info.entry[&var]);
+        let Some(&bound) = info.entry.get(&var) else {
+            let msg = format!(
+                "the loop over `{}` is reversed but its variable was never bound forwards",
+                self.name(var)
+            );
+            return self.problem(msg);
+        };
+        inner.insert(var, bound);
         let mut scope = scope.to_vec();
         scope.push(Scope::Loop(var));
         let mut inner_frame = Frame::default();
@@ -590,7 +597,10 @@ impl Verifier<'_> {
             let written = info.entry.get(w) != info.before.get(w);
             let new = match inner.get(w) {
                 Some(now) if !written => *now,
-                Some(now) if Some(now) == info.entry.get(w) => info.before[w],
+                Some(now) if Some(now) == info.entry.get(w) => match info.before.get(w) {
+                    Some(before) => *before,
+                    None => self.fresh(),
+                },
                 _ => self.fresh(),
             };
             after.insert(*w, new);
