@@ -14,6 +14,14 @@ impl Lowerer<'_> {
                 "`return` inside a `for` loop is not supported; set a flag and guard the rest of the loop body with `if`",
             );
         }
+        if is_iterator_chain(&f.expr)
+            || matches!(
+                strip_paren(&f.expr),
+                syn::Expr::Reference(_) | syn::Expr::Path(_)
+            )
+        {
+            return self.iter_for(f, block);
+        }
         let range = self.range(&f.expr, block)?;
         self.scopes.push(HashMap::new());
         let var = match &*f.pat {

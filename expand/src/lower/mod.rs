@@ -21,6 +21,7 @@
 //! - [`call`]: calls of differentiable functions, of constants and of `f64::` functions;
 //! - [`consts`]: `const` items inside the function;
 //! - [`expr`]: expressions, their kinds, and the bound on their depth;
+//! - [`iter`]: iterator chains and closures, as loops and accumulators;
 //! - [`nalgebra`]: matrices and vectors, their operators and methods;
 //! - [`types`]: kinds from the types the user wrote;
 //! - [`scope`]: variables, names and scopes;
@@ -34,6 +35,7 @@ mod consts;
 mod control;
 mod diag;
 mod expr;
+mod iter;
 mod nalgebra;
 mod scope;
 mod signature;
@@ -45,6 +47,7 @@ mod types;
 use self::control::*;
 use self::diag::*;
 use self::expr::*;
+use self::iter::*;
 use self::nalgebra::*;
 use self::stmt::*;
 use self::types::*;
@@ -84,6 +87,8 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         consts: HashMap::new(),
         resolving: Vec::new(),
         tuples: HashMap::new(),
+        aliases: HashMap::new(),
+        closures: HashMap::new(),
     };
     check_attributes(item, &mut l.cx);
     let function = l.function(item);
@@ -155,6 +160,10 @@ struct Lowerer<'a> {
     /// Tuples bound whole, `let t: (f64, f64) = f(..);`: the name's variable, which holds no
     /// value, and the variables of its fields `t.0`, `t.1`.
     tuples: HashMap<VarId, Vec<VarId>>,
+    /// Names an iterator binds to elements and windows: see [`iter`].
+    aliases: HashMap<VarId, Alias>,
+    /// Closures stored in a `let`, inlined where they are called: see [`iter`].
+    closures: HashMap<VarId, StoredClosure>,
 }
 
 /// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR
