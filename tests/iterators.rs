@@ -6,6 +6,7 @@
 mod common;
 
 use common::{assert_close, check, Case, Draws};
+use nalgebra::DVector;
 use tapeless::check::check_hvp;
 use tapeless::{differentiable, Dual};
 
@@ -277,6 +278,59 @@ fn closures_ix(x: &[f64], y: &[f64]) -> f64 {
     }
     s += z;
     s
+}
+
+#[differentiable]
+fn stored_closures(x: &[f64], y: &[f64]) -> f64 {
+    let mut a = x[0];
+    // A `move` closure keeps the value `a` had when it was made.
+    let f = move |t: f64| a * t;
+    a = a * 3.0 + y[0];
+    let g = |t: f64| f(t) + t.sin();
+    let mut s = f(y[1]) + g(x[1]) + a;
+    for v in x.iter() {
+        let h = |t: f64| t * v + a;
+        s += h(y[2]) + g(*v);
+    }
+    s
+}
+
+#[differentiable]
+fn stored_closures_ix(x: &[f64], y: &[f64]) -> f64 {
+    let a0 = x[0];
+    let a = a0 * 3.0 + y[0];
+    let mut s = a0 * y[1] + (a0 * x[1] + x[1].sin()) + a;
+    for i in 0..x.len() {
+        s += y[2] * x[i] + a + (a0 * x[i] + x[i].sin());
+    }
+    s
+}
+
+#[differentiable]
+fn vector_items(v: &DVector<f64>, y: &[f64]) -> f64 {
+    let d: f64 = v.iter().zip(y).map(|(a, b)| a * b).sum();
+    let mut s = d;
+    for (i, a) in v.iter().enumerate() {
+        s += a.powi(2) * (i as f64 + 0.5);
+    }
+    s + v.iter().rev().fold(0.0, |acc, a| acc * 0.5 + a)
+}
+
+#[differentiable]
+fn vector_items_ix(v: &DVector<f64>, y: &[f64]) -> f64 {
+    let mut d = 0.0;
+    for i in 0..v.len().min(y.len()) {
+        d += v[i] * y[i];
+    }
+    let mut s = d;
+    for i in 0..v.len() {
+        s += v[i].powi(2) * (i as f64 + 0.5);
+    }
+    let mut h = 0.0;
+    for i in (0..v.len()).rev() {
+        h = h * 0.5 + v[i];
+    }
+    s + h
 }
 
 // ---- Functions with array results. ----
@@ -632,4 +686,93 @@ fn collect_builds_vectors() {
     );
     let (x, y) = ([0.3, 0.7, 1.1, 0.2, 0.4], [0.8, -0.5, 0.6]);
     assert_eq!(collected(&x, &y), collected_ix(&x, &y));
+}
+
+#[test]
+fn closures_stored_in_a_let_keep_their_captures() {
+    scalar_case!(
+        stored_closures,
+        stored_closures_jvp,
+        stored_closures_vjp,
+        stored_closures_ix,
+        stored_closures_ix_jvp,
+        stored_closures_ix_vjp,
+        4,
+        3,
+        16
+    );
+}
+
+/// `vector_items` and its twin on flat inputs: the first `nv` are the vector.
+fn vector_case(f: fn(&DVector<f64>, &[f64]) -> f64, p: &[f64], nv: usize) -> f64 {
+    f(&DVector::from_column_slice(&p[..nv]), &p[nv..])
+}
+
+#[test]
+fn nalgebra_vectors_iterate_like_slices() {
+    let (nv, ny) = (4, 3);
+    let point = [0.3, -0.6, 0.9, 0.2, 0.5, -0.1, 0.7];
+    let grad = |p: &[f64], g: &mut [f64]| {
+        let v = DVector::from_column_slice(&p[..nv]);
+        let mut v_bar = DVector::zeros(nv);
+        let mut y_bar = vec![0.0; ny];
+        vector_items_vjp(&v, &mut v_bar, &p[nv..], &mut y_bar[..], 1.0);
+        g[..nv].copy_from_slice(v_bar.as_slice());
+        g[nv..].copy_from_slice(&y_bar);
+    };
+    check(
+        &Case {
+            name: "vector_items",
+            inputs: nv + ny,
+            outputs: 1,
+            f: &|p| vec![vector_case(vector_items, p, nv)],
+            jvp: &|p, d| {
+                let v = DVector::from_column_slice(&p[..nv]);
+                let v_dot = DVector::from_column_slice(&d[..nv]);
+                let (value, t) = vector_items_jvp(&v, &v_dot, &p[nv..], &d[nv..]);
+                (vec![value], vec![t])
+            },
+            vjp: &|p, w| {
+                let v = DVector::from_column_slice(&p[..nv]);
+                let mut v_bar = DVector::zeros(nv);
+                let mut y_bar = vec![0.0; ny];
+                let value = vector_items_vjp(&v, &mut v_bar, &p[nv..], &mut y_bar[..], w[0]);
+                let mut g = v_bar.as_slice().to_vec();
+                g.extend(y_bar);
+                (vec![value], g)
+            },
+        },
+        &point,
+        17,
+    );
+    let hvp = |u: &[f64]| -> Vec<f64> {
+        let lift = |k: usize| Dual::<f64, 1>::new(point[k], [u[k]]);
+        let v = DVector::from_iterator(nv, (0..nv).map(lift));
+        let y: Vec<_> = (nv..nv + ny).map(lift).collect();
+        let mut v_bar = DVector::from_element(nv, Dual::constant(0.0));
+        let mut y_bar = vec![Dual::constant(0.0); ny];
+        vector_items_vjp(&v, &mut v_bar, &y[..], &mut y_bar[..], Dual::constant(1.0));
+        v_bar.iter().chain(&y_bar).map(|d| d.tangents[0]).collect()
+    };
+    let mut rng = Draws::new(18);
+    let (u, w) = (rng.vec(nv + ny), rng.vec(nv + ny));
+    let report = check_hvp(grad, &point, &u, &hvp(&u), &w, &hvp(&w), 1e-5).expect("lengths fit");
+    assert!(report.passes(1e-6, 1e-12), "vector_items: {report:?}");
+    assert_close(
+        vector_case(vector_items, &point, nv),
+        vector_case(vector_items_ix, &point, nv),
+        1e-14,
+        "vector_items value",
+    );
+    let (mut g1, mut g2) = (vec![0.0; nv + ny], vec![0.0; nv + ny]);
+    grad(&point, &mut g1);
+    let v = DVector::from_column_slice(&point[..nv]);
+    let mut v_bar = DVector::zeros(nv);
+    let mut y_bar = vec![0.0; ny];
+    vector_items_ix_vjp(&v, &mut v_bar, &point[nv..], &mut y_bar[..], 1.0);
+    g2[..nv].copy_from_slice(v_bar.as_slice());
+    g2[nv..].copy_from_slice(&y_bar);
+    for (k, (a, b)) in g1.iter().zip(&g2).enumerate() {
+        assert_close(*a, *b, 1e-13, &format!("vector_items gradient {k}"));
+    }
 }

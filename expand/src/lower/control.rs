@@ -15,6 +15,7 @@ impl Lowerer<'_> {
             );
         }
         if is_iterator_chain(&f.expr)
+            || unknown_adapter(&f.expr).is_some()
             || matches!(
                 strip_paren(&f.expr),
                 syn::Expr::Reference(_) | syn::Expr::Path(_)

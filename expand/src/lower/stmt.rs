@@ -214,10 +214,7 @@ impl Lowerer<'_> {
                 return self.let_sin_cos(tuple, mc, ty, span, block);
             }
         }
-        if let syn::Expr::Closure(c) = strip_paren(init) {
-            return self.let_closure(pat, c, block);
-        }
-        if self.let_collect(local, init, block)? {
+        if self.let_iterator(local, init, block)? {
             return Ok(());
         }
         if let syn::Pat::Tuple(tuple) = pat {
