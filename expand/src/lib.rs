@@ -14,6 +14,7 @@
 //!   exact span; it is a folder split by concern: `signature` (the function, its parameters,
 //!   `wrt(..)`, result and early `return`), `stmt` (`let`, assignments), `control` (`for`, `if`,
 //!   `match`), `call` (calls, hoisted into statements), `expr` (expressions and their kinds),
+//!   `iter` (iterator chains and closures, lowered to loops and accumulators),
 //!   `nalgebra` (matrices and vectors), `types` (kinds from written types), `scope` (variables,
 //!   names and scopes) and `diag` (attributes, advice for unsupported syntax).
 //! - `ir` is the IR (variables in an `IdVec` indexed by `VarId`, statements numbered by
@@ -140,8 +141,8 @@ fn expand(
     let path = companions::path_companions(&lowered, vis, &quote!(#generic #jvp #vjp))?;
     let generated = same_configuration(&func.attrs, quote!(#generic #jvp #vjp #grad #rhs #path));
     Ok(quote! {
-        // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
-        // does not apply to a differentiable function.
+        // Index loops are as good as iterators in a differentiable function (iterator chains
+        // are lowered to them); clippy's advice to iterate does not apply.
         #[allow(clippy::needless_range_loop)]
         #func
         #generated

@@ -99,6 +99,16 @@ pub(in crate::lower) fn add(a: &Expr, b: Expr) -> Expr {
     }
 }
 
+/// `a + b` that stops at `usize::MAX` (`skip(k)` and `take(k)` take any `k`), or `b` when `a`
+/// is zero.
+fn add_saturating(a: &Expr, b: Expr) -> Expr {
+    if is_zero(a) {
+        b
+    } else {
+        int_method(a.clone(), "saturating_add", vec![b])
+    }
+}
+
 /// The number of positions of `seq`.
 pub(in crate::lower) fn count(seq: &Seq) -> Expr {
     if is_zero(&seq.start) {
@@ -303,11 +313,11 @@ impl Lowerer<'_> {
         };
         Ok(match (name, arg) {
             ("skip", Some(k)) => Seq {
-                start: add(&seq.start, k),
+                start: add_saturating(&seq.start, k),
                 ..seq
             },
             ("take", Some(k)) => {
-                let limit = add(&seq.start, k);
+                let limit = add_saturating(&seq.start, k);
                 Seq {
                     end: int_method(seq.end.clone(), "min", vec![limit]),
                     ..seq
@@ -409,6 +419,8 @@ impl Lowerer<'_> {
                     PosMap::Reverse(last) => int_bin(Binary::Sub, last.clone(), p),
                     PosMap::Stride(a, s) => add(a, int_bin(Binary::Mul, p, s.clone())),
                 };
+                // A long chain of adapters must not make an index deeper than lowering allows.
+                let q = self.bounded(q, block);
                 self.item(inner, q, block)?
             }
         })

@@ -17,8 +17,8 @@ impl Lowerer<'_> {
         trailing.reverse();
         let span = f.expr.span();
         let range = Range {
-            start: seq.start.clone(),
-            end: seq.end.clone(),
+            start: self.bounded(seq.start.clone(), block),
+            end: self.bounded(seq.end.clone(), block),
             inclusive: false,
             adaptors: trailing,
         };
@@ -72,8 +72,8 @@ impl Lowerer<'_> {
     ) -> syn::Result<()> {
         let span = at.span();
         let range = Range {
-            start: seq.start.clone(),
-            end: seq.end.clone(),
+            start: self.bounded(seq.start.clone(), block),
+            end: self.bounded(seq.end.clone(), block),
             inclusive: false,
             adaptors: trailing,
         };
@@ -232,7 +232,7 @@ impl Lowerer<'_> {
         let (ident, _) = simple_binding(pat)?;
         let span = local.span();
         let seq = self.chain(&mc.receiver, None, block)?;
-        let n = count(&seq);
+        let n = self.bounded(count(&seq), block);
         let start = seq.start.clone();
         let v = self.unscoped_var(
             &name_of(&ident),
