@@ -333,6 +333,36 @@ fn vector_items_ix(v: &DVector<f64>, y: &[f64]) -> f64 {
     s + h
 }
 
+#[differentiable]
+fn fixed_size(x: [f64; 4], y: &Vec<f64>) -> f64 {
+    let mut s = 0.0;
+    for a in x {
+        s += a * a;
+    }
+    let t = x
+        .iter()
+        .zip(y.iter())
+        .fold(0.0, |acc, (a, b)| acc + a.sin() * b);
+    s * t + y.iter().map(|v| v.exp()).product::<f64>()
+}
+
+#[differentiable]
+fn fixed_size_ix(x: [f64; 4], y: &Vec<f64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..4 {
+        s += x[i] * x[i];
+    }
+    let mut t = 0.0;
+    for i in 0..4.min(y.len()) {
+        t = t + x[i].sin() * y[i];
+    }
+    let mut p = 1.0;
+    for i in 0..y.len() {
+        p *= y[i].exp();
+    }
+    s * t + p
+}
+
 // ---- Functions with array results. ----
 
 #[differentiable]
@@ -774,5 +804,52 @@ fn nalgebra_vectors_iterate_like_slices() {
     g2[nv..].copy_from_slice(&y_bar);
     for (k, (a, b)) in g1.iter().zip(&g2).enumerate() {
         assert_close(*a, *b, 1e-13, &format!("vector_items gradient {k}"));
+    }
+}
+
+#[test]
+fn fixed_size_arrays_and_vec_parameters() {
+    let run = |f: fn([f64; 4], &Vec<f64>) -> f64, p: &[f64]| {
+        f([p[0], p[1], p[2], p[3]], &p[4..].to_vec())
+    };
+    let point = [0.3, -0.6, 0.9, 0.2, 0.5, -0.1, 0.7];
+    let split = |p: &[f64]| ([p[0], p[1], p[2], p[3]], p[4..].to_vec());
+    check(
+        &Case {
+            name: "fixed_size",
+            inputs: 7,
+            outputs: 1,
+            f: &|p| vec![run(fixed_size, p)],
+            jvp: &|p, d| {
+                let ((x, y), (xd, yd)) = (split(p), split(d));
+                let (v, t) = fixed_size_jvp(x, xd, &y, &yd);
+                (vec![v], vec![t])
+            },
+            vjp: &|p, w| {
+                let (x, y) = split(p);
+                let mut x_bar = [0.0; 4];
+                let mut y_bar = vec![0.0; 3];
+                let v = fixed_size_vjp(x, &mut x_bar, &y, &mut y_bar, w[0]);
+                let mut g = x_bar.to_vec();
+                g.extend(y_bar);
+                (vec![v], g)
+            },
+        },
+        &point,
+        19,
+    );
+    assert_close(
+        run(fixed_size, &point),
+        run(fixed_size_ix, &point),
+        1e-14,
+        "fixed_size value",
+    );
+    let (x, y) = split(&point);
+    let (mut a1, mut b1) = ([0.0; 4], vec![0.0; 3]);
+    let (mut a2, mut b2) = ([0.0; 4], vec![0.0; 3]);
+    fixed_size_vjp(x, &mut a1, &y, &mut b1, 1.0);
+    fixed_size_ix_vjp(x, &mut a2, &y, &mut b2, 1.0);
+    for (k, (p, q)) in a1.iter().chain(&b1).zip(a2.iter().chain(&b2)).enumerate() {
+        assert_close(*p, *q, 1e-13, &format!("fixed_size gradient {k}"));
     }
 }
