@@ -156,7 +156,9 @@ fn sums_products_folds(x: &[f64], y: &[f64]) -> f64 {
         .fold(1.0, |acc: f64, (p, q)| acc + (p - q).powi(2));
     let f: f64 = x.iter().copied().map(|v: f64| v.exp()).sum();
     let g: f64 = y.iter().cloned().sum();
-    a + b * c + d * e + f - g
+    // The maximum, as the refusal of `max_by` advises.
+    let h = x.iter().fold(f64::NEG_INFINITY, |m, v| m.max(*v));
+    a + b * c + d * e + f - g + h * h
 }
 
 #[differentiable]
@@ -189,7 +191,11 @@ fn sums_products_folds_ix(x: &[f64], y: &[f64]) -> f64 {
     for i in 0..y.len() {
         g += y[i];
     }
-    a + b * c + d * e + f - g
+    let mut h = f64::NEG_INFINITY;
+    for i in 0..x.len() {
+        h = h.max(x[i]);
+    }
+    a + b * c + d * e + f - g + h * h
 }
 
 #[differentiable]
