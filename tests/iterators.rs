@@ -181,7 +181,7 @@ fn sums_products_folds_ix(x: &[f64], y: &[f64]) -> f64 {
     }
     let mut e = 1.0;
     for i in 0..x.len().min(y.len()) {
-        e = e + (x[i] - y[i]).powi(2);
+        e += (x[i] - y[i]).powi(2);
     }
     let mut f = 0.0;
     for i in 0..x.len() {
@@ -340,6 +340,7 @@ fn vector_items_ix(v: &DVector<f64>, y: &[f64]) -> f64 {
 }
 
 #[differentiable]
+#[allow(clippy::ptr_arg)] // `&Vec<f64>` parameters are part of what is tested
 fn fixed_size(x: [f64; 4], y: &Vec<f64>) -> f64 {
     let mut s = 0.0;
     for a in x {
@@ -353,6 +354,7 @@ fn fixed_size(x: [f64; 4], y: &Vec<f64>) -> f64 {
 }
 
 #[differentiable]
+#[allow(clippy::ptr_arg)] // the twin of `fixed_size`, with its parameters
 fn fixed_size_ix(x: [f64; 4], y: &Vec<f64>) -> f64 {
     let mut s = 0.0;
     for i in 0..4 {
@@ -360,7 +362,7 @@ fn fixed_size_ix(x: [f64; 4], y: &Vec<f64>) -> f64 {
     }
     let mut t = 0.0;
     for i in 0..4.min(y.len()) {
-        t = t + x[i].sin() * y[i];
+        t += x[i].sin() * y[i];
     }
     let mut p = 1.0;
     for i in 0..y.len() {
@@ -712,7 +714,7 @@ fn collect_builds_vectors() {
             vjp: &|p, w| {
                 let (x, y) = split(p);
                 let (mut xb, mut yb) = (vec![0.0; nx], vec![0.0; ny]);
-                let v = collected_vjp(&x[..], &mut xb[..], &y[..], &mut yb[..], &w.to_vec());
+                let v = collected_vjp(&x[..], &mut xb[..], &y[..], &mut yb[..], w);
                 xb.extend(yb);
                 (v, xb)
             },

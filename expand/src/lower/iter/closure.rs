@@ -188,7 +188,7 @@ impl Lowerer<'_> {
                 }
                 Kind::RealArray(_) | Kind::Matrix if closure.capture.is_some() => {
                     return err_at(
-                        &closure.capture,
+                        closure.capture,
                         format!("a `move` closure keeps its own copy of `{name}`; write the closure without `move`"),
                     );
                 }

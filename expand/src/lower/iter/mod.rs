@@ -21,6 +21,10 @@
 //! a `let` keeps the scope it was written in, and copies the scalars it reads when it is made,
 //! as the closure itself does.
 
+// Chains, items and aliases are built a few per iterator at compile time; boxing the larger
+// variants would only add noise.
+#![allow(clippy::large_enum_variant)]
+
 mod chain;
 mod closure;
 mod reduce;

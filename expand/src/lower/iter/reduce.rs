@@ -217,7 +217,7 @@ impl Lowerer<'_> {
             let s = t.to_token_stream().to_string().replace(' ', "");
             s == "Vec<f64>" || s == "Vec<_>"
         };
-        let typed = ty.is_some_and(|t| is_vec(t)) && mc.turbofish.is_none()
+        let typed = ty.is_some_and(is_vec) && mc.turbofish.is_none()
             || mc.turbofish.as_ref().is_some_and(|t| {
                 t.args.len() == 1
                     && matches!(t.args.first(), Some(syn::GenericArgument::Type(t)) if is_vec(t))
