@@ -21,6 +21,22 @@ pub(in crate::lower) enum Src {
     At(Box<Src>, PosMap),
 }
 
+impl Src {
+    /// The arrays the items read, each with whether the items write it (`iter_mut`).
+    pub(in crate::lower) fn arrays(&self, out: &mut Vec<(VarId, bool)>) {
+        match self {
+            Src::Elem { array, writable } => out.push((*array, *writable)),
+            Src::Window { array, .. } | Src::Chunk { array, .. } => out.push((*array, false)),
+            Src::Counter => {}
+            Src::Pair(a, b) => {
+                a.arrays(out);
+                b.arrays(out);
+            }
+            Src::Map(a, _) | Src::At(a, _) => a.arrays(out),
+        }
+    }
+}
+
 /// A change of position.
 #[derive(Clone, Debug)]
 pub(in crate::lower) enum PosMap {

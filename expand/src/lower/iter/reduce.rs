@@ -34,6 +34,13 @@ impl Lowerer<'_> {
         self.scopes.pop();
         lowered?;
         self.check_replayable(&range, &body, &f.expr)?;
+        // `for x in v` of an array iterates over a copy, which the loop may not see change.
+        let written = body.writes();
+        let mut arrays = Vec::new();
+        seq.src.arrays(&mut arrays);
+        if let Some((a, _)) = arrays.iter().find(|(a, w)| !w && written.contains(a)) {
+            return err_at(&f.expr, format!("`{}` is assigned inside the loop that iterates over it; iterate over a copy made before the loop, `let w = {0};`", self.shown(*a)));
+        }
         block.stmts.push(Stmt::For {
             var: counter,
             range,
