@@ -18,8 +18,9 @@
 //! inlined where they are used: their parameters are bound to the items, their bodies lowered in
 //! place; the counter, accumulators and any other name lowering introduces come from
 //! [`Lowerer::temp`], which never gives a name the user's function contains. A closure stored in
-//! a `let` keeps the scope it was written in, and copies the scalars it reads when it is made,
-//! as the closure itself does.
+//! a `let` keeps the scope it was written in, and copies the `let mut` scalars it reads when it
+//! is made, as a `move` closure does (a borrowing one cannot see them change: rustc refuses the
+//! assignment); a closure never assigns what it captures.
 
 // Chains, items and aliases are built a few per iterator at compile time; boxing the larger
 // variants would only add noise.
