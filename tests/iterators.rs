@@ -158,7 +158,8 @@ fn sums_products_folds(x: &[f64], y: &[f64]) -> f64 {
     let g: f64 = y.iter().cloned().sum();
     // The maximum, as the refusal of `max_by` advises.
     let h = x.iter().fold(f64::NEG_INFINITY, |m, v| m.max(*v));
-    a + b * c + d * e + f - g + h * h
+    let k = y.iter().copied().fold(f64::INFINITY, f64::min);
+    a + b * c + d * e + f - g + h * h + k * x[0]
 }
 
 #[differentiable]
@@ -195,7 +196,11 @@ fn sums_products_folds_ix(x: &[f64], y: &[f64]) -> f64 {
     for i in 0..x.len() {
         h = h.max(x[i]);
     }
-    a + b * c + d * e + f - g + h * h
+    let mut k = f64::INFINITY;
+    for i in 0..y.len() {
+        k = k.min(y[i]);
+    }
+    a + b * c + d * e + f - g + h * h + k * x[0]
 }
 
 #[differentiable]

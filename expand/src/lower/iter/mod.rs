@@ -115,7 +115,7 @@ pub(in crate::lower) fn unknown_adapter_error(mc: &syn::ExprMethodCall) -> syn::
             "write a `for` loop with an `if` inside"
         }
         "max_by" | "min_by" | "max" | "min" | "max_by_key" | "min_by_key" => {
-            "write `.fold(f64::NEG_INFINITY, |m, x| m.max(*x))` (or `min` from `f64::INFINITY`)"
+            "write `.fold(f64::NEG_INFINITY, f64::max)` (or `f64::min` from `f64::INFINITY`)"
         }
         _ => "write a `for` loop",
     };

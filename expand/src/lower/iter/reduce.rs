@@ -140,7 +140,8 @@ impl Lowerer<'_> {
         let mut trailing = Vec::new();
         let seq = self.chain(&mc.receiver, Some(&mut trailing), block)?;
         trailing.reverse();
-        let (init, closure) = match name.as_str() {
+        let (init, closure): (Expr, Option<Result<Binary, syn::ExprClosure>>) = match name.as_str()
+        {
             "sum" => (real_lit(0.0, span), None),
             "product" => (real_lit(1.0, span), None),
             _ => {
@@ -150,13 +151,17 @@ impl Lowerer<'_> {
                 } else {
                     self.coerce_real(init)?
                 };
-                let closure = match strip_paren(&mc.args[1]) {
-                    syn::Expr::Closure(c) => c.clone(),
+                let step = match strip_paren(&mc.args[1]) {
+                    syn::Expr::Closure(c) => Err(c.clone()),
+                    // `.fold(f64::NEG_INFINITY, f64::max)`: the maximum.
+                    syn::Expr::Path(p) if min_or_max(&p.path).is_some() => {
+                        Ok(min_or_max(&p.path).expect("checked"))
+                    }
                     other => {
-                        return err_at(other, "write the step as a closure, `|acc, x| acc + x`")
+                        return err_at(other, "write the step as a closure, `|acc, x| acc + x`, or `f64::max`, `f64::min`")
                     }
                 };
-                (init, Some(closure))
+                (init, Some(step))
             }
         };
         let kind = init.kind.clone();
@@ -184,7 +189,11 @@ impl Lowerer<'_> {
                         let x = l.item_value(item, &mc.receiver)?;
                         l.binary(op, current, x, (span, span), body)?
                     }
-                    Some(c) => {
+                    Some(Ok(op)) => {
+                        let x = l.item_value(item, &mc.receiver)?;
+                        l.binary(*op, current, x, (span, span), body)?
+                    }
+                    Some(Err(c)) => {
                         let v =
                             l.inline_closure(c, None, vec![Item::Value(current), item], body)?;
                         l.place_value(&Place::Var(acc), v, c.body.span())?
@@ -282,5 +291,15 @@ impl Lowerer<'_> {
             .expect("a scope is open")
             .insert(name_of(&ident), v);
         Ok(true)
+    }
+}
+
+/// `f64::max` or `f64::min`, as the step of a `fold`.
+fn min_or_max(path: &syn::Path) -> Option<Binary> {
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match names.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["f64", "max"] => Some(Binary::Max),
+        ["f64", "min"] => Some(Binary::Min),
+        _ => None,
     }
 }
