@@ -15,6 +15,10 @@ const CASES: &[(&str, &str)] = &[
         "fn sum_sq(u: &[f64]) -> f64 { let mut s = 0.0; for i in 0..u.len() { s += u[i] * u[i]; } s }",
     ),
     (
+        "iterator_chain",
+        "fn weighted(x: &[f64], w: &[f64]) -> f64 { let sq = |t: f64| t * t; x.iter().zip(w).map(|(a, b)| sq(*a) * b).sum() }",
+    ),
+    (
         "in_place_rhs",
         "fn lorenz96(du: &mut [f64], u: &[f64], forcing: f64) { let n = u.len(); for i in 0..n { du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + forcing; } }",
     ),

@@ -20,6 +20,7 @@
 //!   `wrt(..)`, result and early `return`), `stmt` (`let`, assignments), `control` (`for`, `if`,
 //!   `match`), `loops` (`while`, `loop`, `break`, `continue`, exits of loops), `call`
 //!   (calls, hoisted into statements), `expr` (expressions and their kinds),
+//!   `iter` (iterator chains and closures, lowered to loops and accumulators),
 //!   `nalgebra` (matrices and vectors), `types` (kinds from written types), `scope` (variables,
 //!   names and scopes) and `diag` (attributes, advice for unsupported syntax).
 //! - `ir` is the IR (variables in an `IdVec` indexed by `VarId`, statements numbered by
@@ -120,8 +121,8 @@ fn expand(
     let mut generated = generate(&plain, &args, scalar_generic)?;
     generated.extend(patterns::expand(&func, &plain, &args, generate)?);
     Ok(quote! {
-        // The subset has no iterator adaptors, so loops index; clippy's advice to iterate
-        // does not apply to a differentiable function.
+        // Index loops are as good as iterators in a differentiable function (iterator chains
+        // are lowered to them); clippy's advice to iterate does not apply.
         #[allow(clippy::needless_range_loop)]
         #func
         #generated

@@ -315,6 +315,9 @@ impl Lowerer<'_> {
             syn::Expr::Path(p) if p.qself.is_none() => p.path.clone(),
             other => return err_at(other, "call a function by its name; closures and function pointers cannot be differentiated"),
         };
+        if let Some(x) = self.closure_call(call, block)? {
+            return Ok(x);
+        }
         if let Some(ty) = matrix_from_slice(&path) {
             return self.matrix_from_slice(ty, call);
         }

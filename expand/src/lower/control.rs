@@ -8,6 +8,15 @@ impl Lowerer<'_> {
         if self.for_stops_early(f) {
             return self.for_as_while(f, block);
         }
+        if is_iterator_chain(&f.expr)
+            || unknown_adapter(&f.expr).is_some()
+            || matches!(
+                strip_paren(&f.expr),
+                syn::Expr::Reference(_) | syn::Expr::Path(_)
+            )
+        {
+            return self.iter_for(f, block);
+        }
         let range = self.range(&f.expr, block)?;
         self.scopes.push(HashMap::new());
         let var = match &*f.pat {

@@ -249,6 +249,9 @@ impl Lowerer<'_> {
                 if self.tuples.contains_key(&v) {
                     return err(span, self.whole_tuple(v));
                 }
+                if let Some(x) = self.alias_read(v, span) {
+                    return x;
+                }
                 return Ok(var_expr(v, self.kind(v).clone(), span));
             }
             if let Some(c) = self.consts.get(&name_of(i)).cloned() {
@@ -304,6 +307,7 @@ impl Lowerer<'_> {
                     span,
                 })
             }
+            syn::UnOp::Deref(_) if self.is_iter_ref(&u.expr) => Ok(a),
             syn::UnOp::Deref(_) => err(
                 span,
                 "dereferencing is not supported in a differentiable function",
@@ -386,6 +390,9 @@ impl Lowerer<'_> {
                 r,
                 "sub-slices are not supported; index single elements, `v[i]`",
             );
+        }
+        if let Some(x) = self.window_read(v, ix, span, block)? {
+            return Ok(x);
         }
         if self.kind(v) == &Kind::Matrix {
             return self.matrix_element(v, ix, block);
@@ -575,6 +582,9 @@ impl Lowerer<'_> {
             "enumerate",
             "product",
         ];
+        if let Some(x) = self.iterator_method(mc, block)? {
+            return Ok(x);
+        }
         if is_matrix_method(&name) {
             if let Some(x) = self.try_matrix_method(mc, block)? {
                 return Ok(x);
@@ -594,6 +604,9 @@ impl Lowerer<'_> {
                 Some(v) => v,
                 None => return err_at(&mc.receiver, "take the length of a variable: `v.len()`"),
             };
+            if let Some(len) = self.alias_len(v) {
+                return Ok(len);
+            }
             return Ok(Expr {
                 op: Op::Len(v),
                 kind: Kind::Int,

@@ -22,6 +22,7 @@
 //! - [`call`]: calls of differentiable functions, of constants and of `f64::` functions;
 //! - [`consts`]: `const` items inside the function;
 //! - [`expr`]: expressions, their kinds, and the bound on their depth;
+//! - [`iter`]: iterator chains and closures, as loops and accumulators;
 //! - [`nalgebra`]: matrices and vectors, their operators and methods;
 //! - [`types`]: kinds from the types the user wrote;
 //! - [`scope`]: variables, names and scopes;
@@ -35,6 +36,7 @@ mod consts;
 mod control;
 mod diag;
 mod expr;
+mod iter;
 mod loops;
 mod nalgebra;
 mod scope;
@@ -47,6 +49,7 @@ mod types;
 use self::control::*;
 use self::diag::*;
 use self::expr::*;
+use self::iter::*;
 use self::nalgebra::*;
 use self::stmt::*;
 use self::types::*;
@@ -87,6 +90,8 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         resolving: Vec::new(),
         tuples: HashMap::new(),
         loops: Vec::new(),
+        aliases: HashMap::new(),
+        closures: HashMap::new(),
     };
     check_attributes(item, &mut l.cx);
     let function = l.function(item);
@@ -160,6 +165,10 @@ struct Lowerer<'a> {
     tuples: HashMap<VarId, Vec<VarId>>,
     /// The loops being lowered, innermost last: see [`loops`].
     loops: Vec<loops::LoopCtx>,
+    /// Names an iterator binds to elements and windows: see [`iter`].
+    aliases: HashMap<VarId, Alias>,
+    /// Closures stored in a `let`, inlined where they are called: see [`iter`].
+    closures: HashMap<VarId, StoredClosure>,
 }
 
 /// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR

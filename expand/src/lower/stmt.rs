@@ -209,6 +209,9 @@ impl Lowerer<'_> {
                 return self.let_sin_cos(tuple, mc, ty, span, block);
             }
         }
+        if self.let_iterator(local, init, block)? {
+            return Ok(());
+        }
         if let syn::Pat::Tuple(tuple) = pat {
             return self.let_tuple_call(tuple, init, ty, span, block);
         }
@@ -1007,6 +1010,11 @@ impl Lowerer<'_> {
             }
             syn::Expr::Paren(p) => self.place(&p.expr, block),
             syn::Expr::Group(g) => self.place(&g.expr, block),
+            syn::Expr::Unary(u)
+                if matches!(u.op, syn::UnOp::Deref(_)) && self.is_iter_ref(&u.expr) =>
+            {
+                self.alias_place(&u.expr)
+            }
             syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => err_at(
                 u,
                 "writing through a reference is not supported; take the value and return it",

@@ -1,0 +1,464 @@
+//! The sequence of an iterator chain: its sources, its adapters, and the item of a position.
+
+use super::*;
+
+/// Where an item's value comes from, as a function of the position.
+#[derive(Clone, Debug)]
+pub(in crate::lower) enum Src {
+    /// `array[p]`.
+    Elem { array: VarId, writable: bool },
+    /// `array[p..p + size]`.
+    Window { array: VarId, size: Expr },
+    /// `array[p * size..(p * size + size).min(len)]`.
+    Chunk { array: VarId, size: Expr },
+    /// The position itself (`enumerate`).
+    Counter,
+    /// A pair of items (`zip`, `enumerate`).
+    Pair(Box<Src>, Box<Src>),
+    /// The closure applied to the item (`map`).
+    Map(Box<Src>, syn::ExprClosure),
+    /// The item at another position.
+    At(Box<Src>, PosMap),
+}
+
+impl Src {
+    /// The arrays the items read, each with whether the items write it (`iter_mut`).
+    pub(in crate::lower) fn arrays(&self, out: &mut Vec<(VarId, bool)>) {
+        match self {
+            Src::Elem { array, writable } => out.push((*array, *writable)),
+            Src::Window { array, .. } | Src::Chunk { array, .. } => out.push((*array, false)),
+            Src::Counter => {}
+            Src::Pair(a, b) => {
+                a.arrays(out);
+                b.arrays(out);
+            }
+            Src::Map(a, _) | Src::At(a, _) => a.arrays(out),
+        }
+    }
+}
+
+/// A change of position.
+#[derive(Clone, Debug)]
+pub(in crate::lower) enum PosMap {
+    /// `p + a`.
+    Offset(Expr),
+    /// `last - p` (`rev`).
+    Reverse(Expr),
+    /// `a + p * s` (`step_by`).
+    Stride(Expr, Expr),
+}
+
+/// A sequence: the item of every position in `start..end`.
+#[derive(Clone, Debug)]
+pub(in crate::lower) struct Seq {
+    pub(in crate::lower) src: Src,
+    pub(in crate::lower) start: Expr,
+    pub(in crate::lower) end: Expr,
+}
+
+/// The item of one position.
+#[derive(Clone, Debug)]
+pub(in crate::lower) enum Item {
+    Elem {
+        array: VarId,
+        index: Expr,
+        writable: bool,
+    },
+    Window {
+        array: VarId,
+        start: Expr,
+        len: Expr,
+    },
+    Value(Expr),
+    Pair(Box<Item>, Box<Item>),
+}
+
+pub(in crate::lower) fn int_lit(n: usize, span: Span) -> Expr {
+    Expr {
+        op: Op::Lit(Literal::Other(syn::Lit::Int(syn::LitInt::new(
+            &n.to_string(),
+            span,
+        )))),
+        kind: Kind::Int,
+        span,
+    }
+}
+
+pub(in crate::lower) fn is_zero(e: &Expr) -> bool {
+    matches!(&e.op, Op::Lit(Literal::Other(syn::Lit::Int(i))) if i.base10_digits() == "0")
+}
+
+pub(in crate::lower) fn int_bin(op: Binary, a: Expr, b: Expr) -> Expr {
+    let span = a.span;
+    Expr {
+        op: Op::Binary(op, Box::new(a), Box::new(b)),
+        kind: Kind::Int,
+        span,
+    }
+}
+
+pub(in crate::lower) fn int_method(a: Expr, name: &str, args: Vec<Expr>) -> Expr {
+    let span = a.span;
+    Expr {
+        op: Op::Method(Box::new(a), syn::Ident::new(name, span), args),
+        kind: Kind::Int,
+        span,
+    }
+}
+
+/// `a + b`, or `b` when `a` is zero.
+pub(in crate::lower) fn add(a: &Expr, b: Expr) -> Expr {
+    if is_zero(a) {
+        b
+    } else {
+        int_bin(Binary::Add, a.clone(), b)
+    }
+}
+
+/// `a + b` that stops at `usize::MAX` (`skip(k)` and `take(k)` take any `k`), or `b` when `a`
+/// is zero.
+fn add_saturating(a: &Expr, b: Expr) -> Expr {
+    if is_zero(a) {
+        b
+    } else {
+        int_method(a.clone(), "saturating_add", vec![b])
+    }
+}
+
+/// The number of positions of `seq`.
+pub(in crate::lower) fn count(seq: &Seq) -> Expr {
+    if is_zero(&seq.start) {
+        seq.end.clone()
+    } else {
+        int_method(seq.end.clone(), "saturating_sub", vec![seq.start.clone()])
+    }
+}
+
+impl Lowerer<'_> {
+    /// A source of a chain: `v.iter()`, `&v`, `v`, ... (`whole` for `for x in &v` and
+    /// `zip(y)`, where the array itself is the iterable).
+    pub(in crate::lower) fn source(
+        &mut self,
+        e: &syn::Expr,
+        whole: bool,
+        block: &mut Block,
+    ) -> syn::Result<Seq> {
+        let e = strip_paren(e);
+        let (arr, writable, src_kind) = match e {
+            syn::Expr::Reference(r) if whole => (&*r.expr, r.mutability.is_some(), None),
+            syn::Expr::Path(_) if whole => {
+                let writable = self
+                    .path_var(e)
+                    .is_some_and(|v| self.kind(v) == &Kind::RealArray(ArrayRepr::SliceMut));
+                (e, writable, None)
+            }
+            syn::Expr::MethodCall(mc) if SOURCES.contains(&mc.method.to_string().as_str()) => {
+                let name = mc.method.to_string();
+                let want = usize::from(matches!(name.as_str(), "windows" | "chunks"));
+                if mc.args.len() != want {
+                    return err_at(&mc.method, format!("`{name}` takes {want} argument(s)"));
+                }
+                let k = match mc.args.first() {
+                    Some(a) => {
+                        let k = self.index_expr(a, block)?;
+                        Some(self.evaluated_once(k, "size", block))
+                    }
+                    None => None,
+                };
+                (&*mc.receiver, name == "iter_mut", Some((name, k)))
+            }
+            other => return err_at(other, format!("iterate over an array: {SUPPORTED}")),
+        };
+        let array = match self.path_var(arr) {
+            Some(v) => v,
+            None => return err_at(
+                arr,
+                "iterate over a variable, `v.iter()`: sub-slices and temporaries are not supported",
+            ),
+        };
+        let kind = self.kind(array).clone();
+        let is_matrix = kind == Kind::Matrix;
+        if !matches!(kind, Kind::RealArray(_)) && !is_matrix {
+            return err_at(
+                arr,
+                format!(
+                    "`{}` is not an array of reals; iterate over integers with `for i in a..b`",
+                    self.shown(array)
+                ),
+            );
+        }
+        if is_matrix && writable {
+            return err_at(arr, "writing elements of a matrix or vector is not supported; build it from whole-matrix operations, or use `Vec<f64>`");
+        }
+        let span = arr.span();
+        let len = Expr {
+            op: Op::Len(array),
+            kind: Kind::Int,
+            span,
+        };
+        let zero = int_lit(0, span);
+        Ok(match src_kind {
+            Some((name, Some(size))) if !is_matrix => {
+                if name == "windows" {
+                    let plus_one = int_bin(Binary::Add, len, int_lit(1, span));
+                    Seq {
+                        src: Src::Window {
+                            array,
+                            size: size.clone(),
+                        },
+                        start: zero,
+                        end: int_method(plus_one, "saturating_sub", vec![size]),
+                    }
+                } else {
+                    Seq {
+                        src: Src::Chunk {
+                            array,
+                            size: size.clone(),
+                        },
+                        start: zero,
+                        end: int_method(len, "div_ceil", vec![size]),
+                    }
+                }
+            }
+            Some((name, Some(_))) => {
+                return err_at(e, format!("`.{name}(k)` of a matrix or vector is not supported; iterate over its elements with `.iter()`"))
+            }
+            _ => Seq {
+                src: Src::Elem { array, writable },
+                start: zero,
+                end: len,
+            },
+        })
+    }
+
+    /// The sequence of a chain; with `trailing`, the outermost `rev` and `step_by` (past `map`,
+    /// `copied`, `cloned`) are left to the loop's range, pushed to `trailing` outermost first.
+    pub(in crate::lower) fn chain(
+        &mut self,
+        e: &syn::Expr,
+        mut trailing: Option<&mut Vec<Adaptor>>,
+        block: &mut Block,
+    ) -> syn::Result<Seq> {
+        let e = strip_paren(e);
+        let mc = match e {
+            syn::Expr::MethodCall(mc) if ADAPTERS.contains(&mc.method.to_string().as_str()) => mc,
+            _ => return self.source(e, true, block),
+        };
+        let name = mc.method.to_string();
+        let span = mc.method.span();
+        let nargs = match name.as_str() {
+            "zip" | "map" | "skip" | "take" | "step_by" => 1,
+            _ => 0,
+        };
+        if mc.args.len() != nargs {
+            return err_at(
+                &mc.method,
+                format!("`{name}` takes {nargs} argument(s) here"),
+            );
+        }
+        if mc.turbofish.is_some() {
+            return err_at(&mc.turbofish, "remove the turbofish");
+        }
+        match name.as_str() {
+            "copied" | "cloned" => self.chain(&mc.receiver, trailing, block),
+            "map" => {
+                let closure = match strip_paren(&mc.args[0]) {
+                    syn::Expr::Closure(c) => c.clone(),
+                    other => {
+                        return err_at(
+                            other,
+                            "write the function as a closure, `.map(|x| x.sin())`",
+                        )
+                    }
+                };
+                let seq = self.chain(&mc.receiver, trailing, block)?;
+                Ok(Seq {
+                    src: Src::Map(Box::new(seq.src), closure),
+                    ..seq
+                })
+            }
+            "rev" | "step_by" if trailing.is_some() => {
+                let adaptor = if name == "rev" {
+                    Adaptor::Rev
+                } else {
+                    let s = self.index_expr(&mc.args[0], block)?;
+                    Adaptor::StepBy(self.evaluated_once(s, "step", block))
+                };
+                if let Some(t) = trailing.as_deref_mut() {
+                    t.push(adaptor);
+                }
+                self.chain(&mc.receiver, trailing, block)
+            }
+            _ => {
+                // Before this adapter, positions are no longer the loop's.
+                let arg = match name.as_str() {
+                    "skip" | "take" | "step_by" => {
+                        let k = self.index_expr(&mc.args[0], block)?;
+                        Some(self.evaluated_once(k, &name, block))
+                    }
+                    _ => None,
+                };
+                let seq = self.chain(&mc.receiver, None, block)?;
+                self.adapt(seq, &name, arg, mc, span, block)
+            }
+        }
+    }
+
+    /// `seq.name(arg)` for the adapters that change positions.
+    pub(in crate::lower) fn adapt(
+        &mut self,
+        seq: Seq,
+        name: &str,
+        arg: Option<Expr>,
+        mc: &syn::ExprMethodCall,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Seq> {
+        let zero = int_lit(0, span);
+        // The same items at positions `0..count`.
+        let based = |seq: Seq| -> Seq {
+            if is_zero(&seq.start) {
+                return seq;
+            }
+            let n = count(&seq);
+            Seq {
+                src: Src::At(Box::new(seq.src), PosMap::Offset(seq.start)),
+                start: int_lit(0, span),
+                end: n,
+            }
+        };
+        Ok(match (name, arg) {
+            ("skip", Some(k)) => Seq {
+                start: add_saturating(&seq.start, k),
+                ..seq
+            },
+            ("take", Some(k)) => {
+                let limit = add_saturating(&seq.start, k);
+                Seq {
+                    end: int_method(seq.end.clone(), "min", vec![limit]),
+                    ..seq
+                }
+            }
+            ("step_by", Some(s)) => {
+                let n = count(&seq);
+                Seq {
+                    src: Src::At(Box::new(seq.src), PosMap::Stride(seq.start, s.clone())),
+                    start: zero,
+                    end: int_method(n, "div_ceil", vec![s]),
+                }
+            }
+            ("rev", _) => {
+                let last = int_bin(
+                    Binary::Sub,
+                    add(&seq.start, seq.end.clone()),
+                    int_lit(1, span),
+                );
+                Seq {
+                    src: Src::At(Box::new(seq.src), PosMap::Reverse(last)),
+                    ..seq
+                }
+            }
+            ("enumerate", _) => {
+                let seq = based(seq);
+                Seq {
+                    src: Src::Pair(Box::new(Src::Counter), Box::new(seq.src)),
+                    ..seq
+                }
+            }
+            ("zip", _) => {
+                let other = if is_iterator_chain(&mc.args[0]) {
+                    self.chain(&mc.args[0], None, block)?
+                } else {
+                    self.source(&mc.args[0], true, block)?
+                };
+                let (a, b) = (based(seq), based(other));
+                Seq {
+                    src: Src::Pair(Box::new(a.src), Box::new(b.src)),
+                    start: zero,
+                    end: int_method(a.end, "min", vec![b.end]),
+                }
+            }
+            _ => return err_at(&mc.method, format!("`.{name}()` is not supported here")),
+        })
+    }
+
+    /// The item at position `p`, its `map` closures inlined into `block`.
+    pub(in crate::lower) fn item(
+        &mut self,
+        src: &Src,
+        p: Expr,
+        block: &mut Block,
+    ) -> syn::Result<Item> {
+        Ok(match src {
+            Src::Elem { array, writable } => Item::Elem {
+                array: *array,
+                index: p,
+                writable: *writable,
+            },
+            Src::Window { array, size } => Item::Window {
+                array: *array,
+                start: p,
+                len: size.clone(),
+            },
+            Src::Chunk { array, size } => {
+                let start = int_bin(Binary::Mul, p, size.clone());
+                let span = start.span;
+                let rest = int_bin(
+                    Binary::Sub,
+                    Expr {
+                        op: Op::Len(*array),
+                        kind: Kind::Int,
+                        span,
+                    },
+                    start.clone(),
+                );
+                Item::Window {
+                    array: *array,
+                    start,
+                    len: int_method(size.clone(), "min", vec![rest]),
+                }
+            }
+            Src::Counter => Item::Value(p),
+            Src::Pair(a, b) => {
+                let a = self.item(a, p.clone(), block)?;
+                let b = self.item(b, p, block)?;
+                Item::Pair(Box::new(a), Box::new(b))
+            }
+            Src::Map(inner, closure) => {
+                let item = self.item(inner, p, block)?;
+                let value = self.inline_closure(closure, None, vec![item], block)?;
+                Item::Value(value)
+            }
+            Src::At(inner, map) => {
+                let q = match map {
+                    PosMap::Offset(a) => add(a, p),
+                    PosMap::Reverse(last) => int_bin(Binary::Sub, last.clone(), p),
+                    PosMap::Stride(a, s) => add(a, int_bin(Binary::Mul, p, s.clone())),
+                };
+                // A long chain of adapters must not make an index deeper than lowering allows.
+                let q = self.bounded(q, block);
+                self.item(inner, q, block)?
+            }
+        })
+    }
+
+    /// The value of a scalar item.
+    pub(in crate::lower) fn item_value(
+        &self,
+        item: Item,
+        what: &dyn ToTokens,
+    ) -> syn::Result<Expr> {
+        match item {
+            Item::Elem { array, index, .. } => Ok(Expr {
+                span: index.span,
+                op: Op::Index(array, Box::new(index)),
+                kind: Kind::Real,
+            }),
+            Item::Value(e) => Ok(e),
+            Item::Window { .. } | Item::Pair(..) => err_at(
+                what,
+                "the items here are windows or pairs: `map` them to a number first, `.map(|(a, b)| a * b)`",
+            ),
+        }
+    }
+}

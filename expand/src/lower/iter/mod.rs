@@ -1,0 +1,248 @@
+//! Iterator chains and closures, lowered to the IR's own loops and accumulators, so the tangent
+//! and the adjoint need no rule of their own: a lowered chain is the `for i in 0..n` loop a
+//! careful person writes by hand.
+//!
+//! Before: `let s: f64 = x.iter().zip(y).map(|(a, b)| a * b).sum();`
+//! After:  `let mut __sum = 0.0; for __i in 0..x.len().min(y.len()) { __sum = (__sum + (x[__i] * y[__i])) } let s = __sum`
+//!
+//! A chain is a *sequence*: positions `start..end` of a counter and, for each position, an
+//! item built from the sources (`v.iter()`, `&v`, `v.iter_mut()`, `v.windows(k)`, `v.chunks(k)`)
+//! through the adapters (`zip`, `enumerate`, `map`, `rev`, `skip`, `take`, `step_by`, `copied`,
+//! `cloned`), each of which changes the positions or the item. A trailing `.rev()` or
+//! `.step_by(k)` becomes the loop range's own adaptor, so `for x in v.iter().rev()` is
+//! `for __i in (0..v.len()).rev()`.
+//!
+//! The names an iterator binds stand for what they are: `x` of `for x in v.iter()` is the element
+//! `v[__i]` (an alias: reads are `v[__i]`, and `*x = ..` of `iter_mut` writes `v[__i]`), `w` of
+//! `windows(2)` is the window `v[__i..__i + 2]` (read as `w[j]` and `w.len()`). Closures are
+//! inlined where they are used: their parameters are bound to the items, their bodies lowered in
+//! place; the counter, accumulators and any other name lowering introduces come from
+//! [`Lowerer::temp`], which never gives a name the user's function contains. A closure stored in
+//! a `let` keeps the scope it was written in, and copies the `let mut` scalars it reads when it
+//! is made, as a `move` closure does (a borrowing one cannot see them change: rustc refuses the
+//! assignment); a closure never assigns what it captures.
+
+// Chains, items and aliases are built a few per iterator at compile time; boxing the larger
+// variants would only add noise.
+#![allow(clippy::large_enum_variant)]
+
+mod chain;
+mod closure;
+mod reduce;
+
+use self::chain::*;
+use super::*;
+
+/// What a name bound by an iterator stands for.
+#[derive(Clone, Debug)]
+pub(in crate::lower) enum Alias {
+    /// The element `array[index]`, written through `*x = ..` when `writable` (`iter_mut`).
+    Elem {
+        array: VarId,
+        index: Expr,
+        writable: bool,
+    },
+    /// The window `array[start..start + len]` of `windows(k)` or `chunks(k)`.
+    Window {
+        array: VarId,
+        start: Expr,
+        len: Expr,
+    },
+}
+
+/// A closure stored in a `let`, inlined where it is called.
+#[derive(Clone)]
+pub(in crate::lower) struct StoredClosure {
+    pub(in crate::lower) closure: syn::ExprClosure,
+    /// The scopes where it was written (its captured scalars replaced by their copies).
+    pub(in crate::lower) scopes: Vec<HashMap<String, VarId>>,
+}
+
+/// The methods that make an iterator out of an array.
+pub(in crate::lower) const SOURCES: &[&str] =
+    &["iter", "iter_mut", "into_iter", "windows", "chunks"];
+/// The adapters lowering knows.
+pub(in crate::lower) const ADAPTERS: &[&str] = &[
+    "zip",
+    "enumerate",
+    "map",
+    "rev",
+    "skip",
+    "take",
+    "step_by",
+    "copied",
+    "cloned",
+];
+/// What to write, for messages.
+pub(in crate::lower) const SUPPORTED: &str = "`iter`, `iter_mut`, `windows(k)`, `chunks(k)`, then `zip`, `enumerate`, `map`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`, ending in `sum`, `product`, `fold` or `collect` (or looped over by `for`)";
+
+/// The method calls of the chain `e`, from the iterator source outwards, if it starts at one
+/// (`v.iter()..`).
+pub(in crate::lower) fn from_source(e: &syn::Expr) -> Option<Vec<&syn::ExprMethodCall>> {
+    let mut calls = Vec::new();
+    let mut cur = strip_paren(e);
+    while let syn::Expr::MethodCall(mc) = cur {
+        calls.push(mc);
+        if SOURCES.contains(&mc.method.to_string().as_str()) {
+            calls.reverse();
+            return Some(calls);
+        }
+        cur = strip_paren(&mc.receiver);
+    }
+    None
+}
+
+/// The first method of the chain `e` (which starts at an iterator source) that is not an
+/// adapter lowering knows nor a reduction that ends the chain, if there is one.
+pub(in crate::lower) fn unknown_adapter(e: &syn::Expr) -> Option<&syn::ExprMethodCall> {
+    for mc in from_source(e)?.into_iter().skip(1) {
+        let name = mc.method.to_string();
+        if matches!(name.as_str(), "sum" | "product" | "fold" | "collect") {
+            return None;
+        }
+        if !ADAPTERS.contains(&name.as_str()) {
+            return Some(mc);
+        }
+    }
+    None
+}
+
+/// The error for an adapter lowering does not know.
+pub(in crate::lower) fn unknown_adapter_error(mc: &syn::ExprMethodCall) -> syn::Error {
+    let name = &mc.method;
+    let advice = match name.to_string().as_str() {
+        "filter" | "filter_map" | "take_while" | "skip_while" => {
+            "write a `for` loop with an `if` inside"
+        }
+        "max_by" | "min_by" | "max" | "min" | "max_by_key" | "min_by_key" => {
+            "write `.fold(f64::NEG_INFINITY, f64::max)` (or `f64::min` from `f64::INFINITY`)"
+        }
+        _ => "write a `for` loop",
+    };
+    syn::Error::new(
+        name.span(),
+        format!("`.{name}()` of an iterator is not supported; {advice} (supported: {SUPPORTED})"),
+    )
+}
+
+/// Whether `e` is a method call chain that starts at an iterator source (`v.iter()..`) and
+/// goes on through adapters only.
+pub(in crate::lower) fn is_iterator_chain(e: &syn::Expr) -> bool {
+    from_source(e).is_some_and(|calls| {
+        calls[1..]
+            .iter()
+            .all(|mc| ADAPTERS.contains(&mc.method.to_string().as_str()))
+    })
+}
+
+impl Lowerer<'_> {
+    /// `let f = |x| ..;` or `let v: Vec<f64> = chain.collect();`: `false` when `local` is
+    /// neither.
+    pub(in crate::lower) fn let_iterator(
+        &mut self,
+        local: &syn::Local,
+        init: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<bool> {
+        if let syn::Expr::Closure(c) = strip_paren(init) {
+            let pat = match &local.pat {
+                syn::Pat::Type(pt) => &*pt.pat,
+                p => p,
+            };
+            self.let_closure(pat, c, block)?;
+            return Ok(true);
+        }
+        self.let_collect(local, init, block)
+    }
+
+    /// The alias `v` stands for, if any.
+    pub(in crate::lower) fn alias(&self, v: VarId) -> Option<&Alias> {
+        self.aliases.get(&v)
+    }
+
+    /// A read of `v` when it is an alias.
+    pub(in crate::lower) fn alias_read(&self, v: VarId, span: Span) -> Option<syn::Result<Expr>> {
+        match self.alias(v)? {
+            Alias::Elem { array, index, .. } => Some(Ok(Expr {
+                op: Op::Index(*array, Box::new(index.clone())),
+                kind: Kind::Real,
+                span,
+            })),
+            Alias::Window { array, .. } => Some(err(
+                span,
+                format!(
+                    "`{}` is a window of `{}`: read its elements, `{0}[j]`, or its length, `{0}.len()`",
+                    self.shown(v),
+                    self.shown(*array)
+                ),
+            )),
+        }
+    }
+
+    /// `*x` of an element an iterator gives.
+    pub(in crate::lower) fn is_iter_ref(&self, e: &syn::Expr) -> bool {
+        self.path_var(e)
+            .is_some_and(|v| matches!(self.alias(v), Some(Alias::Elem { .. })))
+    }
+
+    /// `*x = ..`: the element `x` stands for.
+    pub(in crate::lower) fn alias_place(&mut self, e: &syn::Expr) -> syn::Result<Place> {
+        let v = self.var_of(e)?;
+        let Some(Alias::Elem {
+            array,
+            index,
+            writable,
+        }) = self.alias(v).cloned()
+        else {
+            return err_at(e, "expected an element of an iterator");
+        };
+        if !writable {
+            return err_at(
+                e,
+                format!(
+                    "`{}` is read-only: iterate with `{}.iter_mut()` to write the elements",
+                    self.shown(v),
+                    self.shown(array)
+                ),
+            );
+        }
+        if self.kind(array) == &Kind::RealArray(ArrayRepr::Slice) {
+            return err_at(
+                e,
+                format!(
+                    "`{}` is a shared slice: take it as `&mut [f64]` to write into it",
+                    self.shown(array)
+                ),
+            );
+        }
+        self.vars[array].mutable = true;
+        Ok(Place::Index(array, index))
+    }
+
+    /// `w[j]` of a window.
+    pub(in crate::lower) fn window_read(
+        &mut self,
+        v: VarId,
+        ix: &syn::ExprIndex,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Option<Expr>> {
+        let Some(Alias::Window { array, start, .. }) = self.alias(v).cloned() else {
+            return Ok(None);
+        };
+        let j = self.index_expr(&ix.index, block)?;
+        Ok(Some(Expr {
+            op: Op::Index(array, Box::new(add(&start, j))),
+            kind: Kind::Real,
+            span,
+        }))
+    }
+
+    /// `w.len()` of a window.
+    pub(in crate::lower) fn alias_len(&self, v: VarId) -> Option<Expr> {
+        match self.alias(v)? {
+            Alias::Window { len, .. } => Some(len.clone()),
+            Alias::Elem { .. } => None,
+        }
+    }
+}
