@@ -26,6 +26,9 @@ pub struct Args {
     pub krate: Path,
     /// `rhs = Name`.
     pub rhs: Option<Ident>,
+    /// `stencil = false`: stencil loops keep the scatter-form adjoint (default `true`: the
+    /// gather form, see `transform::adjoint::stencil`).
+    pub stencil: bool,
 }
 
 /// Parses the attribute's tokens, or returns the errors found in them.
@@ -43,6 +46,7 @@ fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
         constants: Vec::new(),
         krate: syn::parse_quote!(::tapeless),
         rhs: None,
+        stencil: true,
     };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("wrt") {
@@ -63,6 +67,9 @@ fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
             Ok(())
         } else if meta.path.is_ident("rhs") {
             args.rhs = Some(meta.value()?.parse()?);
+            Ok(())
+        } else if meta.path.is_ident("stencil") {
+            args.stencil = meta.value()?.parse::<syn::LitBool>()?.value;
             Ok(())
         } else if meta.path.is_ident("crate") {
             let value = meta.value()?;

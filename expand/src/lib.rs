@@ -134,7 +134,7 @@ fn expand(
     let vis = &func.vis;
     let generic = emit::generic_primal(&em, vis);
     let jvp = transform::tangent::function(&em, vis);
-    let vjp = transform::adjoint::function(&em, vis)?;
+    let vjp = transform::adjoint::function(&em, vis, args.stencil)?;
     let grad = transform::adjoint::gradient(&em, vis);
     let rhs = args.rhs.as_ref().map(|name| emit::rhs_impl(&em, vis, name));
     let path = companions::path_companions(&lowered, vis, &quote!(#generic #jvp #vjp))?;

@@ -119,6 +119,7 @@ fn reverse_reads(stmts: &[RevStmt], out: &mut Vec<VarId>) {
                 ..
             } => i.reads(out),
             RevStmt::ReverseFor { body, .. } => reverse_reads(body, out),
+            RevStmt::Gather(g) => out.extend(&g.reads),
             RevStmt::Replay { then, els, .. } => {
                 reverse_reads(then, out);
                 reverse_reads(els, out);
