@@ -145,7 +145,7 @@ impl Emitter<'_> {
         let bounds = g.bounds.iter().map(|(n, v)| quote!(let #n: usize = #v;));
         let loops = g.loops.iter().map(|l| {
             let (s, e, body) = (&l.start, &l.end, self.rev_stmts(&l.body));
-            quote!(for #i in #s..#e { #body })
+            quote!(for #i in (#s..#e).rev() { #body })
         });
         let zero = g.zero.iter().map(|(w, here)| {
             let t = self.target(&Target::Index(*w, here));

@@ -18,13 +18,18 @@
 //! - then `w_bar` is zeroed over the loop's range, as the scatter form does element by
 //!   element.
 //!
+//! The loops run downwards and add the entries in the scatter form's order (per element: the
+//! iterations downwards, each statement's last first), so the adjoints come out with the same
+//! bits as the scatter form's, except with periodic indices on arrays shorter than the stencil,
+//! where one iteration reads an element twice.
+//!
 //! Scalars' adjoints (`forcing_bar += w_bar[i]`) are gathered with offset 0. Everything else
 //! (a read of a written array, a write at another index, a `let` in the body, an overwritten
 //! value the reverse sweep needs) keeps the scatter form. `#[differentiable(stencil = false)]`
 //! turns the gather form off (to compare with the scatter form).
 //!
 //! Before: `for i in 0..n { du[i] = u[(i + 1) % n] * u[i]; }`
-//! After: `for i in lo..hi { du_bar.. u_bar[i] += du_bar[i - 1] * u[i - 1]; u_bar[i] += du_bar[i] * u[i + 1]; }`,
+//! After: `for i in (lo..hi).rev() { u_bar[i] += du_bar[i] * u[i + 1]; u_bar[i] += du_bar[i - 1] * u[i - 1]; }`,
 //! then the boundary loops and the zeroing of `du_bar`.
 
 use super::plan::Plan;
@@ -152,7 +157,8 @@ fn recognise(
             return None;
         }
     }
-    (!outputs.is_empty()).then_some(Stencil {
+    // Without shifted reads the scatter form is already a gather.
+    (!outputs.is_empty() && hi > lo).then_some(Stencil {
         id,
         margin: hi - lo,
         outputs,
@@ -377,19 +383,32 @@ impl<'a> Reverse<'a> {
                 quote!(::core::cmp::max(#lo, #end.saturating_sub(#m))),
             ),
         ];
-        let mut interior = Vec::new();
-        let mut boundary = Vec::new();
-        for (k, shifts) in &st.outputs {
-            let Stmt::Assign {
-                place: Place::Index(w, here),
-                value,
-                ..
-            } = &body.stmts[*k]
-            else {
-                return None;
-            };
-            for sh in shifts {
-                let c = sh.c;
+        // In the order of the scatter form's additions, so that every adjoint element gets
+        // the same terms in the same order (the same bits): iterations downwards (the high
+        // boundary, the interior, the low boundary, each loop reversed), per iteration the
+        // offsets upwards (`i = j - c` downwards) and the statements last first.
+        let (mut interior, mut high, mut low) = (Vec::new(), Vec::new(), Vec::new());
+        let mut offsets: Vec<i64> = st
+            .outputs
+            .iter()
+            .flat_map(|(_, shifts)| shifts.iter().map(|sh| sh.c))
+            .collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        for c in offsets {
+            let mut boundary = Vec::new();
+            for (k, shifts) in st.outputs.iter().rev() {
+                let Some(sh) = shifts.iter().find(|sh| sh.c == c) else {
+                    continue;
+                };
+                let Stmt::Assign {
+                    place: Place::Index(w, here),
+                    value,
+                    ..
+                } = &body.stmts[*k]
+                else {
+                    return None;
+                };
                 // Interior: the entries of offset `c`, read at `i - c`.
                 interior.extend(self.entries(*w, &sh.seed, &sh.value, |t| match t {
                     Target::Index(_, idx) => is_var(idx, var),
@@ -402,40 +421,42 @@ impl<'a> Reverse<'a> {
                     Target::Var(_) => c == 0,
                 };
                 let entries = self.entries(*w, here, value, keep)?;
-                if entries.is_empty() {
-                    continue;
-                }
-                let shift = |x: &proc_macro2::Ident| {
-                    let d = Lit::usize_unsuffixed(c.unsigned_abs() as usize);
-                    match c {
-                        0 => quote!(#x),
-                        c if c > 0 => quote!(#x - #d),
-                        _ => quote!(#x + #d),
-                    }
-                };
-                let (lo_c, hi_c) = (shift(&lo), shift(&hi));
-                let first_end = quote!(::core::cmp::min(#lo_c, #end));
-                boundary.push(GatherLoop {
-                    what: "boundary",
-                    start: quote!(#start),
-                    end: first_end.clone(),
-                    body: entries.clone(),
-                });
-                boundary.push(GatherLoop {
-                    what: "boundary",
-                    start: quote!(::core::cmp::max(#hi_c, #first_end)),
-                    end: quote!(#end),
-                    body: entries,
-                });
+                boundary.extend(entries);
             }
+            if boundary.is_empty() {
+                continue;
+            }
+            let shift = |x: &proc_macro2::Ident| {
+                let d = Lit::usize_unsuffixed(c.unsigned_abs() as usize);
+                match c {
+                    0 => quote!(#x),
+                    c if c > 0 => quote!(#x - #d),
+                    _ => quote!(#x + #d),
+                }
+            };
+            let (lo_c, hi_c) = (shift(&lo), shift(&hi));
+            let first_end = quote!(::core::cmp::min(#lo_c, #end));
+            high.push(GatherLoop {
+                what: "boundary",
+                start: quote!(::core::cmp::max(#hi_c, #first_end)),
+                end: quote!(#end),
+                body: boundary.clone(),
+            });
+            low.push(GatherLoop {
+                what: "boundary",
+                start: quote!(#start),
+                end: first_end,
+                body: boundary,
+            });
         }
-        let mut loops = vec![GatherLoop {
+        let mut loops = high;
+        loops.push(GatherLoop {
             what: "interior",
             start: quote!(#lo),
             end: quote!(#hi),
             body: interior,
-        }];
-        loops.extend(boundary);
+        });
+        loops.extend(low);
         Some((bounds, loops, start, end))
     }
 
@@ -545,6 +566,8 @@ mod tests {
             "fn f(w: &mut [f64], u: &[f64]) { for i in 0..u.len() { w[i] = u[2 * i]; } }",
             // Periodic over a range that is not `0..n`.
             "fn f(w: &mut [f64], u: &[f64]) { let n = u.len(); for i in 1..n { w[i] = u[(i + 1) % n]; } }",
+            // No shifted read: the scatter form is already a gather.
+            "fn f(w: &mut [f64], u: &[f64], v: &[f64]) { for i in 0..u.len() { w[i] = u[i] * v[i]; } }",
             // The same array written twice.
             "fn f(w: &mut [f64], u: &[f64]) { for i in 0..u.len() { w[i] = u[i]; w[i] = u[i] * 2.0; } }",
         ] {
