@@ -26,11 +26,12 @@ macro_rules! both {
     };
 }
 
-// Lorenz-96: periodic indices.
-both!(l96, l96_scatter, (du: &mut [f64], u: &[f64], forcing: f64) {
+// Lorenz-96: periodic indices; the forcing as a scalar and as an element (`p[0]`) that does
+// not move with the loop.
+both!(l96, l96_scatter, (du: &mut [f64], u: &[f64], forcing: f64, p: &[f64]) {
     let n = u.len();
     for i in 0..n {
-        du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + forcing;
+        du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + forcing * p[1] + p[0];
     }
 });
 
@@ -85,7 +86,8 @@ macro_rules! caller {
         fn $name(u: &[f64], forcing: f64) -> f64 {
             let n = u.len();
             let mut du = vec![0.0; n];
-            $callee(&mut du, u, forcing);
+            let p = vec![0.25, 1.5];
+            $callee(&mut du, u, forcing, &p);
             let mut s = 0.0;
             for i in 0..n {
                 s += du[i] * du[i] * (1.0 + 0.1 * (i as f64));
@@ -115,14 +117,14 @@ fn assert_rounding(a: &[f64], b: &[f64], what: &str) {
     }
 }
 
-/// A three-array `&mut`-output function as a flat case: inputs `(w0, u, p)`, outputs `w`.
-type L96Vjp = fn(&mut [f64], &mut [f64], &[f64], &mut [f64], f64, &mut f64);
+/// `l96` as a flat case: inputs `(w0, u, forcing, p0, p1)`, outputs `w`.
+type L96Vjp = fn(&mut [f64], &mut [f64], &[f64], &mut [f64], f64, &mut f64, &[f64], &mut [f64]);
 
 fn l96_case_vjp(vjp: L96Vjp, n: usize, x: &[f64], y_bar: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let mut w = x[..n].to_vec();
     let mut w_bar = y_bar.to_vec();
     let mut u_bar = vec![0.0; n];
-    let mut f_bar = 0.0;
+    let (mut f_bar, mut p_bar) = (0.0, [0.0; 2]);
     vjp(
         &mut w,
         &mut w_bar,
@@ -130,24 +132,27 @@ fn l96_case_vjp(vjp: L96Vjp, n: usize, x: &[f64], y_bar: &[f64]) -> (Vec<f64>, V
         &mut u_bar,
         x[2 * n],
         &mut f_bar,
+        &x[2 * n + 1..],
+        &mut p_bar,
     );
     let mut grad = w_bar;
     grad.extend(u_bar);
     grad.push(f_bar);
+    grad.extend(p_bar);
     (w, grad)
 }
 
 #[test]
 fn lorenz96_gather_form_is_right_three_ways() {
     for n in [4, 7, 40] {
-        let x = Draws::new(n as u64).vec(2 * n + 1);
+        let x = Draws::new(n as u64).vec(2 * n + 3);
         let case = Case {
             name: "l96",
-            inputs: 2 * n + 1,
+            inputs: 2 * n + 3,
             outputs: n,
             f: &|x| {
                 let mut w = x[..n].to_vec();
-                l96(&mut w, &x[n..2 * n], x[2 * n]);
+                l96(&mut w, &x[n..2 * n], x[2 * n], &x[2 * n + 1..]);
                 w
             },
             jvp: &|x, d| {
@@ -159,6 +164,8 @@ fn lorenz96_gather_form_is_right_three_ways() {
                     &d[n..2 * n],
                     x[2 * n],
                     d[2 * n],
+                    &x[2 * n + 1..],
+                    &d[2 * n + 1..],
                 );
                 (w, w_dot)
             },
@@ -172,7 +179,7 @@ fn lorenz96_gather_form_is_right_three_ways() {
 fn lorenz96_gather_equals_scatter_at_every_length() {
     for n in (2..=12).chain([40]) {
         let mut rng = Draws::new(100 + n as u64);
-        let x = rng.vec(2 * n + 1);
+        let x = rng.vec(2 * n + 3);
         let y_bar = rng.vec(n);
         let (wg, gg) = l96_case_vjp(l96_vjp, n, &x, &y_bar);
         let (ws, gs) = l96_case_vjp(l96_scatter_vjp, n, &x, &y_bar);

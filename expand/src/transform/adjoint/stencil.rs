@@ -23,7 +23,8 @@
 //! bits as the scatter form's, except with periodic indices on arrays shorter than the stencil,
 //! where one iteration reads an element twice.
 //!
-//! Scalars' adjoints (`forcing_bar += w_bar[i]`) are gathered with offset 0. Everything else
+//! Scalars' adjoints (`forcing_bar += w_bar[i]`), and those of elements at indices that do
+//! not move with the loop (`p_bar[0]`), are gathered with offset 0. Everything else
 //! (a read of a written array, a write at another index, a `let` in the body, an overwritten
 //! value the reverse sweep needs) keeps the scatter form. `#[differentiable(stencil = false)]`
 //! turns the gather form off (to compare with the scatter form).
@@ -188,6 +189,10 @@ fn accesses(
             if written.contains(v) {
                 return None;
             }
+            // An element the loop does not move over (`p[0]`): gathered like a scalar.
+            if invariant(idx, var) {
+                return each(&[idx]);
+            }
             let (c, m) = affine(idx, var)?;
             if let Some(m) = m {
                 if modulus.is_some_and(|n| n != m) {
@@ -222,6 +227,13 @@ fn int(e: &Expr) -> Option<i64> {
         Op::Lit(Literal::Other(syn::Lit::Int(l))) => l.base10_parse().ok(),
         _ => None,
     }
+}
+
+/// Whether index `idx` does not read the loop variable `var`.
+fn invariant(idx: &Expr, var: VarId) -> bool {
+    let mut reads = Vec::new();
+    idx.reads(&mut reads);
+    !reads.contains(&var)
 }
 
 fn is_var(e: &Expr, v: VarId) -> bool {
@@ -287,7 +299,9 @@ fn shifted(e: &Expr, i: VarId, c: i64, f: &Function) -> Expr {
     let all = |xs: &[Expr]| xs.iter().map(|x| shifted(x, i, c, f)).collect::<Vec<_>>();
     let op = match &e.op {
         Op::Var(v) if *v == i => return offset_index(i, -c, e.span),
-        Op::Index(v, idx) if matches!(f.vars[*v].kind, Kind::RealArray(_)) => {
+        Op::Index(v, idx)
+            if matches!(f.vars[*v].kind, Kind::RealArray(_)) && !invariant(idx, i) =>
+        {
             let (d, _) = affine(idx, i).expect("stencil accesses are affine");
             Op::Index(*v, Box::new(offset_index(i, d - c, idx.span)))
         }
@@ -411,12 +425,14 @@ impl<'a> Reverse<'a> {
                 };
                 // Interior: the entries of offset `c`, read at `i - c`.
                 interior.extend(self.entries(*w, &sh.seed, &sh.value, |t| match t {
+                    Target::Index(_, idx) if invariant(idx, var) => c == 0,
                     Target::Index(_, idx) => is_var(idx, var),
                     Target::Var(_) => c == 0,
                 })?);
                 // Boundary: the iterations whose entries of offset `c` land outside the
                 // interior, `start..lo - c` and `hi - c..end`, clipped to the range.
                 let keep = |t: &Target| match t {
+                    Target::Index(_, idx) if invariant(idx, var) => c == 0,
                     Target::Index(_, idx) => affine(idx, var).is_some_and(|(d, _)| d == c),
                     Target::Var(_) => c == 0,
                 };
@@ -544,6 +560,9 @@ mod tests {
     #[test]
     fn stencils_are_recognised() {
         let l96 = "fn f(du: &mut [f64], u: &[f64], p: f64) { let n = u.len(); for i in 0..n { du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + p; } }";
+        assert_eq!(stencils(l96), [3]);
+        // Problem L's right-hand side: the forcing an element that does not move with `i`.
+        let l96 = "fn f(du: &mut [f64], u: &[f64], p: &[f64]) { let n = u.len(); for i in 0..n { du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + p[0]; } }";
         assert_eq!(stencils(l96), [3]);
         let lap = "fn f(w: &mut [f64], u: &[f64]) { let n = u.len(); for i in 1..n - 1 { w[i] = u[i - 1] - 2.0 * u[i] + u[i + 1]; } }";
         assert_eq!(stencils(lap), [2]);
