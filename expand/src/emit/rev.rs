@@ -145,7 +145,11 @@ impl Emitter<'_> {
         let bounds = g.bounds.iter().map(|(n, v)| quote!(let #n: usize = #v;));
         let loops = g.loops.iter().map(|l| {
             let (s, e, body) = (&l.start, &l.end, self.rev_stmts(&l.body));
-            quote!(for #i in (#s..#e).rev() { #body })
+            if l.rev {
+                quote!(for #i in (#s..#e).rev() { #body })
+            } else {
+                quote!(for #i in #s..#e { #body })
+            }
         });
         let zero = g.zero.iter().map(|(w, here)| {
             let t = self.target(&Target::Index(*w, here));

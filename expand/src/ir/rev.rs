@@ -223,8 +223,8 @@ pub enum RevStmt<'a> {
 
 /// The reverse of a stencil loop (statement `id`, `for var in start..end`) in gather form,
 /// built by `transform/adjoint/stencil.rs`: `bounds` binds the loop's bounds and the interior
-/// range, then `loops` run forwards, each adding up, per element of an input's adjoint, the
-/// entries that read it (the interior without `%`, then the short boundary loops), then the
+/// range, then `loops` run, each adding up, per element of an input's adjoint, the entries
+/// that read it (the interior without `%`, the short boundary loops, the scalars'), then the
 /// adjoints of the elements the loop wrote (`zero`) are zeroed over `start..end`. The loops'
 /// adjoints read the primal values `reads` (those of the loop's body and range).
 #[derive(Clone, Debug)]
@@ -252,6 +252,8 @@ pub struct Gather<'a> {
 pub struct GatherLoop<'a> {
     /// What it covers (for the printed IR): `interior` or `boundary`.
     pub what: &'static str,
+    /// Whether it runs downwards (`(start..end).rev()`).
+    pub rev: bool,
     /// The range's bounds.
     pub start: TokenStream,
     /// See `start`.

@@ -136,12 +136,13 @@ impl Printer<'_> {
         }
         let i = self.name(g.var).to_string();
         for l in &g.loops {
-            let head = format!(
-                "{}: for {i} in {}..{}",
-                l.what,
-                tokens(&l.start),
-                tokens(&l.end)
-            );
+            let (s, e) = (tokens(&l.start), tokens(&l.end));
+            let range = if l.rev {
+                format!("({s}..{e}).rev()")
+            } else {
+                format!("{s}..{e}")
+            };
+            let head = format!("{}: for {i} in {range}", l.what);
             self.block(&head, &l.body);
         }
         for (w, here) in &g.zero {

@@ -398,10 +398,17 @@ impl<'a> Reverse<'a> {
             ),
         ];
         // In the order of the scatter form's additions, so that every adjoint element gets
-        // the same terms in the same order (the same bits): iterations downwards (the high
-        // boundary, the interior, the low boundary, each loop reversed), per iteration the
-        // offsets upwards (`i = j - c` downwards) and the statements last first.
+        // the same terms in the same order (the same bits): per element, the iterations
+        // downwards (the high boundary, the interior, the low boundary), per iteration the
+        // offsets upwards (`i = j - c` downwards) and the statements last first. Each loop over
+        // array elements touches every element once, so it runs upwards (and vectorises); the
+        // scalars' loops, which add into one value, run downwards.
+        let scalar = |t: &Target| match t {
+            Target::Var(_) => true,
+            Target::Index(_, idx) => invariant(idx, var),
+        };
         let (mut interior, mut high, mut low) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut scalars, mut scalar_boundary) = (Vec::new(), Vec::new());
         let mut offsets: Vec<i64> = st
             .outputs
             .iter()
@@ -409,6 +416,33 @@ impl<'a> Reverse<'a> {
             .collect();
         offsets.sort_unstable();
         offsets.dedup();
+        let boundary_loops = |c: i64, body: Vec<RevStmt<'a>>, rev: bool| {
+            let shift = |x: &proc_macro2::Ident| {
+                let d = Lit::usize_unsuffixed(c.unsigned_abs() as usize);
+                match c {
+                    0 => quote!(#x),
+                    c if c > 0 => quote!(#x - #d),
+                    _ => quote!(#x + #d),
+                }
+            };
+            let (lo_c, hi_c) = (shift(&lo), shift(&hi));
+            let first_end = quote!(::core::cmp::min(#lo_c, #end));
+            let high = GatherLoop {
+                what: "boundary",
+                rev,
+                start: quote!(::core::cmp::max(#hi_c, #first_end)),
+                end: quote!(#end),
+                body: body.clone(),
+            };
+            let low = GatherLoop {
+                what: "boundary",
+                rev,
+                start: quote!(#start),
+                end: first_end,
+                body,
+            };
+            (high, low)
+        };
         for c in offsets {
             let mut boundary = Vec::new();
             for (k, shifts) in st.outputs.iter().rev() {
@@ -424,55 +458,50 @@ impl<'a> Reverse<'a> {
                     return None;
                 };
                 // Interior: the entries of offset `c`, read at `i - c`.
-                interior.extend(self.entries(*w, &sh.seed, &sh.value, |t| match t {
-                    Target::Index(_, idx) if invariant(idx, var) => c == 0,
-                    Target::Index(_, idx) => is_var(idx, var),
-                    Target::Var(_) => c == 0,
-                })?);
+                interior.extend(self.entries(
+                    *w,
+                    &sh.seed,
+                    &sh.value,
+                    |t| matches!(t, Target::Index(_, idx) if !scalar(t) && is_var(idx, var)),
+                )?);
                 // Boundary: the iterations whose entries of offset `c` land outside the
                 // interior, `start..lo - c` and `hi - c..end`, clipped to the range.
-                let keep = |t: &Target| match t {
-                    Target::Index(_, idx) if invariant(idx, var) => c == 0,
-                    Target::Index(_, idx) => affine(idx, var).is_some_and(|(d, _)| d == c),
-                    Target::Var(_) => c == 0,
-                };
-                let entries = self.entries(*w, here, value, keep)?;
-                boundary.extend(entries);
-            }
-            if boundary.is_empty() {
-                continue;
-            }
-            let shift = |x: &proc_macro2::Ident| {
-                let d = Lit::usize_unsuffixed(c.unsigned_abs() as usize);
-                match c {
-                    0 => quote!(#x),
-                    c if c > 0 => quote!(#x - #d),
-                    _ => quote!(#x + #d),
+                boundary.extend(self.entries(*w, here, value, |t| {
+                    matches!(t, Target::Index(_, idx) if !scalar(t)
+                        && affine(idx, var).is_some_and(|(d, _)| d == c))
+                })?);
+                if c == 0 {
+                    scalars.extend(self.entries(*w, &sh.seed, &sh.value, scalar)?);
+                    scalar_boundary.extend(self.entries(*w, here, value, scalar)?);
                 }
-            };
-            let (lo_c, hi_c) = (shift(&lo), shift(&hi));
-            let first_end = quote!(::core::cmp::min(#lo_c, #end));
-            high.push(GatherLoop {
-                what: "boundary",
-                start: quote!(::core::cmp::max(#hi_c, #first_end)),
-                end: quote!(#end),
-                body: boundary.clone(),
-            });
-            low.push(GatherLoop {
-                what: "boundary",
-                start: quote!(#start),
-                end: first_end,
-                body: boundary,
-            });
+            }
+            if !boundary.is_empty() {
+                let (h, l) = boundary_loops(c, boundary, false);
+                high.push(h);
+                low.push(l);
+            }
         }
         let mut loops = high;
         loops.push(GatherLoop {
             what: "interior",
+            rev: false,
             start: quote!(#lo),
             end: quote!(#hi),
             body: interior,
         });
         loops.extend(low);
+        if !scalar_boundary.is_empty() {
+            let (h, l) = boundary_loops(0, scalar_boundary, true);
+            loops.push(h);
+            loops.push(GatherLoop {
+                what: "interior",
+                rev: true,
+                start: quote!(#lo),
+                end: quote!(#hi),
+                body: scalars,
+            });
+            loops.push(l);
+        }
         Some((bounds, loops, start, end))
     }
 
