@@ -44,6 +44,7 @@ mod stmt;
 mod tests;
 
 pub use describe::describe;
+pub use stencil::peeled_primal;
 
 use crate::activity::arg_active;
 use crate::emit::{Emitter, Value};

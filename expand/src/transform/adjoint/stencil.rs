@@ -623,3 +623,77 @@ mod tests {
         }
     }
 }
+
+/// The primal of a periodic stencil loop `for var in range { body }` (in the generic companion,
+/// which right-hand sides, stages and forward sweeps run) with its boundaries peeled off: the
+/// iterations `start..lo` and `hi..end` as written, the interior `lo..hi` with the `%` indices
+/// written plainly (`u[i + 1]` for `u[(i + 1) % n]`, the same element there). The iterations
+/// run in the same order and compute the same values bit for bit. `None` for other loops.
+pub fn peeled_primal(
+    em: &crate::emit::Emitter,
+    var: VarId,
+    range: &Range,
+    body: &Block,
+) -> Option<TokenStream> {
+    let f = em.f;
+    if range.inclusive || !range.adaptors.is_empty() {
+        return None;
+    }
+    let mut written = Vec::new();
+    for s in &body.stmts {
+        let Stmt::Assign {
+            place: Place::Index(w, idx),
+            ..
+        } = s
+        else {
+            return None;
+        };
+        if !is_var(idx, var)
+            || !matches!(f.vars[*w].kind, Kind::RealArray(_))
+            || written.contains(w)
+        {
+            return None;
+        }
+        written.push(*w);
+    }
+    let (mut offsets, mut modulus) = (vec![0], None);
+    for s in &body.stmts {
+        if let Stmt::Assign { value, .. } = s {
+            accesses(value, var, f, &written, &mut offsets, &mut modulus)?;
+        }
+    }
+    // Only `%` indices have something to gain, over `0..n`.
+    let m = modulus?;
+    let zero = int(&range.start) == Some(0);
+    if !zero || !is_var(&range.end, m) {
+        return None;
+    }
+    let (lo, hi) = (offsets.iter().min()?, offsets.iter().max()?);
+    let margin = Lit::usize_unsuffixed((hi - lo) as usize);
+    let i = em.name(var);
+    let (start, end) = (em.fresh("__start"), em.fresh("__end"));
+    let (lo, hi) = (em.fresh("__lo"), em.fresh("__hi"));
+    let (a, b) = (em.primal(&range.start), em.primal(&range.end));
+    let as_written = em.primal_block(body);
+    let plain: TokenStream = body
+        .stmts
+        .iter()
+        .map(|s| match s {
+            Stmt::Assign { place, value, span } => em.primal_stmt(&Stmt::Assign {
+                place: place.clone(),
+                value: shifted(value, var, 0, f),
+                span: *span,
+            }),
+            _ => TokenStream::new(),
+        })
+        .collect();
+    Some(quote! {
+        let #start: usize = #a;
+        let #end: usize = #b;
+        let #lo: usize = #start + #margin;
+        let #hi: usize = ::core::cmp::max(#lo, #end.saturating_sub(#margin));
+        for #i in #start..::core::cmp::min(#lo, #end) { #as_written }
+        for #i in #lo..#hi { #plain }
+        for #i in ::core::cmp::max(#hi, ::core::cmp::min(#lo, #end))..#end { #as_written }
+    })
+}
