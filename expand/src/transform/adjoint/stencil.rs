@@ -569,61 +569,6 @@ fn idents(t: &TokenStream, out: &mut HashSet<String>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::plan::plan;
-
-    /// The number of loops of `src` recognised as stencils, and their margins.
-    fn stencils(src: &str) -> Vec<i64> {
-        let item: syn::ItemFn = syn::parse_str(src).expect("parses");
-        let args = crate::attr::parse(Default::default()).expect("no args");
-        let f = crate::lower::lower(&item, &args).expect("lowers");
-        let active = crate::activity::analyse(&f, None);
-        plan(&f, &active)
-            .stencils
-            .iter()
-            .map(|s| s.margin)
-            .collect()
-    }
-
-    #[test]
-    fn stencils_are_recognised() {
-        let l96 = "fn f(du: &mut [f64], u: &[f64], p: f64) { let n = u.len(); for i in 0..n { du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + p; } }";
-        assert_eq!(stencils(l96), [3]);
-        // Problem L's right-hand side: the forcing an element that does not move with `i`.
-        let l96 = "fn f(du: &mut [f64], u: &[f64], p: &[f64]) { let n = u.len(); for i in 0..n { du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + p[0]; } }";
-        assert_eq!(stencils(l96), [3]);
-        let lap = "fn f(w: &mut [f64], u: &[f64]) { let n = u.len(); for i in 1..n - 1 { w[i] = u[i - 1] - 2.0 * u[i] + u[i + 1]; } }";
-        assert_eq!(stencils(lap), [2]);
-        let two = "fn f(a: &mut [f64], b: &mut [f64], u: &[f64]) { for t in 0..3 { for i in 2..u.len() - 2 { a[i] = u[i - 2] * u[i + 2]; b[i] = 1.0 + u[i + 1]; } } }";
-        assert_eq!(stencils(two), [4]);
-    }
-
-    #[test]
-    fn other_loops_are_not() {
-        for src in [
-            // Reads the array it writes.
-            "fn f(w: &mut [f64], u: &[f64]) { for i in 1..u.len() { w[i] = u[i] * w[i - 1]; } }",
-            // Writes at another index.
-            "fn f(w: &mut [f64], u: &[f64]) { for i in 0..u.len() - 1 { w[i + 1] = u[i] * u[i]; } }",
-            // A loop-carried accumulator.
-            "fn f(u: &[f64]) -> f64 { let mut s = 0.0; for i in 0..u.len() { s = s * u[i]; } s }",
-            // A `let` in the body.
-            "fn f(w: &mut [f64], u: &[f64]) { for i in 0..u.len() { let a = u[i]; w[i] = a * a; } }",
-            // A non-affine index.
-            "fn f(w: &mut [f64], u: &[f64]) { for i in 0..u.len() { w[i] = u[2 * i]; } }",
-            // Periodic over a range that is not `0..n`.
-            "fn f(w: &mut [f64], u: &[f64]) { let n = u.len(); for i in 1..n { w[i] = u[(i + 1) % n]; } }",
-            // No shifted read: the scatter form is already a gather.
-            "fn f(w: &mut [f64], u: &[f64], v: &[f64]) { for i in 0..u.len() { w[i] = u[i] * v[i]; } }",
-            // The same array written twice.
-            "fn f(w: &mut [f64], u: &[f64]) { for i in 0..u.len() { w[i] = u[i]; w[i] = u[i] * 2.0; } }",
-        ] {
-            assert_eq!(stencils(src), Vec::<i64>::new(), "{src}");
-        }
-    }
-}
-
 /// The primal of a periodic stencil loop `for var in range { body }` (in the generic companion,
 /// which right-hand sides, stages and forward sweeps run) with its boundaries peeled off: the
 /// iterations `start..lo` and `hi..end` as written, the interior `lo..hi` with the `%` indices
@@ -696,4 +641,59 @@ pub fn peeled_primal(
         for #i in #lo..#hi { #plain }
         for #i in ::core::cmp::max(#hi, ::core::cmp::min(#lo, #end))..#end { #as_written }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::plan::plan;
+
+    /// The number of loops of `src` recognised as stencils, and their margins.
+    fn stencils(src: &str) -> Vec<i64> {
+        let item: syn::ItemFn = syn::parse_str(src).expect("parses");
+        let args = crate::attr::parse(Default::default()).expect("no args");
+        let f = crate::lower::lower(&item, &args).expect("lowers");
+        let active = crate::activity::analyse(&f, None);
+        plan(&f, &active)
+            .stencils
+            .iter()
+            .map(|s| s.margin)
+            .collect()
+    }
+
+    #[test]
+    fn stencils_are_recognised() {
+        let l96 = "fn f(du: &mut [f64], u: &[f64], p: f64) { let n = u.len(); for i in 0..n { du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + p; } }";
+        assert_eq!(stencils(l96), [3]);
+        // Problem L's right-hand side: the forcing an element that does not move with `i`.
+        let l96 = "fn f(du: &mut [f64], u: &[f64], p: &[f64]) { let n = u.len(); for i in 0..n { du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + p[0]; } }";
+        assert_eq!(stencils(l96), [3]);
+        let lap = "fn f(w: &mut [f64], u: &[f64]) { let n = u.len(); for i in 1..n - 1 { w[i] = u[i - 1] - 2.0 * u[i] + u[i + 1]; } }";
+        assert_eq!(stencils(lap), [2]);
+        let two = "fn f(a: &mut [f64], b: &mut [f64], u: &[f64]) { for t in 0..3 { for i in 2..u.len() - 2 { a[i] = u[i - 2] * u[i + 2]; b[i] = 1.0 + u[i + 1]; } } }";
+        assert_eq!(stencils(two), [4]);
+    }
+
+    #[test]
+    fn other_loops_are_not() {
+        for src in [
+            // Reads the array it writes.
+            "fn f(w: &mut [f64], u: &[f64]) { for i in 1..u.len() { w[i] = u[i] * w[i - 1]; } }",
+            // Writes at another index.
+            "fn f(w: &mut [f64], u: &[f64]) { for i in 0..u.len() - 1 { w[i + 1] = u[i] * u[i]; } }",
+            // A loop-carried accumulator.
+            "fn f(u: &[f64]) -> f64 { let mut s = 0.0; for i in 0..u.len() { s = s * u[i]; } s }",
+            // A `let` in the body.
+            "fn f(w: &mut [f64], u: &[f64]) { for i in 0..u.len() { let a = u[i]; w[i] = a * a; } }",
+            // A non-affine index.
+            "fn f(w: &mut [f64], u: &[f64]) { for i in 0..u.len() { w[i] = u[2 * i]; } }",
+            // Periodic over a range that is not `0..n`.
+            "fn f(w: &mut [f64], u: &[f64]) { let n = u.len(); for i in 1..n { w[i] = u[(i + 1) % n]; } }",
+            // No shifted read: the scatter form is already a gather.
+            "fn f(w: &mut [f64], u: &[f64], v: &[f64]) { for i in 0..u.len() { w[i] = u[i] * v[i]; } }",
+            // The same array written twice.
+            "fn f(w: &mut [f64], u: &[f64]) { for i in 0..u.len() { w[i] = u[i]; w[i] = u[i] * 2.0; } }",
+        ] {
+            assert_eq!(stencils(src), Vec::<i64>::new(), "{src}");
+        }
+    }
 }
