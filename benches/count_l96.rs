@@ -10,7 +10,9 @@
 //! Modes: `grad` (`ode::gradient`, RK4 storing every state), `fixed`
 //! (`ode::gradient_fixed::<40>`), `hvp` / `fixedhvp` (the same at `Dual<f64, 1>`), `tangent` /
 //! `fixedtangent` (`ode::tangent`, `ode::tangent_fixed::<40>`), `fast` (the fast hand-written
-//! adjoint of `problems/src/l96_fast.rs`), `hand` (`l96::cost_and_gradient_by_hand`), `none`
+//! adjoint of `problems/src/l96_fast.rs`), `hand` (`l96::cost_and_gradient_by_hand`), `user`
+//! (the user-written RK4 loop through `#[differentiable]`, `l96::cost_vjp`), `speed` (the
+//! speed-style code through `#[differentiable]`, `l96_fast::cost_vjp`), `none`
 //! (only the setup, to subtract). `calls` defaults to 20. Prints a checksum of the results, the
 //! same for every build that computes the same bits.
 
@@ -74,6 +76,14 @@ fn main() {
             "hand" => {
                 let mut g = [0.0; N];
                 l96::cost_and_gradient_by_hand(black_box(&x), &d.obs, &x, &mut g) + g[3]
+            }
+            "user" => {
+                let mut g = vec![0.0; N];
+                l96::cost_vjp(black_box(&x), &mut g, &d.obs, &x, 1.0) + g[3]
+            }
+            "speed" => {
+                let mut g = [0.0; N];
+                l96_fast::cost_vjp(black_box(x), &mut g, &d.obs, &x, 1.0) + g[3]
             }
             "none" => 0.0,
             other => panic!("unknown mode {other}"),

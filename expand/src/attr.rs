@@ -63,6 +63,9 @@ pub struct Custom {
     pub vjp: Path,
     /// The `custom` keyword, for errors about the rule as a whole.
     pub span: proc_macro2::Span,
+    /// `stencil = false`: stencil loops keep the scatter-form adjoint (default `true`: the
+    /// gather form, see `transform::adjoint::stencil`).
+    pub stencil: bool,
 }
 
 /// Parses the attribute's tokens, or returns the errors found in them.
@@ -84,6 +87,7 @@ fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
         gradient: None,
         patterns: Vec::new(),
         custom: None,
+        stencil: true,
     };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("wrt") {
@@ -140,6 +144,9 @@ fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
                 }
                 _ => Err(syn::Error::new(span, "a custom rule gives both derivatives: `custom(jvp = f_tangent, vjp = f_adjoint)`, with the signatures of `f_jvp` and `f_vjp`")),
             }
+        } else if meta.path.is_ident("stencil") {
+            args.stencil = meta.value()?.parse::<syn::LitBool>()?.value;
+            Ok(())
         } else if meta.path.is_ident("crate") {
             let value = meta.value()?;
             // `crate = path`, or serde's style `crate = "path"`.

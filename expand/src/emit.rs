@@ -452,7 +452,7 @@ impl<'a> Emitter<'a> {
         b.stmts.iter().map(|s| self.primal_stmt(s)).collect()
     }
 
-    fn primal_stmt(&self, s: &Stmt) -> TokenStream {
+    pub(crate) fn primal_stmt(&self, s: &Stmt) -> TokenStream {
         match s {
             Stmt::Let { var, init, span } => {
                 let (b, init) = (self.binding(*var), self.init(init));
@@ -479,6 +479,11 @@ impl<'a> Emitter<'a> {
                 body,
                 span,
             } => {
+                if let Some(peeled) =
+                    crate::transform::adjoint::peeled_primal(self, *var, range, body)
+                {
+                    return peeled;
+                }
                 let (i, r, body) = (self.name(*var), self.range(range), self.primal_block(body));
                 quote_spanned!(*span=> for #i in #r { #body })
             }

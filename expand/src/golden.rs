@@ -23,6 +23,10 @@ const CASES: &[(&str, &str)] = &[
         "fn lorenz96(du: &mut [f64], u: &[f64], forcing: f64) { let n = u.len(); for i in 0..n { du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + forcing; } }",
     ),
     (
+        "stencil_gather",
+        "fn heat(a: &mut [f64], b: &mut [f64], u: &[f64], c: &[f64], k: f64) { let n = u.len(); for i in 1..n - 1 { a[i] = k * (u[i - 1] - 2.0 * u[i] + u[i + 1]) + c[i] * u[i] * u[i]; b[i] = u[i + 1] * c[i - 1]; } }",
+    ),
+    (
         "overwrite_in_branch",
         "fn g(x: &[f64]) -> f64 { let mut t = 1.0; for i in 0..x.len() { let a = x[i] * 2.0; if a > t { t = t * a; } else { t = t + a.exp(); } } t }",
     ),

@@ -172,7 +172,7 @@ fn generate(
     let vis = &func.vis;
     let generic = emit::generic_primal(&em, vis);
     let jvp = transform::tangent::function(&em, vis);
-    let vjp = transform::adjoint::function(&em, vis)?;
+    let vjp = transform::adjoint::function(&em, vis, args.stencil)?;
     let grad = transform::adjoint::gradient(&em, vis);
     let rhs = args.rhs.as_ref().map(|name| {
         if args.rhs_data {

@@ -3,7 +3,7 @@
 //! reverse sweep saves, restores and accumulates was decided by the adjoint transform.
 
 use super::Emitter;
-use crate::ir::rev::{Cond, RevStmt, Saved, Slot, Target};
+use crate::ir::rev::{Cond, Gather, RevStmt, Saved, Slot, Target};
 use crate::ir::*;
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
@@ -137,6 +137,27 @@ impl Emitter<'_> {
         quote!(let #name = #v;)
     }
 
+    /// A stencil loop's gather-form reverse: its bounds, its loops, the zeroing of the adjoints
+    /// of what it wrote.
+    fn gather(&self, g: &Gather) -> TokenStream {
+        let i = self.name(g.var);
+        let (start, end, z) = (&g.start, &g.end, self.zero());
+        let bounds = g.bounds.iter().map(|(n, v)| quote!(let #n: usize = #v;));
+        let loops = g.loops.iter().map(|l| {
+            let (s, e, body) = (&l.start, &l.end, self.rev_stmts(&l.body));
+            if l.rev {
+                quote!(for #i in (#s..#e).rev() { #body })
+            } else {
+                quote!(for #i in #s..#e { #body })
+            }
+        });
+        let zero = g.zero.iter().map(|(w, here)| {
+            let t = self.target(&Target::Index(*w, here));
+            quote!(for #i in #start..#end { #t = #z; })
+        });
+        quote!(#(#bounds)* #(#loops)* #(#zero)*)
+    }
+
     fn rev_stmt(&self, s: &RevStmt) -> TokenStream {
         let rt = &self.rt;
         match s {
@@ -263,6 +284,7 @@ impl Emitter<'_> {
                 let (load, body) = (self.load(slot), self.rev_stmts(body));
                 quote!(for _ in 0..#load { #body })
             }
+            RevStmt::Gather(g) => self.gather(g),
             RevStmt::Replay {
                 decision,
                 then,

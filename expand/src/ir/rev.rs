@@ -229,12 +229,55 @@ pub enum RevStmt<'a> {
         slot: Slot,
         body: Vec<RevStmt<'a>>,
     },
+    /// A stencil loop reversed in gather form (see [`Gather`]).
+    Gather(Box<Gather<'a>>),
     /// A branch replayed from its saved decision.
     Replay {
         decision: Slot,
         then: Vec<RevStmt<'a>>,
         els: Vec<RevStmt<'a>>,
     },
+}
+
+/// The reverse of a stencil loop (statement `id`, `for var in start..end`) in gather form,
+/// built by `transform/adjoint/stencil.rs`: `bounds` binds the loop's bounds and the interior
+/// range, then `loops` run, each adding up, per element of an input's adjoint, the entries
+/// that read it (the interior without `%`, the short boundary loops, the scalars'), then the
+/// adjoints of the elements the loop wrote (`zero`) are zeroed over `start..end`. The loops'
+/// adjoints read the primal values `reads` (those of the loop's body and range).
+#[derive(Clone, Debug)]
+pub struct Gather<'a> {
+    /// The loop statement.
+    pub id: StmtId,
+    /// The loop variable, bound by each loop of the gather.
+    pub var: VarId,
+    /// The primal values the gather reads.
+    pub reads: Vec<VarId>,
+    /// `let name = value;` of the bounds, in order.
+    pub bounds: Vec<(Ident, TokenStream)>,
+    /// The loops, run in order.
+    pub loops: Vec<GatherLoop<'a>>,
+    /// The arrays written by the loop, whose adjoints are zeroed over its range.
+    pub zero: Vec<(VarId, &'a super::Expr)>,
+    /// The names bound to the loop's bounds.
+    pub start: Ident,
+    /// See `start`.
+    pub end: Ident,
+}
+
+/// One loop of a [`Gather`]: `for var in start..end { body }`.
+#[derive(Clone, Debug)]
+pub struct GatherLoop<'a> {
+    /// What it covers (for the printed IR): `interior` or `boundary`.
+    pub what: &'static str,
+    /// Whether it runs downwards (`(start..end).rev()`).
+    pub rev: bool,
+    /// The range's bounds.
+    pub start: TokenStream,
+    /// See `start`.
+    pub end: TokenStream,
+    /// Takes, temporaries and accumulations.
+    pub body: Vec<RevStmt<'a>>,
 }
 
 /// The condition of a forward branch.

@@ -120,6 +120,39 @@ impl Printer<'_> {
         self.line("}");
     }
 
+    fn gather(&mut self, g: &super::Gather) {
+        let reads: Vec<&str> = g.reads.iter().map(|v| self.name(*v)).collect();
+        let what = self
+            .stmts
+            .get(&g.id)
+            .map_or(String::new(), |s| display::head(self.f, s));
+        self.line(&format!(
+            "gather-form adjoint of `{what}`, reads {} {{",
+            reads.join(", ")
+        ));
+        self.lines.depth += 1;
+        for (n, v) in &g.bounds {
+            self.line(&format!("let {n} = {}", tokens(v)));
+        }
+        let i = self.name(g.var).to_string();
+        for l in &g.loops {
+            let (s, e) = (tokens(&l.start), tokens(&l.end));
+            let range = if l.rev {
+                format!("({s}..{e}).rev()")
+            } else {
+                format!("{s}..{e}")
+            };
+            let head = format!("{}: for {i} in {range}", l.what);
+            self.block(&head, &l.body);
+        }
+        for (w, here) in &g.zero {
+            let t = self.target(&Target::Index(*w, here));
+            self.line(&format!("for {i} in {}..{} {{ {t} = 0 }}", g.start, g.end));
+        }
+        self.lines.depth -= 1;
+        self.line("}");
+    }
+
     fn branches(&mut self, head: &str, then: &[RevStmt], els: &[RevStmt]) {
         self.line(&format!("{head} {{"));
         self.nested(then);
@@ -278,6 +311,7 @@ impl Printer<'_> {
                 );
                 return self.block(&head, body);
             }
+            RevStmt::Gather(g) => return self.gather(g),
             RevStmt::Replay {
                 decision,
                 then,

@@ -515,6 +515,7 @@ impl Verifier<'_> {
                     state.remove(trips);
                     self.reverse_loop(*trips, body, state, scope, frame)
                 }
+                RevStmt::Gather(g) => self.gather(g, state, frame),
                 RevStmt::Replay {
                     decision,
                     then,
@@ -524,6 +525,40 @@ impl Verifier<'_> {
                     "a statement of the forward sweep in the reverse sweep: {s:?}"
                 )),
             }
+        }
+    }
+
+    /// A stencil loop's gather-form reverse: what it reads must have the version it had when
+    /// the loop ran forwards (which does not write it); afterwards the arrays the loop wrote
+    /// have unknown versions, as after a reversed loop that does not restore them.
+    fn gather(&mut self, g: &super::Gather, state: &mut State, frame: &mut Frame) {
+        let Some(info) = self.loops.remove(&g.var) else {
+            let msg = format!(
+                "the loop over `{}` is reversed but never run forwards",
+                self.name(g.var)
+            );
+            return self.problem(msg);
+        };
+        let what = format!(
+            "the gather-form adjoint of the loop over `{}`",
+            self.name(g.var)
+        );
+        for v in &g.reads {
+            if info.entry.get(v) != info.before.get(v) {
+                let msg = format!("{what} reads `{}`, which the loop writes", self.name(*v));
+                self.problem(msg);
+            } else {
+                self.check(*v, info.before.get(v).copied(), &what, state, frame);
+            }
+        }
+        let written: Vec<VarId> = state
+            .keys()
+            .filter(|w| info.entry.get(w) != info.before.get(w))
+            .copied()
+            .collect();
+        for w in written {
+            let ver = self.fresh();
+            self.set(w, ver, state, frame);
         }
     }
 

@@ -121,6 +121,7 @@ fn reverse_reads(stmts: &[RevStmt], out: &mut Vec<VarId>) {
             RevStmt::ReverseFor { body, .. } | RevStmt::ReverseWhile { body, .. } => {
                 reverse_reads(body, out)
             }
+            RevStmt::Gather(g) => out.extend(&g.reads),
             RevStmt::Replay { then, els, .. } => {
                 reverse_reads(then, out);
                 reverse_reads(els, out);

@@ -41,11 +41,13 @@ mod describe;
 mod plan;
 mod saves;
 mod seed;
+mod stencil;
 mod stmt;
 #[cfg(test)]
 mod tests;
 
 pub use describe::describe;
+pub use stencil::peeled_primal;
 
 use crate::activity::arg_active;
 use crate::emit::{Emitter, Value};
@@ -144,8 +146,18 @@ fn bar_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
 ///
 /// An error if the reverse IR fails its verifier ([`crate::ir::rev::verify`]): a bug of this
 /// transform, reported as a compile error rather than wrong derivatives.
-pub fn function<'a>(em: &'a Emitter<'a>, vis: &syn::Visibility) -> syn::Result<TokenStream> {
-    let plan = plan(em.f, &em.active);
+///
+/// `stencil`: whether stencil loops get the gather form (`#[differentiable(stencil = false)]`
+/// keeps the scatter form).
+pub fn function<'a>(
+    em: &'a Emitter<'a>,
+    vis: &syn::Visibility,
+    stencil: bool,
+) -> syn::Result<TokenStream> {
+    let mut plan = plan(em.f, &em.active);
+    if !stencil {
+        plan.stencils.clear();
+    }
     let effects = argument_effects(em, vis);
     let vjp = companion(em, vis, &plan, false)?;
     let rev = companion(em, vis, &plan, true)?;

@@ -17,6 +17,8 @@ pub(super) struct Plan {
     pub(super) saves: HashSet<StmtId>,
     /// `&mut` arguments of calls whose state before the call the caller's reverse sweep reads.
     pub(super) caller_needs: HashSet<(StmtId, VarId)>,
+    /// The loops whose adjoint is built in gather form (see [`super::stencil`]).
+    pub(super) stencils: Vec<super::stencil::Stencil>,
 }
 
 /// Reads of the values that the adjoint of `e` multiplies by (its partial derivatives): what
@@ -274,9 +276,11 @@ pub(super) fn plan(f: &Function, active: &IdVec<VarId, bool>) -> Plan {
         recompute,
         saves: HashSet::new(),
         caller_needs: HashSet::new(),
+        stencils: Vec::new(),
     };
     let seen = IdVec::from_elem(false, n);
     flow(&f.body, StmtId::FIRST, seen, f, active, &mut plan);
+    plan.stencils = super::stencil::find(f, active, &plan);
     plan
 }
 

@@ -235,7 +235,10 @@ impl<'a> Reverse<'a> {
                         body: bf,
                     });
                 }
-                if !br.is_empty() {
+                let stencil = self.plan.stencils.iter().find(|st| st.id == id);
+                if let Some(g) = stencil.and_then(|st| self.gather(st, *var, range, body)) {
+                    rev.push(g);
+                } else if !br.is_empty() {
                     rev.push(RevStmt::ReverseFor {
                         var: *var,
                         range,
