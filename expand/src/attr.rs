@@ -43,6 +43,9 @@ pub struct Args {
     pub patterns: Vec<Pattern>,
     /// `custom(jvp = .., vjp = ..)`.
     pub custom: Option<Custom>,
+    /// `stencil = false`: stencil loops keep the scatter-form adjoint (default `true`: the
+    /// gather form, see `transform::adjoint::stencil`).
+    pub stencil: bool,
 }
 
 /// A further activity pattern, `wrt(x, obs) as name`.
@@ -63,9 +66,6 @@ pub struct Custom {
     pub vjp: Path,
     /// The `custom` keyword, for errors about the rule as a whole.
     pub span: proc_macro2::Span,
-    /// `stencil = false`: stencil loops keep the scatter-form adjoint (default `true`: the
-    /// gather form, see `transform::adjoint::stencil`).
-    pub stencil: bool,
 }
 
 /// Parses the attribute's tokens, or returns the errors found in them.
