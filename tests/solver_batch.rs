@@ -171,3 +171,45 @@ fn a_batch_of_1_3_and_8_windows_gives_the_per_window_hypergradients_summed() {
         );
     }
 }
+
+/// One epoch on 8 windows (batches of 4, augmented backgrounds, no window clipped) batched and
+/// per window: the same shuffles and phases, Adam steps from hypergradients equal to ~1e-12, so
+/// weights equal to 1e-11 of their size (Adam divides by sqrt(v): a relative change of the
+/// gradient moves a step by at most about as much, times the step size).
+#[test]
+fn one_epoch_on_8_windows_batched_gives_the_per_window_training_weights() {
+    use tapeless::parallel::Serial;
+    use tapeless_problems::solver::Training;
+    let train = Window::many(0..8);
+    let plan = Training {
+        batch: 4,
+        epochs: 30,
+        learning_rate: 1e-3,
+        clip: f64::INFINITY,
+        augment: true,
+    };
+    let theta = theta();
+    let (mut per_window, mut batched) = (plan.start(theta.clone(), 3), plan.start(theta, 3));
+    let (mut losses_a, mut losses_b) = (Vec::new(), Vec::new());
+    let a = plan
+        .epoch(&Serial, &train, &mut per_window, |_, l| losses_a.push(l))
+        .unwrap();
+    let b = plan
+        .epoch_batched(&SolverBatch::new(), &train, &mut batched, |_, l| {
+            losses_b.push(l)
+        })
+        .unwrap();
+    assert_eq!(losses_a.len(), 2);
+    for (x, y) in losses_a.iter().zip(&losses_b).chain([(&a, &b)]) {
+        assert!((x - y).abs() <= 1e-12 * x.abs(), "loss {x} vs {y}");
+    }
+    assert_eq!(per_window.state.rng, batched.state.rng);
+    assert_eq!(per_window.order, batched.order);
+    let (p, q) = (&per_window.state.params, &batched.state.params);
+    let d: Vec<f64> = p.iter().zip(q).map(|(x, y)| x - y).collect();
+    let relative = norm(&d) / norm(p);
+    eprintln!("one epoch: |weights difference| / |weights| = {relative:e}");
+    assert!(relative <= 1e-11, "weights differ by {relative:e}");
+    let moved: Vec<f64> = p.iter().zip(&self::theta()).map(|(x, y)| x - y).collect();
+    assert!(norm(&moved) > 1e3 * norm(&d), "the epoch moved the weights");
+}

@@ -14,10 +14,15 @@ use tapeless::hyper::{
     BatchAdjoints, BatchError, BatchHypergradient, BatchInputs, BatchLoss, BatchUpdate,
     UnrolledBatch,
 };
+use tapeless::nested::NestedError;
+use tapeless::optim::{clip_by_norm, Resumable, Schedule};
+use tapeless::parallel::WindowError;
 use tapeless::UserError;
 
 use crate::l96_batch::Costs;
-use crate::solver::{analysis_error_vjp, layout, Network, Window, K, MEMORY, STATE};
+use crate::solver::{
+    analysis_error_vjp, layout, Network, Run, Training, TrainingError, Window, K, MEMORY, STATE,
+};
 
 /// The solver's network on a batch: column `w` of the result is the output `o` of
 /// [`solver_step`](crate::solver::solver_step) for column `w` of `x`, of the normalised
@@ -272,4 +277,72 @@ pub fn hypergradient<W: std::borrow::Borrow<Window>>(
         &x0,
         theta,
     )
+}
+
+impl Training {
+    /// [`Training::epoch`] with each batch's hypergradient by one batched backward sweep
+    /// ([`hypergradient`]) instead of one per window: the same shuffles, background phases,
+    /// schedule and Adam steps. The batched sweep gives only the batch's sum, so the clipping is
+    /// applied to the batch's mean hypergradient (at `clip`) rather than to each window's: the
+    /// same as [`Training::epoch`] whenever no window's hypergradient is longer than `clip`
+    /// (then neither clips), and equal to it to rounding then (`tests/solver_batch.rs`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Training::epoch`]: a failed batch (named by its training windows) or a refused Adam
+    /// step.
+    pub fn epoch_batched(
+        &self,
+        solver: &SolverBatch,
+        train: &[Window],
+        run: &mut Run,
+        mut on_step: impl FnMut(usize, f64),
+    ) -> Result<f64, TrainingError> {
+        let batches = self.draw_epoch(train.len(), run);
+        let schedule = self.schedule(train.len());
+        let mut epoch_loss = 0.0;
+        for (step, batch) in batches.iter().enumerate() {
+            let augmented: Vec<Option<Window>> = batch
+                .iter()
+                .map(|&(i, phase)| phase.map(|p| train[i].with_background_phase(p)))
+                .collect();
+            let windows: Vec<&Window> = batch
+                .iter()
+                .zip(&augmented)
+                .map(|(&(i, _), a)| a.as_ref().unwrap_or(&train[i]))
+                .collect();
+            let r = hypergradient(solver, &windows, &run.state.params).map_err(|e| {
+                TrainingError::Window {
+                    batch: batch.iter().map(|&(i, _)| i).collect(),
+                    source: match e {
+                        BatchError::Window { window, source } => WindowError::Window {
+                            index: window,
+                            source,
+                        },
+                        BatchError::Batch(source) => WindowError::Window { index: 0, source },
+                        BatchError::Empty => WindowError::Window {
+                            index: 0,
+                            source: NestedError::User {
+                                function: "the batched training step",
+                                source: UserError::from("an empty batch").into(),
+                            },
+                        },
+                    },
+                }
+            })?;
+            let scale = 1.0 / batch.len().max(1) as f64;
+            let mut grad = r.theta;
+            grad.iter_mut().for_each(|g| *g *= scale);
+            clip_by_norm(&mut grad, self.clip);
+            let loss = r.losses.iter().sum::<f64>() * scale;
+            epoch_loss += loss * batch.len() as f64;
+            let adam = &mut run.state.optimizer;
+            adam.learning_rate = schedule.learning_rate(adam.step_count());
+            adam.step(&mut run.state.params, &grad)
+                .map_err(TrainingError::Optim)?;
+            on_step(step, loss);
+        }
+        run.state.epoch += 1;
+        Ok(epoch_loss / train.len() as f64)
+    }
 }
