@@ -51,9 +51,12 @@ pub fn solver_network_batch(
     w3 * &h2 + b3 * ones
 }
 
+/// `(u, s, |g_w|)` of [`features`].
+type Features = (DMatrix<f64>, RowDVector<f64>, Vec<f64>);
+
 /// The normalised gradients `u_w = sqrt(n) g_w / |g_w|`, the features `s_w = (ln |g_w| - 7) / 3`
 /// and the norms `|g_w|`, as [`solver_step`](crate::solver::solver_step) computes them.
-fn features(g: &DMatrix<f64>) -> Result<(DMatrix<f64>, RowDVector<f64>, Vec<f64>), UserError> {
+fn features(g: &DMatrix<f64>) -> Result<Features, UserError> {
     let (n, b) = g.shape();
     let mut u = g.clone();
     let mut s = RowDVector::zeros(b);
