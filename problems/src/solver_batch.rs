@@ -78,6 +78,21 @@ fn features(g: &DMatrix<f64>) -> Result<Features, UserError> {
 }
 
 /// The batched learned solver: [`Solver`](crate::solver::Solver)'s step on every column.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use tapeless::hyper::{BatchInputs, BatchUpdate};
+/// use tapeless_problems::solver::{initial_parameters, layout, MEMORY, STATE};
+/// use tapeless_problems::solver_batch::SolverBatch;
+///
+/// let (solver, theta) = (SolverBatch::new(), initial_parameters(&layout(STATE), 1));
+/// let (x, c) = (DMatrix::from_element(STATE, 2, 1.0), DMatrix::zeros(MEMORY, 2));
+/// let g = DMatrix::from_fn(STATE, 2, |i, w| (i + w) as f64 - 3.0);
+/// let at = BatchInputs { theta: &theta, grad: &g, x: &x, carry: &c };
+/// let (mut x1, mut c1) = (x.clone(), c.clone());
+/// solver.step(&solver.unpack(&theta), at, &mut x1, &mut c1).unwrap();
+/// assert!(x1 != x && c1.iter().all(|v| v.abs() < 1.0));
+/// ```
 #[derive(Debug, Default)]
 pub struct SolverBatch {
     /// The network's adjoint, allocated once.
@@ -85,7 +100,7 @@ pub struct SolverBatch {
 }
 
 impl SolverBatch {
-    /// The batched solver.
+    /// The batched solver (its adjoint buffers allocated at the first reverse step).
     pub fn new() -> Self {
         Self::default()
     }
@@ -228,6 +243,19 @@ impl BatchUpdate for SolverBatch {
 /// The solver's outer losses (the analysis errors against the truths' initial states) of a
 /// batch, by the generated adjoint of [`analysis_error`](crate::solver::analysis_error) on each
 /// column.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use tapeless::hyper::BatchLoss;
+/// use tapeless_problems::solver_batch::AnalysisLosses;
+///
+/// let truths: [&[f64]; 2] = [&[0.0, 0.0], &[1.0, 1.0]];
+/// let x = DMatrix::from_element(2, 2, 1.0);
+/// let mut g = DMatrix::zeros(2, 2);
+/// let losses = AnalysisLosses(&truths).gradients(&x, &mut g).unwrap();
+/// assert_eq!(losses, vec![1.0, 0.0]);
+/// assert_eq!(g[(0, 0)], 1.0); // d/dx_0 of (x_0^2 + x_1^2) / 2
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AnalysisLosses<'a>(pub &'a [&'a [f64]]);
 
@@ -289,6 +317,17 @@ impl Training {
     /// applied to the batch's mean hypergradient (at `clip`) rather than to each window's: the
     /// same as [`Training::epoch`] whenever no window's hypergradient is longer than `clip`
     /// (then neither clips), and equal to it to rounding then (`tests/solver_batch.rs`).
+    ///
+    /// ```
+    /// use tapeless_problems::solver::{initial_parameters, layout, Training, Window, STATE};
+    /// use tapeless_problems::solver_batch::SolverBatch;
+    ///
+    /// let plan = Training { batch: 2, epochs: 1, learning_rate: 1e-3, clip: f64::INFINITY, augment: false };
+    /// let theta = initial_parameters(&layout(STATE), 1);
+    /// let mut run = plan.start(theta.clone(), 0);
+    /// let loss = plan.epoch_batched(&SolverBatch::new(), &Window::many(0..2), &mut run, |_, _| {}).unwrap();
+    /// assert!(loss > 0.0 && run.state.params != theta && run.state.epoch == 1);
+    /// ```
     ///
     /// # Errors
     ///
