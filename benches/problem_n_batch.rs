@@ -25,8 +25,9 @@
 //! valgrind --tool=callgrind target/release/deps/problem_n_batch-<hash> count batched 32
 //! ```
 //!
-//! Modes: `per-window`, `batched`, `network-batched`, `ode`, `ode-batched`, and `none` (the
-//! setup alone, to subtract).
+//! Modes: `per-window`, `batched`, `network-batched`, `ode`, `ode-batched`, `solver-epoch` and
+//! `solver-epoch-batched` (one epoch of the learned solver's training over the `B` windows in
+//! batches of 8, per window or batched), and `none` (the setup alone, to subtract).
 
 use tapeless_problems::n as problem_n;
 use tapeless_problems::n_batch::Batch;
@@ -112,6 +113,31 @@ fn ode_pieces_batched(s: &[Window]) -> BatchHypergradient {
         .expect("finite")
 }
 
+/// One epoch of the learned solver's training over windows `0..b` in batches of 8 (augmented,
+/// no clipping), per window (`solver-epoch`) or batched (`solver-epoch-batched`); returns one
+/// weight.
+fn solver_epoch(mode: &str, b: usize) -> f64 {
+    use tapeless::parallel::Serial;
+    use tapeless_problems::solver::{self, Training};
+    use tapeless_problems::solver_batch::SolverBatch;
+    let train = solver::Window::many(0..b);
+    let plan = Training {
+        batch: 8,
+        epochs: 30,
+        learning_rate: 1e-3,
+        clip: f64::INFINITY,
+        augment: true,
+    };
+    let mut run = plan.start(solver::initial_parameters(&solver::layout(STATE), 7), 3);
+    if mode == "solver-epoch" {
+        plan.epoch(&Serial, &train, &mut run, |_, _| {})
+    } else {
+        plan.epoch_batched(&SolverBatch::new(), &train, &mut run, |_, _| {})
+    }
+    .expect("finite");
+    run.state.params[1000]
+}
+
 /// `count <mode> <B> [repeats]`: one path, for instruction counts.
 fn count(args: &[String]) {
     let mode = args.first().map_or("batched", String::as_str);
@@ -135,6 +161,7 @@ fn count(args: &[String]) {
             }
             "ode" => ode_pieces(&windows).losses[0],
             "ode-batched" => ode_pieces_batched(&windows).losses[0],
+            "solver-epoch" | "solver-epoch-batched" => solver_epoch(mode, b),
             "none" => 0.0,
             other => panic!("unknown mode {other}"),
         };

@@ -351,6 +351,8 @@ struct Options {
     learning_rate: f64,
     clip: f64,
     augment: bool,
+    /// Each batch's hypergradient by one batched sweep (`--batched`).
+    batched: bool,
     output: String,
     init: Option<String>,
     descent_eta: Option<f64>,
@@ -434,6 +436,12 @@ fn main() {
                 .help("plain descent's step size, instead of tuning it on the training windows"),
         )
         .arg(
+            Arg::new("batched")
+                .long("batched")
+                .action(ArgAction::SetTrue)
+                .help("each batch's hypergradient by one batched backward sweep on one process (the network and the inner costs applied to the batch at once); the clipping then applies to each batch's mean hypergradient instead of each window's, the same training when no window is clipped"),
+        )
+        .arg(
             Arg::new("no-augmentation")
                 .long("no-augmentation")
                 .action(ArgAction::SetTrue)
@@ -473,6 +481,7 @@ fn main() {
             init: matches.get_one::<String>("init").cloned(),
             descent_eta: matches.get_one::<f64>("descent-eta").copied(),
             augment: !matches.get_flag("no-augmentation"),
+            batched: matches.get_flag("batched"),
             output: matches
                 .get_one::<String>("output")
                 .expect("a default")
@@ -661,7 +670,7 @@ fn train(o: &Options, executor: &impl Executor, main: bool) -> (Vec<f64>, f64) {
     }
     say!(
         main,
-        "training: Adam (peak step {:e}, cosine decay) on windows 0..{}{} in batches of {}, each window's hypergradient clipped to norm {}, {} epochs, {}",
+        "training: Adam (peak step {:e}, cosine decay) on windows 0..{}{} in batches of {}, each {}'s hypergradient clipped to norm {}, {} epochs, {}",
         o.learning_rate,
         o.windows - 1,
         if o.augment {
@@ -670,32 +679,42 @@ fn train(o: &Options, executor: &impl Executor, main: bool) -> (Vec<f64>, f64) {
             ""
         },
         o.batch,
+        if o.batched { "batch" } else { "window" },
         o.clip,
         o.epochs,
-        o.workers
+        if o.batched {
+            "batched, one process"
+        } else {
+            &o.workers
+        }
     );
     let training = Instant::now();
+    let batched = tapeless_problems::solver_batch::SolverBatch::new();
     let mut bar =
         progress::Progress::new("training", (o.epochs.saturating_sub(first) * steps) as u64);
     for epoch in first..o.epochs {
         let mut seen = 0;
         let mut running = 0.0;
-        let epoch_loss = plan
-            .epoch(executor, &train, &mut run, |step, loss| {
-                let size = o.batch.min(train.len() - step * o.batch);
-                running += loss * size as f64;
-                seen += size;
-                if main {
-                    bar.set_message(format!(
-                        "epoch {}/{}, running RMSE {:.4}",
-                        epoch + 1,
-                        o.epochs,
-                        (running / seen as f64).sqrt()
-                    ));
-                    bar.inc(1);
-                }
-            })
-            .unwrap_or_else(|e| fail(format!("epoch {}: {e}", epoch + 1)));
+        let on_step = |step: usize, loss: f64| {
+            let size = o.batch.min(train.len() - step * o.batch);
+            running += loss * size as f64;
+            seen += size;
+            if main {
+                bar.set_message(format!(
+                    "epoch {}/{}, running RMSE {:.4}",
+                    epoch + 1,
+                    o.epochs,
+                    (running / seen as f64).sqrt()
+                ));
+                bar.inc(1);
+            }
+        };
+        let epoch_loss = if o.batched {
+            plan.epoch_batched(&batched, &train, &mut run, on_step)
+        } else {
+            plan.epoch(executor, &train, &mut run, on_step)
+        }
+        .unwrap_or_else(|e| fail(format!("epoch {}: {e}", epoch + 1)));
         if !main {
             continue;
         }

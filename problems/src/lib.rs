@@ -14,3 +14,4 @@ pub mod n;
 pub mod n_batch;
 pub mod seed;
 pub mod solver;
+pub mod solver_batch;

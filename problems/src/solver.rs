@@ -822,7 +822,11 @@ impl Training {
     }
 
     /// One epoch's batches: shuffles the run's order and draws each window's background phase.
-    fn draw_epoch(&self, windows: usize, run: &mut Run) -> Vec<Vec<(usize, Option<f64>)>> {
+    pub(crate) fn draw_epoch(
+        &self,
+        windows: usize,
+        run: &mut Run,
+    ) -> Vec<Vec<(usize, Option<f64>)>> {
         use rand::seq::SliceRandom;
         use rand::Rng;
         if run.order.len() != windows {
