@@ -52,6 +52,7 @@ mod limits;
 mod lower;
 mod names;
 mod rules;
+mod structs;
 mod transform;
 
 use proc_macro2::TokenStream;
@@ -92,6 +93,9 @@ fn expand(
     attr: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> syn::Result<proc_macro2::TokenStream> {
+    if let Some(out) = structs::intercept(&attr, &item) {
+        return out;
+    }
     let args = attr::parse(attr)?;
     let func: syn::ItemFn = syn::parse2(item.clone()).map_err(|_| {
         syn::Error::new_spanned(

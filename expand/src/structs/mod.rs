@@ -1,0 +1,135 @@
+//! Structs of reals and methods.
+//!
+//! **The struct.** `#[differentiable] struct Params { sigma: f64, n: usize, x: [f64; 3] }` is
+//! rewritten to `struct Params<S = f64> { sigma: S, n: usize, x: [S; 3] }` (`item`): `Params` in
+//! user code still means `Params<f64>`, and the companions, generic over the scalar `S`, take
+//! `&Params<S>`, so a Hessian-vector product runs them at dual numbers. It implements
+//! `tapeless::Struct` (a zero of the same shape, the struct at another scalar, its reals in
+//! order), which gradients, lifts and tests use. A struct at every scalar, rather than a
+//! parallel "adjoint struct" of another name, because the adjoint of a struct is the same shape
+//! at the scalar type: `p_bar: &mut Params<S>` is read as `p_bar.sigma`, as JAX's pytrees and
+//! Tapenade's derived types do.
+//!
+//! **The function.** The attribute on `fn f(p: &Params, s: &mut State, x: f64)` cannot see the
+//! struct's fields, so the function is *flattened* (`flatten`): each field path the body uses
+//! becomes a parameter of a hidden function (`p.sigma` -> `p__sigma: f64`, `s.x[i]` ->
+//! `s__x: &mut [f64]`, a written real field a one-element slice), whose kinds are guessed from
+//! their use and checked by rustc where the companions pass the fields. The hidden function goes
+//! through the whole pipeline, and each companion of `f` forwards to its companion, passing the
+//! fields of `p`, `p_dot` or `p_bar` (`wrap`). So the derivative code is the pipeline's, and the
+//! struct layer is a change of calling convention with no arithmetic of its own.
+//!
+//! **Methods.** On `fn rhs(&self, ..)` inside an `impl`, the receiver is a struct parameter
+//! named `self`, and the companions are associated items of the same `impl`: the hidden
+//! function and its companions (free items, which cannot live in an `impl`) are defined inside
+//! each companion's body. `Self::rhs_vjp_at(this, this_bar, ..)` takes the receiver at any
+//! scalar; for `&self`, `self.rhs_vjp(self_bar, ..)` is the same with `self` lifted to `S`.
+
+mod flatten;
+mod item;
+mod wrap;
+
+use crate::attr::Args;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// The expansion of `#[differentiable]` on a struct, or on a function with struct parameters
+/// or a receiver; `None` for everything else (the ordinary pipeline's).
+pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<TokenStream>> {
+    match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Struct(s)) => Some(crate::attr::parse(attr.clone()).and_then(|args| {
+            if args.wrt.is_some() || args.rhs.is_some() || !args.constants.is_empty() {
+                return Err(syn::Error::new_spanned(
+                    attr,
+                    "on a struct, `#[differentiable]` takes no arguments but `crate = path`",
+                ));
+            }
+            item::expand(&args.krate, s)
+        })),
+        Ok(syn::Item::Fn(f)) if flatten::has_structs(&f.sig) => Some(function(attr, f)),
+        _ => match syn::parse2::<syn::ImplItemFn>(item.clone()) {
+            Ok(f) if flatten::has_structs(&f.sig) => Some(function(
+                attr,
+                syn::ItemFn {
+                    attrs: f.attrs,
+                    vis: f.vis,
+                    sig: f.sig,
+                    block: Box::new(f.block),
+                },
+            )),
+            _ => None,
+        },
+    }
+}
+
+fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
+    let args = crate::attr::parse(attr.clone())?;
+    let mut params = flatten::params(&func.sig)?;
+    let method = params
+        .iter()
+        .any(|p| matches!(p, flatten::Param::Struct(s) if s.receiver || type_is_self(&s.ty)));
+    if let Some(rhs) = &args.rhs {
+        return Err(syn::Error::new_spanned(
+            rhs,
+            "`rhs = ..` takes `fn f(du: &mut [f64], u: &[f64], p: &[f64], t: f64)`; for a right-hand side with a parameter struct, implement `tapeless::ode::Rhs` by hand with the companions",
+        ));
+    }
+    let user = func.sig.ident.clone();
+    let flat_name = format_ident!("__{}_flat", user);
+    let flat = flatten::flatten(&func, &flat_name, &mut params)?;
+    let flat_attr = flat_attr(&args, &params);
+    let flat_tokens = crate::expand(flat_attr, quote!(#flat))?;
+    let flat_file: syn::File = syn::parse2(flat_tokens)?;
+    let out = wrap::wrappers(&args.krate, &func, &params, &flat_name, flat_file, method)?;
+    let generated = if method {
+        out
+    } else {
+        crate::same_configuration(&func.attrs, out)
+    };
+    Ok(quote! {
+        #[allow(clippy::needless_range_loop)]
+        #func
+        #generated
+    })
+}
+
+fn type_is_self(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("Self"))
+}
+
+/// The flattened function's attribute: `wrt(p)` lists `p`'s real fields.
+fn flat_attr(args: &Args, params: &[flatten::Param]) -> TokenStream {
+    let mut parts = Vec::new();
+    if let Some(wrt) = &args.wrt {
+        let mut names = Vec::new();
+        for w in wrt {
+            let mut found = false;
+            for p in params {
+                if let flatten::Param::Struct(s) = p {
+                    if syn::ext::IdentExt::unraw(&s.name) == *w {
+                        found = true;
+                        names.extend(
+                            s.leaves
+                                .iter()
+                                .filter(|l| {
+                                    matches!(l.used, flatten::Use::Real | flatten::Use::Array)
+                                })
+                                .map(|l| l.flat.clone()),
+                        );
+                    }
+                }
+            }
+            if !found {
+                names.push(w.clone());
+            }
+        }
+        parts.push(quote!(wrt(#(#names),*)));
+    }
+    if !args.constants.is_empty() {
+        let c = &args.constants;
+        parts.push(quote!(constants(#(#c),*)));
+    }
+    let krate = &args.krate;
+    parts.push(quote!(crate = #krate));
+    quote!(#(#parts),*)
+}
