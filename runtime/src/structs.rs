@@ -27,7 +27,7 @@ use crate::Real;
 /// }
 ///
 /// let p = Params { sigma: 10.0, x: [1.0, 2.0], steps: 3 };
-/// assert_eq!(Params::REAL_FIELDS, ["sigma", "x"]);
+/// assert_eq!(<Params>::REAL_FIELDS, ["sigma", "x"]);
 /// assert_eq!(p.to_reals(), vec![10.0, 1.0, 2.0]);
 /// let z = p.zero_like();
 /// assert_eq!(z, Params { sigma: 0.0, x: [0.0; 2], steps: 3 });

@@ -82,6 +82,8 @@ fn groups<'a>(sig: &syn::Signature, params: &'a [Param]) -> syn::Result<Vec<Grou
             }
         }
     }
+    // What follows the parameters (`result_bar`, the seed of the result).
+    out.extend(it.map(|value| Group::Plain { value, extra: None }));
     Ok(out)
 }
 
