@@ -100,7 +100,7 @@ fn expand(
     let func: syn::ItemFn = syn::parse2(item.clone()).map_err(|_| {
         syn::Error::new_spanned(
             item,
-            "`#[differentiable]` applies to functions: put it on a `fn` whose derivatives you want",
+            "`#[differentiable]` applies to functions and structs: put it on a `fn` whose derivatives you want, or on a struct of reals it takes",
         )
     })?;
     let lowered = lower::lower(&func, &args)?;

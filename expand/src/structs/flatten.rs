@@ -406,13 +406,23 @@ impl VisitMut for Collector {
                 self.error(syn::Error::new_spanned(&m.method, msg));
             }
             syn::Expr::Assign(a) => {
-                if !self.leaf(&mut a.left, Use::Real, true) {
+                let hint = if is_int_lit(&a.right) {
+                    Use::Int
+                } else {
+                    Use::Real
+                };
+                if !self.leaf(&mut a.left, hint, true) {
                     self.mark_index_write(&mut a.left);
                 }
                 self.visit_expr_mut(&mut a.right);
             }
             syn::Expr::Binary(b) if is_compound(&b.op) => {
-                if !self.leaf(&mut b.left, Use::Real, true) {
+                let hint = if is_int_lit(&b.right) {
+                    Use::Int
+                } else {
+                    Use::Real
+                };
+                if !self.leaf(&mut b.left, hint, true) {
                     self.mark_index_write(&mut b.left);
                 }
                 self.with_hint(&mut b.right, Use::Real);

@@ -74,6 +74,14 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
             "`rhs = ..` takes `fn f(du: &mut [f64], u: &[f64], p: &[f64], t: f64)`; for a right-hand side with a parameter struct, implement `tapeless::ode::Rhs` by hand with the companions",
         ));
     }
+    if let syn::ReturnType::Type(_, ty) = &func.sig.output {
+        if returns_struct(ty) {
+            return Err(syn::Error::new_spanned(
+                ty,
+                "returning a struct is not supported yet: take a `&mut` struct parameter and write its fields, or return its reals (`f64`, `[f64; N]`, a tuple)",
+            ));
+        }
+    }
     let user = func.sig.ident.clone();
     let flat_name = format_ident!("__{}_flat", user);
     let flat = flatten::flatten(&func, &flat_name, &mut params)?;
@@ -91,6 +99,24 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
         #func
         #generated
     })
+}
+
+/// A result that names a struct (`Params`, `Self`): a path without type arguments that is not
+/// a scalar.
+fn returns_struct(ty: &syn::Type) -> bool {
+    let syn::Type::Path(p) = ty else {
+        return false;
+    };
+    match p.path.segments.last() {
+        Some(last) if p.qself.is_none() && last.arguments.is_none() => {
+            let name = last.ident.to_string();
+            !matches!(
+                name.as_str(),
+                "f64" | "f32" | "usize" | "isize" | "i32" | "i64" | "u32" | "u64" | "bool"
+            )
+        }
+        _ => false,
+    }
 }
 
 fn type_is_self(ty: &syn::Type) -> bool {

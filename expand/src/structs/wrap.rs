@@ -4,6 +4,7 @@
 use super::flatten::{Leaf, Param, StructParam, Use};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
+use syn::spanned::Spanned;
 
 /// A parameter of a flattened companion: its pattern and name.
 struct Input {
@@ -107,13 +108,10 @@ impl Ctx<'_> {
         if super::type_is_self(ty) {
             return quote!(<Self as #krate::Struct>::At<#scalar>);
         }
-        let mut ty = ty.clone();
-        if let syn::Type::Path(p) = &mut ty {
-            if let Some(last) = p.path.segments.last_mut() {
-                last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(<#scalar>));
-            }
-        }
-        quote!(#ty)
+        // A projection rather than `Params<S>`: for a struct that is not annotated, the one
+        // error is the trait's, on the written type, saying to annotate it.
+        let tr = quote::quote_spanned!(ty.span()=> #krate::Struct);
+        quote::quote_spanned!(ty.span()=> <#ty as #tr>::At<#scalar>)
     }
 
     /// The scalar of a struct's fields in a companion: `S`, or `f64` when none is differentiated.
