@@ -52,7 +52,7 @@ pub struct StructParam {
 
 /// A parameter of the function: a struct, or another one kept as written.
 pub enum Param {
-    Struct(StructParam),
+    Struct(Box<StructParam>),
     Plain(syn::PatType),
 }
 
@@ -98,23 +98,23 @@ pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
                         "take the receiver as `&self` or `&mut self`: its real fields are differentiated like a struct parameter's",
                     ));
                 }
-                out.push(Param::Struct(StructParam {
+                out.push(Param::Struct(Box::new(StructParam {
                     name: syn::Ident::new("self", r.self_token.span),
                     mutable: r.mutability.is_some(),
                     ty: syn::parse_quote_spanned!(r.self_token.span=> Self),
                     leaves: Vec::new(),
                     receiver: true,
-                }));
+                })));
             }
             syn::FnArg::Typed(pt) => match (struct_type(&pt.ty), &*pt.pat) {
                 (Some((mutable, ty)), syn::Pat::Ident(pi)) => {
-                    out.push(Param::Struct(StructParam {
+                    out.push(Param::Struct(Box::new(StructParam {
                         name: pi.ident.clone(),
                         mutable,
                         ty,
                         leaves: Vec::new(),
                         receiver: false,
-                    }))
+                    })))
                 }
                 _ => out.push(Param::Plain(pt.clone())),
             },
