@@ -15,28 +15,50 @@ use crate::Real;
 /// type `Self::Scalar` generated), arrays and `Vec`s of reals, nested annotated structs, and
 /// fields that are not differentiated (integers, bools, other data), copied as they are.
 ///
-/// ```
-/// use tapeless::{differentiable, Dual, Struct};
+/// `#[differentiable]` on `struct Params { sigma: f64, x: Vec<f64>, steps: usize }` generates
+/// the struct at every scalar and this implementation (written out here):
 ///
-/// #[differentiable]
+/// ```
+/// use tapeless_runtime::{Dual, Real, Struct};
+///
 /// #[derive(Clone, Debug, PartialEq)]
-/// struct Params {
-///     sigma: f64,
-///     x: [f64; 2],
+/// struct Params<S = f64> {
+///     sigma: S,
+///     x: Vec<S>,
 ///     steps: usize,
 /// }
 ///
-/// let p = Params { sigma: 10.0, x: [1.0, 2.0], steps: 3 };
+/// impl<S: Real> Struct for Params<S> {
+///     type Scalar = S;
+///     type At<T: Real> = Params<T>;
+///     const REAL_FIELDS: &'static [&'static str] = &["sigma", "x"];
+///     fn map_reals<T: Real>(&self, f: &mut dyn FnMut(S) -> T) -> Params<T> {
+///         Params { sigma: f(self.sigma), x: self.x.iter().map(|&v| f(v)).collect(), steps: self.steps }
+///     }
+///     fn for_each_real(&self, f: &mut dyn FnMut(S)) {
+///         f(self.sigma);
+///         for v in self.x.iter() { f(*v); }
+///     }
+///     fn for_each_real_mut(&mut self, f: &mut dyn FnMut(&mut S)) {
+///         f(&mut self.sigma);
+///         for v in self.x.iter_mut() { f(v); }
+///     }
+///     fn zero_like(&self) -> Self {
+///         Params { sigma: S::zero(), x: vec![S::zero(); self.x.len()], steps: self.steps }
+///     }
+/// }
+///
+/// let p = Params { sigma: 10.0, x: vec![1.0, 2.0], steps: 3 };
 /// assert_eq!(<Params>::REAL_FIELDS, ["sigma", "x"]);
 /// assert_eq!(p.to_reals(), vec![10.0, 1.0, 2.0]);
-/// let z = p.zero_like();
-/// assert_eq!(z, Params { sigma: 0.0, x: [0.0; 2], steps: 3 });
+/// assert_eq!(p.zero_like(), Params { sigma: 0.0, x: vec![0.0; 2], steps: 3 });
 /// // The same struct at dual numbers, with constant (zero-tangent) values.
 /// let d: Params<Dual<f64, 1>> = p.lift();
 /// assert_eq!(d.sigma.value, 10.0);
 /// let mut q = p.clone();
 /// q.set_reals(&[1.0, 2.0, 3.0]).unwrap();
 /// assert_eq!(q.x, [2.0, 3.0]);
+/// assert!(q.set_reals(&[1.0]).is_err());
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a `#[differentiable]` struct",
