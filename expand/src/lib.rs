@@ -30,6 +30,9 @@
 //!   adjoints, the `saves` slots and `describe`, its printout) builds the reverse IR; `emit`
 //!   holds what they share, prints the generic primal, the tangent IR (`emit/tan.rs`) and the
 //!   reverse IR (`emit/rev.rs`).
+//! - `structs` handles `#[differentiable]` on a struct (the struct at every scalar type) and
+//!   on functions and methods taking structs (flattened to their fields, then the pipeline
+//!   above, with companions that pass the fields).
 //! - `ctxt` gathers the errors of the front end (attribute, lowering, `wrt(..)`, `rhs = ..`), so a
 //!   function's mistakes are reported together; `limits` says how big a function may be.
 //!
