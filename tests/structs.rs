@@ -333,3 +333,64 @@ fn hessian_vector_product_of_the_cost_at_dual_numbers() {
         cost(&study(), 0.01)
     );
 }
+
+mod model {
+    use tapeless::differentiable;
+
+    /// A struct defined in another module, used by path.
+    #[differentiable]
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Data {
+        pub obs: Vec<f64>,
+        pub scale: f64,
+    }
+}
+
+/// Only `x` is differentiated: the data struct keeps its `f64` type in every companion, also
+/// when they run at dual numbers.
+#[differentiable(wrt(x))]
+pub fn misfit(x: &[f64], data: &model::Data) -> f64 {
+    let mut j = 0.0;
+    for i in 0..x.len() {
+        let d = x[i] - data.obs[i];
+        j += 0.5 * data.scale * d * d;
+    }
+    j
+}
+
+#[test]
+fn a_struct_by_path_outside_wrt_stays_data() {
+    let data = model::Data {
+        obs: vec![1.0, 2.0, 4.0],
+        scale: 3.0,
+    };
+    let x = [0.5, 2.5, 4.0];
+    let (j, g) = misfit_grad(&x[..], &data);
+    assert_eq!(j, misfit(&x, &data));
+    assert_eq!(g, vec![-1.5, 1.5, 0.0]);
+    // At dual numbers, the data is still `Data<f64>`.
+    let xd: Vec<Dual<f64, 1>> = x.iter().map(|&v| Dual::new(v, [1.0])).collect();
+    let mut xd_bar = vec![Dual::constant(0.0); 3];
+    misfit_vjp(&xd, &mut xd_bar, &data, Dual::constant(1.0));
+    let hv: Vec<f64> = xd_bar.iter().map(|d| d.tangents[0]).collect();
+    assert_eq!(hv, vec![3.0; 3]);
+    let f = |v: &[f64]| vec![misfit(v, &data)];
+    let jvp = |v: &[f64], d: &[f64]| {
+        let (a, b) = misfit_jvp(v, d, &data);
+        (vec![a], vec![b])
+    };
+    let vjp = |v: &[f64], w: &[f64]| {
+        let mut g = vec![0.0; 3];
+        let a = misfit_vjp(v, &mut g, &data, w[0]);
+        (vec![a], g)
+    };
+    let case = Case {
+        name: "misfit(x, data: &model::Data) wrt(x)",
+        inputs: 3,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &x, 5);
+}

@@ -90,8 +90,9 @@ fn groups<'a>(sig: &syn::Signature, params: &'a [Param]) -> syn::Result<Vec<Grou
 
 fn mentions_f64(ty: &syn::Type) -> bool {
     ty.to_token_stream()
-        .into_iter()
-        .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == "f64"))
+        .to_string()
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .any(|w| w == "f64")
 }
 
 struct Ctx<'a> {
