@@ -394,3 +394,25 @@ fn a_struct_by_path_outside_wrt_stays_data() {
     };
     check(&case, &x, 5);
 }
+
+/// A `Vec` field written through `&mut`.
+#[differentiable]
+#[derive(Clone, Debug, PartialEq)]
+struct Series {
+    v: Vec<f64>,
+}
+
+#[differentiable]
+fn decay(s: &mut Series, rate: f64) {
+    for i in 0..s.v.len() {
+        s.v[i] *= 1.0 - rate;
+    }
+}
+
+#[test]
+#[should_panic(expected = "decay_jvp: `s_dot.v` has length 1 but `s.v` has length 2")]
+fn a_tangent_field_of_the_wrong_length_is_named() {
+    let mut s = Series { v: vec![1.0, 2.0] };
+    let mut s_dot = Series { v: vec![1.0] };
+    decay_jvp(&mut s, &mut s_dot, 0.1, 0.0);
+}

@@ -87,6 +87,7 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let flat = flatten::flatten(&func, &flat_name, &mut params)?;
     let flat_attr = flat_attr(&args, &params);
     let flat_tokens = crate::expand(flat_attr, quote!(#flat))?;
+    let flat_tokens = rename_in_messages(flat_tokens, &renames(&user, &flat_name, &params));
     let flat_file: syn::File = syn::parse2(flat_tokens)?;
     let out = wrap::wrappers(&args.krate, &func, &params, &flat_name, flat_file, method)?;
     let generated = if method {
@@ -158,4 +159,65 @@ fn flat_attr(args: &Args, params: &[flatten::Param]) -> TokenStream {
     let krate = &args.krate;
     parts.push(quote!(crate = #krate));
     quote!(#(#parts),*)
+}
+
+/// The names that run-time messages of the flattened companions should show: `euler_jvp` for
+/// `__euler_flat_jvp`, `s_dot.x` for `s__x_dot`.
+fn renames(
+    user: &syn::Ident,
+    flat: &syn::Ident,
+    params: &[flatten::Param],
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for kind in ["generic", "jvp", "vjp", "grad"] {
+        out.push((format!("{flat}_{kind}"), format!("{user}_{kind}")));
+    }
+    out.push((format!("__{flat}_rev"), format!("{user}_vjp")));
+    for p in params {
+        if let flatten::Param::Struct(s) = p {
+            for leaf in &s.leaves {
+                let path: Vec<String> = leaf.path.iter().map(|i| i.to_string()).collect();
+                let path = path.join(".");
+                let root = &s.name;
+                out.push((leaf.flat.to_string(), format!("{root}.{path}")));
+                for suffix in ["dot", "bar"] {
+                    out.push((
+                        format!("{}_{suffix}", leaf.flat),
+                        format!("{root}_{suffix}.{path}"),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// String literals equal to a flattened name, replaced by the user's.
+fn rename_in_messages(tokens: TokenStream, renames: &[(String, String)]) -> TokenStream {
+    use proc_macro2::{Group, Literal, TokenTree};
+    tokens
+        .into_iter()
+        .map(|tt| match tt {
+            TokenTree::Group(g) => {
+                let mut n = Group::new(g.delimiter(), rename_in_messages(g.stream(), renames));
+                n.set_span(g.span());
+                TokenTree::Group(n)
+            }
+            TokenTree::Literal(l) => {
+                let text = l.to_string();
+                match renames
+                    .iter()
+                    .find(|(from, _)| text == format!("\"{from}\""))
+                {
+                    Some((_, to)) => {
+                        let mut n = Literal::string(to);
+                        n.set_span(l.span());
+                        TokenTree::Literal(n)
+                    }
+                    None => TokenTree::Literal(l),
+                }
+            }
+            tt => tt,
+        })
+        .collect()
 }
