@@ -45,6 +45,21 @@ impl Chain {
         self.k *= 1.0 + c * c;
     }
 
+    /// A constant of the type, read in a method as `Self::GRAVITY`.
+    const GRAVITY: f64 = 9.81;
+
+    /// Elastic and gravitational energy: the body names the type's constant.
+    #[differentiable]
+    fn total_energy(&self, x: &[f64], m: f64) -> f64 {
+        let g: f64 = Self::GRAVITY;
+        let mut e = 0.0;
+        for i in 0..self.n {
+            let d = x[i + 1] - x[i] - self.rest;
+            e += 0.5 * self.k * d * d + m * g * x[i];
+        }
+        e
+    }
+
     /// An associated function taking the struct as `&Self`.
     #[differentiable]
     fn tension(chain: &Self, stretch: f64) -> f64 {
@@ -241,4 +256,41 @@ fn a_mut_self_method_and_an_associated_function() {
     let (t, (ch_bar, s_bar)) = Chain::tension_grad_at(&chain(), 1.25);
     assert_eq!(t, Chain::tension(&chain(), 1.25));
     assert_eq!((ch_bar.k, ch_bar.rest, s_bar), (0.75, -2.0, 2.0));
+}
+
+#[test]
+fn a_method_naming_a_constant_of_the_type() {
+    let c = chain();
+    let x = [0.0, 0.7, 1.1, 1.9];
+    let f = |v: &[f64]| vec![c.total_energy(&v[..4], v[4])];
+    let jvp = |v: &[f64], d: &[f64]| {
+        let (a, b) = c.total_energy_jvp(&c.zero_like(), &v[..4], &d[..4], v[4], d[4]);
+        (vec![a], vec![b])
+    };
+    let vjp = |v: &[f64], w: &[f64]| {
+        let mut self_bar = c.zero_like();
+        let mut g = vec![0.0; 4];
+        let mut m_bar = 0.0;
+        let a = c.total_energy_vjp(&mut self_bar, &v[..4], &mut g, v[4], &mut m_bar, w[0]);
+        g.push(m_bar);
+        (vec![a], g)
+    };
+    let case = Case {
+        name: "Chain::total_energy(&self, x, m) with Self::GRAVITY",
+        inputs: 5,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    let mut at = x.to_vec();
+    at.push(0.3);
+    check(&case, &at, 16);
+    let (_, (_, _, m_bar)) = c.total_energy_grad(&x[..], 0.3);
+    assert_close(
+        m_bar,
+        Chain::GRAVITY * (0.0 + 0.7 + 1.1),
+        1e-14,
+        "d energy / d m",
+    );
 }

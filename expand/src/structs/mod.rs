@@ -20,10 +20,15 @@
 //! struct layer is a change of calling convention with no arithmetic of its own.
 //!
 //! **Methods.** On `fn rhs(&self, ..)` inside an `impl`, the receiver is a struct parameter
-//! named `self`, and the companions are associated items of the same `impl`: the hidden
-//! function and its companions (free items, which cannot live in an `impl`) are defined inside
-//! each companion's body. `Self::rhs_vjp_at(this, this_bar, ..)` takes the receiver at any
-//! scalar; for `&self`, `self.rhs_vjp(self_bar, ..)` is the same with `self` lifted to `S`.
+//! named `self`, and the companions are associated items of the same `impl`, the flattened
+//! function's companions too (hidden, called as `Self::__rhs_flat_vjp`, so `Self::K` in the
+//! body names the type's items); what cannot live in an `impl` (the path companions' type,
+//! `const _`) is left out, as methods are called through their type, not by a bare path.
+//! `Self::rhs_vjp_at(this, this_bar, ..)` takes the receiver at any scalar; for `&self`,
+//! `self.rhs_vjp(self_bar, ..)` is the same with `self` lifted to `S`. An attribute on a method
+//! does not see its `impl`: in a trait impl the companions are not members of the trait, and
+//! rustc says so; an associated function that takes neither `self` nor `&Self` looks like a free
+//! function to the attribute and is expanded as one.
 
 mod flatten;
 mod item;
