@@ -60,6 +60,12 @@ impl Chain {
         e
     }
 
+    /// An associated function without the struct: `associated` says it is in an `impl`.
+    #[differentiable(associated)]
+    fn spring_force(k: f64, d: f64) -> f64 {
+        -k * d * d.abs()
+    }
+
     /// An associated function taking the struct as `&Self`.
     #[differentiable]
     fn tension(chain: &Self, stretch: f64) -> f64 {
@@ -232,14 +238,14 @@ fn a_mut_self_method_and_an_associated_function() {
     // `tension(chain: &Self, stretch)`.
     let f = |x: &[f64]| vec![Chain::tension(&chain_from(&x[..2]), x[2])];
     let jvp = |x: &[f64], d: &[f64]| {
-        let (v, t) = Chain::tension_jvp_at(&chain_from(&x[..2]), &chain_from(&d[..2]), x[2], d[2]);
+        let (v, t) = Chain::tension_jvp(&chain_from(&x[..2]), &chain_from(&d[..2]), x[2], d[2]);
         (vec![v], vec![t])
     };
     let vjp = |x: &[f64], w: &[f64]| {
         let ch = chain_from(&x[..2]);
         let mut ch_bar = ch.zero_like();
         let mut s_bar = 0.0;
-        let v = Chain::tension_vjp_at(&ch, &mut ch_bar, x[2], &mut s_bar, w[0]);
+        let v = Chain::tension_vjp(&ch, &mut ch_bar, x[2], &mut s_bar, w[0]);
         let mut g = ch_bar.to_reals();
         g.push(s_bar);
         (vec![v], g)
@@ -253,7 +259,7 @@ fn a_mut_self_method_and_an_associated_function() {
         vjp: &vjp,
     };
     check(&case, &[2.0, 0.5, 1.25], 15);
-    let (t, (ch_bar, s_bar)) = Chain::tension_grad_at(&chain(), 1.25);
+    let (t, (ch_bar, s_bar)) = Chain::tension_grad(&chain(), 1.25);
     assert_eq!(t, Chain::tension(&chain(), 1.25));
     assert_eq!((ch_bar.k, ch_bar.rest, s_bar), (0.75, -2.0, 2.0));
 }
@@ -293,4 +299,31 @@ fn a_method_naming_a_constant_of_the_type() {
         1e-14,
         "d energy / d m",
     );
+}
+
+#[test]
+fn an_associated_function_without_the_struct() {
+    let f = |v: &[f64]| vec![Chain::spring_force(v[0], v[1])];
+    let jvp = |v: &[f64], d: &[f64]| {
+        let (a, b) = Chain::spring_force_jvp(v[0], d[0], v[1], d[1]);
+        (vec![a], vec![b])
+    };
+    let vjp = |v: &[f64], w: &[f64]| {
+        let (mut k_bar, mut d_bar) = (0.0, 0.0);
+        let a = Chain::spring_force_vjp(v[0], &mut k_bar, v[1], &mut d_bar, w[0]);
+        (vec![a], vec![k_bar, d_bar])
+    };
+    let case = Case {
+        name: "Chain::spring_force(k, d)",
+        inputs: 2,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[2.0, -0.75], 17);
+    let (v, (k_bar, d_bar)) = Chain::spring_force_grad(2.0, -0.75);
+    assert_eq!(v, Chain::spring_force(2.0, -0.75));
+    assert_close(k_bar, 0.5625, 1e-15, "d / d k");
+    assert_close(d_bar, -3.0, 1e-15, "d / d d = -2 k |d|");
 }

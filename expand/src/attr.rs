@@ -7,6 +7,8 @@
 //!   derivative (their results carry no derivative; their arguments are read at their values).
 //! - `rhs = Name`: also generate a unit struct `Name` implementing `tapeless::ode::Rhs` from
 //!   the companions, for `fn f(du: &mut [f64], u: &[f64], p: &[f64], t: f64)`.
+//! - `associated`: the function is an associated function in an `impl` without `self` or
+//!   `&Self` (which say so themselves): its companions are associated functions too.
 //! - `crate = path`: where the facade crate is (default `::tapeless`), for code that uses the
 //!   macro from inside tapeless itself or through a re-export.
 
@@ -26,6 +28,8 @@ pub struct Args {
     pub krate: Path,
     /// `rhs = Name`.
     pub rhs: Option<Ident>,
+    /// `associated`: the function is an associated function of an `impl` (see `structs`).
+    pub associated: bool,
 }
 
 /// Parses the attribute's tokens, or returns the errors found in them.
@@ -43,6 +47,7 @@ fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
         constants: Vec::new(),
         krate: syn::parse_quote!(::tapeless),
         rhs: None,
+        associated: false,
     };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("wrt") {
@@ -60,6 +65,9 @@ fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
             syn::parenthesized!(content in meta.input);
             let paths = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
             args.constants.extend(paths);
+            Ok(())
+        } else if meta.path.is_ident("associated") {
+            args.associated = true;
             Ok(())
         } else if meta.path.is_ident("rhs") {
             args.rhs = Some(meta.value()?.parse()?);

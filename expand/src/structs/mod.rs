@@ -43,7 +43,11 @@ use quote::{format_ident, quote};
 pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<TokenStream>> {
     match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Struct(s)) => Some(crate::attr::parse(attr.clone()).and_then(|args| {
-            if args.wrt.is_some() || args.rhs.is_some() || !args.constants.is_empty() {
+            if args.wrt.is_some()
+                || args.rhs.is_some()
+                || !args.constants.is_empty()
+                || args.associated
+            {
                 return Err(syn::Error::new_spanned(
                     attr,
                     "on a struct, `#[differentiable]` takes no arguments but `crate = path`",
@@ -51,9 +55,11 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
             }
             item::expand(&args.krate, s)
         })),
-        Ok(syn::Item::Fn(f)) if flatten::has_structs(&f.sig) => Some(function(attr, f)),
+        Ok(syn::Item::Fn(f)) if flatten::has_structs(&f.sig) || associated(attr) => {
+            Some(function(attr, f))
+        }
         _ => match syn::parse2::<syn::ImplItemFn>(item.clone()) {
-            Ok(f) if flatten::has_structs(&f.sig) => Some(function(
+            Ok(f) if flatten::has_structs(&f.sig) || associated(attr) => Some(function(
                 attr,
                 syn::ItemFn {
                     attrs: f.attrs,
@@ -70,9 +76,10 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
 fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let args = crate::attr::parse(attr.clone())?;
     let mut params = flatten::params(&func.sig)?;
-    let method = params
-        .iter()
-        .any(|p| matches!(p, flatten::Param::Struct(s) if s.receiver || type_is_self(&s.ty)));
+    let method = args.associated
+        || params
+            .iter()
+            .any(|p| matches!(p, flatten::Param::Struct(s) if s.receiver || type_is_self(&s.ty)));
     if let Some(rhs) = &args.rhs {
         return Err(syn::Error::new_spanned(
             rhs,
@@ -123,6 +130,12 @@ fn returns_struct(ty: &syn::Type) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether the attribute says `associated` (a cheap look at its tokens; `attr::parse` reports
+/// mistakes).
+fn associated(attr: &TokenStream) -> bool {
+    crate::attr::parse(attr.clone()).is_ok_and(|a| a.associated)
 }
 
 fn type_is_self(ty: &syn::Type) -> bool {

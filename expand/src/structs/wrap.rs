@@ -257,12 +257,13 @@ pub fn wrappers(
     } else {
         TokenStream::new()
     };
-    let at = if method { "_at" } else { "" };
     let mut out = TokenStream::new();
     let receiver = params.iter().find_map(|p| match p {
         Param::Struct(s) if s.receiver => Some(s),
         _ => None,
     });
+    // With a receiver, `f_vjp` is the method and `f_vjp_at` the associated function.
+    let at = if receiver.is_some() { "_at" } else { "" };
     let shown = if method {
         format!("Self::{user}")
     } else {
