@@ -14,6 +14,8 @@
 //!   rules, not generated from its body (see [`crate::custom`]).
 //! - `gradient = Name`: also generate a unit struct `Name` implementing
 //!   `tapeless::nested::Gradient`, for `fn f(x: &[f64]) -> f64`.
+//! - `associated`: the function is an associated function in an `impl` without `self` or
+//!   `&Self` (which say so themselves): its companions are associated functions too.
 //! - `crate = path`: where the facade crate is (default `::tapeless`), for code that uses the
 //!   macro from inside tapeless itself or through a re-export.
 
@@ -46,6 +48,8 @@ pub struct Args {
     /// `stencil = false`: stencil loops keep the scatter-form adjoint (default `true`: the
     /// gather form, see `transform::adjoint::stencil`).
     pub stencil: bool,
+    /// `associated`: the function is an associated function of an `impl` (see `structs`).
+    pub associated: bool,
 }
 
 /// A further activity pattern, `wrt(x, obs) as name`.
@@ -88,6 +92,7 @@ fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
         patterns: Vec::new(),
         custom: None,
         stencil: true,
+        associated: false,
     };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("wrt") {
@@ -112,6 +117,9 @@ fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
             syn::parenthesized!(content in meta.input);
             let paths = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
             args.constants.extend(paths);
+            Ok(())
+        } else if meta.path.is_ident("associated") {
+            args.associated = true;
             Ok(())
         } else if meta.path.is_ident("rhs") {
             args.rhs = Some(meta.value()?.parse()?);

@@ -37,6 +37,9 @@
 //!   adjoints, the `saves` slots and `describe`, its printout) builds the reverse IR; `emit`
 //!   holds what they share, prints the generic primal, the tangent IR (`emit/tan.rs`) and the
 //!   reverse IR (`emit/rev.rs`).
+//! - `structs` handles `#[differentiable]` on a struct (the struct at every scalar type) and
+//!   on functions and methods taking structs (flattened to their fields, then the pipeline
+//!   above, with companions that pass the fields).
 //! - `ctxt` gathers the errors of the front end (attribute, lowering, `wrt(..)`, `rhs = ..`), so a
 //!   function's mistakes are reported together; `limits` says how big a function may be.
 //!
@@ -63,6 +66,7 @@ mod lower;
 mod names;
 mod patterns;
 mod rules;
+mod structs;
 mod transform;
 
 use proc_macro2::TokenStream;
@@ -103,11 +107,14 @@ fn expand(
     attr: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> syn::Result<proc_macro2::TokenStream> {
+    if let Some(out) = structs::intercept(&attr, &item) {
+        return out;
+    }
     let mut args = attr::parse(attr)?;
     let mut func: syn::ItemFn = syn::parse2(item.clone()).map_err(|_| {
         syn::Error::new_spanned(
             item,
-            "`#[differentiable]` applies to functions: put it on a `fn` whose derivatives you want",
+            "`#[differentiable]` applies to functions and structs: put it on a `fn` whose derivatives you want, or on a struct of reals it takes",
         )
     })?;
     patterns::absorb_stacked(&mut func, &mut args);

@@ -6,6 +6,7 @@
 //!   adjoints;
 //! - [`zeros_like`], [`accumulate`], [`sum`]: adjoint storage;
 //! - [`linalg`]: the rules of nalgebra matrices and vectors (products, maps, norms, ...);
+//! - [`Struct`]: structs of reals annotated with `#[differentiable]`;
 //! - [`Dual`]: dual numbers with several tangent lanes, nestable;
 //! - [`nested`]: Hessian-vector products, Hessians, Jacobians and mixed second derivatives by
 //!   forward over reverse;
@@ -58,6 +59,7 @@ pub mod params;
 mod real;
 pub mod rules;
 mod storage;
+mod structs;
 mod user_error;
 
 pub use dual::Dual;
@@ -65,6 +67,7 @@ pub use input_error::InputError;
 pub use num_traits::{One, Zero};
 pub use real::Real;
 pub use storage::{accumulate, sum, zeros_like, ZerosLike};
+pub use structs::Struct;
 pub use user_error::{UserError, UserFailure};
 
 /// What generated code names, through absolute paths: not part of the public API.

@@ -1,8 +1,8 @@
 use tapeless::differentiable;
 
 #[differentiable]
-struct State {
-    x: f64,
+enum State {
+    A(f64),
 }
 
 fn main() {}

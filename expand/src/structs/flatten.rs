@@ -1,0 +1,585 @@
+//! A function with struct parameters (or a `&self` receiver) as a function of the fields it
+//! uses: `p.sigma` becomes the parameter `p__sigma`, `s.x[i]` the slice `s__x[i]`.
+//!
+//! A proc macro on `fn f` cannot see the struct's fields, so each field's kind is guessed from
+//! its use in the body: indexed, borrowed or asked its `.len()`, it holds reals (a slice); a
+//! condition or an operand of `!`, `&&`, `||`, a bool; a range bound, an index, the source of a
+//! cast, an operand of `%` or beside an integer literal, a `usize`; otherwise a real. Every
+//! guess is checked by rustc: the companions pass `p.sigma` to the flattened function's `f64`
+//! parameter (at the scalar `S`), `&p.x[..]` to its `&[S]` parameter, `p.n` to its `usize`, so a
+//! wrong guess is a type error, never a derivative taken as zero.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{format_ident, ToTokens};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+
+/// How a field is used.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum Use {
+    /// Only in value position: a real.
+    Real,
+    /// An integer (`usize`).
+    Int,
+    /// A bool.
+    Bool,
+    /// Indexed, borrowed or measured: an array or `Vec` of reals.
+    Array,
+}
+
+/// One field path of a struct parameter that the body uses.
+pub struct Leaf {
+    /// The member names, `["inner", "a"]` for `p.inner.a`.
+    pub path: Vec<syn::Ident>,
+    /// The parameter of the flattened function.
+    pub flat: syn::Ident,
+    pub used: Use,
+    /// Written (assigned, or borrowed `&mut`).
+    pub written: bool,
+    pub span: Span,
+}
+
+/// A struct parameter (or the receiver, named `self`).
+pub struct StructParam {
+    pub name: syn::Ident,
+    /// `&mut`.
+    pub mutable: bool,
+    /// The written type (`Params`, `model::Params`; `Self` for the receiver).
+    pub ty: syn::Type,
+    pub leaves: Vec<Leaf>,
+    pub receiver: bool,
+}
+
+/// A parameter of the function: a struct, or another one kept as written.
+pub enum Param {
+    Struct(Box<StructParam>),
+    Plain(syn::PatType),
+}
+
+/// `&T` / `&mut T` with `T` a path that names no type tapeless knows: a struct.
+pub fn struct_type(ty: &syn::Type) -> Option<(bool, syn::Type)> {
+    let syn::Type::Reference(r) = ty else {
+        return None;
+    };
+    let syn::Type::Path(p) = &*r.elem else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    const KNOWN: &[&str] = &[
+        "f64", "f32", "usize", "isize", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32",
+        "i64", "i128", "bool", "str", "String",
+    ];
+    if p.qself.is_some() || !last.arguments.is_none() {
+        return None;
+    }
+    if KNOWN.contains(&last.ident.to_string().as_str()) {
+        return None;
+    }
+    Some((r.mutability.is_some(), (*r.elem).clone()))
+}
+
+/// Whether the function takes a struct or a receiver.
+pub fn has_structs(sig: &syn::Signature) -> bool {
+    sig.inputs.iter().any(|a| match a {
+        syn::FnArg::Receiver(_) => true,
+        syn::FnArg::Typed(pt) => struct_type(&pt.ty).is_some(),
+    })
+}
+
+/// The parameters, struct ones recognised.
+pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
+    let mut out = Vec::new();
+    for arg in &sig.inputs {
+        match arg {
+            syn::FnArg::Receiver(r) => {
+                if r.reference.is_none() || r.colon_token.is_some() {
+                    return Err(syn::Error::new_spanned(
+                        r,
+                        "take the receiver as `&self` or `&mut self`: its real fields are differentiated like a struct parameter's",
+                    ));
+                }
+                out.push(Param::Struct(Box::new(StructParam {
+                    name: syn::Ident::new("self", r.self_token.span),
+                    mutable: r.mutability.is_some(),
+                    ty: syn::parse_quote_spanned!(r.self_token.span=> Self),
+                    leaves: Vec::new(),
+                    receiver: true,
+                })));
+            }
+            syn::FnArg::Typed(pt) => match (struct_type(&pt.ty), &*pt.pat) {
+                (Some((mutable, ty)), syn::Pat::Ident(pi)) => {
+                    out.push(Param::Struct(Box::new(StructParam {
+                        name: pi.ident.clone(),
+                        mutable,
+                        ty,
+                        leaves: Vec::new(),
+                        receiver: false,
+                    })))
+                }
+                _ => out.push(Param::Plain(pt.clone())),
+            },
+        }
+    }
+    Ok(out)
+}
+
+/// The flattened function, `name`, and the struct parameters with the fields the body uses.
+pub fn flatten(
+    func: &syn::ItemFn,
+    name: &syn::Ident,
+    params: &mut [Param],
+) -> syn::Result<syn::ItemFn> {
+    let roots: Vec<String> = params
+        .iter()
+        .filter_map(|p| match p {
+            Param::Struct(s) => Some(s.name.to_string()),
+            Param::Plain(_) => None,
+        })
+        .collect();
+    let mut v = Collector {
+        roots,
+        leaves: Vec::new(),
+        errors: None,
+    };
+    let mut block = (*func.block).clone();
+    v.visit_block_mut(&mut block);
+    if let Some(e) = v.errors {
+        return Err(e);
+    }
+    // Hand the leaves to their parameters.
+    for (root, leaf) in v.leaves {
+        for p in params.iter_mut() {
+            if let Param::Struct(s) = p {
+                if s.name == root {
+                    s.leaves.push(leaf);
+                    break;
+                }
+            }
+        }
+    }
+    let mut inputs: Vec<syn::FnArg> = Vec::new();
+    let mut scalar_writes = Vec::new();
+    for p in params.iter() {
+        match p {
+            Param::Plain(pt) => inputs.push(syn::FnArg::Typed(pt.clone())),
+            Param::Struct(s) => {
+                for leaf in &s.leaves {
+                    let flat = &leaf.flat;
+                    let written = leaf.written && s.mutable;
+                    if leaf.written && matches!(leaf.used, Use::Int | Use::Bool) {
+                        return Err(syn::Error::new(
+                            leaf.span,
+                            "a differentiable function writes only the real fields of a struct: compute integers and bools in a function that is not differentiated",
+                        ));
+                    }
+                    let ty: syn::Type = match (leaf.used, written) {
+                        (Use::Real, false) => syn::parse_quote_spanned!(leaf.span=> f64),
+                        (Use::Real, true) => {
+                            scalar_writes.push(flat.clone());
+                            syn::parse_quote_spanned!(leaf.span=> &mut [f64])
+                        }
+                        (Use::Int, _) => syn::parse_quote_spanned!(leaf.span=> usize),
+                        (Use::Bool, _) => syn::parse_quote_spanned!(leaf.span=> bool),
+                        (Use::Array, false) => syn::parse_quote_spanned!(leaf.span=> &[f64]),
+                        (Use::Array, true) => syn::parse_quote_spanned!(leaf.span=> &mut [f64]),
+                    };
+                    inputs.push(syn::parse_quote!(#flat: #ty));
+                }
+            }
+        }
+    }
+    if !scalar_writes.is_empty() {
+        // A written real field is a one-element slice (`slice::from_mut(&mut s.t)`).
+        ScalarWrites(scalar_writes).visit_block_mut(&mut block);
+    }
+    let mut sig = func.sig.clone();
+    sig.ident = name.clone();
+    sig.inputs = inputs.into_iter().collect();
+    let attrs: Vec<syn::Attribute> = func
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .cloned()
+        .collect();
+    Ok(syn::ItemFn {
+        attrs,
+        vis: syn::Visibility::Inherited,
+        sig,
+        block: Box::new(block),
+    })
+}
+
+struct ScalarWrites(Vec<syn::Ident>);
+
+impl VisitMut for ScalarWrites {
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        if let syn::Expr::Path(p) = e {
+            if p.qself.is_none() && self.0.iter().any(|f| p.path.is_ident(f)) {
+                let span = p.span();
+                *e = syn::parse_quote_spanned!(span=> #p[0]);
+                return;
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, e);
+    }
+    fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+        m.tokens = index_in_tokens(m.tokens.clone(), &self.0);
+    }
+}
+
+fn index_in_tokens(tokens: TokenStream, names: &[syn::Ident]) -> TokenStream {
+    let mut out = Vec::new();
+    for tt in tokens {
+        match tt {
+            TokenTree::Group(g) => {
+                let mut ng =
+                    proc_macro2::Group::new(g.delimiter(), index_in_tokens(g.stream(), names));
+                ng.set_span(g.span());
+                out.push(TokenTree::Group(ng));
+            }
+            TokenTree::Ident(i) if names.contains(&i) => {
+                let span = i.span();
+                out.push(TokenTree::Ident(i));
+                out.extend(quote::quote_spanned!(span=> [0]));
+            }
+            tt => out.push(tt),
+        }
+    }
+    out.into_iter().collect()
+}
+
+struct Collector {
+    roots: Vec<String>,
+    /// `(root, leaf)` in order of first use.
+    leaves: Vec<(syn::Ident, Leaf)>,
+    errors: Option<syn::Error>,
+}
+
+/// `p.a.b` rooted at a struct parameter: its root and members.
+fn chain(e: &syn::Expr, roots: &[String]) -> Option<(syn::Ident, Vec<syn::Member>)> {
+    match e {
+        syn::Expr::Field(f) => {
+            if let Some((root, mut members)) = chain(&f.base, roots) {
+                members.push(f.member.clone());
+                return Some((root, members));
+            }
+            if let syn::Expr::Path(p) = &*f.base {
+                if p.qself.is_none() {
+                    if let Some(id) = p.path.get_ident() {
+                        if roots.iter().any(|r| id == r) {
+                            return Some((id.clone(), vec![f.member.clone()]));
+                        }
+                    }
+                }
+            }
+            None
+        }
+        syn::Expr::Paren(p) => chain(&p.expr, roots),
+        syn::Expr::Group(g) => chain(&g.expr, roots),
+        _ => None,
+    }
+}
+
+fn is_int_lit(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Lit(l) => match &l.lit {
+            syn::Lit::Int(i) => !matches!(i.suffix(), "f64" | "f32"),
+            _ => false,
+        },
+        syn::Expr::Paren(p) => is_int_lit(&p.expr),
+        _ => false,
+    }
+}
+
+impl Collector {
+    fn error(&mut self, e: syn::Error) {
+        match &mut self.errors {
+            Some(all) => all.combine(e),
+            None => self.errors = Some(e),
+        }
+    }
+
+    /// If `e` is a field chain, replaces it by its flat name, recording the use; whether it was.
+    fn leaf(&mut self, e: &mut syn::Expr, used: Use, written: bool) -> bool {
+        let Some((root, members)) = chain(e, &self.roots) else {
+            return false;
+        };
+        let span = e.span();
+        let mut path = Vec::new();
+        for m in members {
+            match m {
+                syn::Member::Named(id) => path.push(id),
+                syn::Member::Unnamed(i) => {
+                    self.error(syn::Error::new_spanned(
+                        &i,
+                        "a differentiable struct has named fields: give this field a name",
+                    ));
+                    return true;
+                }
+            }
+        }
+        let names: Vec<String> = path
+            .iter()
+            .map(|i| syn::ext::IdentExt::unraw(i).to_string())
+            .collect();
+        let flat = format_ident!("{}__{}", root, names.join("__"), span = span);
+        if let Some((_, l)) = self
+            .leaves
+            .iter_mut()
+            .find(|(r, l)| *r == root && l.flat == flat)
+        {
+            if used != Use::Real && (l.used == Use::Real || used == Use::Array) {
+                l.used = used;
+            }
+            l.written |= written;
+        } else {
+            self.leaves.push((
+                root,
+                Leaf {
+                    path,
+                    flat: flat.clone(),
+                    used,
+                    written,
+                    span,
+                },
+            ));
+        }
+        *e = syn::parse_quote_spanned!(span=> #flat);
+        true
+    }
+
+    /// Visits `e`, a field chain in it used as `hint`.
+    fn with_hint(&mut self, e: &mut syn::Expr, hint: Use) {
+        if !self.leaf(e, hint, false) {
+            self.visit_expr_mut(e);
+        }
+    }
+
+    fn is_root(&self, e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::Path(p) => {
+                p.qself.is_none()
+                    && p.path
+                        .get_ident()
+                        .is_some_and(|id| self.roots.iter().any(|r| id == r))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl VisitMut for Collector {
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        if self.leaf(e, Use::Real, false) {
+            return;
+        }
+        if self.is_root(e) {
+            let msg = format!(
+                "use the fields of `{}` (`{}.sigma`, `{}.x[i]`): a differentiable function reads and writes a struct through its fields, and does not pass, copy or return it whole yet",
+                e.to_token_stream(),
+                e.to_token_stream(),
+                e.to_token_stream()
+            );
+            self.error(syn::Error::new_spanned(&*e, msg));
+            return;
+        }
+        match e {
+            syn::Expr::Index(ix) => {
+                if !self.leaf(&mut ix.expr, Use::Array, false) {
+                    self.visit_expr_mut(&mut ix.expr);
+                }
+                self.with_hint(&mut ix.index, Use::Int);
+            }
+            syn::Expr::MethodCall(m) if m.method == "len" || m.method == "iter" => {
+                if !self.leaf(&mut m.receiver, Use::Array, false) {
+                    self.visit_expr_mut(&mut m.receiver);
+                }
+                for a in m.args.iter_mut() {
+                    self.visit_expr_mut(a);
+                }
+            }
+            syn::Expr::MethodCall(m) if self.is_root(&m.receiver) => {
+                let msg = format!(
+                    "calling a method of `{}` inside a differentiable function is not supported yet: write the method's body here, or a free `#[differentiable]` function taking the fields it needs",
+                    m.receiver.to_token_stream()
+                );
+                self.error(syn::Error::new_spanned(&m.method, msg));
+            }
+            syn::Expr::Assign(a) => {
+                let hint = if is_int_lit(&a.right) {
+                    Use::Int
+                } else {
+                    Use::Real
+                };
+                if !self.leaf(&mut a.left, hint, true) {
+                    self.mark_index_write(&mut a.left);
+                }
+                self.visit_expr_mut(&mut a.right);
+            }
+            syn::Expr::Binary(b) if is_compound(&b.op) => {
+                let hint = if is_int_lit(&b.right) {
+                    Use::Int
+                } else {
+                    Use::Real
+                };
+                if !self.leaf(&mut b.left, hint, true) {
+                    self.mark_index_write(&mut b.left);
+                }
+                self.with_hint(&mut b.right, Use::Real);
+            }
+            syn::Expr::Reference(r) => {
+                let mutable = r.mutability.is_some();
+                if self.leaf(&mut r.expr, Use::Array, mutable) {
+                    // `&s.x` is the slice `s__x` itself.
+                    *e = (*r.expr).clone();
+                } else {
+                    if mutable {
+                        self.mark_index_write(&mut r.expr);
+                    } else {
+                        self.visit_expr_mut(&mut r.expr);
+                    }
+                }
+            }
+            syn::Expr::If(i) => {
+                self.with_hint(&mut i.cond, Use::Bool);
+                self.visit_block_mut(&mut i.then_branch);
+                if let Some((_, els)) = &mut i.else_branch {
+                    self.visit_expr_mut(els);
+                }
+            }
+            syn::Expr::While(w) => {
+                self.with_hint(&mut w.cond, Use::Bool);
+                self.visit_block_mut(&mut w.body);
+            }
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+                self.with_hint(&mut u.expr, Use::Bool);
+            }
+            syn::Expr::Range(r) => {
+                if let Some(s) = &mut r.start {
+                    self.with_hint(s, Use::Int);
+                }
+                if let Some(s) = &mut r.end {
+                    self.with_hint(s, Use::Int);
+                }
+            }
+            syn::Expr::Cast(c) => {
+                let to_float = matches!(&*c.ty, syn::Type::Path(p) if p.path.is_ident("f64") || p.path.is_ident("f32"));
+                let hint = if to_float { Use::Int } else { Use::Real };
+                self.with_hint(&mut c.expr, hint);
+            }
+            syn::Expr::Binary(b) => {
+                let hint = match b.op {
+                    syn::BinOp::And(_) | syn::BinOp::Or(_) => Use::Bool,
+                    syn::BinOp::Rem(_) => Use::Int,
+                    _ if is_int_lit(&b.left) || is_int_lit(&b.right) => Use::Int,
+                    _ => Use::Real,
+                };
+                self.with_hint(&mut b.left, hint);
+                self.with_hint(&mut b.right, hint);
+            }
+            _ => syn::visit_mut::visit_expr_mut(self, e),
+        }
+    }
+
+    fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+        m.tokens = self.tokens(m.tokens.clone());
+    }
+
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {
+        // Items inside the body have their own scope.
+    }
+}
+
+impl Collector {
+    /// `s.x[i] = ..` or `&mut s.x`: the array field is written.
+    fn mark_index_write(&mut self, e: &mut syn::Expr) {
+        match e {
+            syn::Expr::Index(ix) => {
+                if !self.leaf(&mut ix.expr, Use::Array, true) {
+                    self.visit_expr_mut(&mut ix.expr);
+                }
+                self.with_hint(&mut ix.index, Use::Int);
+            }
+            _ => self.visit_expr_mut(e),
+        }
+    }
+
+    /// Field chains inside a macro's tokens (`assert!(p.n > 0)`, `vec![p.x0; n]`).
+    fn tokens(&mut self, tokens: TokenStream) -> TokenStream {
+        let tts: Vec<TokenTree> = tokens.into_iter().collect();
+        let mut out: Vec<TokenTree> = Vec::new();
+        let mut i = 0;
+        while i < tts.len() {
+            if let TokenTree::Ident(id) = &tts[i] {
+                let prev_dot =
+                    matches!(out.last(), Some(TokenTree::Punct(p)) if p.as_char() == '.');
+                if !prev_dot && self.roots.iter().any(|r| id == r) {
+                    // Collect `. ident` pairs.
+                    let mut j = i + 1;
+                    let mut text = id.to_string();
+                    while j + 1 < tts.len() {
+                        match (&tts[j], &tts[j + 1]) {
+                            (TokenTree::Punct(p), TokenTree::Ident(m)) if p.as_char() == '.' => {
+                                text.push('.');
+                                text.push_str(&m.to_string());
+                                j += 2;
+                            }
+                            _ => break,
+                        }
+                    }
+                    // A trailing `(` makes the last member a method call.
+                    let call = matches!(tts.get(j), Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Parenthesis);
+                    if call && j > i + 1 {
+                        j -= 2;
+                        text.truncate(text.rfind('.').unwrap_or(text.len()));
+                    }
+                    if j > i + 1 {
+                        if let Ok(mut e) = syn::parse_str::<syn::Expr>(&text) {
+                            set_span(&mut e, id.span());
+                            if self.leaf(&mut e, Use::Real, false) {
+                                out.extend(e.to_token_stream());
+                                i = j;
+                                continue;
+                            }
+                        }
+                    }
+                }
+            }
+            match &tts[i] {
+                TokenTree::Group(g) => {
+                    let mut ng = proc_macro2::Group::new(g.delimiter(), self.tokens(g.stream()));
+                    ng.set_span(g.span());
+                    out.push(TokenTree::Group(ng));
+                }
+                tt => out.push(tt.clone()),
+            }
+            i += 1;
+        }
+        out.into_iter().collect()
+    }
+}
+
+fn set_span(e: &mut syn::Expr, span: Span) {
+    let tokens: TokenStream = e
+        .to_token_stream()
+        .into_iter()
+        .map(|mut t| {
+            t.set_span(span);
+            t
+        })
+        .collect();
+    if let Ok(n) = syn::parse2(tokens) {
+        *e = n;
+    }
+}
+
+fn is_compound(op: &syn::BinOp) -> bool {
+    matches!(
+        op,
+        syn::BinOp::AddAssign(_)
+            | syn::BinOp::SubAssign(_)
+            | syn::BinOp::MulAssign(_)
+            | syn::BinOp::DivAssign(_)
+            | syn::BinOp::RemAssign(_)
+    )
+}

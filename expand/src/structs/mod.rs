@@ -1,0 +1,241 @@
+//! Structs of reals and methods.
+//!
+//! **The struct.** `#[differentiable] struct Params { sigma: f64, n: usize, x: [f64; 3] }` is
+//! rewritten to `struct Params<S = f64> { sigma: S, n: usize, x: [S; 3] }` (`item`): `Params` in
+//! user code still means `Params<f64>`, and the companions, generic over the scalar `S`, take
+//! `&Params<S>`, so a Hessian-vector product runs them at dual numbers. It implements
+//! `tapeless::Struct` (a zero of the same shape, the struct at another scalar, its reals in
+//! order), which gradients, lifts and tests use. A struct at every scalar, rather than a
+//! parallel "adjoint struct" of another name, because the adjoint of a struct is the same shape
+//! at the scalar type: `p_bar: &mut Params<S>` is read as `p_bar.sigma`, as JAX's pytrees and
+//! Tapenade's derived types do.
+//!
+//! **The function.** The attribute on `fn f(p: &Params, s: &mut State, x: f64)` cannot see the
+//! struct's fields, so the function is *flattened* (`flatten`): each field path the body uses
+//! becomes a parameter of a hidden function (`p.sigma` -> `p__sigma: f64`, `s.x[i]` ->
+//! `s__x: &mut [f64]`, a written real field a one-element slice), whose kinds are guessed from
+//! their use and checked by rustc where the companions pass the fields. The hidden function goes
+//! through the whole pipeline, and each companion of `f` forwards to its companion, passing the
+//! fields of `p`, `p_dot` or `p_bar` (`wrap`). So the derivative code is the pipeline's, and the
+//! struct layer is a change of calling convention with no arithmetic of its own.
+//!
+//! **Methods.** On `fn rhs(&self, ..)` inside an `impl`, the receiver is a struct parameter
+//! named `self`, and the companions are associated items of the same `impl`, the flattened
+//! function's companions too (hidden, called as `Self::__rhs_flat_vjp`, so `Self::K` in the
+//! body names the type's items); what cannot live in an `impl` (the path companions' type,
+//! `const _`) is left out, as methods are called through their type, not by a bare path.
+//! `Self::rhs_vjp_at(this, this_bar, ..)` takes the receiver at any scalar; for `&self`,
+//! `self.rhs_vjp(self_bar, ..)` is the same with `self` lifted to `S`. An attribute on a method
+//! does not see its `impl`: in a trait impl the companions are not members of the trait, and
+//! rustc says so; an associated function that takes neither `self` nor `&Self` looks like a free
+//! function to the attribute and is expanded as one.
+
+mod flatten;
+mod item;
+mod wrap;
+
+use crate::attr::Args;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// The expansion of `#[differentiable]` on a struct, or on a function with struct parameters
+/// or a receiver; `None` for everything else (the ordinary pipeline's).
+pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<TokenStream>> {
+    match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Struct(s)) => Some(crate::attr::parse(attr.clone()).and_then(|args| {
+            if args.wrt.is_some()
+                || args.rhs.is_some()
+                || !args.constants.is_empty()
+                || args.associated
+            {
+                return Err(syn::Error::new_spanned(
+                    attr,
+                    "on a struct, `#[differentiable]` takes no arguments but `crate = path`",
+                ));
+            }
+            item::expand(&args.krate, s)
+        })),
+        Ok(syn::Item::Fn(f)) if flatten::has_structs(&f.sig) || associated(attr) => {
+            Some(function(attr, f))
+        }
+        _ => match syn::parse2::<syn::ImplItemFn>(item.clone()) {
+            Ok(f) if flatten::has_structs(&f.sig) || associated(attr) => Some(function(
+                attr,
+                syn::ItemFn {
+                    attrs: f.attrs,
+                    vis: f.vis,
+                    sig: f.sig,
+                    block: Box::new(f.block),
+                },
+            )),
+            _ => None,
+        },
+    }
+}
+
+fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
+    let args = crate::attr::parse(attr.clone())?;
+    let mut params = flatten::params(&func.sig)?;
+    let method = args.associated
+        || params
+            .iter()
+            .any(|p| matches!(p, flatten::Param::Struct(s) if s.receiver || type_is_self(&s.ty)));
+    if let Some(rhs) = &args.rhs {
+        return Err(syn::Error::new_spanned(
+            rhs,
+            "`rhs = ..` takes `fn f(du: &mut [f64], u: &[f64], p: &[f64], t: f64)`; for a right-hand side with a parameter struct, implement `tapeless::ode::Rhs` by hand with the companions",
+        ));
+    }
+    if let syn::ReturnType::Type(_, ty) = &func.sig.output {
+        if returns_struct(ty) {
+            return Err(syn::Error::new_spanned(
+                ty,
+                "returning a struct is not supported yet: take a `&mut` struct parameter and write its fields, or return its reals (`f64`, `[f64; N]`, a tuple)",
+            ));
+        }
+    }
+    let user = func.sig.ident.clone();
+    let flat_name = format_ident!("__{}_flat", user);
+    let flat = flatten::flatten(&func, &flat_name, &mut params)?;
+    let flat_attr = flat_attr(&args, &params);
+    let flat_tokens = crate::expand(flat_attr, quote!(#flat))?;
+    let flat_tokens = rename_in_messages(flat_tokens, &renames(&user, &flat_name, &params));
+    let flat_file: syn::File = syn::parse2(flat_tokens)?;
+    let out = wrap::wrappers(&args.krate, &func, &params, &flat_name, flat_file, method)?;
+    let generated = if method {
+        out
+    } else {
+        crate::same_configuration(&func.attrs, out)
+    };
+    Ok(quote! {
+        #[allow(clippy::needless_range_loop)]
+        #func
+        #generated
+    })
+}
+
+/// A result that names a struct (`Params`, `Self`): a path without type arguments that is not
+/// a scalar.
+fn returns_struct(ty: &syn::Type) -> bool {
+    let syn::Type::Path(p) = ty else {
+        return false;
+    };
+    match p.path.segments.last() {
+        Some(last) if p.qself.is_none() && last.arguments.is_none() => {
+            let name = last.ident.to_string();
+            !matches!(
+                name.as_str(),
+                "f64" | "f32" | "usize" | "isize" | "i32" | "i64" | "u32" | "u64" | "bool"
+            )
+        }
+        _ => false,
+    }
+}
+
+/// Whether the attribute says `associated` (a cheap look at its tokens; `attr::parse` reports
+/// mistakes).
+fn associated(attr: &TokenStream) -> bool {
+    crate::attr::parse(attr.clone()).is_ok_and(|a| a.associated)
+}
+
+fn type_is_self(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("Self"))
+}
+
+/// The flattened function's attribute: `wrt(p)` lists `p`'s real fields.
+fn flat_attr(args: &Args, params: &[flatten::Param]) -> TokenStream {
+    let mut parts = Vec::new();
+    if let Some(wrt) = &args.wrt {
+        let mut names = Vec::new();
+        for w in wrt {
+            let mut found = false;
+            for p in params {
+                if let flatten::Param::Struct(s) = p {
+                    if syn::ext::IdentExt::unraw(&s.name) == *w {
+                        found = true;
+                        names.extend(
+                            s.leaves
+                                .iter()
+                                .filter(|l| {
+                                    matches!(l.used, flatten::Use::Real | flatten::Use::Array)
+                                })
+                                .map(|l| l.flat.clone()),
+                        );
+                    }
+                }
+            }
+            if !found {
+                names.push(w.clone());
+            }
+        }
+        parts.push(quote!(wrt(#(#names),*)));
+    }
+    if !args.constants.is_empty() {
+        let c = &args.constants;
+        parts.push(quote!(constants(#(#c),*)));
+    }
+    let krate = &args.krate;
+    parts.push(quote!(crate = #krate));
+    quote!(#(#parts),*)
+}
+
+/// The names that run-time messages of the flattened companions should show: `euler_jvp` for
+/// `__euler_flat_jvp`, `s_dot.x` for `s__x_dot`.
+fn renames(
+    user: &syn::Ident,
+    flat: &syn::Ident,
+    params: &[flatten::Param],
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for kind in ["generic", "jvp", "vjp", "grad"] {
+        out.push((format!("{flat}_{kind}"), format!("{user}_{kind}")));
+    }
+    out.push((format!("__{flat}_rev"), format!("{user}_vjp")));
+    for p in params {
+        if let flatten::Param::Struct(s) = p {
+            for leaf in &s.leaves {
+                let path: Vec<String> = leaf.path.iter().map(|i| i.to_string()).collect();
+                let path = path.join(".");
+                let root = &s.name;
+                out.push((leaf.flat.to_string(), format!("{root}.{path}")));
+                for suffix in ["dot", "bar"] {
+                    out.push((
+                        format!("{}_{suffix}", leaf.flat),
+                        format!("{root}_{suffix}.{path}"),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// String literals equal to a flattened name, replaced by the user's.
+fn rename_in_messages(tokens: TokenStream, renames: &[(String, String)]) -> TokenStream {
+    use proc_macro2::{Group, Literal, TokenTree};
+    tokens
+        .into_iter()
+        .map(|tt| match tt {
+            TokenTree::Group(g) => {
+                let mut n = Group::new(g.delimiter(), rename_in_messages(g.stream(), renames));
+                n.set_span(g.span());
+                TokenTree::Group(n)
+            }
+            TokenTree::Literal(l) => {
+                let text = l.to_string();
+                match renames
+                    .iter()
+                    .find(|(from, _)| text == format!("\"{from}\""))
+                {
+                    Some((_, to)) => {
+                        let mut n = Literal::string(to);
+                        n.set_span(l.span());
+                        TokenTree::Literal(n)
+                    }
+                    None => TokenTree::Literal(l),
+                }
+            }
+            tt => tt,
+        })
+        .collect()
+}

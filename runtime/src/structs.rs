@@ -1,0 +1,124 @@
+//! Structs of reals: what `#[differentiable]` on a `struct` implements, so that the companions of
+//! functions and methods taking the struct run at any scalar type.
+//!
+//! `#[differentiable] struct Params { sigma: f64, n: usize }` becomes
+//! `struct Params<S = f64> { sigma: S, n: usize }`: `Params` in user code still means
+//! `Params<f64>`, the companions take `&Params<S>` (a dual-number struct for Hessian-vector
+//! products), and the adjoint of a struct is the same struct at the scalar type, read as
+//! `p_bar.sigma`. The struct implements [`Struct`]: a zero of the same shape (the adjoint
+//! that a gradient accumulates into), a copy at another scalar type, and its reals in field
+//! order as one flat vector (for finite differences, dot products and optimisers).
+
+use crate::Real;
+
+/// A struct annotated with `#[differentiable]`: its real fields (`f64` written, the scalar
+/// type `Self::Scalar` generated), arrays and `Vec`s of reals, nested annotated structs, and
+/// fields that are not differentiated (integers, bools, other data), copied as they are.
+///
+/// `#[differentiable]` on `struct Params { sigma: f64, x: Vec<f64>, steps: usize }` generates
+/// the struct at every scalar and this implementation (written out here):
+///
+/// ```
+/// use tapeless_runtime::{Dual, Real, Struct};
+///
+/// #[derive(Clone, Debug, PartialEq)]
+/// struct Params<S = f64> {
+///     sigma: S,
+///     x: Vec<S>,
+///     steps: usize,
+/// }
+///
+/// impl<S: Real> Struct for Params<S> {
+///     type Scalar = S;
+///     type At<T: Real> = Params<T>;
+///     const REAL_FIELDS: &'static [&'static str] = &["sigma", "x"];
+///     fn map_reals<T: Real>(&self, f: &mut dyn FnMut(S) -> T) -> Params<T> {
+///         Params { sigma: f(self.sigma), x: self.x.iter().map(|&v| f(v)).collect(), steps: self.steps }
+///     }
+///     fn for_each_real(&self, f: &mut dyn FnMut(S)) {
+///         f(self.sigma);
+///         for v in self.x.iter() { f(*v); }
+///     }
+///     fn for_each_real_mut(&mut self, f: &mut dyn FnMut(&mut S)) {
+///         f(&mut self.sigma);
+///         for v in self.x.iter_mut() { f(v); }
+///     }
+///     fn zero_like(&self) -> Self {
+///         Params { sigma: S::zero(), x: vec![S::zero(); self.x.len()], steps: self.steps }
+///     }
+/// }
+///
+/// let p = Params { sigma: 10.0, x: vec![1.0, 2.0], steps: 3 };
+/// assert_eq!(<Params>::REAL_FIELDS, ["sigma", "x"]);
+/// assert_eq!(p.to_reals(), vec![10.0, 1.0, 2.0]);
+/// assert_eq!(p.zero_like(), Params { sigma: 0.0, x: vec![0.0; 2], steps: 3 });
+/// // The same struct at dual numbers, with constant (zero-tangent) values.
+/// let d: Params<Dual<f64, 1>> = p.lift();
+/// assert_eq!(d.sigma.value, 10.0);
+/// let mut q = p.clone();
+/// q.set_reals(&[1.0, 2.0, 3.0]).unwrap();
+/// assert_eq!(q.x, [2.0, 3.0]);
+/// assert!(q.set_reals(&[1.0]).is_err());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `#[differentiable]` struct",
+    label = "used by a differentiable function",
+    note = "put `#[differentiable]` on the struct's definition (`#[differentiable] struct Params {{ sigma: f64, .. }}`), so that it exists at every scalar type"
+)]
+pub trait Struct: Sized {
+    /// The scalar type of the real fields (`f64` for the struct as written).
+    type Scalar: Real;
+    /// The same struct with real fields of type `T`.
+    type At<T: Real>: Struct<Scalar = T>;
+    /// The names of the real fields (arrays, `Vec`s and nested structs count once each), in
+    /// declaration order.
+    const REAL_FIELDS: &'static [&'static str];
+
+    /// The same struct with every real replaced by `f(real)`, in field order; other fields
+    /// cloned.
+    fn map_reals<T: Real>(&self, f: &mut dyn FnMut(Self::Scalar) -> T) -> Self::At<T>;
+    /// Calls `f` on each real, in field order.
+    fn for_each_real(&self, f: &mut dyn FnMut(Self::Scalar));
+    /// Calls `f` on a mutable reference to each real, in field order.
+    fn for_each_real_mut(&mut self, f: &mut dyn FnMut(&mut Self::Scalar));
+    /// A copy with every real set to zero and the other fields cloned: the adjoint or tangent
+    /// of the same shape.
+    fn zero_like(&self) -> Self;
+
+    /// The same struct at the scalar `T`, the values as constants (a dual number's tangent
+    /// is dropped).
+    fn lift<T: Real>(&self) -> Self::At<T> {
+        self.map_reals(&mut |v| T::from_f64(v.to_f64()))
+    }
+    /// The reals in field order.
+    fn to_reals(&self) -> Vec<Self::Scalar> {
+        let mut out = Vec::new();
+        self.for_each_real(&mut |v| out.push(v));
+        out
+    }
+    /// How many reals the struct holds.
+    fn real_count(&self) -> usize {
+        let mut n = 0;
+        self.for_each_real(&mut |_| n += 1);
+        n
+    }
+    /// Sets the reals from `values`, in field order; an error naming both lengths when
+    /// `values` has not [`real_count`](Struct::real_count) entries (nothing is changed then).
+    fn set_reals(&mut self, values: &[Self::Scalar]) -> Result<(), crate::InputError> {
+        let n = self.real_count();
+        if values.len() != n {
+            return Err(crate::InputError::WrongLength {
+                what: "the reals of a struct",
+                expected: n,
+                found: values.len(),
+            });
+        }
+        let mut it = values.iter();
+        self.for_each_real_mut(&mut |v| {
+            if let Some(x) = it.next() {
+                *v = *x;
+            }
+        });
+        Ok(())
+    }
+}

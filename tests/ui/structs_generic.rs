@@ -1,0 +1,8 @@
+use tapeless::differentiable;
+
+#[differentiable]
+struct Params<T> {
+    k: T,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use tapeless::differentiable;
+
+#[differentiable]
+struct Pair(f64, f64);
+
+fn main() {}
