@@ -71,62 +71,7 @@ impl<'a> Reverse<'a> {
                 }
                 UnaryDeriv::None => unreachable!("`{}` has no derivative", u.name()),
             },
-            Op::Binary(b, x, y) => {
-                let (ax, ay) = (expr_active(x, active), expr_active(y, active));
-                let seed = if ax && ay {
-                    self.bind_value(seed, out)
-                } else {
-                    seed
-                };
-                // Each operand's value is read only where it is printed.
-                let (xs, ys) = (|| self.primal(x), || self.primal(y));
-                let deriv = b.rule().deriv;
-                match deriv {
-                    BinaryDeriv::Add => {
-                        self.expr(x, seed.clone(), out);
-                        self.expr(y, seed, out);
-                    }
-                    BinaryDeriv::Sub => {
-                        self.expr(x, seed.clone(), out);
-                        self.expr(y, Value::Expr(quote!((-#seed))), out);
-                    }
-                    BinaryDeriv::Product => {
-                        if ax {
-                            let ys = ys();
-                            self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #ys))), out);
-                        }
-                        if ay {
-                            let xs = xs();
-                            self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #xs))), out);
-                        }
-                    }
-                    BinaryDeriv::Quotient if !ay => {
-                        let ys = ys();
-                        self.expr(x, Value::Expr(quote_spanned!(span=> (#seed / #ys))), out)
-                    }
-                    BinaryDeriv::Quotient | BinaryDeriv::Partials => {
-                        let rule = format_ident!(
-                            "{}",
-                            if deriv == BinaryDeriv::Quotient {
-                                "div"
-                            } else {
-                                b.name()
-                            },
-                            span = span
-                        );
-                        let p = em.temp("partials");
-                        let (xs, ys) = (xs(), ys());
-                        out.push(RevStmt::Bind {
-                            name: p.clone(),
-                            value: quote_spanned!(span=> #rt::rules::#rule(#xs, #ys)),
-                            span: Some(span),
-                        });
-                        self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #p.0))), out);
-                        self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #p.1))), out);
-                    }
-                    BinaryDeriv::None => unreachable!("`{}` has no derivative", b.name()),
-                }
-            }
+            Op::Binary(b, x, y) => self.binary(*b, x, y, seed, span, out),
             Op::Ternary(t, a, b, c) => match t.rule().deriv {
                 TernaryDeriv::MulAdd => {
                     let act = [a, b, c].map(|x| expr_active(x, active));
@@ -167,6 +112,76 @@ impl<'a> Reverse<'a> {
             | Op::AsReal(_) => {
                 unreachable!("inactive operations have no adjoint")
             }
+        }
+    }
+
+    /// Accumulates `seed`, the adjoint of `x b y`, into the adjoints of `x` and `y` by the
+    /// rule of `b`.
+    fn binary(
+        &self,
+        b: Binary,
+        x: &'a Expr,
+        y: &'a Expr,
+        seed: Value,
+        span: proc_macro2::Span,
+        out: &mut Vec<RevStmt<'a>>,
+    ) {
+        let em = self.em;
+        let rt = &em.rt;
+        let active = &em.active;
+        let (ax, ay) = (expr_active(x, active), expr_active(y, active));
+        let seed = if ax && ay {
+            self.bind_value(seed, out)
+        } else {
+            seed
+        };
+        // Each operand's value is read only where it is printed.
+        let (xs, ys) = (|| self.primal(x), || self.primal(y));
+        let deriv = b.rule().deriv;
+        match deriv {
+            BinaryDeriv::Add => {
+                self.expr(x, seed.clone(), out);
+                self.expr(y, seed, out);
+            }
+            BinaryDeriv::Sub => {
+                self.expr(x, seed.clone(), out);
+                self.expr(y, Value::Expr(quote!((-#seed))), out);
+            }
+            BinaryDeriv::Product => {
+                if ax {
+                    let ys = ys();
+                    self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #ys))), out);
+                }
+                if ay {
+                    let xs = xs();
+                    self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #xs))), out);
+                }
+            }
+            BinaryDeriv::Quotient if !ay => {
+                let ys = ys();
+                self.expr(x, Value::Expr(quote_spanned!(span=> (#seed / #ys))), out)
+            }
+            BinaryDeriv::Quotient | BinaryDeriv::Partials => {
+                let rule = format_ident!(
+                    "{}",
+                    if deriv == BinaryDeriv::Quotient {
+                        "div"
+                    } else {
+                        b.name()
+                    },
+                    span = span
+                );
+                let p = em.temp("partials");
+                let (xs, ys) = (xs(), ys());
+                out.push(RevStmt::Bind {
+                    name: p.clone(),
+                    value: quote_spanned!(span=> #rt::rules::#rule(#xs, #ys)),
+                    span: Some(span),
+                });
+                self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #p.0))), out);
+                self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #p.1))), out);
+            }
+            BinaryDeriv::None => unreachable!("`{}` has no derivative", b.name()),
         }
     }
 
