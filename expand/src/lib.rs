@@ -17,9 +17,11 @@
 //!   `rhs = Name` with data parameters).
 //! - `lower` turns the function into the `ir`, rejecting everything outside the subset on the
 //!   exact span; it is a folder split by concern: `signature` (the function, its parameters,
-//!   `wrt(..)`, result and early `return`), `stmt` (`let`, assignments), `control` (`for`, `if`,
+//!   `wrt(..)`, result and early `return`), `stmt` (statements, assignments), `bind` (`let` in its
+//!   forms), `control` (`for`, `if`,
 //!   `match`), `loops` (`while`, `loop`, `break`, `continue`, exits of loops), `call`
-//!   (calls, hoisted into statements), `expr` (expressions and their kinds),
+//!   (calls, hoisted into statements), `expr` (expressions and their kinds), `method` (method
+//!   calls),
 //!   `iter` (iterator chains and closures, lowered to loops and accumulators),
 //!   `nalgebra` (matrices and vectors), `types` (kinds from written types), `scope` (variables,
 //!   names and scopes) and `diag` (attributes, advice for unsupported syntax).

@@ -31,6 +31,7 @@
 //! The files share this module's names (`use super::*`): the free helpers of the files other
 //! files use are `pub(super)` and brought in here.
 
+mod bind;
 mod call;
 mod consts;
 mod control;
@@ -38,6 +39,7 @@ mod diag;
 mod expr;
 mod iter;
 mod loops;
+mod method;
 mod nalgebra;
 mod scope;
 mod signature;
