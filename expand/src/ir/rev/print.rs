@@ -17,7 +17,7 @@
 use super::{Cond, RevFunction, RevStmt, Saved, Slot, Target};
 use crate::ir::display::{self, Lines};
 use crate::ir::{Function, Stmt, StmtId, VarId};
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use std::collections::HashMap;
 
 /// Prints the reverse IR `ir` of `f` (named `name`: `f_vjp` or `__f_rev`).
@@ -219,13 +219,7 @@ impl Printer<'_> {
                 trips,
                 counted,
                 body,
-            } => {
-                let mut head = format!("while {}", display::expr(f, cond));
-                if *counted {
-                    head = format!("{head} (counting {})", self.name(*trips));
-                }
-                return self.block(&head, body);
-            }
+            } => return self.block(&self.while_head(cond, *trips, *counted), body),
             RevStmt::If { cond, then, els } => {
                 let c = match cond {
                     Cond::Expr(e) => display::expr(f, e),
@@ -250,51 +244,29 @@ impl Printer<'_> {
             }
             RevStmt::Adjoint { id, reads, body } => return self.adjoint(*id, reads, body),
             RevStmt::Accumulate { target, value, .. } => {
-                format!(
-                    "{} += {}",
-                    self.target(target),
-                    tokens(&quote::quote!(#value))
-                )
+                let value = tokens(&quote::quote!(#value));
+                format!("{} += {value}", self.target(target))
             }
             RevStmt::Bind { name, value, .. } => format!("let {name} = {}", tokens(value)),
             RevStmt::Take {
                 name,
                 target,
                 reset,
-            } => {
-                let t = self.target(target);
-                if *reset {
-                    format!("let {name} = {t}; {t} = 0")
-                } else {
-                    format!("let {name} = {t}")
-                }
-            }
+            } => self.take(name, target, *reset),
             RevStmt::TakeMatrix { name, var } => {
-                format!(
-                    "let {name} = {}_bar; {}_bar = 0",
-                    self.name(*var),
-                    self.name(*var)
-                )
+                let v = self.name(*var);
+                format!("let {name} = {v}_bar; {v}_bar = 0")
             }
             RevStmt::Update { var, code } => {
                 format!("update {}_bar: {}", self.name(*var), tokens(code))
             }
             RevStmt::RestoreArg {
                 var, cond, slot, ..
-            } => format!(
-                "restore {} = {} (before the call) if {}",
-                self.name(*var),
-                self.load(slot),
-                tokens(cond)
-            ),
+            } => self.restore_arg(*var, cond, slot),
             RevStmt::RestoreAgain { var, .. } => {
                 format!("restore {} again (before the call)", self.name(*var))
             }
-            RevStmt::ReverseCall { call, args } => {
-                let callee = tokens(&quote::ToTokens::to_token_stream(&call.callee));
-                let args: Vec<String> = args.iter().map(tokens).collect();
-                format!("call {callee}::rev({})", args.join(", "))
-            }
+            RevStmt::ReverseCall { call, args } => reverse_call(call, args),
             RevStmt::ReverseFor { var, range, body } => {
                 let head = format!(
                     "for {} in ({}).rev()",
@@ -304,12 +276,8 @@ impl Printer<'_> {
                 return self.block(&head, body);
             }
             RevStmt::ReverseWhile { trips, slot, body } => {
-                let head = format!(
-                    "for _ in 0..{} (the trips of {})",
-                    self.load(slot),
-                    self.name(*trips)
-                );
-                return self.block(&head, body);
+                let (load, trips) = (self.load(slot), self.name(*trips));
+                return self.block(&format!("for _ in 0..{load} (the trips of {trips})"), body);
             }
             RevStmt::Gather(g) => return self.gather(g),
             RevStmt::Replay {
@@ -323,4 +291,37 @@ impl Printer<'_> {
         };
         self.line(&text);
     }
+
+    /// The head of a forward `while` loop, saying whether it counts its trips.
+    fn while_head(&self, cond: &crate::ir::Expr, trips: VarId, counted: bool) -> String {
+        let head = format!("while {}", display::expr(self.f, cond));
+        if counted {
+            format!("{head} (counting {})", self.name(trips))
+        } else {
+            head
+        }
+    }
+
+    /// An adjoint taken out of its variable (and the variable zeroed when `reset`).
+    fn take(&self, name: &Ident, target: &Target, reset: bool) -> String {
+        let t = self.target(target);
+        if reset {
+            format!("let {name} = {t}; {t} = 0")
+        } else {
+            format!("let {name} = {t}")
+        }
+    }
+
+    /// A `&mut` argument put back into its state before a call.
+    fn restore_arg(&self, var: VarId, cond: &TokenStream, slot: &Slot) -> String {
+        let (v, load) = (self.name(var), self.load(slot));
+        format!("restore {v} = {load} (before the call) if {}", tokens(cond))
+    }
+}
+
+/// A call of a callee's reverse companion.
+fn reverse_call(call: &crate::ir::Call, args: &[TokenStream]) -> String {
+    let callee = tokens(&quote::ToTokens::to_token_stream(&call.callee));
+    let args: Vec<String> = args.iter().map(tokens).collect();
+    format!("call {callee}::rev({})", args.join(", "))
 }

@@ -170,29 +170,21 @@ impl<'a> Reverse<'a> {
     }
 
     pub(super) fn stmt(&self, s: &'a Stmt, id: StmtId, depth: usize) -> Sweeps<'a> {
-        let em = self.em;
         let mut fwd = Vec::new();
         let mut rev = Vec::new();
         let keep = self.useful.as_ref().is_none_or(|u| u.contains(&id));
+        let kept = |stmt: RevStmt<'a>| if keep { stmt } else { RevStmt::Skipped { id } };
         match s {
             // Kept in the forward sweep at its place (it reads the forward values there); no
             // reverse.
-            Stmt::Assert(assert) => fwd.push(if keep {
-                RevStmt::Assert { id, assert }
-            } else {
-                RevStmt::Skipped { id }
-            }),
+            Stmt::Assert(assert) => fwd.push(kept(RevStmt::Assert { id, assert })),
             Stmt::Let { var, init, .. } => {
-                fwd.push(if keep {
-                    RevStmt::Let {
-                        id,
-                        var: *var,
-                        init,
-                    }
-                } else {
-                    RevStmt::Skipped { id }
-                });
-                if em.is_active(*var) {
+                fwd.push(kept(RevStmt::Let {
+                    id,
+                    var: *var,
+                    init,
+                }));
+                if self.em.is_active(*var) {
                     if depth == 0 {
                         fwd.push(RevStmt::Zero(*var));
                     }
@@ -200,124 +192,172 @@ impl<'a> Reverse<'a> {
                 }
             }
             Stmt::Assign { place, value, .. } => {
-                let var = place.var();
-                if self.plan.saves.contains(&id) {
-                    let slot = self.saves.slot(em, depth, &em.var(var).name);
-                    fwd.push(RevStmt::Save {
-                        slot: slot.clone(),
-                        value: Saved::Place {
-                            place,
-                            clone: em.var(var).kind == Kind::Matrix,
-                        },
-                        cond: None,
-                    });
-                    // Put the old value back before the adjoint reads it.
-                    rev.push(RevStmt::Restore { id, place, slot });
-                }
-                if em.is_active(var) {
+                self.save_place(id, place, depth, &mut fwd, &mut rev);
+                if self.em.is_active(place.var()) {
                     self.adjoint(Some(id), &mut rev, |out| self.assign(place, value, out));
                 }
-                fwd.push(if keep {
-                    RevStmt::Assign { id, place, value }
-                } else {
-                    RevStmt::Skipped { id }
-                });
+                fwd.push(kept(RevStmt::Assign { id, place, value }));
             }
             Stmt::Call(c) => self.call(id, keep, c, depth, &mut fwd, &mut rev),
             Stmt::For {
                 var, range, body, ..
-            } => {
-                let (bf, br) = self.block(body, id.inner(), depth + 1);
-                if !bf.is_empty() {
-                    fwd.push(RevStmt::For {
-                        var: *var,
-                        range,
-                        body: bf,
-                    });
-                }
-                let stencil = self.plan.stencils.iter().find(|st| st.id == id);
-                if let Some(g) = stencil.and_then(|st| self.gather(st, *var, range, body)) {
-                    rev.push(g);
-                } else if !br.is_empty() {
-                    rev.push(RevStmt::ReverseFor {
-                        var: *var,
-                        range,
-                        body: br,
-                    });
-                }
-            }
+            } => self.for_loop(id, *var, range, body, depth, &mut fwd, &mut rev),
             Stmt::While {
                 cond, body, trips, ..
-            } => {
-                // Tapenade's scheme: the forward sweep counts the iterations, the reverse sweep
-                // runs the body's reverse that many times.
-                let (bf, br) = self.block(body, id.inner(), depth + 1);
-                let counted = !br.is_empty();
-                fwd.push(RevStmt::While {
-                    cond,
-                    trips: *trips,
-                    counted,
-                    body: bf,
-                });
-                if counted {
-                    let slot = self.saves.slot(em, depth, "trips");
-                    fwd.push(RevStmt::Save {
-                        slot: slot.clone(),
-                        value: Saved::Var(*trips),
-                        cond: None,
-                    });
-                    rev.push(RevStmt::ReverseWhile {
-                        trips: *trips,
-                        slot,
-                        body: br,
-                    });
-                }
-            }
+            } => self.while_loop(id, cond, *trips, body, depth, &mut fwd, &mut rev),
             Stmt::If {
                 cond, then, els, ..
-            } => {
-                let (tf, tr) = self.block(then, id.inner(), depth + 1);
-                let (ef, er) = self.block(els, id.els(then), depth + 1);
-                if tr.is_empty() && er.is_empty() {
-                    fwd.push(RevStmt::If {
-                        cond: Cond::Expr(cond),
-                        then: tf,
-                        els: ef,
-                    });
-                } else {
-                    let taken = em.temp("branch");
-                    fwd.push(RevStmt::Decide {
-                        name: taken.clone(),
-                        cond,
-                    });
-                    let decision = if depth == 0 {
-                        crate::ir::rev::Slot {
-                            name: taken.clone(),
-                            stack: false,
-                        }
-                    } else {
-                        let slot = self.saves.slot(em, depth, "branch");
-                        fwd.push(RevStmt::Save {
-                            slot: slot.clone(),
-                            value: Saved::Decision(taken.clone()),
-                            cond: None,
-                        });
-                        slot
-                    };
-                    fwd.push(RevStmt::If {
-                        cond: Cond::Decision(taken),
-                        then: tf,
-                        els: ef,
-                    });
-                    rev.push(RevStmt::Replay {
-                        decision,
-                        then: tr,
-                        els: er,
-                    });
-                }
-            }
+            } => self.branch(id, cond, [then, els], depth, &mut fwd, &mut rev),
         }
         (fwd, rev)
+    }
+
+    /// The save of the value that assignment `id` overwrites, and its restore, when the plan
+    /// says the reverse sweep reads it.
+    fn save_place(
+        &self,
+        id: StmtId,
+        place: &'a Place,
+        depth: usize,
+        fwd: &mut Vec<RevStmt<'a>>,
+        rev: &mut Vec<RevStmt<'a>>,
+    ) {
+        if !self.plan.saves.contains(&id) {
+            return;
+        }
+        let em = self.em;
+        let var = place.var();
+        let slot = self.saves.slot(em, depth, &em.var(var).name);
+        fwd.push(RevStmt::Save {
+            slot: slot.clone(),
+            value: Saved::Place {
+                place,
+                clone: em.var(var).kind == Kind::Matrix,
+            },
+            cond: None,
+        });
+        // Put the old value back before the adjoint reads it.
+        rev.push(RevStmt::Restore { id, place, slot });
+    }
+
+    /// A `for` loop: its body's sweeps, the reverse run backwards (or in gather form).
+    #[allow(clippy::too_many_arguments)] // one statement's context
+    fn for_loop(
+        &self,
+        id: StmtId,
+        var: VarId,
+        range: &'a Range,
+        body: &'a Block,
+        depth: usize,
+        fwd: &mut Vec<RevStmt<'a>>,
+        rev: &mut Vec<RevStmt<'a>>,
+    ) {
+        let (bf, br) = self.block(body, id.inner(), depth + 1);
+        if !bf.is_empty() {
+            fwd.push(RevStmt::For {
+                var,
+                range,
+                body: bf,
+            });
+        }
+        let stencil = self.plan.stencils.iter().find(|st| st.id == id);
+        if let Some(g) = stencil.and_then(|st| self.gather(st, var, range, body)) {
+            rev.push(g);
+        } else if !br.is_empty() {
+            rev.push(RevStmt::ReverseFor {
+                var,
+                range,
+                body: br,
+            });
+        }
+    }
+
+    /// A `while` loop, by Tapenade's scheme: the forward sweep counts the iterations, the
+    /// reverse sweep runs the body's reverse that many times.
+    #[allow(clippy::too_many_arguments)] // one statement's context
+    fn while_loop(
+        &self,
+        id: StmtId,
+        cond: &'a Expr,
+        trips: VarId,
+        body: &'a Block,
+        depth: usize,
+        fwd: &mut Vec<RevStmt<'a>>,
+        rev: &mut Vec<RevStmt<'a>>,
+    ) {
+        let (bf, br) = self.block(body, id.inner(), depth + 1);
+        let counted = !br.is_empty();
+        fwd.push(RevStmt::While {
+            cond,
+            trips,
+            counted,
+            body: bf,
+        });
+        if counted {
+            let slot = self.saves.slot(self.em, depth, "trips");
+            fwd.push(RevStmt::Save {
+                slot: slot.clone(),
+                value: Saved::Var(trips),
+                cond: None,
+            });
+            rev.push(RevStmt::ReverseWhile {
+                trips,
+                slot,
+                body: br,
+            });
+        }
+    }
+
+    /// A branch: replayed from its saved decision when either side has a reverse.
+    fn branch(
+        &self,
+        id: StmtId,
+        cond: &'a Expr,
+        [then, els]: [&'a Block; 2],
+        depth: usize,
+        fwd: &mut Vec<RevStmt<'a>>,
+        rev: &mut Vec<RevStmt<'a>>,
+    ) {
+        let em = self.em;
+        let (tf, tr) = self.block(then, id.inner(), depth + 1);
+        let (ef, er) = self.block(els, id.els(then), depth + 1);
+        if tr.is_empty() && er.is_empty() {
+            fwd.push(RevStmt::If {
+                cond: Cond::Expr(cond),
+                then: tf,
+                els: ef,
+            });
+            return;
+        }
+        let taken = em.temp("branch");
+        fwd.push(RevStmt::Decide {
+            name: taken.clone(),
+            cond,
+        });
+        let decision = if depth == 0 {
+            crate::ir::rev::Slot {
+                name: taken.clone(),
+                stack: false,
+            }
+        } else {
+            let slot = self.saves.slot(em, depth, "branch");
+            fwd.push(RevStmt::Save {
+                slot: slot.clone(),
+                value: Saved::Decision(taken.clone()),
+                cond: None,
+            });
+            slot
+        };
+        fwd.push(RevStmt::If {
+            cond: Cond::Decision(taken),
+            then: tf,
+            els: ef,
+        });
+        rev.push(RevStmt::Replay {
+            decision,
+            then: tr,
+            els: er,
+        });
     }
 
     #[allow(clippy::too_many_arguments)] // one statement's context
