@@ -166,6 +166,8 @@ pub struct UnaryRule {
     /// How the tangent and the adjoint are built.
     pub deriv: UnaryDeriv,
     /// What the adjoint reads.
+    /// The save analysis finds the reads in the reverse IR; this is the tests' oracle for them.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub reads: Reads,
 }
 
@@ -179,6 +181,8 @@ pub struct BinaryRule {
     /// How the tangent and the adjoint are built.
     pub deriv: BinaryDeriv,
     /// What the adjoint reads.
+    /// The save analysis finds the reads in the reverse IR; this is the tests' oracle for them.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub reads: Reads,
 }
 
@@ -208,6 +212,8 @@ pub struct TernaryRule {
     /// How the tangent and the adjoint are built.
     pub deriv: TernaryDeriv,
     /// What the adjoint reads, of the first two operands (the third enters linearly).
+    /// The save analysis finds the reads in the reverse IR; this is the tests' oracle for them.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub reads: Reads,
 }
 

@@ -266,7 +266,7 @@ impl Emitter<'_> {
                 cond,
                 slot,
             } => self.restore_arg(*var, before, cond, slot),
-            RevStmt::RestoreAgain { var, before } => {
+            RevStmt::RestoreAgain { var, before, .. } => {
                 let n = self.name(*var);
                 quote! {
                     if let ::core::option::Option::Some(__pre) = &#before { #n[..].copy_from_slice(&__pre[..]); }

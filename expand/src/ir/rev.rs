@@ -208,8 +208,13 @@ pub enum RevStmt<'a> {
         cond: TokenStream,
         slot: Slot,
     },
-    /// The argument put back again after the callee's reverse companion disturbed it.
-    RestoreAgain { var: VarId, before: Ident },
+    /// The argument put back again after the callee's reverse companion disturbed it (the
+    /// argument `var` of call `id`).
+    RestoreAgain {
+        id: StmtId,
+        var: VarId,
+        before: Ident,
+    },
     /// The callee's reverse companion, with the call's arguments, their adjoints and the seeds
     /// of its results.
     ReverseCall {
@@ -289,6 +294,7 @@ pub enum Cond<'a> {
     Decision(Ident),
 }
 
+pub mod live;
 pub(super) mod print;
 pub mod verify;
 pub use print::print;

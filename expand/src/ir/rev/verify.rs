@@ -483,7 +483,7 @@ impl Verifier<'_> {
                     frame.started.insert(*var);
                     self.restored_args.insert(before.to_string(), (*var, ver));
                 }
-                RevStmt::RestoreAgain { var, before } => {
+                RevStmt::RestoreAgain { var, before, .. } => {
                     match self.restored_args.get(&before.to_string()).copied() {
                         Some((w, ver)) if w == *var => self.set(*var, ver, state, frame),
                         _ => {

@@ -14,7 +14,7 @@ use crate::ir::*;
 /// the attribute had a `wrt(..)` list.
 pub fn describe(f: &Function, active: &IdVec<VarId, bool>, wrt_given: bool) -> String {
     let em = Emitter::new(f, active.clone(), syn::parse_quote!(::tapeless), wrt_given);
-    let plan = plan(f, active);
+    let plan = plan(&em, true);
     let mut out = String::new();
     for (name, reverse_only) in [
         (format!("{}_vjp", f.name), false),

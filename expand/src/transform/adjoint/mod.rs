@@ -154,10 +154,7 @@ pub fn function<'a>(
     vis: &syn::Visibility,
     stencil: bool,
 ) -> syn::Result<TokenStream> {
-    let mut plan = plan(em.f, &em.active);
-    if !stencil {
-        plan.stencils.clear();
-    }
+    let plan = plan(em, stencil);
     let effects = argument_effects(em, vis);
     let vjp = companion(em, vis, &plan, false)?;
     let rev = companion(em, vis, &plan, true)?;
@@ -635,7 +632,10 @@ mod plan_tests {
         let args = crate::attr::parse(Default::default()).expect("no args");
         let f = crate::lower::lower(&item, &args).expect("lowers");
         let active = crate::activity::analyse(&f, None);
-        let p = plan(&f, &active);
+        let p = plan(
+            &Emitter::new(&f, active, syn::parse_quote!(::tapeless), false),
+            true,
+        );
         (f, p)
     }
 

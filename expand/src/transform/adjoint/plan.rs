@@ -1,10 +1,19 @@
-//! What the reverse sweep reads, and how it gets it: the needed values (from the reads
-//! each operation's rule lists), the `let`s recomputed, the overwrites saved and restored, and
-//! the statements the reverse-only companion keeps.
+//! What the reverse sweep reads, and how it gets it: the needed values, the `let`s
+//! recomputed, the overwrites saved and restored, the `&mut` arguments put back after a call.
+//!
+//! Found by liveness over the reverse IR itself ([`crate::ir::rev::live`]), not by a second
+//! description of what each rule's adjoint reads: the reverse IR is built with every candidate
+//! save (every variable needed, every overwrite saved, every `&mut` argument put back), the
+//! analysis finds which of them a later reverse read uses and which primal values the reverse
+//! sweep reads, and the plan keeps only those. Dropping a put-back that nothing reads changes
+//! no read, so the live ones are the same in the final IR, which the verifier then checks.
+//! Stencil loops are recognised on the scatter form's plan (a loop whose overwritten values the
+//! reverse sweep needs keeps the scatter form), then the analysis runs again with their gather
+//! forms, which read other values.
 
-use crate::activity::{arg_active, expr_active};
+use crate::emit::Emitter;
+use crate::ir::rev::live::liveness;
 use crate::ir::*;
-use crate::rules::{Operand, Reads};
 use std::collections::HashSet;
 
 /// What the reverse sweep reads, and how it gets it.
@@ -13,7 +22,7 @@ pub(super) struct Plan {
     pub(super) needed: IdVec<VarId, bool>,
     /// A `let` in a loop or branch that is evaluated again in the reverse sweep.
     pub(super) recompute: IdVec<VarId, bool>,
-    /// Assignments whose overwritten value is saved and put back (see [`flow`]).
+    /// Assignments whose overwritten value is saved and put back.
     pub(super) saves: HashSet<StmtId>,
     /// `&mut` arguments of calls whose state before the call the caller's reverse sweep reads.
     pub(super) caller_needs: HashSet<(StmtId, VarId)>,
@@ -21,87 +30,77 @@ pub(super) struct Plan {
     pub(super) stencils: Vec<super::stencil::Stencil>,
 }
 
-/// Reads of the values that the adjoint of `e` multiplies by (its partial derivatives): what
-/// each operation's entry in the rule table says its adjoint reads.
-pub(super) fn partial_reads(e: &Expr, active: &IdVec<VarId, bool>, out: &mut Vec<VarId>) {
-    if !expr_active(e, active) {
-        return;
+/// The plan of the reverse sweep of `em.f`; `stencil`: whether stencil loops get the gather
+/// form.
+pub(super) fn plan(em: &Emitter, stencil: bool) -> Plan {
+    let f = em.f;
+    let mut recompute = IdVec::from_elem(false, f.vars.len());
+    mark_recomputable(&f.body, 0, &mut recompute);
+    let scatter = live(em, candidates(f, recompute.clone(), Vec::new()));
+    if !stencil {
+        return scatter;
     }
-    match &e.op {
-        Op::Var(_) => {}
-        Op::Index(_, i) => i.reads(out),
-        Op::Unary(u, a) => rule_reads(u.rule().reads, &[a], &[], active, out),
-        Op::Binary(b, x, y) => rule_reads(b.rule().reads, &[x, y], &[], active, out),
-        // `x.powi(n)`: its derivative `n x^(n-1)` reads both.
-        Op::Powi(a, n) => rule_reads(Reads::Operands, &[a], &[n], active, out),
-        // `a.mul_add(b, c)`: the partials of the product; `c` enters linearly.
-        Op::Ternary(t, a, b, c) => {
-            rule_reads(t.rule().reads, &[a, b], &[], active, out);
-            if expr_active(c, active) {
-                partial_reads(c, active, out);
-            }
+    let stencils = super::stencil::find(f, &em.active, &scatter);
+    if stencils.is_empty() {
+        return scatter;
+    }
+    live(em, candidates(f, recompute, stencils))
+}
+
+/// Every value the reverse sweep could get back: every variable needed, every overwrite saved,
+/// every `&mut` argument of a call put back.
+fn candidates(
+    f: &Function,
+    recompute: IdVec<VarId, bool>,
+    stencils: Vec<super::stencil::Stencil>,
+) -> Plan {
+    let mut saves = HashSet::new();
+    let mut caller_needs = HashSet::new();
+    f.body.walk_numbered(StmtId::FIRST, &mut |id, s| match s {
+        Stmt::Assign { .. } => {
+            saves.insert(id);
         }
-        Op::Linalg(op, args) => {
-            let rule = op.rule();
-            let (mut values, mut indices) = (Vec::new(), Vec::new());
-            for (operand, a) in rule.operands.iter().zip(args) {
-                match operand {
-                    Operand::Index => indices.push(a),
-                    Operand::Matrix | Operand::MatrixVar | Operand::ArrayVar => values.push(a),
+        Stmt::Call(c) => {
+            for a in &c.args {
+                if let Arg::ArrayMut { var, .. } = a {
+                    caller_needs.insert((id, *var));
                 }
             }
-            rule_reads(rule.reads, &values, &indices, active, out)
         }
-        Op::Lit(_)
-        | Op::Len(_)
-        | Op::Cast(..)
-        | Op::ConstCall(..)
-        | Op::Path(_)
-        | Op::Ref(_)
-        | Op::Matches(..)
-        | Op::PathIndex(..)
-        | Op::Method(..)
-        | Op::AsReal(_) => {}
+        Stmt::Let { .. }
+        | Stmt::For { .. }
+        | Stmt::While { .. }
+        | Stmt::If { .. }
+        | Stmt::Assert(_) => {}
+    });
+    Plan {
+        needed: IdVec::from_elem(true, f.vars.len()),
+        recompute,
+        saves,
+        caller_needs,
+        stencils,
     }
 }
 
-/// The reads of an operation's adjoint, as its rule says, and those of its operands' adjoints.
-pub(super) fn rule_reads(
-    reads: Reads,
-    values: &[&Expr],
-    indices: &[&Expr],
-    active: &IdVec<VarId, bool>,
-    out: &mut Vec<VarId>,
-) {
-    match reads {
-        Reads::Nothing => {}
-        Reads::Operands => values.iter().for_each(|v| v.reads(out)),
-        Reads::OtherOperand => {
-            if let [x, y] = values {
-                if expr_active(x, active) {
-                    y.reads(out);
-                }
-                if expr_active(y, active) {
-                    x.reads(out);
-                }
-            } else {
-                unreachable!("products have two operands")
-            }
-        }
+/// `candidates` narrowed to what liveness over the reverse IR they build finds read. The IR is
+/// built with an emitter of its own, so that the companions' generated names do not depend on
+/// the analysis.
+fn live(em: &Emitter, candidates: Plan) -> Plan {
+    let found = {
+        let own = Emitter::new(em.f, em.active.clone(), em.krate.clone(), false);
+        let ir = super::build(&own, &candidates, false);
+        liveness(em.f, &ir)
+    };
+    let mut needed = IdVec::from_elem(false, em.f.vars.len());
+    for v in found.read {
+        needed[v] = true;
     }
-    indices.iter().for_each(|i| i.reads(out));
-    values.iter().for_each(|v| partial_reads(v, active, out));
-}
-
-pub(super) fn init_partial_reads(init: &Init, active: &IdVec<VarId, bool>, out: &mut Vec<VarId>) {
-    match init {
-        Init::Expr(e) | Init::VecFill { value: e, .. } | Init::ArrayFill { value: e, .. } => {
-            partial_reads(e, active, out)
-        }
-        Init::ArrayList(es) | Init::VecList(es) => {
-            es.iter().for_each(|e| partial_reads(e, active, out))
-        }
-        Init::CopyOf(_) => {}
+    Plan {
+        needed,
+        recompute: candidates.recompute,
+        saves: found.restores,
+        caller_needs: found.restored_args,
+        stencils: candidates.stencils,
     }
 }
 
@@ -161,182 +160,6 @@ pub(super) fn contains_const_call(e: &Expr) -> bool {
         Op::Binary(_, a, b) | Op::Powi(a, b) => contains_const_call(a) || contains_const_call(b),
         Op::Ternary(_, a, b, c) => [a, b, c].iter().any(|x| contains_const_call(x)),
         Op::Linalg(_, args) => args.iter().any(contains_const_call),
-    }
-}
-
-/// The reads of the reverse of `s` itself (not of statements nested in it).
-pub(super) fn own_reads(
-    s: &Stmt,
-    f: &Function,
-    active: &IdVec<VarId, bool>,
-    recompute: &IdVec<VarId, bool>,
-    needed: &IdVec<VarId, bool>,
-    out: &mut Vec<VarId>,
-) {
-    match s {
-        Stmt::Let { var, init, .. } => {
-            if active[*var] {
-                init_partial_reads(init, active, out);
-            }
-            if recompute[*var] && needed[*var] {
-                init.reads(out);
-            }
-        }
-        Stmt::Assign { place, value, .. } => {
-            let v = place.var();
-            if active[v] {
-                partial_reads(value, active, out);
-            }
-            // The adjoint indexes the target's adjoint, and a restore indexes the target.
-            if let Place::Index(_, i) = place {
-                if active[v] || needed[v] {
-                    i.reads(out);
-                }
-            }
-        }
-        Stmt::Call(c) => {
-            if c.args.iter().any(|a| arg_active(a, active)) {
-                c.args.iter().for_each(|a| a.reads(out));
-            }
-        }
-        Stmt::For { range, .. } => {
-            // The reverse loop evaluates the range again; an array's length does not need its
-            // values, and cannot change.
-            let mut r = Vec::new();
-            range.reads(&mut r);
-            out.extend(
-                r.into_iter()
-                    .filter(|v| !matches!(f.vars[*v].kind, Kind::RealArray(_))),
-            );
-        }
-        // An assertion runs in the forward sweep only, at its place: its reverse reads nothing;
-        // a reversed `while` runs its recorded trip count, not its condition.
-        Stmt::If { .. } | Stmt::While { .. } | Stmt::Assert(_) => {}
-    }
-}
-
-/// The reads of the reverse of `s` and of everything nested in it.
-pub(super) fn all_reads(
-    s: &Stmt,
-    f: &Function,
-    active: &IdVec<VarId, bool>,
-    recompute: &IdVec<VarId, bool>,
-    needed: &IdVec<VarId, bool>,
-    out: &mut Vec<VarId>,
-) {
-    own_reads(s, f, active, recompute, needed, out);
-    let mut nested = |b: &Block| {
-        for t in &b.stmts {
-            all_reads(t, f, active, recompute, needed, out);
-        }
-    };
-    match s {
-        Stmt::For { body, .. } | Stmt::While { body, .. } => nested(body),
-        Stmt::If { then, els, .. } => {
-            nested(then);
-            nested(els);
-        }
-        Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => {}
-    }
-}
-
-pub(super) fn plan(f: &Function, active: &IdVec<VarId, bool>) -> Plan {
-    let n = f.vars.len();
-    let mut recompute = IdVec::from_elem(false, n);
-    mark_recomputable(&f.body, 0, &mut recompute);
-    let mut needed = IdVec::from_elem(false, n);
-    let mut result_reads = Vec::new();
-    for (e, k) in f.ret.values.iter().zip(&f.ret.parts) {
-        if *k == Kind::Real {
-            partial_reads(e, active, &mut result_reads);
-        }
-    }
-    for r in result_reads {
-        needed[r] = true;
-    }
-    // To a fixed point: restoring an element reads its index, recomputing a `let` its inputs.
-    loop {
-        let mut reads = Vec::new();
-        for s in &f.body.stmts {
-            all_reads(s, f, active, &recompute, &needed, &mut reads);
-        }
-        let mut changed = false;
-        for r in reads {
-            if !needed[r] {
-                needed[r] = true;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    let mut plan = Plan {
-        needed,
-        recompute,
-        saves: HashSet::new(),
-        caller_needs: HashSet::new(),
-        stencils: Vec::new(),
-    };
-    let seen = IdVec::from_elem(false, n);
-    flow(&f.body, StmtId::FIRST, seen, f, active, &mut plan);
-    plan.stencils = super::stencil::find(f, active, &plan);
-    plan
-}
-
-/// Which overwrites must be saved: a value is put back in the reverse sweep only if the reverse
-/// of a statement that ran before the overwrite (or the overwriting statement itself, or an
-/// earlier iteration of an enclosing loop) reads it. Integers are always put back (indices are
-/// cheap and read everywhere). `seen[v]`: the reverse of something before this block reads `v`.
-pub(super) fn flow(
-    b: &Block,
-    first: StmtId,
-    mut seen: IdVec<VarId, bool>,
-    f: &Function,
-    active: &IdVec<VarId, bool>,
-    plan: &mut Plan,
-) {
-    let read_by = |s: &Stmt, plan: &Plan| {
-        let mut r = Vec::new();
-        all_reads(s, f, active, &plan.recompute, &plan.needed, &mut r);
-        r
-    };
-    for (id, s) in b.numbered(first) {
-        let within = read_by(s, plan);
-        match s {
-            Stmt::Assign { place, .. } => {
-                let v = place.var();
-                let real = f.vars[v].kind.is_real();
-                if plan.needed[v] && (!real || seen[v] || within.contains(&v)) {
-                    plan.saves.insert(id);
-                }
-            }
-            Stmt::Call(c) => {
-                for a in &c.args {
-                    if let Arg::ArrayMut { var, .. } = a {
-                        if plan.needed[*var] && seen[*var] {
-                            plan.caller_needs.insert((id, *var));
-                        }
-                    }
-                }
-            }
-            Stmt::For { body, .. } | Stmt::While { body, .. } => {
-                // Statements of earlier iterations run before every statement of the body.
-                let mut inner = seen.clone();
-                for r in &within {
-                    inner[*r] = true;
-                }
-                flow(body, id.inner(), inner, f, active, plan);
-            }
-            Stmt::If { then, els, .. } => {
-                flow(then, id.inner(), seen.clone(), f, active, plan);
-                flow(els, id.els(then), seen.clone(), f, active, plan);
-            }
-            Stmt::Let { .. } | Stmt::Assert(_) => {}
-        }
-        for r in within {
-            seen[r] = true;
-        }
     }
 }
 

@@ -653,11 +653,8 @@ mod tests {
         let args = crate::attr::parse(Default::default()).expect("no args");
         let f = crate::lower::lower(&item, &args).expect("lowers");
         let active = crate::activity::analyse(&f, None);
-        plan(&f, &active)
-            .stencils
-            .iter()
-            .map(|s| s.margin)
-            .collect()
+        let em = crate::emit::Emitter::new(&f, active, syn::parse_quote!(::tapeless), false);
+        plan(&em, true).stencils.iter().map(|s| s.margin).collect()
     }
 
     #[test]

@@ -415,7 +415,7 @@ impl<'a> Reverse<'a> {
                 slot,
             });
             if self.plan.caller_needs.contains(&(id, var)) || !active {
-                restore_after.push(RevStmt::RestoreAgain { var, before });
+                restore_after.push(RevStmt::RestoreAgain { id, var, before });
             }
         }
         if depth == 0 {

@@ -2,9 +2,11 @@
 //! broken; the values the adjoints read, found in the code they print, agree with the rule
 //! table's reads.
 
-use super::plan::{init_partial_reads, partial_reads, plan};
+use super::plan::plan;
 use super::*;
+use crate::activity::expr_active;
 use crate::ir::rev::verify::verify;
+use crate::rules::{Operand, Reads};
 use std::collections::HashSet;
 
 const CASES: &[&str] = &[
@@ -34,7 +36,7 @@ fn with_ir(
 ) {
     let (f, active) = lowered(src);
     let em = Emitter::new(&f, active.clone(), syn::parse_quote!(::tapeless), false);
-    let p = plan(&f, &active);
+    let p = plan(&em, true);
     let mut ir = build(&em, &p, reverse_only);
     edit(&f, &mut ir);
     check(&f, &ir);
@@ -306,8 +308,8 @@ fn reverse_only_forward(
     useful: impl Fn(&Function, &IdVec<VarId, bool>, &Plan) -> Option<HashSet<StmtId>>,
 ) -> String {
     let (f, active) = lowered(src);
-    let p = plan(&f, &active);
     let em = Emitter::new(&f, active.clone(), syn::parse_quote!(::tapeless), false);
+    let p = plan(&em, true);
     let ir = build_with(&em, &p, true, useful(&f, &active, &p));
     em.rev_stmts(&ir.forward).to_string()
 }
@@ -327,15 +329,16 @@ fn dead_code_elimination_over_the_ir_keeps_what_the_plan_keeps() {
 }
 
 /// The rule table says a quotient's adjoint reads both operands; the IR knows that `l / n`
-/// with a constant `n` reads only `n`, so `__f_rev` need not sum `l` at all.
+/// with a constant `n` reads only `n`, so liveness over the IR finds `l` not needed, and
+/// `__f_rev` need not sum `l` at all.
 #[test]
 fn dead_code_elimination_over_the_ir_drops_what_no_adjoint_reads() {
     let src = "fn mean_sq(u: &[f64]) -> f64 { let mut l = 0.0; for i in 0..u.len() { l = l + u[i] * u[i]; } l / (u.len() as f64) }";
     let by_ir = reverse_only_forward(src, |_, _, _| None);
     let by_plan =
         reverse_only_forward(src, |f, a, p| Some(super::plan::useful_statements(f, a, p)));
-    assert!(by_plan.contains("l = (l +"), "{by_plan}");
     assert!(!by_ir.contains("l = (l +"), "{by_ir}");
+    assert_eq!(by_plan, by_ir);
     with_ir(
         src,
         true,
@@ -344,4 +347,170 @@ fn dead_code_elimination_over_the_ir_drops_what_no_adjoint_reads() {
             assert_eq!(verify(f, ir), Vec::<String>::new());
         },
     );
+}
+
+/// Reads of the values that the adjoint of `e` multiplies by (its partial derivatives), as
+/// each operation's entry in the rule table says: an oracle, independent of the code the seeds
+/// print, for the reads the adjoints record (which the liveness analysis relies on).
+fn partial_reads(e: &Expr, active: &IdVec<VarId, bool>, out: &mut Vec<VarId>) {
+    if !expr_active(e, active) {
+        return;
+    }
+    match &e.op {
+        Op::Var(_) => {}
+        Op::Index(_, i) => i.reads(out),
+        Op::Unary(u, a) => rule_reads(u.rule().reads, &[a], &[], active, out),
+        Op::Binary(b, x, y) => rule_reads(b.rule().reads, &[x, y], &[], active, out),
+        // `x.powi(n)`: its derivative `n x^(n-1)` reads both.
+        Op::Powi(a, n) => rule_reads(Reads::Operands, &[a], &[n], active, out),
+        // `a.mul_add(b, c)`: the partials of the product; `c` enters linearly.
+        Op::Ternary(t, a, b, c) => {
+            rule_reads(t.rule().reads, &[a, b], &[], active, out);
+            if expr_active(c, active) {
+                partial_reads(c, active, out);
+            }
+        }
+        Op::Linalg(op, args) => {
+            let rule = op.rule();
+            let (mut values, mut indices) = (Vec::new(), Vec::new());
+            for (operand, a) in rule.operands.iter().zip(args) {
+                match operand {
+                    Operand::Index => indices.push(a),
+                    Operand::Matrix | Operand::MatrixVar | Operand::ArrayVar => values.push(a),
+                }
+            }
+            rule_reads(rule.reads, &values, &indices, active, out)
+        }
+        Op::Lit(_)
+        | Op::Len(_)
+        | Op::Cast(..)
+        | Op::ConstCall(..)
+        | Op::Path(_)
+        | Op::Ref(_)
+        | Op::Matches(..)
+        | Op::PathIndex(..)
+        | Op::Method(..)
+        | Op::AsReal(_) => {}
+    }
+}
+
+/// The reads of an operation's adjoint, as its rule says, and those of its operands' adjoints.
+fn rule_reads(
+    reads: Reads,
+    values: &[&Expr],
+    indices: &[&Expr],
+    active: &IdVec<VarId, bool>,
+    out: &mut Vec<VarId>,
+) {
+    match reads {
+        Reads::Nothing => {}
+        Reads::Operands => values.iter().for_each(|v| v.reads(out)),
+        Reads::OtherOperand => {
+            let [x, y] = values else {
+                panic!("products have two operands")
+            };
+            if expr_active(x, active) {
+                y.reads(out);
+            }
+            if expr_active(y, active) {
+                x.reads(out);
+            }
+        }
+    }
+    indices.iter().for_each(|i| i.reads(out));
+    values.iter().for_each(|v| partial_reads(v, active, out));
+}
+
+fn init_partial_reads(init: &Init, active: &IdVec<VarId, bool>, out: &mut Vec<VarId>) {
+    match init {
+        Init::Expr(e) | Init::VecFill { value: e, .. } | Init::ArrayFill { value: e, .. } => {
+            partial_reads(e, active, out)
+        }
+        Init::ArrayList(es) | Init::VecList(es) => {
+            es.iter().for_each(|e| partial_reads(e, active, out))
+        }
+        Init::CopyOf(_) => {}
+    }
+}
+
+/// The reverse IR of `src`'s `f_vjp`, with the `k`th put-back (restore, rebind or recompute,
+/// depth first) removed, if there is one.
+fn without_put_back(src: &str, k: usize) -> Option<Vec<String>> {
+    fn nth<'a>(stmts: &mut Vec<RevStmt<'a>>, k: &mut usize) -> bool {
+        let mut i = 0;
+        while i < stmts.len() {
+            let put_back = matches!(
+                stmts[i],
+                RevStmt::Restore { .. } | RevStmt::Rebind { .. } | RevStmt::Recompute { .. }
+            );
+            if put_back {
+                if *k == 0 {
+                    stmts.remove(i);
+                    return true;
+                }
+                *k -= 1;
+            }
+            let found = match &mut stmts[i] {
+                RevStmt::ReverseFor { body, .. } | RevStmt::ReverseWhile { body, .. } => {
+                    nth(body, k)
+                }
+                RevStmt::Replay { then, els, .. } => nth(then, k) || nth(els, k),
+                _ => false,
+            };
+            if found {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+    let removed = std::cell::Cell::new(false);
+    let mut problems = Vec::new();
+    with_ir(
+        src,
+        false,
+        |_, ir| removed.set(nth(&mut ir.reverse, &mut { k })),
+        |f, ir| problems = verify(f, ir),
+    );
+    removed.get().then_some(problems)
+}
+
+/// Liveness keeps no put-back the reverse sweep could do without: removing any one of them
+/// makes the verifier find a read of a wrong value (or of a value out of scope).
+#[test]
+fn every_put_back_liveness_keeps_is_needed() {
+    for src in CASES.iter().chain(LIVENESS_CASES) {
+        let mut k = 0;
+        while let Some(problems) = without_put_back(src, k) {
+            assert!(!problems.is_empty(), "{src}: put-back {k} is not needed");
+            k += 1;
+        }
+        assert!(k > 0 || !src.contains("for"), "{src}: no put-back");
+    }
+}
+
+const LIVENESS_CASES: &[&str] = &[
+    // `k` is overwritten after its last read: its old value is never read again.
+    "fn f(x: &[f64]) -> f64 { let mut k = 0; let mut s = 0.0; for i in 0..x.len() { s = s + x[k] * x[i]; k = i; } k = 5; s * (k as f64) }",
+    // `t` is overwritten in both branches, but only the adjoint of the product reads it.
+    "fn g(x: &[f64]) -> f64 { let mut t = 1.0; for i in 0..x.len() { if x[i] > 0.0 { t = t * x[i]; } else { t = t + x[i]; } } t }",
+];
+
+/// The saves that liveness drops: an integer overwritten after its last reverse read, and a
+/// value overwritten on a branch whose adjoint does not read it (the other branch's adjoint
+/// restores it for itself).
+#[test]
+fn liveness_drops_saves_no_reverse_read_uses() {
+    for (src, restores) in LIVENESS_CASES.iter().zip([1, 1]) {
+        with_ir(
+            src,
+            false,
+            |_, _| {},
+            |f, ir| {
+                assert_eq!(verify(f, ir), Vec::<String>::new(), "{src}");
+                let text = crate::ir::rev::print(f, "f_vjp", ir);
+                assert_eq!(text.matches("restore ").count(), restores, "{src}\n{text}");
+            },
+        );
+    }
 }
