@@ -23,7 +23,7 @@
 
 use super::{RevFunction, RevStmt};
 use crate::ir::{Function, Kind, Place, StmtId, VarId};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What the reverse sweep reads, and which of its put-backs are live.
 #[derive(Debug, Default)]
@@ -43,6 +43,7 @@ pub fn liveness(f: &Function, ir: &RevFunction) -> Liveness {
     let mut a = Analysis {
         f,
         out: Liveness::default(),
+        loops: HashMap::new(),
     };
     let mut live = HashSet::new();
     a.block(&ir.reverse, &mut live);
@@ -53,6 +54,10 @@ pub fn liveness(f: &Function, ir: &RevFunction) -> Liveness {
 struct Analysis<'f> {
     f: &'f Function,
     out: Liveness,
+    /// Per reversed loop (by its variable or trip counter): the union of the live sets after
+    /// it seen so far, and the fixed point found for them, so that an enclosing loop's next
+    /// pass does not analyse it again from nothing (loop nests would take exponential time).
+    loops: HashMap<VarId, (HashSet<VarId>, HashSet<VarId>)>,
 }
 
 impl Analysis<'_> {
@@ -111,7 +116,7 @@ impl Analysis<'_> {
             RevStmt::Adjoint { reads, .. } => self.uses(reads.iter().copied(), live),
             RevStmt::Gather(g) => self.uses(g.reads.iter().copied(), live),
             RevStmt::ReverseFor { var, range, body } => {
-                self.reversed_loop(Some(*var), body, live);
+                self.reversed_loop(*var, true, body, live);
                 // The range is evaluated again; an array's length does not read its values.
                 let mut r = Vec::new();
                 range.reads(&mut r);
@@ -120,7 +125,9 @@ impl Analysis<'_> {
                     .filter(|v| !matches!(self.f.vars[*v].kind, Kind::RealArray(_)));
                 self.uses(values, live);
             }
-            RevStmt::ReverseWhile { body, .. } => self.reversed_loop(None, body, live),
+            RevStmt::ReverseWhile { trips, body, .. } => {
+                self.reversed_loop(*trips, false, body, live)
+            }
             RevStmt::Replay { then, els, .. } => {
                 let mut other = live.clone();
                 self.block(then, live);
@@ -153,26 +160,38 @@ impl Analysis<'_> {
         }
     }
 
-    /// A reversed loop (over `var`, bound again by the reverse loop): the reverse of each
-    /// iteration runs before that of the previous one, so what the body needs at its start is
-    /// live at its end too, until nothing changes.
-    fn reversed_loop(&mut self, var: Option<VarId>, body: &[RevStmt], live: &mut HashSet<VarId>) {
-        let after = live.clone();
-        let mut start: HashSet<VarId> = HashSet::new();
-        loop {
-            let mut l = after.clone();
-            l.extend(start.iter().copied());
-            self.block(body, &mut l);
-            if let Some(v) = var {
-                l.remove(&v);
+    /// A reversed loop (over `key`, which the reverse loop binds again when `binds`): the
+    /// reverse of each iteration runs before that of the previous one, so what the body needs
+    /// at its start is live at its end too, until nothing changes. Analysis is monotone (a
+    /// larger live set after the loop only makes more of the body live), so the fixed point
+    /// for the live sets seen before is where the search for a larger one starts.
+    fn reversed_loop(
+        &mut self,
+        key: VarId,
+        binds: bool,
+        body: &[RevStmt],
+        live: &mut HashSet<VarId>,
+    ) {
+        let seen = self.loops.remove(&key);
+        let fresh = seen.is_none();
+        let (mut after, mut start) = seen.unwrap_or_default();
+        if fresh || !live.is_subset(&after) {
+            after.extend(live.iter().copied());
+            loop {
+                let mut l = after.clone();
+                l.extend(start.iter().copied());
+                self.block(body, &mut l);
+                if binds {
+                    l.remove(&key);
+                }
+                if l.is_subset(&start) {
+                    break;
+                }
+                start.extend(l);
             }
-            // Monotone: a larger live set at the end only makes more of the body live.
-            if l.is_subset(&start) {
-                break;
-            }
-            start.extend(l);
         }
         // The loop may run no iteration.
-        live.extend(start);
+        live.extend(start.iter().copied());
+        self.loops.insert(key, (after, start));
     }
 }
