@@ -6,8 +6,8 @@
 //! result's adjoint, and the reverse sweep (values put back, adjoints accumulated, reverse
 //! companions called, loops run backwards, branches replayed from the saved decision).
 //!
-//! Grammar (printed by [`print()`], checked by [`verify`], turned into tokens by
-//! `emit::rev`):
+//! Grammar (printed by [`print()`], checked by [`verify`], analysed by [`live`] for what the
+//! reverse sweep reads, turned into tokens by `emit::rev`):
 //!
 //! ```text
 //! fwd   := let v = init | place = expr | call | skip stmt | save value -> slot [if c]
