@@ -11,7 +11,10 @@
 //!   `ode::gradient_fixed::<40>` / `ode::tangent_fixed::<40>` (the state's length a constant);
 //! - `user loop`: the user's RK4 loop through `#[differentiable]` (`l96::cost_window`);
 //! - `speed style`: the same problem written for speed (`[f64; 40]` by value, split boundaries)
-//!   through `#[differentiable]` (`l96_fast::cost`).
+//!   through `#[differentiable]` (`l96_fast::cost`);
+//! - `ode fixed, hand rhs`: `ode::gradient_fixed::<40>` with the right-hand side's adjoint
+//!   written by hand in gather form ([`HandLorenz96`]): the integrator's own cost, for
+//!   attributing the gap of `ode fixed` between the integrator and the generated `vjp`.
 //!
 //! Run: `cargo bench --bench speed_l96` (about two and a half minutes). Before timing, every row's J is
 //! checked against the fast reference's (and the gradients to 1e-10 relative), so the ratios
@@ -26,6 +29,60 @@ use tapeless::Dual;
 use tapeless_problems::{l96, l96_fast};
 
 use l96::{Lorenz96, FORCING, H, N, STEPS};
+use tapeless::ode::{Rhs, RhsVjp};
+use tapeless::Real;
+
+/// Lorenz-96 with `N` components and its adjoint written by hand, boundaries peeled off, the
+/// adjoint in gather form (as `l96_fast::rhs_adjoint`, plus the forcing's adjoint): not what
+/// the macro generates, but what the integrator would be fed by an ideal one. Same primal
+/// expression as `l96::lorenz96`, so the same states bit for bit.
+struct HandLorenz96;
+
+impl Rhs for HandLorenz96 {
+    #[inline]
+    fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
+        let (du, u): (&mut [S; N], &[S; N]) = (du.try_into().unwrap(), u.try_into().unwrap());
+        let f = p[0];
+        let at = |i: usize| (u[(i + 1) % N] - u[(i + N - 2) % N]) * u[(i + N - 1) % N] - u[i] + f;
+        du[0] = at(0);
+        du[1] = at(1);
+        for i in 2..N - 1 {
+            du[i] = (u[i + 1] - u[i - 2]) * u[i - 1] - u[i] + f;
+        }
+        du[N - 1] = at(N - 1);
+    }
+}
+
+impl RhsVjp for HandLorenz96 {
+    #[inline]
+    fn vjp<S: Real>(
+        &self,
+        (_du, r): (&mut [S], &mut [S]),
+        (x, x_bar): (&[S], &mut [S]),
+        (_p, p_bar): (&[S], &mut [S]),
+        _t: S,
+    ) {
+        let (r, x, x_bar): (&mut [S; N], &[S; N], &mut [S; N]) = (
+            r.try_into().unwrap(),
+            x.try_into().unwrap(),
+            x_bar.try_into().unwrap(),
+        );
+        let at = |j: usize| {
+            let (m2, m1, p1, p2) = ((j + N - 2) % N, (j + N - 1) % N, (j + 1) % N, (j + 2) % N);
+            r[p1] * (x[p2] - x[m1]) + r[m1] * x[m2] - r[p2] * x[p1] - r[j]
+        };
+        x_bar[0] += at(0);
+        x_bar[1] += at(1);
+        for j in 2..N - 2 {
+            x_bar[j] +=
+                r[j + 1] * (x[j + 2] - x[j - 1]) + r[j - 1] * x[j - 2] - r[j + 2] * x[j + 1] - r[j];
+        }
+        x_bar[N - 2] += at(N - 2);
+        x_bar[N - 1] += at(N - 1);
+        p_bar[0] += r.iter().fold(S::zero(), |s, &ri| s + ri);
+        r.fill(S::zero());
+    }
+}
 
 type D1 = Dual<f64, 1>;
 
@@ -68,6 +125,10 @@ fn check_rows(pt: &Point) {
     let gf = ode::gradient_fixed::<N, _, _, _>(&problem, &options, &l96::four_dvar_cost(d));
     let gf = gf.unwrap();
     grads.push(("ode fixed", gf.value, gf.u0_bar));
+    let problem = OdeProblem::new(&HandLorenz96, &x[..], &[FORCING], (0.0, STEPS as f64 * H));
+    let gh = ode::gradient_fixed::<N, _, _, _>(&problem, &options, &l96::four_dvar_cost(d));
+    let gh = gh.unwrap();
+    grads.push(("ode fixed, hand rhs", gh.value, gh.u0_bar));
     g.fill(0.0);
     let ju = l96::cost_vjp(x, &mut g, &d.obs, xb, 1.0);
     grads.push(("user loop", ju, g.clone()));
@@ -157,6 +218,20 @@ fn bench(c: &mut Criterion) {
     group.bench_function("ode fixed: hvp", |b| {
         b.iter(|| {
             let problem = OdeProblem::new(&Lorenz96, black_box(&x_d[..]), &p_d, span);
+            ode::gradient_fixed::<N, _, _, _>(&problem, &options, &cost).unwrap()
+        })
+    });
+
+    // The integrator alone: a hand-written gather-form right-hand side.
+    group.bench_function("ode fixed, hand rhs: gradient", |b| {
+        b.iter(|| {
+            let problem = OdeProblem::new(&HandLorenz96, black_box(&x[..]), &p, span);
+            ode::gradient_fixed::<N, _, _, _>(&problem, &options, &cost).unwrap()
+        })
+    });
+    group.bench_function("ode fixed, hand rhs: hvp", |b| {
+        b.iter(|| {
+            let problem = OdeProblem::new(&HandLorenz96, black_box(&x_d[..]), &p_d, span);
             ode::gradient_fixed::<N, _, _, _>(&problem, &options, &cost).unwrap()
         })
     });
