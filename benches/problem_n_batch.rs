@@ -119,7 +119,6 @@ fn ode_pieces_batched(s: &[Window]) -> BatchHypergradient {
 fn solver_epoch(mode: &str, b: usize) -> f64 {
     use tapeless::parallel::Serial;
     use tapeless_problems::solver::{self, Training};
-    use tapeless_problems::solver_batch::SolverBatch;
     let train = solver::Window::many(0..b);
     let plan = Training {
         batch: 8,
@@ -132,7 +131,7 @@ fn solver_epoch(mode: &str, b: usize) -> f64 {
     if mode == "solver-epoch" {
         plan.epoch(&Serial, &train, &mut run, |_, _| {})
     } else {
-        plan.epoch_batched(&SolverBatch::new(), &train, &mut run, |_, _| {})
+        plan.epoch_batched(&train, &mut run, |_, _| {})
     }
     .expect("finite");
     run.state.params[1000]

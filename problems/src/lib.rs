@@ -15,3 +15,4 @@ pub mod n_batch;
 pub mod seed;
 pub mod solver;
 pub mod solver_batch;
+mod solver_clip;

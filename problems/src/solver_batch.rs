@@ -15,7 +15,7 @@ use tapeless::hyper::{
     UnrolledBatch,
 };
 use tapeless::nested::NestedError;
-use tapeless::optim::{clip_by_norm, Resumable, Schedule};
+use tapeless::optim::{Resumable, Schedule};
 use tapeless::parallel::WindowError;
 use tapeless::UserError;
 
@@ -23,6 +23,7 @@ use crate::l96_batch::Costs;
 use crate::solver::{
     analysis_error_vjp, layout, Network, Run, Training, TrainingError, Window, K, MEMORY, STATE,
 };
+use crate::solver_clip::{accumulate_weights, window_norms, Record};
 
 /// The solver's network on a batch: column `w` of the result is the output `o` of
 /// [`solver_step`](crate::solver::solver_step) for column `w` of `x`, of the normalised
@@ -49,6 +50,42 @@ pub fn solver_network_batch(
     let h1 = (w_x * (x * 0.25) + w_g * u + w_s * s + w_c * c + b1 * ones).map(|v| v.tanh());
     let h2 = (w2 * &h1 + b2 * ones).map(|v| v.tanh());
     w3 * &h2 + b3 * ones
+}
+
+/// [`solver_network_batch`] with the biases spread over the columns (`p1 = b1 ones`, ..) and
+/// differentiated with respect to the first two and the inputs only: the adjoints of `p1` and
+/// `p2` are those of the hidden layers' pre-activations, window by window, from which
+/// [`solver_clip`](crate::solver_clip) forms each window's weight adjoints (the weights are
+/// constants here, their adjoints formed there).
+#[differentiable(wrt(p1, p2, x, u, s, c))]
+#[allow(clippy::too_many_arguments)] // a network's weights and biases
+pub fn solver_network_columns(
+    w_x: &DMatrix<f64>,
+    w_g: &DMatrix<f64>,
+    w_s: &DVector<f64>,
+    w_c: &DMatrix<f64>,
+    p1: &DMatrix<f64>,
+    w2: &DMatrix<f64>,
+    p2: &DMatrix<f64>,
+    w3: &DMatrix<f64>,
+    p3: &DMatrix<f64>,
+    x: &DMatrix<f64>,
+    u: &DMatrix<f64>,
+    s: &RowDVector<f64>,
+    c: &DMatrix<f64>,
+) -> DMatrix<f64> {
+    let h1 = (w_x * (x * 0.25) + w_g * u + w_s * s + w_c * c + p1).map(|v| v.tanh());
+    let h2 = (w2 * &h1 + p2).map(|v| v.tanh());
+    w3 * &h2 + p3
+}
+
+/// The network's forward values on a batch: the biases spread over the columns, the hidden
+/// activations and the output.
+struct Forward {
+    p: [DMatrix<f64>; 3],
+    h1: DMatrix<f64>,
+    h2: DMatrix<f64>,
+    o: DMatrix<f64>,
 }
 
 /// `(u, s, |g_w|)` of [`features`].
@@ -95,12 +132,13 @@ fn features(g: &DMatrix<f64>) -> Result<Features, UserError> {
 /// ```
 #[derive(Debug, Default)]
 pub struct SolverBatch {
-    /// The network's adjoint, allocated once.
-    workspace: Mutex<Option<Network<f64>>>,
+    /// `Some` while a sweep records its weight adjoints per window for
+    /// [`hypergradient_clipped`] instead of summing them into `theta`'s adjoint.
+    records: Mutex<Option<Vec<Record>>>,
 }
 
 impl SolverBatch {
-    /// The batched solver (its adjoint buffers allocated at the first reverse step).
+    /// The batched solver.
     pub fn new() -> Self {
         Self::default()
     }
@@ -117,6 +155,79 @@ impl SolverBatch {
             &net.w_x, &net.w_g, &net.w_s, &net.w_c, &net.b1, &net.w2, &net.b2, &net.w3, &net.b3,
             ones, at.x, u, s, at.carry,
         )
+    }
+
+    /// A solver whose sweeps record their weight adjoints (see [`SolverBatch::take_records`]).
+    fn recording() -> Self {
+        Self {
+            records: Mutex::new(Some(Vec::new())),
+        }
+    }
+
+    /// The records of the sweeps since [`SolverBatch::recording`], last step first.
+    fn take_records(&self) -> Vec<Record> {
+        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        records.take().unwrap_or_default()
+    }
+
+    /// The network's biases spread over `b` columns and its hidden activations `h1`, `h2` and
+    /// output `o` on the batch, as [`solver_network_columns`] computes them.
+    fn forward(
+        net: &Network<f64>,
+        at: &BatchInputs<'_>,
+        u: &DMatrix<f64>,
+        s: &RowDVector<f64>,
+    ) -> Forward {
+        let ones = RowDVector::from_element(at.x.ncols(), 1.0);
+        let p = [&net.b1 * &ones, &net.b2 * &ones, &net.b3 * &ones];
+        let h1 =
+            (&net.w_x * (at.x * 0.25) + &net.w_g * u + &net.w_s * s + &net.w_c * at.carry + &p[0])
+                .map(|v| v.tanh());
+        let h2 = (&net.w2 * &h1 + &p[1]).map(|v| v.tanh());
+        let o = &net.w3 * &h2 + &p[2];
+        Forward { p, h1, h2, o }
+    }
+
+    /// The step's weight-adjoint factors ([`Record`]) and the adjoints `x_bar`, `u_bar`, `c_bar`
+    /// and `s_bar` of its inputs, for the output adjoint `o_bar`.
+    fn record_vjp(
+        net: &Network<f64>,
+        at: &BatchInputs<'_>,
+        (u, s): (DMatrix<f64>, RowDVector<f64>),
+        forward: Forward,
+        o_bar: DMatrix<f64>,
+    ) -> (Record, [DMatrix<f64>; 3], RowDVector<f64>) {
+        let (n, b) = at.x.shape();
+        let Forward {
+            p: [p1, p2, p3],
+            h1,
+            h2,
+            ..
+        } = forward;
+        let m = at.carry.nrows();
+        let (mut a1, mut a2) = (DMatrix::zeros(p1.nrows(), b), DMatrix::zeros(p2.nrows(), b));
+        let (mut x_bar, mut u_bar, mut c_bar) = (
+            DMatrix::zeros(n, b),
+            DMatrix::zeros(n, b),
+            DMatrix::zeros(m, b),
+        );
+        let mut s_bar = RowDVector::zeros(b);
+        solver_network_columns_vjp(
+            &net.w_x, &net.w_g, &net.w_s, &net.w_c, &p1, &mut a1, &net.w2, &p2, &mut a2, &net.w3,
+            &p3, at.x, &mut x_bar, &u, &mut u_bar, &s, &mut s_bar, at.carry, &mut c_bar, &o_bar,
+        );
+        let record = Record {
+            x: at.x.clone(),
+            u,
+            s,
+            c: at.carry.clone(),
+            h1,
+            h2,
+            a1,
+            a2,
+            a3: o_bar,
+        };
+        (record, [x_bar, u_bar, c_bar], s_bar)
     }
 }
 
@@ -167,8 +278,8 @@ impl BatchUpdate for SolverBatch {
         let (n, b) = at.x.shape();
         let m = at.carry.nrows();
         let (u, s, r) = features(at.grad)?;
-        let ones = RowDVector::from_element(b, 1.0);
-        let o = Self::output(network, &at, &ones, &u, &s);
+        let forward = Self::forward(network, &at, &u, &s);
+        let o = &forward.o;
         // x_{k+1} = x_k + o_top / 2, c_{k+1} = tanh(o_bottom).
         let mut o_bar = DMatrix::zeros(n + m, b);
         for w in 0..b {
@@ -180,48 +291,13 @@ impl BatchUpdate for SolverBatch {
                 o_bar[(n + j, w)] = bar.carry[(j, w)] * (1.0 - t * t);
             }
         }
-        let mut workspace = self.workspace.lock().unwrap_or_else(|e| e.into_inner());
-        let nb = workspace.get_or_insert_with(|| network.zeros_like());
-        nb.set_zero();
-        let (mut ones_bar, mut s_bar) = (RowDVector::zeros(b), RowDVector::zeros(b));
-        let (mut x_bar, mut u_bar, mut c_bar) = (
-            DMatrix::zeros(n, b),
-            DMatrix::zeros(n, b),
-            DMatrix::zeros(m, b),
-        );
-        let net = network;
-        solver_network_batch_vjp(
-            &net.w_x,
-            &mut nb.w_x,
-            &net.w_g,
-            &mut nb.w_g,
-            &net.w_s,
-            &mut nb.w_s,
-            &net.w_c,
-            &mut nb.w_c,
-            &net.b1,
-            &mut nb.b1,
-            &net.w2,
-            &mut nb.w2,
-            &net.b2,
-            &mut nb.b2,
-            &net.w3,
-            &mut nb.w3,
-            &net.b3,
-            &mut nb.b3,
-            &ones,
-            &mut ones_bar,
-            at.x,
-            &mut x_bar,
-            &u,
-            &mut u_bar,
-            &s,
-            &mut s_bar,
-            at.carry,
-            &mut c_bar,
-            &o_bar,
-        );
-        nb.accumulate_into(&layout(n), bar.theta);
+        let (record, [x_bar, u_bar, c_bar], s_bar) =
+            Self::record_vjp(network, &at, (u, s), forward, o_bar);
+        let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
+        match records.as_mut() {
+            Some(records) => records.push(record),
+            None => accumulate_weights(&[record], &vec![1.0; b], bar.theta),
+        }
         *bar.x += &x_bar;
         bar.carry.copy_from_slice(c_bar.as_slice());
         // u = sqrt(n) g / r, s = (ln r - 7) / 3, r = |g|:
@@ -310,22 +386,57 @@ pub fn hypergradient<W: std::borrow::Borrow<Window>>(
     )
 }
 
+/// A batch's losses, `sum_w f_w dL_w/dtheta` with `f_w = min(1, clip / |dL_w/dtheta|)` (each
+/// window's hypergradient clipped to norm `clip`, as [`clip_by_norm`](tapeless::optim::clip_by_norm) clips it, before the sum)
+/// and the unclipped norms `|dL_w/dtheta|`, by one batched backward sweep: the sweep keeps the
+/// weight adjoints factored per window ([`solver_clip`](crate::solver_clip)), so the norms come
+/// before the sum. The same as clipping the per-window hypergradients
+/// ([`Window::hypergradient`]) and summing them, to rounding (`tests/solver_batch.rs`).
+///
+/// ```
+/// use tapeless_problems::solver::{initial_parameters, layout, Window, STATE};
+/// use tapeless_problems::solver_batch::hypergradient_clipped;
+///
+/// let theta = initial_parameters(&layout(STATE), 1);
+/// let windows = Window::many(0..2);
+/// let (batch, norms) = hypergradient_clipped(&windows, &theta, 1e-3).unwrap();
+/// let norm = batch.theta.iter().map(|g| g * g).sum::<f64>().sqrt();
+/// assert!(norms.iter().all(|&n| n > 1e-3) && norm <= 2e-3 * (1.0 + 1e-12));
+/// ```
+///
+/// # Errors
+///
+/// As [`hypergradient`].
+pub fn hypergradient_clipped<W: std::borrow::Borrow<Window>>(
+    windows: &[W],
+    theta: &[f64],
+    clip: f64,
+) -> Result<(BatchHypergradient, Vec<f64>), BatchError> {
+    let recorder = SolverBatch::recording();
+    let mut batch = hypergradient(&recorder, windows, theta)?;
+    let records = recorder.take_records();
+    let norms = window_norms(&records);
+    let scales: Vec<f64> = norms
+        .iter()
+        .map(|&norm| if norm > clip { clip / norm } else { 1.0 })
+        .collect();
+    accumulate_weights(&records, &scales, &mut batch.theta);
+    Ok((batch, norms))
+}
+
 impl Training {
     /// [`Training::epoch`] with each batch's hypergradient by one batched backward sweep
-    /// ([`hypergradient`]) instead of one per window: the same shuffles, background phases,
-    /// schedule and Adam steps. The batched sweep gives only the batch's sum, so the clipping is
-    /// applied to the batch's mean hypergradient (at `clip`) rather than to each window's: the
-    /// same as [`Training::epoch`] whenever no window's hypergradient is longer than `clip`
-    /// (then neither clips), and equal to it to rounding then (`tests/solver_batch.rs`).
+    /// ([`hypergradient_clipped`]) instead of one per window: the same shuffles, background
+    /// phases, per-window clipping, schedule and Adam steps, so the same training to rounding
+    /// (`tests/solver_batch.rs`).
     ///
     /// ```
     /// use tapeless_problems::solver::{initial_parameters, layout, Training, Window, STATE};
-    /// use tapeless_problems::solver_batch::SolverBatch;
     ///
-    /// let plan = Training { batch: 2, epochs: 1, learning_rate: 1e-3, clip: f64::INFINITY, augment: false };
+    /// let plan = Training { batch: 2, epochs: 1, learning_rate: 1e-3, clip: 1.0, augment: false };
     /// let theta = initial_parameters(&layout(STATE), 1);
     /// let mut run = plan.start(theta.clone(), 0);
-    /// let loss = plan.epoch_batched(&SolverBatch::new(), &Window::many(0..2), &mut run, |_, _| {}).unwrap();
+    /// let loss = plan.epoch_batched(&Window::many(0..2), &mut run, |_, _| {}).unwrap();
     /// assert!(loss > 0.0 && run.state.params != theta && run.state.epoch == 1);
     /// ```
     ///
@@ -335,7 +446,6 @@ impl Training {
     /// step.
     pub fn epoch_batched(
         &self,
-        solver: &SolverBatch,
         train: &[Window],
         run: &mut Run,
         mut on_step: impl FnMut(usize, f64),
@@ -353,29 +463,29 @@ impl Training {
                 .zip(&augmented)
                 .map(|(&(i, _), a)| a.as_ref().unwrap_or(&train[i]))
                 .collect();
-            let r = hypergradient(solver, &windows, &run.state.params).map_err(|e| {
-                TrainingError::Window {
-                    batch: batch.iter().map(|&(i, _)| i).collect(),
-                    source: match e {
-                        BatchError::Window { window, source } => WindowError::Window {
-                            index: window,
-                            source,
-                        },
-                        BatchError::Batch(source) => WindowError::Window { index: 0, source },
-                        BatchError::Empty => WindowError::Window {
-                            index: 0,
-                            source: NestedError::User {
-                                function: "the batched training step",
-                                source: UserError::from("an empty batch").into(),
+            let (r, _) =
+                hypergradient_clipped(&windows, &run.state.params, self.clip).map_err(|e| {
+                    TrainingError::Window {
+                        batch: batch.iter().map(|&(i, _)| i).collect(),
+                        source: match e {
+                            BatchError::Window { window, source } => WindowError::Window {
+                                index: window,
+                                source,
+                            },
+                            BatchError::Batch(source) => WindowError::Window { index: 0, source },
+                            BatchError::Empty => WindowError::Window {
+                                index: 0,
+                                source: NestedError::User {
+                                    function: "the batched training step",
+                                    source: UserError::from("an empty batch").into(),
+                                },
                             },
                         },
-                    },
-                }
-            })?;
+                    }
+                })?;
             let scale = 1.0 / batch.len().max(1) as f64;
             let mut grad = r.theta;
             grad.iter_mut().for_each(|g| *g *= scale);
-            clip_by_norm(&mut grad, self.clip);
             let loss = r.losses.iter().sum::<f64>() * scale;
             epoch_loss += loss * batch.len() as f64;
             let adam = &mut run.state.optimizer;
