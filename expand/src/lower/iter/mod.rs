@@ -31,6 +31,7 @@ mod closure;
 mod reduce;
 
 use self::chain::*;
+pub(in crate::lower) use self::chain::int_lit;
 use super::*;
 
 /// What a name bound by an iterator stands for.
