@@ -110,7 +110,11 @@ fn untyped_call_results_are_found_by_their_uses() {
     let (b, bd) = rk4_typed_jvp(u3(&x), [1.0, 0.5, -0.2], 0.01, 0.3, &P, &[0.1, 0.2, 0.3]);
     assert_eq!((a, ad), (b, bd));
     check(&step_case!("rk4", rk4, rk4_jvp, rk4_vjp), &x, 1);
-    check(&step_case!("rk4_typed", rk4_typed, rk4_typed_jvp, rk4_typed_vjp), &x, 2);
+    check(
+        &step_case!("rk4_typed", rk4_typed, rk4_typed_jvp, rk4_typed_vjp),
+        &x,
+        2,
+    );
 }
 
 /// Whole-array assignment: `u = rk4(u, h, p);` in a loop, `u = v;`, `u = [..];`.

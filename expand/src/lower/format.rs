@@ -151,7 +151,10 @@ mod tests {
     fn names_become_indices_after_the_written_arguments() {
         assert_eq!(
             rewrite("x = {x}, n = {}, again {x:.3} {{x}}", &["n"]),
-            ("x = {1}, n = {}, again {1:.3} {{x}}".into(), vec!["n".into(), "x".into()])
+            (
+                "x = {1}, n = {}, again {1:.3} {{x}}".into(),
+                vec!["n".into(), "x".into()]
+            )
         );
         assert_eq!(
             rewrite("{a} {b:>w$} {0}", &["t", "a = x * 2.0", "w = 8"]),

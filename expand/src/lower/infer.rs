@@ -68,12 +68,17 @@ impl Lowerer<'_> {
             }
         }
         let uses = finder.uses;
-        self.inferred.insert(local as *const syn::Local as usize, uses);
+        self.inferred
+            .insert(local as *const syn::Local as usize, uses);
     }
 
     /// The kind of the untyped result bound by `local`: an array when its uses say so, else a
     /// real; an error on the `let` when they say both.
-    pub(super) fn inferred_kind(&self, local: &syn::Local, ident: &syn::Ident) -> syn::Result<Kind> {
+    pub(super) fn inferred_kind(
+        &self,
+        local: &syn::Local,
+        ident: &syn::Ident,
+    ) -> syn::Result<Kind> {
         let uses = self
             .inferred
             .get(&(local as *const syn::Local as usize))
@@ -85,13 +90,16 @@ impl Lowerer<'_> {
                     ident.span(),
                     format!("`{ident}` holds the result of a call whose type `#[differentiable]` cannot see, and it is used both as an array and as a real; write its type: `let {ident}: [f64; N] = ...`, `let {ident}: Vec<f64> = ...` or `let {ident}: f64 = ...`"),
                 );
-                e.combine(syn::Error::new(a, format!("`{ident}` used as an array here")));
+                e.combine(syn::Error::new(
+                    a,
+                    format!("`{ident}` used as an array here"),
+                ));
                 e.combine(syn::Error::new(r, format!("`{ident}` used as a real here")));
                 Err(e)
             }
-            (Some(_), None) => Ok(Kind::RealArray(ArrayRepr::Array(ArrayLen(
-                quote::quote!(_),
-            )))),
+            (Some(_), None) => Ok(Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(
+                _
+            ))))),
             _ => Ok(Kind::Real),
         }
     }

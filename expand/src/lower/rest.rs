@@ -24,13 +24,9 @@ impl Lowerer<'_> {
         span: Span,
         block: &mut Block,
     ) -> syn::Result<()> {
-        if elems[rest + 1..]
-            .iter()
-            .any(|p| rest_binding(p).is_some())
-        {
+        if elems[rest + 1..].iter().any(|p| rest_binding(p).is_some()) {
             return err(span, "an array pattern has one `..`");
         }
-        let after = elems.len() - rest - 1;
         let len = || Expr {
             op: Op::Len(source),
             kind: Kind::Int,
@@ -61,7 +57,7 @@ impl Lowerer<'_> {
             };
             self.bind_element(name, value, span, block);
         }
-        let Some(Some((ident, mutable))) = rest_binding(elems[rest]) else {
+        let Some(Some((ident, _))) = rest_binding(elems[rest]) else {
             return Ok(());
         };
         // The rest: `[0.0; N - k]` (or a `Vec` where `N` is not written), then a copy loop.
@@ -83,6 +79,7 @@ impl Lowerer<'_> {
                 len: int_sub(len(), skipped),
             },
         };
+        // Mutable whatever the pattern says: the copy loop fills it.
         let var = self.unscoped_var(&name_of(&ident), kind, true, ident.span());
         block.stmts.push(Stmt::Let { var, init, span });
         let counter = self.temp("i", Kind::Int, span);
@@ -117,7 +114,6 @@ impl Lowerer<'_> {
             },
             span,
         });
-        self.vars[var].mutable = mutable;
         self.scopes
             .last_mut()
             .expect("a scope is open")
@@ -184,7 +180,22 @@ impl Lowerer<'_> {
             };
             let len = self.with_consts(a.len.to_token_stream());
             let kind = Kind::RealArray(ArrayRepr::Array(ArrayLen(len)));
-            let var = self.new_var(&name_of(&c.ident), kind, false, span);
+            // A local named in lower case (`W` as `w`, or `w_1` when the function has a `w`), so
+            // the generated code draws no `non_snake_case` warning.
+            let user = name_of(&c.ident);
+            let name = self.fresh_name(&user.to_lowercase(), false);
+            let var = self.vars.push(Var {
+                name,
+                user_name: user.clone(),
+                kind,
+                mutable: false,
+                span,
+                ty: None,
+            });
+            self.scopes
+                .last_mut()
+                .expect("a scope is open")
+                .insert(user, var);
             block.stmts.push(Stmt::Let { var, init, span });
         }
     }

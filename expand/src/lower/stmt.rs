@@ -152,8 +152,9 @@ impl Lowerer<'_> {
                 lit: syn::Lit::Str(format),
                 ..
             })) => {
-                let rewritten = format::positional(&format.value(), &args[operands + 1..], format.span())
-                    .or_else(|msg| err_at(format, msg))?;
+                let rewritten =
+                    format::positional(&format.value(), &args[operands + 1..], format.span())
+                        .or_else(|msg| err_at(format, msg))?;
                 let mut values = Vec::new();
                 for a in &rewritten.args {
                     values.push(self.assertion_value(a, &name, block)?);

@@ -90,7 +90,10 @@ impl Lowerer<'_> {
             if self.untyped_results.contains(&v) {
                 return err_at(e, format!("`{0}` holds the result of a call, taken to be `f64`; write its type: `let {0}: [f64; N] = ...`", self.shown(v)));
             }
-            return err_at(e, format!("`{}` is an array: assign it an array", self.shown(target)));
+            return err_at(
+                e,
+                format!("`{}` is an array: assign it an array", self.shown(target)),
+            );
         }
         if let syn::Expr::Call(call) = strip_paren(e) {
             if self.is_differentiable_call(call) {

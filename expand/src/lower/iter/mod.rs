@@ -30,8 +30,8 @@ mod chain;
 mod closure;
 mod reduce;
 
-use self::chain::*;
 pub(in crate::lower) use self::chain::int_lit;
+use self::chain::*;
 use super::*;
 
 /// What a name bound by an iterator stands for.
