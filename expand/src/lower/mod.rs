@@ -47,6 +47,7 @@ mod rest;
 mod scope;
 mod signature;
 mod stmt;
+mod subslice;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -99,6 +100,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         aliases: HashMap::new(),
         closures: HashMap::new(),
         inferred: HashMap::new(),
+        copy_backs: None,
     };
     check_attributes(item, &mut l.cx);
     let function = l.function(item);
@@ -179,6 +181,9 @@ struct Lowerer<'a> {
     /// What the uses of an untyped call result say it holds, by the address of its `let`: see
     /// [`infer`].
     inferred: HashMap<usize, infer::Uses>,
+    /// While the arguments of a call statement are lowered, its `&mut` sub-slices to copy back
+    /// after it: see [`subslice`].
+    copy_backs: Option<Vec<subslice::CopyBack>>,
 }
 
 /// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR

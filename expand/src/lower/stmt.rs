@@ -331,7 +331,10 @@ impl Lowerer<'_> {
         if !self.is_differentiable_call(call) {
             return err_at(call, "a call of a constant function as a statement has no effect on derivatives; remove it");
         }
-        let args = self.call_args(call, block)?;
+        let outer = self.copy_backs.replace(Vec::new());
+        let args = self.call_args(call, block);
+        let pending = std::mem::replace(&mut self.copy_backs, outer).unwrap_or_default();
+        let args = args?;
         if args
             .iter()
             .all(|a| matches!(a, Arg::Value(e) if !e.kind.is_real()))
@@ -349,6 +352,7 @@ impl Lowerer<'_> {
             tuple: false,
             span: call.span(),
         }));
+        self.copy_back(pending, call.span(), block);
         Ok(())
     }
 
