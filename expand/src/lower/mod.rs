@@ -101,6 +101,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         closures: HashMap::new(),
         inferred: HashMap::new(),
         copy_backs: None,
+        filter_marks: Vec::new(),
     };
     check_attributes(item, &mut l.cx);
     let function = l.function(item);
@@ -184,6 +185,8 @@ struct Lowerer<'a> {
     /// While the arguments of a call statement are lowered, its `&mut` sub-slices to copy back
     /// after it: see [`subslice`].
     copy_backs: Option<Vec<subslice::CopyBack>>,
+    /// The positions of the `if`s of the filters in the loop body being built: see `iter`.
+    filter_marks: Vec<usize>,
 }
 
 /// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR
