@@ -50,6 +50,9 @@ impl Lowerer<'_> {
     pub(in crate::lower) fn nest_filters(&mut self, body: &mut Block, outer: Vec<usize>) {
         let marks = std::mem::replace(&mut self.filter_marks, outer);
         for &m in marks.iter().rev() {
+            if m >= body.stmts.len() {
+                continue;
+            }
             let rest = body.stmts.split_off(m + 1);
             if let Some(Stmt::If { then, .. }) = body.stmts.get_mut(m) {
                 then.stmts = rest;
