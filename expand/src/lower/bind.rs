@@ -1,6 +1,7 @@
 //! `let` in all its forms: a value, an array constructor or pattern, a differentiable call, a
 //! tuple (whole or by fields), `sin_cos`, and a value given by an `if` or `match`.
 
+use super::rest::{rest_binding, strip_deref};
 use super::stmt::{let_initialiser, simple_binding, Binding};
 use super::*;
 
@@ -54,7 +55,7 @@ impl Lowerer<'_> {
         }
         if let syn::Expr::Call(call) = strip_paren(init) {
             if self.is_differentiable_call(call) {
-                return self.let_call(binding, call, block);
+                return self.let_call(binding, call, local, block);
             }
         }
         if let Some(array_init) = self.array_init(init, block)? {
@@ -193,14 +194,13 @@ impl Lowerer<'_> {
         span: Span,
         block: &mut Block,
     ) -> syn::Result<()> {
+        if let Some(rest) = pattern.elems.iter().position(|p| rest_binding(p).is_some()) {
+            let source = self.rest_source(init, ty, block)?;
+            let elems: Vec<&syn::Pat> = pattern.elems.iter().collect();
+            return self.let_rest_pattern(&elems, rest, source, span, block);
+        }
         let mut names = Vec::new();
         for p in &pattern.elems {
-            if let syn::Pat::Rest(rest) = p {
-                return err_at(
-                    rest,
-                    "name every element of the array: `let [a, b, c] = v;` (or `_` for one you do not use)",
-                );
-            }
             names.push(match p {
                 syn::Pat::Wild(_) => None,
                 p => Some(simple_binding(p)?),
@@ -241,8 +241,15 @@ impl Lowerer<'_> {
                 }));
                 array
             }
-            other => match self.path_var(other) {
+            other => match self.path_var(strip_deref(other)) {
                 Some(v) if matches!(self.kind(v), Kind::RealArray(ArrayRepr::Array(_))) => v,
+                // `*u` of a reference to an array `&[f64; N]`, read as the slice it coerces to.
+                Some(v)
+                    if !std::ptr::eq(strip_deref(other), other)
+                        && matches!(self.kind(v), Kind::RealArray(_)) =>
+                {
+                    v
+                }
                 Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => {
                     return err_at(
                         other,
@@ -414,12 +421,16 @@ impl Lowerer<'_> {
         &mut self,
         b: Binding<'_>,
         call: &syn::ExprCall,
+        local: &syn::Local,
         block: &mut Block,
     ) -> syn::Result<()> {
+        let kind = match &b.declared {
+            Some(k) => k.clone(),
+            None => self.inferred_kind(local, b.ident)?,
+        };
         let args = self.call_args(call, block)?;
-        let kind = b.declared.clone().unwrap_or(Kind::Real);
-        let var = self.new_var(&name_of(b.ident), kind, b.mutable, b.ident.span());
-        if b.declared.is_none() {
+        let var = self.new_var(&name_of(b.ident), kind.clone(), b.mutable, b.ident.span());
+        if b.declared.is_none() && kind == Kind::Real {
             self.untyped_results.push(var);
         }
         let callee = self.callee_path(call)?;

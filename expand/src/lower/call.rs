@@ -162,16 +162,16 @@ impl Lowerer<'_> {
             }
         }
         match a {
-            syn::Expr::Reference(r) => self.ref_arg(r),
+            syn::Expr::Reference(r) => self.ref_arg(r, block),
             _ => self.value_arg(a, block),
         }
     }
 
     /// An argument written `&v` or `&mut v`.
-    fn ref_arg(&mut self, r: &syn::ExprReference) -> syn::Result<Arg> {
+    fn ref_arg(&mut self, r: &syn::ExprReference, block: &mut Block) -> syn::Result<Arg> {
         if let syn::Expr::Index(ix) = strip_paren(&r.expr) {
-            if matches!(&*ix.index, syn::Expr::Range(_)) {
-                return err_at(&ix.index, "sub-slices are not supported; pass the whole array, and an offset as an integer if the callee needs one");
+            if let syn::Expr::Range(range) = &*ix.index {
+                return self.subslice_arg(r, ix, range, block);
             }
         }
         let v = match self.path_var(&r.expr) {

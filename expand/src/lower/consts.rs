@@ -24,10 +24,19 @@ impl Lowerer<'_> {
         if !c.generics.params.is_empty() {
             return err_at(&c.generics, "remove the generic parameters of this `const`");
         }
+        if let syn::Type::Array(a) = strip_type_group(&c.ty) {
+            if is_ident(&a.elem, "f64") {
+                // Bound as an array at the start of the block (see `rest`), when written out.
+                return match strip_paren(&c.expr) {
+                    syn::Expr::Array(_) | syn::Expr::Repeat(_) => Ok(()),
+                    other => err_at(other, "write the value of an array `const` out, `[0.5, 1.0, 2.0]` or `[0.0; N]`, or move the `const` outside the function"),
+                };
+            }
+        }
         if const_kind(&c.ty).is_none() {
             return err_at(
                 &c.ty,
-                "a `const` inside a differentiable function is supported of type `f64`, an integer type or `bool`; move this one outside the function",
+                "a `const` inside a differentiable function is supported of type `f64`, `[f64; N]`, an integer type or `bool`; move this one outside the function",
             );
         }
         Ok(())

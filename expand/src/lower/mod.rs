@@ -37,16 +37,21 @@ mod consts;
 mod control;
 mod diag;
 mod expr;
+mod format;
+mod infer;
 mod iter;
 mod loops;
 mod method;
 mod nalgebra;
+mod rest;
 mod scope;
 mod signature;
 mod stmt;
+mod subslice;
 #[cfg(test)]
 mod tests;
 mod types;
+mod whole;
 
 use self::control::*;
 use self::diag::*;
@@ -94,6 +99,9 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         loops: Vec::new(),
         aliases: HashMap::new(),
         closures: HashMap::new(),
+        inferred: HashMap::new(),
+        copy_backs: None,
+        filter_marks: Vec::new(),
     };
     check_attributes(item, &mut l.cx);
     let function = l.function(item);
@@ -171,6 +179,14 @@ struct Lowerer<'a> {
     aliases: HashMap<VarId, Alias>,
     /// Closures stored in a `let`, inlined where they are called: see [`iter`].
     closures: HashMap<VarId, StoredClosure>,
+    /// What the uses of an untyped call result say it holds, by the address of its `let`: see
+    /// [`infer`].
+    inferred: HashMap<usize, infer::Uses>,
+    /// While the arguments of a call statement are lowered, its `&mut` sub-slices to copy back
+    /// after it: see [`subslice`].
+    copy_backs: Option<Vec<subslice::CopyBack>>,
+    /// The positions of the `if`s of the filters in the loop body being built: see `iter`.
+    filter_marks: Vec<usize>,
 }
 
 /// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR

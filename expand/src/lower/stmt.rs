@@ -14,9 +14,15 @@ impl Lowerer<'_> {
     /// guarded by `if !returned`.
     pub(super) fn stmts_into(&mut self, stmts: &[syn::Stmt], block: &mut Block) {
         self.collect_consts(stmts);
+        self.array_consts_into(stmts, block);
         for (i, s) in stmts.iter().enumerate() {
             let exits = self.exit_flags(s);
-            if let Err(e) = self.stmt(s, block) {
+            self.note_uses(stmts, i);
+            let lowered = self.stmt(s, block);
+            if let syn::Stmt::Local(local) = s {
+                self.inferred.remove(&(local as *const syn::Local as usize));
+            }
+            if let Err(e) = lowered {
                 // A statement that uses a rejected binding would only repeat that error.
                 if !self.mentions_poisoned(s) {
                     self.error(e);
@@ -146,16 +152,14 @@ impl Lowerer<'_> {
                 lit: syn::Lit::Str(format),
                 ..
             })) => {
-                if let Some(captured) = inline_capture(&format.value()) {
-                    return err_at(format, format!(
-                        "write the value after the format string, `\"{{}}\", {captured}`: a name inside the string is not seen by `#[differentiable]`"
-                    ));
-                }
+                let rewritten =
+                    format::positional(&format.value(), &args[operands + 1..], format.span())
+                        .or_else(|msg| err_at(format, msg))?;
                 let mut values = Vec::new();
-                for a in &args[operands + 1..] {
+                for a in &rewritten.args {
                     values.push(self.assertion_value(a, &name, block)?);
                 }
-                Some((format.clone(), values))
+                Some((syn::LitStr::new(&rewritten.format, format.span()), values))
             }
             Some(other) => {
                 return err_at(
@@ -198,6 +202,9 @@ impl Lowerer<'_> {
                 if matches!(strip_paren(&a.right), syn::Expr::If(_) | syn::Expr::Match(_)) =>
             {
                 self.assign_branches(a, block)
+            }
+            syn::Expr::Assign(a) if self.whole_array_target(&a.left).is_some() => {
+                self.whole_array_assign(a, block)
             }
             syn::Expr::Assign(a) => {
                 let span = a.span();
@@ -324,7 +331,10 @@ impl Lowerer<'_> {
         if !self.is_differentiable_call(call) {
             return err_at(call, "a call of a constant function as a statement has no effect on derivatives; remove it");
         }
-        let args = self.call_args(call, block)?;
+        let outer = self.copy_backs.replace(Vec::new());
+        let args = self.call_args(call, block);
+        let pending = std::mem::replace(&mut self.copy_backs, outer).unwrap_or_default();
+        let args = args?;
         if args
             .iter()
             .all(|a| matches!(a, Arg::Value(e) if !e.kind.is_real()))
@@ -342,6 +352,7 @@ impl Lowerer<'_> {
             tuple: false,
             span: call.span(),
         }));
+        self.copy_back(pending, call.span(), block);
         Ok(())
     }
 
@@ -519,29 +530,4 @@ pub(super) fn assertion(mac: &syn::Macro) -> Option<usize> {
         "assert_eq" | "assert_ne" => Some(2),
         _ => None,
     }
-}
-
-/// The first name captured inside a format string (`"{x}"`, `"{x:.3}"`), if any.
-fn inline_capture(format: &str) -> Option<String> {
-    let mut chars = format.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-            }
-            '{' => {
-                let inner: String = chars.by_ref().take_while(|c| *c != '}').collect();
-                let arg = inner.split(':').next().unwrap_or("").trim();
-                if arg
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_alphabetic() || c == '_')
-                {
-                    return Some(arg.to_string());
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }

@@ -86,6 +86,17 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
                     }));
                 }
             }
+            // `&[f64; N]` is read as the slice it coerces to (the function as written has
+            // checked its length).
+            if let syn::Type::Array(a) = strip_type_group(&r.elem) {
+                if is_ident(&a.elem, "f64") {
+                    return Ok(Kind::RealArray(if r.mutability.is_some() {
+                        ArrayRepr::SliceMut
+                    } else {
+                        ArrayRepr::Slice
+                    }));
+                }
+            }
             // `&Vec<f64>` is read as the slice it derefs to (its length cannot change
             // through `&mut` in the subset, which has no `push`).
             if is_vec_f64(&r.elem) {

@@ -19,6 +19,8 @@ pub(in crate::lower) enum Src {
     Map(Box<Src>, syn::ExprClosure),
     /// The item at another position.
     At(Box<Src>, PosMap),
+    /// The item, when the closure says so (`filter`): see [`super::filter`].
+    Filter(Box<Src>, syn::ExprClosure),
 }
 
 impl Src {
@@ -32,7 +34,7 @@ impl Src {
                 a.arrays(out);
                 b.arrays(out);
             }
-            Src::Map(a, _) | Src::At(a, _) => a.arrays(out),
+            Src::Map(a, _) | Src::At(a, _) | Src::Filter(a, _) => a.arrays(out),
         }
     }
 }
@@ -178,7 +180,10 @@ impl Lowerer<'_> {
         };
         let kind = self.kind(array).clone();
         let is_matrix = kind == Kind::Matrix;
-        if !matches!(kind, Kind::RealArray(_)) && !is_matrix {
+        // A list of indices or other data (`idx: &[usize]`), read element by element.
+        let is_data =
+            kind == Kind::Opaque && !writable && src_kind.as_ref().is_none_or(|(_, k)| k.is_none());
+        if !matches!(kind, Kind::RealArray(_)) && !is_matrix && !is_data {
             return err_at(
                 arr,
                 format!(
@@ -247,7 +252,7 @@ impl Lowerer<'_> {
         let name = mc.method.to_string();
         let span = mc.method.span();
         let nargs = match name.as_str() {
-            "zip" | "map" | "skip" | "take" | "step_by" => 1,
+            "zip" | "map" | "filter" | "skip" | "take" | "step_by" => 1,
             _ => 0,
         };
         if mc.args.len() != nargs {
@@ -259,8 +264,33 @@ impl Lowerer<'_> {
         if mc.turbofish.is_some() {
             return err_at(&mc.turbofish, "remove the turbofish");
         }
+        if let Some(filter) = filter_before(&mc.receiver) {
+            if !matches!(
+                name.as_str(),
+                "map" | "copied" | "cloned" | "filter" | "rev"
+            ) {
+                return err_at(&mc.method, format!("`.{name}(..)` after `.filter(..)` counts the items that pass it, which a loop over the positions cannot: put `.{name}(..)` before `.{}(..)`, or write a `for` loop with a counter", filter.method));
+            }
+        }
         match name.as_str() {
             "copied" | "cloned" => self.chain(&mc.receiver, trailing, block),
+            "filter" => {
+                let closure = match strip_paren(&mc.args[0]) {
+                    syn::Expr::Closure(c) => c.clone(),
+                    other => {
+                        return err_at(
+                            other,
+                            "write the test as a closure, `.filter(|x| **x > 0.0)`",
+                        )
+                    }
+                };
+                // `rev` after a filter reverses the loop (the same items, backwards).
+                let seq = self.chain(&mc.receiver, trailing, block)?;
+                Ok(Seq {
+                    src: Src::Filter(Box::new(seq.src), closure),
+                    ..seq
+                })
+            }
             "map" => {
                 let closure = match strip_paren(&mc.args[0]) {
                     syn::Expr::Closure(c) => c.clone(),
@@ -429,6 +459,11 @@ impl Lowerer<'_> {
                 let value = self.inline_closure(closure, None, vec![item], block)?;
                 Item::Value(value)
             }
+            Src::Filter(inner, closure) => {
+                let item = self.item(inner, p, block)?;
+                self.filter_guard(closure, item.clone(), block)?;
+                item
+            }
             Src::At(inner, map) => {
                 let q = match map {
                     PosMap::Offset(a) => add(a, p),
@@ -452,7 +487,7 @@ impl Lowerer<'_> {
             Item::Elem { array, index, .. } => Ok(Expr {
                 span: index.span,
                 op: Op::Index(array, Box::new(index)),
-                kind: Kind::Real,
+                kind: self.element_kind(array),
             }),
             Item::Value(e) => Ok(e),
             Item::Window { .. } | Item::Pair(..) => err_at(

@@ -34,7 +34,8 @@ impl Lowerer<'_> {
                         index,
                         writable,
                     } if !mutable => {
-                        let v = self.new_var(&name, Kind::Real, false, span);
+                        let kind = self.element_kind(array);
+                        let v = self.new_var(&name, kind, false, span);
                         self.aliases.insert(
                             v,
                             Alias::Elem {

@@ -28,9 +28,12 @@
 
 mod chain;
 mod closure;
+mod filter;
 mod reduce;
 
+pub(in crate::lower) use self::chain::int_lit;
 use self::chain::*;
+use self::filter::filter_before;
 use super::*;
 
 /// What a name bound by an iterator stands for.
@@ -72,9 +75,10 @@ pub(in crate::lower) const ADAPTERS: &[&str] = &[
     "step_by",
     "copied",
     "cloned",
+    "filter",
 ];
 /// What to write, for messages.
-pub(in crate::lower) const SUPPORTED: &str = "`iter`, `iter_mut`, `windows(k)`, `chunks(k)`, then `zip`, `enumerate`, `map`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`, ending in `sum`, `product`, `fold` or `collect` (or looped over by `for`)";
+pub(in crate::lower) const SUPPORTED: &str = "`iter`, `iter_mut`, `windows(k)`, `chunks(k)`, then `zip`, `enumerate`, `map`, `filter`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`, ending in `sum`, `product`, `fold` or `collect` (or looped over by `for`)";
 
 /// The method calls of the chain `e`, from the iterator source outwards, if it starts at one
 /// (`v.iter()..`).
@@ -111,9 +115,7 @@ pub(in crate::lower) fn unknown_adapter(e: &syn::Expr) -> Option<&syn::ExprMetho
 pub(in crate::lower) fn unknown_adapter_error(mc: &syn::ExprMethodCall) -> syn::Error {
     let name = &mc.method;
     let advice = match name.to_string().as_str() {
-        "filter" | "filter_map" | "take_while" | "skip_while" => {
-            "write a `for` loop with an `if` inside"
-        }
+        "filter_map" | "take_while" | "skip_while" => "write a `for` loop with an `if` inside",
         "max_by" | "min_by" | "max" | "min" | "max_by_key" | "min_by_key" => {
             "write `.fold(f64::NEG_INFINITY, f64::max)` (or `f64::min` from `f64::INFINITY`)"
         }
@@ -165,7 +167,7 @@ impl Lowerer<'_> {
         match self.alias(v)? {
             Alias::Elem { array, index, .. } => Some(Ok(Expr {
                 op: Op::Index(*array, Box::new(index.clone())),
-                kind: Kind::Real,
+                kind: self.element_kind(*array),
                 span,
             })),
             Alias::Window { array, .. } => Some(err(
@@ -179,8 +181,24 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `*x` of an element an iterator gives.
+    /// The kind of the elements of an array an iterator reads: reals, or the opaque elements
+    /// of an index list (`&[usize]`), copied as written.
+    pub(in crate::lower) fn element_kind(&self, array: VarId) -> Kind {
+        match self.kind(array) {
+            Kind::Opaque => Kind::Opaque,
+            _ => Kind::Real,
+        }
+    }
+
+    /// `*x` (or `**x`, as a `filter` closure reads it) of an element an iterator gives.
     pub(in crate::lower) fn is_iter_ref(&self, e: &syn::Expr) -> bool {
+        let mut e = strip_paren(e);
+        while let syn::Expr::Unary(u) = e {
+            if !matches!(u.op, syn::UnOp::Deref(_)) {
+                break;
+            }
+            e = strip_paren(&u.expr);
+        }
         self.path_var(e)
             .is_some_and(|v| matches!(self.alias(v), Some(Alias::Elem { .. })))
     }

@@ -25,12 +25,14 @@ impl Lowerer<'_> {
         self.scopes.push(HashMap::new());
         let counter = self.temp("i", Kind::Int, span);
         let mut body = Block::default();
+        let outer = self.begin_filters();
         let lowered = (|| {
             let item = self.item(&seq.src, var_expr(counter, Kind::Int, span), &mut body)?;
             self.bind(&f.pat, item, &mut Some(counter), &mut body)?;
             self.stmts_into(&f.body.stmts, &mut body);
             Ok::<_, syn::Error>(())
         })();
+        self.nest_filters(&mut body, outer);
         self.scopes.pop();
         lowered?;
         self.check_replayable(&range, &body, &f.expr)?;
@@ -86,8 +88,12 @@ impl Lowerer<'_> {
         };
         let counter = self.temp("i", Kind::Int, span);
         let mut body = Block::default();
-        let item = self.item(&seq.src, var_expr(counter, Kind::Int, span), &mut body)?;
-        each(self, counter, item, &mut body)?;
+        let outer = self.begin_filters();
+        let built = self
+            .item(&seq.src, var_expr(counter, Kind::Int, span), &mut body)
+            .and_then(|item| each(self, counter, item, &mut body));
+        self.nest_filters(&mut body, outer);
+        built?;
         self.check_replayable(&range, &body, at)?;
         block.stmts.push(Stmt::For {
             var: counter,
@@ -247,6 +253,9 @@ impl Lowerer<'_> {
         }
         let (ident, _) = simple_binding(pat)?;
         let span = local.span();
+        if let Some(filter) = filter_before(&mc.receiver) {
+            return err_at(&filter.method, "`collect` after `filter` makes a `Vec` of the length of the items kept, which the derivative code cannot follow; collect first and filter in a `for` loop, or sum or fold the filtered items");
+        }
         let seq = self.chain(&mc.receiver, None, block)?;
         let n = self.bounded(count(&seq), block);
         let start = seq.start.clone();

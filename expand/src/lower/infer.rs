@@ -1,0 +1,241 @@
+//! The kind of a call's result bound without a written type, `let k1 = f(u, p);`, from how the
+//! rest of the block uses the name.
+//!
+//! A proc macro sees one function at a time: the signature of `f`, even in the same file, is not
+//! in its input, so the result's type is not known where the `let` is lowered. The uses are:
+//! `k1[i]`, `&k1`, `k1.iter()`, `k1.len()`, `for x in k1`, `let [a, b, c] = k1` and `u = k1` of
+//! an array `u` say it is an array; arithmetic, comparisons, casts and the methods of `f64` say it
+//! is a real. An array so found is taken to be `[f64; N]` (the results of right-hand sides and
+//! steps in the study that asked for this), whose generated code rustc types from the callee
+//! (`zeros_like(&k1)`): only a `Vec<f64>` result passed on by value needs its type written.
+//! Uses of both kinds are an error asking for the type; no telling use leaves it a real, as
+//! before, and the uses that need an array say to write its type.
+
+use super::*;
+
+/// What the uses of a name after its `let` say it holds.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Uses {
+    /// A use that only an array allows, if any.
+    pub(super) array: Option<Span>,
+    /// A use that only a real allows, if any.
+    pub(super) real: Option<Span>,
+}
+
+/// Methods of a slice or array that no `f64` has.
+const ARRAY_METHODS: &[&str] = &[
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "len",
+    "is_empty",
+    "to_vec",
+    "windows",
+    "chunks",
+    "first",
+    "last",
+];
+
+impl Lowerer<'_> {
+    /// Records, for an untyped `let` of a differentiable call among `stmts` (at `at`), what the
+    /// statements after it say the result is; read back by [`Lowerer::inferred_kind`].
+    pub(super) fn note_uses(&mut self, stmts: &[syn::Stmt], at: usize) {
+        let syn::Stmt::Local(local) = &stmts[at] else {
+            return;
+        };
+        let (syn::Pat::Ident(pi), Some(init)) = (&local.pat, &local.init) else {
+            return;
+        };
+        let syn::Expr::Call(call) = strip_paren(&init.expr) else {
+            return;
+        };
+        if pi.by_ref.is_some() || pi.subpat.is_some() || !self.is_differentiable_call(call) {
+            return;
+        }
+        let name = name_of(&pi.ident);
+        let mut finder = UseFinder {
+            name: &name,
+            lowerer: self,
+            uses: Uses::default(),
+        };
+        for s in &stmts[at + 1..] {
+            finder.visit_stmt(s);
+            // A new binding of the name ends the one inferred (its initialiser still reads it).
+            if let syn::Stmt::Local(l) = s {
+                if binds(&l.pat, &name) {
+                    break;
+                }
+            }
+        }
+        let uses = finder.uses;
+        self.inferred
+            .insert(local as *const syn::Local as usize, uses);
+    }
+
+    /// The kind of the untyped result bound by `local`: an array when its uses say so, else a
+    /// real; an error on the `let` when they say both.
+    pub(super) fn inferred_kind(
+        &self,
+        local: &syn::Local,
+        ident: &syn::Ident,
+    ) -> syn::Result<Kind> {
+        let uses = self
+            .inferred
+            .get(&(local as *const syn::Local as usize))
+            .copied()
+            .unwrap_or_default();
+        match (uses.array, uses.real) {
+            (Some(a), Some(r)) => {
+                let mut e = syn::Error::new(
+                    ident.span(),
+                    format!("`{ident}` holds the result of a call whose type `#[differentiable]` cannot see, and it is used both as an array and as a real; write its type: `let {ident}: [f64; N] = ...`, `let {ident}: Vec<f64> = ...` or `let {ident}: f64 = ...`"),
+                );
+                e.combine(syn::Error::new(
+                    a,
+                    format!("`{ident}` used as an array here"),
+                ));
+                e.combine(syn::Error::new(r, format!("`{ident}` used as a real here")));
+                Err(e)
+            }
+            (Some(_), None) => Ok(Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(
+                _
+            ))))),
+            _ => Ok(Kind::Real),
+        }
+    }
+}
+
+/// Whether `pat` binds `name`.
+fn binds(pat: &syn::Pat, name: &str) -> bool {
+    struct Finder<'a>(&'a str, bool);
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.1 |= name_of(&p.ident) == self.0;
+        }
+    }
+    let mut f = Finder(name, false);
+    f.visit_pat(pat);
+    f.1
+}
+
+/// Walks the statements after a `let`, noting the telling uses of one name.
+struct UseFinder<'a, 'l> {
+    name: &'a str,
+    lowerer: &'a Lowerer<'l>,
+    uses: Uses,
+}
+
+impl UseFinder<'_, '_> {
+    fn is_name(&self, e: &syn::Expr) -> bool {
+        match strip_paren(e) {
+            syn::Expr::Path(p) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| p.qself.is_none() && name_of(i) == self.name),
+            _ => false,
+        }
+    }
+
+    fn array_use(&mut self, span: Span) {
+        self.uses.array.get_or_insert(span);
+    }
+
+    fn real_use(&mut self, span: Span) {
+        self.uses.real.get_or_insert(span);
+    }
+}
+
+impl<'ast> Visit<'ast> for UseFinder<'_, '_> {
+    fn visit_expr_index(&mut self, e: &'ast syn::ExprIndex) {
+        if self.is_name(&e.expr) {
+            self.array_use(e.expr.span());
+        }
+        syn::visit::visit_expr_index(self, e);
+    }
+
+    fn visit_expr_reference(&mut self, e: &'ast syn::ExprReference) {
+        if self.is_name(&e.expr) {
+            self.array_use(e.expr.span());
+        }
+        syn::visit::visit_expr_reference(self, e);
+    }
+
+    fn visit_expr_method_call(&mut self, e: &'ast syn::ExprMethodCall) {
+        if self.is_name(&e.receiver) {
+            let m = e.method.to_string();
+            if ARRAY_METHODS.contains(&m.as_str()) {
+                self.array_use(e.receiver.span());
+            } else if Unary::from_method(&m).is_some()
+                || Binary::from_method(&m).is_some()
+                || Ternary::from_method(&m).is_some()
+            {
+                self.real_use(e.receiver.span());
+            }
+        }
+        syn::visit::visit_expr_method_call(self, e);
+    }
+
+    fn visit_expr_binary(&mut self, e: &'ast syn::ExprBinary) {
+        // Arithmetic and comparisons (also `u += k1`) take reals; `&&` and `||` take bools.
+        if !matches!(e.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) {
+            for side in [&*e.left, &*e.right] {
+                if self.is_name(side) {
+                    self.real_use(side.span());
+                }
+            }
+        }
+        syn::visit::visit_expr_binary(self, e);
+    }
+
+    fn visit_expr_unary(&mut self, e: &'ast syn::ExprUnary) {
+        if matches!(e.op, syn::UnOp::Neg(_)) && self.is_name(&e.expr) {
+            self.real_use(e.expr.span());
+        }
+        syn::visit::visit_expr_unary(self, e);
+    }
+
+    fn visit_expr_cast(&mut self, e: &'ast syn::ExprCast) {
+        if self.is_name(&e.expr) {
+            self.real_use(e.expr.span());
+        }
+        syn::visit::visit_expr_cast(self, e);
+    }
+
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        if self.is_name(&e.expr) {
+            self.array_use(e.expr.span());
+        }
+        syn::visit::visit_expr_for_loop(self, e);
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        let pat = match &l.pat {
+            syn::Pat::Type(pt) => &*pt.pat,
+            p => p,
+        };
+        if let (syn::Pat::Slice(_), Some(init)) = (pat, &l.init) {
+            let value = match strip_paren(&init.expr) {
+                syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => &*u.expr,
+                e => e,
+            };
+            if self.is_name(value) {
+                self.array_use(value.span());
+            }
+        }
+        syn::visit::visit_local(self, l);
+    }
+
+    fn visit_expr_assign(&mut self, e: &'ast syn::ExprAssign) {
+        // `u = k1;` says what `k1` is when `u` is a variable already known.
+        if self.is_name(&e.right) {
+            if let Some(u) = self.lowerer.path_var(&e.left) {
+                match self.lowerer.kind(u) {
+                    Kind::RealArray(_) => self.array_use(e.right.span()),
+                    Kind::Real => self.real_use(e.right.span()),
+                    _ => {}
+                }
+            }
+        }
+        syn::visit::visit_expr_assign(self, e);
+    }
+}

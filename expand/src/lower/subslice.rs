@@ -1,0 +1,211 @@
+//! Sub-slices passed to differentiable calls: `f(&x[1..])`, `f(&x[a..b])`, `f(&mut du[..n]);`.
+//!
+//! The IR passes whole arrays, so a sub-slice is a copy: its bounds evaluated once and checked
+//! as std checks them, its elements copied into a `Vec` the callee reads, and for `&mut` copied
+//! back after the call. Values are those of the function to the bit (a copy changes none), and
+//! the derivative is the copies' (the identity on the elements concerned). The copy back of a
+//! `&mut` sub-slice follows the call, so that call must be a statement of its own (where a
+//! value of it is used in an expression, the rest of the expression could read the array before
+//! the copy back).
+//!
+//! Before: `f(&mut du[a..b]);`
+//! After:  `let __from = a; let __to = b; assert!(..); let __sub = vec![0.0; __to - __from];`
+//!         `for __i in 0..__sub.len() { __sub[__i] = du[__from + __i] }`
+//!         `call f(&mut __sub); for __i in 0..__sub.len() { du[__from + __i] = __sub[__i] }`
+
+use super::iter::int_lit;
+use super::*;
+
+/// A copy of a `&mut` sub-slice to write back after its call: the copy, the array, and the
+/// variable holding the first index.
+pub(super) struct CopyBack {
+    sub: VarId,
+    array: VarId,
+    from: VarId,
+}
+
+impl Lowerer<'_> {
+    /// The argument `&x[range]` or `&mut x[range]` (`ix`), as a copy bound before the call.
+    pub(super) fn subslice_arg(
+        &mut self,
+        r: &syn::ExprReference,
+        ix: &syn::ExprIndex,
+        range: &syn::ExprRange,
+        block: &mut Block,
+    ) -> syn::Result<Arg> {
+        let mutable = r.mutability.is_some();
+        let array = match self.path_var(&ix.expr) {
+            Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => v,
+            _ => {
+                return err_at(
+                    &ix.expr,
+                    "take a sub-slice of an array of reals: `&x[a..b]`",
+                )
+            }
+        };
+        if mutable && self.kind(array) == &Kind::RealArray(ArrayRepr::Slice) {
+            return err_at(
+                r,
+                format!(
+                    "`{}` is a shared slice and cannot be passed as `&mut`",
+                    self.shown(array)
+                ),
+            );
+        }
+        if mutable && self.copy_backs.is_none() {
+            return err_at(r, "pass `&mut v[a..b]` to a call that is a statement of its own, `f(&mut v[a..b], ..);`, and read its result through the arguments it writes");
+        }
+        let span = r.span();
+        let len = || Expr {
+            op: Op::Len(array),
+            kind: Kind::Int,
+            span,
+        };
+        let int = |op, a: Expr, b: Expr| Expr {
+            op: Op::Binary(op, Box::new(a), Box::new(b)),
+            kind: match op {
+                Binary::Le | Binary::And => Kind::Bool,
+                _ => Kind::Int,
+            },
+            span,
+        };
+        let start = match &range.start {
+            Some(e) => self.index_expr(e, block)?,
+            None => int_lit(0, span),
+        };
+        let end = match &range.end {
+            Some(e) => self.index_expr(e, block)?,
+            None => len(),
+        };
+        let end = match range.limits {
+            syn::RangeLimits::Closed(_) => int(Binary::Add, end, int_lit(1, span)),
+            syn::RangeLimits::HalfOpen(_) => end,
+        };
+        let from = self.bound_once("from", start, span, block);
+        let to = self.bound_once("to", end, span, block);
+        let (from_e, to_e) = (
+            var_expr(from, Kind::Int, span),
+            var_expr(to, Kind::Int, span),
+        );
+        let in_bounds = int(
+            Binary::And,
+            int(Binary::Le, from_e.clone(), to_e.clone()),
+            int(Binary::Le, to_e.clone(), len()),
+        );
+        let text = ix.to_token_stream().to_string();
+        block.stmts.push(Stmt::Assert(Assert {
+            mac: syn::Ident::new("assert", span),
+            operands: vec![in_bounds],
+            message: Some((
+                syn::LitStr::new(
+                    &format!(
+                        "sub-slice `{}` out of range: {{}}..{{}} of a slice of length {{}}",
+                        text.replace('{', "{{").replace('}', "}}")
+                    ),
+                    span,
+                ),
+                vec![from_e.clone(), to_e.clone(), len()],
+            )),
+            written: text,
+            span,
+        }));
+        let sub = self.temp("sub", Kind::RealArray(ArrayRepr::Vec), span);
+        self.vars[sub].mutable = true;
+        block.stmts.push(Stmt::Let {
+            var: sub,
+            init: Init::VecFill {
+                value: real_lit(0.0, span),
+                len: int(Binary::Sub, to_e, from_e),
+            },
+            span,
+        });
+        let copy_in = self.copy_loop(sub, array, from, true, span);
+        block.stmts.push(copy_in);
+        if mutable {
+            self.vars[array].mutable = true;
+            if let Some(pending) = &mut self.copy_backs {
+                pending.push(CopyBack { sub, array, from });
+            }
+            Ok(Arg::ArrayMut {
+                var: sub,
+                by_ref: true,
+            })
+        } else {
+            Ok(Arg::Array {
+                var: sub,
+                by_ref: true,
+            })
+        }
+    }
+
+    /// The copies back of the `&mut` sub-slices of the call just lowered, into `block`.
+    pub(super) fn copy_back(&mut self, pending: Vec<CopyBack>, span: Span, block: &mut Block) {
+        for c in pending {
+            let s = self.copy_loop(c.sub, c.array, c.from, false, span);
+            block.stmts.push(s);
+        }
+    }
+
+    /// `for i in 0..sub.len() { sub[i] = array[from + i] }` (`into_sub`), or the copy back.
+    fn copy_loop(
+        &mut self,
+        sub: VarId,
+        array: VarId,
+        from: VarId,
+        into_sub: bool,
+        span: Span,
+    ) -> Stmt {
+        let counter = self.temp("i", Kind::Int, span);
+        let i = || var_expr(counter, Kind::Int, span);
+        let at = Expr {
+            op: Op::Binary(
+                Binary::Add,
+                Box::new(var_expr(from, Kind::Int, span)),
+                Box::new(i()),
+            ),
+            kind: Kind::Int,
+            span,
+        };
+        let (to, from_place) = if into_sub {
+            ((sub, i()), (array, at))
+        } else {
+            ((array, at), (sub, i()))
+        };
+        Stmt::For {
+            var: counter,
+            range: Range {
+                start: int_lit(0, span),
+                end: Expr {
+                    op: Op::Len(sub),
+                    kind: Kind::Int,
+                    span,
+                },
+                inclusive: false,
+                adaptors: Vec::new(),
+            },
+            body: Block {
+                stmts: vec![Stmt::Assign {
+                    place: Place::Index(to.0, to.1),
+                    value: Expr {
+                        op: Op::Index(from_place.0, Box::new(from_place.1)),
+                        kind: Kind::Real,
+                        span,
+                    },
+                    span,
+                }],
+            },
+            span,
+        }
+    }
+
+    /// An integer bound to a temporary, evaluated once.
+    fn bound_once(&mut self, base: &str, value: Expr, span: Span, block: &mut Block) -> VarId {
+        let t = self.temp(base, Kind::Int, span);
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(value),
+            span,
+        });
+        t
+    }
+}
