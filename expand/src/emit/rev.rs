@@ -176,12 +176,14 @@ impl Emitter<'_> {
     fn rev_loop(&self, s: &RevStmt) -> TokenStream {
         match s {
             RevStmt::For { var, range, body } => {
+                // Before the body is printed, so that loops inside it reserve nothing again.
+                let reserve = self.reserves(range, body);
                 let (i, r, body) = (self.name(*var), self.range(range), self.rev_stmts(body));
                 // A loop whose statements the reverse-only companion all skips is left out.
                 if body.is_empty() {
                     return body;
                 }
-                quote!(for #i in #r { #body })
+                quote!(#reserve for #i in #r { #body })
             }
             RevStmt::While {
                 cond,
