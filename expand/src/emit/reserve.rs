@@ -58,10 +58,10 @@ impl Emitter<'_> {
     ) {
         for s in body {
             match s {
-                RevStmt::Save { slot, .. } if slot.stack => {
-                    if !out.iter().any(|(n, _)| *n == slot.name) {
-                        out.push((slot.name.clone(), per.cloned()));
-                    }
+                RevStmt::Save { slot, .. }
+                    if slot.stack && !out.iter().any(|(n, _)| *n == slot.name) =>
+                {
+                    out.push((slot.name.clone(), per.cloned()));
                 }
                 RevStmt::For { range, body, .. } if constant(range) => {
                     let trips = self.trips(range);
