@@ -10,6 +10,7 @@
 //! Generated names come from [`crate::names`], which keeps them apart from the user's.
 
 mod expr;
+mod reserve;
 mod rev;
 mod tan;
 
@@ -51,6 +52,8 @@ pub struct Emitter<'a> {
     /// the companions, so data (observations, forcings) is passed as it is at every scalar type.
     fixed: IdVec<VarId, bool>,
     names: RefCell<Names>,
+    /// The stacks whose capacity a loop already reserves (see `emit/reserve.rs`).
+    reserved: RefCell<Vec<Ident>>,
     /// The name of the result's adjoint, the seed of the reverse sweep.
     result_bar: Ident,
     /// The scalar type parameter of the companions: `S`, unless the user's function names
@@ -85,6 +88,7 @@ impl<'a> Emitter<'a> {
             rt: quote!(__tl),
             krate,
             names: RefCell::new(names),
+            reserved: RefCell::new(Vec::new()),
             result_bar,
             scalar,
         }
@@ -416,6 +420,9 @@ impl<'a> Emitter<'a> {
                 (Kind::RealArray(ArrayRepr::Vec), false) => {
                     quote!(#rt::lift::<#scalar>(&#name[..]))
                 }
+                (Kind::RealArray(ArrayRepr::Array(_)), true) => {
+                    quote!(&#rt::lift_in::<#scalar, _>(&#name)[..])
+                }
                 _ => quote!(&#rt::lift::<#scalar>(&#name[..])[..]),
             };
         }
@@ -599,6 +606,13 @@ impl<'a> Emitter<'a> {
         let n = self.name(var);
         let zero = self.zero();
         match (&self.var(var).kind, by_ref, mutable) {
+            // A fixed-size array's scratch is an array on the stack, not a `Vec` per call.
+            (Kind::RealArray(ArrayRepr::Array(_)), _, true) => {
+                quote!(&mut #rt::zeros_in::<#scalar, _>(&#n)[..])
+            }
+            (Kind::RealArray(ArrayRepr::Array(_)), true, false) => {
+                quote!(&#rt::zeros_in::<#scalar, _>(&#n)[..])
+            }
             (_, _, true) => quote!(&mut #rt::zeros::<#scalar>(#n.len())[..]),
             (Kind::RealArray(ArrayRepr::Array(_)), false, false) => {
                 quote!(::core::array::from_fn(|_| #zero))

@@ -47,6 +47,10 @@ const CASES: &[(&str, &str)] = &[
         "fn layer_cost(w: &DMatrix<f64>, b: &DVector<f64>, x: &DVector<f64>, target: &DVector<f64>) -> f64 { let h = (w * x + b).map(|v| v.tanh()); let r = &h - target; 0.5 * r.norm_squared() + 0.1 * w.transpose().sum() }",
     ),
     (
+        "fixed_size_sweep",
+        "fn window(x0: [f64; 4]) -> f64 { let p = [8.0]; let mut u = x0; let mut j = 0.0; for k in 0..3 { let next: [f64; 4] = step(u, &p); for i in 0..4 { u[i] = next[i]; } j += u[0] * u[0]; } j }",
+    ),
+    (
         "while_loop",
         "fn newton(a: f64) -> f64 { let mut y = a; let mut step = 1.0; while step.abs() > 1e-12 { step = (y * y - a) / (2.0 * y); y = y - step; if y < 0.0 { break; } } y }",
     ),

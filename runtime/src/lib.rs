@@ -45,6 +45,7 @@
 
 pub mod check;
 mod dual;
+mod fixed;
 pub mod fourdvar;
 pub mod hyper;
 mod input_error;
@@ -63,6 +64,7 @@ mod structs;
 mod user_error;
 
 pub use dual::Dual;
+pub use fixed::{fixed_mut, lift_in, zeros_in, LiftIn, ZerosIn};
 pub use input_error::InputError;
 pub use num_traits::{One, Zero};
 pub use real::Real;
@@ -73,6 +75,7 @@ pub use user_error::{UserError, UserFailure};
 /// What generated code names, through absolute paths: not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::fixed::{fixed_mut, lift_in, zeros_in};
     pub use crate::linalg;
     pub use crate::rules;
     pub use crate::storage::{accumulate, pop, sum, zeros_like, Stack};

@@ -105,6 +105,13 @@ impl<T> Stack<T> {
         Stack(Vec::new())
     }
 
+    /// Room for `n` more values: a loop that pushes a value per iteration reserves its trip
+    /// count first, so the stack grows once.
+    #[inline(always)]
+    pub fn reserve(&mut self, n: usize) {
+        self.0.reserve(n);
+    }
+
     /// Saves a value.
     #[inline(always)]
     pub fn push(&mut self, value: T) {

@@ -5,7 +5,7 @@
 use super::Emitter;
 use crate::ir::rev::{Cond, Gather, RevStmt, Saved, Slot, Target};
 use crate::ir::*;
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 
 impl Emitter<'_> {
@@ -158,6 +158,62 @@ impl Emitter<'_> {
         quote!(#(#bounds)* #(#loops)* #(#zero)*)
     }
 
+    /// `v_bar += value;` or `v_bar[i] += value;`, spanned at the user's expression.
+    fn accumulate(&self, target: &Target, value: &super::Value, span: Span) -> TokenStream {
+        match target {
+            Target::Var(v) => {
+                let b = self.bar(*v);
+                quote_spanned!(span=> #b += #value;)
+            }
+            Target::Index(v, i) => {
+                let (b, i) = (self.bar(*v), self.primal(i));
+                quote_spanned!(span=> #b[#i] += #value;)
+            }
+        }
+    }
+
+    /// The loops of the reverse IR: forward (`For`, `While` counting its trips) and reversed.
+    fn rev_loop(&self, s: &RevStmt) -> TokenStream {
+        match s {
+            RevStmt::For { var, range, body } => {
+                // Before the body is printed, so that loops inside it reserve nothing again.
+                let reserve = self.reserves(range, body);
+                let (i, r, body) = (self.name(*var), self.range(range), self.rev_stmts(body));
+                // A loop whose statements the reverse-only companion all skips is left out.
+                if body.is_empty() {
+                    return body;
+                }
+                quote!(#reserve for #i in #r { #body })
+            }
+            RevStmt::While {
+                cond,
+                trips,
+                counted,
+                body,
+            } => {
+                let (c, body) = (self.primal(cond), self.rev_stmts(body));
+                if !counted {
+                    // Nothing of it in the reverse-only companion's forward sweep: left out.
+                    if body.is_empty() {
+                        return body;
+                    }
+                    return quote!(while #c { #body });
+                }
+                let n = self.name(*trips);
+                quote!(let mut #n: usize = 0; while #c { #body #n += 1; })
+            }
+            RevStmt::ReverseFor { var, range, body } => {
+                let (i, r, body) = (self.name(*var), self.range(range), self.rev_stmts(body));
+                quote!(for #i in #r.rev() { #body })
+            }
+            RevStmt::ReverseWhile { slot, body, .. } => {
+                let (load, body) = (self.load(slot), self.rev_stmts(body));
+                quote!(for _ in 0..#load { #body })
+            }
+            _ => TokenStream::new(),
+        }
+    }
+
     fn rev_stmt(&self, s: &RevStmt) -> TokenStream {
         let rt = &self.rt;
         match s {
@@ -181,31 +237,10 @@ impl Emitter<'_> {
                 let c = self.primal(cond);
                 quote!(let #name = #c;)
             }
-            RevStmt::For { var, range, body } => {
-                let (i, r, body) = (self.name(*var), self.range(range), self.rev_stmts(body));
-                // A loop whose statements the reverse-only companion all skips is left out.
-                if body.is_empty() {
-                    return body;
-                }
-                quote!(for #i in #r { #body })
-            }
-            RevStmt::While {
-                cond,
-                trips,
-                counted,
-                body,
-            } => {
-                let (c, body) = (self.primal(cond), self.rev_stmts(body));
-                if !counted {
-                    // Nothing of it in the reverse-only companion's forward sweep: left out.
-                    if body.is_empty() {
-                        return body;
-                    }
-                    return quote!(while #c { #body });
-                }
-                let n = self.name(*trips);
-                quote!(let mut #n: usize = 0; while #c { #body #n += 1; })
-            }
+            RevStmt::For { .. }
+            | RevStmt::While { .. }
+            | RevStmt::ReverseFor { .. }
+            | RevStmt::ReverseWhile { .. } => self.rev_loop(s),
             RevStmt::If { cond, then, els } => {
                 let c = match cond {
                     Cond::Expr(e) => self.primal(e),
@@ -236,16 +271,7 @@ impl Emitter<'_> {
                 target,
                 value,
                 span,
-            } => match target {
-                Target::Var(v) => {
-                    let b = self.bar(*v);
-                    quote_spanned!(*span=> #b += #value;)
-                }
-                Target::Index(v, i) => {
-                    let (b, i) = (self.bar(*v), self.primal(i));
-                    quote_spanned!(*span=> #b[#i] += #value;)
-                }
-            },
+            } => self.accumulate(target, value, *span),
             RevStmt::Bind { name, value, span } => match span {
                 Some(span) => quote_spanned!(*span=> let #name = #value;),
                 None => quote!(let #name = #value;),
@@ -275,14 +301,6 @@ impl Emitter<'_> {
             RevStmt::ReverseCall { call: c, args } => {
                 let vjp = self.companion(&c.callee, "rev");
                 quote_spanned!(c.span=> #vjp(#(#args),*);)
-            }
-            RevStmt::ReverseFor { var, range, body } => {
-                let (i, r, body) = (self.name(*var), self.range(range), self.rev_stmts(body));
-                quote!(for #i in #r.rev() { #body })
-            }
-            RevStmt::ReverseWhile { slot, body, .. } => {
-                let (load, body) = (self.load(slot), self.rev_stmts(body));
-                quote!(for _ in 0..#load { #body })
             }
             RevStmt::Gather(g) => self.gather(g),
             RevStmt::Replay {

@@ -288,11 +288,22 @@ fn companion<'a>(
                 prologue.extend(quote!(let #acc: &mut #scalar = #b; let mut #b = #z;));
                 epilogue.extend(quote!(*#acc += #b;));
             }
-            (Kind::RealArray(_), Some(acc)) => {
-                prologue.extend(
-                    quote!(let #acc: &mut [#scalar] = #b; let mut #b = #rt::zeros_like(&#n[..]);),
-                );
+            (Kind::RealArray(repr), Some(acc)) => {
+                // A fixed-size array's accumulator is an array on the stack, not a `Vec`.
+                let zeros = match repr {
+                    ArrayRepr::Array(_) => quote!(#rt::zeros_like(&#n)),
+                    _ => quote!(#rt::zeros_like(&#n[..])),
+                };
+                prologue.extend(quote!(let #acc: &mut [#scalar] = #b; let mut #b = #zeros;));
                 epilogue.extend(quote!(#rt::accumulate(#acc, &#b[..]);));
+            }
+            (Kind::RealArray(ArrayRepr::Array(len)), None) => {
+                // Seen as an array after one check, the adjoint's indices are provably in
+                // bounds: no check per access, loops that vectorise.
+                let (fname, bs, ns) = (name.to_string(), b.to_string(), n.to_string());
+                prologue.extend(quote!(
+                    let #b: &mut [#scalar; #len] = #rt::fixed_mut(#fname, #bs, #ns, #b);
+                ));
             }
             (Kind::RealArray(ArrayRepr::SliceMut), None) if fin.is_some() => {
                 // The reverse sweep puts earlier values back; the caller gets the final ones.

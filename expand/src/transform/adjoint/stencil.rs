@@ -38,7 +38,7 @@ use super::Reverse;
 use crate::emit::Value;
 use crate::ir::rev::{Gather, GatherLoop, RevStmt, Target};
 use crate::ir::*;
-use proc_macro2::{Literal as Lit, Span, TokenStream, TokenTree};
+use proc_macro2::{Ident, Literal as Lit, Span, TokenStream, TokenTree};
 use quote::quote;
 use std::collections::HashSet;
 
@@ -370,19 +370,13 @@ impl<'a> Reverse<'a> {
         })))
     }
 
-    #[allow(clippy::type_complexity)] // the parts of one `Gather`
-    fn gather_loops(
+    /// The bounds of a gather form (`start`, `end` of the range and `lo`, `hi` of its
+    /// interior), as `let` bindings and their names.
+    fn gather_bounds(
         &self,
-        st: &'a Stencil,
-        var: VarId,
-        range: &'a Range,
-        body: &'a Block,
-    ) -> Option<(
-        Vec<(proc_macro2::Ident, TokenStream)>,
-        Vec<GatherLoop<'a>>,
-        proc_macro2::Ident,
-        proc_macro2::Ident,
-    )> {
+        st: &Stencil,
+        range: &Range,
+    ) -> (Vec<(Ident, TokenStream)>, [Ident; 4]) {
         let em = self.em;
         let (start, end) = (em.temp("start"), em.temp("end"));
         let (lo, hi) = (em.temp("lo"), em.temp("hi"));
@@ -397,6 +391,23 @@ impl<'a> Reverse<'a> {
                 quote!(::core::cmp::max(#lo, #end.saturating_sub(#m))),
             ),
         ];
+        (bounds, [start, end, lo, hi])
+    }
+
+    #[allow(clippy::type_complexity)] // the parts of one `Gather`
+    fn gather_loops(
+        &self,
+        st: &'a Stencil,
+        var: VarId,
+        range: &'a Range,
+        body: &'a Block,
+    ) -> Option<(
+        Vec<(proc_macro2::Ident, TokenStream)>,
+        Vec<GatherLoop<'a>>,
+        proc_macro2::Ident,
+        proc_macro2::Ident,
+    )> {
+        let (bounds, [start, end, lo, hi]) = self.gather_bounds(st, range);
         // In the order of the scatter form's additions, so that every adjoint element gets
         // the same terms in the same order (the same bits): per element, the iterations
         // downwards (the high boundary, the interior, the low boundary), per iteration the
@@ -416,33 +427,9 @@ impl<'a> Reverse<'a> {
             .collect();
         offsets.sort_unstable();
         offsets.dedup();
-        let boundary_loops = |c: i64, body: Vec<RevStmt<'a>>, rev: bool| {
-            let shift = |x: &proc_macro2::Ident| {
-                let d = Lit::usize_unsuffixed(c.unsigned_abs() as usize);
-                match c {
-                    0 => quote!(#x),
-                    c if c > 0 => quote!(#x - #d),
-                    _ => quote!(#x + #d),
-                }
-            };
-            let (lo_c, hi_c) = (shift(&lo), shift(&hi));
-            let first_end = quote!(::core::cmp::min(#lo_c, #end));
-            let high = GatherLoop {
-                what: "boundary",
-                rev,
-                start: quote!(::core::cmp::max(#hi_c, #first_end)),
-                end: quote!(#end),
-                body: body.clone(),
-            };
-            let low = GatherLoop {
-                what: "boundary",
-                rev,
-                start: quote!(#start),
-                end: first_end,
-                body,
-            };
-            (high, low)
-        };
+        let names = [&start, &end, &lo, &hi];
+        let boundary_loops =
+            |c: i64, body: Vec<RevStmt<'a>>, rev: bool| boundary_loops(names, c, body, rev);
         for c in offsets {
             let mut boundary = Vec::new();
             for (k, shifts) in st.outputs.iter().rev() {
@@ -693,4 +680,41 @@ mod tests {
             assert_eq!(stencils(src), Vec::<i64>::new(), "{src}");
         }
     }
+}
+
+/// The two boundary loops of offset `c` (`names`: `start`, `end`, `lo`, `hi`): the high one
+/// `max(hi - c, min(lo - c, end))..end` and the low one `start..min(lo - c, end)`, so the
+/// iterations whose entries of offset `c` land outside the interior run once each.
+fn boundary_loops<'a>(
+    names: [&Ident; 4],
+    c: i64,
+    body: Vec<RevStmt<'a>>,
+    rev: bool,
+) -> (GatherLoop<'a>, GatherLoop<'a>) {
+    let [start, end, lo, hi] = names;
+    let shift = |x: &Ident| {
+        let d = Lit::usize_unsuffixed(c.unsigned_abs() as usize);
+        match c {
+            0 => quote!(#x),
+            c if c > 0 => quote!(#x - #d),
+            _ => quote!(#x + #d),
+        }
+    };
+    let (lo_c, hi_c) = (shift(lo), shift(hi));
+    let first_end = quote!(::core::cmp::min(#lo_c, #end));
+    let high = GatherLoop {
+        what: "boundary",
+        rev,
+        start: quote!(::core::cmp::max(#hi_c, #first_end)),
+        end: quote!(#end),
+        body: body.clone(),
+    };
+    let low = GatherLoop {
+        what: "boundary",
+        rev,
+        start: quote!(#start),
+        end: first_end,
+        body,
+    };
+    (high, low)
 }
