@@ -68,7 +68,7 @@ impl Lorenz63 {
             })
             .sum::<f64>();
         let mut u = [x0[0], x0[1], x0[2]];
-        for k in 1..STEPS + 1 {
+        for k in 1..=STEPS {
             let next: [f64; 3] = rk4(u, H, self.sigma, self.rho, self.beta);
             for i in 0..3 {
                 u[i] = next[i];

@@ -149,7 +149,8 @@ fn main() {
         programs.push(p);
     }
     // The second batch, from its own stream so that the first stays as it was.
-    let idiom_count = env_number("TAPELESS_RANDOM_IDIOMS").map_or(idioms::IDIOM_PROGRAMS, |n| n as usize);
+    let idiom_count =
+        env_number("TAPELESS_RANDOM_IDIOMS").map_or(idioms::IDIOM_PROGRAMS, |n| n as usize);
     let mut rng = Rng(seed ^ idioms::IDIOM_SALT);
     for k in 0..idiom_count {
         let p = Gen::program(&mut rng, count + k, &programs, true);
@@ -2445,7 +2446,9 @@ fn test_of(name: &str, index: usize, params: &[Param], ret: Ret) -> String {
                 format!("let (r, r_dot) = {callee_jvp}({jvp_args});"),
                 "let (mut out, mut tan) = (vec![r], vec![r_dot]);".into(),
             ],
-            vec![format!("let mut out = vec![{callee_vjp}({vjp_args}, w[0])];")],
+            vec![format!(
+                "let mut out = vec![{callee_vjp}({vjp_args}, w[0])];"
+            )],
         ),
         Ret::Pair => (
             vec![
@@ -2463,7 +2466,9 @@ fn test_of(name: &str, index: usize, params: &[Param], ret: Ret) -> String {
         ),
         Ret::Vec3 => (
             vec![format!("let mut out = {callee}({f_args});")],
-            vec![format!("let (mut out, mut tan) = {callee_jvp}({jvp_args});")],
+            vec![format!(
+                "let (mut out, mut tan) = {callee_jvp}({jvp_args});"
+            )],
             vec![format!("let mut out = {callee_vjp}({vjp_args}, &w[0..3]);")],
         ),
     };

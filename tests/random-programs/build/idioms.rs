@@ -428,7 +428,11 @@ impl Gen<'_> {
             }
             _ => {
                 let m = if self.rng.chance(0.5) { "max" } else { "min" };
-                let start = if m == "max" { "NEG_INFINITY" } else { "INFINITY" };
+                let start = if m == "max" {
+                    "NEG_INFINITY"
+                } else {
+                    "INFINITY"
+                };
                 (
                     format!("{it}{adapt}.copied().fold(f64::{start}, f64::{m})"),
                     ab,
