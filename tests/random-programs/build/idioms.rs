@@ -17,7 +17,7 @@
 use super::{fit, lit, ArrayKind, Gen, Param, Ret, Rng, VarKind, CAP, E, PARAM_BOUND};
 
 /// How many programs of the second batch are generated.
-pub const IDIOM_PROGRAMS: usize = 80;
+pub const IDIOM_PROGRAMS: usize = 60;
 /// Mixed into the seed for the second batch's stream.
 pub const IDIOM_SALT: u64 = 0x6964_696f_6d73; // "idioms"
 
