@@ -45,7 +45,7 @@ mod common;
 
 use common::{check, Case, Draws};
 use tapeless::check::{check_hvp, check_jvp};
-use tapeless::{differentiable, Dual, Real};
+use tapeless::{differentiable, Dual, Real, Struct};
 use tapeless_random_programs::*;
 
 include!(concat!(env!("OUT_DIR"), "/programs.rs"));
