@@ -232,19 +232,7 @@ pub fn wrappers(
 ) -> syn::Result<TokenStream> {
     let user = &func.sig.ident;
     let vis = &func.vis;
-    // The flattened function's companions, without the flattened function itself.
-    let mut items: Vec<syn::Item> = Vec::new();
-    for mut item in flat.items {
-        match &item {
-            syn::Item::Fn(f) if f.sig.ident == *flat_name => continue,
-            syn::Item::Const(c) if c.ident == "_" => continue,
-            _ => {}
-        }
-        if let Some(attrs) = item_attrs(&mut item) {
-            attrs.push(syn::parse_quote!(#[allow(dead_code, non_snake_case)]));
-        }
-        items.push(item);
-    }
+    let items = flat_companions(flat, flat_name);
     // In a method, the flattened companions are associated functions of the same `impl` (so
     // `Self::K` in the body still names the type's items), called as `Self::__f_flat_vjp`;
     // the path companions (`__f_flat::jvp`) and the reverse-only companion have no callers.
@@ -334,17 +322,7 @@ pub fn wrappers(
         }
     }
     if method {
-        for item in &items {
-            let syn::Item::Fn(f) = item else { continue };
-            if !companions.iter().any(|c| f.sig.ident == c) {
-                continue;
-            }
-            let mut f = f.clone();
-            let block = f.block.to_token_stream();
-            f.block = syn::parse2(qualify(block, &companions))?;
-            f.attrs.push(syn::parse_quote!(#[doc(hidden)]));
-            out.extend(f.to_token_stream());
-        }
+        out.extend(associated_companions(&items, &companions)?);
     } else {
         out.extend(quote! {
             #(#items)*
@@ -352,6 +330,41 @@ pub fn wrappers(
                 let _ = #user;
             };
         });
+    }
+    Ok(out)
+}
+
+/// The flattened function's companions, without the flattened function itself.
+fn flat_companions(flat: syn::File, flat_name: &syn::Ident) -> Vec<syn::Item> {
+    let mut items: Vec<syn::Item> = Vec::new();
+    for mut item in flat.items {
+        match &item {
+            syn::Item::Fn(f) if f.sig.ident == *flat_name => continue,
+            syn::Item::Const(c) if c.ident == "_" => continue,
+            _ => {}
+        }
+        if let Some(attrs) = item_attrs(&mut item) {
+            attrs.push(syn::parse_quote!(#[allow(dead_code, non_snake_case)]));
+        }
+        items.push(item);
+    }
+    items
+}
+
+/// In a method, the flattened companions as hidden associated functions calling each other as
+/// `Self::name`.
+fn associated_companions(items: &[syn::Item], companions: &[String]) -> syn::Result<TokenStream> {
+    let mut out = TokenStream::new();
+    for item in items {
+        let syn::Item::Fn(f) = item else { continue };
+        if !companions.iter().any(|c| f.sig.ident == c) {
+            continue;
+        }
+        let mut f = f.clone();
+        let block = f.block.to_token_stream();
+        f.block = syn::parse2(qualify(block, companions))?;
+        f.attrs.push(syn::parse_quote!(#[doc(hidden)]));
+        out.extend(f.to_token_stream());
     }
     Ok(out)
 }
