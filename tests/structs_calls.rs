@@ -292,3 +292,173 @@ fn adversarial_names_of_fields_parameters_and_temporaries() {
     };
     check(&case, &[0.7, -1.2, 0.4, 1.9, -0.3], 15);
 }
+
+/// A damped oscillator whose methods call each other.
+#[differentiable]
+#[derive(Clone, Debug, PartialEq)]
+struct Oscillator {
+    k: f64,
+    c: f64,
+    m: f64,
+}
+
+impl Oscillator {
+    #[differentiable]
+    fn force(&self, x: f64) -> f64 {
+        -self.k * x * (1.0 + 0.1 * x * x)
+    }
+
+    /// Calls `force` on `self` and reads fields itself.
+    #[differentiable]
+    fn accel(&self, x: f64, v: f64) -> f64 {
+        (self.force(x) - self.c * v) / self.m
+    }
+
+    /// Calls `accel` on `self` in a loop: a method calling a method calling a method.
+    #[differentiable]
+    fn step(&self, u: &mut [f64], h: f64) {
+        for _ in 0..4 {
+            let a = self.accel(u[0], u[1]);
+            u[1] += h * a;
+            u[0] += h * u[1];
+        }
+    }
+
+    /// A scalar method calling a `&mut [f64]` method of `self` and a free function with `self`.
+    #[differentiable]
+    fn loss(&self, u0: &[f64], h: f64) -> f64 {
+        let mut u = [u0[0], u0[1]];
+        self.step(&mut u, h);
+        u[0] * u[0] + 0.5 * u[1] * u[1] + stiffness(self)
+    }
+}
+
+#[differentiable]
+fn stiffness(o: &Oscillator) -> f64 {
+    o.k * o.k / o.m
+}
+
+fn oscillator_from(v: &[f64]) -> Oscillator {
+    Oscillator {
+        k: v[0],
+        c: v[1],
+        m: v[2],
+    }
+}
+
+const Y: [f64; 6] = [2.0, 0.3, 1.5, 0.8, -0.2, 0.05];
+
+#[test]
+fn a_method_calls_methods_of_self() {
+    let f = |x: &[f64]| {
+        let mut u = x[3..5].to_vec();
+        oscillator_from(x).step(&mut u, x[5]);
+        u
+    };
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (o, o_dot) = (oscillator_from(x), oscillator_from(d));
+        let (mut u, mut u_dot) = (x[3..5].to_vec(), d[3..5].to_vec());
+        Oscillator::step_jvp_at(&o, &o_dot, &mut u, &mut u_dot, x[5], d[5]);
+        (u, u_dot)
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let o = oscillator_from(x);
+        let mut o_bar = o.zero_like();
+        let (mut u, mut u_bar) = (x[3..5].to_vec(), w.to_vec());
+        let mut h_bar = 0.0;
+        Oscillator::step_vjp_at(&o, &mut o_bar, &mut u, &mut u_bar, x[5], &mut h_bar);
+        let mut g = o_bar.to_reals();
+        g.extend(u_bar);
+        g.push(h_bar);
+        (u, g)
+    };
+    let case = Case {
+        name: "Oscillator::step(&self, u, h) calling self.accel calling self.force",
+        inputs: 6,
+        outputs: 2,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &Y, 16);
+}
+
+fn loss_vjp_of(x: &[f64]) -> Vec<f64> {
+    let o = oscillator_from(x);
+    let mut o_bar = o.zero_like();
+    let mut u_bar = vec![0.0; 2];
+    let mut h_bar = 0.0;
+    Oscillator::loss_vjp_at(&o, &mut o_bar, &x[3..5], &mut u_bar, x[5], &mut h_bar, 1.0);
+    let mut g = o_bar.to_reals();
+    g.extend(u_bar);
+    g.push(h_bar);
+    g
+}
+
+#[test]
+fn a_scalar_method_calls_a_method_and_a_free_function_with_self() {
+    let f = |x: &[f64]| vec![oscillator_from(x).loss(&x[3..5], x[5])];
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (o, o_dot) = (oscillator_from(x), oscillator_from(d));
+        let (v, t) = Oscillator::loss_jvp_at(&o, &o_dot, &x[3..5], &d[3..5], x[5], d[5]);
+        (vec![v], vec![t])
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let g = loss_vjp_of(x).iter().map(|g| g * w[0]).collect();
+        (vec![oscillator_from(x).loss(&x[3..5], x[5])], g)
+    };
+    let case = Case {
+        name: "Oscillator::loss(&self, u0, h)",
+        inputs: 6,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &Y, 17);
+    // Hessian-vector products: the adjoint at dual numbers.
+    let mut draws = common::Draws::new(18);
+    let (u, w) = (draws.vec(6), draws.vec(6));
+    let hvp = |dir: &[f64]| -> Vec<f64> {
+        let d = |k: usize| Dual::<f64, 1>::new(Y[k], [dir[k]]);
+        let o = Oscillator::<Dual<f64, 1>> {
+            k: d(0),
+            c: d(1),
+            m: d(2),
+        };
+        let mut o_bar = o.zero_like();
+        let mut u_bar = vec![Dual::constant(0.0); 2];
+        let mut h_bar = Dual::constant(0.0);
+        let u0 = [d(3), d(4)];
+        Oscillator::loss_vjp_at(
+            &o,
+            &mut o_bar,
+            &u0,
+            &mut u_bar,
+            d(5),
+            &mut h_bar,
+            Dual::constant(1.0),
+        );
+        let mut out: Vec<f64> = o_bar.to_reals().iter().map(|v| v.tangents[0]).collect();
+        out.extend(u_bar.iter().map(|v| v.tangents[0]));
+        out.push(h_bar.tangents[0]);
+        out
+    };
+    let (hu, hw) = (hvp(&u), hvp(&w));
+    let gradient = |x: &[f64], g: &mut [f64]| g.copy_from_slice(&loss_vjp_of(x));
+    let report = check_hvp(gradient, &Y, &u, &hu, &w, &hw, 1e-6).expect("lengths fit");
+    assert!(
+        report.passes(1e-6, 1e-12),
+        "H u against differences of gradients: {:e}; symmetry: {:e}",
+        report.finite_difference.relative_error,
+        report.symmetry.relative_error
+    );
+    // The method form lifts `self` to the scalar type: a constant receiver.
+    let o = oscillator_from(&Y);
+    let mut self_bar = o.zero_like();
+    let mut u_bar = [0.0; 2];
+    let mut h_bar = 0.0;
+    let v = o.loss_vjp(&mut self_bar, &Y[3..5], &mut u_bar, Y[5], &mut h_bar, 1.0);
+    assert_eq!(v, o.loss(&Y[3..5], Y[5]));
+    assert_close(self_bar.k, loss_vjp_of(&Y)[0], 1e-14, "d loss / d k");
+}

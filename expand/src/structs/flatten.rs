@@ -59,6 +59,16 @@ pub enum Param {
     Plain(syn::PatType),
 }
 
+/// The flattened function's name for a struct passed whole: the user's parameter, or `self__`
+/// for the receiver (no field path is empty, so no field is named so).
+pub fn whole_ident(s: &StructParam) -> syn::Ident {
+    if s.receiver {
+        syn::Ident::new("self__", s.name.span())
+    } else {
+        s.name.clone()
+    }
+}
+
 /// `&T` / `&mut T` with `T` a path that names no type tapeless knows: a struct.
 pub fn struct_type(ty: &syn::Type) -> Option<(bool, syn::Type)> {
     let syn::Type::Reference(r) = ty else {
@@ -144,7 +154,7 @@ pub fn flatten(
     let mutable_roots: Vec<String> = params
         .iter()
         .filter_map(|p| match p {
-            Param::Struct(s) if s.mutable || s.receiver => Some(s.name.to_string()),
+            Param::Struct(s) if s.mutable => Some(s.name.to_string()),
             _ => None,
         })
         .collect();
@@ -186,7 +196,7 @@ pub fn flatten(
                     // The struct itself, read by the callees: typed a slice here so that the
                     // pipeline passes it on with its tangent and adjoint, and given its struct
                     // type in the companions (`whole::retype`).
-                    let name = &s.name;
+                    let name = whole_ident(s);
                     inputs.push(syn::parse_quote_spanned!(name.span()=> #name: &[f64]));
                 }
                 for leaf in &s.leaves {
@@ -436,6 +446,11 @@ impl VisitMut for Collector {
                     self.visit_expr_mut(a);
                 }
             }
+            syn::Expr::MethodCall(m) if self.is_root(&m.receiver) && m.receiver.to_token_stream().to_string() == "self" => {
+                if let Some(call) = self.method_of_self(m) {
+                    *e = call;
+                }
+            }
             syn::Expr::MethodCall(m) if self.is_root(&m.receiver) => {
                 let msg = format!(
                     "calling a method of `{}` inside a differentiable function is not supported yet: write the method's body here, or a free `#[differentiable]` function taking the fields it needs",
@@ -556,10 +571,36 @@ impl Collector {
             return true;
         }
         if !self.whole.contains(&id) {
-            self.whole.push(id);
+            self.whole.push(id.clone());
         }
-        *a = root;
+        *a = if shown == "self" {
+            let span = id.span();
+            syn::parse_quote_spanned!(span=> self__)
+        } else {
+            root
+        };
         true
+    }
+
+    /// `self.m(args)` with `&self`: `Self::m(self__, args)`, the method's companions reached by
+    /// `whole::rewrite` (`Self::m::jvp` -> `Self::m_jvp_at`); whether `m` was one.
+    fn method_of_self(&mut self, m: &mut syn::ExprMethodCall) -> Option<syn::Expr> {
+        if !self.is_root(&m.receiver) || m.turbofish.is_some() {
+            return None;
+        }
+        let mut receiver = (*m.receiver).clone();
+        if !self.whole_arg(&mut receiver) {
+            return None;
+        }
+        for a in m.args.iter_mut() {
+            if !self.whole_arg(a) {
+                self.visit_expr_mut(a);
+            }
+        }
+        let method = &m.method;
+        let args = &m.args;
+        let span = method.span();
+        Some(syn::parse_quote_spanned!(span=> Self::#method(#receiver, #args)))
     }
 
     /// `s.x[i] = ..` or `&mut s.x`: the array field is written.

@@ -176,7 +176,7 @@ fn flat_attr(args: &Args, params: &[flatten::Param]) -> TokenStream {
                     if syn::ext::IdentExt::unraw(&s.name) == *w {
                         found = true;
                         if s.whole {
-                            names.push(s.name.clone());
+                            names.push(flatten::whole_ident(s));
                         }
                         names.extend(
                             s.leaves

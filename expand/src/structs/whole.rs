@@ -47,7 +47,7 @@ fn whole_names(params: &[Param]) -> Vec<(String, syn::Type)> {
     for p in params {
         if let Param::Struct(s) = p {
             if s.whole {
-                let name = syn::ext::IdentExt::unraw(&s.name).to_string();
+                let name = syn::ext::IdentExt::unraw(&super::flatten::whole_ident(s)).to_string();
                 for n in [name.clone(), format!("{name}_dot"), format!("{name}_bar")] {
                     out.push((n, s.ty.clone()));
                 }
@@ -135,6 +135,11 @@ fn rewrite(tokens: TokenStream, names: &[(String, syn::Type)]) -> TokenStream {
                 }
             }
         }
+        if let Some(path) = method_companion(&tts[i..]) {
+            out.extend(path);
+            i += 7;
+            continue;
+        }
         match &tts[i] {
             TokenTree::Ident(id) if is_name(&id.to_string()) => {
                 let full = matches!(tts.get(i + 1), Some(TokenTree::Group(g))
@@ -159,6 +164,29 @@ fn rewrite(tokens: TokenStream, names: &[(String, syn::Type)]) -> TokenStream {
     out.into_iter().collect()
 }
 
+/// `Self::m::jvp` (the pipeline's path to a callee's companion, for `self.m(..)`) as the
+/// method's own `Self::m_jvp_at`; `generic`, `rev` and `ARGS` likewise.
+fn method_companion(tts: &[TokenTree]) -> Option<TokenStream> {
+    let ident = |k: usize| match tts.get(k) {
+        Some(TokenTree::Ident(i)) => Some(i.clone()),
+        _ => None,
+    };
+    let colon = |k: usize| matches!(tts.get(k), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+    let (this, method, item) = (ident(0)?, ident(3)?, ident(6)?);
+    if this != "Self" || !(colon(1) && colon(2) && colon(4) && colon(5)) {
+        return None;
+    }
+    let name = match item.to_string().as_str() {
+        "generic" => format_ident!("{}_generic_at", method),
+        "jvp" => format_ident!("{}_jvp_at", method),
+        "rev" => format_ident!("__{}_rev_at", method),
+        "ARGS" => format_ident!("__{}_args_at", method),
+        _ => return None,
+    };
+    let name = syn::Ident::new(&name.to_string(), method.span());
+    Some(quote!(Self::#name))
+}
+
 /// `f::generic`, `f::jvp`, `f::rev` and `f::ARGS` for a free function with struct parameters,
 /// forwarding to the wrappers in `wrappers`; `ARGS` says, per parameter of the user's function,
 /// what the flattened function's `__f_flat_args` says of it (a struct: read, and written when
@@ -171,6 +199,25 @@ pub(super) fn path_companions(
     params: &[Param],
     flat_name: &syn::Ident,
 ) -> syn::Result<TokenStream> {
+    let args_const = args_const(user, "", vis, items, params, flat_name, None);
+    let mut signatures = wrappers.clone();
+    signatures.extend(args_const.clone());
+    let paths = crate::companions::path_companions(user, vis, &signatures, false)?;
+    Ok(quote!(#args_const #paths))
+}
+
+/// `__f_args` (`__f_args_at` for a method): per parameter of the user's function, what the
+/// flattened function's `__f_flat_args` says of it; a struct is read, and written when `&mut`.
+/// `prefix` is `Self::` in a method.
+pub(super) fn args_const(
+    user: &syn::Ident,
+    at: &str,
+    vis: &syn::Visibility,
+    items: &[syn::Item],
+    params: &[Param],
+    flat_name: &syn::Ident,
+    prefix: Option<TokenStream>,
+) -> TokenStream {
     let flat_args = format_ident!("__{}_args", flat_name);
     let has_args = items
         .iter()
@@ -182,7 +229,7 @@ pub(super) fn path_companions(
         for p in params {
             match p {
                 Param::Plain(_) => {
-                    entries.push(quote!(#flat_args[#k]));
+                    entries.push(quote!(#prefix #flat_args[#k]));
                     k += 1;
                 }
                 Param::Struct(s) => {
@@ -193,15 +240,12 @@ pub(super) fn path_companions(
             }
         }
         let n = entries.len();
-        let args = format_ident!("__{}_args", user);
+        let args = format_ident!("__{}_args{}", user, at);
         args_const = quote! {
             #[doc(hidden)]
             #[allow(non_upper_case_globals)]
             #vis const #args: [(bool, bool); #n] = [#(#entries),*];
         };
     }
-    let mut signatures = wrappers.clone();
-    signatures.extend(args_const.clone());
-    let paths = crate::companions::path_companions(user, vis, &signatures, false)?;
-    Ok(quote!(#args_const #paths))
+    args_const
 }
