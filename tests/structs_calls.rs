@@ -171,7 +171,12 @@ fn a_cost_reads_fields_and_passes_the_struct_on_in_a_loop() {
     cost_vjp(&X[..3], &mut x0_bar, &p, &mut p_bar, X[6], &mut h_bar, 1.0);
     let once = p_bar.clone();
     cost_vjp(&X[..3], &mut x0_bar, &p, &mut p_bar, X[6], &mut h_bar, 1.0);
-    assert_close(p_bar.sigma, 2.0 * once.sigma, 1e-15, "accumulated p_bar.sigma");
+    assert_close(
+        p_bar.sigma,
+        2.0 * once.sigma,
+        1e-15,
+        "accumulated p_bar.sigma",
+    );
     assert_close(p_bar.rho, 2.0 * once.rho, 1e-15, "accumulated p_bar.rho");
 }
 

@@ -446,17 +446,10 @@ impl VisitMut for Collector {
                     self.visit_expr_mut(a);
                 }
             }
-            syn::Expr::MethodCall(m) if self.is_root(&m.receiver) && m.receiver.to_token_stream().to_string() == "self" => {
-                if let Some(call) = self.method_of_self(m) {
+            syn::Expr::MethodCall(m) if self.is_root(&m.receiver) => {
+                if let Some(call) = self.root_method(m) {
                     *e = call;
                 }
-            }
-            syn::Expr::MethodCall(m) if self.is_root(&m.receiver) => {
-                let msg = format!(
-                    "calling a method of `{}` inside a differentiable function is not supported yet: write the method's body here, or a free `#[differentiable]` function taking the fields it needs",
-                    m.receiver.to_token_stream()
-                );
-                self.error(syn::Error::new_spanned(&m.method, msg));
             }
             syn::Expr::Assign(a) => {
                 let hint = if is_int_lit(&a.right) {
@@ -563,7 +556,7 @@ impl Collector {
         let shown = id.to_string();
         if mutable || self.mutable_roots.contains(&shown) {
             let msg = if shown == "self" {
-                "passing `self` whole to another function is not supported yet: pass the fields it needs (`self.k`, `&self.x`), or write the callee as a free `#[differentiable]` function taking `&Params`".to_string()
+                "in a `&mut self` method, calling a method of `self` or passing `self` whole is not supported yet: pass the fields the callee needs (`self.k`, `&mut self.x`) to a function taking them, or take `&self` here".to_string()
             } else {
                 format!("passing the `&mut` struct `{shown}` whole to another function is not supported yet: pass the fields the callee needs (`{shown}.t`, `&mut {shown}.x`) to a function taking them, or make the callee read-only (`&{shown}`) with the state in an array")
             };
@@ -580,6 +573,20 @@ impl Collector {
             root
         };
         true
+    }
+
+    /// A method called on a struct parameter: `self.m(args)` as [`Self::method_of_self`]; on
+    /// another one, an error.
+    fn root_method(&mut self, m: &mut syn::ExprMethodCall) -> Option<syn::Expr> {
+        if m.receiver.to_token_stream().to_string() == "self" {
+            return self.method_of_self(m);
+        }
+        let msg = format!(
+            "calling a method of `{}` inside a differentiable function is not supported yet: write the method's body here, or a free `#[differentiable]` function taking the fields it needs",
+            m.receiver.to_token_stream()
+        );
+        self.error(syn::Error::new_spanned(&m.method, msg));
+        None
     }
 
     /// `self.m(args)` with `&self`: `Self::m(self__, args)`, the method's companions reached by
