@@ -172,7 +172,7 @@ pub fn flatten(
     }
     for p in params.iter_mut() {
         if let Param::Struct(s) = p {
-            s.whole = v.whole.iter().any(|w| *w == s.name);
+            s.whole = v.whole.contains(&s.name);
         }
     }
     // Hand the leaves to their parameters.

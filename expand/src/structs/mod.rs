@@ -125,7 +125,7 @@ fn whole_in_wrt(args: &Args, params: &[flatten::Param]) -> syn::Result<()> {
     for p in params {
         if let flatten::Param::Struct(s) = p {
             let name = syn::ext::IdentExt::unraw(&s.name);
-            if s.whole && !wrt.iter().any(|w| *w == name) {
+            if s.whole && !wrt.contains(&name) {
                 return Err(syn::Error::new_spanned(
                     &s.name,
                     format!("`{name}` is passed whole to another function, so it is differentiated: add it to `wrt(..)`, or pass the callee the fields it needs"),

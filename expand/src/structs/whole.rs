@@ -108,7 +108,7 @@ fn retype_sig(sig: &mut syn::Signature, names: &[(String, syn::Type)], krate: &s
         };
         let elem = &slice.elem;
         let m = r.mutability;
-        pt.ty = Box::new(syn::parse_quote!(&#m <#ty as #krate::Struct>::At<#elem>));
+        *pt.ty = syn::parse_quote!(&#m <#ty as #krate::Struct>::At<#elem>);
     }
 }
 
