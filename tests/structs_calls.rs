@@ -28,6 +28,7 @@ fn lorenz63(du: &mut [f64], u: &[f64], p: &Params) {
 }
 
 /// One RK4 step: the parameter struct passed whole to the right-hand side four times.
+#[allow(clippy::needless_borrow)] // `&p` on purpose: both `p` and `&p` are accepted
 #[differentiable]
 fn rk4(u: &mut [f64], p: &Params, h: f64) {
     let mut k1 = [0.0; 3];
@@ -71,6 +72,7 @@ fn energy(u: &[f64], p: &Params) -> f64 {
     p.sigma * u[0] * u[0] + p.rho * u[1] * u[1] + p.beta * u[2]
 }
 
+#[allow(clippy::needless_borrow)] // `&p` on purpose: both `p` and `&p` are accepted
 #[differentiable]
 fn energy_plus(u: &[f64], p: &Params) -> f64 {
     energy(u, p) * p.beta + energy(u, &p)
