@@ -3,6 +3,7 @@ use tapeless::differentiable;
 #[differentiable]
 struct Spring {
     k: f64,
+    x: [f64; 1],
 }
 
 impl Spring {
@@ -11,10 +12,10 @@ impl Spring {
         -self.k * x
     }
 
-    // A differentiable method cannot call another method of `self` yet.
+    // A `&mut self` method cannot call another method of `self` yet.
     #[differentiable]
-    fn power(&self, x: f64, v: f64) -> f64 {
-        self.force(x) * v
+    fn relax(&mut self, v: f64) {
+        self.x[0] += self.force(v);
     }
 }
 

@@ -1,19 +1,19 @@
 use tapeless::differentiable;
 
 #[differentiable]
-struct Params {
-    k: f64,
+struct State {
+    x: [f64; 2],
 }
 
 #[differentiable]
-fn inner(x: f64, p: &Params) -> f64 {
-    p.k * x
+fn inner(s: &mut State, h: f64) {
+    s.x[0] += h * s.x[1];
 }
 
-// Passing the struct whole to another differentiable function is not supported yet.
+// A `&mut` struct passed whole to another differentiable function is not supported yet.
 #[differentiable]
-fn outer(x: f64, p: &Params) -> f64 {
-    inner(x, p) + p.k
+fn outer(s: &mut State, h: f64) {
+    inner(s, h);
 }
 
 fn main() {}

@@ -42,18 +42,7 @@ impl Lowerer<'_> {
             return err_at(&mc.turbofish, "remove the turbofish");
         }
         if name == "len" && mc.args.is_empty() {
-            let v = match self.path_var(&mc.receiver) {
-                Some(v) => v,
-                None => return err_at(&mc.receiver, "take the length of a variable: `v.len()`"),
-            };
-            if let Some(len) = self.alias_len(v) {
-                return Ok(len);
-            }
-            return Ok(Expr {
-                op: Op::Len(v),
-                kind: Kind::Int,
-                span,
-            });
+            return self.len_method(mc, span);
         }
         let receiver = self.expr(&mc.receiver, block)?;
         if receiver.kind == Kind::Matrix {
@@ -130,6 +119,22 @@ impl Lowerer<'_> {
                 supported_real_methods(&["powi", "clamp", "sin_cos", "len"])
             ),
         )
+    }
+
+    /// `v.len()` of a variable.
+    fn len_method(&mut self, mc: &syn::ExprMethodCall, span: Span) -> syn::Result<Expr> {
+        let v = match self.path_var(&mc.receiver) {
+            Some(v) => v,
+            None => return err_at(&mc.receiver, "take the length of a variable: `v.len()`"),
+        };
+        if let Some(len) = self.alias_len(v) {
+            return Ok(len);
+        }
+        Ok(Expr {
+            op: Op::Len(v),
+            kind: Kind::Int,
+            span,
+        })
     }
 
     /// `x.clamp(lo, hi)` as std computes it: it panics unless `lo <= hi` (checked by std's own

@@ -48,12 +48,25 @@ pub struct StructParam {
     pub ty: syn::Type,
     pub leaves: Vec<Leaf>,
     pub receiver: bool,
+    /// Passed whole to another annotated function (`rhs(u, p)`): the flattened function also
+    /// takes the struct itself, named as the user's parameter.
+    pub whole: bool,
 }
 
 /// A parameter of the function: a struct, or another one kept as written.
 pub enum Param {
     Struct(Box<StructParam>),
     Plain(syn::PatType),
+}
+
+/// The flattened function's name for a struct passed whole: the user's parameter, or `self__`
+/// for the receiver (no field path is empty, so no field is named so).
+pub fn whole_ident(s: &StructParam) -> syn::Ident {
+    if s.receiver {
+        syn::Ident::new("self__", s.name.span())
+    } else {
+        s.name.clone()
+    }
 }
 
 /// `&T` / `&mut T` with `T` a path that names no type tapeless knows: a struct.
@@ -104,6 +117,7 @@ pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
                     ty: syn::parse_quote_spanned!(r.self_token.span=> Self),
                     leaves: Vec::new(),
                     receiver: true,
+                    whole: false,
                 })));
             }
             syn::FnArg::Typed(pt) => match (struct_type(&pt.ty), &*pt.pat) {
@@ -114,6 +128,7 @@ pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
                         ty,
                         leaves: Vec::new(),
                         receiver: false,
+                        whole: false,
                     })))
                 }
                 _ => out.push(Param::Plain(pt.clone())),
@@ -136,15 +151,29 @@ pub fn flatten(
             Param::Plain(_) => None,
         })
         .collect();
+    let mutable_roots: Vec<String> = params
+        .iter()
+        .filter_map(|p| match p {
+            Param::Struct(s) if s.mutable => Some(s.name.to_string()),
+            _ => None,
+        })
+        .collect();
     let mut v = Collector {
         roots,
+        mutable_roots,
         leaves: Vec::new(),
+        whole: Vec::new(),
         errors: None,
     };
     let mut block = (*func.block).clone();
     v.visit_block_mut(&mut block);
     if let Some(e) = v.errors {
         return Err(e);
+    }
+    for p in params.iter_mut() {
+        if let Param::Struct(s) = p {
+            s.whole = v.whole.contains(&s.name);
+        }
     }
     // Hand the leaves to their parameters.
     for (root, leaf) in v.leaves {
@@ -163,6 +192,13 @@ pub fn flatten(
         match p {
             Param::Plain(pt) => inputs.push(syn::FnArg::Typed(pt.clone())),
             Param::Struct(s) => {
+                if s.whole {
+                    // The struct itself, read by the callees: typed a slice here so that the
+                    // pipeline passes it on with its tangent and adjoint, and given its struct
+                    // type in the companions (`whole::retype`).
+                    let name = whole_ident(s);
+                    inputs.push(syn::parse_quote_spanned!(name.span()=> #name: &[f64]));
+                }
                 for leaf in &s.leaves {
                     let flat = &leaf.flat;
                     let written = leaf.written && s.mutable;
@@ -250,6 +286,10 @@ fn index_in_tokens(tokens: TokenStream, names: &[syn::Ident]) -> TokenStream {
 
 struct Collector {
     roots: Vec<String>,
+    /// Struct parameters taken `&mut`, and the receiver: not passed whole (yet).
+    mutable_roots: Vec<String>,
+    /// Roots passed whole to a call.
+    whole: Vec<syn::Ident>,
     /// `(root, leaf)` in order of first use.
     leaves: Vec<(syn::Ident, Leaf)>,
     errors: Option<syn::Error>,
@@ -384,6 +424,14 @@ impl VisitMut for Collector {
             return;
         }
         match e {
+            syn::Expr::Call(c) => {
+                self.visit_expr_mut(&mut c.func);
+                for a in c.args.iter_mut() {
+                    if !self.whole_arg(a) {
+                        self.visit_expr_mut(a);
+                    }
+                }
+            }
             syn::Expr::Index(ix) => {
                 if !self.leaf(&mut ix.expr, Use::Array, false) {
                     self.visit_expr_mut(&mut ix.expr);
@@ -399,11 +447,9 @@ impl VisitMut for Collector {
                 }
             }
             syn::Expr::MethodCall(m) if self.is_root(&m.receiver) => {
-                let msg = format!(
-                    "calling a method of `{}` inside a differentiable function is not supported yet: write the method's body here, or a free `#[differentiable]` function taking the fields it needs",
-                    m.receiver.to_token_stream()
-                );
-                self.error(syn::Error::new_spanned(&m.method, msg));
+                if let Some(call) = self.root_method(m) {
+                    *e = call;
+                }
             }
             syn::Expr::Assign(a) => {
                 let hint = if is_int_lit(&a.right) {
@@ -491,6 +537,79 @@ impl VisitMut for Collector {
 }
 
 impl Collector {
+    /// A struct parameter passed whole to a call, `p` or `&p`: recorded, and written `p` (the
+    /// flattened function's reference to the struct); whether `a` was one.
+    fn whole_arg(&mut self, a: &mut syn::Expr) -> bool {
+        let (root, mutable) = match &*a {
+            syn::Expr::Reference(r) if self.is_root(&r.expr) => {
+                ((*r.expr).clone(), r.mutability.is_some())
+            }
+            other if self.is_root(other) => (other.clone(), false),
+            _ => return false,
+        };
+        let syn::Expr::Path(p) = &root else {
+            return false;
+        };
+        let Some(id) = p.path.get_ident().cloned() else {
+            return false;
+        };
+        let shown = id.to_string();
+        if mutable || self.mutable_roots.contains(&shown) {
+            let msg = if shown == "self" {
+                "in a `&mut self` method, calling a method of `self` or passing `self` whole is not supported yet: pass the fields the callee needs (`self.k`, `&mut self.x`) to a function taking them, or take `&self` here".to_string()
+            } else {
+                format!("passing the `&mut` struct `{shown}` whole to another function is not supported yet: pass the fields the callee needs (`{shown}.t`, `&mut {shown}.x`) to a function taking them, or make the callee read-only (`&{shown}`) with the state in an array")
+            };
+            self.error(syn::Error::new_spanned(&*a, msg));
+            return true;
+        }
+        if !self.whole.contains(&id) {
+            self.whole.push(id.clone());
+        }
+        *a = if shown == "self" {
+            let span = id.span();
+            syn::parse_quote_spanned!(span=> self__)
+        } else {
+            root
+        };
+        true
+    }
+
+    /// A method called on a struct parameter: `self.m(args)` as [`Self::method_of_self`]; on
+    /// another one, an error.
+    fn root_method(&mut self, m: &mut syn::ExprMethodCall) -> Option<syn::Expr> {
+        if m.receiver.to_token_stream().to_string() == "self" {
+            return self.method_of_self(m);
+        }
+        let msg = format!(
+            "calling a method of `{}` inside a differentiable function is not supported yet: write the method's body here, or a free `#[differentiable]` function taking the fields it needs",
+            m.receiver.to_token_stream()
+        );
+        self.error(syn::Error::new_spanned(&m.method, msg));
+        None
+    }
+
+    /// `self.m(args)` with `&self`: `Self::m(self__, args)`, the method's companions reached by
+    /// `whole::rewrite` (`Self::m::jvp` -> `Self::m_jvp_at`); whether `m` was one.
+    fn method_of_self(&mut self, m: &mut syn::ExprMethodCall) -> Option<syn::Expr> {
+        if !self.is_root(&m.receiver) || m.turbofish.is_some() {
+            return None;
+        }
+        let mut receiver = (*m.receiver).clone();
+        if !self.whole_arg(&mut receiver) {
+            return None;
+        }
+        for a in m.args.iter_mut() {
+            if !self.whole_arg(a) {
+                self.visit_expr_mut(a);
+            }
+        }
+        let method = &m.method;
+        let args = &m.args;
+        let span = method.span();
+        Some(syn::parse_quote_spanned!(span=> Self::#method(#receiver, #args)))
+    }
+
     /// `s.x[i] = ..` or `&mut s.x`: the array field is written.
     fn mark_index_write(&mut self, e: &mut syn::Expr) {
         match e {

@@ -32,6 +32,7 @@
 
 mod flatten;
 mod item;
+mod whole;
 mod wrap;
 
 use crate::attr::Args;
@@ -97,6 +98,7 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let user = func.sig.ident.clone();
     let flat_name = format_ident!("__{}_flat", user);
     let flat = flatten::flatten(&func, &flat_name, &mut params)?;
+    whole_in_wrt(&args, &params)?;
     let flat_attr = flat_attr(&args, &params);
     let flat_tokens = crate::expand(flat_attr, quote!(#flat))?;
     let flat_tokens = rename_in_messages(flat_tokens, &renames(&user, &flat_name, &params));
@@ -112,6 +114,26 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
         #func
         #generated
     })
+}
+
+/// A struct passed whole to a callee is differentiated: outside `wrt(..)` it would be data
+/// lifted to the scalar type, which the struct layer does not do yet.
+fn whole_in_wrt(args: &Args, params: &[flatten::Param]) -> syn::Result<()> {
+    let Some(wrt) = &args.wrt else {
+        return Ok(());
+    };
+    for p in params {
+        if let flatten::Param::Struct(s) = p {
+            let name = syn::ext::IdentExt::unraw(&s.name);
+            if s.whole && !wrt.contains(&name) {
+                return Err(syn::Error::new_spanned(
+                    &s.name,
+                    format!("`{name}` is passed whole to another function, so it is differentiated: add it to `wrt(..)`, or pass the callee the fields it needs"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A result that names a struct (`Params`, `Self`): a path without type arguments that is not
@@ -153,6 +175,9 @@ fn flat_attr(args: &Args, params: &[flatten::Param]) -> TokenStream {
                 if let flatten::Param::Struct(s) = p {
                     if syn::ext::IdentExt::unraw(&s.name) == *w {
                         found = true;
+                        if s.whole {
+                            names.push(flatten::whole_ident(s));
+                        }
                         names.extend(
                             s.leaves
                                 .iter()

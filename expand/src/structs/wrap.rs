@@ -22,7 +22,13 @@ enum Group<'a> {
         param: &'a StructParam,
         /// Per used field: its value parameter and its tangent or adjoint, if any.
         fields: Vec<(&'a Leaf, Input, Option<Input>)>,
+        /// The struct passed whole to callees: its tangent or adjoint, if any.
+        whole: Option<Option<Input>>,
     },
+}
+
+fn input_name_of(id: &syn::Ident) -> String {
+    syn::ext::IdentExt::unraw(id).to_string()
 }
 
 fn input_name(pt: &syn::PatType) -> String {
@@ -74,12 +80,21 @@ fn groups<'a>(sig: &syn::Signature, params: &'a [Param]) -> syn::Result<Vec<Grou
                 out.push(Group::Plain { value, extra });
             }
             Param::Struct(s) => {
+                let whole = if s.whole {
+                    Some(take(&input_name_of(&super::flatten::whole_ident(s)))?.1)
+                } else {
+                    None
+                };
                 let mut fields = Vec::new();
                 for leaf in &s.leaves {
                     let (value, extra) = take(&leaf.flat.to_string())?;
                     fields.push((leaf, value, extra));
                 }
-                out.push(Group::Struct { param: s, fields });
+                out.push(Group::Struct {
+                    param: s,
+                    fields,
+                    whole,
+                });
             }
         }
     }
@@ -116,7 +131,15 @@ impl Ctx<'_> {
     }
 
     /// The scalar of a struct's fields in a companion: `S`, or `f64` when none is differentiated.
-    fn struct_scalar(&self, fields: &[(&Leaf, Input, Option<Input>)]) -> TokenStream {
+    fn struct_scalar(
+        &self,
+        fields: &[(&Leaf, Input, Option<Input>)],
+        whole: &Option<Option<Input>>,
+    ) -> TokenStream {
+        if whole.is_some() {
+            // A struct passed whole is always differentiated (`function` checks `wrt`).
+            return self.scalar.clone();
+        }
         for (leaf, value, _) in fields {
             if matches!(leaf.used, Use::Real | Use::Array) {
                 return if mentions_f64(&value.pat.ty) {
@@ -154,12 +177,17 @@ struct Forward {
     /// The wrapper's parameter names, in order.
     names: Vec<TokenStream>,
     args: Vec<TokenStream>,
+    /// Statements before and after the call (see [`super::whole::field_adjoints`]).
+    pre: TokenStream,
+    post: TokenStream,
 }
 
 fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward {
     let mut inputs = Vec::new();
     let mut names = Vec::new();
     let mut args = Vec::new();
+    let mut pre = TokenStream::new();
+    let mut post = TokenStream::new();
     for g in groups {
         match g {
             Group::Plain { value, extra } => {
@@ -176,23 +204,46 @@ fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward {
                     names.push(quote!(#n));
                 }
             }
-            Group::Struct { param, fields } => {
-                let scalar = cx.struct_scalar(fields);
+            Group::Struct {
+                param,
+                fields,
+                whole,
+            } => {
+                let scalar = cx.struct_scalar(fields, whole);
                 let ty = cx.struct_ty(param, &scalar);
                 let base = base_name(param);
                 let m = param.mutable.then(|| quote!(mut));
                 inputs.push(quote!(#base: &#m #ty));
                 names.push(quote!(#base));
                 let extra_base = format_ident!("{}_{}", base, extra_suffix);
-                if fields.iter().any(|(_, _, e)| e.is_some()) {
+                let whole_extra = matches!(whole, Some(Some(_)));
+                if whole_extra || fields.iter().any(|(_, _, e)| e.is_some()) {
                     let m = (param.mutable || extra_suffix == "bar").then(|| quote!(mut));
                     inputs.push(quote!(#extra_base: &#m #ty));
                     names.push(quote!(#extra_base));
                 }
+                let mut field_extra_base = extra_base.clone();
+                if whole.is_some() {
+                    args.push(quote!(#base));
+                    if whole_extra {
+                        if extra_suffix == "bar" {
+                            args.push(quote!(&mut *#extra_base));
+                            if fields.iter().any(|(_, _, e)| e.is_some()) {
+                                let (temp, p, q) =
+                                    super::whole::field_adjoints(cx.krate, &extra_base);
+                                field_extra_base = temp;
+                                pre.extend(p);
+                                post.extend(q);
+                            }
+                        } else {
+                            args.push(quote!(#extra_base));
+                        }
+                    }
+                }
                 for (leaf, value, extra) in fields {
                     args.push(field_arg(&base, leaf, &value.pat.ty));
                     if let Some(e) = extra {
-                        args.push(field_arg(&extra_base, leaf, &e.pat.ty));
+                        args.push(field_arg(&field_extra_base, leaf, &e.pat.ty));
                     }
                 }
             }
@@ -202,6 +253,8 @@ fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward {
         inputs,
         names,
         args,
+        pre,
+        post,
     }
 }
 
@@ -232,19 +285,7 @@ pub fn wrappers(
 ) -> syn::Result<TokenStream> {
     let user = &func.sig.ident;
     let vis = &func.vis;
-    // The flattened function's companions, without the flattened function itself.
-    let mut items: Vec<syn::Item> = Vec::new();
-    for mut item in flat.items {
-        match &item {
-            syn::Item::Fn(f) if f.sig.ident == *flat_name => continue,
-            syn::Item::Const(c) if c.ident == "_" => continue,
-            _ => {}
-        }
-        if let Some(attrs) = item_attrs(&mut item) {
-            attrs.push(syn::parse_quote!(#[allow(dead_code, non_snake_case)]));
-        }
-        items.push(item);
-    }
+    let items = flat_companions(flat, flat_name);
     // In a method, the flattened companions are associated functions of the same `impl` (so
     // `Self::K` in the body still names the type's items), called as `Self::__f_flat_vjp`;
     // the path companions (`__f_flat::jvp`) and the reverse-only companion have no callers.
@@ -258,6 +299,9 @@ pub fn wrappers(
         TokenStream::new()
     };
     let mut out = TokenStream::new();
+    let whole = params
+        .iter()
+        .any(|p| matches!(p, Param::Struct(s) if s.whole));
     let receiver = params.iter().find_map(|p| match p {
         Param::Struct(s) if s.receiver => Some(s),
         _ => None,
@@ -269,41 +313,32 @@ pub fn wrappers(
     } else {
         user.to_string()
     };
-    let struct_doc = " A struct parameter `p: &Params` is taken at the scalar type, `&Params<S>`; its tangent `p_dot` or adjoint `p_bar` is the same struct (`p_bar.sigma`).";
-    for (kind, suffix, doc) in [
-        ("generic", "", format!(" [`{shown}`] at any scalar type `S` (`f32`, `f64`, dual numbers), generated by `#[differentiable]`.")),
-        ("jvp", "dot", format!(" Forward mode of [`{shown}`], generated by `#[differentiable]`: each differentiated parameter `x` gets a tangent `x_dot` after it; returns `(value, tangent of the value)`.")),
-        ("vjp", "bar", format!(" Reverse mode of [`{shown}`], generated by `#[differentiable]`: each differentiated parameter `x` gets an adjoint `x_bar` after it, into which `J^T result_bar` is accumulated; returns the value.")),
-    ] {
-        let Some(comp) = find(&items, &format!("{flat_name}_{kind}")) else {
-            continue;
+    let w = Wrapping {
+        krate,
+        user,
+        vis,
+        method,
+        receiver: receiver.map(|r| &**r),
+        at,
+        call_prefix: &call_prefix,
+    };
+    for (kind, suffix, doc) in companion_kinds(&shown) {
+        let target = if kind == "rev" {
+            format!("__{flat_name}_rev")
+        } else {
+            format!("{flat_name}_{kind}")
         };
-        let cx = Ctx {
-            krate,
-            scalar: scalar_of(&comp.sig),
-        };
-        let g = groups(&comp.sig, params)?;
-        let fw = forward(&cx, &g, suffix);
-        let name = format_ident!("{}_{}{}", user, kind, at);
-        let generics = &comp.sig.generics;
-        let output = &comp.sig.output;
-        let target = &comp.sig.ident;
-        let inputs = &fw.inputs;
-        let args = &fw.args;
-        let doc = format!("{doc}{struct_doc}");
-        let naming = method.then(|| quote!(let _ = Self::#user;));
-        out.extend(quote! {
-            #[doc = #doc]
-            #[allow(clippy::all, dead_code)]
-            #vis fn #name #generics(#(#inputs),*) #output {
-                #naming
-                #call_prefix #target(#(#args),*)
-            }
-        });
-        if receiver.is_some_and(|r| !r.mutable) {
-            out.extend(method_form(krate, user, kind, &cx, &fw, generics, output, vis));
+        if let Some(comp) = find(&items, &target) {
+            out.extend(w.companion(comp, params, kind, suffix, &doc)?);
         }
     }
+    // With a struct passed whole the flattened gradient would hold it as an array: no `_grad`
+    // yet (`_vjp` gives the same).
+    let items = if whole {
+        super::whole::retype(items, params, &format!("{flat_name}_grad"), krate)?
+    } else {
+        items
+    };
     if let (Some(grad), Some(vjp)) = (
         find(&items, &format!("{flat_name}_grad")),
         find(&items, &format!("{flat_name}_vjp")),
@@ -334,24 +369,159 @@ pub fn wrappers(
         }
     }
     if method {
-        for item in &items {
-            let syn::Item::Fn(f) = item else { continue };
-            if !companions.iter().any(|c| f.sig.ident == c) {
-                continue;
-            }
-            let mut f = f.clone();
-            let block = f.block.to_token_stream();
-            f.block = syn::parse2(qualify(block, &companions))?;
-            f.attrs.push(syn::parse_quote!(#[doc(hidden)]));
-            out.extend(f.to_token_stream());
-        }
+        let mut companions = companions;
+        companions.push(format!("__{flat_name}_rev"));
+        companions.push(format!("__{flat_name}_args"));
+        out.extend(associated_companions(&items, &companions)?);
+        out.extend(super::whole::args_const(
+            user,
+            at,
+            vis,
+            &items,
+            params,
+            flat_name,
+            Some(quote!(Self::)),
+        ));
     } else {
+        let paths = super::whole::path_companions(user, vis, &out, &items, params, flat_name)?;
         out.extend(quote! {
             #(#items)*
             const _: () = {
                 let _ = #user;
             };
+            #paths
         });
+    }
+    Ok(out)
+}
+
+/// The wrapped companions: kind, suffix of the tangent or adjoint, documentation; the
+/// reverse-only companion last, for callers passing a struct whole (`rhs::rev`).
+fn companion_kinds(shown: &str) -> [(&'static str, &'static str, String); 4] {
+    [
+        ("generic", "", format!(" [`{shown}`] at any scalar type `S` (`f32`, `f64`, dual numbers), generated by `#[differentiable]`.")),
+        ("jvp", "dot", format!(" Forward mode of [`{shown}`], generated by `#[differentiable]`: each differentiated parameter `x` gets a tangent `x_dot` after it; returns `(value, tangent of the value)`.")),
+        ("vjp", "bar", format!(" Reverse mode of [`{shown}`], generated by `#[differentiable]`: each differentiated parameter `x` gets an adjoint `x_bar` after it, into which `J^T result_bar` is accumulated; returns the value.")),
+        ("rev", "bar", String::new()),
+    ]
+}
+
+/// What the companion wrappers of one function share.
+struct Wrapping<'a> {
+    krate: &'a syn::Path,
+    user: &'a syn::Ident,
+    vis: &'a syn::Visibility,
+    method: bool,
+    receiver: Option<&'a StructParam>,
+    at: &'a str,
+    call_prefix: &'a TokenStream,
+}
+
+impl Wrapping<'_> {
+    /// The wrapper of the flattened companion `comp` (`generic`, `jvp`, `vjp`, `rev`), and its
+    /// method form for a `&self` receiver.
+    fn companion(
+        &self,
+        comp: &syn::ItemFn,
+        params: &[Param],
+        kind: &str,
+        suffix: &str,
+        doc: &str,
+    ) -> syn::Result<TokenStream> {
+        let (krate, user, vis) = (self.krate, self.user, self.vis);
+        let mut out = TokenStream::new();
+        let struct_doc = " A struct parameter `p: &Params` is taken at the scalar type, `&Params<S>`; its tangent `p_dot` or adjoint `p_bar` is the same struct (`p_bar.sigma`).";
+        let cx = Ctx {
+            krate,
+            scalar: scalar_of(&comp.sig),
+        };
+        let g = groups(&comp.sig, params)?;
+        let fw = forward(&cx, &g, suffix);
+        let (name, doc) = if kind == "rev" {
+            (
+                format_ident!("__{}_rev{}", user, self.at),
+                quote!(#[doc(hidden)]),
+            )
+        } else {
+            let doc = format!("{doc}{struct_doc}");
+            (
+                format_ident!("{}_{}{}", user, kind, self.at),
+                quote!(#[doc = #doc]),
+            )
+        };
+        let generics = &comp.sig.generics;
+        let output = &comp.sig.output;
+        let target = &comp.sig.ident;
+        let inputs = &fw.inputs;
+        let args = &fw.args;
+        let naming = self.method.then(|| quote!(let _ = Self::#user;));
+        let call_prefix = self.call_prefix;
+        let call = if fw.pre.is_empty() && fw.post.is_empty() {
+            quote!(#call_prefix #target(#(#args),*))
+        } else {
+            let (pre, post) = (&fw.pre, &fw.post);
+            let value = syn::Ident::new("value", Span::mixed_site());
+            quote! {
+                #pre
+                let #value = #call_prefix #target(#(#args),*);
+                #post
+                #value
+            }
+        };
+        out.extend(quote! {
+            #doc
+            #[allow(clippy::all, dead_code)]
+            #vis fn #name #generics(#(#inputs),*) #output {
+                #naming
+                #call
+            }
+        });
+        if kind != "rev" && self.receiver.is_some_and(|r| !r.mutable) {
+            out.extend(method_form(
+                krate, user, kind, &cx, &fw, generics, output, vis,
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// The flattened function's companions, without the flattened function itself.
+fn flat_companions(flat: syn::File, flat_name: &syn::Ident) -> Vec<syn::Item> {
+    let mut items: Vec<syn::Item> = Vec::new();
+    for mut item in flat.items {
+        match &item {
+            syn::Item::Fn(f) if f.sig.ident == *flat_name => continue,
+            syn::Item::Const(c) if c.ident == "_" => continue,
+            _ => {}
+        }
+        if let Some(attrs) = item_attrs(&mut item) {
+            attrs.push(syn::parse_quote!(#[allow(dead_code, non_snake_case)]));
+        }
+        items.push(item);
+    }
+    items
+}
+
+/// In a method, the flattened companions as hidden associated functions calling each other as
+/// `Self::name`.
+fn associated_companions(items: &[syn::Item], companions: &[String]) -> syn::Result<TokenStream> {
+    let mut out = TokenStream::new();
+    for item in items {
+        if let syn::Item::Const(c) = item {
+            if companions.iter().any(|n| c.ident == n) {
+                out.extend(c.to_token_stream());
+            }
+            continue;
+        }
+        let syn::Item::Fn(f) = item else { continue };
+        if !companions.iter().any(|c| f.sig.ident == c) {
+            continue;
+        }
+        let mut f = f.clone();
+        let block = f.block.to_token_stream();
+        f.block = syn::parse2(qualify(block, companions))?;
+        f.attrs.push(syn::parse_quote!(#[doc(hidden)]));
+        out.extend(f.to_token_stream());
     }
     Ok(out)
 }
@@ -474,7 +644,14 @@ fn gradient(
                     k += 1;
                 }
             }
-            (Group::Struct { param, fields }, Group::Struct { fields: vf, .. }) => {
+            (
+                Group::Struct {
+                    param,
+                    fields,
+                    whole,
+                },
+                Group::Struct { fields: vf, .. },
+            ) => {
                 if !vf.iter().any(|f| f.2.is_some()) {
                     continue;
                 }
@@ -497,7 +674,7 @@ fn gradient(
                     k += 1;
                 }
                 results.push(quote!(#acc));
-                let scalar = cx.struct_scalar(fields);
+                let scalar = cx.struct_scalar(fields, whole);
                 result_tys.push(cx.struct_ty(param, &scalar));
             }
             _ => return Err(internal("groups disagree")),
