@@ -6,6 +6,10 @@
 //! the function's bit for bit), against a version written in the older subset to the bit, and
 //! with adversarial names.
 
+// The element loops and `vec!`s are the forms under test (each function's typed or
+// hand-written twin is compared with it), not style to improve.
+#![allow(clippy::manual_memcpy)]
+
 mod common;
 
 use common::{check, Case};

@@ -69,6 +69,8 @@ fn filtered(x: &[f64], tol: f64) -> f64 {
     logs + even + m * tol + odd
 }
 
+// Index loops on purpose: the reference is written the way the chain is lowered.
+#[allow(clippy::needless_range_loop)]
 fn filtered_by_hand(x: &[f64], tol: f64) -> f64 {
     let mut logs = 0.0;
     for i in 0..x.len() {

@@ -4,6 +4,10 @@
 //! adjoint, in `common::check`), against the function written with offsets to the bit, with
 //! adversarial names, and out-of-range bounds panicking in the companions as in the function.
 
+// The element loops and `vec!`s are the forms under test (each function's typed or
+// hand-written twin is compared with it), not style to improve.
+#![allow(clippy::manual_memcpy, clippy::useless_vec)]
+
 mod common;
 
 use common::{check, Case};

@@ -207,3 +207,23 @@ fn types_and_places_from_macro_fragments() {
     let statement = fragment("for i in 0..u.len() { u[i] *= x; }");
     expand(quote!(), quote!(fn g(x: f64, u: &mut [f64]) { #statement }));
 }
+
+#[test]
+fn a_closure_iterated_over_is_refused_not_malformed() {
+    // Found by the mutation test: `zip(sq)` with `sq` a stored closure was read as a list of
+    // data (index lists) and gave malformed IR ("`sq` is used out of scope").
+    let out = tapeless_expand::differentiable(
+        quote!(),
+        quote!(
+            fn weighted(x: &[f64], w: &[f64]) -> f64 {
+                let sq = |t: f64| t * t;
+                x.iter().zip(sq).map(|(a, b)| sq(*a) * b).sum()
+            }
+        ),
+    )
+    .to_string();
+    assert!(
+        out.contains("is a closure") && !out.contains("internal error"),
+        "{out}"
+    );
+}

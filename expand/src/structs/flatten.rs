@@ -10,7 +10,7 @@
 //! wrong guess is a type error, never a derivative taken as zero.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{format_ident, ToTokens};
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
@@ -51,6 +51,12 @@ pub struct StructParam {
     /// Passed whole to another annotated function (`rhs(u, p)`): the flattened function also
     /// takes the struct itself, named as the user's parameter.
     pub whole: bool,
+    /// What joins a root to its field names in flat names (`p__sigma`): the shortest run of
+    /// underscores (two or more) that no identifier of the user's function contains, set by
+    /// [`flatten`]. So flat names are collision-free by construction: none equals an identifier
+    /// of the function (each contains the separator, none of those does), and two field paths
+    /// never share one (no name part contains it).
+    pub sep: String,
 }
 
 /// A parameter of the function: a struct, or another one kept as written.
@@ -59,11 +65,12 @@ pub enum Param {
     Plain(syn::PatType),
 }
 
-/// The flattened function's name for a struct passed whole: the user's parameter, or `self__`
-/// for the receiver (no field path is empty, so no field is named so).
+/// The flattened function's name for a struct passed whole: the user's parameter, or `self`
+/// and the separator for the receiver (no field path is empty, so no field is named so, and no
+/// identifier of the function contains the separator).
 pub fn whole_ident(s: &StructParam) -> syn::Ident {
     if s.receiver {
-        syn::Ident::new("self__", s.name.span())
+        syn::Ident::new(&format!("self{}", s.sep), s.name.span())
     } else {
         s.name.clone()
     }
@@ -118,6 +125,7 @@ pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
                     leaves: Vec::new(),
                     receiver: true,
                     whole: false,
+                    sep: String::from("__"),
                 })));
             }
             syn::FnArg::Typed(pt) => match (struct_type(&pt.ty), &*pt.pat) {
@@ -129,6 +137,7 @@ pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
                         leaves: Vec::new(),
                         receiver: false,
                         whole: false,
+                        sep: String::from("__"),
                     })))
                 }
                 _ => out.push(Param::Plain(pt.clone())),
@@ -136,6 +145,26 @@ pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
         }
     }
     Ok(out)
+}
+
+/// The shortest run of two or more underscores that no identifier of `func` contains.
+fn separator(func: &syn::ItemFn) -> String {
+    fn idents(tokens: TokenStream, out: &mut Vec<String>) {
+        for t in tokens {
+            match t {
+                TokenTree::Ident(i) => out.push(i.to_string()),
+                TokenTree::Group(g) => idents(g.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let mut all = Vec::new();
+    idents(quote::quote!(#func), &mut all);
+    let mut sep = String::from("__");
+    while all.iter().any(|i| i.contains(&sep)) {
+        sep.push('_');
+    }
+    sep
 }
 
 /// The flattened function, `name`, and the struct parameters with the fields the body uses.
@@ -158,7 +187,14 @@ pub fn flatten(
             _ => None,
         })
         .collect();
+    let sep = separator(func);
+    for p in params.iter_mut() {
+        if let Param::Struct(s) = p {
+            s.sep = sep.clone();
+        }
+    }
     let mut v = Collector {
+        sep,
         roots,
         mutable_roots,
         leaves: Vec::new(),
@@ -285,6 +321,8 @@ fn index_in_tokens(tokens: TokenStream, names: &[syn::Ident]) -> TokenStream {
 }
 
 struct Collector {
+    /// See [`StructParam::sep`].
+    sep: String,
     roots: Vec<String>,
     /// Struct parameters taken `&mut`, and the receiver: not passed whole (yet).
     mutable_roots: Vec<String>,
@@ -362,17 +400,35 @@ impl Collector {
             .iter()
             .map(|i| syn::ext::IdentExt::unraw(i).to_string())
             .collect();
-        let flat = format_ident!("{}__{}", root, names.join("__"), span = span);
-        if let Some((_, l)) = self
+        let same_path = |l: &Leaf| {
+            l.path.len() == names.len()
+                && l.path
+                    .iter()
+                    .zip(&names)
+                    .all(|(a, b)| syn::ext::IdentExt::unraw(a) == *b)
+        };
+        let flat = if let Some((_, l)) = self
             .leaves
             .iter_mut()
-            .find(|(r, l)| *r == root && l.flat == flat)
+            .find(|(r, l)| *r == root && same_path(l))
         {
             if used != Use::Real && (l.used == Use::Real || used == Use::Array) {
                 l.used = used;
             }
             l.written |= written;
+            l.flat.clone()
         } else {
+            // Readable (`p__sigma`), and checked free: no identifier of the function contains
+            // the separator, and a clash between two paths (`p_` + `a`, `p` + `_a`) gets a
+            // number, which no field name is.
+            let base = format!("{}{}{}", root, self.sep, names.join(&self.sep));
+            let mut name = base.clone();
+            let mut n = 0;
+            while self.leaves.iter().any(|(_, l)| l.flat == name) {
+                n += 1;
+                name = format!("{base}{}{n}", self.sep);
+            }
+            let flat = syn::Ident::new(&name, span);
             self.leaves.push((
                 root,
                 Leaf {
@@ -383,7 +439,8 @@ impl Collector {
                     span,
                 },
             ));
-        }
+            flat
+        };
         *e = syn::parse_quote_spanned!(span=> #flat);
         true
     }
@@ -568,7 +625,8 @@ impl Collector {
         }
         *a = if shown == "self" {
             let span = id.span();
-            syn::parse_quote_spanned!(span=> self__)
+            let name = syn::Ident::new(&format!("self{}", self.sep), span);
+            syn::parse_quote_spanned!(span=> #name)
         } else {
             root
         };

@@ -182,6 +182,18 @@ struct Forward {
     post: TokenStream,
 }
 
+/// A plain parameter of a wrapper, and the name it is forwarded by: a `mut a: f64` of the
+/// user's is taken as `a: f64` (the wrapper only passes it on) and forwarded as `a`.
+fn plain_input(pt: &syn::PatType) -> (TokenStream, TokenStream) {
+    let mut pt = pt.clone();
+    if let syn::Pat::Ident(pi) = &mut *pt.pat {
+        pi.mutability = None;
+        pi.by_ref = None;
+    }
+    let n = &pt.pat;
+    (quote!(#pt), quote!(#n))
+}
+
 fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward {
     let mut inputs = Vec::new();
     let mut names = Vec::new();
@@ -191,17 +203,11 @@ fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward {
     for g in groups {
         match g {
             Group::Plain { value, extra } => {
-                let pat = &value.pat;
-                inputs.push(quote!(#pat));
-                let n = &value.pat.pat;
-                args.push(quote!(#n));
-                names.push(quote!(#n));
-                if let Some(e) = extra {
-                    let pat = &e.pat;
-                    inputs.push(quote!(#pat));
-                    let n = &e.pat.pat;
-                    args.push(quote!(#n));
-                    names.push(quote!(#n));
+                for pt in std::iter::once(&value.pat).chain(extra.iter().map(|e| &e.pat)) {
+                    let (input, n) = plain_input(pt);
+                    inputs.push(input);
+                    args.push(n.clone());
+                    names.push(n);
                 }
             }
             Group::Struct {

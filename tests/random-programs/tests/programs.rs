@@ -22,6 +22,8 @@
     non_snake_case
 )]
 #![allow(
+    // `for (i, e) in x.iter_mut().enumerate()` whose body happens not to read `i`.
+    clippy::unused_enumerate_index,
     clippy::approx_constant,
     clippy::clone_on_copy,
     clippy::if_same_then_else,

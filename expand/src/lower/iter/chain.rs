@@ -183,6 +183,15 @@ impl Lowerer<'_> {
         // A list of indices or other data (`idx: &[usize]`), read element by element.
         let is_data =
             kind == Kind::Opaque && !writable && src_kind.as_ref().is_none_or(|(_, k)| k.is_none());
+        if self.closures.contains_key(&array) {
+            return err_at(
+                arr,
+                format!(
+                    "`{}` is a closure: iterate over an array and call it in `.map(..)`",
+                    self.shown(array)
+                ),
+            );
+        }
         if !matches!(kind, Kind::RealArray(_)) && !is_matrix && !is_data {
             return err_at(
                 arr,

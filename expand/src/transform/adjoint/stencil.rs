@@ -630,6 +630,43 @@ pub fn peeled_primal(
     })
 }
 
+/// The two boundary loops of offset `c` (`names`: `start`, `end`, `lo`, `hi`): the high one
+/// `max(hi - c, min(lo - c, end))..end` and the low one `start..min(lo - c, end)`, so the
+/// iterations whose entries of offset `c` land outside the interior run once each.
+fn boundary_loops<'a>(
+    names: [&Ident; 4],
+    c: i64,
+    body: Vec<RevStmt<'a>>,
+    rev: bool,
+) -> (GatherLoop<'a>, GatherLoop<'a>) {
+    let [start, end, lo, hi] = names;
+    let shift = |x: &Ident| {
+        let d = Lit::usize_unsuffixed(c.unsigned_abs() as usize);
+        match c {
+            0 => quote!(#x),
+            c if c > 0 => quote!(#x - #d),
+            _ => quote!(#x + #d),
+        }
+    };
+    let (lo_c, hi_c) = (shift(lo), shift(hi));
+    let first_end = quote!(::core::cmp::min(#lo_c, #end));
+    let high = GatherLoop {
+        what: "boundary",
+        rev,
+        start: quote!(::core::cmp::max(#hi_c, #first_end)),
+        end: quote!(#end),
+        body: body.clone(),
+    };
+    let low = GatherLoop {
+        what: "boundary",
+        rev,
+        start: quote!(#start),
+        end: first_end,
+        body,
+    };
+    (high, low)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::plan::plan;
@@ -680,41 +717,4 @@ mod tests {
             assert_eq!(stencils(src), Vec::<i64>::new(), "{src}");
         }
     }
-}
-
-/// The two boundary loops of offset `c` (`names`: `start`, `end`, `lo`, `hi`): the high one
-/// `max(hi - c, min(lo - c, end))..end` and the low one `start..min(lo - c, end)`, so the
-/// iterations whose entries of offset `c` land outside the interior run once each.
-fn boundary_loops<'a>(
-    names: [&Ident; 4],
-    c: i64,
-    body: Vec<RevStmt<'a>>,
-    rev: bool,
-) -> (GatherLoop<'a>, GatherLoop<'a>) {
-    let [start, end, lo, hi] = names;
-    let shift = |x: &Ident| {
-        let d = Lit::usize_unsuffixed(c.unsigned_abs() as usize);
-        match c {
-            0 => quote!(#x),
-            c if c > 0 => quote!(#x - #d),
-            _ => quote!(#x + #d),
-        }
-    };
-    let (lo_c, hi_c) = (shift(lo), shift(hi));
-    let first_end = quote!(::core::cmp::min(#lo_c, #end));
-    let high = GatherLoop {
-        what: "boundary",
-        rev,
-        start: quote!(::core::cmp::max(#hi_c, #first_end)),
-        end: quote!(#end),
-        body: body.clone(),
-    };
-    let low = GatherLoop {
-        what: "boundary",
-        rev,
-        start: quote!(#start),
-        end: first_end,
-        body,
-    };
-    (high, low)
 }
