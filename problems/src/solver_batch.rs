@@ -55,7 +55,7 @@ pub fn solver_network_batch(
 /// [`solver_network_batch`] with the biases spread over the columns (`p1 = b1 ones`, ..) and
 /// differentiated with respect to the first two and the inputs only: the adjoints of `p1` and
 /// `p2` are those of the hidden layers' pre-activations, window by window, from which
-/// [`solver_clip`](crate::solver_clip) forms each window's weight adjoints (the weights are
+/// `solver_clip` forms each window's weight adjoints (the weights are
 /// constants here, their adjoints formed there).
 #[differentiable(wrt(p1, p2, x, u, s, c))]
 #[allow(clippy::too_many_arguments)] // a network's weights and biases
@@ -389,7 +389,7 @@ pub fn hypergradient<W: std::borrow::Borrow<Window>>(
 /// A batch's losses, `sum_w f_w dL_w/dtheta` with `f_w = min(1, clip / |dL_w/dtheta|)` (each
 /// window's hypergradient clipped to norm `clip`, as [`clip_by_norm`](tapeless::optim::clip_by_norm) clips it, before the sum)
 /// and the unclipped norms `|dL_w/dtheta|`, by one batched backward sweep: the sweep keeps the
-/// weight adjoints factored per window ([`solver_clip`](crate::solver_clip)), so the norms come
+/// weight adjoints factored per window (`solver_clip`), so the norms come
 /// before the sum. The same as clipping the per-window hypergradients
 /// ([`Window::hypergradient`]) and summing them, to rounding (`tests/solver_batch.rs`).
 ///
