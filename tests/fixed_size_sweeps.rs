@@ -49,6 +49,48 @@ fn smooth(x: &mut [f64], r: [f64; 3]) -> f64 {
     s
 }
 
+/// A loop over the length of a local declared inside the outer loop: its trip count cannot be
+/// reserved before the outer loop, where the local is not in scope (found by the random programs
+/// at their second seed: the generated reserve named `w` outside its scope, E0425).
+#[differentiable]
+fn inner_local(b: f64, x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut s = 0.0;
+    for i in 0..3 {
+        let w = [x[i % n] * b, x[n - 1].min(b + x[n - 1]), 0.5];
+        let p = w
+            .iter()
+            .map(|&v| 1.0 + 0.2 * (v * b).tanh())
+            .product::<f64>();
+        s += p * x[(i + 1) % n];
+    }
+    s
+}
+
+#[test]
+fn a_loop_over_a_local_declared_in_an_outer_loop_three_ways() {
+    check(
+        &Case {
+            name: "inner_local",
+            inputs: 4,
+            outputs: 1,
+            f: &|x| vec![inner_local(x[0], &x[1..])],
+            jvp: &|x, d| {
+                let (v, t) = inner_local_jvp(x[0], d[0], &x[1..], &d[1..]);
+                (vec![v], vec![t])
+            },
+            vjp: &|x, w| {
+                let mut g = vec![0.0; 4];
+                let (b_bar, x_bar) = g.split_at_mut(1);
+                let v = inner_local_vjp(x[0], &mut b_bar[0], &x[1..], x_bar, w[0]);
+                (vec![v], g)
+            },
+        },
+        &[0.7, 0.3, -0.8, 1.1],
+        19,
+    );
+}
+
 #[test]
 fn fixed_size_window_three_ways() {
     check(

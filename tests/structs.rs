@@ -416,3 +416,50 @@ fn a_tangent_field_of_the_wrong_length_is_named() {
     let mut s_dot = Series { v: vec![1.0] };
     decay_jvp(&mut s, &mut s_dot, 0.1, 0.0);
 }
+
+/// An array field written through `iter_mut` (found by the random programs at their second seed:
+/// the field was typed a shared slice, and the write refused).
+#[differentiable]
+fn damp(s: &mut State, p: &Params) {
+    for e in s.x.iter_mut() {
+        *e = *e / (1.0 + p.sigma * p.sigma);
+    }
+    s.t = s.t * s.x[1];
+}
+
+#[test]
+fn an_array_field_written_through_iter_mut() {
+    let f = |x: &[f64]| {
+        let mut s = state_from(x);
+        damp(&mut s, &params_from(&x[4..7]));
+        s.to_reals()
+    };
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (mut s, mut s_dot) = (state_from(x), state_from(d));
+        let (p, p_dot) = (params_from(&x[4..7]), params_from(&d[4..7]));
+        damp_jvp(&mut s, &mut s_dot, &p, &p_dot);
+        (s.to_reals(), s_dot.to_reals())
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let mut s = state_from(x);
+        let mut s_bar = state_from(w);
+        let p = params_from(&x[4..7]);
+        let mut p_bar = p.zero_like();
+        damp_vjp(&mut s, &mut s_bar, &p, &mut p_bar);
+        let mut grad = s_bar.to_reals();
+        grad.extend(p_bar.to_reals());
+        (s.to_reals(), grad)
+    };
+    let case = Case {
+        name: "damp(s: &mut State, p: &Params) with s.x.iter_mut()",
+        inputs: 7,
+        outputs: 4,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[1.0, -2.0, 3.0, 0.5, 0.7, 28.0, 8.0 / 3.0], 2);
+    let mut s = state_from(&[1.0, -2.0, 3.0, 0.5]);
+    damp(&mut s, &params_from(&[0.5, 0.0, 0.0]));
+    assert_close(s.x[1], -1.6, 1e-15, "x1 / (1 + sigma^2)");
+}

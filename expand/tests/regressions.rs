@@ -227,3 +227,22 @@ fn a_closure_iterated_over_is_refused_not_malformed() {
         "{out}"
     );
 }
+
+#[test]
+fn a_parameter_bound_twice_beside_a_struct_is_named_not_internal() {
+    // Found by the mutation test: two parameters called `result`, one a struct, made the struct
+    // layer report an internal error ("parameter `result` not found").
+    let out = tapeless_expand::differentiable(
+        quote!(),
+        quote!(
+            fn weird_outer(result: f64, result: &Weird, p: f64) -> f64 {
+                result.x * p
+            }
+        ),
+    )
+    .to_string();
+    assert!(
+        out.contains("is bound more than once") && !out.contains("internal error"),
+        "{out}"
+    );
+}

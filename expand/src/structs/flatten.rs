@@ -109,7 +109,22 @@ pub fn has_structs(sig: &syn::Signature) -> bool {
 /// The parameters, struct ones recognised.
 pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
     let mut out = Vec::new();
+    let mut seen: Vec<&syn::Ident> = Vec::new();
     for arg in &sig.inputs {
+        if let syn::FnArg::Typed(syn::PatType { pat, .. }) = arg {
+            if let syn::Pat::Ident(pi) = &**pat {
+                if seen.contains(&&pi.ident) {
+                    return Err(syn::Error::new_spanned(
+                        &pi.ident,
+                        format!(
+                            "identifier `{}` is bound more than once in this parameter list: give each parameter its own name",
+                            pi.ident
+                        ),
+                    ));
+                }
+                seen.push(&pi.ident);
+            }
+        }
         match arg {
             syn::FnArg::Receiver(r) => {
                 if r.reference.is_none() || r.colon_token.is_some() {
@@ -495,8 +510,10 @@ impl VisitMut for Collector {
                 }
                 self.with_hint(&mut ix.index, Use::Int);
             }
-            syn::Expr::MethodCall(m) if m.method == "len" || m.method == "iter" => {
-                if !self.leaf(&mut m.receiver, Use::Array, false) {
+            syn::Expr::MethodCall(m) if is_array_method(&m.method) => {
+                // `s.x.iter_mut()` writes the field: its flat slice is `&mut`.
+                let written = m.method == "iter_mut";
+                if !self.leaf(&mut m.receiver, Use::Array, written) {
                     self.visit_expr_mut(&mut m.receiver);
                 }
                 for a in m.args.iter_mut() {
@@ -748,6 +765,13 @@ fn set_span(e: &mut syn::Expr, span: Span) {
     if let Ok(n) = syn::parse2(tokens) {
         *e = n;
     }
+}
+
+/// Methods of an array field that make it an array (`s.x.len()`, `s.x.iter_mut()`).
+fn is_array_method(m: &syn::Ident) -> bool {
+    ["len", "iter", "iter_mut", "into_iter", "windows", "chunks"]
+        .iter()
+        .any(|n| m == n)
 }
 
 fn is_compound(op: &syn::BinOp) -> bool {
