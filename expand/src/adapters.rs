@@ -153,21 +153,23 @@ pub fn rhs_data_impl(em: &Emitter, vis: &syn::Visibility, name: &Ident) -> Token
                 #krate::ode::RhsDims::new(#state, #parameters)
             }
 
-            #[inline]
+            // Forwarders, always inlined, so the integrator calls the companion itself, which
+            // is inlined into its stage loop (`companions::inline_for_integrators`).
+            #[inline(always)]
             fn eval<S: #krate::Real>(&self, du: &mut [S], u: &[S], p: &[S], t: S) {
                 #generic(du, u, p, t, #data)
             }
         }
 
         impl #krate::ode::RhsJvp for #name #anon {
-            #[inline]
+            #[inline(always)]
             fn jvp<S: #krate::Real>(&self, (du, du_dot): (&mut [S], &mut [S]), (u, u_dot): (&[S], &[S]), (p, p_dot): (&[S], &[S]), t: S) {
                 #jvp(du, du_dot, u, u_dot, p, p_dot, t, #krate::__private::cst::<S>(0.0), #data)
             }
         }
 
         impl #krate::ode::RhsVjp for #name #anon {
-            #[inline]
+            #[inline(always)]
             fn vjp<S: #krate::Real>(&self, (du, du_bar): (&mut [S], &mut [S]), (u, u_bar): (&[S], &mut [S]), (p, p_bar): (&[S], &mut [S]), t: S) {
                 // Time is not differentiated by integrators.
                 let mut t_bar = #krate::__private::cst::<S>(0.0);

@@ -88,6 +88,59 @@ pub fn path_companions(
     })
 }
 
+/// `#[inline(always)]` on the companions an integrator calls once per stage through the
+/// `ode::Rhs`, `RhsJvp` and `RhsVjp` implementations of `rhs = Name` (`f_generic`, `f_jvp`,
+/// `__f_rev`): `items` with the attribute put before those functions' own attributes, the rest
+/// unchanged.
+///
+/// Why: a right-hand side is the body of the integrator's innermost loop. Inlined there (the
+/// trait methods forward to it and are inlined too), it sees the stage buffers' constant length
+/// of `ode::gradient_fixed` and `ode::tangent_fixed`, so `% n` becomes a multiplication and its
+/// loops lose their bounds checks and are unrolled, and a stage costs no call. Why `always`: a
+/// generated adjoint of Lorenz-96's size is past rustc's threshold even with the `#[inline]`
+/// hint, which measured no gain (callgrind, `benches/count_l96.rs`, problem L, instructions per
+/// `gradient_fixed` call: none 2.93 M, `#[inline]` 2.88 M, `#[inline(always)]` 2.00 M; its
+/// Hessian-vector product 6.51 M to 5.33 M, `tangent_fixed` 2.16 M to 1.36 M).
+/// Why only these: a right-hand side is called at two or three sites of a stepper, while a cost
+/// function's sweep is large and called once; other companions keep rustc's choice.
+pub fn inline_for_integrators(user: &Ident, items: TokenStream) -> TokenStream {
+    use proc_macro2::{Delimiter, TokenTree};
+    let inlined = [
+        format_ident!("{}_generic", user),
+        format_ident!("{}_jvp", user),
+        format_ident!("__{}_rev", user),
+    ];
+    let mut out = TokenStream::new();
+    let mut item: Vec<TokenTree> = Vec::new();
+    let flush = |item: &mut Vec<TokenTree>, out: &mut TokenStream| {
+        // `fn name` at the item's top level: the companion's own signature.
+        let is_inlined = item.windows(2).any(|w| match w {
+            [TokenTree::Ident(f), TokenTree::Ident(name)] => {
+                f == "fn" && inlined.iter().any(|h| h == name)
+            }
+            _ => false,
+        });
+        if is_inlined {
+            out.extend(quote!(#[inline(always)]));
+        }
+        out.extend(item.drain(..));
+    };
+    for tt in items {
+        // An item ends at its body (a brace group) or at a semicolon, as in `Signatures`.
+        let end = match &tt {
+            TokenTree::Group(g) => g.delimiter() == Delimiter::Brace,
+            TokenTree::Punct(p) => p.as_char() == ';',
+            _ => false,
+        };
+        item.push(tt);
+        if end {
+            flush(&mut item, &mut out);
+        }
+    }
+    flush(&mut item, &mut out);
+    out
+}
+
 /// Generated items read as far as their signatures: functions' bodies stay unparsed tokens, so
 /// reading them costs no recursion however deep the generated expressions are.
 struct Signatures(Vec<Signature>);
@@ -135,5 +188,35 @@ impl syn::parse::Parse for Signatures {
             }
         }
         Ok(Signatures(items))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exactly the three companions an integrator calls get the attribute, before their own
+    /// attributes; items ending in `;` and other functions pass unchanged.
+    #[test]
+    fn only_the_integrators_companions_are_inlined() {
+        let user = format_ident!("rhs");
+        let items = quote! {
+            const __rhs_args: [u8; 2] = [0, 1];
+            #[doc = " primal"] pub fn rhs_generic<S>(x: S) -> S { x }
+            fn rhs_jvp<S>(x: S) -> (S, S) { (x, x) }
+            pub fn rhs_vjp<S>(x: S) -> S { { x } }
+            #[doc(hidden)] fn __rhs_rev<S>(x: S) { let _ = x; }
+            fn rhs_generic_helper() {}
+        };
+        let out = inline_for_integrators(&user, items).to_string();
+        let expected = quote! {
+            const __rhs_args: [u8; 2] = [0, 1];
+            #[inline(always)] #[doc = " primal"] pub fn rhs_generic<S>(x: S) -> S { x }
+            #[inline(always)] fn rhs_jvp<S>(x: S) -> (S, S) { (x, x) }
+            pub fn rhs_vjp<S>(x: S) -> S { { x } }
+            #[inline(always)] #[doc(hidden)] fn __rhs_rev<S>(x: S) { let _ = x; }
+            fn rhs_generic_helper() {}
+        };
+        assert_eq!(out, expected.to_string());
     }
 }

@@ -23,6 +23,10 @@ const CASES: &[(&str, &str)] = &[
         "fn lorenz96(du: &mut [f64], u: &[f64], forcing: f64) { let n = u.len(); for i in 0..n { du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + forcing; } }",
     ),
     (
+        "rhs_adapter",
+        "#[differentiable(rhs = Lorenz96)] fn lorenz96(du: &mut [f64], u: &[f64], p: &[f64], _t: f64) { let n = u.len(); for i in 0..n { du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + p[0]; } }",
+    ),
+    (
         "stencil_gather",
         "fn heat(a: &mut [f64], b: &mut [f64], u: &[f64], c: &[f64], k: f64) { let n = u.len(); for i in 1..n - 1 { a[i] = k * (u[i - 1] - 2.0 * u[i] + u[i + 1]) + c[i] * u[i] * u[i]; b[i] = u[i + 1] * c[i - 1]; } }",
     ),
@@ -61,8 +65,20 @@ fn golden_dir() -> PathBuf {
 }
 
 fn expand(src: &str) -> [(&'static str, String); 4] {
-    let item: syn::ItemFn = syn::parse_str(src).expect("case parses");
-    let args = crate::attr::parse(Default::default()).expect("no arguments");
+    let mut item: syn::ItemFn = syn::parse_str(src).expect("case parses");
+    // A case may start with `#[differentiable(..)]`: its arguments, as the macro gets them.
+    let attr = match item
+        .attrs
+        .iter()
+        .position(|a| a.path().is_ident("differentiable"))
+    {
+        Some(k) => match item.attrs.remove(k).meta {
+            syn::Meta::List(list) => list.tokens,
+            _ => Default::default(),
+        },
+        None => Default::default(),
+    };
+    let args = crate::attr::parse(attr.clone()).expect("arguments parse");
     let lowered = crate::lower::lower(&item, &args).expect("case lowers");
     let problems = crate::ir::verify::verify(&lowered);
     assert!(problems.is_empty(), "malformed IR: {problems:?}");
@@ -78,7 +94,7 @@ fn expand(src: &str) -> [(&'static str, String); 4] {
     ir.push_str(&format!("active: {}\n", names.join(", ")));
     let tangent = crate::transform::tangent::describe(&lowered, &active);
     let reverse = crate::transform::adjoint::describe(&lowered, &active, false);
-    let tokens = crate::expand(Default::default(), quote::quote!(#item)).expect("case expands");
+    let tokens = crate::expand(attr, quote::quote!(#item)).expect("case expands");
     let file: syn::File = syn::parse2(tokens).expect("generated code parses");
     [
         ("ir", ir),

@@ -195,15 +195,14 @@ fn generate(
         .as_ref()
         .map(|name| adapters::gradient_impl(&em, vis, name))
         .transpose()?;
-    let path = companions::path_companions(
-        &lowered.name,
-        vis,
-        &quote!(#generic #jvp #vjp),
-        scalar_generic,
-    )?;
+    let mut items = quote!(#generic #jvp #vjp);
+    if args.rhs.is_some() {
+        items = companions::inline_for_integrators(&lowered.name, items);
+    }
+    let path = companions::path_companions(&lowered.name, vis, &items, scalar_generic)?;
     Ok(same_configuration(
         &func.attrs,
-        quote!(#generic #jvp #vjp #grad #rhs #gradient #path),
+        quote!(#items #grad #rhs #gradient #path),
     ))
 }
 
