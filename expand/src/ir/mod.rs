@@ -181,6 +181,12 @@ impl Kind {
     pub fn is_value(&self) -> bool {
         matches!(self, Kind::Real | Kind::Matrix)
     }
+
+    /// Whether the shape of values of this kind is known without a value: reals, and
+    /// fixed-size arrays `[f64; N]` (their adjoints are `[0.0; N]`, shaped by no binding).
+    pub fn static_shape(&self) -> bool {
+        matches!(self, Kind::Real | Kind::RealArray(ArrayRepr::Array(_)))
+    }
 }
 
 /// How an array of reals is held.
