@@ -33,7 +33,7 @@ fn stages(u: [f64; 3]) -> [f64; 3] {
     for i in 0..3 {
         s[i] = u[i] + 0.1 * k1[i];
     }
-    let k2: [f64; 3] = rhs3(s);
+    let k2 = rhs3(s); // untyped: `[f64; _]`, its adjoint shaped by its value
     for i in 0..3 {
         s[i] = u[i] + 0.1 * k2[i];
     }
@@ -71,7 +71,7 @@ fn window(x0: [f64; 3]) -> f64 {
         if k % 2 == 1 {
             j += u[0] * u[1] + u[2].cos();
             for i in 0..3 {
-                u[i] = 0.9 * u[i];
+                u[i] *= 0.9;
             }
         }
     }

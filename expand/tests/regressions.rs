@@ -227,3 +227,22 @@ fn a_closure_iterated_over_is_refused_not_malformed() {
         "{out}"
     );
 }
+
+#[test]
+fn a_parameter_name_bound_twice_is_a_user_error() {
+    // Was "internal error in the struct layer: parameter `result` not found" (found by the
+    // no-panic mutations).
+    let out = tapeless_expand::differentiable(
+        quote!(),
+        quote!(
+            fn f(result: f64, result: &Weird) -> f64 {
+                result * 2.0
+            }
+        ),
+    )
+    .to_string();
+    assert!(
+        out.contains("is bound more than once in the parameters") && !out.contains("internal"),
+        "{out}"
+    );
+}

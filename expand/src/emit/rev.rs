@@ -36,7 +36,7 @@ impl Emitter<'_> {
         let rt = &self.rt;
         match &self.var(v).kind {
             Kind::Real => self.zero(),
-            Kind::RealArray(ArrayRepr::Array(len)) => {
+            Kind::RealArray(ArrayRepr::Array(len)) if len.is_known() => {
                 let z = self.zero();
                 quote!([#z; #len])
             }
