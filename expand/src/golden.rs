@@ -55,6 +55,10 @@ const CASES: &[(&str, &str)] = &[
         "fn window(x0: [f64; 4]) -> f64 { let p = [8.0]; let mut u = x0; let mut j = 0.0; for k in 0..3 { let next: [f64; 4] = step(u, &p); for i in 0..4 { u[i] = next[i]; } j += u[0] * u[0]; } j }",
     ),
     (
+        "fixed_size_stages",
+        "fn stages(u: [f64; 4]) -> [f64; 4] { let k1: [f64; 4] = rhs(u); let mut s = [0.0; 4]; for i in 0..4 { s[i] = u[i] + 0.5 * k1[i]; } let k2: [f64; 4] = rhs(s); for i in 0..4 { s[i] = u[i] + 0.5 * k2[i]; } let k3: [f64; 4] = rhs(s); let mut out = [0.0; 4]; for i in 0..4 { out[i] = u[i] + (k1[i] + k2[i] + k3[i]) / 3.0; } out }",
+    ),
+    (
         "while_loop",
         "fn newton(a: f64) -> f64 { let mut y = a; let mut step = 1.0; while step.abs() > 1e-12 { step = (y * y - a) / (2.0 * y); y = y - step; if y < 0.0 { break; } } y }",
     ),

@@ -99,6 +99,30 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     })
 }
 
+/// Refuses a parameter list that binds a name twice (rustc refuses it too, after the
+/// expansion), before any layer relies on parameter names being unique (the struct layer
+/// matched its flattened parameters by name and reported an internal error).
+fn unique_parameters(item: &TokenStream) -> syn::Result<()> {
+    let Ok(func) = syn::parse2::<syn::ItemFn>(item.clone()) else {
+        return Ok(());
+    };
+    let mut seen = std::collections::HashSet::new();
+    for arg in &func.sig.inputs {
+        if let syn::FnArg::Typed(pt) = arg {
+            if let syn::Pat::Ident(pi) = &*pt.pat {
+                let name = syn::ext::IdentExt::unraw(&pi.ident).to_string();
+                if !seen.insert(name.clone()) {
+                    return Err(syn::Error::new(
+                        pi.ident.span(),
+                        format!("`{name}` is bound more than once in the parameters: give each parameter its own name"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// On error: the user's function unchanged, so that its own uses keep compiling, and the errors.
 fn fallback(item: proc_macro2::TokenStream, err: syn::Error) -> proc_macro2::TokenStream {
     let errors = err.to_compile_error();
@@ -109,6 +133,7 @@ fn expand(
     attr: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> syn::Result<proc_macro2::TokenStream> {
+    unique_parameters(&item)?;
     if let Some(out) = structs::intercept(&attr, &item) {
         return out;
     }

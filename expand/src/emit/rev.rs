@@ -30,14 +30,20 @@ impl Emitter<'_> {
         }
     }
 
-    /// Zeros shaped like `v`, for its adjoint.
+    /// Zeros shaped like `v`, for its adjoint: a fixed-size array's are `[0; N]`, which reads
+    /// no binding, so the reverse sweep need not keep `v` for its shape.
     fn zero_like(&self, v: VarId) -> TokenStream {
         let rt = &self.rt;
-        if self.var(v).kind == Kind::Real {
-            self.zero()
-        } else {
-            let n = self.name(v);
-            quote!(#rt::zeros_like(&#n))
+        match &self.var(v).kind {
+            Kind::Real => self.zero(),
+            Kind::RealArray(ArrayRepr::Array(len)) if len.is_known() => {
+                let z = self.zero();
+                quote!([#z; #len])
+            }
+            _ => {
+                let n = self.name(v);
+                quote!(#rt::zeros_like(&#n))
+            }
         }
     }
 
@@ -257,6 +263,10 @@ impl Emitter<'_> {
             RevStmt::Restore { place, slot, .. } => {
                 let (p, load) = (self.place(place), self.load(slot));
                 quote!(#p = #load;)
+            }
+            RevStmt::RestoreArray { var, slot, .. } => {
+                let (n, load) = (self.name(*var), self.load(slot));
+                quote!(#n = #load;)
             }
             RevStmt::Rebind { var, slot } => {
                 let (n, load) = (self.name(*var), self.load(slot));

@@ -181,6 +181,17 @@ impl Kind {
     pub fn is_value(&self) -> bool {
         matches!(self, Kind::Real | Kind::Matrix)
     }
+
+    /// Whether the shape of values of this kind is known without a value: reals, and
+    /// fixed-size arrays `[f64; N]` with `N` written (their adjoints are `[0.0; N]`, shaped by
+    /// no binding; an untyped call result's `[f64; _]` takes its length from the value).
+    pub fn static_shape(&self) -> bool {
+        match self {
+            Kind::Real => true,
+            Kind::RealArray(ArrayRepr::Array(n)) => n.is_known(),
+            _ => false,
+        }
+    }
 }
 
 /// How an array of reals is held.
@@ -207,6 +218,13 @@ impl PartialEq for ArrayLen {
 }
 
 impl Eq for ArrayLen {}
+
+impl ArrayLen {
+    /// Whether `N` is written, not `_` (a call result whose type the macro cannot see).
+    pub fn is_known(&self) -> bool {
+        self.0.to_string() != "_"
+    }
+}
 
 impl quote::ToTokens for ArrayLen {
     fn to_tokens(&self, tokens: &mut TokenStream) {

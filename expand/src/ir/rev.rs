@@ -14,7 +14,7 @@
 //!        | zero v_bar | let t = expr | for v in range { fwd* } | if cond { fwd* } else { fwd* }
 //!        | while cond { fwd* } [counting trips]
 //! fin   := let fin = copy(v) | let part = expr
-//! rev   := restore place = load slot | rebind v = load slot | recompute v = init | zero v_bar
+//! rev   := restore place = load slot | restore whole v = load slot | rebind v = load slot | recompute v = init | zero v_bar
 //!        | restore &mut v = load slot if c | restore v again
 //!        | adjoint of stmt, reads v.. { adj* } | for v in range.rev() { rev* }
 //!        | for _ in 0..load slot (trips) { rev* }
@@ -163,6 +163,14 @@ pub enum RevStmt<'a> {
     Restore {
         id: StmtId,
         place: &'a Place,
+        slot: Slot,
+    },
+    /// `v = load;`: a fixed-size array put back whole after the reverse of a loop that
+    /// overwrote elements of it, from the copy saved before the loop, in place of the
+    /// element-by-element restores of the assignments `ids` (see `transform/adjoint/snapshot.rs`).
+    RestoreArray {
+        ids: Vec<StmtId>,
+        var: VarId,
         slot: Slot,
     },
     /// `let mut v = load;`: a binding of a loop body or branch, back in its scope's reverse.

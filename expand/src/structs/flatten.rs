@@ -109,22 +109,7 @@ pub fn has_structs(sig: &syn::Signature) -> bool {
 /// The parameters, struct ones recognised.
 pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
     let mut out = Vec::new();
-    let mut seen: Vec<&syn::Ident> = Vec::new();
     for arg in &sig.inputs {
-        if let syn::FnArg::Typed(syn::PatType { pat, .. }) = arg {
-            if let syn::Pat::Ident(pi) = &**pat {
-                if seen.contains(&&pi.ident) {
-                    return Err(syn::Error::new_spanned(
-                        &pi.ident,
-                        format!(
-                            "identifier `{}` is bound more than once in this parameter list: give each parameter its own name",
-                            pi.ident
-                        ),
-                    ));
-                }
-                seen.push(&pi.ident);
-            }
-        }
         match arg {
             syn::FnArg::Receiver(r) => {
                 if r.reference.is_none() || r.colon_token.is_some() {

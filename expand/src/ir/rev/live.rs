@@ -94,6 +94,12 @@ impl Analysis<'_> {
                     }
                 }
             }
+            // Put back whole: live when the array is, for every assignment it stands for.
+            RevStmt::RestoreArray { ids, var, .. } => {
+                if live.remove(var) {
+                    self.out.restores.extend(ids.iter().copied());
+                }
+            }
             // A binding of a loop body or branch comes back whole at the start of its scope's
             // reverse: nothing above it reads this binding.
             RevStmt::Rebind { var, .. } => {

@@ -301,7 +301,7 @@ impl Verifier<'_> {
                     }
                 }
                 RevStmt::Zero(v) => {
-                    if !self.f.vars[*v].kind.is_real() && !state.contains_key(v) {
+                    if !self.f.vars[*v].kind.static_shape() && !state.contains_key(v) {
                         let msg = format!(
                             "the adjoint of `{}` takes its shape out of its scope",
                             self.name(*v)
@@ -448,7 +448,7 @@ impl Verifier<'_> {
                     self.restore(place.var(), slot, state, scope);
                     frame.started.insert(place.var());
                 }
-                RevStmt::Rebind { var, slot } => {
+                RevStmt::Rebind { var, slot } | RevStmt::RestoreArray { var, slot, .. } => {
                     self.restore(*var, slot, state, scope);
                     frame.started.insert(*var);
                 }

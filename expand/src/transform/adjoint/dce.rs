@@ -2,7 +2,7 @@
 //! forward statement stays when it computes a value that the reverse sweep reads (an adjoint, a
 //! recomputation, the index of a restored element), that a kept statement, a branch decision or
 //! a loop range reads, or that binds a variable the forward sweep saves, the reverse sweep
-//! recomputes, or an active array's adjoint takes its shape from; the others become
+//! recomputes, or an active array's adjoint takes its shape from (not a fixed-size array's: `[0; N]`); the others become
 //! [`RevStmt::Skipped`]. An assertion is never live: it writes nothing the reverse sweep reads,
 //! and the caller's forward sweep already ran it (in the callee's primal), so `__f_rev` drops it. Callers' reverse sweeps already have the call's results, so this is
 //! what `__f_rev` recomputes instead of the whole primal.
@@ -41,9 +41,7 @@ pub(super) fn live_statements(
             }
         }
     });
-    let shaped = |v: VarId| {
-        saved[v] || active[v] && matches!(f.vars[v].kind, Kind::RealArray(_) | Kind::Matrix)
-    };
+    let shaped = |v: VarId| saved[v] || active[v] && !f.vars[v].kind.static_shape();
     loop {
         let mut live = HashSet::new();
         let mut reads = Vec::new();

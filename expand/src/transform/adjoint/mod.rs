@@ -41,6 +41,7 @@ mod describe;
 mod plan;
 mod saves;
 mod seed;
+mod snapshot;
 mod stencil;
 mod stmt;
 #[cfg(test)]

@@ -175,8 +175,7 @@ pub(super) fn useful_statements(
 ) -> HashSet<StmtId> {
     let mut wanted: IdVec<VarId, bool> = plan.needed.clone();
     // An active array's binding gives its adjoint its shape; its values may stay unwanted.
-    let shaped =
-        |v: VarId| active[v] && matches!(f.vars[v].kind, Kind::RealArray(_) | Kind::Matrix);
+    let shaped = |v: VarId| active[v] && !f.vars[v].kind.static_shape();
     loop {
         let mut useful = HashSet::new();
         let mut reads = Vec::new();

@@ -31,6 +31,11 @@ impl Saves {
         }
     }
 
+    /// Gives back a stack no statement uses any more (its values saved another way).
+    pub(super) fn drop_stack(&self, name: &Ident) {
+        self.stacks.borrow_mut().retain(|s| s != name);
+    }
+
     /// The stacks handed out by [`Saves::slot`] since the last call: one generated function's.
     pub(super) fn take_stacks(&self) -> Vec<Ident> {
         std::mem::take(&mut *self.stacks.borrow_mut())

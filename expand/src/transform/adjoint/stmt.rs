@@ -140,9 +140,11 @@ impl<'a> Reverse<'a> {
                     _ => continue,
                 };
                 for v in vars {
-                    let is_array = matches!(em.var(v).kind, Kind::RealArray(_) | Kind::Matrix);
+                    // An active array or matrix is kept for its adjoint's shape, unless that
+                    // is static (`[f64; N]`).
+                    let shaped = !em.var(v).kind.static_shape();
                     let active = em.is_active(v);
-                    if self.plan.needed[v] || (active && is_array) {
+                    if self.plan.needed[v] || (active && shaped) {
                         if self.plan.recompute[v] {
                             if let Stmt::Let { init, .. } = s {
                                 rev.push(RevStmt::Recompute { var: v, init });
@@ -252,7 +254,15 @@ impl<'a> Reverse<'a> {
         fwd: &mut Vec<RevStmt<'a>>,
         rev: &mut Vec<RevStmt<'a>>,
     ) {
-        let (bf, br) = self.block(body, id.inner(), depth + 1);
+        let (mut bf, mut br) = self.block(body, id.inner(), depth + 1);
+        let stencil = self.plan.stencils.iter().find(|st| st.id == id);
+        let gather = stencil.and_then(|st| self.gather(st, var, range, body));
+        // Fixed-size arrays the loop overwrites are saved whole (see `snapshot.rs`).
+        let (before, after) = match gather {
+            Some(_) => Default::default(),
+            None => self.snapshots(depth, &mut bf, &mut br),
+        };
+        fwd.extend(before);
         if !bf.is_empty() {
             fwd.push(RevStmt::For {
                 var,
@@ -260,8 +270,7 @@ impl<'a> Reverse<'a> {
                 body: bf,
             });
         }
-        let stencil = self.plan.stencils.iter().find(|st| st.id == id);
-        if let Some(g) = stencil.and_then(|st| self.gather(st, var, range, body)) {
+        if let Some(g) = gather {
             rev.push(g);
         } else if !br.is_empty() {
             rev.push(RevStmt::ReverseFor {
@@ -270,6 +279,7 @@ impl<'a> Reverse<'a> {
                 body: br,
             });
         }
+        rev.extend(after);
     }
 
     /// A `while` loop, by Tapenade's scheme: the forward sweep counts the iterations, the

@@ -16,6 +16,9 @@ const CASES: &[&str] = &[
     "fn quad(a: &DMatrix<f64>, x: &DVector<f64>, u: &[f64], n: usize) -> f64 { let v = DVector::from_column_slice(u); let y = a * x + v.component_mul(x); let mut acc = y.dot(x); for j in 0..n { let c = a.column(j); acc = acc + c.norm() * a[(0, j)]; } acc + y.transpose().sum() }",
     "fn h(u: &[f64]) -> f64 { let mut s = 0.0; for i in 0..u.len() { let mut w = u[i]; for j in 0..3 { let p = w * s; w = w.sin() * p; } s = s + w; } s }",
     "fn w(x: &[f64]) -> f64 { let mut s = 0.0; for i in 0..x.len() { let mut v = x[i]; let mut m = 0; while v.abs() > 0.1 && m < 50 { v = v * 0.5 + s * 0.01; m += 1; if m == 7 { continue; } s = s + v.sin(); } if s > 10.0 { break; } } s }",
+    // A fixed-size array saved whole before the loops that overwrite it (`snapshot.rs`), once
+    // at the top level and once per iteration of an enclosing loop.
+    "fn stages(u: [f64; 3]) -> f64 { let k1: [f64; 3] = rhs(u); let mut s = [0.0; 3]; for i in 0..3 { s[i] = u[i] + 0.1 * k1[i]; } let k2: [f64; 3] = rhs(s); for i in 0..3 { s[i] = u[i] * k2[i]; } let mut j = s[0] * s[1] + k2[2]; for k in 0..2 { let n: [f64; 3] = rhs(s); for i in 0..3 { s[i] = n[i]; } j += s[0] * s[2]; } j }",
     "fn fixed(p: &[f64]) -> f64 { let mut x = p[0]; 'outer: loop { let y = (x * p[1]).cos(); let e = (y - x).abs(); x = y; match e < 1e-9 { true => break 'outer, false => {} } } x * x }",
 ];
 
@@ -441,7 +444,10 @@ fn without_put_back(src: &str, k: usize) -> Option<Vec<String>> {
         while i < stmts.len() {
             let put_back = matches!(
                 stmts[i],
-                RevStmt::Restore { .. } | RevStmt::Rebind { .. } | RevStmt::Recompute { .. }
+                RevStmt::Restore { .. }
+                    | RevStmt::RestoreArray { .. }
+                    | RevStmt::Rebind { .. }
+                    | RevStmt::Recompute { .. }
             );
             if put_back {
                 if *k == 0 {
