@@ -137,6 +137,17 @@ fn expand(
     if let Some(out) = structs::intercept(&attr, &item) {
         return out;
     }
+    expand_function(attr, item)
+}
+
+/// The pipeline of a function the struct layer does not take: the user's, or the struct
+/// layer's flattened one, which comes here directly so that it is never intercepted again (a
+/// parameter the layer leaves as written, such as `(a, b): &Weird`, made the two call each
+/// other without end).
+fn expand_function(
+    attr: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> syn::Result<proc_macro2::TokenStream> {
     let mut args = attr::parse(attr)?;
     let mut func: syn::ItemFn = syn::parse2(item.clone()).map_err(|_| {
         syn::Error::new_spanned(

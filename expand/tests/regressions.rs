@@ -246,3 +246,20 @@ fn a_parameter_name_bound_twice_is_a_user_error() {
         "{out}"
     );
 }
+
+#[test]
+fn a_struct_parameter_bound_by_a_pattern_is_refused_not_recursed_into() {
+    // Found by the mutation test: the struct layer left `_: &Weird` as written in the flattened
+    // function, which it expanded through the macro's entry again, which handed it back to the
+    // struct layer, without end.
+    for item in [
+        quote!(fn f(x: f64, _: &Weird) -> f64 { x * x }),
+        quote!(fn g(x: f64, (a): &Weird) -> f64 { x * a.b }),
+    ] {
+        let out = tapeless_expand::differentiable(quote!(), item).to_string();
+        assert!(
+            out.contains("write a plain name for each parameter") && !out.contains("internal"),
+            "{out}"
+        );
+    }
+}

@@ -100,7 +100,7 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let flat = flatten::flatten(&func, &flat_name, &mut params)?;
     whole_in_wrt(&args, &params)?;
     let flat_attr = flat_attr(&args, &params);
-    let flat_tokens = crate::expand(flat_attr, quote!(#flat))?;
+    let flat_tokens = crate::expand_function(flat_attr, quote!(#flat))?;
     let flat_tokens = rename_in_messages(flat_tokens, &renames(&user, &flat_name, &params));
     let flat_file: syn::File = syn::parse2(flat_tokens)?;
     let out = wrap::wrappers(&args.krate, &func, &params, &flat_name, flat_file, method)?;
