@@ -521,8 +521,7 @@ fn main() {
         evaluate(&theta, eta);
     } else {
         problem_n_report(matches.get_flag("problem-n-training"));
-        let layout = solver::layout(solver::STATE);
-        let theta = match layout.load(SHIPPED) {
+        let theta = match solver::load(SHIPPED) {
             Ok(theta) => theta,
             Err(e) => {
                 eprintln!("could not load the shipped weights {SHIPPED}: {e}");
@@ -654,8 +653,7 @@ fn train(o: &Options, executor: &impl Executor, main: bool) -> (Vec<f64>, f64) {
         }
         None => plan.start(
             match &o.init {
-                Some(path) => layout
-                    .load(path)
+                Some(path) => solver::load(path)
                     .unwrap_or_else(|e| fail(format!("could not load {path}: {e}"))),
                 None => solver::initial_parameters(&layout, SEED),
             },
