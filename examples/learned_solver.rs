@@ -569,7 +569,7 @@ fn evaluate(theta: &[f64], eta: f64) {
         / validation.len() as f64)
         .sqrt();
     println!(
-        "the shipped learned solver ({} weights: state and normalised gradient in, memory of {} values across the K steps), validation windows 2000..2063:",
+        "the shipped learned solver ({} weights: state, normalised gradient and the previous step's direction and update in, memory of {} values across the K steps), validation windows 2000..2063:",
         solver::layout(solver::STATE).len(),
         solver::MEMORY
     );
@@ -787,7 +787,7 @@ fn train(o: &Options, executor: &impl Executor, main: bool) -> (Vec<f64>, f64) {
             },
         ],
     };
-    let title = "Training the learned solver (state and normalised gradient in, with memory)";
+    let title = "Training the learned solver (state, normalised gradient and the previous step in, with memory)";
     match plot::save("learned_solver_training", title, (1000, 560), &[panel]) {
         Ok(paths) => println!("wrote {}", paths.join(", ")),
         Err(e) => eprintln!("could not write the figure: {e}"),

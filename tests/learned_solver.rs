@@ -446,17 +446,35 @@ impl Update for FirstShipped {
         let out_bar: Vec<f64> = bar.x.iter().chain(bar.carry.iter()).copied().collect();
         let (mut x_bar, mut g_bar, mut c_bar) = (vec![0.0; n], vec![0.0; n], vec![0.0; MEMORY]);
         first_shipped_step_vjp(
-            &net.w_x, &mut nb.w_x, &net.w_g, &mut nb.w_g, &net.w_s, &mut nb.w_s, &net.w_c,
-            &mut nb.w_c, &net.b1, &mut nb.b1, &net.w2, &mut nb.w2, &net.b2, &mut nb.b2, &net.w3,
-            &mut nb.w3, &net.b3, &mut nb.b3, at.x, &mut x_bar, at.grad, &mut g_bar, at.carry,
-            &mut c_bar, &out_bar,
+            &net.w_x,
+            &mut nb.w_x,
+            &net.w_g,
+            &mut nb.w_g,
+            &net.w_s,
+            &mut nb.w_s,
+            &net.w_c,
+            &mut nb.w_c,
+            &net.b1,
+            &mut nb.b1,
+            &net.w2,
+            &mut nb.w2,
+            &net.b2,
+            &mut nb.b2,
+            &net.w3,
+            &mut nb.w3,
+            &net.b3,
+            &mut nb.b3,
+            at.x,
+            &mut x_bar,
+            at.grad,
+            &mut g_bar,
+            at.carry,
+            &mut c_bar,
+            &out_bar,
         );
         let mut all = layout(n).zeros();
         nb.accumulate_into(&layout(n), &mut all);
-        bar.theta
-            .iter_mut()
-            .zip(&all)
-            .for_each(|(t, a)| *t += a);
+        bar.theta.iter_mut().zip(&all).for_each(|(t, a)| *t += a);
         bar.x.copy_from_slice(&x_bar);
         bar.carry.copy_from_slice(&c_bar);
         bar.grad.iter_mut().zip(&g_bar).for_each(|(a, b)| *a += b);
@@ -493,7 +511,11 @@ fn zero_previous_step_weights_give_the_first_shipped_solver() {
             .unwrap();
         let analysis = w.analysis(&theta).unwrap();
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&analysis), bits(&reference), "the analysis, to the bit");
+        assert_eq!(
+            bits(&analysis),
+            bits(&reference),
+            "the analysis, to the bit"
+        );
         let r = w.hypergradient(&theta).unwrap();
         let reference = Unrolled::new(&cost, &FirstShipped, K)
             .reverse(&AnalysisLoss(w.xt0()), &w.data.xb, &[], first)
@@ -550,5 +572,10 @@ fn the_new_weights_hypergradient_at_the_shipped_solver_matches_differences_and_f
         )
         .unwrap();
     let dot: f64 = r.theta.iter().zip(&direction).map(|(a, b)| a * b).sum();
-    assert_close(dl, dot, 1e-12, "forward mode against the reverse sweep, new weights");
+    assert_close(
+        dl,
+        dot,
+        1e-12,
+        "forward mode against the reverse sweep, new weights",
+    );
 }

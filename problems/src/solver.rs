@@ -145,7 +145,9 @@ pub fn initial_parameters(layout: &Layout, seed: u64) -> Vec<f64> {
 pub fn load(path: impl AsRef<std::path::Path>) -> Result<Vec<f64>, ParamsError> {
     let full = layout(STATE);
     match full.load(path.as_ref()) {
-        Err(ParamsError::MissingTensor { name }) if TENSORS[SHIPPED_TENSORS..].contains(&&*name) => {
+        Err(ParamsError::MissingTensor { name })
+            if TENSORS[SHIPPED_TENSORS..].contains(&&*name) =>
+        {
             let mut theta = shipped_layout(STATE).load(path)?;
             theta.resize(full.len(), 0.0);
             Ok(theta)
@@ -782,7 +784,12 @@ impl<'a> Newton<'a> {
         if cg.negative_curvature {
             return false;
         }
-        let trial: Vec<f64> = self.x.iter().zip(&cg.solution).map(|(a, b)| a + b).collect();
+        let trial: Vec<f64> = self
+            .x
+            .iter()
+            .zip(&cg.solution)
+            .map(|(a, b)| a + b)
+            .collect();
         let (j_trial, g_trial) = gradient_window(&trial, self.data, self.steps);
         let accept = j_trial < self.j
             || (j_trial <= self.j + 1e-12 * self.j.abs()

@@ -22,8 +22,7 @@ use tapeless::UserError;
 
 use crate::l96_batch::Costs;
 use crate::solver::{
-    carry_len,
-    analysis_error_vjp, layout, Network, Run, Training, TrainingError, Window, K, STATE,
+    analysis_error_vjp, carry_len, layout, Network, Run, Training, TrainingError, Window, K, STATE,
 };
 use crate::solver_clip::{accumulate_weights, window_norms, Record};
 
@@ -86,8 +85,8 @@ pub fn solver_network_columns(
     p: &DMatrix<f64>,
     d: &DMatrix<f64>,
 ) -> DMatrix<f64> {
-    let h1 = (w_x * (x * 0.25) + w_g * u + w_s * s + w_c * c + w_p * p + w_d * d + p1)
-        .map(|v| v.tanh());
+    let h1 =
+        (w_x * (x * 0.25) + w_g * u + w_s * s + w_c * c + w_p * p + w_d * d + p1).map(|v| v.tanh());
     let h2 = (w2 * &h1 + p2).map(|v| v.tanh());
     w3 * &h2 + p3
 }
