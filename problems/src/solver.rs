@@ -110,7 +110,8 @@ fn layout_of(n: usize, tensors: usize) -> Layout {
 pub fn initial_parameters(layout: &Layout, seed: u64) -> Vec<f64> {
     let mut theta = layout.zeros();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    for name in TENSORS.iter().filter(|n| !n.ends_with("bias")) {
+    let names: Vec<String> = layout.tensors().iter().map(|t| t.name.clone()).collect();
+    for name in names.iter().filter(|n| !n.ends_with("bias")) {
         layout
             .glorot_uniform(&mut theta, name, &mut rng)
             .expect("a tensor of the layout");

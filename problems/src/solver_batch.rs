@@ -141,7 +141,7 @@ fn features(g: &DMatrix<f64>) -> Result<Features, UserError> {
 /// ```
 /// use nalgebra::DMatrix;
 /// use tapeless::hyper::{BatchInputs, BatchUpdate};
-/// use tapeless_problems::solver::{carry_len, initial_parameters, layout, STATE};
+/// use tapeless_problems::solver::{carry_len, initial_parameters, layout, MEMORY, STATE};
 /// use tapeless_problems::solver_batch::SolverBatch;
 ///
 /// let (solver, theta) = (SolverBatch::new(), initial_parameters(&layout(STATE), 1));
@@ -150,7 +150,9 @@ fn features(g: &DMatrix<f64>) -> Result<Features, UserError> {
 /// let at = BatchInputs { theta: &theta, grad: &g, x: &x, carry: &c };
 /// let (mut x1, mut c1) = (x.clone(), c.clone());
 /// solver.step(&solver.unpack(&theta), at, &mut x1, &mut c1).unwrap();
-/// assert!(x1 != x && c1.iter().all(|v| v.abs() < 1.0));
+/// // The memory (a tanh), then the carried gradient directions (norm sqrt(n)) and updates.
+/// assert!(x1 != x && c1.rows(0, MEMORY).iter().all(|v| v.abs() < 1.0));
+/// assert!((c1.rows(MEMORY, STATE).column(0).norm() - (STATE as f64).sqrt()).abs() < 1e-12);
 /// ```
 #[derive(Debug, Default)]
 pub struct SolverBatch {
