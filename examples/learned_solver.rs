@@ -521,8 +521,7 @@ fn main() {
         evaluate(&theta, eta);
     } else {
         problem_n_report(matches.get_flag("problem-n-training"));
-        let layout = solver::layout(solver::STATE);
-        let theta = match layout.load(SHIPPED) {
+        let theta = match solver::load(SHIPPED) {
             Ok(theta) => theta,
             Err(e) => {
                 eprintln!("could not load the shipped weights {SHIPPED}: {e}");
@@ -570,7 +569,7 @@ fn evaluate(theta: &[f64], eta: f64) {
         / validation.len() as f64)
         .sqrt();
     println!(
-        "the shipped learned solver ({} weights: state and normalised gradient in, memory of {} values across the K steps), validation windows 2000..2063:",
+        "the shipped learned solver ({} weights: state, normalised gradient and the previous step's direction and update in, memory of {} values across the K steps), validation windows 2000..2063:",
         solver::layout(solver::STATE).len(),
         solver::MEMORY
     );
@@ -654,8 +653,7 @@ fn train(o: &Options, executor: &impl Executor, main: bool) -> (Vec<f64>, f64) {
         }
         None => plan.start(
             match &o.init {
-                Some(path) => layout
-                    .load(path)
+                Some(path) => solver::load(path)
                     .unwrap_or_else(|e| fail(format!("could not load {path}: {e}"))),
                 None => solver::initial_parameters(&layout, SEED),
             },
@@ -789,7 +787,7 @@ fn train(o: &Options, executor: &impl Executor, main: bool) -> (Vec<f64>, f64) {
             },
         ],
     };
-    let title = "Training the learned solver (state and normalised gradient in, with memory)";
+    let title = "Training the learned solver (state, normalised gradient and the previous step in, with memory)";
     match plot::save("learned_solver_training", title, (1000, 560), &[panel]) {
         Ok(paths) => println!("wrote {}", paths.join(", ")),
         Err(e) => eprintln!("could not write the figure: {e}"),

@@ -31,10 +31,16 @@ fn the_layout_has_a_few_hundred_thousand_weights_and_a_memory() {
         + HIDDEN * HIDDEN
         + HIDDEN
         + (STATE + MEMORY) * (HIDDEN + 1);
-    assert_eq!(layout.len(), expected);
+    assert_eq!(shipped_layout(STATE).len(), expected);
+    let previous_step = 2 * HIDDEN * STATE;
+    assert_eq!(layout.len(), expected + previous_step);
     assert!(layout.len() > 200_000);
     assert_eq!(Solver::new().parameters(STATE), layout.len());
-    assert_eq!(Solver::new().carry(STATE), MEMORY);
+    assert_eq!(Solver::new().carry(STATE), MEMORY + 2 * STATE);
+    // The first shipped solver's tensors are a prefix of the layout, at the same offsets.
+    for t in shipped_layout(STATE).tensors() {
+        assert_eq!(layout.range(&t.name).unwrap(), t.range(), "{}", t.name);
+    }
     // Seeded: the same seed, the same weights; another seed, others.
     assert_eq!(initial_parameters(&layout, 1), theta);
     assert_ne!(initial_parameters(&layout, 2), theta);
@@ -69,14 +75,14 @@ fn the_step_passes_the_dot_product_test() {
     for scale in [1e4, 1e-1] {
         let grad: Vec<f64> = rng.vec(n).iter().map(|g| scale * g).collect();
         let x: Vec<f64> = rng.vec(n).iter().map(|v| 4.0 * v).collect();
-        let carry = rng.vec(MEMORY);
+        let carry = rng.vec(carry_len(n));
         let (theta_dot, grad_dot, x_dot, carry_dot) = (
             rng.vec(theta.len()),
             rng.vec(n).iter().map(|g| scale * g).collect::<Vec<_>>(),
             rng.vec(n),
-            rng.vec(MEMORY),
+            rng.vec(carry_len(n)),
         );
-        let (x_next_bar, carry_next_bar) = (rng.vec(n), rng.vec(MEMORY));
+        let (x_next_bar, carry_next_bar) = (rng.vec(n), rng.vec(carry_len(n)));
         let at = StepInputs {
             theta: &theta,
             grad: &grad,
@@ -212,12 +218,12 @@ fn a_zero_gradient_is_an_error_naming_it() {
     let (_, theta) = parameters();
     let net = Solver::new().unpack(&theta);
     let mut x = vec![1.0; STATE];
-    let mut carry = vec![0.0; MEMORY];
+    let mut carry = vec![0.0; carry_len(STATE)];
     let at = StepInputs {
         theta: &theta,
         grad: &[0.0; STATE],
         x: &[1.0; STATE],
-        carry: &[0.0; MEMORY],
+        carry: &[0.0; MEMORY + 2 * STATE],
     };
     let e = Solver::new()
         .step(&net, at, &mut x, &mut carry)
@@ -350,4 +356,226 @@ fn a_resumed_training_run_continues_bit_for_bit() {
         .is_err());
     assert!(plan.resume(saved.clone(), 5, 7).is_err());
     assert!(plan.resume(saved, windows.len(), 8).is_err());
+}
+
+/// The first shipped solver's step, as it was before the previous step's inputs came (a copy of
+/// the `solver_step` of that solver, differentiated by the same macro): the reference that the
+/// new inputs at zero weights must reproduce.
+#[tapeless::differentiable]
+#[allow(clippy::too_many_arguments)] // a network's weights and biases
+fn first_shipped_step(
+    w_x: &nalgebra::DMatrix<f64>,
+    w_g: &nalgebra::DMatrix<f64>,
+    w_s: &nalgebra::DVector<f64>,
+    w_c: &nalgebra::DMatrix<f64>,
+    b1: &nalgebra::DVector<f64>,
+    w2: &nalgebra::DMatrix<f64>,
+    b2: &nalgebra::DVector<f64>,
+    w3: &nalgebra::DMatrix<f64>,
+    b3: &nalgebra::DVector<f64>,
+    x: &[f64],
+    g: &[f64],
+    c: &[f64],
+) -> Vec<f64> {
+    let n = x.len();
+    let m = c.len();
+    let xv = nalgebra::DVector::from_column_slice(x);
+    let gv = nalgebra::DVector::from_column_slice(g);
+    let cv = nalgebra::DVector::from_column_slice(c);
+    let r = gv.norm();
+    let u = &gv * ((n as f64).sqrt() / r);
+    let s = (r.ln() - 7.0) / 3.0;
+    let h1 = (w_x * (&xv * 0.25) + w_g * &u + w_s * s + w_c * &cv + b1).map(|v| v.tanh());
+    let h2 = (w2 * &h1 + b2).map(|v| v.tanh());
+    let o = w3 * &h2 + b3;
+    let mut out = vec![0.0; n + m];
+    for i in 0..n {
+        out[i] = x[i] + 0.5 * o[i];
+    }
+    for j in 0..m {
+        out[n + j] = o[n + j].tanh();
+    }
+    out
+}
+
+/// The first shipped solver as an `Update` over its nine tensors (`shipped_layout`), memory only.
+struct FirstShipped;
+
+impl Update for FirstShipped {
+    type Unpacked<S: tapeless::Real> = Network<S>;
+
+    fn parameters(&self, n: usize) -> usize {
+        shipped_layout(n).len()
+    }
+
+    fn carry(&self, _n: usize) -> usize {
+        MEMORY
+    }
+
+    fn unpack<S: tapeless::Real>(&self, theta: &[S]) -> Network<S> {
+        let mut all = theta.to_vec();
+        all.resize(layout(STATE).len(), S::zero());
+        Network::unpack(&layout(STATE), &all)
+    }
+
+    fn step<S: tapeless::Real>(
+        &self,
+        net: &Network<S>,
+        at: StepInputs<'_, S>,
+        x: &mut [S],
+        carry: &mut [S],
+    ) -> Result<(), tapeless::UserError> {
+        let out = first_shipped_step_generic(
+            &net.w_x, &net.w_g, &net.w_s, &net.w_c, &net.b1, &net.w2, &net.b2, &net.w3, &net.b3,
+            at.x, at.grad, at.carry,
+        );
+        let n = x.len();
+        x.copy_from_slice(&out[..n]);
+        carry.copy_from_slice(&out[n..]);
+        Ok(())
+    }
+
+    fn step_vjp(
+        &self,
+        net: &Network<f64>,
+        at: StepInputs<'_, f64>,
+        bar: tapeless::hyper::StepAdjoints<'_>,
+    ) -> Result<(), tapeless::UserError> {
+        let n = at.x.len();
+        let mut nb = net.zeros_like();
+        let out_bar: Vec<f64> = bar.x.iter().chain(bar.carry.iter()).copied().collect();
+        let (mut x_bar, mut g_bar, mut c_bar) = (vec![0.0; n], vec![0.0; n], vec![0.0; MEMORY]);
+        first_shipped_step_vjp(
+            &net.w_x,
+            &mut nb.w_x,
+            &net.w_g,
+            &mut nb.w_g,
+            &net.w_s,
+            &mut nb.w_s,
+            &net.w_c,
+            &mut nb.w_c,
+            &net.b1,
+            &mut nb.b1,
+            &net.w2,
+            &mut nb.w2,
+            &net.b2,
+            &mut nb.b2,
+            &net.w3,
+            &mut nb.w3,
+            &net.b3,
+            &mut nb.b3,
+            at.x,
+            &mut x_bar,
+            at.grad,
+            &mut g_bar,
+            at.carry,
+            &mut c_bar,
+            &out_bar,
+        );
+        let mut all = layout(n).zeros();
+        nb.accumulate_into(&layout(n), &mut all);
+        bar.theta.iter_mut().zip(&all).for_each(|(t, a)| *t += a);
+        bar.x.copy_from_slice(&x_bar);
+        bar.carry.copy_from_slice(&c_bar);
+        bar.grad.iter_mut().zip(&g_bar).for_each(|(a, b)| *a += b);
+        Ok(())
+    }
+}
+
+/// The shipped weights, with the previous step's weights zero if the file is the first shipped
+/// solver's.
+fn shipped() -> Vec<f64> {
+    load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/problems/data/learned_solver.safetensors"
+    ))
+    .unwrap()
+}
+
+/// The first shipped solver is the new one with the previous step's weights at zero: the same
+/// analyses to the bit, and the same hypergradient of its weights (to rounding), while the
+/// hypergradient of the new weights is not zero (training can move them).
+#[test]
+fn zero_previous_step_weights_give_the_first_shipped_solver() {
+    let full = layout(STATE);
+    let mut theta = shipped();
+    for name in &TENSORS[SHIPPED_TENSORS..] {
+        // Whatever the shipped file holds, the first shipped solver has them at zero.
+        theta[full.range(name).unwrap()].fill(0.0);
+    }
+    let first = &theta[..shipped_layout(STATE).len()];
+    for w in Window::many(2000..2003).iter() {
+        let cost = NoParameters(l96::InnerCost(&w.data));
+        let reference = Unrolled::new(&cost, &FirstShipped, K)
+            .solve(&w.data.xb, &[], first)
+            .unwrap();
+        let analysis = w.analysis(&theta).unwrap();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&analysis),
+            bits(&reference),
+            "the analysis, to the bit"
+        );
+        let r = w.hypergradient(&theta).unwrap();
+        let reference = Unrolled::new(&cost, &FirstShipped, K)
+            .reverse(&AnalysisLoss(w.xt0()), &w.data.xb, &[], first)
+            .unwrap();
+        assert_eq!(r.loss.to_bits(), reference.loss.to_bits());
+        let scale = l96::norm(&reference.theta);
+        for (j, (a, e)) in r.theta.iter().zip(&reference.theta).enumerate() {
+            assert!((a - e).abs() <= 1e-14 * scale, "dL/dtheta[{j}]: {a} vs {e}");
+        }
+        for name in &TENSORS[SHIPPED_TENSORS..] {
+            let g = full.view(&r.theta, name).unwrap();
+            assert!(l96::norm(g) > 0.0, "{name}: a zero hypergradient");
+        }
+    }
+}
+
+/// Where fine-tuning starts (the first shipped solver, the new weights zero), the hypergradient
+/// of the new weights three ways: central differences at the largest entry of each, forward
+/// mode along a random direction in the new weights only, and (with the step's dot-product test
+/// above over all weights and the whole carry) the reverse sweep's own consistency.
+#[test]
+fn the_new_weights_hypergradient_at_the_shipped_solver_matches_differences_and_forward_mode() {
+    let full = layout(STATE);
+    let mut theta = shipped();
+    for name in &TENSORS[SHIPPED_TENSORS..] {
+        theta[full.range(name).unwrap()].fill(0.0);
+    }
+    let w = &Window::many(2005..2006)[0];
+    let r = w.hypergradient(&theta).unwrap();
+    let loss = |theta: &[f64]| analysis_error(&w.analysis(theta).unwrap(), w.xt0());
+    let mut direction = vec![0.0; theta.len()];
+    let mut draws = Draws::new(23);
+    for name in &TENSORS[SHIPPED_TENSORS..] {
+        let range = full.range(name).unwrap();
+        let j = range
+            .clone()
+            .max_by(|&a, &b| r.theta[a].abs().total_cmp(&r.theta[b].abs()))
+            .unwrap();
+        let h = 1e-5;
+        let (mut plus, mut minus) = (theta.clone(), theta.clone());
+        plus[j] += h;
+        minus[j] -= h;
+        let fd = (loss(&plus) - loss(&minus)) / (2.0 * h);
+        assert_close(r.theta[j], fd, 1e-6, &format!("dL/dtheta of {name}[{j}]"));
+        direction[range.clone()].copy_from_slice(&draws.vec(range.len()));
+    }
+    let cost = NoParameters(l96::InnerCost(&w.data));
+    let (_, dl) = Unrolled::new(&cost, &Solver::new(), K)
+        .tangent(
+            &AnalysisLoss(w.xt0()),
+            &w.data.xb,
+            (&[], &[]),
+            (&theta, &direction),
+        )
+        .unwrap();
+    let dot: f64 = r.theta.iter().zip(&direction).map(|(a, b)| a * b).sum();
+    assert_close(
+        dl,
+        dot,
+        1e-12,
+        "forward mode against the reverse sweep, new weights",
+    );
 }

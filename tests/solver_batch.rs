@@ -6,7 +6,9 @@
 
 use nalgebra::DMatrix;
 use tapeless::hyper::{BatchAdjoints, BatchInputs, BatchUpdate};
-use tapeless_problems::solver::{initial_parameters, layout, solver_step, Window, MEMORY, STATE};
+use tapeless_problems::solver::{
+    carry_len, initial_parameters, layout, solver_step, Window, MEMORY, STATE,
+};
 use tapeless_problems::solver_batch::{hypergradient, hypergradient_clipped, SolverBatch};
 
 /// Initial weights with every entry (the zero biases too) moved by a deterministic pattern, so
@@ -35,7 +37,7 @@ fn point(b: usize) -> Point {
     Point {
         x: matrix(STATE, b, 0.1, 3.0),
         g: matrix(STATE, b, 0.7, 40.0),
-        c: matrix(MEMORY, b, 1.9, 0.5),
+        c: matrix(carry_len(STATE), b, 1.9, 0.5),
     }
 }
 
@@ -69,10 +71,15 @@ fn the_batched_step_is_the_per_window_step_column_by_column() {
             &net.b2,
             &net.w3,
             &net.b3,
+            &net.w_p,
+            &net.w_d,
             p.x.column(w).as_slice(),
             p.g.column(w).as_slice(),
-            p.c.column(w).as_slice(),
+            &p.c.column(w).as_slice()[..MEMORY],
+            &p.c.column(w).as_slice()[MEMORY..MEMORY + STATE],
+            &p.c.column(w).as_slice()[MEMORY + STATE..],
         );
+        assert_eq!(out.len(), STATE + carry_len(STATE));
         let (xw, cw) = (x.column(w), c.column(w));
         let batched = xw.iter().chain(cw.iter());
         for (a, e) in batched.zip(&out) {
@@ -89,11 +96,14 @@ fn the_batched_step_adjoint_agrees_with_central_differences() {
     let (solver, theta, b) = (SolverBatch::new(), theta(), 3);
     let p = point(b);
     // Output weights (adjoints of x_{k+1}, c_{k+1}) and an input direction.
-    let (wx, wc) = (matrix(STATE, b, 4.1, 1.0), matrix(MEMORY, b, 5.3, 1.0));
+    let (wx, wc) = (
+        matrix(STATE, b, 4.1, 1.0),
+        matrix(carry_len(STATE), b, 5.3, 1.0),
+    );
     let (dx, dg, dc) = (
         matrix(STATE, b, 6.7, 1.0),
         matrix(STATE, b, 7.1, 10.0),
-        matrix(MEMORY, b, 8.3, 1.0),
+        matrix(carry_len(STATE), b, 8.3, 1.0),
     );
     let dtheta: Vec<f64> = (0..theta.len()).map(|i| (0.71 * i as f64).cos()).collect();
     let objective = |t: f64| {
@@ -290,19 +300,35 @@ fn batched_training_with_windows_clipped_gives_the_per_window_training_weights()
         "norms {norms:?}"
     );
     let (mut per_window, mut batched) = (plan.start(theta.clone(), 5), plan.start(theta, 5));
-    for _ in 0..plan.epochs {
+    // The rounding differences of the two sweeps (~1e-12) grow through Adam's steps, which
+    // divide each entry's gradient by the root of its second moment (a small entry's rounding
+    // error moves its step by as much as a large entry's value): with the previous step's
+    // inputs, measured 9.1e-14 on the loss and 1.9e-12 on the weights after the first epoch,
+    // 3.2e-10 and 6.4e-11 after the second. The bounds follow that growth; clipping the batch's
+    // mean instead of each window (the bug this test caught) differs at order one.
+    let bounds = [(1e-12, 1e-11), (1e-8, 1e-9)];
+    for (epoch, (loss_bound, weights_bound)) in bounds.into_iter().enumerate() {
         let a = plan
             .epoch(&Serial, &train, &mut per_window, |_, _| {})
             .unwrap();
         let b = plan.epoch_batched(&train, &mut batched, |_, _| {}).unwrap();
-        assert!((a - b).abs() <= 1e-12 * a, "epoch loss {a} vs {b}");
+        assert!(
+            (a - b).abs() <= loss_bound * a,
+            "epoch {epoch}: loss {a} vs {b}"
+        );
+        let (p, q) = (&per_window.state.params, &batched.state.params);
+        let d: Vec<f64> = p.iter().zip(q).map(|(x, y)| x - y).collect();
+        let relative = norm(&d) / norm(p);
+        eprintln!("clipped epoch {epoch}: |weights difference| / |weights| = {relative:e}");
+        assert!(
+            relative <= weights_bound,
+            "epoch {epoch}: weights differ by {relative:e}"
+        );
     }
+    assert_eq!(plan.epochs, bounds.len());
     assert_eq!(per_window.state.rng, batched.state.rng);
     let (p, q) = (&per_window.state.params, &batched.state.params);
     let d: Vec<f64> = p.iter().zip(q).map(|(x, y)| x - y).collect();
-    let relative = norm(&d) / norm(p);
-    eprintln!("two clipped epochs: |weights difference| / |weights| = {relative:e}");
-    assert!(relative <= 1e-11, "weights differ by {relative:e}");
     let moved: Vec<f64> = p.iter().zip(&self::theta()).map(|(x, y)| x - y).collect();
     assert!(
         norm(&moved) > 1e3 * norm(&d),

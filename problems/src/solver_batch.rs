@@ -1,6 +1,7 @@
 //! The learned solver ([`solver`](crate::solver), issue 14 item 4) applied to a batch of windows:
 //! its network on the `n x B` matrices of the windows' states and normalised gradients and the
-//! `MEMORY x B` matrix of their memories by matrix-matrix products, written as ordinary
+//! `MEMORY x B` matrix of their memories (and the `n x B` matrices of the previous step's
+//! directions and updates) by matrix-matrix products, written as ordinary
 //! `#[differentiable]` nalgebra code ([`solver_network_batch`], its adjoint generated), and a
 //! batch's hypergradient by one backward sweep with the inner costs batched
 //! ([`UnrolledBatch::reverse_batched`]). The gradient normalisation (per column) and the output
@@ -21,14 +22,15 @@ use tapeless::UserError;
 
 use crate::l96_batch::Costs;
 use crate::solver::{
-    analysis_error_vjp, layout, Network, Run, Training, TrainingError, Window, K, MEMORY, STATE,
+    analysis_error_vjp, carry_len, layout, Network, Run, Training, TrainingError, Window, K, STATE,
 };
 use crate::solver_clip::{accumulate_weights, window_norms, Record};
 
 /// The solver's network on a batch: column `w` of the result is the output `o` of
 /// [`solver_step`](crate::solver::solver_step) for column `w` of `x`, of the normalised
-/// gradients `u`, of the log-norm features `s` and of the memories `c`. `ones` is the constant
-/// `1 x B` row that copies each bias to every column.
+/// gradients `u`, of the log-norm features `s`, of the memories `c` and of the previous step's
+/// directions `p` and updates `d`. `ones` is the constant `1 x B` row that copies each bias to
+/// every column.
 #[differentiable]
 #[allow(clippy::too_many_arguments)] // a network's weights and biases
 pub fn solver_network_batch(
@@ -41,13 +43,18 @@ pub fn solver_network_batch(
     b2: &DVector<f64>,
     w3: &DMatrix<f64>,
     b3: &DVector<f64>,
+    w_p: &DMatrix<f64>,
+    w_d: &DMatrix<f64>,
     ones: &RowDVector<f64>,
     x: &DMatrix<f64>,
     u: &DMatrix<f64>,
     s: &RowDVector<f64>,
     c: &DMatrix<f64>,
+    p: &DMatrix<f64>,
+    d: &DMatrix<f64>,
 ) -> DMatrix<f64> {
-    let h1 = (w_x * (x * 0.25) + w_g * u + w_s * s + w_c * c + b1 * ones).map(|v| v.tanh());
+    let h1 = (w_x * (x * 0.25) + w_g * u + w_s * s + w_c * c + w_p * p + w_d * d + b1 * ones)
+        .map(|v| v.tanh());
     let h2 = (w2 * &h1 + b2 * ones).map(|v| v.tanh());
     w3 * &h2 + b3 * ones
 }
@@ -57,7 +64,7 @@ pub fn solver_network_batch(
 /// `p2` are those of the hidden layers' pre-activations, window by window, from which
 /// `solver_clip` forms each window's weight adjoints (the weights are
 /// constants here, their adjoints formed there).
-#[differentiable(wrt(p1, p2, x, u, s, c))]
+#[differentiable(wrt(p1, p2, x, u, s, c, p, d))]
 #[allow(clippy::too_many_arguments)] // a network's weights and biases
 pub fn solver_network_columns(
     w_x: &DMatrix<f64>,
@@ -69,12 +76,17 @@ pub fn solver_network_columns(
     p2: &DMatrix<f64>,
     w3: &DMatrix<f64>,
     p3: &DMatrix<f64>,
+    w_p: &DMatrix<f64>,
+    w_d: &DMatrix<f64>,
     x: &DMatrix<f64>,
     u: &DMatrix<f64>,
     s: &RowDVector<f64>,
     c: &DMatrix<f64>,
+    p: &DMatrix<f64>,
+    d: &DMatrix<f64>,
 ) -> DMatrix<f64> {
-    let h1 = (w_x * (x * 0.25) + w_g * u + w_s * s + w_c * c + p1).map(|v| v.tanh());
+    let h1 =
+        (w_x * (x * 0.25) + w_g * u + w_s * s + w_c * c + w_p * p + w_d * d + p1).map(|v| v.tanh());
     let h2 = (w2 * &h1 + p2).map(|v| v.tanh());
     w3 * &h2 + p3
 }
@@ -86,6 +98,16 @@ struct Forward {
     h1: DMatrix<f64>,
     h2: DMatrix<f64>,
     o: DMatrix<f64>,
+}
+
+/// The carry's rows: the memories, the previous step's directions and its updates.
+fn split_carry(carry: &DMatrix<f64>, n: usize) -> [DMatrix<f64>; 3] {
+    let m = carry.nrows() - 2 * n;
+    [
+        carry.rows(0, m).into_owned(),
+        carry.rows(m, n).into_owned(),
+        carry.rows(m + n, n).into_owned(),
+    ]
 }
 
 /// `(u, s, |g_w|)` of [`features`].
@@ -119,16 +141,18 @@ fn features(g: &DMatrix<f64>) -> Result<Features, UserError> {
 /// ```
 /// use nalgebra::DMatrix;
 /// use tapeless::hyper::{BatchInputs, BatchUpdate};
-/// use tapeless_problems::solver::{initial_parameters, layout, MEMORY, STATE};
+/// use tapeless_problems::solver::{carry_len, initial_parameters, layout, MEMORY, STATE};
 /// use tapeless_problems::solver_batch::SolverBatch;
 ///
 /// let (solver, theta) = (SolverBatch::new(), initial_parameters(&layout(STATE), 1));
-/// let (x, c) = (DMatrix::from_element(STATE, 2, 1.0), DMatrix::zeros(MEMORY, 2));
+/// let (x, c) = (DMatrix::from_element(STATE, 2, 1.0), DMatrix::zeros(carry_len(STATE), 2));
 /// let g = DMatrix::from_fn(STATE, 2, |i, w| (i + w) as f64 - 3.0);
 /// let at = BatchInputs { theta: &theta, grad: &g, x: &x, carry: &c };
 /// let (mut x1, mut c1) = (x.clone(), c.clone());
 /// solver.step(&solver.unpack(&theta), at, &mut x1, &mut c1).unwrap();
-/// assert!(x1 != x && c1.iter().all(|v| v.abs() < 1.0));
+/// // The memory (a tanh), then the carried gradient directions (norm sqrt(n)) and updates.
+/// assert!(x1 != x && c1.rows(0, MEMORY).iter().all(|v| v.abs() < 1.0));
+/// assert!((c1.rows(MEMORY, STATE).column(0).norm() - (STATE as f64).sqrt()).abs() < 1e-12);
 /// ```
 #[derive(Debug, Default)]
 pub struct SolverBatch {
@@ -151,9 +175,10 @@ impl SolverBatch {
         s: &RowDVector<f64>,
     ) -> DMatrix<f64> {
         let net = network;
+        let [c, p, d] = split_carry(at.carry, at.x.nrows());
         solver_network_batch(
             &net.w_x, &net.w_g, &net.w_s, &net.w_c, &net.b1, &net.w2, &net.b2, &net.w3, &net.b3,
-            ones, at.x, u, s, at.carry,
+            &net.w_p, &net.w_d, ones, at.x, u, s, &c, &p, &d,
         )
     }
 
@@ -180,16 +205,22 @@ impl SolverBatch {
     ) -> Forward {
         let ones = RowDVector::from_element(at.x.ncols(), 1.0);
         let p = [&net.b1 * &ones, &net.b2 * &ones, &net.b3 * &ones];
-        let h1 =
-            (&net.w_x * (at.x * 0.25) + &net.w_g * u + &net.w_s * s + &net.w_c * at.carry + &p[0])
-                .map(|v| v.tanh());
+        let [c, previous, update] = split_carry(at.carry, at.x.nrows());
+        let h1 = (&net.w_x * (at.x * 0.25)
+            + &net.w_g * u
+            + &net.w_s * s
+            + &net.w_c * &c
+            + &net.w_p * &previous
+            + &net.w_d * &update
+            + &p[0])
+            .map(|v| v.tanh());
         let h2 = (&net.w2 * &h1 + &p[1]).map(|v| v.tanh());
         let o = &net.w3 * &h2 + &p[2];
         Forward { p, h1, h2, o }
     }
 
     /// The step's weight-adjoint factors ([`Record`]) and the adjoints `x_bar`, `u_bar`, `c_bar`
-    /// and `s_bar` of its inputs, for the output adjoint `o_bar`.
+    /// (of the whole carry) and `s_bar` of its inputs, for the output adjoint `o_bar`.
     fn record_vjp(
         net: &Network<f64>,
         at: &BatchInputs<'_>,
@@ -204,30 +235,39 @@ impl SolverBatch {
             h2,
             ..
         } = forward;
-        let m = at.carry.nrows();
+        let [c, p, d] = split_carry(at.carry, n);
+        let m = c.nrows();
         let (mut a1, mut a2) = (DMatrix::zeros(p1.nrows(), b), DMatrix::zeros(p2.nrows(), b));
         let (mut x_bar, mut u_bar, mut c_bar) = (
             DMatrix::zeros(n, b),
             DMatrix::zeros(n, b),
             DMatrix::zeros(m, b),
         );
+        let (mut p_bar, mut d_bar) = (DMatrix::zeros(n, b), DMatrix::zeros(n, b));
         let mut s_bar = RowDVector::zeros(b);
         solver_network_columns_vjp(
             &net.w_x, &net.w_g, &net.w_s, &net.w_c, &p1, &mut a1, &net.w2, &p2, &mut a2, &net.w3,
-            &p3, at.x, &mut x_bar, &u, &mut u_bar, &s, &mut s_bar, at.carry, &mut c_bar, &o_bar,
+            &p3, &net.w_p, &net.w_d, at.x, &mut x_bar, &u, &mut u_bar, &s, &mut s_bar, &c,
+            &mut c_bar, &p, &mut p_bar, &d, &mut d_bar, &o_bar,
         );
+        let mut carry_bar = DMatrix::zeros(at.carry.nrows(), b);
+        carry_bar.rows_mut(0, m).copy_from(&c_bar);
+        carry_bar.rows_mut(m, n).copy_from(&p_bar);
+        carry_bar.rows_mut(m + n, n).copy_from(&d_bar);
         let record = Record {
             x: at.x.clone(),
             u,
             s,
-            c: at.carry.clone(),
+            c,
+            p,
+            d,
             h1,
             h2,
             a1,
             a2,
             a3: o_bar,
         };
-        (record, [x_bar, u_bar, c_bar], s_bar)
+        (record, [x_bar, u_bar, carry_bar], s_bar)
     }
 }
 
@@ -239,8 +279,8 @@ impl BatchUpdate for SolverBatch {
         layout(n).len()
     }
 
-    fn carry(&self, _n: usize) -> usize {
-        MEMORY
+    fn carry(&self, n: usize) -> usize {
+        carry_len(n)
     }
 
     fn unpack(&self, theta: &[f64]) -> Network<f64> {
@@ -258,11 +298,14 @@ impl BatchUpdate for SolverBatch {
         let (u, s, _) = features(at.grad)?;
         let ones = RowDVector::from_element(b, 1.0);
         let o = Self::output(network, &at, &ones, &u, &s);
+        let m = carry.nrows() - 2 * n;
         for w in 0..b {
             for i in 0..n {
                 x[(i, w)] = at.x[(i, w)] + 0.5 * o[(i, w)];
+                carry[(m + i, w)] = u[(i, w)];
+                carry[(m + n + i, w)] = o[(i, w)];
             }
-            for j in 0..carry.nrows() {
+            for j in 0..m {
                 carry[(j, w)] = o[(n + j, w)].tanh();
             }
         }
@@ -276,23 +319,25 @@ impl BatchUpdate for SolverBatch {
         bar: BatchAdjoints<'_>,
     ) -> Result<(), UserError> {
         let (n, b) = at.x.shape();
-        let m = at.carry.nrows();
+        let m = at.carry.nrows() - 2 * n;
         let (u, s, r) = features(at.grad)?;
         let forward = Self::forward(network, &at, &u, &s);
         let o = &forward.o;
-        // x_{k+1} = x_k + o_top / 2, c_{k+1} = tanh(o_bottom).
+        // x_{k+1} = x_k + o_top / 2, c_{k+1} = [tanh(o_bottom), u, o_top].
         let mut o_bar = DMatrix::zeros(n + m, b);
         for w in 0..b {
             for i in 0..n {
-                o_bar[(i, w)] = 0.5 * bar.x[(i, w)];
+                o_bar[(i, w)] = 0.5 * bar.x[(i, w)] + bar.carry[(m + n + i, w)];
             }
             for j in 0..m {
                 let t = o[(n + j, w)].tanh();
                 o_bar[(n + j, w)] = bar.carry[(j, w)] * (1.0 - t * t);
             }
         }
-        let (record, [x_bar, u_bar, c_bar], s_bar) =
+        let u_out_bar = bar.carry.rows(m, n).into_owned();
+        let (record, [x_bar, mut u_bar, c_bar], s_bar) =
             Self::record_vjp(network, &at, (u, s), forward, o_bar);
+        u_bar += &u_out_bar;
         let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
         match records.as_mut() {
             Some(records) => records.push(record),

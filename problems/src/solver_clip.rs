@@ -17,7 +17,7 @@ use nalgebra::{DMatrix, DVector, RowDVector};
 use crate::solver::{layout, Network};
 
 /// One batched step's factors of the weight adjoints, window `w` in column `w`: the network's
-/// inputs (`x`, `u`, `s`, `c`), its hidden activations `h1`, `h2`, and the adjoints `a1`, `a2`,
+/// inputs (`x`, `u`, `s`, `c`, the previous step's `p` and `d`), its hidden activations `h1`, `h2`, and the adjoints `a1`, `a2`,
 /// `a3` of the three layers' pre-activations.
 #[derive(Debug, Clone)]
 pub(crate) struct Record {
@@ -25,6 +25,8 @@ pub(crate) struct Record {
     pub u: DMatrix<f64>,
     pub s: RowDVector<f64>,
     pub c: DMatrix<f64>,
+    pub p: DMatrix<f64>,
+    pub d: DMatrix<f64>,
     pub h1: DMatrix<f64>,
     pub h2: DMatrix<f64>,
     pub a1: DMatrix<f64>,
@@ -66,6 +68,8 @@ pub(crate) fn window_norms(records: &[Record]) -> Vec<f64> {
                         + dot(&p.u, &q.u)
                         + p.s[w] * q.s[w]
                         + dot(&p.c, &q.c)
+                        + dot(&p.p, &q.p)
+                        + dot(&p.d, &q.d)
                         + 1.0
                 },
             );
@@ -116,6 +120,7 @@ pub(crate) fn accumulate_weights(records: &[Record], scales: &[f64], theta_bar: 
         z(|r| &r.h1),
         z(|r| &r.h2),
     );
+    let (p, d) = (z(|r| &r.p), z(|r| &r.d));
     let mut s = DVector::zeros(x.ncols());
     let b = records[0].x.ncols();
     for (k, r) in records.iter().enumerate() {
@@ -134,6 +139,8 @@ pub(crate) fn accumulate_weights(records: &[Record], scales: &[f64], theta_bar: 
         b2: &a2 * &ones,
         w3: product(&a3, &h2, 1.0),
         b3: &a3 * &ones,
+        w_p: product(&a1, &p, 1.0),
+        w_d: product(&a1, &d, 1.0),
     };
     grads.accumulate_into(&layout(n), theta_bar);
 }
