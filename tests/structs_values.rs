@@ -228,3 +228,244 @@ fn the_gradient_of_a_method_calling_methods_of_self() {
     assert_close(self_bar.result, g[0], 1e-15, "d energy / d result");
     assert_close(u_bar[1], g[4], 1e-15, "d energy / d x_bar[1]");
 }
+
+/// A model whose cost is differentiated only in the state (`wrt(x0)` on a `&self` method).
+#[differentiable]
+#[derive(Clone, Debug)]
+struct Decay {
+    k: f64,
+    x_bar: f64,
+}
+
+impl Decay {
+    #[differentiable(wrt(x0))]
+    fn misfit(&self, x0: &[f64], obs: &[f64]) -> f64 {
+        let mut result = 0.0;
+        for i in 0..x0.len() {
+            let mut value = x0[i];
+            for _ in 0..2 {
+                value -= 0.1 * self.k * value * (1.0 + self.x_bar * value);
+            }
+            result += (value - obs[i]) * (value - obs[i]);
+        }
+        result
+    }
+}
+
+#[test]
+fn a_method_differentiated_in_its_arguments_only() {
+    let model = Decay { k: 0.9, x_bar: 0.3 };
+    let obs = [0.5, -0.25, 1.5];
+    let x0 = [0.8, -0.1, 2.0];
+    let f = |x: &[f64]| vec![model.misfit(x, &obs)];
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = model.misfit_jvp(x, d, &obs);
+        (vec![v], vec![t])
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let (v, g) = model.misfit_grad(x, &obs);
+        (vec![v], g.iter().map(|g| g * w[0]).collect())
+    };
+    let case = Case {
+        name: "Decay::misfit(&self, x0, obs) with wrt(x0)",
+        inputs: 3,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &x0, 35);
+    // The reverse companion takes `self` at `f64` and no adjoint of it.
+    let mut x0_bar = [0.0; 3];
+    let v = model.misfit_vjp(&x0, &mut x0_bar, &obs, 1.0);
+    let (value, g) = Decay::misfit_grad_at(&model, &x0, &obs);
+    assert_eq!((v, x0_bar.to_vec()), (value, g));
+    // Hessian-vector products at dual numbers, the model and the observations data at `f64`.
+    let mut draws = Draws::new(36);
+    let (u, w) = (draws.vec(3), draws.vec(3));
+    let hvp = |dir: &[f64]| -> Vec<f64> {
+        let x: Vec<Dual<f64, 1>> = (0..3).map(|k| Dual::new(x0[k], [dir[k]])).collect();
+        let (_, g) = model.misfit_grad(&x, &obs);
+        g.iter().map(|v| v.tangents[0]).collect()
+    };
+    let (hu, hw) = (hvp(&u), hvp(&w));
+    let gradient = |x: &[f64], g: &mut [f64]| g.copy_from_slice(&model.misfit_grad(x, &obs).1);
+    let report = check_hvp(gradient, &x0, &u, &hu, &w, &hw, 1e-6).expect("lengths fit");
+    assert!(
+        report.passes(1e-6, 1e-12),
+        "H u against differences of gradients: {:e}; symmetry: {:e}",
+        report.finite_difference.relative_error,
+        report.symmetry.relative_error
+    );
+}
+
+/// A state held in a struct local.
+#[differentiable]
+#[derive(Clone, Debug)]
+struct State {
+    result: f64,
+    x_bar: f64,
+    q: [f64; 2],
+}
+
+/// A struct that is not annotated: a struct local needs no annotation.
+struct Pair {
+    a: f64,
+    inner: Inner,
+}
+
+struct Inner {
+    b: f64,
+}
+
+/// Struct locals built by literals, re-assigned a literal reading their old fields in a loop
+/// (`s = State { .. }`), an array field written by index, a nested literal, and fields read in
+/// a macro.
+#[differentiable]
+fn orbit(x0: f64, v0: f64, k: f64, h: f64) -> f64 {
+    let mut s = State {
+        result: x0,
+        x_bar: v0,
+        q: [0.0, 1.0],
+    };
+    for i in 0..6 {
+        s = State {
+            result: s.result + h * s.x_bar,
+            x_bar: s.x_bar - h * k * s.result.sin(),
+            q: [s.q[0] + s.result * s.result, s.q[1] * (1.0 + h * s.x_bar)],
+        };
+        s.q[i % 2] += 0.01 * s.x_bar;
+    }
+    let value = Pair {
+        a: s.q[0] * k,
+        inner: Inner { b: s.result },
+    };
+    debug_assert!(value.inner.b > -1e9);
+    value.a + value.inner.b * s.q[1] + 0.5 * s.x_bar * s.x_bar
+}
+
+/// `orbit`'s inputs.
+const O: [f64; 4] = [0.4, -0.3, 1.7, 0.1];
+
+#[test]
+fn struct_locals_built_and_rebuilt_by_literals() {
+    let f = |x: &[f64]| vec![orbit(x[0], x[1], x[2], x[3])];
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = orbit_jvp(x[0], d[0], x[1], d[1], x[2], d[2], x[3], d[3]);
+        (vec![v], vec![t])
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let mut g = [0.0; 4];
+        let [a, b, c, d] = &mut g;
+        let v = orbit_vjp(x[0], a, x[1], b, x[2], c, x[3], d, w[0]);
+        (vec![v], g.to_vec())
+    };
+    let case = Case {
+        name: "orbit: let s = State { .. }; s = State { .. } in a loop",
+        inputs: 4,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &O, 37);
+    let (value, g) = orbit_grad(O[0], O[1], O[2], O[3]);
+    assert_eq!(value, orbit(O[0], O[1], O[2], O[3]));
+    let gradient = |x: &[f64], out: &mut [f64]| {
+        let (_, g) = orbit_grad(x[0], x[1], x[2], x[3]);
+        out.copy_from_slice(&[g.0, g.1, g.2, g.3]);
+    };
+    assert_close(g.0, vjp(&O, &[1.0]).1[0], 1e-15, "d orbit / d x0");
+    let mut draws = Draws::new(38);
+    let (u, w) = (draws.vec(4), draws.vec(4));
+    let hvp = |dir: &[f64]| -> Vec<f64> {
+        let d = |k: usize| Dual::<f64, 1>::new(O[k], [dir[k]]);
+        let (_, g) = orbit_grad(d(0), d(1), d(2), d(3));
+        [g.0, g.1, g.2, g.3].iter().map(|v| v.tangents[0]).collect()
+    };
+    let (hu, hw) = (hvp(&u), hvp(&w));
+    let report = check_hvp(gradient, &O, &u, &hu, &w, &hw, 1e-6).expect("lengths fit");
+    assert!(
+        report.passes(1e-6, 1e-12),
+        "H u against differences of gradients: {:e}; symmetry: {:e}",
+        report.finite_difference.relative_error,
+        report.symmetry.relative_error
+    );
+}
+
+/// A struct local beside a struct parameter, and shadowing it: `s.value` in the literal is the
+/// parameter's field, `s.a` after the `let` the local's.
+#[differentiable]
+fn shadowed(s: &Spring, x: f64) -> f64 {
+    let a = s.result * x;
+    let s = Pair {
+        a: a + s.value * x,
+        inner: Inner { b: s.x_bar.cos() },
+    };
+    let mut result = State {
+        result: s.a,
+        x_bar: s.inner.b,
+        q: [x, x * x],
+    };
+    result.q[1] *= result.result;
+    result.q[0] * result.x_bar + result.q[1]
+}
+
+fn shadowed_grad_of(x: &[f64]) -> (f64, Vec<f64>) {
+    let (v, (s_bar, x_bar)) = shadowed_grad(&spring_from(x), x[3]);
+    let mut g = s_bar.to_reals();
+    g.push(x_bar);
+    (v, g)
+}
+
+#[test]
+fn a_struct_local_shadows_a_struct_parameter() {
+    let x = [0.9, -0.6, 1.4, 0.75];
+    let f = |x: &[f64]| vec![shadowed(&spring_from(x), x[3])];
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = shadowed_jvp(&spring_from(x), &spring_from(d), x[3], d[3]);
+        (vec![v], vec![t])
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let s = spring_from(x);
+        let mut s_bar = s.zero_like();
+        let mut x_bar = 0.0;
+        let v = shadowed_vjp(&s, &mut s_bar, x[3], &mut x_bar, w[0]);
+        let mut g = s_bar.to_reals();
+        g.push(x_bar);
+        (vec![v], g)
+    };
+    let case = Case {
+        name: "shadowed(s: &Spring, x) with let s = Pair { .. }",
+        inputs: 4,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &x, 39);
+    assert_eq!(shadowed_grad_of(&x).1, vjp(&x, &[1.0]).1);
+    let mut draws = Draws::new(40);
+    let (u, w) = (draws.vec(4), draws.vec(4));
+    let hvp = |dir: &[f64]| -> Vec<f64> {
+        let d = |k: usize| Dual::<f64, 1>::new(x[k], [dir[k]]);
+        let s = Spring::<Dual<f64, 1>> {
+            result: d(0),
+            x_bar: d(1),
+            value: d(2),
+        };
+        let (_, (s_bar, x_bar)) = shadowed_grad(&s, d(3));
+        let mut out: Vec<f64> = s_bar.to_reals().iter().map(|v| v.tangents[0]).collect();
+        out.push(x_bar.tangents[0]);
+        out
+    };
+    let (hu, hw) = (hvp(&u), hvp(&w));
+    let gradient = |x: &[f64], g: &mut [f64]| g.copy_from_slice(&shadowed_grad_of(x).1);
+    let report = check_hvp(gradient, &x, &u, &hu, &w, &hw, 1e-6).expect("lengths fit");
+    assert!(
+        report.passes(1e-6, 1e-12),
+        "H u against differences of gradients: {:e}; symmetry: {:e}",
+        report.finite_difference.relative_error,
+        report.symmetry.relative_error
+    );
+}

@@ -33,6 +33,7 @@
 mod flatten;
 mod grad;
 mod item;
+mod locals;
 mod whole;
 mod wrap;
 
@@ -60,8 +61,18 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
         Ok(syn::Item::Fn(f)) if flatten::has_structs(&f.sig) || associated(attr) => {
             Some(function(attr, f))
         }
+        Ok(syn::Item::Fn(f)) if locals::has_struct_locals(&f.block) => Some(with_locals(attr, f)),
         _ => match syn::parse2::<syn::ImplItemFn>(item.clone()) {
             Ok(f) if flatten::has_structs(&f.sig) || associated(attr) => Some(function(
+                attr,
+                syn::ItemFn {
+                    attrs: f.attrs,
+                    vis: f.vis,
+                    sig: f.sig,
+                    block: Box::new(f.block),
+                },
+            )),
+            Ok(f) if locals::has_struct_locals(&f.block) => Some(with_locals(
                 attr,
                 syn::ItemFn {
                     attrs: f.attrs,
@@ -73,6 +84,27 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
             _ => None,
         },
     }
+}
+
+/// A function whose only structs are locals: the pipeline's expansion of the function with a
+/// local per field (`locals`), the user's body kept as written.
+fn with_locals(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
+    let mut flat = func.clone();
+    locals::Locals::new(&flatten::separator(&func)).run(&mut flat.block)?;
+    let tokens = crate::expand(attr.clone(), quote!(#flat))?;
+    let mut file: syn::File = syn::parse2(tokens)?;
+    // The flat locals (`s__x`) are not snake case.
+    let allow: syn::Attribute = syn::parse_quote!(#[allow(non_snake_case)]);
+    for item in &mut file.items {
+        match item {
+            syn::Item::Fn(f) if f.sig.ident == func.sig.ident => f.block = func.block.clone(),
+            syn::Item::Fn(f) => f.attrs.push(allow.clone()),
+            syn::Item::Mod(m) => m.attrs.push(allow.clone()),
+            syn::Item::Impl(i) => i.attrs.push(allow.clone()),
+            _ => {}
+        }
+    }
+    Ok(quote!(#file))
 }
 
 fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
