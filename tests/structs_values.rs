@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{assert_close, check, Case, Draws};
+use common::{assert_close, check, check_scalar, Case, Draws};
 use tapeless::check::check_hvp;
 use tapeless::{differentiable, Dual, Struct};
 
@@ -168,7 +168,8 @@ fn oscillator_from(v: &[f64]) -> Oscillator {
 const Y: [f64; 6] = [2.0, 0.3, 1.5, 0.8, -0.2, 0.05];
 
 fn energy_grad_of(x: &[f64]) -> (f64, Vec<f64>) {
-    let (v, (o_bar, u_bar, h_bar)) = Oscillator::energy_grad_at(&oscillator_from(x), &x[3..5], x[5]);
+    let (v, (o_bar, u_bar, h_bar)) =
+        Oscillator::energy_grad_at(&oscillator_from(x), &x[3..5], x[5]);
     let mut g = o_bar.to_reals();
     g.extend(u_bar);
     g.push(h_bar);
@@ -238,18 +239,57 @@ struct Decay {
 }
 
 impl Decay {
+    #[differentiable]
+    fn step(&self, x: f64, h: f64) -> f64 {
+        x - h * self.k * x * (1.0 + self.x_bar * x)
+    }
+
+    /// Reads fields of `self` and passes `self` to `self.step`: `self` is differentiated inside,
+    /// and its derivative left out of the companions.
     #[differentiable(wrt(x0))]
     fn misfit(&self, x0: &[f64], obs: &[f64]) -> f64 {
         let mut result = 0.0;
         for i in 0..x0.len() {
-            let mut value = x0[i];
-            for _ in 0..2 {
-                value -= 0.1 * self.k * value * (1.0 + self.x_bar * value);
-            }
+            let mut value = self.step(x0[i], 0.1);
+            value -= 0.1 * self.k * value * (1.0 + self.x_bar * value);
             result += (value - obs[i]) * (value - obs[i]);
         }
-        result
+        result + decay_rate(x0[0], self)
     }
+}
+
+/// A free function taking the struct whole, called with `self`.
+#[differentiable]
+fn decay_rate(x: f64, d: &Decay) -> f64 {
+    d.k * x * x
+}
+
+/// A free function with a struct passed whole outside `wrt(..)`.
+#[differentiable(wrt(x))]
+fn decayed(x: f64, d: &Decay) -> f64 {
+    decay_rate(x, d) * d.x_bar + x.sin()
+}
+
+#[test]
+fn a_struct_passed_whole_outside_wrt_is_a_constant() {
+    let d = Decay { k: 0.9, x_bar: 0.3 };
+    check_scalar(
+        "decayed(x, d: &Decay) with wrt(x)",
+        &|x| decayed(x, &d),
+        &|x, t| decayed_jvp(x, t, &d),
+        &|x, x_bar, w| decayed_vjp(x, x_bar, &d, w),
+        0.6,
+        41,
+    );
+    let (v, g) = decayed_grad(0.6, &d);
+    assert_eq!(v, decayed(0.6, &d));
+    let mut x_bar = 0.0;
+    decayed_vjp(0.6, &mut x_bar, &d, 1.0);
+    assert_eq!(g, x_bar);
+    // At dual numbers, the struct stays at `f64`: d/dx of the gradient.
+    let (_, h) = decayed_grad(Dual::<f64, 1>::new(0.6, [1.0]), &d);
+    let fd = (decayed_grad(0.6 + 1e-6, &d).1 - decayed_grad(0.6 - 1e-6, &d).1) / 2e-6;
+    assert_close(h.tangents[0], fd, 1e-7, "second derivative of decayed");
 }
 
 #[test]

@@ -51,6 +51,8 @@ pub struct StructParam {
     /// Passed whole to another annotated function (`rhs(u, p)`): the flattened function also
     /// takes the struct itself, named as the user's parameter.
     pub whole: bool,
+    /// Passed whole but outside `wrt(..)`: see `super::constants_outside_wrt`.
+    pub constant: bool,
     /// What joins a root to its field names in flat names (`p__sigma`): the shortest run of
     /// underscores (two or more) that no identifier of the user's function contains, set by
     /// [`flatten`]. So flat names are collision-free by construction: none equals an identifier
@@ -125,6 +127,7 @@ pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
                     leaves: Vec::new(),
                     receiver: true,
                     whole: false,
+                    constant: false,
                     sep: String::from("__"),
                 })));
             }
@@ -137,6 +140,7 @@ pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
                         leaves: Vec::new(),
                         receiver: false,
                         whole: false,
+                        constant: false,
                         sep: String::from("__"),
                     })))
                 }

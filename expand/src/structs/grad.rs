@@ -116,8 +116,9 @@ pub(super) fn gradient(
             } => {
                 let base = base_name(param);
                 args.push(quote!(#base));
-                let active =
-                    matches!(whole, Some(Some(_))) || fields.iter().any(|f| f.2.is_some());
+                // A struct outside `wrt(..)` has no adjoint in `f_vjp` (`wrap::forward`).
+                let active = !param.constant
+                    && (matches!(whole, Some(Some(_))) || fields.iter().any(|f| f.2.is_some()));
                 if active {
                     let bar = local(format!("{}_bar", syn::ext::IdentExt::unraw(&base)));
                     setup.extend(quote!(let mut #bar = #krate::Struct::zero_like(#base);));

@@ -180,10 +180,7 @@ impl Locals {
             leaves.push((path, flat));
         }
         if let Some(scope) = self.scopes.last_mut() {
-            scope.push(Entry::Struct {
-                name: root,
-                leaves,
-            });
+            scope.push(Entry::Struct { name: root, leaves });
         }
         stmts
     }
@@ -194,7 +191,9 @@ impl Locals {
         self.literal_fields(lit, &[], &mut fields);
         let leaves = self.lookup(&root.to_string())?.to_vec();
         let mut same = fields.len() == leaves.len();
-        same &= fields.iter().all(|(p, _)| leaves.iter().any(|(q, _)| p == q));
+        same &= fields
+            .iter()
+            .all(|(p, _)| leaves.iter().any(|(q, _)| p == q));
         if !same {
             self.error(syn::Error::new_spanned(
                 lit,

@@ -219,18 +219,28 @@ pub(super) fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward
                 fields,
                 whole,
             } => {
-                let scalar = cx.struct_scalar(fields, whole);
+                let scalar = if param.constant {
+                    quote!(f64)
+                } else {
+                    cx.struct_scalar(fields, whole)
+                };
                 let ty = cx.struct_ty(param, &scalar);
                 if param.receiver {
                     lift_receiver = scalar.to_string() != "f64";
                 }
-                let base = base_name(param);
+                let mut base = base_name(param);
                 let m = param.mutable.then(|| quote!(mut));
                 inputs.push(quote!(#base: &#m #ty));
                 names.push(quote!(#base));
-                let extra_base = format_ident!("{}_{}", base, extra_suffix);
+                let mut extra_base = format_ident!("{}_{}", base, extra_suffix);
                 let whole_extra = matches!(whole, Some(Some(_)));
-                if whole_extra || fields.iter().any(|(_, _, e)| e.is_some()) {
+                let has_extra = whole_extra || fields.iter().any(|(_, _, e)| e.is_some());
+                if param.constant {
+                    let (lifted, extra, set) = constant_struct(cx, &base, extra_suffix, has_extra);
+                    pre.extend(set);
+                    base = lifted;
+                    extra_base = extra;
+                } else if has_extra {
                     let m = (param.mutable || extra_suffix == "bar").then(|| quote!(mut));
                     inputs.push(quote!(#extra_base: &#m #ty));
                     names.push(quote!(#extra_base));
@@ -270,6 +280,28 @@ pub(super) fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward
         pre,
         post,
     }
+}
+
+/// A struct outside `wrt(..)` that the flattened companions differentiate
+/// (`super::constants_outside_wrt`): `base` at `f64` lifted to the scalar type, and its zero
+/// tangent or scratch adjoint when the companion takes one. Returns the names standing for the
+/// struct and for its tangent or adjoint (both references), and their `let`s.
+fn constant_struct(
+    cx: &Ctx,
+    base: &syn::Ident,
+    suffix: &str,
+    has_extra: bool,
+) -> (syn::Ident, syn::Ident, TokenStream) {
+    let (krate, scalar) = (cx.krate, &cx.scalar);
+    // In the macro's syntax context: no parameter of the user's is shadowed.
+    let lifted = syn::Ident::new(&format!("{base}_lifted"), Span::mixed_site());
+    let extra = syn::Ident::new(&format!("{base}_{suffix}"), Span::mixed_site());
+    let mut set = quote!(let #lifted = &#krate::Struct::lift::<#scalar>(#base););
+    if has_extra {
+        let m = (suffix == "bar").then(|| quote!(mut));
+        set.extend(quote!(let #extra = &#m #krate::Struct::zero_like(#lifted);));
+    }
+    (lifted, extra, set)
 }
 
 /// `p`, or `this` for the receiver.
