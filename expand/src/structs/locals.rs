@@ -180,7 +180,11 @@ impl Locals {
             leaves.push((path, flat));
         }
         if let Some(scope) = self.scopes.last_mut() {
-            scope.push(Entry::Struct { name: root, leaves });
+            // With `..base` refused, the fields it would give are not reported missing too.
+            scope.push(match lit.rest {
+                Some(_) => Entry::Shadow(root),
+                None => Entry::Struct { name: root, leaves },
+            });
         }
         stmts
     }
