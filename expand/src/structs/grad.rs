@@ -115,7 +115,10 @@ pub(super) fn gradient(
                 whole,
             } => {
                 let base = base_name(param);
-                args.push(quote!(#base));
+                // At the attribute's span, as the wrappers' struct types are: a struct that is
+                // not annotated gets the trait's one error there, not a second on `self`.
+                let arg = syn::Ident::new(&base.to_string(), Span::call_site());
+                args.push(quote!(#arg));
                 // A struct outside `wrt(..)` has no adjoint in `f_vjp` (`wrap::forward`).
                 let active = !param.constant
                     && (matches!(whole, Some(Some(_))) || fields.iter().any(|f| f.2.is_some()));
