@@ -2,8 +2,8 @@
 //! it instead of with the runtime's integrator and 4D-Var blocks: a parameter struct whose
 //! `&self` methods call each other (the right-hand side returning an array, `let [x, y, z] = u;`,
 //! a hand-written RK4 step with untyped stages, the cost with `u = self.rk4(u, H)` and an
-//! iterator sum for the background term), its gradient from `cost_vjp` and Hessian-vector
-//! products from `cost_vjp` at dual numbers. The same damped Newton method finds the analysis.
+//! iterator sum for the background term, differentiated in `x0` only), its gradient from
+//! `cost_grad` and Hessian-vector products from `cost_grad` at dual numbers. The same damped Newton method finds the analysis.
 //! `J(xb)` and `RMSE(xb)` equal the other example's to the last digit (the same floating-point
 //! operations in the same order); the gradient is the macro's adjoint of the RK4 step, not the
 //! runtime's, so it rounds differently (15 digits), and the analysis follows (README: "The
@@ -11,7 +11,7 @@
 //!
 //! Run: `cargo run --release --example lorenz63_idiomatic`
 
-use tapeless::{differentiable, Dual, Struct};
+use tapeless::{differentiable, Dual};
 
 const H: f64 = 0.01;
 const STEPS: usize = 100;
@@ -64,7 +64,7 @@ impl Lorenz63 {
 
     /// The 4D-Var cost of the initial state `x0`: the background misfit (variance 4) plus the
     /// misfits of x and z (variance 0.09) every `OBS_EVERY` steps; `obs` holds them in pairs.
-    #[differentiable]
+    #[differentiable(wrt(x0))]
     fn cost(&self, x0: &[f64], xb: &[f64], obs: &[f64]) -> f64 {
         let mut j = x0
             .iter()
@@ -134,45 +134,12 @@ fn main() {
         })
         .collect();
 
-    let j_and_grad = |x: &[f64]| -> (f64, Vec<f64>) {
-        // `cost_vjp` with a unit seed: the value and the gradient (methods that call methods of
-        // `self` get the `_vjp`/`_jvp` companions; `_grad` is generated for the others).
-        let mut model_bar = model.zero_like();
-        let mut x_bar = vec![0.0; 3];
-        let (mut xb_bar, mut obs_bar) = (vec![0.0; 3], vec![0.0; obs.len()]);
-        let j = model.cost_vjp(
-            &mut model_bar,
-            x,
-            &mut x_bar,
-            &xb,
-            &mut xb_bar,
-            &obs,
-            &mut obs_bar,
-            1.0,
-        );
-        (j, x_bar)
-    };
-    // H v: the adjoint at dual numbers (forward over reverse).
-    let xb_dual: Vec<Dual<f64, 1>> = xb.iter().map(|&v| Dual::constant(v)).collect();
-    let obs_dual: Vec<Dual<f64, 1>> = obs.iter().map(|&v| Dual::constant(v)).collect();
+    // `cost_grad`: the value and the gradient in `x0`.
+    let j_and_grad = |x: &[f64]| model.cost_grad(x, &xb, &obs);
+    // H v: the gradient at dual numbers (forward over reverse); the model and the data stay `f64`.
     let hessian_vector = |x: &[f64], v: &[f64]| -> Vec<f64> {
         let xd: Vec<Dual<f64, 1>> = x.iter().zip(v).map(|(&a, &b)| Dual::new(a, [b])).collect();
-        let mut x_bar = vec![Dual::constant(0.0); 3];
-        let mut model_bar = model.lift::<Dual<f64, 1>>().zero_like();
-        let (mut xb_bar, mut obs_bar) = (
-            vec![Dual::constant(0.0); 3],
-            vec![Dual::constant(0.0); obs.len()],
-        );
-        model.cost_vjp(
-            &mut model_bar,
-            &xd,
-            &mut x_bar,
-            &xb_dual,
-            &mut xb_bar,
-            &obs_dual,
-            &mut obs_bar,
-            Dual::constant(1.0),
-        );
+        let (_, x_bar) = model.cost_grad(&xd, &xb, &obs);
         x_bar.iter().map(|d| d.tangents[0]).collect()
     };
 

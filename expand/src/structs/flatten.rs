@@ -51,6 +51,8 @@ pub struct StructParam {
     /// Passed whole to another annotated function (`rhs(u, p)`): the flattened function also
     /// takes the struct itself, named as the user's parameter.
     pub whole: bool,
+    /// Passed whole but outside `wrt(..)`: see `super::constants_outside_wrt`.
+    pub constant: bool,
     /// What joins a root to its field names in flat names (`p__sigma`): the shortest run of
     /// underscores (two or more) that no identifier of the user's function contains, set by
     /// [`flatten`]. So flat names are collision-free by construction: none equals an identifier
@@ -125,6 +127,7 @@ pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
                     leaves: Vec::new(),
                     receiver: true,
                     whole: false,
+                    constant: false,
                     sep: String::from("__"),
                 })));
             }
@@ -137,6 +140,7 @@ pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
                         leaves: Vec::new(),
                         receiver: false,
                         whole: false,
+                        constant: false,
                         sep: String::from("__"),
                     })))
                 }
@@ -148,7 +152,7 @@ pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
 }
 
 /// The shortest run of two or more underscores that no identifier of `func` contains.
-fn separator(func: &syn::ItemFn) -> String {
+pub(super) fn separator(func: &syn::ItemFn) -> String {
     fn idents(tokens: TokenStream, out: &mut Vec<String>) {
         for t in tokens {
             match t {
@@ -193,7 +197,11 @@ pub fn flatten(
             s.sep = sep.clone();
         }
     }
+    let mut block = (*func.block).clone();
+    let mut locals = super::locals::Locals::new(&sep);
+    locals.run(&mut block)?;
     let mut v = Collector {
+        taken: locals.taken,
         sep,
         roots,
         mutable_roots,
@@ -201,7 +209,6 @@ pub fn flatten(
         whole: Vec::new(),
         errors: None,
     };
-    let mut block = (*func.block).clone();
     v.visit_block_mut(&mut block);
     if let Some(e) = v.errors {
         return Err(e);
@@ -323,6 +330,8 @@ fn index_in_tokens(tokens: TokenStream, names: &[syn::Ident]) -> TokenStream {
 struct Collector {
     /// See [`StructParam::sep`].
     sep: String,
+    /// The flat names of struct locals (`super::locals`), which no leaf may take.
+    taken: Vec<String>,
     roots: Vec<String>,
     /// Struct parameters taken `&mut`, and the receiver: not passed whole (yet).
     mutable_roots: Vec<String>,
@@ -424,7 +433,7 @@ impl Collector {
             let base = format!("{}{}{}", root, self.sep, names.join(&self.sep));
             let mut name = base.clone();
             let mut n = 0;
-            while self.leaves.iter().any(|(_, l)| l.flat == name) {
+            while self.leaves.iter().any(|(_, l)| l.flat == name) || self.taken.contains(&name) {
                 n += 1;
                 name = format!("{base}{}{n}", self.sep);
             }

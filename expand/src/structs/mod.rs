@@ -31,7 +31,9 @@
 //! function to the attribute and is expanded as one.
 
 mod flatten;
+mod grad;
 mod item;
+mod locals;
 mod whole;
 mod wrap;
 
@@ -59,8 +61,18 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
         Ok(syn::Item::Fn(f)) if flatten::has_structs(&f.sig) || associated(attr) => {
             Some(function(attr, f))
         }
+        Ok(syn::Item::Fn(f)) if locals::has_struct_locals(&f.block) => Some(with_locals(attr, f)),
         _ => match syn::parse2::<syn::ImplItemFn>(item.clone()) {
             Ok(f) if flatten::has_structs(&f.sig) || associated(attr) => Some(function(
+                attr,
+                syn::ItemFn {
+                    attrs: f.attrs,
+                    vis: f.vis,
+                    sig: f.sig,
+                    block: Box::new(f.block),
+                },
+            )),
+            Ok(f) if locals::has_struct_locals(&f.block) => Some(with_locals(
                 attr,
                 syn::ItemFn {
                     attrs: f.attrs,
@@ -72,6 +84,27 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
             _ => None,
         },
     }
+}
+
+/// A function whose only structs are locals: the pipeline's expansion of the function with a
+/// local per field (`locals`), the user's body kept as written.
+fn with_locals(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
+    let mut flat = func.clone();
+    locals::Locals::new(&flatten::separator(&func)).run(&mut flat.block)?;
+    let tokens = crate::expand(attr.clone(), quote!(#flat))?;
+    let mut file: syn::File = syn::parse2(tokens)?;
+    // The flat locals (`s__x`) are not snake case.
+    let allow: syn::Attribute = syn::parse_quote!(#[allow(non_snake_case)]);
+    for item in &mut file.items {
+        match item {
+            syn::Item::Fn(f) if f.sig.ident == func.sig.ident => f.block = func.block.clone(),
+            syn::Item::Fn(f) => f.attrs.push(allow.clone()),
+            syn::Item::Mod(m) => m.attrs.push(allow.clone()),
+            syn::Item::Impl(i) => i.attrs.push(allow.clone()),
+            _ => {}
+        }
+    }
+    Ok(quote!(#file))
 }
 
 fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
@@ -98,7 +131,7 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let user = func.sig.ident.clone();
     let flat_name = format_ident!("__{}_flat", user);
     let flat = flatten::flatten(&func, &flat_name, &mut params)?;
-    whole_in_wrt(&args, &params)?;
+    constants_outside_wrt(&args, &mut params);
     let flat_attr = flat_attr(&args, &params);
     let flat_tokens = crate::expand_function(flat_attr, quote!(#flat))?;
     let flat_tokens = rename_in_messages(flat_tokens, &renames(&user, &flat_name, &params));
@@ -116,24 +149,21 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     })
 }
 
-/// A struct passed whole to a callee is differentiated: outside `wrt(..)` it would be data
-/// lifted to the scalar type, which the struct layer does not do yet.
-fn whole_in_wrt(args: &Args, params: &[flatten::Param]) -> syn::Result<()> {
+/// A struct passed whole to a callee outside `wrt(..)` is a *constant*: the callee differentiates
+/// it, so the flattened function does too (`flat_attr`), and the companions take it at `f64`
+/// without a tangent or adjoint, lift it to the scalar type and give the flattened companions
+/// zero tangents and a scratch adjoint nobody reads (`wrap::forward`). The derivatives in the
+/// other arguments are those of the function with the struct's values as constants.
+fn constants_outside_wrt(args: &Args, params: &mut [flatten::Param]) {
     let Some(wrt) = &args.wrt else {
-        return Ok(());
+        return;
     };
     for p in params {
         if let flatten::Param::Struct(s) = p {
             let name = syn::ext::IdentExt::unraw(&s.name);
-            if s.whole && !wrt.contains(&name) {
-                return Err(syn::Error::new_spanned(
-                    &s.name,
-                    format!("`{name}` is passed whole to another function, so it is differentiated: add it to `wrt(..)`, or pass the callee the fields it needs"),
-                ));
-            }
+            s.constant = s.whole && !wrt.contains(&name);
         }
     }
-    Ok(())
 }
 
 /// A result that names a struct (`Params`, `Self`): a path without type arguments that is not
@@ -169,11 +199,15 @@ fn flat_attr(args: &Args, params: &[flatten::Param]) -> TokenStream {
     let mut parts = Vec::new();
     if let Some(wrt) = &args.wrt {
         let mut names = Vec::new();
-        for w in wrt {
+        let constant = params.iter().filter_map(|p| match p {
+            flatten::Param::Struct(s) if s.constant => Some(syn::ext::IdentExt::unraw(&s.name)),
+            _ => None,
+        });
+        for w in wrt.iter().cloned().chain(constant) {
             let mut found = false;
             for p in params {
                 if let flatten::Param::Struct(s) = p {
-                    if syn::ext::IdentExt::unraw(&s.name) == *w {
+                    if syn::ext::IdentExt::unraw(&s.name) == w {
                         found = true;
                         if s.whole {
                             names.push(flatten::whole_ident(s));
@@ -190,7 +224,7 @@ fn flat_attr(args: &Args, params: &[flatten::Param]) -> TokenStream {
                 }
             }
             if !found {
-                names.push(w.clone());
+                names.push(w);
             }
         }
         parts.push(quote!(wrt(#(#names),*)));

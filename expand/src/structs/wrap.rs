@@ -7,13 +7,13 @@ use quote::{format_ident, quote, ToTokens};
 use syn::spanned::Spanned;
 
 /// A parameter of a flattened companion: its pattern and name.
-struct Input {
-    pat: syn::PatType,
-    name: String,
+pub(super) struct Input {
+    pub(super) pat: syn::PatType,
+    pub(super) name: String,
 }
 
 /// The flattened companion's parameters of one parameter of the user's function.
-enum Group<'a> {
+pub(super) enum Group<'a> {
     Plain {
         value: Input,
         extra: Option<Input>,
@@ -38,7 +38,7 @@ fn input_name(pt: &syn::PatType) -> String {
     }
 }
 
-fn internal(what: &str) -> syn::Error {
+pub(super) fn internal(what: &str) -> syn::Error {
     syn::Error::new(
         Span::call_site(),
         format!("tapeless: internal error in the struct layer: {what}"),
@@ -46,7 +46,7 @@ fn internal(what: &str) -> syn::Error {
 }
 
 /// Splits a flattened companion's parameters by the user's parameters.
-fn groups<'a>(sig: &syn::Signature, params: &'a [Param]) -> syn::Result<Vec<Group<'a>>> {
+pub(super) fn groups<'a>(sig: &syn::Signature, params: &'a [Param]) -> syn::Result<Vec<Group<'a>>> {
     let inputs: Vec<Input> = sig
         .inputs
         .iter()
@@ -110,15 +110,15 @@ fn mentions_f64(ty: &syn::Type) -> bool {
         .any(|w| w == "f64")
 }
 
-struct Ctx<'a> {
-    krate: &'a syn::Path,
+pub(super) struct Ctx<'a> {
+    pub(super) krate: &'a syn::Path,
     /// The companion's scalar type parameter.
-    scalar: TokenStream,
+    pub(super) scalar: TokenStream,
 }
 
 impl Ctx<'_> {
     /// The struct's type at `scalar`.
-    fn struct_ty(&self, s: &StructParam, scalar: &TokenStream) -> TokenStream {
+    pub(super) fn struct_ty(&self, s: &StructParam, scalar: &TokenStream) -> TokenStream {
         let krate = self.krate;
         let ty = &s.ty;
         if super::type_is_self(ty) {
@@ -131,7 +131,7 @@ impl Ctx<'_> {
     }
 
     /// The scalar of a struct's fields in a companion: `S`, or `f64` when none is differentiated.
-    fn struct_scalar(
+    pub(super) fn struct_scalar(
         &self,
         fields: &[(&Leaf, Input, Option<Input>)],
         whole: &Option<Option<Input>>,
@@ -172,11 +172,14 @@ fn field_arg(base: &syn::Ident, leaf: &Leaf, ty: &syn::Type) -> TokenStream {
 }
 
 /// A wrapper's parameters and the flattened call's arguments.
-struct Forward {
-    inputs: Vec<TokenStream>,
+pub(super) struct Forward {
+    pub(super) inputs: Vec<TokenStream>,
     /// The wrapper's parameter names, in order.
-    names: Vec<TokenStream>,
-    args: Vec<TokenStream>,
+    pub(super) names: Vec<TokenStream>,
+    pub(super) args: Vec<TokenStream>,
+    /// The receiver is taken at the scalar type (not at `f64`, as when none of its fields is
+    /// differentiated): the method form lifts `self`.
+    lift_receiver: bool,
     /// Statements before and after the call (see [`super::whole::field_adjoints`]).
     pre: TokenStream,
     post: TokenStream,
@@ -184,7 +187,7 @@ struct Forward {
 
 /// A plain parameter of a wrapper, and the name it is forwarded by: a `mut a: f64` of the
 /// user's is taken as `a: f64` (the wrapper only passes it on) and forwarded as `a`.
-fn plain_input(pt: &syn::PatType) -> (TokenStream, TokenStream) {
+pub(super) fn plain_input(pt: &syn::PatType) -> (TokenStream, TokenStream) {
     let mut pt = pt.clone();
     if let syn::Pat::Ident(pi) = &mut *pt.pat {
         pi.mutability = None;
@@ -194,12 +197,13 @@ fn plain_input(pt: &syn::PatType) -> (TokenStream, TokenStream) {
     (quote!(#pt), quote!(#n))
 }
 
-fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward {
+pub(super) fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward {
     let mut inputs = Vec::new();
     let mut names = Vec::new();
     let mut args = Vec::new();
     let mut pre = TokenStream::new();
     let mut post = TokenStream::new();
+    let mut lift_receiver = false;
     for g in groups {
         match g {
             Group::Plain { value, extra } => {
@@ -215,15 +219,28 @@ fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward {
                 fields,
                 whole,
             } => {
-                let scalar = cx.struct_scalar(fields, whole);
+                let scalar = if param.constant {
+                    quote!(f64)
+                } else {
+                    cx.struct_scalar(fields, whole)
+                };
                 let ty = cx.struct_ty(param, &scalar);
-                let base = base_name(param);
+                if param.receiver {
+                    lift_receiver = scalar.to_string() != "f64";
+                }
+                let mut base = base_name(param);
                 let m = param.mutable.then(|| quote!(mut));
                 inputs.push(quote!(#base: &#m #ty));
                 names.push(quote!(#base));
-                let extra_base = format_ident!("{}_{}", base, extra_suffix);
+                let mut extra_base = format_ident!("{}_{}", base, extra_suffix);
                 let whole_extra = matches!(whole, Some(Some(_)));
-                if whole_extra || fields.iter().any(|(_, _, e)| e.is_some()) {
+                let has_extra = whole_extra || fields.iter().any(|(_, _, e)| e.is_some());
+                if param.constant {
+                    let (lifted, extra, set) = constant_struct(cx, &base, extra_suffix, has_extra);
+                    pre.extend(set);
+                    base = lifted;
+                    extra_base = extra;
+                } else if has_extra {
                     let m = (param.mutable || extra_suffix == "bar").then(|| quote!(mut));
                     inputs.push(quote!(#extra_base: &#m #ty));
                     names.push(quote!(#extra_base));
@@ -259,13 +276,36 @@ fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward {
         inputs,
         names,
         args,
+        lift_receiver,
         pre,
         post,
     }
 }
 
+/// A struct outside `wrt(..)` that the flattened companions differentiate
+/// (`super::constants_outside_wrt`): `base` at `f64` lifted to the scalar type, and its zero
+/// tangent or scratch adjoint when the companion takes one. Returns the names standing for the
+/// struct and for its tangent or adjoint (both references), and their `let`s.
+fn constant_struct(
+    cx: &Ctx,
+    base: &syn::Ident,
+    suffix: &str,
+    has_extra: bool,
+) -> (syn::Ident, syn::Ident, TokenStream) {
+    let (krate, scalar) = (cx.krate, &cx.scalar);
+    // In the macro's syntax context: no parameter of the user's is shadowed.
+    let lifted = syn::Ident::new(&format!("{base}_lifted"), Span::mixed_site());
+    let extra = syn::Ident::new(&format!("{base}_{suffix}"), Span::mixed_site());
+    let mut set = quote!(let #lifted = &#krate::Struct::lift::<#scalar>(#base););
+    if has_extra {
+        let m = (suffix == "bar").then(|| quote!(mut));
+        set.extend(quote!(let #extra = &#m #krate::Struct::zero_like(#lifted);));
+    }
+    (lifted, extra, set)
+}
+
 /// `p`, or `this` for the receiver.
-fn base_name(s: &StructParam) -> syn::Ident {
+pub(super) fn base_name(s: &StructParam) -> syn::Ident {
     if s.receiver {
         syn::Ident::new("this", s.name.span())
     } else {
@@ -295,7 +335,7 @@ pub fn wrappers(
     // In a method, the flattened companions are associated functions of the same `impl` (so
     // `Self::K` in the body still names the type's items), called as `Self::__f_flat_vjp`;
     // the path companions (`__f_flat::jvp`) and the reverse-only companion have no callers.
-    let companions: Vec<String> = ["generic", "jvp", "vjp", "grad"]
+    let companions: Vec<String> = ["generic", "jvp", "vjp"]
         .iter()
         .map(|n| format!("{flat_name}_{n}"))
         .collect();
@@ -338,41 +378,20 @@ pub fn wrappers(
             out.extend(w.companion(comp, params, kind, suffix, &doc)?);
         }
     }
-    // With a struct passed whole the flattened gradient would hold it as an array: no `_grad`
-    // yet (`_vjp` gives the same).
+    // The gradient is built on the user-level `f_vjp` (`grad`), so the flattened one is not
+    // emitted: with a struct passed whole it would hold the struct as an array.
+    let grad_name = format!("{flat_name}_grad");
+    let flat_grad = find(&items, &grad_name).cloned();
     let items = if whole {
-        super::whole::retype(items, params, &format!("{flat_name}_grad"), krate)?
+        super::whole::retype(items, params, &grad_name, krate)?
     } else {
         items
+            .into_iter()
+            .filter(|i| !matches!(i, syn::Item::Fn(f) if f.sig.ident == grad_name))
+            .collect()
     };
-    if let (Some(grad), Some(vjp)) = (
-        find(&items, &format!("{flat_name}_grad")),
-        find(&items, &format!("{flat_name}_vjp")),
-    ) {
-        let cx = Ctx {
-            krate,
-            scalar: scalar_of(&grad.sig),
-        };
-        let name = format_ident!("{}_grad{}", user, at);
-        let body = gradient(&cx, grad, vjp, params, &call_prefix)?;
-        let (inputs, output, call) = body;
-        let generics = &grad.sig.generics;
-        let doc = format!(" Value and gradient of [`{shown}`], generated by `#[differentiable]`: returns `(value, gradient)`, one entry per differentiated parameter (a tuple when there are several), `Vec`s for arrays, the struct itself for a struct.");
-        out.extend(quote! {
-            #[doc = #doc]
-            #[allow(clippy::all, dead_code)]
-            #vis fn #name #generics(#(#inputs),*) -> #output {
-                #call
-            }
-        });
-        if receiver.is_some_and(|r| !r.mutable) {
-            let g = groups(&grad.sig, params)?;
-            let fw = forward(&cx, &g, "");
-            let output: syn::ReturnType = syn::parse_quote!(-> #output);
-            out.extend(method_form(
-                krate, user, "grad", &cx, &fw, generics, &output, vis,
-            ));
-        }
+    if let (Some(grad), Some(vjp)) = (flat_grad, find(&items, &format!("{flat_name}_vjp"))) {
+        out.extend(w.gradient(&grad, vjp, params, &shown)?);
     }
     if method {
         let mut companions = companions;
@@ -424,6 +443,46 @@ struct Wrapping<'a> {
 }
 
 impl Wrapping<'_> {
+    /// `f_grad` (on the user-level `f_vjp`, `super::grad`), and its method form for a `&self`
+    /// receiver; `grad` is the flattened gradient, `vjp` the flattened reverse companion.
+    fn gradient(
+        &self,
+        grad: &syn::ItemFn,
+        vjp: &syn::ItemFn,
+        params: &[Param],
+        shown: &str,
+    ) -> syn::Result<TokenStream> {
+        let (krate, user, vis, at) = (self.krate, self.user, self.vis, self.at);
+        let mut out = TokenStream::new();
+        let cx = Ctx {
+            krate,
+            scalar: scalar_of(&grad.sig),
+        };
+        let name = format_ident!("{}_grad{}", user, at);
+        let vjp_name = format_ident!("{}_vjp{}", user, at);
+        let call_prefix = self.call_prefix;
+        let vjp_call = quote!(#call_prefix #vjp_name);
+        let (inputs, output, call) = super::grad::gradient(&cx, grad, vjp, params, &vjp_call)?;
+        let generics = &grad.sig.generics;
+        let doc = format!(" Value and gradient of [`{shown}`], generated by `#[differentiable]`: returns `(value, gradient)`, one entry per differentiated parameter (a tuple when there are several), `Vec`s for arrays, the struct itself for a struct.");
+        out.extend(quote! {
+            #[doc = #doc]
+            #[allow(clippy::all, dead_code)]
+            #vis fn #name #generics(#(#inputs),*) -> #output {
+                #call
+            }
+        });
+        if self.receiver.is_some_and(|r| !r.mutable) {
+            let g = groups(&grad.sig, params)?;
+            let fw = forward(&cx, &g, "");
+            let output: syn::ReturnType = syn::parse_quote!(-> #output);
+            out.extend(method_form(
+                krate, user, "grad", &cx, &fw, generics, &output, vis,
+            ));
+        }
+        Ok(out)
+    }
+
     /// The wrapper of the flattened companion `comp` (`generic`, `jvp`, `vjp`, `rev`), and its
     /// method form for a `&self` receiver.
     fn companion(
@@ -569,6 +628,14 @@ fn method_form(
             inputs[i] = quote!(#renamed: #ty);
         }
     }
+    // A receiver that is not differentiated (no real field read, or left out of `wrt(..)`) is
+    // taken at `f64`: lifted to `f64`, a copy, which keeps a struct that is not annotated to
+    // the one error of the trait.
+    let scalar = if fw.lift_receiver {
+        scalar.clone()
+    } else {
+        quote!(f64)
+    };
     let doc = format!(" [`Self::{at}`] with `self` lifted to the scalar type (its values as constants), generated by `#[differentiable]`.");
     quote! {
         #[doc = #doc]
@@ -598,113 +665,6 @@ fn item_attrs(item: &mut syn::Item) -> Option<&mut Vec<syn::Attribute>> {
         syn::Item::Const(i) => Some(&mut i.attrs),
         _ => None,
     }
-}
-
-/// The gradient: the flattened gradient's entries, struct fields gathered into a zero struct.
-fn gradient(
-    cx: &Ctx,
-    grad: &syn::ItemFn,
-    vjp: &syn::ItemFn,
-    params: &[Param],
-    call_prefix: &TokenStream,
-) -> syn::Result<(Vec<TokenStream>, TokenStream, TokenStream)> {
-    let krate = cx.krate;
-    let g = groups(&grad.sig, params)?;
-    let v = groups(&vjp.sig, params)?;
-    let fw = forward(cx, &g, "");
-    // The flattened gradient's entry types.
-    let syn::ReturnType::Type(_, ret) = &grad.sig.output else {
-        return Err(internal("gradient without result"));
-    };
-    let syn::Type::Tuple(pair) = &**ret else {
-        return Err(internal("gradient result not a pair"));
-    };
-    let (Some(value_ty), Some(entries_ty)) = (pair.elems.first(), pair.elems.get(1)) else {
-        return Err(internal("gradient result not a pair"));
-    };
-    let active: usize = v
-        .iter()
-        .map(|g| match g {
-            Group::Plain { extra, .. } => usize::from(extra.is_some()),
-            Group::Struct { fields, .. } => fields.iter().filter(|f| f.2.is_some()).count(),
-        })
-        .sum();
-    let entry_tys: Vec<syn::Type> = match entries_ty {
-        syn::Type::Tuple(t) if active > 1 => t.elems.iter().cloned().collect(),
-        t => vec![t.clone()],
-    };
-    let entries: Vec<syn::Ident> = (0..active).map(|i| format_ident!("__g{}", i)).collect();
-    let mut k = 0;
-    let mut setup = TokenStream::new();
-    let mut results = Vec::new();
-    let mut result_tys = Vec::new();
-    for (gg, vg) in g.iter().zip(&v) {
-        match (gg, vg) {
-            (Group::Plain { .. }, Group::Plain { extra, .. }) => {
-                if extra.is_some() {
-                    let (Some(e), Some(t)) = (entries.get(k), entry_tys.get(k)) else {
-                        return Err(internal("gradient entries"));
-                    };
-                    results.push(quote!(#e));
-                    result_tys.push(t.to_token_stream());
-                    k += 1;
-                }
-            }
-            (
-                Group::Struct {
-                    param,
-                    fields,
-                    whole,
-                },
-                Group::Struct { fields: vf, .. },
-            ) => {
-                if !vf.iter().any(|f| f.2.is_some()) {
-                    continue;
-                }
-                let base = base_name(param);
-                let acc = format_ident!("__{}_grad", base);
-                setup.extend(quote!(let mut #acc = #krate::Struct::zero_like(#base);));
-                for ((leaf, _, _), (_, _, bar)) in fields.iter().zip(vf) {
-                    if bar.is_none() {
-                        continue;
-                    }
-                    let Some(e) = entries.get(k) else {
-                        return Err(internal("gradient entries"));
-                    };
-                    let path = &leaf.path;
-                    if leaf.used == Use::Array {
-                        setup.extend(quote!(#acc #(.#path)* .copy_from_slice(&#e[..]);));
-                    } else {
-                        setup.extend(quote!(#acc #(.#path)* = #e;));
-                    }
-                    k += 1;
-                }
-                results.push(quote!(#acc));
-                let scalar = cx.struct_scalar(fields, whole);
-                result_tys.push(cx.struct_ty(param, &scalar));
-            }
-            _ => return Err(internal("groups disagree")),
-        }
-    }
-    let target = &grad.sig.ident;
-    let args = &fw.args;
-    let (result, result_ty) = if results.len() == 1 {
-        (quote!(#(#results)*), quote!(#(#result_tys)*))
-    } else {
-        (quote!((#(#results,)*)), quote!((#(#result_tys,)*)))
-    };
-    let destructure = if active == 1 {
-        quote!(let #(#entries)* = __g;)
-    } else {
-        quote!(let (#(#entries,)*) = __g;)
-    };
-    let call = quote! {
-        let (__value, __g) = #call_prefix #target(#(#args),*);
-        #destructure
-        #setup
-        (__value, #result)
-    };
-    Ok((fw.inputs, quote!((#value_ty, #result_ty)), call))
 }
 
 /// Calls of the flattened companions by their bare names, as `Self::name`.
