@@ -180,6 +180,9 @@ struct Forward {
     /// Statements before and after the call (see [`super::whole::field_adjoints`]).
     pre: TokenStream,
     post: TokenStream,
+    /// The receiver's fields are all outside `wrt(..)`: the companion takes it at `f64`, as
+    /// `self` is, so the method form passes `self` unlifted.
+    receiver_at_f64: bool,
 }
 
 /// A plain parameter of a wrapper, and the name it is forwarded by: a `mut a: f64` of the
@@ -200,6 +203,7 @@ fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward {
     let mut args = Vec::new();
     let mut pre = TokenStream::new();
     let mut post = TokenStream::new();
+    let mut receiver_at_f64 = false;
     for g in groups {
         match g {
             Group::Plain { value, extra } => {
@@ -216,6 +220,9 @@ fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward {
                 whole,
             } => {
                 let scalar = cx.struct_scalar(fields, whole);
+                if param.receiver {
+                    receiver_at_f64 = scalar.to_string() == "f64";
+                }
                 let ty = cx.struct_ty(param, &scalar);
                 let base = base_name(param);
                 let m = param.mutable.then(|| quote!(mut));
@@ -261,6 +268,7 @@ fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward {
         args,
         pre,
         post,
+        receiver_at_f64,
     }
 }
 
@@ -555,7 +563,14 @@ fn method_form(
     let mut inputs = fw.inputs.clone();
     let mut args = fw.names.clone();
     inputs[0] = quote!(&self);
-    args[0] = quote!(&this);
+    // Outside `wrt(..)`, the receiver is data at `f64`, as `self` is: passed as it is.
+    let lift = if fw.receiver_at_f64 {
+        args[0] = quote!(self);
+        TokenStream::new()
+    } else {
+        args[0] = quote!(&this);
+        quote!(let this = #krate::Struct::lift::<#scalar>(self);)
+    };
     for (i, a) in args.iter_mut().enumerate().skip(1) {
         let text = a.to_string();
         if let Some(suffix) = text.strip_prefix("this_") {
@@ -574,7 +589,7 @@ fn method_form(
         #[doc = #doc]
         #[allow(clippy::all, dead_code)]
         #vis fn #name #generics(#(#inputs),*) #output {
-            let this = #krate::Struct::lift::<#scalar>(self);
+            #lift
             Self::#at(#(#args),*)
         }
     }
