@@ -48,8 +48,8 @@ impl Emitter<'_> {
     }
 
     /// The stacks `body` pushes onto on every run, each with the number of pushes per run
-    /// (through loops whose bounds read no variable; loops with other bounds count their own
-    /// when they are printed).
+    /// (through loops whose bounds read no variable but parameters' lengths; loops with other
+    /// bounds count their own when they are printed).
     fn pushes(
         &self,
         body: &[RevStmt],
@@ -63,7 +63,7 @@ impl Emitter<'_> {
                 {
                     out.push((slot.name.clone(), per.cloned()));
                 }
-                RevStmt::For { range, body, .. } if constant(range) => {
+                RevStmt::For { range, body, .. } if constant(self.f, range) => {
                     let trips = self.trips(range);
                     let per = match per {
                         Some(per) => quote!(#per.saturating_mul(#trips)),
@@ -77,16 +77,18 @@ impl Emitter<'_> {
     }
 }
 
-/// Whether the bounds of `range` read no variable (literals and constants), so its trip count
-/// can be evaluated before an enclosing loop.
-fn constant(range: &Range) -> bool {
-    let mut reads = Vec::new();
-    range.start.value_reads(&mut reads);
-    range.end.value_reads(&mut reads);
+/// Whether the bounds of `range` read no variable but the lengths of parameters (literals,
+/// constants, `u.len()`), so its trip count can be evaluated before an enclosing loop: the
+/// length of a local may be of an array declared inside that loop, out of scope before it.
+fn constant(f: &Function, range: &Range) -> bool {
+    let (mut values, mut all) = (Vec::new(), Vec::new());
+    range.start.value_reads(&mut values);
+    range.end.value_reads(&mut values);
+    range.reads(&mut all);
     for a in &range.adaptors {
         if let Adaptor::StepBy(k) = a {
-            k.value_reads(&mut reads);
+            k.value_reads(&mut values);
         }
     }
-    reads.is_empty()
+    values.is_empty() && all.iter().all(|v| f.params.iter().any(|p| p.var == *v))
 }

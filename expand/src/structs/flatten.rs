@@ -200,6 +200,7 @@ pub fn flatten(
         leaves: Vec::new(),
         whole: Vec::new(),
         errors: None,
+        ints: super::ints::IntVars::of_signature(&func.sig),
     };
     let mut block = (*func.block).clone();
     v.visit_block_mut(&mut block);
@@ -331,6 +332,8 @@ struct Collector {
     /// `(root, leaf)` in order of first use.
     leaves: Vec<(syn::Ident, Leaf)>,
     errors: Option<syn::Error>,
+    /// The integer variables where the visitor is: a field beside one is an integer.
+    ints: super::ints::IntVars,
 }
 
 /// `p.a.b` rooted at a struct parameter: its root and members.
@@ -355,17 +358,6 @@ fn chain(e: &syn::Expr, roots: &[String]) -> Option<(syn::Ident, Vec<syn::Member
         syn::Expr::Paren(p) => chain(&p.expr, roots),
         syn::Expr::Group(g) => chain(&g.expr, roots),
         _ => None,
-    }
-}
-
-fn is_int_lit(e: &syn::Expr) -> bool {
-    match e {
-        syn::Expr::Lit(l) => match &l.lit {
-            syn::Lit::Int(i) => !matches!(i.suffix(), "f64" | "f32"),
-            _ => false,
-        },
-        syn::Expr::Paren(p) => is_int_lit(&p.expr),
-        _ => false,
     }
 }
 
@@ -445,11 +437,38 @@ impl Collector {
         true
     }
 
-    /// Visits `e`, a field chain in it used as `hint`.
+    /// Visits `e`, a field chain in it used as `hint`; an integer's hint reaches the operands
+    /// of its arithmetic (`(i + p.n) % 3`).
     fn with_hint(&mut self, e: &mut syn::Expr, hint: Use) {
-        if !self.leaf(e, hint, false) {
-            self.visit_expr_mut(e);
+        if self.leaf(e, hint, false) {
+            return;
         }
+        match e {
+            syn::Expr::Paren(p) if hint == Use::Int => self.with_hint(&mut p.expr, hint),
+            syn::Expr::Binary(b) if hint == Use::Int && super::ints::is_arithmetic(&b.op) => {
+                self.with_hint(&mut b.left, hint);
+                self.with_hint(&mut b.right, hint);
+            }
+            _ => self.visit_expr_mut(e),
+        }
+    }
+
+    /// Whether `e` is an integer (see [`super::ints`]).
+    fn is_int(&self, e: &syn::Expr) -> bool {
+        let int_field = |f: &syn::Expr| {
+            chain(f, &self.roots).is_some_and(|(root, members)| {
+                self.leaves.iter().any(|(r, l)| {
+                    *r == root
+                        && l.used == Use::Int
+                        && l.path.len() == members.len()
+                        && l.path
+                            .iter()
+                            .zip(&members)
+                            .all(|(a, m)| matches!(m, syn::Member::Named(b) if a == b))
+                })
+            })
+        };
+        self.ints.is_int(e, &int_field)
     }
 
     fn is_root(&self, e: &syn::Expr) -> bool {
@@ -509,7 +528,7 @@ impl VisitMut for Collector {
                 }
             }
             syn::Expr::Assign(a) => {
-                let hint = if is_int_lit(&a.right) {
+                let hint = if self.is_int(&a.left) || self.is_int(&a.right) {
                     Use::Int
                 } else {
                     Use::Real
@@ -519,8 +538,8 @@ impl VisitMut for Collector {
                 }
                 self.visit_expr_mut(&mut a.right);
             }
-            syn::Expr::Binary(b) if is_compound(&b.op) => {
-                let hint = if is_int_lit(&b.right) {
+            syn::Expr::Binary(b) if super::ints::is_compound(&b.op) => {
+                let hint = if self.is_int(&b.left) || self.is_int(&b.right) {
                     Use::Int
                 } else {
                     Use::Real
@@ -528,7 +547,7 @@ impl VisitMut for Collector {
                 if !self.leaf(&mut b.left, hint, true) {
                     self.mark_index_write(&mut b.left);
                 }
-                self.with_hint(&mut b.right, Use::Real);
+                self.with_hint(&mut b.right, hint);
             }
             syn::Expr::Reference(r) => {
                 let mutable = r.mutability.is_some();
@@ -574,14 +593,39 @@ impl VisitMut for Collector {
                 let hint = match b.op {
                     syn::BinOp::And(_) | syn::BinOp::Or(_) => Use::Bool,
                     syn::BinOp::Rem(_) => Use::Int,
-                    _ if is_int_lit(&b.left) || is_int_lit(&b.right) => Use::Int,
+                    _ if self.is_int(&b.left) || self.is_int(&b.right) => Use::Int,
                     _ => Use::Real,
                 };
                 self.with_hint(&mut b.left, hint);
                 self.with_hint(&mut b.right, hint);
             }
+            syn::Expr::ForLoop(f) => {
+                self.visit_expr_mut(&mut f.expr);
+                self.ints.bind_for(&f.pat, &f.expr);
+                self.visit_block_mut(&mut f.body);
+            }
+            syn::Expr::Closure(c) => {
+                self.ints.bind_closure(c);
+                self.visit_expr_mut(&mut c.body);
+            }
+            syn::Expr::Match(m) => {
+                let on_ints = m.arms.iter().any(|a| super::ints::is_int_pat(&a.pat));
+                self.with_hint(&mut m.expr, if on_ints { Use::Int } else { Use::Real });
+                for arm in m.arms.iter_mut() {
+                    self.visit_arm_mut(arm);
+                }
+            }
             _ => syn::visit_mut::visit_expr_mut(self, e),
         }
+    }
+
+    fn visit_local_mut(&mut self, local: &mut syn::Local) {
+        syn::visit_mut::visit_local_mut(self, local);
+        let int = local
+            .init
+            .as_ref()
+            .is_some_and(|init| self.is_int(&init.expr));
+        self.ints.bind_let(local, int);
     }
 
     fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
@@ -748,15 +792,4 @@ fn set_span(e: &mut syn::Expr, span: Span) {
     if let Ok(n) = syn::parse2(tokens) {
         *e = n;
     }
-}
-
-fn is_compound(op: &syn::BinOp) -> bool {
-    matches!(
-        op,
-        syn::BinOp::AddAssign(_)
-            | syn::BinOp::SubAssign(_)
-            | syn::BinOp::MulAssign(_)
-            | syn::BinOp::DivAssign(_)
-            | syn::BinOp::RemAssign(_)
-    )
 }

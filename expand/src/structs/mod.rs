@@ -31,6 +31,7 @@
 //! function to the attribute and is expanded as one.
 
 mod flatten;
+mod ints;
 mod item;
 mod whole;
 mod wrap;
