@@ -43,7 +43,7 @@ const METHODS: bool = true;
 /// A `mut a: f64` parameter beside a struct parameter or receiver (bug 9, fixed).
 pub const MUT_PARAM_BESIDE_STRUCT: bool = true;
 /// `continue` in the body of a `for` loop over an iterator (bug 10).
-pub const CONTINUE_IN_ITERATOR_LOOPS: bool = false;
+pub const CONTINUE_IN_ITERATOR_LOOPS: bool = true;
 /// A call passing a struct's array field, `h_dot(&p.w, x)`, inside `vec![..]` or `[..]`
 /// (bug 11).
 pub const STRUCT_FIELD_CALLS_IN_ARRAY_LITERALS: bool = false;
@@ -53,7 +53,7 @@ pub const STRUCT_FIELD_CALLS_IN_ARRAY_LITERALS: bool = false;
 pub const MUT_ARRAYS_PASSED_IN_CLOSURES: bool = false;
 /// An integer field beside an integer variable, `x[(i + p.n) % n]`, `p.n < i` (limitation 12):
 /// off, the field is read once into a local, `let k = p.n % 4;`.
-pub const INT_FIELD_BESIDE_INTEGER: bool = false;
+pub const INT_FIELD_BESIDE_INTEGER: bool = true;
 
 /// The structs of the second batch and the tests' constructors of them from flat reals
 /// (`Params` has 4 reals, `State` 4).
