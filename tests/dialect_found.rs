@@ -327,3 +327,50 @@ fn break_and_return_in_loops_over_iterators() {
     // Neither taken.
     check(&case, &[0.1, 0.2, 0.1, 0.2, 0.3, 0.3, 0.3, 0.3], 72);
 }
+
+/// A differentiable dot product of the first two entries.
+#[differentiable]
+fn dot2(u: &[f64], v: &[f64]) -> f64 {
+    u[0] * v[0] + u[1] * v[1]
+}
+
+/// A struct's array field passed to a call inside `vec![..]`, `vec![..; n]` and `[..]`.
+#[differentiable]
+fn field_calls_in_literals(p: &Params, x: &[f64]) -> f64 {
+    let t = vec![1.0, dot2(&p.w, x), p.c];
+    let r = vec![dot2(x, &p.w) * p.c; 2];
+    let u = [t[1] * t[2], dot2(&p.w, &p.w)];
+    t[1] + r[1] * u[0] + u[1]
+}
+
+#[test]
+fn struct_field_calls_in_array_literals() {
+    let f = |v: &[f64]| vec![field_calls_in_literals(&params_from(&v[..4]), &v[4..])];
+    let jvp = |v: &[f64], d: &[f64]| {
+        let (val, t) = field_calls_in_literals_jvp(
+            &params_from(&v[..4]),
+            &params_from(&d[..4]),
+            &v[4..],
+            &d[4..],
+        );
+        (vec![val], vec![t])
+    };
+    let vjp = |v: &[f64], w: &[f64]| {
+        let p = params_from(&v[..4]);
+        let mut p_bar = params_from(&[0.0; 4]);
+        let mut x_bar = vec![0.0; 2];
+        let val = field_calls_in_literals_vjp(&p, &mut p_bar, &v[4..], &mut x_bar, w[0]);
+        let mut g = vec![p_bar.c, p_bar.w[0], p_bar.w[1], p_bar.w[2]];
+        g.extend(x_bar);
+        (vec![val], g)
+    };
+    let case = Case {
+        name: "field_calls_in_literals(p, x)",
+        inputs: 6,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[0.7, 0.3, -0.4, 1.1, 0.2, -0.6], 81);
+}

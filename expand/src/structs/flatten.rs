@@ -456,17 +456,8 @@ impl Collector {
     /// Whether `e` is an integer (see [`super::ints`]).
     fn is_int(&self, e: &syn::Expr) -> bool {
         let int_field = |f: &syn::Expr| {
-            chain(f, &self.roots).is_some_and(|(root, members)| {
-                self.leaves.iter().any(|(r, l)| {
-                    *r == root
-                        && l.used == Use::Int
-                        && l.path.len() == members.len()
-                        && l.path
-                            .iter()
-                            .zip(&members)
-                            .all(|(a, m)| matches!(m, syn::Member::Named(b) if a == b))
-                })
-            })
+            chain(f, &self.roots)
+                .is_some_and(|(root, path)| super::ints::is_int_leaf(&self.leaves, &root, &path))
         };
         self.ints.is_int(e, &int_field)
     }
@@ -629,6 +620,17 @@ impl VisitMut for Collector {
     }
 
     fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+        // `vec![..]` holds expressions: visited as an array's, so `&p.w` in it is the slice.
+        if m.path.is_ident("vec") {
+            let tokens = &m.tokens;
+            if let Ok(mut e) = syn::parse2::<syn::Expr>(quote::quote!([#tokens])) {
+                self.visit_expr_mut(&mut e);
+                if let Some(TokenTree::Group(g)) = e.to_token_stream().into_iter().next() {
+                    m.tokens = g.stream();
+                    return;
+                }
+            }
+        }
         m.tokens = self.tokens(m.tokens.clone());
     }
 

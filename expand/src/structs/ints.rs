@@ -225,3 +225,17 @@ impl IntVars {
         self.set(names, false);
     }
 }
+
+/// Whether the field `root.path` is among `leaves` as an integer.
+pub fn is_int_leaf(
+    leaves: &[(syn::Ident, super::flatten::Leaf)],
+    root: &syn::Ident,
+    path: &[syn::Member],
+) -> bool {
+    leaves.iter().any(|(r, l)| {
+        r == root
+            && l.used == super::flatten::Use::Int
+            && l.path.len() == path.len()
+            && (l.path.iter().zip(path)).all(|(a, m)| matches!(m, syn::Member::Named(b) if a == b))
+    })
+}
