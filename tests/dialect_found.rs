@@ -374,3 +374,62 @@ fn struct_field_calls_in_array_literals() {
     };
     check(&case, &[0.7, 0.3, -0.4, 1.1, 0.2, -0.6], 81);
 }
+
+/// Damps `u[0]` and gives the sum of the first two entries: a callee that writes its array.
+#[differentiable]
+fn damp(u: &mut [f64]) -> f64 {
+    u[0] *= 0.9;
+    u[0] + u[1]
+}
+
+/// A `&mut [f64]` parameter passed to `&[f64]` parameters inside a closure and in the body of
+/// a loop over it (bug 1b of the random programs there), and to a callee that writes it, from
+/// a closure that so writes its capture in place.
+#[differentiable]
+fn mut_array_in_closures(x: &[f64], y: &mut [f64]) -> f64 {
+    let s = x.iter().map(|&v| v * dot2(y, x)).sum::<f64>();
+    let mut t = 0.0;
+    for (&v, &q) in x.iter().zip(y.iter()) {
+        t += v * q * dot2(x, y);
+    }
+    let d = x.iter().map(|&v| v * damp(y)).sum::<f64>();
+    y[1] = s * t;
+    s + t + d
+}
+
+#[test]
+fn a_mut_array_passed_to_shared_parameters_in_closures_and_loops() {
+    let f = |v: &[f64]| {
+        let mut y = v[2..].to_vec();
+        let r = mut_array_in_closures(&v[..2], &mut y);
+        let mut out = vec![r];
+        out.extend(y);
+        out
+    };
+    let jvp = |v: &[f64], d: &[f64]| {
+        let (mut y, mut y_dot) = (v[2..].to_vec(), d[2..].to_vec());
+        let (r, r_dot) = mut_array_in_closures_jvp(&v[..2], &d[..2], &mut y, &mut y_dot);
+        let (mut out, mut out_dot) = (vec![r], vec![r_dot]);
+        out.extend(y);
+        out_dot.extend(y_dot);
+        (out, out_dot)
+    };
+    let vjp = |v: &[f64], w: &[f64]| {
+        let (mut y, mut y_bar) = (v[2..].to_vec(), w[1..].to_vec());
+        let mut x_bar = vec![0.0; 2];
+        let r = mut_array_in_closures_vjp(&v[..2], &mut x_bar, &mut y, &mut y_bar, w[0]);
+        let mut out = vec![r];
+        out.extend(y);
+        x_bar.extend(y_bar);
+        (out, x_bar)
+    };
+    let case = Case {
+        name: "mut_array_in_closures(x, y)",
+        inputs: 4,
+        outputs: 3,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[0.5, -0.3, 0.8, 0.6], 91);
+}

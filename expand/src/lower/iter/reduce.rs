@@ -67,7 +67,7 @@ impl Lowerer<'_> {
         body: &Block,
         at: &syn::Expr,
     ) -> syn::Result<()> {
-        let written = body.writes();
+        let written = certain_writes(body);
         let mut arrays = Vec::new();
         seq.src.arrays(&mut arrays);
         if let Some((a, _)) = arrays.iter().find(|(a, w)| !w && written.contains(a)) {
