@@ -192,6 +192,7 @@ fn continue_in_loops_over_iterators() {
 
 /// The same loops written over ranges: `continue` in an iterator loop skips what it does there.
 #[test]
+#[allow(clippy::needless_range_loop)] // over ranges on purpose: the reference for the iterators
 fn continue_over_an_iterator_skips_as_over_a_range() {
     let (x, y) = ([0.2, 0.9, -0.4, 0.7], [0.6, -0.8, 0.3, 0.45]);
     let mut s = 0.0;
@@ -336,6 +337,7 @@ fn dot2(u: &[f64], v: &[f64]) -> f64 {
 
 /// A struct's array field passed to a call inside `vec![..]`, `vec![..; n]` and `[..]`.
 #[differentiable]
+#[allow(clippy::useless_vec)] // `vec![..]` is the construct under test
 fn field_calls_in_literals(p: &Params, x: &[f64]) -> f64 {
     let t = vec![1.0, dot2(&p.w, x), p.c];
     let r = vec![dot2(x, &p.w) * p.c; 2];
