@@ -48,8 +48,8 @@ impl Emitter<'_> {
     }
 
     /// The stacks `body` pushes onto on every run, each with the number of pushes per run
-    /// (through loops whose bounds read no variable but parameters' lengths; loops with other bounds count their own
-    /// when they are printed).
+    /// (through loops whose bounds read no variable but parameters' lengths; loops with other
+    /// bounds count their own when they are printed).
     fn pushes(
         &self,
         body: &[RevStmt],
@@ -63,7 +63,7 @@ impl Emitter<'_> {
                 {
                     out.push((slot.name.clone(), per.cloned()));
                 }
-                RevStmt::For { range, body, .. } if self.constant(range) => {
+                RevStmt::For { range, body, .. } if constant(self.f, range) => {
                     let trips = self.trips(range);
                     let per = match per {
                         Some(per) => quote!(#per.saturating_mul(#trips)),
@@ -77,27 +77,18 @@ impl Emitter<'_> {
     }
 }
 
-impl Emitter<'_> {
-    /// Whether the bounds of `range` read no variable (literals and constants) but the lengths
-    /// of parameters, so its trip count can be evaluated before an enclosing loop. The length of
-    /// a local is not: the local may be declared inside that loop (`for _ in 0..3 { let w =
-    /// [..]; for i in 0..w.len() { .. } }`).
-    fn constant(&self, range: &Range) -> bool {
-        let mut values = Vec::new();
-        let mut all = Vec::new();
-        for e in [&range.start, &range.end] {
-            e.value_reads(&mut values);
-            e.reads(&mut all);
+/// Whether the bounds of `range` read no variable but the lengths of parameters (literals,
+/// constants, `u.len()`), so its trip count can be evaluated before an enclosing loop: the
+/// length of a local may be of an array declared inside that loop, out of scope before it.
+fn constant(f: &Function, range: &Range) -> bool {
+    let (mut values, mut all) = (Vec::new(), Vec::new());
+    range.start.value_reads(&mut values);
+    range.end.value_reads(&mut values);
+    range.reads(&mut all);
+    for a in &range.adaptors {
+        if let Adaptor::StepBy(k) = a {
+            k.value_reads(&mut values);
         }
-        for a in &range.adaptors {
-            if let Adaptor::StepBy(k) = a {
-                k.value_reads(&mut values);
-                k.reads(&mut all);
-            }
-        }
-        values.is_empty()
-            && all
-                .iter()
-                .all(|v| self.f.params.iter().any(|p| p.var == *v))
     }
+    values.is_empty() && all.iter().all(|v| f.params.iter().any(|p| p.var == *v))
 }

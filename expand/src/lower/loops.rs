@@ -264,11 +264,17 @@ impl Lowerer<'_> {
 
     /// The body of a `for` loop that runs its whole range (`continue`s allowed).
     pub(super) fn for_body(&mut self, f: &syn::ExprForLoop) -> Block {
+        self.for_body_after(f, Block::default())
+    }
+
+    /// The body of a `for` loop that runs its whole range, after `prefix` (the binding of an
+    /// iterator's item).
+    pub(super) fn for_body_after(&mut self, f: &syn::ExprForLoop, prefix: Block) -> Block {
         let mut unused = Block::default();
         let (body, _) = self.loop_body(
             f.label.as_ref(),
             &f.body.stmts,
-            Block::default(),
+            prefix,
             f.span(),
             &mut unused,
         );
@@ -417,7 +423,17 @@ impl Lowerer<'_> {
         block: &mut Block,
     ) -> syn::Result<()> {
         let span = f.span();
-        let range = self.range(&f.expr, block)?;
+        let over_items = is_iterator_chain(&f.expr)
+            || matches!(
+                strip_paren(&f.expr),
+                syn::Expr::Reference(_) | syn::Expr::Path(_)
+            );
+        let (range, seq) = if over_items {
+            let (range, seq) = self.iter_range(&f.expr, block)?;
+            (range, Some(seq))
+        } else {
+            (self.range(&f.expr, block)?, None)
+        };
         let (down, step) = match range.adaptors.as_slice() {
             [] => (false, None),
             [Adaptor::StepBy(k)] => (false, Some(k.clone())),
@@ -468,6 +484,8 @@ impl Lowerer<'_> {
         let cond = binary(cmp, next_e(), bound_e, Kind::Bool);
         self.scopes.push(HashMap::new());
         let var = match &*f.pat {
+            // Over items, the counter is the position, bound to the item below.
+            _ if seq.is_some() => self.temp("i", Kind::Int, span),
             syn::Pat::Ident(pi)
                 if pi.by_ref.is_none() && pi.mutability.is_none() && pi.subpat.is_none() =>
             {
@@ -520,8 +538,27 @@ impl Lowerer<'_> {
                 .stmts
                 .push(set_next(binary(Binary::Add, next_e(), k, Kind::Int)));
         }
-        let (body, exit) = self.loop_body(f.label.as_ref(), &f.body.stmts, prefix, span, block);
+        let Some(seq) = seq else {
+            let (body, exit) = self.loop_body(f.label.as_ref(), &f.body.stmts, prefix, span, block);
+            self.scopes.pop();
+            return self.push_while(Some(cond), exit, body, span, block);
+        };
+        // The item at the position `var`, then the body, its statements after a `filter`
+        // nested in the filter's test (as in [`Lowerer::iter_for`]).
+        let outer = self.begin_filters();
+        let bound = (|| {
+            let item = self.item(&seq.src, var_expr(var, Kind::Int, span), &mut prefix)?;
+            self.bind(&f.pat, item, &mut Some(var), &mut prefix)
+        })();
+        if let Err(e) = bound {
+            self.nest_filters(&mut prefix, outer);
+            self.scopes.pop();
+            return Err(e);
+        }
+        let (mut body, exit) = self.loop_body(f.label.as_ref(), &f.body.stmts, prefix, span, block);
+        self.nest_filters(&mut body, outer);
         self.scopes.pop();
+        self.check_not_written(&seq, &body, &f.expr)?;
         self.push_while(Some(cond), exit, body, span, block)
     }
 }

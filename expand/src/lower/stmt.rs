@@ -398,6 +398,10 @@ impl Lowerer<'_> {
         match e {
             syn::Expr::Path(_) => {
                 let v = self.var_of(e)?;
+                if let Some(Alias::Elem { array, .. } | Alias::Window { array, .. }) = self.alias(v)
+                {
+                    return err_at(e, format!("`{}` is an element of `{}` that the iterator gives, not a variable: copy it into one to change it, `let mut t = ..;`, or write the element through `iter_mut()`", self.shown(v), self.shown(*array)));
+                }
                 match self.kind(v) {
                     Kind::RealArray(_) => err_at(
                         e,

@@ -3,8 +3,9 @@
 //!
 //! A proc macro on `fn f` cannot see the struct's fields, so each field's kind is guessed from
 //! its use in the body: indexed, borrowed or asked its `.len()`, it holds reals (a slice); a
-//! condition or an operand of `!`, `&&`, `||`, a bool; a range bound, an index, the source of a
-//! cast, an operand of `%` or beside an integer literal, a `usize`; otherwise a real. Every
+//! condition or an operand of `!`, `&&`, `||`, a bool; a range bound, an index (also inside its
+//! arithmetic), the source of a cast, an operand of `%`, beside an integer literal or an integer
+//! variable (see `ints`), a `usize`; otherwise a real. Every
 //! guess is checked by rustc: the companions pass `p.sigma` to the flattened function's `f64`
 //! parameter (at the scalar `S`), `&p.x[..]` to its `&[S]` parameter, `p.n` to its `usize`, so a
 //! wrong guess is a type error, never a derivative taken as zero.
@@ -208,6 +209,7 @@ pub fn flatten(
         leaves: Vec::new(),
         whole: Vec::new(),
         errors: None,
+        ints: super::ints::IntVars::of_signature(&func.sig),
     };
     v.visit_block_mut(&mut block);
     if let Some(e) = v.errors {
@@ -340,6 +342,8 @@ struct Collector {
     /// `(root, leaf)` in order of first use.
     leaves: Vec<(syn::Ident, Leaf)>,
     errors: Option<syn::Error>,
+    /// The integer variables where the visitor is: a field beside one is an integer.
+    ints: super::ints::IntVars,
 }
 
 /// `p.a.b` rooted at a struct parameter: its root and members.
@@ -364,17 +368,6 @@ fn chain(e: &syn::Expr, roots: &[String]) -> Option<(syn::Ident, Vec<syn::Member
         syn::Expr::Paren(p) => chain(&p.expr, roots),
         syn::Expr::Group(g) => chain(&g.expr, roots),
         _ => None,
-    }
-}
-
-fn is_int_lit(e: &syn::Expr) -> bool {
-    match e {
-        syn::Expr::Lit(l) => match &l.lit {
-            syn::Lit::Int(i) => !matches!(i.suffix(), "f64" | "f32"),
-            _ => false,
-        },
-        syn::Expr::Paren(p) => is_int_lit(&p.expr),
-        _ => false,
     }
 }
 
@@ -454,11 +447,29 @@ impl Collector {
         true
     }
 
-    /// Visits `e`, a field chain in it used as `hint`.
+    /// Visits `e`, a field chain in it used as `hint`; an integer's hint reaches the operands
+    /// of its arithmetic (`(i + p.n) % 3`).
     fn with_hint(&mut self, e: &mut syn::Expr, hint: Use) {
-        if !self.leaf(e, hint, false) {
-            self.visit_expr_mut(e);
+        if self.leaf(e, hint, false) {
+            return;
         }
+        match e {
+            syn::Expr::Paren(p) if hint == Use::Int => self.with_hint(&mut p.expr, hint),
+            syn::Expr::Binary(b) if hint == Use::Int && super::ints::is_arithmetic(&b.op) => {
+                self.with_hint(&mut b.left, hint);
+                self.with_hint(&mut b.right, hint);
+            }
+            _ => self.visit_expr_mut(e),
+        }
+    }
+
+    /// Whether `e` is an integer (see [`super::ints`]).
+    fn is_int(&self, e: &syn::Expr) -> bool {
+        let int_field = |f: &syn::Expr| {
+            chain(f, &self.roots)
+                .is_some_and(|(root, path)| super::ints::is_int_leaf(&self.leaves, &root, &path))
+        };
+        self.ints.is_int(e, &int_field)
     }
 
     fn is_root(&self, e: &syn::Expr) -> bool {
@@ -520,7 +531,7 @@ impl VisitMut for Collector {
                 }
             }
             syn::Expr::Assign(a) => {
-                let hint = if is_int_lit(&a.right) {
+                let hint = if self.is_int(&a.left) || self.is_int(&a.right) {
                     Use::Int
                 } else {
                     Use::Real
@@ -530,8 +541,8 @@ impl VisitMut for Collector {
                 }
                 self.visit_expr_mut(&mut a.right);
             }
-            syn::Expr::Binary(b) if is_compound(&b.op) => {
-                let hint = if is_int_lit(&b.right) {
+            syn::Expr::Binary(b) if super::ints::is_compound(&b.op) => {
+                let hint = if self.is_int(&b.left) || self.is_int(&b.right) {
                     Use::Int
                 } else {
                     Use::Real
@@ -539,7 +550,7 @@ impl VisitMut for Collector {
                 if !self.leaf(&mut b.left, hint, true) {
                     self.mark_index_write(&mut b.left);
                 }
-                self.with_hint(&mut b.right, Use::Real);
+                self.with_hint(&mut b.right, hint);
             }
             syn::Expr::Reference(r) => {
                 let mutable = r.mutability.is_some();
@@ -585,17 +596,53 @@ impl VisitMut for Collector {
                 let hint = match b.op {
                     syn::BinOp::And(_) | syn::BinOp::Or(_) => Use::Bool,
                     syn::BinOp::Rem(_) => Use::Int,
-                    _ if is_int_lit(&b.left) || is_int_lit(&b.right) => Use::Int,
+                    _ if self.is_int(&b.left) || self.is_int(&b.right) => Use::Int,
                     _ => Use::Real,
                 };
                 self.with_hint(&mut b.left, hint);
                 self.with_hint(&mut b.right, hint);
             }
+            syn::Expr::ForLoop(f) => {
+                self.visit_expr_mut(&mut f.expr);
+                self.ints.bind_for(&f.pat, &f.expr);
+                self.visit_block_mut(&mut f.body);
+            }
+            syn::Expr::Closure(c) => {
+                self.ints.bind_closure(c);
+                self.visit_expr_mut(&mut c.body);
+            }
+            syn::Expr::Match(m) => {
+                let on_ints = m.arms.iter().any(|a| super::ints::is_int_pat(&a.pat));
+                self.with_hint(&mut m.expr, if on_ints { Use::Int } else { Use::Real });
+                for arm in m.arms.iter_mut() {
+                    self.visit_arm_mut(arm);
+                }
+            }
             _ => syn::visit_mut::visit_expr_mut(self, e),
         }
     }
 
+    fn visit_local_mut(&mut self, local: &mut syn::Local) {
+        syn::visit_mut::visit_local_mut(self, local);
+        let int = local
+            .init
+            .as_ref()
+            .is_some_and(|init| self.is_int(&init.expr));
+        self.ints.bind_let(local, int);
+    }
+
     fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+        // `vec![..]` holds expressions: visited as an array's, so `&p.w` in it is the slice.
+        if m.path.is_ident("vec") {
+            let tokens = &m.tokens;
+            if let Ok(mut e) = syn::parse2::<syn::Expr>(quote::quote!([#tokens])) {
+                self.visit_expr_mut(&mut e);
+                if let Some(TokenTree::Group(g)) = e.to_token_stream().into_iter().next() {
+                    m.tokens = g.stream();
+                    return;
+                }
+            }
+        }
         m.tokens = self.tokens(m.tokens.clone());
     }
 
@@ -766,15 +813,4 @@ fn is_array_method(m: &syn::Ident) -> bool {
     ["len", "iter", "iter_mut", "into_iter", "windows", "chunks"]
         .iter()
         .any(|n| m == n)
-}
-
-fn is_compound(op: &syn::BinOp) -> bool {
-    matches!(
-        op,
-        syn::BinOp::AddAssign(_)
-            | syn::BinOp::SubAssign(_)
-            | syn::BinOp::MulAssign(_)
-            | syn::BinOp::DivAssign(_)
-            | syn::BinOp::RemAssign(_)
-    )
 }

@@ -32,6 +32,7 @@
 
 mod flatten;
 mod grad;
+mod ints;
 mod item;
 mod locals;
 mod whole;

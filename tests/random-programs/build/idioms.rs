@@ -42,18 +42,18 @@ const METHODS: bool = true;
 // Constructs that exposed a bug or a limitation of tapeless (see `README.md`): off until fixed.
 /// A `mut a: f64` parameter beside a struct parameter or receiver (bug 9, fixed).
 pub const MUT_PARAM_BESIDE_STRUCT: bool = true;
-/// `continue` in the body of a `for` loop over an iterator (bug 10).
-pub const CONTINUE_IN_ITERATOR_LOOPS: bool = false;
+/// `continue` (and `break`) in the body of a `for` loop over an iterator (bug 10, fixed).
+pub const CONTINUE_IN_ITERATOR_LOOPS: bool = true;
 /// A call passing a struct's array field, `h_dot(&p.w, x)`, inside `vec![..]` or `[..]`
-/// (bug 11).
-pub const STRUCT_FIELD_CALLS_IN_ARRAY_LITERALS: bool = false;
+/// (bug 11, fixed).
+pub const STRUCT_FIELD_CALLS_IN_ARRAY_LITERALS: bool = true;
 /// An array that can be written (`y: &mut [f64]`, `s.x` of `s: &mut State`, `self.x` of
 /// `&mut self`) passed to a call inside a closure, or inside a `for` loop over that array: the
-/// macro takes the call for a write (bug 1b of the first batch, in two new places).
-pub const MUT_ARRAYS_PASSED_IN_CLOSURES: bool = false;
-/// An integer field beside an integer variable, `x[(i + p.n) % n]`, `p.n < i` (limitation 12):
-/// off, the field is read once into a local, `let k = p.n % 4;`.
-pub const INT_FIELD_BESIDE_INTEGER: bool = false;
+/// macro took the call for a write (bug 1b of the first batch, in two new places; fixed).
+pub const MUT_ARRAYS_PASSED_IN_CLOSURES: bool = true;
+/// An integer field beside an integer variable, `x[(i + p.n) % n]`, `p.n < i` (limitation 12,
+/// fixed): off, the field is read once into a local, `let k = p.n % 4;`.
+pub const INT_FIELD_BESIDE_INTEGER: bool = true;
 
 /// The structs of the second batch and the tests' constructors of them from flat reals
 /// (`Params` has 4 reals, `State` 4).

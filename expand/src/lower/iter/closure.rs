@@ -140,7 +140,7 @@ impl Lowerer<'_> {
             self.scopes = outer;
         }
         let value = result?;
-        let writes_capture = inner.writes().into_iter().any(|v| v.0 < mark);
+        let writes_capture = certain_writes(&inner).into_iter().any(|v| v.0 < mark);
         if writes_capture {
             return err_at(closure, "a closure that assigns to a variable it captures is not supported; write a `for` loop that assigns it");
         }

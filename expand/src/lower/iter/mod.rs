@@ -264,3 +264,26 @@ impl Lowerer<'_> {
         }
     }
 }
+
+/// The variables `block` certainly assigns: [`Block::writes`] without the `&mut [f64]`
+/// variables passed by name to a call (`g(y)`), which the callee may take as `&[f64]` (the
+/// companions decide by its `ARGS`). Where the callee does take `&mut`, rustc's borrow check of
+/// the user's function rejects a loop that writes the array it iterates over, and a closure
+/// that writes a captured array writes it in place as the inlined body does.
+pub(in crate::lower) fn certain_writes(block: &Block) -> Vec<VarId> {
+    let mut out = Vec::new();
+    block.walk(&mut |s| match s {
+        Stmt::Let { var, .. } | Stmt::For { var, .. } => out.push(*var),
+        Stmt::Assign { place, .. } => out.push(place.var()),
+        Stmt::Call(c) => {
+            out.extend(&c.results);
+            for a in &c.args {
+                if let Arg::ArrayMut { var, by_ref: true } = a {
+                    out.push(*var);
+                }
+            }
+        }
+        Stmt::If { .. } | Stmt::While { .. } | Stmt::Assert(_) => {}
+    });
+    out
+}

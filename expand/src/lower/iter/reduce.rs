@@ -9,19 +9,8 @@ impl Lowerer<'_> {
         f: &syn::ExprForLoop,
         block: &mut Block,
     ) -> syn::Result<()> {
-        if let Some(unknown) = unknown_adapter(&f.expr) {
-            return Err(unknown_adapter_error(unknown));
-        }
-        let mut trailing = Vec::new();
-        let seq = self.chain(&f.expr, Some(&mut trailing), block)?;
-        trailing.reverse();
+        let (range, seq) = self.iter_range(&f.expr, block)?;
         let span = f.expr.span();
-        let range = Range {
-            start: self.bounded(seq.start.clone(), block),
-            end: self.bounded(seq.end.clone(), block),
-            inclusive: false,
-            adaptors: trailing,
-        };
         self.scopes.push(HashMap::new());
         let counter = self.temp("i", Kind::Int, span);
         let mut body = Block::default();
@@ -29,26 +18,61 @@ impl Lowerer<'_> {
         let lowered = (|| {
             let item = self.item(&seq.src, var_expr(counter, Kind::Int, span), &mut body)?;
             self.bind(&f.pat, item, &mut Some(counter), &mut body)?;
-            self.stmts_into(&f.body.stmts, &mut body);
+            // As a range loop's body: with the loop on the stack, so a `continue` raises the
+            // flag that guards the rest of the iteration.
+            let prefix = std::mem::take(&mut body);
+            body = self.for_body_after(f, prefix);
             Ok::<_, syn::Error>(())
         })();
         self.nest_filters(&mut body, outer);
         self.scopes.pop();
         lowered?;
         self.check_replayable(&range, &body, &f.expr)?;
-        // `for x in v` of an array iterates over a copy, which the loop may not see change.
-        let written = body.writes();
-        let mut arrays = Vec::new();
-        seq.src.arrays(&mut arrays);
-        if let Some((a, _)) = arrays.iter().find(|(a, w)| !w && written.contains(a)) {
-            return err_at(&f.expr, format!("`{}` is assigned inside the loop that iterates over it; iterate over a copy made before the loop, `let w = {0};`", self.shown(*a)));
-        }
+        self.check_not_written(&seq, &body, &f.expr)?;
         block.stmts.push(Stmt::For {
             var: counter,
             range,
             body,
             span: f.span(),
         });
+        Ok(())
+    }
+
+    /// The positions `for pat in chain` visits, as a range of a counter whose trailing `.rev()`
+    /// and `.step_by(k)` are the range's, and the chain that gives the item at a position.
+    pub(in crate::lower) fn iter_range(
+        &mut self,
+        e: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<(Range, Seq)> {
+        if let Some(unknown) = unknown_adapter(e) {
+            return Err(unknown_adapter_error(unknown));
+        }
+        let mut trailing = Vec::new();
+        let seq = self.chain(e, Some(&mut trailing), block)?;
+        trailing.reverse();
+        let range = Range {
+            start: self.bounded(seq.start.clone(), block),
+            end: self.bounded(seq.end.clone(), block),
+            inclusive: false,
+            adaptors: trailing,
+        };
+        Ok((range, seq))
+    }
+
+    /// `for x in v` of an array iterates over a copy, which the loop may not see change.
+    pub(in crate::lower) fn check_not_written(
+        &self,
+        seq: &Seq,
+        body: &Block,
+        at: &syn::Expr,
+    ) -> syn::Result<()> {
+        let written = certain_writes(body);
+        let mut arrays = Vec::new();
+        seq.src.arrays(&mut arrays);
+        if let Some((a, _)) = arrays.iter().find(|(a, w)| !w && written.contains(a)) {
+            return err_at(at, format!("`{}` is assigned inside the loop that iterates over it; iterate over a copy made before the loop, `let w = {0};`", self.shown(*a)));
+        }
         Ok(())
     }
 
