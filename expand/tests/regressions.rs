@@ -253,8 +253,16 @@ fn a_struct_parameter_bound_by_a_pattern_is_refused_not_recursed_into() {
     // function, which it expanded through the macro's entry again, which handed it back to the
     // struct layer, without end.
     for item in [
-        quote!(fn f(x: f64, _: &Weird) -> f64 { x * x }),
-        quote!(fn g(x: f64, (a): &Weird) -> f64 { x * a.b }),
+        quote!(
+            fn f(x: f64, _: &Weird) -> f64 {
+                x * x
+            }
+        ),
+        quote!(
+            fn g(x: f64, (a): &Weird) -> f64 {
+                x * a.b
+            }
+        ),
     ] {
         let out = tapeless_expand::differentiable(quote!(), item).to_string();
         assert!(
