@@ -36,16 +36,6 @@ impl<S: Real> Weight<S> {
             Weight::Other(S::from_f64(b))
         }
     }
-
-    /// `b_i w`, as the seed of `k_bar_i` from `w = (h / den_b) u_bar` (zero for a zero weight).
-    #[inline(always)]
-    pub(super) fn seed(self, w: S) -> S {
-        match self {
-            Weight::Zero => S::zero(),
-            Weight::Unit => w,
-            Weight::Other(b) => b * w,
-        }
-    }
 }
 
 /// `a_ij` nonzero: stage `i`'s input adjoint goes on to `k_bar_j`.
@@ -138,9 +128,9 @@ impl<S: Real> ReversePlan<S> {
     }
 }
 
-/// `y_bar_i`'s pass to `k_bar_j`: `kb += term(yb)`, or `kb = seed(w) + term(yb)` when the pass
-/// seeds it; the last pass of a stage also does `ub += yb; yb = 0`. One loop per case, so each
-/// is a plain loop over memory the compiler vectorises.
+/// `y_bar_i`'s pass to `k_bar_j`: `kb += term(yb)`, or `kb = b_j w + term(yb)` when the pass
+/// seeds it; the last pass of a stage also does `ub += yb; yb = 0`. Every choice is made
+/// outside the loops, so each is a plain loop over memory the compiler vectorises.
 #[inline(always)]
 pub(super) fn pass<S: Real>(
     kb: &mut [S],
@@ -151,11 +141,6 @@ pub(super) fn pass<S: Real>(
 ) {
     match (seed, u_bar) {
         (None, None) => kb.iter_mut().zip(&*yb).for_each(|(k, &y)| *k += term(y)),
-        (Some((b, w)), None) => kb
-            .iter_mut()
-            .zip(&*yb)
-            .zip(w)
-            .for_each(|((k, &y), &w)| *k = b.seed(w) + term(y)),
         (None, Some(ub)) => {
             for ((k, u), y) in kb.iter_mut().zip(ub).zip(yb) {
                 *k += term(*y);
@@ -163,13 +148,57 @@ pub(super) fn pass<S: Real>(
                 *y = S::zero();
             }
         }
-        (Some((b, w)), Some(ub)) => {
+        (Some((Weight::Zero, w)), ub) => seeded(kb, yb, w, ub, |_| S::zero(), term),
+        (Some((Weight::Unit, w)), ub) => seeded(kb, yb, w, ub, |w| w, term),
+        (Some((Weight::Other(b), w)), ub) => seeded(kb, yb, w, ub, move |w| b * w, term),
+    }
+}
+
+/// [`pass`] when it seeds `k_bar_j`: `kb = seed(w) + term(yb)`.
+#[inline(always)]
+fn seeded<S: Real>(
+    kb: &mut [S],
+    yb: &mut [S],
+    w: &[S],
+    u_bar: Option<&mut [S]>,
+    seed: impl Fn(S) -> S,
+    term: impl Fn(S) -> S,
+) {
+    match u_bar {
+        None => kb
+            .iter_mut()
+            .zip(&*yb)
+            .zip(w)
+            .for_each(|((k, &y), &w)| *k = seed(w) + term(y)),
+        Some(ub) => {
             for (((k, u), y), &w) in kb.iter_mut().zip(ub).zip(yb).zip(w) {
-                *k = b.seed(w) + term(*y);
+                *k = seed(w) + term(*y);
                 *u += *y;
                 *y = S::zero();
             }
         }
+    }
+}
+
+/// `kb = b w` for every component, the seed of a stage adjoint before the sweep (`dense`, the
+/// dense output's share, added when there is one).
+#[inline(always)]
+pub(super) fn seed_before<S: Real>(kb: &mut [S], b: Weight<S>, w: &[S], dense: Option<&[S]>) {
+    match (b, dense) {
+        (Weight::Zero, None) => kb.fill(S::zero()),
+        (Weight::Unit, None) => kb.copy_from_slice(w),
+        (Weight::Other(b), None) => kb.iter_mut().zip(w).for_each(|(k, &w)| *k = b * w),
+        (Weight::Zero, Some(d)) => kb.iter_mut().zip(d).for_each(|(k, &d)| *k = S::zero() + d),
+        (Weight::Unit, Some(d)) => kb
+            .iter_mut()
+            .zip(w)
+            .zip(d)
+            .for_each(|((k, &w), &d)| *k = w + d),
+        (Weight::Other(b), Some(d)) => kb
+            .iter_mut()
+            .zip(w)
+            .zip(d)
+            .for_each(|((k, &w), &d)| *k = b * w + d),
     }
 }
 

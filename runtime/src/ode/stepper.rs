@@ -21,7 +21,7 @@
 //! [`RhsVjp::vjp`] at each stage input and passing each input's adjoint on to `u_bar` and to the
 //! adjoints of the earlier stages it was built from.
 
-use super::reverse_plan::{pass, ReversePlan, Weight};
+use super::reverse_plan::{pass, seed_before, ReversePlan};
 use super::rhs::{Rhs, RhsJvp, RhsVjp};
 use super::tableau::Tableau;
 use crate::Real;
@@ -626,26 +626,12 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
             *wm = scale * ub;
         }
         let dense = std::mem::take(&mut self.dense_seeded);
-        if dense {
-            // Every seed before the sweep, with the dense output's share.
-            for &(i, b) in &plan.weights {
-                let ki_bar = &mut self.k_bar[i * n..(i + 1) * n];
-                let db = &self.dense_bar[i * n..(i + 1) * n];
-                for ((kb, &wm), &db) in ki_bar.iter_mut().zip(&*w).zip(db) {
-                    *kb = b.seed(wm) + db;
-                }
-            }
-        } else {
-            for &(i, b) in &plan.upfront {
-                let ki_bar = &mut self.k_bar[i * n..(i + 1) * n];
-                match b {
-                    Weight::Zero => ki_bar.fill(S::zero()),
-                    _ => ki_bar
-                        .iter_mut()
-                        .zip(&*w)
-                        .for_each(|(kb, &wm)| *kb = b.seed(wm)),
-                }
-            }
+        // With dense output's seeds, every seed before the sweep.
+        let upfront = if dense { &plan.weights } else { &plan.upfront };
+        for &(i, b) in upfront {
+            let ki_bar = &mut self.k_bar[i * n..(i + 1) * n];
+            let db = dense.then(|| &self.dense_bar[i * n..(i + 1) * n]);
+            seed_before(ki_bar, b, w, db);
         }
         let w = &*w;
         for stage in &plan.stages {
