@@ -17,9 +17,11 @@
 //!
 //! The adjoint of a step is the exact transpose of its linearisation: given `u_bar`, the adjoint
 //! of `u_new`, it recomputes the stage inputs from the step's initial state, seeds
-//! `k_bar_i = (h / den_b) num_bi u_bar`, and goes back through the stages, calling
+//! `k_bar_i = num_bi ((h / den_b) u_bar)`, and goes back through the stages, calling
 //! [`RhsVjp::vjp`] at each stage input and passing each input's adjoint on to `u_bar` and to the
-//! adjoints of the earlier stages it was built from.
+//! adjoints of the earlier stages it was built from. The sweep is planned once per tableau when
+//! the stepper is built ([`ReversePlan`]): the stages it goes through, the nonzero coefficients
+//! in the scalar type, and which pass writes each seed (fused with its first term).
 
 use super::reverse_plan::{pass, seed_before, ReversePlan};
 use super::rhs::{Rhs, RhsJvp, RhsVjp};
