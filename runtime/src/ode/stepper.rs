@@ -92,27 +92,69 @@ fn combine<S: Real>(numerators: &[f64], k: &[S], n: usize, m: usize) -> S {
     sum.unwrap_or_else(S::zero)
 }
 
-/// `acc[m] = sum_j num_j k_j[m]` for every `m`, stage by stage: the same operations in the same
-/// order per component as [`combine`] (so the same bits), over whole rows, which the compiler
-/// vectorises.
+/// `acc[m] = sum_j num_j k_j[m]` for every `m`, two stages per pass: the same operations in
+/// the same order per component as [`combine`] (so the same bits), over whole rows, which the
+/// compiler vectorises.
+#[inline(always)]
 fn combine_into<S: Real>(numerators: &[f64], k: &[S], n: usize, acc: &mut [S]) {
     let mut first = true;
+    let mut pending: Option<(&[S], f64)> = None;
     for (j, &c) in numerators.iter().enumerate() {
         if c == 0.0 {
             continue;
         }
         let kj = &k[j * n..(j + 1) * n];
-        let cs = S::from_f64(c);
-        match (first, c == 1.0) {
-            (true, true) => acc.copy_from_slice(kj),
-            (true, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a = cs * x),
-            (false, true) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a += x),
-            (false, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a += cs * x),
+        match pending.take() {
+            None => pending = Some((kj, c)),
+            Some(a) => {
+                pair_pass(acc, first, a, (kj, c));
+                first = false;
+            }
         }
-        first = false;
     }
-    if first {
-        acc.fill(S::zero());
+    match pending {
+        Some((kj, c)) => {
+            let cs = S::from_f64(c);
+            match (first, c == 1.0) {
+                (true, true) => acc.copy_from_slice(kj),
+                (true, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a = cs * x),
+                (false, true) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a += x),
+                (false, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a += cs * x),
+            }
+        }
+        None if first => acc.fill(S::zero()),
+        None => {}
+    }
+}
+
+/// Two terms of [`combine_into`] in one pass: `acc = t_a + t_b`, or `acc = (acc + t_a) + t_b`
+/// after the first pair, `t = num k` (`k` when `num` is one), each choice outside the loop.
+#[inline(always)]
+fn pair_pass<S: Real>(acc: &mut [S], first: bool, (ka, ca): (&[S], f64), (kb, cb): (&[S], f64)) {
+    fn go<S: Real>(
+        acc: &mut [S],
+        first: bool,
+        (ka, kb): (&[S], &[S]),
+        fa: impl Fn(S) -> S,
+        fb: impl Fn(S) -> S,
+    ) {
+        let pairs = ka.iter().zip(kb);
+        if first {
+            acc.iter_mut()
+                .zip(pairs)
+                .for_each(|(s, (&a, &b))| *s = fa(a) + fb(b));
+        } else {
+            acc.iter_mut()
+                .zip(pairs)
+                .for_each(|(s, (&a, &b))| *s = (*s + fa(a)) + fb(b));
+        }
+    }
+    let (sa, sb) = (S::from_f64(ca), S::from_f64(cb));
+    match (ca == 1.0, cb == 1.0) {
+        (true, true) => go(acc, first, (ka, kb), |x| x, |x| x),
+        (true, false) => go(acc, first, (ka, kb), |x| x, move |x| sb * x),
+        (false, true) => go(acc, first, (ka, kb), move |x| sa * x, |x| x),
+        (false, false) => go(acc, first, (ka, kb), move |x| sa * x, move |x| sb * x),
     }
 }
 
@@ -695,6 +737,8 @@ mod tests {
             &[0.0, 0.0, 1.0],
             &[1.0, 2.0, 2.0, 1.0],
             &[0.25, 0.0, 0.75],
+            &[0.5, 1.0, 0.0, 3.0],
+            &[3.0, 0.0, 1.0, 1.0],
             &[0.0, 0.0],
         ] {
             let mut acc = vec![0.0; n];
