@@ -104,6 +104,7 @@ mod error;
 mod grid;
 mod loss;
 mod problem;
+mod reverse_plan;
 mod rhs;
 mod schedule;
 mod solve;

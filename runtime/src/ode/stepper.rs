@@ -17,10 +17,13 @@
 //!
 //! The adjoint of a step is the exact transpose of its linearisation: given `u_bar`, the adjoint
 //! of `u_new`, it recomputes the stage inputs from the step's initial state, seeds
-//! `k_bar_i = (h / den_b) num_bi u_bar`, and goes back through the stages, calling
+//! `k_bar_i = num_bi ((h / den_b) u_bar)`, and goes back through the stages, calling
 //! [`RhsVjp::vjp`] at each stage input and passing each input's adjoint on to `u_bar` and to the
-//! adjoints of the earlier stages it was built from.
+//! adjoints of the earlier stages it was built from. The sweep is planned once per tableau when
+//! the stepper is built ([`ReversePlan`]): the stages it goes through, the nonzero coefficients
+//! in the scalar type, and which pass writes each seed (fused with its first term).
 
+use super::reverse_plan::{pass, seed_before, ReversePlan};
 use super::rhs::{Rhs, RhsJvp, RhsVjp};
 use super::tableau::Tableau;
 use crate::Real;
@@ -89,37 +92,69 @@ fn combine<S: Real>(numerators: &[f64], k: &[S], n: usize, m: usize) -> S {
     sum.unwrap_or_else(S::zero)
 }
 
-/// `acc[m] = sum_j num_j k_j[m]` for every `m`, stage by stage: the same operations in the same
-/// order per component as [`combine`] (so the same bits), over whole rows, which the compiler
-/// vectorises.
+/// `acc[m] = sum_j num_j k_j[m]` for every `m`, two stages per pass: the same operations in
+/// the same order per component as [`combine`] (so the same bits), over whole rows, which the
+/// compiler vectorises.
+#[inline(always)]
 fn combine_into<S: Real>(numerators: &[f64], k: &[S], n: usize, acc: &mut [S]) {
     let mut first = true;
+    let mut pending: Option<(&[S], f64)> = None;
     for (j, &c) in numerators.iter().enumerate() {
         if c == 0.0 {
             continue;
         }
         let kj = &k[j * n..(j + 1) * n];
-        let cs = S::from_f64(c);
-        match (first, c == 1.0) {
-            (true, true) => acc.copy_from_slice(kj),
-            (true, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a = cs * x),
-            (false, true) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a += x),
-            (false, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a += cs * x),
+        match pending.take() {
+            None => pending = Some((kj, c)),
+            Some(a) => {
+                pair_pass(acc, first, a, (kj, c));
+                first = false;
+            }
         }
-        first = false;
     }
-    if first {
-        acc.fill(S::zero());
+    match pending {
+        Some((kj, c)) => {
+            let cs = S::from_f64(c);
+            match (first, c == 1.0) {
+                (true, true) => acc.copy_from_slice(kj),
+                (true, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a = cs * x),
+                (false, true) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a += x),
+                (false, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a += cs * x),
+            }
+        }
+        None if first => acc.fill(S::zero()),
+        None => {}
     }
 }
 
-/// `c * x`, without the multiplication when `c` is one.
+/// Two terms of [`combine_into`] in one pass: `acc = t_a + t_b`, or `acc = (acc + t_a) + t_b`
+/// after the first pair, `t = num k` (`k` when `num` is one), each choice outside the loop.
 #[inline(always)]
-fn scaled<S: Real>(c: f64, x: S) -> S {
-    if c == 1.0 {
-        x
-    } else {
-        S::from_f64(c) * x
+fn pair_pass<S: Real>(acc: &mut [S], first: bool, (ka, ca): (&[S], f64), (kb, cb): (&[S], f64)) {
+    fn go<S: Real>(
+        acc: &mut [S],
+        first: bool,
+        (ka, kb): (&[S], &[S]),
+        fa: impl Fn(S) -> S,
+        fb: impl Fn(S) -> S,
+    ) {
+        let pairs = ka.iter().zip(kb);
+        if first {
+            acc.iter_mut()
+                .zip(pairs)
+                .for_each(|(s, (&a, &b))| *s = fa(a) + fb(b));
+        } else {
+            acc.iter_mut()
+                .zip(pairs)
+                .for_each(|(s, (&a, &b))| *s = (*s + fa(a)) + fb(b));
+        }
+    }
+    let (sa, sb) = (S::from_f64(ca), S::from_f64(cb));
+    match (ca == 1.0, cb == 1.0) {
+        (true, true) => go(acc, first, (ka, kb), |x| x, |x| x),
+        (true, false) => go(acc, first, (ka, kb), |x| x, move |x| sb * x),
+        (false, true) => go(acc, first, (ka, kb), move |x| sa * x, |x| x),
+        (false, false) => go(acc, first, (ka, kb), move |x| sa * x, move |x| sb * x),
     }
 }
 
@@ -312,6 +347,8 @@ pub(crate) struct Stepper<'t, S, D = usize> {
     dense_bar: Vec<S>,
     /// Whether `dense_bar` holds seeds.
     dense_seeded: bool,
+    /// The reverse sweep, without and with `all_stages` (adjoint steppers only).
+    plans: [ReversePlan<S>; 2],
     /// Evaluate every stage, those only the continuous extension reads too (set by the
     /// drivers around a step with saves inside it).
     pub(crate) all_stages: bool,
@@ -335,6 +372,7 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
             acc: vec![S::zero(); n],
             dense_bar: Vec::new(),
             dense_seeded: false,
+            plans: Default::default(),
             all_stages: false,
             counters: Counters::default(),
         }
@@ -357,6 +395,7 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         stepper.y_bar = vec![S::zero(); n];
         stepper.du = vec![S::zero(); n];
         stepper.dense_bar = vec![S::zero(); tableau.stages() * n];
+        stepper.plans = [false, true].map(|all| ReversePlan::new(tableau, all));
         stepper
     }
 
@@ -606,7 +645,8 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
 
     /// The reverse half of a step's adjoint, after [`recompute`](Stepper::recompute) of the
     /// same step: turns `u_bar` from the adjoint of the step's result into the adjoint of its
-    /// initial state `u`, and adds the parameters' adjoint into `p_bar`.
+    /// initial state `u`, and adds the parameters' adjoint into `p_bar`. Goes through the
+    /// tableau's [`ReversePlan`], built with the stepper.
     pub(crate) fn reverse<F: RhsVjp + ?Sized>(
         &mut self,
         cx: StepContext<'_, F, S>,
@@ -617,103 +657,54 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         let (rhs, p, h) = (cx.rhs, cx.p, cx.h);
         let tab = self.tableau;
         let n = self.n.get();
-        let s = tab.stages();
         // Every slice cut to the state's length once, so the loops below have no bounds checks.
         let (u, u_bar) = (&u[..n], &mut u_bar[..n]);
         let du = &mut self.du[..n];
-        let all_stages = self.all_stages;
-        let needed = |i: usize| all_stages || tab.needed(i);
-        // u_new = u + scale * sum_i num_bi k_i: u_bar passes through to u, and each k_i gets its
-        // share.
-        let (b, den) = tab.weights();
-        let scale = S::from_f64(h / den);
-        // Row by row (each element gets the same operations as element by element).
-        for (i, &bi) in b.iter().enumerate() {
-            if !needed(i) {
-                continue;
-            }
-            let ki_bar = &mut self.k_bar[i * n..(i + 1) * n];
-            match (bi == 0.0, self.dense_seeded) {
-                (true, false) => ki_bar.fill(S::zero()),
-                (true, true) => {
-                    let dense = &self.dense_bar[i * n..(i + 1) * n];
-                    for (kb, &db) in ki_bar.iter_mut().zip(dense) {
-                        *kb = S::zero() + db;
-                    }
-                }
-                (false, false) => {
-                    for (kb, &ub) in ki_bar.iter_mut().zip(&*u_bar) {
-                        *kb = scaled(bi, scale * ub);
-                    }
-                }
-                (false, true) => {
-                    let dense = &self.dense_bar[i * n..(i + 1) * n];
-                    for ((kb, &ub), &db) in ki_bar.iter_mut().zip(&*u_bar).zip(dense) {
-                        *kb = scaled(bi, scale * ub) + db;
-                    }
-                }
-            }
+        let plan = &self.plans[usize::from(self.all_stages)];
+        // u_new = u + scale * sum_i num_bi k_i: u_bar passes through to u, and each k_i gets
+        // num_bi w, w = scale * u_bar, before the sweep or fused into the first pass adding to
+        // it (`ReversePlan`).
+        let scale = S::from_f64(h / tab.weights().1);
+        let w = &mut self.acc[..n];
+        for (wm, &ub) in w.iter_mut().zip(&*u_bar) {
+            *wm = scale * ub;
         }
-        self.dense_seeded = false;
-        for i in (0..s).rev() {
-            if !needed(i) {
-                continue;
-            }
+        let dense = std::mem::take(&mut self.dense_seeded);
+        // With dense output's seeds, every seed before the sweep.
+        let upfront = if dense { &plan.weights } else { &plan.upfront };
+        for &(i, b) in upfront {
+            let ki_bar = &mut self.k_bar[i * n..(i + 1) * n];
+            let db = dense.then(|| &self.dense_bar[i * n..(i + 1) * n]);
+            seed_before(ki_bar, b, w, db);
+        }
+        let w = &*w;
+        for stage in &plan.stages {
+            let i = stage.i;
             let ti = cx.stage_time(tab, i);
             let (earlier_bar, rest) = self.k_bar.split_at_mut(i * n);
             // Consumed by the call: vjp leaves it zero.
             let ki_bar = &mut rest[..n];
             self.counters.vjps += 1;
-            if tab.row_empty(i) {
+            if stage.row_empty {
                 // The stage input is u itself.
                 vjp_at(rhs, self.n, du, ki_bar, u, u_bar, p, p_bar, ti);
                 continue;
             }
-            // Zero on entry (kept so by the passes below, which read it for the last time).
+            // Zero on entry (kept so by the last pass below, which reads it for the last time).
             let y_bar = &mut self.y_bar[..n];
             let y = &self.y[i * n..(i + 1) * n];
             vjp_at(rhs, self.n, du, ki_bar, y, y_bar, p, p_bar, ti);
-            // y_i = u + scale_i * sum_j num_ij k_j: y_bar to u, and to each k_j.
-            let (row, den) = tab.row(i);
-            let scale_i = S::from_f64(h / den);
-            let last = row.iter().rposition(|&a| a != 0.0);
-            for (j, &a) in row.iter().enumerate() {
-                if a == 0.0 {
-                    continue;
-                }
+            // y_i = u + scale_i * sum_j num_ij k_j: y_bar to each k_j, and to u with the last.
+            let scale_i = S::from_f64(h / stage.den);
+            let terms = &plan.terms[stage.terms.clone()];
+            for (t, term) in terms.iter().enumerate() {
+                let j = term.j;
                 let kj_bar = &mut earlier_bar[j * n..(j + 1) * n];
-                let c = S::from_f64(a);
-                // The last numerator's pass also passes y_bar on to u_bar and zeroes it: one
-                // pass over memory for the rows of RK4.
-                match (Some(j) == last, a == 1.0) {
-                    (true, true) => {
-                        for ((kb, ub), yb) in kj_bar.iter_mut().zip(&mut *u_bar).zip(&mut *y_bar) {
-                            *kb += scale_i * *yb;
-                            *ub += *yb;
-                            *yb = S::zero();
-                        }
-                    }
-                    (true, false) => {
-                        for ((kb, ub), yb) in kj_bar.iter_mut().zip(&mut *u_bar).zip(&mut *y_bar) {
-                            *kb += c * (scale_i * *yb);
-                            *ub += *yb;
-                            *yb = S::zero();
-                        }
-                    }
-                    (false, true) => kj_bar
-                        .iter_mut()
-                        .zip(&*y_bar)
-                        .for_each(|(kb, &yb)| *kb += scale_i * yb),
-                    (false, false) => kj_bar
-                        .iter_mut()
-                        .zip(&*y_bar)
-                        .for_each(|(kb, &yb)| *kb += c * (scale_i * yb)),
-                }
-            }
-            if last.is_none() {
-                for (ub, yb) in u_bar.iter_mut().zip(&mut *y_bar) {
-                    *ub += *yb;
-                    *yb = S::zero();
+                let seed = term.seed.filter(|_| !dense).map(|b| (b, w));
+                let ub = (t + 1 == terms.len()).then_some(&mut *u_bar);
+                match term.a {
+                    None => pass(kj_bar, y_bar, seed, ub, |yb| scale_i * yb),
+                    Some(c) => pass(kj_bar, y_bar, seed, ub, |yb| c * (scale_i * yb)),
                 }
             }
         }
@@ -746,6 +737,8 @@ mod tests {
             &[0.0, 0.0, 1.0],
             &[1.0, 2.0, 2.0, 1.0],
             &[0.25, 0.0, 0.75],
+            &[0.5, 1.0, 0.0, 3.0],
+            &[3.0, 0.0, 1.0, 1.0],
             &[0.0, 0.0],
         ] {
             let mut acc = vec![0.0; n];
@@ -799,5 +792,113 @@ mod tests {
         Forced.eval(&mut f_new, &u_new, &p, t + h);
         assert_eq!(stepper.k_row(6), f_new);
         assert_eq!(stepper.counters.evals, 6 + 7);
+    }
+
+    /// The adjoint of one step as the stepper computed it before its reverse sweep was planned
+    /// (`ReversePlan`): every stage adjoint seeded `k_bar_i = b_i (scale u_bar) (+ dense)`
+    /// first, then one pass per stage, `k_bar_j += a_ij (scale_i y_bar_i)`, `u_bar += y_bar_i`.
+    fn reference_reverse(
+        stepper: &Stepper<'_, f64>,
+        (p, t, h): (&[f64], f64, f64),
+        u: &[f64],
+        u_bar: &mut [f64],
+        dense: Option<&[f64]>,
+    ) -> Vec<f64> {
+        let (tab, n) = (stepper.tableau, u.len());
+        let s = tab.stages();
+        let swept = |i: usize| stepper.all_stages || tab.needed(i);
+        let (b, den) = tab.weights();
+        let scale = h / den;
+        let mut k_bar = vec![0.0; s * n];
+        for i in (0..s).filter(|&i| swept(i)) {
+            for m in 0..n {
+                let seed = match b[i] {
+                    0.0 => 0.0,
+                    1.0 => scale * u_bar[m],
+                    bi => bi * (scale * u_bar[m]),
+                };
+                k_bar[i * n + m] = seed;
+                if let Some(d) = dense {
+                    k_bar[i * n + m] = seed + d[i * n + m];
+                }
+            }
+        }
+        let mut p_bar = vec![0.0; p.len()];
+        for i in (0..s).rev().filter(|&i| swept(i)) {
+            let ti = tab.stage_time(t, h, i);
+            let (mut du, mut y_bar) = (vec![0.0; n], vec![0.0; n]);
+            let mut ki_bar = k_bar[i * n..(i + 1) * n].to_vec();
+            if tab.row_empty(i) {
+                Lorenz63.vjp((&mut du, &mut ki_bar), (u, u_bar), (p, &mut p_bar), ti);
+                continue;
+            }
+            let y = &stepper.y[i * n..(i + 1) * n];
+            Lorenz63.vjp((&mut du, &mut ki_bar), (y, &mut y_bar), (p, &mut p_bar), ti);
+            let (row, den) = tab.row(i);
+            for (j, &a) in row.iter().enumerate().filter(|(_, &a)| a != 0.0) {
+                for m in 0..n {
+                    let term = h / den * y_bar[m];
+                    k_bar[j * n + m] += if a == 1.0 { term } else { a * term };
+                }
+            }
+            for m in 0..n {
+                u_bar[m] += y_bar[m];
+            }
+        }
+        p_bar
+    }
+
+    #[test]
+    fn planned_reverse_is_bitwise_the_unplanned_sweep() {
+        let (p, u0, t, h) = ([10.0, 28.0, 8.0 / 3.0], [1.0, 2.0, 3.0], 0.3, 0.01);
+        let tableaus = [
+            Tableau::euler(),
+            Tableau::heun(),
+            Tableau::midpoint(),
+            Tableau::ssprk3(),
+            Tableau::rk4(),
+            Tableau::rk38(),
+            Tableau::dormand_prince(),
+        ];
+        for tableau in &tableaus {
+            let s = tableau.stages();
+            let v_bar: Vec<f64> = (0..s * 3).map(|m| (0.9 * m as f64).sin()).collect();
+            // What `seed_dense` stores for them: zero, plus one times h v_bar.
+            let dense: Vec<f64> = v_bar.iter().map(|v| 0.0 + h * v).collect();
+            for (all_stages, with_dense) in [(false, false), (true, false), (true, true)] {
+                let mut stepper = Stepper::with_adjoint(tableau, 3);
+                stepper.all_stages = all_stages;
+                let cx = StepContext::new(&Lorenz63, &p, t, h);
+                stepper.recompute(cx, &u0, None);
+                let mut expected = [0.7, -0.2, 1.3];
+                let expected_p = reference_reverse(
+                    &stepper,
+                    (&p, t, h),
+                    &u0,
+                    &mut expected,
+                    with_dense.then_some(&dense[..]),
+                );
+                if with_dense {
+                    // The weight one at stage i alone: h v_bar_i into k_bar_i.
+                    for i in 0..s {
+                        let mut w = vec![0.0; s];
+                        w[i] = 1.0;
+                        stepper.seed_dense(h, &w, &v_bar[i * 3..(i + 1) * 3]);
+                    }
+                }
+                let (mut u_bar, mut p_bar) = ([0.7, -0.2, 1.3], [0.0; 3]);
+                stepper.reverse(cx, &u0, &mut u_bar, &mut p_bar);
+                let what = format!(
+                    "{} all_stages {all_stages} dense {with_dense}",
+                    tableau.name()
+                );
+                assert_eq!(
+                    u_bar.map(f64::to_bits),
+                    expected.map(f64::to_bits),
+                    "{what}"
+                );
+                assert_eq!(p_bar.to_vec(), expected_p, "{what}");
+            }
+        }
     }
 }
