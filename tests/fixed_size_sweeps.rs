@@ -91,6 +91,51 @@ fn a_loop_over_a_local_declared_in_an_outer_loop_three_ways() {
     );
 }
 
+/// A loop over the length of a fixed-size local declared in a branch: its adjoint is `[0; N]`
+/// and its reverse loop runs to `N` (found by the random programs: the reverse loop read
+/// `y.len()` in the reverse branch, where `y` is not in scope, E0425).
+#[differentiable]
+fn branch_local(z: [f64; 3], b: f64, k: usize) -> f64 {
+    let mut r = b * 2.0;
+    if k % 3 == 1 {
+        let mut y = [z[0] * b, b.sin(), z[k % 3].sinh()];
+        for e in y.iter_mut() {
+            *e = 0.75 * z[(k + 2) % 3] - *e * b;
+        }
+        r += y[1] * y[2];
+    }
+    r * b
+}
+
+#[test]
+fn a_loop_over_a_fixed_size_local_of_a_branch_three_ways() {
+    for k in [1, 2] {
+        check(
+            &Case {
+                name: "branch_local",
+                inputs: 4,
+                outputs: 1,
+                f: &|x| vec![branch_local(x[..3].try_into().unwrap(), x[3], k)],
+                jvp: &|x, d| {
+                    let z = x[..3].try_into().unwrap();
+                    let z_dot = d[..3].try_into().unwrap();
+                    let (v, t) = branch_local_jvp(z, z_dot, x[3], d[3], k);
+                    (vec![v], vec![t])
+                },
+                vjp: &|x, w| {
+                    let mut g = vec![0.0; 4];
+                    let (z_bar, b_bar) = g.split_at_mut(3);
+                    let z = x[..3].try_into().unwrap();
+                    let v = branch_local_vjp(z, z_bar, x[3], &mut b_bar[0], k, w[0]);
+                    (vec![v], g)
+                },
+            },
+            &[0.3, -0.8, 1.1, 0.7],
+            23,
+        );
+    }
+}
+
 #[test]
 fn fixed_size_window_three_ways() {
     check(

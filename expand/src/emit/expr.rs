@@ -49,10 +49,18 @@ impl Emitter<'_> {
                 let (v, i) = (self.name(*v), self.primal(i));
                 quote_spanned!(span=> #v[#i])
             }
-            Op::Len(v) => {
-                let v = self.name(*v);
-                quote_spanned!(span=> #v.len())
-            }
+            // A fixed-size array's length is its type's `N`: printed so, it reads no binding, so
+            // a reverse loop over a local array declared in a branch or a loop body (whose
+            // adjoint is `[0; N]`, see `emit/rev.rs::zero_like`) needs no saved copy of it.
+            Op::Len(v) => match &self.var(*v).kind {
+                Kind::RealArray(ArrayRepr::Array(len)) if len.is_known() => {
+                    quote_spanned!(span=> (#len as usize))
+                }
+                _ => {
+                    let v = self.name(*v);
+                    quote_spanned!(span=> #v.len())
+                }
+            },
             // A matrix negation prints its operand once, as a reference: printing it twice (once
             // unused) doubled the work at every level of `-(-(..))`.
             Op::Unary(Unary::Neg, inner) if e.kind == Kind::Matrix => {
