@@ -422,9 +422,9 @@ fn a_tangent_field_of_the_wrong_length_is_named() {
 #[differentiable]
 fn damp(s: &mut State, p: &Params) {
     for e in s.x.iter_mut() {
-        *e = *e / (1.0 + p.sigma * p.sigma);
+        *e /= 1.0 + p.sigma * p.sigma;
     }
-    s.t = s.t * s.x[1];
+    s.t *= s.x[1];
 }
 
 #[test]

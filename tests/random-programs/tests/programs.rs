@@ -24,6 +24,8 @@
 #![allow(
     // `for (i, e) in x.iter_mut().enumerate()` whose body happens not to read `i`.
     clippy::unused_enumerate_index,
+    // `.map(|v| v)`: a random closure body that happens to be its parameter.
+    clippy::map_identity,
     clippy::approx_constant,
     clippy::clone_on_copy,
     clippy::if_same_then_else,

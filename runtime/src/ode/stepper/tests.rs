@@ -1,0 +1,190 @@
+//! The stepper's combinations and sweeps, bit for bit against their textbook forms.
+
+use super::*;
+use crate::ode::test_problems::{Forced, Lorenz63};
+
+#[test]
+fn combine_keeps_the_textbook_grouping() {
+    let k = [1e16, 1.0, 1.0, -1e16];
+    // ((k0 + 2 k1) + 2 k2) + k3, left to right: the small terms are absorbed one by one.
+    let expected = ((1e16 + 2.0 * 1.0) + 2.0 * 1.0) + -1e16;
+    assert_eq!(combine(&[1.0, 2.0, 2.0, 1.0], &k, 1, 0), expected);
+    assert_eq!(combine::<f64>(&[0.0, 0.0], &k, 1, 0), 0.0);
+}
+
+#[test]
+fn row_wise_combinations_are_bitwise_the_textbook_grouping() {
+    let n = 5;
+    let k: Vec<f64> = (0..4 * n).map(|i| (1.3 * i as f64).sin() * 1e3).collect();
+    let u: Vec<f64> = (0..n).map(|i| (0.7 * i as f64).cos()).collect();
+    let scale = 0.01 / 6.0;
+    for row in [
+        &[1.0][..],
+        &[0.0, 0.5],
+        &[0.0, 0.0, 1.0],
+        &[1.0, 2.0, 2.0, 1.0],
+        &[0.25, 0.0, 0.75],
+        &[0.5, 1.0, 0.0, 3.0],
+        &[3.0, 0.0, 1.0, 1.0],
+        &[0.0, 0.0],
+    ] {
+        let mut acc = vec![0.0; n];
+        let (mut out, mut in_place) = (vec![0.0; n], u.clone());
+        add_combination((row, &k, n), scale, &mut acc, Some(&u), &mut out);
+        add_combination((row, &k, n), scale, &mut acc, None, &mut in_place);
+        for m in 0..n {
+            let expected = u[m] + scale * combine(row, &k, n, m);
+            assert_eq!(out[m].to_bits(), expected.to_bits(), "{row:?} [{m}]");
+            assert_eq!(in_place[m].to_bits(), expected.to_bits(), "{row:?} [{m}]");
+        }
+    }
+}
+
+#[test]
+fn recompute_with_result_is_bitwise_the_step() {
+    for tableau in [
+        Tableau::rk4(),
+        Tableau::dormand_prince(),
+        Tableau::midpoint(),
+    ] {
+        let p = [10.0, 28.0, 8.0 / 3.0];
+        let u0 = [1.0, 2.0, 3.0];
+        let mut stepper = Stepper::with_adjoint(&tableau, 3);
+        let mut u = u0;
+        stepper.step(StepContext::new(&Lorenz63, &p, 0.3, 0.01), &mut u);
+        let mut out = [0.0; 3];
+        stepper.recompute(
+            StepContext::new(&Lorenz63, &p, 0.3, 0.01),
+            &u0,
+            Some(&mut out),
+        );
+        assert_eq!(out, u, "{}", tableau.name());
+    }
+}
+
+#[test]
+fn trial_result_and_fsal_stage_are_bitwise_the_step() {
+    let tableau = Tableau::dormand_prince();
+    let p = [0.7, 1.3];
+    let u0 = [0.4, -1.1];
+    let (t, h) = (0.25, 0.125);
+    let mut stepper = Stepper::new(&tableau, 2);
+    let mut u = u0;
+    stepper.step(StepContext::new(&Forced, &p, t, h), &mut u);
+    let mut u_new = [0.0; 2];
+    stepper.trial(StepContext::new(&Forced, &p, t, h), &u0, &mut u_new, false);
+    assert_eq!(u_new, u);
+    // The seventh stage is f(u_new, t + h), the next step's first.
+    let mut f_new = [0.0; 2];
+    Forced.eval(&mut f_new, &u_new, &p, t + h);
+    assert_eq!(stepper.k_row(6), f_new);
+    assert_eq!(stepper.counters.evals, 6 + 7);
+}
+
+/// The adjoint of one step as the stepper computed it before its reverse sweep was planned
+/// (`ReversePlan`): every stage adjoint seeded `k_bar_i = b_i (scale u_bar) (+ dense)`
+/// first, then one pass per stage, `k_bar_j += a_ij (scale_i y_bar_i)`, `u_bar += y_bar_i`.
+fn reference_reverse(
+    stepper: &Stepper<'_, f64>,
+    (p, t, h): (&[f64], f64, f64),
+    u: &[f64],
+    u_bar: &mut [f64],
+    dense: Option<&[f64]>,
+) -> Vec<f64> {
+    let (tab, n) = (stepper.tableau, u.len());
+    let s = tab.stages();
+    let swept = |i: usize| stepper.all_stages || tab.needed(i);
+    let (b, den) = tab.weights();
+    let scale = h / den;
+    let mut k_bar = vec![0.0; s * n];
+    for i in (0..s).filter(|&i| swept(i)) {
+        for m in 0..n {
+            let seed = match b[i] {
+                0.0 => 0.0,
+                1.0 => scale * u_bar[m],
+                bi => bi * (scale * u_bar[m]),
+            };
+            k_bar[i * n + m] = seed;
+            if let Some(d) = dense {
+                k_bar[i * n + m] = seed + d[i * n + m];
+            }
+        }
+    }
+    let mut p_bar = vec![0.0; p.len()];
+    for i in (0..s).rev().filter(|&i| swept(i)) {
+        let ti = tab.stage_time(t, h, i);
+        let (mut du, mut y_bar) = (vec![0.0; n], vec![0.0; n]);
+        let mut ki_bar = k_bar[i * n..(i + 1) * n].to_vec();
+        if tab.row_empty(i) {
+            Lorenz63.vjp((&mut du, &mut ki_bar), (u, u_bar), (p, &mut p_bar), ti);
+            continue;
+        }
+        let y = &stepper.y[i * n..(i + 1) * n];
+        Lorenz63.vjp((&mut du, &mut ki_bar), (y, &mut y_bar), (p, &mut p_bar), ti);
+        let (row, den) = tab.row(i);
+        for (j, &a) in row.iter().enumerate().filter(|(_, &a)| a != 0.0) {
+            for m in 0..n {
+                let term = h / den * y_bar[m];
+                k_bar[j * n + m] += if a == 1.0 { term } else { a * term };
+            }
+        }
+        for m in 0..n {
+            u_bar[m] += y_bar[m];
+        }
+    }
+    p_bar
+}
+
+#[test]
+fn planned_reverse_is_bitwise_the_unplanned_sweep() {
+    let (p, u0, t, h) = ([10.0, 28.0, 8.0 / 3.0], [1.0, 2.0, 3.0], 0.3, 0.01);
+    let tableaus = [
+        Tableau::euler(),
+        Tableau::heun(),
+        Tableau::midpoint(),
+        Tableau::ssprk3(),
+        Tableau::rk4(),
+        Tableau::rk38(),
+        Tableau::dormand_prince(),
+    ];
+    for tableau in &tableaus {
+        let s = tableau.stages();
+        let v_bar: Vec<f64> = (0..s * 3).map(|m| (0.9 * m as f64).sin()).collect();
+        // What `seed_dense` stores for them: zero, plus one times h v_bar.
+        let dense: Vec<f64> = v_bar.iter().map(|v| 0.0 + h * v).collect();
+        for (all_stages, with_dense) in [(false, false), (true, false), (true, true)] {
+            let mut stepper = Stepper::with_adjoint(tableau, 3);
+            stepper.all_stages = all_stages;
+            let cx = StepContext::new(&Lorenz63, &p, t, h);
+            stepper.recompute(cx, &u0, None);
+            let mut expected = [0.7, -0.2, 1.3];
+            let expected_p = reference_reverse(
+                &stepper,
+                (&p, t, h),
+                &u0,
+                &mut expected,
+                with_dense.then_some(&dense[..]),
+            );
+            if with_dense {
+                // The weight one at stage i alone: h v_bar_i into k_bar_i.
+                for i in 0..s {
+                    let mut w = vec![0.0; s];
+                    w[i] = 1.0;
+                    stepper.seed_dense(h, &w, &v_bar[i * 3..(i + 1) * 3]);
+                }
+            }
+            let (mut u_bar, mut p_bar) = ([0.7, -0.2, 1.3], [0.0; 3]);
+            stepper.reverse(cx, &u0, &mut u_bar, &mut p_bar);
+            let what = format!(
+                "{} all_stages {all_stages} dense {with_dense}",
+                tableau.name()
+            );
+            assert_eq!(
+                u_bar.map(f64::to_bits),
+                expected.map(f64::to_bits),
+                "{what}"
+            );
+            assert_eq!(p_bar.to_vec(), expected_p, "{what}");
+        }
+    }
+}
