@@ -93,6 +93,8 @@ impl<S: Real, F: RhsVjp + ?Sized, L: SavedStateLoss, D: Dim> Reversal<S>
     for AdjointSweep<'_, S, F, L, D>
 {
     fn advance(&mut self, u: &mut [S], from: usize, to: usize) -> Result<(), OdeError> {
+        // Cut to the state's length (a constant for a fixed length: the check is unrolled).
+        let u = &mut u[..self.stepper.dim().get()];
         for k in from..to {
             let (t, h) = self.grid.step(k);
             self.stepper

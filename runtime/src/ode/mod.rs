@@ -98,6 +98,7 @@
 mod adaptive;
 mod adjoint;
 mod checkpoint;
+mod combination;
 mod dense;
 mod driver;
 mod error;

@@ -23,7 +23,8 @@
 //! the stepper is built ([`ReversePlan`]): the stages it goes through, the nonzero coefficients
 //! in the scalar type, and which pass writes each seed (fused with its first term).
 
-use super::reverse_plan::{pass, seed_before, ReversePlan};
+use super::combination::Combination;
+use super::reverse_plan::{pass, scaled, seed_before, ReversePlan};
 use super::rhs::{Rhs, RhsJvp, RhsVjp};
 use super::tableau::Tableau;
 use crate::Real;
@@ -68,157 +69,6 @@ impl<const N: usize> Dim for Fixed<N> {
     #[inline(always)]
     fn get(self) -> usize {
         N
-    }
-}
-
-/// `num_0 k_0[m] + num_1 k_1[m] + ...` over the stages with a nonzero numerator, left to right,
-/// with unit numerators not multiplied: the grouping of the textbook formulas, one component at
-/// a time. The reference the row-wise passes ([`combine_into`], [`add_combination`]) are tested
-/// against, component for component and bit for bit.
-#[cfg(test)]
-fn combine<S: Real>(numerators: &[f64], k: &[S], n: usize, m: usize) -> S {
-    let mut sum: Option<S> = None;
-    for (j, &c) in numerators.iter().enumerate() {
-        if c == 0.0 {
-            continue;
-        }
-        let kj = k[j * n + m];
-        let term = if c == 1.0 { kj } else { S::from_f64(c) * kj };
-        sum = Some(match sum {
-            Some(s) => s + term,
-            None => term,
-        });
-    }
-    sum.unwrap_or_else(S::zero)
-}
-
-/// `acc[m] = sum_j num_j k_j[m]` for every `m`, two stages per pass: the same operations in
-/// the same order per component as [`combine`] (so the same bits), over whole rows, which the
-/// compiler vectorises.
-#[inline(always)]
-fn combine_into<S: Real>(numerators: &[f64], k: &[S], n: usize, acc: &mut [S]) {
-    let mut first = true;
-    let mut pending: Option<(&[S], f64)> = None;
-    for (j, &c) in numerators.iter().enumerate() {
-        if c == 0.0 {
-            continue;
-        }
-        let kj = &k[j * n..(j + 1) * n];
-        match pending.take() {
-            None => pending = Some((kj, c)),
-            Some(a) => {
-                pair_pass(acc, first, a, (kj, c));
-                first = false;
-            }
-        }
-    }
-    match pending {
-        Some((kj, c)) => {
-            let cs = S::from_f64(c);
-            match (first, c == 1.0) {
-                (true, true) => acc.copy_from_slice(kj),
-                (true, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a = cs * x),
-                (false, true) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a += x),
-                (false, false) => acc.iter_mut().zip(kj).for_each(|(a, &x)| *a += cs * x),
-            }
-        }
-        None if first => acc.fill(S::zero()),
-        None => {}
-    }
-}
-
-/// Two terms of [`combine_into`] in one pass: `acc = t_a + t_b`, or `acc = (acc + t_a) + t_b`
-/// after the first pair, `t = num k` (`k` when `num` is one), each choice outside the loop.
-#[inline(always)]
-fn pair_pass<S: Real>(acc: &mut [S], first: bool, (ka, ca): (&[S], f64), (kb, cb): (&[S], f64)) {
-    fn go<S: Real>(
-        acc: &mut [S],
-        first: bool,
-        (ka, kb): (&[S], &[S]),
-        fa: impl Fn(S) -> S,
-        fb: impl Fn(S) -> S,
-    ) {
-        let pairs = ka.iter().zip(kb);
-        if first {
-            acc.iter_mut()
-                .zip(pairs)
-                .for_each(|(s, (&a, &b))| *s = fa(a) + fb(b));
-        } else {
-            acc.iter_mut()
-                .zip(pairs)
-                .for_each(|(s, (&a, &b))| *s = (*s + fa(a)) + fb(b));
-        }
-    }
-    let (sa, sb) = (S::from_f64(ca), S::from_f64(cb));
-    match (ca == 1.0, cb == 1.0) {
-        (true, true) => go(acc, first, (ka, kb), |x| x, |x| x),
-        (true, false) => go(acc, first, (ka, kb), |x| x, move |x| sb * x),
-        (false, true) => go(acc, first, (ka, kb), move |x| sa * x, |x| x),
-        (false, false) => go(acc, first, (ka, kb), move |x| sa * x, move |x| sb * x),
-    }
-}
-
-/// The one nonzero numerator of a row, if it has exactly one (every row of RK4).
-#[inline(always)]
-fn single(numerators: &[f64]) -> Option<(usize, f64)> {
-    let mut nonzero = numerators.iter().enumerate().filter(|(_, &c)| c != 0.0);
-    match (nonzero.next(), nonzero.next()) {
-        (Some((j, &c)), None) => Some((j, c)),
-        _ => None,
-    }
-}
-
-/// `out[m] = base[m] + scale * (num_0 k_0[m] + num_1 k_1[m] + ...)` for every `m` (`base` is
-/// `out` itself when `None`), the same operations in the same order per component as
-/// [`combine`]. A row with one nonzero numerator is one pass over memory; others sum the rows
-/// into `acc` first. Every slice is cut to the state's length `n` first, so the loops have no
-/// bounds checks and, when `n` is a constant, are unrolled.
-#[inline(always)]
-fn add_combination<S: Real>(
-    (numerators, k, n): (&[f64], &[S], usize),
-    scale: S,
-    acc: &mut [S],
-    base: Option<&[S]>,
-    out: &mut [S],
-) {
-    let out = &mut out[..n];
-    let axpy = |out: &mut [S], x: &[S]| match base {
-        Some(base) => {
-            let base = &base[..n];
-            for ((o, &b), &x) in out.iter_mut().zip(base).zip(x) {
-                *o = b + scale * x;
-            }
-        }
-        None => {
-            for (o, &x) in out.iter_mut().zip(x) {
-                *o += scale * x;
-            }
-        }
-    };
-    match single(numerators) {
-        Some((j, 1.0)) => axpy(out, &k[j * n..(j + 1) * n]),
-        Some((j, c)) => {
-            // c k_j first, as `combine` groups it.
-            let (kj, cs) = (&k[j * n..(j + 1) * n], S::from_f64(c));
-            match base {
-                Some(base) => {
-                    let base = &base[..n];
-                    for ((o, &b), &x) in out.iter_mut().zip(base).zip(kj) {
-                        *o = b + scale * (cs * x);
-                    }
-                }
-                None => {
-                    for (o, &x) in out.iter_mut().zip(kj) {
-                        *o += scale * (cs * x);
-                    }
-                }
-            }
-        }
-        None => {
-            let acc = &mut acc[..n];
-            combine_into(numerators, k, n, acc);
-            axpy(out, acc);
-        }
     }
 }
 
@@ -340,7 +190,14 @@ pub(crate) struct Stepper<'t, S, D = usize> {
     y_bar: Vec<S>,
     /// Scratch for [`RhsVjp::vjp`], which recomputes `f` there (adjoint steppers only).
     du: Vec<S>,
-    /// A combination of stage derivatives, one component per state component.
+    /// The stage inputs' combinations of earlier stages (row `i` of `a`, stage `i`'s), and the
+    /// result's (the weights `b`), planned when the stepper is built.
+    rows: Vec<Combination<S>>,
+    result: Combination<S>,
+    /// The continuous extension's combination, set per interpolated state (dense output).
+    dense: Combination<S>,
+    /// Scratch: sums of stage derivatives (rows of more than two terms), and `(h / den_b) u_bar`,
+    /// the adjoint's seed of the stage adjoints.
     acc: Vec<S>,
     /// Adjoints of the stage derivatives from dense output inside the step being reversed
     /// (adjoint steppers only), added to the seeds of [`reverse`](Stepper::reverse).
@@ -369,6 +226,9 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
             k_bar: Vec::new(),
             y_bar: Vec::new(),
             du: Vec::new(),
+            rows: (0..s).map(|i| Combination::new(tableau.row(i).0)).collect(),
+            result: Combination::new(tableau.weights().0),
+            dense: Combination::default(),
             acc: vec![S::zero(); n],
             dense_bar: Vec::new(),
             dense_seeded: false,
@@ -404,6 +264,12 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         self.tableau
     }
 
+    /// The length of the states stepped (a constant for a [`Fixed`] length).
+    #[inline(always)]
+    pub(crate) fn dim(&self) -> D {
+        self.n
+    }
+
     /// Whether stage `i` is evaluated: it influences the result, or every stage is asked for.
     #[inline]
     fn needed(&self, i: usize) -> bool {
@@ -413,17 +279,19 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
     /// The continuous extension with stage weights `w` from the step's initial state `u` and
     /// the stages of the last step (every stage evaluated): `out = u + h sum_i w_i k_i`.
     pub(crate) fn dense_value(&mut self, u: &[S], h: f64, w: &[f64], out: &mut [S]) {
+        self.dense.set(w);
         let hs = S::from_f64(h);
-        let n = self.n.get();
-        add_combination((w, &self.k, n), hs, &mut self.acc, Some(u), out);
+        self.dense
+            .add_to((self.n, &self.k), hs, &mut self.acc, u, out);
     }
 
     /// The tangent of [`dense_value`](Stepper::dense_value) after a tangent step:
     /// `out_dot = u_dot + h sum_i w_i k_dot_i`.
     pub(crate) fn dense_tangent(&mut self, u_dot: &[S], h: f64, w: &[f64], out_dot: &mut [S]) {
+        self.dense.set(w);
         let hs = S::from_f64(h);
-        let n = self.n.get();
-        add_combination((w, &self.k_dot, n), hs, &mut self.acc, Some(u_dot), out_dot);
+        self.dense
+            .add_to((self.n, &self.k_dot), hs, &mut self.acc, u_dot, out_dot);
     }
 
     /// The adjoint of [`dense_value`](Stepper::dense_value) given `v_bar`, the adjoint of its
@@ -463,21 +331,19 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         let u = &u[..n];
         let (rhs, p, h) = (cx.rhs, cx.p, cx.h);
         let ti = cx.stage_time(tab, i);
-        let (earlier, rest) = self.k.split_at_mut(i * n);
-        let ki = &mut rest[..n];
         if tab.row_empty(i) {
             if evaluate {
-                eval_at(rhs, self.n, ki, u, p, ti);
+                eval_at(rhs, self.n, &mut self.k[i * n..(i + 1) * n], u, p, ti);
                 self.counters.evals += 1;
             }
             return;
         }
-        let (row, den) = tab.row(i);
-        let scale = S::from_f64(h / den);
+        let scale = S::from_f64(h / tab.row(i).1);
         let y = &mut self.y[i * n..(i + 1) * n];
-        add_combination((row, earlier, n), scale, &mut self.acc, Some(u), y);
+        // Row i of `a` reads the stages before i only.
+        self.rows[i].add_to((self.n, &self.k[..i * n]), scale, &mut self.acc, u, y);
         if evaluate {
-            eval_at(rhs, self.n, ki, y, p, ti);
+            eval_at(rhs, self.n, &mut self.k[i * n..(i + 1) * n], y, p, ti);
             self.counters.evals += 1;
         }
     }
@@ -485,10 +351,9 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
     /// `out[m] = u[m] + (h / den_b) * sum_i num_bi k_i[m]`.
     #[inline]
     fn result(&mut self, u: &[S], h: f64, out: &mut [S]) {
-        let (b, den) = self.tableau.weights();
-        let scale = S::from_f64(h / den);
-        let n = self.n.get();
-        add_combination((b, &self.k, n), scale, &mut self.acc, Some(u), out);
+        let scale = S::from_f64(h / self.tableau.weights().1);
+        self.result
+            .add_to((self.n, &self.k), scale, &mut self.acc, u, out);
     }
 
     /// One step of size `h` from `(t, u)`, in place. Stages that do not influence the result
@@ -499,10 +364,9 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
                 self.stage(cx, i, u, true);
             }
         }
-        let (b, den) = self.tableau.weights();
-        let scale = S::from_f64(cx.h / den);
-        let n = self.n.get();
-        add_combination((b, &self.k, n), scale, &mut self.acc, None, u);
+        let scale = S::from_f64(cx.h / self.tableau.weights().1);
+        self.result
+            .add_in_place((self.n, &self.k), scale, &mut self.acc, u);
     }
 
     /// A trial step of an embedded pair: every stage, the result into `u_new`. When
@@ -596,26 +460,21 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
             if tab.row_empty(i) {
                 jvp_at(rhs, self.n, ki, ki_dot, u, u_dot, p, p_dot, ti);
             } else {
-                let (row, den) = tab.row(i);
-                let scale = S::from_f64(h / den);
+                let scale = S::from_f64(h / tab.row(i).1);
                 let y = &mut self.y[i * n..(i + 1) * n];
                 let y_dot = &mut self.y_dot[..n];
-                add_combination((row, earlier, n), scale, &mut self.acc, Some(u), y);
-                add_combination(
-                    (row, earlier_dot, n),
-                    scale,
-                    &mut self.acc,
-                    Some(u_dot),
-                    y_dot,
-                );
+                let (row, acc) = (&self.rows[i], &mut self.acc);
+                row.add_to((self.n, earlier), scale, acc, u, y);
+                row.add_to((self.n, earlier_dot), scale, acc, u_dot, y_dot);
                 jvp_at(rhs, self.n, ki, ki_dot, y, y_dot, p, p_dot, ti);
             }
             self.counters.jvps += 1;
         }
-        let (b, den) = tab.weights();
-        let scale = S::from_f64(h / den);
-        add_combination((b, &self.k, n), scale, &mut self.acc, None, u);
-        add_combination((b, &self.k_dot, n), scale, &mut self.acc, None, u_dot);
+        let scale = S::from_f64(h / tab.weights().1);
+        self.result
+            .add_in_place((self.n, &self.k), scale, &mut self.acc, u);
+        self.result
+            .add_in_place((self.n, &self.k_dot), scale, &mut self.acc, u_dot);
     }
 
     /// The forward half of a step's adjoint: recomputes the stage inputs from the step's initial
@@ -666,9 +525,7 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         // it (`ReversePlan`).
         let scale = S::from_f64(h / tab.weights().1);
         let w = &mut self.acc[..n];
-        for (wm, &ub) in w.iter_mut().zip(&*u_bar) {
-            *wm = scale * ub;
-        }
+        scaled(self.n, w, u_bar, scale);
         let dense = std::mem::take(&mut self.dense_seeded);
         // With dense output's seeds, every seed before the sweep.
         let upfront = if dense { &plan.weights } else { &plan.upfront };

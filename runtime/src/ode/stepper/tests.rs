@@ -1,44 +1,8 @@
-//! The stepper's combinations and sweeps, bit for bit against their textbook forms.
+//! The stepper's sweeps, bit for bit against their textbook forms (its combinations':
+//! `combination.rs`).
 
 use super::*;
 use crate::ode::test_problems::{Forced, Lorenz63};
-
-#[test]
-fn combine_keeps_the_textbook_grouping() {
-    let k = [1e16, 1.0, 1.0, -1e16];
-    // ((k0 + 2 k1) + 2 k2) + k3, left to right: the small terms are absorbed one by one.
-    let expected = ((1e16 + 2.0 * 1.0) + 2.0 * 1.0) + -1e16;
-    assert_eq!(combine(&[1.0, 2.0, 2.0, 1.0], &k, 1, 0), expected);
-    assert_eq!(combine::<f64>(&[0.0, 0.0], &k, 1, 0), 0.0);
-}
-
-#[test]
-fn row_wise_combinations_are_bitwise_the_textbook_grouping() {
-    let n = 5;
-    let k: Vec<f64> = (0..4 * n).map(|i| (1.3 * i as f64).sin() * 1e3).collect();
-    let u: Vec<f64> = (0..n).map(|i| (0.7 * i as f64).cos()).collect();
-    let scale = 0.01 / 6.0;
-    for row in [
-        &[1.0][..],
-        &[0.0, 0.5],
-        &[0.0, 0.0, 1.0],
-        &[1.0, 2.0, 2.0, 1.0],
-        &[0.25, 0.0, 0.75],
-        &[0.5, 1.0, 0.0, 3.0],
-        &[3.0, 0.0, 1.0, 1.0],
-        &[0.0, 0.0],
-    ] {
-        let mut acc = vec![0.0; n];
-        let (mut out, mut in_place) = (vec![0.0; n], u.clone());
-        add_combination((row, &k, n), scale, &mut acc, Some(&u), &mut out);
-        add_combination((row, &k, n), scale, &mut acc, None, &mut in_place);
-        for m in 0..n {
-            let expected = u[m] + scale * combine(row, &k, n, m);
-            assert_eq!(out[m].to_bits(), expected.to_bits(), "{row:?} [{m}]");
-            assert_eq!(in_place[m].to_bits(), expected.to_bits(), "{row:?} [{m}]");
-        }
-    }
-}
 
 #[test]
 fn recompute_with_result_is_bitwise_the_step() {
