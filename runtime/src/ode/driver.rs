@@ -90,6 +90,7 @@ pub(crate) fn check_problem<F: Rhs, S: Real>(
 /// infinity or a NaN), summed in independent lanes (no rounding reaches a sum of zeros), so the
 /// loop vectorises. Called after every step of a pass (problem L: 40 components per step).
 #[inline(always)]
+#[allow(clippy::eq_op)] // `x - x` is the test: zero exactly when `x` is finite
 pub(crate) fn all_finite<S: Real>(u: &[S]) -> bool {
     const LANES: usize = 8;
     let mut lanes = [0.0f64; LANES];
