@@ -13,7 +13,8 @@
 //! u_new = u + (h / den_b) * (num_b0 k_0 + num_b1 k_1 + ...)
 //! ```
 //!
-//! so a state recomputed for the reverse sweep is bitwise the state of the forward pass.
+//! so a state recomputed for the reverse sweep is bitwise the state of the forward pass. The
+//! combinations are planned once per tableau row when the stepper is built (`combination.rs`).
 //!
 //! The adjoint of a step is the exact transpose of its linearisation: given `u_bar`, the adjoint
 //! of `u_new`, it recomputes the stage inputs from the step's initial state, seeds
