@@ -35,6 +35,7 @@ mod grad;
 mod ints;
 mod item;
 mod locals;
+mod results;
 mod whole;
 mod wrap;
 
@@ -59,7 +60,9 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
             }
             item::expand(&args.krate, s)
         })),
-        Ok(syn::Item::Fn(f)) if flatten::has_structs(&f.sig) || associated(attr) => {
+        Ok(syn::Item::Fn(f))
+            if flatten::has_structs(&f.sig) || associated(attr) || returns_literal(&f) =>
+        {
             Some(function(attr, f))
         }
         Ok(syn::Item::Fn(f)) if locals::has_struct_locals(&f.block) => Some(with_locals(attr, f)),
@@ -123,10 +126,8 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     }
     if let syn::ReturnType::Type(_, ty) = &func.sig.output {
         if returns_struct(ty) {
-            return Err(syn::Error::new_spanned(
-                ty,
-                "returning a struct is not supported yet: take a `&mut` struct parameter and write its fields, or return its reals (`f64`, `[f64; N]`, a tuple)",
-            ));
+            let ty = (**ty).clone();
+            return results::expand(attr, func, &ty, method);
         }
     }
     let user = func.sig.ident.clone();
@@ -183,6 +184,12 @@ fn returns_struct(ty: &syn::Type) -> bool {
         }
         _ => false,
     }
+}
+
+/// A result naming a struct, built by the body's tail literal (`results`).
+fn returns_literal(f: &syn::ItemFn) -> bool {
+    matches!(&f.sig.output, syn::ReturnType::Type(_, ty) if returns_struct(ty))
+        && results::ends_with_literal(&f.block)
 }
 
 /// Whether the attribute says `associated` (a cheap look at its tokens; `attr::parse` reports
