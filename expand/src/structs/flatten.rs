@@ -208,10 +208,12 @@ pub fn flatten(
         mutable_roots,
         leaves: Vec::new(),
         whole: Vec::new(),
+        whole_mut: Vec::new(),
         errors: None,
         ints: super::ints::IntVars::of_signature(&func.sig),
     };
     v.visit_block_mut(&mut block);
+    v.aliased();
     if let Some(e) = v.errors {
         return Err(e);
     }
@@ -242,7 +244,8 @@ pub fn flatten(
                     // pipeline passes it on with its tangent and adjoint, and given its struct
                     // type in the companions (`whole::retype`).
                     let name = whole_ident(s);
-                    inputs.push(syn::parse_quote_spanned!(name.span()=> #name: &[f64]));
+                    let m = s.mutable.then(|| quote::quote!(mut));
+                    inputs.push(syn::parse_quote_spanned!(name.span()=> #name: &#m [f64]));
                 }
                 for leaf in &s.leaves {
                     let flat = &leaf.flat;
@@ -339,6 +342,8 @@ struct Collector {
     mutable_roots: Vec<String>,
     /// Roots passed whole to a call.
     whole: Vec<syn::Ident>,
+    /// `&mut` roots passed whole, with the error should their fields be used too (`aliased`).
+    whole_mut: Vec<(syn::Ident, syn::Error)>,
     /// `(root, leaf)` in order of first use.
     leaves: Vec<(syn::Ident, Leaf)>,
     errors: Option<syn::Error>,
@@ -372,6 +377,21 @@ fn chain(e: &syn::Expr, roots: &[String]) -> Option<(syn::Ident, Vec<syn::Member
 }
 
 impl Collector {
+    /// A `&mut` struct passed whole whose fields the function also uses: an error (the field
+    /// slices would alias the whole struct). Passed whole alone, the struct stands for itself
+    /// in the flattened function, saved and restored around calls through its reals
+    /// (`super::whole`).
+    fn aliased(&mut self) {
+        let whole_mut = std::mem::take(&mut self.whole_mut);
+        let mut reported: Vec<syn::Ident> = Vec::new();
+        for (root, e) in whole_mut {
+            if self.leaves.iter().any(|(r, _)| *r == root) && !reported.contains(&root) {
+                reported.push(root);
+                self.error(e);
+            }
+        }
+    }
+
     fn error(&mut self, e: syn::Error) {
         match &mut self.errors {
             Some(all) => all.combine(e),
@@ -659,6 +679,14 @@ impl Collector {
             syn::Expr::Reference(r) if self.is_root(&r.expr) => {
                 ((*r.expr).clone(), r.mutability.is_some())
             }
+            // `&mut *s`, `&*s`: a reborrow.
+            syn::Expr::Reference(r) if matches!(&*r.expr, syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) && self.is_root(&u.expr)) =>
+            {
+                let syn::Expr::Unary(u) = &*r.expr else {
+                    return false;
+                };
+                ((*u.expr).clone(), r.mutability.is_some())
+            }
             other if self.is_root(other) => (other.clone(), false),
             _ => return false,
         };
@@ -670,13 +698,14 @@ impl Collector {
         };
         let shown = id.to_string();
         if mutable || self.mutable_roots.contains(&shown) {
+            // Refused only if the function also uses the struct's fields (`aliased`).
             let msg = if shown == "self" {
-                "in a `&mut self` method, calling a method of `self` or passing `self` whole is not supported yet: pass the fields the callee needs (`self.k`, `&mut self.x`) to a function taking them, or take `&self` here".to_string()
+                "in a `&mut self` method that uses fields of `self`, calling a method of `self` or passing `self` whole is not supported yet: the method's fields would alias the whole `self` the callee writes. Pass the fields the callee needs (`self.k`, `&mut self.x`) to a function taking them, or move the field reads and writes into the callee".to_string()
             } else {
-                format!("passing the `&mut` struct `{shown}` whole to another function is not supported yet: pass the fields the callee needs (`{shown}.t`, `&mut {shown}.x`) to a function taking them, or make the callee read-only (`&{shown}`) with the state in an array")
+                format!("passing the `&mut` struct `{shown}` whole to another function while using its fields here is not supported yet: its fields would alias the whole struct the callee writes. Move the field reads and writes into the callee (`fn step(s: &mut State, ..)`), or pass the fields the callee needs (`{shown}.t`, `&mut {shown}.x`)")
             };
-            self.error(syn::Error::new_spanned(&*a, msg));
-            return true;
+            self.whole_mut
+                .push((id.clone(), syn::Error::new_spanned(&*a, msg)));
         }
         if !self.whole.contains(&id) {
             self.whole.push(id.clone());
