@@ -29,6 +29,27 @@
 //! does not see its `impl`: in a trait impl the companions are not members of the trait, and
 //! rustc says so; an associated function that takes neither `self` nor `&Self` looks like a free
 //! function to the attribute and is expanded as one.
+//!
+//! **Struct results** (`results`). `fn step(s: &State, h: f64) -> State` whose body ends with
+//! the struct's literal (which names every field, where the struct's definition is not
+//! visible) is differentiated as a hidden function writing the literal's fields, in order,
+//! into a `&mut State` out-parameter, which the flattening above already handles; the user's
+//! companions build the result's shape from the literal (zeros, the integer fields' own
+//! expressions), call the hidden ones and return the struct at the scalar type:
+//! `step_jvp(..) -> (State<S>, State<S>)`, `step_vjp(.., result_bar: &State<S>) -> State<S>`.
+//! A field's kind is guessed from its expression and checked by rustc through the struct's own
+//! field types. An annotated caller cannot take a struct result yet (its fields would need the
+//! callee's flattened parameters, which the caller's expansion cannot see).
+//!
+//! **A `&mut` struct passed whole** (`advance(s, p, h)` with `s: &mut State`, or
+//! `self.advance(h)` in a `&mut self` method) when the caller uses none of its fields: the
+//! flattened function takes the struct itself as a `&mut [f64]` that stands for it (`whole`),
+//! the pipeline passes it to the callee's path companions with its tangent and adjoint, and
+//! its copies around calls (the values a callee's reverse sweep needs, saved in the forward
+//! sweep and restored before the callee's adjoint) go through the struct's reals
+//! (`Struct::to_reals`, `Struct::set_reals`). A caller that also reads or writes the struct's
+//! fields is refused on the call: the field slices would alias the whole struct the callee
+//! writes.
 
 mod flatten;
 mod grad;
