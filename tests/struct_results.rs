@@ -314,3 +314,102 @@ fn hessian_vector_product_of_a_cost_of_the_result_at_dual_numbers() {
     }
     assert_eq!(r.steps, 8);
 }
+
+/// Fields named as the generated code's locals.
+#[differentiable]
+#[derive(Clone, Debug, PartialEq)]
+struct Odd {
+    result: f64,
+    x_bar: [f64; 2],
+    __adj0: f64,
+}
+
+/// A struct result whose fields and parameters have the generated code's names.
+#[differentiable]
+fn odd_step(result: &Odd, x_bar: f64) -> Odd {
+    let __adj0 = result.result * x_bar;
+    Odd {
+        x_bar: [result.x_bar[1] * __adj0, result.x_bar[0] * x_bar.sin()],
+        __adj0: result.__adj0 + result.result * result.x_bar[0],
+        result: __adj0.exp(),
+    }
+}
+
+/// In place, with the same names, and a time loop passing it whole.
+#[differentiable]
+fn odd_advance(result: &mut Odd, x_bar: f64) {
+    let __adj0 = result.result * x_bar;
+    result.x_bar[0] += __adj0 * result.x_bar[1];
+    result.__adj0 *= result.x_bar[0].cos();
+    result.result += x_bar * result.__adj0;
+}
+
+#[differentiable]
+fn odd_run(result_bar: &mut Odd, x_bar: f64, n: usize) {
+    for _ in 0..n {
+        odd_advance(result_bar, x_bar);
+    }
+}
+
+fn odd_from(v: &[f64]) -> Odd {
+    Odd {
+        result: v[0],
+        x_bar: [v[1], v[2]],
+        __adj0: v[3],
+    }
+}
+
+#[test]
+fn adversarial_field_names_in_a_result_and_in_place() {
+    let f = |x: &[f64]| odd_step(&odd_from(x), x[4]).to_reals();
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = odd_step_jvp(&odd_from(x), &odd_from(d), x[4], d[4]);
+        (v.to_reals(), t.to_reals())
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let o = odd_from(x);
+        let (mut o_bar, mut k_bar) = (o.zero_like(), 0.0);
+        let seed = odd_from(w);
+        let v = odd_step_vjp(&o, &mut o_bar, x[4], &mut k_bar, &seed);
+        let mut g = o_bar.to_reals();
+        g.push(k_bar);
+        (v.to_reals(), g)
+    };
+    let case = Case {
+        name: "odd_step(result: &Odd, x_bar) -> Odd",
+        inputs: 5,
+        outputs: 4,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[0.3, -1.2, 0.8, 0.5, 0.9], 51);
+    let n = 3;
+    let f = |x: &[f64]| {
+        let mut o = odd_from(x);
+        odd_run(&mut o, x[4], n);
+        o.to_reals()
+    };
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (mut o, mut o_dot) = (odd_from(x), odd_from(d));
+        odd_run_jvp(&mut o, &mut o_dot, x[4], d[4], n);
+        (o.to_reals(), o_dot.to_reals())
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let (mut o, mut o_bar) = (odd_from(x), odd_from(w));
+        let mut k_bar = 0.0;
+        odd_run_vjp(&mut o, &mut o_bar, x[4], &mut k_bar, n);
+        let mut g = o_bar.to_reals();
+        g.push(k_bar);
+        (o.to_reals(), g)
+    };
+    let case = Case {
+        name: "odd_run(result_bar: &mut Odd, x_bar, n) calling odd_advance",
+        inputs: 5,
+        outputs: 4,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[0.3, -1.2, 0.8, 0.5, 0.9], 52);
+}
