@@ -413,3 +413,145 @@ fn adversarial_field_names_in_a_result_and_in_place() {
     };
     check(&case, &[0.3, -1.2, 0.8, 0.5, 0.9], 52);
 }
+
+/// Differentiated in `s` only: `h` takes no tangent or adjoint.
+#[differentiable(wrt(s))]
+fn shift(s: &State, h: f64) -> State {
+    State {
+        x: [
+            s.x[0] * h.cos(),
+            s.x[1] + s.x[0] * s.x[2],
+            (s.x[2] * h).sin(),
+        ],
+        t: s.t * s.t,
+        steps: s.steps,
+    }
+}
+
+#[test]
+fn a_struct_result_with_wrt() {
+    let h = 0.3;
+    let f = |x: &[f64]| shift(&state_from(x), h).to_reals();
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = shift_jvp(&state_from(x), &state_from(d), h);
+        assert_eq!(v.steps, 7);
+        (v.to_reals(), t.to_reals())
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let s = state_from(x);
+        let mut s_bar = s.zero_like();
+        let v = shift_vjp(&s, &mut s_bar, h, &state_from(w));
+        (v.to_reals(), s_bar.to_reals())
+    };
+    let case = Case {
+        name: "shift(s: &State, h) -> State, wrt(s)",
+        inputs: 4,
+        outputs: 4,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[0.4, -1.0, 2.0, 1.5], 61);
+}
+
+/// A `&mut` state written by the body and a result copying its last values and the other
+/// parameter's.
+#[differentiable]
+fn relax(s: &mut State, p: &Params, h: f64) -> Params {
+    for i in 0..3 {
+        s.x[i] *= 1.0 - h * p.beta;
+    }
+    s.t += h * s.x[0];
+    Params {
+        sigma: s.t,
+        rho: p.rho,
+        beta: s.x[1] * p.sigma,
+    }
+}
+
+/// Fields copied whole from a struct parameter (`x: s.x`, `steps: s.steps`): their kind is not
+/// visible, so the companions copy them with their tangents and adjoints.
+#[differentiable]
+fn hold(s: &State) -> State {
+    State {
+        t: s.t * s.x[0],
+        x: s.x,
+        steps: s.steps,
+    }
+}
+
+#[test]
+fn fields_copied_from_parameters() {
+    let f = |x: &[f64]| hold(&state_from(x)).to_reals();
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = hold_jvp(&state_from(x), &state_from(d));
+        assert_eq!((v.steps, t.steps), (7, 7));
+        (v.to_reals(), t.to_reals())
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let s = state_from(x);
+        let mut s_bar = s.zero_like();
+        let v = hold_vjp(&s, &mut s_bar, &state_from(w));
+        (v.to_reals(), s_bar.to_reals())
+    };
+    let case = Case {
+        name: "hold(s: &State) -> State copying s.x, s.steps",
+        inputs: 4,
+        outputs: 4,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[0.4, -1.0, 2.0, 1.5], 71);
+    let f = |x: &[f64]| {
+        let mut s = state_from(x);
+        let r = relax(&mut s, &params_from(&x[4..7]), x[7]);
+        let mut out = s.to_reals();
+        out.extend(r.to_reals());
+        out
+    };
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (mut s, mut s_dot) = (state_from(x), state_from(d));
+        let (p, p_dot) = (params_from(&x[4..7]), params_from(&d[4..7]));
+        let (r, r_dot) = relax_jvp(&mut s, &mut s_dot, &p, &p_dot, x[7], d[7]);
+        let (mut v, mut t) = (s.to_reals(), s_dot.to_reals());
+        v.extend(r.to_reals());
+        t.extend(r_dot.to_reals());
+        (v, t)
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let mut s = state_from(x);
+        let mut s_bar = state_from(&w[..4]);
+        let p = params_from(&x[4..7]);
+        let (mut p_bar, mut h_bar) = (p.zero_like(), 0.0);
+        let r = relax_vjp(
+            &mut s,
+            &mut s_bar,
+            &p,
+            &mut p_bar,
+            x[7],
+            &mut h_bar,
+            &params_from(&w[4..7]),
+        );
+        let mut v = s.to_reals();
+        v.extend(r.to_reals());
+        let mut g = s_bar.to_reals();
+        g.extend(p_bar.to_reals());
+        g.push(h_bar);
+        (v, g)
+    };
+    let case = Case {
+        name: "relax(s: &mut State, p: &Params, h) -> Params copying s.t, p.rho",
+        inputs: 8,
+        outputs: 7,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(
+        &case,
+        &[1.0, 2.0, 3.0, 0.5, 10.0, 28.0, 8.0 / 3.0, 0.01],
+        72,
+    );
+    assert_eq!(hold(&state_from(&[2.0; 4])).x, [2.0; 3]);
+}

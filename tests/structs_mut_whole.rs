@@ -74,12 +74,17 @@ fn state_from(v: &[f64]) -> State {
     }
 }
 
+/// The tangent companion of an in-place step: `(s, s_dot, p, p_dot, h, h_dot)`.
+type Tangent<'a> = &'a dyn Fn(&mut State, &mut State, &Params, &Params, f64, f64);
+/// The adjoint companion of an in-place step: `(s, s_bar, p, p_bar, h, h_bar)`.
+type Adjoint<'a> = &'a dyn Fn(&mut State, &mut State, &Params, &mut Params, f64, &mut f64);
+
 /// `(s, p, h)` from 8 reals, checked three ways for the in-place function `call`.
 fn check_in_place(
     name: &str,
     call: &dyn Fn(&mut State, &Params, f64),
-    jvp: &dyn Fn(&mut State, &mut State, &Params, &Params, f64, f64),
-    vjp: &dyn Fn(&mut State, &mut State, &Params, &mut Params, f64, &mut f64),
+    jvp: Tangent,
+    vjp: Adjoint,
     seed: u64,
 ) {
     let f = |x: &[f64]| {

@@ -274,7 +274,7 @@ pub fn flatten(
     }
     if !scalar_writes.is_empty() {
         // A written real field is a one-element slice (`slice::from_mut(&mut s.t)`).
-        ScalarWrites(scalar_writes).visit_block_mut(&mut block);
+        super::scalar_writes::ScalarWrites(scalar_writes).visit_block_mut(&mut block);
     }
     let mut sig = func.sig.clone();
     sig.ident = name.clone();
@@ -291,45 +291,6 @@ pub fn flatten(
         sig,
         block: Box::new(block),
     })
-}
-
-struct ScalarWrites(Vec<syn::Ident>);
-
-impl VisitMut for ScalarWrites {
-    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
-        if let syn::Expr::Path(p) = e {
-            if p.qself.is_none() && self.0.iter().any(|f| p.path.is_ident(f)) {
-                let span = p.span();
-                *e = syn::parse_quote_spanned!(span=> #p[0]);
-                return;
-            }
-        }
-        syn::visit_mut::visit_expr_mut(self, e);
-    }
-    fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
-        m.tokens = index_in_tokens(m.tokens.clone(), &self.0);
-    }
-}
-
-fn index_in_tokens(tokens: TokenStream, names: &[syn::Ident]) -> TokenStream {
-    let mut out = Vec::new();
-    for tt in tokens {
-        match tt {
-            TokenTree::Group(g) => {
-                let mut ng =
-                    proc_macro2::Group::new(g.delimiter(), index_in_tokens(g.stream(), names));
-                ng.set_span(g.span());
-                out.push(TokenTree::Group(ng));
-            }
-            TokenTree::Ident(i) if names.contains(&i) => {
-                let span = i.span();
-                out.push(TokenTree::Ident(i));
-                out.extend(quote::quote_spanned!(span=> [0]));
-            }
-            tt => out.push(tt),
-        }
-    }
-    out.into_iter().collect()
 }
 
 struct Collector {
@@ -535,7 +496,7 @@ impl VisitMut for Collector {
                 }
                 self.with_hint(&mut ix.index, Use::Int);
             }
-            syn::Expr::MethodCall(m) if is_array_method(&m.method) => {
+            syn::Expr::MethodCall(m) if super::scalar_writes::is_array_method(&m.method) => {
                 // `s.x.iter_mut()` writes the field: its flat slice is `&mut`.
                 let written = m.method == "iter_mut";
                 if !self.leaf(&mut m.receiver, Use::Array, written) {
@@ -799,7 +760,7 @@ impl Collector {
                     }
                     if j > i + 1 {
                         if let Ok(mut e) = syn::parse_str::<syn::Expr>(&text) {
-                            set_span(&mut e, id.span());
+                            super::scalar_writes::set_span(&mut e, id.span());
                             if self.leaf(&mut e, Use::Real, false) {
                                 out.extend(e.to_token_stream());
                                 i = j;
@@ -821,25 +782,4 @@ impl Collector {
         }
         out.into_iter().collect()
     }
-}
-
-fn set_span(e: &mut syn::Expr, span: Span) {
-    let tokens: TokenStream = e
-        .to_token_stream()
-        .into_iter()
-        .map(|mut t| {
-            t.set_span(span);
-            t
-        })
-        .collect();
-    if let Ok(n) = syn::parse2(tokens) {
-        *e = n;
-    }
-}
-
-/// Methods of an array field that make it an array (`s.x.len()`, `s.x.iter_mut()`).
-fn is_array_method(m: &syn::Ident) -> bool {
-    ["len", "iter", "iter_mut", "into_iter", "windows", "chunks"]
-        .iter()
-        .any(|n| m == n)
 }

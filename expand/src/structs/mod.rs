@@ -38,7 +38,8 @@
 //! expressions), call the hidden ones and return the struct at the scalar type:
 //! `step_jvp(..) -> (State<S>, State<S>)`, `step_vjp(.., result_bar: &State<S>) -> State<S>`.
 //! A field's kind is guessed from its expression and checked by rustc through the struct's own
-//! field types. An annotated caller cannot take a struct result yet (its fields would need the
+//! field types; a field copied from a parameter's (`steps: s.steps`), whose kind is not visible,
+//! is copied by the companions with its tangent and adjoint (`tapeless::__private::CopiedField`). An annotated caller cannot take a struct result yet (its fields would need the
 //! callee's flattened parameters, which the caller's expansion cannot see).
 //!
 //! **A `&mut` struct passed whole** (`advance(s, p, h)` with `s: &mut State`, or
@@ -57,6 +58,7 @@ mod ints;
 mod item;
 mod locals;
 mod results;
+mod scalar_writes;
 mod whole;
 mod wrap;
 

@@ -11,6 +11,12 @@
 //! (value and tangent), `step_vjp(s, s_bar, h, h_bar, result_bar: &State<S>) -> State<S>`
 //! (the seed is the result's shape at the scalar type, as every adjoint of a struct).
 //!
+//! A field copied whole from a struct parameter's (`t: s.t`, `steps: s.steps`, `x: s.x`) may
+//! be a real, an array or an integer, which is not visible: the hidden function does not write
+//! it, and the companions copy it after the call (the source's last value when it is `&mut`)
+//! with its tangent (`CopiedField::tangent`: the source's for reals, the value for data), and
+//! add its adjoint into the source's before the reverse sweep (`CopiedField::add_adjoint`).
+//!
 //! The out-parameter is built from the literal's shape, at no cost: a real field is `S::zero()`,
 //! an array field `core::array::from_fn(|_| zero)` (its length inferred by rustc from the field's
 //! type), a nested literal the same recursively, and an integer or bool field the literal's own
@@ -42,6 +48,10 @@ enum Kind {
     Nested(syn::ExprStruct),
     /// An integer or a bool: the shape's, not written.
     Data,
+    /// A field of a struct parameter copied whole (`t: s.t`, `steps: s.steps`), whose kind is
+    /// not visible: copied by the companions with its tangent and adjoint
+    /// (`CopiedField`), not written by the hidden function.
+    Copied(syn::Ident),
 }
 
 /// The expansion of `#[differentiable]` on a function whose result is a struct built by the
@@ -68,9 +78,19 @@ pub(super) fn expand(
         locals: arrays(&func),
         ints: super::ints::IntVars::of_signature(&func.sig),
         params: param_names(&func.sig),
+        roots: struct_roots(&func.sig),
     };
     let mut writes = Vec::new();
     cx.writes(&literal, &quote!(#out), &mut writes)?;
+    let writes_params = func.sig.inputs.iter().any(|a| {
+        matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some()))
+    });
+    if writes.is_empty() && !writes_params {
+        return Err(syn::Error::new_spanned(
+            &literal,
+            "this result only copies fields of the parameters and data (`t: s.t`, `n: 3`): there is nothing to differentiate; copy the struct outside differentiable code (`s.clone()`), or compute at least one real field here",
+        ));
+    }
     let hidden_name = format_ident!("__{}_res", func.sig.ident);
     let mut hidden = func.clone();
     hidden.attrs = func
@@ -82,7 +102,7 @@ pub(super) fn expand(
     hidden.attrs.push(syn::parse_quote!(#[doc(hidden)]));
     hidden
         .attrs
-        .push(syn::parse_quote!(#[allow(dead_code, non_snake_case)]));
+        .push(syn::parse_quote!(#[allow(dead_code, non_snake_case, unused_variables, clippy::manual_memcpy)]));
     hidden.vis = syn::Visibility::Inherited;
     hidden.sig.ident = hidden_name.clone();
     hidden.sig.output = syn::ReturnType::Default;
@@ -101,6 +121,7 @@ pub(super) fn expand(
     let wrappers = wrappers(&args.krate, &func, &file, &hidden_name, &literal, &sep)?;
     let user = &func;
     Ok(quote! {
+        #[allow(clippy::needless_range_loop)]
         #user
         #expanded
         #wrappers
@@ -219,6 +240,8 @@ struct Cx<'a> {
     locals: Vec<String>,
     ints: super::ints::IntVars,
     params: Vec<String>,
+    /// The struct parameters.
+    roots: Vec<String>,
 }
 
 impl Cx<'_> {
@@ -236,6 +259,10 @@ impl Cx<'_> {
                 Kind::Copy(e.clone())
             }
             _ if is_bool(e) || self.ints.is_int(e, &|_| false) => Kind::Data,
+            syn::Expr::Field(_) => match field_root(e) {
+                Some(root) if self.roots.contains(&root.to_string()) => Kind::Copied(root),
+                _ => Kind::Real,
+            },
             _ => Kind::Real,
         }
     }
@@ -286,6 +313,7 @@ impl Cx<'_> {
                     self.writes(&s, &place, out)?;
                 }
                 Kind::Data => self.data_of_params(&fv.expr)?,
+                Kind::Copied(_) => {}
             }
         }
         Ok(())
@@ -327,11 +355,74 @@ impl Cx<'_> {
                 }
                 Kind::Nested(s) => self.shape(&s, krate, scalar),
                 Kind::Data => fv.expr.to_token_stream(),
+                Kind::Copied(_) => {
+                    let e = &fv.expr;
+                    quote!(::core::clone::Clone::clone(&#e))
+                }
             };
             quote_spanned!(span=> #member: #value)
         });
         let path = &lit.path;
         quote_spanned!(path.span()=> #path::<#scalar> { #(#fields),* })
+    }
+}
+
+fn struct_roots(sig: &syn::Signature) -> Vec<String> {
+    sig.inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(pt) => match (flatten::struct_type(&pt.ty), &*pt.pat) {
+                (Some(_), syn::Pat::Ident(pi)) => Some(pi.ident.to_string()),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect()
+}
+
+/// The root of a field chain `s.a.b`.
+fn field_root(e: &syn::Expr) -> Option<syn::Ident> {
+    match e {
+        syn::Expr::Field(f) if matches!(f.member, syn::Member::Named(_)) => field_root(&f.base),
+        syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().cloned(),
+        _ => None,
+    }
+}
+
+/// A copied field: its place in the result (`.inner.t`), its source (`s.inner.t`) and root.
+struct CopiedAt {
+    place: TokenStream,
+    source: syn::Expr,
+    root: syn::Ident,
+}
+
+impl Cx<'_> {
+    fn copied(&self, lit: &syn::ExprStruct, prefix: &TokenStream, out: &mut Vec<CopiedAt>) {
+        for fv in &lit.fields {
+            let member = &fv.member;
+            let place = quote!(#prefix.#member);
+            match self.kind(&fv.expr) {
+                Kind::Copied(root) => out.push(CopiedAt {
+                    place,
+                    source: fv.expr.clone(),
+                    root,
+                }),
+                Kind::Nested(s) => self.copied(&s, &place, out),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The same chain from another root: `s.inner.t` from `s_dot`.
+fn rerooted(e: &syn::Expr, root: &syn::Ident) -> syn::Expr {
+    match e {
+        syn::Expr::Field(f) => {
+            let mut f = f.clone();
+            f.base = Box::new(rerooted(&f.base, root));
+            syn::Expr::Field(f)
+        }
+        _ => syn::parse_quote!(#root),
     }
 }
 
@@ -375,6 +466,72 @@ fn with_out_in_wrt(attr: &TokenStream, out: &syn::Ident) -> TokenStream {
 
 /// `step_generic`, `step_jvp`, `step_vjp`: the hidden companions with the out-parameter made
 /// the result.
+/// The hidden companion's parameters other than the out-parameter, and whether each
+/// out-parameter there is the value (`true`) or its tangent or adjoint, in order; absent when
+/// the hidden function writes no field.
+fn split_out<'a>(sig: &'a syn::Signature, sep: &str) -> (Vec<&'a syn::PatType>, Vec<bool>) {
+    let out_names = [
+        format!("result{sep}"),
+        format!("result{sep}_dot"),
+        format!("result{sep}_bar"),
+    ];
+    let mut kept = Vec::new();
+    let mut outs = Vec::new();
+    for a in &sig.inputs {
+        if let syn::FnArg::Typed(pt) = a {
+            let name = pt.pat.to_token_stream().to_string();
+            if out_names.contains(&name) {
+                outs.push(name == out_names[0]);
+            } else {
+                kept.push(pt);
+            }
+        }
+    }
+    (kept, outs)
+}
+
+impl Cx<'_> {
+    /// The copied fields' values after the call (a `&mut` source holds the body's last value),
+    /// their tangents, and their adjoints added to the sources' before the reverse sweep (which
+    /// starts from the adjoint of the sources' last values): the statements before and after
+    /// the hidden companion's call.
+    fn copies(
+        &self,
+        krate: &syn::Path,
+        literal: &syn::ExprStruct,
+        kind: &str,
+        names: &[TokenStream],
+        (value, second): (&syn::Ident, &syn::Ident),
+    ) -> (TokenStream, TokenStream) {
+        let mut copied = Vec::new();
+        self.copied(literal, &TokenStream::new(), &mut copied);
+        let has = |name: &syn::Ident| names.iter().any(|n| *name == n.to_string());
+        let cf = quote!(#krate::__private::CopiedField);
+        let mut after = TokenStream::new();
+        let mut before = TokenStream::new();
+        for c in &copied {
+            let (place, source) = (&c.place, &c.source);
+            after.extend(quote!(#value #place = ::core::clone::Clone::clone(&#source);));
+            let dot = format_ident!("{}_dot", c.root);
+            let bar = format_ident!("{}_bar", c.root);
+            if kind == "jvp" {
+                let t = if has(&dot) {
+                    let d = rerooted(source, &dot);
+                    quote!(::core::option::Option::Some(&#d))
+                } else {
+                    quote!(::core::option::Option::None)
+                };
+                after.extend(quote!(#second #place = #cf::tangent(&#source, #t);));
+            }
+            if kind == "vjp" && has(&bar) {
+                let b = rerooted(source, &bar);
+                before.extend(quote!(#cf::add_adjoint(&mut #b, &#second #place);));
+            }
+        }
+        (before, after)
+    }
+}
+
 fn wrappers(
     krate: &syn::Path,
     func: &syn::ItemFn,
@@ -383,17 +540,21 @@ fn wrappers(
     literal: &syn::ExprStruct,
     sep: &str,
 ) -> syn::Result<TokenStream> {
+    let syn::ReturnType::Type(_, literal_ty) = &func.sig.output else {
+        return Err(super::wrap::internal("a struct result without a type"));
+    };
     let index = format_ident!("i{}", sep);
     let cx = Cx {
         index: &index,
         locals: arrays(func),
         ints: super::ints::IntVars::of_signature(&func.sig),
         params: param_names(&func.sig),
+        roots: struct_roots(&func.sig),
     };
     let user = &func.sig.ident;
     let vis = &func.vis;
     let mut out = TokenStream::new();
-    for (kind, extra) in [("generic", 1), ("jvp", 2), ("vjp", 2)] {
+    for kind in ["generic", "jvp", "vjp"] {
         let target = format!("{hidden}_{kind}");
         let Some(comp) = file.items.iter().find_map(|i| match i {
             syn::Item::Fn(f) if f.sig.ident == target => Some(f),
@@ -401,28 +562,14 @@ fn wrappers(
         }) else {
             return Err(super::wrap::internal(&format!("`{target}` not generated")));
         };
-        let inputs: Vec<&syn::PatType> = comp
-            .sig
-            .inputs
-            .iter()
-            .filter_map(|a| match a {
-                syn::FnArg::Typed(pt) => Some(pt),
-                syn::FnArg::Receiver(_) => None,
-            })
-            .collect();
-        if inputs.len() < extra {
-            return Err(super::wrap::internal("the out-parameter is missing"));
-        }
-        let (kept, res) = inputs.split_at(inputs.len() - extra);
-        let res_ty = match &*res[0].ty {
-            syn::Type::Reference(r) => (*r.elem).clone(),
-            _ => return Err(super::wrap::internal("the out-parameter is not `&mut`")),
-        };
-        let names: Vec<TokenStream> = kept.iter().map(|pt| pt.pat.to_token_stream()).collect();
+        let (kept, outs) = split_out(&comp.sig, sep);
         let scalar = match comp.sig.generics.type_params().next() {
             Some(tp) => tp.ident.to_token_stream(),
             None => quote!(f64),
         };
+        let ret = &literal_ty;
+        let res_ty = quote!(<#ret as #krate::Struct>::At<#scalar>);
+        let names: Vec<TokenStream> = kept.iter().map(|pt| pt.pat.to_token_stream()).collect();
         let shape = cx.shape(literal, krate, &scalar);
         let generics = &comp.sig.generics;
         let where_clause = &comp.sig.generics.where_clause;
@@ -430,12 +577,23 @@ fn wrappers(
         let target = &comp.sig.ident;
         let value = syn::Ident::new("value", Span::mixed_site());
         let second = syn::Ident::new("second", Span::mixed_site());
+        // The out-parameter, and its tangent or adjoint when some field is differentiated.
+        let out_args = outs.iter().map(|&v| {
+            if v {
+                quote!(&mut #value)
+            } else {
+                quote!(&mut #second)
+            }
+        });
+        let out_args = quote!(#(#out_args),*);
+        let (before, after) = cx.copies(krate, literal, kind, &names, (&value, &second));
         let (inputs, body, output, doc) = match kind {
             "generic" => (
                 quote!(#(#kept),*),
                 quote! {
                     let mut #value: #res_ty = #shape;
-                    #target(#(#names,)* &mut #value);
+                    #target(#(#names,)* #out_args);
+                    #after
                     #value
                 },
                 quote!(#res_ty),
@@ -446,7 +604,8 @@ fn wrappers(
                 quote! {
                     let mut #value: #res_ty = #shape;
                     let mut #second: #res_ty = #shape;
-                    #target(#(#names,)* &mut #value, &mut #second);
+                    #target(#(#names,)* #out_args);
+                    #after
                     (#value, #second)
                 },
                 quote!((#res_ty, #res_ty)),
@@ -466,7 +625,9 @@ fn wrappers(
                     quote! {
                         let mut #value: #res_ty = #shape;
                         let mut #second: #res_ty = #krate::Struct::map_reals(#seed, &mut |v| v);
-                        #target(#(#names,)* &mut #value, &mut #second);
+                        #before
+                        #target(#(#names,)* #out_args);
+                        #after
                         #value
                     },
                     quote!(#res_ty),
