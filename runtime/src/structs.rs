@@ -122,3 +122,81 @@ pub trait Struct: Sized {
         Ok(())
     }
 }
+
+/// A field of a returned struct copied from a field of a struct parameter
+/// (`State { t: s.t, steps: s.steps, .. }`), whose kind the macro cannot see: a real (or an array
+/// or `Vec` of reals) carries its tangent and its adjoint, data (integers, bools) is copied.
+/// Used by the companions of functions returning a struct.
+///
+/// ```
+/// use tapeless_runtime::__private::CopiedField;
+///
+/// assert_eq!(CopiedField::tangent(&2.0_f64, Some(&0.5)), 0.5);
+/// assert_eq!(CopiedField::tangent(&3_usize, Some(&3)), 3);
+/// assert_eq!(CopiedField::tangent(&[1.0_f64, 2.0], None), [0.0, 0.0]);
+/// let mut into = [1.0_f64, 1.0];
+/// CopiedField::add_adjoint(&mut into, &[0.5, 2.0]);
+/// assert_eq!(into, [1.5, 3.0]);
+/// let mut n = 4_usize;
+/// CopiedField::add_adjoint(&mut n, &9);
+/// assert_eq!(n, 4);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "a field of the returned struct copied from `{Self}` is neither reals nor integers or bools",
+    note = "copy the fields of a nested struct one by one (`inner: Inner {{ a: s.inner.a, .. }}`)"
+)]
+pub trait CopiedField: Clone {
+    /// The tangent of the copy: the source's tangent for reals (zero without one), the value
+    /// for data.
+    fn tangent(value: &Self, tangent: Option<&Self>) -> Self;
+    /// Adds the copy's adjoint into the source's adjoint (reals; nothing for data).
+    fn add_adjoint(into: &mut Self, adjoint: &Self);
+}
+
+impl<S: Real> CopiedField for S {
+    fn tangent(_: &Self, tangent: Option<&Self>) -> Self {
+        tangent.copied().unwrap_or_else(S::zero)
+    }
+    fn add_adjoint(into: &mut Self, adjoint: &Self) {
+        *into += *adjoint;
+    }
+}
+
+impl<T: CopiedField, const N: usize> CopiedField for [T; N] {
+    fn tangent(value: &Self, tangent: Option<&Self>) -> Self {
+        core::array::from_fn(|i| T::tangent(&value[i], tangent.map(|t| &t[i])))
+    }
+    fn add_adjoint(into: &mut Self, adjoint: &Self) {
+        for (a, b) in into.iter_mut().zip(adjoint) {
+            T::add_adjoint(a, b);
+        }
+    }
+}
+
+impl<T: CopiedField> CopiedField for Vec<T> {
+    fn tangent(value: &Self, tangent: Option<&Self>) -> Self {
+        value
+            .iter()
+            .enumerate()
+            .map(|(i, v)| T::tangent(v, tangent.map(|t| &t[i])))
+            .collect()
+    }
+    fn add_adjoint(into: &mut Self, adjoint: &Self) {
+        for (a, b) in into.iter_mut().zip(adjoint) {
+            T::add_adjoint(a, b);
+        }
+    }
+}
+
+macro_rules! copied_data {
+    ($($t:ty),*) => {$(
+        impl CopiedField for $t {
+            fn tangent(value: &Self, _: Option<&Self>) -> Self {
+                *value
+            }
+            fn add_adjoint(_: &mut Self, _: &Self) {}
+        }
+    )*};
+}
+
+copied_data!(usize, isize, u8, u16, u32, u64, i8, i16, i32, i64, bool);

@@ -6,10 +6,11 @@ struct Params {
     k: f64,
 }
 
-// A struct result is not supported yet: write the fields into a `&mut Params` parameter.
+// A struct result is built by the body's tail literal: a local returned whole is refused on it.
 #[differentiable]
 fn scaled(p: &Params, c: f64) -> Params {
-    Params { k: p.k * c }
+    let r = Params { k: p.k * c };
+    r
 }
 
 fn main() {}

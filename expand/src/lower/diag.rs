@@ -79,7 +79,7 @@ pub(super) fn unsupported(e: &syn::Expr) -> syn::Error {
         syn::Expr::Continue(c) => (c.continue_token.span, "`continue` is supported as a statement of a loop body (`if skip { continue; }`), not inside a value"),
         syn::Expr::Try(t) => (t.question_token.span, "`?` is not supported; check inputs before calling the differentiable function"),
         syn::Expr::Field(f) if matches!(f.member, syn::Member::Unnamed(_)) => (f.span(), "tuple fields are not supported; destructure the tuple where it is made: `let (a, b) = f(..);`"),
-        syn::Expr::Field(f) => (f.span(), "field access is not supported; pass the field's value as a parameter"),
+        syn::Expr::Field(f) => (f.span(), "field access is supported on struct parameters (`p: &Params`, `p.sigma`) and on struct locals built by a literal; for another value, such as a struct returned by a call (`let s2 = step(&s, h)`, not supported yet), pass the field's value as a parameter, or step the struct in place (`fn step(s: &mut State, h: f64)`)"),
         syn::Expr::Struct(s) => (s.span(), "struct expressions are not supported in a differentiable function"),
         syn::Expr::Tuple(t) => (t.span(), "tuples are supported as the function's result and in `let (a, b) = f(..)`"),
         syn::Expr::Reference(r) => (r.span(), "references are supported as call arguments, `f(&v)`"),

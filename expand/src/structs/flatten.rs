@@ -208,10 +208,12 @@ pub fn flatten(
         mutable_roots,
         leaves: Vec::new(),
         whole: Vec::new(),
+        whole_mut: Vec::new(),
         errors: None,
         ints: super::ints::IntVars::of_signature(&func.sig),
     };
     v.visit_block_mut(&mut block);
+    v.aliased();
     if let Some(e) = v.errors {
         return Err(e);
     }
@@ -242,7 +244,8 @@ pub fn flatten(
                     // pipeline passes it on with its tangent and adjoint, and given its struct
                     // type in the companions (`whole::retype`).
                     let name = whole_ident(s);
-                    inputs.push(syn::parse_quote_spanned!(name.span()=> #name: &[f64]));
+                    let m = s.mutable.then(|| quote::quote!(mut));
+                    inputs.push(syn::parse_quote_spanned!(name.span()=> #name: &#m [f64]));
                 }
                 for leaf in &s.leaves {
                     let flat = &leaf.flat;
@@ -271,7 +274,7 @@ pub fn flatten(
     }
     if !scalar_writes.is_empty() {
         // A written real field is a one-element slice (`slice::from_mut(&mut s.t)`).
-        ScalarWrites(scalar_writes).visit_block_mut(&mut block);
+        super::scalar_writes::ScalarWrites(scalar_writes).visit_block_mut(&mut block);
     }
     let mut sig = func.sig.clone();
     sig.ident = name.clone();
@@ -290,45 +293,6 @@ pub fn flatten(
     })
 }
 
-struct ScalarWrites(Vec<syn::Ident>);
-
-impl VisitMut for ScalarWrites {
-    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
-        if let syn::Expr::Path(p) = e {
-            if p.qself.is_none() && self.0.iter().any(|f| p.path.is_ident(f)) {
-                let span = p.span();
-                *e = syn::parse_quote_spanned!(span=> #p[0]);
-                return;
-            }
-        }
-        syn::visit_mut::visit_expr_mut(self, e);
-    }
-    fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
-        m.tokens = index_in_tokens(m.tokens.clone(), &self.0);
-    }
-}
-
-fn index_in_tokens(tokens: TokenStream, names: &[syn::Ident]) -> TokenStream {
-    let mut out = Vec::new();
-    for tt in tokens {
-        match tt {
-            TokenTree::Group(g) => {
-                let mut ng =
-                    proc_macro2::Group::new(g.delimiter(), index_in_tokens(g.stream(), names));
-                ng.set_span(g.span());
-                out.push(TokenTree::Group(ng));
-            }
-            TokenTree::Ident(i) if names.contains(&i) => {
-                let span = i.span();
-                out.push(TokenTree::Ident(i));
-                out.extend(quote::quote_spanned!(span=> [0]));
-            }
-            tt => out.push(tt),
-        }
-    }
-    out.into_iter().collect()
-}
-
 struct Collector {
     /// See [`StructParam::sep`].
     sep: String,
@@ -339,6 +303,8 @@ struct Collector {
     mutable_roots: Vec<String>,
     /// Roots passed whole to a call.
     whole: Vec<syn::Ident>,
+    /// `&mut` roots passed whole, with the error should their fields be used too (`aliased`).
+    whole_mut: Vec<(syn::Ident, syn::Error)>,
     /// `(root, leaf)` in order of first use.
     leaves: Vec<(syn::Ident, Leaf)>,
     errors: Option<syn::Error>,
@@ -372,6 +338,21 @@ fn chain(e: &syn::Expr, roots: &[String]) -> Option<(syn::Ident, Vec<syn::Member
 }
 
 impl Collector {
+    /// A `&mut` struct passed whole whose fields the function also uses: an error (the field
+    /// slices would alias the whole struct). Passed whole alone, the struct stands for itself
+    /// in the flattened function, saved and restored around calls through its reals
+    /// (`super::whole`).
+    fn aliased(&mut self) {
+        let whole_mut = std::mem::take(&mut self.whole_mut);
+        let mut reported: Vec<syn::Ident> = Vec::new();
+        for (root, e) in whole_mut {
+            if self.leaves.iter().any(|(r, _)| *r == root) && !reported.contains(&root) {
+                reported.push(root);
+                self.error(e);
+            }
+        }
+    }
+
     fn error(&mut self, e: syn::Error) {
         match &mut self.errors {
             Some(all) => all.combine(e),
@@ -515,7 +496,7 @@ impl VisitMut for Collector {
                 }
                 self.with_hint(&mut ix.index, Use::Int);
             }
-            syn::Expr::MethodCall(m) if is_array_method(&m.method) => {
+            syn::Expr::MethodCall(m) if super::scalar_writes::is_array_method(&m.method) => {
                 // `s.x.iter_mut()` writes the field: its flat slice is `&mut`.
                 let written = m.method == "iter_mut";
                 if !self.leaf(&mut m.receiver, Use::Array, written) {
@@ -659,6 +640,14 @@ impl Collector {
             syn::Expr::Reference(r) if self.is_root(&r.expr) => {
                 ((*r.expr).clone(), r.mutability.is_some())
             }
+            // `&mut *s`, `&*s`: a reborrow.
+            syn::Expr::Reference(r) if matches!(&*r.expr, syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) && self.is_root(&u.expr)) =>
+            {
+                let syn::Expr::Unary(u) = &*r.expr else {
+                    return false;
+                };
+                ((*u.expr).clone(), r.mutability.is_some())
+            }
             other if self.is_root(other) => (other.clone(), false),
             _ => return false,
         };
@@ -670,13 +659,14 @@ impl Collector {
         };
         let shown = id.to_string();
         if mutable || self.mutable_roots.contains(&shown) {
+            // Refused only if the function also uses the struct's fields (`aliased`).
             let msg = if shown == "self" {
-                "in a `&mut self` method, calling a method of `self` or passing `self` whole is not supported yet: pass the fields the callee needs (`self.k`, `&mut self.x`) to a function taking them, or take `&self` here".to_string()
+                "in a `&mut self` method that uses fields of `self`, calling a method of `self` or passing `self` whole is not supported yet: the method's fields would alias the whole `self` the callee writes. Pass the fields the callee needs (`self.k`, `&mut self.x`) to a function taking them, or move the field reads and writes into the callee".to_string()
             } else {
-                format!("passing the `&mut` struct `{shown}` whole to another function is not supported yet: pass the fields the callee needs (`{shown}.t`, `&mut {shown}.x`) to a function taking them, or make the callee read-only (`&{shown}`) with the state in an array")
+                format!("passing the `&mut` struct `{shown}` whole to another function while using its fields here is not supported yet: its fields would alias the whole struct the callee writes. Move the field reads and writes into the callee (`fn step(s: &mut State, ..)`), or pass the fields the callee needs (`{shown}.t`, `&mut {shown}.x`)")
             };
-            self.error(syn::Error::new_spanned(&*a, msg));
-            return true;
+            self.whole_mut
+                .push((id.clone(), syn::Error::new_spanned(&*a, msg)));
         }
         if !self.whole.contains(&id) {
             self.whole.push(id.clone());
@@ -770,7 +760,7 @@ impl Collector {
                     }
                     if j > i + 1 {
                         if let Ok(mut e) = syn::parse_str::<syn::Expr>(&text) {
-                            set_span(&mut e, id.span());
+                            super::scalar_writes::set_span(&mut e, id.span());
                             if self.leaf(&mut e, Use::Real, false) {
                                 out.extend(e.to_token_stream());
                                 i = j;
@@ -792,25 +782,4 @@ impl Collector {
         }
         out.into_iter().collect()
     }
-}
-
-fn set_span(e: &mut syn::Expr, span: Span) {
-    let tokens: TokenStream = e
-        .to_token_stream()
-        .into_iter()
-        .map(|mut t| {
-            t.set_span(span);
-            t
-        })
-        .collect();
-    if let Ok(n) = syn::parse2(tokens) {
-        *e = n;
-    }
-}
-
-/// Methods of an array field that make it an array (`s.x.len()`, `s.x.iter_mut()`).
-fn is_array_method(m: &syn::Ident) -> bool {
-    ["len", "iter", "iter_mut", "into_iter", "windows", "chunks"]
-        .iter()
-        .any(|n| m == n)
 }

@@ -29,12 +29,36 @@
 //! does not see its `impl`: in a trait impl the companions are not members of the trait, and
 //! rustc says so; an associated function that takes neither `self` nor `&Self` looks like a free
 //! function to the attribute and is expanded as one.
+//!
+//! **Struct results** (`results`). `fn step(s: &State, h: f64) -> State` whose body ends with
+//! the struct's literal (which names every field, where the struct's definition is not
+//! visible) is differentiated as a hidden function writing the literal's fields, in order,
+//! into a `&mut State` out-parameter, which the flattening above already handles; the user's
+//! companions build the result's shape from the literal (zeros, the integer fields' own
+//! expressions), call the hidden ones and return the struct at the scalar type:
+//! `step_jvp(..) -> (State<S>, State<S>)`, `step_vjp(.., result_bar: &State<S>) -> State<S>`.
+//! A field's kind is guessed from its expression and checked by rustc through the struct's own
+//! field types; a field copied from a parameter's (`steps: s.steps`), whose kind is not visible,
+//! is copied by the companions with its tangent and adjoint (`tapeless::__private::CopiedField`). An annotated caller cannot take a struct result yet (its fields would need the
+//! callee's flattened parameters, which the caller's expansion cannot see).
+//!
+//! **A `&mut` struct passed whole** (`advance(s, p, h)` with `s: &mut State`, or
+//! `self.advance(h)` in a `&mut self` method) when the caller uses none of its fields: the
+//! flattened function takes the struct itself as a `&mut [f64]` that stands for it (`whole`),
+//! the pipeline passes it to the callee's path companions with its tangent and adjoint, and
+//! its copies around calls (the values a callee's reverse sweep needs, saved in the forward
+//! sweep and restored before the callee's adjoint) go through the struct's reals
+//! (`Struct::to_reals`, `Struct::set_reals`). A caller that also reads or writes the struct's
+//! fields is refused on the call: the field slices would alias the whole struct the callee
+//! writes.
 
 mod flatten;
 mod grad;
 mod ints;
 mod item;
 mod locals;
+mod results;
+mod scalar_writes;
 mod whole;
 mod wrap;
 
@@ -59,7 +83,9 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
             }
             item::expand(&args.krate, s)
         })),
-        Ok(syn::Item::Fn(f)) if flatten::has_structs(&f.sig) || associated(attr) => {
+        Ok(syn::Item::Fn(f))
+            if flatten::has_structs(&f.sig) || associated(attr) || returns_literal(&f) =>
+        {
             Some(function(attr, f))
         }
         Ok(syn::Item::Fn(f)) if locals::has_struct_locals(&f.block) => Some(with_locals(attr, f)),
@@ -123,10 +149,8 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     }
     if let syn::ReturnType::Type(_, ty) = &func.sig.output {
         if returns_struct(ty) {
-            return Err(syn::Error::new_spanned(
-                ty,
-                "returning a struct is not supported yet: take a `&mut` struct parameter and write its fields, or return its reals (`f64`, `[f64; N]`, a tuple)",
-            ));
+            let ty = (**ty).clone();
+            return results::expand(attr, func, &ty, method);
         }
     }
     let user = func.sig.ident.clone();
@@ -183,6 +207,12 @@ fn returns_struct(ty: &syn::Type) -> bool {
         }
         _ => false,
     }
+}
+
+/// A result naming a struct, built by the body's tail literal (`results`).
+fn returns_literal(f: &syn::ItemFn) -> bool {
+    matches!(&f.sig.output, syn::ReturnType::Type(_, ty) if returns_struct(ty))
+        && results::ends_with_literal(&f.block)
 }
 
 /// Whether the attribute says `associated` (a cheap look at its tokens; `attr::parse` reports

@@ -72,7 +72,7 @@ pub(super) fn retype(
             syn::Item::Fn(f) if f.sig.ident == drop => continue,
             syn::Item::Fn(f) => {
                 retype_sig(&mut f.sig, &names, krate);
-                f.block = syn::parse2(rewrite(f.block.to_token_stream(), &names))?;
+                f.block = syn::parse2(rewrite(f.block.to_token_stream(), &names, krate))?;
             }
             syn::Item::Impl(i) => {
                 for ii in &mut i.items {
@@ -112,8 +112,10 @@ fn retype_sig(sig: &mut syn::Signature, names: &[(String, syn::Type)], krate: &s
     }
 }
 
-/// `p_bar[..]` as `*p_bar`, and no length checks of `p_dot` or `p_bar`.
-fn rewrite(tokens: TokenStream, names: &[(String, syn::Type)]) -> TokenStream {
+/// `p_bar[..]` as `*p_bar`, and no length checks of `p_dot` or `p_bar`; a `&mut` struct's
+/// copies around calls (`s[..].to_vec()`, `s[..].copy_from_slice(..)`, see `emit::rev`) made
+/// through its reals (`Struct::to_reals`, `Struct::set_reals`), so that they stay `Vec<S>`.
+fn rewrite(tokens: TokenStream, names: &[(String, syn::Type)], krate: &syn::Path) -> TokenStream {
     let is_name = |s: &str| names.iter().any(|(n, _)| n == s);
     let tts: Vec<TokenTree> = tokens.into_iter().collect();
     let mut out: Vec<TokenTree> = Vec::new();
@@ -135,6 +137,11 @@ fn rewrite(tokens: TokenStream, names: &[(String, syn::Type)]) -> TokenStream {
                 }
             }
         }
+        if let Some((copy, used)) = reals_copy(&tts[i..], names, krate) {
+            out.extend(copy);
+            i += used;
+            continue;
+        }
         if let Some(path) = method_companion(&tts[i..]) {
             out.extend(path);
             i += 7;
@@ -153,7 +160,7 @@ fn rewrite(tokens: TokenStream, names: &[(String, syn::Type)]) -> TokenStream {
                 out.push(tts[i].clone());
             }
             TokenTree::Group(g) => {
-                let mut n = Group::new(g.delimiter(), rewrite(g.stream(), names));
+                let mut n = Group::new(g.delimiter(), rewrite(g.stream(), names, krate));
                 n.set_span(g.span());
                 out.push(TokenTree::Group(n));
             }
@@ -162,6 +169,44 @@ fn rewrite(tokens: TokenStream, names: &[(String, syn::Type)]) -> TokenStream {
         i += 1;
     }
     out.into_iter().collect()
+}
+
+/// `s[..].to_vec()` / `s.to_vec()` as `Struct::to_reals(&*s)`, and `s[..].copy_from_slice(x)` /
+/// `s.copy_from_slice(x)` as `Struct::set_reals(&mut *s, x)`, for a whole struct `s`; the
+/// replacement and the number of tokens it stands for.
+fn reals_copy(
+    tts: &[TokenTree],
+    names: &[(String, syn::Type)],
+    krate: &syn::Path,
+) -> Option<(TokenStream, usize)> {
+    let TokenTree::Ident(name) = tts.first()? else {
+        return None;
+    };
+    if !names.iter().any(|(n, _)| name == n) {
+        return None;
+    }
+    let full = matches!(tts.get(1), Some(TokenTree::Group(g))
+        if g.delimiter() == Delimiter::Bracket && g.stream().to_string() == "..");
+    let k = if full { 2 } else { 1 };
+    let dot = matches!(tts.get(k), Some(TokenTree::Punct(p)) if p.as_char() == '.');
+    let (Some(TokenTree::Ident(method)), Some(TokenTree::Group(args))) =
+        (tts.get(k + 1), tts.get(k + 2))
+    else {
+        return None;
+    };
+    if !dot || args.delimiter() != Delimiter::Parenthesis {
+        return None;
+    }
+    let tr = quote!(#krate::Struct);
+    let copy = if method == "to_vec" && args.stream().is_empty() {
+        quote!(#tr::to_reals(&*#name))
+    } else if method == "copy_from_slice" {
+        let from = rewrite(args.stream(), names, krate);
+        quote!(#tr::set_reals(&mut *#name, #from).expect("tapeless: a struct saved before a call has the same reals"))
+    } else {
+        return None;
+    };
+    Some((copy, k + 3))
 }
 
 /// `Self::m::jvp` (the pipeline's path to a callee's companion, for `self.m(..)`) as the
