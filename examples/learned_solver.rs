@@ -24,7 +24,8 @@
 //! solver on windows 0..1023 instead (progress bar, loss figure
 //! `learned_solver_training.png` + `.csv`, weights written to the shipped file, a
 //! `TrainingState` to `learned_solver_training.state.safetensors` after every epoch that
-//! `--resume FILE` continues from; `--help` lists the options). Built with `--features mpi` and
+//! `--resume FILE` continues from, also a file of the nine-tensor solver, whose appended weights
+//! start at zero; `--help` lists the options). Built with `--features mpi` and
 //! started by `mpirun -np P`, `--train` spreads each batch's windows over the P ranks (the same
 //! weights to the bit).
 
@@ -46,7 +47,7 @@ use l96::rmse;
 use problem_n::*;
 use tapeless::hyper::Unrolled;
 use tapeless::nested::NoParameters;
-use tapeless::optim::{Adam, TrainingState};
+use tapeless::optim::Adam;
 use tapeless::parallel::{Executor, Threads};
 
 /// Passes over the 64 training windows (about a minute in release on two cores).
@@ -643,7 +644,7 @@ fn train(o: &Options, executor: &impl Executor, main: bool) -> (Vec<f64>, f64) {
     };
     let mut run = match &o.resume {
         Some(path) => {
-            let state = TrainingState::load(&layout, path, Adam::new(o.learning_rate))
+            let state = solver::load_training_state(path, Adam::new(o.learning_rate))
                 .unwrap_or_else(|e| fail(format!("could not resume from {path}: {e}")));
             let run = plan
                 .resume(state, o.windows, SEED)

@@ -358,6 +358,104 @@ fn a_resumed_training_run_continues_bit_for_bit() {
     assert!(plan.resume(saved, windows.len(), 8).is_err());
 }
 
+/// A training state saved with the first shipped solver's nine tensors (before the previous
+/// step's inputs were appended) resumes: its weights, Adam moments, step count, epoch and
+/// generator as saved, the appended weights and their moments zero, so the next epoch is, to
+/// the bit, that of the same state padded with zeros by hand; a file missing another tensor is
+/// still an error, and a file of weights only still says it holds no training state.
+#[test]
+fn a_training_state_of_the_nine_tensor_layout_resumes_with_the_new_weights_at_zero() {
+    use tapeless::optim::{Adam, CheckpointError, Resumable};
+    use tapeless::parallel::Serial;
+    let (full, theta) = parameters();
+    let old = shipped_layout(STATE);
+    let windows = Window::many(0..2);
+    let plan = Training {
+        batch: 2,
+        epochs: 2,
+        learning_rate: 3e-4,
+        clip: 1.0,
+        augment: false,
+    };
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+    let mut run = plan.start(theta, 7);
+    plan.epoch(&Serial, &windows, &mut run, |_, _| {}).unwrap();
+    // The state as the old layout saved it: every vector cut to the nine tensors.
+    let mut old_state = run.state.clone();
+    old_state.params.truncate(old.len());
+    for (_, v) in old_state.optimizer.state_mut() {
+        v.truncate(old.len());
+    }
+    let dir = std::env::temp_dir();
+    let path = dir.join(format!(
+        "tapeless-old-state-{}.safetensors",
+        std::process::id()
+    ));
+    old_state.save(&old, &path).unwrap();
+    let loaded = load_training_state(&path, Adam::new(1.0)).unwrap();
+
+    // The same state padded by hand: the appended weights and their moments zero.
+    let mut padded = run.state.clone();
+    for name in &TENSORS[SHIPPED_TENSORS..] {
+        padded.params[full.range(name).unwrap()].fill(0.0);
+        for (_, v) in padded.optimizer.state_mut() {
+            v[full.range(name).unwrap()].fill(0.0);
+        }
+    }
+    assert_eq!(bits(&loaded.params), bits(&padded.params));
+    assert_eq!(
+        loaded.to_safetensors(&full).unwrap(),
+        padded.to_safetensors(&full).unwrap(),
+        "weights, moments, step count, epoch and generator, to the byte"
+    );
+    assert!(loaded.optimizer.state()[0].1[..old.len()]
+        .iter()
+        .any(|m| *m != 0.0));
+    assert_eq!(loaded.optimizer.step_count(), 1);
+    assert_eq!((loaded.epoch, &loaded.rng), (1, &run.state.rng));
+
+    // Both resume (the replayed epochs leave the saved generator), and their next epochs agree
+    // to the bit; the appended weights move.
+    let mut resumed = plan.resume(loaded, windows.len(), 7).unwrap();
+    let mut by_hand = plan.resume(padded, windows.len(), 7).unwrap();
+    let a = plan
+        .epoch(&Serial, &windows, &mut resumed, |_, _| {})
+        .unwrap();
+    let b = plan
+        .epoch(&Serial, &windows, &mut by_hand, |_, _| {})
+        .unwrap();
+    assert_eq!(a.to_bits(), b.to_bits());
+    assert_eq!(bits(&resumed.state.params), bits(&by_hand.state.params));
+    let appended = full.range(TENSORS[SHIPPED_TENSORS]).unwrap();
+    assert!(resumed.state.params[appended].iter().any(|w| *w != 0.0));
+
+    // A file of weights only (old layout) is still not a training state.
+    let weights = dir.join(format!(
+        "tapeless-old-weights-{}.safetensors",
+        std::process::id()
+    ));
+    old.save(&old_state.params, &weights).unwrap();
+    let err = load_training_state(&weights, Adam::new(1.0)).unwrap_err();
+    assert!(
+        matches!(err, CheckpointError::NotATrainingState { .. }),
+        "{err}"
+    );
+    // A state missing another tensor than the appended ones is an error naming it.
+    let cut = tapeless::params::Layout::new()
+        .tensor(TENSORS[0], &[HIDDEN, STATE])
+        .unwrap();
+    let mut partial = old_state.clone();
+    partial.params.truncate(cut.len());
+    for (_, v) in partial.optimizer.state_mut() {
+        v.truncate(cut.len());
+    }
+    partial.save(&cut, &path).unwrap();
+    let err = load_training_state(&path, Adam::new(1.0)).unwrap_err();
+    assert!(err.to_string().contains("input.direction.weight"), "{err}");
+    std::fs::remove_file(&path).unwrap();
+    std::fs::remove_file(&weights).unwrap();
+}
+
 /// The first shipped solver's step, as it was before the previous step's inputs came (a copy of
 /// the `solver_step` of that solver, differentiated by the same macro): the reference that the
 /// new inputs at zero weights must reproduce.

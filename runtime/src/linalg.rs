@@ -43,7 +43,8 @@ use nalgebra::constraint::{
     AreMultipliable, DimEq, SameNumberOfColumns, SameNumberOfRows, ShapeConstraint,
 };
 use nalgebra::{
-    DefaultAllocator, Dim, IsContiguous, Matrix, OMatrix, RawStorage, Storage, StorageMut,
+    DMatrixViewMut, DefaultAllocator, Dim, Dyn, IsContiguous, Matrix, MatrixView, OMatrix,
+    RawStorage, Storage, StorageMut,
 };
 
 /// A zero matrix of the shape of `self`: the initial adjoint of a matrix variable.
@@ -385,7 +386,8 @@ where
 
 /// `dst += alpha * seed * b^T`: the adjoint of `c = a * b` with respect to `a`, for a seed
 /// `c_bar`, as one rank-one update (`ger`) per column of `b` (one for a matrix-vector product),
-/// or plain loops for scalars with [`Real::PLAIN_KERNELS`].
+/// one `gemm` when every dimension is above 5 (a batch's matrix-matrix product), or plain loops
+/// for scalars with [`Real::PLAIN_KERNELS`].
 ///
 /// ```
 /// use nalgebra::{DMatrix, DVector};
@@ -429,13 +431,52 @@ pub fn mul_adjoint_lhs_acc<S, R1, C1, SA, R2, C2, SS, R3, C3, SB>(
         );
         return;
     }
+    let (m, k, n) = (seed.nrows(), b.nrows(), seed.ncols());
+    if [m, k, n].iter().all(|&d| d > GEMM_ABOVE) {
+        // `b^T` is `b`'s storage read row by row: the whole product in one `gemm`.
+        let b_t = (b.as_slice(), (k, 1));
+        gemm_acc(
+            dst.as_mut_slice(),
+            (m, k, n),
+            alpha,
+            (seed.as_slice(), (1, m)),
+            b_t,
+        );
+        return;
+    }
     for j in 0..b.ncols() {
         dst.ger(alpha, &seed.column(j), &b.column(j), S::one());
     }
 }
 
+/// Products whose every dimension is above this go through one `gemm` (nalgebra hands
+/// `f64`/`f32` ones to matrixmultiply: packed, blocked, SIMD kernels) instead of one `ger` or
+/// `gemv` per column, which would stream the whole matrix once per column (a batch of `n`
+/// columns reads a weight matrix `n` times). nalgebra's own threshold for matrixmultiply; at
+/// or below it (matrix-vector products among them) the column-wise forms and their rounding
+/// are kept.
+const GEMM_ABOVE: usize = 5;
+
+/// `dst += alpha a b` for `dst` contiguous `m x n` column-major and `a` (`m x k`), `b`
+/// (`k x n`) given by their storage and (row, column) strides, through nalgebra's `gemm`;
+/// `dims` is `(m, n, k)`.
+fn gemm_acc<S: Real>(
+    dst: &mut [S],
+    (m, n, k): (usize, usize, usize),
+    alpha: S,
+    (a, (ra, ca)): (&[S], (usize, usize)),
+    (b, (rb, cb)): (&[S], (usize, usize)),
+) {
+    type View<'a, S> = MatrixView<'a, S, Dyn, Dyn, Dyn, Dyn>;
+    let a = View::from_slice_with_strides_generic(a, Dyn(m), Dyn(k), Dyn(ra), Dyn(ca));
+    let b = View::from_slice_with_strides_generic(b, Dyn(k), Dyn(n), Dyn(rb), Dyn(cb));
+    let mut out = DMatrixViewMut::from_slice(dst, m, n);
+    out.gemm(alpha, &a, &b, S::one());
+}
+
 /// `dst += alpha * a^T * seed`: the adjoint of `c = a * b` with respect to `b`, for a seed
-/// `c_bar` (`gemv_tr` column by column, through `gemm_tr`, or plain loops for scalars with
+/// `c_bar` (`gemv_tr` column by column, through `gemm_tr`; one `gemm` when every dimension is
+/// above 5, a batch's matrix-matrix product; or plain loops for scalars with
 /// [`Real::PLAIN_KERNELS`]).
 ///
 /// ```
@@ -479,6 +520,19 @@ pub fn mul_adjoint_rhs_acc<S, R1, C1, SD, R2, C2, SA, R3, C3, SS>(
             m,
             k,
             alpha,
+        );
+        return;
+    }
+    let (m, k, n) = (a.nrows(), a.ncols(), seed.ncols());
+    if [m, k, n].iter().all(|&d| d > GEMM_ABOVE) {
+        // `a^T` is `a`'s storage read row by row: the whole product in one `gemm`.
+        let a_t = (a.as_slice(), (m, 1));
+        gemm_acc(
+            dst.as_mut_slice(),
+            (k, n, m),
+            alpha,
+            a_t,
+            (seed.as_slice(), (1, m)),
         );
         return;
     }
@@ -692,7 +746,15 @@ mod tests {
     #[test]
     fn product_adjoints_pass_the_dot_product_test() {
         let mut s = 7;
-        for (m, k, n) in [(3, 4, 1), (2, 5, 3), (1, 1, 1), (4, 2, 6)] {
+        // The last two: every dimension above 5, one `gemm` each.
+        for (m, k, n) in [
+            (3, 4, 1),
+            (2, 5, 3),
+            (1, 1, 1),
+            (4, 2, 6),
+            (7, 9, 6),
+            (40, 11, 32),
+        ] {
             let (a, b) = (random(m, k, &mut s), random(k, n, &mut s));
             let (da, db) = (random(m, k, &mut s), random(k, n, &mut s));
             let c_bar = random(m, n, &mut s);
@@ -707,6 +769,15 @@ mod tests {
                 (lhs - rhs).abs() <= 1e-13 * lhs.abs().max(1.0),
                 "{lhs} vs {rhs}"
             );
+            // Against the products written out (to rounding: a `gemm` sums in another order),
+            // and a second call adds to the first.
+            let close = |x: &DMatrix<f64>, y: &DMatrix<f64>| (x - y).amax() <= 1e-14 * y.amax();
+            assert!(close(&a_bar, &(&c_bar * b.transpose())), "{m} {k} {n}");
+            assert!(close(&b_bar, &(a.transpose() * &c_bar)), "{m} {k} {n}");
+            let (mut a_twice, mut b_twice) = (a_bar.clone(), b_bar.clone());
+            mul_adjoint_lhs_acc(&mut a_twice, &c_bar, &b, 1.0);
+            mul_adjoint_rhs_acc(&mut b_twice, &a, &c_bar, 1.0);
+            assert!(close(&a_twice, &(&a_bar * 2.0)) && close(&b_twice, &(&b_bar * 2.0)));
             // The allocating forms agree with the accumulating ones.
             assert_eq!(mul_adjoint_lhs(&c_bar, &b, 1.0), a_bar);
             assert_eq!(mul_adjoint_rhs(&a, &c_bar, 1.0), b_bar);
