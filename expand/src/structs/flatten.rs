@@ -466,6 +466,60 @@ impl Collector {
     }
 }
 
+impl Collector {
+    /// The expressions whose operands' kinds follow from the operator or the position:
+    /// conditions are bools, ranges and `%` integers, casts to a float take an integer.
+    fn visit_hinted(&mut self, e: &mut syn::Expr) {
+        match e {
+            syn::Expr::If(i) => {
+                self.with_hint(&mut i.cond, Use::Bool);
+                self.visit_block_mut(&mut i.then_branch);
+                if let Some((_, els)) = &mut i.else_branch {
+                    self.visit_expr_mut(els);
+                }
+            }
+            syn::Expr::While(w) => {
+                self.with_hint(&mut w.cond, Use::Bool);
+                self.visit_block_mut(&mut w.body);
+            }
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+                self.with_hint(&mut u.expr, Use::Bool);
+            }
+            syn::Expr::Range(r) => {
+                if let Some(s) = &mut r.start {
+                    self.with_hint(s, Use::Int);
+                }
+                if let Some(s) = &mut r.end {
+                    self.with_hint(s, Use::Int);
+                }
+            }
+            syn::Expr::Cast(c) => {
+                let to_float = matches!(&*c.ty, syn::Type::Path(p) if p.path.is_ident("f64") || p.path.is_ident("f32"));
+                let hint = if to_float { Use::Int } else { Use::Real };
+                self.with_hint(&mut c.expr, hint);
+            }
+            syn::Expr::Binary(b) => {
+                let hint = match b.op {
+                    syn::BinOp::And(_) | syn::BinOp::Or(_) => Use::Bool,
+                    syn::BinOp::Rem(_) => Use::Int,
+                    _ if self.is_int(&b.left) || self.is_int(&b.right) => Use::Int,
+                    _ => Use::Real,
+                };
+                self.with_hint(&mut b.left, hint);
+                self.with_hint(&mut b.right, hint);
+            }
+            syn::Expr::Match(m) => {
+                let on_ints = m.arms.iter().any(|a| super::ints::is_int_pat(&a.pat));
+                self.with_hint(&mut m.expr, if on_ints { Use::Int } else { Use::Real });
+                for arm in m.arms.iter_mut() {
+                    self.visit_arm_mut(arm);
+                }
+            }
+            _ => syn::visit_mut::visit_expr_mut(self, e),
+        }
+    }
+}
+
 impl VisitMut for Collector {
     fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
         if self.leaf(e, Use::Real, false) {
@@ -546,43 +600,6 @@ impl VisitMut for Collector {
                     }
                 }
             }
-            syn::Expr::If(i) => {
-                self.with_hint(&mut i.cond, Use::Bool);
-                self.visit_block_mut(&mut i.then_branch);
-                if let Some((_, els)) = &mut i.else_branch {
-                    self.visit_expr_mut(els);
-                }
-            }
-            syn::Expr::While(w) => {
-                self.with_hint(&mut w.cond, Use::Bool);
-                self.visit_block_mut(&mut w.body);
-            }
-            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
-                self.with_hint(&mut u.expr, Use::Bool);
-            }
-            syn::Expr::Range(r) => {
-                if let Some(s) = &mut r.start {
-                    self.with_hint(s, Use::Int);
-                }
-                if let Some(s) = &mut r.end {
-                    self.with_hint(s, Use::Int);
-                }
-            }
-            syn::Expr::Cast(c) => {
-                let to_float = matches!(&*c.ty, syn::Type::Path(p) if p.path.is_ident("f64") || p.path.is_ident("f32"));
-                let hint = if to_float { Use::Int } else { Use::Real };
-                self.with_hint(&mut c.expr, hint);
-            }
-            syn::Expr::Binary(b) => {
-                let hint = match b.op {
-                    syn::BinOp::And(_) | syn::BinOp::Or(_) => Use::Bool,
-                    syn::BinOp::Rem(_) => Use::Int,
-                    _ if self.is_int(&b.left) || self.is_int(&b.right) => Use::Int,
-                    _ => Use::Real,
-                };
-                self.with_hint(&mut b.left, hint);
-                self.with_hint(&mut b.right, hint);
-            }
             syn::Expr::ForLoop(f) => {
                 self.visit_expr_mut(&mut f.expr);
                 self.ints.bind_for(&f.pat, &f.expr);
@@ -592,14 +609,7 @@ impl VisitMut for Collector {
                 self.ints.bind_closure(c);
                 self.visit_expr_mut(&mut c.body);
             }
-            syn::Expr::Match(m) => {
-                let on_ints = m.arms.iter().any(|a| super::ints::is_int_pat(&a.pat));
-                self.with_hint(&mut m.expr, if on_ints { Use::Int } else { Use::Real });
-                for arm in m.arms.iter_mut() {
-                    self.visit_arm_mut(arm);
-                }
-            }
-            _ => syn::visit_mut::visit_expr_mut(self, e),
+            _ => self.visit_hinted(e),
         }
     }
 
