@@ -88,6 +88,24 @@ pub fn path_companions(
     })
 }
 
+/// At most this many statements (nested ones included) in a [`small_leaf`].
+const SMALL_LEAF_STATEMENTS: usize = 16;
+
+/// Whether `f` is a small leaf: it calls no other differentiable function and its body holds at
+/// most [`SMALL_LEAF_STATEMENTS`] statements. Its companions get `#[inline(always)]` as an
+/// integrator's right-hand side does ([`inline_for_integrators`]), for the same reason: a
+/// caller that runs it per stage (`k2 = rhs(s)` four times in an RK4 step) otherwise pays a call
+/// per stage, a copy of each fixed-size array argument passed by value, and, in its reverse
+/// sweep, sees neither the callee's constant lengths nor that the callee's local adjoint is a
+/// copy of the caller's. A leaf cannot grow its caller by more than its own (small) size; a
+/// function that calls others keeps rustc's choice, so nesting does not multiply code size.
+pub fn small_leaf(f: &crate::ir::Function) -> bool {
+    let mut calls = false;
+    f.body
+        .walk(&mut |s| calls |= matches!(s, crate::ir::Stmt::Call(_)));
+    !calls && f.body.size() <= SMALL_LEAF_STATEMENTS
+}
+
 /// `#[inline(always)]` on the companions an integrator calls once per stage through the
 /// `ode::Rhs`, `RhsJvp` and `RhsVjp` implementations of `rhs = Name` (`f_generic`, `f_jvp`,
 /// `__f_rev`): `items` with the attribute put before those functions' own attributes, the rest
@@ -102,7 +120,8 @@ pub fn path_companions(
 /// `gradient_fixed` call: none 2.93 M, `#[inline]` 2.88 M, `#[inline(always)]` 2.00 M; its
 /// Hessian-vector product 6.51 M to 5.33 M, `tangent_fixed` 2.16 M to 1.36 M).
 /// Why only these: a right-hand side is called at two or three sites of a stepper, while a cost
-/// function's sweep is large and called once; other companions keep rustc's choice.
+/// function's sweep is large and called once; other companions keep rustc's choice, except
+/// those of a [`small_leaf`].
 pub fn inline_for_integrators(user: &Ident, items: TokenStream) -> TokenStream {
     use proc_macro2::{Delimiter, TokenTree};
     let inlined = [

@@ -232,7 +232,7 @@ fn generate(
         .map(|name| adapters::gradient_impl(&em, vis, name))
         .transpose()?;
     let mut items = quote!(#generic #jvp #vjp);
-    if args.rhs.is_some() {
+    if args.rhs.is_some() || companions::small_leaf(&lowered) {
         items = companions::inline_for_integrators(&lowered.name, items);
     }
     let path = companions::path_companions(&lowered.name, vis, &items, scalar_generic)?;

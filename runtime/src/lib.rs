@@ -68,7 +68,7 @@ pub use fixed::{fixed_mut, lift_in, zeros_in, LiftIn, ZerosIn};
 pub use input_error::InputError;
 pub use num_traits::{One, Zero};
 pub use real::Real;
-pub use storage::{accumulate, sum, zeros_like, ZerosLike};
+pub use storage::{accumulate, seed, sum, zeros_like, ZerosLike};
 pub use structs::Struct;
 pub use user_error::{UserError, UserFailure};
 
@@ -78,7 +78,7 @@ pub mod __private {
     pub use crate::fixed::{fixed_mut, lift_in, zeros_in};
     pub use crate::linalg;
     pub use crate::rules;
-    pub use crate::storage::{accumulate, pop, sum, zeros_like, Stack};
+    pub use crate::storage::{accumulate, pop, seed, sum, zeros_like, Stack};
     pub use crate::structs::CopiedField;
     pub use crate::Real;
     pub use ::std::vec::Vec;

@@ -76,6 +76,26 @@ pub fn accumulate<S: Real>(dst: &mut [S], src: &[S]) {
     }
 }
 
+/// `dst[i] = src[i]` for every `i`: [`accumulate`] into an adjoint known to be zero (a local
+/// array's adjoint seeded by the caller's before the reverse sweep has touched it), without
+/// reading it: a copy where `accumulate` loads, adds and stores, and the zeroing before it
+/// becomes a dead store the compiler drops.
+///
+/// ```
+/// let mut a = [0.0_f64, 0.0];
+/// tapeless_runtime::seed(&mut a, &[0.5, 0.25]);
+/// assert_eq!(a, [0.5, 0.25]);
+/// ```
+#[inline]
+pub fn seed<S: Real>(dst: &mut [S], src: &[S]) {
+    assert_eq!(
+        dst.len(),
+        src.len(),
+        "tapeless: adjoint accumulation of arrays of different lengths"
+    );
+    dst.copy_from_slice(src);
+}
+
 /// The sum of the elements: the adjoint of broadcasting one value into an array.
 ///
 /// ```

@@ -463,6 +463,9 @@ fn seed_result<'a>(
                 let code = if *kind == Kind::Matrix {
                     let b = em.bar_mut(*v);
                     quote!(#rt::linalg::accumulate(#b, #s);)
+                } else if seeded_by_copy(f, em, *v, k) {
+                    let b = em.bar(*v);
+                    quote!(#rt::seed(&mut #b[..], &#s[..]);)
                 } else {
                     let b = em.bar(*v);
                     quote!(#rt::accumulate(&mut #b[..], &#s[..]);)
@@ -475,6 +478,24 @@ fn seed_result<'a>(
         result_parts.push(part);
     }
     (result_parts, seed)
+}
+
+/// Whether the adjoint of the returned array `v` is seeded by a copy of the incoming one rather
+/// than added to: `v` is a local array of the function's own (not a parameter, whose adjoint is
+/// the caller's or an accumulator), so its adjoint is a local declared zero in the forward sweep,
+/// and the seeding comes before any statement of the reverse sweep adds to it; `v` is the
+/// result's part `k`, and no earlier part is `v` too (`(a, a)` of a `Copy` array: the second
+/// seeding adds).
+fn seeded_by_copy(f: &crate::ir::Function, em: &Emitter, v: crate::ir::VarId, k: usize) -> bool {
+    let earlier = f.ret.values[..k]
+        .iter()
+        .any(|e| matches!(&e.op, Op::Var(w) if *w == v));
+    !earlier
+        && f.params.iter().all(|p| p.var != v)
+        && matches!(
+            em.var(v).kind,
+            Kind::RealArray(ArrayRepr::Vec | ArrayRepr::Array(_))
+        )
 }
 
 /// `__f_args`: for each parameter, whether `f` reads the incoming value of an array it may
