@@ -5,7 +5,7 @@
 use super::{real_literal, Emitter};
 use crate::ir::*;
 use crate::rules::Syntax;
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 
 impl Emitter<'_> {
@@ -67,20 +67,7 @@ impl Emitter<'_> {
                 let a = self.mat_ref(inner);
                 quote_spanned!(span=> (-#a))
             }
-            Op::Unary(u, inner) => {
-                let a = self.primal(inner);
-                match u.rule().syntax {
-                    Syntax::Prefix(op) => {
-                        let op = operator(op, span);
-                        quote_spanned!(span=> (#op #a))
-                    }
-                    Syntax::Method(m) => {
-                        let m = format_ident!("{}", m, span = span);
-                        quote_spanned!(span=> #rt::Real::#m(#a))
-                    }
-                    Syntax::Infix(op) => unreachable!("`{op}` takes two operands"),
-                }
-            }
+            Op::Unary(u, inner) => self.unary(*u, inner, span),
             Op::Binary(b, x, y) => self.binary(e, *b, x, y),
             Op::Ternary(t, a, b, c) => {
                 let m = format_ident!("{}", t.name(), span = span);
@@ -118,17 +105,7 @@ impl Emitter<'_> {
             Op::Matches(_, pat) if matches!(**pat, syn::Pat::Wild(_)) => {
                 quote_spanned!(span=> true)
             }
-            Op::Matches(v, pat) => {
-                let kind = &self.var(*v).kind;
-                let v = self.name(*v);
-                // A `match` rather than `matches!`, whose pattern fragment refuses `..=x`.
-                if *kind == Kind::Real {
-                    // A real is matched by its primal value (patterns are `f64` literals and ranges).
-                    quote_spanned!(span=> match #rt::Real::to_f64(#v) { #pat => true, _ => false })
-                } else {
-                    quote_spanned!(span=> match #v { #pat => true, _ => false })
-                }
-            }
+            Op::Matches(v, pat) => self.matches(*v, pat, span),
             Op::AsReal(a) => {
                 let a = self.primal(a);
                 quote_spanned!(span=> #rt::real_constant::<#scalar>(#a))
@@ -143,6 +120,36 @@ impl Emitter<'_> {
                 quote_spanned!(span=> (#a).#m(#(#args),*))
             }
             Op::Linalg(op, args) => self.linalg(op, args, span),
+        }
+    }
+
+    /// A unary operation on a real: a prefix operator or a method of the scalar type.
+    fn unary(&self, u: Unary, inner: &Expr, span: Span) -> TokenStream {
+        let rt = &self.rt;
+        let a = self.primal(inner);
+        match u.rule().syntax {
+            Syntax::Prefix(op) => {
+                let op = operator(op, span);
+                quote_spanned!(span=> (#op #a))
+            }
+            Syntax::Method(m) => {
+                let m = format_ident!("{}", m, span = span);
+                quote_spanned!(span=> #rt::Real::#m(#a))
+            }
+            Syntax::Infix(op) => unreachable!("`{op}` takes two operands"),
+        }
+    }
+
+    /// `matches!(v, pat)`, as a `match` rather than `matches!`, whose pattern fragment refuses
+    /// `..=x`; a real is matched by its primal value (patterns are `f64` literals and ranges).
+    fn matches(&self, v: VarId, pat: &syn::Pat, span: Span) -> TokenStream {
+        let rt = &self.rt;
+        let kind = &self.var(v).kind;
+        let v = self.name(v);
+        if *kind == Kind::Real {
+            quote_spanned!(span=> match #rt::Real::to_f64(#v) { #pat => true, _ => false })
+        } else {
+            quote_spanned!(span=> match #v { #pat => true, _ => false })
         }
     }
 
