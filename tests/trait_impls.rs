@@ -171,8 +171,12 @@ fn a_trait_method_differentiated_in_its_receiver_and_state() {
 fn a_trait_method_with_a_value_and_its_hessian_at_dual_numbers() {
     let f = |x: &[f64]| vec![lorenz_from(&x[..3]).energy(&x[3..])];
     let jvp = |x: &[f64], d: &[f64]| {
-        let (v, t) =
-            Lorenz::energy_jvp_at(&lorenz_from(&x[..3]), &lorenz_from(&d[..3]), &x[3..], &d[3..]);
+        let (v, t) = Lorenz::energy_jvp_at(
+            &lorenz_from(&x[..3]),
+            &lorenz_from(&d[..3]),
+            &x[3..],
+            &d[3..],
+        );
         (vec![v], vec![t])
     };
     let vjp = |x: &[f64], w: &[f64]| {
@@ -197,7 +201,11 @@ fn a_trait_method_with_a_value_and_its_hessian_at_dual_numbers() {
     let m = lorenz_from(&AT[..3]);
     let u = &AT[3..];
     let hvp = |dir: &[f64]| -> Vec<f64> {
-        let ud: Vec<Dual<f64, 1>> = u.iter().zip(dir).map(|(&a, &b)| Dual::new(a, [b])).collect();
+        let ud: Vec<Dual<f64, 1>> = u
+            .iter()
+            .zip(dir)
+            .map(|(&a, &b)| Dual::new(a, [b]))
+            .collect();
         let mut self_bar = m.lift::<Dual<f64, 1>>().zero_like();
         let mut u_bar = vec![Dual::constant(0.0); 3];
         m.energy_vjp(&mut self_bar, &ud, &mut u_bar, Dual::constant(1.0));

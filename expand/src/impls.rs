@@ -71,6 +71,10 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> syn::Result<TokenS
         let ImplItems(items) = syn::parse2(out)?;
         for mut item in items {
             match &mut item {
+                syn::ImplItem::Const(c)
+                    if c.ident
+                        .to_string()
+                        .ends_with(crate::structs::TRAIT_IMPL_GUARD) => {}
                 syn::ImplItem::Fn(f) if in_trait && f.sig.ident == name => {
                     f.vis = syn::Visibility::Inherited;
                     kept.push(item);
@@ -125,9 +129,7 @@ fn method_args(attr: &syn::Attribute, krate: Option<&syn::Path>) -> syn::Result<
         .clone()
         .into_iter()
         .any(|t| matches!(&t, proc_macro2::TokenTree::Ident(i) if i == "crate"));
-    let krate = krate
-        .filter(|_| !names_crate)
-        .map(|k| quote!(, crate = #k));
+    let krate = krate.filter(|_| !names_crate).map(|k| quote!(, crate = #k));
     if own.is_empty() {
         Ok(quote!(associated #krate))
     } else {

@@ -60,9 +60,9 @@ mod custom;
 mod dims;
 mod emit;
 mod generic;
-mod impls;
 #[cfg(test)]
 mod golden;
+mod impls;
 mod ir;
 mod limits;
 mod lower;

@@ -25,10 +25,19 @@
 //! body names the type's items); what cannot live in an `impl` (the path companions' type,
 //! `const _`) is left out, as methods are called through their type, not by a bare path.
 //! `Self::rhs_vjp_at(this, this_bar, ..)` takes the receiver at any scalar; for `&self`,
-//! `self.rhs_vjp(self_bar, ..)` is the same with `self` lifted to `S`. An attribute on a method
-//! does not see its `impl`: in a trait impl the companions are not members of the trait, and
-//! rustc says so; an associated function that takes neither `self` nor `&Self` looks like a free
-//! function to the attribute and is expanded as one.
+//! `self.rhs_vjp(self_bar, ..)` is the same with `self` lifted to `S`. An associated function
+//! that takes neither `self` nor `&Self` looks like a free function to the attribute and is
+//! expanded as one, unless the attribute says `associated`.
+//!
+//! **Trait impls.** An attribute on a method does not see its `impl`, and in a trait impl the
+//! companions cannot be members of the trait. So `#[differentiable]` goes on the trait impl's
+//! block as well as on the methods (`crate::impls`): the methods stay in the trait impl as
+//! written, their companions go to an inherent `impl` of the same type (`pub`, as the trait's
+//! methods are public), and `m.rhs_vjp(..)`, `Lorenz::rhs_vjp_at(..)` are called as for an
+//! inherent method; an associated function of the block is taken as `associated`. Without the
+//! block's attribute rustc refuses every companion of the trait impl, and the first error names
+//! a hidden constant whose name is the advice (`rhs__IN_A_TRAIT_IMPL_ALSO_PUT_DIFFERENTIABLE_ON_
+//! THE_IMPL_BLOCK is not a member of trait`; see [`trait_impl_guard`]).
 
 mod flatten;
 mod grad;
@@ -143,11 +152,34 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     } else {
         crate::same_configuration(&func.attrs, out)
     };
+    let guard = method.then(|| trait_impl_guard(&user));
     Ok(quote! {
         #[allow(clippy::needless_range_loop)]
         #func
+        #guard
         #generated
     })
+}
+
+/// The end of the name of a method's guard constant (see [`trait_impl_guard`]).
+pub const TRAIT_IMPL_GUARD: &str = "__IN_A_TRAIT_IMPL_ALSO_PUT_DIFFERENTIABLE_ON_THE_IMPL_BLOCK";
+
+/// A hidden constant beside a method's companions whose name is the advice rustc shows when the
+/// method is in a trait impl and the attribute is not on the block too (`const
+/// rhs__IN_A_TRAIT_IMPL_.. is not a member of trait`, before the errors for every companion):
+/// an attribute on a method cannot see the `impl` it is in. `impls` drops it.
+fn trait_impl_guard(user: &syn::Ident) -> TokenStream {
+    let name = format_ident!(
+        "{}{}",
+        syn::ext::IdentExt::unraw(user),
+        TRAIT_IMPL_GUARD,
+        span = user.span()
+    );
+    quote! {
+        #[doc(hidden)]
+        #[allow(dead_code, non_upper_case_globals)]
+        const #name: () = ();
+    }
 }
 
 /// A struct passed whole to a callee outside `wrt(..)` is a *constant*: the callee differentiates
