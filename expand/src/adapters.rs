@@ -199,3 +199,188 @@ fn is_copy_primitive(ty: &syn::Type) -> bool {
     ];
     matches!(ty, syn::Type::Path(p) if PRIMITIVES.iter().any(|n| p.path.is_ident(n)))
 }
+
+/// `rhs = Name` on a right-hand side with a parameter struct, `fn f(du: &mut [f64], u: &[f64],
+/// p: &Params, t: f64, data..)`: the attribute's arguments for the struct layer, which
+/// differentiates along `(du, u, p, t)` (data after `t` are constants, as in
+/// [`rhs_with_data`]), or an error saying which signature it needs.
+pub fn rhs_struct_args(func: &syn::ItemFn, args: &mut Args) -> syn::Result<()> {
+    let Some(name) = &args.rhs else {
+        return Ok(());
+    };
+    let needs = "`rhs = ..` with a parameter struct takes `fn f(du: &mut [f64], u: &[f64], p: &Params, t: f64)`, then data read by `&` or by value";
+    if args.wrt.is_some() || !args.patterns.is_empty() {
+        return Err(syn::Error::new_spanned(
+            name,
+            "`rhs = ..` differentiates along `(du, u, p, t)`, as the integrators do: leave out `wrt(..)`",
+        ));
+    }
+    let inputs: Vec<&syn::FnArg> = func.sig.inputs.iter().collect();
+    if inputs.len() < 4 {
+        return Err(syn::Error::new_spanned(&func.sig.inputs, needs));
+    }
+    let mut names = Vec::new();
+    for (k, input) in inputs.iter().enumerate() {
+        let ok = match (k, input) {
+            (_, syn::FnArg::Receiver(_)) => false,
+            (0, syn::FnArg::Typed(t)) => is_slice(&t.ty, true),
+            (1, syn::FnArg::Typed(t)) => is_slice(&t.ty, false),
+            (2, syn::FnArg::Typed(t)) => matches!(&*t.ty, syn::Type::Reference(r) if r.mutability.is_none() && !matches!(*r.elem, syn::Type::Slice(_))),
+            (3, syn::FnArg::Typed(t)) => matches!(&*t.ty, syn::Type::Path(p) if p.path.is_ident("f64")),
+            (_, syn::FnArg::Typed(t)) => !matches!(&*t.ty, syn::Type::Reference(r) if r.mutability.is_some()),
+        };
+        if !ok {
+            let msg = if k >= 4 {
+                "the data of a right-hand side is read, not written: take it by `&` (or by value); the integrators own `du`"
+            } else {
+                needs
+            };
+            return Err(syn::Error::new_spanned(input, msg));
+        }
+        if let syn::FnArg::Typed(t) = input {
+            let syn::Pat::Ident(p) = &*t.pat else {
+                return Err(syn::Error::new_spanned(
+                    &t.pat,
+                    "name the parameters of a right-hand side (`u: &[f64]`), not patterns",
+                ));
+            };
+            names.push(syn::ext::IdentExt::unraw(&p.ident));
+        }
+    }
+    if names.len() > 4 {
+        names.truncate(4);
+        args.wrt = Some(names);
+    }
+    Ok(())
+}
+
+fn is_slice(ty: &syn::Type, mutable: bool) -> bool {
+    matches!(ty, syn::Type::Reference(r) if r.mutability.is_some() == mutable
+        && matches!(&*r.elem, syn::Type::Slice(s) if matches!(&*s.elem, syn::Type::Path(p) if p.path.is_ident("f64"))))
+}
+
+/// The struct and the `ode::Rhs`, `RhsJvp`, `RhsVjp` implementations of `rhs = Name` on a
+/// right-hand side with a parameter struct (see [`rhs_struct_args`]). The struct holds the
+/// parameter struct as a template (its integers, flags and lengths) in a field named as the
+/// parameter, and the data as in [`rhs_data_impl`]; the integrators' `p: &[S]` are the
+/// template's reals in field order (`tapeless::Struct`), set into a copy at `S` for each call,
+/// and the struct's adjoint is read back in the same order.
+pub fn rhs_struct_impl(
+    krate: &syn::Path,
+    func: &syn::ItemFn,
+    name: &Ident,
+) -> syn::Result<TokenStream> {
+    let vis = &func.vis;
+    let user = &func.sig.ident;
+    let (generic, jvp, vjp) = (
+        format_ident!("{}_generic", user),
+        format_ident!("{}_jvp", user),
+        format_ident!("__{}_rev", user),
+    );
+    let mut fields = Vec::new();
+    let mut names = Vec::new();
+    let mut borrowed = false;
+    let mut copy = true;
+    let mut template = None;
+    for (k, input) in func.sig.inputs.iter().enumerate().skip(2) {
+        let syn::FnArg::Typed(t) = input else {
+            return Err(syn::Error::new_spanned(input, "a named parameter"));
+        };
+        let syn::Pat::Ident(p) = &*t.pat else {
+            return Err(syn::Error::new_spanned(&t.pat, "a named parameter"));
+        };
+        let field = p.ident.clone();
+        if k == 2 {
+            let syn::Type::Reference(r) = &*t.ty else {
+                return Err(syn::Error::new_spanned(&t.ty, "a parameter struct `&Params`"));
+            };
+            let ty = &r.elem;
+            let doc = format!(" The parameter struct of [`{user}`]: its integers, flags and lengths are used as they are, its reals are the integrators' parameters, in field order.");
+            fields.push(quote!(#[doc = #doc] pub #field: #ty));
+            copy = false;
+            template = Some((field, ty.clone()));
+            continue;
+        }
+        if k == 3 {
+            continue;
+        }
+        let mut ty = (*t.ty).clone();
+        let mut lifetimes = WithLifetime(false);
+        syn::visit_mut::VisitMut::visit_type_mut(&mut lifetimes, &mut ty);
+        borrowed |= lifetimes.0;
+        copy &= lifetimes.0 || is_copy_primitive(&ty);
+        let doc = format!(" The argument `{field}` of [`{user}`].");
+        fields.push(quote!(#[doc = #doc] pub #field: #ty));
+        names.push(field);
+    }
+    let Some((p, p_ty)) = template else {
+        return Err(syn::Error::new_spanned(&func.sig.inputs, "a parameter struct"));
+    };
+    let generics = borrowed.then(|| quote!(<'a>));
+    let anon = borrowed.then(|| quote!(<'_>));
+    let derives = copy.then(|| quote!(#[derive(Clone, Copy)]));
+    let krate_path = quote!(#krate).to_string().replace(' ', "");
+    let doc = format!(" The right-hand side [`{user}`] with its parameter struct and data as fields, a [`Rhs`]({krate_path}::ode::Rhs) with its tangent ([`RhsJvp`]({krate_path}::ode::RhsJvp)) and adjoint ([`RhsVjp`]({krate_path}::ode::RhsVjp)) whose parameters `p` are the struct's reals in field order ([`Struct::to_reals`]({krate_path}::Struct::to_reals)), generated by `#[differentiable(rhs = {name})]`; the data are constants of the derivative.");
+    let data = quote!(#(self.#names),*);
+    let st = quote!(#krate::Struct);
+    // The template at `S` with the reals `v`; the integrators checked `v`'s length by `dims`.
+    let at = |v: TokenStream| {
+        quote! {{
+            let mut __s = <#p_ty as #st>::lift::<S>(&self.#p);
+            if let ::core::result::Result::Err(e) = #st::set_reals(&mut __s, #v) {
+                ::core::panic!("`{}`: {}", ::core::stringify!(#name), e);
+            }
+            __s
+        }}
+    };
+    let (p_at, p_dot_at) = (at(quote!(p)), at(quote!(p_dot)));
+    Ok(quote! {
+        #[doc = #doc]
+        #derives
+        #vis struct #name #generics {
+            #(#fields,)*
+        }
+
+        // The struct is how this function is used: the reference keeps `dead_code` quiet.
+        const _: () = {
+            let _ = #user;
+        };
+
+        impl #krate::ode::Rhs for #name #anon {
+            #[inline]
+            fn dims(&self) -> #krate::ode::RhsDims {
+                #krate::ode::RhsDims::new(
+                    #krate::ode::Length::Any,
+                    #krate::ode::Length::Exactly(#st::real_count(&self.#p)),
+                )
+            }
+
+            #[inline(always)]
+            fn eval<S: #krate::Real>(&self, du: &mut [S], u: &[S], p: &[S], t: S) {
+                #generic(du, u, &#p_at, t, #data)
+            }
+        }
+
+        impl #krate::ode::RhsJvp for #name #anon {
+            #[inline(always)]
+            fn jvp<S: #krate::Real>(&self, (du, du_dot): (&mut [S], &mut [S]), (u, u_dot): (&[S], &[S]), (p, p_dot): (&[S], &[S]), t: S) {
+                #jvp(du, du_dot, u, u_dot, &#p_at, &#p_dot_at, t, #krate::__private::cst::<S>(0.0), #data);
+            }
+        }
+
+        impl #krate::ode::RhsVjp for #name #anon {
+            #[inline(always)]
+            fn vjp<S: #krate::Real>(&self, (du, du_bar): (&mut [S], &mut [S]), (u, u_bar): (&[S], &mut [S]), (p, p_bar): (&[S], &mut [S]), t: S) {
+                let mut __s_bar = #st::zero_like(&<#p_ty as #st>::lift::<S>(&self.#p));
+                // Time is not differentiated by integrators.
+                let mut t_bar = #krate::__private::cst::<S>(0.0);
+                #vjp(du, du_bar, u, u_bar, &#p_at, &mut __s_bar, t, &mut t_bar, #data);
+                let mut k = 0;
+                #st::for_each_real(&__s_bar, &mut |v| {
+                    p_bar[k] += v;
+                    k += 1;
+                });
+            }
+        }
+    })
+}

@@ -118,16 +118,18 @@ fn with_locals(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream
 }
 
 fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
-    let args = crate::attr::parse(attr.clone())?;
+    let mut args = crate::attr::parse(attr.clone())?;
+    crate::adapters::rhs_struct_args(&func, &mut args)?;
+    let rhs = args.rhs.take();
     let mut params = flatten::params(&func.sig)?;
     let method = args.associated
         || params
             .iter()
             .any(|p| matches!(p, flatten::Param::Struct(s) if s.receiver || type_is_self(&s.ty)));
-    if let Some(rhs) = &args.rhs {
+    if let (Some(rhs), true) = (&rhs, method) {
         return Err(syn::Error::new_spanned(
             rhs,
-            "`rhs = ..` takes `fn f(du: &mut [f64], u: &[f64], p: &[f64], t: f64)`; for a right-hand side with a parameter struct, implement `tapeless::ode::Rhs` by hand with the companions",
+            "`rhs = ..` makes a struct of a free function `fn f(du: &mut [f64], u: &[f64], p: &Params, t: f64)`; a method is an `ode::Rhs` by an `impl Rhs` of its type calling its companions",
         ));
     }
     if let syn::ReturnType::Type(_, ty) = &func.sig.output {
@@ -153,11 +155,19 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
         crate::same_configuration(&func.attrs, out)
     };
     let guard = method.then(|| trait_impl_guard(&user));
+    let adapter = match &rhs {
+        Some(name) => Some(crate::same_configuration(
+            &func.attrs,
+            crate::adapters::rhs_struct_impl(&args.krate, &func, name)?,
+        )),
+        None => None,
+    };
     Ok(quote! {
         #[allow(clippy::needless_range_loop)]
         #func
         #guard
         #generated
+        #adapter
     })
 }
 
