@@ -200,10 +200,18 @@ fn integrator_gradient_equals_the_hand_written_flat_rhs() {
     let p = params().to_reals();
     let m = model();
     let flat = Flat { forcing: &FORCING };
-    let g = ode::gradient(&OdeProblem::new(&m, &u0, &p, (0.0, 0.3)), &options(), &Misfit)
-        .expect("integrates");
-    let h = ode::gradient(&OdeProblem::new(&flat, &u0, &p, (0.0, 0.3)), &options(), &Misfit)
-        .expect("integrates");
+    let g = ode::gradient(
+        &OdeProblem::new(&m, &u0, &p, (0.0, 0.3)),
+        &options(),
+        &Misfit,
+    )
+    .expect("integrates");
+    let h = ode::gradient(
+        &OdeProblem::new(&flat, &u0, &p, (0.0, 0.3)),
+        &options(),
+        &Misfit,
+    )
+    .expect("integrates");
     assert_close(g.value, h.value, 1e-13, "J");
     for (a, b) in g.u0_bar.iter().zip(&h.u0_bar) {
         assert_close(*a, *b, 1e-12, "dJ/du0");
@@ -233,9 +241,13 @@ fn integrator_gradient_equals_the_hand_written_flat_rhs() {
         let loss = |e: f64| {
             let u: Vec<f64> = u0.iter().zip(&du0).map(|(a, b)| a + e * b).collect();
             let q: Vec<f64> = p.iter().zip(&dp).map(|(a, b)| a + e * b).collect();
-            ode::gradient(&OdeProblem::new(&m, &u, &q, (0.0, 0.3)), &options(), &Misfit)
-                .expect("integrates")
-                .value
+            ode::gradient(
+                &OdeProblem::new(&m, &u, &q, (0.0, 0.3)),
+                &options(),
+                &Misfit,
+            )
+            .expect("integrates")
+            .value
         };
         let fd = (loss(1e-6) - loss(-1e-6)) / 2e-6;
         assert_close(fd, adjoint, 1e-6, "central differences");
@@ -251,15 +263,28 @@ fn hessian_vector_product_through_the_integrator_at_dual_numbers() {
     let v = draws.vec(8);
     let ud: Vec<Dual<f64, 1>> = (0..3).map(|i| Dual::new(u0[i], [v[i]])).collect();
     let pd: Vec<Dual<f64, 1>> = (0..5).map(|i| Dual::new(p[i], [v[3 + i]])).collect();
-    let g = ode::gradient(&OdeProblem::new(&m, &ud, &pd, (0.0, 0.3)), &options(), &Misfit)
-        .expect("integrates");
-    let hv: Vec<f64> = g.u0_bar.iter().chain(&g.p_bar).map(|d| d.tangents[0]).collect();
+    let g = ode::gradient(
+        &OdeProblem::new(&m, &ud, &pd, (0.0, 0.3)),
+        &options(),
+        &Misfit,
+    )
+    .expect("integrates");
+    let hv: Vec<f64> = g
+        .u0_bar
+        .iter()
+        .chain(&g.p_bar)
+        .map(|d| d.tangents[0])
+        .collect();
     // Against differences of gradients along v.
     let grad = |e: f64| {
         let u: Vec<f64> = (0..3).map(|i| u0[i] + e * v[i]).collect();
         let q: Vec<f64> = (0..5).map(|i| p[i] + e * v[3 + i]).collect();
-        let g = ode::gradient(&OdeProblem::new(&m, &u, &q, (0.0, 0.3)), &options(), &Misfit)
-            .expect("integrates");
+        let g = ode::gradient(
+            &OdeProblem::new(&m, &u, &q, (0.0, 0.3)),
+            &options(),
+            &Misfit,
+        )
+        .expect("integrates");
         [g.u0_bar, g.p_bar].concat()
     };
     let (a, b) = (grad(1e-5), grad(-1e-5));
@@ -277,9 +302,17 @@ fn hessian_vector_product_through_the_integrator_at_dual_numbers() {
     let hw = {
         let ud: Vec<Dual<f64, 1>> = (0..3).map(|i| Dual::new(u0[i], [w[i]])).collect();
         let pd: Vec<Dual<f64, 1>> = (0..5).map(|i| Dual::new(p[i], [w[3 + i]])).collect();
-        let g = ode::gradient(&OdeProblem::new(&m, &ud, &pd, (0.0, 0.3)), &options(), &Misfit)
-            .expect("integrates");
-        g.u0_bar.iter().chain(&g.p_bar).map(|d| d.tangents[0]).collect::<Vec<f64>>()
+        let g = ode::gradient(
+            &OdeProblem::new(&m, &ud, &pd, (0.0, 0.3)),
+            &options(),
+            &Misfit,
+        )
+        .expect("integrates");
+        g.u0_bar
+            .iter()
+            .chain(&g.p_bar)
+            .map(|d| d.tangents[0])
+            .collect::<Vec<f64>>()
     };
     let whv: f64 = w.iter().zip(&hv).map(|(a, b)| a * b).sum();
     let vhw: f64 = v.iter().zip(&hw).map(|(a, b)| a * b).sum();

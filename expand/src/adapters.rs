@@ -225,9 +225,15 @@ pub fn rhs_struct_args(func: &syn::ItemFn, args: &mut Args) -> syn::Result<()> {
             (_, syn::FnArg::Receiver(_)) => false,
             (0, syn::FnArg::Typed(t)) => is_slice(&t.ty, true),
             (1, syn::FnArg::Typed(t)) => is_slice(&t.ty, false),
-            (2, syn::FnArg::Typed(t)) => matches!(&*t.ty, syn::Type::Reference(r) if r.mutability.is_none() && !matches!(*r.elem, syn::Type::Slice(_))),
-            (3, syn::FnArg::Typed(t)) => matches!(&*t.ty, syn::Type::Path(p) if p.path.is_ident("f64")),
-            (_, syn::FnArg::Typed(t)) => !matches!(&*t.ty, syn::Type::Reference(r) if r.mutability.is_some()),
+            (2, syn::FnArg::Typed(t)) => {
+                matches!(&*t.ty, syn::Type::Reference(r) if r.mutability.is_none() && !matches!(*r.elem, syn::Type::Slice(_)))
+            }
+            (3, syn::FnArg::Typed(t)) => {
+                matches!(&*t.ty, syn::Type::Path(p) if p.path.is_ident("f64"))
+            }
+            (_, syn::FnArg::Typed(t)) => {
+                !matches!(&*t.ty, syn::Type::Reference(r) if r.mutability.is_some())
+            }
         };
         if !ok {
             let msg = if k >= 4 {
@@ -292,7 +298,10 @@ pub fn rhs_struct_impl(
         let field = p.ident.clone();
         if k == 2 {
             let syn::Type::Reference(r) = &*t.ty else {
-                return Err(syn::Error::new_spanned(&t.ty, "a parameter struct `&Params`"));
+                return Err(syn::Error::new_spanned(
+                    &t.ty,
+                    "a parameter struct `&Params`",
+                ));
             };
             let ty = &r.elem;
             let doc = format!(" The parameter struct of [`{user}`]: its integers, flags and lengths are used as they are, its reals are the integrators' parameters, in field order.");
@@ -314,7 +323,10 @@ pub fn rhs_struct_impl(
         names.push(field);
     }
     let Some((p, p_ty)) = template else {
-        return Err(syn::Error::new_spanned(&func.sig.inputs, "a parameter struct"));
+        return Err(syn::Error::new_spanned(
+            &func.sig.inputs,
+            "a parameter struct",
+        ));
     };
     let generics = borrowed.then(|| quote!(<'a>));
     let anon = borrowed.then(|| quote!(<'_>));
