@@ -283,51 +283,14 @@ pub fn rhs_struct_impl(
         format_ident!("{}_jvp", user),
         format_ident!("__{}_rev", user),
     );
-    let mut fields = Vec::new();
-    let mut names = Vec::new();
-    let mut borrowed = false;
-    let mut copy = true;
-    let mut template = None;
-    for (k, input) in func.sig.inputs.iter().enumerate().skip(2) {
-        let syn::FnArg::Typed(t) = input else {
-            return Err(syn::Error::new_spanned(input, "a named parameter"));
-        };
-        let syn::Pat::Ident(p) = &*t.pat else {
-            return Err(syn::Error::new_spanned(&t.pat, "a named parameter"));
-        };
-        let field = p.ident.clone();
-        if k == 2 {
-            let syn::Type::Reference(r) = &*t.ty else {
-                return Err(syn::Error::new_spanned(
-                    &t.ty,
-                    "a parameter struct `&Params`",
-                ));
-            };
-            let ty = &r.elem;
-            let doc = format!(" The parameter struct of [`{user}`]: its integers, flags and lengths are used as they are, its reals are the integrators' parameters, in field order.");
-            fields.push(quote!(#[doc = #doc] pub #field: #ty));
-            copy = false;
-            template = Some((field, ty.clone()));
-            continue;
-        }
-        if k == 3 {
-            continue;
-        }
-        let mut ty = (*t.ty).clone();
-        let mut lifetimes = WithLifetime(false);
-        syn::visit_mut::VisitMut::visit_type_mut(&mut lifetimes, &mut ty);
-        borrowed |= lifetimes.0;
-        copy &= lifetimes.0 || is_copy_primitive(&ty);
-        let doc = format!(" The argument `{field}` of [`{user}`].");
-        fields.push(quote!(#[doc = #doc] pub #field: #ty));
-        names.push(field);
-    }
-    let Some((p, p_ty)) = template else {
-        return Err(syn::Error::new_spanned(
-            &func.sig.inputs,
-            "a parameter struct",
-        ));
-    };
+    let RhsFields {
+        fields,
+        names,
+        borrowed,
+        copy,
+        p,
+        p_ty,
+    } = rhs_struct_fields(func)?;
     let generics = borrowed.then(|| quote!(<'a>));
     let anon = borrowed.then(|| quote!(<'_>));
     let derives = copy.then(|| quote!(#[derive(Clone, Copy)]));
@@ -394,5 +357,73 @@ pub fn rhs_struct_impl(
                 });
             }
         }
+    })
+}
+
+/// The fields of the struct of `rhs = Name` with a parameter struct: the parameter struct
+/// (`p`, of type `p_ty`) and the data (`names`), whether any field borrows and whether all copy.
+struct RhsFields {
+    fields: Vec<TokenStream>,
+    names: Vec<Ident>,
+    borrowed: bool,
+    copy: bool,
+    p: Ident,
+    p_ty: Box<syn::Type>,
+}
+
+fn rhs_struct_fields(func: &syn::ItemFn) -> syn::Result<RhsFields> {
+    let user = &func.sig.ident;
+    let mut fields = Vec::new();
+    let mut names = Vec::new();
+    let mut borrowed = false;
+    let mut copy = true;
+    let mut template = None;
+    for (k, input) in func.sig.inputs.iter().enumerate().skip(2) {
+        let syn::FnArg::Typed(t) = input else {
+            return Err(syn::Error::new_spanned(input, "a named parameter"));
+        };
+        let syn::Pat::Ident(p) = &*t.pat else {
+            return Err(syn::Error::new_spanned(&t.pat, "a named parameter"));
+        };
+        let field = p.ident.clone();
+        if k == 2 {
+            let syn::Type::Reference(r) = &*t.ty else {
+                return Err(syn::Error::new_spanned(
+                    &t.ty,
+                    "a parameter struct `&Params`",
+                ));
+            };
+            let ty = &r.elem;
+            let doc = format!(" The parameter struct of [`{user}`]: its integers, flags and lengths are used as they are, its reals are the integrators' parameters, in field order.");
+            fields.push(quote!(#[doc = #doc] pub #field: #ty));
+            copy = false;
+            template = Some((field, ty.clone()));
+            continue;
+        }
+        if k == 3 {
+            continue;
+        }
+        let mut ty = (*t.ty).clone();
+        let mut lifetimes = WithLifetime(false);
+        syn::visit_mut::VisitMut::visit_type_mut(&mut lifetimes, &mut ty);
+        borrowed |= lifetimes.0;
+        copy &= lifetimes.0 || is_copy_primitive(&ty);
+        let doc = format!(" The argument `{field}` of [`{user}`].");
+        fields.push(quote!(#[doc = #doc] pub #field: #ty));
+        names.push(field);
+    }
+    let Some((p, p_ty)) = template else {
+        return Err(syn::Error::new_spanned(
+            &func.sig.inputs,
+            "a parameter struct",
+        ));
+    };
+    Ok(RhsFields {
+        fields,
+        names,
+        borrowed,
+        copy,
+        p,
+        p_ty,
     })
 }

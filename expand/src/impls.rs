@@ -149,3 +149,69 @@ impl Parse for ImplItems {
         Ok(ImplItems(items))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    fn expand(item: proc_macro2::TokenStream) -> syn::File {
+        let out = crate::differentiable(quote!(), item);
+        syn::parse2(out).expect("the expansion parses as items")
+    }
+
+    fn fn_names(i: &syn::ItemImpl) -> Vec<String> {
+        i.items
+            .iter()
+            .filter_map(|it| match it {
+                syn::ImplItem::Fn(f) => Some(f.sig.ident.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_trait_impl_keeps_its_methods_and_gets_an_inherent_impl_of_companions() {
+        let file = expand(quote! {
+            impl Model for Lorenz {
+                const K: f64 = 2.0;
+                #[differentiable]
+                fn rhs(&self, du: &mut [f64], u: &[f64]) { du[0] = self.sigma * u[0]; }
+                fn plain(&self) -> f64 { 1.0 }
+            }
+        });
+        let impls: Vec<&syn::ItemImpl> = file
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                syn::Item::Impl(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(impls.len(), 2, "the trait impl and the inherent one");
+        assert!(impls[0].trait_.is_some() && impls[1].trait_.is_none());
+        assert_eq!(fn_names(impls[0]), ["rhs", "plain"]);
+        let companions = fn_names(impls[1]);
+        for name in ["rhs_jvp", "rhs_vjp", "rhs_jvp_at", "rhs_vjp_at"] {
+            assert!(
+                companions.iter().any(|c| c == name),
+                "{name} in {companions:?}"
+            );
+        }
+        // The trait's method keeps no visibility (E0449), the companions are public.
+        let text = quote!(#file).to_string();
+        assert!(!text.contains("compile_error"), "{text}");
+        assert!(
+            !text.contains(crate::structs::TRAIT_IMPL_GUARD),
+            "the guard is dropped"
+        );
+        assert!(
+            matches!(&impls[0].items[1], syn::ImplItem::Fn(f) if matches!(f.vis, syn::Visibility::Inherited))
+        );
+    }
+
+    #[test]
+    fn a_block_without_marked_methods_is_an_error() {
+        let out = crate::differentiable(quote!(), quote!(impl Lorenz { fn f(&self) {} }));
+        assert!(out.to_string().contains("none is: mark the methods"));
+    }
+}
