@@ -67,8 +67,8 @@ impl Rhs for Flat<'_> {
         du[0] = p[0] * (u[1] - u[0]) + p[3] * (f(0.3) * t).sin();
         du[1] = u[0] * (p[1] - u[2]) - u[1] + p[4] * u[2];
         du[2] = u[0] * u[1] - p[2] * u[2];
-        for k in 0..2 {
-            du[k] += f(self.forcing[k]);
+        for (d, &g) in du.iter_mut().zip(self.forcing).take(2) {
+            *d += f(g);
         }
         du[2] -= f(0.1) * u[2];
     }
