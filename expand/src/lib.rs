@@ -62,6 +62,7 @@ mod emit;
 mod generic;
 #[cfg(test)]
 mod golden;
+mod impls;
 mod ir;
 mod limits;
 mod lower;
@@ -134,6 +135,9 @@ fn expand(
     item: proc_macro2::TokenStream,
 ) -> syn::Result<proc_macro2::TokenStream> {
     unique_parameters(&item)?;
+    if let Ok(block) = syn::parse2::<syn::ItemImpl>(item.clone()) {
+        return impls::expand(attr, block);
+    }
     if let Some(out) = structs::intercept(&attr, &item) {
         return out;
     }

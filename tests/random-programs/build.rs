@@ -680,8 +680,27 @@ impl<'a> Gen<'a> {
             Param::Struct(s, ty) if s == "self" => Some(*ty),
             _ => None,
         });
+        // Every other method is a trait's, in a trait impl annotated as a block (chosen by the
+        // program's index, not the random stream, so the programs stay as they were).
+        let in_trait = receiver.is_some() && idioms::TRAIT_IMPLS && index % 2 == 0;
         if let Some(ty) = receiver {
-            writeln!(source, "impl {} {{", ty.name()).unwrap();
+            if in_trait {
+                let trait_name = format!("Trait{}", name.replace('_', ""));
+                // A declaration without a body takes no patterns (`mut a`).
+                let decl: Vec<&str> = sig
+                    .iter()
+                    .map(|p| p.strip_prefix("mut ").unwrap_or(p))
+                    .collect();
+                writeln!(
+                    source,
+                    "trait {trait_name} {{\n    fn {name}({}){ret_ty};\n}}\n#[differentiable]\nimpl {trait_name} for {} {{",
+                    decl.join(", "),
+                    ty.name()
+                )
+                .unwrap();
+            } else {
+                writeln!(source, "impl {} {{", ty.name()).unwrap();
+            }
         }
         writeln!(source, "#[differentiable]").unwrap();
         writeln!(source, "fn {name}({}){ret_ty} {{", sig.join(", ")).unwrap();

@@ -25,10 +25,19 @@
 //! body names the type's items); what cannot live in an `impl` (the path companions' type,
 //! `const _`) is left out, as methods are called through their type, not by a bare path.
 //! `Self::rhs_vjp_at(this, this_bar, ..)` takes the receiver at any scalar; for `&self`,
-//! `self.rhs_vjp(self_bar, ..)` is the same with `self` lifted to `S`. An attribute on a method
-//! does not see its `impl`: in a trait impl the companions are not members of the trait, and
-//! rustc says so; an associated function that takes neither `self` nor `&Self` looks like a free
-//! function to the attribute and is expanded as one.
+//! `self.rhs_vjp(self_bar, ..)` is the same with `self` lifted to `S`. An associated function
+//! that takes neither `self` nor `&Self` looks like a free function to the attribute and is
+//! expanded as one, unless the attribute says `associated`.
+//!
+//! **Trait impls.** An attribute on a method does not see its `impl`, and in a trait impl the
+//! companions cannot be members of the trait. So `#[differentiable]` goes on the trait impl's
+//! block as well as on the methods (`crate::impls`): the methods stay in the trait impl as
+//! written, their companions go to an inherent `impl` of the same type (`pub`, as the trait's
+//! methods are public), and `m.rhs_vjp(..)`, `Lorenz::rhs_vjp_at(..)` are called as for an
+//! inherent method; an associated function of the block is taken as `associated`. Without the
+//! block's attribute rustc refuses every companion of the trait impl, and the first error names
+//! a hidden constant whose name is the advice (`rhs__IN_A_TRAIT_IMPL_ALSO_PUT_DIFFERENTIABLE_ON_
+//! THE_IMPL_BLOCK is not a member of trait`; see [`trait_impl_guard`]).
 //!
 //! **Struct results** (`results`). `fn step(s: &State, h: f64) -> State` whose body ends with
 //! the struct's literal (which names every field, where the struct's definition is not
@@ -39,8 +48,10 @@
 //! `step_jvp(..) -> (State<S>, State<S>)`, `step_vjp(.., result_bar: &State<S>) -> State<S>`.
 //! A field's kind is guessed from its expression and checked by rustc through the struct's own
 //! field types; a field copied from a parameter's (`steps: s.steps`), whose kind is not visible,
-//! is copied by the companions with its tangent and adjoint (`tapeless::__private::CopiedField`). An annotated caller cannot take a struct result yet (its fields would need the
-//! callee's flattened parameters, which the caller's expansion cannot see).
+//! is copied by the companions with its tangent and adjoint
+//! (`tapeless::__private::CopiedField`). An annotated caller cannot take a struct result yet
+//! (its fields would need the callee's flattened parameters, which the caller's expansion
+//! cannot see).
 //!
 //! **A `&mut` struct passed whole** (`advance(s, p, h)` with `s: &mut State`, or
 //! `self.advance(h)` in a `&mut self` method) when the caller uses none of its fields: the
@@ -135,16 +146,18 @@ fn with_locals(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream
 }
 
 fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
-    let args = crate::attr::parse(attr.clone())?;
+    let mut args = crate::attr::parse(attr.clone())?;
+    crate::adapters::rhs_struct_args(&func, &mut args)?;
+    let rhs = args.rhs.take();
     let mut params = flatten::params(&func.sig)?;
     let method = args.associated
         || params
             .iter()
             .any(|p| matches!(p, flatten::Param::Struct(s) if s.receiver || type_is_self(&s.ty)));
-    if let Some(rhs) = &args.rhs {
+    if let (Some(rhs), true) = (&rhs, method) {
         return Err(syn::Error::new_spanned(
             rhs,
-            "`rhs = ..` takes `fn f(du: &mut [f64], u: &[f64], p: &[f64], t: f64)`; for a right-hand side with a parameter struct, implement `tapeless::ode::Rhs` by hand with the companions",
+            "`rhs = ..` makes a struct of a free function `fn f(du: &mut [f64], u: &[f64], p: &Params, t: f64)`; a method is an `ode::Rhs` by an `impl Rhs` of its type calling its companions",
         ));
     }
     if let syn::ReturnType::Type(_, ty) = &func.sig.output {
@@ -167,11 +180,42 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     } else {
         crate::same_configuration(&func.attrs, out)
     };
+    let guard = method.then(|| trait_impl_guard(&user));
+    let adapter = match &rhs {
+        Some(name) => Some(crate::same_configuration(
+            &func.attrs,
+            crate::adapters::rhs_struct_impl(&args.krate, &func, name)?,
+        )),
+        None => None,
+    };
     Ok(quote! {
         #[allow(clippy::needless_range_loop)]
         #func
+        #guard
         #generated
+        #adapter
     })
+}
+
+/// The end of the name of a method's guard constant (see [`trait_impl_guard`]).
+pub const TRAIT_IMPL_GUARD: &str = "__IN_A_TRAIT_IMPL_ALSO_PUT_DIFFERENTIABLE_ON_THE_IMPL_BLOCK";
+
+/// A hidden constant beside a method's companions whose name is the advice rustc shows when the
+/// method is in a trait impl and the attribute is not on the block too (`const
+/// rhs__IN_A_TRAIT_IMPL_.. is not a member of trait`, before the errors for every companion):
+/// an attribute on a method cannot see the `impl` it is in. `impls` drops it.
+fn trait_impl_guard(user: &syn::Ident) -> TokenStream {
+    let name = format_ident!(
+        "{}{}",
+        syn::ext::IdentExt::unraw(user),
+        TRAIT_IMPL_GUARD,
+        span = user.span()
+    );
+    quote! {
+        #[doc(hidden)]
+        #[allow(dead_code, non_upper_case_globals)]
+        const #name: () = ();
+    }
 }
 
 /// A struct passed whole to a callee outside `wrt(..)` is a *constant*: the callee differentiates

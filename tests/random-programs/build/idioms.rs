@@ -38,6 +38,8 @@ const TOLERANCE_LOOPS: bool = true;
 const STRUCT_PARAMS: bool = true;
 /// `&self` methods of `Params` and `&mut self` methods of `State`.
 const METHODS: bool = true;
+/// Every other method a trait's, in `#[differentiable] impl Trait for Params { .. }`.
+pub const TRAIT_IMPLS: bool = true;
 
 // Constructs that exposed a bug or a limitation of tapeless (see `README.md`): off until fixed.
 /// A `mut a: f64` parameter beside a struct parameter or receiver (bug 9, fixed).
@@ -324,6 +326,19 @@ impl Gen<'_> {
         self.declare(name, VarKind::Scalar { mutable: false }, bound, bound);
     }
 
+    /// A name from [`Gen::name`] (adversarial at times) for a binder the generator does not
+    /// declare: not `other` (a binder beside it) nor any variable's name, so it shadows nothing
+    /// the code inside its scope may read.
+    fn unshadowing_name(&mut self, base: &str, other: &str) -> String {
+        let name = self.name(base);
+        if name == other || self.vars.iter().any(|v| v.name == name) {
+            self.fresh += 1;
+            format!("{base}{}", self.fresh)
+        } else {
+            name
+        }
+    }
+
     /// `let t = <iterator chain>;`
     fn iter_value(&mut self) {
         let arrays = self.iterable();
@@ -400,8 +415,11 @@ impl Gen<'_> {
                 )
             }
             4 => {
-                let acc = self.name("acc");
-                let acc = if acc == v { format!("{acc}_2") } else { acc };
+                // The accumulator is a closure parameter the generator does not declare (the
+                // body must not read it: its bound is what is being computed), so it must not
+                // shadow a variable the body may read, such as an outer integer of the same
+                // adversarial name used as an index (invalid Rust, seen at seed 9).
+                let acc = self.unshadowing_name("acc", &v);
                 let init = fit(self.real(1), CAP);
                 self.open_item(&v, ab);
                 let body = self.closure_body(&v, ab);
