@@ -497,47 +497,12 @@ impl Lowerer<'_> {
                 return err_at(other, "write a plain loop variable: `for i in 0..n`");
             }
         };
-        let set_next = |value: Expr| Stmt::Assign {
-            place: Place::Var(next),
-            value,
-            span,
-        };
         let bind = Stmt::Let {
             var,
             init: int(next_e()),
             span,
         };
-        let mut prefix = Block::default();
-        if down {
-            // `next -= 1; let i = next;` then, with a step `k`, the next element `i - k` if it
-            // is in the range (`if next >= a + k { next = next - (k - 1) } else { next = a }`),
-            // without going below zero.
-            prefix
-                .stmts
-                .push(set_next(binary(Binary::Sub, next_e(), one(), Kind::Int)));
-            prefix.stmts.push(bind);
-            if let Some(k) = step {
-                let bound_e = || var_expr(bound, Kind::Int, span);
-                let reach = binary(Binary::Add, bound_e(), k.clone(), Kind::Int);
-                let rest = binary(Binary::Sub, k, one(), Kind::Int);
-                prefix.stmts.push(Stmt::If {
-                    cond: binary(Binary::Ge, next_e(), reach, Kind::Bool),
-                    then: Block {
-                        stmts: vec![set_next(binary(Binary::Sub, next_e(), rest, Kind::Int))],
-                    },
-                    els: Block {
-                        stmts: vec![set_next(bound_e())],
-                    },
-                    span,
-                });
-            }
-        } else {
-            prefix.stmts.push(bind);
-            let k = step.unwrap_or_else(one);
-            prefix
-                .stmts
-                .push(set_next(binary(Binary::Add, next_e(), k, Kind::Int)));
-        }
+        let mut prefix = counter_step(down, step, (next, bound), bind, span);
         let Some(seq) = seq else {
             let (body, exit) = self.loop_body(f.label.as_ref(), &f.body.stmts, prefix, span, block);
             self.scopes.pop();
@@ -561,4 +526,54 @@ impl Lowerer<'_> {
         self.check_not_written(&seq, &body, &f.expr)?;
         self.push_while(Some(cond), exit, body, span, block)
     }
+}
+
+/// The first statements of a counted loop's body: `let i = next;` and the counter moved to the
+/// next element (`next += k`; counting down, `next -= 1` first, then the step over the rest).
+fn counter_step(
+    down: bool,
+    step: Option<Expr>,
+    (next, bound): (VarId, VarId),
+    bind: Stmt,
+    span: Span,
+) -> Block {
+    let one = || lit("1", Kind::Int, span);
+    let next_e = || var_expr(next, Kind::Int, span);
+    let set_next = |value: Expr| Stmt::Assign {
+        place: Place::Var(next),
+        value,
+        span,
+    };
+    let mut prefix = Block::default();
+    if down {
+        // `next -= 1; let i = next;` then, with a step `k`, the next element `i - k` if it
+        // is in the range (`if next >= a + k { next = next - (k - 1) } else { next = a }`),
+        // without going below zero.
+        prefix
+            .stmts
+            .push(set_next(binary(Binary::Sub, next_e(), one(), Kind::Int)));
+        prefix.stmts.push(bind);
+        if let Some(k) = step {
+            let bound_e = || var_expr(bound, Kind::Int, span);
+            let reach = binary(Binary::Add, bound_e(), k.clone(), Kind::Int);
+            let rest = binary(Binary::Sub, k, one(), Kind::Int);
+            prefix.stmts.push(Stmt::If {
+                cond: binary(Binary::Ge, next_e(), reach, Kind::Bool),
+                then: Block {
+                    stmts: vec![set_next(binary(Binary::Sub, next_e(), rest, Kind::Int))],
+                },
+                els: Block {
+                    stmts: vec![set_next(bound_e())],
+                },
+                span,
+            });
+        }
+    } else {
+        prefix.stmts.push(bind);
+        let k = step.unwrap_or_else(one);
+        prefix
+            .stmts
+            .push(set_next(binary(Binary::Add, next_e(), k, Kind::Int)));
+    }
+    prefix
 }
