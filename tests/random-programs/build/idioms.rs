@@ -451,7 +451,11 @@ impl Gen<'_> {
                 let m = if self.rng.chance(0.5) { "max" } else { "min" };
                 let p = self.unshadowing_name("p", &v);
                 let q = self.unshadowing_name("q", &p);
-                let (l, r) = if self.rng.chance(0.3) { (&q, &p) } else { (&p, &q) };
+                let (l, r) = if self.rng.chance(0.3) {
+                    (&q, &p)
+                } else {
+                    (&p, &q)
+                };
                 let cmp = if self.rng.chance(0.5) {
                     format!("{l}.total_cmp({r})")
                 } else {
