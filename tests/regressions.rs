@@ -416,3 +416,51 @@ fn companions_follow_the_functions_cfg() {
         );
     }
 }
+
+#[differentiable]
+fn g_of(a: f64, x: &[f64]) -> f64 {
+    a * x[0] * x[1]
+}
+
+/// A `Vec` made in a branch and read in a loop of the branch only through its length (its
+/// values feed nothing the derivative needs): the reverse of the loop replays `0..w.len()`, so
+/// `w` must be brought back into scope there (it was not: "cannot find value `w`", random
+/// programs, second batch, seed 20261203).
+#[differentiable]
+fn length_of_branch_local(a: f64, x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut s = a * x[1];
+    if a > 0.0 {
+        let w: Vec<f64> = vec![0.5; n + 1];
+        for i in 0..w.len() {
+            s += g_of(a, x) * (i as f64 + 1.0);
+        }
+    }
+    s
+}
+
+#[test]
+fn a_range_over_a_branch_locals_length() {
+    let f = |p: &[f64]| vec![length_of_branch_local(p[0], &p[1..])];
+    for point in [[0.7, 0.3, -0.4], [-0.7, 0.3, -0.4]] {
+        check(
+            &Case {
+                name: "length_of_branch_local",
+                inputs: 3,
+                outputs: 1,
+                f: &f,
+                jvp: &|p, d| {
+                    let (v, t) = length_of_branch_local_jvp(p[0], d[0], &p[1..], &d[1..]);
+                    (vec![v], vec![t])
+                },
+                vjp: &|p, w| {
+                    let (mut ab, mut xb) = (0.0, vec![0.0; 2]);
+                    let v = length_of_branch_local_vjp(p[0], &mut ab, &p[1..], &mut xb, w[0]);
+                    (vec![v], vec![ab, xb[0], xb[1]])
+                },
+            },
+            &point,
+            17,
+        );
+    }
+}

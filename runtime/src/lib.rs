@@ -109,6 +109,27 @@ pub mod __private {
         vec![S::zero(); n]
     }
 
+    /// Whether `a.partial_cmp(&b).unwrap()` is `Greater`: the comparator of a `max_by` or
+    /// `min_by`, on primal values. Panics on a NaN as the user's `unwrap` does.
+    #[inline]
+    #[track_caller]
+    pub fn greater_partial(a: f64, b: f64) -> bool {
+        a.partial_cmp(&b).unwrap() == ::core::cmp::Ordering::Greater
+    }
+
+    /// Whether `a.partial_cmp(&b).expect(message)` is `Greater` (see [`greater_partial`]).
+    #[inline]
+    #[track_caller]
+    pub fn greater_partial_expect(a: f64, b: f64, message: &str) -> bool {
+        a.partial_cmp(&b).expect(message) == ::core::cmp::Ordering::Greater
+    }
+
+    /// Whether `a.total_cmp(&b)` is `Greater` (see [`greater_partial`]).
+    #[inline]
+    pub fn greater_total(a: f64, b: f64) -> bool {
+        a.total_cmp(&b) == ::core::cmp::Ordering::Greater
+    }
+
     /// The entry check of a companion: a tangent or adjoint array must be as long as its
     /// value. Fails at the call, naming the argument, rather than deep in generated code.
     #[inline]

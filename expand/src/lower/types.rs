@@ -119,6 +119,9 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
     if is_integer_data(ty) {
         return Ok(Kind::Opaque);
     }
+    if nests_arrays_of_reals(ty) {
+        return err_at(ty, "arrays of arrays of reals (`&[[f64; 2]]`, `Vec<[f64; 3]>`, `[[f64; 2]; N]`) are not supported: pass them flat, `obs: &[f64]` read as `obs[2 * k]` and `obs[2 * k + 1]` (`obs.chunks(2)` to iterate), or as one slice per component");
+    }
     let what = if mentions_float(ty) {
         "unsupported type"
     } else {
@@ -176,4 +179,27 @@ pub(super) fn return_types(output: &syn::ReturnType, tuple: bool) -> Vec<Option<
 /// Names of `f64` constants that are reals wherever they appear.
 pub(super) fn is_float_const_path(path: &syn::Path) -> bool {
     path.segments.iter().any(|s| s.ident == "f64")
+}
+
+/// Whether `ty` is a slice, array or `Vec` (or a reference to one) whose elements are arrays of
+/// reals: `&[[f64; 2]]`, `Vec<[f64; 3]>`, `[[f64; 2]; N]`.
+fn nests_arrays_of_reals(ty: &syn::Type) -> bool {
+    let elem = match strip_type_group(ty) {
+        syn::Type::Reference(r) => return nests_arrays_of_reals(&r.elem),
+        syn::Type::Slice(s) => &*s.elem,
+        syn::Type::Array(a) => &*a.elem,
+        syn::Type::Path(p) => match p.path.segments.last() {
+            Some(seg) if seg.ident == "Vec" => match &seg.arguments {
+                syn::PathArguments::AngleBracketed(a) => match a.args.first() {
+                    Some(syn::GenericArgument::Type(t)) if a.args.len() == 1 => t,
+                    _ => return false,
+                },
+                _ => return false,
+            },
+            _ => return false,
+        },
+        _ => return false,
+    };
+    matches!(strip_type_group(elem), syn::Type::Array(a) if is_ident(&a.elem, "f64"))
+        || matches!(strip_type_group(elem), syn::Type::Array(_) | syn::Type::Slice(_) if nests_arrays_of_reals(elem))
 }

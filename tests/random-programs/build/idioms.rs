@@ -25,6 +25,9 @@ pub const IDIOM_SALT: u64 = 0x6964_696f_6d73; // "idioms"
 /// `let t = a.iter()..map(|&v| ..).sum::<f64>()`, `.fold(..)`, `.product()`, `zip`,
 /// `enumerate`, `copied`, and the adapters `rev`, `skip`, `take`, `step_by`.
 const ITERATOR_VALUES: bool = true;
+/// `.copied().max_by(|p, q| p.total_cmp(q)).unwrap()`, `min_by`, `partial_cmp(..).unwrap()`,
+/// either way round, beside `.fold(f64::NEG_INFINITY, f64::max)`.
+const MAX_BY: bool = true;
 /// `for &v in a.iter()..`, `for (i, &v) in a.iter().enumerate()`, `for (&p, &q) in
 /// a.iter().zip(b.iter())`, with random bodies.
 const ITERATOR_LOOPS: bool = true;
@@ -442,6 +445,25 @@ impl Gen<'_> {
                         body.code
                     ),
                     1.2_f64.powi(len_max as i32),
+                )
+            }
+            _ if MAX_BY && self.rng.chance(0.5) => {
+                let m = if self.rng.chance(0.5) { "max" } else { "min" };
+                let p = self.unshadowing_name("p", &v);
+                let q = self.unshadowing_name("q", &p);
+                let (l, r) = if self.rng.chance(0.3) {
+                    (&q, &p)
+                } else {
+                    (&p, &q)
+                };
+                let cmp = if self.rng.chance(0.5) {
+                    format!("{l}.total_cmp({r})")
+                } else {
+                    format!("{l}.partial_cmp({r}).unwrap()")
+                };
+                (
+                    format!("{it}{adapt}.copied().{m}_by(|{p}, {q}| {cmp}).unwrap()"),
+                    ab,
                 )
             }
             _ => {

@@ -36,6 +36,9 @@ pub struct Liveness {
     /// The calls' `&mut` arguments whose state before the call is read after the callee's
     /// reverse companion has disturbed it.
     pub restored_args: HashSet<(StmtId, VarId)>,
+    /// The arrays whose length a reversed loop's range reads: their values need not be live,
+    /// but a binding of a loop body or branch must be brought back for it to be in scope.
+    pub lengths: HashSet<VarId>,
 }
 
 /// The liveness of the reverse sweep of `ir`, a reverse IR of `f`.
@@ -126,9 +129,10 @@ impl Analysis<'_> {
                 // The range is evaluated again; an array's length does not read its values.
                 let mut r = Vec::new();
                 range.reads(&mut r);
-                let values = r
+                let (arrays, values): (Vec<VarId>, Vec<VarId>) = r
                     .into_iter()
-                    .filter(|v| !matches!(self.f.vars[*v].kind, Kind::RealArray(_)));
+                    .partition(|v| matches!(self.f.vars[*v].kind, Kind::RealArray(_)));
+                self.out.lengths.extend(arrays);
                 self.uses(values, live);
             }
             RevStmt::ReverseWhile { trips, body, .. } => {

@@ -26,11 +26,13 @@
 // variants would only add noise.
 #![allow(clippy::large_enum_variant)]
 
+mod best;
 mod chain;
 mod closure;
 mod filter;
 mod reduce;
 
+pub(in crate::lower) use self::best::{best_of, is_best_of};
 pub(in crate::lower) use self::chain::int_lit;
 use self::chain::*;
 use self::filter::filter_before;
@@ -116,8 +118,11 @@ pub(in crate::lower) fn unknown_adapter_error(mc: &syn::ExprMethodCall) -> syn::
     let name = &mc.method;
     let advice = match name.to_string().as_str() {
         "filter_map" | "take_while" | "skip_while" => "write a `for` loop with an `if` inside",
-        "max_by" | "min_by" | "max" | "min" | "max_by_key" | "min_by_key" => {
-            "write `.fold(f64::NEG_INFINITY, f64::max)` (or `f64::min` from `f64::INFINITY`)"
+        "max_by" | "min_by" => {
+            "end it with `.unwrap()` or `.expect(\"..\")`, `x.iter().copied().max_by(|a, b| a.total_cmp(b)).unwrap()`, or write `.fold(f64::NEG_INFINITY, f64::max)`"
+        }
+        "max" | "min" | "max_by_key" | "min_by_key" => {
+            "write `.max_by(|a, b| a.total_cmp(b)).unwrap()` (or `min_by`), or `.fold(f64::NEG_INFINITY, f64::max)` (or `f64::min` from `f64::INFINITY`)"
         }
         _ => "write a `for` loop",
     };

@@ -136,6 +136,9 @@ impl Lowerer<'_> {
         block: &mut Block,
     ) -> syn::Result<Option<Expr>> {
         let name = mc.method.to_string();
+        if let Some(pick) = best_of(mc) {
+            return self.best(mc, pick, block).map(Some);
+        }
         if let Some(unknown) = unknown_adapter(&mc.receiver) {
             return Err(unknown_adapter_error(unknown));
         }

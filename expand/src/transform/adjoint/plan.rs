@@ -95,6 +95,13 @@ fn live(em: &Emitter, candidates: Plan) -> Plan {
     for v in found.read {
         needed[v] = true;
     }
+    // An array whose length a reversed range reads must be in scope there: a binding of a
+    // loop body or branch is brought back (a parameter, or a binding at the top, always is).
+    for v in found.lengths {
+        if !em.f.params.iter().any(|p| p.var == v) {
+            needed[v] = true;
+        }
+    }
     Plan {
         needed,
         recompute: candidates.recompute,

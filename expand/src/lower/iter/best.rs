@@ -1,0 +1,303 @@
+//! `chain.max_by(cmp).unwrap()` and `chain.min_by(cmp).unwrap()` (or `.expect(msg)`, after
+//! `.copied()` or `.cloned()`): the element the user's comparator picks, found by a loop that
+//! keeps the best item so far, so its derivative is the chosen item's, as `f64::max`'s is.
+//!
+//! Before: `let m = x.iter().copied().max_by(|a, b| a.total_cmp(b)).unwrap();`
+//! After:  `let mut __max_by = 0.0; let mut __found = false;`
+//!         `for __i in 0..x.len() { let __item = x[__i];`
+//!         `  if __found { if !__tl::greater_total(__max_by, __item) { __max_by = __item } }`
+//!         `  else { __max_by = __item; __found = true } }`
+//!         `assert!(__found, "called `Option::unwrap()` on a `None` value"); let m = __max_by`
+//!
+//! Rust's `max_by` folds with `compare(&best, &next)` and keeps `best` only when it is
+//! `Greater` (the last maximal item wins ties); `min_by` takes `next` only when `best` is
+//! `Greater` (the first minimal item wins). The comparator is one of the two orders of `f64`
+//! written on the closure's parameters, `a.total_cmp(b)` or `a.partial_cmp(b).unwrap()` (or
+//! `.expect(msg)`), either way round; the generated code evaluates the same order on the
+//! primal values through the runtime (`partial_cmp` of a NaN panics there as the user's
+//! `unwrap` does), and an empty iterator panics with the message of the user's `unwrap` or
+//! `expect`.
+
+use super::*;
+
+/// The order a comparator writes.
+enum Order {
+    /// `a.total_cmp(b)`.
+    Total,
+    /// `a.partial_cmp(b).unwrap()`, or `.expect(msg)` with its message.
+    Partial(Option<syn::LitStr>),
+}
+
+/// A comparator `|a, b| a.cmp(b)`: its order, and whether it compares its second parameter
+/// with its first (`|a, b| b.total_cmp(a)`, the reverse order).
+struct Comparator {
+    order: Order,
+    swapped: bool,
+    span: Span,
+}
+
+/// What to write instead of a comparator lowering does not know.
+const COMPARATORS: &str = "write the comparator as `|a, b| a.total_cmp(b)` or `|a, b| a.partial_cmp(b).unwrap()` (or `.expect(\"..\")`), with `b` and `a` swapped for the reverse order; to compare something computed from the items, `map` them to it first";
+
+/// The `.max_by(..)` or `.min_by(..)` that `end` (`.unwrap()` or `.expect(..)`) ends, through
+/// one `.copied()` or `.cloned()`, if it ends one of an iterator chain.
+pub(in crate::lower) fn best_of(end: &syn::ExprMethodCall) -> Option<&syn::ExprMethodCall> {
+    if end.method != "unwrap" && end.method != "expect" {
+        return None;
+    }
+    let mut pick = match strip_paren(&end.receiver) {
+        syn::Expr::MethodCall(mc) => mc,
+        _ => return None,
+    };
+    if pick.method == "copied" || pick.method == "cloned" {
+        pick = match strip_paren(&pick.receiver) {
+            syn::Expr::MethodCall(mc) => mc,
+            _ => return None,
+        };
+    }
+    let picks = pick.method == "max_by" || pick.method == "min_by";
+    (picks && from_source(&pick.receiver).is_some()).then_some(pick)
+}
+
+/// Whether `e` is `chain.max_by(..).unwrap()` (or one of its forms), whose `*` reads the item.
+pub(in crate::lower) fn is_best_of(e: &syn::Expr) -> bool {
+    matches!(strip_paren(e), syn::Expr::MethodCall(mc) if best_of(mc).is_some())
+}
+
+/// The name a closure parameter binds: `a`, `a: &f64`, `&a`.
+fn param_name(p: &syn::Pat) -> Option<String> {
+    match p {
+        syn::Pat::Ident(i) if i.subpat.is_none() => Some(name_of(&i.ident)),
+        syn::Pat::Type(t) => param_name(&t.pat),
+        syn::Pat::Reference(r) => param_name(&r.pat),
+        _ => None,
+    }
+}
+
+/// The parameter `e` names (through `&`, `*` and parentheses).
+fn operand(e: &syn::Expr) -> Option<String> {
+    match strip_paren(e) {
+        syn::Expr::Reference(r) if r.mutability.is_none() => operand(&r.expr),
+        syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => operand(&u.expr),
+        syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(name_of),
+        _ => None,
+    }
+}
+
+/// The comparator `e`, or the error that says what to write.
+fn comparator(e: &syn::Expr) -> syn::Result<Comparator> {
+    let refuse = || err_at(e, COMPARATORS);
+    let syn::Expr::Closure(c) = strip_paren(e) else {
+        return refuse();
+    };
+    let names: Vec<String> = c.inputs.iter().filter_map(param_name).collect();
+    if c.inputs.len() != 2 || names.len() != 2 || names[0] == names[1] {
+        return refuse();
+    }
+    let mut body = strip_paren(&c.body);
+    if let syn::Expr::Block(b) = body {
+        match &b.block.stmts[..] {
+            [syn::Stmt::Expr(inner, None)] if b.label.is_none() => body = strip_paren(inner),
+            _ => return refuse(),
+        }
+    }
+    let syn::Expr::MethodCall(outer) = body else {
+        return refuse();
+    };
+    let (cmp, order) = match (outer.method.to_string().as_str(), &outer.receiver) {
+        ("total_cmp", _) => (outer, Order::Total),
+        ("unwrap" | "expect", r) => {
+            let syn::Expr::MethodCall(inner) = strip_paren(r) else {
+                return refuse();
+            };
+            let message = match (outer.method == "expect", outer.args.first()) {
+                (false, None) => None,
+                (true, Some(syn::Expr::Lit(l))) if outer.args.len() == 1 => match &l.lit {
+                    syn::Lit::Str(s) => Some(s.clone()),
+                    _ => return refuse(),
+                },
+                _ => return refuse(),
+            };
+            (inner, Order::Partial(message))
+        }
+        _ => return refuse(),
+    };
+    let known = match order {
+        Order::Total => cmp.method == "total_cmp",
+        Order::Partial(_) => cmp.method == "partial_cmp",
+    };
+    if !known || cmp.args.len() != 1 || cmp.turbofish.is_some() {
+        return refuse();
+    }
+    let (p, q) = (operand(&cmp.receiver), operand(&cmp.args[0]));
+    let swapped = match (p, q) {
+        (Some(p), Some(q)) if p == names[0] && q == names[1] => false,
+        (Some(p), Some(q)) if p == names[1] && q == names[0] => true,
+        _ => return refuse(),
+    };
+    Ok(Comparator {
+        order,
+        swapped,
+        span: c.body.span(),
+    })
+}
+
+impl Lowerer<'_> {
+    /// `chain.max_by(cmp).unwrap()`: the loop before the expression, which reads the best item.
+    pub(in crate::lower) fn best(
+        &mut self,
+        end: &syn::ExprMethodCall,
+        pick: &syn::ExprMethodCall,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let span = self.method_span(end);
+        if self.no_hoist > 0 {
+            return err_at(end, "an iterator here would run before the condition that guards it; bind it to a `let` first");
+        }
+        if let Some(unknown) = unknown_adapter(&pick.receiver) {
+            return Err(unknown_adapter_error(unknown));
+        }
+        if pick.args.len() != 1 || pick.turbofish.is_some() {
+            return err_at(
+                &pick.method,
+                format!(
+                    "`{}` takes a comparator, `|a, b| a.total_cmp(b)`",
+                    pick.method
+                ),
+            );
+        }
+        let cmp = comparator(&pick.args[0])?;
+        let message = match (end.method == "expect", end.args.first()) {
+            (false, None) => "called `Option::unwrap()` on a `None` value".to_string(),
+            (
+                true,
+                Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                })),
+            ) if end.args.len() == 1 => s.value(),
+            _ => return err_at(end, "end it with `.unwrap()` or `.expect(\"message\")`"),
+        };
+        let is_max = pick.method == "max_by";
+        let mut trailing = Vec::new();
+        let seq = self.chain(&pick.receiver, Some(&mut trailing), block)?;
+        trailing.reverse();
+        let best = self.temp(&pick.method.to_string(), Kind::Real, span);
+        let found = self.temp("found", Kind::Bool, span);
+        self.vars[best].mutable = true;
+        self.vars[found].mutable = true;
+        block.stmts.push(Stmt::Let {
+            var: best,
+            init: Init::Expr(real_lit(0.0, span)),
+            span,
+        });
+        block.stmts.push(Stmt::Let {
+            var: found,
+            init: Init::Expr(bool_lit(false, span)),
+            span,
+        });
+        let whole = syn::Expr::MethodCall(end.clone());
+        self.reduce(
+            seq,
+            trailing,
+            &whole,
+            |l, _, item, body| {
+                let x = l.item_value(item, &pick.receiver)?;
+                let x = l.coerce_real(x)?;
+                let item = l.temp("item", Kind::Real, span);
+                body.stmts.push(Stmt::Let {
+                    var: item,
+                    init: Init::Expr(x),
+                    span,
+                });
+                let take = |also: Option<Stmt>| Block {
+                    stmts: std::iter::once(Stmt::Assign {
+                        place: Place::Var(best),
+                        value: var_expr(item, Kind::Real, span),
+                        span,
+                    })
+                    .chain(also)
+                    .collect(),
+                };
+                let cond = l.greater(&cmp, best, item);
+                // `max_by` keeps the best only when it is greater, `min_by` takes the item then.
+                let cond = if is_max { not(cond) } else { cond };
+                let compare = Stmt::If {
+                    cond,
+                    then: take(None),
+                    els: Block::default(),
+                    span,
+                };
+                let first = Stmt::Assign {
+                    place: Place::Var(found),
+                    value: bool_lit(true, span),
+                    span,
+                };
+                body.stmts.push(Stmt::If {
+                    cond: var_expr(found, Kind::Bool, span),
+                    then: Block {
+                        stmts: vec![compare],
+                    },
+                    els: take(Some(first)),
+                    span,
+                });
+                Ok(())
+            },
+            block,
+        )?;
+        let format = message.replace('{', "{{").replace('}', "}}");
+        block.stmts.push(Stmt::Assert(Assert {
+            mac: syn::Ident::new("assert", span),
+            operands: vec![var_expr(found, Kind::Bool, span)],
+            message: Some((syn::LitStr::new(&format, end.method.span()), Vec::new())),
+            written: "found".to_string(),
+            span: end.method.span(),
+        }));
+        Ok(var_expr(best, Kind::Real, span))
+    }
+
+    /// Whether the comparator says `compare(&best, &item)` is `Greater`, on the primal values.
+    fn greater(&self, cmp: &Comparator, best: VarId, item: VarId) -> Expr {
+        let span = cmp.span;
+        let (b, x) = (
+            var_expr(best, Kind::Real, span),
+            var_expr(item, Kind::Real, span),
+        );
+        let mut args = if cmp.swapped { vec![x, b] } else { vec![b, x] };
+        let helper = match &cmp.order {
+            Order::Total => "greater_total",
+            Order::Partial(None) => "greater_partial",
+            Order::Partial(Some(message)) => {
+                args.push(Expr {
+                    op: Op::Lit(Literal::Other(syn::Lit::Str(message.clone()))),
+                    kind: Kind::Opaque,
+                    span,
+                });
+                "greater_partial_expect"
+            }
+        };
+        let helper = syn::Ident::new(helper, span);
+        Expr {
+            op: Op::ConstCall(syn::parse_quote_spanned!(span=> __tl::#helper), args),
+            kind: Kind::Bool,
+            span,
+        }
+    }
+}
+
+fn bool_lit(b: bool, span: Span) -> Expr {
+    Expr {
+        op: Op::Lit(Literal::Other(syn::Lit::Bool(syn::LitBool::new(b, span)))),
+        kind: Kind::Bool,
+        span,
+    }
+}
+
+fn not(e: Expr) -> Expr {
+    let span = e.span;
+    Expr {
+        op: Op::Unary(Unary::Not, Box::new(e)),
+        kind: Kind::Bool,
+        span,
+    }
+}
