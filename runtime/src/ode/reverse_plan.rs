@@ -181,33 +181,6 @@ fn seeded<S: Real>(
     }
 }
 
-/// [`pass`] of `a_ij` (`None` for one) and `scale_i = h / den_i`, seeding `k_bar_j` from
-/// `w` with `seed`, and passing `y_bar` on to `u_bar` (and zeroing it) when `last`: a call of
-/// its own, whose buffers are reference parameters rustc knows not to alias, so the loops need
-/// no runtime overlap checks (inlined into the stepper's reverse they had them, about 45
-/// instructions per pass on problem L).
-#[inline(never)]
-#[allow(clippy::too_many_arguments)] // one reference per buffer: the point of the boundary
-pub(super) fn pass_at<S: Real, D: Dim>(
-    n: D,
-    kb: &mut [S],
-    yb: &mut [S],
-    w: &[S],
-    u_bar: &mut [S],
-    seed: Option<Weight<S>>,
-    last: bool,
-    (a, scale_i): (Option<S>, S),
-) {
-    let n = n.get();
-    let (kb, yb, w) = (&mut kb[..n], &mut yb[..n], &w[..n]);
-    let seed = seed.map(|b| (b, w));
-    let ub = last.then(|| &mut u_bar[..n]);
-    match a {
-        None => pass(kb, yb, seed, ub, |yb| scale_i * yb),
-        Some(c) => pass(kb, yb, seed, ub, |yb| c * (scale_i * yb)),
-    }
-}
-
 /// `w = scale u_bar`, the adjoint's seed of the stage adjoints: a call of its own, whose
 /// reference parameters tell rustc that `w` (a buffer of the stepper) does not alias `u_bar`, so
 /// the loop is vectorised (inlined into the stepper's reverse it was not: 40 scalar multiplies

@@ -25,7 +25,7 @@
 //! in the scalar type, and which pass writes each seed (fused with its first term).
 
 use super::combination::Combination;
-use super::reverse_plan::{pass_at, scaled, seed_before, ReversePlan};
+use super::reverse_plan::{pass, scaled, seed_before, ReversePlan};
 use super::rhs::{Rhs, RhsJvp, RhsVjp};
 use super::tableau::Tableau;
 use crate::Real;
@@ -558,10 +558,12 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
             for (t, term) in terms.iter().enumerate() {
                 let j = term.j;
                 let kj_bar = &mut earlier_bar[j * n..(j + 1) * n];
-                let seed = term.seed.filter(|_| !dense);
-                let last = t + 1 == terms.len();
-                let coef = (term.a, scale_i);
-                pass_at(self.n, kj_bar, y_bar, w, u_bar, seed, last, coef);
+                let seed = term.seed.filter(|_| !dense).map(|b| (b, w));
+                let ub = (t + 1 == terms.len()).then_some(&mut *u_bar);
+                match term.a {
+                    None => pass(kj_bar, y_bar, seed, ub, |yb| scale_i * yb),
+                    Some(c) => pass(kj_bar, y_bar, seed, ub, |yb| c * (scale_i * yb)),
+                }
             }
         }
     }
