@@ -240,7 +240,10 @@ mod tests {
         // ((k0 + 2 k1) + 2 k2) + k3: each 1 is absorbed by 1e16 (a tie, to even), so 0, not
         // the exact 2: the grouping shows in the bits.
         let expected = ((1e16 + 2.0 * 0.5) + 2.0 * 0.5) + -1e16;
-        assert_eq!((textbook(&[1.0, 2.0, 2.0, 1.0], &k, 1, 0), expected), (0.0, 0.0));
+        assert_eq!(
+            (textbook(&[1.0, 2.0, 2.0, 1.0], &k, 1, 0), expected),
+            (0.0, 0.0)
+        );
         let mut out = [0.5];
         let rk4 = Combination::new(&[1.0, 2.0, 2.0, 1.0]);
         rk4.add_in_place((1, &k), 1.0, &mut [0.0], &mut out);
