@@ -377,6 +377,9 @@ impl Lowerer<'_> {
                         "sub-slices are not supported; index the array directly, `v[offset + i]`",
                     )
                 }
+                syn::Expr::Index(inner) if self.opaque_rows(&inner.expr) => {
+                    self.row_of(inner, span, block)?
+                }
                 _ => {
                     return err_at(
                         &ix.expr,
@@ -394,6 +397,18 @@ impl Lowerer<'_> {
         if let Some(x) = self.window_read(v, ix, span, block)? {
             return Ok(x);
         }
+        // `o[j]` of an item `o` of `for o in obs`, a row of opaque data.
+        let v = match self.alias(v) {
+            Some(Alias::Elem { array, index, .. }) if self.kind(*array) == &Kind::Opaque => {
+                let row = Expr {
+                    op: Op::Index(*array, Box::new(index.clone())),
+                    kind: Kind::Opaque,
+                    span,
+                };
+                self.bind_row(row, &ix.expr, span, block)?
+            }
+            _ => v,
+        };
         if self.kind(v) == &Kind::Matrix {
             return self.matrix_element(v, ix, block);
         }
@@ -413,6 +428,50 @@ impl Lowerer<'_> {
             kind,
             span,
         })
+    }
+
+    /// Whether `e` is a variable of opaque data (`obs: &[[f64; 2]]` outside `wrt(..)`, integer
+    /// tables), or an element of one, `obs[k]`: something whose elements `obs[k][j]` index.
+    fn opaque_rows(&self, e: &syn::Expr) -> bool {
+        match strip_paren(e) {
+            syn::Expr::Index(inner) => self.opaque_rows(&inner.expr),
+            e => self
+                .path_var(e)
+                .is_some_and(|v| self.kind(v) == &Kind::Opaque),
+        }
+    }
+
+    /// `obs[k]` of opaque data, bound to a temporary row (a copy: the elements of arrays of
+    /// arrays of reals are `Copy` arrays), so that `obs[k][j]` is an index of a variable.
+    fn row_of(
+        &mut self,
+        inner: &syn::ExprIndex,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<VarId> {
+        let row = self.index_read(inner, span, block)?;
+        self.bind_row(row, &inner.expr, span, block)
+    }
+
+    /// A temporary bound to `row`, a row of opaque data, before its use in `block`.
+    fn bind_row(
+        &mut self,
+        row: Expr,
+        written: &syn::Expr,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<VarId> {
+        if self.no_hoist > 0 {
+            // The row would be read before the condition that guards it.
+            return err_at(written, "bind the row first, `let row = obs[k];`, then read `row[j]`: an element of an array of arrays is not read on the right of `&&` or `||`");
+        }
+        let t = self.temp("row", Kind::Opaque, span);
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(row),
+            span,
+        });
+        Ok(t)
     }
 
     /// The variable of the field `t.k` of a tuple `t` bound whole.

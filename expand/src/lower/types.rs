@@ -120,7 +120,7 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
         return Ok(Kind::Opaque);
     }
     if nests_arrays_of_reals(ty) {
-        return err_at(ty, "arrays of arrays of reals (`&[[f64; 2]]`, `Vec<[f64; 3]>`, `[[f64; 2]; N]`) are not supported: pass them flat, `obs: &[f64]` read as `obs[2 * k]` and `obs[2 * k + 1]` (`obs.chunks(2)` to iterate), or as one slice per component");
+        return err_at(ty, format!("arrays of arrays of reals (`&[[f64; 2]]`, `Vec<[f64; 3]>`, `[[f64; 2]; N]`) are read only as data, from parameters outside `wrt(..)`; {FLAT}"));
     }
     let what = if mentions_float(ty) {
         "unsupported type"
@@ -181,9 +181,35 @@ pub(super) fn is_float_const_path(path: &syn::Path) -> bool {
     path.segments.iter().any(|s| s.ident == "f64")
 }
 
+/// What to write instead of an array of arrays of reals that would carry derivatives.
+pub(super) const FLAT: &str = "to differentiate with respect to them, or to build or write them, pass them flat, `x: &[f64]` read as `x[3 * k + j]` (`x.chunks(3)` to iterate), or as one slice per component";
+
+/// The kind of a parameter of type `ty` holding arrays of arrays of reals (`obs: &[[f64; 2]]`,
+/// `Vec<[f64; 3]>`, `[[f64; 2]; N]`): data, read as written and never differentiated, when
+/// `wrt(..)` is given without it; refused otherwise, saying what to write.
+pub(super) fn nested_data_kind(
+    ty: &syn::Type,
+    name: &str,
+    wrt: Option<&[syn::Ident]>,
+) -> syn::Result<Kind> {
+    if let syn::Type::Reference(r) = strip_type_group(ty) {
+        if r.mutability.is_some() {
+            return err_at(ty, format!("an array of arrays of reals is read only, as data: take `{name}` by `&`, or, {FLAT}"));
+        }
+    }
+    match wrt {
+        None => err_at(ty, format!("arrays of arrays of reals are read only as data, never differentiated: name the parameters to differentiate, `#[differentiable(wrt(x))]`, leaving `{name}` out; {FLAT}")),
+        Some(wrt) if wrt.iter().any(|w| name_of(w) == name) => {
+            // `check_wrt` reports the name in `wrt(..)`.
+            Ok(Kind::Opaque)
+        }
+        Some(_) => Ok(Kind::Opaque),
+    }
+}
+
 /// Whether `ty` is a slice, array or `Vec` (or a reference to one) whose elements are arrays of
 /// reals: `&[[f64; 2]]`, `Vec<[f64; 3]>`, `[[f64; 2]; N]`.
-fn nests_arrays_of_reals(ty: &syn::Type) -> bool {
+pub(super) fn nests_arrays_of_reals(ty: &syn::Type) -> bool {
     let elem = match strip_type_group(ty) {
         syn::Type::Reference(r) => return nests_arrays_of_reals(&r.elem),
         syn::Type::Slice(s) => &*s.elem,
