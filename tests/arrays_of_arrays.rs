@@ -133,6 +133,25 @@ fn owned(w: &[f64], cloud: Vec<[f64; 3]>, box4: [[f64; 3]; 4]) -> f64 {
     s
 }
 
+/// A weight of an observation time: a plain function, not annotated.
+fn weight(t: f64) -> f64 {
+    1.0 / (1.0 + t * t)
+}
+
+/// Rows read inside calls (a plain function, `f64::max`, an annotated callee) and a row
+/// carried across iterations (saved for the reverse sweep).
+#[differentiable(wrt(x))]
+fn carried(x: &[f64], obs: &[[f64; 2]]) -> f64 {
+    let mut prev = obs[0];
+    let mut s: f64 = 0.0;
+    for k in 0..obs.len() {
+        s += x[0] * weight(obs[k][0]) * s.sin() + f64::max(obs[k][1], 0.1) * x[1];
+        s += (x[1] - prev[1]) * (x[0] - obs[k][1]) + misfit_at(x, obs, k);
+        prev = obs[k];
+    }
+    s
+}
+
 /// Names the generated code might use: a parameter `result`, data named `obs_bar`, a real
 /// `__adj0`, locals `__row`, `o` and `x_bar`.
 #[differentiable(wrt(result, __adj0))]
@@ -391,6 +410,17 @@ fn owned_rows_adversarial_names_and_a_macro_three_ways() {
             seed,
         );
         let x = rng.vec(2);
+        prove(
+            "carried",
+            &x,
+            &|x| carried(x, &obs),
+            &|x, d| carried_jvp(x, d, &obs),
+            &|x, g, y| carried_vjp(x, g, &obs, y),
+            &|x, g| {
+                carried_vjp(x, g, &obs, Dual::constant(1.0));
+            },
+            seed,
+        );
         prove(
             "from_macro",
             &x,

@@ -405,7 +405,7 @@ impl Lowerer<'_> {
                     kind: Kind::Opaque,
                     span,
                 };
-                self.bind_row(row, &ix.expr, span, block)?
+                self.bind_row(row, span, block)?
             }
             _ => v,
         };
@@ -450,20 +450,14 @@ impl Lowerer<'_> {
         block: &mut Block,
     ) -> syn::Result<VarId> {
         let row = self.index_read(inner, span, block)?;
-        self.bind_row(row, &inner.expr, span, block)
+        self.bind_row(row, span, block)
     }
 
     /// A temporary bound to `row`, a row of opaque data, before its use in `block`.
-    fn bind_row(
-        &mut self,
-        row: Expr,
-        written: &syn::Expr,
-        span: Span,
-        block: &mut Block,
-    ) -> syn::Result<VarId> {
-        if self.no_hoist > 0 {
+    fn bind_row(&mut self, row: Expr, span: Span, block: &mut Block) -> syn::Result<VarId> {
+        if self.no_hoist > self.probe_rows {
             // The row would be read before the condition that guards it.
-            return err_at(written, "bind the row first, `let row = obs[k];`, then read `row[j]`: an element of an array of arrays is not read on the right of `&&` or `||`");
+            return err(span, "bind the row first, `let row = obs[k];`, then read `row[j]`: here an element of an array of arrays would be read before the condition that guards it (the right of `&&` or `||`, a `while` condition, a match guard)");
         }
         let t = self.temp("row", Kind::Opaque, span);
         block.stmts.push(Stmt::Let {

@@ -115,13 +115,14 @@ impl Lowerer<'_> {
                 let v = &self.vars[p.var];
                 name_of(name) == v.user_name && v.kind.is_real()
             });
-            let nested = params.iter().any(|p: &Param| {
+            let nested = params.iter().find_map(|p: &Param| {
                 let v = &self.vars[p.var];
-                name_of(name) == v.user_name && v.ty.as_ref().is_some_and(nests_arrays_of_reals)
+                let ty = v.ty.as_ref().filter(|t| nests_arrays_of_reals(t))?;
+                (name_of(name) == v.user_name).then(|| flat_advice(ty, &v.user_name))
             });
-            if nested {
+            if let Some(flat) = nested {
                 self.cx.error_spanned_by(name,
-                    format!("`{name}` holds arrays of arrays of reals, read only as data: leave it out of `wrt(..)`; {FLAT}"),
+                    format!("`{name}` holds arrays of arrays of reals, read only as data: leave it out of `wrt(..)`; {flat}"),
                 );
             } else if !found {
                 self.cx.error_spanned_by(name,
