@@ -378,7 +378,8 @@ impl Lowerer<'_> {
                     )
                 }
                 syn::Expr::Index(inner) if self.opaque_rows(&inner.expr) => {
-                    self.row_of(inner, span, block)?
+                    let row = self.index_read(inner, span, block)?;
+                    self.bind_row(row, ix, span, block)?
                 }
                 _ => {
                     return err_at(
@@ -405,7 +406,7 @@ impl Lowerer<'_> {
                     kind: Kind::Opaque,
                     span,
                 };
-                self.bind_row(row, span, block)?
+                self.bind_row(row, ix, span, block)?
             }
             _ => v,
         };
@@ -441,23 +442,19 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `obs[k]` of opaque data, bound to a temporary row (a copy: the elements of arrays of
-    /// arrays of reals are `Copy` arrays), so that `obs[k][j]` is an index of a variable.
-    fn row_of(
+    /// A temporary bound to `row`, a row of opaque data (`obs[k]`, a copy: the rows of arrays
+    /// of arrays of reals are `Copy` arrays) before its use in `block`, so that `obs[k][j]`
+    /// (`read`) is an index of a variable.
+    fn bind_row(
         &mut self,
-        inner: &syn::ExprIndex,
+        row: Expr,
+        read: &syn::ExprIndex,
         span: Span,
         block: &mut Block,
     ) -> syn::Result<VarId> {
-        let row = self.index_read(inner, span, block)?;
-        self.bind_row(row, span, block)
-    }
-
-    /// A temporary bound to `row`, a row of opaque data, before its use in `block`.
-    fn bind_row(&mut self, row: Expr, span: Span, block: &mut Block) -> syn::Result<VarId> {
         if self.no_hoist > self.probe_rows {
             // The row would be read before the condition that guards it.
-            return err(span, "bind the row first, `let row = obs[k];`, then read `row[j]`: here an element of an array of arrays would be read before the condition that guards it (the right of `&&` or `||`, a `while` condition, a match guard)");
+            return err_at(read, "bind the row first, `let row = obs[k];`, then read `row[j]`: here an element of an array of arrays would be read before the condition that guards it (the right of `&&` or `||`, a `while` condition, a match guard)");
         }
         let t = self.temp("row", Kind::Opaque, span);
         block.stmts.push(Stmt::Let {
