@@ -31,7 +31,7 @@ fn misfit_at(u: &[f64], obs: &[[f64; 2]], n: usize) -> f64 {
 /// the observations of its first component along the trajectory, and a background term.
 #[differentiable(wrt(x0))]
 fn fourdvar(x0: &[f64], obs: &[[f64; 2]], xb: &[f64], dt: f64, steps: usize) -> f64 {
-    let mut u = vec![0.0; 2];
+    let mut u = [0.0; 2];
     u[0] = x0[0];
     u[1] = x0[1];
     let mut j = 0.5 * ((x0[0] - xb[0]).powi(2) + (x0[1] - xb[1]).powi(2));
@@ -53,7 +53,7 @@ fn fourdvar(x0: &[f64], obs: &[[f64; 2]], xb: &[f64], dt: f64, steps: usize) -> 
 /// The same cost with the observations flat, `obs[2 * k]` and `obs[2 * k + 1]`.
 #[differentiable(wrt(x0))]
 fn fourdvar_flat(x0: &[f64], obs: &[f64], xb: &[f64], dt: f64, steps: usize) -> f64 {
-    let mut u = vec![0.0; 2];
+    let mut u = [0.0; 2];
     u[0] = x0[0];
     u[1] = x0[1];
     let mut j = 0.5 * ((x0[0] - xb[0]).powi(2) + (x0[1] - xb[1]).powi(2));
