@@ -152,6 +152,20 @@ fn carried(x: &[f64], obs: &[[f64; 2]]) -> f64 {
     s
 }
 
+/// Tables of integer pairs read the same way, `pairs[k][1]` and `for p in pairs` then `p[0]`
+/// (integer data needs no `wrt(..)`).
+#[differentiable]
+fn bonds(x: &[f64], pairs: &[[usize; 2]]) -> f64 {
+    let mut s = 0.0;
+    for p in pairs {
+        s += x[p[0]] * x[p[1]].sin();
+    }
+    for k in 0..pairs.len() {
+        s += (x[pairs[k][1]] - x[pairs[k][0]]).powi(2);
+    }
+    s
+}
+
 /// Names the generated code might use: a parameter `result`, data named `obs_bar`, a real
 /// `__adj0`, locals `__row`, `o` and `x_bar`.
 #[differentiable(wrt(result, __adj0))]
@@ -406,6 +420,19 @@ fn owned_rows_adversarial_names_and_a_macro_three_ways() {
                     Dual::constant(1.0),
                 );
                 g[2] += ab;
+            },
+            seed,
+        );
+        let pairs = [[0, 1], [2, 0], [1, 3], [3, 3]];
+        let x4 = rng.vec(4);
+        prove(
+            "bonds",
+            &x4,
+            &|x| bonds(x, &pairs),
+            &|x, d| bonds_jvp(x, d, &pairs),
+            &|x, g, y| bonds_vjp(x, g, &pairs, y),
+            &|x, g| {
+                bonds_vjp(x, g, &pairs, Dual::constant(1.0));
             },
             seed,
         );
