@@ -588,10 +588,11 @@ impl<'a> Emitter<'a> {
     }
 
     /// A parameter's type in the companions: the user's, with `f64` replaced by `S` unless the
-    /// parameter is `f64` data.
+    /// parameter is `f64` data (a real one outside `wrt(..)`, or an opaque one: arrays of
+    /// arrays of reals, read as `f64` and converted where used as reals).
     pub fn param_ty(&self, v: VarId) -> TokenStream {
         let ty = self.var(v).ty.as_ref().expect("parameters have types");
-        if self.is_fixed(v) {
+        if self.is_fixed(v) || self.var(v).kind == Kind::Opaque {
             quote!(#ty)
         } else {
             self.ty(ty)

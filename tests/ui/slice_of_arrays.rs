@@ -1,6 +1,7 @@
 use tapeless::differentiable;
 
-// Observations as pairs: not supported yet; the message says to pass them flat.
+// Observations as pairs are data: without `wrt(..)` every real parameter would be
+// differentiated, so the message asks to name the ones that are.
 #[differentiable]
 fn misfit(x: &[f64], obs: &[[f64; 2]]) -> f64 {
     let mut j = 0.0;

@@ -535,6 +535,7 @@ impl Lowerer<'_> {
             syn::Expr::Macro(m) if m.mac.path.is_ident("vec") => {
                 let tokens = m.mac.tokens.clone();
                 if let Ok(fill) = syn::parse2::<VecFill>(tokens.clone()) {
+                    refuse_nested(&fill.value)?;
                     let value = self.real_expr(&fill.value, block)?;
                     let len = self.expr(&fill.len, block)?;
                     if len.kind.is_real() {
@@ -548,11 +549,13 @@ impl Lowerer<'_> {
                 )?;
                 let mut es = Vec::new();
                 for item in &list {
+                    refuse_nested(item)?;
                     es.push(self.real_expr(item, block)?);
                 }
                 Ok(Some(Init::VecList(es)))
             }
             syn::Expr::Repeat(r) => {
+                refuse_nested(&r.expr)?;
                 let value = self.real_expr(&r.expr, block)?;
                 Ok(Some(Init::ArrayFill {
                     value,
@@ -562,6 +565,7 @@ impl Lowerer<'_> {
             syn::Expr::Array(a) => {
                 let mut es = Vec::new();
                 for item in &a.elems {
+                    refuse_nested(item)?;
                     es.push(self.real_expr(item, block)?);
                 }
                 Ok(Some(Init::ArrayList(es)))
@@ -591,6 +595,16 @@ impl Lowerer<'_> {
             }
             _ => Ok(None),
         }
+    }
+}
+
+/// An error on `e` when it is an array, `[0.0; 3]` or `[a, b]`, as an element of an array being
+/// built: arrays of arrays of reals are data only.
+fn refuse_nested(e: &syn::Expr) -> syn::Result<()> {
+    match strip_paren(e) {
+        e @ (syn::Expr::Array(_) | syn::Expr::Repeat(_)) => err_at(e, NESTED_LOCAL),
+        syn::Expr::Macro(m) if m.mac.path.is_ident("vec") => err_at(e, NESTED_LOCAL),
+        _ => Ok(()),
     }
 }
 

@@ -434,15 +434,23 @@ impl Lowerer<'_> {
                 break;
             }
             self.no_hoist += 1;
+            self.probe_rows += 1;
             let lowered = self.expr(a, &mut probe);
             self.no_hoist -= 1;
+            self.probe_rows -= 1;
             match lowered {
-                Ok(x) if !x.kind.is_real() && probe.stmts.is_empty() => args.push(x),
+                Ok(x) if !x.kind.is_real() && probe.stmts.iter().all(is_row_of_data) => {
+                    args.push(x)
+                }
                 _ => {
                     inactive = false;
                     break;
                 }
             }
+        }
+        if inactive {
+            // Rows of data the arguments read (`weight(obs[k][0])`).
+            block.stmts.append(&mut probe.stmts);
         }
         if !inactive || call.args.is_empty() {
             if call.args.is_empty() {
@@ -535,4 +543,19 @@ pub(super) fn builtin_path(path: &syn::Path) -> Option<Builtin> {
         "from" => Some(Builtin::From),
         _ => None,
     }
+}
+
+/// `let row = obs[k];` of a row of arrays of arrays of reals (data), as a probe binds it.
+fn is_row_of_data(s: &Stmt) -> bool {
+    matches!(
+        s,
+        Stmt::Let {
+            init: Init::Expr(Expr {
+                op: Op::Index(..),
+                kind: Kind::Opaque,
+                ..
+            }),
+            ..
+        }
+    )
 }

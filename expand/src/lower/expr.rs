@@ -377,6 +377,10 @@ impl Lowerer<'_> {
                         "sub-slices are not supported; index the array directly, `v[offset + i]`",
                     )
                 }
+                syn::Expr::Index(inner) if self.opaque_rows(&inner.expr) => {
+                    let row = self.index_read(inner, span, block)?;
+                    self.bind_row(row, ix, span, block)?
+                }
                 _ => {
                     return err_at(
                         &ix.expr,
@@ -394,6 +398,18 @@ impl Lowerer<'_> {
         if let Some(x) = self.window_read(v, ix, span, block)? {
             return Ok(x);
         }
+        // `o[j]` of an item `o` of `for o in obs`, a row of opaque data.
+        let v = match self.alias(v) {
+            Some(Alias::Elem { array, index, .. }) if self.kind(*array) == &Kind::Opaque => {
+                let row = Expr {
+                    op: Op::Index(*array, Box::new(index.clone())),
+                    kind: Kind::Opaque,
+                    span,
+                };
+                self.bind_row(row, ix, span, block)?
+            }
+            _ => v,
+        };
         if self.kind(v) == &Kind::Matrix {
             return self.matrix_element(v, ix, block);
         }
@@ -413,6 +429,40 @@ impl Lowerer<'_> {
             kind,
             span,
         })
+    }
+
+    /// Whether `e` is a variable of opaque data (`obs: &[[f64; 2]]` outside `wrt(..)`, integer
+    /// tables), or an element of one, `obs[k]`: something whose elements `obs[k][j]` index.
+    fn opaque_rows(&self, e: &syn::Expr) -> bool {
+        match strip_paren(e) {
+            syn::Expr::Index(inner) => self.opaque_rows(&inner.expr),
+            e => self
+                .path_var(e)
+                .is_some_and(|v| self.kind(v) == &Kind::Opaque),
+        }
+    }
+
+    /// A temporary bound to `row`, a row of opaque data (`obs[k]`, a copy: the rows of arrays
+    /// of arrays of reals are `Copy` arrays) before its use in `block`, so that `obs[k][j]`
+    /// (`read`) is an index of a variable.
+    fn bind_row(
+        &mut self,
+        row: Expr,
+        read: &syn::ExprIndex,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<VarId> {
+        if self.no_hoist > self.probe_rows {
+            // The row would be read before the condition that guards it.
+            return err_at(read, "bind the row first, `let row = obs[k];`, then read `row[j]`: here an element of an array of arrays would be read before the condition that guards it (the right of `&&` or `||`, a `while` condition, a match guard)");
+        }
+        let t = self.temp("row", Kind::Opaque, span);
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(row),
+            span,
+        });
+        Ok(t)
     }
 
     /// The variable of the field `t.k` of a tuple `t` bound whole.

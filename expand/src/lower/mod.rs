@@ -90,6 +90,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         param_vars: Vec::new(),
         map_params: Vec::new(),
         no_hoist: 0,
+        probe_rows: 0,
         spans: HashMap::new(),
         given: HashSet::new(),
         next_suffix: HashMap::new(),
@@ -159,6 +160,10 @@ struct Lowerer<'a> {
     /// Above zero while lowering an expression whose parts cannot be bound to temporaries before
     /// it (the right side of `&&` and `||`, a match guard, a probe): see [`Lowerer::bounded`].
     no_hoist: usize,
+    /// How many of the `no_hoist` levels are probes of a call's arguments, which may bind rows
+    /// of data to temporaries (`obs[k][0]`, see [`Lowerer::bind_row`]): the probe's statements
+    /// go before the call.
+    probe_rows: usize,
     /// The spans of the expressions of the current statement, by address: see
     /// [`Lowerer::span_of`].
     spans: HashMap<usize, Span>,

@@ -115,7 +115,16 @@ impl Lowerer<'_> {
                 let v = &self.vars[p.var];
                 name_of(name) == v.user_name && v.kind.is_real()
             });
-            if !found {
+            let nested = params.iter().find_map(|p: &Param| {
+                let v = &self.vars[p.var];
+                let ty = v.ty.as_ref().filter(|t| nests_arrays_of_reals(t))?;
+                (name_of(name) == v.user_name).then(|| flat_advice(ty, &v.user_name))
+            });
+            if let Some(flat) = nested {
+                self.cx.error_spanned_by(name,
+                    format!("`{name}` holds arrays of arrays of reals, read only as data: leave it out of `wrt(..)`; {flat}"),
+                );
+            } else if !found {
                 self.cx.error_spanned_by(name,
                     format!("`{name}` is not a parameter of type `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>`"),
                 );
@@ -340,7 +349,11 @@ impl Lowerer<'_> {
                 "write a plain name for each parameter (patterns in parameters are not supported)",
             ),
         };
-        let kind = kind_of_type(&pt.ty, true)?;
+        let kind = if nests_arrays_of_reals(&pt.ty) {
+            nested_data_kind(&pt.ty, &name_of(&ident), self.args.wrt.as_deref())?
+        } else {
+            kind_of_type(&pt.ty, true)?
+        };
         let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
         self.param_vars.push(var);
         self.vars[var].ty = Some((*pt.ty).clone());

@@ -414,11 +414,20 @@ impl Lowerer<'_> {
                 }
             }
             syn::Expr::Index(ix) => {
+                if matches!(strip_paren(&ix.expr), syn::Expr::Index(_)) {
+                    return err_at(e, NESTED_LOCAL);
+                }
                 let v = self.var_of(&ix.expr)?;
                 if self.kind(v) == &Kind::Matrix {
                     return err_at(
                         &ix.expr,
                         "writing elements of a matrix or vector is not supported; build it from whole-matrix operations, or use `Vec<f64>`",
+                    );
+                }
+                if self.kind(v) == &Kind::Opaque {
+                    return err_at(
+                        &ix.expr,
+                        format!("`{}` is data, read only: to change a row of an array of arrays, copy it into a real array, `let mut r = [o[0], o[1]];`, and write `r[j]`", self.shown(v)),
                     );
                 }
                 if !matches!(self.kind(v), Kind::RealArray(_)) {

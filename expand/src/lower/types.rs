@@ -120,7 +120,7 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
         return Ok(Kind::Opaque);
     }
     if nests_arrays_of_reals(ty) {
-        return err_at(ty, "arrays of arrays of reals (`&[[f64; 2]]`, `Vec<[f64; 3]>`, `[[f64; 2]; N]`) are not supported: pass them flat, `obs: &[f64]` read as `obs[2 * k]` and `obs[2 * k + 1]` (`obs.chunks(2)` to iterate), or as one slice per component");
+        return err_at(ty, NESTED_LOCAL);
     }
     let what = if mentions_float(ty) {
         "unsupported type"
@@ -181,9 +181,64 @@ pub(super) fn is_float_const_path(path: &syn::Path) -> bool {
     path.segments.iter().any(|s| s.ident == "f64")
 }
 
+/// What to write instead of a parameter `name: ty` of arrays of arrays of reals that would
+/// carry derivatives: the same values flat, indexed by the length of a row.
+pub(super) fn flat_advice(ty: &syn::Type, name: &str) -> String {
+    let row = row_len(ty).unwrap_or_else(|| "K".to_string());
+    format!("to differentiate with respect to them, or to write them, pass them flat, `{name}: &[f64]` read as `{name}[{row} * k + j]` (`{name}.chunks({row})` to iterate), or as one slice per component")
+}
+
+/// The length of the innermost rows of `ty` (`2` of `&[[f64; 2]]`), as written.
+fn row_len(ty: &syn::Type) -> Option<String> {
+    match strip_type_group(ty) {
+        syn::Type::Reference(r) => row_len(&r.elem),
+        syn::Type::Paren(p) => row_len(&p.elem),
+        syn::Type::Array(a) if is_ident(&a.elem, "f64") => {
+            Some(a.len.to_token_stream().to_string())
+        }
+        syn::Type::Array(a) => row_len(&a.elem),
+        syn::Type::Slice(s) => row_len(&s.elem),
+        syn::Type::Path(p) => match &p.path.segments.last()?.arguments {
+            syn::PathArguments::AngleBracketed(a) => match a.args.first()? {
+                syn::GenericArgument::Type(t) => row_len(t),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Why an array of arrays of reals cannot be built or written, and what to write instead.
+pub(super) const NESTED_LOCAL: &str = "arrays of arrays of reals are read only as data, from parameters outside `wrt(..)`: build and write the values flat, `let mut x = [0.0; 3 * N];` as `x[3 * k + j]` (or `vec![0.0; 3 * n]`), or one array per component";
+
+/// The kind of a parameter of type `ty` holding arrays of arrays of reals (`obs: &[[f64; 2]]`,
+/// `Vec<[f64; 3]>`, `[[f64; 2]; N]`): data, read as written and never differentiated, when
+/// `wrt(..)` is given without it; refused otherwise, saying what to write.
+pub(super) fn nested_data_kind(
+    ty: &syn::Type,
+    name: &str,
+    wrt: Option<&[syn::Ident]>,
+) -> syn::Result<Kind> {
+    let flat = flat_advice(ty, name);
+    if let syn::Type::Reference(r) = strip_type_group(ty) {
+        if r.mutability.is_some() {
+            return err_at(ty, format!("arrays of arrays of reals are read only, as data: take `{name}` by shared reference, `&`; {flat}"));
+        }
+    }
+    match wrt {
+        None => err_at(ty, format!("arrays of arrays of reals are read only as data, never differentiated: name the parameters to differentiate, `#[differentiable(wrt(x))]`, leaving `{name}` out; {flat}")),
+        Some(wrt) if wrt.iter().any(|w| name_of(w) == name) => {
+            // `check_wrt` reports the name in `wrt(..)`.
+            Ok(Kind::Opaque)
+        }
+        Some(_) => Ok(Kind::Opaque),
+    }
+}
+
 /// Whether `ty` is a slice, array or `Vec` (or a reference to one) whose elements are arrays of
 /// reals: `&[[f64; 2]]`, `Vec<[f64; 3]>`, `[[f64; 2]; N]`.
-fn nests_arrays_of_reals(ty: &syn::Type) -> bool {
+pub(super) fn nests_arrays_of_reals(ty: &syn::Type) -> bool {
     let elem = match strip_type_group(ty) {
         syn::Type::Reference(r) => return nests_arrays_of_reals(&r.elem),
         syn::Type::Slice(s) => &*s.elem,

@@ -29,6 +29,19 @@ impl Lowerer<'_> {
                 let span = pi.ident.span();
                 let mutable = pi.mutability.is_some();
                 match item {
+                    // A row of arrays of reals, `o` of `for o in obs`: a copy, read as `o[j]`.
+                    Item::Elem { array, index, .. } if !mutable && self.holds_rows(array) => {
+                        let v = self.new_var(&name, Kind::Opaque, false, span);
+                        block.stmts.push(Stmt::Let {
+                            var: v,
+                            init: Init::Expr(Expr {
+                                op: Op::Index(array, Box::new(index)),
+                                kind: Kind::Opaque,
+                                span,
+                            }),
+                            span,
+                        });
+                    }
                     Item::Elem {
                         array,
                         index,
@@ -86,6 +99,11 @@ impl Lowerer<'_> {
                 }
                 Ok(())
             }
+            (syn::Pat::Slice(s), Item::Elem { array, index, .. })
+                if self.element_kind(array) == Kind::Opaque =>
+            {
+                self.bind_row_elements(s, array, index, block)
+            }
             (syn::Pat::Tuple(_), _) => err_at(
                 pat,
                 "this pattern does not match the item: `zip` and `enumerate` give pairs, `(a, b)`",
@@ -95,6 +113,59 @@ impl Lowerer<'_> {
                 "bind the item to a name, `x`, `&x`, `x: f64`, or a pair of them, `(i, x)`",
             ),
         }
+    }
+
+    /// Whether `array` is a parameter of arrays of arrays of reals (`obs: &[[f64; 2]]`, data).
+    pub(in crate::lower) fn holds_rows(&self, array: VarId) -> bool {
+        self.kind(array) == &Kind::Opaque
+            && self.vars[array]
+                .ty
+                .as_ref()
+                .is_some_and(nests_arrays_of_reals)
+    }
+
+    /// `[t, y]` bound to a row `array[index]` of opaque data (`obs: &[[f64; 2]]`): the row
+    /// copied into a temporary, each name bound to its element, `_` skipped.
+    fn bind_row_elements(
+        &mut self,
+        pat: &syn::PatSlice,
+        array: VarId,
+        index: Expr,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        let span = pat.span();
+        let row = self.temp("row", Kind::Opaque, span);
+        block.stmts.push(Stmt::Let {
+            var: row,
+            init: Init::Expr(Expr {
+                op: Op::Index(array, Box::new(index)),
+                kind: Kind::Opaque,
+                span,
+            }),
+            span,
+        });
+        for (k, elem) in pat.elems.iter().enumerate() {
+            match elem {
+                syn::Pat::Wild(_) => {}
+                syn::Pat::Ident(pi)
+                    if pi.by_ref.is_none() && pi.subpat.is_none() && pi.mutability.is_none() =>
+                {
+                    let span = pi.ident.span();
+                    let v = self.new_var(&name_of(&pi.ident), Kind::Opaque, false, span);
+                    block.stmts.push(Stmt::Let {
+                        var: v,
+                        init: Init::Expr(Expr {
+                            op: Op::Index(row, Box::new(int_lit(k, span))),
+                            kind: Kind::Opaque,
+                            span,
+                        }),
+                        span,
+                    });
+                }
+                other => return err_at(other, "bind each element of the row to a plain name or `_`, `[t, y]` (without `mut`, `..` or nested patterns)"),
+            }
+        }
+        Ok(())
     }
 
     /// The value of `closure` applied to `args`, its body lowered into `block` (in the scopes of
