@@ -68,6 +68,7 @@ mod grad;
 mod ints;
 mod item;
 mod locals;
+mod matrix_fields;
 mod results;
 mod scalar_writes;
 mod whole;

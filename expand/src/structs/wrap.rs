@@ -154,7 +154,7 @@ impl Ctx<'_> {
 }
 
 /// The argument passing field `leaf` of `base` to a parameter of type `ty`.
-fn field_arg(base: &syn::Ident, leaf: &Leaf, ty: &syn::Type) -> TokenStream {
+fn field_arg(krate: &syn::Path, base: &syn::Ident, leaf: &Leaf, ty: &syn::Type) -> TokenStream {
     let path = &leaf.path;
     let place = quote!(#base #(.#path)*);
     match ty {
@@ -162,8 +162,11 @@ fn field_arg(base: &syn::Ident, leaf: &Leaf, ty: &syn::Type) -> TokenStream {
             (syn::Type::Slice(_), true) if leaf.used == Use::Real => {
                 quote!(::core::slice::from_mut(&mut #place))
             }
-            (syn::Type::Slice(_), true) => quote!(&mut #place[..]),
-            (syn::Type::Slice(_), false) => quote!(&#place[..]),
+            // Through `FieldReals`: arrays, `Vec`s and nalgebra values alike.
+            (syn::Type::Slice(_), true) => {
+                quote!(#krate::FieldReals::reals_mut(&mut #place))
+            }
+            (syn::Type::Slice(_), false) => quote!(#krate::FieldReals::reals(&#place)),
             (_, true) => quote!(&mut #place),
             (_, false) => quote!(&#place),
         },
@@ -264,9 +267,9 @@ pub(super) fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward
                     }
                 }
                 for (leaf, value, extra) in fields {
-                    args.push(field_arg(&base, leaf, &value.pat.ty));
+                    args.push(field_arg(cx.krate, &base, leaf, &value.pat.ty));
                     if let Some(e) = extra {
-                        args.push(field_arg(&field_extra_base, leaf, &e.pat.ty));
+                        args.push(field_arg(cx.krate, &field_extra_base, leaf, &e.pat.ty));
                     }
                 }
             }
