@@ -260,3 +260,26 @@ where
         self.as_mut_slice()
     }
 }
+
+/// Types outside a trait's definition: every sized type. `#[differentiable]` on a method puts
+/// `outside_a_trait::<Self>()` beside its companions, which in a trait's definition (`Self`
+/// unsized there) fails with the message below: a default method body is not differentiated.
+///
+/// ```
+/// struct Lorenz;
+/// impl Lorenz {
+///     const GUARD: () = tapeless_runtime::__private::outside_a_trait::<Self>();
+/// }
+/// let () = Lorenz::GUARD;
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`#[differentiable]` on a default method of a trait is not supported: a default body is one body for every implementing type, whose companions the trait cannot name",
+    label = "a default method of a trait",
+    note = "write the method in each implementation, `#[differentiable] impl Model for Lorenz {{ #[differentiable] fn energy(&self, ..) {{ .. }} }}`, and leave the trait's default as written"
+)]
+pub trait OutsideATrait {}
+
+impl<T> OutsideATrait for T {}
+
+/// See [`OutsideATrait`].
+pub const fn outside_a_trait<T: ?Sized + OutsideATrait>() {}

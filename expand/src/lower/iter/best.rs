@@ -202,7 +202,12 @@ impl Lowerer<'_> {
         let syn::Expr::MethodCall(end) = strip_paren(e) else {
             return None;
         };
-        let pick = best_of(end)?;
+        let Some(pick) = best_of(end) else {
+            // `.max_by_key(..).unwrap()` and the like, destructured: the adapter's error.
+            let ends = end.method == "unwrap" || end.method == "expect";
+            let unknown = unknown_adapter(&end.receiver).filter(|_| ends)?;
+            return Some(Err(unknown_adapter_error(unknown)));
+        };
         if pick.args.len() != 1 || !comparator(&pick.args[0]).is_ok_and(|c| c.keyed) {
             return None;
         }
