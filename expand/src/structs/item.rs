@@ -138,6 +138,102 @@ fn classify(ty: &syn::Type) -> syn::Result<Field> {
     Ok(Field::Data)
 }
 
+/// What the `Struct` impl says of each field, in field order.
+#[derive(Default)]
+struct Parts {
+    real_names: Vec<String>,
+    map: Vec<TokenStream>,
+    each: Vec<TokenStream>,
+    each_mut: Vec<TokenStream>,
+    zero: Vec<TokenStream>,
+}
+
+/// The field at the scalar `S` (its type rewritten) and its parts of the `Struct` impl.
+fn field_parts(krate: &syn::Path, field: &mut syn::Field, kind: Field, parts: &mut Parts) {
+    let scalar = quote!(S);
+    let f = field.ident.clone().expect("named fields have names");
+    let span = field.ty.span();
+    let fname = syn::ext::IdentExt::unraw(&f).to_string();
+    match kind {
+        Field::Real => {
+            field.ty = syn::parse_quote_spanned!(span=> #scalar);
+            parts.real_names.push(fname);
+            parts.map.push(quote!(#f: f(self.#f)));
+            parts.each.push(quote!(f(self.#f);));
+            parts.each_mut.push(quote!(f(&mut self.#f);));
+            parts
+                .zero
+                .push(quote!(#f: <#scalar as #krate::Zero>::zero()));
+        }
+        Field::Reals => {
+            field.ty = match &field.ty {
+                syn::Type::Array(a) => {
+                    let len = &a.len;
+                    syn::parse_quote_spanned!(span=> [#scalar; #len])
+                }
+                _ => syn::parse_quote_spanned!(span=> ::std::vec::Vec<#scalar>),
+            };
+            parts.real_names.push(fname);
+            let is_array = matches!(field.ty, syn::Type::Array(_));
+            if is_array {
+                parts.map.push(quote!(#f: self.#f.map(|v| f(v))));
+                parts
+                    .zero
+                    .push(quote!(#f: self.#f.map(|_| <#scalar as #krate::Zero>::zero())));
+            } else {
+                parts
+                    .map
+                    .push(quote!(#f: self.#f.iter().map(|&v| f(v)).collect()));
+                parts.zero.push(
+                    quote!(#f: self.#f.iter().map(|_| <#scalar as #krate::Zero>::zero()).collect()),
+                );
+            }
+            parts.each.push(quote!(for v in self.#f.iter() { f(*v); }));
+            parts
+                .each_mut
+                .push(quote!(for v in self.#f.iter_mut() { f(v); }));
+        }
+        Field::Matrix => {
+            if let Some(elem) = matrix_elem(&mut field.ty) {
+                *elem = syn::parse_quote_spanned!(span=> #scalar);
+            }
+            parts.real_names.push(fname);
+            parts.map.push(quote!(#f: self.#f.map(|v| f(v))));
+            parts
+                .zero
+                .push(quote!(#f: self.#f.map(|_| <#scalar as #krate::Zero>::zero())));
+            parts.each.push(quote!(for v in self.#f.iter() { f(*v); }));
+            parts
+                .each_mut
+                .push(quote!(for v in self.#f.iter_mut() { f(v); }));
+        }
+        Field::Nested => {
+            let ty = &field.ty;
+            field.ty = syn::parse_quote_spanned!(span=> #ty<#scalar>);
+            parts.real_names.push(fname);
+            let tr = quote_spanned!(span=> #krate::Struct);
+            parts
+                .map
+                .push(quote!(#f: #tr::map_reals(&self.#f, &mut *f)));
+            parts
+                .each
+                .push(quote!(#tr::for_each_real(&self.#f, &mut *f);));
+            parts
+                .each_mut
+                .push(quote!(#tr::for_each_real_mut(&mut self.#f, &mut *f);));
+            parts.zero.push(quote!(#f: #tr::zero_like(&self.#f)));
+        }
+        Field::Data => {
+            parts
+                .map
+                .push(quote!(#f: ::core::clone::Clone::clone(&self.#f)));
+            parts
+                .zero
+                .push(quote!(#f: ::core::clone::Clone::clone(&self.#f)));
+        }
+    }
+}
+
 /// The expansion of `#[differentiable] struct Name { .. }`.
 pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<TokenStream> {
     if let Some(g) = item.generics.params.first() {
@@ -160,15 +256,9 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
     };
     let name = item.ident.clone();
     let scalar = quote!(S);
-    let mut real_names = Vec::new();
-    let mut map = Vec::new();
-    let mut each = Vec::new();
-    let mut each_mut = Vec::new();
-    let mut zero = Vec::new();
+    let mut parts = Parts::default();
     let mut errors: Option<syn::Error> = None;
     for field in fields.named.iter_mut() {
-        let f = field.ident.clone().expect("named fields have names");
-        let span = field.ty.span();
         let kind = match classify(&field.ty) {
             Ok(k) => k,
             Err(e) => {
@@ -179,67 +269,18 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
                 continue;
             }
         };
-        let fname = syn::ext::IdentExt::unraw(&f).to_string();
-        match kind {
-            Field::Real => {
-                field.ty = syn::parse_quote_spanned!(span=> #scalar);
-                real_names.push(fname);
-                map.push(quote!(#f: f(self.#f)));
-                each.push(quote!(f(self.#f);));
-                each_mut.push(quote!(f(&mut self.#f);));
-                zero.push(quote!(#f: <#scalar as #krate::Zero>::zero()));
-            }
-            Field::Reals => {
-                field.ty = match &field.ty {
-                    syn::Type::Array(a) => {
-                        let len = &a.len;
-                        syn::parse_quote_spanned!(span=> [#scalar; #len])
-                    }
-                    _ => syn::parse_quote_spanned!(span=> ::std::vec::Vec<#scalar>),
-                };
-                real_names.push(fname);
-                let is_array = matches!(field.ty, syn::Type::Array(_));
-                if is_array {
-                    map.push(quote!(#f: self.#f.map(|v| f(v))));
-                    zero.push(quote!(#f: self.#f.map(|_| <#scalar as #krate::Zero>::zero())));
-                } else {
-                    map.push(quote!(#f: self.#f.iter().map(|&v| f(v)).collect()));
-                    zero.push(
-                        quote!(#f: self.#f.iter().map(|_| <#scalar as #krate::Zero>::zero()).collect()),
-                    );
-                }
-                each.push(quote!(for v in self.#f.iter() { f(*v); }));
-                each_mut.push(quote!(for v in self.#f.iter_mut() { f(v); }));
-            }
-            Field::Matrix => {
-                if let Some(elem) = matrix_elem(&mut field.ty) {
-                    *elem = syn::parse_quote_spanned!(span=> #scalar);
-                }
-                real_names.push(fname);
-                map.push(quote!(#f: self.#f.map(|v| f(v))));
-                zero.push(quote!(#f: self.#f.map(|_| <#scalar as #krate::Zero>::zero())));
-                each.push(quote!(for v in self.#f.iter() { f(*v); }));
-                each_mut.push(quote!(for v in self.#f.iter_mut() { f(v); }));
-            }
-            Field::Nested => {
-                let ty = &field.ty;
-                field.ty = syn::parse_quote_spanned!(span=> #ty<#scalar>);
-                real_names.push(fname);
-                let tr = quote_spanned!(span=> #krate::Struct);
-                map.push(quote!(#f: #tr::map_reals(&self.#f, &mut *f)));
-                each.push(quote!(#tr::for_each_real(&self.#f, &mut *f);));
-                each_mut.push(quote!(#tr::for_each_real_mut(&mut self.#f, &mut *f);));
-                zero.push(quote!(#f: #tr::zero_like(&self.#f)));
-            }
-            Field::Data => {
-                map.push(quote!(#f: ::core::clone::Clone::clone(&self.#f)));
-                zero.push(quote!(#f: ::core::clone::Clone::clone(&self.#f)));
-            }
-        }
+        field_parts(krate, field, kind, &mut parts);
     }
     if let Some(e) = errors {
         return Err(e);
     }
+    let Parts {
+        real_names,
+        map,
+        each,
+        each_mut,
+        zero,
+    } = parts;
     item.generics = syn::parse_quote!(<#scalar = f64>);
     let rt = quote!(#krate::__private::Real);
     Ok(quote! {

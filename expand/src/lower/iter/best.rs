@@ -257,29 +257,7 @@ impl Lowerer<'_> {
         let mut trailing = Vec::new();
         let seq = self.chain(&pick.receiver, Some(&mut trailing), block)?;
         trailing.reverse();
-        let best = self.temp(&pick.method.to_string(), Kind::Real, span);
-        let found = self.temp("found", Kind::Bool, span);
-        let at = cmp.keyed.then(|| self.temp("at", Kind::Int, span));
-        self.vars[best].mutable = true;
-        self.vars[found].mutable = true;
-        block.stmts.push(Stmt::Let {
-            var: best,
-            init: Init::Expr(real_lit(0.0, span)),
-            span,
-        });
-        block.stmts.push(Stmt::Let {
-            var: found,
-            init: Init::Expr(bool_lit(false, span)),
-            span,
-        });
-        if let Some(at) = at {
-            self.vars[at].mutable = true;
-            block.stmts.push(Stmt::Let {
-                var: at,
-                init: Init::Expr(int_lit(0, span)),
-                span,
-            });
-        }
+        let (best, found, at) = self.best_vars(&pick.method, cmp.keyed, span, block);
         let whole = syn::Expr::MethodCall(end.clone());
         self.reduce(
             seq,
@@ -347,6 +325,36 @@ impl Lowerer<'_> {
             at.map(|at| var_expr(at, Kind::Int, span)),
             var_expr(best, Kind::Real, span),
         ))
+    }
+
+    /// The loop's variables, declared in `block`: the best value, whether one was found, and
+    /// for a keyed comparator the best item's index.
+    fn best_vars(
+        &mut self,
+        method: &syn::Ident,
+        keyed: bool,
+        span: Span,
+        block: &mut Block,
+    ) -> (VarId, VarId, Option<VarId>) {
+        let best = self.temp(&method.to_string(), Kind::Real, span);
+        let found = self.temp("found", Kind::Bool, span);
+        let at = keyed.then(|| self.temp("at", Kind::Int, span));
+        let inits = [
+            (Some(best), real_lit(0.0, span)),
+            (Some(found), bool_lit(false, span)),
+            (at, int_lit(0, span)),
+        ];
+        for (var, init) in inits {
+            if let Some(var) = var {
+                self.vars[var].mutable = true;
+                block.stmts.push(Stmt::Let {
+                    var,
+                    init: Init::Expr(init),
+                    span,
+                });
+            }
+        }
+        (best, found, at)
     }
 
     /// For a keyed comparator, the index of a pair `(index, value)` in a variable of the loop
