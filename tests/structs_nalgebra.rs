@@ -104,11 +104,14 @@ fn the_struct_is_generic_over_the_scalar() {
     assert_eq!((x[1].value, d.m[(0, 1)].value), (-1.2, 0.5));
 }
 
+/// A tangent companion of a cost of the body and one real: `(value, tangent)`.
+type Tangent<'a> = &'a dyn Fn(&Body, &Body, f64, f64) -> (f64, f64);
+
 /// The three checks of a scalar cost of the body and one real.
 fn check_scalar_cost(
     name: &str,
     f: &dyn Fn(&Body, f64) -> f64,
-    jvp: &dyn Fn(&Body, &Body, f64, f64) -> (f64, f64),
+    jvp: Tangent,
     vjp: &dyn Fn(&Body, &mut Body, f64, &mut f64) -> f64,
     seed: u64,
 ) {
