@@ -53,6 +53,20 @@ fn drift(b: &mut Body, h: f64) {
     b.t += h * b.x[0] * b.x[1];
 }
 
+/// The struct passed whole to annotated callees: read-only beside its fields, and `&mut`
+/// through a time loop (the callee's saved values go through the struct's reals).
+#[differentiable]
+fn twice(b: &Body, k: f64) -> f64 {
+    2.0 * energy(b, k) + b.t * b.v[2]
+}
+
+#[differentiable]
+fn run(b: &mut Body, h: f64) {
+    for _ in 0..3 {
+        drift(b, h);
+    }
+}
+
 /// A local nalgebra value copied from a field carries nalgebra's own operations.
 #[differentiable]
 fn speed_squared(b: &Body) -> f64 {
@@ -188,6 +202,48 @@ fn a_local_copied_from_a_field_three_ways() {
         1e-15,
         "the value",
     );
+}
+
+#[test]
+fn the_struct_passed_whole_three_ways() {
+    check_scalar_cost(
+        "twice(b: &Body, k)",
+        &twice,
+        &|b, b_dot, k, k_dot| twice_jvp(b, b_dot, k, k_dot),
+        &|b, b_bar, k, k_bar| twice_vjp(b, b_bar, k, k_bar, 1.0),
+        8,
+    );
+    let n = body().real_count();
+    let f = |x: &[f64]| {
+        let mut b = body_from(&x[..n]);
+        run(&mut b, x[n]);
+        b.to_reals()
+    };
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (mut b, mut b_dot) = (body_from(&x[..n]), body_from(&d[..n]));
+        run_jvp(&mut b, &mut b_dot, x[n], d[n]);
+        (b.to_reals(), b_dot.to_reals())
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let mut b = body_from(&x[..n]);
+        let mut b_bar = body_from(w);
+        let mut h_bar = 0.0;
+        run_vjp(&mut b, &mut b_bar, x[n], &mut h_bar);
+        let mut g = b_bar.to_reals();
+        g.push(h_bar);
+        (b.to_reals(), g)
+    };
+    let mut x = body().to_reals();
+    x.push(0.05);
+    let case = Case {
+        name: "run(b: &mut Body, h)",
+        inputs: n + 1,
+        outputs: n,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &x, 9);
 }
 
 #[test]
