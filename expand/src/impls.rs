@@ -24,6 +24,21 @@
 //! changes nothing but where the expansion happens: the methods it marks are expanded in place,
 //! as their own attributes would be. Methods not marked are left as written; a block with no
 //! marked method is an error (the attribute would do nothing).
+//!
+//! **Traits and their default method bodies** are refused ([`refuse_trait`]), with what to
+//! write: the method in each annotated `impl Model for Type` block. The design considered: the
+//! default body `fn energy(&self, u) -> f64 { .. self.rhs(..) .. }` is one body for every
+//! implementing type, so its companions would be default methods of the trait calling the
+//! implementing type's companions (`Self::rhs_vjp_at(this, this_bar, ..)` at any scalar
+//! `S`, with `this: &<Self as Struct>::At<S>`). The trait would have to declare those as
+//! required methods generic over `S` (their signatures are the expansion's, which the trait's
+//! attribute would reproduce from each declaration without a body), require `Self: Struct`
+//! (so no trait objects), and every annotated impl block would fill them in; an impl that does
+//! not override a default would need the default's companions, which only the trait's
+//! attribute sees (a `macro_rules!` emitted beside the trait, replaying the default bodies into
+//! an annotated impl block that names it, is the way through). Not done: until then a default
+//! body annotated inside the trait would expand into items rustc refuses for reasons of the
+//! macro's, so both placements are compile errors on the user's span.
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
@@ -102,6 +117,24 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> syn::Result<TokenS
             #(#companions)*
         }
     })
+}
+
+/// The refusal of `#[differentiable]` on a trait (see the module's documentation): on its
+/// first default method's name, or on the trait's name.
+pub fn refuse_trait(t: &syn::ItemTrait) -> syn::Error {
+    let name = &t.ident;
+    let default = t.items.iter().find_map(|item| match item {
+        syn::TraitItem::Fn(f) if f.default.is_some() => Some(&f.sig.ident),
+        _ => None,
+    });
+    let method = default.map_or("f".to_string(), |m| m.to_string());
+    let msg = format!(
+        "`#[differentiable]` on a trait is not supported: a trait's default method bodies are not differentiated (their companions would call each implementing type's, which the trait cannot name). Put the attribute on each implementation and on the method written there, `#[differentiable] impl {name} for Lorenz {{ #[differentiable] fn {method}(&self, ..) {{ .. }} }}`; the trait stays as written"
+    );
+    match default {
+        Some(m) => syn::Error::new(m.span(), msg),
+        None => syn::Error::new(name.span(), msg),
+    }
 }
 
 /// Whether an attribute is `#[differentiable]` (by any path ending so).

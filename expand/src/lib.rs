@@ -138,6 +138,9 @@ fn expand(
     if let Ok(block) = syn::parse2::<syn::ItemImpl>(item.clone()) {
         return impls::expand(attr, block);
     }
+    if let Ok(t) = syn::parse2::<syn::ItemTrait>(item.clone()) {
+        return Err(impls::refuse_trait(&t));
+    }
     if let Some(out) = structs::intercept(&attr, &item) {
         return out;
     }

@@ -69,7 +69,7 @@ pub use input_error::InputError;
 pub use num_traits::{One, Zero};
 pub use real::Real;
 pub use storage::{accumulate, seed, sum, zeros_like, ZerosLike};
-pub use structs::Struct;
+pub use structs::{FieldReals, Struct};
 pub use user_error::{UserError, UserFailure};
 
 /// What generated code names, through absolute paths: not part of the public API.
@@ -79,7 +79,7 @@ pub mod __private {
     pub use crate::linalg;
     pub use crate::rules;
     pub use crate::storage::{accumulate, pop, seed, sum, zeros_like, Stack};
-    pub use crate::structs::CopiedField;
+    pub use crate::structs::{outside_a_trait, CopiedField};
     pub use crate::Real;
     pub use ::std::vec::Vec;
 

@@ -200,3 +200,86 @@ macro_rules! copied_data {
 }
 
 copied_data!(usize, isize, u8, u16, u32, u64, i8, i16, i32, i64, bool);
+
+/// A struct's field of reals in order, as the companions of a function taking the struct pass
+/// it to the function's flattened form (`s.x[i]` in the body reads the slice
+/// `FieldReals::reals(&s.x)`): arrays, `Vec`s, and nalgebra vectors and matrices, whose reals
+/// are in storage (column-major) order.
+///
+/// ```
+/// use nalgebra::{DMatrix, SVector};
+/// use tapeless_runtime::FieldReals;
+///
+/// let mut v = SVector::<f64, 3>::new(1.0, 2.0, 3.0);
+/// v.reals_mut()[1] = 5.0;
+/// assert_eq!(v.reals(), &[1.0, 5.0, 3.0]);
+/// let m = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+/// assert_eq!(m.reals(), &[1.0, 3.0, 2.0, 4.0]);
+/// assert_eq!([1.0, 2.0].reals(), &[1.0, 2.0]);
+/// assert_eq!(vec![7.0].reals_mut(), &mut [7.0]);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the field `{Self}` is used as reals in order (indexed, borrowed, `.len()`, `.iter()`), but it does not hold them",
+    note = "a struct's field read as `s.x[i]` is an array, a `Vec` or an nalgebra vector or matrix of reals"
+)]
+pub trait FieldReals<T> {
+    /// The reals, in order.
+    fn reals(&self) -> &[T];
+    /// The reals, in order, to write.
+    fn reals_mut(&mut self) -> &mut [T];
+}
+
+impl<T, const N: usize> FieldReals<T> for [T; N] {
+    fn reals(&self) -> &[T] {
+        self
+    }
+    fn reals_mut(&mut self) -> &mut [T] {
+        self
+    }
+}
+
+impl<T> FieldReals<T> for Vec<T> {
+    fn reals(&self) -> &[T] {
+        self
+    }
+    fn reals_mut(&mut self) -> &mut [T] {
+        self
+    }
+}
+
+impl<T, R, C, St> FieldReals<T> for nalgebra::Matrix<T, R, C, St>
+where
+    R: nalgebra::Dim,
+    C: nalgebra::Dim,
+    St: nalgebra::RawStorageMut<T, R, C> + nalgebra::IsContiguous,
+{
+    fn reals(&self) -> &[T] {
+        self.as_slice()
+    }
+    fn reals_mut(&mut self) -> &mut [T] {
+        self.as_mut_slice()
+    }
+}
+
+/// Types outside a trait's definition: every sized type. `#[differentiable]` on a method puts
+/// `outside_a_trait::<Self>()` beside its companions, which in a trait's definition (`Self`
+/// unsized there) fails with the message below: a default method body is not differentiated.
+///
+/// ```
+/// struct Lorenz;
+/// impl Lorenz {
+///     const GUARD: () = tapeless_runtime::__private::outside_a_trait::<Self>();
+/// }
+/// let () = Lorenz::GUARD;
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`#[differentiable]` on a default method of a trait is not supported: a default body is one body for every implementing type, whose companions the trait cannot name",
+    label = "a default method of a trait",
+    note = "write the method in each implementation, `#[differentiable] impl Model for Lorenz {{ #[differentiable] fn energy(&self, ..) {{ .. }} }}`, and leave the trait's default as written"
+)]
+pub trait OutsideATrait {}
+
+impl<T> OutsideATrait for T {}
+
+/// See [`OutsideATrait`].
+pub const fn outside_a_trait<T: ?Sized + OutsideATrait>() {}

@@ -24,6 +24,9 @@ impl Lowerer<'_> {
                 return self.let_sin_cos(tuple, mc, ty, span, block);
             }
         }
+        if let Some(pair) = self.best_pair(init, block) {
+            return self.let_best_pair(pat, pair?, block);
+        }
         if self.let_iterator(local, init, block)? {
             return Ok(());
         }

@@ -229,6 +229,9 @@ impl Lowerer<'_> {
             syn::Expr::Call(call) => self.call_expr(call, span, block),
             syn::Expr::Cast(c) => self.cast_expr(c, span, block),
             syn::Expr::Field(f) if matches!(f.member, syn::Member::Unnamed(_)) => {
+                if let Some(x) = self.best_pair_field(f, block) {
+                    return x;
+                }
                 let v = self.tuple_field(f)?;
                 Ok(var_expr(v, self.kind(v).clone(), span))
             }

@@ -313,7 +313,7 @@ struct Collector {
 }
 
 /// `p.a.b` rooted at a struct parameter: its root and members.
-fn chain(e: &syn::Expr, roots: &[String]) -> Option<(syn::Ident, Vec<syn::Member>)> {
+pub(super) fn chain(e: &syn::Expr, roots: &[String]) -> Option<(syn::Ident, Vec<syn::Member>)> {
     match e {
         syn::Expr::Field(f) => {
             if let Some((root, mut members)) = chain(&f.base, roots) {
@@ -526,14 +526,18 @@ impl VisitMut for Collector {
             return;
         }
         if self.is_root(e) {
-            let msg = format!(
-                "use the fields of `{}` (`{}.sigma`, `{}.x[i]`): a differentiable function reads and writes a struct through its fields, and does not pass, copy or return it whole yet",
-                e.to_token_stream(),
-                e.to_token_stream(),
-                e.to_token_stream()
-            );
+            let s = e.to_token_stream();
+            let msg = format!("use the fields of `{s}` (`{s}.sigma`, `{s}.x[i]`): a differentiable function reads and writes a struct through its fields, and does not pass, copy or return it whole yet");
             self.error(syn::Error::new_spanned(&*e, msg));
             return;
+        }
+        match super::matrix_fields::rewrite(e, &self.roots) {
+            Some(Ok(written)) => {
+                self.leaf(e, Use::Array, written);
+                return;
+            }
+            Some(Err(err)) => return self.error(err),
+            None => {}
         }
         match e {
             syn::Expr::Call(c) => {

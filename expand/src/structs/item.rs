@@ -10,6 +10,9 @@ enum Field {
     Real,
     /// `[f64; N]` or `Vec<f64>`: reals in order.
     Reals,
+    /// An nalgebra vector or matrix of `f64` (`SVector<f64, 3>`, `DVector<f64>`,
+    /// `DMatrix<f64>`, ...): the same type at `S`, its reals in storage (column-major) order.
+    Matrix,
     /// A nested annotated struct `Inner`: `Inner<S>`.
     Nested,
     /// Anything else without an `f64` (integers, bools, `Vec<usize>`, `String`, ...): cloned.
@@ -40,15 +43,68 @@ fn is_vec_of_f64(ty: &syn::Type) -> bool {
         && matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_ident(t, "f64"))
 }
 
+/// The nalgebra types a field may have, by their last path segment, with `f64` as the first
+/// generic argument (the same names as parameters, `crate::lower`'s `MATRIX_TYPES`).
+const MATRIX_FIELDS: &[&str] = &[
+    "DVector",
+    "DMatrix",
+    "SVector",
+    "SMatrix",
+    "RowDVector",
+    "RowSVector",
+    "Vector1",
+    "Vector2",
+    "Vector3",
+    "Vector4",
+    "Vector5",
+    "Vector6",
+    "Matrix1",
+    "Matrix2",
+    "Matrix3",
+    "Matrix4",
+    "Matrix5",
+    "Matrix6",
+];
+
+/// The first generic argument of `ty` when it is one of [`MATRIX_FIELDS`] (`SVector<f64, 3>`,
+/// `nalgebra::DVector<f64>`), as a mutable reference so that the struct at `S` replaces it.
+fn matrix_elem(ty: &mut syn::Type) -> Option<&mut syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let last = p.path.segments.last_mut()?;
+    if !MATRIX_FIELDS.contains(&last.ident.to_string().as_str()) {
+        return None;
+    }
+    match &mut last.arguments {
+        syn::PathArguments::AngleBracketed(a) => match a.args.first_mut() {
+            Some(syn::GenericArgument::Type(t)) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 const NOT_STRUCTS: &[&str] = &[
     "usize", "isize", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128", "bool",
     "char", "String",
 ];
 
 fn classify(ty: &syn::Type) -> syn::Result<Field> {
-    const WHAT: &str = "write `f64`, `[f64; N]`, `Vec<f64>`, another `#[differentiable]` struct, or data without reals (integers, bools, `Vec<usize>`, ...)";
+    const WHAT: &str = "write `f64`, `[f64; N]`, `Vec<f64>`, an nalgebra vector or matrix of `f64` (`SVector<f64, N>`, `DVector<f64>`, `SMatrix<f64, R, C>`, `DMatrix<f64>`), another `#[differentiable]` struct, or data without reals (integers, bools, `Vec<usize>`, ...)";
     if is_ident(ty, "f64") {
         return Ok(Field::Real);
+    }
+    if let Some(elem) = matrix_elem(&mut ty.clone()) {
+        return if is_ident(elem, "f64") {
+            Ok(Field::Matrix)
+        } else {
+            Err(syn::Error::new_spanned(
+                elem,
+                "write `f64` as the element type: the struct is generated at every scalar type",
+            ))
+        };
     }
     if is_ident(ty, "f32") {
         return Err(syn::Error::new_spanned(
@@ -82,6 +138,102 @@ fn classify(ty: &syn::Type) -> syn::Result<Field> {
     Ok(Field::Data)
 }
 
+/// What the `Struct` impl says of each field, in field order.
+#[derive(Default)]
+struct Parts {
+    real_names: Vec<String>,
+    map: Vec<TokenStream>,
+    each: Vec<TokenStream>,
+    each_mut: Vec<TokenStream>,
+    zero: Vec<TokenStream>,
+}
+
+/// The field at the scalar `S` (its type rewritten) and its parts of the `Struct` impl.
+fn field_parts(krate: &syn::Path, field: &mut syn::Field, kind: Field, parts: &mut Parts) {
+    let scalar = quote!(S);
+    let f = field.ident.clone().expect("named fields have names");
+    let span = field.ty.span();
+    let fname = syn::ext::IdentExt::unraw(&f).to_string();
+    match kind {
+        Field::Real => {
+            field.ty = syn::parse_quote_spanned!(span=> #scalar);
+            parts.real_names.push(fname);
+            parts.map.push(quote!(#f: f(self.#f)));
+            parts.each.push(quote!(f(self.#f);));
+            parts.each_mut.push(quote!(f(&mut self.#f);));
+            parts
+                .zero
+                .push(quote!(#f: <#scalar as #krate::Zero>::zero()));
+        }
+        Field::Reals => {
+            field.ty = match &field.ty {
+                syn::Type::Array(a) => {
+                    let len = &a.len;
+                    syn::parse_quote_spanned!(span=> [#scalar; #len])
+                }
+                _ => syn::parse_quote_spanned!(span=> ::std::vec::Vec<#scalar>),
+            };
+            parts.real_names.push(fname);
+            let is_array = matches!(field.ty, syn::Type::Array(_));
+            if is_array {
+                parts.map.push(quote!(#f: self.#f.map(|v| f(v))));
+                parts
+                    .zero
+                    .push(quote!(#f: self.#f.map(|_| <#scalar as #krate::Zero>::zero())));
+            } else {
+                parts
+                    .map
+                    .push(quote!(#f: self.#f.iter().map(|&v| f(v)).collect()));
+                parts.zero.push(
+                    quote!(#f: self.#f.iter().map(|_| <#scalar as #krate::Zero>::zero()).collect()),
+                );
+            }
+            parts.each.push(quote!(for v in self.#f.iter() { f(*v); }));
+            parts
+                .each_mut
+                .push(quote!(for v in self.#f.iter_mut() { f(v); }));
+        }
+        Field::Matrix => {
+            if let Some(elem) = matrix_elem(&mut field.ty) {
+                *elem = syn::parse_quote_spanned!(span=> #scalar);
+            }
+            parts.real_names.push(fname);
+            parts.map.push(quote!(#f: self.#f.map(|v| f(v))));
+            parts
+                .zero
+                .push(quote!(#f: self.#f.map(|_| <#scalar as #krate::Zero>::zero())));
+            parts.each.push(quote!(for v in self.#f.iter() { f(*v); }));
+            parts
+                .each_mut
+                .push(quote!(for v in self.#f.iter_mut() { f(v); }));
+        }
+        Field::Nested => {
+            let ty = &field.ty;
+            field.ty = syn::parse_quote_spanned!(span=> #ty<#scalar>);
+            parts.real_names.push(fname);
+            let tr = quote_spanned!(span=> #krate::Struct);
+            parts
+                .map
+                .push(quote!(#f: #tr::map_reals(&self.#f, &mut *f)));
+            parts
+                .each
+                .push(quote!(#tr::for_each_real(&self.#f, &mut *f);));
+            parts
+                .each_mut
+                .push(quote!(#tr::for_each_real_mut(&mut self.#f, &mut *f);));
+            parts.zero.push(quote!(#f: #tr::zero_like(&self.#f)));
+        }
+        Field::Data => {
+            parts
+                .map
+                .push(quote!(#f: ::core::clone::Clone::clone(&self.#f)));
+            parts
+                .zero
+                .push(quote!(#f: ::core::clone::Clone::clone(&self.#f)));
+        }
+    }
+}
+
 /// The expansion of `#[differentiable] struct Name { .. }`.
 pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<TokenStream> {
     if let Some(g) = item.generics.params.first() {
@@ -104,15 +256,9 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
     };
     let name = item.ident.clone();
     let scalar = quote!(S);
-    let mut real_names = Vec::new();
-    let mut map = Vec::new();
-    let mut each = Vec::new();
-    let mut each_mut = Vec::new();
-    let mut zero = Vec::new();
+    let mut parts = Parts::default();
     let mut errors: Option<syn::Error> = None;
     for field in fields.named.iter_mut() {
-        let f = field.ident.clone().expect("named fields have names");
-        let span = field.ty.span();
         let kind = match classify(&field.ty) {
             Ok(k) => k,
             Err(e) => {
@@ -123,57 +269,18 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
                 continue;
             }
         };
-        let fname = syn::ext::IdentExt::unraw(&f).to_string();
-        match kind {
-            Field::Real => {
-                field.ty = syn::parse_quote_spanned!(span=> #scalar);
-                real_names.push(fname);
-                map.push(quote!(#f: f(self.#f)));
-                each.push(quote!(f(self.#f);));
-                each_mut.push(quote!(f(&mut self.#f);));
-                zero.push(quote!(#f: <#scalar as #krate::Zero>::zero()));
-            }
-            Field::Reals => {
-                field.ty = match &field.ty {
-                    syn::Type::Array(a) => {
-                        let len = &a.len;
-                        syn::parse_quote_spanned!(span=> [#scalar; #len])
-                    }
-                    _ => syn::parse_quote_spanned!(span=> ::std::vec::Vec<#scalar>),
-                };
-                real_names.push(fname);
-                let is_array = matches!(field.ty, syn::Type::Array(_));
-                if is_array {
-                    map.push(quote!(#f: self.#f.map(|v| f(v))));
-                    zero.push(quote!(#f: self.#f.map(|_| <#scalar as #krate::Zero>::zero())));
-                } else {
-                    map.push(quote!(#f: self.#f.iter().map(|&v| f(v)).collect()));
-                    zero.push(
-                        quote!(#f: self.#f.iter().map(|_| <#scalar as #krate::Zero>::zero()).collect()),
-                    );
-                }
-                each.push(quote!(for v in self.#f.iter() { f(*v); }));
-                each_mut.push(quote!(for v in self.#f.iter_mut() { f(v); }));
-            }
-            Field::Nested => {
-                let ty = &field.ty;
-                field.ty = syn::parse_quote_spanned!(span=> #ty<#scalar>);
-                real_names.push(fname);
-                let tr = quote_spanned!(span=> #krate::Struct);
-                map.push(quote!(#f: #tr::map_reals(&self.#f, &mut *f)));
-                each.push(quote!(#tr::for_each_real(&self.#f, &mut *f);));
-                each_mut.push(quote!(#tr::for_each_real_mut(&mut self.#f, &mut *f);));
-                zero.push(quote!(#f: #tr::zero_like(&self.#f)));
-            }
-            Field::Data => {
-                map.push(quote!(#f: ::core::clone::Clone::clone(&self.#f)));
-                zero.push(quote!(#f: ::core::clone::Clone::clone(&self.#f)));
-            }
-        }
+        field_parts(krate, field, kind, &mut parts);
     }
     if let Some(e) = errors {
         return Err(e);
     }
+    let Parts {
+        real_names,
+        map,
+        each,
+        each_mut,
+        zero,
+    } = parts;
     item.generics = syn::parse_quote!(<#scalar = f64>);
     let rt = quote!(#krate::__private::Real);
     Ok(quote! {

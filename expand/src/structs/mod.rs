@@ -68,6 +68,7 @@ mod grad;
 mod ints;
 mod item;
 mod locals;
+mod matrix_fields;
 mod results;
 mod scalar_writes;
 mod whole;
@@ -180,7 +181,7 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     } else {
         crate::same_configuration(&func.attrs, out)
     };
-    let guard = method.then(|| trait_impl_guard(&user));
+    let guard = method.then(|| trait_impl_guard(&args.krate, &user));
     let adapter = match &rhs {
         Some(name) => Some(crate::same_configuration(
             &func.attrs,
@@ -203,8 +204,11 @@ pub const TRAIT_IMPL_GUARD: &str = "__IN_A_TRAIT_IMPL_ALSO_PUT_DIFFERENTIABLE_ON
 /// A hidden constant beside a method's companions whose name is the advice rustc shows when the
 /// method is in a trait impl and the attribute is not on the block too (`const
 /// rhs__IN_A_TRAIT_IMPL_.. is not a member of trait`, before the errors for every companion):
-/// an attribute on a method cannot see the `impl` it is in. `impls` drops it.
-fn trait_impl_guard(user: &syn::Ident) -> TokenStream {
+/// an attribute on a method cannot see the `impl` it is in. `impls` drops it. Its value is
+/// the refusal of a default method in a trait's definition, where it is a member and `Self`
+/// is not known to be sized (`tapeless::__private::outside_a_trait`, whose message says to
+/// write the method in each annotated impl block; see `crate::impls`).
+fn trait_impl_guard(krate: &syn::Path, user: &syn::Ident) -> TokenStream {
     let name = format_ident!(
         "{}{}",
         syn::ext::IdentExt::unraw(user),
@@ -214,7 +218,7 @@ fn trait_impl_guard(user: &syn::Ident) -> TokenStream {
     quote! {
         #[doc(hidden)]
         #[allow(dead_code, non_upper_case_globals)]
-        const #name: () = ();
+        const #name: () = #krate::__private::outside_a_trait::<Self>();
     }
 }
 

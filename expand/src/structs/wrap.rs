@@ -7,6 +7,7 @@ use quote::{format_ident, quote, ToTokens};
 use syn::spanned::Spanned;
 
 /// A parameter of a flattened companion: its pattern and name.
+#[derive(Clone)]
 pub(super) struct Input {
     pub(super) pat: syn::PatType,
     pub(super) name: String,
@@ -58,15 +59,38 @@ pub(super) fn groups<'a>(sig: &syn::Signature, params: &'a [Param]) -> syn::Resu
             syn::FnArg::Receiver(_) => None,
         })
         .collect();
-    let mut it = inputs.into_iter().peekable();
+    // The names of the parameters in order, to tell a field named as another's tangent or
+    // adjoint (`x` and `x_dot`: flat `s__x`, `s__x_dot`) from that tangent (also `s__x_dot`).
+    let expected: Vec<String> = params
+        .iter()
+        .flat_map(|p| match p {
+            Param::Plain(pt) => vec![input_name(pt)],
+            Param::Struct(s) => (s.whole)
+                .then(|| input_name_of(&super::flatten::whole_ident(s)))
+                .into_iter()
+                .chain(s.leaves.iter().map(|l| l.flat.to_string()))
+                .collect(),
+        })
+        .collect();
+    let (mut pos, mut k) = (0, 0);
     let mut take = |name: &str| -> syn::Result<(Input, Option<Input>)> {
-        let value = it
-            .next()
+        let value = inputs
+            .get(pos)
             .filter(|i| i.name == name)
+            .cloned()
             .ok_or_else(|| internal(&format!("parameter `{name}` not found")))?;
-        let extra = match it.peek() {
+        pos += 1;
+        k += 1;
+        let extra = match inputs.get(pos) {
             Some(i) if i.name == format!("{name}_dot") || i.name == format!("{name}_bar") => {
-                it.next()
+                // When the next parameter is named so, this is its value unless the value
+                // follows under the same name.
+                let next_is_named_so = expected.get(k) == Some(&i.name);
+                let value_follows = inputs.get(pos + 1).is_some_and(|j| j.name == i.name);
+                (!next_is_named_so || value_follows).then(|| {
+                    pos += 1;
+                    i.clone()
+                })
             }
             _ => None,
         };
@@ -99,7 +123,10 @@ pub(super) fn groups<'a>(sig: &syn::Signature, params: &'a [Param]) -> syn::Resu
         }
     }
     // What follows the parameters (`result_bar`, the seed of the result).
-    out.extend(it.map(|value| Group::Plain { value, extra: None }));
+    out.extend(inputs[pos..].iter().map(|value| Group::Plain {
+        value: value.clone(),
+        extra: None,
+    }));
     Ok(out)
 }
 
@@ -154,7 +181,7 @@ impl Ctx<'_> {
 }
 
 /// The argument passing field `leaf` of `base` to a parameter of type `ty`.
-fn field_arg(base: &syn::Ident, leaf: &Leaf, ty: &syn::Type) -> TokenStream {
+fn field_arg(krate: &syn::Path, base: &syn::Ident, leaf: &Leaf, ty: &syn::Type) -> TokenStream {
     let path = &leaf.path;
     let place = quote!(#base #(.#path)*);
     match ty {
@@ -162,8 +189,11 @@ fn field_arg(base: &syn::Ident, leaf: &Leaf, ty: &syn::Type) -> TokenStream {
             (syn::Type::Slice(_), true) if leaf.used == Use::Real => {
                 quote!(::core::slice::from_mut(&mut #place))
             }
-            (syn::Type::Slice(_), true) => quote!(&mut #place[..]),
-            (syn::Type::Slice(_), false) => quote!(&#place[..]),
+            // Through `FieldReals`: arrays, `Vec`s and nalgebra values alike.
+            (syn::Type::Slice(_), true) => {
+                quote!(#krate::FieldReals::reals_mut(&mut #place))
+            }
+            (syn::Type::Slice(_), false) => quote!(#krate::FieldReals::reals(&#place)),
             (_, true) => quote!(&mut #place),
             (_, false) => quote!(&#place),
         },
@@ -264,9 +294,9 @@ pub(super) fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward
                     }
                 }
                 for (leaf, value, extra) in fields {
-                    args.push(field_arg(&base, leaf, &value.pat.ty));
+                    args.push(field_arg(cx.krate, &base, leaf, &value.pat.ty));
                     if let Some(e) = extra {
-                        args.push(field_arg(&field_extra_base, leaf, &e.pat.ty));
+                        args.push(field_arg(cx.krate, &field_extra_base, leaf, &e.pat.ty));
                     }
                 }
             }

@@ -121,7 +121,10 @@ pub(in crate::lower) fn unknown_adapter_error(mc: &syn::ExprMethodCall) -> syn::
         "max_by" | "min_by" => {
             "end it with `.unwrap()` or `.expect(\"..\")`, `x.iter().copied().max_by(|a, b| a.total_cmp(b)).unwrap()`, or write `.fold(f64::NEG_INFINITY, f64::max)`"
         }
-        "max" | "min" | "max_by_key" | "min_by_key" => {
+        "max_by_key" | "min_by_key" => {
+            "compare with `.max_by(|a, b| a.total_cmp(b)).unwrap()` (or `min_by`) the numbers the key computes, `map` the items to them first; for the index of the largest value, `let (i, v) = x.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap();` (a key of `f64` is not `Ord`, so `max_by_key` cannot take one)"
+        }
+        "max" | "min" => {
             "write `.max_by(|a, b| a.total_cmp(b)).unwrap()` (or `min_by`), or `.fold(f64::NEG_INFINITY, f64::max)` (or `f64::min` from `f64::INFINITY`)"
         }
         _ => "write a `for` loop",
