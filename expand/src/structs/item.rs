@@ -82,6 +82,18 @@ fn classify(ty: &syn::Type) -> syn::Result<Field> {
     Ok(Field::Data)
 }
 
+/// Where a field's reals go (`super::layout`), from its kind and written type.
+fn slot(kind: &Field, ty: &syn::Type) -> super::layout::Slot {
+    use super::layout::Slot;
+    match (kind, ty) {
+        (Field::Real, _) => Slot::Real,
+        (Field::Reals, syn::Type::Array(a)) => Slot::Array(a.len.clone()),
+        (Field::Reals, _) => Slot::Vec,
+        (Field::Nested, _) => Slot::Nested(ty.clone()),
+        (Field::Data, _) => Slot::Data,
+    }
+}
+
 /// The expansion of `#[differentiable] struct Name { .. }`.
 pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<TokenStream> {
     if let Some(g) = item.generics.params.first() {
@@ -110,6 +122,7 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
     let mut each_mut = Vec::new();
     let mut zero = Vec::new();
     let mut errors: Option<syn::Error> = None;
+    let mut slots = Vec::new();
     for field in fields.named.iter_mut() {
         let f = field.ident.clone().expect("named fields have names");
         let span = field.ty.span();
@@ -124,6 +137,7 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
             }
         };
         let fname = syn::ext::IdentExt::unraw(&f).to_string();
+        slots.push((f.clone(), slot(&kind, &field.ty)));
         match kind {
             Field::Real => {
                 field.ty = syn::parse_quote_spanned!(span=> #scalar);
@@ -176,7 +190,9 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
     }
     item.generics = syn::parse_quote!(<#scalar = f64>);
     let rt = quote!(#krate::__private::Real);
+    let layout = super::layout::expand(krate, &name, &slots);
     Ok(quote! {
+        #layout
         #item
         #[automatically_derived]
         #[allow(clippy::all, unused_variables)]

@@ -49,7 +49,15 @@
 //! A field's kind is guessed from its expression and checked by rustc through the struct's own
 //! field types; a field copied from a parameter's (`steps: s.steps`), whose kind is not visible,
 //! is copied by the companions with its tangent and adjoint
-//! (`tapeless::__private::CopiedField`). An annotated caller cannot take a struct result yet
+//! (`tapeless::__private::CopiedField`). A method returning a struct (`fn step(&self, ..) ->
+//! State`, `fn scaled(&self, c: f64) -> Self`) is the same with a receiver: the hidden function
+//! is a method, its companions associated functions, and the user's companions forward to
+//! them as `Self::step_vjp_at(this, this_bar, .., result_bar)` with `self` in the literal's
+//! expressions read as `this`, plus `self.step_vjp(self_bar, ..)` for `&self`. A `Self { .. }`
+//! literal cannot name the struct at another scalar, so its shape is the receiver's
+//! (`Struct::map_reals(this, |_| 0)`, whose type rustc checks against the result's) with the
+//! literal's integer, bool and nested fields set; without a receiver the literal names the
+//! type. An annotated caller cannot take a struct result yet
 //! (its fields would need the callee's flattened parameters, which the caller's expansion
 //! cannot see).
 //!
@@ -67,9 +75,11 @@ mod flatten;
 mod grad;
 mod ints;
 mod item;
+mod layout;
 mod locals;
 mod results;
 mod scalar_writes;
+mod taken;
 mod whole;
 mod wrap;
 
@@ -99,7 +109,11 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
         {
             Some(function(attr, f))
         }
-        Ok(syn::Item::Fn(f)) if locals::has_struct_locals(&f.block) => Some(with_locals(attr, f)),
+        Ok(syn::Item::Fn(f))
+            if locals::has_struct_locals(&f.block) || taken::takes_results(&f.block) =>
+        {
+            Some(with_locals(attr, f))
+        }
         _ => match syn::parse2::<syn::ImplItemFn>(item.clone()) {
             Ok(f) if flatten::has_structs(&f.sig) || associated(attr) => Some(function(
                 attr,
@@ -127,7 +141,7 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
 /// A function whose only structs are locals: the pipeline's expansion of the function with a
 /// local per field (`locals`), the user's body kept as written.
 fn with_locals(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
-    let mut flat = func.clone();
+    let mut flat = taken::rewrite(&func)?.unwrap_or_else(|| func.clone());
     locals::Locals::new(&flatten::separator(&func)).run(&mut flat.block)?;
     let tokens = crate::expand(attr.clone(), quote!(#flat))?;
     let mut file: syn::File = syn::parse2(tokens)?;
@@ -168,7 +182,8 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     }
     let user = func.sig.ident.clone();
     let flat_name = format_ident!("__{}_flat", user);
-    let flat = flatten::flatten(&func, &flat_name, &mut params)?;
+    let taken = taken::rewrite(&func)?;
+    let flat = flatten::flatten(taken.as_ref().unwrap_or(&func), &flat_name, &mut params)?;
     constants_outside_wrt(&args, &mut params);
     let flat_attr = flat_attr(&args, &params);
     let flat_tokens = crate::expand_function(flat_attr, quote!(#flat))?;

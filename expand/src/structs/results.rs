@@ -114,12 +114,19 @@ pub(super) fn expand(
     let file: syn::File = syn::parse2(expanded.clone())?;
     let args = crate::attr::parse(attr.clone())?;
     let wrappers = wrappers(&args.krate, &func, &file, &hidden_name, &literal, &sep, method)?;
+    let into = if method || args.wrt.is_some() {
+        None
+    } else {
+        super::taken::into_companions(&args.krate, &func, &wrappers, &literal, ty, &hidden_name)?
+    };
+    let into = into.map(|i| crate::same_configuration(&func.attrs, i));
     let user = &func;
     Ok(quote! {
         #[allow(clippy::needless_range_loop)]
         #user
         #expanded
         #wrappers
+        #into
     })
 }
 
