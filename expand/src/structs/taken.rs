@@ -250,9 +250,10 @@ impl Cx<'_> {
                 let values: Vec<TokenStream> = params
                     .iter()
                     .zip(&call)
+                    // The adjoints are the `&mut` parameters (`&mut` parameters of the
+                    // function's own are not taken, see `into_companions`).
                     .filter(|(pt, _)| {
-                        let t = pt.pat.to_token_stream().to_string();
-                        !t.ends_with("_bar")
+                        !matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some())
                     })
                     .map(|(_, c)| c.clone())
                     .collect();
