@@ -20,7 +20,8 @@
 //! They forward to the user-level companions `step_generic`, `step_jvp` and `step_vjp`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 
@@ -73,20 +74,19 @@ pub(super) fn into_companions(
     let vis = &func.vis;
     let n = func.sig.inputs.len();
     let args = (0..n).map(|k| quote!(#hidden::ARGS[#k]));
-    let places = places(literal, ty, &TokenStream::new(), &quote!(<#ty>), "");
+    let aliases = aliases(vis, &format_ident!("__{}_out", user), literal, ty);
     let cx = Cx { krate, roots: &roots };
     let generic = cx.companion(&generic, "generic")?;
     let jvp = cx.companion(&jvp, "jvp")?;
     let rev = cx.companion(&vjp, "rev")?;
     let n = n + 1;
     Ok(Some(quote! {
+        #aliases
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code)]
         #vis struct #name {}
         #[allow(dead_code, non_upper_case_globals, clippy::all)]
         impl #name {
-            pub const __REALS: usize = <#ty>::__TL_REALS;
-            #places
             pub const ARGS: [(bool, bool); #n] = [(false, true), #(#args),*];
             #generic
             #jvp
@@ -95,46 +95,50 @@ pub(super) fn into_companions(
     }))
 }
 
-/// `__at_x` and `__len_x` per field of the literal (`__at_inner__a` for nested literals).
-fn places(
+/// `type __f_out = State;`, naming the result's type for callers (whose places are
+/// `__f_out::__TL_AT_x`), and `type __f_out__inner = Pair;` per nested literal. Type aliases, not
+/// constants: a place is evaluated only where a caller uses it (an integer field's is a
+/// compile error there, see `layout`).
+fn aliases(
+    vis: &syn::Visibility,
+    alias: &syn::Ident,
     lit: &syn::ExprStruct,
     ty: &syn::Type,
-    base: &TokenStream,
-    layout: &TokenStream,
-    prefix: &str,
 ) -> TokenStream {
-    let mut out = TokenStream::new();
+    let mut out = quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis type #alias = #ty;
+    };
     for fv in &lit.fields {
-        let syn::Member::Named(f) = &fv.member else {
-            continue;
-        };
-        let f = syn::ext::IdentExt::unraw(f);
-        let at = format_ident!("__at_{}{}", prefix, f);
-        let len = format_ident!("__len_{}{}", prefix, f);
-        let tl_at = format_ident!("__TL_AT_{}", f);
-        let tl_len = format_ident!("__TL_LEN_{}", f);
-        let start = if base.is_empty() {
-            quote!(#layout::#tl_at)
-        } else {
-            quote!(#base + #layout::#tl_at)
-        };
-        out.extend(quote! {
-            pub const #at: usize = #start;
-            pub const #len: usize = #layout::#tl_len;
-        });
-        if let syn::Expr::Struct(inner) = &fv.expr {
+        if let (syn::Member::Named(f), syn::Expr::Struct(inner)) = (&fv.member, &fv.expr) {
+            let f = syn::ext::IdentExt::unraw(f);
             let path = &inner.path;
-            let inner_layout = quote!(<#path>);
-            out.extend(places(
-                inner,
-                ty,
-                &quote!(Self::#at),
-                &inner_layout,
-                &format!("{prefix}{f}__"),
-            ));
+            let inner_ty: syn::Type = syn::parse_quote!(#path);
+            let nested = format_ident!("{}__{}", alias, f);
+            out.extend(aliases(vis, &nested, inner, &inner_ty));
         }
     }
     out
+}
+
+/// The place of field `path` (`["inner", "a"]`) in a struct held as reals whose type is
+/// `alias`: its start and its length.
+fn place(alias: &syn::Ident, path: &[String]) -> (TokenStream, TokenStream) {
+    let mut at = Vec::new();
+    let mut len = TokenStream::new();
+    for (i, f) in path.iter().enumerate() {
+        let owner = if i == 0 {
+            alias.clone()
+        } else {
+            format_ident!("{}__{}", alias, path[..i].join("__"))
+        };
+        let tl_at = format_ident!("__TL_AT_{}", f);
+        let tl_len = format_ident!("__TL_LEN_{}", f);
+        at.push(quote!(#owner::#tl_at));
+        len = quote!(#owner::#tl_len);
+    }
+    (quote!((#(#at)+*)), len)
 }
 
 struct Cx<'a> {
@@ -389,7 +393,7 @@ fn find(block: &syn::Block) -> Vec<Taken> {
         };
         out.push(Taken {
             name: name.clone(),
-            layout: format_ident!("__{}_into", layout),
+            layout: format_ident!("__{}_out", layout),
         });
     }
     out
@@ -418,7 +422,7 @@ impl Pass {
 
     /// A field chain on a taken local: the local, its layout and the place's name suffix
     /// (`x`, `inner__a`).
-    fn field_place(&self, e: &syn::Expr) -> Option<(syn::Ident, syn::Ident, String)> {
+    fn field_place(&self, e: &syn::Expr) -> Option<(syn::Ident, syn::Ident, Vec<String>)> {
         let mut path = Vec::new();
         let mut cur = e;
         while let syn::Expr::Field(f) = cur {
@@ -434,7 +438,7 @@ impl Pass {
         path.reverse();
         let t = self.taken(cur)?;
         let local = syn::Ident::new(&t.name, Span::call_site());
-        Some((local, t.layout.clone(), path.join("__")))
+        Some((local, t.layout.clone(), path))
     }
 
     /// A call's result into the taken local `target` (a `let` or an assignment).
@@ -449,7 +453,7 @@ impl Pass {
         target: &syn::Ident,
         layout: &syn::Ident,
         lit: &syn::ExprStruct,
-        prefix: &str,
+        prefix: &[String],
         out: &mut Vec<TokenStream>,
     ) {
         let k = &self.index;
@@ -457,22 +461,21 @@ impl Pass {
             let syn::Member::Named(f) = &fv.member else {
                 continue;
             };
-            let f = syn::ext::IdentExt::unraw(f);
-            let at = format_ident!("__at_{}{}", prefix, f);
-            let len = format_ident!("__len_{}{}", prefix, f);
+            let mut path = prefix.to_vec();
+            path.push(syn::ext::IdentExt::unraw(f).to_string());
+            let (at, len) = place(layout, &path);
             let e = &fv.expr;
+            let span = fv.span();
             match e {
-                syn::Expr::Struct(inner) => {
-                    self.literal(target, layout, inner, &format!("{prefix}{f}__"), out)
-                }
+                syn::Expr::Struct(inner) => self.literal(target, layout, inner, &path, out),
                 syn::Expr::Array(a) => {
                     for (i, x) in a.elems.iter().enumerate() {
-                        out.push(quote!(#target[#layout::#at + #i] = #x;));
+                        out.push(quote_spanned!(span=> #target[#at + #i] = #x;));
                     }
                 }
                 syn::Expr::Repeat(r) => {
                     let x = &r.expr;
-                    out.push(quote!(for #k in 0..#layout::#len { #target[#layout::#at + #k] = #x; }));
+                    out.push(quote_spanned!(span=> for #k in 0..#len { #target[#at + #k] = #x; }));
                 }
                 syn::Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Int(_) | syn::Lit::Bool(_),
@@ -480,7 +483,7 @@ impl Pass {
                 }) => {}
                 // A real; an array field is written as an array literal or a repeat (`x:
                 // [a, b, c]`, `q: [0.0; 3]`), else the place is a type error of rustc's.
-                _ => out.push(quote!(#target[#layout::#at] = #e;)),
+                _ => out.push(quote_spanned!(span=> #target[#at] = #e;)),
             }
         }
     }
@@ -505,15 +508,17 @@ impl VisitMut for Pass {
         if let syn::Expr::Index(ix) = e {
             if let Some((local, layout, path)) = self.field_place(&ix.expr) {
                 self.visit_expr_mut(&mut ix.index);
-                let at = format_ident!("__at_{}", path);
+                let (at, _) = place(&layout, &path);
                 let i = &ix.index;
-                *e = syn::parse_quote!(#local[#layout::#at + (#i)]);
+                let span = ix.expr.span();
+                *e = syn::parse_quote_spanned!(span=> #local[#at + (#i)]);
                 return;
             }
         }
         if let Some((local, layout, path)) = self.field_place(e) {
-            let at = format_ident!("__at_{}", path);
-            *e = syn::parse_quote!(#local[#layout::#at]);
+            let (at, _) = place(&layout, &path);
+            let span = e.span();
+            *e = syn::parse_quote_spanned!(span=> #local[#at]);
             return;
         }
         syn::visit_mut::visit_expr_mut(self, e);
@@ -556,7 +561,7 @@ impl Pass {
         } else {
             format_ident!("{}{}next", target, self.sep)
         };
-        let mut out = vec![quote!(let mut #into = vec![0.0; #layout::__REALS];)];
+        let mut out = vec![quote!(let mut #into = vec![0.0; #layout::__TL_REALS];)];
         match &**value {
             syn::Expr::Call(call) if callee(value).is_some() => {
                 let layout = format_ident!("__{}_into", callee(value)?);
@@ -564,7 +569,7 @@ impl Pass {
                 out.push(quote!(#call;));
             }
             syn::Expr::Struct(lit) if lit.rest.is_none() => {
-                self.literal(&into, &layout, lit, "", &mut out);
+                self.literal(&into, &layout, lit, &[], &mut out);
             }
             other => {
                 self.fail(syn::Error::new_spanned(
@@ -576,7 +581,7 @@ impl Pass {
         }
         if !is_let {
             let k = &self.index;
-            out.push(quote!(for #k in 0..#layout::__REALS { #target[#k] = #into[#k]; }));
+            out.push(quote!(for #k in 0..#layout::__TL_REALS { #target[#k] = #into[#k]; }));
         }
         let block: syn::Block = match syn::parse2(quote!({ #(#out)* })) {
             Ok(b) => b,
