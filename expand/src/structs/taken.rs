@@ -292,6 +292,8 @@ impl Cx<'_> {
 struct Taken {
     name: String,
     layout: syn::Ident,
+    /// The function whose result it holds.
+    callee: String,
 }
 
 /// The function with its struct results taken as reals (see the module documentation), or
@@ -394,7 +396,28 @@ fn find(block: &syn::Block) -> Vec<Taken> {
         out.push(Taken {
             name: name.clone(),
             layout: format_ident!("__{}_out", layout),
+            callee: layout.to_string(),
         });
+    }
+    // A `let` bound to a call of a function found to return a struct (`let s3 = step(&s2, h);`)
+    // holds one too, whether or not its fields are read.
+    loop {
+        let before = out.len();
+        for (name, call, _) in &scan.lets {
+            let Some(f) = call else { continue };
+            let known = out.iter().any(|t| t.callee == f.to_string());
+            let once = scan.lets.iter().filter(|(n, ..)| n == name).count() == 1;
+            if known && once && !out.iter().any(|t| t.name == *name) {
+                out.push(Taken {
+                    name: name.clone(),
+                    layout: format_ident!("__{}_out", f),
+                    callee: f.to_string(),
+                });
+            }
+        }
+        if out.len() == before {
+            break;
+        }
     }
     out
 }
@@ -522,6 +545,24 @@ impl VisitMut for Pass {
             return;
         }
         syn::visit_mut::visit_expr_mut(self, e);
+    }
+
+    fn visit_expr_call_mut(&mut self, c: &mut syn::ExprCall) {
+        let f = callee(&syn::Expr::Call(c.clone())).map(|f| f.to_string());
+        let returns_struct = f.is_some_and(|f| self.taken.iter().any(|t| t.callee == f));
+        if !returns_struct {
+            for arg in &c.args {
+                let inner = match arg {
+                    syn::Expr::Reference(r) => &*r.expr,
+                    e => e,
+                };
+                if let Some(t) = self.taken(inner) {
+                    let msg = format!("`{}` holds a struct taken from a call, which goes on only to `#[differentiable]` functions returning a struct (`s3 = step(&{}, ..)`): pass the fields this function needs (`{}.x`), or let it take the struct from the call itself", t.name, t.name, t.name);
+                    self.fail(syn::Error::new_spanned(arg, msg));
+                }
+            }
+        }
+        syn::visit_mut::visit_expr_call_mut(self, c);
     }
 
     fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
