@@ -94,7 +94,11 @@ fn two_steps_taken_by_a_caller() {
         jvp: &jvp,
         vjp: &vjp,
     };
-    check(&case, &[1.0, 2.0, 3.0, 0.5, 10.0, 28.0, 8.0 / 3.0, 0.01], 11);
+    check(
+        &case,
+        &[1.0, 2.0, 3.0, 0.5, 10.0, 28.0, 8.0 / 3.0, 0.01],
+        11,
+    );
 }
 
 /// The 4D-Var time loop: a state built by a literal, stepped `n` times by a call returning it,
@@ -136,8 +140,20 @@ fn a_time_loop_assigning_a_struct_result() {
     };
     let vjp = |x: &[f64], w: &[f64]| {
         let p = params_from(&x[3..6]);
-        let (mut x_bar, mut p_bar, mut h_bar, mut o_bar) = (vec![0.0; 3], p.zero_like(), 0.0, [0.0; 6]);
-        let v = cost_vjp(&x[..3], &mut x_bar, &p, &mut p_bar, x[6], &mut h_bar, &OBS, &mut o_bar, n, w[0]);
+        let (mut x_bar, mut p_bar, mut h_bar, mut o_bar) =
+            (vec![0.0; 3], p.zero_like(), 0.0, [0.0; 6]);
+        let v = cost_vjp(
+            &x[..3],
+            &mut x_bar,
+            &p,
+            &mut p_bar,
+            x[6],
+            &mut h_bar,
+            &OBS,
+            &mut o_bar,
+            n,
+            w[0],
+        );
         x_bar.extend(p_bar.to_reals());
         x_bar.push(h_bar);
         (vec![v], x_bar)
@@ -158,7 +174,18 @@ fn a_time_loop_assigning_a_struct_result() {
 fn cost_gradient(x: &[f64], g: &mut [f64]) {
     let p = params_from(&x[3..6]);
     let (mut x_bar, mut p_bar, mut h_bar, mut o_bar) = (vec![0.0; 3], p.zero_like(), 0.0, [0.0; 6]);
-    cost_vjp(&x[..3], &mut x_bar, &p, &mut p_bar, x[6], &mut h_bar, &OBS, &mut o_bar, 6, 1.0);
+    cost_vjp(
+        &x[..3],
+        &mut x_bar,
+        &p,
+        &mut p_bar,
+        x[6],
+        &mut h_bar,
+        &OBS,
+        &mut o_bar,
+        6,
+        1.0,
+    );
     x_bar.extend(p_bar.to_reals());
     x_bar.push(h_bar);
     g.copy_from_slice(&x_bar);
@@ -170,13 +197,32 @@ fn hessian_vector_product_of_the_time_loop_at_dual_numbers() {
     let mut draws = common::Draws::new(31);
     let (u, w) = (draws.vec(7), draws.vec(7));
     let hvp = |dir: &[f64]| -> Vec<f64> {
-        let z: Vec<Dual<f64, 1>> = x.iter().zip(dir).map(|(v, d)| Dual::new(*v, [*d])).collect();
+        let z: Vec<Dual<f64, 1>> = x
+            .iter()
+            .zip(dir)
+            .map(|(v, d)| Dual::new(*v, [*d]))
+            .collect();
         let mut p: Params<Dual<f64, 1>> = params_from(&x[3..6]).lift();
         p.set_reals(&z[3..6]).expect("three reals");
         let obs: Vec<Dual<f64, 1>> = OBS.iter().map(|&o| Dual::constant(o)).collect();
-        let (mut x_bar, mut p_bar, mut h_bar) = (vec![Dual::constant(0.0); 3], p.zero_like(), Dual::constant(0.0));
+        let (mut x_bar, mut p_bar, mut h_bar) = (
+            vec![Dual::constant(0.0); 3],
+            p.zero_like(),
+            Dual::constant(0.0),
+        );
         let mut o_bar = vec![Dual::constant(0.0); 6];
-        cost_vjp(&z[..3], &mut x_bar, &p, &mut p_bar, z[6], &mut h_bar, &obs, &mut o_bar, 6, Dual::constant(1.0));
+        cost_vjp(
+            &z[..3],
+            &mut x_bar,
+            &p,
+            &mut p_bar,
+            z[6],
+            &mut h_bar,
+            &obs,
+            &mut o_bar,
+            6,
+            Dual::constant(1.0),
+        );
         let mut all: Vec<f64> = x_bar.iter().map(|d| d.tangents[0]).collect();
         all.extend(p_bar.to_reals().iter().map(|d| d.tangents[0]));
         all.push(h_bar.tangents[0]);
@@ -303,5 +349,9 @@ fn a_caller_written_by_a_macro() {
         jvp: &jvp,
         vjp: &vjp,
     };
-    check(&case, &[1.0, 2.0, 3.0, 0.5, 10.0, 28.0, 8.0 / 3.0, 0.02], 51);
+    check(
+        &case,
+        &[1.0, 2.0, 3.0, 0.5, 10.0, 28.0, 8.0 / 3.0, 0.02],
+        51,
+    );
 }

@@ -65,7 +65,9 @@ pub(super) fn expand(
         let here = quote!(Self::#at_name);
         match slot {
             Slot::Real => build.push(quote!(#f: reals[<#name>::#at_name])),
-            Slot::Array(_) => build.push(quote!(#f: ::core::array::from_fn(|i| reals[<#name>::#at_name + i]))),
+            Slot::Array(_) => {
+                build.push(quote!(#f: ::core::array::from_fn(|i| reals[<#name>::#at_name + i])))
+            }
             Slot::Nested(ty) => build.push(quote! {
                 #f: #krate::__private::AsStruct::<#ty<S>>::as_struct(
                     &reals[<#name>::#at_name..<#name>::#at_name + <#name>::#len_name]
@@ -84,7 +86,9 @@ pub(super) fn expand(
     let total = if fixed {
         quote!(pub const __TL_REALS: usize = #at;)
     } else {
-        quote!(pub const __TL_REALS: usize = panic!("tapeless: a struct with a `Vec<f64>` field has no fixed number of reals: an annotated caller cannot hold it as its reals; step it in place (`fn step(s: &mut State, ..)`)");)
+        quote!(
+            pub const __TL_REALS: usize = panic!("tapeless: a struct with a `Vec<f64>` field has no fixed number of reals: an annotated caller cannot hold it as its reals; step it in place (`fn step(s: &mut State, ..)`)");
+        )
     };
     let p = quote!(#krate::__private);
     let rt = quote!(#p::Real);

@@ -57,9 +57,28 @@
 //! literal cannot name the struct at another scalar, so its shape is the receiver's
 //! (`Struct::map_reals(this, |_| 0)`, whose type rustc checks against the result's) with the
 //! literal's integer, bool and nested fields set; without a receiver the literal names the
-//! type. An annotated caller cannot take a struct result yet
-//! (its fields would need the callee's flattened parameters, which the caller's expansion
-//! cannot see).
+//! type.
+//!
+//! **A struct result taken by a caller** (`taken`): `let s2 = step(&s, p, h); s2.x`, and the
+//! time loop `let mut s = State { .. }; for _ in 0..n { s = step(&s, p, h); }`. The caller's
+//! expansion sees neither the struct's fields nor its type, and the pipeline has no value kind
+//! for a struct; so the caller holds such a struct as *its reals* (a `Vec` in the order of
+//! `Struct::to_reals`), which the pipeline differentiates as any array, and every place in it
+//! is a constant rustc evaluates. The struct's attribute publishes the places
+//! (`State::__TL_AT_x`, `__TL_LEN_x`, `__TL_REALS`, from the field types: `layout`), the
+//! struct-result function names its result type (`type __step_out = State;`) and a hidden
+//! companion writing the result's reals into an out-parameter, `__step_into(&mut s2, &s, p,
+//! h)`, whose companions take each struct argument as any `A: AsStruct<State<S>>` (the struct
+//! itself, a struct parameter of the caller passed whole, or the reals a caller holds) and add
+//! adjoints back through `AddAdjoint`, forwarding to `step_generic`, `step_jvp`, `step_vjp`. The
+//! caller's pass reads `s2.x` as `s2[__step_out::__TL_AT_x]` and `s2.q[i]` as
+//! `s2[__step_out::__TL_AT_q + i]`. rustc decides every place and every conversion: an integer
+//! field read from a held struct is a compile error naming the field (its place is a constant
+//! whose evaluation panics), and a held struct with integer, bool or `Vec` fields passed on to
+//! the next call is a type error saying why (`AsStruct` is implemented from reals only when every
+//! field is real). A held struct goes on only to functions returning a struct; methods
+//! returning a struct are not taken by callers yet (`s.step(p, h)`: the pipeline has no path
+//! to a method's companions from another type's value).
 //!
 //! **A `&mut` struct passed whole** (`advance(s, p, h)` with `s: &mut State`, or
 //! `self.advance(h)` in a `&mut self` method) when the caller uses none of its fields: the
@@ -77,6 +96,7 @@ mod ints;
 mod item;
 mod layout;
 mod locals;
+mod result_methods;
 mod results;
 mod scalar_writes;
 mod taken;

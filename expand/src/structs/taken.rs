@@ -4,14 +4,15 @@
 //! The caller's expansion cannot see the struct's fields, and the pipeline has no value kind
 //! for a struct. So the caller holds such a struct as **its reals** (a `Vec<f64>` in the order
 //! of `Struct::to_reals`), which the pipeline differentiates as any array, and every place in it
-//! is a constant rustc evaluates: the struct-result function `step` publishes a hidden
-//! companion `__step_into` (this module's [`into_companions`]) that writes the result's reals
-//! into an out-parameter (`__step_into(&mut s2, &s, p, h)`) and names the places of the
-//! literal's fields, `__step_into::__at_x`, `__step_into::__len_x`, `__step_into::__REALS`,
-//! which forward to the constants the struct's attribute computes from its field types
-//! (`layout`). The caller's pass ([`rewrite`]) then reads `s2.x` as `s2[__step_into::__at_x]`,
-//! `s2.q[i]` as `s2[__step_into::__at_q + i]`, builds a literal held as reals element by
-//! element, and assigns `s = step(&s, ..)` through a temporary.
+//! is a constant rustc evaluates: the struct-result function `step` names its result type
+//! (`type __step_out = State;`, and `__step_out__inner` per nested literal) and publishes a
+//! hidden companion `__step_into` (this module's [`into_companions`]) that writes the result's
+//! reals into an out-parameter (`__step_into(&mut s2, &s, p, h)`). The caller's pass
+//! ([`rewrite`]) then reads `s2.x` as `s2[__step_out::__TL_AT_x]` and `s2.q[i]` as
+//! `s2[__step_out::__TL_AT_q + i]` (the constants the struct's attribute computes from its field
+//! types, `layout`), builds a literal held as reals element by element, and assigns `s =
+//! step(&s, ..)` through a temporary. Type aliases rather than constants of `step`'s: a place
+//! is evaluated only where a caller uses it (an integer field's is a compile error there).
 //!
 //! `__step_into`'s companions take each struct argument as any `A: AsStruct<State<S>>`: the
 //! struct itself (a struct parameter of the caller, passed whole) or the reals a caller holds
@@ -75,7 +76,10 @@ pub(super) fn into_companions(
     let n = func.sig.inputs.len();
     let args = (0..n).map(|k| quote!(#hidden::ARGS[#k]));
     let aliases = aliases(vis, &format_ident!("__{}_out", user), literal, ty);
-    let cx = Cx { krate, roots: &roots };
+    let cx = Cx {
+        krate,
+        roots: &roots,
+    };
     let generic = cx.companion(&generic, "generic")?;
     let jvp = cx.companion(&jvp, "jvp")?;
     let rev = cx.companion(&vjp, "rev")?;
@@ -141,6 +145,14 @@ fn place(alias: &syn::Ident, path: &[String]) -> (TokenStream, TokenStream) {
     (quote!((#(#at)+*)), len)
 }
 
+/// The companion's inputs, the call's arguments, and the statements before and after it.
+type Parts<'a> = (
+    &'a mut Vec<TokenStream>,
+    &'a mut Vec<TokenStream>,
+    &'a mut TokenStream,
+    &'a mut TokenStream,
+);
+
 struct Cx<'a> {
     krate: &'a syn::Path,
     roots: &'a [String],
@@ -149,17 +161,48 @@ struct Cx<'a> {
 impl Cx<'_> {
     /// Whether a companion's parameter stands for a struct (`s`, `s_dot`, `s_bar`).
     fn is_struct(&self, name: &str) -> bool {
-        self.roots.iter().any(|r| {
-            name == r || name == format!("{r}_dot") || name == format!("{r}_bar")
-        })
+        self.roots
+            .iter()
+            .any(|r| name == r || name == format!("{r}_dot") || name == format!("{r}_bar"))
+    }
+
+    /// A struct argument `name` of the companion (`r` its type): generic over `AsStruct` for a
+    /// value or tangent, over `AddAdjoint` for an adjoint (a temporary struct added back after
+    /// the call). Pushes to the inputs, the call's arguments and the statements around it.
+    fn struct_arg(
+        &self,
+        k: usize,
+        name: &TokenStream,
+        r: &syn::TypeReference,
+        generics: &mut syn::Generics,
+        (inputs, call, before, after): Parts,
+    ) {
+        let krate = self.krate;
+        let p = quote!(#krate::__private);
+        let elem = &r.elem;
+        let g = format_ident!("__A{}", k);
+        let local = syn::Ident::new(&format!("arg{k}"), Span::mixed_site());
+        if r.mutability.is_some() {
+            generics
+                .params
+                .push(syn::parse_quote!(#g: ?Sized + #p::AddAdjoint<#elem>));
+            inputs.push(quote!(#name: &mut #g));
+            let value = syn::Ident::new(&format!("arg{}", k - 1), Span::mixed_site());
+            before.extend(quote!(let mut #local: #elem = #krate::Struct::zero_like(&#value);));
+            after.extend(quote!(#p::AddAdjoint::<#elem>::add_adjoint(#name, &#local);));
+            call.push(quote!(&mut #local));
+        } else {
+            generics
+                .params
+                .push(syn::parse_quote!(#g: ?Sized + #p::AsStruct<#elem>));
+            inputs.push(quote!(#name: &#g));
+            before.extend(quote!(let #local: #elem = #p::AsStruct::<#elem>::as_struct(#name);));
+            call.push(quote!(&#local));
+        }
     }
 
     /// `generic`, `jvp` or `rev` of `__f_into`, forwarding to the user-level `comp`.
     fn companion(&self, comp: &syn::ItemFn, kind: &str) -> syn::Result<TokenStream> {
-        let p = {
-            let krate = self.krate;
-            quote!(#krate::__private)
-        };
         let krate = self.krate;
         let mut generics = comp.sig.generics.clone();
         let scalar = match generics.type_params().next() {
@@ -204,28 +247,8 @@ impl Cx<'_> {
                 call.push(name);
                 continue;
             }
-            let elem = &r.elem;
-            let g = format_ident!("__A{}", k);
-            let local = syn::Ident::new(&format!("arg{k}"), Span::mixed_site());
-            if r.mutability.is_some() {
-                generics
-                    .params
-                    .push(syn::parse_quote!(#g: ?Sized + #p::AddAdjoint<#elem>));
-                inputs.push(quote!(#name: &mut #g));
-                let value = syn::Ident::new(&format!("arg{}", k - 1), Span::mixed_site());
-                before.extend(quote!(let mut #local: #elem = #krate::Struct::zero_like(&#value);));
-                after.extend(quote!(#p::AddAdjoint::<#elem>::add_adjoint(#name, &#local);));
-                call.push(quote!(&mut #local));
-            } else {
-                generics
-                    .params
-                    .push(syn::parse_quote!(#g: ?Sized + #p::AsStruct<#elem>));
-                inputs.push(quote!(#name: &#g));
-                before.extend(
-                    quote!(let #local: #elem = #p::AsStruct::<#elem>::as_struct(#name);),
-                );
-                call.push(quote!(&#local));
-            }
+            let parts = (&mut inputs, &mut call, &mut before, &mut after);
+            self.struct_arg(k, &name, r, &mut generics, parts);
         }
         let target = &comp.sig.ident;
         let reals = quote!(#krate::Struct::to_reals);
@@ -249,7 +272,8 @@ impl Cx<'_> {
                     return Err(super::wrap::internal("a seed not taken by reference"));
                 };
                 let seed_ty = &seed_ty.elem;
-                let generic = format_ident!("{}_generic", target.to_string().trim_end_matches("_vjp"));
+                let generic =
+                    format_ident!("{}_generic", target.to_string().trim_end_matches("_vjp"));
                 // The value first: the seed's shape (its integer fields) is the result's.
                 let values: Vec<TokenStream> = params
                     .iter()
@@ -355,7 +379,8 @@ fn find(block: &syn::Block) -> Vec<Taken> {
             } else {
                 let mut names = Vec::new();
                 super::locals::bound_names(&l.pat, &mut names);
-                self.lets.extend(names.into_iter().map(|n| (n, None, false)));
+                self.lets
+                    .extend(names.into_iter().map(|n| (n, None, false)));
             }
             syn::visit::visit_local(self, l);
         }
@@ -385,7 +410,11 @@ fn find(block: &syn::Block) -> Vec<Taken> {
         if scan.lets.iter().filter(|(n, ..)| n == name).count() != 1 {
             continue;
         }
-        let assigned = scan.assigned.iter().find(|(n, _)| n == name).map(|(_, f)| f);
+        let assigned = scan
+            .assigned
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| f);
         // A call's result read through fields, or a literal assigned a call's result: a
         // struct (an array has no named fields, and is not built by a struct literal).
         let layout = match (call, assigned) {
@@ -465,12 +494,18 @@ impl Pass {
     }
 
     /// A call's result into the taken local `target` (a `let` or an assignment).
-    fn call_into(&self, target: &syn::Ident, layout: &syn::Ident, call: &syn::ExprCall) -> TokenStream {
+    fn call_into(
+        &self,
+        target: &syn::Ident,
+        layout: &syn::Ident,
+        call: &syn::ExprCall,
+    ) -> TokenStream {
         let args = &call.args;
         quote!(#layout(&mut #target, #args))
     }
 
-    /// The statements holding literal `lit` in `target` at places `layout::__at_{prefix}f`.
+    /// The statements holding literal `lit` in `target`, at the places of `layout` (a path of
+    /// fields after `prefix`).
     fn literal(
         &self,
         target: &syn::Ident,
@@ -596,7 +631,12 @@ impl Pass {
             _ => return None,
         };
         self.visit_expr_mut(value);
-        let layout = self.taken.iter().find(|t| target == t.name.as_str())?.layout.clone();
+        let layout = self
+            .taken
+            .iter()
+            .find(|t| target == t.name.as_str())?
+            .layout
+            .clone();
         let into = if is_let {
             target.clone()
         } else {
@@ -634,11 +674,14 @@ impl Pass {
         if is_let {
             Some(block.stmts)
         } else {
-            Some(vec![syn::Stmt::Expr(syn::Expr::Block(syn::ExprBlock {
-                attrs: Vec::new(),
-                label: None,
-                block,
-            }), None)])
+            Some(vec![syn::Stmt::Expr(
+                syn::Expr::Block(syn::ExprBlock {
+                    attrs: Vec::new(),
+                    label: None,
+                    block,
+                }),
+                None,
+            )])
         }
     }
 }
