@@ -355,3 +355,32 @@ fn a_caller_written_by_a_macro() {
         51,
     );
 }
+
+/// A raw parameter name (`r#type`) on a struct parameter of a caller taking results.
+#[differentiable]
+fn raw_names(r#type: &State, p: &Params, h: f64) -> f64 {
+    let r#s2 = step(r#type, p, h);
+    r#s2.x[0] * r#s2.t
+}
+
+#[test]
+fn raw_names_in_a_caller_taking_a_result() {
+    let x = [1.0, 2.0, 3.0, 0.5];
+    let p = params_from(&[10.0, 28.0, 2.0]);
+    let (v, g) = raw_names_grad(&state_from(&x), &p, 0.01);
+    assert_eq!(v, raw_names(&state_from(&x), &p, 0.01));
+    let f = |s: &State| raw_names(s, &p, 0.01);
+    let (s_bar, _, _) = g;
+    for k in 0..4 {
+        let (mut a, mut b) = (x, x);
+        a[k] += 1e-6;
+        b[k] -= 1e-6;
+        let fd = (f(&state_from(&a)) - f(&state_from(&b))) / 2e-6;
+        common::assert_close(
+            s_bar.to_reals()[k],
+            fd,
+            1e-6,
+            "raw_names_grad against differences",
+        );
+    }
+}

@@ -65,7 +65,7 @@ pub(super) fn into_companions(
         .iter()
         .filter_map(|a| match a {
             syn::FnArg::Typed(pt) => match (super::flatten::struct_type(&pt.ty), &*pt.pat) {
-                (Some(_), syn::Pat::Ident(pi)) => Some(pi.ident.to_string()),
+                (Some(_), syn::Pat::Ident(pi)) => Some(unraw(&pi.ident)),
                 _ => None,
             },
             syn::FnArg::Receiver(_) => None,
@@ -161,6 +161,7 @@ struct Cx<'a> {
 impl Cx<'_> {
     /// Whether a companion's parameter stands for a struct (`s`, `s_dot`, `s_bar`).
     fn is_struct(&self, name: &str) -> bool {
+        let name = name.trim_start_matches("r#");
         self.roots
             .iter()
             .any(|r| name == r || name == format!("{r}_dot") || name == format!("{r}_bar"))
@@ -375,7 +376,7 @@ fn find(block: &syn::Block) -> Vec<Taken> {
                 let init = l.init.as_ref().map(|i| &*i.expr);
                 let call = init.and_then(callee).cloned();
                 let literal = matches!(init, Some(syn::Expr::Struct(_)));
-                self.lets.push((name.to_string(), call, literal));
+                self.lets.push((unraw(&name), call, literal));
             } else {
                 let mut names = Vec::new();
                 super::locals::bound_names(&l.pat, &mut names);
@@ -387,7 +388,7 @@ fn find(block: &syn::Block) -> Vec<Taken> {
         fn visit_expr_assign(&mut self, a: &'a syn::ExprAssign) {
             if let (syn::Expr::Path(p), Some(f)) = (&*a.left, callee(&a.right)) {
                 if let Some(id) = p.path.get_ident() {
-                    self.assigned.push((id.to_string(), f.clone()));
+                    self.assigned.push((unraw(id), f.clone()));
                 }
             }
             syn::visit::visit_expr_assign(self, a);
@@ -395,7 +396,7 @@ fn find(block: &syn::Block) -> Vec<Taken> {
         fn visit_expr_field(&mut self, f: &'a syn::ExprField) {
             if let (syn::Expr::Path(p), syn::Member::Named(_)) = (&*f.base, &f.member) {
                 if let Some(id) = p.path.get_ident() {
-                    self.fields.push(id.to_string());
+                    self.fields.push(unraw(id));
                 }
             }
             syn::visit::visit_expr_field(self, f);
@@ -425,7 +426,7 @@ fn find(block: &syn::Block) -> Vec<Taken> {
         out.push(Taken {
             name: name.clone(),
             layout: format_ident!("__{}_out", layout),
-            callee: layout.to_string(),
+            callee: unraw(layout),
         });
     }
     // A `let` bound to a call of a function found to return a struct (`let s3 = step(&s2, h);`)
@@ -434,13 +435,13 @@ fn find(block: &syn::Block) -> Vec<Taken> {
         let before = out.len();
         for (name, call, _) in &scan.lets {
             let Some(f) = call else { continue };
-            let known = out.iter().any(|t| t.callee == f.to_string());
+            let known = out.iter().any(|t| t.callee == unraw(f));
             let once = scan.lets.iter().filter(|(n, ..)| n == name).count() == 1;
             if known && once && !out.iter().any(|t| t.name == *name) {
                 out.push(Taken {
                     name: name.clone(),
                     layout: format_ident!("__{}_out", f),
-                    callee: f.to_string(),
+                    callee: unraw(f),
                 });
             }
         }
@@ -462,7 +463,7 @@ impl Pass {
     fn taken(&self, e: &syn::Expr) -> Option<&Taken> {
         let syn::Expr::Path(p) = e else { return None };
         let id = p.path.get_ident()?;
-        self.taken.iter().find(|t| id == t.name.as_str())
+        self.taken.iter().find(|t| unraw(id) == t.name)
     }
 
     fn fail(&mut self, e: syn::Error) {
@@ -489,7 +490,8 @@ impl Pass {
         }
         path.reverse();
         let t = self.taken(cur)?;
-        let local = syn::Ident::new(&t.name, Span::call_site());
+        let syn::Expr::Path(p) = cur else { return None };
+        let local = p.path.get_ident()?.clone();
         Some((local, t.layout.clone(), path))
     }
 
@@ -583,7 +585,7 @@ impl VisitMut for Pass {
     }
 
     fn visit_expr_call_mut(&mut self, c: &mut syn::ExprCall) {
-        let f = callee(&syn::Expr::Call(c.clone())).map(|f| f.to_string());
+        let f = callee(&syn::Expr::Call(c.clone())).map(unraw);
         let returns_struct = f.is_some_and(|f| self.taken.iter().any(|t| t.callee == f));
         if !returns_struct {
             for arg in &c.args {
@@ -610,7 +612,7 @@ impl Pass {
         let (target, value, is_let) = match stmt {
             syn::Stmt::Local(l) => {
                 let (name, _) = super::locals::simple_binding(&l.pat)?;
-                self.taken.iter().find(|t| name == t.name.as_str())?;
+                self.taken.iter().find(|t| unraw(&name) == t.name)?;
                 let Some(init) = &mut l.init else {
                     self.fail(syn::Error::new_spanned(
                         &l.pat,
@@ -625,7 +627,7 @@ impl Pass {
                     return None;
                 };
                 let name = p.path.get_ident()?.clone();
-                self.taken.iter().find(|t| name == t.name.as_str())?;
+                self.taken.iter().find(|t| unraw(&name) == t.name)?;
                 (name, &mut a.right, false)
             }
             _ => return None,
@@ -634,7 +636,7 @@ impl Pass {
         let layout = self
             .taken
             .iter()
-            .find(|t| target == t.name.as_str())?
+            .find(|t| unraw(&target) == t.name)?
             .layout
             .clone();
         let into = if is_let {
@@ -684,4 +686,9 @@ impl Pass {
             )])
         }
     }
+}
+
+/// A name without `r#`.
+fn unraw(id: &syn::Ident) -> String {
+    syn::ext::IdentExt::unraw(id).to_string()
 }
