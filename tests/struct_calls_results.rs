@@ -384,3 +384,83 @@ fn raw_names_in_a_caller_taking_a_result() {
         );
     }
 }
+
+/// Fields named as each other's tangent and adjoint: the flat name of `s.x_bar` is not the
+/// adjoint of `s.x`'s (a clash the mutation test found).
+#[differentiable]
+#[derive(Clone, Debug, PartialEq)]
+struct Two {
+    x: f64,
+    x_bar: f64,
+    x_dot: f64,
+}
+
+#[differentiable]
+fn two_cost(s: &Two, h: f64) -> f64 {
+    s.x * s.x_bar + h * s.x_dot * s.x
+}
+
+#[differentiable]
+fn two_step(s: &Two, h: f64) -> Two {
+    Two {
+        x_bar: s.x_bar + h * s.x,
+        x: s.x * h + s.x_dot,
+        x_dot: s.x_bar * s.x_dot,
+    }
+}
+
+fn two_from(v: &[f64]) -> Two {
+    Two {
+        x: v[0],
+        x_bar: v[1],
+        x_dot: v[2],
+    }
+}
+
+#[test]
+fn fields_named_as_each_others_tangent_and_adjoint() {
+    let f = |x: &[f64]| vec![two_cost(&two_from(x), x[3])];
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = two_cost_jvp(&two_from(x), &two_from(d), x[3], d[3]);
+        (vec![v], vec![t])
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let s = two_from(x);
+        let (mut s_bar, mut h_bar) = (s.zero_like(), 0.0);
+        let v = two_cost_vjp(&s, &mut s_bar, x[3], &mut h_bar, w[0]);
+        let mut g = s_bar.to_reals();
+        g.push(h_bar);
+        (vec![v], g)
+    };
+    let case = Case {
+        name: "two_cost(s: &Two { x, x_bar, x_dot }, h)",
+        inputs: 4,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[0.3, -1.2, 0.8, 0.5], 61);
+    let f = |x: &[f64]| two_step(&two_from(x), x[3]).to_reals();
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = two_step_jvp(&two_from(x), &two_from(d), x[3], d[3]);
+        (v.to_reals(), t.to_reals())
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let s = two_from(x);
+        let (mut s_bar, mut h_bar) = (s.zero_like(), 0.0);
+        let v = two_step_vjp(&s, &mut s_bar, x[3], &mut h_bar, &two_from(w));
+        let mut g = s_bar.to_reals();
+        g.push(h_bar);
+        (v.to_reals(), g)
+    };
+    let case = Case {
+        name: "two_step(s: &Two, h) -> Two",
+        inputs: 4,
+        outputs: 3,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[0.3, -1.2, 0.8, 0.5], 62);
+}

@@ -408,3 +408,12 @@ fn rename_in_messages(tokens: TokenStream, renames: &[(String, String)]) -> Toke
         })
         .collect()
 }
+
+/// Whether flat names `a` and `b` clash: equal, or one the other's tangent or adjoint (fields
+/// `x` and `x_bar` of `s`: `s__x_bar` is `s__x`'s adjoint).
+fn clash(a: &str, b: &str) -> bool {
+    a == b
+        || ["_dot", "_bar"]
+            .iter()
+            .any(|s| format!("{a}{s}") == b || format!("{b}{s}") == a)
+}

@@ -111,7 +111,7 @@ fn aliases(
 ) -> TokenStream {
     let mut out = quote! {
         #[doc(hidden)]
-        #[allow(non_camel_case_types, dead_code)]
+        #[allow(non_camel_case_types, dead_code, private_interfaces)]
         #vis type #alias = #ty;
     };
     for fv in &lit.fields {
