@@ -205,6 +205,33 @@ copied_data!(usize, isize, u8, u16, u32, u64, i8, i16, i32, i64, bool);
 /// struct it holds as its reals (a struct taken from a call, `let s2 = step(&s, h);`): the
 /// struct itself, or the slice of its reals in field order. Implemented by `#[differentiable]`
 /// on the struct: for the struct always, for `[S]` and `Vec<S>` when every field is real.
+///
+/// ```
+/// use tapeless_runtime::__private::{AddAdjoint, AsStruct};
+///
+/// struct Pair {
+///     a: f64,
+///     b: f64,
+/// }
+///
+/// // What `#[differentiable]` generates for a struct of reals, written out.
+/// impl AsStruct<Pair> for [f64] {
+///     fn as_struct(&self) -> Pair {
+///         Pair { a: self[0], b: self[1] }
+///     }
+/// }
+/// impl AddAdjoint<Pair> for [f64] {
+///     fn add_adjoint(&mut self, p: &Pair) {
+///         self[0] += p.a;
+///         self[1] += p.b;
+///     }
+/// }
+///
+/// let p: Pair = AsStruct::<Pair>::as_struct(&[1.0, 2.0][..]);
+/// let mut reals = [0.5, 0.5];
+/// AddAdjoint::<Pair>::add_adjoint(&mut reals[..], &p);
+/// assert_eq!(reals, [1.5, 2.5]);
+/// ```
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "an annotated function holds `{T}` as its reals, which needs every field real (`f64`, `[f64; N]`, nested structs of reals)",
@@ -218,6 +245,15 @@ pub trait AsStruct<T> {
 
 /// The adjoint of a struct argument (see [`AsStruct`]): the struct's adjoint, or the slice of
 /// the adjoints of its reals, into which an adjoint of the struct is added.
+///
+/// ```
+/// use tapeless_runtime::__private::AddAdjoint;
+///
+/// // Every struct adds an adjoint of itself real by real (`Struct::for_each_real_mut`).
+/// fn add<T: AddAdjoint<T>>(into: &mut T, adjoint: &T) {
+///     into.add_adjoint(adjoint);
+/// }
+/// ```
 #[doc(hidden)]
 pub trait AddAdjoint<T> {
     /// `self += adjoint`, real by real.
