@@ -38,6 +38,7 @@ pub(super) fn expand(
     let mut fixed = true;
     let mut all_real = true;
     let mut build = Vec::new();
+    let mut bounds = Vec::new();
     for (f, slot) in fields {
         let unraw = syn::ext::IdentExt::unraw(f);
         let at_name = format_ident!("__TL_AT_{}", unraw);
@@ -45,7 +46,10 @@ pub(super) fn expand(
         let len = match slot {
             Slot::Real => Some(quote!(1usize)),
             Slot::Array(n) => Some(quote!((#n) as usize)),
-            Slot::Nested(ty) => Some(quote!(<#ty>::__TL_REALS)),
+            // At `S`: a constant not depending on `S` is evaluated where it is written, and a
+            // nested struct without a fixed number of reals is an error only where a caller
+            // reads a place that needs it.
+            Slot::Nested(ty) => Some(quote!(<#ty<S>>::__TL_REALS)),
             Slot::Vec | Slot::Data => None,
         };
         let message = match slot {
@@ -64,15 +68,20 @@ pub(super) fn expand(
         }
         let here = quote!(Self::#at_name);
         match slot {
-            Slot::Real => build.push(quote!(#f: reals[<#name>::#at_name])),
+            Slot::Real => build.push(quote!(#f: reals[#name::<S>::#at_name])),
             Slot::Array(_) => {
-                build.push(quote!(#f: ::core::array::from_fn(|i| reals[<#name>::#at_name + i])))
+                build.push(quote!(#f: ::core::array::from_fn(|i| reals[#name::<S>::#at_name + i])))
             }
-            Slot::Nested(ty) => build.push(quote! {
-                #f: #krate::__private::AsStruct::<#ty<S>>::as_struct(
-                    &reals[<#name>::#at_name..<#name>::#at_name + <#name>::#len_name]
-                )
-            }),
+            Slot::Nested(ty) => {
+                // A bound, not a requirement: without it, a nested struct with integers would
+                // make the impl an error rather than absent.
+                bounds.push(quote!([S]: #krate::__private::AsStruct<#ty<S>>));
+                build.push(quote! {
+                    #f: #krate::__private::AsStruct::<#ty<S>>::as_struct(
+                        &reals[#name::<S>::#at_name..#name::<S>::#at_name + #name::<S>::#len_name]
+                    )
+                })
+            }
             Slot::Vec => {
                 fixed = false;
                 all_real = false;
@@ -96,7 +105,7 @@ pub(super) fn expand(
         quote! {
             #[automatically_derived]
             #[allow(clippy::all)]
-            impl<S: #rt> #p::AsStruct<#name<S>> for [S] {
+            impl<S: #rt> #p::AsStruct<#name<S>> for [S] where #(#bounds),* {
                 fn as_struct(&self) -> #name<S> {
                     let reals = self;
                     #name { #(#build,)* }
@@ -104,7 +113,7 @@ pub(super) fn expand(
             }
             #[automatically_derived]
             #[allow(clippy::all)]
-            impl<S: #rt> #p::AsStruct<#name<S>> for ::std::vec::Vec<S> {
+            impl<S: #rt> #p::AsStruct<#name<S>> for ::std::vec::Vec<S> where #(#bounds),* {
                 fn as_struct(&self) -> #name<S> {
                     #p::AsStruct::<#name<S>>::as_struct(&self[..])
                 }
