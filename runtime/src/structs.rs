@@ -283,3 +283,89 @@ impl<T> OutsideATrait for T {}
 
 /// See [`OutsideATrait`].
 pub const fn outside_a_trait<T: ?Sized + OutsideATrait>() {}
+
+/// A struct argument of the generated companions through which an annotated caller passes a
+/// struct it holds as its reals (a struct taken from a call, `let s2 = step(&s, h);`): the
+/// struct itself, or the slice of its reals in field order. Implemented by `#[differentiable]`
+/// on the struct: for the struct always, for `[S]` and `Vec<S>` when every field is real.
+///
+/// ```
+/// use tapeless_runtime::__private::{AddAdjoint, AsStruct};
+///
+/// struct Pair {
+///     a: f64,
+///     b: f64,
+/// }
+///
+/// // What `#[differentiable]` generates for a struct of reals, written out.
+/// impl AsStruct<Pair> for [f64] {
+///     fn as_struct(&self) -> Pair {
+///         Pair { a: self[0], b: self[1] }
+///     }
+/// }
+/// impl AddAdjoint<Pair> for [f64] {
+///     fn add_adjoint(&mut self, p: &Pair) {
+///         self[0] += p.a;
+///         self[1] += p.b;
+///     }
+/// }
+///
+/// let p: Pair = AsStruct::<Pair>::as_struct(&[1.0, 2.0][..]);
+/// let mut reals = [0.5, 0.5];
+/// AddAdjoint::<Pair>::add_adjoint(&mut reals[..], &p);
+/// assert_eq!(reals, [1.5, 2.5]);
+/// ```
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "an annotated function holds `{T}` as its reals, which needs every field real (`f64`, `[f64; N]`, nested structs of reals)",
+    label = "the struct taken from a call here has integer, bool or `Vec` fields",
+    note = "step such a struct in place (`fn step(s: &mut State, ..)`), or take its real fields from the call and pass them on"
+)]
+pub trait AsStruct<T> {
+    /// The struct, a copy.
+    fn as_struct(&self) -> T;
+}
+
+/// The adjoint of a struct argument (see [`AsStruct`]): the struct's adjoint, or the slice of
+/// the adjoints of its reals, into which an adjoint of the struct is added.
+///
+/// ```
+/// use tapeless_runtime::__private::AddAdjoint;
+///
+/// // Every struct adds an adjoint of itself real by real (`Struct::for_each_real_mut`).
+/// fn add<T: AddAdjoint<T>>(into: &mut T, adjoint: &T) {
+///     into.add_adjoint(adjoint);
+/// }
+/// ```
+#[doc(hidden)]
+pub trait AddAdjoint<T> {
+    /// `self += adjoint`, real by real.
+    fn add_adjoint(&mut self, adjoint: &T);
+}
+
+impl<T: Struct> AsStruct<T> for T {
+    fn as_struct(&self) -> T {
+        let copy = self.map_reals(&mut |v| v);
+        // `Self::At<Self::Scalar>` is `Self` for every generated struct; the reals go through a
+        // zero of `Self` so that no bound says so.
+        let mut out = self.zero_like();
+        let reals = copy.to_reals();
+        let mut k = 0usize;
+        out.for_each_real_mut(&mut |v| {
+            *v = reals[k];
+            k += 1;
+        });
+        out
+    }
+}
+
+impl<T: Struct> AddAdjoint<T> for T {
+    fn add_adjoint(&mut self, adjoint: &T) {
+        let reals = adjoint.to_reals();
+        let mut k = 0usize;
+        self.for_each_real_mut(&mut |v| {
+            *v += reals[k];
+            k += 1;
+        });
+    }
+}

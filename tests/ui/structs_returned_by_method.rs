@@ -6,10 +6,11 @@ struct Params {
 }
 
 impl Params {
-    // A method returning a struct is not supported yet.
-    #[differentiable]
-    fn scaled(&self, c: f64) -> Self {
-        Self { k: self.k * c }
+    // Without a receiver, the companions cannot build `Self` at the scalar type: the result
+    // is built by the type's name.
+    #[differentiable(associated)]
+    fn with_k(k: f64) -> Self {
+        Self { k: k * k }
     }
 }
 

@@ -403,11 +403,12 @@ impl Collector {
         } else {
             // Readable (`p__sigma`), and checked free: no identifier of the function contains
             // the separator, and a clash between two paths (`p_` + `a`, `p` + `_a`) gets a
-            // number, which no field name is.
+            // number, which no field name is; so does another's tangent or adjoint (`clash`).
             let base = format!("{}{}{}", root, self.sep, names.join(&self.sep));
             let mut name = base.clone();
             let mut n = 0;
-            while self.leaves.iter().any(|(_, l)| l.flat == name) || self.taken.contains(&name) {
+            let clash = |l: &Leaf, name: &str| super::clash(&l.flat.to_string(), name);
+            while self.leaves.iter().any(|(_, l)| clash(l, &name)) || self.taken.contains(&name) {
                 n += 1;
                 name = format!("{base}{}{n}", self.sep);
             }

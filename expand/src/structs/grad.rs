@@ -117,7 +117,9 @@ pub(super) fn gradient(
                 let base = base_name(param);
                 // At the attribute's span, as the wrappers' struct types are: a struct that is
                 // not annotated gets the trait's one error there, not a second on `self`.
-                let arg = syn::Ident::new(&base.to_string(), Span::call_site());
+                // (`set_span` keeps a raw name raw: `r#x`.)
+                let mut arg = base.clone();
+                arg.set_span(Span::call_site());
                 args.push(quote!(#arg));
                 // A struct outside `wrt(..)` has no adjoint in `f_vjp` (`wrap::forward`).
                 let active = !param.constant

@@ -234,6 +234,20 @@ fn field_parts(krate: &syn::Path, field: &mut syn::Field, kind: Field, parts: &m
     }
 }
 
+/// Where a field's reals go (`super::layout`), from its kind and written type.
+fn slot(kind: &Field, ty: &syn::Type) -> super::layout::Slot {
+    use super::layout::Slot;
+    match (kind, ty) {
+        (Field::Real, _) => Slot::Real,
+        (Field::Reals, syn::Type::Array(a)) => Slot::Array(a.len.clone()),
+        (Field::Reals, _) => Slot::Vec,
+        // An nalgebra field's length is not known here: held like a `Vec<f64>` field.
+        (Field::Matrix, _) => Slot::Vec,
+        (Field::Nested, _) => Slot::Nested(ty.clone()),
+        (Field::Data, _) => Slot::Data,
+    }
+}
+
 /// The expansion of `#[differentiable] struct Name { .. }`.
 pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<TokenStream> {
     if let Some(g) = item.generics.params.first() {
@@ -258,6 +272,7 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
     let scalar = quote!(S);
     let mut parts = Parts::default();
     let mut errors: Option<syn::Error> = None;
+    let mut slots = Vec::new();
     for field in fields.named.iter_mut() {
         let kind = match classify(&field.ty) {
             Ok(k) => k,
@@ -269,6 +284,10 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
                 continue;
             }
         };
+        slots.push((
+            field.ident.clone().expect("named fields have names"),
+            slot(&kind, &field.ty),
+        ));
         field_parts(krate, field, kind, &mut parts);
     }
     if let Some(e) = errors {
@@ -283,7 +302,9 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
     } = parts;
     item.generics = syn::parse_quote!(<#scalar = f64>);
     let rt = quote!(#krate::__private::Real);
+    let layout = super::layout::expand(krate, &name, &slots);
     Ok(quote! {
+        #layout
         #item
         #[automatically_derived]
         #[allow(clippy::all, unused_variables)]

@@ -61,7 +61,7 @@ fn is_literal(e: &syn::Expr) -> bool {
 }
 
 /// `let s`, `let mut s`, `let s: State`: the name and whether it is `mut`.
-fn simple_binding(pat: &syn::Pat) -> Option<(syn::Ident, bool)> {
+pub(super) fn simple_binding(pat: &syn::Pat) -> Option<(syn::Ident, bool)> {
     match pat {
         syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
             Some((pi.ident.clone(), pi.mutability.is_some()))
@@ -72,7 +72,7 @@ fn simple_binding(pat: &syn::Pat) -> Option<(syn::Ident, bool)> {
 }
 
 /// The names a pattern binds.
-fn bound_names(pat: &syn::Pat, out: &mut Vec<String>) {
+pub(super) fn bound_names(pat: &syn::Pat, out: &mut Vec<String>) {
     struct Names<'o>(&'o mut Vec<String>);
     impl<'a> syn::visit::Visit<'a> for Names<'_> {
         fn visit_pat_ident(&mut self, pi: &'a syn::PatIdent) {

@@ -49,9 +49,36 @@
 //! A field's kind is guessed from its expression and checked by rustc through the struct's own
 //! field types; a field copied from a parameter's (`steps: s.steps`), whose kind is not visible,
 //! is copied by the companions with its tangent and adjoint
-//! (`tapeless::__private::CopiedField`). An annotated caller cannot take a struct result yet
-//! (its fields would need the callee's flattened parameters, which the caller's expansion
-//! cannot see).
+//! (`tapeless::__private::CopiedField`). A method returning a struct (`fn step(&self, ..) ->
+//! State`, `fn scaled(&self, c: f64) -> Self`) is the same with a receiver: the hidden function
+//! is a method, its companions associated functions, and the user's companions forward to
+//! them as `Self::step_vjp_at(this, this_bar, .., result_bar)` with `self` in the literal's
+//! expressions read as `this`, plus `self.step_vjp(self_bar, ..)` for `&self`. A `Self { .. }`
+//! literal cannot name the struct at another scalar, so its shape is the receiver's
+//! (`Struct::map_reals(this, |_| 0)`, whose type rustc checks against the result's) with the
+//! literal's integer, bool and nested fields set; without a receiver the literal names the
+//! type.
+//!
+//! **A struct result taken by a caller** (`taken`): `let s2 = step(&s, p, h); s2.x`, and the
+//! time loop `let mut s = State { .. }; for _ in 0..n { s = step(&s, p, h); }`. The caller's
+//! expansion sees neither the struct's fields nor its type, and the pipeline has no value kind
+//! for a struct; so the caller holds such a struct as *its reals* (a `Vec` in the order of
+//! `Struct::to_reals`), which the pipeline differentiates as any array, and every place in it
+//! is a constant rustc evaluates. The struct's attribute publishes the places
+//! (`State::__TL_AT_x`, `__TL_LEN_x`, `__TL_REALS`, from the field types: `layout`), the
+//! struct-result function names its result type (`type __step_out = State;`) and a hidden
+//! companion writing the result's reals into an out-parameter, `__step_into(&mut s2, &s, p,
+//! h)`, whose companions take each struct argument as any `A: AsStruct<State<S>>` (the struct
+//! itself, a struct parameter of the caller passed whole, or the reals a caller holds) and add
+//! adjoints back through `AddAdjoint`, forwarding to `step_generic`, `step_jvp`, `step_vjp`. The
+//! caller's pass reads `s2.x` as `s2[__step_out::__TL_AT_x]` and `s2.q[i]` as
+//! `s2[__step_out::__TL_AT_q + i]`. rustc decides every place and every conversion: an integer
+//! field read from a held struct is a compile error naming the field (its place is a constant
+//! whose evaluation panics), and a held struct with integer, bool or `Vec` fields passed on to
+//! the next call is a type error saying why (`AsStruct` is implemented from reals only when every
+//! field is real). A held struct goes on only to functions returning a struct; methods
+//! returning a struct are not taken by callers yet (`s.step(p, h)`: the pipeline has no path
+//! to a method's companions from another type's value).
 //!
 //! **A `&mut` struct passed whole** (`advance(s, p, h)` with `s: &mut State`, or
 //! `self.advance(h)` in a `&mut self` method) when the caller uses none of its fields: the
@@ -67,10 +94,13 @@ mod flatten;
 mod grad;
 mod ints;
 mod item;
+mod layout;
 mod locals;
 mod matrix_fields;
+mod result_methods;
 mod results;
 mod scalar_writes;
+mod taken;
 mod whole;
 mod wrap;
 
@@ -100,7 +130,11 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
         {
             Some(function(attr, f))
         }
-        Ok(syn::Item::Fn(f)) if locals::has_struct_locals(&f.block) => Some(with_locals(attr, f)),
+        Ok(syn::Item::Fn(f))
+            if locals::has_struct_locals(&f.block) || taken::takes_results(&f.block) =>
+        {
+            Some(with_locals(attr, f))
+        }
         _ => match syn::parse2::<syn::ImplItemFn>(item.clone()) {
             Ok(f) if flatten::has_structs(&f.sig) || associated(attr) => Some(function(
                 attr,
@@ -128,7 +162,7 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
 /// A function whose only structs are locals: the pipeline's expansion of the function with a
 /// local per field (`locals`), the user's body kept as written.
 fn with_locals(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
-    let mut flat = func.clone();
+    let mut flat = taken::rewrite(&func)?.unwrap_or_else(|| func.clone());
     locals::Locals::new(&flatten::separator(&func)).run(&mut flat.block)?;
     let tokens = crate::expand(attr.clone(), quote!(#flat))?;
     let mut file: syn::File = syn::parse2(tokens)?;
@@ -169,7 +203,8 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     }
     let user = func.sig.ident.clone();
     let flat_name = format_ident!("__{}_flat", user);
-    let flat = flatten::flatten(&func, &flat_name, &mut params)?;
+    let taken = taken::rewrite(&func)?;
+    let flat = flatten::flatten(taken.as_ref().unwrap_or(&func), &flat_name, &mut params)?;
     constants_outside_wrt(&args, &mut params);
     let flat_attr = flat_attr(&args, &params);
     let flat_tokens = crate::expand_function(flat_attr, quote!(#flat))?;
@@ -376,4 +411,13 @@ fn rename_in_messages(tokens: TokenStream, renames: &[(String, String)]) -> Toke
             tt => tt,
         })
         .collect()
+}
+
+/// Whether flat names `a` and `b` clash: equal, or one the other's tangent or adjoint (fields
+/// `x` and `x_bar` of `s`: `s__x_bar` is `s__x`'s adjoint).
+fn clash(a: &str, b: &str) -> bool {
+    a == b
+        || ["_dot", "_bar"]
+            .iter()
+            .any(|s| format!("{a}{s}") == b || format!("{b}{s}") == a)
 }

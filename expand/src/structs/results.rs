@@ -62,24 +62,19 @@ pub(super) fn expand(
     ty: &syn::Type,
     method: bool,
 ) -> syn::Result<TokenStream> {
-    if method {
+    let literal = tail_literal(&func, ty)?;
+    let receiver = func.sig.receiver().is_some();
+    if literal.path.is_ident("Self") && !receiver {
         return Err(syn::Error::new_spanned(
-            ty,
-            "a method returning a struct is not supported yet: write a free `#[differentiable]` function taking the struct (`fn step(s: &State, h: f64) -> State`), or take `&mut self` and write its fields",
+            &literal.path,
+            "an associated function without `self` builds its struct result by the type's name (`State { x: .., q: [..] }`, not `Self { .. }`): the companions build the result at the scalar type from that name",
         ));
     }
-    let literal = tail_literal(&func, ty)?;
     refuse_returns(&func.block)?;
     let sep = flatten::separator(&func);
     let out = syn::Ident::new(&format!("result{sep}"), Span::call_site());
     let index = syn::Ident::new(&format!("i{sep}"), Span::call_site());
-    let cx = Cx {
-        index: &index,
-        locals: arrays(&func),
-        ints: super::ints::IntVars::of_signature(&func.sig),
-        params: param_names(&func.sig),
-        roots: struct_roots(&func.sig),
-    };
+    let cx = Cx::new(&func, &index);
     let mut writes = Vec::new();
     cx.writes(&literal, &quote!(#out), &mut writes)?;
     let writes_params = func.sig.inputs.iter().any(|a| {
@@ -118,13 +113,28 @@ pub(super) fn expand(
     let expanded = super::function(&hidden_attr, hidden)?;
     let file: syn::File = syn::parse2(expanded.clone())?;
     let args = crate::attr::parse(attr.clone())?;
-    let wrappers = wrappers(&args.krate, &func, &file, &hidden_name, &literal, &sep)?;
+    let wrappers = wrappers(
+        &args.krate,
+        &func,
+        &file,
+        &hidden_name,
+        &literal,
+        &sep,
+        method,
+    )?;
+    let into = if method || args.wrt.is_some() {
+        None
+    } else {
+        super::taken::into_companions(&args.krate, &func, &wrappers, &literal, ty, &hidden_name)?
+    };
+    let into = into.map(|i| crate::same_configuration(&func.attrs, i));
     let user = &func;
     Ok(quote! {
         #[allow(clippy::needless_range_loop)]
         #user
         #expanded
         #wrappers
+        #into
     })
 }
 
@@ -233,6 +243,25 @@ fn param_names(sig: &syn::Signature) -> Vec<String> {
             syn::FnArg::Receiver(_) => None,
         })
         .collect()
+}
+
+impl<'a> Cx<'a> {
+    /// The context of `func`'s literal; in a method, `self` is a parameter and a struct root.
+    fn new(func: &syn::ItemFn, index: &'a syn::Ident) -> Self {
+        let mut params = param_names(&func.sig);
+        let mut roots = struct_roots(&func.sig);
+        if func.sig.receiver().is_some() {
+            params.push("self".into());
+            roots.push("self".into());
+        }
+        Cx {
+            index,
+            locals: arrays(func),
+            ints: super::ints::IntVars::of_signature(&func.sig),
+            params,
+            roots,
+        }
+    }
 }
 
 struct Cx<'a> {
@@ -345,6 +374,9 @@ impl Cx<'_> {
     /// The result's shape at the scalar `scalar`: zeros, and the integer and bool fields.
     fn shape(&self, lit: &syn::ExprStruct, krate: &syn::Path, scalar: &TokenStream) -> TokenStream {
         let zero = quote!(<#scalar as #krate::Real>::from_f64(0.0));
+        if lit.path.is_ident("Self") {
+            return self.shape_of_self(lit, krate, scalar);
+        }
         let fields = lit.fields.iter().map(|fv| {
             let member = &fv.member;
             let span = fv.span();
@@ -364,6 +396,45 @@ impl Cx<'_> {
         });
         let path = &lit.path;
         quote_spanned!(path.span()=> #path::<#scalar> { #(#fields),* })
+    }
+}
+
+impl Cx<'_> {
+    /// The shape of a `Self { .. }` result in a method (the type's name is not visible, and a
+    /// struct literal cannot name `Self` at another scalar): the receiver `this` with its reals
+    /// zero and its other fields copied (the type is the receiver's: rustc checks it against
+    /// the result's), then the literal's integer, bool and nested fields set.
+    fn shape_of_self(
+        &self,
+        lit: &syn::ExprStruct,
+        krate: &syn::Path,
+        scalar: &TokenStream,
+    ) -> TokenStream {
+        let zero = quote!(<#scalar as #krate::Real>::from_f64(0.0));
+        let v = syn::Ident::new("shape", Span::mixed_site());
+        let mut sets = TokenStream::new();
+        for fv in &lit.fields {
+            let member = &fv.member;
+            match self.kind(&fv.expr) {
+                Kind::Data => {
+                    let e = &fv.expr;
+                    sets.extend(quote_spanned!(fv.span()=> #v.#member = #e;));
+                }
+                Kind::Nested(s) => {
+                    let inner = self.shape(&s, krate, scalar);
+                    sets.extend(quote_spanned!(fv.span()=> #v.#member = #inner;));
+                }
+                _ => {}
+            }
+        }
+        let this = syn::Ident::new("this", lit.path.span());
+        quote!({
+            #[allow(unused_mut)]
+            let mut #v: <Self as #krate::Struct>::At<#scalar> =
+                #krate::Struct::map_reals(&*#this, &mut |_| #zero);
+            #sets
+            #v
+        })
     }
 }
 
@@ -512,8 +583,14 @@ impl Cx<'_> {
         for c in &copied {
             let (place, source) = (&c.place, &c.source);
             after.extend(quote!(#value #place = ::core::clone::Clone::clone(&#source);));
-            let dot = format_ident!("{}_dot", c.root);
-            let bar = format_ident!("{}_bar", c.root);
+            // In a method's `_at` companions the receiver is `this` (`self_as_this`).
+            let root = if c.root == "self" {
+                "this".to_string()
+            } else {
+                c.root.to_string()
+            };
+            let dot = format_ident!("{}_dot", root);
+            let bar = format_ident!("{}_bar", root);
             if kind == "jvp" {
                 let t = if has(&dot) {
                     let d = rerooted(source, &dot);
@@ -539,23 +616,23 @@ fn wrappers(
     hidden: &syn::Ident,
     literal: &syn::ExprStruct,
     sep: &str,
+    method: bool,
 ) -> syn::Result<TokenStream> {
     let syn::ReturnType::Type(_, literal_ty) = &func.sig.output else {
         return Err(super::wrap::internal("a struct result without a type"));
     };
     let index = format_ident!("i{}", sep);
-    let cx = Cx {
-        index: &index,
-        locals: arrays(func),
-        ints: super::ints::IntVars::of_signature(&func.sig),
-        params: param_names(&func.sig),
-        roots: struct_roots(&func.sig),
-    };
+    let cx = Cx::new(func, &index);
     let user = &func.sig.ident;
     let vis = &func.vis;
     let mut out = TokenStream::new();
+    // In a method the companions are associated functions (`Self::__f_res_vjp_at`), `_at` with
+    // a receiver, which they take as `this`.
+    let receiver = func.sig.receiver();
+    let at = if receiver.is_some() { "_at" } else { "" };
+    let prefix = method.then(|| quote!(Self::));
     for kind in ["generic", "jvp", "vjp"] {
-        let target = format!("{hidden}_{kind}");
+        let target = format!("{hidden}_{kind}{at}");
         let Some(comp) = file.items.iter().find_map(|i| match i {
             syn::Item::Fn(f) if f.sig.ident == target => Some(f),
             _ => None,
@@ -573,8 +650,9 @@ fn wrappers(
         let shape = cx.shape(literal, krate, &scalar);
         let generics = &comp.sig.generics;
         let where_clause = &comp.sig.generics.where_clause;
-        let name = format_ident!("{}_{}", user, kind);
+        let name = format_ident!("{}_{}{}", user, kind, at);
         let target = &comp.sig.ident;
+        let target = quote!(#prefix #target);
         let value = syn::Ident::new("value", Span::mixed_site());
         let second = syn::Ident::new("second", Span::mixed_site());
         // The out-parameter, and its tangent or adjoint when some field is differentiated.
@@ -587,6 +665,7 @@ fn wrappers(
         });
         let out_args = quote!(#(#out_args),*);
         let (before, after) = cx.copies(krate, literal, kind, &names, (&value, &second));
+        let mut seed_param = None;
         let (inputs, body, output, doc) = match kind {
             "generic" => (
                 quote!(#(#kept),*),
@@ -612,14 +691,8 @@ fn wrappers(
                 format!(" Forward mode of [`{user}`], generated by `#[differentiable]`: each differentiated parameter `x` gets a tangent `x_dot` after it; returns `(value, tangent)`, both the result struct at the scalar type."),
             ),
             _ => {
-                let mut seed = String::from("result_bar");
-                while kept
-                    .iter()
-                    .any(|pt| pt.pat.to_token_stream().to_string() == seed)
-                {
-                    seed.push('_');
-                }
-                let seed = syn::Ident::new(&seed, Span::call_site());
+                let seed = seed_name(&kept);
+                seed_param = Some(quote!(#seed: &#res_ty));
                 (
                     quote!(#(#kept,)* #seed: &#res_ty),
                     quote! {
@@ -635,6 +708,11 @@ fn wrappers(
                 )
             }
         };
+        let body = if receiver.is_some() {
+            super::result_methods::self_as_this(body)
+        } else {
+            body
+        };
         out.extend(quote! {
             #[doc = #doc]
             #[allow(clippy::all, dead_code)]
@@ -642,6 +720,24 @@ fn wrappers(
                 #body
             }
         });
+        if receiver.is_some_and(|r| r.mutability.is_none()) {
+            let signature = (&kept[..], seed_param, generics, &output);
+            out.extend(super::result_methods::method_form(
+                krate, user, kind, signature, &scalar, vis,
+            ));
+        }
     }
     Ok(out)
+}
+
+/// `result_bar`, or with `_` appended until no parameter has the name.
+fn seed_name(kept: &[&syn::PatType]) -> syn::Ident {
+    let mut seed = String::from("result_bar");
+    while kept
+        .iter()
+        .any(|pt| pt.pat.to_token_stream().to_string() == seed)
+    {
+        seed.push('_');
+    }
+    syn::Ident::new(&seed, Span::call_site())
 }

@@ -1,0 +1,148 @@
+//! The layout of a struct's reals, published by its attribute for annotated callers that hold
+//! a struct taken from a call as its reals (`taken`).
+//!
+//! `#[differentiable] struct State { x: [f64; 3], t: f64, n: usize }` gets hidden constants
+//! `State::<f64>::__TL_AT_x` (where field `x` starts among the reals, in the order of
+//! `Struct::to_reals`), `__TL_LEN_x` (how many reals it holds) and `__TL_REALS` (all of them);
+//! a field without a fixed place (an integer, a `Vec<f64>`, and every field after a `Vec`)
+//! gets constants whose evaluation is a compile error saying so, so that only a caller that
+//! reads such a field fails. It also implements `AsStruct` for `[S]` and `Vec<S>` when every
+//! field is real (the struct rebuilt from its reals) and `AddAdjoint` for both always (an
+//! adjoint added real by real). rustc evaluates every offset: nothing here is a guess.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// What a field contributes to the reals.
+pub(super) enum Slot {
+    /// `f64`.
+    Real,
+    /// `[f64; N]`.
+    Array(syn::Expr),
+    /// `Vec<f64>` or an nalgebra vector or matrix: no length known to the attribute.
+    Vec,
+    /// A nested annotated struct.
+    Nested(syn::Type),
+    /// No reals (integers, bools, other data).
+    Data,
+}
+
+/// The constants and impls; `fields` in declaration order.
+pub(super) fn expand(
+    krate: &syn::Path,
+    name: &syn::Ident,
+    fields: &[(syn::Ident, Slot)],
+) -> TokenStream {
+    let mut consts = TokenStream::new();
+    let mut at = quote!(0usize);
+    let mut fixed = true;
+    let mut all_real = true;
+    let mut build = Vec::new();
+    let mut bounds = Vec::new();
+    for (f, slot) in fields {
+        let unraw = syn::ext::IdentExt::unraw(f);
+        let at_name = format_ident!("__TL_AT_{}", unraw);
+        let len_name = format_ident!("__TL_LEN_{}", unraw);
+        let len = match slot {
+            Slot::Real => Some(quote!(1usize)),
+            Slot::Array(n) => Some(quote!((#n) as usize)),
+            // At `S`: a constant not depending on `S` is evaluated where it is written, and a
+            // nested struct without a fixed number of reals is an error only where a caller
+            // reads a place that needs it.
+            Slot::Nested(ty) => Some(quote!(<#ty<S>>::__TL_REALS)),
+            Slot::Vec | Slot::Data => None,
+        };
+        let message = match slot {
+            Slot::Data => format!("tapeless: `{unraw}` is not a real field: an annotated caller holding a struct taken from a call reads its real fields only; pass the value as a parameter"),
+            _ => format!("tapeless: `{unraw}` has no fixed place among the struct's reals (it is, or follows, a `Vec<f64>` or nalgebra field): an annotated caller cannot hold this struct as its reals; step it in place (`fn step(s: &mut State, ..)`)"),
+        };
+        match (&len, fixed) {
+            (Some(len), true) => consts.extend(quote! {
+                pub const #at_name: usize = #at;
+                pub const #len_name: usize = #len;
+            }),
+            _ => consts.extend(quote! {
+                pub const #at_name: usize = panic!(#message);
+                pub const #len_name: usize = panic!(#message);
+            }),
+        }
+        let here = quote!(Self::#at_name);
+        match slot {
+            Slot::Real => build.push(quote!(#f: reals[#name::<S>::#at_name])),
+            Slot::Array(_) => {
+                build.push(quote!(#f: ::core::array::from_fn(|i| reals[#name::<S>::#at_name + i])))
+            }
+            Slot::Nested(ty) => {
+                // A bound, not a requirement: without it, a nested struct with integers would
+                // make the impl an error rather than absent.
+                bounds.push(quote!([S]: #krate::__private::AsStruct<#ty<S>>));
+                build.push(quote! {
+                    #f: #krate::__private::AsStruct::<#ty<S>>::as_struct(
+                        &reals[#name::<S>::#at_name..#name::<S>::#at_name + #name::<S>::#len_name]
+                    )
+                })
+            }
+            Slot::Vec => {
+                fixed = false;
+                all_real = false;
+            }
+            Slot::Data => all_real = false,
+        }
+        if let Some(len) = len.filter(|_| fixed) {
+            at = quote!(#here + #len);
+        }
+    }
+    let total = if fixed {
+        quote!(pub const __TL_REALS: usize = #at;)
+    } else {
+        quote!(
+            pub const __TL_REALS: usize = panic!("tapeless: a struct with a `Vec<f64>` or nalgebra field has no fixed number of reals: an annotated caller cannot hold it as its reals; step it in place (`fn step(s: &mut State, ..)`)");
+        )
+    };
+    let p = quote!(#krate::__private);
+    let rt = quote!(#p::Real);
+    let from_reals = all_real.then(|| {
+        quote! {
+            #[automatically_derived]
+            #[allow(clippy::all)]
+            impl<S: #rt> #p::AsStruct<#name<S>> for [S] where #(#bounds),* {
+                fn as_struct(&self) -> #name<S> {
+                    let reals = self;
+                    #name { #(#build,)* }
+                }
+            }
+            #[automatically_derived]
+            #[allow(clippy::all)]
+            impl<S: #rt> #p::AsStruct<#name<S>> for ::std::vec::Vec<S> where #(#bounds),* {
+                fn as_struct(&self) -> #name<S> {
+                    #p::AsStruct::<#name<S>>::as_struct(&self[..])
+                }
+            }
+        }
+    });
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, dead_code, clippy::all)]
+        impl<S> #name<S> {
+            #consts
+            #total
+        }
+        #from_reals
+        #[automatically_derived]
+        #[allow(clippy::all)]
+        impl<S: #rt> #p::AddAdjoint<#name<S>> for [S] {
+            fn add_adjoint(&mut self, adjoint: &#name<S>) {
+                for (v, a) in self.iter_mut().zip(#krate::Struct::to_reals(adjoint)) {
+                    *v += a;
+                }
+            }
+        }
+        #[automatically_derived]
+        #[allow(clippy::all)]
+        impl<S: #rt> #p::AddAdjoint<#name<S>> for ::std::vec::Vec<S> {
+            fn add_adjoint(&mut self, adjoint: &#name<S>) {
+                #p::AddAdjoint::<#name<S>>::add_adjoint(&mut self[..], adjoint)
+            }
+        }
+    }
+}

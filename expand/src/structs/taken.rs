@@ -1,0 +1,694 @@
+//! A struct result taken by an annotated caller: `let s2 = step(&s, p, h); s2.x`, and the time
+//! loop `let mut s = State { .. }; for _ in 0..n { s = step(&s, p, h); }`.
+//!
+//! The caller's expansion cannot see the struct's fields, and the pipeline has no value kind
+//! for a struct. So the caller holds such a struct as **its reals** (a `Vec<f64>` in the order
+//! of `Struct::to_reals`), which the pipeline differentiates as any array, and every place in it
+//! is a constant rustc evaluates: the struct-result function `step` names its result type
+//! (`type __step_out = State;`, and `__step_out__inner` per nested literal) and publishes a
+//! hidden companion `__step_into` (this module's [`into_companions`]) that writes the result's
+//! reals into an out-parameter (`__step_into(&mut s2, &s, p, h)`). The caller's pass
+//! ([`rewrite`]) then reads `s2.x` as `s2[__step_out::__TL_AT_x]` and `s2.q[i]` as
+//! `s2[__step_out::__TL_AT_q + i]` (the constants the struct's attribute computes from its field
+//! types, `layout`), builds a literal held as reals element by element, and assigns `s =
+//! step(&s, ..)` through a temporary. Type aliases rather than constants of `step`'s: a place
+//! is evaluated only where a caller uses it (an integer field's is a compile error there).
+//!
+//! `__step_into`'s companions take each struct argument as any `A: AsStruct<State<S>>`: the
+//! struct itself (a struct parameter of the caller, passed whole) or the reals a caller holds
+//! (`[S]`, `Vec<S>`, implemented by the struct's attribute when every field is real), so that
+//! rustc's types decide how an argument is read; adjoints are added back through `AddAdjoint`.
+//! They forward to the user-level companions `step_generic`, `step_jvp` and `step_vjp`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::visit_mut::VisitMut;
+
+/// The hidden `__f_into` path companions of a struct-result function `f` (see the module
+/// documentation): `generic`, `jvp`, `rev`, `ARGS` and the places of the literal's fields.
+/// `wrappers` holds the user-level companions; `None` when `f` cannot be taken by a caller
+/// (`wrt(..)`, `&mut` parameters).
+pub(super) fn into_companions(
+    krate: &syn::Path,
+    func: &syn::ItemFn,
+    wrappers: &TokenStream,
+    literal: &syn::ExprStruct,
+    ty: &syn::Type,
+    hidden: &syn::Ident,
+) -> syn::Result<Option<TokenStream>> {
+    let mutable = func.sig.inputs.iter().any(|a| {
+        matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some()))
+    });
+    if mutable {
+        return Ok(None);
+    }
+    let file: syn::File = syn::parse2(wrappers.clone())?;
+    let find = |name: String| {
+        file.items.iter().find_map(|i| match i {
+            syn::Item::Fn(f) if f.sig.ident == name => Some(f.clone()),
+            _ => None,
+        })
+    };
+    let user = &func.sig.ident;
+    let (Some(generic), Some(jvp), Some(vjp)) = (
+        find(format!("{user}_generic")),
+        find(format!("{user}_jvp")),
+        find(format!("{user}_vjp")),
+    ) else {
+        return Ok(None);
+    };
+    let roots: Vec<String> = func
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(pt) => match (super::flatten::struct_type(&pt.ty), &*pt.pat) {
+                (Some(_), syn::Pat::Ident(pi)) => Some(unraw(&pi.ident)),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let name = format_ident!("__{}_into", user);
+    let vis = &func.vis;
+    let n = func.sig.inputs.len();
+    let args = (0..n).map(|k| quote!(#hidden::ARGS[#k]));
+    let aliases = aliases(vis, &format_ident!("__{}_out", user), literal, ty);
+    let cx = Cx {
+        krate,
+        roots: &roots,
+    };
+    let generic = cx.companion(&generic, "generic")?;
+    let jvp = cx.companion(&jvp, "jvp")?;
+    let rev = cx.companion(&vjp, "rev")?;
+    let n = n + 1;
+    Ok(Some(quote! {
+        #aliases
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #name {}
+        #[allow(dead_code, non_upper_case_globals, clippy::all)]
+        impl #name {
+            pub const ARGS: [(bool, bool); #n] = [(false, true), #(#args),*];
+            #generic
+            #jvp
+            #rev
+        }
+    }))
+}
+
+/// `type __f_out = State;`, naming the result's type for callers (whose places are
+/// `__f_out::__TL_AT_x`), and `type __f_out__inner = Pair;` per nested literal. Type aliases, not
+/// constants: a place is evaluated only where a caller uses it (an integer field's is a
+/// compile error there, see `layout`).
+fn aliases(
+    vis: &syn::Visibility,
+    alias: &syn::Ident,
+    lit: &syn::ExprStruct,
+    ty: &syn::Type,
+) -> TokenStream {
+    let mut out = quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code, private_interfaces)]
+        #vis type #alias = #ty;
+    };
+    for fv in &lit.fields {
+        if let (syn::Member::Named(f), syn::Expr::Struct(inner)) = (&fv.member, &fv.expr) {
+            let f = syn::ext::IdentExt::unraw(f);
+            let path = &inner.path;
+            let inner_ty: syn::Type = syn::parse_quote!(#path);
+            let nested = format_ident!("{}__{}", alias, f);
+            out.extend(aliases(vis, &nested, inner, &inner_ty));
+        }
+    }
+    out
+}
+
+/// The place of field `path` (`["inner", "a"]`) in a struct held as reals whose type is
+/// `alias`: its start and its length.
+fn place(alias: &syn::Ident, path: &[String]) -> (TokenStream, TokenStream) {
+    let mut at = Vec::new();
+    let mut len = TokenStream::new();
+    for (i, f) in path.iter().enumerate() {
+        let owner = if i == 0 {
+            alias.clone()
+        } else {
+            format_ident!("{}__{}", alias, path[..i].join("__"))
+        };
+        let tl_at = format_ident!("__TL_AT_{}", f);
+        let tl_len = format_ident!("__TL_LEN_{}", f);
+        at.push(quote!(#owner::#tl_at));
+        len = quote!(#owner::#tl_len);
+    }
+    (quote!((#(#at)+*)), len)
+}
+
+/// The companion's inputs, the call's arguments, and the statements before and after it.
+type Parts<'a> = (
+    &'a mut Vec<TokenStream>,
+    &'a mut Vec<TokenStream>,
+    &'a mut TokenStream,
+    &'a mut TokenStream,
+);
+
+struct Cx<'a> {
+    krate: &'a syn::Path,
+    roots: &'a [String],
+}
+
+impl Cx<'_> {
+    /// Whether a companion's parameter stands for a struct (`s`, `s_dot`, `s_bar`).
+    fn is_struct(&self, name: &str) -> bool {
+        let name = name.trim_start_matches("r#");
+        self.roots
+            .iter()
+            .any(|r| name == r || name == format!("{r}_dot") || name == format!("{r}_bar"))
+    }
+
+    /// A struct argument `name` of the companion (`r` its type): generic over `AsStruct` for a
+    /// value or tangent, over `AddAdjoint` for an adjoint (a temporary struct added back after
+    /// the call). Pushes to the inputs, the call's arguments and the statements around it.
+    fn struct_arg(
+        &self,
+        k: usize,
+        name: &TokenStream,
+        r: &syn::TypeReference,
+        generics: &mut syn::Generics,
+        (inputs, call, before, after): Parts,
+    ) {
+        let krate = self.krate;
+        let p = quote!(#krate::__private);
+        let elem = &r.elem;
+        let g = format_ident!("__A{}", k);
+        let local = syn::Ident::new(&format!("arg{k}"), Span::mixed_site());
+        if r.mutability.is_some() {
+            generics
+                .params
+                .push(syn::parse_quote!(#g: ?Sized + #p::AddAdjoint<#elem>));
+            inputs.push(quote!(#name: &mut #g));
+            let value = syn::Ident::new(&format!("arg{}", k - 1), Span::mixed_site());
+            before.extend(quote!(let mut #local: #elem = #krate::Struct::zero_like(&#value);));
+            after.extend(quote!(#p::AddAdjoint::<#elem>::add_adjoint(#name, &#local);));
+            call.push(quote!(&mut #local));
+        } else {
+            generics
+                .params
+                .push(syn::parse_quote!(#g: ?Sized + #p::AsStruct<#elem>));
+            inputs.push(quote!(#name: &#g));
+            before.extend(quote!(let #local: #elem = #p::AsStruct::<#elem>::as_struct(#name);));
+            call.push(quote!(&#local));
+        }
+    }
+
+    /// `generic`, `jvp` or `rev` of `__f_into`, forwarding to the user-level `comp`.
+    fn companion(&self, comp: &syn::ItemFn, kind: &str) -> syn::Result<TokenStream> {
+        let krate = self.krate;
+        let mut generics = comp.sig.generics.clone();
+        let scalar = match generics.type_params().next() {
+            Some(tp) => tp.ident.to_token_stream(),
+            None => quote!(f64),
+        };
+        let mut inputs = Vec::new();
+        let mut call = Vec::new();
+        let mut before = TokenStream::new();
+        let mut after = TokenStream::new();
+        let out = syn::Ident::new("out", Span::mixed_site());
+        let second = syn::Ident::new("out_second", Span::mixed_site());
+        inputs.push(quote!(#out: &mut [#scalar]));
+        if kind != "generic" {
+            inputs.push(quote!(#second: &mut [#scalar]));
+        }
+        let mut seed = None;
+        let params: Vec<&syn::PatType> = comp
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|a| match a {
+                syn::FnArg::Typed(pt) => Some(pt),
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect();
+        for (k, pt) in params.iter().enumerate() {
+            let name = pt.pat.to_token_stream();
+            let text = name.to_string();
+            if kind == "rev" && k + 1 == params.len() {
+                // The seed: the result's adjoint, built from the out-parameter's.
+                seed = Some((name, (*pt.ty).clone()));
+                continue;
+            }
+            let syn::Type::Reference(r) = &*pt.ty else {
+                inputs.push(quote!(#pt));
+                call.push(name);
+                continue;
+            };
+            if !self.is_struct(&text) {
+                inputs.push(quote!(#pt));
+                call.push(name);
+                continue;
+            }
+            let parts = (&mut inputs, &mut call, &mut before, &mut after);
+            self.struct_arg(k, &name, r, &mut generics, parts);
+        }
+        let target = &comp.sig.ident;
+        let reals = quote!(#krate::Struct::to_reals);
+        let body = match kind {
+            "generic" => quote! {
+                #before
+                let value = #target(#(#call),*);
+                #out.copy_from_slice(&#reals(&value));
+            },
+            "jvp" => quote! {
+                #before
+                let (value, tangent) = #target(#(#call),*);
+                #out.copy_from_slice(&#reals(&value));
+                #second.copy_from_slice(&#reals(&tangent));
+            },
+            _ => {
+                let Some((seed_name, seed_ty)) = seed else {
+                    return Err(super::wrap::internal("a reverse companion without a seed"));
+                };
+                let syn::Type::Reference(seed_ty) = seed_ty else {
+                    return Err(super::wrap::internal("a seed not taken by reference"));
+                };
+                let seed_ty = &seed_ty.elem;
+                let generic =
+                    format_ident!("{}_generic", target.to_string().trim_end_matches("_vjp"));
+                // The value first: the seed's shape (its integer fields) is the result's.
+                let values: Vec<TokenStream> = params
+                    .iter()
+                    .zip(&call)
+                    // The adjoints are the `&mut` parameters (`&mut` parameters of the
+                    // function's own are not taken, see `into_companions`).
+                    .filter(|(pt, _)| {
+                        !matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some())
+                    })
+                    .map(|(_, c)| c.clone())
+                    .collect();
+                quote! {
+                    #before
+                    let shape = #generic(#(#values),*);
+                    let mut #seed_name: #seed_ty = #krate::Struct::zero_like(&shape);
+                    #krate::Struct::set_reals(&mut #seed_name, &#second[..])
+                        .expect("tapeless: the adjoint of a struct taken by a caller has its reals");
+                    let value = #target(#(#call,)* &#seed_name);
+                    #out.copy_from_slice(&#reals(&value));
+                    for v in #second.iter_mut() {
+                        *v = <#scalar as #krate::Zero>::zero();
+                    }
+                }
+            }
+        };
+        let fn_name = format_ident!("{}", kind);
+        let where_clause = &generics.where_clause;
+        Ok(quote! {
+            #[doc(hidden)]
+            #[inline]
+            pub fn #fn_name #generics(#(#inputs),*) #where_clause {
+                #body
+                #after
+            }
+        })
+    }
+}
+
+/// A local holding a struct as its reals, and the companion naming its places.
+struct Taken {
+    name: String,
+    layout: syn::Ident,
+    /// The function whose result it holds.
+    callee: String,
+}
+
+/// The function with its struct results taken as reals (see the module documentation), or
+/// `None` when it takes none.
+pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
+    let taken = find(&func.block);
+    if taken.is_empty() {
+        return Ok(None);
+    }
+    let sep = super::flatten::separator(func);
+    let mut out = func.clone();
+    let mut pass = Pass {
+        taken,
+        index: syn::Ident::new(&format!("k{sep}"), Span::call_site()),
+        sep,
+        error: None,
+    };
+    pass.visit_block_mut(&mut out.block);
+    match pass.error {
+        Some(e) => Err(e),
+        None => Ok(Some(out)),
+    }
+}
+
+/// Whether the body takes a struct result (`rewrite` would change it).
+pub(super) fn takes_results(block: &syn::Block) -> bool {
+    !find(block).is_empty()
+}
+
+/// `f` in `f(..)` when `f` is a plain name.
+fn callee(e: &syn::Expr) -> Option<&syn::Ident> {
+    match e {
+        syn::Expr::Call(c) => match &*c.func {
+            syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
+            _ => None,
+        },
+        syn::Expr::Paren(p) => callee(&p.expr),
+        _ => None,
+    }
+}
+
+/// The locals to hold as reals: bound once by `let`, and either bound to a call and read
+/// through fields, or assigned a call (`s = step(&s, ..)`).
+fn find(block: &syn::Block) -> Vec<Taken> {
+    #[derive(Default)]
+    struct Scan {
+        /// Each `let`: the name, the callee that initializes it, whether a literal does.
+        lets: Vec<(String, Option<syn::Ident>, bool)>,
+        assigned: Vec<(String, syn::Ident)>,
+        fields: Vec<String>,
+    }
+    impl<'a> Visit<'a> for Scan {
+        fn visit_local(&mut self, l: &'a syn::Local) {
+            if let Some((name, _)) = super::locals::simple_binding(&l.pat) {
+                let init = l.init.as_ref().map(|i| &*i.expr);
+                let call = init.and_then(callee).cloned();
+                let literal = matches!(init, Some(syn::Expr::Struct(_)));
+                self.lets.push((unraw(&name), call, literal));
+            } else {
+                let mut names = Vec::new();
+                super::locals::bound_names(&l.pat, &mut names);
+                self.lets
+                    .extend(names.into_iter().map(|n| (n, None, false)));
+            }
+            syn::visit::visit_local(self, l);
+        }
+        fn visit_expr_assign(&mut self, a: &'a syn::ExprAssign) {
+            if let (syn::Expr::Path(p), Some(f)) = (&*a.left, callee(&a.right)) {
+                if let Some(id) = p.path.get_ident() {
+                    self.assigned.push((unraw(id), f.clone()));
+                }
+            }
+            syn::visit::visit_expr_assign(self, a);
+        }
+        fn visit_expr_field(&mut self, f: &'a syn::ExprField) {
+            if let (syn::Expr::Path(p), syn::Member::Named(_)) = (&*f.base, &f.member) {
+                if let Some(id) = p.path.get_ident() {
+                    self.fields.push(unraw(id));
+                }
+            }
+            syn::visit::visit_expr_field(self, f);
+        }
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut scan = Scan::default();
+    scan.visit_block(block);
+    let mut out: Vec<Taken> = Vec::new();
+    for (name, call, literal) in &scan.lets {
+        if scan.lets.iter().filter(|(n, ..)| n == name).count() != 1 {
+            continue;
+        }
+        let assigned = scan
+            .assigned
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| f);
+        // A call's result read through fields, or a literal assigned a call's result: a
+        // struct (an array has no named fields, and is not built by a struct literal).
+        let layout = match (call, assigned) {
+            (Some(f), _) if scan.fields.contains(name) => f,
+            (None, Some(f)) if *literal => f,
+            _ => continue,
+        };
+        out.push(Taken {
+            name: name.clone(),
+            layout: format_ident!("__{}_out", layout),
+            callee: unraw(layout),
+        });
+    }
+    // A `let` bound to a call of a function found to return a struct (`let s3 = step(&s2, h);`)
+    // holds one too, whether or not its fields are read.
+    loop {
+        let before = out.len();
+        for (name, call, _) in &scan.lets {
+            let Some(f) = call else { continue };
+            let known = out.iter().any(|t| t.callee == unraw(f));
+            let once = scan.lets.iter().filter(|(n, ..)| n == name).count() == 1;
+            if known && once && !out.iter().any(|t| t.name == *name) {
+                out.push(Taken {
+                    name: name.clone(),
+                    layout: format_ident!("__{}_out", f),
+                    callee: unraw(f),
+                });
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+    }
+    out
+}
+
+struct Pass {
+    taken: Vec<Taken>,
+    index: syn::Ident,
+    sep: String,
+    error: Option<syn::Error>,
+}
+
+impl Pass {
+    fn taken(&self, e: &syn::Expr) -> Option<&Taken> {
+        let syn::Expr::Path(p) = e else { return None };
+        let id = p.path.get_ident()?;
+        self.taken.iter().find(|t| unraw(id) == t.name)
+    }
+
+    fn fail(&mut self, e: syn::Error) {
+        match &mut self.error {
+            Some(all) => all.combine(e),
+            None => self.error = Some(e),
+        }
+    }
+
+    /// A field chain on a taken local: the local, its layout and the place's name suffix
+    /// (`x`, `inner__a`).
+    fn field_place(&self, e: &syn::Expr) -> Option<(syn::Ident, syn::Ident, Vec<String>)> {
+        let mut path = Vec::new();
+        let mut cur = e;
+        while let syn::Expr::Field(f) = cur {
+            let syn::Member::Named(m) = &f.member else {
+                return None;
+            };
+            path.push(syn::ext::IdentExt::unraw(m).to_string());
+            cur = &f.base;
+        }
+        if path.is_empty() {
+            return None;
+        }
+        path.reverse();
+        let t = self.taken(cur)?;
+        let syn::Expr::Path(p) = cur else { return None };
+        let local = p.path.get_ident()?.clone();
+        Some((local, t.layout.clone(), path))
+    }
+
+    /// A call's result into the taken local `target` (a `let` or an assignment).
+    fn call_into(
+        &self,
+        target: &syn::Ident,
+        layout: &syn::Ident,
+        call: &syn::ExprCall,
+    ) -> TokenStream {
+        let args = &call.args;
+        quote!(#layout(&mut #target, #args))
+    }
+
+    /// The statements holding literal `lit` in `target`, at the places of `layout` (a path of
+    /// fields after `prefix`).
+    fn literal(
+        &self,
+        target: &syn::Ident,
+        layout: &syn::Ident,
+        lit: &syn::ExprStruct,
+        prefix: &[String],
+        out: &mut Vec<TokenStream>,
+    ) {
+        let k = &self.index;
+        for fv in &lit.fields {
+            let syn::Member::Named(f) = &fv.member else {
+                continue;
+            };
+            let mut path = prefix.to_vec();
+            path.push(syn::ext::IdentExt::unraw(f).to_string());
+            let (at, len) = place(layout, &path);
+            let e = &fv.expr;
+            let span = fv.span();
+            match e {
+                syn::Expr::Struct(inner) => self.literal(target, layout, inner, &path, out),
+                syn::Expr::Array(a) => {
+                    for (i, x) in a.elems.iter().enumerate() {
+                        out.push(quote_spanned!(span=> #target[#at + #i] = #x;));
+                    }
+                }
+                syn::Expr::Repeat(r) => {
+                    let x = &r.expr;
+                    out.push(quote_spanned!(span=> for #k in 0..#len { #target[#at + #k] = #x; }));
+                }
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(_) | syn::Lit::Bool(_),
+                    ..
+                }) => {}
+                // A real; an array field is written as an array literal or a repeat (`x:
+                // [a, b, c]`, `q: [0.0; 3]`), else the place is a type error of rustc's.
+                _ => out.push(quote_spanned!(span=> #target[#at] = #e;)),
+            }
+        }
+    }
+}
+
+impl VisitMut for Pass {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        let mut stmts = Vec::new();
+        for mut stmt in std::mem::take(&mut block.stmts) {
+            match self.statement(&mut stmt) {
+                Some(new) => stmts.extend(new),
+                None => {
+                    self.visit_stmt_mut(&mut stmt);
+                    stmts.push(stmt);
+                }
+            }
+        }
+        block.stmts = stmts;
+    }
+
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        if let syn::Expr::Index(ix) = e {
+            if let Some((local, layout, path)) = self.field_place(&ix.expr) {
+                self.visit_expr_mut(&mut ix.index);
+                let (at, _) = place(&layout, &path);
+                let i = &ix.index;
+                let span = ix.expr.span();
+                *e = syn::parse_quote_spanned!(span=> #local[#at + (#i)]);
+                return;
+            }
+        }
+        if let Some((local, layout, path)) = self.field_place(e) {
+            let (at, _) = place(&layout, &path);
+            let span = e.span();
+            *e = syn::parse_quote_spanned!(span=> #local[#at]);
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, e);
+    }
+
+    fn visit_expr_call_mut(&mut self, c: &mut syn::ExprCall) {
+        let f = callee(&syn::Expr::Call(c.clone())).map(unraw);
+        let returns_struct = f.is_some_and(|f| self.taken.iter().any(|t| t.callee == f));
+        if !returns_struct {
+            for arg in &c.args {
+                let inner = match arg {
+                    syn::Expr::Reference(r) => &*r.expr,
+                    e => e,
+                };
+                if let Some(t) = self.taken(inner) {
+                    let msg = format!("`{}` holds a struct taken from a call, which goes on only to `#[differentiable]` functions returning a struct (`s3 = step(&{}, ..)`): pass the fields this function needs (`{}.x`), or let it take the struct from the call itself", t.name, t.name, t.name);
+                    self.fail(syn::Error::new_spanned(arg, msg));
+                }
+            }
+        }
+        syn::visit_mut::visit_expr_call_mut(self, c);
+    }
+
+    fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
+
+impl Pass {
+    /// The statements standing for `stmt` when it binds or assigns a taken local.
+    fn statement(&mut self, stmt: &mut syn::Stmt) -> Option<Vec<syn::Stmt>> {
+        let (target, value, is_let) = match stmt {
+            syn::Stmt::Local(l) => {
+                let (name, _) = super::locals::simple_binding(&l.pat)?;
+                self.taken.iter().find(|t| unraw(&name) == t.name)?;
+                let Some(init) = &mut l.init else {
+                    self.fail(syn::Error::new_spanned(
+                        &l.pat,
+                        "a struct taken from a call is bound with its value: `let s2 = step(&s, h);`",
+                    ));
+                    return None;
+                };
+                (name, &mut init.expr, true)
+            }
+            syn::Stmt::Expr(syn::Expr::Assign(a), Some(_)) => {
+                let syn::Expr::Path(p) = &*a.left else {
+                    return None;
+                };
+                let name = p.path.get_ident()?.clone();
+                self.taken.iter().find(|t| unraw(&name) == t.name)?;
+                (name, &mut a.right, false)
+            }
+            _ => return None,
+        };
+        self.visit_expr_mut(value);
+        let layout = self
+            .taken
+            .iter()
+            .find(|t| unraw(&target) == t.name)?
+            .layout
+            .clone();
+        let into = if is_let {
+            target.clone()
+        } else {
+            format_ident!("{}{}next", target, self.sep)
+        };
+        let mut out = vec![quote!(let mut #into = vec![0.0; #layout::__TL_REALS];)];
+        match &**value {
+            syn::Expr::Call(call) if callee(value).is_some() => {
+                let layout = format_ident!("__{}_into", callee(value)?);
+                let call = self.call_into(&into, &layout, call);
+                out.push(quote!(#call;));
+            }
+            syn::Expr::Struct(lit) if lit.rest.is_none() => {
+                self.literal(&into, &layout, lit, &[], &mut out);
+            }
+            other => {
+                self.fail(syn::Error::new_spanned(
+                    other,
+                    "a struct taken from a call is bound or assigned by a call of a `#[differentiable]` function returning it (`s = step(&s, p, h);`) or by a literal naming every field",
+                ));
+                return None;
+            }
+        }
+        if !is_let {
+            let k = &self.index;
+            out.push(quote!(for #k in 0..#layout::__TL_REALS { #target[#k] = #into[#k]; }));
+        }
+        let block: syn::Block = match syn::parse2(quote!({ #(#out)* })) {
+            Ok(b) => b,
+            Err(e) => {
+                self.fail(e);
+                return None;
+            }
+        };
+        if is_let {
+            Some(block.stmts)
+        } else {
+            Some(vec![syn::Stmt::Expr(
+                syn::Expr::Block(syn::ExprBlock {
+                    attrs: Vec::new(),
+                    label: None,
+                    block,
+                }),
+                None,
+            )])
+        }
+    }
+}
+
+/// A name without `r#`.
+fn unraw(id: &syn::Ident) -> String {
+    syn::ext::IdentExt::unraw(id).to_string()
+}

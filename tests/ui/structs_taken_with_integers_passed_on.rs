@@ -1,0 +1,26 @@
+use tapeless::differentiable;
+
+#[differentiable]
+struct State {
+    x: f64,
+    steps: usize,
+}
+
+#[differentiable]
+fn step(s: &State, h: f64) -> State {
+    State {
+        x: s.x + h * s.x,
+        steps: s.steps + 1,
+    }
+}
+
+// A struct with an integer field taken from a call cannot be passed on: its reals alone do not
+// make the struct.
+#[differentiable]
+fn twice(s: &State, h: f64) -> f64 {
+    let s2 = step(s, h);
+    let s3 = step(&s2, h);
+    s3.x
+}
+
+fn main() {}
