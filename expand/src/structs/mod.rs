@@ -100,6 +100,7 @@ mod matrix_fields;
 mod result_methods;
 mod results;
 mod scalar_writes;
+mod signature;
 mod taken;
 mod whole;
 mod wrap;
