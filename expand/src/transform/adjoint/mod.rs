@@ -38,6 +38,7 @@
 
 mod dce;
 mod describe;
+mod forwarding;
 mod plan;
 mod saves;
 mod seed;
@@ -237,6 +238,7 @@ fn build_with<'a>(
         final_copies: finals_of,
         result_parts,
     };
+    forwarding::read_snapshots_in_place(em, &mut ir.reverse);
     if eliminate {
         let live = dce::live_statements(f, &em.active, &ir);
         dce::skip_dead(&mut ir.forward, &live);
