@@ -40,6 +40,7 @@ mod dce;
 mod describe;
 mod forwarding;
 mod plan;
+mod resets;
 mod saves;
 mod seed;
 mod snapshot;
@@ -239,6 +240,7 @@ fn build_with<'a>(
         result_parts,
     };
     forwarding::read_snapshots_in_place(em, &mut ir.reverse);
+    resets::drop_dead_resets(em, &mut ir.reverse);
     if eliminate {
         let live = dce::live_statements(f, &em.active, &ir);
         dce::skip_dead(&mut ir.forward, &live);
