@@ -243,7 +243,11 @@ impl Printer<'_> {
                 ..
             } => {
                 let how = if *in_place { " (read in place)" } else { "" };
-                format!("restore whole {} = {}{how}", self.name(*var), self.load(slot))
+                format!(
+                    "restore whole {} = {}{how}",
+                    self.name(*var),
+                    self.load(slot)
+                )
             }
             RevStmt::Rebind { var, slot } => {
                 format!("rebind {} = {}", self.name(*var), self.load(slot))

@@ -43,7 +43,10 @@ pub(super) fn read_snapshots_in_place(em: &Emitter, reverse: &mut [RevStmt]) {
             .position(|s| puts_back(s, var))
             .map_or(reverse.len(), |k| p + 1 + k);
         let segment = &reverse[p + 1..end];
-        if !segment.iter().all(|s| !touches(s, var) || call_reading(s, var)) {
+        if !segment
+            .iter()
+            .all(|s| !touches(s, var) || call_reading(s, var))
+        {
             continue;
         }
         for s in &mut reverse[p + 1..end] {
@@ -149,9 +152,7 @@ fn touches(s: &RevStmt, var: VarId) -> bool {
                 || reads_var(|r| call.args.iter().for_each(|a| a.reads(r)), var)
         }
         RevStmt::Gather(g) => g.reads.contains(&var),
-        RevStmt::ReverseFor { range, body, .. } => {
-            reads_var(|r| range.reads(r), var) || any(body)
-        }
+        RevStmt::ReverseFor { range, body, .. } => reads_var(|r| range.reads(r), var) || any(body),
         RevStmt::ReverseWhile { body, .. } => any(body),
         RevStmt::Replay { then, els, .. } => any(then) || any(els),
         // Adjoint statements read primal values only through their `Adjoint`'s `reads`.

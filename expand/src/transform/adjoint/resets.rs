@@ -73,7 +73,8 @@ pub(super) fn drop_dead_resets(em: &Emitter, reverse: &mut [RevStmt]) {
                 }
             }
             RevStmt::Gather(g) => {
-                let range = literal_bound(&g.bounds, &g.start).zip(literal_bound(&g.bounds, &g.end));
+                let range =
+                    literal_bound(&g.bounds, &g.start).zip(literal_bound(&g.bounds, &g.end));
                 let var = g.var;
                 g.zero.retain(|(v, here)| {
                     let own = matches!(here.op, Op::Var(w) if w == var);
@@ -122,9 +123,15 @@ fn constant(e: &Expr) -> Option<usize> {
 }
 
 /// The value of the gather bound `name` when it is an integer literal.
-fn literal_bound(bounds: &[(proc_macro2::Ident, TokenStream)], name: &proc_macro2::Ident) -> Option<usize> {
+fn literal_bound(
+    bounds: &[(proc_macro2::Ident, TokenStream)],
+    name: &proc_macro2::Ident,
+) -> Option<usize> {
     let (_, v) = bounds.iter().find(|(n, _)| n == name)?;
-    syn::parse2::<syn::LitInt>(v.clone()).ok()?.base10_parse().ok()
+    syn::parse2::<syn::LitInt>(v.clone())
+        .ok()?
+        .base10_parse()
+        .ok()
 }
 
 /// Turns off the reset of each take in `stmts` whose array's adjoint `dead` says nothing reads
