@@ -134,6 +134,10 @@ fn literal_bound(
         .ok()
 }
 
+/// Whether the elements of an array's adjoint that the second argument says were zeroed are
+/// read later.
+type Dead<'d> = dyn Fn(VarId, &dyn Fn(usize) -> bool) -> bool + 'd;
+
 /// Turns off the reset of each take in `stmts` whose array's adjoint `dead` says nothing reads
 /// later, when the code `whole` around it names that adjoint only in this take, and (in a loop
 /// over `index`) the take is indexed by the loop's variable.
@@ -142,7 +146,7 @@ fn drop_takes(
     stmts: &mut [RevStmt],
     index: Option<VarId>,
     whole: &TokenStream,
-    dead: &dyn Fn(VarId, &dyn Fn(usize) -> bool) -> bool,
+    dead: &Dead,
 ) {
     for s in stmts {
         let RevStmt::Take {
