@@ -12,7 +12,8 @@
 //! `fixedtangent` (`ode::tangent`, `ode::tangent_fixed::<40>`), `fast` (the fast hand-written
 //! adjoint of `problems/src/l96_fast.rs`), `hand` (`l96::cost_and_gradient_by_hand`), `user`
 //! (the user-written RK4 loop through `#[differentiable]`, `l96::cost_vjp`), `speed` (the
-//! speed-style code through `#[differentiable]`, `l96_fast::cost_vjp`), `none`
+//! speed-style code through `#[differentiable]`, `l96_fast::cost_vjp`), `speedhvp` (the same
+//! at `Dual<f64, 1>`: a Hessian-vector product), `none`
 //! (only the setup, to subtract). `calls` defaults to 20. Prints a checksum of the results, the
 //! same for every build that computes the same bits.
 
@@ -84,6 +85,12 @@ fn main() {
             "speed" => {
                 let mut g = [0.0; N];
                 l96_fast::cost_vjp(black_box(x), &mut g, &d.obs, &x, 1.0) + g[3]
+            }
+            "speedhvp" => {
+                let mut g = [Dual::constant(0.0); N];
+                let xd: [Dual<f64, 1>; N] = x_d[..].try_into().unwrap();
+                let j = l96_fast::cost_vjp(black_box(xd), &mut g, &d.obs, &x, Dual::constant(1.0));
+                j.value + g[3].tangents[0]
             }
             "none" => 0.0,
             other => panic!("unknown mode {other}"),

@@ -264,6 +264,7 @@ impl Emitter<'_> {
                 let (p, load) = (self.place(place), self.load(slot));
                 quote!(#p = #load;)
             }
+            RevStmt::RestoreArray { in_place: true, .. } => TokenStream::new(),
             RevStmt::RestoreArray { var, slot, .. } => {
                 let (n, load) = (self.name(*var), self.load(slot));
                 quote!(#n = #load;)

@@ -172,6 +172,9 @@ pub enum RevStmt<'a> {
         ids: Vec<StmtId>,
         var: VarId,
         slot: Slot,
+        /// Read in place: the reverse calls after it read the slot itself, so the put-back
+        /// prints nothing (see `transform/adjoint/forwarding.rs`).
+        in_place: bool,
     },
     /// `let mut v = load;`: a binding of a loop body or branch, back in its scope's reverse.
     Rebind { var: VarId, slot: Slot },

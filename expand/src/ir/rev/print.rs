@@ -236,8 +236,18 @@ impl Printer<'_> {
             RevStmt::Restore { place, slot, .. } => {
                 format!("restore {} = {}", display::place(f, place), self.load(slot))
             }
-            RevStmt::RestoreArray { var, slot, .. } => {
-                format!("restore whole {} = {}", self.name(*var), self.load(slot))
+            RevStmt::RestoreArray {
+                var,
+                slot,
+                in_place,
+                ..
+            } => {
+                let how = if *in_place { " (read in place)" } else { "" };
+                format!(
+                    "restore whole {} = {}{how}",
+                    self.name(*var),
+                    self.load(slot)
+                )
             }
             RevStmt::Rebind { var, slot } => {
                 format!("rebind {} = {}", self.name(*var), self.load(slot))

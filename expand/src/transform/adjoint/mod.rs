@@ -30,6 +30,10 @@
 //! (`emit/rev.rs`) and as text by [`describe()`]. `__f_rev` is built the same way, then
 //! dead-code elimination over its IR (`dce`) skips the forward statements whose values its
 //! reverse sweep does not read.
+//! Two passes over the top level of every companion's reverse sweep then
+//! remove memory traffic: `forwarding` lets the reverse calls read a snapshot of an array
+//! overwritten whole in place of putting it back (a copy), and `resets` leaves out the zeroing
+//! of adjoints that nothing reads afterwards.
 //!
 //! Before: `let mut s = 0.0; for i in 0..n { s += u[i] * u[i]; } s`
 //! After (forward):  `let mut s = 0.0; let mut s_bar = 0.0; for i in 0..n { s = s + u[i] * u[i]; }`
@@ -38,7 +42,9 @@
 
 mod dce;
 mod describe;
+mod forwarding;
 mod plan;
+mod resets;
 mod saves;
 mod seed;
 mod snapshot;
@@ -237,6 +243,8 @@ fn build_with<'a>(
         final_copies: finals_of,
         result_parts,
     };
+    forwarding::read_snapshots_in_place(em, &mut ir.reverse);
+    resets::drop_dead_resets(em, &mut ir.reverse);
     if eliminate {
         let live = dce::live_statements(f, &em.active, &ir);
         dce::skip_dead(&mut ir.forward, &live);

@@ -68,7 +68,12 @@ impl<'a> Reverse<'a> {
                 value: Saved::Var(a),
                 cond: None,
             });
-            after.push(RevStmt::RestoreArray { ids, var: a, slot });
+            after.push(RevStmt::RestoreArray {
+                ids,
+                var: a,
+                slot,
+                in_place: false,
+            });
         }
         (before, after)
     }

@@ -520,3 +520,53 @@ fn liveness_drops_saves_no_reverse_read_uses() {
         );
     }
 }
+
+/// A stage buffer overwritten whole three times, read only by calls (`forwarding.rs` reads
+/// its snapshots in place), and the same with a product of its values read between the call
+/// and the next overwrite (its put-back must stay), and with the buffer passed `&mut`.
+const IN_PLACE_CASES: &[(&str, usize)] = &[
+    ("fn rk(u: [f64; 3]) -> [f64; 3] { let k1: [f64; 3] = rhs(u); let mut s = [0.0; 3]; for i in 0..3 { s[i] = u[i] + 0.1 * k1[i]; } let k2: [f64; 3] = rhs(s); for i in 0..3 { s[i] = u[i] + 0.1 * k2[i]; } let k3: [f64; 3] = rhs(s); for i in 0..3 { s[i] = u[i] + 0.2 * k3[i]; } let k4: [f64; 3] = rhs(s); let mut out = [0.0; 3]; for i in 0..3 { out[i] = k1[i] + k2[i] + k3[i] + k4[i]; } out }", 2),
+    ("fn rk(u: [f64; 3]) -> f64 { let k1: [f64; 3] = rhs(u); let mut s = [0.0; 3]; for i in 0..3 { s[i] = u[i] + 0.1 * k1[i]; } let k2: [f64; 3] = rhs(s); let q = s[0] * s[1]; for i in 0..3 { s[i] = u[i] + 0.1 * k2[i]; } let k3: [f64; 3] = rhs(s); q + k3[0] * s[2] }", 0),
+    ("fn rk(u: [f64; 3]) -> f64 { let k1: [f64; 3] = rhs(u); let mut s = [0.0; 3]; for i in 0..3 { s[i] = u[i] + 0.1 * k1[i]; } let mut k2 = [0.0; 3]; g(&mut k2, &mut s); for i in 0..3 { s[i] = u[i] + 0.1 * k2[i]; } let k3: [f64; 3] = rhs(s); k3[0] * s[2] }", 0),
+];
+
+#[test]
+fn snapshots_are_read_in_place_only_when_calls_alone_read_them() {
+    for (src, in_place) in IN_PLACE_CASES {
+        for reverse_only in [false, true] {
+            with_ir(
+                src,
+                reverse_only,
+                |_, _| {},
+                |f, ir| {
+                    assert_eq!(verify(f, ir), Vec::<String>::new(), "{src}");
+                    let text = crate::ir::rev::print(f, "f_vjp", ir);
+                    let n = text.matches("(read in place)").count();
+                    assert_eq!(n, *in_place, "{src}\n{text}");
+                },
+            );
+        }
+    }
+}
+
+/// Resets left out: the take of `s_bar[i]` in the first loop's reverse (nothing reads `s_bar`
+/// later) and the take of `d_bar[0]` (later takes are of `d_bar[1]`, another literal index);
+/// kept: `d_bar[1]`'s first take, which the adjoint of its first assignment reads again, and
+/// `s_bar[i_1]`'s in the last loop's reverse, before a call that accumulates into `s_bar`.
+#[test]
+fn only_resets_nothing_reads_are_left_out() {
+    let src = "fn f(u: [f64; 3]) -> f64 { let mut d = [0.0; 3]; d[1] = u[0] * u[1]; d[0] = u[2].sin(); d[1] = d[1] * u[2] + d[0]; let mut s = [0.0; 3]; for i in 0..3 { s[i] = u[i] * d[1]; } let k: [f64; 3] = rhs(s); for i in 0..3 { s[i] = k[i] * k[i]; } s[0] + s[1] * s[2] + d[1] }";
+    with_ir(
+        src,
+        false,
+        |_, _| {},
+        |f, ir| {
+            assert_eq!(verify(f, ir), Vec::<String>::new());
+            let text = crate::ir::rev::print(f, "f_vjp", ir);
+            assert_eq!(text.matches("d_bar[1] = 0").count(), 1, "{text}");
+            assert_eq!(text.matches("d_bar[0] = 0").count(), 0, "{text}");
+            assert_eq!(text.matches("s_bar[i_1] = 0").count(), 1, "{text}");
+            assert_eq!(text.matches("s_bar[i] = 0").count(), 0, "{text}");
+        },
+    );
+}
