@@ -26,6 +26,8 @@
 
 use std::fmt::Write as _;
 
+#[path = "build/data.rs"]
+mod data;
 #[path = "build/idioms.rs"]
 mod idioms;
 
@@ -135,6 +137,7 @@ const BRANCH_VALUE_OF_UNKNOWN_KIND: bool = true;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=build/idioms.rs");
+    println!("cargo:rerun-if-changed=build/data.rs");
     println!("cargo:rerun-if-env-changed=TAPELESS_RANDOM_SEED");
     println!("cargo:rerun-if-env-changed=TAPELESS_RANDOM_PROGRAMS");
     println!("cargo:rerun-if-env-changed=TAPELESS_RANDOM_IDIOMS");
@@ -326,6 +329,8 @@ enum Param {
     Int(String, usize),
     /// `p: &Params`, `s: &mut State`, or the receiver `self` of a method.
     Struct(String, StructTy),
+    /// A parameter left out of `wrt(..)`, with the value the tests pass.
+    Data(String, data::Data),
 }
 
 /// Signatures of programs that later programs may call.
@@ -375,6 +380,8 @@ struct Gen<'a> {
     idioms: bool,
     /// Enclosing `for` loops over iterators (no `continue` in them, bug 10).
     iterator_loops: usize,
+    /// Arrays of arrays in scope (data parameters, `build/data.rs`).
+    rows: Vec<data::Rows>,
 }
 
 const LOOP_VARS: [&str; 4] = ["i", "j", "l", "q"];
@@ -428,7 +435,7 @@ impl<'a> Gen<'a> {
         } else {
             None
         };
-        let (params, ret, callable): (Vec<Param>, Ret, Option<Callable>) = match template {
+        let (mut params, ret, mut callable): (Vec<Param>, Ret, Option<Callable>) = match template {
             _ if with_struct.is_some() => {
                 let (params, ret) = with_struct.clone().expect("a struct signature");
                 (params, ret, None)
@@ -501,6 +508,11 @@ impl<'a> Gen<'a> {
             ),
         };
         let mut_a = mut_a && (idioms::MUT_PARAM_BESIDE_STRUCT || with_struct.is_none());
+        // Some real parameters left out of `wrt(..)` as data, and data parameters added.
+        let wrt = idioms && with_struct.is_none() && data::with_data(rng, &mut params, mut_a);
+        if wrt {
+            callable = None;
+        }
         let a_decl = if mut_a { "mut a: f64" } else { "a: f64" };
         let mut g = Gen {
             rng,
@@ -522,6 +534,7 @@ impl<'a> Gen<'a> {
             first_arm: None,
             idioms,
             iterator_loops: 0,
+            rows: Vec::new(),
         };
         g.fuel = 8 + g.rng.below(14) as i32;
         let mut sig = Vec::new();
@@ -582,6 +595,10 @@ impl<'a> Gen<'a> {
                     let decl = g.declare_struct(s, *ty);
                     sig.push(decl);
                 }
+                Param::Data(s, d) => {
+                    let decl = g.declare_data(s, d);
+                    sig.push(decl);
+                }
                 Param::Int(s, _) => {
                     sig.push(format!("{s}: usize"));
                     g.declare(
@@ -630,6 +647,7 @@ impl<'a> Gen<'a> {
                         0.0,
                     );
                 }
+                Param::Data(s, d) => g.data_len(s, d),
                 _ => {}
             }
         }
@@ -702,7 +720,11 @@ impl<'a> Gen<'a> {
                 writeln!(source, "impl {} {{", ty.name()).unwrap();
             }
         }
-        writeln!(source, "#[differentiable]").unwrap();
+        if wrt {
+            writeln!(source, "#[differentiable({})]", data::wrt_list(&params)).unwrap();
+        } else {
+            writeln!(source, "#[differentiable]").unwrap();
+        }
         writeln!(source, "fn {name}({}){ret_ty} {{", sig.join(", ")).unwrap();
         for l in &g.lines {
             writeln!(source, "{l}").unwrap();
@@ -950,6 +972,9 @@ impl<'a> Gen<'a> {
     // ---- real expressions ----
 
     fn leaf(&mut self) -> E {
+        if let Some(e) = self.rows_leaf() {
+            return e;
+        }
         let scalars = self.scalars();
         let arrays: Vec<usize> = self
             .arrays()
@@ -2329,7 +2354,7 @@ fn test_of(name: &str, index: usize, params: &[Param], ret: Ret) -> String {
             Param::Scalar(_) => 1,
             Param::Slice(_, n) | Param::MutSlice(_, n) | Param::Vec(_, n) => *n,
             Param::Array3(_) => 3,
-            Param::Int(..) => 0,
+            Param::Int(..) | Param::Data(..) => 0,
             Param::Struct(..) => idioms::STRUCT_REALS,
         };
         slots.push((offset, len));
@@ -2416,6 +2441,11 @@ fn test_of(name: &str, index: usize, params: &[Param], ret: Ret) -> String {
                 f_args.push(format!("{v}"));
                 jvp_args.push(format!("{v}"));
                 vjp_args.push(format!("{v}"));
+            }
+            Param::Data(_, d) => {
+                f_args.push(d.arg());
+                jvp_args.push(d.arg());
+                vjp_args.push(d.arg());
             }
             Param::Struct(s, ty) => {
                 let (l, at) = (test_local(s), ty.at());
@@ -2566,9 +2596,12 @@ fn callees(name: &str, params: &[Param]) -> (String, String, String) {
 /// agree with central differences of the adjoint gradient. Empty for other signatures.
 fn hessian_test_of(name: &str, index: usize, params: &[Param], ret: Ret) -> String {
     if !matches!(ret, Ret::Scalar)
-        || params
-            .iter()
-            .any(|p| !matches!(p, Param::Scalar(_) | Param::Slice(..) | Param::Int(..)))
+        || params.iter().any(|p| {
+            !matches!(
+                p,
+                Param::Scalar(_) | Param::Slice(..) | Param::Int(..) | Param::Data(..)
+            )
+        })
     {
         return String::new();
     }
@@ -2589,6 +2622,7 @@ fn hessian_test_of(name: &str, index: usize, params: &[Param], ret: Ret) -> Stri
                 offset += n;
             }
             Param::Int(_, v) => args.push(format!("{v}")),
+            Param::Data(_, d) => args.push(d.arg()),
             Param::MutSlice(..) | Param::Array3(_) | Param::Vec(..) | Param::Struct(..) => {
                 unreachable!()
             }

@@ -273,6 +273,15 @@ impl Lowerer<'_> {
         self.expr_arg(a, block)
     }
 
+    /// Whether `e` is an element of an array of arrays of reals, or a name bound to one.
+    fn is_real_data(&self, e: &Expr) -> bool {
+        match &e.op {
+            Op::Index(row, _) => self.real_rows.contains(row),
+            Op::Var(v) => self.real_elems.contains(v),
+            _ => false,
+        }
+    }
+
     /// An argument that is an expression: a matrix or a real bound to a variable of its own, or
     /// an inactive value as written.
     fn expr_arg(&mut self, a: &syn::Expr, block: &mut Block) -> syn::Result<Arg> {
@@ -284,6 +293,12 @@ impl Lowerer<'_> {
                 unreachable!("matrix operands are variables")
             };
             return Ok(Arg::Matrix { var, by_ref: false });
+        }
+        if value.kind == Kind::Opaque && self.is_real_data(&value) {
+            // An element of an array of arrays of reals (`obs[k][j]`, `o[j]` of `for o in
+            // obs`, `t` of `for &[t, y] in obs`): a real, with a tangent and adjoint slot in
+            // the callee's companions like any real argument (found by the random programs).
+            value = self.coerce_real(value)?;
         }
         if value.kind == Kind::Opaque && self.is_unknown_constant(&value) {
             // A constant whose type is not written here (`H`, `dt()`): passed as a real,

@@ -242,6 +242,9 @@ impl Gen<'_> {
     /// One statement of the second batch, or `false` to write one of the first batch's.
     pub fn idiom_stmt(&mut self) -> bool {
         let nest = self.nesting < 3 && self.fuel > 1;
+        if nest && !self.rows.is_empty() && self.rng.chance(0.12) && self.rows_loop() {
+            return true;
+        }
         match self.rng.below(100) {
             0..=11 if ITERATOR_VALUES => self.iter_value(),
             12..=18 if nest && ITERATOR_LOOPS => self.iter_loop(),
@@ -314,7 +317,7 @@ impl Gen<'_> {
     }
 
     /// A closure's body reading its parameter `v` (bounded by `bound`) and captured variables.
-    fn closure_body(&mut self, v: &str, bound: f64) -> E {
+    pub fn closure_body(&mut self, v: &str, bound: f64) -> E {
         let read = E::new(v.to_string(), bound, true);
         let keep = self.forbid_mut_arrays(None);
         let e = fit(self.mix_with(read), CAP);
@@ -332,7 +335,7 @@ impl Gen<'_> {
     /// A name from [`Gen::name`] (adversarial at times) for a binder the generator does not
     /// declare: not `other` (a binder beside it) nor any variable's name, so it shadows nothing
     /// the code inside its scope may read.
-    fn unshadowing_name(&mut self, base: &str, other: &str) -> String {
+    pub fn unshadowing_name(&mut self, base: &str, other: &str) -> String {
         let name = self.name(base);
         if name == other || self.vars.iter().any(|v| v.name == name) {
             self.fresh += 1;
