@@ -273,13 +273,18 @@ impl Lowerer<'_> {
         self.expr_arg(a, block)
     }
 
-    /// Whether `e` is an element of an array of arrays of reals, or a name bound to one.
+    /// Whether opaque `e` computes with elements of arrays of arrays of reals (`obs[k][j]`,
+    /// `o[j]`, `t` of `for &[t, y] in obs`, `o[0] + obs[0][1]`, `o[0].hypot(..)`): a real. A row
+    /// itself, `o`, is not.
     fn is_real_data(&self, e: &Expr) -> bool {
-        match &e.op {
-            Op::Index(row, _) => self.real_rows.contains(row),
-            Op::Var(v) => self.real_elems.contains(v),
-            _ => false,
+        if let Op::Var(v) = &e.op {
+            return self.real_elems.contains(v);
         }
+        let mut reads = Vec::new();
+        e.reads(&mut reads);
+        reads
+            .iter()
+            .any(|v| self.real_rows.contains(v) || self.real_elems.contains(v))
     }
 
     /// An argument that is an expression: a matrix or a real bound to a variable of its own, or

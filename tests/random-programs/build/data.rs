@@ -256,9 +256,10 @@ impl Gen<'_> {
     }
 
     /// A real read from an array of arrays in scope, or `None` (keeping the random stream as it
-    /// was) when there is none.
+    /// was) when there is none or the expression may end up guarded by a condition: the macro
+    /// asks for an element or an iterator there to be bound by a `let` first.
     pub fn rows_leaf(&mut self) -> Option<E> {
-        if self.rows.is_empty() || !self.rng.chance(0.15) {
+        if self.rows.is_empty() || self.guarded > 0 || !self.rng.chance(0.15) {
             return None;
         }
         let rows = self.rng.pick(&self.rows.clone()).clone();
