@@ -189,8 +189,10 @@ fn blend(a: f64, b: f64) -> f64 {
 }
 
 /// Elements of rows passed to `blend` as reals: `obs[0][1]`, `o[0]` of `for o in obs`, `t` of
-/// `for &[t, y] in obs`, `o[1]` in a closure. Found by the random programs: such an argument got
-/// no tangent or adjoint slot in the callee's companions (E0061, E0308).
+/// `for &[t, y] in obs`, `o[1]` in a closure, a sum of elements; and a `let mut` given an element,
+/// then assigned reals. Found by the random programs: such an argument got no tangent or
+/// adjoint slot in the callee's companions (E0061, E0308), and the `let mut` was refused ("`m`
+/// is not a real variable").
 #[differentiable(wrt(x))]
 fn rows_as_arguments(x: &[f64], obs: &[[f64; 2]]) -> f64 {
     let mut s = blend(x[0], obs[0][1]);
@@ -201,9 +203,11 @@ fn rows_as_arguments(x: &[f64], obs: &[[f64; 2]]) -> f64 {
         s += blend(t, x[0] * y);
     }
     for (k, o) in obs.iter().enumerate() {
-        s += blend(o[1], x[k % 2]);
+        s += blend(o[1], x[k % 2]) + blend(x[1], o[0] + obs[0][1]);
     }
-    s + obs.iter().map(|o| blend(o[1], x[0])).sum::<f64>()
+    let mut m = obs[1][1];
+    m = m * x[0];
+    s + m + obs.iter().map(|o| blend(o[1], x[0])).sum::<f64>()
 }
 
 macro_rules! in_macro {

@@ -1264,6 +1264,8 @@ impl<'a> Gen<'a> {
             _ => {
                 let a = self.arg(d);
                 let k = match self.int_cond_operand() {
+                    // An integer field as the argument is taken for a real (bug 16).
+                    Some(k) if k.contains('.') && !idioms::INT_FIELD_AS_CALL_ARGUMENT => "3".into(),
                     Some(k) => k,
                     None => "3".into(),
                 };

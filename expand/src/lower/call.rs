@@ -276,7 +276,7 @@ impl Lowerer<'_> {
     /// Whether opaque `e` computes with elements of arrays of arrays of reals (`obs[k][j]`,
     /// `o[j]`, `t` of `for &[t, y] in obs`, `o[0] + obs[0][1]`, `o[0].hypot(..)`): a real. A row
     /// itself, `o`, is not.
-    fn is_real_data(&self, e: &Expr) -> bool {
+    pub(super) fn is_real_data(&self, e: &Expr) -> bool {
         if let Op::Var(v) = &e.op {
             return self.real_elems.contains(v);
         }

@@ -60,6 +60,10 @@ pub const MUT_ARRAYS_PASSED_IN_CLOSURES: bool = true;
 /// fixed): off, the field is read once into a local, `let k = p.n % 4;`.
 pub const INT_FIELD_BESIDE_INTEGER: bool = true;
 
+/// An integer field passed to a `usize` parameter, `h_step(p.c, p.n)` (bug 16, open): off,
+/// the argument is `3`.
+pub const INT_FIELD_AS_CALL_ARGUMENT: bool = false;
+
 /// The structs of the second batch and the tests' constructors of them from flat reals
 /// (`Params` has 4 reals, `State` 4).
 pub const STRUCTS: &str = r#"/// Parameters of the programs of the second batch: reals, an array, an integer and a flag.
@@ -643,10 +647,12 @@ impl Gen<'_> {
         self.close();
         // A `move` closure copies what it reads: not when that is an array (a `Vec` would move)
         // or a field of a struct reached through a reference.
+        // Arrays of arrays too: a `Vec<[f64; 3]>` would move.
         let arrays: Vec<String> = self
             .arrays()
             .into_iter()
             .map(|a| self.vars[a].name.clone())
+            .chain(self.rows.iter().map(|r| r.name.clone()))
             .collect();
         let copies_only = !body.code.contains(['[', '&'])
             && !body
