@@ -206,7 +206,7 @@ fn rows_as_arguments(x: &[f64], obs: &[[f64; 2]]) -> f64 {
         s += blend(o[1], x[k % 2]) + blend(x[1], o[0] + obs[0][1]);
     }
     let mut m = obs[1][1];
-    m = m * x[0];
+    m = (m * x[0]).sin();
     s + m + obs.iter().map(|o| blend(o[1], x[0])).sum::<f64>()
 }
 
