@@ -182,6 +182,34 @@ fn adversarial(result: &[f64], obs_bar: &[[f64; 2]], __adj0: f64) -> f64 {
     x_bar
 }
 
+/// A callee whose parameters are all differentiated.
+#[differentiable]
+fn blend(a: f64, b: f64) -> f64 {
+    a * b.sin() + 0.5 * a * a
+}
+
+/// Elements of rows passed to `blend` as reals: `obs[0][1]`, `o[0]` of `for o in obs`, `t` of
+/// `for &[t, y] in obs`, `o[1]` in a closure, a sum of elements; and a `let mut` given an element,
+/// then assigned reals. Found by the random programs: such an argument got no tangent or
+/// adjoint slot in the callee's companions (E0061, E0308), and the `let mut` was refused ("`m`
+/// is not a real variable").
+#[differentiable(wrt(x))]
+fn rows_as_arguments(x: &[f64], obs: &[[f64; 2]]) -> f64 {
+    let mut s = blend(x[0], obs[0][1]);
+    for o in obs {
+        s += blend(x[1], o[0]);
+    }
+    for &[t, y] in obs {
+        s += blend(t, x[0] * y);
+    }
+    for (k, o) in obs.iter().enumerate() {
+        s += blend(o[1], x[k % 2]) + blend(x[1], o[0] + obs[0][1]);
+    }
+    let mut m = obs[1][1];
+    m = (m * x[0]).sin();
+    s + m + obs.iter().map(|o| blend(o[1], x[0])).sum::<f64>()
+}
+
 macro_rules! in_macro {
     ($name:ident, $data:ident: $t:ty) => {
         #[differentiable(wrt(x))]
@@ -456,6 +484,26 @@ fn owned_rows_adversarial_names_and_a_macro_three_ways() {
             &|x, g, y| from_macro_vjp(x, g, &obs, y),
             &|x, g| {
                 from_macro_vjp(x, g, &obs, Dual::constant(1.0));
+            },
+            seed,
+        );
+    }
+}
+
+#[test]
+fn elements_of_rows_passed_to_an_annotated_callee_three_ways() {
+    for seed in [1, 2, 3] {
+        let mut rng = Draws::new(seed);
+        let obs = observations(&mut rng, 4);
+        let x = rng.vec(2);
+        prove(
+            "rows_as_arguments",
+            &x,
+            &|x| rows_as_arguments(x, &obs),
+            &|x, d| rows_as_arguments_jvp(x, d, &obs),
+            &|x, g, y| rows_as_arguments_vjp(x, g, &obs, y),
+            &|x, g| {
+                rows_as_arguments_vjp(x, g, &obs, Dual::constant(1.0));
             },
             seed,
         );

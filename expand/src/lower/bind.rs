@@ -512,6 +512,10 @@ impl Lowerer<'_> {
             Some(Kind::Opaque) | None => {
                 if value.kind == Kind::Opaque && ty.is_some_and(is_int_type) {
                     Kind::Int
+                } else if value.kind == Kind::Opaque && b.mutable && self.is_real_data(&value) {
+                    // `let mut t = obs[k][j];`, later assigned reals (`t = t * x`).
+                    value = self.coerce_real(value)?;
+                    Kind::Real
                 } else {
                     value.kind.clone()
                 }

@@ -273,6 +273,20 @@ impl Lowerer<'_> {
         self.expr_arg(a, block)
     }
 
+    /// Whether opaque `e` computes with elements of arrays of arrays of reals (`obs[k][j]`,
+    /// `o[j]`, `t` of `for &[t, y] in obs`, `o[0] + obs[0][1]`, `o[0].hypot(..)`): a real. A row
+    /// itself, `o`, is not.
+    pub(super) fn is_real_data(&self, e: &Expr) -> bool {
+        if let Op::Var(v) = &e.op {
+            return self.real_elems.contains(v);
+        }
+        let mut reads = Vec::new();
+        e.reads(&mut reads);
+        reads
+            .iter()
+            .any(|v| self.real_rows.contains(v) || self.real_elems.contains(v))
+    }
+
     /// An argument that is an expression: a matrix or a real bound to a variable of its own, or
     /// an inactive value as written.
     fn expr_arg(&mut self, a: &syn::Expr, block: &mut Block) -> syn::Result<Arg> {
@@ -284,6 +298,12 @@ impl Lowerer<'_> {
                 unreachable!("matrix operands are variables")
             };
             return Ok(Arg::Matrix { var, by_ref: false });
+        }
+        if value.kind == Kind::Opaque && self.is_real_data(&value) {
+            // An element of an array of arrays of reals (`obs[k][j]`, `o[j]` of `for o in
+            // obs`, `t` of `for &[t, y] in obs`): a real, with a tangent and adjoint slot in
+            // the callee's companions like any real argument (found by the random programs).
+            value = self.coerce_real(value)?;
         }
         if value.kind == Kind::Opaque && self.is_unknown_constant(&value) {
             // A constant whose type is not written here (`H`, `dt()`): passed as a real,

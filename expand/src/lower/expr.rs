@@ -460,6 +460,11 @@ impl Lowerer<'_> {
             return err_at(read, "bind the row first, `let row = obs[k];`, then read `row[j]`: here an element of an array of arrays would be read before the condition that guards it (the right of `&&` or `||`, a `while` condition, a match guard)");
         }
         let t = self.temp("row", Kind::Opaque, span);
+        if let Op::Index(a, _) = &row.op {
+            if self.holds_rows(*a) || self.real_rows.contains(a) {
+                self.real_rows.push(t);
+            }
+        }
         block.stmts.push(Stmt::Let {
             var: t,
             init: Init::Expr(row),

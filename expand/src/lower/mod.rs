@@ -91,6 +91,8 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         map_params: Vec::new(),
         no_hoist: 0,
         probe_rows: 0,
+        real_rows: Vec::new(),
+        real_elems: Vec::new(),
         spans: HashMap::new(),
         given: HashSet::new(),
         next_suffix: HashMap::new(),
@@ -164,6 +166,12 @@ struct Lowerer<'a> {
     /// of data to temporaries (`obs[k][0]`, see [`Lowerer::bind_row`]): the probe's statements
     /// go before the call.
     probe_rows: usize,
+    /// Rows of arrays of arrays of reals bound to variables (`o` of `for o in obs`, the
+    /// temporary of `obs[k][j]`): opaque data whose elements are reals, passed to a
+    /// differentiable function as real arguments.
+    real_rows: Vec<VarId>,
+    /// The elements of such rows bound by `for &[t, y] in obs`: reals, as arguments too.
+    real_elems: Vec<VarId>,
     /// The spans of the expressions of the current statement, by address: see
     /// [`Lowerer::span_of`].
     spans: HashMap<usize, Span>,

@@ -60,6 +60,10 @@ pub const MUT_ARRAYS_PASSED_IN_CLOSURES: bool = true;
 /// fixed): off, the field is read once into a local, `let k = p.n % 4;`.
 pub const INT_FIELD_BESIDE_INTEGER: bool = true;
 
+/// An integer field passed to a `usize` parameter, `h_step(p.c, p.n)` (bug 16, open): off,
+/// the argument is `3`.
+pub const INT_FIELD_AS_CALL_ARGUMENT: bool = false;
+
 /// The structs of the second batch and the tests' constructors of them from flat reals
 /// (`Params` has 4 reals, `State` 4).
 pub const STRUCTS: &str = r#"/// Parameters of the programs of the second batch: reals, an array, an integer and a flag.
@@ -242,6 +246,9 @@ impl Gen<'_> {
     /// One statement of the second batch, or `false` to write one of the first batch's.
     pub fn idiom_stmt(&mut self) -> bool {
         let nest = self.nesting < 3 && self.fuel > 1;
+        if nest && !self.rows.is_empty() && self.rng.chance(0.12) && self.rows_loop() {
+            return true;
+        }
         match self.rng.below(100) {
             0..=11 if ITERATOR_VALUES => self.iter_value(),
             12..=18 if nest && ITERATOR_LOOPS => self.iter_loop(),
@@ -314,7 +321,7 @@ impl Gen<'_> {
     }
 
     /// A closure's body reading its parameter `v` (bounded by `bound`) and captured variables.
-    fn closure_body(&mut self, v: &str, bound: f64) -> E {
+    pub fn closure_body(&mut self, v: &str, bound: f64) -> E {
         let read = E::new(v.to_string(), bound, true);
         let keep = self.forbid_mut_arrays(None);
         let e = fit(self.mix_with(read), CAP);
@@ -332,7 +339,7 @@ impl Gen<'_> {
     /// A name from [`Gen::name`] (adversarial at times) for a binder the generator does not
     /// declare: not `other` (a binder beside it) nor any variable's name, so it shadows nothing
     /// the code inside its scope may read.
-    fn unshadowing_name(&mut self, base: &str, other: &str) -> String {
+    pub fn unshadowing_name(&mut self, base: &str, other: &str) -> String {
         let name = self.name(base);
         if name == other || self.vars.iter().any(|v| v.name == name) {
             self.fresh += 1;
@@ -640,10 +647,12 @@ impl Gen<'_> {
         self.close();
         // A `move` closure copies what it reads: not when that is an array (a `Vec` would move)
         // or a field of a struct reached through a reference.
+        // Arrays of arrays too: a `Vec<[f64; 3]>` would move.
         let arrays: Vec<String> = self
             .arrays()
             .into_iter()
             .map(|a| self.vars[a].name.clone())
+            .chain(self.rows.iter().map(|r| r.name.clone()))
             .collect();
         let copies_only = !body.code.contains(['[', '&'])
             && !body

@@ -32,6 +32,7 @@ impl Lowerer<'_> {
                     // A row of arrays of reals, `o` of `for o in obs`: a copy, read as `o[j]`.
                     Item::Elem { array, index, .. } if !mutable && self.holds_rows(array) => {
                         let v = self.new_var(&name, Kind::Opaque, false, span);
+                        self.real_rows.push(v);
                         block.stmts.push(Stmt::Let {
                             var: v,
                             init: Init::Expr(Expr {
@@ -152,6 +153,9 @@ impl Lowerer<'_> {
                 {
                     let span = pi.ident.span();
                     let v = self.new_var(&name_of(&pi.ident), Kind::Opaque, false, span);
+                    if self.holds_rows(array) {
+                        self.real_elems.push(v);
+                    }
                     block.stmts.push(Stmt::Let {
                         var: v,
                         init: Init::Expr(Expr {

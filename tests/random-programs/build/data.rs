@@ -1,0 +1,395 @@
+//! Data parameters for the second batch (issue 12): `#[differentiable(wrt(..))]` naming some of
+//! the real parameters only, the others (`f64`, `&[f64]`, `[f64; 3]`) being data the function
+//! reads but is not differentiated with respect to, and arrays of arrays as data
+//! (`obs: &[[f64; 2]]`, `obs: Vec<[f64; 3]>`, `obs: [[f64; 2]; 4]`), read as `obs[k][j]`,
+//! `obs.len()`, `for o in obs { .. o[0] .. }`, `for &[t, y] in obs`, `for (k, o) in
+//! obs.iter().enumerate()` and `obs.iter().map(|o| ..).sum::<f64>()`.
+//!
+//! Data parameters are never written (so the macro keeps them `f64` in every companion) and are
+//! not part of the flat input of the tests: each test passes the same literal values to the
+//! function and to its companions, and the checks (finite differences, dot product, tangent
+//! against adjoint, Hessian-vector products) are over the `wrt` parameters only. Their values
+//! lie in `[-1, 1]`, the bound of every parameter, so the rules that keep values bounded hold
+//! as they are; a sum over rows is scaled by the number of rows as a sum over an array is.
+
+use super::{fit, Gen, Param, Rng, VarKind, E, PARAM_BOUND};
+
+/// `#[differentiable(wrt(..))]` with some real parameters left out as data, and data
+/// parameters added (`c: f64`, `d: &[f64]`, `e: [f64; 3]`).
+const WRT_DATA: bool = true;
+/// Arrays of arrays as data parameters (`obs: &[[f64; 2]]`, `Vec<[f64; 3]>`, `[[f64; 2]; 4]`).
+const ROWS_DATA: bool = true;
+/// `for o in obs`, `for &[t, y] in obs`, `for (k, o) in obs.iter().enumerate()` with random
+/// bodies.
+const ROW_LOOPS: bool = true;
+/// `obs.iter().map(|o| ..).sum::<f64>()` as a value.
+const ROW_SUMS: bool = true;
+
+/// The value of a data parameter, written as a literal by the tests.
+#[derive(Clone)]
+pub enum Data {
+    /// `c: f64`
+    Scalar(f64),
+    /// `d: &[f64]`
+    Slice(Vec<f64>),
+    /// `e: [f64; 3]`
+    Array(Vec<f64>),
+    /// `obs: &[[f64; W]]`, `Vec<[f64; W]>` or `[[f64; W]; N]`: rows of equal width.
+    Rows(RowsKind, Vec<Vec<f64>>),
+}
+
+/// How an array of arrays is passed.
+#[derive(Clone, Copy, PartialEq)]
+pub enum RowsKind {
+    Slice,
+    Vec,
+    Array,
+}
+
+/// An array of arrays in scope: its name, width and number of rows.
+#[derive(Clone)]
+pub struct Rows {
+    pub name: String,
+    pub kind: RowsKind,
+    pub width: usize,
+    pub count: usize,
+}
+
+fn values(rng: &mut Rng, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|_| (rng.range(-PARAM_BOUND, PARAM_BOUND) * 100.0).round() / 100.0)
+        .collect()
+}
+
+fn list(v: &[f64]) -> String {
+    let items: Vec<String> = v.iter().map(|c| format!("{c:.2}")).collect();
+    format!("[{}]", items.join(", "))
+}
+
+impl Data {
+    /// The parameter's type.
+    pub fn ty(&self) -> String {
+        match self {
+            Data::Scalar(_) => "f64".into(),
+            Data::Slice(_) => "&[f64]".into(),
+            Data::Array(v) => format!("[f64; {}]", v.len()),
+            Data::Rows(kind, rows) => {
+                let w = rows[0].len();
+                match kind {
+                    RowsKind::Slice => format!("&[[f64; {w}]]"),
+                    RowsKind::Vec => format!("Vec<[f64; {w}]>"),
+                    RowsKind::Array => format!("[[f64; {w}]; {}]", rows.len()),
+                }
+            }
+        }
+    }
+
+    /// The argument a test passes.
+    pub fn arg(&self) -> String {
+        match self {
+            Data::Scalar(c) => format!("{c:.2}"),
+            Data::Slice(v) => format!("&{}", list(v)),
+            Data::Array(v) => list(v),
+            Data::Rows(kind, rows) => {
+                let rows: Vec<String> = rows.iter().map(|r| list(r)).collect();
+                let all = rows.join(", ");
+                match kind {
+                    RowsKind::Slice => format!("&[{all}]"),
+                    RowsKind::Vec => format!("vec![{all}]"),
+                    RowsKind::Array => format!("[{all}]"),
+                }
+            }
+        }
+    }
+}
+
+/// For a program of the second batch without a struct: leaves some real parameters out of
+/// `wrt(..)` (read-only ones: `f64`, `&[f64]`) and adds data parameters, or returns `false` and
+/// leaves `params` as they were. At least one differentiated parameter stays.
+pub fn with_data(rng: &mut Rng, params: &mut Vec<Param>, mut_a: bool) -> bool {
+    if !WRT_DATA || !rng.chance(0.35) {
+        return false;
+    }
+    // Read-only real parameters that may become data.
+    let candidates: Vec<usize> = params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| match p {
+            Param::Scalar(s) => !(s == "a" && mut_a),
+            Param::Slice(..) => true,
+            _ => false,
+        })
+        .map(|(k, _)| k)
+        .collect();
+    let reals = params
+        .iter()
+        .filter(|p| !matches!(p, Param::Int(..)))
+        .count();
+    if reals > 1 && !candidates.is_empty() && rng.chance(0.6) {
+        let k = *rng.pick(&candidates);
+        let data = match &params[k] {
+            Param::Scalar(s) => (s.clone(), Data::Scalar(values(rng, 1)[0])),
+            Param::Slice(s, n) => (s.clone(), Data::Slice(values(rng, *n))),
+            _ => unreachable!("a read-only real parameter"),
+        };
+        params[k] = Param::Data(data.0, data.1);
+    }
+    match rng.below(4) {
+        0 => params.push(Param::Data("c".into(), Data::Scalar(values(rng, 1)[0]))),
+        1 => {
+            let n = 2 + rng.below(3);
+            params.push(Param::Data("d".into(), Data::Slice(values(rng, n))));
+        }
+        2 => params.push(Param::Data("e".into(), Data::Array(values(rng, 3)))),
+        _ => {}
+    }
+    if ROWS_DATA && rng.chance(0.7) {
+        let kind = *rng.pick(&[RowsKind::Slice, RowsKind::Vec, RowsKind::Array]);
+        let width = 2 + rng.below(2);
+        let count = if kind == RowsKind::Array {
+            4
+        } else {
+            1 + rng.below(4)
+        };
+        let rows = (0..count).map(|_| values(rng, width)).collect();
+        params.push(Param::Data("obs".into(), Data::Rows(kind, rows)));
+    }
+    true
+}
+
+/// The attribute's `wrt(..)`: the real parameters that are not data.
+pub fn wrt_list(params: &[Param]) -> String {
+    let names: Vec<&str> = params
+        .iter()
+        .filter_map(|p| match p {
+            Param::Scalar(s)
+            | Param::Slice(s, _)
+            | Param::MutSlice(s, _)
+            | Param::Array3(s)
+            | Param::Vec(s, _) => Some(s.as_str()),
+            _ => None,
+        })
+        .collect();
+    format!("wrt({})", names.join(", "))
+}
+
+impl Gen<'_> {
+    /// Declares data parameter `name` (inactive, never written); returns its signature text.
+    pub fn declare_data(&mut self, name: &str, data: &Data) -> String {
+        let was = self.declaring_param;
+        self.declaring_param = false;
+        match data {
+            Data::Scalar(_) => self.declare(
+                name,
+                VarKind::Scalar { mutable: false },
+                PARAM_BOUND,
+                PARAM_BOUND,
+            ),
+            Data::Slice(v) => {
+                let len = if name == "x" {
+                    "n".to_string()
+                } else {
+                    format!("n{name}")
+                };
+                self.declare(
+                    name,
+                    super::array(&len, v.len(), false, super::ArrayKind::SliceParam),
+                    PARAM_BOUND,
+                    PARAM_BOUND,
+                );
+            }
+            Data::Array(v) => self.declare(
+                name,
+                super::array(
+                    &v.len().to_string(),
+                    v.len(),
+                    false,
+                    super::ArrayKind::ArrayParam,
+                ),
+                PARAM_BOUND,
+                PARAM_BOUND,
+            ),
+            Data::Rows(kind, rows) => self.rows.push(Rows {
+                name: name.into(),
+                kind: *kind,
+                width: rows[0].len(),
+                count: rows.len(),
+            }),
+        }
+        self.declaring_param = was;
+        format!("{name}: {}", data.ty())
+    }
+
+    /// The length binding of a data slice (`let nd = d.len();`), as for the other slices.
+    pub fn data_len(&mut self, name: &str, data: &Data) {
+        if let Data::Slice(v) = data {
+            let len = if name == "x" {
+                "n".to_string()
+            } else {
+                format!("n{name}")
+            };
+            self.line(format!("let {len} = {name}.len();"));
+            self.declare(
+                &len,
+                VarKind::Int {
+                    below: None,
+                    max: v.len() + 1,
+                },
+                0.0,
+                0.0,
+            );
+        }
+    }
+
+    /// A row index: a literal, or an integer in scope modulo the number of rows.
+    fn row_index(&mut self, rows: &Rows) -> String {
+        let ints = self.ints();
+        if ints.is_empty() || self.rng.chance(0.3) {
+            return self.rng.below(rows.count).to_string();
+        }
+        let i = self.vars[*self.rng.pick(&ints)].name.clone();
+        match self.rng.below(3) {
+            0 => format!("{i} % {}.len()", rows.name),
+            1 => format!("({i} + 1) % {}.len()", rows.name),
+            _ => format!("{i} % {}", rows.count),
+        }
+    }
+
+    /// A real read from an array of arrays in scope, or `None` (keeping the random stream as it
+    /// was) when there is none or the expression may end up guarded by a condition: the macro
+    /// asks for an element or an iterator there to be bound by a `let` first.
+    pub fn rows_leaf(&mut self) -> Option<E> {
+        if self.rows.is_empty() || self.guarded > 0 || !self.rng.chance(0.15) {
+            return None;
+        }
+        let rows = self.rng.pick(&self.rows.clone()).clone();
+        Some(match self.rng.below(5) {
+            0 | 1 => {
+                let k = self.row_index(&rows);
+                let j = self.rng.below(rows.width);
+                E::new(format!("{}[{k}][{j}]", rows.name), PARAM_BOUND, true)
+            }
+            2 => E::new(
+                format!("(0.1 * {}.len() as f64)", rows.name),
+                0.1 * rows.count as f64,
+                true,
+            ),
+            _ if ROW_SUMS => self.rows_sum(&rows),
+            _ => E::new(format!("{}[0][0]", rows.name), PARAM_BOUND, true),
+        })
+    }
+
+    /// `obs.iter().map(|o| o[j] * ..).sum::<f64>()`, the body reading the row and captures.
+    fn rows_sum(&mut self, rows: &Rows) -> E {
+        let o = self.unshadowing_name("o", "");
+        let j = self.rng.below(rows.width);
+        self.open();
+        for i in 0..rows.width {
+            self.declare(
+                &format!("{o}[{i}]"),
+                VarKind::Scalar { mutable: false },
+                PARAM_BOUND,
+                PARAM_BOUND,
+            );
+        }
+        let body = self.closure_body(&format!("{o}[{j}]"), PARAM_BOUND);
+        self.close();
+        let e = E::new(
+            format!(
+                "({}.iter().map(|{o}| {}).sum::<f64>())",
+                rows.name, body.code
+            ),
+            rows.count as f64 * body.bound,
+            true,
+        );
+        fit(e, super::CAP)
+    }
+
+    /// `for o in obs { .. }`, `for &[t, y] in obs { .. }` or `for (k, o) in
+    /// obs.iter().enumerate() { .. }` with a random body.
+    pub fn rows_loop(&mut self) -> bool {
+        if !ROW_LOOPS || self.rows.is_empty() {
+            return false;
+        }
+        let rows = self.rng.pick(&self.rows.clone()).clone();
+        let mut scalars: Vec<String> = Vec::new();
+        let mut index = None;
+        let header = match self.rng.below(3) {
+            0 => {
+                let o = self.unshadowing_name("o", "");
+                scalars.extend((0..rows.width).map(|j| format!("{o}[{j}]")));
+                format!("for {o} in {} {{", self.rows_iter(&rows))
+            }
+            1 => {
+                let mut names: Vec<String> = Vec::new();
+                for _ in 0..rows.width {
+                    let t = self.unshadowing_name("u", "");
+                    let t = if names.contains(&t) {
+                        self.fresh += 1;
+                        format!("u{}", self.fresh)
+                    } else {
+                        t
+                    };
+                    names.push(t);
+                }
+                scalars.extend(names.iter().cloned());
+                format!(
+                    "for &[{}] in {} {{",
+                    names.join(", "),
+                    self.rows_iter(&rows)
+                )
+            }
+            _ => {
+                let o = self.unshadowing_name("o", "");
+                let k = self.unshadowing_name("k", &o);
+                scalars.extend((0..rows.width).map(|j| format!("{o}[{j}]")));
+                index = Some(k.clone());
+                format!("for ({k}, {o}) in {}.iter().enumerate() {{", rows.name)
+            }
+        };
+        self.line(header);
+        self.open();
+        self.loops.push(rows.count);
+        self.stoppable.push(false);
+        for s in &scalars {
+            self.declare(
+                s,
+                VarKind::Scalar { mutable: false },
+                PARAM_BOUND,
+                PARAM_BOUND,
+            );
+        }
+        if let Some(k) = index {
+            self.declare(
+                &k,
+                VarKind::Int {
+                    below: None,
+                    max: rows.count,
+                },
+                0.0,
+                0.0,
+            );
+        }
+        let count = 1 + self.rng.below(3);
+        self.iterator_loops += 1;
+        self.stmts(count);
+        self.iterator_loops -= 1;
+        self.loops.pop();
+        self.stoppable.pop();
+        self.close();
+        self.line("}".into());
+        true
+    }
+
+    /// How a `for` loop iterates over `rows`: `obs.iter()`, or `obs` for a slice and `&obs`
+    /// for a `Vec` or an array (which `for o in obs` would move).
+    fn rows_iter(&mut self, rows: &Rows) -> String {
+        if self.rng.chance(0.5) {
+            format!("{}.iter()", rows.name)
+        } else if rows.kind == RowsKind::Slice {
+            rows.name.clone()
+        } else {
+            format!("&{}", rows.name)
+        }
+    }
+}
