@@ -2,8 +2,9 @@
 //! the forward sweep), and the reverse sweep accumulates into it (`k_bar[i] += e`). When the
 //! first access of every element is such an accumulation, in one reversed loop over the whole
 //! array, the zero is only added to: the accumulation is written instead (`k_bar[i] = e`), so
-//! the loop reads nothing of `k_bar` (and LLVM may drop the zeroing when it sees every element
-//! stored before any load).
+//! the loop reads nothing of `k_bar`. The zeroing stays (Rust needs the array initialised, and
+//! LLVM does not drop a `memset` that a loop overwrites: on problem L's `rk4_fast` the five
+//! `memset`s per step remain; the loads of the stage adjoints go).
 //!
 //! The rule, for a fixed-size local array `v` (not a parameter: a parameter's adjoint is the
 //! caller's) of literal length `N`, whose adjoint is zeroed at the top level of the forward
@@ -21,9 +22,9 @@
 //! - nothing before the loop in the reverse sweep, the seeding and the final copies names
 //!   `v_bar` (so the element still holds its zero when it is first accumulated into).
 //!
-//! Exact: `0 + e` and `e` are the same value for every `e` but `-0.0` (`0.0 + -0.0` is `+0.0`),
-//! and a zero's sign reaches no later sum differently (`x + 0.0 == x + -0.0` for `x` not a
-//! zero, and the adjoints are only added to and multiplied).
+//! Exact up to the sign of zeros: `0 + e` and `e` are the same value for every `e` but `-0.0`
+//! (`0.0 + -0.0` is `+0.0`), and a zero's sign changes no later value that is not itself a
+//! zero (`x + 0.0 == x + -0.0` for `x` not a zero; products of zeros are zeros).
 //!
 //! Before: `for i in (0..40).rev() { let a = out_bar[i]; k1_bar[i] += a * 0.5; }`.
 //! After: `for i in (0..40).rev() { let a = out_bar[i]; k1_bar[i] = a * 0.5; }`.
