@@ -165,15 +165,22 @@ impl Emitter<'_> {
     }
 
     /// `v_bar += value;` or `v_bar[i] += value;`, spanned at the user's expression.
-    fn accumulate(&self, target: &Target, value: &super::Value, span: Span) -> TokenStream {
+    fn accumulate(
+        &self,
+        target: &Target,
+        value: &super::Value,
+        span: Span,
+        write: bool,
+    ) -> TokenStream {
+        let op = if write { quote!(=) } else { quote!(+=) };
         match target {
             Target::Var(v) => {
                 let b = self.bar(*v);
-                quote_spanned!(span=> #b += #value;)
+                quote_spanned!(span=> #b #op #value;)
             }
             Target::Index(v, i) => {
                 let (b, i) = (self.bar(*v), self.primal(i));
-                quote_spanned!(span=> #b[#i] += #value;)
+                quote_spanned!(span=> #b[#i] #op #value;)
             }
         }
     }
@@ -282,7 +289,8 @@ impl Emitter<'_> {
                 target,
                 value,
                 span,
-            } => self.accumulate(target, value, *span),
+                write,
+            } => self.accumulate(target, value, *span, *write),
             RevStmt::Bind { name, value, span } => match span {
                 Some(span) => quote_spanned!(*span=> let #name = #value;),
                 None => quote!(let #name = #value;),

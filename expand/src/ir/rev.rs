@@ -187,11 +187,13 @@ pub enum RevStmt<'a> {
         reads: Vec<VarId>,
         body: Vec<RevStmt<'a>>,
     },
-    /// `target += value;`
+    /// `target += value;`, or `target = value;` when `write` (the first access of every
+    /// element of a zeroed adjoint, see `transform/adjoint/writes.rs`).
     Accumulate {
         target: Target<'a>,
         value: Value,
         span: Span,
+        write: bool,
     },
     /// `let name = value;`, a temporary of an adjoint (the statement spanned by `span` when
     /// given).

@@ -256,9 +256,15 @@ impl Printer<'_> {
                 format!("recompute {} = {}", self.name(*var), display::init(f, init))
             }
             RevStmt::Adjoint { id, reads, body } => return self.adjoint(*id, reads, body),
-            RevStmt::Accumulate { target, value, .. } => {
+            RevStmt::Accumulate {
+                target,
+                value,
+                write,
+                ..
+            } => {
                 let value = tokens(&quote::quote!(#value));
-                format!("{} += {value}", self.target(target))
+                let op = if *write { "=" } else { "+=" };
+                format!("{} {op} {value}", self.target(target))
             }
             RevStmt::Bind { name, value, .. } => format!("let {name} = {}", tokens(value)),
             RevStmt::Take {

@@ -52,6 +52,7 @@ mod stencil;
 mod stmt;
 #[cfg(test)]
 mod tests;
+mod writes;
 
 pub use describe::describe;
 pub use stencil::peeled_primal;
@@ -245,6 +246,7 @@ fn build_with<'a>(
     };
     forwarding::read_snapshots_in_place(em, &mut ir.reverse);
     resets::drop_dead_resets(em, &mut ir.reverse);
+    writes::write_first_accumulations(em, &mut ir);
     if eliminate {
         let live = dce::live_statements(f, &em.active, &ir);
         dce::skip_dead(&mut ir.forward, &live);

@@ -177,7 +177,7 @@ fn drop_takes(
 }
 
 /// How many times the identifier `name` occurs in `t`.
-fn mentions(t: &TokenStream, name: &str) -> usize {
+pub(super) fn mentions(t: &TokenStream, name: &str) -> usize {
     t.clone()
         .into_iter()
         .map(|tt| match tt {

@@ -46,6 +46,7 @@ impl<'a> Reverse<'a> {
                 target: Target::Var(*v),
                 value: seed,
                 span,
+                write: false,
             }),
             Op::Index(v, i) => {
                 self.read(i);
@@ -53,6 +54,7 @@ impl<'a> Reverse<'a> {
                     target: Target::Index(*v, i),
                     value: seed,
                     span,
+                    write: false,
                 });
             }
             Op::Unary(u, a) => match u.rule().deriv {

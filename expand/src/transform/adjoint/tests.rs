@@ -570,3 +570,78 @@ fn only_resets_nothing_reads_are_left_out() {
         },
     );
 }
+
+/// The RK4-like stages: the last loop's reverse is the first access of `k1_bar`..`k4_bar`,
+/// each element accumulated into once (`writes.rs` writes them); `s_bar` (a call accumulates
+/// into it first) and the later loops' accumulations into `k1_bar`.. stay `+=`.
+const RK4_LIKE: &str = "fn rk(u: [f64; 3]) -> [f64; 3] { let k1: [f64; 3] = rhs(u); let mut s = [0.0; 3]; for i in 0..3 { s[i] = u[i] + 0.1 * k1[i]; } let k2: [f64; 3] = rhs(s); for i in 0..3 { s[i] = u[i] + 0.1 * k2[i]; } let k3: [f64; 3] = rhs(s); for i in 0..3 { s[i] = u[i] + 0.2 * k3[i]; } let k4: [f64; 3] = rhs(s); let mut out = [0.0; 3]; for i in 0..3 { out[i] = u[i] + k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]; } out }";
+
+/// Cases where the first accumulation must stay `+=`, with the adjoint that must keep it: a
+/// partial range, an index other than the loop's variable, a read of the adjoint before (a
+/// call accumulating into it), a conditional body, a length other than the range's, an
+/// accumulation into the same element twice, a range over a parameter's adjoint.
+const NOT_WRITTEN: &[(&str, &str)] = &[
+    ("fn f(u: [f64; 3]) -> f64 { let mut k = [0.0; 3]; for i in 0..3 { k[i] = u[i] * u[i]; } let mut j = 0.0; for i in 0..2 { j = j + k[i] * 2.0; } j }", "k_bar"),
+    ("fn f(u: [f64; 4]) -> f64 { let mut k = [0.0; 4]; for i in 0..4 { k[i] = u[i] * u[i]; } let mut j = 0.0; for i in 0..3 { j = j + k[i + 1] * 2.0; } j }", "k_bar"),
+    ("fn f(u: [f64; 3]) -> f64 { let k: [f64; 3] = rhs(u); let mut j = 0.0; for i in 0..3 { j = j + k[i] * u[i]; } let m: [f64; 3] = rhs(k); j + m[0] }", "k_bar"),
+    ("fn f(u: [f64; 3]) -> f64 { let mut k = [0.0; 3]; for i in 0..3 { k[i] = u[i] * u[i]; } let mut j = 0.0; for i in 0..3 { if u[i] > 0.0 { j = j + k[i] * 2.0; } } j }", "k_bar"),
+    ("fn f(u: [f64; 4]) -> f64 { let mut k = [0.0; 4]; for i in 0..4 { k[i] = u[i] * u[i]; } let mut j = 0.0; for i in 0..3 { j = j + k[i] * 2.0; } j + k[3] }", "k_bar"),
+    ("fn f(u: [f64; 3]) -> f64 { let mut k = [0.0; 3]; for i in 0..3 { k[i] = u[i] * u[i]; } let mut j = 0.0; for i in 0..3 { j = j + k[i] * k[i]; } j }", "k_bar"),
+    ("fn f(u: [f64; 3]) -> f64 { let mut j = 0.0; for i in 0..3 { j = j + u[i] * 2.0; } j }", "u_bar"),
+];
+
+#[test]
+fn first_accumulations_are_written_only_when_every_element_is_first_accumulated() {
+    for reverse_only in [false, true] {
+        with_ir(
+            RK4_LIKE,
+            reverse_only,
+            |_, _| {},
+            |f, ir| {
+                assert_eq!(verify(f, ir), Vec::<String>::new());
+                let text = crate::ir::rev::print(f, "f_vjp", ir);
+                for k in ["k1", "k2", "k3", "k4"] {
+                    let written = format!("{k}_bar[i_3] = ");
+                    assert_eq!(text.matches(&written).count(), 1, "{k}\n{text}");
+                    let still = format!("{k}_bar[i_3] += ");
+                    assert_eq!(text.matches(&still).count(), 0, "{k}\n{text}");
+                }
+                assert_eq!(text.matches("k1_bar[i] += ").count(), 1, "{text}");
+                assert_eq!(text.matches("k3_bar[i_2] += ").count(), 1, "{text}");
+                assert!(!text.contains("s_bar[i] = ("), "{text}");
+            },
+        );
+    }
+    // The case the others vary: the second loop's reverse writes `k_bar`.
+    let base = "fn f(u: [f64; 3]) -> f64 { let mut k = [0.0; 3]; for i in 0..3 { k[i] = u[i] * u[i]; } let mut j = 0.0; for i in 0..3 { j = j + k[i] * 2.0; } j }";
+    with_ir(
+        base,
+        false,
+        |_, _| {},
+        |f, ir| {
+            let text = crate::ir::rev::print(f, "f_vjp", ir);
+            assert_eq!(text.matches("k_bar[i_1] = (").count(), 1, "{text}");
+        },
+    );
+    for (src, bar) in NOT_WRITTEN {
+        with_ir(
+            src,
+            false,
+            |_, _| {},
+            |f, ir| {
+                assert_eq!(verify(f, ir), Vec::<String>::new(), "{src}");
+                let text = crate::ir::rev::print(f, "f_vjp", ir);
+                let accumulated = format!("{bar}[");
+                assert!(text.contains(&accumulated), "{src}\n{text}");
+                assert!(
+                    !text
+                        .lines()
+                        .any(|l| l.trim_start().starts_with(&accumulated)
+                            && l.contains("] = ")
+                            && !l.contains("= 0")),
+                    "{src}\n{text}"
+                );
+            },
+        );
+    }
+}
