@@ -3,8 +3,10 @@
 
 mod common;
 
-use common::{check, check_scalar, Case};
+use common::{assert_close, check, check_scalar, Case};
+use tapeless::check::check_hvp;
 use tapeless::differentiable;
+use tapeless::Dual;
 
 const HALF: f64 = 0.5;
 const THIRD: f64 = 0.33;
@@ -463,4 +465,134 @@ fn a_range_over_a_branch_locals_length() {
             17,
         );
     }
+}
+
+/// Scales `u` by `tanh(c)`: called below with only inactive arguments.
+#[differentiable]
+pub fn h_scale(u: &mut [f64], c: f64) {
+    let s = c.tanh();
+    for i in 0..u.len() {
+        u[i] *= s;
+    }
+}
+
+/// Bug 15: a constant call writing a local array that an earlier adjoint reads (`w1` of
+/// `t = a * w1[1].powi(3)`); the reverse sweep must put back its state before the call.
+#[differentiable(wrt(a))]
+fn constant_call_writes_array(a: f64, e: [f64; 3]) -> f64 {
+    let mut w1 = e;
+    let t = a * w1[1].powi(3);
+    h_scale(&mut w1, e[0]);
+    t * a + w1[2] * a
+}
+
+/// The same with a literal array, all parameters active.
+#[differentiable]
+fn constant_call_writes_literal(a: f64) -> f64 {
+    let mut w1 = [0.3_f64, 0.2, 0.1];
+    let t = a * w1[1].powi(3) * a.sin();
+    h_scale(&mut w1, 0.5);
+    t + w1[1] * a * a
+}
+
+/// The same with a `Vec` copied from a data slice.
+#[differentiable(wrt(a))]
+fn constant_call_writes_vec(a: f64, e: &[f64]) -> f64 {
+    let mut w1 = e.to_vec();
+    let t = a * w1[1].powi(3) * a;
+    h_scale(&mut w1, e[0]);
+    t + w1[0] * a.exp()
+}
+
+/// The same on a `&mut [f64]` data parameter.
+#[differentiable(wrt(a))]
+fn constant_call_writes_slice(a: f64, w: &mut [f64]) -> f64 {
+    let t = a * w[1].powi(3) * a;
+    h_scale(w, 0.5);
+    t + w[2] * a.cos()
+}
+
+/// The three checks of a function of one real, and its Hessian-vector products (the
+/// forward-over-reverse companion at `Dual`) against differences of gradients.
+fn check_with_hvp(
+    name: &str,
+    f: &dyn Fn(f64) -> f64,
+    jvp: &dyn Fn(f64, f64) -> (f64, f64),
+    vjp: &dyn Fn(f64, &mut f64, f64) -> f64,
+    vjp_dual: &dyn Fn(D, &mut D),
+    at: f64,
+) {
+    check_scalar(name, f, jvp, vjp, at, 63);
+    let hvp = |u: &[f64]| -> Vec<f64> {
+        let mut b = D::constant(0.0);
+        vjp_dual(Dual::new(at, [u[0]]), &mut b);
+        vec![b.tangents[0]]
+    };
+    let grad = |p: &[f64], out: &mut [f64]| {
+        out[0] = 0.0;
+        vjp(p[0], &mut out[0], 1.0);
+    };
+    let (u, w) = ([0.7], [-1.3]);
+    let (hu, hw) = (hvp(&u), hvp(&w));
+    let report = check_hvp(grad, &[at], &u, &hu, &w, &hw, 1e-5).expect("lengths fit");
+    assert!(report.passes(1e-6, 1e-12), "{name}: {report:?}");
+}
+
+type D = Dual<f64, 1>;
+
+#[test]
+fn a_constant_call_writing_an_array_an_earlier_adjoint_reads() {
+    let e = [0.8, -0.6, 0.45];
+    // By hand: w1 = e before the call, tanh(e0) e after it.
+    let s = 0.8_f64.tanh();
+    let a = 0.7_f64;
+    let (_, g) = constant_call_writes_array_grad(a, e);
+    assert_close(g, 2.0 * a * (-0.6_f64).powi(3) + s * 0.45, 1e-14, "by hand");
+    check_with_hvp(
+        "constant_call_writes_array",
+        &|a| constant_call_writes_array(a, e),
+        &|a, d| constant_call_writes_array_jvp(a, d, e),
+        &|a, b, y| constant_call_writes_array_vjp(a, b, e, y),
+        &|a, b| {
+            constant_call_writes_array_vjp(a, b, e, D::constant(1.0));
+        },
+        a,
+    );
+    check_with_hvp(
+        "constant_call_writes_literal",
+        &constant_call_writes_literal,
+        &constant_call_writes_literal_jvp,
+        &constant_call_writes_literal_vjp,
+        &|a, b| {
+            constant_call_writes_literal_vjp(a, b, D::constant(1.0));
+        },
+        -0.4,
+    );
+    check_with_hvp(
+        "constant_call_writes_vec",
+        &|a| constant_call_writes_vec(a, &e),
+        &|a, d| constant_call_writes_vec_jvp(a, d, &e),
+        &|a, b, y| constant_call_writes_vec_vjp(a, b, &e, y),
+        &|a, b| {
+            constant_call_writes_vec_vjp(a, b, &e, D::constant(1.0));
+        },
+        a,
+    );
+    check_with_hvp(
+        "constant_call_writes_slice",
+        &|a| constant_call_writes_slice(a, &mut e.clone()),
+        &|a, d| constant_call_writes_slice_jvp(a, d, &mut e.clone()),
+        &|a, b, y| constant_call_writes_slice_vjp(a, b, &mut e.clone(), y),
+        &|a, b| {
+            let mut ed = e.map(D::constant);
+            constant_call_writes_slice_vjp(a, b, &mut ed, D::constant(1.0));
+        },
+        a,
+    );
+    // The tangent companion leaves the slice scaled, as the function does.
+    let (mut w, mut w2) = (e, e);
+    constant_call_writes_slice(a, &mut w);
+    constant_call_writes_slice_jvp(a, 1.0, &mut w2);
+    assert_eq!(w, w2);
+    assert_eq!(w, e.map(|v| v * 0.5_f64.tanh()));
 }

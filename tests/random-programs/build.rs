@@ -136,8 +136,8 @@ const BRANCH_VALUE_OF_UNKNOWN_KIND: bool = true;
 
 /// A call with only inactive arguments writing an inactive array (`h_scale(&mut w, 0.5)`, `w`
 /// a local of constants or a copy of data) after an active statement read the array (bug 15,
-/// open): the macro's reverse sweep reads the overwritten values (an internal error).
-const CONSTANT_CALL_WRITING_INACTIVE_ARRAY: bool = false;
+/// fixed): the macro's reverse sweep read the overwritten values (an internal error).
+const CONSTANT_CALL_WRITING_INACTIVE_ARRAY: bool = true;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");

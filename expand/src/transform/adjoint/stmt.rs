@@ -439,6 +439,10 @@ impl<'a> Reverse<'a> {
         }
         rev.extend(restore_before);
         if !active {
+            // A constant call: nothing disturbs the argument after its first restore, but the
+            // restore again is what tells liveness that the reverse sweep above reads the
+            // argument's state before the call (`caller_needs`), so that it is saved at all.
+            rev.extend(restore_after);
             return;
         }
         // The callee's reverse-only companion: it recomputes only what its reverse sweep reads.
