@@ -591,7 +591,18 @@ impl VisitMut for Collector {
     }
 
     fn visit_local_mut(&mut self, local: &mut syn::Local) {
-        syn::visit_mut::visit_local_mut(self, local);
+        match &mut local.init {
+            // `let k: usize = p.n;`: the field is an integer (also inside arithmetic), which is
+            // how an integer field reaches a call (`h(p.c, k)`; bare, `h(p.c, p.n)`, it is taken
+            // for a real: random-program bug 16).
+            Some(init) if super::ints::is_typed_int(&local.pat) => {
+                self.with_hint(&mut init.expr, Use::Int);
+                if let Some((_, diverge)) = &mut init.diverge {
+                    self.visit_expr_mut(diverge);
+                }
+            }
+            _ => syn::visit_mut::visit_local_mut(self, local),
+        }
         let int = local
             .init
             .as_ref()

@@ -50,6 +50,11 @@ fn pat_ident(pat: &syn::Pat) -> Option<String> {
     }
 }
 
+/// `name: usize` (any integer type), the pattern of a `let` that binds an integer.
+pub fn is_typed_int(pat: &syn::Pat) -> bool {
+    matches!(pat, syn::Pat::Type(pt) if is_int_type(&pt.ty))
+}
+
 /// Every name bound by `pat`.
 fn pat_names(pat: &syn::Pat, out: &mut Vec<String>) {
     match pat {
@@ -191,7 +196,7 @@ impl IntVars {
 
     /// `let pat = init`: an integer if its type says so or its value is one.
     pub fn bind_let(&mut self, local: &syn::Local, int_init: bool) {
-        let typed_int = matches!(&local.pat, syn::Pat::Type(pt) if is_int_type(&pt.ty));
+        let typed_int = is_typed_int(&local.pat);
         let mut names = Vec::new();
         pat_names(&local.pat, &mut names);
         let single = pat_ident(&local.pat).is_some();
