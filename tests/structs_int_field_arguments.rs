@@ -37,6 +37,18 @@ fn g_shifted(p: &P, x: f64) -> f64 {
     h_step(p.c * x, k).sin()
 }
 
+/// A count of `.enumerate()` named as a real of the function: after the loop `k` is the real
+/// again, so `p.w + k` makes `p.w` no integer (it did, found by the random programs at seed 7).
+#[differentiable]
+fn loop_count_shadows(p: &P, x: &[f64]) -> f64 {
+    let k = 0.5 * p.c;
+    let mut s = 0.0;
+    for (k, &y) in x.iter().enumerate() {
+        s += y * k as f64 * p.c;
+    }
+    s * (p.w + k)
+}
+
 impl P {
     /// The `&self` variant: `h_step(self.c, self.n)` with the field bound first.
     #[differentiable]
@@ -144,4 +156,31 @@ fn an_integer_field_of_self_bound_then_passed_three_ways() {
     assert_eq!(v, p.m(1.1));
     common::assert_close(p_bar.c, 6.0 * 0.7 * 1.1, 1e-15, "d m / d c");
     common::assert_close(x_bar, 3.0 * 0.7 * 0.7, 1e-15, "d m / d x");
+}
+
+#[test]
+fn a_loop_count_ends_with_its_loop_three_ways() {
+    let f = |x: &[f64]| vec![loop_count_shadows(&p_from(&x[..2]), &x[2..])];
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = loop_count_shadows_jvp(&p_from(&x[..2]), &p_from(&d[..2]), &x[2..], &d[2..]);
+        (vec![v], vec![t])
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let p = p_from(&x[..2]);
+        let mut p_bar = p.zero_like();
+        let mut x_bar = vec![0.0; x.len() - 2];
+        let v = loop_count_shadows_vjp(&p, &mut p_bar, &x[2..], &mut x_bar, w[0]);
+        let mut g = p_bar.to_reals();
+        g.extend_from_slice(&x_bar);
+        (vec![v], g)
+    };
+    let case = Case {
+        name: "loop_count_shadows(p: &P, x)",
+        inputs: 5,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[0.7, -1.3, 0.4, 1.1, -0.6], 4);
 }

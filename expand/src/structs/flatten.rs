@@ -577,14 +577,20 @@ impl VisitMut for Collector {
                     }
                 }
             }
+            // The loop's and the closure's variables end with them (a count of `.enumerate()`
+            // named as a real of the body after the loop, found by the random programs).
             syn::Expr::ForLoop(f) => {
                 self.visit_expr_mut(&mut f.expr);
+                let outer = self.ints.clone();
                 self.ints.bind_for(&f.pat, &f.expr);
                 self.visit_block_mut(&mut f.body);
+                self.ints = outer;
             }
             syn::Expr::Closure(c) => {
+                let outer = self.ints.clone();
                 self.ints.bind_closure(c);
                 self.visit_expr_mut(&mut c.body);
+                self.ints = outer;
             }
             _ => self.visit_hinted(e),
         }
@@ -623,6 +629,13 @@ impl VisitMut for Collector {
             }
         }
         m.tokens = self.tokens(m.tokens.clone());
+    }
+
+    fn visit_block_mut(&mut self, b: &mut syn::Block) {
+        // A block's `let`s end with it.
+        let outer = self.ints.clone();
+        syn::visit_mut::visit_block_mut(self, b);
+        self.ints = outer;
     }
 
     fn visit_item_mut(&mut self, _: &mut syn::Item) {

@@ -10,7 +10,7 @@
 //! never a derivative taken as zero.
 
 /// The integer variables in scope at the point the visitor has reached.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct IntVars(Vec<String>);
 
 const INT_TYPES: &[&str] = &[
