@@ -5,7 +5,7 @@
 //! its use in the body: indexed, borrowed or asked its `.len()`, it holds reals (a slice); a
 //! condition or an operand of `!`, `&&`, `||`, a bool; a range bound, an index (also inside its
 //! arithmetic), the source of a cast, an operand of `%`, beside an integer literal or an integer
-//! variable (see `ints`), a `usize`; otherwise a real. Every
+//! variable (see `ints`), the value of a `let` of an integer type (`let k: usize = p.n;`), a `usize`; otherwise a real. Every
 //! guess is checked by rustc: the companions pass `p.sigma` to the flattened function's `f64`
 //! parameter (at the scalar `S`), `&p.x[..]` to its `&[S]` parameter, `p.n` to its `usize`, so a
 //! wrong guess is a type error, never a derivative taken as zero.
