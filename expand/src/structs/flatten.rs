@@ -5,7 +5,7 @@
 //! its use in the body: indexed, borrowed or asked its `.len()`, it holds reals (a slice); a
 //! condition or an operand of `!`, `&&`, `||`, a bool; a range bound, an index (also inside its
 //! arithmetic), the source of a cast, an operand of `%`, beside an integer literal or an integer
-//! variable (see `ints`), a `usize`; otherwise a real. Every
+//! variable (see `ints`), the value of a `let` of an integer type (`let k: usize = p.n;`), a `usize`; otherwise a real. Every
 //! guess is checked by rustc: the companions pass `p.sigma` to the flattened function's `f64`
 //! parameter (at the scalar `S`), `&p.x[..]` to its `&[S]` parameter, `p.n` to its `usize`, so a
 //! wrong guess is a type error, never a derivative taken as zero.
@@ -577,21 +577,38 @@ impl VisitMut for Collector {
                     }
                 }
             }
+            // The loop's and the closure's variables end with them (a count of `.enumerate()`
+            // named as a real of the body after the loop, found by the random programs).
             syn::Expr::ForLoop(f) => {
                 self.visit_expr_mut(&mut f.expr);
+                let outer = self.ints.clone();
                 self.ints.bind_for(&f.pat, &f.expr);
                 self.visit_block_mut(&mut f.body);
+                self.ints = outer;
             }
             syn::Expr::Closure(c) => {
+                let outer = self.ints.clone();
                 self.ints.bind_closure(c);
                 self.visit_expr_mut(&mut c.body);
+                self.ints = outer;
             }
             _ => self.visit_hinted(e),
         }
     }
 
     fn visit_local_mut(&mut self, local: &mut syn::Local) {
-        syn::visit_mut::visit_local_mut(self, local);
+        match &mut local.init {
+            // `let k: usize = p.n;`: the field is an integer (also inside arithmetic), which is
+            // how an integer field reaches a call (`h(p.c, k)`; bare, `h(p.c, p.n)`, it is taken
+            // for a real: random-program bug 16).
+            Some(init) if super::ints::is_typed_int(&local.pat) => {
+                self.with_hint(&mut init.expr, Use::Int);
+                if let Some((_, diverge)) = &mut init.diverge {
+                    self.visit_expr_mut(diverge);
+                }
+            }
+            _ => syn::visit_mut::visit_local_mut(self, local),
+        }
         let int = local
             .init
             .as_ref()
@@ -612,6 +629,13 @@ impl VisitMut for Collector {
             }
         }
         m.tokens = self.tokens(m.tokens.clone());
+    }
+
+    fn visit_block_mut(&mut self, b: &mut syn::Block) {
+        // A block's `let`s end with it.
+        let outer = self.ints.clone();
+        syn::visit_mut::visit_block_mut(self, b);
+        self.ints = outer;
     }
 
     fn visit_item_mut(&mut self, _: &mut syn::Item) {

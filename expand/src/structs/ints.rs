@@ -10,7 +10,7 @@
 //! never a derivative taken as zero.
 
 /// The integer variables in scope at the point the visitor has reached.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct IntVars(Vec<String>);
 
 const INT_TYPES: &[&str] = &[
@@ -48,6 +48,11 @@ fn pat_ident(pat: &syn::Pat) -> Option<String> {
         syn::Pat::Reference(r) => pat_ident(&r.pat),
         _ => None,
     }
+}
+
+/// `name: usize` (any integer type), the pattern of a `let` that binds an integer.
+pub fn is_typed_int(pat: &syn::Pat) -> bool {
+    matches!(pat, syn::Pat::Type(pt) if is_int_type(&pt.ty))
 }
 
 /// Every name bound by `pat`.
@@ -191,7 +196,7 @@ impl IntVars {
 
     /// `let pat = init`: an integer if its type says so or its value is one.
     pub fn bind_let(&mut self, local: &syn::Local, int_init: bool) {
-        let typed_int = matches!(&local.pat, syn::Pat::Type(pt) if is_int_type(&pt.ty));
+        let typed_int = is_typed_int(&local.pat);
         let mut names = Vec::new();
         pat_names(&local.pat, &mut names);
         let single = pat_ident(&local.pat).is_some();
