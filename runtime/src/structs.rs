@@ -281,7 +281,8 @@ pub trait OutsideATrait {}
 
 impl<T> OutsideATrait for T {}
 
-/// See [`OutsideATrait`].
+/// Compiles when `T` is sized, that is outside a trait's definition (the trait `OutsideATrait`
+/// above, whose message is the error a default method gets).
 pub const fn outside_a_trait<T: ?Sized + OutsideATrait>() {}
 
 /// A struct argument of the generated companions through which an annotated caller passes a
