@@ -189,7 +189,57 @@ impl Printer<'_> {
 
     fn stmt(&mut self, s: &RevStmt) {
         let f = self.f;
-        let text = match s {
+        match s {
+            RevStmt::For { var, range, body } => {
+                let head = format!("for {} in {}", self.name(*var), display::range(f, range));
+                self.block(&head, body)
+            }
+            RevStmt::While {
+                cond,
+                trips,
+                counted,
+                body,
+            } => self.block(&self.while_head(cond, *trips, *counted), body),
+            RevStmt::If { cond, then, els } => {
+                let c = match cond {
+                    Cond::Expr(e) => display::expr(f, e),
+                    Cond::Decision(t) => t.to_string(),
+                };
+                self.branches(&format!("if {c}"), then, els)
+            }
+            RevStmt::Adjoint { id, reads, body } => self.adjoint(*id, reads, body),
+            RevStmt::ReverseFor { var, range, body } => {
+                let head = format!(
+                    "for {} in ({}).rev()",
+                    self.name(*var),
+                    display::range(f, range)
+                );
+                self.block(&head, body)
+            }
+            RevStmt::ReverseWhile { trips, slot, body } => {
+                let (load, trips) = (self.load(slot), self.name(*trips));
+                self.block(&format!("for _ in 0..{load} (the trips of {trips})"), body)
+            }
+            RevStmt::Gather(g) => self.gather(g),
+            RevStmt::Replay {
+                decision,
+                then,
+                els,
+            } => {
+                let head = format!("replay {}", self.load(decision));
+                self.branches(&head, then, els)
+            }
+            line => {
+                let text = self.text(line);
+                self.line(&text)
+            }
+        }
+    }
+
+    /// A statement printed on one line (`stmt` prints the ones with blocks).
+    fn text(&self, s: &RevStmt) -> String {
+        let f = self.f;
+        match s {
             RevStmt::Skipped { id } => {
                 format!(
                     "skip `{}` (not read by the reverse sweep)",
@@ -209,23 +259,6 @@ impl Printer<'_> {
             RevStmt::Zero(v) => format!("zero {}_bar", self.name(*v)),
             RevStmt::Decide { name, cond } => {
                 format!("let {name} = {}", display::expr(f, cond))
-            }
-            RevStmt::For { var, range, body } => {
-                let head = format!("for {} in {}", self.name(*var), display::range(f, range));
-                return self.block(&head, body);
-            }
-            RevStmt::While {
-                cond,
-                trips,
-                counted,
-                body,
-            } => return self.block(&self.while_head(cond, *trips, *counted), body),
-            RevStmt::If { cond, then, els } => {
-                let c = match cond {
-                    Cond::Expr(e) => display::expr(f, e),
-                    Cond::Decision(t) => t.to_string(),
-                };
-                return self.branches(&format!("if {c}"), then, els);
             }
             RevStmt::FinalCopy { var, name } => {
                 format!("let {name} = copy({}) (final value)", self.name(*var))
@@ -255,7 +288,6 @@ impl Printer<'_> {
             RevStmt::Recompute { var, init } => {
                 format!("recompute {} = {}", self.name(*var), display::init(f, init))
             }
-            RevStmt::Adjoint { id, reads, body } => return self.adjoint(*id, reads, body),
             RevStmt::Accumulate {
                 target,
                 value,
@@ -286,29 +318,15 @@ impl Printer<'_> {
                 format!("restore {} again (before the call)", self.name(*var))
             }
             RevStmt::ReverseCall { call, args } => reverse_call(call, args),
-            RevStmt::ReverseFor { var, range, body } => {
-                let head = format!(
-                    "for {} in ({}).rev()",
-                    self.name(*var),
-                    display::range(f, range)
-                );
-                return self.block(&head, body);
-            }
-            RevStmt::ReverseWhile { trips, slot, body } => {
-                let (load, trips) = (self.load(slot), self.name(*trips));
-                return self.block(&format!("for _ in 0..{load} (the trips of {trips})"), body);
-            }
-            RevStmt::Gather(g) => return self.gather(g),
-            RevStmt::Replay {
-                decision,
-                then,
-                els,
-            } => {
-                let head = format!("replay {}", self.load(decision));
-                return self.branches(&head, then, els);
-            }
-        };
-        self.line(&text);
+            RevStmt::For { .. }
+            | RevStmt::While { .. }
+            | RevStmt::If { .. }
+            | RevStmt::Adjoint { .. }
+            | RevStmt::ReverseFor { .. }
+            | RevStmt::ReverseWhile { .. }
+            | RevStmt::Gather(_)
+            | RevStmt::Replay { .. } => String::new(),
+        }
     }
 
     /// The head of a forward `while` loop, saying whether it counts its trips.
