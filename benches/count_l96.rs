@@ -9,7 +9,9 @@
 //!
 //! Modes: `grad` (`ode::gradient`, RK4 storing every state), `fixed`
 //! (`ode::gradient_fixed::<40>`), `hvp` / `fixedhvp` (the same at `Dual<f64, 1>`), `tangent` /
-//! `fixedtangent` (`ode::tangent`, `ode::tangent_fixed::<40>`), `fast` (the fast hand-written
+//! `fixedtangent` (`ode::tangent`, `ode::tangent_fixed::<40>`), `fixedstate` / `fixedstatehvp`
+//! (`gradient_fixed::<40>` and its Hessian-vector product with respect to the initial state
+//! only, `Wrt::InitialState`: `dJ/dF` not computed, as the fast reference does not), `fast` (the fast hand-written
 //! adjoint of `problems/src/l96_fast.rs`), `hand` (`l96::cost_and_gradient_by_hand`), `user`
 //! (the user-written RK4 loop through `#[differentiable]`, `l96::cost_vjp`), `speed` (the
 //! speed-style code through `#[differentiable]`, `l96_fast::cost_vjp`), `speedhvp` (the same
@@ -20,7 +22,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use tapeless::ode::{self, Memory, OdeProblem};
+use tapeless::ode::{self, Memory, OdeProblem, Wrt};
 use tapeless::Dual;
 use tapeless_problems::l96::{self, Lorenz96, FORCING, H, N, STEPS};
 use tapeless_problems::l96_fast;
@@ -41,6 +43,7 @@ fn main() {
     let x_d: Vec<Dual<f64, 1>> = (0..N).map(|i| Dual::new(x[i], [v[i]])).collect();
     let cost = l96::four_dvar_cost(&d);
     let options = l96::options(Memory::StoreAll);
+    let state_only = options.clone().wrt(Wrt::InitialState);
     let span = (0.0, STEPS as f64 * H);
     let (p, p_d) = ([FORCING], [Dual::constant(FORCING)]);
     let problem = OdeProblem::new(&Lorenz96, &x[..], &p, span);
@@ -55,6 +58,14 @@ fn main() {
             "fixed" => {
                 let g = ode::gradient_fixed::<N, _, _, _>(problem, &options, &cost);
                 g.unwrap().u0_bar[3]
+            }
+            "fixedstate" => {
+                let g = ode::gradient_fixed::<N, _, _, _>(problem, &state_only, &cost);
+                g.unwrap().u0_bar[3]
+            }
+            "fixedstatehvp" => {
+                let g = ode::gradient_fixed::<N, _, _, _>(problem_d, &state_only, &cost);
+                g.unwrap().u0_bar[3].tangents[0]
             }
             "hvp" => ode::gradient(problem_d, &options, &cost).unwrap().u0_bar[3].tangents[0],
             "fixedhvp" => {

@@ -4,10 +4,12 @@
 //! tableau, memory strategy and kind of saved state (on the grid, interpolated by Hermite or by
 //! Dormand-Prince's continuous extension, adaptive steps), at `f64` and at dual numbers (the
 //! Hessian-vector product); the gradient against central differences and the dot-product test
-//! with the tangent.
+//! with the tangent. The same for gradients with respect to the initial state only
+//! (`Wrt::InitialState`, `dJ/dF` not computed): `dJ/du0` bitwise the full gradient's, and
+//! checked three ways on its own.
 
 use tapeless::ode::{
-    self, Controller, Memory, OdeError, OdeProblem, SaveAt, SolveOptions, Tableau,
+    self, Controller, Memory, OdeError, OdeProblem, SaveAt, SolveOptions, Tableau, Wrt,
 };
 use tapeless::{Dual, InputError};
 use tapeless_problems::l96::{self, Lorenz96, FORCING, N};
@@ -165,5 +167,114 @@ fn fixed_size_tangent_is_bitwise_the_general_one_and_the_adjoints_transpose() {
         let g = ode::gradient_fixed::<N, _, _, _>(&problem, &options, &cost).unwrap();
         let gv: f64 = g.u0_bar.iter().zip(&v).map(|(a, b)| a * b).sum::<f64>() + g.p_bar[0] * 0.25;
         assert_close(gv, fixed.derivative, 1e-12, name);
+    }
+}
+
+#[test]
+fn state_only_gradient_is_bitwise_the_full_ones_state_part() {
+    let d = l96::data();
+    let cost = l96::four_dvar_cost(&d);
+    let v = Draws::new(10).vec(N);
+    let x: Vec<Dual<f64, 1>> = (0..N).map(|i| Dual::new(d.xb[i], [v[i]])).collect();
+    let (p, p_d) = ([FORCING], [Dual::new(FORCING, [0.0])]);
+    for (name, options) in option_sets() {
+        let state = options.clone().wrt(Wrt::InitialState);
+        let problem = OdeProblem::new(&Lorenz96, &d.xb, &p, (0.0, 2.0));
+        let full = ode::gradient(&problem, &options, &cost).unwrap();
+        for g in [
+            ode::gradient(&problem, &state, &cost).unwrap(),
+            ode::gradient_fixed::<N, _, _, _>(&problem, &state, &cost).unwrap(),
+        ] {
+            assert_eq!(
+                (g.value, &g.u0_bar, g.stats),
+                (full.value, &full.u0_bar, full.stats),
+                "{name}"
+            );
+            assert!(g.p_bar.is_empty() && full.p_bar.len() == 1, "{name}");
+        }
+        // At dual numbers: the Hessian-vector product's state part.
+        let problem = OdeProblem::new(&Lorenz96, &x, &p_d, (0.0, 2.0));
+        let full = ode::gradient(&problem, &options, &cost).unwrap();
+        for g in [
+            ode::gradient(&problem, &state, &cost).unwrap(),
+            ode::gradient_fixed::<N, _, _, _>(&problem, &state, &cost).unwrap(),
+        ] {
+            assert_eq!(
+                (g.value, &g.u0_bar),
+                (full.value, &full.u0_bar),
+                "{name} at Dual"
+            );
+            assert!(g.p_bar.is_empty(), "{name} at Dual");
+        }
+    }
+}
+
+/// The state-only gradient on its own: central differences, the dot-product test with the
+/// tangent along the state, and its Hessian-vector product at dual numbers symmetric and equal
+/// to central differences of the gradient.
+#[test]
+fn state_only_gradient_is_checked_three_ways() {
+    let d = l96::data();
+    let cost = l96::four_dvar_cost(&d);
+    let p = [FORCING];
+    let options = l96::options(Memory::Binomial { snapshots: 7 }).wrt(Wrt::InitialState);
+    let mut draws = Draws::new(12);
+    let (v, w) = (draws.vec(N), draws.vec(N));
+    let at = |s: f64, dir: &[f64]| -> Vec<f64> {
+        d.xb.iter().zip(dir).map(|(a, b)| a + s * b).collect()
+    };
+    let grad = |x: &[f64]| {
+        let problem = OdeProblem::new(&Lorenz96, x, &p, (0.0, 2.0));
+        ode::gradient_fixed::<N, _, _, _>(&problem, &options, &cost).unwrap()
+    };
+    let g = grad(&d.xb);
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    // 1. Central differences of J along v.
+    let j_at = |s: f64| {
+        let x = at(s, &v);
+        ode::loss_value(
+            &OdeProblem::new(&Lorenz96, &x, &p, (0.0, 2.0)),
+            &options,
+            &cost,
+        )
+        .unwrap()
+    };
+    let h = 1e-6;
+    assert_close(
+        dot(&g.u0_bar, &v),
+        (j_at(h) - j_at(-h)) / (2.0 * h),
+        1e-6,
+        "<grad J, v> against differences",
+    );
+    // 2. The dot-product test against the tangent along (v, 0).
+    let problem = OdeProblem::new(&Lorenz96, &d.xb, &p, (0.0, 2.0));
+    let t = ode::tangent_fixed::<N, _, _, _>(&problem, &options, &cost, &v, &[0.0]).unwrap();
+    assert_close(
+        dot(&g.u0_bar, &v),
+        t.derivative,
+        1e-12,
+        "<grad J, v> against J' v",
+    );
+    // 3. H v at dual numbers: w.(H v) = v.(H w), and H v against differences of gradients.
+    let hvp = |dir: &[f64]| -> Vec<f64> {
+        let x: Vec<Dual<f64, 1>> = (0..N).map(|i| Dual::new(d.xb[i], [dir[i]])).collect();
+        let p_d = [Dual::constant(FORCING)];
+        let problem = OdeProblem::new(&Lorenz96, &x, &p_d, (0.0, 2.0));
+        let g = ode::gradient_fixed::<N, _, _, _>(&problem, &options, &cost).unwrap();
+        assert!(g.p_bar.is_empty());
+        g.u0_bar.iter().map(|b| b.tangents[0]).collect()
+    };
+    let (hv, hw) = (hvp(&v), hvp(&w));
+    assert_close(dot(&w, &hv), dot(&v, &hw), 1e-12, "w.(H v) against v.(H w)");
+    let e = 1e-5;
+    let (gp, gm) = (grad(&at(e, &v)), grad(&at(-e, &v)));
+    for i in 0..N {
+        let fd = (gp.u0_bar[i] - gm.u0_bar[i]) / (2.0 * e);
+        let scale = hv.iter().fold(0.0_f64, |m, x| m.max(x.abs()));
+        assert!(
+            (hv[i] - fd).abs() <= 1e-6 * scale,
+            "H v component {i}: {} against differences {fd}",
+            hv[i]
+        );
     }
 }

@@ -19,7 +19,7 @@ use super::driver::{check_problem, check_save, check_state, Stats};
 use super::error::OdeError;
 use super::grid::{plan, Grid, Save};
 use super::loss::{check_loss, check_saves, loss_failed, SavedStateLoss};
-use super::problem::{OdeProblem, SolveOptions};
+use super::problem::{OdeProblem, SolveOptions, Wrt};
 use super::rhs::{Length, RhsVjp};
 use super::schedule::resolve;
 use super::stepper::{Dim, Fixed, StepContext, Stepper};
@@ -32,7 +32,7 @@ pub struct LossGradient<S> {
     pub value: S,
     /// `dJ/du0`.
     pub u0_bar: Vec<S>,
-    /// `dJ/dp`.
+    /// `dJ/dp`, or empty with [`Wrt::InitialState`].
     pub p_bar: Vec<S>,
     /// Counted work (see [`Stats`]).
     pub stats: Stats,
@@ -206,7 +206,9 @@ impl<S: Real, F: RhsVjp + ?Sized, L: SavedStateLoss, D: Dim> AdjointSweep<'_, S,
 /// Integrates up to the last saved state. The reverse sweep gets the state at the start of each
 /// step as [`SolveOptions::memory`] says; every strategy gives bitwise the same result. With
 /// adaptive steps, a forward pass first chooses the steps, and the sweep reverses exactly those
-/// (see [`Controller`](crate::ode::Controller) for what that differentiates).
+/// (see [`Controller`](crate::ode::Controller) for what that differentiates). With
+/// [`SolveOptions::wrt`] at [`Wrt::InitialState`], `dJ/dp` is not computed (bitwise the same
+/// `dJ/du0`, with less work when the right-hand side's [`RhsVjp::vjp_state`] skips it).
 ///
 /// ```
 /// use tapeless_runtime::ode::{gradient, Memory, OdeProblem, Rhs, RhsJvp, RhsVjp, SaveAt, SavedStateLoss, SolveOptions, Tableau};
@@ -391,6 +393,8 @@ fn gradient_in<S: Real, F: RhsVjp, L: SavedStateLoss, D: Dim>(
     let resolved = resolve(problem, &options.tableau, plan, store_all, &mut stats)?;
     check_saves(loss, Some(resolved.saves.len()))?;
     let (n, steps) = (problem.u0.len(), resolved.steps);
+    let mut stepper = Stepper::with_adjoint(&options.tableau, dim);
+    stepper.parameters = options.wrt == Wrt::StateAndParameters;
     let mut sweep = AdjointSweep {
         rhs: problem.rhs,
         p: problem.p,
@@ -398,7 +402,7 @@ fn gradient_in<S: Real, F: RhsVjp, L: SavedStateLoss, D: Dim>(
         grid: &resolved.grid,
         saves: &resolved.saves,
         steps,
-        stepper: Stepper::with_adjoint(&options.tableau, dim),
+        stepper,
         u_bar: vec![S::zero(); n],
         p_bar: vec![S::zero(); problem.p.len()],
         u_end: vec![S::zero(); n],
@@ -448,6 +452,10 @@ fn gradient_in<S: Real, F: RhsVjp, L: SavedStateLoss, D: Dim>(
     stats.add_counters(sweep.stepper.counters);
     stats.add_counters(sweep.hermite.counters);
     let value = sweep.values.iter().fold(S::zero(), |sum, &v| sum + v);
+    // Without the parameters, `p_bar` was scratch.
+    if !sweep.stepper.parameters {
+        sweep.p_bar = Vec::new();
+    }
     Ok(LossGradient {
         value,
         u0_bar: sweep.u_bar,

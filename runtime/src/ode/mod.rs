@@ -12,7 +12,8 @@
 //!   that do not stop at saved times, [`Controller::dense`]);
 //! - [`solve`]: the saved states; [`loss_value`]: a loss of them ([`SavedStateLoss`]);
 //! - [`gradient`]: the loss's exact discrete adjoint, `dJ/du0` and `dJ/dp`, storing every state
-//!   or by binomial checkpointing, and at dual numbers its Hessian-vector products;
+//!   or by binomial checkpointing, and at dual numbers its Hessian-vector products ([`Wrt`]:
+//!   `dJ/du0` only, when `dJ/dp` is not wanted);
 //! - [`tangent`] and [`solve_tangent`]: forward sensitivities.
 //!
 //! A 4D-Var-like cost on Lorenz-63, its gradient with 10 snapshots, and the dot-product test
@@ -129,7 +130,7 @@ pub use checkpoint::Memory;
 pub use driver::Stats;
 pub use error::{OdeError, TableauError};
 pub use loss::SavedStateLoss;
-pub use problem::{Controller, OdeProblem, SaveAt, SolveOptions, StepSize};
+pub use problem::{Controller, OdeProblem, SaveAt, SolveOptions, StepSize, Wrt};
 pub use rhs::{Length, Rhs, RhsDims, RhsJvp, RhsVjp};
 pub use solve::{loss_value, solve, Solution};
 pub use tableau::Tableau;

@@ -303,6 +303,8 @@ pub struct SolveOptions {
     /// How the reverse sweep of a gradient gets the states it needs (ignored by the other
     /// functions).
     pub memory: Memory,
+    /// What a gradient differentiates with respect to (ignored by the other functions).
+    pub wrt: Wrt,
 }
 
 impl SolveOptions {
@@ -343,6 +345,7 @@ impl SolveOptions {
             step,
             saveat: SaveAt::Steps,
             memory: Memory::StoreAll,
+            wrt: Wrt::StateAndParameters,
         }
     }
 
@@ -361,4 +364,60 @@ impl SolveOptions {
         self.memory = memory;
         self
     }
+
+    /// These options, with gradients with respect to `wrt`.
+    ///
+    /// See [`Wrt`]'s example.
+    pub fn wrt(mut self, wrt: Wrt) -> Self {
+        self.wrt = wrt;
+        self
+    }
+}
+
+/// What a [`gradient`](crate::ode::gradient) differentiates with respect to: the initial state
+/// and the parameters (the default), or the initial state only, when `dJ/dp` is not wanted
+/// (4D-Var, say). `dJ/du0` is bitwise the same either way; with
+/// [`InitialState`](Wrt::InitialState), [`LossGradient::p_bar`](crate::ode::LossGradient) is
+/// empty and the right-hand side's adjoint is asked through
+/// [`RhsVjp::vjp_state`](crate::ode::RhsVjp::vjp_state), which may skip the parameters'
+/// adjoint (the generated right-hand sides of `rhs = Name` do).
+///
+/// ```
+/// use tapeless_runtime::ode::{gradient, OdeProblem, Rhs, RhsVjp, SaveAt, SavedStateLoss, SolveOptions, Tableau, Wrt};
+/// use tapeless_runtime::{Real, UserError};
+/// # struct Decay;
+/// # impl Rhs for Decay {
+/// #     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) { du[0] = -p[0] * u[0]; }
+/// # }
+/// # impl RhsVjp for Decay {
+/// #     fn vjp<S: Real>(&self, (du, db): (&mut [S], &mut [S]), (u, ub): (&[S], &mut [S]), (p, pb): (&[S], &mut [S]), _t: S) {
+/// #         du[0] = -p[0] * u[0];
+/// #         ub[0] -= p[0] * db[0];
+/// #         pb[0] -= u[0] * db[0];
+/// #         db[0] = S::zero();
+/// #     }
+/// # }
+/// # struct Last;
+/// # impl SavedStateLoss for Last {
+/// #     fn value_and_gradient<S: Real>(&self, _k: usize, _t: f64, u: &[S], u_bar: &mut [S]) -> Result<S, UserError> {
+/// #         u_bar[0] += S::one();
+/// #         Ok(u[0])
+/// #     }
+/// # }
+/// // du/dt = -p0 u, J = u(1).
+/// let problem = OdeProblem::new(&Decay, &[2.0], &[0.5], (0.0, 1.0));
+/// let options = SolveOptions::fixed(Tableau::rk4(), 0.25).saveat(SaveAt::Times(vec![1.0]));
+/// let both = gradient(&problem, &options, &Last)?;
+/// let state = gradient(&problem, &options.clone().wrt(Wrt::InitialState), &Last)?;
+/// assert_eq!(state.u0_bar, both.u0_bar);
+/// assert_eq!((state.p_bar.len(), both.p_bar.len()), (0, 1));
+/// # Ok::<(), tapeless_runtime::ode::OdeError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Wrt {
+    /// `dJ/du0` and `dJ/dp`.
+    #[default]
+    StateAndParameters,
+    /// `dJ/du0` only.
+    InitialState,
 }

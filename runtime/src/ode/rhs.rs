@@ -151,6 +151,54 @@ pub trait RhsVjp: Rhs {
         p: (&[S], &mut [S]),
         t: S,
     );
+
+    /// [`vjp`](RhsVjp::vjp) when the parameters' adjoint is not wanted: adds
+    /// `(df/du)^T du_bar` into `u_bar` and leaves `du_bar` zero as `vjp` does, with `p_bar`
+    /// scratch of `p`'s length (its content on return is unspecified). Gradients with respect
+    /// to the initial state only ([`Wrt::InitialState`](crate::ode::Wrt)) call this instead
+    /// of `vjp`. By default it is `vjp`, which accumulates into the scratch; override it to skip
+    /// the work. `#[differentiable(rhs = Name)]` does, when the parameters' length is a
+    /// constant: the parameters' adjoint goes into a local array, which the optimiser drops
+    /// with the additions into it (on problem L a chain of dependent additions that ran
+    /// through every stage of every step).
+    ///
+    /// ```
+    /// use tapeless_runtime::ode::{Rhs, RhsVjp};
+    /// use tapeless_runtime::Real;
+    ///
+    /// /// du/dt = -p0 u.
+    /// struct Decay;
+    /// impl Rhs for Decay {
+    ///     fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
+    ///         du[0] = -p[0] * u[0];
+    ///     }
+    /// }
+    /// impl RhsVjp for Decay {
+    ///     fn vjp<S: Real>(&self, (du, du_bar): (&mut [S], &mut [S]), (u, u_bar): (&[S], &mut [S]), (p, p_bar): (&[S], &mut [S]), _t: S) {
+    ///         du[0] = -p[0] * u[0];
+    ///         u_bar[0] -= p[0] * du_bar[0];
+    ///         p_bar[0] -= u[0] * du_bar[0];
+    ///         du_bar[0] = S::zero();
+    ///     }
+    ///     fn vjp_state<S: Real>(&self, (_du, du_bar): (&mut [S], &mut [S]), (_u, u_bar): (&[S], &mut [S]), (p, _scratch): (&[S], &mut [S]), _t: S) {
+    ///         u_bar[0] -= p[0] * du_bar[0];
+    ///         du_bar[0] = S::zero();
+    ///     }
+    /// }
+    /// let (mut du, mut du_bar, mut u_bar, mut scratch) = ([0.0], [1.0], [0.0], [0.0]);
+    /// Decay.vjp_state((&mut du, &mut du_bar), (&[2.0], &mut u_bar), (&[0.5], &mut scratch), 0.0);
+    /// assert_eq!((u_bar, du_bar), ([-0.5], [0.0]));
+    /// ```
+    #[inline(always)]
+    fn vjp_state<S: Real>(
+        &self,
+        du: (&mut [S], &mut [S]),
+        u: (&[S], &mut [S]),
+        p: (&[S], &mut [S]),
+        t: S,
+    ) {
+        self.vjp(du, u, p, t);
+    }
 }
 
 /// How many components a right-hand side reads from a vector (see [`Rhs::dims`]).

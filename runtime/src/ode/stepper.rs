@@ -114,10 +114,12 @@ fn jvp_at<S: Real, F: RhsJvp + ?Sized, D: Dim>(
     );
 }
 
-/// `rhs.vjp` at `(u, t)` of the adjoint `du_bar`, slices cut to the state's length `n`.
+/// `rhs.vjp` at `(u, t)` of the adjoint `du_bar`, slices cut to the state's length `n`; with
+/// `PARAMETERS` false, `rhs.vjp_state` (`p_bar` is scratch). A constant, so each choice is a
+/// function of its own (a flag tested per call cost 8 instructions per stage on problem L).
 #[inline(never)]
 #[allow(clippy::too_many_arguments)] // one reference per buffer: the point of the boundary
-fn vjp_at<S: Real, F: RhsVjp + ?Sized, D: Dim>(
+fn vjp_at<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool>(
     rhs: &F,
     n: D,
     du: &mut [S],
@@ -129,12 +131,21 @@ fn vjp_at<S: Real, F: RhsVjp + ?Sized, D: Dim>(
     t: S,
 ) {
     let n = n.get();
-    rhs.vjp(
-        (&mut du[..n], &mut du_bar[..n]),
-        (&u[..n], &mut u_bar[..n]),
-        (p, p_bar),
-        t,
-    );
+    if PARAMETERS {
+        rhs.vjp(
+            (&mut du[..n], &mut du_bar[..n]),
+            (&u[..n], &mut u_bar[..n]),
+            (p, p_bar),
+            t,
+        );
+    } else {
+        rhs.vjp_state(
+            (&mut du[..n], &mut du_bar[..n]),
+            (&u[..n], &mut u_bar[..n]),
+            (p, p_bar),
+            t,
+        );
+    }
 }
 
 /// What a step reads besides its state: the right-hand side, the parameters, the time the step
@@ -210,6 +221,9 @@ pub(crate) struct Stepper<'t, S, D = usize> {
     /// Evaluate every stage, those only the continuous extension reads too (set by the
     /// drivers around a step with saves inside it).
     pub(crate) all_stages: bool,
+    /// Whether [`reverse`](Stepper::reverse) accumulates the parameters' adjoint (else it asks
+    /// the right-hand side for [`RhsVjp::vjp_state`], and `p_bar` is scratch).
+    pub(crate) parameters: bool,
     pub(crate) counters: Counters,
 }
 
@@ -235,6 +249,7 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
             dense_seeded: false,
             plans: Default::default(),
             all_stages: false,
+            parameters: true,
             counters: Counters::default(),
         }
     }
@@ -505,9 +520,28 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
 
     /// The reverse half of a step's adjoint, after [`recompute`](Stepper::recompute) of the
     /// same step: turns `u_bar` from the adjoint of the step's result into the adjoint of its
-    /// initial state `u`, and adds the parameters' adjoint into `p_bar`. Goes through the
-    /// tableau's [`ReversePlan`], built with the stepper.
+    /// initial state `u`, and adds the parameters' adjoint into `p_bar` (scratch when not
+    /// [`parameters`](Stepper::parameters)). Goes through the tableau's [`ReversePlan`], built
+    /// with the stepper.
     pub(crate) fn reverse<F: RhsVjp + ?Sized>(
+        &mut self,
+        cx: StepContext<'_, F, S>,
+        u: &[S],
+        u_bar: &mut [S],
+        p_bar: &mut [S],
+    ) {
+        // Chosen once per step: a choice per stage cost 44 instructions per RK4 step on problem
+        // L (registers spilled around the two calls).
+        if self.parameters {
+            self.reverse_with::<F, true>(cx, u, u_bar, p_bar);
+        } else {
+            self.reverse_with::<F, false>(cx, u, u_bar, p_bar);
+        }
+    }
+
+    /// [`reverse`](Stepper::reverse), with or without the parameters' adjoint.
+    #[inline(always)]
+    fn reverse_with<F: RhsVjp + ?Sized, const PARAMETERS: bool>(
         &mut self,
         cx: StepContext<'_, F, S>,
         u: &[S],
@@ -545,13 +579,13 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
             self.counters.vjps += 1;
             if stage.row_empty {
                 // The stage input is u itself.
-                vjp_at(rhs, self.n, du, ki_bar, u, u_bar, p, p_bar, ti);
+                vjp_at::<S, F, D, PARAMETERS>(rhs, self.n, du, ki_bar, u, u_bar, p, p_bar, ti);
                 continue;
             }
             // Zero on entry (kept so by the last pass below, which reads it for the last time).
             let y_bar = &mut self.y_bar[..n];
             let y = &self.y[i * n..(i + 1) * n];
-            vjp_at(rhs, self.n, du, ki_bar, y, y_bar, p, p_bar, ti);
+            vjp_at::<S, F, D, PARAMETERS>(rhs, self.n, du, ki_bar, y, y_bar, p, p_bar, ti);
             // y_i = u + scale_i * sum_j num_ij k_j: y_bar to each k_j, and to u with the last.
             let scale_i = S::from_f64(h / stage.den);
             let terms = &plan.terms[stage.terms.clone()];
