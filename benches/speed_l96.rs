@@ -9,6 +9,8 @@
 //! - `ode`: `ode::gradient` / `ode::tangent` / `ode::loss_value`, RK4 storing every state, with
 //!   the generated right-hand side `l96::Lorenz96`; `ode fixed`: the same through
 //!   `ode::gradient_fixed::<40>` / `ode::tangent_fixed::<40>` (the state's length a constant);
+//!   `ode fixed, wrt x0`: the same gradient with respect to the initial state only
+//!   (`Wrt::InitialState`: `dJ/dF` not computed, as the fast reference does not compute it);
 //! - `user loop`: the user's RK4 loop through `#[differentiable]` (`l96::cost_window`);
 //! - `speed style`: the same problem written for speed (`[f64; 40]` by value, split boundaries)
 //!   through `#[differentiable]` (`l96_fast::cost`);
@@ -24,7 +26,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::time::Duration;
 
-use tapeless::ode::{self, Memory, OdeProblem};
+use tapeless::ode::{self, Memory, OdeProblem, Wrt};
 use tapeless::Dual;
 use tapeless_problems::{l96, l96_fast};
 
@@ -125,6 +127,10 @@ fn check_rows(pt: &Point) {
     let gf = ode::gradient_fixed::<N, _, _, _>(&problem, &options, &l96::four_dvar_cost(d));
     let gf = gf.unwrap();
     grads.push(("ode fixed", gf.value, gf.u0_bar));
+    let state = options.clone().wrt(Wrt::InitialState);
+    let gs = ode::gradient_fixed::<N, _, _, _>(&problem, &state, &l96::four_dvar_cost(d));
+    let gs = gs.unwrap();
+    grads.push(("ode fixed, wrt x0", gs.value, gs.u0_bar));
     let problem = OdeProblem::new(&HandLorenz96, &x[..], &[FORCING], (0.0, STEPS as f64 * H));
     let gh = ode::gradient_fixed::<N, _, _, _>(&problem, &options, &l96::four_dvar_cost(d));
     let gh = gh.unwrap();
@@ -155,6 +161,7 @@ fn bench(c: &mut Criterion) {
     let x_d: [D1; N] = std::array::from_fn(|i| D1::new(x[i], [v[i]]));
     let cost = l96::four_dvar_cost(d);
     let options = l96::options(Memory::StoreAll);
+    let state_only = options.clone().wrt(Wrt::InitialState);
     let span = (0.0, STEPS as f64 * H);
 
     let mut group = c.benchmark_group("speed, problem L");
@@ -219,6 +226,20 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let problem = OdeProblem::new(&Lorenz96, black_box(&x_d[..]), &p_d, span);
             ode::gradient_fixed::<N, _, _, _>(&problem, &options, &cost).unwrap()
+        })
+    });
+
+    // Without the forcing's adjoint, which the fast reference does not compute.
+    group.bench_function("ode fixed, wrt x0: gradient", |b| {
+        b.iter(|| {
+            let problem = OdeProblem::new(&Lorenz96, black_box(&x[..]), &p, span);
+            ode::gradient_fixed::<N, _, _, _>(&problem, &state_only, &cost).unwrap()
+        })
+    });
+    group.bench_function("ode fixed, wrt x0: hvp", |b| {
+        b.iter(|| {
+            let problem = OdeProblem::new(&Lorenz96, black_box(&x_d[..]), &p_d, span);
+            ode::gradient_fixed::<N, _, _, _>(&problem, &state_only, &cost).unwrap()
         })
     });
 
