@@ -11,7 +11,8 @@ mod common;
 use common::{check, Case, Draws};
 use tapeless::differentiable;
 use tapeless::ode::{
-    self, Memory, OdeProblem, RhsJvp, RhsVjp, SaveAt, SavedStateLoss, SolveOptions, Tableau, Wrt,
+    self, Memory, OdeProblem, Rhs, RhsJvp, RhsVjp, SaveAt, SavedStateLoss, SolveOptions, Tableau,
+    Wrt,
 };
 use tapeless::{Real, Struct, UserError};
 use tapeless_problems::l96::Lorenz96;
@@ -183,4 +184,67 @@ fn every_kind_of_generated_rhs_gives_the_full_gradients_state_part() {
     };
     let p = rates.to_reals();
     state_gradient_is_the_full_ones("Coupled", &Coupled { q: rates }, &[0.9, 1.3], &p);
+}
+
+/// du/dt = -p0 u, counting which adjoint the integrator asks for.
+#[derive(Default)]
+struct Counted {
+    vjps: std::cell::Cell<usize>,
+    state_vjps: std::cell::Cell<usize>,
+}
+
+impl Rhs for Counted {
+    fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
+        du[0] = -p[0] * u[0];
+    }
+}
+
+impl RhsVjp for Counted {
+    fn vjp<S: Real>(
+        &self,
+        (du, du_bar): (&mut [S], &mut [S]),
+        (u, u_bar): (&[S], &mut [S]),
+        (p, p_bar): (&[S], &mut [S]),
+        t: S,
+    ) {
+        self.vjps.set(self.vjps.get() + 1);
+        self.eval(du, u, p, t);
+        u_bar[0] -= p[0] * du_bar[0];
+        p_bar[0] -= u[0] * du_bar[0];
+        du_bar[0] = S::zero();
+    }
+
+    fn vjp_state<S: Real>(
+        &self,
+        (_du, du_bar): (&mut [S], &mut [S]),
+        (_u, u_bar): (&[S], &mut [S]),
+        (p, _scratch): (&[S], &mut [S]),
+        _t: S,
+    ) {
+        self.state_vjps.set(self.state_vjps.get() + 1);
+        u_bar[0] -= p[0] * du_bar[0];
+        du_bar[0] = S::zero();
+    }
+}
+
+#[test]
+fn the_stepper_asks_for_the_state_adjoint_only_without_the_parameters() {
+    let rhs = Counted::default();
+    let options = SolveOptions::fixed(Tableau::rk4(), 0.1).saveat(SaveAt::Times(vec![0.5, 1.0]));
+    let problem = OdeProblem::new(&rhs, &[2.0], &[0.5], (0.0, 1.0));
+    let full = ode::gradient(&problem, &options, &Energy).unwrap();
+    assert_eq!(
+        (rhs.vjps.get(), rhs.state_vjps.get()),
+        (full.stats.rhs_vjps, 0)
+    );
+    rhs.vjps.set(0);
+    let state =
+        ode::gradient_fixed::<1, _, _, _>(&problem, &options.wrt(Wrt::InitialState), &Energy);
+    let state = state.unwrap();
+    assert_eq!(
+        (rhs.vjps.get(), rhs.state_vjps.get()),
+        (0, state.stats.rhs_vjps)
+    );
+    assert_eq!((state.value, state.u0_bar), (full.value, full.u0_bar));
+    assert!(state.p_bar.is_empty() && full.p_bar[0] != 0.0);
 }
