@@ -76,9 +76,16 @@
 //! field read from a held struct is a compile error naming the field (its place is a constant
 //! whose evaluation panics), and a held struct with integer, bool or `Vec` fields passed on to
 //! the next call is a type error saying why (`AsStruct` is implemented from reals only when every
-//! field is real). A held struct goes on only to functions returning a struct; methods
-//! returning a struct are not taken by callers yet (`s.step(p, h)`: the pipeline has no path
-//! to a method's companions from another type's value).
+//! field is real). A held struct goes on by shared reference to any annotated free function:
+//! one returning a struct through `__step_into`, any other (`energy(&s2, p)`, the 4D-Var
+//! `misfit(&s, obs[k])`) through the hidden `__energy_held` (`held`), the same path
+//! companions with struct arguments generic over `AsStruct` and `AddAdjoint`. A `let` bound to
+//! a call is held when its fields are read, when the callee is known to return a struct, or when
+//! the call takes a struct (a struct parameter of the caller, or a held struct) and the local
+//! is passed on by shared reference (`let s2 = step(s, p, h); energy(&s2, p)`), which a real
+//! or an array bound without its type cannot be. Methods returning a struct are not taken by
+//! callers yet (`s.step(p, h)`: the pipeline has no path to a method's companions from another
+//! type's value).
 //!
 //! **A `&mut` struct passed whole** (`advance(s, p, h)` with `s: &mut State`, or
 //! `self.advance(h)` in a `&mut self` method) when the caller uses none of its fields: the
@@ -92,6 +99,7 @@
 
 mod flatten;
 mod grad;
+mod held;
 mod ints;
 mod item;
 mod layout;
@@ -211,7 +219,11 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let flat_tokens = crate::expand_function(flat_attr, quote!(#flat))?;
     let flat_tokens = rename_in_messages(flat_tokens, &renames(&user, &flat_name, &params));
     let flat_file: syn::File = syn::parse2(flat_tokens)?;
-    let out = wrap::wrappers(&args.krate, &func, &params, &flat_name, flat_file, method)?;
+    let mut out = wrap::wrappers(&args.krate, &func, &params, &flat_name, flat_file, method)?;
+    if !method {
+        let held = held::companions(&args.krate, &func, &out)?;
+        out.extend(held);
+    }
     let generated = if method {
         out
     } else {

@@ -18,7 +18,9 @@
 //! struct itself (a struct parameter of the caller, passed whole) or the reals a caller holds
 //! (`[S]`, `Vec<S>`, implemented by the struct's attribute when every field is real), so that
 //! rustc's types decide how an argument is read; adjoints are added back through `AddAdjoint`.
-//! They forward to the user-level companions `step_generic`, `step_jvp` and `step_vjp`.
+//! They forward to the user-level companions `step_generic`, `step_jvp` and `step_vjp`. A held
+//! struct passed by shared reference to a function not returning a struct (`energy(&s2, p)`)
+//! is passed to its `__energy_held` (`held`), which does the same for its path companions.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -324,7 +326,19 @@ struct Taken {
 /// The function with its struct results taken as reals (see the module documentation), or
 /// `None` when it takes none.
 pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
-    let taken = find(&func.block);
+    let roots: Vec<String> = func
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(pt) => match (super::flatten::struct_type(&pt.ty), &*pt.pat) {
+                (Some(_), syn::Pat::Ident(pi)) => Some(unraw(&pi.ident)),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let taken = find(&func.block, &roots);
     if taken.is_empty() {
         return Ok(None);
     }
@@ -345,7 +359,7 @@ pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
 
 /// Whether the body takes a struct result (`rewrite` would change it).
 pub(super) fn takes_results(block: &syn::Block) -> bool {
-    !find(block).is_empty()
+    !find(block, &[]).is_empty()
 }
 
 /// `f` in `f(..)` when `f` is a plain name.
@@ -360,15 +374,41 @@ fn callee(e: &syn::Expr) -> Option<&syn::Ident> {
     }
 }
 
+/// The names a call passes (`s` in `step(s, ..)` or `step(&s, ..)`).
+fn call_args(e: &syn::Expr) -> Vec<String> {
+    let syn::Expr::Call(c) = e else {
+        return Vec::new();
+    };
+    c.args
+        .iter()
+        .filter_map(|a| {
+            let a = match a {
+                syn::Expr::Reference(r) => &*r.expr,
+                a => a,
+            };
+            match a {
+                syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(unraw),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 /// The locals to hold as reals: bound once by `let`, and either bound to a call and read
-/// through fields, or assigned a call (`s = step(&s, ..)`).
-fn find(block: &syn::Block) -> Vec<Taken> {
+/// through fields, or assigned a call (`s = step(&s, ..)`), or bound to a call of a function
+/// returning a struct; and a `let` bound to a call taking a struct (`roots`, the caller's
+/// struct parameters, or a local held) and passed on by shared reference (`energy(&s2, p)`),
+/// which a real or an array bound without its type cannot be.
+fn find(block: &syn::Block, roots: &[String]) -> Vec<Taken> {
     #[derive(Default)]
     struct Scan {
-        /// Each `let`: the name, the callee that initializes it, whether a literal does.
-        lets: Vec<(String, Option<syn::Ident>, bool)>,
+        /// Each `let`: the name, the callee that initializes it, whether a literal does, the
+        /// names the call passes.
+        lets: Vec<(String, Option<syn::Ident>, bool, Vec<String>)>,
         assigned: Vec<(String, syn::Ident)>,
         fields: Vec<String>,
+        /// Names passed by shared reference to a call.
+        shared: Vec<String>,
     }
     impl<'a> Visit<'a> for Scan {
         fn visit_local(&mut self, l: &'a syn::Local) {
@@ -376,12 +416,17 @@ fn find(block: &syn::Block) -> Vec<Taken> {
                 let init = l.init.as_ref().map(|i| &*i.expr);
                 let call = init.and_then(callee).cloned();
                 let literal = matches!(init, Some(syn::Expr::Struct(_)));
-                self.lets.push((unraw(&name), call, literal));
+                // With a written type, only the evidence of fields read or a struct callee.
+                let passed = match (&l.pat, init) {
+                    (syn::Pat::Type(_), _) | (_, None) => Vec::new(),
+                    (_, Some(init)) => call_args(init),
+                };
+                self.lets.push((unraw(&name), call, literal, passed));
             } else {
                 let mut names = Vec::new();
                 super::locals::bound_names(&l.pat, &mut names);
                 self.lets
-                    .extend(names.into_iter().map(|n| (n, None, false)));
+                    .extend(names.into_iter().map(|n| (n, None, false, Vec::new())));
             }
             syn::visit::visit_local(self, l);
         }
@@ -392,6 +437,18 @@ fn find(block: &syn::Block) -> Vec<Taken> {
                 }
             }
             syn::visit::visit_expr_assign(self, a);
+        }
+        fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
+            for a in &c.args {
+                if let syn::Expr::Reference(r) = a {
+                    if let (None, syn::Expr::Path(p)) = (r.mutability, &*r.expr) {
+                        if let Some(id) = p.path.get_ident() {
+                            self.shared.push(unraw(id));
+                        }
+                    }
+                }
+            }
+            syn::visit::visit_expr_call(self, c);
         }
         fn visit_expr_field(&mut self, f: &'a syn::ExprField) {
             if let (syn::Expr::Path(p), syn::Member::Named(_)) = (&*f.base, &f.member) {
@@ -407,7 +464,7 @@ fn find(block: &syn::Block) -> Vec<Taken> {
     let mut scan = Scan::default();
     scan.visit_block(block);
     let mut out: Vec<Taken> = Vec::new();
-    for (name, call, literal) in &scan.lets {
+    for (name, call, literal, _) in &scan.lets {
         if scan.lets.iter().filter(|(n, ..)| n == name).count() != 1 {
             continue;
         }
@@ -433,9 +490,13 @@ fn find(block: &syn::Block) -> Vec<Taken> {
     // holds one too, whether or not its fields are read.
     loop {
         let before = out.len();
-        for (name, call, _) in &scan.lets {
+        for (name, call, _, passed) in &scan.lets {
             let Some(f) = call else { continue };
-            let known = out.iter().any(|t| t.callee == unraw(f));
+            let known = out.iter().any(|t| t.callee == unraw(f))
+                || (scan.shared.contains(name)
+                    && passed
+                        .iter()
+                        .any(|a| roots.contains(a) || out.iter().any(|t| t.name == *a)));
             let once = scan.lets.iter().filter(|(n, ..)| n == name).count() == 1;
             if known && once && !out.iter().any(|t| t.name == *name) {
                 out.push(Taken {
@@ -509,14 +570,14 @@ impl Pass {
     /// The statements holding literal `lit` in `target`, at the places of `layout` (a path of
     /// fields after `prefix`).
     fn literal(
-        &self,
+        &mut self,
         target: &syn::Ident,
         layout: &syn::Ident,
         lit: &syn::ExprStruct,
         prefix: &[String],
         out: &mut Vec<TokenStream>,
     ) {
-        let k = &self.index;
+        let k = self.index.clone();
         for fv in &lit.fields {
             let syn::Member::Named(f) = &fv.member else {
                 continue;
@@ -541,6 +602,17 @@ impl Pass {
                     lit: syn::Lit::Int(_) | syn::Lit::Bool(_),
                     ..
                 }) => {}
+                syn::Expr::Call(_) if super::matrix_fields::constructor(e).is_some() => {
+                    match super::matrix_fields::constructor(e) {
+                        Some(Ok(elems)) => {
+                            for (i, x) in elems.iter().enumerate() {
+                                out.push(quote_spanned!(span=> #target[#at + #i] = #x;));
+                            }
+                        }
+                        Some(Err(err)) => self.fail(err),
+                        None => {}
+                    }
+                }
                 // A real; an array field is written as an array literal or a repeat (`x:
                 // [a, b, c]`, `q: [0.0; 3]`), else the place is a type error of rustc's.
                 _ => out.push(quote_spanned!(span=> #target[#at] = #e;)),
@@ -585,18 +657,33 @@ impl VisitMut for Pass {
     }
 
     fn visit_expr_call_mut(&mut self, c: &mut syn::ExprCall) {
-        let f = callee(&syn::Expr::Call(c.clone())).map(unraw);
-        let returns_struct = f.is_some_and(|f| self.taken.iter().any(|t| t.callee == f));
+        let f = callee(&syn::Expr::Call(c.clone())).cloned();
+        let returns_struct = f
+            .as_ref()
+            .is_some_and(|f| self.taken.iter().any(|t| t.callee == unraw(f)));
         if !returns_struct {
+            let mut held = false;
             for arg in &c.args {
-                let inner = match arg {
-                    syn::Expr::Reference(r) => &*r.expr,
-                    e => e,
+                let (inner, shared) = match arg {
+                    syn::Expr::Reference(r) => (&*r.expr, r.mutability.is_none()),
+                    e => (e, false),
                 };
-                if let Some(t) = self.taken(inner) {
-                    let msg = format!("`{}` holds a struct taken from a call, which goes on only to `#[differentiable]` functions returning a struct (`s3 = step(&{}, ..)`): pass the fields this function needs (`{}.x`), or let it take the struct from the call itself", t.name, t.name, t.name);
-                    self.fail(syn::Error::new_spanned(arg, msg));
+                let Some(t) = self.taken(inner) else { continue };
+                if shared && f.is_some() {
+                    held = true;
+                    continue;
                 }
+                let name = &t.name;
+                let msg = if shared {
+                    format!("`{name}` holds a struct taken from a call, which goes on to a `#[differentiable]` function called by its name (`energy(&{name}, ..)`, `{name} = step(&{name}, ..)`): call the function by its name")
+                } else {
+                    format!("`{name}` holds a struct taken from a call, which goes on by shared reference (`energy(&{name}, ..)`, `{name} = step(&{name}, ..)`): it cannot be written in place nor moved; pass `&{name}`, or step it in place from the start (`fn step(s: &mut State, ..)`)")
+                };
+                self.fail(syn::Error::new_spanned(arg, msg));
+            }
+            if let (true, Some(f)) = (held, &f) {
+                let held = super::held::name(f);
+                *c.func = syn::parse_quote!(#held);
             }
         }
         syn::visit_mut::visit_expr_call_mut(self, c);
