@@ -94,8 +94,20 @@ fn struct_at(ty: &syn::Type) -> Option<(&syn::TypeReference, &syn::Type)> {
 
 /// A member of `__f_held`: `sig` with its struct arguments generic, forwarding to `f`'s.
 fn forwarder(krate: &syn::Path, user: &syn::Ident, sig: &syn::Signature) -> TokenStream {
+    let method = &sig.ident;
+    forward(krate, sig, sig.ident.clone(), quote!(#user::#method))
+}
+
+/// `sig` renamed `name`, with its struct arguments generic, forwarding to `target`.
+fn forward(
+    krate: &syn::Path,
+    sig: &syn::Signature,
+    name: syn::Ident,
+    target: TokenStream,
+) -> TokenStream {
     let p = quote!(#krate::__private);
     let mut sig = sig.clone();
+    sig.ident = name;
     let mut call = Vec::new();
     let mut before = TokenStream::new();
     let mut after = TokenStream::new();
@@ -137,16 +149,125 @@ fn forwarder(krate: &syn::Path, user: &syn::Ident, sig: &syn::Signature) -> Toke
         }
     }
     sig.generics.params.extend(extra);
-    let method = &sig.ident;
     let result = syn::Ident::new("result", Span::mixed_site());
     quote! {
         #[doc(hidden)]
         #[inline]
+        #[allow(non_snake_case)]
         pub #sig {
             #before
-            let #result = #user::#method(#(#call),*);
+            let #result = #target(#(#call),*);
             #after
             #result
         }
     }
+}
+
+/// The prefix of a `&self` method's companions for callers holding the receiver as its reals:
+/// `__tl_m_energy_generic`, `__tl_m_energy_jvp`, `__tl_m_energy_rev`, `__tl_m_energy_ARGS`.
+const METHOD: &str = "__tl_m_";
+
+/// The callee a caller's pass writes for `s.energy(p)` on a held `s` whose type is `layout`:
+/// `layout::__tl_m_energy`, which the pipeline reaches as `layout::__tl_m_energy::jvp` and
+/// [`method_paths`] makes `layout::__tl_m_energy_jvp`.
+pub(super) fn method_callee(layout: &TokenStream, method: &syn::Ident) -> syn::Expr {
+    let name = format_ident!(
+        "{}{}",
+        METHOD,
+        syn::ext::IdentExt::unraw(method),
+        span = method.span()
+    );
+    syn::parse_quote!(#layout::#name)
+}
+
+/// Beside a `&self` method's companions (`generated`, the items of its `impl`), the associated
+/// `__tl_m_energy_generic`, `_jvp`, `_rev` and `_ARGS` forwarding to `Self::energy_generic_at`,
+/// `energy_jvp_at`, `__energy_rev_at` and `__energy_args_at` with the struct arguments, the
+/// receiver first, generic over `AsStruct`/`AddAdjoint` (see the module documentation): what an
+/// annotated caller calls for `s.energy(p)` on a struct it holds as its reals. Nothing for a
+/// method without `&self` or writing a struct.
+pub(super) fn method_companions(
+    krate: &syn::Path,
+    func: &syn::ItemFn,
+    generated: &TokenStream,
+) -> syn::Result<TokenStream> {
+    let shared_self = matches!(func.sig.receiver(), Some(r) if r.reference.is_some() && r.mutability.is_none());
+    let writes_struct = func.sig.inputs.iter().any(|a| {
+        matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r)
+            if r.mutability.is_some() && super::flatten::struct_type(&pt.ty).is_some()))
+    });
+    if !shared_self || writes_struct {
+        return Ok(TokenStream::new());
+    }
+    let user = syn::ext::IdentExt::unraw(&func.sig.ident).to_string();
+    let file: syn::File = syn::parse2(generated.clone())?;
+    let mut out = TokenStream::new();
+    let kinds = [
+        (format!("{user}_generic_at"), "generic"),
+        (format!("{user}_jvp_at"), "jvp"),
+        (format!("__{user}_rev_at"), "rev"),
+    ];
+    for item in &file.items {
+        match item {
+            syn::Item::Fn(f) => {
+                let Some((target, kind)) = kinds.iter().find(|(n, _)| f.sig.ident == n) else {
+                    continue;
+                };
+                let target = format_ident!("{}", target);
+                let name = format_ident!("{}{}_{}", METHOD, user, kind);
+                out.extend(forward(krate, &f.sig, name, quote!(Self::#target)));
+            }
+            syn::Item::Const(c) if c.ident == format!("__{user}_args_at") => {
+                let (ty, args) = (&c.ty, &c.ident);
+                let name = format_ident!("{}{}_ARGS", METHOD, user);
+                out.extend(quote! {
+                    #[doc(hidden)]
+                    #[allow(non_upper_case_globals, dead_code)]
+                    pub const #name: #ty = Self::#args;
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// `X::__tl_m_energy::jvp` (the pipeline's path to a callee's companion) as
+/// `X::__tl_m_energy_jvp`, the method's own; `generic`, `rev` and `ARGS` likewise.
+pub(super) fn method_paths(tokens: TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    let tts: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::new();
+    let mut i = 0;
+    while i < tts.len() {
+        if let (
+            Some(TokenTree::Ident(held)),
+            Some(TokenTree::Punct(a)),
+            Some(TokenTree::Punct(b)),
+            Some(TokenTree::Ident(kind)),
+        ) = (tts.get(i), tts.get(i + 1), tts.get(i + 2), tts.get(i + 3))
+        {
+            let kinds = ["generic", "jvp", "rev", "ARGS"];
+            if held.to_string().starts_with(METHOD)
+                && a.as_char() == ':'
+                && b.as_char() == ':'
+                && kinds.contains(&kind.to_string().as_str())
+            {
+                let name = syn::Ident::new(&format!("{held}_{kind}"), held.span());
+                out.push(TokenTree::Ident(name));
+                i += 4;
+                continue;
+            }
+        }
+        match &tts[i] {
+            TokenTree::Group(g) => {
+                let mut n = Group::new(g.delimiter(), method_paths(g.stream()));
+                n.set_span(g.span());
+                out.push(TokenTree::Group(n));
+            }
+            tt => out.push(tt.clone()),
+        }
+        i += 1;
+    }
+    out.into_iter().collect()
 }

@@ -173,7 +173,7 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
 fn with_locals(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let mut flat = taken::rewrite(&func)?.unwrap_or_else(|| func.clone());
     locals::Locals::new(&flatten::separator(&func)).run(&mut flat.block)?;
-    let tokens = crate::expand(attr.clone(), quote!(#flat))?;
+    let tokens = held::method_paths(crate::expand(attr.clone(), quote!(#flat))?);
     let mut file: syn::File = syn::parse2(tokens)?;
     // The flat locals (`s__x`) are not snake case.
     let allow: syn::Attribute = syn::parse_quote!(#[allow(non_snake_case)]);
@@ -216,14 +216,16 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let flat = flatten::flatten(taken.as_ref().unwrap_or(&func), &flat_name, &mut params)?;
     constants_outside_wrt(&args, &mut params);
     let flat_attr = flat_attr(&args, &params);
-    let flat_tokens = crate::expand_function(flat_attr, quote!(#flat))?;
+    let flat_tokens = held::method_paths(crate::expand_function(flat_attr, quote!(#flat))?);
     let flat_tokens = rename_in_messages(flat_tokens, &renames(&user, &flat_name, &params));
     let flat_file: syn::File = syn::parse2(flat_tokens)?;
     let mut out = wrap::wrappers(&args.krate, &func, &params, &flat_name, flat_file, method)?;
-    if !method {
-        let held = held::companions(&args.krate, &func, &out)?;
-        out.extend(held);
-    }
+    let held = if method {
+        held::method_companions(&args.krate, &func, &out)?
+    } else {
+        held::companions(&args.krate, &func, &out)?
+    };
+    out.extend(held);
     let generated = if method {
         out
     } else {

@@ -450,6 +450,15 @@ fn find(block: &syn::Block, roots: &[String]) -> Vec<Taken> {
             }
             syn::visit::visit_expr_call(self, c);
         }
+        fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+            // A method called on a local passes it on as its receiver (`s2.energy(p)`).
+            if let syn::Expr::Path(p) = &*m.receiver {
+                if let Some(id) = p.path.get_ident() {
+                    self.shared.push(unraw(id));
+                }
+            }
+            syn::visit::visit_expr_method_call(self, m);
+        }
         fn visit_expr_field(&mut self, f: &'a syn::ExprField) {
             if let (syn::Expr::Path(p), syn::Member::Named(_)) = (&*f.base, &f.member) {
                 if let Some(id) = p.path.get_ident() {
@@ -637,6 +646,20 @@ impl VisitMut for Pass {
     }
 
     fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        // `s.energy(p)` on a held `s`: the method's companions for a receiver held as reals.
+        if let syn::Expr::MethodCall(m) = e {
+            if let Some(t) = self.taken(&m.receiver) {
+                let layout = t.layout.clone();
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+                let callee = super::held::method_callee(&quote!(#layout), &m.method);
+                let (recv, args) = (&m.receiver, &m.args);
+                let span = m.method.span();
+                *e = syn::parse_quote_spanned!(span=> #callee(&#recv, #args));
+                return;
+            }
+        }
         if let syn::Expr::Index(ix) = e {
             if let Some((local, layout, path)) = self.field_place(&ix.expr) {
                 self.visit_expr_mut(&mut ix.index);
