@@ -101,6 +101,7 @@ mod flatten;
 mod grad;
 mod held;
 mod ints;
+mod into;
 mod item;
 mod layout;
 mod locals;

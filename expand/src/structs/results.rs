@@ -128,7 +128,7 @@ pub(super) fn expand(
     let into = if method || args.wrt.is_some() {
         None
     } else {
-        super::taken::into_companions(&args.krate, &func, &wrappers, &literal, ty, &hidden_name)?
+        super::into::into_companions(&args.krate, &func, &wrappers, &literal, ty, &hidden_name)?
     };
     let into = into.map(|i| crate::same_configuration(&func.attrs, i));
     let user = &func;
