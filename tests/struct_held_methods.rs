@@ -184,7 +184,16 @@ const OBS: [f64; 15] = [
 fn cost_gradient_at(x: &[f64], w: f64) -> (Vec<f64>, f64) {
     let p = params_from(&x[3..6]);
     let (mut x_bar, mut p_bar, mut h_bar) = (vec![0.0; 3], p.zero_like(), 0.0);
-    let v = cost_vjp(&x[..3], &mut x_bar, &p, &mut p_bar, x[6], &mut h_bar, &OBS, w);
+    let v = cost_vjp(
+        &x[..3],
+        &mut x_bar,
+        &p,
+        &mut p_bar,
+        x[6],
+        &mut h_bar,
+        &OBS,
+        w,
+    );
     x_bar.extend(p_bar.to_reals());
     x_bar.push(h_bar);
     (x_bar, v)
@@ -361,5 +370,152 @@ fn a_caller_written_by_a_macro() {
         three_observed_vjp,
         &X,
         51,
+    );
+}
+
+impl State {
+    /// One Euler step of Lorenz-63 from `self`, returning `Self`.
+    #[differentiable]
+    fn advanced(&self, p: &Params, h: f64) -> Self {
+        Self {
+            x: [
+                self.x[0] + h * p.sigma * (self.x[1] - self.x[0]),
+                self.x[1] + h * (self.x[0] * (p.rho - self.x[2]) - self.x[1]),
+                self.x[2] + h * (self.x[0] * self.x[1] - p.beta * self.x[2]),
+            ],
+            t: self.t + h,
+        }
+    }
+
+    /// The state scaled, returning the struct by its name.
+    #[differentiable]
+    fn scaled(&self, c: f64) -> State {
+        State {
+            x: [c * self.x[0], self.x[1] / c, self.x[2] * self.t],
+            t: self.t,
+        }
+    }
+}
+
+/// The time loop stepping a literal by its own method, `s = s.advanced(p, h)`, a struct taken
+/// from a method (`let s2 = s.scaled(0.5)`), and methods of both.
+#[differentiable(wrt(x0, p, h))]
+fn stepped(x0: &[f64], p: &Params, h: f64, obs: &[f64]) -> f64 {
+    let mut s = State {
+        x: [x0[0], x0[1], x0[2]],
+        t: 0.0,
+    };
+    let mut j = 0.0;
+    for k in 0..obs.len() / 3 {
+        s = s.advanced(p, h);
+        j += s.misfit(obs, k);
+    }
+    let s2 = s.scaled(0.5);
+    j + s2.x[1] * s2.energy(p) + s2.distance(&s)
+}
+
+fn stepped_gradient_at(x: &[f64], w: f64) -> (Vec<f64>, f64) {
+    let p = params_from(&x[3..6]);
+    let (mut x_bar, mut p_bar, mut h_bar) = (vec![0.0; 3], p.zero_like(), 0.0);
+    let v = stepped_vjp(
+        &x[..3],
+        &mut x_bar,
+        &p,
+        &mut p_bar,
+        x[6],
+        &mut h_bar,
+        &OBS,
+        w,
+    );
+    x_bar.extend(p_bar.to_reals());
+    x_bar.push(h_bar);
+    (x_bar, v)
+}
+
+#[test]
+fn a_literal_stepped_by_its_own_method() {
+    let f = |x: &[f64]| vec![stepped(&x[..3], &params_from(&x[3..6]), x[6], &OBS)];
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = stepped_jvp(
+            &x[..3],
+            &d[..3],
+            &params_from(&x[3..6]),
+            &params_from(&d[3..6]),
+            x[6],
+            d[6],
+            &OBS,
+        );
+        (vec![v], vec![t])
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let (g, v) = stepped_gradient_at(x, w[0]);
+        (vec![v], g)
+    };
+    let case = Case {
+        name: "stepped: s = s.advanced(p, h); let s2 = s.scaled(0.5)",
+        inputs: 7,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[1.0, 2.0, 3.0, 10.0, 28.0, 8.0 / 3.0, 0.01], 61);
+    check(&case, &[-2.0, 0.5, 20.0, 9.0, 30.0, 2.0, 0.02], 62);
+    // The value is the loop's written by hand.
+    let (x0, p, h) = ([1.0, 2.0, 3.0], params_from(&[10.0, 28.0, 2.5]), 0.01);
+    let mut s = state_from(&[x0[0], x0[1], x0[2], 0.0]);
+    let mut j = 0.0;
+    for k in 0..5 {
+        s = s.advanced(&p, h);
+        j += s.misfit(&OBS, k);
+    }
+    let s2 = s.scaled(0.5);
+    assert_eq!(
+        stepped(&x0, &p, h, &OBS),
+        j + s2.x[1] * s2.energy(&p) + s2.distance(&s)
+    );
+}
+
+#[test]
+fn hessian_vector_product_of_a_literal_stepped_by_its_method() {
+    let x = [1.0, 2.0, 3.0, 10.0, 28.0, 8.0 / 3.0, 0.01];
+    let mut draws = common::Draws::new(63);
+    let (u, w) = (draws.vec(7), draws.vec(7));
+    let hvp = |dir: &[f64]| -> Vec<f64> {
+        let z: Vec<Dual<f64, 1>> = x
+            .iter()
+            .zip(dir)
+            .map(|(v, d)| Dual::new(*v, [*d]))
+            .collect();
+        let mut p: Params<Dual<f64, 1>> = params_from(&x[3..6]).lift();
+        p.set_reals(&z[3..6]).expect("three reals");
+        let (mut x_bar, mut p_bar, mut h_bar) = (
+            vec![Dual::constant(0.0); 3],
+            p.zero_like(),
+            Dual::constant(0.0),
+        );
+        stepped_vjp(
+            &z[..3],
+            &mut x_bar,
+            &p,
+            &mut p_bar,
+            z[6],
+            &mut h_bar,
+            &OBS,
+            Dual::constant(1.0),
+        );
+        let mut all: Vec<f64> = x_bar.iter().map(|d| d.tangents[0]).collect();
+        all.extend(p_bar.to_reals().iter().map(|d| d.tangents[0]));
+        all.push(h_bar.tangents[0]);
+        all
+    };
+    let gradient = |x: &[f64], g: &mut [f64]| g.copy_from_slice(&stepped_gradient_at(x, 1.0).0);
+    let (hu, hw) = (hvp(&u), hvp(&w));
+    let report = check_hvp(gradient, &x, &u, &hu, &w, &hw, 1e-6).expect("lengths fit");
+    assert!(
+        report.passes(1e-6, 1e-12),
+        "H u against differences of gradients: {:e}; symmetry: {:e}",
+        report.finite_difference.relative_error,
+        report.symmetry.relative_error
     );
 }

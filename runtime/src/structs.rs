@@ -327,6 +327,26 @@ impl<T: Real + nalgebra::Scalar, const R: usize, const C: usize> ZeroShape
     }
 }
 
+/// The struct `T` itself: what a method called on a struct an annotated caller holds as its
+/// reals requires of its result (`s = s.step(p, h)`, `let s2 = s.scaled(0.5)`), which the
+/// caller holds at the receiver's places. Checked by rustc where such a call is made.
+///
+/// ```
+/// use tapeless_runtime::__private::SameStruct;
+///
+/// fn same<A: SameStruct<B>, B>() {}
+/// same::<f64, f64>();
+/// ```
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a method called on a struct held as its reals returns `{T}`, not the receiver's type `{Self}`",
+    label = "the result is held at the receiver's places",
+    note = "an annotated caller holds the result of `s.step(..)` as the receiver's type: return `Self`, or call a free function returning the other struct (`let q = other(&s, ..);`)"
+)]
+pub trait SameStruct<T> {}
+
+impl<T> SameStruct<T> for T {}
+
 /// Types outside a trait's definition: every sized type. `#[differentiable]` on a method puts
 /// `outside_a_trait::<Self>()` beside its companions, which in a trait's definition (`Self`
 /// unsized there) fails with the message below: a default method body is not differentiated.

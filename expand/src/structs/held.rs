@@ -12,9 +12,15 @@
 //! (`taken`) calls `__energy_held(&s2, p)` where one of the arguments is a held struct. So the
 //! pipeline passes the held reals, their tangent and their adjoint as it passes any read-only
 //! array, and rustc decides every conversion: a struct with integer, bool or `Vec` fields is
-//! not `AsStruct` from its reals, and the error says why. Not for methods (a method is not
-//! called by a path) nor functions writing a struct (`&mut State`), whose written reals could
-//! not be given back to a caller holding them.
+//! not `AsStruct` from its reals, and the error says why. Not for functions writing a struct
+//! (`&mut State`), whose written reals could not be given back to a caller holding them.
+//!
+//! A `&self` method is not called by a path, and its attribute can add only items of its
+//! `impl`: beside its companions go the associated `__tl_m_energy_generic`, `_jvp`, `_rev` and
+//! `_ARGS` ([`method_companions`]), the same forwarders to `Self::energy_generic_at`, ... The
+//! caller's pass writes `s2.energy(p)` on a held `s2` as `__step_out::__tl_m_energy(&s2, p)`
+//! (through the held struct's type), which the pipeline reaches as
+//! `__step_out::__tl_m_energy::jvp`, made `__step_out::__tl_m_energy_jvp` by [`method_paths`].
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
@@ -95,12 +101,20 @@ fn struct_at(ty: &syn::Type) -> Option<(&syn::TypeReference, &syn::Type)> {
 /// A member of `__f_held`: `sig` with its struct arguments generic, forwarding to `f`'s.
 fn forwarder(krate: &syn::Path, user: &syn::Ident, sig: &syn::Signature) -> TokenStream {
     let method = &sig.ident;
-    forward(krate, sig, sig.ident.clone(), quote!(#user::#method))
+    let public: syn::Visibility = syn::parse_quote!(pub);
+    forward(
+        krate,
+        &public,
+        sig,
+        sig.ident.clone(),
+        quote!(#user::#method),
+    )
 }
 
 /// `sig` renamed `name`, with its struct arguments generic, forwarding to `target`.
 fn forward(
     krate: &syn::Path,
+    vis: &syn::Visibility,
     sig: &syn::Signature,
     name: syn::Ident,
     target: TokenStream,
@@ -154,7 +168,7 @@ fn forward(
         #[doc(hidden)]
         #[inline]
         #[allow(non_snake_case)]
-        pub #sig {
+        #vis #sig {
             #before
             let #result = #target(#(#call),*);
             #after
@@ -165,7 +179,7 @@ fn forward(
 
 /// The prefix of a `&self` method's companions for callers holding the receiver as its reals:
 /// `__tl_m_energy_generic`, `__tl_m_energy_jvp`, `__tl_m_energy_rev`, `__tl_m_energy_ARGS`.
-const METHOD: &str = "__tl_m_";
+pub(super) const METHOD: &str = "__tl_m_";
 
 /// The callee a caller's pass writes for `s.energy(p)` on a held `s` whose type is `layout`:
 /// `layout::__tl_m_energy`, which the pipeline reaches as `layout::__tl_m_energy::jvp` and
@@ -191,7 +205,8 @@ pub(super) fn method_companions(
     func: &syn::ItemFn,
     generated: &TokenStream,
 ) -> syn::Result<TokenStream> {
-    let shared_self = matches!(func.sig.receiver(), Some(r) if r.reference.is_some() && r.mutability.is_none());
+    let shared_self =
+        matches!(func.sig.receiver(), Some(r) if r.reference.is_some() && r.mutability.is_none());
     let writes_struct = func.sig.inputs.iter().any(|a| {
         matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r)
             if r.mutability.is_some() && super::flatten::struct_type(&pt.ty).is_some()))
@@ -215,15 +230,21 @@ pub(super) fn method_companions(
                 };
                 let target = format_ident!("{}", target);
                 let name = format_ident!("{}{}_{}", METHOD, user, kind);
-                out.extend(forward(krate, &f.sig, name, quote!(Self::#target)));
+                out.extend(forward(
+                    krate,
+                    &func.vis,
+                    &f.sig,
+                    name,
+                    quote!(Self::#target),
+                ));
             }
             syn::Item::Const(c) if c.ident == format!("__{user}_args_at") => {
-                let (ty, args) = (&c.ty, &c.ident);
+                let (ty, args, vis) = (&c.ty, &c.ident, &func.vis);
                 let name = format_ident!("{}{}_ARGS", METHOD, user);
                 out.extend(quote! {
                     #[doc(hidden)]
                     #[allow(non_upper_case_globals, dead_code)]
-                    pub const #name: #ty = Self::#args;
+                    #vis const #name: #ty = Self::#args;
                 });
             }
             _ => {}

@@ -7,8 +7,8 @@
 //! caller holds), adds adjoints back through `AddAdjoint`, and forwards to the user-level
 //! companions (`step_generic`, `step_jvp`, `step_vjp`, or a method's `step_generic_at`, ..).
 
-use proc_macro2::{Span, TokenStream};
 use super::taken::unraw;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
 
 /// The hidden `__f_into` path companions of a struct-result function `f` (see the module
@@ -64,6 +64,7 @@ pub(super) fn into_companions(
     let cx = Cx {
         krate,
         roots: &roots,
+        method: None,
     };
     let generic = cx.companion(&generic, "generic")?;
     let jvp = cx.companion(&jvp, "jvp")?;
@@ -81,6 +82,82 @@ pub(super) fn into_companions(
             #jvp
             #rev
         }
+    }))
+}
+
+/// `__tl_m_f_into_generic`, `_jvp`, `_rev` and `_ARGS` beside the companions of a `&self` method
+/// `f` returning a struct (`wrappers`, the items of its `impl`): what a caller holding the
+/// receiver as its reals calls for `s = s.step(p, h)` or `let s2 = s.scaled(c)`, through the
+/// receiver's type. The caller holds the result at the receiver's places, so each requires the
+/// result to be of the receiver's type (`SameStruct`, checked by rustc where it is called: a
+/// method returning another struct still compiles, and is refused only there). `None` for a
+/// method without `&self`, with `&mut` parameters or `wrt(..)`.
+pub(super) fn method_into_companions(
+    krate: &syn::Path,
+    func: &syn::ItemFn,
+    wrappers: &TokenStream,
+    hidden: &syn::Ident,
+) -> syn::Result<Option<TokenStream>> {
+    let shared_self =
+        matches!(func.sig.receiver(), Some(r) if r.reference.is_some() && r.mutability.is_none());
+    let mutable = func.sig.inputs.iter().any(|a| {
+        matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some()))
+    });
+    if !shared_self || mutable {
+        return Ok(None);
+    }
+    let file: syn::File = syn::parse2(wrappers.clone())?;
+    let find = |name: String| {
+        file.items.iter().find_map(|i| match i {
+            syn::Item::Fn(f) if f.sig.ident == name => Some(f.clone()),
+            _ => None,
+        })
+    };
+    let user = unraw(&func.sig.ident);
+    let (Some(generic), Some(jvp), Some(vjp)) = (
+        find(format!("{user}_generic_at")),
+        find(format!("{user}_jvp_at")),
+        find(format!("{user}_vjp_at")),
+    ) else {
+        return Ok(None);
+    };
+    let mut roots: Vec<String> = func
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(pt) => match (super::flatten::struct_type(&pt.ty), &*pt.pat) {
+                (Some(_), syn::Pat::Ident(pi)) => Some(unraw(&pi.ident)),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    roots.push("this".into());
+    let syn::ReturnType::Type(_, ret) = &generic.sig.output else {
+        return Ok(None);
+    };
+    let cx = Cx {
+        krate,
+        roots: &roots,
+        method: Some((user.clone(), (**ret).clone(), func.vis.clone())),
+    };
+    let n = func.sig.inputs.len();
+    let hidden_args = format_ident!("__{}_args_at", hidden);
+    let args = (0..n).map(|k| quote!(Self::#hidden_args[#k]));
+    let args_name = format_ident!("{}{}_into_ARGS", super::held::METHOD, user);
+    let vis = &func.vis;
+    let generic = cx.companion(&generic, "generic")?;
+    let jvp = cx.companion(&jvp, "jvp")?;
+    let rev = cx.companion(&vjp, "rev")?;
+    let n = n + 1;
+    Ok(Some(quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, dead_code)]
+        #vis const #args_name: [(bool, bool); #n] = [(false, true), #(#args),*];
+        #generic
+        #jvp
+        #rev
     }))
 }
 
@@ -122,6 +199,9 @@ type Parts<'a> = (
 struct Cx<'a> {
     krate: &'a syn::Path,
     roots: &'a [String],
+    /// For a method: its name, the result's type at the scalar (the generic companion's) and
+    /// its visibility (the companions' own: none in a trait impl).
+    method: Option<(String, syn::Type, syn::Visibility)>,
 }
 
 impl Cx<'_> {
@@ -217,7 +297,13 @@ impl Cx<'_> {
             let parts = (&mut inputs, &mut call, &mut before, &mut after);
             self.struct_arg(k, &name, r, &mut generics, parts);
         }
-        let target = &comp.sig.ident;
+        let target = match &self.method {
+            Some(_) => {
+                let t = &comp.sig.ident;
+                quote!(Self::#t)
+            }
+            None => comp.sig.ident.to_token_stream(),
+        };
         let reals = quote!(#krate::Struct::to_reals);
         let body = match kind {
             "generic" => quote! {
@@ -239,8 +325,16 @@ impl Cx<'_> {
                     return Err(super::wrap::internal("a seed not taken by reference"));
                 };
                 let seed_ty = &seed_ty.elem;
-                let generic =
-                    format_ident!("{}_generic", target.to_string().trim_end_matches("_vjp"));
+                let generic = match &self.method {
+                    Some((user, ..)) => {
+                        let g = format_ident!("{}_generic_at", user);
+                        quote!(Self::#g)
+                    }
+                    None => {
+                        let t = comp.sig.ident.to_string();
+                        format_ident!("{}_generic", t.trim_end_matches("_vjp")).to_token_stream()
+                    }
+                };
                 // The value first: the seed's shape (its integer fields) is the result's.
                 let values: Vec<TokenStream> = params
                     .iter()
@@ -266,16 +360,29 @@ impl Cx<'_> {
                 }
             }
         };
-        let fn_name = format_ident!("{}", kind);
+        let vis = match &self.method {
+            Some((.., vis)) => vis.clone(),
+            None => syn::parse_quote!(pub),
+        };
+        let fn_name = match &self.method {
+            Some((user, ret, _)) => {
+                // The result is held at the receiver's places: of the receiver's type.
+                let p = quote!(#krate::__private);
+                generics.make_where_clause().predicates.push(
+                    syn::parse_quote!(<Self as #krate::Struct>::At<#scalar>: #p::SameStruct<#ret>),
+                );
+                format_ident!("{}{}_into_{}", super::held::METHOD, user, kind)
+            }
+            None => format_ident!("{}", kind),
+        };
         let where_clause = &generics.where_clause;
         Ok(quote! {
             #[doc(hidden)]
             #[inline]
-            pub fn #fn_name #generics(#(#inputs),*) #where_clause {
+            #vis fn #fn_name #generics(#(#inputs),*) #where_clause {
                 #body
                 #after
             }
         })
     }
 }
-

@@ -306,7 +306,7 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
     } = parts;
     item.generics = syn::parse_quote!(<#scalar = f64>);
     let rt = quote!(#krate::__private::Real);
-    let layout = super::layout::expand(krate, &name, &slots);
+    let layout = super::layout::expand(krate, &name, &item.vis, &slots);
     Ok(quote! {
         #layout
         #item

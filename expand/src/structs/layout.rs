@@ -36,8 +36,10 @@ pub(super) enum Slot {
 pub(super) fn expand(
     krate: &syn::Path,
     name: &syn::Ident,
+    vis: &syn::Visibility,
     fields: &[(syn::Ident, Slot)],
 ) -> TokenStream {
+    let aliases = aliases(name, vis, fields);
     let mut consts = TokenStream::new();
     let mut at = quote!(0usize);
     let mut fixed = true;
@@ -135,6 +137,7 @@ pub(super) fn expand(
         }
     });
     quote! {
+        #aliases
         #[doc(hidden)]
         #[allow(non_upper_case_globals, dead_code, clippy::all)]
         impl<S> #name<S> {
@@ -159,4 +162,37 @@ pub(super) fn expand(
             }
         }
     }
+}
+
+/// The name of the struct's type alias for callers holding it as its reals (`__tl_State`, see
+/// [`aliases`]).
+pub(super) fn alias_name(name: &syn::Ident) -> syn::Ident {
+    format_ident!(
+        "__tl_{}",
+        syn::ext::IdentExt::unraw(name),
+        span = name.span()
+    )
+}
+
+/// `type __tl_State = State;` (the struct at `f64`, whose places a caller holding a literal of
+/// it as its reals names, `__tl_State::__TL_AT_x`: in an expression `State::__TL_AT_x` would
+/// leave the scalar to infer) and `type __tl_State__inner = Inner;` per nested struct field.
+fn aliases(name: &syn::Ident, vis: &syn::Visibility, fields: &[(syn::Ident, Slot)]) -> TokenStream {
+    let alias = alias_name(name);
+    let mut out = quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code, private_interfaces)]
+        #vis type #alias = #name;
+    };
+    for (f, slot) in fields {
+        if let Slot::Nested(ty) = slot {
+            let nested = format_ident!("{}__{}", alias, syn::ext::IdentExt::unraw(f));
+            out.extend(quote! {
+                #[doc(hidden)]
+                #[allow(non_camel_case_types, dead_code, private_interfaces)]
+                #vis type #nested = #ty;
+            });
+        }
+    }
+    out
 }

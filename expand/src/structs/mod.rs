@@ -83,9 +83,13 @@
 //! a call is held when its fields are read, when the callee is known to return a struct, or when
 //! the call takes a struct (a struct parameter of the caller, or a held struct) and the local
 //! is passed on by shared reference (`let s2 = step(s, p, h); energy(&s2, p)`), which a real
-//! or an array bound without its type cannot be. Methods returning a struct are not taken by
-//! callers yet (`s.step(p, h)`: the pipeline has no path to a method's companions from another
-//! type's value).
+//! or an array bound without its type cannot be. A `&self` method is called on a held struct
+//! through the struct's type (`s2.energy(p)` as `__step_out::__tl_m_energy(&s2, p)`, whose
+//! path companions `__tl_m_energy::jvp` are the associated `__tl_m_energy_jvp` beside the
+//! method's: `held`); one returning the receiver's type steps it (`s = s.advanced(p, h)`,
+//! through `__tl_m_advanced_into_jvp`, `into`), where a literal stepped only by its methods has
+//! the struct's own places (`__tl_State::__TL_AT_x`, published by the struct's attribute).
+//! rustc checks that such a method returns the receiver's type (`SameStruct`).
 //!
 //! **A `&mut` struct passed whole** (`advance(s, p, h)` with `s: &mut State`, or
 //! `self.advance(h)` in a `&mut self` method) when the caller uses none of its fields: the
@@ -100,8 +104,8 @@
 mod flatten;
 mod grad;
 mod held;
-mod ints;
 mod into;
+mod ints;
 mod item;
 mod layout;
 mod locals;

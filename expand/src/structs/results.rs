@@ -125,8 +125,10 @@ pub(super) fn expand(
         &sep,
         method,
     )?;
-    let into = if method || args.wrt.is_some() {
+    let into = if args.wrt.is_some() {
         None
+    } else if method {
+        super::into::method_into_companions(&args.krate, &func, &wrappers, &hidden_name)?
     } else {
         super::into::into_companions(&args.krate, &func, &wrappers, &literal, ty, &hidden_name)?
     };

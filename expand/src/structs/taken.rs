@@ -126,46 +126,94 @@ fn call_args(e: &syn::Expr) -> Vec<String> {
         .collect()
 }
 
+/// A method call on a plain local: the local (`s` in `s.step(p, h)`).
+fn receiver(e: &syn::Expr) -> Option<String> {
+    match e {
+        syn::Expr::MethodCall(m) => match &*m.receiver {
+            syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(unraw),
+            _ => None,
+        },
+        syn::Expr::Paren(p) => receiver(&p.expr),
+        _ => None,
+    }
+}
+
+/// A `let` of one name, as `find` sees it.
+struct Let {
+    name: String,
+    /// The callee that initializes it (`step` in `step(&s, h)`).
+    call: Option<syn::Ident>,
+    /// Whether a struct literal initializes it, and its type when a plain name (`State`).
+    literal: bool,
+    literal_ty: Option<syn::Ident>,
+    /// The names the initializing call passes.
+    passed: Vec<String>,
+    /// The receiver of the initializing method call (`s` in `s.scaled(0.5)`).
+    receiver: Option<String>,
+}
+
 /// The locals to hold as reals: bound once by `let`, and either bound to a call and read
 /// through fields, or assigned a call (`s = step(&s, ..)`), or bound to a call of a function
-/// returning a struct; and a `let` bound to a call taking a struct (`roots`, the caller's
-/// struct parameters, or a local held) and passed on by shared reference (`energy(&s2, p)`),
-/// which a real or an array bound without its type cannot be.
+/// returning a struct; a `let` bound to a call taking a struct (`roots`, the caller's struct
+/// parameters, or a local held) and passed on by shared reference (`energy(&s2, p)`), which a
+/// real or an array bound without its type cannot be; a literal of a struct named by a plain
+/// name stepped by its own method (`s = s.step(p, h)`, its places the struct's own,
+/// `__tl_State`); and a `let` bound to a method of a held struct and used as a struct (`let s2 =
+/// s.scaled(0.5); s2.x`), held at the receiver's places.
 fn find(block: &syn::Block, roots: &[String]) -> Vec<Taken> {
     #[derive(Default)]
     struct Scan {
-        /// Each `let`: the name, the callee that initializes it, whether a literal does, the
-        /// names the call passes.
-        lets: Vec<(String, Option<syn::Ident>, bool, Vec<String>)>,
+        lets: Vec<Let>,
         assigned: Vec<(String, syn::Ident)>,
+        /// Locals assigned a method call on themselves (`s = s.step(p, h)`).
+        stepped: Vec<String>,
         fields: Vec<String>,
-        /// Names passed by shared reference to a call.
+        /// Names passed by shared reference to a call, or receivers of a method call.
         shared: Vec<String>,
     }
     impl<'a> Visit<'a> for Scan {
         fn visit_local(&mut self, l: &'a syn::Local) {
             if let Some((name, _)) = super::locals::simple_binding(&l.pat) {
                 let init = l.init.as_ref().map(|i| &*i.expr);
-                let call = init.and_then(callee).cloned();
-                let literal = matches!(init, Some(syn::Expr::Struct(_)));
-                // With a written type, only the evidence of fields read or a struct callee.
-                let passed = match (&l.pat, init) {
-                    (syn::Pat::Type(_), _) | (_, None) => Vec::new(),
-                    (_, Some(init)) => call_args(init),
+                let literal_ty = match init {
+                    Some(syn::Expr::Struct(s)) if s.qself.is_none() => {
+                        s.path.get_ident().filter(|i| *i != "Self").cloned()
+                    }
+                    _ => None,
                 };
-                self.lets.push((unraw(&name), call, literal, passed));
+                // With a written type, only the evidence of fields read or a struct callee.
+                let typed = matches!(l.pat, syn::Pat::Type(_));
+                self.lets.push(Let {
+                    name: unraw(&name),
+                    call: init.and_then(callee).cloned(),
+                    literal: matches!(init, Some(syn::Expr::Struct(_))),
+                    literal_ty,
+                    passed: init.filter(|_| !typed).map(call_args).unwrap_or_default(),
+                    receiver: init.filter(|_| !typed).and_then(receiver),
+                });
             } else {
                 let mut names = Vec::new();
                 super::locals::bound_names(&l.pat, &mut names);
-                self.lets
-                    .extend(names.into_iter().map(|n| (n, None, false, Vec::new())));
+                self.lets.extend(names.into_iter().map(|name| Let {
+                    name,
+                    call: None,
+                    literal: false,
+                    literal_ty: None,
+                    passed: Vec::new(),
+                    receiver: None,
+                }));
             }
             syn::visit::visit_local(self, l);
         }
         fn visit_expr_assign(&mut self, a: &'a syn::ExprAssign) {
-            if let (syn::Expr::Path(p), Some(f)) = (&*a.left, callee(&a.right)) {
+            if let syn::Expr::Path(p) = &*a.left {
                 if let Some(id) = p.path.get_ident() {
-                    self.assigned.push((unraw(id), f.clone()));
+                    if let Some(f) = callee(&a.right) {
+                        self.assigned.push((unraw(id), f.clone()));
+                    }
+                    if receiver(&a.right).is_some_and(|r| r == unraw(id)) {
+                        self.stepped.push(unraw(id));
+                    }
                 }
             }
             syn::visit::visit_expr_assign(self, a);
@@ -204,47 +252,67 @@ fn find(block: &syn::Block, roots: &[String]) -> Vec<Taken> {
     }
     let mut scan = Scan::default();
     scan.visit_block(block);
+    let once = |name: &str| scan.lets.iter().filter(|l| l.name == name).count() == 1;
     let mut out: Vec<Taken> = Vec::new();
-    for (name, call, literal, _) in &scan.lets {
-        if scan.lets.iter().filter(|(n, ..)| n == name).count() != 1 {
+    for l in &scan.lets {
+        if !once(&l.name) {
             continue;
         }
         let assigned = scan
             .assigned
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| *n == l.name)
             .map(|(_, f)| f);
         // A call's result read through fields, or a literal assigned a call's result: a
         // struct (an array has no named fields, and is not built by a struct literal).
-        let layout = match (call, assigned) {
-            (Some(f), _) if scan.fields.contains(name) => f,
-            (None, Some(f)) if *literal => f,
+        let (layout, callee) = match (&l.call, assigned, &l.literal_ty) {
+            (Some(f), _, _) if scan.fields.contains(&l.name) => {
+                (format_ident!("__{}_out", f), unraw(f))
+            }
+            (None, Some(f), _) if l.literal => (format_ident!("__{}_out", f), unraw(f)),
+            (None, None, Some(ty)) if scan.stepped.contains(&l.name) => {
+                (super::layout::alias_name(ty), String::new())
+            }
             _ => continue,
         };
         out.push(Taken {
-            name: name.clone(),
-            layout: format_ident!("__{}_out", layout),
-            callee: unraw(layout),
+            name: l.name.clone(),
+            layout,
+            callee,
         });
     }
     // A `let` bound to a call of a function found to return a struct (`let s3 = step(&s2, h);`)
-    // holds one too, whether or not its fields are read.
+    // holds one too, whether or not its fields are read; so does a `let` bound to a method of a
+    // held struct used as a struct (`let s3 = s2.scaled(0.5); s3.x`).
     loop {
         let before = out.len();
-        for (name, call, _, passed) in &scan.lets {
-            let Some(f) = call else { continue };
-            let known = out.iter().any(|t| t.callee == unraw(f))
-                || (scan.shared.contains(name)
-                    && passed
-                        .iter()
-                        .any(|a| roots.contains(a) || out.iter().any(|t| t.name == *a)));
-            let once = scan.lets.iter().filter(|(n, ..)| n == name).count() == 1;
-            if known && once && !out.iter().any(|t| t.name == *name) {
-                out.push(Taken {
-                    name: name.clone(),
-                    layout: format_ident!("__{}_out", f),
-                    callee: unraw(f),
-                });
+        for l in &scan.lets {
+            if !once(&l.name) || out.iter().any(|t| t.name == l.name) {
+                continue;
+            }
+            let used = scan.fields.contains(&l.name) || scan.shared.contains(&l.name);
+            if let Some(f) = &l.call {
+                let known = out.iter().any(|t| t.callee == unraw(f))
+                    || (scan.shared.contains(&l.name)
+                        && l.passed
+                            .iter()
+                            .any(|a| roots.contains(a) || out.iter().any(|t| t.name == *a)));
+                if known {
+                    out.push(Taken {
+                        name: l.name.clone(),
+                        layout: format_ident!("__{}_out", f),
+                        callee: unraw(f),
+                    });
+                }
+            } else if let (Some(r), true) = (&l.receiver, used) {
+                if let Some(held) = out.iter().find(|t| t.name == *r) {
+                    let layout = held.layout.clone();
+                    out.push(Taken {
+                        name: l.name.clone(),
+                        layout,
+                        callee: String::new(),
+                    });
+                }
             }
         }
         if out.len() == before {
@@ -474,7 +542,21 @@ impl Pass {
             }
             _ => return None,
         };
-        self.visit_expr_mut(value);
+        // `s.step(p, h)` on a held `s`: the method's `into` companion, through the receiver's
+        // type (the arguments visited, not the call).
+        let method = match &mut **value {
+            syn::Expr::MethodCall(m) if self.taken(&m.receiver).is_some() => {
+                let recv = self.taken(&m.receiver)?.layout.clone();
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+                Some((recv, m.clone()))
+            }
+            _ => None,
+        };
+        if method.is_none() {
+            self.visit_expr_mut(value);
+        }
         let layout = self
             .taken
             .iter()
@@ -488,6 +570,17 @@ impl Pass {
         };
         let mut out = vec![quote!(let mut #into = vec![0.0; #layout::__TL_REALS];)];
         match &**value {
+            _ if method.is_some() => {
+                let (recv_layout, m) = method?;
+                let name = format_ident!(
+                    "{}{}_into",
+                    super::held::METHOD,
+                    unraw(&m.method),
+                    span = m.method.span()
+                );
+                let (recv, args) = (&m.receiver, &m.args);
+                out.push(quote!(#recv_layout::#name(&mut #into, &#recv, #args);));
+            }
             syn::Expr::Call(call) if callee(value).is_some() => {
                 let layout = format_ident!("__{}_into", callee(value)?);
                 let call = self.call_into(&into, &layout, call);
