@@ -1,10 +1,12 @@
 //! Methods called on a struct an annotated caller holds as its reals (taken from a call, or a
-//! literal stepped by calls): `s2.energy(p)`, `s.distance(&s2)` for `&self` methods returning
-//! a real. The caller reaches the method's companions through the struct's type
+//! literal stepped by calls): `&self` methods returning a real (`s2.energy(p)`,
+//! `s.distance(&s2)`, a trait impl's `s2.observed(p)`), and returning the receiver's type, which
+//! step it (`s = s.advanced(p, h)` in a time loop over a literal, `let s2 = s.scaled(0.5)`). The
+//! caller reaches the method's companions through the struct's type
 //! (`__step_out::__tl_m_energy_jvp`, generic over the receiver held as reals). Each derivative
 //! is proved three ways (central finite differences, the dot-product test, tangent against
-//! adjoint), the time loop's Hessian-vector product at dual numbers, with adversarial names and
-//! a `macro_rules!` caller.
+//! adjoint), the time loops' Hessian-vector products at dual numbers, with adversarial names
+//! (a method `r#type`, locals `s_bar`, `__adj0`, `result`) and a `macro_rules!` caller.
 
 mod common;
 
@@ -517,5 +519,36 @@ fn hessian_vector_product_of_a_literal_stepped_by_its_method() {
         "H u against differences of gradients: {:e}; symmetry: {:e}",
         report.finite_difference.relative_error,
         report.symmetry.relative_error
+    );
+}
+
+/// A trait whose method a caller calls on a held struct.
+trait Observed {
+    fn observed(&self, p: &Params) -> f64;
+}
+
+#[differentiable]
+impl Observed for State {
+    #[differentiable]
+    fn observed(&self, p: &Params) -> f64 {
+        (self.x[0] * p.sigma).sin() + self.x[2] * self.t
+    }
+}
+
+#[differentiable]
+fn through_a_trait(s: &State, p: &Params, h: f64) -> f64 {
+    let s2 = step(s, p, h);
+    s2.observed(p) * s2.x[1]
+}
+
+#[test]
+fn a_trait_method_called_on_a_held_struct() {
+    check_caller(
+        "through_a_trait",
+        through_a_trait,
+        through_a_trait_jvp,
+        through_a_trait_vjp,
+        &X,
+        71,
     );
 }
