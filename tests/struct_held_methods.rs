@@ -552,3 +552,22 @@ fn a_trait_method_called_on_a_held_struct() {
         71,
     );
 }
+
+/// A held struct copied by `clone()`, the copy stepped on while the original is read after.
+#[differentiable]
+fn cloned(s: &State, p: &Params, h: f64) -> f64 {
+    let s2 = step(s, p, h);
+    let mut s3 = s2.clone();
+    s3 = s3.advanced(p, h);
+    s3 = step(&s3, p, h);
+    s3.x[0] * s2.x[1] + s3.distance(&s2)
+}
+
+#[test]
+fn a_held_struct_cloned() {
+    check_caller("cloned", cloned, cloned_jvp, cloned_vjp, &X, 81);
+    let (s, p, h) = (state_from(&X), params_from(&X[4..7]), X[7]);
+    let s2 = step(&s, &p, h);
+    let s3 = step(&s2.advanced(&p, h), &p, h);
+    assert_eq!(cloned(&s, &p, h), s3.x[0] * s2.x[1] + s3.distance(&s2));
+}

@@ -570,6 +570,15 @@ impl Pass {
         };
         let mut out = vec![quote!(let mut #into = vec![0.0; #layout::__TL_REALS];)];
         match &**value {
+            // `s2.clone()`: a copy of the reals.
+            _ if method
+                .as_ref()
+                .is_some_and(|(_, m)| m.method == "clone" && m.args.is_empty()) =>
+            {
+                let (_, m) = method?;
+                let (recv, k) = (&m.receiver, &self.index);
+                out.push(quote!(for #k in 0..#layout::__TL_REALS { #into[#k] = #recv[#k]; }));
+            }
             _ if method.is_some() => {
                 let (recv_layout, m) = method?;
                 let name = format_ident!(
