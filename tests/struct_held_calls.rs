@@ -72,10 +72,11 @@ fn run(s: &State, p: &Params, h: f64) -> f64 {
     energy(&s3, p) + s2.x[0] * energy(&s2, p) + distance(&s2, &s3) * distance(s, &s3) + y[0] * y[1]
 }
 
-/// A struct taken from a call and only passed on (no field read).
+/// A struct taken from a call and only passed on (no field read): its type written (an array
+/// result could be passed on so too).
 #[differentiable]
 fn passed_on_only(s: &State, p: &Params, h: f64) -> f64 {
-    let s2 = step(s, p, h);
+    let s2: State = step(s, p, h);
     let e = energy(&s2, p);
     e * e
 }

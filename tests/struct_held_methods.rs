@@ -76,10 +76,10 @@ fn run(s: &State, p: &Params, h: f64) -> f64 {
     s3.energy(p) + s2.x[0] * s2.energy(p) + s2.distance(&s3) * s3.distance(s)
 }
 
-/// A struct taken from a call and used only through a method.
+/// A struct taken from a call and used only through a method: its type written.
 #[differentiable]
 fn method_only(s: &State, p: &Params, h: f64) -> f64 {
-    let s2 = step(s, p, h);
+    let s2: State = step(s, p, h);
     let e = s2.energy(p);
     e * e
 }

@@ -36,7 +36,7 @@ impl State {
 // returns the receiver's type.
 #[differentiable]
 fn run(s: &State, h: f64) -> f64 {
-    let s2 = step(s, h);
+    let s2: State = step(s, h);
     let q = s2.spread();
     q.a + q.c
 }

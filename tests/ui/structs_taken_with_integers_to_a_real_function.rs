@@ -23,7 +23,7 @@ fn energy(s: &State) -> f64 {
 // a real either: its reals alone do not make the struct.
 #[differentiable]
 fn run(s: &State, h: f64) -> f64 {
-    let s2 = step(s, h);
+    let s2: State = step(s, h);
     energy(&s2)
 }
 

@@ -79,11 +79,10 @@
 //! field is real). A held struct goes on by shared reference to any annotated free function:
 //! one returning a struct through `__step_into`, any other (`energy(&s2, p)`, the 4D-Var
 //! `misfit(&s, obs[k])`) through the hidden `__energy_held` (`held`), the same path
-//! companions with struct arguments generic over `AsStruct` and `AddAdjoint`. A `let` bound to
-//! a call is held when its fields are read, when the callee is known to return a struct, or when
-//! the call takes a struct (a struct parameter of the caller, or a held struct) and the local
-//! is passed on by shared reference (`let s2 = step(s, p, h); energy(&s2, p)`), which a real
-//! or an array bound without its type cannot be. A `&self` method is called on a held struct
+//! companions with struct arguments generic over `AsStruct` and `AddAdjoint`. Which locals are
+//! held is decided from evidence only a struct gives (fields read, a callee known to return a
+//! struct, a written struct type, `evidence`); a local that could be an array as well (`let s2
+//! = step(s, p, h); energy(&s2, p)`) is refused, saying to write its type. A `&self` method is called on a held struct
 //! through the struct's type (`s2.energy(p)` as `__step_out::__tl_m_energy(&s2, p)`, whose
 //! path companions `__tl_m_energy::jvp` are the associated `__tl_m_energy_jvp` beside the
 //! method's: `held`); one returning the receiver's type steps it (`s = s.advanced(p, h)`,
@@ -101,6 +100,7 @@
 //! fields is refused on the call: the field slices would alias the whole struct the callee
 //! writes.
 
+mod evidence;
 mod flatten;
 mod grad;
 mod held;

@@ -25,7 +25,6 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 
 /// The place of field `path` (`["inner", "a"]`) in a struct held as reals whose type is
@@ -48,11 +47,11 @@ fn place(alias: &syn::Ident, path: &[String]) -> (TokenStream, TokenStream) {
 }
 
 /// A local holding a struct as its reals, and the companion naming its places.
-struct Taken {
-    name: String,
-    layout: syn::Ident,
-    /// The function whose result it holds.
-    callee: String,
+pub(super) struct Taken {
+    pub(super) name: String,
+    pub(super) layout: syn::Ident,
+    /// The function whose result it holds (empty for a method's or a literal's).
+    pub(super) callee: String,
 }
 
 /// The function with its struct results taken as reals (see the module documentation), or
@@ -70,7 +69,10 @@ pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
             syn::FnArg::Receiver(_) => None,
         })
         .collect();
-    let taken = find(&func.block, &roots);
+    let (taken, refused) = super::evidence::find(&func.block, &roots);
+    if let Some(e) = refused {
+        return Err(e);
+    }
     if taken.is_empty() {
         return Ok(None);
     }
@@ -91,11 +93,12 @@ pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
 
 /// Whether the body takes a struct result (`rewrite` would change it).
 pub(super) fn takes_results(block: &syn::Block) -> bool {
-    !find(block, &[]).is_empty()
+    let (taken, refused) = super::evidence::find(block, &[]);
+    !taken.is_empty() || refused.is_some()
 }
 
 /// `f` in `f(..)` when `f` is a plain name.
-fn callee(e: &syn::Expr) -> Option<&syn::Ident> {
+pub(super) fn callee(e: &syn::Expr) -> Option<&syn::Ident> {
     match e {
         syn::Expr::Call(c) => match &*c.func {
             syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
@@ -104,222 +107,6 @@ fn callee(e: &syn::Expr) -> Option<&syn::Ident> {
         syn::Expr::Paren(p) => callee(&p.expr),
         _ => None,
     }
-}
-
-/// The names a call passes (`s` in `step(s, ..)` or `step(&s, ..)`).
-fn call_args(e: &syn::Expr) -> Vec<String> {
-    let syn::Expr::Call(c) = e else {
-        return Vec::new();
-    };
-    c.args
-        .iter()
-        .filter_map(|a| {
-            let a = match a {
-                syn::Expr::Reference(r) => &*r.expr,
-                a => a,
-            };
-            match a {
-                syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(unraw),
-                _ => None,
-            }
-        })
-        .collect()
-}
-
-/// A method call on a plain local: the local (`s` in `s.step(p, h)`).
-fn receiver(e: &syn::Expr) -> Option<String> {
-    match e {
-        syn::Expr::MethodCall(m) => match &*m.receiver {
-            syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(unraw),
-            _ => None,
-        },
-        syn::Expr::Paren(p) => receiver(&p.expr),
-        _ => None,
-    }
-}
-
-/// A `let` of one name, as `find` sees it.
-struct Let {
-    name: String,
-    /// The callee that initializes it (`step` in `step(&s, h)`).
-    call: Option<syn::Ident>,
-    /// Whether a struct literal initializes it, and its type when a plain name (`State`).
-    literal: bool,
-    literal_ty: Option<syn::Ident>,
-    /// The names the initializing call passes.
-    passed: Vec<String>,
-    /// The receiver of the initializing method call (`s` in `s.scaled(0.5)`).
-    receiver: Option<String>,
-}
-
-/// The locals to hold as reals: bound once by `let`, and either bound to a call and read
-/// through fields, or assigned a call (`s = step(&s, ..)`), or bound to a call of a function
-/// returning a struct; a `let` bound to a call taking a struct (`roots`, the caller's struct
-/// parameters, or a local held) and passed on by shared reference (`energy(&s2, p)`), which a
-/// real or an array bound without its type cannot be; a literal of a struct named by a plain
-/// name stepped by its own method (`s = s.step(p, h)`, its places the struct's own,
-/// `__tl_State`); and a `let` bound to a method of a held struct and used as a struct (`let s2 =
-/// s.scaled(0.5); s2.x`), held at the receiver's places.
-fn find(block: &syn::Block, roots: &[String]) -> Vec<Taken> {
-    #[derive(Default)]
-    struct Scan {
-        lets: Vec<Let>,
-        assigned: Vec<(String, syn::Ident)>,
-        /// Locals assigned a method call on themselves (`s = s.step(p, h)`).
-        stepped: Vec<String>,
-        fields: Vec<String>,
-        /// Names passed by shared reference to a call, or receivers of a method call.
-        shared: Vec<String>,
-    }
-    impl<'a> Visit<'a> for Scan {
-        fn visit_local(&mut self, l: &'a syn::Local) {
-            if let Some((name, _)) = super::locals::simple_binding(&l.pat) {
-                let init = l.init.as_ref().map(|i| &*i.expr);
-                let literal_ty = match init {
-                    Some(syn::Expr::Struct(s)) if s.qself.is_none() => {
-                        s.path.get_ident().filter(|i| *i != "Self").cloned()
-                    }
-                    _ => None,
-                };
-                // With a written type, only the evidence of fields read or a struct callee.
-                let typed = matches!(l.pat, syn::Pat::Type(_));
-                self.lets.push(Let {
-                    name: unraw(&name),
-                    call: init.and_then(callee).cloned(),
-                    literal: matches!(init, Some(syn::Expr::Struct(_))),
-                    literal_ty,
-                    passed: init.filter(|_| !typed).map(call_args).unwrap_or_default(),
-                    receiver: init.filter(|_| !typed).and_then(receiver),
-                });
-            } else {
-                let mut names = Vec::new();
-                super::locals::bound_names(&l.pat, &mut names);
-                self.lets.extend(names.into_iter().map(|name| Let {
-                    name,
-                    call: None,
-                    literal: false,
-                    literal_ty: None,
-                    passed: Vec::new(),
-                    receiver: None,
-                }));
-            }
-            syn::visit::visit_local(self, l);
-        }
-        fn visit_expr_assign(&mut self, a: &'a syn::ExprAssign) {
-            if let syn::Expr::Path(p) = &*a.left {
-                if let Some(id) = p.path.get_ident() {
-                    if let Some(f) = callee(&a.right) {
-                        self.assigned.push((unraw(id), f.clone()));
-                    }
-                    if receiver(&a.right).is_some_and(|r| r == unraw(id)) {
-                        self.stepped.push(unraw(id));
-                    }
-                }
-            }
-            syn::visit::visit_expr_assign(self, a);
-        }
-        fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
-            for a in &c.args {
-                if let syn::Expr::Reference(r) = a {
-                    if let (None, syn::Expr::Path(p)) = (r.mutability, &*r.expr) {
-                        if let Some(id) = p.path.get_ident() {
-                            self.shared.push(unraw(id));
-                        }
-                    }
-                }
-            }
-            syn::visit::visit_expr_call(self, c);
-        }
-        fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
-            // A method called on a local passes it on as its receiver (`s2.energy(p)`).
-            if let syn::Expr::Path(p) = &*m.receiver {
-                if let Some(id) = p.path.get_ident() {
-                    self.shared.push(unraw(id));
-                }
-            }
-            syn::visit::visit_expr_method_call(self, m);
-        }
-        fn visit_expr_field(&mut self, f: &'a syn::ExprField) {
-            if let (syn::Expr::Path(p), syn::Member::Named(_)) = (&*f.base, &f.member) {
-                if let Some(id) = p.path.get_ident() {
-                    self.fields.push(unraw(id));
-                }
-            }
-            syn::visit::visit_expr_field(self, f);
-        }
-        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
-        fn visit_item(&mut self, _: &'a syn::Item) {}
-    }
-    let mut scan = Scan::default();
-    scan.visit_block(block);
-    let once = |name: &str| scan.lets.iter().filter(|l| l.name == name).count() == 1;
-    let mut out: Vec<Taken> = Vec::new();
-    for l in &scan.lets {
-        if !once(&l.name) {
-            continue;
-        }
-        let assigned = scan
-            .assigned
-            .iter()
-            .find(|(n, _)| *n == l.name)
-            .map(|(_, f)| f);
-        // A call's result read through fields, or a literal assigned a call's result: a
-        // struct (an array has no named fields, and is not built by a struct literal).
-        let (layout, callee) = match (&l.call, assigned, &l.literal_ty) {
-            (Some(f), _, _) if scan.fields.contains(&l.name) => {
-                (format_ident!("__{}_out", f), unraw(f))
-            }
-            (None, Some(f), _) if l.literal => (format_ident!("__{}_out", f), unraw(f)),
-            (None, None, Some(ty)) if scan.stepped.contains(&l.name) => {
-                (super::layout::alias_name(ty), String::new())
-            }
-            _ => continue,
-        };
-        out.push(Taken {
-            name: l.name.clone(),
-            layout,
-            callee,
-        });
-    }
-    // A `let` bound to a call of a function found to return a struct (`let s3 = step(&s2, h);`)
-    // holds one too, whether or not its fields are read; so does a `let` bound to a method of a
-    // held struct used as a struct (`let s3 = s2.scaled(0.5); s3.x`).
-    loop {
-        let before = out.len();
-        for l in &scan.lets {
-            if !once(&l.name) || out.iter().any(|t| t.name == l.name) {
-                continue;
-            }
-            let used = scan.fields.contains(&l.name) || scan.shared.contains(&l.name);
-            if let Some(f) = &l.call {
-                let known = out.iter().any(|t| t.callee == unraw(f))
-                    || (scan.shared.contains(&l.name)
-                        && l.passed
-                            .iter()
-                            .any(|a| roots.contains(a) || out.iter().any(|t| t.name == *a)));
-                if known {
-                    out.push(Taken {
-                        name: l.name.clone(),
-                        layout: format_ident!("__{}_out", f),
-                        callee: unraw(f),
-                    });
-                }
-            } else if let (Some(r), true) = (&l.receiver, used) {
-                if let Some(held) = out.iter().find(|t| t.name == *r) {
-                    let layout = held.layout.clone();
-                    out.push(Taken {
-                        name: l.name.clone(),
-                        layout,
-                        callee: String::new(),
-                    });
-                }
-            }
-        }
-        if out.len() == before {
-            break;
-        }
-    }
-    out
 }
 
 struct Pass {
