@@ -248,6 +248,47 @@ impl Cx<'_> {
         }
     }
 
+    /// The user-level generic companion beside the reverse one `comp` (`step_generic`, or a
+    /// method's `Self::step_generic_at`).
+    fn generic_of(&self, comp: &syn::ItemFn) -> TokenStream {
+        match &self.method {
+            Some((user, ..)) => {
+                let g = format_ident!("{}_generic_at", user);
+                quote!(Self::#g)
+            }
+            None => {
+                let t = comp.sig.ident.to_string();
+                format_ident!("{}_generic", t.trim_end_matches("_vjp")).to_token_stream()
+            }
+        }
+    }
+
+    /// The companion's visibility and name: `pub` `generic` for a free function's; for a
+    /// method's, the method's own and `__tl_m_f_into_generic`, with the bound that the result
+    /// is the receiver's type (held at the receiver's places).
+    fn name_and_vis(
+        &self,
+        kind: &str,
+        scalar: &TokenStream,
+        generics: &mut syn::Generics,
+    ) -> (syn::Visibility, syn::Ident) {
+        let krate = self.krate;
+        match &self.method {
+            Some((user, ret, vis)) => {
+                let p = quote!(#krate::__private);
+                generics
+                    .make_where_clause()
+                    .predicates
+                    .push(syn::parse_quote!(
+                        <Self as #krate::Struct>::At<#scalar>: #p::SameStruct<#ret>
+                    ));
+                let name = format_ident!("{}{}_into_{}", super::held::METHOD, user, kind);
+                (vis.clone(), name)
+            }
+            None => (syn::parse_quote!(pub), format_ident!("{}", kind)),
+        }
+    }
+
     /// `generic`, `jvp` or `rev` of `__f_into`, forwarding to the user-level `comp`.
     fn companion(&self, comp: &syn::ItemFn, kind: &str) -> syn::Result<TokenStream> {
         let krate = self.krate;
@@ -325,16 +366,7 @@ impl Cx<'_> {
                     return Err(super::wrap::internal("a seed not taken by reference"));
                 };
                 let seed_ty = &seed_ty.elem;
-                let generic = match &self.method {
-                    Some((user, ..)) => {
-                        let g = format_ident!("{}_generic_at", user);
-                        quote!(Self::#g)
-                    }
-                    None => {
-                        let t = comp.sig.ident.to_string();
-                        format_ident!("{}_generic", t.trim_end_matches("_vjp")).to_token_stream()
-                    }
-                };
+                let generic = self.generic_of(comp);
                 // The value first: the seed's shape (its integer fields) is the result's.
                 let values: Vec<TokenStream> = params
                     .iter()
@@ -360,21 +392,7 @@ impl Cx<'_> {
                 }
             }
         };
-        let vis = match &self.method {
-            Some((.., vis)) => vis.clone(),
-            None => syn::parse_quote!(pub),
-        };
-        let fn_name = match &self.method {
-            Some((user, ret, _)) => {
-                // The result is held at the receiver's places: of the receiver's type.
-                let p = quote!(#krate::__private);
-                generics.make_where_clause().predicates.push(
-                    syn::parse_quote!(<Self as #krate::Struct>::At<#scalar>: #p::SameStruct<#ret>),
-                );
-                format_ident!("{}{}_into_{}", super::held::METHOD, user, kind)
-            }
-            None => format_ident!("{}", kind),
-        };
+        let (vis, fn_name) = self.name_and_vis(kind, &scalar, &mut generics);
         let where_clause = &generics.where_clause;
         Ok(quote! {
             #[doc(hidden)]

@@ -115,27 +115,8 @@ pub(super) fn expand(
             pub const __TL_REALS: usize = panic!("tapeless: a struct with a `Vec<f64>`, `DVector` or `DMatrix` field has no fixed number of reals: an annotated caller cannot hold it as its reals; step it in place (`fn step(s: &mut State, ..)`)");
         )
     };
-    let p = quote!(#krate::__private);
-    let rt = quote!(#p::Real);
-    let from_reals = all_real.then(|| {
-        quote! {
-            #[automatically_derived]
-            #[allow(clippy::all)]
-            impl<S: #rt> #p::AsStruct<#name<S>> for [S] where #(#bounds),* {
-                fn as_struct(&self) -> #name<S> {
-                    let reals = self;
-                    #name { #(#build,)* }
-                }
-            }
-            #[automatically_derived]
-            #[allow(clippy::all)]
-            impl<S: #rt> #p::AsStruct<#name<S>> for ::std::vec::Vec<S> where #(#bounds),* {
-                fn as_struct(&self) -> #name<S> {
-                    #p::AsStruct::<#name<S>>::as_struct(&self[..])
-                }
-            }
-        }
-    });
+    let from_reals = all_real.then(|| from_reals(krate, name, &build, &bounds));
+    let add = add_adjoint(krate, name);
     quote! {
         #aliases
         #[doc(hidden)]
@@ -145,6 +126,43 @@ pub(super) fn expand(
             #total
         }
         #from_reals
+        #add
+    }
+}
+
+/// `AsStruct` for `[S]` and `Vec<S>`: the struct rebuilt from its reals (`build`, a field each).
+fn from_reals(
+    krate: &syn::Path,
+    name: &syn::Ident,
+    build: &[TokenStream],
+    bounds: &[TokenStream],
+) -> TokenStream {
+    let p = quote!(#krate::__private);
+    let rt = quote!(#p::Real);
+    quote! {
+        #[automatically_derived]
+        #[allow(clippy::all)]
+        impl<S: #rt> #p::AsStruct<#name<S>> for [S] where #(#bounds),* {
+            fn as_struct(&self) -> #name<S> {
+                let reals = self;
+                #name { #(#build,)* }
+            }
+        }
+        #[automatically_derived]
+        #[allow(clippy::all)]
+        impl<S: #rt> #p::AsStruct<#name<S>> for ::std::vec::Vec<S> where #(#bounds),* {
+            fn as_struct(&self) -> #name<S> {
+                #p::AsStruct::<#name<S>>::as_struct(&self[..])
+            }
+        }
+    }
+}
+
+/// `AddAdjoint` for `[S]` and `Vec<S>`: an adjoint of the struct added real by real.
+fn add_adjoint(krate: &syn::Path, name: &syn::Ident) -> TokenStream {
+    let p = quote!(#krate::__private);
+    let rt = quote!(#p::Real);
+    quote! {
         #[automatically_derived]
         #[allow(clippy::all)]
         impl<S: #rt> #p::AddAdjoint<#name<S>> for [S] {
