@@ -79,7 +79,9 @@ pub mod __private {
     pub use crate::linalg;
     pub use crate::rules;
     pub use crate::storage::{accumulate, pop, seed, sum, zeros_like, Stack};
-    pub use crate::structs::{outside_a_trait, AddAdjoint, AsStruct, CopiedField};
+    pub use crate::structs::{
+        outside_a_trait, AddAdjoint, AsStruct, CopiedField, SameStruct, ZeroShape,
+    };
     pub use crate::Real;
     pub use ::std::vec::Vec;
 

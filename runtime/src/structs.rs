@@ -140,10 +140,12 @@ pub trait Struct: Sized {
 /// let mut n = 4_usize;
 /// CopiedField::add_adjoint(&mut n, &9);
 /// assert_eq!(n, 4);
+/// let x = nalgebra::Vector2::new(1.0_f64, 2.0);
+/// assert_eq!(CopiedField::tangent(&x, None), nalgebra::Vector2::zeros());
 /// ```
 #[diagnostic::on_unimplemented(
     message = "a field of the returned struct copied from `{Self}` is neither reals nor integers or bools",
-    note = "copy the fields of a nested struct one by one (`inner: Inner {{ a: s.inner.a, .. }}`)"
+    note = "copy the fields of a nested struct one by one (`inner: Inner {{ a: s.inner.a, .. }}`); reals, arrays, `Vec`s and nalgebra vectors and matrices of reals are copied whole"
 )]
 pub trait CopiedField: Clone {
     /// The tangent of the copy: the source's tangent for reals (zero without one), the value
@@ -184,6 +186,32 @@ impl<T: CopiedField> CopiedField for Vec<T> {
     fn add_adjoint(into: &mut Self, adjoint: &Self) {
         for (a, b) in into.iter_mut().zip(adjoint) {
             T::add_adjoint(a, b);
+        }
+    }
+}
+
+/// An nalgebra vector or matrix of reals (`x: s.x` of an `SVector` or `DVector` field): element
+/// by element in storage order.
+impl<T, R, C, St> CopiedField for nalgebra::Matrix<T, R, C, St>
+where
+    T: Real,
+    R: nalgebra::Dim,
+    C: nalgebra::Dim,
+    St: nalgebra::RawStorageMut<T, R, C> + nalgebra::IsContiguous + Clone,
+{
+    fn tangent(value: &Self, tangent: Option<&Self>) -> Self {
+        match tangent {
+            Some(t) => t.clone(),
+            None => {
+                let mut zero = value.clone();
+                zero.as_mut_slice().iter_mut().for_each(|v| *v = T::zero());
+                zero
+            }
+        }
+    }
+    fn add_adjoint(into: &mut Self, adjoint: &Self) {
+        for (a, b) in into.as_mut_slice().iter_mut().zip(adjoint.as_slice()) {
+            *a += *b;
         }
     }
 }
@@ -260,6 +288,64 @@ where
         self.as_mut_slice()
     }
 }
+
+/// A field of fixed size at zero, its type decided by rustc where it is used: the shape of a
+/// struct result's nalgebra field built by a constructor (`x: Vector3::new(a, b, c)`, written
+/// real by real in storage order), and the field of a struct rebuilt from the reals an
+/// annotated caller holds. Arrays and nalgebra's fixed-size vectors and matrices.
+///
+/// ```
+/// use nalgebra::{Matrix2, Vector3};
+/// use tapeless_runtime::__private::ZeroShape;
+///
+/// let v: Vector3<f64> = ZeroShape::zero_shape();
+/// let m: Matrix2<f64> = ZeroShape::zero_shape();
+/// let a: [f64; 2] = ZeroShape::zero_shape();
+/// assert_eq!((v.sum(), m.sum(), a), (0.0, 0.0, [0.0; 2]));
+/// ```
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no fixed number of reals",
+    note = "a struct result's nalgebra field built by a constructor, or a field of a struct an annotated caller holds as its reals, is an array or a fixed-size nalgebra vector or matrix (`SVector<f64, 3>`, `Matrix2<f64>`); a `DVector` field is copied from a parameter's (`v: s.v`) or written in place (`fn step(s: &mut State, ..)`)"
+)]
+pub trait ZeroShape {
+    /// Zeros.
+    fn zero_shape() -> Self;
+}
+
+impl<T: Real, const N: usize> ZeroShape for [T; N] {
+    fn zero_shape() -> Self {
+        [T::zero(); N]
+    }
+}
+
+impl<T: Real + nalgebra::Scalar, const R: usize, const C: usize> ZeroShape
+    for nalgebra::SMatrix<T, R, C>
+{
+    fn zero_shape() -> Self {
+        Self::from_element(T::zero())
+    }
+}
+
+/// The struct `T` itself: what a method called on a struct an annotated caller holds as its
+/// reals requires of its result (`s = s.step(p, h)`, `let s2 = s.scaled(0.5)`), which the
+/// caller holds at the receiver's places. Checked by rustc where such a call is made.
+///
+/// ```
+/// use tapeless_runtime::__private::SameStruct;
+///
+/// fn same<A: SameStruct<B>, B>() {}
+/// same::<f64, f64>();
+/// ```
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a method called on a struct held as its reals returns `{T}`, not the receiver's type `{Self}`",
+    label = "the result is held at the receiver's places",
+    note = "an annotated caller holds the result of `s.step(..)` as the receiver's type: return `Self`, or call a free function returning the other struct (`let q = other(&s, ..);`)"
+)]
+pub trait SameStruct<T> {}
+
+impl<T> SameStruct<T> for T {}
 
 /// Types outside a trait's definition: every sized type. `#[differentiable]` on a method puts
 /// `outside_a_trait::<Self>()` beside its companions, which in a trait's definition (`Self`

@@ -241,8 +241,12 @@ fn slot(kind: &Field, ty: &syn::Type) -> super::layout::Slot {
         (Field::Real, _) => Slot::Real,
         (Field::Reals, syn::Type::Array(a)) => Slot::Array(a.len.clone()),
         (Field::Reals, _) => Slot::Vec,
-        // An nalgebra field's length is not known here: held like a `Vec<f64>` field.
-        (Field::Matrix, _) => Slot::Vec,
+        // A fixed-size nalgebra field has its length in its type; a `DVector`'s is not known
+        // here: held like a `Vec<f64>` field.
+        (Field::Matrix, _) => match super::matrix_fields::fixed_len(ty) {
+            Some(len) => Slot::Matrix(len),
+            None => Slot::Vec,
+        },
         (Field::Nested, _) => Slot::Nested(ty.clone()),
         (Field::Data, _) => Slot::Data,
     }
@@ -302,7 +306,7 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
     } = parts;
     item.generics = syn::parse_quote!(<#scalar = f64>);
     let rt = quote!(#krate::__private::Real);
-    let layout = super::layout::expand(krate, &name, &slots);
+    let layout = super::layout::expand(krate, &name, &item.vis, &slots);
     Ok(quote! {
         #layout
         #item

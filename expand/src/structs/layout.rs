@@ -4,7 +4,9 @@
 //! `#[differentiable] struct State { x: [f64; 3], t: f64, n: usize }` gets hidden constants
 //! `State::<f64>::__TL_AT_x` (where field `x` starts among the reals, in the order of
 //! `Struct::to_reals`), `__TL_LEN_x` (how many reals it holds) and `__TL_REALS` (all of them);
-//! a field without a fixed place (an integer, a `Vec<f64>`, and every field after a `Vec`)
+//! a fixed-size nalgebra field (`SVector<f64, 3>`, `Matrix2<f64>`) holds its reals in storage
+//! order, its length from its written type; a field without a fixed place (an integer, a
+//! `Vec<f64>` or `DVector`, and every field after one)
 //! gets constants whose evaluation is a compile error saying so, so that only a caller that
 //! reads such a field fails. It also implements `AsStruct` for `[S]` and `Vec<S>` when every
 //! field is real (the struct rebuilt from its reals) and `AddAdjoint` for both always (an
@@ -19,7 +21,10 @@ pub(super) enum Slot {
     Real,
     /// `[f64; N]`.
     Array(syn::Expr),
-    /// `Vec<f64>` or an nalgebra vector or matrix: no length known to the attribute.
+    /// A fixed-size nalgebra vector or matrix (`SVector<f64, 3>`, `Matrix2<f64>`): its number of
+    /// reals, in storage order.
+    Matrix(syn::Expr),
+    /// `Vec<f64>` or a `DVector`/`DMatrix`: no length known to the attribute.
     Vec,
     /// A nested annotated struct.
     Nested(syn::Type),
@@ -31,8 +36,10 @@ pub(super) enum Slot {
 pub(super) fn expand(
     krate: &syn::Path,
     name: &syn::Ident,
+    vis: &syn::Visibility,
     fields: &[(syn::Ident, Slot)],
 ) -> TokenStream {
+    let aliases = aliases(name, vis, fields);
     let mut consts = TokenStream::new();
     let mut at = quote!(0usize);
     let mut fixed = true;
@@ -45,7 +52,7 @@ pub(super) fn expand(
         let len_name = format_ident!("__TL_LEN_{}", unraw);
         let len = match slot {
             Slot::Real => Some(quote!(1usize)),
-            Slot::Array(n) => Some(quote!((#n) as usize)),
+            Slot::Array(n) | Slot::Matrix(n) => Some(quote!((#n) as usize)),
             // At `S`: a constant not depending on `S` is evaluated where it is written, and a
             // nested struct without a fixed number of reals is an error only where a caller
             // reads a place that needs it.
@@ -54,7 +61,7 @@ pub(super) fn expand(
         };
         let message = match slot {
             Slot::Data => format!("tapeless: `{unraw}` is not a real field: an annotated caller holding a struct taken from a call reads its real fields only; pass the value as a parameter"),
-            _ => format!("tapeless: `{unraw}` has no fixed place among the struct's reals (it is, or follows, a `Vec<f64>` or nalgebra field): an annotated caller cannot hold this struct as its reals; step it in place (`fn step(s: &mut State, ..)`)"),
+            _ => format!("tapeless: `{unraw}` has no fixed place among the struct's reals (it is, or follows, a `Vec<f64>`, `DVector` or `DMatrix` field): an annotated caller cannot hold this struct as its reals; step it in place (`fn step(s: &mut State, ..)`)"),
         };
         match (&len, fixed) {
             (Some(len), true) => consts.extend(quote! {
@@ -72,6 +79,15 @@ pub(super) fn expand(
             Slot::Array(_) => {
                 build.push(quote!(#f: ::core::array::from_fn(|i| reals[#name::<S>::#at_name + i])))
             }
+            Slot::Matrix(_) => build.push(quote! {
+                #f: {
+                    let mut m = #krate::__private::ZeroShape::zero_shape();
+                    #krate::FieldReals::reals_mut(&mut m).copy_from_slice(
+                        &reals[#name::<S>::#at_name..#name::<S>::#at_name + #name::<S>::#len_name]
+                    );
+                    m
+                }
+            }),
             Slot::Nested(ty) => {
                 // A bound, not a requirement: without it, a nested struct with integers would
                 // make the impl an error rather than absent.
@@ -96,31 +112,13 @@ pub(super) fn expand(
         quote!(pub const __TL_REALS: usize = #at;)
     } else {
         quote!(
-            pub const __TL_REALS: usize = panic!("tapeless: a struct with a `Vec<f64>` or nalgebra field has no fixed number of reals: an annotated caller cannot hold it as its reals; step it in place (`fn step(s: &mut State, ..)`)");
+            pub const __TL_REALS: usize = panic!("tapeless: a struct with a `Vec<f64>`, `DVector` or `DMatrix` field has no fixed number of reals: an annotated caller cannot hold it as its reals; step it in place (`fn step(s: &mut State, ..)`)");
         )
     };
-    let p = quote!(#krate::__private);
-    let rt = quote!(#p::Real);
-    let from_reals = all_real.then(|| {
-        quote! {
-            #[automatically_derived]
-            #[allow(clippy::all)]
-            impl<S: #rt> #p::AsStruct<#name<S>> for [S] where #(#bounds),* {
-                fn as_struct(&self) -> #name<S> {
-                    let reals = self;
-                    #name { #(#build,)* }
-                }
-            }
-            #[automatically_derived]
-            #[allow(clippy::all)]
-            impl<S: #rt> #p::AsStruct<#name<S>> for ::std::vec::Vec<S> where #(#bounds),* {
-                fn as_struct(&self) -> #name<S> {
-                    #p::AsStruct::<#name<S>>::as_struct(&self[..])
-                }
-            }
-        }
-    });
+    let from_reals = all_real.then(|| from_reals(krate, name, &build, &bounds));
+    let add = add_adjoint(krate, name);
     quote! {
+        #aliases
         #[doc(hidden)]
         #[allow(non_upper_case_globals, dead_code, clippy::all)]
         impl<S> #name<S> {
@@ -128,6 +126,43 @@ pub(super) fn expand(
             #total
         }
         #from_reals
+        #add
+    }
+}
+
+/// `AsStruct` for `[S]` and `Vec<S>`: the struct rebuilt from its reals (`build`, a field each).
+fn from_reals(
+    krate: &syn::Path,
+    name: &syn::Ident,
+    build: &[TokenStream],
+    bounds: &[TokenStream],
+) -> TokenStream {
+    let p = quote!(#krate::__private);
+    let rt = quote!(#p::Real);
+    quote! {
+        #[automatically_derived]
+        #[allow(clippy::all)]
+        impl<S: #rt> #p::AsStruct<#name<S>> for [S] where #(#bounds),* {
+            fn as_struct(&self) -> #name<S> {
+                let reals = self;
+                #name { #(#build,)* }
+            }
+        }
+        #[automatically_derived]
+        #[allow(clippy::all)]
+        impl<S: #rt> #p::AsStruct<#name<S>> for ::std::vec::Vec<S> where #(#bounds),* {
+            fn as_struct(&self) -> #name<S> {
+                #p::AsStruct::<#name<S>>::as_struct(&self[..])
+            }
+        }
+    }
+}
+
+/// `AddAdjoint` for `[S]` and `Vec<S>`: an adjoint of the struct added real by real.
+fn add_adjoint(krate: &syn::Path, name: &syn::Ident) -> TokenStream {
+    let p = quote!(#krate::__private);
+    let rt = quote!(#p::Real);
+    quote! {
         #[automatically_derived]
         #[allow(clippy::all)]
         impl<S: #rt> #p::AddAdjoint<#name<S>> for [S] {
@@ -145,4 +180,37 @@ pub(super) fn expand(
             }
         }
     }
+}
+
+/// The name of the struct's type alias for callers holding it as its reals (`__tl_State`, see
+/// [`aliases`]).
+pub(super) fn alias_name(name: &syn::Ident) -> syn::Ident {
+    format_ident!(
+        "__tl_{}",
+        syn::ext::IdentExt::unraw(name),
+        span = name.span()
+    )
+}
+
+/// `type __tl_State = State;` (the struct at `f64`, whose places a caller holding a literal of
+/// it as its reals names, `__tl_State::__TL_AT_x`: in an expression `State::__TL_AT_x` would
+/// leave the scalar to infer) and `type __tl_State__inner = Inner;` per nested struct field.
+fn aliases(name: &syn::Ident, vis: &syn::Visibility, fields: &[(syn::Ident, Slot)]) -> TokenStream {
+    let alias = alias_name(name);
+    let mut out = quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code, private_interfaces)]
+        #vis type #alias = #name;
+    };
+    for (f, slot) in fields {
+        if let Slot::Nested(ty) = slot {
+            let nested = format_ident!("{}__{}", alias, syn::ext::IdentExt::unraw(f));
+            out.extend(quote! {
+                #[doc(hidden)]
+                #[allow(non_camel_case_types, dead_code, private_interfaces)]
+                #vis type #nested = #ty;
+            });
+        }
+    }
+    out
 }

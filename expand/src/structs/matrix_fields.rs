@@ -87,3 +87,125 @@ fn is_nalgebra_method(name: &syn::Ident) -> bool {
     let n = name.to_string();
     crate::rules::matrix_method_names().any(|m| m == n) || OTHERS.contains(&n.as_str())
 }
+
+/// An nalgebra vector or matrix built in a struct literal's field (`x: Vector3::new(a, b, c)`):
+/// its elements in storage order, written real by real (`Ok`), or the refusal of a constructor
+/// whose elements are not given in that order or whose size is not fixed (`Err`); `None` when
+/// `e` is not a call of an nalgebra type's associated function. The field's type is checked by
+/// rustc: the result's shape gives it zeros of its own type (`ZeroShape`).
+///
+/// `new` of a vector (`SVector`, `Vector1`..`Vector6`, their row forms) takes its elements in
+/// order; `from([..])` of a vector and `from_column_slice(&[..])` of any fixed-size type take
+/// them in storage order. A matrix's `new` takes them row by row, and `DVector`/`DMatrix` have
+/// no size the result's shape can build: both refused, saying what to write.
+pub(super) fn constructor(e: &syn::Expr) -> Option<Result<Vec<syn::Expr>, syn::Error>> {
+    let syn::Expr::Call(c) = e else {
+        return None;
+    };
+    let syn::Expr::Path(p) = &*c.func else {
+        return None;
+    };
+    let n = p.path.segments.len();
+    if p.qself.is_some() || n < 2 {
+        return None;
+    }
+    let ty = p.path.segments[n - 2].ident.to_string();
+    let method = p.path.segments[n - 1].ident.to_string();
+    let vector = ty == "SVector"
+        || ty == "RowSVector"
+        || ["Vector", "RowVector"].iter().any(|v| {
+            ty.strip_prefix(v).is_some_and(|d| {
+                d.len() == 1 && ('1'..='6').contains(&d.chars().next().unwrap_or('0'))
+            })
+        });
+    let dynamic = ["DVector", "DMatrix", "RowDVector", "OMatrix", "OVector"].contains(&ty.as_str());
+    let matrix = ty == "SMatrix" || (ty.starts_with("Matrix") && ty.len() > 6);
+    if !(vector || dynamic || matrix) {
+        return None;
+    }
+    let array = |a: &syn::Expr| match a {
+        syn::Expr::Array(a) => Some(a.elems.iter().cloned().collect::<Vec<_>>()),
+        syn::Expr::Reference(r) => match &*r.expr {
+            syn::Expr::Array(a) => Some(a.elems.iter().cloned().collect()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let one = (c.args.len() == 1).then(|| c.args.first()).flatten();
+    let elements = match method.as_str() {
+        _ if dynamic => None,
+        "new" if vector => Some(c.args.iter().cloned().collect()),
+        "from" if vector => one.and_then(&array),
+        "from_column_slice" => one.and_then(&array),
+        _ => None,
+    };
+    Some(elements.ok_or_else(|| {
+        let msg = if dynamic {
+            format!("a `{ty}` field of a returned struct has no size its shape can be built with: copy it from a parameter's field (`v: s.v`), or write the struct in place (`fn step(s: &mut State, ..)` writing `s.v[i]`)")
+        } else {
+            format!("a returned struct's nalgebra field is written as its reals in storage (column-major) order: build it by `{ty}::from_column_slice(&[..])` with an array literal (or a vector's `new(a, b, ..)`, `from([a, b, ..])`), or copy it from a parameter's field (`x: s.x`)")
+        };
+        syn::Error::new_spanned(&c.func, msg)
+    }))
+}
+
+/// The number of reals of a fixed-size nalgebra type as written in a struct (`SVector<f64, 3>`,
+/// `SMatrix<f64, 2, 3>`, `Vector3<f64>`, `RowVector2<f64>`, `Matrix3<f64>`, `Matrix2x3<f64>`),
+/// `None` for `DVector`, `DMatrix` and anything else.
+pub(super) fn fixed_len(ty: &syn::Type) -> Option<syn::Expr> {
+    let syn::Type::Path(p) = ty else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    let name = last.ident.to_string();
+    // `SVector<f64, N>`: `N` parses as a type when it is a name, as an expression otherwise.
+    let dims: Vec<syn::Expr> = match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => a
+            .args
+            .iter()
+            .skip(1)
+            .filter_map(|g| match g {
+                syn::GenericArgument::Const(e) => Some(e.clone()),
+                syn::GenericArgument::Type(syn::Type::Path(tp)) => {
+                    Some(syn::Expr::Path(syn::ExprPath {
+                        attrs: Vec::new(),
+                        qself: tp.qself.clone(),
+                        path: tp.path.clone(),
+                    }))
+                }
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let digit = |s: &str| -> Option<usize> {
+        (s.len() == 1)
+            .then(|| s.parse().ok())
+            .flatten()
+            .filter(|d| (1..=6).contains(d))
+    };
+    match name.as_str() {
+        "SVector" | "RowSVector" if dims.len() == 1 => {
+            let n = &dims[0];
+            Some(syn::parse_quote!((#n) as usize))
+        }
+        "SMatrix" if dims.len() == 2 => {
+            let (r, c) = (&dims[0], &dims[1]);
+            Some(syn::parse_quote!(((#r) * (#c)) as usize))
+        }
+        _ => {
+            let k = name
+                .strip_prefix("RowVector")
+                .or_else(|| name.strip_prefix("Vector"))
+                .and_then(digit)
+                .or_else(|| {
+                    let m = name.strip_prefix("Matrix")?;
+                    match m.split_once('x') {
+                        Some((r, c)) => Some(digit(r)? * digit(c)?),
+                        None => digit(m).map(|d| d * d),
+                    }
+                })?;
+            Some(syn::parse_quote!(#k))
+        }
+    }
+}

@@ -76,9 +76,19 @@
 //! field read from a held struct is a compile error naming the field (its place is a constant
 //! whose evaluation panics), and a held struct with integer, bool or `Vec` fields passed on to
 //! the next call is a type error saying why (`AsStruct` is implemented from reals only when every
-//! field is real). A held struct goes on only to functions returning a struct; methods
-//! returning a struct are not taken by callers yet (`s.step(p, h)`: the pipeline has no path
-//! to a method's companions from another type's value).
+//! field is real). A held struct goes on by shared reference to any annotated free function:
+//! one returning a struct through `__step_into`, any other (`energy(&s2, p)`, the 4D-Var
+//! `misfit(&s, obs[k])`) through the hidden `__energy_held` (`held`), the same path
+//! companions with struct arguments generic over `AsStruct` and `AddAdjoint`. Which locals are
+//! held is decided from evidence only a struct gives (fields read, a callee known to return a
+//! struct, a written struct type, `evidence`); a local that could be an array as well (`let s2
+//! = step(s, p, h); energy(&s2, p)`) is refused, saying to write its type. A `&self` method is called on a held struct
+//! through the struct's type (`s2.energy(p)` as `__step_out::__tl_m_energy(&s2, p)`, whose
+//! path companions `__tl_m_energy::jvp` are the associated `__tl_m_energy_jvp` beside the
+//! method's: `held`); one returning the receiver's type steps it (`s = s.advanced(p, h)`,
+//! through `__tl_m_advanced_into_jvp`, `into`), where a literal stepped only by its methods has
+//! the struct's own places (`__tl_State::__TL_AT_x`, published by the struct's attribute).
+//! rustc checks that such a method returns the receiver's type (`SameStruct`).
 //!
 //! **A `&mut` struct passed whole** (`advance(s, p, h)` with `s: &mut State`, or
 //! `self.advance(h)` in a `&mut self` method) when the caller uses none of its fields: the
@@ -90,8 +100,11 @@
 //! fields is refused on the call: the field slices would alias the whole struct the callee
 //! writes.
 
+mod evidence;
 mod flatten;
 mod grad;
+mod held;
+mod into;
 mod ints;
 mod item;
 mod layout;
@@ -165,7 +178,7 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
 fn with_locals(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let mut flat = taken::rewrite(&func)?.unwrap_or_else(|| func.clone());
     locals::Locals::new(&flatten::separator(&func)).run(&mut flat.block)?;
-    let tokens = crate::expand(attr.clone(), quote!(#flat))?;
+    let tokens = held::method_paths(crate::expand(attr.clone(), quote!(#flat))?);
     let mut file: syn::File = syn::parse2(tokens)?;
     // The flat locals (`s__x`) are not snake case.
     let allow: syn::Attribute = syn::parse_quote!(#[allow(non_snake_case)]);
@@ -208,10 +221,16 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let flat = flatten::flatten(taken.as_ref().unwrap_or(&func), &flat_name, &mut params)?;
     constants_outside_wrt(&args, &mut params);
     let flat_attr = flat_attr(&args, &params);
-    let flat_tokens = crate::expand_function(flat_attr, quote!(#flat))?;
+    let flat_tokens = held::method_paths(crate::expand_function(flat_attr, quote!(#flat))?);
     let flat_tokens = rename_in_messages(flat_tokens, &renames(&user, &flat_name, &params));
     let flat_file: syn::File = syn::parse2(flat_tokens)?;
-    let out = wrap::wrappers(&args.krate, &func, &params, &flat_name, flat_file, method)?;
+    let mut out = wrap::wrappers(&args.krate, &func, &params, &flat_name, flat_file, method)?;
+    let held = if method {
+        held::method_companions(&args.krate, &func, &out)?
+    } else {
+        held::companions(&args.krate, &func, &out)?
+    };
+    out.extend(held);
     let generated = if method {
         out
     } else {

@@ -40,6 +40,9 @@ enum Kind {
     Real,
     /// An array literal, written element by element.
     Elements(Vec<syn::Expr>),
+    /// An nalgebra vector or matrix built by a constructor (`Vector3::new(a, b, c)`), written
+    /// element by element in storage order (`super::matrix_fields::constructor`).
+    Storage(Vec<syn::Expr>),
     /// `[e; n]`.
     Repeat(syn::Expr, syn::Expr),
     /// An array local or parameter, copied element by element.
@@ -122,10 +125,12 @@ pub(super) fn expand(
         &sep,
         method,
     )?;
-    let into = if method || args.wrt.is_some() {
+    let into = if args.wrt.is_some() {
         None
+    } else if method {
+        super::into::method_into_companions(&args.krate, &func, &wrappers, &hidden_name)?
     } else {
-        super::taken::into_companions(&args.krate, &func, &wrappers, &literal, ty, &hidden_name)?
+        super::into::into_companions(&args.krate, &func, &wrappers, &literal, ty, &hidden_name)?
     };
     let into = into.map(|i| crate::same_configuration(&func.attrs, i));
     let user = &func;
@@ -280,6 +285,12 @@ impl Cx<'_> {
             syn::Expr::Repeat(r) => Kind::Repeat((*r.expr).clone(), (*r.len).clone()),
             syn::Expr::Struct(s) => Kind::Nested(s.clone()),
             syn::Expr::Paren(p) => self.kind(&p.expr),
+            syn::Expr::Call(_) if matches!(super::matrix_fields::constructor(e), Some(Ok(_))) => {
+                match super::matrix_fields::constructor(e) {
+                    Some(Ok(elems)) => Kind::Storage(elems),
+                    _ => Kind::Real,
+                }
+            }
             syn::Expr::Path(p)
                 if p.path
                     .get_ident()
@@ -292,6 +303,17 @@ impl Cx<'_> {
                 Some(root) if self.roots.contains(&root.to_string()) => Kind::Copied(root),
                 _ => Kind::Real,
             },
+            // `v: s.v.clone()`: a field that is not `Copy` (a `Vec`, a `DVector`) copied.
+            syn::Expr::MethodCall(m)
+                if m.method == "clone"
+                    && m.args.is_empty()
+                    && matches!(&*m.receiver, syn::Expr::Field(_)) =>
+            {
+                match field_root(&m.receiver) {
+                    Some(root) if self.roots.contains(&root.to_string()) => Kind::Copied(root),
+                    _ => Kind::Real,
+                }
+            }
             _ => Kind::Real,
         }
     }
@@ -314,12 +336,15 @@ impl Cx<'_> {
             }
             let span = fv.span();
             let place = quote_spanned!(span=> #target.#member);
+            if let Some(Err(e)) = super::matrix_fields::constructor(&fv.expr) {
+                return Err(e);
+            }
             match self.kind(&fv.expr) {
                 Kind::Real => {
                     let e = &fv.expr;
                     out.push(quote_spanned!(span=> #place = #e;));
                 }
-                Kind::Elements(elems) => {
+                Kind::Elements(elems) | Kind::Storage(elems) => {
                     for (i, e) in elems.iter().enumerate() {
                         let i = syn::Index::from(i);
                         let i = quote!(#i);
@@ -385,6 +410,7 @@ impl Cx<'_> {
                 Kind::Elements(_) | Kind::Repeat(..) | Kind::Copy(_) => {
                     quote!(::core::array::from_fn(|_| #zero))
                 }
+                Kind::Storage(_) => quote!(#krate::__private::ZeroShape::zero_shape()),
                 Kind::Nested(s) => self.shape(&s, krate, scalar),
                 Kind::Data => fv.expr.to_token_stream(),
                 Kind::Copied(_) => {
@@ -475,7 +501,10 @@ impl Cx<'_> {
             match self.kind(&fv.expr) {
                 Kind::Copied(root) => out.push(CopiedAt {
                     place,
-                    source: fv.expr.clone(),
+                    source: match &fv.expr {
+                        syn::Expr::MethodCall(m) => (*m.receiver).clone(),
+                        e => e.clone(),
+                    },
                     root,
                 }),
                 Kind::Nested(s) => self.copied(&s, &place, out),

@@ -18,113 +18,14 @@
 //! struct itself (a struct parameter of the caller, passed whole) or the reals a caller holds
 //! (`[S]`, `Vec<S>`, implemented by the struct's attribute when every field is real), so that
 //! rustc's types decide how an argument is read; adjoints are added back through `AddAdjoint`.
-//! They forward to the user-level companions `step_generic`, `step_jvp` and `step_vjp`.
+//! They forward to the user-level companions `step_generic`, `step_jvp` and `step_vjp`. A held
+//! struct passed by shared reference to a function not returning a struct (`energy(&s2, p)`)
+//! is passed to its `__energy_held` (`held`), which does the same for its path companions.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
-
-/// The hidden `__f_into` path companions of a struct-result function `f` (see the module
-/// documentation): `generic`, `jvp`, `rev`, `ARGS` and the places of the literal's fields.
-/// `wrappers` holds the user-level companions; `None` when `f` cannot be taken by a caller
-/// (`wrt(..)`, `&mut` parameters).
-pub(super) fn into_companions(
-    krate: &syn::Path,
-    func: &syn::ItemFn,
-    wrappers: &TokenStream,
-    literal: &syn::ExprStruct,
-    ty: &syn::Type,
-    hidden: &syn::Ident,
-) -> syn::Result<Option<TokenStream>> {
-    let mutable = func.sig.inputs.iter().any(|a| {
-        matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some()))
-    });
-    if mutable {
-        return Ok(None);
-    }
-    let file: syn::File = syn::parse2(wrappers.clone())?;
-    let find = |name: String| {
-        file.items.iter().find_map(|i| match i {
-            syn::Item::Fn(f) if f.sig.ident == name => Some(f.clone()),
-            _ => None,
-        })
-    };
-    let user = &func.sig.ident;
-    let (Some(generic), Some(jvp), Some(vjp)) = (
-        find(format!("{user}_generic")),
-        find(format!("{user}_jvp")),
-        find(format!("{user}_vjp")),
-    ) else {
-        return Ok(None);
-    };
-    let roots: Vec<String> = func
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|a| match a {
-            syn::FnArg::Typed(pt) => match (super::flatten::struct_type(&pt.ty), &*pt.pat) {
-                (Some(_), syn::Pat::Ident(pi)) => Some(unraw(&pi.ident)),
-                _ => None,
-            },
-            syn::FnArg::Receiver(_) => None,
-        })
-        .collect();
-    let name = format_ident!("__{}_into", user);
-    let vis = &func.vis;
-    let n = func.sig.inputs.len();
-    let args = (0..n).map(|k| quote!(#hidden::ARGS[#k]));
-    let aliases = aliases(vis, &format_ident!("__{}_out", user), literal, ty);
-    let cx = Cx {
-        krate,
-        roots: &roots,
-    };
-    let generic = cx.companion(&generic, "generic")?;
-    let jvp = cx.companion(&jvp, "jvp")?;
-    let rev = cx.companion(&vjp, "rev")?;
-    let n = n + 1;
-    Ok(Some(quote! {
-        #aliases
-        #[doc(hidden)]
-        #[allow(non_camel_case_types, dead_code)]
-        #vis struct #name {}
-        #[allow(dead_code, non_upper_case_globals, clippy::all)]
-        impl #name {
-            pub const ARGS: [(bool, bool); #n] = [(false, true), #(#args),*];
-            #generic
-            #jvp
-            #rev
-        }
-    }))
-}
-
-/// `type __f_out = State;`, naming the result's type for callers (whose places are
-/// `__f_out::__TL_AT_x`), and `type __f_out__inner = Pair;` per nested literal. Type aliases, not
-/// constants: a place is evaluated only where a caller uses it (an integer field's is a
-/// compile error there, see `layout`).
-fn aliases(
-    vis: &syn::Visibility,
-    alias: &syn::Ident,
-    lit: &syn::ExprStruct,
-    ty: &syn::Type,
-) -> TokenStream {
-    let mut out = quote! {
-        #[doc(hidden)]
-        #[allow(non_camel_case_types, dead_code, private_interfaces)]
-        #vis type #alias = #ty;
-    };
-    for fv in &lit.fields {
-        if let (syn::Member::Named(f), syn::Expr::Struct(inner)) = (&fv.member, &fv.expr) {
-            let f = syn::ext::IdentExt::unraw(f);
-            let path = &inner.path;
-            let inner_ty: syn::Type = syn::parse_quote!(#path);
-            let nested = format_ident!("{}__{}", alias, f);
-            out.extend(aliases(vis, &nested, inner, &inner_ty));
-        }
-    }
-    out
-}
 
 /// The place of field `path` (`["inner", "a"]`) in a struct held as reals whose type is
 /// `alias`: its start and its length.
@@ -145,186 +46,33 @@ fn place(alias: &syn::Ident, path: &[String]) -> (TokenStream, TokenStream) {
     (quote!((#(#at)+*)), len)
 }
 
-/// The companion's inputs, the call's arguments, and the statements before and after it.
-type Parts<'a> = (
-    &'a mut Vec<TokenStream>,
-    &'a mut Vec<TokenStream>,
-    &'a mut TokenStream,
-    &'a mut TokenStream,
-);
-
-struct Cx<'a> {
-    krate: &'a syn::Path,
-    roots: &'a [String],
-}
-
-impl Cx<'_> {
-    /// Whether a companion's parameter stands for a struct (`s`, `s_dot`, `s_bar`).
-    fn is_struct(&self, name: &str) -> bool {
-        let name = name.trim_start_matches("r#");
-        self.roots
-            .iter()
-            .any(|r| name == r || name == format!("{r}_dot") || name == format!("{r}_bar"))
-    }
-
-    /// A struct argument `name` of the companion (`r` its type): generic over `AsStruct` for a
-    /// value or tangent, over `AddAdjoint` for an adjoint (a temporary struct added back after
-    /// the call). Pushes to the inputs, the call's arguments and the statements around it.
-    fn struct_arg(
-        &self,
-        k: usize,
-        name: &TokenStream,
-        r: &syn::TypeReference,
-        generics: &mut syn::Generics,
-        (inputs, call, before, after): Parts,
-    ) {
-        let krate = self.krate;
-        let p = quote!(#krate::__private);
-        let elem = &r.elem;
-        let g = format_ident!("__A{}", k);
-        let local = syn::Ident::new(&format!("arg{k}"), Span::mixed_site());
-        if r.mutability.is_some() {
-            generics
-                .params
-                .push(syn::parse_quote!(#g: ?Sized + #p::AddAdjoint<#elem>));
-            inputs.push(quote!(#name: &mut #g));
-            let value = syn::Ident::new(&format!("arg{}", k - 1), Span::mixed_site());
-            before.extend(quote!(let mut #local: #elem = #krate::Struct::zero_like(&#value);));
-            after.extend(quote!(#p::AddAdjoint::<#elem>::add_adjoint(#name, &#local);));
-            call.push(quote!(&mut #local));
-        } else {
-            generics
-                .params
-                .push(syn::parse_quote!(#g: ?Sized + #p::AsStruct<#elem>));
-            inputs.push(quote!(#name: &#g));
-            before.extend(quote!(let #local: #elem = #p::AsStruct::<#elem>::as_struct(#name);));
-            call.push(quote!(&#local));
-        }
-    }
-
-    /// `generic`, `jvp` or `rev` of `__f_into`, forwarding to the user-level `comp`.
-    fn companion(&self, comp: &syn::ItemFn, kind: &str) -> syn::Result<TokenStream> {
-        let krate = self.krate;
-        let mut generics = comp.sig.generics.clone();
-        let scalar = match generics.type_params().next() {
-            Some(tp) => tp.ident.to_token_stream(),
-            None => quote!(f64),
-        };
-        let mut inputs = Vec::new();
-        let mut call = Vec::new();
-        let mut before = TokenStream::new();
-        let mut after = TokenStream::new();
-        let out = syn::Ident::new("out", Span::mixed_site());
-        let second = syn::Ident::new("out_second", Span::mixed_site());
-        inputs.push(quote!(#out: &mut [#scalar]));
-        if kind != "generic" {
-            inputs.push(quote!(#second: &mut [#scalar]));
-        }
-        let mut seed = None;
-        let params: Vec<&syn::PatType> = comp
-            .sig
-            .inputs
-            .iter()
-            .filter_map(|a| match a {
-                syn::FnArg::Typed(pt) => Some(pt),
-                syn::FnArg::Receiver(_) => None,
-            })
-            .collect();
-        for (k, pt) in params.iter().enumerate() {
-            let name = pt.pat.to_token_stream();
-            let text = name.to_string();
-            if kind == "rev" && k + 1 == params.len() {
-                // The seed: the result's adjoint, built from the out-parameter's.
-                seed = Some((name, (*pt.ty).clone()));
-                continue;
-            }
-            let syn::Type::Reference(r) = &*pt.ty else {
-                inputs.push(quote!(#pt));
-                call.push(name);
-                continue;
-            };
-            if !self.is_struct(&text) {
-                inputs.push(quote!(#pt));
-                call.push(name);
-                continue;
-            }
-            let parts = (&mut inputs, &mut call, &mut before, &mut after);
-            self.struct_arg(k, &name, r, &mut generics, parts);
-        }
-        let target = &comp.sig.ident;
-        let reals = quote!(#krate::Struct::to_reals);
-        let body = match kind {
-            "generic" => quote! {
-                #before
-                let value = #target(#(#call),*);
-                #out.copy_from_slice(&#reals(&value));
-            },
-            "jvp" => quote! {
-                #before
-                let (value, tangent) = #target(#(#call),*);
-                #out.copy_from_slice(&#reals(&value));
-                #second.copy_from_slice(&#reals(&tangent));
-            },
-            _ => {
-                let Some((seed_name, seed_ty)) = seed else {
-                    return Err(super::wrap::internal("a reverse companion without a seed"));
-                };
-                let syn::Type::Reference(seed_ty) = seed_ty else {
-                    return Err(super::wrap::internal("a seed not taken by reference"));
-                };
-                let seed_ty = &seed_ty.elem;
-                let generic =
-                    format_ident!("{}_generic", target.to_string().trim_end_matches("_vjp"));
-                // The value first: the seed's shape (its integer fields) is the result's.
-                let values: Vec<TokenStream> = params
-                    .iter()
-                    .zip(&call)
-                    // The adjoints are the `&mut` parameters (`&mut` parameters of the
-                    // function's own are not taken, see `into_companions`).
-                    .filter(|(pt, _)| {
-                        !matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some())
-                    })
-                    .map(|(_, c)| c.clone())
-                    .collect();
-                quote! {
-                    #before
-                    let shape = #generic(#(#values),*);
-                    let mut #seed_name: #seed_ty = #krate::Struct::zero_like(&shape);
-                    #krate::Struct::set_reals(&mut #seed_name, &#second[..])
-                        .expect("tapeless: the adjoint of a struct taken by a caller has its reals");
-                    let value = #target(#(#call,)* &#seed_name);
-                    #out.copy_from_slice(&#reals(&value));
-                    for v in #second.iter_mut() {
-                        *v = <#scalar as #krate::Zero>::zero();
-                    }
-                }
-            }
-        };
-        let fn_name = format_ident!("{}", kind);
-        let where_clause = &generics.where_clause;
-        Ok(quote! {
-            #[doc(hidden)]
-            #[inline]
-            pub fn #fn_name #generics(#(#inputs),*) #where_clause {
-                #body
-                #after
-            }
-        })
-    }
-}
-
 /// A local holding a struct as its reals, and the companion naming its places.
-struct Taken {
-    name: String,
-    layout: syn::Ident,
-    /// The function whose result it holds.
-    callee: String,
+pub(super) struct Taken {
+    pub(super) name: String,
+    pub(super) layout: syn::Ident,
+    /// The function whose result it holds (empty for a method's or a literal's).
+    pub(super) callee: String,
 }
 
 /// The function with its struct results taken as reals (see the module documentation), or
 /// `None` when it takes none.
 pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
-    let taken = find(&func.block);
+    let roots: Vec<String> = func
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(pt) => match (super::flatten::struct_type(&pt.ty), &*pt.pat) {
+                (Some(_), syn::Pat::Ident(pi)) => Some(unraw(&pi.ident)),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let (taken, refused) = super::evidence::find(&func.block, &roots);
+    if let Some(e) = refused {
+        return Err(e);
+    }
     if taken.is_empty() {
         return Ok(None);
     }
@@ -345,11 +93,12 @@ pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
 
 /// Whether the body takes a struct result (`rewrite` would change it).
 pub(super) fn takes_results(block: &syn::Block) -> bool {
-    !find(block).is_empty()
+    let (taken, refused) = super::evidence::find(block, &[]);
+    !taken.is_empty() || refused.is_some()
 }
 
 /// `f` in `f(..)` when `f` is a plain name.
-fn callee(e: &syn::Expr) -> Option<&syn::Ident> {
+pub(super) fn callee(e: &syn::Expr) -> Option<&syn::Ident> {
     match e {
         syn::Expr::Call(c) => match &*c.func {
             syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
@@ -358,98 +107,6 @@ fn callee(e: &syn::Expr) -> Option<&syn::Ident> {
         syn::Expr::Paren(p) => callee(&p.expr),
         _ => None,
     }
-}
-
-/// The locals to hold as reals: bound once by `let`, and either bound to a call and read
-/// through fields, or assigned a call (`s = step(&s, ..)`).
-fn find(block: &syn::Block) -> Vec<Taken> {
-    #[derive(Default)]
-    struct Scan {
-        /// Each `let`: the name, the callee that initializes it, whether a literal does.
-        lets: Vec<(String, Option<syn::Ident>, bool)>,
-        assigned: Vec<(String, syn::Ident)>,
-        fields: Vec<String>,
-    }
-    impl<'a> Visit<'a> for Scan {
-        fn visit_local(&mut self, l: &'a syn::Local) {
-            if let Some((name, _)) = super::locals::simple_binding(&l.pat) {
-                let init = l.init.as_ref().map(|i| &*i.expr);
-                let call = init.and_then(callee).cloned();
-                let literal = matches!(init, Some(syn::Expr::Struct(_)));
-                self.lets.push((unraw(&name), call, literal));
-            } else {
-                let mut names = Vec::new();
-                super::locals::bound_names(&l.pat, &mut names);
-                self.lets
-                    .extend(names.into_iter().map(|n| (n, None, false)));
-            }
-            syn::visit::visit_local(self, l);
-        }
-        fn visit_expr_assign(&mut self, a: &'a syn::ExprAssign) {
-            if let (syn::Expr::Path(p), Some(f)) = (&*a.left, callee(&a.right)) {
-                if let Some(id) = p.path.get_ident() {
-                    self.assigned.push((unraw(id), f.clone()));
-                }
-            }
-            syn::visit::visit_expr_assign(self, a);
-        }
-        fn visit_expr_field(&mut self, f: &'a syn::ExprField) {
-            if let (syn::Expr::Path(p), syn::Member::Named(_)) = (&*f.base, &f.member) {
-                if let Some(id) = p.path.get_ident() {
-                    self.fields.push(unraw(id));
-                }
-            }
-            syn::visit::visit_expr_field(self, f);
-        }
-        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
-        fn visit_item(&mut self, _: &'a syn::Item) {}
-    }
-    let mut scan = Scan::default();
-    scan.visit_block(block);
-    let mut out: Vec<Taken> = Vec::new();
-    for (name, call, literal) in &scan.lets {
-        if scan.lets.iter().filter(|(n, ..)| n == name).count() != 1 {
-            continue;
-        }
-        let assigned = scan
-            .assigned
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, f)| f);
-        // A call's result read through fields, or a literal assigned a call's result: a
-        // struct (an array has no named fields, and is not built by a struct literal).
-        let layout = match (call, assigned) {
-            (Some(f), _) if scan.fields.contains(name) => f,
-            (None, Some(f)) if *literal => f,
-            _ => continue,
-        };
-        out.push(Taken {
-            name: name.clone(),
-            layout: format_ident!("__{}_out", layout),
-            callee: unraw(layout),
-        });
-    }
-    // A `let` bound to a call of a function found to return a struct (`let s3 = step(&s2, h);`)
-    // holds one too, whether or not its fields are read.
-    loop {
-        let before = out.len();
-        for (name, call, _) in &scan.lets {
-            let Some(f) = call else { continue };
-            let known = out.iter().any(|t| t.callee == unraw(f));
-            let once = scan.lets.iter().filter(|(n, ..)| n == name).count() == 1;
-            if known && once && !out.iter().any(|t| t.name == *name) {
-                out.push(Taken {
-                    name: name.clone(),
-                    layout: format_ident!("__{}_out", f),
-                    callee: unraw(f),
-                });
-            }
-        }
-        if out.len() == before {
-            break;
-        }
-    }
-    out
 }
 
 struct Pass {
@@ -509,14 +166,14 @@ impl Pass {
     /// The statements holding literal `lit` in `target`, at the places of `layout` (a path of
     /// fields after `prefix`).
     fn literal(
-        &self,
+        &mut self,
         target: &syn::Ident,
         layout: &syn::Ident,
         lit: &syn::ExprStruct,
         prefix: &[String],
         out: &mut Vec<TokenStream>,
     ) {
-        let k = &self.index;
+        let k = self.index.clone();
         for fv in &lit.fields {
             let syn::Member::Named(f) = &fv.member else {
                 continue;
@@ -541,6 +198,17 @@ impl Pass {
                     lit: syn::Lit::Int(_) | syn::Lit::Bool(_),
                     ..
                 }) => {}
+                syn::Expr::Call(_) if super::matrix_fields::constructor(e).is_some() => {
+                    match super::matrix_fields::constructor(e) {
+                        Some(Ok(elems)) => {
+                            for (i, x) in elems.iter().enumerate() {
+                                out.push(quote_spanned!(span=> #target[#at + #i] = #x;));
+                            }
+                        }
+                        Some(Err(err)) => self.fail(err),
+                        None => {}
+                    }
+                }
                 // A real; an array field is written as an array literal or a repeat (`x:
                 // [a, b, c]`, `q: [0.0; 3]`), else the place is a type error of rustc's.
                 _ => out.push(quote_spanned!(span=> #target[#at] = #e;)),
@@ -565,6 +233,20 @@ impl VisitMut for Pass {
     }
 
     fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        // `s.energy(p)` on a held `s`: the method's companions for a receiver held as reals.
+        if let syn::Expr::MethodCall(m) = e {
+            if let Some(t) = self.taken(&m.receiver) {
+                let layout = t.layout.clone();
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+                let callee = super::held::method_callee(&quote!(#layout), &m.method);
+                let (recv, args) = (&m.receiver, &m.args);
+                let span = m.method.span();
+                *e = syn::parse_quote_spanned!(span=> #callee(&#recv, #args));
+                return;
+            }
+        }
         if let syn::Expr::Index(ix) = e {
             if let Some((local, layout, path)) = self.field_place(&ix.expr) {
                 self.visit_expr_mut(&mut ix.index);
@@ -585,18 +267,33 @@ impl VisitMut for Pass {
     }
 
     fn visit_expr_call_mut(&mut self, c: &mut syn::ExprCall) {
-        let f = callee(&syn::Expr::Call(c.clone())).map(unraw);
-        let returns_struct = f.is_some_and(|f| self.taken.iter().any(|t| t.callee == f));
+        let f = callee(&syn::Expr::Call(c.clone())).cloned();
+        let returns_struct = f
+            .as_ref()
+            .is_some_and(|f| self.taken.iter().any(|t| t.callee == unraw(f)));
         if !returns_struct {
+            let mut held = false;
             for arg in &c.args {
-                let inner = match arg {
-                    syn::Expr::Reference(r) => &*r.expr,
-                    e => e,
+                let (inner, shared) = match arg {
+                    syn::Expr::Reference(r) => (&*r.expr, r.mutability.is_none()),
+                    e => (e, false),
                 };
-                if let Some(t) = self.taken(inner) {
-                    let msg = format!("`{}` holds a struct taken from a call, which goes on only to `#[differentiable]` functions returning a struct (`s3 = step(&{}, ..)`): pass the fields this function needs (`{}.x`), or let it take the struct from the call itself", t.name, t.name, t.name);
-                    self.fail(syn::Error::new_spanned(arg, msg));
+                let Some(t) = self.taken(inner) else { continue };
+                if shared && f.is_some() {
+                    held = true;
+                    continue;
                 }
+                let name = &t.name;
+                let msg = if shared {
+                    format!("`{name}` holds a struct taken from a call, which goes on to a `#[differentiable]` function called by its name (`energy(&{name}, ..)`, `{name} = step(&{name}, ..)`): call the function by its name")
+                } else {
+                    format!("`{name}` holds a struct taken from a call, which goes on by shared reference (`energy(&{name}, ..)`, `{name} = step(&{name}, ..)`): it cannot be written in place nor moved; pass `&{name}`, or step it in place from the start (`fn step(s: &mut State, ..)`)")
+                };
+                self.fail(syn::Error::new_spanned(arg, msg));
+            }
+            if let (true, Some(f)) = (held, &f) {
+                let held = super::held::name(f);
+                *c.func = syn::parse_quote!(#held);
             }
         }
         syn::visit_mut::visit_expr_call_mut(self, c);
@@ -632,7 +329,21 @@ impl Pass {
             }
             _ => return None,
         };
-        self.visit_expr_mut(value);
+        // `s.step(p, h)` on a held `s`: the method's `into` companion, through the receiver's
+        // type (the arguments visited, not the call).
+        let method = match &mut **value {
+            syn::Expr::MethodCall(m) if self.taken(&m.receiver).is_some() => {
+                let recv = self.taken(&m.receiver)?.layout.clone();
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+                Some((recv, m.clone()))
+            }
+            _ => None,
+        };
+        if method.is_none() {
+            self.visit_expr_mut(value);
+        }
         let layout = self
             .taken
             .iter()
@@ -646,6 +357,26 @@ impl Pass {
         };
         let mut out = vec![quote!(let mut #into = vec![0.0; #layout::__TL_REALS];)];
         match &**value {
+            // `s2.clone()`: a copy of the reals.
+            _ if method
+                .as_ref()
+                .is_some_and(|(_, m)| m.method == "clone" && m.args.is_empty()) =>
+            {
+                let (_, m) = method?;
+                let (recv, k) = (&m.receiver, &self.index);
+                out.push(quote!(for #k in 0..#layout::__TL_REALS { #into[#k] = #recv[#k]; }));
+            }
+            _ if method.is_some() => {
+                let (recv_layout, m) = method?;
+                let name = format_ident!(
+                    "{}{}_into",
+                    super::held::METHOD,
+                    unraw(&m.method),
+                    span = m.method.span()
+                );
+                let (recv, args) = (&m.receiver, &m.args);
+                out.push(quote!(#recv_layout::#name(&mut #into, &#recv, #args);));
+            }
             syn::Expr::Call(call) if callee(value).is_some() => {
                 let layout = format_ident!("__{}_into", callee(value)?);
                 let call = self.call_into(&into, &layout, call);
@@ -689,6 +420,6 @@ impl Pass {
 }
 
 /// A name without `r#`.
-fn unraw(id: &syn::Ident) -> String {
+pub(super) fn unraw(id: &syn::Ident) -> String {
     syn::ext::IdentExt::unraw(id).to_string()
 }

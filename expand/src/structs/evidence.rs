@@ -1,0 +1,352 @@
+//! Which locals of an annotated caller hold a struct as its reals (`taken`): the caller's
+//! attribute sees no types, so a local is held on evidence from its uses that a real or an
+//! array cannot give, and a use that either could give is refused with what to write.
+//!
+//! Conclusive: a `let` bound to a call whose fields are read (`s2.x`: an array has no named
+//! fields); a literal assigned a call's result (`let mut s = State { .. }; s = step(&s, ..);`)
+//! or stepped by its own method (`s = s.advanced(p, h)`, held at the struct's own places,
+//! `__tl_State`); a `let` bound to a call of a function found to return a struct, or written
+//! with a struct's type (`let s2: State = step(s, p, h);`); a `let` bound to a method of a held
+//! struct whose fields are read, written with a struct's type, or a `clone()` of it. Ambiguous:
+//! a `let` bound to a call taking a struct (a struct parameter of the caller, or a held struct)
+//! and only passed on by shared reference or as a receiver (`let s2 = step(s, p, h);
+//! energy(&s2, p)`): an array result could be used so too, so the caller says to write the
+//! type. A local used as an array (indexed, iterated, a slice's method) is never held.
+
+use super::taken::{callee, unraw, Taken};
+use quote::format_ident;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+/// Methods of slices, arrays and `Vec`s: a local receiving one is not a struct held as reals.
+const ARRAY_METHODS: &[&str] = &[
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "len",
+    "is_empty",
+    "to_vec",
+    "as_slice",
+    "as_mut_slice",
+    "first",
+    "last",
+    "get",
+    "contains",
+    "windows",
+    "chunks",
+    "copy_from_slice",
+    "clone_from_slice",
+    "fill",
+    "swap",
+    "map",
+    "sum",
+    "product",
+    "split_at",
+    "reverse",
+    "sort_by",
+    "rev",
+];
+
+/// The names a call passes (`s` in `step(s, ..)` or `step(&s, ..)`).
+fn call_args(e: &syn::Expr) -> Vec<String> {
+    let syn::Expr::Call(c) = e else {
+        return Vec::new();
+    };
+    c.args
+        .iter()
+        .filter_map(|a| {
+            let a = match a {
+                syn::Expr::Reference(r) => &*r.expr,
+                a => a,
+            };
+            match a {
+                syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(unraw),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// A method call on a plain local: the local (`s` in `s.step(p, h)`) and the method.
+fn receiver(e: &syn::Expr) -> Option<(String, String)> {
+    match e {
+        syn::Expr::MethodCall(m) => match &*m.receiver {
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                p.path.get_ident().map(|i| (unraw(i), m.method.to_string()))
+            }
+            _ => None,
+        },
+        syn::Expr::Paren(p) => receiver(&p.expr),
+        _ => None,
+    }
+}
+
+/// Whether a written type names a struct: a path without type arguments that is not a scalar
+/// (arrays, `Vec`s and nalgebra types have arguments or are not paths).
+fn struct_type(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) if p.qself.is_none() => p.path.segments.last().is_some_and(|last| {
+            let name = last.ident.to_string();
+            last.arguments.is_none()
+                && !matches!(
+                    name.as_str(),
+                    "f64" | "f32" | "usize" | "isize" | "i32" | "i64" | "u32" | "u64" | "bool"
+                )
+                && !name.starts_with("Vector")
+                && !name.starts_with("RowVector")
+                && !name.starts_with("Matrix")
+        }),
+        _ => false,
+    }
+}
+
+/// A `let` of one name, as `find` sees it.
+struct Let {
+    name: String,
+    span: proc_macro2::Span,
+    /// The callee that initializes it (`step` in `step(&s, h)`).
+    call: Option<syn::Ident>,
+    /// Whether a struct literal initializes it, and its type when a plain name (`State`).
+    literal: bool,
+    literal_ty: Option<syn::Ident>,
+    /// Whether it is written with a struct's type (`let s2: State = ..`).
+    typed_struct: bool,
+    /// Whether it is written with another type.
+    typed: bool,
+    /// The names the initializing call passes.
+    passed: Vec<String>,
+    /// The receiver and method of the initializing method call (`s`, `scaled`).
+    receiver: Option<(String, String)>,
+}
+
+#[derive(Default)]
+struct Scan {
+    lets: Vec<Let>,
+    assigned: Vec<(String, syn::Ident)>,
+    /// Locals assigned a method call on themselves (`s = s.step(p, h)`).
+    stepped: Vec<String>,
+    fields: Vec<String>,
+    /// Names passed by shared reference to a call, or receivers of a method call.
+    shared: Vec<String>,
+    /// Names used as an array: indexed, iterated, or receivers of a slice's method.
+    arrays: Vec<String>,
+}
+
+fn ident_of(e: &syn::Expr) -> Option<String> {
+    match e {
+        syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(unraw),
+        _ => None,
+    }
+}
+
+impl<'a> Visit<'a> for Scan {
+    fn visit_local(&mut self, l: &'a syn::Local) {
+        if let Some((name, _)) = super::locals::simple_binding(&l.pat) {
+            let init = l.init.as_ref().map(|i| &*i.expr);
+            let literal_ty = match init {
+                Some(syn::Expr::Struct(s)) if s.qself.is_none() => {
+                    s.path.get_ident().filter(|i| *i != "Self").cloned()
+                }
+                _ => None,
+            };
+            let written = match &l.pat {
+                syn::Pat::Type(pt) => Some(&*pt.ty),
+                _ => None,
+            };
+            self.lets.push(Let {
+                name: unraw(&name),
+                span: name.span(),
+                call: init.and_then(callee).cloned(),
+                literal: matches!(init, Some(syn::Expr::Struct(_))),
+                literal_ty,
+                typed_struct: written.is_some_and(struct_type),
+                typed: written.is_some_and(|t| !struct_type(t)),
+                passed: init.map(call_args).unwrap_or_default(),
+                receiver: init.and_then(receiver),
+            });
+        } else {
+            let mut names = Vec::new();
+            super::locals::bound_names(&l.pat, &mut names);
+            self.lets.extend(names.into_iter().map(|name| Let {
+                name,
+                span: l.span(),
+                call: None,
+                literal: false,
+                literal_ty: None,
+                typed_struct: false,
+                typed: true,
+                passed: Vec::new(),
+                receiver: None,
+            }));
+        }
+        syn::visit::visit_local(self, l);
+    }
+    fn visit_expr_assign(&mut self, a: &'a syn::ExprAssign) {
+        if let Some(id) = ident_of(&a.left) {
+            if let Some(f) = callee(&a.right) {
+                self.assigned.push((id.clone(), f.clone()));
+            }
+            if receiver(&a.right).is_some_and(|(r, _)| r == id) {
+                self.stepped.push(id);
+            }
+        }
+        syn::visit::visit_expr_assign(self, a);
+    }
+    fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
+        for a in &c.args {
+            if let syn::Expr::Reference(r) = a {
+                if let (None, Some(id)) = (r.mutability, ident_of(&r.expr)) {
+                    self.shared.push(id);
+                }
+            }
+        }
+        syn::visit::visit_expr_call(self, c);
+    }
+    fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
+        // A method called on a local passes it on as its receiver (`s2.energy(p)`); a slice's
+        // method (`k1.iter()`) uses it as an array.
+        if let Some(id) = ident_of(&m.receiver) {
+            if ARRAY_METHODS.contains(&m.method.to_string().as_str()) {
+                self.arrays.push(id);
+            } else {
+                self.shared.push(id);
+            }
+        }
+        syn::visit::visit_expr_method_call(self, m);
+    }
+    fn visit_expr_index(&mut self, ix: &'a syn::ExprIndex) {
+        if let Some(id) = ident_of(&ix.expr) {
+            self.arrays.push(id);
+        }
+        syn::visit::visit_expr_index(self, ix);
+    }
+    fn visit_expr_for_loop(&mut self, f: &'a syn::ExprForLoop) {
+        let e = match &*f.expr {
+            syn::Expr::Reference(r) => &*r.expr,
+            e => e,
+        };
+        if let Some(id) = ident_of(e) {
+            self.arrays.push(id);
+        }
+        syn::visit::visit_expr_for_loop(self, f);
+    }
+    fn visit_expr_field(&mut self, f: &'a syn::ExprField) {
+        if let (Some(id), syn::Member::Named(_)) = (ident_of(&f.base), &f.member) {
+            self.fields.push(id);
+        }
+        syn::visit::visit_expr_field(self, f);
+    }
+    fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+    fn visit_item(&mut self, _: &'a syn::Item) {}
+}
+
+impl Scan {
+    fn once(&self, name: &str) -> bool {
+        self.lets.iter().filter(|l| l.name == name).count() == 1
+    }
+
+    /// The locals held on evidence from themselves: fields read, a literal assigned a call or
+    /// stepped by its method, a written struct type.
+    fn direct(&self) -> Vec<Taken> {
+        let mut out = Vec::new();
+        for l in &self.lets {
+            if !self.once(&l.name) {
+                continue;
+            }
+            let assigned = self
+                .assigned
+                .iter()
+                .find(|(n, _)| *n == l.name)
+                .map(|(_, f)| f);
+            let fields = self.fields.contains(&l.name) && !self.arrays.contains(&l.name);
+            let (layout, callee) = match (&l.call, assigned, &l.literal_ty) {
+                (Some(f), _, _) if (fields && !l.typed) || l.typed_struct => {
+                    (format_ident!("__{}_out", f), unraw(f))
+                }
+                (None, Some(f), _) if l.literal => (format_ident!("__{}_out", f), unraw(f)),
+                (None, None, Some(ty)) if self.stepped.contains(&l.name) => {
+                    (super::layout::alias_name(ty), String::new())
+                }
+                _ => continue,
+            };
+            out.push(Taken {
+                name: l.name.clone(),
+                layout,
+                callee,
+            });
+        }
+        out
+    }
+
+    /// `l` held on evidence from what it is bound to (`out` holds so far), or `None`.
+    fn bound(&self, l: &Let, out: &[Taken]) -> Option<Taken> {
+        if !self.once(&l.name) || l.typed || out.iter().any(|t| t.name == l.name) {
+            return None;
+        }
+        if let Some(f) = &l.call {
+            return out.iter().any(|t| t.callee == unraw(f)).then(|| Taken {
+                name: l.name.clone(),
+                layout: format_ident!("__{}_out", f),
+                callee: unraw(f),
+            });
+        }
+        let (r, method) = l.receiver.as_ref()?;
+        let held = out.iter().find(|t| t.name == *r)?;
+        let fields = self.fields.contains(&l.name) && !self.arrays.contains(&l.name);
+        (fields || l.typed_struct || method == "clone").then(|| Taken {
+            name: l.name.clone(),
+            layout: held.layout.clone(),
+            callee: String::new(),
+        })
+    }
+
+    /// The refusal of a local used only in ways both a struct and an array can be, bound to a
+    /// call taking a struct or to a method of a held struct.
+    fn ambiguous(&self, l: &Let, roots: &[String], out: &[Taken]) -> Option<syn::Error> {
+        let held = |a: &String| roots.contains(a) || out.iter().any(|t| t.name == *a);
+        let takes_struct = (l.call.is_some() && l.passed.iter().any(held))
+            || l.receiver.as_ref().is_some_and(|(r, _)| held(r));
+        let shared = self.shared.contains(&l.name) && !self.arrays.contains(&l.name);
+        if !takes_struct || !shared || l.typed || out.iter().any(|t| t.name == l.name) {
+            return None;
+        }
+        let name = &l.name;
+        Some(syn::Error::new(
+            l.span,
+            format!("`{name}` holds the result of a call taking a struct, and is only passed on: write its type, `let {name}: State = ..` for a struct (which the function then holds as its reals), `let {name}: [f64; N] = ..` or `Vec<f64>` for an array"),
+        ))
+    }
+}
+
+/// The locals to hold as reals (see the module documentation), and the refusal of ambiguous
+/// ones. `roots` are the caller's struct parameters.
+pub(super) fn find(block: &syn::Block, roots: &[String]) -> (Vec<Taken>, Option<syn::Error>) {
+    let mut scan = Scan::default();
+    scan.visit_block(block);
+    let mut out = scan.direct();
+    loop {
+        let found: Vec<Taken> = scan
+            .lets
+            .iter()
+            .filter_map(|l| scan.bound(l, &out))
+            .collect();
+        if found.is_empty() {
+            break;
+        }
+        for t in found {
+            if !out.iter().any(|o| o.name == t.name) {
+                out.push(t);
+            }
+        }
+    }
+    let mut refused: Option<syn::Error> = None;
+    for l in &scan.lets {
+        if let Some(e) = scan.ambiguous(l, roots, &out) {
+            match &mut refused {
+                Some(all) => all.combine(e),
+                None => refused = Some(e),
+            }
+        }
+    }
+    (out, refused)
+}

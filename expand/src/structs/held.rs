@@ -1,0 +1,294 @@
+//! A struct an annotated caller holds as its reals (`taken`) passed to a function that does
+//! not return a struct: `let s2 = step(&s, p, h); let e = energy(&s2, p);`, and the 4D-Var
+//! cost of each state of the time loop, `s = step(&s, p, h); cost += misfit(&s, obs[k]);`.
+//!
+//! `fn energy(s: &State, p: &Params) -> f64` has path companions (`energy::generic`,
+//! `energy::jvp`, `energy::rev`, `energy::ARGS`, see `whole`) taking each struct as the struct
+//! at the scalar type, `&State<S>`. Beside them, its attribute publishes the hidden
+//! `__energy_held` with the same companions whose struct arguments are any `A:
+//! AsStruct<State<S>>` (the struct itself, or the reals a caller holds) and whose struct
+//! adjoints are any `A: AddAdjoint<State<S>>` (an adjoint of the struct's shape is built, passed
+//! to `energy::rev` and added back real by real), forwarding to `energy`'s. The caller's pass
+//! (`taken`) calls `__energy_held(&s2, p)` where one of the arguments is a held struct. So the
+//! pipeline passes the held reals, their tangent and their adjoint as it passes any read-only
+//! array, and rustc decides every conversion: a struct with integer, bool or `Vec` fields is
+//! not `AsStruct` from its reals, and the error says why. Not for functions writing a struct
+//! (`&mut State`), whose written reals could not be given back to a caller holding them.
+//!
+//! A `&self` method is not called by a path, and its attribute can add only items of its
+//! `impl`: beside its companions go the associated `__tl_m_energy_generic`, `_jvp`, `_rev` and
+//! `_ARGS` ([`method_companions`]), the same forwarders to `Self::energy_generic_at`, ... The
+//! caller's pass writes `s2.energy(p)` on a held `s2` as `__step_out::__tl_m_energy(&s2, p)`
+//! (through the held struct's type), which the pipeline reaches as
+//! `__step_out::__tl_m_energy::jvp`, made `__step_out::__tl_m_energy_jvp` by [`method_paths`].
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+
+/// The name of `f`'s companion for callers passing a held struct: `__f_held`.
+pub(super) fn name(user: &syn::Ident) -> syn::Ident {
+    format_ident!(
+        "__{}_held",
+        syn::ext::IdentExt::unraw(user),
+        span = user.span()
+    )
+}
+
+/// `__f_held` for the path companions in `generated` (the companions of `func`, a free function
+/// with struct parameters), or nothing when `func` writes a struct or has no path companions.
+pub(super) fn companions(
+    krate: &syn::Path,
+    func: &syn::ItemFn,
+    generated: &TokenStream,
+) -> syn::Result<TokenStream> {
+    let writes_struct = func.sig.inputs.iter().any(|a| {
+        matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r)
+            if r.mutability.is_some() && super::flatten::struct_type(&pt.ty).is_some()))
+    });
+    if writes_struct {
+        return Ok(TokenStream::new());
+    }
+    let user = &func.sig.ident;
+    let file: syn::File = syn::parse2(generated.clone())?;
+    let paths = file.items.iter().find_map(|i| match i {
+        syn::Item::Impl(imp) if imp.trait_.is_none() && is_type(&imp.self_ty, user) => Some(imp),
+        _ => None,
+    });
+    let Some(paths) = paths else {
+        return Ok(TokenStream::new());
+    };
+    let mut members = TokenStream::new();
+    for item in &paths.items {
+        match item {
+            syn::ImplItem::Fn(f) => members.extend(forwarder(krate, user, &f.sig)),
+            syn::ImplItem::Const(c) if c.ident == "ARGS" => {
+                let ty = &c.ty;
+                members.extend(quote!(pub const ARGS: #ty = #user::ARGS;));
+            }
+            _ => {}
+        }
+    }
+    let held = name(user);
+    let vis = &func.vis;
+    Ok(quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #held {}
+        #[allow(dead_code, clippy::all)]
+        impl #held {
+            #members
+        }
+    })
+}
+
+fn is_type(ty: &syn::Type, user: &syn::Ident) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident(user))
+}
+
+/// `&<State as Struct>::At<S>` (a struct at the scalar type, as path companions take it): the
+/// reference and its element.
+fn struct_at(ty: &syn::Type) -> Option<(&syn::TypeReference, &syn::Type)> {
+    let syn::Type::Reference(r) = ty else {
+        return None;
+    };
+    let syn::Type::Path(p) = &*r.elem else {
+        return None;
+    };
+    let at = p.qself.is_some() && p.path.segments.last().is_some_and(|s| s.ident == "At");
+    at.then_some((r, &*r.elem))
+}
+
+/// A member of `__f_held`: `sig` with its struct arguments generic, forwarding to `f`'s.
+fn forwarder(krate: &syn::Path, user: &syn::Ident, sig: &syn::Signature) -> TokenStream {
+    let method = &sig.ident;
+    let public: syn::Visibility = syn::parse_quote!(pub);
+    forward(
+        krate,
+        &public,
+        sig,
+        sig.ident.clone(),
+        quote!(#user::#method),
+    )
+}
+
+/// `sig` renamed `name`, with its struct arguments generic, forwarding to `target`.
+fn forward(
+    krate: &syn::Path,
+    vis: &syn::Visibility,
+    sig: &syn::Signature,
+    name: syn::Ident,
+    target: TokenStream,
+) -> TokenStream {
+    let p = quote!(#krate::__private);
+    let mut sig = sig.clone();
+    sig.ident = name;
+    let mut call = Vec::new();
+    let mut before = TokenStream::new();
+    let mut after = TokenStream::new();
+    // The last struct value seen: the shape of the adjoint that follows it.
+    let mut value: Option<TokenStream> = None;
+    let mut extra: Vec<syn::GenericParam> = Vec::new();
+    for (k, input) in sig.inputs.iter_mut().enumerate() {
+        let syn::FnArg::Typed(pt) = input else {
+            continue;
+        };
+        let name = pt.pat.to_token_stream();
+        let Some((r, elem)) = struct_at(&pt.ty) else {
+            call.push(name);
+            continue;
+        };
+        let elem = elem.clone();
+        let g = format_ident!("__A{}", k);
+        let local = syn::Ident::new(&format!("arg{k}"), Span::mixed_site());
+        if r.mutability.is_some() {
+            let Some(shape) = &value else {
+                // An adjoint without its value: not a path companion's; left as written.
+                call.push(name);
+                continue;
+            };
+            extra.push(syn::parse_quote!(#g: ?Sized + #p::AddAdjoint<#elem>));
+            *pt.ty = syn::parse_quote!(&mut #g);
+            before.extend(quote!(let mut #local = #krate::Struct::zero_like(
+                &#p::AsStruct::<#elem>::as_struct(#shape)
+            );));
+            after.extend(quote!(#p::AddAdjoint::<#elem>::add_adjoint(#name, &#local);));
+            call.push(quote!(&mut #local));
+        } else {
+            extra.push(syn::parse_quote!(#g: ?Sized + #p::AsStruct<#elem>));
+            *pt.ty = syn::parse_quote!(&#g);
+            // No local of the struct's type: for a struct without the attribute, rustc's
+            // error would say more than the parameter's own.
+            call.push(quote!(&#p::AsStruct::<#elem>::as_struct(#name)));
+            value = Some(name.clone());
+        }
+    }
+    sig.generics.params.extend(extra);
+    let result = syn::Ident::new("result", Span::mixed_site());
+    quote! {
+        #[doc(hidden)]
+        #[inline]
+        #[allow(non_snake_case)]
+        #vis #sig {
+            #before
+            let #result = #target(#(#call),*);
+            #after
+            #result
+        }
+    }
+}
+
+/// The prefix of a `&self` method's companions for callers holding the receiver as its reals:
+/// `__tl_m_energy_generic`, `__tl_m_energy_jvp`, `__tl_m_energy_rev`, `__tl_m_energy_ARGS`.
+pub(super) const METHOD: &str = "__tl_m_";
+
+/// The callee a caller's pass writes for `s.energy(p)` on a held `s` whose type is `layout`:
+/// `layout::__tl_m_energy`, which the pipeline reaches as `layout::__tl_m_energy::jvp` and
+/// [`method_paths`] makes `layout::__tl_m_energy_jvp`.
+pub(super) fn method_callee(layout: &TokenStream, method: &syn::Ident) -> syn::Expr {
+    let name = format_ident!(
+        "{}{}",
+        METHOD,
+        syn::ext::IdentExt::unraw(method),
+        span = method.span()
+    );
+    syn::parse_quote!(#layout::#name)
+}
+
+/// Beside a `&self` method's companions (`generated`, the items of its `impl`), the associated
+/// `__tl_m_energy_generic`, `_jvp`, `_rev` and `_ARGS` forwarding to `Self::energy_generic_at`,
+/// `energy_jvp_at`, `__energy_rev_at` and `__energy_args_at` with the struct arguments, the
+/// receiver first, generic over `AsStruct`/`AddAdjoint` (see the module documentation): what an
+/// annotated caller calls for `s.energy(p)` on a struct it holds as its reals. Nothing for a
+/// method without `&self` or writing a struct.
+pub(super) fn method_companions(
+    krate: &syn::Path,
+    func: &syn::ItemFn,
+    generated: &TokenStream,
+) -> syn::Result<TokenStream> {
+    let shared_self =
+        matches!(func.sig.receiver(), Some(r) if r.reference.is_some() && r.mutability.is_none());
+    let writes_struct = func.sig.inputs.iter().any(|a| {
+        matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r)
+            if r.mutability.is_some() && super::flatten::struct_type(&pt.ty).is_some()))
+    });
+    if !shared_self || writes_struct {
+        return Ok(TokenStream::new());
+    }
+    let user = syn::ext::IdentExt::unraw(&func.sig.ident).to_string();
+    let file: syn::File = syn::parse2(generated.clone())?;
+    let mut out = TokenStream::new();
+    let kinds = [
+        (format!("{user}_generic_at"), "generic"),
+        (format!("{user}_jvp_at"), "jvp"),
+        (format!("__{user}_rev_at"), "rev"),
+    ];
+    for item in &file.items {
+        match item {
+            syn::Item::Fn(f) => {
+                let Some((target, kind)) = kinds.iter().find(|(n, _)| f.sig.ident == n) else {
+                    continue;
+                };
+                let target = format_ident!("{}", target);
+                let name = format_ident!("{}{}_{}", METHOD, user, kind);
+                out.extend(forward(
+                    krate,
+                    &func.vis,
+                    &f.sig,
+                    name,
+                    quote!(Self::#target),
+                ));
+            }
+            syn::Item::Const(c) if c.ident == format!("__{user}_args_at") => {
+                let (ty, args, vis) = (&c.ty, &c.ident, &func.vis);
+                let name = format_ident!("{}{}_ARGS", METHOD, user);
+                out.extend(quote! {
+                    #[doc(hidden)]
+                    #[allow(non_upper_case_globals, dead_code)]
+                    #vis const #name: #ty = Self::#args;
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// `X::__tl_m_energy::jvp` (the pipeline's path to a callee's companion) as
+/// `X::__tl_m_energy_jvp`, the method's own; `generic`, `rev` and `ARGS` likewise.
+pub(super) fn method_paths(tokens: TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    let tts: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::new();
+    let mut i = 0;
+    while i < tts.len() {
+        if let (
+            Some(TokenTree::Ident(held)),
+            Some(TokenTree::Punct(a)),
+            Some(TokenTree::Punct(b)),
+            Some(TokenTree::Ident(kind)),
+        ) = (tts.get(i), tts.get(i + 1), tts.get(i + 2), tts.get(i + 3))
+        {
+            let kinds = ["generic", "jvp", "rev", "ARGS"];
+            if held.to_string().starts_with(METHOD)
+                && a.as_char() == ':'
+                && b.as_char() == ':'
+                && kinds.contains(&kind.to_string().as_str())
+            {
+                let name = syn::Ident::new(&format!("{held}_{kind}"), held.span());
+                out.push(TokenTree::Ident(name));
+                i += 4;
+                continue;
+            }
+        }
+        match &tts[i] {
+            TokenTree::Group(g) => {
+                let mut n = Group::new(g.delimiter(), method_paths(g.stream()));
+                n.set_span(g.span());
+                out.push(TokenTree::Group(n));
+            }
+            tt => out.push(tt.clone()),
+        }
+        i += 1;
+    }
+    out.into_iter().collect()
+}
