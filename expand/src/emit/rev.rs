@@ -49,7 +49,13 @@ impl Emitter<'_> {
 
     /// `v`'s adjoint declared by the values its elements are first written with (see
     /// [`RevStmt::Declare`]), so that no zeros are stored before the writes.
-    fn declare(&self, v: VarId, index: VarId, body: &[RevStmt], value: &super::Value) -> TokenStream {
+    fn declare(
+        &self,
+        v: VarId,
+        index: VarId,
+        body: &[RevStmt],
+        value: &super::Value,
+    ) -> TokenStream {
         let (b, i, scalar) = (self.bar(v), self.name(index), &self.scalar);
         let body = self.rev_stmts(body);
         let ty = match &self.var(v).kind {

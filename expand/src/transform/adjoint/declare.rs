@@ -84,8 +84,7 @@ fn split_writes<'a>(em: &Emitter, index: VarId, body: &mut [RevStmt<'a>]) -> Vec
                 k += 1;
                 continue;
             };
-            let Some(temps) = temporaries(em, body, a, k, value.to_token_stream(), &changed)
-            else {
+            let Some(temps) = temporaries(em, body, a, k, value.to_token_stream(), &changed) else {
                 k += 1;
                 continue;
             };
@@ -121,7 +120,9 @@ fn changed_adjoints(em: &Emitter, body: &[RevStmt]) -> Vec<String> {
         match s {
             RevStmt::Accumulate { target, .. }
             | RevStmt::Take {
-                target, reset: true, ..
+                target,
+                reset: true,
+                ..
             } => {
                 let v = match target {
                     Target::Var(v) | Target::Index(v, _) => *v,
