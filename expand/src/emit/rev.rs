@@ -47,6 +47,24 @@ impl Emitter<'_> {
         }
     }
 
+    /// `v`'s adjoint declared by the values its elements are first written with (see
+    /// [`RevStmt::Declare`]), so that no zeros are stored before the writes.
+    fn declare(
+        &self,
+        v: VarId,
+        index: VarId,
+        body: &[RevStmt],
+        value: &super::Value,
+    ) -> TokenStream {
+        let (b, i, scalar) = (self.bar(v), self.name(index), &self.scalar);
+        let body = self.rev_stmts(body);
+        let ty = match &self.var(v).kind {
+            Kind::RealArray(ArrayRepr::Array(len)) => quote!([#scalar; #len]),
+            _ => unreachable!("only fixed-size arrays are declared by their writes"),
+        };
+        quote!(let mut #b: #ty = ::core::array::from_fn(|#i: usize| { #body #value });)
+    }
+
     /// An adjoint target, `v_bar` or `v_bar[i]`.
     fn target(&self, t: &Target) -> TokenStream {
         match t {
@@ -217,6 +235,11 @@ impl Emitter<'_> {
             }
             RevStmt::ReverseFor { var, range, body } => {
                 let (i, r, body) = (self.name(*var), self.range(range), self.rev_stmts(body));
+                // A loop whose writes were all taken out as declarations (`declare.rs`) is
+                // left out.
+                if body.is_empty() {
+                    return body;
+                }
                 quote!(for #i in #r.rev() { #body })
             }
             RevStmt::ReverseWhile { slot, body, .. } => {
@@ -291,6 +314,12 @@ impl Emitter<'_> {
                 span,
                 write,
             } => self.accumulate(target, value, *span, *write),
+            RevStmt::Declare {
+                var,
+                index,
+                body,
+                value,
+            } => self.declare(*var, *index, body, value),
             RevStmt::Bind { name, value, span } => match span {
                 Some(span) => quote_spanned!(*span=> let #name = #value;),
                 None => quote!(let #name = #value;),

@@ -195,6 +195,18 @@ pub enum RevStmt<'a> {
         span: Span,
         write: bool,
     },
+    /// `let mut v_bar: [S; N] = core::array::from_fn(|index| { body value });`: the adjoint of
+    /// a fixed-size local array declared by the values a reversed loop over the whole array
+    /// first writes, in place of zeros (`transform/adjoint/declare.rs`). `body` is temporaries
+    /// and reads of adjoints; the primal values they read are those of the loop right after,
+    /// whose adjoint statements keep their `reads` (so liveness and the verifier see them
+    /// there).
+    Declare {
+        var: VarId,
+        index: VarId,
+        body: Vec<RevStmt<'a>>,
+        value: Value,
+    },
     /// `let name = value;`, a temporary of an adjoint (the statement spanned by `span` when
     /// given).
     Bind {

@@ -149,6 +149,7 @@ impl Analysis<'_> {
             // the forward sweep's or inside an adjoint.
             RevStmt::RestoreArg { .. }
             | RevStmt::Zero(_)
+            | RevStmt::Declare { .. }
             | RevStmt::Skipped { .. }
             | RevStmt::Let { .. }
             | RevStmt::Assign { .. }

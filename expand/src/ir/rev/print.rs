@@ -221,6 +221,16 @@ impl Printer<'_> {
                 self.block(&format!("for _ in 0..{load} (the trips of {trips})"), body)
             }
             RevStmt::Gather(g) => self.gather(g),
+            RevStmt::Declare {
+                var,
+                index,
+                body,
+                value,
+            } => {
+                let (v, i) = (self.name(*var), self.name(*index));
+                let value = tokens(&quote::ToTokens::to_token_stream(value));
+                self.block(&format!("declare {v}_bar[{i}] = {value}, after"), body)
+            }
             RevStmt::Replay {
                 decision,
                 then,
@@ -325,6 +335,7 @@ impl Printer<'_> {
             | RevStmt::ReverseFor { .. }
             | RevStmt::ReverseWhile { .. }
             | RevStmt::Gather(_)
+            | RevStmt::Declare { .. }
             | RevStmt::Replay { .. } => String::new(),
         }
     }

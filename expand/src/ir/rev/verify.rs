@@ -453,7 +453,7 @@ impl Verifier<'_> {
                     frame.started.insert(*var);
                 }
                 RevStmt::Recompute { var, init } => self.recompute(*var, init, state, frame),
-                RevStmt::Zero(_) => {}
+                RevStmt::Zero(_) | RevStmt::Declare { .. } => {}
                 RevStmt::Adjoint { id, reads, body } => {
                     let what = match id {
                         Some(id) => format!("the adjoint of statement {}", id.0),

@@ -33,7 +33,9 @@
 //! Two passes over the top level of every companion's reverse sweep then
 //! remove memory traffic: `forwarding` lets the reverse calls read a snapshot of an array
 //! overwritten whole in place of putting it back (a copy), and `resets` leaves out the zeroing
-//! of adjoints that nothing reads afterwards.
+//! of adjoints that nothing reads afterwards. Then `writes` writes the first accumulations
+//! into zeroed adjoints, and `declare` declares such an adjoint by those writes in place of
+//! its zeros.
 //!
 //! Before: `let mut s = 0.0; for i in 0..n { s += u[i] * u[i]; } s`
 //! After (forward):  `let mut s = 0.0; let mut s_bar = 0.0; for i in 0..n { s = s + u[i] * u[i]; }`
@@ -41,6 +43,7 @@
 //!                   `for i in (0..n).rev() { let __g = s_bar; u_bar[i] += __g * u[i]; u_bar[i] += __g * u[i]; }`
 
 mod dce;
+mod declare;
 mod describe;
 mod forwarding;
 mod plan;
@@ -247,6 +250,7 @@ fn build_with<'a>(
     forwarding::read_snapshots_in_place(em, &mut ir.reverse);
     resets::drop_dead_resets(em, &mut ir.reverse);
     writes::write_first_accumulations(em, &mut ir);
+    declare::declare_by_first_writes(em, &mut ir);
     if eliminate {
         let live = dce::live_statements(f, &em.active, &ir);
         dce::skip_dead(&mut ir.forward, &live);

@@ -620,7 +620,9 @@ fn first_accumulations_are_written_only_when_every_element_is_first_accumulated(
         |_, _| {},
         |f, ir| {
             let text = crate::ir::rev::print(f, "f_vjp", ir);
-            assert_eq!(text.matches("k_bar[i_1] = (").count(), 1, "{text}");
+            // Written, then declared by the write (`declare.rs`): no zeros first.
+            assert_eq!(text.matches("declare k_bar[i_1] = ").count(), 1, "{text}");
+            assert!(!text.contains("zero k_bar"), "{text}");
         },
     );
     for (src, bar) in NOT_WRITTEN {
@@ -641,6 +643,68 @@ fn first_accumulations_are_written_only_when_every_element_is_first_accumulated(
                             && !l.contains("= 0")),
                     "{src}\n{text}"
                 );
+            },
+        );
+    }
+}
+
+/// A stage adjoint first written by a loop whose written value reads an adjoint that the loop
+/// zeroes (`s_bar`, taken out of the overwritten `s`): declaring `k_bar` before the loop would
+/// zero `s_bar` too early, so the write stays in the loop.
+const WRITE_READS_A_TAKE: &str = "fn f(u: [f64; 3]) -> [f64; 3] { let mut s = [0.0; 3]; for i in 0..3 { s[i] = u[i] * u[i]; } let a: [f64; 3] = rhs(s); let k: [f64; 3] = rhs(u); for i in 0..3 { s[i] = u[i] + 0.1 * k[i]; } let b: [f64; 3] = rhs(s); let mut out = [0.0; 3]; for i in 0..3 { out[i] = a[i] + b[i]; } out }";
+
+#[test]
+fn adjoints_are_declared_by_their_first_writes_only_when_the_rule_allows() {
+    for reverse_only in [false, true] {
+        with_ir(
+            RK4_LIKE,
+            reverse_only,
+            |_, _| {},
+            |f, ir| {
+                assert_eq!(verify(f, ir), Vec::<String>::new());
+                let text = crate::ir::rev::print(f, "f_vjp", ir);
+                for k in ["k1", "k2", "k3", "k4"] {
+                    let declared = format!("declare {k}_bar[i_3] = ");
+                    assert_eq!(text.matches(&declared).count(), 1, "{k}\n{text}");
+                    assert!(!text.contains(&format!("zero {k}_bar")), "{k}\n{text}");
+                }
+                // `s_bar` is accumulated into by a call first: zeroed, not declared.
+                assert!(text.contains("zero s_bar"), "{text}");
+                assert!(!text.contains("declare s_bar"), "{text}");
+            },
+        );
+    }
+    // Written but not declared: the written value reads `s_bar`, which the loop zeroes.
+    with_ir(
+        WRITE_READS_A_TAKE,
+        false,
+        |_, _| {},
+        |f, ir| {
+            assert_eq!(verify(f, ir), Vec::<String>::new());
+            let text = crate::ir::rev::print(f, "f_vjp", ir);
+            assert!(
+                text.contains("declare a_bar") && text.contains("declare b_bar"),
+                "{text}"
+            );
+            assert_eq!(text.matches("k_bar[i_1] = ").count(), 1, "{text}");
+            assert!(
+                text.contains("zero k_bar") && !text.contains("declare k_bar"),
+                "{text}"
+            );
+        },
+    );
+    // Not written, so not declared: the cases `writes.rs` leaves alone, and a loop that may
+    // stop early (`break`).
+    let stops = "fn f(u: [f64; 3]) -> f64 { let mut k = [0.0; 3]; for i in 0..3 { k[i] = u[i] * u[i]; } let mut j = 0.0; for i in 0..3 { j = j + k[i] * 2.0; if j > 5.0 { break; } } j }";
+    for src in NOT_WRITTEN.iter().map(|(s, _)| *s).chain([stops]) {
+        with_ir(
+            src,
+            false,
+            |_, _| {},
+            |f, ir| {
+                assert_eq!(verify(f, ir), Vec::<String>::new(), "{src}");
+                let text = crate::ir::rev::print(f, "f_vjp", ir);
+                assert!(!text.contains("declare"), "{src}\n{text}");
             },
         );
     }

@@ -93,7 +93,7 @@ pub(super) fn write_first_accumulations(em: &Emitter, ir: &mut RevFunction) {
 
 /// The length `N` of a range `0..N` with literal bounds, in either order (`.rev()` the only
 /// adaptor: no `.step_by`), which the reversed loop runs over backwards.
-fn full_range(r: &Range) -> Option<usize> {
+pub(super) fn full_range(r: &Range) -> Option<usize> {
     let rev_only = r.adaptors.iter().all(|a| matches!(a, Adaptor::Rev));
     if r.inclusive || !rev_only || literal(&r.start) != Some(0) {
         return None;
@@ -122,7 +122,7 @@ fn length(em: &Emitter, v: VarId) -> Option<usize> {
 
 /// Whether `s` is an adjoint statement every iteration runs whole: accumulations, temporaries
 /// and takes only.
-fn straight(s: &RevStmt) -> bool {
+pub(super) fn straight(s: &RevStmt) -> bool {
     let RevStmt::Adjoint { body, .. } = s else {
         return false;
     };
