@@ -37,6 +37,9 @@ impl Lowerer<'_> {
             return self.let_array_pattern(elems, init, ty, span, block);
         }
         let (ident, mutable) = simple_binding(pat)?;
+        if self.let_row_copy(&ident, init, span, block)? {
+            return Ok(());
+        }
         if let (Some(syn::Type::Tuple(types)), syn::Expr::Call(call)) = (ty, strip_paren(init)) {
             if !types.elems.is_empty() && self.is_differentiable_call(call) {
                 return self.let_tuple_whole(&ident, mutable, types, call, block);
@@ -595,6 +598,7 @@ impl Lowerer<'_> {
             {
                 match self.path_var(&mc.receiver) {
                     Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => {
+                        self.refuse_rows(v, mc, "a copy of it whole")?;
                         Ok(Some(Init::CopyOf(v)))
                     }
                     _ => Ok(None),

@@ -150,6 +150,7 @@ impl Lowerer<'_> {
             a => a,
         };
         if let Some(v) = self.path_var(inner) {
+            self.refuse_rows(v, a, "passing it to a differentiable function")?;
             if *self.kind(v) == Kind::Matrix {
                 return match a {
                     syn::Expr::Reference(r) if r.mutability.is_some() => err_at(

@@ -130,6 +130,9 @@ impl Lowerer<'_> {
         if let Some(len) = self.alias_len(v) {
             return Ok(len);
         }
+        if let Some(len) = self.rows_len(v, span) {
+            return Ok(len);
+        }
         Ok(Expr {
             op: Op::Len(v),
             kind: Kind::Int,

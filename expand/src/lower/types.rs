@@ -210,31 +210,7 @@ fn row_len(ty: &syn::Type) -> Option<String> {
 }
 
 /// Why an array of arrays of reals cannot be built or written, and what to write instead.
-pub(super) const NESTED_LOCAL: &str = "arrays of arrays of reals are read only as data, from parameters outside `wrt(..)`: build and write the values flat, `let mut x = [0.0; 3 * N];` as `x[3 * k + j]` (or `vec![0.0; 3 * n]`), or one array per component";
-
-/// The kind of a parameter of type `ty` holding arrays of arrays of reals (`obs: &[[f64; 2]]`,
-/// `Vec<[f64; 3]>`, `[[f64; 2]; N]`): data, read as written and never differentiated, when
-/// `wrt(..)` is given without it; refused otherwise, saying what to write.
-pub(super) fn nested_data_kind(
-    ty: &syn::Type,
-    name: &str,
-    wrt: Option<&[syn::Ident]>,
-) -> syn::Result<Kind> {
-    let flat = flat_advice(ty, name);
-    if let syn::Type::Reference(r) = strip_type_group(ty) {
-        if r.mutability.is_some() {
-            return err_at(ty, format!("arrays of arrays of reals are read only, as data: take `{name}` by shared reference, `&`; {flat}"));
-        }
-    }
-    match wrt {
-        None => err_at(ty, format!("arrays of arrays of reals are read only as data, never differentiated: name the parameters to differentiate, `#[differentiable(wrt(x))]`, leaving `{name}` out; {flat}")),
-        Some(wrt) if wrt.iter().any(|w| name_of(w) == name) => {
-            // `check_wrt` reports the name in `wrt(..)`.
-            Ok(Kind::Opaque)
-        }
-        Some(_) => Ok(Kind::Opaque),
-    }
-}
+pub(super) const NESTED_LOCAL: &str = "arrays of arrays of reals are parameters, `x: &[[f64; K]]` (read as data, or differentiated when named in `wrt(..)`) or `&mut [[f64; K]]` (written `x[k][j] = ..`); local ones are not supported yet: build and write the values flat, `let mut x = [0.0; 3 * N];` as `x[3 * k + j]` (or `vec![0.0; 3 * n]`), or one array per component";
 
 /// Whether `ty` is a slice, array or `Vec` (or a reference to one) whose elements are arrays of
 /// reals: `&[[f64; 2]]`, `Vec<[f64; 3]>`, `[[f64; 2]; N]`.

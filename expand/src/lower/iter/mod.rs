@@ -33,7 +33,7 @@ mod filter;
 mod reduce;
 
 pub(in crate::lower) use self::best::{best_of, is_best_of};
-pub(in crate::lower) use self::chain::int_lit;
+pub(in crate::lower) use self::chain::{int_bin, int_lit};
 use self::chain::*;
 use self::filter::filter_before;
 use super::*;
