@@ -206,7 +206,13 @@ fn prove(
 /// Particles on a jittered line, apart enough for the energy to be smooth.
 fn particles(rng: &mut Draws, n: usize) -> Vec<f64> {
     (0..n)
-        .flat_map(|i| [1.1 * i as f64 + 0.1 * rng.next(), 0.2 * rng.next(), 0.2 * rng.next()])
+        .flat_map(|i| {
+            [
+                1.1 * i as f64 + 0.1 * rng.next(),
+                0.2 * rng.next(),
+                0.2 * rng.next(),
+            ]
+        })
         .collect()
 }
 
@@ -336,7 +342,10 @@ fn rows_written_in_place_three_ways() {
                 let mut d = vec![0.0; 12];
                 d[k] = 1.0;
                 let (_, t) = (case.jvp)(&p, &d);
-                assert!((t[i] - rk).abs() <= 1e-12 * (1.0 + rk.abs()), "kick: {i} {k}");
+                assert!(
+                    (t[i] - rk).abs() <= 1e-12 * (1.0 + rk.abs()),
+                    "kick: {i} {k}"
+                );
             }
         }
         // Hessian-vector products of `<c, kick(x, v)>` at duals, against differences of
@@ -457,7 +466,8 @@ fn adversarial_case() -> Case<'static> {
         },
         jvp: &|p, d| {
             let (mut a, mut a_dot) = (nest::<2, _>(&p[4..]), nest::<2, _>(&d[4..]));
-            let (s, s_dot) = adversarial_jvp(&nest(&p[..4]), &nest(&d[..4]), &mut a, &mut a_dot, 0.7);
+            let (s, s_dot) =
+                adversarial_jvp(&nest(&p[..4]), &nest(&d[..4]), &mut a, &mut a_dot, 0.7);
             let (mut v, mut t) = (vec![s], vec![s_dot]);
             v.extend_from_slice(a.as_flattened());
             t.extend_from_slice(a_dot.as_flattened());
@@ -491,8 +501,66 @@ fn adversarial_names_three_ways() {
                 let mut d = vec![0.0; 8];
                 d[k] = 1.0;
                 let (_, t) = (case.jvp)(&p, &d);
-                assert!((t[i] - rk).abs() <= 1e-12 * (1.0 + rk.abs()), "adversarial: {i} {k}");
+                assert!(
+                    (t[i] - rk).abs() <= 1e-12 * (1.0 + rk.abs()),
+                    "adversarial: {i} {k}"
+                );
             }
         }
     }
+}
+
+/// An element chosen by an integer parameter, directly and through a row of an iterator.
+#[differentiable(wrt(x))]
+fn pick(x: &[[f64; 2]], j: usize) -> f64 {
+    let mut s = x[0][j] * x[1][j];
+    for p in x {
+        s += p[j].sin();
+    }
+    s
+}
+
+/// The same through the rows only.
+#[differentiable(wrt(x))]
+fn pick_in_rows(x: &[[f64; 2]], j: usize) -> f64 {
+    x.iter().map(|p| p[j] * p[0]).sum()
+}
+
+#[test]
+fn an_index_past_a_row_panics_in_every_companion_as_in_the_function() {
+    let x = [[0.5, -0.25], [1.5, 2.0]];
+    let mut g = [[0.0; 2]; 2];
+    assert_eq!(
+        pick_vjp(&x, &mut g, 1, 1.0),
+        pick(&x, 1),
+        "a valid index reads the element"
+    );
+    assert_eq!(
+        g,
+        [[0.0, 2.0 + (-0.25f64).cos()], [0.0, -0.25 + 2.0f64.cos()]]
+    );
+    // Flat, `x[0][2]` would be `x[1][0]`: every companion checks the index as Rust does.
+    let panics = |f: &dyn Fn()| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err();
+    assert!(panics(&|| {
+        pick(&x, 2);
+    }));
+    assert!(panics(&|| {
+        pick_generic::<f64>(&x, 2);
+    }));
+    assert!(panics(&|| {
+        pick_jvp(&x, &x, 2);
+    }));
+    assert!(panics(&|| {
+        pick_vjp(&x, &mut [[0.0; 2]; 2], 2, 1.0);
+    }));
+    assert_eq!(pick_in_rows_generic::<f64>(&x, 1), pick_in_rows(&x, 1));
+    assert!(panics(&|| {
+        pick_in_rows(&x, 2);
+    }));
+    assert!(panics(&|| {
+        pick_in_rows_jvp(&x, &x, 2);
+    }));
+    assert!(panics(&|| {
+        pick_in_rows_vjp(&x, &mut [[0.0; 2]; 2], 2, 1.0);
+    }));
 }

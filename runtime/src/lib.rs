@@ -107,7 +107,10 @@ pub mod __private {
     /// ```
     #[inline(always)]
     pub fn row_index(k: usize, j: usize, len: usize) -> usize {
-        assert!(j < len, "index out of bounds: the len is {len} but the index is {j}");
+        assert!(
+            j < len,
+            "index out of bounds: the len is {len} but the index is {j}"
+        );
         len * k + j
     }
 

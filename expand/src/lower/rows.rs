@@ -32,8 +32,8 @@
 //! only, arrays of arrays stay data (`Kind::Opaque`, kept `f64` in every companion).
 
 use super::iter::{int_bin, int_lit};
-use proc_macro2::TokenStream;
 use super::*;
+use proc_macro2::TokenStream;
 
 /// The rows `[f64; K]` of a reference to an array of arrays of reals (`&[[f64; K]]`,
 /// `&[[f64; K]; N]`, `&Vec<[f64; K]>`, or `&mut` of them): whether it is `&mut`, and `K` as
@@ -92,12 +92,13 @@ impl Lowerer<'_> {
             }
             Some(_) => Ok(None),
             None => {
-                let flat = flat_advice(ty, name);
-                if matches!(strip_type_group(ty), syn::Type::Reference(r) if r.mutability.is_some()) {
-                    return err_at(ty, format!("an array of arrays written by a differentiable function has rows of reals, `{name}: &mut [[f64; K]]`; {flat}"));
+                let by_ref = by_reference(ty, name);
+                if matches!(strip_type_group(ty), syn::Type::Reference(r) if r.mutability.is_some())
+                {
+                    return err_at(ty, format!("an array of arrays written by a differentiable function has rows of reals, `{name}: &mut [[f64; K]]`; for deeper nesting, pass the values flat, `{name}: &mut [f64]`"));
                 }
                 match wrt {
-                    None => err_at(ty, format!("to differentiate with respect to `{name}`, take it by reference with rows of reals, `{name}: &[[f64; K]]`; to read it as data, name the parameters to differentiate, `#[differentiable(wrt(x))]`, leaving `{name}` out; {flat}")),
+                    None => err_at(ty, format!("to differentiate with respect to `{name}`, take it by reference with rows of reals, {by_ref}; to read it as data, name the parameters to differentiate, `#[differentiable(wrt(x))]`, leaving `{name}` out")),
                     // Data; `check_wrt` reports it if `wrt(..)` names it.
                     Some(_) => Ok(None),
                 }
@@ -173,11 +174,28 @@ impl Lowerer<'_> {
         if self.kind(v) == &Kind::RealArray(ArrayRepr::Slice) {
             return err_at(
                 &inner.expr,
-                format!("`{}` is read only: take it as `&mut [[f64; K]]` to write into it", self.shown(v)),
+                format!(
+                    "`{}` is read only: take it as `&mut [[f64; K]]` to write into it",
+                    self.shown(v)
+                ),
             );
         }
         self.vars[v].mutable = true;
         Ok(Place::Index(v, index))
+    }
+
+    /// `j` as an offset into a row of `v` (the window `p` of `for p in x`, read `p[j]`),
+    /// checked `j < K` as Rust checks `p[j]`; `j` itself when `v` is not seen flat.
+    pub(super) fn row_offset(&self, v: VarId, j: Expr, j_node: &syn::Expr) -> syn::Result<Expr> {
+        if !self.rows.contains_key(&v) {
+            return Ok(j);
+        }
+        let index = self.row_index(v, int_lit(0, j.span), j, j_node)?;
+        // `K * 0 + j` of a literal `j` is `j`.
+        Ok(match index.op {
+            Op::Binary(Binary::Add, _, j) => *j,
+            _ => index,
+        })
     }
 
     /// `x.len()` of an array of arrays seen flat: its number of rows.
@@ -207,8 +225,14 @@ impl Lowerer<'_> {
                 Some(m) => format!("`.{m}(..)`"),
                 None => "iterating to write".to_string(),
             };
-            let what = format!("{what} (write `{}[k][j] = ..` in a loop over `k`)", self.shown(array));
-            return Some(self.refuse_rows(array, node, &what).map(|()| (size.clone(), size)));
+            let what = format!(
+                "{what} (write `{}[k][j] = ..` in a loop over `k`)",
+                self.shown(array)
+            );
+            return Some(
+                self.refuse_rows(array, node, &what)
+                    .map(|()| (size.clone(), size)),
+            );
         }
         let end = self.rows_len(array, size.span)?;
         Some(Ok((size, end)))
@@ -230,7 +254,13 @@ impl Lowerer<'_> {
             return Ok(false);
         };
         if let syn::Expr::Range(r) = &*ix.index {
-            return err_at(r, format!("sub-slices of `{}` are not supported yet; copy a row, `let row = {0}[k];`", self.shown(v)));
+            return err_at(
+                r,
+                format!(
+                    "sub-slices of `{}` are not supported yet; copy a row, `let row = {0}[k];`",
+                    self.shown(v)
+                ),
+            );
         }
         let k = self.index_expr(&ix.index, block)?;
         let k = self.evaluated_once(k, "row_index", block);

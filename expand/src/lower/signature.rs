@@ -118,14 +118,14 @@ impl Lowerer<'_> {
             let nested = params.iter().find_map(|p: &Param| {
                 let v = &self.vars[p.var];
                 let ty = v.ty.as_ref().filter(|t| nests_arrays_of_reals(t))?;
-                (name_of(name) == v.user_name).then(|| flat_advice(ty, &v.user_name))
+                (name_of(name) == v.user_name).then(|| by_reference(ty, &v.user_name))
             });
             if found {
                 continue;
             }
             if let Some(flat) = nested {
                 self.cx.error_spanned_by(name,
-                    format!("to differentiate with respect to `{name}`, take it by reference with rows of reals, `{name}: &[[f64; K]]` (or `&[[f64; K]; N]`, `&Vec<[f64; K]>`), or leave it out of `wrt(..)` to read it as data; {flat}"),
+                    format!("to differentiate with respect to `{name}`, take it by reference with rows of reals, {flat} (or `&[[f64; K]; N]`, `&Vec<[f64; K]>`), or leave it out of `wrt(..)` to read it as data"),
                 );
             } else {
                 self.cx.error_spanned_by(name,
@@ -376,11 +376,7 @@ impl Lowerer<'_> {
         if let Kind::RealArray(ArrayRepr::SliceMut) = self.vars[var].kind {
             self.vars[var].mutable = true;
         }
-        Ok(Param {
-            var,
-            mutable,
-            rows,
-        })
+        Ok(Param { var, mutable, rows })
     }
 
     pub(super) fn return_kinds(&mut self, ty: &syn::Type) -> syn::Result<(Vec<Kind>, bool)> {

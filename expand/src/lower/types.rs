@@ -181,11 +181,11 @@ pub(super) fn is_float_const_path(path: &syn::Path) -> bool {
     path.segments.iter().any(|s| s.ident == "f64")
 }
 
-/// What to write instead of a parameter `name: ty` of arrays of arrays of reals that would
-/// carry derivatives: the same values flat, indexed by the length of a row.
-pub(super) fn flat_advice(ty: &syn::Type, name: &str) -> String {
+/// The parameter `name: ty` of arrays of arrays of reals as it carries derivatives: by
+/// reference, with rows of reals, `name: &[[f64; 2]]`.
+pub(super) fn by_reference(ty: &syn::Type, name: &str) -> String {
     let row = row_len(ty).unwrap_or_else(|| "K".to_string());
-    format!("to differentiate with respect to them, or to write them, pass them flat, `{name}: &[f64]` read as `{name}[{row} * k + j]` (`{name}.chunks({row})` to iterate), or as one slice per component")
+    format!("`{name}: &[[f64; {row}]]`")
 }
 
 /// The length of the innermost rows of `ty` (`2` of `&[[f64; 2]]`), as written.
