@@ -134,6 +134,59 @@ macro_rules! rows_in_macro {
 }
 rows_in_macro!(from_macro, pairs: &[[f64; 2]]);
 
+/// Local arrays of arrays: `[[0.0; 3]; 4]` written and read, a `vec!` of rows, rows written
+/// out, a copy, each read as `v[k][j]`, by rows and through iterators.
+#[differentiable(wrt(x))]
+fn locals(x: &[[f64; 3]], n: usize) -> f64 {
+    let mut v = [[0.0; 3]; 4];
+    for k in 0..4 {
+        for j in 0..3 {
+            v[k][j] = x[k % x.len()][j] * (j as f64 + 1.0);
+        }
+    }
+    let mut w: Vec<[f64; 3]> = vec![[1.0; 3]; n];
+    for k in 0..w.len() {
+        w[k][k % 3] += v[k % 4][1] * x[0][2];
+    }
+    let c = [[x[0][0], 2.0], [0.5, x[1][1]]];
+    let mut s = 0.0;
+    for p in &v {
+        s += p[0] * p[2];
+    }
+    s += w.iter().map(|p| p[0] * p[1] * p[2]).sum::<f64>();
+    let u = v;
+    v[3][2] = 0.0;
+    s + c[0][0] * c[1][1] - c[0][1] * c[1][0] + u[3][2] * v[2][2]
+}
+
+/// The same written flat.
+#[differentiable(wrt(x))]
+fn locals_flat(x: &[f64], n: usize) -> f64 {
+    let mut v = [0.0; 12];
+    for k in 0..4 {
+        for j in 0..3 {
+            v[3 * k + j] = x[3 * (k % (x.len() / 3)) + j] * (j as f64 + 1.0);
+        }
+    }
+    let mut w = vec![1.0; 3 * n];
+    for k in 0..w.len() / 3 {
+        w[3 * k + k % 3] += v[3 * (k % 4) + 1] * x[2];
+    }
+    let c = [x[0], 2.0, 0.5, x[4]];
+    let mut s = 0.0;
+    for k in 0..4 {
+        s += v[3 * k] * v[3 * k + 2];
+    }
+    let mut t = 0.0;
+    for k in 0..n {
+        t += w[3 * k] * w[3 * k + 1] * w[3 * k + 2];
+    }
+    s += t;
+    let u = v;
+    v[11] = 0.0;
+    s + c[0] * c[3] - c[1] * c[2] + u[11] * v[8]
+}
+
 /// Rows of `K` reals from a flat vector.
 fn nest<const K: usize, T: Copy>(x: &[T]) -> Vec<[T; K]> {
     x.chunks_exact(K)
@@ -563,4 +616,39 @@ fn an_index_past_a_row_panics_in_every_companion_as_in_the_function() {
     assert!(panics(&|| {
         pick_in_rows_vjp(&x, &mut [[0.0; 2]; 2], 2, 1.0);
     }));
+}
+
+#[test]
+fn local_arrays_of_arrays_three_ways() {
+    for seed in [1, 2, 3] {
+        let mut rng = Draws::new(seed);
+        let x = rng.vec(9);
+        prove(
+            "locals",
+            &x,
+            &|x| locals(&nest(x), 5),
+            &|x, d| locals_jvp(&nest(x), &nest(d), 5),
+            &|x, g, w| {
+                let mut gb = nest::<3, _>(g);
+                let v = locals_vjp(&nest(x), &mut gb, 5, w);
+                g.copy_from_slice(gb.as_flattened());
+                v
+            },
+            &|x, g| {
+                let mut gb = nest::<3, _>(g);
+                locals_vjp(&nest(x), &mut gb, 5, Dual::constant(1.0));
+                g.copy_from_slice(gb.as_flattened());
+            },
+            seed,
+        );
+        let (rows, d) = (nest::<3, _>(&x), rng.vec(9));
+        assert_eq!(locals(&rows, 5), locals_flat(&x, 5));
+        assert_eq!(locals_jvp(&rows, &nest(&d), 5), locals_flat_jvp(&x, &d, 5));
+        let (mut g, mut g_flat) = (vec![[0.0; 3]; 3], vec![0.0; 9]);
+        assert_eq!(
+            locals_vjp(&rows, &mut g, 5, 0.5),
+            locals_flat_vjp(&x, &mut g_flat, 5, 0.5)
+        );
+        assert_eq!(g.as_flattened(), &g_flat[..]);
+    }
 }

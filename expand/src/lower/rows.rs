@@ -117,7 +117,7 @@ impl Lowerer<'_> {
         if !self.rows.contains_key(&v) {
             return Ok(());
         }
-        err_at(node, format!("`{}` is an array of arrays of reals that carries derivatives: {what} is not supported yet; read its elements, `{0}[k][j]`, iterate over its rows, `for p in {0}`, or copy a row, `let row = {0}[k];`", self.shown(v)))
+        err_at(node, format!("`{}` is an array of arrays of reals that carries derivatives: {what} is not supported yet; read its elements, `{0}[k][j]`, iterate over its rows, `for row in {0}`, or copy one, `let row = {0}[k];`, `let row = {0}[k];`", self.shown(v)))
     }
 
     /// `x[k][j]` (`outer`, whose base `inner` is `x[k]`) of an array of arrays seen flat: the
@@ -301,6 +301,91 @@ impl Lowerer<'_> {
             span,
         });
         Ok(true)
+    }
+}
+
+impl Lowerer<'_> {
+    /// `let v = [[0.0; K]; N];`, `vec![[0.0; K]; n]` or `[[a, b], [c, d]]` (its type, if
+    /// written, is rustc's to check): a local array of arrays seen flat, `[0.0; K * N]`,
+    /// `vec![0.0; K * n]`, `[a, b, c, d]`; `false` when `init` is none of these.
+    pub(super) fn let_nested_local(
+        &mut self,
+        ident: &syn::Ident,
+        mutable: bool,
+        init: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<bool> {
+        let span = init.span();
+        let (init, kind, len) = match strip_paren(init) {
+            syn::Expr::Repeat(outer) => {
+                let syn::Expr::Repeat(row) = strip_paren(&outer.expr) else {
+                    return Ok(false);
+                };
+                let len = self.local_row_len(&row.len)?;
+                let value = self.real_expr(&row.expr, block)?;
+                let (k, n) = (
+                    len_tokens(&len),
+                    self.with_consts(outer.len.to_token_stream()),
+                );
+                let total = quote::quote!((#k) * (#n));
+                let kind = Kind::RealArray(ArrayRepr::Array(ArrayLen(total.clone())));
+                (Init::ArrayFill { value, len: total }, kind, len)
+            }
+            syn::Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                let Ok(fill) = syn::parse2::<bind::VecFill>(m.mac.tokens.clone()) else {
+                    return Ok(false);
+                };
+                let syn::Expr::Repeat(row) = strip_paren(&fill.value) else {
+                    return Ok(false);
+                };
+                let len = self.local_row_len(&row.len)?;
+                let value = self.real_expr(&row.expr, block)?;
+                let n = self.index_expr(&fill.len, block)?;
+                let total = int_bin(Binary::Mul, len.clone(), n);
+                let kind = Kind::RealArray(ArrayRepr::Vec);
+                (Init::VecFill { value, len: total }, kind, len)
+            }
+            syn::Expr::Array(outer) => {
+                let rows: Vec<&syn::ExprArray> = outer
+                    .elems
+                    .iter()
+                    .filter_map(|e| match strip_paren(e) {
+                        syn::Expr::Array(a) => Some(a),
+                        _ => None,
+                    })
+                    .collect();
+                let k = rows.first().map_or(0, |r| r.elems.len());
+                if rows.is_empty() || rows.len() != outer.elems.len() || k == 0 {
+                    return Ok(false);
+                }
+                let mut es = Vec::new();
+                for row in &rows {
+                    if row.elems.len() != k {
+                        return err_at(row, format!("the rows of an array of arrays have one length: this one has {} elements, the first {k}", row.elems.len()));
+                    }
+                    for e in &row.elems {
+                        es.push(self.real_expr(e, block)?);
+                    }
+                }
+                let total = es.len();
+                let kind = Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#total))));
+                (Init::ArrayList(es), kind, int_lit(k, span))
+            }
+            _ => return Ok(false),
+        };
+        let var = self.new_var(&name_of(ident), kind, mutable, ident.span());
+        self.rows.insert(var, len);
+        block.stmts.push(Stmt::Let { var, init, span });
+        Ok(true)
+    }
+
+    /// The row length `K` of a local `[[0.0; K]; N]`, a function's `const` given its value.
+    fn local_row_len(&self, k: &syn::Expr) -> syn::Result<Expr> {
+        let tokens = self.with_consts(k.to_token_stream());
+        match syn::parse2::<syn::Expr>(tokens) {
+            Ok(e) => row_len(&e),
+            Err(_) => row_len(k),
+        }
     }
 }
 

@@ -392,6 +392,7 @@ impl Lowerer<'_> {
                 Ok(_) => err_at(ty, bad),
                 // `f32`'s own advice fits; for other types, the return message.
                 Err(e) if is_ident(ty, "f32") => Err(e),
+                Err(_) if nests_arrays_of_reals(ty) => err_at(ty, "arrays of arrays of reals are not returned yet: write them into a parameter `out: &mut [[f64; K]]` (named in `wrt(..)`), or return them flat, `[f64; K * N]`"),
                 Err(_) => err_at(ty, bad),
             }
         };
