@@ -48,7 +48,8 @@ fn lj_flat(pos: &[f64], eps: f64) -> f64 {
 
 const DIM: usize = 3;
 
-/// Rows through iterators: `for p in x`, `map`, `enumerate`, `zip`, a row copied, `len`.
+/// Rows through iterators: `for p in x`, `map`, `enumerate`, `zip`, `for &[a, _, c] in x`, a
+/// row copied, `len`.
 #[differentiable(wrt(x))]
 fn through_rows(x: &[[f64; DIM]], w: &[f64]) -> f64 {
     let mut s = 0.0;
@@ -60,6 +61,9 @@ fn through_rows(x: &[[f64; DIM]], w: &[f64]) -> f64 {
         s += w[k] * p[1].exp() * p.len() as f64;
     }
     let z: f64 = w.iter().zip(x).map(|(a, p)| a * p[0]).sum();
+    for &[a, _, c] in x {
+        s += a * c.cos();
+    }
     let row = x[1];
     for c in 0..DIM {
         s += row[c] * x[0][(c + 1) % DIM];
@@ -345,6 +349,9 @@ fn rows_through_iterators_three_ways() {
             s += w[k] * p[1].exp() * 3.0;
         }
         let z: f64 = w.iter().zip(&r).map(|(a, p)| a * p[0]).sum();
+        for &[a, _, c] in &r {
+            s += a * c.cos();
+        }
         for c in 0..3 {
             s += r[1][c] * r[0][(c + 1) % 3];
         }

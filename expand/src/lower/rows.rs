@@ -111,13 +111,48 @@ impl Lowerer<'_> {
         self.path_var(e).filter(|v| self.rows.contains_key(v))
     }
 
+    /// Whether `v` is an array of arrays seen flat.
+    pub(super) fn rows_var_id(&self, v: VarId) -> bool {
+        self.rows.contains_key(&v)
+    }
+
+    /// `[t, y]` of `for &[t, y] in x` bound to the row of `x` (seen flat) starting at `start`:
+    /// each name a copy of its element, `_` skipped (rustc has checked the pattern's length).
+    pub(super) fn bind_flat_row_elements(
+        &mut self,
+        pat: &syn::PatSlice,
+        array: VarId,
+        start: Expr,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        for (j, p) in pat.elems.iter().enumerate() {
+            if matches!(p, syn::Pat::Wild(_)) {
+                continue;
+            }
+            let (ident, mutable) = stmt::simple_binding(p)?;
+            let span = ident.span();
+            let index = iter::add(&start, int_lit(j, span));
+            let v = self.new_var(&name_of(&ident), Kind::Real, mutable, span);
+            block.stmts.push(Stmt::Let {
+                var: v,
+                init: Init::Expr(Expr {
+                    op: Op::Index(array, Box::new(index)),
+                    kind: Kind::Real,
+                    span,
+                }),
+                span,
+            });
+        }
+        Ok(())
+    }
+
     /// An error on `node` if `v` is an array of arrays seen flat, which cannot be used whole
     /// as `what` says.
     pub(super) fn refuse_rows(&self, v: VarId, node: &dyn ToTokens, what: &str) -> syn::Result<()> {
         if !self.rows.contains_key(&v) {
             return Ok(());
         }
-        err_at(node, format!("`{}` is an array of arrays of reals that carries derivatives: {what} is not supported yet; read its elements, `{0}[k][j]`, iterate over its rows, `for row in {0}`, or copy one, `let row = {0}[k];`, `let row = {0}[k];`", self.shown(v)))
+        err_at(node, format!("`{}` is an array of arrays of reals that carries derivatives: {what} is not supported yet; read its elements, `{0}[k][j]`, iterate over its rows, `for row in {0}`, or copy one, `let row = {0}[k];`", self.shown(v)))
     }
 
     /// `x[k][j]` (`outer`, whose base `inner` is `x[k]`) of an array of arrays seen flat: the
