@@ -659,3 +659,25 @@ fn local_arrays_of_arrays_three_ways() {
         assert_eq!(g.as_flattened(), &g_flat[..]);
     }
 }
+
+/// The potential energy of springs of rest length 1 between neighbouring particles (the
+/// README's example).
+#[differentiable(wrt(pos))]
+fn springs(pos: &[[f64; 3]], k: f64) -> f64 {
+    let mut e = 0.0;
+    for i in 1..pos.len() {
+        let mut r2 = 0.0;
+        for c in 0..3 {
+            r2 += (pos[i][c] - pos[i - 1][c]).powi(2);
+        }
+        e += 0.5 * k * (r2.sqrt() - 1.0).powi(2);
+    }
+    e
+}
+
+#[test]
+fn the_readme_example_gives_the_gradient_in_rows() {
+    let pos = [[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]];
+    let (e, grad) = springs_grad(&pos, 3.0);
+    assert_eq!((e, grad), (1.5, vec![[-3.0, 0.0, 0.0], [3.0, 0.0, 0.0]]));
+}
