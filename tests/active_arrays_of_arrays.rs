@@ -78,7 +78,7 @@ fn kick(x: &mut [[f64; 3]], v: &[[f64; 3]], h: f64) {
         for j in 0..3 {
             x[k][j] += h * v[k][j] * x[k][(j + 1) % 3].cos();
         }
-        x[k][0] = x[k][0] * x[k][2];
+        x[k][0] *= x[k][2];
     }
 }
 
@@ -89,12 +89,14 @@ fn kick_flat(x: &mut [f64], v: &[f64], h: f64) {
         for j in 0..3 {
             x[3 * k + j] += h * v[3 * k + j] * x[3 * k + (j + 1) % 3].cos();
         }
-        x[3 * k] = x[3 * k] * x[3 * k + 2];
+        x[3 * k] *= x[3 * k + 2];
     }
 }
 
 /// A fixed number of rows, `&[[f64; 2]; 4]`, and a `&Vec<[f64; 2]>`, both differentiated,
 /// beside data rows outside `wrt(..)`.
+// `&Vec<[f64; 2]>` is what is tested: users write it.
+#[allow(clippy::ptr_arg)]
 #[differentiable(wrt(a, b))]
 fn shapes(a: &[[f64; 2]; 4], b: &Vec<[f64; 2]>, obs: &[[f64; 2]]) -> f64 {
     let mut s = 0.0;
