@@ -278,7 +278,9 @@ impl Gen<'_> {
         match self.rng.below(3) {
             0 => format!("{i} % {}.len()", rows.name),
             1 => format!("({i} + 1) % {}.len()", rows.name),
-            _ => format!("{i} % {}", rows.count),
+            // `i % 1` is clippy's `modulo_one`, denied by default.
+            _ if rows.count > 1 => format!("{i} % {}", rows.count),
+            _ => format!("{i} % {}.len()", rows.name),
         }
     }
 
