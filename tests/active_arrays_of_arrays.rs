@@ -683,3 +683,50 @@ fn the_readme_example_gives_the_gradient_in_rows() {
     let (e, grad) = springs_grad(&pos, 3.0);
     assert_eq!((e, grad), (1.5, vec![[-3.0, 0.0, 0.0], [3.0, 0.0, 0.0]]));
 }
+
+/// Without `wrt(..)`, every real parameter is differentiated, rows by reference too.
+#[differentiable]
+fn spread(a: &[[f64; 2]], w: f64) -> f64 {
+    let mut s = 0.0;
+    for p in a {
+        s += w * (p[0] - p[1]).powi(2) + p[0].sin();
+    }
+    s
+}
+
+#[test]
+fn rows_without_wrt_are_differentiated_three_ways() {
+    for seed in [1, 2, 3] {
+        let mut rng = Draws::new(seed);
+        let x = rng.vec(7);
+        let w_of = |x: &[f64]| x[6];
+        prove(
+            "spread",
+            &x,
+            &|x| spread(&nest(&x[..6]), w_of(x)),
+            &|x, d| spread_jvp(&nest(&x[..6]), &nest(&d[..6]), x[6], d[6]),
+            &|x, g, y| {
+                let mut gb = nest::<2, _>(&g[..6]);
+                let mut w_bar = g[6];
+                let v = spread_vjp(&nest(&x[..6]), &mut gb, x[6], &mut w_bar, y);
+                g[..6].copy_from_slice(gb.as_flattened());
+                g[6] = w_bar;
+                v
+            },
+            &|x, g| {
+                let mut gb = nest::<2, _>(&g[..6]);
+                let mut w_bar = g[6];
+                spread_vjp(
+                    &nest(&x[..6]),
+                    &mut gb,
+                    x[6],
+                    &mut w_bar,
+                    Dual::constant(1.0),
+                );
+                g[..6].copy_from_slice(gb.as_flattened());
+                g[6] = w_bar;
+            },
+            seed,
+        );
+    }
+}
