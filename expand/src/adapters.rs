@@ -28,6 +28,7 @@ pub fn gradient_impl(
     let f = em.f;
     let ok = f.params.len() == 1
         && em.var(f.params[0].var).kind == Kind::RealArray(ArrayRepr::Slice)
+        && f.params[0].rows.is_none()
         && matches!(em.var(f.params[0].var).ty, Some(syn::Type::Reference(ref r)) if matches!(*r.elem, syn::Type::Slice(_)))
         && f.ret.parts == [Kind::Real]
         && !f.ret.tuple;

@@ -62,6 +62,10 @@ const CASES: &[(&str, &str)] = &[
         "while_loop",
         "fn newton(a: f64) -> f64 { let mut y = a; let mut step = 1.0; while step.abs() > 1e-12 { step = (y * y - a) / (2.0 * y); y = y - step; if y < 0.0 { break; } } y }",
     ),
+    (
+        "rows_seen_flat",
+        "#[differentiable(wrt(x, v))] fn kick(x: &mut [[f64; 3]], v: &[[f64; 3]], h: f64) -> f64 { let mut s = 0.0; for p in v { s += p[0] * p[2]; } for k in 0..x.len() { for j in 0..3 { x[k][j] += h * v[k][j] * x[k][(j + 1) % 3].cos(); } } let row = x[1]; s * row[2] }",
+    ),
 ];
 
 fn golden_dir() -> PathBuf {

@@ -99,6 +99,23 @@ pub mod __private {
         S::from_f64(c)
     }
 
+    /// The place of `x[k][j]` in the flat view of an array of arrays whose rows have `len`
+    /// elements (`<[[S; K]]>::as_flattened`), checked as `x[k][j]` is: an index past a row
+    /// panics rather than reading the next row.
+    ///
+    /// ```
+    /// let x = [[1.0_f64, 2.0, 3.0], [4.0, 5.0, 6.0]];
+    /// assert_eq!(x.as_flattened()[tapeless_runtime::__private::row_index(1, 2, 3)], x[1][2]);
+    /// ```
+    #[inline(always)]
+    pub fn row_index(k: usize, j: usize, len: usize) -> usize {
+        assert!(
+            j < len,
+            "index out of bounds: the len is {len} but the index is {j}"
+        );
+        len * k + j
+    }
+
     /// Data that is not differentiated (a parameter outside `wrt(..)`), in the scalar type.
     #[inline]
     pub fn lift<S: Real>(x: &[f64]) -> Vec<S> {

@@ -2384,7 +2384,8 @@ fn test_of(name: &str, index: usize, params: &[Param], ret: Ret) -> String {
             Param::Scalar(_) => 1,
             Param::Slice(_, n) | Param::MutSlice(_, n) | Param::Vec(_, n) => *n,
             Param::Array3(_) => 3,
-            Param::Int(..) | Param::Data(..) => 0,
+            Param::Int(..) => 0,
+            Param::Data(_, d) => d.inputs(),
             Param::Struct(..) => idioms::STRUCT_REALS,
         };
         slots.push((offset, len));
@@ -2471,6 +2472,14 @@ fn test_of(name: &str, index: usize, params: &[Param], ret: Ret) -> String {
                 f_args.push(format!("{v}"));
                 jvp_args.push(format!("{v}"));
                 vjp_args.push(format!("{v}"));
+            }
+            Param::Data(s, data::Data::ActiveRows { width, count }) => {
+                let rows = |v: &str| format!("&nest::<{width}, f64>(&{v}[{o}..{e}])");
+                f_args.push(rows("x"));
+                jvp_args.push(format!("{}, {}", rows("x"), rows("d")));
+                vjp_pre.push(format!("let mut {s}_bar = vec![[0.0; {width}]; {count}];"));
+                vjp_args.push(format!("{}, &mut {s}_bar", rows("x")));
+                grads.push(format!("g.extend_from_slice({s}_bar.as_flattened());"));
             }
             Param::Data(_, d) => {
                 f_args.push(d.arg());
@@ -2652,6 +2661,18 @@ fn hessian_test_of(name: &str, index: usize, params: &[Param], ret: Ret) -> Stri
                 offset += n;
             }
             Param::Int(_, v) => args.push(format!("{v}")),
+            Param::Data(s, data::Data::ActiveRows { width, count }) => {
+                let n = width * count;
+                pre.push(format!(
+                    "let mut {s}_bar = vec![[S::zero(); {width}]; {count}];"
+                ));
+                args.push(format!(
+                    "&nest::<{width}, S>(&x[{offset}..{}]), &mut {s}_bar",
+                    offset + n
+                ));
+                grads.push(format!("g.extend_from_slice({s}_bar.as_flattened());"));
+                offset += n;
+            }
             Param::Data(_, d) => args.push(d.arg()),
             Param::MutSlice(..) | Param::Array3(_) | Param::Vec(..) | Param::Struct(..) => {
                 unreachable!()

@@ -1,9 +1,9 @@
 use tapeless::differentiable;
 
-// Observations as pairs are data: without `wrt(..)` every real parameter would be
-// differentiated, so the message asks to name the ones that are.
+// Without `wrt(..)` every real parameter is differentiated: observations held by value in a
+// `Vec` of pairs cannot be, so the message says to take them by reference or name the others.
 #[differentiable]
-fn misfit(x: &[f64], obs: &[[f64; 2]]) -> f64 {
+fn misfit(x: &[f64], obs: Vec<[f64; 2]>) -> f64 {
     let mut j = 0.0;
     for o in obs.iter() {
         let d = x[0] * o[0] - o[1];

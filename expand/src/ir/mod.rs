@@ -263,6 +263,10 @@ pub struct Param {
     pub var: VarId,
     /// Whether the user wrote `mut` on the binding.
     pub mutable: bool,
+    /// For an array of arrays of reals that carries derivatives (`x: &[[f64; 3]]`), the length
+    /// `K` of its rows as written: the variable is its flat view (`x[k][j]` at `K * k + j`), and
+    /// the companions take the nested shape and flatten it (see `lower::rows`).
+    pub rows: Option<ArrayLen>,
 }
 
 /// A lowered function.

@@ -37,6 +37,12 @@ impl Lowerer<'_> {
             return self.let_array_pattern(elems, init, ty, span, block);
         }
         let (ident, mutable) = simple_binding(pat)?;
+        if self.let_row_copy(&ident, init, span, block)? {
+            return Ok(());
+        }
+        if self.let_nested_local(&ident, mutable, init, block)? {
+            return Ok(());
+        }
         if let (Some(syn::Type::Tuple(types)), syn::Expr::Call(call)) = (ty, strip_paren(init)) {
             if !types.elems.is_empty() && self.is_differentiable_call(call) {
                 return self.let_tuple_whole(&ident, mutable, types, call, block);
@@ -197,6 +203,9 @@ impl Lowerer<'_> {
         span: Span,
         block: &mut Block,
     ) -> syn::Result<()> {
+        if let Some(v) = self.rows_var(strip_deref(strip_paren(init))) {
+            self.refuse_rows(v, init, "destructuring it into rows")?;
+        }
         if let Some(rest) = pattern.elems.iter().position(|p| rest_binding(p).is_some()) {
             let source = self.rest_source(init, ty, block)?;
             let elems: Vec<&syn::Pat> = pattern.elems.iter().collect();
@@ -469,6 +478,12 @@ impl Lowerer<'_> {
             (_, Init::Expr(_)) => unreachable!("array_init gives array initialisers"),
         };
         let var = self.new_var(&name_of(b.ident), kind, b.mutable, b.ident.span());
+        // `let w = v;` of an array of arrays seen flat is one too.
+        if let Init::CopyOf(src) = &array_init {
+            if let Some(len) = self.rows.get(src).cloned() {
+                self.rows.insert(var, len);
+            }
+        }
         block.stmts.push(Stmt::Let {
             var,
             init: array_init,
@@ -595,6 +610,7 @@ impl Lowerer<'_> {
             {
                 match self.path_var(&mc.receiver) {
                     Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => {
+                        self.refuse_rows(v, mc, "a copy of it whole")?;
                         Ok(Some(Init::CopyOf(v)))
                     }
                     _ => Ok(None),
@@ -617,8 +633,8 @@ fn refuse_nested(e: &syn::Expr) -> syn::Result<()> {
 
 /// `vec![value; len]`.
 pub(super) struct VecFill {
-    value: syn::Expr,
-    len: syn::Expr,
+    pub(super) value: syn::Expr,
+    pub(super) len: syn::Expr,
 }
 
 impl syn::parse::Parse for VecFill {

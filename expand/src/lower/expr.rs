@@ -380,6 +380,14 @@ impl Lowerer<'_> {
                         "sub-slices are not supported; index the array directly, `v[offset + i]`",
                     )
                 }
+                syn::Expr::Index(inner) if self.rows_var(&inner.expr).is_some() => {
+                    let (v, index) = self.row_element(inner, ix, block)?;
+                    return Ok(Expr {
+                        op: Op::Index(v, Box::new(index)),
+                        kind: Kind::Real,
+                        span,
+                    });
+                }
                 syn::Expr::Index(inner) if self.opaque_rows(&inner.expr) => {
                     let row = self.index_read(inner, span, block)?;
                     self.bind_row(row, ix, span, block)?
@@ -401,6 +409,7 @@ impl Lowerer<'_> {
         if let Some(x) = self.window_read(v, ix, span, block)? {
             return Ok(x);
         }
+        self.refuse_rows(v, ix, "a row used as a value")?;
         // `o[j]` of an item `o` of `for o in obs`, a row of opaque data.
         let v = match self.alias(v) {
             Some(Alias::Elem { array, index, .. }) if self.kind(*array) == &Kind::Opaque => {

@@ -125,9 +125,23 @@ impl Lowerer<'_> {
     fn len_method(&mut self, mc: &syn::ExprMethodCall, span: Span) -> syn::Result<Expr> {
         let v = match self.path_var(&mc.receiver) {
             Some(v) => v,
-            None => return err_at(&mc.receiver, "take the length of a variable: `v.len()`"),
+            None => {
+                if let syn::Expr::Index(ix) = strip_paren(&mc.receiver) {
+                    if let Some(v) = self.rows_var(&ix.expr) {
+                        self.refuse_rows(
+                            v,
+                            &mc.receiver,
+                            "the length of a row (it is the length `K` of `[f64; K]`)",
+                        )?;
+                    }
+                }
+                return err_at(&mc.receiver, "take the length of a variable: `v.len()`");
+            }
         };
         if let Some(len) = self.alias_len(v) {
+            return Ok(len);
+        }
+        if let Some(len) = self.rows_len(v, span) {
             return Ok(len);
         }
         Ok(Expr {

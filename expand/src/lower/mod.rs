@@ -25,6 +25,7 @@
 //! - [`iter`]: iterator chains and closures, as loops and accumulators;
 //! - [`nalgebra`]: matrices and vectors, their operators and methods;
 //! - [`types`]: kinds from the types the user wrote;
+//! - [`rows`]: arrays of arrays of reals that carry derivatives, seen flat;
 //! - [`scope`]: variables, names and scopes;
 //! - [`diag`]: attributes, and what to write instead of unsupported syntax.
 //!
@@ -44,6 +45,7 @@ mod loops;
 mod method;
 mod nalgebra;
 mod rest;
+mod rows;
 mod scope;
 mod signature;
 mod stmt;
@@ -105,6 +107,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         inferred: HashMap::new(),
         copy_backs: None,
         filter_marks: Vec::new(),
+        rows: HashMap::new(),
     };
     check_attributes(item, &mut l.cx);
     let function = l.function(item);
@@ -200,6 +203,8 @@ struct Lowerer<'a> {
     copy_backs: Option<Vec<subslice::CopyBack>>,
     /// The positions of the `if`s of the filters in the loop body being built: see `iter`.
     filter_marks: Vec<usize>,
+    /// Arrays of arrays of reals seen flat, with the length of their rows: see [`rows`].
+    rows: HashMap<VarId, Expr>,
 }
 
 /// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR

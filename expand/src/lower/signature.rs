@@ -118,13 +118,16 @@ impl Lowerer<'_> {
             let nested = params.iter().find_map(|p: &Param| {
                 let v = &self.vars[p.var];
                 let ty = v.ty.as_ref().filter(|t| nests_arrays_of_reals(t))?;
-                (name_of(name) == v.user_name).then(|| flat_advice(ty, &v.user_name))
+                (name_of(name) == v.user_name).then(|| by_reference(ty, &v.user_name))
             });
+            if found {
+                continue;
+            }
             if let Some(flat) = nested {
                 self.cx.error_spanned_by(name,
-                    format!("`{name}` holds arrays of arrays of reals, read only as data: leave it out of `wrt(..)`; {flat}"),
+                    format!("to differentiate with respect to `{name}`, take it by reference with rows of reals, {flat} (or `&[[f64; K]; N]`, `&Vec<[f64; K]>`), or leave it out of `wrt(..)` to read it as data"),
                 );
-            } else if !found {
+            } else {
                 self.cx.error_spanned_by(name,
                     format!("`{name}` is not a parameter of type `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]` or `Vec<f64>`"),
                 );
@@ -161,6 +164,8 @@ impl Lowerer<'_> {
                 .iter()
                 .take(expected.len())
                 .all(|p| !self.vars[p.var].ty.as_ref().is_some_and(is_vec_ref))
+            // Arrays of arrays seen flat are not the slices the traits hand over.
+            && params.iter().all(|p| p.rows.is_none())
             && ret_parts.is_empty();
         if !in_place {
             self.cx.error_spanned_by(
@@ -349,18 +354,29 @@ impl Lowerer<'_> {
                 "write a plain name for each parameter (patterns in parameters are not supported)",
             ),
         };
+        let mut rows = None;
         let kind = if nests_arrays_of_reals(&pt.ty) {
-            nested_data_kind(&pt.ty, &name_of(&ident), self.args.wrt.as_deref())?
+            match self.nested_param(&pt.ty, &name_of(&ident))? {
+                Some((kind, len)) => {
+                    rows = Some(len);
+                    kind
+                }
+                None => Kind::Opaque,
+            }
         } else {
             kind_of_type(&pt.ty, true)?
         };
         let var = self.new_var(&name_of(&ident), kind, mutable, ident.span());
+        if let Some((_, len)) = &rows {
+            self.rows.insert(var, len.clone());
+        }
+        let rows = rows.map(|(tokens, _)| tokens);
         self.param_vars.push(var);
         self.vars[var].ty = Some((*pt.ty).clone());
         if let Kind::RealArray(ArrayRepr::SliceMut) = self.vars[var].kind {
             self.vars[var].mutable = true;
         }
-        Ok(Param { var, mutable })
+        Ok(Param { var, mutable, rows })
     }
 
     pub(super) fn return_kinds(&mut self, ty: &syn::Type) -> syn::Result<(Vec<Kind>, bool)> {
@@ -376,6 +392,7 @@ impl Lowerer<'_> {
                 Ok(_) => err_at(ty, bad),
                 // `f32`'s own advice fits; for other types, the return message.
                 Err(e) if is_ident(ty, "f32") => Err(e),
+                Err(_) if nests_arrays_of_reals(ty) => err_at(ty, "arrays of arrays of reals are not returned yet: write them into a parameter `out: &mut [[f64; K]]` (named in `wrt(..)`), or return them flat, `[f64; K * N]`"),
                 Err(_) => err_at(ty, bad),
             }
         };

@@ -414,10 +414,14 @@ impl Lowerer<'_> {
                 }
             }
             syn::Expr::Index(ix) => {
-                if matches!(strip_paren(&ix.expr), syn::Expr::Index(_)) {
+                if let syn::Expr::Index(inner) = strip_paren(&ix.expr) {
+                    if self.rows_var(&inner.expr).is_some() {
+                        return self.row_place(inner, ix, block);
+                    }
                     return err_at(e, NESTED_LOCAL);
                 }
                 let v = self.var_of(&ix.expr)?;
+                self.refuse_rows(v, e, "assigning a whole row")?;
                 if self.kind(v) == &Kind::Matrix {
                     return err_at(
                         &ix.expr,

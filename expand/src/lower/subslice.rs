@@ -43,6 +43,7 @@ impl Lowerer<'_> {
                 )
             }
         };
+        self.refuse_rows(array, ix, "a sub-slice of it")?;
         if mutable && self.kind(array) == &Kind::RealArray(ArrayRepr::Slice) {
             return err_at(
                 r,

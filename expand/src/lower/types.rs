@@ -181,11 +181,11 @@ pub(super) fn is_float_const_path(path: &syn::Path) -> bool {
     path.segments.iter().any(|s| s.ident == "f64")
 }
 
-/// What to write instead of a parameter `name: ty` of arrays of arrays of reals that would
-/// carry derivatives: the same values flat, indexed by the length of a row.
-pub(super) fn flat_advice(ty: &syn::Type, name: &str) -> String {
+/// The parameter `name: ty` of arrays of arrays of reals as it carries derivatives: by
+/// reference, with rows of reals, `name: &[[f64; 2]]`.
+pub(super) fn by_reference(ty: &syn::Type, name: &str) -> String {
     let row = row_len(ty).unwrap_or_else(|| "K".to_string());
-    format!("to differentiate with respect to them, or to write them, pass them flat, `{name}: &[f64]` read as `{name}[{row} * k + j]` (`{name}.chunks({row})` to iterate), or as one slice per component")
+    format!("`{name}: &[[f64; {row}]]`")
 }
 
 /// The length of the innermost rows of `ty` (`2` of `&[[f64; 2]]`), as written.
@@ -210,31 +210,7 @@ fn row_len(ty: &syn::Type) -> Option<String> {
 }
 
 /// Why an array of arrays of reals cannot be built or written, and what to write instead.
-pub(super) const NESTED_LOCAL: &str = "arrays of arrays of reals are read only as data, from parameters outside `wrt(..)`: build and write the values flat, `let mut x = [0.0; 3 * N];` as `x[3 * k + j]` (or `vec![0.0; 3 * n]`), or one array per component";
-
-/// The kind of a parameter of type `ty` holding arrays of arrays of reals (`obs: &[[f64; 2]]`,
-/// `Vec<[f64; 3]>`, `[[f64; 2]; N]`): data, read as written and never differentiated, when
-/// `wrt(..)` is given without it; refused otherwise, saying what to write.
-pub(super) fn nested_data_kind(
-    ty: &syn::Type,
-    name: &str,
-    wrt: Option<&[syn::Ident]>,
-) -> syn::Result<Kind> {
-    let flat = flat_advice(ty, name);
-    if let syn::Type::Reference(r) = strip_type_group(ty) {
-        if r.mutability.is_some() {
-            return err_at(ty, format!("arrays of arrays of reals are read only, as data: take `{name}` by shared reference, `&`; {flat}"));
-        }
-    }
-    match wrt {
-        None => err_at(ty, format!("arrays of arrays of reals are read only as data, never differentiated: name the parameters to differentiate, `#[differentiable(wrt(x))]`, leaving `{name}` out; {flat}")),
-        Some(wrt) if wrt.iter().any(|w| name_of(w) == name) => {
-            // `check_wrt` reports the name in `wrt(..)`.
-            Ok(Kind::Opaque)
-        }
-        Some(_) => Ok(Kind::Opaque),
-    }
-}
+pub(super) const NESTED_LOCAL: &str = "arrays of arrays of reals are parameters `x: &[[f64; K]]` (data, or differentiated when named in `wrt(..)`) and `&mut [[f64; K]]`, and locals made in a `let` of their own, `let mut v = [[0.0; K]; N];` or `vec![[0.0; K]; n]`, all read and written `v[k][j]`; elsewhere write the values flat, `[0.0; 3 * N]` read as `v[3 * k + j]`, or one array per component";
 
 /// Whether `ty` is a slice, array or `Vec` (or a reference to one) whose elements are arrays of
 /// reals: `&[[f64; 2]]`, `Vec<[f64; 3]>`, `[[f64; 2]; N]`.

@@ -24,6 +24,9 @@ const ROWS_DATA: bool = true;
 const ROW_LOOPS: bool = true;
 /// `obs.iter().map(|o| ..).sum::<f64>()` as a value.
 const ROW_SUMS: bool = true;
+/// Arrays of arrays in `wrt(..)`: `obs: &[[f64; W]]` differentiated, read by the same forms;
+/// the tests take its values from the flat input and its tangent and adjoint in rows.
+const ACTIVE_ROWS: bool = true;
 
 /// The value of a data parameter, written as a literal by the tests.
 #[derive(Clone)]
@@ -36,6 +39,9 @@ pub enum Data {
     Array(Vec<f64>),
     /// `obs: &[[f64; W]]`, `Vec<[f64; W]>` or `[[f64; W]; N]`: rows of equal width.
     Rows(RowsKind, Vec<Vec<f64>>),
+    /// `obs: &[[f64; W]]` named in `wrt(..)`: `count` rows of `width` reals, from the tests'
+    /// flat input (not data, but generated and read as the data rows are).
+    ActiveRows { width: usize, count: usize },
 }
 
 /// How an array of arrays is passed.
@@ -81,6 +87,7 @@ impl Data {
                     RowsKind::Array => format!("[[f64; {w}]; {}]", rows.len()),
                 }
             }
+            Data::ActiveRows { width, .. } => format!("&[[f64; {width}]]"),
         }
     }
 
@@ -99,6 +106,15 @@ impl Data {
                     RowsKind::Array => format!("[{all}]"),
                 }
             }
+            Data::ActiveRows { .. } => unreachable!("the tests pass rows of the flat input"),
+        }
+    }
+
+    /// The number of reals of the tests' flat input it takes (none for data).
+    pub fn inputs(&self) -> usize {
+        match self {
+            Data::ActiveRows { width, count } => width * count,
+            _ => 0,
         }
     }
 }
@@ -151,8 +167,12 @@ pub fn with_data(rng: &mut Rng, params: &mut Vec<Param>, mut_a: bool) -> bool {
         } else {
             1 + rng.below(4)
         };
-        let rows = (0..count).map(|_| values(rng, width)).collect();
-        params.push(Param::Data("obs".into(), Data::Rows(kind, rows)));
+        let data = if ACTIVE_ROWS && kind == RowsKind::Slice && rng.chance(0.5) {
+            Data::ActiveRows { width, count }
+        } else {
+            Data::Rows(kind, (0..count).map(|_| values(rng, width)).collect())
+        };
+        params.push(Param::Data("obs".into(), data));
     }
     true
 }
@@ -166,7 +186,8 @@ pub fn wrt_list(params: &[Param]) -> String {
             | Param::Slice(s, _)
             | Param::MutSlice(s, _)
             | Param::Array3(s)
-            | Param::Vec(s, _) => Some(s.as_str()),
+            | Param::Vec(s, _)
+            | Param::Data(s, Data::ActiveRows { .. }) => Some(s.as_str()),
             _ => None,
         })
         .collect();
@@ -215,6 +236,12 @@ impl Gen<'_> {
                 width: rows[0].len(),
                 count: rows.len(),
             }),
+            Data::ActiveRows { width, count } => self.rows.push(Rows {
+                name: name.into(),
+                kind: RowsKind::Slice,
+                width: *width,
+                count: *count,
+            }),
         }
         self.declaring_param = was;
         format!("{name}: {}", data.ty())
@@ -251,7 +278,9 @@ impl Gen<'_> {
         match self.rng.below(3) {
             0 => format!("{i} % {}.len()", rows.name),
             1 => format!("({i} + 1) % {}.len()", rows.name),
-            _ => format!("{i} % {}", rows.count),
+            // `i % 1` is clippy's `modulo_one`, denied by default.
+            _ if rows.count > 1 => format!("{i} % {}", rows.count),
+            _ => format!("{i} % {}.len()", rows.name),
         }
     }
 

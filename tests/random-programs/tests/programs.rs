@@ -54,6 +54,14 @@ use tapeless_random_programs::*;
 
 include!(concat!(env!("OUT_DIR"), "/programs.rs"));
 
+/// Rows of `K` reals from a flat slice: the tests' flat input to a parameter `obs: &[[f64; K]]`
+/// named in `wrt(..)`.
+fn nest<const K: usize, T: Copy>(x: &[T]) -> Vec<[T; K]> {
+    x.chunks_exact(K)
+        .map(|c| std::array::from_fn(|j| c[j]))
+        .collect()
+}
+
 /// How many points are tried before a program is declared nowhere smooth.
 const ATTEMPTS: u64 = 8;
 

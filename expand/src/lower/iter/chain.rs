@@ -178,6 +178,15 @@ impl Lowerer<'_> {
                 "iterate over a variable, `v.iter()`: sub-slices and temporaries are not supported",
             ),
         };
+        let method = src_kind.as_ref().map(|(name, _)| name.as_str());
+        if let Some(rows) = self.rows_source(array, method, writable, e) {
+            let (size, end) = rows?;
+            return Ok(Seq {
+                src: Src::Chunk { array, size },
+                start: int_lit(0, arr.span()),
+                end,
+            });
+        }
         let kind = self.kind(array).clone();
         let is_matrix = kind == Kind::Matrix;
         // A list of indices or other data (`idx: &[usize]`), read element by element.

@@ -105,6 +105,9 @@ impl Lowerer<'_> {
             {
                 self.bind_row_elements(s, array, index, block)
             }
+            (syn::Pat::Slice(s), Item::Window { array, start, .. }) if self.rows_var_id(array) => {
+                self.bind_flat_row_elements(s, array, start, block)
+            }
             (syn::Pat::Tuple(_), _) => err_at(
                 pat,
                 "this pattern does not match the item: `zip` and `enumerate` give pairs, `(a, b)`",

@@ -33,8 +33,8 @@ mod filter;
 mod reduce;
 
 pub(in crate::lower) use self::best::{best_of, is_best_of};
-pub(in crate::lower) use self::chain::int_lit;
 use self::chain::*;
+pub(in crate::lower) use self::chain::{add, int_bin, int_lit};
 use self::filter::filter_before;
 use super::*;
 
@@ -257,6 +257,8 @@ impl Lowerer<'_> {
             return Ok(None);
         };
         let j = self.index_expr(&ix.index, block)?;
+        // A row of an array of arrays seen flat is checked as Rust checks `p[j]`.
+        let j = self.row_offset(array, j, &ix.index)?;
         Ok(Some(Expr {
             op: Op::Index(array, Box::new(add(&start, j))),
             kind: Kind::Real,

@@ -1,0 +1,62 @@
+//! Arrays of arrays of reals seen flat (see `lower::rows`): the companions take them, their
+//! tangents and their adjoints in the nested shape at the scalar, `x: &[[S; K]]`, and their
+//! bodies begin by viewing each flat, as the IR reads them.
+
+use super::Emitter;
+use crate::ir::*;
+use proc_macro2::{Ident, TokenStream};
+use quote::quote_spanned;
+
+impl Emitter<'_> {
+    /// The length `K` of the rows of parameter `v`, if it is an array of arrays seen flat.
+    pub fn rows(&self, v: VarId) -> Option<&ArrayLen> {
+        self.f
+            .params
+            .iter()
+            .find(|p| p.var == v)
+            .and_then(|p| p.rows.as_ref())
+    }
+
+    /// The type of the tangent (`mutable == false` for a shared one) or adjoint of parameter
+    /// `v` seen flat: the nested shape at the scalar, `&[[S; K]]` or `&mut [[S; K]]`.
+    pub fn rows_ty(&self, v: VarId, mutable: bool) -> Option<TokenStream> {
+        let len = self.rows(v)?;
+        let scalar = &self.scalar;
+        let span = self.var(v).span;
+        Some(if mutable {
+            quote_spanned!(span=> &mut [[#scalar; #len]])
+        } else {
+            quote_spanned!(span=> &[[#scalar; #len]])
+        })
+    }
+
+    /// `let x = x.as_flattened();` for each parameter seen flat and, with `companion`, for its
+    /// tangent or adjoint (if it has one), at the start of a companion's body; `adjoint` when the
+    /// companion's arrays are adjoints (always written).
+    pub fn flatten_rows(
+        &self,
+        companion: Option<&dyn Fn(VarId) -> Ident>,
+        adjoint: bool,
+    ) -> TokenStream {
+        let mut out = TokenStream::new();
+        for p in &self.f.params {
+            if p.rows.is_none() {
+                continue;
+            }
+            let written = self.var(p.var).kind == Kind::RealArray(ArrayRepr::SliceMut);
+            let mut names = vec![(self.name(p.var), written)];
+            if let Some(c) = companion.filter(|_| self.is_active(p.var)) {
+                names.push((c(p.var), written || adjoint));
+            }
+            for (n, mutable) in names {
+                let span = n.span();
+                out.extend(if mutable {
+                    quote_spanned!(span=> let #n = #n.as_flattened_mut();)
+                } else {
+                    quote_spanned!(span=> let #n = #n.as_flattened();)
+                });
+            }
+        }
+        out
+    }
+}

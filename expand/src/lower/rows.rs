@@ -1,0 +1,459 @@
+//! Arrays of arrays of reals that carry derivatives, seen flat.
+//!
+//! A parameter `x: &[[f64; K]]` in `wrt(..)` (also `&[[f64; K]; N]` and `&Vec<[f64; K]>`, and
+//! any of them by `&mut`, in `wrt(..)` or not, as `&mut [f64]` is) is lowered as the flat slice
+//! that `<[[f64; K]]>::as_flattened` views it as, `x[k][j]` at `K * k + j` (the layout Rust
+//! guarantees for arrays of arrays):
+//!
+//! - `x[k][j]` reads (and `x[k][j] = ..`, `x[k][j] += ..` write) `x[K * k + j]`, the index
+//!   checked `j < K` as Rust checks `x[k][j]` (an index past a row would otherwise read the next
+//!   one; a literal index is checked here);
+//! - `x.len()` is `x.len() / K`;
+//! - a row `p` of `for p in x` (or `&x`, `x.iter()`, and the items of `map`, `zip`,
+//!   `enumerate`, ... over them) is the window `x[K * k..K * k + K]`, read `p[j]`, `p.len()`;
+//! - `let row = x[k];` copies the row into a local `[f64; K]` (`let mut row = [0.0; K]; for j
+//!   in 0..K { row[j] = x[K * k + j] }`), which is then an ordinary real array.
+//!
+//! `K` is the row length as written, an integer literal or a `const`, which rustc evaluates in
+//! the generated index arithmetic. The companions take the same nested shape at the scalar
+//! (`x: &[[S; K]]`, `x_dot: &[[S; K]]`, `x_bar: &mut [[S; K]]`: the adjoint of an array of
+//! arrays is an array of arrays, as a struct's adjoint is the struct) and begin by flattening
+//! each, `let x = x.as_flattened();` (`Emitter::flatten_rows`), generic over `S` as
+//! `as_flattened` is. So every transform sees a flat slice it already differentiates, and the
+//! nested shape never reaches the IR.
+//!
+//! Why a view rather than a nested kind in the IR: each transform, the liveness of saved
+//! values, the snapshots and the emitter's copies would need a second shape and its proofs; the
+//! flat view keeps them as they are.
+//!
+//! Not yet, refused with what to write: passing such an array to another differentiable
+//! function, sub-slices, copies of it whole, writing through a row of `iter_mut`, and local
+//! arrays of arrays of reals (`[[0.0; 3]; N]`, `vec![[0.0; 3]; n]`). Outside `wrt(..)` and read
+//! only, arrays of arrays stay data (`Kind::Opaque`, kept `f64` in every companion).
+
+use super::iter::{int_bin, int_lit};
+use super::*;
+use proc_macro2::TokenStream;
+
+/// The rows `[f64; K]` of a reference to an array of arrays of reals (`&[[f64; K]]`,
+/// `&[[f64; K]; N]`, `&Vec<[f64; K]>`, or `&mut` of them): whether it is `&mut`, and `K` as
+/// written.
+pub(super) fn rows_of_ref(ty: &syn::Type) -> Option<(bool, &syn::Expr)> {
+    let syn::Type::Reference(r) = strip_type_group(ty) else {
+        return None;
+    };
+    let elem = match strip_type_group(&r.elem) {
+        syn::Type::Slice(s) => &*s.elem,
+        syn::Type::Array(a) => &*a.elem,
+        syn::Type::Path(p) if p.qself.is_none() => match p.path.segments.last() {
+            Some(seg) if seg.ident == "Vec" => match &seg.arguments {
+                syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+                    syn::GenericArgument::Type(t) => t,
+                    _ => return None,
+                },
+                _ => return None,
+            },
+            _ => return None,
+        },
+        _ => return None,
+    };
+    match strip_type_group(elem) {
+        syn::Type::Array(row) if is_ident(&row.elem, "f64") => {
+            Some((r.mutability.is_some(), &row.len))
+        }
+        _ => None,
+    }
+}
+
+impl Lowerer<'_> {
+    /// The kind of a parameter `name: ty` holding arrays of arrays of reals, with the length of
+    /// its rows (as written, and as an integer expression) when it is seen flat; `None` for
+    /// data, read as written and never differentiated (a shared reference or a value outside
+    /// `wrt(..)`).
+    pub(super) fn nested_param(
+        &mut self,
+        ty: &syn::Type,
+        name: &str,
+    ) -> syn::Result<Option<(Kind, (ArrayLen, Expr))>> {
+        let wrt = self.args.wrt.as_deref();
+        let in_wrt = wrt.is_none_or(|w| w.iter().any(|n| name_of(n) == name));
+        match rows_of_ref(ty) {
+            Some((mutable, k)) if mutable || in_wrt => {
+                let len = row_len(k)?;
+                let repr = if mutable {
+                    ArrayRepr::SliceMut
+                } else {
+                    ArrayRepr::Slice
+                };
+                Ok(Some((
+                    Kind::RealArray(repr),
+                    (ArrayLen(k.to_token_stream()), len),
+                )))
+            }
+            Some(_) => Ok(None),
+            None => {
+                let by_ref = by_reference(ty, name);
+                if matches!(strip_type_group(ty), syn::Type::Reference(r) if r.mutability.is_some())
+                {
+                    return err_at(ty, format!("an array of arrays written by a differentiable function has rows of reals, `{name}: &mut [[f64; K]]`; for deeper nesting, pass the values flat, `{name}: &mut [f64]`"));
+                }
+                match wrt {
+                    None => err_at(ty, format!("to differentiate with respect to `{name}`, take it by reference with rows of reals, {by_ref}; to read it as data, name the parameters to differentiate, `#[differentiable(wrt(x))]`, leaving `{name}` out")),
+                    // Data; `check_wrt` reports it if `wrt(..)` names it.
+                    Some(_) => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// The array of arrays seen flat that `e` names, if it names one.
+    pub(super) fn rows_var(&self, e: &syn::Expr) -> Option<VarId> {
+        self.path_var(e).filter(|v| self.rows.contains_key(v))
+    }
+
+    /// Whether `v` is an array of arrays seen flat.
+    pub(super) fn rows_var_id(&self, v: VarId) -> bool {
+        self.rows.contains_key(&v)
+    }
+
+    /// `[t, y]` of `for &[t, y] in x` bound to the row of `x` (seen flat) starting at `start`:
+    /// each name a copy of its element, `_` skipped (rustc has checked the pattern's length).
+    pub(super) fn bind_flat_row_elements(
+        &mut self,
+        pat: &syn::PatSlice,
+        array: VarId,
+        start: Expr,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        for (j, p) in pat.elems.iter().enumerate() {
+            if matches!(p, syn::Pat::Wild(_)) {
+                continue;
+            }
+            let (ident, mutable) = stmt::simple_binding(p)?;
+            let span = ident.span();
+            let index = iter::add(&start, int_lit(j, span));
+            let v = self.new_var(&name_of(&ident), Kind::Real, mutable, span);
+            block.stmts.push(Stmt::Let {
+                var: v,
+                init: Init::Expr(Expr {
+                    op: Op::Index(array, Box::new(index)),
+                    kind: Kind::Real,
+                    span,
+                }),
+                span,
+            });
+        }
+        Ok(())
+    }
+
+    /// An error on `node` if `v` is an array of arrays seen flat, which cannot be used whole
+    /// as `what` says.
+    pub(super) fn refuse_rows(&self, v: VarId, node: &dyn ToTokens, what: &str) -> syn::Result<()> {
+        if !self.rows.contains_key(&v) {
+            return Ok(());
+        }
+        err_at(node, format!("`{}` is an array of arrays of reals that carries derivatives: {what} is not supported yet; read its elements, `{0}[k][j]`, iterate over its rows, `for row in {0}`, or copy one, `let row = {0}[k];`", self.shown(v)))
+    }
+
+    /// `x[k][j]` (`outer`, whose base `inner` is `x[k]`) of an array of arrays seen flat: the
+    /// variable and the flat index.
+    pub(super) fn row_element(
+        &mut self,
+        inner: &syn::ExprIndex,
+        outer: &syn::ExprIndex,
+        block: &mut Block,
+    ) -> syn::Result<(VarId, Expr)> {
+        let v = self.var_of(&inner.expr)?;
+        for index in [&inner.index, &outer.index] {
+            if let syn::Expr::Range(r) = &**index {
+                return err_at(r, "index single elements of an array of arrays, `x[k][j]`");
+            }
+        }
+        let k = self.index_expr(&inner.index, block)?;
+        let j = self.index_expr(&outer.index, block)?;
+        let index = self.row_index(v, k, j, &outer.index)?;
+        Ok((v, index))
+    }
+
+    /// The flat index `K * k + j` of `x[k][j]`, checked `j < K` as Rust checks it.
+    fn row_index(&self, v: VarId, k: Expr, j: Expr, j_node: &syn::Expr) -> syn::Result<Expr> {
+        let len = self.rows[&v].clone();
+        let span = j.span;
+        let literal = |e: &Expr| match &e.op {
+            Op::Lit(Literal::Other(syn::Lit::Int(i))) => i.base10_parse::<usize>().ok(),
+            _ => None,
+        };
+        if let (Some(n), Some(jv)) = (literal(&len), literal(&j)) {
+            if jv >= n {
+                return err_at(j_node, format!("index out of bounds: the rows of `{}` have {n} elements but the index is {jv}", self.shown(v)));
+            }
+            return Ok(int_bin(Binary::Add, int_bin(Binary::Mul, len, k), j));
+        }
+        let path: syn::Path = syn::parse_quote_spanned!(Span::call_site()=> __tl::row_index);
+        Ok(Expr {
+            op: Op::ConstCall(path, vec![k, j, len]),
+            kind: Kind::Int,
+            span,
+        })
+    }
+
+    /// The place `x[k][j]` (`outer`, whose base `inner` is `x[k]`) of an array of arrays seen
+    /// flat, written through `&mut`.
+    pub(super) fn row_place(
+        &mut self,
+        inner: &syn::ExprIndex,
+        outer: &syn::ExprIndex,
+        block: &mut Block,
+    ) -> syn::Result<Place> {
+        let (v, index) = self.row_element(inner, outer, block)?;
+        if self.kind(v) == &Kind::RealArray(ArrayRepr::Slice) {
+            return err_at(
+                &inner.expr,
+                format!(
+                    "`{}` is read only: take it as `&mut [[f64; K]]` to write into it",
+                    self.shown(v)
+                ),
+            );
+        }
+        self.vars[v].mutable = true;
+        Ok(Place::Index(v, index))
+    }
+
+    /// `j` as an offset into a row of `v` (the window `p` of `for p in x`, read `p[j]`),
+    /// checked `j < K` as Rust checks `p[j]`; `j` itself when `v` is not seen flat.
+    pub(super) fn row_offset(&self, v: VarId, j: Expr, j_node: &syn::Expr) -> syn::Result<Expr> {
+        if !self.rows.contains_key(&v) {
+            return Ok(j);
+        }
+        let index = self.row_index(v, int_lit(0, j.span), j, j_node)?;
+        // `K * 0 + j` of a literal `j` is `j`.
+        Ok(match index.op {
+            Op::Binary(Binary::Add, _, j) => *j,
+            _ => index,
+        })
+    }
+
+    /// `x.len()` of an array of arrays seen flat: its number of rows.
+    pub(super) fn rows_len(&self, v: VarId, span: Span) -> Option<Expr> {
+        let len = self.rows.get(&v)?.clone();
+        let flat = Expr {
+            op: Op::Len(v),
+            kind: Kind::Int,
+            span,
+        };
+        Some(int_bin(Binary::Div, flat, len))
+    }
+
+    /// The rows of `array`, an array of arrays seen flat, as the items of an iterator source
+    /// (`x`, `&x`, `x.iter()`; `method` is the source's method, if any): windows of length `K`,
+    /// given as `K` and the number of rows; `None` if `array` is not seen flat.
+    pub(super) fn rows_source(
+        &self,
+        array: VarId,
+        method: Option<&str>,
+        writable: bool,
+        node: &dyn ToTokens,
+    ) -> Option<syn::Result<(Expr, Expr)>> {
+        let size = self.rows.get(&array)?.clone();
+        if writable || !matches!(method, None | Some("iter" | "into_iter")) {
+            let what = match method {
+                Some(m) => format!("`.{m}(..)`"),
+                None => "iterating to write".to_string(),
+            };
+            let what = format!(
+                "{what} (write `{}[k][j] = ..` in a loop over `k`)",
+                self.shown(array)
+            );
+            return Some(
+                self.refuse_rows(array, node, &what)
+                    .map(|()| (size.clone(), size)),
+            );
+        }
+        let end = self.rows_len(array, size.span)?;
+        Some(Ok((size, end)))
+    }
+
+    /// `let row = x[k];` (`init`) of an array of arrays seen flat: a copy of the row, a local
+    /// `[f64; K]`; `false` when `init` is not such a row.
+    pub(super) fn let_row_copy(
+        &mut self,
+        ident: &syn::Ident,
+        init: &syn::Expr,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<bool> {
+        let syn::Expr::Index(ix) = strip_paren(init) else {
+            return Ok(false);
+        };
+        let Some(v) = self.rows_var(&ix.expr) else {
+            return Ok(false);
+        };
+        if let syn::Expr::Range(r) = &*ix.index {
+            return err_at(
+                r,
+                format!(
+                    "sub-slices of `{}` are not supported yet; copy a row, `let row = {0}[k];`",
+                    self.shown(v)
+                ),
+            );
+        }
+        let k = self.index_expr(&ix.index, block)?;
+        let k = self.evaluated_once(k, "row_index", block);
+        let len = self.rows[&v].clone();
+        let tokens = len_tokens(&len);
+        let kind = Kind::RealArray(ArrayRepr::Array(ArrayLen(tokens.clone())));
+        let row = self.new_var(&name_of(ident), kind, true, ident.span());
+        block.stmts.push(Stmt::Let {
+            var: row,
+            init: Init::ArrayFill {
+                value: real_lit(0.0, span),
+                len: tokens,
+            },
+            span,
+        });
+        let j = self.temp("j", Kind::Int, span);
+        let index = self.row_index(v, k, var_expr(j, Kind::Int, span), init)?;
+        let body = Block {
+            stmts: vec![Stmt::Assign {
+                place: Place::Index(row, var_expr(j, Kind::Int, span)),
+                value: Expr {
+                    op: Op::Index(v, Box::new(index)),
+                    kind: Kind::Real,
+                    span,
+                },
+                span,
+            }],
+        };
+        block.stmts.push(Stmt::For {
+            var: j,
+            range: Range {
+                start: int_lit(0, span),
+                end: len,
+                inclusive: false,
+                adaptors: Vec::new(),
+            },
+            body,
+            span,
+        });
+        Ok(true)
+    }
+}
+
+impl Lowerer<'_> {
+    /// `let v = [[0.0; K]; N];`, `vec![[0.0; K]; n]` or `[[a, b], [c, d]]` (its type, if
+    /// written, is rustc's to check): a local array of arrays seen flat, `[0.0; K * N]`,
+    /// `vec![0.0; K * n]`, `[a, b, c, d]`; `false` when `init` is none of these.
+    pub(super) fn let_nested_local(
+        &mut self,
+        ident: &syn::Ident,
+        mutable: bool,
+        init: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<bool> {
+        let span = init.span();
+        let (init, kind, len) = match strip_paren(init) {
+            syn::Expr::Repeat(outer) => {
+                let syn::Expr::Repeat(row) = strip_paren(&outer.expr) else {
+                    return Ok(false);
+                };
+                let len = self.local_row_len(&row.len)?;
+                let value = self.real_expr(&row.expr, block)?;
+                let (k, n) = (
+                    len_tokens(&len),
+                    self.with_consts(outer.len.to_token_stream()),
+                );
+                let total = quote::quote!((#k) * (#n));
+                let kind = Kind::RealArray(ArrayRepr::Array(ArrayLen(total.clone())));
+                (Init::ArrayFill { value, len: total }, kind, len)
+            }
+            syn::Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                let Ok(fill) = syn::parse2::<bind::VecFill>(m.mac.tokens.clone()) else {
+                    return Ok(false);
+                };
+                let syn::Expr::Repeat(row) = strip_paren(&fill.value) else {
+                    return Ok(false);
+                };
+                let len = self.local_row_len(&row.len)?;
+                let value = self.real_expr(&row.expr, block)?;
+                let n = self.index_expr(&fill.len, block)?;
+                let total = int_bin(Binary::Mul, len.clone(), n);
+                let kind = Kind::RealArray(ArrayRepr::Vec);
+                (Init::VecFill { value, len: total }, kind, len)
+            }
+            syn::Expr::Array(outer) => {
+                let rows: Vec<&syn::ExprArray> = outer
+                    .elems
+                    .iter()
+                    .filter_map(|e| match strip_paren(e) {
+                        syn::Expr::Array(a) => Some(a),
+                        _ => None,
+                    })
+                    .collect();
+                let k = rows.first().map_or(0, |r| r.elems.len());
+                if rows.is_empty() || rows.len() != outer.elems.len() || k == 0 {
+                    return Ok(false);
+                }
+                let mut es = Vec::new();
+                for row in &rows {
+                    if row.elems.len() != k {
+                        return err_at(row, format!("the rows of an array of arrays have one length: this one has {} elements, the first {k}", row.elems.len()));
+                    }
+                    for e in &row.elems {
+                        es.push(self.real_expr(e, block)?);
+                    }
+                }
+                let total = es.len();
+                let kind = Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#total))));
+                (Init::ArrayList(es), kind, int_lit(k, span))
+            }
+            _ => return Ok(false),
+        };
+        let var = self.new_var(&name_of(ident), kind, mutable, ident.span());
+        self.rows.insert(var, len);
+        block.stmts.push(Stmt::Let { var, init, span });
+        Ok(true)
+    }
+
+    /// The row length `K` of a local `[[0.0; K]; N]`, a function's `const` given its value.
+    fn local_row_len(&self, k: &syn::Expr) -> syn::Result<Expr> {
+        let tokens = self.with_consts(k.to_token_stream());
+        match syn::parse2::<syn::Expr>(tokens) {
+            Ok(e) => row_len(&e),
+            Err(_) => row_len(k),
+        }
+    }
+}
+
+/// The row length `K` written in `[f64; K]`, as an integer expression: a literal or a path to
+/// a constant, which the generated code names as written.
+fn row_len(k: &syn::Expr) -> syn::Result<Expr> {
+    let span = k.span();
+    match strip_paren(k) {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: lit @ syn::Lit::Int(_),
+            ..
+        }) => Ok(Expr {
+            op: Op::Lit(Literal::Other(lit.clone())),
+            kind: Kind::Int,
+            span,
+        }),
+        syn::Expr::Path(p) if p.qself.is_none() => Ok(Expr {
+            op: Op::Path(p.path.clone()),
+            kind: Kind::Int,
+            span,
+        }),
+        other => err_at(other, "write the length of the rows as an integer literal or the name of a `const`, `[f64; 3]` or `[f64; K]`"),
+    }
+}
+
+/// The tokens of a row length made by [`row_len`].
+fn len_tokens(len: &Expr) -> TokenStream {
+    match &len.op {
+        Op::Lit(l) => match l {
+            Literal::Other(l) => l.to_token_stream(),
+            Literal::Real(_) => unreachable!("row lengths are integers"),
+        },
+        Op::Path(p) => p.to_token_stream(),
+        _ => unreachable!("row lengths are literals or paths"),
+    }
+}
