@@ -285,7 +285,10 @@ impl VisitMut for Pass {
                 }
                 let name = &t.name;
                 let msg = if shared {
-                    format!("`{name}` holds a struct taken from a call, which goes on to a `#[differentiable]` function called by its name (`energy(&{name}, ..)`, `{name} = step(&{name}, ..)`): call the function by its name")
+                    let written = quote::ToTokens::to_token_stream(&c.func)
+                        .to_string()
+                        .replace(' ', "");
+                    format!("`{name}` holds a struct taken from a call, which goes on to a `#[differentiable]` free function called by its name (`energy(&{name}, ..)`, `{name} = step(&{name}, ..)`) or to a `&self` method (`{name}.energy(..)`), not through a path (`{written}(..)`): bring a free function into scope (`use ..;`) and call it by its name, or make an associated function a `&self` method called on `{name}`")
                 } else {
                     format!("`{name}` holds a struct taken from a call, which goes on by shared reference (`energy(&{name}, ..)`, `{name} = step(&{name}, ..)`): it cannot be written in place nor moved; pass `&{name}`, or step it in place from the start (`fn step(s: &mut State, ..)`)")
                 };
