@@ -6,7 +6,7 @@
 //! of `Struct::to_reals`), which the pipeline differentiates as any array, and every place in it
 //! is a constant rustc evaluates: the struct-result function `step` names its result type
 //! (`type __step_out = State;`, and `__step_out__inner` per nested literal) and publishes a
-//! hidden companion `__step_into` (this module's [`into_companions`]) that writes the result's
+//! hidden companion `__step_into` ([`super::into::into_companions`]) that writes the result's
 //! reals into an out-parameter (`__step_into(&mut s2, &s, p, h)`). The caller's pass
 //! ([`rewrite`]) then reads `s2.x` as `s2[__step_out::__TL_AT_x]` and `s2.q[i]` as
 //! `s2[__step_out::__TL_AT_q + i]` (the constants the struct's attribute computes from its field
