@@ -371,6 +371,26 @@ impl<T> OutsideATrait for T {}
 /// above, whose message is the error a default method gets).
 pub const fn outside_a_trait<T: ?Sized + OutsideATrait>() {}
 
+/// The receiver of a `&mut self` method called on a struct an annotated caller holds as its
+/// reals (`let mut s2: State = step(&s, h); s2.kick(h)`): implemented by no type, so that the
+/// call is a compile error saying what to write instead. What `#[differentiable]` generates for
+/// such a method, written out:
+///
+/// ```compile_fail
+/// use tapeless_runtime::__private::NotWrittenOnHeld;
+///
+/// fn held_kick<A: NotWrittenOnHeld>(_: A) {}
+///
+/// held_kick(&[1.0, 2.0]);
+/// ```
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a `&mut self` method is not called on a struct an annotated caller holds as its reals (taken from a call, or a literal stepped by calls): the reals it writes could not be given back",
+    label = "a `&mut self` method called on a held struct",
+    note = "step the struct by a `&self` method returning it, `s = s.kicked(h);` (`fn kicked(&self, h: f64) -> Self {{ Self {{ .. }} }}`), or by a free function, `s = kicked(&s, h);`"
+)]
+pub trait NotWrittenOnHeld {}
+
 /// A struct argument of the generated companions through which an annotated caller passes a
 /// struct it holds as its reals (a struct taken from a call, `let s2 = step(&s, h);`): the
 /// struct itself, or the slice of its reals in field order. Implemented by `#[differentiable]`

@@ -21,6 +21,9 @@
 //! caller's pass writes `s2.energy(p)` on a held `s2` as `__step_out::__tl_m_energy(&s2, p)`
 //! (through the held struct's type), which the pipeline reaches as
 //! `__step_out::__tl_m_energy::jvp`, made `__step_out::__tl_m_energy_jvp` by [`method_paths`].
+//! A `&mut self` method gets the same names bound by the runtime's `NotWrittenOnHeld`, which no
+//! type implements ([`refused_method`]): `s2.kick(h)` on a held `s2` is a compile error at the
+//! call saying what to write instead, since the reals it writes could not be given back.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
@@ -191,7 +194,27 @@ pub(super) fn method_callee(layout: &TokenStream, method: &syn::Ident) -> syn::E
         syn::ext::IdentExt::unraw(method),
         span = method.span()
     );
+    // The whole path at the method's span, so that rustc's errors on the callee (a method
+    // refused for held structs) point at the call.
+    let layout = respan(layout.clone(), method.span());
     syn::parse_quote!(#layout::#name)
+}
+
+/// `tokens` with every token at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let TokenTree::Group(g) = &tt {
+                let mut n = Group::new(g.delimiter(), respan(g.stream(), span));
+                n.set_span(span);
+                return TokenTree::Group(n);
+            }
+            tt.set_span(span);
+            tt
+        })
+        .collect()
 }
 
 /// Beside a `&self` method's companions (`generated`, the items of its `impl`), the associated
@@ -211,6 +234,11 @@ pub(super) fn method_companions(
         matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r)
             if r.mutability.is_some() && super::flatten::struct_type(&pt.ty).is_some()))
     });
+    let written_self =
+        matches!(func.sig.receiver(), Some(r) if r.reference.is_some() && r.mutability.is_some());
+    if written_self {
+        return refused_method(krate, func, generated);
+    }
     if !shared_self || writes_struct {
         return Ok(TokenStream::new());
     }
@@ -240,6 +268,61 @@ pub(super) fn method_companions(
             }
             syn::Item::Const(c) if c.ident == format!("__{user}_args_at") => {
                 let (ty, args, vis) = (&c.ty, &c.ident, &func.vis);
+                let name = format_ident!("{}{}_ARGS", METHOD, user);
+                out.extend(quote! {
+                    #[doc(hidden)]
+                    #[allow(non_upper_case_globals, dead_code)]
+                    #vis const #name: #ty = Self::#args;
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// For a `&mut self` method, `__tl_m_kick_generic`, `_jvp`, `_rev` (as many parameters as the
+/// method's `_at` companions) and `_ARGS`, whose receiver is bound by the runtime's
+/// `NotWrittenOnHeld`, which no type implements: a caller calling `s2.kick(h)` on a struct it
+/// holds as its reals gets a compile error on the call saying what to write instead (the reals
+/// the method writes could not be given back to the caller holding them).
+fn refused_method(
+    krate: &syn::Path,
+    func: &syn::ItemFn,
+    generated: &TokenStream,
+) -> syn::Result<TokenStream> {
+    let user = syn::ext::IdentExt::unraw(&func.sig.ident).to_string();
+    let file: syn::File = syn::parse2(generated.clone())?;
+    let vis = &func.vis;
+    let span = func.sig.ident.span();
+    let mut out = TokenStream::new();
+    let kinds = [
+        (format!("{user}_generic_at"), "generic"),
+        (format!("{user}_jvp_at"), "jvp"),
+        (format!("__{user}_rev_at"), "rev"),
+    ];
+    for item in &file.items {
+        match item {
+            syn::Item::Fn(f) => {
+                let Some((_, kind)) = kinds.iter().find(|(n, _)| f.sig.ident == n) else {
+                    continue;
+                };
+                let name = format_ident!("{}{}_{}", METHOD, user, kind, span = span);
+                let params: Vec<syn::Ident> = (0..f.sig.inputs.len())
+                    .map(|k| format_ident!("__T{}", k))
+                    .collect();
+                out.extend(quote! {
+                    #[doc(hidden)]
+                    #[allow(clippy::all, dead_code, non_snake_case)]
+                    #vis fn #name<#(#params,)* __R>(#(_: #params),*) -> __R
+                    where (#(#params,)* __R): #krate::__private::NotWrittenOnHeld
+                    {
+                        unreachable!("no type is `NotWrittenOnHeld`")
+                    }
+                });
+            }
+            syn::Item::Const(c) if c.ident == format!("__{user}_args_at") => {
+                let (ty, args) = (&c.ty, &c.ident);
                 let name = format_ident!("{}{}_ARGS", METHOD, user);
                 out.extend(quote! {
                     #[doc(hidden)]

@@ -660,6 +660,7 @@ fn wrappers(
     let receiver = func.sig.receiver();
     let at = if receiver.is_some() { "_at" } else { "" };
     let prefix = method.then(|| quote!(Self::));
+    let naming = naming(func, prefix.as_ref());
     for kind in ["generic", "jvp", "vjp"] {
         let target = format!("{hidden}_{kind}{at}");
         let Some(comp) = file.items.iter().find_map(|i| match i {
@@ -742,6 +743,9 @@ fn wrappers(
         } else {
             body
         };
+        // A caller using only the companions uses the function too: naming it here keeps
+        // `dead_code` quiet about it without allowing dead code in the function itself.
+        let body = quote!(#naming #body);
         out.extend(quote! {
             #[doc = #doc]
             #[allow(clippy::all, dead_code)]
@@ -757,6 +761,22 @@ fn wrappers(
         }
     }
     Ok(out)
+}
+
+/// `let _ = f;` (`Self::f` in a method), which makes a caller using only `f`'s companions use
+/// `f`; nothing for a function with type or const parameters (which `let _` could not infer).
+fn naming(func: &syn::ItemFn, prefix: Option<&TokenStream>) -> TokenStream {
+    let generic = func
+        .sig
+        .generics
+        .params
+        .iter()
+        .any(|p| !matches!(p, syn::GenericParam::Lifetime(_)));
+    if generic {
+        return TokenStream::new();
+    }
+    let user = &func.sig.ident;
+    quote!(let _ = #prefix #user;)
 }
 
 /// `result_bar`, or with `_` appended until no parameter has the name.

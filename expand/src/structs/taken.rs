@@ -6,7 +6,7 @@
 //! of `Struct::to_reals`), which the pipeline differentiates as any array, and every place in it
 //! is a constant rustc evaluates: the struct-result function `step` names its result type
 //! (`type __step_out = State;`, and `__step_out__inner` per nested literal) and publishes a
-//! hidden companion `__step_into` (this module's [`into_companions`]) that writes the result's
+//! hidden companion `__step_into` ([`super::into::into_companions`]) that writes the result's
 //! reals into an out-parameter (`__step_into(&mut s2, &s, p, h)`). The caller's pass
 //! ([`rewrite`]) then reads `s2.x` as `s2[__step_out::__TL_AT_x]` and `s2.q[i]` as
 //! `s2[__step_out::__TL_AT_q + i]` (the constants the struct's attribute computes from its field
@@ -285,7 +285,10 @@ impl VisitMut for Pass {
                 }
                 let name = &t.name;
                 let msg = if shared {
-                    format!("`{name}` holds a struct taken from a call, which goes on to a `#[differentiable]` function called by its name (`energy(&{name}, ..)`, `{name} = step(&{name}, ..)`): call the function by its name")
+                    let written = quote::ToTokens::to_token_stream(&c.func)
+                        .to_string()
+                        .replace(' ', "");
+                    format!("`{name}` holds a struct taken from a call, which goes on to a `#[differentiable]` free function called by its name (`energy(&{name}, ..)`, `{name} = step(&{name}, ..)`) or to a `&self` method (`{name}.energy(..)`), not through a path (`{written}(..)`): bring a free function into scope (`use ..;`) and call it by its name, or make an associated function a `&self` method called on `{name}`")
                 } else {
                     format!("`{name}` holds a struct taken from a call, which goes on by shared reference (`energy(&{name}, ..)`, `{name} = step(&{name}, ..)`): it cannot be written in place nor moved; pass `&{name}`, or step it in place from the start (`fn step(s: &mut State, ..)`)")
                 };

@@ -1,0 +1,34 @@
+//! A `&mut self` method called on a struct the caller holds as its reals: the reals it writes
+//! could not be given back; the error on the call says to step the struct by a `&self` method
+//! returning it or by a free function.
+use tapeless::differentiable;
+
+#[differentiable]
+struct State {
+    x: [f64; 2],
+    t: f64,
+}
+
+#[differentiable]
+fn step(s: &State, h: f64) -> State {
+    State {
+        x: [s.x[0] + h * s.x[1], s.x[1]],
+        t: s.t + h,
+    }
+}
+
+impl State {
+    #[differentiable]
+    fn kick(&mut self, h: f64) -> f64 {
+        self.x[0] += h;
+        self.x[0]
+    }
+}
+
+#[differentiable]
+fn run(s: &State, h: f64) -> f64 {
+    let mut s2: State = step(s, h);
+    s2.kick(h)
+}
+
+fn main() {}
