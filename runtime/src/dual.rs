@@ -269,6 +269,15 @@ impl<S: Real, const N: usize> num_traits::One for Dual<S, N> {
 impl<S: Real, const N: usize> Real for Dual<S, N> {
     const PLAIN_KERNELS: bool = true;
 
+    /// `c`'s tangents are zero: the value and each tangent times `c`'s value.
+    #[inline(always)]
+    fn mul_constant(self, c: Self) -> Self {
+        Self {
+            value: self.value.mul_constant(c.value),
+            tangents: array::from_fn(|i| self.tangents[i].mul_constant(c.value)),
+        }
+    }
+
     #[inline(always)]
     fn from_f64(c: f64) -> Self {
         Self::constant(S::from_f64(c))

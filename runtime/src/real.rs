@@ -147,6 +147,25 @@ pub trait Real:
     fn is_finite(self) -> bool {
         self.to_f64().is_finite()
     }
+    /// `self * c` for a constant `c`, one whose derivative part is zero (generated code passes
+    /// products of the user's literals). A dual number multiplies its value and each tangent by
+    /// `c`'s value, one multiplication per lane, where a product of duals also multiplies the
+    /// value by `c`'s zero tangent and adds (`x * 0.0` is not `0.0` to the compiler: `x` may be
+    /// infinite). The same values as `self * c` but for the sign of a zero tangent and the
+    /// tangents of a non-finite value.
+    ///
+    /// ```
+    /// use tapeless_runtime::{Dual, Real};
+    ///
+    /// assert_eq!(Real::mul_constant(3.0_f64, 0.5), 1.5);
+    /// let x = Dual::new(3.0_f64, [2.0]);
+    /// let y = x.mul_constant(Dual::constant(0.5));
+    /// assert_eq!((y.value, y.tangents), (1.5, [1.0]));
+    /// ```
+    #[inline(always)]
+    fn mul_constant(self, c: Self) -> Self {
+        self * c
+    }
 }
 
 macro_rules! impl_real_for_float {

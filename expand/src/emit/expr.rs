@@ -192,10 +192,68 @@ impl Emitter<'_> {
                     // whatever type they have.
                     quote_spanned!(span=> (#xs).#m(#ys))
                 }
+            } else if let Some((z, c)) = self.scaled(e, b, (x, xs.clone()), (y, ys.clone())) {
+                quote_spanned!(span=> #rt::Real::mul_constant(#z, #c))
             } else {
                 let op: TokenStream = b.name().parse().expect("an operator");
                 quote_spanned!(span=> (#xs #op #ys))
             }
+        }
+    }
+
+    /// A product of reals by a constant, as `(the other factor, the constant)`: printed as
+    /// `Real::mul_constant`, which a dual number does in one multiplication per lane (a product
+    /// of duals would also multiply by the constant's zero tangent and add). The constant is
+    /// the right factor when both are.
+    fn scaled(
+        &self,
+        e: &Expr,
+        b: Binary,
+        (x, xs): (&Expr, TokenStream),
+        (y, ys): (&Expr, TokenStream),
+    ) -> Option<(TokenStream, TokenStream)> {
+        let real = |e: &Expr| e.kind == Kind::Real;
+        if b != Binary::Mul || !real(e) || !real(x) || !real(y) {
+            None
+        } else if self.constant(y) {
+            Some((xs, ys))
+        } else if self.constant(x) {
+            Some((ys, xs))
+        } else {
+            None
+        }
+    }
+
+    /// `z * factor` for the real `factor`, with `factor_tokens` its printed value:
+    /// `Real::mul_constant` when the factor is a constant (see [`Emitter::constant`]). Tangents
+    /// and adjoints of products scale by the other factor so.
+    pub(crate) fn times(
+        &self,
+        z: TokenStream,
+        factor: &Expr,
+        factor_tokens: TokenStream,
+        span: Span,
+    ) -> TokenStream {
+        let rt = &self.rt;
+        if factor.kind == Kind::Real && self.constant(factor) {
+            quote_spanned!(span=> #rt::Real::mul_constant(#z, #factor_tokens))
+        } else {
+            quote_spanned!(span=> (#z * #factor_tokens))
+        }
+    }
+
+    /// Whether the real `e` carries no derivative by construction at every scalar type: a
+    /// literal, data outside `wrt(..)` lifted into the scalar type, or arithmetic of those
+    /// (their tangents are exact zeros, so `mul_constant` by them drops only `x * 0`).
+    pub(crate) fn constant(&self, e: &Expr) -> bool {
+        match &e.op {
+            Op::Lit(Literal::Real(_)) | Op::AsReal(_) => true,
+            Op::Var(v) | Op::Index(v, _) => e.kind == Kind::Real && self.is_fixed(*v),
+            Op::Unary(Unary::Neg, a) => self.constant(a),
+            Op::Binary(Binary::Add | Binary::Sub | Binary::Mul | Binary::Div, a, c) => {
+                e.kind == Kind::Real && self.constant(a) && self.constant(c)
+            }
+            _ => false,
         }
     }
 

@@ -330,8 +330,8 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
                 },
                 BinaryDeriv::Product => match (dx, dy) {
                     (Some(a), Some(b)) => quote_spanned!(span=> (#a * #ys + #xs * #b)),
-                    (Some(a), None) => quote_spanned!(span=> (#a * #ys)),
-                    (None, Some(b)) => quote_spanned!(span=> (#xs * #b)),
+                    (Some(a), None) => em.times(a, y, ys, span),
+                    (None, Some(b)) => em.times(b, x, xs, span),
                     (None, None) => unreachable!(),
                 },
                 BinaryDeriv::Quotient => match (dx, dy) {

@@ -11,7 +11,7 @@ use crate::ir::rev::{RevStmt, Target};
 use crate::ir::*;
 use crate::rules::{BinaryDeriv, TernaryDeriv, UnaryDeriv};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 
 /// The adjoint of a matrix value on its way to the operands: `alpha * m` for a matrix `m`
 /// (given as a reference `&M`), or `value` in every element of a matrix shaped like `like`.
@@ -151,12 +151,12 @@ impl<'a> Reverse<'a> {
             }
             BinaryDeriv::Product => {
                 if ax {
-                    let ys = ys();
-                    self.expr(x, Value::Expr(quote_spanned!(span=> (#seed * #ys))), out);
+                    let ys = em.times(seed.to_token_stream(), y, ys(), span);
+                    self.expr(x, Value::Expr(ys), out);
                 }
                 if ay {
-                    let xs = xs();
-                    self.expr(y, Value::Expr(quote_spanned!(span=> (#seed * #xs))), out);
+                    let xs = em.times(seed.to_token_stream(), x, xs(), span);
+                    self.expr(y, Value::Expr(xs), out);
                 }
             }
             BinaryDeriv::Quotient if !ay => {
