@@ -111,7 +111,7 @@ macro_rules! with_term {
                 $body
             }
             Coef::Other(c) => {
-                let $t = move |x: S| c * x;
+                let $t = move |x: S| x.mul_constant(c);
                 $body
             }
         }
@@ -206,12 +206,12 @@ fn finish<S: Real, const IN_PLACE: bool>(
 ) {
     if IN_PLACE {
         for (m, o) in out.iter_mut().enumerate() {
-            *o += scale * sum(m);
+            *o += sum(m).mul_constant(scale);
         }
     } else {
         let base = &base[..out.len()];
         for (m, (o, &b)) in out.iter_mut().zip(base).enumerate() {
-            *o = b + scale * sum(m);
+            *o = b + sum(m).mul_constant(scale);
         }
     }
 }

@@ -327,7 +327,7 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
             }
             let c = S::from_f64(wi);
             for (db, &vb) in self.dense_bar[i * n..(i + 1) * n].iter_mut().zip(v_bar) {
-                *db += c * (hs * vb);
+                *db += vb.mul_constant(hs).mul_constant(c);
             }
         }
     }
@@ -595,8 +595,10 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
                 let seed = term.seed.filter(|_| !dense).map(|b| (b, w));
                 let ub = (t + 1 == terms.len()).then_some(&mut *u_bar);
                 match term.a {
-                    None => pass(kj_bar, y_bar, seed, ub, |yb| scale_i * yb),
-                    Some(c) => pass(kj_bar, y_bar, seed, ub, |yb| c * (scale_i * yb)),
+                    None => pass(kj_bar, y_bar, seed, ub, |yb| yb.mul_constant(scale_i)),
+                    Some(c) => pass(kj_bar, y_bar, seed, ub, |yb| {
+                        yb.mul_constant(scale_i).mul_constant(c)
+                    }),
                 }
             }
         }
