@@ -129,7 +129,7 @@ fn initial_step<S: Real, F: Rhs + ?Sized>(
     .min(span);
     let h0_s = S::from_f64(h0);
     for (m, x) in scratch.iter_mut().enumerate() {
-        *x = u0[m] + h0_s * f0[m];
+        *x = u0[m] + f0[m].mul_constant(h0_s);
     }
     stepper.eval_into(rhs, 1, scratch, p, t0 + h0);
     let (f0, f1) = (stepper.k_row(0), stepper.k_row(1));

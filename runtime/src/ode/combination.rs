@@ -111,7 +111,7 @@ macro_rules! with_term {
                 $body
             }
             Coef::Other(c) => {
-                let $t = move |x: S| c * x;
+                let $t = move |x: S| x.mul_constant(c);
                 $body
             }
         }
@@ -206,12 +206,12 @@ fn finish<S: Real, const IN_PLACE: bool>(
 ) {
     if IN_PLACE {
         for (m, o) in out.iter_mut().enumerate() {
-            *o += scale * sum(m);
+            *o += sum(m).mul_constant(scale);
         }
     } else {
         let base = &base[..out.len()];
         for (m, (o, &b)) in out.iter_mut().zip(base).enumerate() {
-            *o = b + scale * sum(m);
+            *o = b + sum(m).mul_constant(scale);
         }
     }
 }
@@ -278,6 +278,64 @@ mod tests {
                     assert_eq!(out[m].to_bits(), expected.to_bits(), "{row:?} [{m}] of {n}");
                     assert_eq!(in_place[m].to_bits(), expected.to_bits(), "{row:?} [{m}]");
                 }
+            }
+        }
+    }
+
+    /// At duals each lane is the `f64` combination of that lane, bit for bit, the sign of a
+    /// zero tangent too: the constants multiply with `Real::mul_constant`, one product per lane
+    /// (a dual product's `0 * value + c * tangent` turned a tangent of `-0` into `+0`).
+    #[test]
+    fn dual_combinations_are_the_combination_of_each_lane() {
+        type D2 = crate::Dual<f64, 2>;
+        let n = 5;
+        let value = |i: usize| (1.3 * i as f64).sin() * 1e3;
+        // Lane 0 generic, lane 1 all negative zeros.
+        let tangent = |i: usize| (0.4 * i as f64).cos();
+        let k: Vec<D2> = (0..4 * n)
+            .map(|i| D2::new(value(i), [tangent(i), -0.0]))
+            .collect();
+        let u: Vec<D2> = (0..n)
+            .map(|i| D2::new(value(i + 99), [tangent(i + 7), -0.0]))
+            .collect();
+        let lane = |x: &[D2], l: usize| -> Vec<f64> {
+            x.iter()
+                .map(|d| if l == 0 { d.value } else { d.tangents[l - 1] })
+                .collect()
+        };
+        let scale = 0.01 / 6.0;
+        for row in [
+            &[1.0][..],
+            &[0.0, 0.5],
+            &[1.0, 2.0, 2.0, 1.0],
+            &[0.25, 0.0, 0.75],
+        ] {
+            let dual = Combination::<D2>::new(row);
+            let (mut out, mut in_place, mut acc) = (
+                vec![D2::constant(0.0); n],
+                u.clone(),
+                vec![D2::constant(0.0); n],
+            );
+            dual.add_to((n, &k), D2::constant(scale), &mut acc, &u, &mut out);
+            dual.add_in_place((n, &k), D2::constant(scale), &mut acc, &mut in_place);
+            for l in 0..3 {
+                let (k_l, u_l) = (lane(&k, l), lane(&u, l));
+                let mut expected = vec![0.0; n];
+                let mut acc = vec![0.0; n];
+                Combination::<f64>::new(row).add_to(
+                    (n, &k_l),
+                    scale,
+                    &mut acc,
+                    &u_l,
+                    &mut expected,
+                );
+                let bits = |x: Vec<f64>| x.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(lane(&out, l)),
+                    bits(expected.clone()),
+                    "{row:?} lane {l}"
+                );
+                assert_eq!(bits(lane(&in_place, l)), bits(expected), "{row:?} lane {l}");
             }
         }
     }

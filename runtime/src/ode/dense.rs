@@ -119,7 +119,9 @@ impl<S: Real> Hermite<S> {
         self.counters.evals += 2;
         let [a, b, c, d] = weights(&cx, at);
         for m in 0..out.len() {
-            out[m] = a * u0[m] + c * u1[m] + (b * self.f0[m] + d * self.f1[m]);
+            out[m] = u0[m].mul_constant(a)
+                + u1[m].mul_constant(c)
+                + (self.f0[m].mul_constant(b) + self.f1[m].mul_constant(d));
         }
     }
 
@@ -151,8 +153,12 @@ impl<S: Real> Hermite<S> {
         self.counters.jvps += 2;
         let [a, b, c, d] = weights(&cx, at);
         for m in 0..out.len() {
-            out[m] = a * u0[m] + c * u1[m] + (b * self.f0[m] + d * self.f1[m]);
-            out_dot[m] = a * u0_dot[m] + c * u1_dot[m] + (b * self.f0_dot[m] + d * self.f1_dot[m]);
+            out[m] = u0[m].mul_constant(a)
+                + u1[m].mul_constant(c)
+                + (self.f0[m].mul_constant(b) + self.f1[m].mul_constant(d));
+            out_dot[m] = u0_dot[m].mul_constant(a)
+                + u1_dot[m].mul_constant(c)
+                + (self.f0_dot[m].mul_constant(b) + self.f1_dot[m].mul_constant(d));
         }
     }
 
@@ -169,11 +175,11 @@ impl<S: Real> Hermite<S> {
         let (rhs, p) = (cx.rhs, cx.p);
         let [a, b, c, d] = weights(&cx, at);
         for m in 0..v_bar.len() {
-            u0_bar[m] += a * v_bar[m];
-            u1_bar[m] += c * v_bar[m];
+            u0_bar[m] += v_bar[m].mul_constant(a);
+            u1_bar[m] += v_bar[m].mul_constant(c);
         }
         for (fb, &vb) in self.f_bar.iter_mut().zip(v_bar) {
-            *fb = b * vb;
+            *fb = vb.mul_constant(b);
         }
         let t0 = S::from_f64(cx.t);
         rhs.vjp(
@@ -183,7 +189,7 @@ impl<S: Real> Hermite<S> {
             t0,
         );
         for (fb, &vb) in self.f_bar.iter_mut().zip(v_bar) {
-            *fb = d * vb;
+            *fb = vb.mul_constant(d);
         }
         let t1 = S::from_f64(cx.t + cx.h);
         rhs.vjp(

@@ -151,7 +151,9 @@ pub(super) fn pass<S: Real>(
         }
         (Some((Weight::Zero, w)), ub) => seeded(kb, yb, w, ub, |_| S::zero(), term),
         (Some((Weight::Unit, w)), ub) => seeded(kb, yb, w, ub, |w| w, term),
-        (Some((Weight::Other(b), w)), ub) => seeded(kb, yb, w, ub, move |w| b * w, term),
+        (Some((Weight::Other(b), w)), ub) => {
+            seeded(kb, yb, w, ub, move |w| w.mul_constant(b), term)
+        }
     }
 }
 
@@ -189,7 +191,9 @@ fn seeded<S: Real>(
 pub(super) fn scaled<S: Real, D: Dim>(n: D, w: &mut [S], u_bar: &[S], scale: S) {
     let n = n.get();
     let (w, u_bar) = (&mut w[..n], &u_bar[..n]);
-    w.iter_mut().zip(u_bar).for_each(|(w, &ub)| *w = scale * ub);
+    w.iter_mut()
+        .zip(u_bar)
+        .for_each(|(w, &ub)| *w = ub.mul_constant(scale));
 }
 
 /// `kb = b w` for every component, the seed of a stage adjoint before the sweep (`dense`, the
@@ -199,7 +203,10 @@ pub(super) fn seed_before<S: Real>(kb: &mut [S], b: Weight<S>, w: &[S], dense: O
     match (b, dense) {
         (Weight::Zero, None) => kb.fill(S::zero()),
         (Weight::Unit, None) => kb.copy_from_slice(w),
-        (Weight::Other(b), None) => kb.iter_mut().zip(w).for_each(|(k, &w)| *k = b * w),
+        (Weight::Other(b), None) => kb
+            .iter_mut()
+            .zip(w)
+            .for_each(|(k, &w)| *k = w.mul_constant(b)),
         (Weight::Zero, Some(d)) => kb.iter_mut().zip(d).for_each(|(k, &d)| *k = S::zero() + d),
         (Weight::Unit, Some(d)) => kb
             .iter_mut()
@@ -210,7 +217,7 @@ pub(super) fn seed_before<S: Real>(kb: &mut [S], b: Weight<S>, w: &[S], dense: O
             .iter_mut()
             .zip(w)
             .zip(d)
-            .for_each(|((k, &w), &d)| *k = b * w + d),
+            .for_each(|((k, &w), &d)| *k = w.mul_constant(b) + d),
     }
 }
 

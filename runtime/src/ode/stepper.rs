@@ -15,6 +15,12 @@
 //!
 //! so a state recomputed for the reverse sweep is bitwise the state of the forward pass. The
 //! combinations are planned once per tableau row when the stepper is built (`combination.rs`).
+//! Every product by a constant of the derivative (the step size, the tableau's numerators and
+//! their quotients) is [`Real::mul_constant`], `x * c` with `c`'s tangents known to be zero: at
+//! `Dual<f64, 1>` one multiplication per lane instead of a dual product's two and an addition,
+//! the same values (each lane is the `f64` combination of that lane, the sign of a zero tangent
+//! too). On problem L it took `gradient_fixed`'s Hessian-vector product from 4.43 M to 3.69 M
+//! instructions per call (`benches/HISTORY.md`, session 12).
 //!
 //! The adjoint of a step is the exact transpose of its linearisation: given `u_bar`, the adjoint
 //! of `u_new`, it recomputes the stage inputs from the step's initial state, seeds
@@ -327,7 +333,7 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
             }
             let c = S::from_f64(wi);
             for (db, &vb) in self.dense_bar[i * n..(i + 1) * n].iter_mut().zip(v_bar) {
-                *db += c * (hs * vb);
+                *db += vb.mul_constant(hs).mul_constant(c);
             }
         }
     }
@@ -595,8 +601,10 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
                 let seed = term.seed.filter(|_| !dense).map(|b| (b, w));
                 let ub = (t + 1 == terms.len()).then_some(&mut *u_bar);
                 match term.a {
-                    None => pass(kj_bar, y_bar, seed, ub, |yb| scale_i * yb),
-                    Some(c) => pass(kj_bar, y_bar, seed, ub, |yb| c * (scale_i * yb)),
+                    None => pass(kj_bar, y_bar, seed, ub, |yb| yb.mul_constant(scale_i)),
+                    Some(c) => pass(kj_bar, y_bar, seed, ub, |yb| {
+                        yb.mul_constant(scale_i).mul_constant(c)
+                    }),
                 }
             }
         }

@@ -152,3 +152,105 @@ fn planned_reverse_is_bitwise_the_unplanned_sweep() {
         }
     }
 }
+
+type D1 = crate::Dual<f64, 1>;
+
+fn duals(values: &[f64], tangents: &[f64]) -> Vec<D1> {
+    values
+        .iter()
+        .zip(tangents)
+        .map(|(&v, &t)| D1::new(v, [t]))
+        .collect()
+}
+
+fn lane(x: &[D1], tangent: bool) -> Vec<u64> {
+    let bits = |d: &D1| if tangent { d.tangents[0] } else { d.value }.to_bits();
+    x.iter().map(bits).collect()
+}
+
+/// At `Dual<f64, 1>` the step's values are bitwise the `f64` step's, and their tangents agree
+/// with the tangent step's (`RhsJvp::jvp`, a different grouping: to rounding). The stage
+/// combinations multiply by their constants with `Real::mul_constant` at duals.
+#[test]
+fn step_at_dual_is_the_step_and_its_tangent() {
+    let (p, u0, u0_dot, t, h) = (
+        [10.0, 28.0, 8.0 / 3.0],
+        [1.0, 2.0, 3.0],
+        [0.3, -0.7, 0.2],
+        0.3,
+        0.01,
+    );
+    for tableau in [
+        Tableau::rk4(),
+        Tableau::rk38(),
+        Tableau::dormand_prince(),
+        Tableau::ssprk3(),
+    ] {
+        let mut u = u0;
+        Stepper::new(&tableau, 3).step(StepContext::new(&Lorenz63, &p, t, h), &mut u);
+        let (mut u_t, mut u_dot) = (u0, u0_dot);
+        let cx = StepContext::new(&Lorenz63, &p, t, h);
+        Stepper::with_tangent(&tableau, 3).step_tangent(cx, (&mut u_t, &mut u_dot), &[0.0; 3]);
+        let p_d = duals(&p, &[0.0; 3]);
+        let mut u_d = duals(&u0, &u0_dot);
+        Stepper::new(&tableau, 3).step(StepContext::new(&Lorenz63, &p_d, t, h), &mut u_d);
+        assert_eq!(lane(&u_d, false), u.map(f64::to_bits), "{}", tableau.name());
+        for m in 0..3 {
+            let (dual, tangent) = (u_d[m].tangents[0], u_dot[m]);
+            let close = (dual - tangent).abs() <= 1e-14 * tangent.abs().max(1.0);
+            assert!(close, "{} [{m}]: {dual} against {tangent}", tableau.name());
+        }
+    }
+}
+
+/// The adjoint of a step is linear in `u_bar`: at `Dual<f64, 1>`, with the state constant and
+/// `u_bar`'s tangent lane `v`, the values are bitwise the `f64` adjoint of `u_bar` and the
+/// tangents bitwise the `f64` adjoint of `v` (dense output's seeds too), the reverse sweep's
+/// products by constants being `Real::mul_constant` at duals.
+#[test]
+fn reverse_at_dual_is_the_reverse_of_each_lane() {
+    let (p, u0, t, h) = ([10.0, 28.0, 8.0 / 3.0], [1.0, 2.0, 3.0], 0.3, 0.01);
+    let (ub, v) = ([0.7, -0.2, 1.3], [-0.4, 0.9, 0.25]);
+    for tableau in [
+        Tableau::rk4(),
+        Tableau::rk38(),
+        Tableau::dormand_prince(),
+        Tableau::heun(),
+    ] {
+        let s = tableau.stages();
+        let w: Vec<f64> = (0..s).map(|i| [0.0, 1.0, 0.375][i % 3]).collect();
+        let (v_bar, v_bar_dot) = ([0.1, -0.6, 0.8], [0.5, 0.3, -0.9]);
+        for with_dense in [false, true] {
+            // The f64 adjoint of `seed` (and of the dense seed `dense`).
+            let f64_reverse = |seed: [f64; 3], dense: [f64; 3]| {
+                let mut stepper = Stepper::with_adjoint(&tableau, 3);
+                stepper.all_stages = with_dense;
+                let cx = StepContext::new(&Lorenz63, &p, t, h);
+                stepper.recompute(cx, &u0, None);
+                if with_dense {
+                    stepper.seed_dense(h, &w, &dense);
+                }
+                let (mut u_bar, mut p_bar) = (seed, [0.0; 3]);
+                stepper.reverse(cx, &u0, &mut u_bar, &mut p_bar);
+                (u_bar.map(f64::to_bits), p_bar.map(f64::to_bits))
+            };
+            let (p_d, u0_d) = (duals(&p, &[0.0; 3]), duals(&u0, &[0.0; 3]));
+            let mut stepper = Stepper::<D1>::with_adjoint(&tableau, 3);
+            stepper.all_stages = with_dense;
+            let cx = StepContext::new(&Lorenz63, &p_d, t, h);
+            stepper.recompute(cx, &u0_d, None);
+            if with_dense {
+                stepper.seed_dense(h, &w, &duals(&v_bar, &v_bar_dot));
+            }
+            let (mut u_bar, mut p_bar) = (duals(&ub, &v), duals(&[0.0; 3], &[0.0; 3]));
+            stepper.reverse(cx, &u0_d, &mut u_bar, &mut p_bar);
+            let what = format!("{} dense {with_dense}", tableau.name());
+            let (values, values_p) = f64_reverse(ub, v_bar);
+            let (tangents, tangents_p) = f64_reverse(v, v_bar_dot);
+            assert_eq!(lane(&u_bar, false), values, "{what}");
+            assert_eq!(lane(&p_bar, false), values_p, "{what}");
+            assert_eq!(lane(&u_bar, true), tangents, "{what}");
+            assert_eq!(lane(&p_bar, true), tangents_p, "{what}");
+        }
+    }
+}
