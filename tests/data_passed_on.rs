@@ -174,3 +174,27 @@ fn hessian_vector_products_at_dual_numbers() {
         assert!(report.passes(1e-6, 1e-12), "{report:?}");
     }
 }
+
+/// The README's example: the data pattern for users, a second pattern for callers.
+#[differentiable(wrt(u), wrt(u, obs) as readme_misfit_of_both)]
+fn readme_misfit(u: &[f64], obs: &[f64]) -> f64 {
+    u.iter().zip(obs).map(|(a, b)| (a - b) * (a - b)).sum()
+}
+
+#[differentiable(wrt(x0))]
+fn readme_cost(x0: &[f64], obs: &[f64]) -> f64 {
+    readme_misfit_of_both(x0, obs)
+}
+
+#[test]
+fn the_readme_example() {
+    let mut x0_bar = [0.0; 2];
+    let j = readme_cost_vjp(&[1.0, 2.0], &mut x0_bar, &[0.5, 2.5], 1.0);
+    assert_eq!((j, x0_bar), (0.5, [1.0, -1.0]));
+    let mut u_bar = [0.0; 2];
+    assert_eq!(
+        readme_misfit_vjp(&[1.0, 2.0], &mut u_bar, &[0.5, 2.5], 1.0),
+        j
+    );
+    assert_eq!(u_bar, x0_bar);
+}
