@@ -14,7 +14,9 @@
 //!
 //! The names an iterator binds stand for what they are: `x` of `for x in v.iter()` is the element
 //! `v[__i]` (an alias: reads are `v[__i]`, and `*x = ..` of `iter_mut` writes `v[__i]`), `w` of
-//! `windows(2)` is the window `v[__i..__i + 2]` (read as `w[j]` and `w.len()`). Closures are
+//! `windows(2)` is the window `v[__i..__i + 2]` (read as `w[j]` and `w.len()`, `w[j]` checked
+//! `j < w.len()` by `__tl::window_index` as Rust checks it, so no companion reads past a window
+//! or a short last chunk where the function panics). Closures are
 //! inlined where they are used: their parameters are bound to the items, their bodies lowered in
 //! place; the counter, accumulators and any other name lowering introduces come from
 //! [`Lowerer::temp`], which never gives a name the user's function contains. A closure stored in
@@ -291,9 +293,10 @@ impl Lowerer<'_> {
             (Some(n), Some(jv)) if jv >= n => err_at(
                 j_node,
                 format!(
-                    "index out of bounds: the windows `{}` of `{}` have {n} elements but the index is {jv}",
+                    "index out of bounds: the windows `{}` of `{}` have {n} elements but the index is {jv}: index below {n}, or take longer windows, `{1}.windows({})`",
                     self.shown(v),
-                    self.shown(array)
+                    self.shown(array),
+                    jv + 1
                 ),
             ),
             (Some(_), Some(_)) => Ok(add(&start, j)),
