@@ -116,6 +116,26 @@ pub mod __private {
         len * k + j
     }
 
+    /// The place of `w[j]` in the array a window or chunk `w` (`v.windows(k)`, `v.chunks(k)`)
+    /// is read from, the window starting at `start` and holding `len` elements, checked as
+    /// `w[j]` is: an index past the window (or past a shorter last chunk) panics rather than
+    /// reading the element after it.
+    ///
+    /// ```
+    /// let v = [1.0_f64, 2.0, 3.0, 4.0, 5.0];
+    /// let w = v.windows(2).nth(3).unwrap();
+    /// assert_eq!(v[tapeless_runtime::__private::window_index(3, 1, 2)], w[1]);
+    /// assert!(std::panic::catch_unwind(|| tapeless_runtime::__private::window_index(3, 2, 2)).is_err());
+    /// ```
+    #[inline(always)]
+    pub fn window_index(start: usize, j: usize, len: usize) -> usize {
+        assert!(
+            j < len,
+            "index out of bounds: the len is {len} but the index is {j}"
+        );
+        start + j
+    }
+
     /// Data that is not differentiated (a parameter outside `wrt(..)`), in the scalar type.
     #[inline]
     pub fn lift<S: Real>(x: &[f64]) -> Vec<S> {

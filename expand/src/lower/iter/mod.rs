@@ -14,7 +14,9 @@
 //!
 //! The names an iterator binds stand for what they are: `x` of `for x in v.iter()` is the element
 //! `v[__i]` (an alias: reads are `v[__i]`, and `*x = ..` of `iter_mut` writes `v[__i]`), `w` of
-//! `windows(2)` is the window `v[__i..__i + 2]` (read as `w[j]` and `w.len()`). Closures are
+//! `windows(2)` is the window `v[__i..__i + 2]` (read as `w[j]` and `w.len()`, `w[j]` checked
+//! `j < w.len()` by `__tl::window_index` as Rust checks it, so no companion reads past a window
+//! or a short last chunk where the function panics). Closures are
 //! inlined where they are used: their parameters are bound to the items, their bodies lowered in
 //! place; the counter, accumulators and any other name lowering introduces come from
 //! [`Lowerer::temp`], which never gives a name the user's function contains. A closure stored in
@@ -253,17 +255,62 @@ impl Lowerer<'_> {
         span: Span,
         block: &mut Block,
     ) -> syn::Result<Option<Expr>> {
-        let Some(Alias::Window { array, start, .. }) = self.alias(v).cloned() else {
+        let Some(Alias::Window { array, start, len }) = self.alias(v).cloned() else {
             return Ok(None);
         };
         let j = self.index_expr(&ix.index, block)?;
-        // A row of an array of arrays seen flat is checked as Rust checks `p[j]`.
-        let j = self.row_offset(array, j, &ix.index)?;
+        let index = if self.rows_var_id(array) {
+            // A row of an array of arrays seen flat is checked as Rust checks `p[j]`.
+            add(&start, self.row_offset(array, j, &ix.index)?)
+        } else {
+            self.window_index(v, array, start, j, len, &ix.index)?
+        };
         Ok(Some(Expr {
-            op: Op::Index(array, Box::new(add(&start, j))),
+            op: Op::Index(array, Box::new(index)),
             kind: Kind::Real,
             span,
         }))
+    }
+
+    /// The place `start + j` of `w[j]` in the array the window `w` (`len` elements) is read
+    /// from, checked `j < len` as Rust checks `w[j]`: a literal past a window of literal length
+    /// is an error here, any other index goes through `__tl::window_index`, so that no
+    /// companion reads the element after the window where the function panics.
+    fn window_index(
+        &self,
+        v: VarId,
+        array: VarId,
+        start: Expr,
+        j: Expr,
+        len: Expr,
+        j_node: &syn::Expr,
+    ) -> syn::Result<Expr> {
+        let literal = |e: &Expr| match &e.op {
+            Op::Lit(Literal::Other(syn::Lit::Int(i))) => i.base10_parse::<usize>().ok(),
+            _ => None,
+        };
+        match (literal(&len), literal(&j)) {
+            (Some(n), Some(jv)) if jv >= n => err_at(
+                j_node,
+                format!(
+                    "index out of bounds: the windows `{}` of `{}` have {n} elements but the index is {jv}: index below {n}, or take longer windows, `{1}.windows({})`",
+                    self.shown(v),
+                    self.shown(array),
+                    jv + 1
+                ),
+            ),
+            (Some(_), Some(_)) => Ok(add(&start, j)),
+            _ => {
+                let span = j.span;
+                let path: syn::Path =
+                    syn::parse_quote_spanned!(Span::call_site()=> __tl::window_index);
+                Ok(Expr {
+                    op: Op::ConstCall(path, vec![start, j, len]),
+                    kind: Kind::Int,
+                    span,
+                })
+            }
+        }
     }
 
     /// `w.len()` of a window.
