@@ -196,6 +196,7 @@ fn with_locals(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream
 
 fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let mut args = crate::attr::parse(attr.clone())?;
+    refuse_patterns(&func, &mut args)?;
     crate::adapters::rhs_struct_args(&func, &mut args)?;
     let rhs = args.rhs.take();
     let mut params = flatten::params(&func.sig)?;
@@ -329,6 +330,25 @@ fn type_is_self(ty: &syn::Type) -> bool {
 }
 
 /// The flattened function's attribute: `wrt(p)` lists `p`'s real fields.
+/// Further activity patterns (`wrt(..) as name`, also in a stacked attribute) of a function
+/// taking or returning structs are refused on their name: the struct layer generates one
+/// pattern's companions (the flattened function's), so a further one would be dropped.
+fn refuse_patterns(func: &syn::ItemFn, args: &mut Args) -> syn::Result<()> {
+    let mut func = func.clone();
+    crate::patterns::absorb_stacked(&mut func, args);
+    match args.patterns.first() {
+        None => Ok(()),
+        Some(pattern) => Err(syn::Error::new(
+            pattern.name.span(),
+            format!(
+                "a function taking or returning a struct has one activity pattern: for `{name}`, write a function `{name}` of its own with the same body and `#[differentiable(wrt(..))]` (a call of `{user}` from it would pass the parameters `{user}` leaves out of `wrt(..)` with derivatives it does not take)",
+                name = pattern.name,
+                user = func.sig.ident,
+            ),
+        )),
+    }
+}
+
 fn flat_attr(args: &Args, params: &[flatten::Param]) -> TokenStream {
     let mut parts = Vec::new();
     if let Some(wrt) = &args.wrt {
