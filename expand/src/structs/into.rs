@@ -30,12 +30,7 @@ pub(super) fn into_companions(
         return Ok(None);
     }
     let file: syn::File = syn::parse2(wrappers.clone())?;
-    let find = |name: String| {
-        file.items.iter().find_map(|i| match i {
-            syn::Item::Fn(f) if f.sig.ident == name => Some(f.clone()),
-            _ => None,
-        })
-    };
+    let find = |name: String| super::wrap::find(&file.items, &name).cloned();
     let user = &func.sig.ident;
     let (Some(generic), Some(jvp), Some(vjp)) = (
         find(format!("{user}_generic")),
@@ -107,12 +102,7 @@ pub(super) fn method_into_companions(
         return Ok(None);
     }
     let file: syn::File = syn::parse2(wrappers.clone())?;
-    let find = |name: String| {
-        file.items.iter().find_map(|i| match i {
-            syn::Item::Fn(f) if f.sig.ident == name => Some(f.clone()),
-            _ => None,
-        })
-    };
+    let find = |name: String| super::wrap::find(&file.items, &name).cloned();
     let user = unraw(&func.sig.ident);
     let (Some(generic), Some(jvp), Some(vjp)) = (
         find(format!("{user}_generic_at")),
@@ -293,10 +283,7 @@ impl Cx<'_> {
     fn companion(&self, comp: &syn::ItemFn, kind: &str) -> syn::Result<TokenStream> {
         let krate = self.krate;
         let mut generics = comp.sig.generics.clone();
-        let scalar = match generics.type_params().next() {
-            Some(tp) => tp.ident.to_token_stream(),
-            None => quote!(f64),
-        };
+        let scalar = super::wrap::scalar_of(&comp.sig);
         let mut inputs = Vec::new();
         let mut call = Vec::new();
         let mut before = TokenStream::new();
@@ -397,6 +384,7 @@ impl Cx<'_> {
         Ok(quote! {
             #[doc(hidden)]
             #[inline]
+            #[allow(clippy::all)]
             #vis fn #fn_name #generics(#(#inputs),*) #where_clause {
                 #body
                 #after

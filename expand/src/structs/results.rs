@@ -663,17 +663,10 @@ fn wrappers(
     let naming = naming(func, prefix.as_ref());
     for kind in ["generic", "jvp", "vjp"] {
         let target = format!("{hidden}_{kind}{at}");
-        let Some(comp) = file.items.iter().find_map(|i| match i {
-            syn::Item::Fn(f) if f.sig.ident == target => Some(f),
-            _ => None,
-        }) else {
-            return Err(super::wrap::internal(&format!("`{target}` not generated")));
-        };
+        let comp = super::wrap::find(&file.items, &target)
+            .ok_or_else(|| super::wrap::internal(&format!("`{target}` not generated")))?;
         let (kept, outs) = split_out(&comp.sig, sep);
-        let scalar = match comp.sig.generics.type_params().next() {
-            Some(tp) => tp.ident.to_token_stream(),
-            None => quote!(f64),
-        };
+        let scalar = super::wrap::scalar_of(&comp.sig);
         let ret = &literal_ty;
         let res_ty = quote!(<#ret as #krate::Struct>::At<#scalar>);
         let names: Vec<TokenStream> = kept.iter().map(|pt| pt.pat.to_token_stream()).collect();

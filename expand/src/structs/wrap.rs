@@ -343,7 +343,8 @@ pub(super) fn base_name(s: &StructParam) -> syn::Ident {
     }
 }
 
-fn find<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a syn::ItemFn> {
+/// The function named `name` among `items` (an expansion's).
+pub(super) fn find<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a syn::ItemFn> {
     items.iter().find_map(|i| match i {
         syn::Item::Fn(f) if f.sig.ident == name => Some(f),
         _ => None,
@@ -677,7 +678,8 @@ fn method_form(
     }
 }
 
-fn scalar_of(sig: &syn::Signature) -> TokenStream {
+/// A companion's scalar: its type parameter, or `f64`.
+pub(super) fn scalar_of(sig: &syn::Signature) -> TokenStream {
     match sig.generics.type_params().next() {
         Some(tp) => {
             let i = &tp.ident;
