@@ -63,9 +63,10 @@ impl Lorenz63 {
     }
 
     /// The 4D-Var cost of the initial state `x0`: the background misfit (variance 4) plus the
-    /// misfits of x and z (variance 0.09) every `OBS_EVERY` steps; `obs` holds them in pairs.
+    /// misfits of x and z (variance 0.09) every `OBS_EVERY` steps; `obs` holds them as pairs
+    /// `[x, z]`, data outside `wrt(..)`.
     #[differentiable(wrt(x0))]
-    fn cost(&self, x0: &[f64], xb: &[f64], obs: &[f64]) -> f64 {
+    fn cost(&self, x0: &[f64], xb: &[f64], obs: &[[f64; 2]]) -> f64 {
         let mut j = x0
             .iter()
             .zip(xb)
@@ -78,9 +79,9 @@ impl Lorenz63 {
         for k in 1..=STEPS {
             u = self.rk4(u, H);
             if k % OBS_EVERY == 0 {
-                let m = 2 * (k / OBS_EVERY - 1);
-                let dx = u[0] - obs[m];
-                let dz = u[2] - obs[m + 1];
+                let o = obs[k / OBS_EVERY - 1];
+                let dx = u[0] - o[0];
+                let dz = u[2] - o[1];
                 j += 0.5 * dx * (dx / 0.09) + 0.5 * dz * (dz / 0.09);
             }
         }
@@ -127,8 +128,8 @@ fn main() {
         .map(|(i, x)| x + 1.5 * (1.3 * i as f64 + 0.4).cos())
         .collect();
     let noise = |k: usize, i: usize| 0.3 * (12.9898 * k as f64 + 78.233 * i as f64).sin();
-    let obs: Vec<f64> = (1..=STEPS / OBS_EVERY)
-        .flat_map(|k| {
+    let obs: Vec<[f64; 2]> = (1..=STEPS / OBS_EVERY)
+        .map(|k| {
             let u = truth[k * OBS_EVERY];
             [u[0] + noise(k, 0), u[2] + noise(k, 2)]
         })
