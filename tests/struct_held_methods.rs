@@ -182,11 +182,14 @@ const OBS: [f64; 15] = [
     1.1, 2.3, 2.9, 1.4, 2.5, 2.8, 1.9, 2.8, 2.8, 2.3, 3.2, 2.9, 2.2, 3.9, 3.0,
 ];
 
-/// The gradient of `cost` in `(x0, p, h)` times `w`, and the value.
-fn cost_gradient_at(x: &[f64], w: f64) -> (Vec<f64>, f64) {
+/// The adjoint companion of a time-loop cost `(x0, p, h, obs) -> f64`.
+type CostVjp = fn(&[f64], &mut [f64], &Params, &mut Params, f64, &mut f64, &[f64], f64) -> f64;
+
+/// The gradient of a time-loop cost in `(x0, p, h)` times `w`, and the value.
+fn gradient_at(vjp: CostVjp, x: &[f64], w: f64) -> (Vec<f64>, f64) {
     let p = params_from(&x[3..6]);
     let (mut x_bar, mut p_bar, mut h_bar) = (vec![0.0; 3], p.zero_like(), 0.0);
-    let v = cost_vjp(
+    let v = vjp(
         &x[..3],
         &mut x_bar,
         &p,
@@ -199,6 +202,10 @@ fn cost_gradient_at(x: &[f64], w: f64) -> (Vec<f64>, f64) {
     x_bar.extend(p_bar.to_reals());
     x_bar.push(h_bar);
     (x_bar, v)
+}
+
+fn cost_gradient_at(x: &[f64], w: f64) -> (Vec<f64>, f64) {
+    gradient_at(cost_vjp, x, w)
 }
 
 #[test]
@@ -417,21 +424,7 @@ fn stepped(x0: &[f64], p: &Params, h: f64, obs: &[f64]) -> f64 {
 }
 
 fn stepped_gradient_at(x: &[f64], w: f64) -> (Vec<f64>, f64) {
-    let p = params_from(&x[3..6]);
-    let (mut x_bar, mut p_bar, mut h_bar) = (vec![0.0; 3], p.zero_like(), 0.0);
-    let v = stepped_vjp(
-        &x[..3],
-        &mut x_bar,
-        &p,
-        &mut p_bar,
-        x[6],
-        &mut h_bar,
-        &OBS,
-        w,
-    );
-    x_bar.extend(p_bar.to_reals());
-    x_bar.push(h_bar);
-    (x_bar, v)
+    gradient_at(stepped_vjp, x, w)
 }
 
 #[test]
