@@ -339,3 +339,150 @@ fn a_type_named_like_the_scalar_parameter() {
         71,
     );
 }
+
+/// Annotated structs named like the generated type parameters (`S` for the scalar, `T` for the
+/// one of `Struct::map_reals`), one holding the other: the struct items' own type parameters
+/// are named apart from every identifier of the item, as the companions' are.
+mod structs_named_like_type_parameters {
+    use tapeless::{differentiable, Struct};
+
+    #[differentiable]
+    #[derive(Clone, Debug)]
+    pub struct S {
+        pub a: f64,
+        pub b: [f64; 2],
+    }
+
+    #[differentiable]
+    #[derive(Clone, Debug)]
+    pub struct T {
+        pub s: S,
+        pub c: f64,
+    }
+
+    impl S {
+        /// A method on the struct named `S`.
+        #[differentiable]
+        pub fn scaled(&self, x: f64) -> f64 {
+            self.a * x + self.b[0] * x * x
+        }
+    }
+
+    #[differentiable]
+    pub fn twice(x: f64, s: &S) -> f64 {
+        2.0 * s.a * x.cos() + s.b[0]
+    }
+
+    #[differentiable]
+    pub fn energy(x: f64, t: &T) -> f64 {
+        t.s.a * x * x + t.s.b[1] * x.sin() + t.c * t.s.b[0]
+    }
+
+    pub fn t_from(v: &[f64]) -> T {
+        let mut t = T {
+            s: S {
+                a: 0.0,
+                b: [0.0; 2],
+            },
+            c: 0.0,
+        };
+        t.set_reals(v).expect("four reals");
+        t
+    }
+}
+
+#[test]
+fn structs_named_like_the_type_parameters_three_ways() {
+    use structs_named_like_type_parameters::{energy, energy_jvp, energy_vjp, t_from};
+    use tapeless::Struct;
+    let f = |x: &[f64]| vec![energy(x[4], &t_from(&x[..4]))];
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = energy_jvp(x[4], d[4], &t_from(&x[..4]), &t_from(&d[..4]));
+        (vec![v], vec![t])
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let t = t_from(&x[..4]);
+        let mut t_bar = t.zero_like();
+        let mut x_bar = 0.0;
+        let v = energy_vjp(x[4], &mut x_bar, &t, &mut t_bar, w[0]);
+        let mut g = t_bar.to_reals();
+        g.push(x_bar);
+        (vec![v], g)
+    };
+    let case = Case {
+        name: "energy(x, t: &T) with structs named S and T",
+        inputs: 5,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[0.7, -0.4, 1.3, 0.9, 0.6], 73);
+    // A function naming `S` in its signature, and a method of `S`, at the reals of `S` and `x`.
+    use structs_named_like_type_parameters::{twice, twice_jvp, twice_vjp, S};
+    let s_from = |v: &[f64]| S {
+        a: v[0],
+        b: [v[1], v[2]],
+    };
+    let reals = |s: &S| vec![s.a, s.b[0], s.b[1]];
+    for (name, by_method) in [("twice(x, s: &S)", false), ("S::scaled(&self, x)", true)] {
+        let f = |x: &[f64]| {
+            let s = s_from(x);
+            vec![if by_method {
+                s.scaled(x[3])
+            } else {
+                twice(x[3], &s)
+            }]
+        };
+        let jvp = |x: &[f64], d: &[f64]| {
+            let (s, s_dot) = (s_from(x), s_from(d));
+            let (v, t) = if by_method {
+                S::scaled_jvp(&s, &s_dot, x[3], d[3])
+            } else {
+                twice_jvp(x[3], d[3], &s, &s_dot)
+            };
+            (vec![v], vec![t])
+        };
+        let vjp = |x: &[f64], w: &[f64]| {
+            let s = s_from(x);
+            let mut s_bar = s.zero_like();
+            let mut x_bar = 0.0;
+            let v = if by_method {
+                S::scaled_vjp(&s, &mut s_bar, x[3], &mut x_bar, w[0])
+            } else {
+                twice_vjp(x[3], &mut x_bar, &s, &mut s_bar, w[0])
+            };
+            let mut g = reals(&s_bar);
+            g.push(x_bar);
+            (vec![v], g)
+        };
+        let case = Case {
+            name,
+            inputs: 4,
+            outputs: 1,
+            f: &f,
+            jvp: &jvp,
+            vjp: &vjp,
+        };
+        check(&case, &[0.7, -0.4, 1.3, 0.9], 79);
+    }
+}
+
+/// The type `S` named only inside a macro of the body, which the companions keep.
+#[differentiable]
+fn names_s_in_a_macro(x: f64) -> f64 {
+    debug_assert!(S::SCALE > 0.0, "{}", S::SCALE);
+    x * x.sin()
+}
+
+#[test]
+fn a_type_named_like_the_scalar_inside_a_macro() {
+    check_scalar(
+        "names_s_in_a_macro",
+        &names_s_in_a_macro,
+        &names_s_in_a_macro_jvp,
+        &names_s_in_a_macro_vjp,
+        0.8,
+        83,
+    );
+}

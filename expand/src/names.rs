@@ -105,13 +105,59 @@ impl Names {
 /// The companions' scalar type parameter: `S`, or `S1`, `S2`, ... when the user's function
 /// uses the identifier, so that no type of the user's is shadowed by it.
 pub fn scalar_name(idents: &HashSet<String>) -> Ident {
-    let mut name = "S".to_string();
+    type_param("S", idents)
+}
+
+/// A type parameter named `base`, or `base1`, `base2`, ...: the first not in `idents`.
+pub fn type_param(base: &str, idents: &HashSet<String>) -> Ident {
+    let mut name = base.to_string();
     let mut n = 0;
     while idents.contains(&name) {
         n += 1;
-        name = format!("S{n}");
+        name = format!("{base}{n}");
     }
     Ident::new(&name, Span::call_site())
+}
+
+/// `tokens` with every identifier spelled `from` replaced by `to` (its span kept).
+pub fn rename_ident(
+    tokens: proc_macro2::TokenStream,
+    from: &str,
+    to: &Ident,
+) -> proc_macro2::TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    tokens
+        .into_iter()
+        .map(|t| match t {
+            TokenTree::Ident(i) if i == from => {
+                TokenTree::Ident(Ident::new(&to.to_string(), i.span()))
+            }
+            TokenTree::Group(g) => {
+                let mut out = Group::new(g.delimiter(), rename_ident(g.stream(), from, to));
+                out.set_span(g.span());
+                TokenTree::Group(out)
+            }
+            t => t,
+        })
+        .collect()
+}
+
+/// Every identifier in `tokens`, unraw: what a generated type parameter of an item must avoid.
+pub fn idents_in(tokens: proc_macro2::TokenStream) -> HashSet<String> {
+    fn walk(tokens: proc_macro2::TokenStream, out: &mut HashSet<String>) {
+        for t in tokens {
+            match t {
+                proc_macro2::TokenTree::Ident(i) => {
+                    out.insert(syn::ext::IdentExt::unraw(&i).to_string());
+                }
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    walk(tokens, &mut out);
+    out
 }
 
 /// The macro's own syntax context (`Span::mixed_site()`), located at `span` so that messages

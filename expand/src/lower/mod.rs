@@ -129,6 +129,13 @@ impl<'ast> Visit<'ast> for IdentCollector {
     fn visit_ident(&mut self, i: &'ast syn::Ident) {
         self.0.insert(name_of(i));
     }
+
+    // A macro's tokens are not syntax to the visitor, but a type named in them
+    // (`debug_assert!(S::OK)`) must not be shadowed by the scalar either.
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        syn::visit::visit_macro(self, m);
+        self.0.extend(crate::names::idents_in(m.tokens.clone()));
+    }
 }
 
 /// The variables that carry an early `return`.

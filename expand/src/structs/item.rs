@@ -149,8 +149,13 @@ struct Parts {
 }
 
 /// The field at the scalar `S` (its type rewritten) and its parts of the `Struct` impl.
-fn field_parts(krate: &syn::Path, field: &mut syn::Field, kind: Field, parts: &mut Parts) {
-    let scalar = quote!(S);
+fn field_parts(
+    krate: &syn::Path,
+    scalar: &syn::Ident,
+    field: &mut syn::Field,
+    kind: Field,
+    parts: &mut Parts,
+) {
     let f = field.ident.clone().expect("named fields have names");
     let span = field.ty.span();
     let fname = syn::ext::IdentExt::unraw(&f).to_string();
@@ -266,6 +271,11 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
             "remove the `where` clause: a differentiable struct has no type parameters of its own",
         ));
     }
+    // The struct's type parameters avoid every identifier of the item (a struct named `S`, or
+    // a field of a type `S`), so that none shadows a type the user wrote.
+    let idents = crate::names::idents_in(quote!(#item));
+    let scalar = crate::names::scalar_name(&idents);
+    let other = crate::names::type_param("T", &idents);
     let syn::Fields::Named(fields) = &mut item.fields else {
         return Err(syn::Error::new_spanned(
             &item.fields,
@@ -273,7 +283,6 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
         ));
     };
     let name = item.ident.clone();
-    let scalar = quote!(S);
     let mut parts = Parts::default();
     let mut errors: Option<syn::Error> = None;
     let mut slots = Vec::new();
@@ -292,7 +301,7 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
             field.ident.clone().expect("named fields have names"),
             slot(&kind, &field.ty),
         ));
-        field_parts(krate, field, kind, &mut parts);
+        field_parts(krate, &scalar, field, kind, &mut parts);
     }
     if let Some(e) = errors {
         return Err(e);
@@ -306,7 +315,7 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
     } = parts;
     item.generics = syn::parse_quote!(<#scalar = f64>);
     let rt = quote!(#krate::__private::Real);
-    let layout = super::layout::expand(krate, &name, &item.vis, &slots);
+    let layout = super::layout::expand(krate, &name, &scalar, &item.vis, &slots);
     Ok(quote! {
         #layout
         #item
@@ -314,9 +323,9 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
         #[allow(clippy::all, unused_variables)]
         impl<#scalar: #rt> #krate::Struct for #name<#scalar> {
             type Scalar = #scalar;
-            type At<__T: #rt> = #name<__T>;
+            type At<#other: #rt> = #name<#other>;
             const REAL_FIELDS: &'static [&'static str] = &[#(#real_names),*];
-            fn map_reals<__T: #rt>(&self, f: &mut dyn FnMut(#scalar) -> __T) -> #name<__T> {
+            fn map_reals<#other: #rt>(&self, f: &mut dyn FnMut(#scalar) -> #other) -> #name<#other> {
                 #name { #(#map,)* }
             }
             fn for_each_real(&self, f: &mut dyn FnMut(#scalar)) {

@@ -36,6 +36,7 @@ pub(super) enum Slot {
 pub(super) fn expand(
     krate: &syn::Path,
     name: &syn::Ident,
+    s: &syn::Ident,
     vis: &syn::Visibility,
     fields: &[(syn::Ident, Slot)],
 ) -> TokenStream {
@@ -56,7 +57,7 @@ pub(super) fn expand(
             // At `S`: a constant not depending on `S` is evaluated where it is written, and a
             // nested struct without a fixed number of reals is an error only where a caller
             // reads a place that needs it.
-            Slot::Nested(ty) => Some(quote!(<#ty<S>>::__TL_REALS)),
+            Slot::Nested(ty) => Some(quote!(<#ty<#s>>::__TL_REALS)),
             Slot::Vec | Slot::Data => None,
         };
         let message = match slot {
@@ -75,15 +76,15 @@ pub(super) fn expand(
         }
         let here = quote!(Self::#at_name);
         match slot {
-            Slot::Real => build.push(quote!(#f: reals[#name::<S>::#at_name])),
+            Slot::Real => build.push(quote!(#f: reals[#name::<#s>::#at_name])),
             Slot::Array(_) => {
-                build.push(quote!(#f: ::core::array::from_fn(|i| reals[#name::<S>::#at_name + i])))
+                build.push(quote!(#f: ::core::array::from_fn(|i| reals[#name::<#s>::#at_name + i])))
             }
             Slot::Matrix(_) => build.push(quote! {
                 #f: {
                     let mut m = #krate::__private::ZeroShape::zero_shape();
                     #krate::FieldReals::reals_mut(&mut m).copy_from_slice(
-                        &reals[#name::<S>::#at_name..#name::<S>::#at_name + #name::<S>::#len_name]
+                        &reals[#name::<#s>::#at_name..#name::<#s>::#at_name + #name::<#s>::#len_name]
                     );
                     m
                 }
@@ -91,10 +92,10 @@ pub(super) fn expand(
             Slot::Nested(ty) => {
                 // A bound, not a requirement: without it, a nested struct with integers would
                 // make the impl an error rather than absent.
-                bounds.push(quote!([S]: #krate::__private::AsStruct<#ty<S>>));
+                bounds.push(quote!([#s]: #krate::__private::AsStruct<#ty<#s>>));
                 build.push(quote! {
-                    #f: #krate::__private::AsStruct::<#ty<S>>::as_struct(
-                        &reals[#name::<S>::#at_name..#name::<S>::#at_name + #name::<S>::#len_name]
+                    #f: #krate::__private::AsStruct::<#ty<#s>>::as_struct(
+                        &reals[#name::<#s>::#at_name..#name::<#s>::#at_name + #name::<#s>::#len_name]
                     )
                 })
             }
@@ -115,13 +116,13 @@ pub(super) fn expand(
             pub const __TL_REALS: usize = panic!("tapeless: a struct with a `Vec<f64>`, `DVector` or `DMatrix` field has no fixed number of reals: an annotated caller cannot hold it as its reals; step it in place (`fn step(s: &mut State, ..)`)");
         )
     };
-    let from_reals = all_real.then(|| from_reals(krate, name, &build, &bounds));
-    let add = add_adjoint(krate, name);
+    let from_reals = all_real.then(|| from_reals(krate, name, s, &build, &bounds));
+    let add = add_adjoint(krate, name, s);
     quote! {
         #aliases
         #[doc(hidden)]
         #[allow(non_upper_case_globals, dead_code, clippy::all)]
-        impl<S> #name<S> {
+        impl<#s> #name<#s> {
             #consts
             #total
         }
@@ -134,6 +135,7 @@ pub(super) fn expand(
 fn from_reals(
     krate: &syn::Path,
     name: &syn::Ident,
+    s: &syn::Ident,
     build: &[TokenStream],
     bounds: &[TokenStream],
 ) -> TokenStream {
@@ -142,31 +144,31 @@ fn from_reals(
     quote! {
         #[automatically_derived]
         #[allow(clippy::all)]
-        impl<S: #rt> #p::AsStruct<#name<S>> for [S] where #(#bounds),* {
-            fn as_struct(&self) -> #name<S> {
+        impl<#s: #rt> #p::AsStruct<#name<#s>> for [#s] where #(#bounds),* {
+            fn as_struct(&self) -> #name<#s> {
                 let reals = self;
                 #name { #(#build,)* }
             }
         }
         #[automatically_derived]
         #[allow(clippy::all)]
-        impl<S: #rt> #p::AsStruct<#name<S>> for ::std::vec::Vec<S> where #(#bounds),* {
-            fn as_struct(&self) -> #name<S> {
-                #p::AsStruct::<#name<S>>::as_struct(&self[..])
+        impl<#s: #rt> #p::AsStruct<#name<#s>> for ::std::vec::Vec<#s> where #(#bounds),* {
+            fn as_struct(&self) -> #name<#s> {
+                #p::AsStruct::<#name<#s>>::as_struct(&self[..])
             }
         }
     }
 }
 
 /// `AddAdjoint` for `[S]` and `Vec<S>`: an adjoint of the struct added real by real.
-fn add_adjoint(krate: &syn::Path, name: &syn::Ident) -> TokenStream {
+fn add_adjoint(krate: &syn::Path, name: &syn::Ident, s: &syn::Ident) -> TokenStream {
     let p = quote!(#krate::__private);
     let rt = quote!(#p::Real);
     quote! {
         #[automatically_derived]
         #[allow(clippy::all)]
-        impl<S: #rt> #p::AddAdjoint<#name<S>> for [S] {
-            fn add_adjoint(&mut self, adjoint: &#name<S>) {
+        impl<#s: #rt> #p::AddAdjoint<#name<#s>> for [#s] {
+            fn add_adjoint(&mut self, adjoint: &#name<#s>) {
                 for (v, a) in self.iter_mut().zip(#krate::Struct::to_reals(adjoint)) {
                     *v += a;
                 }
@@ -174,9 +176,9 @@ fn add_adjoint(krate: &syn::Path, name: &syn::Ident) -> TokenStream {
         }
         #[automatically_derived]
         #[allow(clippy::all)]
-        impl<S: #rt> #p::AddAdjoint<#name<S>> for ::std::vec::Vec<S> {
-            fn add_adjoint(&mut self, adjoint: &#name<S>) {
-                #p::AddAdjoint::<#name<S>>::add_adjoint(&mut self[..], adjoint)
+        impl<#s: #rt> #p::AddAdjoint<#name<#s>> for ::std::vec::Vec<#s> {
+            fn add_adjoint(&mut self, adjoint: &#name<#s>) {
+                #p::AddAdjoint::<#name<#s>>::add_adjoint(&mut self[..], adjoint)
             }
         }
     }

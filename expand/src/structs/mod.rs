@@ -223,6 +223,7 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     constants_outside_wrt(&args, &mut params);
     let flat_attr = flat_attr(&args, &params);
     let flat_tokens = held::method_paths(crate::expand_function(flat_attr, quote!(#flat))?);
+    let flat_tokens = scalar_apart(flat_tokens, &func);
     let flat_tokens = rename_in_messages(flat_tokens, &renames(&user, &flat_name, &params));
     let flat_file: syn::File = syn::parse2(flat_tokens)?;
     let mut out = wrap::wrappers(&args.krate, &func, &params, &flat_name, flat_file, method)?;
@@ -252,6 +253,36 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
         #generated
         #adapter
     })
+}
+
+/// The flattened companions with their scalar type parameter renamed, when the user's function
+/// names a type like it (`fn f(x: f64, s: &S)`): the flattened function no longer mentions the
+/// struct's type, so its scalar (read from its first generic companion) avoided only its own
+/// identifiers. Every identifier of the flattened function's expansion spelled like its scalar
+/// is that scalar (the scalar was chosen apart from the flattened function's identifiers), so
+/// the renaming is exact.
+fn scalar_apart(tokens: TokenStream, user: &syn::ItemFn) -> TokenStream {
+    let Ok(file) = syn::parse2::<syn::File>(tokens.clone()) else {
+        return tokens;
+    };
+    let used = file.items.iter().find_map(|item| match item {
+        syn::Item::Fn(f) => f
+            .sig
+            .generics
+            .type_params()
+            .next()
+            .map(|t| t.ident.to_string()),
+        _ => None,
+    });
+    let mut avoid = crate::names::idents_in(quote!(#user));
+    match used {
+        Some(used) if avoid.contains(&used) => {
+            avoid.extend(crate::names::idents_in(tokens.clone()));
+            let fresh = crate::names::type_param("S", &avoid);
+            crate::names::rename_ident(tokens, &used, &fresh)
+        }
+        _ => tokens,
+    }
 }
 
 /// The end of the name of a method's guard constant (see [`trait_impl_guard`]).
