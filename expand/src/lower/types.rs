@@ -127,11 +127,11 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
     } else {
         // A name tapeless cannot look behind may hide an `f64`: refusing it is what keeps a
         // derivative from silently coming out zero.
-        "tapeless sees types by their names, so type aliases and structs are not supported"
+        "tapeless sees types by their names and cannot look behind this one (a type alias or a generic type may hide an `f64`)"
     };
     err_at(
         ty,
-        format!("{what}: write `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]`, `Vec<f64>` or an nalgebra `DVector<f64>`, `DMatrix<f64>`, `SVector<f64, N>`, `SMatrix<f64, R, C>` for reals, or integers and bools (also in slices, arrays and `Vec`s)"),
+        format!("{what}: write `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]`, `Vec<f64>` or an nalgebra `DVector<f64>`, `DMatrix<f64>`, `SVector<f64, N>`, `SMatrix<f64, R, C>` for reals, or integers and bools (also in slices, arrays and `Vec`s); a struct is a parameter by reference, `p: &Params`, with `#[differentiable]` on its definition"),
     )
 }
 
