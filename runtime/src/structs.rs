@@ -248,7 +248,8 @@ copied_data!(usize, isize, u8, u16, u32, u64, i8, i16, i32, i64, bool);
 /// ```
 #[diagnostic::on_unimplemented(
     message = "the field `{Self}` is used as reals in order (indexed, borrowed, `.len()`, `.iter()`), but it does not hold them",
-    note = "a struct's field read as `s.x[i]` is an array, a `Vec` or an nalgebra vector or matrix of reals"
+    note = "a struct's field read as `s.x[i]` is an array, a `Vec` or an nalgebra vector or matrix of reals",
+    note = "a nested struct field passed on whole (`f(&t.inner)`) is not supported yet: give the callee the struct that holds it (`f(t)`), or the nested struct's real fields one by one (`f(t.inner.a, ..)`)"
 )]
 pub trait FieldReals<T> {
     /// The reals, in order.
