@@ -46,6 +46,7 @@ mod dce;
 mod declare;
 mod describe;
 mod forwarding;
+mod periodic;
 mod plan;
 mod resets;
 mod saves;
