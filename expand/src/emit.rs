@@ -10,6 +10,7 @@
 //! Generated names come from [`crate::names`], which keeps them apart from the user's.
 
 mod expr;
+mod fill;
 mod reserve;
 mod rev;
 mod rows;
@@ -457,7 +458,7 @@ impl<'a> Emitter<'a> {
 
     /// The primal body: the user's function in the scalar type `S`.
     pub fn primal_block(&self, b: &Block) -> TokenStream {
-        b.stmts.iter().map(|s| self.primal_stmt(s)).collect()
+        self.primal_filled(&b.stmts)
     }
 
     pub(crate) fn primal_stmt(&self, s: &Stmt) -> TokenStream {

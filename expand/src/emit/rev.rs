@@ -11,7 +11,7 @@ use quote::{quote, quote_spanned};
 impl Emitter<'_> {
     /// Statements of the reverse IR as Rust statements.
     pub fn rev_stmts(&self, stmts: &[RevStmt]) -> TokenStream {
-        stmts.iter().map(|s| self.rev_stmt(s)).collect()
+        self.rev_block(stmts)
     }
 
     /// The declarations of the stacks of one reverse-mode companion.
@@ -250,7 +250,7 @@ impl Emitter<'_> {
         }
     }
 
-    fn rev_stmt(&self, s: &RevStmt) -> TokenStream {
+    pub(super) fn rev_stmt(&self, s: &RevStmt) -> TokenStream {
         let rt = &self.rt;
         match s {
             RevStmt::Skipped { .. } => TokenStream::new(),

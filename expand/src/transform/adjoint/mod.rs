@@ -46,6 +46,7 @@ mod dce;
 mod declare;
 mod describe;
 mod forwarding;
+mod periodic;
 mod plan;
 mod resets;
 mod saves;
@@ -347,7 +348,7 @@ fn companion<'a>(
         em.result_ty().map(|t| quote!(-> #t))
     };
     let stacks = em.rev_stacks(&ir.stacks);
-    let fwd = em.rev_stmts(&ir.forward);
+    let fwd = em.rev_sweep(&ir.forward);
     let finals = em.rev_stmts(&ir.finals);
     let seed = em.rev_stmts(&ir.seed);
     let rev = em.rev_stmts(&ir.reverse);
