@@ -44,15 +44,7 @@ pub fn path_companions(
                 let target = &func_sig.ident;
                 let mut sig = func_sig.clone();
                 sig.ident = Ident::new(short, user.span());
-                let mut passed = Vec::new();
-                for input in &mut sig.inputs {
-                    if let syn::FnArg::Typed(t) = input {
-                        if let syn::Pat::Ident(p) = &mut *t.pat {
-                            p.mutability = None;
-                            passed.push(p.ident.clone());
-                        }
-                    }
-                }
+                let passed = data_as_callers_send(&mut sig, short);
                 members.extend(quote! {
                     #[doc(hidden)]
                     #[inline]
@@ -85,6 +77,138 @@ pub fn path_companions(
         impl #user {
             #members
         }
+    })
+}
+
+/// Makes `sig` (a path companion's signature, `short` its kind) take each `f64` data parameter
+/// (one outside `wrt(..)`: `f64`, `&[f64]`, `&Vec<f64>`, `[f64; N]`) as callers send every real
+/// argument, at the scalar type `S` and followed, in `jvp` and `rev`, by its tangent or adjoint:
+/// a caller cannot see its callee's `wrt(..)`. The tangent is not read; the adjoint must be the
+/// zero of an argument inactive in the caller (`__tl::OutsideWrt`), so that an active argument
+/// there does not compile instead of losing its derivative. Returns what the companion is
+/// called with: each parameter, a data parameter converted back to `f64` (`data_of`).
+fn data_as_callers_send(sig: &mut syn::Signature, short: &str) -> Vec<TokenStream> {
+    let krate = scalar_bound(sig);
+    let mut inputs = syn::punctuated::Punctuated::<syn::FnArg, syn::Token![,]>::new();
+    let mut passed = Vec::new();
+    for mut input in std::mem::take(&mut sig.inputs) {
+        let syn::FnArg::Typed(t) = &mut input else {
+            inputs.push(input);
+            continue;
+        };
+        let syn::Pat::Ident(p) = &mut *t.pat else {
+            inputs.push(input);
+            continue;
+        };
+        p.mutability = None;
+        let name = p.ident.clone();
+        let data = krate
+            .as_ref()
+            .and_then(|(k, s)| data_param(&t.ty, k, s, &name));
+        let Some(data) = data else {
+            passed.push(quote!(#name));
+            inputs.push(input);
+            continue;
+        };
+        *t.ty = data.sent;
+        inputs.push(input);
+        passed.push(data.value);
+        let extra: Option<syn::Type> = match short {
+            "jvp" => Some(data.tangent),
+            "rev" => {
+                let k = &krate
+                    .as_ref()
+                    .expect("a data parameter has a scalar bound")
+                    .0;
+                Some(syn::parse_quote!(&mut (impl #k::__private::OutsideWrt + ?Sized)))
+            }
+            _ => None,
+        };
+        if let Some(ty) = extra {
+            inputs.push(syn::parse_quote!(_: #ty));
+        }
+    }
+    sig.inputs = inputs;
+    passed
+}
+
+/// A data parameter as callers send it: its type at the scalar, its tangent's type, and its
+/// `f64` value for the companion.
+struct DataParam {
+    sent: syn::Type,
+    tangent: syn::Type,
+    value: TokenStream,
+}
+
+/// `ty`, the type of the parameter `name`, as a data parameter of `f64` reals (`None` for any
+/// other type: those callers pass as the companion takes them); `k` the runtime crate, `s` the
+/// scalar type parameter.
+fn data_param(ty: &syn::Type, k: &syn::Path, s: &Ident, name: &Ident) -> Option<DataParam> {
+    let is_f64 = |t: &syn::Type| matches!(t, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("f64"));
+    let rt = quote!(#k::__private);
+    match ty {
+        t if is_f64(t) => Some(DataParam {
+            sent: syn::parse_quote!(#s),
+            tangent: syn::parse_quote!(#s),
+            value: quote!(#rt::data_real(#name)),
+        }),
+        syn::Type::Array(a) if is_f64(&a.elem) => {
+            let len = &a.len;
+            Some(DataParam {
+                sent: syn::parse_quote!([#s; #len]),
+                tangent: syn::parse_quote!([#s; #len]),
+                value: quote!(#rt::data_array(#name)),
+            })
+        }
+        syn::Type::Reference(r) if r.mutability.is_none() => {
+            let slice = match &*r.elem {
+                syn::Type::Slice(sl) => is_f64(&sl.elem),
+                syn::Type::Path(p) => p.qself.is_none() && vec_of_f64(&p.path),
+                _ => false,
+            };
+            slice.then(|| DataParam {
+                sent: syn::parse_quote!(&[#s]),
+                tangent: syn::parse_quote!(&[#s]),
+                value: quote!(&#rt::data_of(#name)),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether `path` is `Vec<f64>`.
+fn vec_of_f64(path: &syn::Path) -> bool {
+    let [seg] = path.segments.iter().collect::<Vec<_>>()[..] else {
+        return false;
+    };
+    let syn::PathArguments::AngleBracketed(a) = &seg.arguments else {
+        return false;
+    };
+    seg.ident == "Vec"
+        && a.args.len() == 1
+        && matches!(&a.args[0], syn::GenericArgument::Type(syn::Type::Path(p)) if p.path.is_ident("f64"))
+}
+
+/// The runtime crate's path and the scalar type parameter of a companion's signature, read off
+/// its bound `S: ::tapeless::Real`; `None` for a signature with no scalar parameter.
+fn scalar_bound(sig: &syn::Signature) -> Option<(syn::Path, Ident)> {
+    sig.generics.params.iter().find_map(|g| {
+        let syn::GenericParam::Type(t) = g else {
+            return None;
+        };
+        t.bounds.iter().find_map(|b| {
+            let syn::TypeParamBound::Trait(tb) = b else {
+                return None;
+            };
+            let last = tb.path.segments.last()?;
+            if last.ident != "Real" || tb.path.segments.len() < 2 {
+                return None;
+            }
+            let mut krate = tb.path.clone();
+            krate.segments.pop();
+            krate.segments.pop_punct();
+            Some((krate, t.ident.clone()))
+        })
     })
 }
 

@@ -601,7 +601,8 @@ impl<'a> Emitter<'a> {
     }
 
     /// The tangent (or, with `mutable`, the adjoint scratch) of an array argument that carries
-    /// none: zeros in the scalar type, shaped for the callee.
+    /// none: zeros in the scalar type, shaped for the callee; the scratch is wrapped in
+    /// `InactiveArray`, which a callee's parameter outside its `wrt(..)` requires.
     pub fn zero_array_arg(&self, var: VarId, by_ref: bool, mutable: bool) -> TokenStream {
         let scalar = &self.scalar;
         let rt = &self.rt;
@@ -610,12 +611,12 @@ impl<'a> Emitter<'a> {
         match (&self.var(var).kind, by_ref, mutable) {
             // A fixed-size array's scratch is an array on the stack, not a `Vec` per call.
             (Kind::RealArray(ArrayRepr::Array(_)), _, true) => {
-                quote!(&mut #rt::zeros_in::<#scalar, _>(&#n)[..])
+                quote!(&mut #rt::InactiveArray(#rt::zeros_in::<#scalar, _>(&#n)))
             }
             (Kind::RealArray(ArrayRepr::Array(_)), true, false) => {
                 quote!(&#rt::zeros_in::<#scalar, _>(&#n)[..])
             }
-            (_, _, true) => quote!(&mut #rt::zeros::<#scalar>(#n.len())[..]),
+            (_, _, true) => quote!(&mut #rt::InactiveArray(#rt::zeros::<#scalar>(#n.len()))),
             (Kind::RealArray(ArrayRepr::Array(_)), false, false) => {
                 quote!(::core::array::from_fn(|_| #zero))
             }
