@@ -5,8 +5,8 @@
 //! tangent (adjoint), and the callee's path companions take a data parameter that way, reading
 //! its `f64` value; an argument active in the caller is refused there at compile time
 //! (`tests/ui/active-argument-to-data-parameter.rs`). Data of every shape (`f64`, `&[f64]`,
-//! sub-slices `&obs[k * n..]`, `[f64; N]`, `&Vec<f64>`, `&[[f64; 2]]`, and an inactive local
-//! at the caller's scalar), from a time loop, from a `macro_rules!` caller and with locals named
+//! sub-slices `&obs[k * n..]`, a caller's `[f64; N]` passed as `&xb`, `&Vec<f64>`,
+//! `&[[f64; 2]]`, and an inactive local at the caller's scalar), from a time loop, from a `macro_rules!` caller and with locals named
 //! as generated code would, each checked three ways (central differences, the dot-product test,
 //! tangent against adjoint) and by Hessian-vector products at dual numbers against differences
 //! of gradients.
@@ -41,9 +41,9 @@ fn weighted(u: &[f64], __adj0: f64) -> f64 {
     s
 }
 
-/// A fixed-size background state outside `wrt(..)`.
+/// A background state outside `wrt(..)`, given a fixed-size array by its caller.
 #[differentiable(wrt(u))]
-fn background(u: &[f64], xb: [f64; N]) -> f64 {
+fn background(u: &[f64], xb: &[f64]) -> f64 {
     let mut s = 0.0;
     for i in 0..N {
         let d = u[i] - xb[i];
@@ -86,7 +86,7 @@ fn cost(
 ) -> f64 {
     let n = x0.len();
     let mut u = x0.to_vec();
-    let mut j = background(&u, xb);
+    let mut j = background(&u, &xb);
     for k in 0..STEPS {
         for i in 0..n {
             u[i] = u[i] + 0.3 * (u[(i + 1) % n] * u[i]).sin();
@@ -99,7 +99,7 @@ fn cost(
         half[i] = 0.5 * xb[i];
     }
     let result = 2.0 * weight;
-    j + background(&u, half) + weighted(&u, result) + vec_term(&u, w) + pair_term(&u, pairs)
+    j + background(&u, &half) + weighted(&u, result) + vec_term(&u, w) + pair_term(&u, pairs)
 }
 
 struct Data {

@@ -1,7 +1,7 @@
 //! The companions as associated items of a type named like the function, so that callers find
 //! them through any `use` or path that reaches the function.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 /// The companions that callers use, as associated items of a type named like the function:
@@ -81,7 +81,7 @@ pub fn path_companions(
 }
 
 /// Makes `sig` (a path companion's signature, `short` its kind) take each `f64` data parameter
-/// (one outside `wrt(..)`: `f64`, `&[f64]`, `&Vec<f64>`, `[f64; N]`) as callers send every real
+/// (one outside `wrt(..)`: `f64`, `&[f64]`, `&Vec<f64>`) as callers send every real
 /// argument, at the scalar type `S` and followed, in `jvp` and `rev`, by its tangent or adjoint:
 /// a caller cannot see its callee's `wrt(..)`. The tangent is not read; the adjoint must be the
 /// zero of an argument inactive in the caller (`__tl::OutsideWrt`), so that an active argument
@@ -113,19 +113,20 @@ fn data_as_callers_send(sig: &mut syn::Signature, short: &str) -> Vec<TokenStrea
         *t.ty = data.sent;
         inputs.push(input);
         passed.push(data.value);
-        let extra: Option<syn::Type> = match short {
-            "jvp" => Some(data.tangent),
-            "rev" => {
-                let k = &krate
-                    .as_ref()
-                    .expect("a data parameter has a scalar bound")
-                    .0;
-                Some(syn::parse_quote!(&mut (impl #k::__private::OutsideWrt + ?Sized)))
-            }
+        let unread: Option<(&str, syn::Type)> = match (short, &krate) {
+            ("jvp", _) => Some(("dot", data.tangent)),
+            ("rev", Some((k, _))) => Some((
+                "bar",
+                syn::parse_quote!(&mut (impl #k::__private::OutsideWrt + ?Sized)),
+            )),
             _ => None,
         };
-        if let Some(ty) = extra {
-            inputs.push(syn::parse_quote!(_: #ty));
+        if let Some((suffix, ty)) = unread {
+            // Named (layers that forward path companions pass each parameter by name), unread,
+            // and hygienic: no user's parameter can be called the same.
+            let shown = syn::ext::IdentExt::unraw(&name);
+            let unread = Ident::new(&format!("_{shown}_{suffix}"), Span::mixed_site());
+            inputs.push(syn::parse_quote!(#unread: #ty));
         }
     }
     sig.inputs = inputs;
@@ -152,14 +153,9 @@ fn data_param(ty: &syn::Type, k: &syn::Path, s: &Ident, name: &Ident) -> Option<
             tangent: syn::parse_quote!(#s),
             value: quote!(#rt::data_real(#name)),
         }),
-        syn::Type::Array(a) if is_f64(&a.elem) => {
-            let len = &a.len;
-            Some(DataParam {
-                sent: syn::parse_quote!([#s; #len]),
-                tangent: syn::parse_quote!([#s; #len]),
-                value: quote!(#rt::data_array(#name)),
-            })
-        }
+        // Not `[f64; N]`: a caller passes a row of its array-of-arrays data (`obs[k]`) to such
+        // a parameter as it is, with no tangent, and a real array with one; the callee cannot
+        // take both.
         syn::Type::Reference(r) if r.mutability.is_none() => {
             let slice = match &*r.elem {
                 syn::Type::Slice(sl) => is_f64(&sl.elem),

@@ -3,7 +3,7 @@
 //! A caller cannot see its callee's `wrt(..)`: it passes every real argument at its scalar type
 //! `S`, with a tangent (an adjoint) after it. A callee's path companions (`misfit::jvp`,
 //! `misfit::rev`) therefore take a parameter outside `wrt(..)` as the caller sends it and hand
-//! its `f64` value to the companion ([`data_of`], [`data_array`]), which reads it as data.
+//! its `f64` value to the companion ([`data_of`], [`data_real`]), which reads it as data.
 //!
 //! That is right only when the argument carries no derivative in the caller. The caller says
 //! so in the type of the adjoint it passes to the reverse companion: an argument inactive in
@@ -111,17 +111,6 @@ impl<A> OutsideWrt for InactiveArray<A> {}
 #[inline]
 pub fn data_of<S: Real>(x: &[S]) -> Vec<f64> {
     x.iter().map(|v| v.to_f64()).collect()
-}
-
-/// The `f64` values of a fixed-size array at the scalar type (see [`data_of`]).
-///
-/// ```
-/// use tapeless_runtime::{Dual, __private::data_array};
-/// assert_eq!(data_array([Dual::constant(1.5), Dual::constant(2.0)]), [1.5, 2.0]);
-/// ```
-#[inline(always)]
-pub fn data_array<S: Real, const N: usize>(x: [S; N]) -> [f64; N] {
-    core::array::from_fn(|k| x[k].to_f64())
 }
 
 /// The `f64` value of a real at the scalar type (see [`data_of`]).
