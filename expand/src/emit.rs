@@ -600,6 +600,15 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// The adjoint `bar` of an argument active in the caller, passed to a callee's reverse
+    /// companion as `__tl::active(bar)` spanned at the user's argument: a callee that leaves its
+    /// parameter outside `wrt(..)` refuses it (`OutsideWrt`), and rustc reports that at the
+    /// span of the argument expression, which the generated adjoint's own (hygienic) name does
+    /// not have. (`__tl` is imported at the call site's span, which the user's code shares.)
+    pub fn at_argument(&self, span: Span, bar: TokenStream) -> TokenStream {
+        quote_spanned!(span=> __tl::active(#bar))
+    }
+
     /// The tangent (or, with `mutable`, the adjoint scratch) of an array argument that carries
     /// none: zeros in the scalar type, shaped for the callee; the scratch is wrapped in
     /// `InactiveArray`, which a callee's parameter outside its `wrt(..)` requires.

@@ -100,6 +100,20 @@ pub trait OutsideWrt {}
 impl<T> OutsideWrt for Inactive<T> {}
 impl<A> OutsideWrt for InactiveArray<A> {}
 
+/// The adjoint of an argument active in its caller, as passed to a callee's reverse companion:
+/// unchanged, the call only gives the argument the span of the user's argument, where rustc
+/// reports a callee refusing it (see [`OutsideWrt`]).
+///
+/// ```
+/// let mut x_bar = [1.0_f64, 2.0];
+/// tapeless_runtime::__private::active(&mut x_bar[..])[0] += 1.0;
+/// assert_eq!(x_bar, [2.0, 2.0]);
+/// ```
+#[inline(always)]
+pub fn active<T: ?Sized>(bar: &mut T) -> &mut T {
+    bar
+}
+
 /// The `f64` values of a slice at the scalar type: what a callee reads of data a caller passes
 /// at its scalar type (lifted from `f64`, or computed from data only, so the value carries no
 /// derivative: a caller passing an active value does not compile, see [`OutsideWrt`]).

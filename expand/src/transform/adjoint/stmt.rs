@@ -10,7 +10,7 @@ use crate::emit::Value;
 use crate::ir::rev::{Cond, RevStmt, Saved, Target};
 use crate::ir::*;
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 
 /// The forward and reverse sweeps of a block or statement.
 pub(super) type Sweeps<'a> = (Vec<RevStmt<'a>>, Vec<RevStmt<'a>>);
@@ -474,7 +474,7 @@ impl<'a> Reverse<'a> {
                     args.push(match &e.op {
                         Op::Var(v) if em.is_active(*v) => {
                             let b = em.bar(*v);
-                            quote_spanned!(span=> &mut #b)
+                            em.at_argument(span, quote!(&mut #b))
                         }
                         _ => {
                             let (rt, z) = (&em.rt, em.zero());
@@ -486,7 +486,7 @@ impl<'a> Reverse<'a> {
                 Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
                     if em.is_active(*var) {
                         let b = em.bar(*var);
-                        args.push(quote_spanned!(span=> &mut #b[..]));
+                        args.push(em.at_argument(span, quote!(&mut #b[..])));
                     } else {
                         args.push(em.zero_array_arg(*var, true, true));
                     }
