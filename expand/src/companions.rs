@@ -10,7 +10,9 @@ use quote::{format_ident, quote};
 /// namespace, so both are one name: `use physics::sq;` or the path `physics::sq` brings both, and
 /// a caller finds the companions wherever it finds the function.
 ///
-/// `items` holds the companions' definitions; each method forwards to one, with its signature.
+/// `items` holds the companions' definitions; each method forwards to one, with its signature,
+/// except that a real data parameter (outside `wrt(..)`) is taken as callers send it
+/// ([`data_as_callers_send`]).
 ///
 /// An anonymous constant also names the function, so that a function used only through its
 /// companions (`f_grad(..)`) gives no `dead_code` warning: the lint is not allowed anywhere,
