@@ -120,7 +120,7 @@ pub fn active<T: ?Sized>(bar: &mut T) -> &mut T {
 ///
 /// ```
 /// use tapeless_runtime::{Dual, __private::data_of};
-/// assert_eq!(data_of(&[Dual::constant(1.5), Dual::constant(2.0)]), vec![1.5, 2.0]);
+/// assert_eq!(data_of(&[Dual::<f64, 1>::constant(1.5), Dual::constant(2.0)]), vec![1.5, 2.0]);
 /// ```
 #[inline]
 pub fn data_of<S: Real>(x: &[S]) -> Vec<f64> {
@@ -131,7 +131,7 @@ pub fn data_of<S: Real>(x: &[S]) -> Vec<f64> {
 ///
 /// ```
 /// use tapeless_runtime::{Dual, __private::data_real};
-/// assert_eq!(data_real(Dual::constant(1.5)), 1.5);
+/// assert_eq!(data_real(Dual::<f64, 1>::constant(1.5)), 1.5);
 /// ```
 #[inline(always)]
 pub fn data_real<S: Real>(x: S) -> f64 {
