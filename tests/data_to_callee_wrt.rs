@@ -53,6 +53,7 @@ fn background(u: &[f64], xb: &[f64]) -> f64 {
 }
 
 /// Weights in a `&Vec<f64>` outside `wrt(..)`.
+#[allow(clippy::ptr_arg)] // `&Vec<f64>` parameters are part of what is tested
 #[differentiable(wrt(u))]
 fn vec_term(u: &[f64], w: &Vec<f64>) -> f64 {
     let mut s = 0.0;
