@@ -360,4 +360,48 @@ mod tests {
         };
         assert_eq!(out, expected.to_string());
     }
+
+    /// A data parameter of each shape is taken at the scalar with an unread tangent, or an
+    /// adjoint bound by `OutsideWrt`, and handed on as `f64`; active, integer, rows and
+    /// fixed-size data parameters pass as they are.
+    #[test]
+    fn data_parameters_are_taken_as_callers_send_them() {
+        let mut sig: syn::Signature = syn::parse_quote! {
+            fn __m_rev<S: ::tapeless::Real>(u: &[S], u_bar: &mut [S], w: f64, obs: &[f64],
+                v: &Vec<f64>, xb: [f64; 3], rows: &[[f64; 2]], k: usize, result_bar: S)
+        };
+        let passed = data_as_callers_send(&mut sig, "rev");
+        let passed = quote!(#(#passed),*).to_string();
+        let expected = quote! {
+            u, u_bar, ::tapeless::__private::data_real(w), &::tapeless::__private::data_of(obs),
+            &::tapeless::__private::data_of(v), xb, rows, k, result_bar
+        };
+        assert_eq!(passed, expected.to_string());
+        let inputs = sig
+            .inputs
+            .iter()
+            .map(|i| quote!(#i).to_string())
+            .collect::<Vec<_>>();
+        let bound = quote!(_w_bar: &mut (impl ::tapeless::__private::OutsideWrt + ?Sized));
+        assert_eq!(inputs[2], quote!(w: S).to_string());
+        assert_eq!(inputs[3], bound.to_string());
+        assert_eq!(inputs[4], quote!(obs: &[S]).to_string());
+        assert_eq!(inputs[8], quote!(xb: [f64; 3]).to_string());
+        assert_eq!(inputs.len(), 12);
+
+        let mut jvp: syn::Signature = syn::parse_quote! {
+            fn m_jvp<S: ::tapeless::Real>(u: &[S], u_dot: &[S], obs: &[f64]) -> (S, S)
+        };
+        data_as_callers_send(&mut jvp, "jvp");
+        let last = jvp.inputs.last().map(|i| quote!(#i).to_string());
+        assert_eq!(last, Some(quote!(_obs_dot: &[S]).to_string()));
+
+        // No scalar parameter: nothing is data.
+        let mut plain: syn::Signature = syn::parse_quote!(fn m_generic(obs: &[f64]) -> f64);
+        data_as_callers_send(&mut plain, "generic");
+        assert_eq!(
+            quote!(#plain).to_string(),
+            quote!(fn m_generic(obs: &[f64]) -> f64).to_string()
+        );
+    }
 }
