@@ -1,12 +1,14 @@
 //! A function's data parameters (outside `wrt(..)`) passed on to other annotated functions: the
 //! 4D-Var pattern `#[differentiable(wrt(x0))] fn cost(x0: &[f64], obs: &[f64], ..)` calling a
-//! misfit. A caller cannot see the callee's `wrt(..)`: it calls the callee's companions with a
-//! tangent (adjoint) for every real, `f64`, `&[f64]` and `[f64; N]` argument, and with none for
-//! an array of arrays passed as data. So real, slice and array data go to a callee (or a named
-//! pattern, `wrt(u, obs) as misfit_of_both`) that differentiates them, and rows data to a callee
-//! that leaves them out of `wrt(..)`. Each checked three ways (central differences, the
-//! dot-product test, tangent against adjoint), and Hessian-vector products at dual numbers
-//! against differences of gradients, with the user's locals named as generated code would.
+//! misfit, here callees that differentiate the data (all their reals, or a named pattern
+//! `wrt(u, obs) as misfit_of_both`) and rows data to a callee that leaves them out of
+//! `wrt(..)`; callees that leave real and slice data out of their `wrt(..)` are in
+//! `tests/data_to_callee_wrt.rs`. A caller cannot see the callee's `wrt(..)`: it calls the
+//! callee's companions with a tangent (adjoint) for every real, `f64`, `&[f64]` and `[f64; N]`
+//! argument, and with none for an array of arrays passed as data. Each checked three ways
+//! (central differences, the dot-product test, tangent against adjoint), and Hessian-vector
+//! products at dual numbers against differences of gradients, with the user's locals named as
+//! generated code would.
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! The companions as associated items of a type named like the function, so that callers find
 //! them through any `use` or path that reaches the function.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 /// The companions that callers use, as associated items of a type named like the function:
@@ -10,7 +10,9 @@ use quote::{format_ident, quote};
 /// namespace, so both are one name: `use physics::sq;` or the path `physics::sq` brings both, and
 /// a caller finds the companions wherever it finds the function.
 ///
-/// `items` holds the companions' definitions; each method forwards to one, with its signature.
+/// `items` holds the companions' definitions; each method forwards to one, with its signature,
+/// except that a real data parameter (outside `wrt(..)`) is taken as callers send it
+/// ([`data_as_callers_send`]).
 ///
 /// An anonymous constant also names the function, so that a function used only through its
 /// companions (`f_grad(..)`) gives no `dead_code` warning: the lint is not allowed anywhere,
@@ -44,15 +46,7 @@ pub fn path_companions(
                 let target = &func_sig.ident;
                 let mut sig = func_sig.clone();
                 sig.ident = Ident::new(short, user.span());
-                let mut passed = Vec::new();
-                for input in &mut sig.inputs {
-                    if let syn::FnArg::Typed(t) = input {
-                        if let syn::Pat::Ident(p) = &mut *t.pat {
-                            p.mutability = None;
-                            passed.push(p.ident.clone());
-                        }
-                    }
-                }
+                let passed = data_as_callers_send(&mut sig, short);
                 members.extend(quote! {
                     #[doc(hidden)]
                     #[inline]
@@ -85,6 +79,134 @@ pub fn path_companions(
         impl #user {
             #members
         }
+    })
+}
+
+/// Makes `sig` (a path companion's signature, `short` its kind) take each `f64` data parameter
+/// (one outside `wrt(..)`: `f64`, `&[f64]`, `&Vec<f64>`) as callers send every real
+/// argument, at the scalar type `S` and followed, in `jvp` and `rev`, by its tangent or adjoint:
+/// a caller cannot see its callee's `wrt(..)`. The tangent is not read; the adjoint must be the
+/// zero of an argument inactive in the caller (`__tl::OutsideWrt`), so that an active argument
+/// there does not compile instead of losing its derivative. Returns what the companion is
+/// called with: each parameter, a data parameter converted back to `f64` (`data_of`).
+fn data_as_callers_send(sig: &mut syn::Signature, short: &str) -> Vec<TokenStream> {
+    let krate = scalar_bound(sig);
+    let mut inputs = syn::punctuated::Punctuated::<syn::FnArg, syn::Token![,]>::new();
+    let mut passed = Vec::new();
+    for mut input in std::mem::take(&mut sig.inputs) {
+        let syn::FnArg::Typed(t) = &mut input else {
+            inputs.push(input);
+            continue;
+        };
+        let syn::Pat::Ident(p) = &mut *t.pat else {
+            inputs.push(input);
+            continue;
+        };
+        p.mutability = None;
+        let name = p.ident.clone();
+        let data = krate
+            .as_ref()
+            .and_then(|(k, s)| data_param(&t.ty, k, s, &name));
+        let Some(data) = data else {
+            passed.push(quote!(#name));
+            inputs.push(input);
+            continue;
+        };
+        *t.ty = data.sent;
+        inputs.push(input);
+        passed.push(data.value);
+        let unread: Option<(&str, syn::Type)> = match (short, &krate) {
+            ("jvp", _) => Some(("dot", data.tangent)),
+            ("rev", Some((k, _))) => Some((
+                "bar",
+                syn::parse_quote!(&mut (impl #k::__private::OutsideWrt + ?Sized)),
+            )),
+            _ => None,
+        };
+        if let Some((suffix, ty)) = unread {
+            // Named (layers that forward path companions pass each parameter by name), unread,
+            // and hygienic: no user's parameter can be called the same.
+            let shown = syn::ext::IdentExt::unraw(&name);
+            let unread = Ident::new(&format!("_{shown}_{suffix}"), Span::mixed_site());
+            inputs.push(syn::parse_quote!(#unread: #ty));
+        }
+    }
+    sig.inputs = inputs;
+    passed
+}
+
+/// A data parameter as callers send it: its type at the scalar, its tangent's type, and its
+/// `f64` value for the companion.
+struct DataParam {
+    sent: syn::Type,
+    tangent: syn::Type,
+    value: TokenStream,
+}
+
+/// `ty`, the type of the parameter `name`, as a data parameter of `f64` reals (`None` for any
+/// other type: those callers pass as the companion takes them); `k` the runtime crate, `s` the
+/// scalar type parameter.
+fn data_param(ty: &syn::Type, k: &syn::Path, s: &Ident, name: &Ident) -> Option<DataParam> {
+    let is_f64 = |t: &syn::Type| matches!(t, syn::Type::Path(p) if p.qself.is_none() && p.path.is_ident("f64"));
+    let rt = quote!(#k::__private);
+    match ty {
+        t if is_f64(t) => Some(DataParam {
+            sent: syn::parse_quote!(#s),
+            tangent: syn::parse_quote!(#s),
+            value: quote!(#rt::data_real(#name)),
+        }),
+        // Not `[f64; N]`: a caller passes a row of its array-of-arrays data (`obs[k]`) to such
+        // a parameter as it is, with no tangent, and a real array with one; the callee cannot
+        // take both.
+        syn::Type::Reference(r) if r.mutability.is_none() => {
+            let slice = match &*r.elem {
+                syn::Type::Slice(sl) => is_f64(&sl.elem),
+                syn::Type::Path(p) => p.qself.is_none() && vec_of_f64(&p.path),
+                _ => false,
+            };
+            slice.then(|| DataParam {
+                sent: syn::parse_quote!(&[#s]),
+                tangent: syn::parse_quote!(&[#s]),
+                value: quote!(&#rt::data_of(#name)),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Whether `path` is `Vec<f64>`.
+fn vec_of_f64(path: &syn::Path) -> bool {
+    let [seg] = path.segments.iter().collect::<Vec<_>>()[..] else {
+        return false;
+    };
+    let syn::PathArguments::AngleBracketed(a) = &seg.arguments else {
+        return false;
+    };
+    seg.ident == "Vec"
+        && a.args.len() == 1
+        && matches!(&a.args[0], syn::GenericArgument::Type(syn::Type::Path(p)) if p.path.is_ident("f64"))
+}
+
+/// The runtime crate's path and the scalar type parameter of a companion's signature, read off
+/// its bound `S: ::tapeless::Real`; `None` for a signature with no scalar parameter.
+fn scalar_bound(sig: &syn::Signature) -> Option<(syn::Path, Ident)> {
+    sig.generics.params.iter().find_map(|g| {
+        let syn::GenericParam::Type(t) = g else {
+            return None;
+        };
+        t.bounds.iter().find_map(|b| {
+            let syn::TypeParamBound::Trait(tb) = b else {
+                return None;
+            };
+            let last = tb.path.segments.last()?;
+            if last.ident != "Real" || tb.path.segments.len() < 2 {
+                return None;
+            }
+            let mut krate = tb.path.clone();
+            krate.segments.pop();
+            krate.segments.pop_punct();
+            Some((krate, t.ident.clone()))
+        })
     })
 }
 
@@ -237,5 +359,49 @@ mod tests {
             fn rhs_generic_helper() {}
         };
         assert_eq!(out, expected.to_string());
+    }
+
+    /// A data parameter of each shape is taken at the scalar with an unread tangent, or an
+    /// adjoint bound by `OutsideWrt`, and handed on as `f64`; active, integer, rows and
+    /// fixed-size data parameters pass as they are.
+    #[test]
+    fn data_parameters_are_taken_as_callers_send_them() {
+        let mut sig: syn::Signature = syn::parse_quote! {
+            fn __m_rev<S: ::tapeless::Real>(u: &[S], u_bar: &mut [S], w: f64, obs: &[f64],
+                v: &Vec<f64>, xb: [f64; 3], rows: &[[f64; 2]], k: usize, result_bar: S)
+        };
+        let passed = data_as_callers_send(&mut sig, "rev");
+        let passed = quote!(#(#passed),*).to_string();
+        let expected = quote! {
+            u, u_bar, ::tapeless::__private::data_real(w), &::tapeless::__private::data_of(obs),
+            &::tapeless::__private::data_of(v), xb, rows, k, result_bar
+        };
+        assert_eq!(passed, expected.to_string());
+        let inputs = sig
+            .inputs
+            .iter()
+            .map(|i| quote!(#i).to_string())
+            .collect::<Vec<_>>();
+        let bound = quote!(_w_bar: &mut (impl ::tapeless::__private::OutsideWrt + ?Sized));
+        assert_eq!(inputs[2], quote!(w: S).to_string());
+        assert_eq!(inputs[3], bound.to_string());
+        assert_eq!(inputs[4], quote!(obs: &[S]).to_string());
+        assert_eq!(inputs[8], quote!(xb: [f64; 3]).to_string());
+        assert_eq!(inputs.len(), 12);
+
+        let mut jvp: syn::Signature = syn::parse_quote! {
+            fn m_jvp<S: ::tapeless::Real>(u: &[S], u_dot: &[S], obs: &[f64]) -> (S, S)
+        };
+        data_as_callers_send(&mut jvp, "jvp");
+        let last = jvp.inputs.last().map(|i| quote!(#i).to_string());
+        assert_eq!(last, Some(quote!(_obs_dot: &[S]).to_string()));
+
+        // No scalar parameter: nothing is data.
+        let mut plain: syn::Signature = syn::parse_quote!(fn m_generic(obs: &[f64]) -> f64);
+        data_as_callers_send(&mut plain, "generic");
+        assert_eq!(
+            quote!(#plain).to_string(),
+            quote!(fn m_generic(obs: &[f64]) -> f64).to_string()
+        );
     }
 }

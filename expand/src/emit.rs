@@ -601,8 +601,18 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// The adjoint `bar` of an argument active in the caller, passed to a callee's reverse
+    /// companion as `__tl::active(bar)` spanned at the user's argument: a callee that leaves its
+    /// parameter outside `wrt(..)` refuses it (`OutsideWrt`), and rustc reports that at the
+    /// span of the argument expression, which the generated adjoint's own (hygienic) name does
+    /// not have. (`__tl` is imported at the call site's span, which the user's code shares.)
+    pub fn at_argument(&self, span: Span, bar: TokenStream) -> TokenStream {
+        quote_spanned!(span=> __tl::active(#bar))
+    }
+
     /// The tangent (or, with `mutable`, the adjoint scratch) of an array argument that carries
-    /// none: zeros in the scalar type, shaped for the callee.
+    /// none: zeros in the scalar type, shaped for the callee; the scratch is wrapped in
+    /// `InactiveArray`, which a callee's parameter outside its `wrt(..)` requires.
     pub fn zero_array_arg(&self, var: VarId, by_ref: bool, mutable: bool) -> TokenStream {
         let scalar = &self.scalar;
         let rt = &self.rt;
@@ -611,12 +621,12 @@ impl<'a> Emitter<'a> {
         match (&self.var(var).kind, by_ref, mutable) {
             // A fixed-size array's scratch is an array on the stack, not a `Vec` per call.
             (Kind::RealArray(ArrayRepr::Array(_)), _, true) => {
-                quote!(&mut #rt::zeros_in::<#scalar, _>(&#n)[..])
+                quote!(&mut #rt::InactiveArray(#rt::zeros_in::<#scalar, _>(&#n)))
             }
             (Kind::RealArray(ArrayRepr::Array(_)), true, false) => {
                 quote!(&#rt::zeros_in::<#scalar, _>(&#n)[..])
             }
-            (_, _, true) => quote!(&mut #rt::zeros::<#scalar>(#n.len())[..]),
+            (_, _, true) => quote!(&mut #rt::InactiveArray(#rt::zeros::<#scalar>(#n.len()))),
             (Kind::RealArray(ArrayRepr::Array(_)), false, false) => {
                 quote!(::core::array::from_fn(|_| #zero))
             }

@@ -44,6 +44,7 @@
 #![deny(missing_docs)]
 
 pub mod check;
+mod data;
 mod dual;
 mod fixed;
 pub mod fourdvar;
@@ -75,6 +76,7 @@ pub use user_error::{UserError, UserFailure};
 /// What generated code names, through absolute paths: not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::data::{active, data_of, data_real, Inactive, InactiveArray, OutsideWrt};
     pub use crate::fixed::{fixed_mut, lift_in, zeros_in};
     pub use crate::linalg;
     pub use crate::rules;

@@ -452,6 +452,8 @@ pub struct Call {
     pub results: Vec<VarId>,
     /// Whether the result is a tuple.
     pub tuple: bool,
+    /// Each argument as the user wrote it (where an argument the callee refuses is reported).
+    pub arg_spans: Vec<Span>,
     /// The whole call.
     pub span: Span,
 }

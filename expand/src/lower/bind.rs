@@ -138,6 +138,7 @@ impl Lowerer<'_> {
             args,
             results: results.clone(),
             tuple: true,
+            arg_spans: super::call::arg_spans(call),
             span: call.span(),
         }));
         // The name itself holds no value: only its fields are read.
@@ -249,6 +250,7 @@ impl Lowerer<'_> {
                     args,
                     results: vec![array],
                     tuple: false,
+                    arg_spans: super::call::arg_spans(call),
                     span: call.span(),
                 }));
                 array
@@ -360,6 +362,7 @@ impl Lowerer<'_> {
             args,
             results,
             tuple: true,
+            arg_spans: super::call::arg_spans(call),
             span: call.span(),
         }));
         Ok(())
@@ -451,6 +454,7 @@ impl Lowerer<'_> {
             args,
             results: vec![var],
             tuple: false,
+            arg_spans: super::call::arg_spans(call),
             span: call.span(),
         }));
         Ok(())

@@ -4,6 +4,11 @@
 
 use super::*;
 
+/// Where each argument of `call` is written: `Call::arg_spans`.
+pub(super) fn arg_spans(call: &syn::ExprCall) -> Vec<Span> {
+    call.args.iter().map(|a| a.span()).collect()
+}
+
 impl Lowerer<'_> {
     pub(super) fn is_constant_fn(&self, path: &syn::Path) -> bool {
         self.args.constants.iter().any(|c| c == path)
@@ -498,6 +503,7 @@ impl Lowerer<'_> {
                 args: call_args,
                 results: vec![t],
                 tuple: false,
+                arg_spans: arg_spans(call),
                 span,
             }));
             return Ok(var_expr(t, Kind::Real, span));

@@ -144,6 +144,7 @@ impl Lowerer<'_> {
                     args,
                     results: vec![t],
                     tuple: false,
+                    arg_spans: super::call::arg_spans(call),
                     span: call.span(),
                 }));
                 return Ok(t);

@@ -350,6 +350,7 @@ impl Lowerer<'_> {
             args,
             results: Vec::new(),
             tuple: false,
+            arg_spans: super::call::arg_spans(call),
             span: call.span(),
         }));
         self.copy_back(pending, call.span(), block);

@@ -454,7 +454,9 @@ impl<'a> Reverse<'a> {
     }
 
     /// The arguments of a callee's reverse companion: each primal argument followed by its
-    /// adjoint (a zero for inactive ones), then the seeds of the results.
+    /// adjoint, then the seeds of the results. An inactive argument's adjoint is a zero wrapped
+    /// in `Inactive`/`InactiveArray`: it derefs to what an active parameter takes, and is the
+    /// only adjoint a parameter outside the callee's `wrt(..)` accepts (`runtime/src/data.rs`).
     fn reverse_call_args(&self, c: &'a Call) -> Vec<TokenStream> {
         let em = self.em;
         for a in &c.args {
@@ -462,18 +464,21 @@ impl<'a> Reverse<'a> {
         }
         let primal_args = em.primal_args(&c.args);
         let mut args = Vec::new();
-        for (a, p) in c.args.iter().zip(primal_args) {
+        for (k, (a, p)) in c.args.iter().zip(primal_args).enumerate() {
             args.push(p);
+            // An active argument's adjoint is spanned at the argument: a callee that leaves its
+            // parameter outside `wrt(..)` refuses it there.
+            let span = c.arg_spans.get(k).copied().unwrap_or(c.span);
             match a {
                 Arg::Value(e) if e.kind == Kind::Real => {
                     args.push(match &e.op {
                         Op::Var(v) if em.is_active(*v) => {
                             let b = em.bar(*v);
-                            quote!(&mut #b)
+                            em.at_argument(span, quote!(&mut #b))
                         }
                         _ => {
-                            let z = em.zero();
-                            quote!(&mut #z)
+                            let (rt, z) = (&em.rt, em.zero());
+                            quote!(&mut #rt::Inactive(#z))
                         }
                     });
                 }
@@ -481,7 +486,7 @@ impl<'a> Reverse<'a> {
                 Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
                     if em.is_active(*var) {
                         let b = em.bar(*var);
-                        args.push(quote!(&mut #b[..]));
+                        args.push(em.at_argument(span, quote!(&mut #b[..])));
                     } else {
                         args.push(em.zero_array_arg(*var, true, true));
                     }
@@ -491,7 +496,7 @@ impl<'a> Reverse<'a> {
                         args.push(em.bar_mut(*var));
                     } else {
                         let (rt, r) = (&em.rt, em.var_mat_ref(*var));
-                        args.push(quote!(&mut #rt::zeros_like(#r)));
+                        args.push(quote!(&mut #rt::Inactive(#rt::zeros_like(#r))));
                     }
                 }
             }

@@ -1,0 +1,139 @@
+//! Data passed on to a callee's parameters outside its `wrt(..)`.
+//!
+//! A caller cannot see its callee's `wrt(..)`: it passes every real argument at its scalar type
+//! `S`, with a tangent (an adjoint) after it. A callee's path companions (`misfit::jvp`,
+//! `misfit::rev`) therefore take a parameter outside `wrt(..)` as the caller sends it and hand
+//! its `f64` value to the companion ([`data_of`], [`data_real`]), which reads it as data.
+//!
+//! That is right only when the argument carries no derivative in the caller. The caller says
+//! so in the type of the adjoint it passes to the reverse companion: an argument inactive in
+//! the caller gets a zero wrapped in [`Inactive`] or [`InactiveArray`] (which deref to the
+//! adjoint types an active parameter takes), an active one its own adjoint. A callee's
+//! parameter outside `wrt(..)` accepts only the wrappers ([`OutsideWrt`]), so an active value
+//! passed there is a compile error at the argument, never a derivative silently dropped.
+
+use crate::Real;
+use core::ops::{Deref, DerefMut};
+
+/// The adjoint slot of a real or matrix argument that carries no derivative in the caller: a
+/// zero the callee may accumulate into, then dropped.
+///
+/// ```
+/// use tapeless_runtime::__private::Inactive;
+/// fn accumulate(x_bar: &mut f64) { *x_bar += 1.0; }
+/// accumulate(&mut Inactive(0.0));
+/// ```
+pub struct Inactive<T>(pub T);
+
+impl<T> Deref for Inactive<T> {
+    type Target = T;
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for Inactive<T> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+/// The adjoint slot of an array argument that carries no derivative in the caller: zeros (a
+/// `Vec`, or a fixed-size array on the stack) seen as the slice an active parameter takes.
+///
+/// ```
+/// use tapeless_runtime::__private::InactiveArray;
+/// fn accumulate(u_bar: &mut [f64]) { u_bar[0] += 1.0; }
+/// accumulate(&mut InactiveArray([0.0; 3]));
+/// accumulate(&mut InactiveArray(vec![0.0; 2]));
+/// ```
+pub struct InactiveArray<A>(pub A);
+
+impl<S> Deref for InactiveArray<Vec<S>> {
+    type Target = [S];
+    #[inline(always)]
+    fn deref(&self) -> &[S] {
+        &self.0
+    }
+}
+
+impl<S> DerefMut for InactiveArray<Vec<S>> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut [S] {
+        &mut self.0
+    }
+}
+
+impl<S, const N: usize> Deref for InactiveArray<[S; N]> {
+    type Target = [S];
+    #[inline(always)]
+    fn deref(&self) -> &[S] {
+        &self.0
+    }
+}
+
+impl<S, const N: usize> DerefMut for InactiveArray<[S; N]> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut [S] {
+        &mut self.0
+    }
+}
+
+/// What a callee's parameter outside its `wrt(..)` accepts as the adjoint of its argument: only
+/// the slot of an argument that carries no derivative ([`Inactive`], [`InactiveArray`]).
+///
+/// ```compile_fail
+/// use tapeless_runtime::__private::OutsideWrt;
+/// fn data_parameter(_: &mut (impl OutsideWrt + ?Sized)) {}
+/// let mut x_bar = [0.0_f64; 2];
+/// data_parameter(&mut x_bar[..]); // an active argument: refused
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "an argument that carries a derivative is passed to a parameter outside the callee's `wrt(..)`: its derivative would be dropped",
+    label = "this argument depends on the differentiated inputs",
+    note = "add the callee's parameter to its `wrt(..)`, or name a second pattern of the callee, `#[differentiable(wrt(u), wrt(u, obs) as misfit_of_both)]`, and call that"
+)]
+pub trait OutsideWrt {}
+
+impl<T> OutsideWrt for Inactive<T> {}
+impl<A> OutsideWrt for InactiveArray<A> {}
+
+/// The adjoint of an argument active in its caller, as passed to a callee's reverse companion:
+/// unchanged, the call only gives the argument the span of the user's argument, where rustc
+/// reports a callee refusing it (see [`OutsideWrt`]).
+///
+/// ```
+/// let mut x_bar = [1.0_f64, 2.0];
+/// tapeless_runtime::__private::active(&mut x_bar[..])[0] += 1.0;
+/// assert_eq!(x_bar, [2.0, 2.0]);
+/// ```
+#[inline(always)]
+pub fn active<T: ?Sized>(bar: &mut T) -> &mut T {
+    bar
+}
+
+/// The `f64` values of a slice at the scalar type: what a callee reads of data a caller passes
+/// at its scalar type (lifted from `f64`, or computed from data only, so the value carries no
+/// derivative: a caller passing an active value does not compile, see [`OutsideWrt`]).
+///
+/// ```
+/// use tapeless_runtime::{Dual, __private::data_of};
+/// assert_eq!(data_of(&[Dual::<f64, 1>::constant(1.5), Dual::constant(2.0)]), vec![1.5, 2.0]);
+/// ```
+#[inline]
+pub fn data_of<S: Real>(x: &[S]) -> Vec<f64> {
+    x.iter().map(|v| v.to_f64()).collect()
+}
+
+/// The `f64` value of a real at the scalar type (see [`data_of`]).
+///
+/// ```
+/// use tapeless_runtime::{Dual, __private::data_real};
+/// assert_eq!(data_real(Dual::<f64, 1>::constant(1.5)), 1.5);
+/// ```
+#[inline(always)]
+pub fn data_real<S: Real>(x: S) -> f64 {
+    x.to_f64()
+}
