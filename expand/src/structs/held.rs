@@ -184,6 +184,10 @@ fn forward(
 /// `__tl_m_energy_generic`, `__tl_m_energy_jvp`, `__tl_m_energy_rev`, `__tl_m_energy_ARGS`.
 pub(super) const METHOD: &str = "__tl_m_";
 
+/// The prefix of a struct-result method's companions for a caller calling it on its own
+/// `self` (`s = self.rk4(&s, h)`, see `self_calls`): `__tl_self_rk4_into_generic`, ..
+pub(super) const SELF_CALL: &str = "__tl_self_";
+
 /// The callee a caller's pass writes for `s.energy(p)` on a held `s` whose type is `layout`:
 /// `layout::__tl_m_energy`, which the pipeline reaches as `layout::__tl_m_energy::jvp` and
 /// [`method_paths`] makes `layout::__tl_m_energy_jvp`.
@@ -352,7 +356,8 @@ pub(super) fn method_paths(tokens: TokenStream) -> TokenStream {
         ) = (tts.get(i), tts.get(i + 1), tts.get(i + 2), tts.get(i + 3))
         {
             let kinds = ["generic", "jvp", "rev", "ARGS"];
-            if held.to_string().starts_with(METHOD)
+            let name = held.to_string();
+            if (name.starts_with(METHOD) || name.starts_with(SELF_CALL))
                 && a.as_char() == ':'
                 && b.as_char() == ':'
                 && kinds.contains(&kind.to_string().as_str())

@@ -87,11 +87,17 @@ pub(super) fn into_companions(
 /// result to be of the receiver's type (`SameStruct`, checked by rustc where it is called: a
 /// method returning another struct still compiles, and is refused only there). `None` for a
 /// method without `&self`, with `&mut` parameters or `wrt(..)`.
+///
+/// Beside them go the same companions for a caller calling the method on its own `self`
+/// (`s = self.rk4(&s, h)` in another method of the type): `__tl_self_f_into_generic`, `_jvp`,
+/// `_rev`, `_ARGS`, without the bound (the caller holds the result at the method's own places,
+/// the constants of [`super::self_calls::out_places`]).
 pub(super) fn method_into_companions(
     krate: &syn::Path,
     func: &syn::ItemFn,
     wrappers: &TokenStream,
     hidden: &syn::Ident,
+    (literal, ty): (&syn::ExprStruct, &syn::Type),
 ) -> syn::Result<Option<TokenStream>> {
     let shared_self =
         matches!(func.sig.receiver(), Some(r) if r.reference.is_some() && r.mutability.is_none());
@@ -127,28 +133,32 @@ pub(super) fn method_into_companions(
     let syn::ReturnType::Type(_, ret) = &generic.sig.output else {
         return Ok(None);
     };
-    let cx = Cx {
-        krate,
-        roots: &roots,
-        method: Some((user.clone(), (**ret).clone(), func.vis.clone())),
-    };
     let n = func.sig.inputs.len();
     let hidden_args = format_ident!("__{}_args_at", hidden);
-    let args = (0..n).map(|k| quote!(Self::#hidden_args[#k]));
-    let args_name = format_ident!("{}{}_into_ARGS", super::held::METHOD, user);
     let vis = &func.vis;
-    let generic = cx.companion(&generic, "generic")?;
-    let jvp = cx.companion(&jvp, "jvp")?;
-    let rev = cx.companion(&vjp, "rev")?;
-    let n = n + 1;
-    Ok(Some(quote! {
-        #[doc(hidden)]
-        #[allow(non_upper_case_globals, dead_code)]
-        #vis const #args_name: [(bool, bool); #n] = [(false, true), #(#args),*];
-        #generic
-        #jvp
-        #rev
-    }))
+    let mut out = super::self_calls::out_places(krate, vis, &user, literal, ty);
+    for prefix in [super::held::METHOD, super::held::SELF_CALL] {
+        let cx = Cx {
+            krate,
+            roots: &roots,
+            method: Some((user.clone(), (**ret).clone(), func.vis.clone(), prefix)),
+        };
+        let args = (0..n).map(|k| quote!(Self::#hidden_args[#k]));
+        let args_name = format_ident!("{}{}_into_ARGS", prefix, user);
+        let generic = cx.companion(&generic, "generic")?;
+        let jvp = cx.companion(&jvp, "jvp")?;
+        let rev = cx.companion(&vjp, "rev")?;
+        let m = n + 1;
+        out.extend(quote! {
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals, dead_code)]
+            #vis const #args_name: [(bool, bool); #m] = [(false, true), #(#args),*];
+            #generic
+            #jvp
+            #rev
+        });
+    }
+    Ok(Some(out))
 }
 
 /// `type __f_out = State;`, naming the result's type for callers (whose places are
@@ -189,9 +199,10 @@ type Parts<'a> = (
 struct Cx<'a> {
     krate: &'a syn::Path,
     roots: &'a [String],
-    /// For a method: its name, the result's type at the scalar (the generic companion's) and
-    /// its visibility (the companions' own: none in a trait impl).
-    method: Option<(String, syn::Type, syn::Visibility)>,
+    /// For a method: its name, the result's type at the scalar (the generic companion's), its
+    /// visibility (the companions' own: none in a trait impl) and the companions' prefix
+    /// (`__tl_m_` for a receiver held as reals, `__tl_self_` for a call on the caller's `self`).
+    method: Option<(String, syn::Type, syn::Visibility, &'static str)>,
 }
 
 impl Cx<'_> {
@@ -264,15 +275,17 @@ impl Cx<'_> {
     ) -> (syn::Visibility, syn::Ident) {
         let krate = self.krate;
         match &self.method {
-            Some((user, ret, vis)) => {
+            Some((user, ret, vis, prefix)) => {
                 let p = quote!(#krate::__private);
-                generics
-                    .make_where_clause()
-                    .predicates
-                    .push(syn::parse_quote!(
-                        <Self as #krate::Struct>::At<#scalar>: #p::SameStruct<#ret>
-                    ));
-                let name = format_ident!("{}{}_into_{}", super::held::METHOD, user, kind);
+                if *prefix == super::held::METHOD {
+                    generics
+                        .make_where_clause()
+                        .predicates
+                        .push(syn::parse_quote!(
+                            <Self as #krate::Struct>::At<#scalar>: #p::SameStruct<#ret>
+                        ));
+                }
+                let name = format_ident!("{}{}_into_{}", prefix, user, kind);
                 (vis.clone(), name)
             }
             None => (syn::parse_quote!(pub), format_ident!("{}", kind)),

@@ -23,7 +23,7 @@
 //! is passed to its `__energy_held` (`held`), which does the same for its path companions.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
@@ -38,10 +38,8 @@ fn place(alias: &syn::Ident, path: &[String]) -> (TokenStream, TokenStream) {
         } else {
             format_ident!("{}__{}", alias, path[..i].join("__"))
         };
-        let tl_at = format_ident!("__TL_AT_{}", f);
-        let tl_len = format_ident!("__TL_LEN_{}", f);
-        at.push(quote!(#owner::#tl_at));
-        len = quote!(#owner::#tl_len);
+        at.push(super::self_calls::item(&owner, &format!("__TL_AT_{f}")));
+        len = super::self_calls::item(&owner, &format!("__TL_LEN_{f}"));
     }
     (quote!((#(#at)+*)), len)
 }
@@ -237,6 +235,12 @@ impl VisitMut for Pass {
         if let syn::Expr::MethodCall(m) = e {
             if let Some(t) = self.taken(&m.receiver) {
                 let layout = t.layout.clone();
+                if super::self_calls::is_self_layout(&layout) {
+                    let n = &t.name;
+                    let msg = format!("`{n}` holds the result of a method called on `self`, which is read by its fields (`{n}.x`) or passed on by shared reference (`self.energy(&{n})`, `energy(&{n})`): its own methods are not called on it here; pass it to a `#[differentiable]` free function or a method of `self` instead");
+                    self.fail(syn::Error::new_spanned(&m.method, msg));
+                    return;
+                }
                 for a in &mut m.args {
                     self.visit_expr_mut(a);
                 }
@@ -244,6 +248,24 @@ impl VisitMut for Pass {
                 let (recv, args) = (&m.receiver, &m.args);
                 let span = m.method.span();
                 *e = syn::parse_quote_spanned!(span=> #callee(&#recv, #args));
+                return;
+            }
+        }
+        // `self.energy(&s)` with a held `s`: the method's companions for arguments held as
+        // reals (`held::method_companions`), the receiver passed whole.
+        if let Some(m) = super::self_calls::method(e) {
+            let held = m.args.iter().any(|a| {
+                matches!(a, syn::Expr::Reference(r) if r.mutability.is_none() && self.taken(&r.expr).is_some())
+            });
+            if held {
+                let mut m = m.clone();
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+                let callee = super::held::method_callee(&quote!(Self), &m.method);
+                let (recv, args) = (&m.receiver, &m.args);
+                let span = m.method.span();
+                *e = syn::parse_quote_spanned!(span=> #callee(#recv, #args));
                 return;
             }
         }
@@ -307,6 +329,24 @@ impl VisitMut for Pass {
 }
 
 impl Pass {
+    /// `value` of a binding or assignment of a taken local visited: for `s.step(p, h)` on a
+    /// held `s` (the method's `into` companion, through the receiver's type) and for
+    /// `self.rk4(&s, h)` the arguments only, not the call. The held receiver's layout and the
+    /// call, for the first.
+    fn visit_value(&mut self, value: &mut syn::Expr) -> Option<(syn::Ident, syn::ExprMethodCall)> {
+        if let syn::Expr::MethodCall(m) = value {
+            let held = self.taken(&m.receiver).map(|t| t.layout.clone());
+            if held.is_some() || m.receiver.to_token_stream().to_string() == "self" {
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+                return held.map(|recv| (recv, m.clone()));
+            }
+        }
+        self.visit_expr_mut(value);
+        None
+    }
+
     /// The statements standing for `stmt` when it binds or assigns a taken local.
     fn statement(&mut self, stmt: &mut syn::Stmt) -> Option<Vec<syn::Stmt>> {
         let (target, value, is_let) = match stmt {
@@ -332,21 +372,7 @@ impl Pass {
             }
             _ => return None,
         };
-        // `s.step(p, h)` on a held `s`: the method's `into` companion, through the receiver's
-        // type (the arguments visited, not the call).
-        let method = match &mut **value {
-            syn::Expr::MethodCall(m) if self.taken(&m.receiver).is_some() => {
-                let recv = self.taken(&m.receiver)?.layout.clone();
-                for a in &mut m.args {
-                    self.visit_expr_mut(a);
-                }
-                Some((recv, m.clone()))
-            }
-            _ => None,
-        };
-        if method.is_none() {
-            self.visit_expr_mut(value);
-        }
+        let method = self.visit_value(value);
         let layout = self
             .taken
             .iter()
@@ -358,7 +384,8 @@ impl Pass {
         } else {
             format_ident!("{}{}next", target, self.sep)
         };
-        let mut out = vec![quote!(let mut #into = vec![0.0; #layout::__TL_REALS];)];
+        let reals = super::self_calls::item(&layout, "__TL_REALS");
+        let mut out = vec![quote!(let mut #into = vec![0.0; #reals];)];
         match &**value {
             // `s2.clone()`: a copy of the reals.
             _ if method
@@ -367,7 +394,7 @@ impl Pass {
             {
                 let (_, m) = method?;
                 let (recv, k) = (&m.receiver, &self.index);
-                out.push(quote!(for #k in 0..#layout::__TL_REALS { #into[#k] = #recv[#k]; }));
+                out.push(quote!(for #k in 0..#reals { #into[#k] = #recv[#k]; }));
             }
             _ if method.is_some() => {
                 let (recv_layout, m) = method?;
@@ -379,6 +406,17 @@ impl Pass {
                 );
                 let (recv, args) = (&m.receiver, &m.args);
                 out.push(quote!(#recv_layout::#name(&mut #into, &#recv, #args);));
+            }
+            // `self.rk4(&s, h)`: the method's companions for a call on `self`.
+            syn::Expr::MethodCall(m) if super::self_calls::method(value).is_some() => {
+                let name = format_ident!(
+                    "{}{}_into",
+                    super::held::SELF_CALL,
+                    unraw(&m.method),
+                    span = m.method.span()
+                );
+                let (recv, args) = (&m.receiver, &m.args);
+                out.push(quote!(Self::#name(&mut #into, #recv, #args);));
             }
             syn::Expr::Call(call) if callee(value).is_some() => {
                 let layout = format_ident!("__{}_into", callee(value)?);
@@ -398,7 +436,7 @@ impl Pass {
         }
         if !is_let {
             let k = &self.index;
-            out.push(quote!(for #k in 0..#layout::__TL_REALS { #target[#k] = #into[#k]; }));
+            out.push(quote!(for #k in 0..#reals { #target[#k] = #into[#k]; }));
         }
         let block: syn::Block = match syn::parse2(quote!({ #(#out)* })) {
             Ok(b) => b,
