@@ -151,10 +151,12 @@ fn forward(
             };
             extra.push(syn::parse_quote!(#g: ?Sized + #p::AddAdjoint<#elem>));
             *pt.ty = syn::parse_quote!(&mut #g);
-            before.extend(quote!(let mut #local = #krate::Struct::zero_like(
-                &#p::AsStruct::<#elem>::as_struct(#shape)
+            // The callee adds to the caller's adjoint (taken as a struct and stored back).
+            before.extend(quote!(let mut #local = #p::AddAdjoint::<#elem>::adjoint_in(
+                #name,
+                &#p::AsStruct::<#elem>::as_struct(#shape),
             );));
-            after.extend(quote!(#p::AddAdjoint::<#elem>::add_adjoint(#name, &#local);));
+            after.extend(quote!(#p::AddAdjoint::<#elem>::store_adjoint(#name, &#local);));
             call.push(quote!(&mut #local));
         } else {
             extra.push(syn::parse_quote!(#g: ?Sized + #p::AsStruct<#elem>));

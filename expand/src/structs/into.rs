@@ -236,8 +236,10 @@ impl Cx<'_> {
                 .push(syn::parse_quote!(#g: ?Sized + #p::AddAdjoint<#elem>));
             inputs.push(quote!(#name: &mut #g));
             let value = syn::Ident::new(&format!("arg{}", k - 1), Span::mixed_site());
-            before.extend(quote!(let mut #local: #elem = #krate::Struct::zero_like(&#value);));
-            after.extend(quote!(#p::AddAdjoint::<#elem>::add_adjoint(#name, &#local);));
+            // The callee adds to the caller's adjoint (taken as a struct and stored back), in
+            // the order it adds to an adjoint passed to it directly.
+            before.extend(quote!(let mut #local: #elem = #p::AddAdjoint::<#elem>::adjoint_in(#name, &#value);));
+            after.extend(quote!(#p::AddAdjoint::<#elem>::store_adjoint(#name, &#local);));
             call.push(quote!(&mut #local));
         } else {
             generics

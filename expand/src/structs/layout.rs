@@ -158,7 +158,8 @@ fn from_reals(
     }
 }
 
-/// `AddAdjoint` for `[S]` and `Vec<S>`: an adjoint of the struct added real by real.
+/// `AddAdjoint` for `[S]` and `Vec<S>`: an adjoint of the struct added real by real, or
+/// taken as a struct and stored back (`adjoint_in`, `store_adjoint`).
 fn add_adjoint(krate: &syn::Path, name: &syn::Ident) -> TokenStream {
     let p = quote!(#krate::__private);
     let rt = quote!(#p::Real);
@@ -171,12 +172,27 @@ fn add_adjoint(krate: &syn::Path, name: &syn::Ident) -> TokenStream {
                     *v += a;
                 }
             }
+            fn adjoint_in(&self, shape: &#name<S>) -> #name<S> {
+                let mut out = #krate::Struct::zero_like(shape);
+                #krate::Struct::set_reals(&mut out, self)
+                    .expect("tapeless: a struct held as its reals has its adjoint's reals");
+                out
+            }
+            fn store_adjoint(&mut self, adjoint: &#name<S>) {
+                self.copy_from_slice(&#krate::Struct::to_reals(adjoint));
+            }
         }
         #[automatically_derived]
         #[allow(clippy::all)]
         impl<S: #rt> #p::AddAdjoint<#name<S>> for ::std::vec::Vec<S> {
             fn add_adjoint(&mut self, adjoint: &#name<S>) {
                 #p::AddAdjoint::<#name<S>>::add_adjoint(&mut self[..], adjoint)
+            }
+            fn adjoint_in(&self, shape: &#name<S>) -> #name<S> {
+                #p::AddAdjoint::<#name<S>>::adjoint_in(&self[..], shape)
+            }
+            fn store_adjoint(&mut self, adjoint: &#name<S>) {
+                #p::AddAdjoint::<#name<S>>::store_adjoint(&mut self[..], adjoint)
             }
         }
     }
