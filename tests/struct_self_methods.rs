@@ -654,3 +654,84 @@ fn the_gradient_and_hvp_equal_the_array_models_to_the_bit() {
         }
     }
 }
+
+impl State {
+    /// An associated function building the state.
+    #[differentiable(associated)]
+    fn new(x: f64, y: f64, z: f64) -> State {
+        State { x, y, z }
+    }
+
+    /// An associated function returning a struct from another: the midpoint of two states.
+    #[differentiable(associated)]
+    fn midpoint(a: &State, b: &State) -> State {
+        State {
+            x: 0.5 * (a.x + b.x),
+            y: 0.5 * (a.y + b.y),
+            z: 0.5 * (a.z + b.z),
+        }
+    }
+}
+
+impl Lorenz63 {
+    /// The cost from a state built by `State::new`, and a midpoint by `State::midpoint`.
+    #[differentiable(wrt(self, x0))]
+    fn cost_new(&self, x0: [f64; 3], obs: &[[f64; 2]]) -> f64 {
+        let mut s = State::new(x0[0], x0[1], x0[2]);
+        let start = State::new(x0[0], x0[1], x0[2]);
+        let mut j = 0.0;
+        for k in 1..=STEPS {
+            s = self.rk4(&s, H);
+            if k % EVERY == 0 {
+                let o = obs[k / EVERY - 1];
+                let m = State::midpoint(&s, &start);
+                j += (s.x - o[0]).powi(2) + (s.z - o[1]).powi(2) + 1e-2 * m.y * m.y;
+            }
+        }
+        j
+    }
+}
+
+#[test]
+fn associated_functions_state_new_and_midpoint() {
+    let by_hand = |m: &Lorenz63, x0: [f64; 3]| {
+        let start = state_from(&x0);
+        let mut s = start;
+        let mut j = 0.0;
+        for k in 1..=STEPS {
+            s = m.rk4(&s, H);
+            if k % EVERY == 0 {
+                let o = OBS[k / EVERY - 1];
+                let y = 0.5 * (s.y + start.y);
+                j += (s.x - o[0]).powi(2) + (s.z - o[1]).powi(2) + 1e-2 * y * y;
+            }
+        }
+        j
+    };
+    let x0 = [-5.8, -5.1, 24.3];
+    assert_eq!(model().cost_new(x0, &OBS), by_hand(&model(), x0));
+    let f = |x: &[f64]| vec![model_from(x).cost_new([x[3], x[4], x[5]], &OBS)];
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (m, m_dot) = (model_from(x), model_from(d));
+        let (v, t) = m.cost_new_jvp(&m_dot, [x[3], x[4], x[5]], [d[3], d[4], d[5]], &OBS);
+        (vec![v], vec![t])
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let m = model_from(x);
+        let (mut m_bar, mut x_bar) = (zero_model(), [0.0; 3]);
+        let v = m.cost_new_vjp(&mut m_bar, [x[3], x[4], x[5]], &mut x_bar, &OBS, w[0]);
+        let mut g = reals(&m_bar);
+        g.extend(x_bar);
+        (vec![v], g)
+    };
+    let case = Case {
+        name: "cost_new: State::new, State::midpoint",
+        inputs: 6,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[10.0, 28.0, 8.0 / 3.0, -5.8, -5.1, 24.3], 11);
+    check(&case, &[9.5, 27.0, 2.5, -4.0, -6.0, 22.0], 12);
+}

@@ -41,3 +41,12 @@ fn main() {
     let m = Model { a: 2.0 };
     let _ = m.energy(&State { x: 1.0, y: 2.0 });
 }
+
+impl Model {
+    #[differentiable]
+    fn stepped(&self, s: &State) -> f64 {
+        let k1 = self.rhs(s);
+        let k2 = k1.norm2();
+        k2 + k1.y
+    }
+}

@@ -15,6 +15,7 @@
 //! energy(&s2, p)`): an array result could be used so too, so the caller says to write the
 //! type. A local used as an array (indexed, iterated, a slice's method) is never held.
 
+use super::self_calls::Layout;
 use super::taken::{callee, unraw, Taken};
 use quote::format_ident;
 use syn::spanned::Spanned;
@@ -73,14 +74,21 @@ fn call_args(e: &syn::Expr) -> Vec<String> {
 /// The callee of a call returning a struct, if it is one: its key (`step`, or `self.rk4` for a
 /// method called on `self`) and the layout naming the result's places (`__step_out`,
 /// `__tl_self_rk4_out`, see `self_calls`).
-fn call_of(e: &syn::Expr) -> Option<(String, syn::Ident)> {
+fn call_of(e: &syn::Expr) -> Option<(String, Layout)> {
     if let Some(f) = callee(e) {
-        return Some((unraw(f), format_ident!("__{}_out", f)));
+        return Some((unraw(f), Layout::of_type(format_ident!("__{}_out", f))));
+    }
+    if let Some((ty, f)) = super::self_calls::associated(e) {
+        let key = format!("{}::{}", quote::ToTokens::to_token_stream(&ty), unraw(&f));
+        return Some((
+            key,
+            Layout::of_call(&f, quote::ToTokens::to_token_stream(&ty)),
+        ));
     }
     let m = super::self_calls::method(e)?;
     Some((
         format!("self.{}", unraw(&m.method)),
-        super::self_calls::layout(&m.method),
+        Layout::of_call(&m.method, quote::quote!(Self)),
     ))
 }
 
@@ -122,7 +130,7 @@ struct Let {
     name: String,
     span: proc_macro2::Span,
     /// The call that initializes it, as [`call_of`] gives it.
-    call: Option<(String, syn::Ident)>,
+    call: Option<(String, Layout)>,
     /// Whether a struct literal initializes it, and its type when a plain name (`State`).
     literal: bool,
     literal_ty: Option<syn::Ident>,
@@ -139,7 +147,7 @@ struct Let {
 #[derive(Default)]
 struct Scan {
     lets: Vec<Let>,
-    assigned: Vec<(String, (String, syn::Ident))>,
+    assigned: Vec<(String, (String, Layout))>,
     /// Locals assigned a method call on themselves (`s = s.step(p, h)`).
     stepped: Vec<String>,
     fields: Vec<String>,
@@ -295,9 +303,10 @@ impl Scan {
                     (layout.clone(), key.clone())
                 }
                 (None, Some((key, layout)), _) if l.literal => (layout.clone(), key.clone()),
-                (None, None, Some(ty)) if self.stepped.contains(&l.name) || lent => {
-                    (super::layout::alias_name(ty), String::new())
-                }
+                (None, None, Some(ty)) if self.stepped.contains(&l.name) || lent => (
+                    Layout::of_type(super::layout::alias_name(ty)),
+                    String::new(),
+                ),
                 _ => continue,
             };
             out.push(Taken {

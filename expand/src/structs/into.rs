@@ -60,6 +60,7 @@ pub(super) fn into_companions(
         krate,
         roots: &roots,
         method: None,
+        at: "",
     };
     let generic = cx.companion(&generic, "generic")?;
     let jvp = cx.companion(&jvp, "jvp")?;
@@ -104,16 +105,20 @@ pub(super) fn method_into_companions(
     let mutable = func.sig.inputs.iter().any(|a| {
         matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some()))
     });
-    if !shared_self || mutable {
+    // An associated function (`State::new(..)`): the `__tl_self_` companions only, without
+    // `_at` (no receiver).
+    let associated = func.sig.receiver().is_none();
+    if !(shared_self || associated) || mutable {
         return Ok(None);
     }
+    let at = if associated { "" } else { "_at" };
     let file: syn::File = syn::parse2(wrappers.clone())?;
     let find = |name: String| super::wrap::find(&file.items, &name).cloned();
     let user = unraw(&func.sig.ident);
     let (Some(generic), Some(jvp), Some(vjp)) = (
-        find(format!("{user}_generic_at")),
-        find(format!("{user}_jvp_at")),
-        find(format!("{user}_vjp_at")),
+        find(format!("{user}_generic{at}")),
+        find(format!("{user}_jvp{at}")),
+        find(format!("{user}_vjp{at}")),
     ) else {
         return Ok(None);
     };
@@ -129,19 +134,27 @@ pub(super) fn method_into_companions(
             syn::FnArg::Receiver(_) => None,
         })
         .collect();
-    roots.push("this".into());
+    if !associated {
+        roots.push("this".into());
+    }
     let syn::ReturnType::Type(_, ret) = &generic.sig.output else {
         return Ok(None);
     };
     let n = func.sig.inputs.len();
-    let hidden_args = format_ident!("__{}_args_at", hidden);
+    let hidden_args = format_ident!("__{}_args{}", hidden, at);
     let vis = &func.vis;
     let mut out = super::self_calls::out_places(krate, vis, &user, literal, ty);
-    for prefix in [super::held::METHOD, super::held::SELF_CALL] {
+    let prefixes: &[&'static str] = if associated {
+        &[super::held::SELF_CALL]
+    } else {
+        &[super::held::METHOD, super::held::SELF_CALL]
+    };
+    for &prefix in prefixes {
         let cx = Cx {
             krate,
             roots: &roots,
             method: Some((user.clone(), (**ret).clone(), func.vis.clone(), prefix)),
+            at,
         };
         let args = (0..n).map(|k| quote!(Self::#hidden_args[#k]));
         let args_name = format_ident!("{}{}_into_ARGS", prefix, user);
@@ -203,6 +216,8 @@ struct Cx<'a> {
     /// visibility (the companions' own: none in a trait impl) and the companions' prefix
     /// (`__tl_m_` for a receiver held as reals, `__tl_self_` for a call on the caller's `self`).
     method: Option<(String, syn::Type, syn::Visibility, &'static str)>,
+    /// `_at` for a method's companions with a receiver, empty for an associated function's.
+    at: &'static str,
 }
 
 impl Cx<'_> {
@@ -256,7 +271,7 @@ impl Cx<'_> {
     fn generic_of(&self, comp: &syn::ItemFn) -> TokenStream {
         match &self.method {
             Some((user, ..)) => {
-                let g = format_ident!("{}_generic_at", user);
+                let g = format_ident!("{}_generic{}", user, self.at);
                 quote!(Self::#g)
             }
             None => {

@@ -14,14 +14,66 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-/// The layout name of the result of `self.m(..)`: `__tl_self_m_out`.
-pub(super) fn layout(method: &syn::Ident) -> syn::Ident {
-    format_ident!(
-        "{}{}_out",
-        super::held::SELF_CALL,
-        syn::ext::IdentExt::unraw(method),
-        span = method.span()
-    )
+/// Where a caller holding a struct as its reals finds its places: a type (`__step_out`,
+/// `__tl_State`: `__step_out::__TL_AT_x`), or the `const fn`s a struct-result method publishes
+/// in its type (`owner` `Self` for `self.rk4(..)`, `State` for `State::new(..)`:
+/// `State::__tl_self_new_out__TL_AT_x::<f64>()`, see [`out_places`]).
+#[derive(Clone)]
+pub(super) struct Layout {
+    pub(super) name: syn::Ident,
+    pub(super) owner: Option<TokenStream>,
+}
+
+impl Layout {
+    /// A type's (`__step_out`).
+    pub(super) fn of_type(name: syn::Ident) -> Self {
+        Layout { name, owner: None }
+    }
+
+    /// Method `method`'s result, its places in `owner` (`Self`, `State`).
+    pub(super) fn of_call(method: &syn::Ident, owner: TokenStream) -> Self {
+        let name = format_ident!(
+            "{}{}_out",
+            super::held::SELF_CALL,
+            syn::ext::IdentExt::unraw(method),
+            span = method.span()
+        );
+        Layout {
+            name,
+            owner: Some(owner),
+        }
+    }
+
+    /// Whether its places are a method's (`of_call`).
+    pub(super) fn is_call(&self) -> bool {
+        self.owner.is_some()
+    }
+
+    /// `item` (`__TL_AT_x`) of the struct nested at `nested` (`["inner"]`, or none).
+    pub(super) fn item(&self, nested: &[String], item: &str) -> TokenStream {
+        let name = &self.name;
+        let base = if nested.is_empty() {
+            name.clone()
+        } else {
+            format_ident!("{}__{}", name, nested.join("__"))
+        };
+        match &self.owner {
+            Some(owner) => {
+                let f = format_ident!("{}{}", base, item, span = name.span());
+                quote!(#owner::#f::<f64>())
+            }
+            None => {
+                let f = format_ident!("{}", item);
+                quote!(#base::#f)
+            }
+        }
+    }
+}
+
+impl quote::ToTokens for Layout {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.name.to_tokens(tokens);
+    }
 }
 
 /// `m` in `self.m(..)` (a method called on `self`, without turbofish).
@@ -35,23 +87,6 @@ pub(super) fn method(e: &syn::Expr) -> Option<&syn::ExprMethodCall> {
         }
         _ => None,
     }
-}
-
-/// `owner::item` for a layout type (`__step_out::__TL_AT_x`), `Self::owneritem` for a self
-/// call's (`Self::__tl_self_rk4_out__TL_AT_x::<f64>()`, see [`out_places`]).
-pub(super) fn item(owner: &syn::Ident, item: &str) -> TokenStream {
-    if owner.to_string().starts_with(super::held::SELF_CALL) {
-        let name = format_ident!("{}{}", owner, item, span = owner.span());
-        quote!(Self::#name::<f64>())
-    } else {
-        let name = format_ident!("{}", item);
-        quote!(#owner::#name)
-    }
-}
-
-/// Whether a layout is a self call's (its places are constants of `Self`, not a type's).
-pub(super) fn is_self_layout(owner: &syn::Ident) -> bool {
-    owner.to_string().starts_with(super::held::SELF_CALL)
 }
 
 /// The places of method `user`'s result (`literal` of type `ty`) as `const fn`s of the `impl`,
@@ -139,4 +174,21 @@ fn place_fn(
             #value
         }
     }
+}
+
+/// `State` and `new` in `State::new(..)` (an associated function called through its type's
+/// name, or `Self::new(..)`): a path of two plain segments.
+pub(super) fn associated(e: &syn::Expr) -> Option<(syn::Ident, syn::Ident)> {
+    let syn::Expr::Call(c) = e else { return None };
+    let syn::Expr::Path(p) = &*c.func else {
+        return None;
+    };
+    let segs = &p.path.segments;
+    if p.qself.is_some() || p.path.leading_colon.is_some() || segs.len() != 2 {
+        return None;
+    }
+    if segs.iter().any(|s| !s.arguments.is_none()) {
+        return None;
+    }
+    Some((segs[0].ident.clone(), segs[1].ident.clone()))
 }

@@ -27,19 +27,16 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
+use super::self_calls::Layout;
+
 /// The place of field `path` (`["inner", "a"]`) in a struct held as reals whose type is
 /// `alias`: its start and its length.
-fn place(alias: &syn::Ident, path: &[String]) -> (TokenStream, TokenStream) {
+fn place(alias: &Layout, path: &[String]) -> (TokenStream, TokenStream) {
     let mut at = Vec::new();
     let mut len = TokenStream::new();
     for (i, f) in path.iter().enumerate() {
-        let owner = if i == 0 {
-            alias.clone()
-        } else {
-            format_ident!("{}__{}", alias, path[..i].join("__"))
-        };
-        at.push(super::self_calls::item(&owner, &format!("__TL_AT_{f}")));
-        len = super::self_calls::item(&owner, &format!("__TL_LEN_{f}"));
+        at.push(alias.item(&path[..i], &format!("__TL_AT_{f}")));
+        len = alias.item(&path[..i], &format!("__TL_LEN_{f}"));
     }
     (quote!((#(#at)+*)), len)
 }
@@ -47,7 +44,7 @@ fn place(alias: &syn::Ident, path: &[String]) -> (TokenStream, TokenStream) {
 /// A local holding a struct as its reals, and the companion naming its places.
 pub(super) struct Taken {
     pub(super) name: String,
-    pub(super) layout: syn::Ident,
+    pub(super) layout: Layout,
     /// The function whose result it holds (empty for a method's or a literal's).
     pub(super) callee: String,
 }
@@ -130,7 +127,7 @@ impl Pass {
 
     /// A field chain on a taken local: the local, its layout and the place's name suffix
     /// (`x`, `inner__a`).
-    fn field_place(&self, e: &syn::Expr) -> Option<(syn::Ident, syn::Ident, Vec<String>)> {
+    fn field_place(&self, e: &syn::Expr) -> Option<(syn::Ident, Layout, Vec<String>)> {
         let mut path = Vec::new();
         let mut cur = e;
         while let syn::Expr::Field(f) = cur {
@@ -166,7 +163,7 @@ impl Pass {
     fn literal(
         &mut self,
         target: &syn::Ident,
-        layout: &syn::Ident,
+        layout: &Layout,
         lit: &syn::ExprStruct,
         prefix: &[String],
         out: &mut Vec<TokenStream>,
@@ -235,9 +232,9 @@ impl VisitMut for Pass {
         if let syn::Expr::MethodCall(m) = e {
             if let Some(t) = self.taken(&m.receiver) {
                 let layout = t.layout.clone();
-                if super::self_calls::is_self_layout(&layout) {
+                if layout.is_call() {
                     let n = &t.name;
-                    let msg = format!("`{n}` holds the result of a method called on `self`, which is read by its fields (`{n}.x`) or passed on by shared reference (`self.energy(&{n})`, `energy(&{n})`): its own methods are not called on it here; pass it to a `#[differentiable]` free function or a method of `self` instead");
+                    let msg = format!("`{n}` holds the result of a method called on `self` or through its type (`self.rhs(..)`, `State::new(..)`), which is read by its fields (`{n}.x`) or passed on by shared reference (`self.energy(&{n})`, `energy(&{n})`): its own methods are not called on it here; pass it to a `#[differentiable]` free function or a method of `self` instead");
                     self.fail(syn::Error::new_spanned(&m.method, msg));
                     return;
                 }
@@ -330,18 +327,30 @@ impl VisitMut for Pass {
 
 impl Pass {
     /// `value` of a binding or assignment of a taken local visited: for `s.step(p, h)` on a
-    /// held `s` (the method's `into` companion, through the receiver's type) and for
-    /// `self.rk4(&s, h)` the arguments only, not the call. The held receiver's layout and the
+    /// held `s` (the method's `into` companion, through the receiver's type), for
+    /// `self.rk4(&s, h)` and `State::new(..)` the arguments only, not the call. The held receiver's layout and the
     /// call, for the first.
-    fn visit_value(&mut self, value: &mut syn::Expr) -> Option<(syn::Ident, syn::ExprMethodCall)> {
+    fn visit_value(&mut self, value: &mut syn::Expr) -> Option<(Layout, syn::ExprMethodCall)> {
         if let syn::Expr::MethodCall(m) = value {
             let held = self.taken(&m.receiver).map(|t| t.layout.clone());
+            if held.as_ref().is_some_and(Layout::is_call) {
+                // Its type is not known here: refused as in an expression.
+                self.visit_expr_mut(value);
+                return None;
+            }
             if held.is_some() || m.receiver.to_token_stream().to_string() == "self" {
                 for a in &mut m.args {
                     self.visit_expr_mut(a);
                 }
                 return held.map(|recv| (recv, m.clone()));
             }
+        }
+        // `State::midpoint(&s, &t)`: its arguments likewise (held ones passed as they are).
+        if let (Some(_), syn::Expr::Call(c)) = (super::self_calls::associated(value), &mut *value) {
+            for a in &mut c.args {
+                self.visit_expr_mut(a);
+            }
+            return None;
         }
         self.visit_expr_mut(value);
         None
@@ -384,7 +393,7 @@ impl Pass {
         } else {
             format_ident!("{}{}next", target, self.sep)
         };
-        let reals = super::self_calls::item(&layout, "__TL_REALS");
+        let reals = layout.item(&[], "__TL_REALS");
         let mut out = vec![quote!(let mut #into = vec![0.0; #reals];)];
         match &**value {
             // `s2.clone()`: a copy of the reals.
@@ -417,6 +426,18 @@ impl Pass {
                 );
                 let (recv, args) = (&m.receiver, &m.args);
                 out.push(quote!(Self::#name(&mut #into, #recv, #args);));
+            }
+            // `State::new(a, b)`: the associated function's companions, through its type.
+            syn::Expr::Call(call) if super::self_calls::associated(value).is_some() => {
+                let (ty, f) = super::self_calls::associated(value)?;
+                let name = format_ident!(
+                    "{}{}_into",
+                    super::held::SELF_CALL,
+                    unraw(&f),
+                    span = f.span()
+                );
+                let args = &call.args;
+                out.push(quote!(#ty::#name(&mut #into, #args);));
             }
             syn::Expr::Call(call) if callee(value).is_some() => {
                 let layout = format_ident!("__{}_into", callee(value)?);
