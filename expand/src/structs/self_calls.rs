@@ -192,3 +192,28 @@ pub(super) fn associated(e: &syn::Expr) -> Option<(syn::Ident, syn::Ident)> {
     }
     Some((segs[0].ident.clone(), segs[1].ident.clone()))
 }
+
+/// The statement writing the result of `self.rk4(&s, h)` (the method's companions for a call on
+/// `self`) or `State::new(a, b)` (the associated function's, through its type) into the reals
+/// `into`: `Self::__tl_self_rk4_into(&mut into, self, &s, h);`.
+pub(super) fn into_call(into: &syn::Ident, value: &syn::Expr) -> Option<TokenStream> {
+    let into_name = |f: &syn::Ident| {
+        format_ident!(
+            "{}{}_into",
+            super::held::SELF_CALL,
+            syn::ext::IdentExt::unraw(f),
+            span = f.span()
+        )
+    };
+    if let Some(m) = method(value) {
+        let name = into_name(&m.method);
+        let (recv, args) = (&m.receiver, &m.args);
+        return Some(quote!(Self::#name(&mut #into, #recv, #args);));
+    }
+    let (ty, f) = associated(value)?;
+    let syn::Expr::Call(call) = value else {
+        return None;
+    };
+    let (name, args) = (into_name(&f), &call.args);
+    Some(quote!(#ty::#name(&mut #into, #args);))
+}

@@ -416,28 +416,8 @@ impl Pass {
                 let (recv, args) = (&m.receiver, &m.args);
                 out.push(quote!(#recv_layout::#name(&mut #into, &#recv, #args);));
             }
-            // `self.rk4(&s, h)`: the method's companions for a call on `self`.
-            syn::Expr::MethodCall(m) if super::self_calls::method(value).is_some() => {
-                let name = format_ident!(
-                    "{}{}_into",
-                    super::held::SELF_CALL,
-                    unraw(&m.method),
-                    span = m.method.span()
-                );
-                let (recv, args) = (&m.receiver, &m.args);
-                out.push(quote!(Self::#name(&mut #into, #recv, #args);));
-            }
-            // `State::new(a, b)`: the associated function's companions, through its type.
-            syn::Expr::Call(call) if super::self_calls::associated(value).is_some() => {
-                let (ty, f) = super::self_calls::associated(value)?;
-                let name = format_ident!(
-                    "{}{}_into",
-                    super::held::SELF_CALL,
-                    unraw(&f),
-                    span = f.span()
-                );
-                let args = &call.args;
-                out.push(quote!(#ty::#name(&mut #into, #args);));
+            _ if super::self_calls::into_call(&into, value).is_some() => {
+                out.push(super::self_calls::into_call(&into, value)?);
             }
             syn::Expr::Call(call) if callee(value).is_some() => {
                 let layout = format_ident!("__{}_into", callee(value)?);
