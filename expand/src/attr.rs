@@ -98,7 +98,9 @@ fn parse_into(cx: &mut Ctxt, tokens: proc_macro2::TokenStream) -> Args {
         if meta.path.is_ident("wrt") {
             let content;
             syn::parenthesized!(content in meta.input);
-            let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+            // `self` too: a method's receiver (`wrt(self, x0)`).
+            let names =
+                Punctuated::<Ident, Token![,]>::parse_terminated_with(&content, Ident::parse_any)?;
             let names: Vec<Ident> = names.into_iter().map(|n| n.unraw()).collect();
             if meta.input.peek(Token![as]) {
                 meta.input.parse::<Token![as]>()?;

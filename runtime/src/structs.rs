@@ -449,6 +449,23 @@ pub trait AsStruct<T> {
 pub trait AddAdjoint<T> {
     /// `self += adjoint`, real by real.
     fn add_adjoint(&mut self, adjoint: &T);
+
+    /// The struct (shaped as `shape`) a callee's reverse companion accumulates into for
+    /// `self`; [`AddAdjoint::store_adjoint`] gives it back. By default a zero added back, as
+    /// [`AddAdjoint::add_adjoint`] does; the generated impls and the struct's own start from
+    /// `self`'s adjoint and store it back, so that the callee adds its terms to `self`'s in the
+    /// order a callee taking the adjoint directly does (the same roundings).
+    fn adjoint_in(&self, shape: &T) -> T
+    where
+        T: Struct,
+    {
+        shape.zero_like()
+    }
+
+    /// Gives back the adjoint of [`AddAdjoint::adjoint_in`] after the callee added to it.
+    fn store_adjoint(&mut self, adjoint: &T) {
+        self.add_adjoint(adjoint);
+    }
 }
 
 impl<T: Struct> AsStruct<T> for T {
@@ -473,6 +490,19 @@ impl<T: Struct> AddAdjoint<T> for T {
         let mut k = 0usize;
         self.for_each_real_mut(&mut |v| {
             *v += reals[k];
+            k += 1;
+        });
+    }
+
+    fn adjoint_in(&self, _shape: &T) -> T {
+        AsStruct::<T>::as_struct(self)
+    }
+
+    fn store_adjoint(&mut self, adjoint: &T) {
+        let reals = adjoint.to_reals();
+        let mut k = 0usize;
+        self.for_each_real_mut(&mut |v| {
+            *v = reals[k];
             k += 1;
         });
     }

@@ -5,7 +5,9 @@
 //! Conclusive: a `let` bound to a call whose fields are read (`s2.x`: an array has no named
 //! fields); a literal assigned a call's result (`let mut s = State { .. }; s = step(&s, ..);`)
 //! or stepped by its own method (`s = s.advanced(p, h)`, held at the struct's own places,
-//! `__tl_State`); a `let` bound to a call of a function found to return a struct, or written
+//! `__tl_State`) or passed to a method of the caller's `self` (`self.rhs(&y1)`, likewise); a
+//! `let` bound to a method of `self` returning a struct (`let k1 = self.rhs(s)`, see
+//! `self_calls`) as to a function's; a `let` bound to a call of a function found to return a struct, or written
 //! with a struct's type (`let s2: State = step(s, p, h);`); a `let` bound to a method of a held
 //! struct whose fields are read, written with a struct's type, or a `clone()` of it. Ambiguous:
 //! a `let` bound to a call taking a struct (a struct parameter of the caller, or a held struct)
@@ -13,6 +15,7 @@
 //! energy(&s2, p)`): an array result could be used so too, so the caller says to write the
 //! type. A local used as an array (indexed, iterated, a slice's method) is never held.
 
+use super::self_calls::Layout;
 use super::taken::{callee, unraw, Taken};
 use quote::format_ident;
 use syn::spanned::Spanned;
@@ -47,13 +50,14 @@ const ARRAY_METHODS: &[&str] = &[
     "rev",
 ];
 
-/// The names a call passes (`s` in `step(s, ..)` or `step(&s, ..)`).
+/// The names a call passes (`s` in `step(s, ..)`, `step(&s, ..)` or `self.step(&s, ..)`).
 fn call_args(e: &syn::Expr) -> Vec<String> {
-    let syn::Expr::Call(c) = e else {
-        return Vec::new();
+    let args = match (e, super::self_calls::method(e)) {
+        (syn::Expr::Call(c), _) => &c.args,
+        (_, Some(m)) => &m.args,
+        _ => return Vec::new(),
     };
-    c.args
-        .iter()
+    args.iter()
         .filter_map(|a| {
             let a = match a {
                 syn::Expr::Reference(r) => &*r.expr,
@@ -65,6 +69,27 @@ fn call_args(e: &syn::Expr) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// The callee of a call returning a struct, if it is one: its key (`step`, or `self.rk4` for a
+/// method called on `self`) and the layout naming the result's places (`__step_out`,
+/// `__tl_self_rk4_out`, see `self_calls`).
+fn call_of(e: &syn::Expr) -> Option<(String, Layout)> {
+    if let Some(f) = callee(e) {
+        return Some((unraw(f), Layout::of_type(format_ident!("__{}_out", f))));
+    }
+    if let Some((ty, f)) = super::self_calls::associated(e) {
+        let key = format!("{}::{}", quote::ToTokens::to_token_stream(&ty), unraw(&f));
+        return Some((
+            key,
+            Layout::of_call(&f, quote::ToTokens::to_token_stream(&ty)),
+        ));
+    }
+    let m = super::self_calls::method(e)?;
+    Some((
+        format!("self.{}", unraw(&m.method)),
+        Layout::of_call(&m.method, quote::quote!(Self)),
+    ))
 }
 
 /// A method call on a plain local: the local (`s` in `s.step(p, h)`) and the method.
@@ -104,8 +129,8 @@ fn struct_type(ty: &syn::Type) -> bool {
 struct Let {
     name: String,
     span: proc_macro2::Span,
-    /// The callee that initializes it (`step` in `step(&s, h)`).
-    call: Option<syn::Ident>,
+    /// The call that initializes it, as [`call_of`] gives it.
+    call: Option<(String, Layout)>,
     /// Whether a struct literal initializes it, and its type when a plain name (`State`).
     literal: bool,
     literal_ty: Option<syn::Ident>,
@@ -122,12 +147,15 @@ struct Let {
 #[derive(Default)]
 struct Scan {
     lets: Vec<Let>,
-    assigned: Vec<(String, syn::Ident)>,
+    assigned: Vec<(String, (String, Layout))>,
     /// Locals assigned a method call on themselves (`s = s.step(p, h)`).
     stepped: Vec<String>,
     fields: Vec<String>,
     /// Names passed by shared reference to a call, or receivers of a method call.
     shared: Vec<String>,
+    /// Names passed by shared reference to a method of `self` (`self.rhs(&y)`): a literal so
+    /// passed is held (a literal passed to a free function stays a local per field, refused).
+    lent: Vec<String>,
     /// Names used as an array: indexed, iterated, or receivers of a slice's method.
     arrays: Vec<String>,
 }
@@ -156,7 +184,7 @@ impl<'a> Visit<'a> for Scan {
             self.lets.push(Let {
                 name: unraw(&name),
                 span: name.span(),
-                call: init.and_then(callee).cloned(),
+                call: init.and_then(call_of),
                 literal: matches!(init, Some(syn::Expr::Struct(_))),
                 literal_ty,
                 typed_struct: written.is_some_and(struct_type),
@@ -183,8 +211,8 @@ impl<'a> Visit<'a> for Scan {
     }
     fn visit_expr_assign(&mut self, a: &'a syn::ExprAssign) {
         if let Some(id) = ident_of(&a.left) {
-            if let Some(f) = callee(&a.right) {
-                self.assigned.push((id.clone(), f.clone()));
+            if let Some(f) = call_of(&a.right) {
+                self.assigned.push((id.clone(), f));
             }
             if receiver(&a.right).is_some_and(|(r, _)| r == id) {
                 self.stepped.push(id);
@@ -205,7 +233,16 @@ impl<'a> Visit<'a> for Scan {
     fn visit_expr_method_call(&mut self, m: &'a syn::ExprMethodCall) {
         // A method called on a local passes it on as its receiver (`s2.energy(p)`); a slice's
         // method (`k1.iter()`) uses it as an array.
-        if let Some(id) = ident_of(&m.receiver) {
+        if ident_of(&m.receiver).is_some_and(|r| r == "self") {
+            for a in &m.args {
+                if let syn::Expr::Reference(r) = a {
+                    if let (None, Some(id)) = (r.mutability, ident_of(&r.expr)) {
+                        self.shared.push(id.clone());
+                        self.lent.push(id);
+                    }
+                }
+            }
+        } else if let Some(id) = ident_of(&m.receiver) {
             if ARRAY_METHODS.contains(&m.method.to_string().as_str()) {
                 self.arrays.push(id);
             } else {
@@ -259,14 +296,17 @@ impl Scan {
                 .find(|(n, _)| *n == l.name)
                 .map(|(_, f)| f);
             let fields = self.fields.contains(&l.name) && !self.arrays.contains(&l.name);
+            // A literal lent to a method of `self` (`self.rhs(&y)`), not used as an array.
+            let lent = self.lent.contains(&l.name) && !self.arrays.contains(&l.name);
             let (layout, callee) = match (&l.call, assigned, &l.literal_ty) {
-                (Some(f), _, _) if (fields && !l.typed) || l.typed_struct => {
-                    (format_ident!("__{}_out", f), unraw(f))
+                (Some((key, layout)), _, _) if (fields && !l.typed) || l.typed_struct => {
+                    (layout.clone(), key.clone())
                 }
-                (None, Some(f), _) if l.literal => (format_ident!("__{}_out", f), unraw(f)),
-                (None, None, Some(ty)) if self.stepped.contains(&l.name) => {
-                    (super::layout::alias_name(ty), String::new())
-                }
+                (None, Some((key, layout)), _) if l.literal => (layout.clone(), key.clone()),
+                (None, None, Some(ty)) if self.stepped.contains(&l.name) || lent => (
+                    Layout::of_type(super::layout::alias_name(ty)),
+                    String::new(),
+                ),
                 _ => continue,
             };
             out.push(Taken {
@@ -283,11 +323,11 @@ impl Scan {
         if !self.once(&l.name) || l.typed || out.iter().any(|t| t.name == l.name) {
             return None;
         }
-        if let Some(f) = &l.call {
-            return out.iter().any(|t| t.callee == unraw(f)).then(|| Taken {
+        if let Some((key, layout)) = &l.call {
+            return out.iter().any(|t| t.callee == *key).then(|| Taken {
                 name: l.name.clone(),
-                layout: format_ident!("__{}_out", f),
-                callee: unraw(f),
+                layout: layout.clone(),
+                callee: key.clone(),
             });
         }
         let (r, method) = l.receiver.as_ref()?;

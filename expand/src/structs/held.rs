@@ -151,10 +151,12 @@ fn forward(
             };
             extra.push(syn::parse_quote!(#g: ?Sized + #p::AddAdjoint<#elem>));
             *pt.ty = syn::parse_quote!(&mut #g);
-            before.extend(quote!(let mut #local = #krate::Struct::zero_like(
-                &#p::AsStruct::<#elem>::as_struct(#shape)
+            // The callee adds to the caller's adjoint (taken as a struct and stored back).
+            before.extend(quote!(let mut #local = #p::AddAdjoint::<#elem>::adjoint_in(
+                #name,
+                &#p::AsStruct::<#elem>::as_struct(#shape),
             );));
-            after.extend(quote!(#p::AddAdjoint::<#elem>::add_adjoint(#name, &#local);));
+            after.extend(quote!(#p::AddAdjoint::<#elem>::store_adjoint(#name, &#local);));
             call.push(quote!(&mut #local));
         } else {
             extra.push(syn::parse_quote!(#g: ?Sized + #p::AsStruct<#elem>));
@@ -183,6 +185,10 @@ fn forward(
 /// The prefix of a `&self` method's companions for callers holding the receiver as its reals:
 /// `__tl_m_energy_generic`, `__tl_m_energy_jvp`, `__tl_m_energy_rev`, `__tl_m_energy_ARGS`.
 pub(super) const METHOD: &str = "__tl_m_";
+
+/// The prefix of a struct-result method's companions for a caller calling it on its own
+/// `self` (`s = self.rk4(&s, h)`, see `self_calls`): `__tl_self_rk4_into_generic`, ..
+pub(super) const SELF_CALL: &str = "__tl_self_";
 
 /// The callee a caller's pass writes for `s.energy(p)` on a held `s` whose type is `layout`:
 /// `layout::__tl_m_energy`, which the pipeline reaches as `layout::__tl_m_energy::jvp` and
@@ -352,7 +358,8 @@ pub(super) fn method_paths(tokens: TokenStream) -> TokenStream {
         ) = (tts.get(i), tts.get(i + 1), tts.get(i + 2), tts.get(i + 3))
         {
             let kinds = ["generic", "jvp", "rev", "ARGS"];
-            if held.to_string().starts_with(METHOD)
+            let name = held.to_string();
+            if (name.starts_with(METHOD) || name.starts_with(SELF_CALL))
                 && a.as_char() == ':'
                 && b.as_char() == ':'
                 && kinds.contains(&kind.to_string().as_str())

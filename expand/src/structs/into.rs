@@ -60,6 +60,7 @@ pub(super) fn into_companions(
         krate,
         roots: &roots,
         method: None,
+        at: "",
     };
     let generic = cx.companion(&generic, "generic")?;
     let jvp = cx.companion(&jvp, "jvp")?;
@@ -87,27 +88,37 @@ pub(super) fn into_companions(
 /// result to be of the receiver's type (`SameStruct`, checked by rustc where it is called: a
 /// method returning another struct still compiles, and is refused only there). `None` for a
 /// method without `&self`, with `&mut` parameters or `wrt(..)`.
+///
+/// Beside them go the same companions for a caller calling the method on its own `self`
+/// (`s = self.rk4(&s, h)` in another method of the type): `__tl_self_f_into_generic`, `_jvp`,
+/// `_rev`, `_ARGS`, without the bound (the caller holds the result at the method's own places,
+/// the constants of [`super::self_calls::out_places`]).
 pub(super) fn method_into_companions(
     krate: &syn::Path,
     func: &syn::ItemFn,
     wrappers: &TokenStream,
     hidden: &syn::Ident,
+    (literal, ty): (&syn::ExprStruct, &syn::Type),
 ) -> syn::Result<Option<TokenStream>> {
     let shared_self =
         matches!(func.sig.receiver(), Some(r) if r.reference.is_some() && r.mutability.is_none());
     let mutable = func.sig.inputs.iter().any(|a| {
         matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some()))
     });
-    if !shared_self || mutable {
+    // An associated function (`State::new(..)`): the `__tl_self_` companions only, without
+    // `_at` (no receiver).
+    let associated = func.sig.receiver().is_none();
+    if !(shared_self || associated) || mutable {
         return Ok(None);
     }
+    let at = if associated { "" } else { "_at" };
     let file: syn::File = syn::parse2(wrappers.clone())?;
     let find = |name: String| super::wrap::find(&file.items, &name).cloned();
     let user = unraw(&func.sig.ident);
     let (Some(generic), Some(jvp), Some(vjp)) = (
-        find(format!("{user}_generic_at")),
-        find(format!("{user}_jvp_at")),
-        find(format!("{user}_vjp_at")),
+        find(format!("{user}_generic{at}")),
+        find(format!("{user}_jvp{at}")),
+        find(format!("{user}_vjp{at}")),
     ) else {
         return Ok(None);
     };
@@ -123,32 +134,44 @@ pub(super) fn method_into_companions(
             syn::FnArg::Receiver(_) => None,
         })
         .collect();
-    roots.push("this".into());
+    if !associated {
+        roots.push("this".into());
+    }
     let syn::ReturnType::Type(_, ret) = &generic.sig.output else {
         return Ok(None);
     };
-    let cx = Cx {
-        krate,
-        roots: &roots,
-        method: Some((user.clone(), (**ret).clone(), func.vis.clone())),
-    };
     let n = func.sig.inputs.len();
-    let hidden_args = format_ident!("__{}_args_at", hidden);
-    let args = (0..n).map(|k| quote!(Self::#hidden_args[#k]));
-    let args_name = format_ident!("{}{}_into_ARGS", super::held::METHOD, user);
+    let hidden_args = format_ident!("__{}_args{}", hidden, at);
     let vis = &func.vis;
-    let generic = cx.companion(&generic, "generic")?;
-    let jvp = cx.companion(&jvp, "jvp")?;
-    let rev = cx.companion(&vjp, "rev")?;
-    let n = n + 1;
-    Ok(Some(quote! {
-        #[doc(hidden)]
-        #[allow(non_upper_case_globals, dead_code)]
-        #vis const #args_name: [(bool, bool); #n] = [(false, true), #(#args),*];
-        #generic
-        #jvp
-        #rev
-    }))
+    let mut out = super::self_calls::out_places(krate, vis, &user, literal, ty);
+    let prefixes: &[&'static str] = if associated {
+        &[super::held::SELF_CALL]
+    } else {
+        &[super::held::METHOD, super::held::SELF_CALL]
+    };
+    for &prefix in prefixes {
+        let cx = Cx {
+            krate,
+            roots: &roots,
+            method: Some((user.clone(), (**ret).clone(), func.vis.clone(), prefix)),
+            at,
+        };
+        let args = (0..n).map(|k| quote!(Self::#hidden_args[#k]));
+        let args_name = format_ident!("{}{}_into_ARGS", prefix, user);
+        let generic = cx.companion(&generic, "generic")?;
+        let jvp = cx.companion(&jvp, "jvp")?;
+        let rev = cx.companion(&vjp, "rev")?;
+        let m = n + 1;
+        out.extend(quote! {
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals, dead_code)]
+            #vis const #args_name: [(bool, bool); #m] = [(false, true), #(#args),*];
+            #generic
+            #jvp
+            #rev
+        });
+    }
+    Ok(Some(out))
 }
 
 /// `type __f_out = State;`, naming the result's type for callers (whose places are
@@ -189,9 +212,12 @@ type Parts<'a> = (
 struct Cx<'a> {
     krate: &'a syn::Path,
     roots: &'a [String],
-    /// For a method: its name, the result's type at the scalar (the generic companion's) and
-    /// its visibility (the companions' own: none in a trait impl).
-    method: Option<(String, syn::Type, syn::Visibility)>,
+    /// For a method: its name, the result's type at the scalar (the generic companion's), its
+    /// visibility (the companions' own: none in a trait impl) and the companions' prefix
+    /// (`__tl_m_` for a receiver held as reals, `__tl_self_` for a call on the caller's `self`).
+    method: Option<(String, syn::Type, syn::Visibility, &'static str)>,
+    /// `_at` for a method's companions with a receiver, empty for an associated function's.
+    at: &'static str,
 }
 
 impl Cx<'_> {
@@ -225,8 +251,10 @@ impl Cx<'_> {
                 .push(syn::parse_quote!(#g: ?Sized + #p::AddAdjoint<#elem>));
             inputs.push(quote!(#name: &mut #g));
             let value = syn::Ident::new(&format!("arg{}", k - 1), Span::mixed_site());
-            before.extend(quote!(let mut #local: #elem = #krate::Struct::zero_like(&#value);));
-            after.extend(quote!(#p::AddAdjoint::<#elem>::add_adjoint(#name, &#local);));
+            // The callee adds to the caller's adjoint (taken as a struct and stored back), in
+            // the order it adds to an adjoint passed to it directly.
+            before.extend(quote!(let mut #local: #elem = #p::AddAdjoint::<#elem>::adjoint_in(#name, &#value);));
+            after.extend(quote!(#p::AddAdjoint::<#elem>::store_adjoint(#name, &#local);));
             call.push(quote!(&mut #local));
         } else {
             generics
@@ -243,7 +271,7 @@ impl Cx<'_> {
     fn generic_of(&self, comp: &syn::ItemFn) -> TokenStream {
         match &self.method {
             Some((user, ..)) => {
-                let g = format_ident!("{}_generic_at", user);
+                let g = format_ident!("{}_generic{}", user, self.at);
                 quote!(Self::#g)
             }
             None => {
@@ -264,15 +292,17 @@ impl Cx<'_> {
     ) -> (syn::Visibility, syn::Ident) {
         let krate = self.krate;
         match &self.method {
-            Some((user, ret, vis)) => {
+            Some((user, ret, vis, prefix)) => {
                 let p = quote!(#krate::__private);
-                generics
-                    .make_where_clause()
-                    .predicates
-                    .push(syn::parse_quote!(
-                        <Self as #krate::Struct>::At<#scalar>: #p::SameStruct<#ret>
-                    ));
-                let name = format_ident!("{}{}_into_{}", super::held::METHOD, user, kind);
+                if *prefix == super::held::METHOD {
+                    generics
+                        .make_where_clause()
+                        .predicates
+                        .push(syn::parse_quote!(
+                            <Self as #krate::Struct>::At<#scalar>: #p::SameStruct<#ret>
+                        ));
+                }
+                let name = format_ident!("{}{}_into_{}", prefix, user, kind);
                 (vis.clone(), name)
             }
             None => (syn::parse_quote!(pub), format_ident!("{}", kind)),

@@ -160,7 +160,8 @@ fn from_reals(
     }
 }
 
-/// `AddAdjoint` for `[S]` and `Vec<S>`: an adjoint of the struct added real by real.
+/// `AddAdjoint` for `[S]` and `Vec<S>`: an adjoint of the struct added real by real, or
+/// taken as a struct and stored back (`adjoint_in`, `store_adjoint`).
 fn add_adjoint(krate: &syn::Path, name: &syn::Ident, s: &syn::Ident) -> TokenStream {
     let p = quote!(#krate::__private);
     let rt = quote!(#p::Real);
@@ -173,12 +174,27 @@ fn add_adjoint(krate: &syn::Path, name: &syn::Ident, s: &syn::Ident) -> TokenStr
                     *v += a;
                 }
             }
+            fn adjoint_in(&self, shape: &#name<#s>) -> #name<#s> {
+                let mut out = #krate::Struct::zero_like(shape);
+                #krate::Struct::set_reals(&mut out, self)
+                    .expect("tapeless: a struct held as its reals has its adjoint's reals");
+                out
+            }
+            fn store_adjoint(&mut self, adjoint: &#name<#s>) {
+                self.copy_from_slice(&#krate::Struct::to_reals(adjoint));
+            }
         }
         #[automatically_derived]
         #[allow(clippy::all)]
         impl<#s: #rt> #p::AddAdjoint<#name<#s>> for ::std::vec::Vec<#s> {
             fn add_adjoint(&mut self, adjoint: &#name<#s>) {
                 #p::AddAdjoint::<#name<#s>>::add_adjoint(&mut self[..], adjoint)
+            }
+            fn adjoint_in(&self, shape: &#name<#s>) -> #name<#s> {
+                #p::AddAdjoint::<#name<#s>>::adjoint_in(&self[..], shape)
+            }
+            fn store_adjoint(&mut self, adjoint: &#name<#s>) {
+                #p::AddAdjoint::<#name<#s>>::store_adjoint(&mut self[..], adjoint)
             }
         }
     }

@@ -113,6 +113,7 @@ mod matrix_fields;
 mod result_methods;
 mod results;
 mod scalar_writes;
+mod self_calls;
 mod signature;
 mod taken;
 mod whole;

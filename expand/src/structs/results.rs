@@ -128,7 +128,8 @@ pub(super) fn expand(
     let into = if args.wrt.is_some() {
         None
     } else if method {
-        super::into::method_into_companions(&args.krate, &func, &wrappers, &hidden_name)?
+        let out = (&literal, ty);
+        super::into::method_into_companions(&args.krate, &func, &wrappers, &hidden_name, out)?
     } else {
         super::into::into_companions(&args.krate, &func, &wrappers, &literal, ty, &hidden_name)?
     };

@@ -23,25 +23,20 @@
 //! is passed to its `__energy_held` (`held`), which does the same for its path companions.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
+use super::self_calls::Layout;
+
 /// The place of field `path` (`["inner", "a"]`) in a struct held as reals whose type is
 /// `alias`: its start and its length.
-fn place(alias: &syn::Ident, path: &[String]) -> (TokenStream, TokenStream) {
+fn place(alias: &Layout, path: &[String]) -> (TokenStream, TokenStream) {
     let mut at = Vec::new();
     let mut len = TokenStream::new();
     for (i, f) in path.iter().enumerate() {
-        let owner = if i == 0 {
-            alias.clone()
-        } else {
-            format_ident!("{}__{}", alias, path[..i].join("__"))
-        };
-        let tl_at = format_ident!("__TL_AT_{}", f);
-        let tl_len = format_ident!("__TL_LEN_{}", f);
-        at.push(quote!(#owner::#tl_at));
-        len = quote!(#owner::#tl_len);
+        at.push(alias.item(&path[..i], &format!("__TL_AT_{f}")));
+        len = alias.item(&path[..i], &format!("__TL_LEN_{f}"));
     }
     (quote!((#(#at)+*)), len)
 }
@@ -49,7 +44,7 @@ fn place(alias: &syn::Ident, path: &[String]) -> (TokenStream, TokenStream) {
 /// A local holding a struct as its reals, and the companion naming its places.
 pub(super) struct Taken {
     pub(super) name: String,
-    pub(super) layout: syn::Ident,
+    pub(super) layout: Layout,
     /// The function whose result it holds (empty for a method's or a literal's).
     pub(super) callee: String,
 }
@@ -132,7 +127,7 @@ impl Pass {
 
     /// A field chain on a taken local: the local, its layout and the place's name suffix
     /// (`x`, `inner__a`).
-    fn field_place(&self, e: &syn::Expr) -> Option<(syn::Ident, syn::Ident, Vec<String>)> {
+    fn field_place(&self, e: &syn::Expr) -> Option<(syn::Ident, Layout, Vec<String>)> {
         let mut path = Vec::new();
         let mut cur = e;
         while let syn::Expr::Field(f) = cur {
@@ -168,7 +163,7 @@ impl Pass {
     fn literal(
         &mut self,
         target: &syn::Ident,
-        layout: &syn::Ident,
+        layout: &Layout,
         lit: &syn::ExprStruct,
         prefix: &[String],
         out: &mut Vec<TokenStream>,
@@ -237,6 +232,12 @@ impl VisitMut for Pass {
         if let syn::Expr::MethodCall(m) = e {
             if let Some(t) = self.taken(&m.receiver) {
                 let layout = t.layout.clone();
+                if layout.is_call() {
+                    let n = &t.name;
+                    let msg = format!("`{n}` holds the result of a method called on `self` or through its type (`self.rhs(..)`, `State::new(..)`), which is read by its fields (`{n}.x`) or passed on by shared reference (`self.energy(&{n})`, `energy(&{n})`): its own methods are not called on it here; pass it to a `#[differentiable]` free function or a method of `self` instead");
+                    self.fail(syn::Error::new_spanned(&m.method, msg));
+                    return;
+                }
                 for a in &mut m.args {
                     self.visit_expr_mut(a);
                 }
@@ -244,6 +245,24 @@ impl VisitMut for Pass {
                 let (recv, args) = (&m.receiver, &m.args);
                 let span = m.method.span();
                 *e = syn::parse_quote_spanned!(span=> #callee(&#recv, #args));
+                return;
+            }
+        }
+        // `self.energy(&s)` with a held `s`: the method's companions for arguments held as
+        // reals (`held::method_companions`), the receiver passed whole.
+        if let Some(m) = super::self_calls::method(e) {
+            let held = m.args.iter().any(|a| {
+                matches!(a, syn::Expr::Reference(r) if r.mutability.is_none() && self.taken(&r.expr).is_some())
+            });
+            if held {
+                let mut m = m.clone();
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+                let callee = super::held::method_callee(&quote!(Self), &m.method);
+                let (recv, args) = (&m.receiver, &m.args);
+                let span = m.method.span();
+                *e = syn::parse_quote_spanned!(span=> #callee(#recv, #args));
                 return;
             }
         }
@@ -307,6 +326,36 @@ impl VisitMut for Pass {
 }
 
 impl Pass {
+    /// `value` of a binding or assignment of a taken local visited: for `s.step(p, h)` on a
+    /// held `s` (the method's `into` companion, through the receiver's type), for
+    /// `self.rk4(&s, h)` and `State::new(..)` the arguments only, not the call. The held receiver's layout and the
+    /// call, for the first.
+    fn visit_value(&mut self, value: &mut syn::Expr) -> Option<(Layout, syn::ExprMethodCall)> {
+        if let syn::Expr::MethodCall(m) = value {
+            let held = self.taken(&m.receiver).map(|t| t.layout.clone());
+            if held.as_ref().is_some_and(Layout::is_call) {
+                // Its type is not known here: refused as in an expression.
+                self.visit_expr_mut(value);
+                return None;
+            }
+            if held.is_some() || m.receiver.to_token_stream().to_string() == "self" {
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+                return held.map(|recv| (recv, m.clone()));
+            }
+        }
+        // `State::midpoint(&s, &t)`: its arguments likewise (held ones passed as they are).
+        if let (Some(_), syn::Expr::Call(c)) = (super::self_calls::associated(value), &mut *value) {
+            for a in &mut c.args {
+                self.visit_expr_mut(a);
+            }
+            return None;
+        }
+        self.visit_expr_mut(value);
+        None
+    }
+
     /// The statements standing for `stmt` when it binds or assigns a taken local.
     fn statement(&mut self, stmt: &mut syn::Stmt) -> Option<Vec<syn::Stmt>> {
         let (target, value, is_let) = match stmt {
@@ -332,21 +381,7 @@ impl Pass {
             }
             _ => return None,
         };
-        // `s.step(p, h)` on a held `s`: the method's `into` companion, through the receiver's
-        // type (the arguments visited, not the call).
-        let method = match &mut **value {
-            syn::Expr::MethodCall(m) if self.taken(&m.receiver).is_some() => {
-                let recv = self.taken(&m.receiver)?.layout.clone();
-                for a in &mut m.args {
-                    self.visit_expr_mut(a);
-                }
-                Some((recv, m.clone()))
-            }
-            _ => None,
-        };
-        if method.is_none() {
-            self.visit_expr_mut(value);
-        }
+        let method = self.visit_value(value);
         let layout = self
             .taken
             .iter()
@@ -358,7 +393,8 @@ impl Pass {
         } else {
             format_ident!("{}{}next", target, self.sep)
         };
-        let mut out = vec![quote!(let mut #into = vec![0.0; #layout::__TL_REALS];)];
+        let reals = layout.item(&[], "__TL_REALS");
+        let mut out = vec![quote!(let mut #into = vec![0.0; #reals];)];
         match &**value {
             // `s2.clone()`: a copy of the reals.
             _ if method
@@ -367,7 +403,7 @@ impl Pass {
             {
                 let (_, m) = method?;
                 let (recv, k) = (&m.receiver, &self.index);
-                out.push(quote!(for #k in 0..#layout::__TL_REALS { #into[#k] = #recv[#k]; }));
+                out.push(quote!(for #k in 0..#reals { #into[#k] = #recv[#k]; }));
             }
             _ if method.is_some() => {
                 let (recv_layout, m) = method?;
@@ -379,6 +415,9 @@ impl Pass {
                 );
                 let (recv, args) = (&m.receiver, &m.args);
                 out.push(quote!(#recv_layout::#name(&mut #into, &#recv, #args);));
+            }
+            _ if super::self_calls::into_call(&into, value).is_some() => {
+                out.push(super::self_calls::into_call(&into, value)?);
             }
             syn::Expr::Call(call) if callee(value).is_some() => {
                 let layout = format_ident!("__{}_into", callee(value)?);
@@ -398,7 +437,7 @@ impl Pass {
         }
         if !is_let {
             let k = &self.index;
-            out.push(quote!(for #k in 0..#layout::__TL_REALS { #target[#k] = #into[#k]; }));
+            out.push(quote!(for #k in 0..#reals { #target[#k] = #into[#k]; }));
         }
         let block: syn::Block = match syn::parse2(quote!({ #(#out)* })) {
             Ok(b) => b,
