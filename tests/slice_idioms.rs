@@ -30,7 +30,7 @@ type D = Dual<f64, 1>;
 type Hvp<'a> = &'a dyn Fn(&[f64], &[f64]) -> Vec<f64>;
 
 /// Checks a scalar function of `x` by Hessian-vector products: `hv(x, v)` (the adjoint at
-/// `Dual`) symmetric, and equal to central differences of the gradient `grad`.
+/// `Dual`) symmetric, and equal to differences of the gradient `grad`.
 fn check_hvp(name: &str, x: &[f64], hv: Hvp, grad: &dyn Fn(&[f64]) -> Vec<f64>) {
     let n = x.len();
     let mut draws = common::Draws::new(7);
@@ -42,11 +42,20 @@ fn check_hvp(name: &str, x: &[f64], hv: Hvp, grad: &dyn Fn(&[f64]) -> Vec<f64>) 
         (l - r).abs() <= 1e-12 * l.abs().max(r.abs()).max(1e-300),
         "{name}: H not symmetric: {l} vs {r}"
     );
-    let eps = 1e-5;
+    // Central differences of the gradient, Richardson-extrapolated (error O(eps^4)): a time
+    // loop's third derivatives are large enough to show in plain central differences.
+    let eps = 1e-4;
     let at = |s: f64| -> Vec<f64> { x.iter().zip(&a).map(|(x, a)| x + s * a).collect() };
-    let (gp, gm) = (grad(&at(eps)), grad(&at(-eps)));
+    let central = |e: f64| -> Vec<f64> {
+        let (gp, gm) = (grad(&at(e)), grad(&at(-e)));
+        gp.iter()
+            .zip(&gm)
+            .map(|(p, m)| (p - m) / (2.0 * e))
+            .collect()
+    };
+    let (coarse, fine) = (central(eps), central(eps / 2.0));
     for i in 0..n {
-        let fd = (gp[i] - gm[i]) / (2.0 * eps);
+        let fd = (4.0 * fine[i] - coarse[i]) / 3.0;
         assert!(
             (fd - ha[i]).abs() <= 1e-6 * (1.0 + fd.abs()),
             "{name}: H a [{i}] = {} but differences of gradients give {fd}",
@@ -540,7 +549,8 @@ fn polar(x: f64, y: f64) -> (f64, f64) {
     if x > 10.0 {
         return p;
     }
-    let q = (p.0 * p.1, p.1 - x * y);
+    let mut q = (p.0 * p.1, p.1 - x * y);
+    q.1 += 0.5;
     q
 }
 
@@ -548,7 +558,7 @@ fn polar(x: f64, y: f64) -> (f64, f64) {
 fn tuple_locals_returned() {
     assert_eq!(polar(20.0, 1.0), (20.0_f64.hypot(1.0), 1.0_f64.atan2(20.0)));
     let (r, t) = (0.3_f64.hypot(-0.7), (-0.7_f64).atan2(0.3));
-    assert_eq!(polar(0.3, -0.7), (r * t, t + 0.21));
+    assert_eq!(polar(0.3, -0.7), (r * t, t - 0.3 * -0.7 + 0.5));
     for at in [[0.3, -0.7], [20.0, 1.0]] {
         check(
             &Case {
@@ -573,6 +583,114 @@ fn tuple_locals_returned() {
             9,
         );
     }
+}
+
+// ---- in time loops: the trajectory-collection idiom, swaps that overwrite -------------------
+
+#[differentiable]
+fn ring(du: &mut [f64], u: &[f64]) {
+    let n = u.len();
+    for i in 0..n {
+        du[i] = u[(i + 1) % n] * u[(i + n - 1) % n] - u[i];
+    }
+}
+
+/// Euler steps storing the trajectory by sub-slice copies, `traj[k * n..].copy_from_slice(&u)`,
+/// reading the last state through a sub-slice local, a recurrence by tuple swaps.
+#[differentiable]
+fn trajectory_cost(x0: &[f64], h: f64, steps: usize) -> f64 {
+    let n = x0.len();
+    let mut u = vec![0.0; n];
+    u.copy_from_slice(x0);
+    let mut traj = vec![0.0; n * (steps + 1)];
+    traj[..n].copy_from_slice(&u);
+    let mut du = vec![0.0; n];
+    let (mut p, mut q) = (1.0, h);
+    for k in 0..steps {
+        du.fill(0.0);
+        ring(&mut du, &u);
+        for i in 0..n {
+            u[i] += h * du[i];
+        }
+        traj[(k + 1) * n..(k + 2) * n].copy_from_slice(&u);
+        (p, q) = (q, p * u[0] + q);
+    }
+    let last = &traj[steps * n..];
+    let mut j = 0.0;
+    for (a, b) in last.iter().zip(x0) {
+        j += (a - b).powi(2);
+    }
+    j + traj.iter().map(|t| t * t).sum::<f64>() * 0.01 + p * q
+}
+
+fn trajectory_cost_by_hand(x0: &[f64], h: f64, steps: usize) -> f64 {
+    let n = x0.len();
+    let mut u = x0.to_vec();
+    let mut traj = u.clone();
+    let (mut p, mut q) = (1.0, h);
+    for _ in 0..steps {
+        let mut du = vec![0.0; n];
+        ring(&mut du, &u);
+        for i in 0..n {
+            u[i] += h * du[i];
+        }
+        traj.extend_from_slice(&u);
+        let next = p * u[0] + q;
+        p = q;
+        q = next;
+    }
+    let mut j = 0.0;
+    for i in 0..n {
+        j += (u[i] - x0[i]).powi(2);
+    }
+    j + traj.iter().map(|t| t * t).sum::<f64>() * 0.01 + p * q
+}
+
+#[test]
+fn trajectories_collected_by_subslice_copies() {
+    let x = [0.7, -1.2, 0.4, 2.1, 0.1];
+    let (h, steps) = (0.1, 6);
+    assert_eq!(
+        trajectory_cost(&x[..4], x[4] + h, steps),
+        trajectory_cost_by_hand(&x[..4], x[4] + h, steps)
+    );
+    check(
+        &Case {
+            name: "trajectory_cost",
+            inputs: 5,
+            outputs: 1,
+            f: &|v| vec![trajectory_cost(&v[..4], v[4], steps)],
+            jvp: &|v, d| {
+                let (y, t) = trajectory_cost_jvp(&v[..4], &d[..4], v[4], d[4], steps);
+                (vec![y], vec![t])
+            },
+            vjp: &|v, w| {
+                let (mut b, mut h_bar) = (vec![0.0; 4], 0.0);
+                let y = trajectory_cost_vjp(&v[..4], &mut b, v[4], &mut h_bar, steps, w[0]);
+                b.push(h_bar);
+                (vec![y], b)
+            },
+        },
+        &x,
+        10,
+    );
+    check_hvp(
+        "trajectory_cost",
+        &x,
+        &|x, v| {
+            let d = duals(x, v);
+            let (mut b, mut h_bar) = (vec![D::constant(0.0); 4], D::constant(0.0));
+            trajectory_cost_vjp(&d[..4], &mut b, d[4], &mut h_bar, steps, D::constant(1.0));
+            b.push(h_bar);
+            tangents(&b)
+        },
+        &|x| {
+            let (mut b, mut h_bar) = (vec![0.0; 4], 0.0);
+            trajectory_cost_vjp(&x[..4], &mut b, x[4], &mut h_bar, steps, 1.0);
+            b.push(h_bar);
+            b
+        },
+    );
 }
 
 // ---- adversarial names and macro_rules! ----------------------------------------------------------
