@@ -42,7 +42,7 @@ const STRUCT_PARAMS: bool = true;
 /// `&self` methods of `Params` and `&mut self` methods of `State`.
 const METHODS: bool = true;
 /// `w.fill(e)` (whole or a sub-slice), `*a.last().unwrap()` and `a.first().copied().unwrap()`,
-/// sub-slices bound to locals and iterated (`let tl = &a[1..]; tl.iter()..sum()`), tuples
+/// sub-slices bound to locals and iterated (`let tl = &a[1..]; tl.iter()..sum()`, or `[..1]`), tuples
 /// held in locals (`let p = (e1, e2);` then `p.0`, `p.1`).
 const SLICE_IDIOMS: bool = true;
 /// Every other method a trait's, in `#[differentiable] impl Trait for Params { .. }`.
@@ -698,7 +698,7 @@ impl Gen<'_> {
                 let (_, len_max) = self.len_of(a);
                 self.fresh += 1;
                 let tl = format!("tl{}", self.fresh);
-                let range = if range.is_empty() { "[..]" } else { range };
+                let range = if range.is_empty() { "[1..]" } else { range };
                 self.line(format!("let {tl} = &{src}{range};"));
                 let v = self.name("v");
                 self.open_item(&v, ab);
