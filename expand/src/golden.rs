@@ -66,6 +66,10 @@ const CASES: &[(&str, &str)] = &[
         "rows_seen_flat",
         "#[differentiable(wrt(x, v))] fn kick(x: &mut [[f64; 3]], v: &[[f64; 3]], h: f64) -> f64 { let mut s = 0.0; for p in v { s += p[0] * p[2]; } for k in 0..x.len() { for j in 0..3 { x[k][j] += h * v[k][j] * x[k][(j + 1) % 3].cos(); } } let row = x[1]; s * row[2] }",
     ),
+    (
+        "slice_idioms",
+        "fn shifted(du: &mut [f64], u: &[f64], c: f64) -> f64 { let n = u.len(); du.copy_from_slice(u); du[..1].fill(c); let tail = &u[1..]; let p = (tail[0] * c, *u.last().unwrap()); for i in 1..n { du[i] = du[i] * tail[i - 1]; } p.0 + p.1 }",
+    ),
 ];
 
 fn golden_dir() -> PathBuf {

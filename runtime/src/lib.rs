@@ -162,6 +162,55 @@ pub mod __private {
         start + j
     }
 
+    /// The length of `dst.copy_from_slice(src)` (`clone: false`) or `dst.clone_from_slice(src)`
+    /// (`clone: true`) for slices of `dst` and `src` elements, checked by std's own method: a
+    /// mismatch panics with std's message, where the user's call would.
+    ///
+    /// ```
+    /// use tapeless_runtime::__private::copied_len;
+    /// assert_eq!(copied_len(3, 3, false), 3);
+    /// assert!(std::panic::catch_unwind(|| copied_len(3, 2, false)).is_err());
+    /// assert!(std::panic::catch_unwind(|| copied_len(1, 2, true)).is_err());
+    /// ```
+    #[track_caller]
+    pub fn copied_len(dst: usize, src: usize, clone: bool) -> usize {
+        // Slices of `()` hold no data: `vec![(); n]` does not allocate.
+        let mut to = ::std::vec![(); dst];
+        let from = ::std::vec![(); src];
+        if clone {
+            to.clone_from_slice(&from);
+        } else {
+            to.copy_from_slice(&from);
+        }
+        dst
+    }
+
+    /// The index of `x.last().unwrap()` in a slice of `len` elements: `len - 1`, and on an
+    /// empty slice the panic of `None.unwrap()`, as the user's `unwrap` panics.
+    ///
+    /// ```
+    /// use tapeless_runtime::__private::last_index;
+    /// assert_eq!(last_index(4), 3);
+    /// assert!(std::panic::catch_unwind(|| last_index(0)).is_err());
+    /// ```
+    #[track_caller]
+    pub fn last_index(len: usize) -> usize {
+        len.checked_sub(1).unwrap()
+    }
+
+    /// The index of `x.first().unwrap()`: `0`, and on an empty slice the panic of
+    /// `None.unwrap()`.
+    ///
+    /// ```
+    /// use tapeless_runtime::__private::first_index;
+    /// assert_eq!(first_index(4), 0);
+    /// assert!(std::panic::catch_unwind(|| first_index(0)).is_err());
+    /// ```
+    #[track_caller]
+    pub fn first_index(len: usize) -> usize {
+        (len > 0).then_some(0).unwrap()
+    }
+
     /// Data that is not differentiated (a parameter outside `wrt(..)`), in the scalar type.
     #[inline]
     pub fn lift<S: Real>(x: &[f64]) -> Vec<S> {

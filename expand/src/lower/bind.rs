@@ -31,12 +31,27 @@ impl Lowerer<'_> {
             return Ok(());
         }
         if let syn::Pat::Tuple(tuple) = pat {
+            if let Some(done) = self.let_tuple_of_local(tuple, init, span, block) {
+                return done;
+            }
             return self.let_tuple_call(tuple, init, ty, span, block);
         }
         if let syn::Pat::Slice(elems) = pat {
             return self.let_array_pattern(elems, init, ty, span, block);
         }
+        if let Some(done) = self.let_subslice(pat, init, block) {
+            return done;
+        }
         let (ident, mutable) = simple_binding(pat)?;
+        if slices::is_empty_vec(init) {
+            let v = name_of(&ident);
+            return err_at(init, format!("a `Vec` that grows by `push` is not supported: arrays keep their length in a differentiable function; make `{v}` at its final length and assign its elements, `let mut {v} = vec![0.0; n];` then `{v}[k] = value;`"));
+        }
+        if let syn::Expr::Tuple(values) = strip_paren(init) {
+            if !values.elems.is_empty() {
+                return self.let_tuple_value(&ident, mutable, ty, values, block);
+            }
+        }
         if self.let_row_copy(&ident, init, span, block)? {
             return Ok(());
         }
@@ -83,14 +98,14 @@ impl Lowerer<'_> {
         span: Span,
         block: &mut Block,
     ) -> syn::Result<()> {
-        if tuple.elems.len() != values.elems.len() || ty.is_some() {
+        if tuple.elems.len() != values.elems.len() {
             return err(span, "bind each value to its own name: `let (a, b) = (x, y);` with as many names as values");
         }
-        let mut lowered = Vec::new();
-        for v in &values.elems {
-            lowered.push(self.expr(v, block)?);
-        }
+        let lowered = self.tuple_values(values, ty, block)?;
         for (p, value) in tuple.elems.iter().zip(lowered) {
+            if let syn::Pat::Wild(_) = p {
+                continue;
+            }
             let (ident, mutable) = simple_binding(p)?;
             if let Kind::RealArray(_) = value.kind {
                 return err(
@@ -612,6 +627,9 @@ impl Lowerer<'_> {
             syn::Expr::MethodCall(mc)
                 if (mc.method == "to_vec" || mc.method == "clone") && mc.args.is_empty() =>
             {
+                if let Some(run) = self.sub_run(&mc.receiver, false, block)? {
+                    return Ok(Some(Init::CopyOf(self.run_copy(run, mc.span(), block))));
+                }
                 match self.path_var(&mc.receiver) {
                     Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => {
                         self.refuse_rows(v, mc, "a copy of it whole")?;

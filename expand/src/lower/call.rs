@@ -157,8 +157,12 @@ impl Lowerer<'_> {
         if let Some(v) = self.path_var(inner) {
             self.refuse_rows(v, a, "passing it to a differentiable function")?;
             // A window is no variable of the generated code: its elements are the array's.
-            if let Some(Alias::Window { array, .. }) = self.alias(v) {
-                return err_at(a, format!("`{}` is a row or window of `{}`: copy it into an array first, `let row = [{0}[0], {0}[1]];` (or `let row = {1}[k];` of an array of arrays), and pass that", self.shown(v), self.shown(*array)));
+            if let Some(Alias::Window { array, start, len }) = self.alias(v).cloned() {
+                if self.subslices.contains(&v) {
+                    // A sub-slice bound to a local, `let tail = &x[1..];` (see `slices`).
+                    return self.window_arg(a, array, start, len, block);
+                }
+                return err_at(a, format!("`{}` is a row or window of `{}`: copy it into an array first, `let row = [{0}[0], {0}[1]];` (or `let row = {1}[k];` of an array of arrays), and pass that", self.shown(v), self.shown(array)));
             }
             if *self.kind(v) == Kind::Matrix {
                 return match a {

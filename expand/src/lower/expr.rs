@@ -310,7 +310,13 @@ impl Lowerer<'_> {
                     span,
                 })
             }
-            syn::UnOp::Deref(_) if self.is_iter_ref(&u.expr) || iter::is_best_of(&u.expr) => Ok(a),
+            syn::UnOp::Deref(_)
+                if self.is_iter_ref(&u.expr)
+                    || iter::is_best_of(&u.expr)
+                    || slices::is_first_last(&u.expr) =>
+            {
+                Ok(a)
+            }
             syn::UnOp::Deref(_) => err(
                 span,
                 "dereferencing is not supported in a differentiable function",

@@ -24,6 +24,9 @@ impl Lowerer<'_> {
             "enumerate",
             "product",
         ];
+        if let Some(x) = self.first_last(mc, block) {
+            return x;
+        }
         if let Some(x) = self.iterator_method(mc, block)? {
             return Ok(x);
         }
@@ -106,6 +109,15 @@ impl Lowerer<'_> {
             let b = self.expr(&mc.args[0], block)?;
             let c = self.expr(&mc.args[1], block)?;
             return self.ternary(t, [receiver, b, c], span);
+        }
+        if (name == "last" || name == "first") && mc.args.is_empty() {
+            let x = mc.receiver.to_token_stream();
+            let at = if name == "last" {
+                format!("{x}[{x}.len() - 1]")
+            } else {
+                format!("{x}[0]")
+            };
+            return err_at(&mc.method, format!("`.{name}()` gives an `Option`: take the element with `*{x}.{name}().unwrap()`, `{x}.{name}().copied().unwrap()`, or `{at}`"));
         }
         if name == "sqr" || name == "square" {
             return err_at(&mc.method, "write `x * x` or `x.powi(2)`");

@@ -25,6 +25,8 @@
 //! - [`iter`]: iterator chains and closures, as loops and accumulators;
 //! - [`nalgebra`]: matrices and vectors, their operators and methods;
 //! - [`types`]: kinds from the types the user wrote;
+//! - [`slices`]: `copy_from_slice`, `fill`, `first`/`last`, sub-slices bound to locals;
+//! - [`tuples`]: tuples of scalars held in locals;
 //! - [`rows`]: arrays of arrays of reals that carry derivatives, seen flat;
 //! - [`scope`]: variables, names and scopes;
 //! - [`diag`]: attributes, and what to write instead of unsupported syntax.
@@ -48,10 +50,12 @@ mod rest;
 mod rows;
 mod scope;
 mod signature;
+mod slices;
 mod stmt;
 mod subslice;
 #[cfg(test)]
 mod tests;
+mod tuples;
 mod types;
 mod whole;
 
@@ -108,6 +112,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         copy_backs: None,
         filter_marks: Vec::new(),
         rows: HashMap::new(),
+        subslices: HashSet::new(),
     };
     check_attributes(item, &mut l.cx);
     let function = l.function(item);
@@ -212,6 +217,9 @@ struct Lowerer<'a> {
     filter_marks: Vec<usize>,
     /// Arrays of arrays of reals seen flat, with the length of their rows: see [`rows`].
     rows: HashMap<VarId, Expr>,
+    /// The names bound to sub-slices, `let tail = &x[1..];`: aliases (windows) passed on to
+    /// calls as copies, see [`slices`].
+    subslices: HashSet<VarId>,
 }
 
 /// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR

@@ -116,7 +116,7 @@ impl Lowerer<'_> {
     /// What to write instead of using the tuple `v` whole.
     pub(super) fn whole_tuple(&self, v: VarId) -> String {
         let t = self.shown(v);
-        format!("`{t}` is a tuple: use its fields, `{t}.0`, `{t}.1`, or destructure it where it is made, `let (a, b) = f(..);`")
+        format!("`{t}` is a tuple: use its fields, `{t}.0`, `{t}.1`, or destructure it, `let (a, b) = {t};`")
     }
 
     /// `v` as the user wrote it, for messages (`y` for a shadowed `y`, `r#match`).

@@ -413,6 +413,9 @@ impl Lowerer<'_> {
         parts: &[Kind],
         body: &mut Block,
     ) -> Vec<Expr> {
+        if let Some(fields) = self.tuple_fields_as(e, parts) {
+            return fields;
+        }
         // Parentheses and invisible groups (a `macro_rules!` `$e:expr`) around a tuple.
         let elems: Vec<&syn::Expr> = match (strip_paren(e), parts.len()) {
             (syn::Expr::Tuple(t), n) if n > 1 || t.elems.len() > 1 => t.elems.iter().collect(),

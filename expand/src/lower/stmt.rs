@@ -60,22 +60,21 @@ impl Lowerer<'_> {
             .as_ref()
             .map(|e| e.flag)
             .expect("early return set up");
-        let elems: Vec<&syn::Expr> = match strip_paren(e) {
-            syn::Expr::Tuple(t) if early_results.len() > 1 => t.elems.iter().collect(),
-            _ => vec![e],
-        };
-        if elems.len() != early_results.len() {
-            self.error(syn::Error::new_spanned(
-                e,
-                "returns a different number of values than the function's type says",
-            ));
-            return block;
-        }
-        for (elem, r) in elems.into_iter().zip(early_results) {
-            // `assign_value` also takes an `if` or `match` that gives the value.
-            if let Err(err) = self.assign_value(r, elem, &mut block) {
-                self.error(err);
+        let kinds: Vec<Kind> = early_results
+            .iter()
+            .map(|&r| self.kind(r).clone())
+            .collect();
+        if let Some(fields) = self.tuple_fields_as(e, &kinds) {
+            // `return p;` of a tuple local.
+            for (value, r) in fields.into_iter().zip(early_results) {
+                block.stmts.push(Stmt::Assign {
+                    place: Place::Var(r),
+                    value,
+                    span,
+                });
             }
+        } else {
+            self.return_values(e, early_results, &mut block);
         }
         block.stmts.push(Stmt::Assign {
             place: Place::Var(flag),
@@ -87,6 +86,27 @@ impl Lowerer<'_> {
             span,
         });
         block
+    }
+
+    /// The values of `return e;` assigned to the result variables.
+    fn return_values(&mut self, e: &syn::Expr, early_results: Vec<VarId>, block: &mut Block) {
+        let elems: Vec<&syn::Expr> = match strip_paren(e) {
+            syn::Expr::Tuple(t) if early_results.len() > 1 => t.elems.iter().collect(),
+            _ => vec![e],
+        };
+        if elems.len() != early_results.len() {
+            self.error(syn::Error::new_spanned(
+                e,
+                "returns a different number of values than the function's type says",
+            ));
+            return;
+        }
+        for (elem, r) in elems.into_iter().zip(early_results) {
+            // `assign_value` also takes an `if` or `match` that gives the value.
+            if let Err(err) = self.assign_value(r, elem, block) {
+                self.error(err);
+            }
+        }
     }
 
     pub(super) fn stmt(&mut self, s: &syn::Stmt, block: &mut Block) -> syn::Result<()> {
@@ -203,6 +223,9 @@ impl Lowerer<'_> {
             {
                 self.assign_branches(a, block)
             }
+            syn::Expr::Assign(a) if tuples::written_tuple(&a.right).is_some() => {
+                self.assign_tuple(a, block)
+            }
             syn::Expr::Assign(a) if self.whole_array_target(&a.left).is_some() => {
                 self.whole_array_assign(a, block)
             }
@@ -227,13 +250,17 @@ impl Lowerer<'_> {
             syn::Expr::Match(m) => self.match_stmt(m, block, None),
             syn::Expr::Return(r) => self.return_stmt(r, block),
             syn::Expr::Call(call) => self.call_stmt(call, block),
-            syn::Expr::MethodCall(mc) => err_at(
+            syn::Expr::MethodCall(mc) if mc.method == "push" => {
+                let v = mc.receiver.to_token_stream();
+                err_at(&mc.method, format!("`.push()` is not supported: arrays keep their length in a differentiable function; make `{v}` at its final length and assign its elements, `let mut {v} = vec![0.0; n];` then `{v}[k] = value;`"))
+            }
+            syn::Expr::MethodCall(mc) => self.slice_method_stmt(mc, block).unwrap_or_else(|| err_at(
                 &mc.method,
                 format!(
                     "`.{}()` is not supported as a statement: arrays keep their length and order in a differentiable function; create them with `vec![0.0; n]` and assign their elements",
                     mc.method
                 ),
-            ),
+            )),
             syn::Expr::Block(b) if b.label.is_none() => {
                 // A plain block: a scope of its own, lowered as `if true { .. }`.
                 self.scopes.push(HashMap::new());
@@ -422,6 +449,9 @@ impl Lowerer<'_> {
                     return err_at(e, NESTED_LOCAL);
                 }
                 let v = self.var_of(&ix.expr)?;
+                if self.subslices.contains(&v) {
+                    return self.window_place(v, ix, block);
+                }
                 self.refuse_rows(v, e, "assigning a whole row")?;
                 if self.kind(v) == &Kind::Matrix {
                     return err_at(

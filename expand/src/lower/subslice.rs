@@ -13,7 +13,7 @@
 //!         `for __i in 0..__sub.len() { __sub[__i] = du[__from + __i] }`
 //!         `call f(&mut __sub); for __i in 0..__sub.len() { du[__from + __i] = __sub[__i] }`
 
-use super::iter::int_lit;
+use super::iter::{add, int_lit};
 use super::*;
 
 /// A copy of a `&mut` sub-slice to write back after its call: the copy, the array, and the
@@ -21,7 +21,7 @@ use super::*;
 pub(super) struct CopyBack {
     sub: VarId,
     array: VarId,
-    from: VarId,
+    from: Expr,
 }
 
 impl Lowerer<'_> {
@@ -34,6 +34,14 @@ impl Lowerer<'_> {
         block: &mut Block,
     ) -> syn::Result<Arg> {
         let mutable = r.mutability.is_some();
+        if let Some(base) = self.path_var(&ix.expr) {
+            if self.subslices.contains(&base) {
+                // A sub-slice of a sub-slice local, `&tail[1..]`.
+                let run = self.run(&r.expr, mutable, block)?;
+                let a = syn::Expr::Reference(r.clone());
+                return self.window_arg(&a, run.array, run.start, run.len, block);
+            }
+        }
         let array = match self.path_var(&ix.expr) {
             Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => v,
             _ => {
@@ -57,59 +65,21 @@ impl Lowerer<'_> {
             return err_at(r, "pass `&mut v[a..b]` to a call that is a statement of its own, `f(&mut v[a..b], ..);`, and read its result through the arguments it writes");
         }
         let span = r.span();
-        let len = || Expr {
+        let len = Expr {
             op: Op::Len(array),
             kind: Kind::Int,
             span,
         };
-        let int = |op, a: Expr, b: Expr| Expr {
-            op: Op::Binary(op, Box::new(a), Box::new(b)),
-            kind: match op {
-                Binary::Le | Binary::And => Kind::Bool,
-                _ => Kind::Int,
-            },
-            span,
-        };
-        let start = match &range.start {
-            Some(e) => self.index_expr(e, block)?,
-            None => int_lit(0, span),
-        };
-        let end = match &range.end {
-            Some(e) => self.index_expr(e, block)?,
-            None => len(),
-        };
-        let end = match range.limits {
-            syn::RangeLimits::Closed(_) => int(Binary::Add, end, int_lit(1, span)),
-            syn::RangeLimits::HalfOpen(_) => end,
-        };
-        let from = self.bound_once("from", start, span, block);
-        let to = self.bound_once("to", end, span, block);
+        let (from, to) = self.range_bounds(len, ix, range, span, block)?;
         let (from_e, to_e) = (
             var_expr(from, Kind::Int, span),
             var_expr(to, Kind::Int, span),
         );
-        let in_bounds = int(
-            Binary::And,
-            int(Binary::Le, from_e.clone(), to_e.clone()),
-            int(Binary::Le, to_e.clone(), len()),
-        );
-        let text = ix.to_token_stream().to_string();
-        block.stmts.push(Stmt::Assert(Assert {
-            mac: syn::Ident::new("assert", span),
-            operands: vec![in_bounds],
-            message: Some((
-                syn::LitStr::new(
-                    &format!(
-                        "sub-slice `{}` out of range: {{}}..{{}} of a slice of length {{}}",
-                        text.replace('{', "{{").replace('}', "}}")
-                    ),
-                    span,
-                ),
-                vec![from_e.clone(), to_e.clone(), len()],
-            )),
-            written: text,
+        let int = |op, a: Expr, b: Expr| Expr {
+            op: Op::Binary(op, Box::new(a), Box::new(b)),
+            kind: Kind::Int,
             span,
-        }));
+        };
         let sub = self.temp("sub", Kind::RealArray(ArrayRepr::Vec), span);
         self.vars[sub].mutable = true;
         block.stmts.push(Stmt::Let {
@@ -120,7 +90,56 @@ impl Lowerer<'_> {
             },
             span,
         });
-        let copy_in = self.copy_loop(sub, array, from, true, span);
+        let from = var_expr(from, Kind::Int, span);
+        self.copied_arg(sub, array, from, mutable, span, block)
+    }
+
+    /// A sub-slice local or window `w` of `array` (from `from`, `len` elements) passed to a
+    /// call as `w`, `&w` or `&mut w` (`mutable`): copied like a sub-slice.
+    /// A `&mut [f64]` one passed by name is passed as `&mut`.
+    pub(super) fn window_arg(
+        &mut self,
+        a: &syn::Expr,
+        array: VarId,
+        from: Expr,
+        len: Expr,
+        block: &mut Block,
+    ) -> syn::Result<Arg> {
+        let mutable = match a {
+            syn::Expr::Reference(r) => r.mutability.is_some(),
+            a => self
+                .path_var(a)
+                .is_some_and(|v| self.kind(v) == &Kind::RealArray(ArrayRepr::SliceMut)),
+        };
+        if mutable && self.copy_backs.is_none() {
+            return err_at(a, "pass a `&mut` sub-slice to a call that is a statement of its own, `f(&mut v[a..b], ..);`, and read its result through the arguments it writes");
+        }
+        let span = a.span();
+        let sub = self.temp("sub", Kind::RealArray(ArrayRepr::Vec), span);
+        self.vars[sub].mutable = true;
+        block.stmts.push(Stmt::Let {
+            var: sub,
+            init: Init::VecFill {
+                value: real_lit(0.0, span),
+                len,
+            },
+            span,
+        });
+        self.copied_arg(sub, array, from, mutable, span, block)
+    }
+
+    /// The copy `sub` of the elements of `array` from `from` on, made in `block` and passed
+    /// on, and written back after the call when `mutable`.
+    fn copied_arg(
+        &mut self,
+        sub: VarId,
+        array: VarId,
+        from: Expr,
+        mutable: bool,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Arg> {
+        let copy_in = self.copy_loop(sub, array, from.clone(), true, span);
         block.stmts.push(copy_in);
         if mutable {
             self.vars[array].mutable = true;
@@ -139,6 +158,68 @@ impl Lowerer<'_> {
         }
     }
 
+    /// The bounds of `x[range]` (`ix`) of an array of `len` elements, each evaluated once into
+    /// a variable, and checked as std checks them (`from <= to <= len`), with the sub-slice as
+    /// written in the message.
+    pub(super) fn range_bounds(
+        &mut self,
+        len: Expr,
+        ix: &syn::ExprIndex,
+        range: &syn::ExprRange,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<(VarId, VarId)> {
+        let int = |op, a: Expr, b: Expr| Expr {
+            op: Op::Binary(op, Box::new(a), Box::new(b)),
+            kind: match op {
+                Binary::Le | Binary::And => Kind::Bool,
+                _ => Kind::Int,
+            },
+            span,
+        };
+        let start = match &range.start {
+            Some(e) => self.index_expr(e, block)?,
+            None => int_lit(0, span),
+        };
+        let end = match &range.end {
+            Some(e) => self.index_expr(e, block)?,
+            None => len.clone(),
+        };
+        let end = match range.limits {
+            syn::RangeLimits::Closed(_) => int(Binary::Add, end, int_lit(1, span)),
+            syn::RangeLimits::HalfOpen(_) => end,
+        };
+        let from = self.bound_once("from", start, span, block);
+        let to = self.bound_once("to", end, span, block);
+        let (from_e, to_e) = (
+            var_expr(from, Kind::Int, span),
+            var_expr(to, Kind::Int, span),
+        );
+        let in_bounds = int(
+            Binary::And,
+            int(Binary::Le, from_e.clone(), to_e.clone()),
+            int(Binary::Le, to_e.clone(), len.clone()),
+        );
+        let text = ix.to_token_stream().to_string();
+        block.stmts.push(Stmt::Assert(Assert {
+            mac: syn::Ident::new("assert", span),
+            operands: vec![in_bounds],
+            message: Some((
+                syn::LitStr::new(
+                    &format!(
+                        "sub-slice `{}` out of range: {{}}..{{}} of a slice of length {{}}",
+                        text.replace('{', "{{").replace('}', "}}")
+                    ),
+                    span,
+                ),
+                vec![from_e, to_e, len],
+            )),
+            written: text,
+            span,
+        }));
+        Ok((from, to))
+    }
+
     /// The copies back of the `&mut` sub-slices of the call just lowered, into `block`.
     pub(super) fn copy_back(&mut self, pending: Vec<CopyBack>, span: Span, block: &mut Block) {
         for c in pending {
@@ -152,21 +233,13 @@ impl Lowerer<'_> {
         &mut self,
         sub: VarId,
         array: VarId,
-        from: VarId,
+        from: Expr,
         into_sub: bool,
         span: Span,
     ) -> Stmt {
         let counter = self.temp("i", Kind::Int, span);
         let i = || var_expr(counter, Kind::Int, span);
-        let at = Expr {
-            op: Op::Binary(
-                Binary::Add,
-                Box::new(var_expr(from, Kind::Int, span)),
-                Box::new(i()),
-            ),
-            kind: Kind::Int,
-            span,
-        };
+        let at = add(&from, i());
         let (to, from_place) = if into_sub {
             ((sub, i()), (array, at))
         } else {
@@ -200,7 +273,13 @@ impl Lowerer<'_> {
     }
 
     /// An integer bound to a temporary, evaluated once.
-    fn bound_once(&mut self, base: &str, value: Expr, span: Span, block: &mut Block) -> VarId {
+    pub(super) fn bound_once(
+        &mut self,
+        base: &str,
+        value: Expr,
+        span: Span,
+        block: &mut Block,
+    ) -> VarId {
         let t = self.temp(base, Kind::Int, span);
         block.stmts.push(Stmt::Let {
             var: t,

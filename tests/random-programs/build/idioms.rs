@@ -41,6 +41,10 @@ const TOLERANCE_LOOPS: bool = true;
 const STRUCT_PARAMS: bool = true;
 /// `&self` methods of `Params` and `&mut self` methods of `State`.
 const METHODS: bool = true;
+/// `w.fill(e)` (whole or a sub-slice), `*a.last().unwrap()` and `a.first().copied().unwrap()`,
+/// sub-slices bound to locals and iterated (`let tl = &a[1..]; tl.iter()..sum()`, or `[..1]`), tuples
+/// held in locals (`let p = (e1, e2);` then `p.0`, `p.1`).
+const SLICE_IDIOMS: bool = true;
 /// Every other method a trait's, in `#[differentiable] impl Trait for Params { .. }`.
 pub const TRAIT_IMPLS: bool = true;
 
@@ -255,6 +259,7 @@ impl Gen<'_> {
             19..=22 if ITER_MUT_LOOPS => self.iter_mut_loop(),
             23..=27 if STORED_CLOSURES => self.stored_closure(),
             28..=35 if TOLERANCE_LOOPS => self.tolerance_loop(),
+            36..=41 if SLICE_IDIOMS => self.slice_idiom(),
             _ => return false,
         }
         true
@@ -633,6 +638,103 @@ impl Gen<'_> {
         self.stoppable.pop();
         self.close();
         self.line("}".into());
+    }
+
+    /// One of the slice and tuple idioms of `SLICE_IDIOMS`, on arrays named by a plain name
+    /// (not a struct's field).
+    fn slice_idiom(&mut self) {
+        let plain = |g: &Self, v: Vec<usize>| -> Vec<usize> {
+            v.into_iter()
+                .filter(|&a| !g.vars[a].name.contains('.'))
+                .collect()
+        };
+        let readable = plain(self, self.iterable());
+        // Sub-slices `[1..]` and `[..1]` are within every array (of one element or more).
+        let range = match self.rng.below(3) {
+            0 => "[1..]",
+            1 => "[..1]",
+            _ => "",
+        };
+        match self.rng.below(4) {
+            0 => {
+                let writable: Vec<usize> = plain(self, self.writable_arrays())
+                    .into_iter()
+                    .filter(|&w| self.vars[w].cap - self.vars[w].inc >= 1.0)
+                    .collect();
+                if writable.is_empty() {
+                    return self.let_scalar();
+                }
+                let w = *self.rng.pick(&writable);
+                let name = self.vars[w].name.clone();
+                let limit = self.vars[w].cap - self.vars[w].inc;
+                self.forbid.push(name.clone());
+                let e = fit(self.real(2), limit);
+                self.forbid.pop();
+                self.line(format!("{name}{range}.fill({});", e.code));
+                let var = &mut self.vars[w];
+                var.plain = var.plain.max(e.bound);
+            }
+            1 if !readable.is_empty() => {
+                let a = *self.rng.pick(&readable);
+                let (src, ab) = (self.vars[a].name.clone(), self.read_bound(a));
+                let c = lit(self.rng.range(-0.9, 0.9));
+                let e = E::new(
+                    format!(
+                        "*{src}.last().unwrap() * {} + {src}{}.first().copied().unwrap()",
+                        c.code,
+                        // Not `[1..]`, which is empty in an array of one element.
+                        if range == "[1..]" { "" } else { range }
+                    ),
+                    ab * (1.0 + c.bound),
+                    true,
+                );
+                let name = self.name("t");
+                self.line(format!("let {name} = {};", e.code));
+                self.declare(&name, VarKind::Scalar { mutable: false }, e.bound, CAP);
+            }
+            2 if !readable.is_empty() => {
+                let a = *self.rng.pick(&readable);
+                let (src, ab) = (self.vars[a].name.clone(), self.read_bound(a));
+                let (_, len_max) = self.len_of(a);
+                self.fresh += 1;
+                let tl = format!("tl{}", self.fresh);
+                let range = if range.is_empty() { "[1..]" } else { range };
+                self.line(format!("let {tl} = &{src}{range};"));
+                let v = self.name("v");
+                self.open_item(&v, ab);
+                let body = self.closure_body(&v, ab);
+                self.close();
+                let e = fit(
+                    E::new(
+                        format!("{tl}.iter().map(|&{v}| {}).sum::<f64>()", body.code),
+                        len_max as f64 * body.bound,
+                        true,
+                    ),
+                    CAP,
+                );
+                let name = self.name("t");
+                self.line(format!("let {name}: f64 = {};", e.code));
+                self.declare(&name, VarKind::Scalar { mutable: false }, e.bound, CAP);
+            }
+            _ => {
+                let (e1, e2) = (fit(self.real(2), CAP), fit(self.real(2), CAP));
+                let c = lit(self.rng.range(-0.9, 0.9));
+                self.fresh += 1;
+                let p = format!("pr{}", self.fresh);
+                self.line(format!("let {p} = ({}, {});", e1.code, e2.code));
+                let e = fit(
+                    E::new(
+                        format!("{p}.0 + {} * {p}.1", c.code),
+                        e1.bound + c.bound * e2.bound,
+                        true,
+                    ),
+                    CAP,
+                );
+                let name = self.name("t");
+                self.line(format!("let {name} = {};", e.code));
+                self.declare(&name, VarKind::Scalar { mutable: false }, e.bound, CAP);
+            }
+        }
     }
 
     /// `let f = |u: f64| ..;` (sometimes `move`), then `let t = f(e1) + c * f(e2);`.

@@ -171,14 +171,18 @@ impl Lowerer<'_> {
             }
             other => return err_at(other, format!("iterate over an array: {SUPPORTED}")),
         };
+        let method = src_kind.as_ref().map(|(name, _)| name.as_str());
+        if let Some(run) = self.sub_run(arr, writable, block)? {
+            let size = src_kind.as_ref().and_then(|(_, k)| k.clone());
+            return self.run_source(run, method, size, e);
+        }
         let array = match self.path_var(arr) {
             Some(v) => v,
             None => return err_at(
                 arr,
-                "iterate over a variable, `v.iter()`: sub-slices and temporaries are not supported",
+                "iterate over a variable, `v.iter()`, or a sub-slice of one, `v[a..b].iter()`: temporaries are not supported",
             ),
         };
-        let method = src_kind.as_ref().map(|(name, _)| name.as_str());
         if let Some(rows) = self.rows_source(array, method, writable, e) {
             let (size, end) = rows?;
             return Ok(Seq {
@@ -251,6 +255,70 @@ impl Lowerer<'_> {
                 start: zero,
                 end: len,
             },
+        })
+    }
+
+    /// The run of elements of `arr` when it is a sub-slice, `v[a..b]`, or a name bound to one
+    /// or to a window (see `slices`).
+    pub(in crate::lower) fn sub_run(
+        &mut self,
+        arr: &syn::Expr,
+        writable: bool,
+        block: &mut Block,
+    ) -> syn::Result<Option<slices::Run>> {
+        let sub = match strip_paren(arr) {
+            syn::Expr::Index(ix) => matches!(&*ix.index, syn::Expr::Range(_)),
+            e => self
+                .path_var(e)
+                .is_some_and(|v| matches!(self.alias(v), Some(Alias::Window { .. }))),
+        };
+        if !sub {
+            return Ok(None);
+        }
+        self.run(arr, writable, block).map(Some)
+    }
+
+    /// The sequence of the elements (`method` `iter`, `iter_mut`, none) or windows of a run.
+    fn run_source(
+        &mut self,
+        run: slices::Run,
+        method: Option<&str>,
+        size: Option<Expr>,
+        e: &syn::Expr,
+    ) -> syn::Result<Seq> {
+        let span = e.span();
+        let writable = method == Some("iter_mut");
+        let (src, end) = match (method, size) {
+            (Some("windows"), Some(size)) => {
+                let plus_one = int_bin(Binary::Add, run.len.clone(), int_lit(1, span));
+                (
+                    Src::Window {
+                        array: run.array,
+                        size: size.clone(),
+                    },
+                    int_method(plus_one, "saturating_sub", vec![size]),
+                )
+            }
+            (Some(name), Some(_)) => {
+                return err_at(e, format!("`.{name}(k)` of a sub-slice is not supported; take the chunks of the whole array, or index `v[a + j]` in a loop"))
+            }
+            _ => (
+                Src::Elem {
+                    array: run.array,
+                    writable,
+                },
+                run.len.clone(),
+            ),
+        };
+        let src = if is_zero(&run.start) {
+            src
+        } else {
+            Src::At(Box::new(src), PosMap::Offset(run.start.clone()))
+        };
+        Ok(Seq {
+            src,
+            start: int_lit(0, span),
+            end,
         })
     }
 
