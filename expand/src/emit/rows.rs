@@ -60,3 +60,25 @@ impl Emitter<'_> {
         out
     }
 }
+
+impl Emitter<'_> {
+    /// Whether `v` is an array of arrays seen flat (a parameter or a local).
+    pub fn is_rows(&self, v: VarId) -> bool {
+        self.f.rows_vars.contains(&v)
+    }
+
+    /// `arg`, a call's argument for `v` (its flat view, tangent, adjoint, a copy or zeros, as
+    /// `&[S]` or `&mut [S]`), in the nested shape the callee's companions take, `&[[S; K]]`
+    /// (`K` inferred from the callee's parameter) when `v` is an array of arrays seen flat.
+    pub fn nested_arg(&self, v: VarId, arg: TokenStream, mutable: bool) -> TokenStream {
+        if !self.is_rows(v) {
+            return arg;
+        }
+        let rt = &self.rt;
+        if mutable {
+            quote::quote!(#rt::as_rows_mut(#arg))
+        } else {
+            quote::quote!(#rt::as_rows(#arg))
+        }
+    }
+}

@@ -108,6 +108,7 @@ impl Lowerer<'_> {
                             _ => Kind::RealArray(ArrayRepr::Vec),
                         };
                         let t = self.temp("arg", kind, span);
+                        self.rows_like(t, *var);
                         block.stmts.push(Stmt::Let {
                             var: t,
                             init: Init::CopyOf(*var),
@@ -150,7 +151,7 @@ impl Lowerer<'_> {
             a => a,
         };
         if let Some(v) = self.path_var(inner) {
-            self.refuse_rows(v, a, "passing it to a differentiable function")?;
+            self.rows_by_value(v, a)?;
             // A window is no variable of the generated code: its elements are the array's.
             if let Some(Alias::Window { array, .. }) = self.alias(v) {
                 return err_at(a, format!("`{}` is a row or window of `{}`: copy it into an array first, `let row = [{0}[0], {0}[1]];` (or `let row = {1}[k];` of an array of arrays), and pass that", self.shown(v), self.shown(*array)));

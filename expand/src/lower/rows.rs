@@ -116,6 +116,27 @@ impl Lowerer<'_> {
         self.rows.contains_key(&v)
     }
 
+    /// An error on `arg` if it passes `v`, a local array of arrays seen flat, by value: a
+    /// differentiable function takes one by reference (the companions view the caller's flat
+    /// array nested again, `__tl::as_rows`).
+    pub(super) fn rows_by_value(&self, v: VarId, arg: &syn::Expr) -> syn::Result<()> {
+        let owned = matches!(
+            self.kind(v),
+            Kind::RealArray(ArrayRepr::Vec | ArrayRepr::Array(_))
+        );
+        if self.rows_var_id(v) && owned && !matches!(arg, syn::Expr::Reference(_)) {
+            return err_at(arg, format!("pass the array of arrays `{0}` by reference, `&{0}` (or `&mut {0}`): a differentiable function takes one as `&[[f64; K]]` or `&mut [[f64; K]]`", self.shown(v)));
+        }
+        Ok(())
+    }
+
+    /// Makes `copy` an array of arrays seen flat if `source` is one.
+    pub(super) fn rows_like(&mut self, copy: VarId, source: VarId) {
+        if let Some(len) = self.rows.get(&source).cloned() {
+            self.rows.insert(copy, len);
+        }
+    }
+
     /// `[t, y]` of `for &[t, y] in x` bound to the row of `x` (seen flat) starting at `start`:
     /// each name a copy of its element, `_` skipped (rustc has checked the pattern's length).
     pub(super) fn bind_flat_row_elements(

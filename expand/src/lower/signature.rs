@@ -34,6 +34,7 @@ impl Lowerer<'_> {
             body,
             idents: self.idents.clone(),
             map_params: std::mem::take(&mut self.map_params),
+            rows_vars: self.rows.keys().copied().collect(),
         })
     }
 

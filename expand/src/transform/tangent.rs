@@ -562,11 +562,12 @@ fn jvp_args(em: &Emitter, c: &Call) -> Vec<TokenStream> {
             }
             Arg::ArrayMut { var, by_ref } => {
                 let d = em.dot(*var);
-                args.push(if *by_ref {
+                let d = if *by_ref {
                     quote!(&mut #d)
                 } else {
                     quote!(&mut *#d)
-                });
+                };
+                args.push(em.nested_arg(*var, d, true));
             }
             Arg::Matrix { var, by_ref } => {
                 let d = if em.is_active(*var) {

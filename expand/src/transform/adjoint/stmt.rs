@@ -481,7 +481,7 @@ impl<'a> Reverse<'a> {
                 Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
                     if em.is_active(*var) {
                         let b = em.bar(*var);
-                        args.push(quote!(&mut #b[..]));
+                        args.push(em.nested_arg(*var, quote!(&mut #b[..]), true));
                     } else {
                         args.push(em.zero_array_arg(*var, true, true));
                     }

@@ -1,0 +1,69 @@
+//! Arrays of arrays of reals that generated code holds flat (`<[[S; K]]>::as_flattened`), seen
+//! in their nested shape again where they are passed on to another differentiable function,
+//! whose companions take `&[[S; K]]`.
+//!
+//! This is `<[S]>::as_chunks` (Rust 1.88) for the crate's minimum Rust 1.82: the only `unsafe`
+//! of the runtime, a reinterpretation of `K * n` consecutive `S` as `n` consecutive `[S; K]`,
+//! which the layout of arrays guarantees (an array is its elements in order, without padding,
+//! aligned as its element). Replace both bodies by `as_chunks` when the minimum Rust allows.
+
+/// `flat` (whose length is a multiple of `K`) as its rows of `K` elements; `K` is inferred from
+/// where the result goes.
+///
+/// ```
+/// let x = [[1.0_f64, 2.0, 3.0], [4.0, 5.0, 6.0]];
+/// let rows: &[[f64; 3]] = tapeless_runtime::__private::as_rows(x.as_flattened());
+/// assert_eq!(rows, &x[..]);
+/// ```
+#[inline(always)]
+#[allow(unsafe_code)]
+pub fn as_rows<S, const K: usize>(flat: &[S]) -> &[[S; K]] {
+    assert!(
+        K != 0 && flat.len() % K == 0,
+        "{} reals are no whole rows of {K}",
+        flat.len()
+    );
+    // SAFETY: `[S; K]` has the layout of `K` consecutive `S` and their alignment, so the first
+    // `flat.len() / K * K == flat.len()` elements of `flat` are `flat.len() / K` such arrays, in
+    // the same allocation, borrowed for the same lifetime.
+    unsafe { core::slice::from_raw_parts(flat.as_ptr().cast::<[S; K]>(), flat.len() / K) }
+}
+
+/// `flat` (whose length is a multiple of `K`) as its rows of `K` elements, to be written.
+///
+/// ```
+/// let mut x = [[0.0_f64; 2]; 2];
+/// let rows: &mut [[f64; 2]] = tapeless_runtime::__private::as_rows_mut(x.as_flattened_mut());
+/// rows[1][0] = 3.0;
+/// assert_eq!(x, [[0.0, 0.0], [3.0, 0.0]]);
+/// ```
+#[inline(always)]
+#[allow(unsafe_code)]
+pub fn as_rows_mut<S, const K: usize>(flat: &mut [S]) -> &mut [[S; K]] {
+    assert!(
+        K != 0 && flat.len() % K == 0,
+        "{} reals are no whole rows of {K}",
+        flat.len()
+    );
+    let n = flat.len() / K;
+    // SAFETY: as in `as_rows`; the borrow of `flat` is unique and moves into the result.
+    unsafe { core::slice::from_raw_parts_mut(flat.as_mut_ptr().cast::<[S; K]>(), n) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_refuses_partial_rows() {
+        let x: Vec<[f64; 3]> = (0..4).map(|k| [k as f64, 0.5, -1.0 * k as f64]).collect();
+        assert_eq!(as_rows::<f64, 3>(x.as_flattened()), &x[..]);
+        let empty: &[[f64; 3]] = as_rows(&[]);
+        assert!(empty.is_empty());
+        assert!(std::panic::catch_unwind(|| as_rows::<f64, 3>(&[1.0; 4]).len()).is_err());
+        assert!(std::panic::catch_unwind(|| as_rows::<f64, 0>(&[]).len()).is_err());
+        let mut y = x.clone();
+        as_rows_mut::<f64, 3>(y.as_flattened_mut())[2][1] = 7.0;
+        assert_eq!(y[2], [2.0, 7.0, -2.0]);
+    }
+}
