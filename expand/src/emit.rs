@@ -278,6 +278,8 @@ impl<'a> Emitter<'a> {
         let ret = &self.f.ret;
         match (&ret.parts[k], ret.tys.get(k)) {
             (Kind::Matrix, Some(Some(ty))) => self.matrix_ty(ty),
+            // An array of arrays, held flat: returned in its nested shape.
+            (_, Some(Some(ty))) if self.result_rows(k).is_some() => self.ty(ty),
             (kind, _) => self.kind_ty(kind),
         }
     }
@@ -485,7 +487,8 @@ impl<'a> Emitter<'a> {
                     quote_spanned!(c.span=> #callee(#(#args),*);)
                 } else {
                     let pat = self.call_results(c, |r| self.name(r));
-                    quote_spanned!(c.span=> let #pat = #callee(#(#args),*);)
+                    let value = self.rows_call_value(c, quote!(#callee(#(#args),*)));
+                    quote_spanned!(c.span=> let #pat = #value;)
                 }
             }
             Stmt::For {
@@ -574,6 +577,10 @@ impl<'a> Emitter<'a> {
             .map(|e| match &e.op {
                 // The result variable is not used again.
                 Op::Var(v) if e.kind == Kind::Matrix => self.name(*v).into_token_stream(),
+                Op::Var(v) if self.is_rows(*v) => {
+                    let n = self.name(*v);
+                    self.rows_result(quote!(#n))
+                }
                 _ => self.primal(e),
             })
             .collect();

@@ -79,7 +79,9 @@ pub use user_error::{UserError, UserFailure};
 pub mod __private {
     pub use crate::fixed::{fixed_mut, lift_in, zeros_in};
     pub use crate::linalg;
-    pub use crate::rows::{as_rows, as_rows_mut};
+    pub use crate::rows::{
+        as_rows, as_rows_mut, flat_rows, rows_from_flat, FromFlatRows, IntoFlatRows,
+    };
     pub use crate::rules;
     pub use crate::storage::{accumulate, pop, seed, sum, zeros_like, Stack};
     pub use crate::structs::{

@@ -50,6 +50,85 @@ pub fn as_rows_mut<S, const K: usize>(flat: &mut [S]) -> &mut [[S; K]] {
     unsafe { core::slice::from_raw_parts_mut(flat.as_mut_ptr().cast::<[S; K]>(), n) }
 }
 
+/// An array of arrays of reals that a companion returns (`Vec<[S; K]>`, `[[S; K]; N]`), made
+/// from the flat values generated code holds.
+pub trait FromFlatRows<S>: Sized {
+    /// The rows of `flat`, whose length is a multiple of the rows' (and, for `[[S; K]; N]`,
+    /// `K * N`).
+    fn from_flat(flat: &[S]) -> Self;
+}
+
+impl<S: Copy, const K: usize> FromFlatRows<S> for Vec<[S; K]> {
+    #[inline]
+    fn from_flat(flat: &[S]) -> Self {
+        as_rows(flat).to_vec()
+    }
+}
+
+impl<S: Copy, const K: usize, const N: usize> FromFlatRows<S> for [[S; K]; N] {
+    #[inline]
+    fn from_flat(flat: &[S]) -> Self {
+        assert_eq!(flat.len(), K * N, "{N} rows of {K} reals");
+        core::array::from_fn(|k| core::array::from_fn(|j| flat[K * k + j]))
+    }
+}
+
+/// `flat` as the array of arrays the function returns, its type inferred from the result's.
+///
+/// ```
+/// let rows: [[f64; 2]; 2] = tapeless_runtime::__private::rows_from_flat(&[1.0, 2.0, 3.0, 4.0]);
+/// assert_eq!(rows, [[1.0, 2.0], [3.0, 4.0]]);
+/// ```
+#[inline]
+pub fn rows_from_flat<S, T: FromFlatRows<S>>(flat: &[S]) -> T {
+    T::from_flat(flat)
+}
+
+/// An array of arrays of reals that a callee returns (`Vec<[S; K]>`, `[[S; K]; N]`, or the pair
+/// of the value and its tangent), as the flat `Vec<S>` (or pair) the caller holds.
+pub trait IntoFlatRows {
+    /// The flat values.
+    type Flat;
+    /// The values in order, row after row.
+    fn into_flat(self) -> Self::Flat;
+}
+
+impl<S, const K: usize> IntoFlatRows for Vec<[S; K]> {
+    type Flat = Vec<S>;
+    #[inline]
+    fn into_flat(self) -> Vec<S> {
+        self.into_flattened()
+    }
+}
+
+impl<S: Copy, const K: usize, const N: usize> IntoFlatRows for [[S; K]; N] {
+    type Flat = Vec<S>;
+    #[inline]
+    fn into_flat(self) -> Vec<S> {
+        self.as_flattened().to_vec()
+    }
+}
+
+impl<A: IntoFlatRows, B: IntoFlatRows> IntoFlatRows for (A, B) {
+    type Flat = (A::Flat, B::Flat);
+    #[inline]
+    fn into_flat(self) -> Self::Flat {
+        (self.0.into_flat(), self.1.into_flat())
+    }
+}
+
+/// A callee's array of arrays of reals (or the pair of it and its tangent) as the caller holds
+/// it, flat.
+///
+/// ```
+/// let flat = tapeless_runtime::__private::flat_rows(vec![[1.0_f64, 2.0], [3.0, 4.0]]);
+/// assert_eq!(flat, vec![1.0, 2.0, 3.0, 4.0]);
+/// ```
+#[inline]
+pub fn flat_rows<T: IntoFlatRows>(rows: T) -> T::Flat {
+    rows.into_flat()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +144,15 @@ mod tests {
         let mut y = x.clone();
         as_rows_mut::<f64, 3>(y.as_flattened_mut())[2][1] = 7.0;
         assert_eq!(y[2], [2.0, 7.0, -2.0]);
+        let back: Vec<[f64; 3]> = rows_from_flat(x.as_flattened());
+        assert_eq!(back, x);
+        let fixed: [[f64; 3]; 4] = rows_from_flat(x.as_flattened());
+        assert_eq!(
+            flat_rows((fixed, x.clone())),
+            (flat_rows(fixed), flat_rows(x))
+        );
+        assert!(
+            std::panic::catch_unwind(|| rows_from_flat::<f64, [[f64; 3]; 2]>(&[0.0; 3])).is_err()
+        );
     }
 }

@@ -82,3 +82,65 @@ impl Emitter<'_> {
         }
     }
 }
+
+impl Emitter<'_> {
+    /// The row length `K` of part `k` of the result, if it is an array of arrays held flat
+    /// (`Vec<[f64; K]>` or `[[f64; K]; N]` as written).
+    pub fn result_rows(&self, k: usize) -> Option<TokenStream> {
+        let value = self.f.ret.values.get(k)?;
+        if !matches!(value.op, Op::Var(v) if self.is_rows(v)) {
+            return None;
+        }
+        let ty = self.f.ret.tys.get(k)?.as_ref()?;
+        let elem = match ty {
+            syn::Type::Array(a) => &*a.elem,
+            syn::Type::Path(p) => match &p.path.segments.last()?.arguments {
+                syn::PathArguments::AngleBracketed(a) => match a.args.first()? {
+                    syn::GenericArgument::Type(t) => t,
+                    _ => return None,
+                },
+                _ => return None,
+            },
+            _ => return None,
+        };
+        match elem {
+            syn::Type::Array(row) => Some(quote::ToTokens::to_token_stream(&row.len)),
+            _ => None,
+        }
+    }
+
+    /// `flat` (an array, `Vec` or slice of the scalar, held flat) as the array of arrays a
+    /// companion returns, its shape inferred from the companion's result type.
+    pub fn rows_result(&self, flat: TokenStream) -> TokenStream {
+        let rt = &self.rt;
+        quote::quote!(#rt::rows_from_flat(&#flat[..]))
+    }
+}
+
+impl Emitter<'_> {
+    /// `call`, the call of a callee's companion, as the caller binds its results: flattened
+    /// (`__tl::flat_rows`, with the tangent too) when a result is an array of arrays held flat.
+    pub fn rows_call_value(&self, c: &Call, call: TokenStream) -> TokenStream {
+        if !c.results.iter().any(|&r| self.is_rows(r)) {
+            return call;
+        }
+        let rt = &self.rt;
+        quote::quote!(#rt::flat_rows(#call))
+    }
+
+    /// `const __f_rows: usize = K;` when the function returns one array of arrays of reals,
+    /// the length of its rows, which a caller that binds the result without its type, `let f
+    /// = f(..);`, reads as `f::ROWS` (see `companions::path_companions`).
+    pub fn rows_const(&self, vis: &syn::Visibility) -> TokenStream {
+        let ret = &self.f.ret;
+        let Some(len) = (!ret.tuple).then(|| self.result_rows(0)).flatten() else {
+            return TokenStream::new();
+        };
+        let name = quote::format_ident!("__{}_rows", self.f.name);
+        quote::quote! {
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals)]
+            #vis const #name: usize = #len;
+        }
+    }
+}

@@ -48,6 +48,9 @@ impl Lowerer<'_> {
                 return self.let_tuple_whole(&ident, mutable, types, call, block);
             }
         }
+        if self.let_rows_call(&ident, mutable, ty, init, local, block)? {
+            return Ok(());
+        }
         let declared = match ty {
             Some(t) => Some(kind_of_type(t, false)?),
             None => None,

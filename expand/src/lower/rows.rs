@@ -42,8 +42,20 @@ pub(super) fn rows_of_ref(ty: &syn::Type) -> Option<(bool, &syn::Expr)> {
     let syn::Type::Reference(r) = strip_type_group(ty) else {
         return None;
     };
-    let elem = match strip_type_group(&r.elem) {
-        syn::Type::Slice(s) => &*s.elem,
+    let len = match strip_type_group(&r.elem) {
+        syn::Type::Slice(s) => match strip_type_group(&s.elem) {
+            syn::Type::Array(row) if is_ident(&row.elem, "f64") => &row.len,
+            _ => return None,
+        },
+        owned => rows_of_owned(owned)?,
+    };
+    Some((r.mutability.is_some(), len))
+}
+
+/// The rows `[f64; K]` of an owned array of arrays of reals, `Vec<[f64; K]>` or `[[f64; K];
+/// N]` (a result's type): `K` as written.
+pub(super) fn rows_of_owned(ty: &syn::Type) -> Option<&syn::Expr> {
+    let elem = match strip_type_group(ty) {
         syn::Type::Array(a) => &*a.elem,
         syn::Type::Path(p) if p.qself.is_none() => match p.path.segments.last() {
             Some(seg) if seg.ident == "Vec" => match &seg.arguments {
@@ -58,14 +70,82 @@ pub(super) fn rows_of_ref(ty: &syn::Type) -> Option<(bool, &syn::Expr)> {
         _ => return None,
     };
     match strip_type_group(elem) {
-        syn::Type::Array(row) if is_ident(&row.elem, "f64") => {
-            Some((r.mutability.is_some(), &row.len))
-        }
+        syn::Type::Array(row) if is_ident(&row.elem, "f64") => Some(&row.len),
         _ => None,
     }
 }
 
 impl Lowerer<'_> {
+    /// An error on each part of the result typed as an array of arrays (`Vec<[f64; K]>`,
+    /// `[[f64; K]; N]`) whose value is not an array of arrays seen flat, which the companions
+    /// give back in the nested shape.
+    pub(super) fn check_rows_results(&mut self, tys: &[Option<syn::Type>], values: &[Expr]) {
+        for (ty, value) in tys.iter().zip(values) {
+            let Some(ty) = ty.as_ref().filter(|t| rows_of_owned(t).is_some()) else {
+                continue;
+            };
+            if !matches!(&value.op, Op::Var(v) if self.rows.contains_key(v)) {
+                self.error(syn::Error::new(value.span, format!("return an array of arrays variable here, `let mut out = vec![[0.0; K]; n];` written `out[k][j] = ..`, then `out` (the result is `{}`)", ty.to_token_stream())));
+            }
+        }
+    }
+
+    /// `let f = forces(&pos);` of a differentiable function returning an array of arrays of
+    /// reals, its type written (`let f: Vec<[f64; 3]> = ..`, `[[f64; 3]; N]`) or its elements
+    /// read `f[k][j]` after it: a local held flat, `Vec<S>`, the callee's nested result
+    /// flattened where it is bound (`__tl::flat_rows`), the length of its rows the written `K`
+    /// or the callee's own, `forces::ROWS`; `false` when `init` is no such call.
+    pub(super) fn let_rows_call(
+        &mut self,
+        ident: &syn::Ident,
+        mutable: bool,
+        ty: Option<&syn::Type>,
+        init: &syn::Expr,
+        local: &syn::Local,
+        block: &mut Block,
+    ) -> syn::Result<bool> {
+        let syn::Expr::Call(call) = strip_paren(init) else {
+            return Ok(false);
+        };
+        if !self.is_differentiable_call(call) {
+            return Ok(false);
+        }
+        let len = match ty {
+            Some(t) => match rows_of_owned(t) {
+                Some(k) => self.local_row_len(k)?,
+                None => return Ok(false),
+            },
+            None => {
+                let uses = self.inferred.get(&(local as *const syn::Local as usize));
+                if uses.is_none_or(|u| u.rows.is_none()) {
+                    return Ok(false);
+                }
+                let mut path = self.callee_path(call)?;
+                path.segments.push(syn::PathSegment::from(syn::Ident::new(
+                    "ROWS",
+                    Span::call_site(),
+                )));
+                Expr {
+                    op: Op::Path(path),
+                    kind: Kind::Int,
+                    span: call.span(),
+                }
+            }
+        };
+        let args = self.call_args(call, block)?;
+        let kind = Kind::RealArray(ArrayRepr::Vec);
+        let var = self.new_var(&name_of(ident), kind, mutable, ident.span());
+        self.rows.insert(var, len);
+        block.stmts.push(Stmt::Call(Call {
+            callee: self.callee_path(call)?,
+            args,
+            results: vec![var],
+            tuple: false,
+            span: call.span(),
+        }));
+        Ok(true)
+    }
+
     /// The kind of a parameter `name: ty` holding arrays of arrays of reals, with the length of
     /// its rows (as written, and as an integer expression) when it is seen flat; `None` for
     /// data, read as written and never differentiated (a shared reference or a value outside
@@ -447,7 +527,7 @@ impl Lowerer<'_> {
 
 /// The row length `K` written in `[f64; K]`, as an integer expression: a literal or a path to
 /// a constant, which the generated code names as written.
-fn row_len(k: &syn::Expr) -> syn::Result<Expr> {
+pub(super) fn row_len(k: &syn::Expr) -> syn::Result<Expr> {
     let span = k.span();
     match strip_paren(k) {
         syn::Expr::Lit(syn::ExprLit {

@@ -595,6 +595,16 @@ fn result(em: &Emitter) -> Option<Vec<TokenStream>> {
         .zip(&f.ret.parts)
         .map(|(v, k)| match (&v.op, k) {
             (_, Kind::Real) => expr(em, v).unwrap_or_else(|| em.zero()),
+            (Op::Var(x), _) if em.is_rows(*x) => {
+                let d = if em.is_active(*x) {
+                    let d = em.dot(*x);
+                    quote!(#d)
+                } else {
+                    let n = em.name(*x);
+                    quote!((#rt::zeros_like(&#n)))
+                };
+                em.rows_result(d)
+            }
             (Op::Var(x), _) if em.is_active(*x) => {
                 let d = em.dot(*x);
                 quote!(#d)

@@ -505,7 +505,7 @@ impl<'a> Reverse<'a> {
                     match em.var(r).kind {
                         Kind::Real => quote!(#b),
                         Kind::Matrix => em.bar_ref(r),
-                        _ => quote!(&#b[..]),
+                        _ => em.nested_arg(r, quote!(&#b[..]), false),
                     }
                 })
                 .collect();
