@@ -151,6 +151,38 @@ fn cost_flat(x0: &[f64; 3 * N]) -> f64 {
     s + x2[3 * N - 1]
 }
 
+/// Accelerations iterated in place, `x = accelerations(&x, m);` (a whole fixed-size array of
+/// arrays assigned a call's result), then rows straight from a constructor.
+#[differentiable(wrt(x0, m))]
+fn orbit(x0: &[[f64; 3]; N], m: f64) -> [[f64; 2]; 2] {
+    let mut x = [[0.0; 3]; N];
+    for k in 0..N {
+        for c in 0..3 {
+            x[k][c] = x0[k][c] + 0.5;
+        }
+    }
+    for _ in 0..3 {
+        x = accelerations(&x, m);
+    }
+    [
+        [x[0][0] * x[1][1], x[0][2]],
+        [x[1][0].sin(), x[N - 1][1] * m],
+    ]
+}
+
+/// The same written flat.
+#[differentiable(wrt(x0, m))]
+fn orbit_flat(x0: &[f64; 3 * N], m: f64) -> [f64; 4] {
+    let mut x = [0.0; 3 * N];
+    for k in 0..3 * N {
+        x[k] = x0[k] + 0.5;
+    }
+    for _ in 0..3 {
+        x = accelerations_flat(&x, m);
+    }
+    [x[0] * x[4], x[2], x[3].sin(), x[3 * N - 2] * m]
+}
+
 /// Names the generated code might use: a parameter `result_bar` (the seed's name), locals
 /// `result`, `__dot` and `r#type`, the result named `x_bar`.
 #[differentiable(wrt(result_bar, __dot))]
@@ -439,4 +471,92 @@ fn adversarial_names_and_a_macro_returning_rows_three_ways() {
             assert_eq!(out[k], [r[k][1] * rows[k][0], r[k][0] + rows[k][1]]);
         }
     }
+}
+
+#[test]
+fn whole_rows_assigned_in_a_loop_and_a_constructor_returned_three_ways() {
+    let case = Case {
+        name: "orbit",
+        inputs: 3 * N + 1,
+        outputs: 4,
+        f: &|p| orbit(&fixed(p), p[3 * N]).as_flattened().to_vec(),
+        jvp: &|p, d| {
+            let (v, t) = orbit_jvp(&fixed(p), &fixed(d), p[3 * N], d[3 * N]);
+            (v.as_flattened().to_vec(), t.as_flattened().to_vec())
+        },
+        vjp: &|p, w| {
+            let (mut g, mut m_bar) = ([[0.0; 3]; N], 0.0);
+            let v = orbit_vjp(&fixed(p), &mut g, p[3 * N], &mut m_bar, &nest(w));
+            let mut g = g.as_flattened().to_vec();
+            g.push(m_bar);
+            (v.as_flattened().to_vec(), g)
+        },
+    };
+    for seed in [1, 2, 3] {
+        let mut rng = Draws::new(seed);
+        let mut x: Vec<f64> = rng.vec(3 * N).iter().map(|v| 0.8 + 0.2 * v).collect();
+        x.push(1.2 + 0.1 * rng.next());
+        prove_vector(
+            &case,
+            &x,
+            &|p, c| {
+                let (mut g, mut m_bar) = ([[Dual::constant(0.0); 3]; N], Dual::constant(0.0));
+                orbit_vjp(&fixed(p), &mut g, p[3 * N], &mut m_bar, &nest(c));
+                let mut g = g.as_flattened().to_vec();
+                g.push(m_bar);
+                g
+            },
+            seed,
+        );
+        let xf: [f64; 3 * N] = std::array::from_fn(|k| x[k]);
+        let (d, c) = (rng.vec(3 * N), rng.vec(4));
+        let df: [f64; 3 * N] = std::array::from_fn(|k| d[k]);
+        let m = x[3 * N];
+        assert_eq!(orbit(&fixed(&x), m).as_flattened(), &orbit_flat(&xf, m)[..]);
+        let (v, t) = orbit_jvp(&fixed(&x), &fixed(&d), m, 0.5);
+        let (vf, tf) = orbit_flat_jvp(&xf, &df, m, 0.5);
+        assert_eq!((v.as_flattened(), t.as_flattened()), (&vf[..], &tf[..]));
+        let (mut g, mut gf, mut mb, mut mbf) = ([[0.0; 3]; N], [0.0; 3 * N], 0.0, 0.0);
+        let v = orbit_vjp(&fixed(&x), &mut g, m, &mut mb, &nest(&c));
+        let vf = orbit_flat_vjp(&xf, &mut gf, m, &mut mbf, &c);
+        assert_eq!(
+            (v.as_flattened(), g.as_flattened(), mb),
+            (&vf[..], &gf[..], mbf)
+        );
+    }
+}
+
+/// Springs of rest length 1 between neighbouring particles: the force on each.
+#[differentiable(wrt(pos))]
+fn spring_forces(pos: &[[f64; 3]]) -> Vec<[f64; 3]> {
+    let mut f = vec![[0.0; 3]; pos.len()];
+    for i in 1..pos.len() {
+        for c in 0..3 {
+            let d = pos[i][c] - pos[i - 1][c];
+            f[i][c] -= d;
+            f[i - 1][c] += d;
+        }
+    }
+    f
+}
+
+/// The power of those forces along velocities `v`.
+#[differentiable(wrt(pos))]
+fn power(pos: &[[f64; 3]], v: &[[f64; 3]]) -> f64 {
+    let f = spring_forces(pos);
+    let mut p = 0.0;
+    for i in 0..pos.len() {
+        for c in 0..3 {
+            p += f[i][c] * v[i][c];
+        }
+    }
+    p
+}
+
+#[test]
+fn the_readme_example_passes_and_returns_rows() {
+    let pos = [[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]];
+    let v = [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]];
+    let (p, grad) = power_grad(&pos, &v);
+    assert_eq!((p, grad), (2.0, vec![[-1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]));
 }

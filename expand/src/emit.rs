@@ -411,14 +411,8 @@ impl<'a> Emitter<'a> {
     }
 
     /// An array argument read by the callee: `&v`, a slice `v`, or a copy of a `Vec` or array
-    /// passed by value (the caller keeps its own for the reverse sweep).
-    pub fn array_arg(&self, var: VarId, by_ref: bool, name: &Ident) -> TokenStream {
-        let arg = self.flat_array_arg(var, by_ref, name);
-        self.nested_arg(var, arg, false)
-    }
-
-    /// [`Emitter::array_arg`] before an array of arrays seen flat is viewed nested again.
-    fn flat_array_arg(&self, var: VarId, by_ref: bool, name: &Ident) -> TokenStream {
+    /// passed by value (the caller keeps its own for the reverse sweep), flat.
+    pub(super) fn flat_array_arg(&self, var: VarId, by_ref: bool, name: &Ident) -> TokenStream {
         let scalar = &self.scalar;
         let rt = &self.rt;
         if self.is_fixed(var) && *name == self.name(var) {
@@ -612,9 +606,7 @@ impl<'a> Emitter<'a> {
         } else if let Some(rows) =
             self.rows_ty(v, self.var(v).kind == Kind::RealArray(ArrayRepr::SliceMut))
         {
-            // `&[[f64; K]; N]` and `&Vec<[f64; K]>` too: a caller that holds an array of arrays
-            // flat passes the view `&[[S; K]]` (`nested_arg`), and the user's own arrays and
-            // `Vec`s coerce to it.
+            // Also `&[[f64; K]; N]`, `&Vec<[f64; K]>`: callers pass views (`nested_arg`).
             rows
         } else {
             self.ty(ty)
@@ -622,14 +614,13 @@ impl<'a> Emitter<'a> {
     }
 
     /// The tangent (or, with `mutable`, the adjoint scratch) of an array argument that carries
-    /// none: zeros in the scalar type, shaped for the callee.
-    pub fn zero_array_arg(&self, var: VarId, by_ref: bool, mutable: bool) -> TokenStream {
-        let zeros = self.flat_zero_array_arg(var, by_ref, mutable);
-        self.nested_arg(var, zeros, mutable)
-    }
-
-    /// [`Emitter::zero_array_arg`] before an array of arrays seen flat is viewed nested again.
-    fn flat_zero_array_arg(&self, var: VarId, by_ref: bool, mutable: bool) -> TokenStream {
+    /// none: zeros in the scalar type, shaped for the callee, flat.
+    pub(super) fn flat_zero_array_arg(
+        &self,
+        var: VarId,
+        by_ref: bool,
+        mutable: bool,
+    ) -> TokenStream {
         let scalar = &self.scalar;
         let rt = &self.rt;
         let n = self.name(var);

@@ -66,6 +66,10 @@ const CASES: &[(&str, &str)] = &[
         "rows_seen_flat",
         "#[differentiable(wrt(x, v))] fn kick(x: &mut [[f64; 3]], v: &[[f64; 3]], h: f64) -> f64 { let mut s = 0.0; for p in v { s += p[0] * p[2]; } for k in 0..x.len() { for j in 0..3 { x[k][j] += h * v[k][j] * x[k][(j + 1) % 3].cos(); } } let row = x[1]; s * row[2] }",
     ),
+    (
+        "rows_across_calls",
+        "#[differentiable(wrt(x, h))] fn step(x: &[[f64; 3]], h: f64) -> Vec<[f64; 3]> { let f = forces(x); let mut a = vec![[0.0; 3]; x.len()]; kick(&mut a, &f, h); let mut y = vec![[0.0; 3]; x.len()]; for k in 0..x.len() { for j in 0..3 { y[k][j] = x[k][j] + h * a[k][j] * f[k][j]; } } y }",
+    ),
 ];
 
 fn golden_dir() -> PathBuf {

@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn round_trips_and_refuses_partial_rows() {
-        let x: Vec<[f64; 3]> = (0..4).map(|k| [k as f64, 0.5, -1.0 * k as f64]).collect();
+        let x: Vec<[f64; 3]> = (0..4).map(|k| [k as f64, 0.5, -(k as f64)]).collect();
         assert_eq!(as_rows::<f64, 3>(x.as_flattened()), &x[..]);
         let empty: &[[f64; 3]] = as_rows(&[]);
         assert!(empty.is_empty());

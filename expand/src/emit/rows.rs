@@ -1,6 +1,8 @@
 //! Arrays of arrays of reals seen flat (see `lower::rows`): the companions take them, their
 //! tangents and their adjoints in the nested shape at the scalar, `x: &[[S; K]]`, and their
-//! bodies begin by viewing each flat, as the IR reads them.
+//! bodies begin by viewing each flat, as the IR reads them; passed to a call, returned, or bound
+//! from a call's result, they cross in the nested shape (`__tl::as_rows`, `rows_from_flat`,
+//! `flat_rows`).
 
 use super::Emitter;
 use crate::ir::*;
@@ -62,6 +64,20 @@ impl Emitter<'_> {
 }
 
 impl Emitter<'_> {
+    /// An array argument read by the callee (see `flat_array_arg`), viewed nested again if it
+    /// is an array of arrays seen flat.
+    pub fn array_arg(&self, var: VarId, by_ref: bool, name: &Ident) -> TokenStream {
+        let arg = self.flat_array_arg(var, by_ref, name);
+        self.nested_arg(var, arg, false)
+    }
+
+    /// The zeros standing for the tangent or adjoint of an array argument that carries none
+    /// (see `flat_zero_array_arg`), viewed nested if it is an array of arrays seen flat.
+    pub fn zero_array_arg(&self, var: VarId, by_ref: bool, mutable: bool) -> TokenStream {
+        let zeros = self.flat_zero_array_arg(var, by_ref, mutable);
+        self.nested_arg(var, zeros, mutable)
+    }
+
     /// Whether `v` is an array of arrays seen flat (a parameter or a local).
     pub fn is_rows(&self, v: VarId) -> bool {
         self.f.rows_vars.contains(&v)

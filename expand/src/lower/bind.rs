@@ -31,6 +31,9 @@ impl Lowerer<'_> {
             return Ok(());
         }
         if let syn::Pat::Tuple(tuple) = pat {
+            if let Some(syn::Type::Tuple(types)) = ty {
+                super::rows::refuse_rows_in_tuple(types)?;
+            }
             return self.let_tuple_call(tuple, init, ty, span, block);
         }
         if let syn::Pat::Slice(elems) = pat {
@@ -45,6 +48,7 @@ impl Lowerer<'_> {
         }
         if let (Some(syn::Type::Tuple(types)), syn::Expr::Call(call)) = (ty, strip_paren(init)) {
             if !types.elems.is_empty() && self.is_differentiable_call(call) {
+                super::rows::refuse_rows_in_tuple(types)?;
                 return self.let_tuple_whole(&ident, mutable, types, call, block);
             }
         }

@@ -26,10 +26,26 @@
 //! values, the snapshots and the emitter's copies would need a second shape and its proofs; the
 //! flat view keeps them as they are.
 //!
-//! Not yet, refused with what to write: passing such an array to another differentiable
-//! function, sub-slices, copies of it whole, writing through a row of `iter_mut`, and local
-//! arrays of arrays of reals (`[[0.0; 3]; N]`, `vec![[0.0; 3]; n]`). Outside `wrt(..)` and read
-//! only, arrays of arrays stay data (`Kind::Opaque`, kept `f64` in every companion).
+//! Across calls (session 13), the nested shape is what crosses:
+//!
+//! - passed to a differentiable function (`forces(pos, &mut f)`, a parameter or a local, by
+//!   reference), the caller's flat array, tangent and adjoint are viewed nested again,
+//!   `__tl::as_rows(x)` (`as_rows_mut`), `K` inferred from the callee's parameter; every
+//!   companion takes a rows parameter as `&[[S; K]]` (also one written `&[[f64; K]; N]` or
+//!   `&Vec<[f64; K]>`, whose arguments coerce to it), so the view fits any of them;
+//! - returned (`-> Vec<[f64; K]>`, `-> [[f64; K]; N]`), the value held flat is given back
+//!   nested, `__tl::rows_from_flat` (its shape the companion's result type), the tangent too,
+//!   and the seed comes in as `result_bar: &[[S; K]]`, flattened where it seeds;
+//! - bound by a caller, `let f = forces_of(pos);` (its type written, or found by the uses
+//!   `f[k][j]`, `for p in &f { p[j] }`), the result is flattened where it is bound,
+//!   `__tl::flat_rows`, into a local `Vec<S>` seen flat, its row length the written `K` or the
+//!   callee's `forces_of::ROWS` (a constant every function returning rows exports); a fixed-size
+//!   local assigned a call's result whole, `x = step(&x);`, copies the flat result in.
+//!
+//! Not yet, refused with what to write: sub-slices, copies of it whole, writing through a row of
+//! `iter_mut`, a rows local passed by value, a whole `Vec` of rows assigned, rows in a tuple bound
+//! from a call. Outside `wrt(..)` and read only, arrays of arrays stay data (`Kind::Opaque`,
+//! kept `f64` in every companion).
 
 use super::iter::{int_bin, int_lit};
 use super::*;
@@ -50,6 +66,15 @@ pub(super) fn rows_of_ref(ty: &syn::Type) -> Option<(bool, &syn::Expr)> {
         owned => rows_of_owned(owned)?,
     };
     Some((r.mutability.is_some(), len))
+}
+
+/// An error on an array of arrays of reals among the types of a tuple bound whole from a call,
+/// `let (f, e): (Vec<[f64; 3]>, f64) = forces(..);`, which is not supported yet.
+pub(super) fn refuse_rows_in_tuple(types: &syn::TypeTuple) -> syn::Result<()> {
+    match types.elems.iter().find(|t| rows_of_owned(t).is_some()) {
+        Some(t) => err_at(t, "an array of arrays of reals in a tuple returned by a call is not supported yet: return it alone, `let f = forces(..);`, or write it into a parameter `f: &mut [[f64; K]]`"),
+        None => Ok(()),
+    }
 }
 
 /// The rows `[f64; K]` of an owned array of arrays of reals, `Vec<[f64; K]>` or `[[f64; K];
@@ -80,6 +105,10 @@ impl Lowerer<'_> {
     /// `[[f64; K]; N]`) whose value is not an array of arrays seen flat, which the companions
     /// give back in the nested shape.
     pub(super) fn check_rows_results(&mut self, tys: &[Option<syn::Type>], values: &[Expr]) {
+        if tys.len() != values.len() {
+            // A part was refused already.
+            return;
+        }
         for (ty, value) in tys.iter().zip(values) {
             let Some(ty) = ty.as_ref().filter(|t| rows_of_owned(t).is_some()) else {
                 continue;
@@ -451,11 +480,35 @@ impl Lowerer<'_> {
         init: &syn::Expr,
         block: &mut Block,
     ) -> syn::Result<bool> {
+        Ok(self.nested_local(ident, mutable, init, block)?.is_some())
+    }
+
+    /// A result written as an array of arrays' constructor, `vec![[0.0; K]; n]`: bound to a
+    /// local seen flat (as `let_nested_local` binds it), which the companions return nested;
+    /// `None` when `e` is no such constructor.
+    pub(super) fn nested_result(
+        &mut self,
+        e: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<Option<Expr>> {
+        let name = syn::Ident::new("result", e.span());
+        let v = self.nested_local(&name, false, e, block)?;
+        Ok(v.map(|v| var_expr(v, self.kind(v).clone(), e.span())))
+    }
+
+    /// [`Lowerer::let_nested_local`], giving the local bound.
+    fn nested_local(
+        &mut self,
+        ident: &syn::Ident,
+        mutable: bool,
+        init: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<Option<VarId>> {
         let span = init.span();
         let (init, kind, len) = match strip_paren(init) {
             syn::Expr::Repeat(outer) => {
                 let syn::Expr::Repeat(row) = strip_paren(&outer.expr) else {
-                    return Ok(false);
+                    return Ok(None);
                 };
                 let len = self.local_row_len(&row.len)?;
                 let value = self.real_expr(&row.expr, block)?;
@@ -469,10 +522,10 @@ impl Lowerer<'_> {
             }
             syn::Expr::Macro(m) if m.mac.path.is_ident("vec") => {
                 let Ok(fill) = syn::parse2::<bind::VecFill>(m.mac.tokens.clone()) else {
-                    return Ok(false);
+                    return Ok(None);
                 };
                 let syn::Expr::Repeat(row) = strip_paren(&fill.value) else {
-                    return Ok(false);
+                    return Ok(None);
                 };
                 let len = self.local_row_len(&row.len)?;
                 let value = self.real_expr(&row.expr, block)?;
@@ -492,7 +545,7 @@ impl Lowerer<'_> {
                     .collect();
                 let k = rows.first().map_or(0, |r| r.elems.len());
                 if rows.is_empty() || rows.len() != outer.elems.len() || k == 0 {
-                    return Ok(false);
+                    return Ok(None);
                 }
                 let mut es = Vec::new();
                 for row in &rows {
@@ -507,12 +560,12 @@ impl Lowerer<'_> {
                 let kind = Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#total))));
                 (Init::ArrayList(es), kind, int_lit(k, span))
             }
-            _ => return Ok(false),
+            _ => return Ok(None),
         };
         let var = self.new_var(&name_of(ident), kind, mutable, ident.span());
         self.rows.insert(var, len);
         block.stmts.push(Stmt::Let { var, init, span });
-        Ok(true)
+        Ok(Some(var))
     }
 
     /// The row length `K` of a local `[[0.0; K]; N]`, a function's `const` given its value.

@@ -489,6 +489,9 @@ impl Lowerer<'_> {
             }
             return err_at(e, "return a `Vec<f64>` or `[f64; N]` variable, or build one with `vec![..]` or `[..]`");
         }
+        if let Some(rows) = self.nested_result(e, body)? {
+            return Ok(rows);
+        }
         let init = match self.array_init(e, body)? {
             Some(init) => init,
             None => return err_at(e, "return an array variable, `vec![..]` or `[..]` here"),

@@ -249,6 +249,9 @@ impl Gen<'_> {
         if nest && !self.rows.is_empty() && self.rng.chance(0.12) && self.rows_loop() {
             return true;
         }
+        if self.rows.iter().any(|r| r.active) && self.rng.chance(0.15) && self.rows_result_stmt() {
+            return true;
+        }
         match self.rng.below(100) {
             0..=11 if ITERATOR_VALUES => self.iter_value(),
             12..=18 if nest && ITERATOR_LOOPS => self.iter_loop(),
