@@ -344,7 +344,14 @@ impl Gen<'_> {
     /// the code inside its scope may read.
     pub fn unshadowing_name(&mut self, base: &str, other: &str) -> String {
         let name = self.name(base);
-        if name == other || self.vars.iter().any(|v| v.name == name) {
+        // A row `o` of `for o in obs` is declared as its elements, `o[0]`, `o[1]`.
+        let row = format!("{name}[");
+        if name == other
+            || self
+                .vars
+                .iter()
+                .any(|v| v.name == name || v.name.starts_with(&row))
+        {
             self.fresh += 1;
             format!("{base}{}", self.fresh)
         } else {
@@ -644,7 +651,9 @@ impl Gen<'_> {
             self.fresh += 1;
             self.fresh
         });
-        let u = self.name("u");
+        // Not the name of a variable the body may read (an array `S` read `S[2]` inside
+        // `|S: f64| ..` would be the parameter).
+        let u = self.unshadowing_name("u", "");
         self.open_item(&u, CAP);
         let body = self.closure_body(&u, CAP);
         self.close();
