@@ -185,6 +185,8 @@ fn orbit_flat(x0: &[f64; 3 * N], m: f64) -> [f64; 4] {
 
 /// Names the generated code might use: a parameter `result_bar` (the seed's name), locals
 /// `result`, `__dot` and `r#type`, the result named `x_bar`.
+// The copy under a raw name, then returned, is what is tested.
+#[allow(clippy::let_and_return)]
 #[differentiable(wrt(result_bar, __dot))]
 fn adversarial(result_bar: &[[f64; 2]], __dot: f64) -> Vec<[f64; 2]> {
     let mut x_bar = vec![[0.0; 2]; result_bar.len()];
@@ -232,11 +234,14 @@ fn fixed<T: Copy>(x: &[T]) -> [[T; 3]; N] {
     std::array::from_fn(|k| std::array::from_fn(|c| x[3 * k + c]))
 }
 
+/// `(p, c) -> J(p)^T c` at duals, flat.
+type DualAdjoint<'a> = &'a dyn Fn(&[D], &[D]) -> Vec<D>;
+
 /// A function from flat inputs to flat outputs, with its companions, proved three ways at
 /// `p`: the checks of `common`, the tangent against the adjoint entry by entry, and
 /// Hessian-vector products of `<c, f>` at duals (`vjp_dual(p + t u, c)`) against differences
 /// of gradients.
-fn prove_vector(case: &Case, p: &[f64], vjp_dual: &dyn Fn(&[D], &[D]) -> Vec<D>, seed: u64) {
+fn prove_vector(case: &Case, p: &[f64], vjp_dual: DualAdjoint, seed: u64) {
     check(case, p, seed);
     let n = case.inputs;
     for i in 0..case.outputs {
