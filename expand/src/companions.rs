@@ -31,6 +31,7 @@ pub fn path_companions(
         (format_ident!("__{}_rev", user), "rev"),
     ];
     let args = format_ident!("__{}_args", user);
+    let rows = format_ident!("__{}_rows", user);
     let instance = if scalar_generic {
         quote!(#user::<f64>)
     } else {
@@ -59,6 +60,13 @@ pub fn path_companions(
                 members.extend(quote! {
                     #[doc(hidden)]
                     #vis const ARGS: #ty = #args;
+                });
+            }
+            // The length of the rows of an array of arrays returned (`emit::rows`).
+            Signature::Const(c) if c.ident == rows => {
+                members.extend(quote! {
+                    #[doc(hidden)]
+                    #vis const ROWS: usize = #rows;
                 });
             }
             _ => {}

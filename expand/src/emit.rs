@@ -279,6 +279,8 @@ impl<'a> Emitter<'a> {
         let ret = &self.f.ret;
         match (&ret.parts[k], ret.tys.get(k)) {
             (Kind::Matrix, Some(Some(ty))) => self.matrix_ty(ty),
+            // An array of arrays, held flat: returned in its nested shape.
+            (_, Some(Some(ty))) if self.result_rows(k).is_some() => self.ty(ty),
             (kind, _) => self.kind_ty(kind),
         }
     }
@@ -385,11 +387,12 @@ impl<'a> Emitter<'a> {
                 Arg::Array { var, by_ref } => self.array_arg(*var, *by_ref, &self.name(*var)),
                 Arg::ArrayMut { var, by_ref } => {
                     let n = self.name(*var);
-                    if *by_ref {
+                    let arg = if *by_ref {
                         quote!(&mut #n)
                     } else {
                         quote!(&mut *#n)
-                    }
+                    };
+                    self.nested_arg(*var, arg, true)
                 }
                 Arg::Matrix { var, by_ref } => {
                     self.matrix_arg(*var, *by_ref, self.var_mat_ref(*var))
@@ -409,8 +412,8 @@ impl<'a> Emitter<'a> {
     }
 
     /// An array argument read by the callee: `&v`, a slice `v`, or a copy of a `Vec` or array
-    /// passed by value (the caller keeps its own for the reverse sweep).
-    pub fn array_arg(&self, var: VarId, by_ref: bool, name: &Ident) -> TokenStream {
+    /// passed by value (the caller keeps its own for the reverse sweep), flat.
+    pub(super) fn flat_array_arg(&self, var: VarId, by_ref: bool, name: &Ident) -> TokenStream {
         let scalar = &self.scalar;
         let rt = &self.rt;
         if self.is_fixed(var) && *name == self.name(var) {
@@ -479,7 +482,8 @@ impl<'a> Emitter<'a> {
                     quote_spanned!(c.span=> #callee(#(#args),*);)
                 } else {
                     let pat = self.call_results(c, |r| self.name(r));
-                    quote_spanned!(c.span=> let #pat = #callee(#(#args),*);)
+                    let value = self.rows_call_value(c, quote!(#callee(#(#args),*)));
+                    quote_spanned!(c.span=> let #pat = #value;)
                 }
             }
             Stmt::For {
@@ -568,6 +572,10 @@ impl<'a> Emitter<'a> {
             .map(|e| match &e.op {
                 // The result variable is not used again.
                 Op::Var(v) if e.kind == Kind::Matrix => self.name(*v).into_token_stream(),
+                Op::Var(v) if self.is_rows(*v) => {
+                    let n = self.name(*v);
+                    self.rows_result(quote!(#n))
+                }
                 _ => self.primal(e),
             })
             .collect();
@@ -596,6 +604,11 @@ impl<'a> Emitter<'a> {
         let ty = self.var(v).ty.as_ref().expect("parameters have types");
         if self.is_fixed(v) || self.var(v).kind == Kind::Opaque {
             quote!(#ty)
+        } else if let Some(rows) =
+            self.rows_ty(v, self.var(v).kind == Kind::RealArray(ArrayRepr::SliceMut))
+        {
+            // Also `&[[f64; K]; N]`, `&Vec<[f64; K]>`: callers pass views (`nested_arg`).
+            rows
         } else {
             self.ty(ty)
         }
@@ -611,9 +624,14 @@ impl<'a> Emitter<'a> {
     }
 
     /// The tangent (or, with `mutable`, the adjoint scratch) of an array argument that carries
-    /// none: zeros in the scalar type, shaped for the callee; the scratch is wrapped in
+    /// none: zeros in the scalar type, shaped for the callee, flat; the scratch is wrapped in
     /// `InactiveArray`, which a callee's parameter outside its `wrt(..)` requires.
-    pub fn zero_array_arg(&self, var: VarId, by_ref: bool, mutable: bool) -> TokenStream {
+    pub(super) fn flat_zero_array_arg(
+        &self,
+        var: VarId,
+        by_ref: bool,
+        mutable: bool,
+    ) -> TokenStream {
         let scalar = &self.scalar;
         let rt = &self.rt;
         let n = self.name(var);

@@ -70,6 +70,10 @@ const CASES: &[(&str, &str)] = &[
         "slice_idioms",
         "fn shifted(du: &mut [f64], u: &[f64], c: f64) -> f64 { let n = u.len(); du.copy_from_slice(u); du[..1].fill(c); let tail = &u[1..]; let p = (tail[0] * c, *u.last().unwrap()); for i in 1..n { du[i] = du[i] * tail[i - 1]; } p.0 + p.1 }",
     ),
+    (
+        "rows_across_calls",
+        "#[differentiable(wrt(x, h))] fn step(x: &[[f64; 3]], h: f64) -> Vec<[f64; 3]> { let f = forces(x); let mut a = vec![[0.0; 3]; x.len()]; kick(&mut a, &f, h); let mut y = vec![[0.0; 3]; x.len()]; for k in 0..x.len() { for j in 0..3 { y[k][j] = x[k][j] + h * a[k][j] * f[k][j]; } } y }",
+    ),
 ];
 
 fn golden_dir() -> PathBuf {

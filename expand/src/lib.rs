@@ -238,7 +238,8 @@ fn generate(
         .as_ref()
         .map(|name| adapters::gradient_impl(&em, vis, name))
         .transpose()?;
-    let mut items = quote!(#generic #jvp #vjp);
+    let rows = em.rows_const(vis);
+    let mut items = quote!(#generic #jvp #vjp #rows);
     if args.rhs.is_some() || companions::small_leaf(&lowered) {
         items = companions::inline_for_integrators(&lowered.name, items);
     }

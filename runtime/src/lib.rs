@@ -59,6 +59,7 @@ pub mod optim;
 pub mod parallel;
 pub mod params;
 mod real;
+mod rows;
 pub mod rules;
 mod storage;
 mod structs;
@@ -79,6 +80,9 @@ pub mod __private {
     pub use crate::data::{active, data_of, data_real, Inactive, InactiveArray, OutsideWrt};
     pub use crate::fixed::{fixed_mut, lift_in, zeros_in};
     pub use crate::linalg;
+    pub use crate::rows::{
+        as_rows, as_rows_mut, flat_rows, rows_from_flat, FromFlatRows, IntoFlatRows,
+    };
     pub use crate::rules;
     pub use crate::storage::{accumulate, pop, seed, sum, zeros_like, Stack};
     pub use crate::structs::{

@@ -2,6 +2,8 @@
 //! dot-product test for adjoints, and tangent-against-adjoint agreement.
 #![allow(dead_code)] // each test binary uses part of the oracle
 
+pub mod rows;
+
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use tapeless::check::{check_jvp, check_vjp, relative_error};

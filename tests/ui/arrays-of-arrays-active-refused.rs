@@ -1,16 +1,5 @@
 use tapeless::differentiable;
 
-#[differentiable]
-fn energy(pos: &[[f64; 3]]) -> f64 {
-    pos[0][0] * pos[1][2]
-}
-
-// Passed on to another differentiable function: not yet.
-#[differentiable(wrt(pos))]
-fn passed_on(pos: &[[f64; 3]]) -> f64 {
-    energy(pos)
-}
-
 // A row used whole where a value is expected: copy it first, `let row = pos[k];`.
 #[differentiable(wrt(pos))]
 fn row_as_value(pos: &[[f64; 3]]) -> f64 {

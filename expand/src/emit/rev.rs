@@ -134,7 +134,8 @@ impl Emitter<'_> {
             quote_spanned!(c.span=> #generic(#(#args),*);)
         } else {
             let pat = self.call_results(c, |r| self.name(r));
-            quote_spanned!(c.span=> let #pat = #generic(#(#args),*);)
+            let value = self.rows_call_value(c, quote!(#generic(#(#args),*)));
+            quote_spanned!(c.span=> let #pat = #value;)
         }
     }
 
@@ -152,6 +153,10 @@ impl Emitter<'_> {
     /// `let name = value;`, one part of the result (a copy of an array or matrix variable).
     fn result_part(&self, name: &Ident, value: &Expr, copy: bool) -> TokenStream {
         let v = match (&value.op, copy) {
+            (Op::Var(v), true) if self.is_rows(*v) => {
+                let n = self.name(*v);
+                self.rows_result(quote!(#n))
+            }
             (Op::Var(v), true) => {
                 let n = self.name(*v);
                 quote!(#n.clone())

@@ -1,6 +1,8 @@
 //! Arrays of arrays of reals seen flat (see `lower::rows`): the companions take them, their
 //! tangents and their adjoints in the nested shape at the scalar, `x: &[[S; K]]`, and their
-//! bodies begin by viewing each flat, as the IR reads them.
+//! bodies begin by viewing each flat, as the IR reads them; passed to a call, returned, or bound
+//! from a call's result, they cross in the nested shape (`__tl::as_rows`, `rows_from_flat`,
+//! `flat_rows`).
 
 use super::Emitter;
 use crate::ir::*;
@@ -58,5 +60,103 @@ impl Emitter<'_> {
             }
         }
         out
+    }
+}
+
+impl Emitter<'_> {
+    /// An array argument read by the callee (see `flat_array_arg`), viewed nested again if it
+    /// is an array of arrays seen flat.
+    pub fn array_arg(&self, var: VarId, by_ref: bool, name: &Ident) -> TokenStream {
+        let arg = self.flat_array_arg(var, by_ref, name);
+        self.nested_arg(var, arg, false)
+    }
+
+    /// The zeros standing for the tangent or adjoint of an array argument that carries none
+    /// (see `flat_zero_array_arg`), viewed nested if it is an array of arrays seen flat.
+    pub fn zero_array_arg(&self, var: VarId, by_ref: bool, mutable: bool) -> TokenStream {
+        let zeros = self.flat_zero_array_arg(var, by_ref, mutable);
+        self.nested_arg(var, zeros, mutable)
+    }
+
+    /// Whether `v` is an array of arrays seen flat (a parameter or a local).
+    pub fn is_rows(&self, v: VarId) -> bool {
+        self.f.rows_vars.contains(&v)
+    }
+
+    /// `arg`, a call's argument for `v` (its flat view, tangent, adjoint, a copy or zeros, as
+    /// `&[S]` or `&mut [S]`), in the nested shape the callee's companions take, `&[[S; K]]`
+    /// (`K` inferred from the callee's parameter) when `v` is an array of arrays seen flat.
+    pub fn nested_arg(&self, v: VarId, arg: TokenStream, mutable: bool) -> TokenStream {
+        if !self.is_rows(v) {
+            return arg;
+        }
+        let rt = &self.rt;
+        if mutable {
+            quote::quote!(#rt::as_rows_mut(#arg))
+        } else {
+            quote::quote!(#rt::as_rows(#arg))
+        }
+    }
+}
+
+impl Emitter<'_> {
+    /// The row length `K` of part `k` of the result, if it is an array of arrays held flat
+    /// (`Vec<[f64; K]>` or `[[f64; K]; N]` as written).
+    pub fn result_rows(&self, k: usize) -> Option<TokenStream> {
+        let value = self.f.ret.values.get(k)?;
+        if !matches!(value.op, Op::Var(v) if self.is_rows(v)) {
+            return None;
+        }
+        let ty = self.f.ret.tys.get(k)?.as_ref()?;
+        let elem = match ty {
+            syn::Type::Array(a) => &*a.elem,
+            syn::Type::Path(p) => match &p.path.segments.last()?.arguments {
+                syn::PathArguments::AngleBracketed(a) => match a.args.first()? {
+                    syn::GenericArgument::Type(t) => t,
+                    _ => return None,
+                },
+                _ => return None,
+            },
+            _ => return None,
+        };
+        match elem {
+            syn::Type::Array(row) => Some(quote::ToTokens::to_token_stream(&row.len)),
+            _ => None,
+        }
+    }
+
+    /// `flat` (an array, `Vec` or slice of the scalar, held flat) as the array of arrays a
+    /// companion returns, its shape inferred from the companion's result type.
+    pub fn rows_result(&self, flat: TokenStream) -> TokenStream {
+        let rt = &self.rt;
+        quote::quote!(#rt::rows_from_flat(&#flat[..]))
+    }
+}
+
+impl Emitter<'_> {
+    /// `call`, the call of a callee's companion, as the caller binds its results: flattened
+    /// (`__tl::flat_rows`, with the tangent too) when a result is an array of arrays held flat.
+    pub fn rows_call_value(&self, c: &Call, call: TokenStream) -> TokenStream {
+        if !c.results.iter().any(|&r| self.is_rows(r)) {
+            return call;
+        }
+        let rt = &self.rt;
+        quote::quote!(#rt::flat_rows(#call))
+    }
+
+    /// `const __f_rows: usize = K;` when the function returns one array of arrays of reals,
+    /// the length of its rows, which a caller that binds the result without its type, `let f
+    /// = f(..);`, reads as `f::ROWS` (see `companions::path_companions`).
+    pub fn rows_const(&self, vis: &syn::Visibility) -> TokenStream {
+        let ret = &self.f.ret;
+        let Some(len) = (!ret.tuple).then(|| self.result_rows(0)).flatten() else {
+            return TokenStream::new();
+        };
+        let name = quote::format_ident!("__{}_rows", self.f.name);
+        quote::quote! {
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals)]
+            #vis const #name: usize = #len;
+        }
     }
 }

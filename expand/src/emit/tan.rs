@@ -76,7 +76,8 @@ impl Emitter<'_> {
                 } else {
                     let values = self.call_results(c, |r| self.name(r));
                     let dots = self.call_results(c, |r| self.dot(r));
-                    quote_spanned!(c.span=> let (#values, #dots) = #callee(#(#args),*);)
+                    let value = self.rows_call_value(c, quote!(#callee(#(#args),*)));
+                    quote_spanned!(c.span=> let (#values, #dots) = #value;)
                 }
             }
             TanStmt::For {

@@ -287,6 +287,9 @@ pub struct Function {
     pub idents: std::collections::HashSet<String>,
     /// The closure arguments of `.map(|v| ..)` on matrices.
     pub map_params: Vec<VarId>,
+    /// The arrays of arrays of reals seen flat (parameters and locals, see `lower::rows`):
+    /// passed to a call, they are viewed in their nested shape again (`__tl::as_rows`).
+    pub rows_vars: std::collections::HashSet<VarId>,
 }
 
 /// The shape of a function's result.

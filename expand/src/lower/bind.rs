@@ -31,6 +31,9 @@ impl Lowerer<'_> {
             return Ok(());
         }
         if let syn::Pat::Tuple(tuple) = pat {
+            if let Some(syn::Type::Tuple(types)) = ty {
+                super::rows::refuse_rows_in_tuple(types)?;
+            }
             if let Some(done) = self.let_tuple_of_local(tuple, init, span, block) {
                 return done;
             }
@@ -60,8 +63,12 @@ impl Lowerer<'_> {
         }
         if let (Some(syn::Type::Tuple(types)), syn::Expr::Call(call)) = (ty, strip_paren(init)) {
             if !types.elems.is_empty() && self.is_differentiable_call(call) {
+                super::rows::refuse_rows_in_tuple(types)?;
                 return self.let_tuple_whole(&ident, mutable, types, call, block);
             }
+        }
+        if self.let_rows_call(&ident, mutable, ty, init, local, block)? {
+            return Ok(());
         }
         let declared = match ty {
             Some(t) => Some(kind_of_type(t, false)?),

@@ -113,6 +113,7 @@ impl Lowerer<'_> {
                             _ => Kind::RealArray(ArrayRepr::Vec),
                         };
                         let t = self.temp("arg", kind, span);
+                        self.rows_like(t, *var);
                         block.stmts.push(Stmt::Let {
                             var: t,
                             init: Init::CopyOf(*var),
@@ -155,7 +156,7 @@ impl Lowerer<'_> {
             a => a,
         };
         if let Some(v) = self.path_var(inner) {
-            self.refuse_rows(v, a, "passing it to a differentiable function")?;
+            self.rows_by_value(v, a)?;
             // A window is no variable of the generated code: its elements are the array's.
             if let Some(Alias::Window { array, start, len }) = self.alias(v).cloned() {
                 if self.subslices.contains(&v) {

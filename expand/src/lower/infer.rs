@@ -9,7 +9,8 @@
 //! steps in the study that asked for this), whose generated code rustc types from the callee
 //! (`zeros_like(&k1)`): only a `Vec<f64>` result passed on by value needs its type written.
 //! Uses of both kinds are an error asking for the type; no telling use leaves it a real, as
-//! before, and the uses that need an array say to write its type.
+//! before, and the uses that need an array say to write its type. An element read `k1[i][j]`
+//! says it is an array of arrays of reals (see `rows::let_rows_call`).
 
 use super::*;
 
@@ -20,6 +21,8 @@ pub(super) struct Uses {
     pub(super) array: Option<Span>,
     /// A use that only a real allows, if any.
     pub(super) real: Option<Span>,
+    /// A use that only an array of arrays allows (`k1[i][j]`), if any.
+    pub(super) rows: Option<Span>,
 }
 
 /// Methods of a slice or array that no `f64` has.
@@ -65,6 +68,16 @@ impl Lowerer<'_> {
                 if binds(&l.pat, &name) {
                     break;
                 }
+            }
+        }
+        // The function's tail, lowered apart as its result, reads after its statements.
+        let rebound = stmts[at + 1..]
+            .iter()
+            .any(|s| matches!(s, syn::Stmt::Local(l) if binds(&l.pat, &name)));
+        let top = stmts.as_ptr() as usize;
+        if let Some((_, tail)) = self.body_tail.as_ref().filter(|(a, _)| *a == top) {
+            if !rebound {
+                finder.visit_expr(tail);
             }
         }
         let uses = finder.uses;
@@ -118,6 +131,33 @@ fn binds(pat: &syn::Pat, name: &str) -> bool {
     f.1
 }
 
+/// Whether the item `pat` of a loop is a row: a slice pattern (`&[a, b]`), or a name the
+/// `body` indexes.
+fn item_is_row(pat: &syn::Pat, body: &syn::Block) -> bool {
+    struct Indexed<'a>(&'a str, bool);
+    impl<'ast> Visit<'ast> for Indexed<'_> {
+        fn visit_expr_index(&mut self, e: &'ast syn::ExprIndex) {
+            if let syn::Expr::Path(p) = strip_paren(&e.expr) {
+                self.1 |= p.path.get_ident().is_some_and(|i| name_of(i) == self.0);
+            }
+            syn::visit::visit_expr_index(self, e);
+        }
+    }
+    let pat = match pat {
+        syn::Pat::Reference(r) => &*r.pat,
+        p => p,
+    };
+    match pat {
+        syn::Pat::Slice(_) => true,
+        syn::Pat::Ident(i) => {
+            let mut f = Indexed(&name_of(&i.ident), false);
+            f.visit_block(body);
+            f.1
+        }
+        _ => false,
+    }
+}
+
 /// Walks the statements after a `let`, noting the telling uses of one name.
 struct UseFinder<'a, 'l> {
     name: &'a str,
@@ -149,6 +189,11 @@ impl<'ast> Visit<'ast> for UseFinder<'_, '_> {
     fn visit_expr_index(&mut self, e: &'ast syn::ExprIndex) {
         if self.is_name(&e.expr) {
             self.array_use(e.expr.span());
+        }
+        if let syn::Expr::Index(inner) = strip_paren(&e.expr) {
+            if self.is_name(&inner.expr) {
+                self.uses.rows.get_or_insert(inner.expr.span());
+            }
         }
         syn::visit::visit_expr_index(self, e);
     }
@@ -204,6 +249,15 @@ impl<'ast> Visit<'ast> for UseFinder<'_, '_> {
     fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
         if self.is_name(&e.expr) {
             self.array_use(e.expr.span());
+        }
+        // `for p in &k1 { .. p[j] .. }` (or `k1`, `k1.iter()`), `for &[a, b] in &k1`: rows.
+        let source = match strip_paren(&e.expr) {
+            syn::Expr::Reference(r) => &*r.expr,
+            syn::Expr::MethodCall(m) if m.method == "iter" && m.args.is_empty() => &*m.receiver,
+            other => other,
+        };
+        if self.is_name(source) && item_is_row(&e.pat, &e.body) {
+            self.uses.rows.get_or_insert(source.span());
         }
         syn::visit::visit_expr_for_loop(self, e);
     }

@@ -109,6 +109,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         aliases: HashMap::new(),
         closures: HashMap::new(),
         inferred: HashMap::new(),
+        body_tail: None,
         copy_backs: None,
         filter_marks: Vec::new(),
         rows: HashMap::new(),
@@ -210,6 +211,9 @@ struct Lowerer<'a> {
     /// What the uses of an untyped call result say it holds, by the address of its `let`: see
     /// [`infer`].
     inferred: HashMap<usize, infer::Uses>,
+    /// The function's tail expression with the address of the statements before it, which
+    /// [`Lowerer::note_uses`] reads after them (the tail is lowered apart, as the result).
+    body_tail: Option<(usize, syn::Expr)>,
     /// While the arguments of a call statement are lowered, its `&mut` sub-slices to copy back
     /// after it: see [`subslice`].
     copy_backs: Option<Vec<subslice::CopyBack>>,

@@ -26,10 +26,26 @@
 //! values, the snapshots and the emitter's copies would need a second shape and its proofs; the
 //! flat view keeps them as they are.
 //!
-//! Not yet, refused with what to write: passing such an array to another differentiable
-//! function, sub-slices, copies of it whole, writing through a row of `iter_mut`, and local
-//! arrays of arrays of reals (`[[0.0; 3]; N]`, `vec![[0.0; 3]; n]`). Outside `wrt(..)` and read
-//! only, arrays of arrays stay data (`Kind::Opaque`, kept `f64` in every companion).
+//! Across calls (session 13), the nested shape is what crosses:
+//!
+//! - passed to a differentiable function (`forces(pos, &mut f)`, a parameter or a local, by
+//!   reference), the caller's flat array, tangent and adjoint are viewed nested again,
+//!   `__tl::as_rows(x)` (`as_rows_mut`), `K` inferred from the callee's parameter; every
+//!   companion takes a rows parameter as `&[[S; K]]` (also one written `&[[f64; K]; N]` or
+//!   `&Vec<[f64; K]>`, whose arguments coerce to it), so the view fits any of them;
+//! - returned (`-> Vec<[f64; K]>`, `-> [[f64; K]; N]`), the value held flat is given back
+//!   nested, `__tl::rows_from_flat` (its shape the companion's result type), the tangent too,
+//!   and the seed comes in as `result_bar: &[[S; K]]`, flattened where it seeds;
+//! - bound by a caller, `let f = forces_of(pos);` (its type written, or found by the uses
+//!   `f[k][j]`, `for p in &f { p[j] }`), the result is flattened where it is bound,
+//!   `__tl::flat_rows`, into a local `Vec<S>` seen flat, its row length the written `K` or the
+//!   callee's `forces_of::ROWS` (a constant every function returning rows exports); a fixed-size
+//!   local assigned a call's result whole, `x = step(&x);`, copies the flat result in.
+//!
+//! Not yet, refused with what to write: sub-slices, copies of it whole, writing through a row of
+//! `iter_mut`, a rows local passed by value, a whole `Vec` of rows assigned, rows in a tuple bound
+//! from a call. Outside `wrt(..)` and read only, arrays of arrays stay data (`Kind::Opaque`,
+//! kept `f64` in every companion).
 
 use super::iter::{int_bin, int_lit};
 use super::*;
@@ -42,8 +58,29 @@ pub(super) fn rows_of_ref(ty: &syn::Type) -> Option<(bool, &syn::Expr)> {
     let syn::Type::Reference(r) = strip_type_group(ty) else {
         return None;
     };
-    let elem = match strip_type_group(&r.elem) {
-        syn::Type::Slice(s) => &*s.elem,
+    let len = match strip_type_group(&r.elem) {
+        syn::Type::Slice(s) => match strip_type_group(&s.elem) {
+            syn::Type::Array(row) if is_ident(&row.elem, "f64") => &row.len,
+            _ => return None,
+        },
+        owned => rows_of_owned(owned)?,
+    };
+    Some((r.mutability.is_some(), len))
+}
+
+/// An error on an array of arrays of reals among the types of a tuple bound whole from a call,
+/// `let (f, e): (Vec<[f64; 3]>, f64) = forces(..);`, which is not supported yet.
+pub(super) fn refuse_rows_in_tuple(types: &syn::TypeTuple) -> syn::Result<()> {
+    match types.elems.iter().find(|t| rows_of_owned(t).is_some()) {
+        Some(t) => err_at(t, "an array of arrays of reals in a tuple returned by a call is not supported yet: return it alone, `let f = forces(..);`, or write it into a parameter `f: &mut [[f64; K]]`"),
+        None => Ok(()),
+    }
+}
+
+/// The rows `[f64; K]` of an owned array of arrays of reals, `Vec<[f64; K]>` or `[[f64; K];
+/// N]` (a result's type): `K` as written.
+pub(super) fn rows_of_owned(ty: &syn::Type) -> Option<&syn::Expr> {
+    let elem = match strip_type_group(ty) {
         syn::Type::Array(a) => &*a.elem,
         syn::Type::Path(p) if p.qself.is_none() => match p.path.segments.last() {
             Some(seg) if seg.ident == "Vec" => match &seg.arguments {
@@ -58,14 +95,86 @@ pub(super) fn rows_of_ref(ty: &syn::Type) -> Option<(bool, &syn::Expr)> {
         _ => return None,
     };
     match strip_type_group(elem) {
-        syn::Type::Array(row) if is_ident(&row.elem, "f64") => {
-            Some((r.mutability.is_some(), &row.len))
-        }
+        syn::Type::Array(row) if is_ident(&row.elem, "f64") => Some(&row.len),
         _ => None,
     }
 }
 
 impl Lowerer<'_> {
+    /// An error on each part of the result typed as an array of arrays (`Vec<[f64; K]>`,
+    /// `[[f64; K]; N]`) whose value is not an array of arrays seen flat, which the companions
+    /// give back in the nested shape.
+    pub(super) fn check_rows_results(&mut self, tys: &[Option<syn::Type>], values: &[Expr]) {
+        if tys.len() != values.len() {
+            // A part was refused already.
+            return;
+        }
+        for (ty, value) in tys.iter().zip(values) {
+            let Some(ty) = ty.as_ref().filter(|t| rows_of_owned(t).is_some()) else {
+                continue;
+            };
+            if !matches!(&value.op, Op::Var(v) if self.rows.contains_key(v)) {
+                self.error(syn::Error::new(value.span, format!("return an array of arrays variable here, `let mut out = vec![[0.0; K]; n];` written `out[k][j] = ..`, then `out` (the result is `{}`)", ty.to_token_stream())));
+            }
+        }
+    }
+
+    /// `let f = forces(&pos);` of a differentiable function returning an array of arrays of
+    /// reals, its type written (`let f: Vec<[f64; 3]> = ..`, `[[f64; 3]; N]`) or its elements
+    /// read `f[k][j]` after it: a local held flat, `Vec<S>`, the callee's nested result
+    /// flattened where it is bound (`__tl::flat_rows`), the length of its rows the written `K`
+    /// or the callee's own, `forces::ROWS`; `false` when `init` is no such call.
+    pub(super) fn let_rows_call(
+        &mut self,
+        ident: &syn::Ident,
+        mutable: bool,
+        ty: Option<&syn::Type>,
+        init: &syn::Expr,
+        local: &syn::Local,
+        block: &mut Block,
+    ) -> syn::Result<bool> {
+        let syn::Expr::Call(call) = strip_paren(init) else {
+            return Ok(false);
+        };
+        if !self.is_differentiable_call(call) {
+            return Ok(false);
+        }
+        let len = match ty {
+            Some(t) => match rows_of_owned(t) {
+                Some(k) => self.local_row_len(k)?,
+                None => return Ok(false),
+            },
+            None => {
+                let uses = self.inferred.get(&(local as *const syn::Local as usize));
+                if uses.is_none_or(|u| u.rows.is_none()) {
+                    return Ok(false);
+                }
+                let mut path = self.callee_path(call)?;
+                path.segments.push(syn::PathSegment::from(syn::Ident::new(
+                    "ROWS",
+                    Span::call_site(),
+                )));
+                Expr {
+                    op: Op::Path(path),
+                    kind: Kind::Int,
+                    span: call.span(),
+                }
+            }
+        };
+        let args = self.call_args(call, block)?;
+        let kind = Kind::RealArray(ArrayRepr::Vec);
+        let var = self.new_var(&name_of(ident), kind, mutable, ident.span());
+        self.rows.insert(var, len);
+        block.stmts.push(Stmt::Call(Call {
+            callee: self.callee_path(call)?,
+            args,
+            results: vec![var],
+            tuple: false,
+            span: call.span(),
+        }));
+        Ok(true)
+    }
+
     /// The kind of a parameter `name: ty` holding arrays of arrays of reals, with the length of
     /// its rows (as written, and as an integer expression) when it is seen flat; `None` for
     /// data, read as written and never differentiated (a shared reference or a value outside
@@ -114,6 +223,27 @@ impl Lowerer<'_> {
     /// Whether `v` is an array of arrays seen flat.
     pub(super) fn rows_var_id(&self, v: VarId) -> bool {
         self.rows.contains_key(&v)
+    }
+
+    /// An error on `arg` if it passes `v`, a local array of arrays seen flat, by value: a
+    /// differentiable function takes one by reference (the companions view the caller's flat
+    /// array nested again, `__tl::as_rows`).
+    pub(super) fn rows_by_value(&self, v: VarId, arg: &syn::Expr) -> syn::Result<()> {
+        let owned = matches!(
+            self.kind(v),
+            Kind::RealArray(ArrayRepr::Vec | ArrayRepr::Array(_))
+        );
+        if self.rows_var_id(v) && owned && !matches!(arg, syn::Expr::Reference(_)) {
+            return err_at(arg, format!("pass the array of arrays `{0}` by reference, `&{0}` (or `&mut {0}`): a differentiable function takes one as `&[[f64; K]]` or `&mut [[f64; K]]`", self.shown(v)));
+        }
+        Ok(())
+    }
+
+    /// Makes `copy` an array of arrays seen flat if `source` is one.
+    pub(super) fn rows_like(&mut self, copy: VarId, source: VarId) {
+        if let Some(len) = self.rows.get(&source).cloned() {
+            self.rows.insert(copy, len);
+        }
     }
 
     /// `[t, y]` of `for &[t, y] in x` bound to the row of `x` (seen flat) starting at `start`:
@@ -350,11 +480,35 @@ impl Lowerer<'_> {
         init: &syn::Expr,
         block: &mut Block,
     ) -> syn::Result<bool> {
+        Ok(self.nested_local(ident, mutable, init, block)?.is_some())
+    }
+
+    /// A result written as an array of arrays' constructor, `vec![[0.0; K]; n]`: bound to a
+    /// local seen flat (as `let_nested_local` binds it), which the companions return nested;
+    /// `None` when `e` is no such constructor.
+    pub(super) fn nested_result(
+        &mut self,
+        e: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<Option<Expr>> {
+        let name = syn::Ident::new("result", e.span());
+        let v = self.nested_local(&name, false, e, block)?;
+        Ok(v.map(|v| var_expr(v, self.kind(v).clone(), e.span())))
+    }
+
+    /// [`Lowerer::let_nested_local`], giving the local bound.
+    fn nested_local(
+        &mut self,
+        ident: &syn::Ident,
+        mutable: bool,
+        init: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<Option<VarId>> {
         let span = init.span();
         let (init, kind, len) = match strip_paren(init) {
             syn::Expr::Repeat(outer) => {
                 let syn::Expr::Repeat(row) = strip_paren(&outer.expr) else {
-                    return Ok(false);
+                    return Ok(None);
                 };
                 let len = self.local_row_len(&row.len)?;
                 let value = self.real_expr(&row.expr, block)?;
@@ -368,10 +522,10 @@ impl Lowerer<'_> {
             }
             syn::Expr::Macro(m) if m.mac.path.is_ident("vec") => {
                 let Ok(fill) = syn::parse2::<bind::VecFill>(m.mac.tokens.clone()) else {
-                    return Ok(false);
+                    return Ok(None);
                 };
                 let syn::Expr::Repeat(row) = strip_paren(&fill.value) else {
-                    return Ok(false);
+                    return Ok(None);
                 };
                 let len = self.local_row_len(&row.len)?;
                 let value = self.real_expr(&row.expr, block)?;
@@ -391,7 +545,7 @@ impl Lowerer<'_> {
                     .collect();
                 let k = rows.first().map_or(0, |r| r.elems.len());
                 if rows.is_empty() || rows.len() != outer.elems.len() || k == 0 {
-                    return Ok(false);
+                    return Ok(None);
                 }
                 let mut es = Vec::new();
                 for row in &rows {
@@ -406,12 +560,12 @@ impl Lowerer<'_> {
                 let kind = Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#total))));
                 (Init::ArrayList(es), kind, int_lit(k, span))
             }
-            _ => return Ok(false),
+            _ => return Ok(None),
         };
         let var = self.new_var(&name_of(ident), kind, mutable, ident.span());
         self.rows.insert(var, len);
         block.stmts.push(Stmt::Let { var, init, span });
-        Ok(true)
+        Ok(Some(var))
     }
 
     /// The row length `K` of a local `[[0.0; K]; N]`, a function's `const` given its value.
@@ -426,7 +580,7 @@ impl Lowerer<'_> {
 
 /// The row length `K` written in `[f64; K]`, as an integer expression: a literal or a path to
 /// a constant, which the generated code names as written.
-fn row_len(k: &syn::Expr) -> syn::Result<Expr> {
+pub(super) fn row_len(k: &syn::Expr) -> syn::Result<Expr> {
     let span = k.span();
     match strip_paren(k) {
         syn::Expr::Lit(syn::ExprLit {

@@ -19,14 +19,17 @@ impl Lowerer<'_> {
         let mut body = Block::default();
         self.early_return_prologue(sig, &mut body);
         let (tail, rest) = self.split_tail(&item.block.stmts, &ret_parts);
+        self.body_tail = tail.map(|t| (rest.as_ptr() as usize, t.clone()));
         self.body_statements(rest, tail, &mut body);
         let values = self.final_values(sig, tail, &ret_parts, &mut body);
+        let tys = return_types(&sig.output, tuple);
+        self.check_rows_results(&tys, &values);
         Some(Function {
             name: sig.ident.clone(),
             vars: std::mem::take(&mut self.vars),
             params,
             ret: Ret {
-                tys: return_types(&sig.output, tuple),
+                tys,
                 parts: ret_parts,
                 tuple,
                 values,
@@ -34,6 +37,7 @@ impl Lowerer<'_> {
             body,
             idents: self.idents.clone(),
             map_params: std::mem::take(&mut self.map_params),
+            rows_vars: self.rows.keys().copied().collect(),
         })
     }
 
@@ -392,7 +396,12 @@ impl Lowerer<'_> {
                 Ok(_) => err_at(ty, bad),
                 // `f32`'s own advice fits; for other types, the return message.
                 Err(e) if is_ident(ty, "f32") => Err(e),
-                Err(_) if nests_arrays_of_reals(ty) => err_at(ty, "arrays of arrays of reals are not returned yet: write them into a parameter `out: &mut [[f64; K]]` (named in `wrt(..)`), or return them flat, `[f64; K * N]`"),
+                // Held flat (see `rows`): the companions return the nested shape.
+                Err(_) if super::rows::rows_of_owned(ty).is_some() => {
+                    super::rows::row_len(super::rows::rows_of_owned(ty).expect("checked"))?;
+                    Ok(Kind::RealArray(ArrayRepr::Vec))
+                }
+                Err(_) if nests_arrays_of_reals(ty) => err_at(ty, "an array of arrays of reals is returned as `Vec<[f64; K]>` or `[[f64; K]; N]`; for deeper nesting, return the values flat, `Vec<f64>`"),
                 Err(_) => err_at(ty, bad),
             }
         };
@@ -482,6 +491,9 @@ impl Lowerer<'_> {
                 );
             }
             return err_at(e, "return a `Vec<f64>` or `[f64; N]` variable, or build one with `vec![..]` or `[..]`");
+        }
+        if let Some(rows) = self.nested_result(e, body)? {
+            return Ok(rows);
         }
         let init = match self.array_init(e, body)? {
             Some(init) => init,

@@ -23,15 +23,27 @@ fn shadowed_bindings_get_distinct_names() {
 
 #[test]
 fn messages_quote_the_users_names() {
-    // The second `y` is `y_1` in the IR; the message says `y`.
-    let e = lowered("fn f(x: f64) -> f64 { let y = x; let y = g(x); y[0] }")
+    // The second `y` is `y_1` in the IR; the message says `y`. (Its uses disagree, the
+    // function's last expression read as the statements are: an array and a real.)
+    let e = lowered("fn f(x: f64) -> f64 { let y = x; let y = g(x); y[0] + y }")
         .expect_err("rejected")
         .to_string();
     assert!(e.starts_with("`y` holds the result of a call"), "{e}");
-    let e = lowered("fn f(r#in: f64) -> f64 { let r#in = g(r#in); r#in[0] }")
+    let e = lowered("fn f(r#in: f64) -> f64 { let r#in = g(r#in); r#in[0] * r#in }")
         .expect_err("rejected")
         .to_string();
     assert!(e.starts_with("`r#in` holds the result of a call"), "{e}");
+}
+
+#[test]
+fn a_result_read_in_the_last_expression_is_typed_by_that_use() {
+    // `y[0]` as the function's value says `y` is an array, as it would in a statement.
+    let ir = printed("fn f(x: f64) -> f64 { let y = g(x); y[0] }");
+    assert!(ir.contains("call g(x)"), "{ir}");
+    assert!(ir.contains("return (y[0])"), "{ir}");
+    // `y[k][j]` says it is an array of arrays: held flat, its rows the callee's, `g::ROWS`.
+    let ir = printed("fn f(x: &[[f64; 2]]) -> f64 { let y = g(x); y[1][0] }");
+    assert!(ir.contains("g::ROWS"), "{ir}");
 }
 
 #[test]

@@ -210,7 +210,7 @@ fn row_len(ty: &syn::Type) -> Option<String> {
 }
 
 /// Why an array of arrays of reals cannot be built or written, and what to write instead.
-pub(super) const NESTED_LOCAL: &str = "arrays of arrays of reals are parameters `x: &[[f64; K]]` (data, or differentiated when named in `wrt(..)`) and `&mut [[f64; K]]`, and locals made in a `let` of their own, `let mut v = [[0.0; K]; N];` or `vec![[0.0; K]; n]`, all read and written `v[k][j]`; elsewhere write the values flat, `[0.0; 3 * N]` read as `v[3 * k + j]`, or one array per component";
+pub(super) const NESTED_LOCAL: &str = "arrays of arrays of reals are parameters `x: &[[f64; K]]` (data, or differentiated when named in `wrt(..)`) and `&mut [[f64; K]]`, and locals made in a `let` of their own, `let mut v = [[0.0; K]; N];`, `vec![[0.0; K]; n]` or `let f = forces(&x);` of a function returning `Vec<[f64; K]>` or `[[f64; K]; N]`, all read and written `v[k][j]`; elsewhere write the values flat, `[0.0; 3 * N]` read as `v[3 * k + j]`, or one array per component";
 
 /// Whether `ty` is a slice, array or `Vec` (or a reference to one) whose elements are arrays of
 /// reals: `&[[f64; 2]]`, `Vec<[f64; 3]>`, `[[f64; 2]; N]`.

@@ -99,7 +99,13 @@ impl Lowerer<'_> {
             if self.is_differentiable_call(call) {
                 let args = self.call_args(call, block)?;
                 let callee = self.callee_path(call)?;
+                // An array of arrays held flat gets the callee's rows flat too.
+                let kind = match self.rows_var_id(target) {
+                    true => Kind::RealArray(ArrayRepr::Vec),
+                    false => kind,
+                };
                 let t = self.temp("whole", kind, call.span());
+                self.rows_like(t, target);
                 block.stmts.push(Stmt::Call(Call {
                     callee,
                     args,

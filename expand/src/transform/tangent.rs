@@ -562,11 +562,12 @@ fn jvp_args(em: &Emitter, c: &Call) -> Vec<TokenStream> {
             }
             Arg::ArrayMut { var, by_ref } => {
                 let d = em.dot(*var);
-                args.push(if *by_ref {
+                let d = if *by_ref {
                     quote!(&mut #d)
                 } else {
                     quote!(&mut *#d)
-                });
+                };
+                args.push(em.nested_arg(*var, d, true));
             }
             Arg::Matrix { var, by_ref } => {
                 let d = if em.is_active(*var) {
@@ -594,6 +595,16 @@ fn result(em: &Emitter) -> Option<Vec<TokenStream>> {
         .zip(&f.ret.parts)
         .map(|(v, k)| match (&v.op, k) {
             (_, Kind::Real) => expr(em, v).unwrap_or_else(|| em.zero()),
+            (Op::Var(x), _) if em.is_rows(*x) => {
+                let d = if em.is_active(*x) {
+                    let d = em.dot(*x);
+                    quote!(#d)
+                } else {
+                    let n = em.name(*x);
+                    quote!((#rt::zeros_like(&#n)))
+                };
+                em.rows_result(d)
+            }
             (Op::Var(x), _) if em.is_active(*x) => {
                 let d = em.dot(*x);
                 quote!(#d)

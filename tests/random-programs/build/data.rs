@@ -27,6 +27,10 @@ const ROW_SUMS: bool = true;
 /// Arrays of arrays in `wrt(..)`: `obs: &[[f64; W]]` differentiated, read by the same forms;
 /// the tests take its values from the flat input and its tangent and adjoint in rows.
 const ACTIVE_ROWS: bool = true;
+/// Such arrays passed to annotated helpers (session 13): `h_rows2(obs, a)` (a real), and `let w
+/// = h_rows_map2(obs, a);` (rows returned, bound without their type) read `w[k][j]` by the
+/// next statement.
+const ACTIVE_ROWS_CALLS: bool = true;
 
 /// The value of a data parameter, written as a literal by the tests.
 #[derive(Clone)]
@@ -59,6 +63,8 @@ pub struct Rows {
     pub kind: RowsKind,
     pub width: usize,
     pub count: usize,
+    /// Named in `wrt(..)`: passed to the helpers that differentiate their rows.
+    pub active: bool,
 }
 
 fn values(rng: &mut Rng, n: usize) -> Vec<f64> {
@@ -235,12 +241,14 @@ impl Gen<'_> {
                 kind: *kind,
                 width: rows[0].len(),
                 count: rows.len(),
+                active: false,
             }),
             Data::ActiveRows { width, count } => self.rows.push(Rows {
                 name: name.into(),
                 kind: RowsKind::Slice,
                 width: *width,
                 count: *count,
+                active: true,
             }),
         }
         self.declaring_param = was;
@@ -292,6 +300,11 @@ impl Gen<'_> {
             return None;
         }
         let rows = self.rng.pick(&self.rows.clone()).clone();
+        if ACTIVE_ROWS_CALLS && rows.active && self.rng.chance(0.5) {
+            let a = self.rows_call_arg();
+            let call = format!("h_rows{}({}, {a})", rows.width, rows.name);
+            return Some(E::new(call, 1.0, true));
+        }
         Some(match self.rng.below(5) {
             0 | 1 => {
                 let k = self.row_index(&rows);
@@ -306,6 +319,38 @@ impl Gen<'_> {
             _ if ROW_SUMS => self.rows_sum(&rows),
             _ => E::new(format!("{}[0][0]", rows.name), PARAM_BOUND, true),
         })
+    }
+
+    /// The real argument of a rows helper: a scalar in scope or a literal (not an expression,
+    /// which could call a helper again).
+    fn rows_call_arg(&mut self) -> String {
+        let scalars = self.scalars();
+        if scalars.is_empty() || self.rng.chance(0.3) {
+            return "0.5".into();
+        }
+        self.vars[*self.rng.pick(&scalars)].name.clone()
+    }
+
+    /// `let w = h_rows_map3(obs, a);` of active rows `obs`, then `let t = w[k][j] * w[k2][j2];`
+    /// (the rows returned, bound without their type, read by the next statement only); `false`
+    /// when no active rows are in scope.
+    pub fn rows_result_stmt(&mut self) -> bool {
+        let active: Vec<Rows> = self.rows.iter().filter(|r| r.active).cloned().collect();
+        if !ACTIVE_ROWS_CALLS || active.is_empty() {
+            return false;
+        }
+        let rows = self.rng.pick(&active).clone();
+        let a = self.rows_call_arg();
+        let w = self.unshadowing_name("w", "");
+        let t = self.name("t");
+        // Indices modulo `obs.len()`, which `w` has as many rows as.
+        let (k1, k2) = (self.row_index(&rows), self.row_index(&rows));
+        let (j1, j2) = (self.rng.below(rows.width), self.rng.below(rows.width));
+        let width = rows.width;
+        self.line(format!("let {w} = h_rows_map{width}({}, {a});", rows.name));
+        self.line(format!("let {t} = {w}[{k1}][{j1}] * {w}[{k2}][{j2}];"));
+        self.declare(&t, VarKind::Scalar { mutable: false }, 1.0, super::CAP);
+        true
     }
 
     /// `obs.iter().map(|o| o[j] * ..).sum::<f64>()`, the body reading the row and captures.

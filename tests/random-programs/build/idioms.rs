@@ -253,6 +253,9 @@ impl Gen<'_> {
         if nest && !self.rows.is_empty() && self.rng.chance(0.12) && self.rows_loop() {
             return true;
         }
+        if self.rows.iter().any(|r| r.active) && self.rng.chance(0.15) && self.rows_result_stmt() {
+            return true;
+        }
         match self.rng.below(100) {
             0..=11 if ITERATOR_VALUES => self.iter_value(),
             12..=18 if nest && ITERATOR_LOOPS => self.iter_loop(),
@@ -346,7 +349,14 @@ impl Gen<'_> {
     /// the code inside its scope may read.
     pub fn unshadowing_name(&mut self, base: &str, other: &str) -> String {
         let name = self.name(base);
-        if name == other || self.vars.iter().any(|v| v.name == name) {
+        // A row `o` of `for o in obs` is declared as its elements, `o[0]`, `o[1]`.
+        let row = format!("{name}[");
+        if name == other
+            || self
+                .vars
+                .iter()
+                .any(|v| v.name == name || v.name.starts_with(&row))
+        {
             self.fresh += 1;
             format!("{base}{}", self.fresh)
         } else {
@@ -743,7 +753,9 @@ impl Gen<'_> {
             self.fresh += 1;
             self.fresh
         });
-        let u = self.name("u");
+        // Not the name of a variable the body may read (an array `S` read `S[2]` inside
+        // `|S: f64| ..` would be the parameter).
+        let u = self.unshadowing_name("u", "");
         self.open_item(&u, CAP);
         let body = self.closure_body(&u, CAP);
         self.close();

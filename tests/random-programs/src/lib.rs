@@ -52,6 +52,51 @@ pub fn h_scale(u: &mut [f64], c: f64) {
     }
 }
 
+/// A squashed weighted sum over rows of two reals (active arrays of arrays passed to an
+/// annotated call); `|h_rows2| <= 1`.
+#[differentiable]
+pub fn h_rows2(r: &[[f64; 2]], a: f64) -> f64 {
+    let mut s = 0.0;
+    for k in 0..r.len() {
+        s += r[k][0] * (a * r[k][1]).sin() + 0.5 * r[k][1];
+    }
+    (0.3 * s).tanh()
+}
+
+/// [`h_rows2`] over rows of three reals; `|h_rows3| <= 1`.
+#[differentiable]
+pub fn h_rows3(r: &[[f64; 3]], a: f64) -> f64 {
+    let mut s = 0.0;
+    for p in r {
+        s += p[0] * p[2] - (a * p[1]).cos() * p[1];
+    }
+    (0.3 * s).tanh()
+}
+
+/// Rows of two reals mapped to rows of two reals (an array of arrays returned), each within
+/// `[-1, 1]`.
+#[differentiable]
+pub fn h_rows_map2(r: &[[f64; 2]], a: f64) -> Vec<[f64; 2]> {
+    let mut out = vec![[0.0; 2]; r.len()];
+    for k in 0..r.len() {
+        out[k][0] = (a * r[k][1] + r[(k + 1) % r.len()][0]).sin();
+        out[k][1] = (r[k][0] * r[k][1]).tanh();
+    }
+    out
+}
+
+/// [`h_rows_map2`] over rows of three reals, each within `[-1, 1]`.
+#[differentiable]
+pub fn h_rows_map3(r: &[[f64; 3]], a: f64) -> Vec<[f64; 3]> {
+    let mut out = vec![[0.0; 3]; r.len()];
+    for k in 0..r.len() {
+        for j in 0..3 {
+            out[k][j] = (a * r[k][(j + 1) % 3] - r[k][j]).sin();
+        }
+    }
+    out
+}
+
 /// Two results at once; both within `[-1, 1]`.
 #[differentiable]
 pub fn h_pair(a: f64, b: f64) -> (f64, f64) {

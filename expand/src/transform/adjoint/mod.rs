@@ -428,7 +428,11 @@ fn seed_type(em: &Emitter) -> Option<TokenStream> {
                     let t = em.result_part_ty(i);
                     quote!(&#t)
                 }
-                _ => quote!(&[#scalar]),
+                _ => match em.result_rows(i) {
+                    // An array of arrays: its adjoint in the nested shape.
+                    Some(len) => quote!(&[[#scalar; #len]]),
+                    None => quote!(&[#scalar]),
+                },
             })
             .collect();
         if f.ret.tuple {
@@ -483,12 +487,17 @@ fn seed_result<'a>(
                 let code = if *kind == Kind::Matrix {
                     let b = em.bar_mut(*v);
                     quote!(#rt::linalg::accumulate(#b, #s);)
-                } else if seeded_by_copy(f, em, *v, k) {
-                    let b = em.bar(*v);
-                    quote!(#rt::seed(&mut #b[..], &#s[..]);)
                 } else {
                     let b = em.bar(*v);
-                    quote!(#rt::accumulate(&mut #b[..], &#s[..]);)
+                    let s = match em.result_rows(k) {
+                        Some(_) => quote!(#s.as_flattened()),
+                        None => quote!(&#s[..]),
+                    };
+                    if seeded_by_copy(f, em, *v, k) {
+                        quote!(#rt::seed(&mut #b[..], #s);)
+                    } else {
+                        quote!(#rt::accumulate(&mut #b[..], #s);)
+                    }
                 };
                 r.adjoint(None, &mut seed, |out| {
                     out.push(RevStmt::Update { var: *v, code })

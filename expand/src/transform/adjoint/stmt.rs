@@ -486,7 +486,9 @@ impl<'a> Reverse<'a> {
                 Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
                     if em.is_active(*var) {
                         let b = em.bar(*var);
-                        args.push(em.at_argument(span, quote!(&mut #b[..])));
+                        args.push(
+                            em.at_argument(span, em.nested_arg(*var, quote!(&mut #b[..]), true)),
+                        );
                     } else {
                         args.push(em.zero_array_arg(*var, true, true));
                     }
@@ -510,7 +512,7 @@ impl<'a> Reverse<'a> {
                     match em.var(r).kind {
                         Kind::Real => quote!(#b),
                         Kind::Matrix => em.bar_ref(r),
-                        _ => quote!(&#b[..]),
+                        _ => em.nested_arg(r, quote!(&#b[..]), false),
                     }
                 })
                 .collect();
