@@ -171,6 +171,7 @@ impl Lowerer<'_> {
             results: vec![var],
             tuple: false,
             span: call.span(),
+            arg_spans: super::call::arg_spans(call),
         }));
         Ok(true)
     }
