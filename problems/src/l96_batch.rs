@@ -623,7 +623,7 @@ impl Misfit for Costs {
         self.nb
     }
     fn reads(&self, k: usize) -> bool {
-        k > 0 && k % OBS_EVERY == 0
+        k > 0 && k.is_multiple_of(OBS_EVERY)
     }
     #[inline(always)]
     fn add<S: Real>(&self, u: &[S], k: usize, j: &mut [S]) {

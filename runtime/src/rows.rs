@@ -15,7 +15,7 @@
 #[inline(always)]
 pub fn as_rows<S, const K: usize>(flat: &[S]) -> &[[S; K]] {
     assert!(
-        K != 0 && flat.len() % K == 0,
+        K != 0 && flat.len().is_multiple_of(K),
         "{} reals are no whole rows of {K}",
         flat.len()
     );
@@ -33,7 +33,7 @@ pub fn as_rows<S, const K: usize>(flat: &[S]) -> &[[S; K]] {
 #[inline(always)]
 pub fn as_rows_mut<S, const K: usize>(flat: &mut [S]) -> &mut [[S; K]] {
     assert!(
-        K != 0 && flat.len() % K == 0,
+        K != 0 && flat.len().is_multiple_of(K),
         "{} reals are no whole rows of {K}",
         flat.len()
     );

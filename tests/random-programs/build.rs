@@ -708,7 +708,7 @@ impl<'a> Gen<'a> {
         });
         // Every other method is a trait's, in a trait impl annotated as a block (chosen by the
         // program's index, not the random stream, so the programs stay as they were).
-        let in_trait = receiver.is_some() && idioms::TRAIT_IMPLS && index % 2 == 0;
+        let in_trait = receiver.is_some() && idioms::TRAIT_IMPLS && index.is_multiple_of(2);
         if let Some(ty) = receiver {
             if in_trait {
                 let trait_name = format!("Trait{}", name.replace('_', ""));

@@ -292,7 +292,17 @@ impl Lowerer<'_> {
             }
             args.push(x);
         }
-        let kind = receiver.kind.clone();
+        // An integer's predicates (`k.is_multiple_of(OBS_EVERY)`, as clippy asks for) are
+        // bools; its other methods (`abs_diff`, `pow`, `min`) give its own type.
+        let predicate = matches!(
+            name,
+            "is_multiple_of" | "is_power_of_two" | "is_positive" | "is_negative"
+        );
+        let kind = if predicate {
+            Kind::Bool
+        } else {
+            receiver.kind.clone()
+        };
         Ok(Expr {
             op: Op::Method(Box::new(receiver), mc.method.clone(), args),
             kind,

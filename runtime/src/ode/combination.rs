@@ -155,7 +155,7 @@ fn combine<S: Real, D: Dim, const IN_PLACE: bool>(
     let row = |j: usize| &k[j * n..(j + 1) * n];
     let out = &mut out[..n];
     // Pairs before the last one or two terms, into `acc`.
-    let last = if terms.len() % 2 == 0 { 2 } else { 1 }.min(terms.len());
+    let last = if terms.len().is_multiple_of(2) { 2 } else { 1 }.min(terms.len());
     let (pairs, tail) = terms.split_at(terms.len() - last);
     let acc = &mut acc[..n];
     for (p, pair) in pairs.chunks_exact(2).enumerate() {

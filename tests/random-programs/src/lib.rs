@@ -108,7 +108,7 @@ pub fn h_pair(a: f64, b: f64) -> (f64, f64) {
 #[differentiable]
 pub fn h_step(a: f64, k: usize) -> f64 {
     let mut r = a.tanh();
-    if k % 2 == 0 {
+    if k.is_multiple_of(2) {
         r = r * r;
     } else if a > 0.1 {
         r = 0.5 * (r + a.sin());

@@ -26,6 +26,8 @@
     clippy::unused_enumerate_index,
     // `.map(|v| v)`: a random closure body that happens to be its parameter.
     clippy::map_identity,
+    // `k % 2 == 0`: the generator exercises `%` (`is_multiple_of` is lowered too, in `h_step`).
+    clippy::manual_is_multiple_of,
     clippy::approx_constant,
     clippy::clone_on_copy,
     clippy::if_same_then_else,
