@@ -122,30 +122,6 @@ pub mod __private {
         len * k + j
     }
 
-    /// `x % n` of a periodic index (`u[(i + n - 1) % n]`) without a division where it can:
-    /// `x` itself below `n`, `x - n` below `2n` (the boundary iterations of a stencil loop
-    /// over `0..n`, where a division costs more than the rest of the iteration), else `x % n`
-    /// (which panics for `n` = 0 as `%` does). The same value as `x % n` for every `x` and `n`.
-    ///
-    /// ```
-    /// use tapeless_runtime::__private::rem_index;
-    /// for (x, n) in [(0, 5), (4, 5), (5, 5), (9, 5), (10, 5), (23, 5), (usize::MAX, 7)] {
-    ///     assert_eq!(rem_index(x, n), x % n);
-    /// }
-    /// assert!(std::panic::catch_unwind(|| rem_index(3, 0)).is_err());
-    /// ```
-    #[inline(always)]
-    #[allow(clippy::manual_rem_euclid)]
-    pub fn rem_index(x: usize, n: usize) -> usize {
-        if x < n {
-            x
-        } else if x - n < n {
-            x - n
-        } else {
-            x % n
-        }
-    }
-
     /// The place of `w[j]` in the array a window or chunk `w` (`v.windows(k)`, `v.chunks(k)`)
     /// is read from, the window starting at `start` and holding `len` elements, checked as
     /// `w[j]` is: an index past the window (or past a shorter last chunk) panics rather than

@@ -46,7 +46,6 @@ mod dce;
 mod declare;
 mod describe;
 mod forwarding;
-mod periodic;
 mod plan;
 mod resets;
 mod saves;

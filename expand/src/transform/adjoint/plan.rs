@@ -40,7 +40,7 @@ pub(super) fn plan(em: &Emitter, stencil: bool) -> Plan {
     if !stencil {
         return scatter;
     }
-    let stencils = super::stencil::find(f, &em.active, &scatter, &em.krate);
+    let stencils = super::stencil::find(f, &em.active, &scatter);
     if stencils.is_empty() {
         return scatter;
     }

@@ -33,7 +33,6 @@
 //! After: `for i in (lo..hi).rev() { u_bar[i] += du_bar[i] * u[i + 1]; u_bar[i] += du_bar[i - 1] * u[i - 1]; }`,
 //! then the boundary loops and the zeroing of `du_bar`.
 
-use super::periodic::{is_rem_index, rem_path, unwrapped};
 use super::plan::Plan;
 use super::Reverse;
 use crate::emit::Value;
@@ -47,16 +46,11 @@ use std::collections::HashSet;
 pub(super) struct Stencil {
     /// The loop statement.
     pub(super) id: StmtId,
-    /// The loop's index.
-    var: VarId,
     /// The width of the boundary: the largest offset minus the smallest, 0 included.
     margin: i64,
     /// Per active assignment of the body: its position in the body, and its value shifted by
     /// each offset it reads at.
     outputs: Vec<(usize, Vec<Shift>)>,
-    /// Per assignment of the body, its value as the boundary loops print it: periodic indices
-    /// without a division (`periodic.rs`).
-    boundary: Vec<Expr>,
 }
 
 /// An assignment's value at iteration `i - c`, written in terms of `i` without `%`.
@@ -69,22 +63,9 @@ struct Shift {
 }
 
 /// The stencil loops of `f` (every loop, at any depth, that qualifies).
-pub(super) fn find(
-    f: &Function,
-    active: &IdVec<VarId, bool>,
-    plan: &Plan,
-    krate: &syn::Path,
-) -> Vec<Stencil> {
+pub(super) fn find(f: &Function, active: &IdVec<VarId, bool>, plan: &Plan) -> Vec<Stencil> {
     let mut out = Vec::new();
     walk(&f.body, StmtId::FIRST, f, active, plan, &mut out);
-    let rem = rem_path(krate);
-    for st in &mut out {
-        st.boundary = st
-            .boundary
-            .iter()
-            .map(|e| unwrapped(e, st.var, f, &rem))
-            .collect();
-    }
     out
 }
 
@@ -178,20 +159,10 @@ fn recognise(
         }
     }
     // Without shifted reads the scatter form is already a gather.
-    let boundary = body
-        .stmts
-        .iter()
-        .map(|s| match s {
-            Stmt::Assign { value, .. } => value.clone(),
-            _ => unreachable!("checked above: assignments only"),
-        })
-        .collect();
     (!outputs.is_empty() && hi > lo).then_some(Stencil {
         id,
-        var,
         margin: hi - lo,
         outputs,
-        boundary,
     })
 }
 
@@ -277,26 +248,19 @@ pub(super) fn affine(idx: &Expr, i: VarId) -> Option<(i64, Option<VarId>)> {
         Op::Binary(Binary::Add, a, b) if is_var(a, i) => Some((int(b)?, None)),
         Op::Binary(Binary::Add, a, b) if is_var(b, i) => Some((int(a)?, None)),
         Op::Binary(Binary::Sub, a, b) if is_var(a, i) => Some((-int(b)?, None)),
-        Op::Binary(Binary::Rem, x, n) => periodic(x, n, i),
-        // `x % n` as the boundary loops print it (`periodic.rs`): the same value.
-        Op::ConstCall(p, args) if is_rem_index(p) && args.len() == 2 => {
-            periodic(&args[0], &args[1], i)
-        }
-        _ => None,
-    }
-}
-
-/// `x % n` as `(i + c) % n` or `(i + n - c) % n`.
-fn periodic(x: &Expr, n: &Expr, i: VarId) -> Option<(i64, Option<VarId>)> {
-    let Op::Var(n) = n.op else { return None };
-    match &x.op {
-        Op::Binary(Binary::Add, a, b) if is_var(a, i) => Some((int(b)?, Some(n))),
-        Op::Binary(Binary::Sub, a, b) => match &a.op {
-            Op::Binary(Binary::Add, p, q) if is_var(p, i) && is_var(q, n) => {
-                Some((-int(b)?, Some(n)))
+        Op::Binary(Binary::Rem, x, n) => {
+            let Op::Var(n) = n.op else { return None };
+            match &x.op {
+                Op::Binary(Binary::Add, a, b) if is_var(a, i) => Some((int(b)?, Some(n))),
+                Op::Binary(Binary::Sub, a, b) => match &a.op {
+                    Op::Binary(Binary::Add, p, q) if is_var(p, i) && is_var(q, n) => {
+                        Some((-int(b)?, Some(n)))
+                    }
+                    _ => None,
+                },
+                _ => None,
             }
-            _ => None,
-        },
+        }
         _ => None,
     }
 }
@@ -474,6 +438,7 @@ impl<'a> Reverse<'a> {
                 };
                 let Stmt::Assign {
                     place: Place::Index(w, here),
+                    value,
                     ..
                 } = &body.stmts[*k]
                 else {
@@ -488,7 +453,6 @@ impl<'a> Reverse<'a> {
                 )?);
                 // Boundary: the iterations whose entries of offset `c` land outside the
                 // interior, `start..lo - c` and `hi - c..end`, clipped to the range.
-                let value = &st.boundary[*k];
                 boundary.extend(self.entries(*w, here, value, |t| {
                     matches!(t, Target::Index(_, idx) if !scalar(t)
                         && affine(idx, var).is_some_and(|(d, _)| d == c))
@@ -642,20 +606,7 @@ pub fn peeled_primal(
     let (start, end) = (em.fresh("__start"), em.fresh("__end"));
     let (lo, hi) = (em.fresh("__lo"), em.fresh("__hi"));
     let (a, b) = (em.primal(&range.start), em.primal(&range.end));
-    // The boundary iterations as written, their periodic indices without a division.
-    let rem = rem_path(&em.krate);
-    let as_written: TokenStream = body
-        .stmts
-        .iter()
-        .map(|s| match s {
-            Stmt::Assign { place, value, span } => em.primal_stmt(&Stmt::Assign {
-                place: place.clone(),
-                value: unwrapped(value, var, f, &rem),
-                span: *span,
-            }),
-            _ => TokenStream::new(),
-        })
-        .collect();
+    let as_written = em.primal_block(body);
     let plain: TokenStream = body
         .stmts
         .iter()
