@@ -623,38 +623,6 @@ impl<'a> Emitter<'a> {
         quote_spanned!(span=> __tl::active(#bar))
     }
 
-    /// The tangent (or, with `mutable`, the adjoint scratch) of an array argument that carries
-    /// none: zeros in the scalar type, shaped for the callee, flat; the scratch is wrapped in
-    /// `InactiveArray`, which a callee's parameter outside its `wrt(..)` requires.
-    pub(super) fn flat_zero_array_arg(
-        &self,
-        var: VarId,
-        by_ref: bool,
-        mutable: bool,
-    ) -> TokenStream {
-        let scalar = &self.scalar;
-        let rt = &self.rt;
-        let n = self.name(var);
-        let zero = self.zero();
-        match (&self.var(var).kind, by_ref, mutable) {
-            // A fixed-size array's scratch is an array on the stack, not a `Vec` per call.
-            (Kind::RealArray(ArrayRepr::Array(_)), _, true) => {
-                quote!(&mut #rt::InactiveArray(#rt::zeros_in::<#scalar, _>(&#n)))
-            }
-            (Kind::RealArray(ArrayRepr::Array(_)), true, false) => {
-                quote!(&#rt::zeros_in::<#scalar, _>(&#n)[..])
-            }
-            (_, _, true) => quote!(&mut #rt::InactiveArray(#rt::zeros::<#scalar>(#n.len()))),
-            (Kind::RealArray(ArrayRepr::Array(_)), false, false) => {
-                quote!(::core::array::from_fn(|_| #zero))
-            }
-            (Kind::RealArray(ArrayRepr::Vec), false, false) => {
-                quote!(#rt::zeros::<#scalar>(#n.len()))
-            }
-            _ => quote!(&#rt::zeros::<#scalar>(#n.len())[..]),
-        }
-    }
-
     /// The import at the top of every generated body: `use ::tapeless::__private as __tl;`,
     /// so generated code names the runtime briefly and hygienically.
     pub fn runtime_import(&self) -> TokenStream {

@@ -71,6 +71,33 @@ impl Emitter<'_> {
         self.nested_arg(var, arg, false)
     }
 
+    /// The tangent (or, with `mutable`, the adjoint scratch) of an array argument that carries
+    /// none: zeros in the scalar type, shaped for the callee, flat; the scratch is wrapped in
+    /// `InactiveArray`, which a callee's parameter outside its `wrt(..)` requires.
+    fn flat_zero_array_arg(&self, var: VarId, by_ref: bool, mutable: bool) -> TokenStream {
+        let scalar = &self.scalar;
+        let rt = &self.rt;
+        let n = self.name(var);
+        let zero = self.zero();
+        match (&self.var(var).kind, by_ref, mutable) {
+            // A fixed-size array's scratch is an array on the stack, not a `Vec` per call.
+            (Kind::RealArray(ArrayRepr::Array(_)), _, true) => {
+                quote::quote!(&mut #rt::InactiveArray(#rt::zeros_in::<#scalar, _>(&#n)))
+            }
+            (Kind::RealArray(ArrayRepr::Array(_)), true, false) => {
+                quote::quote!(&#rt::zeros_in::<#scalar, _>(&#n)[..])
+            }
+            (_, _, true) => quote::quote!(&mut #rt::InactiveArray(#rt::zeros::<#scalar>(#n.len()))),
+            (Kind::RealArray(ArrayRepr::Array(_)), false, false) => {
+                quote::quote!(::core::array::from_fn(|_| #zero))
+            }
+            (Kind::RealArray(ArrayRepr::Vec), false, false) => {
+                quote::quote!(#rt::zeros::<#scalar>(#n.len()))
+            }
+            _ => quote::quote!(&#rt::zeros::<#scalar>(#n.len())[..]),
+        }
+    }
+
     /// The zeros standing for the tangent or adjoint of an array argument that carries none
     /// (see `flat_zero_array_arg`), viewed nested if it is an array of arrays seen flat.
     pub fn zero_array_arg(&self, var: VarId, by_ref: bool, mutable: bool) -> TokenStream {

@@ -111,13 +111,7 @@ impl Lowerer<'_> {
             return self.ternary(t, [receiver, b, c], span);
         }
         if (name == "last" || name == "first") && mc.args.is_empty() {
-            let x = mc.receiver.to_token_stream();
-            let at = if name == "last" {
-                format!("{x}[{x}.len() - 1]")
-            } else {
-                format!("{x}[0]")
-            };
-            return err_at(&mc.method, format!("`.{name}()` gives an `Option`: take the element with `*{x}.{name}().unwrap()`, `{x}.{name}().copied().unwrap()`, or `{at}`"));
+            return first_last_option(mc, &name);
         }
         if name == "sqr" || name == "square" {
             return err_at(&mc.method, "write `x * x` or `x.powi(2)`");
@@ -309,4 +303,15 @@ impl Lowerer<'_> {
             span,
         })
     }
+}
+
+/// The refusal of `x.last()` / `x.first()` left an `Option`: what to write to take the element.
+fn first_last_option(mc: &syn::ExprMethodCall, name: &str) -> syn::Result<Expr> {
+    let x = mc.receiver.to_token_stream();
+    let at = if name == "last" {
+        format!("{x}[{x}.len() - 1]")
+    } else {
+        format!("{x}[0]")
+    };
+    err_at(&mc.method, format!("`.{name}()` gives an `Option`: take the element with `*{x}.{name}().unwrap()`, `{x}.{name}().copied().unwrap()`, or `{at}`"))
 }
