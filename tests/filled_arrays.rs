@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{check, Case};
+use common::fixed4::{hessian_and_gradient, three_ways, Rev4, Vjp4};
 use tapeless::differentiable;
 
 /// A right-hand side that reads its input at periodic offsets.
@@ -123,33 +123,6 @@ fn cost(x0: [f64; 4]) -> f64 {
     j
 }
 
-type F4 = fn([f64; 4]) -> [f64; 4];
-type Jvp4 = fn([f64; 4], [f64; 4]) -> ([f64; 4], [f64; 4]);
-type Vjp4 = fn([f64; 4], &mut [f64], &[f64]) -> [f64; 4];
-type Rev4 = fn([f64; 4], &mut [f64], &[f64]);
-
-fn three_ways(name: &'static str, f: F4, jvp: Jvp4, vjp: Vjp4, seed: u64) {
-    check(
-        &Case {
-            name,
-            inputs: 4,
-            outputs: 4,
-            f: &|x| f(x.try_into().unwrap()).to_vec(),
-            jvp: &|x, d| {
-                let (v, t) = jvp(x.try_into().unwrap(), d.try_into().unwrap());
-                (v.to_vec(), t.to_vec())
-            },
-            vjp: &|x, w| {
-                let mut g = vec![0.0; 4];
-                let v = vjp(x.try_into().unwrap(), &mut g[..], w);
-                (v.to_vec(), g)
-            },
-        },
-        &[0.4, -0.7, 0.9, 0.3],
-        seed,
-    );
-}
-
 #[test]
 fn filled_arrays_three_ways() {
     three_ways("filled", filled, filled_jvp, filled_vjp, 211);
@@ -226,37 +199,5 @@ fn the_hessian_vector_product_through_fills_is_symmetric_and_equals_differences_
         assert_eq!(g.map(|gi| gi.value), grad(x));
         g.map(|gi| gi.tangents[0])
     };
-    let (a, b) = ([1.0, 0.5, -0.3, 0.2], [-0.4, 0.9, 0.1, -0.6]);
-    let (ha, hb) = (hv(a), hv(b));
-    let dot = |p: [f64; 4], q: [f64; 4]| p.iter().zip(q).map(|(x, y)| x * y).sum::<f64>();
-    let (l, r) = (dot(b, ha), dot(a, hb));
-    assert!(
-        (l - r).abs() <= 1e-12 * l.abs().max(r.abs()),
-        "H not symmetric: {l} vs {r}"
-    );
-    let eps = 1e-5;
-    let (gp, gm) = (
-        grad(std::array::from_fn(|i| x[i] + eps * a[i])),
-        grad(std::array::from_fn(|i| x[i] - eps * a[i])),
-    );
-    for i in 0..4 {
-        let fd = (gp[i] - gm[i]) / (2.0 * eps);
-        assert!(
-            (fd - ha[i]).abs() <= 1e-6 * (1.0 + fd.abs()),
-            "H a [{i}]: {} vs differences of gradients {fd}",
-            ha[i]
-        );
-    }
-    let g = grad(x);
-    for i in 0..4 {
-        let (mut xp, mut xm) = (x, x);
-        xp[i] += eps;
-        xm[i] -= eps;
-        let fd = (cost(xp) - cost(xm)) / (2.0 * eps);
-        assert!(
-            (fd - g[i]).abs() <= 1e-7 * (1.0 + fd.abs()),
-            "gradient [{i}]: {} vs {fd}",
-            g[i]
-        );
-    }
+    hessian_and_gradient(x, &cost, &grad, &hv);
 }

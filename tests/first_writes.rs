@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{check, Case};
+use common::fixed4::{three_ways, Rev4, Vjp4};
 use tapeless::differentiable;
 
 /// A small right-hand side read by the stages.
@@ -99,40 +99,14 @@ fn cost(x0: [f64; 4]) -> f64 {
     j
 }
 
-type Jvp4 = fn([f64; 4], [f64; 4]) -> ([f64; 4], [f64; 4]);
-type Vjp4 = fn([f64; 4], &mut [f64], &[f64]) -> [f64; 4];
-type Rev4 = fn([f64; 4], &mut [f64], &[f64]);
-
-fn fixed4(name: &'static str, f: fn([f64; 4]) -> [f64; 4], jvp: Jvp4, vjp: Vjp4, seed: u64) {
-    check(
-        &Case {
-            name,
-            inputs: 4,
-            outputs: 4,
-            f: &|x| f(x.try_into().unwrap()).to_vec(),
-            jvp: &|x, d| {
-                let (v, t) = jvp(x.try_into().unwrap(), d.try_into().unwrap());
-                (v.to_vec(), t.to_vec())
-            },
-            vjp: &|x, w| {
-                let mut g = vec![0.0; 4];
-                let v = vjp(x.try_into().unwrap(), &mut g[..], w);
-                (v.to_vec(), g)
-            },
-        },
-        &[0.4, -0.7, 0.9, 0.3],
-        seed,
-    );
-}
-
 #[test]
 fn stages_writing_their_adjoints_three_ways() {
-    fixed4("stages", stages, stages_jvp, stages_vjp, 83);
+    three_ways("stages", stages, stages_jvp, stages_vjp, 83);
 }
 
 #[test]
 fn stages_combined_partially_three_ways() {
-    fixed4("partial", partial, partial_jvp, partial_vjp, 89);
+    three_ways("partial", partial, partial_jvp, partial_vjp, 89);
 }
 
 /// `__f_rev` (called through `f::rev`) agrees with `f_vjp` to the bit, and the written adjoints
