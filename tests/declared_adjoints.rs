@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::fixed4::{hessian_and_gradient, three_ways, Rev4, Vjp4};
+use common::fixed::{hessian_and_gradient, three_ways, Rev, Vjp};
 use common::{check, Case};
 use tapeless::differentiable;
 
@@ -151,7 +151,7 @@ fn products_by_data_outside_wrt_three_ways() {
 #[test]
 fn the_reverse_only_companions_equal_the_vjps() {
     let (x, w) = ([0.4, -0.7, 0.9, 0.3], [0.3, -1.1, 0.6, 0.8]);
-    let pairs: [(Vjp4, Rev4); 2] = [
+    let pairs: [(Vjp<4>, Rev<4>); 2] = [
         (stages_vjp, stages::rev),
         (overwritten_vjp, overwritten::rev),
     ];

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::fixed4::{hessian_and_gradient, three_ways, Rev4, Vjp4};
+use common::fixed::{hessian_and_gradient, three_ways, Rev, Vjp};
 use tapeless::differentiable;
 
 /// A right-hand side that reads its input at periodic offsets.
@@ -157,7 +157,8 @@ fn fills_equal_the_loops_to_the_bit() {
     );
     let ((v1, t1), (v2, t2)) = (filled_jvp(x, d), filled_rev_jvp(x, d));
     assert_eq!((bits(v1), bits(t1)), (bits(v2), bits(t2)));
-    let pairs: [(Vjp4, Rev4); 2] = [(filled_vjp, filled::rev), (filled_rev_vjp, filled_rev::rev)];
+    let pairs: [(Vjp<4>, Rev<4>); 2] =
+        [(filled_vjp, filled::rev), (filled_rev_vjp, filled_rev::rev)];
     let mut grads = Vec::new();
     for (vjp, rev) in pairs {
         let mut g1 = [0.0; 4];

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::fixed4::{three_ways, Rev4, Vjp4};
+use common::fixed::{three_ways, Rev, Vjp};
 use tapeless::differentiable;
 
 /// A small right-hand side read by the stages.
@@ -114,7 +114,7 @@ fn stages_combined_partially_three_ways() {
 #[test]
 fn the_reverse_only_companions_equal_the_vjps() {
     let (x, w) = ([0.4, -0.7, 0.9, 0.3], [0.3, -1.1, 0.6, 0.8]);
-    let pairs: [(Vjp4, Rev4); 2] = [(stages_vjp, stages::rev), (partial_vjp, partial::rev)];
+    let pairs: [(Vjp<4>, Rev<4>); 2] = [(stages_vjp, stages::rev), (partial_vjp, partial::rev)];
     for (vjp, rev) in pairs {
         let mut g1 = [0.0; 4];
         vjp(x, &mut g1[..], &w);

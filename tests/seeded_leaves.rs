@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::fixed::{hessian_and_gradient, three_ways};
 use common::{check, Case};
 use tapeless::differentiable;
 
@@ -93,44 +94,19 @@ fn cost(x0: [f64; 3]) -> f64 {
     j
 }
 
-fn fixed3(name: &'static str, f: fn([f64; 3]) -> [f64; 3], jvp: Jvp3, vjp: Vjp3, seed: u64) {
-    check(
-        &Case {
-            name,
-            inputs: 3,
-            outputs: 3,
-            f: &|x| f(x.try_into().unwrap()).to_vec(),
-            jvp: &|x, d| {
-                let (v, t) = jvp(x.try_into().unwrap(), d.try_into().unwrap());
-                (v.to_vec(), t.to_vec())
-            },
-            vjp: &|x, w| {
-                let mut g = vec![0.0; 3];
-                let v = vjp(x.try_into().unwrap(), &mut g[..], w);
-                (v.to_vec(), g)
-            },
-        },
-        &[0.4, -0.7, 0.9],
-        seed,
-    );
-}
-
-type Jvp3 = fn([f64; 3], [f64; 3]) -> ([f64; 3], [f64; 3]);
-type Vjp3 = fn([f64; 3], &mut [f64], &[f64]) -> [f64; 3];
-
 #[test]
 fn a_leaf_returning_its_local_array_three_ways() {
-    fixed3("leaf", leaf, leaf_jvp, leaf_vjp, 41);
+    three_ways("leaf", leaf, leaf_jvp, leaf_vjp, 41);
 }
 
 #[test]
 fn a_leaf_returning_a_copy_of_its_parameter_three_ways() {
-    fixed3("leaf_copy", leaf_copy, leaf_copy_jvp, leaf_copy_vjp, 43);
+    three_ways("leaf_copy", leaf_copy, leaf_copy_jvp, leaf_copy_vjp, 43);
 }
 
 #[test]
 fn stages_calling_inlined_leaves_three_ways() {
-    fixed3("stages", stages, stages_jvp, stages_vjp, 47);
+    three_ways("stages", stages, stages_jvp, stages_vjp, 47);
 }
 
 #[test]
@@ -207,39 +183,5 @@ fn the_hessian_vector_product_through_inlined_leaves_is_symmetric() {
         cost_vjp(x, &mut g[..], 1.0);
         g
     };
-    let (a, b) = ([1.0, 0.5, -0.3], [-0.4, 0.9, 0.1]);
-    let (ha, hb) = (hv(a), hv(b));
-    let dot = |p: [f64; 3], q: [f64; 3]| p.iter().zip(q).map(|(x, y)| x * y).sum::<f64>();
-    let (l, r) = (dot(b, ha), dot(a, hb));
-    assert!(
-        (l - r).abs() <= 1e-12 * l.abs().max(r.abs()),
-        "H not symmetric: {l} vs {r}"
-    );
-    let eps = 1e-5;
-    let (gp, gm) = (
-        grad(std::array::from_fn(|i| x[i] + eps * a[i])),
-        grad(std::array::from_fn(|i| x[i] - eps * a[i])),
-    );
-    for i in 0..3 {
-        let fd = (gp[i] - gm[i]) / (2.0 * eps);
-        assert!(
-            (fd - ha[i]).abs() <= 1e-6 * (1.0 + fd.abs()),
-            "H a [{i}]: {} vs differences of gradients {fd}",
-            ha[i]
-        );
-    }
-    // The gradient itself against central differences of the cost.
-    let g = grad(x);
-    for i in 0..3 {
-        let mut xp = x;
-        let mut xm = x;
-        xp[i] += eps;
-        xm[i] -= eps;
-        let fd = (cost(xp) - cost(xm)) / (2.0 * eps);
-        assert!(
-            (fd - g[i]).abs() <= 1e-7 * (1.0 + fd.abs()),
-            "gradient [{i}]: {} vs {fd}",
-            g[i]
-        );
-    }
+    hessian_and_gradient(x, &cost, &grad, &hv);
 }

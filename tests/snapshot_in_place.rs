@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{check, Case};
+use common::fixed::{hessian_and_gradient, three_ways, Rev, Vjp};
 use tapeless::differentiable;
 
 /// A small right-hand side read by the stages.
@@ -108,40 +108,14 @@ fn cost(x0: [f64; 3]) -> f64 {
     j
 }
 
-type Jvp3 = fn([f64; 3], [f64; 3]) -> ([f64; 3], [f64; 3]);
-type Vjp3 = fn([f64; 3], &mut [f64], &[f64]) -> [f64; 3];
-type Rev3 = fn([f64; 3], &mut [f64], &[f64]);
-
-fn fixed3(name: &'static str, f: fn([f64; 3]) -> [f64; 3], jvp: Jvp3, vjp: Vjp3, seed: u64) {
-    check(
-        &Case {
-            name,
-            inputs: 3,
-            outputs: 3,
-            f: &|x| f(x.try_into().unwrap()).to_vec(),
-            jvp: &|x, d| {
-                let (v, t) = jvp(x.try_into().unwrap(), d.try_into().unwrap());
-                (v.to_vec(), t.to_vec())
-            },
-            vjp: &|x, w| {
-                let mut g = vec![0.0; 3];
-                let v = vjp(x.try_into().unwrap(), &mut g[..], w);
-                (v.to_vec(), g)
-            },
-        },
-        &[0.4, -0.7, 0.9],
-        seed,
-    );
-}
-
 #[test]
 fn stages_reading_their_snapshots_in_place_three_ways() {
-    fixed3("stages", stages, stages_jvp, stages_vjp, 61);
+    three_ways("stages", stages, stages_jvp, stages_vjp, 61);
 }
 
 #[test]
 fn a_buffer_read_between_call_and_overwrite_three_ways() {
-    fixed3(
+    three_ways(
         "read_between",
         read_between,
         read_between_jvp,
@@ -152,14 +126,14 @@ fn a_buffer_read_between_call_and_overwrite_three_ways() {
 
 #[test]
 fn an_element_adjoint_read_again_three_ways() {
-    fixed3("elements", elements, elements_jvp, elements_vjp, 71);
+    three_ways("elements", elements, elements_jvp, elements_vjp, 71);
 }
 
 /// `__f_rev` (called through `f::rev`) agrees with `f_vjp` to the bit.
 #[test]
 fn the_reverse_only_companions_equal_the_vjps() {
     let (x, w) = ([0.4, -0.7, 0.9], [0.3, -1.1, 0.6]);
-    let pairs: [(Vjp3, Rev3); 3] = [
+    let pairs: [(Vjp<3>, Rev<3>); 3] = [
         (stages_vjp, stages::rev),
         (read_between_vjp, read_between::rev),
         (elements_vjp, elements::rev),
@@ -189,39 +163,5 @@ fn the_hessian_vector_product_through_the_stages_is_symmetric() {
         cost_vjp(x, &mut g[..], 1.0);
         g
     };
-    let (a, b) = ([1.0, 0.5, -0.3], [-0.4, 0.9, 0.1]);
-    let (ha, hb) = (hv(a), hv(b));
-    let dot = |p: [f64; 3], q: [f64; 3]| p.iter().zip(q).map(|(x, y)| x * y).sum::<f64>();
-    let (l, r) = (dot(b, ha), dot(a, hb));
-    assert!(
-        (l - r).abs() <= 1e-12 * l.abs().max(r.abs()),
-        "H not symmetric: {l} vs {r}"
-    );
-    let eps = 1e-5;
-    let (gp, gm) = (
-        grad(std::array::from_fn(|i| x[i] + eps * a[i])),
-        grad(std::array::from_fn(|i| x[i] - eps * a[i])),
-    );
-    for i in 0..3 {
-        let fd = (gp[i] - gm[i]) / (2.0 * eps);
-        assert!(
-            (fd - ha[i]).abs() <= 1e-6 * (1.0 + fd.abs()),
-            "H a [{i}]: {} vs differences of gradients {fd}",
-            ha[i]
-        );
-    }
-    // The gradient itself against central differences of the cost.
-    let g = grad(x);
-    for i in 0..3 {
-        let mut xp = x;
-        let mut xm = x;
-        xp[i] += eps;
-        xm[i] -= eps;
-        let fd = (cost(xp) - cost(xm)) / (2.0 * eps);
-        assert!(
-            (fd - g[i]).abs() <= 1e-7 * (1.0 + fd.abs()),
-            "gradient [{i}]: {} vs {fd}",
-            g[i]
-        );
-    }
+    hessian_and_gradient(x, &cost, &grad, &hv);
 }
