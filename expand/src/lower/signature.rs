@@ -495,6 +495,11 @@ impl Lowerer<'_> {
         if let Some(rows) = self.nested_result(e, body)? {
             return Ok(rows);
         }
+        if kind == Kind::RealArray(ArrayRepr::Vec) {
+            if let Some(v) = self.collected_result(e, body)? {
+                return Ok(v);
+            }
+        }
         let init = match self.array_init(e, body)? {
             Some(init) => init,
             None => return err_at(e, "return an array variable, `vec![..]` or `[..]` here"),

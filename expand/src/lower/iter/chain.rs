@@ -86,6 +86,20 @@ pub(in crate::lower) fn int_lit(n: usize, span: Span) -> Expr {
     }
 }
 
+/// An unsuffixed integer literal as a `usize` one, `1` as `1usize`; any other `e` as it is.
+fn as_usize(e: Expr) -> Expr {
+    match &e.op {
+        Op::Lit(Literal::Other(syn::Lit::Int(i))) if i.suffix().is_empty() => Expr {
+            op: Op::Lit(Literal::Other(syn::Lit::Int(syn::LitInt::new(
+                &format!("{}usize", i.base10_digits()),
+                i.span(),
+            )))),
+            ..e
+        },
+        _ => e,
+    }
+}
+
 pub(in crate::lower) fn is_zero(e: &Expr) -> bool {
     matches!(&e.op, Op::Lit(Literal::Other(syn::Lit::Int(i))) if i.base10_digits() == "0")
 }
@@ -146,6 +160,9 @@ impl Lowerer<'_> {
         block: &mut Block,
     ) -> syn::Result<Seq> {
         let e = strip_paren(e);
+        if let Some(r) = range_source(e) {
+            return self.range_seq(r, block);
+        }
         let (arr, writable, src_kind) = match e {
             syn::Expr::Reference(r) if whole => (&*r.expr, r.mutability.is_some(), None),
             syn::Expr::Path(_) if whole => {
@@ -255,6 +272,29 @@ impl Lowerer<'_> {
                 start: zero,
                 end: len,
             },
+        })
+    }
+
+    /// The positions of a range `a..b` (`a..=b`), each its own item: the bounds evaluated once,
+    /// before the loop, as Rust evaluates a range's.
+    fn range_seq(&mut self, r: &syn::ExprRange, block: &mut Block) -> syn::Result<Seq> {
+        let (Some(a), Some(b)) = (&r.start, &r.end) else {
+            return err_at(r, "give both bounds of the range: `(a..b)`");
+        };
+        // The positions are `usize` (they index arrays): a literal bound says so, since the
+        // loop's arithmetic on them (`saturating_sub`, `min`) needs a type.
+        let start = as_usize(self.index_expr(a, block)?);
+        let start = self.evaluated_once(start, "start", block);
+        let mut end = as_usize(self.index_expr(b, block)?);
+        if matches!(r.limits, syn::RangeLimits::Closed(_)) {
+            let span = end.span;
+            end = int_bin(Binary::Add, end, int_lit(1, span));
+        }
+        let end = self.evaluated_once(end, "end", block);
+        Ok(Seq {
+            src: Src::Counter,
+            start,
+            end,
         })
     }
 

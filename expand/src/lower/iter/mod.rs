@@ -65,7 +65,8 @@ pub(in crate::lower) struct StoredClosure {
     pub(in crate::lower) scopes: Vec<HashMap<String, VarId>>,
 }
 
-/// The methods that make an iterator out of an array.
+/// The methods that make an iterator out of an array (a range of integers, `(0..n)`, is one
+/// too: [`range_source`]).
 pub(in crate::lower) const SOURCES: &[&str] =
     &["iter", "iter_mut", "into_iter", "windows", "chunks"];
 /// The adapters lowering knows.
@@ -82,10 +83,11 @@ pub(in crate::lower) const ADAPTERS: &[&str] = &[
     "filter",
 ];
 /// What to write, for messages.
-pub(in crate::lower) const SUPPORTED: &str = "`iter`, `iter_mut`, `windows(k)`, `chunks(k)`, then `zip`, `enumerate`, `map`, `filter`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`, ending in `sum`, `product`, `fold` or `collect` (or looped over by `for`)";
+pub(in crate::lower) const SUPPORTED: &str = "`iter`, `iter_mut`, `windows(k)`, `chunks(k)` or a range `(a..b)`, then `zip`, `enumerate`, `map`, `filter`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`, ending in `sum`, `product`, `fold` or `collect` (or looped over by `for`)";
 
 /// The method calls of the chain `e`, from the iterator source outwards, if it starts at one
-/// (`v.iter()..`).
+/// (`v.iter()..`), or from the first adapter outwards when it starts at a range of integers
+/// ([`range_source`]).
 pub(in crate::lower) fn from_source(e: &syn::Expr) -> Option<Vec<&syn::ExprMethodCall>> {
     let mut calls = Vec::new();
     let mut cur = strip_paren(e);
@@ -97,7 +99,28 @@ pub(in crate::lower) fn from_source(e: &syn::Expr) -> Option<Vec<&syn::ExprMetho
         }
         cur = strip_paren(&mc.receiver);
     }
-    None
+    calls.reverse();
+    let first = calls.first()?;
+    let makes_items = |mc: &&syn::ExprMethodCall| {
+        matches!(
+            mc.method.to_string().as_str(),
+            "map" | "zip" | "filter" | "enumerate"
+        )
+    };
+    (range_source(cur).is_some()
+        && ADAPTERS.contains(&first.method.to_string().as_str())
+        && calls.iter().any(makes_items))
+    .then_some(calls)
+}
+
+/// `a..b` or `a..=b` (in parentheses) at the start of a chain that maps, zips or filters its
+/// integers, `(0..n).map(|i| ..)`: a source whose item is the position itself. (A range that
+/// is only reversed or stepped, `for i in (0..n).rev()`, stays the loop's own range.)
+pub(in crate::lower) fn range_source(e: &syn::Expr) -> Option<&syn::ExprRange> {
+    match strip_paren(e) {
+        syn::Expr::Range(r) if r.start.is_some() && r.end.is_some() => Some(r),
+        _ => None,
+    }
 }
 
 /// The first method of the chain `e` (which starts at an iterator source) that is not an

@@ -279,19 +279,60 @@ impl Lowerer<'_> {
             return err_at(&mc.method, "`collect` takes no arguments");
         }
         let (ident, _) = simple_binding(pat)?;
-        let span = local.span();
-        if let Some(filter) = filter_before(&mc.receiver) {
-            return err_at(&filter.method, "`collect` after `filter` makes a `Vec` of the length of the items kept, which the derivative code cannot follow; collect first and filter in a `for` loop, or sum or fold the filtered items");
-        }
-        let seq = self.chain(&mc.receiver, None, block)?;
-        let n = self.bounded(count(&seq), block);
-        let start = seq.start.clone();
         let v = self.unscoped_var(
             &name_of(&ident),
             Kind::RealArray(ArrayRepr::Vec),
             true,
             ident.span(),
         );
+        self.collect_into(v, mc, init, local.span(), block)?;
+        self.scopes
+            .last_mut()
+            .expect("a scope is open")
+            .insert(name_of(&ident), v);
+        Ok(true)
+    }
+
+    /// The function's result `chain.collect()` (or `.collect::<Vec<f64>>()`), returned as
+    /// `Vec<f64>`: collected into a temporary, `None` when `e` is not one.
+    pub(in crate::lower) fn collected_result(
+        &mut self,
+        e: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<Option<Expr>> {
+        let syn::Expr::MethodCall(mc) = strip_paren(e) else {
+            return Ok(None);
+        };
+        if mc.method != "collect" || !is_iterator_chain(&mc.receiver) {
+            return Ok(None);
+        }
+        if !mc.args.is_empty() {
+            return err_at(&mc.method, "`collect` takes no arguments");
+        }
+        let span = e.span();
+        let kind = Kind::RealArray(ArrayRepr::Vec);
+        let v = self.temp("result", kind.clone(), span);
+        self.vars[v].mutable = true;
+        self.collect_into(v, mc, e, span, block)?;
+        Ok(Some(var_expr(v, kind, span)))
+    }
+
+    /// `v` (a new `Vec<f64>`) made at the length of the chain `mc.receiver` and its items
+    /// assigned in a loop.
+    fn collect_into(
+        &mut self,
+        v: VarId,
+        mc: &syn::ExprMethodCall,
+        init: &syn::Expr,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        if let Some(filter) = filter_before(&mc.receiver) {
+            return err_at(&filter.method, "`collect` after `filter` makes a `Vec` of the length of the items kept, which the derivative code cannot follow; collect first and filter in a `for` loop, or sum or fold the filtered items");
+        }
+        let seq = self.chain(&mc.receiver, None, block)?;
+        let n = self.bounded(count(&seq), block);
+        let start = seq.start.clone();
         block.stmts.push(Stmt::Let {
             var: v,
             init: Init::VecFill {
@@ -321,12 +362,7 @@ impl Lowerer<'_> {
                 Ok(())
             },
             block,
-        )?;
-        self.scopes
-            .last_mut()
-            .expect("a scope is open")
-            .insert(name_of(&ident), v);
-        Ok(true)
+        )
     }
 }
 
