@@ -48,7 +48,18 @@ fn chains(x: &[f64]) -> f64 {
     let horner = (0..n).rev().map(|i| x[i]).fold(0.0, |acc, c| acc * 0.5 + c);
     let squares: Vec<f64> = (2..n).map(|i| x[i] * x[i - 2]).collect();
     let first_two = (0..2).map(|i| x[i].cos()).sum::<f64>();
-    energy + weighted + pairs + even + horner * squares[0] + squares[squares.len() - 1] * first_two
+    let shifted = (0..n)
+        .skip(1)
+        .zip(x.iter())
+        .map(|(i, v)| i as f64 * v)
+        .sum::<f64>();
+    shifted * 0.1
+        + energy
+        + weighted
+        + pairs
+        + even
+        + horner * squares[0]
+        + squares[squares.len() - 1] * first_two
 }
 
 #[allow(clippy::needless_range_loop)]
@@ -84,7 +95,17 @@ fn chains_by_hand(x: &[f64]) -> f64 {
     for i in 0..2 {
         first_two += x[i].cos();
     }
-    energy + weighted + pairs + even + horner * squares[0] + squares[squares.len() - 1] * first_two
+    let mut shifted = 0.0;
+    for i in 1..n {
+        shifted += i as f64 * x[i - 1];
+    }
+    shifted * 0.1
+        + energy
+        + weighted
+        + pairs
+        + even
+        + horner * squares[0]
+        + squares[squares.len() - 1] * first_two
 }
 
 /// Names of the generated code's in the closures and the bounds, and a local `result`.

@@ -596,3 +596,41 @@ fn a_constant_call_writing_an_array_an_earlier_adjoint_reads() {
     assert_eq!(w, w2);
     assert_eq!(w, e.map(|v| v * 0.5_f64.tanh()));
 }
+
+/// A `let` given by branches whose first value is an element of an array of arrays of reals
+/// outside `wrt(..)` and whose other value is active (random programs, seed 20261203): the
+/// first branch fixed the variable's kind to the data's, and the active branch was refused
+/// ("`y` is not a real variable").
+#[differentiable(wrt(z))]
+fn branch_value_of_data_row(z: f64, k: usize, obs: [[f64; 3]; 2]) -> f64 {
+    let y = if k > 1 {
+        obs[0][1]
+    } else if z > 0.0 {
+        z * obs[1][2] + z.sin()
+    } else {
+        obs[k][0] * z
+    };
+    y * z
+}
+
+#[test]
+fn a_branch_value_of_data_rows_beside_active_branches() {
+    let obs = [[0.3, -0.8, 1.1], [0.5, 0.25, -0.7]];
+    for (k, at) in [(0, 0.6), (0, -0.4), (2, 0.6)] {
+        check_with_hvp(
+            "branch_value_of_data_row",
+            &|z| branch_value_of_data_row(z, k, obs),
+            &|z, d| branch_value_of_data_row_jvp(z, d, k, obs),
+            &|z, b, y| branch_value_of_data_row_vjp(z, b, k, obs, y),
+            &|z, b| {
+                branch_value_of_data_row_vjp(z, b, k, obs, D::constant(1.0));
+            },
+            at,
+        );
+    }
+    // By hand at k = 0, z = 0.6: y = z obs[1][2] + sin z, J = y z, dJ/dz = 2 z obs[1][2] +
+    // sin z + z cos z.
+    let z = 0.6_f64;
+    let (_, g) = branch_value_of_data_row_grad(z, 0, obs);
+    assert!((g - (2.0 * z * -0.7 + z.sin() + z * z.cos())).abs() < 1e-15);
+}

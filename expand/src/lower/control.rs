@@ -145,13 +145,15 @@ impl Lowerer<'_> {
                 return err_at(e, "an `if` or `match` that gives a matrix or vector is not supported; compute the choice as a real and scale, or bind each branch's value with `let`");
             }
             // A constant whose type is not visible (`HALF`, `g(HALF)`) gives a real, as it does
-            // as an argument of a differentiable call.
-            self.vars[target].kind =
-                if value.kind == Kind::Opaque && self.is_unknown_constant(&value) {
-                    Kind::Real
-                } else {
-                    value.kind.clone()
-                };
+            // as an argument of a differentiable call; so does an element of an array of arrays
+            // of reals outside `wrt(..)`, `obs[0][1]` (the other branches may be active).
+            self.vars[target].kind = if value.kind == Kind::Opaque
+                && (self.is_unknown_constant(&value) || self.is_real_data(&value))
+            {
+                Kind::Real
+            } else {
+                value.kind.clone()
+            };
             self.unset_targets.remove(k);
         }
         let value = self.place_value(&Place::Var(target), value, e.span())?;

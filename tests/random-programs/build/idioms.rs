@@ -25,6 +25,9 @@ pub const IDIOM_SALT: u64 = 0x6964_696f_6d73; // "idioms"
 /// `let t = a.iter()..map(|&v| ..).sum::<f64>()`, `.fold(..)`, `.product()`, `zip`,
 /// `enumerate`, `copied`, and the adapters `rev`, `skip`, `take`, `step_by`.
 const ITERATOR_VALUES: bool = true;
+/// `(0..n).zip(a.iter()).map(|(k, &v)| ..).sum::<f64>()` and `(0..n).map(|k| { let v = a[k];
+/// .. }).sum::<f64>()`: chains that start at a range of integers.
+const RANGE_CHAINS: bool = true;
 /// `.copied().max_by(|p, q| p.total_cmp(q)).unwrap()`, `min_by`, `partial_cmp(..).unwrap()`,
 /// either way round, beside `.fold(f64::NEG_INFINITY, f64::max)`.
 const MAX_BY: bool = true;
@@ -468,6 +471,37 @@ impl Gen<'_> {
                     ),
                     1.2_f64.powi(len_max as i32),
                 )
+            }
+            6 if RANGE_CHAINS && self.rng.chance(0.5) => {
+                // The positions of a range zipped with the array, `(0..n).zip(a.iter())`, or
+                // mapped to its elements, `(0..n).map(|k| a[k])`.
+                let i = self.name("k");
+                let i = if i == v { format!("{i}_2") } else { i };
+                self.open_item(&v, ab);
+                self.declare(
+                    &i,
+                    VarKind::Int {
+                        below: Some(len.clone()),
+                        max: len_max,
+                    },
+                    0.0,
+                    0.0,
+                );
+                let body = self.closure_body(&v, ab);
+                self.close();
+                let w = lit(self.rng.range(0.1, 0.5));
+                let code = if self.rng.chance(0.5) {
+                    format!(
+                        "(0..{len}){adapt}.zip({it}).map(|({i}, &{v})| {} * {i} as f64 + {}).sum::<f64>()",
+                        w.code, body.code
+                    )
+                } else {
+                    format!(
+                        "(0..{len}){adapt}.map(|{i}| {{ let {v} = {src}[{i}]; {} * {i} as f64 + {} }}).sum::<f64>()",
+                        w.code, body.code
+                    )
+                };
+                (code, n * (w.bound * n + body.bound))
             }
             _ if MAX_BY && self.rng.chance(0.5) => {
                 let m = if self.rng.chance(0.5) { "max" } else { "min" };
