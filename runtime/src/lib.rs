@@ -142,6 +142,24 @@ pub mod __private {
         start + j
     }
 
+    /// The length of a `Vec` of `dst` elements assigned whole a value of `src` elements, `x =
+    /// step(&x);`: the derivative code keeps each array at one length, so a new length panics
+    /// saying so (the user's function, compiled as written, would go on with the new length).
+    ///
+    /// ```
+    /// use tapeless_runtime::__private::kept_len;
+    /// assert_eq!(kept_len(3, 3), 3);
+    /// assert!(std::panic::catch_unwind(|| kept_len(3, 4)).is_err());
+    /// ```
+    #[track_caller]
+    pub fn kept_len(dst: usize, src: usize) -> usize {
+        assert!(
+            dst == src,
+            "tapeless: a `Vec` assigned whole must keep its length in a differentiable function: it has {dst} elements and the value assigned has {src}; bind the new value to a new variable, or make the `Vec` at its final length"
+        );
+        dst
+    }
+
     /// The length of `dst.copy_from_slice(src)` (`clone: false`) or `dst.clone_from_slice(src)`
     /// (`clone: true`) for slices of `dst` and `src` elements, checked by std's own method: a
     /// mismatch panics with std's message, where the user's call would.

@@ -30,15 +30,6 @@ fn deeper(x: &[[f64; 3]]) -> Vec<[[f64; 3]; 2]> {
     y
 }
 
-// A whole `Vec` of rows assigned a call's result (it may change its length): bind a new one
-// instead, or hold fixed-size rows, `[[f64; 3]; N]`.
-#[differentiable(wrt(x))]
-fn reassigned(x: &[[f64; 3]]) -> f64 {
-    let mut y = shifted(x);
-    y = shifted(&y);
-    y[0][0]
-}
-
 // Returned as part of a tuple (its type written, as nothing else says it holds rows), then
 // bound by a caller from the tuple: not yet.
 #[differentiable(wrt(x))]

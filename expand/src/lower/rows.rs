@@ -307,7 +307,13 @@ impl Lowerer<'_> {
     }
 
     /// The flat index `K * k + j` of `x[k][j]`, checked `j < K` as Rust checks it.
-    fn row_index(&self, v: VarId, k: Expr, j: Expr, j_node: &syn::Expr) -> syn::Result<Expr> {
+    pub(super) fn row_index(
+        &self,
+        v: VarId,
+        k: Expr,
+        j: Expr,
+        j_node: &syn::Expr,
+    ) -> syn::Result<Expr> {
         let len = self.rows[&v].clone();
         let span = j.span;
         let literal = |e: &Expr| match &e.op {

@@ -229,6 +229,9 @@ impl Lowerer<'_> {
             syn::Expr::Assign(a) if self.whole_array_target(&a.left).is_some() => {
                 self.whole_array_assign(a, block)
             }
+            syn::Expr::Assign(a) if self.whole_row_target(&a.left).is_some() => {
+                self.whole_row_assign(a, block)
+            }
             syn::Expr::Assign(a) => {
                 let span = a.span();
                 let place = self.place(&a.left, block)?;
