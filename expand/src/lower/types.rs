@@ -122,6 +122,12 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
     if nests_arrays_of_reals(ty) {
         return err_at(ty, NESTED_LOCAL);
     }
+    if elements_are_tuples(ty) && mentions_float(ty) {
+        return err_at(
+            ty,
+            "a slice, array or `Vec` of tuples holding reals is not supported: pass each field as a slice of its own, `idx: &[usize], y: &[f64]`, read as `idx[m]` and `y[m]` (or `for (&k, &v) in idx.iter().zip(y)`), or pairs of reals as an array of arrays, `&[[f64; 2]]`",
+        );
+    }
     let what = if mentions_float(ty) {
         "unsupported type"
     } else {
@@ -133,6 +139,29 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
         ty,
         format!("{what}: write `f64`, `&[f64]`, `&mut [f64]`, `[f64; N]`, `Vec<f64>` or an nalgebra `DVector<f64>`, `DMatrix<f64>`, `SVector<f64, N>`, `SMatrix<f64, R, C>` for reals, or integers and bools (also in slices, arrays and `Vec`s); a struct is a parameter by reference, `p: &Params`, with `#[differentiable]` on its definition"),
     )
+}
+
+/// Whether `ty` is a slice, array or `Vec` (or a reference of one) of tuples.
+fn elements_are_tuples(ty: &syn::Type) -> bool {
+    let elem = match ty {
+        syn::Type::Reference(r) => return elements_are_tuples(&r.elem),
+        syn::Type::Paren(p) => return elements_are_tuples(&p.elem),
+        syn::Type::Group(g) => return elements_are_tuples(&g.elem),
+        syn::Type::Slice(s) => &*s.elem,
+        syn::Type::Array(a) => &*a.elem,
+        syn::Type::Path(p) if p.qself.is_none() => match p.path.segments.last() {
+            Some(seg) if seg.ident == "Vec" => match &seg.arguments {
+                syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+                    syn::GenericArgument::Type(t) => t,
+                    _ => return false,
+                },
+                _ => return false,
+            },
+            _ => return false,
+        },
+        _ => return false,
+    };
+    matches!(strip_type_group(elem), syn::Type::Tuple(t) if !t.elems.is_empty())
 }
 
 /// Integers and bools, and slices, arrays, `Vec`s and references of them: values that hold no
