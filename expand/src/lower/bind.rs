@@ -81,7 +81,9 @@ impl Lowerer<'_> {
             declared,
             span,
         };
-        if matches!(strip_paren(init), syn::Expr::If(_) | syn::Expr::Match(_)) {
+        if matches!(strip_paren(init), syn::Expr::If(_) | syn::Expr::Match(_))
+            || matches!(strip_paren(init), syn::Expr::Block(b) if b.label.is_none() && b.attrs.is_empty())
+        {
             return self.let_branches(binding, init, block);
         }
         if let syn::Expr::Call(call) = strip_paren(init) {
@@ -415,7 +417,10 @@ impl Lowerer<'_> {
                 block.stmts.push(s);
             }
             syn::Expr::Match(m) => self.match_stmt(m, block, Some(var))?,
-            _ => unreachable!(),
+            // `let y = { let t = x.sin(); t * x };`: the block's statements in a scope of
+            // their own, its tail the value.
+            syn::Expr::Block(b) => self.tail_value(&b.block.stmts, b.span(), var, block)?,
+            other => return err_at(other, "expected an `if`, a `match` or a block"),
         }
         let first = match self.kind(var) {
             Kind::Real => real_lit(0.0, span),

@@ -4,6 +4,8 @@
 //!   lengths checked by std's own method (`__tl::copied_len`, std's message where the user's
 //!   call panics), then the element loop one would write by hand;
 //! - `u.fill(c)`, `u[a..b].fill(c)`: `c` evaluated once, then the loop;
+//! - `u.swap(i, j)`, `u[a..b].swap(i, j)`: the indices evaluated once and checked as `swap`
+//!   checks them, then the three assignments through a temporary;
 //! - `*x.last().unwrap()`, `x.last().copied().unwrap()`, `*x.first().unwrap()`: the element
 //!   `x[len - 1]` or `x[0]`, its index checked as `unwrap` checks it (`__tl::last_index`,
 //!   `__tl::first_index`: the panic of `None.unwrap()` on an empty slice);
@@ -46,6 +48,9 @@ impl Lowerer<'_> {
         block: &mut Block,
     ) -> Option<syn::Result<()>> {
         let name = mc.method.to_string();
+        if name == "swap" {
+            return Some(self.swap(mc, block));
+        }
         if !matches!(
             name.as_str(),
             "copy_from_slice" | "clone_from_slice" | "fill"
@@ -53,6 +58,52 @@ impl Lowerer<'_> {
             return None;
         }
         Some(self.slice_method(mc, &name, block))
+    }
+
+    /// `a.swap(i, j)` (also of a sub-slice, `a[1..].swap(i, j)`): the indices evaluated once and
+    /// checked as std checks them, then `let t = a[i]; a[i] = a[j]; a[j] = t;`.
+    fn swap(&mut self, mc: &syn::ExprMethodCall, block: &mut Block) -> syn::Result<()> {
+        if mc.args.len() != 2 {
+            return err_at(&mc.method, "`swap` takes two indices");
+        }
+        let run = self.run(&mc.receiver, true, block)?;
+        let span = mc.span();
+        let mut at = Vec::with_capacity(2);
+        for a in &mc.args {
+            let i = self.index_expr(a, block)?;
+            let i = self.evaluated_once(i, "swap", block);
+            // An index past the run (a sub-slice) must panic as `swap` does.
+            let path: syn::Path = syn::parse_quote_spanned!(Span::call_site()=> __tl::window_index);
+            let checked = Expr {
+                op: Op::ConstCall(path, vec![run.start.clone(), i, run.len.clone()]),
+                kind: Kind::Int,
+                span,
+            };
+            at.push(self.evaluated_once(checked, "swap", block));
+        }
+        let elem = |k: &Expr| Expr {
+            op: Op::Index(run.array, Box::new(k.clone())),
+            kind: Kind::Real,
+            span,
+        };
+        let t = self.temp("swap", Kind::Real, span);
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(elem(&at[0])),
+            span,
+        });
+        self.vars[run.array].mutable = true;
+        block.stmts.push(Stmt::Assign {
+            place: Place::Index(run.array, at[0].clone()),
+            value: elem(&at[1]),
+            span,
+        });
+        block.stmts.push(Stmt::Assign {
+            place: Place::Index(run.array, at[1].clone()),
+            value: var_expr(t, Kind::Real, span),
+            span,
+        });
+        Ok(())
     }
 
     fn slice_method(
