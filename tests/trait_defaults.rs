@@ -17,9 +17,7 @@ use tapeless::{differentiable, Dual, Struct};
 
 const H: f64 = 0.01;
 const STEPS: usize = 12;
-const OBS: [f64; STEPS] = [
-    1.1, 1.3, 1.2, 1.6, 1.5, 1.9, 2.0, 1.8, 2.3, 2.2, 2.6, 2.4,
-];
+const OBS: [f64; STEPS] = [1.1, 1.3, 1.2, 1.6, 1.5, 1.9, 2.0, 1.8, 2.3, 2.2, 2.6, 2.4];
 
 /// What a study does with any model of three variables.
 #[differentiable]
@@ -207,7 +205,12 @@ macro_rules! check_energy_and_score {
 fn a_default_calling_the_required_method_and_another_default() {
     check_energy_and_score!(Lorenz, lorenz, &[10.0, 28.0, 8.0 / 3.0, 1.2, -0.7, 20.5], 1);
     check_energy_and_score!(Lorenz, lorenz, &[9.0, 20.0, 2.0, -0.4, 0.9, 3.0], 3);
-    check_energy_and_score!(Rotation, |v: &[f64]| Rotation { omega: v[0] }, &[1.3, 0.4, -0.8, 1.1], 5);
+    check_energy_and_score!(
+        Rotation,
+        |v: &[f64]| Rotation { omega: v[0] },
+        &[1.3, 0.4, -0.8, 1.1],
+        5
+    );
 }
 
 #[test]
@@ -216,19 +219,30 @@ fn a_default_one_model_overrides() {
     check_energy_and_score!(Decay, decay, &[0.7, 0.2, 1.5, -2.0, 0.6], 7);
     let m = decay(&[0.7, 0.2]);
     let u = [1.5, -2.0, 0.6];
-    let du = [-0.7 * 1.5 + 0.2 * -2.0, -0.7 * -2.0 + 0.2 * 0.6, -0.7 * 0.6 + 0.2 * 1.5];
+    let du = [
+        -0.7 * 1.5 + 0.2 * -2.0,
+        -0.7 * -2.0 + 0.2 * 0.6,
+        -0.7 * 0.6 + 0.2 * 1.5,
+    ];
     let own = du[0] * du[0] + du[1] * du[1] + du[2] * du[2];
     assert_eq!(m.tendency_energy(&u), own, "the override, not the default");
     assert_eq!(m.score(&u), own.sqrt() + u[0] * u[2]);
     let (v, _) = m.score_jvp(&m.zero_like(), &u, &[0.0; 3]);
-    assert_eq!(v, m.score(&u), "the companion of the default calls the override");
+    assert_eq!(
+        v,
+        m.score(&u),
+        "the companion of the default calls the override"
+    );
 }
 
 #[test]
 fn the_shared_4dvar_cost_of_two_models_and_its_hessian() {
     let l = lorenz(&[10.0, 28.0, 8.0 / 3.0]);
     let d = decay(&[0.7, 0.2]);
-    for (name, x0, seed) in [("Lorenz", [1.2, -0.7, 20.5], 11), ("Decay", [1.5, -2.0, 0.6], 13)] {
+    for (name, x0, seed) in [
+        ("Lorenz", [1.2, -0.7, 20.5], 11),
+        ("Decay", [1.5, -2.0, 0.6], 13),
+    ] {
         let value = |x: &[f64]| match name {
             "Lorenz" => l.cost(x, &OBS),
             _ => d.cost(x, &OBS),
@@ -261,7 +275,11 @@ fn the_shared_4dvar_cost_of_two_models_and_its_hessian() {
         check(&case, &x0, seed);
         // H v by the adjoint at dual numbers (the model and the data stay `f64`).
         let hvp = |dir: &[f64]| -> Vec<f64> {
-            let xd: Vec<Dual<f64, 1>> = x0.iter().zip(dir).map(|(&a, &b)| Dual::new(a, [b])).collect();
+            let xd: Vec<Dual<f64, 1>> = x0
+                .iter()
+                .zip(dir)
+                .map(|(&a, &b)| Dual::new(a, [b]))
+                .collect();
             let mut g = vec![Dual::constant(0.0); 3];
             match name {
                 "Lorenz" => l.cost_vjp(&xd[..], &mut g[..], &OBS, Dual::constant(1.0)),
@@ -313,4 +331,72 @@ fn the_defaults_companions_equal_the_same_body_written_in_the_impl() {
     // Generic code over the trait calls the defaults as written.
     let u = [1.2, -0.7, 20.5];
     assert_eq!(total(&l, &u), l.score(&u) + l.cost_written_here(&u, &OBS));
+}
+
+/// A model in another module, the trait imported by `use` (which imports its replay too); the
+/// names the default bodies use (`H`, `STEPS`) are in scope there as well.
+mod springs {
+    use super::{Model, H, STEPS};
+    use tapeless::differentiable;
+
+    #[differentiable]
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Spring {
+        pub k: f64,
+    }
+
+    #[differentiable(defaults)]
+    impl Model for Spring {
+        #[differentiable]
+        fn rhs(&self, du: &mut [f64], u: &[f64]) {
+            du[0] = u[1];
+            du[1] = -self.k * u[0] * (1.0 + 0.1 * u[0] * u[0]);
+            du[2] = -u[2] + u[0];
+        }
+    }
+
+    /// The default cost computed by hand.
+    pub fn cost_by_hand(m: &Spring, x0: [f64; 3], obs: &[f64]) -> f64 {
+        let (mut u, mut j) = (x0, 0.0);
+        for o in obs.iter().take(STEPS) {
+            let mut du = [0.0; 3];
+            m.rhs(&mut du, &u);
+            for i in 0..3 {
+                u[i] += H * du[i];
+            }
+            j += (u[0] - o).powi(2);
+        }
+        j
+    }
+}
+
+#[test]
+fn a_model_in_another_module() {
+    use springs::Spring;
+    let from = |v: &[f64]| Spring { k: v[0] };
+    check_energy_and_score!(Spring, from, &[2.0, 0.5, -0.3, 1.2], 21);
+    let m = Spring { k: 2.0 };
+    let f = |x: &[f64]| vec![m.cost(x, &OBS)];
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = m.cost_jvp(x, d, &OBS);
+        (vec![v], vec![t])
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let mut g = vec![0.0; 3];
+        let v = m.cost_vjp(x, &mut g, &OBS, w[0]);
+        (vec![v], g)
+    };
+    let case = Case {
+        name: "Spring::cost",
+        inputs: 3,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[0.5, -0.3, 1.2], 23);
+    let x0 = [0.5, -0.3, 1.2];
+    assert_eq!(m.cost(&x0, &OBS), springs::cost_by_hand(&m, x0, &OBS));
+    let (v, _) = m.cost_jvp(&x0[..], &[0.0; 3][..], &OBS);
+    assert_eq!(v, springs::cost_by_hand(&m, x0, &OBS));
 }

@@ -63,7 +63,11 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> syn::Result<TokenS
             continue;
         };
         // A replayed default body the implementation writes itself.
-        if flags.replay.as_ref().is_some_and(|w| w.contains(&method.sig.ident)) {
+        if flags
+            .replay
+            .as_ref()
+            .is_some_and(|w| w.contains(&method.sig.ident))
+        {
             continue;
         }
         let Some(k) = method.attrs.iter().position(is_differentiable) else {
@@ -115,7 +119,9 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> syn::Result<TokenS
         // The trait's default bodies: the trait impl has them already, the companions are new.
         return Ok(inherent);
     }
-    let replay = flags.defaults.then(|| replay_defaults(&mut block, &written));
+    let replay = flags
+        .defaults
+        .then(|| replay_defaults(&mut block, &written));
     Ok(quote! {
         #block
         #inherent

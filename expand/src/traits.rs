@@ -25,9 +25,10 @@
 //! Each impl of an annotated trait says `defaults` (its expansion cannot see whether the trait
 //! is annotated, and an impl of a trait that is not must not invoke a macro that does not
 //! exist). The trait requires a hidden method every such impl writes, whose name is the
-//! advice when it is missing (`Model__HAS_DIFFERENTIABLE_DEFAULTS_WRITE_differentiable_defaults_
-//! ON_THE_IMPL_BLOCK`); a method keeps the trait usable as a trait object, which an associated
-//! constant would not.
+//! advice when it is missing from an impl, or when an impl says `defaults` of a trait that is
+//! not annotated (`Model__DIFFERENTIABLE_DEFAULTS_NEED_differentiable_ON_THE_TRAIT_AND_
+//! differentiable_defaults_ON_EVERY_IMPL`); a method keeps the trait usable as a trait object,
+//! which an associated constant would not.
 //!
 //! What stays out: the companions are inherent functions of each type, so code generic over
 //! the trait (`fn fit<M: Model>(m: &M)`) calls the trait's methods, not their companions; the
@@ -39,7 +40,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// The suffix of the hidden method an annotated trait requires of each implementation.
-const GUARD: &str = "__HAS_DIFFERENTIABLE_DEFAULTS_WRITE_differentiable_defaults_ON_THE_IMPL_BLOCK";
+const GUARD: &str =
+    "__DIFFERENTIABLE_DEFAULTS_NEED_differentiable_ON_THE_TRAIT_AND_differentiable_defaults_ON_EVERY_IMPL";
 
 /// The hidden method `trait_name` requires of each implementation (see the module's
 /// documentation).
@@ -86,12 +88,19 @@ pub fn expand(attr: TokenStream, mut t: syn::ItemTrait) -> syn::Result<TokenStre
             continue;
         };
         let mut attrs = vec![mark];
-        attrs.extend(f.attrs.iter().filter(|a| !a.path().is_ident("doc")).cloned());
+        attrs.extend(
+            f.attrs
+                .iter()
+                .filter(|a| !a.path().is_ident("doc"))
+                .cloned(),
+        );
         let (sig, block) = (&f.sig, body);
         defaults.push(quote!(#(#attrs)* #sig #block));
     }
     if let Some(e) = errors {
-        return Err(e);
+        // The trait without its marks, so that they do not expand into errors of their own.
+        let errors = e.to_compile_error();
+        return Ok(quote!(#t #errors));
     }
     if defaults.is_empty() {
         return Err(syn::Error::new_spanned(
@@ -125,4 +134,110 @@ pub fn expand(attr: TokenStream, mut t: syn::ItemTrait) -> syn::Result<TokenStre
         #[allow(unused_imports)]
         pub(crate) use #replay as #name;
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    fn expand(item: proc_macro2::TokenStream) -> String {
+        crate::differentiable(quote!(), item).to_string()
+    }
+
+    #[test]
+    fn the_trait_is_kept_without_marks_beside_its_replay() {
+        let out = expand(quote! {
+            trait Model {
+                fn rhs(&self, du: &mut [f64], u: &[f64]);
+                #[differentiable]
+                fn energy(&self, u: &[f64]) -> f64 { u[0] * u[0] }
+                fn plain(&self) -> f64 { 1.0 }
+            }
+        });
+        let file: syn::File = syn::parse_str(&out).expect("the expansion parses");
+        let syn::Item::Trait(t) = &file.items[0] else {
+            panic!("the trait first: {out}");
+        };
+        let names: Vec<String> = t
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                syn::TraitItem::Fn(f) => {
+                    assert!(f.attrs.iter().all(|a| !crate::impls::is_differentiable(a)));
+                    Some(f.sig.ident.to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        let guard = super::guard(&t.ident).to_string();
+        assert_eq!(names, ["rhs", "energy", "plain", guard.as_str()]);
+        assert!(
+            matches!(&file.items[1], syn::Item::Macro(m) if m.ident.as_ref().is_some_and(|i| i == "__tl_defaults_Model"))
+        );
+        assert!(out.contains("use __tl_defaults_Model as Model"), "{out}");
+        // Only the marked default is replayed.
+        let replay = &out[out.find("macro_rules").expect("the replay")..];
+        assert!(
+            replay.contains("fn energy") && !replay.contains("fn plain"),
+            "{replay}"
+        );
+    }
+
+    #[test]
+    fn an_impl_with_defaults_invokes_the_replay_with_the_methods_it_writes() {
+        let out = crate::differentiable(
+            quote!(defaults),
+            quote! {
+                impl m::Model<f64> for Lorenz {
+                    #[differentiable]
+                    fn rhs(&self, du: &mut [f64], u: &[f64]) { du[0] = self.sigma * u[0]; }
+                    fn plain(&self) -> f64 { 1.0 }
+                }
+            },
+        )
+        .to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(
+            out.contains("m :: Model ! { { impl m :: Model < f64 > for Lorenz } { rhs plain } }"),
+            "{out}"
+        );
+        assert!(out.contains(&super::guard(&quote::format_ident!("Model")).to_string()));
+    }
+
+    #[test]
+    fn a_replay_keeps_only_the_companions_of_defaults_not_written() {
+        let out = crate::differentiable(
+            quote!(__defaults_of_trait(rhs energy)),
+            quote! {
+                impl Model for Lorenz {
+                    #[differentiable]
+                    fn energy(&self, u: &[f64]) -> f64 { u[0] * self.sigma }
+                    #[differentiable]
+                    fn score(&self, u: &[f64]) -> f64 { u[1] * self.sigma }
+                }
+            },
+        );
+        let file: syn::File = syn::parse2(out.clone()).expect("the expansion parses");
+        let [syn::Item::Impl(inherent)] = &file.items[..] else {
+            panic!("one inherent impl: {out}");
+        };
+        assert!(inherent.trait_.is_none());
+        let text = out.to_string();
+        assert!(
+            text.contains("score_vjp") && !text.contains("energy_vjp"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_marked_required_method_is_an_error_and_the_marks_are_taken_off() {
+        let out = expand(quote! {
+            trait Model {
+                #[differentiable]
+                fn rhs(&self, du: &mut [f64], u: &[f64]);
+            }
+        });
+        assert!(out.contains("a required method is differentiated in each implementation"));
+        assert!(!out.contains("# [differentiable]"), "{out}");
+    }
 }

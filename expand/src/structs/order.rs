@@ -23,7 +23,10 @@ use syn::visit::Visit;
 
 /// Whether the fields `values` of one literal may be evaluated in any order (see the module's
 /// documentation); `mut_self`: the function's receiver is `&mut self`.
-pub(super) fn any_order<'a>(values: impl IntoIterator<Item = &'a syn::Expr>, mut_self: bool) -> bool {
+pub(super) fn any_order<'a>(
+    values: impl IntoIterator<Item = &'a syn::Expr>,
+    mut_self: bool,
+) -> bool {
     let mut v = Effects {
         mut_self,
         found: false,
