@@ -280,7 +280,7 @@ fn the_shared_4dvar_cost_of_two_models_and_its_hessian() {
                 .zip(dir)
                 .map(|(&a, &b)| Dual::new(a, [b]))
                 .collect();
-            let mut g = vec![Dual::constant(0.0); 3];
+            let mut g = [Dual::constant(0.0); 3];
             match name {
                 "Lorenz" => l.cost_vjp(&xd[..], &mut g[..], &OBS, Dual::constant(1.0)),
                 _ => d.cost_vjp(&xd[..], &mut g[..], &OBS, Dual::constant(1.0)),

@@ -73,6 +73,9 @@ pub fn expand(attr: TokenStream, mut t: syn::ItemTrait) -> syn::Result<TokenStre
             continue;
         };
         let mark = f.attrs.remove(k);
+        // As on an annotated function: the dialect indexes arrays in range loops.
+        f.attrs
+            .push(syn::parse_quote!(#[allow(clippy::needless_range_loop)]));
         let Some(body) = &f.default else {
             let e = syn::Error::new_spanned(
                 &mark,
