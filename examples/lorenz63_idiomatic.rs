@@ -40,17 +40,17 @@ struct Lorenz63 {
 impl Lorenz63 {
     /// dx/dt = sigma (y - x), dy/dt = x (rho - z) - y, dz/dt = x y - beta z.
     ///
-    /// The fields are listed `z`, `y`, `x`: the reverse sweep takes a struct literal's fields
-    /// last first, so the adjoint of `x` adds the terms of `x`, then `y`, then `z`, as it does
-    /// for an array `[dx, dy, dz]` returned (the same roundings: the digits this example printed
-    /// with its state as an array).
+    /// The reverse sweep takes a struct literal's fields first to last, as an array literal's
+    /// elements: the adjoint of `x` adds the terms of `x`, then `y`, then `z`, as it does for
+    /// `[dx, dy, dz]` (the same roundings: the digits this example printed with its state as an
+    /// array).
     #[differentiable]
     fn rhs(&self, s: &State) -> State {
         let (x, y, z) = (s.x, s.y, s.z);
         State {
-            z: x * y - self.beta * z,
-            y: x * (self.rho - z) - y,
             x: self.sigma * (y - x),
+            y: x * (self.rho - z) - y,
+            z: x * y - self.beta * z,
         }
     }
 

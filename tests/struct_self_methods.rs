@@ -5,8 +5,9 @@
 //! calls the method through its `__tl_self_` companions. Each derivative proved three ways
 //! (central finite differences, the dot-product test, tangent against adjoint), the cost's
 //! Hessian-vector products at dual numbers against differences of gradients, the values equal
-//! to the bit to the same model written with arrays; adversarial names and a `macro_rules!`
-//! caller.
+//! to the bit to the same model written with arrays (a struct literal's adjoint in the order of
+//! an array literal's, whichever order its fields are listed in); adversarial names and a
+//! `macro_rules!` caller.
 
 mod common;
 
@@ -567,9 +568,61 @@ impl Arrays {
     }
 }
 
+impl Arrays {
+    /// `rhs` by statements in index order: the reverse sweep takes `du[2]` first, then `du[1]`,
+    /// then `du[0]`, as it takes a literal listing its fields `z, y, x` first to last.
+    #[differentiable]
+    fn rhs_by_statements(&self, u: [f64; 3]) -> [f64; 3] {
+        let [x, y, z] = u;
+        let mut du = [0.0; 3];
+        du[0] = self.sigma * (y - x);
+        du[1] = x * (self.rho - z) - y;
+        du[2] = x * y - self.beta * z;
+        du
+    }
+
+    #[differentiable]
+    fn rk4_by_statements(&self, u: [f64; 3], h: f64) -> [f64; 3] {
+        let k1 = self.rhs_by_statements(u);
+        let mut y = [0.0; 3];
+        for i in 0..3 {
+            y[i] = u[i] + 0.5 * h * k1[i];
+        }
+        let k2 = self.rhs_by_statements(y);
+        for i in 0..3 {
+            y[i] = u[i] + 0.5 * h * k2[i];
+        }
+        let k3 = self.rhs_by_statements(y);
+        for i in 0..3 {
+            y[i] = u[i] + h * k3[i];
+        }
+        let k4 = self.rhs_by_statements(y);
+        let mut next = [0.0; 3];
+        for i in 0..3 {
+            next[i] = u[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+        }
+        next
+    }
+
+    #[differentiable(wrt(x0))]
+    fn cost_by_statements(&self, x0: [f64; 3], obs: &[[f64; 2]]) -> f64 {
+        let mut u = [x0[0], x0[1], x0[2]];
+        let mut j = 0.0;
+        for k in 1..=STEPS {
+            u = self.rk4_by_statements(u, H);
+            if k % EVERY == 0 {
+                let o = obs[k / EVERY - 1];
+                j += (u[0] - o[0]).powi(2) + (u[2] - o[1]).powi(2);
+            }
+        }
+        j
+    }
+}
+
 impl Lorenz63 {
-    /// `rhs` with its fields listed last first (as `examples/lorenz63_idiomatic.rs` does): the
-    /// reverse sweep then adds the adjoint's terms in the order of the array version's.
+    /// `rhs` with its fields listed last first (as `examples/lorenz63_idiomatic.rs` did before
+    /// session 14): the reverse sweep takes a literal's fields first to last, so this adds the
+    /// adjoint's terms of `z`, then `y`, then `x`, as `Arrays::rhs_by_statements` does.
     #[differentiable]
     fn rhs_zyx(&self, s: &State) -> State {
         let (x, y, z) = (s.x, s.y, s.z);
@@ -627,6 +680,27 @@ impl Lorenz63 {
     }
 }
 
+/// The gradient of a cost in `x0` and its Hessian's columns `H e_c`, at `x`.
+type CostVjp<'a> = &'a dyn Fn([f64; 3], &mut [f64; 3]) -> f64;
+type CostVjpDual<'a> = &'a dyn Fn([Dual<f64, 1>; 3], &mut [Dual<f64, 1>; 3]);
+
+fn gradient_and_hessian(f: CostVjp, f_dual: CostVjpDual, x: [f64; 3]) -> (f64, [f64; 12]) {
+    let mut out = [0.0; 12];
+    let mut g = [0.0; 3];
+    let v = f(x, &mut g);
+    out[..3].copy_from_slice(&g);
+    for c in 0..3 {
+        let z: [Dual<f64, 1>; 3] =
+            core::array::from_fn(|i| Dual::new(x[i], [f64::from(u8::from(i == c))]));
+        let mut h = [Dual::constant(0.0); 3];
+        f_dual(z, &mut h);
+        for i in 0..3 {
+            out[3 + 3 * c + i] = h[i].tangents[0];
+        }
+    }
+    (v, out)
+}
+
 #[test]
 fn the_gradient_and_hvp_equal_the_array_models_to_the_bit() {
     let a = Arrays {
@@ -635,24 +709,43 @@ fn the_gradient_and_hvp_equal_the_array_models_to_the_bit() {
         beta: 8.0 / 3.0,
     };
     let m = model();
+    let one = Dual::constant(1.0);
+    let arrays = |x, g: &mut [f64; 3]| a.cost_vjp(x, g, &OBS, 1.0);
+    let arrays_dual = |x, g: &mut [Dual<f64, 1>; 3]| {
+        a.cost_vjp(x, g, &OBS, one);
+    };
+    let by_statements = |x, g: &mut [f64; 3]| a.cost_by_statements_vjp(x, g, &OBS, 1.0);
+    let by_statements_dual = |x, g: &mut [Dual<f64, 1>; 3]| {
+        a.cost_by_statements_vjp(x, g, &OBS, one);
+    };
+    // The natural order `State { x, y, z }` as the array literal `[dx, dy, dz]`.
+    let natural = |x, g: &mut [f64; 3]| m.cost_vjp(x, g, &OBS, 1.0);
+    let natural_dual = |x, g: &mut [Dual<f64, 1>; 3]| {
+        m.cost_vjp(x, g, &OBS, one);
+    };
+    // The order `State { z, y, x }` as the statements `du[0] = ..; du[1] = ..; du[2] = ..;`.
+    let zyx = |x, g: &mut [f64; 3]| m.cost_zyx_vjp(x, g, &OBS, 1.0);
+    let zyx_dual = |x, g: &mut [Dual<f64, 1>; 3]| {
+        m.cost_zyx_vjp(x, g, &OBS, one);
+    };
+    let mut orders_differ = false;
     for x in [[-5.8, -5.1, 24.3], [-4.0, -6.0, 22.0], [1.0, 2.0, 20.0]] {
-        let (mut ga, mut gs) = ([0.0; 3], [0.0; 3]);
-        let va = a.cost_vjp(x, &mut ga, &OBS, 1.0);
-        let vs = m.cost_zyx_vjp(x, &mut gs, &OBS, 1.0);
-        assert_eq!((va, ga), (vs, gs), "the gradient at {x:?}");
-        for c in 0..3 {
-            let z: [Dual<f64, 1>; 3] =
-                core::array::from_fn(|i| Dual::new(x[i], [f64::from(u8::from(i == c))]));
-            let (mut ha, mut hs) = ([Dual::constant(0.0); 3], [Dual::constant(0.0); 3]);
-            a.cost_vjp(z, &mut ha, &OBS, Dual::constant(1.0));
-            m.cost_zyx_vjp(z, &mut hs, &OBS, Dual::constant(1.0));
-            assert_eq!(
-                ha.map(|d| d.tangents[0]),
-                hs.map(|d| d.tangents[0]),
-                "H e{c} at {x:?}"
-            );
-        }
+        let by_array = gradient_and_hessian(&arrays, &arrays_dual, x);
+        let by_stmts = gradient_and_hessian(&by_statements, &by_statements_dual, x);
+        assert_eq!(
+            gradient_and_hessian(&natural, &natural_dual, x),
+            by_array,
+            "State {{ x, y, z }}: the gradient and H e_c at {x:?}"
+        );
+        assert_eq!(
+            gradient_and_hessian(&zyx, &zyx_dual, x),
+            by_stmts,
+            "State {{ z, y, x }}: the gradient and H e_c at {x:?}"
+        );
+        orders_differ |= by_array != by_stmts;
     }
+    // The two orders round differently, so each comparison above can fail.
+    assert!(orders_differ, "the two orders of the adjoint's additions");
 }
 
 impl State {
@@ -734,4 +827,141 @@ fn associated_functions_state_new_and_midpoint() {
     };
     check(&case, &[10.0, 28.0, 8.0 / 3.0, -5.8, -5.1, 24.3], 11);
     check(&case, &[9.5, 27.0, 2.5, -4.0, -6.0, 22.0], 12);
+}
+
+/// A struct local whose fields all read `a`: its reverse sweep adds their terms into `a_bar`
+/// first to last, as for the array literal.
+#[differentiable]
+fn local_literal(a: f64, b: f64) -> f64 {
+    let s = State {
+        x: a * b,
+        y: a / b,
+        z: a.sin(),
+    };
+    s.x * s.y + s.z * b
+}
+
+#[differentiable]
+fn local_literal_zyx(a: f64, b: f64) -> f64 {
+    let s = State {
+        z: a.sin(),
+        y: a / b,
+        x: a * b,
+    };
+    s.x * s.y + s.z * b
+}
+
+#[differentiable]
+fn local_array(a: f64, b: f64) -> f64 {
+    let s = [a * b, a / b, a.sin()];
+    s[0] * s[1] + s[2] * b
+}
+
+/// A struct result whose fields all read `c`, and a local held as its reals (`s = shift(..)`)
+/// built by a literal whose fields all read `a`.
+#[differentiable]
+fn shift(s: &State, c: f64) -> State {
+    State {
+        x: s.x + c * c,
+        y: s.y * c,
+        z: s.z - c.exp(),
+    }
+}
+
+#[differentiable]
+fn held_literal(a: f64, b: f64) -> f64 {
+    let mut s = State {
+        x: a * b,
+        y: a / b,
+        z: a.sin(),
+    };
+    s = shift(&s, b);
+    s.x * s.y + s.z * b
+}
+
+#[differentiable]
+fn shift_array(s: [f64; 3], c: f64) -> [f64; 3] {
+    [s[0] + c * c, s[1] * c, s[2] - c.exp()]
+}
+
+#[differentiable]
+fn held_array(a: f64, b: f64) -> f64 {
+    let mut s = [a * b, a / b, a.sin()];
+    s = shift_array(s, b);
+    s[0] * s[1] + s[2] * b
+}
+
+type Pair = fn(f64, f64) -> f64;
+type PairJvp = fn(f64, f64, f64, f64) -> (f64, f64);
+type PairVjp = fn(f64, &mut f64, f64, &mut f64, f64) -> f64;
+
+/// The gradient of `vjp` at `(a, b)`, with its value.
+fn pair_gradient(vjp: PairVjp, a: f64, b: f64) -> (f64, f64, f64) {
+    let (mut a_bar, mut b_bar) = (0.0, 0.0);
+    let v = vjp(a, &mut a_bar, b, &mut b_bar, 1.0);
+    (v, a_bar, b_bar)
+}
+
+#[test]
+fn struct_locals_and_held_literals_equal_array_literals_to_the_bit() {
+    let cases: [(&str, Pair, PairJvp, PairVjp); 3] = [
+        (
+            "local_literal",
+            local_literal,
+            local_literal_jvp,
+            local_literal_vjp,
+        ),
+        (
+            "local_literal_zyx",
+            local_literal_zyx,
+            local_literal_zyx_jvp,
+            local_literal_zyx_vjp,
+        ),
+        (
+            "held_literal",
+            held_literal,
+            held_literal_jvp,
+            held_literal_vjp,
+        ),
+    ];
+    for (k, (name, f, jvp, vjp)) in cases.into_iter().enumerate() {
+        let value = |x: &[f64]| vec![f(x[0], x[1])];
+        let tangent = |x: &[f64], d: &[f64]| {
+            let (v, t) = jvp(x[0], d[0], x[1], d[1]);
+            (vec![v], vec![t])
+        };
+        let adjoint = |x: &[f64], w: &[f64]| {
+            let (mut a_bar, mut b_bar) = (0.0, 0.0);
+            let v = vjp(x[0], &mut a_bar, x[1], &mut b_bar, w[0]);
+            (vec![v], vec![a_bar, b_bar])
+        };
+        let case = Case {
+            name,
+            inputs: 2,
+            outputs: 1,
+            f: &value,
+            jvp: &tangent,
+            vjp: &adjoint,
+        };
+        check(&case, &[0.7, 1.3], 40 + k as u64);
+    }
+    let mut draws = common::Draws::new(41);
+    let mut orders_differ = false;
+    for _ in 0..200 {
+        let (a, b) = (3.0 * draws.next(), 1.5 + draws.next());
+        let array = pair_gradient(local_array_vjp, a, b);
+        assert_eq!(
+            pair_gradient(local_literal_vjp, a, b),
+            array,
+            "at ({a}, {b})"
+        );
+        orders_differ |= pair_gradient(local_literal_zyx_vjp, a, b) != array;
+        assert_eq!(
+            pair_gradient(held_literal_vjp, a, b),
+            pair_gradient(held_array_vjp, a, b),
+            "held at ({a}, {b})"
+        );
+    }
+    // The order `z, y, x` rounds differently somewhere, so the comparisons above can fail.
+    assert!(orders_differ, "the two orders of the adjoint's additions");
 }

@@ -25,20 +25,10 @@
 //! as their own attributes would be. Methods not marked are left as written; a block with no
 //! marked method is an error (the attribute would do nothing).
 //!
-//! **Traits and their default method bodies** are refused ([`refuse_trait`]), with what to
-//! write: the method in each annotated `impl Model for Type` block. The design considered: the
-//! default body `fn energy(&self, u) -> f64 { .. self.rhs(..) .. }` is one body for every
-//! implementing type, so its companions would be default methods of the trait calling the
-//! implementing type's companions (`Self::rhs_vjp_at(this, this_bar, ..)` at any scalar
-//! `S`, with `this: &<Self as Struct>::At<S>`). The trait would have to declare those as
-//! required methods generic over `S` (their signatures are the expansion's, which the trait's
-//! attribute would reproduce from each declaration without a body), require `Self: Struct`
-//! (so no trait objects), and every annotated impl block would fill them in; an impl that does
-//! not override a default would need the default's companions, which only the trait's
-//! attribute sees (a `macro_rules!` emitted beside the trait, replaying the default bodies into
-//! an annotated impl block that names it, is the way through). Not done: until then a default
-//! body annotated inside the trait would expand into items rustc refuses for reasons of the
-//! macro's, so both placements are compile errors on the user's span.
+//! **Traits and their default method bodies**: `#[differentiable]` on a trait and on its
+//! default methods, and `#[differentiable(defaults)]` on each implementation, which replays
+//! the default bodies the implementation does not write and keeps their companions
+//! (`crate::traits`).
 
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
@@ -46,23 +36,24 @@ use syn::parse::{Parse, ParseStream};
 
 /// The expansion of `#[differentiable(attr)]` on an `impl` block.
 pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> syn::Result<TokenStream> {
+    let (attr, flags) = Flags::split(attr, &block)?;
     let args = crate::attr::parse(attr.clone())?;
-    if args.wrt.is_some()
-        || args.rhs.is_some()
-        || args.gradient.is_some()
-        || !args.constants.is_empty()
-        || args.associated
-        || !args.patterns.is_empty()
-        || args.custom.is_some()
-        || !args.stencil
-    {
+    if !only_crate(&args) {
         return Err(syn::Error::new_spanned(
             attr,
-            "on an `impl` block, `#[differentiable]` takes no arguments but `crate = path`: give each method its own `#[differentiable(..)]`",
+            "on an `impl` block, `#[differentiable]` takes no arguments but `crate = path` and `defaults`: give each method its own `#[differentiable(..)]`",
         ));
     }
     let krate = (!attr.is_empty()).then_some(&args.krate);
     let in_trait = block.trait_.is_some();
+    let written: Vec<syn::Ident> = block
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::ImplItem::Fn(f) => Some(f.sig.ident.clone()),
+            _ => None,
+        })
+        .collect();
     let mut kept = Vec::new();
     let mut companions = Vec::new();
     let mut marked = false;
@@ -71,6 +62,14 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> syn::Result<TokenS
             kept.push(item);
             continue;
         };
+        // A replayed default body the implementation writes itself.
+        if flags
+            .replay
+            .as_ref()
+            .is_some_and(|w| w.contains(&method.sig.ident))
+        {
+            continue;
+        }
         let Some(k) = method.attrs.iter().position(is_differentiable) else {
             kept.push(syn::ImplItem::Fn(method));
             continue;
@@ -99,7 +98,7 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> syn::Result<TokenS
             }
         }
     }
-    if !marked {
+    if !marked && flags.replay.is_none() && !flags.defaults {
         return Err(syn::Error::new_spanned(
             &block.self_ty,
             "`#[differentiable]` on an `impl` block expands the methods marked `#[differentiable]` inside it, and none is: mark the methods to differentiate",
@@ -111,34 +110,115 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> syn::Result<TokenS
     }
     let (generics, self_ty) = (&block.generics, &block.self_ty);
     let (impl_generics, _, where_clause) = generics.split_for_impl();
-    Ok(quote! {
-        #block
+    let inherent = quote! {
         impl #impl_generics #self_ty #where_clause {
             #(#companions)*
         }
+    };
+    if flags.replay.is_some() {
+        // The trait's default bodies: the trait impl has them already, the companions are new.
+        return Ok(inherent);
+    }
+    let replay = flags
+        .defaults
+        .then(|| replay_defaults(&mut block, &written));
+    Ok(quote! {
+        #block
+        #inherent
+        #replay
     })
 }
 
-/// The refusal of `#[differentiable]` on a trait (see the module's documentation): on its
-/// first default method's name, or on the trait's name.
-pub fn refuse_trait(t: &syn::ItemTrait) -> syn::Error {
-    let name = &t.ident;
-    let default = t.items.iter().find_map(|item| match item {
-        syn::TraitItem::Fn(f) if f.default.is_some() => Some(&f.sig.ident),
-        _ => None,
+/// `defaults` on `impl Model for Lorenz`: the hidden method the annotated trait requires, and
+/// the invocation of its replay (`Model! { {impl Model for Lorenz} {rhs} }`, see
+/// `crate::traits`) with the methods the block writes, which the replay skips.
+fn replay_defaults(block: &mut syn::ItemImpl, written: &[syn::Ident]) -> TokenStream {
+    let Some((_, path, _)) = &block.trait_ else {
+        return TokenStream::new();
+    };
+    let mut mac = path.clone();
+    let Some(last) = mac.segments.last_mut() else {
+        return TokenStream::new();
+    };
+    last.arguments = syn::PathArguments::None;
+    let guard = crate::traits::guard(&last.ident);
+    let (generics, self_ty) = (&block.generics, &block.self_ty);
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let head = quote!(impl #impl_generics #path for #self_ty #where_clause);
+    block.items.push(syn::parse_quote! {
+        #[allow(non_snake_case)]
+        fn #guard(&self) {}
     });
-    let method = default.map_or("f".to_string(), |m| m.to_string());
-    let msg = format!(
-        "`#[differentiable]` on a trait is not supported: a trait's default method bodies are not differentiated (their companions would call each implementing type's, which the trait cannot name). Put the attribute on each implementation and on the method written there, `#[differentiable] impl {name} for Lorenz {{ #[differentiable] fn {method}(&self, ..) {{ .. }} }}`; the trait stays as written"
-    );
-    match default {
-        Some(m) => syn::Error::new(m.span(), msg),
-        None => syn::Error::new(name.span(), msg),
+    quote!(#mac! { { #head } { #(#written)* } })
+}
+
+/// What `on an impl block` takes besides `crate = path`: `defaults` (the trait is annotated:
+/// replay its default bodies, `crate::traits`) and, in a replay, `__defaults_of_trait(..)` with
+/// the methods the implementation writes.
+struct Flags {
+    defaults: bool,
+    replay: Option<Vec<syn::Ident>>,
+}
+
+impl Flags {
+    /// The attribute without the flags, and the flags.
+    fn split(attr: TokenStream, block: &syn::ItemImpl) -> syn::Result<(TokenStream, Flags)> {
+        use proc_macro2::TokenTree;
+        let mut flags = Flags {
+            defaults: false,
+            replay: None,
+        };
+        let mut rest: Vec<TokenTree> = Vec::new();
+        let tts: Vec<TokenTree> = attr.into_iter().collect();
+        for part in tts.split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ',')) {
+            match part {
+                [TokenTree::Ident(i)] if i == "defaults" => {
+                    if block.trait_.is_none() {
+                        return Err(syn::Error::new(
+                            i.span(),
+                            "`defaults` replays the default methods of an annotated trait into its implementation: it goes on `impl Trait for Type`",
+                        ));
+                    }
+                    flags.defaults = true;
+                }
+                [TokenTree::Ident(i), TokenTree::Group(g)] if i == "__defaults_of_trait" => {
+                    let names = g.stream().into_iter().filter_map(|t| match t {
+                        TokenTree::Ident(i) => Some(i),
+                        _ => None,
+                    });
+                    flags.replay = Some(names.collect());
+                }
+                [] => {}
+                part => {
+                    if !rest.is_empty() {
+                        rest.push(TokenTree::Punct(proc_macro2::Punct::new(
+                            ',',
+                            proc_macro2::Spacing::Alone,
+                        )));
+                    }
+                    rest.extend(part.iter().cloned());
+                }
+            }
+        }
+        Ok((rest.into_iter().collect(), flags))
     }
 }
 
+/// Whether the arguments are at most `crate = path` (what a block's or a trait's attribute
+/// takes).
+pub(crate) fn only_crate(args: &crate::attr::Args) -> bool {
+    !(args.wrt.is_some()
+        || args.rhs.is_some()
+        || args.gradient.is_some()
+        || !args.constants.is_empty()
+        || args.associated
+        || !args.patterns.is_empty()
+        || args.custom.is_some()
+        || !args.stencil)
+}
+
 /// Whether an attribute is `#[differentiable]` (by any path ending so).
-fn is_differentiable(attr: &syn::Attribute) -> bool {
+pub(crate) fn is_differentiable(attr: &syn::Attribute) -> bool {
     attr.path()
         .segments
         .last()

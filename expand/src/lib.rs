@@ -70,6 +70,7 @@ mod names;
 mod patterns;
 mod rules;
 mod structs;
+mod traits;
 mod transform;
 
 use proc_macro2::TokenStream;
@@ -139,7 +140,7 @@ fn expand(
         return impls::expand(attr, block);
     }
     if let Ok(t) = syn::parse2::<syn::ItemTrait>(item.clone()) {
-        return Err(impls::refuse_trait(&t));
+        return traits::expand(attr, t);
     }
     if let Some(out) = structs::intercept(&attr, &item) {
         return out;

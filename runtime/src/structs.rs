@@ -350,7 +350,8 @@ impl<T> SameStruct<T> for T {}
 
 /// Types outside a trait's definition: every sized type. `#[differentiable]` on a method puts
 /// `outside_a_trait::<Self>()` beside its companions, which in a trait's definition (`Self`
-/// unsized there) fails with the message below: a default method body is not differentiated.
+/// unsized there) fails with the message below: a default method is differentiated by the
+/// trait's attribute, not its own.
 ///
 /// ```
 /// struct Lorenz;
@@ -360,9 +361,9 @@ impl<T> SameStruct<T> for T {}
 /// let () = Lorenz::GUARD;
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`#[differentiable]` on a default method of a trait is not supported: a default body is one body for every implementing type, whose companions the trait cannot name",
+    message = "`#[differentiable]` on a default method of a trait needs `#[differentiable]` on the trait too: a default body is one body for every implementing type, whose companions are made in each implementation",
     label = "a default method of a trait",
-    note = "write the method in each implementation, `#[differentiable] impl Model for Lorenz {{ #[differentiable] fn energy(&self, ..) {{ .. }} }}`, and leave the trait's default as written"
+    note = "put `#[differentiable]` on the trait as well, and `#[differentiable(defaults)]` on each `impl Model for Lorenz` block (which then gets `energy_vjp`, ..); or write the method in each implementation"
 )]
 pub trait OutsideATrait {}
 

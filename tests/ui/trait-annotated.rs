@@ -1,6 +1,6 @@
 use tapeless::differentiable;
 
-// `#[differentiable]` on a trait whose default method calls a required one.
+// `#[differentiable]` on a trait whose default method calls a required one, but is not marked.
 #[differentiable]
 trait Model {
     fn rhs(&self, du: &mut [f64], u: &[f64]);

@@ -172,6 +172,7 @@ pub fn flatten(
     }
     let mut block = (*func.block).clone();
     let mut locals = super::locals::Locals::new(&sep);
+    locals.mut_self = super::order::mut_self(&func.sig);
     locals.run(&mut block)?;
     let mut v = Collector {
         taken: locals.taken,

@@ -2,8 +2,9 @@
 //!
 //! A struct built by a literal inside a differentiable function is a change of names, like a
 //! struct parameter: `let mut s = State { x: a, v: [0.0; 3] };` becomes
-//! `let mut s__x = a; let mut s__v = [0.0; 3];` (fields evaluated in the literal's order, so the
-//! same floating-point operations), `s.x` becomes `s__x`, and `s = State { x: b, v: w };`
+//! `let mut s__v = [0.0; 3]; let mut s__x = a;` (the same values as in the literal's order;
+//! last first, so that the reverse sweep takes the fields first to last as an array literal's
+//! elements, `super::order`), `s.x` becomes `s__x`, and `s = State { x: b, v: w };`
 //! assigns every field through temporaries (the new literal may read the old fields). Nested
 //! literals flatten further (`s.inner.a`). The pass is scoped as Rust is: a struct local is known
 //! from its `let` to the end of its block, and another `let` of the same name shadows it. So
@@ -32,6 +33,8 @@ pub struct Locals {
     scopes: Vec<Vec<Entry>>,
     /// Every flat name given, so that none is given twice.
     pub taken: Vec<String>,
+    /// The function's receiver is `&mut self` (`super::order::mut_self`).
+    pub mut_self: bool,
     errors: Option<syn::Error>,
 }
 
@@ -90,6 +93,7 @@ impl Locals {
             sep: sep.to_string(),
             scopes: Vec::new(),
             taken: Vec::new(),
+            mut_self: false,
             errors: None,
         }
     }
@@ -172,12 +176,17 @@ impl Locals {
         self.literal_fields(lit, &[], &mut fields);
         let root = name.to_string();
         let m = mutable.then(|| quote::quote!(mut));
+        let any_order = super::order::any_order(fields.iter().map(|(_, e)| e), self.mut_self);
         let mut stmts = Vec::new();
         let mut leaves = Vec::new();
         for (path, value) in fields {
             let flat = self.flat_name(&root, &path, value.span());
             stmts.push(syn::parse_quote_spanned!(value.span()=> let #m #flat = #value;));
             leaves.push((path, flat));
+        }
+        // Last first, so the reverse sweep takes the fields first to last, as an array literal's.
+        if any_order {
+            stmts.reverse();
         }
         if let Some(scope) = self.scopes.last_mut() {
             // With `..base` refused, the fields it would give are not reported missing too.
@@ -216,6 +225,9 @@ impl Locals {
             let temp = syn::Ident::new(&format!("{}{flat}", self.sep), value.span());
             temps.push(quote::quote_spanned!(value.span()=> let #temp = #value;));
             writes.push(quote::quote_spanned!(value.span()=> #flat = #temp;));
+        }
+        if super::order::any_order(lit.fields.iter().map(|f| &f.expr), self.mut_self) {
+            temps.reverse();
         }
         Some(syn::parse_quote_spanned!(lit.span()=> { #(#temps)* #(#writes)* }))
     }

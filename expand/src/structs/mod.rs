@@ -110,6 +110,7 @@ mod item;
 mod layout;
 mod locals;
 mod matrix_fields;
+mod order;
 mod result_methods;
 mod results;
 mod scalar_writes;
@@ -178,7 +179,9 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
 /// local per field (`locals`), the user's body kept as written.
 fn with_locals(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let mut flat = taken::rewrite(&func)?.unwrap_or_else(|| func.clone());
-    locals::Locals::new(&flatten::separator(&func)).run(&mut flat.block)?;
+    let mut locals = locals::Locals::new(&flatten::separator(&func));
+    locals.mut_self = order::mut_self(&func.sig);
+    locals.run(&mut flat.block)?;
     let tokens = held::method_paths(crate::expand(attr.clone(), quote!(#flat))?);
     let mut file: syn::File = syn::parse2(tokens)?;
     // The flat locals (`s__x`) are not snake case.

@@ -2,8 +2,9 @@
 //!
 //! The body ends with the struct's literal, which lists every field, so the field names are
 //! visible where the struct's definition is not. The function is differentiated as a hidden
-//! one that writes its result through a `&mut` struct parameter, one field at a time in the
-//! literal's order (`__step_res(s, h, result__)`: `result__.x = ..`, `result__.q[0] = ..`),
+//! one that writes its result through a `&mut` struct parameter, one field (or element) at a
+//! time, last first (`__step_res(s, h, result__)`: `result__.q[0] = ..`, `result__.x = ..`, so
+//! that the reverse sweep takes them first to last, as an array literal's: `super::order`),
 //! which the struct layer already flattens (`super::function`): every real field of the result
 //! is written whole, so the initial values of the out-parameter, its tangent and its adjoint
 //! are never read. The user's companions forward to the hidden ones:
@@ -80,6 +81,10 @@ pub(super) fn expand(
     let cx = Cx::new(&func, &index);
     let mut writes = Vec::new();
     cx.writes(&literal, &quote!(#out), &mut writes)?;
+    // Last first, so the reverse sweep takes the fields first to last, as an array literal's.
+    if super::order::literal_any_order(&literal, &func.sig) {
+        writes.reverse();
+    }
     let writes_params = func.sig.inputs.iter().any(|a| {
         matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r) if r.mutability.is_some()))
     });

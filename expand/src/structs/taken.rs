@@ -77,6 +77,7 @@ pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
         taken,
         index: syn::Ident::new(&format!("k{sep}"), Span::call_site()),
         sep,
+        mut_self: super::order::mut_self(&func.sig),
         error: None,
     };
     pass.visit_block_mut(&mut out.block);
@@ -108,6 +109,8 @@ struct Pass {
     taken: Vec<Taken>,
     index: syn::Ident,
     sep: String,
+    /// The function's receiver is `&mut self` (`super::order::mut_self`).
+    mut_self: bool,
     error: Option<syn::Error>,
 }
 
@@ -425,7 +428,13 @@ impl Pass {
                 out.push(quote!(#call;));
             }
             syn::Expr::Struct(lit) if lit.rest.is_none() => {
-                self.literal(&into, &layout, lit, &[], &mut out);
+                let mut writes = Vec::new();
+                self.literal(&into, &layout, lit, &[], &mut writes);
+                // Last first: the reverse sweep takes them first to last, as an array's.
+                if super::order::any_order(lit.fields.iter().map(|f| &f.expr), self.mut_self) {
+                    writes.reverse();
+                }
+                out.extend(writes);
             }
             other => {
                 self.fail(syn::Error::new_spanned(
