@@ -47,18 +47,21 @@ pub(super) struct Taken {
     pub(super) layout: Layout,
     /// The function whose result it holds (empty for a method's or a literal's).
     pub(super) callee: String,
+    /// For a call's result held at a type's places (`self_calls::typed`), its number of reals
+    /// through the check that the result is of that type.
+    pub(super) checked: Option<TokenStream>,
 }
 
 /// The function with its struct results taken as reals (see the module documentation), or
 /// `None` when it takes none.
 pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
-    let roots: Vec<String> = func
+    let roots: Vec<(String, syn::Type)> = func
         .sig
         .inputs
         .iter()
         .filter_map(|a| match a {
             syn::FnArg::Typed(pt) => match (super::flatten::struct_type(&pt.ty), &*pt.pat) {
-                (Some(_), syn::Pat::Ident(pi)) => Some(unraw(&pi.ident)),
+                (Some((_, ty)), syn::Pat::Ident(pi)) => Some((unraw(&pi.ident), ty)),
                 _ => None,
             },
             syn::FnArg::Receiver(_) => None,
@@ -75,6 +78,7 @@ pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
     let mut out = func.clone();
     let mut pass = Pass {
         taken,
+        roots,
         index: syn::Ident::new(&format!("k{sep}"), Span::call_site()),
         sep,
         error: None,
@@ -106,6 +110,8 @@ pub(super) fn callee(e: &syn::Expr) -> Option<&syn::Ident> {
 
 struct Pass {
     taken: Vec<Taken>,
+    /// The caller's struct parameters and their types.
+    roots: Vec<(String, syn::Type)>,
     index: syn::Ident,
     sep: String,
     error: Option<syn::Error>,
@@ -216,6 +222,10 @@ impl VisitMut for Pass {
     fn visit_block_mut(&mut self, block: &mut syn::Block) {
         let mut stmts = Vec::new();
         for mut stmt in std::mem::take(&mut block.stmts) {
+            if self.written_receiver(&mut stmt) {
+                stmts.push(stmt);
+                continue;
+            }
             match self.statement(&mut stmt) {
                 Some(new) => stmts.extend(new),
                 None => {
@@ -234,7 +244,7 @@ impl VisitMut for Pass {
                 let layout = t.layout.clone();
                 if layout.is_call() {
                     let n = &t.name;
-                    let msg = format!("`{n}` holds the result of a method called on `self` or through its type (`self.rhs(..)`, `State::new(..)`), which is read by its fields (`{n}.x`) or passed on by shared reference (`self.energy(&{n})`, `energy(&{n})`): its own methods are not called on it here; pass it to a `#[differentiable]` free function or a method of `self` instead");
+                    let msg = format!("`{n}` holds the result of a method called on `self` (`self.rhs(..)`), whose type is not known here: write it, `let {n}: State = ..`, to call its methods");
                     self.fail(syn::Error::new_spanned(&m.method, msg));
                     return;
                 }
@@ -260,6 +270,23 @@ impl VisitMut for Pass {
                     self.visit_expr_mut(a);
                 }
                 let callee = super::held::method_callee(&quote!(Self), &m.method);
+                let (recv, args) = (&m.receiver, &m.args);
+                let span = m.method.span();
+                *e = syn::parse_quote_spanned!(span=> #callee(#recv, #args));
+                return;
+            }
+        }
+        // `s.dot(&u)` on a struct parameter `s` with a held `u`: likewise through `s`'s type.
+        if let Some((_, ty, m)) = super::evidence::param_method(e, &self.roots) {
+            let held = m.args.iter().any(|a| {
+                matches!(a, syn::Expr::Reference(r) if r.mutability.is_none() && self.taken(&r.expr).is_some())
+            });
+            if held {
+                let (ty, mut m) = (ty.clone(), m.clone());
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+                let callee = super::held::method_callee(&quote!(#ty), &m.method);
                 let (recv, args) = (&m.receiver, &m.args);
                 let span = m.method.span();
                 *e = syn::parse_quote_spanned!(span=> #callee(#recv, #args));
@@ -326,6 +353,31 @@ impl VisitMut for Pass {
 }
 
 impl Pass {
+    /// `s2.kick(h);`, a method called on a held `s2` for what it writes (its result dropped):
+    /// `layout::__tl_m_kick(&mut s2, h);`, which the method's companions take as a written
+    /// struct (`held::method_companions`); whether `stmt` was one.
+    fn written_receiver(&mut self, stmt: &mut syn::Stmt) -> bool {
+        let syn::Stmt::Expr(syn::Expr::MethodCall(m), Some(_)) = stmt else {
+            return false;
+        };
+        let Some(t) = self.taken(&m.receiver) else {
+            return false;
+        };
+        if t.layout.is_call() {
+            return false;
+        }
+        let layout = t.layout.clone();
+        for a in &mut m.args {
+            self.visit_expr_mut(a);
+        }
+        let callee = super::held::method_callee(&quote!(#layout), &m.method);
+        let (recv, args) = (&m.receiver, &m.args);
+        let span = m.method.span();
+        let call: syn::Expr = syn::parse_quote_spanned!(span=> #callee(&mut #recv, #args));
+        *stmt = syn::Stmt::Expr(call, Some(Default::default()));
+        true
+    }
+
     /// `value` of a binding or assignment of a taken local visited: for `s.step(p, h)` on a
     /// held `s` (the method's `into` companion, through the receiver's type), for
     /// `self.rk4(&s, h)` and `State::new(..)` the arguments only, not the call. The held receiver's layout and the
@@ -344,6 +396,15 @@ impl Pass {
                 }
                 return held.map(|recv| (recv, m.clone()));
             }
+        }
+        // `s.scaled(x)` on a struct parameter: its arguments likewise.
+        if super::evidence::param_method(value, &self.roots).is_some() {
+            if let syn::Expr::MethodCall(m) = value {
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+            }
+            return None;
         }
         // `State::midpoint(&s, &t)`: its arguments likewise (held ones passed as they are).
         if let (Some(_), syn::Expr::Call(c)) = (super::self_calls::associated(value), &mut *value) {
@@ -393,7 +454,11 @@ impl Pass {
         } else {
             format_ident!("{}{}next", target, self.sep)
         };
-        let reals = layout.item(&[], "__TL_REALS");
+        let taken = self.taken.iter().find(|t| unraw(&target) == t.name)?;
+        let reals = match &taken.checked {
+            Some(checked) => checked.clone(),
+            None => layout.item(&[], "__TL_REALS"),
+        };
         let mut out = vec![quote!(let mut #into = vec![0.0; #reals];)];
         match &**value {
             // `s2.clone()`: a copy of the reals.
@@ -416,8 +481,8 @@ impl Pass {
                 let (recv, args) = (&m.receiver, &m.args);
                 out.push(quote!(#recv_layout::#name(&mut #into, &#recv, #args);));
             }
-            _ if super::self_calls::into_call(&into, value).is_some() => {
-                out.push(super::self_calls::into_call(&into, value)?);
+            _ if super::self_calls::into_call(&into, value, &self.roots).is_some() => {
+                out.push(super::self_calls::into_call(&into, value, &self.roots)?);
             }
             syn::Expr::Call(call) if callee(value).is_some() => {
                 let layout = format_ident!("__{}_into", callee(value)?);
