@@ -422,3 +422,22 @@ fn a_struct_result_of_a_self_call_with_its_type_written() {
         11,
     );
 }
+
+/// Methods called on struct results without binding them first (`f64::max(..)` is no struct).
+#[differentiable]
+fn chained(s: &State, p: &Params, h: f64) -> f64 {
+    let a = State::new(s.x, p.a * h, s.t).norm2();
+    a * s.scaled(h).dot(&State::new(p.b, s.y, s.z)) + f64::max(s.z, 0.5 * h).sqrt()
+}
+
+#[test]
+fn methods_called_on_unbound_struct_results() {
+    let (s, p) = (state_from(&X), params_from(&X[4..7]));
+    let a = State::new(s.x, p.a * X[7], s.t).norm2();
+    let written =
+        a * s.scaled(X[7]).dot(&State::new(p.b, s.y, s.z)) + f64::max(s.z, 0.5 * X[7]).sqrt();
+    assert_eq!(chained(&s, &p, X[7]), written);
+    check_caller("chained", chained, chained_jvp, chained_vjp, &X, 12);
+    check_caller("chained", chained, chained_jvp, chained_vjp, &Y, 13);
+    check_caller_hvp("chained", chained_vjp, chained_vjp::<D>, &X);
+}

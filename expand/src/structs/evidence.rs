@@ -121,11 +121,22 @@ fn callee_key(call: &Option<(String, Layout)>) -> String {
     call.as_ref().map(|(k, _)| k.clone()).unwrap_or_default()
 }
 
-/// Whether `key` is an associated function of an nalgebra type (`DVector::from_column_slice`),
-/// whose result's methods (`v.norm()`) are the pipeline's, not a struct's.
+/// Whether `key` is an associated function of a type that is not a user's struct
+/// (`DVector::from_column_slice`, `f64::max`, `Vec::with_capacity`), whose result's methods
+/// (`v.norm()`, `m.sqrt()`) are the pipeline's, not a struct's.
 fn nalgebra_constructor(key: &str) -> bool {
-    key.split_once("::")
-        .is_some_and(|(ty, _)| crate::lower::nalgebra::MATRIX_TYPES.contains(&ty))
+    key.split_once("::").is_some_and(|(ty, _)| !user_type(ty))
+}
+
+/// Whether a type named `ty` (its last segment) may be a user's struct: not a primitive, nor
+/// one of std's or nalgebra's.
+pub(super) fn user_type(ty: &str) -> bool {
+    const OTHERS: &[&str] = &[
+        "f64", "f32", "usize", "isize", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32",
+        "i64", "i128", "bool", "str", "String", "Vec", "VecDeque", "Box", "Option", "Result", "Rc",
+        "Arc", "Cell", "RefCell", "HashMap", "BTreeMap", "core", "std",
+    ];
+    !OTHERS.contains(&ty) && !crate::lower::nalgebra::MATRIX_TYPES.contains(&ty)
 }
 
 /// A method call on a plain local: the local (`s` in `s.step(p, h)`) and the method.
@@ -286,6 +297,14 @@ impl<'a> Visit<'a> for Scan {
                 }
             }
         } else if let Some(id) = ident_of(&m.receiver) {
+            // Arguments passed by shared reference to another method (`t.dot(&u)`).
+            for a in &m.args {
+                if let syn::Expr::Reference(r) = a {
+                    if let (None, Some(arg)) = (r.mutability, ident_of(&r.expr)) {
+                        self.shared.push(arg);
+                    }
+                }
+            }
             if ARRAY_METHODS.contains(&m.method.to_string().as_str()) {
                 self.arrays.push(id);
             } else {
@@ -345,9 +364,17 @@ impl Scan {
             // A call's result whose own methods are called (`let k = State::new(..);
             // k.norm2()`): a struct (an array has no such methods, and a call returning one has
             // no `into` companion: a compile error, never a wrong derivative).
+            let key = callee_key(&l.call);
             let methods = self.methods.contains(&l.name)
                 && !self.arrays.contains(&l.name)
-                && !nalgebra_constructor(&callee_key(&l.call));
+                && !nalgebra_constructor(&key);
+            // An associated function's result passed on (`let u = State::new(..); energy(&u)`):
+            // a struct too (its `into` companion exists only for a struct result).
+            let methods = methods
+                || (key.contains("::")
+                    && !nalgebra_constructor(&key)
+                    && self.shared.contains(&l.name)
+                    && !self.arrays.contains(&l.name));
             let (layout, callee) = match (&l.call, assigned, &l.literal_ty) {
                 (Some((key, layout)), _, _)
                     if (fields && !l.typed)

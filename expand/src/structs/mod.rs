@@ -100,6 +100,7 @@
 //! fields is refused on the call: the field slices would alias the whole struct the callee
 //! writes.
 
+mod chains;
 mod evidence;
 mod flatten;
 mod grad;

@@ -67,15 +67,16 @@ pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
             syn::FnArg::Receiver(_) => None,
         })
         .collect();
-    let (taken, refused) = super::evidence::find(&func.block, &roots);
+    let sep = super::flatten::separator(func);
+    let mut out = func.clone();
+    super::chains::bind_receivers(&mut out.block, &roots, &sep);
+    let (taken, refused) = super::evidence::find(&out.block, &roots);
     if let Some(e) = refused {
         return Err(e);
     }
     if taken.is_empty() {
         return Ok(None);
     }
-    let sep = super::flatten::separator(func);
-    let mut out = func.clone();
     let mut pass = Pass {
         taken,
         roots,
@@ -92,7 +93,9 @@ pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
 
 /// Whether the body takes a struct result (`rewrite` would change it).
 pub(super) fn takes_results(block: &syn::Block) -> bool {
-    let (taken, refused) = super::evidence::find(block, &[]);
+    let mut block = block.clone();
+    super::chains::bind_receivers(&mut block, &[], "__");
+    let (taken, refused) = super::evidence::find(&block, &[]);
     !taken.is_empty() || refused.is_some()
 }
 
