@@ -441,3 +441,95 @@ fn methods_called_on_unbound_struct_results() {
     check_caller("chained", chained, chained_jvp, chained_vjp, &Y, 13);
     check_caller_hvp("chained", chained_vjp, chained_vjp::<D>, &X);
 }
+
+/// A free function returning the state.
+#[differentiable]
+fn drift(s: &State, h: f64) -> State {
+    State {
+        x: s.x + h * s.y,
+        y: s.y * (1.0 - h),
+        z: s.z,
+        t: s.t + h,
+    }
+}
+
+/// A struct held as its reals (taken from a call) stepped by its `&mut self` method.
+#[differentiable]
+fn kicked_held(s: &State, p: &Params, h: f64) -> f64 {
+    let mut s2: State = drift(s, h);
+    s2.kick(h);
+    s2.kick(p.a * h);
+    s2.weighted(p) + s2.x * s2.t
+}
+
+/// A literal stepped by its `&mut self` method in a time loop, read by a `&self` one.
+#[differentiable]
+fn kicked_in_a_loop(s: &State, p: &Params, h: f64) -> f64 {
+    let mut u = State {
+        x: s.x,
+        y: s.y * p.b,
+        z: s.z,
+        t: s.t,
+    };
+    let mut j = 0.0;
+    for _ in 0..4 {
+        u.kick(h);
+        j += u.weighted(p);
+    }
+    j
+}
+
+#[test]
+fn mut_self_methods_on_held_structs() {
+    let (s, p) = (state_from(&X), params_from(&X[4..7]));
+    let mut s2 = drift(&s, X[7]);
+    s2.kick(X[7]);
+    s2.kick(p.a * X[7]);
+    assert_eq!(kicked_held(&s, &p, X[7]), s2.weighted(&p) + s2.x * s2.t);
+    check_caller(
+        "kicked_held",
+        kicked_held,
+        kicked_held_jvp,
+        kicked_held_vjp,
+        &X,
+        14,
+    );
+    check_caller(
+        "kicked_held",
+        kicked_held,
+        kicked_held_jvp,
+        kicked_held_vjp,
+        &Y,
+        15,
+    );
+    check_caller_hvp("kicked_held", kicked_held_vjp, kicked_held_vjp::<D>, &X);
+    let mut u = State { y: s.y * p.b, ..s };
+    let mut j = 0.0;
+    for _ in 0..4 {
+        u.kick(X[7]);
+        j += u.weighted(&p);
+    }
+    assert_eq!(kicked_in_a_loop(&s, &p, X[7]), j);
+    check_caller(
+        "kicked_in_a_loop",
+        kicked_in_a_loop,
+        kicked_in_a_loop_jvp,
+        kicked_in_a_loop_vjp,
+        &X,
+        16,
+    );
+    check_caller(
+        "kicked_in_a_loop",
+        kicked_in_a_loop,
+        kicked_in_a_loop_jvp,
+        kicked_in_a_loop_vjp,
+        &Y,
+        17,
+    );
+    check_caller_hvp(
+        "kicked_in_a_loop",
+        kicked_in_a_loop_vjp,
+        kicked_in_a_loop_vjp::<D>,
+        &Y,
+    );
+}

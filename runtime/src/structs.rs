@@ -348,6 +348,38 @@ pub trait SameStruct<T> {}
 
 impl<T> SameStruct<T> for T {}
 
+/// The receiver of a `&mut self` method called on a struct an annotated caller holds as its
+/// reals: `&mut A`, which the caller passes for a call whose result it drops (`s2.kick(h);`).
+/// A call whose result is used (`let e = s2.kick(h);`) passes `&A`, and the error says what to
+/// write instead.
+///
+/// ```
+/// use tapeless_runtime::__private::WrittenReceiver;
+///
+/// fn kick<R: WrittenReceiver<[f64]>>(mut r: R) {
+///     r.written()[0] += 1.0;
+/// }
+/// let mut x = vec![1.0, 2.0];
+/// kick(&mut x[..]);
+/// assert_eq!(x, [2.0, 2.0]);
+/// ```
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a `&mut self` method of a struct an annotated caller holds as its reals is called only as a statement, its result dropped (`s2.kick(h);`)",
+    label = "the method writes the held struct",
+    note = "call it as a statement, `s2.kick(h);`, and compute what it returned by a `&self` method after it (`let e = s2.energy();`)"
+)]
+pub trait WrittenReceiver<A: ?Sized> {
+    /// The receiver.
+    fn written(&mut self) -> &mut A;
+}
+
+impl<A: ?Sized> WrittenReceiver<A> for &mut A {
+    fn written(&mut self) -> &mut A {
+        self
+    }
+}
+
 /// The struct `T` itself: what an annotated caller requires of a call's result whose methods it
 /// calls (`let k = State::new(..); k.norm2()`, `let y: State = self.step(&s); y.energy()`),
 /// which it holds at the places of the type written or called through. Checked by rustc where
@@ -363,7 +395,7 @@ impl<T> SameStruct<T> for T {}
 #[diagnostic::on_unimplemented(
     message = "the call's result is `{T}`, not `{Self}`",
     label = "its methods are called through `{Self}`",
-    note = "an annotated caller holds a struct whose methods it calls at its type's places: write the result's type (`let y: Other = self.step(..);`), or read its fields only"
+    note = "an annotated caller holds a struct whose methods it calls at its type's places: write the result's type (`let q: Other = s.spread();`), or read its fields only"
 )]
 pub trait ResultIs<T> {}
 

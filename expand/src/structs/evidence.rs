@@ -384,7 +384,7 @@ impl Scan {
                     (layout.clone(), key.clone())
                 }
                 (None, Some((key, layout)), _) if l.literal => (layout.clone(), key.clone()),
-                (None, None, Some(ty)) if self.stepped.contains(&l.name) || lent => (
+                (None, None, Some(ty)) if self.stepped.contains(&l.name) || lent || methods => (
                     Layout::of_type(super::layout::alias_name(ty)),
                     String::new(),
                 ),
@@ -392,8 +392,9 @@ impl Scan {
             };
             let typed = (l.typed_struct || methods).then_some(());
             let guess = !callee.starts_with("self.");
-            let found =
-                typed.and_then(|()| super::self_calls::typed(&layout, l.written.as_ref(), guess));
+            let found = typed.and_then(|()| {
+                super::self_calls::typed(&layout, l.written.as_ref(), guess, l.span)
+            });
             let (layout, checked) = match found {
                 Some((typed, checked)) => (typed, Some(checked)),
                 None => (layout, None),

@@ -148,10 +148,18 @@ fn forward(
         let g = format_ident!("__A{}", k);
         let local = syn::Ident::new(&format!("arg{k}"), Span::mixed_site());
         if r.mutability.is_some() && value.is_none() {
-            // The receiver of a `&mut self` method: taken as a struct and stored back.
+            // The receiver of a `&mut self` method: taken as a struct and stored back; any
+            // `R: WrittenReceiver<A>` (`&mut A` only), so that a caller passing `&s2` (the
+            // method's result used in an expression) gets the trait's message.
+            let written = format_ident!("__R{}", k);
             extra.push(syn::parse_quote!(#g: ?Sized + #p::AsStruct<#elem> + #p::AddAdjoint<#elem>));
-            *pt.ty = syn::parse_quote!(&mut #g);
-            before.extend(quote!(let mut #local = #p::AsStruct::<#elem>::as_struct(#name);));
+            extra.push(syn::parse_quote!(#written: #p::WrittenReceiver<#g>));
+            *pt.ty = syn::parse_quote!(#written);
+            *pt.pat = syn::parse_quote!(mut #name);
+            before.extend(quote!(
+                let #name: &mut #g = #p::WrittenReceiver::<#g>::written(&mut #name);
+                let mut #local = #p::AsStruct::<#elem>::as_struct(#name);
+            ));
             after.extend(quote!(#p::AddAdjoint::<#elem>::store_adjoint(#name, &#local);));
             call.push(quote!(&mut #local));
             value = Some(name.clone());
@@ -241,7 +249,7 @@ pub(super) fn method_callee(layout: &TokenStream, method: &syn::Ident) -> syn::E
 }
 
 /// `tokens` with every token at `span`.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+pub(super) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     use proc_macro2::{Group, TokenTree};
     tokens
         .into_iter()

@@ -122,12 +122,13 @@ pub(super) fn out_places(
 /// self.step(&s); y.energy()`): the type written, else the one the call goes through (not for
 /// `self.step(..)`, whose owner is the caller's type), which must be a plain name. The layout
 /// (`__tl_State`) and the number of reals through the method's `.._out_is::<f64, State>()`,
-/// which rustc refuses unless the result is of that type (`ResultIs`). `None` when there is no
-/// such type.
+/// which rustc refuses unless the result is of that type (`ResultIs`), at `span`. `None` when
+/// there is no such type.
 pub(super) fn typed(
     layout: &Layout,
     written: Option<&syn::Type>,
     guess: bool,
+    span: proc_macro2::Span,
 ) -> Option<(Layout, TokenStream)> {
     let owner = layout.owner.as_ref()?;
     let ty: syn::Type = match written {
@@ -143,7 +144,9 @@ pub(super) fn typed(
         Layout::of_type(super::layout::alias_name(id))
     };
     let is = format_ident!("{}_is", layout.name);
-    Some((of_type, quote!(#owner::#is::<f64, #ty>())))
+    // At the binding, where rustc's error on a result of another type belongs.
+    let check = super::held::respan(quote!(#owner::#is::<f64, #ty>()), span);
+    Some((of_type, check))
 }
 
 fn fields(
