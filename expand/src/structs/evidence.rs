@@ -9,7 +9,12 @@
 //! `let` bound to a method of `self` returning a struct (`let k1 = self.rhs(s)`, see
 //! `self_calls`) as to a function's; a `let` bound to a call of a function found to return a struct, or written
 //! with a struct's type (`let s2: State = step(s, p, h);`); a `let` bound to a method of a held
-//! struct whose fields are read, written with a struct's type, or a `clone()` of it. Ambiguous:
+//! struct whose fields are read, written with a struct's type, or a `clone()` of it; a `let`
+//! bound to a method of a struct parameter (`let t = s.scaled(x)`) or to an associated function
+//! of a user's type (`State::new(..)`) whose own methods are called (`t.norm2()`: an array has
+//! none, and a call returning one has no `into` companion, a compile error), or for the
+//! latter passed on by reference; a literal whose own methods are called (`u.kick(h)`).
+//! Ambiguous:
 //! a `let` bound to a call taking a struct (a struct parameter of the caller, or a held struct)
 //! and only passed on by shared reference or as a receiver (`let s2 = step(s, p, h);
 //! energy(&s2, p)`): an array result could be used so too, so the caller says to write the

@@ -192,7 +192,7 @@ fn forward(
     quote! {
         #[doc(hidden)]
         #[inline]
-        #[allow(non_snake_case)]
+        #[allow(non_snake_case, clippy::too_many_arguments)]
         #vis #sig {
             #before
             let #result = #target(#(#call),*);
@@ -327,7 +327,8 @@ pub(super) fn method_companions(
 }
 
 /// `X::__tl_m_energy::jvp` (the pipeline's path to a callee's companion) as
-/// `X::__tl_m_energy_jvp`, the method's own; `generic`, `rev` and `ARGS` likewise.
+/// `X::__tl_m_energy_jvp`, the method's own; `generic`, `rev` and `ARGS` likewise. A method of
+/// a struct parameter, `X::__tl_at_energy::jvp`, is `X::energy_jvp_at` (see [`PARAM_CALL`]).
 pub(super) fn method_paths(tokens: TokenStream) -> TokenStream {
     use proc_macro2::{Group, TokenTree};
     let tts: Vec<TokenTree> = tokens.into_iter().collect();

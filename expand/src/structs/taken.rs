@@ -21,6 +21,10 @@
 //! They forward to the user-level companions `step_generic`, `step_jvp` and `step_vjp`. A held
 //! struct passed by shared reference to a function not returning a struct (`energy(&s2, p)`)
 //! is passed to its `__energy_held` (`held`), which does the same for its path companions.
+//!
+//! A method called on a struct parameter returning a struct (`let t = s.scaled(x)`) goes
+//! through the type's `__tl_self_scaled_into(&mut t, s, x)` as `State::new(..)` does, `s`
+//! passed whole; one taking a held argument (`s.dot(&t)`) through `State::__tl_m_dot(s, &t)`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -247,7 +251,7 @@ impl VisitMut for Pass {
                 let layout = t.layout.clone();
                 if layout.is_call() {
                     let n = &t.name;
-                    let msg = format!("`{n}` holds the result of a method called on `self` (`self.rhs(..)`), whose type is not known here: write it, `let {n}: State = ..`, to call its methods");
+                    let msg = format!("`{n}` holds the result of a call whose type is not known here (a method of `self`, `self.rhs(..)`, or a type named by a path): write it by its name, `let {n}: State = ..` (with `use ..::State;`), to call its methods");
                     self.fail(syn::Error::new_spanned(&m.method, msg));
                     return;
                 }
