@@ -121,13 +121,7 @@ pub fn flatten(
         whole_mut: Vec::new(),
         errors: None,
         ints: super::ints::IntVars::of_signature(&func.sig),
-        types: params
-            .iter()
-            .filter_map(|p| match p {
-                Param::Struct(s) if !s.receiver => Some((s.name.to_string(), s.ty.clone())),
-                _ => None,
-            })
-            .collect(),
+        types: param_types(params),
     };
     v.visit_block_mut(&mut block);
     v.aliased();
@@ -208,6 +202,17 @@ pub fn flatten(
         sig,
         block: Box::new(block),
     })
+}
+
+/// The written type of each struct parameter but the receiver (`s`, `State`).
+fn param_types(params: &[Param]) -> Vec<(String, syn::Type)> {
+    params
+        .iter()
+        .filter_map(|p| match p {
+            Param::Struct(s) if !s.receiver => Some((s.name.to_string(), s.ty.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 struct Collector {
