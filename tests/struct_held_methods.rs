@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::caller::{check_caller, FromReals};
 use common::{check, Case};
 use tapeless::check::check_hvp;
 use tapeless::{differentiable, Dual, Struct};
@@ -99,43 +100,16 @@ fn state_from(v: &[f64]) -> State {
     }
 }
 
-type Caller = fn(&State, &Params, f64) -> f64;
-type CallerJvp = fn(&State, &State, &Params, &Params, f64, f64) -> (f64, f64);
-type CallerVjp = fn(&State, &mut State, &Params, &mut Params, f64, &mut f64, f64) -> f64;
+impl FromReals for State {
+    fn from_reals(v: &[f64]) -> Self {
+        state_from(v)
+    }
+}
 
-/// The three checks of a caller `(s, p, h) -> f64` at `x = (s, p, h)`.
-fn check_caller(name: &str, f: Caller, jvp: CallerJvp, vjp: CallerVjp, x: &[f64], seed: u64) {
-    let value = |x: &[f64]| vec![f(&state_from(x), &params_from(&x[4..7]), x[7])];
-    let tangent = |x: &[f64], d: &[f64]| {
-        let (v, t) = jvp(
-            &state_from(x),
-            &state_from(d),
-            &params_from(&x[4..7]),
-            &params_from(&d[4..7]),
-            x[7],
-            d[7],
-        );
-        (vec![v], vec![t])
-    };
-    let adjoint = |x: &[f64], w: &[f64]| {
-        let s = state_from(x);
-        let p = params_from(&x[4..7]);
-        let (mut s_bar, mut p_bar, mut h_bar) = (s.zero_like(), p.zero_like(), 0.0);
-        let v = vjp(&s, &mut s_bar, &p, &mut p_bar, x[7], &mut h_bar, w[0]);
-        let mut g = s_bar.to_reals();
-        g.extend(p_bar.to_reals());
-        g.push(h_bar);
-        (vec![v], g)
-    };
-    let case = Case {
-        name,
-        inputs: 8,
-        outputs: 1,
-        f: &value,
-        jvp: &tangent,
-        vjp: &adjoint,
-    };
-    check(&case, x, seed);
+impl FromReals for Params {
+    fn from_reals(v: &[f64]) -> Self {
+        params_from(v)
+    }
 }
 
 const X: [f64; 8] = [1.0, 2.0, 3.0, 0.5, 10.0, 28.0, 8.0 / 3.0, 0.01];

@@ -348,6 +348,59 @@ pub trait SameStruct<T> {}
 
 impl<T> SameStruct<T> for T {}
 
+/// The receiver of a `&mut self` method called on a struct an annotated caller holds as its
+/// reals: `&mut A`, which the caller passes for a call whose result it drops (`s2.kick(h);`).
+/// A call whose result is used (`let e = s2.kick(h);`) passes `&A`, and the error says what to
+/// write instead.
+///
+/// ```
+/// use tapeless_runtime::__private::WrittenReceiver;
+///
+/// fn kick<R: WrittenReceiver<[f64]>>(mut r: R) {
+///     r.written()[0] += 1.0;
+/// }
+/// let mut x = vec![1.0, 2.0];
+/// kick(&mut x[..]);
+/// assert_eq!(x, [2.0, 2.0]);
+/// ```
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a `&mut self` method of a struct an annotated caller holds as its reals is called only as a statement, its result dropped (`s2.kick(h);`)",
+    label = "the method writes the held struct",
+    note = "call it as a statement, `s2.kick(h);`, and compute what it returned by a `&self` method after it (`let e = s2.energy();`)"
+)]
+pub trait WrittenReceiver<A: ?Sized> {
+    /// The receiver.
+    fn written(&mut self) -> &mut A;
+}
+
+impl<A: ?Sized> WrittenReceiver<A> for &mut A {
+    fn written(&mut self) -> &mut A {
+        self
+    }
+}
+
+/// The struct `T` itself: what an annotated caller requires of a call's result whose methods it
+/// calls (`let k = State::new(..); k.norm2()`, `let y: State = self.step(&s); y.energy()`),
+/// which it holds at the places of the type written or called through. Checked by rustc where
+/// such a call is made.
+///
+/// ```
+/// use tapeless_runtime::__private::ResultIs;
+///
+/// fn same<A: ResultIs<B>, B>() {}
+/// same::<f64, f64>();
+/// ```
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "the call's result is `{T}`, not `{Self}`",
+    label = "its methods are called through `{Self}`",
+    note = "an annotated caller holds a struct whose methods it calls at its type's places: write the result's type (`let q: Other = s.spread();`), or read its fields only"
+)]
+pub trait ResultIs<T> {}
+
+impl<T> ResultIs<T> for T {}
+
 /// Types outside a trait's definition: every sized type. `#[differentiable]` on a method puts
 /// `outside_a_trait::<Self>()` beside its companions, which in a trait's definition (`Self`
 /// unsized there) fails with the message below: a default method is differentiated by the
@@ -372,26 +425,6 @@ impl<T> OutsideATrait for T {}
 /// Compiles when `T` is sized, that is outside a trait's definition (the trait `OutsideATrait`
 /// above, whose message is the error a default method gets).
 pub const fn outside_a_trait<T: ?Sized + OutsideATrait>() {}
-
-/// The receiver of a `&mut self` method called on a struct an annotated caller holds as its
-/// reals (`let mut s2: State = step(&s, h); s2.kick(h)`): implemented by no type, so that the
-/// call is a compile error saying what to write instead. What `#[differentiable]` generates for
-/// such a method, written out:
-///
-/// ```compile_fail
-/// use tapeless_runtime::__private::NotWrittenOnHeld;
-///
-/// fn held_kick<A: NotWrittenOnHeld>(_: A) {}
-///
-/// held_kick(&[1.0, 2.0]);
-/// ```
-#[doc(hidden)]
-#[diagnostic::on_unimplemented(
-    message = "a `&mut self` method is not called on a struct an annotated caller holds as its reals (taken from a call, or a literal stepped by calls): the reals it writes could not be given back",
-    label = "a `&mut self` method called on a held struct",
-    note = "step the struct by a `&self` method returning it, `s = s.kicked(h);` (`fn kicked(&self, h: f64) -> Self {{ Self {{ .. }} }}`), or by a free function, `s = kicked(&s, h);`"
-)]
-pub trait NotWrittenOnHeld {}
 
 /// A struct argument of the generated companions through which an annotated caller passes a
 /// struct it holds as its reals (a struct taken from a call, `let s2 = step(&s, h);`): the

@@ -2,6 +2,7 @@
 //! dot-product test for adjoints, and tangent-against-adjoint agreement.
 #![allow(dead_code)] // each test binary uses part of the oracle
 
+pub mod caller;
 pub mod fixed;
 pub mod rows;
 

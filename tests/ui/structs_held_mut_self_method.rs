@@ -1,6 +1,6 @@
-//! A `&mut self` method called on a struct the caller holds as its reals: the reals it writes
-//! could not be given back; the error on the call says to step the struct by a `&self` method
-//! returning it or by a free function.
+//! A `&mut self` method called on a struct the caller holds as its reals, its result used in an
+//! expression: the caller passes the held struct as written only for a call whose result it
+//! drops (`s2.kick(h);`); the error on the call says to call it as a statement.
 use tapeless::differentiable;
 
 #[differentiable]

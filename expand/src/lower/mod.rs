@@ -45,7 +45,7 @@ mod infer;
 mod iter;
 mod loops;
 mod method;
-mod nalgebra;
+pub(crate) mod nalgebra;
 mod rest;
 mod rows;
 mod scope;

@@ -289,7 +289,7 @@ impl Lowerer<'_> {
 }
 
 /// The nalgebra matrix and vector types of reals tapeless knows by name.
-pub(super) const MATRIX_TYPES: &[&str] = &[
+pub(crate) const MATRIX_TYPES: &[&str] = &[
     "DVector",
     "DMatrix",
     "SVector",

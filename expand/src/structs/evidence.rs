@@ -9,7 +9,12 @@
 //! `let` bound to a method of `self` returning a struct (`let k1 = self.rhs(s)`, see
 //! `self_calls`) as to a function's; a `let` bound to a call of a function found to return a struct, or written
 //! with a struct's type (`let s2: State = step(s, p, h);`); a `let` bound to a method of a held
-//! struct whose fields are read, written with a struct's type, or a `clone()` of it. Ambiguous:
+//! struct whose fields are read, written with a struct's type, or a `clone()` of it; a `let`
+//! bound to a method of a struct parameter (`let t = s.scaled(x)`) or to an associated function
+//! of a user's type (`State::new(..)`) whose own methods are called (`t.norm2()`: an array has
+//! none, and a call returning one has no `into` companion, a compile error), or for the
+//! latter passed on by reference; a literal whose own methods are called (`u.kick(h)`).
+//! Ambiguous:
 //! a `let` bound to a call taking a struct (a struct parameter of the caller, or a held struct)
 //! and only passed on by shared reference or as a receiver (`let s2 = step(s, p, h);
 //! energy(&s2, p)`): an array result could be used so too, so the caller says to write the
@@ -74,7 +79,13 @@ fn call_args(e: &syn::Expr) -> Vec<String> {
 /// The callee of a call returning a struct, if it is one: its key (`step`, or `self.rk4` for a
 /// method called on `self`) and the layout naming the result's places (`__step_out`,
 /// `__tl_self_rk4_out`, see `self_calls`).
-fn call_of(e: &syn::Expr) -> Option<(String, Layout)> {
+fn call_of(e: &syn::Expr, roots: &[(String, syn::Type)]) -> Option<(String, Layout)> {
+    if let Some((root, ty, m)) = param_method(e, roots) {
+        return Some((
+            format!("{root}.{}", unraw(&m.method)),
+            Layout::of_call(&m.method, quote::ToTokens::to_token_stream(ty)),
+        ));
+    }
     if let Some(f) = callee(e) {
         return Some((unraw(f), Layout::of_type(format_ident!("__{}_out", f))));
     }
@@ -90,6 +101,47 @@ fn call_of(e: &syn::Expr) -> Option<(String, Layout)> {
         format!("self.{}", unraw(&m.method)),
         Layout::of_call(&m.method, quote::quote!(Self)),
     ))
+}
+
+/// A method called on a struct parameter of the caller (`s.scaled(x)` with `s: &State`): the
+/// parameter, its type and the call.
+pub(super) fn param_method<'e, 'r>(
+    e: &'e syn::Expr,
+    roots: &'r [(String, syn::Type)],
+) -> Option<(&'r str, &'r syn::Type, &'e syn::ExprMethodCall)> {
+    let syn::Expr::MethodCall(m) = e else {
+        return None;
+    };
+    let r = ident_of(&m.receiver)?;
+    let (root, ty) = roots.iter().find(|(n, _)| *n == r)?;
+    (m.turbofish.is_none() && !ARRAY_METHODS.contains(&m.method.to_string().as_str())).then_some((
+        root.as_str(),
+        ty,
+        m,
+    ))
+}
+
+/// The key of a call (`State::new`, `s.scaled`), or empty.
+fn callee_key(call: &Option<(String, Layout)>) -> String {
+    call.as_ref().map(|(k, _)| k.clone()).unwrap_or_default()
+}
+
+/// Whether `key` is an associated function of a type that is not a user's struct
+/// (`DVector::from_column_slice`, `f64::max`, `Vec::with_capacity`), whose result's methods
+/// (`v.norm()`, `m.sqrt()`) are the pipeline's, not a struct's.
+fn nalgebra_constructor(key: &str) -> bool {
+    key.split_once("::").is_some_and(|(ty, _)| !user_type(ty))
+}
+
+/// Whether a type named `ty` (its last segment) may be a user's struct: not a primitive, nor
+/// one of std's or nalgebra's.
+pub(super) fn user_type(ty: &str) -> bool {
+    const OTHERS: &[&str] = &[
+        "f64", "f32", "usize", "isize", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32",
+        "i64", "i128", "bool", "str", "String", "Vec", "VecDeque", "Box", "Option", "Result", "Rc",
+        "Arc", "Cell", "RefCell", "HashMap", "BTreeMap", "core", "std",
+    ];
+    !OTHERS.contains(&ty) && !crate::lower::nalgebra::MATRIX_TYPES.contains(&ty)
 }
 
 /// A method call on a plain local: the local (`s` in `s.step(p, h)`) and the method.
@@ -134,8 +186,9 @@ struct Let {
     /// Whether a struct literal initializes it, and its type when a plain name (`State`).
     literal: bool,
     literal_ty: Option<syn::Ident>,
-    /// Whether it is written with a struct's type (`let s2: State = ..`).
+    /// Whether it is written with a struct's type (`let s2: State = ..`), and the type.
     typed_struct: bool,
+    written: Option<syn::Type>,
     /// Whether it is written with another type.
     typed: bool,
     /// The names the initializing call passes.
@@ -146,6 +199,10 @@ struct Let {
 
 #[derive(Default)]
 struct Scan {
+    /// The caller's struct parameters and their types.
+    roots: Vec<(String, syn::Type)>,
+    /// Locals whose own methods are called (`k.norm2()`, not a slice's).
+    methods: Vec<String>,
     lets: Vec<Let>,
     assigned: Vec<(String, (String, Layout))>,
     /// Locals assigned a method call on themselves (`s = s.step(p, h)`).
@@ -184,10 +241,11 @@ impl<'a> Visit<'a> for Scan {
             self.lets.push(Let {
                 name: unraw(&name),
                 span: name.span(),
-                call: init.and_then(call_of),
+                call: init.and_then(|e| call_of(e, &self.roots)),
                 literal: matches!(init, Some(syn::Expr::Struct(_))),
                 literal_ty,
                 typed_struct: written.is_some_and(struct_type),
+                written: written.filter(|t| struct_type(t)).cloned(),
                 typed: written.is_some_and(|t| !struct_type(t)),
                 passed: init.map(call_args).unwrap_or_default(),
                 receiver: init.and_then(receiver),
@@ -202,6 +260,7 @@ impl<'a> Visit<'a> for Scan {
                 literal: false,
                 literal_ty: None,
                 typed_struct: false,
+                written: None,
                 typed: true,
                 passed: Vec::new(),
                 receiver: None,
@@ -211,7 +270,7 @@ impl<'a> Visit<'a> for Scan {
     }
     fn visit_expr_assign(&mut self, a: &'a syn::ExprAssign) {
         if let Some(id) = ident_of(&a.left) {
-            if let Some(f) = call_of(&a.right) {
+            if let Some(f) = call_of(&a.right, &self.roots) {
                 self.assigned.push((id.clone(), f));
             }
             if receiver(&a.right).is_some_and(|(r, _)| r == id) {
@@ -243,9 +302,18 @@ impl<'a> Visit<'a> for Scan {
                 }
             }
         } else if let Some(id) = ident_of(&m.receiver) {
+            // Arguments passed by shared reference to another method (`t.dot(&u)`).
+            for a in &m.args {
+                if let syn::Expr::Reference(r) = a {
+                    if let (None, Some(arg)) = (r.mutability, ident_of(&r.expr)) {
+                        self.shared.push(arg);
+                    }
+                }
+            }
             if ARRAY_METHODS.contains(&m.method.to_string().as_str()) {
                 self.arrays.push(id);
             } else {
+                self.methods.push(id.clone());
                 self.shared.push(id);
             }
         }
@@ -298,21 +366,49 @@ impl Scan {
             let fields = self.fields.contains(&l.name) && !self.arrays.contains(&l.name);
             // A literal lent to a method of `self` (`self.rhs(&y)`), not used as an array.
             let lent = self.lent.contains(&l.name) && !self.arrays.contains(&l.name);
+            // A call's result whose own methods are called (`let k = State::new(..);
+            // k.norm2()`): a struct (an array has no such methods, and a call returning one has
+            // no `into` companion: a compile error, never a wrong derivative).
+            let key = callee_key(&l.call);
+            let methods = self.methods.contains(&l.name)
+                && !self.arrays.contains(&l.name)
+                && !nalgebra_constructor(&key);
+            // An associated function's result passed on (`let u = State::new(..); energy(&u)`):
+            // a struct too (its `into` companion exists only for a struct result).
+            let methods = methods
+                || (key.contains("::")
+                    && !nalgebra_constructor(&key)
+                    && self.shared.contains(&l.name)
+                    && !self.arrays.contains(&l.name));
             let (layout, callee) = match (&l.call, assigned, &l.literal_ty) {
-                (Some((key, layout)), _, _) if (fields && !l.typed) || l.typed_struct => {
+                (Some((key, layout)), _, _)
+                    if (fields && !l.typed)
+                        || l.typed_struct
+                        || (methods && !l.typed && layout.is_call()) =>
+                {
                     (layout.clone(), key.clone())
                 }
                 (None, Some((key, layout)), _) if l.literal => (layout.clone(), key.clone()),
-                (None, None, Some(ty)) if self.stepped.contains(&l.name) || lent => (
+                (None, None, Some(ty)) if self.stepped.contains(&l.name) || lent || methods => (
                     Layout::of_type(super::layout::alias_name(ty)),
                     String::new(),
                 ),
                 _ => continue,
             };
+            let typed = (l.typed_struct || methods).then_some(());
+            let guess = !callee.starts_with("self.");
+            let found = typed.and_then(|()| {
+                super::self_calls::typed(&layout, l.written.as_ref(), guess, l.span)
+            });
+            let (layout, checked) = match found {
+                Some((typed, checked)) => (typed, Some(checked)),
+                None => (layout, None),
+            };
             out.push(Taken {
                 name: l.name.clone(),
                 layout,
                 callee,
+                checked,
             });
         }
         out
@@ -328,22 +424,26 @@ impl Scan {
                 name: l.name.clone(),
                 layout: layout.clone(),
                 callee: key.clone(),
+                checked: None,
             });
         }
         let (r, method) = l.receiver.as_ref()?;
         let held = out.iter().find(|t| t.name == *r)?;
-        let fields = self.fields.contains(&l.name) && !self.arrays.contains(&l.name);
+        let fields = (self.fields.contains(&l.name) || self.methods.contains(&l.name))
+            && !self.arrays.contains(&l.name);
         (fields || l.typed_struct || method == "clone").then(|| Taken {
             name: l.name.clone(),
             layout: held.layout.clone(),
             callee: String::new(),
+            checked: None,
         })
     }
 
     /// The refusal of a local used only in ways both a struct and an array can be, bound to a
     /// call taking a struct or to a method of a held struct.
-    fn ambiguous(&self, l: &Let, roots: &[String], out: &[Taken]) -> Option<syn::Error> {
-        let held = |a: &String| roots.contains(a) || out.iter().any(|t| t.name == *a);
+    fn ambiguous(&self, l: &Let, out: &[Taken]) -> Option<syn::Error> {
+        let held =
+            |a: &String| self.roots.iter().any(|(r, _)| r == a) || out.iter().any(|t| t.name == *a);
         let takes_struct = (l.call.is_some() && l.passed.iter().any(held))
             || l.receiver.as_ref().is_some_and(|(r, _)| held(r));
         let shared = self.shared.contains(&l.name) && !self.arrays.contains(&l.name);
@@ -360,8 +460,14 @@ impl Scan {
 
 /// The locals to hold as reals (see the module documentation), and the refusal of ambiguous
 /// ones. `roots` are the caller's struct parameters.
-pub(super) fn find(block: &syn::Block, roots: &[String]) -> (Vec<Taken>, Option<syn::Error>) {
-    let mut scan = Scan::default();
+pub(super) fn find(
+    block: &syn::Block,
+    roots: &[(String, syn::Type)],
+) -> (Vec<Taken>, Option<syn::Error>) {
+    let mut scan = Scan {
+        roots: roots.to_vec(),
+        ..Scan::default()
+    };
     scan.visit_block(block);
     let mut out = scan.direct();
     loop {
@@ -381,7 +487,7 @@ pub(super) fn find(block: &syn::Block, roots: &[String]) -> (Vec<Taken>, Option<
     }
     let mut refused: Option<syn::Error> = None;
     for l in &scan.lets {
-        if let Some(e) = scan.ambiguous(l, roots, &out) {
+        if let Some(e) = scan.ambiguous(l, &out) {
             match &mut refused {
                 Some(all) => all.combine(e),
                 None => refused = Some(e),

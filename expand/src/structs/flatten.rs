@@ -79,70 +79,8 @@ pub fn whole_ident(s: &StructParam) -> syn::Ident {
     }
 }
 
-pub use super::signature::{has_structs, struct_type};
-
-/// The parameters, struct ones recognised.
-pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
-    let mut out = Vec::new();
-    for arg in &sig.inputs {
-        match arg {
-            syn::FnArg::Receiver(r) => {
-                if r.reference.is_none() || r.colon_token.is_some() {
-                    return Err(syn::Error::new_spanned(
-                        r,
-                        "take the receiver as `&self` or `&mut self`: its real fields are differentiated like a struct parameter's",
-                    ));
-                }
-                out.push(Param::Struct(Box::new(StructParam {
-                    name: syn::Ident::new("self", r.self_token.span),
-                    mutable: r.mutability.is_some(),
-                    ty: syn::parse_quote_spanned!(r.self_token.span=> Self),
-                    leaves: Vec::new(),
-                    receiver: true,
-                    whole: false,
-                    constant: false,
-                    sep: String::from("__"),
-                })));
-            }
-            syn::FnArg::Typed(pt) => match (struct_type(&pt.ty), &*pt.pat) {
-                (Some((mutable, ty)), syn::Pat::Ident(pi)) => {
-                    out.push(Param::Struct(Box::new(StructParam {
-                        name: pi.ident.clone(),
-                        mutable,
-                        ty,
-                        leaves: Vec::new(),
-                        receiver: false,
-                        whole: false,
-                        constant: false,
-                        sep: String::from("__"),
-                    })))
-                }
-                _ => out.push(Param::Plain(pt.clone())),
-            },
-        }
-    }
-    Ok(out)
-}
-
-/// The shortest run of two or more underscores that no identifier of `func` contains.
-pub(super) fn separator(func: &syn::ItemFn) -> String {
-    fn idents(tokens: TokenStream, out: &mut Vec<String>) {
-        for t in tokens {
-            match t {
-                TokenTree::Ident(i) => out.push(i.to_string()),
-                TokenTree::Group(g) => idents(g.stream(), out),
-                _ => {}
-            }
-        }
-    }
-    let mut all = Vec::new();
-    idents(quote::quote!(#func), &mut all);
-    let mut sep = String::from("__");
-    while all.iter().any(|i| i.contains(&sep)) {
-        sep.push('_');
-    }
-    sep
-}
+pub(super) use super::signature::separator;
+pub use super::signature::{has_structs, params, struct_type};
 
 /// The flattened function, `name`, and the struct parameters with the fields the body uses.
 pub fn flatten(
@@ -184,6 +122,7 @@ pub fn flatten(
         whole_mut: Vec::new(),
         errors: None,
         ints: super::ints::IntVars::of_signature(&func.sig),
+        types: param_types(params),
     };
     v.visit_block_mut(&mut block);
     v.aliased();
@@ -266,6 +205,17 @@ pub fn flatten(
     })
 }
 
+/// The written type of each struct parameter but the receiver (`s`, `State`).
+fn param_types(params: &[Param]) -> Vec<(String, syn::Type)> {
+    params
+        .iter()
+        .filter_map(|p| match p {
+            Param::Struct(s) if !s.receiver => Some((s.name.to_string(), s.ty.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 struct Collector {
     /// See [`StructParam::sep`].
     sep: String,
@@ -283,6 +233,8 @@ struct Collector {
     errors: Option<syn::Error>,
     /// The integer variables where the visitor is: a field beside one is an integer.
     ints: super::ints::IntVars,
+    /// The written type of each struct parameter but the receiver (`s`, `State`).
+    types: Vec<(String, syn::Type)>,
 }
 
 /// `p.a.b` rooted at a struct parameter: its root and members.
@@ -694,17 +646,24 @@ impl Collector {
     }
 
     /// A method called on a struct parameter: `self.m(args)` as [`Self::method_of_self`]; on
-    /// another one, an error.
+    /// another one, `s.m(args)` with `s: &State` (or `&mut State`) as `State::__tl_at_m(s,
+    /// args)`, the struct passed whole, which `whole::rewrite` makes the method's own `_at`
+    /// companions (`State::m_jvp_at`, taking the receiver at any scalar).
     fn root_method(&mut self, m: &mut syn::ExprMethodCall) -> Option<syn::Expr> {
         if m.receiver.to_token_stream().to_string() == "self" {
             return self.method_of_self(m);
         }
-        let msg = format!(
-            "calling a method of `{}` inside a differentiable function is not supported yet: write the method's body here, or a free `#[differentiable]` function taking the fields it needs",
-            m.receiver.to_token_stream()
-        );
-        self.error(syn::Error::new_spanned(&m.method, msg));
-        None
+        let root = m.receiver.to_token_stream().to_string();
+        let ty = self.types.iter().find(|(r, _)| *r == root)?.1.clone();
+        let call = self.method_of_self(m)?;
+        let syn::Expr::Call(mut call) = call else {
+            return None;
+        };
+        let span = m.method.span();
+        let name = super::held::param_call(&m.method);
+        let ty = super::held::respan_type(&ty, span);
+        *call.func = syn::parse_quote_spanned!(span=> #ty::#name);
+        Some(syn::Expr::Call(call))
     }
 
     /// `self.m(args)` with `&self`: `Self::m(self__, args)`, the method's companions reached by

@@ -21,9 +21,13 @@
 //! caller's pass writes `s2.energy(p)` on a held `s2` as `__step_out::__tl_m_energy(&s2, p)`
 //! (through the held struct's type), which the pipeline reaches as
 //! `__step_out::__tl_m_energy::jvp`, made `__step_out::__tl_m_energy_jvp` by [`method_paths`].
-//! A `&mut self` method gets the same names bound by the runtime's `NotWrittenOnHeld`, which no
-//! type implements ([`refused_method`]): `s2.kick(h)` on a held `s2` is a compile error at the
-//! call saying what to write instead, since the reals it writes could not be given back.
+//! A `&mut self` method gets the same names, its receiver any `A: AsStruct<State<S>> +
+//! AddAdjoint<State<S>>`: taken as a struct, written by the method and stored back (its tangent
+//! and adjoint likewise), so `s2.kick(h);` on a held `s2` (the caller's pass writes `&mut s2`
+//! for a method call whose result is dropped) writes the held reals. A method of a struct
+//! *parameter* (`s.energy(p)`, `s.kick(h)` with `s: &State` or `&mut State`) needs none of
+//! this: the caller passes the parameter whole to the method's own `_at` companions
+//! ([`PARAM_CALL`]).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
@@ -143,18 +147,34 @@ fn forward(
         let elem = elem.clone();
         let g = format_ident!("__A{}", k);
         let local = syn::Ident::new(&format!("arg{k}"), Span::mixed_site());
-        if r.mutability.is_some() {
+        if r.mutability.is_some() && value.is_none() {
+            // The receiver of a `&mut self` method: taken as a struct and stored back; any
+            // `R: WrittenReceiver<A>` (`&mut A` only), so that a caller passing `&s2` (the
+            // method's result used in an expression) gets the trait's message.
+            let written = format_ident!("__R{}", k);
+            extra.push(syn::parse_quote!(#g: ?Sized + #p::AsStruct<#elem> + #p::AddAdjoint<#elem>));
+            extra.push(syn::parse_quote!(#written: #p::WrittenReceiver<#g>));
+            *pt.ty = syn::parse_quote!(#written);
+            *pt.pat = syn::parse_quote!(mut #name);
+            before.extend(quote!(
+                let #name: &mut #g = #p::WrittenReceiver::<#g>::written(&mut #name);
+                let mut #local = #p::AsStruct::<#elem>::as_struct(#name);
+            ));
+            after.extend(quote!(#p::AddAdjoint::<#elem>::store_adjoint(#name, &#local);));
+            call.push(quote!(&mut #local));
+            value = Some(name.clone());
+        } else if r.mutability.is_some() {
             let Some(shape) = &value else {
-                // An adjoint without its value: not a path companion's; left as written.
                 call.push(name);
                 continue;
             };
+            // The callee adds to the caller's adjoint (taken as a struct and stored back); the
+            // tangent of a written receiver likewise.
             extra.push(syn::parse_quote!(#g: ?Sized + #p::AddAdjoint<#elem>));
             *pt.ty = syn::parse_quote!(&mut #g);
-            // The callee adds to the caller's adjoint (taken as a struct and stored back).
             before.extend(quote!(let mut #local = #p::AddAdjoint::<#elem>::adjoint_in(
                 #name,
-                &#p::AsStruct::<#elem>::as_struct(#shape),
+                &#p::AsStruct::<#elem>::as_struct(&*#shape),
             );));
             after.extend(quote!(#p::AddAdjoint::<#elem>::store_adjoint(#name, &#local);));
             call.push(quote!(&mut #local));
@@ -172,7 +192,7 @@ fn forward(
     quote! {
         #[doc(hidden)]
         #[inline]
-        #[allow(non_snake_case)]
+        #[allow(non_snake_case, clippy::too_many_arguments)]
         #vis #sig {
             #before
             let #result = #target(#(#call),*);
@@ -189,6 +209,28 @@ pub(super) const METHOD: &str = "__tl_m_";
 /// The prefix of a struct-result method's companions for a caller calling it on its own
 /// `self` (`s = self.rk4(&s, h)`, see `self_calls`): `__tl_self_rk4_into_generic`, ..
 pub(super) const SELF_CALL: &str = "__tl_self_";
+
+/// The prefix a caller's pass gives a method called on a struct parameter of the caller, `s:
+/// &State` (`s.energy(p)` as `State::__tl_at_energy(s, p)`, see `flatten`), which
+/// [`method_paths`] makes the method's own companions for a receiver at any scalar:
+/// `State::__tl_at_energy::jvp` is `State::energy_jvp_at`.
+pub(super) const PARAM_CALL: &str = "__tl_at_";
+
+/// `__tl_at_energy` for method `energy` (see [`PARAM_CALL`]).
+pub(super) fn param_call(method: &syn::Ident) -> syn::Ident {
+    format_ident!(
+        "{}{}",
+        PARAM_CALL,
+        syn::ext::IdentExt::unraw(method),
+        span = method.span()
+    )
+}
+
+/// `ty` with every token at `span` (so that rustc's errors on a call through it point at the
+/// call).
+pub(super) fn respan_type(ty: &syn::Type, span: Span) -> TokenStream {
+    respan(ty.to_token_stream(), span)
+}
 
 /// The callee a caller's pass writes for `s.energy(p)` on a held `s` whose type is `layout`:
 /// `layout::__tl_m_energy`, which the pipeline reaches as `layout::__tl_m_energy::jvp` and
@@ -207,7 +249,7 @@ pub(super) fn method_callee(layout: &TokenStream, method: &syn::Ident) -> syn::E
 }
 
 /// `tokens` with every token at `span`.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+pub(super) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     use proc_macro2::{Group, TokenTree};
     tokens
         .into_iter()
@@ -242,10 +284,7 @@ pub(super) fn method_companions(
     });
     let written_self =
         matches!(func.sig.receiver(), Some(r) if r.reference.is_some() && r.mutability.is_some());
-    if written_self {
-        return refused_method(krate, func, generated);
-    }
-    if !shared_self || writes_struct {
+    if !(shared_self || written_self) || writes_struct {
         return Ok(TokenStream::new());
     }
     let user = syn::ext::IdentExt::unraw(&func.sig.ident).to_string();
@@ -287,63 +326,9 @@ pub(super) fn method_companions(
     Ok(out)
 }
 
-/// For a `&mut self` method, `__tl_m_kick_generic`, `_jvp`, `_rev` (as many parameters as the
-/// method's `_at` companions) and `_ARGS`, whose receiver is bound by the runtime's
-/// `NotWrittenOnHeld`, which no type implements: a caller calling `s2.kick(h)` on a struct it
-/// holds as its reals gets a compile error on the call saying what to write instead (the reals
-/// the method writes could not be given back to the caller holding them).
-fn refused_method(
-    krate: &syn::Path,
-    func: &syn::ItemFn,
-    generated: &TokenStream,
-) -> syn::Result<TokenStream> {
-    let user = syn::ext::IdentExt::unraw(&func.sig.ident).to_string();
-    let file: syn::File = syn::parse2(generated.clone())?;
-    let vis = &func.vis;
-    let span = func.sig.ident.span();
-    let mut out = TokenStream::new();
-    let kinds = [
-        (format!("{user}_generic_at"), "generic"),
-        (format!("{user}_jvp_at"), "jvp"),
-        (format!("__{user}_rev_at"), "rev"),
-    ];
-    for item in &file.items {
-        match item {
-            syn::Item::Fn(f) => {
-                let Some((_, kind)) = kinds.iter().find(|(n, _)| f.sig.ident == n) else {
-                    continue;
-                };
-                let name = format_ident!("{}{}_{}", METHOD, user, kind, span = span);
-                let params: Vec<syn::Ident> = (0..f.sig.inputs.len())
-                    .map(|k| format_ident!("__T{}", k))
-                    .collect();
-                out.extend(quote! {
-                    #[doc(hidden)]
-                    #[allow(clippy::all, dead_code, non_snake_case)]
-                    #vis fn #name<#(#params,)* __R>(#(_: #params),*) -> __R
-                    where (#(#params,)* __R): #krate::__private::NotWrittenOnHeld
-                    {
-                        unreachable!("no type is `NotWrittenOnHeld`")
-                    }
-                });
-            }
-            syn::Item::Const(c) if c.ident == format!("__{user}_args_at") => {
-                let (ty, args) = (&c.ty, &c.ident);
-                let name = format_ident!("{}{}_ARGS", METHOD, user);
-                out.extend(quote! {
-                    #[doc(hidden)]
-                    #[allow(non_upper_case_globals, dead_code)]
-                    #vis const #name: #ty = Self::#args;
-                });
-            }
-            _ => {}
-        }
-    }
-    Ok(out)
-}
-
 /// `X::__tl_m_energy::jvp` (the pipeline's path to a callee's companion) as
-/// `X::__tl_m_energy_jvp`, the method's own; `generic`, `rev` and `ARGS` likewise.
+/// `X::__tl_m_energy_jvp`, the method's own; `generic`, `rev` and `ARGS` likewise. A method of
+/// a struct parameter, `X::__tl_at_energy::jvp`, is `X::energy_jvp_at` (see [`PARAM_CALL`]).
 pub(super) fn method_paths(tokens: TokenStream) -> TokenStream {
     use proc_macro2::{Group, TokenTree};
     let tts: Vec<TokenTree> = tokens.into_iter().collect();
@@ -359,6 +344,22 @@ pub(super) fn method_paths(tokens: TokenStream) -> TokenStream {
         {
             let kinds = ["generic", "jvp", "rev", "ARGS"];
             let name = held.to_string();
+            if let Some(method) = name.strip_prefix(PARAM_CALL) {
+                if a.as_char() == ':' && b.as_char() == ':' {
+                    let at = match kind.to_string().as_str() {
+                        "generic" => Some(format!("{method}_generic_at")),
+                        "jvp" => Some(format!("{method}_jvp_at")),
+                        "rev" => Some(format!("__{method}_rev_at")),
+                        "ARGS" => Some(format!("__{method}_args_at")),
+                        _ => None,
+                    };
+                    if let Some(at) = at {
+                        out.push(TokenTree::Ident(syn::Ident::new(&at, held.span())));
+                        i += 4;
+                        continue;
+                    }
+                }
+            }
             if (name.starts_with(METHOD) || name.starts_with(SELF_CALL))
                 && a.as_char() == ':'
                 && b.as_char() == ':'

@@ -27,7 +27,10 @@
 //! `Self::rhs_vjp_at(this, this_bar, ..)` takes the receiver at any scalar; for `&self`,
 //! `self.rhs_vjp(self_bar, ..)` is the same with `self` lifted to `S`. An associated function
 //! that takes neither `self` nor `&Self` looks like a free function to the attribute and is
-//! expanded as one, unless the attribute says `associated`.
+//! expanded as one, unless the attribute says `associated`. A method called on a struct
+//! *parameter* of an annotated function (`s.norm2()`, `s.kick(h)` with `s: &State` or `&mut
+//! State`) is `State::__tl_at_norm2(s)` to the pipeline, the parameter passed whole, which
+//! `held::method_paths` makes the method's own `_at` companions (`State::norm2_jvp_at`).
 //!
 //! **Trait impls.** An attribute on a method does not see its `impl`, and in a trait impl the
 //! companions cannot be members of the trait. So `#[differentiable]` goes on the trait impl's
@@ -88,7 +91,16 @@
 //! method's: `held`); one returning the receiver's type steps it (`s = s.advanced(p, h)`,
 //! through `__tl_m_advanced_into_jvp`, `into`), where a literal stepped only by its methods has
 //! the struct's own places (`__tl_State::__TL_AT_x`, published by the struct's attribute).
-//! rustc checks that such a method returns the receiver's type (`SameStruct`).
+//! rustc checks that such a method returns the receiver's type (`SameStruct`). A `&mut self`
+//! method called as a statement on a held struct (`s2.kick(h);`) writes its reals: its
+//! `__tl_m_kick_*` companions take the receiver as a struct and store it back (`held`).
+//!
+//! **A call's result whose methods are called** (`let u = State::new(..); u.norm2()`, `let t =
+//! s.scaled(x); t.norm2()` on a struct parameter `s`, `let y: State = self.step(&s);
+//! y.energy()`; unbound, `State::new(..).norm2()`, the receiver is bound first: `chains`) is
+//! held at its type's own places, the type written or the one the call goes through (`State`),
+//! never guessed for `self.step(..)`: rustc checks that the result is of that type
+//! (`self_calls::typed`, `ResultIs`).
 //!
 //! **A `&mut` struct passed whole** (`advance(s, p, h)` with `s: &mut State`, or
 //! `self.advance(h)` in a `&mut self` method) when the caller uses none of its fields: the
@@ -100,6 +112,7 @@
 //! fields is refused on the call: the field slices would alias the whole struct the callee
 //! writes.
 
+mod chains;
 mod evidence;
 mod flatten;
 mod grad;

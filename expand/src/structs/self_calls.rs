@@ -104,8 +104,49 @@ pub(super) fn out_places(
     let reals = format_ident!("{}__TL_REALS", alias);
     let at = at_scalar(krate, ty);
     let mut out = place_fn(krate, vis, &reals, quote!(<#at>::__TL_REALS));
+    let is = format_ident!("{}_is", alias);
+    out.extend(quote! {
+        #[doc(hidden)]
+        #[inline(always)]
+        #[allow(non_snake_case, dead_code)]
+        #vis const fn #is<__T: #krate::Real, __O: #krate::__private::ResultIs<#at>>() -> usize {
+            <#at>::__TL_REALS
+        }
+    });
     fields(krate, vis, &alias, literal, ty, &mut out);
     out
+}
+
+/// A call's result held at a struct type's own places, so that its methods can be called
+/// (`let k = State::new(..); k.norm2()`, `let t = s.scaled(x); t.norm2()`, `let y: State =
+/// self.step(&s); y.energy()`): the type written, else the one the call goes through (not for
+/// `self.step(..)`, whose owner is the caller's type), which must be a plain name. The layout
+/// (`__tl_State`) and the number of reals through the method's `.._out_is::<f64, State>()`,
+/// which rustc refuses unless the result is of that type (`ResultIs`), at `span`. `None` when
+/// there is no such type.
+pub(super) fn typed(
+    layout: &Layout,
+    written: Option<&syn::Type>,
+    guess: bool,
+    span: proc_macro2::Span,
+) -> Option<(Layout, TokenStream)> {
+    let owner = layout.owner.as_ref()?;
+    let ty: syn::Type = match written {
+        Some(t) => t.clone(),
+        None if guess => syn::parse2(owner.clone()).ok()?,
+        None => return None,
+    };
+    let syn::Type::Path(p) = &ty else { return None };
+    let id = p.path.get_ident()?;
+    let of_type = if id == "Self" {
+        Layout::of_type(id.clone())
+    } else {
+        Layout::of_type(super::layout::alias_name(id))
+    };
+    let is = format_ident!("{}_is", layout.name);
+    // At the binding, where rustc's error on a result of another type belongs.
+    let check = super::held::respan(quote!(#owner::#is::<f64, #ty>()), span);
+    Some((of_type, check))
 }
 
 fn fields(
@@ -196,7 +237,11 @@ pub(super) fn associated(e: &syn::Expr) -> Option<(syn::Ident, syn::Ident)> {
 /// The statement writing the result of `self.rk4(&s, h)` (the method's companions for a call on
 /// `self`) or `State::new(a, b)` (the associated function's, through its type) into the reals
 /// `into`: `Self::__tl_self_rk4_into(&mut into, self, &s, h);`.
-pub(super) fn into_call(into: &syn::Ident, value: &syn::Expr) -> Option<TokenStream> {
+pub(super) fn into_call(
+    into: &syn::Ident,
+    value: &syn::Expr,
+    roots: &[(String, syn::Type)],
+) -> Option<TokenStream> {
     let into_name = |f: &syn::Ident| {
         format_ident!(
             "{}{}_into",
@@ -209,6 +254,13 @@ pub(super) fn into_call(into: &syn::Ident, value: &syn::Expr) -> Option<TokenStr
         let name = into_name(&m.method);
         let (recv, args) = (&m.receiver, &m.args);
         return Some(quote!(Self::#name(&mut #into, #recv, #args);));
+    }
+    // `s.scaled(x)` on a struct parameter `s: &State`: through its type, `s` passed whole.
+    if let Some((_, ty, m)) = super::evidence::param_method(value, roots) {
+        let name = into_name(&m.method);
+        let ty = super::held::respan_type(ty, m.method.span());
+        let (recv, args) = (&m.receiver, &m.args);
+        return Some(quote!(#ty::#name(&mut #into, #recv, #args);));
     }
     let (ty, f) = associated(value)?;
     let syn::Expr::Call(call) = value else {

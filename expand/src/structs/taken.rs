@@ -21,6 +21,10 @@
 //! They forward to the user-level companions `step_generic`, `step_jvp` and `step_vjp`. A held
 //! struct passed by shared reference to a function not returning a struct (`energy(&s2, p)`)
 //! is passed to its `__energy_held` (`held`), which does the same for its path companions.
+//!
+//! A method called on a struct parameter returning a struct (`let t = s.scaled(x)`) goes
+//! through the type's `__tl_self_scaled_into(&mut t, s, x)` as `State::new(..)` does, `s`
+//! passed whole; one taking a held argument (`s.dot(&t)`) through `State::__tl_m_dot(s, &t)`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -47,34 +51,39 @@ pub(super) struct Taken {
     pub(super) layout: Layout,
     /// The function whose result it holds (empty for a method's or a literal's).
     pub(super) callee: String,
+    /// For a call's result held at a type's places (`self_calls::typed`), its number of reals
+    /// through the check that the result is of that type.
+    pub(super) checked: Option<TokenStream>,
 }
 
 /// The function with its struct results taken as reals (see the module documentation), or
 /// `None` when it takes none.
 pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
-    let roots: Vec<String> = func
+    let roots: Vec<(String, syn::Type)> = func
         .sig
         .inputs
         .iter()
         .filter_map(|a| match a {
             syn::FnArg::Typed(pt) => match (super::flatten::struct_type(&pt.ty), &*pt.pat) {
-                (Some(_), syn::Pat::Ident(pi)) => Some(unraw(&pi.ident)),
+                (Some((_, ty)), syn::Pat::Ident(pi)) => Some((unraw(&pi.ident), ty)),
                 _ => None,
             },
             syn::FnArg::Receiver(_) => None,
         })
         .collect();
-    let (taken, refused) = super::evidence::find(&func.block, &roots);
+    let sep = super::flatten::separator(func);
+    let mut out = func.clone();
+    super::chains::bind_receivers(&mut out.block, &roots, &sep);
+    let (taken, refused) = super::evidence::find(&out.block, &roots);
     if let Some(e) = refused {
         return Err(e);
     }
     if taken.is_empty() {
         return Ok(None);
     }
-    let sep = super::flatten::separator(func);
-    let mut out = func.clone();
     let mut pass = Pass {
         taken,
+        roots,
         index: syn::Ident::new(&format!("k{sep}"), Span::call_site()),
         sep,
         mut_self: super::order::mut_self(&func.sig),
@@ -89,7 +98,9 @@ pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
 
 /// Whether the body takes a struct result (`rewrite` would change it).
 pub(super) fn takes_results(block: &syn::Block) -> bool {
-    let (taken, refused) = super::evidence::find(block, &[]);
+    let mut block = block.clone();
+    super::chains::bind_receivers(&mut block, &[], "__");
+    let (taken, refused) = super::evidence::find(&block, &[]);
     !taken.is_empty() || refused.is_some()
 }
 
@@ -107,6 +118,8 @@ pub(super) fn callee(e: &syn::Expr) -> Option<&syn::Ident> {
 
 struct Pass {
     taken: Vec<Taken>,
+    /// The caller's struct parameters and their types.
+    roots: Vec<(String, syn::Type)>,
     index: syn::Ident,
     sep: String,
     /// The function's receiver is `&mut self` (`super::order::mut_self`).
@@ -219,6 +232,10 @@ impl VisitMut for Pass {
     fn visit_block_mut(&mut self, block: &mut syn::Block) {
         let mut stmts = Vec::new();
         for mut stmt in std::mem::take(&mut block.stmts) {
+            if self.written_receiver(&mut stmt) {
+                stmts.push(stmt);
+                continue;
+            }
             match self.statement(&mut stmt) {
                 Some(new) => stmts.extend(new),
                 None => {
@@ -237,7 +254,7 @@ impl VisitMut for Pass {
                 let layout = t.layout.clone();
                 if layout.is_call() {
                     let n = &t.name;
-                    let msg = format!("`{n}` holds the result of a method called on `self` or through its type (`self.rhs(..)`, `State::new(..)`), which is read by its fields (`{n}.x`) or passed on by shared reference (`self.energy(&{n})`, `energy(&{n})`): its own methods are not called on it here; pass it to a `#[differentiable]` free function or a method of `self` instead");
+                    let msg = format!("`{n}` holds the result of a call whose type is not known here (a method of `self`, `self.rhs(..)`, or a type named by a path): write it by its name, `let {n}: State = ..` (with `use ..::State;`), to call its methods");
                     self.fail(syn::Error::new_spanned(&m.method, msg));
                     return;
                 }
@@ -263,6 +280,23 @@ impl VisitMut for Pass {
                     self.visit_expr_mut(a);
                 }
                 let callee = super::held::method_callee(&quote!(Self), &m.method);
+                let (recv, args) = (&m.receiver, &m.args);
+                let span = m.method.span();
+                *e = syn::parse_quote_spanned!(span=> #callee(#recv, #args));
+                return;
+            }
+        }
+        // `s.dot(&u)` on a struct parameter `s` with a held `u`: likewise through `s`'s type.
+        if let Some((_, ty, m)) = super::evidence::param_method(e, &self.roots) {
+            let held = m.args.iter().any(|a| {
+                matches!(a, syn::Expr::Reference(r) if r.mutability.is_none() && self.taken(&r.expr).is_some())
+            });
+            if held {
+                let (ty, mut m) = (ty.clone(), m.clone());
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+                let callee = super::held::method_callee(&quote!(#ty), &m.method);
                 let (recv, args) = (&m.receiver, &m.args);
                 let span = m.method.span();
                 *e = syn::parse_quote_spanned!(span=> #callee(#recv, #args));
@@ -329,6 +363,31 @@ impl VisitMut for Pass {
 }
 
 impl Pass {
+    /// `s2.kick(h);`, a method called on a held `s2` for what it writes (its result dropped):
+    /// `layout::__tl_m_kick(&mut s2, h);`, which the method's companions take as a written
+    /// struct (`held::method_companions`); whether `stmt` was one.
+    fn written_receiver(&mut self, stmt: &mut syn::Stmt) -> bool {
+        let syn::Stmt::Expr(syn::Expr::MethodCall(m), Some(_)) = stmt else {
+            return false;
+        };
+        let Some(t) = self.taken(&m.receiver) else {
+            return false;
+        };
+        if t.layout.is_call() {
+            return false;
+        }
+        let layout = t.layout.clone();
+        for a in &mut m.args {
+            self.visit_expr_mut(a);
+        }
+        let callee = super::held::method_callee(&quote!(#layout), &m.method);
+        let (recv, args) = (&m.receiver, &m.args);
+        let span = m.method.span();
+        let call: syn::Expr = syn::parse_quote_spanned!(span=> #callee(&mut #recv, #args));
+        *stmt = syn::Stmt::Expr(call, Some(Default::default()));
+        true
+    }
+
     /// `value` of a binding or assignment of a taken local visited: for `s.step(p, h)` on a
     /// held `s` (the method's `into` companion, through the receiver's type), for
     /// `self.rk4(&s, h)` and `State::new(..)` the arguments only, not the call. The held receiver's layout and the
@@ -347,6 +406,15 @@ impl Pass {
                 }
                 return held.map(|recv| (recv, m.clone()));
             }
+        }
+        // `s.scaled(x)` on a struct parameter: its arguments likewise.
+        if super::evidence::param_method(value, &self.roots).is_some() {
+            if let syn::Expr::MethodCall(m) = value {
+                for a in &mut m.args {
+                    self.visit_expr_mut(a);
+                }
+            }
+            return None;
         }
         // `State::midpoint(&s, &t)`: its arguments likewise (held ones passed as they are).
         if let (Some(_), syn::Expr::Call(c)) = (super::self_calls::associated(value), &mut *value) {
@@ -396,7 +464,11 @@ impl Pass {
         } else {
             format_ident!("{}{}next", target, self.sep)
         };
-        let reals = layout.item(&[], "__TL_REALS");
+        let taken = self.taken.iter().find(|t| unraw(&target) == t.name)?;
+        let reals = match &taken.checked {
+            Some(checked) => checked.clone(),
+            None => layout.item(&[], "__TL_REALS"),
+        };
         let mut out = vec![quote!(let mut #into = vec![0.0; #reals];)];
         match &**value {
             // `s2.clone()`: a copy of the reals.
@@ -419,8 +491,8 @@ impl Pass {
                 let (recv, args) = (&m.receiver, &m.args);
                 out.push(quote!(#recv_layout::#name(&mut #into, &#recv, #args);));
             }
-            _ if super::self_calls::into_call(&into, value).is_some() => {
-                out.push(super::self_calls::into_call(&into, value)?);
+            _ if super::self_calls::into_call(&into, value, &self.roots).is_some() => {
+                out.push(super::self_calls::into_call(&into, value, &self.roots)?);
             }
             syn::Expr::Call(call) if callee(value).is_some() => {
                 let layout = format_ident!("__{}_into", callee(value)?);
