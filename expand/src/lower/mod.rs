@@ -25,6 +25,7 @@
 //! - [`iter`]: iterator chains and closures, as loops and accumulators;
 //! - [`nalgebra`]: matrices and vectors, their operators and methods;
 //! - [`types`]: kinds from the types the user wrote;
+//! - [`grow`]: `Vec`s created empty and grown by `push`;
 //! - [`slices`]: `copy_from_slice`, `fill`, `first`/`last`, sub-slices bound to locals;
 //! - [`tuples`]: tuples of scalars held in locals;
 //! - [`rows`]: arrays of arrays of reals that carry derivatives, seen flat;
@@ -41,6 +42,7 @@ mod control;
 mod diag;
 mod expr;
 mod format;
+mod grow;
 mod infer;
 mod iter;
 mod loops;

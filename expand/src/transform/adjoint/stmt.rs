@@ -59,7 +59,7 @@ impl<'a> Reverse<'a> {
         }
         let target = match place {
             Place::Var(_) => Target::Var(var),
-            Place::Index(_, i) => {
+            Place::Index(_, i) | Place::Push(_, i) => {
                 self.read(i);
                 Target::Index(var, i)
             }
@@ -187,7 +187,7 @@ impl<'a> Reverse<'a> {
                     init,
                 }));
                 if self.em.is_active(*var) {
-                    if depth == 0 {
+                    if depth == 0 && !self.pushed.contains(var) {
                         fwd.push(RevStmt::Zero(*var));
                     }
                     self.adjoint(Some(id), &mut rev, |out| self.init(*var, init, out));
@@ -224,6 +224,12 @@ impl<'a> Reverse<'a> {
         fwd: &mut Vec<RevStmt<'a>>,
         rev: &mut Vec<RevStmt<'a>>,
     ) {
+        if let Place::Push(var, _) = place {
+            // Taken off again whatever the plan: the reverse of what ran before the push reads
+            // the length it had there.
+            rev.push(RevStmt::Unpush { id, var: *var });
+            return;
+        }
         if !self.plan.saves.contains(&id) {
             return;
         }
