@@ -86,6 +86,9 @@ impl Lowerer<'_> {
         let receiver = strip_paren(&mc.receiver);
         let shown = receiver.to_token_stream();
         let var = match self.var_of(receiver) {
+            Ok(v) if self.param_vars.contains(&v) => {
+                return err_at(&mc.method, format!("`.push()` onto a parameter is not supported: its adjoint has the caller's length; push onto a local `Vec` created in the function, `let mut w: Vec<f64> = Vec::new();`, and return it"));
+            }
             Ok(v) if self.kind(v) == &Kind::RealArray(ArrayRepr::Vec) => v,
             Ok(v) if matches!(self.kind(v), Kind::RealArray(_)) => {
                 return err_at(&mc.method, format!("`.push()` grows a local `Vec` of reals: `{shown}` keeps its length; make a local `let mut v: Vec<f64> = Vec::new();` and push onto it"));
@@ -95,9 +98,6 @@ impl Lowerer<'_> {
             }
             Err(e) => return Err(e),
         };
-        if self.param_vars.contains(&var) {
-            return err_at(&mc.method, format!("`.push()` onto a parameter is not supported: its adjoint has the caller's length; push onto a local, `let mut v = {shown}.clone();`, and return it"));
-        }
         let [value] = mc.args.iter().collect::<Vec<_>>()[..] else {
             return err_at(&mc.method, "`.push()` takes one value");
         };
@@ -108,10 +108,15 @@ impl Lowerer<'_> {
         };
         match self.rows.get(&var).cloned() {
             None => {
-                let value = self.real_expr(value, block)?;
-                if value.kind != Kind::Real {
-                    return err(value.span, format!("`{shown}` holds reals: to push rows, write its type, `let mut {shown}: Vec<[f64; K]> = Vec::new();`"));
+                let value = self.expr(value, block)?;
+                if let Kind::RealArray(_) = value.kind {
+                    // Reported here, and the `Vec` poisoned: its uses as rows would only
+                    // repeat the error.
+                    self.error(syn::Error::new(value.span, format!("`{shown}` holds reals: to push rows, write its type, `let mut {shown}: Vec<[f64; K]> = Vec::new();`")));
+                    self.poisoned.insert(self.vars[var].user_name.clone());
+                    return Ok(());
                 }
+                let value = self.coerce_real(value)?;
                 block.stmts.push(Stmt::Assign {
                     place: Place::Push(var, at(span)),
                     value,
