@@ -2,7 +2,9 @@
 //! the stored trajectory of a 4D-Var cost (`Vec<[f64; 3]>` pushed whole rows), reals pushed in
 //! `for` and `while` loops and under `if`, read between pushes (`v[v.len() - 1]`, `v.len()`,
 //! `*v.last().unwrap()`) and after them (`v[k]`, `v.iter()`, `zip`), a `Vec` created inside a
-//! loop body, adversarial names and a `macro_rules!` function. Each derivative is proved three
+//! loop body, adversarial names and a `macro_rules!` function; the cost as a user writes it
+//! (`let mut x = *x0;`, each stored row passed to a differentiable function from `zip` and
+//! `map`), and a row of a parameter passed on whole. Each derivative is proved three
 //! ways (central differences, the dot-product test to 1e-12, tangent against adjoint) and by
 //! Hessian-vector products at dual numbers against differences of gradients.
 
@@ -14,13 +16,16 @@ use tapeless::{differentiable, Dual};
 
 type D = Dual<f64, 1>;
 
+type Jvp<'a> = &'a dyn Fn(&[f64], &[f64]) -> (f64, f64);
+type Vjp<'a, T> = &'a dyn Fn(&[T], &mut [T], T) -> T;
+
 /// A scalar function of a slice with its companions, at `f64` and at dual numbers.
 struct Scalar<'a> {
     name: &'a str,
     f: &'a dyn Fn(&[f64]) -> f64,
-    jvp: &'a dyn Fn(&[f64], &[f64]) -> (f64, f64),
-    vjp: &'a dyn Fn(&[f64], &mut [f64], f64) -> f64,
-    vjp_dual: &'a dyn Fn(&[D], &mut [D], D) -> D,
+    jvp: Jvp<'a>,
+    vjp: Vjp<'a, f64>,
+    vjp_dual: Vjp<'a, D>,
 }
 
 /// The three checks at `x`, then H u and H w (the adjoint at dual numbers) checked for symmetry
@@ -95,7 +100,9 @@ fn stored_cost(x0: &[f64; 3], obs: &[[f64; 3]], dt: f64) -> f64 {
     misfit / traj.len() as f64 + 0.1 * traj[traj.len() / 2][1]
 }
 
-/// The same cost with the trajectory made at its final length: the reference.
+/// The same cost with the trajectory made at its final length: the reference (its rows written
+/// element by element, as the macro's subset wrote them before `push`).
+#[allow(clippy::manual_memcpy)]
 #[differentiable(wrt(x0))]
 fn sized_cost(x0: &[f64; 3], obs: &[[f64; 3]], dt: f64) -> f64 {
     let mut traj = vec![[0.0; 3]; obs.len()];
@@ -164,6 +171,91 @@ fn stored_trajectory_three_ways() {
             })
         );
     }
+}
+
+/// The squared distance of a state to an observation, called on each stored row.
+#[differentiable]
+fn misfit(a: &[f64; 3], b0: f64, b1: f64, b2: f64) -> f64 {
+    (a[0] - b0).powi(2) + (a[1] - b1).powi(2) + (a[2] - b2).powi(2)
+}
+
+/// The cost as a user writes it: the state copied out of its reference (`*x0`), each stored
+/// row passed to a differentiable function from an iterator chain.
+#[differentiable(wrt(x0))]
+fn story_cost(x0: &[f64; 3], obs: &[[f64; 3]], dt: f64) -> f64 {
+    let mut traj: Vec<[f64; 3]> = Vec::new();
+    let mut x = *x0;
+    for _ in 0..obs.len() {
+        x = step(&x, dt);
+        traj.push(x);
+    }
+    let misfit = traj
+        .iter()
+        .zip(obs)
+        .map(|(a, b)| misfit(a, b[0], b[1], b[2]))
+        .sum::<f64>();
+    misfit / traj.len() as f64 + 0.1 * traj[traj.len() / 2][1]
+}
+
+#[test]
+fn story_as_written_three_ways() {
+    let obs = observations();
+    let dt = 0.01;
+    let s = Scalar {
+        name: "story_cost",
+        f: &|x| story_cost(&array3(x), &obs, dt),
+        jvp: &|x, d| story_cost_jvp(&array3(x), &array3(d), &obs, dt),
+        vjp: &|x, g, y| story_cost_vjp(&array3(x), g, &obs, dt, y),
+        vjp_dual: &|x, g, y| story_cost_vjp(&array3(x), g, &obs, dt, y),
+    };
+    for (seed, x0) in [[1.0, 0.5, -0.3], [-0.4, 0.9, 1.2]].iter().enumerate() {
+        prove(&s, x0, 50 + seed as u64);
+        let (mut g, mut g_stored) = ([0.0; 3], [0.0; 3]);
+        let v = story_cost_vjp(x0, &mut g, &obs, dt, 1.0);
+        let w = stored_cost_vjp(x0, &mut g_stored, &obs, dt, 1.0);
+        assert_eq!((v, g), (w, g_stored));
+    }
+}
+
+#[differentiable]
+fn norm2(p: &[f64]) -> f64 {
+    p[0] * p[0] + p[1] * p[1].sin()
+}
+
+/// A row of a parameter given by the iterator, passed on whole (once refused: copy it first).
+#[differentiable(wrt(pos))]
+fn row_passed_on(pos: &[[f64; 2]]) -> f64 {
+    let mut s = 0.0;
+    for p in pos {
+        s += norm2(p) * p[0];
+    }
+    s
+}
+
+fn rows2<T: Copy>(x: &[T]) -> Vec<[T; 2]> {
+    x.chunks(2).map(|c| [c[0], c[1]]).collect()
+}
+
+#[test]
+fn row_passed_to_a_call_three_ways() {
+    let s = Scalar {
+        name: "row_passed_on",
+        f: &|x| row_passed_on(&rows2(x)),
+        jvp: &|x, d| row_passed_on_jvp(&rows2(x), &rows2(d)),
+        vjp: &|x, g, y| {
+            let mut gb = rows2(g);
+            let v = row_passed_on_vjp(&rows2(x), &mut gb, y);
+            g.copy_from_slice(gb.as_flattened());
+            v
+        },
+        vjp_dual: &|x, g, y| {
+            let mut gb = rows2(g);
+            let v = row_passed_on_vjp(&rows2(x), &mut gb, y);
+            g.copy_from_slice(gb.as_flattened());
+            v
+        },
+    };
+    prove(&s, &[0.3, -0.7, 1.1, 0.4, -0.2, 0.9], 60);
 }
 
 /// Reals pushed in a `for` loop and read between pushes, pushed in a `while` loop under `if`,

@@ -46,6 +46,9 @@ impl Lowerer<'_> {
             return done;
         }
         let (ident, mutable) = simple_binding(pat)?;
+        if self.let_deref_copy(&ident, init, block)? {
+            return Ok(());
+        }
         if self.let_empty_vec(&ident, mutable, ty, init, block)? {
             return Ok(());
         }

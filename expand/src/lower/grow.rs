@@ -76,6 +76,77 @@ impl Lowerer<'_> {
         Ok(true)
     }
 
+    /// `let [mut] x = *x0;` of a parameter `x0: &[f64; N]` (the state a trajectory starts
+    /// from): a local `[f64; N]` filled with a copy, `let mut x = [0.0; N]; for j in 0..N {
+    /// x[j] = x0[j]; }`, as `let row = traj[k];` copies a row; `false` for any other `let`.
+    pub(super) fn let_deref_copy(
+        &mut self,
+        ident: &syn::Ident,
+        init: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<bool> {
+        let syn::Expr::Unary(u) = strip_paren(init) else {
+            return Ok(false);
+        };
+        if !matches!(u.op, syn::UnOp::Deref(_)) {
+            return Ok(false);
+        }
+        let Some(src) = self.path_var(strip_paren(&u.expr)) else {
+            return Ok(false);
+        };
+        let n = match (self.kind(src), &self.vars[src].ty) {
+            (
+                Kind::RealArray(ArrayRepr::Slice | ArrayRepr::SliceMut),
+                Some(syn::Type::Reference(r)),
+            ) => match strip_type_group(&r.elem) {
+                syn::Type::Array(a) if !self.rows.contains_key(&src) => a.len.clone(),
+                _ => return Ok(false),
+            },
+            _ => return Ok(false),
+        };
+        let span = init.span();
+        let tokens = self.with_consts(n.to_token_stream());
+        let kind = Kind::RealArray(ArrayRepr::Array(ArrayLen(tokens.clone())));
+        // Mutable whatever the user wrote: the copy's loop writes it.
+        let var = self.new_var(&name_of(ident), kind, true, ident.span());
+        block.stmts.push(Stmt::Let {
+            var,
+            init: Init::ArrayFill {
+                value: real_lit(0.0, span),
+                len: tokens.clone(),
+            },
+            span,
+        });
+        let j = self.temp("j", Kind::Int, span);
+        let at = || var_expr(j, Kind::Int, span);
+        block.stmts.push(Stmt::For {
+            var: j,
+            range: Range {
+                start: int_lit(0, span),
+                end: Expr {
+                    op: Op::Len(src),
+                    kind: Kind::Int,
+                    span,
+                },
+                inclusive: false,
+                adaptors: Vec::new(),
+            },
+            body: Block {
+                stmts: vec![Stmt::Assign {
+                    place: Place::Index(var, at()),
+                    value: Expr {
+                        op: Op::Index(src, Box::new(at())),
+                        kind: Kind::Real,
+                        span,
+                    },
+                    span,
+                }],
+            },
+            span,
+        });
+        Ok(true)
+    }
+
     /// `v.push(value)` on a local `Vec` of reals.
     pub(super) fn push_stmt(
         &mut self,
@@ -87,7 +158,7 @@ impl Lowerer<'_> {
         let shown = receiver.to_token_stream();
         let var = match self.var_of(receiver) {
             Ok(v) if self.param_vars.contains(&v) => {
-                return err_at(&mc.method, format!("`.push()` onto a parameter is not supported: its adjoint has the caller's length; push onto a local `Vec` created in the function, `let mut w: Vec<f64> = Vec::new();`, and return it"));
+                return err_at(&mc.method, "`.push()` onto a parameter is not supported: its adjoint has the caller's length; push onto a local `Vec` created in the function, `let mut w: Vec<f64> = Vec::new();`, and return it");
             }
             Ok(v) if self.kind(v) == &Kind::RealArray(ArrayRepr::Vec) => v,
             Ok(v) if matches!(self.kind(v), Kind::RealArray(_)) => {
