@@ -4,7 +4,7 @@
 //! `*v.last().unwrap()`) and after them (`v[k]`, `v.iter()`, `zip`), a `Vec` created inside a
 //! loop body, adversarial names and a `macro_rules!` function; the cost as a user writes it
 //! (`let mut x = *x0;`, each stored row passed to a differentiable function from `zip` and
-//! `map`), and a row of a parameter passed on whole. Each derivative is proved three
+//! `map`), a row of a parameter passed on whole, and `if let Some(v) = x.last()` / `x.first()`. Each derivative is proved three
 //! ways (central differences, the dot-product test to 1e-12, tangent against adjoint) and by
 //! Hessian-vector products at dual numbers against differences of gradients.
 
@@ -256,6 +256,45 @@ fn row_passed_to_a_call_three_ways() {
         },
     };
     prove(&s, &[0.3, -0.7, 1.1, 0.4, -0.2, 0.9], 60);
+}
+
+/// `if let Some(a) = v.last()` (the element read as `a` and `*a`), `Some(&b)` of `first`, an
+/// `else` taken when the `Vec` is empty, and a push in the branch after the element is read.
+#[differentiable]
+fn if_let_ends(p: &[f64], n: usize) -> f64 {
+    let mut v = Vec::new();
+    for k in 0..n {
+        v.push(p[k % p.len()] * (1.5 + k as f64));
+    }
+    let mut s = 0.0;
+    if let Some(a) = v.last() {
+        s += a * a.sin() + *a;
+    } else {
+        s = p[0] * p[1];
+    }
+    if let Some(&b) = p.first() {
+        s += b.exp() * s;
+    }
+    if let Some(c) = v.first() {
+        let d = *c;
+        v.push(d * 2.0);
+        s += v[v.len() - 1] * d;
+    }
+    s
+}
+
+#[test]
+fn if_let_on_first_and_last_three_ways() {
+    for n in [0, 1, 3] {
+        let s = Scalar {
+            name: "if_let_ends",
+            f: &|x| if_let_ends(x, n),
+            jvp: &|x, d| if_let_ends_jvp(x, d, n),
+            vjp: &|x, g, y| if_let_ends_vjp(x, g, n, y),
+            vjp_dual: &|x, g, y| if_let_ends_vjp(x, g, n, y),
+        };
+        prove(&s, &[0.3, -0.7, 1.1], 70 + n as u64);
+    }
 }
 
 /// Reals pushed in a `for` loop and read between pushes, pushed in a `while` loop under `if`,

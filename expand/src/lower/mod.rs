@@ -26,6 +26,7 @@
 //! - [`nalgebra`]: matrices and vectors, their operators and methods;
 //! - [`types`]: kinds from the types the user wrote;
 //! - [`grow`]: `Vec`s created empty and grown by `push`;
+//! - [`iflet`]: `if let Some(v) = x.last()` and `x.first()`;
 //! - [`slices`]: `copy_from_slice`, `fill`, `first`/`last`, sub-slices bound to locals;
 //! - [`tuples`]: tuples of scalars held in locals;
 //! - [`rows`]: arrays of arrays of reals that carry derivatives, seen flat;
@@ -43,6 +44,7 @@ mod diag;
 mod expr;
 mod format;
 mod grow;
+mod iflet;
 mod infer;
 mod iter;
 mod loops;
