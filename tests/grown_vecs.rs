@@ -297,6 +297,53 @@ fn if_let_on_first_and_last_three_ways() {
     }
 }
 
+#[differentiable]
+fn weighted_sum(v: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for k in 0..v.len() {
+        s += v[k] * (k as f64 + 0.5).cos();
+    }
+    s
+}
+
+/// A `Vec` passed to a call and copied between pushes (the callee's adjoint and the copy's
+/// see the length it had there), and returned whole.
+#[differentiable]
+fn passed_between(x: &[f64]) -> Vec<f64> {
+    let mut v = Vec::new();
+    let mut s = 0.0;
+    for k in 0..x.len() {
+        v.push(x[k] * x[(k + 1) % x.len()] + s);
+        s += weighted_sum(&v);
+        let w = v.clone();
+        s += w[w.len() - 1].sin();
+    }
+    v.push(s);
+    v
+}
+
+#[test]
+fn passed_to_calls_between_pushes_three_ways() {
+    let x = [0.3, -0.7, 1.1, 0.4];
+    let n = x.len();
+    check(
+        &Case {
+            name: "passed_between",
+            inputs: n,
+            outputs: n + 1,
+            f: &|x| passed_between(x),
+            jvp: &|x, d| passed_between_jvp(x, d),
+            vjp: &|x, y| {
+                let mut g = vec![0.0; n];
+                let v = passed_between_vjp(x, &mut g, y);
+                (v, g)
+            },
+        },
+        &x,
+        80,
+    );
+}
+
 /// Reals pushed in a `for` loop and read between pushes, pushed in a `while` loop under `if`,
 /// then read by index, by iterator and by `last`.
 #[differentiable]

@@ -40,13 +40,25 @@ impl<'a> Reverse<'a> {
             }
             Init::CopyOf(src) => {
                 if em.is_active(*src) {
-                    let sb = em.bar(*src);
+                    let sb = self.bar_slice(*src);
                     out.push(RevStmt::Update {
                         var: *src,
-                        code: quote!(#rt::accumulate(&mut #sb[..], &#b[..]);),
+                        code: quote!(#rt::accumulate(&mut #sb, &#b[..]);),
                     });
                 }
             }
+        }
+    }
+
+    /// `v_bar[..]`, or `v_bar[..v.len()]` for a `Vec` grown by `push`, whose adjoint has the
+    /// final length: the elements of the adjoint of `v` where the reverse sweep is.
+    fn bar_slice(&self, v: VarId) -> TokenStream {
+        let b = self.em.bar(v);
+        if self.pushed.contains(&v) {
+            let n = self.em.name(v);
+            quote!(#b[..#n.len()])
+        } else {
+            quote!(#b[..])
         }
     }
 
@@ -491,10 +503,8 @@ impl<'a> Reverse<'a> {
                 Arg::Value(_) => {}
                 Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
                     if em.is_active(*var) {
-                        let b = em.bar(*var);
-                        args.push(
-                            em.at_argument(span, em.nested_arg(*var, quote!(&mut #b[..]), true)),
-                        );
+                        let b = self.bar_slice(*var);
+                        args.push(em.at_argument(span, em.nested_arg(*var, quote!(&mut #b), true)));
                     } else {
                         args.push(em.zero_array_arg(*var, true, true));
                     }
