@@ -58,6 +58,8 @@ pub fn needed(f: &Function, v: VarId) -> Needed {
                     acc.expr(i);
                     acc.index(*w, i);
                 }
+                // A pushed `Vec` is a local, never a parameter.
+                Place::Push(..) => {}
             }
         }
         Stmt::Call(c) => {

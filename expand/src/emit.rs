@@ -471,9 +471,8 @@ impl<'a> Emitter<'a> {
                 quote_spanned!(*span=> let #b = #init;)
             }
             Stmt::Assign { place, value, span } => {
-                let p = self.place(place);
                 let v = self.primal(value);
-                quote_spanned!(*span=> #p = #v;)
+                self.write(place, v, *span)
             }
             Stmt::Call(c) => {
                 let callee = self.companion(&c.callee, "generic");
@@ -552,13 +551,31 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// An assignable place.
+    /// An assignable place (a push is written by [`Emitter::write`]).
     pub fn place(&self, p: &Place) -> TokenStream {
         match p {
             Place::Var(v) => self.name(*v).into_token_stream(),
             Place::Index(v, i) => {
                 let (v, i) = (self.name(*v), self.primal(i));
                 quote!(#v[#i])
+            }
+            Place::Push(v, i) => {
+                let (v, i) = (self.name(*v), self.primal(i));
+                quote!(#v[#i])
+            }
+        }
+    }
+
+    /// `place = value;`, or `v.push(value);` for a push.
+    pub fn write(&self, p: &Place, value: TokenStream, span: Span) -> TokenStream {
+        match p {
+            Place::Push(v, _) => {
+                let v = self.name(*v);
+                quote_spanned!(span=> #v.push(#value);)
+            }
+            _ => {
+                let p = self.place(p);
+                quote_spanned!(span=> #p = #value;)
             }
         }
     }

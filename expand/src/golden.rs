@@ -74,6 +74,10 @@ const CASES: &[(&str, &str)] = &[
         "rows_across_calls",
         "#[differentiable(wrt(x, h))] fn step(x: &[[f64; 3]], h: f64) -> Vec<[f64; 3]> { let f = forces(x); let mut a = vec![[0.0; 3]; x.len()]; kick(&mut a, &f, h); let mut y = vec![[0.0; 3]; x.len()]; for k in 0..x.len() { for j in 0..3 { y[k][j] = x[k][j] + h * a[k][j] * f[k][j]; } } y }",
     ),
+    (
+        "grown_by_push",
+        "#[differentiable(wrt(x0))] fn stored(x0: &[f64; 2], obs: &[f64], h: f64) -> f64 { let mut traj: Vec<[f64; 2]> = Vec::with_capacity(obs.len()); let mut x = [x0[0], x0[1]]; let mut scale = Vec::new(); for k in 0..obs.len() { x = step(&x, h); traj.push(x); if x[0] > 0.0 { scale.push(x[1] * x[0]); } } let mut j = 0.0; for k in 0..traj.len() { j += (traj[k][0] - obs[k]).powi(2); } for s in scale.iter() { j += s * traj[traj.len() - 1][1]; } j }",
+    ),
 ];
 
 fn golden_dir() -> PathBuf {

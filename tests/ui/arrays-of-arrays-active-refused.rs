@@ -32,19 +32,4 @@ fn past_the_row(pos: &[[f64; 2]]) -> f64 {
     pos[0][2]
 }
 
-#[differentiable]
-fn norm2(p: &[f64]) -> f64 {
-    p[0] * p[0] + p[1] * p[1]
-}
-
-// A row given by the iterator passed on whole: copy it first.
-#[differentiable(wrt(pos))]
-fn row_passed_on(pos: &[[f64; 2]]) -> f64 {
-    let mut s = 0.0;
-    for p in pos {
-        s += norm2(p);
-    }
-    s
-}
-
 fn main() {}

@@ -264,8 +264,8 @@ impl Emitter<'_> {
                 quote!(let #b = #i;)
             }
             RevStmt::Assign { place, value, .. } => {
-                let (p, v) = (self.place(place), self.primal(value));
-                quote!(#p = #v;)
+                let v = self.primal(value);
+                self.write(place, v, proc_macro2::Span::call_site())
             }
             RevStmt::Call { call, .. } => self.call_stmt(call),
             RevStmt::Assert { assert, .. } => self.assert(assert),
@@ -298,6 +298,10 @@ impl Emitter<'_> {
             RevStmt::Restore { place, slot, .. } => {
                 let (p, load) = (self.place(place), self.load(slot));
                 quote!(#p = #load;)
+            }
+            RevStmt::Unpush { var, .. } => {
+                let n = self.name(*var);
+                quote!(#n.pop();)
             }
             RevStmt::RestoreArray { in_place: true, .. } => TokenStream::new(),
             RevStmt::RestoreArray { var, slot, .. } => {

@@ -38,8 +38,8 @@ impl Emitter<'_> {
                 quote!(let #b = #i;)
             }
             TanStmt::Assign { place, value, .. } => {
-                let (p, v) = (self.place(place), self.primal(value));
-                quote!(#p = #v;)
+                let v = self.primal(value);
+                self.write(place, v, proc_macro2::Span::call_site())
             }
             TanStmt::Call { call, .. } => self.call_stmt(call),
             TanStmt::Assert { assert, .. } => self.assert(assert),
@@ -63,6 +63,10 @@ impl Emitter<'_> {
                 Place::Index(v, i) => {
                     let (d, i) = (self.dot(*v), self.primal(i));
                     quote!(#d[#i] = #tokens;)
+                }
+                Place::Push(v, _) => {
+                    let d = self.dot(*v);
+                    quote!(#d.push(#tokens);)
                 }
             },
             TanStmt::ZeroDot(v) => {

@@ -263,6 +263,7 @@ impl Printer<'_> {
         match p {
             Place::Var(v) => self.name(*v).to_string(),
             Place::Index(v, i) => format!("{}[{}]", self.name(*v), self.expr(i)),
+            Place::Push(v, _) => format!("push {}", self.name(*v)),
         }
     }
 

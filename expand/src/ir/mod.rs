@@ -14,7 +14,7 @@
 //! stmt  := let [mut] v = init | place = expr | call | for v in range { stmt* }
 //!        | if expr { stmt* } else { stmt* } | while expr { stmt* }
 //! init  := expr | vec![expr; expr] | [expr; len] | [expr, ..] | vec![expr, ..] | copy(v)
-//! place := v | v[expr]
+//! place := v | v[expr] | push v
 //! call  := [let pat =] g(arg, ..)        arg := expr | &v | &mut v
 //! expr  := lit | v | v[expr] | op(expr, ..) | v.len() | expr as ty | const_fn(expr, ..) | path
 //! ```
@@ -433,13 +433,17 @@ pub enum Place {
     Var(VarId),
     /// One element of a real array.
     Index(VarId, Expr),
+    /// A new last element of a `Vec` grown by `push` (`v.push(value)`), with the index it gets,
+    /// `v.len()` before the push: the reverse sweep takes the element off again (`v.pop()`) and
+    /// then finds its adjoint at that index of `v_bar`, which has the final length.
+    Push(VarId, Expr),
 }
 
 impl Place {
     /// The variable written.
     pub fn var(&self) -> VarId {
         match self {
-            Place::Var(v) | Place::Index(v, _) => *v,
+            Place::Var(v) | Place::Index(v, _) | Place::Push(v, _) => *v,
         }
     }
 }
@@ -707,6 +711,21 @@ impl Block {
                 Stmt::Let { .. } | Stmt::Assign { .. } | Stmt::Call(_) | Stmt::Assert(_) => {}
             }
         }
+    }
+
+    /// The `Vec`s grown by `push` anywhere in this block.
+    pub fn pushed(&self) -> Vec<VarId> {
+        let mut out = Vec::new();
+        self.walk(&mut |s| {
+            if let Stmt::Assign {
+                place: Place::Push(v, _),
+                ..
+            } = s
+            {
+                out.push(*v);
+            }
+        });
+        out
     }
 
     /// The variables written anywhere in this block (assigned, or passed as `&mut`), including

@@ -14,7 +14,7 @@
 //!        | zero v_bar | let t = expr | for v in range { fwd* } | if cond { fwd* } else { fwd* }
 //!        | while cond { fwd* } [counting trips]
 //! fin   := let fin = copy(v) | let part = expr
-//! rev   := restore place = load slot | restore whole v = load slot | rebind v = load slot | recompute v = init | zero v_bar
+//! rev   := restore place = load slot | unpush v | restore whole v = load slot | rebind v = load slot | recompute v = init | zero v_bar
 //!        | restore &mut v = load slot if c | restore v again
 //!        | adjoint of stmt, reads v.. { adj* } | for v in range.rev() { rev* }
 //!        | for _ in 0..load slot (trips) { rev* }
@@ -165,6 +165,10 @@ pub enum RevStmt<'a> {
         place: &'a Place,
         slot: Slot,
     },
+    /// `v.pop();`: the element that push `id` appended taken off again, so that the reverse of
+    /// what ran before the push sees `v` at the length it had there (no value is saved: the
+    /// elements before it are those the push left).
+    Unpush { id: StmtId, var: VarId },
     /// `v = load;`: a fixed-size array put back whole after the reverse of a loop that
     /// overwrote elements of it, from the copy saved before the loop, in place of the
     /// element-by-element restores of the assignments `ids` (see `transform/adjoint/snapshot.rs`).

@@ -113,6 +113,12 @@ impl Verifier<'_> {
                                 .push("element assignment into a non-array".into());
                         }
                     }
+                    Place::Push(_, i) => {
+                        self.index(i);
+                        if *self.kind(var) != Kind::RealArray(ArrayRepr::Vec) {
+                            self.problems.push("push onto a non-`Vec`".into());
+                        }
+                    }
                 }
                 if value.kind == Kind::Real && *self.kind(var) == Kind::Int {
                     self.problems

@@ -46,9 +46,11 @@ impl Lowerer<'_> {
             return done;
         }
         let (ident, mutable) = simple_binding(pat)?;
-        if slices::is_empty_vec(init) {
-            let v = name_of(&ident);
-            return err_at(init, format!("a `Vec` that grows by `push` is not supported: arrays keep their length in a differentiable function; make `{v}` at its final length and assign its elements, `let mut {v} = vec![0.0; n];` then `{v}[k] = value;`"));
+        if self.let_deref_copy(&ident, init, block)? {
+            return Ok(());
+        }
+        if self.let_empty_vec(&ident, mutable, ty, init, block)? {
+            return Ok(());
         }
         if let syn::Expr::Tuple(values) = strip_paren(init) {
             if !values.elems.is_empty() {

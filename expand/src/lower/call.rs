@@ -163,6 +163,10 @@ impl Lowerer<'_> {
                     // A sub-slice bound to a local, `let tail = &x[1..];` (see `slices`).
                     return self.window_arg(a, array, start, len, block);
                 }
+                // A row of an array of arrays read by the callee is passed as a copy.
+                if let Some(arg) = self.row_arg(a, array, start, block) {
+                    return Ok(arg);
+                }
                 return err_at(a, format!("`{}` is a row or window of `{}`: copy it into an array first, `let row = [{0}[0], {0}[1]];` (or `let row = {1}[k];` of an array of arrays), and pass that", self.shown(v), self.shown(array)));
             }
             if *self.kind(v) == Kind::Matrix {

@@ -173,14 +173,32 @@ impl Lowerer<'_> {
         target: Option<VarId>,
     ) -> syn::Result<Stmt> {
         if let syn::Expr::Let(l) = &*i.cond {
-            return err_at(l, "`if let` is not supported; test a condition with `if`");
+            return match self.if_let_end(i, l, target) {
+                Some(s) => s,
+                None => err_at(l, "`if let` is supported for `if let Some(v) = x.last()` (or `x.first()`, `Some(&v)`) of an array of reals; test a condition with `if` otherwise"),
+            };
         }
         let cond = self.expr(&i.cond, block)?;
         if cond.kind != Kind::Bool {
             return err_at(&i.cond, "the condition of an `if` must be a `bool`");
         }
         let then = self.branch(&i.then_branch.stmts, i.then_branch.span(), target)?;
-        let els = match (&i.else_branch, target) {
+        let els = self.else_block(i, target)?;
+        Ok(Stmt::If {
+            cond,
+            then,
+            els,
+            span: i.span(),
+        })
+    }
+
+    /// The `else` of `i` (empty when there is none).
+    pub(super) fn else_block(
+        &mut self,
+        i: &syn::ExprIf,
+        target: Option<VarId>,
+    ) -> syn::Result<Block> {
+        Ok(match (&i.else_branch, target) {
             (None, None) => Block::default(),
             (None, Some(_)) => {
                 return err(
@@ -198,12 +216,6 @@ impl Lowerer<'_> {
                 }
                 other => return Err(unsupported(other)),
             },
-        };
-        Ok(Stmt::If {
-            cond,
-            then,
-            els,
-            span: i.span(),
         })
     }
 

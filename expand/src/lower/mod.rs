@@ -25,6 +25,8 @@
 //! - [`iter`]: iterator chains and closures, as loops and accumulators;
 //! - [`nalgebra`]: matrices and vectors, their operators and methods;
 //! - [`types`]: kinds from the types the user wrote;
+//! - [`grow`]: `Vec`s created empty and grown by `push`;
+//! - [`iflet`]: `if let Some(v) = x.last()` and `x.first()`;
 //! - [`slices`]: `copy_from_slice`, `fill`, `first`/`last`, sub-slices bound to locals;
 //! - [`tuples`]: tuples of scalars held in locals;
 //! - [`rows`]: arrays of arrays of reals that carry derivatives, seen flat;
@@ -41,6 +43,8 @@ mod control;
 mod diag;
 mod expr;
 mod format;
+mod grow;
+mod iflet;
 mod infer;
 mod iter;
 mod loops;

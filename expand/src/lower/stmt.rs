@@ -253,10 +253,7 @@ impl Lowerer<'_> {
             syn::Expr::Match(m) => self.match_stmt(m, block, None),
             syn::Expr::Return(r) => self.return_stmt(r, block),
             syn::Expr::Call(call) => self.call_stmt(call, block),
-            syn::Expr::MethodCall(mc) if mc.method == "push" => {
-                let v = mc.receiver.to_token_stream();
-                err_at(&mc.method, format!("`.push()` is not supported: arrays keep their length in a differentiable function; make `{v}` at its final length and assign its elements, `let mut {v} = vec![0.0; n];` then `{v}[k] = value;`"))
-            }
+            syn::Expr::MethodCall(mc) if mc.method == "push" => self.push_stmt(mc, block),
             syn::Expr::MethodCall(mc) => self.slice_method_stmt(mc, block).unwrap_or_else(|| err_at(
                 &mc.method,
                 format!(
@@ -301,7 +298,7 @@ impl Lowerer<'_> {
                     self.shown(v)
                 ),
             ),
-            place @ Place::Index(..) => {
+            place @ (Place::Index(..) | Place::Push(..)) => {
                 let value = self.temp("branch", Kind::Real, span);
                 self.vars[value].mutable = true;
                 block.stmts.push(Stmt::Let {
@@ -396,7 +393,7 @@ impl Lowerer<'_> {
     ) -> syn::Result<Expr> {
         let var = place.var();
         let target_real = match place {
-            Place::Index(..) => true,
+            Place::Index(..) | Place::Push(..) => true,
             Place::Var(_) => self.kind(var) == &Kind::Real,
         };
         let target_matrix = self.kind(var) == &Kind::Matrix && matches!(place, Place::Var(_));
@@ -510,7 +507,7 @@ impl Lowerer<'_> {
     pub(super) fn place_read(&self, place: &Place, span: Span) -> Expr {
         match place {
             Place::Var(v) => var_expr(*v, self.kind(*v).clone(), span),
-            Place::Index(v, i) => Expr {
+            Place::Index(v, i) | Place::Push(v, i) => Expr {
                 op: Op::Index(*v, Box::new(i.clone())),
                 kind: Kind::Real,
                 span,

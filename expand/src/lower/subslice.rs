@@ -128,6 +128,39 @@ impl Lowerer<'_> {
         self.copied_arg(sub, array, from, mutable, span, block)
     }
 
+    /// A row `p` of an array of arrays seen flat (`for p in traj`, `zip`, `map(|(a, b)| ..)`),
+    /// passed read-only to a call: a copy `[f64; K]` made before the call (the adjoint flows back
+    /// through its loop); `None` for a `&mut` argument or a window of a plain array.
+    pub(super) fn row_arg(
+        &mut self,
+        a: &syn::Expr,
+        array: VarId,
+        from: Expr,
+        block: &mut Block,
+    ) -> Option<Arg> {
+        if matches!(a, syn::Expr::Reference(r) if r.mutability.is_some()) {
+            return None;
+        }
+        let len = match &self.rows.get(&array)?.op {
+            Op::Lit(Literal::Other(l)) => l.to_token_stream(),
+            Op::Path(p) => p.to_token_stream(),
+            _ => return None,
+        };
+        let span = a.span();
+        let kind = Kind::RealArray(ArrayRepr::Array(ArrayLen(len.clone())));
+        let row = self.temp("row", kind, span);
+        self.vars[row].mutable = true;
+        block.stmts.push(Stmt::Let {
+            var: row,
+            init: Init::ArrayFill {
+                value: real_lit(0.0, span),
+                len,
+            },
+            span,
+        });
+        self.copied_arg(row, array, from, false, span, block).ok()
+    }
+
     /// The copy `sub` of the elements of `array` from `from` on, made in `block` and passed
     /// on, and written back after the call when `mutable`.
     fn copied_arg(

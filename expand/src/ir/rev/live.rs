@@ -90,13 +90,15 @@ impl Analysis<'_> {
                         live.remove(v);
                     }
                     // The element put back is the one the assignment wrote: its index is read.
-                    Place::Index(_, i) => {
+                    Place::Index(_, i) | Place::Push(_, i) => {
                         let mut r = Vec::new();
                         i.reads(&mut r);
                         self.uses(r, live);
                     }
                 }
             }
+            // The elements before the one taken off are those the push left: no value changes.
+            RevStmt::Unpush { .. } => {}
             // Put back whole: live when the array is, for every assignment it stands for.
             RevStmt::RestoreArray { ids, var, .. } => {
                 if live.remove(var) {

@@ -292,6 +292,7 @@ impl Printer<'_> {
                     self.load(slot)
                 )
             }
+            RevStmt::Unpush { var, .. } => format!("unpush {}", self.name(*var)),
             RevStmt::Rebind { var, slot } => {
                 format!("rebind {} = {}", self.name(*var), self.load(slot))
             }

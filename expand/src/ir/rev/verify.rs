@@ -27,6 +27,7 @@ pub fn verify(f: &Function, ir: &RevFunction) -> Vec<String> {
         at: HashMap::new(),
         lets: HashMap::new(),
         places: HashMap::new(),
+        unpushed: HashMap::new(),
         saved: HashMap::new(),
         pushes: HashMap::new(),
         pops: HashMap::new(),
@@ -122,6 +123,9 @@ struct Verifier<'f> {
     lets: HashMap<VarId, (Versions, u32)>,
     /// Per assignment to an element: the versions its index read.
     places: HashMap<StmtId, Versions>,
+    /// Per push: the version of the `Vec` before it, which taking the element off gives back
+    /// (`None` when the push is skipped).
+    unpushed: HashMap<StmtId, Option<u32>>,
     /// Per slot: the variable and version saved in it (`None` for a decision).
     saved: HashMap<String, Option<(VarId, u32)>>,
     pushes: HashMap<String, Vec<Scope>>,
@@ -234,7 +238,12 @@ impl Verifier<'_> {
     fn forward(&mut self, stmts: &[RevStmt], state: &mut State, scope: &[Scope]) {
         for s in stmts {
             match s {
-                RevStmt::Skipped { id } => self.record(Some(*id), state),
+                RevStmt::Skipped { id } => {
+                    // A skipped push leaves its `Vec` as it was, and so does taking off the
+                    // element it did not push (`pop` of what is there, which nothing reads).
+                    self.unpushed.insert(*id, None);
+                    self.record(Some(*id), state)
+                }
                 RevStmt::Let { id, var, init } => {
                     self.record(Some(*id), state);
                     let mut reads = Vec::new();
@@ -249,6 +258,9 @@ impl Verifier<'_> {
                         let mut reads = Vec::new();
                         i.value_reads(&mut reads);
                         self.places.insert(*id, Self::versions(&reads, state));
+                    }
+                    if let Place::Push(v, _) = place {
+                        self.unpushed.insert(*id, state.get(v).copied());
                     }
                     self.write(place.var(), state);
                 }
@@ -453,6 +465,14 @@ impl Verifier<'_> {
                     frame.started.insert(*var);
                 }
                 RevStmt::Recompute { var, init } => self.recompute(*var, init, state, frame),
+                RevStmt::Unpush { id, var } => match self.unpushed.get(id).copied() {
+                    Some(Some(ver)) => self.set(*var, ver, state, frame),
+                    Some(None) => {}
+                    None => self.problem(format!(
+                        "`{}` is taken off without its push in the forward sweep",
+                        self.name(*var)
+                    )),
+                },
                 RevStmt::Zero(_) | RevStmt::Declare { .. } => {}
                 RevStmt::Adjoint { id, reads, body } => {
                     let what = match id {

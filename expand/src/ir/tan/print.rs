@@ -98,6 +98,7 @@ impl Printer<'_> {
                     Place::Index(v, i) => {
                         format!("{}_dot[{}]", self.name(*v), display::expr(f, i))
                     }
+                    Place::Push(v, _) => format!("push {}_dot", self.name(*v)),
                 };
                 format!("{target} = {}", self.tangent(value))
             }

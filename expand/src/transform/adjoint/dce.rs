@@ -50,10 +50,13 @@ pub(super) fn live_statements(
                 live.insert(*id);
                 init.reads(&mut reads);
             }
-            RevStmt::Assign { id, place, value } if wanted[place.var()] => {
+            // A push is kept for the length of the adjoint (and the index of each element's).
+            RevStmt::Assign { id, place, value }
+                if wanted[place.var()] || matches!(place, Place::Push(v, _) if shaped(*v)) =>
+            {
                 live.insert(*id);
                 value.reads(&mut reads);
-                if let Place::Index(_, i) = place {
+                if let Place::Index(_, i) | Place::Push(_, i) = place {
                     i.reads(&mut reads);
                 }
             }

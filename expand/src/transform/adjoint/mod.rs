@@ -80,6 +80,9 @@ struct Reverse<'a> {
     saves: saves::Saves,
     /// The primal variables read by the adjoint being generated (see [`Reverse::adjoint`]).
     reads: RefCell<Vec<VarId>>,
+    /// The `Vec`s grown by `push`: the adjoint of one bound at the top level is zeroed after
+    /// the forward sweep, at its final length.
+    pushed: Vec<VarId>,
 }
 
 impl<'a> Reverse<'a> {
@@ -204,6 +207,7 @@ fn build_with<'a>(
         useful: useful.filter(|_| reverse_only),
         saves: Default::default(),
         reads: Default::default(),
+        pushed: f.body.pushed(),
     };
     let written = f.body.writes();
     let finals_of = final_copies(&r, reverse_only);
@@ -227,7 +231,16 @@ fn build_with<'a>(
             local.then_some(acc)
         })
         .collect();
-    let (forward, reverse) = r.block(&f.body, StmtId::FIRST, 0);
+    let (mut forward, reverse) = r.block(&f.body, StmtId::FIRST, 0);
+    // The adjoint of a `Vec` grown by `push` has its final length: each push's reverse takes
+    // its element's adjoint at the index the element had.
+    for s in &f.body.stmts {
+        if let Stmt::Let { var, .. } = s {
+            if em.is_active(*var) && r.pushed.contains(var) {
+                forward.push(RevStmt::Zero(*var));
+            }
+        }
+    }
     // Final values of `&mut` parameters that the reverse sweep disturbs.
     let mut finals = Vec::new();
     for (p, fin) in f.params.iter().zip(&finals_of) {

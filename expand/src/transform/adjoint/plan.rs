@@ -191,10 +191,12 @@ pub(super) fn useful_statements(
                 useful.insert(id);
                 init.reads(&mut reads);
             }
-            Stmt::Assign { place, value, .. } if wanted[place.var()] => {
+            Stmt::Assign { place, value, .. }
+                if wanted[place.var()] || matches!(place, Place::Push(v, _) if shaped(*v)) =>
+            {
                 useful.insert(id);
                 value.reads(&mut reads);
-                if let Place::Index(_, i) = place {
+                if let Place::Index(_, i) | Place::Push(_, i) = place {
                     i.reads(&mut reads);
                 }
             }

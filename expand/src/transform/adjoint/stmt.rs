@@ -40,13 +40,25 @@ impl<'a> Reverse<'a> {
             }
             Init::CopyOf(src) => {
                 if em.is_active(*src) {
-                    let sb = em.bar(*src);
+                    let sb = self.bar_slice(*src);
                     out.push(RevStmt::Update {
                         var: *src,
-                        code: quote!(#rt::accumulate(&mut #sb[..], &#b[..]);),
+                        code: quote!(#rt::accumulate(&mut #sb, &#b[..]);),
                     });
                 }
             }
+        }
+    }
+
+    /// `v_bar[..]`, or `v_bar[..v.len()]` for a `Vec` grown by `push`, whose adjoint has the
+    /// final length: the elements of the adjoint of `v` where the reverse sweep is.
+    fn bar_slice(&self, v: VarId) -> TokenStream {
+        let b = self.em.bar(v);
+        if self.pushed.contains(&v) {
+            let n = self.em.name(v);
+            quote!(#b[..#n.len()])
+        } else {
+            quote!(#b[..])
         }
     }
 
@@ -59,7 +71,7 @@ impl<'a> Reverse<'a> {
         }
         let target = match place {
             Place::Var(_) => Target::Var(var),
-            Place::Index(_, i) => {
+            Place::Index(_, i) | Place::Push(_, i) => {
                 self.read(i);
                 Target::Index(var, i)
             }
@@ -187,7 +199,7 @@ impl<'a> Reverse<'a> {
                     init,
                 }));
                 if self.em.is_active(*var) {
-                    if depth == 0 {
+                    if depth == 0 && !self.pushed.contains(var) {
                         fwd.push(RevStmt::Zero(*var));
                     }
                     self.adjoint(Some(id), &mut rev, |out| self.init(*var, init, out));
@@ -224,6 +236,12 @@ impl<'a> Reverse<'a> {
         fwd: &mut Vec<RevStmt<'a>>,
         rev: &mut Vec<RevStmt<'a>>,
     ) {
+        if let Place::Push(var, _) = place {
+            // Taken off again whatever the plan: the reverse of what ran before the push reads
+            // the length it had there.
+            rev.push(RevStmt::Unpush { id, var: *var });
+            return;
+        }
         if !self.plan.saves.contains(&id) {
             return;
         }
@@ -485,10 +503,8 @@ impl<'a> Reverse<'a> {
                 Arg::Value(_) => {}
                 Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
                     if em.is_active(*var) {
-                        let b = em.bar(*var);
-                        args.push(
-                            em.at_argument(span, em.nested_arg(*var, quote!(&mut #b[..]), true)),
-                        );
+                        let b = self.bar_slice(*var);
+                        args.push(em.at_argument(span, em.nested_arg(*var, quote!(&mut #b), true)));
                     } else {
                         args.push(em.zero_array_arg(*var, true, true));
                     }
