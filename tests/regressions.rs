@@ -634,3 +634,28 @@ fn a_branch_value_of_data_rows_beside_active_branches() {
     let (_, g) = branch_value_of_data_row_grad(z, 0, obs);
     assert!((g - (2.0 * z * -0.7 + z.sin() + z * z.cos())).abs() < 1e-15);
 }
+
+/// A tuple local whose field is an element of data rows or a constant of unwritten type,
+/// beside active fields (found by push14's generator draft): the fields were refused as
+/// "not reals".
+#[differentiable(wrt(z))]
+fn tuple_of_data_row(z: f64, obs: [[f64; 3]; 2]) -> f64 {
+    let pr = (obs[1][2], z * z.sin());
+    let q = (HALF, z.exp());
+    pr.0 * pr.1 + q.0 * q.1 * pr.0
+}
+
+#[test]
+fn a_tuple_of_data_rows_beside_active_fields() {
+    let obs = [[0.3, -0.8, 1.1], [0.5, 0.25, -0.7]];
+    check_with_hvp(
+        "tuple_of_data_row",
+        &|z| tuple_of_data_row(z, obs),
+        &|z, d| tuple_of_data_row_jvp(z, d, obs),
+        &|z, b, y| tuple_of_data_row_vjp(z, b, obs, y),
+        &|z, b| {
+            tuple_of_data_row_vjp(z, b, obs, D::constant(1.0));
+        },
+        0.6,
+    );
+}

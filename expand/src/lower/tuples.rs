@@ -81,6 +81,10 @@ impl Lowerer<'_> {
                 (Some(Kind::Real), _) => self.coerce_real(x)?,
                 (_, Kind::Real | Kind::Int | Kind::Bool) => x,
                 (Some(Kind::Int | Kind::Bool), _) => x,
+                // An element of data rows, `obs[2][1]`, or a constant of unwritten type: a real.
+                (None, Kind::Opaque) if self.is_real_data(&x) || self.is_unknown_constant(&x) => {
+                    self.coerce_real(x)?
+                }
                 _ => return err_at(v, HOLDS_ARRAY),
             };
             lowered.push(x);
