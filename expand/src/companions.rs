@@ -2,7 +2,7 @@
 //! them through any `use` or path that reaches the function.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 
 /// The companions that callers use, as associated items of a type named like the function:
 /// `f::generic`, `f::jvp`, `f::rev` and `f::ARGS` call or name `f_generic`, `f_jvp`,
@@ -47,7 +47,7 @@ pub fn path_companions(
                 let target = &func_sig.ident;
                 let mut sig = func_sig.clone();
                 sig.ident = Ident::new(short, user.span());
-                let passed = data_as_callers_send(&mut sig, short);
+                let passed = data_as_callers_send(&mut sig, short).into_iter().flatten();
                 members.extend(quote! {
                     #[doc(hidden)]
                     #[inline]
@@ -95,18 +95,25 @@ pub fn path_companions(
 /// argument, at the scalar type `S` and followed, in `jvp` and `rev`, by its tangent or adjoint:
 /// a caller cannot see its callee's `wrt(..)`. The tangent is not read; the adjoint must be the
 /// zero of an argument inactive in the caller (`__tl::OutsideWrt`), so that an active argument
-/// there does not compile instead of losing its derivative. Returns what the companion is
-/// called with: each parameter, a data parameter converted back to `f64` (`data_of`).
-fn data_as_callers_send(sig: &mut syn::Signature, short: &str) -> Vec<TokenStream> {
+/// there does not compile instead of losing its derivative. Returns, per parameter of the
+/// changed signature, what the companion is called with: each parameter as it is, a data
+/// parameter converted back to `f64` (`data_of`); `None` for the unread tangent or adjoint.
+/// Also for a method's companions (`structs`), whose callers send data the same way.
+pub(crate) fn data_as_callers_send(
+    sig: &mut syn::Signature,
+    short: &str,
+) -> Vec<Option<TokenStream>> {
     let krate = scalar_bound(sig);
     let mut inputs = syn::punctuated::Punctuated::<syn::FnArg, syn::Token![,]>::new();
     let mut passed = Vec::new();
     for mut input in std::mem::take(&mut sig.inputs) {
         let syn::FnArg::Typed(t) = &mut input else {
+            passed.push(Some(quote!(self)));
             inputs.push(input);
             continue;
         };
         let syn::Pat::Ident(p) = &mut *t.pat else {
+            passed.push(Some(t.pat.to_token_stream()));
             inputs.push(input);
             continue;
         };
@@ -116,13 +123,13 @@ fn data_as_callers_send(sig: &mut syn::Signature, short: &str) -> Vec<TokenStrea
             .as_ref()
             .and_then(|(k, s)| data_param(&t.ty, k, s, &name));
         let Some(data) = data else {
-            passed.push(quote!(#name));
+            passed.push(Some(quote!(#name)));
             inputs.push(input);
             continue;
         };
         *t.ty = data.sent;
         inputs.push(input);
-        passed.push(data.value);
+        passed.push(Some(data.value));
         let unread: Option<(&str, syn::Type)> = match (short, &krate) {
             ("jvp", _) => Some(("dot", data.tangent)),
             ("rev", Some((k, _))) => Some((
@@ -137,6 +144,7 @@ fn data_as_callers_send(sig: &mut syn::Signature, short: &str) -> Vec<TokenStrea
             let shown = syn::ext::IdentExt::unraw(&name);
             let unread = Ident::new(&format!("_{shown}_{suffix}"), Span::mixed_site());
             inputs.push(syn::parse_quote!(#unread: #ty));
+            passed.push(None);
         }
     }
     sig.inputs = inputs;
@@ -379,6 +387,8 @@ mod tests {
                 v: &Vec<f64>, xb: [f64; 3], rows: &[[f64; 2]], k: usize, result_bar: S)
         };
         let passed = data_as_callers_send(&mut sig, "rev");
+        assert_eq!(passed.len(), sig.inputs.len());
+        let passed = passed.into_iter().flatten();
         let passed = quote!(#(#passed),*).to_string();
         let expected = quote! {
             u, u_bar, ::tapeless::__private::data_real(w), &::tapeless::__private::data_of(obs),
