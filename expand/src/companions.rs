@@ -171,9 +171,30 @@ fn data_param(ty: &syn::Type, k: &syn::Path, s: &Ident, name: &Ident) -> Option<
             tangent: syn::parse_quote!(#s),
             value: quote!(#rt::data_real(#name)),
         }),
-        // Not `[f64; N]`: a caller passes a row of its array-of-arrays data (`obs[k]`) to such
-        // a parameter as it is, with no tangent, and a real array with one; the callee cannot
-        // take both.
+        // A fixed-size array, on the stack at both ends: callers send every `[f64; N]` (a row
+        // of their data, `obs[k]`, too) at the scalar with a tangent.
+        syn::Type::Array(a) if is_f64(&a.elem) => {
+            let len = &a.len;
+            Some(DataParam {
+                sent: syn::parse_quote!([#s; #len]),
+                tangent: syn::parse_quote!([#s; #len]),
+                value: quote!(::core::array::from_fn::<f64, #len, _>(|__k| #rt::data_real(#name[__k]))),
+            })
+        }
+        syn::Type::Reference(r)
+            if r.mutability.is_none()
+                && matches!(&*r.elem, syn::Type::Array(a) if is_f64(&a.elem)) =>
+        {
+            let syn::Type::Array(a) = &*r.elem else {
+                return None;
+            };
+            let len = &a.len;
+            Some(DataParam {
+                sent: syn::parse_quote!(&[#s; #len]),
+                tangent: syn::parse_quote!(&[#s]),
+                value: quote!(&::core::array::from_fn::<f64, #len, _>(|__k| #rt::data_real(#name[__k]))),
+            })
+        }
         syn::Type::Reference(r) if r.mutability.is_none() => {
             let slice = match &*r.elem {
                 syn::Type::Slice(sl) => is_f64(&sl.elem),
@@ -377,14 +398,15 @@ mod tests {
         assert_eq!(out, expected.to_string());
     }
 
-    /// A data parameter of each shape is taken at the scalar with an unread tangent, or an
-    /// adjoint bound by `OutsideWrt`, and handed on as `f64`; active, integer, rows and
-    /// fixed-size data parameters pass as they are.
+    /// A data parameter of each shape (fixed-size ones too) is taken at the scalar with an
+    /// unread tangent, or an adjoint bound by `OutsideWrt`, and handed on as `f64`; active,
+    /// integer and rows parameters pass as they are.
     #[test]
     fn data_parameters_are_taken_as_callers_send_them() {
         let mut sig: syn::Signature = syn::parse_quote! {
             fn __m_rev<S: ::tapeless::Real>(u: &[S], u_bar: &mut [S], w: f64, obs: &[f64],
-                v: &Vec<f64>, xb: [f64; 3], rows: &[[f64; 2]], k: usize, result_bar: S)
+                v: &Vec<f64>, xb: [f64; 3], xr: &[f64; 2], rows: &[[f64; 2]], k: usize,
+                result_bar: S)
         };
         let passed = data_as_callers_send(&mut sig, "rev");
         assert_eq!(passed.len(), sig.inputs.len());
@@ -392,7 +414,10 @@ mod tests {
         let passed = quote!(#(#passed),*).to_string();
         let expected = quote! {
             u, u_bar, ::tapeless::__private::data_real(w), &::tapeless::__private::data_of(obs),
-            &::tapeless::__private::data_of(v), xb, rows, k, result_bar
+            &::tapeless::__private::data_of(v),
+            ::core::array::from_fn::<f64, 3, _>(|__k| ::tapeless::__private::data_real(xb[__k])),
+            &::core::array::from_fn::<f64, 2, _>(|__k| ::tapeless::__private::data_real(xr[__k])),
+            rows, k, result_bar
         };
         assert_eq!(passed, expected.to_string());
         let inputs = sig
@@ -404,8 +429,12 @@ mod tests {
         assert_eq!(inputs[2], quote!(w: S).to_string());
         assert_eq!(inputs[3], bound.to_string());
         assert_eq!(inputs[4], quote!(obs: &[S]).to_string());
-        assert_eq!(inputs[8], quote!(xb: [f64; 3]).to_string());
-        assert_eq!(inputs.len(), 12);
+        assert_eq!(inputs[8], quote!(xb: [S; 3]).to_string());
+        let xb_bar = quote!(_xb_bar: &mut (impl ::tapeless::__private::OutsideWrt + ?Sized));
+        assert_eq!(inputs[9], xb_bar.to_string());
+        assert_eq!(inputs[10], quote!(xr: &[S; 2]).to_string());
+        assert_eq!(inputs[12], quote!(rows: &[[f64; 2]]).to_string());
+        assert_eq!(inputs.len(), 15);
 
         let mut jvp: syn::Signature = syn::parse_quote! {
             fn m_jvp<S: ::tapeless::Real>(u: &[S], u_dot: &[S], obs: &[f64]) -> (S, S)

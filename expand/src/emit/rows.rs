@@ -71,6 +71,34 @@ impl Emitter<'_> {
         self.nested_arg(var, arg, false)
     }
 
+    /// A row of real data passed to a call (`Function::data_rows`: `obs[k]` bound to a
+    /// temporary, or `o` of `let o = obs[k];`), by value or by reference (`&o`): the variable and
+    /// whether it is passed by reference.
+    pub fn data_row_arg(&self, e: &Expr) -> Option<(VarId, bool)> {
+        match &e.op {
+            Op::Var(v) if self.f.data_rows.contains(v) => Some((*v, false)),
+            Op::Ref(v) if self.f.data_rows.contains(v) => Some((*v, true)),
+            _ => None,
+        }
+    }
+
+    /// A row of real data as a call's argument (see [`Self::data_row_arg`]): lifted to the
+    /// scalar, `[S; K]` on the stack, as an inactive fixed-size array is; with `slot`, its zero
+    /// tangent (`Some(false)`) or adjoint scratch (`Some(true)`, in `InactiveArray`, which a
+    /// callee's parameter outside its `wrt(..)` requires) instead.
+    pub fn data_row(&self, var: VarId, by_ref: bool, slot: Option<bool>) -> TokenStream {
+        let (rt, scalar, n) = (&self.rt, &self.scalar, self.name(var));
+        match (slot, by_ref) {
+            (None, false) => quote::quote!(#rt::lift_in::<#scalar, _>(&#n)),
+            (None, true) => quote::quote!(&#rt::lift_in::<#scalar, _>(&#n)),
+            (Some(false), false) => quote::quote!(#rt::zeros_in::<#scalar, _>(&#n)),
+            (Some(false), true) => quote::quote!(&#rt::zeros_in::<#scalar, _>(&#n)[..]),
+            (Some(true), _) => {
+                quote::quote!(&mut #rt::InactiveArray(#rt::zeros_in::<#scalar, _>(&#n)))
+            }
+        }
+    }
+
     /// The tangent (or, with `mutable`, the adjoint scratch) of an array argument that carries
     /// none: zeros in the scalar type, shaped for the callee, flat; the scratch is wrapped in
     /// `InactiveArray`, which a callee's parameter outside its `wrt(..)` requires.
