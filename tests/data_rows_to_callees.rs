@@ -57,6 +57,7 @@ fn both(u: &[f64; K], o: [f64; K]) -> f64 {
 }
 
 #[differentiable(wrt(x0))]
+#[allow(clippy::needless_range_loop)] // indices as the users write them
 fn cost(x0: [f64; K], obs: &[[f64; K]], xb: [f64; K]) -> f64 {
     let mut u = x0;
     let mut j = misfit(&u, xb);
@@ -84,8 +85,8 @@ fn hand_cost(x0: &[f64], obs: &[[f64; K]], xb: [f64; K]) -> f64 {
     let mut u = x0.to_vec();
     let mut j = misfit(&u, &xb);
     for o in obs {
-        for i in 0..K {
-            u[i] *= 1.0 + 0.1 * u[i];
+        for v in u.iter_mut() {
+            *v *= 1.0 + 0.1 * *v;
         }
         j += misfit(&u, o) + misfit_ref(&u, o) + misfit_ref(&u, o) + misfit(&u, o) + slice(&u, o);
         j += 2.0 * both(&u, o);

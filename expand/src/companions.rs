@@ -195,16 +195,25 @@ fn data_param(ty: &syn::Type, k: &syn::Path, s: &Ident, name: &Ident) -> Option<
                 value: quote!(&::core::array::from_fn::<f64, #len, _>(|__k| #rt::data_real(#name[__k]))),
             })
         }
+        // A slice: whatever a caller sends (its own data borrowed, `__tl::DataSlice`, or values
+        // at the scalar), read as `f64` (borrowed when it is the caller's data); the tangent,
+        // never read, may be zeros never made (`__tl::LazyZeros`).
         syn::Type::Reference(r) if r.mutability.is_none() => {
-            let slice = match &*r.elem {
-                syn::Type::Slice(sl) => is_f64(&sl.elem),
-                syn::Type::Path(p) => p.qself.is_none() && vec_of_f64(&p.path),
-                _ => false,
+            let (slice, vec) = match &*r.elem {
+                syn::Type::Slice(sl) => (is_f64(&sl.elem), false),
+                syn::Type::Path(p) => (false, p.qself.is_none() && vec_of_f64(&p.path)),
+                _ => (false, false),
             };
-            slice.then(|| DataParam {
-                sent: syn::parse_quote!(&[#s]),
-                tangent: syn::parse_quote!(&[#s]),
-                value: quote!(&#rt::data_of(#name)),
+            let f64s = quote!(#rt::DataArg::f64s(#name));
+            (slice || vec).then(|| DataParam {
+                sent: syn::parse_quote!(&(impl #rt::DataArg + ?Sized)),
+                tangent: syn::parse_quote!(&(impl #rt::Unread + ?Sized)),
+                value: if vec {
+                    // The companion takes `&Vec<f64>`: a copy.
+                    quote!(&#f64s.into_owned())
+                } else {
+                    quote!(&#f64s)
+                },
             })
         }
         _ => None,

@@ -431,7 +431,8 @@ impl<'a> Emitter<'a> {
                 (Kind::RealArray(ArrayRepr::Array(_)), true) => {
                     quote!(&#rt::lift_in::<#scalar, _>(&#name)[..])
                 }
-                _ => quote!(&#rt::lift::<#scalar>(&#name[..])[..]),
+                // Borrowed: lifted only for a callee that differentiates it.
+                _ => quote!(&#rt::DataSlice::<#scalar>::new(&#name[..])),
             };
         }
         match (&self.var(var).kind, by_ref) {

@@ -295,6 +295,11 @@ pub struct Function {
     /// row is a real argument the caller does not differentiate, lifted to the scalar with a
     /// zero tangent and adjoint, as an inactive fixed-size array is (`lower::call`).
     pub data_rows: std::collections::HashSet<VarId>,
+    /// Sub-slices of a `&[f64]` parameter outside `wrt(..)` passed to a differentiable call
+    /// (`misfit(&u, &obs[k * n..])`), bound as borrowed views of the `f64` data (opaque): passed
+    /// on as `__tl::DataSlice` with zero slots made only if read (`__tl::LazyZeros`), so passing
+    /// data on allocates nothing (`lower::subslice`).
+    pub data_slices: std::collections::HashSet<VarId>,
 }
 
 /// The shape of a function's result.

@@ -39,6 +39,7 @@ impl Lowerer<'_> {
             map_params: std::mem::take(&mut self.map_params),
             rows_vars: self.rows.keys().copied().collect(),
             data_rows: std::mem::take(&mut self.data_rows),
+            data_slices: std::mem::take(&mut self.data_slices),
         })
     }
 

@@ -188,7 +188,8 @@ fn forward(
     quote! {
         #[doc(hidden)]
         #[inline]
-        #[allow(non_snake_case)]
+        // A data parameter adds an unread tangent or adjoint to the `_at` companion's.
+        #[allow(non_snake_case, clippy::too_many_arguments)]
         #vis #sig {
             #before
             let #result = #target(#(#call),*);
