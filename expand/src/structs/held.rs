@@ -335,18 +335,23 @@ pub(super) fn sent_companions(
         let Some((_, kind)) = kinds.iter().find(|(n, _)| f.sig.ident == n) else {
             continue;
         };
-        let mut sig = f.sig.clone();
+        // At the attribute, where the `_at` companions' errors are: a receiver type without
+        // `#[differentiable]` is reported once, not once more at `&self`. (The unread tangents
+        // and adjoints added next keep their own hygienic names.)
+        let sig = &f.sig;
+        let mut sig: syn::Signature = syn::parse2(respan(quote!(#sig), Span::call_site()))?;
         let target = sig.ident.clone();
         sig.ident = format_ident!("{}{}_{}", SENT, user, kind);
         let passed = crate::companions::data_as_callers_send(&mut sig, kind);
         let passed = passed.into_iter().flatten();
         let vis = &func.vis;
-        out.extend(quote! {
+        let forwarder = quote! {
             #[doc(hidden)]
             #[inline]
             #[allow(clippy::all, dead_code, non_snake_case)]
             #vis #sig { Self::#target(#(#passed),*) }
-        });
+        };
+        out.extend(forwarder);
     }
     Ok(out)
 }
