@@ -422,8 +422,9 @@ mod tests {
         let passed = passed.into_iter().flatten();
         let passed = quote!(#(#passed),*).to_string();
         let expected = quote! {
-            u, u_bar, ::tapeless::__private::data_real(w), &::tapeless::__private::data_of(obs),
-            &::tapeless::__private::data_of(v),
+            u, u_bar, ::tapeless::__private::data_real(w),
+            &::tapeless::__private::DataArg::f64s(obs),
+            &::tapeless::__private::DataArg::f64s(v).into_owned(),
             ::core::array::from_fn::<f64, 3, _>(|__k| ::tapeless::__private::data_real(xb[__k])),
             &::core::array::from_fn::<f64, 2, _>(|__k| ::tapeless::__private::data_real(xr[__k])),
             rows, k, result_bar
@@ -437,7 +438,8 @@ mod tests {
         let bound = quote!(_w_bar: &mut (impl ::tapeless::__private::OutsideWrt + ?Sized));
         assert_eq!(inputs[2], quote!(w: S).to_string());
         assert_eq!(inputs[3], bound.to_string());
-        assert_eq!(inputs[4], quote!(obs: &[S]).to_string());
+        let sent = quote!(obs: &(impl ::tapeless::__private::DataArg + ?Sized));
+        assert_eq!(inputs[4], sent.to_string());
         assert_eq!(inputs[8], quote!(xb: [S; 3]).to_string());
         let xb_bar = quote!(_xb_bar: &mut (impl ::tapeless::__private::OutsideWrt + ?Sized));
         assert_eq!(inputs[9], xb_bar.to_string());
@@ -450,7 +452,8 @@ mod tests {
         };
         data_as_callers_send(&mut jvp, "jvp");
         let last = jvp.inputs.last().map(|i| quote!(#i).to_string());
-        assert_eq!(last, Some(quote!(_obs_dot: &[S]).to_string()));
+        let unread = quote!(_obs_dot: &(impl ::tapeless::__private::Unread + ?Sized));
+        assert_eq!(last, Some(unread.to_string()));
 
         // No scalar parameter: nothing is data.
         let mut plain: syn::Signature = syn::parse_quote!(fn m_generic(obs: &[f64]) -> f64);

@@ -2,8 +2,16 @@
 //!
 //! A caller cannot see its callee's `wrt(..)`: it passes every real argument at its scalar type
 //! `S`, with a tangent (an adjoint) after it. A callee's path companions (`misfit::jvp`,
-//! `misfit::rev`) therefore take a parameter outside `wrt(..)` as the caller sends it and hand
-//! its `f64` value to the companion ([`data_of`], [`data_real`]), which reads it as data.
+//! `misfit::rev`, and a method's `__tl_p_misfit_jvp`, ..) therefore take a parameter outside
+//! `wrt(..)` as the caller sends it and hand its `f64` value to the companion ([`DataArg`],
+//! [`data_real`]), which reads it as data.
+//!
+//! Passing data on allocates nothing: a caller passes its own `f64` data (and a sub-slice of
+//! it, [`data_window`]) borrowed, as a [`DataSlice`], which a callee keeping the parameter as
+//! data reads as it is and a callee differentiating it sees lifted to `S` (made only then); the
+//! zero tangent and adjoint of an argument carrying no derivative are [`LazyZeros`], made only
+//! if the callee reads them. Fixed-size data (`[f64; N]`, a row `obs[k]` of an array of arrays)
+//! is lifted and converted on the stack.
 //!
 //! That is right only when the argument carries no derivative in the caller. The caller says
 //! so in the type of the adjoint it passes to the reverse companion: an argument inactive in

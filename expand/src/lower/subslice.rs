@@ -12,6 +12,11 @@
 //! After:  `let __from = a; let __to = b; assert!(..); let __sub = vec![0.0; __to - __from];`
 //!         `for __i in 0..__sub.len() { __sub[__i] = du[__from + __i] }`
 //!         `call f(&mut __sub); for __i in 0..__sub.len() { du[__from + __i] = __sub[__i] }`
+//!
+//! Except a sub-slice of a `&[f64]` parameter outside `wrt(..)` (the 4D-Var `misfit(&u,
+//! &obs[k * n..])`): data, never written, so no copy but a view, `let __sub =
+//! __tl::data_window(&obs, __from, __to);` (opaque, `Function::data_slices`), passed on
+//! borrowed as `__tl::DataSlice` (see `runtime/src/data.rs`): the time loop allocates nothing.
 
 use super::iter::{add, int_lit};
 use super::*;
