@@ -6,7 +6,8 @@
 //! its `f64` value; an argument active in the caller is refused there at compile time
 //! (`tests/ui/active-argument-to-data-parameter.rs`). Data of every shape (`f64`, `&[f64]`,
 //! sub-slices `&obs[k * n..]`, a caller's `[f64; N]` passed as `&xb`, `&Vec<f64>`,
-//! `&[[f64; 2]]`, and an inactive local at the caller's scalar), from a time loop, from a `macro_rules!` caller and with locals named
+//! `&[[f64; 2]]`, and an inactive local at the caller's scalar; also to a callee that differentiates the
+//! parameter), from a time loop, from a `macro_rules!` caller and with locals named
 //! as generated code would, each checked three ways (central differences, the dot-product test,
 //! tangent against adjoint) and by Hessian-vector products at dual numbers against differences
 //! of gradients.
@@ -284,5 +285,99 @@ fn a_macro_rules_caller_passes_three_checks() {
             },
         };
         check(&case, &Draws::new(seed + 20).vec(N), seed + 30);
+    }
+}
+
+/// Differentiates both parameters: given the caller's data (a view of a sub-slice, the whole
+/// slice), it sees the values lifted and their derivative is dropped.
+#[differentiable]
+fn both_active(u: &[f64], w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..u.len() {
+        s += (u[i] * w[i]).sin() + w[i] * w[i] * u[i];
+    }
+    s
+}
+
+#[differentiable(wrt(x0))]
+fn cost_to_active(x0: &[f64], obs: &[f64]) -> f64 {
+    let n = x0.len();
+    let mut u = x0.to_vec();
+    let mut j = both_active(&u, obs);
+    for k in 0..STEPS {
+        for i in 0..n {
+            u[i] = u[i] * (1.0 + 0.1 * u[i]);
+        }
+        j += both_active(&u, &obs[k * n..]) + misfit(&u, &obs[k * n..(k + 1) * n]);
+    }
+    j
+}
+
+#[test]
+fn data_to_a_callee_differentiating_it_passes_three_checks_and_hvp() {
+    for seed in 1..4 {
+        let obs = Draws::new(seed).vec(N * STEPS);
+        let hand = |x: &[f64]| -> f64 {
+            let both = |u: &[f64], w: &[f64]| -> f64 {
+                (0..N)
+                    .map(|i| (u[i] * w[i]).sin() + w[i] * w[i] * u[i])
+                    .sum()
+            };
+            let mut u = x.to_vec();
+            let mut j = both(&u, &obs);
+            for k in 0..STEPS {
+                for v in u.iter_mut() {
+                    *v *= 1.0 + 0.1 * *v;
+                }
+                let o = &obs[k * N..];
+                j += both(&u, o) + (0..N).map(|i| (u[i] - o[i]).powi(2)).sum::<f64>();
+            }
+            j
+        };
+        let x = Draws::new(seed + 20).vec(N);
+        let j = cost_to_active(&x, &obs);
+        assert!((j - hand(&x)).abs() <= 1e-13 * j.abs());
+        let gradient = |x: &[f64], g: &mut [f64]| {
+            g.iter_mut().for_each(|v| *v = 0.0);
+            cost_to_active_vjp(x, g, &obs, 1.0)
+        };
+        let case = Case {
+            name: "data views to a callee differentiating them",
+            inputs: N,
+            outputs: 1,
+            f: &|x| vec![cost_to_active(x, &obs)],
+            jvp: &|x, t| {
+                let (v, dv) = cost_to_active_jvp(x, t, &obs);
+                (vec![v], vec![dv])
+            },
+            vjp: &|x, w| {
+                let mut g = vec![0.0; N];
+                let v = cost_to_active_vjp(x, &mut g, &obs, w[0]);
+                (vec![v], g)
+            },
+        };
+        check(&case, &x, seed + 30);
+        let h_along = |v: &[f64]| -> Vec<f64> {
+            let xd: Vec<Dual<f64, 1>> = x.iter().zip(v).map(|(&a, &b)| Dual::new(a, [b])).collect();
+            let mut g = vec![Dual::constant(0.0); N];
+            cost_to_active_vjp(&xd, &mut g, &obs, Dual::constant(1.0));
+            g.iter().map(|g| g.tangents[0]).collect()
+        };
+        let mut draws = Draws::new(seed + 50);
+        let (u, w) = (draws.vec(N), draws.vec(N));
+        let (hu, hw) = (h_along(&u), h_along(&w));
+        let report = check_hvp(
+            |x: &[f64], g: &mut [f64]| {
+                gradient(x, g);
+            },
+            &x,
+            &u,
+            &hu,
+            &w,
+            &hw,
+            1e-5,
+        )
+        .expect("lengths fit");
+        assert!(report.passes(1e-6, 1e-12), "{report:?}");
     }
 }

@@ -2,7 +2,7 @@
 //! them through any `use` or path that reaches the function.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 
 /// The companions that callers use, as associated items of a type named like the function:
 /// `f::generic`, `f::jvp`, `f::rev` and `f::ARGS` call or name `f_generic`, `f_jvp`,
@@ -47,7 +47,7 @@ pub fn path_companions(
                 let target = &func_sig.ident;
                 let mut sig = func_sig.clone();
                 sig.ident = Ident::new(short, user.span());
-                let passed = data_as_callers_send(&mut sig, short);
+                let passed = data_as_callers_send(&mut sig, short).into_iter().flatten();
                 members.extend(quote! {
                     #[doc(hidden)]
                     #[inline]
@@ -95,18 +95,25 @@ pub fn path_companions(
 /// argument, at the scalar type `S` and followed, in `jvp` and `rev`, by its tangent or adjoint:
 /// a caller cannot see its callee's `wrt(..)`. The tangent is not read; the adjoint must be the
 /// zero of an argument inactive in the caller (`__tl::OutsideWrt`), so that an active argument
-/// there does not compile instead of losing its derivative. Returns what the companion is
-/// called with: each parameter, a data parameter converted back to `f64` (`data_of`).
-fn data_as_callers_send(sig: &mut syn::Signature, short: &str) -> Vec<TokenStream> {
+/// there does not compile instead of losing its derivative. Returns, per parameter of the
+/// changed signature, what the companion is called with: each parameter as it is, a data
+/// parameter converted back to `f64` (`data_of`); `None` for the unread tangent or adjoint.
+/// Also for a method's companions (`structs`), whose callers send data the same way.
+pub(crate) fn data_as_callers_send(
+    sig: &mut syn::Signature,
+    short: &str,
+) -> Vec<Option<TokenStream>> {
     let krate = scalar_bound(sig);
     let mut inputs = syn::punctuated::Punctuated::<syn::FnArg, syn::Token![,]>::new();
     let mut passed = Vec::new();
     for mut input in std::mem::take(&mut sig.inputs) {
         let syn::FnArg::Typed(t) = &mut input else {
+            passed.push(Some(quote!(self)));
             inputs.push(input);
             continue;
         };
         let syn::Pat::Ident(p) = &mut *t.pat else {
+            passed.push(Some(t.pat.to_token_stream()));
             inputs.push(input);
             continue;
         };
@@ -116,13 +123,13 @@ fn data_as_callers_send(sig: &mut syn::Signature, short: &str) -> Vec<TokenStrea
             .as_ref()
             .and_then(|(k, s)| data_param(&t.ty, k, s, &name));
         let Some(data) = data else {
-            passed.push(quote!(#name));
+            passed.push(Some(quote!(#name)));
             inputs.push(input);
             continue;
         };
         *t.ty = data.sent;
         inputs.push(input);
-        passed.push(data.value);
+        passed.push(Some(data.value));
         let unread: Option<(&str, syn::Type)> = match (short, &krate) {
             ("jvp", _) => Some(("dot", data.tangent)),
             ("rev", Some((k, _))) => Some((
@@ -137,6 +144,7 @@ fn data_as_callers_send(sig: &mut syn::Signature, short: &str) -> Vec<TokenStrea
             let shown = syn::ext::IdentExt::unraw(&name);
             let unread = Ident::new(&format!("_{shown}_{suffix}"), Span::mixed_site());
             inputs.push(syn::parse_quote!(#unread: #ty));
+            passed.push(None);
         }
     }
     sig.inputs = inputs;
@@ -163,19 +171,49 @@ fn data_param(ty: &syn::Type, k: &syn::Path, s: &Ident, name: &Ident) -> Option<
             tangent: syn::parse_quote!(#s),
             value: quote!(#rt::data_real(#name)),
         }),
-        // Not `[f64; N]`: a caller passes a row of its array-of-arrays data (`obs[k]`) to such
-        // a parameter as it is, with no tangent, and a real array with one; the callee cannot
-        // take both.
-        syn::Type::Reference(r) if r.mutability.is_none() => {
-            let slice = match &*r.elem {
-                syn::Type::Slice(sl) => is_f64(&sl.elem),
-                syn::Type::Path(p) => p.qself.is_none() && vec_of_f64(&p.path),
-                _ => false,
+        // A fixed-size array, on the stack at both ends: callers send every `[f64; N]` (a row
+        // of their data, `obs[k]`, too) at the scalar with a tangent.
+        syn::Type::Array(a) if is_f64(&a.elem) => {
+            let len = &a.len;
+            Some(DataParam {
+                sent: syn::parse_quote!([#s; #len]),
+                tangent: syn::parse_quote!([#s; #len]),
+                value: quote!(::core::array::from_fn::<f64, #len, _>(|__k| #rt::data_real(#name[__k]))),
+            })
+        }
+        syn::Type::Reference(r)
+            if r.mutability.is_none()
+                && matches!(&*r.elem, syn::Type::Array(a) if is_f64(&a.elem)) =>
+        {
+            let syn::Type::Array(a) = &*r.elem else {
+                return None;
             };
-            slice.then(|| DataParam {
-                sent: syn::parse_quote!(&[#s]),
+            let len = &a.len;
+            Some(DataParam {
+                sent: syn::parse_quote!(&[#s; #len]),
                 tangent: syn::parse_quote!(&[#s]),
-                value: quote!(&#rt::data_of(#name)),
+                value: quote!(&::core::array::from_fn::<f64, #len, _>(|__k| #rt::data_real(#name[__k]))),
+            })
+        }
+        // A slice: whatever a caller sends (its own data borrowed, `__tl::DataSlice`, or values
+        // at the scalar), read as `f64` (borrowed when it is the caller's data); the tangent,
+        // never read, may be zeros never made (`__tl::LazyZeros`).
+        syn::Type::Reference(r) if r.mutability.is_none() => {
+            let (slice, vec) = match &*r.elem {
+                syn::Type::Slice(sl) => (is_f64(&sl.elem), false),
+                syn::Type::Path(p) => (false, p.qself.is_none() && vec_of_f64(&p.path)),
+                _ => (false, false),
+            };
+            let f64s = quote!(#rt::DataArg::f64s(#name));
+            (slice || vec).then(|| DataParam {
+                sent: syn::parse_quote!(&(impl #rt::DataArg + ?Sized)),
+                tangent: syn::parse_quote!(&(impl #rt::Unread + ?Sized)),
+                value: if vec {
+                    // The companion takes `&Vec<f64>`: a copy.
+                    quote!(&#f64s.into_owned())
+                } else {
+                    quote!(&#f64s)
+                },
             })
         }
         _ => None,
@@ -369,20 +407,27 @@ mod tests {
         assert_eq!(out, expected.to_string());
     }
 
-    /// A data parameter of each shape is taken at the scalar with an unread tangent, or an
-    /// adjoint bound by `OutsideWrt`, and handed on as `f64`; active, integer, rows and
-    /// fixed-size data parameters pass as they are.
+    /// A data parameter of each shape (fixed-size ones too) is taken at the scalar with an
+    /// unread tangent, or an adjoint bound by `OutsideWrt`, and handed on as `f64`; active,
+    /// integer and rows parameters pass as they are.
     #[test]
     fn data_parameters_are_taken_as_callers_send_them() {
         let mut sig: syn::Signature = syn::parse_quote! {
             fn __m_rev<S: ::tapeless::Real>(u: &[S], u_bar: &mut [S], w: f64, obs: &[f64],
-                v: &Vec<f64>, xb: [f64; 3], rows: &[[f64; 2]], k: usize, result_bar: S)
+                v: &Vec<f64>, xb: [f64; 3], xr: &[f64; 2], rows: &[[f64; 2]], k: usize,
+                result_bar: S)
         };
         let passed = data_as_callers_send(&mut sig, "rev");
+        assert_eq!(passed.len(), sig.inputs.len());
+        let passed = passed.into_iter().flatten();
         let passed = quote!(#(#passed),*).to_string();
         let expected = quote! {
-            u, u_bar, ::tapeless::__private::data_real(w), &::tapeless::__private::data_of(obs),
-            &::tapeless::__private::data_of(v), xb, rows, k, result_bar
+            u, u_bar, ::tapeless::__private::data_real(w),
+            &::tapeless::__private::DataArg::f64s(obs),
+            &::tapeless::__private::DataArg::f64s(v).into_owned(),
+            ::core::array::from_fn::<f64, 3, _>(|__k| ::tapeless::__private::data_real(xb[__k])),
+            &::core::array::from_fn::<f64, 2, _>(|__k| ::tapeless::__private::data_real(xr[__k])),
+            rows, k, result_bar
         };
         assert_eq!(passed, expected.to_string());
         let inputs = sig
@@ -393,16 +438,22 @@ mod tests {
         let bound = quote!(_w_bar: &mut (impl ::tapeless::__private::OutsideWrt + ?Sized));
         assert_eq!(inputs[2], quote!(w: S).to_string());
         assert_eq!(inputs[3], bound.to_string());
-        assert_eq!(inputs[4], quote!(obs: &[S]).to_string());
-        assert_eq!(inputs[8], quote!(xb: [f64; 3]).to_string());
-        assert_eq!(inputs.len(), 12);
+        let sent = quote!(obs: &(impl ::tapeless::__private::DataArg + ?Sized));
+        assert_eq!(inputs[4], sent.to_string());
+        assert_eq!(inputs[8], quote!(xb: [S; 3]).to_string());
+        let xb_bar = quote!(_xb_bar: &mut (impl ::tapeless::__private::OutsideWrt + ?Sized));
+        assert_eq!(inputs[9], xb_bar.to_string());
+        assert_eq!(inputs[10], quote!(xr: &[S; 2]).to_string());
+        assert_eq!(inputs[12], quote!(rows: &[[f64; 2]]).to_string());
+        assert_eq!(inputs.len(), 15);
 
         let mut jvp: syn::Signature = syn::parse_quote! {
             fn m_jvp<S: ::tapeless::Real>(u: &[S], u_dot: &[S], obs: &[f64]) -> (S, S)
         };
         data_as_callers_send(&mut jvp, "jvp");
         let last = jvp.inputs.last().map(|i| quote!(#i).to_string());
-        assert_eq!(last, Some(quote!(_obs_dot: &[S]).to_string()));
+        let unread = quote!(_obs_dot: &(impl ::tapeless::__private::Unread + ?Sized));
+        assert_eq!(last, Some(unread.to_string()));
 
         // No scalar parameter: nothing is data.
         let mut plain: syn::Signature = syn::parse_quote!(fn m_generic(obs: &[f64]) -> f64);

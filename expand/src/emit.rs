@@ -383,7 +383,10 @@ impl<'a> Emitter<'a> {
     pub fn primal_args(&self, args: &[Arg]) -> Vec<TokenStream> {
         args.iter()
             .map(|a| match a {
-                Arg::Value(e) => self.primal(e),
+                Arg::Value(e) => match self.data_row_arg(e) {
+                    Some((v, by_ref)) => self.data_row(v, by_ref, None),
+                    None => self.primal(e),
+                },
                 Arg::Array { var, by_ref } => self.array_arg(*var, *by_ref, &self.name(*var)),
                 Arg::ArrayMut { var, by_ref } => {
                     let n = self.name(*var);
@@ -428,7 +431,8 @@ impl<'a> Emitter<'a> {
                 (Kind::RealArray(ArrayRepr::Array(_)), true) => {
                     quote!(&#rt::lift_in::<#scalar, _>(&#name)[..])
                 }
-                _ => quote!(&#rt::lift::<#scalar>(&#name[..])[..]),
+                // Borrowed: lifted only for a callee that differentiates it.
+                _ => quote!(&#rt::DataSlice::<#scalar>::new(&#name[..])),
             };
         }
         match (&self.var(var).kind, by_ref) {

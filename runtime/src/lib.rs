@@ -77,7 +77,10 @@ pub use user_error::{UserError, UserFailure};
 /// What generated code names, through absolute paths: not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::data::{active, data_of, data_real, Inactive, InactiveArray, OutsideWrt};
+    pub use crate::data::{
+        active, data_of, data_real, data_window, DataArg, DataSlice, Inactive, InactiveArray,
+        LazyZeros, OutsideWrt, Unread,
+    };
     pub use crate::fixed::{fixed_mut, lift_in, zeros_in};
     pub use crate::linalg;
     pub use crate::rows::{

@@ -71,6 +71,46 @@ impl Emitter<'_> {
         self.nested_arg(var, arg, false)
     }
 
+    /// A row of real data passed to a call (`Function::data_rows`: `obs[k]` bound to a
+    /// temporary, or `o` of `let o = obs[k];`), by value or by reference (`&o`): the variable and
+    /// whether it is passed by reference.
+    /// Also a view of a data sub-slice (`Function::data_slices`), passed as it is bound.
+    pub fn data_row_arg(&self, e: &Expr) -> Option<(VarId, bool)> {
+        let data = |v: &VarId| self.f.data_rows.contains(v) || self.f.data_slices.contains(v);
+        match &e.op {
+            Op::Var(v) if data(v) => Some((*v, false)),
+            Op::Ref(v) if data(v) => Some((*v, true)),
+            _ => None,
+        }
+    }
+
+    /// A row of real data as a call's argument (see [`Self::data_row_arg`]): lifted to the
+    /// scalar, `[S; K]` on the stack, as an inactive fixed-size array is; with `slot`, its zero
+    /// tangent (`Some(false)`) or adjoint scratch (`Some(true)`, in `InactiveArray`, which a
+    /// callee's parameter outside its `wrt(..)` requires) instead.
+    pub fn data_row(&self, var: VarId, by_ref: bool, slot: Option<bool>) -> TokenStream {
+        let (rt, scalar, n) = (&self.rt, &self.scalar, self.name(var));
+        if self.f.data_slices.contains(&var) {
+            // A view `&[f64]` of the caller's data: borrowed, its slots never made unless read.
+            return match slot {
+                None => quote::quote!(&#rt::DataSlice::<#scalar>::new(#n)),
+                Some(false) => quote::quote!(&#rt::LazyZeros::<#scalar>::new(#n.len())),
+                Some(true) => {
+                    quote::quote!(&mut #rt::InactiveArray(#rt::LazyZeros::<#scalar>::new(#n.len())))
+                }
+            };
+        }
+        match (slot, by_ref) {
+            (None, false) => quote::quote!(#rt::lift_in::<#scalar, _>(&#n)),
+            (None, true) => quote::quote!(&#rt::lift_in::<#scalar, _>(&#n)),
+            (Some(false), false) => quote::quote!(#rt::zeros_in::<#scalar, _>(&#n)),
+            (Some(false), true) => quote::quote!(&#rt::zeros_in::<#scalar, _>(&#n)[..]),
+            (Some(true), _) => {
+                quote::quote!(&mut #rt::InactiveArray(#rt::zeros_in::<#scalar, _>(&#n)))
+            }
+        }
+    }
+
     /// The tangent (or, with `mutable`, the adjoint scratch) of an array argument that carries
     /// none: zeros in the scalar type, shaped for the callee, flat; the scratch is wrapped in
     /// `InactiveArray`, which a callee's parameter outside its `wrt(..)` requires.
@@ -87,6 +127,11 @@ impl Emitter<'_> {
             (Kind::RealArray(ArrayRepr::Array(_)), true, false) => {
                 quote::quote!(&#rt::zeros_in::<#scalar, _>(&#n)[..])
             }
+            // Made only if the callee reads it: not when it keeps the parameter outside its
+            // `wrt(..)` (rows are viewed nested, which needs them made).
+            (_, _, true) if !self.is_rows(var) => quote::quote!(
+                &mut #rt::InactiveArray(#rt::LazyZeros::<#scalar>::new(#n.len()))
+            ),
             (_, _, true) => quote::quote!(&mut #rt::InactiveArray(#rt::zeros::<#scalar>(#n.len()))),
             (Kind::RealArray(ArrayRepr::Array(_)), false, false) => {
                 quote::quote!(::core::array::from_fn(|_| #zero))
@@ -94,6 +139,7 @@ impl Emitter<'_> {
             (Kind::RealArray(ArrayRepr::Vec), false, false) => {
                 quote::quote!(#rt::zeros::<#scalar>(#n.len()))
             }
+            _ if !self.is_rows(var) => quote::quote!(&#rt::LazyZeros::<#scalar>::new(#n.len())),
             _ => quote::quote!(&#rt::zeros::<#scalar>(#n.len())[..]),
         }
     }

@@ -290,6 +290,16 @@ pub struct Function {
     /// The arrays of arrays of reals seen flat (parameters and locals, see `lower::rows`):
     /// passed to a call, they are viewed in their nested shape again (`__tl::as_rows`).
     pub rows_vars: std::collections::HashSet<VarId>,
+    /// Rows of arrays of arrays of real data (`obs[k]` of `obs: &[[f64; K]]`, and locals bound
+    /// to them, `let o = obs[k];`), opaque `[f64; K]`: passed to a differentiable call, such a
+    /// row is a real argument the caller does not differentiate, lifted to the scalar with a
+    /// zero tangent and adjoint, as an inactive fixed-size array is (`lower::call`).
+    pub data_rows: std::collections::HashSet<VarId>,
+    /// Sub-slices of a `&[f64]` parameter outside `wrt(..)` passed to a differentiable call
+    /// (`misfit(&u, &obs[k * n..])`), bound as borrowed views of the `f64` data (opaque): passed
+    /// on as `__tl::DataSlice` with zero slots made only if read (`__tl::LazyZeros`), so passing
+    /// data on allocates nothing (`lower::subslice`).
+    pub data_slices: std::collections::HashSet<VarId>,
 }
 
 /// The shape of a function's result.

@@ -569,8 +569,13 @@ impl Lowerer<'_> {
                 }
             }
         };
+        let row = kind == Kind::Opaque && self.is_data_row(&value);
         let var = self.new_var(&name_of(b.ident), kind, b.mutable, b.ident.span());
         self.vars[var].ty = ty.cloned();
+        if row {
+            // `let o = obs[k];`: passed on whole, a real argument (`call::data_row_arg`).
+            self.data_rows.insert(var);
+        }
         block.stmts.push(Stmt::Let {
             var,
             init: Init::Expr(value),

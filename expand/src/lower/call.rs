@@ -151,6 +151,9 @@ impl Lowerer<'_> {
 
     pub(super) fn call_arg(&mut self, a: &syn::Expr, block: &mut Block) -> syn::Result<Arg> {
         let a = strip_paren(a);
+        if let Some(arg) = self.data_row_arg(a, block)? {
+            return Ok(arg);
+        }
         let inner = match a {
             syn::Expr::Reference(r) => &*r.expr,
             a => a,
@@ -184,6 +187,75 @@ impl Lowerer<'_> {
             syn::Expr::Reference(r) => self.ref_arg(r, block),
             _ => self.value_arg(a, block),
         }
+    }
+
+    /// Whether opaque `e` is a row of an array of arrays of real data, `[f64; K]` (`obs[k]` of
+    /// `obs: &[[f64; K]]` outside `wrt(..)`, or a local bound to one, `o` of `let o = obs[k];`).
+    pub(super) fn is_data_row(&self, e: &Expr) -> bool {
+        match &e.op {
+            Op::Var(v) | Op::Ref(v) => self.data_rows.contains(v) || self.real_rows.contains(v),
+            Op::Index(a, _) => self.holds_rows(*a),
+            _ => false,
+        }
+    }
+
+    /// The argument `obs[k]` or `&obs[k]` (a row of real data, see [`Self::is_data_row`]),
+    /// bound to a temporary the IR knows as a data row (`Function::data_rows`): the callee
+    /// gets it lifted to the scalar with a zero tangent and adjoint, as an inactive `[f64; K]`
+    /// of the caller's, so a callee that keeps the parameter outside its `wrt(..)` and one
+    /// that differentiates it both take it. `None` for any other argument.
+    fn data_row_arg(&mut self, a: &syn::Expr, block: &mut Block) -> syn::Result<Option<Arg>> {
+        let (by_ref, row) = match a {
+            syn::Expr::Reference(r) if r.mutability.is_none() => (true, strip_paren(&r.expr)),
+            syn::Expr::Reference(_) => return Ok(None),
+            a => (false, a),
+        };
+        let span = a.span();
+        if let Some(v) = self.path_var(row) {
+            // `o` or `&o` of `let o = obs[k];`.
+            let held = Expr {
+                op: Op::Var(v),
+                kind: Kind::Opaque,
+                span,
+            };
+            if self.kind(v) != &Kind::Opaque || !self.is_data_row(&held) {
+                return Ok(None);
+            }
+            self.data_rows.insert(v);
+            let op = if by_ref { Op::Ref(v) } else { Op::Var(v) };
+            return Ok(Some(Arg::Value(Expr {
+                op,
+                kind: Kind::Opaque,
+                span,
+            })));
+        }
+        let syn::Expr::Index(ix) = row else {
+            return Ok(None);
+        };
+        if matches!(&*ix.index, syn::Expr::Range(_)) {
+            return Ok(None);
+        }
+        match self.path_var(&ix.expr) {
+            Some(v) if self.holds_rows(v) => {}
+            _ => return Ok(None),
+        }
+        let value = self.expr(row, block)?;
+        if value.kind != Kind::Opaque || !self.is_data_row(&value) {
+            return Ok(None);
+        }
+        let t = self.temp("row", Kind::Opaque, span);
+        self.data_rows.insert(t);
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(value),
+            span,
+        });
+        let op = if by_ref { Op::Ref(t) } else { Op::Var(t) };
+        Ok(Some(Arg::Value(Expr {
+            op,
+            kind: Kind::Opaque,
+            span,
+        })))
     }
 
     /// An argument written `&v` or `&mut v`.

@@ -102,6 +102,8 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         no_hoist: 0,
         probe_rows: 0,
         real_rows: Vec::new(),
+        data_rows: HashSet::new(),
+        data_slices: HashSet::new(),
         real_elems: Vec::new(),
         spans: HashMap::new(),
         given: HashSet::new(),
@@ -190,6 +192,11 @@ struct Lowerer<'a> {
     /// temporary of `obs[k][j]`): opaque data whose elements are reals, passed to a
     /// differentiable function as real arguments.
     real_rows: Vec<VarId>,
+    /// Rows of arrays of arrays of real data bound to variables and passed on whole (see
+    /// `ir::Function::data_rows`).
+    data_rows: HashSet<VarId>,
+    /// Views of data sub-slices passed on (see `ir::Function::data_slices`).
+    data_slices: HashSet<VarId>,
     /// The elements of such rows bound by `for &[t, y] in obs`: reals, as arguments too.
     real_elems: Vec<VarId>,
     /// The spans of the expressions of the current statement, by address: see

@@ -38,6 +38,8 @@ impl Lowerer<'_> {
             idents: self.idents.clone(),
             map_params: std::mem::take(&mut self.map_params),
             rows_vars: self.rows.keys().copied().collect(),
+            data_rows: std::mem::take(&mut self.data_rows),
+            data_slices: std::mem::take(&mut self.data_slices),
         })
     }
 

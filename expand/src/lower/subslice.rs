@@ -12,6 +12,11 @@
 //! After:  `let __from = a; let __to = b; assert!(..); let __sub = vec![0.0; __to - __from];`
 //!         `for __i in 0..__sub.len() { __sub[__i] = du[__from + __i] }`
 //!         `call f(&mut __sub); for __i in 0..__sub.len() { du[__from + __i] = __sub[__i] }`
+//!
+//! Except a sub-slice of a `&[f64]` parameter outside `wrt(..)` (the 4D-Var `misfit(&u,
+//! &obs[k * n..])`): data, never written, so no copy but a view, `let __sub =
+//! __tl::data_window(&obs, __from, __to);` (opaque, `Function::data_slices`), passed on
+//! borrowed as `__tl::DataSlice` (see `runtime/src/data.rs`): the time loop allocates nothing.
 
 use super::iter::{add, int_lit};
 use super::*;
@@ -71,6 +76,9 @@ impl Lowerer<'_> {
             span,
         };
         let (from, to) = self.range_bounds(len, ix, range, span, block)?;
+        if !mutable && self.is_data_param(array) {
+            return Ok(self.data_view(array, from, to, span, block));
+        }
         let (from_e, to_e) = (
             var_expr(from, Kind::Int, span),
             var_expr(to, Kind::Int, span),
@@ -92,6 +100,58 @@ impl Lowerer<'_> {
         });
         let from = var_expr(from, Kind::Int, span);
         self.copied_arg(sub, array, from, mutable, span, block)
+    }
+
+    /// Whether `array` is a `&[f64]` parameter outside `wrt(..)`: `f64` data in every
+    /// companion, never written.
+    fn is_data_param(&self, array: VarId) -> bool {
+        let Some(wrt) = &self.args.wrt else {
+            return false;
+        };
+        let name = &self.vars[array].user_name;
+        self.param_vars.contains(&array)
+            && self.kind(array) == &Kind::RealArray(ArrayRepr::Slice)
+            && !wrt.iter().any(|w| &name_of(w) == name)
+    }
+
+    /// The sub-slice `array[from..to]` of a data parameter (bounds checked already), bound as
+    /// a view of the `f64` data, `let __sub = __tl::data_window(obs, __from, __to);`: no copy,
+    /// and passed on with zero slots made only if read (`ir::Function::data_slices`).
+    fn data_view(
+        &mut self,
+        array: VarId,
+        from: VarId,
+        to: VarId,
+        span: Span,
+        block: &mut Block,
+    ) -> Arg {
+        let krate = &self.args.krate;
+        let path: syn::Path = syn::parse_quote!(#krate::__private::data_window);
+        let sub = self.temp("sub", Kind::Opaque, span);
+        self.data_slices.insert(sub);
+        let var = |v, kind| var_expr(v, kind, span);
+        let window = Expr {
+            op: Op::ConstCall(
+                path,
+                vec![
+                    Expr {
+                        op: Op::Ref(array),
+                        kind: Kind::Opaque,
+                        span,
+                    },
+                    var(from, Kind::Int),
+                    var(to, Kind::Int),
+                ],
+            ),
+            kind: Kind::Opaque,
+            span,
+        };
+        block.stmts.push(Stmt::Let {
+            var: sub,
+            init: Init::Expr(window),
+            span,
+        });
+        Arg::Value(var(sub, Kind::Opaque))
     }
 
     /// A sub-slice local or window `w` of `array` (from `from`, `len` elements) passed to a

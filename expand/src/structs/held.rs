@@ -109,39 +109,55 @@ fn struct_at(ty: &syn::Type) -> Option<(&syn::TypeReference, &syn::Type)> {
 fn forwarder(krate: &syn::Path, user: &syn::Ident, sig: &syn::Signature) -> TokenStream {
     let method = &sig.ident;
     let public: syn::Visibility = syn::parse_quote!(pub);
+    // The path companions already take data as callers send it.
     forward(
         krate,
         &public,
         sig,
-        sig.ident.clone(),
+        (sig.ident.clone(), None),
         quote!(#user::#method),
     )
 }
 
-/// `sig` renamed `name`, with its struct arguments generic, forwarding to `target`.
+/// `sig` renamed `name.0`, with its struct arguments generic, forwarding to `target`; with a
+/// companion's kind `name.1` (`"generic"`, `"jvp"`, `"rev"`), its data parameters taken as
+/// callers send them (`companions::data_as_callers_send`).
 fn forward(
     krate: &syn::Path,
     vis: &syn::Visibility,
     sig: &syn::Signature,
-    name: syn::Ident,
+    name: (syn::Ident, Option<&str>),
     target: TokenStream,
 ) -> TokenStream {
     let p = quote!(#krate::__private);
     let mut sig = sig.clone();
-    sig.ident = name;
+    sig.ident = name.0;
+    let passed = match name.1 {
+        Some(kind) => crate::companions::data_as_callers_send(&mut sig, kind),
+        None => sig
+            .inputs
+            .iter()
+            .map(|i| match i {
+                syn::FnArg::Typed(pt) => Some(pt.pat.to_token_stream()),
+                syn::FnArg::Receiver(_) => Some(quote!(self)),
+            })
+            .collect(),
+    };
     let mut call = Vec::new();
     let mut before = TokenStream::new();
     let mut after = TokenStream::new();
     // The last struct value seen: the shape of the adjoint that follows it.
     let mut value: Option<TokenStream> = None;
     let mut extra: Vec<syn::GenericParam> = Vec::new();
-    for (k, input) in sig.inputs.iter_mut().enumerate() {
+    for (k, (input, passed)) in sig.inputs.iter_mut().zip(passed).enumerate() {
+        // An unread tangent or adjoint of a data parameter.
+        let Some(passed) = passed else { continue };
         let syn::FnArg::Typed(pt) = input else {
             continue;
         };
         let name = pt.pat.to_token_stream();
         let Some((r, elem)) = struct_at(&pt.ty) else {
-            call.push(name);
+            call.push(passed);
             continue;
         };
         let elem = elem.clone();
@@ -192,6 +208,7 @@ fn forward(
     quote! {
         #[doc(hidden)]
         #[inline]
+        // A data parameter adds an unread tangent or adjoint to the `_at` companion's.
         #[allow(non_snake_case, clippy::too_many_arguments)]
         #vis #sig {
             #before
@@ -307,7 +324,7 @@ pub(super) fn method_companions(
                     krate,
                     &func.vis,
                     &f.sig,
-                    name,
+                    (name, Some(kind)),
                     quote!(Self::#target),
                 ));
             }
@@ -322,6 +339,58 @@ pub(super) fn method_companions(
             }
             _ => {}
         }
+    }
+    Ok(out)
+}
+
+/// The prefix of a method's companions for a caller calling it on its own `self`
+/// (`self.misfit(&u, &obs[k * n..])`, see `whole`): `__tl_p_misfit_generic`, `_jvp`, `_rev`.
+pub(super) const SENT: &str = "__tl_p_";
+
+/// Beside a method's companions (`generated`), `__tl_p_misfit_generic`, `_jvp` and `_rev`: its
+/// `_at` companions (`Self::misfit_jvp_at`, ..) with each data parameter (outside `wrt(..)`)
+/// taken as a caller sends every real argument, at the scalar type with a tangent or adjoint
+/// after it (`companions::data_as_callers_send`, as a free function's path companions take
+/// it), forwarding to them. A caller's `self.misfit(..)` calls these: it cannot see the
+/// method's `wrt(..)`. Every other argument passes as it is, so a method without data
+/// parameters is called exactly as through its `_at` companions.
+pub(super) fn sent_companions(
+    func: &syn::ItemFn,
+    generated: &TokenStream,
+) -> syn::Result<TokenStream> {
+    if func.sig.receiver().is_none() {
+        return Ok(TokenStream::new());
+    }
+    let user = syn::ext::IdentExt::unraw(&func.sig.ident).to_string();
+    let file: syn::File = syn::parse2(generated.clone())?;
+    let kinds = [
+        (format!("{user}_generic_at"), "generic"),
+        (format!("{user}_jvp_at"), "jvp"),
+        (format!("__{user}_rev_at"), "rev"),
+    ];
+    let mut out = TokenStream::new();
+    for item in &file.items {
+        let syn::Item::Fn(f) = item else { continue };
+        let Some((_, kind)) = kinds.iter().find(|(n, _)| f.sig.ident == n) else {
+            continue;
+        };
+        // At the attribute, where the `_at` companions' errors are: a receiver type without
+        // `#[differentiable]` is reported once, not once more at `&self`. (The unread tangents
+        // and adjoints added next keep their own hygienic names.)
+        let sig = &f.sig;
+        let mut sig: syn::Signature = syn::parse2(respan(quote!(#sig), Span::call_site()))?;
+        let target = sig.ident.clone();
+        sig.ident = format_ident!("{}{}_{}", SENT, user, kind);
+        let passed = crate::companions::data_as_callers_send(&mut sig, kind);
+        let passed = passed.into_iter().flatten();
+        let vis = &func.vis;
+        let forwarder = quote! {
+            #[doc(hidden)]
+            #[inline]
+            #[allow(clippy::all, dead_code, non_snake_case)]
+            #vis #sig { Self::#target(#(#passed),*) }
+        };
+        out.extend(forwarder);
     }
     Ok(out)
 }

@@ -245,7 +245,9 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let flat_file: syn::File = syn::parse2(flat_tokens)?;
     let mut out = wrap::wrappers(&args.krate, &func, &params, &flat_name, flat_file, method)?;
     let held = if method {
-        held::method_companions(&args.krate, &func, &out)?
+        let mut held = held::method_companions(&args.krate, &func, &out)?;
+        held.extend(held::sent_companions(&func, &out)?);
+        held
     } else {
         held::companions(&args.krate, &func, &out)?
     };

@@ -210,7 +210,8 @@ fn reals_copy(
 }
 
 /// `Self::m::jvp` (the pipeline's path to a callee's companion, for `self.m(..)`) as the
-/// method's own `Self::m_jvp_at`; `generic`, `rev` and `ARGS` likewise.
+/// method's `Self::__tl_p_m_jvp` (its `Self::m_jvp_at` taking data as callers send it, see
+/// `held::sent_companions`); `generic` and `rev` likewise, `ARGS` as `Self::__m_args_at`.
 fn method_companion(tts: &[TokenTree]) -> Option<TokenStream> {
     let ident = |k: usize| match tts.get(k) {
         Some(TokenTree::Ident(i)) => Some(i.clone()),
@@ -221,10 +222,9 @@ fn method_companion(tts: &[TokenTree]) -> Option<TokenStream> {
     if this != "Self" || !(colon(1) && colon(2) && colon(4) && colon(5)) {
         return None;
     }
+    let sent = super::held::SENT;
     let name = match item.to_string().as_str() {
-        "generic" => format_ident!("{}_generic_at", method),
-        "jvp" => format_ident!("{}_jvp_at", method),
-        "rev" => format_ident!("__{}_rev_at", method),
+        "generic" | "jvp" | "rev" => format_ident!("{}{}_{}", sent, method, item),
         "ARGS" => format_ident!("__{}_args_at", method),
         _ => return None,
     };

@@ -551,7 +551,11 @@ fn jvp_args(em: &Emitter, c: &Call) -> Vec<TokenStream> {
             Arg::Value(e) if e.kind == Kind::Real => {
                 args.push(expr(em, e).unwrap_or_else(|| em.zero()));
             }
-            Arg::Value(_) => {}
+            Arg::Value(e) => {
+                if let Some((v, by_ref)) = em.data_row_arg(e) {
+                    args.push(em.data_row(v, by_ref, Some(false)));
+                }
+            }
             Arg::Array { var, by_ref } => {
                 let d = em.dot(*var);
                 args.push(if em.is_active(*var) {

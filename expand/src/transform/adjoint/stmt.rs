@@ -500,7 +500,11 @@ impl<'a> Reverse<'a> {
                         }
                     });
                 }
-                Arg::Value(_) => {}
+                Arg::Value(e) => {
+                    if let Some((v, by_ref)) = em.data_row_arg(e) {
+                        args.push(em.data_row(v, by_ref, Some(true)));
+                    }
+                }
                 Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
                     if em.is_active(*var) {
                         let b = self.bar_slice(*var);
