@@ -48,6 +48,9 @@ const METHODS: bool = true;
 /// sub-slices bound to locals and iterated (`let tl = &a[1..]; tl.iter()..sum()`, or `[..1]`), tuples
 /// held in locals (`let p = (e1, e2);` then `p.0`, `p.1`).
 const SLICE_IDIOMS: bool = true;
+/// `let mut pv: Vec<f64> = Vec::new();` grown by `push` in a loop, then read by
+/// `iter().sum()` and `last()`.
+const PUSHED_VECS: bool = true;
 /// Every other method a trait's, in `#[differentiable] impl Trait for Params { .. }`.
 pub const TRAIT_IMPLS: bool = true;
 
@@ -266,6 +269,7 @@ impl Gen<'_> {
             23..=27 if STORED_CLOSURES => self.stored_closure(),
             28..=35 if TOLERANCE_LOOPS => self.tolerance_loop(),
             36..=41 if SLICE_IDIOMS => self.slice_idiom(),
+            42..=45 if PUSHED_VECS => self.pushed_vec(),
             _ => return false,
         }
         true
@@ -682,6 +686,31 @@ impl Gen<'_> {
         self.stoppable.pop();
         self.close();
         self.line("}".into());
+    }
+
+    /// A `Vec` created empty, grown by `push` in a loop of one to three trips, then read whole.
+    fn pushed_vec(&mut self) {
+        let e = fit(self.real(2), CAP);
+        let trips = 1 + self.rng.below(3);
+        self.fresh += 1;
+        let (v, k) = (format!("pv{}", self.fresh), format!("kp{}", self.fresh));
+        self.line(format!("let mut {v}: Vec<f64> = Vec::new();"));
+        self.line(format!("for {k} in 0..{trips} {{"));
+        self.line(format!("    {v}.push({} * ({k} as f64 + 1.0));", e.code));
+        self.line("}".into());
+        let c = lit(self.rng.range(-0.9, 0.9));
+        let n = trips as f64;
+        let t = fit(
+            E::new(
+                format!("{v}.iter().sum::<f64>() * {} + *{v}.last().unwrap()", c.code),
+                e.bound * n * (n * c.bound + 1.0),
+                true,
+            ),
+            CAP,
+        );
+        let name = self.name("t");
+        self.line(format!("let {name}: f64 = {};", t.code));
+        self.declare(&name, VarKind::Scalar { mutable: false }, t.bound, CAP);
     }
 
     /// One of the slice and tuple idioms of `SLICE_IDIOMS`, on arrays named by a plain name
