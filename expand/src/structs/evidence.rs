@@ -55,6 +55,30 @@ const ARRAY_METHODS: &[&str] = &[
     "rev",
 ];
 
+/// Whether `name` is a method of `f64` (differentiated, or one of those with no derivative):
+/// calling it is no evidence of a struct.
+fn is_real_method(name: &str) -> bool {
+    const OTHERS: &[&str] = &[
+        "floor",
+        "ceil",
+        "round",
+        "trunc",
+        "fract",
+        "signum",
+        "is_nan",
+        "is_finite",
+        "is_infinite",
+        "is_sign_negative",
+        "is_sign_positive",
+        "total_cmp",
+        "partial_cmp",
+        "clamp",
+        "to_bits",
+        "copysign",
+    ];
+    OTHERS.contains(&name) || crate::rules::real_methods().any(|m| m == name)
+}
+
 /// The names a call passes (`s` in `step(s, ..)`, `step(&s, ..)` or `self.step(&s, ..)`).
 fn call_args(e: &syn::Expr) -> Vec<String> {
     let args = match (e, super::self_calls::method(e)) {
@@ -310,8 +334,11 @@ impl<'a> Visit<'a> for Scan {
                     }
                 }
             }
-            if ARRAY_METHODS.contains(&m.method.to_string().as_str()) {
+            let name = m.method.to_string();
+            if ARRAY_METHODS.contains(&name.as_str()) {
                 self.arrays.push(id);
+            } else if is_real_method(&name) {
+                // `x.sqrt()` of a real (the result of `self.energy(u)`): no struct's method.
             } else {
                 self.methods.push(id.clone());
                 self.shared.push(id);

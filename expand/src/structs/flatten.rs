@@ -82,26 +82,24 @@ pub fn whole_ident(s: &StructParam) -> syn::Ident {
 pub(super) use super::signature::separator;
 pub use super::signature::{has_structs, params, struct_type};
 
+/// The names of the struct parameters (with `only_mut`, of the `&mut` ones).
+fn struct_roots(params: &[Param], only_mut: bool) -> Vec<String> {
+    params
+        .iter()
+        .filter_map(|p| match p {
+            Param::Struct(s) if s.mutable || !only_mut => Some(s.name.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The flattened function, `name`, and the struct parameters with the fields the body uses.
 pub fn flatten(
     func: &syn::ItemFn,
     name: &syn::Ident,
     params: &mut [Param],
 ) -> syn::Result<syn::ItemFn> {
-    let roots: Vec<String> = params
-        .iter()
-        .filter_map(|p| match p {
-            Param::Struct(s) => Some(s.name.to_string()),
-            Param::Plain(_) => None,
-        })
-        .collect();
-    let mutable_roots: Vec<String> = params
-        .iter()
-        .filter_map(|p| match p {
-            Param::Struct(s) if s.mutable => Some(s.name.to_string()),
-            _ => None,
-        })
-        .collect();
+    let (roots, mutable_roots) = (struct_roots(params, false), struct_roots(params, true));
     let sep = separator(func);
     for p in params.iter_mut() {
         if let Param::Struct(s) = p {

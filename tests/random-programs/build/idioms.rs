@@ -702,7 +702,10 @@ impl Gen<'_> {
         let n = trips as f64;
         let t = fit(
             E::new(
-                format!("{v}.iter().sum::<f64>() * {} + *{v}.last().unwrap()", c.code),
+                format!(
+                    "{v}.iter().sum::<f64>() * {} + *{v}.last().unwrap()",
+                    c.code
+                ),
                 e.bound * n * (n * c.bound + 1.0),
                 true,
             ),

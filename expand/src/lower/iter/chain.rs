@@ -159,10 +159,14 @@ impl Lowerer<'_> {
         whole: bool,
         block: &mut Block,
     ) -> syn::Result<Seq> {
-        let e = strip_paren(e);
-        if let Some(r) = range_source(e) {
-            return self.range_seq(r, block);
+        match range_source(e) {
+            Some(r) => self.range_seq(r, block),
+            None => self.array_source(strip_paren(e), whole, block),
         }
+    }
+
+    /// A source of a chain that reads an array (see [`Self::source`]).
+    fn array_source(&mut self, e: &syn::Expr, whole: bool, block: &mut Block) -> syn::Result<Seq> {
         let (arr, writable, src_kind) = match e {
             syn::Expr::Reference(r) if whole => (&*r.expr, r.mutability.is_some(), None),
             syn::Expr::Path(_) if whole => {
