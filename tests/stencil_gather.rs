@@ -520,19 +520,21 @@ both!(coefficients, coefficients_scatter, (du: &mut [f64], u: &[f64], p: &[f64],
     }
 });
 
+/// `coefficients` through `vjp`: `(du, du_bar, u, u_bar, p, p_bar, k)`.
+type CoefVjp = fn(&mut [f64], &mut [f64], &[f64], &mut [f64], &[f64], &mut [f64], usize);
+
 #[test]
 fn scalar_sums_in_locals_equal_the_scatter_form_even_where_elements_alias() {
     for n in [2, 3, 5, 9, 40] {
         for k in [0, 1, 2] {
             let mut rng = Draws::new(600 + n as u64 + 7 * k as u64);
             let (u, p, y_bar) = (rng.vec(n), rng.vec(3), rng.vec(n));
-            let run =
-                |vjp: fn(&mut [f64], &mut [f64], &[f64], &mut [f64], &[f64], &mut [f64], usize)| {
-                    let (mut du, mut du_bar) = (vec![0.0; n], y_bar.clone());
-                    let (mut u_bar, mut p_bar) = (vec![0.0; n], vec![0.0; 3]);
-                    vjp(&mut du, &mut du_bar, &u, &mut u_bar, &p, &mut p_bar, k);
-                    (du, u_bar, p_bar)
-                };
+            let run = |vjp: CoefVjp| {
+                let (mut du, mut du_bar) = (vec![0.0; n], y_bar.clone());
+                let (mut u_bar, mut p_bar) = (vec![0.0; n], vec![0.0; 3]);
+                vjp(&mut du, &mut du_bar, &u, &mut u_bar, &p, &mut p_bar, k);
+                (du, u_bar, p_bar)
+            };
             let (dg, ug, pg) = run(coefficients_vjp);
             let (ds, us, ps) = run(coefficients_scatter_vjp);
             let what = format!("n = {n}, k = {k}");
@@ -600,5 +602,51 @@ fn a_periodic_stencil_reading_its_index_is_right_and_equals_scatter() {
             };
             check(&case, &x, 13);
         }
+    }
+}
+
+// A periodic stencil wider than the boundary iterations written out (`peel.rs`): its boundary
+// loops are kept as written, in the primal, the tangent and the adjoint.
+both!(wide, wide_scatter, (du: &mut [f64], u: &[f64]) {
+    let n = u.len();
+    for i in 0..n {
+        du[i] = u[(i + 9) % n] * u[i] + u[(i + n - 1) % n];
+    }
+});
+
+#[test]
+fn a_wide_periodic_stencil_keeps_its_boundary_loops_and_equals_scatter() {
+    type Vjp = fn(&mut [f64], &mut [f64], &[f64], &mut [f64]);
+    let run = |vjp: Vjp, n: usize, x: &[f64], y: &[f64]| {
+        let (mut du, mut du_bar, mut u_bar) = (x[..n].to_vec(), y.to_vec(), vec![0.0; n]);
+        vjp(&mut du, &mut du_bar, &x[n..], &mut u_bar);
+        let mut grad = du_bar;
+        grad.extend(u_bar);
+        (du, grad)
+    };
+    for n in [3, 12, 25, 40] {
+        let mut rng = Draws::new(800 + n as u64);
+        let (x, y) = (rng.vec(2 * n), rng.vec(n));
+        let (wg, gg) = run(wide_vjp, n, &x, &y);
+        let (ws, gs) = run(wide_scatter_vjp, n, &x, &y);
+        assert_same_bits(&wg, &ws, &format!("n = {n}: values"));
+        assert_rounding(&gg, &gs, &format!("n = {n}"));
+        let case = Case {
+            name: "wide",
+            inputs: 2 * n,
+            outputs: n,
+            f: &|x| {
+                let mut w = x[..n].to_vec();
+                wide(&mut w, &x[n..]);
+                w
+            },
+            jvp: &|x, d| {
+                let (mut w, mut w_dot) = (x[..n].to_vec(), d[..n].to_vec());
+                wide_jvp(&mut w, &mut w_dot, &x[n..], &d[n..]);
+                (w, w_dot)
+            },
+            vjp: &|x, y| run(wide_vjp, n, x, y),
+        };
+        check(&case, &x, 17);
     }
 }

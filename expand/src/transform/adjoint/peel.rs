@@ -18,6 +18,11 @@ use crate::ir::*;
 use proc_macro2::{Literal as Lit, Span, TokenStream};
 use quote::quote;
 
+/// The widest stencil whose boundary iterations are written out: `2 m` iterations of the body,
+/// each side, in the primal, the tangent and the adjoint (a stencil reading `u[(i + 1000) % n]`
+/// keeps its boundary loops).
+const WRITTEN_OUT_WIDTH: u64 = 8;
+
 /// The primal of a periodic stencil loop `for var in range { body }` with its boundaries
 /// peeled off (see the module's documentation). `None` for other loops.
 pub fn peeled_primal(
@@ -121,6 +126,9 @@ pub fn peeled(
         let #hi: usize = ::core::cmp::max(#lo, #end.saturating_sub(#margin));
     };
     // Each boundary iteration written out, when every use of the index can be resolved.
+    if width > WRITTEN_OUT_WIDTH {
+        return Some(quote!(#bounds #boundary_loops));
+    }
     let low: Option<Vec<TokenStream>> = (0..width).map(|k| print(Some(Pos::Low(k)))).collect();
     let high: Option<Vec<TokenStream>> = (1..=width)
         .rev()
@@ -269,6 +277,9 @@ pub(super) fn written_out(
     margin: i64,
     outputs: &[(usize, Vec<i64>)],
 ) -> Option<WrittenOut> {
+    if !(0..=WRITTEN_OUT_WIDTH as i64).contains(&margin) {
+        return None;
+    }
     let (mut moving, mut scalars) = (Vec::new(), Vec::new());
     for (k, _) in outputs {
         if let Stmt::Assign { value, .. } = &body.stmts[*k] {
