@@ -115,8 +115,14 @@ impl Emitter<'_> {
             } => {
                 let (i, r, body) = (self.name(*var), self.range(range), self.tan_stmts(body));
                 let plain = |s: &Stmt| self.plain_tangent(s);
-                let peeled =
-                    crate::transform::adjoint::peeled(self, *var, range, primal, &body, plain);
+                let peeled = crate::transform::adjoint::peeled(
+                    self,
+                    *var,
+                    range,
+                    primal,
+                    &|| body.clone(),
+                    plain,
+                );
                 peeled.unwrap_or_else(|| quote!(for #i in #r { #body }))
             }
             TanStmt::While { cond, body, .. } => {

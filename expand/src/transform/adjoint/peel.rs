@@ -31,8 +31,11 @@ pub fn peeled_primal(
     range: &Range,
     body: &Block,
 ) -> Option<TokenStream> {
-    let as_written = em.primal_block(body);
-    peeled(em, var, range, body, &as_written, |s| em.primal_stmt(s))
+    // Printed only for a loop that is peeled: printing every loop's body here too would print
+    // nested loops' bodies once per level of nesting more (exponential in the depth).
+    peeled(em, var, range, body, &|| em.primal_block(body), |s| {
+        em.primal_stmt(s)
+    })
 }
 
 /// A periodic stencil loop `for var in range { body }` with its boundaries peeled off, printed
@@ -46,7 +49,7 @@ pub fn peeled(
     var: VarId,
     range: &Range,
     body: &Block,
-    as_written: &TokenStream,
+    as_written: &dyn Fn() -> TokenStream,
     plain: impl Fn(&Stmt) -> TokenStream,
 ) -> Option<TokenStream> {
     let f = em.f;
@@ -114,6 +117,7 @@ pub fn peeled(
         Some(out)
     };
     let interior = print(None)?;
+    let as_written = as_written();
     let boundary_loops = quote! {
         for #i in #start..::core::cmp::min(#lo, #end) { #as_written }
         for #i in #lo..#hi { #interior }
