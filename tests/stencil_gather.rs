@@ -468,3 +468,185 @@ fn the_generic_primal_with_peeled_boundaries_computes_the_same_bits() {
         assert_same_bits(&a, &b, &format!("n = {n}"));
     }
 }
+
+// Problem L's right-hand side as `examples/support` writes it, for its tangent's bits.
+#[differentiable]
+fn l96_rhs(du: &mut [f64], u: &[f64], p: &[f64]) {
+    let n = u.len();
+    for i in 0..n {
+        du[i] = (u[(i + 1) % n] - u[(i + n - 2) % n]) * u[(i + n - 1) % n] - u[i] + p[0];
+    }
+}
+
+/// `l96_rhs`'s tangent as the tangent transform writes it, every index with its `%` (what
+/// `l96_rhs_jvp` printed before its boundaries were peeled off), by hand.
+fn l96_rhs_tangent_by_hand(
+    (du, du_dot): (&mut [f64], &mut [f64]),
+    (u, u_dot): (&[f64], &[f64]),
+    (p, p_dot): (&[f64], &[f64]),
+) {
+    let n = u.len();
+    for i in 0..n {
+        let (a, b, c) = ((i + 1) % n, (i + n - 2) % n, (i + n - 1) % n);
+        du_dot[i] = (u_dot[a] - u_dot[b]) * u[c] + (u[a] - u[b]) * u_dot[c] - u_dot[i] + p_dot[0];
+        du[i] = (u[a] - u[b]) * u[c] - u[i] + p[0];
+    }
+}
+
+#[test]
+fn the_tangent_with_peeled_boundaries_computes_the_same_bits() {
+    // `l96_rhs_jvp` splits off the boundaries like the generic primal and indexes the
+    // interior without `%`: at every length (from those whose interior is empty up), the same
+    // values and tangents bit for bit as the tangent with every `%`.
+    for n in (2..=12).chain([40]) {
+        let mut rng = Draws::new(500 + n as u64);
+        let (u, u_dot, p, p_dot) = (rng.vec(n), rng.vec(n), rng.vec(1), rng.vec(1));
+        let (mut a, mut a_dot) = (vec![0.0; n], vec![0.0; n]);
+        let (mut b, mut b_dot) = (vec![0.0; n], vec![0.0; n]);
+        l96_rhs_jvp(&mut a, &mut a_dot, &u, &u_dot, &p, &p_dot);
+        l96_rhs_tangent_by_hand((&mut b, &mut b_dot), (&u, &u_dot), (&p, &p_dot));
+        assert_same_bits(&a, &b, &format!("n = {n}: values"));
+        assert_same_bits(&a_dot, &b_dot, &format!("n = {n}: tangents"));
+    }
+}
+
+// Elements at constant indices summed in locals by the gather's scalar loops (`p_bar[0]`), and
+// one at an index known only when the program runs (`p[k]`, which may be `p[0]`: then nothing
+// is summed in a local, and the two adjoints add into the same element).
+both!(coefficients, coefficients_scatter, (du: &mut [f64], u: &[f64], p: &[f64], k: usize) {
+    let n = u.len();
+    for i in 0..n {
+        du[i] = u[(i + 1) % n] * p[k] - u[(i + n - 1) % n] * p[0] + p[1];
+    }
+});
+
+/// `coefficients` through `vjp`: `(du, du_bar, u, u_bar, p, p_bar, k)`.
+type CoefVjp = fn(&mut [f64], &mut [f64], &[f64], &mut [f64], &[f64], &mut [f64], usize);
+
+#[test]
+fn scalar_sums_in_locals_equal_the_scatter_form_even_where_elements_alias() {
+    for n in [2, 3, 5, 9, 40] {
+        for k in [0, 1, 2] {
+            let mut rng = Draws::new(600 + n as u64 + 7 * k as u64);
+            let (u, p, y_bar) = (rng.vec(n), rng.vec(3), rng.vec(n));
+            let run = |vjp: CoefVjp| {
+                let (mut du, mut du_bar) = (vec![0.0; n], y_bar.clone());
+                let (mut u_bar, mut p_bar) = (vec![0.0; n], vec![0.0; 3]);
+                vjp(&mut du, &mut du_bar, &u, &mut u_bar, &p, &mut p_bar, k);
+                (du, u_bar, p_bar)
+            };
+            let (dg, ug, pg) = run(coefficients_vjp);
+            let (ds, us, ps) = run(coefficients_scatter_vjp);
+            let what = format!("n = {n}, k = {k}");
+            assert_same_bits(&dg, &ds, &what);
+            assert_rounding(&ug, &us, &what);
+            // The parameters' adjoints are sums over the loop in the same order either way.
+            assert_same_bits(&pg, &ps, &what);
+            // p_bar[j] = sum_i du_bar[i] * d du[i] / d p[j], by hand.
+            let mut expected = [0.0; 3];
+            for i in 0..n {
+                expected[k] += y_bar[i] * u[(i + 1) % n];
+                expected[0] -= y_bar[i] * u[(i + n - 1) % n];
+                expected[1] += y_bar[i];
+            }
+            assert_rounding(&pg, &expected, &what);
+        }
+    }
+}
+
+// A periodic stencil reading the index as a number: its boundary iterations are written out
+// with `i` resolved in `i as f64` too (`peel.rs`).
+both!(indexed, indexed_scatter, (du: &mut [f64], u: &[f64]) {
+    let n = u.len();
+    for i in 0..n {
+        du[i] = u[(i + 1) % n] * (i as f64 + 0.5) + u[(i + n - 1) % n].sin() * u[i];
+    }
+});
+
+#[test]
+fn a_periodic_stencil_reading_its_index_is_right_and_equals_scatter() {
+    type Vjp = fn(&mut [f64], &mut [f64], &[f64], &mut [f64]);
+    let run = |vjp: Vjp, n: usize, x: &[f64], y: &[f64]| {
+        let (mut du, mut du_bar, mut u_bar) = (x[..n].to_vec(), y.to_vec(), vec![0.0; n]);
+        vjp(&mut du, &mut du_bar, &x[n..], &mut u_bar);
+        let mut grad = du_bar;
+        grad.extend(u_bar);
+        (du, grad)
+    };
+    for n in (2..=12).chain([40]) {
+        let mut rng = Draws::new(700 + n as u64);
+        let (x, y) = (rng.vec(2 * n), rng.vec(n));
+        let (wg, gg) = run(indexed_vjp, n, &x, &y);
+        let (ws, gs) = run(indexed_scatter_vjp, n, &x, &y);
+        assert_same_bits(&wg, &ws, &format!("n = {n}: values"));
+        assert_rounding(&gg, &gs, &format!("n = {n}"));
+        if n >= 6 {
+            assert_same_bits(&gg, &gs, &format!("n = {n}"));
+        }
+        if [2, 4, 7, 12].contains(&n) {
+            let case = Case {
+                name: "indexed",
+                inputs: 2 * n,
+                outputs: n,
+                f: &|x| {
+                    let mut w = x[..n].to_vec();
+                    indexed(&mut w, &x[n..]);
+                    w
+                },
+                jvp: &|x, d| {
+                    let (mut w, mut w_dot) = (x[..n].to_vec(), d[..n].to_vec());
+                    indexed_jvp(&mut w, &mut w_dot, &x[n..], &d[n..]);
+                    (w, w_dot)
+                },
+                vjp: &|x, y| run(indexed_vjp, n, x, y),
+            };
+            check(&case, &x, 13);
+        }
+    }
+}
+
+// A periodic stencil wider than the boundary iterations written out (`peel.rs`): its boundary
+// loops are kept as written, in the primal, the tangent and the adjoint.
+both!(wide, wide_scatter, (du: &mut [f64], u: &[f64]) {
+    let n = u.len();
+    for i in 0..n {
+        du[i] = u[(i + 9) % n] * u[i] + u[(i + n - 1) % n];
+    }
+});
+
+#[test]
+fn a_wide_periodic_stencil_keeps_its_boundary_loops_and_equals_scatter() {
+    type Vjp = fn(&mut [f64], &mut [f64], &[f64], &mut [f64]);
+    let run = |vjp: Vjp, n: usize, x: &[f64], y: &[f64]| {
+        let (mut du, mut du_bar, mut u_bar) = (x[..n].to_vec(), y.to_vec(), vec![0.0; n]);
+        vjp(&mut du, &mut du_bar, &x[n..], &mut u_bar);
+        let mut grad = du_bar;
+        grad.extend(u_bar);
+        (du, grad)
+    };
+    for n in [3, 12, 25, 40] {
+        let mut rng = Draws::new(800 + n as u64);
+        let (x, y) = (rng.vec(2 * n), rng.vec(n));
+        let (wg, gg) = run(wide_vjp, n, &x, &y);
+        let (ws, gs) = run(wide_scatter_vjp, n, &x, &y);
+        assert_same_bits(&wg, &ws, &format!("n = {n}: values"));
+        assert_rounding(&gg, &gs, &format!("n = {n}"));
+        let case = Case {
+            name: "wide",
+            inputs: 2 * n,
+            outputs: n,
+            f: &|x| {
+                let mut w = x[..n].to_vec();
+                wide(&mut w, &x[n..]);
+                w
+            },
+            jvp: &|x, d| {
+                let (mut w, mut w_dot) = (x[..n].to_vec(), d[..n].to_vec());
+                wide_jvp(&mut w, &mut w_dot, &x[n..], &d[n..]);
+                (w, w_dot)
+            },
+            vjp: &|x, y| run(wide_vjp, n, x, y),
+        };
+        check(&case, &x, 17);
+    }
+}

@@ -56,6 +56,8 @@ pub struct Emitter<'a> {
     names: RefCell<Names>,
     /// The stacks whose capacity a loop already reserves (see `emit/reserve.rs`).
     reserved: RefCell<Vec<Ident>>,
+    /// Elements summed in a local while a gather's scalar loop prints (see `emit/rev.rs`).
+    sums: RefCell<Vec<(VarId, u64, Ident)>>,
     /// The name of the result's adjoint, the seed of the reverse sweep.
     result_bar: Ident,
     /// The scalar type parameter of the companions: `S`, unless the user's function names
@@ -91,6 +93,7 @@ impl<'a> Emitter<'a> {
             krate,
             names: RefCell::new(names),
             reserved: RefCell::new(Vec::new()),
+            sums: RefCell::new(Vec::new()),
             result_bar,
             scalar,
         }

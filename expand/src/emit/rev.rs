@@ -172,19 +172,94 @@ impl Emitter<'_> {
         let i = self.name(g.var);
         let (start, end, z) = (&g.start, &g.end, self.zero());
         let bounds = g.bounds.iter().map(|(n, v)| quote!(let #n: usize = #v;));
-        let loops = g.loops.iter().map(|l| {
-            let (s, e, body) = (&l.start, &l.end, self.rev_stmts(&l.body));
+        let print = |l: &crate::ir::rev::GatherLoop| {
+            let (s, e) = (&l.start, &l.end);
             if l.rev {
-                quote!(for #i in (#s..#e).rev() { #body })
-            } else {
-                quote!(for #i in #s..#e { #body })
+                return self.scalar_gather(&i, l);
             }
-        });
+            let body = self.rev_stmts(&l.body);
+            if l.what == "iteration" {
+                return quote!({ #body });
+            }
+            quote!(for #i in #s..#e { #body })
+        };
+        let arrays: Vec<TokenStream> = g.loops.iter().filter(|l| !l.rev).map(print).collect();
+        let scalars = g.loops.iter().filter(|l| l.rev).map(print);
+        let loops = if g.fast.is_empty() {
+            quote!(#(#arrays)*)
+        } else {
+            // The boundary iterations written out need the interior not empty.
+            let fast = g.fast.iter().map(print);
+            let (lo, hi) = (&g.bounds[2].0, &g.bounds[3].0);
+            quote!(if #lo < #hi { #(#fast)* } else { #(#arrays)* })
+        };
+        let loops = quote!(#loops #(#scalars)*);
         let zero = g.zero.iter().map(|(w, here)| {
             let t = self.target(&Target::Index(*w, here));
             quote!(for #i in #start..#end { #t = #z; })
         });
-        quote!(#(#bounds)* #(#loops)* #(#zero)*)
+        quote!(#(#bounds)* #loops #(#zero)*)
+    }
+
+    /// A gather's scalar loop (`for i in (start..end).rev()`, adding into scalars' adjoints and
+    /// elements at constant indices, `p_bar[0] += du_bar[i]`), with each element summed in a
+    /// local: the same additions in the same order, but in a register. In memory, with a
+    /// bounds check in the loop (rustc does not drop it in a downward loop over a length known
+    /// only when the program runs), every addition was a load and a store after the last:
+    /// one chain of dependent store-to-load forwards through the whole loop. Elements at other
+    /// indices (which may be the same element) are added in place.
+    fn scalar_gather(&self, i: &Ident, l: &crate::ir::rev::GatherLoop) -> TokenStream {
+        let (s, e) = (&l.start, &l.end);
+        let mut sums: Vec<(VarId, u64, Ident)> = Vec::new();
+        for st in &l.body {
+            let RevStmt::Accumulate { target, write, .. } = st else {
+                continue;
+            };
+            let Target::Index(v, idx) = target else {
+                continue;
+            };
+            let k = match &idx.op {
+                Op::Lit(Literal::Other(syn::Lit::Int(k))) if !*write => k.base10_parse().ok(),
+                _ => None,
+            };
+            let Some(k) = k else {
+                sums.clear();
+                break;
+            };
+            if !sums.iter().any(|(w, j, _)| w == v && *j == k) {
+                sums.push((*v, k, self.temp("sum")));
+            }
+        }
+        if sums.is_empty() {
+            let body = self.rev_stmts(&l.body);
+            return quote!(for #i in (#s..#e).rev() { #body });
+        }
+        *self.sums.borrow_mut() = sums.clone();
+        let body = self.rev_stmts(&l.body);
+        self.sums.borrow_mut().clear();
+        let (first, last) = (self.temp("first"), self.temp("last"));
+        let element = |v: VarId, k: u64| {
+            let (b, k) = (self.bar(v), proc_macro2::Literal::u64_unsuffixed(k));
+            quote!(#b[#k])
+        };
+        let load = sums.iter().map(|(v, k, n)| {
+            let el = element(*v, *k);
+            quote!(let mut #n = #el;)
+        });
+        let store = sums.iter().map(|(v, k, n)| {
+            let el = element(*v, *k);
+            quote!(#el = #n;)
+        });
+        // Only a loop that runs touches the elements (they may not exist otherwise).
+        quote! {
+            let #first: usize = #s;
+            let #last: usize = #e;
+            if #first < #last {
+                #(#load)*
+                for #i in (#first..#last).rev() { #body }
+                #(#store)*
+            }
+        }
     }
 
     /// `v_bar += value;` or `v_bar[i] += value;`, spanned at the user's expression.
@@ -202,6 +277,18 @@ impl Emitter<'_> {
                 quote_spanned!(span=> #b #op #value;)
             }
             Target::Index(v, i) => {
+                let sum = match &i.op {
+                    Op::Lit(Literal::Other(syn::Lit::Int(k))) if !write => {
+                        let k: Option<u64> = k.base10_parse().ok();
+                        let sums = self.sums.borrow();
+                        let found = sums.iter().find(|(w, j, _)| w == v && Some(*j) == k);
+                        found.map(|(_, _, n)| n.clone())
+                    }
+                    _ => None,
+                };
+                if let Some(n) = sum {
+                    return quote_spanned!(span=> #n += #value;);
+                }
                 let (b, i) = (self.bar(*v), self.primal(i));
                 quote_spanned!(span=> #b[#i] #op #value;)
             }

@@ -30,6 +30,32 @@ impl Emitter<'_> {
         quote!(let __dot = #dot; (#value, __dot))
     }
 
+    /// The tangent of a peeled stencil loop's interior statement `s` (its indices written
+    /// without `%`): what the tangent transform gives an assignment, the tangent first, then
+    /// the value, printed.
+    fn plain_tangent(&self, s: &Stmt) -> TokenStream {
+        let Stmt::Assign { place, value, .. } = s else {
+            return TokenStream::new();
+        };
+        let p = self.place(place);
+        let v = self.primal(value);
+        if !self.is_active(place.var()) {
+            return quote!(#p = #v;);
+        }
+        let t = crate::transform::tangent::expr(self, value).unwrap_or_else(|| self.zero());
+        let d = match place {
+            Place::Var(x) => {
+                let d = self.dot(*x);
+                quote!(#d)
+            }
+            Place::Index(x, i) => {
+                let (d, i) = (self.dot(*x), self.primal(i));
+                quote!(#d[#i])
+            }
+        };
+        quote!(#d = #t; #p = #v;)
+    }
+
     fn tan_stmt(&self, s: &TanStmt) -> TokenStream {
         let rt = &self.rt;
         match s {
@@ -85,10 +111,23 @@ impl Emitter<'_> {
                 }
             }
             TanStmt::For {
-                var, range, body, ..
+                var,
+                range,
+                body,
+                primal,
+                ..
             } => {
                 let (i, r, body) = (self.name(*var), self.range(range), self.tan_stmts(body));
-                quote!(for #i in #r { #body })
+                let plain = |s: &Stmt| self.plain_tangent(s);
+                let peeled = crate::transform::adjoint::peeled(
+                    self,
+                    *var,
+                    range,
+                    primal,
+                    &|| body.clone(),
+                    plain,
+                );
+                peeled.unwrap_or_else(|| quote!(for #i in #r { #body }))
             }
             TanStmt::While { cond, body, .. } => {
                 let (c, body) = (self.primal(cond), self.tan_stmts(body));

@@ -291,6 +291,10 @@ pub struct Gather<'a> {
     pub bounds: Vec<(Ident, TokenStream)>,
     /// The loops, run in order.
     pub loops: Vec<GatherLoop<'a>>,
+    /// When not empty, what replaces `loops`' array loops (those not `rev`) when the interior
+    /// is not empty (`lo < hi`): the boundary iterations of a periodic stencil written out
+    /// (`what` is `iteration`, each run once with its indices resolved) around the interior.
+    pub fast: Vec<GatherLoop<'a>>,
     /// The arrays written by the loop, whose adjoints are zeroed over its range.
     pub zero: Vec<(VarId, &'a super::Expr)>,
     /// The names bound to the loop's bounds.

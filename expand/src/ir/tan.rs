@@ -23,7 +23,7 @@
 //! the rule table's forms; each records the tangents it reads), the arguments of the callees'
 //! forward-mode companions ([`TanStmt::JvpCall`]), and the tangents of the result's parts.
 
-use super::{Assert, Call, Expr, Init, Place, Range, StmtId, VarId};
+use super::{Assert, Block, Call, Expr, Init, Place, Range, StmtId, VarId};
 use proc_macro2::TokenStream;
 
 /// The forward-mode companion `f_jvp` as data.
@@ -88,6 +88,9 @@ pub enum TanStmt<'a> {
         var: VarId,
         range: &'a Range,
         body: Vec<TanStmt<'a>>,
+        /// The primal loop's body (a periodic stencil's tangent is printed with its
+        /// boundaries peeled off, see `emit/tan.rs`).
+        primal: &'a Block,
     },
     /// A `while` loop on the primal condition, the primal statement `id`.
     While {

@@ -516,6 +516,7 @@ fn stmt<'a>(em: &Emitter, id: StmtId, s: &'a Stmt, out: &mut Vec<TanStmt<'a>>) {
             var: *var,
             range,
             body: nested(em, body, id.inner()),
+            primal: body,
         }),
         Stmt::While { cond, body, .. } => out.push(TanStmt::While {
             id,

@@ -135,6 +135,27 @@ impl Printer<'_> {
             self.line(&format!("let {n} = {}", tokens(v)));
         }
         let i = self.name(g.var).to_string();
+        if !g.fast.is_empty() {
+            let (lo, hi) = (&g.bounds[2].0, &g.bounds[3].0);
+            self.line(&format!("if {lo} < {hi} {{"));
+            self.lines.depth += 1;
+            for l in &g.fast {
+                if l.what == "iteration" {
+                    self.block("iteration", &l.body);
+                } else {
+                    self.block(
+                        &format!(
+                            "interior: for {i} in {}..{}",
+                            tokens(&l.start),
+                            tokens(&l.end)
+                        ),
+                        &l.body,
+                    );
+                }
+            }
+            self.lines.depth -= 1;
+            self.line("} else:");
+        }
         for l in &g.loops {
             let (s, e) = (tokens(&l.start), tokens(&l.end));
             let range = if l.rev {

@@ -46,6 +46,7 @@ mod dce;
 mod declare;
 mod describe;
 mod forwarding;
+mod peel;
 mod plan;
 mod resets;
 mod saves;
@@ -58,7 +59,7 @@ mod tests;
 mod writes;
 
 pub use describe::describe;
-pub use stencil::peeled_primal;
+pub use peel::{peeled, peeled_primal};
 
 use crate::activity::arg_active;
 use crate::emit::{Emitter, Value};

@@ -14,7 +14,10 @@
 //!   indexes plainly (`u[i + 1]`, no `%`);
 //! - the **boundary** iterations, whose entries land outside the interior, are peeled into
 //!   short loops over the iteration index that keep the user's indexing (`%` included), one
-//!   pair per offset, each adding only that offset's entries;
+//!   pair per offset, each adding only that offset's entries; for a periodic stencil over
+//!   `0..n` whose interior is not empty, each boundary iteration is also written out on its
+//!   own with its indices resolved (`u_bar[n - 2] += -(du_bar[0] * u[n - 1])`, no `%`, no
+//!   loop: `peel.rs`), taken when `lo < hi`, in the loops' order (the same bits);
 //! - then `w_bar` is zeroed over the loop's range, as the scatter form does element by
 //!   element.
 //!
@@ -24,7 +27,8 @@
 //! where one iteration reads an element twice.
 //!
 //! Scalars' adjoints (`forcing_bar += w_bar[i]`), and those of elements at indices that do
-//! not move with the loop (`p_bar[0]`), are gathered with offset 0. Everything else
+//! not move with the loop (`p_bar[0]`), are gathered with offset 0 (summed in a local per
+//! loop when the index is a constant, `emit/rev.rs`). Everything else
 //! (a read of a written array, a write at another index, a `let` in the body, an overwritten
 //! value the reverse sweep needs) keeps the scatter form. `#[differentiable(stencil = false)]`
 //! turns the gather form off (to compare with the scatter form).
@@ -33,6 +37,7 @@
 //! After: `for i in (lo..hi).rev() { u_bar[i] += du_bar[i] * u[i + 1]; u_bar[i] += du_bar[i - 1] * u[i - 1]; }`,
 //! then the boundary loops and the zeroing of `du_bar`.
 
+use super::peel::{same_index, written_out, Iteration, WrittenOut};
 use super::plan::Plan;
 use super::Reverse;
 use crate::emit::Value;
@@ -51,6 +56,8 @@ pub(super) struct Stencil {
     /// Per active assignment of the body: its position in the body, and its value shifted by
     /// each offset it reads at.
     outputs: Vec<(usize, Vec<Shift>)>,
+    /// A periodic stencil's boundary iterations written out (`peel.rs`), if they can be.
+    written_out: Option<WrittenOut>,
 }
 
 /// An assignment's value at iteration `i - c`, written in terms of `i` without `%`.
@@ -141,7 +148,7 @@ fn recognise(
         offsets.dedup();
         lo = lo.min(offsets[0]);
         hi = hi.max(offsets[offsets.len() - 1]);
-        let shifts = offsets
+        let shifts: Vec<Shift> = offsets
             .iter()
             .map(|&c| Shift {
                 c,
@@ -158,17 +165,23 @@ fn recognise(
             return None;
         }
     }
+    let offsets: Vec<(usize, Vec<i64>)> = outputs
+        .iter()
+        .map(|(k, shifts)| (*k, shifts.iter().map(|sh: &Shift| sh.c).collect()))
+        .collect();
+    let written_out = modulus.and_then(|n| written_out(body, var, n, hi - lo, &offsets));
     // Without shifted reads the scatter form is already a gather.
     (!outputs.is_empty() && hi > lo).then_some(Stencil {
         id,
         margin: hi - lo,
         outputs,
+        written_out,
     })
 }
 
 /// Checks that `e` reads arrays only at affine indices of `var` and nothing `written`, and
 /// collects the offsets and the modulus of periodic indices; `None` if it does not qualify.
-fn accesses(
+pub(super) fn accesses(
     e: &Expr,
     var: VarId,
     f: &Function,
@@ -222,7 +235,7 @@ fn accesses(
 }
 
 /// An integer literal's value.
-fn int(e: &Expr) -> Option<i64> {
+pub(super) fn int(e: &Expr) -> Option<i64> {
     match &e.op {
         Op::Lit(Literal::Other(syn::Lit::Int(l))) => l.base10_parse().ok(),
         _ => None,
@@ -230,13 +243,13 @@ fn int(e: &Expr) -> Option<i64> {
 }
 
 /// Whether index `idx` does not read the loop variable `var`.
-fn invariant(idx: &Expr, var: VarId) -> bool {
+pub(super) fn invariant(idx: &Expr, var: VarId) -> bool {
     let mut reads = Vec::new();
     idx.reads(&mut reads);
     !reads.contains(&var)
 }
 
-fn is_var(e: &Expr, v: VarId) -> bool {
+pub(super) fn is_var(e: &Expr, v: VarId) -> bool {
     matches!(e.op, Op::Var(w) if w == v)
 }
 
@@ -294,7 +307,7 @@ fn offset_index(i: VarId, d: i64, span: Span) -> Expr {
 /// `e` at iteration `i - c`, in terms of `i`: array accesses `r[i + c']` become
 /// `r[i + (c' - c)]` (no `%`: in the interior no shifted access wraps), other uses of `i`
 /// become `i - c`.
-fn shifted(e: &Expr, i: VarId, c: i64, f: &Function) -> Expr {
+pub(super) fn shifted(e: &Expr, i: VarId, c: i64, f: &Function) -> Expr {
     let s = |x: &Expr| Box::new(shifted(x, i, c, f));
     let all = |xs: &[Expr]| xs.iter().map(|x| shifted(x, i, c, f)).collect::<Vec<_>>();
     let op = match &e.op {
@@ -340,6 +353,12 @@ impl<'a> Reverse<'a> {
         let built = self.gather_loops(st, var, range, body);
         self.reads.replace(outer);
         let (bounds, loops, start, end) = built?;
+        let outer = self.reads.take();
+        let fast = st
+            .written_out
+            .as_ref()
+            .and_then(|w| self.written_out(w, &loops, body));
+        self.reads.replace(outer);
         let mut reads = Vec::new();
         range.start.value_reads(&mut reads);
         range.end.value_reads(&mut reads);
@@ -364,6 +383,7 @@ impl<'a> Reverse<'a> {
             reads,
             bounds,
             loops,
+            fast: fast.unwrap_or_default(),
             zero,
             start,
             end,
@@ -492,6 +512,53 @@ impl<'a> Reverse<'a> {
         Some((bounds, loops, start, end))
     }
 
+    /// The gather form's array loops with their boundary iterations written out (`peel.rs`):
+    /// per offset the iterations after the interior, the interior loop, per offset those
+    /// before it, in the order of `loops`' iterations. `None` if an iteration's adjoint is not
+    /// made of temporaries and accumulations.
+    fn written_out(
+        &self,
+        w: &'a WrittenOut,
+        loops: &[GatherLoop<'a>],
+        body: &'a Block,
+    ) -> Option<Vec<GatherLoop<'a>>> {
+        let interior = loops.iter().find(|l| l.what == "interior" && !l.rev)?;
+        let mut out = Vec::new();
+        let iterations = |its: &'a [Iteration], out: &mut Vec<GatherLoop<'a>>| {
+            for it in its {
+                let at = it.element(w.n, Span::call_site());
+                let mut stmts = Vec::new();
+                for (k, here, value) in &it.outputs {
+                    let Stmt::Assign {
+                        place: Place::Index(v, _),
+                        ..
+                    } = &body.stmts[*k]
+                    else {
+                        return None;
+                    };
+                    stmts.extend(self.entries(*v, here, value, |t| {
+                        matches!(t, Target::Index(a, idx)
+                            if !w.scalars.contains(a) && same_index(idx, &at))
+                    })?);
+                }
+                if !stmts.is_empty() {
+                    out.push(GatherLoop {
+                        what: "iteration",
+                        rev: false,
+                        start: TokenStream::new(),
+                        end: TokenStream::new(),
+                        body: stmts,
+                    });
+                }
+            }
+            Some(())
+        };
+        iterations(&w.high, &mut out)?;
+        out.push(interior.clone());
+        iterations(&w.low, &mut out)?;
+        Some(out)
+    }
+
     /// The entries of the adjoint of `w[seed] = value` that `keep` selects: the seed taken
     /// from `w_bar[seed]`, the temporaries they use and their accumulations; empty when none
     /// is kept, `None` when the adjoint has other statements.
@@ -554,80 +621,6 @@ fn idents(t: &TokenStream, out: &mut HashSet<String>) {
             _ => {}
         }
     }
-}
-
-/// The primal of a periodic stencil loop `for var in range { body }` (in the generic companion,
-/// which right-hand sides, stages and forward sweeps run) with its boundaries peeled off: the
-/// iterations `start..lo` and `hi..end` as written, the interior `lo..hi` with the `%` indices
-/// written plainly (`u[i + 1]` for `u[(i + 1) % n]`, the same element there). The iterations
-/// run in the same order and compute the same values bit for bit. `None` for other loops.
-pub fn peeled_primal(
-    em: &crate::emit::Emitter,
-    var: VarId,
-    range: &Range,
-    body: &Block,
-) -> Option<TokenStream> {
-    let f = em.f;
-    if range.inclusive || !range.adaptors.is_empty() {
-        return None;
-    }
-    let mut written = Vec::new();
-    for s in &body.stmts {
-        let Stmt::Assign {
-            place: Place::Index(w, idx),
-            ..
-        } = s
-        else {
-            return None;
-        };
-        if !is_var(idx, var)
-            || !matches!(f.vars[*w].kind, Kind::RealArray(_))
-            || written.contains(w)
-        {
-            return None;
-        }
-        written.push(*w);
-    }
-    let (mut offsets, mut modulus) = (vec![0], None);
-    for s in &body.stmts {
-        if let Stmt::Assign { value, .. } = s {
-            accesses(value, var, f, &written, &mut offsets, &mut modulus)?;
-        }
-    }
-    // Only `%` indices have something to gain, over `0..n`.
-    let m = modulus?;
-    let zero = int(&range.start) == Some(0);
-    if !zero || !is_var(&range.end, m) {
-        return None;
-    }
-    let (lo, hi) = (offsets.iter().min()?, offsets.iter().max()?);
-    let margin = Lit::usize_unsuffixed((hi - lo) as usize);
-    let i = em.name(var);
-    let (start, end) = (em.fresh("__start"), em.fresh("__end"));
-    let (lo, hi) = (em.fresh("__lo"), em.fresh("__hi"));
-    let (a, b) = (em.primal(&range.start), em.primal(&range.end));
-    let as_written = em.primal_block(body);
-    let plain: TokenStream = body
-        .stmts
-        .iter()
-        .map(|s| match s {
-            Stmt::Assign { place, value, span } => em.primal_stmt(&Stmt::Assign {
-                place: place.clone(),
-                value: shifted(value, var, 0, f),
-                span: *span,
-            }),
-            _ => TokenStream::new(),
-        })
-        .collect();
-    Some(quote! {
-        let #start: usize = #a;
-        let #end: usize = #b;
-        let #lo: usize = #start + #margin;
-        let #hi: usize = ::core::cmp::max(#lo, #end.saturating_sub(#margin));
-        for #i in #start..::core::cmp::min(#lo, #end) { #as_written }
-        for #i in #lo..#hi { #plain }
-        for #i in ::core::cmp::max(#hi, ::core::cmp::min(#lo, #end))..#end { #as_written }
-    })
 }
 
 /// The two boundary loops of offset `c` (`names`: `start`, `end`, `lo`, `hi`): the high one
