@@ -37,23 +37,27 @@ impl Emitter<'_> {
         let Stmt::Assign { place, value, .. } = s else {
             return TokenStream::new();
         };
-        let p = self.place(place);
         let v = self.primal(value);
+        let p = self.write(place, v, proc_macro2::Span::call_site());
         if !self.is_active(place.var()) {
-            return quote!(#p = #v;);
+            return p;
         }
         let t = crate::transform::tangent::expr(self, value).unwrap_or_else(|| self.zero());
         let d = match place {
             Place::Var(x) => {
                 let d = self.dot(*x);
-                quote!(#d)
+                quote!(#d = #t;)
             }
             Place::Index(x, i) => {
                 let (d, i) = (self.dot(*x), self.primal(i));
-                quote!(#d[#i])
+                quote!(#d[#i] = #t;)
+            }
+            Place::Push(x, _) => {
+                let d = self.dot(*x);
+                quote!(#d.push(#t);)
             }
         };
-        quote!(#d = #t; #p = #v;)
+        quote!(#d #p)
     }
 
     fn tan_stmt(&self, s: &TanStmt) -> TokenStream {

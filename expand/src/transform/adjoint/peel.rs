@@ -105,7 +105,7 @@ pub fn peeled(
                         Place::Index(*w, element(pos, 0, m, idx.span)),
                         resolved(value, var, m, pos)?,
                     ),
-                    (Place::Var(_), _) => return None,
+                    (Place::Var(_) | Place::Push(..), _) => return None,
                 };
                 out.extend(plain(&Stmt::Assign {
                     place,
