@@ -10,68 +10,9 @@
 
 mod common;
 
+use common::slices::{prove, Scalar};
 use common::{check, Case};
-use tapeless::check::check_hvp;
-use tapeless::{differentiable, Dual};
-
-type D = Dual<f64, 1>;
-
-type Jvp<'a> = &'a dyn Fn(&[f64], &[f64]) -> (f64, f64);
-type Vjp<'a, T> = &'a dyn Fn(&[T], &mut [T], T) -> T;
-
-/// A scalar function of a slice with its companions, at `f64` and at dual numbers.
-struct Scalar<'a> {
-    name: &'a str,
-    f: &'a dyn Fn(&[f64]) -> f64,
-    jvp: Jvp<'a>,
-    vjp: Vjp<'a, f64>,
-    vjp_dual: Vjp<'a, D>,
-}
-
-/// The three checks at `x`, then H u and H w (the adjoint at dual numbers) checked for symmetry
-/// and against differences of gradients.
-fn prove(s: &Scalar, x: &[f64], seed: u64) {
-    let n = x.len();
-    check(
-        &Case {
-            name: s.name,
-            inputs: n,
-            outputs: 1,
-            f: &|x| vec![(s.f)(x)],
-            jvp: &|x, d| {
-                let (v, t) = (s.jvp)(x, d);
-                (vec![v], vec![t])
-            },
-            vjp: &|x, y| {
-                let mut g = vec![0.0; n];
-                let v = (s.vjp)(x, &mut g, y[0]);
-                (vec![v], g)
-            },
-        },
-        x,
-        seed,
-    );
-    let hvp = |v: &[f64]| -> Vec<f64> {
-        let xd: Vec<D> = x.iter().zip(v).map(|(&a, &b)| Dual::new(a, [b])).collect();
-        let mut bar = vec![D::constant(0.0); n];
-        let value = (s.vjp_dual)(&xd, &mut bar, D::constant(1.0));
-        assert_eq!(value.value, (s.f)(x), "{}: dual value", s.name);
-        bar.iter().map(|b| b.tangents[0]).collect()
-    };
-    let gradient = |x: &[f64], g: &mut [f64]| {
-        g.fill(0.0);
-        (s.vjp)(x, g, 1.0);
-    };
-    let mut rng = common::Draws::new(seed + 1000);
-    let (u, w) = (rng.vec(n), rng.vec(n));
-    let (hu, hw) = (hvp(&u), hvp(&w));
-    let report = check_hvp(gradient, x, &u, &hu, &w, &hw, 1e-5).expect("lengths fit");
-    assert!(
-        report.passes(1e-6, 1e-12),
-        "{} at {x:?}: {report:?}",
-        s.name
-    );
-}
+use tapeless::differentiable;
 
 /// One explicit step of a Lorenz-63-like flow.
 #[differentiable]

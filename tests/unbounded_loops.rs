@@ -7,74 +7,17 @@
 
 mod common;
 
-use common::{check, Case};
-use tapeless::check::check_hvp;
-use tapeless::{differentiable, Dual};
-
-type D = Dual<f64, 1>;
-
-/// A scalar function of a slice with its companions at `f64` and at dual numbers.
-struct Scalar {
-    name: &'static str,
-    f: fn(&[f64]) -> f64,
-    jvp: fn(&[f64], &[f64]) -> (f64, f64),
-    vjp: fn(&[f64], &mut [f64], f64) -> f64,
-    vjp_dual: fn(&[D], &mut [D], D) -> D,
-}
-
-/// The three checks at `x`, and Hessian-vector products (the adjoint at dual numbers) checked
-/// for symmetry and against differences of gradients.
-fn prove(s: &Scalar, x: &[f64], seed: u64) {
-    let n = x.len();
-    check(
-        &Case {
-            name: s.name,
-            inputs: n,
-            outputs: 1,
-            f: &|x| vec![(s.f)(x)],
-            jvp: &|x, d| {
-                let (v, t) = (s.jvp)(x, d);
-                (vec![v], vec![t])
-            },
-            vjp: &|x, y| {
-                let mut g = vec![0.0; n];
-                let v = (s.vjp)(x, &mut g, y[0]);
-                (vec![v], g)
-            },
-        },
-        x,
-        seed,
-    );
-    let hvp = |v: &[f64]| -> Vec<f64> {
-        let xd: Vec<D> = x.iter().zip(v).map(|(&a, &b)| Dual::new(a, [b])).collect();
-        let mut bar = vec![D::constant(0.0); n];
-        let value = (s.vjp_dual)(&xd, &mut bar, D::constant(1.0));
-        assert_eq!(value.value, (s.f)(x), "{}: dual value", s.name);
-        bar.iter().map(|b| b.tangents[0]).collect()
-    };
-    let gradient = |x: &[f64], g: &mut [f64]| {
-        g.fill(0.0);
-        (s.vjp)(x, g, 1.0);
-    };
-    let mut rng = common::Draws::new(seed + 1000);
-    let (u, w) = (rng.vec(n), rng.vec(n));
-    let (hu, hw) = (hvp(&u), hvp(&w));
-    let report = check_hvp(gradient, x, &u, &hu, &w, &hw, 1e-5).expect("lengths fit");
-    assert!(
-        report.passes(1e-6, 1e-12),
-        "{} at {x:?}: {report:?}",
-        s.name
-    );
-}
+use common::slices::{prove, Scalar, D};
+use tapeless::differentiable;
 
 macro_rules! scalar {
     ($f:ident, $jvp:ident, $vjp:ident) => {
         Scalar {
             name: stringify!($f),
-            f: $f,
-            jvp: $jvp::<f64>,
-            vjp: $vjp::<f64>,
-            vjp_dual: $vjp::<D>,
+            f: &$f,
+            jvp: &$jvp::<f64>,
+            vjp: &$vjp::<f64>,
+            vjp_dual: &$vjp::<D>,
         }
     };
 }

@@ -5,6 +5,7 @@
 pub mod caller;
 pub mod fixed;
 pub mod rows;
+pub mod slices;
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
