@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::caller::{check_caller, FromReals};
 use common::{check, Case};
 use tapeless::check::check_hvp;
 use tapeless::{differentiable, Dual, Struct};
@@ -55,6 +56,18 @@ fn params_from(v: &[f64]) -> Params {
     }
 }
 
+impl FromReals for State {
+    fn from_reals(v: &[f64]) -> Self {
+        state_from(v)
+    }
+}
+
+impl FromReals for Params {
+    fn from_reals(v: &[f64]) -> Self {
+        params_from(v)
+    }
+}
+
 fn state_from(v: &[f64]) -> State {
     State {
         x: [v[0], v[1], v[2]],
@@ -64,38 +77,11 @@ fn state_from(v: &[f64]) -> State {
 
 #[test]
 fn two_steps_taken_by_a_caller() {
-    let f = |x: &[f64]| vec![twice(&state_from(x), &params_from(&x[4..7]), x[7])];
-    let jvp = |x: &[f64], d: &[f64]| {
-        let (v, t) = twice_jvp(
-            &state_from(x),
-            &state_from(d),
-            &params_from(&x[4..7]),
-            &params_from(&d[4..7]),
-            x[7],
-            d[7],
-        );
-        (vec![v], vec![t])
-    };
-    let vjp = |x: &[f64], w: &[f64]| {
-        let s = state_from(x);
-        let p = params_from(&x[4..7]);
-        let (mut s_bar, mut p_bar, mut h_bar) = (s.zero_like(), p.zero_like(), 0.0);
-        let v = twice_vjp(&s, &mut s_bar, &p, &mut p_bar, x[7], &mut h_bar, w[0]);
-        let mut g = s_bar.to_reals();
-        g.extend(p_bar.to_reals());
-        g.push(h_bar);
-        (vec![v], g)
-    };
-    let case = Case {
-        name: "twice(s, p, h) taking step's results",
-        inputs: 8,
-        outputs: 1,
-        f: &f,
-        jvp: &jvp,
-        vjp: &vjp,
-    };
-    check(
-        &case,
+    check_caller(
+        "twice(s, p, h) taking step's results",
+        twice,
+        twice_jvp,
+        twice_vjp,
         &[1.0, 2.0, 3.0, 0.5, 10.0, 28.0, 8.0 / 3.0, 0.01],
         11,
     );
@@ -319,38 +305,11 @@ stepper!(three_steps, 3);
 
 #[test]
 fn a_caller_written_by_a_macro() {
-    let f = |x: &[f64]| vec![three_steps(&state_from(x), &params_from(&x[4..7]), x[7])];
-    let jvp = |x: &[f64], d: &[f64]| {
-        let (v, t) = three_steps_jvp(
-            &state_from(x),
-            &state_from(d),
-            &params_from(&x[4..7]),
-            &params_from(&d[4..7]),
-            x[7],
-            d[7],
-        );
-        (vec![v], vec![t])
-    };
-    let vjp = |x: &[f64], w: &[f64]| {
-        let s = state_from(x);
-        let p = params_from(&x[4..7]);
-        let (mut s_bar, mut p_bar, mut h_bar) = (s.zero_like(), p.zero_like(), 0.0);
-        let v = three_steps_vjp(&s, &mut s_bar, &p, &mut p_bar, x[7], &mut h_bar, w[0]);
-        let mut g = s_bar.to_reals();
-        g.extend(p_bar.to_reals());
-        g.push(h_bar);
-        (vec![v], g)
-    };
-    let case = Case {
-        name: "three_steps (macro_rules!)",
-        inputs: 8,
-        outputs: 1,
-        f: &f,
-        jvp: &jvp,
-        vjp: &vjp,
-    };
-    check(
-        &case,
+    check_caller(
+        "three_steps (macro_rules!)",
+        three_steps,
+        three_steps_jvp,
+        three_steps_vjp,
         &[1.0, 2.0, 3.0, 0.5, 10.0, 28.0, 8.0 / 3.0, 0.02],
         51,
     );
