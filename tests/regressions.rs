@@ -659,3 +659,46 @@ fn a_tuple_of_data_rows_beside_active_fields() {
         0.6,
     );
 }
+
+const ROWS: usize = 2;
+
+/// A data parameter whose length is an expression, `[f64; 2 * ROWS]` (the no-panic test's
+/// mutations wrote `[f64; (3)]`): its forwarder for callers read it through
+/// `from_fn::<f64, 2 * ROWS, _>`, which is not Rust (a const argument that is an expression
+/// needs braces).
+#[differentiable(wrt(z))]
+fn data_of_computed_length(z: f64, w: [f64; 2 * ROWS]) -> f64 {
+    z * w[0] + z * z * w[3] + (z * w[1]).sin()
+}
+
+/// Its caller sends the data on.
+#[differentiable(wrt(z))]
+fn sends_data_of_computed_length(z: f64, w: [f64; 2 * ROWS]) -> f64 {
+    let y = data_of_computed_length(z, w);
+    y * z
+}
+
+#[test]
+fn data_of_a_computed_length_passes_to_callees() {
+    let w = [0.5, -1.5, 0.25, 2.0];
+    check_with_hvp(
+        "sends_data_of_computed_length",
+        &|z| sends_data_of_computed_length(z, w),
+        &|z, d| sends_data_of_computed_length_jvp(z, d, w),
+        &|z, b, y| sends_data_of_computed_length_vjp(z, b, w, y),
+        &|z, b| {
+            sends_data_of_computed_length_vjp(z, b, w, D::constant(1.0));
+        },
+        0.7,
+    );
+    // By hand: y = z w0 + z^2 w3 + sin(z w1), J = y z, dJ/dz = y + z y'.
+    let z = 0.7_f64;
+    let y = z * w[0] + z * z * w[3] + (z * w[1]).sin();
+    let dy = w[0] + 2.0 * z * w[3] + w[1] * (z * w[1]).cos();
+    let (_, g) = sends_data_of_computed_length_grad(z, w);
+    assert!(
+        (g - (y + z * dy)).abs() < 1e-14,
+        "{g} against {}",
+        y + z * dy
+    );
+}

@@ -178,7 +178,10 @@ fn data_param(ty: &syn::Type, k: &syn::Path, s: &Ident, name: &Ident) -> Option<
             Some(DataParam {
                 sent: syn::parse_quote!([#s; #len]),
                 tangent: syn::parse_quote!([#s; #len]),
-                value: quote!(::core::array::from_fn::<f64, #len, _>(|__k| #rt::data_real(#name[__k]))),
+                value: {
+                    let len = const_arg(len);
+                    quote!(::core::array::from_fn::<f64, #len, _>(|__k| #rt::data_real(#name[__k])))
+                },
             })
         }
         syn::Type::Reference(r)
@@ -192,7 +195,10 @@ fn data_param(ty: &syn::Type, k: &syn::Path, s: &Ident, name: &Ident) -> Option<
             Some(DataParam {
                 sent: syn::parse_quote!(&[#s; #len]),
                 tangent: syn::parse_quote!(&[#s]),
-                value: quote!(&::core::array::from_fn::<f64, #len, _>(|__k| #rt::data_real(#name[__k]))),
+                value: {
+                    let len = const_arg(len);
+                    quote!(&::core::array::from_fn::<f64, #len, _>(|__k| #rt::data_real(#name[__k])))
+                },
             })
         }
         // A slice: whatever a caller sends (its own data borrowed, `__tl::DataSlice`, or values
@@ -375,6 +381,16 @@ impl syn::parse::Parse for Signatures {
             }
         }
         Ok(Signatures(items))
+    }
+}
+
+/// An array length as a const generic argument: a literal or a name as it is, any other
+/// expression (`2 * K`, `(3)`) in braces, which Rust requires there.
+fn const_arg(len: &syn::Expr) -> TokenStream {
+    match len {
+        syn::Expr::Lit(_) => quote!(#len),
+        syn::Expr::Path(p) if p.path.get_ident().is_some() => quote!(#len),
+        _ => quote!({ #len }),
     }
 }
 

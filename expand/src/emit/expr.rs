@@ -262,7 +262,7 @@ impl Emitter<'_> {
     fn linalg(&self, op: &LinOp, args: &[Expr], span: proc_macro2::Span) -> TokenStream {
         let scalar = &self.scalar;
         let rt = &self.rt;
-        if let LinOp::FromSlice(ty) = op {
+        if let LinOp::FromSlice(ty, order) = op {
             let Op::Var(v) = &args[0].op else {
                 unreachable!("vectors are built from array variables")
             };
@@ -272,7 +272,8 @@ impl Emitter<'_> {
             } else {
                 quote!(&#n[..])
             };
-            return self.vector_of_slice(ty, values, span);
+            let dims: Vec<TokenStream> = args[1..].iter().map(|d| self.primal(d)).collect();
+            return self.vector_of_slice(ty, *order, &dims, values, span);
         }
         let a = self.mat_ref(&args[0]);
         match op {
@@ -292,7 +293,7 @@ impl Emitter<'_> {
             LinOp::Sum => quote_spanned!(span=> (#a).sum()),
             LinOp::Norm => quote_spanned!(span=> #rt::linalg::norm(#a)),
             LinOp::NormSquared => quote_spanned!(span=> #rt::linalg::norm_squared(#a)),
-            LinOp::FromSlice(_) => unreachable!("built above"),
+            LinOp::FromSlice(..) => unreachable!("built above"),
             LinOp::Column | LinOp::Row => {
                 let (m, k) = (format_ident!("{}", op.name()), self.primal(&args[1]));
                 quote_spanned!(span=> (#a).#m(#k).into_owned())
@@ -312,10 +313,13 @@ impl Emitter<'_> {
         }
     }
 
-    /// `T::from_column_slice(values)`, with `f64` in the type's path replaced by `S`.
+    /// `T::from_column_slice(dims.., values)` (or `from_row_slice`, by `order`; `dims` the
+    /// rows and columns of a `DMatrix`, else none), with `f64` in the type's path replaced by `S`.
     pub fn vector_of_slice(
         &self,
         ty: &syn::Path,
+        order: SliceOrder,
+        dims: &[TokenStream],
         values: TokenStream,
         span: proc_macro2::Span,
     ) -> TokenStream {
@@ -324,7 +328,8 @@ impl Emitter<'_> {
             path: ty.clone(),
         });
         let ty = self.ty(&ty);
-        quote_spanned!(span=> #ty::from_column_slice(#values))
+        let constructor = format_ident!("{}", order.constructor());
+        quote_spanned!(span=> #ty::#constructor(#(#dims,)* #values))
     }
 
     fn is_fixed_expr(&self, e: &Expr) -> bool {

@@ -325,9 +325,11 @@ impl Printer<'_> {
                     self.expr(body)
                 )
             }
-            Op::Linalg(LinOp::FromSlice(p), args) => {
+            Op::Linalg(LinOp::FromSlice(p, order), args) => {
                 let path = p.to_token_stream().to_string().replace(' ', "");
-                s = format!("{path}::from_column_slice({})", self.expr(&args[0]))
+                let mut shown: Vec<String> = args[1..].iter().map(|d| self.expr(d)).collect();
+                shown.push(self.expr(&args[0]));
+                s = format!("{path}::{}({})", order.constructor(), shown.join(", "))
             }
             Op::Linalg(LinOp::Element, args) => {
                 s = format!("{}[({})]", self.expr(&args[0]), self.list(&args[1..]))

@@ -32,7 +32,7 @@ use proc_macro2::{Span, TokenStream};
 use std::marker::PhantomData;
 
 // The operations and their rules live in the rule table; they are part of the IR's grammar.
-pub use crate::rules::{Binary, LinOp, Ternary, Unary};
+pub use crate::rules::{Binary, LinOp, SliceOrder, Ternary, Unary};
 
 /// One binding of the user's function (a parameter, a `let`, a loop variable, or a temporary
 /// introduced by lowering).

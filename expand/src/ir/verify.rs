@@ -300,7 +300,14 @@ impl Verifier<'_> {
                 }
                 // The operands and the result the table lists.
                 let rule = op.rule();
-                let mut ok = args.len() == rule.operands.len()
+                // A `DMatrix` built from a slice has its rows and columns after the array.
+                let shape = match op {
+                    LinOp::FromSlice(..) if args.len() == 3 => {
+                        args[1..].iter().all(|d| d.kind == Kind::Int)
+                    }
+                    _ => args.len() == rule.operands.len(),
+                };
+                let mut ok = shape
                     && rule.operands.iter().zip(args).all(|(o, a)| o.accepts(a))
                     && e.kind == rule.result.kind();
                 if let LinOp::Map { param, body } = op {

@@ -4,6 +4,14 @@
 
 use super::*;
 
+/// Whether `e` computes a value (arithmetic, a call, a method), rather than naming a place.
+fn is_computed(e: &syn::Expr) -> bool {
+    matches!(
+        strip_paren(e),
+        syn::Expr::Binary(_) | syn::Expr::Unary(_) | syn::Expr::Call(_) | syn::Expr::MethodCall(_)
+    )
+}
+
 /// Where each argument of `call` is written: `Call::arg_spans`.
 pub(super) fn arg_spans(call: &syn::ExprCall) -> Vec<Span> {
     call.args.iter().map(|a| a.span()).collect()
@@ -26,6 +34,7 @@ impl Lowerer<'_> {
                     && !self.is_constant_fn(&p.path)
                     && builtin_path(&p.path).is_none()
                     && matrix_from_slice(&p.path).is_none()
+                    && matrix_new(&p.path).is_none()
                     && p.path
                         .get_ident()
                         .is_none_or(|i| self.lookup(&name_of(i)).is_none())
@@ -267,6 +276,21 @@ impl Lowerer<'_> {
         }
         let v = match self.path_var(&r.expr) {
             Some(v) => v,
+            None if r.mutability.is_none() && is_computed(&r.expr) => {
+                // `&(s + k1 * h)`: a matrix computed for the call, borrowed from a temporary.
+                let value = self.expr(&r.expr, block)?;
+                if value.kind != Kind::Matrix {
+                    return err_at(
+                        &r.expr,
+                        "bind this value to a variable first, `let v = ..;`, and pass `&v`",
+                    );
+                }
+                let t = self.matrix_operand(value, block);
+                let Op::Var(var) = t.op else {
+                    unreachable!("matrix operands are variables")
+                };
+                return Ok(Arg::Matrix { var, by_ref: true });
+            }
             None => return err_at(&r.expr, "pass a variable by reference: `&v` or `&mut v`"),
         };
         match (self.kind(v).clone(), r.mutability.is_some()) {
@@ -430,7 +454,10 @@ impl Lowerer<'_> {
             return Ok(x);
         }
         if let Some(ty) = matrix_from_slice(&path) {
-            return self.matrix_from_slice(ty, call);
+            return self.matrix_from_slice(ty, call, block);
+        }
+        if let Some(ty) = matrix_new(&path) {
+            return self.matrix_new(ty, call, block);
         }
         if path.segments.len() == 2
             && path.segments[0].ident == "f64"

@@ -317,6 +317,9 @@ impl Lowerer<'_> {
             {
                 Ok(a)
             }
+            // `*s0` of `s0: &SVector<f64, 3>`: a copy, as `.clone()` is (generated code copies
+            // matrices where the user's code would move them).
+            syn::UnOp::Deref(_) if a.kind == Kind::Matrix => Ok(a),
             syn::UnOp::Deref(_) => err(
                 span,
                 "dereferencing is not supported in a differentiable function",

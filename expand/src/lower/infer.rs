@@ -23,7 +23,25 @@ pub(super) struct Uses {
     pub(super) real: Option<Span>,
     /// A use that only an array of arrays allows (`k1[i][j]`), if any.
     pub(super) rows: Option<Span>,
+    /// A use that only an nalgebra matrix or vector allows, if any: a term of a sum with one
+    /// (`s + k1 * h`, `s += k1`), a method only they have (`k1.dot(&s)`, `k1.transpose()`), an
+    /// assignment to one (`s = k1`).
+    pub(super) matrix: Option<Span>,
+    /// A use as `&k1`, which an array and a matrix allow.
+    pub(super) borrowed: Option<Span>,
 }
+
+/// Methods of nalgebra values that neither `f64` nor arrays have.
+const MATRIX_ONLY_METHODS: &[&str] = &[
+    "transpose",
+    "component_mul",
+    "dot",
+    "norm",
+    "norm_squared",
+    "column",
+    "row",
+    "sum",
+];
 
 /// Methods of a slice or array that no `f64` has.
 const ARRAY_METHODS: &[&str] = &[
@@ -60,6 +78,7 @@ impl Lowerer<'_> {
             name: &name,
             lowerer: self,
             uses: Uses::default(),
+            in_matrix_sum: false,
         };
         for s in &stmts[at + 1..] {
             finder.visit_stmt(s);
@@ -97,7 +116,24 @@ impl Lowerer<'_> {
             .get(&(local as *const syn::Local as usize))
             .copied()
             .unwrap_or_default();
-        match (uses.array, uses.real) {
+        // Elements, borrows and lengths are a matrix's too.
+        if let Some(m) = uses.matrix {
+            if let Some(r) = uses.real {
+                let mut e = syn::Error::new(
+                    ident.span(),
+                    format!("`{ident}` holds the result of a call whose type `#[differentiable]` cannot see, and it is used both as a matrix or vector and as a real; write its type: `let {ident}: f64 = ...` or `let {ident}: SVector<f64, N> = ...` (the type it has)"),
+                );
+                e.combine(syn::Error::new(
+                    m,
+                    format!("`{ident}` used as a matrix or vector here"),
+                ));
+                e.combine(syn::Error::new(r, format!("`{ident}` used as a real here")));
+                return Err(e);
+            }
+            return Ok(Kind::Matrix);
+        }
+        let array = uses.array.or(uses.borrowed);
+        match (array, uses.real) {
             (Some(a), Some(r)) => {
                 let mut e = syn::Error::new(
                     ident.span(),
@@ -163,6 +199,9 @@ struct UseFinder<'a, 'l> {
     name: &'a str,
     lowerer: &'a Lowerer<'l>,
     uses: Uses,
+    /// Inside the arithmetic of a sum with a matrix, whose occurrences of the name
+    /// [`UseFinder::matrix_terms`] noted: not real uses.
+    in_matrix_sum: bool,
 }
 
 impl UseFinder<'_, '_> {
@@ -183,6 +222,69 @@ impl UseFinder<'_, '_> {
     fn real_use(&mut self, span: Span) {
         self.uses.real.get_or_insert(span);
     }
+
+    /// Whether `e` is, by what is known before the `let`, a matrix or vector: a variable of
+    /// one, arithmetic with one, a matrix method of one, a constructor (`Vector3::new(..)`).
+    fn is_matrix(&self, e: &syn::Expr) -> bool {
+        match strip_paren(e) {
+            syn::Expr::Path(_) => self
+                .lowerer
+                .path_var(e)
+                .is_some_and(|v| *self.lowerer.kind(v) == Kind::Matrix),
+            syn::Expr::Binary(b) => match b.op {
+                syn::BinOp::Add(_) | syn::BinOp::Sub(_) | syn::BinOp::Mul(_) => {
+                    self.is_matrix(&b.left) || self.is_matrix(&b.right)
+                }
+                syn::BinOp::Div(_) => self.is_matrix(&b.left),
+                _ => false,
+            },
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => self.is_matrix(&u.expr),
+            syn::Expr::Reference(r) => self.is_matrix(&r.expr),
+            syn::Expr::MethodCall(m) => {
+                matches!(
+                    m.method.to_string().as_str(),
+                    "transpose" | "component_mul" | "map" | "clone" | "clone_owned" | "into_owned"
+                ) && self.is_matrix(&m.receiver)
+            }
+            syn::Expr::Call(c) => match strip_paren(&c.func) {
+                syn::Expr::Path(p) => {
+                    super::nalgebra::matrix_new(&p.path).is_some()
+                        || super::nalgebra::matrix_from_slice(&p.path).is_some()
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// Notes the name as a matrix wherever it is a term of `e`, an operand of a sum with a
+    /// matrix: reached through sums, products, quotients, negation and parentheses (a product
+    /// in such a sum is a matrix, so a factor that is the name is one unless the other factor
+    /// is known to be a matrix: `g * s` may scale `s` by a real `g`); returns whether it found
+    /// one, so those occurrences are not taken as reals too.
+    fn matrix_terms(&mut self, e: &syn::Expr) -> bool {
+        if self.is_name(e) {
+            self.uses.matrix.get_or_insert(e.span());
+            return true;
+        }
+        match strip_paren(e) {
+            syn::Expr::Binary(b) => match b.op {
+                syn::BinOp::Add(_) | syn::BinOp::Sub(_) => {
+                    let l = self.matrix_terms(&b.left);
+                    self.matrix_terms(&b.right) || l
+                }
+                syn::BinOp::Mul(_) => {
+                    let (lm, rm) = (self.is_matrix(&b.left), self.is_matrix(&b.right));
+                    let l = !rm && self.matrix_terms(&b.left);
+                    (!lm && self.matrix_terms(&b.right)) || l
+                }
+                syn::BinOp::Div(_) => self.matrix_terms(&b.left),
+                _ => false,
+            },
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => self.matrix_terms(&u.expr),
+            _ => false,
+        }
+    }
 }
 
 impl<'ast> Visit<'ast> for UseFinder<'_, '_> {
@@ -200,7 +302,7 @@ impl<'ast> Visit<'ast> for UseFinder<'_, '_> {
 
     fn visit_expr_reference(&mut self, e: &'ast syn::ExprReference) {
         if self.is_name(&e.expr) {
-            self.array_use(e.expr.span());
+            self.uses.borrowed.get_or_insert(e.expr.span());
         }
         syn::visit::visit_expr_reference(self, e);
     }
@@ -210,6 +312,8 @@ impl<'ast> Visit<'ast> for UseFinder<'_, '_> {
             let m = e.method.to_string();
             if ARRAY_METHODS.contains(&m.as_str()) {
                 self.array_use(e.receiver.span());
+            } else if MATRIX_ONLY_METHODS.contains(&m.as_str()) {
+                self.uses.matrix.get_or_insert(e.receiver.span());
             } else if Unary::from_method(&m).is_some()
                 || Binary::from_method(&m).is_some()
                 || Ternary::from_method(&m).is_some()
@@ -221,8 +325,25 @@ impl<'ast> Visit<'ast> for UseFinder<'_, '_> {
     }
 
     fn visit_expr_binary(&mut self, e: &'ast syn::ExprBinary) {
+        // A sum with a matrix (`s + k1 * h`, `s += k1`): its terms are matrices.
+        let sum = matches!(
+            e.op,
+            syn::BinOp::Add(_)
+                | syn::BinOp::Sub(_)
+                | syn::BinOp::AddAssign(_)
+                | syn::BinOp::SubAssign(_)
+        );
+        if !self.in_matrix_sum && sum && (self.is_matrix(&e.left) || self.is_matrix(&e.right)) {
+            let l = self.matrix_terms(&e.left);
+            if self.matrix_terms(&e.right) || l {
+                self.in_matrix_sum = true;
+                syn::visit::visit_expr_binary(self, e);
+                self.in_matrix_sum = false;
+                return;
+            }
+        }
         // Arithmetic and comparisons (also `u += k1`) take reals; `&&` and `||` take bools.
-        if !matches!(e.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) {
+        if !self.in_matrix_sum && !matches!(e.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) {
             for side in [&*e.left, &*e.right] {
                 if self.is_name(side) {
                     self.real_use(side.span());
@@ -232,8 +353,25 @@ impl<'ast> Visit<'ast> for UseFinder<'_, '_> {
         syn::visit::visit_expr_binary(self, e);
     }
 
+    fn visit_expr(&mut self, e: &'ast syn::Expr) {
+        // The terms of a sum with a matrix are reached through arithmetic only.
+        let arithmetic = match e {
+            syn::Expr::Binary(b) => matches!(
+                b.op,
+                syn::BinOp::Add(_) | syn::BinOp::Sub(_) | syn::BinOp::Mul(_) | syn::BinOp::Div(_)
+            ),
+            syn::Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)),
+            syn::Expr::Paren(_) | syn::Expr::Path(_) => true,
+            _ => false,
+        };
+        let saved = self.in_matrix_sum;
+        self.in_matrix_sum &= arithmetic;
+        syn::visit::visit_expr(self, e);
+        self.in_matrix_sum = saved;
+    }
+
     fn visit_expr_unary(&mut self, e: &'ast syn::ExprUnary) {
-        if matches!(e.op, syn::UnOp::Neg(_)) && self.is_name(&e.expr) {
+        if !self.in_matrix_sum && matches!(e.op, syn::UnOp::Neg(_)) && self.is_name(&e.expr) {
             self.real_use(e.expr.span());
         }
         syn::visit::visit_expr_unary(self, e);
@@ -286,6 +424,9 @@ impl<'ast> Visit<'ast> for UseFinder<'_, '_> {
                 match self.lowerer.kind(u) {
                     Kind::RealArray(_) => self.array_use(e.right.span()),
                     Kind::Real => self.real_use(e.right.span()),
+                    Kind::Matrix => {
+                        self.uses.matrix.get_or_insert(e.right.span());
+                    }
                     _ => {}
                 }
             }

@@ -21,6 +21,36 @@ impl Lowerer<'_> {
         var_expr(t, Kind::Matrix, span)
     }
 
+    /// `e` where a matrix or vector is expected (assigned to a matrix variable, returned as
+    /// the function's matrix result): a differentiable call there gives one, hoisted into a
+    /// temporary (`s = rk4(&s, p, dt);`); other expressions as [`Lowerer::expr`] lowers them.
+    pub(super) fn matrix_expr(&mut self, e: &syn::Expr, block: &mut Block) -> syn::Result<Expr> {
+        let syn::Expr::Call(call) = strip_paren(e) else {
+            return self.expr(e, block);
+        };
+        if !self.is_differentiable_call(call) {
+            return self.expr(e, block);
+        }
+        let span = call.span();
+        let args = self.call_args(call, block)?;
+        let callee = self.callee_path(call)?;
+        let name = callee
+            .segments
+            .last()
+            .map(|s| name_of(&s.ident))
+            .unwrap_or_default();
+        let t = self.temp(&name, Kind::Matrix, span);
+        block.stmts.push(Stmt::Call(Call {
+            callee,
+            args,
+            results: vec![t],
+            tuple: false,
+            arg_spans: super::call::arg_spans(call),
+            span,
+        }));
+        Ok(var_expr(t, Kind::Matrix, span))
+    }
+
     /// An error when `e` is the result of a call bound without a type (taken to be `f64`) but used
     /// as a matrix.
     pub(super) fn untyped_matrix_result(&self, e: &Expr) -> syn::Result<()> {
@@ -82,27 +112,70 @@ impl Lowerer<'_> {
         })
     }
 
-    /// `T::from_column_slice(u)` of a real array `u` (`&u`, or a slice `u`).
+    /// `T::new(a, b, ..)` of a fixed-size vector or matrix: its elements, in `order`, bound to an
+    /// array temporary from which the value is made as by `T::from_column_slice` (or
+    /// `from_row_slice`), so its tangent and adjoint are those of the array's elements.
+    pub(super) fn matrix_new(
+        &mut self,
+        (ty, order): (syn::Path, SliceOrder),
+        call: &syn::ExprCall,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        let span = call.span();
+        let mut es = Vec::new();
+        for a in &call.args {
+            es.push(self.real_expr(a, block)?);
+        }
+        let n = es.len();
+        let kind = Kind::RealArray(ArrayRepr::Array(ArrayLen(quote::quote!(#n))));
+        let t = self.temp("elems", kind.clone(), span);
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::ArrayList(es),
+            span,
+        });
+        Ok(Expr {
+            op: Op::Linalg(LinOp::FromSlice(ty, order), vec![var_expr(t, kind, span)]),
+            kind: Kind::Matrix,
+            span,
+        })
+    }
+
+    /// `T::from_column_slice(u)` of a real array `u` (`&u`, or a slice `u`), or
+    /// `DMatrix::from_column_slice(rows, cols, &u)` with its shape (`from_row_slice` alike).
     pub(super) fn matrix_from_slice(
         &mut self,
-        ty: syn::Path,
+        (ty, order): (syn::Path, SliceOrder),
         call: &syn::ExprCall,
+        block: &mut Block,
     ) -> syn::Result<Expr> {
-        const WRITE: &str = "build a matrix or vector from a real array variable: `DVector::from_column_slice(&u)` (or `u` for a slice parameter)";
-        if call.args.len() != 1 {
+        const WRITE: &str = "build a matrix or vector from a real array variable: `DVector::from_column_slice(&u)` (or `u` for a slice parameter), `DMatrix::from_column_slice(rows, cols, &u)`";
+        let Some(last) = call.args.last() else {
             return err_at(call, WRITE);
+        };
+        let mut dims = Vec::new();
+        match call.args.len() {
+            1 => {}
+            3 => {
+                for d in call.args.iter().take(2) {
+                    dims.push(self.index_expr(d, block)?);
+                }
+            }
+            _ => return err_at(call, WRITE),
         }
-        let a = match strip_paren(&call.args[0]) {
+        let a = match strip_paren(last) {
             syn::Expr::Reference(r) if r.mutability.is_none() => &*r.expr,
             a => a,
         };
         let v = match self.path_var(a) {
             Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => v,
-            _ => return err_at(&call.args[0], WRITE),
+            _ => return err_at(last, WRITE),
         };
         let kind = self.kind(v).clone();
+        let mut args = vec![var_expr(v, kind, a.span())];
+        args.extend(dims);
         Ok(Expr {
-            op: Op::Linalg(LinOp::FromSlice(ty), vec![var_expr(v, kind, a.span())]),
+            op: Op::Linalg(LinOp::FromSlice(ty, order), args),
             kind: Kind::Matrix,
             span: call.span(),
         })
@@ -310,17 +383,57 @@ pub(crate) const MATRIX_TYPES: &[&str] = &[
     "Matrix6",
 ];
 
-/// `Some(type path)` when `path` is `T::from_column_slice` or `T::from_row_slice` of one of
-/// [`MATRIX_TYPES`] (`DVector::from_column_slice`, `SVector::<f64, 3>::from_row_slice`).
-pub(super) fn matrix_from_slice(path: &syn::Path) -> Option<syn::Path> {
-    let n = path.segments.len();
-    if n < 2 {
+/// `Some((type path, order))` when `path` is `T::from_column_slice` or `T::from_row_slice` of
+/// one of [`MATRIX_TYPES`] (`DVector::from_column_slice`, `SVector::<f64, 3>::from_row_slice`).
+pub(super) fn matrix_from_slice(path: &syn::Path) -> Option<(syn::Path, SliceOrder)> {
+    let order = match path.segments.last()?.ident.to_string().as_str() {
+        "from_column_slice" => SliceOrder::Columns,
+        "from_row_slice" => SliceOrder::Rows,
+        _ => return None,
+    };
+    let ty = matrix_type_of(path)?;
+    // A vector (column or row) lists its elements in one order either way.
+    let order = if is_matrix_type_name(&ty) {
+        order
+    } else {
+        SliceOrder::Columns
+    };
+    Some((ty, order))
+}
+
+/// Whether the last segment of `ty` names a matrix with rows and columns (`DMatrix`,
+/// `SMatrix`, `Matrix2`), not a vector.
+fn is_matrix_type_name(ty: &syn::Path) -> bool {
+    ty.segments
+        .last()
+        .is_some_and(|s| s.ident.to_string().contains("Matrix"))
+}
+
+/// `Some((type path, order))` when `path` is `T::new` of a fixed-size type of [`MATRIX_TYPES`],
+/// which takes its elements as arguments: column by column for a vector (`Vector3::new(a, b,
+/// c)`, `SVector::<f64, 3>::new(..)`), row by row for a matrix (`Matrix2::new(m11, m12, m21,
+/// m22)`). `DVector`, `DMatrix` and `RowDVector` have no such `new`.
+pub(super) fn matrix_new(path: &syn::Path) -> Option<(syn::Path, SliceOrder)> {
+    if path.segments.last()?.ident != "new" {
         return None;
     }
-    let last = &path.segments[n - 1];
-    let ty = &path.segments[n - 2];
-    let constructor = last.ident == "from_column_slice" || last.ident == "from_row_slice";
-    if !constructor || !MATRIX_TYPES.contains(&ty.ident.to_string().as_str()) {
+    let ty = matrix_type_of(path)?;
+    let name = ty.segments.last()?.ident.to_string();
+    if matches!(name.as_str(), "DVector" | "DMatrix" | "RowDVector") {
+        return None;
+    }
+    let order = if is_matrix_type_name(&ty) {
+        SliceOrder::Rows
+    } else {
+        SliceOrder::Columns
+    };
+    Some((ty, order))
+}
+
+/// The type of `T::f` when `T` is one of [`MATRIX_TYPES`], its generic arguments kept.
+fn matrix_type_of(path: &syn::Path) -> Option<syn::Path> {
+    let n = path.segments.len();
+    if n < 2 || !MATRIX_TYPES.contains(&path.segments[n - 2].ident.to_string().as_str()) {
         return None;
     }
     let mut p = path.clone();

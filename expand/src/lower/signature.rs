@@ -517,7 +517,7 @@ impl Lowerer<'_> {
 
     /// A matrix-valued result: a variable, or an expression bound to a temporary.
     pub(super) fn matrix_value(&mut self, e: &syn::Expr, body: &mut Block) -> syn::Result<Expr> {
-        let value = self.expr(e, body)?;
+        let value = self.matrix_expr(e, body)?;
         if value.kind != Kind::Matrix {
             return err_at(
                 e,

@@ -235,8 +235,12 @@ impl Lowerer<'_> {
             syn::Expr::Assign(a) => {
                 let span = a.span();
                 let place = self.place(&a.left, block)?;
-                // `y = g(..)`: hoist the call, then assign.
-                let value = self.expr(&a.right, block)?;
+                // `y = g(..)`: hoist the call, then assign (a matrix's call gives a matrix).
+                let value = if matches!(place, Place::Var(v) if self.kind(v) == &Kind::Matrix) {
+                    self.matrix_expr(&a.right, block)?
+                } else {
+                    self.expr(&a.right, block)?
+                };
                 let value = self.place_value(&place, value, a.right.span())?;
                 block.stmts.push(Stmt::Assign { place, value, span });
                 Ok(())

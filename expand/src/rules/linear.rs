@@ -94,9 +94,29 @@ pub enum LinOp {
     Column,
     /// `m.row(i)` of a variable `m`, as an owned row vector: operands `[m, i]`.
     Row,
-    /// `DVector::from_column_slice(&u)` (or `from_row_slice`) of a real array variable `u`, the
-    /// type path as written: operand `[u]`, a matrix.
-    FromSlice(syn::Path),
+    /// `DVector::from_column_slice(&u)` (or `from_row_slice`, or `Vector3::new(a, b, c)` and
+    /// `Matrix2::new(..)` through an array temporary) of a real array variable `u`, the type path
+    /// as written and the order in which the array lists the elements: operand `[u]`, a matrix.
+    FromSlice(syn::Path, SliceOrder),
+}
+
+/// The order in which an array lists the elements of a matrix made from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SliceOrder {
+    /// Column by column, nalgebra's storage order (`from_column_slice`, a vector's `new`).
+    Columns,
+    /// Row by row (`from_row_slice`, a matrix's `new(m11, m12, ..)`).
+    Rows,
+}
+
+impl SliceOrder {
+    /// nalgebra's constructor from a slice in this order.
+    pub fn constructor(self) -> &'static str {
+        match self {
+            SliceOrder::Columns => "from_column_slice",
+            SliceOrder::Rows => "from_row_slice",
+        }
+    }
 }
 
 /// Declares a data-free enum with [`ALL`](LinOpKind::ALL), its variants in order, so the list
@@ -186,7 +206,7 @@ impl LinOp {
             LinOp::Element => LinOpKind::Element,
             LinOp::Column => LinOpKind::Column,
             LinOp::Row => LinOpKind::Row,
-            LinOp::FromSlice(_) => LinOpKind::FromSlice,
+            LinOp::FromSlice(..) => LinOpKind::FromSlice,
         }
     }
 

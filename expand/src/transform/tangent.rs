@@ -114,7 +114,7 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
                     });
                     owned(sum_terms(vec![dx, dy]))
                 }
-                LinOp::FromSlice(ty) => {
+                LinOp::FromSlice(ty, order) => {
                     let Op::Var(v) = &a.op else {
                         unreachable!("vectors are built from array variables")
                     };
@@ -122,7 +122,14 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
                         return None;
                     }
                     let d = em.dot(*v);
-                    owned(Some(em.vector_of_slice(ty, quote!(&#d[..]), span)))
+                    let dims: Vec<TokenStream> = args[1..].iter().map(|d| em.primal(d)).collect();
+                    owned(Some(em.vector_of_slice(
+                        ty,
+                        *order,
+                        &dims,
+                        quote!(&#d[..]),
+                        span,
+                    )))
                 }
                 LinOp::Column | LinOp::Row => {
                     let da = matrix(em, a)?.r();
@@ -259,7 +266,7 @@ fn linalg_real(
         LinOp::Transpose
         | LinOp::Map { .. }
         | LinOp::ComponentMul
-        | LinOp::FromSlice(_)
+        | LinOp::FromSlice(..)
         | LinOp::Column
         | LinOp::Row => {
             unreachable!("a matrix, not a real")

@@ -495,12 +495,18 @@ impl<'a> Reverse<'a> {
                     );
                 }
             }
-            LinOp::FromSlice(_) => {
+            LinOp::FromSlice(_, order) => {
                 let Op::Var(v) = &a.op else {
                     unreachable!("vectors are built from array variables")
                 };
                 let (sm, alpha) = self.split(&seed, out);
                 let (b, factor) = (em.bar(*v), self.factor(&alpha));
+                // An array listing the elements row by row takes the seed's transpose, whose
+                // storage lists them in that order.
+                let sm = match order {
+                    SliceOrder::Columns => sm,
+                    SliceOrder::Rows => quote_spanned!(span=> &(#sm).transpose()),
+                };
                 out.push(RevStmt::Update {
                     var: *v,
                     code: quote_spanned!(span=> #rt::linalg::accumulate_into_slice(&mut #b[..], #sm, #factor);),
@@ -610,7 +616,7 @@ impl<'a> Reverse<'a> {
             LinOp::Transpose
             | LinOp::Map { .. }
             | LinOp::ComponentMul
-            | LinOp::FromSlice(_)
+            | LinOp::FromSlice(..)
             | LinOp::Column
             | LinOp::Row => {
                 unreachable!("a matrix, not a real")
