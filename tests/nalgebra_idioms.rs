@@ -132,6 +132,23 @@ fn flat_layer(w: &[f64], b: &[f64], x: &DVector<f64>, rows: usize, cols: usize) 
     y.norm_squared()
 }
 
+/// An accumulator started at zeros (`DVector::zeros(w.nrows())`), columns added with weights,
+/// a constant shift and an identity: matrices made at the scalar type, without derivatives.
+#[differentiable]
+fn accumulated(w: &DMatrix<f64>, x: &[f64], c: f64) -> f64 {
+    let mut a = DVector::zeros(w.nrows());
+    for j in 0..w.ncols() {
+        a += w.column(j) * x[j];
+    }
+    let shift = DVector::from_element(w.nrows(), 0.5);
+    let b = a + shift * c;
+    let id = DMatrix::<f64>::identity(w.nrows(), w.nrows());
+    let y = id * b.clone() * 2.0;
+    let mut z = SVector::<f64, 3>::zeros();
+    z += SVector::<f64, 3>::new(c, x[0], x[1]) * c;
+    y.dot(&b) + z.norm_squared()
+}
+
 macro_rules! energy_of {
     ($name:ident, $steps:expr) => {
         #[differentiable]
@@ -428,4 +445,47 @@ fn matrices_read_from_flat_slices_with_their_shape_pass_the_three_checks() {
         vjp: &vjp,
     };
     check(&case, &Draws::new(41).vec(11), 9);
+}
+
+#[test]
+fn matrices_made_without_derivatives_start_accumulators() {
+    // A 2 x 3 matrix, three weights, a real.
+    let f = |p: &[f64]| {
+        let w = DMatrix::from_column_slice(2, 3, &p[..6]);
+        vec![accumulated(&w, &p[6..9], p[9])]
+    };
+    let jvp = |p: &[f64], d: &[f64]| {
+        let (w, dw) = (
+            DMatrix::from_column_slice(2, 3, &p[..6]),
+            DMatrix::from_column_slice(2, 3, &d[..6]),
+        );
+        let (y, dy) = accumulated_jvp(&w, &dw, &p[6..9], &d[6..9], p[9], d[9]);
+        (vec![y], vec![dy])
+    };
+    let vjp = |p: &[f64], y_bar: &[f64]| {
+        let w = DMatrix::from_column_slice(2, 3, &p[..6]);
+        let (mut w_bar, mut x_bar, mut c_bar) = (DMatrix::zeros(2, 3), vec![0.0; 3], 0.0);
+        let y = accumulated_vjp(
+            &w,
+            &mut w_bar,
+            &p[6..9],
+            &mut x_bar,
+            p[9],
+            &mut c_bar,
+            y_bar[0],
+        );
+        let mut g: Vec<f64> = w_bar.iter().copied().collect();
+        g.extend(x_bar);
+        g.push(c_bar);
+        (vec![y], g)
+    };
+    let case = Case {
+        name: "accumulated",
+        inputs: 10,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &Draws::new(43).vec(10), 11);
 }

@@ -86,6 +86,24 @@ impl Emitter<'_> {
                     _ => quote_spanned!(span=> ((#xs) as #ty)),
                 }
             }
+            // A matrix made at the scalar type, `DVector::zeros(n)`: its type's `f64` is `S`.
+            Op::ConstCall(path, args) if e.kind == Kind::Matrix => {
+                let mut ty = path.clone();
+                let name = ty
+                    .segments
+                    .pop()
+                    .expect("a type and a function")
+                    .into_value()
+                    .ident;
+                let last = ty.segments.pop().expect("a type").into_value();
+                ty.segments.push(last);
+                let ty = self.ty(&syn::Type::Path(syn::TypePath {
+                    qself: None,
+                    path: ty,
+                }));
+                let args = args.iter().map(|a| self.primal(a));
+                quote_spanned!(span=> #ty::#name(#(#args),*))
+            }
             Op::ConstCall(path, args) => {
                 let args = args.iter().map(|a| {
                     let t = self.primal(a);

@@ -35,6 +35,7 @@ impl Lowerer<'_> {
                     && builtin_path(&p.path).is_none()
                     && matrix_from_slice(&p.path).is_none()
                     && matrix_new(&p.path).is_none()
+                    && !is_matrix_constant(&p.path)
                     && p.path
                         .get_ident()
                         .is_none_or(|i| self.lookup(&name_of(i)).is_none())
@@ -458,6 +459,17 @@ impl Lowerer<'_> {
         }
         if let Some(ty) = matrix_new(&path) {
             return self.matrix_new(ty, call, block);
+        }
+        if is_matrix_constant(&path) {
+            let mut args = Vec::new();
+            for a in &call.args {
+                args.push(self.expr(a, block)?);
+            }
+            return Ok(Expr {
+                op: Op::ConstCall(path, args),
+                kind: Kind::Matrix,
+                span,
+            });
         }
         if path.segments.len() == 2
             && path.segments[0].ident == "f64"

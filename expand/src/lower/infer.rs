@@ -243,13 +243,21 @@ impl UseFinder<'_, '_> {
             syn::Expr::MethodCall(m) => {
                 matches!(
                     m.method.to_string().as_str(),
-                    "transpose" | "component_mul" | "map" | "clone" | "clone_owned" | "into_owned"
+                    "transpose"
+                        | "component_mul"
+                        | "map"
+                        | "clone"
+                        | "clone_owned"
+                        | "into_owned"
+                        | "column"
+                        | "row"
                 ) && self.is_matrix(&m.receiver)
             }
             syn::Expr::Call(c) => match strip_paren(&c.func) {
                 syn::Expr::Path(p) => {
                     super::nalgebra::matrix_new(&p.path).is_some()
                         || super::nalgebra::matrix_from_slice(&p.path).is_some()
+                        || super::nalgebra::is_matrix_constant(&p.path)
                 }
                 _ => false,
             },

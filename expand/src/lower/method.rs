@@ -48,6 +48,17 @@ impl Lowerer<'_> {
             return self.len_method(mc, span);
         }
         let receiver = self.expr(&mc.receiver, block)?;
+        if receiver.kind == Kind::Matrix
+            && matches!(name.as_str(), "nrows" | "ncols")
+            && mc.args.is_empty()
+        {
+            // A shape: an integer, copied as written.
+            return Ok(Expr {
+                op: Op::Method(Box::new(receiver), mc.method.clone(), Vec::new()),
+                kind: Kind::Int,
+                span,
+            });
+        }
         if receiver.kind == Kind::Matrix {
             return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `{}`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`", matrix_methods_shown()));
         }

@@ -430,6 +430,18 @@ pub(super) fn matrix_new(path: &syn::Path) -> Option<(syn::Path, SliceOrder)> {
     Some((ty, order))
 }
 
+/// Whether `path` makes a matrix or vector that carries no derivative: `T::zeros(..)`,
+/// `T::from_element(.., c)`, `T::repeat(.., c)`, `T::identity(..)` of one of [`MATRIX_TYPES`]
+/// (an accumulator's start, `let mut a = DVector::zeros(n);`), made at the scalar type.
+pub(super) fn is_matrix_constant(path: &syn::Path) -> bool {
+    path.segments.last().is_some_and(|s| {
+        matches!(
+            s.ident.to_string().as_str(),
+            "zeros" | "from_element" | "repeat" | "identity"
+        )
+    }) && matrix_type_of(path).is_some()
+}
+
 /// The type of `T::f` when `T` is one of [`MATRIX_TYPES`], its generic arguments kept.
 fn matrix_type_of(path: &syn::Path) -> Option<syn::Path> {
     let n = path.segments.len();

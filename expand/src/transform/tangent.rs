@@ -86,6 +86,8 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
             }
         },
         Op::Binary(b, x, y) => matrix_binary(em, e, *b, x, y),
+        // A matrix made at the scalar type (`DVector::zeros(n)`) carries no derivative.
+        Op::ConstCall(..) => None,
         Op::Linalg(op, args) => {
             let a = &args[0];
             match op {
@@ -147,7 +149,6 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
         | Op::Powi(..)
         | Op::Ternary(..)
         | Op::Cast(..)
-        | Op::ConstCall(..)
         | Op::Path(_)
         | Op::Ref(_)
         | Op::Matches(..)
