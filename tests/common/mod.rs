@@ -107,6 +107,17 @@ pub fn check(case: &Case, x: &[f64], seed: u64) {
     }
 }
 
+/// Asserts that Hessian-vector products agree with differences of gradients to
+/// [`FD_TOLERANCE`] and are symmetric, `<w, H u> = <H w, u>`, to [`DOT_TOLERANCE`].
+pub fn assert_hvp(report: &tapeless::check::HvpReport, what: &str) {
+    assert!(
+        report.passes(FD_TOLERANCE, DOT_TOLERANCE),
+        "{what}: H u against differences of gradients: {:e}; symmetry <w, H u> = <H w, u>: {:e}",
+        report.finite_difference.relative_error,
+        report.symmetry.relative_error
+    );
+}
+
 /// Asserts `a` and `b` agree to `tol` relative.
 pub fn assert_close(a: f64, b: f64, tol: f64, what: &str) {
     assert!(

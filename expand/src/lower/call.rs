@@ -18,6 +18,24 @@ pub(super) fn arg_spans(call: &syn::ExprCall) -> Vec<Span> {
 }
 
 impl Lowerer<'_> {
+    /// `t = callee(args)` of `call`: a differentiable call whose one result goes to `t`.
+    pub(super) fn push_call(
+        &self,
+        call: &syn::ExprCall,
+        (callee, args): (syn::Path, Vec<Arg>),
+        t: VarId,
+        block: &mut Block,
+    ) {
+        block.stmts.push(Stmt::Call(Call {
+            callee,
+            args,
+            results: vec![t],
+            tuple: false,
+            arg_spans: arg_spans(call),
+            span: call.span(),
+        }));
+    }
+
     pub(super) fn is_constant_fn(&self, path: &syn::Path) -> bool {
         self.args.constants.iter().any(|c| c == path)
             || (path.segments.len() == 1

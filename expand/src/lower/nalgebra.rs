@@ -40,14 +40,7 @@ impl Lowerer<'_> {
             .map(|s| name_of(&s.ident))
             .unwrap_or_default();
         let t = self.temp(&name, Kind::Matrix, span);
-        block.stmts.push(Stmt::Call(Call {
-            callee,
-            args,
-            results: vec![t],
-            tuple: false,
-            arg_spans: super::call::arg_spans(call),
-            span,
-        }));
+        self.push_call(call, (callee, args), t, block);
         Ok(var_expr(t, Kind::Matrix, span))
     }
 

@@ -139,14 +139,7 @@ impl Lowerer<'_> {
                 let args = self.call_args(call, block)?;
                 let callee = self.callee_path(call)?;
                 let t = self.temp("array", kind, call.span());
-                block.stmts.push(Stmt::Call(Call {
-                    callee,
-                    args,
-                    results: vec![t],
-                    tuple: false,
-                    arg_spans: super::call::arg_spans(call),
-                    span: call.span(),
-                }));
+                self.push_call(call, (callee, args), t, block);
                 return Ok(t);
             }
         }

@@ -130,14 +130,7 @@ impl Lowerer<'_> {
                 };
                 let t = self.temp("whole", kind, call.span());
                 self.rows_like(t, target);
-                block.stmts.push(Stmt::Call(Call {
-                    callee,
-                    args,
-                    results: vec![t],
-                    tuple: false,
-                    arg_spans: super::call::arg_spans(call),
-                    span: call.span(),
-                }));
+                self.push_call(call, (callee, args), t, block);
                 return Ok(t);
             }
         }

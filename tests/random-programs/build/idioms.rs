@@ -48,6 +48,8 @@ const METHODS: bool = true;
 /// sub-slices bound to locals and iterated (`let tl = &a[1..]; tl.iter()..sum()`, or `[..1]`), tuples
 /// held in locals (`let p = (e1, e2);` then `p.0`, `p.1`).
 const SLICE_IDIOMS: bool = true;
+/// `a.iter().chain(b.iter())` in a mapped sum.
+const CHAINED_ITERS: bool = true;
 /// `let mut pv: Vec<f64> = Vec::new();` grown by `push` in a loop, then read by
 /// `iter().sum()` and `last()`.
 const PUSHED_VECS: bool = true;
@@ -386,6 +388,16 @@ impl Gen<'_> {
         let it = iter_of(&src);
         let (code, bound) = match self.rng.below(7) {
             0 | 1 => {
+                // `a.iter().chain(b.iter())`: the items of both, bounded by the larger bound.
+                let (it, ab, n) = if CHAINED_ITERS && self.rng.chance(0.3) {
+                    let b = *self.rng.pick(&arrays);
+                    let (bs, bb) = (self.vars[b].name.clone(), self.read_bound(b));
+                    let (_, b_max) = self.len_of(b);
+                    let it = format!("{it}.chain({})", iter_of(&bs));
+                    (it, ab.max(bb), n + b_max as f64)
+                } else {
+                    (it.clone(), ab, n)
+                };
                 self.open_item(&v, ab);
                 let body = self.closure_body(&v, ab);
                 self.close();

@@ -21,6 +21,8 @@ pub(in crate::lower) enum Src {
     At(Box<Src>, PosMap),
     /// The item, when the closure says so (`filter`): see [`super::filter`].
     Filter(Box<Src>, syn::ExprClosure),
+    /// The first source's items at positions below the length, then the second's (`chain`).
+    Chain(Box<Src>, Box<Src>, Expr),
 }
 
 impl Src {
@@ -30,7 +32,7 @@ impl Src {
             Src::Elem { array, writable } => out.push((*array, *writable)),
             Src::Window { array, .. } | Src::Chunk { array, .. } => out.push((*array, false)),
             Src::Counter => {}
-            Src::Pair(a, b) => {
+            Src::Pair(a, b) | Src::Chain(a, b, _) => {
                 a.arrays(out);
                 b.arrays(out);
             }
@@ -382,7 +384,7 @@ impl Lowerer<'_> {
         let name = mc.method.to_string();
         let span = mc.method.span();
         let nargs = match name.as_str() {
-            "zip" | "map" | "filter" | "skip" | "take" | "step_by" => 1,
+            "zip" | "chain" | "map" | "filter" | "skip" | "take" | "step_by" => 1,
             _ => 0,
         };
         if mc.args.len() != nargs {
@@ -525,17 +527,33 @@ impl Lowerer<'_> {
                     ..seq
                 }
             }
-            ("zip", _) => {
+            ("zip" | "chain", _) => {
                 let other = if is_iterator_chain(&mc.args[0]) {
                     self.chain(&mc.args[0], None, block)?
                 } else {
                     self.source(&mc.args[0], true, block)?
                 };
                 let (a, b) = (based(seq), based(other));
-                Seq {
-                    src: Src::Pair(Box::new(a.src), Box::new(b.src)),
-                    start: zero,
-                    end: int_method(a.end, "min", vec![b.end]),
+                if name == "zip" {
+                    Seq {
+                        src: Src::Pair(Box::new(a.src), Box::new(b.src)),
+                        start: zero,
+                        end: int_method(a.end, "min", vec![b.end]),
+                    }
+                } else {
+                    let mut arrays = Vec::new();
+                    a.src.arrays(&mut arrays);
+                    b.src.arrays(&mut arrays);
+                    if arrays.iter().any(|&(_, writable)| writable) {
+                        return err_at(&mc.method, "the items of `chain` are read, not written: write each array in a loop of its own, `for v in a.iter_mut() { .. }` and then `for v in b.iter_mut() { .. }`");
+                    }
+                    // The first source's length, computed once.
+                    let first = self.evaluated_once(a.end, "first", block);
+                    Seq {
+                        src: Src::Chain(Box::new(a.src), Box::new(b.src), first.clone()),
+                        start: zero,
+                        end: add(&first, b.end),
+                    }
                 }
             }
             _ => return err_at(&mc.method, format!("`.{name}()` is not supported here")),
@@ -594,6 +612,7 @@ impl Lowerer<'_> {
                 self.filter_guard(closure, item.clone(), block)?;
                 item
             }
+            Src::Chain(a, b, first) => self.chained_item(a, b, first, p, block)?,
             Src::At(inner, map) => {
                 let q = match map {
                     PosMap::Offset(a) => add(a, p),
@@ -605,6 +624,68 @@ impl Lowerer<'_> {
                 self.item(inner, q, block)?
             }
         })
+    }
+
+    /// The item at position `p` of `a.chain(b)`, `a`'s first `first`: a number, held in a
+    /// temporary that an `if` on the position sets from either source (each source's own work,
+    /// its `map` closures, in its branch).
+    fn chained_item(
+        &mut self,
+        a: &Src,
+        b: &Src,
+        first: &Expr,
+        p: Expr,
+        block: &mut Block,
+    ) -> syn::Result<Item> {
+        let span = p.span;
+        let what = quote::quote_spanned!(span=> chain);
+        let mut then = Block::default();
+        let x = self.item(a, p.clone(), &mut then)?;
+        let x = self.item_value(x, &what)?;
+        let mut els = Block::default();
+        let q = int_bin(Binary::Sub, p.clone(), first.clone());
+        let y = self.item(b, q, &mut els)?;
+        let y = self.item_value(y, &what)?;
+        let kind =
+            match (&x.kind, &y.kind) {
+                (Kind::Int, Kind::Int) => Kind::Int,
+                (Kind::Real | Kind::Int, Kind::Real | Kind::Int) => Kind::Real,
+                _ => return err(
+                    span,
+                    "`chain` joins iterators of numbers here: `map` their items to numbers first",
+                ),
+            };
+        let t = self.temp("item", kind.clone(), span);
+        self.vars[t].mutable = true;
+        let zero = match kind {
+            Kind::Int => int_lit(0, span),
+            _ => super::super::expr::real_lit(0.0, span),
+        };
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(zero),
+            span,
+        });
+        for (value, branch) in [(x, &mut then), (y, &mut els)] {
+            let value = self.place_value(&Place::Var(t), value, span)?;
+            branch.stmts.push(Stmt::Assign {
+                place: Place::Var(t),
+                value,
+                span,
+            });
+        }
+        let cond = Expr {
+            op: Op::Binary(Binary::Lt, Box::new(p), Box::new(first.clone())),
+            kind: Kind::Bool,
+            span,
+        };
+        block.stmts.push(Stmt::If {
+            cond,
+            then,
+            els,
+            span,
+        });
+        Ok(Item::Value(var_expr(t, kind, span)))
     }
 
     /// The value of a scalar item.

@@ -72,6 +72,7 @@ pub(in crate::lower) const SOURCES: &[&str] =
 /// The adapters lowering knows.
 pub(in crate::lower) const ADAPTERS: &[&str] = &[
     "zip",
+    "chain",
     "enumerate",
     "map",
     "rev",
@@ -83,7 +84,7 @@ pub(in crate::lower) const ADAPTERS: &[&str] = &[
     "filter",
 ];
 /// What to write, for messages.
-pub(in crate::lower) const SUPPORTED: &str = "`iter`, `iter_mut`, `windows(k)`, `chunks(k)` or a range `(a..b)`, then `zip`, `enumerate`, `map`, `filter`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`, ending in `sum`, `product`, `fold` or `collect` (or looped over by `for`)";
+pub(in crate::lower) const SUPPORTED: &str = "`iter`, `iter_mut`, `windows(k)`, `chunks(k)` or a range `(a..b)`, then `zip`, `chain`, `enumerate`, `map`, `filter`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`, ending in `sum`, `product`, `fold` or `collect` (or looped over by `for`)";
 
 /// The method calls of the chain `e`, from the iterator source outwards, if it starts at one
 /// (`v.iter()..`), or from the first adapter outwards when it starts at a range of integers
