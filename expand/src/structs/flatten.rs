@@ -52,6 +52,8 @@ pub struct StructParam {
     /// Passed whole to another annotated function (`rhs(u, p)`): the flattened function also
     /// takes the struct itself, named as the user's parameter.
     pub whole: bool,
+    /// `&mut`, passed whole and its fields used too: held as its reals (`super::reals`).
+    pub reals: bool,
     /// Passed whole but outside `wrt(..)`: see `super::constants_outside_wrt`.
     pub constant: bool,
     /// What joins a root to its field names in flat names (`p__sigma`): the shortest run of
@@ -106,26 +108,41 @@ pub fn flatten(
             s.sep = sep.clone();
         }
     }
-    let mut block = (*func.block).clone();
+    let mut body = (*func.block).clone();
     let mut locals = super::locals::Locals::new(&sep);
     locals.mut_self = super::order::mut_self(&func.sig);
-    locals.run(&mut block)?;
-    let mut v = Collector {
-        taken: locals.taken,
-        sep,
-        roots,
-        mutable_roots,
+    locals.run(&mut body)?;
+    let collector = |held: Vec<super::reals::Held>| Collector {
+        taken: locals.taken.clone(),
+        sep: sep.clone(),
+        roots: roots.clone(),
+        mutable_roots: mutable_roots.clone(),
         leaves: Vec::new(),
         whole: Vec::new(),
         whole_mut: Vec::new(),
         errors: None,
         ints: super::ints::IntVars::of_signature(&func.sig),
         types: param_types(params),
+        held,
     };
+    let mut block = body.clone();
+    let mut v = collector(Vec::new());
     v.visit_block_mut(&mut block);
+    // A `&mut` struct passed whole whose fields are used too: again, held as its reals.
+    let held = v.held_roots(params);
+    if !held.is_empty() {
+        block = body;
+        v = collector(held);
+        v.visit_block_mut(&mut block);
+    }
     v.aliased();
     if let Some(e) = v.errors {
         return Err(e);
+    }
+    for p in params.iter_mut() {
+        if let Param::Struct(s) = p {
+            s.reals = v.held.iter().any(|h| s.name == h.root);
+        }
     }
     for p in params.iter_mut() {
         if let Param::Struct(s) = p {
@@ -233,6 +250,8 @@ struct Collector {
     ints: super::ints::IntVars,
     /// The written type of each struct parameter but the receiver (`s`, `State`).
     types: Vec<(String, syn::Type)>,
+    /// The struct parameters held as their reals (`super::reals`).
+    held: Vec<super::reals::Held>,
 }
 
 /// `p.a.b` rooted at a struct parameter: its root and members.
@@ -276,6 +295,37 @@ impl Collector {
         }
     }
 
+    /// The `&mut` roots passed whole whose fields are used too, held as their reals when
+    /// their places can be named (`super::reals::layout_of`); the others stay refused.
+    fn held_roots(&self, params: &[Param]) -> Vec<super::reals::Held> {
+        let mut out: Vec<super::reals::Held> = Vec::new();
+        for (root, _) in &self.whole_mut {
+            let used = self.leaves.iter().any(|(r, _)| r == root);
+            if !used || out.iter().any(|h| *root == h.root) {
+                continue;
+            }
+            let param = params.iter().find_map(|p| match p {
+                Param::Struct(s) if s.name == *root => Some(s),
+                _ => None,
+            });
+            let Some(s) = param else { continue };
+            let Some(layout) = super::reals::layout_of(&s.ty) else {
+                continue;
+            };
+            let flat = if s.receiver {
+                syn::Ident::new(&format!("self{}", self.sep), s.name.span())
+            } else {
+                s.name.clone()
+            };
+            out.push(super::reals::Held {
+                root: root.to_string(),
+                flat,
+                layout,
+            });
+        }
+        out
+    }
+
     fn error(&mut self, e: syn::Error) {
         match &mut self.errors {
             Some(all) => all.combine(e),
@@ -285,6 +335,10 @@ impl Collector {
 
     /// If `e` is a field chain, replaces it by its flat name, recording the use; whether it was.
     fn leaf(&mut self, e: &mut syn::Expr, used: Use, written: bool) -> bool {
+        if let Some(place) = super::reals::field(&self.held, &self.roots, e) {
+            *e = super::reals::place(&place, used == Use::Array);
+            return true;
+        }
         let Some((root, members)) = chain(e, &self.roots) else {
             return false;
         };
@@ -466,13 +520,23 @@ impl VisitMut for Collector {
         match e {
             syn::Expr::Call(c) => {
                 self.visit_expr_mut(&mut c.func);
+                let mut held = false;
                 for a in c.args.iter_mut() {
+                    held |= self.is_held_arg(a);
                     if !self.whole_arg(a) {
                         self.visit_expr_mut(a);
                     }
                 }
+                if held {
+                    super::reals::held_callee(&mut c.func);
+                }
             }
             syn::Expr::Index(ix) => {
+                if let Some(place) = super::reals::field(&self.held, &self.roots, &ix.expr) {
+                    self.with_hint(&mut ix.index, Use::Int);
+                    *e = super::reals::indexed(&place, &ix.index);
+                    return;
+                }
                 if !self.leaf(&mut ix.expr, Use::Array, false) {
                     self.visit_expr_mut(&mut ix.expr);
                 }
@@ -517,6 +581,11 @@ impl VisitMut for Collector {
             }
             syn::Expr::Reference(r) => {
                 let mutable = r.mutability.is_some();
+                if let Some(place) = super::reals::field(&self.held, &self.roots, &r.expr) {
+                    // `&s.x` is the field's range of the reals.
+                    *r.expr = super::reals::place(&place, true);
+                    return;
+                }
                 if self.leaf(&mut r.expr, Use::Array, mutable) {
                     // `&s.x` is the slice `s__x` itself.
                     *e = (*r.expr).clone();
@@ -620,7 +689,8 @@ impl Collector {
             return false;
         };
         let shown = id.to_string();
-        if mutable || self.mutable_roots.contains(&shown) {
+        let held = self.held.iter().any(|h| shown == h.root);
+        if !held && (mutable || self.mutable_roots.contains(&shown)) {
             // Refused only if the function also uses the struct's fields (`aliased`).
             let msg = if shown == "self" {
                 "in a `&mut self` method that uses fields of `self`, calling a method of `self` or passing `self` whole is not supported yet: the method's fields would alias the whole `self` the callee writes. Pass the fields the callee needs (`self.k`, `&mut self.x`) to a function taking them, or move the field reads and writes into the callee".to_string()
@@ -653,11 +723,16 @@ impl Collector {
         }
         let root = m.receiver.to_token_stream().to_string();
         let ty = self.types.iter().find(|(r, _)| *r == root)?.1.clone();
+        let held = self.held_call(m);
         let call = self.method_of_self(m)?;
         let syn::Expr::Call(mut call) = call else {
             return None;
         };
         let span = m.method.span();
+        if held {
+            *call.func = super::held::method_callee(&super::held::respan_type(&ty, span), &m.method);
+            return Some(syn::Expr::Call(call));
+        }
         let name = super::held::param_call(&m.method);
         let ty = super::held::respan_type(&ty, span);
         *call.func = syn::parse_quote_spanned!(span=> #ty::#name);
@@ -670,6 +745,7 @@ impl Collector {
         if !self.is_root(&m.receiver) || m.turbofish.is_some() {
             return None;
         }
+        let held = self.held_call(m);
         let mut receiver = (*m.receiver).clone();
         if !self.whole_arg(&mut receiver) {
             return None;
@@ -682,12 +758,42 @@ impl Collector {
         let method = &m.method;
         let args = &m.args;
         let span = method.span();
+        if held {
+            // Through the method's companions for a receiver held as its reals.
+            let callee = super::held::method_callee(&quote::quote!(Self), method);
+            return Some(syn::parse_quote_spanned!(span=> #callee(#receiver, #args)));
+        }
         Some(syn::parse_quote_spanned!(span=> Self::#method(#receiver, #args)))
+    }
+
+    /// Whether `a` is a struct held as its reals passed whole (`s`, `&mut *s`, `&*s`).
+    fn is_held_arg(&self, a: &syn::Expr) -> bool {
+        let inner = match a {
+            syn::Expr::Reference(r) => match &*r.expr {
+                syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => &*u.expr,
+                e => e,
+            },
+            e => e,
+        };
+        let syn::Expr::Path(p) = inner else {
+            return false;
+        };
+        p.path
+            .get_ident()
+            .is_some_and(|id| self.held.iter().any(|h| *id == h.root))
+    }
+
+    /// Whether method call `m` passes a struct held as its reals (the receiver or an argument).
+    fn held_call(&self, m: &syn::ExprMethodCall) -> bool {
+        self.is_held_arg(&m.receiver) || m.args.iter().any(|a| self.is_held_arg(a))
     }
 
     /// `s.x[i] = ..` or `&mut s.x`: the array field is written.
     fn mark_index_write(&mut self, e: &mut syn::Expr) {
         match e {
+            syn::Expr::Index(ix) if super::reals::field(&self.held, &self.roots, &ix.expr).is_some() => {
+                self.visit_expr_mut(e);
+            }
             syn::Expr::Index(ix) => {
                 if !self.leaf(&mut ix.expr, Use::Array, true) {
                     self.visit_expr_mut(&mut ix.expr);

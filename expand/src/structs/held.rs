@@ -48,13 +48,6 @@ pub(super) fn companions(
     func: &syn::ItemFn,
     generated: &TokenStream,
 ) -> syn::Result<TokenStream> {
-    let writes_struct = func.sig.inputs.iter().any(|a| {
-        matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r)
-            if r.mutability.is_some() && super::flatten::struct_type(&pt.ty).is_some()))
-    });
-    if writes_struct {
-        return Ok(TokenStream::new());
-    }
     let user = &func.sig.ident;
     let file: syn::File = syn::parse2(generated.clone())?;
     let paths = file.items.iter().find_map(|i| match i {
@@ -163,10 +156,16 @@ fn forward(
         let elem = elem.clone();
         let g = format_ident!("__A{}", k);
         let local = syn::Ident::new(&format!("arg{k}"), Span::mixed_site());
-        if r.mutability.is_some() && value.is_none() {
-            // The receiver of a `&mut self` method: taken as a struct and stored back; any
-            // `R: WrittenReceiver<A>` (`&mut A` only), so that a caller passing `&s2` (the
-            // method's result used in an expression) gets the trait's message.
+        // The tangent or adjoint of the struct before it (`s_dot`, `s_bar`, `this_bar`).
+        let of_value = value.as_ref().is_some_and(|v| {
+            let (v, n) = (v.to_string(), name.to_string());
+            n == format!("{v}_dot") || n == format!("{v}_bar")
+        });
+        if r.mutability.is_some() && !of_value {
+            // A struct the callee writes (the receiver of a `&mut self` method, `s: &mut
+            // State`): taken as a struct and stored back; any `R: WrittenReceiver<A>` (`&mut
+            // A` only), so that a caller passing `&s2` (the method's result used in an
+            // expression) gets the trait's message.
             let written = format_ident!("__R{}", k);
             extra.push(syn::parse_quote!(#g: ?Sized + #p::AsStruct<#elem> + #p::AddAdjoint<#elem>));
             extra.push(syn::parse_quote!(#written: #p::WrittenReceiver<#g>));
@@ -200,7 +199,9 @@ fn forward(
             // No local of the struct's type: for a struct without the attribute, rustc's
             // error would say more than the parameter's own.
             call.push(quote!(&#p::AsStruct::<#elem>::as_struct(#name)));
-            value = Some(name.clone());
+            if !of_value {
+                value = Some(name.clone());
+            }
         }
     }
     sig.generics.params.extend(extra);

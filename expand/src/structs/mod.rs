@@ -124,6 +124,7 @@ mod layout;
 mod locals;
 mod matrix_fields;
 mod order;
+mod reals;
 mod result_methods;
 mod results;
 mod scalar_writes;

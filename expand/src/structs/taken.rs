@@ -35,7 +35,7 @@ use super::self_calls::Layout;
 
 /// The place of field `path` (`["inner", "a"]`) in a struct held as reals whose type is
 /// `alias`: its start and its length.
-fn place(alias: &Layout, path: &[String]) -> (TokenStream, TokenStream) {
+pub(super) fn place(alias: &Layout, path: &[String]) -> (TokenStream, TokenStream) {
     let mut at = Vec::new();
     let mut len = TokenStream::new();
     for (i, f) in path.iter().enumerate() {
