@@ -150,13 +150,21 @@ fn a_mut_struct_passed_whole_equals_the_fields_model_to_the_bit() {
     outer(&mut a, x[3]);
     outer_fields(&mut b, x[3]);
     assert_eq!(a, b);
-    let (mut a, mut a_dot, mut b, mut b_dot) =
-        (state_from(&x), state_from(&d), state_from(&x), state_from(&d));
+    let (mut a, mut a_dot, mut b, mut b_dot) = (
+        state_from(&x),
+        state_from(&d),
+        state_from(&x),
+        state_from(&d),
+    );
     outer_jvp(&mut a, &mut a_dot, x[3], d[3]);
     outer_fields_jvp(&mut b, &mut b_dot, x[3], d[3]);
     assert_eq!((a, a_dot), (b, b_dot));
-    let (mut a, mut a_bar, mut b, mut b_bar) =
-        (state_from(&x), state_from(&d), state_from(&x), state_from(&d));
+    let (mut a, mut a_bar, mut b, mut b_bar) = (
+        state_from(&x),
+        state_from(&d),
+        state_from(&x),
+        state_from(&d),
+    );
     let (mut ha, mut hb) = (0.0, 0.0);
     outer_vjp(&mut a, &mut a_bar, x[3], &mut ha);
     outer_fields_vjp(&mut b, &mut b_bar, x[3], &mut hb);
@@ -268,13 +276,21 @@ fn a_mut_self_method_equals_the_fields_method_to_the_bit() {
     a.step(x[3]);
     b.step_fields(x[3]);
     assert_eq!(a, b);
-    let (mut a, mut a_dot, mut b, mut b_dot) =
-        (spring_from(&x), spring_from(&d), spring_from(&x), spring_from(&d));
+    let (mut a, mut a_dot, mut b, mut b_dot) = (
+        spring_from(&x),
+        spring_from(&d),
+        spring_from(&x),
+        spring_from(&d),
+    );
     Spring::step_jvp_at(&mut a, &mut a_dot, x[3], d[3]);
     Spring::step_fields_jvp_at(&mut b, &mut b_dot, x[3], d[3]);
     assert_eq!((a, a_dot), (b, b_dot));
-    let (mut a, mut a_bar, mut b, mut b_bar) =
-        (spring_from(&x), spring_from(&d), spring_from(&x), spring_from(&d));
+    let (mut a, mut a_bar, mut b, mut b_bar) = (
+        spring_from(&x),
+        spring_from(&d),
+        spring_from(&x),
+        spring_from(&d),
+    );
     let (mut ha, mut hb) = (0.0, 0.0);
     Spring::step_vjp_at(&mut a, &mut a_bar, x[3], &mut ha);
     Spring::step_fields_vjp_at(&mut b, &mut b_bar, x[3], &mut hb);
@@ -423,13 +439,21 @@ fn a_time_loop_with_methods_and_nested_fields_of_a_mut_struct() {
     // Equal to the bit to the model written with fields.
     let x = [0.5, -0.3, 0.8, 0.7, 1.3, 0.05];
     let d = [0.1, 0.4, -0.2, 0.3, -0.5, 0.6];
-    let (mut a, mut a_dot, mut b, mut b_dot) =
-        (model_from(&x), model_from(&d), model_from(&x), model_from(&d));
+    let (mut a, mut a_dot, mut b, mut b_dot) = (
+        model_from(&x),
+        model_from(&d),
+        model_from(&x),
+        model_from(&d),
+    );
     integrate_jvp(&mut a, &mut a_dot, x[5], d[5], n);
     integrate_fields_jvp(&mut b, &mut b_dot, x[5], d[5], n);
     assert_eq!((a, a_dot), (b, b_dot));
-    let (mut a, mut a_bar, mut b, mut b_bar) =
-        (model_from(&x), model_from(&d), model_from(&x), model_from(&d));
+    let (mut a, mut a_bar, mut b, mut b_bar) = (
+        model_from(&x),
+        model_from(&d),
+        model_from(&x),
+        model_from(&d),
+    );
     let (mut ha, mut hb) = (0.0, 0.0);
     integrate_vjp(&mut a, &mut a_bar, x[5], &mut ha, n);
     integrate_fields_vjp(&mut b, &mut b_bar, x[5], &mut hb, n);

@@ -142,10 +142,6 @@ pub fn flatten(
     for p in params.iter_mut() {
         if let Param::Struct(s) = p {
             s.reals = v.held.iter().any(|h| s.name == h.root);
-        }
-    }
-    for p in params.iter_mut() {
-        if let Param::Struct(s) = p {
             s.whole = v.whole.contains(&s.name);
         }
     }
@@ -254,30 +250,7 @@ struct Collector {
     held: Vec<super::reals::Held>,
 }
 
-/// `p.a.b` rooted at a struct parameter: its root and members.
-pub(super) fn chain(e: &syn::Expr, roots: &[String]) -> Option<(syn::Ident, Vec<syn::Member>)> {
-    match e {
-        syn::Expr::Field(f) => {
-            if let Some((root, mut members)) = chain(&f.base, roots) {
-                members.push(f.member.clone());
-                return Some((root, members));
-            }
-            if let syn::Expr::Path(p) = &*f.base {
-                if p.qself.is_none() {
-                    if let Some(id) = p.path.get_ident() {
-                        if roots.iter().any(|r| id == r) {
-                            return Some((id.clone(), vec![f.member.clone()]));
-                        }
-                    }
-                }
-            }
-            None
-        }
-        syn::Expr::Paren(p) => chain(&p.expr, roots),
-        syn::Expr::Group(g) => chain(&g.expr, roots),
-        _ => None,
-    }
-}
+pub(super) use super::paths::chain;
 
 impl Collector {
     /// A `&mut` struct passed whole whose fields the function also uses: an error (the field
@@ -296,34 +269,10 @@ impl Collector {
     }
 
     /// The `&mut` roots passed whole whose fields are used too, held as their reals when
-    /// their places can be named (`super::reals::layout_of`); the others stay refused.
+    /// their places can be named; the others stay refused.
     fn held_roots(&self, params: &[Param]) -> Vec<super::reals::Held> {
-        let mut out: Vec<super::reals::Held> = Vec::new();
-        for (root, _) in &self.whole_mut {
-            let used = self.leaves.iter().any(|(r, _)| r == root);
-            if !used || out.iter().any(|h| *root == h.root) {
-                continue;
-            }
-            let param = params.iter().find_map(|p| match p {
-                Param::Struct(s) if s.name == *root => Some(s),
-                _ => None,
-            });
-            let Some(s) = param else { continue };
-            let Some(layout) = super::reals::layout_of(&s.ty) else {
-                continue;
-            };
-            let flat = if s.receiver {
-                syn::Ident::new(&format!("self{}", self.sep), s.name.span())
-            } else {
-                s.name.clone()
-            };
-            out.push(super::reals::Held {
-                root: root.to_string(),
-                flat,
-                layout,
-            });
-        }
-        out
+        let roots = self.whole_mut.iter().map(|(r, _)| r);
+        super::reals::held_roots(roots, &self.leaves, params)
     }
 
     fn error(&mut self, e: syn::Error) {
@@ -522,7 +471,7 @@ impl VisitMut for Collector {
                 self.visit_expr_mut(&mut c.func);
                 let mut held = false;
                 for a in c.args.iter_mut() {
-                    held |= self.is_held_arg(a);
+                    held |= super::reals::is_held_arg(&self.held, a);
                     if !self.whole_arg(a) {
                         self.visit_expr_mut(a);
                     }
@@ -692,11 +641,8 @@ impl Collector {
         let held = self.held.iter().any(|h| shown == h.root);
         if !held && (mutable || self.mutable_roots.contains(&shown)) {
             // Refused only if the function also uses the struct's fields (`aliased`).
-            let msg = if shown == "self" {
-                "in a `&mut self` method that uses fields of `self`, calling a method of `self` or passing `self` whole is not supported yet: the method's fields would alias the whole `self` the callee writes. Pass the fields the callee needs (`self.k`, `&mut self.x`) to a function taking them, or move the field reads and writes into the callee".to_string()
-            } else {
-                format!("passing the `&mut` struct `{shown}` whole to another function while using its fields here is not supported yet: its fields would alias the whole struct the callee writes. Move the field reads and writes into the callee (`fn step(s: &mut State, ..)`), or pass the fields the callee needs (`{shown}.t`, `&mut {shown}.x`)")
-            };
+            // Refused only when the struct cannot be held as its reals (`held_roots`).
+            let msg = super::reals::refusal(&shown);
             self.whole_mut
                 .push((id.clone(), syn::Error::new_spanned(&*a, msg)));
         }
@@ -723,14 +669,15 @@ impl Collector {
         }
         let root = m.receiver.to_token_stream().to_string();
         let ty = self.types.iter().find(|(r, _)| *r == root)?.1.clone();
-        let held = self.held_call(m);
+        let held = super::reals::held_call(&self.held, m);
         let call = self.method_of_self(m)?;
         let syn::Expr::Call(mut call) = call else {
             return None;
         };
         let span = m.method.span();
         if held {
-            *call.func = super::held::method_callee(&super::held::respan_type(&ty, span), &m.method);
+            *call.func =
+                super::held::method_callee(&super::held::respan_type(&ty, span), &m.method);
             return Some(syn::Expr::Call(call));
         }
         let name = super::held::param_call(&m.method);
@@ -745,7 +692,7 @@ impl Collector {
         if !self.is_root(&m.receiver) || m.turbofish.is_some() {
             return None;
         }
-        let held = self.held_call(m);
+        let held = super::reals::held_call(&self.held, m);
         let mut receiver = (*m.receiver).clone();
         if !self.whole_arg(&mut receiver) {
             return None;
@@ -766,33 +713,13 @@ impl Collector {
         Some(syn::parse_quote_spanned!(span=> Self::#method(#receiver, #args)))
     }
 
-    /// Whether `a` is a struct held as its reals passed whole (`s`, `&mut *s`, `&*s`).
-    fn is_held_arg(&self, a: &syn::Expr) -> bool {
-        let inner = match a {
-            syn::Expr::Reference(r) => match &*r.expr {
-                syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => &*u.expr,
-                e => e,
-            },
-            e => e,
-        };
-        let syn::Expr::Path(p) = inner else {
-            return false;
-        };
-        p.path
-            .get_ident()
-            .is_some_and(|id| self.held.iter().any(|h| *id == h.root))
-    }
-
-    /// Whether method call `m` passes a struct held as its reals (the receiver or an argument).
-    fn held_call(&self, m: &syn::ExprMethodCall) -> bool {
-        self.is_held_arg(&m.receiver) || m.args.iter().any(|a| self.is_held_arg(a))
-    }
-
     /// `s.x[i] = ..` or `&mut s.x`: the array field is written.
     fn mark_index_write(&mut self, e: &mut syn::Expr) {
         match e {
-            syn::Expr::Index(ix) if super::reals::field(&self.held, &self.roots, &ix.expr).is_some() => {
-                self.visit_expr_mut(e);
+            syn::Expr::Index(ix)
+                if super::reals::field(&self.held, &self.roots, &ix.expr).is_some() =>
+            {
+                self.visit_expr_mut(e)
             }
             syn::Expr::Index(ix) => {
                 if !self.leaf(&mut ix.expr, Use::Array, true) {

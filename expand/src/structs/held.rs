@@ -12,8 +12,10 @@
 //! (`taken`) calls `__energy_held(&s2, p)` where one of the arguments is a held struct. So the
 //! pipeline passes the held reals, their tangent and their adjoint as it passes any read-only
 //! array, and rustc decides every conversion: a struct with integer, bool or `Vec` fields is
-//! not `AsStruct` from its reals, and the error says why. Not for functions writing a struct
-//! (`&mut State`), whose written reals could not be given back to a caller holding them.
+//! not `AsStruct` from its reals, and the error says why. A struct the function writes (`s: &mut
+//! State`) is taken as a struct from any `&mut A` (`WrittenReceiver`) and stored back after the
+//! call, its tangent and adjoint likewise: a caller holding a `&mut` struct parameter as its
+//! reals (`reals`: `inner(s, h); s.x[1] *= 0.5;`) passes them so.
 //!
 //! A `&self` method is not called by a path, and its attribute can add only items of its
 //! `impl`: beside its companions go the associated `__tl_m_energy_generic`, `_jvp`, `_rev` and
@@ -42,7 +44,7 @@ pub(super) fn name(user: &syn::Ident) -> syn::Ident {
 }
 
 /// `__f_held` for the path companions in `generated` (the companions of `func`, a free function
-/// with struct parameters), or nothing when `func` writes a struct or has no path companions.
+/// with struct parameters), or nothing when `func` has no path companions.
 pub(super) fn companions(
     krate: &syn::Path,
     func: &syn::ItemFn,

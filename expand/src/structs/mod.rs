@@ -109,8 +109,12 @@
 //! its copies around calls (the values a callee's reverse sweep needs, saved in the forward
 //! sweep and restored before the callee's adjoint) go through the struct's reals
 //! (`Struct::to_reals`, `Struct::set_reals`). A caller that also reads or writes the struct's
-//! fields is refused on the call: the field slices would alias the whole struct the callee
-//! writes.
+//! fields (`inner(s, h); s.x[1] *= 0.5;`, a `&mut self` method using fields of `self` that
+//! calls methods of `self`) cannot take field slices beside it, which would alias the whole
+//! struct the callee writes: it holds the struct as its reals instead (`reals`), its fields
+//! places in them, and passes them on to the callees' companions for callers holding reals
+//! (`__inner_held`, `Self::__tl_m_force`); the companions copy the struct into its reals and
+//! back.
 
 mod chains;
 mod evidence;
@@ -124,6 +128,7 @@ mod layout;
 mod locals;
 mod matrix_fields;
 mod order;
+mod paths;
 mod reals;
 mod result_methods;
 mod results;

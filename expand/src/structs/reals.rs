@@ -44,6 +44,73 @@ pub(super) fn layout_of(ty: &syn::Type) -> Option<super::self_calls::Layout> {
     ))
 }
 
+/// The `&mut` roots passed whole (`roots`) whose fields are used too (`leaves`), held as their
+/// reals when their places can be named ([`layout_of`]): not a type written as a path, nor a
+/// receiver with fields of nested structs used (`Self` names no alias of theirs).
+pub(super) fn held_roots<'a>(
+    roots: impl Iterator<Item = &'a syn::Ident>,
+    leaves: &[(syn::Ident, super::flatten::Leaf)],
+    params: &[super::flatten::Param],
+) -> Vec<Held> {
+    let mut out: Vec<Held> = Vec::new();
+    for root in roots {
+        let used = leaves.iter().any(|(r, _)| r == root);
+        if !used || out.iter().any(|h| *root == h.root) {
+            continue;
+        }
+        let param = params.iter().find_map(|p| match p {
+            super::flatten::Param::Struct(s) if s.name == *root => Some(s),
+            _ => None,
+        });
+        let Some(s) = param else { continue };
+        let Some(layout) = layout_of(&s.ty) else {
+            continue;
+        };
+        let nested = leaves.iter().any(|(r, l)| r == root && l.path.len() > 1);
+        if s.receiver && nested {
+            continue;
+        }
+        out.push(Held {
+            root: root.to_string(),
+            flat: super::flatten::whole_ident(s),
+            layout,
+        });
+    }
+    out
+}
+
+/// Whether `a` is a struct held as its reals passed whole (`s`, `&mut *s`, `&*s`).
+pub(super) fn is_held_arg(held: &[Held], a: &syn::Expr) -> bool {
+    let inner = match a {
+        syn::Expr::Reference(r) => match &*r.expr {
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => &*u.expr,
+            e => e,
+        },
+        e => e,
+    };
+    let syn::Expr::Path(p) = inner else {
+        return false;
+    };
+    p.path
+        .get_ident()
+        .is_some_and(|id| held.iter().any(|h| *id == h.root))
+}
+
+/// Whether method call `m` passes a struct held as its reals (the receiver or an argument).
+pub(super) fn held_call(held: &[Held], m: &syn::ExprMethodCall) -> bool {
+    is_held_arg(held, &m.receiver) || m.args.iter().any(|a| is_held_arg(held, a))
+}
+
+/// The refusal of a `&mut` struct `shown` passed whole beside its fields when it cannot be held
+/// as its reals ([`held_roots`]).
+pub(super) fn refusal(shown: &str) -> String {
+    if shown == "self" {
+        "in a `&mut self` method that calls a method of `self` or passes `self` whole, fields of nested structs of `self` (`self.inner.a`) are not supported yet: `self` is held as its reals, and `Self` names no places of a nested struct. Read and write the nested struct in a method of its own (`self.inner.relax(h)`), or in the callee".to_string()
+    } else {
+        format!("passing the `&mut` struct `{shown}` whole to another function while using its fields here needs its type named by one identifier (`{shown}: &mut State`, with `use ..::State;`): the struct is held as its reals at the places its type's attribute publishes (`__tl_State::__TL_AT_x`)")
+    }
+}
+
 /// A field chain `e` on a held root: the flat root, the field's start and its length.
 pub(super) fn field(
     held: &[Held],
@@ -72,7 +139,10 @@ pub(super) fn indexed(
 }
 
 /// `root[at]` for a real, `root[at..at + len]` for an array field.
-pub(super) fn place((root, at, len): &(syn::Ident, TokenStream, TokenStream), array: bool) -> syn::Expr {
+pub(super) fn place(
+    (root, at, len): &(syn::Ident, TokenStream, TokenStream),
+    array: bool,
+) -> syn::Expr {
     if array {
         syn::parse_quote!(#root[#at..#at + #len])
     } else {
