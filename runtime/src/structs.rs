@@ -460,8 +460,8 @@ pub const fn outside_a_trait<T: ?Sized + OutsideATrait>() {}
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "an annotated function holds `{T}` as its reals, which needs every field real (`f64`, `[f64; N]`, nested structs of reals)",
-    label = "the struct taken from a call here has integer, bool or `Vec` fields",
-    note = "step such a struct in place (`fn step(s: &mut State, ..)`), or take its real fields from the call and pass them on"
+    label = "the struct held as its reals here (taken from a call, or a `&mut` struct passed whole beside its fields) has integer, bool or `Vec` fields",
+    note = "step such a struct in place (`fn step(s: &mut State, ..)`, its fields not used beside the call), or pass on its real fields (`&mut s.x`, the fields taken from the call)"
 )]
 pub trait AsStruct<T> {
     /// The struct, a copy.

@@ -262,6 +262,15 @@ impl Collector {
         let mut reported: Vec<syn::Ident> = Vec::new();
         for (root, e) in whole_mut {
             if self.leaves.iter().any(|(r, _)| *r == root) && !reported.contains(&root) {
+                // For `self`, at a field of a nested struct (what is refused).
+                let nested = self
+                    .leaves
+                    .iter()
+                    .find(|(r, l)| *r == root && l.path.len() > 1);
+                let e = match nested {
+                    Some((_, l)) if root == "self" => syn::Error::new(l.span, e.to_string()),
+                    _ => e,
+                };
                 reported.push(root);
                 self.error(e);
             }
