@@ -61,8 +61,25 @@ fn outer_fields(s: &mut State, h: f64) {
 #[differentiable]
 fn adversarial(result: &mut State, x_bar: f64) {
     let __adj0 = result.x[0] * x_bar;
+    let result_reals = __adj0 * 0.5;
     inner(result, __adj0);
-    result.x[1] -= __adj0 * result.t;
+    result.x[1] -= result_reals * result.t;
+}
+
+/// A struct result of the state beside the state passed whole and its fields.
+#[differentiable]
+fn advanced(s: &State, h: f64) -> State {
+    State {
+        x: [s.x[0] + h * s.x[1], s.x[1] * s.x[0].cos()],
+        t: s.t + h,
+    }
+}
+
+#[differentiable]
+fn blended(s: &mut State, h: f64) {
+    let s2 = advanced(&*s, h);
+    inner(s, h);
+    s.x[1] += 0.5 * s2.x[0] * s.t;
 }
 
 macro_rules! stepper {
@@ -133,6 +150,7 @@ fn a_mut_struct_passed_whole_beside_its_fields() {
         adversarial_vjp,
         20,
     );
+    check_step("blended(s, h)", blended, blended_jvp, blended_vjp, 25);
     check_step(
         "from_a_macro(s, h)",
         from_a_macro,

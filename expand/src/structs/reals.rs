@@ -152,10 +152,15 @@ pub(super) fn place(
 
 /// The callee of `f(.., s, ..)` with a held `s`: `f`'s companions for callers holding structs
 /// as reals (`__f_held`, see `held::companions`), the path's last segment renamed.
+/// A callee the caller's pass (`taken`) already made one taking structs as reals
+/// (`__step_into`, `__energy_held`, `Self::__tl_self_rk4_into`) stays as it is.
 pub(super) fn held_callee(func: &mut syn::Expr) {
     if let syn::Expr::Path(p) = func {
         if let Some(last) = p.path.segments.last_mut() {
-            if last.arguments.is_none() {
+            let name = last.ident.to_string();
+            let taken = name.starts_with("__tl_")
+                || (name.starts_with("__") && (name.ends_with("_into") || name.ends_with("_held")));
+            if last.arguments.is_none() && !taken {
                 last.ident = super::held::name(&last.ident);
             }
         }
