@@ -349,9 +349,10 @@ pub trait SameStruct<T> {}
 impl<T> SameStruct<T> for T {}
 
 /// The receiver of a `&mut self` method called on a struct an annotated caller holds as its
-/// reals: `&mut A`, which the caller passes for a call whose result it drops (`s2.kick(h);`).
-/// A call whose result is used (`let e = s2.kick(h);`) passes `&A`, and the error says what to
-/// write instead.
+/// reals: `&mut A`, which the caller passes for a call whose result it drops (`s2.kick(h);`) and
+/// for a call on a local bound `let mut` (`let e = s2.kick(h) * 2.0;`). A call whose arguments
+/// read the receiver (`s2.kick(s2.t)`) passes `&A` (a `&mut` borrow beside them would be
+/// refused), and the error says what to write instead.
 ///
 /// ```
 /// use tapeless_runtime::__private::WrittenReceiver;
@@ -365,9 +366,9 @@ impl<T> SameStruct<T> for T {}
 /// ```
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "a `&mut self` method of a struct an annotated caller holds as its reals is called only as a statement, its result dropped (`s2.kick(h);`)",
+    message = "a `&mut self` method of a struct an annotated caller holds as its reals is called on a local bound `let mut`, with arguments that do not read that local",
     label = "the method writes the held struct",
-    note = "call it as a statement, `s2.kick(h);`, and compute what it returned by a `&self` method after it (`let e = s2.energy();`)"
+    note = "bind the struct `let mut s2: State = ..`, and read what the arguments need into locals before the call (`let t = s2.t; let e = s2.kick(t);`)"
 )]
 pub trait WrittenReceiver<A: ?Sized> {
     /// The receiver.

@@ -26,10 +26,11 @@
 //! A `&mut self` method gets the same names, its receiver any `A: AsStruct<State<S>> +
 //! AddAdjoint<State<S>>`: taken as a struct, written by the method and stored back (its tangent
 //! and adjoint likewise), so `s2.kick(h);` on a held `s2` (the caller's pass writes `&mut s2`
-//! for a method call whose result is dropped) writes the held reals. A method of a struct
-//! *parameter* (`s.energy(p)`, `s.kick(h)` with `s: &State` or `&mut State`) needs none of
-//! this: the caller passes the parameter whole to the method's own `_at` companions
-//! ([`PARAM_CALL`]).
+//! for a method call whose result is dropped, or on a local bound `let mut`) writes the held
+//! reals. A method of a struct *parameter* (`s.energy(p)`, `s.kick(h)` with `s: &State` or
+//! `&mut State`) needs none of this: the caller passes the parameter whole to the method's own
+//! `_at` companions ([`PARAM_CALL`]), unless the caller holds the parameter as its reals
+//! (`reals`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};

@@ -92,8 +92,10 @@
 //! through `__tl_m_advanced_into_jvp`, `into`), where a literal stepped only by its methods has
 //! the struct's own places (`__tl_State::__TL_AT_x`, published by the struct's attribute).
 //! rustc checks that such a method returns the receiver's type (`SameStruct`). A `&mut self`
-//! method called as a statement on a held struct (`s2.kick(h);`) writes its reals: its
-//! `__tl_m_kick_*` companions take the receiver as a struct and store it back (`held`).
+//! method called on a held struct writes its reals, as a statement (`s2.kick(h);`) or with its
+//! result used (`s2.kick(h) * 2.0` on a local bound `let mut`, which the caller's pass then
+//! passes `&mut`, the callee's `ARGS` saying whether it writes): its `__tl_m_kick_*`
+//! companions take the receiver as a struct and store it back (`held`).
 //!
 //! **A call's result whose methods are called** (`let u = State::new(..); u.norm2()`, `let t =
 //! s.scaled(x); t.norm2()` on a struct parameter `s`, `let y: State = self.step(&s);
