@@ -349,9 +349,10 @@ pub trait SameStruct<T> {}
 impl<T> SameStruct<T> for T {}
 
 /// The receiver of a `&mut self` method called on a struct an annotated caller holds as its
-/// reals: `&mut A`, which the caller passes for a call whose result it drops (`s2.kick(h);`).
-/// A call whose result is used (`let e = s2.kick(h);`) passes `&A`, and the error says what to
-/// write instead.
+/// reals: `&mut A`, which the caller passes for a call whose result it drops (`s2.kick(h);`) and
+/// for a call on a local bound `let mut` (`let e = s2.kick(h) * 2.0;`). A call whose arguments
+/// read the receiver (`s2.kick(s2.t)`) passes `&A` (a `&mut` borrow beside them would be
+/// refused), and the error says what to write instead.
 ///
 /// ```
 /// use tapeless_runtime::__private::WrittenReceiver;
@@ -365,9 +366,9 @@ impl<T> SameStruct<T> for T {}
 /// ```
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "a `&mut self` method of a struct an annotated caller holds as its reals is called only as a statement, its result dropped (`s2.kick(h);`)",
+    message = "a `&mut self` method of a struct an annotated caller holds as its reals is called on a local bound `let mut`, with arguments that do not read that local",
     label = "the method writes the held struct",
-    note = "call it as a statement, `s2.kick(h);`, and compute what it returned by a `&self` method after it (`let e = s2.energy();`)"
+    note = "bind the struct `let mut s2: State = ..`, and read what the arguments need into locals before the call (`let t = s2.t; let e = s2.kick(t);`)"
 )]
 pub trait WrittenReceiver<A: ?Sized> {
     /// The receiver.
@@ -460,8 +461,8 @@ pub const fn outside_a_trait<T: ?Sized + OutsideATrait>() {}
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "an annotated function holds `{T}` as its reals, which needs every field real (`f64`, `[f64; N]`, nested structs of reals)",
-    label = "the struct taken from a call here has integer, bool or `Vec` fields",
-    note = "step such a struct in place (`fn step(s: &mut State, ..)`), or take its real fields from the call and pass them on"
+    label = "the struct held as its reals here (taken from a call, or a `&mut` struct passed whole beside its fields) has integer, bool or `Vec` fields",
+    note = "step such a struct in place (`fn step(s: &mut State, ..)`, its fields not used beside the call), or pass on its real fields (`&mut s.x`, the fields taken from the call)"
 )]
 pub trait AsStruct<T> {
     /// The struct, a copy.

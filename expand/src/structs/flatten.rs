@@ -52,6 +52,8 @@ pub struct StructParam {
     /// Passed whole to another annotated function (`rhs(u, p)`): the flattened function also
     /// takes the struct itself, named as the user's parameter.
     pub whole: bool,
+    /// `&mut`, passed whole and its fields used too: held as its reals (`super::reals`).
+    pub reals: bool,
     /// Passed whole but outside `wrt(..)`: see `super::constants_outside_wrt`.
     pub constant: bool,
     /// What joins a root to its field names in flat names (`p__sigma`): the shortest run of
@@ -106,29 +108,40 @@ pub fn flatten(
             s.sep = sep.clone();
         }
     }
-    let mut block = (*func.block).clone();
+    let mut body = (*func.block).clone();
     let mut locals = super::locals::Locals::new(&sep);
     locals.mut_self = super::order::mut_self(&func.sig);
-    locals.run(&mut block)?;
-    let mut v = Collector {
-        taken: locals.taken,
-        sep,
-        roots,
-        mutable_roots,
+    locals.run(&mut body)?;
+    let collector = |held: Vec<super::reals::Held>| Collector {
+        taken: locals.taken.clone(),
+        sep: sep.clone(),
+        roots: roots.clone(),
+        mutable_roots: mutable_roots.clone(),
         leaves: Vec::new(),
         whole: Vec::new(),
         whole_mut: Vec::new(),
         errors: None,
         ints: super::ints::IntVars::of_signature(&func.sig),
         types: param_types(params),
+        held,
     };
+    let mut block = body.clone();
+    let mut v = collector(Vec::new());
     v.visit_block_mut(&mut block);
+    // A `&mut` struct passed whole whose fields are used too: again, held as its reals.
+    let held = v.held_roots(params);
+    if !held.is_empty() {
+        block = body;
+        v = collector(held);
+        v.visit_block_mut(&mut block);
+    }
     v.aliased();
     if let Some(e) = v.errors {
         return Err(e);
     }
     for p in params.iter_mut() {
         if let Param::Struct(s) = p {
+            s.reals = v.held.iter().any(|h| s.name == h.root);
             s.whole = v.whole.contains(&s.name);
         }
     }
@@ -233,32 +246,11 @@ struct Collector {
     ints: super::ints::IntVars,
     /// The written type of each struct parameter but the receiver (`s`, `State`).
     types: Vec<(String, syn::Type)>,
+    /// The struct parameters held as their reals (`super::reals`).
+    held: Vec<super::reals::Held>,
 }
 
-/// `p.a.b` rooted at a struct parameter: its root and members.
-pub(super) fn chain(e: &syn::Expr, roots: &[String]) -> Option<(syn::Ident, Vec<syn::Member>)> {
-    match e {
-        syn::Expr::Field(f) => {
-            if let Some((root, mut members)) = chain(&f.base, roots) {
-                members.push(f.member.clone());
-                return Some((root, members));
-            }
-            if let syn::Expr::Path(p) = &*f.base {
-                if p.qself.is_none() {
-                    if let Some(id) = p.path.get_ident() {
-                        if roots.iter().any(|r| id == r) {
-                            return Some((id.clone(), vec![f.member.clone()]));
-                        }
-                    }
-                }
-            }
-            None
-        }
-        syn::Expr::Paren(p) => chain(&p.expr, roots),
-        syn::Expr::Group(g) => chain(&g.expr, roots),
-        _ => None,
-    }
-}
+pub(super) use super::paths::chain;
 
 impl Collector {
     /// A `&mut` struct passed whole whose fields the function also uses: an error (the field
@@ -270,10 +262,26 @@ impl Collector {
         let mut reported: Vec<syn::Ident> = Vec::new();
         for (root, e) in whole_mut {
             if self.leaves.iter().any(|(r, _)| *r == root) && !reported.contains(&root) {
+                // For `self`, at a field of a nested struct (what is refused).
+                let nested = self
+                    .leaves
+                    .iter()
+                    .find(|(r, l)| *r == root && l.path.len() > 1);
+                let e = match nested {
+                    Some((_, l)) if root == "self" => syn::Error::new(l.span, e.to_string()),
+                    _ => e,
+                };
                 reported.push(root);
                 self.error(e);
             }
         }
+    }
+
+    /// The `&mut` roots passed whole whose fields are used too, held as their reals when
+    /// their places can be named; the others stay refused.
+    fn held_roots(&self, params: &[Param]) -> Vec<super::reals::Held> {
+        let roots = self.whole_mut.iter().map(|(r, _)| r);
+        super::reals::held_roots(roots, &self.leaves, params)
     }
 
     fn error(&mut self, e: syn::Error) {
@@ -285,6 +293,10 @@ impl Collector {
 
     /// If `e` is a field chain, replaces it by its flat name, recording the use; whether it was.
     fn leaf(&mut self, e: &mut syn::Expr, used: Use, written: bool) -> bool {
+        if let Some(place) = super::reals::field(&self.held, &self.roots, e) {
+            *e = super::reals::place(&place, used == Use::Array);
+            return true;
+        }
         let Some((root, members)) = chain(e, &self.roots) else {
             return false;
         };
@@ -466,13 +478,23 @@ impl VisitMut for Collector {
         match e {
             syn::Expr::Call(c) => {
                 self.visit_expr_mut(&mut c.func);
+                let mut held = false;
                 for a in c.args.iter_mut() {
+                    held |= super::reals::is_held_arg(&self.held, a);
                     if !self.whole_arg(a) {
                         self.visit_expr_mut(a);
                     }
                 }
+                if held {
+                    super::reals::held_callee(&mut c.func);
+                }
             }
             syn::Expr::Index(ix) => {
+                if let Some(place) = super::reals::field(&self.held, &self.roots, &ix.expr) {
+                    self.with_hint(&mut ix.index, Use::Int);
+                    *e = super::reals::indexed(&place, &ix.index);
+                    return;
+                }
                 if !self.leaf(&mut ix.expr, Use::Array, false) {
                     self.visit_expr_mut(&mut ix.expr);
                 }
@@ -517,6 +539,11 @@ impl VisitMut for Collector {
             }
             syn::Expr::Reference(r) => {
                 let mutable = r.mutability.is_some();
+                if let Some(place) = super::reals::field(&self.held, &self.roots, &r.expr) {
+                    // `&s.x` is the field's range of the reals.
+                    *r.expr = super::reals::place(&place, true);
+                    return;
+                }
                 if self.leaf(&mut r.expr, Use::Array, mutable) {
                     // `&s.x` is the slice `s__x` itself.
                     *e = (*r.expr).clone();
@@ -620,13 +647,11 @@ impl Collector {
             return false;
         };
         let shown = id.to_string();
-        if mutable || self.mutable_roots.contains(&shown) {
+        let held = self.held.iter().any(|h| shown == h.root);
+        if !held && (mutable || self.mutable_roots.contains(&shown)) {
             // Refused only if the function also uses the struct's fields (`aliased`).
-            let msg = if shown == "self" {
-                "in a `&mut self` method that uses fields of `self`, calling a method of `self` or passing `self` whole is not supported yet: the method's fields would alias the whole `self` the callee writes. Pass the fields the callee needs (`self.k`, `&mut self.x`) to a function taking them, or move the field reads and writes into the callee".to_string()
-            } else {
-                format!("passing the `&mut` struct `{shown}` whole to another function while using its fields here is not supported yet: its fields would alias the whole struct the callee writes. Move the field reads and writes into the callee (`fn step(s: &mut State, ..)`), or pass the fields the callee needs (`{shown}.t`, `&mut {shown}.x`)")
-            };
+            // Refused only when the struct cannot be held as its reals (`held_roots`).
+            let msg = super::reals::refusal(&shown);
             self.whole_mut
                 .push((id.clone(), syn::Error::new_spanned(&*a, msg)));
         }
@@ -653,11 +678,17 @@ impl Collector {
         }
         let root = m.receiver.to_token_stream().to_string();
         let ty = self.types.iter().find(|(r, _)| *r == root)?.1.clone();
+        let held = super::reals::held_call(&self.held, m);
         let call = self.method_of_self(m)?;
         let syn::Expr::Call(mut call) = call else {
             return None;
         };
         let span = m.method.span();
+        if held {
+            *call.func =
+                super::held::method_callee(&super::held::respan_type(&ty, span), &m.method);
+            return Some(syn::Expr::Call(call));
+        }
         let name = super::held::param_call(&m.method);
         let ty = super::held::respan_type(&ty, span);
         *call.func = syn::parse_quote_spanned!(span=> #ty::#name);
@@ -670,6 +701,7 @@ impl Collector {
         if !self.is_root(&m.receiver) || m.turbofish.is_some() {
             return None;
         }
+        let held = super::reals::held_call(&self.held, m);
         let mut receiver = (*m.receiver).clone();
         if !self.whole_arg(&mut receiver) {
             return None;
@@ -682,12 +714,22 @@ impl Collector {
         let method = &m.method;
         let args = &m.args;
         let span = method.span();
+        if held {
+            // Through the method's companions for a receiver held as its reals.
+            let callee = super::held::method_callee(&quote::quote!(Self), method);
+            return Some(syn::parse_quote_spanned!(span=> #callee(#receiver, #args)));
+        }
         Some(syn::parse_quote_spanned!(span=> Self::#method(#receiver, #args)))
     }
 
     /// `s.x[i] = ..` or `&mut s.x`: the array field is written.
     fn mark_index_write(&mut self, e: &mut syn::Expr) {
         match e {
+            syn::Expr::Index(ix)
+                if super::reals::field(&self.held, &self.roots, &ix.expr).is_some() =>
+            {
+                self.visit_expr_mut(e)
+            }
             syn::Expr::Index(ix) => {
                 if !self.leaf(&mut ix.expr, Use::Array, true) {
                     self.visit_expr_mut(&mut ix.expr);

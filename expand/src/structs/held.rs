@@ -12,8 +12,10 @@
 //! (`taken`) calls `__energy_held(&s2, p)` where one of the arguments is a held struct. So the
 //! pipeline passes the held reals, their tangent and their adjoint as it passes any read-only
 //! array, and rustc decides every conversion: a struct with integer, bool or `Vec` fields is
-//! not `AsStruct` from its reals, and the error says why. Not for functions writing a struct
-//! (`&mut State`), whose written reals could not be given back to a caller holding them.
+//! not `AsStruct` from its reals, and the error says why. A struct the function writes (`s: &mut
+//! State`) is taken as a struct from any `&mut A` (`WrittenReceiver`) and stored back after the
+//! call, its tangent and adjoint likewise: a caller holding a `&mut` struct parameter as its
+//! reals (`reals`: `inner(s, h); s.x[1] *= 0.5;`) passes them so.
 //!
 //! A `&self` method is not called by a path, and its attribute can add only items of its
 //! `impl`: beside its companions go the associated `__tl_m_energy_generic`, `_jvp`, `_rev` and
@@ -24,10 +26,11 @@
 //! A `&mut self` method gets the same names, its receiver any `A: AsStruct<State<S>> +
 //! AddAdjoint<State<S>>`: taken as a struct, written by the method and stored back (its tangent
 //! and adjoint likewise), so `s2.kick(h);` on a held `s2` (the caller's pass writes `&mut s2`
-//! for a method call whose result is dropped) writes the held reals. A method of a struct
-//! *parameter* (`s.energy(p)`, `s.kick(h)` with `s: &State` or `&mut State`) needs none of
-//! this: the caller passes the parameter whole to the method's own `_at` companions
-//! ([`PARAM_CALL`]).
+//! for a method call whose result is dropped, or on a local bound `let mut`) writes the held
+//! reals. A method of a struct *parameter* (`s.energy(p)`, `s.kick(h)` with `s: &State` or
+//! `&mut State`) needs none of this: the caller passes the parameter whole to the method's own
+//! `_at` companions ([`PARAM_CALL`]), unless the caller holds the parameter as its reals
+//! (`reals`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
@@ -42,19 +45,12 @@ pub(super) fn name(user: &syn::Ident) -> syn::Ident {
 }
 
 /// `__f_held` for the path companions in `generated` (the companions of `func`, a free function
-/// with struct parameters), or nothing when `func` writes a struct or has no path companions.
+/// with struct parameters), or nothing when `func` has no path companions.
 pub(super) fn companions(
     krate: &syn::Path,
     func: &syn::ItemFn,
     generated: &TokenStream,
 ) -> syn::Result<TokenStream> {
-    let writes_struct = func.sig.inputs.iter().any(|a| {
-        matches!(a, syn::FnArg::Typed(pt) if matches!(&*pt.ty, syn::Type::Reference(r)
-            if r.mutability.is_some() && super::flatten::struct_type(&pt.ty).is_some()))
-    });
-    if writes_struct {
-        return Ok(TokenStream::new());
-    }
     let user = &func.sig.ident;
     let file: syn::File = syn::parse2(generated.clone())?;
     let paths = file.items.iter().find_map(|i| match i {
@@ -163,10 +159,16 @@ fn forward(
         let elem = elem.clone();
         let g = format_ident!("__A{}", k);
         let local = syn::Ident::new(&format!("arg{k}"), Span::mixed_site());
-        if r.mutability.is_some() && value.is_none() {
-            // The receiver of a `&mut self` method: taken as a struct and stored back; any
-            // `R: WrittenReceiver<A>` (`&mut A` only), so that a caller passing `&s2` (the
-            // method's result used in an expression) gets the trait's message.
+        // The tangent or adjoint of the struct before it (`s_dot`, `s_bar`, `this_bar`).
+        let of_value = value.as_ref().is_some_and(|v| {
+            let (v, n) = (v.to_string(), name.to_string());
+            n == format!("{v}_dot") || n == format!("{v}_bar")
+        });
+        if r.mutability.is_some() && !of_value {
+            // A struct the callee writes (the receiver of a `&mut self` method, `s: &mut
+            // State`): taken as a struct and stored back; any `R: WrittenReceiver<A>` (`&mut
+            // A` only), so that a caller passing `&s2` (the method's result used in an
+            // expression) gets the trait's message.
             let written = format_ident!("__R{}", k);
             extra.push(syn::parse_quote!(#g: ?Sized + #p::AsStruct<#elem> + #p::AddAdjoint<#elem>));
             extra.push(syn::parse_quote!(#written: #p::WrittenReceiver<#g>));
@@ -200,7 +202,9 @@ fn forward(
             // No local of the struct's type: for a struct without the attribute, rustc's
             // error would say more than the parameter's own.
             call.push(quote!(&#p::AsStruct::<#elem>::as_struct(#name)));
-            value = Some(name.clone());
+            if !of_value {
+                value = Some(name.clone());
+            }
         }
     }
     sig.generics.params.extend(extra);

@@ -92,8 +92,10 @@
 //! through `__tl_m_advanced_into_jvp`, `into`), where a literal stepped only by its methods has
 //! the struct's own places (`__tl_State::__TL_AT_x`, published by the struct's attribute).
 //! rustc checks that such a method returns the receiver's type (`SameStruct`). A `&mut self`
-//! method called as a statement on a held struct (`s2.kick(h);`) writes its reals: its
-//! `__tl_m_kick_*` companions take the receiver as a struct and store it back (`held`).
+//! method called on a held struct writes its reals, as a statement (`s2.kick(h);`) or with its
+//! result used (`s2.kick(h) * 2.0` on a local bound `let mut`, which the caller's pass then
+//! passes `&mut`, the callee's `ARGS` saying whether it writes): its `__tl_m_kick_*`
+//! companions take the receiver as a struct and store it back (`held`).
 //!
 //! **A call's result whose methods are called** (`let u = State::new(..); u.norm2()`, `let t =
 //! s.scaled(x); t.norm2()` on a struct parameter `s`, `let y: State = self.step(&s);
@@ -109,8 +111,12 @@
 //! its copies around calls (the values a callee's reverse sweep needs, saved in the forward
 //! sweep and restored before the callee's adjoint) go through the struct's reals
 //! (`Struct::to_reals`, `Struct::set_reals`). A caller that also reads or writes the struct's
-//! fields is refused on the call: the field slices would alias the whole struct the callee
-//! writes.
+//! fields (`inner(s, h); s.x[1] *= 0.5;`, a `&mut self` method using fields of `self` that
+//! calls methods of `self`) cannot take field slices beside it, which would alias the whole
+//! struct the callee writes: it holds the struct as its reals instead (`reals`), its fields
+//! places in them, and passes them on to the callees' companions for callers holding reals
+//! (`__inner_held`, `Self::__tl_m_force`); the companions copy the struct into its reals and
+//! back.
 
 mod chains;
 mod evidence;
@@ -124,6 +130,8 @@ mod layout;
 mod locals;
 mod matrix_fields;
 mod order;
+mod paths;
+mod reals;
 mod result_methods;
 mod results;
 mod scalar_writes;

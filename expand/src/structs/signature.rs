@@ -52,6 +52,7 @@ pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
                     leaves: Vec::new(),
                     receiver: true,
                     whole: false,
+                    reals: false,
                     constant: false,
                     sep: String::from("__"),
                 })));
@@ -65,6 +66,7 @@ pub fn params(sig: &syn::Signature) -> syn::Result<Vec<Param>> {
                         leaves: Vec::new(),
                         receiver: false,
                         whole: false,
+                        reals: false,
                         constant: false,
                         sep: String::from("__"),
                     })))

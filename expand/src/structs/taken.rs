@@ -35,7 +35,7 @@ use super::self_calls::Layout;
 
 /// The place of field `path` (`["inner", "a"]`) in a struct held as reals whose type is
 /// `alias`: its start and its length.
-fn place(alias: &Layout, path: &[String]) -> (TokenStream, TokenStream) {
+pub(super) fn place(alias: &Layout, path: &[String]) -> (TokenStream, TokenStream) {
     let mut at = Vec::new();
     let mut len = TokenStream::new();
     for (i, f) in path.iter().enumerate() {
@@ -87,6 +87,7 @@ pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
         index: syn::Ident::new(&format!("k{sep}"), Span::call_site()),
         sep,
         mut_self: super::order::mut_self(&func.sig),
+        mutable: mutable_bindings(&out.block),
         error: None,
     };
     pass.visit_block_mut(&mut out.block);
@@ -94,6 +95,35 @@ pub(super) fn rewrite(func: &syn::ItemFn) -> syn::Result<Option<syn::ItemFn>> {
         Some(e) => Err(e),
         None => Ok(Some(out)),
     }
+}
+
+/// The names `block` binds with `let mut`.
+fn mutable_bindings(block: &syn::Block) -> Vec<String> {
+    struct Mutable(Vec<String>);
+    impl<'a> syn::visit::Visit<'a> for Mutable {
+        fn visit_local(&mut self, l: &'a syn::Local) {
+            if let Some((name, true)) = super::locals::simple_binding(&l.pat) {
+                self.0.push(unraw(&name));
+            }
+            syn::visit::visit_local(self, l);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut m = Mutable(Vec::new());
+    syn::visit::Visit::visit_block(&mut m, block);
+    m.0
+}
+
+/// Whether `e` mentions the identifier `name`.
+fn mentions(e: &syn::Expr, name: &str) -> bool {
+    fn any(tokens: TokenStream, name: &str) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => unraw(&i) == name,
+            proc_macro2::TokenTree::Group(g) => any(g.stream(), name),
+            _ => false,
+        })
+    }
+    any(e.to_token_stream(), name)
 }
 
 /// Whether the body takes a struct result (`rewrite` would change it).
@@ -124,6 +154,8 @@ struct Pass {
     sep: String,
     /// The function's receiver is `&mut self` (`super::order::mut_self`).
     mut_self: bool,
+    /// The names the body binds `let mut`.
+    mutable: Vec<String>,
     error: Option<syn::Error>,
 }
 
@@ -258,13 +290,22 @@ impl VisitMut for Pass {
                     self.fail(syn::Error::new_spanned(&m.method, msg));
                     return;
                 }
+                // A local the user binds `mut` may be written by the method (`&mut self`, which
+                // the caller cannot see; rustc refuses the user's call on a local not `mut`):
+                // passed `&mut`, and the callee's `ARGS` tell the pipeline whether it writes.
+                let written =
+                    self.mutable.contains(&t.name) && !m.args.iter().any(|a| mentions(a, &t.name));
                 for a in &mut m.args {
                     self.visit_expr_mut(a);
                 }
                 let callee = super::held::method_callee(&quote!(#layout), &m.method);
                 let (recv, args) = (&m.receiver, &m.args);
                 let span = m.method.span();
-                *e = syn::parse_quote_spanned!(span=> #callee(&#recv, #args));
+                *e = if written {
+                    syn::parse_quote_spanned!(span=> #callee(&mut #recv, #args))
+                } else {
+                    syn::parse_quote_spanned!(span=> #callee(&#recv, #args))
+                };
                 return;
             }
         }

@@ -46,7 +46,8 @@ fn whole_names(params: &[Param]) -> Vec<(String, syn::Type)> {
     let mut out = Vec::new();
     for p in params {
         if let Param::Struct(s) = p {
-            if s.whole {
+            // A struct held as its reals stays a slice (`super::reals`).
+            if s.whole && !s.reals {
                 let name = syn::ext::IdentExt::unraw(&super::flatten::whole_ident(s)).to_string();
                 for n in [name.clone(), format!("{name}_dot"), format!("{name}_bar")] {
                     out.push((n, s.ty.clone()));

@@ -276,7 +276,16 @@ pub(super) fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward
                     names.push(quote!(#extra_base));
                 }
                 let mut field_extra_base = extra_base.clone();
-                if whole.is_some() {
+                if param.reals {
+                    // The struct, its tangent or its adjoint copied into their reals and back.
+                    let bases = std::iter::once(&base).chain(whole_extra.then_some(&extra_base));
+                    for b in bases {
+                        let (p, q, arg) = super::reals::copy_in_out(cx.krate, b);
+                        pre.extend(p);
+                        post.extend(q);
+                        args.push(arg);
+                    }
+                } else if whole.is_some() {
                     args.push(quote!(#base));
                     if whole_extra {
                         if extra_suffix == "bar" {

@@ -1,6 +1,6 @@
-//! A `&mut self` method called on a struct the caller holds as its reals, its result used in an
-//! expression: the caller passes the held struct as written only for a call whose result it
-//! drops (`s2.kick(h);`); the error on the call says to call it as a statement.
+//! A `&mut self` method called on a struct an annotated caller holds as its reals, with an
+//! argument reading that struct: the caller passes it `&mut` only beside arguments that do not
+//! read it, and the error says to read them into locals first.
 use tapeless::differentiable;
 
 #[differentiable]
@@ -28,7 +28,7 @@ impl State {
 #[differentiable]
 fn run(s: &State, h: f64) -> f64 {
     let mut s2: State = step(s, h);
-    s2.kick(h)
+    s2.kick(s2.t) * 2.0
 }
 
 fn main() {}

@@ -1,8 +1,11 @@
+//! A `&mut` struct passed whole while its fields are used beside the call is held as its reals:
+//! every field must be real (an integer field has no place among the reals).
 use tapeless::differentiable;
 
 #[differentiable]
 struct State {
     x: [f64; 2],
+    n: usize,
 }
 
 #[differentiable]
@@ -10,7 +13,6 @@ fn inner(s: &mut State, h: f64) {
     s.x[0] += h * s.x[1];
 }
 
-// A `&mut` struct passed whole while its fields are used beside the call is refused.
 #[differentiable]
 fn outer(s: &mut State, h: f64) {
     inner(s, h);
