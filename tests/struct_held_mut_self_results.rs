@@ -5,7 +5,8 @@
 //! writes. Each derivative is proved three ways (central finite differences, the dot-product
 //! test, tangent against adjoint), with Hessian-vector products at dual numbers, adversarial
 //! names (`result`, `x_bar`, `__adj0`), a `macro_rules!` caller and bit-equality with the same
-//! program calling the method as a statement.
+//! program calling the method as a statement. A result dropped by a statement (`s2.kick(h);`,
+//! `self.kick(h);` in another method) goes through companions that take no seed for it.
 
 mod common;
 
@@ -49,6 +50,20 @@ impl State {
         self.x[0] * self.t
     }
 
+    /// Calls `kick` as a statement on `self`, its result dropped.
+    #[differentiable]
+    fn twice(&mut self, h: f64) {
+        self.kick(h);
+        self.x[1] *= 0.5 + self.t;
+    }
+
+    /// The same, the result bound and unused.
+    #[differentiable]
+    fn twice_bound(&mut self, h: f64) {
+        let _k = self.kick(h);
+        self.x[1] *= 0.5 + self.t;
+    }
+
     #[differentiable]
     fn energy(&self, p: &Params) -> f64 {
         0.5 * (self.x[0] * self.x[0] + self.x[1] * self.x[1]) + p.beta * self.x[2] * self.t
@@ -70,6 +85,31 @@ fn kicked_statement(s: &State, p: &Params, h: f64) -> f64 {
     let _kicked = s2.kick(h);
     let k = s2.x[0] * s2.t * 2.0;
     k + s2.energy(p)
+}
+
+/// The same with `kick` called as a statement, its result dropped (the statement form took a
+/// seed its companions do not have: a rustc error inside generated code).
+#[differentiable]
+fn kicked_dropped(s: &State, p: &Params, h: f64) -> f64 {
+    let mut s2: State = step(s, p, h);
+    s2.kick(h);
+    let k = s2.x[0] * s2.t * 2.0;
+    k + s2.energy(p)
+}
+
+/// `twice` (which drops `kick`'s result) on a held struct, and the same through `twice_bound`.
+#[differentiable]
+fn twice_on_held(s: &State, p: &Params, h: f64) -> f64 {
+    let mut s2: State = step(s, p, h);
+    s2.twice(h);
+    s2.energy(p)
+}
+
+#[differentiable]
+fn twice_bound_on_held(s: &State, p: &Params, h: f64) -> f64 {
+    let mut s2: State = step(s, p, h);
+    s2.twice_bound(h);
+    s2.energy(p)
 }
 
 /// A time loop summing results of `kick`, the state's type written, the result the tail.
@@ -131,6 +171,22 @@ fn results_of_mut_self_methods_on_held_structs() {
         check_caller("kicked", kicked, kicked_jvp, kicked_vjp, x, seed);
         check_caller("kicks", kicks, kicks_jvp, kicks_vjp, x, seed + 1);
         check_caller(
+            "twice_on_held",
+            twice_on_held,
+            twice_on_held_jvp,
+            twice_on_held_vjp,
+            x,
+            seed + 5,
+        );
+        check_caller(
+            "kicked_dropped",
+            kicked_dropped,
+            kicked_dropped_jvp,
+            kicked_dropped_vjp,
+            x,
+            seed + 4,
+        );
+        check_caller(
             "adversarial",
             adversarial,
             adversarial_jvp,
@@ -168,8 +224,24 @@ fn a_result_in_an_expression_equals_the_statement_form_to_the_bit() {
     let (mut sb, mut pb, mut hb) = (s.zero_like(), p.zero_like(), 0.0);
     let va = kicked_vjp(&s, &mut sa, &p, &mut pa, h, &mut ha, 1.5);
     let vb = kicked_statement_vjp(&s, &mut sb, &p, &mut pb, h, &mut hb, 1.5);
-    assert_eq!((va, sa, pa), (vb, sb, pb));
+    assert_eq!((va, &sa, &pa), (vb, &sb, &pb));
     assert_eq!(ha.to_bits(), hb.to_bits());
+    // The result dropped by a statement: the same derivatives.
+    let (mut sc, mut pc, mut hc) = (s.zero_like(), p.zero_like(), 0.0);
+    let vc = kicked_dropped_vjp(&s, &mut sc, &p, &mut pc, h, &mut hc, 1.5);
+    assert_eq!((vc, &sc, &pc), (vb, &sb, &pb));
+    assert_eq!(hc.to_bits(), hb.to_bits());
+    let c = kicked_dropped_jvp(&s, &sd, &p, &pd, h, 0.5);
+    assert_eq!(
+        (c.0.to_bits(), c.1.to_bits()),
+        (b.0.to_bits(), b.1.to_bits())
+    );
+    // A result dropped inside a method, `self.kick(h);`: as when it is bound and unused.
+    let (mut s1, mut p1, mut h1) = (s.zero_like(), p.zero_like(), 0.0);
+    let (mut s2, mut p2, mut h2) = (s.zero_like(), p.zero_like(), 0.0);
+    let v1 = twice_on_held_vjp(&s, &mut s1, &p, &mut p1, h, &mut h1, 1.5);
+    let v2 = twice_bound_on_held_vjp(&s, &mut s2, &p, &mut p2, h, &mut h2, 1.5);
+    assert_eq!((v1, &s1, &p1, h1.to_bits()), (v2, &s2, &p2, h2.to_bits()));
 }
 
 /// The gradient of `kicks` in `(s, p, h)`.

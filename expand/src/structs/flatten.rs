@@ -83,17 +83,7 @@ pub fn whole_ident(s: &StructParam) -> syn::Ident {
 
 pub(super) use super::signature::separator;
 pub use super::signature::{has_structs, params, struct_type};
-
-/// The names of the struct parameters (with `only_mut`, of the `&mut` ones).
-fn struct_roots(params: &[Param], only_mut: bool) -> Vec<String> {
-    params
-        .iter()
-        .filter_map(|p| match p {
-            Param::Struct(s) if s.mutable || !only_mut => Some(s.name.to_string()),
-            _ => None,
-        })
-        .collect()
-}
+use super::signature::{param_types, struct_roots};
 
 /// The flattened function, `name`, and the struct parameters with the fields the body uses.
 pub fn flatten(
@@ -124,6 +114,7 @@ pub fn flatten(
         ints: super::ints::IntVars::of_signature(&func.sig),
         types: param_types(params),
         held,
+        statement: None,
     };
     let mut block = body.clone();
     let mut v = collector(Vec::new());
@@ -216,17 +207,6 @@ pub fn flatten(
     })
 }
 
-/// The written type of each struct parameter but the receiver (`s`, `State`).
-fn param_types(params: &[Param]) -> Vec<(String, syn::Type)> {
-    params
-        .iter()
-        .filter_map(|p| match p {
-            Param::Struct(s) if !s.receiver => Some((s.name.to_string(), s.ty.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 struct Collector {
     /// See [`StructParam::sep`].
     sep: String,
@@ -248,6 +228,8 @@ struct Collector {
     types: Vec<(String, syn::Type)>,
     /// The struct parameters held as their reals (`super::reals`).
     held: Vec<super::reals::Held>,
+    /// The method call that is a statement of its own, its result dropped (`self.kick(h);`).
+    statement: Option<*const syn::ExprMethodCall>,
 }
 
 pub(super) use super::paths::chain;
@@ -616,6 +598,14 @@ impl VisitMut for Collector {
         self.ints = outer;
     }
 
+    fn visit_stmt_mut(&mut self, s: &mut syn::Stmt) {
+        self.statement = match s {
+            syn::Stmt::Expr(syn::Expr::MethodCall(m), Some(_)) => Some(&*m as *const _),
+            _ => None,
+        };
+        syn::visit_mut::visit_stmt_mut(self, s);
+    }
+
     fn visit_item_mut(&mut self, _: &mut syn::Item) {
         // Items inside the body have their own scope.
     }
@@ -678,7 +668,7 @@ impl Collector {
         }
         let root = m.receiver.to_token_stream().to_string();
         let ty = self.types.iter().find(|(r, _)| *r == root)?.1.clone();
-        let held = super::reals::held_call(&self.held, m);
+        let (held, prefix) = (super::reals::held_call(&self.held, m), self.prefix(m));
         let call = self.method_of_self(m)?;
         let syn::Expr::Call(mut call) = call else {
             return None;
@@ -686,7 +676,7 @@ impl Collector {
         let span = m.method.span();
         if held {
             *call.func =
-                super::held::method_callee(&super::held::respan_type(&ty, span), &m.method);
+                super::held::method_callee(&super::held::respan_type(&ty, span), &m.method, prefix);
             return Some(syn::Expr::Call(call));
         }
         let name = super::held::param_call(&m.method);
@@ -701,7 +691,7 @@ impl Collector {
         if !self.is_root(&m.receiver) || m.turbofish.is_some() {
             return None;
         }
-        let held = super::reals::held_call(&self.held, m);
+        let (held, prefix) = (super::reals::held_call(&self.held, m), self.prefix(m));
         let mut receiver = (*m.receiver).clone();
         if !self.whole_arg(&mut receiver) {
             return None;
@@ -715,11 +705,21 @@ impl Collector {
         let args = &m.args;
         let span = method.span();
         if held {
-            // Through the method's companions for a receiver held as its reals.
-            let callee = super::held::method_callee(&quote::quote!(Self), method);
+            // Through the method's companions for a receiver held as its reals (those that
+            // drop the result for a statement, `self.kick(h);`).
+            let callee = super::held::method_callee(&quote::quote!(Self), method, prefix);
             return Some(syn::parse_quote_spanned!(span=> #callee(#receiver, #args)));
         }
         Some(syn::parse_quote_spanned!(span=> Self::#method(#receiver, #args)))
+    }
+
+    /// The prefix of the companions `m` calls on a held receiver: [`super::held::DROPPED`]
+    /// when it is a statement of its own.
+    fn prefix(&self, m: &syn::ExprMethodCall) -> &'static str {
+        match self.statement {
+            Some(s) if std::ptr::eq(s, m) => super::held::DROPPED,
+            _ => super::held::METHOD,
+        }
     }
 
     /// `s.x[i] = ..` or `&mut s.x`: the array field is written.

@@ -125,9 +125,28 @@ fn forward(
     name: (syn::Ident, Option<&str>),
     target: TokenStream,
 ) -> TokenStream {
+    forward_dropping(krate, vis, sig, name, target, None)
+}
+
+/// [`forward`], the target's result dropped when `seed` is given: the forwarder returns
+/// nothing, and a `_rev` target's last parameter, the result's seed, is not the forwarder's
+/// but `seed` (a zero).
+fn forward_dropping(
+    krate: &syn::Path,
+    vis: &syn::Visibility,
+    sig: &syn::Signature,
+    name: (syn::Ident, Option<&str>),
+    target: TokenStream,
+    seed: Option<Option<TokenStream>>,
+) -> TokenStream {
     let p = quote!(#krate::__private);
     let mut sig = sig.clone();
     sig.ident = name.0;
+    let dropped = seed.is_some();
+    let seed = seed.flatten();
+    if dropped {
+        sig.output = syn::ReturnType::Default;
+    }
     let passed = match name.1 {
         Some(kind) => crate::companions::data_as_callers_send(&mut sig, kind),
         None => sig
@@ -208,7 +227,20 @@ fn forward(
         }
     }
     sig.generics.params.extend(extra);
+    call.extend(seed);
     let result = syn::Ident::new("result", Span::mixed_site());
+    if dropped {
+        return quote! {
+            #[doc(hidden)]
+            #[inline]
+            #[allow(non_snake_case, clippy::too_many_arguments, clippy::let_unit_value)]
+            #vis #sig {
+                #before
+                let _ = #target(#(#call),*);
+                #after
+            }
+        };
+    }
     quote! {
         #[doc(hidden)]
         #[inline]
@@ -226,6 +258,11 @@ fn forward(
 /// The prefix of a `&self` method's companions for callers holding the receiver as its reals:
 /// `__tl_m_energy_generic`, `__tl_m_energy_jvp`, `__tl_m_energy_rev`, `__tl_m_energy_ARGS`.
 pub(super) const METHOD: &str = "__tl_m_";
+
+/// The prefix of a `&mut self` method's companions for a caller that calls it on a held struct
+/// as a statement, its result dropped (`s2.kick(h);`): `__tl_d_kick_generic`, `_jvp`, `_rev`,
+/// `_ARGS`, which take no seed for the result and give none back, whatever the method returns.
+pub(super) const DROPPED: &str = "__tl_d_";
 
 /// The prefix of a struct-result method's companions for a caller calling it on its own
 /// `self` (`s = self.rk4(&s, h)`, see `self_calls`): `__tl_self_rk4_into_generic`, ..
@@ -256,10 +293,10 @@ pub(super) fn respan_type(ty: &syn::Type, span: Span) -> TokenStream {
 /// The callee a caller's pass writes for `s.energy(p)` on a held `s` whose type is `layout`:
 /// `layout::__tl_m_energy`, which the pipeline reaches as `layout::__tl_m_energy::jvp` and
 /// [`method_paths`] makes `layout::__tl_m_energy_jvp`.
-pub(super) fn method_callee(layout: &TokenStream, method: &syn::Ident) -> syn::Expr {
+pub(super) fn method_callee(layout: &TokenStream, method: &syn::Ident, prefix: &str) -> syn::Expr {
     let name = format_ident!(
         "{}{}",
-        METHOD,
+        prefix,
         syn::ext::IdentExt::unraw(method),
         span = method.span()
     );
@@ -331,20 +368,60 @@ pub(super) fn method_companions(
                     (name, Some(kind)),
                     quote!(Self::#target),
                 ));
+                if written_self {
+                    out.extend(dropped(krate, func, &f.sig, kind, quote!(Self::#target)));
+                }
             }
             syn::Item::Const(c) if c.ident == format!("__{user}_args_at") => {
                 let (ty, args, vis) = (&c.ty, &c.ident, &func.vis);
-                let name = format_ident!("{}{}_ARGS", METHOD, user);
-                out.extend(quote! {
-                    #[doc(hidden)]
-                    #[allow(non_upper_case_globals, dead_code)]
-                    #vis const #name: #ty = Self::#args;
-                });
+                for prefix in [METHOD, DROPPED]
+                    .iter()
+                    .take(if written_self { 2 } else { 1 })
+                {
+                    let name = format_ident!("{}{}_ARGS", prefix, user);
+                    out.extend(quote! {
+                        #[doc(hidden)]
+                        #[allow(non_upper_case_globals, dead_code)]
+                        #vis const #name: #ty = Self::#args;
+                    });
+                }
             }
             _ => {}
         }
     }
     Ok(out)
+}
+
+/// The [`DROPPED`] companion of kind `kind` of a `&mut self` method `func`, forwarding to its
+/// `_at` companion `target` (of signature `sig`) with the result dropped: a `_rev` takes no
+/// seed and passes a zero (the seed of a method returning a real; one returning more, an array
+/// or a tuple, keeps its seed and gets rustc's error at a call as a statement).
+fn dropped(
+    krate: &syn::Path,
+    func: &syn::ItemFn,
+    sig: &syn::Signature,
+    kind: &str,
+    target: TokenStream,
+) -> TokenStream {
+    let user = syn::ext::IdentExt::unraw(&func.sig.ident).to_string();
+    let name = format_ident!("{}{}_{}", DROPPED, user, kind);
+    let returns = !matches!(func.sig.output, syn::ReturnType::Default);
+    let mut sig = sig.clone();
+    let seed = match kind {
+        "rev" if returns => {
+            // The seed: the last parameter, of the scalar type.
+            let scalar = sig.generics.type_params().next().map(|t| t.ident.clone());
+            let last = sig.inputs.pop().map(|p| p.into_value());
+            match (last, scalar) {
+                (Some(syn::FnArg::Typed(pt)), Some(s)) if matches!(&*pt.ty, syn::Type::Path(tp) if tp.path.is_ident(&s)) => {
+                    Some(Some(quote!(#krate::__private::cst::<#s>(0.0))))
+                }
+                _ => return TokenStream::new(),
+            }
+        }
+        _ => Some(None),
+    };
+    forward_dropping(krate, &func.vis, &sig, (name, Some(kind)), target, seed)
 }
 
 /// The prefix of a method's companions for a caller calling it on its own `self`
@@ -433,7 +510,9 @@ pub(super) fn method_paths(tokens: TokenStream) -> TokenStream {
                     }
                 }
             }
-            if (name.starts_with(METHOD) || name.starts_with(SELF_CALL))
+            if (name.starts_with(METHOD)
+                || name.starts_with(DROPPED)
+                || name.starts_with(SELF_CALL))
                 && a.as_char() == ':'
                 && b.as_char() == ':'
                 && kinds.contains(&kind.to_string().as_str())

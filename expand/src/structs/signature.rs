@@ -97,3 +97,25 @@ pub(super) fn separator(func: &syn::ItemFn) -> String {
     }
     sep
 }
+
+/// The names of the struct parameters (with `only_mut`, of the `&mut` ones).
+pub(super) fn struct_roots(params: &[Param], only_mut: bool) -> Vec<String> {
+    params
+        .iter()
+        .filter_map(|p| match p {
+            Param::Struct(s) if s.mutable || !only_mut => Some(s.name.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The written type of each struct parameter but the receiver (`s`, `State`).
+pub(super) fn param_types(params: &[Param]) -> Vec<(String, syn::Type)> {
+    params
+        .iter()
+        .filter_map(|p| match p {
+            Param::Struct(s) if !s.receiver => Some((s.name.to_string(), s.ty.clone())),
+            _ => None,
+        })
+        .collect()
+}

@@ -298,7 +298,8 @@ impl VisitMut for Pass {
                 for a in &mut m.args {
                     self.visit_expr_mut(a);
                 }
-                let callee = super::held::method_callee(&quote!(#layout), &m.method);
+                let callee =
+                    super::held::method_callee(&quote!(#layout), &m.method, super::held::METHOD);
                 let (recv, args) = (&m.receiver, &m.args);
                 let span = m.method.span();
                 *e = if written {
@@ -320,7 +321,8 @@ impl VisitMut for Pass {
                 for a in &mut m.args {
                     self.visit_expr_mut(a);
                 }
-                let callee = super::held::method_callee(&quote!(Self), &m.method);
+                let callee =
+                    super::held::method_callee(&quote!(Self), &m.method, super::held::METHOD);
                 let (recv, args) = (&m.receiver, &m.args);
                 let span = m.method.span();
                 *e = syn::parse_quote_spanned!(span=> #callee(#recv, #args));
@@ -337,7 +339,8 @@ impl VisitMut for Pass {
                 for a in &mut m.args {
                     self.visit_expr_mut(a);
                 }
-                let callee = super::held::method_callee(&quote!(#ty), &m.method);
+                let callee =
+                    super::held::method_callee(&quote!(#ty), &m.method, super::held::METHOD);
                 let (recv, args) = (&m.receiver, &m.args);
                 let span = m.method.span();
                 *e = syn::parse_quote_spanned!(span=> #callee(#recv, #args));
@@ -421,7 +424,7 @@ impl Pass {
         for a in &mut m.args {
             self.visit_expr_mut(a);
         }
-        let callee = super::held::method_callee(&quote!(#layout), &m.method);
+        let callee = super::held::method_callee(&quote!(#layout), &m.method, super::held::DROPPED);
         let (recv, args) = (&m.receiver, &m.args);
         let span = m.method.span();
         let call: syn::Expr = syn::parse_quote_spanned!(span=> #callee(&mut #recv, #args));
