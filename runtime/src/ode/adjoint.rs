@@ -128,13 +128,17 @@ impl<S: Real, F: RhsVjp + ?Sized, L: SavedStateLoss, D: Dim> Reversal<S>
             // Interpolated saves read the step's result as well.
             self.stepper.recompute(cx, u, Some(&mut self.u_next));
         } else {
-            self.stepper.recompute(cx, u, None);
+            // Nothing reads the step's result: recomputation and adjoint in one call.
+            self.stepper
+                .adjoint_step(cx, u, &mut self.u_bar, &mut self.p_bar);
         }
         if inside {
             self.reverse_dense(k, u, last)?;
         }
-        self.stepper
-            .reverse(cx, u, &mut self.u_bar, &mut self.p_bar);
+        if last || inside {
+            self.stepper
+                .reverse(cx, u, &mut self.u_bar, &mut self.p_bar);
+        }
         self.stepper.all_stages = false;
         if inside {
             for (ub, &sb) in self.u_bar.iter_mut().zip(&self.u_start_bar) {

@@ -30,6 +30,8 @@
 //! the stepper is built ([`ReversePlan`]): the stages it goes through, the nonzero coefficients
 //! in the scalar type, and which pass writes each seed (fused with its first term).
 
+mod rk4;
+
 use super::combination::Combination;
 use super::reverse_plan::{pass, scaled, seed_before, ReversePlan};
 use super::rhs::{Rhs, RhsJvp, RhsVjp};
@@ -154,6 +156,15 @@ fn vjp_at<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool>(
     }
 }
 
+/// The four rows of a stage buffer (row `i` at `i * n`), each of length `n`.
+#[inline(always)]
+fn rows<S>(buffer: &mut [S], n: usize) -> [&mut [S]; 4] {
+    let (r0, rest) = buffer.split_at_mut(n);
+    let (r1, rest) = rest.split_at_mut(n);
+    let (r2, rest) = rest.split_at_mut(n);
+    [r0, r1, r2, &mut rest[..n]]
+}
+
 /// What a step reads besides its state: the right-hand side, the parameters, the time the step
 /// starts at and its size. The drivers build one per step; the stepper's methods take it
 /// instead of the four pieces apart.
@@ -227,6 +238,9 @@ pub(crate) struct Stepper<'t, S, D = usize> {
     /// Evaluate every stage, those only the continuous extension reads too (set by the
     /// drivers around a step with saves inside it).
     pub(crate) all_stages: bool,
+    /// The tableau has the classic RK4's coefficients: steps, recomputations and adjoints go
+    /// through `rk4.rs` (the same bits, without the general glue) when nothing asks for more.
+    rk4: bool,
     /// Whether [`reverse`](Stepper::reverse) accumulates the parameters' adjoint (else it asks
     /// the right-hand side for [`RhsVjp::vjp_state`], and `p_bar` is scratch).
     pub(crate) parameters: bool,
@@ -254,6 +268,7 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
             dense_bar: Vec::new(),
             dense_seeded: false,
             plans: Default::default(),
+            rk4: tableau.is_rk4(),
             all_stages: false,
             parameters: true,
             counters: Counters::default(),
@@ -279,6 +294,65 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         stepper.dense_bar = vec![S::zero(); tableau.stages() * n];
         stepper.plans = [false, true].map(|all| ReversePlan::new(tableau, all));
         stepper
+    }
+
+    /// Whether this step goes through RK4's written-out path: an RK4 tableau, and neither
+    /// every stage nor dense-output seeds asked for.
+    #[inline(always)]
+    fn rk4_path(&self) -> bool {
+        self.rk4 && !self.all_stages && !self.dense_seeded
+    }
+
+    /// What RK4's written-out path reads for a step of `cx`: its stage times and factors.
+    #[inline(always)]
+    fn rk4_context<'a, F: ?Sized>(&self, cx: StepContext<'a, F, S>) -> rk4::Ctx<'a, F, S, D> {
+        let time = |i| self.tableau.stage_time(cx.t, cx.h, i);
+        let f = rk4::Rk4Step::new([time(0), time(1), time(2), time(3)], cx.h);
+        rk4::Ctx {
+            rhs: cx.rhs,
+            n: self.n,
+            p: cx.p,
+            f,
+        }
+    }
+
+    /// The adjoint of a step whose result nothing else reads: [`recompute`](Stepper::recompute)
+    /// without the result, then [`reverse`](Stepper::reverse), fused into one pass for RK4.
+    pub(crate) fn adjoint_step<F: RhsVjp + ?Sized>(
+        &mut self,
+        cx: StepContext<'_, F, S>,
+        u: &[S],
+        u_bar: &mut [S],
+        p_bar: &mut [S],
+    ) {
+        if !self.rk4_path() {
+            self.recompute(cx, u, None);
+            self.reverse(cx, u, u_bar, p_bar);
+            return;
+        }
+        let cx = self.rk4_context(cx);
+        let n = self.n.get();
+        let [k0, k1, k2, _] = rows(&mut self.k, n);
+        let [_, y1, y2, y3] = rows(&mut self.y, n);
+        let [k0b, k1b, k2b, k3b] = rows(&mut self.k_bar, n);
+        let (w, y_bar, du) = (&mut self.acc[..], &mut self.y_bar[..], &mut self.du[..]);
+        self.counters.evals += 3;
+        self.counters.vjps += 4;
+        let adjoint = if self.parameters {
+            rk4::adjoint::<S, F, D, true>
+        } else {
+            rk4::adjoint::<S, F, D, false>
+        };
+        adjoint(
+            &cx, u, u_bar, p_bar, k0, k1, k2, y1, y2, y3, k0b, k1b, k2b, k3b, w, y_bar, du,
+        );
+    }
+
+    /// The general path only from here on (tests compare it with RK4's written-out one).
+    #[cfg(test)]
+    pub(crate) fn general_only(mut self) -> Self {
+        self.rk4 = false;
+        self
     }
 
     /// The tableau stepped.
@@ -381,6 +455,15 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
     /// One step of size `h` from `(t, u)`, in place. Stages that do not influence the result
     /// are skipped.
     pub(crate) fn step<F: Rhs + ?Sized>(&mut self, cx: StepContext<'_, F, S>, u: &mut [S]) {
+        if self.rk4_path() {
+            let cx = self.rk4_context(cx);
+            let n = self.n.get();
+            let [k0, k1, k2, k3] = rows(&mut self.k, n);
+            let [_, y1, y2, y3] = rows(&mut self.y, n);
+            rk4::step(&cx, u, k0, k1, k2, k3, y1, y2, y3);
+            self.counters.evals += 4;
+            return;
+        }
         for i in 0..self.tableau.stages() {
             if self.needed(i) {
                 self.stage(cx, i, u, true);
@@ -509,6 +592,15 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         u: &[S],
         result: Option<&mut [S]>,
     ) {
+        if self.rk4_path() {
+            let cx = self.rk4_context(cx);
+            let n = self.n.get();
+            self.counters.evals += if result.is_some() { 4 } else { 3 };
+            let [k0, k1, k2, k3] = rows(&mut self.k, n);
+            let [_, y1, y2, y3] = rows(&mut self.y, n);
+            rk4::recompute(&cx, u, k0, k1, k2, k3, y1, y2, y3, result);
+            return;
+        }
         let last = if self.all_stages {
             self.tableau.stages() - 1
         } else {
@@ -536,6 +628,23 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         u_bar: &mut [S],
         p_bar: &mut [S],
     ) {
+        if self.rk4_path() {
+            let cx = self.rk4_context(cx);
+            let n = self.n.get();
+            let [k0b, k1b, k2b, k3b] = rows(&mut self.k_bar, n);
+            let [_, y1, y2, y3] = rows(&mut self.y, n);
+            let (w, y_bar, du) = (&mut self.acc[..], &mut self.y_bar[..], &mut self.du[..]);
+            self.counters.vjps += 4;
+            let reverse = if self.parameters {
+                rk4::reverse::<S, F, D, true>
+            } else {
+                rk4::reverse::<S, F, D, false>
+            };
+            reverse(
+                &cx, u, u_bar, p_bar, y1, y2, y3, k0b, k1b, k2b, k3b, w, y_bar, du,
+            );
+            return;
+        }
         // Chosen once per step: a choice per stage cost 44 instructions per RK4 step on problem
         // L (registers spilled around the two calls).
         if self.parameters {

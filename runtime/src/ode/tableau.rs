@@ -602,6 +602,15 @@ impl Tableau {
         self.fsal
     }
 
+    /// Whether the coefficients are the classic RK4's (numerators and denominators as
+    /// [`Tableau::rk4`] keeps them), whatever the name: the stepper then takes RK4's written-out
+    /// path, which computes exactly these expressions.
+    pub(crate) fn is_rk4(&self) -> bool {
+        let rk4 = Tableau::rk4();
+        (&self.a_num, &self.a_den, &self.b_num, self.b_den, &self.c)
+            == (&rk4.a_num, &rk4.a_den, &rk4.b_num, rk4.b_den, &rk4.c)
+    }
+
     /// The index of the last stage that influences the step's result.
     #[inline]
     pub(crate) fn last_needed(&self) -> usize {

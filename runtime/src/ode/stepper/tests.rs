@@ -254,3 +254,88 @@ fn reverse_at_dual_is_the_reverse_of_each_lane() {
         }
     }
 }
+
+/// The bits of a scalar's value and tangent lanes.
+fn all_bits<S: Real>(x: &[S], lanes: impl Fn(&S) -> Vec<f64>) -> Vec<u64> {
+    x.iter().flat_map(lanes).map(f64::to_bits).collect()
+}
+
+/// RK4's written-out path (`stepper/rk4.rs`) against the general stepper on `rhs`: its step,
+/// its recomputation with the result, its reverse and its fused adjoint step, with and without
+/// the parameters' adjoint, two steps in a row (so scratch left behind by the first would show
+/// in the second), bit for bit, the counted calls too.
+fn rk4_path_against_general<S: Real, F: RhsVjp, D: Dim>(
+    rhs: &F,
+    dim: D,
+    (u0, p): (&[S], &[S]),
+    lanes: impl Fn(&S) -> Vec<f64> + Copy,
+) {
+    let tableau = Tableau::rk4();
+    let n = u0.len();
+    let seed: Vec<S> = (0..n).map(|m| S::from_f64(0.3 - 0.7 * m as f64)).collect();
+    for parameters in [true, false] {
+        let mut fast = Stepper::with_adjoint(&tableau, dim);
+        let mut general = Stepper::with_adjoint(&tableau, dim).general_only();
+        assert!(fast.rk4 && !general.rk4);
+        (fast.parameters, general.parameters) = (parameters, parameters);
+        let what = format!("{n} components, parameters {parameters}");
+        for (t, h) in [(0.3, 0.01), (0.31, 0.125)] {
+            let mut results = Vec::new();
+            for stepper in [&mut fast, &mut general] {
+                let cx = StepContext::new(rhs, p, t, h);
+                let mut u = u0.to_vec();
+                stepper.step(cx, &mut u);
+                let mut out = vec![S::zero(); n];
+                stepper.recompute(cx, u0, Some(&mut out));
+                let (mut u_bar, mut p_bar) = (seed.clone(), vec![S::zero(); p.len()]);
+                stepper.reverse(cx, u0, &mut u_bar, &mut p_bar);
+                let (mut u_bar2, mut p_bar2) = (seed.clone(), vec![S::zero(); p.len()]);
+                stepper.adjoint_step(cx, u0, &mut u_bar2, &mut p_bar2);
+                let bits = |x: &[S]| all_bits(x, lanes);
+                results.push([u, out, u_bar, p_bar, u_bar2, p_bar2].map(|x| bits(&x)));
+            }
+            assert_eq!(results[0], results[1], "{what}, step at {t}");
+            assert_eq!(
+                results[0][2..4],
+                results[0][4..6],
+                "{what}: fused against recompute then reverse"
+            );
+        }
+        assert_eq!(fast.counters, general.counters, "{what}");
+    }
+}
+
+#[test]
+fn rk4_path_is_bitwise_the_general_path() {
+    let f = |x: &f64| vec![*x];
+    let d = |x: &D1| vec![x.value, x.tangents[0]];
+    let (p3, u3) = ([10.0, 28.0, 8.0 / 3.0], [1.0, 2.0, 3.0]);
+    let (p2, u2) = ([0.7, 1.3], [0.4, -1.1]);
+    rk4_path_against_general(&Lorenz63, 3, (&u3[..], &p3[..]), f);
+    rk4_path_against_general(&Lorenz63, Fixed::<3>, (&u3[..], &p3[..]), f);
+    rk4_path_against_general(&Forced, 2, (&u2[..], &p2[..]), f);
+    rk4_path_against_general(&Forced, Fixed::<2>, (&u2[..], &p2[..]), f);
+    // At duals: the Hessian-vector product's scalar, tangents in every lane.
+    let (u3d, p3d) = (duals(&u3, &[0.3, -0.7, 0.2]), duals(&p3, &[0.1, 0.0, -0.5]));
+    rk4_path_against_general(&Lorenz63, 3, (&u3d[..], &p3d[..]), d);
+    rk4_path_against_general(&Lorenz63, Fixed::<3>, (&u3d[..], &p3d[..]), d);
+    let (u2d, p2d) = (duals(&u2, &[1.0, 0.5]), duals(&p2, &[0.0, 2.0]));
+    rk4_path_against_general(&Forced, 2, (&u2d[..], &p2d[..]), d);
+}
+
+#[test]
+fn only_rk4_coefficients_take_the_rk4_path() {
+    assert!(Tableau::rk4().is_rk4());
+    for other in [
+        Tableau::rk38(),
+        Tableau::midpoint(),
+        Tableau::dormand_prince(),
+    ] {
+        assert!(!other.is_rk4(), "{}", other.name());
+    }
+    // The same method from its coefficients as fractions: other numerators, the general path.
+    let a = vec![vec![], vec![0.5], vec![0.0, 0.5], vec![0.0, 0.0, 1.0]];
+    let b = vec![1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 6.0];
+    let from_coefficients = Tableau::explicit(a, b, vec![0.0, 0.5, 0.5, 1.0]).unwrap();
+    assert!(!from_coefficients.is_rk4());
+}

@@ -1,0 +1,288 @@
+//! The classic RK4 tableau's step, stage recomputation and step adjoint, each written out as one
+//! function: the same operations in the same order as the general stepper (so the same bits),
+//! without its per-stage glue.
+//!
+//! The general stepper reads each stage's row from the tableau, cuts and checks its buffers,
+//! chooses a combination's shape and the terms' unit or non-unit coefficients, and calls a
+//! combination function, per stage and per step; on problem L (40 components) that glue came to
+//! about 2,000 instructions a step beside 2,300 in its loops. Here the coefficients are RK4's
+//! (`1/2, 1/2, 1` over the rows, `(1, 2, 2, 1) / 6` for the result), every buffer is a reference
+//! parameter of its own cut to the state's length once (so rustc knows they do not alias,
+//! vectorises each loop without run-time overlap checks and drops the bounds checks), and the
+//! right-hand side is called through the same `eval_at` / `vjp_at` boundaries as the general
+//! stepper. The stepper takes this path when its tableau has RK4's coefficients and nothing asks
+//! for more than the step (no dense-output seeds, no `all_stages`); `stepper/tests.rs` checks it
+//! bit for bit against the general path at `f64` and `Dual<f64, 1>`, at run-time and constant
+//! lengths, with and without the parameters' adjoint.
+//!
+//! What each function computes, with `s = h/2` and `w = (h/6) u_bar`:
+//!
+//! ```text
+//! step:      k0 = f(u)  y1 = u + s k0  k1 = f(y1)  y2 = u + s k1  k2 = f(y2)  y3 = u + h k2
+//!            k3 = f(y3)  u += (h/6) (((k0 + 2 k1) + 2 k2) + k3)          (one pass)
+//! reverse:   k3_bar = w;  y3_bar = f_y3^T k3_bar;  k2_bar = 2w + h y3_bar;  u_bar += y3_bar
+//!            y2_bar = f_y2^T k2_bar;  k1_bar = 2w + s y2_bar;  u_bar += y2_bar
+//!            y1_bar = f_y1^T k1_bar;  k0_bar = w + s y1_bar;   u_bar += y1_bar
+//!            u_bar += f_u^T k0_bar
+//! ```
+
+use super::{eval_at, vjp_at, Dim};
+use crate::ode::rhs::{Rhs, RhsVjp};
+use crate::Real;
+
+/// The times and step-size factors of one RK4 step, in the scalar type: stage `i` at `t[i]`,
+/// `half = h/2` (rows 1 and 2), `whole = h/1` (row 3), `sixth = h/6` (the result).
+#[derive(Clone, Copy)]
+pub(super) struct Rk4Step<S> {
+    pub(super) t: [S; 4],
+    pub(super) half: S,
+    pub(super) whole: S,
+    pub(super) sixth: S,
+}
+
+impl<S: Real> Rk4Step<S> {
+    /// The factors of a step of size `h` from `t`, each computed as the general stepper does
+    /// (`h / den` for a row with denominator `den`; the stage times from the tableau).
+    #[inline]
+    pub(super) fn new(t: [f64; 4], h: f64) -> Self {
+        Self {
+            t: t.map(S::from_f64),
+            half: S::from_f64(h / 2.0),
+            whole: S::from_f64(h / 1.0),
+            sixth: S::from_f64(h / 6.0),
+        }
+    }
+}
+
+/// What each entry point reads besides its buffers: the right-hand side, the state's length,
+/// the parameters and the step's factors.
+pub(super) struct Ctx<'a, F: ?Sized, S, D> {
+    pub(super) rhs: &'a F,
+    pub(super) n: D,
+    pub(super) p: &'a [S],
+    pub(super) f: Rk4Step<S>,
+}
+
+/// `y = u + c x`, the stage input of a row of one unit term.
+#[inline(always)]
+fn stage_input<S: Real>(y: &mut [S], u: &[S], x: &[S], c: S) {
+    let n = y.len();
+    let (u, x) = (&u[..n], &x[..n]);
+    for ((y, &u), &x) in y.iter_mut().zip(u).zip(x) {
+        *y = u + x.mul_constant(c);
+    }
+}
+
+/// The stages of a step from `u`: `k0` to `k2` and the stage inputs `y1` to `y3` (every slice
+/// of length `n`).
+#[inline(always)]
+fn inputs<S: Real, F: Rhs + ?Sized, D: Dim>(
+    cx: &Ctx<'_, F, S, D>,
+    u: &[S],
+    [k0, k1, k2]: [&mut [S]; 3],
+    [y1, y2, y3]: [&mut [S]; 3],
+) {
+    let (rhs, n, p, f) = (cx.rhs, cx.n, cx.p, &cx.f);
+    eval_at(rhs, n, k0, u, p, f.t[0]);
+    stage_input(y1, u, k0, f.half);
+    eval_at(rhs, n, k1, y1, p, f.t[1]);
+    stage_input(y2, u, k1, f.half);
+    eval_at(rhs, n, k2, y2, p, f.t[2]);
+    stage_input(y3, u, k2, f.whole);
+}
+
+/// `out = base + (h/6) (((k0 + 2 k1) + 2 k2) + k3)`, or `out += ..` when `base` is `None`: the
+/// general combination's two passes (`acc = k0 + 2 k1`, then the rest) in one, the same bits
+/// (`acc` held its sum exactly).
+#[inline(always)]
+fn result<S: Real>(out: &mut [S], base: Option<&[S]>, k: [&[S]; 4], sixth: S) {
+    let n = out.len();
+    let two = S::from_f64(2.0);
+    let [k0, k1, k2, k3] = k.map(|k| &k[..n]);
+    let sum = |m: usize| ((k0[m] + k1[m].mul_constant(two)) + k2[m].mul_constant(two)) + k3[m];
+    match base {
+        None => {
+            for (m, o) in out.iter_mut().enumerate() {
+                *o += sum(m).mul_constant(sixth);
+            }
+        }
+        Some(base) => {
+            let base = &base[..n];
+            for (m, (o, &b)) in out.iter_mut().zip(base).enumerate() {
+                *o = b + sum(m).mul_constant(sixth);
+            }
+        }
+    }
+}
+
+// The entry points take every buffer as a reference parameter of its own: rustc marks those as
+// not aliasing, so the loops are vectorised without run-time overlap checks (rows of one buffer
+// cut apart inside the function cost about 35 instructions of checks per loop, 11 loops a step
+// on problem L).
+
+/// One RK4 step from `u`, in place.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)] // one reference per buffer: the point of the boundary
+pub(super) fn step<S: Real, F: Rhs + ?Sized, D: Dim>(
+    cx: &Ctx<'_, F, S, D>,
+    u: &mut [S],
+    k0: &mut [S],
+    k1: &mut [S],
+    k2: &mut [S],
+    k3: &mut [S],
+    y1: &mut [S],
+    y2: &mut [S],
+    y3: &mut [S],
+) {
+    let n = cx.n.get();
+    let u = &mut u[..n];
+    let (k0, k1, k2, k3) = (&mut k0[..n], &mut k1[..n], &mut k2[..n], &mut k3[..n]);
+    let (y1, y2, y3) = (&mut y1[..n], &mut y2[..n], &mut y3[..n]);
+    inputs(cx, u, [&mut *k0, &mut *k1, &mut *k2], [y1, y2, &mut *y3]);
+    eval_at(cx.rhs, cx.n, k3, y3, cx.p, cx.f.t[3]);
+    result(u, None, [k0, k1, k2, k3], cx.f.sixth);
+}
+
+/// The stage inputs of a step from `u` recomputed for its adjoint, `k3` too with `out`, which
+/// then receives the step's result (bitwise [`step`]'s).
+#[inline(never)]
+#[allow(clippy::too_many_arguments)] // one reference per buffer: the point of the boundary
+pub(super) fn recompute<S: Real, F: Rhs + ?Sized, D: Dim>(
+    cx: &Ctx<'_, F, S, D>,
+    u: &[S],
+    k0: &mut [S],
+    k1: &mut [S],
+    k2: &mut [S],
+    k3: &mut [S],
+    y1: &mut [S],
+    y2: &mut [S],
+    y3: &mut [S],
+    out: Option<&mut [S]>,
+) {
+    let n = cx.n.get();
+    let u = &u[..n];
+    let (k0, k1, k2, k3) = (&mut k0[..n], &mut k1[..n], &mut k2[..n], &mut k3[..n]);
+    let (y1, y2, y3) = (&mut y1[..n], &mut y2[..n], &mut y3[..n]);
+    inputs(cx, u, [&mut *k0, &mut *k1, &mut *k2], [y1, y2, &mut *y3]);
+    if let Some(out) = out {
+        eval_at(cx.rhs, cx.n, k3, y3, cx.p, cx.f.t[3]);
+        result(&mut out[..n], Some(u), [k0, k1, k2, k3], cx.f.sixth);
+    }
+}
+
+/// `k_bar_j = seed(w) + c y_bar; u_bar += y_bar; y_bar = 0`: a stage input's adjoint passed on
+/// to the stage it was built from (seeded with its share of the result's adjoint) and to the
+/// step's initial state.
+#[inline(always)]
+fn pass<S: Real>(
+    kb: &mut [S],
+    u_bar: &mut [S],
+    y_bar: &mut [S],
+    w: &[S],
+    (seed, c): (impl Fn(S) -> S, S),
+) {
+    let n = kb.len();
+    let (u_bar, y_bar, w) = (&mut u_bar[..n], &mut y_bar[..n], &w[..n]);
+    for (((k, u), y), &w) in kb.iter_mut().zip(u_bar).zip(y_bar).zip(w) {
+        *k = seed(w) + y.mul_constant(c);
+        *u += *y;
+        *y = S::zero();
+    }
+}
+
+/// The adjoint of the stages, after their inputs were recomputed: `u_bar` from the adjoint of
+/// the step's result to that of `u`, `p_bar` accumulated (`PARAMETERS`); `[w, y_bar, du]` the
+/// scratch (`y_bar` zero on entry and on return). Every slice of length `n`.
+#[inline(always)]
+fn backward<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool>(
+    cx: &Ctx<'_, F, S, D>,
+    (u, u_bar, p_bar): (&[S], &mut [S], &mut [S]),
+    [y1, y2, y3]: [&[S]; 3],
+    [k0b, k1b, k2b, k3b]: [&mut [S]; 4],
+    [w, y_bar, du]: [&mut [S]; 3],
+) {
+    let (rhs, n, p, f) = (cx.rhs, cx.n, cx.p, &cx.f);
+    // The result's seeds: w, and k3_bar = w (its weight is one) in the same pass.
+    for ((w, k3), &ub) in w.iter_mut().zip(&mut *k3b).zip(&*u_bar) {
+        *w = ub.mul_constant(f.sixth);
+        *k3 = *w;
+    }
+    let (w, two) = (&*w, S::from_f64(2.0));
+    let double = move |w: S| w.mul_constant(two);
+    vjp_at::<S, F, D, PARAMETERS>(rhs, n, du, k3b, y3, y_bar, p, p_bar, f.t[3]);
+    pass(k2b, u_bar, y_bar, w, (double, f.whole));
+    vjp_at::<S, F, D, PARAMETERS>(rhs, n, du, k2b, y2, y_bar, p, p_bar, f.t[2]);
+    pass(k1b, u_bar, y_bar, w, (double, f.half));
+    vjp_at::<S, F, D, PARAMETERS>(rhs, n, du, k1b, y1, y_bar, p, p_bar, f.t[1]);
+    pass(k0b, u_bar, y_bar, w, (|w| w, f.half));
+    vjp_at::<S, F, D, PARAMETERS>(rhs, n, du, k0b, u, u_bar, p, p_bar, f.t[0]);
+}
+
+/// The adjoint of a step after [`recompute`] of it: `u_bar` from the adjoint of the step's
+/// result to that of its initial state `u`, the parameters' adjoint added into `p_bar`
+/// (`PARAMETERS`, else scratch); `k0b` to `k3b` the stage adjoints, `w`, `y_bar` (zero between
+/// calls) and `du` scratch.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)] // one reference per buffer: the point of the boundary
+pub(super) fn reverse<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool>(
+    cx: &Ctx<'_, F, S, D>,
+    u: &[S],
+    u_bar: &mut [S],
+    p_bar: &mut [S],
+    y1: &[S],
+    y2: &[S],
+    y3: &[S],
+    k0b: &mut [S],
+    k1b: &mut [S],
+    k2b: &mut [S],
+    k3b: &mut [S],
+    w: &mut [S],
+    y_bar: &mut [S],
+    du: &mut [S],
+) {
+    let n = cx.n.get();
+    backward::<S, F, D, PARAMETERS>(
+        cx,
+        (&u[..n], &mut u_bar[..n], p_bar),
+        [&y1[..n], &y2[..n], &y3[..n]],
+        [&mut k0b[..n], &mut k1b[..n], &mut k2b[..n], &mut k3b[..n]],
+        [&mut w[..n], &mut y_bar[..n], &mut du[..n]],
+    );
+}
+
+/// [`recompute`] without the result and [`reverse`], fused: the adjoint of a step whose result
+/// nothing else reads (every step but the last, without saves inside it).
+#[inline(never)]
+#[allow(clippy::too_many_arguments)] // one reference per buffer: the point of the boundary
+pub(super) fn adjoint<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool>(
+    cx: &Ctx<'_, F, S, D>,
+    u: &[S],
+    u_bar: &mut [S],
+    p_bar: &mut [S],
+    k0: &mut [S],
+    k1: &mut [S],
+    k2: &mut [S],
+    y1: &mut [S],
+    y2: &mut [S],
+    y3: &mut [S],
+    k0b: &mut [S],
+    k1b: &mut [S],
+    k2b: &mut [S],
+    k3b: &mut [S],
+    w: &mut [S],
+    y_bar: &mut [S],
+    du: &mut [S],
+) {
+    let n = cx.n.get();
+    let u = &u[..n];
+    let (k0, k1, k2) = (&mut k0[..n], &mut k1[..n], &mut k2[..n]);
+    let (y1, y2, y3) = (&mut y1[..n], &mut y2[..n], &mut y3[..n]);
+    inputs(cx, u, [k0, k1, k2], [&mut *y1, &mut *y2, &mut *y3]);
+    backward::<S, F, D, PARAMETERS>(
+        cx,
+        (u, &mut u_bar[..n], p_bar),
+        [y1, y2, y3],
+        [&mut k0b[..n], &mut k1b[..n], &mut k2b[..n], &mut k3b[..n]],
+        [&mut w[..n], &mut y_bar[..n], &mut du[..n]],
+    );
+}
