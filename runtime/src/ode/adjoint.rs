@@ -13,7 +13,12 @@
 //! seeded with a direction `v` of the initial state, the gradient's tangents are the
 //! Hessian-vector product `H v` of the loss (forward over reverse).
 
-use super::checkpoint::{reverse_binomial, reverse_store_all, reverse_stored, Memory, Reversal};
+use std::ops::Range;
+
+use super::checkpoint::{
+    reverse_binomial, reverse_states_stepwise, reverse_store_all, reverse_stored,
+    store_states_stepwise, Memory, Reversal,
+};
 use super::dense::{dp5_weights, Hermite};
 use super::driver::{check_problem, check_save, check_state, Stats};
 use super::error::OdeError;
@@ -102,6 +107,53 @@ impl<S: Real, F: RhsVjp + ?Sized, L: SavedStateLoss, D: Dim> Reversal<S>
             check_state(u, k + 1, self.grid.time(k + 1))?;
         }
         Ok(())
+    }
+
+    fn store_states(
+        &mut self,
+        states: &mut Vec<S>,
+        n: usize,
+        steps: Range<usize>,
+    ) -> Result<(), OdeError> {
+        if !self.stepper.sweeps_fused() {
+            return store_states_stepwise(self, states, n, steps);
+        }
+        let grid = self.grid;
+        let check = |k: usize, u: &[S]| check_state(u, k, grid.time(k));
+        let step = |k: usize| grid.step(k);
+        self.stepper
+            .store_steps((self.rhs, self.p), (step, check), states, steps)
+    }
+
+    fn reverse_states(
+        &mut self,
+        states: &[S],
+        n: usize,
+        steps: Range<usize>,
+    ) -> Result<(), OdeError> {
+        // Saves inside a step read its stages: step by step.
+        if !self.stepper.sweeps_fused() || self.saves.iter().any(|s| s.dense) {
+            return reverse_states_stepwise(self, states, n, steps);
+        }
+        let mut end = steps.end;
+        if end == self.steps && end > steps.start {
+            // The last step computes its result, which the loss reads.
+            self.reverse_step(end - 1, &states[(end - 1) * n..end * n])?;
+            end -= 1;
+        }
+        let (grid, loss, saves) = (self.grid, self.loss, self.saves);
+        let (cursor, values) = (&mut self.cursor, &mut self.values);
+        let between = |k: usize, u: &[S], u_bar: &mut [S]| {
+            add_saves(loss, saves, cursor, values, k, u, u_bar)
+        };
+        let step = |k: usize| grid.step(k);
+        self.stepper.adjoint_steps(
+            (self.rhs, self.p),
+            (step, between),
+            (states, steps.start..end),
+            &mut self.u_bar,
+            &mut self.p_bar,
+        )
     }
 
     fn reverse_step(&mut self, k: usize, u: &[S]) -> Result<(), OdeError> {

@@ -33,6 +33,7 @@
 mod rk4;
 
 use super::combination::Combination;
+use super::error::OdeError;
 use super::reverse_plan::{pass, scaled, seed_before, ReversePlan};
 use super::rhs::{Rhs, RhsJvp, RhsVjp};
 use super::tableau::Tableau;
@@ -306,13 +307,77 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
     /// What RK4's written-out path reads for a step of `cx`: its stage times and factors.
     #[inline(always)]
     fn rk4_context<'a, F: ?Sized>(&self, cx: StepContext<'a, F, S>) -> rk4::Ctx<'a, F, S, D> {
-        let time = |i| self.tableau.stage_time(cx.t, cx.h, i);
-        let f = rk4::Rk4Step::new([time(0), time(1), time(2), time(3)], cx.h);
         rk4::Ctx {
             rhs: cx.rhs,
             n: self.n,
             p: cx.p,
-            f,
+            f: rk4::Rk4Step::at(cx.t, cx.h),
+        }
+    }
+
+    /// Whether whole sweeps of steps go through RK4's written-out path
+    /// ([`store_steps`](Stepper::store_steps), [`adjoint_steps`](Stepper::adjoint_steps)).
+    pub(crate) fn sweeps_fused(&self) -> bool {
+        self.rk4_path()
+    }
+
+    /// [`step`](Stepper::step) for each of `steps` (`k` from grid point `k - 1`, of the grid
+    /// `step(k) = (t, h)`), each state appended to `states`, which holds the states up to the
+    /// first step's start; `after(k, state)` after each. RK4's path only
+    /// ([`sweeps_fused`](Stepper::sweeps_fused)).
+    pub(crate) fn store_steps<F: Rhs + ?Sized>(
+        &mut self,
+        (rhs, p): (&F, &[S]),
+        grid: (
+            impl Fn(usize) -> (f64, f64),
+            impl FnMut(usize, &[S]) -> Result<(), OdeError>,
+        ),
+        states: &mut Vec<S>,
+        steps: std::ops::Range<usize>,
+    ) -> Result<(), OdeError> {
+        debug_assert!(self.sweeps_fused());
+        let n = self.n.get();
+        self.counters.evals += 4 * steps.len();
+        let [k0, k1, k2, k3] = rows(&mut self.k, n);
+        let [_, y1, y2, y3] = rows(&mut self.y, n);
+        let (fx, stored, u) = ((rhs, self.n, p), (states, steps), &mut self.acc[..]);
+        rk4::store_steps(fx, grid, stored, u, k0, k1, k2, k3, y1, y2, y3)
+    }
+
+    /// [`adjoint_step`](Stepper::adjoint_step) for each of `steps`, the last first, from their
+    /// initial states (state `k` at `k n` of `states`) on the grid `step(k) = (t, h)`, each
+    /// followed by `between(k, state, u_bar)`. RK4's path only
+    /// ([`sweeps_fused`](Stepper::sweeps_fused)).
+    pub(crate) fn adjoint_steps<F: RhsVjp + ?Sized>(
+        &mut self,
+        (rhs, p): (&F, &[S]),
+        grid: (
+            impl Fn(usize) -> (f64, f64),
+            impl FnMut(usize, &[S], &mut [S]) -> Result<(), OdeError>,
+        ),
+        (states, steps): (&[S], std::ops::Range<usize>),
+        u_bar: &mut [S],
+        p_bar: &mut [S],
+    ) -> Result<(), OdeError> {
+        debug_assert!(self.sweeps_fused());
+        let n = self.n.get();
+        self.counters.evals += 3 * steps.len();
+        self.counters.vjps += 4 * steps.len();
+        let [k0, k1, k2, _] = rows(&mut self.k, n);
+        let [_, y1, y2, y3] = rows(&mut self.y, n);
+        let [k0b, k1b, k2b, k3b] = rows(&mut self.k_bar, n);
+        let (w, y_bar, du) = (&mut self.acc[..], &mut self.y_bar[..], &mut self.du[..]);
+        let fx = (rhs, self.n, p);
+        if self.parameters {
+            rk4::adjoint_steps::<S, F, D, true>(
+                fx, grid, states, steps, u_bar, p_bar, k0, k1, k2, y1, y2, y3, k0b, k1b, k2b, k3b,
+                w, y_bar, du,
+            )
+        } else {
+            rk4::adjoint_steps::<S, F, D, false>(
+                fx, grid, states, steps, u_bar, p_bar, k0, k1, k2, y1, y2, y3, k0b, k1b, k2b, k3b,
+                w, y_bar, du,
+            )
         }
     }
 

@@ -27,6 +27,7 @@
 //! ```
 
 use super::{eval_at, vjp_at, Dim};
+use crate::ode::error::OdeError;
 use crate::ode::rhs::{Rhs, RhsVjp};
 use crate::Real;
 
@@ -41,12 +42,13 @@ pub(super) struct Rk4Step<S> {
 }
 
 impl<S: Real> Rk4Step<S> {
-    /// The factors of a step of size `h` from `t`, each computed as the general stepper does
-    /// (`h / den` for a row with denominator `den`; the stage times from the tableau).
-    #[inline]
-    pub(super) fn new(t: [f64; 4], h: f64) -> Self {
+    /// The factors of a step of size `h` from `t`, each computed as the general stepper does:
+    /// `h / den` for a row with denominator `den`, the stage times `t + c_i h` (`t` itself for
+    /// `c_i = 0`) with RK4's `c = (0, 1/2, 1/2, 1)`.
+    #[inline(always)]
+    pub(super) fn at(t: f64, h: f64) -> Self {
         Self {
-            t: t.map(S::from_f64),
+            t: [t, t + 0.5 * h, t + 0.5 * h, t + 1.0 * h].map(S::from_f64),
             half: S::from_f64(h / 2.0),
             whole: S::from_f64(h / 1.0),
             sixth: S::from_f64(h / 6.0),
@@ -285,4 +287,135 @@ pub(super) fn adjoint<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: boo
         [&mut k0b[..n], &mut k1b[..n], &mut k2b[..n], &mut k3b[..n]],
         [&mut w[..n], &mut y_bar[..n], &mut du[..n]],
     );
+}
+
+// Whole sweeps in one call each, for the drivers' loops over steps (every state stored, no save
+// inside a step): the buffers are handed over once per sweep instead of once per step, so the
+// per-step cost is the step's own work and the driver's closure (on problem L the per-step calls
+// of the stepper cost about 600 instructions a step).
+
+/// Steps `steps` of the grid `step(k) = (t, h)` from the state `states[(k - 1) n..k n]` to the
+/// state `k`, appended to `states` (which holds the states up to the first step's start), each
+/// passed to `after(k, state)` (the finiteness check) before the next. The steps are taken in
+/// `u` (a parameter of its own: slices of `states` are behind the `Vec`'s pointer, which rustc
+/// cannot tell apart from the stage buffers, and the loops reading them were checked for
+/// overlap at run time).
+#[inline(never)]
+#[allow(clippy::too_many_arguments)] // one reference per buffer: the point of the boundary
+pub(super) fn store_steps<S: Real, F: Rhs + ?Sized, D: Dim>(
+    (rhs, n, p): (&F, D, &[S]),
+    (step, mut after): (
+        impl Fn(usize) -> (f64, f64),
+        impl FnMut(usize, &[S]) -> Result<(), OdeError>,
+    ),
+    (states, steps): (&mut Vec<S>, std::ops::Range<usize>),
+    u: &mut [S],
+    k0: &mut [S],
+    k1: &mut [S],
+    k2: &mut [S],
+    k3: &mut [S],
+    y1: &mut [S],
+    y2: &mut [S],
+    y3: &mut [S],
+) -> Result<(), OdeError> {
+    let len = n.get();
+    let u = &mut u[..len];
+    if steps.is_empty() {
+        return Ok(());
+    }
+    u.copy_from_slice(&states[(steps.start - 1) * len..steps.start * len]);
+    let (k0, k1, k2, k3) = (
+        &mut k0[..len],
+        &mut k1[..len],
+        &mut k2[..len],
+        &mut k3[..len],
+    );
+    let (y1, y2, y3) = (&mut y1[..len], &mut y2[..len], &mut y3[..len]);
+    for k in steps {
+        let (t, h) = step(k - 1);
+        let cx = Ctx {
+            rhs,
+            n,
+            p,
+            f: Rk4Step::at(t, h),
+        };
+        inputs(
+            &cx,
+            u,
+            [&mut *k0, &mut *k1, &mut *k2],
+            [&mut *y1, &mut *y2, &mut *y3],
+        );
+        eval_at(rhs, n, k3, y3, p, cx.f.t[3]);
+        result(u, None, [&*k0, &*k1, &*k2, &*k3], cx.f.sixth);
+        states.extend_from_slice(u);
+        after(k, u)?;
+    }
+    Ok(())
+}
+
+/// The adjoints of the steps `steps`, the last first, from their initial states (state `k` at
+/// `k n` of `states`) on the grid `step(k) = (t, h)`: [`adjoint`] of each, then
+/// `between(k, state, u_bar)` (the loss terms saved at grid point `k`).
+#[inline(never)]
+#[allow(clippy::too_many_arguments)] // one reference per buffer: the point of the boundary
+pub(super) fn adjoint_steps<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool>(
+    (rhs, n, p): (&F, D, &[S]),
+    (step, mut between): (
+        impl Fn(usize) -> (f64, f64),
+        impl FnMut(usize, &[S], &mut [S]) -> Result<(), OdeError>,
+    ),
+    states: &[S],
+    steps: std::ops::Range<usize>,
+    u_bar: &mut [S],
+    p_bar: &mut [S],
+    k0: &mut [S],
+    k1: &mut [S],
+    k2: &mut [S],
+    y1: &mut [S],
+    y2: &mut [S],
+    y3: &mut [S],
+    k0b: &mut [S],
+    k1b: &mut [S],
+    k2b: &mut [S],
+    k3b: &mut [S],
+    w: &mut [S],
+    y_bar: &mut [S],
+    du: &mut [S],
+) -> Result<(), OdeError> {
+    let len = n.get();
+    let u_bar = &mut u_bar[..len];
+    let (k0, k1, k2) = (&mut k0[..len], &mut k1[..len], &mut k2[..len]);
+    let (y1, y2, y3) = (&mut y1[..len], &mut y2[..len], &mut y3[..len]);
+    let (k0b, k1b, k2b, k3b) = (
+        &mut k0b[..len],
+        &mut k1b[..len],
+        &mut k2b[..len],
+        &mut k3b[..len],
+    );
+    let (w, y_bar, du) = (&mut w[..len], &mut y_bar[..len], &mut du[..len]);
+    for k in steps.rev() {
+        let (t, h) = step(k);
+        let cx = Ctx {
+            rhs,
+            n,
+            p,
+            f: Rk4Step::at(t, h),
+        };
+        let u = &states[k * len..(k + 1) * len];
+        inputs(
+            &cx,
+            u,
+            [&mut *k0, &mut *k1, &mut *k2],
+            [&mut *y1, &mut *y2, &mut *y3],
+        );
+        backward::<S, F, D, PARAMETERS>(
+            &cx,
+            (u, &mut *u_bar, &mut *p_bar),
+            [&*y1, &*y2, &*y3],
+            [&mut *k0b, &mut *k1b, &mut *k2b, &mut *k3b],
+            [&mut *w, &mut *y_bar, &mut *du],
+        );
+        between(k, u, u_bar)?;
+    }
+    Ok(())
 }
