@@ -96,6 +96,13 @@ impl<const N: usize> Dim for Fixed<N> {
 /// `rhs.eval` into `du` at `(u, t)`, slices cut to the state's length `n`.
 #[inline(never)]
 fn eval_at<S: Real, F: Rhs + ?Sized, D: Dim>(rhs: &F, n: D, du: &mut [S], u: &[S], p: &[S], t: S) {
+    eval_in(rhs, n, du, u, p, t);
+}
+
+/// [`eval_at`] inlined into its caller, whose buffers must be reference parameters of its own
+/// (RK4's sweeps, `stepper/rk4.rs`).
+#[inline(always)]
+fn eval_in<S: Real, F: Rhs + ?Sized, D: Dim>(rhs: &F, n: D, du: &mut [S], u: &[S], p: &[S], t: S) {
     let n = n.get();
     rhs.eval(&mut du[..n], &u[..n], p, t);
 }
@@ -129,6 +136,24 @@ fn jvp_at<S: Real, F: RhsJvp + ?Sized, D: Dim>(
 #[inline(never)]
 #[allow(clippy::too_many_arguments)] // one reference per buffer: the point of the boundary
 fn vjp_at<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool>(
+    rhs: &F,
+    n: D,
+    du: &mut [S],
+    du_bar: &mut [S],
+    u: &[S],
+    u_bar: &mut [S],
+    p: &[S],
+    p_bar: &mut [S],
+    t: S,
+) {
+    vjp_in::<S, F, D, PARAMETERS>(rhs, n, du, du_bar, u, u_bar, p, p_bar, t);
+}
+
+/// [`vjp_at`] inlined into its caller, whose buffers must be reference parameters of its own
+/// (RK4's sweeps, `stepper/rk4.rs`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // vjp_at's
+fn vjp_in<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool>(
     rhs: &F,
     n: D,
     du: &mut [S],

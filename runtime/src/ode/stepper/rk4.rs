@@ -26,10 +26,48 @@
 //!            u_bar += f_u^T k0_bar
 //! ```
 
-use super::{eval_at, vjp_at, Dim};
+use super::{eval_at, eval_in, vjp_at, vjp_in, Dim};
 use crate::ode::error::OdeError;
 use crate::ode::rhs::{Rhs, RhsVjp};
 use crate::Real;
+
+/// `rhs.eval` at one stage: inlined (`INLINE`, the sweeps, whose buffers are reference
+/// parameters of their own, so the right-hand side's loops keep knowing that they do not alias)
+/// or behind `eval_at`'s boundary (the single steps, which only the last step of a sweep and
+/// checkpointing's steps take: one copy of the right-hand side fewer in the binary for each).
+#[inline(always)]
+fn eval<S: Real, F: Rhs + ?Sized, D: Dim, const INLINE: bool>(
+    cx: &Ctx<'_, F, S, D>,
+    du: &mut [S],
+    u: &[S],
+    t: S,
+) {
+    if INLINE {
+        eval_in(cx.rhs, cx.n, du, u, cx.p, t);
+    } else {
+        eval_at(cx.rhs, cx.n, du, u, cx.p, t);
+    }
+}
+
+/// `rhs.vjp` (or `vjp_state`) at one stage, inlined or not as [`eval`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // vjp_at's
+fn vjp<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool, const INLINE: bool>(
+    cx: &Ctx<'_, F, S, D>,
+    du: &mut [S],
+    du_bar: &mut [S],
+    u: &[S],
+    u_bar: &mut [S],
+    p_bar: &mut [S],
+    t: S,
+) {
+    let (rhs, n, p) = (cx.rhs, cx.n, cx.p);
+    if INLINE {
+        vjp_in::<S, F, D, PARAMETERS>(rhs, n, du, du_bar, u, u_bar, p, p_bar, t);
+    } else {
+        vjp_at::<S, F, D, PARAMETERS>(rhs, n, du, du_bar, u, u_bar, p, p_bar, t);
+    }
+}
 
 /// The times and step-size factors of one RK4 step, in the scalar type: stage `i` at `t[i]`,
 /// `half = h/2` (rows 1 and 2), `whole = h/1` (row 3), `sixth = h/6` (the result).
@@ -78,18 +116,18 @@ fn stage_input<S: Real>(y: &mut [S], u: &[S], x: &[S], c: S) {
 /// The stages of a step from `u`: `k0` to `k2` and the stage inputs `y1` to `y3` (every slice
 /// of length `n`).
 #[inline(always)]
-fn inputs<S: Real, F: Rhs + ?Sized, D: Dim>(
+fn inputs<S: Real, F: Rhs + ?Sized, D: Dim, const INLINE: bool>(
     cx: &Ctx<'_, F, S, D>,
     u: &[S],
     [k0, k1, k2]: [&mut [S]; 3],
     [y1, y2, y3]: [&mut [S]; 3],
 ) {
-    let (rhs, n, p, f) = (cx.rhs, cx.n, cx.p, &cx.f);
-    eval_at(rhs, n, k0, u, p, f.t[0]);
+    let f = &cx.f;
+    eval::<S, F, D, INLINE>(cx, k0, u, f.t[0]);
     stage_input(y1, u, k0, f.half);
-    eval_at(rhs, n, k1, y1, p, f.t[1]);
+    eval::<S, F, D, INLINE>(cx, k1, y1, f.t[1]);
     stage_input(y2, u, k1, f.half);
-    eval_at(rhs, n, k2, y2, p, f.t[2]);
+    eval::<S, F, D, INLINE>(cx, k2, y2, f.t[2]);
     stage_input(y3, u, k2, f.whole);
 }
 
@@ -140,8 +178,8 @@ pub(super) fn step<S: Real, F: Rhs + ?Sized, D: Dim>(
     let u = &mut u[..n];
     let (k0, k1, k2, k3) = (&mut k0[..n], &mut k1[..n], &mut k2[..n], &mut k3[..n]);
     let (y1, y2, y3) = (&mut y1[..n], &mut y2[..n], &mut y3[..n]);
-    inputs(cx, u, [&mut *k0, &mut *k1, &mut *k2], [y1, y2, &mut *y3]);
-    eval_at(cx.rhs, cx.n, k3, y3, cx.p, cx.f.t[3]);
+    inputs::<S, F, D, false>(cx, u, [&mut *k0, &mut *k1, &mut *k2], [y1, y2, &mut *y3]);
+    eval::<S, F, D, false>(cx, k3, y3, cx.f.t[3]);
     result(u, None, [k0, k1, k2, k3], cx.f.sixth);
 }
 
@@ -165,9 +203,9 @@ pub(super) fn recompute<S: Real, F: Rhs + ?Sized, D: Dim>(
     let u = &u[..n];
     let (k0, k1, k2, k3) = (&mut k0[..n], &mut k1[..n], &mut k2[..n], &mut k3[..n]);
     let (y1, y2, y3) = (&mut y1[..n], &mut y2[..n], &mut y3[..n]);
-    inputs(cx, u, [&mut *k0, &mut *k1, &mut *k2], [y1, y2, &mut *y3]);
+    inputs::<S, F, D, false>(cx, u, [&mut *k0, &mut *k1, &mut *k2], [y1, y2, &mut *y3]);
     if let Some(out) = out {
-        eval_at(cx.rhs, cx.n, k3, y3, cx.p, cx.f.t[3]);
+        eval::<S, F, D, false>(cx, k3, y3, cx.f.t[3]);
         result(&mut out[..n], Some(u), [k0, k1, k2, k3], cx.f.sixth);
     }
 }
@@ -196,14 +234,14 @@ fn pass<S: Real>(
 /// the step's result to that of `u`, `p_bar` accumulated (`PARAMETERS`); `[w, y_bar, du]` the
 /// scratch (`y_bar` zero on entry and on return). Every slice of length `n`.
 #[inline(always)]
-fn backward<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool>(
+fn backward<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool, const INLINE: bool>(
     cx: &Ctx<'_, F, S, D>,
     (u, u_bar, p_bar): (&[S], &mut [S], &mut [S]),
     [y1, y2, y3]: [&[S]; 3],
     [k0b, k1b, k2b, k3b]: [&mut [S]; 4],
     [w, y_bar, du]: [&mut [S]; 3],
 ) {
-    let (rhs, n, p, f) = (cx.rhs, cx.n, cx.p, &cx.f);
+    let f = &cx.f;
     // The result's seeds: w, and k3_bar = w (its weight is one) in the same pass.
     for ((w, k3), &ub) in w.iter_mut().zip(&mut *k3b).zip(&*u_bar) {
         *w = ub.mul_constant(f.sixth);
@@ -211,13 +249,13 @@ fn backward<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool>(
     }
     let (w, two) = (&*w, S::from_f64(2.0));
     let double = move |w: S| w.mul_constant(two);
-    vjp_at::<S, F, D, PARAMETERS>(rhs, n, du, k3b, y3, y_bar, p, p_bar, f.t[3]);
+    vjp::<S, F, D, PARAMETERS, INLINE>(cx, du, k3b, y3, y_bar, p_bar, f.t[3]);
     pass(k2b, u_bar, y_bar, w, (double, f.whole));
-    vjp_at::<S, F, D, PARAMETERS>(rhs, n, du, k2b, y2, y_bar, p, p_bar, f.t[2]);
+    vjp::<S, F, D, PARAMETERS, INLINE>(cx, du, k2b, y2, y_bar, p_bar, f.t[2]);
     pass(k1b, u_bar, y_bar, w, (double, f.half));
-    vjp_at::<S, F, D, PARAMETERS>(rhs, n, du, k1b, y1, y_bar, p, p_bar, f.t[1]);
+    vjp::<S, F, D, PARAMETERS, INLINE>(cx, du, k1b, y1, y_bar, p_bar, f.t[1]);
     pass(k0b, u_bar, y_bar, w, (|w| w, f.half));
-    vjp_at::<S, F, D, PARAMETERS>(rhs, n, du, k0b, u, u_bar, p, p_bar, f.t[0]);
+    vjp::<S, F, D, PARAMETERS, INLINE>(cx, du, k0b, u, u_bar, p_bar, f.t[0]);
 }
 
 /// The adjoint of a step after [`recompute`] of it: `u_bar` from the adjoint of the step's
@@ -243,7 +281,7 @@ pub(super) fn reverse<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: boo
     du: &mut [S],
 ) {
     let n = cx.n.get();
-    backward::<S, F, D, PARAMETERS>(
+    backward::<S, F, D, PARAMETERS, false>(
         cx,
         (&u[..n], &mut u_bar[..n], p_bar),
         [&y1[..n], &y2[..n], &y3[..n]],
@@ -279,8 +317,8 @@ pub(super) fn adjoint<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: boo
     let u = &u[..n];
     let (k0, k1, k2) = (&mut k0[..n], &mut k1[..n], &mut k2[..n]);
     let (y1, y2, y3) = (&mut y1[..n], &mut y2[..n], &mut y3[..n]);
-    inputs(cx, u, [k0, k1, k2], [&mut *y1, &mut *y2, &mut *y3]);
-    backward::<S, F, D, PARAMETERS>(
+    inputs::<S, F, D, false>(cx, u, [k0, k1, k2], [&mut *y1, &mut *y2, &mut *y3]);
+    backward::<S, F, D, PARAMETERS, false>(
         cx,
         (u, &mut u_bar[..n], p_bar),
         [y1, y2, y3],
@@ -339,13 +377,13 @@ pub(super) fn store_steps<S: Real, F: Rhs + ?Sized, D: Dim>(
             p,
             f: Rk4Step::at(t, h),
         };
-        inputs(
+        inputs::<S, F, D, true>(
             &cx,
             u,
             [&mut *k0, &mut *k1, &mut *k2],
             [&mut *y1, &mut *y2, &mut *y3],
         );
-        eval_at(rhs, n, k3, y3, p, cx.f.t[3]);
+        eval::<S, F, D, true>(&cx, k3, y3, cx.f.t[3]);
         result(u, None, [&*k0, &*k1, &*k2, &*k3], cx.f.sixth);
         states.extend_from_slice(u);
         after(k, u)?;
@@ -402,13 +440,13 @@ pub(super) fn adjoint_steps<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETER
             f: Rk4Step::at(t, h),
         };
         let u = &states[k * len..(k + 1) * len];
-        inputs(
+        inputs::<S, F, D, true>(
             &cx,
             u,
             [&mut *k0, &mut *k1, &mut *k2],
             [&mut *y1, &mut *y2, &mut *y3],
         );
-        backward::<S, F, D, PARAMETERS>(
+        backward::<S, F, D, PARAMETERS, true>(
             &cx,
             (u, &mut *u_bar, &mut *p_bar),
             [&*y1, &*y2, &*y3],
