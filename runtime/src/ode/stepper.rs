@@ -348,14 +348,14 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
 
     /// [`step`](Stepper::step) for each of `steps` (`k` from grid point `k - 1`, of the grid
     /// `step(k) = (t, h)`), each state appended to `states`, which holds the states up to the
-    /// first step's start; `after(k, state)` after each. RK4's path only
+    /// first step's start; `after(k, finite)` after each, with whether state `k` is finite. RK4's path only
     /// ([`sweeps_fused`](Stepper::sweeps_fused)).
     pub(crate) fn store_steps<F: Rhs + ?Sized>(
         &mut self,
         (rhs, p): (&F, &[S]),
         grid: (
             impl Fn(usize) -> (f64, f64),
-            impl FnMut(usize, &[S]) -> Result<(), OdeError>,
+            impl FnMut(usize, bool) -> Result<(), OdeError>,
         ),
         states: &mut Vec<S>,
         steps: std::ops::Range<usize>,

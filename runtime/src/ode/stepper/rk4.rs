@@ -155,6 +155,28 @@ fn result<S: Real>(out: &mut [S], base: Option<&[S]>, k: [&[S]; 4], sixth: S) {
     }
 }
 
+/// `out += (h/6) (((k0 + 2 k1) + 2 k2) + k3)` as [`result`], returning whether every new
+/// component's primal value is finite (the driver's check after each step, `all_finite` in
+/// `driver.rs`, fused into the pass): `x - x` is `+0` exactly when `x` is finite (NaN for an
+/// infinity or a NaN), so the bits of all of them OR-ed together are zero exactly when every
+/// component is finite; an integer reduction, which rustc vectorises with the pass.
+#[inline(always)]
+fn result_checked<S: Real>(out: &mut [S], k: [&[S]; 4], sixth: S) -> bool {
+    let n = out.len();
+    let two = S::from_f64(2.0);
+    let [k0, k1, k2, k3] = k.map(|k| &k[..n]);
+    let mut bits = 0u64;
+    for (m, o) in out.iter_mut().enumerate() {
+        *o += (((k0[m] + k1[m].mul_constant(two)) + k2[m].mul_constant(two)) + k3[m])
+            .mul_constant(sixth);
+        let x = o.to_f64();
+        #[allow(clippy::eq_op)] // `x - x` is the test: zero exactly when `x` is finite
+        let zero_if_finite = x - x;
+        bits |= zero_if_finite.to_bits();
+    }
+    bits == 0
+}
+
 // The entry points take every buffer as a reference parameter of its own: rustc marks those as
 // not aliasing, so the loops are vectorised without run-time overlap checks (rows of one buffer
 // cut apart inside the function cost about 35 instructions of checks per loop, 11 loops a step
@@ -333,8 +355,9 @@ pub(super) fn adjoint<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: boo
 // of the stepper cost about 600 instructions a step).
 
 /// Steps `steps` of the grid `step(k) = (t, h)` from the state `states[(k - 1) n..k n]` to the
-/// state `k`, appended to `states` (which holds the states up to the first step's start), each
-/// passed to `after(k, state)` (the finiteness check) before the next. The steps are taken in
+/// state `k`, appended to `states` (which holds the states up to the first step's start), then
+/// `after(k, finite)` with whether every component of state `k` is finite (the driver's check,
+/// fused into the result's pass). The steps are taken in
 /// `u` (a parameter of its own: slices of `states` are behind the `Vec`'s pointer, which rustc
 /// cannot tell apart from the stage buffers, and the loops reading them were checked for
 /// overlap at run time).
@@ -344,7 +367,7 @@ pub(super) fn store_steps<S: Real, F: Rhs + ?Sized, D: Dim>(
     (rhs, n, p): (&F, D, &[S]),
     (step, mut after): (
         impl Fn(usize) -> (f64, f64),
-        impl FnMut(usize, &[S]) -> Result<(), OdeError>,
+        impl FnMut(usize, bool) -> Result<(), OdeError>,
     ),
     (states, steps): (&mut Vec<S>, std::ops::Range<usize>),
     u: &mut [S],
@@ -384,9 +407,9 @@ pub(super) fn store_steps<S: Real, F: Rhs + ?Sized, D: Dim>(
             [&mut *y1, &mut *y2, &mut *y3],
         );
         eval::<S, F, D, true>(&cx, k3, y3, cx.f.t[3]);
-        result(u, None, [&*k0, &*k1, &*k2, &*k3], cx.f.sixth);
+        let finite = result_checked(u, [&*k0, &*k1, &*k2, &*k3], cx.f.sixth);
         states.extend_from_slice(u);
-        after(k, u)?;
+        after(k, finite)?;
     }
     Ok(())
 }

@@ -339,3 +339,74 @@ fn only_rk4_coefficients_take_the_rk4_path() {
     let from_coefficients = Tableau::explicit(a, b, vec![0.0, 0.5, 0.5, 1.0]).unwrap();
     assert!(!from_coefficients.is_rk4());
 }
+
+/// `du/dt = p0 u^2`, which blows up at `t = 1 / (p0 u0)`.
+struct Square;
+
+impl Rhs for Square {
+    fn eval<S: Real>(&self, du: &mut [S], u: &[S], p: &[S], _t: S) {
+        for (d, &x) in du.iter_mut().zip(u) {
+            *d = p[0] * x * x;
+        }
+    }
+}
+
+impl RhsVjp for Square {
+    fn vjp<S: Real>(
+        &self,
+        (du, du_bar): (&mut [S], &mut [S]),
+        (u, u_bar): (&[S], &mut [S]),
+        (p, p_bar): (&[S], &mut [S]),
+        t: S,
+    ) {
+        self.eval(du, u, p, t);
+        for ((db, ub), &x) in du_bar.iter_mut().zip(u_bar.iter_mut()).zip(u) {
+            *ub += S::from_f64(2.0) * p[0] * x * *db;
+            p_bar[0] += x * x * *db;
+            *db = S::zero();
+        }
+    }
+}
+
+/// The last state.
+struct Last;
+
+impl crate::ode::SavedStateLoss for Last {
+    fn value_and_gradient<S: Real>(
+        &self,
+        _k: usize,
+        _t: f64,
+        u: &[S],
+        u_bar: &mut [S],
+    ) -> Result<S, crate::UserError> {
+        u_bar[0] += S::one();
+        Ok(u[0])
+    }
+}
+
+/// A state that blows up inside the store-all sweep of RK4 (its finiteness checked in the step's
+/// result pass, `rk4::store_steps`) is the same error, naming the same step and time, as in the
+/// step-by-step sweeps of checkpointing and in `solve`; a blow-up in the last step too.
+#[test]
+fn rk4_sweeps_name_the_step_that_is_not_finite() {
+    use crate::ode::{gradient, gradient_fixed, solve, OdeProblem, SaveAt, SolveOptions};
+    use crate::ode::{Memory, OdeError};
+    // From u0 = 1 with p0 = 1 the solution blows up at t = 1; with h = 0.125 RK4 passes f64's
+    // range at step 11. A span of 2: inside the forward sweep; of 1.375: in the last step, which
+    // the reverse sweep takes (and checks) when it reverses it.
+    for (end, h) in [(2.0, 0.125), (1.375, 0.125)] {
+        let options = SolveOptions::fixed(Tableau::rk4(), h).saveat(SaveAt::Times(vec![end]));
+        let problem = OdeProblem::new(&Square, &[1.0, 0.5], &[1.0], (0.0, end));
+        let solved = solve(&problem, &options).unwrap_err();
+        let step_11 = OdeError::NonFiniteState { step: 11, t: 1.375 };
+        assert_eq!(solved, step_11, "end {end}");
+        for memory in [Memory::StoreAll, Memory::Binomial { snapshots: 3 }] {
+            let options = options.clone().memory(memory);
+            let err = gradient(&problem, &options, &Last).unwrap_err();
+            assert_eq!(err, solved, "end {end} {memory:?}");
+            assert_eq!(err.to_string(), solved.to_string());
+            let fixed = gradient_fixed::<2, _, _, _>(&problem, &options, &Last).unwrap_err();
+            assert_eq!(fixed, solved, "end {end} {memory:?}");
+        }
+    }
+}
