@@ -317,8 +317,11 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         stepper.k_bar = vec![S::zero(); tableau.stages() * n];
         stepper.y_bar = vec![S::zero(); n];
         stepper.du = vec![S::zero(); n];
-        stepper.dense_bar = vec![S::zero(); tableau.stages() * n];
-        stepper.plans = [false, true].map(|all| ReversePlan::new(tableau, all));
+        // RK4's path needs neither (built on first use if the general path is asked for).
+        if !stepper.rk4 {
+            stepper.dense_bar = vec![S::zero(); tableau.stages() * n];
+            stepper.plans = [false, true].map(|all| ReversePlan::new(tableau, all));
+        }
         stepper
     }
 
@@ -486,6 +489,9 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
     /// adjoint.
     pub(crate) fn seed_dense(&mut self, h: f64, w: &[f64], v_bar: &[S]) {
         let n = self.n.get();
+        if self.dense_bar.is_empty() {
+            self.dense_bar = vec![S::zero(); self.tableau.stages() * n];
+        }
         if !self.dense_seeded {
             self.dense_bar.fill(S::zero());
             self.dense_seeded = true;
@@ -734,6 +740,11 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
                 &cx, u, u_bar, p_bar, y1, y2, y3, k0b, k1b, k2b, k3b, w, y_bar, du,
             );
             return;
+        }
+        let plan = usize::from(self.all_stages);
+        if self.plans[plan].stages.is_empty() {
+            // Not built with the stepper (RK4's path does not read it): built once, now.
+            self.plans[plan] = ReversePlan::new(self.tableau, self.all_stages);
         }
         // Chosen once per step: a choice per stage cost 44 instructions per RK4 step on problem
         // L (registers spilled around the two calls).
