@@ -29,11 +29,14 @@
 //! adjoints of the earlier stages it was built from. The sweep is planned once per tableau when
 //! the stepper is built ([`ReversePlan`]): the stages it goes through, the nonzero coefficients
 //! in the scalar type, and which pass writes each seed (fused with its first term).
+//!
+//! A tableau with the classic RK4's coefficients takes a written-out path (`stepper/rk4.rs`):
+//! the same operations in the same order, without the general glue, and whole store-all sweeps
+//! in one call each ([`Stepper::store_steps`], [`Stepper::adjoint_steps`]).
 
 mod rk4;
 
 use super::combination::Combination;
-use super::error::OdeError;
 use super::reverse_plan::{pass, scaled, seed_before, ReversePlan};
 use super::rhs::{Rhs, RhsJvp, RhsVjp};
 use super::tableau::Tableau;
@@ -182,15 +185,6 @@ fn vjp_in<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool>(
     }
 }
 
-/// The four rows of a stage buffer (row `i` at `i * n`), each of length `n`.
-#[inline(always)]
-fn rows<S>(buffer: &mut [S], n: usize) -> [&mut [S]; 4] {
-    let (r0, rest) = buffer.split_at_mut(n);
-    let (r1, rest) = rest.split_at_mut(n);
-    let (r2, rest) = rest.split_at_mut(n);
-    [r0, r1, r2, &mut rest[..n]]
-}
-
 /// What a step reads besides its state: the right-hand side, the parameters, the time the step
 /// starts at and its size. The drivers build one per step; the stepper's methods take it
 /// instead of the four pieces apart.
@@ -325,122 +319,6 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         stepper
     }
 
-    /// Whether this step goes through RK4's written-out path: an RK4 tableau, and neither
-    /// every stage nor dense-output seeds asked for.
-    #[inline(always)]
-    fn rk4_path(&self) -> bool {
-        self.rk4 && !self.all_stages && !self.dense_seeded
-    }
-
-    /// What RK4's written-out path reads for a step of `cx`: its stage times and factors.
-    #[inline(always)]
-    fn rk4_context<'a, F: ?Sized>(&self, cx: StepContext<'a, F, S>) -> rk4::Ctx<'a, F, S, D> {
-        rk4::Ctx {
-            rhs: cx.rhs,
-            n: self.n,
-            p: cx.p,
-            f: rk4::Rk4Step::at(cx.t, cx.h),
-        }
-    }
-
-    /// Whether whole sweeps of steps go through RK4's written-out path
-    /// ([`store_steps`](Stepper::store_steps), [`adjoint_steps`](Stepper::adjoint_steps)).
-    pub(crate) fn sweeps_fused(&self) -> bool {
-        self.rk4_path()
-    }
-
-    /// [`step`](Stepper::step) for each of `steps` (`k` from grid point `k - 1`, of the grid
-    /// `step(k) = (t, h)`), each state appended to `states`, which holds the states up to the
-    /// first step's start; `after(k, finite)` after each, with whether state `k` is finite. RK4's path only
-    /// ([`sweeps_fused`](Stepper::sweeps_fused)).
-    pub(crate) fn store_steps<F: Rhs + ?Sized>(
-        &mut self,
-        (rhs, p): (&F, &[S]),
-        grid: (
-            impl Fn(usize) -> (f64, f64),
-            impl FnMut(usize, bool) -> Result<(), OdeError>,
-        ),
-        states: &mut Vec<S>,
-        steps: std::ops::Range<usize>,
-    ) -> Result<(), OdeError> {
-        debug_assert!(self.sweeps_fused());
-        let n = self.n.get();
-        self.counters.evals += 4 * steps.len();
-        let [k0, k1, k2, k3] = rows(&mut self.k, n);
-        let [_, y1, y2, y3] = rows(&mut self.y, n);
-        let (fx, stored, u) = ((rhs, self.n, p), (states, steps), &mut self.acc[..]);
-        rk4::store_steps(fx, grid, stored, u, k0, k1, k2, k3, y1, y2, y3)
-    }
-
-    /// [`adjoint_step`](Stepper::adjoint_step) for each of `steps`, the last first, from their
-    /// initial states (state `k` at `k n` of `states`) on the grid `step(k) = (t, h)`, each
-    /// followed by `between(k, state, u_bar)`. RK4's path only
-    /// ([`sweeps_fused`](Stepper::sweeps_fused)).
-    pub(crate) fn adjoint_steps<F: RhsVjp + ?Sized>(
-        &mut self,
-        (rhs, p): (&F, &[S]),
-        grid: (
-            impl Fn(usize) -> (f64, f64),
-            impl FnMut(usize, &[S], &mut [S]) -> Result<(), OdeError>,
-        ),
-        (states, steps): (&[S], std::ops::Range<usize>),
-        u_bar: &mut [S],
-        p_bar: &mut [S],
-    ) -> Result<(), OdeError> {
-        debug_assert!(self.sweeps_fused());
-        let n = self.n.get();
-        self.counters.evals += 3 * steps.len();
-        self.counters.vjps += 4 * steps.len();
-        let [k0, k1, k2, _] = rows(&mut self.k, n);
-        let [_, y1, y2, y3] = rows(&mut self.y, n);
-        let [k0b, k1b, k2b, k3b] = rows(&mut self.k_bar, n);
-        let (w, y_bar, du) = (&mut self.acc[..], &mut self.y_bar[..], &mut self.du[..]);
-        let fx = (rhs, self.n, p);
-        if self.parameters {
-            rk4::adjoint_steps::<S, F, D, true>(
-                fx, grid, states, steps, u_bar, p_bar, k0, k1, k2, y1, y2, y3, k0b, k1b, k2b, k3b,
-                w, y_bar, du,
-            )
-        } else {
-            rk4::adjoint_steps::<S, F, D, false>(
-                fx, grid, states, steps, u_bar, p_bar, k0, k1, k2, y1, y2, y3, k0b, k1b, k2b, k3b,
-                w, y_bar, du,
-            )
-        }
-    }
-
-    /// The adjoint of a step whose result nothing else reads: [`recompute`](Stepper::recompute)
-    /// without the result, then [`reverse`](Stepper::reverse), fused into one pass for RK4.
-    pub(crate) fn adjoint_step<F: RhsVjp + ?Sized>(
-        &mut self,
-        cx: StepContext<'_, F, S>,
-        u: &[S],
-        u_bar: &mut [S],
-        p_bar: &mut [S],
-    ) {
-        if !self.rk4_path() {
-            self.recompute(cx, u, None);
-            self.reverse(cx, u, u_bar, p_bar);
-            return;
-        }
-        let cx = self.rk4_context(cx);
-        let n = self.n.get();
-        let [k0, k1, k2, _] = rows(&mut self.k, n);
-        let [_, y1, y2, y3] = rows(&mut self.y, n);
-        let [k0b, k1b, k2b, k3b] = rows(&mut self.k_bar, n);
-        let (w, y_bar, du) = (&mut self.acc[..], &mut self.y_bar[..], &mut self.du[..]);
-        self.counters.evals += 3;
-        self.counters.vjps += 4;
-        let adjoint = if self.parameters {
-            rk4::adjoint::<S, F, D, true>
-        } else {
-            rk4::adjoint::<S, F, D, false>
-        };
-        adjoint(
-            &cx, u, u_bar, p_bar, k0, k1, k2, y1, y2, y3, k0b, k1b, k2b, k3b, w, y_bar, du,
-        );
-    }
-
     /// The general path only from here on (tests compare it with RK4's written-out one).
     #[cfg(test)]
     pub(crate) fn general_only(mut self) -> Self {
@@ -552,13 +430,7 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
     /// are skipped.
     pub(crate) fn step<F: Rhs + ?Sized>(&mut self, cx: StepContext<'_, F, S>, u: &mut [S]) {
         if self.rk4_path() {
-            let cx = self.rk4_context(cx);
-            let n = self.n.get();
-            let [k0, k1, k2, k3] = rows(&mut self.k, n);
-            let [_, y1, y2, y3] = rows(&mut self.y, n);
-            rk4::step(&cx, u, k0, k1, k2, k3, y1, y2, y3);
-            self.counters.evals += 4;
-            return;
+            return self.rk4_step(cx, u);
         }
         for i in 0..self.tableau.stages() {
             if self.needed(i) {
@@ -689,13 +561,7 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         result: Option<&mut [S]>,
     ) {
         if self.rk4_path() {
-            let cx = self.rk4_context(cx);
-            let n = self.n.get();
-            self.counters.evals += if result.is_some() { 4 } else { 3 };
-            let [k0, k1, k2, k3] = rows(&mut self.k, n);
-            let [_, y1, y2, y3] = rows(&mut self.y, n);
-            rk4::recompute(&cx, u, k0, k1, k2, k3, y1, y2, y3, result);
-            return;
+            return self.rk4_recompute(cx, u, result);
         }
         let last = if self.all_stages {
             self.tableau.stages() - 1
@@ -725,21 +591,7 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         p_bar: &mut [S],
     ) {
         if self.rk4_path() {
-            let cx = self.rk4_context(cx);
-            let n = self.n.get();
-            let [k0b, k1b, k2b, k3b] = rows(&mut self.k_bar, n);
-            let [_, y1, y2, y3] = rows(&mut self.y, n);
-            let (w, y_bar, du) = (&mut self.acc[..], &mut self.y_bar[..], &mut self.du[..]);
-            self.counters.vjps += 4;
-            let reverse = if self.parameters {
-                rk4::reverse::<S, F, D, true>
-            } else {
-                rk4::reverse::<S, F, D, false>
-            };
-            reverse(
-                &cx, u, u_bar, p_bar, y1, y2, y3, k0b, k1b, k2b, k3b, w, y_bar, du,
-            );
-            return;
+            return self.rk4_reverse(cx, u, u_bar, p_bar);
         }
         let plan = usize::from(self.all_stages);
         if self.plans[plan].stages.is_empty() {

@@ -1,21 +1,34 @@
 //! The classic RK4 tableau's step, stage recomputation and step adjoint, each written out as one
-//! function: the same operations in the same order as the general stepper (so the same bits),
-//! without its per-stage glue.
+//! function, and whole sweeps of them (the store-all gradient's forward and reverse sweeps): the
+//! same operations in the same order as the general stepper, so the same bits, without its
+//! per-stage and per-step glue.
 //!
 //! The general stepper reads each stage's row from the tableau, cuts and checks its buffers,
 //! chooses a combination's shape and the terms' unit or non-unit coefficients, and calls a
 //! combination function, per stage and per step; on problem L (40 components) that glue came to
-//! about 2,000 instructions a step beside 2,300 in its loops. Here the coefficients are RK4's
-//! (`1/2, 1/2, 1` over the rows, `(1, 2, 2, 1) / 6` for the result), every buffer is a reference
-//! parameter of its own cut to the state's length once (so rustc knows they do not alias,
-//! vectorises each loop without run-time overlap checks and drops the bounds checks), and the
-//! right-hand side is called through the same `eval_at` / `vjp_at` boundaries as the general
-//! stepper. The stepper takes this path when its tableau has RK4's coefficients and nothing asks
-//! for more than the step (no dense-output seeds, no `all_stages`); `stepper/tests.rs` checks it
-//! bit for bit against the general path at `f64` and `Dual<f64, 1>`, at run-time and constant
-//! lengths, with and without the parameters' adjoint.
+//! about 2,000 instructions a step beside 2,300 in its loops, and the drivers' calls per step
+//! (`advance`, `recompute`, `reverse`, the finiteness check) to about 700 more. Here:
 //!
-//! What each function computes, with `s = h/2` and `w = (h/6) u_bar`:
+//! - the coefficients are RK4's (`1/2, 1/2, 1` over the rows, `(1, 2, 2, 1) / 6` for the
+//!   result), and the result's two passes are one;
+//! - every buffer is a reference parameter of its own, cut to the state's length once: rustc
+//!   knows they do not alias, vectorises each loop without run-time overlap checks (about 35
+//!   instructions a loop when rows of one buffer are cut apart inside the function) and drops
+//!   the bounds checks;
+//! - a sweep ([`store_steps`], [`adjoint_steps`]) hands its buffers over once, recomputes each
+//!   step's stages and goes back through them in one pass, with the right-hand side inlined
+//!   (its loops keep knowing that its buffers, the sweep's parameters, do not alias), and
+//!   checks each new state's finiteness in the result's pass;
+//! - a single step ([`step`], [`recompute`], [`reverse`], [`adjoint`]: the last step of a sweep,
+//!   checkpointing) calls the right-hand side through the general stepper's boundaries.
+//!
+//! The stepper takes this path when its tableau has RK4's coefficients and nothing asks for more
+//! than the step (no dense-output seeds, no `all_stages`): `stepper/tests.rs` checks every
+//! function bit for bit against the general path at `f64` and `Dual<f64, 1>`, at run-time and
+//! constant lengths, with and without the parameters' adjoint; the conformance tests check the
+//! sweeps bit for bit against checkpointing's single steps.
+//!
+//! What the steps compute, with `s = h/2` and `w = (h/6) u_bar`:
 //!
 //! ```text
 //! step:      k0 = f(u)  y1 = u + s k0  k1 = f(y1)  y2 = u + s k1  k2 = f(y2)  y3 = u + h k2
@@ -26,7 +39,7 @@
 //!            u_bar += f_u^T k0_bar
 //! ```
 
-use super::{eval_at, eval_in, vjp_at, vjp_in, Dim};
+use super::{eval_at, eval_in, vjp_at, vjp_in, Dim, StepContext, Stepper};
 use crate::ode::error::OdeError;
 use crate::ode::rhs::{Rhs, RhsVjp};
 use crate::Real;
@@ -479,4 +492,181 @@ pub(super) fn adjoint_steps<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETER
         between(k, u, u_bar)?;
     }
     Ok(())
+}
+
+// The stepper's side of this path: when it applies, and the stage buffers cut into rows.
+impl<S: Real, D: Dim> Stepper<'_, S, D> {
+    /// Whether this step goes through RK4's written-out path: an RK4 tableau, and neither
+    /// every stage nor dense-output seeds asked for.
+    #[inline(always)]
+    pub(super) fn rk4_path(&self) -> bool {
+        self.rk4 && !self.all_stages && !self.dense_seeded
+    }
+
+    /// [`step`](Stepper::step) on RK4's path.
+    pub(super) fn rk4_step<F: Rhs + ?Sized>(&mut self, cx: StepContext<'_, F, S>, u: &mut [S]) {
+        let cx = self.rk4_context(cx);
+        let n = self.n.get();
+        let [k0, k1, k2, k3] = rows(&mut self.k, n);
+        let [_, y1, y2, y3] = rows(&mut self.y, n);
+        step(&cx, u, k0, k1, k2, k3, y1, y2, y3);
+        self.counters.evals += 4;
+    }
+
+    /// [`recompute`](Stepper::recompute) on RK4's path.
+    pub(super) fn rk4_recompute<F: Rhs + ?Sized>(
+        &mut self,
+        cx: StepContext<'_, F, S>,
+        u: &[S],
+        result: Option<&mut [S]>,
+    ) {
+        let cx = self.rk4_context(cx);
+        let n = self.n.get();
+        self.counters.evals += if result.is_some() { 4 } else { 3 };
+        let [k0, k1, k2, k3] = rows(&mut self.k, n);
+        let [_, y1, y2, y3] = rows(&mut self.y, n);
+        recompute(&cx, u, k0, k1, k2, k3, y1, y2, y3, result);
+    }
+
+    /// [`reverse`](Stepper::reverse) on RK4's path.
+    pub(super) fn rk4_reverse<F: RhsVjp + ?Sized>(
+        &mut self,
+        cx: StepContext<'_, F, S>,
+        u: &[S],
+        u_bar: &mut [S],
+        p_bar: &mut [S],
+    ) {
+        let cx = self.rk4_context(cx);
+        let n = self.n.get();
+        let [k0b, k1b, k2b, k3b] = rows(&mut self.k_bar, n);
+        let [_, y1, y2, y3] = rows(&mut self.y, n);
+        let (w, y_bar, du) = (&mut self.acc[..], &mut self.y_bar[..], &mut self.du[..]);
+        self.counters.vjps += 4;
+        let reverse = if self.parameters {
+            reverse::<S, F, D, true>
+        } else {
+            reverse::<S, F, D, false>
+        };
+        reverse(
+            &cx, u, u_bar, p_bar, y1, y2, y3, k0b, k1b, k2b, k3b, w, y_bar, du,
+        );
+    }
+
+    /// What RK4's written-out path reads for a step of `cx`: its stage times and factors.
+    #[inline(always)]
+    fn rk4_context<'a, F: ?Sized>(&self, cx: StepContext<'a, F, S>) -> Ctx<'a, F, S, D> {
+        Ctx {
+            rhs: cx.rhs,
+            n: self.n,
+            p: cx.p,
+            f: Rk4Step::at(cx.t, cx.h),
+        }
+    }
+
+    /// Whether whole sweeps of steps go through RK4's written-out path
+    /// ([`store_steps`](Stepper::store_steps), [`adjoint_steps`](Stepper::adjoint_steps)).
+    pub(crate) fn sweeps_fused(&self) -> bool {
+        self.rk4_path()
+    }
+
+    /// [`step`](Stepper::step) for each of `steps` (`k` from grid point `k - 1`, of the grid
+    /// `step(k) = (t, h)`), each state appended to `states`, which holds the states up to the
+    /// first step's start; `after(k, finite)` after each, with whether state `k` is finite. RK4's path only
+    /// ([`sweeps_fused`](Stepper::sweeps_fused)).
+    pub(crate) fn store_steps<F: Rhs + ?Sized>(
+        &mut self,
+        (rhs, p): (&F, &[S]),
+        grid: (
+            impl Fn(usize) -> (f64, f64),
+            impl FnMut(usize, bool) -> Result<(), OdeError>,
+        ),
+        states: &mut Vec<S>,
+        steps: std::ops::Range<usize>,
+    ) -> Result<(), OdeError> {
+        debug_assert!(self.sweeps_fused());
+        let n = self.n.get();
+        self.counters.evals += 4 * steps.len();
+        let [k0, k1, k2, k3] = rows(&mut self.k, n);
+        let [_, y1, y2, y3] = rows(&mut self.y, n);
+        let (fx, stored, u) = ((rhs, self.n, p), (states, steps), &mut self.acc[..]);
+        store_steps(fx, grid, stored, u, k0, k1, k2, k3, y1, y2, y3)
+    }
+
+    /// [`adjoint_step`](Stepper::adjoint_step) for each of `steps`, the last first, from their
+    /// initial states (state `k` at `k n` of `states`) on the grid `step(k) = (t, h)`, each
+    /// followed by `between(k, state, u_bar)`. RK4's path only
+    /// ([`sweeps_fused`](Stepper::sweeps_fused)).
+    pub(crate) fn adjoint_steps<F: RhsVjp + ?Sized>(
+        &mut self,
+        (rhs, p): (&F, &[S]),
+        grid: (
+            impl Fn(usize) -> (f64, f64),
+            impl FnMut(usize, &[S], &mut [S]) -> Result<(), OdeError>,
+        ),
+        (states, steps): (&[S], std::ops::Range<usize>),
+        u_bar: &mut [S],
+        p_bar: &mut [S],
+    ) -> Result<(), OdeError> {
+        debug_assert!(self.sweeps_fused());
+        let n = self.n.get();
+        self.counters.evals += 3 * steps.len();
+        self.counters.vjps += 4 * steps.len();
+        let [k0, k1, k2, _] = rows(&mut self.k, n);
+        let [_, y1, y2, y3] = rows(&mut self.y, n);
+        let [k0b, k1b, k2b, k3b] = rows(&mut self.k_bar, n);
+        let (w, y_bar, du) = (&mut self.acc[..], &mut self.y_bar[..], &mut self.du[..]);
+        let fx = (rhs, self.n, p);
+        if self.parameters {
+            adjoint_steps::<S, F, D, true>(
+                fx, grid, states, steps, u_bar, p_bar, k0, k1, k2, y1, y2, y3, k0b, k1b, k2b, k3b,
+                w, y_bar, du,
+            )
+        } else {
+            adjoint_steps::<S, F, D, false>(
+                fx, grid, states, steps, u_bar, p_bar, k0, k1, k2, y1, y2, y3, k0b, k1b, k2b, k3b,
+                w, y_bar, du,
+            )
+        }
+    }
+
+    /// The adjoint of a step whose result nothing else reads: [`recompute`](Stepper::recompute)
+    /// without the result, then [`reverse`](Stepper::reverse), fused into one pass for RK4.
+    pub(crate) fn adjoint_step<F: RhsVjp + ?Sized>(
+        &mut self,
+        cx: StepContext<'_, F, S>,
+        u: &[S],
+        u_bar: &mut [S],
+        p_bar: &mut [S],
+    ) {
+        if !self.rk4_path() {
+            self.recompute(cx, u, None);
+            self.reverse(cx, u, u_bar, p_bar);
+            return;
+        }
+        let cx = self.rk4_context(cx);
+        let n = self.n.get();
+        let [k0, k1, k2, _] = rows(&mut self.k, n);
+        let [_, y1, y2, y3] = rows(&mut self.y, n);
+        let [k0b, k1b, k2b, k3b] = rows(&mut self.k_bar, n);
+        let (w, y_bar, du) = (&mut self.acc[..], &mut self.y_bar[..], &mut self.du[..]);
+        self.counters.evals += 3;
+        self.counters.vjps += 4;
+        let adjoint = if self.parameters {
+            adjoint::<S, F, D, true>
+        } else {
+            adjoint::<S, F, D, false>
+        };
+        adjoint(
+            &cx, u, u_bar, p_bar, k0, k1, k2, y1, y2, y3, k0b, k1b, k2b, k3b, w, y_bar, du,
+        );
+    }
+}
+
+/// The four rows of a stage buffer (row `i` at `i * n`), each of length `n`.
+#[inline(always)]
+fn rows<S>(buffer: &mut [S], n: usize) -> [&mut [S]; 4] {
+    let (r0, rest) = buffer.split_at_mut(n);
+    let (r1, rest) = rest.split_at_mut(n);
+    let (r2, rest) = rest.split_at_mut(n);
+    [r0, r1, r2, &mut rest[..n]]
 }
