@@ -517,6 +517,9 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         (u, u_dot): (&mut [S], &mut [S]),
         p_dot: &[S],
     ) {
+        if self.rk4_path() {
+            return self.rk4_step_tangent(cx, (u, u_dot), p_dot);
+        }
         let tab = self.tableau;
         let n = self.n.get();
         // Every slice cut to the state's length once, so the loops have no bounds checks.

@@ -39,9 +39,9 @@
 //!            u_bar += f_u^T k0_bar
 //! ```
 
-use super::{eval_at, eval_in, vjp_at, vjp_in, Dim, StepContext, Stepper};
+use super::{eval_at, eval_in, jvp_at, vjp_at, vjp_in, Dim, StepContext, Stepper};
 use crate::ode::error::OdeError;
-use crate::ode::rhs::{Rhs, RhsVjp};
+use crate::ode::rhs::{Rhs, RhsJvp, RhsVjp};
 use crate::Real;
 
 /// `rhs.eval` at one stage: inlined (`INLINE`, the sweeps, whose buffers are reference
@@ -243,6 +243,38 @@ pub(super) fn recompute<S: Real, F: Rhs + ?Sized, D: Dim>(
         eval::<S, F, D, false>(cx, k3, y3, cx.f.t[3]);
         result(&mut out[..n], Some(u), [k0, k1, k2, k3], cx.f.sixth);
     }
+}
+
+/// One tangent step: `u` and `u_dot` advanced together through [`RhsJvp::jvp`], each stage
+/// input and its tangent (`y_dot`, one row reused by every stage, as the general stepper does)
+/// formed in the general stepper's order, then the result of `u` and of `u_dot`.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)] // one reference per buffer: the point of the boundary
+pub(super) fn step_tangent<S: Real, F: RhsJvp + ?Sized, D: Dim>(
+    cx: &Ctx<'_, F, S, D>,
+    p_dot: &[S],
+    u: &mut [S],
+    u_dot: &mut [S],
+    [k0, k1, k2, k3]: [&mut [S]; 4],
+    [k0d, k1d, k2d, k3d]: [&mut [S]; 4],
+    [y1, y2, y3]: [&mut [S]; 3],
+    y_dot: &mut [S],
+) {
+    let (rhs, n, p, f) = (cx.rhs, cx.n, cx.p, &cx.f);
+    let len = n.get();
+    let (u, u_dot, y_dot) = (&mut u[..len], &mut u_dot[..len], &mut y_dot[..len]);
+    jvp_at(rhs, n, k0, k0d, u, u_dot, p, p_dot, f.t[0]);
+    stage_input(y1, u, k0, f.half);
+    stage_input(y_dot, u_dot, k0d, f.half);
+    jvp_at(rhs, n, k1, k1d, y1, y_dot, p, p_dot, f.t[1]);
+    stage_input(y2, u, k1, f.half);
+    stage_input(y_dot, u_dot, k1d, f.half);
+    jvp_at(rhs, n, k2, k2d, y2, y_dot, p, p_dot, f.t[2]);
+    stage_input(y3, u, k2, f.whole);
+    stage_input(y_dot, u_dot, k2d, f.whole);
+    jvp_at(rhs, n, k3, k3d, y3, y_dot, p, p_dot, f.t[3]);
+    result(u, None, [&*k0, &*k1, &*k2, &*k3], f.sixth);
+    result(u_dot, None, [&*k0d, &*k1d, &*k2d, &*k3d], f.sixth);
 }
 
 /// `k_bar_j = seed(w) + c y_bar; u_bar += y_bar; y_bar = 0`: a stage input's adjoint passed on
@@ -526,6 +558,32 @@ impl<S: Real, D: Dim> Stepper<'_, S, D> {
         let [k0, k1, k2, k3] = rows(&mut self.k, n);
         let [_, y1, y2, y3] = rows(&mut self.y, n);
         recompute(&cx, u, k0, k1, k2, k3, y1, y2, y3, result);
+    }
+
+    /// [`step_tangent`](Stepper::step_tangent) on RK4's path.
+    pub(super) fn rk4_step_tangent<F: RhsJvp + ?Sized>(
+        &mut self,
+        cx: StepContext<'_, F, S>,
+        (u, u_dot): (&mut [S], &mut [S]),
+        p_dot: &[S],
+    ) {
+        let cx = self.rk4_context(cx);
+        let n = self.n.get();
+        let [k0, k1, k2, k3] = rows(&mut self.k, n);
+        let [kd0, kd1, kd2, kd3] = rows(&mut self.k_dot, n);
+        let [_, y1, y2, y3] = rows(&mut self.y, n);
+        let (k, k_dot) = ([k0, k1, k2, k3], [kd0, kd1, kd2, kd3]);
+        step_tangent(
+            &cx,
+            p_dot,
+            u,
+            u_dot,
+            k,
+            k_dot,
+            [y1, y2, y3],
+            &mut self.y_dot,
+        );
+        self.counters.jvps += 4;
     }
 
     /// [`reverse`](Stepper::reverse) on RK4's path.

@@ -410,3 +410,116 @@ fn rk4_sweeps_name_the_step_that_is_not_finite() {
         }
     }
 }
+
+/// The store-all sweeps (`rk4::store_steps`, `rk4::adjoint_steps`, the loss terms between their
+/// steps) against checkpointing's single steps (`advance`, `reverse_step`, which the tests above
+/// hold to the general stepper): the same loss, gradient and Hessian-vector product to the bit,
+/// at run-time and constant lengths, with and without `dJ/dp`, saves at several grid points.
+#[test]
+fn rk4_sweeps_are_bitwise_the_single_steps() {
+    use crate::ode::{gradient, gradient_fixed, LossGradient, OdeError, OdeProblem};
+    use crate::ode::{Memory, SaveAt, SavedStateLoss, SolveOptions, Wrt};
+    /// The sum of squares of every saved state, weighted by its index.
+    struct Squares;
+    impl SavedStateLoss for Squares {
+        fn value_and_gradient<S: Real>(
+            &self,
+            k: usize,
+            _t: f64,
+            u: &[S],
+            u_bar: &mut [S],
+        ) -> Result<S, crate::UserError> {
+            let w = S::from_f64(1.0 + k as f64);
+            let mut l = S::zero();
+            for (b, &x) in u_bar.iter_mut().zip(u) {
+                *b += w * x;
+                l += S::from_f64(0.5) * w * x * x;
+            }
+            Ok(l)
+        }
+    }
+    fn bits<S: Real>(g: &LossGradient<S>, lanes: impl Fn(&S) -> Vec<f64> + Copy) -> Vec<u64> {
+        let mut out = all_bits(std::slice::from_ref(&g.value), lanes);
+        out.extend(all_bits(&g.u0_bar, lanes));
+        out.extend(all_bits(&g.p_bar, lanes));
+        out
+    }
+    fn both<S: Real>(
+        problem: &OdeProblem<'_, Lorenz63, S>,
+        options: &SolveOptions,
+    ) -> Result<[LossGradient<S>; 2], OdeError> {
+        Ok([
+            gradient(problem, options, &Squares)?,
+            gradient_fixed::<3, _, _, _>(problem, options, &Squares)?,
+        ])
+    }
+    let saves = SaveAt::Times(vec![0.0, 0.1, 0.25, 0.3, 0.5]);
+    let (u0, p) = ([1.0, 2.0, 3.0], [10.0, 28.0, 8.0 / 3.0]);
+    let (u0_d, p_d) = (duals(&u0, &[0.3, -0.7, 0.2]), duals(&p, &[0.0; 3]));
+    for wrt in [Wrt::StateAndParameters, Wrt::InitialState] {
+        let options = SolveOptions::fixed(Tableau::rk4(), 0.05)
+            .saveat(saves.clone())
+            .wrt(wrt);
+        let memories = [Memory::StoreAll, Memory::Binomial { snapshots: 3 }];
+        let [swept, stepped] = memories.map(|memory| {
+            let options = options.clone().memory(memory);
+            let f = both(&OdeProblem::new(&Lorenz63, &u0, &p, (0.0, 0.5)), &options).unwrap();
+            let d = both(
+                &OdeProblem::new(&Lorenz63, &u0_d, &p_d, (0.0, 0.5)),
+                &options,
+            );
+            let lanes = |x: &D1| vec![x.value, x.tangents[0]];
+            let f = f.map(|g| bits(&g, |x: &f64| vec![*x]));
+            (f, d.unwrap().map(|g| bits(&g, lanes)))
+        });
+        assert_eq!(swept, stepped, "{wrt:?}");
+        // Run-time and constant lengths: the same bits too.
+        assert_eq!(swept.0[0], swept.0[1], "{wrt:?}");
+        assert_eq!(swept.1[0], swept.1[1], "{wrt:?}");
+    }
+}
+
+/// RK4's written-out tangent step against the general stepper's, bit for bit (values and
+/// tangents, the counted calls), at `f64` and `Dual<f64, 1>`, run-time and constant lengths,
+/// two steps in a row.
+fn rk4_tangent_against_general<S: Real, F: RhsJvp, D: Dim>(
+    rhs: &F,
+    dim: D,
+    (u0, p): (&[S], &[S]),
+    lanes: impl Fn(&S) -> Vec<f64> + Copy,
+) {
+    let tableau = Tableau::rk4();
+    let n = u0.len();
+    let u0_dot: Vec<S> = (0..n).map(|m| S::from_f64(0.4 - 0.3 * m as f64)).collect();
+    let p_dot: Vec<S> = (0..p.len())
+        .map(|j| S::from_f64(0.1 * j as f64 - 0.2))
+        .collect();
+    let mut fast = Stepper::with_tangent(&tableau, dim);
+    let mut general = Stepper::with_tangent(&tableau, dim).general_only();
+    let mut results = Vec::new();
+    for stepper in [&mut fast, &mut general] {
+        let (mut u, mut u_dot) = (u0.to_vec(), u0_dot.clone());
+        for (t, h) in [(0.3, 0.01), (0.31, 0.125)] {
+            let cx = StepContext::new(rhs, p, t, h);
+            stepper.step_tangent(cx, (&mut u, &mut u_dot), &p_dot);
+        }
+        results.push((all_bits(&u, lanes), all_bits(&u_dot, lanes)));
+    }
+    assert_eq!(results[0], results[1], "{n} components");
+    assert_eq!(fast.counters, general.counters);
+}
+
+#[test]
+fn rk4_tangent_step_is_bitwise_the_general_path() {
+    let f = |x: &f64| vec![*x];
+    let d = |x: &D1| vec![x.value, x.tangents[0]];
+    let (p3, u3) = ([10.0, 28.0, 8.0 / 3.0], [1.0, 2.0, 3.0]);
+    let (p2, u2) = ([0.7, 1.3], [0.4, -1.1]);
+    rk4_tangent_against_general(&Lorenz63, 3, (&u3[..], &p3[..]), f);
+    rk4_tangent_against_general(&Lorenz63, Fixed::<3>, (&u3[..], &p3[..]), f);
+    rk4_tangent_against_general(&Forced, 2, (&u2[..], &p2[..]), f);
+    rk4_tangent_against_general(&Forced, Fixed::<2>, (&u2[..], &p2[..]), f);
+    let (u3d, p3d) = (duals(&u3, &[0.3, -0.7, 0.2]), duals(&p3, &[0.1, 0.0, -0.5]));
+    rk4_tangent_against_general(&Lorenz63, 3, (&u3d[..], &p3d[..]), d);
+    rk4_tangent_against_general(&Lorenz63, Fixed::<3>, (&u3d[..], &p3d[..]), d);
+}
