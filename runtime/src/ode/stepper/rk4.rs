@@ -20,13 +20,14 @@
 //!   (its loops keep knowing that its buffers, the sweep's parameters, do not alias), and
 //!   checks each new state's finiteness in the result's pass;
 //! - a single step ([`step`], [`recompute`], [`reverse`], [`adjoint`]: the last step of a sweep,
-//!   checkpointing) calls the right-hand side through the general stepper's boundaries.
+//!   checkpointing; [`step_tangent`], the tangent's) calls the right-hand side through the
+//!   general stepper's boundaries.
 //!
 //! The stepper takes this path when its tableau has RK4's coefficients and nothing asks for more
 //! than the step (no dense-output seeds, no `all_stages`): `stepper/tests.rs` checks every
 //! function bit for bit against the general path at `f64` and `Dual<f64, 1>`, at run-time and
-//! constant lengths, with and without the parameters' adjoint; the conformance tests check the
-//! sweeps bit for bit against checkpointing's single steps.
+//! constant lengths, with and without the parameters' adjoint, and the sweeps against
+//! checkpointing's single steps (so do the conformance tests).
 //!
 //! What the steps compute, with `s = h/2` and `w = (h/6) u_bar`:
 //!
