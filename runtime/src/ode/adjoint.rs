@@ -13,7 +13,12 @@
 //! seeded with a direction `v` of the initial state, the gradient's tangents are the
 //! Hessian-vector product `H v` of the loss (forward over reverse).
 
-use super::checkpoint::{reverse_binomial, reverse_store_all, reverse_stored, Memory, Reversal};
+use std::ops::Range;
+
+use super::checkpoint::{
+    reverse_binomial, reverse_states_stepwise, reverse_store_all, reverse_stored,
+    store_states_stepwise, Memory, Reversal,
+};
 use super::dense::{dp5_weights, Hermite};
 use super::driver::{check_problem, check_save, check_state, Stats};
 use super::error::OdeError;
@@ -104,6 +109,63 @@ impl<S: Real, F: RhsVjp + ?Sized, L: SavedStateLoss, D: Dim> Reversal<S>
         Ok(())
     }
 
+    fn store_states(
+        &mut self,
+        states: &mut Vec<S>,
+        n: usize,
+        steps: Range<usize>,
+    ) -> Result<(), OdeError> {
+        if !self.stepper.sweeps_fused() {
+            return store_states_stepwise(self, states, n, steps);
+        }
+        let grid = self.grid;
+        // The stepper tells whether each state is finite (its check fused into the step).
+        let check = |k: usize, finite: bool| match finite {
+            true => Ok(()),
+            false => Err(OdeError::NonFiniteState {
+                step: k,
+                t: grid.time(k),
+            }),
+        };
+        let step = |k: usize| grid.step(k);
+        self.stepper
+            .store_steps((self.rhs, self.p), (step, check), states, steps)
+    }
+
+    fn reverse_states(
+        &mut self,
+        states: &[S],
+        n: usize,
+        steps: Range<usize>,
+    ) -> Result<(), OdeError> {
+        // Saves inside a step read its stages: step by step.
+        if !self.stepper.sweeps_fused() || self.saves.iter().any(|s| s.dense) {
+            return reverse_states_stepwise(self, states, n, steps);
+        }
+        let mut end = steps.end;
+        if end == self.steps && end > steps.start {
+            // The last step computes its result, which the loss reads.
+            self.reverse_step(end - 1, &states[(end - 1) * n..end * n])?;
+            end -= 1;
+        }
+        let (grid, loss, saves) = (self.grid, self.loss, self.saves);
+        let (cursor, values) = (&mut self.cursor, &mut self.values);
+        // Most grid points save nothing: tested here, without a call.
+        let between =
+            |k: usize, u: &[S], u_bar: &mut [S]| match *cursor > 0 && saves[*cursor - 1].at(k) {
+                true => add_saves(loss, saves, cursor, values, k, u, u_bar),
+                false => Ok(()),
+            };
+        let step = |k: usize| grid.step(k);
+        self.stepper.adjoint_steps(
+            (self.rhs, self.p),
+            (step, between),
+            (states, steps.start..end),
+            &mut self.u_bar,
+            &mut self.p_bar,
+        )
+    }
+
     fn reverse_step(&mut self, k: usize, u: &[S]) -> Result<(), OdeError> {
         let (t, h) = self.grid.step(k);
         let cx = StepContext::new(self.rhs, self.p, t, h);
@@ -128,13 +190,17 @@ impl<S: Real, F: RhsVjp + ?Sized, L: SavedStateLoss, D: Dim> Reversal<S>
             // Interpolated saves read the step's result as well.
             self.stepper.recompute(cx, u, Some(&mut self.u_next));
         } else {
-            self.stepper.recompute(cx, u, None);
+            // Nothing reads the step's result: recomputation and adjoint in one call.
+            self.stepper
+                .adjoint_step(cx, u, &mut self.u_bar, &mut self.p_bar);
         }
         if inside {
             self.reverse_dense(k, u, last)?;
         }
-        self.stepper
-            .reverse(cx, u, &mut self.u_bar, &mut self.p_bar);
+        if last || inside {
+            self.stepper
+                .reverse(cx, u, &mut self.u_bar, &mut self.p_bar);
+        }
         self.stepper.all_stages = false;
         if inside {
             for (ub, &sb) in self.u_bar.iter_mut().zip(&self.u_start_bar) {

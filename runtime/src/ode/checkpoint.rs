@@ -13,6 +13,8 @@
 //! recomputed at most `r` times. The recursion places the next snapshot at the smallest optimal
 //! split, checked against dynamic programming in the tests.
 
+use std::ops::Range;
+
 use super::error::OdeError;
 use crate::Real;
 
@@ -112,11 +114,59 @@ fn split(steps: usize, s: usize) -> usize {
 }
 
 /// The reverse sweep as the schedules see it.
-pub(crate) trait Reversal<S> {
+pub(crate) trait Reversal<S: Clone> {
     /// Advances `u` from the state at grid index `from` to the one at `to > from`.
     fn advance(&mut self, u: &mut [S], from: usize, to: usize) -> Result<(), OdeError>;
     /// Reverses step `k`, given its initial state `u`. Called for `k = N-1, ..., 0` in order.
     fn reverse_step(&mut self, k: usize, u: &[S]) -> Result<(), OdeError>;
+    /// Appends the states at grid points `steps` to `states` (state `k` at `k * n`, those before
+    /// `steps.start` already there), each advanced one step from the one before. By default
+    /// [`advance`](Reversal::advance) step by step.
+    fn store_states(
+        &mut self,
+        states: &mut Vec<S>,
+        n: usize,
+        steps: Range<usize>,
+    ) -> Result<(), OdeError> {
+        store_states_stepwise(self, states, n, steps)
+    }
+    /// Reverses `steps`, the last first, from their initial states stored in `states` (state
+    /// `k` at `k * n`). By default [`reverse_step`](Reversal::reverse_step) step by step.
+    fn reverse_states(
+        &mut self,
+        states: &[S],
+        n: usize,
+        steps: Range<usize>,
+    ) -> Result<(), OdeError> {
+        reverse_states_stepwise(self, states, n, steps)
+    }
+}
+
+/// [`Reversal::store_states`] by [`Reversal::advance`] one step at a time.
+pub(crate) fn store_states_stepwise<S: Clone, R: Reversal<S> + ?Sized>(
+    sweep: &mut R,
+    states: &mut Vec<S>,
+    n: usize,
+    steps: Range<usize>,
+) -> Result<(), OdeError> {
+    for k in steps {
+        states.extend_from_within((k - 1) * n..k * n);
+        sweep.advance(&mut states[k * n..], k - 1, k)?;
+    }
+    Ok(())
+}
+
+/// [`Reversal::reverse_states`] by [`Reversal::reverse_step`] one step at a time.
+pub(crate) fn reverse_states_stepwise<S: Clone, R: Reversal<S> + ?Sized>(
+    sweep: &mut R,
+    states: &[S],
+    n: usize,
+    steps: Range<usize>,
+) -> Result<(), OdeError> {
+    for k in steps.rev() {
+        sweep.reverse_step(k, &states[k * n..(k + 1) * n])?;
+    }
+    Ok(())
 }
 
 /// What a schedule did.
@@ -147,11 +197,8 @@ pub(crate) fn reverse_store_all<S: Real, R: Reversal<S>>(
     // instructions).
     let mut states = Vec::with_capacity(steps * n);
     states.extend_from_slice(u0);
-    for k in 1..steps {
-        states.extend_from_within((k - 1) * n..k * n);
-        sweep.advance(&mut states[k * n..], k - 1, k)?;
-        counts.forward_steps += 1;
-    }
+    sweep.store_states(&mut states, n, 1..steps)?;
+    counts.forward_steps += steps - 1;
     reverse_stored(sweep, &states, n, steps)?;
     Ok(counts)
 }
@@ -163,10 +210,7 @@ pub(crate) fn reverse_stored<S: Real, R: Reversal<S>>(
     n: usize,
     steps: usize,
 ) -> Result<(), OdeError> {
-    for k in (0..steps).rev() {
-        sweep.reverse_step(k, &states[k * n..(k + 1) * n])?;
-    }
-    Ok(())
+    sweep.reverse_states(states, n, 0..steps)
 }
 
 /// Reverses `steps` steps from `u0` by binomial checkpointing with `snapshots >= 1` snapshots.

@@ -29,6 +29,12 @@
 //! adjoints of the earlier stages it was built from. The sweep is planned once per tableau when
 //! the stepper is built ([`ReversePlan`]): the stages it goes through, the nonzero coefficients
 //! in the scalar type, and which pass writes each seed (fused with its first term).
+//!
+//! A tableau with the classic RK4's coefficients takes a written-out path (`stepper/rk4.rs`):
+//! the same operations in the same order, without the general glue, and whole store-all sweeps
+//! in one call each ([`Stepper::store_steps`], [`Stepper::adjoint_steps`]).
+
+mod rk4;
 
 use super::combination::Combination;
 use super::reverse_plan::{pass, scaled, seed_before, ReversePlan};
@@ -93,6 +99,13 @@ impl<const N: usize> Dim for Fixed<N> {
 /// `rhs.eval` into `du` at `(u, t)`, slices cut to the state's length `n`.
 #[inline(never)]
 fn eval_at<S: Real, F: Rhs + ?Sized, D: Dim>(rhs: &F, n: D, du: &mut [S], u: &[S], p: &[S], t: S) {
+    eval_in(rhs, n, du, u, p, t);
+}
+
+/// [`eval_at`] inlined into its caller, whose buffers must be reference parameters of its own
+/// (RK4's sweeps, `stepper/rk4.rs`).
+#[inline(always)]
+fn eval_in<S: Real, F: Rhs + ?Sized, D: Dim>(rhs: &F, n: D, du: &mut [S], u: &[S], p: &[S], t: S) {
     let n = n.get();
     rhs.eval(&mut du[..n], &u[..n], p, t);
 }
@@ -126,6 +139,24 @@ fn jvp_at<S: Real, F: RhsJvp + ?Sized, D: Dim>(
 #[inline(never)]
 #[allow(clippy::too_many_arguments)] // one reference per buffer: the point of the boundary
 fn vjp_at<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool>(
+    rhs: &F,
+    n: D,
+    du: &mut [S],
+    du_bar: &mut [S],
+    u: &[S],
+    u_bar: &mut [S],
+    p: &[S],
+    p_bar: &mut [S],
+    t: S,
+) {
+    vjp_in::<S, F, D, PARAMETERS>(rhs, n, du, du_bar, u, u_bar, p, p_bar, t);
+}
+
+/// [`vjp_at`] inlined into its caller, whose buffers must be reference parameters of its own
+/// (RK4's sweeps, `stepper/rk4.rs`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)] // vjp_at's
+fn vjp_in<S: Real, F: RhsVjp + ?Sized, D: Dim, const PARAMETERS: bool>(
     rhs: &F,
     n: D,
     du: &mut [S],
@@ -227,6 +258,9 @@ pub(crate) struct Stepper<'t, S, D = usize> {
     /// Evaluate every stage, those only the continuous extension reads too (set by the
     /// drivers around a step with saves inside it).
     pub(crate) all_stages: bool,
+    /// The tableau has the classic RK4's coefficients: steps, recomputations and adjoints go
+    /// through `rk4.rs` (the same bits, without the general glue) when nothing asks for more.
+    rk4: bool,
     /// Whether [`reverse`](Stepper::reverse) accumulates the parameters' adjoint (else it asks
     /// the right-hand side for [`RhsVjp::vjp_state`], and `p_bar` is scratch).
     pub(crate) parameters: bool,
@@ -254,6 +288,7 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
             dense_bar: Vec::new(),
             dense_seeded: false,
             plans: Default::default(),
+            rk4: tableau.is_rk4(),
             all_stages: false,
             parameters: true,
             counters: Counters::default(),
@@ -276,9 +311,19 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         stepper.k_bar = vec![S::zero(); tableau.stages() * n];
         stepper.y_bar = vec![S::zero(); n];
         stepper.du = vec![S::zero(); n];
-        stepper.dense_bar = vec![S::zero(); tableau.stages() * n];
-        stepper.plans = [false, true].map(|all| ReversePlan::new(tableau, all));
+        // RK4's path needs neither (built on first use if the general path is asked for).
+        if !stepper.rk4 {
+            stepper.dense_bar = vec![S::zero(); tableau.stages() * n];
+            stepper.plans = [false, true].map(|all| ReversePlan::new(tableau, all));
+        }
         stepper
+    }
+
+    /// The general path only from here on (tests compare it with RK4's written-out one).
+    #[cfg(test)]
+    pub(crate) fn general_only(mut self) -> Self {
+        self.rk4 = false;
+        self
     }
 
     /// The tableau stepped.
@@ -322,6 +367,9 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
     /// adjoint.
     pub(crate) fn seed_dense(&mut self, h: f64, w: &[f64], v_bar: &[S]) {
         let n = self.n.get();
+        if self.dense_bar.is_empty() {
+            self.dense_bar = vec![S::zero(); self.tableau.stages() * n];
+        }
         if !self.dense_seeded {
             self.dense_bar.fill(S::zero());
             self.dense_seeded = true;
@@ -381,6 +429,9 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
     /// One step of size `h` from `(t, u)`, in place. Stages that do not influence the result
     /// are skipped.
     pub(crate) fn step<F: Rhs + ?Sized>(&mut self, cx: StepContext<'_, F, S>, u: &mut [S]) {
+        if self.rk4_path() {
+            return self.rk4_step(cx, u);
+        }
         for i in 0..self.tableau.stages() {
             if self.needed(i) {
                 self.stage(cx, i, u, true);
@@ -466,6 +517,9 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         (u, u_dot): (&mut [S], &mut [S]),
         p_dot: &[S],
     ) {
+        if self.rk4_path() {
+            return self.rk4_step_tangent(cx, (u, u_dot), p_dot);
+        }
         let tab = self.tableau;
         let n = self.n.get();
         // Every slice cut to the state's length once, so the loops have no bounds checks.
@@ -509,6 +563,9 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         u: &[S],
         result: Option<&mut [S]>,
     ) {
+        if self.rk4_path() {
+            return self.rk4_recompute(cx, u, result);
+        }
         let last = if self.all_stages {
             self.tableau.stages() - 1
         } else {
@@ -536,6 +593,14 @@ impl<'t, S: Real, D: Dim> Stepper<'t, S, D> {
         u_bar: &mut [S],
         p_bar: &mut [S],
     ) {
+        if self.rk4_path() {
+            return self.rk4_reverse(cx, u, u_bar, p_bar);
+        }
+        let plan = usize::from(self.all_stages);
+        if self.plans[plan].stages.is_empty() {
+            // Not built with the stepper (RK4's path does not read it): built once, now.
+            self.plans[plan] = ReversePlan::new(self.tableau, self.all_stages);
+        }
         // Chosen once per step: a choice per stage cost 44 instructions per RK4 step on problem
         // L (registers spilled around the two calls).
         if self.parameters {

@@ -602,6 +602,33 @@ impl Tableau {
         self.fsal
     }
 
+    /// Whether the coefficients are the classic RK4's (numerators and denominators as
+    /// [`Tableau::rk4`] keeps them), whatever the name: the stepper then takes RK4's written-out
+    /// path, which computes exactly these expressions.
+    pub(crate) fn is_rk4(&self) -> bool {
+        // Compared with constants, not with `Tableau::rk4()`: building one allocates, and
+        // every stepper asks (the tangent's too).
+        const A_NUM: [f64; 16] = [
+            0.0, 0.0, 0.0, 0.0, //
+            1.0, 0.0, 0.0, 0.0, //
+            0.0, 1.0, 0.0, 0.0, //
+            0.0, 0.0, 1.0, 0.0,
+        ];
+        (
+            &self.a_num[..],
+            &self.a_den[..],
+            &self.b_num[..],
+            self.b_den,
+            &self.c[..],
+        ) == (
+            &A_NUM[..],
+            &[1.0, 2.0, 2.0, 1.0][..],
+            &[1.0, 2.0, 2.0, 1.0][..],
+            6.0,
+            &[0.0, 0.5, 0.5, 1.0][..],
+        )
+    }
+
     /// The index of the last stage that influences the step's result.
     #[inline]
     pub(crate) fn last_needed(&self) -> usize {
