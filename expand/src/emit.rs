@@ -304,14 +304,24 @@ impl<'a> Emitter<'a> {
     /// The callee's companion `item` (`generic`, `jvp`, `rev`, `ARGS`), reached through the
     /// callee's own path (`physics::sq` -> `physics::sq::jvp`), so that any `use` or path that
     /// reaches the function reaches its companions too (see [`crate::companions`]).
+    ///
+    /// The const generic arguments of a call `f::<40>(..)` (`f::<N>`, `f::<{ N }>`) go to the
+    /// companion, after its scalar type parameter, which stays inferred: `f::jvp::<_, 40>`; a
+    /// constant (`ARGS`) takes none.
     pub fn companion(&self, callee: &syn::Path, item: &str) -> syn::Path {
         let mut p = callee.clone();
-        let span = p
-            .segments
-            .last()
-            .map_or_else(Span::call_site, |s| s.ident.span());
-        p.segments
-            .push(syn::PathSegment::from(Ident::new(item, span)));
+        let last = p.segments.last_mut();
+        let span = last.as_ref().map_or_else(Span::call_site, |s| s.ident.span());
+        let args = last.map(|s| std::mem::take(&mut s.arguments));
+        let mut segment = syn::PathSegment::from(Ident::new(item, span));
+        if let Some(syn::PathArguments::AngleBracketed(mut a)) = args {
+            if item.chars().next().is_some_and(|c| c.is_lowercase()) {
+                a.colon2_token = Some(Default::default());
+                a.args.insert(0, syn::parse_quote!(_));
+                segment.arguments = syn::PathArguments::AngleBracketed(a);
+            }
+        }
+        p.segments.push(segment);
         p
     }
 
@@ -698,7 +708,8 @@ impl<'a> Emitter<'a> {
     pub fn generics(&self) -> TokenStream {
         let scalar = &self.scalar;
         let krate = &self.krate;
-        quote!(<#scalar: #krate::Real>)
+        let consts = &self.f.const_params;
+        quote!(<#scalar: #krate::Real #(, #consts)*>)
     }
 }
 
