@@ -711,6 +711,15 @@ impl<'a> Emitter<'a> {
         let consts = &self.f.const_params;
         quote!(<#scalar: #krate::Real #(, #consts)*>)
     }
+
+    /// The generic arguments that name a companion of this function from another one, when it
+    /// has const parameters (which its parameters' types need not name: `[[f64; 3]; N]` is
+    /// taken as rows, `&[[S; 3]]`): `::<S, N>`; nothing otherwise.
+    pub fn turbofish(&self) -> Option<TokenStream> {
+        let consts = self.f.const_params.iter().map(|c| &c.ident);
+        let scalar = &self.scalar;
+        (!self.f.const_params.is_empty()).then(|| quote!(::<#scalar #(, #consts)*>))
+    }
 }
 
 /// The generic primal companion `f_generic::<S>`: the user's function at any scalar type.
