@@ -42,7 +42,7 @@ fn rk4<const N: usize>(x: &[f64; N], f: f64, dt: f64) -> [f64; N] {
     for i in 0..N {
         s[i] = x[i] + dt * k3[i];
     }
-    let k4 = l96(&s, f);
+    let k4: [f64; N] = l96(&s, f);
     let mut out = [0.0; N];
     for i in 0..N {
         out[i] = x[i] + dt / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);

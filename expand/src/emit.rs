@@ -704,7 +704,9 @@ impl<'a> Emitter<'a> {
         quote!(#[allow(unused_mut, unused_variables, unused_assignments, unused_parens, clippy::all)])
     }
 
-    /// `S: Real`, the bound of every companion.
+    /// `<S: Real>`, the generics of every companion, followed by the function's const
+    /// parameters as written (`<S: Real, const N: usize>`), so that a companion is generic over
+    /// the same lengths as the function.
     pub fn generics(&self) -> TokenStream {
         let scalar = &self.scalar;
         let krate = &self.krate;

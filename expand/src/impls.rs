@@ -75,6 +75,15 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> syn::Result<TokenS
             continue;
         };
         marked = true;
+        if let Some(c) = method
+            .sig
+            .generics
+            .const_params()
+            .chain(block.generics.const_params())
+            .next()
+        {
+            return Err(syn::Error::new_spanned(c, "a method generic over a length is not differentiable yet: write a free function, `fn f<const N: usize>(x: &[f64; N], ..)`, or write the length"));
+        }
         let own = method.attrs.remove(k);
         let method_attr = method_args(&own, krate)?;
         let name = method.sig.ident.clone();

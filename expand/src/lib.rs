@@ -320,7 +320,7 @@ fn check_const_params(
         return Err(syn::Error::new_spanned(c, "a function generic over its scalar takes no const generic parameter yet: write it at `f64` with `const N: usize` (its companions are generic over the scalar), or write the length"));
     }
     if args.rhs.is_some() || args.gradient.is_some() {
-        return Err(syn::Error::new_spanned(c, "`rhs = ..` and `gradient = ..` implement the runtime's traits for slices of any length: take `&[f64]` instead of `[f64; N]`, or write the length"));
+        return Err(syn::Error::new_spanned(c, "`rhs = ..` and `gradient = ..` implement the runtime's traits for states of any length: remove the const parameter and take slices, `u: &[f64]`, whose length the body reads, `u.len()`"));
     }
     Ok(())
 }

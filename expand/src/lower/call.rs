@@ -676,23 +676,29 @@ fn is_row_of_data(s: &Stmt) -> bool {
 /// may have some, and only the values of const generic parameters (`f::<40>`, `f::<{ 2 * N }>`,
 /// `f::<N>`, which syntax reads as a type; rustc checks that it names a constant).
 fn generic_arguments(path: &syn::Path) -> Option<&dyn ToTokens> {
-    let (last, init) = path.segments.iter().collect::<Vec<_>>().split_last().map(|(l, i)| (*l, i.to_vec()))?;
-    if let Some(s) = init.iter().find(|s| !s.arguments.is_empty()) {
-        return Some(&s.arguments);
-    }
-    match &last.arguments {
-        syn::PathArguments::None => None,
-        syn::PathArguments::Parenthesized(a) => Some(a),
-        syn::PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
-            syn::GenericArgument::Const(_) => None,
-            syn::GenericArgument::Type(syn::Type::Path(t))
-                if t.qself.is_none()
-                    && t.path.get_ident().is_some_and(|i| !is_primitive_type(i)) =>
-            {
-                None
+    let last = path.segments.len().saturating_sub(1);
+    for (k, segment) in path.segments.iter().enumerate() {
+        match &segment.arguments {
+            syn::PathArguments::None => {}
+            syn::PathArguments::AngleBracketed(a) if k == last => {
+                if let Some(bad) = a.args.iter().find(|g| !is_length(g)) {
+                    return Some(bad);
+                }
             }
-            other => Some(other as &dyn ToTokens),
-        }),
+            other => return Some(other),
+        }
+    }
+    None
+}
+
+/// Whether a generic argument can be the value of a const parameter.
+fn is_length(g: &syn::GenericArgument) -> bool {
+    match g {
+        syn::GenericArgument::Const(_) => true,
+        syn::GenericArgument::Type(syn::Type::Path(t)) => {
+            t.qself.is_none() && t.path.get_ident().is_some_and(|i| !is_primitive_type(i))
+        }
+        _ => false,
     }
 }
 

@@ -1,5 +1,16 @@
 //! The function as a whole: its signature, parameters, `wrt(..)`, result type and final value,
 //! and the result variables and flag that carry an early `return`.
+//!
+//! Const generic parameters, `fn l96<const N: usize>(x: &[f64; N], f: f64) -> [f64; N]`, are
+//! lengths: types keep them as written (every companion declares them after its scalar,
+//! `emit::Emitter::generics`), and the body reads each as an integer variable bound first,
+//! `let __n = N;`, the way a user binds `let n = u.len();`:
+//!
+//! ```text
+//! fn l96<const N: usize>(x: &[f64; N], ..) {        fn l96_vjp<S: Real, const N: usize>(x: &[S; N], ..) {
+//!     for i in 0..N {                        -->         let __n = N;
+//!         .. x[(i + N - 1) % N] ..                       for i in 0..__n { .. x[(i + __n - 1) % __n] .. }
+//! ```
 
 use super::*;
 
