@@ -133,8 +133,20 @@ fn scalar_case<const N: usize>(
 
 #[test]
 fn a_const_parameter_named_like_the_scalar_three_ways_and_hessian() {
-    scalar_case::<4>("energy::<4>", &|x| energy(x), &|x, d| energy_jvp(x, d), &|x, g, w| energy_vjp(x, g, w), 1);
-    scalar_case::<7>("energy::<7>", &|x| energy(x), &|x, d| energy_jvp(x, d), &|x, g, w| energy_vjp(x, g, w), 2);
+    scalar_case::<4>(
+        "energy::<4>",
+        &|x| energy(x),
+        &|x, d| energy_jvp(x, d),
+        &|x, g, w| energy_vjp(x, g, w),
+        1,
+    );
+    scalar_case::<7>(
+        "energy::<7>",
+        &|x| energy(x),
+        &|x, d| energy_jvp(x, d),
+        &|x, g, w| energy_vjp(x, g, w),
+        2,
+    );
     let grad = |x: [f64; 4]| {
         let mut g = [0.0; 4];
         energy_vjp(&x, &mut g[..], 1.0);
@@ -184,7 +196,9 @@ fn two_const_parameters_with_rows_and_adversarial_locals_three_ways() {
                 (vec![v], flat(&pb, &wb))
             },
         },
-        &(0..14).map(|i| 0.3 + 0.2 * (0.7 * i as f64).cos()).collect::<Vec<_>>(),
+        &(0..14)
+            .map(|i| 0.3 + 0.2 * (0.7 * i as f64).cos())
+            .collect::<Vec<_>>(),
         3,
     );
 }
@@ -207,13 +221,20 @@ fn patterns_constants_and_a_length_read_in_the_body_only_three_ways() {
             outputs: 1,
             f: &|x| vec![misfit::<3>(x[..3].try_into().unwrap(), x[3])],
             jvp: &|x, d| {
-                let (v, t) = misfit_both_jvp::<f64, 3>(x[..3].try_into().unwrap(), &d[..3], x[3], d[3]);
+                let (v, t) =
+                    misfit_both_jvp::<f64, 3>(x[..3].try_into().unwrap(), &d[..3], x[3], d[3]);
                 (vec![v], vec![t])
             },
             vjp: &|x, w| {
                 let mut g = vec![0.0; 4];
                 let (gx, gc) = g.split_at_mut(3);
-                let v = misfit_both_vjp::<f64, 3>(x[..3].try_into().unwrap(), gx, x[3], &mut gc[0], w[0]);
+                let v = misfit_both_vjp::<f64, 3>(
+                    x[..3].try_into().unwrap(),
+                    gx,
+                    x[3],
+                    &mut gc[0],
+                    w[0],
+                );
                 (vec![v], g)
             },
         },
@@ -241,20 +262,41 @@ fn a_struct_parameter_beside_a_const_length_three_ways() {
             inputs: 7,
             outputs: 1,
             f: &|x| {
-                let p = Forcing { f: x[5], damping: x[6] };
+                let p = Forcing {
+                    f: x[5],
+                    damping: x[6],
+                };
                 vec![forced::<5>(x[..5].try_into().unwrap(), &p)]
             },
             jvp: &|x, d| {
-                let p = Forcing { f: x[5], damping: x[6] };
-                let pd = Forcing { f: d[5], damping: d[6] };
+                let p = Forcing {
+                    f: x[5],
+                    damping: x[6],
+                };
+                let pd = Forcing {
+                    f: d[5],
+                    damping: d[6],
+                };
                 let (v, t) = forced_jvp(&<[f64; 5]>::try_from(&x[..5]).unwrap(), &d[..5], &p, &pd);
                 (vec![v], vec![t])
             },
             vjp: &|x, w| {
-                let p = Forcing { f: x[5], damping: x[6] };
+                let p = Forcing {
+                    f: x[5],
+                    damping: x[6],
+                };
                 let mut g = vec![0.0; 7];
-                let mut pb = Forcing { f: 0.0, damping: 0.0 };
-                let v = forced_vjp(&<[f64; 5]>::try_from(&x[..5]).unwrap(), &mut g[..5], &p, &mut pb, w[0]);
+                let mut pb = Forcing {
+                    f: 0.0,
+                    damping: 0.0,
+                };
+                let v = forced_vjp(
+                    &<[f64; 5]>::try_from(&x[..5]).unwrap(),
+                    &mut g[..5],
+                    &p,
+                    &mut pb,
+                    w[0],
+                );
                 g[5] = pb.f;
                 g[6] = pb.damping;
                 (vec![v], g)

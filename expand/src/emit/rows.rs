@@ -227,7 +227,12 @@ impl Emitter<'_> {
         };
         // Rows as long as a const generic parameter have no length outside the function.
         let names = crate::names::idents_in(len.clone());
-        if self.f.const_params.iter().any(|c| names.contains(&c.ident.to_string())) {
+        if self
+            .f
+            .const_params
+            .iter()
+            .any(|c| names.contains(&c.ident.to_string()))
+        {
             return TokenStream::new();
         }
         let name = quote::format_ident!("__{}_rows", self.f.name);
