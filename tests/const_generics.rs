@@ -73,7 +73,7 @@ fn cost40(x0: &[f64; 40], obs: &[f64; 40], f: f64) -> f64 {
     for _k in 0..3 {
         u = rk4(&u, f, 0.01);
         for i in 0..40 {
-            j += (u[i] - obs[i]).powi(2) / 40 as f64;
+            j += (u[i] - obs[i]).powi(2) / 40.0;
         }
     }
     j
@@ -120,7 +120,7 @@ fn cost_lit(x0: &[f64; 40], obs: &[f64; 40], f: f64) -> f64 {
     for _k in 0..3 {
         u = rk4_lit(&u, f, 0.01);
         for i in 0..40 {
-            j += (u[i] - obs[i]).powi(2) / 40 as f64;
+            j += (u[i] - obs[i]).powi(2) / 40.0;
         }
     }
     j
@@ -205,12 +205,17 @@ fn rk4_calling_lorenz96_at_const_lengths_three_ways() {
     rk4_case::<40>("rk4::<40>", 5);
 }
 
+/// A cost's `_jvp` companion: `(value, tangent)` of `(x0, x0_dot, obs, f)`.
+type CostJvp<const N: usize> = fn(&[f64; N], &[f64], &[f64; N], f64) -> (f64, f64);
+/// A cost's `_vjp` companion, accumulating into `x0_bar`: `(x0, x0_bar, obs, f, y_bar)`.
+type CostVjp<const N: usize> = fn(&[f64; N], &mut [f64], &[f64; N], f64, f64) -> f64;
+
 /// A scalar cost of `x0` through its companions on flat vectors.
 fn cost_case<const N: usize>(
     name: &str,
     cost: fn(&[f64; N], &[f64; N], f64) -> f64,
-    jvp: fn(&[f64; N], &[f64], &[f64; N], f64) -> (f64, f64),
-    vjp: fn(&[f64; N], &mut [f64], &[f64; N], f64, f64) -> f64,
+    jvp: CostJvp<N>,
+    vjp: CostVjp<N>,
     seed: u64,
 ) {
     let o = obs::<N>();
@@ -294,4 +299,67 @@ fn const_length_companions_are_bitwise_the_literal_length_ones() {
     cost_lit_vjp::<D>(&xd, &mut hb[..], &o, 8.0, D::constant(1.0));
     let dual_bits = |g: [D; 40]| g.map(|v| (v.value.to_bits(), v.tangents[0].to_bits()));
     assert_eq!(dual_bits(ha), dual_bits(hb));
+}
+
+/// A slice callee: a `[f64; N]` argument coerces as a literal-length array does.
+#[differentiable]
+fn sum_sq(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i] * x[i];
+    }
+    s
+}
+
+/// In place at a const length: `&mut [f64; N]` written by an Euler step.
+#[differentiable]
+fn euler<const N: usize>(u: &mut [f64; N], f: f64, dt: f64) {
+    let k = l96(u, f);
+    for i in 0..N {
+        u[i] += dt * k[i];
+    }
+}
+
+/// Calls of the in-place step, named and inferred, and of a slice callee.
+#[differentiable(wrt(x0, f))]
+fn euler_cost<const N: usize>(x0: &[f64; N], f: f64) -> f64 {
+    let mut u = [0.0; N];
+    for i in 0..N {
+        u[i] = x0[i];
+    }
+    euler::<N>(&mut u, f, 0.02);
+    euler(&mut u, f, 0.02);
+    sum_sq(&u) + u[N - 1] * f
+}
+
+#[test]
+fn in_place_steps_at_a_const_length_three_ways() {
+    let x: Vec<f64> = [state::<6>().as_slice(), &[8.0]].concat();
+    check(
+        &Case {
+            name: "euler_cost::<6>",
+            inputs: 7,
+            outputs: 1,
+            f: &|x| vec![euler_cost::<6>(x[..6].try_into().unwrap(), x[6])],
+            jvp: &|x, d| {
+                let (v, t) =
+                    euler_cost_jvp::<f64, 6>(x[..6].try_into().unwrap(), &d[..6], x[6], d[6]);
+                (vec![v], vec![t])
+            },
+            vjp: &|x, w| {
+                let mut g = vec![0.0; 7];
+                let (gx, gf) = g.split_at_mut(6);
+                let v = euler_cost_vjp::<f64, 6>(
+                    x[..6].try_into().unwrap(),
+                    gx,
+                    x[6],
+                    &mut gf[0],
+                    w[0],
+                );
+                (vec![v], g)
+            },
+        },
+        &x,
+        9,
+    );
 }

@@ -102,12 +102,17 @@ fn at<const N: usize>() -> [f64; N] {
     std::array::from_fn(|i| 0.4 + 0.3 * (1.3 * i as f64).sin())
 }
 
+/// A `_jvp` companion of a scalar function of `N` reals: `(value, tangent)`.
+type Jvp<'a, const N: usize> = &'a dyn Fn(&[f64; N], &[f64]) -> (f64, f64);
+/// A `_vjp` companion of it, accumulating into the slice: `(x, x_bar, y_bar)`.
+type Vjp<'a, const N: usize> = &'a dyn Fn(&[f64; N], &mut [f64], f64) -> f64;
+
 /// A scalar function of `N` reals, with its companions, on flat vectors.
 fn scalar_case<const N: usize>(
     name: &str,
     f: &dyn Fn(&[f64; N]) -> f64,
-    jvp: &dyn Fn(&[f64; N], &[f64]) -> (f64, f64),
-    vjp: &dyn Fn(&[f64; N], &mut [f64], f64) -> f64,
+    jvp: Jvp<N>,
+    vjp: Vjp<N>,
     seed: u64,
 ) {
     check(
