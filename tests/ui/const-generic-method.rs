@@ -1,13 +1,16 @@
 use tapeless::differentiable;
 
-struct Ring;
+#[differentiable]
+struct Ring {
+    k: f64,
+}
 
 // Free functions take const lengths; methods do not yet.
 #[differentiable]
 impl Ring {
     #[differentiable]
     fn energy<const N: usize>(&self, x: &[f64; N]) -> f64 {
-        x[0] * x[N - 1]
+        self.k * x[0] * x[N - 1]
     }
 }
 
