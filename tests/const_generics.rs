@@ -324,9 +324,7 @@ fn euler<const N: usize>(u: &mut [f64; N], f: f64, dt: f64) {
 #[differentiable(wrt(x0, f))]
 fn euler_cost<const N: usize>(x0: &[f64; N], f: f64) -> f64 {
     let mut u = [0.0; N];
-    for i in 0..N {
-        u[i] = x0[i];
-    }
+    u.copy_from_slice(x0);
     euler::<N>(&mut u, f, 0.02);
     euler(&mut u, f, 0.02);
     sum_sq(&u) + u[N - 1] * f
