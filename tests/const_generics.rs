@@ -361,3 +361,40 @@ fn in_place_steps_at_a_const_length_three_ways() {
         9,
     );
 }
+
+/// A caller of a callee with data parameters (`obs`, `f`: its path companions take them as
+/// callers send them, `impl OutsideWrt` adjoints), with the length named and inferred. (The
+/// caller's own `obs` passed on whole is a rustc type error at literal lengths too, `&[f64;
+/// 40]` sent as a data slice: a local array is sent instead.)
+#[differentiable(wrt(x0))]
+fn two_costs<const N: usize>(x0: &[f64; N], obs: &[f64; N]) -> f64 {
+    let mut o = [0.0; N];
+    for i in 0..N {
+        o[i] = 0.5 * obs[(i + 1) % N];
+    }
+    cost_n::<N>(x0, &o, 8.0) + 0.5 * cost_n(x0, &o, 7.5)
+}
+
+#[test]
+fn a_caller_of_a_callee_with_data_at_a_const_length_three_ways() {
+    let o = obs::<4>();
+    check(
+        &Case {
+            name: "two_costs::<4>",
+            inputs: 4,
+            outputs: 1,
+            f: &|x| vec![two_costs::<4>(x.try_into().unwrap(), &o)],
+            jvp: &|x, d| {
+                let (v, t) = two_costs_jvp::<f64, 4>(x.try_into().unwrap(), d, &o);
+                (vec![v], vec![t])
+            },
+            vjp: &|x, w| {
+                let mut g = vec![0.0; 4];
+                let v = two_costs_vjp::<f64, 4>(x.try_into().unwrap(), &mut g, &o, w[0]);
+                (vec![v], g)
+            },
+        },
+        &state::<4>(),
+        10,
+    );
+}
