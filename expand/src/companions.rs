@@ -32,8 +32,17 @@ pub fn path_companions(
     ];
     let args = format_ident!("__{}_args", user);
     let rows = format_ident!("__{}_rows", user);
+    // A function with const generic parameters (`const N: usize`, which the generic primal
+    // declares after its scalar) is named at zeros, which instantiates nothing.
+    let lengths = items.0.iter().find_map(|item| match item {
+        Signature::Fn(s) if s.ident == forwarded[0].0 => Some(s.generics.const_params().count()),
+        _ => None,
+    });
+    let zeros = (0..lengths.unwrap_or(0)).map(|_| quote!(0));
     let instance = if scalar_generic {
         quote!(#user::<f64>)
+    } else if lengths.unwrap_or(0) > 0 {
+        quote!(#user::<#(#zeros),*>)
     } else {
         quote!(#user)
     };
@@ -48,6 +57,18 @@ pub fn path_companions(
                 let mut sig = func_sig.clone();
                 sig.ident = Ident::new(short, user.span());
                 let passed = data_as_callers_send(&mut sig, short).into_iter().flatten();
+                // A const generic parameter that no parameter's type names (`for i in 0..N`
+                // only) cannot be inferred: the companion is named with its generics.
+                let target = if sig.generics.const_params().next().is_some() {
+                    let names = sig.generics.params.iter().filter_map(|g| match g {
+                        syn::GenericParam::Type(t) => Some(&t.ident),
+                        syn::GenericParam::Const(c) => Some(&c.ident),
+                        syn::GenericParam::Lifetime(_) => None,
+                    });
+                    quote!(#target::<#(#names),*>)
+                } else {
+                    quote!(#target)
+                };
                 members.extend(quote! {
                     #[doc(hidden)]
                     #[inline]

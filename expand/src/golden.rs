@@ -78,6 +78,14 @@ const CASES: &[(&str, &str)] = &[
         "grown_by_push",
         "#[differentiable(wrt(x0))] fn stored(x0: &[f64; 2], obs: &[f64], h: f64) -> f64 { let mut traj: Vec<[f64; 2]> = Vec::with_capacity(obs.len()); let mut x = [x0[0], x0[1]]; let mut scale = Vec::new(); for k in 0..obs.len() { x = step(&x, h); traj.push(x); if x[0] > 0.0 { scale.push(x[1] * x[0]); } } let mut j = 0.0; for k in 0..traj.len() { j += (traj[k][0] - obs[k]).powi(2); } for s in scale.iter() { j += s * traj[traj.len() - 1][1]; } j }",
     ),
+    (
+        "const_generic_stencil",
+        "fn l96<const N: usize>(x: &[f64; N], f: f64) -> [f64; N] { let mut d = [0.0; N]; for i in 0..N { d[i] = (x[(i + 1) % N] - x[(i + N - 2) % N]) * x[(i + N - 1) % N] - x[i] + f; } d }",
+    ),
+    (
+        "const_generic_caller",
+        "#[differentiable(wrt(x))] fn stages<const N: usize>(x: &[f64; N], obs: &[f64; N], dt: f64) -> f64 { let k1 = l96::<N>(x, 8.0); let mut s = [0.0; N]; for i in 0..N { s[i] = x[i] + dt * k1[i]; } let k2 = l96(&s, 8.0); let mut j = 0.0; for i in 0..N { j += (k2[i] - obs[i]).powi(2) / N as f64; } j }",
+    ),
 ];
 
 fn golden_dir() -> PathBuf {

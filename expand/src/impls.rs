@@ -57,7 +57,8 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> syn::Result<TokenS
     let mut kept = Vec::new();
     let mut companions = Vec::new();
     let mut marked = false;
-    for item in std::mem::take(&mut block.items) {
+    let mut pending = std::mem::take(&mut block.items).into_iter();
+    while let Some(item) = pending.next() {
         let syn::ImplItem::Fn(mut method) = item else {
             kept.push(item);
             continue;
@@ -75,6 +76,17 @@ pub fn expand(attr: TokenStream, mut block: syn::ItemImpl) -> syn::Result<TokenS
             continue;
         };
         marked = true;
+        if let Some(c) = method
+            .sig
+            .generics
+            .const_params()
+            .chain(block.generics.const_params())
+            .next()
+        {
+            let err = syn::Error::new_spanned(c, "a method generic over a length is not differentiable yet: write a free function, `fn f<const N: usize>(x: &[f64; N], ..)`, or write the length");
+            let rest = pending.collect();
+            return Ok(without_differentiable(block, kept, method, rest, err));
+        }
         let own = method.attrs.remove(k);
         let method_attr = method_args(&own, krate)?;
         let name = method.sig.ident.clone();
@@ -261,6 +273,27 @@ impl Parse for ImplItems {
         }
         Ok(ImplItems(items))
     }
+}
+
+/// The block as written, with no method marked `#[differentiable]` (whose expansion on its
+/// own would only add errors to `err`), and `err`.
+fn without_differentiable(
+    mut block: syn::ItemImpl,
+    kept: Vec<syn::ImplItem>,
+    method: syn::ImplItemFn,
+    rest: Vec<syn::ImplItem>,
+    err: syn::Error,
+) -> TokenStream {
+    block.items = kept;
+    block.items.push(syn::ImplItem::Fn(method));
+    block.items.extend(rest);
+    for item in &mut block.items {
+        if let syn::ImplItem::Fn(f) = item {
+            f.attrs.retain(|a| !is_differentiable(a));
+        }
+    }
+    let err = err.to_compile_error();
+    quote::quote!(#block #err)
 }
 
 #[cfg(test)]

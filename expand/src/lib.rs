@@ -203,6 +203,7 @@ fn generate(
             ));
         }
     }
+    check_const_params(&lowered, args, scalar_generic)?;
     let active = activity::analyse(&lowered, args.wrt.as_deref());
     check_wrt_complete(&lowered, &active, args.wrt.as_deref())?;
     if std::env::var_os("TAPELESS_DEBUG").is_some_and(|v| v == "1") {
@@ -302,4 +303,24 @@ fn check_wrt_complete(
         }
     }
     cx.check()
+}
+
+/// What const generic parameters (`const N: usize`) do not combine with: a scalar type
+/// parameter (`fn f<S: Real>`), and the adapters to the runtime's traits, which are for one
+/// length.
+fn check_const_params(
+    lowered: &ir::Function,
+    args: &attr::Args,
+    scalar_generic: bool,
+) -> syn::Result<()> {
+    let Some(c) = lowered.const_params.first() else {
+        return Ok(());
+    };
+    if scalar_generic {
+        return Err(syn::Error::new_spanned(c, "a function generic over its scalar takes no const generic parameter yet: write it at `f64` with `const N: usize` (its companions are generic over the scalar), or write the length"));
+    }
+    if args.rhs.is_some() || args.gradient.is_some() {
+        return Err(syn::Error::new_spanned(c, "`rhs = ..` and `gradient = ..` implement the runtime's traits for states of any length: remove the const parameter and take slices, `u: &[f64]`, whose length the body reads, `u.len()`"));
+    }
+    Ok(())
 }

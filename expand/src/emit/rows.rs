@@ -225,6 +225,16 @@ impl Emitter<'_> {
         let Some(len) = (!ret.tuple).then(|| self.result_rows(0)).flatten() else {
             return TokenStream::new();
         };
+        // Rows as long as a const generic parameter have no length outside the function.
+        let names = crate::names::idents_in(len.clone());
+        if self
+            .f
+            .const_params
+            .iter()
+            .any(|c| names.contains(&c.ident.to_string()))
+        {
+            return TokenStream::new();
+        }
         let name = quote::format_ident!("__{}_rows", self.f.name);
         quote::quote! {
             #[doc(hidden)]

@@ -125,8 +125,19 @@ impl Printer<'_> {
             .map(|p| format!("{}: {}", self.name(p.var), self.f.vars[p.var].kind))
             .collect();
         let ret: Vec<String> = self.f.ret.parts.iter().map(|k| k.to_string()).collect();
+        let consts: Vec<String> = self
+            .f
+            .const_params
+            .iter()
+            .map(|c| format!("const {}: usize", c.ident))
+            .collect();
+        let generics = if consts.is_empty() {
+            String::new()
+        } else {
+            format!("<{}>", consts.join(", "))
+        };
         let head = format!(
-            "fn {}({}) -> ({}) {{",
+            "fn {}{generics}({}) -> ({}) {{",
             self.f.name,
             params.join(", "),
             ret.join(", ")

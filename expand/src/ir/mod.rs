@@ -300,6 +300,10 @@ pub struct Function {
     /// on as `__tl::DataSlice` with zero slots made only if read (`__tl::LazyZeros`), so passing
     /// data on allocates nothing (`lower::subslice`).
     pub data_slices: std::collections::HashSet<VarId>,
+    /// The function's const generic parameters (`const N: usize`), in order: every companion
+    /// carries them after its scalar type parameter, and the body reads them as integers
+    /// (`lower::signature`).
+    pub const_params: Vec<syn::ConstParam>,
 }
 
 /// The shape of a function's result.

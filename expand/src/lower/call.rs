@@ -70,8 +70,8 @@ impl Lowerer<'_> {
                         return err_at(i, "calling a variable is not supported: closures and function pointers cannot be differentiated; call a `#[differentiable]` function by name");
                     }
                 }
-                if p.path.segments.iter().any(|s| !s.arguments.is_empty()) {
-                    return err_at(p, "remove the generic arguments: differentiable functions are called without them");
+                if let Some(bad) = generic_arguments(&p.path) {
+                    return err_at(bad, "remove the generic arguments: differentiable functions are called without them, or with the lengths of their const generic parameters, `f::<40>(..)` or `f::<N>(..)`");
                 }
                 if let Some(advice) = std_function_advice(&p.path) {
                     return err_at(p, advice);
@@ -727,4 +727,44 @@ fn is_row_of_data(s: &Stmt) -> bool {
             ..
         }
     )
+}
+
+/// The generic arguments of a callee's path that it cannot take, if any: only the last segment
+/// may have some, and only the values of const generic parameters (`f::<40>`, `f::<{ 2 * N }>`,
+/// `f::<N>`, which syntax reads as a type; rustc checks that it names a constant).
+fn generic_arguments(path: &syn::Path) -> Option<&dyn ToTokens> {
+    let last = path.segments.len().saturating_sub(1);
+    for (k, segment) in path.segments.iter().enumerate() {
+        match &segment.arguments {
+            syn::PathArguments::None => {}
+            syn::PathArguments::AngleBracketed(a) if k == last => {
+                if let Some(bad) = a.args.iter().find(|g| !is_length(g)) {
+                    return Some(bad);
+                }
+            }
+            other => return Some(other),
+        }
+    }
+    None
+}
+
+/// Whether a generic argument can be the value of a const parameter.
+fn is_length(g: &syn::GenericArgument) -> bool {
+    match g {
+        syn::GenericArgument::Const(_) => true,
+        syn::GenericArgument::Type(syn::Type::Path(t)) => {
+            t.qself.is_none() && t.path.get_ident().is_some_and(|i| !is_primitive_type(i))
+        }
+        _ => false,
+    }
+}
+
+/// Whether `i` names a primitive type: `f::<f64>` names a type, never a length.
+fn is_primitive_type(i: &syn::Ident) -> bool {
+    [
+        "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64",
+        "u128", "usize", "bool", "char", "str",
+    ]
+    .iter()
+    .any(|t| i == t)
 }

@@ -260,6 +260,10 @@ impl Lowerer<'_> {
             if let Some(c) = self.consts.get(&name_of(i)).cloned() {
                 return self.local_const(&c, span);
             }
+            // A const generic parameter (`const N: usize`): an integer every companion declares.
+            if let Some(n) = self.const_param(&p.path, span) {
+                return Ok(n);
+            }
         }
         let kind = if is_float_const_path(&p.path) {
             Kind::Real

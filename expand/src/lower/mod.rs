@@ -109,6 +109,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         given: HashSet::new(),
         next_suffix: HashMap::new(),
         consts: HashMap::new(),
+        const_params: HashMap::new(),
         resolving: Vec::new(),
         tuples: HashMap::new(),
         loops: Vec::new(),
@@ -208,6 +209,9 @@ struct Lowerer<'a> {
     next_suffix: HashMap<String, usize>,
     /// The `const` items of the function's blocks, by name: see [`consts`].
     consts: HashMap<String, syn::ItemConst>,
+    /// The function's const generic parameters (`const N: usize`) by name, with the integer
+    /// variable that holds each in the body once it is read: see `signature`.
+    const_params: HashMap<String, Option<VarId>>,
     /// The constants whose values are being lowered, to refuse one that names itself.
     resolving: Vec<String>,
     /// Tuples bound whole, `let t: (f64, f64) = f(..);`: the name's variable, which holds no

@@ -150,6 +150,10 @@ impl Lowerer<'_> {
                     return Ok(false);
                 }
                 let mut path = self.callee_path(call)?;
+                // A constant of the companions' type takes no generic arguments.
+                if let Some(last) = path.segments.last_mut() {
+                    last.arguments = syn::PathArguments::None;
+                }
                 path.segments.push(syn::PathSegment::from(syn::Ident::new(
                     "ROWS",
                     Span::call_site(),

@@ -1,5 +1,16 @@
 //! The function as a whole: its signature, parameters, `wrt(..)`, result type and final value,
 //! and the result variables and flag that carry an early `return`.
+//!
+//! Const generic parameters, `fn l96<const N: usize>(x: &[f64; N], f: f64) -> [f64; N]`, are
+//! lengths: types keep them as written (every companion declares them after its scalar,
+//! `emit::Emitter::generics`), and the body reads each as an integer variable bound first,
+//! `let __n = N;`, the way a user binds `let n = u.len();`:
+//!
+//! ```text
+//! fn l96<const N: usize>(x: &[f64; N], ..) {        fn l96_vjp<S: Real, const N: usize>(x: &[S; N], ..) {
+//!     for i in 0..N {                        -->         let __n = N;
+//!         .. x[(i + N - 1) % N] ..                       for i in 0..__n { .. x[(i + __n - 1) % __n] .. }
+//! ```
 
 use super::*;
 
@@ -22,6 +33,7 @@ impl Lowerer<'_> {
         self.body_tail = tail.map(|t| (rest.as_ptr() as usize, t.clone()));
         self.body_statements(rest, tail, &mut body);
         let values = self.final_values(sig, tail, &ret_parts, &mut body);
+        self.bind_const_params(sig, &mut body);
         let tys = return_types(&sig.output, tuple);
         self.check_rows_results(&tys, &values);
         Some(Function {
@@ -40,7 +52,48 @@ impl Lowerer<'_> {
             rows_vars: self.rows.keys().copied().collect(),
             data_rows: std::mem::take(&mut self.data_rows),
             data_slices: std::mem::take(&mut self.data_slices),
+            const_params: const_params(sig),
         })
+    }
+
+    /// A const generic parameter read in the body, `N`: the integer variable bound to it at the
+    /// start of the body (`let __n = N;`), so that the passes see one variable as they do a
+    /// length bound by the user, `let n = u.len();` (a periodic stencil `(i + N - 1) % N` over
+    /// `0..N` takes the gather form of `transform::adjoint::stencil`).
+    pub(super) fn const_param(&mut self, p: &syn::Path, span: Span) -> Option<Expr> {
+        let name = name_of(p.get_ident()?);
+        let slot = *self.const_params.get(&name)?;
+        let var = match slot {
+            Some(v) => v,
+            None => {
+                // Lower case: the variable is a local (`__n`), which rustc lints as one.
+                let v = self.temp(&name.to_lowercase(), Kind::Int, span);
+                self.const_params.insert(name, Some(v));
+                v
+            }
+        };
+        Some(var_expr(var, Kind::Int, span))
+    }
+
+    /// The `let`s of the const generic parameters the body reads, first in the body.
+    fn bind_const_params(&mut self, sig: &syn::Signature, body: &mut Block) {
+        let mut lets = Vec::new();
+        for c in sig.generics.const_params() {
+            if let Some(Some(var)) = self.const_params.get(&name_of(&c.ident)) {
+                let span = c.ident.span();
+                let path = syn::Path::from(c.ident.clone());
+                lets.push(Stmt::Let {
+                    var: *var,
+                    init: Init::Expr(Expr {
+                        op: Op::Path(path),
+                        kind: Kind::Int,
+                        span,
+                    }),
+                    span,
+                });
+            }
+        }
+        body.stmts.splice(0..0, lets);
     }
 
     /// What makes a signature something other than an ordinary generic-free `fn`.
@@ -73,14 +126,25 @@ impl Lowerer<'_> {
             let msg = match param {
                 syn::GenericParam::Type(_) => "remove the type parameter: write the function with `f64`, and tapeless generates companions generic over the scalar type",
                 syn::GenericParam::Lifetime(_) => "remove the lifetime parameter: differentiable functions take references with elided lifetimes",
-                syn::GenericParam::Const(_) => "const generic parameters are not supported: write the length, `[f64; 3]`, or take a slice `&[f64]`",
+                syn::GenericParam::Const(c) if is_ident(&c.ty, "usize") => {
+                    self.const_params.insert(name_of(&c.ident), None);
+                    continue;
+                }
+                syn::GenericParam::Const(c) => {
+                    let name = &c.ident;
+                    self.error(syn::Error::new_spanned(
+                        &c.ty,
+                        format!("a const generic parameter of a differentiable function is a length, `const {name}: usize`: make this one a `usize`, or write its value in the body"),
+                    ));
+                    continue;
+                }
             };
             self.error(syn::Error::new_spanned(param, msg));
         }
         if let Some(w) = &sig.generics.where_clause {
             self.error(syn::Error::new_spanned(
                 w,
-                "remove the `where` clause: differentiable functions have no generic parameters",
+                "remove the `where` clause: differentiable functions have no generic parameters other than `const N: usize` lengths",
             ));
         }
         if let Some(v) = &sig.variadic {
@@ -552,4 +616,18 @@ pub(super) fn contains_early_return(block: &syn::Block) -> bool {
             _ => stmt_returns(s),
         }
     })
+}
+
+/// The const generic parameters of `sig` (`const N: usize`; lowering refuses any other), as
+/// the companions declare them: without attributes or defaults.
+fn const_params(sig: &syn::Signature) -> Vec<syn::ConstParam> {
+    sig.generics
+        .const_params()
+        .map(|c| syn::ConstParam {
+            attrs: Vec::new(),
+            eq_token: None,
+            default: None,
+            ..c.clone()
+        })
+        .collect()
 }

@@ -260,10 +260,11 @@ fn slot(kind: &Field, ty: &syn::Type) -> super::layout::Slot {
 /// The expansion of `#[differentiable] struct Name { .. }`.
 pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<TokenStream> {
     if let Some(g) = item.generics.params.first() {
-        return Err(syn::Error::new_spanned(
-            g,
-            "remove the type parameter: write the struct with `f64` fields, and `#[differentiable]` makes it generic over the scalar type",
-        ));
+        let msg = match g {
+            syn::GenericParam::Const(_) => "a differentiable struct has no const generic parameter yet: write its lengths, `[f64; 40]`, or pass the arrays to a function generic over their length, `fn f<const N: usize>(x: &[f64; N], ..)`",
+            _ => "remove the type parameter: write the struct with `f64` fields, and `#[differentiable]` makes it generic over the scalar type",
+        };
+        return Err(syn::Error::new_spanned(g, msg));
     }
     if item.generics.where_clause.is_some() {
         return Err(syn::Error::new_spanned(

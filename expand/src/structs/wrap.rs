@@ -449,10 +449,23 @@ pub fn wrappers(
         ));
     } else {
         let paths = super::whole::path_companions(user, vis, &out, &items, params, flat_name)?;
+        // A function with const generic parameters is named at zeros (instantiating nothing).
+        let lengths = items.iter().find_map(|i| match i {
+            syn::Item::Fn(f) if f.sig.generics.const_params().next().is_some() => {
+                Some(f.sig.generics.const_params().count())
+            }
+            _ => None,
+        });
+        let zeros = (0..lengths.unwrap_or(0)).map(|_| quote!(0));
+        let named = if lengths.is_some() {
+            quote!(#user::<#(#zeros),*>)
+        } else {
+            quote!(#user)
+        };
         out.extend(quote! {
             #(#items)*
             const _: () = {
-                let _ = #user;
+                let _ = #named;
             };
             #paths
         });

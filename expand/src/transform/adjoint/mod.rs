@@ -687,6 +687,8 @@ pub fn gradient(em: &Emitter, vis: &syn::Visibility) -> Option<TokenStream> {
         (quote!((#(#grads,)*)), quote!((#(#grad_tys,)*)))
     };
     let generics = em.generics();
+    let fish = em.turbofish();
+    let vjp = quote!(#vjp #fish);
     let import = em.runtime_import();
     let allows = em.allows();
     let doc = format!(
