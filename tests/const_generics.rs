@@ -363,16 +363,16 @@ fn in_place_steps_at_a_const_length_three_ways() {
 }
 
 /// A caller of a callee with data parameters (`obs`, `f`: its path companions take them as
-/// callers send them, `impl OutsideWrt` adjoints), with the length named and inferred. (The
-/// caller's own `obs` passed on whole is a rustc type error at literal lengths too, `&[f64;
-/// 40]` sent as a data slice: a local array is sent instead.)
+/// callers send them, `impl OutsideWrt` adjoints), with the length named and inferred: a local
+/// array computed from the data, and the caller's own `obs` passed on whole (once a rustc type
+/// error in generated code, `&[f64; N]` data sent as a data slice).
 #[differentiable(wrt(x0))]
 fn two_costs<const N: usize>(x0: &[f64; N], obs: &[f64; N]) -> f64 {
     let mut o = [0.0; N];
     for i in 0..N {
         o[i] = 0.5 * obs[(i + 1) % N];
     }
-    cost_n::<N>(x0, &o, 8.0) + 0.5 * cost_n(x0, &o, 7.5)
+    cost_n::<N>(x0, &o, 8.0) + 0.5 * cost_n(x0, &o, 7.5) + cost_n(x0, obs, 0.25)
 }
 
 #[test]

@@ -702,3 +702,48 @@ fn data_of_a_computed_length_passes_to_callees() {
         y + z * dy
     );
 }
+
+/// `&[f64; 3]` data (outside `wrt(..)`) passed on whole to a callee's `&[f64; 3]` data
+/// parameter (found by cgen15): the caller sends its data borrowed as a data slice, which the
+/// callee's companions for callers took only as `&[S; 3]`, a rustc type error in generated code.
+#[differentiable(wrt(x0))]
+fn fixed_data_misfit(x0: &[f64; 3], obs: &[f64; 3], c: f64) -> f64 {
+    let mut j = 0.0;
+    for i in 0..3 {
+        j += c * (x0[i] - obs[i]).powi(2) * x0[(i + 1) % 3];
+    }
+    j
+}
+
+#[differentiable(wrt(x0))]
+fn fixed_data_passed_on(x0: &[f64; 3], obs: &[f64; 3]) -> f64 {
+    fixed_data_misfit(x0, obs, 8.0) + fixed_data_misfit(x0, obs, 1.5).sin()
+}
+
+#[test]
+fn fixed_size_data_passes_on_whole() {
+    let obs = [0.5, -0.25, 1.5];
+    let f = |x: &[f64]| vec![fixed_data_passed_on(x.try_into().unwrap(), &obs)];
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = fixed_data_passed_on_jvp(x.try_into().unwrap(), d.try_into().unwrap(), &obs);
+        (vec![v], vec![t])
+    };
+    let vjp = |x: &[f64], y: &[f64]| {
+        let mut g = [0.0; 3];
+        let v = fixed_data_passed_on_vjp(x.try_into().unwrap(), &mut g, &obs, y[0]);
+        (vec![v], g.to_vec())
+    };
+    let case = Case {
+        name: "fixed_data_passed_on",
+        inputs: 3,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &[0.3, 1.2, -0.7], 17);
+    // By hand: the same sum of the callee's values.
+    let x = [0.3, 1.2, -0.7];
+    let by_hand = fixed_data_misfit(&x, &obs, 8.0) + fixed_data_misfit(&x, &obs, 1.5).sin();
+    assert_eq!(fixed_data_passed_on(&x, &obs), by_hand);
+}

@@ -200,8 +200,9 @@ fn data_param(ty: &syn::Type, k: &syn::Path, s: &Ident, name: &Ident) -> Option<
                 sent: syn::parse_quote!([#s; #len]),
                 tangent: syn::parse_quote!([#s; #len]),
                 value: {
-                    let len = const_arg(len);
-                    quote!(::core::array::from_fn::<f64, #len, _>(|__k| #rt::data_real(#name[__k])))
+                    // The index named apart from the parameters (`__k` may be one of them).
+                    let (len, k) = (const_arg(len), Ident::new("__k", Span::mixed_site()));
+                    quote!(::core::array::from_fn::<f64, #len, _>(|#k| #rt::data_real(#name[#k])))
                 },
             })
         }
@@ -212,13 +213,16 @@ fn data_param(ty: &syn::Type, k: &syn::Path, s: &Ident, name: &Ident) -> Option<
             let syn::Type::Array(a) = &*r.elem else {
                 return None;
             };
-            let len = &a.len;
+            // Whatever a caller sends, as for a slice: its own `&[f64; N]` data borrowed
+            // (`__tl::DataSlice`), a row of its data, or values at the scalar (the length is
+            // the parameter's: rustc checked the call in the user's function).
+            let len = const_arg(&a.len);
             Some(DataParam {
-                sent: syn::parse_quote!(&[#s; #len]),
+                sent: syn::parse_quote!(&(impl #rt::DataArg + ?Sized)),
                 tangent: syn::parse_quote!(&[#s]),
                 value: {
-                    let len = const_arg(len);
-                    quote!(&::core::array::from_fn::<f64, #len, _>(|__k| #rt::data_real(#name[__k])))
+                    let k = Ident::new("__k", Span::mixed_site());
+                    quote!(&::core::array::from_fn::<f64, #len, _>(|#k| #rt::DataArg::f64_at(#name, #k)))
                 },
             })
         }
@@ -463,7 +467,7 @@ mod tests {
             &::tapeless::__private::DataArg::f64s(obs),
             &::tapeless::__private::DataArg::f64s(v).into_owned(),
             ::core::array::from_fn::<f64, 3, _>(|__k| ::tapeless::__private::data_real(xb[__k])),
-            &::core::array::from_fn::<f64, 2, _>(|__k| ::tapeless::__private::data_real(xr[__k])),
+            &::core::array::from_fn::<f64, 2, _>(|__k| ::tapeless::__private::DataArg::f64_at(xr, __k)),
             rows, k, result_bar
         };
         assert_eq!(passed, expected.to_string());
@@ -480,7 +484,8 @@ mod tests {
         assert_eq!(inputs[8], quote!(xb: [S; 3]).to_string());
         let xb_bar = quote!(_xb_bar: &mut (impl ::tapeless::__private::OutsideWrt + ?Sized));
         assert_eq!(inputs[9], xb_bar.to_string());
-        assert_eq!(inputs[10], quote!(xr: &[S; 2]).to_string());
+        let xr = quote!(xr: &(impl ::tapeless::__private::DataArg + ?Sized));
+        assert_eq!(inputs[10], xr.to_string());
         assert_eq!(inputs[12], quote!(rows: &[[f64; 2]]).to_string());
         assert_eq!(inputs.len(), 15);
 

@@ -206,16 +206,26 @@ pub fn data_window(values: &[f64], from: usize, to: usize) -> &[f64] {
 /// ```
 /// use tapeless_runtime::__private::DataArg;
 /// assert_eq!(&*[1.0_f32, 2.0].f64s(), &[1.0, 2.0][..]);
+/// assert_eq!([1.0_f32, 2.5].f64_at(1), 2.5);
 /// ```
 pub trait DataArg {
     /// The values as `f64`.
     fn f64s(&self) -> Cow<'_, [f64]>;
+
+    /// The value at `k` as `f64`, without making the others (a callee's `&[f64; N]` data
+    /// parameter reads them one by one into its array).
+    fn f64_at(&self, k: usize) -> f64;
 }
 
 impl<S: Real> DataArg for DataSlice<'_, S> {
     #[inline(always)]
     fn f64s(&self) -> Cow<'_, [f64]> {
         Cow::Borrowed(self.values)
+    }
+
+    #[inline(always)]
+    fn f64_at(&self, k: usize) -> f64 {
+        self.values[k]
     }
 }
 
@@ -224,6 +234,11 @@ impl<S: Real> DataArg for [S] {
     fn f64s(&self) -> Cow<'_, [f64]> {
         Cow::Owned(data_of(self))
     }
+
+    #[inline(always)]
+    fn f64_at(&self, k: usize) -> f64 {
+        self[k].to_f64()
+    }
 }
 
 impl<S: Real> DataArg for Vec<S> {
@@ -231,12 +246,22 @@ impl<S: Real> DataArg for Vec<S> {
     fn f64s(&self) -> Cow<'_, [f64]> {
         Cow::Owned(data_of(self))
     }
+
+    #[inline(always)]
+    fn f64_at(&self, k: usize) -> f64 {
+        self[k].to_f64()
+    }
 }
 
 impl<S: Real, const N: usize> DataArg for [S; N] {
     #[inline]
     fn f64s(&self) -> Cow<'_, [f64]> {
         Cow::Owned(data_of(self))
+    }
+
+    #[inline(always)]
+    fn f64_at(&self, k: usize) -> f64 {
+        self[k].to_f64()
     }
 }
 
