@@ -35,6 +35,9 @@ pub struct Locals {
     pub taken: Vec<String>,
     /// The function's receiver is `&mut self` (`super::order::mut_self`).
     pub mut_self: bool,
+    /// The fields the rest of the block reads of the local a `let` with `..base` binds
+    /// (`super::base::uses`).
+    later: Vec<Vec<String>>,
     errors: Option<syn::Error>,
 }
 
@@ -94,6 +97,7 @@ impl Locals {
             scopes: Vec::new(),
             taken: Vec::new(),
             mut_self: false,
+            later: Vec::new(),
             errors: None,
         }
     }
@@ -116,11 +120,14 @@ impl Locals {
 
     /// The struct local `name` in scope: its leaves.
     fn lookup(&self, name: &str) -> Option<&[(Vec<String>, syn::Ident)]> {
+        // Names are kept without `r#` (a raw `r#move` is `move` in the flat names too).
+        let plain = |n: &str| n.strip_prefix("r#").unwrap_or(n).to_string();
+        let name = plain(name);
         for scope in self.scopes.iter().rev() {
             for entry in scope.iter().rev() {
                 match entry {
-                    Entry::Struct { name: n, leaves } if n == name => return Some(leaves),
-                    Entry::Shadow(n) if n == name => return None,
+                    Entry::Struct { name: n, leaves } if plain(n) == name => return Some(leaves),
+                    Entry::Shadow(n) if plain(n) == name => return None,
                     _ => {}
                 }
             }
@@ -140,18 +147,17 @@ impl Locals {
         syn::Ident::new(&name, span)
     }
 
-    /// The fields of a literal, nested literals flattened: `(path, value)` in evaluation order.
+    /// The fields of a literal, nested literals flattened: `(path, value)` in evaluation order,
+    /// and the `..base` of each literal with the path it is at (`bases`).
     fn literal_fields(
         &mut self,
         lit: &syn::ExprStruct,
         prefix: &[String],
         out: &mut Vec<(Vec<String>, syn::Expr)>,
+        bases: &mut Vec<(Vec<String>, syn::Expr)>,
     ) {
         if let Some(rest) = &lit.rest {
-            self.error(syn::Error::new_spanned(
-                rest,
-                "write every field of a struct local (`State { x: .., y: s.y }`): `..base` is not supported in a differentiable function yet",
-            ));
+            bases.push((prefix.to_vec(), (**rest).clone()));
         }
         for fv in &lit.fields {
             let syn::Member::Named(id) = &fv.member else {
@@ -164,17 +170,77 @@ impl Locals {
             let mut path = prefix.to_vec();
             path.push(syn::ext::IdentExt::unraw(id).to_string());
             match &fv.expr {
-                syn::Expr::Struct(inner) => self.literal_fields(inner, &path, out),
+                syn::Expr::Struct(inner) => self.literal_fields(inner, &path, out, bases),
                 e => out.push((path, e.clone())),
             }
         }
     }
 
+    /// The fields a literal's bases give (see `super::base`): those of a struct local the
+    /// literal does not name, or for another base the paths of `wanted` it does not name.
+    fn base_fields(
+        &mut self,
+        named: &[(Vec<String>, syn::Expr)],
+        bases: &[(Vec<String>, syn::Expr)],
+        wanted: &[Vec<String>],
+    ) -> Vec<(Vec<String>, syn::Expr)> {
+        let mut out: Vec<(Vec<String>, syn::Expr)> = Vec::new();
+        for (prefix, rest) in bases {
+            let base = match super::base::base(rest) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.error(e);
+                    continue;
+                }
+            };
+            let covered = |full: &[String], out: &[(Vec<String>, syn::Expr)]| {
+                named
+                    .iter()
+                    .chain(out)
+                    .any(|(q, _)| super::base::overlaps(full, q))
+            };
+            match self.lookup(&base.root.to_string()).map(<[_]>::to_vec) {
+                Some(leaves) => {
+                    let inside: Vec<_> = leaves
+                        .iter()
+                        .filter(|(p, _)| p.starts_with(&base.path) && p.len() > base.path.len())
+                        .collect();
+                    if inside.is_empty() {
+                        self.error(syn::Error::new_spanned(
+                            rest,
+                            format!("`..base` takes a struct local's field that is a struct: `{}` was built without one here", base.root),
+                        ));
+                    }
+                    for (p, flat) in inside {
+                        let mut full = prefix.clone();
+                        full.extend(p[base.path.len()..].iter().cloned());
+                        if !covered(&full, &out) {
+                            let flat = syn::Ident::new(&flat.to_string(), rest.span());
+                            out.push((full, syn::parse_quote_spanned!(rest.span()=> #flat)));
+                        }
+                    }
+                }
+                None => {
+                    for w in wanted {
+                        if w.len() > prefix.len() && w.starts_with(prefix) && !covered(w, &out) {
+                            let value = super::base::field_of(&base, &w[prefix.len()..]);
+                            out.push((w.clone(), value));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// `let s = State { .. };` as one `let` per field.
     fn bind(&mut self, name: &syn::Ident, mutable: bool, lit: &syn::ExprStruct) -> Vec<syn::Stmt> {
-        let mut fields = Vec::new();
-        self.literal_fields(lit, &[], &mut fields);
-        let root = name.to_string();
+        let (mut fields, mut bases) = (Vec::new(), Vec::new());
+        self.literal_fields(lit, &[], &mut fields, &mut bases);
+        let wanted = std::mem::take(&mut self.later);
+        let given = self.base_fields(&fields, &bases, &wanted);
+        fields.extend(given);
+        let root = syn::ext::IdentExt::unraw(name).to_string();
         let m = mutable.then(|| quote::quote!(mut));
         let any_order = super::order::any_order(fields.iter().map(|(_, e)| e), self.mut_self);
         let mut stmts = Vec::new();
@@ -189,20 +255,19 @@ impl Locals {
             stmts.reverse();
         }
         if let Some(scope) = self.scopes.last_mut() {
-            // With `..base` refused, the fields it would give are not reported missing too.
-            scope.push(match lit.rest {
-                Some(_) => Entry::Shadow(root),
-                None => Entry::Struct { name: root, leaves },
-            });
+            scope.push(Entry::Struct { name: root, leaves });
         }
         stmts
     }
 
     /// `s = State { .. };` as an assignment of every field, through temporaries.
     fn reassign(&mut self, root: &syn::Ident, lit: &syn::ExprStruct) -> Option<syn::Expr> {
-        let mut fields = Vec::new();
-        self.literal_fields(lit, &[], &mut fields);
+        let (mut fields, mut bases) = (Vec::new(), Vec::new());
+        self.literal_fields(lit, &[], &mut fields, &mut bases);
         let leaves = self.lookup(&root.to_string())?.to_vec();
+        let wanted: Vec<Vec<String>> = leaves.iter().map(|(p, _)| p.clone()).collect();
+        let given = self.base_fields(&fields, &bases, &wanted);
+        fields.extend(given);
         let mut same = fields.len() == leaves.len();
         same &= fields
             .iter()
@@ -220,6 +285,10 @@ impl Locals {
             let Some((_, flat)) = leaves.iter().find(|(q, _)| *q == path) else {
                 continue;
             };
+            // A field `..s` keeps as it is (`s = State { x: b, ..s }`).
+            if matches!(&value, syn::Expr::Path(p) if p.path.is_ident(flat)) {
+                continue;
+            }
             // Starts with the separator, which no flat name does (each starts with its root,
             // an identifier without the separator).
             let temp = syn::Ident::new(&format!("{}{flat}", self.sep), value.span());
@@ -256,7 +325,7 @@ impl Locals {
                 let literal = match &l.init {
                     Some(init) if init.diverge.is_none() => match strip_parens(&init.expr) {
                         syn::Expr::Struct(lit) => Some(lit.clone()),
-                        _ => None,
+                        e => self.copy(e),
                     },
                     _ => None,
                 };
@@ -297,7 +366,12 @@ impl Locals {
                     _ => None,
                 };
                 let root = root.filter(|r| self.lookup(&r.to_string()).is_some());
-                match (root, strip_parens(&a.right).clone()) {
+                let right = strip_parens(&a.right).clone();
+                let right = match self.copy(&right) {
+                    Some(lit) => syn::Expr::Struct(lit),
+                    None => right,
+                };
+                match (root, right) {
                     (Some(root), syn::Expr::Struct(mut lit)) => {
                         self.visit_literal(&mut lit);
                         match self.reassign(&root, &lit) {
@@ -320,6 +394,19 @@ impl Locals {
                 out.push(other);
             }
         }
+    }
+
+    /// A copy of a struct local (`s` or `s.clone()` in `let t = s;`, `t = s.clone();`) as the
+    /// literal `{ ..s }`, which copies every field (`super::base`); `None` for anything else.
+    fn copy(&self, e: &syn::Expr) -> Option<syn::ExprStruct> {
+        let e = match e {
+            syn::Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => &*m.receiver,
+            e => e,
+        };
+        let syn::Expr::Path(p) = e else { return None };
+        let id = p.path.get_ident().filter(|_| p.qself.is_none())?;
+        self.lookup(&id.to_string())?;
+        Some(syn::parse_quote_spanned!(e.span()=> Copied { ..#id }))
     }
 
     /// The flat name of a chain `s . a . b` of a struct local starting at `tts[i]`, and the index
@@ -389,6 +476,25 @@ impl Locals {
     }
 }
 
+/// The name a `let` binds to a struct literal with `..base` (in it or in a nested literal).
+fn based_let(stmt: &syn::Stmt) -> Option<String> {
+    fn has_rest(lit: &syn::ExprStruct) -> bool {
+        lit.rest.is_some()
+            || lit
+                .fields
+                .iter()
+                .any(|f| matches!(&f.expr, syn::Expr::Struct(inner) if has_rest(inner)))
+    }
+    let syn::Stmt::Local(l) = stmt else {
+        return None;
+    };
+    let syn::Expr::Struct(lit) = strip_parens(&l.init.as_ref()?.expr) else {
+        return None;
+    };
+    let (name, _) = simple_binding(&l.pat)?;
+    has_rest(lit).then(|| syn::ext::IdentExt::unraw(&name).to_string())
+}
+
 fn strip_parens(e: &syn::Expr) -> &syn::Expr {
     match e {
         syn::Expr::Paren(p) => strip_parens(&p.expr),
@@ -424,8 +530,12 @@ impl VisitMut for Locals {
     fn visit_block_mut(&mut self, b: &mut syn::Block) {
         self.scopes.push(Vec::new());
         let stmts = std::mem::take(&mut b.stmts);
-        for stmt in stmts {
-            self.statement(stmt, &mut b.stmts);
+        for (i, stmt) in stmts.iter().enumerate() {
+            self.later = match based_let(stmt) {
+                Some(name) => super::base::uses(&name, &stmts[i + 1..]),
+                None => Vec::new(),
+            };
+            self.statement(stmt.clone(), &mut b.stmts);
         }
         self.scopes.pop();
     }

@@ -112,6 +112,7 @@
 //! fields is refused on the call: the field slices would alias the whole struct the callee
 //! writes.
 
+mod base;
 mod chains;
 mod evidence;
 mod flatten;

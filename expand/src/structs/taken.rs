@@ -480,6 +480,11 @@ impl Pass {
                 let (recv, k) = (&m.receiver, &self.index);
                 out.push(quote!(for #k in 0..#reals { #into[#k] = #recv[#k]; }));
             }
+            // `let t = s;` of a held `s`: a copy of the reals.
+            syn::Expr::Path(p) if self.taken(value).is_some() => {
+                let k = &self.index;
+                out.push(quote!(for #k in 0..#reals { #into[#k] = #p[#k]; }));
+            }
             _ if method.is_some() => {
                 let (recv_layout, m) = method?;
                 let name = format_ident!(
