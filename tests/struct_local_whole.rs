@@ -106,6 +106,35 @@ fn copied_passed_written(a: f64, b: f64) -> f64 {
     energy_of(x, v, result) * x + energy_of(x, v, result)
 }
 
+/// A struct local returned whole, through a copy.
+#[differentiable]
+fn made(a: f64, b: f64) -> State {
+    let s = State {
+        x: a * b,
+        v: a.sin(),
+        result: b,
+    };
+    let x_bar = s;
+    x_bar
+}
+
+/// `made` with its literal last.
+#[differentiable]
+fn made_written(a: f64, b: f64) -> State {
+    State {
+        x: a * b,
+        v: a.sin(),
+        result: b,
+    }
+}
+
+/// A caller of `made` holding its result, passing it on whole.
+#[differentiable]
+fn made_energy(a: f64, b: f64) -> f64 {
+    let m = made(a, b);
+    m.x * m.v + energy(&m)
+}
+
 macro_rules! passes {
     ($name:ident, $callee:ident) => {
         /// A caller written by a macro passing its literal whole.
@@ -220,6 +249,51 @@ fn a_struct_local_copied_then_passed_whole() {
     assert_eq!(
         copied_passed_grad(AB[0], AB[1]),
         copied_passed_written_grad(AB[0], AB[1])
+    );
+}
+
+#[test]
+fn a_struct_local_returned_whole() {
+    let value = |x: &[f64]| {
+        let s = made(x[0], x[1]);
+        vec![s.x, s.v, s.result]
+    };
+    let tangent = |x: &[f64], d: &[f64]| {
+        let (s, t) = made_jvp(x[0], d[0], x[1], d[1]);
+        (vec![s.x, s.v, s.result], vec![t.x, t.v, t.result])
+    };
+    let adjoint = |x: &[f64], w: &[f64]| {
+        let (mut a, mut b) = (0.0, 0.0);
+        let w = State {
+            x: w[0],
+            v: w[1],
+            result: w[2],
+        };
+        let s = made_vjp(x[0], &mut a, x[1], &mut b, &w);
+        (vec![s.x, s.v, s.result], vec![a, b])
+    };
+    let case = Case {
+        name: "made(a, b) -> State: let s = State { .. }; s",
+        inputs: 2,
+        outputs: 3,
+        f: &value,
+        jvp: &tangent,
+        vjp: &adjoint,
+    };
+    check(&case, &AB, 59);
+    assert_eq!(made(AB[0], AB[1]), made_written(AB[0], AB[1]));
+    assert_eq!(
+        made_jvp(AB[0], 0.3, AB[1], 0.9),
+        made_written_jvp(AB[0], 0.3, AB[1], 0.9)
+    );
+    three_checks(
+        "made_energy(a, b): let m = made(a, b); energy(&m)",
+        made_energy,
+        made_energy_jvp,
+        made_energy_vjp,
+        made_energy_grad,
+        made_energy_grad,
+        61,
     );
 }
 

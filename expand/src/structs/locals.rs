@@ -572,3 +572,90 @@ impl VisitMut for Locals {
         // Items inside the body have their own scope.
     }
 }
+
+/// `fn f(..) -> State { let s = State { .. }; ..; s }`: the tail `s`, a struct local bound by
+/// a literal naming every field (or a copy of one, `let t = s;`), as the literal of its fields
+/// `State { x: s.x, inner: Inner { a: s.inner.a } }`, which a struct result's layer takes
+/// (`results`); `None` when the item is not such a function. The user's function is the same
+/// program: the tail moves or copies each field of the dead local.
+pub(super) fn tail_whole(item: &TokenStream) -> Option<TokenStream> {
+    if let Ok(syn::Item::Fn(mut f)) = syn::parse2::<syn::Item>(item.clone()) {
+        let lit = tail_literal(&f.sig, &f.block)?;
+        f.block.stmts.pop();
+        f.block
+            .stmts
+            .push(syn::Stmt::Expr(syn::Expr::Struct(lit), None));
+        return Some(f.into_token_stream());
+    }
+    let mut f = syn::parse2::<syn::ImplItemFn>(item.clone()).ok()?;
+    let lit = tail_literal(&f.sig, &f.block)?;
+    f.block.stmts.pop();
+    f.block
+        .stmts
+        .push(syn::Stmt::Expr(syn::Expr::Struct(lit), None));
+    Some(f.into_token_stream())
+}
+
+fn tail_literal(sig: &syn::Signature, block: &syn::Block) -> Option<syn::ExprStruct> {
+    if !matches!(&sig.output, syn::ReturnType::Type(_, ty) if super::returns_struct(ty)) {
+        return None;
+    }
+    let Some(syn::Stmt::Expr(syn::Expr::Path(tail), None)) = block.stmts.last() else {
+        return None;
+    };
+    let root = tail.path.get_ident().filter(|_| tail.qself.is_none())?;
+    let mut name = root.clone();
+    let mut end = block.stmts.len() - 1;
+    // The `let` that binds `name` last before `end`, through copies.
+    for _ in 0..16 {
+        let (i, init) = block.stmts[..end]
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(i, s)| {
+                let syn::Stmt::Local(l) = s else { return None };
+                let (n, _) = simple_binding(&l.pat)?;
+                (n == name).then(|| (i, l.init.as_ref().map(|init| (*init.expr).clone())))
+            })?;
+        match strip_parens(&init?) {
+            syn::Expr::Struct(lit) if complete(lit) => {
+                return Some(rebuild(lit, root, &[], tail.span()));
+            }
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                name = p.path.get_ident()?.clone();
+                end = i;
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// A literal without `..base`, nested literals alike.
+fn complete(lit: &syn::ExprStruct) -> bool {
+    lit.rest.is_none()
+        && lit.fields.iter().all(|f| match &f.expr {
+            syn::Expr::Struct(inner) => complete(inner),
+            _ => matches!(f.member, syn::Member::Named(_)),
+        })
+}
+
+/// `lit`'s shape with each field read from `root` (`root.inner.a`).
+fn rebuild(
+    lit: &syn::ExprStruct,
+    root: &syn::Ident,
+    prefix: &[syn::Member],
+    span: Span,
+) -> syn::ExprStruct {
+    let mut out = lit.clone();
+    for fv in out.fields.iter_mut() {
+        let mut path = prefix.to_vec();
+        path.push(fv.member.clone());
+        fv.expr = match &fv.expr {
+            syn::Expr::Struct(inner) => syn::Expr::Struct(rebuild(inner, root, &path, span)),
+            _ => syn::parse_quote_spanned!(span=> #root #(.#path)*),
+        };
+        fv.colon_token = Some(Default::default());
+    }
+    out
+}

@@ -141,6 +141,9 @@ use quote::{format_ident, quote};
 /// The expansion of `#[differentiable]` on a struct, or on a function with struct parameters
 /// or a receiver; `None` for everything else (the ordinary pipeline's).
 pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<TokenStream>> {
+    if let Some(item) = locals::tail_whole(item) {
+        return intercept(attr, &item);
+    }
     match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Struct(s)) => Some(crate::attr::parse(attr.clone()).and_then(|args| {
             if args.wrt.is_some()
