@@ -28,8 +28,9 @@ pub(super) enum Slot {
     Vec,
     /// A nested annotated struct.
     Nested(syn::Type),
-    /// No reals (integers, bools, other data).
-    Data,
+    /// No reals: an integer or a bool (its type; a slot beside the reals of a held struct,
+    /// `DataSlot`), or other data (`None`).
+    Data(Option<syn::Type>),
 }
 
 /// The constants and impls; `fields` in declaration order.
@@ -47,6 +48,8 @@ pub(super) fn expand(
     let mut all_real = true;
     let mut build = Vec::new();
     let mut bounds = Vec::new();
+    // The integer and bool fields, held in slots after the reals.
+    let mut data = Vec::new();
     for (f, slot) in fields {
         let unraw = syn::ext::IdentExt::unraw(f);
         let at_name = format_ident!("__TL_AT_{}", unraw);
@@ -58,10 +61,11 @@ pub(super) fn expand(
             // nested struct without a fixed number of reals is an error only where a caller
             // reads a place that needs it.
             Slot::Nested(ty) => Some(quote!(<#ty<#s>>::__TL_REALS)),
-            Slot::Vec | Slot::Data => None,
+            Slot::Vec | Slot::Data(_) => None,
         };
         let message = match slot {
-            Slot::Data => format!("tapeless: `{unraw}` is not a real field: an annotated caller holding a struct taken from a call reads its real fields only; pass the value as a parameter"),
+            Slot::Data(Some(_)) => format!("tapeless: `{unraw}` is an integer or bool field, read here as a real: an annotated caller holding a struct taken from a call reads it where an integer or bool is written (`0..s2.{unraw}`, `s2.{unraw} as f64`, `if s2.{unraw}`, `let n: usize = s2.{unraw};`)"),
+            Slot::Data(None) => format!("tapeless: `{unraw}` is not a real field: an annotated caller holding a struct taken from a call reads its real, integer and bool fields only; pass the value as a parameter"),
             _ => format!("tapeless: `{unraw}` has no fixed place among the struct's reals (it is, or follows, a `Vec<f64>`, `DVector` or `DMatrix` field): an annotated caller cannot hold this struct as its reals; step it in place (`fn step(s: &mut State, ..)`)"),
         };
         match (&len, fixed) {
@@ -94,16 +98,44 @@ pub(super) fn expand(
                 // make the impl an error rather than absent.
                 bounds.push(quote!([#s]: #krate::__private::AsStruct<#ty<#s>>));
                 build.push(quote! {
-                    #f: #krate::__private::AsStruct::<#ty<#s>>::as_struct(
-                        &reals[#name::<#s>::#at_name..#name::<#s>::#at_name + #name::<#s>::#len_name]
-                    )
+                    #f: {
+                        const {
+                            assert!(
+                                <#ty<#s>>::__TL_DATA == 0,
+                                "tapeless: an annotated caller holds a struct as its reals, which needs its nested structs' fields real (`f64`, `[f64; N]`): an integer or bool field is held at the outer struct only"
+                            )
+                        };
+                        #krate::__private::AsStruct::<#ty<#s>>::as_struct(
+                            &reals[#name::<#s>::#at_name..#name::<#s>::#at_name + #name::<#s>::#len_name]
+                        )
+                    }
                 })
             }
             Slot::Vec => {
                 fixed = false;
                 all_real = false;
             }
-            Slot::Data => all_real = false,
+            Slot::Data(Some(ty)) => {
+                let at = format_ident!("__TL_DATA_AT_{}", unraw);
+                let slot = format_ident!("__tl_slot_{}", unraw);
+                let j = data.len();
+                let message = format!("tapeless: `{unraw}` has no fixed place beside the struct's reals (the struct has a `Vec<f64>`, `DVector` or `DMatrix` field): an annotated caller cannot hold this struct as its reals; step it in place (`fn step(s: &mut State, ..)`)");
+                let place = if fixed_struct(fields) {
+                    quote!(Self::__TL_REALS + #j)
+                } else {
+                    quote!(panic!(#message))
+                };
+                consts.extend(quote! {
+                    pub const #at: usize = #place;
+                    /// The value of the field from its slot (a constant of the derivatives).
+                    pub fn #slot(slot: f64) -> #ty {
+                        <#ty as #krate::__private::DataSlot>::from_slot(slot)
+                    }
+                });
+                build.push(quote!(#f: <#ty as #krate::__private::DataSlot>::from_slot(reals[#name::<#s>::#at])));
+                data.push((f.clone(), at));
+            }
+            Slot::Data(None) => all_real = false,
         }
         if let Some(len) = len.filter(|_| fixed) {
             at = quote!(#here + #len);
@@ -117,7 +149,9 @@ pub(super) fn expand(
         )
     };
     let from_reals = all_real.then(|| from_reals(krate, name, s, &build, &bounds));
-    let add = add_adjoint(krate, name, s);
+    let n_data = data.len();
+    let add = add_adjoint(krate, name, s, n_data);
+    let hold = hold(krate, name, s, &data);
     quote! {
         #aliases
         #[doc(hidden)]
@@ -125,7 +159,13 @@ pub(super) fn expand(
         impl<#s> #name<#s> {
             #consts
             #total
+            /// How many integer and bool fields a held struct keeps after its reals.
+            pub const __TL_DATA: usize = #n_data;
+            /// The length of the struct held as its reals: its reals, then its integer and
+            /// bool fields.
+            pub const __TL_HELD: usize = Self::__TL_REALS + #n_data;
         }
+        #hold
         #from_reals
         #add
     }
@@ -162,7 +202,7 @@ fn from_reals(
 
 /// `AddAdjoint` for `[S]` and `Vec<S>`: an adjoint of the struct added real by real, or
 /// taken as a struct and stored back (`adjoint_in`, `store_adjoint`).
-fn add_adjoint(krate: &syn::Path, name: &syn::Ident, s: &syn::Ident) -> TokenStream {
+fn add_adjoint(krate: &syn::Path, name: &syn::Ident, s: &syn::Ident, n_data: usize) -> TokenStream {
     let p = quote!(#krate::__private);
     let rt = quote!(#p::Real);
     quote! {
@@ -176,12 +216,12 @@ fn add_adjoint(krate: &syn::Path, name: &syn::Ident, s: &syn::Ident) -> TokenStr
             }
             fn adjoint_in(&self, shape: &#name<#s>) -> #name<#s> {
                 let mut out = #krate::Struct::zero_like(shape);
-                #krate::Struct::set_reals(&mut out, self)
+                #krate::Struct::set_reals(&mut out, &self[..self.len() - #n_data])
                     .expect("tapeless: a struct held as its reals has its adjoint's reals");
                 out
             }
             fn store_adjoint(&mut self, adjoint: &#name<#s>) {
-                self.copy_from_slice(&#krate::Struct::to_reals(adjoint));
+                adjoint.__tl_hold(self);
             }
         }
         #[automatically_derived]
@@ -195,6 +235,47 @@ fn add_adjoint(krate: &syn::Path, name: &syn::Ident, s: &syn::Ident) -> TokenStr
             }
             fn store_adjoint(&mut self, adjoint: &#name<#s>) {
                 #p::AddAdjoint::<#name<#s>>::store_adjoint(&mut self[..], adjoint)
+            }
+        }
+    }
+}
+
+/// Whether every field has a fixed place among the reals (no `Vec<f64>`, `DVector` or
+/// `DMatrix`, which a holder cannot hold).
+fn fixed_struct(fields: &[(syn::Ident, Slot)]) -> bool {
+    !fields.iter().any(|(_, s)| matches!(s, Slot::Vec))
+}
+
+/// `__tl_hold` (the struct written into the slice a caller holds it in: its reals, then its
+/// integer and bool fields) and `__tl_unhold` (the reals set from such a slice), with which
+/// the hidden `into` companions and `AddAdjoint` write and read a held struct.
+fn hold(
+    krate: &syn::Path,
+    name: &syn::Ident,
+    s: &syn::Ident,
+    data: &[(syn::Ident, syn::Ident)],
+) -> TokenStream {
+    let n = data.len();
+    let writes = data
+        .iter()
+        .map(|(f, at)| quote!(held[Self::#at] = #krate::__private::DataSlot::to_slot(self.#f);));
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, dead_code, clippy::all)]
+        impl<#s: #krate::__private::Real> #name<#s> {
+            #[inline]
+            pub fn __tl_hold(&self, held: &mut [#s]) {
+                let mut k = 0usize;
+                #krate::Struct::for_each_real(self, &mut |v| {
+                    held[k] = v;
+                    k += 1;
+                });
+                #(#writes)*
+            }
+            #[inline]
+            pub fn __tl_unhold(&mut self, held: &[#s]) {
+                #krate::Struct::set_reals(self, &held[..held.len() - #n])
+                    .expect("tapeless: a struct held as its reals has its reals");
             }
         }
     }

@@ -196,10 +196,17 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
 /// local per field (`locals`), the user's body kept as written.
 fn with_locals(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let mut flat = taken::rewrite(&func)?.unwrap_or_else(|| func.clone());
+    let readers = taken::slot_readers(&flat);
     let mut locals = locals::Locals::new(&flatten::separator(&func));
     locals.mut_self = order::mut_self(&func.sig);
     locals.run(&mut flat.block)?;
-    let tokens = held::method_paths(crate::expand(attr.clone(), quote!(#flat))?);
+    // The slot readers of integer and bool fields of held structs are constants.
+    let attr = match (readers.is_empty(), attr.is_empty()) {
+        (true, _) => attr.clone(),
+        (false, true) => quote!(constants(#(#readers),*)),
+        (false, false) => quote!(#attr, constants(#(#readers),*)),
+    };
+    let tokens = held::method_paths(crate::expand(attr, quote!(#flat))?);
     let mut file: syn::File = syn::parse2(tokens)?;
     // The flat locals (`s__x`) are not snake case.
     let allow: syn::Attribute = syn::parse_quote!(#[allow(non_snake_case)]);
@@ -240,6 +247,9 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let user = func.sig.ident.clone();
     let flat_name = format_ident!("__{}_flat", user);
     let taken = taken::rewrite(&func)?;
+    if let Some(t) = &taken {
+        args.constants.extend(taken::slot_readers(t));
+    }
     let flat = flatten::flatten(taken.as_ref().unwrap_or(&func), &flat_name, &mut params)?;
     constants_outside_wrt(&args, &mut params);
     let flat_attr = flat_attr(&args, &params);
