@@ -75,6 +75,10 @@ fn run(m: &Model, h: f64) -> f64 {
         result -= x_bar.x[1];
     }
     let n: usize = x_bar.steps;
+    for k in 1..x_bar.steps - 1 {
+        result += 0.5 * x_bar.x[(k + 1) % 3];
+    }
+    result += x_bar.x[x_bar.steps % 3] * h;
     let __adj0 = step(&x_bar, h);
     result * __adj0.x[1]
         + energy(&__adj0)

@@ -95,7 +95,7 @@ pub(super) fn uses(name: &str, stmts: &[syn::Stmt]) -> Vec<Vec<String>> {
             v.found.extend(through(name, l, &stmts[i + 1..]));
             let mut names = Vec::new();
             super::locals::bound_names(&l.pat, &mut names);
-            if names.iter().any(|n| *n == v.name) {
+            if names.contains(&v.name) {
                 break;
             }
         }

@@ -8,9 +8,13 @@
 //! order, its length from its written type; a field without a fixed place (an integer, a
 //! `Vec<f64>` or `DVector`, and every field after one)
 //! gets constants whose evaluation is a compile error saying so, so that only a caller that
-//! reads such a field fails. It also implements `AsStruct` for `[S]` and `Vec<S>` when every
-//! field is real (the struct rebuilt from its reals) and `AddAdjoint` for both always (an
-//! adjoint added real by real). rustc evaluates every offset: nothing here is a guess.
+//! reads such a field fails. An integer or bool field has a slot after the reals instead
+//! (`__TL_DATA_AT_steps`; `__TL_HELD` is the length of the held slice) and a reader
+//! `__tl_slot_steps(f64) -> usize` (`DataSlot`). It also implements `AsStruct` for `[S]` and
+//! `Vec<S>` when every field is real, an integer or a bool (the struct rebuilt from the held
+//! slice), `AddAdjoint` for both always (an adjoint added real by real), and `__tl_hold` /
+//! `__tl_unhold`, which write a struct into a held slice and set its reals from one. rustc
+//! evaluates every offset: nothing here is a guess.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -64,7 +68,7 @@ pub(super) fn expand(
             Slot::Vec | Slot::Data(_) => None,
         };
         let message = match slot {
-            Slot::Data(Some(_)) => format!("tapeless: `{unraw}` is an integer or bool field, read here as a real: an annotated caller holding a struct taken from a call reads it where an integer or bool is written (`0..s2.{unraw}`, `s2.{unraw} as f64`, `if s2.{unraw}`, `let n: usize = s2.{unraw};`)"),
+            Slot::Data(Some(_)) => format!("tapeless: `{unraw}` is an integer or bool field, read here as a real: an annotated caller holding a struct taken from a call reads it where an integer or bool is written (`0..s2.{unraw}`, `s2.{unraw} as f64`, `let n: usize = s2.{unraw};`, or `if s2.{unraw}` for a bool)"),
             Slot::Data(None) => format!("tapeless: `{unraw}` is not a real field: an annotated caller holding a struct taken from a call reads its real, integer and bool fields only; pass the value as a parameter"),
             _ => format!("tapeless: `{unraw}` has no fixed place among the struct's reals (it is, or follows, a `Vec<f64>`, `DVector` or `DMatrix` field): an annotated caller cannot hold this struct as its reals; step it in place (`fn step(s: &mut State, ..)`)"),
         };
@@ -141,15 +145,22 @@ pub(super) fn expand(
             at = quote!(#here + #len);
         }
     }
+    let n_data = data.len();
     let total = if fixed {
-        quote!(pub const __TL_REALS: usize = #at;)
+        quote! {
+            pub const __TL_REALS: usize = #at;
+            /// The length of the struct held as its reals: its reals, then its integer and
+            /// bool fields.
+            pub const __TL_HELD: usize = #at + #n_data;
+        }
     } else {
-        quote!(
-            pub const __TL_REALS: usize = panic!("tapeless: a struct with a `Vec<f64>`, `DVector` or `DMatrix` field has no fixed number of reals: an annotated caller cannot hold it as its reals; step it in place (`fn step(s: &mut State, ..)`)");
-        )
+        let message = "tapeless: a struct with a `Vec<f64>`, `DVector` or `DMatrix` field has no fixed number of reals: an annotated caller cannot hold it as its reals; step it in place (`fn step(s: &mut State, ..)`)";
+        quote! {
+            pub const __TL_REALS: usize = panic!(#message);
+            pub const __TL_HELD: usize = panic!(#message);
+        }
     };
     let from_reals = all_real.then(|| from_reals(krate, name, s, &build, &bounds));
-    let n_data = data.len();
     let add = add_adjoint(krate, name, s, n_data);
     let hold = hold(krate, name, s, &data);
     quote! {
@@ -161,9 +172,6 @@ pub(super) fn expand(
             #total
             /// How many integer and bool fields a held struct keeps after its reals.
             pub const __TL_DATA: usize = #n_data;
-            /// The length of the struct held as its reals: its reals, then its integer and
-            /// bool fields.
-            pub const __TL_HELD: usize = Self::__TL_REALS + #n_data;
         }
         #hold
         #from_reals

@@ -9,8 +9,12 @@
 //! literals flatten further (`s.inner.a`). The pass is scoped as Rust is: a struct local is known
 //! from its `let` to the end of its block, and another `let` of the same name shadows it. So
 //! the pipeline sees only reals and arrays, and the derivative of a struct local is the
-//! derivative of its fields. A struct local used whole (passed to a call, returned, compared)
-//! is an error on its span: its fields are what a differentiable function reads.
+//! derivative of its fields. `..base` copies the fields the literal does not name
+//! (`super::base`); a copy `let t = s;` (or `s.clone()`, `t = s;`) is the literal `{ ..s }`;
+//! a local returned whole is the literal of its fields ([`tail_whole`]). A literal passed whole
+//! by reference to an annotated function (`energy(&s)`) is held as its reals instead
+//! (`super::evidence`, `super::taken`). Any other use of a struct local whole is an error on
+//! its span: its fields are what a differentiable function reads.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
@@ -183,13 +187,15 @@ impl Locals {
         named: &[(Vec<String>, syn::Expr)],
         bases: &[(Vec<String>, syn::Expr)],
         wanted: &[Vec<String>],
-    ) -> Vec<(Vec<String>, syn::Expr)> {
+    ) -> Option<Vec<(Vec<String>, syn::Expr)>> {
         let mut out: Vec<(Vec<String>, syn::Expr)> = Vec::new();
+        let mut refused = false;
         for (prefix, rest) in bases {
             let base = match super::base::base(rest) {
                 Ok(b) => b,
                 Err(e) => {
                     self.error(e);
+                    refused = true;
                     continue;
                 }
             };
@@ -230,7 +236,7 @@ impl Locals {
                 }
             }
         }
-        out
+        (!refused).then_some(out)
     }
 
     /// `let s = State { .. };` as one `let` per field.
@@ -239,7 +245,8 @@ impl Locals {
         self.literal_fields(lit, &[], &mut fields, &mut bases);
         let wanted = std::mem::take(&mut self.later);
         let given = self.base_fields(&fields, &bases, &wanted);
-        fields.extend(given);
+        let refused = given.is_none();
+        fields.extend(given.unwrap_or_default());
         let root = syn::ext::IdentExt::unraw(name).to_string();
         let m = mutable.then(|| quote::quote!(mut));
         let any_order = super::order::any_order(fields.iter().map(|(_, e)| e), self.mut_self);
@@ -255,7 +262,11 @@ impl Locals {
             stmts.reverse();
         }
         if let Some(scope) = self.scopes.last_mut() {
-            scope.push(Entry::Struct { name: root, leaves });
+            // With its `..base` refused, the fields it would give are not reported missing too.
+            scope.push(match refused {
+                true => Entry::Shadow(root),
+                false => Entry::Struct { name: root, leaves },
+            });
         }
         stmts
     }
@@ -266,7 +277,7 @@ impl Locals {
         self.literal_fields(lit, &[], &mut fields, &mut bases);
         let leaves = self.lookup(&root.to_string())?.to_vec();
         let wanted: Vec<Vec<String>> = leaves.iter().map(|(p, _)| p.clone()).collect();
-        let given = self.base_fields(&fields, &bases, &wanted);
+        let given = self.base_fields(&fields, &bases, &wanted)?;
         fields.extend(given);
         let mut same = fields.len() == leaves.len();
         same &= fields

@@ -699,6 +699,39 @@ pub(super) fn slot_readers(func: &syn::ItemFn) -> Vec<syn::Path> {
     f.0
 }
 
+/// `const _: () = { let _ = __step_out::__TL_AT_x; .. };` of every place of a type's layout
+/// (`__step_out`, `__tl_State`) that `func`'s body reads: a constant item is evaluated by `cargo
+/// check` too, so a place without a fixed position (a field after a `Vec<f64>`, an integer read
+/// as a real) is a compile error where the caller is written, not only where its companions are
+/// instantiated. Empty when there is none.
+pub(super) fn place_checks(func: &syn::ItemFn) -> TokenStream {
+    struct Find(Vec<syn::Path>);
+    impl<'a> syn::visit::Visit<'a> for Find {
+        fn visit_expr_path(&mut self, p: &'a syn::ExprPath) {
+            let segs = &p.path.segments;
+            let place = p.qself.is_none()
+                && segs.len() == 2
+                && segs[1].arguments.is_none()
+                && segs[0].arguments.is_none()
+                && segs[1].ident.to_string().starts_with("__TL_");
+            if place && !self.0.contains(&p.path) {
+                self.0.push(p.path.clone());
+            }
+        }
+    }
+    let mut f = Find(Vec::new());
+    syn::visit::Visit::visit_item_fn(&mut f, func);
+    if f.0.is_empty() {
+        return TokenStream::new();
+    }
+    let places = &f.0;
+    quote! {
+        const _: () = {
+            #(let _ = #places;)*
+        };
+    }
+}
+
 /// A name without `r#`.
 pub(super) fn unraw(id: &syn::Ident) -> String {
     syn::ext::IdentExt::unraw(id).to_string()
