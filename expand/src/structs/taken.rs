@@ -699,7 +699,7 @@ pub(super) fn slot_readers(func: &syn::ItemFn) -> Vec<syn::Path> {
     f.0
 }
 
-/// `const _: () = { let _ = __step_out::__TL_AT_x; .. };` of every place of a type's layout
+/// `const _: usize = __step_out::__TL_AT_x;` for every place of a type's layout
 /// (`__step_out`, `__tl_State`) that `func`'s body reads: a constant item is evaluated by `cargo
 /// check` too, so a place without a fixed position (a field after a `Vec<f64>`, an integer read
 /// as a real) is a compile error where the caller is written, not only where its companions are
@@ -724,11 +724,10 @@ pub(super) fn place_checks(func: &syn::ItemFn) -> TokenStream {
     if f.0.is_empty() {
         return TokenStream::new();
     }
+    // One item per place, so that rustc reports each failing place, in order.
     let places = &f.0;
     quote! {
-        const _: () = {
-            #(let _ = #places;)*
-        };
+        #(const _: usize = #places;)*
     }
 }
 
