@@ -206,14 +206,12 @@ const AB: [f64; 2] = [0.4, -0.7];
 const SH: [f64; 4] = [0.3, 1.2, -0.5, 0.1];
 const PC: [f64; 6] = [0.3, 1.2, -0.5, 0.8, -0.2, 1.4];
 
+/// A gradient at dual numbers, of flat inputs.
+type DualGradient = dyn Fn(&[Dual<f64, 1>]) -> Vec<Dual<f64, 1>>;
+
 /// The Hessian-vector products of a gradient at dual numbers, against differences of
 /// gradients and for symmetry.
-fn hvp_check(
-    x: &[f64],
-    grad: &dyn Fn(&[f64]) -> Vec<f64>,
-    grad_dual: &dyn Fn(&[Dual<f64, 1>]) -> Vec<Dual<f64, 1>>,
-    seed: u64,
-) {
+fn hvp_check(x: &[f64], grad: &dyn Fn(&[f64]) -> Vec<f64>, grad_dual: &DualGradient, seed: u64) {
     let mut draws = Draws::new(seed);
     let (u, w) = (draws.vec(x.len()), draws.vec(x.len()));
     let hvp = |dir: &[f64]| -> Vec<f64> {

@@ -49,6 +49,7 @@ fn passed_written(a: f64, b: f64) -> f64 {
 }
 
 /// Copies of a struct local: `let t = s;`, `.clone()`, an assignment, and writes after them.
+#[allow(clippy::clone_on_copy)] // `.clone()` of a struct local is one of the forms tested
 #[differentiable]
 fn copied(a: f64, b: f64) -> f64 {
     let s = State {
@@ -57,7 +58,7 @@ fn copied(a: f64, b: f64) -> f64 {
         result: a.sin(),
     };
     let mut __adj0 = s;
-    __adj0.x = __adj0.x * s.v;
+    __adj0.x *= s.v;
     let result = __adj0.clone();
     __adj0.v += result.x;
     let mut u = State {
@@ -76,7 +77,7 @@ fn copied(a: f64, b: f64) -> f64 {
 fn copied_written(a: f64, b: f64) -> f64 {
     let (s_x, s_v, s_result) = (a, b * b, a.sin());
     let (mut t_x, mut t_v, t_result) = (s_x, s_v, s_result);
-    t_x = t_x * s_v;
+    t_x *= s_v;
     let (r_x, r_v, r_result) = (t_x, t_v, t_result);
     t_v += r_x;
     let (u_x, u_v, mut u_result) = (r_x, r_v, r_result);

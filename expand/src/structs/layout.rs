@@ -160,6 +160,11 @@ pub(super) fn expand(
             pub const __TL_HELD: usize = panic!(#message);
         }
     };
+    // Integer and bool fields are held at the outermost struct only: with a nested struct too,
+    // no `AsStruct` (whose nested places rustc would evaluate for a nested struct that has none).
+    if !data.is_empty() && fields.iter().any(|(_, s)| matches!(s, Slot::Nested(_))) {
+        all_real = false;
+    }
     let from_reals = all_real.then(|| from_reals(krate, name, s, &build, &bounds));
     let add = add_adjoint(krate, name, s, n_data);
     let hold = hold(krate, name, s, &data);
@@ -264,15 +269,18 @@ fn hold(
     data: &[(syn::Ident, syn::Ident)],
 ) -> TokenStream {
     let n = data.len();
-    let writes = data
-        .iter()
-        .map(|(f, at)| quote!(held[Self::#at] = #krate::__private::DataSlot::to_slot(self.#f);));
+    // The slots by their order after the reals, not by `__TL_DATA_AT_f`: a struct with a `Vec`
+    // field has no such place, and this is compiled for it too.
+    let writes = data.iter().enumerate().map(
+        |(j, (f, _))| quote!(held[reals + #j] = #krate::__private::DataSlot::to_slot(self.#f);),
+    );
     quote! {
         #[doc(hidden)]
         #[allow(non_upper_case_globals, dead_code, clippy::all)]
         impl<#s: #krate::__private::Real> #name<#s> {
             #[inline]
             pub fn __tl_hold(&self, held: &mut [#s]) {
+                let reals = held.len() - #n;
                 let mut k = 0usize;
                 #krate::Struct::for_each_real(self, &mut |v| {
                     held[k] = v;
