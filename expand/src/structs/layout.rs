@@ -67,11 +67,7 @@ pub(super) fn expand(
             Slot::Nested(ty) => Some(quote!(<#ty<#s>>::__TL_REALS)),
             Slot::Vec | Slot::Data(_) => None,
         };
-        let message = match slot {
-            Slot::Data(Some(_)) => format!("tapeless: `{unraw}` is an integer or bool field, read here as a real: an annotated caller holding a struct taken from a call reads it where an integer or bool is written (`0..s2.{unraw}`, `s2.{unraw} as f64`, `let n: usize = s2.{unraw};`, or `if s2.{unraw}` for a bool)"),
-            Slot::Data(None) => format!("tapeless: `{unraw}` is not a real field: an annotated caller holding a struct taken from a call reads its real, integer and bool fields only; pass the value as a parameter"),
-            _ => format!("tapeless: `{unraw}` has no fixed place among the struct's reals (it is, or follows, a `Vec<f64>`, `DVector` or `DMatrix` field): an annotated caller cannot hold this struct as its reals; step it in place (`fn step(s: &mut State, ..)`)"),
-        };
+        let message = no_place(slot, &unraw.to_string());
         match (&len, fixed) {
             (Some(len), true) => consts.extend(quote! {
                 pub const #at_name: usize = #at;
@@ -120,23 +116,9 @@ pub(super) fn expand(
                 all_real = false;
             }
             Slot::Data(Some(ty)) => {
-                let at = format_ident!("__TL_DATA_AT_{}", unraw);
-                let slot = format_ident!("__tl_slot_{}", unraw);
-                let j = data.len();
-                let message = format!("tapeless: `{unraw}` has no fixed place beside the struct's reals (the struct has a `Vec<f64>`, `DVector` or `DMatrix` field): an annotated caller cannot hold this struct as its reals; step it in place (`fn step(s: &mut State, ..)`)");
-                let place = if fixed_struct(fields) {
-                    quote!(Self::__TL_REALS + #j)
-                } else {
-                    quote!(panic!(#message))
-                };
-                consts.extend(quote! {
-                    pub const #at: usize = #place;
-                    /// The value of the field from its slot (a constant of the derivatives).
-                    pub fn #slot(slot: f64) -> #ty {
-                        <#ty as #krate::__private::DataSlot>::from_slot(slot)
-                    }
-                });
-                build.push(quote!(#f: <#ty as #krate::__private::DataSlot>::from_slot(reals[#name::<#s>::#at])));
+                let (items, field, at) = data_slot(krate, name, s, (f, ty), data.len(), fields);
+                consts.extend(items);
+                build.push(field);
                 data.push((f.clone(), at));
             }
             Slot::Data(None) => all_real = false,
@@ -146,20 +128,7 @@ pub(super) fn expand(
         }
     }
     let n_data = data.len();
-    let total = if fixed {
-        quote! {
-            pub const __TL_REALS: usize = #at;
-            /// The length of the struct held as its reals: its reals, then its integer and
-            /// bool fields.
-            pub const __TL_HELD: usize = #at + #n_data;
-        }
-    } else {
-        let message = "tapeless: a struct with a `Vec<f64>`, `DVector` or `DMatrix` field has no fixed number of reals: an annotated caller cannot hold it as its reals; step it in place (`fn step(s: &mut State, ..)`)";
-        quote! {
-            pub const __TL_REALS: usize = panic!(#message);
-            pub const __TL_HELD: usize = panic!(#message);
-        }
-    };
+    let total = totals(&at, fixed, n_data);
     // Integer and bool fields are held at the outermost struct only: with a nested struct too,
     // no `AsStruct` (whose nested places rustc would evaluate for a nested struct that has none).
     if !data.is_empty() && fields.iter().any(|(_, s)| matches!(s, Slot::Nested(_))) {
@@ -251,6 +220,65 @@ fn add_adjoint(krate: &syn::Path, name: &syn::Ident, s: &syn::Ident, n_data: usi
             }
         }
     }
+}
+
+/// `__TL_REALS` and `__TL_HELD` (the reals, then the integer and bool fields), or constants
+/// whose evaluation says why a struct with a `Vec` field has none.
+fn totals(at: &TokenStream, fixed: bool, n_data: usize) -> TokenStream {
+    if fixed {
+        return quote! {
+            pub const __TL_REALS: usize = #at;
+            /// The length of the struct held as its reals: its reals, then its integer and
+            /// bool fields.
+            pub const __TL_HELD: usize = #at + #n_data;
+        };
+    }
+    let message = "tapeless: a struct with a `Vec<f64>`, `DVector` or `DMatrix` field has no fixed number of reals: an annotated caller cannot hold it as its reals; step it in place (`fn step(s: &mut State, ..)`)";
+    quote! {
+        pub const __TL_REALS: usize = panic!(#message);
+        pub const __TL_HELD: usize = panic!(#message);
+    }
+}
+
+/// Why field `f` has no place among the reals, as the evaluation of its place says.
+fn no_place(slot: &Slot, f: &str) -> String {
+    match slot {
+        Slot::Data(Some(_)) => format!("tapeless: `{f}` is an integer or bool field, read here as a real: an annotated caller holding a struct taken from a call reads it where an integer or bool is written (`0..s2.{f}`, `s2.{f} as f64`, `let n: usize = s2.{f};`, or `if s2.{f}` for a bool)"),
+        Slot::Data(None) => format!("tapeless: `{f}` is not a real field: an annotated caller holding a struct taken from a call reads its real, integer and bool fields only; pass the value as a parameter"),
+        _ => format!("tapeless: `{f}` has no fixed place among the struct's reals (it is, or follows, a `Vec<f64>`, `DVector` or `DMatrix` field): an annotated caller cannot hold this struct as its reals; step it in place (`fn step(s: &mut State, ..)`)"),
+    }
+}
+
+/// An integer or bool field `f` of type `ty`, the `j`-th: its slot's place
+/// `__TL_DATA_AT_f` after the reals and its reader `__tl_slot_f` (items of the struct's
+/// `impl`), the field built from a held slice, and the place's name.
+fn data_slot(
+    krate: &syn::Path,
+    name: &syn::Ident,
+    s: &syn::Ident,
+    (f, ty): (&syn::Ident, &syn::Type),
+    j: usize,
+    fields: &[(syn::Ident, Slot)],
+) -> (TokenStream, TokenStream, syn::Ident) {
+    let unraw = syn::ext::IdentExt::unraw(f);
+    let at = format_ident!("__TL_DATA_AT_{}", unraw);
+    let slot = format_ident!("__tl_slot_{}", unraw);
+    let message = format!("tapeless: `{unraw}` has no fixed place beside the struct's reals (the struct has a `Vec<f64>`, `DVector` or `DMatrix` field): an annotated caller cannot hold this struct as its reals; step it in place (`fn step(s: &mut State, ..)`)");
+    let place = if fixed_struct(fields) {
+        quote!(Self::__TL_REALS + #j)
+    } else {
+        quote!(panic!(#message))
+    };
+    let items = quote! {
+        pub const #at: usize = #place;
+        /// The value of the field from its slot (a constant of the derivatives).
+        pub fn #slot(slot: f64) -> #ty {
+            <#ty as #krate::__private::DataSlot>::from_slot(slot)
+        }
+    };
+    let field =
+        quote!(#f: <#ty as #krate::__private::DataSlot>::from_slot(reals[#name::<#s>::#at]));
+    (items, field, at)
 }
 
 /// Whether every field has a fixed place among the reals (no `Vec<f64>`, `DVector` or
