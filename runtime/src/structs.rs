@@ -427,6 +427,53 @@ impl<T> OutsideATrait for T {}
 /// above, whose message is the error a default method gets).
 pub const fn outside_a_trait<T: ?Sized + OutsideATrait>() {}
 
+/// A field without reals that an annotated caller holding a struct as its reals keeps beside
+/// them: an integer or a bool, one slot after the reals, its value as a real (exact for
+/// integers up to 2^53), copied and never differentiated.
+///
+/// ```
+/// use tapeless_runtime::__private::DataSlot;
+///
+/// let slot: f64 = 41usize.to_slot();
+/// assert_eq!(<usize as DataSlot>::from_slot(slot + 1.0), 42);
+/// assert!(<bool as DataSlot>::from_slot(true.to_slot::<f64>()));
+/// ```
+#[doc(hidden)]
+pub trait DataSlot: Copy {
+    /// The value as a slot among reals.
+    fn to_slot<S: Real>(self) -> S;
+    /// The value back from its slot.
+    fn from_slot<S: Real>(slot: S) -> Self;
+}
+
+macro_rules! int_slots {
+    ($($t:ty),*) => {$(
+        impl DataSlot for $t {
+            #[inline]
+            fn to_slot<S: Real>(self) -> S {
+                S::from_f64(self as f64)
+            }
+            #[inline]
+            fn from_slot<S: Real>(slot: S) -> Self {
+                slot.to_f64() as $t
+            }
+        }
+    )*};
+}
+
+int_slots!(usize, isize, u8, u16, u32, u64, i8, i16, i32, i64);
+
+impl DataSlot for bool {
+    #[inline]
+    fn to_slot<S: Real>(self) -> S {
+        S::from_f64(if self { 1.0 } else { 0.0 })
+    }
+    #[inline]
+    fn from_slot<S: Real>(slot: S) -> Self {
+        slot.to_f64() != 0.0
+    }
+}
+
 /// A struct argument of the generated companions through which an annotated caller passes a
 /// struct it holds as its reals (a struct taken from a call, `let s2 = step(&s, h);`): the
 /// struct itself, or the slice of its reals in field order. Implemented by `#[differentiable]`
@@ -458,11 +505,12 @@ pub const fn outside_a_trait<T: ?Sized + OutsideATrait>() {}
 /// AddAdjoint::<Pair>::add_adjoint(&mut reals[..], &p);
 /// assert_eq!(reals, [1.5, 2.5]);
 /// ```
+
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
-    message = "an annotated function holds `{T}` as its reals, which needs every field real (`f64`, `[f64; N]`, nested structs of reals)",
-    label = "the struct held as its reals here (taken from a call, or a `&mut` struct passed whole beside its fields) has integer, bool or `Vec` fields",
-    note = "step such a struct in place (`fn step(s: &mut State, ..)`, its fields not used beside the call), or pass on its real fields (`&mut s.x`, the fields taken from the call)"
+    message = "an annotated function holds `{T}` as its reals, which needs every field real (`f64`, `[f64; N]`, nested structs of reals), or, for a struct taken from a call, an integer or a bool",
+    label = "the struct held as its reals here has `Vec` or other data fields, nested structs with integer fields, or (a `&mut` struct passed whole beside its fields) integer or bool fields",
+    note = "step such a struct in place (`fn step(s: &mut State, ..)`, its fields not used beside the call), or take its real fields and pass them on (`&mut s.x`, the fields taken from the call)"
 )]
 pub trait AsStruct<T> {
     /// The struct, a copy.

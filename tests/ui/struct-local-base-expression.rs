@@ -1,4 +1,5 @@
-// `..base` in a struct local's literal is refused: every field is written.
+// `..base` in a struct local's literal takes a struct local or parameter by its name: a value
+// computed by an expression would be evaluated once per field.
 use tapeless::differentiable;
 
 #[derive(Clone, Copy)]
@@ -7,10 +8,13 @@ struct State {
     v: f64,
 }
 
+fn make(a: f64) -> State {
+    State { x: a, v: a }
+}
+
 #[differentiable]
 fn f(a: f64) -> f64 {
-    let s = State { x: a, v: 2.0 * a };
-    let t = State { x: 3.0 * s.x, ..s };
+    let t = State { x: 3.0 * a, ..make(a) };
     t.x * t.v
 }
 

@@ -1,4 +1,5 @@
-// A struct local is a local per field: passing it whole to a call is refused on its name.
+// A struct local passed whole to a function that is not annotated: the struct is held as its
+// reals for an annotated callee (`__energy_held`), which this one has not.
 use tapeless::differentiable;
 
 struct State {

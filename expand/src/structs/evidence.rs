@@ -219,6 +219,8 @@ struct Let {
     passed: Vec<String>,
     /// The receiver and method of the initializing method call (`s`, `scaled`).
     receiver: Option<(String, String)>,
+    /// The local it copies (`s` in `let t = s;`).
+    copy_of: Option<String>,
 }
 
 #[derive(Default)]
@@ -234,8 +236,8 @@ struct Scan {
     fields: Vec<String>,
     /// Names passed by shared reference to a call, or receivers of a method call.
     shared: Vec<String>,
-    /// Names passed by shared reference to a method of `self` (`self.rhs(&y)`): a literal so
-    /// passed is held (a literal passed to a free function stays a local per field, refused).
+    /// Names passed by shared reference to a method of `self` (`self.rhs(&y)`) or to a free
+    /// function called by its name (`energy(&y)`): a literal so passed is held.
     lent: Vec<String>,
     /// Names used as an array: indexed, iterated, or receivers of a slice's method.
     arrays: Vec<String>,
@@ -273,6 +275,7 @@ impl<'a> Visit<'a> for Scan {
                 typed: written.is_some_and(|t| !struct_type(t)),
                 passed: init.map(call_args).unwrap_or_default(),
                 receiver: init.and_then(receiver),
+                copy_of: init.and_then(ident_of),
             });
         } else {
             let mut names = Vec::new();
@@ -288,6 +291,7 @@ impl<'a> Visit<'a> for Scan {
                 typed: true,
                 passed: Vec::new(),
                 receiver: None,
+                copy_of: None,
             }));
         }
         syn::visit::visit_local(self, l);
@@ -304,9 +308,15 @@ impl<'a> Visit<'a> for Scan {
         syn::visit::visit_expr_assign(self, a);
     }
     fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
+        // A free function called by its name (`energy(&s)`) takes a literal whole as a held
+        // struct (`held`); one called through a path (`State::energy(&s)`) does not.
+        let free = callee(&syn::Expr::Call(c.clone())).is_some();
         for a in &c.args {
             if let syn::Expr::Reference(r) = a {
                 if let (None, Some(id)) = (r.mutability, ident_of(&r.expr)) {
+                    if free {
+                        self.lent.push(id.clone());
+                    }
                     self.shared.push(id);
                 }
             }
@@ -377,6 +387,17 @@ impl Scan {
         self.lets.iter().filter(|l| l.name == name).count() == 1
     }
 
+    /// Whether `name` or a copy of it (`let t = name;`, and copies of that) is lent.
+    fn lent_through(&self, name: &str, depth: usize) -> bool {
+        self.lent.contains(&name.to_string())
+            || (depth < 16
+                && self.lets.iter().any(|m| {
+                    m.name != name
+                        && m.copy_of.as_deref() == Some(name)
+                        && self.lent_through(&m.name, depth + 1)
+                }))
+    }
+
     /// The locals held on evidence from themselves: fields read, a literal assigned a call or
     /// stepped by its method, a written struct type.
     fn direct(&self) -> Vec<Taken> {
@@ -392,7 +413,7 @@ impl Scan {
                 .map(|(_, f)| f);
             let fields = self.fields.contains(&l.name) && !self.arrays.contains(&l.name);
             // A literal lent to a method of `self` (`self.rhs(&y)`), not used as an array.
-            let lent = self.lent.contains(&l.name) && !self.arrays.contains(&l.name);
+            let lent = self.lent_through(&l.name, 0) && !self.arrays.contains(&l.name);
             // A call's result whose own methods are called (`let k = State::new(..);
             // k.norm2()`): a struct (an array has no such methods, and a call returning one has
             // no `into` companion: a compile error, never a wrong derivative).
@@ -451,6 +472,15 @@ impl Scan {
                 name: l.name.clone(),
                 layout: layout.clone(),
                 callee: key.clone(),
+                checked: None,
+            });
+        }
+        // A copy of a held local (`let t = s;`).
+        if let Some(held) = (l.copy_of.as_ref()).and_then(|c| out.iter().find(|t| t.name == *c)) {
+            return Some(Taken {
+                name: l.name.clone(),
+                layout: held.layout.clone(),
+                callee: String::new(),
                 checked: None,
             });
         }

@@ -362,18 +362,18 @@ impl Cx<'_> {
             }
             None => comp.sig.ident.to_token_stream(),
         };
-        let reals = quote!(#krate::Struct::to_reals);
         let body = match kind {
+            // `__tl_hold`: the reals, then the integer and bool fields (`layout`).
             "generic" => quote! {
                 #before
                 let value = #target(#(#call),*);
-                #out.copy_from_slice(&#reals(&value));
+                value.__tl_hold(&mut #out[..]);
             },
             "jvp" => quote! {
                 #before
                 let (value, tangent) = #target(#(#call),*);
-                #out.copy_from_slice(&#reals(&value));
-                #second.copy_from_slice(&#reals(&tangent));
+                value.__tl_hold(&mut #out[..]);
+                tangent.__tl_hold(&mut #second[..]);
             },
             _ => {
                 let Some((seed_name, seed_ty)) = seed else {
@@ -399,10 +399,9 @@ impl Cx<'_> {
                     #before
                     let shape = #generic(#(#values),*);
                     let mut #seed_name: #seed_ty = #krate::Struct::zero_like(&shape);
-                    #krate::Struct::set_reals(&mut #seed_name, &#second[..])
-                        .expect("tapeless: the adjoint of a struct taken by a caller has its reals");
+                    #seed_name.__tl_unhold(&#second[..]);
                     let value = #target(#(#call,)* &#seed_name);
-                    #out.copy_from_slice(&#reals(&value));
+                    value.__tl_hold(&mut #out[..]);
                     for v in #second.iter_mut() {
                         *v = <#scalar as #krate::Zero>::zero();
                     }

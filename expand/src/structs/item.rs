@@ -253,7 +253,19 @@ fn slot(kind: &Field, ty: &syn::Type) -> super::layout::Slot {
             None => Slot::Vec,
         },
         (Field::Nested, _) => Slot::Nested(ty.clone()),
-        (Field::Data, _) => Slot::Data,
+        // An integer or a bool: a slot beside the reals of a held struct (one of the types
+        // `DataSlot` is implemented for; `u128`, `i128` and `char` are not).
+        (Field::Data, syn::Type::Path(p))
+            if p.qself.is_none()
+                && [
+                    "usize", "isize", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "bool",
+                ]
+                .iter()
+                .any(|t| p.path.is_ident(t)) =>
+        {
+            Slot::Data(Some(ty.clone()))
+        }
+        (Field::Data, _) => Slot::Data(None),
     }
 }
 

@@ -8,9 +8,13 @@
 //! order, its length from its written type; a field without a fixed place (an integer, a
 //! `Vec<f64>` or `DVector`, and every field after one)
 //! gets constants whose evaluation is a compile error saying so, so that only a caller that
-//! reads such a field fails. It also implements `AsStruct` for `[S]` and `Vec<S>` when every
-//! field is real (the struct rebuilt from its reals) and `AddAdjoint` for both always (an
-//! adjoint added real by real). rustc evaluates every offset: nothing here is a guess.
+//! reads such a field fails. An integer or bool field has a slot after the reals instead
+//! (`__TL_DATA_AT_steps`; `__TL_HELD` is the length of the held slice) and a reader
+//! `__tl_slot_steps(f64) -> usize` (`DataSlot`). It also implements `AsStruct` for `[S]` and
+//! `Vec<S>` when every field is real, an integer or a bool (the struct rebuilt from the held
+//! slice), `AddAdjoint` for both always (an adjoint added real by real), and `__tl_hold` /
+//! `__tl_unhold`, which write a struct into a held slice and set its reals from one. rustc
+//! evaluates every offset: nothing here is a guess.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -28,8 +32,9 @@ pub(super) enum Slot {
     Vec,
     /// A nested annotated struct.
     Nested(syn::Type),
-    /// No reals (integers, bools, other data).
-    Data,
+    /// No reals: an integer or a bool (its type; a slot beside the reals of a held struct,
+    /// `DataSlot`), or other data (`None`).
+    Data(Option<syn::Type>),
 }
 
 /// The constants and impls; `fields` in declaration order.
@@ -47,6 +52,8 @@ pub(super) fn expand(
     let mut all_real = true;
     let mut build = Vec::new();
     let mut bounds = Vec::new();
+    // The integer and bool fields, held in slots after the reals.
+    let mut data = Vec::new();
     for (f, slot) in fields {
         let unraw = syn::ext::IdentExt::unraw(f);
         let at_name = format_ident!("__TL_AT_{}", unraw);
@@ -58,12 +65,9 @@ pub(super) fn expand(
             // nested struct without a fixed number of reals is an error only where a caller
             // reads a place that needs it.
             Slot::Nested(ty) => Some(quote!(<#ty<#s>>::__TL_REALS)),
-            Slot::Vec | Slot::Data => None,
+            Slot::Vec | Slot::Data(_) => None,
         };
-        let message = match slot {
-            Slot::Data => format!("tapeless: `{unraw}` is not a real field: an annotated caller holding a struct taken from a call reads its real fields only; pass the value as a parameter"),
-            _ => format!("tapeless: `{unraw}` has no fixed place among the struct's reals (it is, or follows, a `Vec<f64>`, `DVector` or `DMatrix` field): an annotated caller cannot hold this struct as its reals; step it in place (`fn step(s: &mut State, ..)`)"),
-        };
+        let message = no_place(slot, &unraw.to_string());
         match (&len, fixed) {
             (Some(len), true) => consts.extend(quote! {
                 pub const #at_name: usize = #at;
@@ -94,30 +98,45 @@ pub(super) fn expand(
                 // make the impl an error rather than absent.
                 bounds.push(quote!([#s]: #krate::__private::AsStruct<#ty<#s>>));
                 build.push(quote! {
-                    #f: #krate::__private::AsStruct::<#ty<#s>>::as_struct(
-                        &reals[#name::<#s>::#at_name..#name::<#s>::#at_name + #name::<#s>::#len_name]
-                    )
+                    #f: {
+                        const {
+                            assert!(
+                                <#ty<#s>>::__TL_DATA == 0,
+                                "tapeless: an annotated caller holds a struct as its reals, which needs its nested structs' fields real (`f64`, `[f64; N]`): an integer or bool field is held at the outer struct only"
+                            )
+                        };
+                        #krate::__private::AsStruct::<#ty<#s>>::as_struct(
+                            &reals[#name::<#s>::#at_name..#name::<#s>::#at_name + #name::<#s>::#len_name]
+                        )
+                    }
                 })
             }
             Slot::Vec => {
                 fixed = false;
                 all_real = false;
             }
-            Slot::Data => all_real = false,
+            Slot::Data(Some(ty)) => {
+                let (items, field, at) = data_slot(krate, name, s, (f, ty), data.len(), fields);
+                consts.extend(items);
+                build.push(field);
+                data.push((f.clone(), at));
+            }
+            Slot::Data(None) => all_real = false,
         }
         if let Some(len) = len.filter(|_| fixed) {
             at = quote!(#here + #len);
         }
     }
-    let total = if fixed {
-        quote!(pub const __TL_REALS: usize = #at;)
-    } else {
-        quote!(
-            pub const __TL_REALS: usize = panic!("tapeless: a struct with a `Vec<f64>`, `DVector` or `DMatrix` field has no fixed number of reals: an annotated caller cannot hold it as its reals; step it in place (`fn step(s: &mut State, ..)`)");
-        )
-    };
+    let n_data = data.len();
+    let total = totals(&at, fixed, n_data);
+    // Integer and bool fields are held at the outermost struct only: with a nested struct too,
+    // no `AsStruct` (whose nested places rustc would evaluate for a nested struct that has none).
+    if !data.is_empty() && fields.iter().any(|(_, s)| matches!(s, Slot::Nested(_))) {
+        all_real = false;
+    }
     let from_reals = all_real.then(|| from_reals(krate, name, s, &build, &bounds));
-    let add = add_adjoint(krate, name, s);
+    let add = add_adjoint(krate, name, s, n_data);
+    let hold = hold(krate, name, s, &data);
     quote! {
         #aliases
         #[doc(hidden)]
@@ -125,7 +144,10 @@ pub(super) fn expand(
         impl<#s> #name<#s> {
             #consts
             #total
+            /// How many integer and bool fields a held struct keeps after its reals.
+            pub const __TL_DATA: usize = #n_data;
         }
+        #hold
         #from_reals
         #add
     }
@@ -162,7 +184,7 @@ fn from_reals(
 
 /// `AddAdjoint` for `[S]` and `Vec<S>`: an adjoint of the struct added real by real, or
 /// taken as a struct and stored back (`adjoint_in`, `store_adjoint`).
-fn add_adjoint(krate: &syn::Path, name: &syn::Ident, s: &syn::Ident) -> TokenStream {
+fn add_adjoint(krate: &syn::Path, name: &syn::Ident, s: &syn::Ident, n_data: usize) -> TokenStream {
     let p = quote!(#krate::__private);
     let rt = quote!(#p::Real);
     quote! {
@@ -176,12 +198,12 @@ fn add_adjoint(krate: &syn::Path, name: &syn::Ident, s: &syn::Ident) -> TokenStr
             }
             fn adjoint_in(&self, shape: &#name<#s>) -> #name<#s> {
                 let mut out = #krate::Struct::zero_like(shape);
-                #krate::Struct::set_reals(&mut out, self)
+                #krate::Struct::set_reals(&mut out, &self[..self.len() - #n_data])
                     .expect("tapeless: a struct held as its reals has its adjoint's reals");
                 out
             }
             fn store_adjoint(&mut self, adjoint: &#name<#s>) {
-                self.copy_from_slice(&#krate::Struct::to_reals(adjoint));
+                adjoint.__tl_hold(self);
             }
         }
         #[automatically_derived]
@@ -195,6 +217,109 @@ fn add_adjoint(krate: &syn::Path, name: &syn::Ident, s: &syn::Ident) -> TokenStr
             }
             fn store_adjoint(&mut self, adjoint: &#name<#s>) {
                 #p::AddAdjoint::<#name<#s>>::store_adjoint(&mut self[..], adjoint)
+            }
+        }
+    }
+}
+
+/// `__TL_REALS` and `__TL_HELD` (the reals, then the integer and bool fields), or constants
+/// whose evaluation says why a struct with a `Vec` field has none.
+fn totals(at: &TokenStream, fixed: bool, n_data: usize) -> TokenStream {
+    if fixed {
+        return quote! {
+            pub const __TL_REALS: usize = #at;
+            /// The length of the struct held as its reals: its reals, then its integer and
+            /// bool fields.
+            pub const __TL_HELD: usize = #at + #n_data;
+        };
+    }
+    let message = "tapeless: a struct with a `Vec<f64>`, `DVector` or `DMatrix` field has no fixed number of reals: an annotated caller cannot hold it as its reals; step it in place (`fn step(s: &mut State, ..)`)";
+    quote! {
+        pub const __TL_REALS: usize = panic!(#message);
+        pub const __TL_HELD: usize = panic!(#message);
+    }
+}
+
+/// Why field `f` has no place among the reals, as the evaluation of its place says.
+fn no_place(slot: &Slot, f: &str) -> String {
+    match slot {
+        Slot::Data(Some(_)) => format!("tapeless: `{f}` is an integer or bool field, read here as a real: an annotated caller holding a struct taken from a call reads it where an integer or bool is written (`0..s2.{f}`, `s2.{f} as f64`, `let n: usize = s2.{f};`, or `if s2.{f}` for a bool)"),
+        Slot::Data(None) => format!("tapeless: `{f}` is not a real field: an annotated caller holding a struct taken from a call reads its real, integer and bool fields only; pass the value as a parameter"),
+        _ => format!("tapeless: `{f}` has no fixed place among the struct's reals (it is, or follows, a `Vec<f64>`, `DVector` or `DMatrix` field): an annotated caller cannot hold this struct as its reals; step it in place (`fn step(s: &mut State, ..)`)"),
+    }
+}
+
+/// An integer or bool field `f` of type `ty`, the `j`-th: its slot's place
+/// `__TL_DATA_AT_f` after the reals and its reader `__tl_slot_f` (items of the struct's
+/// `impl`), the field built from a held slice, and the place's name.
+fn data_slot(
+    krate: &syn::Path,
+    name: &syn::Ident,
+    s: &syn::Ident,
+    (f, ty): (&syn::Ident, &syn::Type),
+    j: usize,
+    fields: &[(syn::Ident, Slot)],
+) -> (TokenStream, TokenStream, syn::Ident) {
+    let unraw = syn::ext::IdentExt::unraw(f);
+    let at = format_ident!("__TL_DATA_AT_{}", unraw);
+    let slot = format_ident!("__tl_slot_{}", unraw);
+    let message = format!("tapeless: `{unraw}` has no fixed place beside the struct's reals (the struct has a `Vec<f64>`, `DVector` or `DMatrix` field): an annotated caller cannot hold this struct as its reals; step it in place (`fn step(s: &mut State, ..)`)");
+    let place = if fixed_struct(fields) {
+        quote!(Self::__TL_REALS + #j)
+    } else {
+        quote!(panic!(#message))
+    };
+    let items = quote! {
+        pub const #at: usize = #place;
+        /// The value of the field from its slot (a constant of the derivatives).
+        pub fn #slot(slot: f64) -> #ty {
+            <#ty as #krate::__private::DataSlot>::from_slot(slot)
+        }
+    };
+    let field =
+        quote!(#f: <#ty as #krate::__private::DataSlot>::from_slot(reals[#name::<#s>::#at]));
+    (items, field, at)
+}
+
+/// Whether every field has a fixed place among the reals (no `Vec<f64>`, `DVector` or
+/// `DMatrix`, which a holder cannot hold).
+fn fixed_struct(fields: &[(syn::Ident, Slot)]) -> bool {
+    !fields.iter().any(|(_, s)| matches!(s, Slot::Vec))
+}
+
+/// `__tl_hold` (the struct written into the slice a caller holds it in: its reals, then its
+/// integer and bool fields) and `__tl_unhold` (the reals set from such a slice), with which
+/// the hidden `into` companions and `AddAdjoint` write and read a held struct.
+fn hold(
+    krate: &syn::Path,
+    name: &syn::Ident,
+    s: &syn::Ident,
+    data: &[(syn::Ident, syn::Ident)],
+) -> TokenStream {
+    let n = data.len();
+    // The slots by their order after the reals, not by `__TL_DATA_AT_f`: a struct with a `Vec`
+    // field has no such place, and this is compiled for it too.
+    let writes = data.iter().enumerate().map(
+        |(j, (f, _))| quote!(held[reals + #j] = #krate::__private::DataSlot::to_slot(self.#f);),
+    );
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, dead_code, clippy::all)]
+        impl<#s: #krate::__private::Real> #name<#s> {
+            #[inline]
+            pub fn __tl_hold(&self, held: &mut [#s]) {
+                let reals = held.len() - #n;
+                let mut k = 0usize;
+                #krate::Struct::for_each_real(self, &mut |v| {
+                    held[k] = v;
+                    k += 1;
+                });
+                #(#writes)*
+            }
+            #[inline]
+            pub fn __tl_unhold(&mut self, held: &[#s]) {
+                #krate::Struct::set_reals(self, &held[..held.len() - #n])
+                    .expect("tapeless: a struct held as its reals has its reals");
             }
         }
     }

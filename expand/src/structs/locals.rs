@@ -9,8 +9,12 @@
 //! literals flatten further (`s.inner.a`). The pass is scoped as Rust is: a struct local is known
 //! from its `let` to the end of its block, and another `let` of the same name shadows it. So
 //! the pipeline sees only reals and arrays, and the derivative of a struct local is the
-//! derivative of its fields. A struct local used whole (passed to a call, returned, compared)
-//! is an error on its span: its fields are what a differentiable function reads.
+//! derivative of its fields. `..base` copies the fields the literal does not name
+//! (`super::base`); a copy `let t = s;` (or `s.clone()`, `t = s;`) is the literal `{ ..s }`;
+//! a local returned whole is the literal of its fields ([`tail_whole`]). A literal passed whole
+//! by reference to an annotated function (`energy(&s)`) is held as its reals instead
+//! (`super::evidence`, `super::taken`). Any other use of a struct local whole is an error on
+//! its span: its fields are what a differentiable function reads.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
@@ -35,6 +39,9 @@ pub struct Locals {
     pub taken: Vec<String>,
     /// The function's receiver is `&mut self` (`super::order::mut_self`).
     pub mut_self: bool,
+    /// The fields the rest of the block reads of the local a `let` with `..base` binds
+    /// (`super::base::uses`).
+    later: Vec<Vec<String>>,
     errors: Option<syn::Error>,
 }
 
@@ -94,6 +101,7 @@ impl Locals {
             scopes: Vec::new(),
             taken: Vec::new(),
             mut_self: false,
+            later: Vec::new(),
             errors: None,
         }
     }
@@ -116,11 +124,14 @@ impl Locals {
 
     /// The struct local `name` in scope: its leaves.
     fn lookup(&self, name: &str) -> Option<&[(Vec<String>, syn::Ident)]> {
+        // Names are kept without `r#` (a raw `r#move` is `move` in the flat names too).
+        let plain = |n: &str| n.strip_prefix("r#").unwrap_or(n).to_string();
+        let name = plain(name);
         for scope in self.scopes.iter().rev() {
             for entry in scope.iter().rev() {
                 match entry {
-                    Entry::Struct { name: n, leaves } if n == name => return Some(leaves),
-                    Entry::Shadow(n) if n == name => return None,
+                    Entry::Struct { name: n, leaves } if plain(n) == name => return Some(leaves),
+                    Entry::Shadow(n) if plain(n) == name => return None,
                     _ => {}
                 }
             }
@@ -140,18 +151,17 @@ impl Locals {
         syn::Ident::new(&name, span)
     }
 
-    /// The fields of a literal, nested literals flattened: `(path, value)` in evaluation order.
+    /// The fields of a literal, nested literals flattened: `(path, value)` in evaluation order,
+    /// and the `..base` of each literal with the path it is at (`bases`).
     fn literal_fields(
         &mut self,
         lit: &syn::ExprStruct,
         prefix: &[String],
         out: &mut Vec<(Vec<String>, syn::Expr)>,
+        bases: &mut Vec<(Vec<String>, syn::Expr)>,
     ) {
         if let Some(rest) = &lit.rest {
-            self.error(syn::Error::new_spanned(
-                rest,
-                "write every field of a struct local (`State { x: .., y: s.y }`): `..base` is not supported in a differentiable function yet",
-            ));
+            bases.push((prefix.to_vec(), (**rest).clone()));
         }
         for fv in &lit.fields {
             let syn::Member::Named(id) = &fv.member else {
@@ -164,17 +174,80 @@ impl Locals {
             let mut path = prefix.to_vec();
             path.push(syn::ext::IdentExt::unraw(id).to_string());
             match &fv.expr {
-                syn::Expr::Struct(inner) => self.literal_fields(inner, &path, out),
+                syn::Expr::Struct(inner) => self.literal_fields(inner, &path, out, bases),
                 e => out.push((path, e.clone())),
             }
         }
     }
 
+    /// The fields a literal's bases give (see `super::base`): those of a struct local the
+    /// literal does not name, or for another base the paths of `wanted` it does not name.
+    fn base_fields(
+        &mut self,
+        named: &[(Vec<String>, syn::Expr)],
+        bases: &[(Vec<String>, syn::Expr)],
+        wanted: &[Vec<String>],
+    ) -> Option<Vec<(Vec<String>, syn::Expr)>> {
+        let mut out: Vec<(Vec<String>, syn::Expr)> = Vec::new();
+        let mut refused = false;
+        for (prefix, rest) in bases {
+            let base = match super::base::base(rest) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.error(e);
+                    refused = true;
+                    continue;
+                }
+            };
+            let covered = |full: &[String], out: &[(Vec<String>, syn::Expr)]| {
+                named
+                    .iter()
+                    .chain(out)
+                    .any(|(q, _)| super::base::overlaps(full, q))
+            };
+            match self.lookup(&base.root.to_string()).map(<[_]>::to_vec) {
+                Some(leaves) => {
+                    let inside: Vec<_> = leaves
+                        .iter()
+                        .filter(|(p, _)| p.starts_with(&base.path) && p.len() > base.path.len())
+                        .collect();
+                    if inside.is_empty() {
+                        self.error(syn::Error::new_spanned(
+                            rest,
+                            format!("`..base` takes a struct local's field that is a struct: `{}` was built without one here", base.root),
+                        ));
+                    }
+                    for (p, flat) in inside {
+                        let mut full = prefix.clone();
+                        full.extend(p[base.path.len()..].iter().cloned());
+                        if !covered(&full, &out) {
+                            let flat = syn::Ident::new(&flat.to_string(), rest.span());
+                            out.push((full, syn::parse_quote_spanned!(rest.span()=> #flat)));
+                        }
+                    }
+                }
+                None => {
+                    for w in wanted {
+                        if w.len() > prefix.len() && w.starts_with(prefix) && !covered(w, &out) {
+                            let value = super::base::field_of(&base, &w[prefix.len()..]);
+                            out.push((w.clone(), value));
+                        }
+                    }
+                }
+            }
+        }
+        (!refused).then_some(out)
+    }
+
     /// `let s = State { .. };` as one `let` per field.
     fn bind(&mut self, name: &syn::Ident, mutable: bool, lit: &syn::ExprStruct) -> Vec<syn::Stmt> {
-        let mut fields = Vec::new();
-        self.literal_fields(lit, &[], &mut fields);
-        let root = name.to_string();
+        let (mut fields, mut bases) = (Vec::new(), Vec::new());
+        self.literal_fields(lit, &[], &mut fields, &mut bases);
+        let wanted = std::mem::take(&mut self.later);
+        let given = self.base_fields(&fields, &bases, &wanted);
+        let refused = given.is_none();
+        fields.extend(given.unwrap_or_default());
+        let root = syn::ext::IdentExt::unraw(name).to_string();
         let m = mutable.then(|| quote::quote!(mut));
         let any_order = super::order::any_order(fields.iter().map(|(_, e)| e), self.mut_self);
         let mut stmts = Vec::new();
@@ -189,10 +262,10 @@ impl Locals {
             stmts.reverse();
         }
         if let Some(scope) = self.scopes.last_mut() {
-            // With `..base` refused, the fields it would give are not reported missing too.
-            scope.push(match lit.rest {
-                Some(_) => Entry::Shadow(root),
-                None => Entry::Struct { name: root, leaves },
+            // With its `..base` refused, the fields it would give are not reported missing too.
+            scope.push(match refused {
+                true => Entry::Shadow(root),
+                false => Entry::Struct { name: root, leaves },
             });
         }
         stmts
@@ -200,9 +273,12 @@ impl Locals {
 
     /// `s = State { .. };` as an assignment of every field, through temporaries.
     fn reassign(&mut self, root: &syn::Ident, lit: &syn::ExprStruct) -> Option<syn::Expr> {
-        let mut fields = Vec::new();
-        self.literal_fields(lit, &[], &mut fields);
+        let (mut fields, mut bases) = (Vec::new(), Vec::new());
+        self.literal_fields(lit, &[], &mut fields, &mut bases);
         let leaves = self.lookup(&root.to_string())?.to_vec();
+        let wanted: Vec<Vec<String>> = leaves.iter().map(|(p, _)| p.clone()).collect();
+        let given = self.base_fields(&fields, &bases, &wanted)?;
+        fields.extend(given);
         let mut same = fields.len() == leaves.len();
         same &= fields
             .iter()
@@ -220,6 +296,10 @@ impl Locals {
             let Some((_, flat)) = leaves.iter().find(|(q, _)| *q == path) else {
                 continue;
             };
+            // A field `..s` keeps as it is (`s = State { x: b, ..s }`).
+            if matches!(&value, syn::Expr::Path(p) if p.path.is_ident(flat)) {
+                continue;
+            }
             // Starts with the separator, which no flat name does (each starts with its root,
             // an identifier without the separator).
             let temp = syn::Ident::new(&format!("{}{flat}", self.sep), value.span());
@@ -256,7 +336,7 @@ impl Locals {
                 let literal = match &l.init {
                     Some(init) if init.diverge.is_none() => match strip_parens(&init.expr) {
                         syn::Expr::Struct(lit) => Some(lit.clone()),
-                        _ => None,
+                        e => self.copy(e),
                     },
                     _ => None,
                 };
@@ -297,7 +377,12 @@ impl Locals {
                     _ => None,
                 };
                 let root = root.filter(|r| self.lookup(&r.to_string()).is_some());
-                match (root, strip_parens(&a.right).clone()) {
+                let right = strip_parens(&a.right).clone();
+                let right = match self.copy(&right) {
+                    Some(lit) => syn::Expr::Struct(lit),
+                    None => right,
+                };
+                match (root, right) {
                     (Some(root), syn::Expr::Struct(mut lit)) => {
                         self.visit_literal(&mut lit);
                         match self.reassign(&root, &lit) {
@@ -320,6 +405,19 @@ impl Locals {
                 out.push(other);
             }
         }
+    }
+
+    /// A copy of a struct local (`s` or `s.clone()` in `let t = s;`, `t = s.clone();`) as the
+    /// literal `{ ..s }`, which copies every field (`super::base`); `None` for anything else.
+    fn copy(&self, e: &syn::Expr) -> Option<syn::ExprStruct> {
+        let e = match e {
+            syn::Expr::MethodCall(m) if m.method == "clone" && m.args.is_empty() => &*m.receiver,
+            e => e,
+        };
+        let syn::Expr::Path(p) = e else { return None };
+        let id = p.path.get_ident().filter(|_| p.qself.is_none())?;
+        self.lookup(&id.to_string())?;
+        Some(syn::parse_quote_spanned!(e.span()=> Copied { ..#id }))
     }
 
     /// The flat name of a chain `s . a . b` of a struct local starting at `tts[i]`, and the index
@@ -389,6 +487,25 @@ impl Locals {
     }
 }
 
+/// The name a `let` binds to a struct literal with `..base` (in it or in a nested literal).
+fn based_let(stmt: &syn::Stmt) -> Option<String> {
+    fn has_rest(lit: &syn::ExprStruct) -> bool {
+        lit.rest.is_some()
+            || lit
+                .fields
+                .iter()
+                .any(|f| matches!(&f.expr, syn::Expr::Struct(inner) if has_rest(inner)))
+    }
+    let syn::Stmt::Local(l) = stmt else {
+        return None;
+    };
+    let syn::Expr::Struct(lit) = strip_parens(&l.init.as_ref()?.expr) else {
+        return None;
+    };
+    let (name, _) = simple_binding(&l.pat)?;
+    has_rest(lit).then(|| syn::ext::IdentExt::unraw(&name).to_string())
+}
+
 fn strip_parens(e: &syn::Expr) -> &syn::Expr {
     match e {
         syn::Expr::Paren(p) => strip_parens(&p.expr),
@@ -424,8 +541,12 @@ impl VisitMut for Locals {
     fn visit_block_mut(&mut self, b: &mut syn::Block) {
         self.scopes.push(Vec::new());
         let stmts = std::mem::take(&mut b.stmts);
-        for stmt in stmts {
-            self.statement(stmt, &mut b.stmts);
+        for (i, stmt) in stmts.iter().enumerate() {
+            self.later = match based_let(stmt) {
+                Some(name) => super::base::uses(&name, &stmts[i + 1..]),
+                None => Vec::new(),
+            };
+            self.statement(stmt.clone(), &mut b.stmts);
         }
         self.scopes.pop();
     }
@@ -461,4 +582,91 @@ impl VisitMut for Locals {
     fn visit_item_mut(&mut self, _: &mut syn::Item) {
         // Items inside the body have their own scope.
     }
+}
+
+/// `fn f(..) -> State { let s = State { .. }; ..; s }`: the tail `s`, a struct local bound by
+/// a literal naming every field (or a copy of one, `let t = s;`), as the literal of its fields
+/// `State { x: s.x, inner: Inner { a: s.inner.a } }`, which a struct result's layer takes
+/// (`results`); `None` when the item is not such a function. The user's function is the same
+/// program: the tail moves or copies each field of the dead local.
+pub(super) fn tail_whole(item: &TokenStream) -> Option<TokenStream> {
+    if let Ok(syn::Item::Fn(mut f)) = syn::parse2::<syn::Item>(item.clone()) {
+        let lit = tail_literal(&f.sig, &f.block)?;
+        f.block.stmts.pop();
+        f.block
+            .stmts
+            .push(syn::Stmt::Expr(syn::Expr::Struct(lit), None));
+        return Some(f.into_token_stream());
+    }
+    let mut f = syn::parse2::<syn::ImplItemFn>(item.clone()).ok()?;
+    let lit = tail_literal(&f.sig, &f.block)?;
+    f.block.stmts.pop();
+    f.block
+        .stmts
+        .push(syn::Stmt::Expr(syn::Expr::Struct(lit), None));
+    Some(f.into_token_stream())
+}
+
+fn tail_literal(sig: &syn::Signature, block: &syn::Block) -> Option<syn::ExprStruct> {
+    if !matches!(&sig.output, syn::ReturnType::Type(_, ty) if super::returns_struct(ty)) {
+        return None;
+    }
+    let Some(syn::Stmt::Expr(syn::Expr::Path(tail), None)) = block.stmts.last() else {
+        return None;
+    };
+    let root = tail.path.get_ident().filter(|_| tail.qself.is_none())?;
+    let mut name = root.clone();
+    let mut end = block.stmts.len() - 1;
+    // The `let` that binds `name` last before `end`, through copies.
+    for _ in 0..16 {
+        let (i, init) = block.stmts[..end]
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(i, s)| {
+                let syn::Stmt::Local(l) = s else { return None };
+                let (n, _) = simple_binding(&l.pat)?;
+                (n == name).then(|| (i, l.init.as_ref().map(|init| (*init.expr).clone())))
+            })?;
+        match strip_parens(&init?) {
+            syn::Expr::Struct(lit) if complete(lit) => {
+                return Some(rebuild(lit, root, &[], tail.span()));
+            }
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                name = p.path.get_ident()?.clone();
+                end = i;
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// A literal without `..base`, nested literals alike.
+fn complete(lit: &syn::ExprStruct) -> bool {
+    lit.rest.is_none()
+        && lit.fields.iter().all(|f| match &f.expr {
+            syn::Expr::Struct(inner) => complete(inner),
+            _ => matches!(f.member, syn::Member::Named(_)),
+        })
+}
+
+/// `lit`'s shape with each field read from `root` (`root.inner.a`).
+fn rebuild(
+    lit: &syn::ExprStruct,
+    root: &syn::Ident,
+    prefix: &[syn::Member],
+    span: Span,
+) -> syn::ExprStruct {
+    let mut out = lit.clone();
+    for fv in out.fields.iter_mut() {
+        let mut path = prefix.to_vec();
+        path.push(fv.member.clone());
+        fv.expr = match &fv.expr {
+            syn::Expr::Struct(inner) => syn::Expr::Struct(rebuild(inner, root, &path, span)),
+            _ => syn::parse_quote_spanned!(span=> #root #(.#path)*),
+        };
+        fv.colon_token = Some(Default::default());
+    }
+    out
 }

@@ -75,11 +75,17 @@
 //! itself, a struct parameter of the caller passed whole, or the reals a caller holds) and add
 //! adjoints back through `AddAdjoint`, forwarding to `step_generic`, `step_jvp`, `step_vjp`. The
 //! caller's pass reads `s2.x` as `s2[__step_out::__TL_AT_x]` and `s2.q[i]` as
-//! `s2[__step_out::__TL_AT_q + i]`. rustc decides every place and every conversion: an integer
-//! field read from a held struct is a compile error naming the field (its place is a constant
-//! whose evaluation panics), and a held struct with integer, bool or `Vec` fields passed on to
-//! the next call is a type error saying why (`AsStruct` is implemented from reals only when every
-//! field is real). A held struct goes on by shared reference to any annotated free function:
+//! `s2[__step_out::__TL_AT_q + i]`. Integer and bool fields are held in slots after the reals
+//! (`__TL_DATA_AT_steps`, the held length `__TL_HELD`), one value each, copied and never
+//! differentiated: the `into` companions and literals write them (`__tl_hold`), and a read where
+//! an integer or a bool is written (`0..s2.steps`, `if s2.periodic`, `s2.steps as f64`, `let n:
+//! usize = s2.steps;`) is `__step_out::__tl_slot_steps(s2[__step_out::__TL_DATA_AT_steps])`, a
+//! constant of the derivatives. rustc decides every place and every conversion: an integer
+//! field read as a real (`let n = s2.steps;`) is a compile error naming the field (its real
+//! place is a constant whose evaluation panics), and a held struct with `Vec` or other data
+//! fields passed on to the next call is a type error saying why (`AsStruct` is implemented from
+//! the held slice only when every field is real, an integer or a bool). A held struct goes on
+//! by shared reference to any annotated free function:
 //! one returning a struct through `__step_into`, any other (`energy(&s2, p)`, the 4D-Var
 //! `misfit(&s, obs[k])`) through the hidden `__energy_held` (`held`), the same path
 //! companions with struct arguments generic over `AsStruct` and `AddAdjoint`. Which locals are
@@ -118,6 +124,7 @@
 //! (`__inner_held`, `Self::__tl_m_force`); the companions copy the struct into its reals and
 //! back.
 
+mod base;
 mod chains;
 mod evidence;
 mod flatten;
@@ -148,6 +155,9 @@ use quote::{format_ident, quote};
 /// The expansion of `#[differentiable]` on a struct, or on a function with struct parameters
 /// or a receiver; `None` for everything else (the ordinary pipeline's).
 pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<TokenStream>> {
+    if let Some(item) = locals::tail_whole(item) {
+        return intercept(attr, &item);
+    }
     match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Struct(s)) => Some(crate::attr::parse(attr.clone()).and_then(|args| {
             if args.wrt.is_some()
@@ -170,7 +180,7 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
         Ok(syn::Item::Fn(f))
             if locals::has_struct_locals(&f.block) || taken::takes_results(&f.block) =>
         {
-            Some(with_locals(attr, f))
+            Some(with_locals(attr, f, false))
         }
         _ => match syn::parse2::<syn::ImplItemFn>(item.clone()) {
             Ok(f) if flatten::has_structs(&f.sig) || associated(attr) => Some(function(
@@ -190,6 +200,7 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
                     sig: f.sig,
                     block: Box::new(f.block),
                 },
+                true,
             )),
             _ => None,
         },
@@ -197,13 +208,26 @@ pub fn intercept(attr: &TokenStream, item: &TokenStream) -> Option<syn::Result<T
 }
 
 /// A function whose only structs are locals: the pipeline's expansion of the function with a
-/// local per field (`locals`), the user's body kept as written.
-fn with_locals(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
+/// local per field (`locals`), the user's body kept as written; `in_impl` for an associated
+/// function or method.
+fn with_locals(attr: &TokenStream, func: syn::ItemFn, in_impl: bool) -> syn::Result<TokenStream> {
     let mut flat = taken::rewrite(&func)?.unwrap_or_else(|| func.clone());
+    let readers = taken::slot_readers(&flat);
+    // Not beside a method: an `impl` has no `const _`.
+    let checks = match in_impl {
+        false => taken::place_checks(&flat),
+        true => TokenStream::new(),
+    };
     let mut locals = locals::Locals::new(&flatten::separator(&func));
     locals.mut_self = order::mut_self(&func.sig);
     locals.run(&mut flat.block)?;
-    let tokens = held::method_paths(crate::expand(attr.clone(), quote!(#flat))?);
+    // The slot readers of integer and bool fields of held structs are constants.
+    let attr = match (readers.is_empty(), attr.is_empty()) {
+        (true, _) => attr.clone(),
+        (false, true) => quote!(constants(#(#readers),*)),
+        (false, false) => quote!(#attr, constants(#(#readers),*)),
+    };
+    let tokens = held::method_paths(crate::expand(attr, quote!(#flat))?);
     let mut file: syn::File = syn::parse2(tokens)?;
     // The flat locals (`s__x`) are not snake case.
     let allow: syn::Attribute = syn::parse_quote!(#[allow(non_snake_case)]);
@@ -216,7 +240,7 @@ fn with_locals(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream
             _ => {}
         }
     }
-    Ok(quote!(#file))
+    Ok(quote!(#file #checks))
 }
 
 fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
@@ -244,6 +268,14 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
     let user = func.sig.ident.clone();
     let flat_name = format_ident!("__{}_flat", user);
     let taken = taken::rewrite(&func)?;
+    if let Some(t) = &taken {
+        args.constants.extend(taken::slot_readers(t));
+    }
+    // Not beside a method: an `impl` has no `const _`.
+    let checks = match &taken {
+        Some(t) if !method => taken::place_checks(t),
+        _ => TokenStream::new(),
+    };
     let flat = flatten::flatten(taken.as_ref().unwrap_or(&func), &flat_name, &mut params)?;
     constants_outside_wrt(&args, &mut params);
     let flat_attr = flat_attr(&args, &params);
@@ -279,6 +311,7 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
         #guard
         #generated
         #adapter
+        #checks
     })
 }
 

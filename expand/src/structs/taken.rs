@@ -237,10 +237,17 @@ impl Pass {
                     let x = &r.expr;
                     out.push(quote_spanned!(span=> for #k in 0..#len { #target[#at + #k] = #x; }));
                 }
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Int(_) | syn::Lit::Bool(_),
-                    ..
-                }) => {}
+                // An integer or a bool: its slot beside the reals (`layout`).
+                _ if path.len() == 1
+                    && (is_bool(e) || super::ints::IntVars::default().is_int(e, &|_| false)) =>
+                {
+                    let at = layout.item(&[], &format!("__TL_DATA_AT_{}", path[0]));
+                    if is_bool(e) {
+                        out.push(quote_spanned!(span=> #target[#at] = if #e { 1.0 } else { 0.0 };));
+                    } else {
+                        out.push(quote_spanned!(span=> #target[#at] = (#e) as f64;));
+                    }
+                }
                 syn::Expr::Call(_) if super::matrix_fields::constructor(e).is_some() => {
                     match super::matrix_fields::constructor(e) {
                         Some(Ok(elems)) => {
@@ -264,7 +271,7 @@ impl VisitMut for Pass {
     fn visit_block_mut(&mut self, block: &mut syn::Block) {
         let mut stmts = Vec::new();
         for mut stmt in std::mem::take(&mut block.stmts) {
-            if self.written_receiver(&mut stmt) {
+            if self.written_receiver(&mut stmt) || self.typed_data_let(&mut stmt) {
                 stmts.push(stmt);
                 continue;
             }
@@ -280,6 +287,9 @@ impl VisitMut for Pass {
     }
 
     fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        if self.data_operands(e) {
+            return;
+        }
         // `s.energy(p)` on a held `s`: the method's companions for a receiver held as reals.
         if let syn::Expr::MethodCall(m) = e {
             if let Some(t) = self.taken(&m.receiver) {
@@ -407,6 +417,96 @@ impl VisitMut for Pass {
 }
 
 impl Pass {
+    /// `s2.steps` read where an integer or a bool is written, as its slot beside the reals
+    /// (`super::layout`) through the struct's `__tl_slot_steps` (a constant of the
+    /// derivatives): `(s2.steps == true)` for a condition. `None` when `e` is not a field of a
+    /// held struct whose places are a type's.
+    fn data_read(&self, e: &syn::Expr, condition: bool) -> Option<syn::Expr> {
+        let e = strip_parens(e);
+        let (local, layout, path) = self.field_place(e)?;
+        if layout.is_call() || path.len() != 1 {
+            return None;
+        }
+        let at = layout.item(&[], &format!("__TL_DATA_AT_{}", path[0]));
+        let slot = layout.item(&[], &format!("__tl_slot_{}", path[0]));
+        let span = e.span();
+        Some(if condition {
+            syn::parse_quote_spanned!(span=> (#slot(#local[#at]) == true))
+        } else {
+            syn::parse_quote_spanned!(span=> #slot(#local[#at]))
+        })
+    }
+
+    /// Replaces the operands of `e` that are integer or bool fields of held structs by their
+    /// slots (see [`Pass::data_read`]): the bounds of a range, a condition, the operands of
+    /// `&&`, `||`, `!`, a cast, an index, and a comparison or arithmetic with an integer
+    /// literal. Visits the rest of `e` and returns true when it found one.
+    fn data_operands(&mut self, e: &mut syn::Expr) -> bool {
+        let mut found = false;
+        let mut swap = |this: &Self, x: &mut syn::Expr, condition: bool| {
+            if let Some(read) = this.data_read(x, condition) {
+                *x = read;
+                found = true;
+            }
+        };
+        match e {
+            syn::Expr::Range(r) => {
+                for x in r.start.iter_mut().chain(r.end.iter_mut()) {
+                    swap(self, x, false);
+                }
+            }
+            syn::Expr::If(i) => swap(self, &mut i.cond, true),
+            syn::Expr::While(w) => swap(self, &mut w.cond, true),
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Not(_)) => {
+                swap(self, &mut u.expr, true)
+            }
+            syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) => {
+                swap(self, &mut b.left, true);
+                swap(self, &mut b.right, true);
+            }
+            syn::Expr::Binary(b) => {
+                let int = |x: &syn::Expr| super::ints::is_int_lit(x);
+                if int(&b.right) {
+                    swap(self, &mut b.left, false);
+                }
+                if int(&b.left) {
+                    swap(self, &mut b.right, false);
+                }
+            }
+            syn::Expr::Cast(c) => swap(self, &mut c.expr, false),
+            syn::Expr::Index(ix) => swap(self, &mut ix.index, false),
+            _ => {}
+        }
+        if found {
+            syn::visit_mut::visit_expr_mut(self, e);
+        }
+        found
+    }
+
+    /// `let n: usize = s2.steps;` (`bool` alike) of a held struct's integer or bool field.
+    fn typed_data_let(&mut self, stmt: &mut syn::Stmt) -> bool {
+        let syn::Stmt::Local(l) = stmt else {
+            return false;
+        };
+        let syn::Pat::Type(pt) = &l.pat else {
+            return false;
+        };
+        let bool_ty = matches!(&*pt.ty, syn::Type::Path(p) if p.path.is_ident("bool"));
+        if !bool_ty && !super::ints::is_typed_int(&l.pat) {
+            return false;
+        }
+        let Some(init) = &mut l.init else {
+            return false;
+        };
+        match self.data_read(&init.expr, bool_ty) {
+            Some(read) => {
+                *init.expr = read;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// `s2.kick(h);`, a method called on a held `s2` for what it writes (its result dropped):
     /// `layout::__tl_m_kick(&mut s2, h);`, which the method's companions take as a written
     /// struct (`held::method_companions`); whether `stmt` was one.
@@ -509,9 +609,12 @@ impl Pass {
             format_ident!("{}{}next", target, self.sep)
         };
         let taken = self.taken.iter().find(|t| unraw(&target) == t.name)?;
+        // The reals, then the integer and bool fields (`__TL_HELD`), for a type's places; a
+        // method's places (`self_calls`) publish the reals only.
         let reals = match &taken.checked {
             Some(checked) => checked.clone(),
-            None => layout.item(&[], "__TL_REALS"),
+            None if layout.is_call() => layout.item(&[], "__TL_REALS"),
+            None => layout.item(&[], "__TL_HELD"),
         };
         let mut out = vec![quote!(let mut #into = vec![0.0; #reals];)];
         match &**value {
@@ -523,6 +626,11 @@ impl Pass {
                 let (_, m) = method?;
                 let (recv, k) = (&m.receiver, &self.index);
                 out.push(quote!(for #k in 0..#reals { #into[#k] = #recv[#k]; }));
+            }
+            // `let t = s;` of a held `s`: a copy of the reals.
+            syn::Expr::Path(p) if self.taken(value).is_some() => {
+                let k = &self.index;
+                out.push(quote!(for #k in 0..#reals { #into[#k] = #p[#k]; }));
             }
             _ if method.is_some() => {
                 let (recv_layout, m) = method?;
@@ -583,6 +691,87 @@ impl Pass {
                 None,
             )])
         }
+    }
+}
+
+/// A bool expression as its syntax shows: a literal, a comparison, `!`, `&&`, `||`.
+fn is_bool(e: &syn::Expr) -> bool {
+    use syn::BinOp::*;
+    match e {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Bool(_),
+            ..
+        }) => true,
+        syn::Expr::Binary(b) => matches!(
+            b.op,
+            Eq(_) | Ne(_) | Lt(_) | Le(_) | Gt(_) | Ge(_) | And(_) | Or(_)
+        ),
+        syn::Expr::Unary(u) => matches!(u.op, syn::UnOp::Not(_)),
+        syn::Expr::Paren(p) => is_bool(&p.expr),
+        _ => false,
+    }
+}
+
+fn strip_parens(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => strip_parens(&p.expr),
+        e => e,
+    }
+}
+
+/// The slot readers (`__step_out::__tl_slot_steps`) that `func`'s body calls: constants of
+/// the derivatives, named in the pipeline's `constants(..)`.
+pub(super) fn slot_readers(func: &syn::ItemFn) -> Vec<syn::Path> {
+    struct Find(Vec<syn::Path>);
+    impl<'a> syn::visit::Visit<'a> for Find {
+        fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
+            if let syn::Expr::Path(p) = &*c.func {
+                let slot = p
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident.to_string().starts_with("__tl_slot_"));
+                if slot && !self.0.contains(&p.path) {
+                    self.0.push(p.path.clone());
+                }
+            }
+            syn::visit::visit_expr_call(self, c);
+        }
+    }
+    let mut f = Find(Vec::new());
+    syn::visit::Visit::visit_item_fn(&mut f, func);
+    f.0
+}
+
+/// `const _: usize = __step_out::__TL_AT_x;` for every place of a type's layout
+/// (`__step_out`, `__tl_State`) that `func`'s body reads: a constant item is evaluated by `cargo
+/// check` too, so a place without a fixed position (a field after a `Vec<f64>`, an integer read
+/// as a real) is a compile error where the caller is written, not only where its companions are
+/// instantiated. Empty when there is none.
+pub(super) fn place_checks(func: &syn::ItemFn) -> TokenStream {
+    struct Find(Vec<syn::Path>);
+    impl<'a> syn::visit::Visit<'a> for Find {
+        fn visit_expr_path(&mut self, p: &'a syn::ExprPath) {
+            let segs = &p.path.segments;
+            let place = p.qself.is_none()
+                && segs.len() == 2
+                && segs[1].arguments.is_none()
+                && segs[0].arguments.is_none()
+                && segs[1].ident.to_string().starts_with("__TL_");
+            if place && !self.0.contains(&p.path) {
+                self.0.push(p.path.clone());
+            }
+        }
+    }
+    let mut f = Find(Vec::new());
+    syn::visit::Visit::visit_item_fn(&mut f, func);
+    if f.0.is_empty() {
+        return TokenStream::new();
+    }
+    // One item per place, so that rustc reports each failing place, in order.
+    let places = &f.0;
+    quote! {
+        #(const _: usize = #places;)*
     }
 }
 

@@ -14,13 +14,13 @@ fn step(s: &State, h: f64) -> State {
     }
 }
 
-// A struct with an integer field taken from a call cannot be passed on: its reals alone do not
-// make the struct.
+// An integer field of a held struct bound without its type is read as a real: the error says
+// to write the type (`let n: usize = s2.steps;`) or read it where an integer is written.
 #[differentiable]
 fn twice(s: &State, h: f64) -> f64 {
     let s2 = step(s, h);
-    let s3 = step(&s2, h);
-    s3.x
+    let n = s2.steps;
+    s2.x * n as f64
 }
 
 fn main() {}
