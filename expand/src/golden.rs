@@ -78,6 +78,10 @@ const CASES: &[(&str, &str)] = &[
         "grown_by_push",
         "#[differentiable(wrt(x0))] fn stored(x0: &[f64; 2], obs: &[f64], h: f64) -> f64 { let mut traj: Vec<[f64; 2]> = Vec::with_capacity(obs.len()); let mut x = [x0[0], x0[1]]; let mut scale = Vec::new(); for k in 0..obs.len() { x = step(&x, h); traj.push(x); if x[0] > 0.0 { scale.push(x[1] * x[0]); } } let mut j = 0.0; for k in 0..traj.len() { j += (traj[k][0] - obs[k]).powi(2); } for s in scale.iter() { j += s * traj[traj.len() - 1][1]; } j }",
     ),
+    (
+        "sparse_observations",
+        "#[differentiable(wrt(x0))] fn cost(x0: &[f64; 2], obs: &[(usize, usize, f64)], steps: usize, h: f64) -> f64 { let mut traj: Vec<[f64; 2]> = Vec::with_capacity(steps + 1); let mut u = *x0; traj.push(u); for _ in 0..steps { u = rk4(&u, h); traj.push(u); } let mut j = 0.0; for &(k, i, y) in obs { let d = traj[k][i] - y; j += d * d; } j }",
+    ),
 ];
 
 fn golden_dir() -> PathBuf {

@@ -30,6 +30,9 @@ impl Lowerer<'_> {
         if self.let_iterator(local, init, block)? {
             return Ok(());
         }
+        if let Some(done) = self.let_tuple_row(pat, init, block) {
+            return done;
+        }
         if let syn::Pat::Tuple(tuple) = pat {
             if let Some(syn::Type::Tuple(types)) = ty {
                 super::rows::refuse_rows_in_tuple(types)?;

@@ -229,6 +229,9 @@ impl Lowerer<'_> {
             syn::Expr::Call(call) => self.call_expr(call, span, block),
             syn::Expr::Cast(c) => self.cast_expr(c, span, block),
             syn::Expr::Field(f) if matches!(f.member, syn::Member::Unnamed(_)) => {
+                if let Some(x) = self.tuple_data_field(f, block) {
+                    return x;
+                }
                 if let Some(x) = self.best_pair_field(f, block) {
                     return x;
                 }
@@ -312,6 +315,7 @@ impl Lowerer<'_> {
             }
             syn::UnOp::Deref(_)
                 if self.is_iter_ref(&u.expr)
+                    || self.is_tuple_ref(&u.expr)
                     || iter::is_best_of(&u.expr)
                     || slices::is_first_last(&u.expr) =>
             {
@@ -646,6 +650,7 @@ pub(super) fn depth(e: &Expr) -> usize {
         | Op::Unary(_, a)
         | Op::Cast(a, _)
         | Op::PathIndex(_, a)
+        | Op::Field(a, _)
         | Op::AsReal(a) => vec![a],
         Op::Binary(_, a, b) | Op::Powi(a, b) => vec![a, b],
         Op::Ternary(_, a, b, c) => vec![a, b, c],

@@ -67,8 +67,14 @@ pub(in crate::lower) struct StoredClosure {
 
 /// The methods that make an iterator out of an array (a range of integers, `(0..n)`, is one
 /// too: [`range_source`]).
-pub(in crate::lower) const SOURCES: &[&str] =
-    &["iter", "iter_mut", "into_iter", "windows", "chunks"];
+pub(in crate::lower) const SOURCES: &[&str] = &[
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "windows",
+    "chunks",
+    "chunks_exact",
+];
 /// The adapters lowering knows.
 pub(in crate::lower) const ADAPTERS: &[&str] = &[
     "zip",
@@ -83,7 +89,7 @@ pub(in crate::lower) const ADAPTERS: &[&str] = &[
     "filter",
 ];
 /// What to write, for messages.
-pub(in crate::lower) const SUPPORTED: &str = "`iter`, `iter_mut`, `windows(k)`, `chunks(k)` or a range `(a..b)`, then `zip`, `enumerate`, `map`, `filter`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`, ending in `sum`, `product`, `fold` or `collect` (or looped over by `for`)";
+pub(in crate::lower) const SUPPORTED: &str = "`iter`, `iter_mut`, `windows(k)`, `chunks(k)`, `chunks_exact(k)` or a range `(a..b)`, then `zip`, `enumerate`, `map`, `filter`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`, ending in `sum`, `product`, `fold` or `collect` (or looped over by `for`)";
 
 /// The method calls of the chain `e`, from the iterator source outwards, if it starts at one
 /// (`v.iter()..`), or from the first adapter outwards when it starts at a range of integers
