@@ -246,3 +246,155 @@ fn macro_rules_function_three_ways() {
     };
     prove(&s, &[0.5, -0.2, 1.1], 8);
 }
+
+/// The Lorenz-63 right-hand side.
+#[differentiable]
+fn l63(u: &[f64; 3]) -> [f64; 3] {
+    [
+        10.0 * (u[1] - u[0]),
+        u[0] * (28.0 - u[2]) - u[1],
+        u[0] * u[1] - 8.0 / 3.0 * u[2],
+    ]
+}
+
+/// One classic RK4 step.
+#[differentiable]
+fn rk4(u: &[f64; 3], h: f64) -> [f64; 3] {
+    let k1 = l63(u);
+    let mut s = [0.0; 3];
+    for i in 0..3 {
+        s[i] = u[i] + 0.5 * h * k1[i];
+    }
+    let k2 = l63(&s);
+    for i in 0..3 {
+        s[i] = u[i] + 0.5 * h * k2[i];
+    }
+    let k3 = l63(&s);
+    for i in 0..3 {
+        s[i] = u[i] + h * k3[i];
+    }
+    let k4 = l63(&s);
+    let mut next = [0.0; 3];
+    for i in 0..3 {
+        next[i] = u[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+    }
+    next
+}
+
+/// The 4D-Var cost of the story with sparse observations `(k, i, y)`: integrate with
+/// RK4, store the trajectory, read `traj[k][i]` at each observation; a background term, and a
+/// penalty on the final state (`*traj.last().unwrap()`, `if let Some(r) = traj.last()`).
+#[differentiable(wrt(x0))]
+fn sparse_cost(
+    x0: &[f64; 3],
+    xb: &[f64; 3],
+    obs: &[(usize, usize, f64)],
+    steps: usize,
+    h: f64,
+) -> f64 {
+    let mut traj: Vec<[f64; 3]> = Vec::with_capacity(steps + 1);
+    let mut u = *x0;
+    traj.push(u);
+    for _ in 0..steps {
+        u = rk4(&u, h);
+        traj.push(u);
+    }
+    let mut j = 0.0;
+    for &(k, i, y) in obs {
+        let d = traj[k][i] - y;
+        j += 0.5 * d * d;
+    }
+    for i in 0..3 {
+        j += 0.05 * (x0[i] - xb[i]).powi(2);
+    }
+    let last = *traj.last().unwrap();
+    j += 1e-3 * last[2] * last[2];
+    if let Some(r) = traj.last() {
+        j += 1e-3 * r[0] * r[1];
+    }
+    j
+}
+
+/// The same cost with the observations' fields in slices of their own (what was written before
+/// tuples were read): the reference, equal to the bit.
+#[differentiable(wrt(x0))]
+#[allow(clippy::too_many_arguments)]
+fn split_cost(
+    x0: &[f64; 3],
+    xb: &[f64; 3],
+    ks: &[usize],
+    is: &[usize],
+    ys: &[f64],
+    steps: usize,
+    h: f64,
+) -> f64 {
+    let mut traj: Vec<[f64; 3]> = Vec::with_capacity(steps + 1);
+    let mut u = *x0;
+    traj.push(u);
+    for _ in 0..steps {
+        u = rk4(&u, h);
+        traj.push(u);
+    }
+    let mut j = 0.0;
+    for m in 0..ys.len() {
+        let d = traj[ks[m]][is[m]] - ys[m];
+        j += 0.5 * d * d;
+    }
+    for i in 0..3 {
+        j += 0.05 * (x0[i] - xb[i]).powi(2);
+    }
+    let n = traj.len();
+    j += 1e-3 * traj[n - 1][2] * traj[n - 1][2];
+    j += 1e-3 * traj[n - 1][0] * traj[n - 1][1];
+    j
+}
+
+/// Observations of components `i` at times `k`, as a user would store them.
+fn story_observations(steps: usize) -> Vec<(usize, usize, f64)> {
+    (1..=steps)
+        .filter(|k| k % 3 == 0)
+        .flat_map(|k| {
+            let t = k as f64;
+            [(k, 0, 1.0 + 0.3 * t.sin()), (k, (k / 3) % 3, 2.0 - 0.1 * t)]
+        })
+        .collect()
+}
+
+#[test]
+fn sparse_observation_cost_three_ways() {
+    let (steps, h) = (24, 0.01);
+    let obs = story_observations(steps);
+    let xb = [1.2, 1.9, 20.5];
+    let s = Scalar {
+        name: "sparse_cost",
+        f: &|x| sparse_cost(&[x[0], x[1], x[2]], &xb, &obs, steps, h),
+        jvp: &|x, d| sparse_cost_jvp(&[x[0], x[1], x[2]], d, &xb, &obs, steps, h),
+        vjp: &|x, g, y| sparse_cost_vjp(&[x[0], x[1], x[2]], g, &xb, &obs, steps, h, y),
+        vjp_dual: &|x, g, y| sparse_cost_vjp(&[x[0], x[1], x[2]], g, &xb, &obs, steps, h, y),
+    };
+    for (seed, x0) in [[1.0, 2.0, 20.0], [-3.0, 0.5, 25.0]].iter().enumerate() {
+        prove(&s, x0, 20 + seed as u64);
+    }
+}
+
+#[test]
+fn sparse_observation_cost_equals_split_fields_to_the_bit() {
+    let (steps, h) = (24, 0.01);
+    let obs = story_observations(steps);
+    let ks: Vec<usize> = obs.iter().map(|o| o.0).collect();
+    let is: Vec<usize> = obs.iter().map(|o| o.1).collect();
+    let ys: Vec<f64> = obs.iter().map(|o| o.2).collect();
+    let xb = [1.2, 1.9, 20.5];
+    let x0 = [1.0, 2.0, 20.0];
+    let a = sparse_cost(&x0, &xb, &obs, steps, h);
+    assert_eq!(a, split_cost(&x0, &xb, &ks, &is, &ys, steps, h));
+    let (mut ga, mut gb) = ([0.0; 3], [0.0; 3]);
+    let va = sparse_cost_vjp(&x0, &mut ga, &xb, &obs, steps, h, 1.0);
+    let vb = split_cost_vjp(&x0, &mut gb, &xb, &ks, &is, &ys, steps, h, 1.0);
+    assert_eq!((va, ga), (vb, gb));
+    let d = [0.3, -0.2, 0.7];
+    assert_eq!(
+        sparse_cost_jvp(&x0, &d, &xb, &obs, steps, h),
+        split_cost_jvp(&x0, &d, &xb, &ks, &is, &ys, steps, h)
+    );
+}

@@ -36,7 +36,7 @@ mod reduce;
 
 pub(in crate::lower) use self::best::{best_of, is_best_of};
 use self::chain::*;
-pub(in crate::lower) use self::chain::{add, int_bin, int_lit};
+pub(in crate::lower) use self::chain::{add, int_bin, int_lit, Item};
 use self::filter::filter_before;
 use super::*;
 
