@@ -36,6 +36,10 @@ fn misfit_forms(x: &[f64], obs: &[(usize, f64)]) -> f64 {
         s += x[o.0] * o.1 * 0.25;
         s += x[obs[j].0] * obs[j].1;
     }
+    let again = obs;
+    for &(k, y) in again {
+        s += x[k] * y * y;
+    }
     s
 }
 

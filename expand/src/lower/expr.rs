@@ -55,7 +55,10 @@ impl Lowerer<'_> {
     /// `HALF * HALF`, a `let` bound to one): passed to differentiable functions as reals.
     pub(super) fn is_unknown_constant(&self, e: &Expr) -> bool {
         match &e.op {
-            Op::Path(_) | Op::ConstCall(..) | Op::PathIndex(..) => true,
+            // `None` is an `Option`, never a real (`f(x, None)` of a callee's `Option` data).
+            Op::Path(p) => !p.segments.last().is_some_and(|s| s.ident == "None"),
+            Op::ConstCall(p, _) => !super::options::is_some_path(p),
+            Op::PathIndex(..) => true,
             Op::Unary(Unary::Neg, a) => self.is_unknown_constant(a),
             Op::Binary(
                 Binary::Add | Binary::Sub | Binary::Mul | Binary::Div | Binary::Min | Binary::Max,

@@ -27,6 +27,9 @@ impl Lowerer<'_> {
         if let Some(x) = self.first_last(mc, block) {
             return x;
         }
+        if let Some(x) = self.option_method(mc, span, block) {
+            return x;
+        }
         if let Some(x) = self.iterator_method(mc, block)? {
             return Ok(x);
         }

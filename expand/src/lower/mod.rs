@@ -27,6 +27,7 @@
 //! - [`types`]: kinds from the types the user wrote;
 //! - [`grow`]: `Vec`s created empty and grown by `push`;
 //! - [`iflet`]: `if let Some(v) = x.last()` and `x.first()`;
+//! - [`options`]: `Option`s of scalars as data, `if let Some(w) = weight`, `match`;
 //! - [`slices`]: `copy_from_slice`, `fill`, `first`/`last`, sub-slices bound to locals;
 //! - [`tuples`]: tuples of scalars held in locals;
 //! - [`tuple_data`]: slices, arrays and `Vec`s of tuples as data (`obs: &[(usize, f64)]`);
@@ -51,6 +52,7 @@ mod iter;
 mod loops;
 mod method;
 pub(crate) mod nalgebra;
+mod options;
 mod rest;
 mod rows;
 mod scope;

@@ -134,7 +134,16 @@ impl Lowerer<'_> {
             if found {
                 continue;
             }
-            if tuples {
+            let option = params.iter().any(|p: &Param| {
+                let v = &self.vars[p.var];
+                name_of(name) == v.user_name
+                    && v.ty.as_ref().is_some_and(|t| option_of_scalar(t).is_some())
+            });
+            if option {
+                self.cx.error_spanned_by(name,
+                    format!("`{name}` is an `Option`, which is read as data: leave it out of `wrt(..)`, or, to differentiate with respect to its value, take the value, `{name}: f64`, and a flag beside it"),
+                );
+            } else if tuples {
                 self.cx.error_spanned_by(name,
                     format!("`{name}` holds tuples, which are read as data: leave it out of `wrt(..)`, or, to differentiate with respect to its reals, pass them as a slice of their own, `y: &[f64]`, beside the rest, `idx: &[usize]`"),
                 );

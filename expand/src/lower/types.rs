@@ -116,6 +116,12 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
         syn::Type::Paren(p) => return kind_of_type(&p.elem, param),
         _ => {}
     }
+    if option_of_scalar(ty).is_some() {
+        if param {
+            return Ok(Kind::Opaque);
+        }
+        return err_at(ty, "an `Option` is read as data: take it as a parameter outside `wrt(..)`, `weight: Option<f64>`, and test it with `if let Some(w) = weight` or `match`; in a local, hold the value and a flag, `let (w, given) = (0.0, false);`");
+    }
     if is_integer_data(ty) {
         return Ok(Kind::Opaque);
     }
@@ -199,6 +205,29 @@ fn tuples_of_reals(ty: &syn::Type, elem: &syn::TypeTuple, param: bool) -> syn::R
         );
     }
     Ok(Kind::Opaque)
+}
+
+/// The kind of the value of `ty`, an `Option` of a real, an integer or a bool (`Option<f64>`).
+pub(super) fn option_of_scalar(ty: &syn::Type) -> Option<Kind> {
+    let syn::Type::Path(p) = strip_type_group(ty) else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" || p.qself.is_some() {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+        return None;
+    };
+    match a.args.first()? {
+        syn::GenericArgument::Type(t) if a.args.len() == 1 => match strip_type_group(t) {
+            t if is_ident(t, "f64") => Some(Kind::Real),
+            t if is_int_type(t) => Some(Kind::Int),
+            t if is_ident(t, "bool") => Some(Kind::Bool),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Integers and bools, and slices, arrays, `Vec`s and references of them: values that hold no
