@@ -7,6 +7,12 @@
 //!
 //! `v` stands for the element as an iterator's item does (read as `v`, `*v`); `Some(&v)` binds a
 //! copy. The index is bound once, so a push onto `x` in the branch does not move it.
+//!
+//! Of an array of arrays seen flat (`traj: Vec<[f64; K]>` grown by `push`, a rows parameter),
+//! the test counts rows and `r` of `Some(r)` is the row as a row of `for r in traj` is (a window
+//! read `r[j]`), `Some(&r)` a copy `[f64; K]`. Of data outside `wrt(..)` (rows `&[[f64; K]]`,
+//! tuples `&[(usize, f64)]`, integers), the pattern binds as a `for` loop's over the data does
+//! (`Some(&[t, y])`, `Some(&(k, y))`).
 
 use super::iter::{int_bin, int_lit, Alias, Item};
 use super::*;

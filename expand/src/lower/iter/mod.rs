@@ -6,7 +6,8 @@
 //! After:  `let mut __sum = 0.0; for __i in 0..x.len().min(y.len()) { __sum = (__sum + (x[__i] * y[__i])) } let s = __sum`
 //!
 //! A chain is a *sequence*: positions `start..end` of a counter and, for each position, an
-//! item built from the sources (`v.iter()`, `&v`, `v.iter_mut()`, `v.windows(k)`, `v.chunks(k)`)
+//! item built from the sources (`v.iter()`, `&v`, `v.iter_mut()`, `v.windows(k)`, `v.chunks(k)`,
+//! `v.chunks_exact(k)`, each also of a sub-slice)
 //! through the adapters (`zip`, `enumerate`, `map`, `rev`, `skip`, `take`, `step_by`, `copied`,
 //! `cloned`), each of which changes the positions or the item. A trailing `.rev()` or
 //! `.step_by(k)` becomes the loop range's own adaptor, so `for x in v.iter().rev()` is
