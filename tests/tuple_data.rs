@@ -130,6 +130,7 @@ fn obs_misfit(u: &[f64], obs: &[(usize, f64)]) -> f64 {
 }
 
 /// A callee without `wrt(..)`: every real parameter differentiated, the tuples data.
+#[allow(clippy::ptr_arg)] // `&Vec<..>` on purpose: the type a user may write
 #[differentiable]
 fn weighted_misfit(u: &[f64], w: f64, obs: &Vec<(usize, f64)>) -> f64 {
     let mut s = 0.0;
@@ -140,6 +141,7 @@ fn weighted_misfit(u: &[f64], w: f64, obs: &Vec<(usize, f64)>) -> f64 {
 }
 
 /// The tuples passed on to both callees, from a `&Vec` and a slice.
+#[allow(clippy::ptr_arg)] // `&Vec<..>` on purpose: the type a user may write
 #[differentiable(wrt(x))]
 fn passes_on(x: &[f64], obs: &Vec<(usize, f64)>, few: &[(usize, f64)]) -> f64 {
     let mut u = vec![0.0; x.len()];

@@ -56,7 +56,7 @@ impl Lowerer<'_> {
     pub(super) fn is_unknown_constant(&self, e: &Expr) -> bool {
         match &e.op {
             // `None` is an `Option`, never a real (`f(x, None)` of a callee's `Option` data).
-            Op::Path(p) => !p.segments.last().is_some_and(|s| s.ident == "None"),
+            Op::Path(p) => p.segments.last().is_none_or(|s| s.ident != "None"),
             Op::ConstCall(p, _) => !super::options::is_some_path(p),
             Op::PathIndex(..) => true,
             Op::Unary(Unary::Neg, a) => self.is_unknown_constant(a),

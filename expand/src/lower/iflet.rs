@@ -96,8 +96,8 @@ impl Lowerer<'_> {
                 };
                 self.bind(inner, item, &mut None, &mut then)
             }
-            (Some((binding, by_ref)), Some(size)) => {
-                self.bind_end_row(binding, by_ref, array, index, size, l, &mut then)
+            (Some((binding, by_ref)), Some(_)) => {
+                self.bind_end_row(binding, by_ref, array, index, l, &mut then)
             }
             (Some((binding, by_ref)), None) => {
                 self.bind_end_elem(binding, by_ref, array, index, span, &mut then);
@@ -155,17 +155,17 @@ impl Lowerer<'_> {
 
     /// `r` of `Some(r)` (`by_ref`: the row, read `r[j]`, as a row of `for r in traj`) or
     /// `Some(&r)` (a copy, `[f64; K]`) bound to the row `index` of `array`, an array of arrays
-    /// seen flat whose rows have `size` elements.
+    /// seen flat.
     fn bind_end_row(
         &mut self,
         binding: &syn::Ident,
         by_ref: bool,
         array: VarId,
         index: Expr,
-        size: Expr,
         l: &syn::ExprLet,
         then: &mut Block,
     ) -> syn::Result<()> {
+        let size = self.rows[&array].clone();
         if !by_ref {
             return self.row_copy(binding, array, index, &l.expr, l.span(), then);
         }
