@@ -103,6 +103,7 @@ pub fn expr_active(e: &Expr, active: &IdVec<VarId, bool>) -> bool {
         | Op::Ref(_)
         | Op::Matches(..)
         | Op::AsReal(_)
+        | Op::Field(..)
         | Op::PathIndex(..)
         | Op::Method(..)
         | Op::ConstCall(..) => false,
@@ -176,6 +177,7 @@ pub fn derivative_sources(e: &Expr, active: &IdVec<VarId, bool>, out: &mut Vec<V
         | Op::Matches(..)
         | Op::PathIndex(..)
         | Op::Method(..)
+        | Op::Field(..)
         | Op::AsReal(_) => {}
     }
 }

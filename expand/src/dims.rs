@@ -144,7 +144,7 @@ fn each_expr<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
         match &e.op {
             Op::Lit(_) | Op::Var(_) | Op::Len(_) | Op::Ref(_) | Op::Matches(..) | Op::Path(_) => {}
             Op::Index(_, a) | Op::Unary(_, a) | Op::Cast(a, _) | Op::AsReal(a) => pending.push(a),
-            Op::PathIndex(_, a) => pending.push(a),
+            Op::PathIndex(_, a) | Op::Field(a, _) => pending.push(a),
             Op::Binary(_, a, b) | Op::Powi(a, b) => {
                 pending.push(a);
                 pending.push(b);

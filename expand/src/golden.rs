@@ -86,6 +86,10 @@ const CASES: &[(&str, &str)] = &[
         "const_generic_caller",
         "#[differentiable(wrt(x))] fn stages<const N: usize>(x: &[f64; N], obs: &[f64; N], dt: f64) -> f64 { let k1 = l96::<N>(x, 8.0); let mut s = [0.0; N]; for i in 0..N { s[i] = x[i] + dt * k1[i]; } let k2 = l96(&s, 8.0); let mut j = 0.0; for i in 0..N { j += (k2[i] - obs[i]).powi(2) / N as f64; } j }",
     ),
+    (
+        "sparse_observations",
+        "#[differentiable(wrt(x0))] fn cost(x0: &[f64; 2], obs: &[(usize, usize, f64)], steps: usize, h: f64) -> f64 { let mut traj: Vec<[f64; 2]> = Vec::with_capacity(steps + 1); let mut u = *x0; traj.push(u); for _ in 0..steps { u = rk4(&u, h); traj.push(u); } let mut j = 0.0; for &(k, i, y) in obs { let d = traj[k][i] - y; j += d * d; } j }",
+    ),
 ];
 
 fn golden_dir() -> PathBuf {

@@ -132,6 +132,19 @@ impl Emitter<'_> {
                 let i = self.primal(i);
                 quote_spanned!(span=> #p[#i])
             }
+            Op::Field(a, k) => {
+                let k = syn::Index { index: *k, span };
+                match &a.op {
+                    Op::Var(_) | Op::Index(..) => {
+                        let a = self.primal(a);
+                        quote_spanned!(span=> #a.#k)
+                    }
+                    _ => {
+                        let a = self.primal(a);
+                        quote_spanned!(span=> (#a).#k)
+                    }
+                }
+            }
             Op::Method(a, m, args) => {
                 let a = self.primal(a);
                 let args = args.iter().map(|x| self.primal(x));

@@ -323,6 +323,7 @@ impl Printer<'_> {
                 s = format!("matches({}, {pat})", self.name(*v))
             }
             Op::AsReal(a) => s = format!("real({})", self.expr(a)),
+            Op::Field(a, k) => s = format!("{}.{k}", self.expr(a)),
             Op::PathIndex(p, i) => {
                 let path = p.to_token_stream().to_string().replace(' ', "");
                 s = format!("{path}[{}]", self.expr(i))

@@ -565,6 +565,9 @@ pub enum Op {
     /// A value of opaque kind used where a real is expected (a `const F: f64`, the result of a
     /// constant function): converted into the scalar type, carrying no derivative.
     AsReal(Box<Expr>),
+    /// `value.k`, the field `k` of a tuple of data (`obs[j].1` of `obs: &[(usize, f64)]`
+    /// outside `wrt(..)`): copied as written, never differentiated.
+    Field(Box<Expr>, u32),
     /// An operation on nalgebra values (the operators `+ - * /` and negation of matrices are
     /// [`Op::Binary`] and [`Op::Unary`] with [`Kind::Matrix`] operands).
     Linalg(LinOp, Vec<Expr>),
@@ -603,9 +606,11 @@ impl Expr {
                 }
             }
             Op::Var(v) | Op::Ref(v) | Op::Matches(v, _) => out.push(*v),
-            Op::AsReal(a) | Op::PathIndex(_, a) | Op::Unary(_, a) | Op::Cast(a, _) => {
-                a.collect_reads(lengths, out)
-            }
+            Op::AsReal(a)
+            | Op::PathIndex(_, a)
+            | Op::Unary(_, a)
+            | Op::Cast(a, _)
+            | Op::Field(a, _) => a.collect_reads(lengths, out),
             Op::Method(a, _, args) => {
                 a.collect_reads(lengths, out);
                 all(args, out);

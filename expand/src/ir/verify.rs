@@ -220,6 +220,12 @@ impl Verifier<'_> {
         match &e.op {
             Op::Lit(_) | Op::Path(_) => {}
             Op::PathIndex(_, i) => self.index(i),
+            Op::Field(a, _) => {
+                self.expr(a);
+                if a.kind.is_real() {
+                    self.problems.push("a tuple field of a real".into());
+                }
+            }
             Op::Method(a, _, args) => {
                 self.expr(a);
                 for x in args {

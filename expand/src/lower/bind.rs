@@ -30,6 +30,9 @@ impl Lowerer<'_> {
         if self.let_iterator(local, init, block)? {
             return Ok(());
         }
+        if let Some(done) = self.let_tuple_row(pat, init, block) {
+            return done;
+        }
         if let syn::Pat::Tuple(tuple) = pat {
             if let Some(syn::Type::Tuple(types)) = ty {
                 super::rows::refuse_rows_in_tuple(types)?;
@@ -572,6 +575,15 @@ impl Lowerer<'_> {
         let row = kind == Kind::Opaque && self.is_data_row(&value);
         let var = self.new_var(&name_of(b.ident), kind, b.mutable, b.ident.span());
         self.vars[var].ty = ty.cloned();
+        if let (None, Op::Var(src)) = (ty, &value.op) {
+            // A copy of data read by its type (`let w = weight;` of an `Option`, `let o = obs;`
+            // of tuples) is read as the original is.
+            if self.kind(var) == &Kind::Opaque
+                && (self.option_inner(*src).is_some() || self.tuple_rows(*src).is_some())
+            {
+                self.vars[var].ty = self.vars[*src].ty.clone();
+            }
+        }
         if row {
             // `let o = obs[k];`: passed on whole, a real argument (`call::data_row_arg`).
             self.data_rows.insert(var);

@@ -49,6 +49,7 @@ impl Lowerer<'_> {
         match strip_paren(&call.func) {
             syn::Expr::Path(p) => {
                 !call.args.is_empty()
+                    && !super::options::is_some_path(&p.path)
                     && !self.is_constant_fn(&p.path)
                     && builtin_path(&p.path).is_none()
                     && matrix_from_slice(&p.path).is_none()
@@ -471,6 +472,9 @@ impl Lowerer<'_> {
         };
         if let Some(x) = self.closure_call(call, block)? {
             return Ok(x);
+        }
+        if super::options::is_some_path(&path) {
+            return self.some_value(call, &path, span, block);
         }
         if let Some(ty) = matrix_from_slice(&path) {
             return self.matrix_from_slice(ty, call, block);

@@ -173,9 +173,12 @@ impl Lowerer<'_> {
         target: Option<VarId>,
     ) -> syn::Result<Stmt> {
         if let syn::Expr::Let(l) = &*i.cond {
+            if let Some(s) = self.if_let_option(i, l, target) {
+                return s;
+            }
             return match self.if_let_end(i, l, target) {
                 Some(s) => s,
-                None => err_at(l, "`if let` is supported for `if let Some(v) = x.last()` (or `x.first()`, `Some(&v)`) of an array of reals; test a condition with `if` otherwise"),
+                None => err_at(l, "`if let` is supported for `if let Some(v) = x.last()` (or `x.first()`, `Some(&v)`) of an array, and `if let Some(w) = weight` of an `Option` parameter outside `wrt(..)`; test a condition with `if` otherwise"),
             };
         }
         let cond = self.expr(&i.cond, block)?;
@@ -244,6 +247,9 @@ impl Lowerer<'_> {
         block: &mut Block,
         target: Option<VarId>,
     ) -> syn::Result<()> {
+        if self.match_option(m, target, block)? {
+            return Ok(());
+        }
         let scrutinee = self.expr(&m.expr, block)?;
         if let Kind::RealArray(_) = scrutinee.kind {
             return err_at(

@@ -55,7 +55,10 @@ impl Lowerer<'_> {
     /// `HALF * HALF`, a `let` bound to one): passed to differentiable functions as reals.
     pub(super) fn is_unknown_constant(&self, e: &Expr) -> bool {
         match &e.op {
-            Op::Path(_) | Op::ConstCall(..) | Op::PathIndex(..) => true,
+            // `None` is an `Option`, never a real (`f(x, None)` of a callee's `Option` data).
+            Op::Path(p) => p.segments.last().is_none_or(|s| s.ident != "None"),
+            Op::ConstCall(p, _) => !super::options::is_some_path(p),
+            Op::PathIndex(..) => true,
             Op::Unary(Unary::Neg, a) => self.is_unknown_constant(a),
             Op::Binary(
                 Binary::Add | Binary::Sub | Binary::Mul | Binary::Div | Binary::Min | Binary::Max,
@@ -229,6 +232,9 @@ impl Lowerer<'_> {
             syn::Expr::Call(call) => self.call_expr(call, span, block),
             syn::Expr::Cast(c) => self.cast_expr(c, span, block),
             syn::Expr::Field(f) if matches!(f.member, syn::Member::Unnamed(_)) => {
+                if let Some(x) = self.tuple_data_field(f, block) {
+                    return x;
+                }
                 if let Some(x) = self.best_pair_field(f, block) {
                     return x;
                 }
@@ -316,6 +322,7 @@ impl Lowerer<'_> {
             }
             syn::UnOp::Deref(_)
                 if self.is_iter_ref(&u.expr)
+                    || self.is_tuple_ref(&u.expr)
                     || iter::is_best_of(&u.expr)
                     || slices::is_first_last(&u.expr) =>
             {
@@ -653,6 +660,7 @@ pub(super) fn depth(e: &Expr) -> usize {
         | Op::Unary(_, a)
         | Op::Cast(a, _)
         | Op::PathIndex(_, a)
+        | Op::Field(a, _)
         | Op::AsReal(a) => vec![a],
         Op::Binary(_, a, b) | Op::Powi(a, b) => vec![a, b],
         Op::Ternary(_, a, b, c) => vec![a, b, c],

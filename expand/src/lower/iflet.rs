@@ -7,8 +7,14 @@
 //!
 //! `v` stands for the element as an iterator's item does (read as `v`, `*v`); `Some(&v)` binds a
 //! copy. The index is bound once, so a push onto `x` in the branch does not move it.
+//!
+//! Of an array of arrays seen flat (`traj: Vec<[f64; K]>` grown by `push`, a rows parameter),
+//! the test counts rows and `r` of `Some(r)` is the row as a row of `for r in traj` is (a window
+//! read `r[j]`), `Some(&r)` a copy `[f64; K]`. Of data outside `wrt(..)` (rows `&[[f64; K]]`,
+//! tuples `&[(usize, f64)]`, integers), the pattern binds as a `for` loop's over the data does
+//! (`Some(&[t, y])`, `Some(&(k, y))`).
 
-use super::iter::{int_bin, int_lit, Alias};
+use super::iter::{int_bin, int_lit, Alias, Item};
 use super::*;
 
 impl Lowerer<'_> {
@@ -25,14 +31,7 @@ impl Lowerer<'_> {
         if !some.path.is_ident("Some") || some.elems.len() != 1 {
             return None;
         }
-        let (binding, by_ref) = match &some.elems[0] {
-            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => (&p.ident, true),
-            syn::Pat::Reference(r) => match &*r.pat {
-                syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => (&p.ident, false),
-                _ => return None,
-            },
-            _ => return None,
-        };
+        let inner = &some.elems[0];
         let syn::Expr::MethodCall(mc) = strip_paren(&l.expr) else {
             return None;
         };
@@ -42,18 +41,34 @@ impl Lowerer<'_> {
             _ => return None,
         };
         let array = self.path_var(&mc.receiver)?;
-        let plain = matches!(self.kind(array), Kind::RealArray(_))
-            && self.alias(array).is_none()
-            && !self.rows.contains_key(&array);
-        if !mc.args.is_empty() || !plain {
+        let rows = self.rows.get(&array).cloned();
+        // Data outside `wrt(..)` (rows `&[[f64; K]]`, tuples, integers) binds as `for` does.
+        let data = self.kind(array) == &Kind::Opaque;
+        let plain = matches!(self.kind(array), Kind::RealArray(_)) || data;
+        if !mc.args.is_empty() || !plain || self.alias(array).is_some() {
             return None;
         }
+        let binding = match inner {
+            _ if data => None,
+            syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                Some((&p.ident, true))
+            }
+            syn::Pat::Reference(r) => match &*r.pat {
+                syn::Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => {
+                    Some((&p.ident, false))
+                }
+                _ => return None,
+            },
+            _ => return None,
+        };
         let span = l.span();
-        let len = || Expr {
+        // A `Vec` of rows seen flat (`traj: Vec<[f64; K]>`) counts its rows.
+        let count = self.rows_len(array, span).unwrap_or(Expr {
             op: Op::Len(array),
             kind: Kind::Int,
             span,
-        };
+        });
+        let len = || count.clone();
         let cond = Expr {
             op: Op::Binary(Binary::Gt, Box::new(len()), Box::new(int_lit(0, span))),
             kind: Kind::Bool,
@@ -72,6 +87,51 @@ impl Lowerer<'_> {
         });
         let index = var_expr(at, Kind::Int, span);
         self.scopes.push(HashMap::new());
+        let bound = match (binding, rows) {
+            (None, _) => {
+                let item = Item::Elem {
+                    array,
+                    index,
+                    writable: false,
+                };
+                self.bind(inner, item, &mut None, &mut then)
+            }
+            (Some((binding, by_ref)), Some(_)) => {
+                self.bind_end_row(binding, by_ref, array, index, l, &mut then)
+            }
+            (Some((binding, by_ref)), None) => {
+                self.bind_end_elem(binding, by_ref, array, index, span, &mut then);
+                Ok(())
+            }
+        };
+        if let Err(e) = bound {
+            self.scopes.pop();
+            return Some(Err(e));
+        }
+        let body = self.branch(&i.then_branch.stmts, i.then_branch.span(), target);
+        self.scopes.pop();
+        let els = self.else_block(i, target);
+        Some((|| {
+            then.stmts.extend(body?.stmts);
+            Ok(Stmt::If {
+                cond,
+                then,
+                els: els?,
+                span: i.span(),
+            })
+        })())
+    }
+
+    /// `v` of `Some(v)` (`by_ref`) or `Some(&v)` bound to the element `array[index]`.
+    fn bind_end_elem(
+        &mut self,
+        binding: &syn::Ident,
+        by_ref: bool,
+        array: VarId,
+        index: Expr,
+        span: Span,
+        then: &mut Block,
+    ) {
         let v = self.new_var(&name_of(binding), Kind::Real, false, binding.span());
         if by_ref {
             let alias = Alias::Elem {
@@ -91,17 +151,35 @@ impl Lowerer<'_> {
                 span,
             });
         }
-        let body = self.branch(&i.then_branch.stmts, i.then_branch.span(), target);
-        self.scopes.pop();
-        let els = self.else_block(i, target);
-        Some((|| {
-            then.stmts.extend(body?.stmts);
-            Ok(Stmt::If {
-                cond,
-                then,
-                els: els?,
-                span: i.span(),
-            })
-        })())
+    }
+
+    /// `r` of `Some(r)` (`by_ref`: the row, read `r[j]`, as a row of `for r in traj`) or
+    /// `Some(&r)` (a copy, `[f64; K]`) bound to the row `index` of `array`, an array of arrays
+    /// seen flat.
+    fn bind_end_row(
+        &mut self,
+        binding: &syn::Ident,
+        by_ref: bool,
+        array: VarId,
+        index: Expr,
+        l: &syn::ExprLet,
+        then: &mut Block,
+    ) -> syn::Result<()> {
+        let size = self.rows[&array].clone();
+        if !by_ref {
+            return self.row_copy(binding, array, index, &l.expr, l.span(), then);
+        }
+        let kind = Kind::RealArray(ArrayRepr::Slice);
+        let v = self.new_var(&name_of(binding), kind, false, binding.span());
+        let start = int_bin(Binary::Mul, size.clone(), index);
+        self.aliases.insert(
+            v,
+            Alias::Window {
+                array,
+                start,
+                len: size,
+            },
+        );
+        Ok(())
     }
 }

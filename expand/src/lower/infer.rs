@@ -53,6 +53,7 @@ const ARRAY_METHODS: &[&str] = &[
     "to_vec",
     "windows",
     "chunks",
+    "chunks_exact",
     "first",
     "last",
 ];

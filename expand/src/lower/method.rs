@@ -24,7 +24,8 @@ impl Lowerer<'_> {
             "enumerate",
             "product",
         ];
-        if let Some(x) = self.first_last(mc, block) {
+        let special = self.first_last(mc, block);
+        if let Some(x) = special.or_else(|| self.option_method(mc, span, block)) {
             return x;
         }
         if let Some(x) = self.iterator_method(mc, block)? {
@@ -96,19 +97,7 @@ impl Lowerer<'_> {
             return self.binary(b, receiver, y, (span, mc.method.span()), block);
         }
         if name == "powi" {
-            if mc.args.len() != 1 {
-                return err_at(&mc.method, "`powi` takes one argument");
-            }
-            let x = self.coerce_real(receiver)?;
-            let n = self.expr(&mc.args[0], block)?;
-            if n.kind.is_real() {
-                return err_at(&mc.args[0], "the exponent of `powi` is an integer, `x.powi(2)`; for a real exponent write `x.powf(y)`");
-            }
-            return Ok(Expr {
-                op: Op::Powi(Box::new(x), Box::new(n)),
-                kind: Kind::Real,
-                span,
-            });
+            return self.powi_method(mc, receiver, span, block);
         }
         if let Some(t) = Ternary::from_method(&name) {
             if mc.args.len() != 2 {
@@ -136,6 +125,29 @@ impl Lowerer<'_> {
                 supported_real_methods(&["powi", "clamp", "sin_cos", "len"])
             ),
         )
+    }
+
+    /// `x.powi(n)`, `receiver` the lowered `x`.
+    fn powi_method(
+        &mut self,
+        mc: &syn::ExprMethodCall,
+        receiver: Expr,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<Expr> {
+        if mc.args.len() != 1 {
+            return err_at(&mc.method, "`powi` takes one argument");
+        }
+        let x = self.coerce_real(receiver)?;
+        let n = self.expr(&mc.args[0], block)?;
+        if n.kind.is_real() {
+            return err_at(&mc.args[0], "the exponent of `powi` is an integer, `x.powi(2)`; for a real exponent write `x.powf(y)`");
+        }
+        Ok(Expr {
+            op: Op::Powi(Box::new(x), Box::new(n)),
+            kind: Kind::Real,
+            span,
+        })
     }
 
     /// `v.len()` of a variable.

@@ -27,8 +27,10 @@
 //! - [`types`]: kinds from the types the user wrote;
 //! - [`grow`]: `Vec`s created empty and grown by `push`;
 //! - [`iflet`]: `if let Some(v) = x.last()` and `x.first()`;
+//! - [`options`]: `Option`s of scalars as data, `if let Some(w) = weight`, `match`;
 //! - [`slices`]: `copy_from_slice`, `fill`, `first`/`last`, sub-slices bound to locals;
 //! - [`tuples`]: tuples of scalars held in locals;
+//! - [`tuple_data`]: slices, arrays and `Vec`s of tuples as data (`obs: &[(usize, f64)]`);
 //! - [`rows`]: arrays of arrays of reals that carry derivatives, seen flat;
 //! - [`scope`]: variables, names and scopes;
 //! - [`diag`]: attributes, and what to write instead of unsupported syntax.
@@ -50,6 +52,7 @@ mod iter;
 mod loops;
 mod method;
 pub(crate) mod nalgebra;
+mod options;
 mod rest;
 mod rows;
 mod scope;
@@ -59,6 +62,7 @@ mod stmt;
 mod subslice;
 #[cfg(test)]
 mod tests;
+mod tuple_data;
 mod tuples;
 mod types;
 mod whole;
@@ -121,6 +125,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         filter_marks: Vec::new(),
         rows: HashMap::new(),
         subslices: HashSet::new(),
+        tuple_refs: HashSet::new(),
     };
     check_attributes(item, &mut l.cx);
     let function = l.function(item);
@@ -239,6 +244,9 @@ struct Lowerer<'a> {
     /// The names bound to sub-slices, `let tail = &x[1..];`: aliases (windows) passed on to
     /// calls as copies, see [`slices`].
     subslices: HashSet<VarId>,
+    /// The fields bound from tuples of data by a pattern (`k` of `for (k, y) in obs.iter()`),
+    /// which the user's code may dereference, `*k`: see [`tuple_data`].
+    tuple_refs: HashSet<VarId>,
 }
 
 /// The name a binding or a use refers to: `r#x` and `x` are one variable, named `x` in the IR

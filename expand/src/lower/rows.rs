@@ -423,6 +423,10 @@ impl Lowerer<'_> {
         span: Span,
         block: &mut Block,
     ) -> syn::Result<bool> {
+        if let Some((v, which)) = self.end_row_of(init) {
+            let k = self.end_row_index(v, which, init.span());
+            return self.row_copy(ident, v, k, init, span, block).map(|()| true);
+        }
         let syn::Expr::Index(ix) = strip_paren(init) else {
             return Ok(false);
         };
@@ -439,6 +443,21 @@ impl Lowerer<'_> {
             );
         }
         let k = self.index_expr(&ix.index, block)?;
+        self.row_copy(ident, v, k, init, span, block)?;
+        Ok(true)
+    }
+
+    /// The row `x[k]` of `v`, an array of arrays seen flat, copied into a new local `ident`,
+    /// `[f64; K]` (`init` the user's expression, for the check of the row's elements).
+    pub(super) fn row_copy(
+        &mut self,
+        ident: &syn::Ident,
+        v: VarId,
+        k: Expr,
+        init: &syn::Expr,
+        span: Span,
+        block: &mut Block,
+    ) -> syn::Result<()> {
         let k = self.evaluated_once(k, "row_index", block);
         let len = self.rows[&v].clone();
         let tokens = len_tokens(&len);
@@ -476,7 +495,37 @@ impl Lowerer<'_> {
             body,
             span,
         });
-        Ok(true)
+        Ok(())
+    }
+
+    /// `*x.last().unwrap()` (`x.last().unwrap()`, through `.copied()` or `.cloned()`; also
+    /// `first`) of `x`, an array of arrays seen flat: `x` and `"last"` or `"first"`.
+    pub(super) fn end_row_of(&self, e: &syn::Expr) -> Option<(VarId, &'static str)> {
+        let e = match strip_paren(e) {
+            syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => strip_paren(&u.expr),
+            e => e,
+        };
+        let syn::Expr::MethodCall(mc) = e else {
+            return None;
+        };
+        let (end, which) = super::slices::first_last_of(mc)?;
+        if !end.args.is_empty() {
+            return None;
+        }
+        Some((self.rows_var(strip_paren(&end.receiver))?, which))
+    }
+
+    /// The index of the row `x.last().unwrap()` (`which` is `"last"` or `"first"`) of `v`, an
+    /// array of arrays seen flat, checked as `unwrap` checks it.
+    pub(super) fn end_row_index(&self, v: VarId, which: &str, span: Span) -> Expr {
+        let helper = syn::Ident::new(&format!("{which}_index"), Span::call_site());
+        let path: syn::Path = syn::parse_quote_spanned!(Span::call_site()=> __tl::#helper);
+        let rows = self.rows_len(v, span).expect("`v` is seen flat");
+        Expr {
+            op: Op::ConstCall(path, vec![rows]),
+            kind: Kind::Int,
+            span,
+        }
     }
 }
 

@@ -190,10 +190,28 @@ impl Lowerer<'_> {
                 let ty = v.ty.as_ref().filter(|t| nests_arrays_of_reals(t))?;
                 (name_of(name) == v.user_name).then(|| by_reference(ty, &v.user_name))
             });
+            let tuples = params.iter().any(|p: &Param| {
+                let v = &self.vars[p.var];
+                name_of(name) == v.user_name
+                    && v.ty.as_ref().is_some_and(|t| tuple_elements(t).is_some())
+            });
             if found {
                 continue;
             }
-            if let Some(flat) = nested {
+            let option = params.iter().any(|p: &Param| {
+                let v = &self.vars[p.var];
+                name_of(name) == v.user_name
+                    && v.ty.as_ref().is_some_and(|t| option_of_scalar(t).is_some())
+            });
+            if option {
+                self.cx.error_spanned_by(name,
+                    format!("`{name}` is an `Option`, which is read as data: leave it out of `wrt(..)`, or, to differentiate with respect to its value, take the value, `{name}: f64`, and a flag beside it"),
+                );
+            } else if tuples {
+                self.cx.error_spanned_by(name,
+                    format!("`{name}` holds tuples, which are read as data: leave it out of `wrt(..)`, or, to differentiate with respect to its reals, pass them as a slice of their own, `y: &[f64]`, beside the rest, `idx: &[usize]`"),
+                );
+            } else if let Some(flat) = nested {
                 self.cx.error_spanned_by(name,
                     format!("to differentiate with respect to `{name}`, take it by reference with rows of reals, {flat} (or `&[[f64; K]; N]`, `&Vec<[f64; K]>`), or leave it out of `wrt(..)` to read it as data"),
                 );

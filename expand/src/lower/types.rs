@@ -116,17 +116,22 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
         syn::Type::Paren(p) => return kind_of_type(&p.elem, param),
         _ => {}
     }
+    if option_of_scalar(ty).is_some() {
+        if param {
+            return Ok(Kind::Opaque);
+        }
+        return err_at(ty, "an `Option` is read as data: take it as a parameter outside `wrt(..)`, `weight: Option<f64>`, and test it with `if let Some(w) = weight` or `match`; in a local, hold the value and a flag, `let (w, given) = (0.0, false);`");
+    }
     if is_integer_data(ty) {
         return Ok(Kind::Opaque);
     }
+    if let Some(t) = tuple_elements(ty) {
+        if mentions_float(ty) {
+            return tuples_of_reals(ty, t, param);
+        }
+    }
     if nests_arrays_of_reals(ty) {
         return err_at(ty, NESTED_LOCAL);
-    }
-    if elements_are_tuples(ty) && mentions_float(ty) {
-        return err_at(
-            ty,
-            "a slice, array or `Vec` of tuples holding reals is not supported: pass each field as a slice of its own, `idx: &[usize], y: &[f64]`, read as `idx[m]` and `y[m]` (or `for (&k, &v) in idx.iter().zip(y)`), or pairs of reals as an array of arrays, `&[[f64; 2]]`",
-        );
     }
     let what = if mentions_float(ty) {
         "unsupported type"
@@ -141,27 +146,88 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
     )
 }
 
-/// Whether `ty` is a slice, array or `Vec` (or a reference of one) of tuples.
-fn elements_are_tuples(ty: &syn::Type) -> bool {
+/// The tuple type of the elements of `ty`, a slice, array or `Vec` (or a reference of one) of
+/// tuples: `(usize, f64)` of `&[(usize, f64)]`.
+pub(super) fn tuple_elements(ty: &syn::Type) -> Option<&syn::TypeTuple> {
     let elem = match ty {
-        syn::Type::Reference(r) => return elements_are_tuples(&r.elem),
-        syn::Type::Paren(p) => return elements_are_tuples(&p.elem),
-        syn::Type::Group(g) => return elements_are_tuples(&g.elem),
+        syn::Type::Reference(r) => return tuple_elements(&r.elem),
+        syn::Type::Paren(p) => return tuple_elements(&p.elem),
+        syn::Type::Group(g) => return tuple_elements(&g.elem),
         syn::Type::Slice(s) => &*s.elem,
         syn::Type::Array(a) => &*a.elem,
         syn::Type::Path(p) if p.qself.is_none() => match p.path.segments.last() {
             Some(seg) if seg.ident == "Vec" => match &seg.arguments {
                 syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
                     syn::GenericArgument::Type(t) => t,
-                    _ => return false,
+                    _ => return None,
                 },
-                _ => return false,
+                _ => return None,
             },
-            _ => return false,
+            _ => return None,
         },
-        _ => return false,
+        _ => return None,
     };
-    matches!(strip_type_group(elem), syn::Type::Tuple(t) if !t.elems.is_empty())
+    match strip_type_group(elem) {
+        syn::Type::Tuple(t) if !t.elems.is_empty() => Some(t),
+        _ => None,
+    }
+}
+
+/// The kinds of the fields of `t` when each is a real, an integer or a bool: `[Real, Int]` of
+/// `(f64, usize)`.
+pub(super) fn tuple_field_kinds(t: &syn::TypeTuple) -> Option<Vec<Kind>> {
+    fn field_kind(f: &syn::Type) -> Option<Kind> {
+        match strip_type_group(f) {
+            syn::Type::Paren(p) => field_kind(&p.elem),
+            f if is_ident(f, "f64") => Some(Kind::Real),
+            f if is_int_type(f) => Some(Kind::Int),
+            f if is_ident(f, "bool") => Some(Kind::Bool),
+            _ => None,
+        }
+    }
+    t.elems.iter().map(field_kind).collect()
+}
+
+/// A slice, array or `Vec` of tuples holding reals (`elem` the tuple type): data when it is a
+/// parameter of tuples of reals, integers and bools (`obs: &[(usize, f64)]` outside
+/// `wrt(..)`, see `tuple_data`), refused elsewhere saying what to write.
+fn tuples_of_reals(ty: &syn::Type, elem: &syn::TypeTuple, param: bool) -> syn::Result<Kind> {
+    if tuple_field_kinds(elem).is_none() {
+        return err_at(
+            elem,
+            "the fields of tuples in a slice, array or `Vec` are reals, integers or bools, `&[(usize, f64)]`: pass arrays as arrays of arrays, `&[[f64; K]]`, or as slices of their own",
+        );
+    }
+    if !param {
+        return err_at(
+            ty,
+            "a slice, array or `Vec` of tuples holding reals is read as data: take it as a parameter outside `wrt(..)`, `obs: &[(usize, f64)]`; a local holds each field in a slice of its own, `idx: Vec<usize>, y: Vec<f64>`",
+        );
+    }
+    Ok(Kind::Opaque)
+}
+
+/// The kind of the value of `ty`, an `Option` of a real, an integer or a bool (`Option<f64>`).
+pub(super) fn option_of_scalar(ty: &syn::Type) -> Option<Kind> {
+    let syn::Type::Path(p) = strip_type_group(ty) else {
+        return None;
+    };
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" || p.qself.is_some() {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+        return None;
+    };
+    match a.args.first()? {
+        syn::GenericArgument::Type(t) if a.args.len() == 1 => match strip_type_group(t) {
+            t if is_ident(t, "f64") => Some(Kind::Real),
+            t if is_int_type(t) => Some(Kind::Int),
+            t if is_ident(t, "bool") => Some(Kind::Bool),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Integers and bools, and slices, arrays, `Vec`s and references of them: values that hold no

@@ -154,6 +154,7 @@ fn matrix(em: &Emitter, e: &Expr) -> Option<MatrixTangent> {
         | Op::Matches(..)
         | Op::PathIndex(..)
         | Op::Method(..)
+        | Op::Field(..)
         | Op::AsReal(_) => unreachable!("not a matrix"),
     }
 }
@@ -291,6 +292,7 @@ pub fn expr(em: &Emitter, e: &Expr) -> Option<TokenStream> {
         | Op::Path(_)
         | Op::Ref(_)
         | Op::Matches(..)
+        | Op::Field(..)
         | Op::AsReal(_)
         | Op::PathIndex(..)
         | Op::Method(..)

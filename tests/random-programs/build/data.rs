@@ -32,6 +32,11 @@ const ACTIVE_ROWS: bool = true;
 /// next statement.
 const ACTIVE_ROWS_CALLS: bool = true;
 
+/// Sparse observations as tuples of data, `sp: &[(usize, f64)]` (session 15), read as `sp[k].1`,
+/// `sp[k].0`, `for &(k, y) in sp`, `for (k, y) in sp.iter()` (`(*k)`, `(*y)`), `for (m, o) in
+/// sp.iter().enumerate()` (`o.0`, `o.1`) and `sp.iter().map(|&(k, y)| ..).sum::<f64>()`.
+const TUPLE_DATA: bool = true;
+
 /// The value of a data parameter, written as a literal by the tests.
 #[derive(Clone)]
 pub enum Data {
@@ -46,6 +51,8 @@ pub enum Data {
     /// `obs: &[[f64; W]]` named in `wrt(..)`: `count` rows of `width` reals, from the tests'
     /// flat input (not data, but generated and read as the data rows are).
     ActiveRows { width: usize, count: usize },
+    /// `sp: &[(usize, f64)]`: the integers below 4.
+    Tuples(Vec<(usize, f64)>),
 }
 
 /// How an array of arrays is passed.
@@ -65,6 +72,8 @@ pub struct Rows {
     pub count: usize,
     /// Named in `wrt(..)`: passed to the helpers that differentiate their rows.
     pub active: bool,
+    /// Tuples `(usize, f64)` (`Data::Tuples`), not rows of reals.
+    pub tuples: bool,
 }
 
 fn values(rng: &mut Rng, n: usize) -> Vec<f64> {
@@ -94,6 +103,7 @@ impl Data {
                 }
             }
             Data::ActiveRows { width, .. } => format!("&[[f64; {width}]]"),
+            Data::Tuples(_) => "&[(usize, f64)]".into(),
         }
     }
 
@@ -113,6 +123,10 @@ impl Data {
                 }
             }
             Data::ActiveRows { .. } => unreachable!("the tests pass rows of the flat input"),
+            Data::Tuples(t) => {
+                let items: Vec<String> = t.iter().map(|(k, y)| format!("({k}, {y:.2})")).collect();
+                format!("&[{}]", items.join(", "))
+            }
         }
     }
 
@@ -180,6 +194,13 @@ pub fn with_data(rng: &mut Rng, params: &mut Vec<Param>, mut_a: bool) -> bool {
         };
         params.push(Param::Data("obs".into(), data));
     }
+    if TUPLE_DATA && rng.chance(0.4) {
+        let count = 1 + rng.below(4);
+        let tuples = (0..count)
+            .map(|_| (rng.below(4), values(rng, 1)[0]))
+            .collect();
+        params.push(Param::Data("sp".into(), Data::Tuples(tuples)));
+    }
     true
 }
 
@@ -242,6 +263,7 @@ impl Gen<'_> {
                 width: rows[0].len(),
                 count: rows.len(),
                 active: false,
+                tuples: false,
             }),
             Data::ActiveRows { width, count } => self.rows.push(Rows {
                 name: name.into(),
@@ -249,6 +271,15 @@ impl Gen<'_> {
                 width: *width,
                 count: *count,
                 active: true,
+                tuples: false,
+            }),
+            Data::Tuples(t) => self.rows.push(Rows {
+                name: name.into(),
+                kind: RowsKind::Slice,
+                width: 2,
+                count: t.len(),
+                active: false,
+                tuples: true,
             }),
         }
         self.declaring_param = was;
@@ -305,6 +336,9 @@ impl Gen<'_> {
             let call = format!("h_rows{}({}, {a})", rows.width, rows.name);
             return Some(E::new(call, 1.0, true));
         }
+        if rows.tuples {
+            return Some(self.tuples_leaf(&rows));
+        }
         Some(match self.rng.below(5) {
             0 | 1 => {
                 let k = self.row_index(&rows);
@@ -353,6 +387,87 @@ impl Gen<'_> {
         true
     }
 
+    /// A real read from tuples `sp`: `sp[k].1`, `(0.1 * sp[k].0 as f64)`, `sp.len()` or a sum
+    /// over them.
+    fn tuples_leaf(&mut self, rows: &Rows) -> E {
+        let k = self.row_index(rows);
+        let sp = &rows.name;
+        match self.rng.below(5) {
+            0 | 1 => E::new(format!("{sp}[{k}].1"), PARAM_BOUND, true),
+            2 => E::new(format!("(0.1 * {sp}[{k}].0 as f64)"), 0.4, true),
+            3 => E::new(
+                format!("(0.1 * {sp}.len() as f64)"),
+                0.1 * rows.count as f64,
+                true,
+            ),
+            _ => self.tuples_sum(rows),
+        }
+    }
+
+    /// `sp.iter().map(|&(k, y)| ..).sum::<f64>()`, the body reading the fields and captures.
+    fn tuples_sum(&mut self, rows: &Rows) -> E {
+        let y = self.unshadowing_name("y", "");
+        let k = self.unshadowing_name("k", &y);
+        self.open();
+        self.declare_tuple_fields(&k, &y);
+        let body = self.closure_body(&y, PARAM_BOUND);
+        self.close();
+        let e = E::new(
+            format!(
+                "({}.iter().map(|&({k}, {y})| {}).sum::<f64>())",
+                rows.name, body.code
+            ),
+            rows.count as f64 * body.bound,
+            true,
+        );
+        fit(e, super::CAP)
+    }
+
+    /// Declares the fields of a tuple of `sp` as read: `k` an integer below 4, `y` a real.
+    fn declare_tuple_fields(&mut self, k: &str, y: &str) {
+        self.declare(
+            y,
+            VarKind::Scalar { mutable: false },
+            PARAM_BOUND,
+            PARAM_BOUND,
+        );
+        self.declare(
+            k,
+            VarKind::Int {
+                below: None,
+                max: 4,
+            },
+            0.0,
+            0.0,
+        );
+    }
+
+    /// The header of a loop over tuples `sp` and the names it binds (an integer, a real): `for
+    /// &(k, y) in sp`, `for (k, y) in sp.iter()` (read `(*k)`, `(*y)`), or `for (m, o) in
+    /// sp.iter().enumerate()` (read `o.0`, `o.1`; `m` the third name).
+    fn tuples_header(&mut self, rows: &Rows) -> (String, String, String, Option<String>) {
+        let sp = &rows.name;
+        match self.rng.below(3) {
+            0 => {
+                let y = self.unshadowing_name("y", "");
+                let k = self.unshadowing_name("k", &y);
+                (format!("for &({k}, {y}) in {sp} {{"), k, y, None)
+            }
+            1 => {
+                let y = self.unshadowing_name("y", "");
+                let k = self.unshadowing_name("k", &y);
+                let header = format!("for ({k}, {y}) in {sp}.iter() {{");
+                (header, format!("(*{k})"), format!("(*{y})"), None)
+            }
+            _ => {
+                let o = self.unshadowing_name("o", "");
+                let m = self.unshadowing_name("m", &o);
+                let header = format!("for ({m}, {o}) in {sp}.iter().enumerate() {{");
+                (header, format!("{o}.0"), format!("{o}.1"), Some(m))
+            }
+        }
+    }
+
     /// `obs.iter().map(|o| o[j] * ..).sum::<f64>()`, the body reading the row and captures.
     fn rows_sum(&mut self, rows: &Rows) -> E {
         let o = self.unshadowing_name("o", "");
@@ -388,7 +503,15 @@ impl Gen<'_> {
         let rows = self.rng.pick(&self.rows.clone()).clone();
         let mut scalars: Vec<String> = Vec::new();
         let mut index = None;
+        let mut field = None;
         let header = match self.rng.below(3) {
+            _ if rows.tuples => {
+                let (header, k, y, m) = self.tuples_header(&rows);
+                scalars.push(y);
+                field = Some(k);
+                index = m;
+                header
+            }
             0 => {
                 let o = self.unshadowing_name("o", "");
                 scalars.extend((0..rows.width).map(|j| format!("{o}[{j}]")));
@@ -431,6 +554,17 @@ impl Gen<'_> {
                 VarKind::Scalar { mutable: false },
                 PARAM_BOUND,
                 PARAM_BOUND,
+            );
+        }
+        if let Some(k) = field {
+            self.declare(
+                &k,
+                VarKind::Int {
+                    below: None,
+                    max: 4,
+                },
+                0.0,
+                0.0,
             );
         }
         if let Some(k) = index {

@@ -360,11 +360,17 @@ impl Gen<'_> {
         let name = self.name(base);
         // A row `o` of `for o in obs` is declared as its elements, `o[0]`, `o[1]`.
         let row = format!("{name}[");
+        // A tuple `o` of `for o in sp` is declared as its fields, `o.0`, `o.1`; a field bound by
+        // reference as `(*y)`.
+        let field = format!("{name}.");
+        let deref = format!("(*{name})");
         if name == other
-            || self
-                .vars
-                .iter()
-                .any(|v| v.name == name || v.name.starts_with(&row))
+            || self.vars.iter().any(|v| {
+                v.name == name
+                    || v.name.starts_with(&row)
+                    || v.name.starts_with(&field)
+                    || v.name == deref
+            })
         {
             self.fresh += 1;
             format!("{base}{}", self.fresh)

@@ -9,8 +9,14 @@ pub(in crate::lower) enum Src {
     Elem { array: VarId, writable: bool },
     /// `array[p..p + size]`.
     Window { array: VarId, size: Expr },
-    /// `array[p * size..(p * size + size).min(len)]`.
-    Chunk { array: VarId, size: Expr },
+    /// `array[start + p * size..start + (p * size + size).min(len)]`: the chunks of the run of
+    /// `len` elements from `start` (the whole array, or a sub-slice).
+    Chunk {
+        array: VarId,
+        size: Expr,
+        start: Expr,
+        len: Expr,
+    },
     /// The position itself (`enumerate`).
     Counter,
     /// A pair of items (`zip`, `enumerate`).
@@ -179,7 +185,10 @@ impl Lowerer<'_> {
             }
             syn::Expr::MethodCall(mc) if SOURCES.contains(&mc.method.to_string().as_str()) => {
                 let name = mc.method.to_string();
-                let want = usize::from(matches!(name.as_str(), "windows" | "chunks"));
+                let want = usize::from(matches!(
+                    name.as_str(),
+                    "windows" | "chunks" | "chunks_exact"
+                ));
                 if mc.args.len() != want {
                     return err_at(&mc.method, format!("`{name}` takes {want} argument(s)"));
                 }
@@ -209,7 +218,16 @@ impl Lowerer<'_> {
         if let Some(rows) = self.rows_source(array, method, writable, e) {
             let (size, end) = rows?;
             return Ok(Seq {
-                src: Src::Chunk { array, size },
+                src: Src::Chunk {
+                    array,
+                    size,
+                    start: int_lit(0, arr.span()),
+                    len: Expr {
+                        op: Op::Len(array),
+                        kind: Kind::Int,
+                        span: arr.span(),
+                    },
+                },
                 start: int_lit(0, arr.span()),
                 end,
             });
@@ -249,26 +267,12 @@ impl Lowerer<'_> {
         let zero = int_lit(0, span);
         Ok(match src_kind {
             Some((name, Some(size))) if !is_matrix => {
-                if name == "windows" {
-                    let plus_one = int_bin(Binary::Add, len, int_lit(1, span));
-                    Seq {
-                        src: Src::Window {
-                            array,
-                            size: size.clone(),
-                        },
-                        start: zero,
-                        end: int_method(plus_one, "saturating_sub", vec![size]),
-                    }
-                } else {
-                    Seq {
-                        src: Src::Chunk {
-                            array,
-                            size: size.clone(),
-                        },
-                        start: zero,
-                        end: int_method(len, "div_ceil", vec![size]),
-                    }
-                }
+                let run = slices::Run {
+                    array,
+                    start: zero,
+                    len,
+                };
+                self.run_source(run, Some(&name), Some(size), e)?
             }
             Some((name, Some(_))) => {
                 return err_at(e, format!("`.{name}(k)` of a matrix or vector is not supported; iterate over its elements with `.iter()`"))
@@ -345,8 +349,35 @@ impl Lowerer<'_> {
                     int_method(plus_one, "saturating_sub", vec![size]),
                 )
             }
-            (Some(name), Some(_)) => {
-                return err_at(e, format!("`.{name}(k)` of a sub-slice is not supported; take the chunks of the whole array, or index `v[a + j]` in a loop"))
+            // Every chunk is whole: windows `size` apart, the remainder never read.
+            (Some("chunks_exact"), Some(size)) => {
+                let end = int_bin(Binary::Div, run.len.clone(), size.clone());
+                let src = Src::At(
+                    Box::new(Src::Window {
+                        array: run.array,
+                        size: size.clone(),
+                    }),
+                    PosMap::Stride(run.start.clone(), size),
+                );
+                return Ok(Seq {
+                    src,
+                    start: int_lit(0, span),
+                    end,
+                });
+            }
+            (Some(_), Some(size)) => {
+                let end = int_method(run.len.clone(), "div_ceil", vec![size.clone()]);
+                let src = Src::Chunk {
+                    array: run.array,
+                    size,
+                    start: run.start.clone(),
+                    len: run.len.clone(),
+                };
+                return Ok(Seq {
+                    src,
+                    start: int_lit(0, span),
+                    end,
+                });
             }
             _ => (
                 Src::Elem {
@@ -578,21 +609,17 @@ impl Lowerer<'_> {
                 start: p,
                 len: size.clone(),
             },
-            Src::Chunk { array, size } => {
-                let start = int_bin(Binary::Mul, p, size.clone());
-                let span = start.span;
-                let rest = int_bin(
-                    Binary::Sub,
-                    Expr {
-                        op: Op::Len(*array),
-                        kind: Kind::Int,
-                        span,
-                    },
-                    start.clone(),
-                );
+            Src::Chunk {
+                array,
+                size,
+                start,
+                len,
+            } => {
+                let offset = int_bin(Binary::Mul, p, size.clone());
+                let rest = int_bin(Binary::Sub, len.clone(), offset.clone());
                 Item::Window {
                     array: *array,
-                    start,
+                    start: add(start, offset),
                     len: int_method(size.clone(), "min", vec![rest]),
                 }
             }

@@ -108,6 +108,12 @@ impl Lowerer<'_> {
             (syn::Pat::Slice(s), Item::Window { array, start, .. }) if self.rows_var_id(array) => {
                 self.bind_flat_row_elements(s, array, start, block)
             }
+            (syn::Pat::Tuple(t), Item::Elem { array, index, .. })
+                if self.tuple_rows(array).is_some() =>
+            {
+                self.bind_tuple_row(t, array, &index, block)
+                    .expect("`array` holds tuples")
+            }
             (syn::Pat::Tuple(_), _) => err_at(
                 pat,
                 "this pattern does not match the item: `zip` and `enumerate` give pairs, `(a, b)`",

@@ -6,7 +6,8 @@
 //! After:  `let mut __sum = 0.0; for __i in 0..x.len().min(y.len()) { __sum = (__sum + (x[__i] * y[__i])) } let s = __sum`
 //!
 //! A chain is a *sequence*: positions `start..end` of a counter and, for each position, an
-//! item built from the sources (`v.iter()`, `&v`, `v.iter_mut()`, `v.windows(k)`, `v.chunks(k)`)
+//! item built from the sources (`v.iter()`, `&v`, `v.iter_mut()`, `v.windows(k)`, `v.chunks(k)`,
+//! `v.chunks_exact(k)`, each also of a sub-slice)
 //! through the adapters (`zip`, `enumerate`, `map`, `rev`, `skip`, `take`, `step_by`, `copied`,
 //! `cloned`), each of which changes the positions or the item. A trailing `.rev()` or
 //! `.step_by(k)` becomes the loop range's own adaptor, so `for x in v.iter().rev()` is
@@ -36,7 +37,7 @@ mod reduce;
 
 pub(in crate::lower) use self::best::{best_of, is_best_of};
 use self::chain::*;
-pub(in crate::lower) use self::chain::{add, int_bin, int_lit};
+pub(in crate::lower) use self::chain::{add, int_bin, int_lit, Item};
 use self::filter::filter_before;
 use super::*;
 
@@ -67,8 +68,14 @@ pub(in crate::lower) struct StoredClosure {
 
 /// The methods that make an iterator out of an array (a range of integers, `(0..n)`, is one
 /// too: [`range_source`]).
-pub(in crate::lower) const SOURCES: &[&str] =
-    &["iter", "iter_mut", "into_iter", "windows", "chunks"];
+pub(in crate::lower) const SOURCES: &[&str] = &[
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "windows",
+    "chunks",
+    "chunks_exact",
+];
 /// The adapters lowering knows.
 pub(in crate::lower) const ADAPTERS: &[&str] = &[
     "zip",
@@ -84,7 +91,7 @@ pub(in crate::lower) const ADAPTERS: &[&str] = &[
     "filter",
 ];
 /// What to write, for messages.
-pub(in crate::lower) const SUPPORTED: &str = "`iter`, `iter_mut`, `windows(k)`, `chunks(k)` or a range `(a..b)`, then `zip`, `chain`, `enumerate`, `map`, `filter`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`, ending in `sum`, `product`, `fold` or `collect` (or looped over by `for`)";
+pub(in crate::lower) const SUPPORTED: &str = "`iter`, `iter_mut`, `windows(k)`, `chunks(k)`, `chunks_exact(k)` or a range `(a..b)`, then `zip`, `chain`, `enumerate`, `map`, `filter`, `rev`, `skip`, `take`, `step_by`, `copied`, `cloned`, ending in `sum`, `product`, `fold` or `collect` (or looped over by `for`)";
 
 /// The method calls of the chain `e`, from the iterator source outwards, if it starts at one
 /// (`v.iter()..`), or from the first adapter outwards when it starts at a range of integers

@@ -605,6 +605,7 @@ fn collect_lengths(e: &Expr, out: &mut Vec<VarId>) {
         Op::Unary(_, a)
         | Op::Cast(a, _)
         | Op::AsReal(a)
+        | Op::Field(a, _)
         | Op::Index(_, a)
         | Op::PathIndex(_, a) => collect_lengths(a, out),
         Op::Method(a, _, args) => {

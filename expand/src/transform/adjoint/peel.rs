@@ -195,6 +195,7 @@ fn resolved(e: &Expr, var: VarId, n: VarId, pos: Pos) -> Option<Expr> {
         Op::Powi(a, k) => Op::Powi(r(a)?, r(k)?),
         Op::Cast(a, ty) if invariant(a, var) => Op::Cast(a.clone(), ty.clone()),
         Op::AsReal(a) => Op::AsReal(r(a)?),
+        Op::Field(a, k) => Op::Field(r(a)?, *k),
         Op::PathIndex(p, a) if invariant(a, var) => Op::PathIndex(p.clone(), a.clone()),
         Op::ConstCall(p, args) => Op::ConstCall(p.clone(), all(args)?),
         Op::Method(..) | Op::Cast(..) | Op::PathIndex(..) if !invariant(e, var) => return None,
@@ -348,6 +349,7 @@ fn arrays(e: &Expr, var: VarId, moving: &mut Vec<VarId>, fixed: &mut Vec<VarId>)
     match &e.op {
         Op::Index(_, a)
         | Op::AsReal(a)
+        | Op::Field(a, _)
         | Op::PathIndex(_, a)
         | Op::Unary(_, a)
         | Op::Cast(a, _) => each(&[a]),

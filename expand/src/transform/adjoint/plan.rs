@@ -162,6 +162,7 @@ pub(super) fn contains_const_call(e: &Expr) -> bool {
         | Op::Unary(_, a)
         | Op::Cast(a, _)
         | Op::AsReal(a)
+        | Op::Field(a, _)
         | Op::PathIndex(_, a) => contains_const_call(a),
         Op::Method(a, _, args) => contains_const_call(a) || args.iter().any(contains_const_call),
         Op::Binary(_, a, b) | Op::Powi(a, b) => contains_const_call(a) || contains_const_call(b),

@@ -111,6 +111,7 @@ impl<'a> Reverse<'a> {
             | Op::Matches(..)
             | Op::PathIndex(..)
             | Op::Method(..)
+            | Op::Field(..)
             | Op::AsReal(_) => {
                 unreachable!("inactive operations have no adjoint")
             }
@@ -341,6 +342,7 @@ impl<'a> Reverse<'a> {
             | Op::Matches(..)
             | Op::PathIndex(..)
             | Op::Method(..)
+            | Op::Field(..)
             | Op::AsReal(_) => unreachable!("not a matrix"),
         }
     }
@@ -377,6 +379,7 @@ impl<'a> Reverse<'a> {
             | Op::Matches(..)
             | Op::PathIndex(..)
             | Op::Method(..)
+            | Op::Field(..)
             | Op::AsReal(_)
             | Op::Linalg(..) => None,
         };

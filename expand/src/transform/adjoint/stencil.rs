@@ -222,7 +222,11 @@ pub(super) fn accesses(
             }
             each(&[idx])
         }
-        Op::Unary(_, a) | Op::Cast(a, _) | Op::AsReal(a) | Op::PathIndex(_, a) => each(&[a]),
+        Op::Unary(_, a)
+        | Op::Cast(a, _)
+        | Op::AsReal(a)
+        | Op::Field(a, _)
+        | Op::PathIndex(_, a) => each(&[a]),
         Op::Binary(_, a, b) | Op::Powi(a, b) => each(&[a, b]),
         Op::Ternary(_, a, b, c) => each(&[a, b, c]),
         Op::ConstCall(_, args) => each(&args.iter().collect::<Vec<_>>()),
@@ -325,6 +329,7 @@ pub(super) fn shifted(e: &Expr, i: VarId, c: i64, f: &Function) -> Expr {
         Op::Powi(a, n) => Op::Powi(s(a), s(n)),
         Op::Cast(a, ty) => Op::Cast(s(a), ty.clone()),
         Op::AsReal(a) => Op::AsReal(s(a)),
+        Op::Field(a, k) => Op::Field(s(a), *k),
         Op::PathIndex(p, a) => Op::PathIndex(p.clone(), s(a)),
         Op::ConstCall(p, args) => Op::ConstCall(p.clone(), all(args)),
         Op::Method(a, m, args) => Op::Method(s(a), m.clone(), all(args)),

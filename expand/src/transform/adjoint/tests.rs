@@ -393,6 +393,7 @@ fn partial_reads(e: &Expr, active: &IdVec<VarId, bool>, out: &mut Vec<VarId>) {
         | Op::Matches(..)
         | Op::PathIndex(..)
         | Op::Method(..)
+        | Op::Field(..)
         | Op::AsReal(_) => {}
     }
 }
