@@ -725,7 +725,7 @@ fn fixed_size_data_passes_on_whole() {
     let obs = [0.5, -0.25, 1.5];
     let f = |x: &[f64]| vec![fixed_data_passed_on(x.try_into().unwrap(), &obs)];
     let jvp = |x: &[f64], d: &[f64]| {
-        let (v, t) = fixed_data_passed_on_jvp(x.try_into().unwrap(), d.try_into().unwrap(), &obs);
+        let (v, t) = fixed_data_passed_on_jvp(x.try_into().unwrap(), d, &obs);
         (vec![v], vec![t])
     };
     let vjp = |x: &[f64], y: &[f64]| {

@@ -505,7 +505,6 @@ impl DataSlot for bool {
 /// AddAdjoint::<Pair>::add_adjoint(&mut reals[..], &p);
 /// assert_eq!(reals, [1.5, 2.5]);
 /// ```
-
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "an annotated function holds `{T}` as its reals, which needs every field real (`f64`, `[f64; N]`, nested structs of reals), or, for a struct taken from a call, an integer or a bool",
