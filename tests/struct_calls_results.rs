@@ -216,12 +216,7 @@ fn hessian_vector_product_of_the_time_loop_at_dual_numbers() {
     };
     let (hu, hw) = (hvp(&u), hvp(&w));
     let report = check_hvp(cost_gradient, &x, &u, &hu, &w, &hw, 1e-6).expect("lengths fit");
-    assert!(
-        report.passes(1e-6, 1e-12),
-        "H u against differences of gradients: {:e}; symmetry <w, H u> = <H w, u>: {:e}",
-        report.finite_difference.relative_error,
-        report.symmetry.relative_error
-    );
+    common::assert_hvp(&report, "struct_calls_results");
 }
 
 /// Fields and locals named as the generated code's.

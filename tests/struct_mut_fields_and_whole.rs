@@ -349,12 +349,7 @@ fn hessian_vector_product_of_a_mut_self_method_at_dual_numbers() {
     };
     let (hu, hw) = (hvp(&u), hvp(&w));
     let report = check_hvp(energy_gradient, &x, &u, &hu, &w, &hw, 1e-6).expect("lengths fit");
-    assert!(
-        report.passes(1e-6, 1e-12),
-        "H u against differences of gradients: {:e}; symmetry <w, H u> = <H w, u>: {:e}",
-        report.finite_difference.relative_error,
-        report.symmetry.relative_error
-    );
+    common::assert_hvp(&report, "struct_mut_fields_and_whole");
 }
 
 /// Parameters nested in a state.
@@ -525,4 +520,85 @@ fn a_mut_self_method_passing_self_to_a_free_function() {
         vjp: &vjp,
     };
     check(&case, &[2.0, 0.4, -0.3, 0.1], 70);
+}
+
+/// A struct with integer and bool fields passed whole beside its fields (held as its reals with
+/// the integers in slots after them; the UI case that refused it once compiled and panicked in
+/// the companions when the merge of integer slots let it through).
+#[differentiable]
+#[derive(Clone, Debug, PartialEq)]
+struct Counted {
+    x: [f64; 2],
+    n: usize,
+    on: bool,
+}
+
+#[differentiable]
+fn counted_inner(s: &mut Counted, h: f64) {
+    if s.on {
+        s.x[0] += h * s.x[1] * s.n as f64;
+    }
+}
+
+#[differentiable]
+fn counted_outer(s: &mut Counted, h: f64) {
+    counted_inner(s, h);
+    s.x[1] *= 0.5 + s.x[0];
+}
+
+/// The same with the callee's body written in place.
+#[differentiable]
+fn counted_fields(s: &mut Counted, h: f64) {
+    if s.on {
+        s.x[0] += h * s.x[1] * s.n as f64;
+    }
+    s.x[1] *= 0.5 + s.x[0];
+}
+
+#[test]
+fn a_mut_struct_with_integer_fields_passed_whole_beside_its_fields() {
+    let make = |v: &[f64]| Counted {
+        x: [v[0], v[1]],
+        n: 3,
+        on: true,
+    };
+    let value = |x: &[f64]| {
+        let mut s = make(x);
+        counted_outer(&mut s, x[2]);
+        s.x.to_vec()
+    };
+    let tangent = |x: &[f64], d: &[f64]| {
+        let (mut s, mut s_dot) = (make(x), make(d));
+        counted_outer_jvp(&mut s, &mut s_dot, x[2], d[2]);
+        (s.x.to_vec(), s_dot.x.to_vec())
+    };
+    let adjoint = |x: &[f64], w: &[f64]| {
+        let (mut s, mut s_bar) = (make(x), make(w));
+        let mut h_bar = 0.0;
+        counted_outer_vjp(&mut s, &mut s_bar, x[2], &mut h_bar);
+        (s.x.to_vec(), vec![s_bar.x[0], s_bar.x[1], h_bar])
+    };
+    let case = Case {
+        name: "counted_outer(s, h)",
+        inputs: 3,
+        outputs: 2,
+        f: &value,
+        jvp: &tangent,
+        vjp: &adjoint,
+    };
+    check(&case, &[1.0, 2.0, 0.1], 40);
+    // By hand at x = (1, 2), h = 0.1, n = 3: x0' = 1.6, x1' = 2 (0.5 + x0') = 4.2; the adjoint of
+    // x1' is (x1, 0.5 + x0' + x1 h n, x1 x1 n) = (2, 2.7, 12).
+    let (mut s, mut s_bar, mut h_bar) = (make(&[1.0, 2.0]), make(&[0.0, 1.0]), 0.0);
+    counted_outer_vjp(&mut s, &mut s_bar, 0.1, &mut h_bar);
+    assert_eq!(s.x, [1.6, 4.2]);
+    assert!((s_bar.x[0] - 2.0).abs() < 1e-15 && (s_bar.x[1] - 2.7).abs() < 1e-15);
+    assert!((h_bar - 12.0).abs() < 1e-14);
+    // Equal to the bit to the fields-only model, the integer fields kept.
+    let (mut a, mut b) = (make(&[0.7, -0.4]), make(&[0.7, -0.4]));
+    let (mut ab, mut bb) = (make(&[0.3, 0.9]), make(&[0.3, 0.9]));
+    let (mut ha, mut hb) = (0.0, 0.0);
+    counted_outer_vjp(&mut a, &mut ab, 0.2, &mut ha);
+    counted_fields_vjp(&mut b, &mut bb, 0.2, &mut hb);
+    assert_eq!((a, ab, ha), (b, bb, hb));
 }

@@ -316,6 +316,14 @@ fn hold(
                 });
                 #(#writes)*
             }
+            /// The slice a caller holds the struct in, made: `__TL_HELD` long (a compile error
+            /// for a struct without a fixed number of reals).
+            #[inline]
+            pub fn __tl_held(&self) -> ::std::vec::Vec<#s> {
+                let mut held = ::std::vec![#krate::__private::cst::<#s>(0.0); Self::__TL_HELD];
+                self.__tl_hold(&mut held);
+                held
+            }
             #[inline]
             pub fn __tl_unhold(&mut self, held: &[#s]) {
                 #krate::Struct::set_reals(self, &held[..held.len() - #n])

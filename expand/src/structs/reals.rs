@@ -167,18 +167,13 @@ pub(super) fn held_callee(func: &mut syn::Expr) {
     }
 }
 
-/// The wrapper's statements for a struct held as reals: `let mut r = Struct::to_reals(&*base);`
-/// before the call, `Struct::set_reals(base, &r)` after it, and the argument `&mut r[..]`.
-pub(super) fn copy_in_out(
-    krate: &syn::Path,
-    base: &syn::Ident,
-) -> (TokenStream, TokenStream, TokenStream) {
+/// The wrapper's statements for a struct held as reals: `let mut r = base.__tl_held();` before
+/// the call, `base.__tl_unhold(&r)` after it, and the argument `&mut r[..]`.
+pub(super) fn copy_in_out(base: &syn::Ident) -> (TokenStream, TokenStream, TokenStream) {
     let reals = syn::Ident::new(&format!("{base}_reals"), proc_macro2::Span::mixed_site());
-    let tr = quote!(#krate::Struct);
-    let pre = quote!(let mut #reals = #tr::to_reals(&*#base););
-    let post = quote!(
-        #tr::set_reals(&mut *#base, &#reals)
-            .expect("tapeless: a struct held as its reals has as many reals after the call");
-    );
+    // Its reals, then its integer and bool fields (`layout::hold`), as the callees' companions
+    // for callers holding reals read it.
+    let pre = quote!(let mut #reals = (*#base).__tl_held(););
+    let post = quote!((*#base).__tl_unhold(&#reals););
     (pre, post, quote!(&mut #reals[..]))
 }

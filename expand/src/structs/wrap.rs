@@ -280,7 +280,7 @@ pub(super) fn forward(cx: &Ctx, groups: &[Group], extra_suffix: &str) -> Forward
                     // The struct, its tangent or its adjoint copied into their reals and back.
                     let bases = std::iter::once(&base).chain(whole_extra.then_some(&extra_base));
                     for b in bases {
-                        let (p, q, arg) = super::reals::copy_in_out(cx.krate, b);
+                        let (p, q, arg) = super::reals::copy_in_out(b);
                         pre.extend(p);
                         post.extend(q);
                         args.push(arg);
