@@ -86,23 +86,8 @@ impl Emitter<'_> {
                     _ => quote_spanned!(span=> ((#xs) as #ty)),
                 }
             }
-            // A matrix made at the scalar type, `DVector::zeros(n)`: its type's `f64` is `S`.
             Op::ConstCall(path, args) if e.kind == Kind::Matrix => {
-                let mut ty = path.clone();
-                let name = ty
-                    .segments
-                    .pop()
-                    .expect("a type and a function")
-                    .into_value()
-                    .ident;
-                let last = ty.segments.pop().expect("a type").into_value();
-                ty.segments.push(last);
-                let ty = self.ty(&syn::Type::Path(syn::TypePath {
-                    qself: None,
-                    path: ty,
-                }));
-                let args = args.iter().map(|a| self.primal(a));
-                quote_spanned!(span=> #ty::#name(#(#args),*))
+                self.matrix_constant(path, args, span)
             }
             Op::ConstCall(path, args) => {
                 let args = args.iter().map(|a| {
@@ -342,6 +327,25 @@ impl Emitter<'_> {
                 }
             }
         }
+    }
+
+    /// A matrix made at the scalar type, `DVector::zeros(n)`: its type's `f64` is `S`.
+    fn matrix_constant(&self, path: &syn::Path, args: &[Expr], span: Span) -> TokenStream {
+        let mut ty = path.clone();
+        let name = ty
+            .segments
+            .pop()
+            .expect("a type and a function")
+            .into_value()
+            .ident;
+        let last = ty.segments.pop().expect("a type").into_value();
+        ty.segments.push(last);
+        let ty = self.ty(&syn::Type::Path(syn::TypePath {
+            qself: None,
+            path: ty,
+        }));
+        let args = args.iter().map(|a| self.primal(a));
+        quote_spanned!(span=> #ty::#name(#(#args),*))
     }
 
     /// `T::from_column_slice(dims.., values)` (or `from_row_slice`, by `order`; `dims` the

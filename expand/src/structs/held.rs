@@ -230,16 +230,7 @@ fn forward_dropping(
     call.extend(seed);
     let result = syn::Ident::new("result", Span::mixed_site());
     if dropped {
-        return quote! {
-            #[doc(hidden)]
-            #[inline]
-            #[allow(non_snake_case, clippy::too_many_arguments, clippy::let_unit_value)]
-            #vis #sig {
-                #before
-                let _ = #target(#(#call),*);
-                #after
-            }
-        };
+        return dropping(vis, &sig, (before, after), quote!(#target(#(#call),*)));
     }
     quote! {
         #[doc(hidden)]
@@ -390,6 +381,25 @@ pub(super) fn method_companions(
         }
     }
     Ok(out)
+}
+
+/// A forwarder `sig` running `before`, the call, `after`, the call's result dropped.
+fn dropping(
+    vis: &syn::Visibility,
+    sig: &syn::Signature,
+    (before, after): (TokenStream, TokenStream),
+    call: TokenStream,
+) -> TokenStream {
+    quote! {
+        #[doc(hidden)]
+        #[inline]
+        #[allow(non_snake_case, clippy::too_many_arguments, clippy::let_unit_value)]
+        #vis #sig {
+            #before
+            let _ = #call;
+            #after
+        }
+    }
 }
 
 /// The [`DROPPED`] companion of kind `kind` of a `&mut self` method `func`, forwarding to its
