@@ -10,7 +10,7 @@ mod common;
 
 use common::{check, Case, Draws};
 use tapeless::check::check_hvp;
-use tapeless::{differentiable, Dual, Struct};
+use tapeless::{differentiable, Dual, Real, Struct};
 
 #[differentiable]
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -187,12 +187,19 @@ macro_rules! based {
 
 based!(by_macro, v);
 
-fn state(v: &[f64]) -> State {
+fn state<S: Real>(v: &[S]) -> State<S> {
     State {
         x: v[0],
         v: v[1],
         result: v[2],
     }
+}
+
+/// The gradient `(s_bar, h_bar)` of a `(State, h)` function, flat.
+fn flat<S: Real>((s_bar, h_bar): (State<S>, S)) -> Vec<S> {
+    let mut g = s_bar.to_reals();
+    g.push(h_bar);
+    g
 }
 
 fn pair(v: &[f64]) -> Pair {
@@ -287,9 +294,7 @@ fn kicked_case(
         let s = state(x);
         let (mut s_bar, mut h_bar) = (s.zero_like(), 0.0);
         let v = vjp(&s, &mut s_bar, x[3], &mut h_bar, w[0]);
-        let mut g = s_bar.to_reals();
-        g.push(h_bar);
-        (vec![v], g)
+        (vec![v], flat((s_bar, h_bar)))
     };
     let case = Case {
         name,
@@ -314,23 +319,8 @@ fn bases_that_are_struct_parameters() {
     let s = state(&SH);
     assert_eq!(kicked(&s, SH[3]), kicked_written(&s, SH[3]));
     assert_eq!(kicked_grad(&s, SH[3]), kicked_written_grad(&s, SH[3]));
-    let grad = |x: &[f64]| {
-        let (_, (s_bar, h_bar)) = kicked_grad(&state(x), x[3]);
-        let mut g = s_bar.to_reals();
-        g.push(h_bar);
-        g
-    };
-    let grad_dual = |x: &[Dual<f64, 1>]| {
-        let s = State {
-            x: x[0],
-            v: x[1],
-            result: x[2],
-        };
-        let (_, (s_bar, h_bar)) = kicked_grad(&s, x[3]);
-        let mut g = s_bar.to_reals();
-        g.push(h_bar);
-        g
-    };
+    let grad = |x: &[f64]| flat(kicked_grad(&state(x), x[3]).1);
+    let grad_dual = |x: &[Dual<f64, 1>]| flat(kicked_grad(&state(x), x[3]).1);
     hvp_check(&SH, &grad, &grad_dual, 44);
 }
 
@@ -343,23 +333,8 @@ fn a_macro_rules_caller_with_a_base() {
         by_macro_vjp,
         45,
     );
-    let grad = |x: &[f64]| {
-        let (_, (s_bar, h_bar)) = by_macro_grad(&state(x), x[3]);
-        let mut g = s_bar.to_reals();
-        g.push(h_bar);
-        g
-    };
-    let grad_dual = |x: &[Dual<f64, 1>]| {
-        let s = State {
-            x: x[0],
-            v: x[1],
-            result: x[2],
-        };
-        let (_, (s_bar, h_bar)) = by_macro_grad(&s, x[3]);
-        let mut g = s_bar.to_reals();
-        g.push(h_bar);
-        g
-    };
+    let grad = |x: &[f64]| flat(by_macro_grad(&state(x), x[3]).1);
+    let grad_dual = |x: &[Dual<f64, 1>]| flat(by_macro_grad(&state(x), x[3]).1);
     hvp_check(&SH, &grad, &grad_dual, 46);
 }
 
