@@ -88,6 +88,7 @@ impl Lowerer<'_> {
         };
         if matches!(strip_paren(init), syn::Expr::If(_) | syn::Expr::Match(_))
             || matches!(strip_paren(init), syn::Expr::Block(b) if b.label.is_none() && b.attrs.is_empty())
+            || matches!(strip_paren(init), syn::Expr::Loop(l) if gives_value(l))
         {
             return self.let_branches(binding, init, block);
         }
@@ -397,8 +398,8 @@ impl Lowerer<'_> {
         Ok(())
     }
 
-    /// `let x = if c { a } else { b };` and `let x = match k { .. };`: a variable assigned in
-    /// every branch.
+    /// `let x = if c { a } else { b };`, `let x = match k { .. };` and `let x = loop { ..
+    /// break v; .. };`: a variable assigned in every branch (at every `break`).
     pub(super) fn let_branches(
         &mut self,
         b: Binding<'_>,
@@ -425,6 +426,8 @@ impl Lowerer<'_> {
             // `let y = { let t = x.sin(); t * x };`: the block's statements in a scope of
             // their own, its tail the value.
             syn::Expr::Block(b) => self.tail_value(&b.block.stmts, b.span(), var, block)?,
+            // `let r = loop { .. break v; .. };`
+            syn::Expr::Loop(l) => self.value_loop(l, var, block)?,
             other => return err_at(other, "expected an `if`, a `match` or a block"),
         }
         let first = match self.kind(var) {

@@ -134,6 +134,7 @@ impl Lowerer<'_> {
             syn::Expr::Block(b) if b.label.is_none() => {
                 return self.tail_value(&b.block.stmts, b.span(), target, out)
             }
+            syn::Expr::Loop(l) if gives_value(l) => return self.value_loop(l, target, out),
             _ => {}
         }
         let value = self.expr(e, out)?;

@@ -71,7 +71,7 @@ pub(super) fn unsupported(e: &syn::Expr) -> syn::Error {
     let (span, msg): (Span, &str) = match e {
         syn::Expr::Closure(c) => (c.or1_token.span, "closures cannot be differentiated; write a separate `#[differentiable]` function and call it"),
         syn::Expr::Unsafe(u) => (u.unsafe_token.span, "`unsafe` is not allowed in a differentiable function"),
-        syn::Expr::Loop(l) => (l.loop_token.span, "a `loop` that gives a value is not supported; assign the value to a variable declared before the loop, then `break;`"),
+        syn::Expr::Loop(l) => (l.loop_token.span, "a `loop` gives a value as a `let` initialiser, `let r = loop { .. break v; .. };`, or as the function's result; bind its value with `let` first"),
         syn::Expr::While(w) => (w.while_token.span, "`while` is supported as a statement, not inside a value"),
         syn::Expr::Async(a) => (a.async_token.span, "`async` is not supported in a differentiable function"),
         syn::Expr::Await(a) => (a.await_token.span, "`.await` is not supported in a differentiable function"),

@@ -24,6 +24,8 @@ pub(super) struct LoopCtx {
     label: Option<String>,
     broken: Option<VarId>,
     continued: Option<VarId>,
+    /// The variable a `loop` that gives a value assigns at each `break value`.
+    value: Option<VarId>,
 }
 
 /// Where the exits of some statements go: `(loop, is_break)` by position in the stack of
@@ -104,6 +106,49 @@ impl<'ast> Visit<'ast> for ExitFinder<'_> {
     }
     fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// Whether `l` gives a value: a `break v` in its body leaves it (unlabelled outside inner
+/// loops, or with its label), closures aside.
+pub(super) fn gives_value(l: &syn::ExprLoop) -> bool {
+    struct Finder<'a> {
+        label: Option<&'a syn::Ident>,
+        depth: usize,
+        found: bool,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Finder<'_> {
+        fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+            let ours = match &b.label {
+                Some(l) => Some(&l.ident) == self.label,
+                None => self.depth == 0,
+            };
+            self.found |= ours && b.expr.is_some();
+            syn::visit::visit_expr_break(self, b);
+        }
+        fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
+            self.depth += 1;
+            syn::visit::visit_expr_loop(self, e);
+            self.depth -= 1;
+        }
+        fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+            self.depth += 1;
+            syn::visit::visit_expr_while(self, e);
+            self.depth -= 1;
+        }
+        fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+            self.depth += 1;
+            syn::visit::visit_expr_for_loop(self, e);
+            self.depth -= 1;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut finder = Finder {
+        label: l.label.as_ref().map(|l| &l.name.ident),
+        depth: 0,
+        found: false,
+    };
+    syn::visit::Visit::visit_block(&mut finder, &l.body);
+    finder.found
 }
 
 fn label_name(label: Option<&syn::Label>) -> Option<String> {
@@ -255,6 +300,7 @@ impl Lowerer<'_> {
             label: label_name(label),
             broken,
             continued,
+            value: self.loop_value.take(),
         });
         self.stmts_into(stmts, &mut body);
         self.loops.pop();
@@ -288,7 +334,11 @@ impl Lowerer<'_> {
             syn::Expr::Loop(l) => self.plain_loop(l, block),
             syn::Expr::Break(b) => {
                 if let Some(v) = &b.expr {
-                    return err_at(v, "`break` with a value is not supported; assign the value to a variable declared before the loop, then `break;`");
+                    let target = self.loop_ctx(b.label.as_ref()).and_then(|c| c.value);
+                    let Some(target) = target else {
+                        return err_at(v, "`break` with a value leaves a `loop` whose value is bound, `let r = loop { .. };`, or is the function's result; assign the value to a variable declared before this loop, then `break;`");
+                    };
+                    self.assign_value(target, v, block)?;
                 }
                 self.raise(b.label.as_ref(), true, b.span(), block)
             }
@@ -398,6 +448,33 @@ impl Lowerer<'_> {
         );
         self.scopes.pop();
         self.push_while(Some(cond), exit, body, w.span(), block)
+    }
+
+    /// A `loop` that gives a value, `let r = loop { .. break v; .. };` or the function's
+    /// result: each `break v` to it assigns `target` (declared by the caller) before raising
+    /// the loop's flag, as an `if` that gives a value assigns it in each branch.
+    pub(super) fn value_loop(
+        &mut self,
+        l: &syn::ExprLoop,
+        target: VarId,
+        block: &mut Block,
+    ) -> syn::Result<()> {
+        self.loop_value = Some(target);
+        self.plain_loop(l, block)
+    }
+
+    /// The loop a `break` or `continue` to `label` leaves, if there is one.
+    fn loop_ctx(&self, label: Option<&syn::Lifetime>) -> Option<&LoopCtx> {
+        match label {
+            Some(l) => {
+                let name = l.ident.to_string();
+                self.loops
+                    .iter()
+                    .rev()
+                    .find(|c| c.label.as_deref() == Some(&name))
+            }
+            None => self.loops.last(),
+        }
     }
 
     /// `loop { body }`, left by `break` (or `return`, or an exit of an outer loop).

@@ -71,6 +71,7 @@ use self::control::*;
 use self::diag::*;
 use self::expr::*;
 use self::iter::*;
+use self::loops::gives_value;
 use self::nalgebra::*;
 use self::stmt::*;
 use self::types::*;
@@ -117,6 +118,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         resolving: Vec::new(),
         tuples: HashMap::new(),
         loops: Vec::new(),
+        loop_value: None,
         aliases: HashMap::new(),
         closures: HashMap::new(),
         inferred: HashMap::new(),
@@ -224,6 +226,8 @@ struct Lowerer<'a> {
     tuples: HashMap<VarId, Vec<VarId>>,
     /// The loops being lowered, innermost last: see [`loops`].
     loops: Vec<loops::LoopCtx>,
+    /// The value variable of the `loop` about to be lowered (see [`Lowerer::value_loop`]).
+    loop_value: Option<VarId>,
     /// Names an iterator binds to elements and windows: see [`iter`].
     aliases: HashMap<VarId, Alias>,
     /// Closures stored in a `let`, inlined where they are called: see [`iter`].

@@ -346,11 +346,10 @@ impl Lowerer<'_> {
                     | syn::Expr::Unsafe(_)
             )
         };
-        let never_value = |e: &syn::Expr| {
-            matches!(
-                strip_paren(e),
-                syn::Expr::ForLoop(_) | syn::Expr::While(_) | syn::Expr::Loop(_)
-            )
+        let never_value = |e: &syn::Expr| match strip_paren(e) {
+            syn::Expr::ForLoop(_) | syn::Expr::While(_) => true,
+            syn::Expr::Loop(l) => !gives_value(l),
+            _ => false,
         };
         match stmts.split_last() {
             Some((syn::Stmt::Expr(e, None), rest))
@@ -528,9 +527,11 @@ impl Lowerer<'_> {
         let mut values = Vec::new();
         for (elem, kind) in elems.into_iter().zip(parts) {
             if *kind == Kind::Real
-                && matches!(strip_paren(elem), syn::Expr::If(_) | syn::Expr::Match(_))
+                && (matches!(strip_paren(elem), syn::Expr::If(_) | syn::Expr::Match(_))
+                    || matches!(strip_paren(elem), syn::Expr::Loop(l) if gives_value(l)))
             {
-                // `if c { a } else { b }` as the result: a variable given by the branches.
+                // `if c { a } else { b }` as the result: a variable given by the branches (a
+                // `loop`'s by its `break`s).
                 let span = elem.span();
                 let t = self.temp("result", Kind::Real, span);
                 self.vars[t].mutable = true;
