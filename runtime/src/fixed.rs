@@ -80,6 +80,15 @@ impl<T> ZerosIn for Vec<T> {
     }
 }
 
+/// A borrowed row (`&obs[k]` of `obs: &[Vec<f64>]`): zeros shaped like the row.
+impl<T: ZerosIn + ?Sized> ZerosIn for &T {
+    type Zeros<S: Real> = T::Zeros<S>;
+    #[inline(always)]
+    fn zeros_in<S: Real>(&self) -> T::Zeros<S> {
+        (**self).zeros_in::<S>()
+    }
+}
+
 /// Zeros in `S` shaped like `x` (see [`ZerosIn`]).
 #[inline(always)]
 pub fn zeros_in<S: Real, T: ZerosIn + ?Sized>(x: &T) -> T::Zeros<S> {
@@ -123,6 +132,23 @@ impl LiftIn for Vec<f64> {
     #[inline]
     fn lift_in<S: Real>(&self) -> Vec<S> {
         self.iter().map(|&v| S::from_f64(v)).collect()
+    }
+}
+
+/// A borrowed row (`&obs[k]` of `obs: &[Vec<f64>]`): the row lifted.
+///
+/// ```
+/// use tapeless_runtime::lift_in;
+/// let obs = vec![vec![1.0_f64, 2.0], vec![3.0]];
+/// let row = &obs[0];
+/// let lifted: Vec<f64> = lift_in(&row);
+/// assert_eq!(lifted, [1.0, 2.0]);
+/// ```
+impl<T: LiftIn + ?Sized> LiftIn for &T {
+    type Lifted<S: Real> = T::Lifted<S>;
+    #[inline(always)]
+    fn lift_in<S: Real>(&self) -> T::Lifted<S> {
+        (**self).lift_in::<S>()
     }
 }
 

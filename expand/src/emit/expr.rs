@@ -45,6 +45,19 @@ impl Emitter<'_> {
                 let (v, i) = (self.name(*v), self.primal(i));
                 quote_spanned!(span=> #rt::cst::<#scalar>(#v[#i]))
             }
+            // A row of a table of rows of varying lengths (`obs: &[Vec<f64>]`, data) is
+            // borrowed.
+            Op::Index(v, i)
+                if e.kind == Kind::Opaque
+                    && self
+                        .var(*v)
+                        .ty
+                        .as_ref()
+                        .is_some_and(crate::lower::borrowed_rows) =>
+            {
+                let (v, i) = (self.name(*v), self.primal(i));
+                quote_spanned!(span=> &#v[#i])
+            }
             Op::Index(v, i) => {
                 let (v, i) = (self.name(*v), self.primal(i));
                 quote_spanned!(span=> #v[#i])

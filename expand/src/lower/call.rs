@@ -222,7 +222,11 @@ impl Lowerer<'_> {
     /// `obs: &[[f64; K]]` outside `wrt(..)`, or a local bound to one, `o` of `let o = obs[k];`).
     pub(super) fn is_data_row(&self, e: &Expr) -> bool {
         match &e.op {
-            Op::Var(v) | Op::Ref(v) => self.data_rows.contains(v) || self.real_rows.contains(v),
+            Op::Var(v) | Op::Ref(v) => {
+                self.data_rows.contains(v)
+                    || self.real_rows.contains(v)
+                    || self.ragged_rows.contains(v)
+            }
             Op::Index(a, _) => self.holds_rows(*a),
             _ => false,
         }
@@ -250,7 +254,12 @@ impl Lowerer<'_> {
             if self.kind(v) != &Kind::Opaque || !self.is_data_row(&held) {
                 return Ok(None);
             }
-            self.data_rows.insert(v);
+            if self.ragged_rows.contains(&v) {
+                // A view of data, `y` of `for y in obs` (`obs: &[Vec<f64>]`), passed as bound.
+                self.data_slices.insert(v);
+            } else {
+                self.data_rows.insert(v);
+            }
             let op = if by_ref { Op::Ref(v) } else { Op::Var(v) };
             return Ok(Some(Arg::Value(Expr {
                 op,
@@ -273,7 +282,12 @@ impl Lowerer<'_> {
             return Ok(None);
         }
         let t = self.temp("row", Kind::Opaque, span);
-        self.data_rows.insert(t);
+        if self.is_ragged_row(&value) {
+            self.ragged_rows.insert(t);
+            self.data_slices.insert(t);
+        } else {
+            self.data_rows.insert(t);
+        }
         block.stmts.push(Stmt::Let {
             var: t,
             init: Init::Expr(value),
@@ -293,6 +307,9 @@ impl Lowerer<'_> {
             if let syn::Expr::Range(range) = &*ix.index {
                 return self.subslice_arg(r, ix, range, block);
             }
+        }
+        if let Some(row) = self.borrowed_row_arg(r, block)? {
+            return Ok(row);
         }
         let v = match self.path_var(&r.expr) {
             Some(v) => v,
@@ -342,6 +359,36 @@ impl Lowerer<'_> {
             })),
             (_, true) => err_at(r, "only real arrays can be passed as `&mut` to a differentiable function"),
         }
+    }
+
+    /// `&at[k]`, a row of a table of rows of varying lengths outside `wrt(..)` (`at:
+    /// &[Vec<usize>]`, `obs: &[Vec<f64>]`), passed on as it is borrowed; `None` for another
+    /// argument.
+    fn borrowed_row_arg(
+        &mut self,
+        r: &syn::ExprReference,
+        block: &mut Block,
+    ) -> syn::Result<Option<Arg>> {
+        let syn::Expr::Index(ix) = strip_paren(&r.expr) else {
+            return Ok(None);
+        };
+        let table = match self.path_var(&ix.expr) {
+            Some(v)
+                if r.mutability.is_none()
+                    && self.kind(v) == &Kind::Opaque
+                    && self.vars[v].ty.as_ref().is_some_and(borrowed_rows)
+                    && !self.holds_rows(v) =>
+            {
+                v
+            }
+            _ => return Ok(None),
+        };
+        let index = self.index_expr(&ix.index, block)?;
+        Ok(Some(Arg::Value(Expr {
+            op: Op::Index(table, Box::new(index)),
+            kind: Kind::Opaque,
+            span: r.span(),
+        })))
     }
 
     /// An argument written without `&`: an array passed by name, an array constructor, or a value.

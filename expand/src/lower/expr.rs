@@ -220,7 +220,10 @@ impl Lowerer<'_> {
             // operand itself.
             syn::Expr::Reference(r) if r.mutability.is_none() => {
                 let x = self.expr(&r.expr, block)?;
-                if x.kind != Kind::Matrix {
+                // `&obs[k]`, a row of real data, borrowed as the rows of `&[Vec<f64>]` are
+                // (see `emit::expr`) and copied as `[f64; K]` rows are.
+                let data_row = matches!(&x.op, Op::Index(a, _) if self.holds_rows(*a));
+                if x.kind != Kind::Matrix && !data_row {
                     return err_at(r, "references are supported for matrices and vectors in expressions, `w * &h`; pass arrays by reference to differentiable calls only");
                 }
                 Ok(x)
@@ -474,6 +477,47 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `obs[k]` of a table of data (`obs: &[Vec<f64>]`, `at: &[Vec<usize>]`, `&[[f64; K]]`)
+    /// bound to a temporary, for an iterator over the row, `at[k].iter()`; `None` for another
+    /// expression.
+    pub(super) fn table_row(
+        &mut self,
+        e: &syn::Expr,
+        block: &mut Block,
+    ) -> syn::Result<Option<VarId>> {
+        let syn::Expr::Index(ix) = strip_paren(e) else {
+            return Ok(None);
+        };
+        let table = match self.path_var(&ix.expr) {
+            Some(v)
+                if self.kind(v) == &Kind::Opaque && !matches!(&*ix.index, syn::Expr::Range(_)) =>
+            {
+                v
+            }
+            _ => return Ok(None),
+        };
+        let span = e.span();
+        let index = self.index_expr(&ix.index, block)?;
+        let t = self.temp("row", Kind::Opaque, span);
+        if self.holds_rows(table) || self.real_rows.contains(&table) {
+            self.real_rows.push(t);
+        }
+        let row = Expr {
+            op: Op::Index(table, Box::new(index)),
+            kind: Kind::Opaque,
+            span,
+        };
+        if self.is_ragged_row(&row) {
+            self.ragged_rows.insert(t);
+        }
+        block.stmts.push(Stmt::Let {
+            var: t,
+            init: Init::Expr(row),
+            span,
+        });
+        Ok(Some(t))
+    }
+
     /// A temporary bound to `row`, a row of opaque data (`obs[k]`, a copy: the rows of arrays
     /// of arrays of reals are `Copy` arrays) before its use in `block`, so that `obs[k][j]`
     /// (`read`) is an index of a variable.
@@ -493,6 +537,9 @@ impl Lowerer<'_> {
             if self.holds_rows(*a) || self.real_rows.contains(a) {
                 self.real_rows.push(t);
             }
+        }
+        if self.is_ragged_row(&row) {
+            self.ragged_rows.insert(t);
         }
         block.stmts.push(Stmt::Let {
             var: t,

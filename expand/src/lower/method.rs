@@ -48,6 +48,15 @@ impl Lowerer<'_> {
         if name == "len" && mc.args.is_empty() {
             return self.len_method(mc, span);
         }
+        if name == "is_empty" && mc.args.is_empty() {
+            // `v.is_empty()` as `v.len() == 0`, of any array the subset takes the length of.
+            let len = self.len_method(mc, span)?;
+            return Ok(Expr {
+                op: Op::Binary(Binary::Eq, Box::new(len), Box::new(int_lit(0, span))),
+                kind: Kind::Bool,
+                span,
+            });
+        }
         let receiver = self.expr(&mc.receiver, block)?;
         if receiver.kind == Kind::Matrix
             && matches!(name.as_str(), "nrows" | "ncols")
@@ -172,6 +181,19 @@ impl Lowerer<'_> {
         }
         if let Some(len) = self.rows_len(v, span) {
             return Ok(len);
+        }
+        if self.kind(v) == &Kind::Opaque && !self.param_vars.contains(&v) {
+            // A row of data bound in the body (`y` of `for y in obs`, `obs: &[Vec<f64>]`): its
+            // length is a read of the binding, which the reverse sweep then binds again.
+            return Ok(Expr {
+                op: Op::Method(
+                    Box::new(var_expr(v, Kind::Opaque, span)),
+                    syn::Ident::new("len", span),
+                    Vec::new(),
+                ),
+                kind: Kind::Int,
+                span,
+            });
         }
         Ok(Expr {
             op: Op::Len(v),

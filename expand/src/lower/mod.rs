@@ -75,6 +75,7 @@ use self::loops::gives_value;
 use self::nalgebra::*;
 use self::stmt::*;
 use self::types::*;
+pub(crate) use self::types::{borrowed_rows, ragged_rows};
 use crate::attr::Args;
 use crate::ctxt::Ctxt;
 use crate::ir::*;
@@ -107,6 +108,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         no_hoist: 0,
         probe_rows: 0,
         real_rows: Vec::new(),
+        ragged_rows: HashSet::new(),
         data_rows: HashSet::new(),
         data_slices: HashSet::new(),
         real_elems: Vec::new(),
@@ -200,6 +202,9 @@ struct Lowerer<'a> {
     /// temporary of `obs[k][j]`): opaque data whose elements are reals, passed to a
     /// differentiable function as real arguments.
     real_rows: Vec<VarId>,
+    /// The variables holding a row of a table of rows of reals of varying lengths (`y` of `for
+    /// y in obs`, `obs: &[Vec<f64>]`): passed on as views of data (`Function::data_slices`).
+    ragged_rows: HashSet<VarId>,
     /// Rows of arrays of arrays of real data bound to variables and passed on whole (see
     /// `ir::Function::data_rows`).
     data_rows: HashSet<VarId>,

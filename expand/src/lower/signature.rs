@@ -442,7 +442,9 @@ impl Lowerer<'_> {
             ),
         };
         let mut rows = None;
-        let kind = if nests_arrays_of_reals(&pt.ty) {
+        let kind = if ragged_rows(&pt.ty) {
+            self.ragged_param(&pt.ty, &name_of(&ident))?
+        } else if nests_arrays_of_reals(&pt.ty) {
             match self.nested_param(&pt.ty, &name_of(&ident))? {
                 Some((kind, len)) => {
                     rows = Some(len);

@@ -43,6 +43,61 @@ pub(super) fn is_vec_f64(ty: &syn::Type) -> bool {
     false
 }
 
+/// The row type of a table read by reference whose rows are `Vec`s or slices, `&[Vec<T>]`,
+/// `&Vec<Vec<T>>`, `&[&[T]]`: rows of lengths known only when the program runs.
+fn ragged_row(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Reference(r) = strip_type_group(ty) else {
+        return None;
+    };
+    if r.mutability.is_some() {
+        return None;
+    }
+    let row = match strip_type_group(&r.elem) {
+        syn::Type::Slice(s) => &*s.elem,
+        syn::Type::Path(p) => match p.path.segments.last() {
+            Some(seg) if seg.ident == "Vec" => match &seg.arguments {
+                syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+                    syn::GenericArgument::Type(t) => t,
+                    _ => return None,
+                },
+                _ => return None,
+            },
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let elem = match strip_type_group(row) {
+        syn::Type::Reference(r) if r.mutability.is_none() => match strip_type_group(&r.elem) {
+            syn::Type::Slice(s) => &*s.elem,
+            _ => return None,
+        },
+        syn::Type::Path(p) => match p.path.segments.last() {
+            Some(seg) if seg.ident == "Vec" && p.path.segments.len() == 1 => match &seg.arguments {
+                syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+                    syn::GenericArgument::Type(t) => t,
+                    _ => return None,
+                },
+                _ => return None,
+            },
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(elem)
+}
+
+/// Rows of reals of lengths known only when the program runs, read by reference: `&[Vec<f64>]`,
+/// `&Vec<Vec<f64>>`, `&[&[f64]]` (observations of varying counts, read as data).
+pub(crate) fn ragged_rows(ty: &syn::Type) -> bool {
+    ragged_row(ty).is_some_and(|t| is_ident(t, "f64"))
+}
+
+/// Any table of rows of varying lengths (reals, integers, bools): its rows are borrowed where
+/// they are bound, `let y = &obs[k];`, as a `Vec` row cannot be moved out.
+pub(crate) fn borrowed_rows(ty: &syn::Type) -> bool {
+    ragged_row(ty).is_some()
+}
+
 /// `&Vec<f64>` or `&mut Vec<f64>`?
 pub(super) fn is_vec_ref(ty: &syn::Type) -> bool {
     matches!(strip_type_group(ty), syn::Type::Reference(r) if is_vec_f64(&r.elem))

@@ -210,10 +210,13 @@ impl Lowerer<'_> {
         }
         let array = match self.path_var(arr) {
             Some(v) => v,
-            None => return err_at(
-                arr,
-                "iterate over a variable, `v.iter()`, or a sub-slice of one, `v[a..b].iter()`: temporaries are not supported",
-            ),
+            None => match self.table_row(arr, block)? {
+                Some(v) => v,
+                None => return err_at(
+                    arr,
+                    "iterate over a variable, `v.iter()`, or a sub-slice of one, `v[a..b].iter()`: temporaries are not supported",
+                ),
+            },
         };
         if let Some(rows) = self.rows_source(array, method, writable, e) {
             let (size, end) = rows?;

@@ -33,13 +33,17 @@ impl Lowerer<'_> {
                     Item::Elem { array, index, .. } if !mutable && self.holds_rows(array) => {
                         let v = self.new_var(&name, Kind::Opaque, false, span);
                         self.real_rows.push(v);
+                        let row = Expr {
+                            op: Op::Index(array, Box::new(index)),
+                            kind: Kind::Opaque,
+                            span,
+                        };
+                        if self.is_ragged_row(&row) {
+                            self.ragged_rows.insert(v);
+                        }
                         block.stmts.push(Stmt::Let {
                             var: v,
-                            init: Init::Expr(Expr {
-                                op: Op::Index(array, Box::new(index)),
-                                kind: Kind::Opaque,
-                                span,
-                            }),
+                            init: Init::Expr(row),
                             span,
                         });
                     }
@@ -126,12 +130,24 @@ impl Lowerer<'_> {
     }
 
     /// Whether `array` is a parameter of arrays of arrays of reals (`obs: &[[f64; 2]]`, data).
+    /// Whether `e` is a row of a table of rows of reals of varying lengths (`obs[k]` of `obs:
+    /// &[Vec<f64>]`, or a variable bound to one): a view of data, never copied.
+    pub(in crate::lower) fn is_ragged_row(&self, e: &Expr) -> bool {
+        match &e.op {
+            Op::Index(a, _) => {
+                self.kind(*a) == &Kind::Opaque && self.vars[*a].ty.as_ref().is_some_and(ragged_rows)
+            }
+            Op::Var(v) | Op::Ref(v) => self.ragged_rows.contains(v),
+            _ => false,
+        }
+    }
+
     pub(in crate::lower) fn holds_rows(&self, array: VarId) -> bool {
         self.kind(array) == &Kind::Opaque
             && self.vars[array]
                 .ty
                 .as_ref()
-                .is_some_and(nests_arrays_of_reals)
+                .is_some_and(|t| nests_arrays_of_reals(t) || ragged_rows(t))
     }
 
     /// `[t, y]` bound to a row `array[index]` of opaque data (`obs: &[[f64; 2]]`): the row
