@@ -32,15 +32,6 @@ fn misfit(u: &[f64], y: &[f64], at: &[usize]) -> f64 {
         .sum::<f64>()
 }
 
-/// The same misfit of the observations `y`, their positions `at[first..]`.
-#[differentiable(wrt(u))]
-fn misfit_flat(u: &[f64], y: &[f64], at: &[usize], first: usize) -> f64 {
-    y.iter()
-        .enumerate()
-        .map(|(m, yk)| (u[at[first + m]] - yk).powi(2))
-        .sum::<f64>()
-}
-
 /// The 4D-Var cost: a step before each observation time, the rows read every way.
 #[differentiable(wrt(x0))]
 fn cost_rows(x0: &[f64], obs: &[Vec<f64>], at: &[Vec<usize>], h: f64) -> f64 {
@@ -60,21 +51,23 @@ fn cost_rows(x0: &[f64], obs: &[Vec<f64>], at: &[Vec<usize>], h: f64) -> f64 {
     j
 }
 
-/// The same with the observations flat, row `k` at `offsets[k]..offsets[k + 1]`.
+/// The same with the observations flat, row `k` at `offsets[k]..offsets[k + 1]` (the bounds
+/// bound untyped, `let a = offsets[k];`: integers, passed on as such; the positions passed on
+/// as a sub-slice of integer data, `&at[a..b]`).
 #[differentiable(wrt(x0))]
 fn cost_flat(x0: &[f64], obs: &[f64], at: &[usize], offsets: &[usize], h: f64) -> f64 {
     let mut u = x0.to_vec();
     let mut j = 0.0;
     for k in 0..offsets.len() - 1 {
         euler(&mut u, h);
-        let a: usize = offsets[k];
-        let b: usize = offsets[k + 1];
+        let a = offsets[k];
+        let b = offsets[k + 1];
         for m in a..b {
             j += 0.5 * (u[at[m]] - obs[m]).powi(2);
         }
         if b > a {
-            j += 0.25 * misfit_flat(&u, &obs[a..b], at, a)
-                + 0.125 * misfit_flat(&u, &obs[a..b], at, a);
+            j += 0.25 * misfit(&u, &obs[a..b], &at[a..b])
+                + 0.125 * misfit(&u, &obs[a..b], &at[a..b]);
             j += 0.01 * u[at[a]] * obs[a];
         }
     }

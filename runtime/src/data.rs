@@ -195,7 +195,7 @@ impl<S: Real> Deref for DataSlice<'_, S> {
 /// assert_eq!(tapeless_runtime::__private::data_window(&[1.0, 2.0, 3.0], 1, 3), &[2.0, 3.0]);
 /// ```
 #[inline(always)]
-pub fn data_window(values: &[f64], from: usize, to: usize) -> &[f64] {
+pub fn data_window<T>(values: &[T], from: usize, to: usize) -> &[T] {
     &values[from..to]
 }
 

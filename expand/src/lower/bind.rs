@@ -566,6 +566,11 @@ impl Lowerer<'_> {
             Some(Kind::Opaque) | None => {
                 if value.kind == Kind::Opaque && ty.is_some_and(is_int_type) {
                     Kind::Int
+                } else if value.kind == Kind::Opaque
+                    && matches!(&value.op, Op::Index(a, _) if self.vars[*a].ty.as_ref().is_some_and(holds_integers))
+                {
+                    // `let a = at[k];` of `at: &[usize]`: an integer, passed on as one.
+                    Kind::Int
                 } else if value.kind == Kind::Opaque && b.mutable && self.is_real_data(&value) {
                     // `let mut t = obs[k][j];`, later assigned reals (`t = t * x`).
                     value = self.coerce_real(value)?;

@@ -49,6 +49,21 @@ impl Lowerer<'_> {
         }
         let array = match self.path_var(&ix.expr) {
             Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => v,
+            // `&at[a..b]` of integer data (`at: &[usize]`): a view, passed on as written.
+            Some(v)
+                if !mutable
+                    && self.kind(v) == &Kind::Opaque
+                    && self.vars[v].ty.as_ref().is_some_and(holds_integers) =>
+            {
+                let span = r.span();
+                let len = Expr {
+                    op: Op::Len(v),
+                    kind: Kind::Int,
+                    span,
+                };
+                let (from, to) = self.range_bounds(len, ix, range, span, block)?;
+                return Ok(self.window(v, from, to, span, block));
+            }
             _ => {
                 return err_at(
                     &ix.expr,
@@ -125,10 +140,28 @@ impl Lowerer<'_> {
         span: Span,
         block: &mut Block,
     ) -> Arg {
+        let arg = self.window(array, from, to, span, block);
+        if let Arg::Value(Expr {
+            op: Op::Var(sub), ..
+        }) = &arg
+        {
+            self.data_slices.insert(*sub);
+        }
+        arg
+    }
+
+    /// `let __sub = __tl::data_window(array, __from, __to);`, passed on as `__sub`.
+    fn window(
+        &mut self,
+        array: VarId,
+        from: VarId,
+        to: VarId,
+        span: Span,
+        block: &mut Block,
+    ) -> Arg {
         let krate = &self.args.krate;
         let path: syn::Path = syn::parse_quote!(#krate::__private::data_window);
         let sub = self.temp("sub", Kind::Opaque, span);
-        self.data_slices.insert(sub);
         let var = |v, kind| var_expr(v, kind, span);
         let window = Expr {
             op: Op::ConstCall(

@@ -98,6 +98,27 @@ pub(crate) fn borrowed_rows(ty: &syn::Type) -> bool {
     ragged_row(ty).is_some()
 }
 
+/// Whether `ty` is a slice, array or `Vec` of integers (by reference or not): `at: &[usize]`.
+pub(super) fn holds_integers(ty: &syn::Type) -> bool {
+    let elem = match strip_type_group(ty) {
+        syn::Type::Reference(r) => return holds_integers(&r.elem),
+        syn::Type::Slice(s) => &*s.elem,
+        syn::Type::Array(a) => &*a.elem,
+        syn::Type::Path(p) => match p.path.segments.last() {
+            Some(seg) if seg.ident == "Vec" => match &seg.arguments {
+                syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+                    syn::GenericArgument::Type(t) => t,
+                    _ => return false,
+                },
+                _ => return false,
+            },
+            _ => return false,
+        },
+        _ => return false,
+    };
+    is_int_type(elem)
+}
+
 /// `&Vec<f64>` or `&mut Vec<f64>`?
 pub(super) fn is_vec_ref(ty: &syn::Type) -> bool {
     matches!(strip_type_group(ty), syn::Type::Reference(r) if is_vec_f64(&r.elem))
