@@ -258,6 +258,10 @@ impl Lowerer<'_> {
             syn::Expr::Return(r) => self.return_stmt(r, block),
             syn::Expr::Call(call) => self.call_stmt(call, block),
             syn::Expr::MethodCall(mc) if mc.method == "push" => self.push_stmt(mc, block),
+            syn::Expr::MethodCall(mc) if mc.method == "for_each" => {
+                let f = for_each_as_loop(mc)?;
+                self.for_loop(&f, block)
+            }
             syn::Expr::MethodCall(mc) => self.slice_method_stmt(mc, block).unwrap_or_else(|| err_at(
                 &mc.method,
                 format!(
@@ -582,4 +586,52 @@ pub(super) fn assertion(mac: &syn::Macro) -> Option<usize> {
         "assert_eq" | "assert_ne" => Some(2),
         _ => None,
     }
+}
+
+/// `chain.for_each(|pat| body)` as the `for` loop it is, `for pat in chain { body; }` (the
+/// closure's parameter type, if written, dropped: the loop's pattern takes none).
+fn for_each_as_loop(mc: &syn::ExprMethodCall) -> syn::Result<syn::ExprForLoop> {
+    let advice = "`.for_each(..)` takes a closure of one argument, `x.iter_mut().for_each(|v| *v *= 0.5)`; or write the `for` loop, `for v in x.iter_mut() { *v *= 0.5; }`";
+    let closure = match mc.args.iter().collect::<Vec<_>>().as_slice() {
+        [syn::Expr::Closure(c)] if c.inputs.len() == 1 => c,
+        _ => return err_at(&mc.method, advice),
+    };
+    if contains_return(&closure.body) {
+        return err_at(&closure.body, "a `return` in the closure of `.for_each(..)` goes to the next item: write the `for` loop with `continue`");
+    }
+    let pat = match &closure.inputs[0] {
+        syn::Pat::Type(t) => (*t.pat).clone(),
+        p => p.clone(),
+    };
+    let span = mc.method.span();
+    let body = match &*closure.body {
+        syn::Expr::Block(b) if b.label.is_none() && b.attrs.is_empty() => b.block.clone(),
+        e => syn::Block {
+            brace_token: Default::default(),
+            stmts: vec![syn::Stmt::Expr(e.clone(), Some(syn::Token![;](span)))],
+        },
+    };
+    Ok(syn::ExprForLoop {
+        attrs: Vec::new(),
+        label: None,
+        for_token: syn::Token![for](span),
+        pat: Box::new(pat),
+        in_token: syn::Token![in](span),
+        expr: mc.receiver.clone(),
+        body,
+    })
+}
+
+/// Whether `e` holds a `return` (outside nested closures).
+fn contains_return(e: &syn::Expr) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut f = Finder(false);
+    syn::visit::Visit::visit_expr(&mut f, e);
+    f.0
 }
