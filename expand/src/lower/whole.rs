@@ -134,6 +134,14 @@ impl Lowerer<'_> {
                 return Ok(t);
             }
         }
+        // `u = u.iter().zip(&k).map(|(a, b)| a + h * b).collect();`: collected into a
+        // temporary first (the chain may read `u`), then copied.
+        if let Some(collected) = self.collected_result(e, block)? {
+            let Op::Var(t) = collected.op else {
+                unreachable!("collected into a temporary")
+            };
+            return Ok(t);
+        }
         match self.array_init(e, block)? {
             Some(init) => {
                 let t = self.temp("whole", kind, e.span());
