@@ -50,8 +50,8 @@ extern crate self as tapeless;
 pub use tapeless_macros::differentiable;
 pub use tapeless_runtime::{
     accumulate, check, fourdvar, hyper, linalg, nested, ode, optim, parallel, params, rules, sum,
-    zeros_like, Dual, FieldReals, InputError, One, Real, Struct, UserError, UserFailure, Zero,
-    ZerosLike,
+    zeros_like, Data, Dual, FieldReals, InputError, One, Real, Struct, UserError, UserFailure,
+    Zero, ZerosLike,
 };
 
 #[cfg(feature = "argmin")]

@@ -59,6 +59,7 @@ mod ctxt;
 mod custom;
 mod dims;
 mod emit;
+mod enums;
 mod generic;
 #[cfg(test)]
 mod golden;
@@ -142,6 +143,9 @@ fn expand(
     if let Ok(t) = syn::parse2::<syn::ItemTrait>(item.clone()) {
         return traits::expand(attr, t);
     }
+    if let Ok(e) = syn::parse2::<syn::ItemEnum>(item.clone()) {
+        return enums::expand(attr, e);
+    }
     if let Some(out) = structs::intercept(&attr, &item) {
         return out;
     }
@@ -173,6 +177,7 @@ fn expand_function(
     let plain = generic::at_f64(&func)?;
     let mut generated = generate(&plain, &args, scalar_generic)?;
     generated.extend(patterns::expand(&func, &plain, &args, generate)?);
+    assert_data_parameters(&mut func, &plain, &args.krate);
     Ok(quote! {
         // Index loops are as good as iterators in a differentiable function (iterator chains
         // are lowered to them); clippy's advice to iterate does not apply.
@@ -180,6 +185,26 @@ fn expand_function(
         #func
         #generated
     })
+}
+
+/// A check that rustc makes of each parameter read as data because tapeless cannot look into
+/// its type (`scheme: Scheme`): `tapeless::Data`, which `#[differentiable]` on an enum
+/// implements, at the parameter's type (a type alias of `f64` fails there). The parameters are
+/// read from `plain`, the function at `f64` (a scalar type parameter is no data).
+fn assert_data_parameters(func: &mut syn::ItemFn, plain: &syn::ItemFn, krate: &syn::Path) {
+    use syn::spanned::Spanned;
+    let mut checks = Vec::new();
+    for arg in &plain.sig.inputs {
+        if let syn::FnArg::Typed(pt) = arg {
+            if lower::declared_data(&pt.ty) {
+                let ty = &pt.ty;
+                checks.push(syn::parse_quote_spanned! {ty.span()=>
+                    let _: fn() = #krate::__private::assert_data::<#ty>;
+                });
+            }
+        }
+    }
+    func.block.stmts.splice(0..0, checks);
 }
 
 /// The companions of `func` (written at `f64`) for the arguments `args`, under the function's

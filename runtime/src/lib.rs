@@ -45,6 +45,7 @@
 
 pub mod check;
 mod data;
+mod data_types;
 mod dual;
 mod fixed;
 pub mod fourdvar;
@@ -65,6 +66,7 @@ mod storage;
 mod structs;
 mod user_error;
 
+pub use data_types::Data;
 pub use dual::Dual;
 pub use fixed::{fixed_mut, lift_in, zeros_in, LiftIn, ZerosIn};
 pub use input_error::InputError;
@@ -81,6 +83,7 @@ pub mod __private {
         active, data_of, data_real, data_window, DataArg, DataSlice, Inactive, InactiveArray,
         LazyZeros, OutsideWrt, Unread,
     };
+    pub use crate::data_types::assert_data;
     pub use crate::fixed::{fixed_mut, lift_in, zeros_in};
     pub use crate::linalg;
     pub use crate::rows::{

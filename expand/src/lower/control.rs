@@ -454,6 +454,10 @@ pub(super) fn pattern_binding(p: &syn::Pat) -> Option<Span> {
         syn::Pat::Or(o) => o.cases.iter().find_map(pattern_binding),
         syn::Pat::Paren(pp) => pattern_binding(&pp.pat),
         syn::Pat::Tuple(t) => t.elems.iter().find_map(pattern_binding),
+        // An enum's variant with its fields matched, `Boundary::Clamped(0)`, `Clamped(_)`.
+        syn::Pat::TupleStruct(t) => t.elems.iter().find_map(pattern_binding),
+        syn::Pat::Struct(s) => s.fields.iter().find_map(|f| pattern_binding(&f.pat)),
+        syn::Pat::Rest(_) => None,
         syn::Pat::Lit(_) | syn::Pat::Range(_) | syn::Pat::Wild(_) | syn::Pat::Path(_) => None,
         other => Some(other.span()),
     }

@@ -55,9 +55,18 @@ impl Lowerer<'_> {
     /// `HALF * HALF`, a `let` bound to one): passed to differentiable functions as reals.
     pub(super) fn is_unknown_constant(&self, e: &Expr) -> bool {
         match &e.op {
-            // `None` is an `Option`, never a real (`f(x, None)` of a callee's `Option` data).
-            Op::Path(p) => p.segments.last().is_none_or(|s| s.ident != "None"),
-            Op::ConstCall(p, _) => !super::options::is_some_path(p),
+            // `None` is an `Option`, never a real (`f(x, None)` of a callee's `Option` data);
+            // nor is an enum's variant, named in camel case (`Scheme::Euler`) where constants
+            // are upper case (`H`, `f64::consts::PI`).
+            Op::Path(p) => p
+                .segments
+                .last()
+                .is_none_or(|s| s.ident != "None" && !camel_case(&s.ident)),
+            // `Boundary::Clamped(0)`, a variant's constructor, is not one either.
+            Op::ConstCall(p, _) => {
+                !super::options::is_some_path(p)
+                    && p.segments.last().is_none_or(|s| !camel_case(&s.ident))
+            }
             Op::PathIndex(..) => true,
             Op::Unary(Unary::Neg, a) => self.is_unknown_constant(a),
             Op::Binary(
@@ -247,8 +256,21 @@ impl Lowerer<'_> {
             syn::Expr::Macro(m) => err_at(&m.mac.path,
                 format!("macro `{}!` is not supported here; `vec![..]` is supported as the value of a `let`", m.mac.path.to_token_stream()),
             ),
+            syn::Expr::Field(f) => match self.data_param_of(&f.base) {
+                // `p.sigma` of `p: Params` taken by value: read as data, not a struct.
+                Some((v, ty)) => err_at(f, format!("`{0}` is taken by value, so tapeless reads it as data and cannot see its fields; a `#[differentiable]` struct is a parameter by reference, `{0}: &{ty}`", self.shown(v))),
+                None => Err(unsupported(e)),
+            },
             other => Err(unsupported(other)),
         }
+    }
+
+    /// The parameter `e` names if it is read as data because tapeless cannot look into its
+    /// type (`scheme: Scheme`, see `types::declared_data`), with the type as written.
+    fn data_param_of(&self, e: &syn::Expr) -> Option<(VarId, String)> {
+        let v = self.path_var(e).filter(|v| self.param_vars.contains(v))?;
+        let ty = self.vars[v].ty.as_ref().filter(|t| declared_data(t))?;
+        Some((v, ty.to_token_stream().to_string()))
     }
 
     /// A variable, or a path that is not one (a constant, `f64::consts::PI`).
@@ -781,4 +803,11 @@ pub(super) fn var_expr(v: VarId, kind: Kind, span: Span) -> Expr {
         kind,
         span,
     }
+}
+
+/// Whether `name` is written in camel case (`Euler`, `Clamped`): a type's or an enum variant's,
+/// where constants are upper case (`H`, `PI`) and functions snake case.
+fn camel_case(name: &syn::Ident) -> bool {
+    let name = name.to_string();
+    name.starts_with(|c: char| c.is_uppercase()) && name.chars().any(|c| c.is_lowercase())
 }

@@ -75,7 +75,7 @@ use self::loops::gives_value;
 use self::nalgebra::*;
 use self::stmt::*;
 use self::types::*;
-pub(crate) use self::types::{borrowed_rows, ragged_rows};
+pub(crate) use self::types::{borrowed_rows, declared_data, ragged_rows};
 use crate::attr::Args;
 use crate::ctxt::Ctxt;
 use crate::ir::*;

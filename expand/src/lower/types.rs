@@ -29,6 +29,30 @@ pub(super) fn mentions_float(ty: &syn::Type) -> bool {
         .any(|w| w == "f64" || w == "f32")
 }
 
+/// A parameter's type tapeless cannot look into, taken by value and read as data if rustc finds
+/// it `tapeless::Data` (an enum choosing a scheme, `scheme: Scheme`): a plain path without
+/// generic arguments that names no type tapeless knows (`f64`, integers, `bool`, `Vec`,
+/// `Option`, nalgebra's).
+pub(crate) fn declared_data(ty: &syn::Type) -> bool {
+    let syn::Type::Path(p) = strip_type_group(ty) else {
+        return false;
+    };
+    let known = [
+        "f64", "f32", "bool", "Vec", "Option", "String", "str", "Self",
+    ];
+    p.qself.is_none()
+        && p.path
+            .segments
+            .iter()
+            .all(|s| matches!(s.arguments, syn::PathArguments::None))
+        && !mentions_float(ty)
+        && !is_int_type(ty)
+        && p.path.segments.last().is_some_and(|s| {
+            let name = s.ident.to_string();
+            !known.contains(&name.as_str()) && matrix_kind(ty).is_none()
+        })
+}
+
 /// `Vec<f64>`?
 pub(super) fn is_vec_f64(ty: &syn::Type) -> bool {
     if let syn::Type::Path(p) = strip_type_group(ty) {
@@ -208,6 +232,10 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
     }
     if nests_arrays_of_reals(ty) {
         return err_at(ty, NESTED_LOCAL);
+    }
+    if param && declared_data(ty) {
+        // `scheme: Scheme`: data, which rustc checks is `tapeless::Data` (see `lib::generate`).
+        return Ok(Kind::Opaque);
     }
     let what = if mentions_float(ty) {
         "unsupported type"
