@@ -37,6 +37,9 @@ impl Lowerer<'_> {
             if let Some(syn::Type::Tuple(types)) = ty {
                 super::rows::refuse_rows_in_tuple(types)?;
             }
+            if super::tuple_branches::gives_by_branches(init) {
+                return self.let_tuple_branches(tuple, ty, init, span, block);
+            }
             if let Some(done) = self.let_tuple_of_local(tuple, init, span, block) {
                 return done;
             }
@@ -430,27 +433,7 @@ impl Lowerer<'_> {
             syn::Expr::Loop(l) => self.value_loop(l, var, block)?,
             other => return err_at(other, "expected an `if`, a `match` or a block"),
         }
-        let first = match self.kind(var) {
-            Kind::Real => real_lit(0.0, span),
-            Kind::Int => Expr {
-                op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> 0))),
-                kind: Kind::Int,
-                span,
-            },
-            Kind::Bool => Expr {
-                op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> false))),
-                kind: Kind::Bool,
-                span,
-            },
-            _ => {
-                return err_at(
-                    ident,
-                    format!(
-                    "write the type of `{ident}`: `let {ident}: f64 = ...` (or an integer type)"
-                ),
-                )
-            }
-        };
+        let first = self.first_value(var, ident, span)?;
         block.stmts.insert(
             pos,
             Stmt::Let {
@@ -464,6 +447,37 @@ impl Lowerer<'_> {
             .expect("a scope is open")
             .insert(name_of(ident), var);
         Ok(())
+    }
+
+    /// The value a variable given by branches holds before them (zero, `false`), of the kind
+    /// the branches gave it; an error asking for its type if they gave none it can hold.
+    pub(super) fn first_value(
+        &self,
+        var: VarId,
+        ident: &dyn std::fmt::Display,
+        span: Span,
+    ) -> syn::Result<Expr> {
+        Ok(match self.kind(var) {
+            Kind::Real => real_lit(0.0, span),
+            Kind::Int => Expr {
+                op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> 0))),
+                kind: Kind::Int,
+                span,
+            },
+            Kind::Bool => Expr {
+                op: Op::Lit(Literal::Other(syn::parse_quote_spanned!(span=> false))),
+                kind: Kind::Bool,
+                span,
+            },
+            _ => {
+                return err(
+                    span,
+                    format!(
+                        "write the type of `{ident}`: `let {ident}: f64 = ...` (or an integer type)"
+                    ),
+                )
+            }
+        })
     }
 
     /// A differentiable call bound to a name.

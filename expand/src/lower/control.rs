@@ -137,6 +137,9 @@ impl Lowerer<'_> {
             syn::Expr::Loop(l) if gives_value(l) => return self.value_loop(l, target, out),
             _ => {}
         }
+        if self.tuple_targets.contains_key(&target) {
+            return self.assign_tuple_value(target, e, out);
+        }
         let value = self.expr(e, out)?;
         if let Some(k) = self.unset_targets.iter().position(|&t| t == target) {
             if let Kind::RealArray(_) = value.kind {

@@ -62,6 +62,7 @@ mod stmt;
 mod subslice;
 #[cfg(test)]
 mod tests;
+mod tuple_branches;
 mod tuple_data;
 mod tuples;
 mod types;
@@ -121,6 +122,7 @@ pub fn lower(item: &syn::ItemFn, args: &Args) -> syn::Result<Function> {
         tuples: HashMap::new(),
         loops: Vec::new(),
         loop_value: None,
+        tuple_targets: HashMap::new(),
         aliases: HashMap::new(),
         closures: HashMap::new(),
         inferred: HashMap::new(),
@@ -233,6 +235,9 @@ struct Lowerer<'a> {
     loops: Vec<loops::LoopCtx>,
     /// The value variable of the `loop` about to be lowered (see [`Lowerer::value_loop`]).
     loop_value: Option<VarId>,
+    /// The stand-ins for the tuples that branches give, `let (a, b) = if c { .. } else { .. };`,
+    /// with the variables of their elements: see [`tuple_branches`].
+    tuple_targets: HashMap<VarId, Vec<VarId>>,
     /// Names an iterator binds to elements and windows: see [`iter`].
     aliases: HashMap<VarId, Alias>,
     /// Closures stored in a `let`, inlined where they are called: see [`iter`].
