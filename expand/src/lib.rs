@@ -164,7 +164,7 @@ fn expand_function(
     let mut func: syn::ItemFn = syn::parse2(item.clone()).map_err(|_| {
         syn::Error::new_spanned(
             item,
-            "`#[differentiable]` applies to functions and structs: put it on a `fn` whose derivatives you want, or on a struct of reals it takes",
+            "`#[differentiable]` applies to functions (and `impl` blocks and traits of them), structs and enums: put it on a `fn` whose derivatives you want, on a struct of reals it takes, or on an enum it reads as data",
         )
     })?;
     patterns::absorb_stacked(&mut func, &mut args);

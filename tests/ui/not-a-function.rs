@@ -1,8 +1,6 @@
 use tapeless::differentiable;
 
 #[differentiable]
-enum State {
-    A(f64),
-}
+static STATE: [f64; 2] = [1.0, 2.0];
 
 fn main() {}

@@ -1,6 +1,7 @@
 use tapeless::differentiable;
 
-// An alias hides the `f64`: the macro refuses it rather than treat `x` as a constant.
+// An alias hides the `f64`: read as data, `x` must be `tapeless::Data`, which `f64` is not, so
+// rustc refuses it rather than let `x` be a constant.
 type Scalar = f64;
 
 #[differentiable]
