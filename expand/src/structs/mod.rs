@@ -139,6 +139,7 @@ mod matrix_fields;
 mod order;
 mod paths;
 mod reals;
+mod result_locals;
 mod result_methods;
 mod results;
 mod scalar_writes;
