@@ -64,7 +64,6 @@ pub(super) fn param_names(sig: &syn::Signature) -> Vec<String> {
         .collect()
 }
 
-
 pub(super) fn struct_roots(sig: &syn::Signature) -> Vec<String> {
     sig.inputs
         .iter()
@@ -87,7 +86,6 @@ pub(super) fn field_root(e: &syn::Expr) -> Option<syn::Ident> {
     }
 }
 
-
 /// The struct locals bound by a literal at the body's top level, each name's last binding (a
 /// copy `let t = s;` is `s`'s literal; a `let` of anything else forgets the name): the
 /// bindings the body's tail sees.
@@ -102,20 +100,33 @@ impl LocalLiterals {
                 continue;
             };
             let name = name.to_string();
-            let lit = l.init.as_ref().and_then(|init| match strip_parens(&init.expr) {
-                syn::Expr::Struct(lit) => Some(lit.clone()),
-                syn::Expr::Path(p) if p.qself.is_none() => {
-                    let from = p.path.get_ident()?.to_string();
-                    bound.iter().find(|(n, _)| *n == from).map(|(_, l)| l.clone())
-                }
-                _ => None,
-            });
+            let lit = l
+                .init
+                .as_ref()
+                .and_then(|init| match strip_parens(&init.expr) {
+                    syn::Expr::Struct(lit) => Some(lit.clone()),
+                    syn::Expr::Path(p) if p.qself.is_none() => {
+                        let from = p.path.get_ident()?.to_string();
+                        bound
+                            .iter()
+                            .find(|(n, _)| *n == from)
+                            .map(|(_, l)| l.clone())
+                    }
+                    _ => None,
+                });
             bound.retain(|(n, _)| *n != name);
             if let Some(lit) = lit {
                 bound.push((name, lit));
             }
         }
         LocalLiterals(bound)
+    }
+
+    /// `..base` of the literal binding `name`, when it has one.
+    pub(super) fn rest(&self, name: &syn::Path) -> Option<&syn::Expr> {
+        let name = name.get_ident()?.to_string();
+        let lit = &self.0.iter().find(|(n, _)| *n == name)?.1;
+        lit.rest.as_deref()
     }
 
     /// The expression the literal binding `e`'s root gave the field `e` names (`r.inner.q`:

@@ -153,8 +153,8 @@ pub(super) fn expand(
 /// The body's tail, a struct literal without `..base`.
 fn tail_literal(func: &syn::ItemFn, ty: &syn::Type) -> syn::Result<syn::ExprStruct> {
     let msg = format!(
-        "a differentiable function returning a struct ends with the struct's literal listing every field (`{} {{ x: .., q: [..] }}`): compute the fields in locals and build the result last",
-        ty.to_token_stream()
+        "a differentiable function returning a struct ends with the struct's literal listing every field (`{ty} {{ x: .., q: [..] }}`), or with a local bound by one and edited by its fields (`let mut r = {ty} {{ .. }}; r.x = ..; r`): compute the fields in locals and build the result last",
+        ty = ty.to_token_stream()
     );
     match func.block.stmts.last() {
         Some(syn::Stmt::Expr(syn::Expr::Struct(s), None)) => {
@@ -165,6 +165,15 @@ fn tail_literal(func: &syn::ItemFn, ty: &syn::Type) -> syn::Result<syn::ExprStru
                 ));
             }
             Ok(s.clone())
+        }
+        Some(syn::Stmt::Expr(syn::Expr::Path(p), None)) => {
+            match LocalLiterals::of(&func.block).rest(&p.path) {
+                Some(rest) => Err(syn::Error::new_spanned(
+                    rest,
+                    "a struct local returned whole lists every field in its literal: write the fields `..base` would copy (`m: p.m`), then edit the local and return it",
+                )),
+                None => Err(syn::Error::new_spanned(p, msg)),
+            }
         }
         Some(last) => Err(syn::Error::new_spanned(last, msg)),
         None => Err(syn::Error::new_spanned(ty, msg)),
