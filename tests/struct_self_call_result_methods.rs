@@ -83,6 +83,34 @@ impl Model {
     }
 }
 
+impl Model {
+    /// A midpoint step's second stage taken from a literal local, both stages' methods called.
+    #[differentiable]
+    fn midpoint(&self, s: &State, h: f64) -> f64 {
+        let k1 = self.rhs(s);
+        let y1 = State {
+            x: s.x + 0.5 * h * k1.x,
+            y: s.y + 0.5 * h * k1.y,
+            result: s.result + 0.5 * h * k1.result,
+        };
+        let k2 = self.rhs(&y1);
+        k2.norm2() + k1.weighted(h) * k2.result
+    }
+
+    /// `midpoint` with the results' types written.
+    #[differentiable]
+    fn midpoint_typed(&self, s: &State, h: f64) -> f64 {
+        let k1: State = self.rhs(s);
+        let y1 = State {
+            x: s.x + 0.5 * h * k1.x,
+            y: s.y + 0.5 * h * k1.y,
+            result: s.result + 0.5 * h * k1.result,
+        };
+        let k2: State = self.rhs(&y1);
+        k2.norm2() + k1.weighted(h) * k2.result
+    }
+}
+
 macro_rules! energy_by_macro {
     ($name:ident, $k:ident) => {
         impl Model {
@@ -229,5 +257,14 @@ fn a_macro_rules_caller_with_a_result_named_result() {
         "by_macro: let result = self.rhs(s); result.norm2() * s.x + result.weighted(h)",
         6, 107, by_macro, by_macro_jvp, by_macro_vjp, by_macro_vjp_at, by_macro_typed,
         by_macro_typed_vjp; h
+    );
+}
+
+#[test]
+fn a_self_call_passed_a_struct_literal_local() {
+    prove!(
+        "midpoint: let k2 = self.rhs(&y1) with let y1 = State { .. }; k2.norm2()",
+        6, 109, midpoint, midpoint_jvp, midpoint_vjp, midpoint_vjp_at, midpoint_typed,
+        midpoint_typed_vjp; h
     );
 }

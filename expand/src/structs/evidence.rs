@@ -398,19 +398,23 @@ impl Scan {
                 }))
     }
 
-    /// The one type of the caller's struct parameters among `passed` (`State` for
-    /// `self.rhs(s)` with `s: &State`), or `None`.
+    /// The one type of the caller's struct parameters and struct literals among `passed`
+    /// (`State` for `self.rhs(s)` with `s: &State`, or `self.rhs(&y1)` with `let y1 = State {
+    /// .. }`), or `None`.
     fn passed_type(&self, passed: &[String]) -> Option<syn::Type> {
-        let mut types = self
-            .roots
-            .iter()
+        let params = (self.roots.iter())
             .filter(|(n, _)| passed.contains(n))
-            .map(|(_, t)| t);
+            .map(|(_, t)| t.clone());
+        let literals = (self.lets.iter())
+            .filter(|l| passed.contains(&l.name) && self.once(&l.name))
+            .filter_map(|l| l.literal_ty.as_ref())
+            .map(|id| syn::parse_quote!(#id));
+        let mut types = params.chain(literals);
         let first = types.next()?;
-        let name = quote::ToTokens::to_token_stream(first).to_string();
+        let name = quote::ToTokens::to_token_stream(&first).to_string();
         types
-            .all(|t| quote::ToTokens::to_token_stream(t).to_string() == name)
-            .then(|| first.clone())
+            .all(|t| quote::ToTokens::to_token_stream(&t).to_string() == name)
+            .then_some(first)
     }
 
     /// The locals held on evidence from themselves: fields read, a literal assigned a call or
