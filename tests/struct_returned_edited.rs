@@ -117,6 +117,53 @@ impl Model {
     }
 }
 
+#[differentiable]
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Inner {
+    a: f64,
+    w: [f64; 3],
+}
+
+#[differentiable]
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Outer {
+    inner: Inner,
+    t: f64,
+}
+
+/// A nested literal's array edited through a raw-named local, the array replaced whole.
+#[differentiable]
+fn nested(a: f64, b: f64) -> Outer {
+    let mut r#type = Outer {
+        inner: Inner {
+            a: a * b,
+            w: [a, b, a - b],
+        },
+        t: b,
+    };
+    r#type.inner.w[2] *= r#type.inner.a;
+    r#type.t += r#type.inner.w[2].exp();
+    r#type.inner.w = [r#type.t, r#type.inner.w[0], r#type.inner.w[2]];
+    r#type
+}
+
+/// `nested` with its fields in locals and the literal last.
+#[differentiable]
+fn nested_written(a: f64, b: f64) -> Outer {
+    let ia = a * b;
+    let mut w2 = a - b;
+    let mut t = b;
+    w2 *= ia;
+    t += w2.exp();
+    Outer {
+        inner: Inner {
+            a: ia,
+            w: [t, a, w2],
+        },
+        t,
+    }
+}
+
 macro_rules! edits {
     ($name:ident, $r:ident) => {
         /// A function written by a macro returning its edited local.
@@ -336,4 +383,40 @@ fn a_caller_reading_edited_results() {
     };
     let report = check_hvp(gradient, &AB, &u, &hu, &w, &hw, 1e-6).expect("lengths fit");
     common::assert_hvp(&report, "cost(a, b)");
+}
+
+#[test]
+fn a_nested_literal_edited_through_a_raw_name() {
+    let reals = |o: Outer| vec![o.inner.a, o.inner.w[0], o.inner.w[1], o.inner.w[2], o.t];
+    let f = |x: &[f64]| reals(nested(x[0], x[1]));
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = nested_jvp(x[0], d[0], x[1], d[1]);
+        (reals(v), reals(t))
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let (mut a, mut b) = (0.0, 0.0);
+        let seed = Outer {
+            inner: Inner {
+                a: w[0],
+                w: [w[1], w[2], w[3]],
+            },
+            t: w[4],
+        };
+        let v = nested_vjp(x[0], &mut a, x[1], &mut b, &seed);
+        (reals(v), vec![a, b])
+    };
+    let case = Case {
+        name: "nested(a, b) -> Outer: r#type.inner.w[2] *= ..; r#type.inner.w = [..]; r#type",
+        inputs: 2,
+        outputs: 5,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &AB, 101);
+    assert_eq!(nested(AB[0], AB[1]), nested_written(AB[0], AB[1]));
+    assert_eq!(
+        nested_jvp(AB[0], 0.3, AB[1], 0.9),
+        nested_written_jvp(AB[0], 0.3, AB[1], 0.9)
+    );
 }
