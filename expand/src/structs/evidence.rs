@@ -398,6 +398,25 @@ impl Scan {
                 }))
     }
 
+    /// The one type of the caller's struct parameters and struct literals among `passed`
+    /// (`State` for `self.rhs(s)` with `s: &State`, or `self.rhs(&y1)` with `let y1 = State {
+    /// .. }`), or `None`.
+    fn passed_type(&self, passed: &[String]) -> Option<syn::Type> {
+        let params = (self.roots.iter())
+            .filter(|(n, _)| passed.contains(n))
+            .map(|(_, t)| t.clone());
+        let literals = (self.lets.iter())
+            .filter(|l| passed.contains(&l.name) && self.once(&l.name))
+            .filter_map(|l| l.literal_ty.as_ref())
+            .map(|id| syn::parse_quote!(#id));
+        let mut types = params.chain(literals);
+        let first = types.next()?;
+        let name = quote::ToTokens::to_token_stream(&first).to_string();
+        types
+            .all(|t| quote::ToTokens::to_token_stream(&t).to_string() == name)
+            .then_some(first)
+    }
+
     /// The locals held on evidence from themselves: fields read, a literal assigned a call or
     /// stepped by its method, a written struct type.
     fn direct(&self) -> Vec<Taken> {
@@ -445,9 +464,14 @@ impl Scan {
             };
             let typed = (l.typed_struct || methods).then_some(());
             let guess = !callee.starts_with("self.");
-            let found = typed.and_then(|()| {
-                super::self_calls::typed(&layout, l.written.as_ref(), guess, l.span)
-            });
+            // `let k1 = self.rhs(s); k1.norm2()`: the type of the caller's struct parameters
+            // the call passes, when they have one (rustc checks it, `ResultIs`).
+            let passed = (!guess && l.written.is_none())
+                .then(|| self.passed_type(&l.passed))
+                .flatten();
+            let written = l.written.as_ref().or(passed.as_ref());
+            let found =
+                typed.and_then(|()| super::self_calls::typed(&layout, written, guess, l.span));
             let (layout, checked) = match found {
                 Some((typed, checked)) => (typed, Some(checked)),
                 None => (layout, None),

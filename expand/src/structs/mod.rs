@@ -107,8 +107,10 @@
 //! s.scaled(x); t.norm2()` on a struct parameter `s`, `let y: State = self.step(&s);
 //! y.energy()`; unbound, `State::new(..).norm2()`, the receiver is bound first: `chains`) is
 //! held at its type's own places, the type written or the one the call goes through (`State`),
-//! never guessed for `self.step(..)`: rustc checks that the result is of that type
-//! (`self_calls::typed`, `ResultIs`).
+//! for `self.step(..)` the type of the caller's struct parameters and struct literal locals
+//! the call passes (`let k1 = self.rhs(s); k1.norm2()` with `s: &State`; none passed, the type
+//! is asked for): rustc checks that the result is of that type (`self_calls::typed`,
+//! `ResultIs`).
 //!
 //! **A `&mut` struct passed whole** (`advance(s, p, h)` with `s: &mut State`, or
 //! `self.advance(h)` in a `&mut self` method) when the caller uses none of its fields: the
@@ -139,6 +141,7 @@ mod matrix_fields;
 mod order;
 mod paths;
 mod reals;
+mod result_locals;
 mod result_methods;
 mod results;
 mod scalar_writes;

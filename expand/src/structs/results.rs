@@ -30,6 +30,7 @@
 //! as zero.
 
 use super::flatten;
+use super::result_locals::{arrays, field_root, param_names, struct_roots, LocalLiterals};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
@@ -152,8 +153,8 @@ pub(super) fn expand(
 /// The body's tail, a struct literal without `..base`.
 fn tail_literal(func: &syn::ItemFn, ty: &syn::Type) -> syn::Result<syn::ExprStruct> {
     let msg = format!(
-        "a differentiable function returning a struct ends with the struct's literal listing every field (`{} {{ x: .., q: [..] }}`): compute the fields in locals and build the result last",
-        ty.to_token_stream()
+        "a differentiable function returning a struct ends with the struct's literal listing every field (`{ty} {{ x: .., q: [..] }}`), or with a local bound by one and edited by its fields (`let mut r = {ty} {{ .. }}; r.x = ..; r`): compute the fields in locals and build the result last",
+        ty = ty.to_token_stream()
     );
     match func.block.stmts.last() {
         Some(syn::Stmt::Expr(syn::Expr::Struct(s), None)) => {
@@ -164,6 +165,15 @@ fn tail_literal(func: &syn::ItemFn, ty: &syn::Type) -> syn::Result<syn::ExprStru
                 ));
             }
             Ok(s.clone())
+        }
+        Some(syn::Stmt::Expr(syn::Expr::Path(p), None)) => {
+            match LocalLiterals::of(&func.block).rest(&p.path) {
+                Some(rest) => Err(syn::Error::new_spanned(
+                    rest,
+                    "a struct local returned whole lists every field in its literal: write the fields `..base` would copy (`m: p.m`), then edit the local and return it",
+                )),
+                None => Err(syn::Error::new_spanned(p, msg)),
+            }
         }
         Some(last) => Err(syn::Error::new_spanned(last, msg)),
         None => Err(syn::Error::new_spanned(ty, msg)),
@@ -201,61 +211,6 @@ fn refuse_returns(block: &syn::Block) -> syn::Result<()> {
     v.0.map_or(Ok(()), Err)
 }
 
-/// The names of locals and parameters declared as arrays (`let q = [..]`, `q: [f64; 3]`,
-/// `x: &[f64]`).
-fn arrays(func: &syn::ItemFn) -> Vec<String> {
-    fn is_array(ty: &syn::Type) -> bool {
-        match ty {
-            syn::Type::Array(_) | syn::Type::Slice(_) => true,
-            syn::Type::Reference(r) => is_array(&r.elem),
-            _ => false,
-        }
-    }
-    struct Locals(Vec<String>);
-    impl<'a> Visit<'a> for Locals {
-        fn visit_local(&mut self, l: &'a syn::Local) {
-            let (pat, typed) = match &l.pat {
-                syn::Pat::Type(pt) => (&*pt.pat, is_array(&pt.ty)),
-                p => (p, false),
-            };
-            let init = l
-                .init
-                .as_ref()
-                .is_some_and(|i| matches!(&*i.expr, syn::Expr::Array(_) | syn::Expr::Repeat(_)));
-            if let syn::Pat::Ident(pi) = pat {
-                if typed || init {
-                    self.0.push(pi.ident.to_string());
-                }
-            }
-            syn::visit::visit_local(self, l);
-        }
-        fn visit_item(&mut self, _: &'a syn::Item) {}
-    }
-    let mut v = Locals(Vec::new());
-    for a in &func.sig.inputs {
-        if let syn::FnArg::Typed(pt) = a {
-            if let (syn::Pat::Ident(pi), true) = (&*pt.pat, is_array(&pt.ty)) {
-                v.0.push(pi.ident.to_string());
-            }
-        }
-    }
-    v.visit_block(&func.block);
-    v.0
-}
-
-fn param_names(sig: &syn::Signature) -> Vec<String> {
-    sig.inputs
-        .iter()
-        .filter_map(|a| match a {
-            syn::FnArg::Typed(pt) => match &*pt.pat {
-                syn::Pat::Ident(pi) => Some(pi.ident.to_string()),
-                _ => None,
-            },
-            syn::FnArg::Receiver(_) => None,
-        })
-        .collect()
-}
-
 impl<'a> Cx<'a> {
     /// The context of `func`'s literal; in a method, `self` is a parameter and a struct root.
     fn new(func: &syn::ItemFn, index: &'a syn::Ident) -> Self {
@@ -268,6 +223,7 @@ impl<'a> Cx<'a> {
         Cx {
             index,
             locals: arrays(func),
+            structs: LocalLiterals::of(&func.block),
             ints: super::ints::IntVars::of_signature(&func.sig),
             params,
             roots,
@@ -278,6 +234,8 @@ impl<'a> Cx<'a> {
 struct Cx<'a> {
     index: &'a syn::Ident,
     locals: Vec<String>,
+    /// The struct locals bound by a literal.
+    structs: LocalLiterals,
     ints: super::ints::IntVars,
     params: Vec<String>,
     /// The struct parameters.
@@ -307,6 +265,9 @@ impl Cx<'_> {
             _ if is_bool(e) || self.ints.is_int(e, &|_| false) => Kind::Data,
             syn::Expr::Field(_) => match field_root(e) {
                 Some(root) if self.roots.contains(&root.to_string()) => Kind::Copied(root),
+                // A field of a struct local returned whole (`q: r.q`, `locals::tail_whole`)
+                // that the local's literal made an array.
+                _ if self.structs.is_array(e, &self.locals) => Kind::Copy(e.clone()),
                 _ => Kind::Real,
             },
             // `v: s.v.clone()`: a field that is not `Copy` (a `Vec`, a `DVector`) copied.
@@ -467,28 +428,6 @@ impl Cx<'_> {
             #sets
             #v
         })
-    }
-}
-
-fn struct_roots(sig: &syn::Signature) -> Vec<String> {
-    sig.inputs
-        .iter()
-        .filter_map(|a| match a {
-            syn::FnArg::Typed(pt) => match (flatten::struct_type(&pt.ty), &*pt.pat) {
-                (Some(_), syn::Pat::Ident(pi)) => Some(pi.ident.to_string()),
-                _ => None,
-            },
-            syn::FnArg::Receiver(_) => None,
-        })
-        .collect()
-}
-
-/// The root of a field chain `s.a.b`.
-fn field_root(e: &syn::Expr) -> Option<syn::Ident> {
-    match e {
-        syn::Expr::Field(f) if matches!(f.member, syn::Member::Named(_)) => field_root(&f.base),
-        syn::Expr::Path(p) if p.qself.is_none() => p.path.get_ident().cloned(),
-        _ => None,
     }
 }
 

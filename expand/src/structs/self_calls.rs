@@ -10,6 +10,9 @@
 //! `Self::__tl_self_rk4_out__inner__TL_AT_a` per nested literal, which the caller's pass reads
 //! through [`item`]. The call goes through `Self::__tl_self_rk4_into(&mut s2, self, &s, h)`
 //! (`into::method_into_companions`), the receiver passed whole as any struct argument.
+//! A result whose own methods are called (`k1.norm2()`) is held at a type's places instead
+//! ([`typed`]): the type written, or that of the struct parameters and literal locals the
+//! call passes (`self.rhs(s)` with `s: &State`), which rustc checks (`ResultIs`).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -119,8 +122,9 @@ pub(super) fn out_places(
 
 /// A call's result held at a struct type's own places, so that its methods can be called
 /// (`let k = State::new(..); k.norm2()`, `let t = s.scaled(x); t.norm2()`, `let y: State =
-/// self.step(&s); y.energy()`): the type written, else the one the call goes through (not for
-/// `self.step(..)`, whose owner is the caller's type), which must be a plain name. The layout
+/// self.step(&s); y.energy()`): the type written (for `self.step(..)`, whose owner is the
+/// caller's type, `written` may be the type of what the call passes: `evidence`), else the one
+/// the call goes through, which must be a plain name. The layout
 /// (`__tl_State`) and the number of reals through the method's `.._out_is::<f64, State>()`,
 /// which rustc refuses unless the result is of that type (`ResultIs`), at `span`. `None` when
 /// there is no such type.

@@ -296,7 +296,7 @@ impl VisitMut for Pass {
                 let layout = t.layout.clone();
                 if layout.is_call() {
                     let n = &t.name;
-                    let msg = format!("`{n}` holds the result of a call whose type is not known here (a method of `self`, `self.rhs(..)`, or a type named by a path): write it by its name, `let {n}: State = ..` (with `use ..::State;`), to call its methods");
+                    let msg = format!("`{n}` holds the result of a call whose type is not known here (a method of `self` passed no struct parameter of this function, which would give it its type as `s` gives `self.rhs(s)` with `s: &State`; or a type named by a path): write it by its name, `let {n}: State = ..` (with `use ..::State;`), to call its methods");
                     self.fail(syn::Error::new_spanned(&m.method, msg));
                     return;
                 }
