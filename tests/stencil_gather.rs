@@ -650,3 +650,77 @@ fn a_wide_periodic_stencil_keeps_its_boundary_loops_and_equals_scatter() {
         check(&case, &x, 17);
     }
 }
+
+// The scalar loops' adjoint reads at the loop index through views of their ranges
+// (`emit/rev.rs`, `gather_views`): the adjoints of a scalar (`s`) and of elements at constant
+// indices (`view[0]`, `view[1]`) read `du_bar[k]` and the primal `u[k]` (at the loop index and
+// beside it), in a loop that starts at 2 and stops one before the end, so that each view starts
+// inside the array; the parameter named `view` and the loop variable `k` beside the
+// temporaries' `__view` and `__k`.
+both!(viewed, viewed_scatter, (du: &mut [f64], u: &[f64], view: &[f64], s: f64) {
+    let n = u.len();
+    for k in 2..n - 1 {
+        du[k] = u[k + 1] * view[0] + u[k - 2] * u[k] * s + view[1] * u[k].sin() + s;
+    }
+});
+
+#[test]
+fn scalar_loops_reading_through_views_are_right_and_equal_scatter() {
+    type Vjp = fn(&mut [f64], &mut [f64], &[f64], &mut [f64], &[f64], &mut [f64], f64, &mut f64);
+    // Inputs `(du, u, view0, view1, s)`, outputs `du`.
+    let run = |vjp: Vjp, n: usize, x: &[f64], y: &[f64]| {
+        let (mut du, mut du_bar) = (x[..n].to_vec(), y.to_vec());
+        let (mut u_bar, mut view_bar, mut s_bar) = (vec![0.0; n], vec![0.0; 2], 0.0);
+        let (u, view) = (&x[n..2 * n], &x[2 * n..2 * n + 2]);
+        vjp(
+            &mut du,
+            &mut du_bar,
+            u,
+            &mut u_bar,
+            view,
+            &mut view_bar,
+            x[2 * n + 2],
+            &mut s_bar,
+        );
+        let mut grad = du_bar;
+        grad.extend(u_bar);
+        grad.extend(view_bar);
+        grad.push(s_bar);
+        (du, grad)
+    };
+    for n in (3..=12).chain([40]) {
+        let mut rng = Draws::new(900 + n as u64);
+        let (x, y) = (rng.vec(2 * n + 3), rng.vec(n));
+        let (wg, gg) = run(viewed_vjp, n, &x, &y);
+        let (ws, gs) = run(viewed_scatter_vjp, n, &x, &y);
+        assert_same_bits(&wg, &ws, &format!("n = {n}: values"));
+        assert_rounding(&gg, &gs, &format!("n = {n}"));
+        // The scalars' adjoints are sums over the loop in the same order either way.
+        assert_same_bits(&gg[2 * n..], &gs[2 * n..], &format!("n = {n}: scalars"));
+        // view_bar[0] = sum_k du_bar[k] u[k + 1], by hand, downwards as the adjoint runs.
+        let expected: f64 = (2..n - 1).rev().fold(0.0, |a, k| a + y[k] * x[n + k + 1]);
+        assert_eq!(gg[2 * n].to_bits(), expected.to_bits(), "n = {n}: {gg:?}");
+        if [3, 5, 12, 40].contains(&n) {
+            let case = Case {
+                name: "viewed",
+                inputs: 2 * n + 3,
+                outputs: n,
+                f: &|x| {
+                    let mut w = x[..n].to_vec();
+                    viewed(&mut w, &x[n..2 * n], &x[2 * n..2 * n + 2], x[2 * n + 2]);
+                    w
+                },
+                jvp: &|x, d| {
+                    let (mut w, mut w_dot) = (x[..n].to_vec(), d[..n].to_vec());
+                    let (u, u_dot) = (&x[n..2 * n], &d[n..2 * n]);
+                    let (v, v_dot) = (&x[2 * n..2 * n + 2], &d[2 * n..2 * n + 2]);
+                    let (s, s_dot) = (x[2 * n + 2], d[2 * n + 2]);
+                    viewed_jvp(&mut w, &mut w_dot, u, u_dot, v, v_dot, s, s_dot);
+                    (w, w_dot)
+                },
+                vjp: &|x, y| run(viewed_vjp, n, x, y),
+            };
+            check(&case, &x, 19);
+        }
+    }
+}

@@ -158,3 +158,28 @@ fn generated_code_matches_the_golden_files() {
         "generated code differs from expand/golden/{stale:?}; review with TAPELESS_BLESS=1 and `git diff`"
     );
 }
+
+/// A gather's scalar loops read the adjoints they read at the loop index through views of
+/// their ranges, indexed from zero downwards (`emit/rev.rs`, `gather_views`), and the other
+/// reads as written.
+#[test]
+fn scalar_loops_read_adjoints_at_the_loop_index_through_views() {
+    let viewed = "fn viewed(du: &mut [f64], u: &[f64], view: &[f64], s: f64) { let n = u.len(); for k in 2..n - 1 { du[k] = u[k + 1] * view[0] + u[k - 2] * u[k] * s + view[1] * u[k].sin() + s; } }";
+    let [_, (_, code), ..] = expand(viewed);
+    let lines: Vec<&str> = code.lines().map(str::trim).collect();
+    let views = lines.iter().filter(|l| l.starts_with("let __view"));
+    assert!(
+        views.clone().count() >= 2 && views.clone().all(|l| l.contains("= &du_bar[__first")),
+        "{code}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("let k: usize = __first")),
+        "{code}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with("for k in (__first")),
+        "{code}"
+    );
+}

@@ -175,7 +175,7 @@ impl Emitter<'_> {
         let print = |l: &crate::ir::rev::GatherLoop| {
             let (s, e) = (&l.start, &l.end);
             if l.rev {
-                return self.scalar_gather(&i, l);
+                return self.scalar_gather(&i, g.var, l);
             }
             let body = self.rev_stmts(&l.body);
             if l.what == "iteration" {
@@ -207,8 +207,9 @@ impl Emitter<'_> {
     /// bounds check in the loop (rustc does not drop it in a downward loop over a length known
     /// only when the program runs), every addition was a load and a store after the last:
     /// one chain of dependent store-to-load forwards through the whole loop. Elements at other
-    /// indices (which may be the same element) are added in place.
-    fn scalar_gather(&self, i: &Ident, l: &crate::ir::rev::GatherLoop) -> TokenStream {
+    /// indices (which may be the same element) are added in place. Adjoints read at the loop
+    /// index are read through views of the range (see [`Emitter::gather_views`]).
+    fn scalar_gather(&self, i: &Ident, var: VarId, l: &crate::ir::rev::GatherLoop) -> TokenStream {
         let (s, e) = (&l.start, &l.end);
         let mut sums: Vec<(VarId, u64, Ident)> = Vec::new();
         for st in &l.body {
@@ -235,9 +236,15 @@ impl Emitter<'_> {
             return quote!(for #i in (#s..#e).rev() { #body });
         }
         *self.sums.borrow_mut() = sums.clone();
-        let body = self.rev_stmts(&l.body);
-        self.sums.borrow_mut().clear();
         let (first, last) = (self.temp("first"), self.temp("last"));
+        let looped = match self.gather_views(i, var, &l.body, (&first, &last)) {
+            Some(looped) => looped,
+            None => {
+                let body = self.rev_stmts(&l.body);
+                quote!(for #i in (#first..#last).rev() { #body })
+            }
+        };
+        self.sums.borrow_mut().clear();
         let element = |v: VarId, k: u64| {
             let (b, k) = (self.bar(v), proc_macro2::Literal::u64_unsuffixed(k));
             quote!(#b[#k])
@@ -256,10 +263,79 @@ impl Emitter<'_> {
             let #last: usize = #e;
             if #first < #last {
                 #(#load)*
-                for #i in (#first..#last).rev() { #body }
+                #looped
                 #(#store)*
             }
         }
+    }
+
+    /// A scalar gather's loop with the adjoints its body reads at the loop index (`let a =
+    /// du_bar[i];`) read through views of the range, `du_bar[first..last]`, indexed from zero
+    /// downwards: the same reads in the same order, but rustc drops the bounds checks and
+    /// unrolls the loop (in a downward loop over `first..last` it checks every index, even
+    /// after the range was checked, and the check kept the loop from being unrolled: on problem
+    /// L's right-hand side at a run-time length, six instructions an element where two do).
+    /// `None` when the body does anything but read adjoints and add into scalars and into the
+    /// elements summed in locals (a view must not be borrowed across a write), or reads none
+    /// at the loop index.
+    fn gather_views(
+        &self,
+        i: &Ident,
+        var: VarId,
+        body: &[RevStmt],
+        (first, last): (&Ident, &Ident),
+    ) -> Option<TokenStream> {
+        let mut views: Vec<(VarId, Ident)> = Vec::new();
+        for st in body {
+            match st {
+                RevStmt::Take {
+                    target: Target::Index(v, idx),
+                    reset: false,
+                    ..
+                } if self.viewable(*v, idx, var) => {
+                    if !views.iter().any(|(w, _)| w == v) {
+                        views.push((*v, self.temp("view")));
+                    }
+                }
+                RevStmt::Take { reset: false, .. }
+                | RevStmt::Bind { .. }
+                | RevStmt::Accumulate { .. } => {}
+                _ => return None,
+            }
+        }
+        if views.is_empty() {
+            return None;
+        }
+        let k = self.temp("k");
+        let stmts = body.iter().map(|st| match st {
+            RevStmt::Take {
+                name,
+                target: Target::Index(v, idx),
+                reset: false,
+            } if self.viewable(*v, idx, var) => {
+                let view = views.iter().find(|(w, _)| w == v).map(|(_, n)| n);
+                quote!(let #name = #view[#k];)
+            }
+            _ => self.rev_stmts(std::slice::from_ref(st)),
+        });
+        let bind = views.iter().map(|(v, n)| {
+            let b = self.bar(*v);
+            quote!(let #n = &#b[#first..#last];)
+        });
+        Some(quote! {{
+            #(#bind)*
+            for #k in (0..#last - #first).rev() {
+                let #i: usize = #first + #k;
+                #(#stmts)*
+            }
+        }})
+    }
+
+    /// Whether the adjoint of `v` read at `idx` is read through a view in a scalar gather: a
+    /// flat array of reals (a slice, `Vec` or `[S; N]`) read at the loop index `var` itself.
+    fn viewable(&self, v: VarId, idx: &Expr, var: VarId) -> bool {
+        let flat = matches!(self.var(v).kind, Kind::RealArray(_)) && !self.is_rows(v);
+        flat && matches!(idx.op, Op::Var(w) if w == var)
     }
 
     /// `v_bar += value;` or `v_bar[i] += value;`, spanned at the user's expression.
