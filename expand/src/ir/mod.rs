@@ -589,7 +589,8 @@ impl Expr {
     }
 
     /// The variables whose values this expression reads: [`Expr::reads`] without the arrays
-    /// of which it takes only the length (`v.len()`), which no write changes.
+    /// of which it takes only the length (`v.len()`), nor the matrices of which it takes only
+    /// the shape (`m.nrows()`, `m.ncols()`), which no element write changes.
     pub fn value_reads(&self, out: &mut Vec<VarId>) {
         self.collect_reads(false, out)
     }
@@ -611,6 +612,12 @@ impl Expr {
             | Op::Unary(_, a)
             | Op::Cast(a, _)
             | Op::Field(a, _) => a.collect_reads(lengths, out),
+            // A matrix's shape, which no element write changes: read as a length.
+            Op::Method(a, name, _) if is_shape(a, name) => {
+                if lengths {
+                    a.collect_reads(lengths, out)
+                }
+            }
             Op::Method(a, _, args) => {
                 a.collect_reads(lengths, out);
                 all(args, out);
@@ -632,6 +639,11 @@ impl Expr {
             Op::ConstCall(_, args) | Op::Linalg(_, args) => all(args, out),
         }
     }
+}
+
+/// Whether `a.name()` is `m.nrows()` or `m.ncols()` of a matrix variable `m`: its shape.
+fn is_shape(a: &Expr, name: &syn::Ident) -> bool {
+    matches!(a.op, Op::Var(_)) && a.kind == Kind::Matrix && (name == "nrows" || name == "ncols")
 }
 
 impl Init {
