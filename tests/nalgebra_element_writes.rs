@@ -149,6 +149,20 @@ fn overwritten(x: &DVector<f64>, a: f64) -> f64 {
     first + second * v.sum()
 }
 
+/// Element writes of a call's result, and of a vector after a call read it whole: the call's
+/// reverse sweep sees the vector it was given.
+#[differentiable]
+fn around_calls(x: &DVector<f64>, a: f64) -> f64 {
+    let mut k = l96(x, a);
+    k[0] += a * k[1];
+    let mut v = x * 2.0;
+    let before = l96(&v, a);
+    v[1] = before[2] * k[0];
+    v[2] *= before[0];
+    let after = l96(&v, a);
+    after.dot(&before) + k.norm_squared() + v[1]
+}
+
 /// `iter_mut()` of a vector.
 #[differentiable]
 fn scaled(x: &DVector<f64>, a: f64) -> f64 {
@@ -309,6 +323,12 @@ fn matrices_built_by_element_writes_in_loops_and_branches_pass_the_three_checks(
 #[test]
 fn elements_overwritten_after_products_read_them_are_restored() {
     vec_scalar!(overwritten, overwritten_jvp, overwritten_vjp).check(&[0.3, -0.7, 1.1, 0.9], 5);
+}
+
+#[test]
+fn element_writes_of_call_results_and_of_call_arguments_pass_the_three_checks() {
+    vec_scalar!(around_calls, around_calls_jvp, around_calls_vjp)
+        .check(&[0.3, -0.7, 1.1, 0.4, 1.3], 14);
 }
 
 #[test]
