@@ -239,12 +239,13 @@ fn dvec(x: &[f64]) -> DVector<f64> {
 struct VecScalar {
     name: &'static str,
     f: fn(&DVector<f64>, f64) -> f64,
-    jvp: fn(&DVector<f64>, &DVector<f64>, f64, f64) -> (f64, f64),
+    jvp: Jvp,
     vjp: fn(&DVector<f64>, &mut DVector<f64>, f64, &mut f64, f64) -> f64,
     hvp_vjp: HvpVjp,
 }
 
 type D1 = Dual<f64, 1>;
+type Jvp = fn(&DVector<f64>, &DVector<f64>, f64, f64) -> (f64, f64);
 type HvpVjp = fn(&DVector<D1>, &mut DVector<D1>, D1, &mut D1, D1) -> D1;
 
 macro_rules! vec_scalar {
