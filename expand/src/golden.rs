@@ -90,6 +90,10 @@ const CASES: &[(&str, &str)] = &[
         "sparse_observations",
         "#[differentiable(wrt(x0))] fn cost(x0: &[f64; 2], obs: &[(usize, usize, f64)], steps: usize, h: f64) -> f64 { let mut traj: Vec<[f64; 2]> = Vec::with_capacity(steps + 1); let mut u = *x0; traj.push(u); for _ in 0..steps { u = rk4(&u, h); traj.push(u); } let mut j = 0.0; for &(k, i, y) in obs { let d = traj[k][i] - y; j += d * d; } j }",
     ),
+    (
+        "matrix_element_writes",
+        "fn built(x: &DVector<f64>, a: f64) -> f64 { let n = x.len(); let mut m = DMatrix::zeros(n, 2); for i in 0..n { m[(i, 0)] = x[i] * a; m[(i, 1)] += m[(i, 0)].sin(); } let y = m.transpose() * x; m[(0, 1)] = a; y.norm() + m.sum() }",
+    ),
 ];
 
 fn golden_dir() -> PathBuf {

@@ -144,9 +144,16 @@ impl Emitter<'_> {
                 }
             }
             Op::Method(a, m, args) => {
-                let a = self.primal(a);
+                let a = match (&a.op, &a.kind) {
+                    // A matrix's shape, `m.nrows()`, read from the matrix, not from a copy.
+                    (Op::Var(v), Kind::Matrix) => self.name(*v).into_token_stream(),
+                    _ => {
+                        let a = self.primal(a);
+                        quote!((#a))
+                    }
+                };
                 let args = args.iter().map(|x| self.primal(x));
-                quote_spanned!(span=> (#a).#m(#(#args),*))
+                quote_spanned!(span=> #a.#m(#(#args),*))
             }
             Op::Linalg(op, args) => self.linalg(op, args, span),
         }
@@ -351,7 +358,13 @@ impl Emitter<'_> {
             .expect("a type and a function")
             .into_value()
             .ident;
-        let last = ty.segments.pop().expect("a type").into_value();
+        let mut last = ty.segments.pop().expect("a type").into_value();
+        // `DVector::zeros(n)` at the scalar type, `DVector::<S>::zeros(n)`: a reverse sweep may
+        // save an element of it before anything else says what its elements are.
+        if last.arguments.is_empty() && ELEMENT_TYPE_ONLY.contains(&last.ident.to_string().as_str())
+        {
+            last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(::<f64>));
+        }
         ty.segments.push(last);
         let ty = self.ty(&syn::Type::Path(syn::TypePath {
             qself: None,
@@ -416,3 +429,23 @@ impl ToTokens for Value {
         }
     }
 }
+
+/// The nalgebra types whose one generic parameter is the element type (`DVector<T>`,
+/// `Matrix3<T>`): written without it, `DVector::zeros(n)`, they are made at the scalar type.
+const ELEMENT_TYPE_ONLY: &[&str] = &[
+    "DVector",
+    "DMatrix",
+    "RowDVector",
+    "Vector1",
+    "Vector2",
+    "Vector3",
+    "Vector4",
+    "Vector5",
+    "Vector6",
+    "Matrix1",
+    "Matrix2",
+    "Matrix3",
+    "Matrix4",
+    "Matrix5",
+    "Matrix6",
+];

@@ -589,7 +589,8 @@ impl Expr {
     }
 
     /// The variables whose values this expression reads: [`Expr::reads`] without the arrays
-    /// of which it takes only the length (`v.len()`), which no write changes.
+    /// of which it takes only the length (`v.len()`), nor the matrices of which it takes only
+    /// the shape (`m.nrows()`, `m.ncols()`), which no element write changes.
     pub fn value_reads(&self, out: &mut Vec<VarId>) {
         self.collect_reads(false, out)
     }
@@ -611,6 +612,12 @@ impl Expr {
             | Op::Unary(_, a)
             | Op::Cast(a, _)
             | Op::Field(a, _) => a.collect_reads(lengths, out),
+            // A matrix's shape, which no element write changes: read as a length.
+            Op::Method(a, name, _) if is_shape(a, name) => {
+                if lengths {
+                    a.collect_reads(lengths, out)
+                }
+            }
             Op::Method(a, _, args) => {
                 a.collect_reads(lengths, out);
                 all(args, out);
@@ -632,6 +639,11 @@ impl Expr {
             Op::ConstCall(_, args) | Op::Linalg(_, args) => all(args, out),
         }
     }
+}
+
+/// Whether `a.name()` is `m.nrows()` or `m.ncols()` of a matrix variable `m`: its shape.
+fn is_shape(a: &Expr, name: &syn::Ident) -> bool {
+    matches!(a.op, Op::Var(_)) && a.kind == Kind::Matrix && (name == "nrows" || name == "ncols")
 }
 
 impl Init {
@@ -769,28 +781,4 @@ impl Block {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn statement_ids_are_the_preorder_positions() {
-        let item: syn::ItemFn = syn::parse_str(
-            "fn f(x: f64, n: usize) -> f64 { let mut s = 0.0; for i in 0..n { if i > 1 { s = s + x; } else { s = s * x; let t = s; s = t; } s = s + 1.0; } let y = s; y }",
-        )
-        .expect("parses");
-        let args = crate::attr::parse(Default::default()).expect("no args");
-        let f = crate::lower::lower(&item, &args).expect("lowers");
-        let mut walked = Vec::new();
-        f.body.walk(&mut |s| walked.push(s as *const Stmt));
-        let mut numbered = Vec::new();
-        f.body.walk_numbered(StmtId::FIRST, &mut |id, s| {
-            numbered.push((id, s as *const Stmt))
-        });
-        assert_eq!(walked.len(), f.body.size());
-        assert_eq!(numbered.len(), walked.len());
-        for (k, ((id, s), w)) in numbered.iter().zip(&walked).enumerate() {
-            assert_eq!(*id, StmtId(k));
-            assert_eq!(s, w);
-        }
-    }
-}
+mod tests;

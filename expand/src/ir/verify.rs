@@ -108,7 +108,7 @@ impl Verifier<'_> {
                     }
                     Place::Index(_, i) => {
                         self.index(i);
-                        if !matches!(self.kind(var), Kind::RealArray(_)) {
+                        if !matches!(self.kind(var), Kind::RealArray(_) | Kind::Matrix) {
                             self.problems
                                 .push("element assignment into a non-array".into());
                         }

@@ -38,8 +38,7 @@ impl Lowerer<'_> {
         range.reads(&mut reads);
         let written = body.writes();
         for r in reads {
-            // Element writes do not change an array's length.
-            if written.contains(&r) && !matches!(self.kind(r), Kind::RealArray(_)) {
+            if written.contains(&r) && !self.length_kept(r, &range, &body) {
                 return err_at(&f.expr,
                     format!(
                         "`{}` is assigned inside the loop, so the loop's range cannot be replayed; copy it into a new variable before the loop",

@@ -24,8 +24,8 @@ pub(super) struct Uses {
     /// A use that only an array of arrays allows (`k1[i][j]`), if any.
     pub(super) rows: Option<Span>,
     /// A use that only an nalgebra matrix or vector allows, if any: a term of a sum with one
-    /// (`s + k1 * h`, `s += k1`), a method only they have (`k1.dot(&s)`, `k1.transpose()`), an
-    /// assignment to one (`s = k1`).
+    /// (`s + k1 * h`, `s += k1`), a method only they have (`k1.dot(&s)`, `k1.transpose()`) or
+    /// its argument (`s.dot(&k1)`), an assignment to one (`s = k1`).
     pub(super) matrix: Option<Span>,
     /// A use as `&k1`, which an array and a matrix allow.
     pub(super) borrowed: Option<Span>,
@@ -328,6 +328,18 @@ impl<'ast> Visit<'ast> for UseFinder<'_, '_> {
                 || Ternary::from_method(&m).is_some()
             {
                 self.real_use(e.receiver.span());
+            }
+        }
+        // The argument of `a.dot(&k1)`, `a.component_mul(&k1)`: a matrix as its receiver is.
+        if matches!(e.method.to_string().as_str(), "dot" | "component_mul") {
+            if let Some(arg) = e.args.first() {
+                let arg = match strip_paren(arg) {
+                    syn::Expr::Reference(r) => &*r.expr,
+                    a => a,
+                };
+                if self.is_name(arg) {
+                    self.uses.matrix.get_or_insert(arg.span());
+                }
             }
         }
         syn::visit::visit_expr_method_call(self, e);

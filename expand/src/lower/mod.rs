@@ -24,6 +24,7 @@
 //! - [`expr`]: expressions, their kinds, and the bound on their depth;
 //! - [`iter`]: iterator chains and closures, as loops and accumulators;
 //! - [`nalgebra`]: matrices and vectors, their operators and methods;
+//! - [`matrix_writes`]: element writes of matrices and vectors, `du[i] = e`, `m[(i, j)] += e`;
 //! - [`types`]: kinds from the types the user wrote;
 //! - [`grow`]: `Vec`s created empty and grown by `push`;
 //! - [`iflet`]: `if let Some(v) = x.last()` and `x.first()`;
@@ -50,6 +51,7 @@ mod iflet;
 mod infer;
 mod iter;
 mod loops;
+mod matrix_writes;
 mod method;
 pub(crate) mod nalgebra;
 mod options;

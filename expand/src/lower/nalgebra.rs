@@ -134,15 +134,16 @@ impl Lowerer<'_> {
         })
     }
 
-    /// `T::from_column_slice(u)` of a real array `u` (`&u`, or a slice `u`), or
-    /// `DMatrix::from_column_slice(rows, cols, &u)` with its shape (`from_row_slice` alike).
+    /// `T::from_column_slice(u)` of a real array `u` (`&u`, or a slice `u`) or of a sub-slice
+    /// (`&u[a..b]`), or `DMatrix::from_column_slice(rows, cols, &u)` with its shape
+    /// (`from_row_slice` alike).
     pub(super) fn matrix_from_slice(
         &mut self,
         (ty, order): (syn::Path, SliceOrder),
         call: &syn::ExprCall,
         block: &mut Block,
     ) -> syn::Result<Expr> {
-        const WRITE: &str = "build a matrix or vector from a real array variable: `DVector::from_column_slice(&u)` (or `u` for a slice parameter), `DMatrix::from_column_slice(rows, cols, &u)`";
+        const WRITE: &str = "build a matrix or vector from a real array variable or a sub-slice of one: `DVector::from_column_slice(&u)` (or `u` for a slice parameter), `DVector::from_column_slice(&u[a..b])`, `DMatrix::from_column_slice(rows, cols, &u)`";
         let Some(last) = call.args.last() else {
             return err_at(call, WRITE);
         };
@@ -160,9 +161,14 @@ impl Lowerer<'_> {
             syn::Expr::Reference(r) if r.mutability.is_none() => &*r.expr,
             a => a,
         };
-        let v = match self.path_var(a) {
-            Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => v,
-            _ => return err_at(last, WRITE),
+        // A sub-slice `&u[a..b]` (or a name bound to one): its elements copied into a `Vec`
+        // first, whose tangent and adjoint are those of the elements of `u`.
+        let v = match self.sub_run(a, false, block)? {
+            Some(run) => self.run_copy(run, a.span(), block),
+            None => match self.path_var(a) {
+                Some(v) if matches!(self.kind(v), Kind::RealArray(_)) => v,
+                _ => return err_at(last, WRITE),
+            },
         };
         let kind = self.kind(v).clone();
         let mut args = vec![var_expr(v, kind, a.span())];

@@ -462,10 +462,7 @@ impl Lowerer<'_> {
                 }
                 self.refuse_rows(v, e, "assigning a whole row")?;
                 if self.kind(v) == &Kind::Matrix {
-                    return err_at(
-                        &ix.expr,
-                        "writing elements of a matrix or vector is not supported; build it from whole-matrix operations, or use `Vec<f64>`",
-                    );
+                    return self.matrix_place(v, ix, block);
                 }
                 if self.kind(v) == &Kind::Opaque {
                     return err_at(

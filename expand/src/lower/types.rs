@@ -208,7 +208,7 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
             }
             if let Some(k) = matrix_kind(&r.elem) {
                 if r.mutability.is_some() {
-                    return err_at(ty, "nalgebra values are read, not written, by a differentiable function: take `&DVector<f64>` (or the value) and return the result");
+                    return err_at(ty, "a matrix or vector parameter is read, not written, by a differentiable function: take `&DVector<f64>` (or the value) and return the result, built in a local, `let mut du = DVector::zeros(n); du[i] = ..; du`");
                 }
                 return k;
             }

@@ -258,8 +258,11 @@ impl Lowerer<'_> {
                 ),
             );
         }
-        if is_matrix && writable {
-            return err_at(arr, "writing elements of a matrix or vector is not supported; build it from whole-matrix operations, or use `Vec<f64>`");
+        if is_matrix && writable && self.param_vars.contains(&array) {
+            return err_at(
+                arr,
+                super::super::matrix_writes::read_only_parameter(self.shown(array)),
+            );
         }
         let span = arr.span();
         let len = Expr {
