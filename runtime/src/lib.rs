@@ -89,8 +89,8 @@ pub mod __private {
     pub use crate::rules;
     pub use crate::storage::{accumulate, pop, seed, sum, zeros_like, Stack};
     pub use crate::structs::{
-        outside_a_trait, AddAdjoint, AsStruct, CopiedField, DataSlot, ResultIs, SameStruct,
-        WrittenReceiver, ZeroShape,
+        outside_a_trait, AddAdjoint, AsStruct, CopiedField, DataSlot, FieldType, ResultIs,
+        SameStruct, WrittenReceiver, ZeroShape,
     };
     pub use crate::Real;
     pub use ::std::vec::Vec;

@@ -61,7 +61,7 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
             "write `f64`: the generated companions are generic over the scalar type, so they also run at `f32`",
         );
     }
-    if is_int_type(ty) {
+    if is_int_type(ty) || crate::structs::ints::is_field_type(strip_type_group(ty)) {
         return Ok(Kind::Int);
     }
     if is_ident(ty, "bool") {

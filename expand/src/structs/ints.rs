@@ -244,3 +244,47 @@ pub fn is_int_leaf(
             && (l.path.iter().zip(path)).all(|(a, m)| matches!(m, syn::Member::Named(b) if a == b))
     })
 }
+
+/// Types each integer field of a struct parameter read as a parameter of its own (`p.n` as
+/// `p__n`) as the struct declares it, `<P as FieldType<{n}>>::T` (see
+/// `layout::field_type`), rather than `usize`: an `i32`, `u64` or `i64` field reaches the
+/// flattened function as the integer it is (ints15 found an `i32` field typed `usize`).
+pub fn type_int_leaves(
+    krate: &syn::Path,
+    flat: &mut syn::ItemFn,
+    params: &[super::flatten::Param],
+) {
+    for p in params {
+        let super::flatten::Param::Struct(s) = p else {
+            continue;
+        };
+        for leaf in s
+            .leaves
+            .iter()
+            .filter(|l| l.used == super::flatten::Use::Int)
+        {
+            let ty = super::layout::field_type(krate, &s.ty, &leaf.path);
+            for input in flat.sig.inputs.iter_mut() {
+                if let syn::FnArg::Typed(pt) = input {
+                    if matches!(&*pt.pat, syn::Pat::Ident(pi) if pi.ident == leaf.flat) {
+                        *pt.ty = ty.clone();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `<P as ..::FieldType<KEY>>::T`, the declared type of an integer field (what
+/// [`type_int_leaves`] writes): lowered as an integer.
+pub fn is_field_type(ty: &syn::Type) -> bool {
+    let syn::Type::Path(p) = ty else {
+        return false;
+    };
+    let Some(q) = &p.qself else {
+        return false;
+    };
+    let trait_seg = p.path.segments.iter().nth(q.position.wrapping_sub(1));
+    p.path.segments.last().is_some_and(|s| s.ident == "T")
+        && trait_seg.is_some_and(|s| s.ident == "FieldType")
+}

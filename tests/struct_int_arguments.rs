@@ -1,0 +1,275 @@
+//! Integer fields of structs as the struct declares them (`i32`, `u64`, `i64`, `usize`), read by
+//! annotated functions and passed on to calls: the flattened function takes `p.m` with the
+//! field's own type (`<Q as FieldType<..>>::T`, resolved by rustc), where it took every integer
+//! field as a `usize` (an `i32` field was a type error, found by ints15). Struct parameters,
+//! `self`, nested structs, negative values, names that look generated (`n_bar`, a raw
+//! `r#type`), a `macro_rules!` caller; derivatives three ways (central differences, the
+//! dot-product test, tangent against adjoint), H v at `Dual` against differences of gradients,
+//! and every function equal to the bit to the same function taking the integers as parameters.
+
+mod common;
+
+use common::{check, Case, Draws};
+use tapeless::check::check_hvp;
+use tapeless::{differentiable, Dual, Struct};
+
+#[differentiable]
+#[derive(Clone, Debug)]
+struct Grid {
+    k: i32,
+    s: f64,
+}
+
+#[differentiable]
+#[derive(Clone, Debug)]
+struct Q {
+    c: f64,
+    m: i32,
+    n: u64,
+    r#type: i64,
+    n_bar: usize,
+    w: [f64; 3],
+    g: Grid,
+}
+
+#[differentiable]
+pub fn h_step(a: f64, k: usize) -> f64 {
+    a * a * k as f64
+}
+
+/// Every integer field read as declared: a negative `i32` offset, `u64` and `i64` counts, a
+/// nested `i32`, and a `usize` field passed on to a call inside arithmetic.
+#[differentiable]
+fn periodic(q: &Q, x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut result = q.c * q.m as f64;
+    for i in 0..n {
+        let j = (i as i32 + q.m).rem_euclid(n as i32) as usize;
+        result += x[j] * x[i] * q.w[i % 3];
+    }
+    for t in 0..q.n {
+        result += q.g.s * t as f64;
+    }
+    if q.r#type < 0 {
+        result *= 0.5;
+    }
+    result * (q.g.k + q.m) as f64 + h_step(q.c, q.n_bar + 1)
+}
+
+/// The same function with the integers as parameters of their own.
+#[differentiable]
+#[allow(clippy::too_many_arguments)]
+fn periodic_written(
+    c: f64,
+    m: i32,
+    n: u64,
+    ty: i64,
+    n_bar: usize,
+    w: &[f64],
+    k: i32,
+    s: f64,
+    x: &[f64],
+) -> f64 {
+    let len = x.len();
+    let mut result = c * m as f64;
+    for i in 0..len {
+        let j = (i as i32 + m).rem_euclid(len as i32) as usize;
+        result += x[j] * x[i] * w[i % 3];
+    }
+    for t in 0..n {
+        result += s * t as f64;
+    }
+    if ty < 0 {
+        result *= 0.5;
+    }
+    result * (k + m) as f64 + h_step(c, n_bar + 1)
+}
+
+impl Q {
+    /// `self`'s integer fields: an `i32` shift, an `i64` sign, a `u64` count.
+    #[differentiable]
+    fn shifted(&self, x: &[f64]) -> f64 {
+        let n = x.len() as i32;
+        let mut s = 0.0;
+        for i in 0..x.len() {
+            let j = (i as i32 - self.m).rem_euclid(n) as usize;
+            s += self.c * x[i] * x[j];
+        }
+        s * (self.r#type * 2) as f64 + self.g.s * self.n as f64
+    }
+}
+
+macro_rules! reader {
+    ($name:ident, $field:ident) => {
+        /// A caller written by a macro: the integer field is the macro's token.
+        #[differentiable]
+        fn $name(q: &Q, x: f64) -> f64 {
+            x * q.c * q.$field as f64 + q.g.s * (q.$field - 1) as f64
+        }
+    };
+}
+
+reader!(by_macro, m);
+
+fn q_at(m: i32, r: &[f64]) -> Q {
+    let mut q = Q {
+        c: 0.0,
+        m,
+        n: 3,
+        r#type: -2,
+        n_bar: 2,
+        w: [0.0; 3],
+        g: Grid { k: -5, s: 0.0 },
+    };
+    q.set_reals(r).expect("five reals");
+    q
+}
+
+const X: [f64; 10] = [0.7, -0.4, 1.1, 0.3, -0.9, 0.5, 1.3, -0.2, 0.8, -0.6];
+
+fn periodic_case(m: i32, seed: u64) {
+    let f = |x: &[f64]| vec![periodic(&q_at(m, &x[..5]), &x[5..])];
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = periodic_jvp(&q_at(m, &x[..5]), &q_at(m, &d[..5]), &x[5..], &d[5..]);
+        (vec![v], vec![t])
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let q = q_at(m, &x[..5]);
+        let mut q_bar = q.zero_like();
+        let mut x_bar = vec![0.0; x.len() - 5];
+        let v = periodic_vjp(&q, &mut q_bar, &x[5..], &mut x_bar, w[0]);
+        let mut g = q_bar.to_reals();
+        g.extend_from_slice(&x_bar);
+        (vec![v], g)
+    };
+    let name = format!("periodic(q: &Q, x) at m = {m}");
+    let case = Case {
+        name: &name,
+        inputs: 10,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &X, seed);
+}
+
+#[test]
+fn integer_fields_as_declared_three_ways() {
+    for (m, seed) in [(-2, 1), (0, 2), (3, 3)] {
+        periodic_case(m, seed);
+    }
+}
+
+#[test]
+fn integer_fields_equal_to_the_bit_to_integer_parameters() {
+    for m in [-7, -2, 0, 4] {
+        let q = q_at(m, &X[..5]);
+        let x = &X[5..];
+        let written = |x: &[f64], q: &Q| {
+            periodic_written(q.c, q.m, q.n, q.r#type, q.n_bar, &q.w, q.g.k, q.g.s, x)
+        };
+        assert_eq!(periodic(&q, x).to_bits(), written(x, &q).to_bits());
+        let (_, (q_bar, x_bar_flat)) = periodic_grad(&q, x);
+        let k: i32 = q.g.k;
+        let (_, (c_bar, w_bar, s_bar, x_bar)) =
+            periodic_written_grad(q.c, q.m, q.n, q.r#type, q.n_bar, &q.w, k, q.g.s, x);
+        assert_eq!(q_bar.c.to_bits(), c_bar.to_bits());
+        assert_eq!(q_bar.g.s.to_bits(), s_bar.to_bits());
+        for i in 0..3 {
+            assert_eq!(q_bar.w[i].to_bits(), w_bar[i].to_bits());
+        }
+        for (a, b) in x_bar_flat.iter().zip(&x_bar) {
+            assert_eq!(a.to_bits(), b.to_bits());
+        }
+        // The integer fields come back as they went in.
+        assert_eq!((q_bar.m, q_bar.n, q_bar.r#type, q_bar.g.k), (m, 3, -2, -5));
+    }
+}
+
+#[test]
+fn integer_fields_hessian_vector_products_at_dual() {
+    let m = -2;
+    let gradient = |x: &[f64], g: &mut [f64]| {
+        let (_, (q_bar, x_bar)) = periodic_grad(&q_at(m, &x[..5]), &x[5..]);
+        let mut all = q_bar.to_reals();
+        all.extend_from_slice(&x_bar);
+        g.copy_from_slice(&all);
+    };
+    let mut draws = Draws::new(11);
+    let (u, w) = (draws.vec(10), draws.vec(10));
+    let hvp = |dir: &[f64]| -> Vec<f64> {
+        let d: Vec<Dual<f64, 1>> = (0..10).map(|k| Dual::new(X[k], [dir[k]])).collect();
+        let mut q = q_at(m, &X[..5]).map_reals(&mut |v| Dual::new(v, [0.0]));
+        q.set_reals(&d[..5]).expect("five reals");
+        let mut q_bar = q.zero_like();
+        let mut x_bar = vec![Dual::new(0.0, [0.0]); 5];
+        periodic_vjp(&q, &mut q_bar, &d[5..], &mut x_bar, Dual::new(1.0, [0.0]));
+        let mut out: Vec<f64> = q_bar.to_reals().iter().map(|v| v.tangents[0]).collect();
+        out.extend(x_bar.iter().map(|v| v.tangents[0]));
+        out
+    };
+    let (hu, hw) = (hvp(&u), hvp(&w));
+    let report = check_hvp(gradient, &X, &u, &hu, &w, &hw, 1e-6).expect("lengths fit");
+    common::assert_hvp(&report, "periodic at Dual");
+}
+
+#[test]
+fn integer_fields_of_self_three_ways() {
+    for (m, seed) in [(-1, 21), (2, 22)] {
+        let f = |x: &[f64]| vec![q_at(m, &x[..5]).shifted(&x[5..])];
+        let jvp = |x: &[f64], d: &[f64]| {
+            let (v, t) = Q::shifted_jvp_at(&q_at(m, &x[..5]), &q_at(m, &d[..5]), &x[5..], &d[5..]);
+            (vec![v], vec![t])
+        };
+        let vjp = |x: &[f64], w: &[f64]| {
+            let q = q_at(m, &x[..5]);
+            let mut q_bar = q.zero_like();
+            let mut x_bar = vec![0.0; x.len() - 5];
+            let v = Q::shifted_vjp_at(&q, &mut q_bar, &x[5..], &mut x_bar, w[0]);
+            let mut g = q_bar.to_reals();
+            g.extend_from_slice(&x_bar);
+            (vec![v], g)
+        };
+        let case = Case {
+            name: "Q::shifted(&self, x)",
+            inputs: 10,
+            outputs: 1,
+            f: &f,
+            jvp: &jvp,
+            vjp: &vjp,
+        };
+        check(&case, &X, seed);
+    }
+}
+
+#[test]
+fn an_integer_field_read_by_a_macro_rules_caller_three_ways() {
+    let m = -3;
+    let f = |x: &[f64]| vec![by_macro(&q_at(m, &x[..5]), x[5])];
+    let jvp = |x: &[f64], d: &[f64]| {
+        let (v, t) = by_macro_jvp(&q_at(m, &x[..5]), &q_at(m, &d[..5]), x[5], d[5]);
+        (vec![v], vec![t])
+    };
+    let vjp = |x: &[f64], w: &[f64]| {
+        let q = q_at(m, &x[..5]);
+        let mut q_bar = q.zero_like();
+        let mut x_bar = 0.0;
+        let v = by_macro_vjp(&q, &mut q_bar, x[5], &mut x_bar, w[0]);
+        let mut g = q_bar.to_reals();
+        g.push(x_bar);
+        (vec![v], g)
+    };
+    let case = Case {
+        name: "by_macro(q: &Q, x)",
+        inputs: 6,
+        outputs: 1,
+        f: &f,
+        jvp: &jvp,
+        vjp: &vjp,
+    };
+    check(&case, &X[..6], 31);
+    // By hand: d/dx = c m, d/ds = m - 1.
+    let (_, (q_bar, _)) = by_macro_grad(&q_at(m, &X[..5]), X[5]);
+    common::assert_close(q_bar.g.s, -4.0, 1e-15, "d by_macro / d g.s");
+}
