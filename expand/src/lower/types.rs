@@ -50,7 +50,7 @@ pub(super) fn is_vec_ref(ty: &syn::Type) -> bool {
 
 /// The kind of a value of type `ty`, or an error saying which types are accepted.
 pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
-    if is_ident(ty, "f64") {
+    if is_ident(ty, "f64") || crate::structs::ints::is_sent(strip_type_group(ty)) {
         return Ok(Kind::Real);
     }
     if let Some(k) = matrix_kind(ty) {

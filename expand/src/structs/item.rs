@@ -313,11 +313,9 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
             }
         };
         let ident = field.ident.clone().expect("named fields have names");
-        if matches!(kind, Field::Data | Field::Nested) {
-            typed.push((ident.clone(), field.ty.clone()));
-        }
-        slots.push((ident, slot(&kind, &field.ty)));
+        slots.push((ident.clone(), slot(&kind, &field.ty)));
         field_parts(krate, &scalar, field, kind, &mut parts);
+        typed.push((ident, field.ty.clone()));
     }
     if let Some(e) = errors {
         return Err(e);
@@ -332,7 +330,7 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
     item.generics = syn::parse_quote!(<#scalar = f64>);
     let rt = quote!(#krate::__private::Real);
     let layout = super::layout::expand(krate, &name, &scalar, &item.vis, &slots);
-    let field_types = super::layout::field_types(krate, &name, &typed);
+    let field_types = super::layout::field_types(krate, &name, &scalar, &typed);
     Ok(quote! {
         #layout
         #field_types

@@ -358,11 +358,13 @@ pub(super) fn field_type(krate: &syn::Path, ty: &syn::Type, path: &[syn::Ident])
     t
 }
 
-/// `impl FieldType<{n}> for P { type T = usize; }` for each field without reals (an integer, a
-/// bool, other data) and each nested struct, so that annotated functions type them as declared.
+/// `impl<S: Real> FieldType<{n}> for P<S> { type T = usize; }` for each field, its declared
+/// type at the scalar (`S` for an `f64`, `Inner<S>` for a nested struct), so that annotated
+/// functions type the fields they read as parameters of their own as declared.
 pub(super) fn field_types(
     krate: &syn::Path,
     name: &syn::Ident,
+    s: &syn::Ident,
     fields: &[(syn::Ident, syn::Type)],
 ) -> TokenStream {
     let impls = fields.iter().map(|(f, ty)| {
@@ -370,7 +372,7 @@ pub(super) fn field_types(
         quote! {
             #[automatically_derived]
             #[allow(private_interfaces, private_bounds)]
-            impl #krate::__private::FieldType<#key> for #name<f64> {
+            impl<#s: #krate::__private::Real> #krate::__private::FieldType<#key> for #name<#s> {
                 type T = #ty;
             }
         }

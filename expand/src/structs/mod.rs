@@ -126,6 +126,7 @@
 
 mod base;
 mod chains;
+mod copies;
 mod evidence;
 mod flatten;
 mod grad;
@@ -462,7 +463,12 @@ fn flat_attr(args: &Args, params: &[flatten::Param]) -> TokenStream {
                             s.leaves
                                 .iter()
                                 .filter(|l| {
-                                    matches!(l.used, flatten::Use::Real | flatten::Use::Array)
+                                    matches!(
+                                        l.used,
+                                        flatten::Use::Real
+                                            | flatten::Use::Arg
+                                            | flatten::Use::Array
+                                    )
                                 })
                                 .map(|l| l.flat.clone()),
                         );

@@ -150,7 +150,10 @@ fn bar_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
         return Some(quote!(#b: #ty));
     }
     Some(match &em.var(p.var).kind {
-        Kind::Real => quote!(#b: &mut #scalar),
+        Kind::Real => {
+            let ty = em.real_param_ty(p.var);
+            quote!(#b: &mut #ty)
+        }
         Kind::RealArray(_) => quote!(#b: &mut [#scalar]),
         Kind::Matrix => {
             let ty = em.matrix_ty(em.var(p.var).ty.as_ref().expect("parameters have types"));
@@ -316,8 +319,12 @@ fn companion<'a>(
         let (n, b) = (em.name(p.var), em.bar(p.var));
         match (&em.var(p.var).kind, acc) {
             (Kind::Real, Some(acc)) => {
-                let z = em.zero();
-                prologue.extend(quote!(let #acc: &mut #scalar = #b; let mut #b = #z;));
+                let (ty, krate) = (em.real_param_ty(p.var), &em.krate);
+                let z = match em.sent_ty(p.var) {
+                    Some(t) => quote!(<#t as #krate::Zero>::zero()),
+                    None => em.zero(),
+                };
+                prologue.extend(quote!(let #acc: &mut #ty = #b; let mut #b = #z;));
                 epilogue.extend(quote!(*#acc += #b;));
             }
             (Kind::RealArray(repr), Some(acc)) => {
