@@ -115,6 +115,7 @@ fn bound(q: &Q, x: f64) -> f64 {
 /// An array field copied into a local (an adversarial name) and read and written as an array:
 /// a copy, the struct's field unchanged.
 #[differentiable]
+#[allow(non_snake_case)]
 fn copied(q: &Q, x: f64) -> f64 {
     let mut t__w = q.w;
     t__w[1] *= x;
@@ -127,6 +128,7 @@ fn copied(q: &Q, x: f64) -> f64 {
 
 /// The same with the copy written out element by element.
 #[differentiable]
+#[allow(non_snake_case)]
 fn copied_written(q: &Q, x: f64) -> f64 {
     let mut t__w = [q.w[0], q.w[1], q.w[2]];
     t__w[1] *= x;
@@ -247,8 +249,8 @@ fn integer_fields_equal_to_the_bit_to_integer_parameters() {
             periodic_written_grad(q.c, q.m, q.n, q.r#type, q.n_bar, &q.w, k, q.g.s, x);
         assert_eq!(q_bar.c.to_bits(), c_bar.to_bits());
         assert_eq!(q_bar.g.s.to_bits(), s_bar.to_bits());
-        for i in 0..3 {
-            assert_eq!(q_bar.w[i].to_bits(), w_bar[i].to_bits());
+        for (a, b) in q_bar.w.iter().zip(&w_bar) {
+            assert_eq!(a.to_bits(), b.to_bits());
         }
         for (a, b) in x_bar_flat.iter().zip(&x_bar) {
             assert_eq!(a.to_bits(), b.to_bits());

@@ -485,7 +485,7 @@ impl VisitMut for Collector {
                 let mut held = false;
                 for a in c.args.iter_mut() {
                     held |= super::reals::is_held_arg(&self.held, a);
-                    if !self.whole_arg(a) && !(plain && self.leaf(a, Use::Arg, false)) {
+                    if !(self.whole_arg(a) || (plain && self.leaf(a, Use::Arg, false))) {
                         self.visit_expr_mut(a);
                     }
                 }
