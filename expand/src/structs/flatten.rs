@@ -119,7 +119,6 @@ pub fn flatten(
     let mut locals = super::locals::Locals::new(&sep);
     locals.mut_self = super::order::mut_self(&func.sig);
     locals.run(&mut body)?;
-    let array_locals = super::copies::array_locals(&body);
     let collector = |held: Vec<super::reals::Held>| Collector {
         taken: locals.taken.clone(),
         sep: sep.clone(),
@@ -133,10 +132,9 @@ pub fn flatten(
         types: param_types(params),
         held,
         statement: None,
-        array_locals: array_locals.clone(),
+        array_locals: super::copies::array_locals(&func.block),
     };
-    let mut block = body.clone();
-    let mut v = collector(Vec::new());
+    let (mut block, mut v) = (body.clone(), collector(Vec::new()));
     v.visit_block_mut(&mut block);
     // A `&mut` struct passed whole whose fields are used too: again, held as its reals.
     let held = v.held_roots(params);

@@ -163,6 +163,18 @@ fn bar_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
     })
 }
 
+/// The zero a real parameter's local adjoint starts from: of its type when it is a struct's
+/// field passed bare ([`Emitter::sent_ty`], an integer's zero for an integer field).
+fn param_zero(em: &Emitter, v: VarId) -> TokenStream {
+    match em.sent_ty(v) {
+        Some(t) => {
+            let krate = &em.krate;
+            quote!(<#t as #krate::Zero>::zero())
+        }
+        None => em.zero(),
+    }
+}
+
 /// The reverse-mode companion `f_vjp`.
 ///
 /// An error if the reverse IR fails its verifier ([`crate::ir::rev::verify`]): a bug of this
@@ -319,11 +331,7 @@ fn companion<'a>(
         let (n, b) = (em.name(p.var), em.bar(p.var));
         match (&em.var(p.var).kind, acc) {
             (Kind::Real, Some(acc)) => {
-                let (ty, krate) = (em.real_param_ty(p.var), &em.krate);
-                let z = match em.sent_ty(p.var) {
-                    Some(t) => quote!(<#t as #krate::Zero>::zero()),
-                    None => em.zero(),
-                };
+                let (ty, z) = (em.real_param_ty(p.var), param_zero(em, p.var));
                 prologue.extend(quote!(let #acc: &mut #ty = #b; let mut #b = #z;));
                 epilogue.extend(quote!(*#acc += #b;));
             }
