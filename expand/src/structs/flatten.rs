@@ -5,10 +5,12 @@
 //! its use in the body: indexed, borrowed or asked its `.len()`, it holds reals (a slice); a
 //! condition or an operand of `!`, `&&`, `||`, a bool; a range bound, an index (also inside its
 //! arithmetic), the source of a cast, an operand of `%`, beside an integer literal or an integer
-//! variable (see `ints`), the value of a `let` of an integer type (`let k: usize = p.n;`), a `usize`; otherwise a real. Every
-//! guess is checked by rustc: the companions pass `p.sigma` to the flattened function's `f64`
-//! parameter (at the scalar `S`), `&p.x[..]` to its `&[S]` parameter, `p.n` to its `usize`, so a
-//! wrong guess is a type error, never a derivative taken as zero.
+//! variable (see `ints`), the value of a `let` of an integer type (`let k: usize = p.n;`), an
+//! integer of the type the struct declares (`<P as FieldType<..>>::T`); passed bare to functions
+//! only (`h(p.c, p.n)`), whatever rustc finds it to be (`Use::Arg`, `__tl::Sent`); otherwise a
+//! real. Every guess is checked by rustc: the companions pass `p.sigma` to the flattened
+//! function's `f64` parameter (at the scalar `S`), `&p.x[..]` to its `&[S]` parameter, `p.n` to
+//! its integer, so a wrong guess is a type error, never a derivative taken as zero.
 
 use proc_macro2::{Span, TokenTree};
 use quote::ToTokens;
