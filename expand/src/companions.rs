@@ -46,6 +46,11 @@ pub fn path_companions(
     } else {
         quote!(#user)
     };
+    // The user's parameters, as many as the generic primal's.
+    let user_params = items.0.iter().find_map(|item| match item {
+        Signature::Fn(s) if s.ident == forwarded[0].0 => Some(s.inputs.len()),
+        _ => None,
+    });
     let mut members = TokenStream::new();
     for item in &items.0 {
         match item {
@@ -75,6 +80,9 @@ pub fn path_companions(
                     #[allow(clippy::all)]
                     #vis #sig { #target(#(#passed),*) }
                 });
+                if let Some(n) = user_params {
+                    members.extend(paired(vis, &sig, short, n));
+                }
             }
             Signature::Const(c) if c.ident == args => {
                 let ty = &c.ty;
@@ -416,6 +424,84 @@ fn const_arg(len: &syn::Expr) -> TokenStream {
         syn::Expr::Lit(_) => quote!(#len),
         syn::Expr::Path(p) if p.path.get_ident().is_some() => quote!(#len),
         _ => quote!({ #len }),
+    }
+}
+
+/// `jvp_paired` / `rev_paired` beside the path companion `sig` (`short` its kind, `jvp` or
+/// `rev`; `n` the user's parameters): the same, with an unread tangent or adjoint after each
+/// parameter that has none (an integer, a bool, other data), for a caller that passes a
+/// struct's field of a kind it cannot see (`__tl::Sent`: `h(p.c, p.n)`), with a tangent and
+/// adjoint whatever it is, and `()` after each other integer or bool argument.
+fn paired(vis: &syn::Visibility, sig: &syn::Signature, short: &str, n: usize) -> TokenStream {
+    let suffix = match short {
+        "jvp" => "dot",
+        "rev" => "bar",
+        _ => return TokenStream::new(),
+    };
+    let name = |a: &syn::FnArg| match a {
+        syn::FnArg::Typed(t) => match &*t.pat {
+            syn::Pat::Ident(p) => Some(syn::ext::IdentExt::unraw(&p.ident).to_string()),
+            _ => None,
+        },
+        syn::FnArg::Receiver(_) => Some("self".to_string()),
+    };
+    let inputs: Vec<&syn::FnArg> = sig.inputs.iter().collect();
+    let mut out = sig.clone();
+    out.ident = Ident::new(&format!("{short}_paired"), sig.ident.span());
+    out.inputs = Default::default();
+    let mut forwarded = Vec::new();
+    let (mut i, mut seen) = (0, 0);
+    while i < inputs.len() {
+        let a = inputs[i];
+        forwarded.push(arg_name(a));
+        out.inputs.push(a.clone());
+        i += 1;
+        if seen >= n {
+            continue;
+        }
+        seen += 1;
+        let shown = name(a).unwrap_or_default();
+        let partner = inputs
+            .get(i)
+            .and_then(|b| name(b))
+            .is_some_and(|b| b == format!("{shown}_{suffix}") || b == format!("_{shown}_{suffix}"));
+        if partner {
+            forwarded.push(arg_name(inputs[i]));
+            out.inputs.push(inputs[i].clone());
+            i += 1;
+        } else {
+            let unread = Ident::new(&format!("_{shown}_{suffix}"), Span::mixed_site());
+            out.inputs.push(if short == "jvp" {
+                syn::parse_quote!(#unread: impl ::core::marker::Sized)
+            } else {
+                syn::parse_quote!(#unread: &mut (impl ::core::marker::Sized + ?Sized))
+            });
+        }
+    }
+    let target = Ident::new(short, sig.ident.span());
+    let consts: Vec<&Ident> = sig.generics.const_params().map(|c| &c.ident).collect();
+    let call = if consts.is_empty() {
+        quote!(Self::#target)
+    } else {
+        let types = sig.generics.type_params().map(|t| &t.ident);
+        quote!(Self::#target::<#(#types,)* #(#consts),*>)
+    };
+    quote! {
+        #[doc(hidden)]
+        #[inline]
+        #[allow(clippy::all)]
+        #vis #out { #call(#(#forwarded),*) }
+    }
+}
+
+/// How a forwarder passes its parameter `a` on: by its name.
+fn arg_name(a: &syn::FnArg) -> TokenStream {
+    match a {
+        syn::FnArg::Typed(t) => match &*t.pat {
+            syn::Pat::Ident(p) => p.ident.to_token_stream(),
+            other => other.to_token_stream(),
+        },
+        syn::FnArg::Receiver(_) => quote!(self),
     }
 }
 

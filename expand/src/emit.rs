@@ -626,6 +626,47 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    /// The type of a real parameter that is a struct's field passed bare (`__tl::Sent<..>`, see
+    /// `structs::ints`), at the scalar: its tangent and adjoint have it too; `None` for others.
+    pub fn sent_ty(&self, v: VarId) -> Option<TokenStream> {
+        let var = self.var(v);
+        let ty = var.ty.as_ref()?;
+        (var.kind == Kind::Real && crate::structs::ints::is_sent(ty)).then(|| self.ty(ty))
+    }
+
+    /// The type of a real parameter's tangent and adjoint: the scalar, or its [`Self::sent_ty`].
+    pub fn real_param_ty(&self, v: VarId) -> TokenStream {
+        self.sent_ty(v)
+            .unwrap_or_else(|| self.scalar.to_token_stream())
+    }
+
+    /// Whether `c` passes a field at its declared type ([`Self::sent_ty`]): it calls the
+    /// callee's `jvp_paired` / `rev_paired`, each integer or bool argument followed by an
+    /// unread `()` for its tangent or adjoint.
+    pub fn paired(&self, c: &Call) -> bool {
+        c.args.iter().any(
+            |a| matches!(a, Arg::Value(Expr { op: Op::Var(v), .. }) if self.sent_ty(*v).is_some()),
+        )
+    }
+
+    /// The callee's forward companion `c` calls: `jvp`, or `jvp_paired` ([`Self::paired`]).
+    pub fn jvp_of(&self, c: &Call) -> &'static str {
+        if self.paired(c) {
+            "jvp_paired"
+        } else {
+            "jvp"
+        }
+    }
+
+    /// The callee's reverse companion `c` calls: `rev`, or `rev_paired` ([`Self::paired`]).
+    pub fn rev_of(&self, c: &Call) -> &'static str {
+        if self.paired(c) {
+            "rev_paired"
+        } else {
+            "rev"
+        }
+    }
+
     /// The adjoint `bar` of an argument active in the caller, passed to a callee's reverse
     /// companion as `__tl::active(bar)` spanned at the user's argument: a callee that leaves its
     /// parameter outside `wrt(..)` refuses it (`OutsideWrt`), and rustc reports that at the

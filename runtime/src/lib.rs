@@ -92,11 +92,25 @@ pub mod __private {
     pub use crate::rules;
     pub use crate::storage::{accumulate, pop, seed, sum, zeros_like, Stack};
     pub use crate::structs::{
-        outside_a_trait, AddAdjoint, AsStruct, CopiedField, DataSlot, ResultIs, SameStruct,
-        WrittenReceiver, ZeroShape,
+        outside_a_trait, AddAdjoint, AsStruct, CopiedField, DataSlot, FieldType, ResultIs,
+        SameStruct, WrittenReceiver, ZeroShape,
     };
     pub use crate::Real;
     pub use ::std::vec::Vec;
+
+    /// A struct's field passed bare to a call, `h(p.c, p.n)`, whose kind the caller's attribute
+    /// cannot see: the flattened function takes it at its declared type at the scalar (`S` for
+    /// a real field, `usize` for an integer one, `Sent<<P<S> as FieldType<..>>::T>`), with a
+    /// tangent and an adjoint of that type, and calls the callee's `jvp_paired` / `rev_paired`,
+    /// which take an unread tangent or adjoint after each integer or bool parameter. An integer
+    /// field so passed reaches the callee as the integer it is; its tangent and adjoint are
+    /// never read or written.
+    ///
+    /// ```
+    /// let n: tapeless_runtime::__private::Sent<usize> = 3;
+    /// assert_eq!(n, 3usize);
+    /// ```
+    pub type Sent<T> = T;
 
     /// A literal of the user's code, in the scalar type of the generated code.
     #[inline(always)]

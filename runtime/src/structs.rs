@@ -427,6 +427,28 @@ impl<T> OutsideATrait for T {}
 /// above, whose message is the error a default method gets).
 pub const fn outside_a_trait<T: ?Sized + OutsideATrait>() {}
 
+/// The type of a field of an annotated struct, named by a key of its name: what lets an
+/// annotated function type a struct's integer field as the struct declares it (`i32`, `u64`,
+/// ...) when it reads the field as a parameter of its own (`p.offset` as `p__offset`), since the
+/// caller's attribute cannot see the struct. `#[differentiable] struct P { n: i32, .. }`
+/// implements `FieldType<{ key("n") }> for P` with `type T = i32` (the key is the FNV-1a hash
+/// of the field's name, computed by the macro; two fields of one struct with one key would be
+/// conflicting impls, a compile error, never a wrong type).
+///
+/// ```
+/// use tapeless_runtime::__private::FieldType;
+///
+/// struct P { n: i32 }
+/// impl FieldType<7> for P { type T = i32; }
+/// let n: <P as FieldType<7>>::T = -3;
+/// assert_eq!(P { n }.n, -3);
+/// ```
+#[doc(hidden)]
+pub trait FieldType<const KEY: u64> {
+    /// The field's declared type.
+    type T;
+}
+
 /// A field without reals that an annotated caller holding a struct as its reals keeps beside
 /// them: an integer or a bool, one slot after the reals, its value as a real (exact for
 /// integers up to 2^53), copied and never differentiated.

@@ -5,8 +5,8 @@ struct Params {
     n: f64,
 }
 
-// `p.n` is used as a loop bound, so it is taken to be a `usize`: rustc checks the guess
-// against the struct, and a real field used so is a type error, never a zero derivative.
+// `p.n` is used as a loop bound, so it is taken to be an integer of the struct's field type:
+// a real field used so is a type error at the bound, never a zero derivative.
 #[differentiable]
 fn f(x: f64, p: &Params) -> f64 {
     let mut s = 0.0;

@@ -519,7 +519,7 @@ impl Emitter<'_> {
                 }
             }
             RevStmt::ReverseCall { call: c, args } => {
-                let vjp = self.companion(&c.callee, "rev");
+                let vjp = self.companion(&c.callee, self.rev_of(c));
                 quote_spanned!(c.span=> #vjp(#(#args),*);)
             }
             RevStmt::Gather(g) => self.gather(g),

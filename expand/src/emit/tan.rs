@@ -104,7 +104,7 @@ impl Emitter<'_> {
                 quote!(let mut #d = #rt::zeros_like(&#n);)
             }
             TanStmt::JvpCall { call: c, args, .. } => {
-                let callee = self.companion(&c.callee, "jvp");
+                let callee = self.companion(&c.callee, self.jvp_of(c));
                 if c.results.is_empty() {
                     quote_spanned!(c.span=> #callee(#(#args),*);)
                 } else {

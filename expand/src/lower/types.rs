@@ -150,7 +150,7 @@ pub(super) fn is_vec_ref(ty: &syn::Type) -> bool {
 
 /// The kind of a value of type `ty`, or an error saying which types are accepted.
 pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
-    if is_ident(ty, "f64") {
+    if is_ident(ty, "f64") || crate::structs::ints::is_sent(strip_type_group(ty)) {
         return Ok(Kind::Real);
     }
     if let Some(k) = matrix_kind(ty) {
@@ -161,7 +161,7 @@ pub(super) fn kind_of_type(ty: &syn::Type, param: bool) -> syn::Result<Kind> {
             "write `f64`: the generated companions are generic over the scalar type, so they also run at `f32`",
         );
     }
-    if is_int_type(ty) {
+    if is_int_type(ty) || crate::structs::ints::is_field_type(strip_type_group(ty)) {
         return Ok(Kind::Int);
     }
     if is_ident(ty, "bool") {

@@ -5,12 +5,14 @@
 //! its use in the body: indexed, borrowed or asked its `.len()`, it holds reals (a slice); a
 //! condition or an operand of `!`, `&&`, `||`, a bool; a range bound, an index (also inside its
 //! arithmetic), the source of a cast, an operand of `%`, beside an integer literal or an integer
-//! variable (see `ints`), the value of a `let` of an integer type (`let k: usize = p.n;`), a `usize`; otherwise a real. Every
-//! guess is checked by rustc: the companions pass `p.sigma` to the flattened function's `f64`
-//! parameter (at the scalar `S`), `&p.x[..]` to its `&[S]` parameter, `p.n` to its `usize`, so a
-//! wrong guess is a type error, never a derivative taken as zero.
+//! variable (see `ints`), the value of a `let` of an integer type (`let k: usize = p.n;`), an
+//! integer of the type the struct declares (`<P as FieldType<..>>::T`); passed bare to functions
+//! only (`h(p.c, p.n)`), whatever rustc finds it to be (`Use::Arg`, `__tl::Sent`); otherwise a
+//! real. Every guess is checked by rustc: the companions pass `p.sigma` to the flattened
+//! function's `f64` parameter (at the scalar `S`), `&p.x[..]` to its `&[S]` parameter, `p.n` to
+//! its integer, so a wrong guess is a type error, never a derivative taken as zero.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{Span, TokenTree};
 use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
@@ -26,6 +28,23 @@ pub enum Use {
     Bool,
     /// Indexed, borrowed or measured: an array or `Vec` of reals.
     Array,
+    /// Only passed bare to calls of functions, `h(p.c, p.n)`: a real or an integer, which the
+    /// syntax does not tell; taken at its declared type (`__tl::Sent`, see `ints`).
+    Arg,
+}
+
+impl Use {
+    /// The kind of a field used both as `self` and as `other`: an array over all, a bare
+    /// argument under any other use, a real under an integer or a bool.
+    fn and(self, other: Use) -> Use {
+        match (self, other) {
+            (_, Use::Array) => Use::Array,
+            (Use::Arg, o) => o,
+            (s, Use::Arg) => s,
+            (Use::Real, o) => o,
+            (s, _) => s,
+        }
+    }
 }
 
 /// One field path of a struct parameter that the body uses.
@@ -115,9 +134,9 @@ pub fn flatten(
         types: param_types(params),
         held,
         statement: None,
+        array_locals: super::copies::array_locals(&func.block),
     };
-    let mut block = body.clone();
-    let mut v = collector(Vec::new());
+    let (mut block, mut v) = (body.clone(), collector(Vec::new()));
     v.visit_block_mut(&mut block);
     // A `&mut` struct passed whole whose fields are used too: again, held as its reals.
     let held = v.held_roots(params);
@@ -171,8 +190,8 @@ pub fn flatten(
                         ));
                     }
                     let ty: syn::Type = match (leaf.used, written) {
-                        (Use::Real, false) => syn::parse_quote_spanned!(leaf.span=> f64),
-                        (Use::Real, true) => {
+                        (Use::Real | Use::Arg, false) => syn::parse_quote_spanned!(leaf.span=> f64),
+                        (Use::Real | Use::Arg, true) => {
                             scalar_writes.push(flat.clone());
                             syn::parse_quote_spanned!(leaf.span=> &mut [f64])
                         }
@@ -230,9 +249,13 @@ struct Collector {
     held: Vec<super::reals::Held>,
     /// The method call that is a statement of its own, its result dropped (`self.kick(h);`).
     statement: Option<*const syn::ExprMethodCall>,
+    /// The locals the body reads as arrays (`super::copies`).
+    array_locals: Vec<String>,
 }
 
 pub(super) use super::paths::chain;
+
+mod tokens;
 
 impl Collector {
     /// A `&mut` struct passed whole whose fields the function also uses: an error (the field
@@ -312,9 +335,7 @@ impl Collector {
             .iter_mut()
             .find(|(r, l)| *r == root && same_path(l))
         {
-            if used != Use::Real && (l.used == Use::Real || used == Use::Array) {
-                l.used = used;
-            }
+            l.used = l.used.and(used);
             l.written |= written;
             l.flat.clone()
         } else {
@@ -460,10 +481,11 @@ impl VisitMut for Collector {
         match e {
             syn::Expr::Call(c) => {
                 self.visit_expr_mut(&mut c.func);
+                let plain = super::ints::sends_fields(c, &self.roots);
                 let mut held = false;
                 for a in c.args.iter_mut() {
                     held |= super::reals::is_held_arg(&self.held, a);
-                    if !self.whole_arg(a) {
+                    if !(self.whole_arg(a) || (plain && self.leaf(a, Use::Arg, false))) {
                         self.visit_expr_mut(a);
                     }
                 }
@@ -558,9 +580,16 @@ impl VisitMut for Collector {
 
     fn visit_local_mut(&mut self, local: &mut syn::Local) {
         match &mut local.init {
-            // `let k: usize = p.n;`: the field is an integer (also inside arithmetic), which is
-            // how an integer field reaches a call (`h(p.c, k)`; bare, `h(p.c, p.n)`, it is taken
-            // for a real: random-program bug 16).
+            // `let w = p.w;` read as an array: a copy of the field's reals.
+            Some(init)
+                if super::copies::is_array_copy(&local.pat, &init.expr, &self.array_locals) =>
+            {
+                if self.leaf(&mut init.expr, Use::Array, false) {
+                    let e = &init.expr;
+                    *init.expr = syn::parse_quote_spanned!(e.span()=> #e.to_vec());
+                }
+            }
+            // `let k: usize = p.n;`: the field is an integer (also inside arithmetic).
             Some(init) if super::ints::is_typed_int(&local.pat) => {
                 self.with_hint(&mut init.expr, Use::Int);
                 if let Some((_, diverge)) = &mut init.diverge {
@@ -738,59 +767,5 @@ impl Collector {
             }
             _ => self.visit_expr_mut(e),
         }
-    }
-
-    /// Field chains inside a macro's tokens (`assert!(p.n > 0)`, `vec![p.x0; n]`).
-    fn tokens(&mut self, tokens: TokenStream) -> TokenStream {
-        let tts: Vec<TokenTree> = tokens.into_iter().collect();
-        let mut out: Vec<TokenTree> = Vec::new();
-        let mut i = 0;
-        while i < tts.len() {
-            if let TokenTree::Ident(id) = &tts[i] {
-                let prev_dot =
-                    matches!(out.last(), Some(TokenTree::Punct(p)) if p.as_char() == '.');
-                if !prev_dot && self.roots.iter().any(|r| id == r) {
-                    // Collect `. ident` pairs.
-                    let mut j = i + 1;
-                    let mut text = id.to_string();
-                    while j + 1 < tts.len() {
-                        match (&tts[j], &tts[j + 1]) {
-                            (TokenTree::Punct(p), TokenTree::Ident(m)) if p.as_char() == '.' => {
-                                text.push('.');
-                                text.push_str(&m.to_string());
-                                j += 2;
-                            }
-                            _ => break,
-                        }
-                    }
-                    // A trailing `(` makes the last member a method call.
-                    let call = matches!(tts.get(j), Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Parenthesis);
-                    if call && j > i + 1 {
-                        j -= 2;
-                        text.truncate(text.rfind('.').unwrap_or(text.len()));
-                    }
-                    if j > i + 1 {
-                        if let Ok(mut e) = syn::parse_str::<syn::Expr>(&text) {
-                            super::scalar_writes::set_span(&mut e, id.span());
-                            if self.leaf(&mut e, Use::Real, false) {
-                                out.extend(e.to_token_stream());
-                                i = j;
-                                continue;
-                            }
-                        }
-                    }
-                }
-            }
-            match &tts[i] {
-                TokenTree::Group(g) => {
-                    let mut ng = proc_macro2::Group::new(g.delimiter(), self.tokens(g.stream()));
-                    ng.set_span(g.span());
-                    out.push(TokenTree::Group(ng));
-                }
-                tt => out.push(tt.clone()),
-            }
-            i += 1;
-        }
-        out.into_iter().collect()
     }
 }

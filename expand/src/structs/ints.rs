@@ -244,3 +244,95 @@ pub fn is_int_leaf(
             && (l.path.iter().zip(path)).all(|(a, m)| matches!(m, syn::Member::Named(b) if a == b))
     })
 }
+
+/// Types each integer field of a struct parameter read as a parameter of its own (`p.n` as
+/// `p__n`) as the struct declares it, `<P as FieldType<{n}>>::T` (see `layout::field_type`),
+/// rather than `usize`: an `i32`, `u64` or `i64` field reaches the flattened function as the
+/// integer it is (ints15 found an `i32` field typed `usize`). A field passed bare to calls only
+/// (`Use::Arg`) is taken at its declared type at the scalar, `__tl::Sent<<<P as
+/// Struct>::At<f64> as FieldType<{n}>>::T>` (the companions write `S` for `f64`), a real or an
+/// integer as rustc finds it.
+pub fn type_int_leaves(
+    krate: &syn::Path,
+    flat: &mut syn::ItemFn,
+    params: &[super::flatten::Param],
+) {
+    use super::flatten::Use;
+    for p in params {
+        let super::flatten::Param::Struct(s) = p else {
+            continue;
+        };
+        for leaf in &s.leaves {
+            let ty = match leaf.used {
+                Use::Int => super::layout::field_type(krate, &s.ty, &leaf.path),
+                Use::Arg => {
+                    let st = &s.ty;
+                    let at: syn::Type = syn::parse_quote!(<#st as #krate::Struct>::At<f64>);
+                    let t = super::layout::field_type(krate, &at, &leaf.path);
+                    syn::parse_quote!(#krate::__private::Sent<#t>)
+                }
+                _ => continue,
+            };
+            for input in flat.sig.inputs.iter_mut() {
+                if let syn::FnArg::Typed(pt) = input {
+                    if matches!(&*pt.pat, syn::Pat::Ident(pi) if pi.ident == leaf.flat) {
+                        *pt.ty = ty.clone();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `<P as ..::FieldType<KEY>>::T`, the declared type of an integer field (what
+/// [`type_int_leaves`] writes): lowered as an integer.
+pub fn is_field_type(ty: &syn::Type) -> bool {
+    let syn::Type::Path(p) = ty else {
+        return false;
+    };
+    let Some(q) = &p.qself else {
+        return false;
+    };
+    let trait_seg = p.path.segments.iter().nth(q.position.wrapping_sub(1));
+    p.path.segments.last().is_some_and(|s| s.ident == "T")
+        && trait_seg.is_some_and(|s| s.ident == "FieldType")
+}
+
+/// Whether the fields `call` passes bare are sent at their declared types (`__tl::Sent`):
+/// a call of a function by a lowercase path (`h(p.c, p.n)`, `physics::h(..)`, the callee's
+/// `jvp_paired` / `rev_paired` take them), with no struct parameter passed whole. Not a
+/// method by its type (`Self::m`, `State::m`), an enum variant (`Some(p.c)`), a primitive's
+/// function (`f64::max`), the standard library's (`std::cmp::min`) or a forwarder the struct
+/// layer wrote (`__step_into`).
+pub fn sends_fields(call: &syn::ExprCall, roots: &[String]) -> bool {
+    let syn::Expr::Path(p) = &*call.func else {
+        return false;
+    };
+    let lowercase = |s: &syn::PathSegment| {
+        let name = syn::ext::IdentExt::unraw(&s.ident).to_string();
+        name.starts_with(|c: char| c.is_lowercase() || c == '_')
+    };
+    let first = p.path.segments.first().map(|s| s.ident.to_string());
+    let foreign = first.as_deref().is_some_and(|f| {
+        INT_TYPES.contains(&f) || ["f64", "f32", "bool", "std", "core", "alloc"].contains(&f)
+    });
+    let whole = call.args.iter().any(|a| {
+        let a = match a {
+            syn::Expr::Reference(r) => &*r.expr,
+            a => a,
+        };
+        matches!(a, syn::Expr::Path(q) if q.path.get_ident().is_some_and(|i| roots.iter().any(|r| i == r)))
+    });
+    // The struct layer's own forwarders (`__step_into`, `__energy_held`), made before this.
+    let generated = p
+        .path
+        .segments
+        .iter()
+        .any(|s| s.ident.to_string().starts_with("__"));
+    p.qself.is_none() && !foreign && !whole && !generated && p.path.segments.iter().all(lowercase)
+}
+
+/// `..::Sent<T>`, a field passed bare (what [`type_int_leaves`] writes): lowered as a real.
+pub fn is_sent(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Sent" && !s.arguments.is_none()))
+}

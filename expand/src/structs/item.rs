@@ -299,6 +299,8 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
     let mut parts = Parts::default();
     let mut errors: Option<syn::Error> = None;
     let mut slots = Vec::new();
+    // The fields whose declared types callers name (`layout::field_types`).
+    let mut typed = Vec::new();
     for field in fields.named.iter_mut() {
         let kind = match classify(&field.ty) {
             Ok(k) => k,
@@ -310,11 +312,10 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
                 continue;
             }
         };
-        slots.push((
-            field.ident.clone().expect("named fields have names"),
-            slot(&kind, &field.ty),
-        ));
+        let ident = field.ident.clone().expect("named fields have names");
+        slots.push((ident.clone(), slot(&kind, &field.ty)));
         field_parts(krate, &scalar, field, kind, &mut parts);
+        typed.push((ident, field.ty.clone()));
     }
     if let Some(e) = errors {
         return Err(e);
@@ -329,8 +330,10 @@ pub fn expand(krate: &syn::Path, mut item: syn::ItemStruct) -> syn::Result<Token
     item.generics = syn::parse_quote!(<#scalar = f64>);
     let rt = quote!(#krate::__private::Real);
     let layout = super::layout::expand(krate, &name, &scalar, &item.vis, &slots);
+    let field_types = super::layout::field_types(krate, &name, &scalar, &typed);
     Ok(quote! {
         #layout
+        #field_types
         #item
         #[automatically_derived]
         #[allow(clippy::all, unused_variables)]

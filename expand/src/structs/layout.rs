@@ -333,6 +333,53 @@ fn hold(
     }
 }
 
+/// The key naming field `name` in `FieldType<KEY>` (the FNV-1a hash of its unraw name): the
+/// struct's attribute implements the trait with it and a function reading the field as a
+/// parameter of its own names the field's type with it ([`field_type`]).
+pub(super) fn field_key(name: &syn::Ident) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in syn::ext::IdentExt::unraw(name).to_string().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The declared type of the field `root.path` of a struct of type `ty` (`Self` for a receiver):
+/// `<<P as FieldType<{grid}>>::T as FieldType<{n}>>::T` for `p.grid.n`, which rustc resolves
+/// through the impls [`field_types`] writes.
+pub(super) fn field_type(krate: &syn::Path, ty: &syn::Type, path: &[syn::Ident]) -> syn::Type {
+    let mut t = ty.clone();
+    for f in path {
+        let key = field_key(f);
+        let span = f.span();
+        t = syn::parse_quote_spanned!(span=> <#t as #krate::__private::FieldType<#key>>::T);
+    }
+    t
+}
+
+/// `impl<S: Real> FieldType<{n}> for P<S> { type T = usize; }` for each field, its declared
+/// type at the scalar (`S` for an `f64`, `Inner<S>` for a nested struct), so that annotated
+/// functions type the fields they read as parameters of their own as declared.
+pub(super) fn field_types(
+    krate: &syn::Path,
+    name: &syn::Ident,
+    s: &syn::Ident,
+    fields: &[(syn::Ident, syn::Type)],
+) -> TokenStream {
+    let impls = fields.iter().map(|(f, ty)| {
+        let key = field_key(f);
+        quote! {
+            #[automatically_derived]
+            #[allow(private_interfaces, private_bounds)]
+            impl<#s: #krate::__private::Real> #krate::__private::FieldType<#key> for #name<#s> {
+                type T = #ty;
+            }
+        }
+    });
+    quote!(#(#impls)*)
+}
+
 /// The name of the struct's type alias for callers holding it as its reals (`__tl_State`, see
 /// [`aliases`]).
 pub(super) fn alias_name(name: &syn::Ident) -> syn::Ident {

@@ -128,12 +128,13 @@
 
 mod base;
 mod chains;
+mod copies;
 mod evidence;
 mod flatten;
 mod grad;
 mod held;
 mod into;
-mod ints;
+pub(crate) mod ints;
 mod item;
 mod layout;
 mod locals;
@@ -279,7 +280,8 @@ fn function(attr: &TokenStream, func: syn::ItemFn) -> syn::Result<TokenStream> {
         Some(t) if !method => taken::place_checks(t),
         _ => TokenStream::new(),
     };
-    let flat = flatten::flatten(taken.as_ref().unwrap_or(&func), &flat_name, &mut params)?;
+    let mut flat = flatten::flatten(taken.as_ref().unwrap_or(&func), &flat_name, &mut params)?;
+    ints::type_int_leaves(&args.krate, &mut flat, &params);
     constants_outside_wrt(&args, &mut params);
     let flat_attr = flat_attr(&args, &params);
     let flat_tokens = held::method_paths(crate::expand_function(flat_attr, quote!(#flat))?);
@@ -464,7 +466,12 @@ fn flat_attr(args: &Args, params: &[flatten::Param]) -> TokenStream {
                             s.leaves
                                 .iter()
                                 .filter(|l| {
-                                    matches!(l.used, flatten::Use::Real | flatten::Use::Array)
+                                    matches!(
+                                        l.used,
+                                        flatten::Use::Real
+                                            | flatten::Use::Arg
+                                            | flatten::Use::Array
+                                    )
                                 })
                                 .map(|l| l.flat.clone()),
                         );

@@ -168,7 +168,7 @@ impl Ctx<'_> {
             return self.scalar.clone();
         }
         for (leaf, value, _) in fields {
-            if matches!(leaf.used, Use::Real | Use::Array) {
+            if matches!(leaf.used, Use::Real | Use::Arg | Use::Array) {
                 return if mentions_f64(&value.pat.ty) {
                     quote!(f64)
                 } else {

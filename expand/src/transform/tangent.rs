@@ -555,6 +555,7 @@ fn stmt<'a>(em: &Emitter, id: StmtId, s: &'a Stmt, out: &mut Vec<TanStmt<'a>>) {
 fn jvp_args(em: &Emitter, c: &Call) -> Vec<TokenStream> {
     let rt = &em.rt;
     let primal = em.primal_args(&c.args);
+    let paired = em.paired(c);
     let mut args = Vec::new();
     for (a, p) in c.args.iter().zip(primal) {
         args.push(p);
@@ -565,6 +566,9 @@ fn jvp_args(em: &Emitter, c: &Call) -> Vec<TokenStream> {
             Arg::Value(e) => {
                 if let Some((v, by_ref)) = em.data_row_arg(e) {
                     args.push(em.data_row(v, by_ref, Some(false)));
+                } else if paired {
+                    // The unread tangent of an integer or bool for `jvp_paired`.
+                    args.push(quote!(()));
                 }
             }
             Arg::Array { var, by_ref } => {
@@ -656,7 +660,10 @@ fn dot_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
         return Some(quote!(#d: #ty));
     }
     Some(match &em.var(p.var).kind {
-        Kind::Real => quote!(#m #d: #scalar),
+        Kind::Real => {
+            let ty = em.real_param_ty(p.var);
+            quote!(#m #d: #ty)
+        }
         Kind::RealArray(ArrayRepr::Slice) => quote!(#d: &[#scalar]),
         Kind::RealArray(ArrayRepr::SliceMut) => quote!(#d: &mut [#scalar]),
         Kind::RealArray(ArrayRepr::Vec) => quote!(#m #d: ::std::vec::Vec<#scalar>),

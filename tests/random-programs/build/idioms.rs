@@ -72,9 +72,10 @@ pub const MUT_ARRAYS_PASSED_IN_CLOSURES: bool = true;
 /// fixed): off, the field is read once into a local, `let k = p.n % 4;`.
 pub const INT_FIELD_BESIDE_INTEGER: bool = true;
 
-/// An integer field passed to a `usize` parameter, `h_step(p.c, p.n)` (bug 16, open): off,
-/// the argument is `3`.
-pub const INT_FIELD_AS_CALL_ARGUMENT: bool = false;
+/// An integer field passed to a `usize` parameter, `h_step(p.c, p.n)` (bug 16, fixed: the
+/// field is sent at its declared type, `__tl::Sent`, to the callee's `jvp_paired` /
+/// `rev_paired`): off, the argument is `3`.
+pub const INT_FIELD_AS_CALL_ARGUMENT: bool = true;
 
 /// The structs of the second batch and the tests' constructors of them from flat reals
 /// (`Params` has 4 reals, `State` 4).

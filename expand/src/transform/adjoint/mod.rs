@@ -150,7 +150,10 @@ fn bar_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
         return Some(quote!(#b: #ty));
     }
     Some(match &em.var(p.var).kind {
-        Kind::Real => quote!(#b: &mut #scalar),
+        Kind::Real => {
+            let ty = em.real_param_ty(p.var);
+            quote!(#b: &mut #ty)
+        }
         Kind::RealArray(_) => quote!(#b: &mut [#scalar]),
         Kind::Matrix => {
             let ty = em.matrix_ty(em.var(p.var).ty.as_ref().expect("parameters have types"));
@@ -158,6 +161,18 @@ fn bar_param(em: &Emitter, p: &Param) -> Option<TokenStream> {
         }
         _ => return None,
     })
+}
+
+/// The zero a real parameter's local adjoint starts from: of its type when it is a struct's
+/// field passed bare ([`Emitter::sent_ty`], an integer's zero for an integer field).
+fn param_zero(em: &Emitter, v: VarId) -> TokenStream {
+    match em.sent_ty(v) {
+        Some(t) => {
+            let krate = &em.krate;
+            quote!(<#t as #krate::Zero>::zero())
+        }
+        None => em.zero(),
+    }
 }
 
 /// The reverse-mode companion `f_vjp`.
@@ -316,8 +331,8 @@ fn companion<'a>(
         let (n, b) = (em.name(p.var), em.bar(p.var));
         match (&em.var(p.var).kind, acc) {
             (Kind::Real, Some(acc)) => {
-                let z = em.zero();
-                prologue.extend(quote!(let #acc: &mut #scalar = #b; let mut #b = #z;));
+                let (ty, z) = (em.real_param_ty(p.var), param_zero(em, p.var));
+                prologue.extend(quote!(let #acc: &mut #ty = #b; let mut #b = #z;));
                 epilogue.extend(quote!(*#acc += #b;));
             }
             (Kind::RealArray(repr), Some(acc)) => {

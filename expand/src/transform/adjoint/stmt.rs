@@ -481,6 +481,7 @@ impl<'a> Reverse<'a> {
             a.reads(&mut self.reads.borrow_mut());
         }
         let primal_args = em.primal_args(&c.args);
+        let paired = em.paired(c);
         let mut args = Vec::new();
         for (k, (a, p)) in c.args.iter().zip(primal_args).enumerate() {
             args.push(p);
@@ -503,6 +504,9 @@ impl<'a> Reverse<'a> {
                 Arg::Value(e) => {
                     if let Some((v, by_ref)) = em.data_row_arg(e) {
                         args.push(em.data_row(v, by_ref, Some(true)));
+                    } else if paired {
+                        // The unread adjoint of an integer or bool for `rev_paired`.
+                        args.push(quote!(&mut ()));
                     }
                 }
                 Arg::Array { var, .. } | Arg::ArrayMut { var, .. } => {
