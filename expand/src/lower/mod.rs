@@ -65,6 +65,7 @@ mod tests;
 mod tuple_data;
 mod tuples;
 mod types;
+mod while_let;
 mod whole;
 
 use self::control::*;
