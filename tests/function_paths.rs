@@ -39,6 +39,8 @@ fn named(x: &[f64]) -> f64 {
 }
 
 /// `named` written with closures.
+// The same code as the function it is compared with, written with closures.
+#[allow(clippy::redundant_closure)]
 #[differentiable]
 fn named_as_closures(x: &[f64]) -> f64 {
     let scale = |v: f64| 2.0 * v + v * v;
@@ -64,6 +66,8 @@ fn arrays_and_vecs(x: &[f64; 4]) -> f64 {
 }
 
 /// `arrays_and_vecs` written with closures.
+// The same code as the function it is compared with, written with closures.
+#[allow(clippy::redundant_closure)]
 #[differentiable]
 fn arrays_and_vecs_as_closures(x: &[f64; 4]) -> f64 {
     let y: Vec<f64> = x.iter().copied().map(|v| v.tanh()).collect();
@@ -169,9 +173,9 @@ fn arrays_and_vecs_three_ways_and_to_the_bit() {
     let s = Scalar {
         name: "arrays_and_vecs",
         f: &|x| arrays_and_vecs(x.try_into().unwrap()),
-        jvp: &|x, d| arrays_and_vecs_jvp(x.try_into().unwrap(), d.try_into().unwrap()),
-        vjp: &|x, g, y| arrays_and_vecs_vjp(x.try_into().unwrap(), g.try_into().unwrap(), y),
-        vjp_dual: &|x, g, y| arrays_and_vecs_vjp(x.try_into().unwrap(), g.try_into().unwrap(), y),
+        jvp: &|x, d| arrays_and_vecs_jvp(x.try_into().unwrap(), d),
+        vjp: &|x, g, y| arrays_and_vecs_vjp(x.try_into().unwrap(), g, y),
+        vjp_dual: &|x, g, y| arrays_and_vecs_vjp(x.try_into().unwrap(), g, y),
     };
     prove(&s, &X, 4);
     let d = [0.3, -0.2, 0.7, 0.1];

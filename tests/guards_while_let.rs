@@ -76,6 +76,12 @@ fn unguarded(x: &[f64], weight: Option<f64>, n: usize) -> f64 {
     a * b + c
 }
 
+/// A real scaled by an integer the loops pass on.
+#[differentiable]
+fn scaled(a: f64, k: usize) -> f64 {
+    a.sin() * k as f64
+}
+
 /// The next index two on, while there is one: a function of integers, not annotated.
 fn next_index(k: usize, n: usize) -> Option<usize> {
     if k + 2 < n {
@@ -90,14 +96,15 @@ fn schedule(t: usize) -> Option<f64> {
     [0.1, 0.25, 0.05].get(t).copied()
 }
 
-/// `while let` over indices (with `continue` and `break`, and nested in a `for` loop), over
+/// `while let` over indices (passed on to an annotated function as integers, with `continue` and
+/// `break`, and nested in a `for` loop), over
 /// data reals, and over an `Option` parameter left by `break`.
 #[differentiable(wrt(x))]
 fn walks(x: &[f64], weight: Option<f64>) -> f64 {
     let mut s = x[0];
     let mut k = 0;
     while let Some(j) = next_index(k, x.len()) {
-        s = s * x[j].cos() + x[k] * x[j];
+        s = s * x[j].cos() + x[k] * x[j] + 0.1 * scaled(s, j);
         k = j;
     }
     let mut t = 0;
@@ -138,7 +145,7 @@ fn walks_written_out(x: &[f64], weight: Option<f64>) -> f64 {
     let mut k = 0;
     while k + 2 < x.len() {
         let j = k + 2;
-        s = s * x[j].cos() + x[k] * x[j];
+        s = s * x[j].cos() + x[k] * x[j] + 0.1 * scaled(s, j);
         k = j;
     }
     let steps = [0.1, 0.25, 0.05];

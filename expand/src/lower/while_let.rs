@@ -5,7 +5,9 @@
 //! and data that is not annotated (`next_cell(k, n)`, a search, a schedule), or an `Option` data
 //! parameter. The pattern is `Some(b)`, `b` a name or `_`; `b` is bound to the value as
 //! `if let Some(w) = weight` binds it (see [`super::options`]): a real of an `Option<f64>`
-//! parameter lifted into the scalar type, any other value as written. The loop is a `while`
+//! parameter lifted into the scalar type; otherwise an integer where the body reads it as one
+//! (an index, a range's bound, assigned to an integer: `x[j]`, `k = j;`), so that it is passed
+//! to calls as an integer, and data as written elsewhere (a step size `h` of a schedule). The loop is a `while`
 //! whose condition tests a flag raised where the scrutinee is `None`, so its trips are counted
 //! for the reverse sweep as every `while`'s are (see [`super::loops`]); `break`, `continue` and
 //! `return` in its body leave it as they leave a `while`.
@@ -20,6 +22,7 @@
 //! scrutinee that may carry a derivative, and any other pattern.
 
 use super::*;
+use syn::visit;
 
 const PATTERN: &str =
     "write `while let Some(k) = ..` with a name or `_` inside `Some`; test a condition with `while` otherwise";
@@ -56,8 +59,21 @@ impl Lowerer<'_> {
         let mut prefix = Block::default();
         if let Some(b) = binding {
             let bspan = b.ident.span();
+            let int = Kind::Int;
             let (kind, value) = match &inner {
                 Some(inner) => (inner.clone(), self.option_value(next, inner, bspan)),
+                None if self.read_as_integer(&name_of(&b.ident), &w.body) => (
+                    int.clone(),
+                    Expr {
+                        op: Op::Method(
+                            Box::new(var_expr(next, Kind::Opaque, bspan)),
+                            syn::Ident::new("unwrap", bspan),
+                            Vec::new(),
+                        ),
+                        kind: int,
+                        span: bspan,
+                    },
+                ),
                 None => (
                     Kind::Opaque,
                     Expr {
@@ -112,6 +128,75 @@ impl Lowerer<'_> {
         let cond = not(var_expr(ended, Kind::Bool, span));
         self.push_while(Some(cond), exit, body, span, block)
     }
+}
+
+impl Lowerer<'_> {
+    /// Whether `body` reads `name` as an integer: inside an index (`x[j]`, `x[(j + 1) % n]`), in
+    /// a range's bound, or assigned to an integer variable (`k = j;`). Such a binding is an
+    /// integer, passed to calls as one (`h_step(a, j)`); any other is data as written.
+    fn read_as_integer(&self, name: &str, body: &syn::Block) -> bool {
+        struct IntUse<'a, 'l> {
+            name: &'a str,
+            lowerer: &'a Lowerer<'l>,
+            found: bool,
+        }
+        impl<'ast> Visit<'ast> for IntUse<'_, '_> {
+            fn visit_expr_index(&mut self, e: &'ast syn::ExprIndex) {
+                self.found |= mentions(&e.index, self.name);
+                visit::visit_expr_index(self, e);
+            }
+            fn visit_expr_range(&mut self, e: &'ast syn::ExprRange) {
+                let bounds = e.start.iter().chain(e.end.iter());
+                self.found |= bounds.into_iter().any(|b| mentions(b, self.name));
+                visit::visit_expr_range(self, e);
+            }
+            fn visit_expr_assign(&mut self, e: &'ast syn::ExprAssign) {
+                let to_int = self
+                    .lowerer
+                    .path_var(&e.left)
+                    .is_some_and(|v| self.lowerer.kind(v) == &Kind::Int);
+                self.found |= to_int && is_name(&e.right, self.name);
+                visit::visit_expr_assign(self, e);
+            }
+            fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+            fn visit_item(&mut self, _: &'ast syn::Item) {}
+        }
+        let mut uses = IntUse {
+            name,
+            lowerer: self,
+            found: false,
+        };
+        uses.visit_block(body);
+        uses.found
+    }
+}
+
+/// Whether `e` is the plain name `name`.
+fn is_name(e: &syn::Expr, name: &str) -> bool {
+    match strip_paren(e) {
+        syn::Expr::Path(p) => {
+            p.qself.is_none() && p.path.get_ident().is_some_and(|i| name_of(i) == name)
+        }
+        _ => false,
+    }
+}
+
+/// Whether `e` reads the plain name `name` anywhere.
+fn mentions(e: &syn::Expr, name: &str) -> bool {
+    struct Mentions<'a> {
+        name: &'a str,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Mentions<'_> {
+        fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+            let plain =
+                p.qself.is_none() && p.path.get_ident().is_some_and(|i| name_of(i) == self.name);
+            self.found |= plain;
+        }
+    }
+    let mut m = Mentions { name, found: false };
+    m.visit_expr(e);
+    m.found
 }
 
 /// The name `b` of `Some(b)` (`None` for `Some(_)`): an error for any other pattern.
