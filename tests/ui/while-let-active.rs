@@ -1,8 +1,11 @@
 use tapeless::differentiable;
 
-#[differentiable]
 fn step(y: f64) -> Option<f64> {
-    if y > 1.0 { Some(y * 0.5) } else { None }
+    if y > 1.0 {
+        Some(y * 0.5)
+    } else {
+        None
+    }
 }
 
 #[differentiable]

@@ -1,5 +1,6 @@
 //! Control flow: `for` loops over ranges (with `.rev()` and `.step_by(k)`), `if`, `match` as a
-//! chain of tested `if`s, and variables given a value by every branch.
+//! chain of tested `if`s (an arm may bind the whole value and test it in a guard, `k if k < 3 =>`:
+//! the name reads the value matched), and variables given a value by every branch.
 
 use super::*;
 
