@@ -1,5 +1,6 @@
 //! Control flow: `for` loops over ranges (with `.rev()` and `.step_by(k)`), `if`, `match` as a
-//! chain of tested `if`s, and variables given a value by every branch.
+//! chain of tested `if`s (an arm may bind the whole value and test it in a guard, `k if k < 3 =>`:
+//! the name reads the value matched), and variables given a value by every branch.
 
 use super::*;
 
@@ -379,8 +380,12 @@ impl Lowerer<'_> {
         matched: VarId,
         target: Option<VarId>,
     ) -> syn::Result<(Expr, Block)> {
-        if let Some(bad) = pattern_binding(&arm.pat) {
-            return err(bad, "patterns that bind variables are not supported in `match`; use literals, ranges, `|` and `_`");
+        // `k if k < 3 =>`: the name reads the value matched.
+        let whole = whole_binding(&arm.pat);
+        if whole.is_none() {
+            if let Some(bad) = pattern_binding(&arm.pat) {
+                return err(bad, "patterns that bind variables are not supported in `match`; use literals, ranges, `|` and `_`, or bind the whole value, `k if k < 3 =>`");
+            }
         }
         if let Some(c) = self.names_local_const(arm.pat.to_token_stream()) {
             return err_at(
@@ -389,12 +394,16 @@ impl Lowerer<'_> {
             );
         }
         let mut arm_block = Block::default();
+        self.scopes.push(HashMap::new());
+        if let Some(k) = whole {
+            let scope = self.scopes.last_mut().expect("a scope is open");
+            scope.insert(name_of(k), matched);
+        }
         if let Some(t) = target {
             if let Err(e) = self.assign_value(t, &arm.body, &mut arm_block) {
                 self.error(e);
             }
         }
-        self.scopes.push(HashMap::new());
         match strip_paren(&arm.body) {
             _ if target.is_some() => {}
             syn::Expr::Block(b) if b.label.is_none() => {
@@ -407,17 +416,28 @@ impl Lowerer<'_> {
                 }
             }
         }
-        self.scopes.pop();
+        // A whole binding matches everything: `matches!(matched, _)`.
+        let pat = match whole {
+            Some(k) => syn::Pat::Wild(syn::PatWild {
+                attrs: Vec::new(),
+                underscore_token: syn::Token![_](k.span()),
+            }),
+            None => arm.pat.clone(),
+        };
         let mut cond = Expr {
-            op: Op::Matches(matched, Box::new(arm.pat.clone())),
+            op: Op::Matches(matched, Box::new(pat)),
             kind: Kind::Bool,
             span: arm.pat.span(),
         };
         let mut guard_pre = Block::default();
-        if let Some((_, guard)) = &arm.guard {
+        let guard = arm.guard.as_ref().map(|(_, guard)| {
             self.no_hoist += 1;
             let g = self.expr(guard, &mut guard_pre);
             self.no_hoist -= 1;
+            (guard, g)
+        });
+        self.scopes.pop();
+        if let Some((guard, g)) = guard {
             let g = g?;
             if !guard_pre.stmts.is_empty() {
                 return err_at(guard, "a match guard cannot call a differentiable function");
@@ -438,6 +458,19 @@ pub(super) fn not(e: Expr) -> Expr {
         op: Op::Unary(Unary::Not, Box::new(e)),
         kind: Kind::Bool,
         span,
+    }
+}
+
+/// The name of a pattern that binds the whole value matched, `k` (lowercase, without `ref`,
+/// `mut` or `@`): `None` for any other pattern.
+fn whole_binding(p: &syn::Pat) -> Option<&syn::Ident> {
+    match p {
+        syn::Pat::Ident(pi)
+            if pi.by_ref.is_none() && pi.mutability.is_none() && pi.subpat.is_none() =>
+        {
+            pattern_binding(p).map(|_| &pi.ident)
+        }
+        _ => None,
     }
 }
 

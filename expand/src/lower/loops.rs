@@ -1,5 +1,6 @@
 //! Unbounded loops and the exits of loops: `while`, `loop`, `break`, `continue` (also labelled,
-//! `break 'outer`), and `return` inside a loop, lowered to [`Stmt::While`] and bool flags.
+//! `break 'outer`), and `return` inside a loop, lowered to [`Stmt::While`] and bool flags
+//! (`while let` over data in [`super::while_let`]).
 //!
 //! A loop whose body leaves it gets a flag per way out, raised where the user wrote the exit:
 //! `broken` before the loop for a `break`, `continued` at the start of each iteration for a
@@ -240,7 +241,7 @@ impl Lowerer<'_> {
     }
 
     /// A new flag `let mut name = false;`, pushed to `block`.
-    fn flag(&mut self, name: &str, span: Span, block: &mut Block) -> VarId {
+    pub(super) fn flag(&mut self, name: &str, span: Span, block: &mut Block) -> VarId {
         let v = self.temp(name, Kind::Bool, span);
         self.vars[v].mutable = true;
         block.stmts.push(Stmt::Let {
@@ -264,7 +265,7 @@ impl Lowerer<'_> {
     /// the loop on the stack. Also returns the loop's exit test (`None`: it never leaves but by
     /// its range or condition): its own `broken`, the flags of outer loops it leaves, and
     /// `returned` when it may return.
-    fn loop_body(
+    pub(super) fn loop_body(
         &mut self,
         label: Option<&syn::Label>,
         stmts: &[syn::Stmt],
@@ -388,12 +389,6 @@ impl Lowerer<'_> {
 
     /// The condition of a `while`, which cannot hoist a call.
     fn loop_condition(&mut self, cond: &syn::Expr) -> syn::Result<Expr> {
-        if let syn::Expr::Let(l) = cond {
-            return err_at(
-                l,
-                "`while let` is not supported; test a condition with `while`",
-            );
-        }
         let mut pre = Block::default();
         self.no_hoist += 1;
         let c = self.expr(cond, &mut pre);
@@ -409,7 +404,7 @@ impl Lowerer<'_> {
     }
 
     /// The loop statement, its condition tested after the exit flags.
-    fn push_while(
+    pub(super) fn push_while(
         &mut self,
         cond: Option<Expr>,
         exit: Option<Expr>,
@@ -437,6 +432,9 @@ impl Lowerer<'_> {
 
     /// `while cond { body }`.
     fn while_loop(&mut self, w: &syn::ExprWhile, block: &mut Block) -> syn::Result<()> {
+        if let syn::Expr::Let(l) = &*w.cond {
+            return self.while_let(w, l, block);
+        }
         let cond = self.loop_condition(&w.cond)?;
         self.scopes.push(HashMap::new());
         let (body, exit) = self.loop_body(

@@ -68,6 +68,7 @@ mod tuple_branches;
 mod tuple_data;
 mod tuples;
 mod types;
+mod while_let;
 mod whole;
 
 use self::control::*;

@@ -312,10 +312,18 @@ impl Lowerer<'_> {
     /// The closure of `.map(|v| body)`: one plain argument, and a body that is a real
     /// expression of it and of constants.
     pub(super) fn map_closure(&mut self, e: &syn::Expr) -> syn::Result<(VarId, Expr)> {
-        const WRITE: &str = "write the element-wise function as a closure of one argument, `.map(|v| v.tanh())`, whose body is a real expression of `v` and constants";
+        const WRITE: &str = "write the element-wise function as a closure of one argument whose body is a real expression of it and constants, `.map(|v| v.tanh())`, or name a function of one real, `.map(f64::tanh)`";
+        let named;
         let c = match strip_paren(e) {
             syn::Expr::Closure(c) => c,
-            other => return err_at(other, WRITE),
+            // `.map(f64::tanh)`: the closure that calls the function.
+            other => match super::iter::path_closure(other, 1) {
+                Some(c) => {
+                    named = c;
+                    &named
+                }
+                None => return err_at(other, WRITE),
+            },
         };
         if c.inputs.len() != 1
             || c.asyncness.is_some()

@@ -1,6 +1,7 @@
 //! `Option`s of reals, integers and bools as data parameters (`weight: Option<f64>` outside
 //! `wrt(..)`): tested with `if let Some(w) = weight`, `match weight { Some(w) => .., None => .. }`,
-//! `weight.is_some()`, `weight.is_none()`, and read with `weight.unwrap_or(e)`.
+//! `weight.is_some()`, `weight.is_none()`, and read with `weight.unwrap_or(e)`; arms may have
+//! guards, `Some(w) if w > 0.0 =>`.
 //!
 //! The parameter is opaque data (copied as written); a test is `matches!(weight, Some(_))` with
 //! the user's own pattern (its bindings made `_`), and the value bound in a branch is
@@ -23,13 +24,13 @@ impl Lowerer<'_> {
     }
 
     /// The `Option` data parameter `e` names, with the kind of its value.
-    fn option_var(&self, e: &syn::Expr) -> Option<(VarId, Kind)> {
+    pub(super) fn option_var(&self, e: &syn::Expr) -> Option<(VarId, Kind)> {
         let v = self.path_var(strip_paren(e))?;
         Some((v, self.option_inner(v)?))
     }
 
     /// `matches!(v, pat)`, the bindings of `pat` made `_`.
-    fn option_test(&self, v: VarId, pat: &syn::Pat) -> Expr {
+    pub(super) fn option_test(&self, v: VarId, pat: &syn::Pat) -> Expr {
         let mut pat = pat.clone();
         if let syn::Pat::TupleStruct(ts) = &mut pat {
             for p in ts.elems.iter_mut() {
@@ -47,7 +48,7 @@ impl Lowerer<'_> {
     }
 
     /// `v.unwrap()` of an `Option` data parameter holding `inner`, read where it is `Some`.
-    fn option_value(&self, v: VarId, inner: &Kind, span: Span) -> Expr {
+    pub(super) fn option_value(&self, v: VarId, inner: &Kind, span: Span) -> Expr {
         let unwrap = Expr {
             op: Op::Method(
                 Box::new(var_expr(v, Kind::Opaque, span)),
@@ -148,26 +149,92 @@ impl Lowerer<'_> {
         };
         let mut chain: Option<Block> = None;
         for arm in m.arms.iter().rev() {
-            if let Some((if_token, _)) = &arm.guard {
-                return err(if_token.span, "a guard on an arm of a `match` on an `Option` is not supported; test inside the arm, `Some(w) => if w > 0.0 { .. } else { .. }`");
-            }
             let mut then = Block::default();
             self.scopes.push(HashMap::new());
             let bound = self.bind_option(&arm.pat, v, &inner, &mut then);
             let body = bound.and_then(|()| self.arm_body(arm, target, &mut then));
             self.scopes.pop();
             body?;
-            chain = Some(Block {
-                stmts: vec![Stmt::If {
-                    cond: self.option_test(v, &arm.pat),
-                    then,
-                    els: chain.take().unwrap_or_default(),
-                    span: arm.span(),
-                }],
+            let test = self.option_test(v, &arm.pat);
+            let mut stmts = Vec::new();
+            let cond = match &arm.guard {
+                None => test,
+                Some((_, guard)) => {
+                    self.option_guard(&arm.pat, guard, (v, &inner), test, &mut stmts)?
+                }
+            };
+            stmts.push(Stmt::If {
+                cond,
+                then,
+                els: chain.take().unwrap_or_default(),
+                span: arm.span(),
             });
+            chain = Some(Block { stmts });
         }
         block.stmts.extend(chain.unwrap_or_default().stmts);
         Ok(true)
+    }
+
+    /// The guard `g` of an arm `Some(w) if g =>` of a `match` on the `Option` `v` holding
+    /// `inner`: a flag raised where the pattern matches (`test`) and `g` holds, read with `w`
+    /// bound, its statements pushed to `out`. As in Rust, the guard runs only where the arms
+    /// before it failed, and only if the pattern matches; it is not differentiated.
+    ///
+    /// ```text
+    /// let mut guard = false;
+    /// if matches!(weight, Some(_)) { let w = real(weight.unwrap()); guard = (w > 0.0); }
+    /// if guard { let w = real(weight.unwrap()); .. } else { (the arms after) }
+    /// ```
+    fn option_guard(
+        &mut self,
+        pat: &syn::Pat,
+        guard: &syn::Expr,
+        (v, inner): (VarId, &Kind),
+        test: Expr,
+        out: &mut Vec<Stmt>,
+    ) -> syn::Result<Expr> {
+        let span = guard.span();
+        let flag = self.temp("guard", Kind::Bool, span);
+        self.vars[flag].mutable = true;
+        let no = Expr {
+            op: Op::Lit(Literal::Other(syn::Lit::Bool(syn::LitBool::new(
+                false, span,
+            )))),
+            kind: Kind::Bool,
+            span,
+        };
+        out.push(Stmt::Let {
+            var: flag,
+            init: Init::Expr(no),
+            span,
+        });
+        let mut tested = Block::default();
+        self.scopes.push(HashMap::new());
+        let bound = self.bind_option(pat, v, inner, &mut tested);
+        let bindings = tested.stmts.len();
+        self.no_hoist += 1;
+        let g = bound.and_then(|()| self.expr(guard, &mut tested));
+        self.no_hoist -= 1;
+        self.scopes.pop();
+        let g = g?;
+        if tested.stmts.len() != bindings {
+            return err_at(guard, "a match guard cannot call a differentiable function");
+        }
+        if g.kind != Kind::Bool {
+            return err_at(guard, "a match guard must be a `bool`");
+        }
+        tested.stmts.push(Stmt::Assign {
+            place: Place::Var(flag),
+            value: g,
+            span,
+        });
+        out.push(Stmt::If {
+            cond: test,
+            then: tested,
+            els: Block::default(),
+            span,
+        });
+        Ok(var_expr(flag, Kind::Bool, span))
     }
 
     /// The body of a `match` arm into `out`: the value of `target`, or statements.

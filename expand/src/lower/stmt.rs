@@ -296,13 +296,16 @@ impl Lowerer<'_> {
     fn assign_branches(&mut self, a: &syn::ExprAssign, block: &mut Block) -> syn::Result<()> {
         let span = a.span();
         match self.place(&a.left, block)? {
-            Place::Var(v) if matches!(self.kind(v), Kind::Real | Kind::Int | Kind::Bool) => {
+            // Data (`k = if n > 0 { Some(n - 1) } else { None };`) is copied in each branch.
+            Place::Var(v)
+                if matches!(self.kind(v), Kind::Real | Kind::Int | Kind::Bool | Kind::Opaque) =>
+            {
                 self.assign_value(v, &a.right, block)
             }
             Place::Var(v) => err_at(
                 &a.right,
                 format!(
-                    "an `if` or `match` that gives a value is supported for reals, integers and bools; assign `{}` in each branch instead",
+                    "an `if` or `match` that gives a value is supported for reals, integers, bools and data; assign `{}` in each branch instead",
                     self.shown(v)
                 ),
             ),

@@ -14,7 +14,7 @@
 //! and the finite differences see a smooth function; the derivative is the one along the path
 //! taken, which has converged too.
 
-use super::{fit, lit, ArrayKind, Gen, Param, Ret, Rng, VarKind, CAP, E, PARAM_BOUND};
+use super::{fit, lit, ArrayKind, Gen, Param, Ret, Rng, VarKind, CAP, E, H_MIX, PARAM_BOUND};
 
 /// How many programs of the second batch are generated.
 pub const IDIOM_PROGRAMS: usize = 60;
@@ -53,6 +53,12 @@ const CHAINED_ITERS: bool = true;
 /// `let mut pv: Vec<f64> = Vec::new();` grown by `push` in a loop, then read by
 /// `iter().sum()` and `last()`.
 const PUSHED_VECS: bool = true;
+/// Functions named where a closure is expected (issue 12, session 16): `.map(f64::tanh)` after
+/// a mapped sum's closure, `.copied().map(f64::sin)`, and `.fold(init, h_mix)`.
+const FUNCTION_PATHS: bool = true;
+/// `while let Some(j) = next_index(k, n) { k = j; .. }` over the positions of an array, `j` an
+/// index in the random body (issue 12, session 16).
+const WHILE_LET: bool = true;
 /// Every other method a trait's, in `#[differentiable] impl Trait for Params { .. }`.
 pub const TRAIT_IMPLS: bool = true;
 
@@ -273,6 +279,7 @@ impl Gen<'_> {
             28..=35 if TOLERANCE_LOOPS => self.tolerance_loop(),
             36..=41 if SLICE_IDIOMS => self.slice_idiom(),
             42..=45 if PUSHED_VECS => self.pushed_vec(),
+            46..=49 if nest && WHILE_LET => self.while_let_loop(),
             _ => return false,
         }
         true
@@ -413,10 +420,24 @@ impl Gen<'_> {
                 } else {
                     (v.clone(), ".copied()")
                 };
-                (
-                    format!("{it}{adapt}{copy}.map(|{pat}| {}).sum::<f64>()", body.code),
-                    n * body.bound,
-                )
+                if FUNCTION_PATHS && self.rng.chance(0.3) {
+                    // A function named after the closure: its values are within [-1, 1].
+                    let f = *self.rng.pick(&["sin", "cos", "tanh"]);
+                    let code = if self.rng.chance(0.5) {
+                        format!(
+                            "{it}{adapt}{copy}.map(|{pat}| {}).map(f64::{f}).sum::<f64>()",
+                            body.code
+                        )
+                    } else {
+                        format!("{it}{adapt}.copied().map(f64::{f}).sum::<f64>()")
+                    };
+                    (code, n)
+                } else {
+                    (
+                        format!("{it}{adapt}{copy}.map(|{pat}| {}).sum::<f64>()", body.code),
+                        n * body.bound,
+                    )
+                }
             }
             2 => {
                 let b = *self.rng.pick(&arrays);
@@ -472,16 +493,24 @@ impl Gen<'_> {
                 // adversarial name used as an index (invalid Rust, seen at seed 9).
                 let acc = self.unshadowing_name("acc", &v);
                 let init = fit(self.real(1), CAP);
-                self.open_item(&v, ab);
-                let body = self.closure_body(&v, ab);
-                self.close();
-                (
-                    format!(
-                        "{it}{adapt}.fold({}, |{acc}: f64, &{v}| 0.5 * {acc} + {})",
-                        init.code, body.code
-                    ),
-                    init.bound + 2.0 * body.bound,
-                )
+                if FUNCTION_PATHS && self.rng.chance(0.25) {
+                    // `h_mix` named as the step: every step's value is within its bound.
+                    (
+                        format!("{it}{adapt}.copied().fold({}, h_mix)", init.code),
+                        init.bound.max(H_MIX),
+                    )
+                } else {
+                    self.open_item(&v, ab);
+                    let body = self.closure_body(&v, ab);
+                    self.close();
+                    (
+                        format!(
+                            "{it}{adapt}.fold({}, |{acc}: f64, &{v}| 0.5 * {acc} + {})",
+                            init.code, body.code
+                        ),
+                        init.bound + 2.0 * body.bound,
+                    )
+                }
             }
             5 => {
                 self.open_item(&v, ab);
@@ -880,6 +909,41 @@ impl Gen<'_> {
     }
 
     /// A fixed-point or Newton iteration to a tolerance, as `while` or `loop`.
+    /// `let mut kw = 0; while let Some(j) = next_index(kw, len) { kw = j; .. }`: the positions
+    /// after the first of an array, `j` an index below its length in a random body.
+    fn while_let_loop(&mut self) {
+        let arrays = self.iterable();
+        if arrays.is_empty() {
+            return self.let_scalar();
+        }
+        let a = *self.rng.pick(&arrays);
+        let (len, len_max) = self.len_of(a);
+        let at = self.name("kw");
+        let j = self.unshadowing_name("j", &at);
+        self.line(format!("let mut {at} = 0;"));
+        self.line(format!("while let Some({j}) = next_index({at}, {len}) {{"));
+        self.open();
+        // The position moves on first, so a `continue` in the body cannot stall the loop.
+        self.line(format!("{at} = {j};"));
+        self.loops.push(len_max);
+        self.stoppable.push(false);
+        self.declare(
+            &j,
+            VarKind::Int {
+                below: Some(len),
+                max: len_max,
+            },
+            0.0,
+            0.0,
+        );
+        let count = 1 + self.rng.below(3);
+        self.stmts(count);
+        self.loops.pop();
+        self.stoppable.pop();
+        self.close();
+        self.line("}".into());
+    }
+
     fn tolerance_loop(&mut self) {
         let r = self.name("t");
         let re = fit(self.typed(2), CAP - 0.6);

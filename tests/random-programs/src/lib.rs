@@ -151,3 +151,13 @@ pub fn h_vec(a: f64, u: &[f64]) -> Vec<f64> {
 /// A user constant: lowering sees a path it cannot type, which becomes a real where one is
 /// needed.
 pub const HALF: f64 = 0.5;
+
+/// The position after `k` below `n`, while there is one: the data a `while let` walks
+/// (`while let Some(j) = next_index(k, n) { k = j; .. }`), not differentiated.
+pub fn next_index(k: usize, n: usize) -> Option<usize> {
+    if k + 1 < n {
+        Some(k + 1)
+    } else {
+        None
+    }
+}

@@ -463,12 +463,16 @@ impl Lowerer<'_> {
             "map" => {
                 let closure = match strip_paren(&mc.args[0]) {
                     syn::Expr::Closure(c) => c.clone(),
-                    other => {
-                        return err_at(
-                            other,
-                            "write the function as a closure, `.map(|x| x.sin())`",
-                        )
-                    }
+                    // `.map(f64::sin)`, `.map(scale)`: the closure that calls the function.
+                    other => match path_closure(other, 1) {
+                        Some(c) => c,
+                        None => {
+                            return err_at(
+                                other,
+                                "write the function as a closure, `.map(|x| x.sin())`, or name it, `.map(f64::sin)`",
+                            )
+                        }
+                    },
                 };
                 let seq = self.chain(&mc.receiver, trailing, block)?;
                 Ok(Seq {

@@ -380,3 +380,29 @@ pub(in crate::lower) fn check_closure(c: &syn::ExprClosure) -> syn::Result<()> {
         None => Ok(()),
     }
 }
+
+/// A function named where a closure is expected (`.map(f64::tanh)`, `.map(scale)`,
+/// `.fold(0.0, add)`): the closure of `arity` arguments that calls it, `|arg0| f64::tanh(arg0)`,
+/// spanned at the path so that what the call cannot do is reported there. `None` for any other
+/// expression. The arguments are bound in the closure's own scope, so their names only have to
+/// differ from the path's.
+pub(in crate::lower) fn path_closure(e: &syn::Expr, arity: usize) -> Option<syn::ExprClosure> {
+    let syn::Expr::Path(p) = strip_paren(e) else {
+        return None;
+    };
+    if p.qself.is_some() || !p.attrs.is_empty() {
+        return None;
+    }
+    let span = p.span();
+    let own = p.path.get_ident().map(name_of);
+    let args: Vec<syn::Ident> = (0..arity)
+        .map(|k| {
+            let mut name = format!("arg{k}");
+            while own.as_deref() == Some(name.as_str()) {
+                name.push('_');
+            }
+            syn::Ident::new(&name, span)
+        })
+        .collect();
+    Some(syn::parse_quote_spanned!(span=> |#(#args),*| #p(#(#args),*)))
+}

@@ -38,6 +38,7 @@ mod reduce;
 pub(in crate::lower) use self::best::{best_of, is_best_of};
 use self::chain::*;
 pub(in crate::lower) use self::chain::{add, int_bin, int_lit, Item};
+pub(in crate::lower) use self::closure::path_closure;
 use self::filter::filter_before;
 use super::*;
 

@@ -190,9 +190,11 @@ impl Lowerer<'_> {
                     syn::Expr::Path(p) if min_or_max(&p.path).is_some() => {
                         Ok(min_or_max(&p.path).expect("checked"))
                     }
-                    other => {
-                        return err_at(other, "write the step as a closure, `|acc, x| acc + x`, or `f64::max`, `f64::min`")
-                    }
+                    // `.fold(0.0, add)`: the closure that calls the function.
+                    other => match path_closure(other, 2) {
+                        Some(c) => Err(c),
+                        None => return err_at(other, "write the step as a closure, `|acc, x| acc + x`, or name a function of two reals, `f64::max`, `add`"),
+                    },
                 };
                 (init, Some(step))
             }
