@@ -20,6 +20,26 @@ impl Emitter<'_> {
         }
     }
 
+    /// `v[i]` read in the primal: a fixed array's element made a constant of the scalar type,
+    /// a row of a table of rows of varying lengths (`obs: &[Vec<f64>]`, data) borrowed.
+    fn index(&self, e: &Expr, v: VarId, i: &Expr) -> TokenStream {
+        let (scalar, rt, span) = (&self.scalar, &self.rt, e.span);
+        let (name, i) = (self.name(v), self.primal(i));
+        if self.is_fixed(v) {
+            quote_spanned!(span=> #rt::cst::<#scalar>(#name[#i]))
+        } else if e.kind == Kind::Opaque
+            && self
+                .var(v)
+                .ty
+                .as_ref()
+                .is_some_and(crate::lower::borrowed_rows)
+        {
+            quote_spanned!(span=> &#name[#i])
+        } else {
+            quote_spanned!(span=> #name[#i])
+        }
+    }
+
     /// A primal expression, in the scalar type `S`.
     pub fn primal(&self, e: &Expr) -> TokenStream {
         let scalar = &self.scalar;
@@ -41,27 +61,7 @@ impl Emitter<'_> {
                 quote_spanned!(span=> #rt::cst::<#scalar>(#v))
             }
             Op::Var(v) => self.name(*v).into_token_stream(),
-            Op::Index(v, i) if self.is_fixed(*v) => {
-                let (v, i) = (self.name(*v), self.primal(i));
-                quote_spanned!(span=> #rt::cst::<#scalar>(#v[#i]))
-            }
-            // A row of a table of rows of varying lengths (`obs: &[Vec<f64>]`, data) is
-            // borrowed.
-            Op::Index(v, i)
-                if e.kind == Kind::Opaque
-                    && self
-                        .var(*v)
-                        .ty
-                        .as_ref()
-                        .is_some_and(crate::lower::borrowed_rows) =>
-            {
-                let (v, i) = (self.name(*v), self.primal(i));
-                quote_spanned!(span=> &#v[#i])
-            }
-            Op::Index(v, i) => {
-                let (v, i) = (self.name(*v), self.primal(i));
-                quote_spanned!(span=> #v[#i])
-            }
+            Op::Index(v, i) => self.index(e, *v, i),
             // A fixed-size array's length is its type's `N`: printed so, it reads no binding, so
             // a reverse loop over a local array declared in a branch or a loop body (whose
             // adjoint is `[0; N]`, see `emit/rev.rs::zero_like`) needs no saved copy of it.

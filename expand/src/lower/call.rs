@@ -361,36 +361,6 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `&at[k]`, a row of a table of rows of varying lengths outside `wrt(..)` (`at:
-    /// &[Vec<usize>]`, `obs: &[Vec<f64>]`), passed on as it is borrowed; `None` for another
-    /// argument.
-    fn borrowed_row_arg(
-        &mut self,
-        r: &syn::ExprReference,
-        block: &mut Block,
-    ) -> syn::Result<Option<Arg>> {
-        let syn::Expr::Index(ix) = strip_paren(&r.expr) else {
-            return Ok(None);
-        };
-        let table = match self.path_var(&ix.expr) {
-            Some(v)
-                if r.mutability.is_none()
-                    && self.kind(v) == &Kind::Opaque
-                    && self.vars[v].ty.as_ref().is_some_and(borrowed_rows)
-                    && !self.holds_rows(v) =>
-            {
-                v
-            }
-            _ => return Ok(None),
-        };
-        let index = self.index_expr(&ix.index, block)?;
-        Ok(Some(Arg::Value(Expr {
-            op: Op::Index(table, Box::new(index)),
-            kind: Kind::Opaque,
-            span: r.span(),
-        })))
-    }
-
     /// An argument written without `&`: an array passed by name, an array constructor, or a value.
     fn value_arg(&mut self, a: &syn::Expr, block: &mut Block) -> syn::Result<Arg> {
         if let Some(v) = self.path_var(a) {

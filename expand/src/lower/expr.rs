@@ -499,47 +499,6 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `obs[k]` of a table of data (`obs: &[Vec<f64>]`, `at: &[Vec<usize>]`, `&[[f64; K]]`)
-    /// bound to a temporary, for an iterator over the row, `at[k].iter()`; `None` for another
-    /// expression.
-    pub(super) fn table_row(
-        &mut self,
-        e: &syn::Expr,
-        block: &mut Block,
-    ) -> syn::Result<Option<VarId>> {
-        let syn::Expr::Index(ix) = strip_paren(e) else {
-            return Ok(None);
-        };
-        let table = match self.path_var(&ix.expr) {
-            Some(v)
-                if self.kind(v) == &Kind::Opaque && !matches!(&*ix.index, syn::Expr::Range(_)) =>
-            {
-                v
-            }
-            _ => return Ok(None),
-        };
-        let span = e.span();
-        let index = self.index_expr(&ix.index, block)?;
-        let t = self.temp("row", Kind::Opaque, span);
-        if self.holds_rows(table) || self.real_rows.contains(&table) {
-            self.real_rows.push(t);
-        }
-        let row = Expr {
-            op: Op::Index(table, Box::new(index)),
-            kind: Kind::Opaque,
-            span,
-        };
-        if self.is_ragged_row(&row) {
-            self.ragged_rows.insert(t);
-        }
-        block.stmts.push(Stmt::Let {
-            var: t,
-            init: Init::Expr(row),
-            span,
-        });
-        Ok(Some(t))
-    }
-
     /// A temporary bound to `row`, a row of opaque data (`obs[k]`, a copy: the rows of arrays
     /// of arrays of reals are `Copy` arrays) before its use in `block`, so that `obs[k][j]`
     /// (`read`) is an index of a variable.

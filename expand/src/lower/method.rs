@@ -45,12 +45,12 @@ impl Lowerer<'_> {
         if mc.turbofish.is_some() {
             return err_at(&mc.turbofish, "remove the turbofish");
         }
-        if name == "len" && mc.args.is_empty() {
-            return self.len_method(mc, span);
-        }
-        if name == "is_empty" && mc.args.is_empty() {
-            // `v.is_empty()` as `v.len() == 0`, of any array the subset takes the length of.
+        if matches!(name.as_str(), "len" | "is_empty") && mc.args.is_empty() {
             let len = self.len_method(mc, span)?;
+            if name == "len" {
+                return Ok(len);
+            }
+            // `v.is_empty()` as `v.len() == 0`, of any array the subset takes the length of.
             return Ok(Expr {
                 op: Op::Binary(Binary::Eq, Box::new(len), Box::new(int_lit(0, span))),
                 kind: Kind::Bool,
@@ -58,19 +58,8 @@ impl Lowerer<'_> {
             });
         }
         let receiver = self.expr(&mc.receiver, block)?;
-        if receiver.kind == Kind::Matrix
-            && matches!(name.as_str(), "nrows" | "ncols")
-            && mc.args.is_empty()
-        {
-            // A shape: an integer, copied as written.
-            return Ok(Expr {
-                op: Op::Method(Box::new(receiver), mc.method.clone(), Vec::new()),
-                kind: Kind::Int,
-                span,
-            });
-        }
         if receiver.kind == Kind::Matrix {
-            return err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `{}`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`", matrix_methods_shown()));
+            return matrix_shape(mc, receiver, span);
         }
         if name == "clamp" && receiver.kind == Kind::Real {
             if mc.args.len() != 2 {
@@ -359,4 +348,18 @@ fn first_last_option(mc: &syn::ExprMethodCall, name: &str) -> syn::Result<Expr> 
         format!("{x}[0]")
     };
     err_at(&mc.method, format!("`.{name}()` gives an `Option`: take the element with `*{x}.{name}().unwrap()`, `{x}.{name}().copied().unwrap()`, or `{at}`"))
+}
+
+/// `m.nrows()` or `m.ncols()` of a matrix, `receiver`: a shape, an integer copied as written;
+/// any other method left to this point an error naming the supported ones.
+fn matrix_shape(mc: &syn::ExprMethodCall, receiver: Expr, span: Span) -> syn::Result<Expr> {
+    let name = mc.method.to_string();
+    if matches!(name.as_str(), "nrows" | "ncols") && mc.args.is_empty() {
+        return Ok(Expr {
+            op: Op::Method(Box::new(receiver), mc.method.clone(), Vec::new()),
+            kind: Kind::Int,
+            span,
+        });
+    }
+    err_at(&mc.method, format!("method `{name}` of a matrix or vector cannot be differentiated; the supported ones are `{}`, with `+ - *`, `/` by a real and elements `v[i]`, `m[(i, j)]`", matrix_methods_shown()))
 }

@@ -55,6 +55,7 @@ mod matrix_writes;
 mod method;
 pub(crate) mod nalgebra;
 mod options;
+mod ragged;
 mod rest;
 mod rows;
 mod scope;

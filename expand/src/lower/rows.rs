@@ -220,19 +220,6 @@ impl Lowerer<'_> {
         }
     }
 
-    /// A parameter of rows of varying lengths, `obs: &[Vec<f64>]`: data, read as written in
-    /// every companion; an error if it is to be differentiated (no `wrt(..)`, or named there).
-    pub(super) fn ragged_param(&mut self, ty: &syn::Type, name: &str) -> syn::Result<Kind> {
-        let in_wrt = match self.args.wrt.as_deref() {
-            None => true,
-            Some(w) => w.iter().any(|n| name_of(n) == name),
-        };
-        if in_wrt {
-            return err_at(ty, format!("rows of varying lengths are read as data: name the parameters to differentiate, `#[differentiable(wrt(x0))]`, leaving `{name}` out; to differentiate with respect to them, pass the values flat, `{name}: &[f64]`, with the rows' offsets"));
-        }
-        Ok(Kind::Opaque)
-    }
-
     /// The array of arrays seen flat that `e` names, if it names one.
     pub(super) fn rows_var(&self, e: &syn::Expr) -> Option<VarId> {
         self.path_var(e).filter(|v| self.rows.contains_key(v))

@@ -31,21 +31,7 @@ impl Lowerer<'_> {
                 match item {
                     // A row of arrays of reals, `o` of `for o in obs`: a copy, read as `o[j]`.
                     Item::Elem { array, index, .. } if !mutable && self.holds_rows(array) => {
-                        let v = self.new_var(&name, Kind::Opaque, false, span);
-                        self.real_rows.push(v);
-                        let row = Expr {
-                            op: Op::Index(array, Box::new(index)),
-                            kind: Kind::Opaque,
-                            span,
-                        };
-                        if self.is_ragged_row(&row) {
-                            self.ragged_rows.insert(v);
-                        }
-                        block.stmts.push(Stmt::Let {
-                            var: v,
-                            init: Init::Expr(row),
-                            span,
-                        });
+                        self.bind_data_row(&name, array, index, span, block);
                     }
                     Item::Elem {
                         array,
@@ -129,19 +115,35 @@ impl Lowerer<'_> {
         }
     }
 
-    /// Whether `array` is a parameter of arrays of arrays of reals (`obs: &[[f64; 2]]`, data).
-    /// Whether `e` is a row of a table of rows of reals of varying lengths (`obs[k]` of `obs:
-    /// &[Vec<f64>]`, or a variable bound to one): a view of data, never copied.
-    pub(in crate::lower) fn is_ragged_row(&self, e: &Expr) -> bool {
-        match &e.op {
-            Op::Index(a, _) => {
-                self.kind(*a) == &Kind::Opaque && self.vars[*a].ty.as_ref().is_some_and(ragged_rows)
-            }
-            Op::Var(v) | Op::Ref(v) => self.ragged_rows.contains(v),
-            _ => false,
+    /// `o` of `for o in obs`, a row of an array of arrays of real data: a copy of a
+    /// `[f64; K]` row, a borrowed `Vec` row (see [`super::super::ragged`]), read as `o[j]`.
+    fn bind_data_row(
+        &mut self,
+        name: &str,
+        array: VarId,
+        index: Expr,
+        span: Span,
+        block: &mut Block,
+    ) {
+        let v = self.new_var(name, Kind::Opaque, false, span);
+        self.real_rows.push(v);
+        let row = Expr {
+            op: Op::Index(array, Box::new(index)),
+            kind: Kind::Opaque,
+            span,
+        };
+        if self.is_ragged_row(&row) {
+            self.ragged_rows.insert(v);
         }
+        block.stmts.push(Stmt::Let {
+            var: v,
+            init: Init::Expr(row),
+            span,
+        });
     }
 
+    /// Whether `array` is a parameter of arrays of arrays of reals (`obs: &[[f64; 2]]`, data),
+    /// or of rows of reals of varying lengths (`obs: &[Vec<f64>]`, see [`super::super::ragged`]).
     pub(in crate::lower) fn holds_rows(&self, array: VarId) -> bool {
         self.kind(array) == &Kind::Opaque
             && self.vars[array]
