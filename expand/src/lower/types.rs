@@ -67,47 +67,48 @@ pub(super) fn is_vec_f64(ty: &syn::Type) -> bool {
     false
 }
 
-/// The row type of a table read by reference whose rows are `Vec`s or slices, `&[Vec<T>]`,
-/// `&Vec<Vec<T>>`, `&[&[T]]`: rows of lengths known only when the program runs.
+/// The element type of `Vec<T>`, `[T]` or `[T; N]` (after invisible groups).
+fn element_type(ty: &syn::Type) -> Option<&syn::Type> {
+    match strip_type_group(ty) {
+        syn::Type::Slice(s) => Some(&s.elem),
+        syn::Type::Array(a) => Some(&a.elem),
+        syn::Type::Path(p) if p.qself.is_none() => {
+            let seg = p.path.segments.last()?;
+            match &seg.arguments {
+                syn::PathArguments::AngleBracketed(a)
+                    if seg.ident == "Vec" && a.args.len() == 1 =>
+                {
+                    match &a.args[0] {
+                        syn::GenericArgument::Type(t) => Some(t),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The element type of the rows of a table read by reference whose rows are `Vec`s or slices,
+/// `&[Vec<T>]`, `&Vec<Vec<T>>`, `&[&[T]]`: rows of lengths known only when the program runs.
 fn ragged_row(ty: &syn::Type) -> Option<&syn::Type> {
     let syn::Type::Reference(r) = strip_type_group(ty) else {
         return None;
     };
-    if r.mutability.is_some() {
+    if r.mutability.is_some() || matches!(strip_type_group(&r.elem), syn::Type::Array(_)) {
         return None;
     }
-    let row = match strip_type_group(&r.elem) {
-        syn::Type::Slice(s) => &*s.elem,
-        syn::Type::Path(p) => match p.path.segments.last() {
-            Some(seg) if seg.ident == "Vec" => match &seg.arguments {
-                syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
-                    syn::GenericArgument::Type(t) => t,
-                    _ => return None,
-                },
-                _ => return None,
-            },
-            _ => return None,
-        },
-        _ => return None,
-    };
-    let elem = match strip_type_group(row) {
-        syn::Type::Reference(r) if r.mutability.is_none() => match strip_type_group(&r.elem) {
-            syn::Type::Slice(s) => &*s.elem,
-            _ => return None,
-        },
-        syn::Type::Path(p) => match p.path.segments.last() {
-            Some(seg) if seg.ident == "Vec" && p.path.segments.len() == 1 => match &seg.arguments {
-                syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
-                    syn::GenericArgument::Type(t) => t,
-                    _ => return None,
-                },
-                _ => return None,
-            },
-            _ => return None,
-        },
-        _ => return None,
-    };
-    Some(elem)
+    match strip_type_group(element_type(&r.elem)?) {
+        syn::Type::Reference(row) if row.mutability.is_none() => {
+            match strip_type_group(&row.elem) {
+                syn::Type::Slice(s) => Some(&s.elem),
+                _ => None,
+            }
+        }
+        row @ syn::Type::Path(_) => element_type(row),
+        _ => None,
+    }
 }
 
 /// Rows of reals of lengths known only when the program runs, read by reference: `&[Vec<f64>]`,
@@ -124,23 +125,10 @@ pub(crate) fn borrowed_rows(ty: &syn::Type) -> bool {
 
 /// Whether `ty` is a slice, array or `Vec` of integers (by reference or not): `at: &[usize]`.
 pub(super) fn holds_integers(ty: &syn::Type) -> bool {
-    let elem = match strip_type_group(ty) {
-        syn::Type::Reference(r) => return holds_integers(&r.elem),
-        syn::Type::Slice(s) => &*s.elem,
-        syn::Type::Array(a) => &*a.elem,
-        syn::Type::Path(p) => match p.path.segments.last() {
-            Some(seg) if seg.ident == "Vec" => match &seg.arguments {
-                syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
-                    syn::GenericArgument::Type(t) => t,
-                    _ => return false,
-                },
-                _ => return false,
-            },
-            _ => return false,
-        },
-        _ => return false,
-    };
-    is_int_type(elem)
+    match strip_type_group(ty) {
+        syn::Type::Reference(r) => holds_integers(&r.elem),
+        ty => element_type(ty).is_some_and(is_int_type),
+    }
 }
 
 /// `&Vec<f64>` or `&mut Vec<f64>`?
