@@ -361,8 +361,7 @@ impl Emitter<'_> {
         let mut last = ty.segments.pop().expect("a type").into_value();
         // `DVector::zeros(n)` at the scalar type, `DVector::<S>::zeros(n)`: a reverse sweep may
         // save an element of it before anything else says what its elements are.
-        if last.arguments.is_empty() && ELEMENT_TYPE_ONLY.contains(&last.ident.to_string().as_str())
-        {
+        if last.arguments.is_empty() && element_type_only(&last.ident.to_string()) {
             last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(::<f64>));
         }
         ty.segments.push(last);
@@ -430,22 +429,10 @@ impl ToTokens for Value {
     }
 }
 
-/// The nalgebra types whose one generic parameter is the element type (`DVector<T>`,
-/// `Matrix3<T>`): written without it, `DVector::zeros(n)`, they are made at the scalar type.
-const ELEMENT_TYPE_ONLY: &[&str] = &[
-    "DVector",
-    "DMatrix",
-    "RowDVector",
-    "Vector1",
-    "Vector2",
-    "Vector3",
-    "Vector4",
-    "Vector5",
-    "Vector6",
-    "Matrix1",
-    "Matrix2",
-    "Matrix3",
-    "Matrix4",
-    "Matrix5",
-    "Matrix6",
-];
+/// Whether `name` is a nalgebra type whose one generic parameter is the element type
+/// (`DVector<T>`, `Matrix3<T>`; not `SVector<T, N>`): written without it, `DVector::zeros(n)`,
+/// it is made at the scalar type.
+fn element_type_only(name: &str) -> bool {
+    crate::lower::nalgebra::MATRIX_TYPES.contains(&name)
+        && !matches!(name, "SVector" | "SMatrix" | "RowSVector")
+}
