@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::slices::{prove, Scalar, D};
+use common::slices::{prove, scalar};
 use tapeless::differentiable;
 
 #[differentiable]
@@ -77,13 +77,7 @@ fn rk4_loops(p: &[f64]) -> f64 {
 
 #[test]
 fn a_vec_assigned_a_chain_that_reads_it() {
-    let s = Scalar {
-        name: "rk4_chains",
-        f: &rk4_chains,
-        jvp: &rk4_chains_jvp::<f64>,
-        vjp: &rk4_chains_vjp::<f64>,
-        vjp_dual: &rk4_chains_vjp::<D>,
-    };
+    let s = scalar!(rk4_chains, rk4_chains_jvp, rk4_chains_vjp);
     let p = [1.0, 1.5, 2.0, 10.0];
     prove(&s, &p, 80);
     let (mut ga, mut gb) = ([0.0; 4], [0.0; 4]);

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::slices::{prove, Scalar, D};
+use common::slices::{prove, scalar};
 use tapeless::differentiable;
 
 /// The time-stepping scheme.
@@ -179,13 +179,7 @@ weighted!(weighted_choice);
 
 #[test]
 fn schemes_and_boundaries_as_enums() {
-    let s = Scalar {
-        name: "run",
-        f: &run,
-        jvp: &run_jvp::<f64>,
-        vjp: &run_vjp::<f64>,
-        vjp_dual: &run_vjp::<D>,
-    };
+    let s = scalar!(run, run_jvp, run_vjp);
     let p = [0.3, -0.5, 0.8, 0.2, 1.1, 0.4];
     prove(&s, &p, 90);
     let (mut ga, mut gb) = ([0.0; 6], [0.0; 6]);

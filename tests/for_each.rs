@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::slices::{prove, Scalar, D};
+use common::slices::{prove, scalar};
 use tapeless::differentiable;
 
 #[differentiable]
@@ -47,13 +47,7 @@ fn with_for_loops(x: &[f64]) -> f64 {
 
 #[test]
 fn for_each_is_the_for_loop() {
-    let s = Scalar {
-        name: "with_for_each",
-        f: &with_for_each,
-        jvp: &with_for_each_jvp::<f64>,
-        vjp: &with_for_each_vjp::<f64>,
-        vjp_dual: &with_for_each_vjp::<D>,
-    };
+    let s = scalar!(with_for_each, with_for_each_jvp, with_for_each_vjp);
     let x = [0.3, -1.2, 0.8, 2.1];
     prove(&s, &x, 70);
     let (mut ga, mut gb) = ([0.0; 4], [0.0; 4]);

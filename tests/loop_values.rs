@@ -9,20 +9,8 @@
 
 mod common;
 
-use common::slices::{prove, Scalar, D};
+use common::slices::{prove, scalar};
 use tapeless::differentiable;
-
-macro_rules! scalar {
-    ($f:ident, $jvp:ident, $vjp:ident) => {
-        Scalar {
-            name: stringify!($f),
-            f: &$f,
-            jvp: &$jvp::<f64>,
-            vjp: &$vjp::<f64>,
-            vjp_dual: &$vjp::<D>,
-        }
-    };
-}
 
 /// Newton's method for the root of `y^3 + p0 y - p1`, its value bound by `let`.
 #[differentiable]

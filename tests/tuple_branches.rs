@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::slices::{prove, Scalar, D};
+use common::slices::{prove, scalar};
 use tapeless::differentiable;
 
 #[differentiable]
@@ -107,13 +107,7 @@ fn by_elements(x: &[f64]) -> f64 {
 
 #[test]
 fn tuples_given_by_branches() {
-    let s = Scalar {
-        name: "by_tuples",
-        f: &by_tuples,
-        jvp: &by_tuples_jvp::<f64>,
-        vjp: &by_tuples_vjp::<f64>,
-        vjp_dual: &by_tuples_vjp::<D>,
-    };
+    let s = scalar!(by_tuples, by_tuples_jvp, by_tuples_vjp);
     let x = [0.3, -0.5, 0.8, 1.1, 0.2, 1.7];
     prove(&s, &x, 110);
     let (mut ga, mut gb) = ([0.0; 6], [0.0; 6]);

@@ -22,6 +22,23 @@ pub struct Scalar<'a> {
     pub vjp_dual: Vjp<'a, D>,
 }
 
+/// The [`Scalar`] of `f`, a function of a slice, with its generated `f_jvp` and `f_vjp` (at
+/// `f64` and at dual numbers): `scalar!(f, f_jvp, f_vjp)`.
+#[allow(unused_macros)] // each test binary uses part of the oracle
+macro_rules! scalar {
+    ($f:ident, $jvp:ident, $vjp:ident) => {
+        $crate::common::slices::Scalar {
+            name: stringify!($f),
+            f: &$f,
+            jvp: &$jvp::<f64>,
+            vjp: &$vjp::<f64>,
+            vjp_dual: &$vjp::<$crate::common::slices::D>,
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use scalar;
+
 /// The three checks at `x`, then H u and H w (the adjoint at dual numbers) checked for symmetry
 /// and against differences of gradients.
 pub fn prove(s: &Scalar, x: &[f64], seed: u64) {
