@@ -606,13 +606,11 @@ impl Lowerer<'_> {
                 self.vars[var].ty = self.vars[*src].ty.clone();
             }
         }
-        if row && self.is_ragged_row(&value) {
-            // `let y = &obs[k];` of `obs: &[Vec<f64>]`: a view of data, passed on as it is.
-            self.ragged_rows.insert(var);
-            self.data_slices.insert(var);
-        } else if row {
-            // `let o = obs[k];`: passed on whole, a real argument (`call::data_row_arg`).
-            self.data_rows.insert(var);
+        if row {
+            // `let o = obs[k];` (or `&obs[k]` of `obs: &[Vec<f64>]`): passed on whole
+            // (`call::data_row_arg`).
+            let ragged = self.is_ragged_row(&value);
+            self.passed_row(var, ragged);
         }
         block.stmts.push(Stmt::Let {
             var,

@@ -254,12 +254,8 @@ impl Lowerer<'_> {
             if self.kind(v) != &Kind::Opaque || !self.is_data_row(&held) {
                 return Ok(None);
             }
-            if self.ragged_rows.contains(&v) {
-                // A view of data, `y` of `for y in obs` (`obs: &[Vec<f64>]`), passed as bound.
-                self.data_slices.insert(v);
-            } else {
-                self.data_rows.insert(v);
-            }
+            let ragged = self.ragged_rows.contains(&v);
+            self.passed_row(v, ragged);
             let op = if by_ref { Op::Ref(v) } else { Op::Var(v) };
             return Ok(Some(Arg::Value(Expr {
                 op,
@@ -282,12 +278,8 @@ impl Lowerer<'_> {
             return Ok(None);
         }
         let t = self.temp("row", Kind::Opaque, span);
-        if self.is_ragged_row(&value) {
-            self.ragged_rows.insert(t);
-            self.data_slices.insert(t);
-        } else {
-            self.data_rows.insert(t);
-        }
+        let ragged = self.is_ragged_row(&value);
+        self.passed_row(t, ragged);
         block.stmts.push(Stmt::Let {
             var: t,
             init: Init::Expr(value),

@@ -514,19 +514,7 @@ impl Lowerer<'_> {
             return err_at(read, "bind the row first, `let row = obs[k];`, then read `row[j]`: here an element of an array of arrays would be read before the condition that guards it (the right of `&&` or `||`, a `while` condition, a match guard)");
         }
         let t = self.temp("row", Kind::Opaque, span);
-        if let Op::Index(a, _) = &row.op {
-            if self.holds_rows(*a) || self.real_rows.contains(a) {
-                self.real_rows.push(t);
-            }
-        }
-        if self.is_ragged_row(&row) {
-            self.ragged_rows.insert(t);
-        }
-        block.stmts.push(Stmt::Let {
-            var: t,
-            init: Init::Expr(row),
-            span,
-        });
+        self.let_row(t, row, block);
         Ok(t)
     }
 

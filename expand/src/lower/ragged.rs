@@ -34,23 +34,45 @@ impl Lowerer<'_> {
         let span = e.span();
         let index = self.index_expr(&ix.index, block)?;
         let t = self.temp("row", Kind::Opaque, span);
-        if self.holds_rows(table) || self.real_rows.contains(&table) {
-            self.real_rows.push(t);
-        }
         let row = Expr {
             op: Op::Index(table, Box::new(index)),
             kind: Kind::Opaque,
             span,
         };
-        if self.is_ragged_row(&row) {
-            self.ragged_rows.insert(t);
+        self.let_row(t, row, block);
+        Ok(Some(t))
+    }
+
+    /// Marks `var`, bound to a row of real data that is passed on whole: a view of the caller's
+    /// data (`Function::data_slices`) for a row of varying length (`ragged`), a row lifted to
+    /// the scalar (`Function::data_rows`) for a `[f64; K]` row.
+    pub(super) fn passed_row(&mut self, var: VarId, ragged: bool) {
+        if ragged {
+            self.ragged_rows.insert(var);
+            self.data_slices.insert(var);
+        } else {
+            self.data_rows.insert(var);
         }
+    }
+
+    /// `let var = row;` of a row of a table of data (`obs[k]`, or a row of a row bound so):
+    /// `var` read as the table's rows are, its elements real data if they are reals, borrowed
+    /// if the rows are of varying lengths.
+    pub(super) fn let_row(&mut self, var: VarId, row: Expr, block: &mut Block) {
+        if let Op::Index(a, _) = &row.op {
+            if self.holds_rows(*a) || self.real_rows.contains(a) {
+                self.real_rows.push(var);
+            }
+        }
+        if self.is_ragged_row(&row) {
+            self.ragged_rows.insert(var);
+        }
+        let span = row.span;
         block.stmts.push(Stmt::Let {
-            var: t,
+            var,
             init: Init::Expr(row),
             span,
         });
-        Ok(Some(t))
     }
 
     /// `&at[k]`, a row of a table of rows of varying lengths outside `wrt(..)` (`at:

@@ -126,20 +126,12 @@ impl Lowerer<'_> {
         block: &mut Block,
     ) {
         let v = self.new_var(name, Kind::Opaque, false, span);
-        self.real_rows.push(v);
         let row = Expr {
             op: Op::Index(array, Box::new(index)),
             kind: Kind::Opaque,
             span,
         };
-        if self.is_ragged_row(&row) {
-            self.ragged_rows.insert(v);
-        }
-        block.stmts.push(Stmt::Let {
-            var: v,
-            init: Init::Expr(row),
-            span,
-        });
+        self.let_row(v, row, block);
     }
 
     /// Whether `array` is a parameter of arrays of arrays of reals (`obs: &[[f64; 2]]`, data),
